@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
+
+/**
+ * The runtime contract (ARCHITECTURE.md, "Runtime contract"): every variable the platform reads, its default
+ * and its validation. A bad value stops start-up with a message naming the variable and what it expects.
+ */
+
+export type SipTransport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+export const SIP_TRANSPORTS: readonly SipTransport[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface SipListener extends HostPort {
+  transport: SipTransport;
+}
+
+export interface EnumListener extends HostPort {
+  transport: 'udp' | 'tcp';
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface DrachtioTarget extends HostPort {
+  secret: string;
+}
+
+export interface Config {
+  /** PostgreSQL URL; undefined means the embedded PGlite database in `${dataDir}/db`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  sipListen: SipListener[];
+  sipAdvertisedAddress: string | undefined;
+  /** An external engine (ours or drachtio-server); undefined means the embedded engine. */
+  drachtio: DrachtioTarget | undefined;
+  engineAdmin: HostPort;
+  engineSecret: string;
+  /** True when ENGINE_SECRET was not given and one was generated for this run (the launcher prints it). */
+  engineSecretGenerated: boolean;
+  /** rtpengine NG control addresses; undefined means "start a local rtpengine if installed". */
+  rtpengineNg: HostPort[] | undefined;
+  apiPort: number;
+  numberingPort: number;
+  enumListen: EnumListener[];
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  logLevel: LogLevel;
+}
+
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULTS = {
+  DATA_DIR: './data',
+  SIP_LISTEN: 'udp:0.0.0.0:5060,tcp:0.0.0.0:5060,ws:0.0.0.0:5066',
+  ENGINE_ADMIN: '127.0.0.1:9022',
+  API_PORT: '3000',
+  NUMBERING_PORT: '3001',
+  ENUM_LISTEN: 'udp:127.0.0.1:5300,tcp:127.0.0.1:5300',
+  LOG_LEVEL: 'info',
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+/** Reads the configuration from the environment; throws ConfigError listing every bad variable at once. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: ConfigProblem[] = [];
+  const value = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  // Each parser reports its own problem and returns a usable placeholder so that all problems are collected.
+  const check = <T>(name: string, fallback: T, parse: (raw: string) => T): T => {
+    const raw = value(name) ?? (DEFAULTS as Record<string, string>)[name];
+    if (raw === undefined) return fallback;
+    try {
+      return parse(raw);
+    } catch (err) {
+      problems.push({ variable: name, message: (err as Error).message });
+      return fallback;
+    }
+  };
+
+  const databaseUrl = check<string | undefined>('DATABASE_URL', undefined, parsePostgresUrl);
+  const dataDir = resolve(value('DATA_DIR') ?? DEFAULTS.DATA_DIR);
+  const sipListen = check('SIP_LISTEN', [], (raw) => parseList(raw, parseSipListener));
+  const sipAdvertisedAddress = check<string | undefined>(
+    'SIP_ADVERTISED_ADDRESS',
+    undefined,
+    parseAdvertisedAddress,
+  );
+  const drachtio = check<DrachtioTarget | undefined>('DRACHTIO_URL', undefined, parseDrachtioUrl);
+  const engineAdmin = check('ENGINE_ADMIN', { host: '127.0.0.1', port: 9022 }, (raw) => parseHostPort(raw));
+  const givenSecret = value('ENGINE_SECRET');
+  if (givenSecret !== undefined && givenSecret.length < 8) {
+    problems.push({ variable: 'ENGINE_SECRET', message: 'expected at least 8 characters' });
+  }
+  if (givenSecret?.includes('|')) {
+    problems.push({ variable: 'ENGINE_SECRET', message: "must not contain '|' (the protocol's separator)" });
+  }
+  const rtpengineNg = check<HostPort[] | undefined>('RTPENGINE_NG', undefined, (raw) =>
+    parseList(raw, (item) => parseHostPort(item)),
+  );
+  const apiPort = check('API_PORT', 3000, parsePort);
+  const numberingPort = check('NUMBERING_PORT', 3001, parsePort);
+  const enumListen = check('ENUM_LISTEN', [], (raw) => parseList(raw, parseEnumListener));
+  const adminEmail = check<string | undefined>('ADMIN_EMAIL', undefined, parseEmail);
+  const adminPassword = check<string | undefined>('ADMIN_PASSWORD', undefined, (raw) => {
+    if (raw.length < 12) throw new Error('expected at least 12 characters');
+    return raw;
+  });
+  const logLevel = check<LogLevel>('LOG_LEVEL', 'info', (raw) => {
+    if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+      throw new Error(`expected one of ${LOG_LEVELS.join(', ')}`);
+    }
+    return raw as LogLevel;
+  });
+
+  if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
+    if (apiPort === numberingPort && apiPort !== 0) {
+      problems.push({ variable: 'NUMBERING_PORT', message: `must differ from API_PORT (${apiPort})` });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    databaseUrl,
+    dataDir,
+    sipListen,
+    sipAdvertisedAddress: sipAdvertisedAddress ?? firstNonLoopbackIPv4(),
+    drachtio,
+    engineAdmin,
+    engineSecret: givenSecret ?? randomBytes(18).toString('base64url'),
+    engineSecretGenerated: givenSecret === undefined,
+    rtpengineNg,
+    apiPort,
+    numberingPort,
+    enumListen,
+    adminEmail,
+    adminPassword,
+    logLevel,
+  };
+}
+
+function parseList<T>(raw: string, parseItem: (item: string) => T): T[] {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (items.length === 0) throw new Error('expected at least one entry');
+  return items.map(parseItem);
+}
+
+export function parsePort(raw: string): number {
+  if (!/^\d{1,5}$/.test(raw)) throw new Error(`expected a port number 0-65535, got '${raw}'`);
+  const port = Number(raw);
+  if (port > 65535) throw new Error(`expected a port number 0-65535, got '${raw}'`);
+  return port;
+}
+
+/** `host:port` where host is an IPv4 address, a `[bracketed]` IPv6 address or a DNS name. */
+export function parseHostPort(raw: string): HostPort {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d+)$/.exec(raw);
+  if (!m) throw new Error(`expected host:port (IPv6 as [addr]:port), got '${raw}'`);
+  const host = m[1]!.startsWith('[') ? m[1]!.slice(1, -1) : m[1]!;
+  if (m[1]!.startsWith('[') && isIP(host) !== 6) throw new Error(`'${host}' is not an IPv6 address`);
+  if (!m[1]!.startsWith('[') && !isIP(host) && !isHostname(host)) {
+    throw new Error(`'${host}' is not an IP address or host name`);
+  }
+  return { host, port: parsePort(m[2]!) };
+}
+
+function parseSipListener(item: string): SipListener {
+  const colon = item.indexOf(':');
+  const transport = item.slice(0, colon).toLowerCase();
+  if (colon < 0 || !(SIP_TRANSPORTS as readonly string[]).includes(transport)) {
+    throw new Error(
+      `expected transport:host:port with transport one of ${SIP_TRANSPORTS.join(', ')}, got '${item}'`,
+    );
+  }
+  return { transport: transport as SipTransport, ...parseHostPort(item.slice(colon + 1)) };
+}
+
+function parseEnumListener(item: string): EnumListener {
+  const colon = item.indexOf(':');
+  const transport = item.slice(0, colon).toLowerCase();
+  if (transport !== 'udp' && transport !== 'tcp') {
+    throw new Error(`expected udp:host:port or tcp:host:port, got '${item}'`);
+  }
+  return { transport, ...parseHostPort(item.slice(colon + 1)) };
+}
+
+function parsePostgresUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected a URL like postgresql://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new Error(`expected a postgres:// or postgresql:// URL, got '${url.protocol}//'`);
+  }
+  if (url.pathname.length <= 1) throw new Error('expected a database name in the URL path');
+  return raw;
+}
+
+function parseDrachtioUrl(raw: string): DrachtioTarget {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected drachtio://secret@host:9022');
+  }
+  if (url.protocol !== 'drachtio:') throw new Error('expected drachtio://secret@host:9022');
+  const secret = decodeURIComponent(url.username);
+  if (secret === '')
+    throw new Error('expected the shared secret before @, as in drachtio://secret@host:9022');
+  const hostPort = parseHostPort(`${url.hostname}:${url.port || '9022'}`);
+  return { ...hostPort, secret };
+}
+
+function parseAdvertisedAddress(raw: string): string {
+  if (isIP(raw) || isHostname(raw)) return raw;
+  throw new Error(`expected an IP address or host name, got '${raw}'`);
+}
+
+function parseEmail(raw: string): string {
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(raw)) throw new Error(`expected an e-mail address, got '${raw}'`);
+  return raw.toLowerCase();
+}
+
+function isHostname(s: string): boolean {
+  return /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
+    s,
+  );
+}
+
+/** The address written into Via/Contact/SDP when SIP_ADVERTISED_ADDRESS is not set. */
+export function firstNonLoopbackIPv4(): string | undefined {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family === 'IPv4' && !a.internal) return a.address;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs and starts what the test suite talks to: real PostgreSQL, rtpengine, sipp, baresip, linphonec,
+# dig and chromium, all from Debian's packages. Safe to run again.
+set -euo pipefail
+SUDO=""
+AS_POSTGRES="runuser -u postgres --"
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; AS_POSTGRES="sudo -u postgres"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(sip-tester rtpengine-daemon baresip-core linphone-cli dnsutils chromium openssl postgresql)
+need=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+# The Debian rtpengine package starts a system daemon with its own config; tests run their own instances.
+$SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
+$SUDO pkill -x rtpengine >/dev/null 2>&1 || true
+
+# PostgreSQL: start the cluster if it is not running, then make sure the test role exists.
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  cluster=$(ls /etc/postgresql | sort -V | tail -n 1)
+  $SUDO pg_ctlcluster --skip-systemctl-redirect "$cluster" main start
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+$AS_POSTGRES psql -q -v ON_ERROR_STOP=1 <<'SQL'
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'switchboard') THEN
+    CREATE ROLE switchboard LOGIN CREATEDB PASSWORD 'switchboard';
+  END IF;
+END $$;
+SQL
+$AS_POSTGRES psql -q -tc "SELECT 1 FROM pg_database WHERE datname = 'switchboard_test'" | grep -q 1 \
+  || $AS_POSTGRES createdb -O switchboard switchboard_test
+echo "test dependencies ready"
