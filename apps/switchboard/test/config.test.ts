@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+function problemsFor(env: Record<string, string>): { variable: string; message: string }[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig defaults', () => {
+  it('applies the runtime contract defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.dataDir).toMatch(/[/\\]data$/);
+    expect(config.sipListen).toEqual([
+      { transport: 'udp', host: '0.0.0.0', port: 5060 },
+      { transport: 'tcp', host: '0.0.0.0', port: 5060 },
+      { transport: 'ws', host: '0.0.0.0', port: 5066 },
+    ]);
+    expect(config.engineAdmin).toEqual({ host: '127.0.0.1', port: 9022 });
+    expect(config.engineSecretGenerated).toBe(true);
+    expect(config.engineSecret.length).toBeGreaterThanOrEqual(16);
+    expect(config.drachtio).toBeUndefined();
+    expect(config.rtpengineNg).toBeUndefined();
+    expect(config.apiPort).toBe(3000);
+    expect(config.numberingPort).toBe(3001);
+    expect(config.enumListen).toEqual([
+      { transport: 'udp', host: '127.0.0.1', port: 5300 },
+      { transport: 'tcp', host: '127.0.0.1', port: 5300 },
+    ]);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('generates a different engine secret on each start when none is given', () => {
+    expect(loadConfig({}).engineSecret).not.toBe(loadConfig({}).engineSecret);
+  });
+
+  it('reads every variable of the contract', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://u:p@db.example.net:5432/switchboard',
+      DATA_DIR: '/var/lib/switchboard',
+      SIP_LISTEN: 'udp:[::1]:5070, tls:192.0.2.1:5061,wss:0.0.0.0:7443',
+      SIP_ADVERTISED_ADDRESS: '203.0.113.7',
+      DRACHTIO_URL: 'drachtio://s3cret@engine.internal:9023',
+      ENGINE_ADMIN: '0.0.0.0:9022',
+      ENGINE_SECRET: 'a-long-secret',
+      RTPENGINE_NG: '127.0.0.1:22222,[::1]:22223',
+      API_PORT: '8080',
+      NUMBERING_PORT: '8081',
+      ENUM_LISTEN: 'udp:127.0.0.1:53',
+      ADMIN_EMAIL: 'Ops@Example.com',
+      ADMIN_PASSWORD: 'correct horse battery',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config.databaseUrl).toBe('postgresql://u:p@db.example.net:5432/switchboard');
+    expect(config.dataDir).toBe('/var/lib/switchboard');
+    expect(config.sipListen).toEqual([
+      { transport: 'udp', host: '::1', port: 5070 },
+      { transport: 'tls', host: '192.0.2.1', port: 5061 },
+      { transport: 'wss', host: '0.0.0.0', port: 7443 },
+    ]);
+    expect(config.sipAdvertisedAddress).toBe('203.0.113.7');
+    expect(config.drachtio).toEqual({ host: 'engine.internal', port: 9023, secret: 's3cret' });
+    expect(config.engineAdmin).toEqual({ host: '0.0.0.0', port: 9022 });
+    expect(config.engineSecret).toBe('a-long-secret');
+    expect(config.engineSecretGenerated).toBe(false);
+    expect(config.rtpengineNg).toEqual([
+      { host: '127.0.0.1', port: 22222 },
+      { host: '::1', port: 22223 },
+    ]);
+    expect(config.apiPort).toBe(8080);
+    expect(config.numberingPort).toBe(8081);
+    expect(config.enumListen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 53 }]);
+    expect(config.adminEmail).toBe('ops@example.com');
+    expect(config.adminPassword).toBe('correct horse battery');
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', API_PORT: '  ' }).apiPort).toBe(3000);
+  });
+});
+
+describe('loadConfig rejects bad values, naming the variable', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x@y/z' }, /postgres/],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }, /postgresql:\/\//],
+    ['DATABASE_URL', { DATABASE_URL: 'postgresql://h:5432' }, /database name/],
+    ['SIP_LISTEN', { SIP_LISTEN: 'sctp:0.0.0.0:5060' }, /transport one of udp, tcp, tls, ws, wss/],
+    ['SIP_LISTEN', { SIP_LISTEN: 'udp:0.0.0.0' }, /host:port/],
+    ['SIP_LISTEN', { SIP_LISTEN: 'udp:0.0.0.0:70000' }, /port number/],
+    ['SIP_LISTEN', { SIP_LISTEN: ',' }, /at least one/],
+    ['SIP_LISTEN', { SIP_LISTEN: 'udp:[fe80::zz]:5060' }, /host:port|IPv6/],
+    ['SIP_ADVERTISED_ADDRESS', { SIP_ADVERTISED_ADDRESS: 'bad address!' }, /IP address or host name/],
+    ['DRACHTIO_URL', { DRACHTIO_URL: 'http://x@h:9022' }, /drachtio:\/\//],
+    ['DRACHTIO_URL', { DRACHTIO_URL: 'drachtio://h:9022' }, /shared secret/],
+    ['ENGINE_ADMIN', { ENGINE_ADMIN: '9022' }, /host:port/],
+    ['ENGINE_SECRET', { ENGINE_SECRET: 'short' }, /at least 8/],
+    ['ENGINE_SECRET', { ENGINE_SECRET: 'with|pipe-inside' }, /separator/],
+    ['RTPENGINE_NG', { RTPENGINE_NG: '127.0.0.1' }, /host:port/],
+    ['API_PORT', { API_PORT: 'http' }, /port number/],
+    ['API_PORT', { API_PORT: '-1' }, /port number/],
+    ['NUMBERING_PORT', { NUMBERING_PORT: '3000' }, /differ from API_PORT/],
+    ['ENUM_LISTEN', { ENUM_LISTEN: 'ws:127.0.0.1:53' }, /udp:host:port or tcp:host:port/],
+    ['ADMIN_EMAIL', { ADMIN_EMAIL: 'admin' }, /e-mail/],
+    ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'short' }, /at least 12/],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /one of fatal, error/],
+  ];
+  it.each(cases)('%s with %j', (variable, env, message) => {
+    const problems = problemsFor(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]!.variable).toBe(variable);
+    expect(problems[0]!.message).toMatch(message);
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsFor({ API_PORT: 'x', LOG_LEVEL: 'y', SIP_LISTEN: 'z' });
+    expect(problems.map((p) => p.variable).sort()).toEqual(['API_PORT', 'LOG_LEVEL', 'SIP_LISTEN']);
+  });
+
+  it('puts the variable name into the error message', () => {
+    expect(() => loadConfig({ API_PORT: 'x' })).toThrow(/API_PORT: expected a port number/);
+  });
+});
