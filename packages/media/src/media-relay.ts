@@ -16,6 +16,8 @@ export interface OfferRequest {
   viaBranch?: string;
   /** Record the call from the start (needs a recording-capable rtpengine). */
   record?: boolean;
+  /** Prepare the call for `playDtmf` (rtpengine's inject-DTMF: it decodes audio to insert the events). */
+  injectDtmf?: boolean;
 }
 
 export interface AnswerRequest {

@@ -10,7 +10,7 @@ import type {
   SweeperOptions,
   SweepResult,
 } from './media-relay.ts';
-import type { NgCallInfo } from './ng-types.ts';
+import type { NgCallInfo, NgSdpFlags } from './ng-types.ts';
 import { type InstanceHealth, type RtpengineInstance, RtpenginePool } from './pool.ts';
 import { type LegProfile, sdpFlags } from './profiles.ts';
 import { type CallStatistics, callStatistics, hasStatistics } from './stats.ts';
@@ -62,10 +62,13 @@ export class RtpengineMedia implements MediaRelay {
       sdp: request.sdp,
       ...(request.viaBranch === undefined ? {} : { 'via-branch': request.viaBranch }),
       ...(request.record ? { 'record call': 'yes' as const } : {}),
-      ...sdpFlags(request.legProfile, request.otherLegProfile, {
-        stage: 'offer',
-        ...(request.sourceAddress === undefined ? {} : { sourceAddress: request.sourceAddress }),
-      }),
+      ...withExtraFlags(
+        sdpFlags(request.legProfile, request.otherLegProfile, {
+          stage: 'offer',
+          ...(request.sourceAddress === undefined ? {} : { sourceAddress: request.sourceAddress }),
+        }),
+        request.injectDtmf ? ['inject-DTMF'] : [],
+      ),
     };
 
     const existing = this.sessions.get(request.callId);
@@ -239,6 +242,7 @@ class RtpengineSession implements MediaSession {
   private readonly rtpengine: RtpengineInstance;
   private readonly logger: Logger;
   private readonly deadlineMs: number;
+  private readonly injectDtmf: boolean;
   private offererProfile: LegProfile;
   private answererProfile: LegProfile;
   private ending: Promise<CallStatistics | null> | undefined;
@@ -257,6 +261,7 @@ class RtpengineSession implements MediaSession {
     this.instance = rtpengine.address;
     this.offererProfile = request.legProfile;
     this.answererProfile = request.otherLegProfile;
+    this.injectDtmf = request.injectDtmf === true;
     this.logger = logger.child({ callId: request.callId, rtpengine: rtpengine.address });
     this.deadlineMs = deadlineMs;
   }
@@ -281,10 +286,13 @@ class RtpengineSession implements MediaSession {
       sdp: request.sdp,
       ...(request.viaBranch === undefined ? {} : { 'via-branch': request.viaBranch }),
       // The answer travels from the answering leg back to the offerer.
-      ...sdpFlags(this.answererProfile, this.offererProfile, {
-        stage: 'answer',
-        ...(request.sourceAddress === undefined ? {} : { sourceAddress: request.sourceAddress }),
-      }),
+      ...withExtraFlags(
+        sdpFlags(this.answererProfile, this.offererProfile, {
+          stage: 'answer',
+          ...(request.sourceAddress === undefined ? {} : { sourceAddress: request.sourceAddress }),
+        }),
+        this.injectDtmf ? ['inject-DTMF'] : [],
+      ),
     };
     return this.call(this.rtpengine.client.answer(params));
   }
@@ -299,7 +307,7 @@ class RtpengineSession implements MediaSession {
     }
   }
 
-  playMedia(options: PlayMediaOptions): Promise<{ durationMs: number | undefined }> {
+  async playMedia(options: PlayMediaOptions): Promise<{ durationMs: number | undefined }> {
     this.assertLive();
     return this.call(
       this.rtpengine.client.playMedia({
@@ -311,14 +319,19 @@ class RtpengineSession implements MediaSession {
     );
   }
 
-  stopMedia(tag?: string): Promise<void> {
+  async stopMedia(tag?: string): Promise<void> {
     this.assertLive();
     return this.call(
       this.rtpengine.client.stopMedia({ 'call-id': this.callId, 'from-tag': tag ?? this.fromTag }),
     );
   }
 
-  playDtmf(options: { code: string; durationMs?: number; volume?: number; tag?: string }): Promise<void> {
+  async playDtmf(options: {
+    code: string;
+    durationMs?: number;
+    volume?: number;
+    tag?: string;
+  }): Promise<void> {
     this.assertLive();
     if (!/^[0-9*#A-Da-d]$/.test(options.code)) {
       throw new MediaError('invalid-argument', `DTMF code must be one of 0-9 * # A-D, got "${options.code}"`);
@@ -334,22 +347,22 @@ class RtpengineSession implements MediaSession {
     );
   }
 
-  blockMedia(tag?: string): Promise<void> {
+  async blockMedia(tag?: string): Promise<void> {
     this.assertLive();
     return this.call(this.rtpengine.client.blockMedia(this.legRef(tag)));
   }
 
-  unblockMedia(tag?: string): Promise<void> {
+  async unblockMedia(tag?: string): Promise<void> {
     this.assertLive();
     return this.call(this.rtpengine.client.unblockMedia(this.legRef(tag)));
   }
 
-  startRecording(): Promise<void> {
+  async startRecording(): Promise<void> {
     this.assertLive();
     return this.call(this.rtpengine.client.startRecording({ 'call-id': this.callId }));
   }
 
-  stopRecording(): Promise<void> {
+  async stopRecording(): Promise<void> {
     this.assertLive();
     return this.call(this.rtpengine.client.stopRecording({ 'call-id': this.callId }));
   }
@@ -431,6 +444,11 @@ function withDeadline<T>(promise: Promise<T>, ms: number, instance: string): Pro
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function withExtraFlags(flags: NgSdpFlags, extra: string[]): NgSdpFlags {
+  if (extra.length === 0) return flags;
+  return { ...flags, flags: [...(flags.flags ?? []), ...extra] };
 }
 
 function requireText(value: string, name: string): void {
