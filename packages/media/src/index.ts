@@ -17,6 +17,7 @@ export type {
   OfferRequest,
   PlayMediaOptions,
   SweeperOptions,
+  SweepOptions,
   SweepResult,
 } from './media-relay.ts';
 export { NgClient, type NgClientOptions } from './ng-client.ts';

@@ -34,8 +34,8 @@ export interface AnswerRequest {
 }
 
 export interface PlayMediaOptions {
-  /** Leg that hears the media (by its tag); default: the offerer's leg. */
-  toTag?: string;
+  /** Tag of the leg that hears the media; default: the offerer's leg. */
+  tag?: string;
   /** File path on the rtpengine host. */
   file: string;
   repeatTimes?: number;
@@ -51,9 +51,11 @@ export interface MediaSession {
   answer(request: Omit<AnswerRequest, 'callId' | 'fromTag'>): Promise<{ sdp: string }>;
   query(): Promise<CallStatistics | null>;
   playMedia(options: PlayMediaOptions): Promise<{ durationMs: number | undefined }>;
+  /** Stops what playMedia started for the leg `tag` (default: the offerer's leg). */
   stopMedia(tag?: string): Promise<void>;
   /** Injects one RFC 4733 DTMF event towards the other leg(s) of the leg named by `fromTag`. */
   playDtmf(options: { code: string; durationMs?: number; volume?: number; tag?: string }): Promise<void>;
+  /** Drops media sent by the leg `tag`, or by every leg when `tag` is omitted. */
   blockMedia(tag?: string): Promise<void>;
   unblockMedia(tag?: string): Promise<void>;
   startRecording(): Promise<void>;
@@ -70,12 +72,20 @@ export interface SweepResult {
   deleted: Array<{ callId: string; instance: string }>;
   /** Instances that could not be listed. */
   unreachable: string[];
+  /** Calls not in the live set but younger than `minAgeMs`: left for the next sweep. */
+  tooYoung: string[];
+}
+
+export interface SweepOptions {
+  /** Only calls created at least this long ago are orphans (default 30 s); protects calls being set up. */
+  minAgeMs?: number;
 }
 
 export interface SweeperOptions {
   intervalMs: number;
   /** The calls that are alive on every node sharing the relays; anything else on the relays is an orphan. */
   liveCallIds: () => Iterable<string> | Promise<Iterable<string>>;
+  minAgeMs?: number;
 }
 
 /** The media relay as sip-core sees it; RtpengineMedia anchors media, NullMedia passes SDP through. */
@@ -88,8 +98,8 @@ export interface MediaRelay {
   /** Ends the call's session (or deletes the call-id on every instance when no session is known). */
   delete(callId: string): Promise<CallStatistics | null>;
   session(callId: string): MediaSession | undefined;
-  /** Deletes every call on the relays whose call-id is not in `liveCallIds`. */
-  sweep(liveCallIds: Iterable<string>): Promise<SweepResult>;
+  /** Deletes every call on the relays whose call-id is not in `liveCallIds` (and is old enough). */
+  sweep(liveCallIds: Iterable<string>, options?: SweepOptions): Promise<SweepResult>;
   /** Runs `sweep` periodically; returns a function that stops it. */
   startSweeper(options: SweeperOptions): () => void;
   health(): InstanceHealth[];

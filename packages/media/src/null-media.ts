@@ -52,7 +52,7 @@ export class NullMedia implements MediaRelay {
   }
 
   async sweep(): Promise<SweepResult> {
-    return { deleted: [], unreachable: [] };
+    return { deleted: [], unreachable: [], tooYoung: [] };
   }
 
   startSweeper(_options: SweeperOptions): () => void {

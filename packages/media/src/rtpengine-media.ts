@@ -8,6 +8,7 @@ import type {
   OfferRequest,
   PlayMediaOptions,
   SweeperOptions,
+  SweepOptions,
   SweepResult,
 } from './media-relay.ts';
 import type { NgCallInfo, NgSdpFlags } from './ng-types.ts';
@@ -27,6 +28,8 @@ export interface RtpengineMediaOptions {
   /** Random source for weighted selection. */
   random?: () => number;
 }
+
+const DEFAULT_SWEEP_MIN_AGE_MS = 30_000;
 
 /** Anchors media on a pool of rtpengine instances. */
 export class RtpengineMedia implements MediaRelay {
@@ -120,9 +123,10 @@ export class RtpengineMedia implements MediaRelay {
     return this.sessions.get(callId);
   }
 
-  async sweep(liveCallIds: Iterable<string>): Promise<SweepResult> {
+  async sweep(liveCallIds: Iterable<string>, options: SweepOptions = {}): Promise<SweepResult> {
     const live = new Set(liveCallIds);
-    const result: SweepResult = { deleted: [], unreachable: [] };
+    const minAgeMs = options.minAgeMs ?? DEFAULT_SWEEP_MIN_AGE_MS;
+    const result: SweepResult = { deleted: [], unreachable: [], tooYoung: [] };
     for (const instance of this.pool.instances) {
       let calls: string[];
       try {
@@ -134,6 +138,10 @@ export class RtpengineMedia implements MediaRelay {
       }
       for (const callId of calls) {
         if (live.has(callId) || this.pendingOffers.has(callId)) continue;
+        if (minAgeMs > 0 && !(await this.oldEnough(instance, callId, minAgeMs))) {
+          result.tooYoung.push(callId);
+          continue;
+        }
         const session = this.sessions.get(callId);
         if (session !== undefined && session.instance === instance.address) {
           await session.end();
@@ -149,6 +157,23 @@ export class RtpengineMedia implements MediaRelay {
     return result;
   }
 
+  /**
+   * A call not yet in the caller's live set may be one whose set-up is racing the sweep; only calls older
+   * than `minAgeMs` (by rtpengine's own creation time) are taken for orphans.
+   */
+  private async oldEnough(instance: RtpengineInstance, callId: string, minAgeMs: number): Promise<boolean> {
+    try {
+      const info = await instance.client.query({ 'call-id': callId });
+      if (typeof info.created !== 'number') return true;
+      return Date.now() - info.created * 1000 >= minAgeMs;
+    } catch (err) {
+      if (!(err instanceof MediaError && err.code === 'unknown-call')) {
+        this.logger.warn({ err, callId, rtpengine: instance.address }, 'orphan sweep: cannot query call');
+      }
+      return false;
+    }
+  }
+
   startSweeper(options: SweeperOptions): () => void {
     let running = false;
     const timer = setInterval(() => {
@@ -156,7 +181,9 @@ export class RtpengineMedia implements MediaRelay {
       running = true;
       Promise.resolve()
         .then(options.liveCallIds)
-        .then((live) => this.sweep(live))
+        .then((live) =>
+          this.sweep(live, options.minAgeMs === undefined ? {} : { minAgeMs: options.minAgeMs }),
+        )
         .catch((err: unknown) => this.logger.error({ err }, 'orphan sweep failed'))
         .finally(() => {
           running = false;
@@ -312,7 +339,7 @@ class RtpengineSession implements MediaSession {
     return this.call(
       this.rtpengine.client.playMedia({
         'call-id': this.callId,
-        'from-tag': options.toTag ?? this.fromTag,
+        'from-tag': options.tag ?? this.fromTag,
         file: options.file,
         ...(options.repeatTimes === undefined ? {} : { 'repeat-times': options.repeatTimes }),
       }),

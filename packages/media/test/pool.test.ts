@@ -84,7 +84,7 @@ describe('rtpengine pool', () => {
     await Promise.all(sessions.map((s) => s.end()));
 
     // The sweep reports the dead instance as unreachable and still works on the live one.
-    const sweep = await media.sweep([]);
+    const sweep = await media.sweep([], { minAgeMs: 0 });
     expect(sweep.unreachable).toEqual(['127.0.0.1:22303']);
   });
 

@@ -152,6 +152,8 @@ describe('flag profiles against rtpengine', () => {
     expect(lines(offer, 'a=setup:actpass')).toEqual(['a=setup:actpass']);
     expect(lines(offer, 'a=rtcp-mux')).toEqual(['a=rtcp-mux']);
     expect(lines(offer, 'a=crypto')).toEqual([]);
+    // Browsers match m-lines by mid (RFC 8843); the phone sent none, so the relay generates it.
+    expect(lines(offer, 'a=mid:').length).toBe(1);
 
     const browserAnswer = webrtcSdp('127.0.0.1', 6006).replace('a=setup:actpass', 'a=setup:active');
     const { sdp: answer } = await session.answer({

@@ -19,7 +19,12 @@ let media: RtpengineMedia;
 const sockets: Socket[] = [];
 
 beforeAll(async () => {
-  rtpengine = await startTestRtpengine({ ngPort: 22302, portMin: 31600, portMax: 31799 });
+  rtpengine = await startTestRtpengine({
+    ngPort: 22302,
+    portMin: 31600,
+    portMax: 31799,
+    interfaces: ['pub/127.0.0.1', 'pub/::1'],
+  });
   media = new RtpengineMedia({
     instances: [{ host: rtpengine.host, port: rtpengine.port, weight: 1 }],
     logger: silentLogger,
@@ -36,8 +41,8 @@ afterAll(async () => {
   await rtpengine?.stop();
 });
 
-async function socket(): Promise<Socket> {
-  const s = await udpSocket();
+async function socket(address = '127.0.0.1'): Promise<Socket> {
+  const s = await udpSocket(address);
   sockets.push(s);
   return s;
 }
@@ -152,6 +157,40 @@ describe('RTP through the relay', () => {
       0x6666,
     );
     expect(back.packet.readUInt32BE(8)).toBe(0x6666);
+    await session.end();
+  });
+
+  it('bridges an IPv4 caller and an IPv6 callee', async () => {
+    const [caller, callee] = await Promise.all([socket('127.0.0.1'), socket('::1')]);
+    const { sdp: offer, session } = await media.offer({
+      callId: 'flow-v4v6@test',
+      fromTag: 'v4',
+      sdp: sdp({ address: '127.0.0.1', audioPort: caller.address().port }),
+      legProfile: profiles.publicPeer,
+      otherLegProfile: { transport: 'rtp', addressFamily: 'IP6' },
+    });
+    expect(offer).toContain('c=IN IP6 ::1');
+    const { sdp: answer } = await session.answer({
+      toTag: 'v6',
+      sdp: sdp({ address: '::1', audioPort: callee.address().port, family: 'IP6' }),
+    });
+    expect(answer).toContain('c=IN IP4 127.0.0.1');
+    const toV6 = await sendUntilReceived(
+      caller,
+      { address: '127.0.0.1', port: mLines(answer)[0]!.port },
+      callee,
+      0,
+      0xabcd,
+    );
+    expect(toV6.source.address).toBe('::1');
+    const toV4 = await sendUntilReceived(
+      callee,
+      { address: '::1', port: mLines(offer)[0]!.port },
+      caller,
+      0,
+      0xdcba,
+    );
+    expect(toV4.source.address).toBe('127.0.0.1');
     await session.end();
   });
 });
