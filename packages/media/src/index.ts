@@ -30,6 +30,8 @@ export {
   type LegTransport,
   profiles,
   type SdpFlagContext,
+  SRTP_SUITES,
+  type SrtpSuite,
   sdpFlags,
 } from './profiles.ts';
 export { RtpengineMedia, type RtpengineMediaOptions } from './rtpengine-media.ts';

@@ -34,7 +34,31 @@ export interface LegProfile {
   addressFamily?: AddressFamily;
   /** Named rtpengine interface (`--interface=NAME/IP`) facing this leg, on multi-homed hosts. */
   interface?: string;
+  /**
+   * SDES crypto suites offered to a `srtp-sdes` leg (default: AES_CM_128_HMAC_SHA1_80 and _32, the
+   * RFC 4568 suites every SRTP phone supports). NULL-cipher suites are never offered unless listed here.
+   */
+  srtpSuites?: SrtpSuite[];
 }
+
+/** The SDES crypto suites rtpengine 10.5 knows. */
+export const SRTP_SUITES = [
+  'AEAD_AES_256_GCM',
+  'AEAD_AES_128_GCM',
+  'AES_256_CM_HMAC_SHA1_80',
+  'AES_256_CM_HMAC_SHA1_32',
+  'AES_192_CM_HMAC_SHA1_80',
+  'AES_192_CM_HMAC_SHA1_32',
+  'AES_CM_128_HMAC_SHA1_80',
+  'AES_CM_128_HMAC_SHA1_32',
+  'F8_128_HMAC_SHA1_80',
+  'F8_128_HMAC_SHA1_32',
+  'NULL_HMAC_SHA1_80',
+  'NULL_HMAC_SHA1_32',
+] as const;
+export type SrtpSuite = (typeof SRTP_SUITES)[number];
+
+const DEFAULT_SRTP_SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
 
 /** The profiles sip-core uses; spread one and override fields for special cases. */
 export const profiles = {
@@ -87,6 +111,10 @@ export function sdpFlags(source: LegProfile, destination: LegProfile, context: S
       result.ICE = 'remove';
       result.DTLS = 'off';
       result['rtcp-mux'] = ['demux'];
+      // rtpengine 10.5 has no "only-<suite>" option: exclude every other suite instead.
+      result.SDES = SRTP_SUITES.filter(
+        (suite) => !(destination.srtpSuites ?? DEFAULT_SRTP_SUITES).includes(suite),
+      ).map((suite) => `no-${suite}`);
       break;
     case 'webrtc':
       result['transport-protocol'] = 'UDP/TLS/RTP/SAVPF';

@@ -96,6 +96,14 @@ describe('sdpFlags', () => {
       DTLS: 'off',
       'rtcp-mux': ['demux'],
     });
+    const gcm = sdpFlags(
+      profiles.webrtc,
+      { transport: 'srtp-sdes', srtpSuites: ['AEAD_AES_256_GCM'] },
+      { stage: 'offer' },
+    );
+    expect(gcm.SDES).toHaveLength(11);
+    expect(gcm.SDES).toContain('no-NULL_HMAC_SHA1_80');
+    expect(gcm.SDES).not.toContain('no-AEAD_AES_256_GCM');
     expect(sdpFlags(profiles.webrtc, profiles.publicPeer, { stage: 'offer' })).toMatchObject({
       'transport-protocol': 'RTP/AVP',
       ICE: 'remove',
