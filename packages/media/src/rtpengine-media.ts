@@ -38,8 +38,11 @@ export class RtpengineMedia implements MediaRelay {
   private readonly logger: Logger;
   private readonly setupDeadlineMs: number;
   private readonly sessions = new Map<string, RtpengineSession>();
-  /** Call-ids whose first offer is in flight: the sweep must not take them for orphans. */
-  private readonly pendingOffers = new Set<string>();
+  /**
+   * First offers in flight, by call-id: a second offer for the same call waits for the first so both land
+   * on one instance, and the sweep does not take these calls for orphans.
+   */
+  private readonly pendingOffers = new Map<string, Promise<unknown>>();
   private readonly sweepers = new Set<() => void>();
 
   constructor(options: RtpengineMediaOptions) {
@@ -74,6 +77,9 @@ export class RtpengineMedia implements MediaRelay {
       ),
     };
 
+    const inFlight = this.pendingOffers.get(request.callId);
+    if (inFlight !== undefined) await inFlight.catch(() => undefined);
+
     const existing = this.sessions.get(request.callId);
     const pinned = this.pool.instanceFor(request.callId);
     if (pinned !== undefined) {
@@ -84,11 +90,13 @@ export class RtpengineMedia implements MediaRelay {
       return { sdp, session };
     }
 
-    this.pendingOffers.add(request.callId);
+    const setUp = this.offerWithFailover(request.callId, params).then(({ sdp, instance }) => ({
+      sdp,
+      session: this.newSession(request, instance) as MediaSession,
+    }));
+    this.pendingOffers.set(request.callId, setUp);
     try {
-      const instance_sdp = await this.offerWithFailover(request.callId, params);
-      const session = this.newSession(request, instance_sdp.instance);
-      return { sdp: instance_sdp.sdp, session };
+      return await setUp;
     } finally {
       this.pendingOffers.delete(request.callId);
     }

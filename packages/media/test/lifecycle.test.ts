@@ -1,4 +1,4 @@
-import type { Socket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,19 +77,15 @@ async function call(callId: string, callee?: Socket, injectDtmf = false) {
   return { offer, answer, session };
 }
 
+/** True when nothing holds 127.0.0.1:port (UDP). */
 function canBind(port: number): Promise<boolean> {
-  return udpSocket('127.0.0.1').then(async (probe) => {
-    await closeSocket(probe);
-    return new Promise<boolean>((resolve) => {
-      import('node:dgram').then(({ createSocket }) => {
-        const s = createSocket('udp4');
-        s.once('error', () => {
-          s.close();
-          resolve(false);
-        });
-        s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-      });
+  return new Promise((resolve) => {
+    const probe = createSocket('udp4');
+    probe.once('error', () => {
+      probe.close();
+      resolve(false);
     });
+    probe.bind(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
 }
 

@@ -8,6 +8,10 @@ import { sdp, silentLogger, startTestRtpengine } from './support.ts';
 let first: LocalRtpengine;
 let second: LocalRtpengine;
 let media: RtpengineMedia;
+// Selection draws twice per new call (one per instance left); alternate per call, not per draw, so new
+// calls go to each instance in turn and the spread is deterministic.
+let draw = 0;
+const alternating = (): number => (Math.floor(draw++ / 2) % 2 === 0 ? 0.25 : 0.75);
 
 beforeAll(async () => {
   [first, second] = await Promise.all([
@@ -23,6 +27,7 @@ beforeAll(async () => {
     requestTimeoutMs: 500,
     setupDeadlineMs: 4000,
     healthIntervalMs: 0,
+    random: alternating,
   });
 });
 
@@ -57,6 +62,13 @@ describe('rtpengine pool', () => {
     expect(perInstance.reduce((a, b) => a + b, 0)).toBe(12);
     await Promise.all(sessions.map((s) => s.end()));
     expect(media.health().map((h) => h.calls)).toEqual([0, 0]);
+  });
+
+  it('concurrent first offers of one call land on one instance and share one session', async () => {
+    const results = await Promise.all([0, 1, 2, 3].map(() => offer('pool-concurrent@test')));
+    expect(new Set(results.map((r) => r.session)).size).toBe(1);
+    expect(media.health().reduce((sum, h) => sum + h.calls, 0)).toBe(1);
+    await results[0]!.session.end();
   });
 
   it('health check marks instances healthy by ping', async () => {
