@@ -129,6 +129,8 @@ export interface NgStream {
   endpoint?: NgEndpoint;
   'advertised endpoint'?: NgEndpoint;
   flags?: string[];
+  /** SSRC of the RTP stream last received on this port. */
+  SSRC?: number;
   stats?: NgCounters;
 }
 
@@ -136,6 +138,8 @@ export interface NgMedia {
   index?: number;
   type?: string;
   protocol?: string;
+  /** Codec in use, e.g. `PCMU/8000`, once media flows. */
+  codec?: string;
   streams?: NgStream[];
   flags?: string[];
 }

@@ -11,12 +11,16 @@ export interface StreamStatistics {
   mediaIndex: number;
   mediaType: string;
   protocol: string;
+  /** Codec in use on the m-line, e.g. `PCMU/8000`, once media flowed. */
+  codec?: string;
   component: 'rtp' | 'rtcp';
   localAddress: string;
   localPort: number;
   /** Where the relay sends to / latched on, once known. */
   remoteAddress?: string;
   remotePort?: number;
+  /** SSRC of the RTP stream received on this port. */
+  ssrc?: number;
   /** Received on this port from the leg. */
   received: PacketCounters;
 }
@@ -75,6 +79,8 @@ export function callStatistics(callId: string, instance: string, info: NgCallInf
           localPort: stream['local port'] ?? 0,
           received: counters(stream.stats),
         };
+        if (typeof media.codec === 'string') entry.codec = media.codec;
+        if (typeof stream.SSRC === 'number') entry.ssrc = stream.SSRC;
         if (typeof endpoint.address === 'string' && endpoint.address !== '') {
           entry.remoteAddress = endpoint.address;
           if (typeof endpoint.port === 'number') entry.remotePort = endpoint.port;

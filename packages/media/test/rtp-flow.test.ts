@@ -124,6 +124,12 @@ describe('RTP through the relay', () => {
     expect(stats!.instance).toBe(rtpengine.ngAddress);
     expect(stats!.totals.rtp.packets).toBeGreaterThanOrEqual(4);
     expect(stats!.totals.rtp.bytes).toBeGreaterThanOrEqual(4 * 172);
+    // The caller's leg received the caller's audio stream: its SSRC and codec are reported.
+    const callerAudioStream = stats!.legs
+      .find((l) => l.tag === 'caller')
+      ?.streams.find((s) => s.mediaType === 'audio' && s.component === 'rtp');
+    expect(callerAudioStream).toMatchObject({ ssrc: 0x1111, codec: 'PCMU/8000' });
+    expect(callerAudioStream!.received.packets).toBeGreaterThan(0);
     const video = stats!.legs
       .flatMap((l) => l.streams)
       .filter((s) => s.mediaType === 'video' && s.component === 'rtp');
