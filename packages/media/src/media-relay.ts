@@ -4,7 +4,10 @@ import type { CallStatistics } from './stats.ts';
 
 export interface OfferRequest {
   callId: string;
+  /** Tag of the leg sending this offer (for a re-INVITE from the callee: the callee's tag). */
   fromTag: string;
+  /** In-dialog offers: the tag of the leg receiving the offer. */
+  toTag?: string;
   /** The SDP offer as received from the leg that sent it. */
   sdp: string;
   /** Profile of the leg that sent the offer (usually the caller). */
@@ -22,7 +25,7 @@ export interface OfferRequest {
 
 export interface AnswerRequest {
   callId: string;
-  /** From-tag of the dialog (the offerer's tag). */
+  /** Tag of the leg that sent the offer being answered (default for sessions: the last offer's). */
   fromTag: string;
   /** To-tag of the leg that answered. */
   toTag: string;
@@ -48,7 +51,8 @@ export interface MediaSession {
   /** NG address of the relay holding the call, or undefined without anchoring. */
   readonly instance: string | undefined;
   readonly ended: boolean;
-  answer(request: Omit<AnswerRequest, 'callId' | 'fromTag'>): Promise<{ sdp: string }>;
+  /** Rewrites the answer to the session's last offer. */
+  answer(request: Omit<AnswerRequest, 'callId' | 'fromTag'> & { fromTag?: string }): Promise<{ sdp: string }>;
   query(): Promise<CallStatistics | null>;
   playMedia(options: PlayMediaOptions): Promise<{ durationMs: number | undefined }>;
   /** Stops what playMedia started for the leg `tag` (default: the offerer's leg). */

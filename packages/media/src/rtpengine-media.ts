@@ -65,6 +65,7 @@ export class RtpengineMedia implements MediaRelay {
     const params = {
       'call-id': request.callId,
       'from-tag': request.fromTag,
+      ...(request.toTag === undefined ? {} : { 'to-tag': request.toTag }),
       sdp: request.sdp,
       ...(request.viaBranch === undefined ? {} : { 'via-branch': request.viaBranch }),
       ...(request.record ? { 'record call': 'yes' as const } : {}),
@@ -86,7 +87,7 @@ export class RtpengineMedia implements MediaRelay {
       // A re-offer (re-INVITE, UPDATE, forked INVITE): the call's ports are on this instance.
       const { sdp } = await withDeadline(pinned.client.offer(params), this.setupDeadlineMs, pinned.address);
       const session = existing ?? this.newSession(request, pinned);
-      session.updateProfiles(request.legProfile, request.otherLegProfile);
+      session.offered(request);
       return { sdp, session };
     }
 
@@ -278,6 +279,7 @@ class RtpengineSession implements MediaSession {
   private readonly logger: Logger;
   private readonly deadlineMs: number;
   private readonly injectDtmf: boolean;
+  private offererTag: string;
   private offererProfile: LegProfile;
   private answererProfile: LegProfile;
   private ending: Promise<CallStatistics | null> | undefined;
@@ -293,6 +295,7 @@ class RtpengineSession implements MediaSession {
     this.rtpengine = rtpengine;
     this.callId = request.callId;
     this.fromTag = request.fromTag;
+    this.offererTag = request.fromTag;
     this.instance = rtpengine.address;
     this.offererProfile = request.legProfile;
     this.answererProfile = request.otherLegProfile;
@@ -305,18 +308,23 @@ class RtpengineSession implements MediaSession {
     return this.ending !== undefined;
   }
 
-  updateProfiles(offerer: LegProfile, answerer: LegProfile): void {
-    this.offererProfile = offerer;
-    this.answererProfile = answerer;
+  /** Records a re-offer: its direction (which leg offered) and profiles apply to the next answer. */
+  offered(request: OfferRequest): void {
+    this.offererTag = request.fromTag;
+    this.offererProfile = request.legProfile;
+    this.answererProfile = request.otherLegProfile;
   }
 
-  async answer(request: Omit<AnswerRequest, 'callId' | 'fromTag'>): Promise<{ sdp: string }> {
+  async answer(
+    request: Omit<AnswerRequest, 'callId' | 'fromTag'> & { fromTag?: string },
+  ): Promise<{ sdp: string }> {
     this.assertLive();
     requireText(request.toTag, 'toTag');
     checkSdp(request.sdp);
     const params = {
       'call-id': this.callId,
-      'from-tag': this.fromTag,
+      // rtpengine names the offer's sender in from-tag for the answer too (also for a callee's re-INVITE).
+      'from-tag': request.fromTag ?? this.offererTag,
       'to-tag': request.toTag,
       sdp: request.sdp,
       ...(request.viaBranch === undefined ? {} : { 'via-branch': request.viaBranch }),

@@ -129,6 +129,29 @@ describe('session lifecycle', () => {
     await session.end();
   });
 
+  it('a re-INVITE from the callee reverses the direction and keeps each leg on its relay port', async () => {
+    const { offer, answer, session } = await call('life-reverse@test');
+    const callerFacingPort = mLines(answer)[0]!.port;
+    const calleeFacingPort = mLines(offer)[0]!.port;
+    // The callee (tag b) now offers to the caller (tag a).
+    const reOffer = await media.offer({
+      callId: 'life-reverse@test',
+      fromTag: 'b',
+      toTag: 'a',
+      sdp: sdp({ address: '127.0.0.1', audioPort: 7002 }),
+      legProfile: profiles.publicPeer,
+      otherLegProfile: profiles.publicPeer,
+    });
+    expect(reOffer.session).toBe(session);
+    expect(mLines(reOffer.sdp)[0]!.port).toBe(callerFacingPort);
+    const reAnswer = await session.answer({
+      toTag: 'a',
+      sdp: sdp({ address: '127.0.0.1', audioPort: 7000 }),
+    });
+    expect(mLines(reAnswer.sdp)[0]!.port).toBe(calleeFacingPort);
+    await session.end();
+  });
+
   it('the sweep deletes calls that are not in the live set and keeps the live ones', async () => {
     const live = await call('life-live@test');
     // Orphans: created behind the controller's back, as after a crash of the node that owned them.
