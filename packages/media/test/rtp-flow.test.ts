@@ -1,11 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRtpengine } from '../src/launcher.ts';
 import { profiles } from '../src/profiles.ts';
 import { RtpengineMedia } from '../src/rtpengine-media.ts';
+import { protect, srtpFromInline, unprotect } from './srtp.ts';
 import {
   closeSocket,
   mLines,
+  rtpPacket,
   sdp,
   sendUntilReceived,
   silentLogger,
@@ -197,6 +200,66 @@ describe('RTP through the relay', () => {
       0xdcba,
     );
     expect(toV4.source.address).toBe('127.0.0.1');
+    await session.end();
+  });
+
+  it('encrypts towards an SDES-SRTP leg and decrypts what it sends (AES_CM_128_HMAC_SHA1_80)', async () => {
+    const [plain, secure] = await Promise.all([socket(), socket()]);
+    const { sdp: offer, session } = await media.offer({
+      callId: 'flow-srtp@test',
+      fromTag: 'plain',
+      sdp: sdp({ address: '127.0.0.1', audioPort: plain.address().port }),
+      legProfile: profiles.publicPeer,
+      otherLegProfile: { transport: 'srtp-sdes', srtpSuites: ['AES_CM_128_HMAC_SHA1_80'] },
+    });
+    const relayKey = /a=crypto:(\d+) AES_CM_128_HMAC_SHA1_80 inline:(\S+)/.exec(offer);
+    expect(relayKey).not.toBeNull();
+    const phoneKey = randomBytes(30).toString('base64');
+    const { sdp: answer } = await session.answer({
+      toTag: 'secure',
+      sdp: sdp({
+        address: '127.0.0.1',
+        audioPort: secure.address().port,
+        proto: 'RTP/SAVP',
+        extra: [`a=crypto:${relayKey![1]} AES_CM_128_HMAC_SHA1_80 inline:${phoneKey}`],
+      }),
+    });
+    expect(mLines(answer)[0]?.proto).toBe('RTP/AVP');
+
+    // Plain RTP in, SRTP out: it decrypts with the key the relay offered, and the payload is intact.
+    const toSecure = await sendUntilReceived(
+      plain,
+      { address: '127.0.0.1', port: mLines(answer)[0]!.port },
+      secure,
+      0,
+      0x51,
+    );
+    expect(toSecure.packet.length).toBe(12 + 160 + 10);
+    const decrypted = unprotect(srtpFromInline(relayKey![2]!), toSecure.packet);
+    expect(decrypted.subarray(12).equals(Buffer.alloc(160, 0xd5))).toBe(true);
+
+    // SRTP in (with the phone's own key), plain RTP out.
+    const phoneContext = srtpFromInline(phoneKey);
+    const toPlain = await new Promise<Buffer>((resolve, reject) => {
+      let seq = 1;
+      const onMessage = (packet: Buffer): void => {
+        clearInterval(timer);
+        resolve(packet);
+      };
+      plain.once('message', onMessage);
+      const timer = setInterval(() => {
+        if (seq > 40) {
+          clearInterval(timer);
+          plain.off('message', onMessage);
+          reject(new Error('no decrypted RTP arrived'));
+          return;
+        }
+        secure.send(protect(phoneContext, rtpPacket(0, seq++, 0x52)), mLines(offer)[0]!.port, '127.0.0.1');
+      }, 20);
+    });
+    expect(toPlain.length).toBe(12 + 160);
+    expect(toPlain.readUInt32BE(8)).toBe(0x52);
+    expect(toPlain.subarray(12).equals(Buffer.alloc(160, 0xd5))).toBe(true);
     await session.end();
   });
 });
