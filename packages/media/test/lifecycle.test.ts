@@ -287,6 +287,20 @@ describe('session lifecycle', () => {
     expect(files.some((f) => f.includes('life-record'))).toBe(true);
   });
 
+  it('records from the first offer when asked to', async () => {
+    const { session } = await media.offer({
+      callId: 'life-record-offer@test',
+      fromTag: 'a',
+      sdp: sdp({ address: '127.0.0.1', audioPort: 7008 }),
+      legProfile: profiles.publicPeer,
+      otherLegProfile: profiles.publicPeer,
+      record: true,
+    });
+    await session.end();
+    const files = readdirSync(join(dataDir, 'recordings'), { recursive: true }).map(String);
+    expect(files.some((f) => f.includes('life-record-offer'))).toBe(true);
+  });
+
   it('in-call commands after end() fail with unknown-call', async () => {
     const { session } = await call('life-after@test');
     await session.end();
