@@ -1,0 +1,45 @@
+export { parseRtpengineNg, type RtpengineAddress } from './config.ts';
+export { codeForErrorReason, MediaError, type MediaErrorCode } from './errors.ts';
+export {
+  detectRtpengine,
+  type LocalRtpengine,
+  type LocalRtpengineOptions,
+  localRtpengineArgs,
+  type ResolvedMedia,
+  type ResolveMediaOptions,
+  resolveMediaConfig,
+  startLocalRtpengine,
+} from './launcher.ts';
+export type {
+  AnswerRequest,
+  MediaRelay,
+  MediaSession,
+  OfferRequest,
+  PlayMediaOptions,
+  SweeperOptions,
+  SweepOptions,
+  SweepResult,
+} from './media-relay.ts';
+export { NgClient, type NgClientOptions } from './ng-client.ts';
+export type * from './ng-types.ts';
+export { NullMedia } from './null-media.ts';
+export { type InstanceHealth, type PoolOptions, RtpengineInstance, RtpenginePool } from './pool.ts';
+export {
+  type CodecPolicy,
+  type LegProfile,
+  type LegTransport,
+  profiles,
+  type SdpFlagContext,
+  SRTP_SUITES,
+  type SrtpSuite,
+  sdpFlags,
+} from './profiles.ts';
+export { RtpengineMedia, type RtpengineMediaOptions } from './rtpengine-media.ts';
+export {
+  type CallStatistics,
+  callStatistics,
+  type LegStatistics,
+  type PacketCounters,
+  type SsrcStatistics,
+  type StreamStatistics,
+} from './stats.ts';

@@ -1,0 +1,188 @@
+import { createSocket } from 'node:dgram';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  detectRtpengine,
+  localRtpengineArgs,
+  resolveMediaConfig,
+  startLocalRtpengine,
+} from '../src/launcher.ts';
+import { NullMedia } from '../src/null-media.ts';
+import { profiles } from '../src/profiles.ts';
+import { RtpengineMedia } from '../src/rtpengine-media.ts';
+import { lines, mLines, sdp, silentLogger } from './support.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'media-launcher-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
+    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+const offerRequest = {
+  callId: 'launcher@test',
+  fromTag: 'a',
+  sdp: sdp({ address: '127.0.0.1', audioPort: 9000 }),
+  legProfile: profiles.publicPeer,
+  otherLegProfile: profiles.publicPeer,
+};
+
+describe('detectRtpengine', () => {
+  it('finds the installed binary on PATH and nothing on an empty PATH', () => {
+    expect(detectRtpengine()).toMatch(/\/rtpengine$/);
+    expect(detectRtpengine('')).toBeNull();
+    expect(detectRtpengine(scratch)).toBeNull();
+  });
+});
+
+describe('localRtpengineArgs', () => {
+  it('runs userspace, NG on loopback, no system config, immediate delete', () => {
+    const args = localRtpengineArgs({
+      ngPort: 22222,
+      portMin: 30000,
+      portMax: 30100,
+      interface: ['pub/127.0.0.1', 'pub/::1'],
+      logger: silentLogger,
+    });
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--config-file=none',
+        '--interface=pub/127.0.0.1',
+        '--interface=pub/::1',
+        '--listen-ng=127.0.0.1:22222',
+        '--port-min=30000',
+        '--port-max=30100',
+        '--table=-1',
+        '--delete-delay=0',
+        '--foreground',
+      ]),
+    );
+    expect(() =>
+      localRtpengineArgs({
+        ngPort: 1,
+        portMin: 40000,
+        portMax: 30000,
+        interface: '127.0.0.1',
+        logger: silentLogger,
+      }),
+    ).toThrow(/port range/);
+  });
+});
+
+describe('startLocalRtpengine', () => {
+  it('SIGKILLs a child that ignores SIGTERM, after the bounded wait, when it never answers ping', async () => {
+    const pidFile = join(scratch, 'fake.pid');
+    mkdirSync(join(scratch, 'fakebin'), { recursive: true });
+    const fake = join(scratch, 'fakebin', 'rtpengine');
+    writeFileSync(fake, `#!/bin/sh\necho $$ > ${pidFile}\ntrap '' TERM\nwhile true; do sleep 0.1; done\n`);
+    chmodSync(fake, 0o755);
+    const error = await startLocalRtpengine({
+      binary: fake,
+      ngPort: 22307,
+      portMin: 32400,
+      portMax: 32499,
+      interface: '127.0.0.1',
+      logger: silentLogger,
+      startTimeoutMs: 500,
+      stopTimeoutMs: 300,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unavailable' });
+    expect(String((error as Error).message)).toMatch(/did not start/);
+    expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+  });
+
+  it('refuses an NG port that is already in use', async () => {
+    const busy = createSocket('udp4');
+    await new Promise<void>((r) => busy.bind(22308, '127.0.0.1', () => r()));
+    try {
+      await expect(
+        startLocalRtpengine({
+          ngPort: 22308,
+          portMin: 32400,
+          portMax: 32499,
+          interface: '127.0.0.1',
+          logger: silentLogger,
+        }),
+      ).rejects.toMatchObject({ code: 'invalid-config' });
+    } finally {
+      busy.close();
+    }
+  });
+});
+
+describe('resolveMediaConfig', () => {
+  it('RTPENGINE_NG set: a pool over the listed instances', async () => {
+    const resolved = await resolveMediaConfig('127.0.0.1:22396=2,127.0.0.1:22397', silentLogger, {
+      pool: { healthIntervalMs: 0 },
+    });
+    try {
+      expect(resolved.mode).toBe('pool');
+      expect(resolved.media).toBeInstanceOf(RtpengineMedia);
+      expect(resolved.ngAddresses).toEqual(['127.0.0.1:22396', '127.0.0.1:22397']);
+      expect(resolved.media.health().map((h) => h.weight)).toEqual([2, 1]);
+    } finally {
+      await resolved.stop();
+    }
+  });
+
+  it('unset and rtpengine installed: starts a local rtpengine, relays, and stops it on shutdown', async () => {
+    const resolved = await resolveMediaConfig(undefined, silentLogger, {
+      local: { ngPort: 22306, portMin: 32300, portMax: 32399, interface: '127.0.0.1' },
+      pool: { healthIntervalMs: 0 },
+    });
+    let stopped = false;
+    try {
+      expect(resolved.mode).toBe('local');
+      expect(resolved.ngAddresses).toEqual(['127.0.0.1:22306']);
+      const { sdp: rewritten, session } = await resolved.media.offer(offerRequest);
+      const port = mLines(rewritten)[0]!.port;
+      expect(port).toBeGreaterThanOrEqual(32300);
+      expect(port).toBeLessThanOrEqual(32399);
+      await session.end();
+      await resolved.stop();
+      stopped = true;
+      expect(await portFree(22306)).toBe(true);
+    } finally {
+      if (!stopped) await resolved.stop();
+    }
+  });
+
+  it('unset and not installed: NullMedia passes SDP through unchanged and warns once', async () => {
+    const messages: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => messages.push(line) });
+    const resolved = await resolveMediaConfig(undefined, logger, { pathEnv: `${scratch}-nothing-here` });
+    expect(resolved.mode).toBe('none');
+    expect(resolved.media).toBeInstanceOf(NullMedia);
+    expect(resolved.media.anchored).toBe(false);
+    const { sdp: rewritten, session } = await resolved.media.offer(offerRequest);
+    expect(rewritten).toBe(offerRequest.sdp);
+    const { sdp: answer } = await session.answer({ toTag: 'b', sdp: offerRequest.sdp });
+    expect(lines(answer, 'c=')).toEqual(['c=IN IP4 127.0.0.1']);
+    await expect(session.playDtmf({ code: '1' })).rejects.toMatchObject({ code: 'unsupported' });
+    expect(await session.end()).toBeNull();
+    expect(await session.end()).toBeNull();
+    new NullMedia(logger);
+    await resolveMediaConfig(undefined, logger, { pathEnv: '' });
+    expect(messages.filter((m) => m.includes('no media anchoring')).length).toBe(1);
+    await resolved.stop();
+  });
+});
