@@ -166,8 +166,8 @@ function rewriteTest(index: NumberingIndex, body: unknown) {
       id: String(rule.id ?? position + 1),
       direction: rule.direction ?? direction,
       field: rule.field ?? field,
-      match: String(rule.match ?? ''),
-      replace: String(rule.replace ?? ''),
+      matchPattern: String(rule.matchPattern ?? ''),
+      replacement: String(rule.replacement ?? ''),
       priority: Number(rule.priority ?? position),
       enabled: rule.enabled !== false,
     }));

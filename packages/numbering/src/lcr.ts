@@ -40,7 +40,8 @@ interface RuleEntry {
 export interface LcrTable {
   byPrefix: Map<string, RuleEntry[]>;
   longestPrefix: number;
-  gatewaysByGroup: Map<string, GatewayData[]>;
+  /** Per group: enabled gateways in priority tiers, lowest priority value first. */
+  gatewaysByGroup: Map<string, GatewayData[][]>;
   /** Rules left out because their caller pattern failed the safety check (logged by the index). */
   rejected: { ruleId: string; reason: string }[];
 }
@@ -79,18 +80,38 @@ export function buildLcrTable(
     else byPrefix.set(prefix, [{ rule, group, caller }]);
     longestPrefix = Math.max(longestPrefix, prefix.length);
   }
-  // Within one prefix: lower group priority first; ties by group id so the order never depends on load order.
+  // Within one prefix: lower rule priority, then lower group priority; ties by id so the order never
+  // depends on load order.
   for (const list of byPrefix.values()) {
     if (list.length > 1) {
-      list.sort((a, b) => a.group.priority - b.group.priority || compare(a.group.id, b.group.id));
+      list.sort(
+        (a, b) =>
+          a.rule.priority - b.rule.priority ||
+          a.group.priority - b.group.priority ||
+          compare(a.group.id, b.group.id) ||
+          compare(a.rule.id, b.rule.id),
+      );
     }
   }
-  const gatewaysByGroup = new Map<string, GatewayData[]>();
+  const gatewaysByGroup = new Map<string, GatewayData[][]>();
   for (const gateway of data.gateways) {
     if (!gateway.enabled) continue;
-    const list = gatewaysByGroup.get(gateway.groupId) ?? [];
-    list.push(gateway);
-    gatewaysByGroup.set(gateway.groupId, list);
+    const tiers = gatewaysByGroup.get(gateway.groupId) ?? [];
+    tiers.push([gateway]);
+    gatewaysByGroup.set(gateway.groupId, tiers);
+  }
+  // Group each group's gateways into priority tiers (ascending); weights share load within a tier.
+  for (const [groupId, singles] of gatewaysByGroup) {
+    const byPriority = new Map<number, GatewayData[]>();
+    for (const [gateway] of singles) {
+      const tier = byPriority.get(gateway!.priority) ?? [];
+      tier.push(gateway!);
+      byPriority.set(gateway!.priority, tier);
+    }
+    const tiers = [...byPriority.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([, tier]) => tier.sort((a, b) => compare(a.id, b.id)));
+    gatewaysByGroup.set(groupId, tiers);
   }
   return { byPrefix, longestPrefix, gatewaysByGroup, rejected };
 }
@@ -101,8 +122,9 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * Least-cost routing: the gateways to try for a call to `callee` (E.164 digits), in failover order.
  * 1. Peering rules whose callee prefix matches, longest prefix first (shorter matches follow as fallback);
  *    a rule with a caller pattern only counts when the caller's E.164 digits match it.
- * 2. For the same prefix length, lower group priority first.
- * 3. Within a group, gateways in weighted random order (weight 0 last); disabled gateways never appear.
+ * 2. For the same prefix length, lower rule priority first, then lower group priority.
+ * 3. Within a group, gateways by ascending priority; equal priorities in weighted random order (weight 0
+ *    last). Disabled gateways and groups never appear.
  * A group reached through several rules appears once, at its best position.
  */
 export function selectRoutes(
@@ -120,7 +142,9 @@ export function selectRoutes(
       if (seenGroups.has(entry.group.id)) continue;
       if (entry.caller && (caller === null || !entry.caller.matcher(caller).find())) continue;
       seenGroups.add(entry.group.id);
-      for (const gateway of weightedOrder(table.gatewaysByGroup.get(entry.group.id) ?? [], rng)) {
+      for (const gateway of (table.gatewaysByGroup.get(entry.group.id) ?? []).flatMap((tier) =>
+        weightedOrder(tier, rng),
+      )) {
         routes.push({
           gatewayId: gateway.id,
           gatewayName: gateway.name,
@@ -167,7 +191,7 @@ export function weightedOrder<T extends { weight: number }>(items: readonly T[],
  * decides (blocked wins a tie); with no match the call is allowed unless an allow-list exists.
  */
 export function isCalleeAllowed(
-  subscriber: Pick<SubscriberData, 'allowedPrefixes' | 'blockedPrefixes'>,
+  subscriber: Pick<SubscriberData, 'allowedCalleePrefixes' | 'blockedCalleePrefixes'>,
   callee: string,
 ): boolean {
   const longest = (prefixes: readonly string[]) =>
@@ -175,11 +199,11 @@ export function isCalleeAllowed(
       (best, prefix) => (callee.startsWith(prefix) && prefix.length > best ? prefix.length : best),
       -1,
     );
-  const allowed = longest(subscriber.allowedPrefixes);
-  const blocked = longest(subscriber.blockedPrefixes);
+  const allowed = longest(subscriber.allowedCalleePrefixes);
+  const blocked = longest(subscriber.blockedCalleePrefixes);
   if (blocked >= 0 && blocked >= allowed) return false;
   if (allowed >= 0) return true;
-  return subscriber.allowedPrefixes.length === 0;
+  return subscriber.allowedCalleePrefixes.length === 0;
 }
 
 /** Checks a peering rule at provisioning time (the API calls this before saving). */

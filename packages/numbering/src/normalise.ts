@@ -1,9 +1,11 @@
-import { validatePhoneNumberLength } from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
+import { Metadata, validatePhoneNumberLength } from 'libphonenumber-js';
+import metadata from 'libphonenumber-js/min/metadata';
 import { NumberingError } from './errors.ts';
 
 /** The dialling defaults a number is completed with: a domain's, optionally overridden by a subscriber. */
 export interface DialPlan {
-  /** Country calling code without `+`, e.g. `43`. */
+  /** Country calling code without `+`, e.g. `43`; empty: only international dialling is understood. */
   countryCode: string;
   /** National (trunk) prefix, e.g. `0`; empty string for none. */
   nationalPrefix: string;
@@ -99,6 +101,12 @@ export function normaliseNumber(
   if (plan.internationalPrefix !== '' && dialled.startsWith(plan.internationalPrefix)) {
     return checked(dialled.slice(plan.internationalPrefix.length), 'international', input);
   }
+  if (plan.countryCode === '') {
+    throw new NumberingError(
+      'invalid-number',
+      `"${dialled}" is not international and the dial plan has no country code to complete it`,
+    );
+  }
   if (plan.nationalPrefix !== '' && dialled.startsWith(plan.nationalPrefix)) {
     return checked(plan.countryCode + dialled.slice(plan.nationalPrefix.length), 'national', input);
   }
@@ -115,6 +123,53 @@ export function normaliseNumber(
     );
   }
   return checked(plan.countryCode + plan.areaCode + dialled, 'local', input);
+}
+
+/** Dial-plan settings as stored for a domain: unset (null) values come from the country's metadata. */
+export interface DialPlanSettings {
+  countryCode: string | null;
+  nationalPrefix: string | null;
+  internationalPrefix: string | null;
+  areaCode: string | null;
+}
+
+/** The parts of libphonenumber's numbering plan used here; `nationalPrefix` exists but is not typed. */
+interface PlanMetadata {
+  IDDPrefix(): string;
+  defaultIDDPrefix(): string | undefined;
+  nationalPrefix?(): string | undefined;
+}
+
+/**
+ * Completes a domain's dial plan: a missing national or international prefix is taken from the
+ * country's numbering plan in libphonenumber's metadata (AT: 0 / 00, US: 1 / 011, IT: none / 00).
+ */
+export function resolveDialPlan(settings: DialPlanSettings): DialPlan {
+  const countryCode = settings.countryCode ?? '';
+  let nationalPrefix = settings.nationalPrefix;
+  let internationalPrefix = settings.internationalPrefix;
+  if ((nationalPrefix === null || internationalPrefix === null) && countryCode !== '') {
+    const country = (metadata.country_calling_codes as Record<string, CountryCode[] | undefined>)[
+      countryCode
+    ]?.[0];
+    if (country) {
+      const plans = new Metadata();
+      plans.selectNumberingPlan(country);
+      const plan = plans.numberingPlan as PlanMetadata | undefined;
+      // The minified metadata writes "no national prefix" as the number 0 (IT, ES, ...).
+      const national: unknown = plan?.nationalPrefix?.();
+      nationalPrefix ??= typeof national === 'string' ? national : '';
+      const idd = plan?.defaultIDDPrefix() ?? plan?.IDDPrefix() ?? '';
+      // Some countries list the IDD as a pattern or with a wait-for-tone mark (RU: 8~10).
+      internationalPrefix ??= /^\d+$/.test(idd.replace(/~/g, '')) ? idd.replace(/~/g, '') : '00';
+    }
+  }
+  return {
+    countryCode,
+    nationalPrefix: nationalPrefix ?? '',
+    internationalPrefix: internationalPrefix ?? '00',
+    areaCode: settings.areaCode || null,
+  };
 }
 
 export function isEmergency(dialled: string, extra: readonly string[] = []): boolean {

@@ -2,7 +2,7 @@ import { NumberingError } from './errors.ts';
 import type { LcrTable, Rng, RouteTarget } from './lcr.ts';
 import { buildLcrTable, isCalleeAllowed, selectRoutes } from './lcr.ts';
 import type { DialPlan, NormalisedNumber } from './normalise.ts';
-import { normaliseNumber, parseE164, printable } from './normalise.ts';
+import { normaliseNumber, parseE164, printable, resolveDialPlan } from './normalise.ts';
 import type { CompiledRuleSet, RewriteResult, RewriteVariables } from './rewrite.ts';
 import { applyRewrite, compileRuleSet } from './rewrite.ts';
 import type {
@@ -74,6 +74,8 @@ class CompiledSnapshot {
   readonly subscribersByAor = new Map<string, string>();
   readonly domainsByName = new Map<string, DomainData>();
   readonly domainsById = new Map<string, DomainData>();
+  /** Each domain's dial plan with unset prefixes filled in from the country's metadata. */
+  readonly dialPlans = new Map<string, DialPlan>();
   readonly ruleSets = new Map<string, CompiledRuleSet>();
   readonly peeringGroupRuleSets = new Map<string, string | null>();
   readonly lcr: LcrTable;
@@ -83,6 +85,7 @@ class CompiledSnapshot {
     for (const domain of data.domains) {
       this.domainsById.set(domain.id, domain);
       this.domainsByName.set(domain.name.toLowerCase(), domain);
+      this.dialPlans.set(domain.id, resolveDialPlan(domain));
     }
     for (const subscriber of data.subscribers) {
       const domain = this.domainsById.get(subscriber.domainId);
@@ -212,13 +215,9 @@ export class NumberingIndex {
   dialPlan(domainName: string, subscriberId?: string | null): DialPlan {
     const domain = this.snapshot.domainsByName.get(domainName.toLowerCase());
     if (!domain) throw new NumberingError('unknown-domain', `unknown domain "${printable(domainName)}"`);
+    const plan = this.snapshot.dialPlans.get(domain.id)!;
     const subscriber = subscriberId ? this.snapshot.subscribers.get(subscriberId) : undefined;
-    return {
-      countryCode: domain.countryCode,
-      nationalPrefix: domain.nationalPrefix,
-      internationalPrefix: domain.internationalPrefix,
-      areaCode: subscriber?.data.areaCode ?? domain.areaCode,
-    };
+    return subscriber?.data.areaCode ? { ...plan, areaCode: subscriber.data.areaCode } : plan;
   }
 
   /** Normalises what someone in `domainName` dialled (see {@link normaliseNumber}). */
@@ -250,13 +249,14 @@ export class NumberingIndex {
   subscriberVariables(subscriberId: string): RewriteVariables {
     const entry = this.snapshot.subscribers.get(subscriberId);
     if (!entry) return {};
-    const areaCode = entry.data.areaCode ?? entry.domain.areaCode ?? '';
+    const plan = this.snapshot.dialPlans.get(entry.domain.id)!;
+    const areaCode = entry.data.areaCode ?? plan.areaCode ?? '';
     return {
-      cc: entry.domain.countryCode,
+      cc: plan.countryCode,
       ac: areaCode,
-      np: entry.domain.nationalPrefix,
-      ip: entry.domain.internationalPrefix,
-      caller_cc: entry.domain.countryCode,
+      np: plan.nationalPrefix,
+      ip: plan.internationalPrefix,
+      caller_cc: plan.countryCode,
       caller_ac: areaCode,
       caller_number: entry.primary?.slice(1) ?? '',
       caller_user: entry.data.username,

@@ -72,8 +72,8 @@ export interface CompiledRuleSet {
 export interface RewriteStep {
   ruleId: string;
   priority: number;
-  match: string;
-  replace: string;
+  matchPattern: string;
+  replacement: string;
   /** False for rules after the first match: sip:provider semantics stop there. */
   evaluated: boolean;
   matched: boolean;
@@ -181,7 +181,7 @@ function expandPattern(match: string, variables: RewriteVariables): string {
  * bad direction/field, invalid or unsafe regex, unknown variables, replacement referring to missing groups.
  */
 export function validateRewriteRule(
-  rule: Pick<RewriteRuleData, 'direction' | 'field' | 'match' | 'replace'>,
+  rule: Pick<RewriteRuleData, 'direction' | 'field' | 'matchPattern' | 'replacement'>,
 ): void {
   compileRule({ id: '', priority: 0, enabled: true, ...rule });
 }
@@ -193,13 +193,16 @@ function compileRule(rule: RewriteRuleData): CompiledRule {
   if (!REWRITE_FIELDS.includes(rule.field)) {
     throw new NumberingError('invalid-rule', `field must be one of ${REWRITE_FIELDS.join(', ')}`);
   }
-  if (typeof rule.match !== 'string') throw new NumberingError('invalid-regex', 'pattern must be a string');
-  checkPatternVariables(rule.match);
-  const hasVariables = rule.match.search(VARIABLE_IN_PATTERN) >= 0;
+  if (typeof rule.matchPattern !== 'string')
+    throw new NumberingError('invalid-regex', 'pattern must be a string');
+  checkPatternVariables(rule.matchPattern);
+  const hasVariables = rule.matchPattern.search(VARIABLE_IN_PATTERN) >= 0;
   // A pattern with variables is checked with sample values; the values are digits or escaped text at call
   // time, which cannot change its structure, so the verdict holds for every call.
-  const checked = checkPattern(hasVariables ? expandPattern(rule.match, SAMPLE_VARIABLES) : rule.match);
-  const replacement = parseReplacement(rule.replace, checked.groupCount);
+  const checked = checkPattern(
+    hasVariables ? expandPattern(rule.matchPattern, SAMPLE_VARIABLES) : rule.matchPattern,
+  );
+  const replacement = parseReplacement(rule.replacement, checked.groupCount);
   return { rule, fixed: hasVariables ? null : checked.regex, replacement };
 }
 
@@ -239,7 +242,7 @@ const EXPANDED_CACHE_LIMIT = 10_000;
 
 function patternFor(compiled: CompiledRule, variables: RewriteVariables): RE2JS | null {
   if (compiled.fixed) return compiled.fixed;
-  const source = expandPattern(compiled.rule.match, variables);
+  const source = expandPattern(compiled.rule.matchPattern, variables);
   let regex = expandedCache.get(source);
   if (!regex) {
     // The shape passed checkPattern at provisioning time and variables only add escaped literal text,
@@ -276,8 +279,8 @@ export function applyRewrite(
     const step: RewriteStep = {
       ruleId: rule.id,
       priority: rule.priority,
-      match: rule.match,
-      replace: rule.replace,
+      matchPattern: rule.matchPattern,
+      replacement: rule.replacement,
       evaluated: matchedRuleId === null,
       matched: false,
       before: output,

@@ -8,12 +8,12 @@ export interface DomainData {
   id: string;
   /** SIP domain, e.g. `example.com`. */
   name: string;
-  /** Country calling code without `+`, e.g. `43`. */
-  countryCode: string;
-  /** National (trunk) prefix, e.g. `0`; empty where there is none (NANP uses `1` as part of the number). */
-  nationalPrefix: string;
-  /** International (exit) prefix, e.g. `00`; `+` is always accepted as well. */
-  internationalPrefix: string;
+  /** Country calling code without `+`, e.g. `43`; null: only international dialling is understood. */
+  countryCode: string | null;
+  /** National (trunk) prefix, e.g. `0`; null: the country's from libphonenumber's metadata. */
+  nationalPrefix: string | null;
+  /** International (exit) prefix, e.g. `00`; null: the country's. `+` is always accepted as well. */
+  internationalPrefix: string | null;
   /** Area code without national prefix for short local dialling, e.g. `1` (Vienna); null if none. */
   areaCode: string | null;
   /** Rewrite rule set applied to this domain's subscribers unless a subscriber has its own. */
@@ -27,13 +27,13 @@ export interface SubscriberData {
   username: string;
   /** Calling line identification restriction: present this subscriber as anonymous. */
   clir: boolean;
-  /** Overrides the domain's area code for this subscriber's short local dialling. */
+  /** Overrides the domain's area code for this subscriber's short local dialling (not in the database yet). */
   areaCode: string | null;
   rewriteRuleSetId: string | null;
   /** E.164 prefixes (digits, no `+`) this subscriber may call; empty means everything not blocked. */
-  allowedPrefixes: string[];
+  allowedCalleePrefixes: string[];
   /** E.164 prefixes (digits, no `+`) this subscriber may not call. */
-  blockedPrefixes: string[];
+  blockedCalleePrefixes: string[];
 }
 
 /** A DID or alias number. Exactly one number per subscriber should be primary (the presented one). */
@@ -47,21 +47,17 @@ export interface NumberData {
 
 /**
  * Where a rewrite rule applies, seen from the platform:
- * - `peer_inbound`: a call arriving from a peer (normalise the peer's format to E.164),
- * - `peer_outbound`: a call leaving to a peer (E.164 to the peer's format),
- * - `subscriber_inbound`: a call placed by a subscriber (what the subscriber dialled, to E.164),
- * - `subscriber_outbound`: a call delivered to a subscriber (E.164 to what the phone shows).
+ * - `inbound_from_peer`: a call arriving from a peer (normalise the peer's format to E.164),
+ * - `outbound_to_peer`: a call leaving to a peer (E.164 to the peer's format),
+ * - `from_subscriber`: a call placed by a subscriber (what the subscriber dialled, to E.164),
+ * - `to_subscriber`: a call delivered to a subscriber (E.164 to what the phone shows).
  */
-export type RewriteDirection =
-  | 'peer_inbound'
-  | 'peer_outbound'
-  | 'subscriber_inbound'
-  | 'subscriber_outbound';
+export type RewriteDirection = 'inbound_from_peer' | 'outbound_to_peer' | 'from_subscriber' | 'to_subscriber';
 export const REWRITE_DIRECTIONS: readonly RewriteDirection[] = [
-  'peer_inbound',
-  'peer_outbound',
-  'subscriber_inbound',
-  'subscriber_outbound',
+  'inbound_from_peer',
+  'outbound_to_peer',
+  'from_subscriber',
+  'to_subscriber',
 ];
 
 export type RewriteField = 'caller' | 'callee';
@@ -72,9 +68,9 @@ export interface RewriteRuleData {
   direction: RewriteDirection;
   field: RewriteField;
   /** Regular expression (RE2 subset of ECMAScript syntax); may contain `${variable}`s. */
-  match: string;
+  matchPattern: string;
   /** Replacement for the matched text: `$1`, `${1}`, `$$` and `${variable}`s. */
-  replace: string;
+  replacement: string;
   /** Lower runs first. Ties keep the order given. */
   priority: number;
   enabled: boolean;
@@ -92,10 +88,11 @@ export interface PeeringGroupData {
   /** Lower is tried first among rules of the same prefix length. */
   priority: number;
   enabled: boolean;
+  /** Rule set for calls to and from this peer (not in the database schema yet: always null there). */
   rewriteRuleSetId: string | null;
 }
 
-export type GatewayTransport = 'udp' | 'tcp' | 'tls';
+export type GatewayTransport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
 export interface GatewayData {
   id: string;
@@ -104,7 +101,9 @@ export interface GatewayData {
   host: string;
   port: number;
   transport: GatewayTransport;
-  /** Relative share of calls within its group; 0 means "only after every positive-weight gateway". */
+  /** Lower is tried first within its group. */
+  priority: number;
+  /** Relative share of calls among gateways of equal priority; 0: after every positive-weight one. */
   weight: number;
   enabled: boolean;
 }
@@ -116,6 +115,8 @@ export interface PeeringRuleData {
   calleePrefix: string;
   /** Optional regular expression the caller's E.164 digits must match. */
   callerPattern: string | null;
+  /** Lower first among rules of the same prefix length (before the group priority). */
+  priority: number;
   enabled: boolean;
 }
 

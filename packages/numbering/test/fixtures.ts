@@ -27,8 +27,8 @@ export function sampleData(): NumberingData {
     subscribers: [
       sub('s-bob', 'd-at', 'bob'),
       { ...sub('s-alice', 'd-at', 'alice'), clir: true },
-      { ...sub('s-carol', 'd-us', 'carol'), blockedPrefixes: ['1900'], allowedPrefixes: [] },
-      { ...sub('s-dave', 'd-at', 'dave'), allowedPrefixes: ['43'], blockedPrefixes: ['43900'] },
+      { ...sub('s-carol', 'd-us', 'carol'), blockedCalleePrefixes: ['1900'], allowedCalleePrefixes: [] },
+      { ...sub('s-dave', 'd-at', 'dave'), allowedCalleePrefixes: ['43'], blockedCalleePrefixes: ['43900'] },
     ],
     numbers: [
       { id: 'n1', e164: '+4311001', subscriberId: 's-bob', isPrimary: true },
@@ -42,11 +42,11 @@ export function sampleData(): NumberingData {
         id: 'rs-at',
         name: 'Austria',
         rules: [
-          rule('r1', 'subscriber_inbound', 'callee', '^00([1-9][0-9]+)$', '$1', 10),
-          rule('r2', 'subscriber_inbound', 'callee', '^0([1-9][0-9]+)$', '${cc}$1', 20),
-          rule('r3', 'subscriber_inbound', 'callee', '^([1-9][0-9]{2,7})$', '${cc}${ac}$1', 30),
-          rule('r4', 'subscriber_outbound', 'caller', '^${cc}([1-9][0-9]+)$', '0$1', 10),
-          rule('r5', 'subscriber_outbound', 'caller', '^([1-9][0-9]+)$', '00$1', 20),
+          rule('r1', 'from_subscriber', 'callee', '^00([1-9][0-9]+)$', '$1', 10),
+          rule('r2', 'from_subscriber', 'callee', '^0([1-9][0-9]+)$', '${cc}$1', 20),
+          rule('r3', 'from_subscriber', 'callee', '^([1-9][0-9]{2,7})$', '${cc}${ac}$1', 30),
+          rule('r4', 'to_subscriber', 'caller', '^${cc}([1-9][0-9]+)$', '0$1', 10),
+          rule('r5', 'to_subscriber', 'caller', '^([1-9][0-9]+)$', '00$1', 20),
         ],
       },
     ],
@@ -63,11 +63,46 @@ export function sampleData(): NumberingData {
       gw('gw-off', 'g-off', 'off', 1),
     ],
     peeringRules: [
-      { id: 'pr-default', groupId: 'g-backup', calleePrefix: '', callerPattern: null, enabled: true },
-      { id: 'pr-at', groupId: 'g-cheap', calleePrefix: '43', callerPattern: null, enabled: true },
-      { id: 'pr-at-backup', groupId: 'g-backup', calleePrefix: '43', callerPattern: null, enabled: true },
-      { id: 'pr-off', groupId: 'g-off', calleePrefix: '4366', callerPattern: null, enabled: true },
-      { id: 'pr-us-from-at', groupId: 'g-cheap', calleePrefix: '1', callerPattern: '^43', enabled: true },
+      {
+        id: 'pr-default',
+        groupId: 'g-backup',
+        calleePrefix: '',
+        callerPattern: null,
+        priority: 100,
+        enabled: true,
+      },
+      {
+        id: 'pr-at',
+        groupId: 'g-cheap',
+        calleePrefix: '43',
+        callerPattern: null,
+        priority: 100,
+        enabled: true,
+      },
+      {
+        id: 'pr-at-backup',
+        groupId: 'g-backup',
+        calleePrefix: '43',
+        callerPattern: null,
+        priority: 100,
+        enabled: true,
+      },
+      {
+        id: 'pr-off',
+        groupId: 'g-off',
+        calleePrefix: '4366',
+        callerPattern: null,
+        priority: 100,
+        enabled: true,
+      },
+      {
+        id: 'pr-us-from-at',
+        groupId: 'g-cheap',
+        calleePrefix: '1',
+        callerPattern: '^43',
+        priority: 100,
+        enabled: true,
+      },
     ],
   };
 }
@@ -80,20 +115,20 @@ function sub(id: string, domainId: string, username: string) {
     clir: false,
     areaCode: null,
     rewriteRuleSetId: null,
-    allowedPrefixes: [],
-    blockedPrefixes: [],
+    allowedCalleePrefixes: [],
+    blockedCalleePrefixes: [],
   };
 }
 
 export function rule(
   id: string,
-  direction: 'peer_inbound' | 'peer_outbound' | 'subscriber_inbound' | 'subscriber_outbound',
+  direction: 'inbound_from_peer' | 'outbound_to_peer' | 'from_subscriber' | 'to_subscriber',
   field: 'caller' | 'callee',
-  match: string,
-  replace: string,
+  matchPattern: string,
+  replacement: string,
   priority: number,
 ) {
-  return { id, direction, field, match, replace, priority, enabled: true };
+  return { id, direction, field, matchPattern, replacement, priority, enabled: true };
 }
 
 function gw(id: string, groupId: string, name: string, weight: number) {
@@ -104,6 +139,7 @@ function gw(id: string, groupId: string, name: string, weight: number) {
     host: `${name}.gw.test`,
     port: 5060,
     transport: 'udp' as const,
+    priority: 1,
     weight,
     enabled: true,
   };

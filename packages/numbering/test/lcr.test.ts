@@ -60,9 +60,29 @@ describe('least-cost routing order', () => {
       groupId: 'g-backup',
       calleePrefix: '431',
       callerPattern: null,
+      priority: 100,
       enabled: true,
     });
     expect(names(selectRoutes(buildLcrTable(data), '4311001', null, () => 0))).toEqual(['b1', 'c1', 'c2']);
+  });
+
+  it('orders same-prefix rules by rule priority before group priority', () => {
+    const data = sampleData();
+    data.peeringRules.find((rule) => rule.id === 'pr-at-backup')!.priority = 10;
+    expect(names(selectRoutes(buildLcrTable(data), '4311001', null, () => 0))).toEqual(['b1', 'c1', 'c2']);
+  });
+
+  it('tries gateways of a group by priority, weights only within the same priority', () => {
+    const data = sampleData();
+    data.gateways.find((gateway) => gateway.id === 'gw-c2')!.priority = 0;
+    // c2 alone in the first tier, whatever the draw; then c1.
+    for (const draw of [0, 0.5, 0.99]) {
+      expect(names(selectRoutes(buildLcrTable(data), '4311001', null, () => draw))).toEqual([
+        'c2',
+        'c1',
+        'b1',
+      ]);
+    }
   });
 
   it('leaves out rules with unsafe caller patterns and says why', () => {
@@ -72,6 +92,7 @@ describe('least-cost routing order', () => {
       groupId: 'g-cheap',
       calleePrefix: '44',
       callerPattern: '(1+)+',
+      priority: 100,
       enabled: true,
     });
     const built = buildLcrTable(data);
@@ -132,7 +153,12 @@ describe('per-subscriber allowed and blocked prefixes', () => {
     [['43900123'], ['43900'], '439001234', true],
     [['43'], ['43'], '4311001', false],
   ])('allowed %j blocked %j callee %s -> %s', (allowedPrefixes, blockedPrefixes, callee, expected) => {
-    expect(isCalleeAllowed({ allowedPrefixes, blockedPrefixes }, callee)).toBe(expected);
+    expect(
+      isCalleeAllowed(
+        { allowedCalleePrefixes: allowedPrefixes, blockedCalleePrefixes: blockedPrefixes },
+        callee,
+      ),
+    ).toBe(expected);
   });
 });
 

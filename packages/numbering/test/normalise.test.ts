@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NumberingError } from '../src/errors.ts';
 import type { DialPlan } from '../src/normalise.ts';
-import { normaliseNumber, parseE164 } from '../src/normalise.ts';
+import { normaliseNumber, parseE164, resolveDialPlan } from '../src/normalise.ts';
 
 const vienna: DialPlan = { countryCode: '43', nationalPrefix: '0', internationalPrefix: '00', areaCode: '1' };
 const austriaNoArea: DialPlan = { ...vienna, areaCode: null };
@@ -99,5 +99,44 @@ describe('parseE164', () => {
   });
   it.each(['', '0043 1 1001', '+43-abc', '+0123456', '+4312'])('rejects %j', (input) => {
     expect(() => parseE164(input)).toThrow(NumberingError);
+  });
+});
+
+describe('resolveDialPlan fills unset prefixes from the country metadata', () => {
+  it.each([
+    ['43', { nationalPrefix: '0', internationalPrefix: '00' }],
+    ['1', { nationalPrefix: '1', internationalPrefix: '011' }],
+    ['39', { nationalPrefix: '', internationalPrefix: '00' }],
+    ['7', { nationalPrefix: '8', internationalPrefix: '810' }],
+  ])('country code %s', (countryCode, expected) => {
+    expect(
+      resolveDialPlan({ countryCode, nationalPrefix: null, internationalPrefix: null, areaCode: null }),
+    ).toEqual({
+      countryCode,
+      areaCode: null,
+      ...expected,
+    });
+  });
+
+  it('keeps what the domain sets', () => {
+    expect(
+      resolveDialPlan({ countryCode: '43', nationalPrefix: '', internationalPrefix: '+', areaCode: '1' }),
+    ).toEqual({
+      countryCode: '43',
+      nationalPrefix: '',
+      internationalPrefix: '+',
+      areaCode: '1',
+    });
+  });
+
+  it('without a country code, only international numbers are understood', () => {
+    const plan = resolveDialPlan({
+      countryCode: null,
+      nationalPrefix: null,
+      internationalPrefix: null,
+      areaCode: null,
+    });
+    expect(normaliseNumber('0043 1 1001', plan)).toMatchObject({ e164: '+4311001' });
+    expect(() => normaliseNumber('01 1001', plan)).toThrow(/no country code/);
   });
 });

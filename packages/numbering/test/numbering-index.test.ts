@@ -49,14 +49,12 @@ describe('NumberingIndex', () => {
   });
 
   it('rewrites with the subscriber (domain) rule set and caller variables', () => {
-    expect(index.rewriteForSubscriber('s-bob', 'subscriber_inbound', 'callee', '06601234567').output).toBe(
+    expect(index.rewriteForSubscriber('s-bob', 'from_subscriber', 'callee', '06601234567').output).toBe(
       '436601234567',
     );
-    expect(index.rewriteForSubscriber('s-bob', 'subscriber_outbound', 'caller', '4311003').output).toBe(
-      '011003',
-    );
+    expect(index.rewriteForSubscriber('s-bob', 'to_subscriber', 'caller', '4311003').output).toBe('011003');
     // carol's domain has no rule set: unchanged
-    expect(index.rewriteForSubscriber('s-carol', 'subscriber_inbound', 'callee', '06601234567').output).toBe(
+    expect(index.rewriteForSubscriber('s-carol', 'from_subscriber', 'callee', '06601234567').output).toBe(
       '06601234567',
     );
   });
@@ -93,10 +91,10 @@ describe('NumberingIndex', () => {
       rules: [
         {
           id: 'x',
-          direction: 'peer_inbound',
+          direction: 'inbound_from_peer',
           field: 'callee',
-          match: '(a+)+',
-          replace: '',
+          matchPattern: '(a+)+',
+          replacement: '',
           priority: 1,
           enabled: true,
         },

@@ -12,15 +12,15 @@ const vienna: RewriteVariables = { cc: '43', ac: '1', np: '0', ip: '00' };
 describe('rewriting: first matching rule wins per direction and field', () => {
   it.each([
     // dialled by a subscriber -> E.164 digits
-    ['subscriber_inbound', 'callee', '004930123456', '4930123456', 'r1'],
-    ['subscriber_inbound', 'callee', '06601234567', '436601234567', 'r2'],
-    ['subscriber_inbound', 'callee', '1001', '4311001', 'r3'],
+    ['from_subscriber', 'callee', '004930123456', '4930123456', 'r1'],
+    ['from_subscriber', 'callee', '06601234567', '436601234567', 'r2'],
+    ['from_subscriber', 'callee', '1001', '4311001', 'r3'],
     // nothing matches: unchanged
-    ['subscriber_inbound', 'callee', 'bob', 'bob', null],
-    ['subscriber_inbound', 'caller', '06601234567', '06601234567', null],
+    ['from_subscriber', 'callee', 'bob', 'bob', null],
+    ['from_subscriber', 'caller', '06601234567', '06601234567', null],
     // delivered to a subscriber: national calls shown with 0, international with 00
-    ['subscriber_outbound', 'caller', '436601234567', '06601234567', 'r4'],
-    ['subscriber_outbound', 'caller', '4930123456', '004930123456', 'r5'],
+    ['to_subscriber', 'caller', '436601234567', '06601234567', 'r4'],
+    ['to_subscriber', 'caller', '4930123456', '004930123456', 'r5'],
   ] as const)('%s %s: %s -> %s', (direction, field, input, output, ruleId) => {
     const result = applyRewrite(austria, direction, field, input, vienna);
     expect(result.output).toBe(output);
@@ -28,7 +28,7 @@ describe('rewriting: first matching rule wins per direction and field', () => {
   });
 
   it('traces every rule: before, after, matched, and skips those after the first match', () => {
-    const result = applyRewrite(austria, 'subscriber_inbound', 'callee', '06601234567', vienna);
+    const result = applyRewrite(austria, 'from_subscriber', 'callee', '06601234567', vienna);
     expect(
       result.trace.map(({ ruleId, evaluated, matched, before, after }) => ({
         ruleId,
@@ -49,21 +49,21 @@ describe('rewriting: first matching rule wins per direction and field', () => {
       id: 'x',
       name: 'x',
       rules: [
-        rule('late', 'peer_inbound', 'callee', '^(.*)$', 'late-$1', 50),
-        rule('early', 'peer_inbound', 'callee', '^(.*)$', 'early-$1', 5),
-        { ...rule('off', 'peer_inbound', 'callee', '^(.*)$', 'off-$1', 1), enabled: false },
+        rule('late', 'inbound_from_peer', 'callee', '^(.*)$', 'late-$1', 50),
+        rule('early', 'inbound_from_peer', 'callee', '^(.*)$', 'early-$1', 5),
+        { ...rule('off', 'inbound_from_peer', 'callee', '^(.*)$', 'off-$1', 1), enabled: false },
       ],
     });
-    expect(applyRewrite(set, 'peer_inbound', 'callee', '123').output).toBe('early-123');
+    expect(applyRewrite(set, 'inbound_from_peer', 'callee', '123').output).toBe('early-123');
   });
 
   it('replaces only the matched text of an unanchored pattern', () => {
     const set = compileRuleSet({
       id: 'x',
       name: 'x',
-      rules: [rule('a', 'peer_outbound', 'callee', '^\\+', '00', 1)],
+      rules: [rule('a', 'outbound_to_peer', 'callee', '^\\+', '00', 1)],
     });
-    expect(applyRewrite(set, 'peer_outbound', 'callee', '+4311001').output).toBe('004311001');
+    expect(applyRewrite(set, 'outbound_to_peer', 'callee', '+4311001').output).toBe('004311001');
   });
 
   it.each([
@@ -79,25 +79,25 @@ describe('rewriting: first matching rule wins per direction and field', () => {
     const set = compileRuleSet({
       id: 'x',
       name: 'x',
-      rules: [rule('a', 'peer_outbound', 'callee', '^(431)(\\d+)$', replace, 1)],
+      rules: [rule('a', 'outbound_to_peer', 'callee', '^(431)(\\d+)$', replace, 1)],
     });
     const variables = { cc: '43', ip: '00', caller_number: '436601234567', caller_user: 'alice' };
-    expect(applyRewrite(set, 'peer_outbound', 'callee', '4311001', variables).output).toBe(output);
+    expect(applyRewrite(set, 'outbound_to_peer', 'callee', '4311001', variables).output).toBe(output);
   });
 
   it('expands variables in match patterns, escaped', () => {
     const set = compileRuleSet({
       id: 'x',
       name: 'x',
-      rules: [rule('own', 'subscriber_inbound', 'callee', '^${caller_user}$', '${caller_number}', 1)],
+      rules: [rule('own', 'from_subscriber', 'callee', '^${caller_user}$', '${caller_number}', 1)],
     });
     const vars = { caller_user: 'a.b', caller_number: '4311001' };
-    expect(applyRewrite(set, 'subscriber_inbound', 'callee', 'a.b', vars).output).toBe('4311001');
-    expect(applyRewrite(set, 'subscriber_inbound', 'callee', 'axb', vars).output).toBe('axb');
+    expect(applyRewrite(set, 'from_subscriber', 'callee', 'a.b', vars).output).toBe('4311001');
+    expect(applyRewrite(set, 'from_subscriber', 'callee', 'axb', vars).output).toBe('axb');
   });
 
   it('runs no rules without a rule set', () => {
-    expect(applyRewrite(null, 'peer_inbound', 'callee', '123')).toEqual({
+    expect(applyRewrite(null, 'inbound_from_peer', 'callee', '123')).toEqual({
       input: '123',
       output: '123',
       matchedRuleId: null,
@@ -107,7 +107,7 @@ describe('rewriting: first matching rule wins per direction and field', () => {
 });
 
 describe('provisioning rejects bad rules with a clear error', () => {
-  const base = { direction: 'peer_inbound', field: 'callee', replace: '$1' } as const;
+  const base = { direction: 'inbound_from_peer', field: 'callee', replacement: '$1' } as const;
   it.each([
     ['(', 'invalid-regex', /invalid regular expression/],
     ['[0-9', 'invalid-regex', /invalid regular expression/],
@@ -121,7 +121,7 @@ describe('provisioning rejects bad rules with a clear error', () => {
     ['^${nope}(\\d)$', 'invalid-regex', /unknown variable \$\{nope\}/],
   ])('pattern %j', (match, code, message) => {
     try {
-      validateRewriteRule({ ...base, match });
+      validateRewriteRule({ ...base, matchPattern: match });
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(NumberingError);
@@ -138,14 +138,18 @@ describe('provisioning rejects bad rules with a clear error', () => {
     ['a$', /lone "\$"/],
     ['${1', /unclosed/],
   ])('replacement %j', (replace, message) => {
-    expect(() => validateRewriteRule({ ...base, match: '^(\\d+)$', replace })).toThrow(message);
+    expect(() => validateRewriteRule({ ...base, matchPattern: '^(\\d+)$', replacement: replace })).toThrow(
+      message,
+    );
   });
 
   it('rejects unknown directions and fields', () => {
-    expect(() => validateRewriteRule({ ...base, match: '1', direction: 'sideways' as never })).toThrow(
+    expect(() => validateRewriteRule({ ...base, matchPattern: '1', direction: 'sideways' as never })).toThrow(
       /direction/,
     );
-    expect(() => validateRewriteRule({ ...base, match: '1', field: 'both' as never })).toThrow(/field/);
+    expect(() => validateRewriteRule({ ...base, matchPattern: '1', field: 'both' as never })).toThrow(
+      /field/,
+    );
   });
 
   it('names the bad rule when compiling a whole set', () => {
@@ -153,7 +157,7 @@ describe('provisioning rejects bad rules with a clear error', () => {
       compileRuleSet({
         id: 'x',
         name: 'broken',
-        rules: [rule('bad-one', 'peer_inbound', 'callee', '(a*)*', '', 1)],
+        rules: [rule('bad-one', 'inbound_from_peer', 'callee', '(a*)*', '', 1)],
       }),
     ).toThrow(/rule bad-one of rule set "broken": nested quantifier/);
   });
@@ -175,8 +179,8 @@ describe('provisioning rejects bad rules with a clear error', () => {
     const set = compileRuleSet({
       id: 'x',
       name: 'x',
-      rules: [rule('a', 'peer_inbound', 'callee', '^(0|00|000)?\\d*1$', 'x', 1)],
+      rules: [rule('a', 'inbound_from_peer', 'callee', '^(0|00|000)?\\d*1$', 'x', 1)],
     });
-    expect(applyRewrite(set, 'peer_inbound', 'callee', `${'0'.repeat(5000)}2`).matchedRuleId).toBeNull();
+    expect(applyRewrite(set, 'inbound_from_peer', 'callee', `${'0'.repeat(5000)}2`).matchedRuleId).toBeNull();
   });
 });

@@ -141,18 +141,18 @@ describe('numbering service on loopback', () => {
         return { status: response.status, body: (await response.json()) as Record<string, unknown> };
       };
       const ok = await post({
-        direction: 'peer_inbound',
+        direction: 'inbound_from_peer',
         field: 'callee',
         value: '01234',
-        rules: [{ match: '^0(\\d+)$', replace: '43$1' }],
+        rules: [{ matchPattern: '^0(\\d+)$', replacement: '43$1' }],
       });
       expect(ok.status).toBe(200);
       expect(ok.body).toMatchObject({ output: '431234', matchedRuleId: '1' });
       const bad = await post({
-        direction: 'peer_inbound',
+        direction: 'inbound_from_peer',
         field: 'callee',
         value: '1',
-        rules: [{ match: '(1+)+', replace: '' }],
+        rules: [{ matchPattern: '(1+)+', replacement: '' }],
       });
       expect(bad.status).toBe(400);
       expect(bad.body).toMatchObject({
@@ -160,7 +160,7 @@ describe('numbering service on loopback', () => {
         detail: expect.stringMatching(/nested quantifier/),
       });
       const stored = await post({
-        direction: 'subscriber_inbound',
+        direction: 'from_subscriber',
         field: 'callee',
         value: '1001',
         subscriberId: 's-bob',
