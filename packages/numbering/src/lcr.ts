@@ -9,6 +9,12 @@ import type {
   SubscriberData,
 } from './types.ts';
 
+/**
+ * Failover list length: each failed attempt costs the caller seconds, so trying more gateways than this
+ * only delays the final error.
+ */
+export const DEFAULT_MAX_GATEWAYS = 16;
+
 /** A random source in [0, 1); injectable so tests get a fixed failover order. */
 export type Rng = () => number;
 
@@ -82,7 +88,7 @@ export function buildLcrTable(
   }
   // Within one prefix: lower rule priority, then lower group priority; ties by id so the order never
   // depends on load order.
-  for (const list of byPrefix.values()) {
+  for (const [prefix, list] of byPrefix) {
     if (list.length > 1) {
       list.sort(
         (a, b) =>
@@ -91,6 +97,14 @@ export function buildLcrTable(
           compare(a.group.id, b.group.id) ||
           compare(a.rule.id, b.rule.id),
       );
+      // After a group's unconditional rule, its later rules at this prefix can never add anything.
+      const unconditional = new Set<string>();
+      const useful = list.filter((entry) => {
+        if (unconditional.has(entry.group.id)) return false;
+        if (!entry.caller) unconditional.add(entry.group.id);
+        return true;
+      });
+      if (useful.length !== list.length) byPrefix.set(prefix, useful);
     }
   }
   const gatewaysByGroup = new Map<string, GatewayData[][]>();
@@ -125,13 +139,15 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * 2. For the same prefix length, lower rule priority first, then lower group priority.
  * 3. Within a group, gateways by ascending priority; equal priorities in weighted random order (weight 0
  *    last). Disabled gateways and groups never appear.
- * A group reached through several rules appears once, at its best position.
+ * A group reached through several rules appears once, at its best position. The list stops at
+ * `maxGateways` entries.
  */
 export function selectRoutes(
   table: LcrTable,
   callee: string,
   caller: string | null,
   rng: Rng = Math.random,
+  maxGateways = DEFAULT_MAX_GATEWAYS,
 ): RouteTarget[] {
   const routes: RouteTarget[] = [];
   const seenGroups = new Set<string>();
@@ -142,6 +158,7 @@ export function selectRoutes(
       if (seenGroups.has(entry.group.id)) continue;
       if (entry.caller && (caller === null || !entry.caller.matcher(caller).find())) continue;
       seenGroups.add(entry.group.id);
+      if (routes.length >= maxGateways) return routes.slice(0, maxGateways);
       for (const gateway of (table.gatewaysByGroup.get(entry.group.id) ?? []).flatMap((tier) =>
         weightedOrder(tier, rng),
       )) {
@@ -159,7 +176,7 @@ export function selectRoutes(
       }
     }
   }
-  return routes;
+  return routes.length > maxGateways ? routes.slice(0, maxGateways) : routes;
 }
 
 /**

@@ -192,6 +192,15 @@ export function parseE164(input: string): string {
   return result.digits;
 }
 
+/**
+ * Cheap syntax check for numbers that were normalised before (call-time paths: routing, lookups):
+ * `+` optional, 2 to 15 digits, no leading zero. Returns the digits or null.
+ */
+export function e164Digits(input: string): string | null {
+  const digits = input.startsWith('+') ? input.slice(1) : input;
+  return /^[1-9]\d{1,14}$/.test(digits) ? digits : null;
+}
+
 const LENGTH_PROBLEMS: Record<string, string> = {
   INVALID_COUNTRY: 'has no valid country calling code',
   NOT_A_NUMBER: 'is not a number',

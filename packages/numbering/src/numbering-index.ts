@@ -1,8 +1,8 @@
 import { NumberingError } from './errors.ts';
-import type { LcrTable, Rng, RouteTarget } from './lcr.ts';
+import type { DEFAULT_MAX_GATEWAYS, LcrTable, Rng, RouteTarget } from './lcr.ts';
 import { buildLcrTable, isCalleeAllowed, selectRoutes } from './lcr.ts';
 import type { DialPlan, NormalisedNumber } from './normalise.ts';
-import { normaliseNumber, parseE164, printable, resolveDialPlan } from './normalise.ts';
+import { e164Digits, normaliseNumber, parseE164, printable, resolveDialPlan } from './normalise.ts';
 import type { CompiledRuleSet, RewriteResult, RewriteVariables } from './rewrite.ts';
 import { applyRewrite, compileRuleSet } from './rewrite.ts';
 import type {
@@ -44,6 +44,8 @@ export interface LcrRequest {
   caller?: string | null;
   /** The calling subscriber: applies its allowed/blocked prefixes. */
   subscriberId?: string | null;
+  /** Longest failover list wanted (default {@link DEFAULT_MAX_GATEWAYS}). */
+  maxGateways?: number;
 }
 
 export interface LcrResult {
@@ -292,15 +294,27 @@ export class NumberingIndex {
    * subscriber may not call it, `no-route` when no peering rule matches.
    */
   routeCall(request: LcrRequest): LcrResult {
-    const callee = parseE164(request.callee);
-    const caller = request.caller ? parseE164(request.caller) : null;
+    // Call-time path: a syntax check only; full validation happened when the number was normalised.
+    const callee = e164Digits(request.callee);
+    if (callee === null)
+      throw new NumberingError(
+        'invalid-number',
+        `callee "${printable(request.callee)}" is not an E.164 number`,
+      );
+    const caller = request.caller ? e164Digits(request.caller) : null;
+    if (request.caller && caller === null) {
+      throw new NumberingError(
+        'invalid-number',
+        `caller "${printable(request.caller)}" is not an E.164 number`,
+      );
+    }
     if (request.subscriberId) {
       const entry = this.snapshot.subscribers.get(request.subscriberId);
       if (entry && !isCalleeAllowed(entry.data, callee)) {
         throw new NumberingError('blocked', `calls to +${callee} are barred for this subscriber`);
       }
     }
-    const gateways = selectRoutes(this.snapshot.lcr, callee, caller, this.rng);
+    const gateways = selectRoutes(this.snapshot.lcr, callee, caller, this.rng, request.maxGateways);
     if (gateways.length === 0) throw new NumberingError('no-route', `no peering rule routes +${callee}`);
     return { callee: `+${callee}`, caller: caller ? `+${caller}` : null, gateways };
   }

@@ -85,6 +85,11 @@ describe('least-cost routing order', () => {
     }
   });
 
+  it('stops the failover list at maxGateways', () => {
+    expect(names(selectRoutes(table, '4311001', null, () => 0, 2))).toEqual(['c1', 'c2']);
+    expect(names(selectRoutes(table, '4311001', null, () => 0, 1))).toEqual(['c1']);
+  });
+
   it('leaves out rules with unsafe caller patterns and says why', () => {
     const data = sampleData();
     data.peeringRules.push({
