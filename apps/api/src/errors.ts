@@ -64,6 +64,9 @@ export const unauthorized = (detail = 'A valid bearer token or API key is requir
 export const forbidden = (detail = 'Your role may not do this') => new ApiError(403, detail);
 /** Also used for records of another tenant: existence must not leak across tenants. */
 export const notFound = (what = 'Resource') => new ApiError(404, `${what} not found`);
+/** A reference in the request body to a record the caller cannot see (or that does not exist). */
+export const notFoundField = (what: string, field: string) =>
+  new ApiError(404, `${what} not found`, [{ field, message: 'not found' }]);
 export const conflict = (detail: string, errors?: FieldErrorShape[]) => new ApiError(409, detail, errors);
 export const unprocessable = (detail: string, errors?: FieldErrorShape[]) =>
   new ApiError(422, detail, errors);
@@ -154,7 +157,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
       }
       const fe = err as FastifyError;
       if (fe.validation) {
-        const errors = fieldErrors(fe.validationContext ?? 'body', fe.validation as AjvLikeError[]);
+        // Fastify names the query string `querystring`; clients know it as the query.
+        const context = fe.validationContext === 'querystring' ? 'query' : (fe.validationContext ?? 'body');
+        const errors = fieldErrors(context, fe.validation as AjvLikeError[]);
         return sendProblem(reply, 400, 'The request has invalid fields', errors);
       }
       if (isPrismaKnownError(err)) {

@@ -1,0 +1,202 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { authenticatePlugin } from './auth/authenticate.ts';
+import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
+import { authRoutes } from './routes/auth.ts';
+import { numberRoutes } from './routes/numbers.ts';
+import type { RouteOptions } from './routes/options.ts';
+import { recordRoutes } from './routes/records.ts';
+import { routingRoutes } from './routes/routing.ts';
+import { subscriberRoutes } from './routes/subscribers.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { userRoutes } from './routes/users.ts';
+import { type ApiDeps, DEFAULT_LIMITS } from './types.ts';
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  hidden: boolean;
+}
+const registeredRoutes = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route the app registered (for checking the OpenAPI document against the real routes). */
+export function routesOf(app: FastifyInstance): readonly RegisteredRoute[] {
+  return registeredRoutes.get(app) ?? [];
+}
+
+const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60_000;
+
+/** Error responses every authenticated route can give, added to each operation of the OpenAPI document. */
+const COMMON_ERRORS: Record<string, string> = {
+  '400': 'The request has invalid fields',
+  '401': 'Missing, invalid, expired or revoked credential',
+  '403': 'The role may not do this',
+  '404': 'Not found (also for records of another tenant)',
+  '409': 'Conflicts with existing data (unique value already in use, record still referenced)',
+  '429': 'Too many requests; see Retry-After',
+};
+
+const HealthReport = Type.Object({
+  status: Type.Enum(['ok', 'degraded']),
+  components: Type.Record(
+    Type.String(),
+    Type.Object({ status: Type.Enum(['up', 'down', 'disabled']), detail: Type.Optional(Type.String()) }),
+  ),
+});
+
+function problemResponse(description: string) {
+  return { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: Problem } } };
+}
+
+/**
+ * The REST API as a Fastify instance: OpenAPI document and docs UI, health, `/api/v1` resources behind bearer
+ * authentication, and optionally the built web app. Nothing listens here; `startApi` does that.
+ */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Behind a reverse proxy the operator sets the proxy in front; the API itself trusts no forwarded header.
+    trustProxy: false,
+    bodyLimit: 256 * 1024,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+    disableRequestLogging: false,
+  });
+  const routes: RegisteredRoute[] = [];
+  registeredRoutes.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      routes.push({ method, url: route.url, hidden: route.schema?.hide === true });
+    }
+  });
+  registerErrorHandling(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Switchboard API',
+        version: '1.0.0',
+        description:
+          'Provisioning and self-care API of the Switchboard VoIP platform. Errors are RFC 9457 problem details. ' +
+          'Lists take `page`, `perPage`, `sort` (`field` or `-field`, comma-separated) and per-resource filters.',
+      },
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A login token from POST /api/v1/auth/login or an API key',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    transform: ({ schema, url, route }) => {
+      if (schema === undefined || !url.startsWith('/api/v1')) return { schema, url };
+      const publicRoute = route.config?.public === true;
+      const response: Record<string, unknown> = { ...((schema.response as Record<string, unknown>) ?? {}) };
+      for (const [code, description] of Object.entries(COMMON_ERRORS)) {
+        if (publicRoute && (code === '401' || code === '403')) continue;
+        if (response[code] === undefined) response[code] = problemResponse(description);
+      }
+      return { schema: { ...schema, response }, url };
+    },
+  });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/api/docs',
+    uiConfig: { deepLinking: true, docExpansion: 'list' },
+    staticCSP: true,
+  });
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/api/health',
+    {
+      schema: {
+        tags: ['health'],
+        operationId: 'health',
+        summary: 'Platform health: 200 when every component is up or disabled, else 503',
+        security: [],
+        response: { 200: HealthReport, 503: HealthReport },
+      },
+    },
+    async (_request, reply) => {
+      let components: Awaited<ReturnType<ApiDeps['health']>>;
+      try {
+        components = await deps.health();
+      } catch (err) {
+        components = { health: { status: 'down', detail: (err as Error).message } };
+      }
+      const healthy = Object.values(components).every((c) => c.status === 'up' || c.status === 'disabled');
+      return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'degraded', components });
+    },
+  );
+
+  const routeOptions: RouteOptions = {
+    prisma: deps.prisma,
+    now,
+    limits: { ...DEFAULT_LIMITS, ...deps.limits },
+    sessionTtlMs: deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+    activeCalls: deps.activeCalls ?? (async () => []),
+  };
+  await app.register(
+    async (v1) => {
+      await v1.register(authenticatePlugin, { prisma: deps.prisma, now });
+      await v1.register(authRoutes, routeOptions);
+      await v1.register(tenantRoutes, routeOptions);
+      await v1.register(userRoutes, routeOptions);
+      await v1.register(subscriberRoutes, routeOptions);
+      await v1.register(numberRoutes, routeOptions);
+      await v1.register(routingRoutes, routeOptions);
+      await v1.register(recordRoutes, routeOptions);
+    },
+    { prefix: '/api/v1' },
+  );
+
+  const webRoot = deps.webRoot === undefined ? undefined : resolve(deps.webRoot);
+  if (webRoot !== undefined) {
+    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
+  }
+  const hasIndex = webRoot !== undefined && existsSync(join(webRoot, 'index.html'));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    // The web app routes on the client: any non-API GET falls back to its index.html.
+    if (hasIndex && (request.method === 'GET' || request.method === 'HEAD') && !path.startsWith('/api')) {
+      return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    }
+    return sendProblem(reply, 404, `No route for ${request.method} ${path}`);
+  });
+
+  return app;
+}
+
+export interface StartApiConfig {
+  port: number;
+  host?: string;
+}
+
+export interface RunningApi {
+  address: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Builds the app and listens; `port: 0` picks a free port, reported back in `port`. */
+export async function startApi(config: StartApiConfig, deps: ApiDeps): Promise<RunningApi> {
+  const app = await buildApp(deps);
+  await app.listen({ port: config.port, host: config.host ?? '0.0.0.0' });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
+  const host = typeof addr === 'object' && addr !== null ? addr.address : (config.host ?? '0.0.0.0');
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return { address: `http://${shown}:${port}`, port, close: () => app.close() };
+}

@@ -1,0 +1,107 @@
+import type { PrismaClient } from '@switchboard/db';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { forbidden, unauthorized } from '../errors.ts';
+import type { Principal, Role } from '../types.ts';
+import { bearerFrom, credentialKind, hashCredential } from './tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** No credential needed (login, sign-up, health). */
+    public?: boolean;
+    /** Roles allowed on this route; absent means every authenticated role. */
+    roles?: readonly Role[];
+  }
+  interface FastifyRequest {
+    /** Set for every non-public route before the handler runs. */
+    principal: Principal | null;
+  }
+}
+
+/** Don't write `lastSeenAt` / `lastUsedAt` on every request: once a minute per credential is plenty. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface AuthenticateOptions {
+  prisma: PrismaClient;
+  now: () => number;
+}
+
+/**
+ * Resolves `Authorization: Bearer <token-or-api-key>` to a principal. A credential that is unknown, expired,
+ * revoked or belongs to a disabled user is answered the same way (401) so nothing about it leaks.
+ */
+export async function resolvePrincipal(
+  prisma: PrismaClient,
+  secret: string,
+  now: number,
+): Promise<Principal | undefined> {
+  const kind = credentialKind(secret);
+  if (kind === undefined) return undefined;
+  const hash = hashCredential(secret);
+  const userInclude = { customer: { select: { resellerId: true } } } as const;
+
+  if (kind === 'session') {
+    const session = await prisma.session.findUnique({
+      where: { tokenHash: hash },
+      include: { user: { include: userInclude } },
+    });
+    if (!session || session.revokedAt !== null || session.expiresAt.getTime() <= now) return undefined;
+    if (!session.user.enabled) return undefined;
+    if (session.lastSeenAt === null || now - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
+      await prisma.session.update({ where: { id: session.id }, data: { lastSeenAt: new Date(now) } });
+    }
+    const u = session.user;
+    return {
+      userId: u.id,
+      email: u.email,
+      role: u.role,
+      resellerId: u.role === 'customer' ? (u.customer?.resellerId ?? null) : u.resellerId,
+      customerId: u.customerId,
+      sessionId: session.id,
+      apiKeyId: null,
+    };
+  }
+
+  const key = await prisma.apiKey.findUnique({
+    where: { keyHash: hash },
+    include: { user: { include: userInclude } },
+  });
+  if (!key || key.revokedAt !== null) return undefined;
+  if (key.expiresAt !== null && key.expiresAt.getTime() <= now) return undefined;
+  if (!key.user.enabled) return undefined;
+  if (key.lastUsedAt === null || now - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+    await prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } });
+  }
+  const u = key.user;
+  return {
+    userId: u.id,
+    email: u.email,
+    role: u.role,
+    resellerId: u.role === 'customer' ? (u.customer?.resellerId ?? null) : u.resellerId,
+    customerId: u.customerId,
+    sessionId: null,
+    apiKeyId: key.id,
+  };
+}
+
+/** The principal of a request whose route is not public; the hook below guarantees it is set. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw unauthorized();
+  return request.principal;
+}
+
+async function authenticate(app: FastifyInstance, opts: AuthenticateOptions): Promise<void> {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config;
+    if (config.public === true || request.routeOptions.url === undefined) return;
+    const secret = bearerFrom(request.headers.authorization);
+    if (secret === undefined) throw unauthorized();
+    const principal = await resolvePrincipal(opts.prisma, secret, opts.now());
+    if (principal === undefined) throw unauthorized('The token or API key is invalid, expired or revoked');
+    request.principal = principal;
+    if (config.roles !== undefined && !config.roles.includes(principal.role)) throw forbidden();
+  });
+}
+
+export const authenticatePlugin = fp(authenticate, { name: 'switchboard-authenticate' });

@@ -1,0 +1,332 @@
+import type { PrismaClient } from '@switchboard/db';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type TObject, type TSchema, Type } from 'typebox';
+import { type Tx, writeAudit } from './audit.ts';
+import { principalOf } from './auth/authenticate.ts';
+import { notFound, notFoundField } from './errors.ts';
+import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
+import { type Where, within } from './tenancy.ts';
+import type { Principal, Role } from './types.ts';
+
+/**
+ * The five routes every provisioning resource has (list, read, create, update, delete), written once.
+ * A resource declares its schemas, who may read and write it, its tenant scope and how a request body
+ * becomes database data; this module does validation wiring, tenant checks, transactions and audit.
+ */
+
+export const Id = Type.String({ format: 'uuid', description: 'Resource identifier (UUID)' });
+export const IdParams = Type.Object({ id: Id });
+
+export type Verb = 'list' | 'read' | 'create' | 'update' | 'delete';
+
+export interface CrudContext {
+  tx: Tx;
+  prisma: PrismaClient;
+  principal: Principal;
+  request: FastifyRequest;
+  params: Record<string, string>;
+}
+
+export interface ParentSpec {
+  /** Path parameter carrying the parent id, e.g. `groupId`. */
+  param: string;
+  /** The child's foreign-key field. */
+  field: string;
+  model: string;
+  label: string;
+  readScope(p: Principal): Where;
+  writeScope?(p: Principal): Where;
+}
+
+export interface CrudSpec {
+  /** Collection path relative to /api/v1, e.g. `/subscribers` or `/peering-groups/:groupId/gateways`. */
+  path: string;
+  /** REST resource name written to the audit log. */
+  entity: string;
+  /** Human name of one record, for summaries and operation ids: `subscriber`. */
+  singular: string;
+  tag: string;
+  /** Prisma model delegate name: `subscriber`. */
+  model: string;
+  item: TObject;
+  create?: TObject;
+  update?: TObject;
+  /** The create response when it reveals a one-time secret; defaults to `item`. */
+  createResponse?: TObject;
+  list: ListSpec;
+  readRoles: readonly Role[];
+  writeRoles: readonly Role[];
+  readScope(p: Principal): Where;
+  writeScope?(p: Principal): Where;
+  parent?: ParentSpec;
+  include?: Record<string, unknown>;
+  verbs?: readonly Verb[];
+  /** Maps a row to its response shape when the row is not already that shape. */
+  toItem?(row: Record<string, unknown>): Record<string, unknown>;
+  toCreateData?(
+    ctx: CrudContext,
+    body: Record<string, unknown>,
+  ): Promise<{ data: Record<string, unknown>; reveal?: Record<string, unknown> }>;
+  toUpdateData?(
+    ctx: CrudContext,
+    body: Record<string, unknown>,
+    existing: Record<string, unknown>,
+  ): Promise<{ data: Record<string, unknown> }>;
+  /** Runs in the write transaction after create/update, e.g. to keep one primary number per subscriber. */
+  afterWrite?(ctx: CrudContext, row: Record<string, unknown>): Promise<void>;
+}
+
+/** The subset of a Prisma model delegate the factory uses. Arguments are built dynamically per model. */
+export interface ModelDelegate {
+  findMany(args: object): Promise<Record<string, unknown>[]>;
+  findFirst(args: object): Promise<Record<string, unknown> | null>;
+  count(args: object): Promise<number>;
+  create(args: object): Promise<Record<string, unknown>>;
+  update(args: object): Promise<Record<string, unknown>>;
+  delete(args: object): Promise<Record<string, unknown>>;
+}
+
+export function delegateOf(db: Tx | PrismaClient, model: string): ModelDelegate {
+  const d = (db as unknown as Record<string, ModelDelegate | undefined>)[model];
+  if (d === undefined) throw new Error(`unknown model ${model}`);
+  return d;
+}
+
+const pascal = (s: string) =>
+  s
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
+
+/** Finds the parent record within the principal's scope or answers 404. */
+export async function requireParent(
+  db: Tx | PrismaClient,
+  parent: ParentSpec,
+  principal: Principal,
+  id: string,
+  write: boolean,
+): Promise<Record<string, unknown>> {
+  const scope = write && parent.writeScope ? parent.writeScope(principal) : parent.readScope(principal);
+  const row = await delegateOf(db, parent.model).findFirst({ where: within(scope, { id }) });
+  if (row === null) throw notFound(parent.label);
+  return row;
+}
+
+/** Finds a record by id within a scope or answers 404, for handlers outside the factory. */
+export async function requireVisible(
+  db: Tx | PrismaClient,
+  model: string,
+  scope: Where,
+  id: string,
+  label: string,
+  field?: string,
+): Promise<Record<string, unknown>> {
+  const row = await delegateOf(db, model).findFirst({ where: within(scope, { id }) });
+  if (row === null) throw field === undefined ? notFound(label) : notFoundField(label, field);
+  return row;
+}
+
+export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: CrudSpec): void {
+  const verbs = new Set<Verb>(spec.verbs ?? ['list', 'read', 'create', 'update', 'delete']);
+  const name = pascal(spec.singular);
+  const writeScope = spec.writeScope ?? spec.readScope;
+  const toItem = spec.toItem ?? ((row: Record<string, unknown>) => row);
+  const parentParams: Record<string, TSchema> = spec.parent ? { [spec.parent.param]: Id } : {};
+  const collectionParams = Type.Object(parentParams);
+  const itemParams = Type.Object({ ...parentParams, id: Id });
+  const itemPath = `${spec.path}/:id`;
+  const label = spec.singular[0]!.toUpperCase() + spec.singular.slice(1);
+
+  const parentCondition = (params: Record<string, string>): Where =>
+    spec.parent ? { [spec.parent.field]: params[spec.parent.param] } : {};
+
+  const loadOwn = async (
+    db: Tx | PrismaClient,
+    principal: Principal,
+    params: Record<string, string>,
+    write: boolean,
+  ) => {
+    if (spec.parent) await requireParent(db, spec.parent, principal, params[spec.parent.param]!, write);
+    const scope = write ? writeScope(principal) : spec.readScope(principal);
+    const row = await delegateOf(db, spec.model).findFirst({
+      where: within(scope, { ...parentCondition(params), id: params.id }),
+      ...(spec.include ? { include: spec.include } : {}),
+    });
+    if (row === null) throw notFound(label);
+    return row;
+  };
+
+  if (verbs.has('list')) {
+    app.get(
+      spec.path,
+      {
+        config: { roles: spec.readRoles },
+        schema: {
+          tags: [spec.tag],
+          operationId: `list${pascal(spec.entity)}`,
+          summary: `List ${spec.entity.replace(/-/g, ' ')}`,
+          params: collectionParams,
+          querystring: listQuerySchema(spec.list),
+          response: { 200: PageOf(spec.item) },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const params = request.params as Record<string, string>;
+        if (spec.parent)
+          await requireParent(prisma, spec.parent, principal, params[spec.parent.param]!, false);
+        const args = listArgs(request.query as ListQuery, spec.list);
+        args.where = within(args.where, parentCondition(params));
+        const page = await paginate(
+          delegateOf(prisma, spec.model),
+          args,
+          spec.readScope(principal),
+          spec.include,
+        );
+        return { ...page, items: page.items.map(toItem) };
+      },
+    );
+  }
+
+  if (verbs.has('read')) {
+    app.get(
+      itemPath,
+      {
+        config: { roles: spec.readRoles },
+        schema: {
+          tags: [spec.tag],
+          operationId: `get${name}`,
+          summary: `Get one ${spec.singular}`,
+          params: itemParams,
+          response: { 200: spec.item },
+        },
+      },
+      async (request) => {
+        const row = await loadOwn(
+          prisma,
+          principalOf(request),
+          request.params as Record<string, string>,
+          false,
+        );
+        return toItem(row);
+      },
+    );
+  }
+
+  if (verbs.has('create') && spec.create && spec.toCreateData) {
+    const toCreateData = spec.toCreateData;
+    app.post(
+      spec.path,
+      {
+        config: { roles: spec.writeRoles },
+        schema: {
+          tags: [spec.tag],
+          operationId: `create${name}`,
+          summary: `Create a ${spec.singular}`,
+          params: collectionParams,
+          body: spec.create,
+          response: { 201: spec.createResponse ?? spec.item },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const params = request.params as Record<string, string>;
+        const result = await prisma.$transaction(async (tx) => {
+          if (spec.parent) await requireParent(tx, spec.parent, principal, params[spec.parent.param]!, true);
+          const ctx: CrudContext = { tx, prisma, principal, request, params };
+          const { data, reveal } = await toCreateData(ctx, request.body as Record<string, unknown>);
+          const created = await delegateOf(tx, spec.model).create({
+            data: { ...data, ...parentCondition(params) },
+          });
+          if (spec.afterWrite) await spec.afterWrite(ctx, created);
+          const row = spec.include
+            ? await delegateOf(tx, spec.model).findFirst({ where: { id: created.id }, include: spec.include })
+            : created;
+          await writeAudit(tx, request, {
+            action: 'create',
+            entity: spec.entity,
+            entityId: String(created.id),
+            after: row,
+          });
+          return { ...toItem(row ?? created), ...(reveal ?? {}) };
+        });
+        return reply.code(201).send(result);
+      },
+    );
+  }
+
+  if (verbs.has('update') && spec.update) {
+    const toUpdateData =
+      spec.toUpdateData ?? (async (_ctx: CrudContext, body: Record<string, unknown>) => ({ data: body }));
+    app.patch(
+      itemPath,
+      {
+        config: { roles: spec.writeRoles },
+        schema: {
+          tags: [spec.tag],
+          operationId: `update${name}`,
+          summary: `Change a ${spec.singular}`,
+          params: itemParams,
+          body: spec.update,
+          response: { 200: spec.item },
+        },
+      },
+      async (request) => {
+        const principal = principalOf(request);
+        const params = request.params as Record<string, string>;
+        return prisma.$transaction(async (tx) => {
+          const existing = await loadOwn(tx, principal, params, true);
+          const ctx: CrudContext = { tx, prisma, principal, request, params };
+          const { data } = await toUpdateData(ctx, request.body as Record<string, unknown>, existing);
+          await delegateOf(tx, spec.model).update({ where: { id: params.id }, data });
+          const updated = await delegateOf(tx, spec.model).findFirst({
+            where: { id: params.id },
+            ...(spec.include ? { include: spec.include } : {}),
+          });
+          if (updated === null) throw notFound();
+          if (spec.afterWrite) await spec.afterWrite(ctx, updated);
+          await writeAudit(tx, request, {
+            action: 'update',
+            entity: spec.entity,
+            entityId: params.id,
+            before: existing,
+            after: updated,
+          });
+          return toItem(updated);
+        });
+      },
+    );
+  }
+
+  if (verbs.has('delete')) {
+    app.delete(
+      itemPath,
+      {
+        config: { roles: spec.writeRoles },
+        schema: {
+          tags: [spec.tag],
+          operationId: `delete${name}`,
+          summary: `Delete a ${spec.singular}`,
+          params: itemParams,
+          response: { 204: Type.Null({ description: 'Deleted' }) },
+        },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const params = request.params as Record<string, string>;
+        await prisma.$transaction(async (tx) => {
+          const existing = await loadOwn(tx, principal, params, true);
+          await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
+          await writeAudit(tx, request, {
+            action: 'delete',
+            entity: spec.entity,
+            entityId: params.id,
+            before: existing,
+          });
+        });
+        return reply.code(204).send();
+      },
+    );
+  }
+}

@@ -1,0 +1,11 @@
+import type { PrismaClient } from '@switchboard/db';
+import type { ActiveCall, ApiLimits } from '../types.ts';
+
+/** What every resource plugin receives when it is registered under /api/v1. */
+export interface RouteOptions {
+  prisma: PrismaClient;
+  now: () => number;
+  limits: ApiLimits;
+  sessionTtlMs: number;
+  activeCalls: () => Promise<ActiveCall[]>;
+}

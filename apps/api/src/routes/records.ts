@@ -1,0 +1,393 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { principalOf } from '../auth/authenticate.ts';
+import { registerCrud } from '../crud.ts';
+import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from '../list.ts';
+import { Nullable, Timestamp, TransportEnum, Uuid } from '../schemas.ts';
+import { scopes, type Where, within } from '../tenancy.ts';
+import type { ActiveCall } from '../types.ts';
+import type { RouteOptions } from './options.ts';
+
+/** What the platform records: live registrations and calls, call detail records, the audit log. */
+
+const everyone = ['operator', 'reseller', 'customer'] as const;
+
+export const Registration = Type.Object({
+  id: Uuid,
+  subscriberId: Uuid,
+  aor: Type.String(),
+  contactUri: Type.String(),
+  receivedAddress: Type.String(),
+  receivedPort: Type.Integer(),
+  transport: TransportEnum,
+  userAgent: Nullable(Type.String()),
+  instanceId: Nullable(Type.String()),
+  regId: Nullable(Type.Integer()),
+  q: Nullable(Type.Number()),
+  node: Type.String(),
+  expiresAt: Timestamp,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+const Disposition = Type.Enum(['answered', 'busy', 'no_answer', 'cancelled', 'failed']);
+const Direction = Type.Enum(['internal', 'outbound', 'inbound']);
+
+export const Cdr = Type.Object({
+  id: Uuid,
+  callId: Type.String(),
+  direction: Direction,
+  callerDialled: Type.String(),
+  calleeDialled: Type.String(),
+  callerRouted: Nullable(Type.String()),
+  calleeRouted: Nullable(Type.String()),
+  startedAt: Timestamp,
+  answeredAt: Nullable(Timestamp),
+  endedAt: Timestamp,
+  durationMs: Type.Integer({ description: 'Billable duration from answer to end, milliseconds' }),
+  disposition: Disposition,
+  sipCode: Nullable(Type.Integer()),
+  sipReason: Nullable(Type.String()),
+  callerSubscriberId: Nullable(Uuid),
+  calleeSubscriberId: Nullable(Uuid),
+  callerCustomerId: Nullable(Uuid),
+  calleeCustomerId: Nullable(Uuid),
+  peerGatewayId: Nullable(Uuid),
+  node: Nullable(Type.String()),
+});
+
+const CSV_COLUMNS = [
+  'id',
+  'callId',
+  'direction',
+  'callerDialled',
+  'calleeDialled',
+  'callerRouted',
+  'calleeRouted',
+  'startedAt',
+  'answeredAt',
+  'endedAt',
+  'durationMs',
+  'disposition',
+  'sipCode',
+  'sipReason',
+  'callerSubscriberId',
+  'calleeSubscriberId',
+  'callerCustomerId',
+  'calleeCustomerId',
+  'peerGatewayId',
+] as const;
+/** An export is one response; past this many rows, narrow the time range. */
+export const MAX_CSV_ROWS = 100_000;
+const CSV_BATCH = 1000;
+
+export const Call = Type.Object({
+  id: Type.String(),
+  callId: Type.String(),
+  direction: Direction,
+  state: Type.Enum(['trying', 'ringing', 'answered']),
+  caller: Type.String(),
+  callee: Type.String(),
+  startedAt: Timestamp,
+  answeredAt: Nullable(Timestamp),
+  callerSubscriberId: Nullable(Type.String()),
+  calleeSubscriberId: Nullable(Type.String()),
+  callerCustomerId: Nullable(Type.String()),
+  calleeCustomerId: Nullable(Type.String()),
+  node: Nullable(Type.String()),
+});
+
+export const AuditEntry = Type.Object({
+  id: Uuid,
+  at: Timestamp,
+  actor: Type.String(),
+  actorUserId: Nullable(Uuid),
+  actorApiKeyId: Nullable(Uuid),
+  action: Type.String(),
+  entity: Type.String(),
+  entityId: Nullable(Type.String()),
+  before: Type.Unknown({ description: 'The record before the change, secrets removed' }),
+  after: Type.Unknown({ description: 'The record after the change, secrets removed' }),
+  sourceIp: Nullable(Type.String()),
+});
+
+const cdrList: ListSpec = {
+  sortable: ['startedAt', 'endedAt', 'durationMs', 'disposition'],
+  defaultSort: '-startedAt',
+  filters: {
+    from: { type: 'datetime', field: 'startedAt', op: 'gte', description: 'Calls started at or after' },
+    to: { type: 'datetime', field: 'startedAt', op: 'lt', description: 'Calls started before' },
+    disposition: { type: 'enum', values: ['answered', 'busy', 'no_answer', 'cancelled', 'failed'] },
+    direction: { type: 'enum', values: ['internal', 'outbound', 'inbound'] },
+    callId: { type: 'string' },
+  },
+};
+const cdrExtraQuery = {
+  subscriberId: Type.String({ format: 'uuid', description: 'Calls made or received by this subscriber' }),
+  customerId: Type.String({ format: 'uuid', description: 'Calls made or received by this customer' }),
+  number: Type.String({
+    minLength: 1,
+    maxLength: 32,
+    description: 'Part of the caller or callee number, as dialled or routed',
+  }),
+  format: Type.Enum(['json', 'csv'], {
+    description: 'csv exports every matching row (also via Accept: text/csv)',
+  }),
+};
+
+interface CdrQuery extends ListQuery {
+  subscriberId?: string;
+  customerId?: string;
+  number?: string;
+  format?: 'json' | 'csv';
+}
+
+/** Conditions that look at either end of a call. */
+function cdrConditions(q: CdrQuery): Where[] {
+  const and: Where[] = [];
+  if (q.subscriberId)
+    and.push({ OR: [{ callerSubscriberId: q.subscriberId }, { calleeSubscriberId: q.subscriberId }] });
+  if (q.customerId)
+    and.push({ OR: [{ callerCustomerId: q.customerId }, { calleeCustomerId: q.customerId }] });
+  if (q.number) {
+    const contains = { contains: q.number };
+    and.push({
+      OR: [
+        { callerDialled: contains },
+        { calleeDialled: contains },
+        { callerRouted: contains },
+        { calleeRouted: contains },
+      ],
+    });
+  }
+  return and;
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = value instanceof Date ? value.toISOString() : String(value);
+  // Cells a spreadsheet would run as a formula are neutralised (numbers may start with + and stay as they are).
+  if (/^[=@\t\r]/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function wantsCsv(request: FastifyRequest, q: CdrQuery): boolean {
+  if (q.format === 'csv') return true;
+  if (q.format === 'json') return false;
+  const accept = request.headers.accept ?? '';
+  return /\btext\/csv\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept.split(',')[0] ?? '');
+}
+
+function toCall(c: ActiveCall) {
+  return {
+    ...c,
+    startedAt: new Date(c.startedAt).toISOString(),
+    answeredAt: c.answeredAt ? new Date(c.answeredAt).toISOString() : null,
+    callerSubscriberId: c.callerSubscriberId ?? null,
+    calleeSubscriberId: c.calleeSubscriberId ?? null,
+    callerCustomerId: c.callerCustomerId ?? null,
+    calleeCustomerId: c.calleeCustomerId ?? null,
+    node: c.node ?? null,
+  };
+}
+
+export async function recordRoutes(
+  app: FastifyInstance,
+  { prisma, now, activeCalls }: RouteOptions,
+): Promise<void> {
+  // Expired bindings stay in the table until the registrar sweeps them; they are not live.
+  const live = (): Where => ({ expiresAt: { gt: new Date(now()) } });
+  registerCrud(app, prisma, {
+    path: '/registrations',
+    entity: 'registrations',
+    singular: 'registration',
+    tag: 'live',
+    model: 'registration',
+    item: Registration,
+    verbs: ['list', 'read'],
+    list: {
+      sortable: ['aor', 'expiresAt', 'createdAt'],
+      defaultSort: 'aor',
+      filters: {
+        subscriberId: { type: 'string' },
+        aor: { type: 'string', op: 'contains' },
+        transport: { type: 'enum', values: ['udp', 'tcp', 'tls', 'ws', 'wss'] },
+      },
+    },
+    readRoles: everyone,
+    writeRoles: [],
+    readScope: (p) => within(scopes.viaSubscriber(p), live()),
+  });
+
+  app.get(
+    '/calls',
+    {
+      config: { roles: everyone },
+      schema: {
+        tags: ['live'],
+        operationId: 'listCalls',
+        summary: 'List calls in progress',
+        querystring: listQuerySchema({ sortable: ['startedAt'], defaultSort: '-startedAt' }),
+        response: { 200: PageOf(Call) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const q = request.query as ListQuery;
+      const args = listArgs(q, { sortable: ['startedAt'], defaultSort: '-startedAt' });
+      let calls = await activeCalls();
+      if (principal.role !== 'operator') {
+        const customers = await prisma.customer.findMany({
+          where: scopes.customer(principal),
+          select: { id: true },
+        });
+        const mine = new Set(customers.map((c) => c.id));
+        calls = calls.filter(
+          (c) =>
+            (c.callerCustomerId != null && mine.has(c.callerCustomerId)) ||
+            (c.calleeCustomerId != null && mine.has(c.calleeCustomerId)),
+        );
+      }
+      const asc = Object.values(args.orderBy[0] ?? {})[0] === 'asc';
+      calls.sort(
+        (a, b) => (new Date(a.startedAt).getTime() - new Date(b.startedAt).getTime()) * (asc ? 1 : -1),
+      );
+      return {
+        items: calls.slice(args.skip, args.skip + args.take).map(toCall),
+        page: args.page,
+        perPage: args.perPage,
+        total: calls.length,
+      };
+    },
+  );
+
+  app.get(
+    '/cdrs',
+    {
+      config: { roles: everyone },
+      schema: {
+        tags: ['cdrs'],
+        operationId: 'listCdrs',
+        summary: 'List call detail records',
+        description: 'JSON pages, or every matching row as CSV with `Accept: text/csv` or `?format=csv`.',
+        querystring: listQuerySchema(cdrList, cdrExtraQuery),
+        response: {
+          200: {
+            description: 'A page of CDRs, or a CSV export',
+            content: {
+              'application/json': { schema: PageOf(Cdr) },
+              'text/csv': { schema: Type.String() },
+            },
+          },
+        },
+      },
+    },
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const principal = principalOf(request);
+      const q = request.query as CdrQuery;
+      const args = listArgs(q, cdrList);
+      const conditions = cdrConditions(q);
+      if (conditions.length > 0) args.where = { AND: [args.where, ...conditions] };
+      const scope = scopes.cdr(principal);
+      if (!wantsCsv(request, q)) {
+        return reply.type('application/json').send(await paginate(prisma.cdr, args, scope));
+      }
+      const where = within(scope, args.where);
+      const lines = [CSV_COLUMNS.join(',')];
+      for (let skip = 0; skip < MAX_CSV_ROWS; skip += CSV_BATCH) {
+        const rows = await prisma.cdr.findMany({
+          where,
+          orderBy: [...args.orderBy, { id: 'asc' }],
+          skip,
+          take: CSV_BATCH,
+        });
+        for (const row of rows) {
+          lines.push(CSV_COLUMNS.map((c) => csvCell((row as Record<string, unknown>)[c])).join(','));
+        }
+        if (rows.length < CSV_BATCH) break;
+      }
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="cdrs.csv"')
+        .send(`${lines.join('\r\n')}\r\n`);
+    },
+  );
+
+  app.get(
+    '/cdrs/summary',
+    {
+      config: { roles: everyone },
+      schema: {
+        tags: ['cdrs'],
+        operationId: 'summariseCdrs',
+        summary: 'Call count and talk time (spending) over a period',
+        description: 'CDRs carry no cost yet, so spending is the billable duration of answered calls.',
+        querystring: Type.Object({
+          from: Type.Optional(Type.String({ format: 'date-time' })),
+          to: Type.Optional(Type.String({ format: 'date-time' })),
+          subscriberId: Type.Optional(cdrExtraQuery.subscriberId),
+          customerId: Type.Optional(cdrExtraQuery.customerId),
+        }),
+        response: {
+          200: Type.Object({
+            calls: Type.Integer(),
+            answered: Type.Integer(),
+            totalDurationMs: Type.Integer(),
+            totalDurationSeconds: Type.Integer({
+              description: 'Rounded up per call is not applied; plain sum / 1000',
+            }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const q = request.query as CdrQuery;
+      const args = listArgs(
+        { from: q.from, to: q.to },
+        {
+          sortable: [],
+          defaultSort: '',
+          filters: { from: cdrList.filters!.from!, to: cdrList.filters!.to! },
+        },
+      );
+      const where = within(scopes.cdr(principal), { AND: [args.where, ...cdrConditions(q)] });
+      const [all, answered] = await Promise.all([
+        prisma.cdr.aggregate({ where, _count: { _all: true }, _sum: { durationMs: true } }),
+        prisma.cdr.count({ where: { AND: [where, { disposition: 'answered' }] } }),
+      ]);
+      const total = all._sum.durationMs ?? 0;
+      return {
+        calls: all._count._all,
+        answered,
+        totalDurationMs: total,
+        totalDurationSeconds: Math.floor(total / 1000),
+      };
+    },
+  );
+
+  registerCrud(app, prisma, {
+    path: '/audit-log',
+    entity: 'audit-log',
+    singular: 'audit entry',
+    tag: 'audit',
+    model: 'auditEntry',
+    item: AuditEntry,
+    verbs: ['list', 'read'],
+    list: {
+      sortable: ['at', 'entity', 'action'],
+      defaultSort: '-at',
+      filters: {
+        entity: { type: 'string' },
+        entityId: { type: 'string' },
+        action: { type: 'string' },
+        actorUserId: { type: 'string' },
+        from: { type: 'datetime', field: 'at', op: 'gte' },
+        to: { type: 'datetime', field: 'at', op: 'lt' },
+      },
+    },
+    readRoles: everyone,
+    writeRoles: [],
+    readScope: scopes.auditEntry,
+  });
+}

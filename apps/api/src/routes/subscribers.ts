@@ -1,0 +1,235 @@
+import { generateSecret, sipHa1 } from '@switchboard/db';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { writeAudit } from '../audit.ts';
+import { principalOf } from '../auth/authenticate.ts';
+import { type CrudContext, delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
+import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import {
+  AccountStatus,
+  Digits,
+  Name,
+  Nullable,
+  Patch,
+  SipPassword,
+  SipUsername,
+  Timestamps,
+  Uuid,
+} from '../schemas.ts';
+import { scopes, within } from '../tenancy.ts';
+import type { RouteOptions } from './options.ts';
+
+/**
+ * SIP subscribers. The password is never stored: creating a subscriber (or setting/resetting its password)
+ * computes H(username:realm:password) for MD5 and SHA-256 with the domain name as realm, and a generated
+ * password is returned once, in that response only.
+ */
+
+const PrefixList = Type.Array(Digits(1, 15), { maxItems: 100, uniqueItems: true });
+
+const SubscriberProps = {
+  username: SipUsername,
+  displayName: Nullable(Name),
+  status: AccountStatus,
+  maxConcurrentCalls: Nullable(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  rewriteRuleSetId: Nullable(Uuid),
+  clir: Type.Boolean({ description: 'Hide the caller number on outgoing calls' }),
+  allowedCalleePrefixes: PrefixList,
+  blockedCalleePrefixes: PrefixList,
+};
+
+export const Subscriber = Type.Object({
+  id: Uuid,
+  customerId: Uuid,
+  domainId: Uuid,
+  domain: Type.String({ description: 'Domain name, also the digest realm' }),
+  sipUri: Type.String({ description: 'sip:username@domain' }),
+  primaryNumber: Nullable(Type.String({ description: 'E.164 with leading +' })),
+  ...SubscriberProps,
+  ...Timestamps,
+});
+
+const OneTimePassword = Type.String({ description: 'The SIP password. Shown only in this response.' });
+const SubscriberWithPassword = Type.Object({ ...Subscriber.properties, password: OneTimePassword });
+
+/** Fields only operators and resellers set: they are limits and routing policy, not self-care settings. */
+const POLICY_FIELDS = [
+  'maxConcurrentCalls',
+  'rewriteRuleSetId',
+  'allowedCalleePrefixes',
+  'blockedCalleePrefixes',
+];
+
+const include = {
+  domain: { select: { name: true } },
+  numbers: { where: { isPrimary: true }, select: { e164: true } },
+} as const;
+
+function toItem(row: Record<string, unknown>): Record<string, unknown> {
+  const domain = (row.domain as { name: string } | undefined)?.name ?? '';
+  const numbers = (row.numbers as { e164: string }[] | undefined) ?? [];
+  return {
+    ...row,
+    domain,
+    sipUri: `sip:${String(row.username)}@${domain}`,
+    primaryNumber: numbers[0]?.e164 ?? null,
+  };
+}
+
+function checkPolicyFields(ctx: CrudContext, body: Record<string, unknown>): void {
+  if (ctx.principal.role !== 'customer') return;
+  const used = POLICY_FIELDS.filter((f) => body[f] !== undefined);
+  if (used.length > 0) {
+    throw forbidden(`A customer may not set ${used.join(', ')}`);
+  }
+}
+
+export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+  registerCrud(app, prisma, {
+    path: '/subscribers',
+    entity: 'subscribers',
+    singular: 'subscriber',
+    tag: 'subscribers',
+    model: 'subscriber',
+    item: Subscriber,
+    createResponse: SubscriberWithPassword,
+    include,
+    toItem,
+    create: Type.Object(
+      {
+        customerId: Type.Optional(Uuid),
+        domainId: Uuid,
+        username: SipUsername,
+        password: Type.Optional(SipPassword),
+        displayName: Type.Optional(SubscriberProps.displayName),
+        status: Type.Optional(AccountStatus),
+        maxConcurrentCalls: Type.Optional(SubscriberProps.maxConcurrentCalls),
+        rewriteRuleSetId: Type.Optional(SubscriberProps.rewriteRuleSetId),
+        clir: Type.Optional(SubscriberProps.clir),
+        allowedCalleePrefixes: Type.Optional(PrefixList),
+        blockedCalleePrefixes: Type.Optional(PrefixList),
+      },
+      { additionalProperties: false },
+    ),
+    update: Patch({ ...SubscriberProps, password: SipPassword }),
+    list: {
+      sortable: ['username', 'createdAt', 'status'],
+      defaultSort: 'username',
+      filters: {
+        username: { type: 'string', op: 'contains' },
+        customerId: { type: 'string' },
+        domainId: { type: 'string' },
+        domain: { type: 'string', field: 'domain.name' },
+        status: { type: 'enum', values: ['active', 'locked', 'terminated'] },
+      },
+    },
+    readRoles: ['operator', 'reseller', 'customer'],
+    writeRoles: ['operator', 'reseller', 'customer'],
+    readScope: scopes.subscriber,
+    toCreateData: async (ctx, body) => {
+      checkPolicyFields(ctx, body);
+      const p = ctx.principal;
+      const customerId = p.role === 'customer' ? p.customerId! : body.customerId;
+      if (customerId === undefined) {
+        throw badRequest('customerId is required', [{ field: '/body/customerId', message: 'required' }]);
+      }
+      const customer = await requireVisible(
+        ctx.tx,
+        'customer',
+        scopes.customer(p),
+        String(customerId),
+        'Customer',
+        '/body/customerId',
+      );
+      const domain = await requireVisible(
+        ctx.tx,
+        'domain',
+        scopes.domainForNewSubscribers(p),
+        String(body.domainId),
+        'Domain',
+        '/body/domainId',
+      );
+      if (body.rewriteRuleSetId) {
+        await requireVisible(
+          ctx.tx,
+          'rewriteRuleSet',
+          scopes.rewriteRuleSetRead(p),
+          String(body.rewriteRuleSetId),
+          'Rewrite rule set',
+          '/body/rewriteRuleSetId',
+        );
+      }
+      const max = customer.maxSubscribers as number | null;
+      if (max !== null) {
+        const count = await delegateOf(ctx.tx, 'subscriber').count({ where: { customerId } });
+        if (count >= max) throw conflict(`The customer has reached its limit of ${max} subscribers`);
+      }
+      const username = String(body.username).toLowerCase();
+      const password = typeof body.password === 'string' ? body.password : generateSecret(20);
+      const { password: _omit, ...rest } = body;
+      return {
+        data: { ...rest, customerId, username, ...sipHa1(username, String(domain.name), password) },
+        reveal: { password },
+      };
+    },
+    toUpdateData: async (ctx, body, existing) => {
+      checkPolicyFields(ctx, body);
+      const username =
+        typeof body.username === 'string' ? body.username.toLowerCase() : String(existing.username);
+      if (username !== existing.username && typeof body.password !== 'string') {
+        throw badRequest(
+          'Changing the username needs a new password: the stored digests include the username',
+          [{ field: '/body/password', message: 'required when username changes' }],
+        );
+      }
+      if (body.rewriteRuleSetId) {
+        await requireVisible(
+          ctx.tx,
+          'rewriteRuleSet',
+          scopes.rewriteRuleSetRead(ctx.principal),
+          String(body.rewriteRuleSetId),
+          'Rewrite rule set',
+          '/body/rewriteRuleSetId',
+        );
+      }
+      const { password, ...rest } = body;
+      const data: Record<string, unknown> = { ...rest, username };
+      if (typeof password === 'string') {
+        const realm = (existing.domain as { name: string }).name;
+        Object.assign(data, sipHa1(username, realm, password));
+      }
+      return { data };
+    },
+  });
+
+  app.post(
+    '/subscribers/:id/reset-password',
+    {
+      config: { roles: ['operator', 'reseller', 'customer'] },
+      schema: {
+        tags: ['subscribers'],
+        operationId: 'resetSubscriberPassword',
+        summary: 'Generate a new SIP password',
+        description: 'The new password is returned once; devices must be reconfigured with it.',
+        params: IdParams,
+        response: { 200: Type.Object({ id: Uuid, sipUri: Type.String(), password: OneTimePassword }) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id } = request.params as { id: string };
+      return prisma.$transaction(async (tx) => {
+        const row = await delegateOf(tx, 'subscriber').findFirst({
+          where: within(scopes.subscriber(principal), { id }),
+          include,
+        });
+        if (row === null) throw notFound('Subscriber');
+        const password = generateSecret(20);
+        const realm = (row.domain as { name: string }).name;
+        await tx.subscriber.update({ where: { id }, data: sipHa1(String(row.username), realm, password) });
+        await writeAudit(tx, request, { action: 'reset-password', entity: 'subscribers', entityId: id });
+        return { id, sipUri: toItem(row).sipUri as string, password };
+      });
+    },
+  );
+}

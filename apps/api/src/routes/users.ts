@@ -1,0 +1,140 @@
+import { hashPassword } from '@switchboard/db';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
+import { badRequest, forbidden } from '../errors.ts';
+import { Name, Nullable, Patch, Timestamp, Timestamps, Uuid } from '../schemas.ts';
+import { scopes } from '../tenancy.ts';
+import type { RouteOptions } from './options.ts';
+
+/**
+ * Web and API users. Operators manage everyone; a reseller manages its own logins and those of its
+ * customers; a customer manages the logins of its own contract. Nobody grants a role above their own.
+ */
+
+const RoleEnum = Type.Enum(['operator', 'reseller', 'customer']);
+const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+const NewPassword = Type.String({
+  minLength: 10,
+  maxLength: 1024,
+  description: 'Write-only; stored as scrypt',
+});
+
+export const User = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  displayName: Nullable(Name),
+  role: RoleEnum,
+  resellerId: Nullable(Uuid),
+  customerId: Nullable(Uuid),
+  subscriberId: Nullable(Uuid),
+  enabled: Type.Boolean(),
+  lastLoginAt: Nullable(Timestamp),
+  ...Timestamps,
+});
+
+/** Checks that the target tenant of a user record is the caller's to manage, returns the fields to store. */
+async function tenantFields(
+  ctx: CrudContext,
+  role: string,
+  body: Record<string, unknown>,
+): Promise<{ resellerId: string | null; customerId: string | null; subscriberId: string | null }> {
+  const p = ctx.principal;
+  const rank = { operator: 0, reseller: 1, customer: 2 } as const;
+  if (rank[role as keyof typeof rank] < rank[p.role])
+    throw forbidden(`A ${p.role} may not create ${role} users`);
+  if (role === 'operator') return { resellerId: null, customerId: null, subscriberId: null };
+  if (role === 'reseller') {
+    const resellerId = p.role === 'reseller' ? p.resellerId : (body.resellerId as string | undefined);
+    if (!resellerId)
+      throw badRequest('resellerId is required', [
+        { field: '/body/resellerId', message: 'required for reseller users' },
+      ]);
+    await requireVisible(ctx.tx, 'reseller', scopes.reseller(p), resellerId, 'Reseller', '/body/resellerId');
+    return { resellerId, customerId: null, subscriberId: null };
+  }
+  const customerId = p.role === 'customer' ? p.customerId : (body.customerId as string | undefined);
+  if (!customerId)
+    throw badRequest('customerId is required', [
+      { field: '/body/customerId', message: 'required for customer users' },
+    ]);
+  await requireVisible(ctx.tx, 'customer', scopes.customer(p), customerId, 'Customer', '/body/customerId');
+  const subscriberId = (body.subscriberId as string | null | undefined) ?? null;
+  if (subscriberId !== null) {
+    await requireVisible(
+      ctx.tx,
+      'subscriber',
+      { customerId },
+      subscriberId,
+      'Subscriber',
+      '/body/subscriberId',
+    );
+  }
+  return { resellerId: null, customerId, subscriberId };
+}
+
+export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+  registerCrud(app, prisma, {
+    path: '/users',
+    entity: 'users',
+    singular: 'user',
+    tag: 'auth',
+    model: 'user',
+    item: User,
+    create: Type.Object(
+      {
+        email: Email,
+        password: NewPassword,
+        role: RoleEnum,
+        displayName: Type.Optional(Nullable(Name)),
+        resellerId: Type.Optional(Uuid),
+        customerId: Type.Optional(Uuid),
+        subscriberId: Type.Optional(Nullable(Uuid)),
+        enabled: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+    update: Patch({ displayName: Nullable(Name), password: NewPassword, enabled: Type.Boolean() }),
+    list: {
+      sortable: ['email', 'role', 'createdAt', 'lastLoginAt'],
+      defaultSort: 'email',
+      filters: {
+        email: { type: 'string', op: 'contains' },
+        role: { type: 'enum', values: ['operator', 'reseller', 'customer'] },
+        resellerId: { type: 'string' },
+        customerId: { type: 'string' },
+        enabled: { type: 'boolean' },
+      },
+    },
+    readRoles: ['operator', 'reseller', 'customer'],
+    writeRoles: ['operator', 'reseller', 'customer'],
+    readScope: scopes.user,
+    toCreateData: async (ctx, body) => {
+      const role = String(body.role);
+      const tenant = await tenantFields(ctx, role, body);
+      return {
+        data: {
+          email: String(body.email).toLowerCase(),
+          displayName: body.displayName ?? null,
+          enabled: body.enabled ?? true,
+          role,
+          ...tenant,
+          passwordHash: await hashPassword(String(body.password)),
+        },
+      };
+    },
+    toUpdateData: async (ctx, body, existing) => {
+      const { password, ...rest } = body;
+      const data: Record<string, unknown> = { ...rest };
+      if (typeof password === 'string') data.passwordHash = await hashPassword(password);
+      // A disabled user or a new password ends the user's open sessions.
+      if (body.enabled === false || typeof password === 'string') {
+        await ctx.tx.session.updateMany({
+          where: { userId: String(existing.id), revokedAt: null },
+          data: { revokedAt: new Date() },
+        });
+      }
+      return { data };
+    },
+  });
+}

@@ -1,0 +1,48 @@
+import { type TSchema, Type } from 'typebox';
+
+/** Shapes shared by several resources. Each resource module defines its own item/create/update schemas. */
+
+export const Timestamp = Type.String({ format: 'date-time' });
+export const Timestamps = { createdAt: Timestamp, updatedAt: Timestamp };
+
+export const AccountStatus = Type.Enum(['active', 'locked', 'terminated'], {
+  description: '`locked` keeps the data but refuses service; `terminated` is final',
+});
+export const TransportEnum = Type.Enum(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+export const Name = Type.String({ minLength: 1, maxLength: 128 });
+export const Description = Type.String({ maxLength: 1000 });
+export const Uuid = Type.String({ format: 'uuid' });
+
+/** Lowercase DNS host name. */
+export const HostName = Type.String({
+  minLength: 1,
+  maxLength: 253,
+  pattern:
+    '^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$',
+});
+
+/** SIP user part as accepted for subscribers: unreserved characters (RFC 3261 section 25.1), no escapes. */
+export const SipUsername = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^[A-Za-z0-9\\-_.!~*'()&=+$,;?/]+$",
+});
+
+export const SipPassword = Type.String({
+  minLength: 8,
+  maxLength: 128,
+  description: 'SIP digest password; only its HA1 digests are stored',
+});
+
+export const Digits = (min: number, max: number, description?: string) =>
+  Type.String({ pattern: `^[0-9]{${min},${max}}$`, ...(description ? { description } : {}) });
+
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+/** Makes every property of a create schema optional for PATCH. */
+export function Patch<T extends Record<string, TSchema>>(props: T) {
+  const out: Record<string, TSchema> = {};
+  for (const [k, v] of Object.entries(props)) out[k] = Type.Optional(v);
+  return Type.Object(out, { additionalProperties: false, minProperties: 1 });
+}

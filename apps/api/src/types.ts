@@ -1,0 +1,73 @@
+import type { PrismaClient } from '@switchboard/db';
+import type { Logger } from 'pino';
+
+export type Role = 'operator' | 'reseller' | 'customer';
+export const ROLES: readonly Role[] = ['operator', 'reseller', 'customer'];
+
+/** Who is calling, resolved once per request from the bearer credential. */
+export interface Principal {
+  userId: string;
+  email: string;
+  role: Role;
+  /** A reseller user's reseller; for a customer user, the reseller that owns its customer (may be null). */
+  resellerId: string | null;
+  /** A customer user's customer. */
+  customerId: string | null;
+  /** The session behind a login token, or null for an API key. */
+  sessionId: string | null;
+  apiKeyId: string | null;
+}
+
+export interface ComponentHealth {
+  status: 'up' | 'down' | 'disabled';
+  detail?: string;
+}
+
+/** A call in progress, as the SIP side reports it. */
+export interface ActiveCall {
+  id: string;
+  callId: string;
+  direction: 'internal' | 'outbound' | 'inbound';
+  state: 'trying' | 'ringing' | 'answered';
+  caller: string;
+  callee: string;
+  startedAt: Date | string;
+  answeredAt?: Date | string | null;
+  callerSubscriberId?: string | null;
+  calleeSubscriberId?: string | null;
+  callerCustomerId?: string | null;
+  calleeCustomerId?: string | null;
+  node?: string | null;
+}
+
+export interface ApiDeps {
+  prisma: PrismaClient;
+  logger: Logger;
+  health: () => Promise<Record<string, ComponentHealth>>;
+  /** Folder with the built web app (index.html at its root); served at `/` with SPA fallback. */
+  webRoot?: string;
+  /** Live calls; until the SIP side provides them the list is empty. */
+  activeCalls?: () => Promise<ActiveCall[]>;
+  /** Lifetime of a login token; default 12 hours. */
+  sessionTtlMs?: number;
+  /** Clock, replaceable in tests. */
+  now?: () => number;
+  /** Login and sign-up limits; defaults suit production. */
+  limits?: Partial<ApiLimits>;
+}
+
+export interface ApiLimits {
+  loginFailuresPerIp: number;
+  loginFailuresPerAccount: number;
+  loginWindowMs: number;
+  signupsPerIp: number;
+  signupWindowMs: number;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  loginFailuresPerIp: 20,
+  loginFailuresPerAccount: 5,
+  loginWindowMs: 15 * 60_000,
+  signupsPerIp: 5,
+  signupWindowMs: 60 * 60_000,
+};

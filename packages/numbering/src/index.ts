@@ -1,0 +1,36 @@
+export type { EnumListenAddress, EnumLookup, EnumServer } from './enum.ts';
+export {
+  EnumResponder,
+  enumNameToNumber,
+  numberToEnumName,
+  parseEnumListen,
+  startEnumServer,
+} from './enum.ts';
+export type { NumberingErrorCode } from './errors.ts';
+export { NumberingError } from './errors.ts';
+export { createLookupHandler } from './http.ts';
+export type { LcrTable, Rng, RouteTarget } from './lcr.ts';
+export { buildLcrTable, isCalleeAllowed, selectRoutes, validatePeeringRule, weightedOrder } from './lcr.ts';
+export type { DialPlan, NormalisedNumber, NormaliseOptions } from './normalise.ts';
+export {
+  DEFAULT_EMERGENCY_NUMBERS,
+  isEmergency,
+  MAX_DIALLED_LENGTH,
+  normaliseNumber,
+  parseE164,
+} from './normalise.ts';
+export type {
+  CallerPresentation,
+  LcrRequest,
+  LcrResult,
+  LoadProblem,
+  NumberMapping,
+} from './numbering-index.ts';
+export { NumberingIndex } from './numbering-index.ts';
+export type { SafePattern } from './regex.ts';
+export { checkPattern, isSafePattern, MAX_PATTERN_LENGTH } from './regex.ts';
+export type { CompiledRuleSet, RewriteResult, RewriteStep, RewriteVariables } from './rewrite.ts';
+export { applyRewrite, compileRuleSet, REWRITE_VARIABLES, validateRewriteRule } from './rewrite.ts';
+export type { NumberingService, NumberingServiceOptions } from './service.ts';
+export { DEFAULT_ENUM_LISTEN, DEFAULT_NUMBERING_PORT, startNumberingService } from './service.ts';
+export * from './types.ts';
