@@ -18,8 +18,9 @@ if [ "${#need[@]}" -gt 0 ]; then
 fi
 
 # The Debian rtpengine package starts a system daemon with its own config; tests run their own instances.
+# Stop only that daemon: other rtpengines on the machine belong to running tests.
 $SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
-$SUDO pkill -x rtpengine >/dev/null 2>&1 || true
+$SUDO service rtpengine-daemon stop >/dev/null 2>&1 || true
 
 # PostgreSQL: start the cluster if it is not running, then make sure the test role exists.
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then

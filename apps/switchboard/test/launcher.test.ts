@@ -1,0 +1,215 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/switchboard.mjs', import.meta.url));
+const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:5432/switchboard_test';
+
+/** Every listener on loopback and an ephemeral port, so tests never collide with a running platform. */
+const LOOPBACK_ENV = {
+  API_PORT: '0',
+  NUMBERING_PORT: '0',
+  SIP_LISTEN: 'udp:127.0.0.1:0,tcp:127.0.0.1:0',
+  ENGINE_ADMIN: '127.0.0.1:0',
+  ENUM_LISTEN: 'udp:127.0.0.1:0',
+  LOG_LEVEL: 'info',
+};
+
+interface Launched {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the first log event matching `msg`. */
+  waitForLog: (msg: string, timeoutMs?: number) => Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+function launch(args: string[], env: Record<string, string>): Launched {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters: { msg: string; resolve: (e: Record<string, unknown>) => void }[] = [];
+  const scan = (): void => {
+    for (const line of out.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      let event: Record<string, unknown>;
+      try {
+        event = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      for (const w of [...waiters]) {
+        if (event.msg === w.msg) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(event);
+        }
+      }
+    }
+  };
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    scan();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitForLog(msg, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no '${msg}' log within ${timeoutMs} ms; output:\n${out}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          msg,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        });
+        scan();
+        exited.then(() => reject(new Error(`process exited before '${msg}'; output:\n${out}`)));
+      });
+    },
+  };
+}
+
+async function apiBase(run: Launched): Promise<string> {
+  const event = await run.waitForLog('web admin and API listening', 90_000);
+  return String(event.url).replace(/\/$/, '');
+}
+
+async function stop(run: Launched): Promise<number | null> {
+  run.child.kill('SIGTERM');
+  return run.exited;
+}
+
+async function login(base: string, email: string, password: string): Promise<number> {
+  const res = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  return res.status;
+}
+
+describe('switchboard start on the embedded database', () => {
+  let dataDir: string;
+  // The first start generates the operator's credentials; the restart test logs in with them.
+  let generated: { email: string; password: string } | undefined;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'switchboard-launcher-'));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts, reports health, prints a generated operator password once, and stops on SIGTERM', async () => {
+    const run = launch(['start'], { ...LOOPBACK_ENV, DATA_DIR: dataDir });
+    try {
+      const base = await apiBase(run);
+      const health = await fetch(`${base}/api/health`);
+      expect(health.status).toBe(200);
+      const body = (await health.json()) as {
+        components: Record<string, { status: string; detail?: string }>;
+      };
+      expect(body.components.database).toEqual({ status: 'up', detail: 'pglite' });
+      expect(body.components.api?.status).toBe('up');
+
+      const printed = /e-mail:\s+(\S+)\s+password:\s+(\S+)/.exec(run.output());
+      expect(printed).not.toBeNull();
+      expect(await login(base, printed![1]!, printed![2]!)).toBe(200);
+      expect(await login(base, printed![1]!, `${printed![2]!}x`)).toBe(401);
+      generated = { email: printed![1]!, password: printed![2]! };
+    } finally {
+      expect(await stop(run)).toBe(0);
+    }
+    expect(run.output()).toContain('"msg":"stopped"');
+  });
+
+  it('keeps its data across a restart and does not create the operator again', async () => {
+    expect(generated).toBeDefined();
+    const { email, password } = generated!;
+    const run = launch(['start'], { ...LOOPBACK_ENV, DATA_DIR: dataDir });
+    try {
+      const base = await apiBase(run);
+      expect(await login(base, email, password)).toBe(200);
+      expect(run.output()).not.toContain('Operator account created');
+    } finally {
+      expect(await stop(run)).toBe(0);
+    }
+  });
+});
+
+describe('switchboard start on PostgreSQL', () => {
+  const dbName = `sb_launcher_${process.pid}_${Date.now()}`;
+  let admin: pg.Client;
+  let dataDir: string;
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    dataDir = await mkdtemp(join(tmpdir(), 'switchboard-launcher-pg-'));
+  });
+  afterAll(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('applies migrations, uses the given operator credentials and reports postgres', async () => {
+    const url = new URL(TEST_DATABASE_URL);
+    url.pathname = `/${dbName}`;
+    const run = launch(['start'], {
+      ...LOOPBACK_ENV,
+      DATA_DIR: dataDir,
+      DATABASE_URL: url.toString(),
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: 'a-very-good-password',
+    });
+    try {
+      const base = await apiBase(run);
+      const body = (await (await fetch(`${base}/api/health`)).json()) as {
+        components: Record<string, { status: string; detail?: string }>;
+      };
+      expect(body.components.database).toEqual({ status: 'up', detail: 'postgres' });
+      expect(await login(base, 'ops@example.com', 'a-very-good-password')).toBe(200);
+      // The password was chosen by the operator: it is never echoed.
+      expect(run.output()).not.toContain('a-very-good-password');
+      const migrations = await new pg.Client({ connectionString: url.toString() });
+      await migrations.connect();
+      const { rows } = await migrations.query(
+        'SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL',
+      );
+      await migrations.end();
+      expect(rows[0].n).toBeGreaterThan(0);
+    } finally {
+      expect(await stop(run)).toBe(0);
+    }
+  });
+});
+
+describe('switchboard start with bad configuration', () => {
+  it('exits with status 2 and names each bad variable', async () => {
+    const run = launch(['start'], { API_PORT: 'eighty', SIP_LISTEN: 'sctp:0.0.0.0:5060' });
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(/API_PORT: expected a port number/);
+    expect(run.output()).toMatch(/SIP_LISTEN: expected transport:host:port/);
+  });
+
+  it('rejects an unknown command', async () => {
+    const run = launch(['strat'], {});
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain("unknown command 'strat'");
+  });
+});
