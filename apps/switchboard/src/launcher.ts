@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
+import type { Config } from '@switchboard/config';
 import type { Logger } from 'pino';
 import type { Component, ComponentHealth, RunningComponent } from './component.ts';
-import type { Config } from './config.ts';
 
 /** A started platform: each component's health, and one call that stops them all in reverse order. */
 export interface Switchboard {

@@ -1,5 +1,5 @@
+import type { LogLevel } from '@switchboard/config';
 import { type Logger, pino } from 'pino';
-import type { LogLevel } from './config.ts';
 
 /** One pino root logger per process; components get children tagged with their name. */
 export function createLogger(level: LogLevel): Logger {

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig } from '@switchboard/config';
 import { createLogger } from './logger.ts';
 
 const USAGE = `usage: switchboard <command>

@@ -1,8 +1,8 @@
 import { ensureOperator, startApi } from '@switchboard/api';
+import type { Config } from '@switchboard/config';
 import { type Database, openDatabase } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { Component, ComponentHealth } from './component.ts';
-import type { Config } from './config.ts';
 import { prepareDataDir, type Switchboard, startComponents } from './launcher.ts';
 
 export interface PlatformOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.ts';
+import { ConfigError, loadConfig } from '../src/runtime-contract.ts';
 
 function problemsFor(env: Record<string, string>): { variable: string; message: string }[] {
   try {
