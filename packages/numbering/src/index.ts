@@ -8,10 +8,20 @@ export {
 } from './enum.ts';
 export type { NumberingErrorCode } from './errors.ts';
 export { NumberingError } from './errors.ts';
+export type { FollowOptions, IndexFollower, ReloadInfo } from './follow.ts';
+export { followDatabase, NUMBERING_TABLES } from './follow.ts';
 export { createLookupHandler } from './http.ts';
 export type { LcrTable, Rng, RouteTarget } from './lcr.ts';
-export { buildLcrTable, isCalleeAllowed, selectRoutes, validatePeeringRule, weightedOrder } from './lcr.ts';
-export type { DialPlan, NormalisedNumber, NormaliseOptions } from './normalise.ts';
+export {
+  buildLcrTable,
+  DEFAULT_MAX_GATEWAYS,
+  isCalleeAllowed,
+  selectRoutes,
+  validatePeeringRule,
+  weightedOrder,
+} from './lcr.ts';
+export { loadNumberingData } from './loader.ts';
+export type { DialPlan, DialPlanSettings, NormalisedNumber, NormaliseOptions } from './normalise.ts';
 export {
   DEFAULT_EMERGENCY_NUMBERS,
   isEmergency,
