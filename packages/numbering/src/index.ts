@@ -43,4 +43,6 @@ export type { CompiledRuleSet, RewriteResult, RewriteStep, RewriteVariables } fr
 export { applyRewrite, compileRuleSet, REWRITE_VARIABLES, validateRewriteRule } from './rewrite.ts';
 export type { NumberingService, NumberingServiceOptions } from './service.ts';
 export { DEFAULT_ENUM_LISTEN, DEFAULT_NUMBERING_PORT, startNumberingService } from './service.ts';
+export type { NumberingConfig, NumberingDeps, RunningNumbering } from './start.ts';
+export { start } from './start.ts';
 export * from './types.ts';
