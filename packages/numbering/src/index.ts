@@ -40,7 +40,13 @@ export { NumberingIndex } from './numbering-index.ts';
 export type { SafePattern } from './regex.ts';
 export { checkPattern, isSafePattern, MAX_PATTERN_LENGTH } from './regex.ts';
 export type { CompiledRuleSet, RewriteResult, RewriteStep, RewriteVariables } from './rewrite.ts';
-export { applyRewrite, compileRuleSet, REWRITE_VARIABLES, validateRewriteRule } from './rewrite.ts';
+export {
+  applyRewrite,
+  compileRuleSet,
+  parseReplacement,
+  REWRITE_VARIABLES,
+  validateRewriteRule,
+} from './rewrite.ts';
 export type { NumberingService, NumberingServiceOptions } from './service.ts';
 export { DEFAULT_ENUM_LISTEN, DEFAULT_NUMBERING_PORT, startNumberingService } from './service.ts';
 export type { NumberingConfig, NumberingDeps, RunningNumbering } from './start.ts';
