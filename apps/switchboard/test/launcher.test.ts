@@ -17,6 +17,8 @@ const LOOPBACK_ENV = {
   SIP_LISTEN: 'udp:127.0.0.1:0,tcp:127.0.0.1:0',
   ENGINE_ADMIN: '127.0.0.1:0',
   ENUM_LISTEN: 'udp:127.0.0.1:0',
+  SIP_ADVERTISED_ADDRESS: '127.0.0.1',
+  RTP_PORTS: '41000-41100',
   LOG_LEVEL: 'info',
 };
 
@@ -125,6 +127,9 @@ describe('switchboard start on the embedded database', () => {
       };
       expect(body.components.database).toEqual({ status: 'up', detail: 'pglite' });
       expect(body.components.api?.status).toBe('up');
+      expect(body.components.numbering?.status).toBe('up');
+      // rtpengine is installed on test machines, so the launcher runs its own child.
+      expect(body.components.media).toEqual({ status: 'up', detail: 'local: 1/1 rtpengine healthy' });
 
       const printed = /e-mail:\s+(\S+)\s+password:\s+(\S+)/.exec(run.output());
       expect(printed).not.toBeNull();

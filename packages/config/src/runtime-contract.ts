@@ -43,8 +43,13 @@ export interface Config {
   engineSecret: string;
   /** True when ENGINE_SECRET was not given and one was generated for this run (the launcher prints it). */
   engineSecretGenerated: boolean;
-  /** rtpengine NG control addresses; undefined means "start a local rtpengine if installed". */
-  rtpengineNg: HostPort[] | undefined;
+  /**
+   * rtpengine NG control addresses, `host:port[=weight]` comma-separated, as validated here; undefined means
+   * "start a local rtpengine if installed".
+   */
+  rtpengineNg: string | undefined;
+  /** RTP port range of a local rtpengine started by the launcher. */
+  rtpPorts: { min: number; max: number };
   apiPort: number;
   numberingPort: number;
   enumListen: EnumListener[];
@@ -73,6 +78,7 @@ export const DEFAULTS = {
   NUMBERING_PORT: '3001',
   ENUM_LISTEN: 'udp:127.0.0.1:5300,tcp:127.0.0.1:5300',
   LOG_LEVEL: 'info',
+  RTP_PORTS: '30000-40000',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -113,9 +119,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (givenSecret?.includes('|')) {
     problems.push({ variable: 'ENGINE_SECRET', message: "must not contain '|' (the protocol's separator)" });
   }
-  const rtpengineNg = check<HostPort[] | undefined>('RTPENGINE_NG', undefined, (raw) =>
-    parseList(raw, (item) => parseHostPort(item)),
-  );
+  const rtpengineNg = check<string | undefined>('RTPENGINE_NG', undefined, (raw) => {
+    parseList(raw, parseWeightedHostPort);
+    return raw;
+  });
+  const rtpPorts = check('RTP_PORTS', { min: 30000, max: 40000 }, parsePortRange);
   const apiPort = check('API_PORT', 3000, parsePort);
   const numberingPort = check('NUMBERING_PORT', 3001, parsePort);
   const enumListen = check('ENUM_LISTEN', [], (raw) => parseList(raw, parseEnumListener));
@@ -148,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     engineSecret: givenSecret ?? randomBytes(18).toString('base64url'),
     engineSecretGenerated: givenSecret === undefined,
     rtpengineNg,
+    rtpPorts,
     apiPort,
     numberingPort,
     enumListen,
@@ -183,6 +192,25 @@ export function parseHostPort(raw: string): HostPort {
     throw new Error(`'${host}' is not an IP address or host name`);
   }
   return { host, port: parsePort(m[2]!) };
+}
+
+/** An rtpengine instance: `host:port` with an optional `=weight` for the pool's weighted selection. */
+function parseWeightedHostPort(item: string): HostPort & { weight: number } {
+  const [address = '', weight] = item.split('=');
+  if (weight !== undefined && !/^[1-9]\d{0,3}$/.test(weight)) {
+    throw new Error(`expected host:port or host:port=weight (weight 1-9999), got '${item}'`);
+  }
+  return { ...parseHostPort(address), weight: weight === undefined ? 1 : Number(weight) };
+}
+
+function parsePortRange(raw: string): { min: number; max: number } {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw);
+  const min = Number(m?.[1]);
+  const max = Number(m?.[2]);
+  if (!m || min < 1024 || max > 65535 || max - min < 10 || min % 2 !== 0) {
+    throw new Error(`expected an even start port, a range like 30000-40000 within 1024-65535, got '${raw}'`);
+  }
+  return { min, max };
 }
 
 function parseSipListener(item: string): SipListener {

@@ -26,6 +26,7 @@ describe('loadConfig defaults', () => {
     expect(config.engineSecret.length).toBeGreaterThanOrEqual(16);
     expect(config.drachtio).toBeUndefined();
     expect(config.rtpengineNg).toBeUndefined();
+    expect(config.rtpPorts).toEqual({ min: 30000, max: 40000 });
     expect(config.apiPort).toBe(3000);
     expect(config.numberingPort).toBe(3001);
     expect(config.enumListen).toEqual([
@@ -48,7 +49,8 @@ describe('loadConfig defaults', () => {
       DRACHTIO_URL: 'drachtio://s3cret@engine.internal:9023',
       ENGINE_ADMIN: '0.0.0.0:9022',
       ENGINE_SECRET: 'a-long-secret',
-      RTPENGINE_NG: '127.0.0.1:22222,[::1]:22223',
+      RTPENGINE_NG: '127.0.0.1:22222,[::1]:22223=3',
+      RTP_PORTS: '20000-20998',
       API_PORT: '8080',
       NUMBERING_PORT: '8081',
       ENUM_LISTEN: 'udp:127.0.0.1:53',
@@ -68,10 +70,8 @@ describe('loadConfig defaults', () => {
     expect(config.engineAdmin).toEqual({ host: '0.0.0.0', port: 9022 });
     expect(config.engineSecret).toBe('a-long-secret');
     expect(config.engineSecretGenerated).toBe(false);
-    expect(config.rtpengineNg).toEqual([
-      { host: '127.0.0.1', port: 22222 },
-      { host: '::1', port: 22223 },
-    ]);
+    expect(config.rtpengineNg).toBe('127.0.0.1:22222,[::1]:22223=3');
+    expect(config.rtpPorts).toEqual({ min: 20000, max: 20998 });
     expect(config.apiPort).toBe(8080);
     expect(config.numberingPort).toBe(8081);
     expect(config.enumListen).toEqual([{ transport: 'udp', host: '127.0.0.1', port: 53 }]);
@@ -102,6 +102,9 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['ENGINE_SECRET', { ENGINE_SECRET: 'short' }, /at least 8/],
     ['ENGINE_SECRET', { ENGINE_SECRET: 'with|pipe-inside' }, /separator/],
     ['RTPENGINE_NG', { RTPENGINE_NG: '127.0.0.1' }, /host:port/],
+    ['RTPENGINE_NG', { RTPENGINE_NG: '127.0.0.1:22222=heavy' }, /weight/],
+    ['RTP_PORTS', { RTP_PORTS: '30000' }, /range like 30000-40000/],
+    ['RTP_PORTS', { RTP_PORTS: '40000-30000' }, /range/],
     ['API_PORT', { API_PORT: 'http' }, /port number/],
     ['API_PORT', { API_PORT: '-1' }, /port number/],
     ['NUMBERING_PORT', { NUMBERING_PORT: '3000' }, /differ from API_PORT/],

@@ -1,0 +1,42 @@
+import { ensureOperator, startApi } from '@switchboard/api';
+import type { Config } from '@switchboard/config';
+import type { Database } from '@switchboard/db';
+import type { Logger } from 'pino';
+import type { Component, ComponentHealth } from '../component.ts';
+
+/** The REST API and web app; bootstraps the operator account on the first start. */
+export function apiComponent(
+  config: Config,
+  logger: Logger,
+  database: () => Database,
+  health: () => Promise<Record<string, ComponentHealth>>,
+): Component {
+  return {
+    name: 'api',
+    async start() {
+      const db = database();
+      const operator = await ensureOperator(db.prisma, {
+        email: config.adminEmail,
+        password: config.adminPassword,
+      });
+      if (operator.created) announceOperator(operator.email, operator.password, logger);
+      const api = await startApi(
+        { port: config.apiPort },
+        { prisma: db.prisma, logger: logger.child({ component: 'api' }), health },
+      );
+      logger.info({ url: `http://localhost:${api.port}/` }, 'web admin and API listening');
+      return { health: () => ({ status: 'up', detail: `port ${api.port}` }), stop: () => api.close() };
+    },
+  };
+}
+
+/** Printed once, on the start that created the account: the password is stored only as a hash. */
+function announceOperator(email: string, password: string | undefined, logger: Logger): void {
+  logger.info({ email }, 'operator account created');
+  if (password) {
+    process.stdout.write(
+      `\n  Operator account created. Log in with\n    e-mail:   ${email}\n    password: ${password}\n  ` +
+        'This password is shown only once; change it after the first login.\n\n',
+    );
+  }
+}
