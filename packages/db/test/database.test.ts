@@ -165,6 +165,29 @@ describe.each<Kind>(['postgres', 'pglite'])('database on %s', (kind) => {
     }
   }, 60_000);
 
+  // PostgreSQL only (PGlite notifies in process, there is no connection to lose); registered
+  // conditionally rather than skipped.
+  if (kind === 'postgres') {
+    it('keeps listening after the listening connection is killed, and says so', async () => {
+      const log = new ChangeLog();
+      let reconnects = 0;
+      const stop = await db.onChange(CHANGES_CHANNEL, log.push, { onReconnect: () => reconnects++ });
+      try {
+        const killed = await db.prisma.$queryRaw<{ killed: boolean }[]>`
+          SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+          WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()`;
+        expect(killed).toEqual([{ killed: true }]);
+        // Bounded wait for the reconnect, then a change made afterwards must arrive.
+        for (let i = 0; i < 300 && reconnects === 0; i++) await new Promise((r) => setTimeout(r, 100));
+        expect(reconnects).toBe(1);
+        const group = await db.prisma.peeringGroup.create({ data: { name: 'after-reconnect' } });
+        await log.find((c) => c.table === 'peering_groups' && c.id === group.id);
+      } finally {
+        await stop();
+      }
+    }, 60_000);
+  }
+
   it('enforces one primary number per subscriber', async () => {
     const customer = await db.prisma.customer.create({ data: { name: 'Primary Test' } });
     const domain = await db.prisma.domain.create({ data: { name: `primary-${kind}.example` } });
