@@ -1,8 +1,8 @@
 import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
-import { isDigit, isToken, isWsp, TOKEN } from './charset.ts';
+import { isDigit, isWsp, TOKEN } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
-import { canonicalHeaderName, headerKey, SINGLE_HEADERS } from './header-names.ts';
+import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderKey } from './header-names.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
 
 export interface ParseLimits {
@@ -144,9 +144,11 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     let nameEnd = colon;
     while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
     const name = line.slice(0, nameEnd);
-    if (!isToken(name))
+    const key = wireHeaderKey(name);
+    if (key === undefined) {
       throw new SipParseError('INVALID_HEADER_NAME', `invalid header name "${name.slice(0, 40)}"`);
-    current = { name, key: headerKey(name), value: line.slice(colon + 1).trim(), raw: line };
+    }
+    current = { name, key, value: line.slice(colon + 1).trim(), raw: line };
     currentStart = lineStart;
     headers.push(current);
   }
