@@ -1,6 +1,6 @@
 import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
-import { isDigit, isWsp, TOKEN } from './charset.ts';
+import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
 import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderKey } from './header-names.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
@@ -128,7 +128,7 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
       // LWS continuation (RFC 3261 §7.3.1): equivalent to a single space
       if (current === null)
         throw new SipParseError('INVALID_HEADER_NAME', 'continuation line before the first header field');
-      const more = line.trim();
+      const more = trimWs(line);
       if (more.length > 0) current.value = current.value.length > 0 ? `${current.value} ${more}` : more;
       current.raw = head.slice(currentStart, lineEnd);
       continue;
@@ -148,7 +148,7 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     if (key === undefined) {
       throw new SipParseError('INVALID_HEADER_NAME', `invalid header name "${name.slice(0, 40)}"`);
     }
-    current = { name, key, value: line.slice(colon + 1).trim(), raw: line };
+    current = { name, key, value: trimWs(line.slice(colon + 1)), raw: line };
     currentStart = lineStart;
     headers.push(current);
   }
