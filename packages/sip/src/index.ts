@@ -1,3 +1,4 @@
+export * from './dialogs/index.ts';
 export * from './messages/index.ts';
 export * from './resolver/index.ts';
 export * from './transactions/index.ts';
