@@ -1,4 +1,5 @@
 export * from './dialogs/index.ts';
+export * from './digest/index.ts';
 export * from './messages/index.ts';
 export * from './resolver/index.ts';
 export * from './transactions/index.ts';
