@@ -1,4 +1,5 @@
 export * from './client.ts';
+export * from './failover.ts';
 export * from './manager.ts';
 export * from './requests.ts';
 export * from './server.ts';
