@@ -75,8 +75,9 @@ function metaTokens(meta: SipMessageMeta): string {
 
 /**
  * The reply to an app's `sip` message once the engine has sent it:
- * `OK|application|bytes|proto|addr|port|time|txnId|[dialogId|]|Msg sent:|` + CRLF + the SIP as sent.
- * drachtio-srf reads the transaction id at token 7 (counting from OK) and the dialog id at token 8.
+ * `OK|application|bytes|proto|addr|port|time|txnId|Msg sent:|` + CRLF + the SIP as sent, and for responses
+ * and in-dialog requests `...|txnId|dialogId||Msg sent:|`. drachtio-srf reads the transaction id at token 7
+ * (counting from OK) and, for responses, the dialog id at token 8 (it keys PRACK/ACK notifications on it).
  */
 export function msgSentReply(
   msgId: string,
@@ -85,8 +86,8 @@ export function msgSentReply(
   dialogId: string | undefined,
   sipAsSent: string,
 ): string {
-  const dialog = dialogId === undefined ? '' : `${dialogId}|`;
-  return responseMessage(msgId, 'OK', `${metaTokens(meta)}|${txnId}|${dialog}|Msg sent:|${CRLF}${sipAsSent}`);
+  const dialog = dialogId === undefined ? '' : `${dialogId}||`;
+  return responseMessage(msgId, 'OK', `${metaTokens(meta)}|${txnId}|${dialog}Msg sent:|${CRLF}${sipAsSent}`);
 }
 
 /**
