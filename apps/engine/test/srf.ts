@@ -30,5 +30,20 @@ export interface SrfApp extends EventEmitter {
   _app: { client: { mapServer: Map<unknown, unknown> } };
 }
 
+/** srf.request with the signature drachtio-srf really has (its typings describe another one). */
+export function sendRequest(
+  srf: SrfApp,
+  uri: string,
+  opts: {
+    method: string;
+    headers?: Record<string, string>;
+    body?: string;
+    auth?: { username: string; password: string };
+  },
+  callback: (err: Error | null, req: SrfRequest | undefined) => void,
+): void {
+  (srf.request as unknown as (u: string, o: object, cb: typeof callback) => void)(uri, opts, callback);
+}
+
 const require = createRequire(import.meta.url);
 export const Srf = require('drachtio-srf') as new (tags?: string | string[]) => SrfApp;

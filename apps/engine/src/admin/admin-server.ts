@@ -38,6 +38,8 @@ export interface AdminServerOptions {
   identity: EngineIdentity;
   handler: AppRequestHandler;
   logger: Logger;
+  /** Share a registry with the SIP side (it selects apps for new requests); one is created when omitted. */
+  registry?: AppRegistry<AppConnection>;
 }
 
 const VERB = /^[a-z][a-z0-9:_-]{0,31}$/;
@@ -48,7 +50,7 @@ const VERB = /^[a-z][a-z0-9:_-]{0,31}$/;
  * AppRequestHandler.
  */
 export class AdminServer {
-  readonly registry = new AppRegistry<AppConnection>();
+  readonly registry: AppRegistry<AppConnection>;
   readonly apps = new Set<AppConnection>();
   /** Messages received per type, and rejected connections: for logs, metrics and tests. */
   readonly counters = { messages: new Map<string, number>(), authFailures: 0, protocolErrors: 0 };
@@ -58,6 +60,7 @@ export class AdminServer {
 
   constructor(private readonly options: AdminServerOptions) {
     this.secretDigest = digest(options.secret);
+    this.registry = options.registry ?? new AppRegistry<AppConnection>();
     this.log = options.logger;
   }
 
