@@ -1,2 +1,5 @@
 export * from './messages/index.ts';
+export * from './resolver/index.ts';
+export * from './transactions/index.ts';
+export * from './transport/index.ts';
 export * from './uri/index.ts';
