@@ -1,4 +1,11 @@
-import { generateBranch, parseMessage, type SipRequest, type SipResponse } from '@switchboard/sip';
+import {
+  buildCancel,
+  createResponse,
+  generateBranch,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+} from '@switchboard/sip';
 import type {
   Flow,
   IncomingTransaction,
@@ -19,6 +26,7 @@ export const LISTENER: StackListener = {
   host: '127.0.0.1',
   port: 5060,
   advertisedAddress: '192.0.2.1',
+  advertisedPort: 5060,
 };
 export const PEER: Flow = {
   transport: 'udp',
@@ -51,6 +59,11 @@ export class LoopbackStack implements SipStackPort {
   private requestHandler: (txn: IncomingTransaction) => void = () => {};
   private ackHandler: (ack: SipRequest, raw: string, flow: Flow) => void = () => {};
   private strayHandler: (response: SipResponse, flow: Flow) => void = () => {};
+  private cancelHandler: (cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction) => void =
+    () => {};
+  private ackTimeoutHandler: (invite: IncomingTransaction) => void = () => {};
+  /** INVITE server transactions by branch, still open to CANCEL (what the transaction layer keeps). */
+  private readonly invites = new Map<string, { txn: IncomingTransaction; far: FarEndTransaction }>();
 
   onRequest(handler: (txn: IncomingTransaction) => void): void {
     this.requestHandler = handler;
@@ -61,6 +74,21 @@ export class LoopbackStack implements SipStackPort {
   onStrayResponse(handler: (response: SipResponse, flow: Flow) => void): void {
     this.strayHandler = handler;
   }
+  onCancel(
+    handler: (cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction) => void,
+  ): void {
+    this.cancelHandler = handler;
+  }
+  onAckTimeout(handler: (invite: IncomingTransaction) => void): void {
+    this.ackTimeoutHandler = handler;
+  }
+
+  /** Timer H of the 2xx sent in this far-end transaction fires (no ACK came). */
+  expireAck(far: FarEndTransaction): void {
+    for (const entry of this.invites.values()) if (entry.far === far) this.ackTimeoutHandler(entry.txn);
+    for (const entry of this.answered) if (entry.far === far) this.ackTimeoutHandler(entry.txn);
+  }
+  private readonly answered: Array<{ txn: IncomingTransaction; far: FarEndTransaction }> = [];
 
   /** The far end sends a request; returns its transaction so the test can read the engine's responses. */
   inject(raw: string, flow: Flow = PEER): FarEndTransaction {
@@ -71,6 +99,16 @@ export class LoopbackStack implements SipStackPort {
       return far;
     }
     this.received.push(far);
+    if (request.method === 'CANCEL') {
+      // As the transaction layer does (RFC 3261 §9.2): 200 to the CANCEL, then the TU hears of it.
+      const invite = this.invites.get(request.topVia?.branch ?? '');
+      const response = createResponse(request, invite ? 200 : 481, {
+        toTag: invite?.far.responses.at(-1)?.toTag,
+      });
+      far.responses.push(response);
+      if (invite) this.cancelHandler(request, raw, flow, invite.txn);
+      return far;
+    }
     const terminatedListeners: Array<() => void> = [];
     const txn: IncomingTransaction = {
       request,
@@ -78,10 +116,19 @@ export class LoopbackStack implements SipStackPort {
       raw,
       respond: async (response) => {
         far.responses.push(response);
+        if (response.status >= 200) {
+          this.invites.delete(request.topVia?.branch ?? '');
+          if (request.method === 'INVITE') this.answered.push({ txn, far });
+        }
         return { raw: response.toString(), flow };
       },
       onTerminated: (listener) => terminatedListeners.push(listener),
     };
+    if (request.method === 'INVITE') {
+      // INVITE server transactions send 100 Trying by themselves.
+      far.responses.push(createResponse(request, 100));
+      this.invites.set(request.topVia?.branch ?? '', { txn, far });
+    }
     this.requestHandler(txn);
     return far;
   }
@@ -98,7 +145,6 @@ export class LoopbackStack implements SipStackPort {
     );
     const sent: Sent = { raw: request.toString(), flow: PEER };
     const responseListeners: Array<(response: SipResponse, raw: string, flow: Flow) => void> = [];
-    const failureListeners: Array<(reason: 'timeout' | 'transport-error') => void> = [];
     const record: SentRequest = {
       request,
       nextHop,
@@ -108,7 +154,9 @@ export class LoopbackStack implements SipStackPort {
         for (const l of responseListeners) l(response, raw, PEER);
       },
       fail: (reason) => {
-        for (const l of failureListeners) l(reason);
+        // The transaction makes up the final response (RFC 3261 §8.1.3.1).
+        const response = createResponse(request, reason === 'timeout' ? 408 : 503);
+        for (const l of responseListeners) l(response, response.toString(), PEER);
       },
     };
     this.sent.push(record);
@@ -116,8 +164,8 @@ export class LoopbackStack implements SipStackPort {
       request,
       sent,
       onResponse: (l) => responseListeners.push(l),
-      onFailure: (l) => failureListeners.push(l),
-      cancel: async (cancel) => {
+      cancel: async (reason) => {
+        const cancel = buildCancel(request, reason);
         record.cancels.push(cancel);
         return { raw: cancel.toString(), flow: PEER };
       },

@@ -33,7 +33,7 @@ export function contactFor(listener: StackListener): string {
     : listener.advertisedAddress;
   const scheme = listener.transport === 'tls' || listener.transport === 'wss' ? 'sips' : 'sip';
   const transport = listener.transport === 'udp' ? '' : `;transport=${listener.transport}`;
-  return `<${scheme}:${host}:${listener.port}${transport}>`;
+  return `<${scheme}:${host}:${listener.advertisedPort}${transport}>`;
 }
 
 /** Replaces a `localhost` host in a From or Contact value with the listener's advertised address. */
@@ -42,8 +42,8 @@ function replaceLocalhost(value: string, listener: StackListener): string {
     ? `[${listener.advertisedAddress}]`
     : listener.advertisedAddress;
   return value
-    .replace(/@localhost(:\d+)?/i, `@${host}:${listener.port}`)
-    .replace(/sip:localhost(:\d+)?/i, `sip:${host}:${listener.port}`);
+    .replace(/@localhost(:\d+)?/i, `@${host}:${listener.advertisedPort}`)
+    .replace(/sip:localhost(:\d+)?/i, `sip:${host}:${listener.advertisedPort}`);
 }
 
 function contentTypeFor(sip: AppSipText, required: boolean): string | undefined {
@@ -136,24 +136,6 @@ export function buildInDialogRequest(sip: AppSipText, dialog: Dialog): SipReques
   copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
   setBody(request, sip, contentTypeFor(sip, true));
   return request;
-}
-
-/** CANCEL for a pending INVITE (RFC 3261 §9.1): same URI, Call-ID, From, To, CSeq number, Route and Via. */
-export function buildCancel(invite: SipRequest, sip: AppSipText | undefined): SipRequest {
-  const cancel = new SipRequestClass({ method: 'CANCEL', uri: invite.uri.clone() });
-  const topVia = invite.getHeaders('via')[0];
-  if (topVia !== undefined) cancel.setHeader('Via', topVia.split(',')[0]!.trim());
-  for (const name of ['From', 'To', 'Call-ID']) cancel.setHeader(name, invite.getHeader(name)!);
-  cancel.setHeader('CSeq', `${invite.cseq.seq} CANCEL`);
-  cancel.setHeader('Max-Forwards', 70);
-  const routes = invite.getHeaders('route');
-  if (routes.length > 0) cancel.setHeader('Route', routes);
-  if (sip) {
-    const reason = findHeader(sip, 'reason');
-    if (reason !== undefined) cancel.setHeader('Reason', reason);
-  }
-  cancel.setHeader('Content-Length', 0);
-  return cancel;
 }
 
 /**

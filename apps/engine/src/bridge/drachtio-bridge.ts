@@ -15,11 +15,11 @@ import {
 } from '../wire/protocol.ts';
 import {
   appToTag,
-  buildCancel,
   buildInDialogRequest,
   buildNewRequest,
   buildResponse,
   contactFor,
+  findHeader,
   parseRequestLine,
 } from './app-messages.ts';
 import { type Dialog, DialogTable, dialogIdOf } from './dialog-table.ts';
@@ -59,13 +59,6 @@ interface PendingOutgoing {
   finalReceived: boolean;
 }
 
-/** A 2xx to an INVITE we sent and retransmit until its ACK comes (RFC 6026 §8.1, timers G and H). */
-interface AwaitingAck {
-  dialogId: string;
-  timer: NodeJS.Timeout;
-  stop(): void;
-}
-
 const ALLOW =
   'INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, PRACK, REGISTER, SUBSCRIBE, NOTIFY, REFER';
 
@@ -78,9 +71,10 @@ export class DrachtioBridge implements AppRequestHandler {
   readonly dialogs = new DialogTable();
   private readonly incoming = new Map<string, PendingIncoming>();
   private readonly outgoing = new Map<string, PendingOutgoing>();
-  /** INVITE server transactions still open to CANCEL, keyed by branch (RFC 3261 §9.2). */
-  private readonly invitesByBranch = new Map<string, string>();
-  private readonly awaitingAck = new Map<string, AwaitingAck>();
+  /** Pending incoming requests by transaction (a CANCEL names its INVITE's transaction). */
+  private readonly incomingByTxn = new Map<IncomingTransaction, PendingIncoming>();
+  /** Dialogs whose 2xx waits for its first ACK (the app gets that one ACK), by the INVITE's transaction. */
+  private readonly awaitingAck = new Map<IncomingTransaction, string>();
   /** Reliable provisionals waiting for PRACK, by pending incoming INVITE. */
   private readonly reliable = new Map<string, { rseq: number; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
@@ -92,6 +86,10 @@ export class DrachtioBridge implements AppRequestHandler {
     this.t1 = options.t1Ms ?? 500;
     this.t2 = options.t2Ms ?? 4000;
     options.stack.onRequest((txn) => this.guard('request', () => this.onNetworkRequest(txn)));
+    options.stack.onCancel((cancel, raw, flow, invite) =>
+      this.guard('cancel', () => this.onNetworkCancel(cancel, raw, flow, invite)),
+    );
+    options.stack.onAckTimeout((invite) => this.guard('ack timeout', () => this.ackTimeout(invite)));
     options.stack.onAck((ack, raw, flow) => this.guard('ack', () => this.onNetworkAck(ack, raw, flow)));
     options.stack.onStrayResponse((response) =>
       this.guard('stray response', () => this.onStrayResponse(response)),
@@ -101,10 +99,10 @@ export class DrachtioBridge implements AppRequestHandler {
   /** Stops every timer (engine shutdown). */
   close(): void {
     for (const p of this.incoming.values()) clearTimeout(p.timer);
-    for (const a of this.awaitingAck.values()) a.stop();
     for (const r of this.reliable.values()) clearTimeout(r.timer);
     this.reliable.clear();
     this.incoming.clear();
+    this.incomingByTxn.clear();
     this.awaitingAck.clear();
   }
 
@@ -156,13 +154,13 @@ export class DrachtioBridge implements AppRequestHandler {
     for (const pending of [...this.outgoing.values()]) {
       if (pending.app !== app) continue;
       if (!pending.finalReceived && pending.txn.request.method === 'INVITE') {
-        void this.sendCancel(pending, undefined).catch(() => {});
+        void pending.txn.cancel('SIP;cause=503;text="application gone"').catch(() => {});
       }
       this.outgoing.delete(pending.id);
     }
     for (const dialog of this.dialogs.ownedBy(app)) {
       this.dialogs.remove(dialog.id);
-      this.awaitingAck.get(dialog.id)?.stop();
+      this.forgetAwaitingAck(dialog.id);
       if (dialog.confirmed) void this.sendBye(dialog, 'app disconnected').catch(() => {});
     }
   }
@@ -204,7 +202,8 @@ export class DrachtioBridge implements AppRequestHandler {
     if (status >= 200) {
       this.stopReliable(pending.id);
       this.finish(pending);
-      if (request.method === 'INVITE' && status < 300 && dialogId) this.awaitAck(dialogId, pending, response);
+      if (request.method === 'INVITE' && status < 300 && dialogId)
+        this.awaitingAck.set(pending.txn, dialogId);
       if (request.method === 'INVITE' && status >= 300 && dialogId && request.toTag === undefined) {
         this.dialogs.remove(dialogId);
         dialogId = undefined;
@@ -275,7 +274,7 @@ export class DrachtioBridge implements AppRequestHandler {
     this.watchOutgoing(pending, this.listenerOf(txn.sent.flow));
     if (request.method === 'BYE') {
       this.dialogs.remove(dialogId);
-      this.awaitingAck.get(dialogId)?.stop();
+      this.forgetAwaitingAck(dialogId);
     }
     app.send(msgSentReply(msgId, this.sentMeta(txn.sent), id, dialogId, txn.sent.raw));
   }
@@ -289,12 +288,8 @@ export class DrachtioBridge implements AppRequestHandler {
     const pending = this.outgoing.get(txnId);
     if (!pending || pending.txn.request.method !== 'INVITE') throw new AppSipError('unknown transaction id');
     if (pending.finalReceived) throw new AppSipError('transaction already completed');
-    const sent = await this.sendCancel(pending, sip);
+    const sent = await pending.txn.cancel(findHeader(sip, 'reason'));
     app.send(msgSentReply(msgId, this.sentMeta(sent), txnId, undefined, sent.raw));
-  }
-
-  private async sendCancel(pending: PendingOutgoing, sip: AppSipText | undefined): Promise<Sent> {
-    return pending.txn.cancel(buildCancel(pending.txn.request, sip));
   }
 
   private watchOutgoing(
@@ -341,43 +336,16 @@ export class DrachtioBridge implements AppRequestHandler {
         }
       }),
     );
-    pending.txn.onFailure((reason) =>
-      this.guard('failure', () => {
-        if (pending.finalReceived) return;
-        pending.finalReceived = true;
-        this.outgoing.delete(pending.id);
-        if (pending.dialogId === undefined && request.method === 'INVITE') {
-          const early = this.dialogs.findByCallId(request.callId);
-          if (early && !early.confirmed) this.dialogs.remove(early.id);
-        }
-        if (!pending.app.isOpen) return;
-        const synthetic = createResponse(request, reason === 'timeout' ? 408 : 503);
-        const raw = synthetic.toString();
-        pending.app.send(
-          sipEventMessage(
-            this.networkMeta(pending.txn.sent.flow, raw),
-            pending.id,
-            pending.dialogId ?? '',
-            raw,
-          ),
-        );
-      }),
-    );
   }
 
   // ------------------------------------------------------------------------------------------- network side
 
   private onNetworkRequest(txn: IncomingTransaction): void {
     const request = txn.request;
-    if (request.method === 'CANCEL') {
-      this.onNetworkCancel(txn);
-      return;
-    }
     if (request.toTag !== undefined) {
       this.onNetworkInDialog(txn);
       return;
     }
-    if (request.method === 'INVITE') void txn.respond(createResponse(request, 100)).catch(() => {});
     const app = this.options.registry.select(request.method);
     if (!app) {
       if (request.method === 'OPTIONS' && this.options.answerOptions) {
@@ -395,11 +363,7 @@ export class DrachtioBridge implements AppRequestHandler {
       return;
     }
     const pending = this.track(txn, app, undefined, generateTag());
-    if (request.method === 'INVITE') {
-      const branch = request.topVia?.branch;
-      if (branch) this.invitesByBranch.set(branch, pending.id);
-      this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
-    }
+    if (request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
     const receivedOn = { host: txn.flow.localAddress, port: txn.flow.localPort };
     app.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, '', txn.raw, receivedOn));
   }
@@ -421,7 +385,6 @@ export class DrachtioBridge implements AppRequestHandler {
     if (request.method === 'INVITE' || request.method === 'UPDATE') {
       dialog.remoteTarget = firstContactUri(request) ?? dialog.remoteTarget;
     }
-    if (request.method === 'INVITE') void txn.respond(createResponse(request, 100)).catch(() => {});
     if (request.method === 'PRACK') this.prackReceived(dialog, request);
     if ((request.method === 'INVITE' || request.method === 'UPDATE') && dialog.sessionTimer) {
       this.armSessionTimer(dialog, request.sessionExpires?.seconds ?? dialog.sessionInterval ?? 0);
@@ -429,37 +392,28 @@ export class DrachtioBridge implements AppRequestHandler {
     const pending = this.track(txn, dialog.owner, dialog.id, dialog.localTag);
     if (request.method === 'BYE') {
       this.dialogs.remove(dialog.id);
-      this.awaitingAck.get(dialog.id)?.stop();
+      this.forgetAwaitingAck(dialog.id);
       this.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
     }
     dialog.owner.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, dialog.id, txn.raw));
   }
 
-  private onNetworkCancel(txn: IncomingTransaction): void {
-    const request = txn.request;
-    const branch = request.topVia?.branch;
-    const inviteId = branch ? this.invitesByBranch.get(branch) : undefined;
-    const pending = inviteId ? this.incoming.get(inviteId) : undefined;
-    if (!pending) {
-      // RFC 3261 §9.2: no matching transaction.
-      void txn.respond(createResponse(request, 481));
-      return;
-    }
-    void txn.respond(createResponse(request, 200, { toTag: pending.localTag }));
+  /** The stack answered the CANCEL with 200 (RFC 3261 §9.2); the INVITE gets 487 and the app hears of it. */
+  private onNetworkCancel(cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction): void {
+    const pending = this.incomingByTxn.get(invite);
+    if (!pending) return;
     void this.answer(pending, 487, 'Request Terminated');
-    if (pending.dialogId) this.dialogs.remove(pending.dialogId);
     if (pending.app.isOpen) {
-      pending.app.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, '', txn.raw));
+      pending.app.send(sipEventMessage(this.networkMeta(flow, raw), pending.id, '', raw));
     }
-    this.cdr({ kind: 'stop', source: 'network', reason: 'call-canceled' }, txn.raw);
+    this.cdr({ kind: 'stop', source: 'network', reason: 'call-canceled' }, cancel.toString());
   }
 
   private onNetworkAck(ack: SipRequest, raw: string, flow: Flow): void {
     const dialog = this.dialogs.matchIncoming(ack.callId, ack.fromTag, ack.toTag);
     if (!dialog) return;
-    const waiting = this.awaitingAck.get(dialog.id);
-    if (!waiting) return; // a retransmitted ACK: already handed over
-    waiting.stop();
+    // Only the first ACK for each 2xx goes up; retransmitted ACKs stop here.
+    if (!this.forgetAwaitingAck(dialog.id)) return;
     if (dialog.owner.isOpen)
       dialog.owner.send(sipEventMessage(this.networkMeta(flow, raw), randomUUID(), dialog.id, raw));
   }
@@ -494,6 +448,7 @@ export class DrachtioBridge implements AppRequestHandler {
     timer.unref();
     const pending: PendingIncoming = { id, txn, app, localTag, timer, dialogId };
     this.incoming.set(id, pending);
+    this.incomingByTxn.set(txn, pending);
     txn.onTerminated(() => this.finish(pending));
     return pending;
   }
@@ -501,8 +456,7 @@ export class DrachtioBridge implements AppRequestHandler {
   private finish(pending: PendingIncoming): void {
     clearTimeout(pending.timer);
     this.incoming.delete(pending.id);
-    const branch = pending.txn.request.topVia?.branch;
-    if (branch && this.invitesByBranch.get(branch) === pending.id) this.invitesByBranch.delete(branch);
+    this.incomingByTxn.delete(pending.txn);
   }
 
   /** The engine answers an incoming request itself (CANCEL, timeout, app gone). */
@@ -590,41 +544,21 @@ export class DrachtioBridge implements AppRequestHandler {
     return id;
   }
 
-  /**
-   * Retransmits our 2xx until the ACK arrives, T1 doubling up to T2 (only on unreliable transports), and gives
-   * up after 64*T1 with a BYE, handing the app an `unsolicited` BYE (RFC 3261 §13.3.1.4).
-   */
-  private awaitAck(dialogId: string, pending: PendingIncoming, response: SipResponse): void {
-    const reliable = pending.txn.flow.transport !== 'udp';
-    let interval = this.t1;
-    let elapsed = 0;
-    const entry: AwaitingAck = {
-      dialogId,
-      timer: setTimeout(tick, interval),
-      stop: () => {
-        clearTimeout(entry.timer);
-        this.awaitingAck.delete(dialogId);
-      },
-    };
-    const self = this;
-    function tick(): void {
-      elapsed += interval;
-      if (elapsed >= 64 * self.t1) {
-        entry.stop();
-        self.ackTimeout(dialogId);
-        return;
+  /** Stops waiting for the first ACK of a dialog's 2xx; true when it was being waited for. */
+  private forgetAwaitingAck(dialogId: string): boolean {
+    for (const [txn, id] of this.awaitingAck) {
+      if (id === dialogId) {
+        this.awaitingAck.delete(txn);
+        return true;
       }
-      if (!reliable) void pending.txn.respond(response).catch(() => {});
-      interval = Math.min(interval * 2, self.t2);
-      entry.timer = setTimeout(tick, reliable ? 64 * self.t1 - elapsed : interval);
-      entry.timer.unref();
     }
-    entry.timer.unref();
-    this.awaitingAck.get(dialogId)?.stop();
-    this.awaitingAck.set(dialogId, entry);
+    return false;
   }
 
-  private ackTimeout(dialogId: string): void {
+  private ackTimeout(invite: IncomingTransaction): void {
+    const dialogId = this.awaitingAck.get(invite);
+    if (dialogId === undefined) return;
+    this.awaitingAck.delete(invite);
     const dialog = this.dialogs.get(dialogId);
     if (!dialog) return;
     this.log.info({ dialogId }, 'no ACK for our 2xx: ending the dialog');
@@ -635,7 +569,7 @@ export class DrachtioBridge implements AppRequestHandler {
   private endDialogUnsolicited(dialog: Dialog, reason: string): void {
     const dialogId = dialog.id;
     this.dialogs.remove(dialogId);
-    this.awaitingAck.get(dialogId)?.stop();
+    this.forgetAwaitingAck(dialogId);
     void this.sendBye(dialog, reason).then(
       (sent) => {
         if (dialog.owner.isOpen)

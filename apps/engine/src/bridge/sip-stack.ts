@@ -2,7 +2,7 @@ import type { SipRequest, SipResponse } from '@switchboard/sip';
 import type { SipTransport } from '../config.ts';
 
 /**
- * What the drachtio bridge needs from the SIP stack (transports + transaction layer of @switchboard/sip).
+ * What the drachtio bridge needs from the SIP stack (transport and transaction layers of @switchboard/sip).
  * The bridge speaks in these terms only; sip-stack-adapter.ts implements them on the library.
  */
 
@@ -15,36 +15,42 @@ export interface Flow {
   remotePort: number;
 }
 
-/** A listener the engine sends and receives on, with the address it advertises. */
+/** A listener the engine sends and receives on, with the address and port it advertises. */
 export interface StackListener {
   transport: SipTransport;
   host: string;
   port: number;
   advertisedAddress: string;
+  advertisedPort: number;
 }
 
-/** An incoming request with its server transaction (retransmissions are absorbed below this line). */
+/**
+ * An incoming request with its server transaction. Retransmissions are absorbed below this line, INVITE
+ * transactions send 100 Trying by themselves, a 2xx to INVITE is retransmitted until its ACK (RFC 6026).
+ */
 export interface IncomingTransaction {
   readonly request: SipRequest;
   readonly flow: Flow;
-  /** The raw bytes as received (handed to the app unchanged). */
+  /** The request as received (with received/rport added to the top Via), handed to the app. */
   readonly raw: string;
   /** Sends a response through the transaction; resolves with what went on the wire. */
   respond(response: SipResponse): Promise<Sent>;
-  /** Called when the transaction ends without a final response having been accepted (timeout, transport). */
+  /** Called once when the transaction ends, whatever the reason. */
   onTerminated(listener: () => void): void;
 }
 
 /** An outgoing request's client transaction. */
 export interface OutgoingTransaction {
-  /** The request as sent (with the Via the transport layer added). */
+  /** The request as sent (with the Via the stack added). */
   readonly request: SipRequest;
   readonly sent: Sent;
+  /**
+   * Responses, including the 408 (timeout) or 503 (transport error) the transaction makes up when no final
+   * response comes (RFC 3261 §8.1.3.1, §17.1.1.2).
+   */
   onResponse(listener: (response: SipResponse, raw: string, flow: Flow) => void): void;
-  /** Timer B/F fired or the transport failed: the bridge synthesises 408/503 for the app. */
-  onFailure(listener: (reason: 'timeout' | 'transport-error') => void): void;
-  /** Sends this CANCEL (built from the request, same branch) in its own transaction; its 200 is not reported. */
-  cancel(cancel: SipRequest): Promise<Sent>;
+  /** Cancels the INVITE (RFC 3261 §9.1): at once after a provisional, else as soon as one arrives. */
+  cancel(reason?: string): Promise<Sent>;
 }
 
 export interface Sent {
@@ -54,10 +60,17 @@ export interface Sent {
 
 export interface SipStackPort {
   readonly listeners: StackListener[];
-  /** Every new request that is not an ACK to a 2xx and not a retransmission. */
+  /** Every new request that is not an ACK, a CANCEL or a retransmission. */
   onRequest(handler: (txn: IncomingTransaction) => void): void;
+  /**
+   * A CANCEL matching an INVITE still unanswered. The stack has answered the CANCEL with 200 already
+   * (RFC 3261 §9.2); the bridge answers the INVITE.
+   */
+  onCancel(handler: (cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction) => void): void;
   /** ACKs to 2xx responses (they have no transaction, RFC 3261 §17.1.1.3). */
   onAck(handler: (ack: SipRequest, raw: string, flow: Flow) => void): void;
+  /** A 2xx we sent was not ACKed within 64*T1 (RFC 3261 §13.3.1.4). */
+  onAckTimeout(handler: (invite: IncomingTransaction) => void): void;
   /** 2xx retransmissions to INVITEs whose client transaction has ended (the bridge re-sends the ACK). */
   onStrayResponse(handler: (response: SipResponse, flow: Flow) => void): void;
   /**
