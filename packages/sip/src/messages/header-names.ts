@@ -101,13 +101,18 @@ export const SINGLE_HEADERS: ReadonlySet<string> = new Set([
   'content-disposition',
 ]);
 
+/** Memo of name-as-written -> key; bounded so that hostile random names cannot grow it. */
+const KEY_CACHE = new Map<string, string>();
+const KEY_CACHE_MAX = 2048;
+
 /** Lower-case long-form key of a header name as written (compact forms expanded). */
 export function headerKey(name: string): string {
-  if (name.length === 1) {
-    const long = COMPACT[name.toLowerCase()];
-    if (long) return long;
-  }
-  return name.toLowerCase();
+  const cached = KEY_CACHE.get(name);
+  if (cached !== undefined) return cached;
+  let key = name.toLowerCase();
+  if (key.length === 1) key = COMPACT[key] ?? key;
+  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
+  return key;
 }
 
 /** Conventional spelling of a header key ("call-id" -> "Call-ID", "max-forwards" -> "Max-Forwards"). */

@@ -54,13 +54,15 @@ export class Via {
     params?: Params;
     protocolName?: string;
     protocolVersion?: string;
+    /** Host classification when already validated by the caller. */
+    hostType?: HostType;
   }) {
     this.protocolName = init.protocolName ?? 'SIP';
     this.protocolVersion = init.protocolVersion ?? '2.0';
     this.transport = init.transport.toUpperCase();
     let host = init.host;
     if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-    const type = classifyHost(host);
+    const type = init.hostType ?? classifyHost(host);
     if (!type) bad('via', `bad sent-by host "${init.host}"`);
     this.host = host;
     this.hostType = type;
@@ -151,26 +153,30 @@ function parseOneVia(text: string): Via {
   sc.skipWs();
   if (sc.pos === beforeWs) sc.fail('expected whitespace before sent-by');
   let host: string;
+  let hostType: HostType | undefined;
   if (sc.peek() === 0x5b) {
     const close = sc.s.indexOf(']', sc.pos);
     if (close < 0) sc.fail('unterminated IPv6 reference');
     host = sc.s.slice(sc.pos + 1, close);
-    if (classifyHost(host) !== 'ipv6') sc.fail('bad IPv6 reference');
+    hostType = classifyHost(host);
+    if (hostType !== 'ipv6') sc.fail('bad IPv6 reference');
     sc.pos = close + 1;
   } else {
     host = sc.run(HOSTCHAR);
-    if (!classifyHost(host)) sc.fail(host ? `bad host "${host}"` : 'missing sent-by host');
+    hostType = classifyHost(host);
+    if (!hostType) sc.fail(host ? `bad host "${host}"` : 'missing sent-by host');
   }
   let port: number | undefined;
   if (sc.eatSep(0x3a)) port = digits(sc, 65535, 'port');
   const params = parseParams(sc);
   expectEnd(sc);
   if (params.has('branch') && !params.get('branch')) sc.fail('empty branch');
-  return new Via({ protocolName, protocolVersion, transport, host, port, params });
+  return new Via({ protocolName, protocolVersion, transport, host, hostType, port, params });
 }
 
 /** Parse a Via header value (possibly several comma-separated Via values). */
 export function parseVia(value: string): Via[] {
+  if (value.indexOf(',') < 0) return [parseOneVia(value)];
   return splitList(value, 'via').map(parseOneVia);
 }
 
@@ -265,7 +271,8 @@ export function parseContentLength(value: string, max = MAX_UINT32): number {
 // ------------------------------------------------------------------------------------ address lists
 
 function parseAddressList(value: string, header: string): NameAddr[] {
-  return splitList(value, header).map((item) => {
+  const items = value.indexOf(',') < 0 ? [value] : splitList(value, header);
+  return items.map((item) => {
     const sc = new Scanner(item, header);
     if (item.length === 0) sc.fail('empty list element');
     const na = parseNameAddrAt(sc);

@@ -23,7 +23,8 @@ export interface ParseOptions extends ParseLimits {
   transport?: 'datagram' | 'stream';
   /**
    * 'essential' (default) checks the start line and the headers every element needs (Via, From, To,
-   * Call-ID, CSeq, Max-Forwards, Content-Length, Contact). 'full' also runs validateMessage().
+   * Call-ID, CSeq, Max-Forwards, Content-Length); other typed views are parsed on first access and may
+   * throw SipParseError then. 'full' also runs validateMessage(), which checks every known header.
    */
   validate?: 'essential' | 'full';
 }
@@ -93,13 +94,15 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     throw new SipParseError('MISSING_HEADER_TERMINATOR', 'no empty line (CRLF CRLF) ends the header section');
   }
   const head = buf.toString('latin1', start, headEnd);
+  checkLineBreaks(head);
 
   // ---- split lines; unfold continuation lines into the previous field
   let lineStart = 0;
   let lineEnd = head.indexOf('\r\n');
   if (lineEnd < 0) lineEnd = head.length;
   const startLine = head.slice(0, lineEnd);
-  checkLine(startLine, maxLineLength, 'start line');
+  if (lineEnd > maxLineLength)
+    throw new SipParseError('LINE_TOO_LONG', `start line longer than ${maxLineLength} bytes`);
   const headers: HeaderField[] = [];
   let current: HeaderField | null = null;
   let currentStart = 0;
@@ -107,8 +110,10 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     lineStart = lineEnd + 2;
     lineEnd = head.indexOf('\r\n', lineStart);
     if (lineEnd < 0) lineEnd = head.length;
+    if (lineEnd - lineStart > maxLineLength) {
+      throw new SipParseError('LINE_TOO_LONG', `header line longer than ${maxLineLength} bytes`);
+    }
     const line = head.slice(lineStart, lineEnd);
-    checkLine(line, maxLineLength, 'header line');
     if (line.length > 0 && isWsp(line.charCodeAt(0))) {
       // LWS continuation (RFC 3261 §7.3.1): equivalent to a single space
       if (current === null)
@@ -142,11 +147,18 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
   return message;
 }
 
-function checkLine(line: string, max: number, what: string): void {
-  if (line.length > max) throw new SipParseError('LINE_TOO_LONG', `${what} longer than ${max} bytes`);
-  // a bare CR or LF would let a re-serialised message be framed differently than it was read
-  if (line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0) {
-    throw new SipParseError('INVALID_START_LINE', `bare CR or LF in ${what}`);
+/**
+ * Every CR must be followed by LF and every LF preceded by CR: a bare CR or LF would let a re-serialised
+ * message be framed differently by the next hop than it was read here.
+ */
+function checkLineBreaks(head: string): void {
+  for (let i = head.indexOf('\r'); i >= 0; i = head.indexOf('\r', i + 1)) {
+    if (head.charCodeAt(i + 1) !== 0x0a)
+      throw new SipParseError('INVALID_HEADER_VALUE', 'bare CR in header section');
+  }
+  for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) {
+    if (head.charCodeAt(i - 1) !== 0x0d)
+      throw new SipParseError('INVALID_HEADER_VALUE', 'bare LF in header section');
   }
 }
 
@@ -276,7 +288,6 @@ function checkEssentialHeaders(
     );
   }
   void message.maxForwards;
-  if (counts.has('contact')) void message.contact;
 
   // Body framing (RFC 3261 §18.3)
   const available = buf.length - bodyStart;
