@@ -272,7 +272,7 @@ describe('requests from the network to apps', () => {
     );
     const far = stack.inject(inviteFromFarEnd());
     await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
-    await waitFor(() => bridge.dialogs.size === 1, 'the dialog');
+    await waitFor(() => created, 'the dialog in the app');
     stack.expireAck(far);
     await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE');
     await waitFor(() => destroyed, 'the app to learn of the BYE');
