@@ -73,7 +73,12 @@ export function createLookupHandler(index: NumberingIndex, logger?: Logger) {
 }
 
 async function handle(index: NumberingIndex, request: IncomingMessage): Promise<unknown> {
-  const url = new URL(request.url ?? '/', 'http://numbering.invalid');
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', 'http://numbering.invalid');
+  } catch {
+    throw new HttpProblem(400, 'Bad request', 'the request target is not a valid URL');
+  }
   const route = `${request.method} ${url.pathname}`;
   const query = url.searchParams;
   switch (route) {

@@ -170,6 +170,12 @@ describe('numbering service on loopback', () => {
       expect(notJson.status).toBe(400);
     });
 
+    it('refuses oversized bodies', async () => {
+      const response = await fetch(`${base}/v1/rewrite/test`, { method: 'POST', body: 'x'.repeat(70_000) });
+      expect(response.status).toBe(413);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    });
+
     it('answers 404 and 405 as problems', async () => {
       expect((await get('/v2/nothing')).status).toBe(404);
       const response = await fetch(`${base}/v1/lookup?number=1`, { method: 'DELETE' });
