@@ -450,6 +450,22 @@ describe('role boundaries', () => {
     ).toBe(403);
   });
 
+  it('a customer resets its own subscriber’s SIP password and sees its spending', async () => {
+    const reset = await call('customerA', 'POST', `/subscribers/${ids().sA}/reset-password`);
+    expect(reset.statusCode).toBe(200);
+    expect(reset.json().sipUri).toBe('sip:alice@a.example.com');
+    const spending = await call('customerA', 'GET', '/cdrs/summary');
+    expect(spending.json()).toMatchObject({ calls: 1, totalDurationMs: 60_000 });
+  });
+
+  it('a customer cannot add subscribers beyond its contract limit', async () => {
+    await world.prisma.customer.update({ where: { id: ids().cB }, data: { maxSubscribers: 1 } });
+    const res = await call('customerB', 'POST', '/subscribers', { domainId: ids().dB, username: 'second' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().detail).toContain('limit');
+    await world.prisma.customer.update({ where: { id: ids().cB }, data: { maxSubscribers: null } });
+  });
+
   it('audit entries record who did what', async () => {
     const res = await call('resellerA', 'GET', '/audit-log?entity=subscribers&action=create');
     expect(res.statusCode).toBe(200);

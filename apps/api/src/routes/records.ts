@@ -297,7 +297,7 @@ export async function recordRoutes(
       for (let skip = 0; skip < MAX_CSV_ROWS; skip += CSV_BATCH) {
         const rows = await prisma.cdr.findMany({
           where,
-          orderBy: [...args.orderBy, { id: 'asc' }],
+          orderBy: args.orderBy,
           skip,
           take: CSV_BATCH,
         });
