@@ -4,13 +4,14 @@
  * number -> URI, URI -> caller presentation, least-cost routing, normalisation and rewriting, each timed
  * over a bounded number of iterations. Run: `pnpm --filter @switchboard/numbering bench`.
  */
+import { availableParallelism, loadavg } from 'node:os';
 import { parseE164 } from '../src/normalise.ts';
 import { NumberingIndex } from '../src/numbering-index.ts';
 import type { NumberingData } from '../src/types.ts';
 
 const NUMBERS = 100_000;
 const PEERING_RULES = 500_000;
-const ITERATIONS = 200_000;
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200_000);
 
 function buildData(): NumberingData {
   const data: NumberingData = {
@@ -78,11 +79,7 @@ function buildData(): NumberingData {
     }
   }
   // Deterministic spread of prefixes of 2 to 9 digits, the shape of a carrier rate deck.
-  let seed = 12345;
-  const next = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed;
-  };
+  const next = mulberry32(12345);
   for (let i = 0; i < PEERING_RULES; i++) {
     const length = 2 + (next() % 8);
     let prefix = String(1 + (next() % 9));
@@ -105,6 +102,18 @@ function buildData(): NumberingData {
     enabled: true,
   });
   return data;
+}
+
+/** Small deterministic 32-bit PRNG (mulberry32): returns unsigned 32-bit integers. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
 }
 
 function rule(id: string, matchPattern: string, replacement: string, priority: number) {
@@ -133,17 +142,13 @@ function measure(
   return { name, usPerOp: elapsed / iterations };
 }
 
-const buildStart = process.hrtime.bigint();
 const data = buildData();
+const buildStart = process.hrtime.bigint();
 const index = new NumberingIndex(data);
 const buildMs = Number(process.hrtime.bigint() - buildStart) / 1e6;
 const memoryMb = process.memoryUsage().heapUsed / 2 ** 20;
 
-let seed = 99;
-const rand = () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed;
-};
+const rand = mulberry32(99);
 const countries = ['43', '49', '44', '33', '39', '1212', '1415', '41', '31', '46'];
 const callees: string[] = [];
 for (let tries = 0; callees.length < 1024 && tries < 100_000; tries++) {
@@ -160,7 +165,13 @@ function isPossible(number: string): boolean {
   }
 }
 
+// Calibration: one plain Map read with a freshly built string key, the floor of any lookup here. On a
+// loaded machine everything slows down alike; compare the rows with this one.
+const plain = new Map(data.numbers.map((number) => [number.e164.slice(1), number]));
 const results = [
+  measure('baseline: Map.get with a built key', ITERATIONS, (i) =>
+    plain.get(`431${1_000_000 + (i % NUMBERS)}`),
+  ),
   measure('number -> URI (hit)', ITERATIONS, (i) => index.lookupNumber(`+431${1_000_000 + (i % NUMBERS)}`)),
   measure('number -> URI (miss)', ITERATIONS, (i) => index.lookupNumber(`+432${1_000_000 + (i % NUMBERS)}`)),
   measure('URI -> caller presentation', ITERATIONS, (i) =>
@@ -179,7 +190,9 @@ const results = [
 ];
 
 console.log(
-  `index: ${NUMBERS} numbers, ${PEERING_RULES} peering rules; built in ${buildMs.toFixed(0)} ms, heap ${memoryMb.toFixed(0)} MB`,
+  `index: ${index.size.numbers} numbers, ${PEERING_RULES} peering rules (${index.size.peeringRules} kept, the rest ` +
+    `redundant); snapshot built in ${buildMs.toFixed(0)} ms; heap ${memoryMb.toFixed(0)} MB; ` +
+    `load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
 );
 console.log('| lookup | µs per lookup |');
 console.log('|---|---|');

@@ -8,10 +8,20 @@ export {
 } from './enum.ts';
 export type { NumberingErrorCode } from './errors.ts';
 export { NumberingError } from './errors.ts';
+export type { FollowOptions, IndexFollower, ReloadInfo } from './follow.ts';
+export { followDatabase, NUMBERING_TABLES } from './follow.ts';
 export { createLookupHandler } from './http.ts';
 export type { LcrTable, Rng, RouteTarget } from './lcr.ts';
-export { buildLcrTable, isCalleeAllowed, selectRoutes, validatePeeringRule, weightedOrder } from './lcr.ts';
-export type { DialPlan, NormalisedNumber, NormaliseOptions } from './normalise.ts';
+export {
+  buildLcrTable,
+  DEFAULT_MAX_GATEWAYS,
+  isCalleeAllowed,
+  selectRoutes,
+  validatePeeringRule,
+  weightedOrder,
+} from './lcr.ts';
+export { loadNumberingData } from './loader.ts';
+export type { DialPlan, DialPlanSettings, NormalisedNumber, NormaliseOptions } from './normalise.ts';
 export {
   DEFAULT_EMERGENCY_NUMBERS,
   isEmergency,
@@ -30,7 +40,15 @@ export { NumberingIndex } from './numbering-index.ts';
 export type { SafePattern } from './regex.ts';
 export { checkPattern, isSafePattern, MAX_PATTERN_LENGTH } from './regex.ts';
 export type { CompiledRuleSet, RewriteResult, RewriteStep, RewriteVariables } from './rewrite.ts';
-export { applyRewrite, compileRuleSet, REWRITE_VARIABLES, validateRewriteRule } from './rewrite.ts';
+export {
+  applyRewrite,
+  compileRuleSet,
+  parseReplacement,
+  REWRITE_VARIABLES,
+  validateRewriteRule,
+} from './rewrite.ts';
 export type { NumberingService, NumberingServiceOptions } from './service.ts';
 export { DEFAULT_ENUM_LISTEN, DEFAULT_NUMBERING_PORT, startNumberingService } from './service.ts';
+export type { NumberingConfig, NumberingDeps, RunningNumbering } from './start.ts';
+export { start } from './start.ts';
 export * from './types.ts';

@@ -155,39 +155,49 @@ export function selectRoutes(
     const entries = table.byPrefix.get(callee.slice(0, length));
     if (!entries) continue;
     for (const entry of entries) {
-      if (seenGroups.has(entry.group.id)) continue;
+      const group = entry.group;
+      if (seenGroups.has(group.id)) continue;
       if (entry.caller && (caller === null || !entry.caller.matcher(caller).find())) continue;
-      seenGroups.add(entry.group.id);
-      if (routes.length >= maxGateways) return routes.slice(0, maxGateways);
-      for (const gateway of (table.gatewaysByGroup.get(entry.group.id) ?? []).flatMap((tier) =>
-        weightedOrder(tier, rng),
-      )) {
-        routes.push({
-          gatewayId: gateway.id,
-          gatewayName: gateway.name,
-          groupId: entry.group.id,
-          groupName: entry.group.name,
-          host: gateway.host,
-          port: gateway.port,
-          transport: gateway.transport,
-          ruleId: entry.rule.id,
-          calleePrefix: entry.rule.calleePrefix,
-        });
+      seenGroups.add(group.id);
+      for (const tier of table.gatewaysByGroup.get(group.id) ?? []) {
+        for (const gateway of weightedOrder(tier, rng)) {
+          routes.push({
+            gatewayId: gateway.id,
+            gatewayName: gateway.name,
+            groupId: group.id,
+            groupName: group.name,
+            host: gateway.host,
+            port: gateway.port,
+            transport: gateway.transport,
+            ruleId: entry.rule.id,
+            calleePrefix: entry.rule.calleePrefix,
+          });
+          if (routes.length >= maxGateways) return routes;
+        }
       }
     }
   }
-  return routes.length > maxGateways ? routes.slice(0, maxGateways) : routes;
+  return routes;
 }
 
 /**
  * Weighted random order without replacement: each pick takes a gateway with probability
  * weight / remaining total weight. Zero-weight gateways follow, in their given order.
  */
-export function weightedOrder<T extends { weight: number }>(items: readonly T[], rng: Rng): T[] {
-  if (items.length <= 1) return [...items];
-  const pool = items.filter((item) => item.weight > 0);
+export function weightedOrder<T extends { weight: number }>(items: readonly T[], rng: Rng): readonly T[] {
+  if (items.length <= 1) return items;
+  const pool: T[] = [];
+  const zero: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    if (item.weight > 0) {
+      pool.push(item);
+      total += item.weight;
+    } else {
+      zero.push(item);
+    }
+  }
   const order: T[] = [];
-  let total = pool.reduce((sum, item) => sum + item.weight, 0);
   while (pool.length > 0) {
     let pick = rng() * total;
     let index = 0;
@@ -195,11 +205,12 @@ export function weightedOrder<T extends { weight: number }>(items: readonly T[],
       pick -= pool[index]!.weight;
       index += 1;
     }
-    const [chosen] = pool.splice(index, 1);
-    order.push(chosen!);
-    total -= chosen!.weight;
+    const chosen = pool[index]!;
+    pool.splice(index, 1);
+    order.push(chosen);
+    total -= chosen.weight;
   }
-  for (const item of items) if (!(item.weight > 0)) order.push(item);
+  for (const item of zero) order.push(item);
   return order;
 }
 
