@@ -360,6 +360,10 @@ describe.each(ACTORS)('as %s', (actor, role) => {
     expect(listed).toContain(ids().cdrA);
     if (role === 'operator') expect(listed).toContain(ids().cdrB);
     else expect(listed).not.toContain(ids().cdrB);
+    expect((await call(actor, 'GET', `/cdrs/${ids().cdrA}`)).statusCode).toBe(200);
+    expect((await call(actor, 'GET', `/cdrs/${ids().cdrB}`)).statusCode).toBe(
+      role === 'operator' ? 200 : 404,
+    );
     const filtered = await call(actor, 'GET', `/cdrs?subscriberId=${ids().sB}&format=csv`);
     expect(filtered.statusCode).toBe(200);
     expect(filtered.body.includes(ids().cdrB)).toBe(role === 'operator');

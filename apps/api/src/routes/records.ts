@@ -367,6 +367,20 @@ export async function recordRoutes(
   );
 
   registerCrud(app, prisma, {
+    path: '/cdrs',
+    entity: 'cdrs',
+    singular: 'CDR',
+    tag: 'cdrs',
+    model: 'cdr',
+    item: Cdr,
+    verbs: ['read'],
+    list: cdrList,
+    readRoles: everyone,
+    writeRoles: [],
+    readScope: scopes.cdr,
+  });
+
+  registerCrud(app, prisma, {
     path: '/audit-log',
     entity: 'audit-log',
     singular: 'audit entry',
