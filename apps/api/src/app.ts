@@ -65,7 +65,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     trustProxy: false,
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
-    disableRequestLogging: false,
   });
   const routes: RegisteredRoute[] = [];
   registeredRoutes.set(app, routes);

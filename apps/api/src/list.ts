@@ -147,9 +147,12 @@ export function listArgs(query: ListQuery, spec: ListSpec): ListArgs {
           : { [op]: value };
     setPath(where, f.field ?? name, condition);
   }
+  // Ties are broken by id so that consecutive pages never overlap or skip rows.
+  const orderBy = parseSort(query.sort, spec);
+  if (!orderBy.some((o) => 'id' in o)) orderBy.push({ id: 'asc' });
   return {
     where,
-    orderBy: parseSort(query.sort, spec),
+    orderBy,
     skip: (page - 1) * perPage,
     take: perPage,
     page,

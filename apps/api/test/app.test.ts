@@ -94,6 +94,8 @@ describe('OpenAPI document', () => {
       'POST /api/v1/api-keys',
       'POST /api/v1/signup',
       'GET /api/health',
+      'POST /api/v1/rewrite-rule-sets/:id/test',
+      'POST /api/v1/peering-groups/test-route',
     ]) {
       expect(documented).toContain(p);
     }

@@ -360,6 +360,10 @@ describe.each(ACTORS)('as %s', (actor, role) => {
     expect(listed).toContain(ids().cdrA);
     if (role === 'operator') expect(listed).toContain(ids().cdrB);
     else expect(listed).not.toContain(ids().cdrB);
+    expect((await call(actor, 'GET', `/cdrs/${ids().cdrA}`)).statusCode).toBe(200);
+    expect((await call(actor, 'GET', `/cdrs/${ids().cdrB}`)).statusCode).toBe(
+      role === 'operator' ? 200 : 404,
+    );
     const filtered = await call(actor, 'GET', `/cdrs?subscriberId=${ids().sB}&format=csv`);
     expect(filtered.statusCode).toBe(200);
     expect(filtered.body.includes(ids().cdrB)).toBe(role === 'operator');
@@ -448,6 +452,22 @@ describe('role boundaries', () => {
     expect(
       (await call('resellerA', 'PATCH', `/customers/${ids().cA}`, { resellerId: ids().rB })).statusCode,
     ).toBe(403);
+  });
+
+  it('a customer resets its own subscriber’s SIP password and sees its spending', async () => {
+    const reset = await call('customerA', 'POST', `/subscribers/${ids().sA}/reset-password`);
+    expect(reset.statusCode).toBe(200);
+    expect(reset.json().sipUri).toBe('sip:alice@a.example.com');
+    const spending = await call('customerA', 'GET', '/cdrs/summary');
+    expect(spending.json()).toMatchObject({ calls: 1, totalDurationMs: 60_000 });
+  });
+
+  it('a customer cannot add subscribers beyond its contract limit', async () => {
+    await world.prisma.customer.update({ where: { id: ids().cB }, data: { maxSubscribers: 1 } });
+    const res = await call('customerB', 'POST', '/subscribers', { domainId: ids().dB, username: 'second' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().detail).toContain('limit');
+    await world.prisma.customer.update({ where: { id: ids().cB }, data: { maxSubscribers: null } });
   });
 
   it('audit entries record who did what', async () => {

@@ -40,6 +40,12 @@ async function crudCycle(opts: {
     orderBy: { at: 'asc' },
   });
   expect(audit.map((a) => a.action)).toEqual(['create', 'update', 'delete']);
+  // The update entry holds the record before and after the change.
+  const change = audit[1]!;
+  expect(change.before).toMatchObject({ id: item.id });
+  expect(change.after).toMatchObject({ id: item.id });
+  expect(change.before).not.toEqual(change.after);
+  expect(audit[2]!.before).toMatchObject({ id: item.id });
   expect(audit.every((a) => a.actor === 'operator@test.example')).toBe(true);
   return item;
 }

@@ -18,6 +18,24 @@ declare module 'fastify' {
   }
 }
 
+/** What a credential check needs of its user: the tenant ids and whether the account may act at all. */
+export const USER_ACCOUNT_INCLUDE = {
+  customer: { select: { resellerId: true, status: true } },
+  reseller: { select: { status: true } },
+} as const;
+
+/**
+ * A user may act while it is enabled and its contract is not terminated. A locked contract keeps its logins
+ * (the customer can still look at its data); SIP service is what locking refuses.
+ */
+export function accountUsable(user: {
+  enabled: boolean;
+  customer: { status: string } | null;
+  reseller: { status: string } | null;
+}): boolean {
+  return user.enabled && user.customer?.status !== 'terminated' && user.reseller?.status !== 'terminated';
+}
+
 /** Don't write `lastSeenAt` / `lastUsedAt` on every request: once a minute per credential is plenty. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -38,15 +56,14 @@ export async function resolvePrincipal(
   const kind = credentialKind(secret);
   if (kind === undefined) return undefined;
   const hash = hashCredential(secret);
-  const userInclude = { customer: { select: { resellerId: true } } } as const;
 
   if (kind === 'session') {
     const session = await prisma.session.findUnique({
       where: { tokenHash: hash },
-      include: { user: { include: userInclude } },
+      include: { user: { include: USER_ACCOUNT_INCLUDE } },
     });
     if (!session || session.revokedAt !== null || session.expiresAt.getTime() <= now) return undefined;
-    if (!session.user.enabled) return undefined;
+    if (!accountUsable(session.user)) return undefined;
     if (session.lastSeenAt === null || now - session.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
       await prisma.session.update({ where: { id: session.id }, data: { lastSeenAt: new Date(now) } });
     }
@@ -64,11 +81,11 @@ export async function resolvePrincipal(
 
   const key = await prisma.apiKey.findUnique({
     where: { keyHash: hash },
-    include: { user: { include: userInclude } },
+    include: { user: { include: USER_ACCOUNT_INCLUDE } },
   });
   if (!key || key.revokedAt !== null) return undefined;
   if (key.expiresAt !== null && key.expiresAt.getTime() <= now) return undefined;
-  if (!key.user.enabled) return undefined;
+  if (!accountUsable(key.user)) return undefined;
   if (key.lastUsedAt === null || now - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
     await prisma.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } });
   }

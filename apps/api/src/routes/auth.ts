@@ -2,7 +2,7 @@ import { generateSecret, hashPassword, sipHa1, verifyPassword } from '@switchboa
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountUsable, principalOf, USER_ACCOUNT_INCLUDE } from '../auth/authenticate.ts';
 import { issueCredential } from '../auth/tokens.ts';
 import { IdParams } from '../crud.ts';
 import { badRequest, notFound, tooManyRequests, unauthorized, unprocessable } from '../errors.ts';
@@ -81,12 +81,9 @@ export async function authRoutes(
       const wait = Math.max(perIp.retryAfter(request.ip), perAccount.retryAfter(accountKey));
       if (wait > 0) throw tooManyRequests(wait, 'Too many failed logins, try again later');
 
-      const user = await prisma.user.findUnique({
-        where: { email },
-        include: { customer: { select: { resellerId: true } } },
-      });
+      const user = await prisma.user.findUnique({ where: { email }, include: USER_ACCOUNT_INCLUDE });
       const ok = await verifyPassword(body.password, user?.passwordHash ?? (await decoy()));
-      if (!user || !ok || !user.enabled) {
+      if (!user || !ok || !accountUsable(user)) {
         perIp.hit(request.ip);
         perAccount.hit(accountKey);
         await prisma.auditEntry.create({

@@ -297,7 +297,7 @@ export async function recordRoutes(
       for (let skip = 0; skip < MAX_CSV_ROWS; skip += CSV_BATCH) {
         const rows = await prisma.cdr.findMany({
           where,
-          orderBy: [...args.orderBy, { id: 'asc' }],
+          orderBy: args.orderBy,
           skip,
           take: CSV_BATCH,
         });
@@ -365,6 +365,20 @@ export async function recordRoutes(
       };
     },
   );
+
+  registerCrud(app, prisma, {
+    path: '/cdrs',
+    entity: 'cdrs',
+    singular: 'CDR',
+    tag: 'cdrs',
+    model: 'cdr',
+    item: Cdr,
+    verbs: ['read'],
+    list: cdrList,
+    readRoles: everyone,
+    writeRoles: [],
+    readScope: scopes.cdr,
+  });
 
   registerCrud(app, prisma, {
     path: '/audit-log',

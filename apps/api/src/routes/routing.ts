@@ -1,9 +1,22 @@
 import { isIP } from 'node:net';
 import { sipHa1 } from '@switchboard/db';
+import {
+  applyRewrite,
+  buildLcrTable,
+  compileRuleSet,
+  NumberingError,
+  type PeeringRuleData,
+  REWRITE_VARIABLES,
+  type RewriteRuleData,
+  selectRoutes,
+  validatePeeringRule,
+  validateRewriteRule,
+} from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { registerCrud } from '../crud.ts';
-import { badRequest, notFoundField } from '../errors.ts';
+import { principalOf } from '../auth/authenticate.ts';
+import { IdParams, registerCrud, requireVisible } from '../crud.ts';
+import { badRequest, notFoundField, unprocessable } from '../errors.ts';
 import {
   Description,
   Digits,
@@ -22,12 +35,35 @@ import type { RouteOptions } from './options.ts';
 
 /** Number rewriting, PSTN peering (groups, gateways, rules) and IP bans: the routing policy of the platform. */
 
-function checkRegex(value: unknown, field: string): void {
-  if (typeof value !== 'string') return;
+/**
+ * Rules are checked with the number mapper's own validation (RE2-safe patterns, replacements that only use
+ * existing groups and known variables), so that whatever is saved here is what the SIP path can run.
+ */
+function checkRewriteRule(body: Record<string, unknown>, existing?: Record<string, unknown>): void {
+  const merged = { ...(existing ?? {}), ...body } as Pick<
+    RewriteRuleData,
+    'direction' | 'field' | 'matchPattern' | 'replacement'
+  >;
   try {
-    new RegExp(value);
+    validateRewriteRule(merged);
   } catch (err) {
-    throw badRequest('Not a valid regular expression', [{ field, message: (err as Error).message }]);
+    if (!(err instanceof NumberingError)) throw err;
+    const field = err.code === 'invalid-replacement' ? '/body/replacement' : '/body/matchPattern';
+    throw badRequest(`Invalid rewrite rule: ${err.message}`, [{ field, message: err.message }]);
+  }
+}
+
+function checkPeeringRule(body: Record<string, unknown>, existing?: Record<string, unknown>): void {
+  const merged = { calleePrefix: '', callerPattern: null, ...(existing ?? {}), ...body } as Pick<
+    PeeringRuleData,
+    'calleePrefix' | 'callerPattern'
+  >;
+  try {
+    validatePeeringRule(merged);
+  } catch (err) {
+    if (!(err instanceof NumberingError)) throw err;
+    const field = err.code === 'invalid-rule' ? '/body/calleePrefix' : '/body/callerPattern';
+    throw badRequest(`Invalid peering rule: ${err.message}`, [{ field, message: err.message }]);
   }
 }
 
@@ -44,13 +80,46 @@ export const RewriteRuleSet = Type.Object({
 const RuleProps = {
   direction: Type.Enum(['inbound_from_peer', 'outbound_to_peer', 'from_subscriber', 'to_subscriber']),
   field: Type.Enum(['caller', 'callee']),
-  matchPattern: Type.String({ minLength: 1, maxLength: 512, description: 'ECMAScript regular expression' }),
-  replacement: Type.String({ maxLength: 512, description: 'Replacement with $1-style group references' }),
+  matchPattern: Type.String({
+    minLength: 1,
+    maxLength: 256,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: rewrite-rule syntax, not a template
+    description: 'Regular expression (RE2 subset of ECMAScript syntax); may use ${cc}, ${ac}, ... variables',
+  }),
+  replacement: Type.String({
+    maxLength: 256,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: rewrite-rule syntax, not a template
+    description: 'Replacement: $1 or ${1} for groups, ${variable} for variables, $$ for a literal $',
+  }),
   priority: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   enabled: Type.Boolean(),
   description: Nullable(Description),
 };
 export const RewriteRule = Type.Object({ id: Uuid, ruleSetId: Uuid, ...RuleProps, ...Timestamps });
+
+const RewriteVariablesSchema = Type.Object(
+  Object.fromEntries(REWRITE_VARIABLES.map((v) => [v, Type.Optional(Type.String({ maxLength: 64 }))])),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: rewrite-rule syntax, not a template
+  { additionalProperties: false, description: 'Values for ${variable}s in patterns and replacements' },
+);
+
+const RewriteTestResult = Type.Object({
+  input: Type.String(),
+  output: Type.String(),
+  matchedRuleId: Nullable(Type.String()),
+  trace: Type.Array(
+    Type.Object({
+      ruleId: Type.String(),
+      priority: Type.Integer(),
+      matchPattern: Type.String(),
+      replacement: Type.String(),
+      evaluated: Type.Boolean({ description: 'False for rules after the first match' }),
+      matched: Type.Boolean(),
+      before: Type.String(),
+      after: Type.String(),
+    }),
+  ),
+});
 
 // --- peering --------------------------------------------------------------------------------------------
 
@@ -96,6 +165,28 @@ const PeeringRuleProps = {
   description: Nullable(Description),
 };
 export const PeeringRule = Type.Object({ id: Uuid, groupId: Uuid, ...PeeringRuleProps, ...Timestamps });
+
+const LcrTestResult = Type.Object({
+  callee: Type.String(),
+  caller: Nullable(Type.String()),
+  routes: Type.Array(
+    Type.Object({
+      gatewayId: Uuid,
+      gatewayName: Type.String(),
+      groupId: Uuid,
+      groupName: Type.String(),
+      host: Type.String(),
+      port: Type.Integer(),
+      transport: TransportEnum,
+      ruleId: Uuid,
+      calleePrefix: Type.String(),
+    }),
+    { description: 'Gateways in failover order' },
+  ),
+  rejectedRules: Type.Array(Type.Object({ ruleId: Type.String(), reason: Type.String() }), {
+    description: 'Rules the router ignores (e.g. an unsafe caller pattern saved before validation existed)',
+  }),
+});
 
 function isCidr(value: string): boolean {
   const [addr, bits, ...rest] = value.split('/');
@@ -278,11 +369,11 @@ export async function routingRoutes(app: FastifyInstance, { prisma }: RouteOptio
     readScope: (p) => (p.role === 'operator' ? {} : { ruleSet: scopes.rewriteRuleSetRead(p) }),
     writeScope: (p) => (p.role === 'operator' ? {} : { ruleSet: scopes.rewriteRuleSetWrite(p) }),
     toCreateData: async (_ctx, body) => {
-      checkRegex(body.matchPattern, '/body/matchPattern');
+      checkRewriteRule(body);
       return { data: body };
     },
-    toUpdateData: async (_ctx, body) => {
-      checkRegex(body.matchPattern, '/body/matchPattern');
+    toUpdateData: async (_ctx, body, existing) => {
+      checkRewriteRule(body, existing);
       return { data: body };
     },
   });
@@ -398,11 +489,11 @@ export async function routingRoutes(app: FastifyInstance, { prisma }: RouteOptio
     writeRoles: operatorOnly,
     readScope: all,
     toCreateData: async (_ctx, body) => {
-      checkRegex(body.callerPattern, '/body/callerPattern');
+      checkPeeringRule(body);
       return { data: body };
     },
-    toUpdateData: async (_ctx, body) => {
-      checkRegex(body.callerPattern, '/body/callerPattern');
+    toUpdateData: async (_ctx, body, existing) => {
+      checkPeeringRule(body, existing);
       return { data: body };
     },
   });
@@ -449,4 +540,92 @@ export async function routingRoutes(app: FastifyInstance, { prisma }: RouteOptio
       },
     }),
   });
+
+  // --- testers: run the number mapper's own code against the saved configuration ----------------------
+  app.post(
+    '/rewrite-rule-sets/:id/test',
+    {
+      config: { roles: ['operator', 'reseller'] },
+      schema: {
+        tags: ['rewriting'],
+        operationId: 'testRewriteRuleSet',
+        summary: 'Run a number through a rule set and show which rule matched',
+        params: IdParams,
+        body: Type.Object(
+          {
+            direction: RuleProps.direction,
+            field: RuleProps.field,
+            value: Type.String({ minLength: 1, maxLength: 128 }),
+            variables: Type.Optional(RewriteVariablesSchema),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: RewriteTestResult },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { id } = request.params as { id: string };
+      const body = request.body as {
+        direction: RewriteRuleData['direction'];
+        field: RewriteRuleData['field'];
+        value: string;
+        variables?: Record<string, string>;
+      };
+      const set = await requireVisible(
+        prisma,
+        'rewriteRuleSet',
+        scopes.rewriteRuleSetRead(principal),
+        id,
+        'Rewrite rule set',
+      );
+      const rules = await prisma.rewriteRule.findMany({ where: { ruleSetId: id } });
+      let compiled: ReturnType<typeof compileRuleSet>;
+      try {
+        compiled = compileRuleSet({ id, name: String(set.name), rules });
+      } catch (err) {
+        if (err instanceof NumberingError)
+          throw unprocessable(`The rule set does not compile: ${err.message}`);
+        throw err;
+      }
+      return applyRewrite(compiled, body.direction, body.field, body.value, body.variables ?? {});
+    },
+  );
+
+  app.post(
+    '/peering-groups/test-route',
+    {
+      config: { roles: operatorOnly },
+      schema: {
+        tags: ['peering'],
+        operationId: 'testRoute',
+        summary: 'Least-cost routing: which gateways a call to this number would try, in order',
+        description: 'Gateways of equal priority are ordered by a weighted random draw, as for a real call.',
+        body: Type.Object(
+          {
+            callee: Type.String({ pattern: '^\\+?[0-9]{1,15}$', description: 'E.164 number, + optional' }),
+            caller: Type.Optional(Type.String({ pattern: '^\\+?[0-9]{1,15}$' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: LcrTestResult },
+      },
+    },
+    async (request) => {
+      const body = request.body as { callee: string; caller?: string };
+      const callee = body.callee.replace(/^\+/, '');
+      const caller = body.caller === undefined ? null : body.caller.replace(/^\+/, '');
+      const [groups, gateways, rules] = await Promise.all([
+        prisma.peeringGroup.findMany(),
+        prisma.peerGateway.findMany(),
+        prisma.peeringRule.findMany(),
+      ]);
+      const table = buildLcrTable({
+        peeringGroups: groups.map((g) => ({ ...g, rewriteRuleSetId: null })),
+        gateways,
+        peeringRules: rules,
+      });
+      return { callee, caller, routes: selectRoutes(table, callee, caller), rejectedRules: table.rejected };
+    },
+  );
 }
