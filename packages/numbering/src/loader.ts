@@ -58,7 +58,7 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
           orderBy: [{ ruleSetId: 'asc' }, { priority: 'asc' }, { id: 'asc' }],
         }),
         await tx.peeringGroup.findMany({
-          select: { id: true, name: true, priority: true, enabled: true },
+          select: { id: true, name: true, priority: true, enabled: true, rewriteRuleSetId: true },
           orderBy: { id: 'asc' },
         }),
         await tx.peerGateway.findMany({
@@ -101,8 +101,7 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
           ...set,
           rules: (rulesBySet.get(set.id) ?? []).map(({ ruleSetId: _, ...rule }) => rule),
         })),
-        // The schema has no rule set per peering group yet.
-        peeringGroups: groups.map((group) => ({ ...group, rewriteRuleSetId: null })),
+        peeringGroups: groups,
         gateways,
         peeringRules,
       };

@@ -136,6 +136,21 @@ describe('the index follows the database (real PostgreSQL)', () => {
       },
     });
     await db.prisma.domain.update({ where: { id: domainId }, data: { rewriteRuleSetId: set.id } });
+    // The carrier wants national format: its rule set is attached to the peering group.
+    const carrierSet = await db.prisma.rewriteRuleSet.create({ data: { name: 'carrier national' } });
+    await db.prisma.rewriteRule.create({
+      data: {
+        ruleSetId: carrierSet.id,
+        direction: 'outbound_to_peer',
+        field: 'callee',
+        matchPattern: '^\\+49(\\d+)$',
+        replacement: '0$1',
+      },
+    });
+    await db.prisma.peeringGroup.update({
+      where: { id: group.id },
+      data: { rewriteRuleSetId: carrierSet.id },
+    });
     await vi.waitFor(
       () => {
         expect(index.routeCall({ callee: '+4930123456' }).gateways.map((gateway) => gateway.host)).toEqual([
@@ -143,6 +158,9 @@ describe('the index follows the database (real PostgreSQL)', () => {
         ]);
         expect(index.rewriteForSubscriber(subscriberId, 'from_subscriber', 'callee', '01234').output).toBe(
           '431234',
+        );
+        expect(index.rewriteForPeer(group.id, 'outbound_to_peer', 'callee', '+4930123456').output).toBe(
+          '030123456',
         );
       },
       { timeout: 15_000, interval: 50 },
