@@ -103,7 +103,10 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const databaseUrl = check<string | undefined>('DATABASE_URL', undefined, parsePostgresUrl);
-  const dataDir = resolve(value('DATA_DIR') ?? DEFAULTS.DATA_DIR);
+  // A relative DATA_DIR is taken from where the operator ran the command (pnpm runs package scripts in
+  // the package's folder and says where it started in INIT_CWD), so `pnpm start` and `pnpm db:seed` at
+  // the root both use ./data there.
+  const dataDir = resolve(env.INIT_CWD || process.cwd(), value('DATA_DIR') ?? DEFAULTS.DATA_DIR);
   const sipListen = check('SIP_LISTEN', [], (raw) => parseList(raw, parseSipListener));
   const sipAdvertisedAddress = check<string | undefined>(
     'SIP_ADVERTISED_ADDRESS',

@@ -80,6 +80,12 @@ describe('loadConfig defaults', () => {
     expect(config.logLevel).toBe('debug');
   });
 
+  it('resolves a relative DATA_DIR from the directory pnpm was started in', () => {
+    expect(loadConfig({ INIT_CWD: '/srv/switchboard' }).dataDir).toBe('/srv/switchboard/data');
+    expect(loadConfig({ INIT_CWD: '/srv/switchboard', DATA_DIR: 'var' }).dataDir).toBe('/srv/switchboard/var');
+    expect(loadConfig({ INIT_CWD: '/srv/switchboard', DATA_DIR: '/data' }).dataDir).toBe('/data');
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', API_PORT: '  ' }).apiPort).toBe(3000);
   });
