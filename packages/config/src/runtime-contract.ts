@@ -52,6 +52,8 @@ export interface Config {
   rtpPorts: { min: number; max: number };
   apiPort: number;
   numberingPort: number;
+  /** Bind address of the numbering HTTP API (an extension of the contract; loopback unless exposed). */
+  numberingHost: string;
   enumListen: EnumListener[];
   adminEmail: string | undefined;
   adminPassword: string | undefined;
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): Config {
   const rtpPorts = check('RTP_PORTS', { min: 30000, max: 40000 }, parsePortRange);
   const apiPort = check('API_PORT', 3000, parsePort);
   const numberingPort = check('NUMBERING_PORT', 3001, parsePort);
+  const numberingHost = check('NUMBERING_HOST', '127.0.0.1', (raw) => parseAdvertisedAddress(raw));
   const enumListen = check('ENUM_LISTEN', [], (raw) => parseList(raw, parseEnumListener));
   const adminEmail = check<string | undefined>('ADMIN_EMAIL', undefined, parseEmail);
   const adminPassword = check<string | undefined>('ADMIN_PASSWORD', undefined, (raw) => {
@@ -162,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
     rtpPorts,
     apiPort,
     numberingPort,
+    numberingHost,
     enumListen,
     adminEmail,
     adminPassword,

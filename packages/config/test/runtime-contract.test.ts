@@ -82,7 +82,9 @@ describe('loadConfig defaults', () => {
 
   it('resolves a relative DATA_DIR from the directory pnpm was started in', () => {
     expect(loadConfig({ INIT_CWD: '/srv/switchboard' }).dataDir).toBe('/srv/switchboard/data');
-    expect(loadConfig({ INIT_CWD: '/srv/switchboard', DATA_DIR: 'var' }).dataDir).toBe('/srv/switchboard/var');
+    expect(loadConfig({ INIT_CWD: '/srv/switchboard', DATA_DIR: 'var' }).dataDir).toBe(
+      '/srv/switchboard/var',
+    );
     expect(loadConfig({ INIT_CWD: '/srv/switchboard', DATA_DIR: '/data' }).dataDir).toBe('/data');
   });
 

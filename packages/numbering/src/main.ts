@@ -1,27 +1,25 @@
 /**
- * Standalone numbering service (production: its own container next to PostgreSQL).
- * Reads DATABASE_URL / DATA_DIR, NUMBERING_PORT (3001), NUMBERING_HOST (127.0.0.1), ENUM_LISTEN, LOG_LEVEL.
+ * Standalone numbering service (production: its own container next to PostgreSQL). Reads the runtime
+ * contract: DATABASE_URL / DATA_DIR, NUMBERING_PORT, NUMBERING_HOST, ENUM_LISTEN, LOG_LEVEL.
  * The schema must be migrated already (the API or the launcher does that).
  */
-import { databaseSettingsFromEnv, openDatabase } from '@switchboard/db';
+import { ConfigError, loadConfig } from '@switchboard/config';
+import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
-import { DEFAULT_ENUM_LISTEN, DEFAULT_NUMBERING_PORT } from './service.ts';
 import { start } from './start.ts';
 
-const logger = pino({ level: process.env.LOG_LEVEL || 'info' });
-const port = process.env.NUMBERING_PORT ? Number(process.env.NUMBERING_PORT) : DEFAULT_NUMBERING_PORT;
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  logger.fatal({ NUMBERING_PORT: process.env.NUMBERING_PORT }, 'NUMBERING_PORT must be a port number');
-  process.exit(1);
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`numbering: ${err.message}`);
+  process.exit(2);
 }
-
-const db = await openDatabase({ ...databaseSettingsFromEnv(), log: logger });
+const logger = pino({ level: config.logLevel, base: { app: 'numbering' } });
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
 const running = await start(
-  {
-    port,
-    host: process.env.NUMBERING_HOST || '127.0.0.1',
-    enumListen: process.env.ENUM_LISTEN ?? DEFAULT_ENUM_LISTEN,
-  },
+  { port: config.numberingPort, host: config.numberingHost, enumListen: config.enumListen },
   { db, logger },
 );
 

@@ -15,7 +15,7 @@ export function numberingComponent(
     name: 'numbering',
     async start() {
       const numbering = await startNumbering(
-        { port: config.numberingPort, enumListen: config.enumListen },
+        { port: config.numberingPort, host: config.numberingHost, enumListen: config.enumListen },
         { db: database(), logger },
       );
       onReady(numbering);
