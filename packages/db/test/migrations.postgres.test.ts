@@ -234,4 +234,16 @@ describe('migration runner on PostgreSQL', () => {
     expect(booked).toHaveLength(files.length);
     expect(booked.every((r) => r.finished_at !== null && r.rolled_back_at === null)).toBe(true);
   });
+
+  it('gives up with a clear error when another holder keeps the migration lock', async () => {
+    const url = await fresh('locked');
+    await withClient(url, async (holder) => {
+      await holder.query('SELECT pg_advisory_lock(72707369)');
+      await expect(
+        withClient(url, (client) => applyMigrations(pgConnection(client), { lockTimeoutMs: 1_000 })),
+      ).rejects.toThrow(/advisory lock 72707369 is held/);
+    });
+    // The holder's session ended, so the lock is free again.
+    await expect(migrate(url)).resolves.toMatchObject({ alreadyApplied: [] });
+  });
 });
