@@ -77,9 +77,14 @@ export async function followDatabase(options: FollowOptions): Promise<IndexFollo
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
-      running = reloadOnce().finally(() => {
+      running = reloadOnce().then((retryIn) => {
         running = null;
-        if (dirty && !closed) {
+        if (closed) return;
+        if (retryIn !== null) {
+          // A failed reload is retried after the backoff; changes meanwhile are covered by it.
+          dirty = false;
+          schedule(retryIn);
+        } else if (dirty) {
           dirty = false;
           schedule(debounceMs);
         }
@@ -87,11 +92,12 @@ export async function followDatabase(options: FollowOptions): Promise<IndexFollo
     }, delay);
   };
 
-  const reloadOnce = async () => {
+  /** Loads and swaps in a snapshot. Returns null on success, else the delay before the retry. */
+  const reloadOnce = async (): Promise<number | null> => {
     const started = Date.now();
     try {
       const data = await load();
-      if (closed) return;
+      if (closed) return null;
       const problems = index.replace(data);
       const info = { version: index.version, ms: Date.now() - started, problems };
       retryMs = RETRY_MIN_MS;
@@ -103,17 +109,21 @@ export async function followDatabase(options: FollowOptions): Promise<IndexFollo
         'numbering index loaded',
       );
       resolveReady(info);
-      options.onReload?.(info);
+      try {
+        options.onReload?.(info);
+      } catch (error) {
+        logger?.error({ err: error }, 'numbering reload listener threw');
+      }
+      return null;
     } catch (error) {
-      if (closed) return;
+      if (closed) return null;
+      const delay = retryMs;
       logger?.error(
-        { err: error, retryInMs: retryMs },
+        { err: error, retryInMs: delay },
         'numbering index reload failed; keeping the previous snapshot',
       );
-      const delay = retryMs;
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
-      dirty = false;
-      setTimeout(() => schedule(0), delay).unref();
+      return delay;
     }
   };
 

@@ -73,7 +73,12 @@ export function createLookupHandler(index: NumberingIndex, logger?: Logger) {
 }
 
 async function handle(index: NumberingIndex, request: IncomingMessage): Promise<unknown> {
-  const url = new URL(request.url ?? '/', 'http://numbering.invalid');
+  let url: URL;
+  try {
+    url = new URL(request.url ?? '/', 'http://numbering.invalid');
+  } catch {
+    throw new HttpProblem(400, 'Bad request', 'the request target is not a valid URL');
+  }
   const route = `${request.method} ${url.pathname}`;
   const query = url.searchParams;
   switch (route) {
@@ -200,12 +205,14 @@ function required(query: URLSearchParams, name: string): string {
 async function readJson(request: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Read to the end even past the limit (discarding), so the client gets the 413 instead of a reset;
+  // the server's request timeout bounds how long that can take.
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY)
-      throw new HttpProblem(413, 'Payload too large', `body is larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
+    if (size <= MAX_BODY) chunks.push(chunk as Buffer);
   }
+  if (size > MAX_BODY)
+    throw new HttpProblem(413, 'Payload too large', `body is larger than ${MAX_BODY} bytes`);
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch {

@@ -21,7 +21,13 @@ export {
   weightedOrder,
 } from './lcr.ts';
 export { loadNumberingData } from './loader.ts';
-export type { DialPlan, DialPlanSettings, NormalisedNumber, NormaliseOptions } from './normalise.ts';
+export type {
+  DialPlan,
+  DialPlanSettings,
+  NormalisedNumber,
+  NormaliseOptions,
+  NumberParts,
+} from './normalise.ts';
 export {
   DEFAULT_EMERGENCY_NUMBERS,
   isEmergency,

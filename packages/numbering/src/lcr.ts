@@ -215,23 +215,16 @@ export function weightedOrder<T extends { weight: number }>(items: readonly T[],
 }
 
 /**
- * Per-subscriber call barring on the callee's E.164 digits: the longest matching prefix of either list
- * decides (blocked wins a tie); with no match the call is allowed unless an allow-list exists.
+ * Per-subscriber call barring on the callee's E.164 digits, as the schema documents it: any matching
+ * blocked prefix bars the call; otherwise, when an allow list exists, the callee must match one of it.
  */
 export function isCalleeAllowed(
   subscriber: Pick<SubscriberData, 'allowedCalleePrefixes' | 'blockedCalleePrefixes'>,
   callee: string,
 ): boolean {
-  const longest = (prefixes: readonly string[]) =>
-    prefixes.reduce(
-      (best, prefix) => (callee.startsWith(prefix) && prefix.length > best ? prefix.length : best),
-      -1,
-    );
-  const allowed = longest(subscriber.allowedCalleePrefixes);
-  const blocked = longest(subscriber.blockedCalleePrefixes);
-  if (blocked >= 0 && blocked >= allowed) return false;
-  if (allowed >= 0) return true;
-  return subscriber.allowedCalleePrefixes.length === 0;
+  if (subscriber.blockedCalleePrefixes.some((prefix) => callee.startsWith(prefix))) return false;
+  if (subscriber.allowedCalleePrefixes.length === 0) return true;
+  return subscriber.allowedCalleePrefixes.some((prefix) => callee.startsWith(prefix));
 }
 
 /** Checks a peering rule at provisioning time (the API calls this before saving). */

@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
-import { Metadata, validatePhoneNumberLength } from 'libphonenumber-js';
+import { Metadata, parsePhoneNumberFromString, validatePhoneNumberLength } from 'libphonenumber-js';
 import metadata from 'libphonenumber-js/min/metadata';
 import { NumberingError } from './errors.ts';
 
@@ -190,6 +190,61 @@ export function parseE164(input: string): string {
   if (result.kind !== 'e164')
     throw new NumberingError('invalid-number', `"${printable(input)}" is not E.164`);
   return result.digits;
+}
+
+/** A provisioned number, split as the numbers table stores it. */
+export interface NumberParts {
+  /** `+` and digits. */
+  e164: string;
+  countryCode: string;
+  /** Everything after the country code (area code and subscriber number together). */
+  nationalNumber: string;
+  /** ISO 3166 country of the number when the metadata can tell, e.g. `AT`; null for shared codes it cannot. */
+  country: string | null;
+}
+
+/**
+ * Checks a number before it is provisioned (DID, alias) and splits off the country code. Throws
+ * {@link NumberingError} `invalid-number` naming the problem (not E.164, unknown country code, length).
+ */
+export function validatePhoneNumber(input: string): NumberParts {
+  const digits = parseE164(input);
+  const parsed = parsePhoneNumberFromString(`+${digits}`);
+  if (!parsed) throw new NumberingError('invalid-number', `"${printable(input)}" is not a phone number`);
+  return {
+    e164: `+${digits}`,
+    countryCode: parsed.countryCallingCode,
+    nationalNumber: parsed.nationalNumber,
+    country: parsed.country ?? null,
+  };
+}
+
+/**
+ * Checks a domain's dialling settings before they are saved. Throws {@link NumberingError}
+ * `invalid-rule` naming the setting.
+ */
+export function validateDialPlanSettings(settings: DialPlanSettings): void {
+  const { countryCode, nationalPrefix, internationalPrefix, areaCode } = settings;
+  if (countryCode !== null) {
+    if (!/^[1-9]\d{0,2}$/.test(countryCode)) {
+      throw new NumberingError('invalid-rule', 'country code must be 1 to 3 digits without + or leading 0');
+    }
+    if (!(countryCode in (metadata.country_calling_codes as Record<string, unknown>))) {
+      throw new NumberingError('invalid-rule', `+${countryCode} is not an assigned country calling code`);
+    }
+  }
+  if (nationalPrefix !== null && !/^\d{0,4}$/.test(nationalPrefix)) {
+    throw new NumberingError('invalid-rule', 'national prefix must be up to 4 digits');
+  }
+  if (internationalPrefix !== null && !/^\d{1,5}$/.test(internationalPrefix)) {
+    throw new NumberingError('invalid-rule', 'international prefix must be 1 to 5 digits');
+  }
+  if (areaCode !== null && areaCode !== '' && !/^[1-9]\d{0,5}$/.test(areaCode)) {
+    throw new NumberingError('invalid-rule', 'area code must be 1 to 6 digits without the national prefix');
+  }
+  if (areaCode && countryCode === null) {
+    throw new NumberingError('invalid-rule', 'an area code needs a country code');
+  }
 }
 
 /**

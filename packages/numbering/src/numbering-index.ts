@@ -1,5 +1,5 @@
 import { NumberingError } from './errors.ts';
-import type { DEFAULT_MAX_GATEWAYS, LcrTable, Rng, RouteTarget } from './lcr.ts';
+import type { LcrTable, Rng, RouteTarget } from './lcr.ts';
 import { buildLcrTable, isCalleeAllowed, selectRoutes } from './lcr.ts';
 import type { DialPlan, NormalisedNumber } from './normalise.ts';
 import { e164Digits, normaliseNumber, parseE164, printable, resolveDialPlan } from './normalise.ts';
@@ -44,7 +44,7 @@ export interface LcrRequest {
   caller?: string | null;
   /** The calling subscriber: applies its allowed/blocked prefixes. */
   subscriberId?: string | null;
-  /** Longest failover list wanted (default {@link DEFAULT_MAX_GATEWAYS}). */
+  /** Longest failover list wanted, at least 1 (default `DEFAULT_MAX_GATEWAYS`, 16). */
   maxGateways?: number;
 }
 
@@ -314,7 +314,11 @@ export class NumberingIndex {
         throw new NumberingError('blocked', `calls to +${callee} are barred for this subscriber`);
       }
     }
-    const gateways = selectRoutes(this.snapshot.lcr, callee, caller, this.rng, request.maxGateways);
+    const limit =
+      request.maxGateways !== undefined && request.maxGateways >= 1
+        ? Math.floor(request.maxGateways)
+        : undefined;
+    const gateways = selectRoutes(this.snapshot.lcr, callee, caller, this.rng, limit);
     if (gateways.length === 0) throw new NumberingError('no-route', `no peering rule routes +${callee}`);
     return { callee: `+${callee}`, caller: caller ? `+${caller}` : null, gateways };
   }

@@ -155,7 +155,8 @@ describe('per-subscriber allowed and blocked prefixes', () => {
     [['43'], [], '4311001', true],
     [['43'], [], '4930123456', false],
     [['43'], ['43900'], '439001234', false],
-    [['43900123'], ['43900'], '439001234', true],
+    [['43900123'], ['43900'], '439001234', false],
+    [['43'], ['44'], '4311001', true],
     [['43'], ['43'], '4311001', false],
   ])('allowed %j blocked %j callee %s -> %s', (allowedPrefixes, blockedPrefixes, callee, expected) => {
     expect(

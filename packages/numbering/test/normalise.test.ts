@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { NumberingError } from '../src/errors.ts';
 import type { DialPlan } from '../src/normalise.ts';
-import { normaliseNumber, parseE164, resolveDialPlan } from '../src/normalise.ts';
+import {
+  normaliseNumber,
+  parseE164,
+  resolveDialPlan,
+  validateDialPlanSettings,
+  validatePhoneNumber,
+} from '../src/normalise.ts';
 
 const vienna: DialPlan = { countryCode: '43', nationalPrefix: '0', internationalPrefix: '00', areaCode: '1' };
 const austriaNoArea: DialPlan = { ...vienna, areaCode: null };
@@ -138,5 +144,46 @@ describe('resolveDialPlan fills unset prefixes from the country metadata', () =>
     });
     expect(normaliseNumber('0043 1 1001', plan)).toMatchObject({ e164: '+4311001' });
     expect(() => normaliseNumber('01 1001', plan)).toThrow(/no country code/);
+  });
+});
+
+describe('provisioning checks', () => {
+  it.each([
+    ['+43 1 1001', { e164: '+4311001', countryCode: '43', nationalNumber: '11001', country: 'AT' }],
+    ['12125550100', { e164: '+12125550100', countryCode: '1', nationalNumber: '2125550100', country: 'US' }],
+  ])('validatePhoneNumber(%j)', (input, expected) => {
+    expect(validatePhoneNumber(input)).toEqual(expected);
+  });
+
+  it.each([
+    ['01 1001', /not E.164/],
+    ['+999 1234567', /no valid country calling code/],
+    ['+43 1', /too short/],
+    ['+43 1 1001 x', /not an E.164 number/],
+  ])('validatePhoneNumber rejects %j', (input, message) => {
+    expect(() => validatePhoneNumber(input)).toThrow(message);
+  });
+
+  const ok = { countryCode: '43', nationalPrefix: '0', internationalPrefix: '00', areaCode: '1' };
+  it('accepts sound dial plans, unset values included', () => {
+    expect(() => validateDialPlanSettings(ok)).not.toThrow();
+    expect(() =>
+      validateDialPlanSettings({
+        countryCode: null,
+        nationalPrefix: null,
+        internationalPrefix: null,
+        areaCode: null,
+      }),
+    ).not.toThrow();
+  });
+  it.each([
+    [{ countryCode: '+43' }, /country code must be/],
+    [{ countryCode: '999' }, /not an assigned country calling code/],
+    [{ nationalPrefix: 'O' }, /national prefix/],
+    [{ internationalPrefix: '' }, /international prefix/],
+    [{ areaCode: '01' }, /area code/],
+    [{ countryCode: null }, /needs a country code/],
+  ])('rejects %j', (change, message) => {
+    expect(() => validateDialPlanSettings({ ...ok, ...change })).toThrow(message);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { NumberingIndex } from '../src/numbering-index.ts';
-import { sampleData } from './fixtures.ts';
+import { rule, sampleData } from './fixtures.ts';
 
 describe('NumberingIndex', () => {
   const index = new NumberingIndex(sampleData(), { rng: () => 0 });
@@ -56,6 +56,23 @@ describe('NumberingIndex', () => {
     // carol's domain has no rule set: unchanged
     expect(index.rewriteForSubscriber('s-carol', 'from_subscriber', 'callee', '06601234567').output).toBe(
       '06601234567',
+    );
+  });
+
+  it('rewrites with a peering group rule set', () => {
+    const data = sampleData();
+    data.peeringGroups[0]!.rewriteRuleSetId = 'rs-peer';
+    data.rewriteRuleSets.push({
+      id: 'rs-peer',
+      name: 'carrier wants 00',
+      rules: [rule('p1', 'outbound_to_peer', 'callee', '^([1-9][0-9]+)$', '00$1', 1)],
+    });
+    const local = new NumberingIndex(data);
+    expect(local.rewriteForPeer('g-cheap', 'outbound_to_peer', 'callee', '4930123456').output).toBe(
+      '004930123456',
+    );
+    expect(local.rewriteForPeer('g-backup', 'outbound_to_peer', 'callee', '4930123456').output).toBe(
+      '4930123456',
     );
   });
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,56 @@ describe('numbering service on loopback', () => {
       expect(answer).toMatch(/e164\.arpa\.\s+60\s+IN\s+SOA/);
       const overTcp = await dig(['-p', String(tcpPort), '+tcp', 'NAPTR', '9.9.9.1.1.3.4.e164.arpa']);
       expect(overTcp).toMatch(/status: NXDOMAIN/);
+    });
+
+    it('handles several TCP queries on one connection, split and coalesced arbitrarily', async () => {
+      const frame = (id: number, name: string) => {
+        const message = dnsPacket.encode({
+          type: 'query',
+          id,
+          questions: [{ type: 'NAPTR', class: 'IN', name }],
+        });
+        const framed = Buffer.alloc(2 + message.length);
+        framed.writeUInt16BE(message.length, 0);
+        message.copy(framed, 2);
+        return framed;
+      };
+      const bytes = Buffer.concat([
+        frame(1, '1.0.0.1.1.3.4.e164.arpa'),
+        frame(2, '9.9.9.1.1.3.4.e164.arpa'),
+        frame(3, numberToEnumName('+12125550100')),
+      ]);
+      const socket = net.connect(tcpPort, '127.0.0.1');
+      const answers: { id?: number; rcode?: string }[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        let buffered = Buffer.alloc(0);
+        socket.on('error', reject);
+        socket.on('data', (chunk) => {
+          buffered = Buffer.concat([buffered, chunk]);
+          while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
+            const length = buffered.readUInt16BE(0);
+            answers.push(
+              dnsPacket.decode(buffered.subarray(2, 2 + length)) as { id?: number; rcode?: string },
+            );
+            buffered = buffered.subarray(2 + length);
+          }
+          if (answers.length === 3) resolve();
+        });
+      });
+      // First byte alone (half a length prefix), then the rest of the first frame with the second's
+      // start, then everything else.
+      socket.write(bytes.subarray(0, 1));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      socket.write(bytes.subarray(1, 40));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      socket.write(bytes.subarray(40));
+      await done;
+      socket.destroy();
+      expect(answers.map((answer) => [answer.id, answer.rcode])).toEqual([
+        [1, 'NOERROR'],
+        [2, 'NXDOMAIN'],
+        [3, 'NOERROR'],
+      ]);
     });
 
     it('refuses names outside e164.arpa', async () => {
@@ -168,6 +219,12 @@ describe('numbering service on loopback', () => {
       expect(stored.body.output).toBe('4311001');
       const notJson = await fetch(`${base}/v1/rewrite/test`, { method: 'POST', body: '{' });
       expect(notJson.status).toBe(400);
+    });
+
+    it('refuses oversized bodies', async () => {
+      const response = await fetch(`${base}/v1/rewrite/test`, { method: 'POST', body: 'x'.repeat(70_000) });
+      expect(response.status).toBe(413);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
     });
 
     it('answers 404 and 405 as problems', async () => {
