@@ -246,7 +246,17 @@ describe('CRUD on every provisioning resource', () => {
       update: { priority: 50 },
     });
     expect(group.enabled).toBe(true);
-    const g = (await op('POST', '/peering-groups', { name: 'main carrier' })).json();
+    expect(group.rewriteRuleSetId).toBeNull();
+    const carrierFormat = (await op('POST', '/rewrite-rule-sets', { name: 'carrier format' })).json();
+    const g = (
+      await op('POST', '/peering-groups', { name: 'main carrier', rewriteRuleSetId: carrierFormat.id })
+    ).json();
+    expect(g.rewriteRuleSetId).toBe(carrierFormat.id);
+    const unknownSet = await op('PATCH', `/peering-groups/${g.id}`, {
+      rewriteRuleSetId: '0192f0c4-0000-7000-8000-000000000000',
+    });
+    expect(unknownSet.statusCode).toBe(404);
+    expect(unknownSet.json().errors[0].field).toBe('/body/rewriteRuleSetId');
     const gw = await crudCycle({
       path: `/peering-groups/${g.id}/gateways`,
       create: {
@@ -311,6 +321,34 @@ describe('validation errors', () => {
     });
     const fields = body.errors.map((e: { field: string }) => e.field);
     expect(fields).toEqual(expect.arrayContaining(['/body/name', '/body/maxSubscribers', '/body/colour']));
+  });
+
+  it('checks numbers and dialling settings with the rules calls are routed by', async () => {
+    const wrongCountry = await op('POST', '/numbers', {
+      subscriberId: world.ids.sA,
+      countryCode: '4',
+      areaCode: '31',
+      subscriberNumber: '5550',
+    });
+    expect(wrongCountry.statusCode).toBe(400);
+    expect(wrongCountry.json().errors[0]).toMatchObject({
+      field: '/body/countryCode',
+      message: expect.stringContaining('+43'),
+    });
+    const notANumber = await op('POST', '/numbers', {
+      subscriberId: world.ids.sA,
+      countryCode: '999',
+      areaCode: '',
+      subscriberNumber: '1234',
+    });
+    expect(notANumber.statusCode).toBe(400);
+    expect(notANumber.json().errors[0].field).toBe('/body/subscriberNumber');
+    const badPlan = await op('POST', '/domains', { name: 'badplan.example.com', countryCode: '999' });
+    expect(badPlan.statusCode).toBe(400);
+    expect(badPlan.json().errors[0]).toMatchObject({
+      field: '/body/countryCode',
+      message: expect.stringContaining('not an assigned country calling code'),
+    });
   });
 
   it('rejects bad ids, bad query parameters and unknown sort fields', async () => {

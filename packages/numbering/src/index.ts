@@ -34,6 +34,8 @@ export {
   MAX_DIALLED_LENGTH,
   normaliseNumber,
   parseE164,
+  validateDialPlanSettings,
+  validatePhoneNumber,
 } from './normalise.ts';
 export type {
   CallerPresentation,

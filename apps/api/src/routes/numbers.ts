@@ -1,3 +1,4 @@
+import { NumberingError, validatePhoneNumber } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { type CrudContext, delegateOf, registerCrud, requireVisible } from '../crud.ts';
@@ -34,7 +35,20 @@ function e164Of(parts: { countryCode: string; areaCode: string; subscriberNumber
       { field: '/body/subscriberNumber', message: 'country code + area code + number exceed 15 digits' },
     ]);
   }
-  return `+${digits}`;
+  // The numbering package's check (libphonenumber metadata) is the one calls are routed with.
+  let checked: ReturnType<typeof validatePhoneNumber>;
+  try {
+    checked = validatePhoneNumber(`+${digits}`);
+  } catch (err) {
+    if (!(err instanceof NumberingError)) throw err;
+    throw badRequest('Not a valid E.164 number', [{ field: '/body/subscriberNumber', message: err.message }]);
+  }
+  if (checked.countryCode !== parts.countryCode) {
+    throw badRequest('Country code does not match the number', [
+      { field: '/body/countryCode', message: `+${digits} belongs to country code +${checked.countryCode}` },
+    ]);
+  }
+  return checked.e164;
 }
 
 /** Clears the other primaries first: a partial unique index allows one primary number per subscriber. */

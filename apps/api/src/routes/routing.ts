@@ -32,6 +32,7 @@ import {
 import { scopes } from '../tenancy.ts';
 import type { Principal } from '../types.ts';
 import type { RouteOptions } from './options.ts';
+import { checkRuleSet } from './tenants.ts';
 
 /** Number rewriting, PSTN peering (groups, gateways, rules) and IP bans: the routing policy of the platform. */
 
@@ -128,6 +129,7 @@ const GroupProps = {
   description: Nullable(Description),
   priority: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   enabled: Type.Boolean(),
+  rewriteRuleSetId: Nullable(Uuid),
 };
 export const PeeringGroup = Type.Object({ id: Uuid, ...GroupProps, ...Timestamps });
 
@@ -391,6 +393,7 @@ export async function routingRoutes(app: FastifyInstance, { prisma }: RouteOptio
         description: Type.Optional(GroupProps.description),
         priority: Type.Optional(GroupProps.priority),
         enabled: Type.Optional(GroupProps.enabled),
+        rewriteRuleSetId: Type.Optional(GroupProps.rewriteRuleSetId),
       },
       { additionalProperties: false },
     ),
@@ -403,7 +406,14 @@ export async function routingRoutes(app: FastifyInstance, { prisma }: RouteOptio
     readRoles: operatorOnly,
     writeRoles: operatorOnly,
     readScope: all,
-    toCreateData: async (_ctx, body) => ({ data: body }),
+    toCreateData: async (ctx, body) => {
+      await checkRuleSet(ctx, body.rewriteRuleSetId);
+      return { data: body };
+    },
+    toUpdateData: async (ctx, body) => {
+      await checkRuleSet(ctx, body.rewriteRuleSetId);
+      return { data: body };
+    },
   });
 
   const groupParent = {

@@ -1,7 +1,8 @@
+import { NumberingError, validateDialPlanSettings } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
-import { forbidden, notFoundField } from '../errors.ts';
+import { badRequest, forbidden, notFoundField } from '../errors.ts';
 import { AccountStatus, HostName, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
@@ -56,7 +57,8 @@ async function owningReseller(ctx: CrudContext, requested: unknown): Promise<str
   return String(requested);
 }
 
-async function checkRuleSet(ctx: CrudContext, id: unknown): Promise<void> {
+/** A rule set named in a body must exist and be visible to the caller (404 naming the field). */
+export async function checkRuleSet(ctx: CrudContext, id: unknown): Promise<void> {
   if (id === undefined || id === null) return;
   await requireVisible(
     ctx.tx,
@@ -187,6 +189,7 @@ export async function tenantRoutes(app: FastifyInstance, { prisma }: RouteOption
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
       await checkRuleSet(ctx, body.rewriteRuleSetId);
+      checkDialPlan(body);
       return { data: { ...body, name: String(body.name).toLowerCase(), resellerId: resellerId ?? null } };
     },
     toUpdateData: async (ctx, body) => {
@@ -194,4 +197,27 @@ export async function tenantRoutes(app: FastifyInstance, { prisma }: RouteOption
       return { data: body };
     },
   });
+}
+
+/** Dialling settings are checked when provisioned, never at call time (numbering's own rules). */
+function checkDialPlan(body: Record<string, unknown>): void {
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  try {
+    validateDialPlanSettings({
+      countryCode: text(body.countryCode),
+      nationalPrefix: text(body.nationalPrefix),
+      internationalPrefix: text(body.internationalPrefix),
+      areaCode: text(body.areaCode),
+    });
+  } catch (err) {
+    if (!(err instanceof NumberingError)) throw err;
+    // The message names the setting; point the client at that field.
+    const field =
+      [
+        ['international prefix', 'internationalPrefix'],
+        ['national prefix', 'nationalPrefix'],
+        ['area code', 'areaCode'],
+      ].find(([words]) => err.message.includes(words!))?.[1] ?? 'countryCode';
+    throw badRequest('Invalid dialling settings', [{ field: `/body/${field}`, message: err.message }]);
+  }
 }
