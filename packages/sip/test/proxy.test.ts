@@ -214,6 +214,20 @@ describe('StatefulProxy (RFC 3261 §16)', () => {
     expect(auth.getHeaders('Proxy-Authenticate')).toHaveLength(1);
   });
 
+  it('an empty target set is answered 480', async () => {
+    const p = await proxyWith(() => []);
+    const a = await endpoint();
+    const got = collect(
+      a.manager.sendRequest(inviteTo(p.info.port), {
+        transport: 'udp',
+        address: '127.0.0.1',
+        port: p.info.port,
+      }),
+    );
+    await until(() => !!finalOf(got));
+    expect(finalOf(got)!.status).toBe(480);
+  });
+
   it('a 6xx cancels the other branches and wins', async () => {
     const b1 = await endpoint();
     const b2 = await endpoint();

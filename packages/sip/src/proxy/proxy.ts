@@ -70,6 +70,7 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
   readonly branches: Branch[] = [];
   private readonly queue: Uri[] = [];
   private finalSent = false;
+  private completed = false;
   private cancelled = false;
   private best?: SipResponse;
 
@@ -177,11 +178,16 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
 
   private maybeFinish(): void {
     const pending = this.branches.some((b) => !b.final) || (this.queue.length > 0 && !this.cancelled);
-    if (pending) return;
+    if (pending || this.completed) return;
+    this.completed = true;
     if (!this.finalSent) {
-      // §16.7 step 6: choose the best final response once no branch is pending.
+      // §16.7 step 6: choose the best final response once no branch is pending; an empty target set
+      // means nobody can be reached right now (480).
       const finals = this.branches.map((b) => b.final!).filter(Boolean);
-      const chosen = chooseBestResponse(this.request, finals);
+      const chosen =
+        this.branches.length === 0
+          ? createResponse(this.request, 480, { toTag: this.request.toTag })
+          : chooseBestResponse(this.request, finals);
       this.finalSent = true;
       this.best = chosen;
       this.forward(chosen);
