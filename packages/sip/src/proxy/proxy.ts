@@ -6,6 +6,7 @@ import { FailoverRequest } from '../transactions/failover.ts';
 import type { ServerTransaction, TransactionManager } from '../transactions/manager.ts';
 import { newVia } from '../transactions/requests.ts';
 import {
+  defaultPort,
   isSecure,
   type ListenerInfo,
   type MessageSource,
@@ -444,8 +445,7 @@ export class StatefulProxy {
     for (const l of this.manager.transport.getListeners()) {
       const hosts = [normalizeAddress(l.host), normalizeAddress(l.advertisedHost)];
       const ports = [l.port, l.advertisedPort];
-      const samePort =
-        port === undefined ? ports.includes(l.transport === 'tls' ? 5061 : 5060) : ports.includes(port);
+      const samePort = port === undefined ? ports.includes(defaultPort(l.transport)) : ports.includes(port);
       if (hosts.includes(h) && samePort && (!transport || transport === l.transport)) return true;
     }
     return this.localNames.has(h) && port === undefined;
