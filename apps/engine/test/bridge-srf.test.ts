@@ -691,4 +691,38 @@ describe('engine-side behaviour apps rely on', () => {
     await waitFor(() => events.length >= 3, 'three cdr events');
     expect(events).toEqual(['attempt', 'start', 'stop']);
   });
+
+  it('answers 408 itself when the app does not answer in time', async () => {
+    const { stack, connect } = await setup({ appResponseTimeoutMs: 200 });
+    await connect((srf) => srf.invite(() => {}));
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => far.responses.some((r) => r.status === 408), 'the 408');
+  });
+
+  it('as UAC, a reliable provisional is PRACKed inside the early dialog', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    const uac = srf.createUAC('sip:bob@127.0.0.1:5070', {
+      localSdp: 'v=0\r\n',
+      headers: { Supported: '100rel' },
+    } as never);
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    const invite = stack.sent[0]!.request;
+    stack.sent[0]!.respond(
+      farResponse(invite, 183, 'Session Progress', [
+        'Contact: <sip:bob@127.0.0.1:5070>',
+        'Require: 100rel',
+        'RSeq: 7',
+      ]),
+    );
+    await waitFor(() => stack.sent.length === 2, 'the PRACK');
+    const prack = stack.sent[1]!.request;
+    expect(prack.method).toBe('PRACK');
+    expect(prack.getHeader('rack')).toBe(`7 ${invite.cseq.seq} INVITE`);
+    expect(prack.uri.toString()).toBe('sip:bob@127.0.0.1:5070');
+    expect(prack.toTag).toBe('far-tag');
+    stack.sent[1]!.respond(farResponse(prack, 200, 'OK'));
+    stack.sent[0]!.respond(farResponse(invite, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    expect(await uac).toBeTruthy();
+  });
 });
