@@ -257,6 +257,27 @@ describe('requests from the network to apps', () => {
     await waitFor(() => far.responses.some((r) => r.status === 503), 'the 503');
   });
 
+  it('ends the calls of an app that disconnects: BYE to the peer, dialog forgotten', async () => {
+    const { stack, bridge, connect } = await setup();
+    let created = false;
+    const srf = await connect((s) =>
+      s.invite(async (req, res) => {
+        await s.createUAS(req, res, { localSdp: 'v=0\r\n' });
+        created = true;
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => created, 'the call');
+    stack.inject(
+      inDialogFromFarEnd('ACK', far.request, far.responses.find((r) => r.status === 200)!.toTag!, 1),
+    );
+    srf.disconnect();
+    await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE');
+    const bye = stack.sent.find((s) => s.request.method === 'BYE')!.request;
+    expect(bye.callId).toBe(far.request.callId);
+    expect(bridge.dialogs.size).toBe(0);
+  });
+
   it('ends a dialog whose 2xx is never ACKed: BYE to the far end, unsolicited BYE to the app', async () => {
     const { stack, bridge, connect } = await setup();
     let destroyed = false;
