@@ -1,3 +1,5 @@
+import { isToken } from './charset.ts';
+
 /**
  * Header names: compact forms (RFC 3261 §7.3.3 and later RFCs), canonical spelling for headers this
  * package writes, and which headers carry comma-separated lists or must appear at most once.
@@ -104,6 +106,16 @@ export const SINGLE_HEADERS: ReadonlySet<string> = new Set([
 /** Memo of name-as-written -> key; bounded so that hostile random names cannot grow it. */
 const KEY_CACHE = new Map<string, string>();
 const KEY_CACHE_MAX = 2048;
+
+/**
+ * Key of a header name read from the wire, or undefined when the name is not a token. Names seen before
+ * are answered from the memo (only valid names are memoised).
+ */
+export function wireHeaderKey(name: string): string | undefined {
+  const cached = KEY_CACHE.get(name);
+  if (cached !== undefined) return cached;
+  return isToken(name) ? headerKey(name) : undefined;
+}
 
 /** Lower-case long-form key of a header name as written (compact forms expanded). */
 export function headerKey(name: string): string {

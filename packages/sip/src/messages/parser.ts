@@ -1,8 +1,8 @@
 import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
-import { isDigit, isToken, isWsp, TOKEN } from './charset.ts';
+import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
-import { canonicalHeaderName, headerKey, SINGLE_HEADERS } from './header-names.ts';
+import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderKey } from './header-names.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
 
 export interface ParseLimits {
@@ -37,8 +37,18 @@ export const DEFAULT_LIMITS: Required<ParseLimits> = {
 
 /** Headers every request and response must carry (RFC 3261 §8.1.1; Max-Forwards is tolerated missing). */
 const MANDATORY = ['via', 'from', 'to', 'call-id', 'cseq'];
-/** Single-valued headers checked for duplicates on every parse (the rest in validateMessage). */
-const ESSENTIAL_SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'];
+/** Mandatory headers plus the single-valued ones checked for duplicates on every parse (the rest in validateMessage). */
+const ESSENTIAL_KEYS = [
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'max-forwards',
+  'content-length',
+  'content-type',
+];
+const ESSENTIAL_SLOT = new Map(ESSENTIAL_KEYS.map((key, i) => [key, i]));
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
@@ -113,12 +123,11 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     if (lineEnd - lineStart > maxLineLength) {
       throw new SipParseError('LINE_TOO_LONG', `header line longer than ${maxLineLength} bytes`);
     }
-    const line = head.slice(lineStart, lineEnd);
-    if (line.length > 0 && isWsp(line.charCodeAt(0))) {
+    if (lineEnd > lineStart && isWsp(head.charCodeAt(lineStart))) {
       // LWS continuation (RFC 3261 §7.3.1): equivalent to a single space
       if (current === null)
         throw new SipParseError('INVALID_HEADER_NAME', 'continuation line before the first header field');
-      const more = line.trim();
+      const more = trimWs(head.slice(lineStart, lineEnd));
       if (more.length > 0) current.value = current.value.length > 0 ? `${current.value} ${more}` : more;
       current.raw = head.slice(currentStart, lineEnd);
       continue;
@@ -126,17 +135,26 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     if (headers.length >= maxHeaders) {
       throw new SipParseError('TOO_MANY_HEADERS', `more than ${maxHeaders} header fields`);
     }
-    const colon = line.indexOf(':');
-    if (colon < 0) {
-      throw new SipParseError('INVALID_HEADER_NAME', `header line without colon: "${line.slice(0, 40)}"`);
+    const colon = head.indexOf(':', lineStart);
+    if (colon < 0 || colon > lineEnd) {
+      throw new SipParseError(
+        'INVALID_HEADER_NAME',
+        `header line without colon: "${head.slice(lineStart, Math.min(lineEnd, lineStart + 40))}"`,
+      );
     }
     // HCOLON = *( SP / HTAB ) ":" SWS
     let nameEnd = colon;
-    while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = line.slice(0, nameEnd);
-    if (!isToken(name))
+    while (nameEnd > lineStart && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = head.slice(lineStart, nameEnd);
+    const key = wireHeaderKey(name);
+    if (key === undefined) {
       throw new SipParseError('INVALID_HEADER_NAME', `invalid header name "${name.slice(0, 40)}"`);
-    current = { name, key: headerKey(name), value: line.slice(colon + 1).trim(), raw: line };
+    }
+    let valueStart = colon + 1;
+    let valueEnd = lineEnd;
+    while (valueStart < valueEnd && isWsp(head.charCodeAt(valueStart))) valueStart++;
+    while (valueEnd > valueStart && isWsp(head.charCodeAt(valueEnd - 1))) valueEnd--;
+    current = { name, key, value: head.slice(valueStart, valueEnd), raw: head.slice(lineStart, lineEnd) };
     currentStart = lineStart;
     headers.push(current);
   }
@@ -259,14 +277,19 @@ function checkEssentialHeaders(
   maxMessageSize: number,
   transport: 'datagram' | 'stream',
 ): void {
-  const counts = new Map<string, number>();
-  for (const h of message.headers) counts.set(h.key, (counts.get(h.key) ?? 0) + 1);
-  for (const key of MANDATORY) {
-    if (!counts.has(key))
-      throw new SipParseError('MISSING_HEADER', `missing ${canonicalHeaderName(key)} header`, key);
+  // one pass: how often each mandatory / single-valued essential header occurs
+  const counts = new Int32Array(ESSENTIAL_KEYS.length);
+  for (const h of message.headers) {
+    const slot = ESSENTIAL_SLOT.get(h.key);
+    if (slot !== undefined) counts[slot] = (counts[slot] as number) + 1;
   }
-  for (const key of ESSENTIAL_SINGLE) {
-    if ((counts.get(key) ?? 0) > 1) {
+  for (let i = 0; i < ESSENTIAL_KEYS.length; i++) {
+    const key = ESSENTIAL_KEYS[i] as string;
+    const n = counts[i] as number;
+    if (n === 0 && MANDATORY.includes(key)) {
+      throw new SipParseError('MISSING_HEADER', `missing ${canonicalHeaderName(key)} header`, key);
+    }
+    if (n > 1 && key !== 'via') {
       throw new SipParseError(
         'DUPLICATE_HEADER',
         `${canonicalHeaderName(key)} header appears more than once`,

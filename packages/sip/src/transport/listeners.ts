@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
 import tls from 'node:tls';
 import { WebSocketServer } from 'ws';
 import {
@@ -60,7 +61,7 @@ export abstract class Listener extends EventEmitter<ListenerEvents> {
       transport: this.spec.transport,
       host: normalizeAddress(host),
       port,
-      advertisedHost: this.spec.advertisedHost ?? normalizeAddress(host),
+      advertisedHost: this.spec.advertisedHost ?? advertisableAddress(normalizeAddress(host), family),
       advertisedPort: this.spec.advertisedPort ?? port,
       family,
     };
@@ -366,6 +367,22 @@ export class WebSocketListener extends Listener {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
+}
+
+/**
+ * A wildcard bind address cannot go into Via or Contact: use the first non-internal interface address of
+ * the family instead (loopback when there is none). Deployments set advertisedHost explicitly.
+ */
+function advertisableAddress(host: string, family: 4 | 6): string {
+  if (!isWildcard(host)) return host;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (!a.internal && a.family === (family === 4 ? 'IPv4' : 'IPv6') && !a.address.startsWith('fe80')) {
+        return a.address;
+      }
+    }
+  }
+  return family === 4 ? '127.0.0.1' : '::1';
 }
 
 export function isWildcard(host: string): boolean {
