@@ -334,7 +334,7 @@ for (const transport of ['udp', 'tcp'] as const) {
             events.push(`info ${info.get('Content-Type')}`);
             infoRes.send(200);
           });
-          dlg.on('modify', (reinvite: SrfRequest, reinviteRes: SrfResponse) => {
+          dlg.on('modify', (_reinvite: SrfRequest, reinviteRes: SrfResponse) => {
             events.push('modify');
             reinviteRes.send(200, { body: SDP });
           });
