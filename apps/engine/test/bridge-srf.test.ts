@@ -278,6 +278,18 @@ describe('requests from the network to apps', () => {
     expect(bridge.dialogs.size).toBe(0);
   });
 
+  it('cancels the pending outgoing INVITE of an app that disconnects', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    srf.createUAC('sip:bob@127.0.0.1:5070', { localSdp: 'v=0\r\n' }).catch(() => {});
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    stack.sent[0]!.respond(farResponse(stack.sent[0]!.request, 180, 'Ringing'));
+    await new Promise((r) => setTimeout(r, 50));
+    srf.disconnect();
+    await waitFor(() => stack.sent[0]!.cancels.length === 1, 'the CANCEL');
+    expect(stack.sent[0]!.cancels[0]!.getHeader('reason')).toContain('503');
+  });
+
   it('ends a dialog whose 2xx is never ACKed: BYE to the far end, unsolicited BYE to the app', async () => {
     const { stack, bridge, connect } = await setup();
     let destroyed = false;
