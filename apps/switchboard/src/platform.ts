@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Component } from './component.ts';
 import { apiComponent } from './components/api.ts';
 import { databaseComponent } from './components/database.ts';
+import { engineComponent } from './components/engine.ts';
 import { mediaComponent } from './components/media.ts';
 import { numberingComponent } from './components/numbering.ts';
 import { prepareDataDir, type Switchboard, startComponents } from './launcher.ts';
@@ -41,6 +42,7 @@ export async function startPlatform(
     components.push(
       mediaComponent(config, logger, () => {}),
       numberingComponent(config, logger, database, () => {}),
+      engineComponent(config, logger, () => {}),
       apiComponent(config, logger, database, async () => (platform ? platform.health() : {})),
     );
   }

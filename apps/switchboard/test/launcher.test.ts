@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +94,62 @@ async function apiBase(run: Launched): Promise<string> {
   return String(event.url).replace(/\/$/, '');
 }
 
+/** Sends one OPTIONS over UDP and resolves with the status line of the answer. */
+function sipOptions(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error('no answer to OPTIONS'));
+    }, 10_000);
+    socket.on('message', (msg) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(msg.toString().split('\r\n')[0]!);
+    });
+    socket.bind(0, '127.0.0.1', () => {
+      const local = socket.address().port;
+      const request = [
+        `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${randomUUID()};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:probe@127.0.0.1>;tag=${randomUUID().slice(0, 8)}`,
+        `To: <sip:127.0.0.1:${port}>`,
+        `Call-ID: ${randomUUID()}`,
+        'CSeq: 1 OPTIONS',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      socket.send(request, port, '127.0.0.1');
+    });
+  });
+}
+
+/** Authenticates on the engine's drachtio admin listener, as a drachtio-srf app would. */
+function drachtioAuthenticate(port: number, secret: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no answer to authenticate'));
+    }, 10_000);
+    let received = '';
+    socket.on('data', (d) => {
+      received += d.toString();
+      const hash = received.indexOf('#');
+      if (hash < 0 || received.length < hash + 1 + Number(received.slice(0, hash))) return;
+      clearTimeout(timer);
+      socket.end();
+      // The reply is `uuid|response|<our msgId>|OK|...` or `...|NO|reason`.
+      resolve(received.slice(hash + 1).split('|')[3] ?? '');
+    });
+    socket.on('error', reject);
+    const payload = `${randomUUID()}|authenticate|${secret}|`;
+    socket.write(`${Buffer.byteLength(payload)}#${payload}`);
+  });
+}
+
 async function stop(run: Launched): Promise<number | null> {
   run.child.kill('SIGTERM');
   return run.exited;
@@ -128,6 +187,18 @@ describe('switchboard start on the embedded database', () => {
       expect(body.components.database).toEqual({ status: 'up', detail: 'pglite' });
       expect(body.components.api?.status).toBe('up');
       expect(body.components.numbering?.status).toBe('up');
+      expect(body.components.engine?.status).toBe('up');
+
+      // The embedded engine answers OPTIONS on its SIP port, and accepts drachtio-srf apps on its admin
+      // port with the secret it printed.
+      const engine = await run.waitForLog('SIP engine listening');
+      const udp = (engine.sip as string[]).find((l) => l.startsWith('udp:'))!;
+      expect(await sipOptions(Number(udp.split(':')[2]))).toBe('SIP/2.0 200 OK');
+      const secret = /with the secret (\S+)/.exec(run.output())?.[1];
+      expect(secret).toBeDefined();
+      const adminPort = (engine.admin as { port: number }).port;
+      expect(await drachtioAuthenticate(adminPort, secret!)).toBe('OK');
+      expect(await drachtioAuthenticate(adminPort, 'wrong-secret')).toBe('NO');
       // rtpengine is installed on test machines, so the launcher runs its own child.
       expect(body.components.media).toEqual({ status: 'up', detail: 'local: 1/1 rtpengine healthy' });
 
