@@ -1,20 +1,23 @@
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
+import {
+  type Config,
+  ConfigError,
+  type ConfigProblem,
+  type SipListener as ContractSipListener,
+  type HostPort,
+  type SipTransport,
+  type TlsPaths,
+} from '@switchboard/config';
 
 /**
- * The engine's configuration. The shapes of HostPort and SipListener match the launcher's runtime contract
- * (SIP_LISTEN, ENGINE_ADMIN), so the all-in-one launcher can hand its parsed values straight to startEngine.
+ * The engine's configuration. HostPort, SipTransport and SipListener are the runtime contract's shapes
+ * (SIP_LISTEN, ENGINE_ADMIN; parsed by @switchboard/config), so parsed values go straight to startEngine.
  */
 
-export type SipTransport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
-export const SIP_TRANSPORTS: readonly SipTransport[] = ['udp', 'tcp', 'tls', 'ws', 'wss'];
+export type { HostPort, SipTransport };
 
-export interface HostPort {
-  host: string;
-  port: number;
-}
-
-export interface SipListener extends HostPort {
-  transport: SipTransport;
+export interface SipListener extends ContractSipListener {
   /** Address written into Via/Contact for this listener (a host behind 1:1 NAT); defaults to the engine-wide one. */
   advertisedAddress?: string;
 }
@@ -63,146 +66,72 @@ export const DEFAULT_LIMITS: EngineLimits = {
   authTimeoutMs: 10_000,
 };
 
-export const ENGINE_DEFAULTS = {
-  SIP_LISTEN: 'udp:0.0.0.0:5060,tcp:0.0.0.0:5060,ws:0.0.0.0:5066',
-  ENGINE_ADMIN: '127.0.0.1:9022',
-} as const;
-
-export class EngineConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid engine configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'EngineConfigError';
-  }
+/**
+ * The engine's configuration from the runtime contract (loadConfig of @switchboard/config), used by the
+ * standalone main and by the all-in-one launcher. Reads the PEM files named by SIP_TLS_CERT/SIP_TLS_KEY and
+ * ENGINE_ADMIN_TLS_CERT/ENGINE_ADMIN_TLS_KEY; a file that cannot be read is a ConfigError naming its variable.
+ */
+export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
+  const problems: ConfigProblem[] = [];
+  const readPem = async (variable: string, path: string): Promise<string> => {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      problems.push({ variable, message: `cannot read the PEM file '${path}' (${reason})` });
+      return '';
+    }
+  };
+  const readPair = async (
+    paths: TlsPaths | undefined,
+    certVariable: string,
+    keyVariable: string,
+  ): Promise<TlsFiles | undefined> => {
+    if (paths === undefined) return undefined;
+    const [cert, key] = await Promise.all([
+      readPem(certVariable, paths.certPath),
+      readPem(keyVariable, paths.keyPath),
+    ]);
+    return { cert, key };
+  };
+  const sipTls = await readPair(config.sipTls, 'SIP_TLS_CERT', 'SIP_TLS_KEY');
+  const adminTls = await readPair(config.engineAdminTls, 'ENGINE_ADMIN_TLS_CERT', 'ENGINE_ADMIN_TLS_KEY');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    sipListen: config.sipListen,
+    ...(config.sipAdvertisedAddress !== undefined
+      ? { sipAdvertisedAddress: config.sipAdvertisedAddress }
+      : {}),
+    engineAdmin: config.engineAdmin,
+    engineSecret: config.engineSecret,
+    ...(sipTls ? { sipTls } : {}),
+    ...(adminTls ? { adminTls } : {}),
+    sipTrace: config.sipTrace,
+    answerOptions: config.engineAnswerOptions,
+    limits: { maxMessageBytes: config.sipMaxMessageBytes, maxAppConnections: config.engineMaxApps },
+  };
 }
-
-type Env = Record<string, string | undefined>;
 
 /**
- * Reads the standalone engine's configuration from the environment:
- * SIP_LISTEN, SIP_ADVERTISED_ADDRESS, ENGINE_ADMIN, ENGINE_SECRET (required), SIP_TLS_CERT/SIP_TLS_KEY,
- * ENGINE_ADMIN_TLS_CERT/ENGINE_ADMIN_TLS_KEY (PEM file contents are read by main.ts), SIP_TRACE,
- * ENGINE_ANSWER_OPTIONS, SIP_MAX_MESSAGE_BYTES, ENGINE_MAX_APPS.
- * Every problem is collected and reported at once.
+ * What the standalone engine needs beyond the contract: apps elsewhere must know ENGINE_SECRET, so a
+ * generated one is useless; and nobody generates a certificate for tls/wss listeners. Throws ConfigError.
  */
-export function engineConfigFromEnv(env: Env): EngineConfig & { tlsPaths: Partial<Record<string, string>> } {
-  const problems: string[] = [];
-  const value = (name: string): string | undefined => {
-    const v = env[name]?.trim();
-    return v === undefined || v === '' ? undefined : v;
-  };
-  const attempt = <T>(name: string, fallback: T, parse: () => T): T => {
-    try {
-      return parse();
-    } catch (err) {
-      problems.push(`${name}: ${(err as Error).message}`);
-      return fallback;
-    }
-  };
-
-  const sipListen = attempt('SIP_LISTEN', [], () =>
-    parseSipListen(value('SIP_LISTEN') ?? ENGINE_DEFAULTS.SIP_LISTEN),
-  );
-  const advertised = value('SIP_ADVERTISED_ADDRESS');
-  if (advertised !== undefined && !isIP(advertised) && !isHostname(advertised)) {
-    problems.push(`SIP_ADVERTISED_ADDRESS: expected an IP address or host name, got '${advertised}'`);
+export function checkStandaloneConfig(config: Config): void {
+  const problems: ConfigProblem[] = [];
+  if (config.engineSecretGenerated) {
+    problems.push({
+      variable: 'ENGINE_SECRET',
+      message: 'required by the standalone engine (8+ characters), since its apps must know it',
+    });
   }
-  const engineAdmin = attempt('ENGINE_ADMIN', { host: '127.0.0.1', port: 9022 }, () =>
-    parseHostPort(value('ENGINE_ADMIN') ?? ENGINE_DEFAULTS.ENGINE_ADMIN),
-  );
-  const engineSecret = value('ENGINE_SECRET') ?? '';
-  if (engineSecret.length < 8) problems.push('ENGINE_SECRET: expected at least 8 characters');
-  if (engineSecret.includes('|'))
-    problems.push("ENGINE_SECRET: must not contain '|' (the protocol's separator)");
-  const flag = (name: string, fallback: boolean): boolean => {
-    const raw = value(name);
-    if (raw === undefined) return fallback;
-    if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
-    if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
-    problems.push(`${name}: expected 1/0, true/false, yes/no or on/off, got '${raw}'`);
-    return fallback;
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = value(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push(`${name}: expected an integer ${min}-${max}, got '${raw}'`);
-      return fallback;
-    }
-    return n;
-  };
-  const tlsPaths: Partial<Record<string, string>> = {};
-  for (const name of ['SIP_TLS_CERT', 'SIP_TLS_KEY', 'ENGINE_ADMIN_TLS_CERT', 'ENGINE_ADMIN_TLS_KEY']) {
-    const v = value(name);
-    if (v !== undefined) tlsPaths[name] = v;
+  const secure = config.sipListen.filter((l) => l.transport === 'tls' || l.transport === 'wss');
+  if (secure.length > 0 && config.sipTls === undefined) {
+    problems.push({
+      variable: 'SIP_TLS_CERT',
+      message: `required with SIP_TLS_KEY for the ${[...new Set(secure.map((l) => l.transport))].join(' and ')} listeners in SIP_LISTEN`,
+    });
   }
-  if ((tlsPaths.SIP_TLS_CERT === undefined) !== (tlsPaths.SIP_TLS_KEY === undefined)) {
-    problems.push('SIP_TLS_CERT and SIP_TLS_KEY: give both or neither');
-  }
-  if ((tlsPaths.ENGINE_ADMIN_TLS_CERT === undefined) !== (tlsPaths.ENGINE_ADMIN_TLS_KEY === undefined)) {
-    problems.push('ENGINE_ADMIN_TLS_CERT and ENGINE_ADMIN_TLS_KEY: give both or neither');
-  }
-  if (
-    sipListen.some((l) => l.transport === 'tls' || l.transport === 'wss') &&
-    tlsPaths.SIP_TLS_CERT === undefined
-  ) {
-    problems.push('SIP_LISTEN: tls and wss listeners need SIP_TLS_CERT and SIP_TLS_KEY');
-  }
-  const limits: EngineLimits = {
-    ...DEFAULT_LIMITS,
-    maxMessageBytes: integer('SIP_MAX_MESSAGE_BYTES', DEFAULT_LIMITS.maxMessageBytes, 1024, 65_535),
-    maxAppConnections: integer('ENGINE_MAX_APPS', DEFAULT_LIMITS.maxAppConnections, 1, 100_000),
-  };
-  const config = {
-    sipListen,
-    engineAdmin,
-    engineSecret,
-    sipTrace: flag('SIP_TRACE', false),
-    answerOptions: flag('ENGINE_ANSWER_OPTIONS', true),
-    limits,
-    tlsPaths,
-    ...(advertised !== undefined ? { sipAdvertisedAddress: advertised } : {}),
-  };
-  if (problems.length > 0) throw new EngineConfigError(problems);
-  return config;
-}
-
-/** `transport:host:port[,...]`, IPv6 hosts as `[addr]`. */
-export function parseSipListen(raw: string): SipListener[] {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (items.length === 0) throw new Error('expected at least one transport:host:port');
-  return items.map((item) => {
-    const colon = item.indexOf(':');
-    const transport = item.slice(0, colon).toLowerCase();
-    if (colon < 0 || !(SIP_TRANSPORTS as readonly string[]).includes(transport)) {
-      throw new Error(
-        `expected transport:host:port with transport one of ${SIP_TRANSPORTS.join(', ')}, got '${item}'`,
-      );
-    }
-    return { transport: transport as SipTransport, ...parseHostPort(item.slice(colon + 1)) };
-  });
-}
-
-export function parseHostPort(raw: string): HostPort {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]+):(\d{1,5})$/.exec(raw);
-  if (!m) throw new Error(`expected host:port (IPv6 as [addr]:port), got '${raw}'`);
-  const bracketed = m[1]!.startsWith('[');
-  const host = bracketed ? m[1]!.slice(1, -1) : m[1]!;
-  if (bracketed && isIP(host) !== 6) throw new Error(`'${host}' is not an IPv6 address`);
-  if (!bracketed && !isIP(host) && !isHostname(host))
-    throw new Error(`'${host}' is not an IP address or host name`);
-  const port = Number(m[2]);
-  if (port > 65535) throw new Error(`expected a port number 0-65535, got '${m[2]}'`);
-  return { host, port };
-}
-
-function isHostname(s: string): boolean {
-  return /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(
-    s,
-  );
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 /** `udp/1.2.3.4:5060`, IPv6 bracketed: the form drachtio apps receive in the authenticate reply. */

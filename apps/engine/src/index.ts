@@ -2,13 +2,12 @@ export { AdminServer, type AppRequestHandler, type EngineIdentity } from './admi
 export { AppConnection } from './admin/app-connection.ts';
 export { AppRegistry } from './admin/app-registry.ts';
 export {
+  checkStandaloneConfig,
   DEFAULT_LIMITS,
   type EngineConfig,
-  EngineConfigError,
   type EngineLimits,
-  engineConfigFromEnv,
+  engineConfigFrom,
   type HostPort,
-  parseSipListen,
   type SipListener,
   type SipTransport,
   type TlsFiles,

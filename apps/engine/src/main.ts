@@ -1,26 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig } from '@switchboard/config';
 import pino from 'pino';
-import { EngineConfigError, engineConfigFromEnv } from './config.ts';
+import { checkStandaloneConfig, engineConfigFrom } from './config.ts';
 import { startEngine } from './engine.ts';
 
-/** The standalone engine: configuration from the environment, logs as JSON lines on stdout. */
-const logger = pino({ name: 'engine', level: process.env.LOG_LEVEL ?? 'info' });
+/**
+ * The standalone engine: configuration from the environment (the runtime contract, plus ENGINE_SECRET and a
+ * certificate for tls/wss being required), logs as JSON lines on stdout.
+ */
+const logger = pino({ name: 'engine' });
 
 async function main(): Promise<void> {
-  const { tlsPaths, ...config } = engineConfigFromEnv(process.env);
-  if (tlsPaths.SIP_TLS_CERT && tlsPaths.SIP_TLS_KEY) {
-    config.sipTls = {
-      cert: readFileSync(tlsPaths.SIP_TLS_CERT, 'utf8'),
-      key: readFileSync(tlsPaths.SIP_TLS_KEY, 'utf8'),
-    };
-  }
-  if (tlsPaths.ENGINE_ADMIN_TLS_CERT && tlsPaths.ENGINE_ADMIN_TLS_KEY) {
-    config.adminTls = {
-      cert: readFileSync(tlsPaths.ENGINE_ADMIN_TLS_CERT, 'utf8'),
-      key: readFileSync(tlsPaths.ENGINE_ADMIN_TLS_KEY, 'utf8'),
-    };
-  }
-  const engine = await startEngine(config, { logger });
+  const contract = loadConfig(process.env);
+  logger.level = contract.logLevel;
+  checkStandaloneConfig(contract);
+  const engine = await startEngine(await engineConfigFrom(contract), { logger });
   logger.info({ admin: engine.adminAddress, listeners: engine.listeners }, 'engine started');
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');
@@ -37,7 +30,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof EngineConfigError) logger.fatal(err.message);
+  if (err instanceof ConfigError) logger.fatal(err.message);
   else logger.fatal({ err }, 'engine failed to start');
   process.exit(1);
 });

@@ -1,30 +1,59 @@
-import { describe, expect, it } from 'vitest';
-import { EngineConfigError, engineConfigFromEnv, formatHostport, parseSipListen } from '../src/config.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '@switchboard/config';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkStandaloneConfig, engineConfigFrom, formatHostport } from '../src/config.ts';
 
-describe('engine configuration from the environment', () => {
-  it('uses the documented defaults', () => {
-    const c = engineConfigFromEnv({ ENGINE_SECRET: 'long-enough-secret' });
+const dir = mkdtempSync(join(tmpdir(), 'engine-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function pemFile(name: string, content: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, content);
+  return path;
+}
+
+async function problemsOf(work: () => unknown): Promise<{ variable: string; message: string }[]> {
+  try {
+    await work();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
+  it('maps the contract defaults', async () => {
+    const c = await engineConfigFrom(loadConfig({ ENGINE_SECRET: 'long-enough-secret' }));
     expect(c.sipListen).toEqual([
       { transport: 'udp', host: '0.0.0.0', port: 5060 },
       { transport: 'tcp', host: '0.0.0.0', port: 5060 },
       { transport: 'ws', host: '0.0.0.0', port: 5066 },
     ]);
     expect(c.engineAdmin).toEqual({ host: '127.0.0.1', port: 9022 });
+    expect(c.engineSecret).toBe('long-enough-secret');
     expect(c.sipTrace).toBe(false);
     expect(c.answerOptions).toBe(true);
-    expect(c.sipAdvertisedAddress).toBeUndefined();
+    expect(c.limits).toEqual({ maxMessageBytes: 65535, maxAppConnections: 1000 });
+    expect(c.sipTls).toBeUndefined();
+    expect(c.adminTls).toBeUndefined();
   });
 
-  it('reads listeners with IPv6 hosts, the advertised address, trace and limits', () => {
-    const c = engineConfigFromEnv({
-      ENGINE_SECRET: 'long-enough-secret',
-      SIP_LISTEN: 'udp:[::1]:16060, tcp:127.0.0.1:0',
-      SIP_ADVERTISED_ADDRESS: '203.0.113.7',
-      ENGINE_ADMIN: '[::1]:9999',
-      SIP_TRACE: '1',
-      ENGINE_ANSWER_OPTIONS: 'no',
-      SIP_MAX_MESSAGE_BYTES: '8192',
-    });
+  it('maps listeners with IPv6 hosts, the advertised address, trace and limits', async () => {
+    const c = await engineConfigFrom(
+      loadConfig({
+        ENGINE_SECRET: 'long-enough-secret',
+        SIP_LISTEN: 'udp:[::1]:16060, tcp:127.0.0.1:0',
+        SIP_ADVERTISED_ADDRESS: '203.0.113.7',
+        ENGINE_ADMIN: '[::1]:9999',
+        SIP_TRACE: '1',
+        ENGINE_ANSWER_OPTIONS: 'no',
+        SIP_MAX_MESSAGE_BYTES: '8192',
+        ENGINE_MAX_APPS: '5',
+      }),
+    );
     expect(c.sipListen).toEqual([
       { transport: 'udp', host: '::1', port: 16060 },
       { transport: 'tcp', host: '127.0.0.1', port: 0 },
@@ -33,44 +62,72 @@ describe('engine configuration from the environment', () => {
     expect(c.engineAdmin).toEqual({ host: '::1', port: 9999 });
     expect(c.sipTrace).toBe(true);
     expect(c.answerOptions).toBe(false);
-    expect(c.limits?.maxMessageBytes).toBe(8192);
+    expect(c.limits).toEqual({ maxMessageBytes: 8192, maxAppConnections: 5 });
   });
 
-  it('collects every problem at once', () => {
-    let error: EngineConfigError | undefined;
-    try {
-      engineConfigFromEnv({
-        ENGINE_SECRET: 'a|b',
-        SIP_LISTEN: 'sctp:1.2.3.4:5060',
-        ENGINE_ADMIN: 'nope',
-        SIP_TRACE: 'maybe',
-        SIP_MAX_MESSAGE_BYTES: '10',
-      });
-    } catch (err) {
-      error = err as EngineConfigError;
-    }
-    expect(error).toBeInstanceOf(EngineConfigError);
-    const vars = error!.problems.map((p) => p.split(':')[0]);
-    expect(vars).toEqual(
-      expect.arrayContaining([
-        'SIP_LISTEN',
-        'ENGINE_ADMIN',
-        'ENGINE_SECRET',
-        'SIP_TRACE',
-        'SIP_MAX_MESSAGE_BYTES',
-      ]),
+  it('reads the PEM files named by the TLS variables', async () => {
+    const c = await engineConfigFrom(
+      loadConfig({
+        SIP_TLS_CERT: pemFile('sip-cert.pem', 'SIP CERT'),
+        SIP_TLS_KEY: pemFile('sip-key.pem', 'SIP KEY'),
+        ENGINE_ADMIN_TLS_CERT: pemFile('admin-cert.pem', 'ADMIN CERT'),
+        ENGINE_ADMIN_TLS_KEY: pemFile('admin-key.pem', 'ADMIN KEY'),
+      }),
     );
+    expect(c.sipTls).toEqual({ cert: 'SIP CERT', key: 'SIP KEY' });
+    expect(c.adminTls).toEqual({ cert: 'ADMIN CERT', key: 'ADMIN KEY' });
   });
 
-  it('requires a certificate for tls and wss listeners', () => {
-    expect(() =>
-      engineConfigFromEnv({ ENGINE_SECRET: 'long-enough-secret', SIP_LISTEN: 'tls:127.0.0.1:5061' }),
-    ).toThrow(/SIP_TLS_CERT/);
+  it('names the variable of every PEM file it cannot read', async () => {
+    const config = loadConfig({
+      SIP_TLS_CERT: join(dir, 'missing-cert.pem'),
+      SIP_TLS_KEY: pemFile('present-key.pem', 'KEY'),
+      ENGINE_ADMIN_TLS_CERT: pemFile('present-cert.pem', 'CERT'),
+      ENGINE_ADMIN_TLS_KEY: dir, // a directory, not a file
+    });
+    const problems = await problemsOf(() => engineConfigFrom(config));
+    expect(problems.map((p) => p.variable).sort()).toEqual(['ENGINE_ADMIN_TLS_KEY', 'SIP_TLS_CERT']);
+    expect(problems.find((p) => p.variable === 'SIP_TLS_CERT')!.message).toMatch(/missing-cert\.pem.*ENOENT/);
+  });
+});
+
+describe('checkStandaloneConfig (what the standalone engine requires beyond the contract)', () => {
+  it('accepts a given secret and no secure listener', () => {
+    expect(() => checkStandaloneConfig(loadConfig({ ENGINE_SECRET: 'long-enough-secret' }))).not.toThrow();
   });
 
-  it('parses and formats listener addresses', () => {
-    expect(() => parseSipListen('udp:[1.2.3.4]:5060')).toThrow();
-    expect(() => parseSipListen('udp:127.0.0.1:70000')).toThrow();
+  it('refuses a generated ENGINE_SECRET', async () => {
+    const problems = await problemsOf(() => checkStandaloneConfig(loadConfig({})));
+    expect(problems).toEqual([{ variable: 'ENGINE_SECRET', message: expect.stringMatching(/required/) }]);
+  });
+
+  it('refuses tls and wss listeners without SIP_TLS_CERT', async () => {
+    const problems = await problemsOf(() =>
+      checkStandaloneConfig(
+        loadConfig({
+          ENGINE_SECRET: 'long-enough-secret',
+          SIP_LISTEN: 'tls:127.0.0.1:5061,wss:127.0.0.1:7443',
+        }),
+      ),
+    );
+    expect(problems).toEqual([
+      { variable: 'SIP_TLS_CERT', message: expect.stringMatching(/SIP_TLS_KEY.*tls and wss/) },
+    ]);
+  });
+
+  it('accepts tls listeners with a certificate', () => {
+    const config = loadConfig({
+      ENGINE_SECRET: 'long-enough-secret',
+      SIP_LISTEN: 'tls:127.0.0.1:5061',
+      SIP_TLS_CERT: 'cert.pem',
+      SIP_TLS_KEY: 'key.pem',
+    });
+    expect(() => checkStandaloneConfig(config)).not.toThrow();
+  });
+});
+
+describe('formatHostport', () => {
+  it('formats listener addresses as drachtio apps receive them', () => {
     expect(formatHostport('udp', '::1', 5060)).toBe('udp/[::1]:5060');
     expect(formatHostport('tcp', '10.0.0.1', 5060)).toBe('tcp/10.0.0.1:5060');
   });

@@ -1,5 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers.ts';
@@ -8,9 +12,45 @@ import { Srf } from './srf.ts';
 /** The standalone daemon: configuration from the environment, JSON logs, clean stop on SIGTERM. */
 
 const children: ChildProcess[] = [];
+const certDir = mkdtempSync(join(tmpdir(), 'engine-main-'));
 afterAll(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(certDir, { recursive: true, force: true });
 });
+
+/** A throwaway self-signed certificate for 127.0.0.1, written as PEM files (made with openssl). */
+function certificateFiles(): { cert: string; key: string } {
+  const files = { cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') };
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      files.key,
+      '-out',
+      files.cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore', timeout: 20_000 },
+  );
+  return files;
+}
+
+async function exitOf(out: { exit: number | null | undefined }): Promise<number | null | undefined> {
+  await waitFor(() => out.exit !== undefined, 'exit', 30_000);
+  return out.exit;
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -70,9 +110,67 @@ describe('standalone engine (src/main.ts)', () => {
 
   it('refuses to start with a bad configuration and names the variable', async () => {
     const { out } = runMain({ ENGINE_SECRET: 'short', SIP_LISTEN: 'udp:nowhere' });
-    await waitFor(() => out.exit !== undefined, 'exit', 30_000);
-    expect(out.exit).toBe(1);
+    expect(await exitOf(out)).toBe(1);
     expect(out.stdout).toContain('ENGINE_SECRET');
     expect(out.stdout).toContain('SIP_LISTEN');
+  }, 60_000);
+
+  it('refuses to start without ENGINE_SECRET instead of generating one', async () => {
+    const { out } = runMain({ SIP_LISTEN: 'udp:127.0.0.1:0', ENGINE_ADMIN: '127.0.0.1:0' });
+    expect(await exitOf(out)).toBe(1);
+    expect(out.stdout).toMatch(/ENGINE_SECRET: required/);
+    expect(out.stdout).not.toContain('engine started');
+  }, 60_000);
+
+  it('refuses a tls listener without SIP_TLS_CERT', async () => {
+    const { out } = runMain({
+      ENGINE_SECRET: 'main-test-secret',
+      SIP_LISTEN: 'tls:127.0.0.1:0',
+      ENGINE_ADMIN: '127.0.0.1:0',
+    });
+    expect(await exitOf(out)).toBe(1);
+    expect(out.stdout).toMatch(/SIP_TLS_CERT: required/);
+  }, 60_000);
+
+  it('refuses a certificate file it cannot read, naming the variable', async () => {
+    const { out } = runMain({
+      ENGINE_SECRET: 'main-test-secret',
+      SIP_LISTEN: 'tls:127.0.0.1:0',
+      ENGINE_ADMIN: '127.0.0.1:0',
+      SIP_TLS_CERT: join(certDir, 'absent-cert.pem'),
+      SIP_TLS_KEY: join(certDir, 'absent-key.pem'),
+    });
+    expect(await exitOf(out)).toBe(1);
+    expect(out.stdout).toMatch(/SIP_TLS_CERT: cannot read/);
+    expect(out.stdout).toMatch(/SIP_TLS_KEY: cannot read/);
+  }, 60_000);
+
+  it('reads the certificate files and serves a tls listener', async () => {
+    const files = certificateFiles();
+    const { child, out } = runMain({
+      ENGINE_SECRET: 'main-test-secret',
+      SIP_LISTEN: 'tls:127.0.0.1:0',
+      ENGINE_ADMIN: '127.0.0.1:0',
+      SIP_TLS_CERT: files.cert,
+      SIP_TLS_KEY: files.key,
+    });
+    await waitFor(() => out.stdout.includes('engine started') || out.exit !== undefined, 'start', 30_000);
+    expect(out.exit).toBeUndefined();
+    const started = JSON.parse(out.stdout.split('\n').find((l) => l.includes('engine started'))!);
+    expect(started.listeners).toEqual([expect.objectContaining({ transport: 'tls', host: '127.0.0.1' })]);
+    // The listener presents the certificate from SIP_TLS_CERT.
+    const verified = await new Promise<boolean>((resolve, reject) => {
+      const socket = tlsConnect(
+        { host: '127.0.0.1', port: started.listeners[0].port, ca: readFileSync(files.cert, 'utf8') },
+        () => {
+          resolve(socket.authorized);
+          socket.end();
+        },
+      );
+      socket.on('error', reject);
+    });
+    expect(verified).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exitOf(out)).toBe(0);
   }, 60_000);
 });

@@ -31,6 +31,12 @@ export interface DrachtioTarget extends HostPort {
   secret: string;
 }
 
+/** Paths of a PEM certificate chain and its private key (the files are read by whoever serves TLS). */
+export interface TlsPaths {
+  certPath: string;
+  keyPath: string;
+}
+
 export interface Config {
   /** PostgreSQL URL; undefined means the embedded PGlite database in `${dataDir}/db`. */
   databaseUrl: string | undefined;
@@ -58,6 +64,23 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   logLevel: LogLevel;
+
+  // Engine extensions of the contract (read by the engine, standalone or embedded).
+  /**
+   * SIP_TLS_CERT/SIP_TLS_KEY for tls/wss listeners. Undefined with such a listener is accepted here: the
+   * all-in-one launcher then generates a self-signed certificate; the standalone engine refuses to start.
+   */
+  sipTls: TlsPaths | undefined;
+  /** ENGINE_ADMIN_TLS_CERT/ENGINE_ADMIN_TLS_KEY: serve the admin listener over TLS. */
+  engineAdminTls: TlsPaths | undefined;
+  /** SIP_TRACE: log every SIP message sent and received. */
+  sipTrace: boolean;
+  /** ENGINE_ANSWER_OPTIONS: answer OPTIONS with 200 when no app routes OPTIONS. */
+  engineAnswerOptions: boolean;
+  /** SIP_MAX_MESSAGE_BYTES: largest SIP message accepted from the network. */
+  sipMaxMessageBytes: number;
+  /** ENGINE_MAX_APPS: most drachtio apps connected at once. */
+  engineMaxApps: number;
 }
 
 export interface ConfigProblem {
@@ -81,6 +104,10 @@ export const DEFAULTS = {
   ENUM_LISTEN: 'udp:127.0.0.1:5300,tcp:127.0.0.1:5300',
   LOG_LEVEL: 'info',
   RTP_PORTS: '30000-40000',
+  SIP_TRACE: 'false',
+  ENGINE_ANSWER_OPTIONS: 'true',
+  SIP_MAX_MESSAGE_BYTES: '65535',
+  ENGINE_MAX_APPS: '1000',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -91,6 +118,25 @@ export function loadConfig(env: Env = process.env): Config {
   const value = (name: string): string | undefined => {
     const v = env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
+  };
+  // A certificate and its key come together: one without the other is a mistake, not "no TLS".
+  const tlsPair = (certVariable: string, keyVariable: string): TlsPaths | undefined => {
+    const certPath = value(certVariable);
+    const keyPath = value(keyVariable);
+    if (certPath !== undefined && keyPath !== undefined) return { certPath, keyPath };
+    if (certPath !== undefined) {
+      problems.push({
+        variable: keyVariable,
+        message: `expected a PEM key file path, since ${certVariable} is set`,
+      });
+    }
+    if (keyPath !== undefined) {
+      problems.push({
+        variable: certVariable,
+        message: `expected a PEM certificate file path, since ${keyVariable} is set`,
+      });
+    }
+    return undefined;
   };
   // Each parser reports its own problem and returns a usable placeholder so that all problems are collected.
   const check = <T>(name: string, fallback: T, parse: (raw: string) => T): T => {
@@ -145,6 +191,13 @@ export function loadConfig(env: Env = process.env): Config {
     return raw as LogLevel;
   });
 
+  const sipTls = tlsPair('SIP_TLS_CERT', 'SIP_TLS_KEY');
+  const engineAdminTls = tlsPair('ENGINE_ADMIN_TLS_CERT', 'ENGINE_ADMIN_TLS_KEY');
+  const sipTrace = check('SIP_TRACE', false, parseBoolean);
+  const engineAnswerOptions = check('ENGINE_ANSWER_OPTIONS', true, parseBoolean);
+  const sipMaxMessageBytes = check('SIP_MAX_MESSAGE_BYTES', 65535, (raw) => parseInteger(raw, 1024, 65535));
+  const engineMaxApps = check('ENGINE_MAX_APPS', 1000, (raw) => parseInteger(raw, 1, 100_000));
+
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
       problems.push({ variable: 'NUMBERING_PORT', message: `must differ from API_PORT (${apiPort})` });
@@ -170,6 +223,12 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail,
     adminPassword,
     logLevel,
+    sipTls,
+    engineAdminTls,
+    sipTrace,
+    engineAnswerOptions,
+    sipMaxMessageBytes,
+    engineMaxApps,
   };
 }
 
@@ -187,6 +246,23 @@ export function parsePort(raw: string): number {
   const port = Number(raw);
   if (port > 65535) throw new Error(`expected a port number 0-65535, got '${raw}'`);
   return port;
+}
+
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+
+export function parseBoolean(raw: string): boolean {
+  const word = raw.toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw new Error(`expected 1/0, true/false, yes/no or on/off, got '${raw}'`);
+}
+
+function parseInteger(raw: string, min: number, max: number): number {
+  const n = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`expected an integer ${min}-${max}, got '${raw}'`);
+  return n;
 }
 
 /** `host:port` where host is an IPv4 address, a `[bracketed]` IPv6 address or a DNS name. */

@@ -34,6 +34,12 @@ describe('loadConfig defaults', () => {
       { transport: 'tcp', host: '127.0.0.1', port: 5300 },
     ]);
     expect(config.logLevel).toBe('info');
+    expect(config.sipTls).toBeUndefined();
+    expect(config.engineAdminTls).toBeUndefined();
+    expect(config.sipTrace).toBe(false);
+    expect(config.engineAnswerOptions).toBe(true);
+    expect(config.sipMaxMessageBytes).toBe(65535);
+    expect(config.engineMaxApps).toBe(1000);
   });
 
   it('generates a different engine secret on each start when none is given', () => {
@@ -57,6 +63,14 @@ describe('loadConfig defaults', () => {
       ADMIN_EMAIL: 'Ops@Example.com',
       ADMIN_PASSWORD: 'correct horse battery',
       LOG_LEVEL: 'debug',
+      SIP_TLS_CERT: '/etc/switchboard/sip.crt',
+      SIP_TLS_KEY: '/etc/switchboard/sip.key',
+      ENGINE_ADMIN_TLS_CERT: 'admin.crt',
+      ENGINE_ADMIN_TLS_KEY: 'admin.key',
+      SIP_TRACE: 'on',
+      ENGINE_ANSWER_OPTIONS: 'FALSE',
+      SIP_MAX_MESSAGE_BYTES: '1024',
+      ENGINE_MAX_APPS: '100000',
     });
     expect(config.databaseUrl).toBe('postgresql://u:p@db.example.net:5432/switchboard');
     expect(config.dataDir).toBe('/var/lib/switchboard');
@@ -78,6 +92,36 @@ describe('loadConfig defaults', () => {
     expect(config.adminEmail).toBe('ops@example.com');
     expect(config.adminPassword).toBe('correct horse battery');
     expect(config.logLevel).toBe('debug');
+    expect(config.sipTls).toEqual({
+      certPath: '/etc/switchboard/sip.crt',
+      keyPath: '/etc/switchboard/sip.key',
+    });
+    expect(config.engineAdminTls).toEqual({ certPath: 'admin.crt', keyPath: 'admin.key' });
+    expect(config.sipTrace).toBe(true);
+    expect(config.engineAnswerOptions).toBe(false);
+    expect(config.sipMaxMessageBytes).toBe(1024);
+    expect(config.engineMaxApps).toBe(100000);
+  });
+
+  it.each([
+    ['1', true],
+    ['true', true],
+    ['Yes', true],
+    ['on', true],
+    ['0', false],
+    ['false', false],
+    ['no', false],
+    ['OFF', false],
+  ])('reads the boolean %s as %s', (raw, expected) => {
+    const config = loadConfig({ SIP_TRACE: raw, ENGINE_ANSWER_OPTIONS: raw });
+    expect(config.sipTrace).toBe(expected);
+    expect(config.engineAnswerOptions).toBe(expected);
+  });
+
+  it('accepts tls and wss listeners without a certificate (the launcher generates one)', () => {
+    const config = loadConfig({ SIP_LISTEN: 'tls:127.0.0.1:5061,wss:127.0.0.1:7443' });
+    expect(config.sipListen.map((l) => l.transport)).toEqual(['tls', 'wss']);
+    expect(config.sipTls).toBeUndefined();
   });
 
   it('resolves a relative DATA_DIR from the directory pnpm was started in', () => {
@@ -120,6 +164,18 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['ADMIN_EMAIL', { ADMIN_EMAIL: 'admin' }, /e-mail/],
     ['ADMIN_PASSWORD', { ADMIN_PASSWORD: 'short' }, /at least 12/],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /one of fatal, error/],
+    ['SIP_LISTEN', { SIP_LISTEN: 'udp:[1.2.3.4]:5060' }, /not an IPv6 address/],
+    ['SIP_TLS_KEY', { SIP_TLS_CERT: 'cert.pem' }, /key file path, since SIP_TLS_CERT is set/],
+    ['SIP_TLS_CERT', { SIP_TLS_KEY: 'key.pem' }, /certificate file path, since SIP_TLS_KEY is set/],
+    ['ENGINE_ADMIN_TLS_KEY', { ENGINE_ADMIN_TLS_CERT: 'c.pem' }, /since ENGINE_ADMIN_TLS_CERT is set/],
+    ['ENGINE_ADMIN_TLS_CERT', { ENGINE_ADMIN_TLS_KEY: 'k.pem' }, /since ENGINE_ADMIN_TLS_KEY is set/],
+    ['SIP_TRACE', { SIP_TRACE: 'maybe' }, /1\/0, true\/false, yes\/no or on\/off/],
+    ['ENGINE_ANSWER_OPTIONS', { ENGINE_ANSWER_OPTIONS: '2' }, /1\/0, true\/false/],
+    ['SIP_MAX_MESSAGE_BYTES', { SIP_MAX_MESSAGE_BYTES: '1023' }, /integer 1024-65535/],
+    ['SIP_MAX_MESSAGE_BYTES', { SIP_MAX_MESSAGE_BYTES: '65536' }, /integer 1024-65535/],
+    ['SIP_MAX_MESSAGE_BYTES', { SIP_MAX_MESSAGE_BYTES: '8k' }, /integer 1024-65535/],
+    ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '0' }, /integer 1-100000/],
+    ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '1.5' }, /integer 1-100000/],
   ];
   it.each(cases)('%s with %j', (variable, env, message) => {
     const problems = problemsFor(env);
@@ -129,8 +185,22 @@ describe('loadConfig rejects bad values, naming the variable', () => {
   });
 
   it('reports every bad variable at once', () => {
-    const problems = problemsFor({ API_PORT: 'x', LOG_LEVEL: 'y', SIP_LISTEN: 'z' });
-    expect(problems.map((p) => p.variable).sort()).toEqual(['API_PORT', 'LOG_LEVEL', 'SIP_LISTEN']);
+    const problems = problemsFor({
+      API_PORT: 'x',
+      LOG_LEVEL: 'y',
+      SIP_LISTEN: 'z',
+      SIP_TRACE: 'maybe',
+      SIP_MAX_MESSAGE_BYTES: '10',
+      SIP_TLS_CERT: 'cert.pem',
+    });
+    expect(problems.map((p) => p.variable).sort()).toEqual([
+      'API_PORT',
+      'LOG_LEVEL',
+      'SIP_LISTEN',
+      'SIP_MAX_MESSAGE_BYTES',
+      'SIP_TLS_KEY',
+      'SIP_TRACE',
+    ]);
   });
 
   it('puts the variable name into the error message', () => {
