@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -248,6 +250,8 @@ describe('switchboard start on PostgreSQL', () => {
     url.pathname = `/${dbName}`;
     const run = launch(['start'], {
       ...LOOPBACK_ENV,
+      // A TLS listener without SIP_TLS_CERT gets a self-signed certificate in $DATA_DIR/certs.
+      SIP_LISTEN: 'udp:127.0.0.1:0,tls:127.0.0.1:0',
       DATA_DIR: dataDir,
       DATABASE_URL: url.toString(),
       ADMIN_EMAIL: 'ops@example.com',
@@ -260,6 +264,20 @@ describe('switchboard start on PostgreSQL', () => {
       };
       expect(body.components.database).toEqual({ status: 'up', detail: 'postgres' });
       expect(await login(base, 'ops@example.com', 'a-very-good-password')).toBe(200);
+      const engine = await run.waitForLog('SIP engine listening');
+      const tlsListener = (engine.sip as string[]).find((l) => l.startsWith('tls:'))!;
+      const subject = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect(
+          { host: '127.0.0.1', port: Number(tlsListener.split(':')[2]), rejectUnauthorized: false },
+          () => {
+            resolve(String(socket.getPeerCertificate().subject.CN));
+            socket.end();
+          },
+        );
+        socket.on('error', reject);
+      });
+      expect(subject).toBe('127.0.0.1');
+      expect(existsSync(join(dataDir, 'certs', 'sip-selfsigned.crt'))).toBe(true);
       // The password was chosen by the operator: it is never echoed.
       expect(run.output()).not.toContain('a-very-good-password');
       const migrations = await new pg.Client({ connectionString: url.toString() });

@@ -1,6 +1,7 @@
 import type { Config } from '@switchboard/config';
-import { type RunningEngine, startEngine } from '@switchboard/engine';
+import { engineConfigFrom, type RunningEngine, startEngine } from '@switchboard/engine';
 import type { Logger } from 'pino';
+import { selfSignedCertificate } from '../certificates.ts';
 import type { Component } from '../component.ts';
 import { disabledComponent } from '../component.ts';
 
@@ -19,15 +20,15 @@ export function engineComponent(
       if (config.drachtio) {
         return disabledComponent(`external engine at ${config.drachtio.host}:${config.drachtio.port}`);
       }
-      const engine = await startEngine(
-        {
-          sipListen: config.sipListen,
-          ...(config.sipAdvertisedAddress ? { sipAdvertisedAddress: config.sipAdvertisedAddress } : {}),
-          engineAdmin: config.engineAdmin,
-          engineSecret: config.engineSecret,
-        },
-        { logger: logger.child({ component: 'engine' }) },
-      );
+      const needsTls = config.sipListen.some((l) => l.transport === 'tls' || l.transport === 'wss');
+      const sipTls =
+        config.sipTls ??
+        (needsTls
+          ? await selfSignedCertificate(config.dataDir, config.sipAdvertisedAddress ?? 'localhost', logger)
+          : undefined);
+      const engine = await startEngine(await engineConfigFrom({ ...config, sipTls }), {
+        logger: logger.child({ component: 'engine' }),
+      });
       onReady(engine);
       const sip = engine.listeners.map((l) => `${l.transport}:${l.host}:${l.port}`);
       logger.info({ sip, admin: engine.adminAddress }, 'SIP engine listening');
