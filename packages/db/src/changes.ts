@@ -1,0 +1,166 @@
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/**
+ * Channel on which the triggers of migration `change_notifications` announce every committed
+ * change to the cached tables.
+ */
+export const CHANGES_CHANNEL = 'switchboard_changes';
+
+/** Tables whose changes are announced on `CHANGES_CHANNEL`. */
+export type ChangedTable =
+  | 'domains'
+  | 'subscribers'
+  | 'numbers'
+  | 'call_forwards'
+  | 'call_forward_destinations'
+  | 'rewrite_rule_sets'
+  | 'rewrite_rules'
+  | 'peering_groups'
+  | 'peer_gateways'
+  | 'peering_rules'
+  | 'ip_bans';
+
+/** Payload of one notification on `CHANGES_CHANNEL`. */
+export interface TableChange {
+  /** Database table name (snake_case), e.g. `numbers`. */
+  table: ChangedTable;
+  op: 'insert' | 'update' | 'delete' | 'truncate';
+  /** Primary key of the changed row; null for `truncate`. */
+  id: string | null;
+}
+
+const OPS = new Set(['insert', 'update', 'delete', 'truncate']);
+
+/** Parses a `CHANGES_CHANNEL` payload; returns undefined for anything malformed. */
+export function parseTableChange(payload: string): TableChange | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { table, op, id } = value as Record<string, unknown>;
+  if (typeof table !== 'string' || typeof op !== 'string' || !OPS.has(op)) return undefined;
+  if (id !== null && typeof id !== 'string') return undefined;
+  return { table: table as ChangedTable, op: op as TableChange['op'], id };
+}
+
+export type ChangeHandler = (payload: string) => void;
+
+export interface ChangeSubscription {
+  stop(): Promise<void>;
+}
+
+/** Quotes a channel name as an SQL identifier (LISTEN does not take parameters). */
+function quoteIdentifier(name: string): string {
+  if (name.length === 0 || name.length > 63)
+    throw new RangeError(`invalid channel name: ${JSON.stringify(name)}`);
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Calls the handler without letting its exceptions reach the database client. */
+function deliver(handler: ChangeHandler, payload: string, log: Logger, channel: string): void {
+  try {
+    handler(payload);
+  } catch (error) {
+    log.error({ err: error, channel }, 'change handler threw');
+  }
+}
+
+const RECONNECT_MIN_MS = 500;
+const RECONNECT_MAX_MS = 10_000;
+
+/**
+ * LISTEN on a dedicated connection (a pooled one would be handed to other queries). When the
+ * connection drops, reconnects with capped exponential backoff until stopped, and then calls
+ * `onReconnect` so the listener can reload what it may have missed.
+ */
+export async function listenPostgres(
+  databaseUrl: string,
+  channel: string,
+  handler: ChangeHandler,
+  log: Logger,
+  onReconnect?: () => void,
+): Promise<ChangeSubscription> {
+  const listenSql = `LISTEN ${quoteIdentifier(channel)}`;
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let delay = RECONNECT_MIN_MS;
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: databaseUrl });
+    next.on('notification', (message) => {
+      if (message.channel === channel) deliver(handler, message.payload ?? '', log, channel);
+    });
+    next.on('error', (error) => {
+      log.warn({ err: error, channel }, 'change listener connection failed');
+    });
+    next.on('end', () => {
+      if (stopped || client !== next) return;
+      client = undefined;
+      scheduleReconnect();
+    });
+    await next.connect();
+    try {
+      await next.query(listenSql);
+    } catch (error) {
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    client = next;
+  };
+
+  const scheduleReconnect = (): void => {
+    if (stopped) return;
+    retryTimer = setTimeout(async () => {
+      retryTimer = undefined;
+      try {
+        await connect();
+        if (stopped) {
+          await client?.end().catch(() => undefined);
+          return;
+        }
+        delay = RECONNECT_MIN_MS;
+        log.info({ channel }, 'change listener reconnected');
+        onReconnect?.();
+      } catch (error) {
+        log.warn({ err: error, channel, retryInMs: delay }, 'change listener reconnect failed');
+        delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+        scheduleReconnect();
+      }
+    }, delay);
+  };
+
+  await connect();
+  return {
+    async stop() {
+      stopped = true;
+      if (retryTimer) clearTimeout(retryTimer);
+      const current = client;
+      client = undefined;
+      await current?.end().catch(() => undefined);
+    },
+  };
+}
+
+/** PGlite delivers NOTIFY within the process once the notifying transaction commits. */
+export async function listenPglite(
+  db: PGlite,
+  channel: string,
+  handler: ChangeHandler,
+  log: Logger,
+): Promise<ChangeSubscription> {
+  // PGlite quotes nothing itself: pass the identifier as LISTEN needs it.
+  const unlisten = await db.listen(quoteIdentifier(channel), (payload) =>
+    deliver(handler, payload, log, channel),
+  );
+  return {
+    async stop() {
+      await unlisten().catch(() => undefined);
+    },
+  };
+}
