@@ -1,2 +1,3 @@
+export * from './digest/index.ts';
 export * from './messages/index.ts';
 export * from './uri/index.ts';
