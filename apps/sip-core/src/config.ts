@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Configuration of sip-core. Every field has a default (see `resolveConfig`), so the launcher only
  * passes what differs from a standard deployment.
@@ -56,6 +58,18 @@ export interface AccessConfig {
   scannerUserAgents: string[];
 }
 
+export interface AuthConfig {
+  /**
+   * Secret for the stateless digest nonces (at least 16 bytes). Nodes that share registrations should
+   * share it, so a nonce issued by one is accepted by another; default: random per process.
+   */
+  nonceSecret: string;
+  /** Seconds a nonce stays valid; afterwards the right answer is re-challenged with stale=true. */
+  nonceTtl: number;
+  /** Challenges offered, in order of preference (RFC 8760): one WWW-Authenticate each. */
+  algorithms: Array<'SHA-256' | 'MD5'>;
+}
+
 export interface SipCoreConfig {
   drachtio: DrachtioConnection;
   /** Name of this node, stored with each binding (the node whose engine reaches the device). */
@@ -63,6 +77,7 @@ export interface SipCoreConfig {
   registrar: RegistrarConfig;
   nat: NatConfig;
   access: AccessConfig;
+  auth: AuthConfig;
 }
 
 /** What the caller passes: the drachtio connection and any sections or fields to override. */
@@ -72,6 +87,7 @@ export interface SipCoreOptions {
   registrar?: Partial<RegistrarConfig>;
   nat?: Partial<NatConfig>;
   access?: Partial<AccessConfig>;
+  auth?: Partial<AuthConfig>;
 }
 
 export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
@@ -115,6 +131,11 @@ export const DEFAULT_ACCESS: AccessConfig = {
   scannerUserAgents: [...DEFAULT_SCANNER_USER_AGENTS],
 };
 
+export const DEFAULT_AUTH: Omit<AuthConfig, 'nonceSecret'> = {
+  nonceTtl: 300,
+  algorithms: ['SHA-256', 'MD5'],
+};
+
 export class ConfigError extends Error {}
 
 function positiveInteger(value: number, name: string, allowZero = false): void {
@@ -154,6 +175,12 @@ export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
     positiveInteger(access[key], `access.${key}`);
   if (!(access.rateLimitPerSecond >= 0) || !(access.rateLimitBurst >= 1))
     throw new ConfigError('access.rateLimitPerSecond must be >= 0 and access.rateLimitBurst >= 1');
+  const auth: AuthConfig = { ...DEFAULT_AUTH, nonceSecret: randomBytes(32).toString('hex'), ...options.auth };
+  if (Buffer.byteLength(auth.nonceSecret) < 16)
+    throw new ConfigError('auth.nonceSecret must be at least 16 bytes');
+  positiveInteger(auth.nonceTtl, 'auth.nonceTtl');
+  if (auth.algorithms.length === 0 || auth.algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5'))
+    throw new ConfigError('auth.algorithms must list SHA-256 and/or MD5');
   const { host, port, secret } = options.drachtio;
   if (!host || !Number.isInteger(port) || port < 1 || port > 65535 || !secret)
     throw new ConfigError('drachtio needs host, port (1-65535) and secret');
@@ -163,5 +190,6 @@ export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
     registrar,
     nat,
     access: { ...access, scannerUserAgents: access.scannerUserAgents.map((ua) => ua.toLowerCase()) },
+    auth,
   };
 }

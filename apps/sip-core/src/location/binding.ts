@@ -54,7 +54,7 @@ export function contactHostPort(uri: string): { host: string; port: number } | u
   return { host, port };
 }
 
-/** Seconds left until the binding expires, never negative. */
+/** Seconds left until the binding expires, rounded up (a fresh binding shows what was granted), never negative. */
 export function secondsLeft(binding: Pick<Binding, 'expiresAt'>, now: number): number {
-  return Math.max(0, Math.round((binding.expiresAt - now) / 1000));
+  return Math.max(0, Math.ceil((binding.expiresAt - now) / 1000));
 }
