@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createSubscriber, createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
+import { type Softphone, startBaresip, startLinphonec } from './support/softphones.ts';
 
 /**
  * engine + sip-core + PostgreSQL on loopback, driven by sipp scenarios from test/sipp.
@@ -23,8 +24,7 @@ async function startCore(): Promise<RunningSipCore> {
       nodeName: 'it-node',
       registrar: { minExpires: 60, maxExpires: 3600, natExpires: 90 },
       access: { maxFailuresPerAddress: 3, rateLimitPerSecond: 0 },
-      // sipp 3.6 answers only MD5 and takes the first challenge.
-      auth: { algorithms: ['MD5', 'SHA-256'] },
+      auth: { algorithms: ['MD5'] },
       nat: { keepaliveInterval: 0 },
     },
     { prisma: testDb.db.prisma, db: testDb.db, logger: log },
@@ -197,6 +197,51 @@ describe('registrar through the engine (sipp)', { timeout: 60_000 }, () => {
     // And the restarted instance serves requests.
     const again = await runSipp({ scenario: 'register.xml', remote, csv: [auth('bob', 'bob-secret')] });
     expect(again.code, again.output).toBe(0);
+  });
+});
+
+describe('real softphones register through the engine', { timeout: 60_000 }, () => {
+  const phones: Softphone[] = [];
+  afterAll(() => {
+    for (const phone of phones.splice(0)) phone.stop();
+  });
+
+  /** Bounded wait for a binding of `user` whose User-Agent contains `agent`. */
+  async function waitForBinding(user: string, agent: string, phone: Softphone): Promise<void> {
+    for (let attempt = 0; attempt < 60; attempt++) {
+      const found = sipCore.location
+        .lookup(AOR(user))
+        .some((b) => b.userAgent?.toLowerCase().includes(agent));
+      if (found) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new Error(`${agent} did not register:\n${phone.output().slice(-3000)}`);
+  }
+
+  it('baresip registers with digest', async () => {
+    await clearRegistrations();
+    const phone = await startBaresip({
+      user: 'alice',
+      domain: DOMAIN,
+      password: 'alice-secret',
+      registrar: remote,
+    });
+    phones.push(phone);
+    await waitForBinding('alice', 'baresip', phone);
+    phone.stop();
+  });
+
+  it('linphonec registers with digest', async () => {
+    await clearRegistrations();
+    const phone = await startLinphonec({
+      user: 'bob',
+      domain: DOMAIN,
+      password: 'bob-secret',
+      registrar: remote,
+    });
+    phones.push(phone);
+    await waitForBinding('bob', 'linphone', phone);
+    phone.stop();
   });
 });
 
