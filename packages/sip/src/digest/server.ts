@@ -150,7 +150,6 @@ export class DigestServer {
         reason: scheme.toLowerCase() === 'digest' ? 'malformed' : 'not-digest',
         stale: false,
       };
-      throw error;
     }
     if (auth.scheme.toLowerCase() !== 'digest') return { ok: false, reason: 'not-digest', stale: false };
     const p = auth.params;

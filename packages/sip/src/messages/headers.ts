@@ -16,16 +16,27 @@ function bad(header: string, what: string): never {
   throw new SipParseError('INVALID_HEADER_VALUE', `${header}: ${what}`, header);
 }
 
-/** Read 1*DIGIT at the scanner position as a number; `max` bounds it (longer strings are rejected). */
+/**
+ * Value of the decimal digits s[from, to) (leading zeros allowed, "0068" = 68); Infinity when it exceeds
+ * 10**15, so that absurdly long numbers never lose precision into an accepted value.
+ */
+function decimal(s: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    value = value * 10 + (s.charCodeAt(i) - 0x30);
+    if (value > 1e15) return Number.POSITIVE_INFINITY;
+  }
+  return value;
+}
+
+/** Read 1*DIGIT at the scanner position as a number; `max` bounds it. */
 function digits(sc: Scanner, max: number, what: string): number {
   const start = sc.pos;
   while (!sc.eof && isDigit(sc.peek())) sc.pos++;
-  const text = sc.s.slice(start, sc.pos);
-  if (text.length === 0) sc.fail(`expected ${what}`);
-  // leading zeros are legal ("0068"); compare without them to avoid precision loss on huge values
-  const trimmed = text.replace(/^0+(?=\d)/, '');
-  if (trimmed.length > 10 || Number(trimmed) > max) sc.fail(`${what} out of range`);
-  return Number(trimmed);
+  if (sc.pos === start) sc.fail(`expected ${what}`);
+  const value = decimal(sc.s, start, sc.pos);
+  if (value > max) sc.fail(`${what} out of range`);
+  return value;
 }
 
 function expectEnd(sc: Scanner): void {
@@ -54,13 +65,15 @@ export class Via {
     params?: Params;
     protocolName?: string;
     protocolVersion?: string;
+    /** Host classification when already validated by the caller. */
+    hostType?: HostType;
   }) {
     this.protocolName = init.protocolName ?? 'SIP';
     this.protocolVersion = init.protocolVersion ?? '2.0';
     this.transport = init.transport.toUpperCase();
     let host = init.host;
     if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-    const type = classifyHost(host);
+    const type = init.hostType ?? classifyHost(host);
     if (!type) bad('via', `bad sent-by host "${init.host}"`);
     this.host = host;
     this.hostType = type;
@@ -151,26 +164,30 @@ function parseOneVia(text: string): Via {
   sc.skipWs();
   if (sc.pos === beforeWs) sc.fail('expected whitespace before sent-by');
   let host: string;
+  let hostType: HostType | undefined;
   if (sc.peek() === 0x5b) {
     const close = sc.s.indexOf(']', sc.pos);
     if (close < 0) sc.fail('unterminated IPv6 reference');
     host = sc.s.slice(sc.pos + 1, close);
-    if (classifyHost(host) !== 'ipv6') sc.fail('bad IPv6 reference');
+    hostType = classifyHost(host);
+    if (hostType !== 'ipv6') sc.fail('bad IPv6 reference');
     sc.pos = close + 1;
   } else {
     host = sc.run(HOSTCHAR);
-    if (!classifyHost(host)) sc.fail(host ? `bad host "${host}"` : 'missing sent-by host');
+    hostType = classifyHost(host);
+    if (!hostType) sc.fail(host ? `bad host "${host}"` : 'missing sent-by host');
   }
   let port: number | undefined;
   if (sc.eatSep(0x3a)) port = digits(sc, 65535, 'port');
   const params = parseParams(sc);
   expectEnd(sc);
   if (params.has('branch') && !params.get('branch')) sc.fail('empty branch');
-  return new Via({ protocolName, protocolVersion, transport, host, port, params });
+  return new Via({ protocolName, protocolVersion, transport, host, hostType, port, params });
 }
 
 /** Parse a Via header value (possibly several comma-separated Via values). */
 export function parseVia(value: string): Via[] {
+  if (value.indexOf(',') < 0) return [parseOneVia(value)];
   return splitList(value, 'via').map(parseOneVia);
 }
 
@@ -224,9 +241,7 @@ export function parseDeltaSeconds(value: string, header: string): number {
   if (v.length === 0) bad(header, 'empty value');
   for (let i = 0; i < v.length; i++)
     if (!isDigit(v.charCodeAt(i))) bad(header, `"${v.slice(0, 30)}" is not a number`);
-  const trimmed = v.replace(/^0+(?=\d)/, '');
-  if (trimmed.length > 10) return MAX_UINT32;
-  return Math.min(Number(trimmed), MAX_UINT32);
+  return Math.min(decimal(v, 0, v.length), MAX_UINT32);
 }
 
 /** Max-Forwards: an integer 0-255 (RFC 3261 §20.22). */
@@ -251,21 +266,22 @@ export function parseContentLength(value: string, max = MAX_UINT32): number {
       );
     }
   }
-  const trimmed = v.replace(/^0+(?=\d)/, '');
-  if (trimmed.length > 10 || Number(trimmed) > max) {
+  const length = decimal(v, 0, v.length);
+  if (length > max) {
     throw new SipParseError(
       'INVALID_CONTENT_LENGTH',
-      `Content-Length: ${trimmed.slice(0, 20)} exceeds the limit ${max}`,
+      `Content-Length: ${v.slice(0, 20)} exceeds the limit ${max}`,
       'content-length',
     );
   }
-  return Number(trimmed);
+  return length;
 }
 
 // ------------------------------------------------------------------------------------ address lists
 
 function parseAddressList(value: string, header: string): NameAddr[] {
-  return splitList(value, header).map((item) => {
+  const items = value.indexOf(',') < 0 ? [value] : splitList(value, header);
+  return items.map((item) => {
     const sc = new Scanner(item, header);
     if (item.length === 0) sc.fail('empty list element');
     const na = parseNameAddrAt(sc);
