@@ -54,7 +54,10 @@ function writeCsv(dir: string): string {
 function freeUdpPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const tryPort = (attempt: number): void => {
-      if (attempt > 50) return reject(new Error('no free port in 17000-17999'));
+      if (attempt > 50) {
+        reject(new Error('no free port in 17000-17999'));
+        return;
+      }
       const port = 17000 + Math.floor(Math.random() * 1000);
       const socket = createSocket('udp4');
       socket.once('error', () => tryPort(attempt + 1));
