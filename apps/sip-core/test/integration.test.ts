@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { startEngine } from '@switchboard/engine';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ async function startCore(): Promise<RunningSipCore> {
       registrar: { minExpires: 60, maxExpires: 3600, natExpires: 90 },
       access: { maxFailuresPerAddress: 3, rateLimitPerSecond: 0 },
       auth: { algorithms: ['MD5'] },
-      nat: { keepaliveInterval: 0 },
+      nat: { keepaliveInterval: 1 },
     },
     { prisma: testDb.db.prisma, db: testDb.db, logger: log },
   );
@@ -150,6 +151,43 @@ describe('registrar through the engine (sipp)', { timeout: 60_000 }, () => {
     const [row] = await bindingsOf('alice');
     expect(row).toMatchObject({ contactUri: 'sip:alice@192.168.1.50:5062', receivedAddress: '127.0.0.1' });
     expect(row!.receivedPort).toBeGreaterThanOrEqual(17000);
+  });
+
+  it('sends keep-alive OPTIONS through the engine to where a NATed device registered from', async () => {
+    await clearRegistrations();
+    const result = await runSipp({ scenario: 'nat.xml', remote, csv: [auth('bob', 'bob-secret')] });
+    expect(result.code, result.output).toBe(0);
+    // Play the device behind its NAT: the socket sipp registered from answers the keep-alives.
+    const device = createSocket('udp4');
+    await new Promise<void>((resolve) => device.bind(result.port, '127.0.0.1', resolve));
+    const received: string[] = [];
+    device.on('message', (data, from) => {
+      const request = data.toString();
+      received.push(request);
+      const header = (name: string): string =>
+        request.split('\r\n').find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`)) ?? '';
+      const response = [
+        'SIP/2.0 200 OK',
+        ...request.split('\r\n').filter((line) => /^via:/i.test(line)),
+        header('From'),
+        `${header('To')};tag=device`,
+        header('Call-ID'),
+        header('CSeq'),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      device.send(response, from.port, from.address);
+    });
+    try {
+      for (let attempt = 0; attempt < 40 && received.length < 2; attempt++)
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(received.length).toBeGreaterThanOrEqual(2);
+      expect(received[0]).toMatch(/^OPTIONS sip:bob@192\.168\.1\.50:5062 SIP\/2\.0/);
+      expect(sipCore.location.lookup(AOR('bob'))).toHaveLength(1);
+    } finally {
+      device.close();
+    }
   });
 
   it('answers keep-alive OPTIONS', async () => {

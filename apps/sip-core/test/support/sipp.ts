@@ -26,6 +26,8 @@ export interface SippOptions {
 export interface SippResult {
   code: number | null;
   output: string;
+  /** The local UDP port sipp used. */
+  port: number;
 }
 
 /** Runs one bounded sipp UAC (UDP) to completion; exit code 0 means every call passed. */
@@ -73,8 +75,8 @@ export async function runSipp(options: SippOptions): Promise<SippResult> {
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const result = await new Promise<SippResult>((resolve) => {
-    child.on('exit', (code) => resolve({ code, output }));
-    child.on('error', (error) => resolve({ code: -1, output: String(error) }));
+    child.on('exit', (code) => resolve({ code, output, port }));
+    child.on('error', (error) => resolve({ code: -1, output: String(error), port }));
   });
   running.delete(child);
   try {
