@@ -35,8 +35,9 @@ function run(name: string, text: string, touchTyped: boolean): void {
   }
   const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const best = Math.max(...cpuRates);
   console.log(
-    `${name.padEnd(32)} ${fmt(median(cpuRates)).padStart(9)} msg/s per CPU-second  ${fmt(median(wallRates)).padStart(9)} msg/s wall  (${input.length} bytes)`,
+    `${name.padEnd(32)} ${fmt(median(cpuRates)).padStart(9)} msg/s per CPU-second (best ${fmt(best)})  ${fmt(median(wallRates)).padStart(9)} msg/s wall  (${input.length} bytes)`,
   );
 }
 
@@ -49,12 +50,17 @@ function calibrate(): void {
     items: Array.from({ length: 30 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true })),
   });
   for (let i = 0; i < 5_000; i++) JSON.parse(doc);
-  const cpuStart = process.cpuUsage();
-  for (let i = 0; i < ITERATIONS; i++) JSON.parse(doc);
-  const cpu = process.cpuUsage(cpuStart);
-  const rate = (ITERATIONS * 1e6) / (cpu.user + cpu.system);
+  const rates: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < ITERATIONS; i++) JSON.parse(doc);
+    const cpu = process.cpuUsage(cpuStart);
+    rates.push((ITERATIONS * 1e6) / (cpu.user + cpu.system));
+  }
+  rates.sort((a, b) => a - b);
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   console.log(
-    `${'calibration: JSON.parse'.padEnd(32)} ${Math.round(rate).toLocaleString('en-US').padStart(9)} docs/s per CPU-second (${doc.length} bytes)`,
+    `${'calibration: JSON.parse'.padEnd(32)} ${fmt(rates[Math.floor(SAMPLES / 2)] as number).padStart(9)} docs/s per CPU-second (best ${fmt(rates[SAMPLES - 1] as number)}, ${doc.length} bytes)`,
   );
 }
 

@@ -212,6 +212,8 @@ describe('errors', () => {
     expect(e.status).toBe(400);
     expect(e.header).toBe('max-forwards');
     expect(e.reasonPhrase).not.toMatch(/[\r\n]/);
+    const hostile = bad(REGISTER.replace('Max-Forwards: 70', 'Max-Forwards: \x00\x7f\u00ff'));
+    expect(hostile.reasonPhrase).toMatch(/^[\x20-\x7e]+$/);
   });
 
   it('rejects header injection attempts through the API', () => {

@@ -48,6 +48,14 @@ describe('round trip: parse then serialise reproduces the input', () => {
     });
   }
 
+  it('header values ending in a UTF-8 character whose last byte is 0xA0 keep it', () => {
+    const text = REGISTER.replace('User-Agent: Switchboard-Test/1.0', 'User-Agent: voilà');
+    const m = parseMessage(Buffer.from(text, 'utf8'));
+    expect(m.userAgent).toBe('voilà');
+    m.setHeader('Subject', 'déjà');
+    expect(parseMessage(m.toBuffer()).getHeader('subject')).toBe('déjà');
+  });
+
   it('bodies are bytes: non-UTF-8 content survives untouched', () => {
     const m = parseMessage(Buffer.from(ODD_BUT_VALID, 'latin1'));
     expect([...m.body]).toEqual([0x00, 0xff, 0x0d, 0x0a]);

@@ -4,7 +4,7 @@
  */
 import { NameAddr, parseNameAddrAt } from '../uri/name-addr.ts';
 import { classifyHost, type HostType } from '../uri/sip-uri.ts';
-import { HOSTCHAR, isDigit, TOKEN, WORD, wireToText } from './charset.ts';
+import { HOSTCHAR, isDigit, TOKEN, trimWs, WORD, wireToText } from './charset.ts';
 import { SipParseError } from './errors.ts';
 import { Params, parseParams } from './params.ts';
 import { Scanner, splitList, unquote } from './scanner.ts';
@@ -218,7 +218,7 @@ export function formatCSeq(cseq: CSeq): string {
 
 /** callid = word [ "@" word ] */
 export function parseCallId(value: string): string {
-  const v = value.trim();
+  const v = trimWs(value);
   const at = v.indexOf('@');
   const ok = (w: string): boolean => {
     if (w.length === 0) return false;
@@ -237,7 +237,7 @@ export function parseCallId(value: string): string {
 
 /** delta-seconds; values beyond 2**32-1 are clamped to it (RFC 3261 §20.19, §10.2.1.1). */
 export function parseDeltaSeconds(value: string, header: string): number {
-  const v = value.trim();
+  const v = trimWs(value);
   if (v.length === 0) bad(header, 'empty value');
   for (let i = 0; i < v.length; i++)
     if (!isDigit(v.charCodeAt(i))) bad(header, `"${v.slice(0, 30)}" is not a number`);
@@ -246,7 +246,7 @@ export function parseDeltaSeconds(value: string, header: string): number {
 
 /** Max-Forwards: an integer 0-255 (RFC 3261 §20.22). */
 export function parseMaxForwards(value: string): number {
-  const sc = new Scanner(value.trim(), 'max-forwards');
+  const sc = new Scanner(trimWs(value), 'max-forwards');
   const n = digits(sc, 255, 'Max-Forwards');
   expectEnd(sc);
   return n;
@@ -254,7 +254,7 @@ export function parseMaxForwards(value: string): number {
 
 /** Content-Length: 1*DIGIT, bounded by `max` (the largest message accepted). */
 export function parseContentLength(value: string, max = MAX_UINT32): number {
-  const v = value.trim();
+  const v = trimWs(value);
   if (v.length === 0)
     throw new SipParseError('INVALID_CONTENT_LENGTH', 'Content-Length: empty value', 'content-length');
   for (let i = 0; i < v.length; i++) {
@@ -347,7 +347,7 @@ export class Contact extends NameAddr {
 export type ContactList = '*' | Contact[];
 
 export function parseContact(value: string): ContactList {
-  if (value.trim() === '*') return '*';
+  if (trimWs(value) === '*') return '*';
   return parseAddressList(value, 'contact').map((na) => new Contact(na.uri, na.displayName, na.params));
 }
 
@@ -355,9 +355,9 @@ export function parseContact(value: string): ContactList {
 
 /** Supported, Require, Proxy-Require, Unsupported, Allow, Allow-Events: comma-separated tokens. */
 export function parseTokenList(value: string, header: string): string[] {
-  if (value.trim().length === 0) return []; // e.g. an empty Supported header is legal
+  if (trimWs(value).length === 0) return []; // e.g. an empty Supported header is legal
   return value.split(',').map((part) => {
-    const t = part.trim();
+    const t = trimWs(part);
     for (let i = 0; i < t.length; i++) {
       const c = t.charCodeAt(i);
       if (c > 127 || TOKEN[c] !== 1) bad(header, `"${t.slice(0, 30)}" is not a token`);
@@ -423,7 +423,7 @@ export function parseAuthHeader(value: string, header: string): AuthHeader {
 // --------------------------------------------------------------------------------------- RSeq/RAck
 
 export function parseRSeq(value: string): number {
-  const sc = new Scanner(value.trim(), 'rseq');
+  const sc = new Scanner(trimWs(value), 'rseq');
   const n = digits(sc, MAX_UINT32, 'response number');
   expectEnd(sc);
   return n;
@@ -499,7 +499,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** SIP-date = rfc1123-date, always in GMT (RFC 3261 §20.17). */
 export function parseDate(value: string): Date {
-  const v = value.trim();
+  const v = trimWs(value);
   const m = /^([A-Za-z]{3}), (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) ([A-Za-z]+)$/.exec(v);
   if (!m) bad('date', `"${v.slice(0, 40)}" is not an RFC 1123 date`);
   const [, wk, day, mon, year, hh, mm, ss, zone] = m as unknown as string[];

@@ -1,6 +1,6 @@
 import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
-import { isDigit, isWsp, TOKEN } from './charset.ts';
+import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
 import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderKey } from './header-names.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
@@ -123,12 +123,11 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     if (lineEnd - lineStart > maxLineLength) {
       throw new SipParseError('LINE_TOO_LONG', `header line longer than ${maxLineLength} bytes`);
     }
-    const line = head.slice(lineStart, lineEnd);
-    if (line.length > 0 && isWsp(line.charCodeAt(0))) {
+    if (lineEnd > lineStart && isWsp(head.charCodeAt(lineStart))) {
       // LWS continuation (RFC 3261 §7.3.1): equivalent to a single space
       if (current === null)
         throw new SipParseError('INVALID_HEADER_NAME', 'continuation line before the first header field');
-      const more = line.trim();
+      const more = trimWs(head.slice(lineStart, lineEnd));
       if (more.length > 0) current.value = current.value.length > 0 ? `${current.value} ${more}` : more;
       current.raw = head.slice(currentStart, lineEnd);
       continue;
@@ -136,19 +135,26 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     if (headers.length >= maxHeaders) {
       throw new SipParseError('TOO_MANY_HEADERS', `more than ${maxHeaders} header fields`);
     }
-    const colon = line.indexOf(':');
-    if (colon < 0) {
-      throw new SipParseError('INVALID_HEADER_NAME', `header line without colon: "${line.slice(0, 40)}"`);
+    const colon = head.indexOf(':', lineStart);
+    if (colon < 0 || colon > lineEnd) {
+      throw new SipParseError(
+        'INVALID_HEADER_NAME',
+        `header line without colon: "${head.slice(lineStart, Math.min(lineEnd, lineStart + 40))}"`,
+      );
     }
     // HCOLON = *( SP / HTAB ) ":" SWS
     let nameEnd = colon;
-    while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = line.slice(0, nameEnd);
+    while (nameEnd > lineStart && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = head.slice(lineStart, nameEnd);
     const key = wireHeaderKey(name);
     if (key === undefined) {
       throw new SipParseError('INVALID_HEADER_NAME', `invalid header name "${name.slice(0, 40)}"`);
     }
-    current = { name, key, value: line.slice(colon + 1).trim(), raw: line };
+    let valueStart = colon + 1;
+    let valueEnd = lineEnd;
+    while (valueStart < valueEnd && isWsp(head.charCodeAt(valueStart))) valueStart++;
+    while (valueEnd > valueStart && isWsp(head.charCodeAt(valueEnd - 1))) valueEnd--;
+    current = { name, key, value: head.slice(valueStart, valueEnd), raw: head.slice(lineStart, lineEnd) };
     currentStart = lineStart;
     headers.push(current);
   }
