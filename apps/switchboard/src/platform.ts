@@ -1,5 +1,6 @@
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
+import type { RunningEngine } from '@switchboard/engine';
 import type { Logger } from 'pino';
 import type { Component } from './component.ts';
 import { apiComponent } from './components/api.ts';
@@ -7,6 +8,7 @@ import { databaseComponent } from './components/database.ts';
 import { engineComponent } from './components/engine.ts';
 import { mediaComponent } from './components/media.ts';
 import { numberingComponent } from './components/numbering.ts';
+import { sipCoreComponent } from './components/sip-core.ts';
 import { prepareDataDir, type Switchboard, startComponents } from './launcher.ts';
 
 export interface PlatformOptions {
@@ -30,6 +32,7 @@ export async function startPlatform(
     if (!db) throw new Error('the database component must start first');
     return db;
   };
+  let engine: RunningEngine | undefined;
   // The API reports on every component, itself included, through this late-bound reference.
   let platform: Switchboard | undefined;
 
@@ -42,7 +45,16 @@ export async function startPlatform(
     components.push(
       mediaComponent(config, logger, () => {}),
       numberingComponent(config, logger, database, () => {}),
-      engineComponent(config, logger, () => {}),
+      engineComponent(config, logger, (started) => {
+        engine = started;
+      }),
+      sipCoreComponent(
+        config,
+        logger,
+        database,
+        () => engine,
+        () => {},
+      ),
       apiComponent(config, logger, database, async () => (platform ? platform.health() : {})),
     );
   }

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { openDatabase, seedDemo } from '@switchboard/db';
+import { computeDigestAuthorization, parseMessage, type SipResponse } from '@switchboard/sip';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -96,36 +98,85 @@ async function apiBase(run: Launched): Promise<string> {
   return String(event.url).replace(/\/$/, '');
 }
 
+/** A UDP SIP client on loopback that sends one request at a time and waits for its final answer. */
+async function sipClient(serverPort: number) {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const local = socket.address().port;
+  const send = (lines: string[]): Promise<SipResponse> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no final answer to ${lines[0]}`)), 10_000);
+      const onMessage = (msg: Buffer): void => {
+        const response = parseMessage(msg) as SipResponse;
+        if (response.status < 200) return;
+        clearTimeout(timer);
+        socket.off('message', onMessage);
+        resolve(response);
+      };
+      socket.on('message', onMessage);
+      const via = `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${randomUUID()};rport`;
+      socket.send(
+        [lines[0], via, ...lines.slice(1), 'Content-Length: 0', '', ''].join('\r\n'),
+        serverPort,
+        '127.0.0.1',
+      );
+    });
+  return { local, send, close: () => socket.close() };
+}
+
 /** Sends one OPTIONS over UDP and resolves with the status line of the answer. */
-function sipOptions(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    const timer = setTimeout(() => {
-      socket.close();
-      reject(new Error('no answer to OPTIONS'));
-    }, 10_000);
-    socket.on('message', (msg) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(msg.toString().split('\r\n')[0]!);
+async function sipOptions(port: number): Promise<string> {
+  const client = await sipClient(port);
+  try {
+    const response = await client.send([
+      `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
+      'Max-Forwards: 70',
+      `From: <sip:probe@127.0.0.1>;tag=${randomUUID().slice(0, 8)}`,
+      `To: <sip:127.0.0.1:${port}>`,
+      `Call-ID: ${randomUUID()}`,
+      'CSeq: 1 OPTIONS',
+    ]);
+    return `SIP/2.0 ${response.status} ${response.reason}`;
+  } finally {
+    client.close();
+  }
+}
+
+/** REGISTER with digest authentication, as a softphone does: challenge, then credentials. */
+async function sipRegister(
+  port: number,
+  user: string,
+  domain: string,
+  password: string,
+): Promise<SipResponse> {
+  const client = await sipClient(port);
+  const callId = randomUUID();
+  const uri = `sip:${domain}`;
+  const request = (cseq: number, extra: string[]): string[] => [
+    `REGISTER ${uri} SIP/2.0`,
+    'Max-Forwards: 70',
+    `From: <sip:${user}@${domain}>;tag=${callId.slice(0, 8)}`,
+    `To: <sip:${user}@${domain}>`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${cseq} REGISTER`,
+    `Contact: <sip:${user}@127.0.0.1:${client.local}>`,
+    'Expires: 600',
+    ...extra,
+  ];
+  try {
+    const challenge = await client.send(request(1, []));
+    expect(challenge.status).toBe(401);
+    const authorization = computeDigestAuthorization({
+      challenge: challenge.getHeader('WWW-Authenticate')!,
+      method: 'REGISTER',
+      uri,
+      username: user,
+      password,
     });
-    socket.bind(0, '127.0.0.1', () => {
-      const local = socket.address().port;
-      const request = [
-        `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${randomUUID()};rport`,
-        'Max-Forwards: 70',
-        `From: <sip:probe@127.0.0.1>;tag=${randomUUID().slice(0, 8)}`,
-        `To: <sip:127.0.0.1:${port}>`,
-        `Call-ID: ${randomUUID()}`,
-        'CSeq: 1 OPTIONS',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-      socket.send(request, port, '127.0.0.1');
-    });
-  });
+    return await client.send(request(2, [`Authorization: ${authorization}`]));
+  } finally {
+    client.close();
+  }
 }
 
 /** Authenticates on the engine's drachtio admin listener, as a drachtio-srf app would. */
@@ -278,6 +329,20 @@ describe('switchboard start on PostgreSQL', () => {
       });
       expect(subject).toBe('127.0.0.1');
       expect(existsSync(join(dataDir, 'certs', 'sip-selfsigned.crt'))).toBe(true);
+
+      // A softphone registers to the all-in-one platform with the seeded demo credentials.
+      const seedDb = await openDatabase({ databaseUrl: url.toString(), dataDir });
+      const seeded = await seedDemo(seedDb.prisma, { password: 'demo-password-1' });
+      await seedDb.close();
+      const alice = seeded.subscribers.find((s) => s.username === 'alice')!;
+      const udp = Number((engine.sip as string[]).find((l) => l.startsWith('udp:'))!.split(':')[2]);
+      const registered = await sipRegister(udp, 'alice', alice.domain, 'demo-password-1');
+      expect(registered.status).toBe(200);
+      expect(registered.getHeader('Contact')).toMatch(/expires=600/);
+      const health = (await (await fetch(`${base}/api/health`)).json()) as {
+        components: Record<string, { status: string; detail?: string }>;
+      };
+      expect(health.components['sip-core']).toEqual({ status: 'up', detail: '1 bindings' });
       // The password was chosen by the operator: it is never echoed.
       expect(run.output()).not.toContain('a-very-good-password');
       const migrations = await new pg.Client({ connectionString: url.toString() });

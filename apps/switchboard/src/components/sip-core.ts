@@ -1,0 +1,48 @@
+import type { Config } from '@switchboard/config';
+import type { Database } from '@switchboard/db';
+import type { RunningEngine } from '@switchboard/engine';
+import { type RunningSipCore, startSipCore } from '@switchboard/sip-core';
+import type { Logger } from 'pino';
+import type { Component } from '../component.ts';
+
+/**
+ * The drachtio-srf application (registrar, access control, calls). It attaches to the embedded engine's
+ * admin listener, or to the external engine named by DRACHTIO_URL, exactly as a separate deployment would.
+ */
+export function sipCoreComponent(
+  config: Config,
+  logger: Logger,
+  database: () => Database,
+  engine: () => RunningEngine | undefined,
+  onReady: (sipCore: RunningSipCore) => void,
+): Component {
+  return {
+    name: 'sip-core',
+    async start() {
+      const embedded = engine();
+      const drachtio = config.drachtio ?? {
+        host: connectableHost(embedded?.adminAddress.host ?? config.engineAdmin.host),
+        port: embedded?.adminAddress.port ?? config.engineAdmin.port,
+        secret: config.engineSecret,
+      };
+      const db = database();
+      const sipCore = await startSipCore(
+        { drachtio },
+        { prisma: db.prisma, db, logger: logger.child({ component: 'sip-core' }) },
+      );
+      onReady(sipCore);
+      logger.info({ engine: `${drachtio.host}:${drachtio.port}` }, 'sip-core attached to the engine');
+      return {
+        health: () => ({ status: 'up', detail: `${[...sipCore.location.all()].length} bindings` }),
+        stop: () => sipCore.close(),
+      };
+    },
+  };
+}
+
+/** A wildcard bind address is not something to connect to; its loopback is. */
+function connectableHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
