@@ -1,0 +1,208 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { type AppMessage, AppMessageError, parseAppMessage, responseMessage } from '../wire/protocol.ts';
+import { AppConnection } from './app-connection.ts';
+import { AppRegistry } from './app-registry.ts';
+
+/** What the SIP side of the engine does with the SIP-carrying app messages. */
+export interface AppRequestHandler {
+  /** `sip|txnId|dialogId[|outboundProxy]` + SIP: a response, an in-dialog request, a CANCEL or a new request. */
+  handleSip(app: AppConnection, msg: AppMessage): void;
+  /** `proxy|txnId|remainInDialog|fullResponse|followRedirects|simultaneous|provTimeout|finalTimeout|dest...` */
+  handleProxy(app: AppConnection, msg: AppMessage): void;
+  /** The app disconnected: answer its pending transactions, clean up its dialogs. */
+  appGone(app: AppConnection): void;
+}
+
+/** What the engine tells an app about itself when it authenticates. */
+export interface EngineIdentity {
+  /** `udp/1.2.3.4:5060` per SIP listener, with the advertised address. */
+  hostports(): string[];
+  /** The same with the bound (local) address. */
+  localHostports(): string[];
+  /** Starts with vX.Y.Z: drachtio-srf parses it to decide whether the engine answers pings (>= v0.8.2). */
+  version: string;
+}
+
+export interface AdminServerOptions {
+  host: string;
+  port: number;
+  secret: string;
+  /** Serve the admin listener over TLS instead of plain TCP. */
+  tls?: TlsOptions;
+  /** An app that has not authenticated within this time is disconnected. */
+  authTimeoutMs?: number;
+  maxConnections?: number;
+  identity: EngineIdentity;
+  handler: AppRequestHandler;
+  logger: Logger;
+  /** Share a registry with the SIP side (it selects apps for new requests); one is created when omitted. */
+  registry?: AppRegistry<AppConnection>;
+}
+
+const VERB = /^[a-z][a-z0-9:_-]{0,31}$/;
+
+/**
+ * The admin listener: accepts drachtio-srf apps, authenticates them with the shared secret and answers the
+ * protocol's housekeeping messages (authenticate, route, remove_route, ping). SIP-carrying messages go to the
+ * AppRequestHandler.
+ */
+export class AdminServer {
+  readonly registry: AppRegistry<AppConnection>;
+  readonly apps = new Set<AppConnection>();
+  /** Messages received per type, and rejected connections: for logs, metrics and tests. */
+  readonly counters = { messages: new Map<string, number>(), authFailures: 0, protocolErrors: 0 };
+  private server: Server | undefined;
+  private readonly secretDigest: Buffer;
+  private readonly log: Logger;
+
+  constructor(private readonly options: AdminServerOptions) {
+    this.secretDigest = digest(options.secret);
+    this.registry = options.registry ?? new AppRegistry<AppConnection>();
+    this.log = options.logger;
+  }
+
+  async listen(): Promise<{ host: string; port: number }> {
+    const onSocket = (socket: Socket) => this.accept(socket);
+    const server = this.options.tls
+      ? createTlsServer(this.options.tls, onSocket)
+      : createServer({ noDelay: true }, onSocket);
+    server.maxConnections = this.options.maxConnections ?? 1000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.log.error({ err }, 'admin listener error'));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('admin listener has no address');
+    this.log.info({ host: address.address, port: address.port, tls: !!this.options.tls }, 'admin listening');
+    return { host: address.address, port: address.port };
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const app of this.apps) app.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    const app = new AppConnection(socket, this.log, (conn, payload) => this.receive(conn, payload));
+    this.apps.add(app);
+    this.log.info({ app: app.id, remote: `${app.remoteAddress}:${app.remotePort}` }, 'app connected');
+    const authTimer = setTimeout(() => {
+      if (app.state === 'awaiting-authentication') {
+        this.log.warn({ app: app.id }, 'app did not authenticate in time; disconnecting it');
+        app.destroy();
+      }
+    }, this.options.authTimeoutMs ?? 10_000);
+    authTimer.unref();
+    app.onClose(() => {
+      clearTimeout(authTimer);
+      this.apps.delete(app);
+      this.registry.removeApp(app);
+      if (app.authenticatedAt !== undefined) this.options.handler.appGone(app);
+      this.log.info({ app: app.id }, 'app disconnected');
+    });
+  }
+
+  private receive(app: AppConnection, payload: string): void {
+    let msg: AppMessage;
+    try {
+      msg = parseAppMessage(payload);
+    } catch (err) {
+      if (!(err instanceof AppMessageError)) throw err;
+      this.counters.protocolErrors++;
+      this.log.warn({ app: app.id, reason: err.message }, 'invalid message from app; disconnecting it');
+      app.close(err.msgId ? responseMessage(err.msgId, 'NO', 'Invalid message format') : undefined);
+      return;
+    }
+    this.counters.messages.set(msg.type, (this.counters.messages.get(msg.type) ?? 0) + 1);
+    if (app.state !== 'authenticated' && msg.type !== 'authenticate') {
+      this.counters.protocolErrors++;
+      this.log.warn({ app: app.id, type: msg.type }, 'message before authentication; disconnecting app');
+      app.close(responseMessage(msg.msgId, 'NO', 'not authenticated'));
+      return;
+    }
+    try {
+      this.dispatch(app, msg);
+    } catch (err) {
+      // A handler bug must cost this one request, not the engine.
+      this.log.error({ err, app: app.id, type: msg.type }, 'failed to process app message');
+      app.send(responseMessage(msg.msgId, 'NOK', 'internal error'));
+    }
+  }
+
+  private dispatch(app: AppConnection, msg: AppMessage): void {
+    switch (msg.type) {
+      case 'authenticate':
+        this.authenticate(app, msg);
+        return;
+      case 'ping':
+        app.send(responseMessage(msg.msgId, 'OK', 'pong'));
+        return;
+      case 'route':
+      case 'remove_route': {
+        const verb = (msg.args[0] ?? '').toLowerCase();
+        if (!VERB.test(verb)) {
+          app.send(responseMessage(msg.msgId, 'NO', 'Route request includes unsupported verb'));
+          return;
+        }
+        if (msg.type === 'route') this.registry.route(app, verb);
+        else this.registry.removeRoute(app, verb);
+        this.log.debug({ app: app.id, verb, op: msg.type }, 'route updated');
+        app.send(responseMessage(msg.msgId, 'OK'));
+        return;
+      }
+      case 'sip':
+        this.options.handler.handleSip(app, msg);
+        return;
+      case 'proxy':
+        this.options.handler.handleProxy(app, msg);
+        return;
+      default:
+        this.counters.protocolErrors++;
+        this.log.warn({ app: app.id, type: msg.type }, 'unknown message type from app; disconnecting it');
+        app.close(responseMessage(msg.msgId, 'NO', 'Unknown message type'));
+    }
+  }
+
+  private authenticate(app: AppConnection, msg: AppMessage): void {
+    if (app.state === 'authenticated') {
+      app.send(responseMessage(msg.msgId, 'NO', 'already authenticated'));
+      return;
+    }
+    const secret = msg.args[0] ?? '';
+    if (!timingSafeEqual(digest(secret), this.secretDigest)) {
+      this.counters.authFailures++;
+      this.log.warn({ app: app.id, remote: app.remoteAddress }, 'app gave an incorrect secret');
+      app.close(responseMessage(msg.msgId, 'NO', 'incorrect secret'));
+      return;
+    }
+    const tags = (msg.args[1] ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '');
+    app.authenticated(tags);
+    const { identity } = this.options;
+    this.log.info({ app: app.id, tags }, 'app authenticated');
+    app.send(
+      responseMessage(
+        msg.msgId,
+        'OK',
+        `${identity.hostports().join(',')}|${identity.version}|${identity.localHostports().join(',')}`,
+      ),
+    );
+  }
+}
+
+function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}

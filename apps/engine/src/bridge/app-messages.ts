@@ -1,0 +1,174 @@
+import {
+  createResponse,
+  generateCallId,
+  generateTag,
+  headerKey,
+  parseNameAddr,
+  parseUri,
+  type SipRequest,
+  SipRequest as SipRequestClass,
+  type SipResponse,
+} from '@switchboard/sip';
+import { AppSipError, type AppSipText } from '../wire/app-sip.ts';
+import type { Dialog } from './dialog-table.ts';
+import type { StackListener } from './sip-stack.ts';
+
+/**
+ * Turns the partial SIP messages apps send into complete ones, the way drachtio-server completes them:
+ * the engine owns Via, the dialog headers, CSeq, Contact, the route set and Content-Length; the app owns the
+ * rest.
+ */
+
+/** Headers an app never sets itself: the engine or the transport layer writes them. */
+const ENGINE_OWNED = new Set(['via', 'route', 'record-route', 'rseq', 'content-length']);
+/** In-dialog requests and responses: the dialog headers come from the dialog or the request. */
+const DIALOG_HEADERS = new Set(['from', 'to', 'call-id', 'cseq']);
+
+/** Methods whose requests and 2xx carry a Contact (dialog-creating or target-refreshing). */
+const NEEDS_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'UPDATE']);
+
+export function contactFor(listener: StackListener): string {
+  const host = listener.advertisedAddress.includes(':')
+    ? `[${listener.advertisedAddress}]`
+    : listener.advertisedAddress;
+  const scheme = listener.transport === 'tls' || listener.transport === 'wss' ? 'sips' : 'sip';
+  const transport = listener.transport === 'udp' ? '' : `;transport=${listener.transport}`;
+  return `<${scheme}:${host}:${listener.advertisedPort}${transport}>`;
+}
+
+/** Replaces a `localhost` host in a From or Contact value with the listener's advertised address. */
+function replaceLocalhost(value: string, listener: StackListener): string {
+  const host = listener.advertisedAddress.includes(':')
+    ? `[${listener.advertisedAddress}]`
+    : listener.advertisedAddress;
+  return value
+    .replace(/@localhost(:\d+)?/i, `@${host}:${listener.advertisedPort}`)
+    .replace(/sip:localhost(:\d+)?/i, `sip:${host}:${listener.advertisedPort}`);
+}
+
+function contentTypeFor(sip: AppSipText, required: boolean): string | undefined {
+  if (sip.body === '') return undefined;
+  const given = findHeader(sip, 'content-type');
+  if (given !== undefined) return given;
+  if (sip.body.startsWith('v=0')) return 'application/sdp';
+  if (required) throw new AppSipError('missing content-type');
+  return undefined;
+}
+
+export function findHeader(sip: AppSipText, name: string): string | undefined {
+  const key = headerKey(name);
+  return sip.headers.find(([n]) => headerKey(n) === key)?.[1];
+}
+
+function copyAppHeaders(target: SipRequest | SipResponse, sip: AppSipText, skip: Set<string>): void {
+  for (const [name, value] of sip.headers) {
+    const key = headerKey(name);
+    if (ENGINE_OWNED.has(key) || skip.has(key) || key === 'content-type') continue;
+    target.appendHeader(name, value);
+  }
+}
+
+function setBody(target: SipRequest | SipResponse, sip: AppSipText, contentType: string | undefined): void {
+  if (sip.body === '') target.setHeader('Content-Length', 0);
+  else target.setBody(sip.body, contentType);
+}
+
+/** `METHOD uri SIP/2.0` */
+export function parseRequestLine(sip: AppSipText): { method: string; uri: string } {
+  const m = /^([A-Za-z]+) (\S+) SIP\/2\.0$/.exec(sip.startLine);
+  if (!m) throw new AppSipError(`invalid request line: ${sip.startLine.slice(0, 80)}`);
+  return { method: m[1]!.toUpperCase(), uri: m[2]! };
+}
+
+/** `SIP/2.0 code reason` */
+export function parseStatusLine(sip: AppSipText): { status: number; reason: string } {
+  const m = /^SIP\/2\.0 (\d{3})(?: (.*))?$/.exec(sip.startLine);
+  if (!m) throw new AppSipError(`invalid status line: ${sip.startLine.slice(0, 80)}`);
+  const status = Number(m[1]);
+  if (status < 100 || status > 699) throw new AppSipError(`invalid status code ${status}`);
+  return { status, reason: m[2] ?? '' };
+}
+
+/** A new request outside any dialog (RFC 3261 §8.1.1), completed from what the app gave. */
+export function buildNewRequest(sip: AppSipText, listener: StackListener): SipRequest {
+  const { method, uri } = parseRequestLine(sip);
+  const request = new SipRequestClass({ method, uri: parseUri(uri) });
+  const from = findHeader(sip, 'from');
+  const fromAddr = parseNameAddr(from ? replaceLocalhost(from, listener) : contactFor(listener), 'From');
+  if (fromAddr.tag === undefined) fromAddr.tag = generateTag();
+  request.setHeader('From', fromAddr.toString());
+  const to = findHeader(sip, 'to');
+  request.setHeader('To', to ? parseNameAddr(to, 'To').toString() : `<${uri}>`);
+  request.setHeader('Call-ID', findHeader(sip, 'call-id') ?? generateCallId());
+  const cseq = findHeader(sip, 'cseq');
+  const cseqNumber = cseq ? Number.parseInt(cseq, 10) : 1;
+  if (!Number.isInteger(cseqNumber) || cseqNumber < 0) throw new AppSipError(`invalid CSeq ${cseq}`);
+  request.setHeader('CSeq', `${cseqNumber} ${method}`);
+  request.setHeader('Max-Forwards', findHeader(sip, 'max-forwards') ?? 70);
+  const contact = findHeader(sip, 'contact');
+  if (contact !== undefined) request.setHeader('Contact', replaceLocalhost(contact, listener));
+  else if (method === 'INVITE' || method === 'SUBSCRIBE') request.setHeader('Contact', contactFor(listener));
+  copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
+  setBody(request, sip, contentTypeFor(sip, true));
+  return request;
+}
+
+/** A request inside a dialog (RFC 3261 §12.2.1.1): URI, route set, tags and CSeq from the dialog. */
+export function buildInDialogRequest(sip: AppSipText, dialog: Dialog): SipRequest {
+  const { method } = parseRequestLine(sip);
+  const request = new SipRequestClass({ method, uri: parseUri(dialog.remoteTarget) });
+  request.setHeader('From', `${dialog.localUri};tag=${dialog.localTag}`);
+  request.setHeader('To', `${dialog.remoteUri};tag=${dialog.remoteTag}`);
+  request.setHeader('Call-ID', dialog.callId);
+  let cseq: number;
+  if (method === 'ACK') cseq = dialog.inviteCseq;
+  else {
+    dialog.localCseq += 1;
+    cseq = dialog.localCseq;
+    if (method === 'INVITE') dialog.inviteCseq = cseq;
+  }
+  request.setHeader('CSeq', `${cseq} ${method}`);
+  request.setHeader('Max-Forwards', findHeader(sip, 'max-forwards') ?? 70);
+  if (dialog.routeSet.length > 0) request.setHeader('Route', dialog.routeSet);
+  const contact = findHeader(sip, 'contact');
+  if (contact !== undefined) request.setHeader('Contact', contact);
+  else if (NEEDS_CONTACT.has(method)) request.setHeader('Contact', dialog.localContact);
+  copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
+  setBody(request, sip, contentTypeFor(sip, true));
+  return request;
+}
+
+/**
+ * A response to an incoming request (RFC 3261 §8.2.6): Via, From, Call-ID, CSeq copied from the request,
+ * To with our tag, Record-Route copied for dialog-creating responses (§12.1.1), Contact added for INVITE
+ * and SUBSCRIBE, the app's other headers and body.
+ */
+export function buildResponse(
+  sip: AppSipText,
+  request: SipRequest,
+  localTag: string,
+  listener: StackListener | undefined,
+): SipResponse {
+  const { status, reason } = parseStatusLine(sip);
+  const response = createResponse(request, status, { ...(reason ? { reason } : {}), toTag: localTag });
+  response.removeHeader('content-length');
+  const dialogCreating =
+    (request.method === 'INVITE' || request.method === 'SUBSCRIBE') && status > 100 && status < 300;
+  if (dialogCreating && request.toTag === undefined) {
+    const recordRoute = request.getHeaders('record-route');
+    if (recordRoute.length > 0) response.setHeader('Record-Route', recordRoute);
+  }
+  const contact = findHeader(sip, 'contact');
+  if (contact !== undefined)
+    response.setHeader('Contact', listener ? replaceLocalhost(contact, listener) : contact);
+  else if (dialogCreating && listener) response.setHeader('Contact', contactFor(listener));
+  copyAppHeaders(response, sip, new Set([...DIALOG_HEADERS, 'contact']));
+  setBody(response, sip, contentTypeFor(sip, false));
+  return response;
+}
+
+/** The tag an app put on the To of its response, if any (drachtio lets the app choose the local tag). */
+export function appToTag(sip: AppSipText): string | undefined {
+  const to = findHeader(sip, 'to');
+  return to ? /;\s*tag=([^;>\s]+)/i.exec(to)?.[1] : undefined;
+}

@@ -1,0 +1,750 @@
+import { randomUUID } from 'node:crypto';
+import { createResponse, generateTag, type SipRequest, type SipResponse } from '@switchboard/sip';
+import type { Logger } from 'pino';
+import type { AppRequestHandler } from '../admin/admin-server.ts';
+import type { AppConnection } from '../admin/app-connection.ts';
+import type { AppRegistry } from '../admin/app-registry.ts';
+import { AppSipError, type AppSipText, splitAppSip } from '../wire/app-sip.ts';
+import {
+  type AppMessage,
+  cdrEventMessage,
+  msgSentReply,
+  responseMessage,
+  type SipMessageMeta,
+  sipEventMessage,
+} from '../wire/protocol.ts';
+import {
+  appToTag,
+  buildInDialogRequest,
+  buildNewRequest,
+  buildResponse,
+  contactFor,
+  findHeader,
+  parseRequestLine,
+} from './app-messages.ts';
+import { type Dialog, DialogTable, dialogIdOf } from './dialog-table.ts';
+import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
+
+export interface BridgeOptions {
+  stack: SipStackPort;
+  registry: AppRegistry<AppConnection>;
+  logger: Logger;
+  /** Answer OPTIONS with 200 when no app routes OPTIONS. */
+  answerOptions: boolean;
+  /** How long an app has to answer an incoming request (drachtio-server: 64 s). */
+  appResponseTimeoutMs: number;
+  /** RFC 3261 T1 and T2, for 2xx retransmission and reliable provisionals. */
+  t1Ms?: number;
+  t2Ms?: number;
+}
+
+/** An incoming request handed to an app and not yet finally answered. */
+interface PendingIncoming {
+  id: string;
+  txn: IncomingTransaction;
+  app: AppConnection;
+  localTag: string;
+  timer: NodeJS.Timeout;
+  /** The dialog the request belongs to (in-dialog) or the one its answer created. */
+  dialogId: string | undefined;
+}
+
+/** A request an app sent and whose final response has not come yet. */
+interface PendingOutgoing {
+  id: string;
+  txn: OutgoingTransaction;
+  app: AppConnection;
+  dialogId: string | undefined;
+  nextHop: string | undefined;
+  finalReceived: boolean;
+}
+
+const ALLOW =
+  'INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, PRACK, REGISTER, SUBSCRIBE, NOTIFY, REFER';
+
+/**
+ * Joins drachtio-srf apps and the SIP stack: hands network requests to apps (round-robin per verb, in-dialog
+ * to the dialog's owner), completes and sends what apps send, keeps dialogs, answers CANCEL, retransmits 2xx
+ * until ACK, and cleans up after an app that goes away.
+ */
+export class DrachtioBridge implements AppRequestHandler {
+  readonly dialogs = new DialogTable();
+  private readonly incoming = new Map<string, PendingIncoming>();
+  private readonly outgoing = new Map<string, PendingOutgoing>();
+  /** Pending incoming requests by transaction (a CANCEL names its INVITE's transaction). */
+  private readonly incomingByTxn = new Map<IncomingTransaction, PendingIncoming>();
+  /** Dialogs whose 2xx waits for its first ACK (the app gets that one ACK), by the INVITE's transaction. */
+  private readonly awaitingAck = new Map<IncomingTransaction, string>();
+  /** Reliable provisionals waiting for PRACK, by pending incoming INVITE. */
+  private readonly reliable = new Map<string, { rseq: number; timer: NodeJS.Timeout }>();
+  private readonly log: Logger;
+  private readonly t1: number;
+  private readonly t2: number;
+
+  constructor(private readonly options: BridgeOptions) {
+    this.log = options.logger;
+    this.t1 = options.t1Ms ?? 500;
+    this.t2 = options.t2Ms ?? 4000;
+    options.stack.onRequest((txn) => this.guard('request', () => this.onNetworkRequest(txn)));
+    options.stack.onCancel((cancel, raw, flow, invite) =>
+      this.guard('cancel', () => this.onNetworkCancel(cancel, raw, flow, invite)),
+    );
+    options.stack.onAckTimeout((invite) => this.guard('ack timeout', () => this.ackTimeout(invite)));
+    options.stack.onAck((ack, raw, flow) => this.guard('ack', () => this.onNetworkAck(ack, raw, flow)));
+    options.stack.onStrayResponse((response) =>
+      this.guard('stray response', () => this.onStrayResponse(response)),
+    );
+  }
+
+  /** Stops every timer (engine shutdown). */
+  close(): void {
+    for (const p of this.incoming.values()) clearTimeout(p.timer);
+    for (const r of this.reliable.values()) clearTimeout(r.timer);
+    this.reliable.clear();
+    this.incoming.clear();
+    this.incomingByTxn.clear();
+    this.awaitingAck.clear();
+  }
+
+  // ------------------------------------------------------------------------------------------- app side
+
+  handleSip(app: AppConnection, msg: AppMessage): void {
+    const [txnId = '', dialogId = '', nextHop] = msg.args;
+    let sip: AppSipText;
+    try {
+      sip = splitAppSip(msg.sip);
+    } catch (err) {
+      app.send(responseMessage(msg.msgId, 'NOK', (err as Error).message));
+      return;
+    }
+    const work = async (): Promise<void> => {
+      if (sip.startLine.startsWith('SIP/')) {
+        if (txnId === '') throw new AppSipError('transaction id missing');
+        return this.respondFromApp(app, msg.msgId, txnId, sip);
+      }
+      if (dialogId !== '') return this.requestInDialog(app, msg.msgId, dialogId, sip);
+      const { method } = parseRequestLine(sip);
+      if (txnId !== '' && method === 'CANCEL') return this.cancelFromApp(app, msg.msgId, txnId, sip);
+      const callId = sip.headers.find(([n]) => /^(call-id|i)$/i.test(n))?.[1];
+      const known =
+        callId !== undefined && method !== 'INVITE' ? this.dialogs.findByCallId(callId) : undefined;
+      if (known) return this.requestInDialog(app, msg.msgId, known.id, sip);
+      return this.newRequestFromApp(app, msg.msgId, sip, nextHop || undefined);
+    };
+    work().catch((err: unknown) => {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.log.info({ app: app.id, reason }, 'app sip message refused');
+      app.send(responseMessage(msg.msgId, 'NOK', reason.replace(/[|\r\n]/g, ' ')));
+    });
+  }
+
+  handleProxy(app: AppConnection, msg: AppMessage): void {
+    // Stateful proxying (serial and parallel forking) is not available in this engine yet: refuse clearly,
+    // and answer the request so the caller is not left waiting.
+    const txnId = msg.args[0] ?? '';
+    const pending = this.incoming.get(txnId);
+    if (pending) void this.answer(pending, 501, 'Proxying Not Available');
+    app.send(responseMessage(msg.msgId, 'NOK', 'proxy is not supported by this engine'));
+  }
+
+  appGone(app: AppConnection): void {
+    for (const pending of [...this.incoming.values()]) {
+      if (pending.app === app) void this.answer(pending, 503, 'Service Unavailable');
+    }
+    for (const pending of [...this.outgoing.values()]) {
+      if (pending.app !== app) continue;
+      if (!pending.finalReceived && pending.txn.request.method === 'INVITE') {
+        void pending.txn.cancel('SIP;cause=503;text="application gone"').catch(() => {});
+      }
+      this.outgoing.delete(pending.id);
+    }
+    for (const dialog of this.dialogs.ownedBy(app)) {
+      this.dialogs.remove(dialog.id);
+      this.forgetAwaitingAck(dialog.id);
+      if (dialog.confirmed) void this.sendBye(dialog, 'app disconnected').catch(() => {});
+    }
+  }
+
+  private async respondFromApp(
+    app: AppConnection,
+    msgId: string,
+    txnId: string,
+    sip: AppSipText,
+  ): Promise<void> {
+    const pending = this.incoming.get(txnId);
+    if (!pending) throw new AppSipError('unknown transaction id or transaction already answered');
+    const appTag = appToTag(sip);
+    if (appTag !== undefined && pending.txn.request.toTag === undefined) pending.localTag = appTag;
+    const request = pending.txn.request;
+    const listener = this.listenerOf(pending.txn.flow);
+    const response = buildResponse(sip, request, pending.localTag, listener);
+    const status = response.status;
+    let dialogId = pending.dialogId;
+    if (request.method === 'INVITE' && request.toTag === undefined && status > 100 && status < 300) {
+      dialogId = this.ensureUasDialog(pending, response);
+      if (status >= 200) this.dialogs.get(dialogId)!.confirmed = true;
+    }
+    const dialog = dialogId ? this.dialogs.get(dialogId) : undefined;
+    const reliable =
+      request.method === 'INVITE' &&
+      status > 100 &&
+      status < 200 &&
+      dialog !== undefined &&
+      response.require.includes('100rel');
+    if (reliable) {
+      dialog.rseq += 1;
+      response.setHeader('RSeq', dialog.rseq);
+    }
+    if (request.method === 'INVITE' && status >= 200 && status < 300 && dialog)
+      this.applySessionTimer(request, response, dialog);
+    const sent = await pending.txn.respond(response);
+    if (reliable) this.retransmitReliably(pending, response, dialog.rseq);
+    if (status >= 200) {
+      this.stopReliable(pending.id);
+      this.finish(pending);
+      if (request.method === 'INVITE' && status < 300 && dialogId)
+        this.awaitingAck.set(pending.txn, dialogId);
+      if (request.method === 'INVITE' && status >= 300 && dialogId && request.toTag === undefined) {
+        this.dialogs.remove(dialogId);
+        dialogId = undefined;
+      }
+    }
+    app.send(msgSentReply(msgId, this.sentMeta(sent), txnId, dialogId ?? '', sent.raw));
+    if (request.method === 'INVITE' && request.toTag === undefined && status >= 200) {
+      this.cdr(
+        status < 300
+          ? { kind: 'start', source: 'application', role: 'uas' }
+          : { kind: 'stop', source: 'application', reason: 'call-rejected' },
+        sent.raw,
+      );
+    }
+  }
+
+  private async newRequestFromApp(
+    app: AppConnection,
+    msgId: string,
+    sip: AppSipText,
+    nextHop: string | undefined,
+  ): Promise<void> {
+    const { uri } = parseRequestLine(sip);
+    const listener = this.options.stack.listenerFor(uri, nextHop);
+    if (!listener) throw new AppSipError('requested protocol/transport not available');
+    const request = buildNewRequest(sip, listener);
+    const txn = await this.options.stack.sendRequest(request, nextHop);
+    const id = randomUUID();
+    const pending: PendingOutgoing = { id, txn, app, dialogId: undefined, nextHop, finalReceived: false };
+    this.outgoing.set(id, pending);
+    this.watchOutgoing(pending, listener);
+    app.send(msgSentReply(msgId, this.sentMeta(txn.sent), id, undefined, txn.sent.raw));
+    if (request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'application' }, txn.sent.raw);
+  }
+
+  private async requestInDialog(
+    app: AppConnection,
+    msgId: string,
+    dialogId: string,
+    sip: AppSipText,
+  ): Promise<void> {
+    const dialog = this.dialogs.get(dialogId);
+    if (!dialog) throw new AppSipError(`unable to find dialog for dialog id ${dialogId}`);
+    const request = buildInDialogRequest(sip, dialog);
+    const id = randomUUID();
+    if (request.method === 'ACK') {
+      const sent = await this.options.stack.sendAck(
+        request,
+        dialog.routeSet.length > 0 ? undefined : dialog.nextHop,
+      );
+      dialog.lastAck = request;
+      app.send(msgSentReply(msgId, this.sentMeta(sent), id, dialogId, sent.raw));
+      return;
+    }
+    const txn = await this.options.stack.sendRequest(
+      request,
+      dialog.routeSet.length > 0 ? undefined : dialog.nextHop,
+    );
+    const pending: PendingOutgoing = {
+      id,
+      txn,
+      app,
+      dialogId,
+      nextHop: dialog.nextHop,
+      finalReceived: false,
+    };
+    this.outgoing.set(id, pending);
+    this.watchOutgoing(pending, this.listenerOf(txn.sent.flow));
+    if (request.method === 'BYE') {
+      this.dialogs.remove(dialogId);
+      this.forgetAwaitingAck(dialogId);
+    }
+    app.send(msgSentReply(msgId, this.sentMeta(txn.sent), id, dialogId, txn.sent.raw));
+  }
+
+  private async cancelFromApp(
+    app: AppConnection,
+    msgId: string,
+    txnId: string,
+    sip: AppSipText,
+  ): Promise<void> {
+    const pending = this.outgoing.get(txnId);
+    if (!pending || pending.txn.request.method !== 'INVITE') throw new AppSipError('unknown transaction id');
+    if (pending.finalReceived) throw new AppSipError('transaction already completed');
+    const sent = await pending.txn.cancel(findHeader(sip, 'reason'));
+    app.send(msgSentReply(msgId, this.sentMeta(sent), txnId, undefined, sent.raw));
+  }
+
+  private watchOutgoing(
+    pending: PendingOutgoing,
+    listener: ReturnType<BridgeOptions['stack']['listenerFor']>,
+  ): void {
+    const request = pending.txn.request;
+    pending.txn.onResponse((response, raw, flow) =>
+      this.guard('response', () => {
+        const status = response.status;
+        if (status >= 200) pending.finalReceived = true;
+        let dialogId = pending.dialogId;
+        if (
+          request.method === 'INVITE' &&
+          dialogId === undefined &&
+          status > 100 &&
+          response.toTag !== undefined
+        ) {
+          dialogId = this.ensureUacDialog(pending, response, flow, listener);
+        }
+        if (request.method === 'INVITE' && status >= 300 && pending.dialogId === undefined && dialogId) {
+          this.dialogs.remove(dialogId);
+        }
+        if (request.method === 'INVITE' && status >= 200 && status < 300 && dialogId) {
+          const dialog = this.dialogs.get(dialogId);
+          if (dialog) {
+            // The 2xx fixes the dialog: its tag, target and route set replace what an early 1xx set (§12.1.2).
+            dialog.confirmed = true;
+            dialog.remoteTag = response.toTag ?? dialog.remoteTag;
+            dialog.remoteTarget = firstContactUri(response) ?? dialog.remoteTarget;
+            dialog.routeSet = response.getHeaders('record-route').flatMap(splitAddresses).reverse();
+          }
+        }
+        if (status >= 200) this.outgoing.delete(pending.id);
+        if (!pending.app.isOpen) return;
+        pending.app.send(sipEventMessage(this.networkMeta(flow, raw), pending.id, dialogId ?? '', raw));
+        if (request.method === 'INVITE' && pending.dialogId === undefined && status >= 200) {
+          this.cdr(
+            status < 300
+              ? { kind: 'start', source: 'network', role: 'uac' }
+              : { kind: 'stop', source: 'network', reason: 'call-rejected' },
+            raw,
+          );
+        }
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------------------------------- network side
+
+  private onNetworkRequest(txn: IncomingTransaction): void {
+    const request = txn.request;
+    if (request.toTag !== undefined) {
+      this.onNetworkInDialog(txn);
+      return;
+    }
+    const app = this.options.registry.select(request.method);
+    if (!app) {
+      if (request.method === 'OPTIONS' && this.options.answerOptions) {
+        void txn.respond(
+          createResponse(request, 200, {
+            headers: [
+              ['Allow', ALLOW],
+              ['Accept', 'application/sdp'],
+            ],
+          }),
+        );
+      } else {
+        void txn.respond(createResponse(request, request.method === 'ACK' ? 200 : 503));
+      }
+      return;
+    }
+    const pending = this.track(txn, app, undefined, generateTag());
+    if (request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
+    const receivedOn = { host: txn.flow.localAddress, port: txn.flow.localPort };
+    app.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, '', txn.raw, receivedOn));
+  }
+
+  private onNetworkInDialog(txn: IncomingTransaction): void {
+    const request = txn.request;
+    const dialog = this.dialogs.matchIncoming(request.callId, request.fromTag, request.toTag);
+    if (!dialog || !dialog.owner.isOpen) {
+      // RFC 3261 §12.2.2: a request for a dialog we do not know is answered 481.
+      void txn.respond(createResponse(request, 481));
+      return;
+    }
+    const cseq = request.cseq.seq;
+    if (dialog.remoteCseq !== undefined && cseq < dialog.remoteCseq && request.method !== 'PRACK') {
+      void txn.respond(createResponse(request, 500, { reason: 'Request Out Of Order' }));
+      return;
+    }
+    dialog.remoteCseq = cseq;
+    if (request.method === 'INVITE' || request.method === 'UPDATE') {
+      dialog.remoteTarget = firstContactUri(request) ?? dialog.remoteTarget;
+    }
+    if (request.method === 'PRACK') this.prackReceived(dialog, request);
+    if ((request.method === 'INVITE' || request.method === 'UPDATE') && dialog.sessionTimer) {
+      this.armSessionTimer(dialog, request.sessionExpires?.seconds ?? dialog.sessionInterval ?? 0);
+    }
+    const pending = this.track(txn, dialog.owner, dialog.id, dialog.localTag);
+    if (request.method === 'BYE') {
+      this.dialogs.remove(dialog.id);
+      this.forgetAwaitingAck(dialog.id);
+      this.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
+    }
+    dialog.owner.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, dialog.id, txn.raw));
+  }
+
+  /** The stack answered the CANCEL with 200 (RFC 3261 §9.2); the INVITE gets 487 and the app hears of it. */
+  private onNetworkCancel(cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction): void {
+    const pending = this.incomingByTxn.get(invite);
+    if (!pending) return;
+    void this.answer(pending, 487, 'Request Terminated');
+    if (pending.app.isOpen) {
+      pending.app.send(sipEventMessage(this.networkMeta(flow, raw), pending.id, '', raw));
+    }
+    this.cdr({ kind: 'stop', source: 'network', reason: 'call-canceled' }, cancel.toString());
+  }
+
+  private onNetworkAck(ack: SipRequest, raw: string, flow: Flow): void {
+    const dialog = this.dialogs.matchIncoming(ack.callId, ack.fromTag, ack.toTag);
+    if (!dialog) return;
+    // Only the first ACK for each 2xx goes up; retransmitted ACKs stop here.
+    if (!this.forgetAwaitingAck(dialog.id)) return;
+    if (dialog.owner.isOpen)
+      dialog.owner.send(sipEventMessage(this.networkMeta(flow, raw), randomUUID(), dialog.id, raw));
+  }
+
+  /** A 2xx retransmitted after our ACK: send the same ACK again (RFC 3261 §13.2.2.4). */
+  private onStrayResponse(response: SipResponse): void {
+    if (response.status < 200 || response.status >= 300 || response.cseq.method !== 'INVITE') return;
+    const fromTag = response.fromTag;
+    if (!fromTag) return;
+    const dialog = this.dialogs.get(dialogIdOf(response.callId, fromTag));
+    if (dialog?.lastAck)
+      void this.options.stack
+        .sendAck(dialog.lastAck, dialog.routeSet.length > 0 ? undefined : dialog.nextHop)
+        .catch(() => {});
+  }
+
+  // ------------------------------------------------------------------------------------------- helpers
+
+  private track(
+    txn: IncomingTransaction,
+    app: AppConnection,
+    dialogId: string | undefined,
+    localTag: string,
+  ): PendingIncoming {
+    const id = randomUUID();
+    const timer = setTimeout(() => {
+      const pending = this.incoming.get(id);
+      if (!pending) return;
+      this.log.warn({ app: app.id, method: txn.request.method }, 'app did not answer in time');
+      void this.answer(pending, 408, 'Request Timeout');
+    }, this.options.appResponseTimeoutMs);
+    timer.unref();
+    const pending: PendingIncoming = { id, txn, app, localTag, timer, dialogId };
+    this.incoming.set(id, pending);
+    this.incomingByTxn.set(txn, pending);
+    txn.onTerminated(() => this.finish(pending));
+    return pending;
+  }
+
+  private finish(pending: PendingIncoming): void {
+    clearTimeout(pending.timer);
+    this.incoming.delete(pending.id);
+    this.incomingByTxn.delete(pending.txn);
+  }
+
+  /** The engine answers an incoming request itself (CANCEL, timeout, app gone). */
+  private async answer(pending: PendingIncoming, status: number, reason: string): Promise<void> {
+    this.finish(pending);
+    if (pending.dialogId && pending.txn.request.toTag === undefined) this.dialogs.remove(pending.dialogId);
+    try {
+      await pending.txn.respond(
+        createResponse(pending.txn.request, status, { reason, toTag: pending.localTag }),
+      );
+    } catch (err) {
+      this.log.debug({ err }, 'could not send engine response');
+    }
+  }
+
+  private ensureUasDialog(pending: PendingIncoming, response: SipResponse): string {
+    const request = pending.txn.request;
+    const id = dialogIdOf(request.callId, request.fromTag ?? '');
+    if (!this.dialogs.get(id)) {
+      const listener = this.listenerOf(pending.txn.flow);
+      this.dialogs.add({
+        id,
+        role: 'uas',
+        callId: request.callId,
+        localTag: pending.localTag,
+        remoteTag: request.fromTag ?? '',
+        localUri: stripTag(request.getHeader('to') ?? ''),
+        remoteUri: stripTag(request.getHeader('from') ?? ''),
+        remoteTarget: firstContactUri(request) ?? request.from.uri.toString(),
+        routeSet: request.getHeaders('record-route').flatMap(splitAddresses),
+        localCseq: 0,
+        remoteCseq: request.cseq.seq,
+        localContact: response.getHeader('contact') ?? (listener ? contactFor(listener) : ''),
+        inviteCseq: request.cseq.seq,
+        owner: pending.app,
+        flow: pending.txn.flow,
+        nextHop: undefined,
+        confirmed: false,
+        lastAck: undefined,
+        rseq: Math.floor(Math.random() * 0x7fffffff),
+        sessionTimer: undefined,
+        sessionInterval: undefined,
+      });
+    }
+    pending.dialogId = id;
+    return id;
+  }
+
+  private ensureUacDialog(
+    pending: PendingOutgoing,
+    response: SipResponse,
+    flow: Flow,
+    listener: ReturnType<BridgeOptions['stack']['listenerFor']>,
+  ): string {
+    const request = pending.txn.request;
+    const id = dialogIdOf(request.callId, request.fromTag ?? '');
+    const existing = this.dialogs.get(id);
+    if (existing) {
+      existing.remoteTag = response.toTag ?? existing.remoteTag;
+      return id;
+    }
+    this.dialogs.add({
+      id,
+      role: 'uac',
+      callId: request.callId,
+      localTag: request.fromTag ?? '',
+      remoteTag: response.toTag ?? '',
+      localUri: stripTag(request.getHeader('from') ?? ''),
+      remoteUri: stripTag(request.getHeader('to') ?? ''),
+      remoteTarget: firstContactUri(response) ?? request.uri.toString(),
+      routeSet: response.getHeaders('record-route').flatMap(splitAddresses).reverse(),
+      localCseq: request.cseq.seq,
+      remoteCseq: undefined,
+      localContact: request.getHeader('contact') ?? (listener ? contactFor(listener) : ''),
+      inviteCseq: request.cseq.seq,
+      owner: pending.app,
+      flow,
+      nextHop: pending.nextHop,
+      confirmed: false,
+      lastAck: undefined,
+      rseq: 0,
+      sessionTimer: undefined,
+      sessionInterval: undefined,
+    });
+    return id;
+  }
+
+  /** Stops waiting for the first ACK of a dialog's 2xx; true when it was being waited for. */
+  private forgetAwaitingAck(dialogId: string): boolean {
+    for (const [txn, id] of this.awaitingAck) {
+      if (id === dialogId) {
+        this.awaitingAck.delete(txn);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private ackTimeout(invite: IncomingTransaction): void {
+    const dialogId = this.awaitingAck.get(invite);
+    if (dialogId === undefined) return;
+    this.awaitingAck.delete(invite);
+    const dialog = this.dialogs.get(dialogId);
+    if (!dialog) return;
+    this.log.info({ dialogId }, 'no ACK for our 2xx: ending the dialog');
+    this.endDialogUnsolicited(dialog, 'ACK timeout');
+  }
+
+  /** The engine ends a dialog itself: BYE to the peer, and the same BYE to the app as `unsolicited`. */
+  private endDialogUnsolicited(dialog: Dialog, reason: string): void {
+    const dialogId = dialog.id;
+    this.dialogs.remove(dialogId);
+    this.forgetAwaitingAck(dialogId);
+    void this.sendBye(dialog, reason).then(
+      (sent) => {
+        if (dialog.owner.isOpen)
+          dialog.owner.send(sipEventMessage(this.sentMeta(sent), 'unsolicited', dialogId, sent.raw));
+      },
+      () => {},
+    );
+  }
+
+  private async sendBye(dialog: Dialog, reason: string): Promise<Sent> {
+    const sip: AppSipText = {
+      startLine: 'BYE sip:placeholder SIP/2.0',
+      headers: [['Reason', `SIP;text="${reason}"`]],
+      body: '',
+    };
+    const bye = buildInDialogRequest(sip, dialog);
+    const txn = await this.options.stack.sendRequest(
+      bye,
+      dialog.routeSet.length > 0 ? undefined : dialog.nextHop,
+    );
+    return txn.sent;
+  }
+
+  /**
+   * Sends a reliable provisional again, T1 doubling, until its PRACK arrives; without PRACK after 64*T1 the
+   * INVITE is rejected (RFC 3262 §3).
+   */
+  private retransmitReliably(pending: PendingIncoming, response: SipResponse, rseq: number): void {
+    let interval = this.t1;
+    let elapsed = 0;
+    const tick = (): void => {
+      elapsed += interval;
+      if (!this.incoming.has(pending.id)) {
+        this.stopReliable(pending.id);
+        return;
+      }
+      if (elapsed >= 64 * this.t1) {
+        this.stopReliable(pending.id);
+        void this.answer(pending, 504, 'Reliable Provisional Not Acknowledged');
+        return;
+      }
+      void pending.txn.respond(response).catch(() => {});
+      interval *= 2;
+      const timer = setTimeout(tick, interval);
+      timer.unref();
+      this.reliable.set(pending.id, { rseq, timer });
+    };
+    this.stopReliable(pending.id);
+    const timer = setTimeout(tick, interval);
+    timer.unref();
+    this.reliable.set(pending.id, { rseq, timer });
+  }
+
+  private stopReliable(pendingId: string): void {
+    const entry = this.reliable.get(pendingId);
+    if (entry) clearTimeout(entry.timer);
+    this.reliable.delete(pendingId);
+  }
+
+  /** A PRACK acknowledges the reliable provisional whose RSeq its RAck names (RFC 3262 §7.2). */
+  private prackReceived(dialog: Dialog, prack: SipRequest): void {
+    const rack = prack.rack;
+    if (!rack) return;
+    for (const [pendingId, entry] of this.reliable) {
+      const pending = this.incoming.get(pendingId);
+      if (pending?.dialogId === dialog.id && entry.rseq === rack.rseq) this.stopReliable(pendingId);
+    }
+  }
+
+  /**
+   * RFC 4028 as UAS: when the INVITE asks for a session timer and the app's 2xx does not set one, the engine
+   * accepts the interval with the UAC as refresher (when it supports timers) and ends the dialog if no
+   * refresh comes in time (§10). A 2xx the app gave a Session-Expires is sent as the app wrote it.
+   */
+  private applySessionTimer(request: SipRequest, response: SipResponse, dialog: Dialog): void {
+    let interval: number | undefined;
+    let refresher: string | undefined;
+    const answered = response.sessionExpires;
+    if (answered) {
+      interval = answered.seconds;
+      refresher = answered.refresher;
+    } else {
+      const asked = request.sessionExpires;
+      if (!asked || !request.supported.includes('timer')) return;
+      interval = Math.max(asked.seconds, request.minSE ?? 90);
+      refresher = asked.refresher ?? 'uac';
+      response.setHeader('Session-Expires', `${interval};refresher=${refresher}`);
+      if (refresher === 'uac' && !response.require.includes('timer'))
+        response.appendHeader('Require', 'timer');
+    }
+    if (interval === undefined || refresher !== 'uac') return;
+    dialog.sessionInterval = interval;
+    this.armSessionTimer(dialog, interval);
+  }
+
+  private armSessionTimer(dialog: Dialog, interval: number): void {
+    if (dialog.sessionTimer) clearTimeout(dialog.sessionTimer);
+    if (interval <= 0) return;
+    const seconds = interval - Math.min(32, interval / 3);
+    dialog.sessionTimer = setTimeout(() => {
+      if (!this.dialogs.get(dialog.id)) return;
+      this.log.info({ dialogId: dialog.id }, 'session timer expired without refresh: ending the dialog');
+      this.endDialogUnsolicited(dialog, 'Session timer expired');
+    }, seconds * 1000);
+    dialog.sessionTimer.unref();
+  }
+
+  private cdr(event: Parameters<typeof cdrEventMessage>[0], raw: string): void {
+    for (const app of this.options.registry.appsFor(`cdr:${event.kind}`)) {
+      app.send(cdrEventMessage(event, raw));
+    }
+  }
+
+  private listenerOf(flow: Flow) {
+    return (
+      this.options.stack.listeners.find((l) => l.transport === flow.transport && l.port === flow.localPort) ??
+      this.options.stack.listeners.find((l) => l.transport === flow.transport)
+    );
+  }
+
+  private networkMeta(flow: Flow, raw: string): SipMessageMeta {
+    return {
+      source: 'network',
+      bytes: Buffer.byteLength(raw),
+      protocol: flow.transport,
+      address: flow.remoteAddress,
+      port: flow.remotePort,
+    };
+  }
+
+  private sentMeta(sent: Sent): SipMessageMeta {
+    return {
+      source: 'application',
+      bytes: Buffer.byteLength(sent.raw),
+      protocol: sent.flow.transport,
+      address: sent.flow.localAddress,
+      port: sent.flow.localPort,
+    };
+  }
+
+  /** A bug or a surprise in one message must not take the engine down. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err, what }, 'failed to process SIP message');
+    }
+  }
+}
+
+function stripTag(value: string): string {
+  return value.replace(/;\s*tag=[^;]*/i, '');
+}
+
+function splitAddresses(value: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '"' && value[i - 1] !== '\\') quoted = !quoted;
+    else if (!quoted && c === '<') depth++;
+    else if (!quoted && c === '>') depth--;
+    else if (!quoted && depth === 0 && c === ',') {
+      out.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start).trim());
+  return out.filter((s) => s !== '');
+}
+
+function firstContactUri(message: SipRequest | SipResponse): string | undefined {
+  const contact = message.contact;
+  if (contact === '*' || contact.length === 0) return undefined;
+  return contact[0]!.uri.toString();
+}

@@ -1,0 +1,266 @@
+import {
+  buildCancel,
+  type ClientTransaction,
+  InviteClientTransaction,
+  type InviteServerTransaction,
+  type ListenerInfo,
+  type MessageSource,
+  parseUri,
+  type ResolvedTarget,
+  type SendResult,
+  type ServerTransaction,
+  type SipRequest,
+  type SipResolver,
+  type SipResponse,
+  SipUri,
+  type TransactionManager,
+  TransportLayer,
+  type TransportProtocol,
+  type TransportTarget,
+} from '@switchboard/sip';
+import type { Logger } from 'pino';
+import type {
+  Flow,
+  IncomingTransaction,
+  OutgoingTransaction,
+  Sent,
+  SipStackPort,
+  StackListener,
+} from './sip-stack.ts';
+
+/**
+ * SipStackPort on @switchboard/sip: TransportLayer (listeners, parsing, limits), TransactionManager
+ * (RFC 3261 §17 with RFC 6026) and SipResolver (RFC 3263).
+ */
+export class SipStackAdapter implements SipStackPort {
+  private readonly incoming = new WeakMap<ServerTransaction, IncomingTransaction>();
+
+  constructor(
+    private readonly transport: TransportLayer,
+    private readonly manager: TransactionManager,
+    private readonly resolver: SipResolver,
+  ) {}
+
+  get listeners(): StackListener[] {
+    return this.transport.getListeners().map(toStackListener);
+  }
+
+  onRequest(handler: (txn: IncomingTransaction) => void): void {
+    this.manager.on('request', (request, tx, source) => handler(this.wrapIncoming(request, tx, source)));
+  }
+
+  onCancel(
+    handler: (cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction) => void,
+  ): void {
+    this.manager.on('cancel', (cancel, invite, source) => {
+      const txn = this.incoming.get(invite);
+      if (txn) handler(cancel, cancel.toString(), flowOf(source), txn);
+    });
+  }
+
+  onAck(handler: (ack: SipRequest, raw: string, flow: Flow) => void): void {
+    this.manager.on('ack', (ack, source) => handler(ack, ack.toString(), flowOf(source)));
+  }
+
+  onAckTimeout(handler: (invite: IncomingTransaction) => void): void {
+    this.manager.on('ackTimeout', (invite) => {
+      const txn = this.incoming.get(invite);
+      if (txn) handler(txn);
+    });
+  }
+
+  onStrayResponse(handler: (response: SipResponse, flow: Flow) => void): void {
+    this.manager.on('strayResponse', (response, source) => handler(response, flowOf(source)));
+  }
+
+  async sendRequest(request: SipRequest, nextHop?: string): Promise<OutgoingTransaction> {
+    const target = await this.locate(request, nextHop);
+    const tx = this.manager.sendRequest(request, target);
+    const flow = await firstSend(this.transport, target);
+    const listeners: Array<(response: SipResponse, raw: string, flow: Flow) => void> = [];
+    tx.on('response', (response) => {
+      const raw = response.toString();
+      for (const l of listeners) l(response, raw, flow);
+    });
+    return {
+      request,
+      sent: { raw: request.toString(), flow },
+      onResponse: (l) => listeners.push(l),
+      cancel: async (reason) => this.cancel(tx, reason, flow),
+    };
+  }
+
+  async sendAck(ack: SipRequest, nextHop?: string): Promise<Sent> {
+    const target = await this.locate(ack, nextHop);
+    const result = await this.manager.sendAck(ack, target);
+    return { raw: ack.toString(), flow: flowOfSend(result) };
+  }
+
+  listenerFor(uri: string, nextHop?: string): StackListener | undefined {
+    const transport = transportOf(nextHop ?? uri);
+    if (!transport) return undefined;
+    let host: string | undefined;
+    try {
+      const parsed = parseUri(nextHop ?? uri);
+      if (parsed instanceof SipUri) host = parsed.host;
+    } catch {
+      return undefined;
+    }
+    const info = this.transport.selectListener(
+      transport,
+      host && /^[\d.:a-f]+$/i.test(host) ? host : undefined,
+    );
+    return info ? toStackListener(info) : undefined;
+  }
+
+  async close(): Promise<void> {
+    this.manager.close();
+    await this.transport.close();
+  }
+
+  private wrapIncoming(
+    request: SipRequest,
+    tx: ServerTransaction,
+    source: MessageSource,
+  ): IncomingTransaction {
+    const flow = flowOf(source);
+    const manager = this.manager;
+    const txn: IncomingTransaction = {
+      request,
+      flow,
+      raw: request.toString(),
+      async respond(response) {
+        const isInvite2xx = request.method === 'INVITE' && response.status >= 200 && response.status < 300;
+        if (isInvite2xx && tx.state !== 'accepted')
+          manager.acceptInvite(tx as InviteServerTransaction, response);
+        else tx.respond(response);
+        return { raw: response.ensureContentLength().toString(), flow };
+      },
+      onTerminated(listener) {
+        tx.once('terminated', listener);
+      },
+    };
+    this.incoming.set(tx, txn);
+    return txn;
+  }
+
+  private async cancel(tx: ClientTransaction, reason: string | undefined, flow: Flow): Promise<Sent> {
+    if (!(tx instanceof InviteClientTransaction)) throw new Error('only an INVITE can be cancelled');
+    const cancelTx = this.manager.cancel(tx, reason);
+    const cancel = cancelTx?.request ?? buildCancel(tx.request, reason);
+    return { raw: cancel.toString(), flow };
+  }
+
+  /**
+   * Where a request goes (RFC 3261 §8.1.2, §16.12): the first Route when it is a loose router, else the
+   * outbound proxy the app named, else the Request-URI; resolved with RFC 3263.
+   */
+  private async locate(request: SipRequest, nextHop?: string): Promise<TransportTarget> {
+    const route = request.route[0];
+    const uri = route ? route.uri : nextHop ? parseUri(nextHop) : request.uri;
+    if (!(uri instanceof SipUri)) throw new Error(`cannot send to a ${uri.toString().split(':')[0]} URI`);
+    const transportParam = uri.params.get('transport');
+    const targets: ResolvedTarget[] = await this.resolver.resolve({
+      host: uri.host,
+      ...(uri.port !== undefined ? { port: uri.port } : {}),
+      ...(typeof transportParam === 'string' ? { transport: transportParam } : {}),
+      secure: uri.scheme === 'sips',
+    });
+    const usable = targets.find((t) => this.transport.selectListener(t.transport, t.address));
+    if (!usable) throw new Error(`no route to ${uri.host}: requested protocol/transport not available`);
+    return {
+      transport: usable.transport,
+      address: usable.address,
+      port: usable.port,
+      serverName: usable.serverName,
+    };
+  }
+}
+
+function toStackListener(info: ListenerInfo): StackListener {
+  return {
+    transport: info.transport,
+    host: info.host,
+    port: info.port,
+    advertisedAddress: info.advertisedHost,
+    advertisedPort: info.advertisedPort,
+  };
+}
+
+function flowOf(source: MessageSource): Flow {
+  return {
+    transport: source.transport,
+    localAddress: source.localAddress,
+    localPort: source.localPort,
+    remoteAddress: source.remoteAddress,
+    remotePort: source.remotePort,
+  };
+}
+
+function flowOfSend(result: SendResult): Flow {
+  return {
+    transport: result.transport,
+    localAddress: result.localAddress,
+    localPort: result.localPort,
+    remoteAddress: result.address,
+    remotePort: result.port,
+  };
+}
+
+/** The flow a request to this target leaves on (the listener's address; the connection's once it exists). */
+async function firstSend(transport: TransportLayer, target: TransportTarget): Promise<Flow> {
+  const listener = transport.selectListener(target.transport, target.address);
+  return {
+    transport: target.transport,
+    localAddress: listener?.host ?? '',
+    localPort: listener?.port ?? 0,
+    remoteAddress: target.address,
+    remotePort: target.port,
+  };
+}
+
+function transportOf(uriText: string): TransportProtocol | undefined {
+  try {
+    const uri = parseUri(uriText);
+    if (!(uri instanceof SipUri)) return undefined;
+    const param = uri.params.get('transport');
+    if (typeof param === 'string') {
+      const t = param.toLowerCase();
+      return t === 'udp' || t === 'tcp' || t === 'tls' || t === 'ws' || t === 'wss' ? t : undefined;
+    }
+    return uri.scheme === 'sips' ? 'tls' : 'udp';
+  } catch {
+    return undefined;
+  }
+}
+
+/** A transport layer that logs every SIP message it sends and receives (SIP_TRACE). */
+export class TracingTransportLayer extends TransportLayer {
+  constructor(
+    options: ConstructorParameters<typeof TransportLayer>[0],
+    private readonly trace: Logger,
+  ) {
+    super(options);
+    this.on('request', (m, source) =>
+      this.trace.info(
+        { dir: 'recv', from: `${source.remoteAddress}:${source.remotePort}`, transport: source.transport },
+        `\n${m.toString()}`,
+      ),
+    );
+    this.on('response', (m, source) =>
+      this.trace.info(
+        { dir: 'recv', from: `${source.remoteAddress}:${source.remotePort}`, transport: source.transport },
+        `\n${m.toString()}`,
+      ),
+    );
+  }
+
+  override async send(message: SipRequest | SipResponse, target: TransportTarget): Promise<SendResult> {
+    const result = await super.send(message, target);
+    this.trace.info(
+      { dir: 'send', to: `${result.address}:${result.port}`, transport: result.transport },
+      `\n${message.toString()}`,
+    );
+    return result;
+  }
+}

@@ -1,0 +1,122 @@
+import { SipResolver, TransactionManager, TransportLayer } from '@switchboard/sip';
+import pino, { type Logger } from 'pino';
+import { AdminServer } from './admin/admin-server.ts';
+import type { AppConnection } from './admin/app-connection.ts';
+import { AppRegistry } from './admin/app-registry.ts';
+import { DrachtioBridge } from './bridge/drachtio-bridge.ts';
+import { SipStackAdapter, TracingTransportLayer } from './bridge/sip-stack-adapter.ts';
+import {
+  DEFAULT_LIMITS,
+  type EngineConfig,
+  formatHostport,
+  type HostPort,
+  type SipListener,
+} from './config.ts';
+
+/** The version apps see in the authenticate reply; vX.Y.Z >= v0.8.2 makes drachtio-srf send pings. */
+export const ENGINE_VERSION = 'v0.9.4-switchboard-engine';
+
+export interface EngineDeps {
+  logger?: Logger;
+}
+
+/** A SIP listener as bound (port 0 in the configuration becomes the real port). */
+export interface BoundListener extends SipListener {
+  /** The address written into Via/Contact. */
+  advertisedAddress: string;
+}
+
+export interface RunningEngine {
+  listeners: BoundListener[];
+  adminAddress: HostPort;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the engine: SIP listeners, the transaction layer, the drachtio bridge and the admin listener for
+ * drachtio-srf apps. Resolves once everything listens; close() stops it all.
+ */
+export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): Promise<RunningEngine> {
+  const logger = deps.logger ?? pino({ name: 'engine' });
+  const limits = { ...DEFAULT_LIMITS, ...config.limits };
+  const transportOptions = {
+    limits: { maxDatagramSize: limits.maxMessageBytes, maxStreamMessageSize: limits.maxMessageBytes },
+    logger: logger.child({ component: 'sip-transport' }),
+  };
+  const transport = config.sipTrace
+    ? new TracingTransportLayer(transportOptions, logger.child({ component: 'sip-trace' }))
+    : new TransportLayer(transportOptions);
+  const listeners: BoundListener[] = [];
+  try {
+    for (const spec of config.sipListen) {
+      const secure = spec.transport === 'tls' || spec.transport === 'wss';
+      if (secure && !config.sipTls)
+        throw new Error(`${spec.transport} listener needs a certificate (sipTls)`);
+      const advertised = spec.advertisedAddress ?? config.sipAdvertisedAddress;
+      const info = await transport.listen({
+        transport: spec.transport,
+        host: spec.host,
+        port: spec.port,
+        ...(secure && config.sipTls ? { tls: { cert: config.sipTls.cert, key: config.sipTls.key } } : {}),
+        ...(advertised ? { advertisedHost: advertised } : {}),
+      });
+      listeners.push({
+        transport: info.transport,
+        host: info.host,
+        port: info.port,
+        advertisedAddress: info.advertisedHost,
+      });
+    }
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
+  const manager = new TransactionManager(transport, {
+    logger: logger.child({ component: 'sip-transactions' }),
+    // drachtio-srf apps expect 100 Trying at once, as drachtio-server sends it.
+    timers: { tryingDelay: 0 },
+  });
+  const stack = new SipStackAdapter(transport, manager, new SipResolver());
+  const registry = new AppRegistry<AppConnection>();
+  const bridge = new DrachtioBridge({
+    stack,
+    registry,
+    logger: logger.child({ component: 'bridge' }),
+    answerOptions: config.answerOptions ?? true,
+    appResponseTimeoutMs: limits.appResponseTimeoutMs,
+  });
+  const admin = new AdminServer({
+    host: config.engineAdmin.host,
+    port: config.engineAdmin.port,
+    secret: config.engineSecret,
+    ...(config.adminTls ? { tls: { cert: config.adminTls.cert, key: config.adminTls.key } } : {}),
+    authTimeoutMs: limits.authTimeoutMs,
+    maxConnections: limits.maxAppConnections,
+    identity: {
+      version: ENGINE_VERSION,
+      hostports: () => listeners.map((l) => formatHostport(l.transport, l.advertisedAddress, l.port)),
+      localHostports: () => listeners.map((l) => formatHostport(l.transport, l.host, l.port)),
+    },
+    handler: bridge,
+    registry,
+    logger: logger.child({ component: 'admin' }),
+  });
+  let adminAddress: HostPort;
+  try {
+    adminAddress = await admin.listen();
+  } catch (err) {
+    bridge.close();
+    await stack.close();
+    throw err;
+  }
+  logger.info({ listeners, admin: adminAddress }, 'engine listening');
+  return {
+    listeners,
+    adminAddress,
+    async close() {
+      await admin.close();
+      bridge.close();
+      await stack.close();
+    },
+  };
+}

@@ -1,0 +1,598 @@
+import type { SipRequest } from '@switchboard/sip';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AdminServer } from '../src/admin/admin-server.ts';
+import type { AppConnection } from '../src/admin/app-connection.ts';
+import { AppRegistry } from '../src/admin/app-registry.ts';
+import { DrachtioBridge } from '../src/bridge/drachtio-bridge.ts';
+import { SECRET, silentLogger, waitFor } from './helpers.ts';
+import { farResponse, LoopbackStack, PEER } from './loopback-stack.ts';
+import { type Dialog, Srf, type SrfApp, type SrfRequest, type SrfResponse, sendRequest } from './srf.ts';
+
+/**
+ * The drachtio bridge driven by the real drachtio-srf API, with the far end played in-process by the test
+ * (LoopbackStack): what apps send is completed correctly, what the network sends reaches the right app, and
+ * the engine does on its own what drachtio-srf relies on.
+ */
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function setup(
+  options: { answerOptions?: boolean; t1Ms?: number; appResponseTimeoutMs?: number } = {},
+) {
+  const stack = new LoopbackStack();
+  const registry = new AppRegistry<AppConnection>();
+  const bridge = new DrachtioBridge({
+    stack,
+    registry,
+    logger: silentLogger,
+    answerOptions: options.answerOptions ?? true,
+    appResponseTimeoutMs: options.appResponseTimeoutMs ?? 64_000,
+    t1Ms: options.t1Ms ?? 500,
+  });
+  const admin = new AdminServer({
+    host: '127.0.0.1',
+    port: 0,
+    secret: SECRET,
+    identity: {
+      version: 'v0.9.4-test',
+      hostports: () => ['udp/192.0.2.1:5060'],
+      localHostports: () => ['udp/127.0.0.1:5060'],
+    },
+    handler: bridge,
+    registry,
+    logger: silentLogger,
+  });
+  const address = await admin.listen();
+  cleanups.push(async () => {
+    bridge.close();
+    await admin.close();
+  });
+  const connect = async (configure: (srf: SrfApp) => void = () => {}) => {
+    const srf = new Srf();
+    srf.on('error', () => {});
+    configure(srf);
+    const connected = new Promise<void>((resolve) => srf.on('connect', () => resolve()));
+    srf.connect({ host: '127.0.0.1', port: address.port, secret: SECRET });
+    await connected;
+    cleanups.push(() => {
+      try {
+        srf.disconnect();
+      } catch {
+        // already gone
+      }
+    });
+    return srf;
+  };
+  return { stack, bridge, admin, registry, connect };
+}
+
+let seq = 0;
+function inviteFromFarEnd(opts: { callId?: string; extra?: string[]; branch?: string } = {}): string {
+  seq++;
+  const body =
+    'v=0\r\no=far 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
+  return [
+    'INVITE sip:service@127.0.0.1:5060 SIP/2.0',
+    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${opts.branch ?? `z9hG4bKfar${seq}`}`,
+    `From: <sip:caller@127.0.0.1:5070>;tag=caller${seq}`,
+    'To: <sip:service@127.0.0.1:5060>',
+    `Call-ID: ${opts.callId ?? `call-${seq}@far`}`,
+    'CSeq: 1 INVITE',
+    'Contact: <sip:caller@127.0.0.1:5070>',
+    'Max-Forwards: 70',
+    ...(opts.extra ?? []),
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
+}
+
+function inDialogFromFarEnd(
+  method: string,
+  invite: SipRequest,
+  toTag: string,
+  cseq: number,
+  extra: string[] = [],
+): string {
+  return [
+    `${method} sip:service@127.0.0.1:5060 SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK${method.toLowerCase()}${cseq}${seq}`,
+    `From: ${invite.getHeader('from')}`,
+    `To: ${invite.getHeader('to')};tag=${toTag}`,
+    `Call-ID: ${invite.callId}`,
+    `CSeq: ${cseq} ${method}`,
+    'Max-Forwards: 70',
+    ...extra,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+function optionsFromFarEnd(): string {
+  seq++;
+  return [
+    'OPTIONS sip:service@127.0.0.1:5060 SIP/2.0',
+    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKopt${seq}`,
+    `From: <sip:monitor@127.0.0.1>;tag=opt${seq}`,
+    'To: <sip:service@127.0.0.1>',
+    `Call-ID: opt-${seq}`,
+    'CSeq: 7 OPTIONS',
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+describe('requests from the network to apps', () => {
+  it('hands an OPTIONS to the app that routes it and sends its answer with the transaction headers', async () => {
+    const { stack, connect } = await setup();
+    await connect((srf) =>
+      srf.options((_req: SrfRequest, res: SrfResponse) => res.send(200, { headers: { 'X-App': 'yes' } })),
+    );
+    const far = stack.inject(optionsFromFarEnd());
+    await waitFor(() => far.responses.length === 1, 'the app answer');
+    const res = far.responses[0]!;
+    expect(res.status).toBe(200);
+    expect(res.getHeader('x-app')).toBe('yes');
+    expect(res.getHeader('via')).toBe(far.request.getHeader('via'));
+    expect(res.callId).toBe(far.request.callId);
+    expect(res.getHeader('cseq')).toBe('7 OPTIONS');
+    expect(res.toTag).toBeTruthy();
+  });
+
+  it('answers OPTIONS itself when no app routes them, unless configured not to', async () => {
+    const on = await setup();
+    const far = on.stack.inject(optionsFromFarEnd());
+    expect(far.responses.map((r) => r.status)).toEqual([200]);
+    const off = await setup({ answerOptions: false });
+    const far2 = off.stack.inject(optionsFromFarEnd());
+    expect(far2.responses.map((r) => r.status)).toEqual([503]);
+  });
+
+  it('round-robins new requests between two apps routing the verb', async () => {
+    const { stack, connect } = await setup();
+    const seen: string[] = [];
+    await connect((srf) => srf.options((_req, res) => res.send(200, { headers: { 'X-App': 'one' } })));
+    await connect((srf) => srf.options((_req, res) => res.send(200, { headers: { 'X-App': 'two' } })));
+    for (let i = 0; i < 4; i++) {
+      const far = stack.inject(optionsFromFarEnd());
+      await waitFor(() => far.responses.length === 1, 'answer');
+      seen.push(far.responses[0]!.getHeader('x-app')!);
+    }
+    expect(seen[0]).not.toBe(seen[1]);
+    expect([seen[2], seen[3]]).toEqual([seen[0], seen[1]]);
+  });
+
+  it('createUAS: 100 Trying at once, 200 with Contact and SDP, ACK and BYE reach the dialog', async () => {
+    const { stack, bridge, connect } = await setup();
+    const dialogs: Dialog[] = [];
+    let destroyed = false;
+    await connect((srf) =>
+      srf.invite(async (req, res) => {
+        const dlg = await srf.createUAS(req, res, {
+          localSdp:
+            'v=0\r\no=app 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n',
+        });
+        dlg.on('destroy', () => {
+          destroyed = true;
+        });
+        dialogs.push(dlg);
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    expect(far.responses[0]!.status).toBe(100);
+    await waitFor(() => far.responses.length === 2, 'the 200');
+    const ok = far.responses[1]!;
+    expect(ok.status).toBe(200);
+    expect(ok.getHeader('contact')).toBe('<sip:192.0.2.1:5060>');
+    expect(ok.getHeader('content-type')).toBe('application/sdp');
+    expect(ok.body.toString()).toContain('m=audio 30000');
+    const toTag = ok.toTag!;
+    stack.inject(inDialogFromFarEnd('ACK', far.request, toTag, 1));
+    await waitFor(() => dialogs.length === 1, 'dialog');
+    expect(bridge.dialogs.size).toBe(1);
+    const bye = stack.inject(inDialogFromFarEnd('BYE', far.request, toTag, 2));
+    await waitFor(() => bye.responses.length === 1 && destroyed, 'BYE answered and dialog destroyed');
+    expect(bye.responses[0]!.status).toBe(200);
+    expect(bridge.dialogs.size).toBe(0);
+  });
+
+  it('answers 200 to an incoming CANCEL and 487 to the INVITE, and tells the app', async () => {
+    const { stack, connect } = await setup();
+    let canceled = false;
+    await connect((srf) =>
+      srf.invite((req, res) => {
+        req.on('cancel', () => {
+          canceled = true;
+        });
+        res.send(180);
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd({ branch: 'z9hG4bKtobecanceled' }));
+    await waitFor(() => far.responses.length === 2, 'the 180');
+    const cancel = stack.inject(
+      [
+        'CANCEL sip:service@127.0.0.1:5060 SIP/2.0',
+        'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKtobecanceled',
+        `From: ${far.request.getHeader('from')}`,
+        `To: ${far.request.getHeader('to')}`,
+        `Call-ID: ${far.request.callId}`,
+        'CSeq: 1 CANCEL',
+        'Max-Forwards: 70',
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    expect(cancel.responses.map((r) => r.status)).toEqual([200]);
+    expect(far.responses.map((r) => r.status)).toEqual([100, 180, 487]);
+    expect(far.responses[2]!.toTag).toBe(far.responses[1]!.toTag);
+    await waitFor(() => canceled, 'the cancel event in the app');
+  });
+
+  it('answers 481 to an in-dialog request for an unknown dialog', async () => {
+    const { stack } = await setup();
+    const invite = stack.inject(inviteFromFarEnd()).request;
+    const bye = stack.inject(inDialogFromFarEnd('BYE', invite, 'nosuchtag', 2));
+    expect(bye.responses.map((r) => r.status)).toEqual([481]);
+  });
+
+  it('answers an app that disconnects before answering with 503', async () => {
+    const { stack, connect } = await setup();
+    let gotIt = false;
+    const srf = await connect((s) =>
+      s.invite(() => {
+        gotIt = true;
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => gotIt, 'the INVITE at the app');
+    srf.disconnect();
+    await waitFor(() => far.responses.some((r) => r.status === 503), 'the 503');
+  });
+
+  it('ends a dialog whose 2xx is never ACKed: BYE to the far end, unsolicited BYE to the app', async () => {
+    const { stack, bridge, connect } = await setup();
+    let destroyed = false;
+    let created = false;
+    await connect((srf) =>
+      srf.invite(async (req, res) => {
+        const dlg = await srf.createUAS(req, res, { localSdp: 'v=0\r\n' });
+        created = true;
+        dlg.on('destroy', () => {
+          destroyed = true;
+        });
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+    await waitFor(() => bridge.dialogs.size === 1, 'the dialog');
+    stack.expireAck(far);
+    await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE');
+    await waitFor(() => destroyed, 'the app to learn of the BYE');
+    expect(bridge.dialogs.size).toBe(0);
+  });
+});
+
+describe('requests from apps to the network', () => {
+  it('srf.request: completes the request and passes the response back', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    const status = new Promise<number>((resolve, reject) => {
+      sendRequest(
+        srf,
+        'sip:bob@127.0.0.1:5070',
+        {
+          method: 'MESSAGE',
+          headers: { 'Content-Type': 'text/plain', 'X-Custom': '1' },
+          body: 'hello from srf',
+        },
+        (err, req) => {
+          if (err || !req) return reject(err);
+          req.on('response', (res?: SrfResponse) => resolve(res?.status as number));
+        },
+      );
+    });
+    await waitFor(() => stack.sent.length === 1, 'the MESSAGE');
+    const sent = stack.sent[0]!.request;
+    expect(sent.method).toBe('MESSAGE');
+    expect(sent.fromTag).toBeTruthy();
+    expect(sent.callId).toBeTruthy();
+    expect(sent.cseq.method).toBe('MESSAGE');
+    expect(sent.getHeader('max-forwards')).toBe('70');
+    expect(sent.getHeader('x-custom')).toBe('1');
+    expect(sent.body.toString()).toBe('hello from srf');
+    stack.sent[0]!.respond(farResponse(sent, 202, 'Accepted'));
+    expect(await status).toBe(202);
+  });
+
+  it('createUAC: INVITE with Contact, early and final responses, ACK built from the dialog, BYE from the app', async () => {
+    const { stack, bridge, connect } = await setup();
+    const srf = await connect();
+    const provisional: number[] = [];
+    const uac = srf.createUAC(
+      'sip:bob@127.0.0.1:5070',
+      { localSdp: 'v=0\r\no=app 1 1 IN IP4 192.0.2.1\r\n' },
+      {
+        cbProvisional: (res: SrfResponse) => provisional.push(res.status as number),
+      },
+    );
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    const invite = stack.sent[0]!.request;
+    expect(invite.getHeader('contact')).toBe('<sip:192.0.2.1:5060>');
+    expect(invite.getHeader('content-type')).toBe('application/sdp');
+    stack.sent[0]!.respond(farResponse(invite, 180, 'Ringing', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    stack.sent[0]!.respond(
+      farResponse(invite, 200, 'OK', [
+        'Contact: <sip:bob@127.0.0.1:5071;transport=udp>',
+        'Record-Route: <sip:proxy.example;lr>',
+      ]),
+    );
+    const dialog = await uac;
+    expect(provisional).toEqual([180]);
+    await waitFor(() => stack.acks.length === 1, 'the ACK');
+    const ack = stack.acks[0]!;
+    expect(ack.uri.toString()).toBe('sip:bob@127.0.0.1:5071;transport=udp');
+    expect(ack.getHeader('route')).toBe('<sip:proxy.example;lr>');
+    expect(ack.getHeader('cseq')).toBe(`${invite.cseq.seq} ACK`);
+    expect(ack.toTag).toBe('far-tag');
+    expect(bridge.dialogs.size).toBe(1);
+    const ended = dialog.destroy();
+    await waitFor(() => stack.sent.length === 2, 'the BYE');
+    const bye = stack.sent[1]!.request;
+    expect(bye.method).toBe('BYE');
+    expect(bye.cseq.seq).toBe(invite.cseq.seq + 1);
+    expect(bye.getHeader('route')).toBe('<sip:proxy.example;lr>');
+    stack.sent[1]!.respond(farResponse(bye, 200, 'OK'));
+    await ended;
+    expect(bridge.dialogs.size).toBe(0);
+  });
+
+  it('createUAC: answers a digest challenge with the credentials given', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    const uac = srf.createUAC('sip:bob@127.0.0.1:5070', {
+      localSdp: 'v=0\r\n',
+      auth: { username: 'alice', password: 'secret' },
+    });
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    const first = stack.sent[0]!.request;
+    stack.sent[0]!.respond(
+      farResponse(first, 407, 'Proxy Authentication Required', [
+        'Proxy-Authenticate: Digest realm="test", nonce="abc123", qop="auth", algorithm=MD5',
+      ]),
+    );
+    await waitFor(() => stack.sent.length === 2, 'the retried INVITE');
+    const second = stack.sent[1]!.request;
+    expect(second.getHeader('proxy-authorization')).toMatch(/^Digest .*username="alice"/);
+    expect(second.callId).toBe(first.callId);
+    expect(second.cseq.seq).toBeGreaterThan(first.cseq.seq);
+    stack.sent[1]!.respond(farResponse(second, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    const dialog = await uac;
+    expect(dialog).toBeTruthy();
+  });
+
+  it('createUAC: a failure response rejects with its status', async () => {
+    const { stack, bridge, connect } = await setup();
+    const srf = await connect();
+    const uac = srf.createUAC('sip:bob@127.0.0.1:5070', { localSdp: 'v=0\r\n' });
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    stack.sent[0]!.respond(farResponse(stack.sent[0]!.request, 486, 'Busy Here'));
+    await expect(uac).rejects.toMatchObject({ status: 486 });
+    expect(bridge.dialogs.size).toBe(0);
+  });
+
+  it('CANCEL from the app goes out with the INVITE branch', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    let request: SrfRequest | undefined;
+    const uac = srf.createUAC(
+      'sip:bob@127.0.0.1:5070',
+      { localSdp: 'v=0\r\n' },
+      {
+        cbRequest: ((_err: unknown, req: SrfRequest) => {
+          request = req;
+        }) as unknown as (req: SrfRequest) => void,
+      },
+    );
+    uac.catch(() => {});
+    await waitFor(() => stack.sent.length === 1 && request !== undefined, 'the INVITE');
+    const invite = stack.sent[0]!.request;
+    stack.sent[0]!.respond(farResponse(invite, 180, 'Ringing'));
+    await new Promise((r) => setTimeout(r, 50));
+    (request as unknown as { cancel(): void }).cancel();
+    await waitFor(() => stack.sent[0]!.cancels.length === 1, 'the CANCEL');
+    const cancel = stack.sent[0]!.cancels[0]!;
+    expect(cancel.getHeader('via')).toBe(invite.getHeaders('via')[0]);
+    expect(cancel.getHeader('cseq')).toBe(`${invite.cseq.seq} CANCEL`);
+    stack.sent[0]!.respond(farResponse(invite, 487, 'Request Terminated'));
+    await expect(uac).rejects.toMatchObject({ status: 487 });
+  });
+
+  it('in-dialog INFO both ways', async () => {
+    const { stack, connect } = await setup();
+    const infos: string[] = [];
+    let uas: Dialog | undefined;
+    await connect((srf) =>
+      srf.invite(async (req, res) => {
+        uas = await srf.createUAS(req, res, { localSdp: 'v=0\r\n' });
+        uas.on('info', (info: SrfRequest, infoRes: SrfResponse) => {
+          infos.push(info.get('content-type'));
+          infoRes.send(200);
+        });
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => far.responses.length === 2, 'the 200');
+    const toTag = far.responses[1]!.toTag!;
+    stack.inject(inDialogFromFarEnd('ACK', far.request, toTag, 1));
+    await waitFor(() => uas !== undefined, 'the dialog');
+    const info = stack.inject(
+      inDialogFromFarEnd('INFO', far.request, toTag, 2, ['Content-Type: application/dtmf-relay']),
+    );
+    await waitFor(() => info.responses.length === 1, 'the INFO answer');
+    expect(info.responses[0]!.status).toBe(200);
+    expect(infos).toEqual(['application/dtmf-relay']);
+    const answered = (uas as unknown as { request(o: object): Promise<SrfResponse> }).request({
+      method: 'INFO',
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'x',
+    });
+    await waitFor(() => stack.sent.length === 1, 'the app INFO');
+    const sentInfo = stack.sent[0]!.request;
+    expect(sentInfo.uri.toString()).toBe('sip:caller@127.0.0.1:5070');
+    expect(sentInfo.fromTag).toBe(toTag);
+    expect(sentInfo.toTag).toBe(far.request.fromTag);
+    stack.sent[0]!.respond(farResponse(sentInfo, 200, 'OK'));
+    expect((await answered).status).toBe(200);
+    expect(PEER.remotePort).toBe(5070);
+  });
+
+  it('createB2BUA: early media relayed, 200 to the caller, BYE from the callee ends both legs', async () => {
+    const { stack, bridge, connect } = await setup();
+    let ended = false;
+    await connect((srf) =>
+      srf.invite(async (req, res) => {
+        const { uas, uac } = await srf.createB2BUA(req, res, 'sip:bob@127.0.0.1:5070', {
+          passFailure: true,
+        } as never);
+        uac.on('destroy', () => {
+          uas.destroy();
+          ended = true;
+        });
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => stack.sent.length === 1, 'the B leg INVITE');
+    const bInvite = stack.sent[0]!.request;
+    expect(bInvite.callId).not.toBe(far.request.callId);
+    expect(bInvite.body.toString()).toContain('m=audio 40000');
+    const sdpB =
+      'v=0\r\no=b 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 42000 RTP/AVP 0\r\n';
+    const withSdp = (raw: string) =>
+      raw.replace(
+        'Content-Length: 0\r\n\r\n',
+        `Content-Type: application/sdp\r\nContent-Length: ${sdpB.length}\r\n\r\n${sdpB}`,
+      );
+    stack.sent[0]!.respond(
+      withSdp(farResponse(bInvite, 183, 'Session Progress', ['Contact: <sip:bob@127.0.0.1:5070>'])),
+    );
+    await waitFor(() => far.responses.some((r) => r.status === 183), 'early media to the caller');
+    expect(far.responses.find((r) => r.status === 183)!.body.toString()).toContain('m=audio 42000');
+    stack.sent[0]!.respond(withSdp(farResponse(bInvite, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>'])));
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200 to the caller');
+    await waitFor(() => stack.acks.length === 1, 'the ACK on the B leg');
+    stack.inject(
+      inDialogFromFarEnd('ACK', far.request, far.responses.find((r) => r.status === 200)!.toTag!, 1),
+    );
+    expect(bridge.dialogs.size).toBe(2);
+    const byeFromB = [
+      'BYE sip:192.0.2.1:5060 SIP/2.0',
+      'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKbyeb',
+      `From: ${bInvite.getHeader('to')};tag=far-tag`,
+      `To: ${bInvite.getHeader('from')}`,
+      `Call-ID: ${bInvite.callId}`,
+      `CSeq: 10 BYE`,
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    const bye = stack.inject(byeFromB);
+    await waitFor(() => bye.responses.length === 1 && ended, 'the B leg BYE answered');
+    expect(bye.responses[0]!.status).toBe(200);
+    await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE to the caller');
+    const byeA = stack.sent.find((s) => s.request.method === 'BYE')!.request;
+    expect(byeA.callId).toBe(far.request.callId);
+    expect(byeA.uri.toString()).toBe('sip:caller@127.0.0.1:5070');
+    byeA && stack.sent.find((s) => s.request.method === 'BYE')!.respond(farResponse(byeA, 200, 'OK'));
+    await waitFor(() => bridge.dialogs.size === 0, 'both dialogs gone');
+  });
+
+  it('createB2BUA: the failure of the callee goes back to the caller', async () => {
+    const { stack, bridge, connect } = await setup();
+    await connect((srf) =>
+      srf.invite(async (req, res) => {
+        try {
+          await srf.createB2BUA(req, res, 'sip:bob@127.0.0.1:5070', {} as never);
+        } catch {
+          // the failure has been passed to the caller
+        }
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => stack.sent.length === 1, 'the B leg INVITE');
+    stack.sent[0]!.respond(farResponse(stack.sent[0]!.request, 486, 'Busy Here'));
+    await waitFor(() => far.responses.some((r) => r.status >= 400), 'the failure to the caller');
+    expect(far.responses.at(-1)!.status).toBe(486);
+    expect(bridge.dialogs.size).toBe(0);
+  });
+});
+
+describe('engine-side behaviour apps rely on', () => {
+  it('sends a provisional with Require: 100rel reliably and hands the PRACK to the app', async () => {
+    const { stack, connect } = await setup({ t1Ms: 20 });
+    let pracked = false;
+    await connect((srf) =>
+      srf.invite((_req, res) => {
+        (res.send as unknown as (s: number, o: object, cb: () => void, fnPrack: () => void) => void)(
+          183,
+          { headers: { Require: '100rel' }, body: 'v=0\r\n' },
+          () => {},
+          () => {
+            pracked = true;
+            res.send(200, { body: 'v=0\r\n' });
+          },
+        );
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd({ extra: ['Supported: 100rel'] }));
+    await waitFor(() => far.responses.filter((r) => r.status === 183).length >= 2, 'the 183 retransmitted');
+    const rel = far.responses.find((r) => r.status === 183)!;
+    const rseq = Number(rel.getHeader('rseq'));
+    expect(rseq).toBeGreaterThan(0);
+    const prack = stack.inject(
+      inDialogFromFarEnd('PRACK', far.request, rel.toTag!, 2, [`RAck: ${rseq} 1 INVITE`]),
+    );
+    await waitFor(() => pracked, 'the PRACK at the app');
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+    const count = far.responses.filter((r) => r.status === 183).length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(far.responses.filter((r) => r.status === 183).length).toBe(count);
+    expect(prack.request.method).toBe('PRACK');
+  });
+
+  it('accepts a session timer on the 2xx with the UAC as refresher (RFC 4028)', async () => {
+    const { stack, connect } = await setup();
+    await connect((srf) => srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: 'v=0\r\n' })));
+    const far = stack.inject(inviteFromFarEnd({ extra: ['Supported: timer', 'Session-Expires: 1800'] }));
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+    const ok = far.responses.find((r) => r.status === 200)!;
+    expect(ok.getHeader('session-expires')).toBe('1800;refresher=uac');
+    expect(ok.require).toContain('timer');
+  });
+
+  it('sends cdr events to apps that ask for them', async () => {
+    const { stack, connect } = await setup();
+    const events: string[] = [];
+    await connect((srf) => {
+      srf.on('cdr:attempt', () => events.push('attempt'));
+      srf.on('cdr:start', () => events.push('start'));
+      srf.on('cdr:stop', () => events.push('stop'));
+      srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: 'v=0\r\n' }));
+    });
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+    const toTag = far.responses.find((r) => r.status === 200)!.toTag!;
+    stack.inject(inDialogFromFarEnd('ACK', far.request, toTag, 1));
+    stack.inject(inDialogFromFarEnd('BYE', far.request, toTag, 2));
+    await waitFor(() => events.length >= 3, 'three cdr events');
+    expect(events).toEqual(['attempt', 'start', 'stop']);
+  });
+});

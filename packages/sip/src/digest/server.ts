@@ -1,0 +1,229 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SipParseError } from '../messages/errors.ts';
+import { type AuthHeader, parseAuthHeader } from '../messages/headers.ts';
+import { quote } from '../messages/scanner.ts';
+import { parseUri, uriEquals } from '../uri/uri.ts';
+import {
+  type DigestAlgorithm,
+  type DigestQop,
+  digestResponse,
+  normalizeAlgorithm,
+  safeEqual,
+} from './digest.ts';
+
+export interface DigestServerOptions {
+  /** Secret for the nonce HMAC (at least 16 bytes). Every node that verifies must share it. */
+  secret: string | Buffer;
+  /** Nonce lifetime in seconds; older nonces with a correct response are answered stale=true (default 300). */
+  nonceTtlSeconds?: number;
+  /** Algorithms offered, in order of preference: one challenge header each (default SHA-256, MD5). */
+  algorithms?: DigestAlgorithm[];
+  /** qop values offered (default ['auth']). */
+  qop?: DigestQop[];
+  /** How many nonces' last nonce-count are remembered for replay protection (default 10000). */
+  nonceCountCacheSize?: number;
+  /** Clock, milliseconds (tests inject a fake one). */
+  now?: () => number;
+}
+
+export type DigestFailure =
+  | 'not-digest'
+  | 'malformed'
+  | 'realm-mismatch'
+  | 'unsupported-algorithm'
+  | 'unsupported-qop'
+  | 'bad-nonce'
+  | 'uri-mismatch'
+  | 'unknown-user'
+  | 'bad-response'
+  | 'replay';
+
+export type DigestVerification =
+  | { ok: true; username: string; algorithm: DigestAlgorithm; qop: DigestQop | undefined }
+  /** `stale`: the credentials were right but the nonce expired: challenge again with stale=true. */
+  | { ok: false; reason: DigestFailure; stale: boolean; username?: string };
+
+export interface VerifyInput {
+  /** The Authorization / Proxy-Authorization value (text or parsed). */
+  credentials: string | AuthHeader;
+  method: string;
+  realm: string;
+  /** The request's Request-URI text; the digest uri parameter must designate the same resource. */
+  requestUri?: string;
+  body?: Buffer;
+  /**
+   * Look up the stored HA1 (hex) of `username` in `realm` for the algorithm's base hash ('MD5',
+   * 'SHA-256', 'SHA-512-256'); undefined when the user is unknown.
+   */
+  lookupHa1: (
+    username: string,
+    realm: string,
+    algorithm: 'MD5' | 'SHA-256' | 'SHA-512-256',
+  ) => string | undefined | Promise<string | undefined>;
+}
+
+const TS_BYTES = 8;
+const RANDOM_BYTES = 12;
+const MAC_BYTES = 16;
+
+/**
+ * Stateless digest server: nonces are `timestamp | random | HMAC(secret, timestamp | random | realm)`,
+ * so any node holding the secret can verify them without storing anything. Only the last nonce-count
+ * per nonce is kept (bounded LRU) to refuse replays.
+ */
+export class DigestServer {
+  private readonly secret: Buffer;
+  private readonly ttlMs: number;
+  readonly algorithms: DigestAlgorithm[];
+  readonly qop: DigestQop[];
+  private readonly ncCache = new Map<string, number>();
+  private readonly ncCacheSize: number;
+  private readonly now: () => number;
+
+  constructor(options: DigestServerOptions) {
+    this.secret = Buffer.isBuffer(options.secret) ? options.secret : Buffer.from(options.secret, 'utf8');
+    if (this.secret.length < 16) throw new RangeError('digest nonce secret must be at least 16 bytes');
+    this.ttlMs = (options.nonceTtlSeconds ?? 300) * 1000;
+    this.algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
+    this.qop = options.qop ?? ['auth'];
+    this.ncCacheSize = options.nonceCountCacheSize ?? 10000;
+    this.now = options.now ?? Date.now;
+  }
+
+  private mac(body: Buffer, realm: string): Buffer {
+    return createHmac('sha256', this.secret)
+      .update(body)
+      .update(realm, 'utf8')
+      .digest()
+      .subarray(0, MAC_BYTES);
+  }
+
+  /** A new nonce bound to `realm` and the current time. */
+  createNonce(realm: string): string {
+    const body = Buffer.alloc(TS_BYTES + RANDOM_BYTES);
+    body.writeBigUInt64BE(BigInt(Math.floor(this.now())), 0);
+    randomBytes(RANDOM_BYTES).copy(body, TS_BYTES);
+    return Buffer.concat([body, this.mac(body, realm)]).toString('base64url');
+  }
+
+  /** 'valid', 'stale' (authentic but too old) or 'invalid' (forged, corrupted, other realm, future). */
+  checkNonce(nonce: string, realm: string): 'valid' | 'stale' | 'invalid' {
+    if (nonce.length > 64) return 'invalid';
+    const raw = Buffer.from(nonce, 'base64url');
+    if (raw.length !== TS_BYTES + RANDOM_BYTES + MAC_BYTES || raw.toString('base64url') !== nonce)
+      return 'invalid';
+    const body = raw.subarray(0, TS_BYTES + RANDOM_BYTES);
+    if (!timingSafeEqual(raw.subarray(TS_BYTES + RANDOM_BYTES), this.mac(body, realm))) return 'invalid';
+    const issued = Number(body.readBigUInt64BE(0));
+    const age = this.now() - issued;
+    if (age < -5000) return 'invalid'; // issued in the future: clock skew beyond tolerance or forgery
+    return age > this.ttlMs ? 'stale' : 'valid';
+  }
+
+  /**
+   * Challenge header values (WWW-Authenticate for a registrar/UAS, Proxy-Authenticate for a proxy):
+   * one per configured algorithm, SHA-256 first (RFC 8760 §2.4), sharing one nonce.
+   */
+  challenge(realm: string, options: { stale?: boolean } = {}): string[] {
+    const nonce = this.createNonce(realm);
+    const qop = this.qop.length > 0 ? `, qop=${quote(this.qop.join(','))}` : '';
+    const stale = options.stale ? ', stale=true' : '';
+    return this.algorithms.map(
+      (algorithm) =>
+        `Digest realm=${quote(realm)}, nonce=${quote(nonce)}, algorithm=${algorithm}${qop}${stale}`,
+    );
+  }
+
+  /** Verify credentials against the stored HA1 (the server never needs the password). */
+  async verify(input: VerifyInput): Promise<DigestVerification> {
+    let auth: AuthHeader;
+    try {
+      auth =
+        typeof input.credentials === 'string'
+          ? parseAuthHeader(input.credentials, 'authorization')
+          : input.credentials;
+    } catch (error) {
+      if (!(error instanceof SipParseError)) throw error;
+      const scheme = (input.credentials as string).trim().split(/[ \t]/, 1)[0] ?? '';
+      return {
+        ok: false,
+        reason: scheme.toLowerCase() === 'digest' ? 'malformed' : 'not-digest',
+        stale: false,
+      };
+      throw error;
+    }
+    if (auth.scheme.toLowerCase() !== 'digest') return { ok: false, reason: 'not-digest', stale: false };
+    const p = auth.params;
+    const { username, realm, nonce, uri, response } = p;
+    if (!username || realm === undefined || !nonce || !uri || !response) {
+      return { ok: false, reason: 'malformed', stale: false };
+    }
+    if (realm !== input.realm) return { ok: false, reason: 'realm-mismatch', stale: false, username };
+    const algorithm = normalizeAlgorithm(p.algorithm);
+    if (!algorithm || !this.algorithms.includes(algorithm)) {
+      return { ok: false, reason: 'unsupported-algorithm', stale: false, username };
+    }
+    let qop: DigestQop | undefined;
+    let nc: number | undefined;
+    if (p.qop !== undefined) {
+      const q = p.qop.toLowerCase();
+      if ((q !== 'auth' && q !== 'auth-int') || !this.qop.includes(q)) {
+        return { ok: false, reason: 'unsupported-qop', stale: false, username };
+      }
+      qop = q;
+      if (!p.cnonce || !p.nc || !/^[0-9a-fA-F]{8}$/.test(p.nc))
+        return { ok: false, reason: 'malformed', stale: false, username };
+      nc = Number.parseInt(p.nc, 16);
+    } else if (this.qop.length > 0) {
+      // we always offer qop, so a client that omits it is answering someone else's challenge or downgrading
+      return { ok: false, reason: 'unsupported-qop', stale: false, username };
+    }
+    const nonceState = this.checkNonce(nonce, input.realm);
+    if (nonceState === 'invalid') return { ok: false, reason: 'bad-nonce', stale: false, username };
+    if (input.requestUri !== undefined && !sameResource(uri, input.requestUri)) {
+      return { ok: false, reason: 'uri-mismatch', stale: false, username };
+    }
+    const base = algorithm.replace(/-sess$/, '') as 'MD5' | 'SHA-256' | 'SHA-512-256';
+    const ha1 = await input.lookupHa1(username, realm, base);
+    if (!ha1) return { ok: false, reason: 'unknown-user', stale: false, username };
+    const expected = digestResponse({
+      algorithm,
+      ha1,
+      nonce,
+      method: input.method,
+      uri,
+      qop,
+      nc: p.nc,
+      cnonce: p.cnonce,
+      body: input.body,
+    });
+    if (!safeEqual(expected, response.toLowerCase()))
+      return { ok: false, reason: 'bad-response', stale: false, username };
+    if (nonceState === 'stale') return { ok: false, reason: 'bad-nonce', stale: true, username };
+    if (nc !== undefined && !this.acceptNonceCount(nonce, nc))
+      return { ok: false, reason: 'replay', stale: false, username };
+    return { ok: true, username, algorithm, qop };
+  }
+
+  /** nc must increase for each use of a nonce (RFC 7616 §3.4); remembers the last one in a bounded LRU. */
+  private acceptNonceCount(nonce: string, nc: number): boolean {
+    const last = this.ncCache.get(nonce);
+    if (last !== undefined && nc <= last) return false;
+    this.ncCache.delete(nonce);
+    this.ncCache.set(nonce, nc);
+    if (this.ncCache.size > this.ncCacheSize) {
+      const oldest = this.ncCache.keys().next().value as string;
+      this.ncCache.delete(oldest);
+    }
+    return true;
+  }
+}
+
+function sameResource(digestUri: string, requestUri: string): boolean {
+  if (digestUri === requestUri) return true;
+  try {
+    return uriEquals(parseUri(digestUri), parseUri(requestUri));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Character classes of the RFC 3261 §25 grammar as 128-entry lookup tables: every scanner in this
+ * package walks strings with charCodeAt and these tables, never with backtracking regular expressions.
+ */
+
+function table(chars: string, ranges: Array<[number, number]> = []): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
+  for (const [from, to] of ranges) for (let c = from; c <= to; c++) t[c] = 1;
+  return t;
+}
+
+const ALNUM: Array<[number, number]> = [
+  [0x30, 0x39],
+  [0x41, 0x5a],
+  [0x61, 0x7a],
+];
+
+/** token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") */
+export const TOKEN = table("-.!%*_+`'~", ALNUM);
+/** word: token characters plus the separators allowed in Call-ID. */
+export const WORD = table('-.!%*_+`\'~()<>:\\"/[]?{}', ALNUM);
+/** unreserved = alphanum / mark */
+export const UNRESERVED = table("-_.!~*'()", ALNUM);
+/** user = 1*( unreserved / escaped / user-unreserved ) */
+export const USER = table("-_.!~*'()&=+$,;?/", ALNUM);
+/** password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," ) */
+export const PASSWORD = table("-_.!~*'()&=+$,", ALNUM);
+/** paramchar = param-unreserved / unreserved / escaped */
+export const PARAMCHAR = table("-_.!~*'()[]/:&+$", ALNUM);
+/** hname / hvalue characters = hnv-unreserved / unreserved / escaped */
+export const HNVCHAR = table("-_.!~*'()[]/?:+$", ALNUM);
+/** hostname characters (underscore tolerated: seen in deployed DNS names). */
+export const HOSTCHAR = table('-._', ALNUM);
+/** Characters of an IPv6 reference between the brackets. */
+export const IPV6CHAR = table(':.', [
+  [0x30, 0x39],
+  [0x41, 0x46],
+  [0x61, 0x66],
+]);
+/** Characters that may appear in a URI outside angle brackets with no special meaning to a header. */
+export const URIC = table("-_.!~*'()&=+$,;?/:@[]%#", ALNUM);
+
+export const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+export const isHex = (c: number): boolean =>
+  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+export const isWsp = (c: number): boolean => c === 0x20 || c === 0x09;
+
+/** True when every character of `s` is in table `t` (and `s` is non-empty). */
+export function allIn(s: string, t: Uint8Array): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || t[c] !== 1) return false;
+  }
+  return true;
+}
+
+/**
+ * True when `s` consists of characters of table `t` and well-formed escapes (%HH).
+ * Used for URI components that allow `escaped`.
+ */
+export function allInEscaped(s: string, t: Uint8Array, allowEmpty = false): boolean {
+  if (s.length === 0) return allowEmpty;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25) {
+      if (i + 2 >= s.length) return false;
+      if (!isHex(s.charCodeAt(i + 1)) || !isHex(s.charCodeAt(i + 2))) return false;
+      i += 2;
+      continue;
+    }
+    if (c > 127 || t[c] !== 1) return false;
+  }
+  return true;
+}
+
+export const isToken = (s: string): boolean => allIn(s, TOKEN);
+
+/** Decode %HH escapes (bytes) and interpret the result as UTF-8. Malformed escapes are kept literally. */
+export function unescapeUri(s: string): string {
+  if (s.indexOf('%') < 0) return s;
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25 && i + 2 < s.length && isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2))) {
+      bytes.push(Number.parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c < 0x80) {
+      bytes.push(c);
+    } else {
+      for (const b of Buffer.from(s[i] as string, 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** Escape every character of `s` that is not in table `t` as %HH of its UTF-8 bytes. */
+export function escapeUri(s: string, t: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && t[c] === 1) {
+      out += s[i];
+      continue;
+    }
+    const cp = s.codePointAt(i) as number;
+    const ch = String.fromCodePoint(cp);
+    if (cp > 0xffff) i++;
+    for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * Header text is kept as "wire strings": one JS char per byte (latin1), so that an unmodified header
+ * serialises back to exactly the bytes received, whatever its encoding. These two helpers convert between
+ * wire strings and ordinary (UTF-8 decoded) JS strings for the values people read and write.
+ */
+export function wireToText(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'latin1').toString('utf8');
+  }
+  return s;
+}
+
+export function textToWire(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0x7f) return Buffer.from(s, 'utf8').toString('latin1');
+  }
+  return s;
+}

@@ -1,0 +1,126 @@
+/**
+ * Header names: compact forms (RFC 3261 §7.3.3 and later RFCs), canonical spelling for headers this
+ * package writes, and which headers carry comma-separated lists or must appear at most once.
+ * All lookups use the lower-case long form as key ("call-id", "via", ...).
+ */
+
+/** Compact form (lower case) -> long form key. */
+const COMPACT: Record<string, string> = {
+  a: 'accept-contact', // RFC 3841
+  b: 'referred-by', // RFC 3892
+  c: 'content-type',
+  d: 'request-disposition', // RFC 3841
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact', // RFC 3841
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  o: 'event', // RFC 6665
+  r: 'refer-to', // RFC 3515
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events', // RFC 6665
+  v: 'via',
+  x: 'session-expires', // RFC 4028
+  y: 'identity', // RFC 8224
+};
+
+/** Canonical spelling, for headers whose conventional capitalisation is not plain Title-Case. */
+const CANONICAL: Record<string, string> = {
+  'call-id': 'Call-ID',
+  cseq: 'CSeq',
+  'www-authenticate': 'WWW-Authenticate',
+  rseq: 'RSeq',
+  rack: 'RAck',
+  'min-se': 'Min-SE',
+  'p-asserted-identity': 'P-Asserted-Identity',
+  'p-preferred-identity': 'P-Preferred-Identity',
+  'mime-version': 'MIME-Version',
+  'sip-etag': 'SIP-ETag',
+  'sip-if-match': 'SIP-If-Match',
+};
+
+/** Headers whose value is a comma-separated list and that may be repeated (RFC 3261 §7.3.1). */
+export const LIST_HEADERS: ReadonlySet<string> = new Set([
+  'via',
+  'contact',
+  'route',
+  'record-route',
+  'path',
+  'service-route',
+  'supported',
+  'require',
+  'proxy-require',
+  'unsupported',
+  'allow',
+  'allow-events',
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'content-encoding',
+  'content-language',
+  'in-reply-to',
+  'diversion',
+  'history-info',
+  'reason',
+  'p-asserted-identity',
+  'p-preferred-identity',
+  'accept-contact',
+  'reject-contact',
+  'request-disposition',
+  'security-client',
+  'security-server',
+  'security-verify',
+]);
+
+/** Headers that must not appear more than once (RFC 3261 §20 and extensions). */
+export const SINGLE_HEADERS: ReadonlySet<string> = new Set([
+  'call-id',
+  'cseq',
+  'from',
+  'to',
+  'max-forwards',
+  'content-length',
+  'content-type',
+  'expires',
+  'min-expires',
+  'rseq',
+  'rack',
+  'session-expires',
+  'min-se',
+  'date',
+  'timestamp',
+  'event',
+  'refer-to',
+  'referred-by',
+  'replaces',
+  'retry-after',
+  'mime-version',
+  'content-disposition',
+]);
+
+/** Lower-case long-form key of a header name as written (compact forms expanded). */
+export function headerKey(name: string): string {
+  if (name.length === 1) {
+    const long = COMPACT[name.toLowerCase()];
+    if (long) return long;
+  }
+  return name.toLowerCase();
+}
+
+/** Conventional spelling of a header key ("call-id" -> "Call-ID", "max-forwards" -> "Max-Forwards"). */
+export function canonicalHeaderName(name: string): string {
+  const key = headerKey(name);
+  const special = CANONICAL[key];
+  if (special) return special;
+  let out = '';
+  let upper = true;
+  for (let i = 0; i < key.length; i++) {
+    const ch = key[i] as string;
+    out += upper ? ch.toUpperCase() : ch;
+    upper = ch === '-';
+  }
+  return out;
+}

@@ -1,0 +1,500 @@
+/**
+ * Typed views of the header fields the platform uses. Each parser takes the unfolded wire value of one
+ * header field (or of all fields of that name joined in order) and throws SipParseError on bad syntax.
+ */
+import { NameAddr, parseNameAddrAt } from '../uri/name-addr.ts';
+import { classifyHost, type HostType } from '../uri/sip-uri.ts';
+import { HOSTCHAR, isDigit, TOKEN, WORD, wireToText } from './charset.ts';
+import { SipParseError } from './errors.ts';
+import { Params, parseParams } from './params.ts';
+import { Scanner, splitList, unquote } from './scanner.ts';
+
+const MAX_UINT32 = 4294967295;
+const MAX_CSEQ = 2147483647; // RFC 3261 §8.1.1.5: less than 2**31
+
+function bad(header: string, what: string): never {
+  throw new SipParseError('INVALID_HEADER_VALUE', `${header}: ${what}`, header);
+}
+
+/** Read 1*DIGIT at the scanner position as a number; `max` bounds it (longer strings are rejected). */
+function digits(sc: Scanner, max: number, what: string): number {
+  const start = sc.pos;
+  while (!sc.eof && isDigit(sc.peek())) sc.pos++;
+  const text = sc.s.slice(start, sc.pos);
+  if (text.length === 0) sc.fail(`expected ${what}`);
+  // leading zeros are legal ("0068"); compare without them to avoid precision loss on huge values
+  const trimmed = text.replace(/^0+(?=\d)/, '');
+  if (trimmed.length > 10 || Number(trimmed) > max) sc.fail(`${what} out of range`);
+  return Number(trimmed);
+}
+
+function expectEnd(sc: Scanner): void {
+  sc.skipWs();
+  if (!sc.eof) sc.fail('unexpected trailing text');
+}
+
+// ---------------------------------------------------------------------------------------------- Via
+
+/** One Via value (RFC 3261 §20.42): `SIP/2.0/UDP host:port;branch=...;received=...;rport`. */
+export class Via {
+  protocolName: string;
+  protocolVersion: string;
+  /** Upper-case transport (UDP, TCP, TLS, SCTP, WS, WSS, ...). */
+  transport: string;
+  /** Host without IPv6 brackets. */
+  host: string;
+  hostType: HostType;
+  port: number | undefined;
+  params: Params;
+
+  constructor(init: {
+    transport: string;
+    host: string;
+    port?: number | undefined;
+    params?: Params;
+    protocolName?: string;
+    protocolVersion?: string;
+  }) {
+    this.protocolName = init.protocolName ?? 'SIP';
+    this.protocolVersion = init.protocolVersion ?? '2.0';
+    this.transport = init.transport.toUpperCase();
+    let host = init.host;
+    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+    const type = classifyHost(host);
+    if (!type) bad('via', `bad sent-by host "${init.host}"`);
+    this.host = host;
+    this.hostType = type;
+    this.port = init.port;
+    this.params = init.params ?? new Params();
+  }
+
+  get branch(): string | undefined {
+    const v = this.params.get('branch');
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  set branch(value: string | undefined) {
+    if (value === undefined) this.params.delete('branch');
+    else this.params.set('branch', value);
+  }
+
+  /** True when the branch carries the RFC 3261 magic cookie. */
+  get isRfc3261Branch(): boolean {
+    return this.branch?.startsWith('z9hG4bK') ?? false;
+  }
+
+  get received(): string | undefined {
+    const v = this.params.get('received');
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  set received(value: string | undefined) {
+    if (value === undefined) this.params.delete('received');
+    else this.params.set('received', value);
+  }
+
+  /** RFC 3581: `true` when present without a value (a request asking for it), the port when filled in. */
+  get rport(): number | true | undefined {
+    const v = this.params.get('rport');
+    if (v === undefined) return undefined;
+    if (v === null || v === '') return true;
+    const n = Number(v);
+    return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : true;
+  }
+
+  set rport(value: number | true | undefined) {
+    if (value === undefined) this.params.delete('rport');
+    else this.params.set('rport', value === true ? null : String(value));
+  }
+
+  get maddr(): string | undefined {
+    const v = this.params.get('maddr');
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  get ttl(): number | undefined {
+    const v = this.params.get('ttl');
+    return typeof v === 'string' && /^\d{1,3}$/.test(v) ? Number(v) : undefined;
+  }
+
+  /** sent-by as written in the header (IPv6 in brackets). */
+  get sentBy(): string {
+    const h = this.hostType === 'ipv6' ? `[${this.host}]` : this.host;
+    return this.port === undefined ? h : `${h}:${this.port}`;
+  }
+
+  clone(): Via {
+    return new Via({
+      protocolName: this.protocolName,
+      protocolVersion: this.protocolVersion,
+      transport: this.transport,
+      host: this.host,
+      port: this.port,
+      params: this.params.clone(),
+    });
+  }
+
+  toString(): string {
+    return `${this.protocolName}/${this.protocolVersion}/${this.transport} ${this.sentBy}${this.params.toString(';')}`;
+  }
+}
+
+function parseOneVia(text: string): Via {
+  const sc = new Scanner(text, 'via');
+  if (text.length === 0) sc.fail('empty Via value');
+  const protocolName = sc.token('protocol name');
+  if (!sc.eatSep(0x2f)) sc.fail('expected "/"');
+  const protocolVersion = sc.token('protocol version');
+  if (!sc.eatSep(0x2f)) sc.fail('expected "/"');
+  const transport = sc.token('transport');
+  const beforeWs = sc.pos;
+  sc.skipWs();
+  if (sc.pos === beforeWs) sc.fail('expected whitespace before sent-by');
+  let host: string;
+  if (sc.peek() === 0x5b) {
+    const close = sc.s.indexOf(']', sc.pos);
+    if (close < 0) sc.fail('unterminated IPv6 reference');
+    host = sc.s.slice(sc.pos + 1, close);
+    if (classifyHost(host) !== 'ipv6') sc.fail('bad IPv6 reference');
+    sc.pos = close + 1;
+  } else {
+    host = sc.run(HOSTCHAR);
+    if (!classifyHost(host)) sc.fail(host ? `bad host "${host}"` : 'missing sent-by host');
+  }
+  let port: number | undefined;
+  if (sc.eatSep(0x3a)) port = digits(sc, 65535, 'port');
+  const params = parseParams(sc);
+  expectEnd(sc);
+  if (params.has('branch') && !params.get('branch')) sc.fail('empty branch');
+  return new Via({ protocolName, protocolVersion, transport, host, port, params });
+}
+
+/** Parse a Via header value (possibly several comma-separated Via values). */
+export function parseVia(value: string): Via[] {
+  return splitList(value, 'via').map(parseOneVia);
+}
+
+// --------------------------------------------------------------------------------------------- CSeq
+
+export interface CSeq {
+  seq: number;
+  method: string;
+}
+
+export function parseCSeq(value: string): CSeq {
+  const sc = new Scanner(value, 'cseq');
+  sc.skipWs();
+  const seq = digits(sc, MAX_CSEQ, 'sequence number');
+  const before = sc.pos;
+  sc.skipWs();
+  if (sc.pos === before) sc.fail('expected whitespace before method');
+  const method = sc.token('method');
+  expectEnd(sc);
+  return { seq, method };
+}
+
+export function formatCSeq(cseq: CSeq): string {
+  return `${cseq.seq} ${cseq.method}`;
+}
+
+// ------------------------------------------------------------------------------------------ Call-ID
+
+/** callid = word [ "@" word ] */
+export function parseCallId(value: string): string {
+  const v = value.trim();
+  const at = v.indexOf('@');
+  const ok = (w: string): boolean => {
+    if (w.length === 0) return false;
+    for (let i = 0; i < w.length; i++) {
+      const c = w.charCodeAt(i);
+      if (c > 127 || WORD[c] !== 1) return false;
+    }
+    return true;
+  };
+  if (at < 0 ? !ok(v) : !ok(v.slice(0, at)) || !ok(v.slice(at + 1)))
+    bad('call-id', `invalid Call-ID "${v.slice(0, 60)}"`);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------- integer headers
+
+/** delta-seconds; values beyond 2**32-1 are clamped to it (RFC 3261 §20.19, §10.2.1.1). */
+export function parseDeltaSeconds(value: string, header: string): number {
+  const v = value.trim();
+  if (v.length === 0) bad(header, 'empty value');
+  for (let i = 0; i < v.length; i++)
+    if (!isDigit(v.charCodeAt(i))) bad(header, `"${v.slice(0, 30)}" is not a number`);
+  const trimmed = v.replace(/^0+(?=\d)/, '');
+  if (trimmed.length > 10) return MAX_UINT32;
+  return Math.min(Number(trimmed), MAX_UINT32);
+}
+
+/** Max-Forwards: an integer 0-255 (RFC 3261 §20.22). */
+export function parseMaxForwards(value: string): number {
+  const sc = new Scanner(value.trim(), 'max-forwards');
+  const n = digits(sc, 255, 'Max-Forwards');
+  expectEnd(sc);
+  return n;
+}
+
+/** Content-Length: 1*DIGIT, bounded by `max` (the largest message accepted). */
+export function parseContentLength(value: string, max = MAX_UINT32): number {
+  const v = value.trim();
+  if (v.length === 0)
+    throw new SipParseError('INVALID_CONTENT_LENGTH', 'Content-Length: empty value', 'content-length');
+  for (let i = 0; i < v.length; i++) {
+    if (!isDigit(v.charCodeAt(i))) {
+      throw new SipParseError(
+        'INVALID_CONTENT_LENGTH',
+        `Content-Length: "${v.slice(0, 30)}" is not a non-negative integer`,
+        'content-length',
+      );
+    }
+  }
+  const trimmed = v.replace(/^0+(?=\d)/, '');
+  if (trimmed.length > 10 || Number(trimmed) > max) {
+    throw new SipParseError(
+      'INVALID_CONTENT_LENGTH',
+      `Content-Length: ${trimmed.slice(0, 20)} exceeds the limit ${max}`,
+      'content-length',
+    );
+  }
+  return Number(trimmed);
+}
+
+// ------------------------------------------------------------------------------------ address lists
+
+function parseAddressList(value: string, header: string): NameAddr[] {
+  return splitList(value, header).map((item) => {
+    const sc = new Scanner(item, header);
+    if (item.length === 0) sc.fail('empty list element');
+    const na = parseNameAddrAt(sc);
+    expectEnd(sc);
+    return na;
+  });
+}
+
+/** Route, Record-Route, Path, Service-Route, Diversion, History-Info, P-Asserted-Identity. */
+export function parseNameAddrList(value: string, header: string): NameAddr[] {
+  return parseAddressList(value, header);
+}
+
+/** A Contact value: an address with convenience getters for the registration parameters. */
+export class Contact extends NameAddr {
+  /** `expires` parameter in seconds (clamped to 2**32-1), if present and numeric. */
+  get expires(): number | undefined {
+    const v = this.params.get('expires');
+    if (typeof v !== 'string' || !/^\d+$/.test(v)) return undefined;
+    return parseDeltaSeconds(v, 'contact');
+  }
+
+  /** `q` parameter (0..1), if present and well formed. */
+  get q(): number | undefined {
+    const v = this.params.get('q');
+    if (typeof v !== 'string' || !/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(v)) return undefined;
+    return Number(v);
+  }
+
+  /** `+sip.instance` (RFC 5626) without quotes and angle brackets, e.g. `urn:uuid:...`. */
+  get instance(): string | undefined {
+    const v = this.params.get('+sip.instance');
+    if (typeof v !== 'string') return undefined;
+    return v.startsWith('<') && v.endsWith('>') ? v.slice(1, -1) : v;
+  }
+
+  /** `reg-id` (RFC 5626). */
+  get regId(): number | undefined {
+    const v = this.params.get('reg-id');
+    return typeof v === 'string' && /^\d{1,10}$/.test(v) ? Number(v) : undefined;
+  }
+
+  /** Push notification parameters (RFC 8599: pn-provider, pn-prid, pn-param, ...), from the URI or header. */
+  get pushParams(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const collect = (params: Params): void => {
+      for (const p of params.list) {
+        const name = p.name.toLowerCase();
+        if (name.startsWith('pn-') && p.value !== null) out[name] = unquote(p.value);
+      }
+    };
+    if (this.uri.kind !== 'absolute') collect(this.uri.params);
+    collect(this.params);
+    return out;
+  }
+
+  override clone(): Contact {
+    return new Contact(this.uri.clone(), this.displayName, this.params.clone());
+  }
+}
+
+/** Contact: `*` (remove all bindings) or a list of addresses. */
+export type ContactList = '*' | Contact[];
+
+export function parseContact(value: string): ContactList {
+  if (value.trim() === '*') return '*';
+  return parseAddressList(value, 'contact').map((na) => new Contact(na.uri, na.displayName, na.params));
+}
+
+// ------------------------------------------------------------------------------------- token lists
+
+/** Supported, Require, Proxy-Require, Unsupported, Allow, Allow-Events: comma-separated tokens. */
+export function parseTokenList(value: string, header: string): string[] {
+  if (value.trim().length === 0) return []; // e.g. an empty Supported header is legal
+  return value.split(',').map((part) => {
+    const t = part.trim();
+    for (let i = 0; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c > 127 || TOKEN[c] !== 1) bad(header, `"${t.slice(0, 30)}" is not a token`);
+    }
+    if (t.length === 0) bad(header, 'empty list element');
+    return t;
+  });
+}
+
+// ------------------------------------------------------------------------------------ Content-Type
+
+export interface MediaType {
+  type: string;
+  subtype: string;
+  /** Lower-case `type/subtype`. */
+  mediaType: string;
+  params: Params;
+}
+
+export function parseContentType(value: string): MediaType {
+  const sc = new Scanner(value, 'content-type');
+  sc.skipWs();
+  const type = sc.token('media type');
+  if (!sc.eatSep(0x2f)) sc.fail('expected "/"');
+  const subtype = sc.token('media subtype');
+  const params = parseParams(sc);
+  expectEnd(sc);
+  return { type, subtype, mediaType: `${type}/${subtype}`.toLowerCase(), params };
+}
+
+// -------------------------------------------------------------------------------- authentication
+
+/** A challenge (WWW-/Proxy-Authenticate) or credentials (Authorization/Proxy-Authorization). */
+export interface AuthHeader {
+  /** Scheme as written ("Digest"). */
+  scheme: string;
+  /** Parameters by lower-case name, quotes removed. */
+  params: Record<string, string>;
+}
+
+/** `scheme LWS auth-param *(COMMA auth-param)`, auth-param = name EQUAL ( token / quoted-string ). */
+export function parseAuthHeader(value: string, header: string): AuthHeader {
+  const sc = new Scanner(value, header);
+  sc.skipWs();
+  const scheme = sc.token('authentication scheme');
+  const params: Record<string, string> = Object.create(null);
+  sc.skipWs();
+  let first = true;
+  while (!sc.eof) {
+    if (!first && !sc.eatSep(0x2c)) sc.fail('expected ","');
+    first = false;
+    sc.skipWs();
+    const name = sc.token('parameter name').toLowerCase();
+    if (!sc.eatSep(0x3d)) sc.fail(`expected "=" after ${name}`);
+    const v = sc.peek() === 0x22 ? unquote(sc.quotedString()) : sc.token(`value of ${name}`);
+    if (name in params) sc.fail(`duplicate parameter ${name}`);
+    params[name] = v;
+    sc.skipWs();
+  }
+  return { scheme, params };
+}
+
+// --------------------------------------------------------------------------------------- RSeq/RAck
+
+export function parseRSeq(value: string): number {
+  const sc = new Scanner(value.trim(), 'rseq');
+  const n = digits(sc, MAX_UINT32, 'response number');
+  expectEnd(sc);
+  return n;
+}
+
+export interface RAck {
+  rseq: number;
+  cseq: number;
+  method: string;
+}
+
+export function parseRAck(value: string): RAck {
+  const sc = new Scanner(value, 'rack');
+  sc.skipWs();
+  const rseq = digits(sc, MAX_UINT32, 'response number');
+  sc.skipWs();
+  const cseq = digits(sc, MAX_CSEQ, 'CSeq number');
+  sc.skipWs();
+  const method = sc.token('method');
+  expectEnd(sc);
+  return { rseq, cseq, method };
+}
+
+// ---------------------------------------------------------------------------- Session timers (4028)
+
+export interface SessionExpires {
+  seconds: number;
+  /** `uac` / `uas` when present. */
+  refresher: string | undefined;
+  params: Params;
+}
+
+export function parseSessionExpires(value: string, header = 'session-expires'): SessionExpires {
+  const sc = new Scanner(value, header);
+  sc.skipWs();
+  const seconds = digits(sc, MAX_UINT32, 'delta-seconds');
+  const params = parseParams(sc);
+  expectEnd(sc);
+  const r = params.get('refresher');
+  return { seconds, refresher: typeof r === 'string' ? r.toLowerCase() : undefined, params };
+}
+
+// ------------------------------------------------------------------------------------ Reason (3326)
+
+export interface Reason {
+  protocol: string;
+  cause: number | undefined;
+  text: string | undefined;
+  params: Params;
+}
+
+export function parseReason(value: string): Reason[] {
+  return splitList(value, 'reason').map((item) => {
+    const sc = new Scanner(item, 'reason');
+    const protocol = sc.token('protocol');
+    const params = parseParams(sc);
+    expectEnd(sc);
+    const cause = params.get('cause');
+    const text = params.get('text');
+    return {
+      protocol,
+      cause: typeof cause === 'string' && /^\d{1,5}$/.test(cause) ? Number(cause) : undefined,
+      text: typeof text === 'string' ? wireToText(text) : undefined,
+      params,
+    };
+  });
+}
+
+// ------------------------------------------------------------------------------------------- Date
+
+const WKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** SIP-date = rfc1123-date, always in GMT (RFC 3261 §20.17). */
+export function parseDate(value: string): Date {
+  const v = value.trim();
+  const m = /^([A-Za-z]{3}), (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) ([A-Za-z]+)$/.exec(v);
+  if (!m) bad('date', `"${v.slice(0, 40)}" is not an RFC 1123 date`);
+  const [, wk, day, mon, year, hh, mm, ss, zone] = m as unknown as string[];
+  if (zone !== 'GMT') bad('date', `time zone must be GMT, got "${zone}"`);
+  const month = MONTHS.indexOf(mon as string);
+  if (!WKDAYS.includes(wk as string) || month < 0) bad('date', `"${v.slice(0, 40)}" is not an RFC 1123 date`);
+  const d = new Date(Date.UTC(Number(year), month, Number(day), Number(hh), Number(mm), Number(ss)));
+  if (Number.isNaN(d.getTime()) || Number(hh) > 23 || Number(mm) > 59 || Number(ss) > 60) {
+    bad('date', `"${v.slice(0, 40)}" is not a valid date`);
+  }
+  return d;
+}
+
+export { NameAddr };

@@ -1,0 +1,10 @@
+export * from './builders.ts';
+export * from './charset.ts';
+export * from './errors.ts';
+export * from './framer.ts';
+export * from './header-names.ts';
+export * from './headers.ts';
+export * from './message.ts';
+export * from './params.ts';
+export * from './parser.ts';
+export { quote, Scanner, splitList, unquote } from './scanner.ts';

@@ -1,0 +1,387 @@
+import { parseNameAddr } from '../uri/name-addr.ts';
+import { parseUri, type Uri } from '../uri/uri.ts';
+import { isDigit, isToken, isWsp, TOKEN } from './charset.ts';
+import { guardParse, SipParseError } from './errors.ts';
+import { canonicalHeaderName, headerKey, SINGLE_HEADERS } from './header-names.ts';
+import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
+
+export interface ParseLimits {
+  /** Largest message accepted, head and body (default 65535, the largest UDP datagram). */
+  maxMessageSize?: number;
+  /** Most header fields accepted (default 256). */
+  maxHeaders?: number;
+  /** Longest line accepted, folded continuation lines counted separately (default 8192). */
+  maxLineLength?: number;
+}
+
+export interface ParseOptions extends ParseLimits {
+  /**
+   * 'datagram' (default): a missing Content-Length means "the rest of the datagram"; bytes beyond
+   * Content-Length are discarded (RFC 3261 §18.3). 'stream': Content-Length is mandatory and must match
+   * the body exactly (use the StreamFramer to cut messages out of a byte stream first).
+   */
+  transport?: 'datagram' | 'stream';
+  /**
+   * 'essential' (default) checks the start line and the headers every element needs (Via, From, To,
+   * Call-ID, CSeq, Max-Forwards, Content-Length, Contact). 'full' also runs validateMessage().
+   */
+  validate?: 'essential' | 'full';
+}
+
+export const DEFAULT_LIMITS: Required<ParseLimits> = {
+  maxMessageSize: 65535,
+  maxHeaders: 256,
+  maxLineLength: 8192,
+};
+
+/** Headers every request and response must carry (RFC 3261 §8.1.1; Max-Forwards is tolerated missing). */
+const MANDATORY = ['via', 'from', 'to', 'call-id', 'cseq'];
+/** Single-valued headers checked for duplicates on every parse (the rest in validateMessage). */
+const ESSENTIAL_SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'];
+
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+/**
+ * Parse one SIP message from a datagram or from a framed stream message.
+ * Throws only SipParseError (see errors.ts); never anything else.
+ */
+export function parseMessage(
+  input: Buffer | Uint8Array | string,
+  options: ParseOptions = {},
+): SipRequest | SipResponse {
+  return guardParse(() => {
+    const buf =
+      typeof input === 'string'
+        ? Buffer.from(input, 'utf8')
+        : Buffer.isBuffer(input)
+          ? input
+          : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const message = parseBuffer(buf, options);
+    if (options.validate === 'full') validateMessage(message);
+    return message;
+  });
+}
+
+/** Like parseMessage, but returns a result object instead of throwing. */
+export function tryParseMessage(
+  input: Buffer | Uint8Array | string,
+  options: ParseOptions = {},
+): { ok: true; message: SipRequest | SipResponse } | { ok: false; error: SipParseError } {
+  try {
+    return { ok: true, message: parseMessage(input, options) };
+  } catch (error) {
+    return { ok: false, error: error as SipParseError };
+  }
+}
+
+function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipResponse {
+  const maxMessageSize = options.maxMessageSize ?? DEFAULT_LIMITS.maxMessageSize;
+  const maxHeaders = options.maxHeaders ?? DEFAULT_LIMITS.maxHeaders;
+  const maxLineLength = options.maxLineLength ?? DEFAULT_LIMITS.maxLineLength;
+  if (buf.length > maxMessageSize) {
+    throw new SipParseError(
+      'MESSAGE_TOO_LARGE',
+      `message of ${buf.length} bytes exceeds the limit of ${maxMessageSize}`,
+    );
+  }
+  // RFC 3261 §7.5: ignore empty lines before the start line
+  let start = 0;
+  while (start + 1 < buf.length && buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
+  if (start >= buf.length) throw new SipParseError('EMPTY_MESSAGE', 'empty message');
+  const headEnd = buf.indexOf(CRLFCRLF, start);
+  if (headEnd < 0) {
+    throw new SipParseError('MISSING_HEADER_TERMINATOR', 'no empty line (CRLF CRLF) ends the header section');
+  }
+  const head = buf.toString('latin1', start, headEnd);
+
+  // ---- split lines; unfold continuation lines into the previous field
+  let lineStart = 0;
+  let lineEnd = head.indexOf('\r\n');
+  if (lineEnd < 0) lineEnd = head.length;
+  const startLine = head.slice(0, lineEnd);
+  checkLine(startLine, maxLineLength, 'start line');
+  const headers: HeaderField[] = [];
+  let current: HeaderField | null = null;
+  let currentStart = 0;
+  while (lineEnd < head.length) {
+    lineStart = lineEnd + 2;
+    lineEnd = head.indexOf('\r\n', lineStart);
+    if (lineEnd < 0) lineEnd = head.length;
+    const line = head.slice(lineStart, lineEnd);
+    checkLine(line, maxLineLength, 'header line');
+    if (line.length > 0 && isWsp(line.charCodeAt(0))) {
+      // LWS continuation (RFC 3261 §7.3.1): equivalent to a single space
+      if (current === null)
+        throw new SipParseError('INVALID_HEADER_NAME', 'continuation line before the first header field');
+      const more = line.trim();
+      if (more.length > 0) current.value = current.value.length > 0 ? `${current.value} ${more}` : more;
+      current.raw = head.slice(currentStart, lineEnd);
+      continue;
+    }
+    if (headers.length >= maxHeaders) {
+      throw new SipParseError('TOO_MANY_HEADERS', `more than ${maxHeaders} header fields`);
+    }
+    const colon = line.indexOf(':');
+    if (colon < 0) {
+      throw new SipParseError('INVALID_HEADER_NAME', `header line without colon: "${line.slice(0, 40)}"`);
+    }
+    // HCOLON = *( SP / HTAB ) ":" SWS
+    let nameEnd = colon;
+    while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = line.slice(0, nameEnd);
+    if (!isToken(name))
+      throw new SipParseError('INVALID_HEADER_NAME', `invalid header name "${name.slice(0, 40)}"`);
+    current = { name, key: headerKey(name), value: line.slice(colon + 1).trim(), raw: line };
+    currentStart = lineStart;
+    headers.push(current);
+  }
+
+  const bodyStart = headEnd + 4;
+  const message = parseStartLine(startLine, headers);
+  checkEssentialHeaders(message, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
+  return message;
+}
+
+function checkLine(line: string, max: number, what: string): void {
+  if (line.length > max) throw new SipParseError('LINE_TOO_LONG', `${what} longer than ${max} bytes`);
+  // a bare CR or LF would let a re-serialised message be framed differently than it was read
+  if (line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0) {
+    throw new SipParseError('INVALID_START_LINE', `bare CR or LF in ${what}`);
+  }
+}
+
+/** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported (505 otherwise). */
+function checkVersion(version: string, inResponse: boolean): void {
+  if (version.length === 7 && version.toUpperCase() === 'SIP/2.0') return;
+  const upper = version.toUpperCase();
+  let ok = upper.startsWith('SIP/');
+  let dots = 0;
+  let digits = 0;
+  for (let i = 4; ok && i < upper.length; i++) {
+    const c = upper.charCodeAt(i);
+    if (c === 0x2e) dots++;
+    else if (isDigit(c)) digits++;
+    else ok = false;
+  }
+  if (ok && dots === 1 && digits >= 2 && !upper.endsWith('.') && upper[4] !== '.') {
+    throw new SipParseError('UNSUPPORTED_VERSION', `unsupported SIP version "${version.slice(0, 20)}"`);
+  }
+  throw new SipParseError(
+    'INVALID_START_LINE',
+    inResponse
+      ? `invalid status line version "${version.slice(0, 20)}"`
+      : `invalid request line: bad version "${version.slice(0, 20)}"`,
+  );
+}
+
+function parseStartLine(line: string, headers: HeaderField[]): SipRequest | SipResponse {
+  if (line.length === 0) throw new SipParseError('INVALID_START_LINE', 'empty start line');
+  if (line.startsWith('SIP/') || line.startsWith('sip/')) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+    const sp1 = line.indexOf(' ');
+    if (sp1 < 0) throw new SipParseError('INVALID_START_LINE', 'status line without status code');
+    checkVersion(line.slice(0, sp1), true);
+    let sp2 = line.indexOf(' ', sp1 + 1);
+    if (sp2 < 0) sp2 = line.length;
+    const code = line.slice(sp1 + 1, sp2);
+    if (
+      code.length !== 3 ||
+      !isDigit(code.charCodeAt(0)) ||
+      !isDigit(code.charCodeAt(1)) ||
+      !isDigit(code.charCodeAt(2))
+    ) {
+      throw new SipParseError('INVALID_STATUS_CODE', `invalid status code "${code.slice(0, 20)}"`);
+    }
+    const status = Number(code);
+    if (status < 100 || status > 699)
+      throw new SipParseError('INVALID_STATUS_CODE', `status code ${status} out of range 100-699`);
+    const reason = sp2 < line.length ? line.slice(sp2 + 1) : '';
+    return new SipResponse({ status, reason, wireReason: true, headers, rawStartLine: line });
+  }
+
+  // Request-Line = Method SP Request-URI SP SIP-Version (single spaces, no trailing whitespace)
+  const sp1 = line.indexOf(' ');
+  const sp2 = line.lastIndexOf(' ');
+  if (sp1 <= 0 || sp2 === sp1)
+    throw new SipParseError('INVALID_START_LINE', `invalid request line "${line.slice(0, 60)}"`);
+  const method = line.slice(0, sp1);
+  for (let i = 0; i < method.length; i++) {
+    const c = method.charCodeAt(i);
+    if (c > 127 || TOKEN[c] !== 1)
+      throw new SipParseError('INVALID_METHOD', `invalid method "${method.slice(0, 40)}"`);
+  }
+  const version = line.slice(sp2 + 1);
+  if (version.length === 0)
+    throw new SipParseError('INVALID_START_LINE', 'trailing whitespace in request line');
+  const uriText = line.slice(sp1 + 1, sp2);
+  for (let i = 0; i < uriText.length; i++) {
+    if (isWsp(uriText.charCodeAt(i))) {
+      throw new SipParseError(
+        'INVALID_REQUEST_URI',
+        'whitespace in Request-URI or between request line elements',
+      );
+    }
+  }
+  checkVersion(version, false);
+  let uri: Uri;
+  try {
+    uri = parseUri(uriText);
+  } catch (error) {
+    if (error instanceof SipParseError)
+      throw new SipParseError('INVALID_REQUEST_URI', `Request-URI: ${error.message}`);
+    throw error;
+  }
+  if (uri.kind === 'sip' && uri.headers.size > 0) {
+    throw new SipParseError(
+      'REQUEST_URI_HAS_HEADERS',
+      'Request-URI must not contain headers (RFC 3261 §19.1.5)',
+    );
+  }
+  return new SipRequest({ method, uri, headers, rawStartLine: line });
+}
+
+function checkEssentialHeaders(
+  message: SipRequest | SipResponse,
+  buf: Buffer,
+  bodyStart: number,
+  maxMessageSize: number,
+  transport: 'datagram' | 'stream',
+): void {
+  const counts = new Map<string, number>();
+  for (const h of message.headers) counts.set(h.key, (counts.get(h.key) ?? 0) + 1);
+  for (const key of MANDATORY) {
+    if (!counts.has(key))
+      throw new SipParseError('MISSING_HEADER', `missing ${canonicalHeaderName(key)} header`, key);
+  }
+  for (const key of ESSENTIAL_SINGLE) {
+    if ((counts.get(key) ?? 0) > 1) {
+      throw new SipParseError(
+        'DUPLICATE_HEADER',
+        `${canonicalHeaderName(key)} header appears more than once`,
+        key,
+      );
+    }
+  }
+  // Parse (and cache) what the transaction layer reads from every message.
+  if (message.via.length === 0) throw new SipParseError('MISSING_HEADER', 'missing Via header', 'via');
+  void message.from;
+  void message.to;
+  void message.callId;
+  const cseq = message.cseq;
+  if (message instanceof SipRequest && cseq.method !== message.method) {
+    throw new SipParseError(
+      'CSEQ_METHOD_MISMATCH',
+      `CSeq method "${cseq.method.slice(0, 30)}" does not match request method "${message.method.slice(0, 30)}"`,
+      'cseq',
+    );
+  }
+  void message.maxForwards;
+  if (counts.has('contact')) void message.contact;
+
+  // Body framing (RFC 3261 §18.3)
+  const available = buf.length - bodyStart;
+  const declared = message.contentLength;
+  if (declared === undefined) {
+    if (transport === 'stream') {
+      throw new SipParseError(
+        'MISSING_CONTENT_LENGTH',
+        'Content-Length is mandatory on stream transports',
+        'content-length',
+      );
+    }
+    message.body = Buffer.from(buf.subarray(bodyStart));
+    return;
+  }
+  if (declared > maxMessageSize) {
+    throw new SipParseError(
+      'INVALID_CONTENT_LENGTH',
+      `Content-Length ${declared} exceeds the limit ${maxMessageSize}`,
+      'content-length',
+    );
+  }
+  if (declared > available) {
+    throw new SipParseError(
+      'BODY_TRUNCATED',
+      `Content-Length ${declared} is larger than the ${available} body bytes received`,
+      'content-length',
+    );
+  }
+  if (transport === 'stream' && declared !== available) {
+    throw new SipParseError(
+      'INVALID_CONTENT_LENGTH',
+      `Content-Length ${declared} does not match the framed body of ${available} bytes`,
+      'content-length',
+    );
+  }
+  message.body =
+    declared === 0 ? Buffer.alloc(0) : Buffer.from(buf.subarray(bodyStart, bodyStart + declared));
+}
+
+export interface ValidateOptions {
+  /** Request-URI schemes this element handles; others get 416 (default: sip, sips, tel). */
+  supportedUriSchemes?: readonly string[];
+}
+
+/**
+ * Full syntax check of every header this package knows (plus duplicate single-valued headers), for the
+ * sanity stage of a UAS or proxy. Throws SipParseError naming the first problem.
+ */
+export function validateMessage(message: SipMessage, options: ValidateOptions = {}): void {
+  guardParse(() => {
+    const counts = new Map<string, number>();
+    for (const h of message.headers) counts.set(h.key, (counts.get(h.key) ?? 0) + 1);
+    for (const [key, n] of counts) {
+      if (n > 1 && SINGLE_HEADERS.has(key)) {
+        throw new SipParseError(
+          'DUPLICATE_HEADER',
+          `${canonicalHeaderName(key)} header appears more than once`,
+          key,
+        );
+      }
+    }
+    void message.via;
+    void message.from;
+    void message.to;
+    void message.callId;
+    void message.cseq;
+    void message.maxForwards;
+    void message.contentLength;
+    const has = (k: string): boolean => counts.has(k);
+    if (has('contact')) void message.contact;
+    if (has('expires')) void message.expires;
+    if (has('min-expires')) void message.minExpires;
+    if (has('route')) void message.route;
+    if (has('record-route')) void message.recordRoute;
+    if (has('path')) void message.path;
+    if (has('service-route')) void message.serviceRoute;
+    if (has('supported')) void message.supported;
+    if (has('require')) void message.require;
+    if (has('proxy-require')) void message.proxyRequire;
+    if (has('unsupported')) void message.unsupported;
+    if (has('allow')) void message.allow;
+    if (has('content-type')) void message.contentType;
+    if (has('rseq')) void message.rseq;
+    if (has('rack')) void message.rack;
+    if (has('session-expires')) void message.sessionExpires;
+    if (has('min-se')) void message.minSE;
+    if (has('reason')) void message.reasons;
+    if (has('date')) void message.date;
+    if (has('authorization')) void message.authorization;
+    if (has('proxy-authorization')) void message.proxyAuthorization;
+    if (has('www-authenticate')) void message.wwwAuthenticate;
+    if (has('proxy-authenticate')) void message.proxyAuthenticate;
+    for (const key of ['reply-to', 'refer-to', 'referred-by']) {
+      for (const v of message.fields(key)) parseNameAddr(v.value, key);
+    }
+    if (message instanceof SipRequest) {
+      const schemes = options.supportedUriSchemes ?? ['sip', 'sips', 'tel'];
+      const scheme = message.uri.scheme;
+      if (!schemes.includes(scheme)) {
+        throw new SipParseError(
+          'UNSUPPORTED_URI_SCHEME',
+          `unsupported Request-URI scheme "${scheme.slice(0, 30)}"`,
+        );
+      }
+    }
+  });
+}

@@ -1,0 +1,6 @@
+export * from './client.ts';
+export * from './manager.ts';
+export * from './requests.ts';
+export * from './server.ts';
+export * from './timers.ts';
+export * from './transaction.ts';

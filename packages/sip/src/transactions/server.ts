@@ -1,0 +1,182 @@
+import type { SipRequest, SipResponse } from '../messages/message.ts';
+import type { TimerSettings } from './timers.ts';
+import { Transaction, type TransactionFailure, type TransactionSender } from './transaction.ts';
+
+export interface ServerTransactionEvents {
+  /** INVITE server only: an ACK for the final response (non-2xx in Completed, or 2xx in Accepted). */
+  ack: [ack: SipRequest];
+  /** Timer H fired without an ACK, or a response could not be sent (§17.2.4). */
+  failed: [reason: TransactionFailure, error?: Error];
+}
+
+export interface ServerTransactionOptions {
+  id: string;
+  request: SipRequest;
+  reliable: boolean;
+  timers: TimerSettings;
+  send: TransactionSender<SipResponse>;
+}
+
+export interface InviteServerTransactionOptions extends ServerTransactionOptions {
+  /** Builds the 100 Trying the transaction sends on its own (§17.2.1); omit to leave 100 to the TU. */
+  buildTrying?: () => SipResponse;
+}
+
+abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
+  readonly request: SipRequest;
+  /** The response most recently sent, resent on request retransmissions. */
+  lastResponse?: SipResponse;
+  protected readonly send: TransactionSender<SipResponse>;
+
+  constructor(options: ServerTransactionOptions, initial: 'trying' | 'proceeding') {
+    super(options.id, options.reliable, options.timers, initial);
+    this.request = options.request;
+    this.send = options.send;
+  }
+
+  /** A request matched to this transaction (§17.2.3): a retransmission, or an ACK for INVITE. */
+  abstract receiveRequest(request: SipRequest): void;
+
+  /** The TU's response; throws when the state machine cannot send it (e.g. after a final response). */
+  abstract respond(response: SipResponse): void;
+
+  protected transmit(response: SipResponse): void {
+    this.send(response).catch((err: Error) => this.transportError(err));
+  }
+
+  protected transportError(err: Error): void {
+    if (this.state === 'terminated') return;
+    // §17.2.4: a transport failure on a response is reported to the TU and the transaction ends.
+    this.emit('failed', 'transport-error', err);
+    this.setState('terminated');
+  }
+}
+
+/** INVITE server transaction, RFC 3261 §17.2.1 (Figure 7) as updated by RFC 6026 §7.1 (Accepted state). */
+export class InviteServerTransaction extends ServerTransaction {
+  readonly kind = 'invite-server' as const;
+  private intervalG: number;
+
+  constructor(options: InviteServerTransactionOptions) {
+    super(options, 'proceeding');
+    this.intervalG = this.durations.G;
+    const buildTrying = options.buildTrying;
+    if (buildTrying) {
+      // §17.2.1: send 100 Trying unless the TU responds within 200 ms.
+      this.startTimer('Trying', this.settings.tryingDelay, () => {
+        if (this.state === 'proceeding' && !this.lastResponse) this.respond(buildTrying());
+      });
+    }
+  }
+
+  receiveRequest(request: SipRequest): void {
+    const isAck = request.method === 'ACK';
+    switch (this.state) {
+      case 'proceeding':
+        // §17.2.1: a retransmitted INVITE in Proceeding gets the most recent provisional response again.
+        if (!isAck && this.lastResponse) this.transmit(this.lastResponse);
+        return;
+      case 'completed':
+        if (isAck) {
+          // §17.2.1: ACK in Completed -> Confirmed; Timer I absorbs further ACKs; G and H stop.
+          this.stopTimer('G');
+          this.stopTimer('H');
+          this.setState('confirmed');
+          this.startTimer('I', this.durations.I, () => this.setState('terminated'));
+          this.emit('ack', request);
+        } else if (this.lastResponse) {
+          // §17.2.1: a retransmitted INVITE in Completed gets the final response again.
+          this.transmit(this.lastResponse);
+        }
+        return;
+      case 'accepted':
+        // RFC 6026 §7.1: INVITE retransmissions are absorbed; an ACK matching here goes to the TU.
+        if (isAck) this.emit('ack', request);
+        return;
+      default:
+        // Confirmed absorbs ACKs (§17.2.1); Terminated ignores everything.
+        return;
+    }
+  }
+
+  respond(response: SipResponse): void {
+    const status = response.status;
+    if (this.state === 'accepted' && status >= 200 && status < 300) {
+      // RFC 6026 §7.1: the TU's 2xx retransmissions (and other 2xx) are sent while Accepted.
+      this.lastResponse = response;
+      this.transmit(response);
+      return;
+    }
+    if (this.state !== 'proceeding') {
+      throw new Error(`cannot send ${status} in INVITE server transaction state ${this.state}`);
+    }
+    this.stopTimer('Trying');
+    this.lastResponse = response;
+    if (status < 200) {
+      // §17.2.1: provisional responses are sent and keep the transaction in Proceeding.
+      this.transmit(response);
+    } else if (status < 300) {
+      // RFC 6026 §7.1: a 2xx moves to Accepted; Timer L (64*T1) keeps absorbing INVITE retransmissions.
+      this.setState('accepted');
+      this.startTimer('L', this.durations.L, () => this.setState('terminated'));
+      this.transmit(response);
+    } else {
+      // §17.2.1: a 300-699 moves to Completed; Timer G retransmits it over UDP, Timer H bounds the wait for ACK.
+      this.setState('completed');
+      if (!this.reliable) this.startTimer('G', this.intervalG, () => this.onTimerG());
+      this.startTimer('H', this.durations.H, () => this.onTimerH());
+      this.transmit(response);
+    }
+  }
+
+  private onTimerG(): void {
+    if (this.state !== 'completed' || !this.lastResponse) return;
+    // §17.2.1: retransmit the final response, doubling the interval up to T2.
+    this.transmit(this.lastResponse);
+    this.intervalG = Math.min(2 * this.intervalG, this.settings.t2);
+    this.startTimer('G', this.intervalG, () => this.onTimerG());
+  }
+
+  private onTimerH(): void {
+    if (this.state !== 'completed') return;
+    // §17.2.1: Timer H without an ACK -> Terminated, and the TU learns the ACK never came.
+    this.stopTimer('G');
+    this.emit('failed', 'timeout');
+    this.setState('terminated');
+  }
+}
+
+/** Non-INVITE server transaction, RFC 3261 §17.2.2 (Figure 8). */
+export class NonInviteServerTransaction extends ServerTransaction {
+  readonly kind = 'non-invite-server' as const;
+
+  constructor(options: ServerTransactionOptions) {
+    super(options, 'trying');
+  }
+
+  receiveRequest(_request: SipRequest): void {
+    // §17.2.2: in Trying retransmissions are discarded; in Proceeding and Completed the last response is resent.
+    if ((this.state === 'proceeding' || this.state === 'completed') && this.lastResponse) {
+      this.transmit(this.lastResponse);
+    }
+  }
+
+  respond(response: SipResponse): void {
+    const status = response.status;
+    if (this.state !== 'trying' && this.state !== 'proceeding') {
+      // §17.2.2: any other final response after Completed is discarded by the transaction layer.
+      throw new Error(`cannot send ${status} in non-INVITE server transaction state ${this.state}`);
+    }
+    this.lastResponse = response;
+    if (status < 200) {
+      // §17.2.2: a provisional response moves Trying -> Proceeding.
+      this.setState('proceeding');
+      this.transmit(response);
+      return;
+    }
+    // §17.2.2: a final response moves to Completed; Timer J (64*T1 over UDP, 0 reliable) absorbs retransmissions.
+    this.setState('completed');
+    this.startTimer('J', this.durations.J, () => this.setState('terminated'));
+    this.transmit(response);
+  }
+}

@@ -1,0 +1,373 @@
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { WebSocketServer } from 'ws';
+import {
+  type FramerFactory,
+  SocketConnection,
+  type StreamConnection,
+  WebSocketConnection,
+} from './connection.ts';
+import {
+  addressFamily,
+  type ListenerInfo,
+  type ListenerSpec,
+  normalizeAddress,
+  type TransportLimits,
+} from './types.ts';
+
+export interface ListenerEvents {
+  /** A UDP datagram (already size-checked). */
+  datagram: [data: Buffer, remoteAddress: string, remotePort: number];
+  /** A stream connection was accepted. */
+  connection: [connection: StreamConnection];
+  /** An inbound connection or datagram was refused before reaching SIP (size, limits, handshake). */
+  refused: [reason: string, remoteAddress: string];
+}
+
+export interface ListenerContext {
+  limits: TransportLimits;
+  framerFactory: FramerFactory;
+  /** Asked before accepting a connection from this IP; false refuses it (per-IP connection limit). */
+  admitConnection(remoteAddress: string): boolean;
+}
+
+let nextListenerNumber = 1;
+
+/** A bound local socket for one transport. */
+export abstract class Listener extends EventEmitter<ListenerEvents> {
+  readonly id: string;
+  info!: ListenerInfo;
+
+  constructor(
+    readonly spec: ListenerSpec,
+    protected readonly ctx: ListenerContext,
+  ) {
+    super();
+    this.id = `${spec.transport}:${nextListenerNumber++}`;
+  }
+
+  abstract start(): Promise<ListenerInfo>;
+  abstract stop(): Promise<void>;
+
+  protected describe(host: string, port: number): ListenerInfo {
+    const family = addressFamily(host) === 6 ? 6 : 4;
+    this.info = {
+      id: this.id,
+      transport: this.spec.transport,
+      host: normalizeAddress(host),
+      port,
+      advertisedHost: this.spec.advertisedHost ?? normalizeAddress(host),
+      advertisedPort: this.spec.advertisedPort ?? port,
+      family,
+    };
+    return this.info;
+  }
+}
+
+/** SIP over UDP (RFC 3261 §18): one message per datagram. */
+export class UdpListener extends Listener {
+  private socket?: dgram.Socket;
+
+  async start(): Promise<ListenerInfo> {
+    const type = addressFamily(this.spec.host) === 6 ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' && this.spec.host !== '::' });
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.spec.port, this.spec.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', () => {
+      // ICMP errors surface as send callbacks; a listening UDP socket has nothing else to report.
+    });
+    socket.on('message', (data, rinfo) => {
+      if (data.length > this.ctx.limits.maxDatagramSize) {
+        this.emit('refused', 'datagram too large', rinfo.address);
+        return;
+      }
+      this.emit('datagram', data, normalizeAddress(rinfo.address), rinfo.port);
+    });
+    const addr = socket.address();
+    return this.describe(addr.address, addr.port);
+  }
+
+  send(data: Buffer, address: string, port: number): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return Promise.reject(new Error('UDP listener not started'));
+    return new Promise((resolve, reject) => {
+      socket.send(data, port, address, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  async stop(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+  }
+}
+
+/** SIP over TCP or TLS (RFC 3261 §18.3): accepts connections and opens outbound ones. */
+export class SocketListener extends Listener {
+  private server?: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  async start(): Promise<ListenerInfo> {
+    const isTls = this.spec.transport === 'tls';
+    if (isTls && !this.spec.tls) throw new Error('a tls listener needs tls.cert and tls.key');
+    const onSocket = (socket: net.Socket) => this.accept(socket);
+    const server = isTls
+      ? tls.createServer(
+          {
+            cert: this.spec.tls!.cert,
+            key: this.spec.tls!.key,
+            ca: this.spec.tls!.ca,
+            requestCert: this.spec.tls!.requestCert ?? false,
+            rejectUnauthorized: this.spec.tls!.requestCert ?? false,
+            handshakeTimeout: this.ctx.limits.connectTimeoutMs,
+          },
+          onSocket,
+        )
+      : net.createServer(onSocket);
+    if (isTls) {
+      server.on('tlsClientError', (_err, socket) => {
+        this.emit('refused', 'tls handshake failed', normalizeAddress(socket.remoteAddress ?? ''));
+      });
+    }
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(
+        { port: this.spec.port, host: this.spec.host, ipv6Only: this.spec.host === '::1' },
+        () => {
+          server.off('error', reject);
+          resolve();
+        },
+      );
+    });
+    server.on('error', () => {});
+    const addr = server.address() as net.AddressInfo;
+    return this.describe(addr.address, addr.port);
+  }
+
+  private accept(socket: net.Socket): void {
+    const remote = normalizeAddress(socket.remoteAddress ?? '');
+    if (!this.ctx.admitConnection(remote)) {
+      this.emit('refused', 'connection limit per address', remote);
+      socket.destroy();
+      return;
+    }
+    this.track(socket);
+    const conn = new SocketConnection(
+      this.spec.transport as 'tcp' | 'tls',
+      this.id,
+      false,
+      socket,
+      this.ctx.framerFactory,
+      this.ctx.limits.maxStreamMessageSize,
+    );
+    this.emit('connection', conn);
+  }
+
+  private track(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+
+  /** Opens an outbound connection to address:port (TLS verifies the peer unless told not to). */
+  connect(
+    address: string,
+    port: number,
+    tlsClient: { ca?: TlsCa; rejectUnauthorized: boolean; serverName?: string },
+  ): Promise<SocketConnection> {
+    const timeoutMs = this.ctx.limits.connectTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const family = addressFamily(address) === 6 ? 6 : 4;
+      const localAddress = isWildcard(this.info.host) ? undefined : this.info.host;
+      let socket: net.Socket;
+      const onConnected = () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        this.track(socket);
+        resolve(
+          new SocketConnection(
+            this.spec.transport as 'tcp' | 'tls',
+            this.id,
+            true,
+            socket,
+            this.ctx.framerFactory,
+            this.ctx.limits.maxStreamMessageSize,
+          ),
+        );
+      };
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(err);
+      };
+      if (this.spec.transport === 'tls') {
+        const serverName = tlsClient.serverName ?? (addressFamily(address) === 0 ? address : undefined);
+        // Dial TCP ourselves so the local address can be chosen, then run the TLS handshake over it.
+        const tcp = net.connect({ host: address, port, family, localAddress });
+        tcp.once('error', onError);
+        socket = tls.connect(
+          {
+            socket: tcp,
+            ca: tlsClient.ca,
+            cert: this.spec.tls?.cert,
+            key: this.spec.tls?.key,
+            servername: serverName,
+            rejectUnauthorized: tlsClient.rejectUnauthorized,
+            // Without SNI (numeric target) verify the certificate against the IP address we dialled.
+            checkServerIdentity: (_host, cert) => tls.checkServerIdentity(serverName ?? address, cert),
+          },
+          onConnected,
+        );
+      } else {
+        socket = net.connect({ host: address, port, family, localAddress }, onConnected);
+      }
+      socket.once('error', onError);
+      const timer = setTimeout(
+        () => onError(new Error(`connect to ${address}:${port} timed out`)),
+        timeoutMs,
+      );
+    });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+type TlsCa = string | Buffer | Array<string | Buffer>;
+
+/** SIP over WebSocket (RFC 7118) on an HTTP(S) server; only clients offering the `sip` subprotocol get in. */
+export class WebSocketListener extends Listener {
+  private server?: http.Server | https.Server;
+  private wss?: WebSocketServer;
+
+  async start(): Promise<ListenerInfo> {
+    const secure = this.spec.transport === 'wss';
+    if (secure && !this.spec.tls) throw new Error('a wss listener needs tls.cert and tls.key');
+    const server = secure
+      ? https.createServer({ cert: this.spec.tls!.cert, key: this.spec.tls!.key, ca: this.spec.tls!.ca })
+      : http.createServer();
+    server.on('request', (_req, res) => {
+      res.writeHead(426, { Connection: 'close', Upgrade: 'websocket' }).end();
+    });
+    const wss = new WebSocketServer({
+      server,
+      maxPayload: this.ctx.limits.maxStreamMessageSize,
+      // RFC 7118 §4.1: the server must answer with the `sip` subprotocol; a client not asking for it is refused.
+      handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
+      verifyClient: (info: { req: http.IncomingMessage }, done: (ok: boolean, code?: number) => void) => {
+        const remote = normalizeAddress(info.req.socket.remoteAddress ?? '');
+        const offered = (info.req.headers['sec-websocket-protocol'] ?? '')
+          .split(',')
+          .map((p) => p.trim().toLowerCase());
+        if (!offered.includes('sip')) {
+          this.emit('refused', 'websocket client did not offer the sip subprotocol', remote);
+          done(false, 400);
+          return;
+        }
+        if (!this.ctx.admitConnection(remote)) {
+          this.emit('refused', 'connection limit per address', remote);
+          done(false, 503);
+          return;
+        }
+        done(true);
+      },
+    });
+    wss.on('connection', (ws, req) => {
+      const sock = req.socket;
+      this.emit(
+        'connection',
+        new WebSocketConnection(this.spec.transport as 'ws' | 'wss', this.id, false, ws, {
+          remoteAddress: sock.remoteAddress ?? '',
+          remotePort: sock.remotePort ?? 0,
+          localAddress: sock.localAddress ?? '',
+          localPort: sock.localPort ?? 0,
+        }),
+      );
+    });
+    wss.on('error', () => {});
+    this.server = server;
+    this.wss = wss;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(
+        { port: this.spec.port, host: this.spec.host, ipv6Only: this.spec.host === '::1' },
+        () => {
+          server.off('error', reject);
+          resolve();
+        },
+      );
+    });
+    const addr = server.address() as net.AddressInfo;
+    return this.describe(addr.address, addr.port);
+  }
+
+  /** Opens an outbound WebSocket connection (subprotocol `sip`). */
+  async connect(
+    address: string,
+    port: number,
+    tlsClient: { ca?: TlsCa; rejectUnauthorized: boolean; serverName?: string },
+  ): Promise<WebSocketConnection> {
+    const { WebSocket } = await import('ws');
+    const secure = this.spec.transport === 'wss';
+    const host = addressFamily(address) === 6 ? `[${address}]` : address;
+    const ws = new WebSocket(`${secure ? 'wss' : 'ws'}://${host}:${port}/`, 'sip', {
+      handshakeTimeout: this.ctx.limits.connectTimeoutMs,
+      maxPayload: this.ctx.limits.maxStreamMessageSize,
+      ca: tlsClient.ca,
+      rejectUnauthorized: tlsClient.rejectUnauthorized,
+      localAddress: isWildcard(this.info.host) ? undefined : this.info.host,
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => {
+        ws.off('error', reject);
+        resolve();
+      });
+      ws.once('error', reject);
+    });
+    if (ws.protocol !== 'sip') {
+      ws.terminate();
+      throw new Error('WebSocket server did not accept the sip subprotocol');
+    }
+    // ws keeps the raw socket private; its documented `_socket` is the only way to read the 4-tuple.
+    const sock = (ws as unknown as { _socket: net.Socket })._socket;
+    return new WebSocketConnection(this.spec.transport as 'ws' | 'wss', this.id, true, ws, {
+      remoteAddress: sock.remoteAddress ?? address,
+      remotePort: sock.remotePort ?? port,
+      localAddress: sock.localAddress ?? '',
+      localPort: sock.localPort ?? 0,
+    });
+  }
+
+  async stop(): Promise<void> {
+    const wss = this.wss;
+    const server = this.server;
+    this.wss = undefined;
+    this.server = undefined;
+    if (wss) {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}
+
+export function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}

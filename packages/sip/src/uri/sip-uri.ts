@@ -1,0 +1,244 @@
+import {
+  allInEscaped,
+  escapeUri,
+  HNVCHAR,
+  HOSTCHAR,
+  IPV6CHAR,
+  isDigit,
+  PARAMCHAR,
+  PASSWORD,
+  USER,
+  unescapeUri,
+} from '../messages/charset.ts';
+import { SipParseError } from '../messages/errors.ts';
+import { type Param, Params } from '../messages/params.ts';
+
+export type HostType = 'domain' | 'ipv4' | 'ipv6';
+
+export interface SipUriParts {
+  scheme?: 'sip' | 'sips';
+  /** User part as it goes on the wire (escaped). Use escapeUser() for arbitrary text. */
+  user?: string | undefined;
+  password?: string | undefined;
+  /** Host name, IPv4 address, or IPv6 address with or without brackets. */
+  host: string;
+  port?: number | undefined;
+  params?: Params | Param[];
+  headers?: Params | Param[];
+}
+
+function invalid(uri: string, what: string): never {
+  throw new SipParseError('INVALID_URI', `invalid SIP URI "${uri.slice(0, 80)}": ${what}`);
+}
+
+/** Classify and validate a host (without IPv6 brackets). Returns undefined when it is not a valid host. */
+export function classifyHost(host: string): HostType | undefined {
+  if (host.length === 0 || host.length > 255) return undefined;
+  if (host.indexOf(':') >= 0) {
+    for (let i = 0; i < host.length; i++) {
+      const c = host.charCodeAt(i);
+      if (c > 127 || IPV6CHAR[c] !== 1) return undefined;
+    }
+    return 'ipv6';
+  }
+  let allDigitsAndDots = true;
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c > 127 || HOSTCHAR[c] !== 1) return undefined;
+    if (!isDigit(c) && c !== 0x2e) allDigitsAndDots = false;
+  }
+  if (allDigitsAndDots) {
+    const parts = host.split('.');
+    if (parts.length !== 4) return undefined;
+    for (const p of parts) if (p.length === 0 || p.length > 3 || Number(p) > 255) return undefined;
+    return 'ipv4';
+  }
+  if (host.charCodeAt(0) === 0x2e || host.charCodeAt(0) === 0x2d || host.indexOf('..') >= 0) return undefined;
+  return 'domain';
+}
+
+/**
+ * A SIP or SIPS URI (RFC 3261 §19.1). Components are kept as written on the wire (escaped) so that a URI
+ * serialises back to the same text; the *Text getters give unescaped values.
+ */
+export class SipUri {
+  readonly kind = 'sip' as const;
+  scheme: 'sip' | 'sips';
+  user: string | undefined;
+  password: string | undefined;
+  /** Host without IPv6 brackets. */
+  host: string;
+  hostType: HostType;
+  port: number | undefined;
+  params: Params;
+  headers: Params;
+
+  constructor(parts: SipUriParts) {
+    this.scheme = parts.scheme ?? 'sip';
+    this.user = parts.user;
+    this.password = parts.password;
+    let host = parts.host;
+    if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+    const type = classifyHost(host);
+    if (!type) invalid(parts.host, 'bad host');
+    this.host = host;
+    this.hostType = type;
+    this.port = parts.port;
+    this.params = parts.params instanceof Params ? parts.params : new Params(parts.params ?? []);
+    this.headers = parts.headers instanceof Params ? parts.headers : new Params(parts.headers ?? []);
+  }
+
+  /** User part with escapes decoded. */
+  get userText(): string | undefined {
+    return this.user === undefined ? undefined : unescapeUri(this.user);
+  }
+
+  get passwordText(): string | undefined {
+    return this.password === undefined ? undefined : unescapeUri(this.password);
+  }
+
+  /** Host as written in a URI or Via: IPv6 addresses in brackets. */
+  get hostport(): string {
+    const h = this.hostType === 'ipv6' ? `[${this.host}]` : this.host;
+    return this.port === undefined ? h : `${h}:${this.port}`;
+  }
+
+  /** The transport parameter, lower-cased, if present. */
+  get transport(): string | undefined {
+    const t = this.params.get('transport');
+    return typeof t === 'string' ? t.toLowerCase() : undefined;
+  }
+
+  /** True for loose-routing URIs (`;lr`). */
+  get lr(): boolean {
+    return this.params.has('lr');
+  }
+
+  clone(): SipUri {
+    return new SipUri({
+      scheme: this.scheme,
+      user: this.user,
+      password: this.password,
+      host: this.host,
+      port: this.port,
+      params: this.params.clone(),
+      headers: this.headers.clone(),
+    });
+  }
+
+  toString(): string {
+    let out = `${this.scheme}:`;
+    if (this.user !== undefined) {
+      out += this.user;
+      if (this.password !== undefined) out += `:${this.password}`;
+      out += '@';
+    }
+    out += this.hostport;
+    out += this.params.toString(';');
+    if (this.headers.size > 0) out += `?${this.headers.toString('&').slice(1)}`;
+    return out;
+  }
+}
+
+/** Escape arbitrary text for use as the user part of a SIP URI. */
+export function escapeUser(text: string): string {
+  return escapeUri(text, USER);
+}
+
+/** Parse the text after `sip:` / `sips:`. `whole` is the full URI, for error messages. */
+export function parseSipUriBody(scheme: 'sip' | 'sips', body: string, whole: string): SipUri {
+  let pos = 0;
+  let user: string | undefined;
+  let password: string | undefined;
+  const at = body.indexOf('@');
+  if (at >= 0) {
+    const userinfo = body.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+    if (!allInEscaped(user, USER)) invalid(whole, 'bad user part');
+    if (colon >= 0) {
+      password = userinfo.slice(colon + 1);
+      if (!allInEscaped(password, PASSWORD, true)) invalid(whole, 'bad password');
+    }
+    pos = at + 1;
+  }
+
+  let host: string;
+  if (body.charCodeAt(pos) === 0x5b) {
+    const close = body.indexOf(']', pos);
+    if (close < 0) invalid(whole, 'unterminated IPv6 reference');
+    host = body.slice(pos + 1, close);
+    if (classifyHost(host) !== 'ipv6') invalid(whole, 'bad IPv6 reference');
+    pos = close + 1;
+  } else {
+    const start = pos;
+    while (pos < body.length) {
+      const c = body.charCodeAt(pos);
+      if (c > 127 || HOSTCHAR[c] !== 1) break;
+      pos++;
+    }
+    host = body.slice(start, pos);
+    if (!classifyHost(host)) invalid(whole, host ? `bad host "${host}"` : 'missing host');
+  }
+
+  let port: number | undefined;
+  if (body.charCodeAt(pos) === 0x3a) {
+    pos++;
+    const start = pos;
+    while (pos < body.length && isDigit(body.charCodeAt(pos))) pos++;
+    const digits = body.slice(start, pos);
+    if (digits.length === 0 || digits.length > 5 || Number(digits) > 65535) invalid(whole, 'bad port');
+    port = Number(digits);
+  }
+
+  const params: Param[] = [];
+  while (body.charCodeAt(pos) === 0x3b) {
+    pos++;
+    const nameStart = pos;
+    pos = scanEscaped(body, pos, PARAMCHAR, whole);
+    const name = body.slice(nameStart, pos);
+    if (name.length === 0) invalid(whole, 'empty parameter');
+    let value: string | null = null;
+    if (body.charCodeAt(pos) === 0x3d) {
+      pos++;
+      const vStart = pos;
+      pos = scanEscaped(body, pos, PARAMCHAR, whole);
+      value = body.slice(vStart, pos);
+      if (value.length === 0) invalid(whole, `empty value for parameter "${name}"`);
+    }
+    params.push({ name, value });
+  }
+
+  const headers: Param[] = [];
+  if (body.charCodeAt(pos) === 0x3f) {
+    do {
+      pos++;
+      const nameStart = pos;
+      pos = scanEscaped(body, pos, HNVCHAR, whole);
+      const name = body.slice(nameStart, pos);
+      if (name.length === 0 || body.charCodeAt(pos) !== 0x3d) invalid(whole, 'bad header in URI');
+      pos++;
+      const vStart = pos;
+      pos = scanEscaped(body, pos, HNVCHAR, whole);
+      headers.push({ name, value: body.slice(vStart, pos) });
+    } while (body.charCodeAt(pos) === 0x26);
+  }
+
+  if (pos !== body.length) invalid(whole, `unexpected character "${body[pos]}"`);
+  return new SipUri({ scheme, user, password, host, port, params, headers });
+}
+
+/** Advance over characters of `t` and %HH escapes; throws on a malformed escape. */
+function scanEscaped(s: string, pos: number, t: Uint8Array, whole: string): number {
+  while (pos < s.length) {
+    const c = s.charCodeAt(pos);
+    if (c === 0x25) {
+      if (!allInEscaped(s.slice(pos, pos + 3), t)) invalid(whole, 'bad escape');
+      pos += 3;
+      continue;
+    }
+    if (c > 127 || t[c] !== 1) break;
+    pos++;
+  }
+  return pos;
+}

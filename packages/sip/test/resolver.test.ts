@@ -1,0 +1,207 @@
+import dgram from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import dnsPacket from 'dns-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderSrv, SipResolver } from '../src/resolver/index.ts';
+
+/** A tiny authoritative DNS responder on loopback serving a fixed zone. */
+type Answer = dnsPacket.Answer;
+const zone: Answer[] = [
+  // example.test: NAPTR prefers TCP over UDP; TLS is offered too.
+  {
+    type: 'NAPTR',
+    name: 'example.test',
+    ttl: 60,
+    data: {
+      order: 10,
+      preference: 20,
+      flags: 's',
+      services: 'SIP+D2U',
+      regexp: '',
+      replacement: '_sip._udp.example.test',
+    },
+  },
+  {
+    type: 'NAPTR',
+    name: 'example.test',
+    ttl: 60,
+    data: {
+      order: 10,
+      preference: 10,
+      flags: 's',
+      services: 'SIP+D2T',
+      regexp: '',
+      replacement: '_sip._tcp.example.test',
+    },
+  },
+  {
+    type: 'NAPTR',
+    name: 'example.test',
+    ttl: 60,
+    data: {
+      order: 5,
+      preference: 10,
+      flags: 's',
+      services: 'SIPS+D2T',
+      regexp: '',
+      replacement: '_sips._tcp.example.test',
+    },
+  },
+  {
+    type: 'SRV',
+    name: '_sip._tcp.example.test',
+    ttl: 60,
+    data: { priority: 10, weight: 0, port: 5070, target: 'b.example.test' },
+  },
+  {
+    type: 'SRV',
+    name: '_sip._tcp.example.test',
+    ttl: 60,
+    data: { priority: 5, weight: 0, port: 5080, target: 'a.example.test' },
+  },
+  {
+    type: 'SRV',
+    name: '_sip._udp.example.test',
+    ttl: 60,
+    data: { priority: 1, weight: 0, port: 5060, target: 'a.example.test' },
+  },
+  {
+    type: 'SRV',
+    name: '_sips._tcp.example.test',
+    ttl: 60,
+    data: { priority: 1, weight: 0, port: 5061, target: 'a.example.test' },
+  },
+  { type: 'A', name: 'a.example.test', ttl: 60, data: '127.0.0.11' },
+  { type: 'AAAA', name: 'a.example.test', ttl: 60, data: '::1' },
+  { type: 'A', name: 'b.example.test', ttl: 60, data: '127.0.0.12' },
+  // srvonly.test: no NAPTR, SRV for UDP only.
+  {
+    type: 'SRV',
+    name: '_sip._udp.srvonly.test',
+    ttl: 60,
+    data: { priority: 1, weight: 0, port: 5999, target: 'b.example.test' },
+  },
+  // plain.test: only an A record.
+  { type: 'A', name: 'plain.test', ttl: 60, data: '127.0.0.13' },
+];
+
+let server: dgram.Socket;
+let dnsAddress: string;
+const queries: string[] = [];
+
+beforeAll(async () => {
+  server = dgram.createSocket('udp4');
+  server.on('message', (msg, rinfo) => {
+    let query: dnsPacket.Packet;
+    try {
+      query = dnsPacket.decode(msg);
+    } catch {
+      return;
+    }
+    const q = query.questions?.[0];
+    if (!q) return;
+    queries.push(`${q.type} ${q.name}`);
+    const answers = zone.filter((a) => a.type === q.type && a.name.toLowerCase() === q.name.toLowerCase());
+    const nameExists = zone.some((a) => a.name.toLowerCase() === q.name.toLowerCase());
+    const reply = dnsPacket.encode({
+      type: 'response',
+      id: query.id,
+      flags: dnsPacket.AUTHORITATIVE_ANSWER | (nameExists ? 0 : 3), // rcode 3 = NXDOMAIN
+      questions: [q],
+      answers,
+    });
+    server.send(reply, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  dnsAddress = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('SipResolver (RFC 3263)', () => {
+  const resolver = () =>
+    new SipResolver({ servers: [dnsAddress], timeoutMs: 1_000, tries: 1, random: () => 0 });
+
+  it('numeric IPs skip DNS and use the default port and transport', async () => {
+    const before = queries.length;
+    expect(await resolver().resolve({ host: '127.0.0.5' })).toEqual([
+      { transport: 'udp', address: '127.0.0.5', port: 5060, serverName: '127.0.0.5' },
+    ]);
+    expect(await resolver().resolve({ host: '[::1]', secure: true })).toEqual([
+      { transport: 'tls', address: '::1', port: 5061, serverName: '::1' },
+    ]);
+    expect(await resolver().resolve({ host: '127.0.0.5', port: 7000, transport: 'tcp' })).toEqual([
+      { transport: 'tcp', address: '127.0.0.5', port: 7000, serverName: '127.0.0.5' },
+    ]);
+    expect(queries.length).toBe(before);
+  });
+
+  it('follows NAPTR order/preference, then SRV priority, then A and AAAA', async () => {
+    const targets = await resolver().resolve({ host: 'example.test' });
+    expect(targets.map((t) => `${t.transport}:${t.address}:${t.port}`)).toEqual([
+      'tls:127.0.0.11:5061',
+      'tls:::1:5061',
+      'tcp:127.0.0.11:5080',
+      'tcp:::1:5080',
+      'tcp:127.0.0.12:5070',
+      'udp:127.0.0.11:5060',
+      'udp:::1:5060',
+    ]);
+    expect(targets.every((t) => t.serverName === 'example.test')).toBe(true);
+  });
+
+  it('a sips URI only gets TLS targets', async () => {
+    const targets = await resolver().resolve({ host: 'example.test', secure: true });
+    expect(new Set(targets.map((t) => t.transport))).toEqual(new Set(['tls']));
+  });
+
+  it('restricts NAPTR to the transports we support', async () => {
+    const r = new SipResolver({ servers: [dnsAddress], transports: ['udp'], timeoutMs: 1_000, tries: 1 });
+    const targets = await r.resolve({ host: 'example.test' });
+    expect(targets.map((t) => t.transport)).toEqual(['udp', 'udp']);
+  });
+
+  it('an explicit port means A/AAAA only', async () => {
+    const before = queries.length;
+    const targets = await resolver().resolve({ host: 'b.example.test', port: 6000 });
+    expect(targets).toEqual([
+      { transport: 'udp', address: '127.0.0.12', port: 6000, serverName: 'b.example.test' },
+    ]);
+    expect(queries.slice(before).some((q) => q.startsWith('SRV') || q.startsWith('NAPTR'))).toBe(false);
+  });
+
+  it('an explicit transport skips NAPTR and uses that transport’s SRV', async () => {
+    const targets = await resolver().resolve({ host: 'example.test', transport: 'udp' });
+    expect(targets.map((t) => `${t.transport}:${t.address}:${t.port}`)).toEqual([
+      'udp:127.0.0.11:5060',
+      'udp:::1:5060',
+    ]);
+  });
+
+  it('without NAPTR queries SRV per transport; without SRV falls back to A on the default port', async () => {
+    expect(await resolver().resolve({ host: 'srvonly.test' })).toEqual([
+      { transport: 'udp', address: '127.0.0.12', port: 5999, serverName: 'srvonly.test' },
+    ]);
+    expect(await resolver().resolve({ host: 'plain.test' })).toEqual([
+      { transport: 'udp', address: '127.0.0.13', port: 5060, serverName: 'plain.test' },
+    ]);
+    expect(await resolver().resolve({ host: 'nothing.test' })).toEqual([]);
+  });
+
+  it('rejects an unknown transport parameter and a sips URI with transport=udp', async () => {
+    expect(await resolver().resolve({ host: '127.0.0.1', transport: 'sctp' })).toEqual([]);
+    expect(await resolver().resolve({ host: '127.0.0.1', transport: 'udp', secure: true })).toEqual([]);
+  });
+});
+
+describe('orderSrv (RFC 2782)', () => {
+  const recs = [
+    { name: 'a', port: 1, priority: 2, weight: 10 },
+    { name: 'b', port: 1, priority: 1, weight: 0 },
+    { name: 'c', port: 1, priority: 2, weight: 90 },
+  ];
+  it('sorts by priority and selects by weight', () => {
+    expect(orderSrv(recs, () => 0).map((r) => r.name)).toEqual(['b', 'a', 'c']);
+    expect(orderSrv(recs, () => 0.99).map((r) => r.name)).toEqual(['b', 'c', 'a']);
+  });
+});

@@ -1,0 +1,364 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createResponse, parseMessage, type SipRequest, type SipResponse } from '../src/messages/index.ts';
+import { type MessageSource, TransportLayer } from '../src/transport/index.ts';
+import { selfSignedCertificate } from './helpers/cert.ts';
+
+let cert: { cert: string; key: string };
+beforeAll(() => {
+  cert = selfSignedCertificate();
+});
+
+const layers: TransportLayer[] = [];
+const cleanups: Array<() => void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) c();
+  await Promise.all(layers.splice(0).map((l) => l.close()));
+});
+
+function layer(options: ConstructorParameters<typeof TransportLayer>[0] = {}): TransportLayer {
+  const l = new TransportLayer(options);
+  layers.push(l);
+  return l;
+}
+
+function options(transport: string, host: string, port: number, extra = ''): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return (
+    `OPTIONS sip:x@${h} SIP/2.0\r\n` +
+    `Via: SIP/2.0/${transport} ${h}:${port};branch=z9hG4bK${Math.random().toString(36).slice(2)}${extra}\r\n` +
+    `From: <sip:a@${h}>;tag=1\r\nTo: <sip:x@${h}>\r\nCall-ID: c${Math.random()}\r\nCSeq: 1 OPTIONS\r\n` +
+    'Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n'
+  );
+}
+
+function nextRequest(l: TransportLayer): Promise<[SipRequest, MessageSource]> {
+  return new Promise((resolve) => l.once('request', (r, s) => resolve([r, s])));
+}
+
+function nextResponse(l: TransportLayer): Promise<[SipResponse, MessageSource]> {
+  return new Promise((resolve) => l.once('response', (r, s) => resolve([r, s])));
+}
+
+/** Waits until the predicate holds, polling for at most `ms`. */
+async function until(predicate: () => boolean, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A raw UDP peer. */
+async function udpPeer(type: 'udp4' | 'udp6' = 'udp4') {
+  const sock = dgram.createSocket(type);
+  await new Promise<void>((r) => sock.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', r));
+  cleanups.push(() => sock.close());
+  const received: Buffer[] = [];
+  sock.on('message', (m) => received.push(m));
+  return { sock, port: sock.address().port, received };
+}
+
+/** A raw TCP peer collecting what it receives. */
+async function tcpPeer(port: number, host = '127.0.0.1') {
+  const sock = net.connect({ port, host });
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  cleanups.push(() => sock.destroy());
+  let data = '';
+  sock.on('data', (d) => {
+    data += d.toString('latin1');
+  });
+  sock.on('error', () => {});
+  let closed = false;
+  sock.on('close', () => {
+    closed = true;
+  });
+  return { sock, text: () => data, closed: () => closed };
+}
+
+describe('UDP', () => {
+  it('receives a request, stamps received/rport, and answers to received:rport (RFC 3581)', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const peer = await udpPeer();
+    const got = nextRequest(l);
+    // sent-by lies about the port and host: the response must go to the real source anyway.
+    peer.sock.send(options('UDP', '127.0.0.9', 9999, ';rport'), info.port, '127.0.0.1');
+    const [req, source] = await got;
+    expect(source).toMatchObject({
+      transport: 'udp',
+      remoteAddress: '127.0.0.1',
+      remotePort: peer.port,
+      listenerId: info.id,
+    });
+    expect(req.topVia?.received).toBe('127.0.0.1');
+    expect(req.topVia?.rport).toBe(peer.port);
+    await l.sendResponse(createResponse(req, 200), source);
+    await until(() => peer.received.length === 1);
+    const res = parseMessage(peer.received[0]!) as SipResponse;
+    expect(res.status).toBe(200);
+    expect(res.topVia?.rport).toBe(peer.port);
+  });
+
+  it('adds received only when the Via host differs from the source (RFC 3261 §18.2.1)', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const peer = await udpPeer();
+    let got = nextRequest(l);
+    peer.sock.send(options('UDP', '127.0.0.1', peer.port), info.port, '127.0.0.1');
+    expect((await got)[0].topVia?.received).toBeUndefined();
+    got = nextRequest(l);
+    peer.sock.send(options('UDP', '127.0.0.7', peer.port), info.port, '127.0.0.1');
+    expect((await got)[0].topVia?.received).toBe('127.0.0.1');
+  });
+
+  it('drops oversized datagrams, ignores CRLF keep-alives, counts unparseable input', async () => {
+    const l = layer({ limits: { maxDatagramSize: 1_000 } });
+    const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const peer = await udpPeer();
+    let requests = 0;
+    l.on('request', () => requests++);
+    peer.sock.send(options('UDP', '127.0.0.1', peer.port, `;x=${'a'.repeat(1_200)}`), info.port, '127.0.0.1');
+    peer.sock.send('\r\n', info.port, '127.0.0.1');
+    peer.sock.send('garbage that is not SIP', info.port, '127.0.0.1');
+    await until(() => l.stats.datagramsTooLarge === 1 && l.stats.unparseable === 1);
+    const got = nextRequest(l);
+    peer.sock.send(options('UDP', '127.0.0.1', peer.port), info.port, '127.0.0.1');
+    await got;
+    expect(requests).toBe(1);
+    expect(peer.received).toHaveLength(0);
+  });
+
+  it('answers a parseable-but-invalid request with 400 and the reason', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const peer = await udpPeer();
+    const bad = options('UDP', '127.0.0.1', peer.port).replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE');
+    peer.sock.send(bad, info.port, '127.0.0.1');
+    await until(() => peer.received.length === 1);
+    const res = parseMessage(peer.received[0]!) as SipResponse;
+    expect(res.status).toBe(400);
+    expect(res.reason.length).toBeGreaterThan(0);
+    expect(res.toTag).toBeDefined();
+    expect(l.stats.invalidRequests).toBe(1);
+  });
+
+  it('sends requests and receives responses; IPv6 on ::1', async () => {
+    const l = layer();
+    await l.listen({ transport: 'udp', host: '::1', port: 0 });
+    const peer = await udpPeer('udp6');
+    const req = parseMessage(options('UDP', '::1', 5060)) as SipRequest;
+    const sent = await l.send(req, { transport: 'udp', address: '::1', port: peer.port });
+    expect(sent.localAddress).toBe('::1');
+    await until(() => peer.received.length === 1);
+    const back = createResponse(parseMessage(peer.received[0]!) as SipRequest, 200);
+    const got = nextResponse(l);
+    peer.sock.send(back.toBuffer(), sent.localPort, '::1');
+    const [res, source] = await got;
+    expect(res.status).toBe(200);
+    expect(source.remoteAddress).toBe('::1');
+  });
+});
+
+describe('TCP', () => {
+  it('frames messages, answers on the same connection and reuses it for requests to the peer', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const peer = await tcpPeer(info.port);
+    const got = nextRequest(l);
+    // two messages split oddly across writes
+    const msg = options('TCP', '127.0.0.1', 5999);
+    peer.sock.write(msg.slice(0, 30));
+    await new Promise((r) => setTimeout(r, 20));
+    peer.sock.write(msg.slice(30));
+    const [req, source] = await got;
+    expect(source.connectionId).toBeDefined();
+    await l.sendResponse(createResponse(req, 200), source);
+    await until(() => peer.text().includes('SIP/2.0 200'));
+    // A request towards the peer's address/port reuses the connection it opened.
+    const sent = await l.send(parseMessage(options('TCP', '127.0.0.1', info.port)) as SipRequest, {
+      transport: 'tcp',
+      address: '127.0.0.1',
+      port: peer.sock.localPort!,
+    });
+    expect(sent.connectionId).toBe(source.connectionId);
+    await until(() => peer.text().includes('OPTIONS sip:'));
+    expect(l.sockets.connections.size).toBe(1);
+  });
+
+  it('opens an outbound connection and receives the response on it', async () => {
+    const a = layer();
+    const b = layer();
+    await a.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const bInfo = await b.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    b.on('request', (req, src) => void b.sendResponse(createResponse(req, 202), src));
+    const got = nextResponse(a);
+    const sent = await a.send(parseMessage(options('TCP', '127.0.0.1', 5060)) as SipRequest, {
+      transport: 'tcp',
+      address: '127.0.0.1',
+      port: bInfo.port,
+    });
+    const [res, source] = await got;
+    expect(res.status).toBe(202);
+    expect(source.connectionId).toBe(sent.connectionId);
+  });
+
+  it('answers a CRLF CRLF ping with a CRLF pong (RFC 5626 §4.4.1)', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const peer = await tcpPeer(info.port);
+    peer.sock.write('\r\n\r\n');
+    await until(() => peer.text() === '\r\n');
+    expect(l.stats.keepAlivePings).toBe(1);
+    expect(peer.closed()).toBe(false);
+  });
+
+  it('closes a connection whose message exceeds the stream limit', async () => {
+    const l = layer({ limits: { maxStreamMessageSize: 2_000 } });
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const peer = await tcpPeer(info.port);
+    peer.sock.write(options('TCP', '127.0.0.1', 5060, `;x=${'a'.repeat(3_000)}`));
+    await until(() => peer.closed());
+    expect(l.stats.streamViolations).toBe(1);
+  });
+
+  it('refuses connections beyond the per-IP limit', async () => {
+    const l = layer({ limits: { maxConnectionsPerIp: 2 } });
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const p1 = await tcpPeer(info.port);
+    const p2 = await tcpPeer(info.port);
+    await until(() => l.sockets.connections.size === 2);
+    const p3 = await tcpPeer(info.port);
+    await until(() => p3.closed());
+    expect(l.stats.connectionsRefused).toBe(1);
+    expect(p1.closed() || p2.closed()).toBe(false);
+  });
+
+  it('reaps idle connections', async () => {
+    const l = layer({ limits: { idleTimeoutMs: 50, reapIntervalMs: 20 } });
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const peer = await tcpPeer(info.port);
+    await until(() => peer.closed());
+    expect(l.stats.connectionsReaped).toBeGreaterThanOrEqual(1);
+    expect(l.sockets.connections.size).toBe(0);
+  });
+
+  it('works over IPv6 ::1', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'tcp', host: '::1', port: 0 });
+    expect(info.family).toBe(6);
+    const peer = await tcpPeer(info.port, '::1');
+    const got = nextRequest(l);
+    peer.sock.write(options('TCP', '::1', 5060));
+    const [, source] = await got;
+    expect(source.remoteAddress).toBe('::1');
+  });
+});
+
+describe('TLS', () => {
+  it('accepts TLS clients and connects to TLS servers with a verified self-signed certificate', async () => {
+    const server = layer();
+    const client = layer({ tlsClient: { ca: cert.cert } });
+    const sInfo = await server.listen({ transport: 'tls', host: '127.0.0.1', port: 0, tls: cert });
+    await client.listen({ transport: 'tls', host: '127.0.0.1', port: 0, tls: cert });
+    server.on('request', (req, src) => void server.sendResponse(createResponse(req, 200), src));
+    const got = nextResponse(client);
+    await client.send(parseMessage(options('TLS', '127.0.0.1', 5061)) as SipRequest, {
+      transport: 'tls',
+      address: '127.0.0.1',
+      port: sInfo.port,
+    });
+    const [res, source] = await got;
+    expect(res.status).toBe(200);
+    expect(source.transport).toBe('tls');
+  });
+
+  it('refuses a server whose certificate is not trusted', async () => {
+    const server = layer();
+    const client = layer();
+    const sInfo = await server.listen({ transport: 'tls', host: '127.0.0.1', port: 0, tls: cert });
+    await client.listen({ transport: 'tls', host: '127.0.0.1', port: 0, tls: cert });
+    await expect(
+      client.send(parseMessage(options('TLS', '127.0.0.1', 5061)) as SipRequest, {
+        transport: 'tls',
+        address: '127.0.0.1',
+        port: sInfo.port,
+      }),
+    ).rejects.toThrow();
+  });
+
+  it('a raw TLS client gets its ping answered', async () => {
+    const server = layer();
+    const sInfo = await server.listen({ transport: 'tls', host: '127.0.0.1', port: 0, tls: cert });
+    const sock = tls.connect({ host: '127.0.0.1', port: sInfo.port, ca: cert.cert });
+    cleanups.push(() => sock.destroy());
+    await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+    let data = '';
+    sock.on('data', (d) => {
+      data += d.toString();
+    });
+    sock.write('\r\n\r\n');
+    await until(() => data === '\r\n');
+  });
+});
+
+describe('WebSocket (RFC 7118)', () => {
+  it('accepts the sip subprotocol, delivers frames as messages and answers on the socket', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'ws', host: '127.0.0.1', port: 0 });
+    const ws = new WebSocket(`ws://127.0.0.1:${info.port}/`, 'sip');
+    cleanups.push(() => ws.terminate());
+    await new Promise<void>((r) => ws.once('open', () => r()));
+    expect(ws.protocol).toBe('sip');
+    const frames: string[] = [];
+    ws.on('message', (d) => frames.push(d.toString()));
+    const got = nextRequest(l);
+    ws.send(options('WS', 'df7jal23ls0d.invalid', 0).replace(':0;', ';'));
+    const [req, source] = await got;
+    expect(source.transport).toBe('ws');
+    expect(req.topVia?.received).toBe('127.0.0.1');
+    await l.sendResponse(createResponse(req, 200), source);
+    ws.send('\r\n\r\n');
+    await until(() => frames.length === 2);
+    expect(frames[0]).toMatch(/^SIP\/2.0 200/);
+    expect(frames[1]).toBe('\r\n');
+  });
+
+  it('refuses a client that does not offer the sip subprotocol', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'ws', host: '127.0.0.1', port: 0 });
+    const ws = new WebSocket(`ws://127.0.0.1:${info.port}/`, 'chat');
+    cleanups.push(() => ws.terminate());
+    const err = await new Promise<Error>((r) => ws.once('error', r));
+    expect(err.message).toMatch(/400/);
+  });
+
+  it('connects out over WSS and exchanges a transaction', async () => {
+    const server = layer();
+    const client = layer({ tlsClient: { ca: cert.cert } });
+    const sInfo = await server.listen({ transport: 'wss', host: '127.0.0.1', port: 0, tls: cert });
+    await client.listen({ transport: 'wss', host: '127.0.0.1', port: 0, tls: cert });
+    server.on('request', (req, src) => void server.sendResponse(createResponse(req, 200), src));
+    const got = nextResponse(client);
+    await client.send(parseMessage(options('WSS', '127.0.0.1', 443)) as SipRequest, {
+      transport: 'wss',
+      address: '127.0.0.1',
+      port: sInfo.port,
+    });
+    expect((await got)[0].status).toBe(200);
+  });
+
+  it('closes a WebSocket whose frame exceeds the size limit', async () => {
+    const l = layer({ limits: { maxStreamMessageSize: 1_000 } });
+    const info = await l.listen({ transport: 'ws', host: '127.0.0.1', port: 0 });
+    const ws = new WebSocket(`ws://127.0.0.1:${info.port}/`, 'sip');
+    cleanups.push(() => ws.terminate());
+    await new Promise<void>((r) => ws.once('open', () => r()));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.send('x'.repeat(2_000));
+    expect(await closed).toBe(1009);
+  });
+});
