@@ -2,13 +2,13 @@ import type { PrismaClient } from '@switchboard/db';
 import { type LegProfile, type MediaRelay, profiles } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
-import type { CdrWriter } from '../cdr/cdr-writer.ts';
+import type { CdrEnd, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { LocationService } from '../location/location-service.ts';
 import { type Middleware, parsedOf } from '../sip/request.ts';
 import type { ActiveCalls } from './active-calls.ts';
-import { Call, type CallTarget } from './call.ts';
+import { Call, type CallTarget, dispositionOf } from './call.ts';
 
 export interface CallsConfig {
   /** Seconds a callee may ring before the call ends as not answered (480). */
@@ -81,6 +81,32 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     const caller = req.locals.subscriber;
     if (!caller) return res.send(403, 'Forbidden');
 
+    const callerUri = `sip:${caller.username}@${caller.domain}`;
+    const cdrStart: CdrStart = {
+      callId: parsed.callId,
+      aLegId: parsed.callId,
+      direction: 'internal',
+      callerDialled:
+        parsed.from.uri.kind === 'sip'
+          ? `sip:${parsed.from.uri.userText}@${parsed.from.uri.host}`
+          : callerUri,
+      calleeDialled: req.uri,
+      startedAt: new Date(),
+      sourceAddress: `${req.locals.source.transport}:${req.locals.source.address}:${req.locals.source.port}`,
+      callerSubscriberId: caller.id,
+    };
+    /** A call refused before any B leg still gets its CDR row (every attempt is recorded). */
+    const reject = async (status: number, reason: string, end: Partial<CdrEnd> = {}): Promise<void> => {
+      res.send(status, reason);
+      await deps.cdr.finish(undefined, cdrStart, {
+        ...end,
+        endedAt: new Date(),
+        disposition: dispositionOf(status),
+        sipCode: status,
+        sipReason: reason,
+      });
+    };
+
     const requestUri = parsed.requestUri;
     const domain =
       requestUri.hostType === 'domain' && deps.directory.servesDomain(requestUri.host)
@@ -88,21 +114,33 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         : caller.domain;
     const user = requestUri.userText;
     const callee = user ? deps.directory.findSubscriber(user, domain) : undefined;
-    if (!callee?.enabled) return res.send(404, 'Not Found');
+    if (!callee?.enabled) return reject(404, 'Not Found');
 
     const [callerParty, calleeParty] = await Promise.all([loadParty(caller.id), loadParty(callee.id)]);
+    cdrStart.callerCustomerId = callerParty?.customerId;
+    const aor = `sip:${callee.username}@${callee.domain}`;
+    const calleeEnd = {
+      calleeSubscriberId: callee.id,
+      calleeCustomerId: calleeParty?.customerId,
+      calleeRouted: aor,
+      callerRouted: callerUri,
+    };
     for (const party of [callerParty, calleeParty]) {
       if (!party) continue;
       const admission = deps.calls.admit(party.id, party.customerId, {
         subscriberMax: party.maxConcurrentCalls,
         customerMax: party.customer.maxConcurrentCalls,
       });
-      if (!admission.ok) return res.send(admission.status, admission.reason);
+      if (!admission.ok) {
+        deps.log.info(
+          { subscriber: party.id, status: admission.status },
+          'call refused by a concurrency limit',
+        );
+        return reject(admission.status, admission.reason, calleeEnd);
+      }
     }
 
-    const aor = `sip:${callee.username}@${callee.domain}`;
     const targets = deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber));
-    const callerUri = `sip:${caller.username}@${caller.domain}`;
     const durations = [callerParty?.customer.maxCallDuration, deps.config.maxCallDuration].filter(
       (d): d is number => typeof d === 'number' && d > 0,
     );
@@ -114,20 +152,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         from: `${displayPart(parsed.from.displayName)}<${callerUri}>`,
         to: `<${aor}>`,
         callerProfile: profiles.natSubscriber,
-        cdr: {
-          callId: parsed.callId,
-          aLegId: parsed.callId,
-          direction: 'internal',
-          callerDialled:
-            parsed.from.uri.kind === 'sip'
-              ? `sip:${parsed.from.uri.userText}@${parsed.from.uri.host}`
-              : callerUri,
-          calleeDialled: req.uri,
-          startedAt: new Date(),
-          sourceAddress: `${req.locals.source.transport}:${req.locals.source.address}:${req.locals.source.port}`,
-          callerSubscriberId: caller.id,
-          callerCustomerId: callerParty?.customerId,
-        },
+        cdr: cdrStart,
         calleeSubscriberId: callee.id,
         calleeCustomerId: calleeParty?.customerId,
         callerRouted: callerUri,

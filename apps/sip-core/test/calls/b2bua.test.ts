@@ -22,9 +22,9 @@ afterAll(async () => {
 }, 30_000);
 
 /** Runs bob's UAS scenario and alice's UAC scenario; returns the call's completed CDR. */
-async function call(uas: string, uac: string) {
+async function call(uas: string | undefined, uac: string) {
   const before = await stack.testDb.db.prisma.cdr.count();
-  const callee = runSipp({ scenario: uas, port: bobPort, timeoutS: 20 });
+  const callee = uas ? runSipp({ scenario: uas, port: bobPort, timeoutS: 20 }) : undefined;
   await new Promise((resolve) => setTimeout(resolve, 300));
   const caller = runSipp({
     scenario: uac,
@@ -34,9 +34,9 @@ async function call(uas: string, uac: string) {
     authUri: `bob@${DOMAIN}`,
     timeoutS: 20,
   });
-  const [uacResult, uasResult] = await Promise.all([caller.done, callee.done]);
+  const [uacResult, uasResult] = await Promise.all([caller.done, callee?.done]);
   expectSippOk(uacResult, uac);
-  expectSippOk(uasResult, uas);
+  if (uas && uasResult) expectSippOk(uasResult, uas);
   const deadline = Date.now() + 10_000;
   for (;;) {
     const rows = await stack.testDb.db.prisma.cdr.findMany({ orderBy: { createdAt: 'desc' } });
@@ -96,5 +96,48 @@ describe('subscriber to subscriber', () => {
   it('cancel: the caller cancels while it rings, the callee is cancelled too', async () => {
     const cdr = await call('uas-ring.xml', 'uac-call-cancel.xml');
     expect(cdr).toMatchObject({ disposition: 'cancelled', sipCode: 487 });
+  });
+});
+
+describe('limits', () => {
+  const prisma = () => stack.testDb.db.prisma;
+  const alice = () => stack.subscribers.get('alice') ?? '';
+
+  it('a subscriber at its concurrent-call limit gets 486, and the refusal has its CDR', async () => {
+    await prisma().subscriber.update({ where: { id: alice() }, data: { maxConcurrentCalls: 0 } });
+    try {
+      const cdr = await call(undefined, 'uac-call-rejected.xml');
+      expect(cdr).toMatchObject({
+        disposition: 'busy',
+        sipCode: 486,
+        bLegId: null,
+        callerSubscriberId: alice(),
+      });
+    } finally {
+      await prisma().subscriber.update({ where: { id: alice() }, data: { maxConcurrentCalls: null } });
+    }
+  });
+
+  it('a customer at its concurrent-call limit gets 503', async () => {
+    const customerId = stack.tenant.customerId;
+    await prisma().customer.update({ where: { id: customerId }, data: { maxConcurrentCalls: 0 } });
+    try {
+      const cdr = await call(undefined, 'uac-call-rejected.xml');
+      expect(cdr).toMatchObject({ disposition: 'failed', sipCode: 503, callerCustomerId: customerId });
+    } finally {
+      await prisma().customer.update({ where: { id: customerId }, data: { maxConcurrentCalls: null } });
+    }
+  });
+
+  it('the maximum call duration ends an answered call with a BYE to both sides', async () => {
+    const customerId = stack.tenant.customerId;
+    await prisma().customer.update({ where: { id: customerId }, data: { maxCallDuration: 1 } });
+    try {
+      const cdr = await call('uas-answer.xml', 'uac-call-wait-bye.xml');
+      expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'maximum call duration' });
+      expect(cdr.answeredAt).not.toBeNull();
+    } finally {
+      await prisma().customer.update({ where: { id: customerId }, data: { maxCallDuration: null } });
+    }
   });
 });
