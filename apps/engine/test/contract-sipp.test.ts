@@ -307,5 +307,77 @@ for (const transport of ['udp', 'tcp'] as const) {
       expectSippOk(await a.done);
       expect(events).toEqual(['info application/dtmf-relay', 'modify']);
     });
+
+    it('proxyRequest serial with Record-Route: the first callee is busy, the second answers; ACK and BYE pass through', async () => {
+      const busyPort = await allocatePort();
+      const answerPort = await allocatePort();
+      let result: { finalStatus?: number; responses?: Array<{ msgs: unknown[] }> } | undefined;
+      const { port } = await engineWithApp((srf) =>
+        srf.invite(async (req) => {
+          result = (await srf.proxyRequest(
+            req,
+            [
+              `sip:b1@127.0.0.1:${busyPort};transport=${transport}`,
+              `sip:b2@127.0.0.1:${answerPort};transport=${transport}`,
+            ],
+            { forking: 'serial', remainInDialog: true } as never,
+          )) as unknown as typeof result;
+        }),
+      );
+      const busy = runSipp({ scenario: 'uas-invite-busy.xml', port: busyPort, transport });
+      const answer = runSipp({ scenario: 'uas-invite.xml', port: answerPort, transport });
+      cleanups.push(
+        () => busy.stop(),
+        () => answer.stop(),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const a = runSipp({
+        scenario: 'uac-invite.xml',
+        port: await allocatePort(),
+        transport,
+        remote: `127.0.0.1:${port(transport)}`,
+      });
+      expectSippOk(await a.done);
+      expectSippOk(await busy.done);
+      expectSippOk(await answer.done);
+      await waitFor(() => result !== undefined, 'the proxy result');
+      expect(result!.finalStatus).toBe(200);
+      // one final response per branch: the 486, then the 200
+      expect(result!.responses!.flatMap((r) => r.msgs).length).toBe(2);
+    });
+
+    it('proxyRequest simultaneous: the losing fork is cancelled', async () => {
+      const losePort = await allocatePort();
+      const winPort = await allocatePort();
+      const { port } = await engineWithApp((srf) =>
+        srf.invite((req) => {
+          void srf.proxyRequest(
+            req,
+            [
+              `sip:b1@127.0.0.1:${losePort};transport=${transport}`,
+              `sip:b2@127.0.0.1:${winPort};transport=${transport}`,
+            ],
+            // sipp sends everything to the address it was given, so the engine must stay in the dialog
+            { forking: 'simultaneous', remainInDialog: true } as never,
+          );
+        }),
+      );
+      const lose = runSipp({ scenario: 'uas-invite-ring-cancel.xml', port: losePort, transport });
+      const win = runSipp({ scenario: 'uas-invite.xml', port: winPort, transport });
+      cleanups.push(
+        () => lose.stop(),
+        () => win.stop(),
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const a = runSipp({
+        scenario: 'uac-invite.xml',
+        port: await allocatePort(),
+        transport,
+        remote: `127.0.0.1:${port(transport)}`,
+      });
+      expectSippOk(await a.done);
+      expectSippOk(await lose.done);
+      expectSippOk(await win.done);
+    });
   });
 }

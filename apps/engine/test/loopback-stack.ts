@@ -122,6 +122,10 @@ export class LoopbackStack implements SipStackPort {
         }
         return { raw: response.toString(), flow };
       },
+      relay: async (response) => {
+        far.responses.push(response);
+        return { raw: response.toString(), flow };
+      },
       onTerminated: (listener) => terminatedListeners.push(listener),
     };
     if (request.method === 'INVITE') {

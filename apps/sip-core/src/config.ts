@@ -66,7 +66,12 @@ export interface AuthConfig {
   nonceSecret: string;
   /** Seconds a nonce stays valid; afterwards the right answer is re-challenged with stale=true. */
   nonceTtl: number;
-  /** Challenges offered, in order of preference (RFC 8760): one WWW-Authenticate each. */
+  /**
+   * Challenges offered, in order of preference (RFC 8760): one WWW-Authenticate each. Default MD5
+   * only: some deployed clients (baresip 1.0, sipp 3.6) fail outright when any SHA-256 challenge is
+   * present, even after an MD5 one. Both HA1s are stored, so `['SHA-256', 'MD5']` can be switched on
+   * for fleets of RFC 8760 clients (linphone handles it) without resetting passwords.
+   */
   algorithms: Array<'SHA-256' | 'MD5'>;
 }
 
@@ -133,7 +138,7 @@ export const DEFAULT_ACCESS: AccessConfig = {
 
 export const DEFAULT_AUTH: Omit<AuthConfig, 'nonceSecret'> = {
   nonceTtl: 300,
-  algorithms: ['SHA-256', 'MD5'],
+  algorithms: ['MD5'],
 };
 
 export class ConfigError extends Error {}

@@ -110,6 +110,31 @@ describe('LocationService', () => {
     service.stop();
   });
 
+  it('commits many concurrent registrations together, and a duplicated contact once', async () => {
+    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    await service.load();
+    const aors = Array.from({ length: 40 }, (_, i) => `sip:user${i}@example.test`);
+    await Promise.all(
+      aors.map((aor) =>
+        service.update(aor, () => ({
+          upserts: [
+            makeBinding({ aor, subscriberId, bindingKey: 'same', cseq: 1 }),
+            makeBinding({ aor, subscriberId, bindingKey: 'same', cseq: 2 }),
+          ],
+          removals: [],
+        })),
+      ),
+    );
+    expect(await testDb.db.prisma.registration.count()).toBe(40);
+    const row = await testDb.db.prisma.registration.findFirstOrThrow({ where: { aor: aors[7] } });
+    expect(row.cseq).toBe(2);
+    const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    await restarted.load();
+    expect(restarted.lookup(aors[39]!)).toHaveLength(1);
+    restarted.stop();
+    service.stop();
+  });
+
   it('expires a binding by its own timer, in memory and in the table', async () => {
     let clock = Date.now();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

@@ -25,6 +25,7 @@ beforeAll(async () => {
     nodeName: 'node-a',
     registrar: { minExpires: 60, maxExpires: 3600, natExpires: 90 },
     access: { maxFailuresPerAddress: 3, maxFailuresPerUser: 100, rateLimitPerSecond: 0 },
+    auth: { algorithms: ['SHA-256', 'MD5'] },
   });
   services = createServices(config, testDb.db.prisma, log);
   await Promise.all([services.directory.load(), services.bans.load(), services.location.load()]);

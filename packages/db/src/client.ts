@@ -6,6 +6,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { type Logger, pino } from 'pino';
 import { type ChangeHandler, type ChangeSubscription, listenPglite, listenPostgres } from './changes.ts';
+import { EmbeddedDatabaseLock } from './embedded-lock.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { applyMigrations, type MigrationResult } from './migrations.ts';
 import { pgConnection, pgliteConnection } from './sql.ts';
@@ -18,6 +19,11 @@ export interface OpenDatabaseOptions {
   log?: Logger;
   /** Directory of migrations to apply instead of the committed ones (tests). */
   migrationsDir?: string;
+  /**
+   * Embedded only: keep the database in memory instead of `<dataDir>/db` (tests that want a
+   * private database without a folder; everything is gone after `close()`).
+   */
+  inMemory?: boolean;
 }
 
 export interface Database {
@@ -55,7 +61,11 @@ export function embeddedDatabaseDir(dataDir: string): string {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   const log = options.log ?? pino({ level: 'silent' });
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options, log.child({ db: 'postgres' }));
-  return openPglite(embeddedDatabaseDir(options.dataDir), options, log.child({ db: 'pglite' }));
+  return openPglite(
+    options.inMemory ? undefined : embeddedDatabaseDir(options.dataDir),
+    options,
+    log.child({ db: 'pglite' }),
+  );
 }
 
 async function openPostgres(
@@ -114,11 +124,27 @@ async function openPostgres(
   };
 }
 
-async function openPglite(dir: string, options: OpenDatabaseOptions, log: Logger): Promise<Database> {
-  await mkdir(dir, { recursive: true });
+async function openPglite(
+  dir: string | undefined,
+  options: OpenDatabaseOptions,
+  log: Logger,
+): Promise<Database> {
+  let lock: EmbeddedDatabaseLock | undefined;
+  let db: PGlite;
   const started = Date.now();
-  const db = await PGlite.create(dir);
-  log.debug({ dir, ms: Date.now() - started }, 'embedded database opened');
+  if (dir) {
+    await mkdir(dir, { recursive: true });
+    lock = await EmbeddedDatabaseLock.acquire(`${dir}.lock`);
+    try {
+      db = await PGlite.create(dir);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  } else {
+    db = await PGlite.create();
+  }
+  log.debug({ dir: dir ?? 'memory', ms: Date.now() - started }, 'embedded database opened');
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(db) });
   const subscriptions = new Set<ChangeSubscription>();
   // One backend for the whole process: the advisory lock cannot keep two migrate() calls of this
@@ -158,6 +184,7 @@ async function openPglite(dir: string, options: OpenDatabaseOptions, log: Logger
       await prisma.$disconnect();
       await migrating;
       await db.close();
+      await lock?.release();
     },
   };
 }

@@ -28,8 +28,9 @@ const SCRYPT_R = 8;
 const SCRYPT_P = 1;
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
-/** Upper bound on accepted parameters, so a forged hash cannot make verification eat the machine. */
+/** Upper bounds on accepted parameters, so a forged hash cannot make verification eat the machine. */
 const MAX_SCRYPT_N = 2 ** 20;
+const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 
 function scryptAsync(
   password: string,
@@ -86,7 +87,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
     r <= 32 &&
     Number.isInteger(p) &&
     p >= 1 &&
-    p <= 16;
+    p <= 16 &&
+    128 * N * r <= MAX_SCRYPT_MEMORY;
   if (!validCost) return false;
   const salt = Buffer.from(saltText, 'base64');
   const expected = Buffer.from(hashText, 'base64');

@@ -97,6 +97,37 @@ function checksumMatches(row: MigrationRow, file: MigrationFile): boolean {
 export interface ApplyMigrationsOptions {
   migrationsDir?: string;
   log?: Logger;
+  /** How long to wait for another process's migration run to finish; default 5 minutes. */
+  lockTimeoutMs?: number;
+}
+
+const LOCK_POLL_MS = 200;
+
+/**
+ * Takes Prisma's session-level advisory lock, waiting (bounded) while another process holds it.
+ * Polls with pg_try_advisory_lock instead of blocking in pg_advisory_lock, so a hung holder
+ * produces a clear error instead of a start-up that never finishes.
+ */
+async function takeMigrationLock(connection: SqlConnection, timeoutMs: number, log: Logger | undefined) {
+  const deadline = Date.now() + timeoutMs;
+  let logged = false;
+  for (;;) {
+    const [row] = await connection.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      PRISMA_ADVISORY_LOCK_KEY,
+    ]);
+    if (row?.locked) return;
+    if (Date.now() >= deadline) {
+      throw new MigrationError(
+        `another process has been migrating this database for over ${Math.round(timeoutMs / 1000)} s ` +
+          `(advisory lock ${PRISMA_ADVISORY_LOCK_KEY} is held); giving up`,
+      );
+    }
+    if (!logged) {
+      log?.info('another process is migrating this database; waiting for it');
+      logged = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
 }
 
 /**
@@ -112,7 +143,7 @@ export async function applyMigrations(
   const files = await readMigrations(options.migrationsDir);
   // Session-level lock: a second process starting at the same time waits here, then finds
   // everything applied.
-  await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
+  await takeMigrationLock(connection, options.lockTimeoutMs ?? 5 * 60_000, options.log);
   try {
     await connection.exec(CREATE_MIGRATIONS_TABLE);
     const rows = await connection.query<MigrationRow>(

@@ -68,6 +68,7 @@ describe('hashPassword / verifyPassword', () => {
       `bcrypt$32768$8$1$${salt}$${hash}`,
       `scrypt$1000$8$1$${salt}$${hash}`, // N not a power of two
       `scrypt$${2 ** 24}$8$1$${salt}$${hash}`, // N too large: would eat the machine
+      `scrypt$${2 ** 20}$32$1$${salt}$${hash}`, // 4 GiB of memory
       `scrypt$32768$8$1$$${hash}`, // empty salt
       `scrypt$32768$8$1$${salt}$AAAA`, // hash too short
       `scrypt$32768$8$1$${salt}`,

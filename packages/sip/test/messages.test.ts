@@ -12,6 +12,7 @@ import {
   type SipUri,
   tryParseMessage,
   Via,
+  validateMessage,
 } from '../src/index.ts';
 import { INVITE, REGISTER, SDP } from './support/samples.ts';
 
@@ -135,6 +136,68 @@ describe('parsing typical messages', () => {
   });
 });
 
+describe('more typed headers', () => {
+  const base = (extra: string, start = 'PRACK sip:bob@example.com SIP/2.0', method = 'PRACK') =>
+    `${start}\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\n` +
+    `Call-ID: x\r\nCSeq: 2 ${method}\r\n${extra}Content-Length: 0\r\n\r\n`;
+
+  it('RSeq / RAck (RFC 3262)', () => {
+    const m = parseMessage(base('RAck: 776656 1 INVITE\r\n'));
+    expect(m.rack).toEqual({ rseq: 776656, cseq: 1, method: 'INVITE' });
+    const r = parseMessage(
+      'SIP/2.0 183 Session Progress\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nRSeq: 776656\r\nRequire: 100rel\r\nContent-Length: 0\r\n\r\n',
+    );
+    expect(r.rseq).toBe(776656);
+    expect(r.require).toEqual(['100rel']);
+    expect(() => parseMessage(base('RAck: 1 INVITE\r\n')).rack).toThrow(SipParseError);
+  });
+
+  it('Path, Service-Route, Unsupported, Min-Expires, P-Asserted-Identity, Date', () => {
+    const m = parseMessage(
+      base(
+        'Path: <sip:edge.example.com;lr;ob>\r\nService-Route: <sip:core.example.com;lr>, <sip:as.example.com;lr>\r\n' +
+          'Unsupported: foo\r\nMin-Expires: 60\r\nP-Asserted-Identity: "Alice" <sip:alice@example.com>, <tel:+15551234>\r\n' +
+          'Date: Sat, 13 Nov 2010 23:29:00 GMT\r\n',
+      ),
+    );
+    expect(m.path.map((p) => p.uri.toString())).toEqual(['sip:edge.example.com;lr;ob']);
+    expect(m.serviceRoute).toHaveLength(2);
+    expect(m.unsupported).toEqual(['foo']);
+    expect(m.minExpires).toBe(60);
+    expect(m.pAssertedIdentity.map((p) => p.uri.scheme)).toEqual(['sip', 'tel']);
+    expect(m.date?.toISOString()).toBe('2010-11-13T23:29:00.000Z');
+    expect(() => validateMessage(m)).not.toThrow();
+  });
+
+  it('Proxy-Authenticate / Proxy-Authorization values', () => {
+    const m = parseMessage(
+      base(
+        'Proxy-Authorization: Digest username="alice", realm="r", nonce="n", uri="sip:bob@example.com", response="abc", qop=auth, nc=00000001, cnonce="c"\r\n',
+      ),
+    );
+    const [cred] = m.proxyAuthorization;
+    expect(cred?.scheme).toBe('Digest');
+    expect(cred?.params).toMatchObject({
+      username: 'alice',
+      qop: 'auth',
+      nc: '00000001',
+      uri: 'sip:bob@example.com',
+    });
+  });
+
+  it('validateMessage finds duplicate single-valued headers and bad values parse left lazy', () => {
+    const m = parseMessage(base('Expires: 10\r\nExpires: 20\r\n'));
+    expect(() => validateMessage(m)).toThrow(
+      expect.objectContaining({ code: 'DUPLICATE_HEADER', header: 'expires' }),
+    );
+    const lazy = parseMessage(base('Contact: <sip:a@b\r\n'));
+    expect(() => lazy.contact).toThrow(
+      expect.objectContaining({ code: 'INVALID_HEADER_VALUE', header: 'contact' }),
+    );
+    expect(() => validateMessage(lazy)).toThrow(SipParseError);
+  });
+});
+
 describe('errors', () => {
   const bad = (text: string) => {
     const r = tryParseMessage(text);
@@ -149,6 +212,8 @@ describe('errors', () => {
     expect(e.status).toBe(400);
     expect(e.header).toBe('max-forwards');
     expect(e.reasonPhrase).not.toMatch(/[\r\n]/);
+    const hostile = bad(REGISTER.replace('Max-Forwards: 70', 'Max-Forwards: \x00\x7f\u00ff'));
+    expect(hostile.reasonPhrase).toMatch(/^[\x20-\x7e]+$/);
   });
 
   it('rejects header injection attempts through the API', () => {

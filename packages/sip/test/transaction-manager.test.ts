@@ -261,7 +261,7 @@ describe('TransactionManager over loopback', () => {
   });
 
   it('RFC 2543 fallback: matches retransmissions and the non-2xx ACK without a magic cookie', async () => {
-    const b = await endpoint('udp', 50);
+    const b = await endpoint();
     const txs: InviteServerTransaction[] = [];
     b.manager.on('request', (req, tx) => {
       txs.push(tx as InviteServerTransaction);
@@ -275,9 +275,12 @@ describe('TransactionManager over loopback', () => {
     const inv = invite(b.info.port);
     inv.prependVia(`SIP/2.0/UDP 127.0.0.1:${peer.address().port};branch=oldstyle1`);
     peer.send(inv.toBuffer(), b.info.port, '127.0.0.1');
-    await until(() => received.length === 1);
+    await until(() => received.length >= 1);
+    const before = received.length;
     peer.send(inv.toBuffer(), b.info.port, '127.0.0.1');
-    await until(() => received.length === 2);
+    // the retransmitted INVITE is answered with the same final response, not a new transaction
+    await until(() => received.length > before);
+    expect(received.every((r) => r.status === 404)).toBe(true);
     expect(txs).toHaveLength(1);
     const ack = parseMessage(
       inv

@@ -9,6 +9,7 @@ import {
   type AppMessage,
   cdrEventMessage,
   msgSentReply,
+  proxyBranchReply,
   responseMessage,
   type SipMessageMeta,
   sipEventMessage,
@@ -23,6 +24,7 @@ import {
   parseRequestLine,
 } from './app-messages.ts';
 import { type Dialog, DialogTable, dialogIdOf } from './dialog-table.ts';
+import { isOurs, ProxyCore, parseTimeout, popTopRoute } from './proxy-core.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 
 export interface BridgeOptions {
@@ -75,6 +77,8 @@ export class DrachtioBridge implements AppRequestHandler {
   private readonly incomingByTxn = new Map<IncomingTransaction, PendingIncoming>();
   /** Dialogs whose 2xx waits for its first ACK (the app gets that one ACK), by the INVITE's transaction. */
   private readonly awaitingAck = new Map<IncomingTransaction, string>();
+  /** Requests being proxied, by their server transaction (a CANCEL cancels the branches). */
+  private readonly proxies = new Map<IncomingTransaction, ProxyCore>();
   /** Reliable provisionals waiting for PRACK, by pending incoming INVITE. */
   private readonly reliable = new Map<string, { rseq: number; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
@@ -138,13 +142,85 @@ export class DrachtioBridge implements AppRequestHandler {
     });
   }
 
+  /**
+   * `proxy|txnId|remainInDialog|fullResponse|followRedirects|simultaneous-or-serial|provTimeout|finalTimeout|dest...`:
+   * the engine proxies the incoming request statefully; every branch's final response and then `done` go
+   * back to the app.
+   */
   handleProxy(app: AppConnection, msg: AppMessage): void {
-    // Stateful proxying (serial and parallel forking) is not available in this engine yet: refuse clearly,
-    // and answer the request so the caller is not left waiting.
-    const txnId = msg.args[0] ?? '';
+    const [txnId = '', remainInDialog, , followRedirects, mode, provTimeout, finalTimeout, ...destinations] =
+      msg.args;
     const pending = this.incoming.get(txnId);
-    if (pending) void this.answer(pending, 501, 'Proxying Not Available');
-    app.send(responseMessage(msg.msgId, 'NOK', 'proxy is not supported by this engine'));
+    if (!pending) {
+      app.send(responseMessage(msg.msgId, 'NOK', 'unknown transaction id'));
+      return;
+    }
+    const targets = destinations.filter((d) => d !== '');
+    if (targets.length === 0) {
+      app.send(responseMessage(msg.msgId, 'NOK', 'Invalid proxy request: no destination'));
+      return;
+    }
+    let headers: Array<[string, string]> = [];
+    try {
+      if (msg.sip !== '') {
+        headers = splitAppSip(msg.sip).headers.filter(
+          ([name]) => !/^(via|content-length|l|call-id|i|cseq|from|f|to|t)$/i.test(name),
+        );
+      }
+    } catch {
+      headers = [];
+    }
+    this.finish(pending);
+    const request = pending.txn.request;
+    const top = request.route[0];
+    if (top && isOurs(top.uri.toString(), this.options.stack)) popTopRoute(request);
+    const core = new ProxyCore(
+      pending.txn,
+      {
+        destinations: targets,
+        recordRoute: remainInDialog === 'remainInDialog',
+        simultaneous: mode === 'simultaneous',
+        followRedirects: followRedirects === 'followRedirects',
+        provisionalTimeoutMs: parseTimeout(provTimeout),
+        finalTimeoutMs: parseTimeout(finalTimeout),
+        headers,
+      },
+      this.options.stack,
+      {
+        branchFinal: (_response, raw, flow) => {
+          if (app.isOpen) app.send(proxyBranchReply(msg.msgId, this.networkMeta(flow, raw), raw));
+        },
+        done: () => {
+          this.proxies.delete(pending.txn);
+          if (app.isOpen) app.send(responseMessage(msg.msgId, 'OK', 'done'));
+        },
+      },
+      this.log,
+    );
+    this.proxies.set(pending.txn, core);
+    core.start();
+  }
+
+  /** An in-dialog request routed through us (we Record-Routed it): pop our Route and proxy it on. */
+  private proxyInDialog(txn: IncomingTransaction): void {
+    popTopRoute(txn.request);
+    const core = new ProxyCore(
+      txn,
+      {
+        destinations: [txn.request.uri.toString()],
+        recordRoute: false,
+        simultaneous: false,
+        followRedirects: false,
+        provisionalTimeoutMs: 0,
+        finalTimeoutMs: 0,
+        headers: [],
+      },
+      this.options.stack,
+      { branchFinal: () => {}, done: () => this.proxies.delete(txn) },
+      this.log,
+    );
+    this.proxies.set(txn, core);
+    core.start();
   }
 
   appGone(app: AppConnection): void {
@@ -371,6 +447,11 @@ export class DrachtioBridge implements AppRequestHandler {
   private onNetworkInDialog(txn: IncomingTransaction): void {
     const request = txn.request;
     const dialog = this.dialogs.matchIncoming(request.callId, request.fromTag, request.toTag);
+    const top = request.route[0];
+    if (!dialog && top && isOurs(top.uri.toString(), this.options.stack)) {
+      this.proxyInDialog(txn);
+      return;
+    }
     if (!dialog || !dialog.owner.isOpen) {
       // RFC 3261 §12.2.2: a request for a dialog we do not know is answered 481.
       void txn.respond(createResponse(request, 481));
@@ -400,6 +481,11 @@ export class DrachtioBridge implements AppRequestHandler {
 
   /** The stack answered the CANCEL with 200 (RFC 3261 §9.2); the INVITE gets 487 and the app hears of it. */
   private onNetworkCancel(cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction): void {
+    const proxy = this.proxies.get(invite);
+    if (proxy) {
+      proxy.cancel();
+      return;
+    }
     const pending = this.incomingByTxn.get(invite);
     if (!pending) return;
     void this.answer(pending, 487, 'Request Terminated');
@@ -411,7 +497,16 @@ export class DrachtioBridge implements AppRequestHandler {
 
   private onNetworkAck(ack: SipRequest, raw: string, flow: Flow): void {
     const dialog = this.dialogs.matchIncoming(ack.callId, ack.fromTag, ack.toTag);
-    if (!dialog) return;
+    if (!dialog) {
+      // The ACK for a 2xx we proxied with Record-Route: forward it statelessly (§16.11).
+      const top = ack.route[0];
+      if (top && isOurs(top.uri.toString(), this.options.stack)) {
+        popTopRoute(ack);
+        ack.setHeader('Max-Forwards', Math.max((ack.maxForwards ?? 70) - 1, 0));
+        void this.options.stack.sendAck(ack, undefined, { proxy: true }).catch(() => {});
+      }
+      return;
+    }
     // Only the first ACK for each 2xx goes up; retransmitted ACKs stop here.
     if (!this.forgetAwaitingAck(dialog.id)) return;
     if (dialog.owner.isOpen)

@@ -5,6 +5,7 @@ import {
   type InviteServerTransaction,
   type ListenerInfo,
   type MessageSource,
+  newVia,
   parseUri,
   type ResolvedTarget,
   type SendResult,
@@ -23,6 +24,7 @@ import type {
   Flow,
   IncomingTransaction,
   OutgoingTransaction,
+  SendOptions,
   Sent,
   SipStackPort,
   StackListener,
@@ -73,8 +75,13 @@ export class SipStackAdapter implements SipStackPort {
     this.manager.on('strayResponse', (response, source) => handler(response, flowOf(source)));
   }
 
-  async sendRequest(request: SipRequest, nextHop?: string): Promise<OutgoingTransaction> {
+  async sendRequest(
+    request: SipRequest,
+    nextHop?: string,
+    options: SendOptions = {},
+  ): Promise<OutgoingTransaction> {
     const target = await this.locate(request, nextHop);
+    if (options.proxy) this.addProxyVia(request, target);
     const tx = this.manager.sendRequest(request, target);
     const flow = await firstSend(this.transport, target);
     const listeners: Array<(response: SipResponse, raw: string, flow: Flow) => void> = [];
@@ -90,8 +97,9 @@ export class SipStackAdapter implements SipStackPort {
     };
   }
 
-  async sendAck(ack: SipRequest, nextHop?: string): Promise<Sent> {
+  async sendAck(ack: SipRequest, nextHop?: string, options: SendOptions = {}): Promise<Sent> {
     const target = await this.locate(ack, nextHop);
+    if (options.proxy) this.addProxyVia(ack, target);
     const result = await this.manager.sendAck(ack, target);
     return { raw: ack.toString(), flow: flowOfSend(result) };
   }
@@ -111,6 +119,12 @@ export class SipStackAdapter implements SipStackPort {
       host && /^[\d.:a-f]+$/i.test(host) ? host : undefined,
     );
     return info ? toStackListener(info) : undefined;
+  }
+
+  private addProxyVia(request: SipRequest, target: TransportTarget): void {
+    const listener = this.transport.selectListener(target.transport, target.address);
+    if (!listener) throw new Error(`no ${target.transport} listener for ${target.address}`);
+    request.prependVia(newVia(listener));
   }
 
   async close(): Promise<void> {
@@ -134,6 +148,10 @@ export class SipStackAdapter implements SipStackPort {
         if (isInvite2xx && tx.state !== 'accepted')
           manager.acceptInvite(tx as InviteServerTransaction, response);
         else tx.respond(response);
+        return { raw: response.ensureContentLength().toString(), flow };
+      },
+      async relay(response) {
+        tx.respond(response);
         return { raw: response.ensureContentLength().toString(), flow };
       },
       onTerminated(listener) {

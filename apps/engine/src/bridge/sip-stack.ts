@@ -35,6 +35,8 @@ export interface IncomingTransaction {
   readonly raw: string;
   /** Sends a response through the transaction; resolves with what went on the wire. */
   respond(response: SipResponse): Promise<Sent>;
+  /** Sends a response as a proxy relays it (§16.7): no UAS handling of 2xx (the ACK is end-to-end). */
+  relay(response: SipResponse): Promise<Sent>;
   /** Called once when the transaction ends, whatever the reason. */
   onTerminated(listener: () => void): void;
 }
@@ -58,6 +60,11 @@ export interface Sent {
   flow: Flow;
 }
 
+export interface SendOptions {
+  /** Forwarding as a proxy: our Via goes on top of the ones the request already carries (§16.6 step 8). */
+  proxy?: boolean;
+}
+
 export interface SipStackPort {
   readonly listeners: StackListener[];
   /** Every new request that is not an ACK, a CANCEL or a retransmission. */
@@ -77,9 +84,9 @@ export interface SipStackPort {
    * Sends a request in a new client transaction. The stack adds the Via, resolves the destination (the first
    * Route, else `nextHop`, else the Request-URI, RFC 3263) and picks the listener.
    */
-  sendRequest(request: SipRequest, nextHop?: string): Promise<OutgoingTransaction>;
+  sendRequest(request: SipRequest, nextHop?: string, options?: SendOptions): Promise<OutgoingTransaction>;
   /** Sends an ACK to a 2xx (no transaction): the stack adds a fresh Via and resolves as for sendRequest. */
-  sendAck(ack: SipRequest, nextHop?: string): Promise<Sent>;
+  sendAck(ack: SipRequest, nextHop?: string, options?: SendOptions): Promise<Sent>;
   /** The listener a request to this URI would leave through (for Contact and From when the app leaves them out). */
   listenerFor(uri: string, nextHop?: string): StackListener | undefined;
   close(): Promise<void>;

@@ -115,3 +115,11 @@ export function cdrEventMessage(event: CdrEvent, raw: string, time: Date = new D
   const extra = event.kind === 'start' ? `|${event.role}` : event.kind === 'stop' ? `|${event.reason}` : '';
   return `${randomUUID()}|cdr:${event.kind}|${event.source}|${wireTime(time)}${extra}${CRLF}${raw}`;
 }
+
+/**
+ * One branch's final response during a `proxy` operation: `OK|<meta>|||continue` + CRLF + the response
+ * (drachtio-srf keeps the request pending while token 12 is `continue`).
+ */
+export function proxyBranchReply(msgId: string, meta: SipMessageMeta, raw: string): string {
+  return responseMessage(msgId, 'OK', `${metaTokens(meta)}|||continue${CRLF}${raw}`);
+}

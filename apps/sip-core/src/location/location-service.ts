@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { Binding, BindingTransport } from './binding.ts';
+import { BindingWriter } from './binding-writer.ts';
 
 /** Channel on which sip-core nodes announce changed AORs to each other. */
 export const REGISTRATIONS_CHANNEL = 'switchboard_registrations';
@@ -33,7 +34,7 @@ export interface LocationServiceOptions {
 }
 
 interface Announcement {
-  aor: string;
+  aors: string[];
   origin: string;
 }
 
@@ -56,6 +57,7 @@ export class LocationService {
   private readonly log: Logger;
   private stopped = false;
   private readonly expiredListeners: Array<(binding: Binding) => void> = [];
+  private readonly writer: BindingWriter;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -63,6 +65,7 @@ export class LocationService {
   ) {
     this.now = options.now ?? Date.now;
     this.log = options.log;
+    this.writer = new BindingWriter(prisma, (aors) => this.announce(aors));
   }
 
   /** Loads every unexpired binding from the database and forgets the expired ones. */
@@ -128,8 +131,8 @@ export class LocationService {
     } catch {
       return;
     }
-    if (typeof message?.aor !== 'string' || message.origin === this.origin) return;
-    await this.reloadAor(message.aor);
+    if (!Array.isArray(message?.aors) || message.origin === this.origin) return;
+    for (const aor of message.aors) if (typeof aor === 'string') await this.reloadAor(aor);
   }
 
   async reloadAor(aor: string): Promise<void> {
@@ -162,19 +165,8 @@ export class LocationService {
     }
     if (change.upserts.length === 0 && removals.size === 0) return current;
 
-    const writes = [
-      ...(removals.size > 0
-        ? [this.prisma.registration.deleteMany({ where: { aor, bindingKey: { in: [...removals] } } })]
-        : []),
-      ...change.upserts.map((binding) =>
-        this.prisma.registration.upsert({
-          where: { aor_bindingKey: { aor, bindingKey: binding.bindingKey } },
-          create: toRow(binding),
-          update: toRow(binding),
-        }),
-      ),
-    ];
-    await this.prisma.$transaction(writes);
+    if (removals.size > 0) await this.deleteStatement(aor, [...removals]);
+    if (change.upserts.length > 0) await this.writer.write(change.upserts);
 
     const bindings = this.byAor.get(aor);
     for (const key of removals) {
@@ -182,15 +174,33 @@ export class LocationService {
       if (binding) this.dropFromMemory(binding);
     }
     for (const binding of change.upserts) this.putInMemory(binding);
-    this.announce(aor);
+    if (change.upserts.length === 0) this.announce([aor]);
     return this.lookup(aor);
   }
 
-  private announce(aor: string): void {
-    const payload = JSON.stringify({ aor, origin: this.origin } satisfies Announcement);
-    this.prisma.$executeRaw`SELECT pg_notify(${REGISTRATIONS_CHANNEL}, ${payload})`.catch((error: unknown) =>
-      this.log.warn({ err: error, aor }, 'could not announce registration change'),
-    );
+  private deleteStatement(aor: string, keys: string[]) {
+    return this.prisma.$executeRaw`
+      DELETE FROM registrations WHERE aor = ${aor} AND binding_key = ANY(${keys}::text[])`;
+  }
+
+  /** NOTIFY payloads are limited to 8000 bytes: long AOR lists go out in several. */
+  private announce(aors: string[]): void {
+    let chunk: string[] = [];
+    let size = 0;
+    const send = (): void => {
+      const payload = JSON.stringify({ aors: chunk, origin: this.origin } satisfies Announcement);
+      this.prisma.$executeRaw`SELECT pg_notify(${REGISTRATIONS_CHANNEL}, ${payload})`.catch(
+        (error: unknown) => this.log.warn({ err: error }, 'could not announce registration change'),
+      );
+      chunk = [];
+      size = 0;
+    };
+    for (const aor of aors) {
+      if (size + aor.length > 6000 && chunk.length > 0) send();
+      chunk.push(aor);
+      size += aor.length + 3;
+    }
+    if (chunk.length > 0) send();
   }
 
   private putInMemory(binding: Binding): void {
@@ -285,10 +295,6 @@ interface RegistrationRow {
   pnPrid: string | null;
   pnParam: string | null;
   node: string;
-}
-
-function toRow(binding: Binding): RegistrationRow {
-  return { ...binding, expiresAt: new Date(binding.expiresAt) };
 }
 
 function fromRow(row: RegistrationRow): Binding {

@@ -6,6 +6,7 @@ import { parseUri, uriEquals } from '../uri/uri.ts';
 import {
   type DigestAlgorithm,
   type DigestQop,
+  digestHash,
   digestResponse,
   normalizeAlgorithm,
   safeEqual,
@@ -150,7 +151,6 @@ export class DigestServer {
         reason: scheme.toLowerCase() === 'digest' ? 'malformed' : 'not-digest',
         stale: false,
       };
-      throw error;
     }
     if (auth.scheme.toLowerCase() !== 'digest') return { ok: false, reason: 'not-digest', stale: false };
     const p = auth.params;
@@ -184,8 +184,9 @@ export class DigestServer {
       return { ok: false, reason: 'uri-mismatch', stale: false, username };
     }
     const base = algorithm.replace(/-sess$/, '') as 'MD5' | 'SHA-256' | 'SHA-512-256';
-    const ha1 = await input.lookupHa1(username, realm, base);
-    if (!ha1) return { ok: false, reason: 'unknown-user', stale: false, username };
+    const stored = await input.lookupHa1(username, realm, base);
+    // an unknown user costs the same hashing as a known one, so timing does not reveal which names exist
+    const ha1 = stored || digestHash(algorithm, `${username}:${realm}:${nonce}`);
     const expected = digestResponse({
       algorithm,
       ha1,
@@ -197,8 +198,9 @@ export class DigestServer {
       cnonce: p.cnonce,
       body: input.body,
     });
-    if (!safeEqual(expected, response.toLowerCase()))
-      return { ok: false, reason: 'bad-response', stale: false, username };
+    const matches = safeEqual(expected, response.toLowerCase());
+    if (!stored) return { ok: false, reason: 'unknown-user', stale: false, username };
+    if (!matches) return { ok: false, reason: 'bad-response', stale: false, username };
     if (nonceState === 'stale') return { ok: false, reason: 'bad-nonce', stale: true, username };
     if (nc !== undefined && !this.acceptNonceCount(nonce, nc))
       return { ok: false, reason: 'replay', stale: false, username };

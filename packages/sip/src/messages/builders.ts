@@ -113,3 +113,53 @@ export function createRequest(options: RequestOptions): SipRequest {
   else request.setHeader('Content-Length', 0);
   return request;
 }
+
+/** Copy the fields with `key` from one message to another, keeping their wire values. */
+function copyFields(from: SipRequest | SipResponse, to: SipRequest, key: string): void {
+  for (const h of from.headers) {
+    if (h.key === key) to.headers.push({ name: canonicalHeaderName(key), key, value: h.value, raw: null });
+  }
+}
+
+/** The top Via field value of a request (the value, not the whole comma-joined field). */
+function topViaValue(request: SipRequest): string {
+  const top = request.topVia;
+  if (!top) throw new RangeError('request has no Via');
+  return top.toString();
+}
+
+/**
+ * CANCEL for a pending request (RFC 3261 §9.1): same Request-URI, Call-ID, From, To, CSeq number and
+ * Route set as the request, and only the request's top Via (same branch).
+ */
+export function createCancel(request: SipRequest): SipRequest {
+  const cancel = new SipRequest({ method: 'CANCEL', uri: request.uri.clone() });
+  cancel.setHeader('Via', topViaValue(request));
+  cancel.setHeader('Max-Forwards', 70);
+  copyFields(request, cancel, 'from');
+  copyFields(request, cancel, 'to');
+  copyFields(request, cancel, 'call-id');
+  cancel.setHeader('CSeq', `${request.cseq.seq} CANCEL`);
+  copyFields(request, cancel, 'route');
+  cancel.invalidate();
+  cancel.setHeader('Content-Length', 0);
+  return cancel;
+}
+
+/**
+ * ACK for a non-2xx final response to an INVITE (RFC 3261 §17.1.1.3): built by the client transaction
+ * from the original INVITE; To comes from the response (it carries the tag), Via is the INVITE's top Via.
+ */
+export function createNon2xxAck(invite: SipRequest, response: SipResponse): SipRequest {
+  const ack = new SipRequest({ method: 'ACK', uri: invite.uri.clone() });
+  ack.setHeader('Via', topViaValue(invite));
+  ack.setHeader('Max-Forwards', 70);
+  copyFields(invite, ack, 'from');
+  copyFields(response, ack, 'to');
+  copyFields(invite, ack, 'call-id');
+  ack.setHeader('CSeq', `${invite.cseq.seq} ACK`);
+  copyFields(invite, ack, 'route');
+  ack.invalidate();
+  ack.setHeader('Content-Length', 0);
+  return ack;
+}

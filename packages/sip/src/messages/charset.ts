@@ -77,6 +77,18 @@ export function allInEscaped(s: string, t: Uint8Array, allowEmpty = false): bool
 
 export const isToken = (s: string): boolean => allIn(s, TOKEN);
 
+/**
+ * Remove leading and trailing SP / HTAB only. String.prototype.trim() also strips U+00A0, which in a
+ * wire string is byte 0xA0, the last byte of many UTF-8 characters ("à" is C3 A0).
+ */
+export function trimWs(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isWsp(s.charCodeAt(start))) start++;
+  while (end > start && isWsp(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
 /** Decode %HH escapes (bytes) and interpret the result as UTF-8. Malformed escapes are kept literally. */
 export function unescapeUri(s: string): string {
   if (s.indexOf('%') < 0) return s;

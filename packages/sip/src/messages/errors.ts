@@ -74,9 +74,12 @@ export class SipParseError extends Error {
     this.header = header;
   }
 
-  /** Reason phrase suitable for the status line of the error response: short and free of CR/LF. */
+  /**
+   * Reason phrase for the status line of the error response: short, printable ASCII only (the message
+   * may quote hostile bytes from the input).
+   */
   get reasonPhrase(): string {
-    return this.message.replace(/[\r\n]/g, ' ').slice(0, 120);
+    return this.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 120);
   }
 }
 

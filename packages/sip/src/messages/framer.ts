@@ -1,4 +1,4 @@
-import { isWsp } from './charset.ts';
+import { isWsp, trimWs } from './charset.ts';
 import { SipParseError } from './errors.ts';
 import { headerKey } from './header-names.ts';
 import { parseContentLength } from './headers.ts';
@@ -99,11 +99,11 @@ function findContentLength(head: string): number {
     if (lineEnd < 0) lineEnd = head.length;
     const line = head.slice(lineStart, lineEnd);
     if (line.length > 0 && isWsp(line.charCodeAt(0))) {
-      if (collecting) found = `${found} ${line.trim()}`;
+      if (collecting) found = `${found} ${trimWs(line)}`;
     } else {
       collecting = false;
       const colon = line.indexOf(':');
-      if (colon > 0 && headerKey(line.slice(0, colon).trimEnd()) === 'content-length') {
+      if (colon > 0 && headerKey(trimWs(line.slice(0, colon))) === 'content-length') {
         if (found !== undefined) {
           throw new SipParseError(
             'DUPLICATE_HEADER',

@@ -1,3 +1,5 @@
+import { isToken } from './charset.ts';
+
 /**
  * Header names: compact forms (RFC 3261 §7.3.3 and later RFCs), canonical spelling for headers this
  * package writes, and which headers carry comma-separated lists or must appear at most once.
@@ -101,13 +103,28 @@ export const SINGLE_HEADERS: ReadonlySet<string> = new Set([
   'content-disposition',
 ]);
 
+/** Memo of name-as-written -> key; bounded so that hostile random names cannot grow it. */
+const KEY_CACHE = new Map<string, string>();
+const KEY_CACHE_MAX = 2048;
+
+/**
+ * Key of a header name read from the wire, or undefined when the name is not a token. Names seen before
+ * are answered from the memo (only valid names are memoised).
+ */
+export function wireHeaderKey(name: string): string | undefined {
+  const cached = KEY_CACHE.get(name);
+  if (cached !== undefined) return cached;
+  return isToken(name) ? headerKey(name) : undefined;
+}
+
 /** Lower-case long-form key of a header name as written (compact forms expanded). */
 export function headerKey(name: string): string {
-  if (name.length === 1) {
-    const long = COMPACT[name.toLowerCase()];
-    if (long) return long;
-  }
-  return name.toLowerCase();
+  const cached = KEY_CACHE.get(name);
+  if (cached !== undefined) return cached;
+  let key = name.toLowerCase();
+  if (key.length === 1) key = COMPACT[key] ?? key;
+  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
+  return key;
 }
 
 /** Conventional spelling of a header key ("call-id" -> "Call-ID", "max-forwards" -> "Max-Forwards"). */

@@ -4,7 +4,7 @@
  */
 import { NameAddr, parseNameAddrAt } from '../uri/name-addr.ts';
 import { classifyHost, type HostType } from '../uri/sip-uri.ts';
-import { HOSTCHAR, isDigit, TOKEN, WORD, wireToText } from './charset.ts';
+import { HOSTCHAR, isDigit, TOKEN, trimWs, WORD, wireToText } from './charset.ts';
 import { SipParseError } from './errors.ts';
 import { Params, parseParams } from './params.ts';
 import { Scanner, splitList, unquote } from './scanner.ts';
@@ -16,16 +16,27 @@ function bad(header: string, what: string): never {
   throw new SipParseError('INVALID_HEADER_VALUE', `${header}: ${what}`, header);
 }
 
-/** Read 1*DIGIT at the scanner position as a number; `max` bounds it (longer strings are rejected). */
+/**
+ * Value of the decimal digits s[from, to) (leading zeros allowed, "0068" = 68); Infinity when it exceeds
+ * 10**15, so that absurdly long numbers never lose precision into an accepted value.
+ */
+function decimal(s: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    value = value * 10 + (s.charCodeAt(i) - 0x30);
+    if (value > 1e15) return Number.POSITIVE_INFINITY;
+  }
+  return value;
+}
+
+/** Read 1*DIGIT at the scanner position as a number; `max` bounds it. */
 function digits(sc: Scanner, max: number, what: string): number {
   const start = sc.pos;
   while (!sc.eof && isDigit(sc.peek())) sc.pos++;
-  const text = sc.s.slice(start, sc.pos);
-  if (text.length === 0) sc.fail(`expected ${what}`);
-  // leading zeros are legal ("0068"); compare without them to avoid precision loss on huge values
-  const trimmed = text.replace(/^0+(?=\d)/, '');
-  if (trimmed.length > 10 || Number(trimmed) > max) sc.fail(`${what} out of range`);
-  return Number(trimmed);
+  if (sc.pos === start) sc.fail(`expected ${what}`);
+  const value = decimal(sc.s, start, sc.pos);
+  if (value > max) sc.fail(`${what} out of range`);
+  return value;
 }
 
 function expectEnd(sc: Scanner): void {
@@ -54,13 +65,15 @@ export class Via {
     params?: Params;
     protocolName?: string;
     protocolVersion?: string;
+    /** Host classification when already validated by the caller. */
+    hostType?: HostType;
   }) {
     this.protocolName = init.protocolName ?? 'SIP';
     this.protocolVersion = init.protocolVersion ?? '2.0';
     this.transport = init.transport.toUpperCase();
     let host = init.host;
     if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-    const type = classifyHost(host);
+    const type = init.hostType ?? classifyHost(host);
     if (!type) bad('via', `bad sent-by host "${init.host}"`);
     this.host = host;
     this.hostType = type;
@@ -151,26 +164,30 @@ function parseOneVia(text: string): Via {
   sc.skipWs();
   if (sc.pos === beforeWs) sc.fail('expected whitespace before sent-by');
   let host: string;
+  let hostType: HostType | undefined;
   if (sc.peek() === 0x5b) {
     const close = sc.s.indexOf(']', sc.pos);
     if (close < 0) sc.fail('unterminated IPv6 reference');
     host = sc.s.slice(sc.pos + 1, close);
-    if (classifyHost(host) !== 'ipv6') sc.fail('bad IPv6 reference');
+    hostType = classifyHost(host);
+    if (hostType !== 'ipv6') sc.fail('bad IPv6 reference');
     sc.pos = close + 1;
   } else {
     host = sc.run(HOSTCHAR);
-    if (!classifyHost(host)) sc.fail(host ? `bad host "${host}"` : 'missing sent-by host');
+    hostType = classifyHost(host);
+    if (!hostType) sc.fail(host ? `bad host "${host}"` : 'missing sent-by host');
   }
   let port: number | undefined;
   if (sc.eatSep(0x3a)) port = digits(sc, 65535, 'port');
   const params = parseParams(sc);
   expectEnd(sc);
   if (params.has('branch') && !params.get('branch')) sc.fail('empty branch');
-  return new Via({ protocolName, protocolVersion, transport, host, port, params });
+  return new Via({ protocolName, protocolVersion, transport, host, hostType, port, params });
 }
 
 /** Parse a Via header value (possibly several comma-separated Via values). */
 export function parseVia(value: string): Via[] {
+  if (value.indexOf(',') < 0) return [parseOneVia(value)];
   return splitList(value, 'via').map(parseOneVia);
 }
 
@@ -201,7 +218,7 @@ export function formatCSeq(cseq: CSeq): string {
 
 /** callid = word [ "@" word ] */
 export function parseCallId(value: string): string {
-  const v = value.trim();
+  const v = trimWs(value);
   const at = v.indexOf('@');
   const ok = (w: string): boolean => {
     if (w.length === 0) return false;
@@ -220,18 +237,16 @@ export function parseCallId(value: string): string {
 
 /** delta-seconds; values beyond 2**32-1 are clamped to it (RFC 3261 §20.19, §10.2.1.1). */
 export function parseDeltaSeconds(value: string, header: string): number {
-  const v = value.trim();
+  const v = trimWs(value);
   if (v.length === 0) bad(header, 'empty value');
   for (let i = 0; i < v.length; i++)
     if (!isDigit(v.charCodeAt(i))) bad(header, `"${v.slice(0, 30)}" is not a number`);
-  const trimmed = v.replace(/^0+(?=\d)/, '');
-  if (trimmed.length > 10) return MAX_UINT32;
-  return Math.min(Number(trimmed), MAX_UINT32);
+  return Math.min(decimal(v, 0, v.length), MAX_UINT32);
 }
 
 /** Max-Forwards: an integer 0-255 (RFC 3261 §20.22). */
 export function parseMaxForwards(value: string): number {
-  const sc = new Scanner(value.trim(), 'max-forwards');
+  const sc = new Scanner(trimWs(value), 'max-forwards');
   const n = digits(sc, 255, 'Max-Forwards');
   expectEnd(sc);
   return n;
@@ -239,7 +254,7 @@ export function parseMaxForwards(value: string): number {
 
 /** Content-Length: 1*DIGIT, bounded by `max` (the largest message accepted). */
 export function parseContentLength(value: string, max = MAX_UINT32): number {
-  const v = value.trim();
+  const v = trimWs(value);
   if (v.length === 0)
     throw new SipParseError('INVALID_CONTENT_LENGTH', 'Content-Length: empty value', 'content-length');
   for (let i = 0; i < v.length; i++) {
@@ -251,21 +266,22 @@ export function parseContentLength(value: string, max = MAX_UINT32): number {
       );
     }
   }
-  const trimmed = v.replace(/^0+(?=\d)/, '');
-  if (trimmed.length > 10 || Number(trimmed) > max) {
+  const length = decimal(v, 0, v.length);
+  if (length > max) {
     throw new SipParseError(
       'INVALID_CONTENT_LENGTH',
-      `Content-Length: ${trimmed.slice(0, 20)} exceeds the limit ${max}`,
+      `Content-Length: ${v.slice(0, 20)} exceeds the limit ${max}`,
       'content-length',
     );
   }
-  return Number(trimmed);
+  return length;
 }
 
 // ------------------------------------------------------------------------------------ address lists
 
 function parseAddressList(value: string, header: string): NameAddr[] {
-  return splitList(value, header).map((item) => {
+  const items = value.indexOf(',') < 0 ? [value] : splitList(value, header);
+  return items.map((item) => {
     const sc = new Scanner(item, header);
     if (item.length === 0) sc.fail('empty list element');
     const na = parseNameAddrAt(sc);
@@ -331,7 +347,7 @@ export class Contact extends NameAddr {
 export type ContactList = '*' | Contact[];
 
 export function parseContact(value: string): ContactList {
-  if (value.trim() === '*') return '*';
+  if (trimWs(value) === '*') return '*';
   return parseAddressList(value, 'contact').map((na) => new Contact(na.uri, na.displayName, na.params));
 }
 
@@ -339,9 +355,9 @@ export function parseContact(value: string): ContactList {
 
 /** Supported, Require, Proxy-Require, Unsupported, Allow, Allow-Events: comma-separated tokens. */
 export function parseTokenList(value: string, header: string): string[] {
-  if (value.trim().length === 0) return []; // e.g. an empty Supported header is legal
+  if (trimWs(value).length === 0) return []; // e.g. an empty Supported header is legal
   return value.split(',').map((part) => {
-    const t = part.trim();
+    const t = trimWs(part);
     for (let i = 0; i < t.length; i++) {
       const c = t.charCodeAt(i);
       if (c > 127 || TOKEN[c] !== 1) bad(header, `"${t.slice(0, 30)}" is not a token`);
@@ -407,7 +423,7 @@ export function parseAuthHeader(value: string, header: string): AuthHeader {
 // --------------------------------------------------------------------------------------- RSeq/RAck
 
 export function parseRSeq(value: string): number {
-  const sc = new Scanner(value.trim(), 'rseq');
+  const sc = new Scanner(trimWs(value), 'rseq');
   const n = digits(sc, MAX_UINT32, 'response number');
   expectEnd(sc);
   return n;
@@ -483,7 +499,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** SIP-date = rfc1123-date, always in GMT (RFC 3261 §20.17). */
 export function parseDate(value: string): Date {
-  const v = value.trim();
+  const v = trimWs(value);
   const m = /^([A-Za-z]{3}), (\d{2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) ([A-Za-z]+)$/.exec(v);
   if (!m) bad('date', `"${v.slice(0, 40)}" is not an RFC 1123 date`);
   const [, wk, day, mon, year, hh, mm, ss, zone] = m as unknown as string[];

@@ -1,5 +1,5 @@
 export * from './builders.ts';
-export * from './charset.ts';
+export { escapeUri, isToken, textToWire, unescapeUri, wireToText } from './charset.ts';
 export * from './errors.ts';
 export * from './framer.ts';
 export * from './header-names.ts';

@@ -45,6 +45,10 @@ export interface HeaderField {
 }
 
 const EMPTY = Buffer.alloc(0);
+const parseFrom = (v: string): NameAddr => parseNameAddr(v, 'from');
+const parseTo = (v: string): NameAddr => parseNameAddr(v, 'to');
+const parseViaFields = (vs: string[]): Via[] =>
+  vs.length === 1 ? parseVia(vs[0] as string) : vs.flatMap(parseVia);
 
 function checkValue(value: string): string {
   for (let i = 0; i < value.length; i++) {
@@ -190,7 +194,7 @@ export abstract class SipMessage {
 
   /** All Via values, top first (comma-joined values are split). */
   get via(): Via[] {
-    return this.typed('via', (vs) => vs.flatMap(parseVia));
+    return this.typed('via', parseViaFields);
   }
 
   get topVia(): Via | undefined {
@@ -227,8 +231,18 @@ export abstract class SipMessage {
     return this;
   }
 
+  /** Typed view of a single-valued header (first field), cached like typed(). */
   private single<T>(key: string, parse: (v: string) => T): T | undefined {
-    return this.typed(key, (vs) => (vs[0] === undefined ? undefined : parse(vs[0])));
+    if (this.cache.has(key)) return this.cache.get(key) as T | undefined;
+    let value: T | undefined;
+    for (const h of this.headers) {
+      if (h.key === key) {
+        value = parse(h.value);
+        break;
+      }
+    }
+    this.cache.set(key, value);
+    return value;
   }
 
   private required<T>(key: string, parse: (v: string) => T): T {
@@ -239,11 +253,11 @@ export abstract class SipMessage {
 
   /** From header (throws RangeError if absent; parsed messages always have it). */
   get from(): NameAddr {
-    return this.required('from', (v) => parseNameAddr(v, 'from'));
+    return this.required('from', parseFrom);
   }
 
   get to(): NameAddr {
-    return this.required('to', (v) => parseNameAddr(v, 'to'));
+    return this.required('to', parseTo);
   }
 
   get fromTag(): string | undefined {

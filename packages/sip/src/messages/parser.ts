@@ -1,8 +1,8 @@
 import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
-import { isDigit, isToken, isWsp, TOKEN } from './charset.ts';
+import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
-import { canonicalHeaderName, headerKey, SINGLE_HEADERS } from './header-names.ts';
+import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderKey } from './header-names.ts';
 import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
 
 export interface ParseLimits {
@@ -23,7 +23,8 @@ export interface ParseOptions extends ParseLimits {
   transport?: 'datagram' | 'stream';
   /**
    * 'essential' (default) checks the start line and the headers every element needs (Via, From, To,
-   * Call-ID, CSeq, Max-Forwards, Content-Length, Contact). 'full' also runs validateMessage().
+   * Call-ID, CSeq, Max-Forwards, Content-Length); other typed views are parsed on first access and may
+   * throw SipParseError then. 'full' also runs validateMessage(), which checks every known header.
    */
   validate?: 'essential' | 'full';
 }
@@ -36,8 +37,18 @@ export const DEFAULT_LIMITS: Required<ParseLimits> = {
 
 /** Headers every request and response must carry (RFC 3261 §8.1.1; Max-Forwards is tolerated missing). */
 const MANDATORY = ['via', 'from', 'to', 'call-id', 'cseq'];
-/** Single-valued headers checked for duplicates on every parse (the rest in validateMessage). */
-const ESSENTIAL_SINGLE = ['from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'content-type'];
+/** Mandatory headers plus the single-valued ones checked for duplicates on every parse (the rest in validateMessage). */
+const ESSENTIAL_KEYS = [
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'max-forwards',
+  'content-length',
+  'content-type',
+];
+const ESSENTIAL_SLOT = new Map(ESSENTIAL_KEYS.map((key, i) => [key, i]));
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
@@ -93,13 +104,15 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     throw new SipParseError('MISSING_HEADER_TERMINATOR', 'no empty line (CRLF CRLF) ends the header section');
   }
   const head = buf.toString('latin1', start, headEnd);
+  checkLineBreaks(head);
 
   // ---- split lines; unfold continuation lines into the previous field
   let lineStart = 0;
   let lineEnd = head.indexOf('\r\n');
   if (lineEnd < 0) lineEnd = head.length;
   const startLine = head.slice(0, lineEnd);
-  checkLine(startLine, maxLineLength, 'start line');
+  if (lineEnd > maxLineLength)
+    throw new SipParseError('LINE_TOO_LONG', `start line longer than ${maxLineLength} bytes`);
   const headers: HeaderField[] = [];
   let current: HeaderField | null = null;
   let currentStart = 0;
@@ -107,13 +120,14 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     lineStart = lineEnd + 2;
     lineEnd = head.indexOf('\r\n', lineStart);
     if (lineEnd < 0) lineEnd = head.length;
-    const line = head.slice(lineStart, lineEnd);
-    checkLine(line, maxLineLength, 'header line');
-    if (line.length > 0 && isWsp(line.charCodeAt(0))) {
+    if (lineEnd - lineStart > maxLineLength) {
+      throw new SipParseError('LINE_TOO_LONG', `header line longer than ${maxLineLength} bytes`);
+    }
+    if (lineEnd > lineStart && isWsp(head.charCodeAt(lineStart))) {
       // LWS continuation (RFC 3261 §7.3.1): equivalent to a single space
       if (current === null)
         throw new SipParseError('INVALID_HEADER_NAME', 'continuation line before the first header field');
-      const more = line.trim();
+      const more = trimWs(head.slice(lineStart, lineEnd));
       if (more.length > 0) current.value = current.value.length > 0 ? `${current.value} ${more}` : more;
       current.raw = head.slice(currentStart, lineEnd);
       continue;
@@ -121,17 +135,26 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     if (headers.length >= maxHeaders) {
       throw new SipParseError('TOO_MANY_HEADERS', `more than ${maxHeaders} header fields`);
     }
-    const colon = line.indexOf(':');
-    if (colon < 0) {
-      throw new SipParseError('INVALID_HEADER_NAME', `header line without colon: "${line.slice(0, 40)}"`);
+    const colon = head.indexOf(':', lineStart);
+    if (colon < 0 || colon > lineEnd) {
+      throw new SipParseError(
+        'INVALID_HEADER_NAME',
+        `header line without colon: "${head.slice(lineStart, Math.min(lineEnd, lineStart + 40))}"`,
+      );
     }
     // HCOLON = *( SP / HTAB ) ":" SWS
     let nameEnd = colon;
-    while (nameEnd > 0 && isWsp(line.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = line.slice(0, nameEnd);
-    if (!isToken(name))
+    while (nameEnd > lineStart && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
+    const name = head.slice(lineStart, nameEnd);
+    const key = wireHeaderKey(name);
+    if (key === undefined) {
       throw new SipParseError('INVALID_HEADER_NAME', `invalid header name "${name.slice(0, 40)}"`);
-    current = { name, key: headerKey(name), value: line.slice(colon + 1).trim(), raw: line };
+    }
+    let valueStart = colon + 1;
+    let valueEnd = lineEnd;
+    while (valueStart < valueEnd && isWsp(head.charCodeAt(valueStart))) valueStart++;
+    while (valueEnd > valueStart && isWsp(head.charCodeAt(valueEnd - 1))) valueEnd--;
+    current = { name, key, value: head.slice(valueStart, valueEnd), raw: head.slice(lineStart, lineEnd) };
     currentStart = lineStart;
     headers.push(current);
   }
@@ -142,11 +165,18 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
   return message;
 }
 
-function checkLine(line: string, max: number, what: string): void {
-  if (line.length > max) throw new SipParseError('LINE_TOO_LONG', `${what} longer than ${max} bytes`);
-  // a bare CR or LF would let a re-serialised message be framed differently than it was read
-  if (line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0) {
-    throw new SipParseError('INVALID_START_LINE', `bare CR or LF in ${what}`);
+/**
+ * Every CR must be followed by LF and every LF preceded by CR: a bare CR or LF would let a re-serialised
+ * message be framed differently by the next hop than it was read here.
+ */
+function checkLineBreaks(head: string): void {
+  for (let i = head.indexOf('\r'); i >= 0; i = head.indexOf('\r', i + 1)) {
+    if (head.charCodeAt(i + 1) !== 0x0a)
+      throw new SipParseError('INVALID_HEADER_VALUE', 'bare CR in header section');
+  }
+  for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) {
+    if (head.charCodeAt(i - 1) !== 0x0d)
+      throw new SipParseError('INVALID_HEADER_VALUE', 'bare LF in header section');
   }
 }
 
@@ -247,14 +277,19 @@ function checkEssentialHeaders(
   maxMessageSize: number,
   transport: 'datagram' | 'stream',
 ): void {
-  const counts = new Map<string, number>();
-  for (const h of message.headers) counts.set(h.key, (counts.get(h.key) ?? 0) + 1);
-  for (const key of MANDATORY) {
-    if (!counts.has(key))
-      throw new SipParseError('MISSING_HEADER', `missing ${canonicalHeaderName(key)} header`, key);
+  // one pass: how often each mandatory / single-valued essential header occurs
+  const counts = new Int32Array(ESSENTIAL_KEYS.length);
+  for (const h of message.headers) {
+    const slot = ESSENTIAL_SLOT.get(h.key);
+    if (slot !== undefined) counts[slot] = (counts[slot] as number) + 1;
   }
-  for (const key of ESSENTIAL_SINGLE) {
-    if ((counts.get(key) ?? 0) > 1) {
+  for (let i = 0; i < ESSENTIAL_KEYS.length; i++) {
+    const key = ESSENTIAL_KEYS[i] as string;
+    const n = counts[i] as number;
+    if (n === 0 && MANDATORY.includes(key)) {
+      throw new SipParseError('MISSING_HEADER', `missing ${canonicalHeaderName(key)} header`, key);
+    }
+    if (n > 1 && key !== 'via') {
       throw new SipParseError(
         'DUPLICATE_HEADER',
         `${canonicalHeaderName(key)} header appears more than once`,
@@ -276,7 +311,6 @@ function checkEssentialHeaders(
     );
   }
   void message.maxForwards;
-  if (counts.has('contact')) void message.contact;
 
   // Body framing (RFC 3261 §18.3)
   const available = buf.length - bodyStart;

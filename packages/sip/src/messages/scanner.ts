@@ -1,4 +1,4 @@
-import { isWsp, TOKEN } from './charset.ts';
+import { isWsp, TOKEN, trimWs } from './charset.ts';
 import { SipParseError } from './errors.ts';
 
 /**
@@ -146,13 +146,13 @@ export function splitList(value: string, header: string): string[] {
     } else if (c === 0x3e) {
       inAngle = false;
     } else if (c === 0x2c && !inAngle) {
-      out.push(value.slice(start, i).trim());
+      out.push(trimWs(value.slice(start, i)));
       start = i + 1;
     }
   }
   if (inQuote) {
     throw new SipParseError('INVALID_HEADER_VALUE', `${header}: unterminated quoted string`, header);
   }
-  out.push(value.slice(start).trim());
+  out.push(trimWs(value.slice(start)));
   return out;
 }

@@ -275,6 +275,7 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
       reliable: isReliable(source.transport),
       timers: this.timers,
       send: (response: SipResponse) => this.transport.sendResponse(response, source),
+      source,
     };
     const tx =
       request.method === 'INVITE'

@@ -1,4 +1,5 @@
 import type { SipRequest, SipResponse } from '../messages/message.ts';
+import type { MessageSource } from '../transport/types.ts';
 import type { TimerSettings } from './timers.ts';
 import { Transaction, type TransactionFailure, type TransactionSender } from './transaction.ts';
 
@@ -15,6 +16,8 @@ export interface ServerTransactionOptions {
   reliable: boolean;
   timers: TimerSettings;
   send: TransactionSender<SipResponse>;
+  /** Where the request came from (transport, remote address, connection). */
+  source?: MessageSource;
 }
 
 export interface InviteServerTransactionOptions extends ServerTransactionOptions {
@@ -24,6 +27,7 @@ export interface InviteServerTransactionOptions extends ServerTransactionOptions
 
 abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
   readonly request: SipRequest;
+  readonly source?: MessageSource;
   /** The response most recently sent, resent on request retransmissions. */
   lastResponse?: SipResponse;
   protected readonly send: TransactionSender<SipResponse>;
@@ -31,6 +35,7 @@ abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
   constructor(options: ServerTransactionOptions, initial: 'trying' | 'proceeding') {
     super(options.id, options.reliable, options.timers, initial);
     this.request = options.request;
+    this.source = options.source;
     this.send = options.send;
   }
 

@@ -22,6 +22,8 @@ export interface SipUriParts {
   password?: string | undefined;
   /** Host name, IPv4 address, or IPv6 address with or without brackets. */
   host: string;
+  /** Host classification when the caller already validated the host (skips re-validation). */
+  hostType?: HostType;
   port?: number | undefined;
   params?: Params | Param[];
   headers?: Params | Param[];
@@ -48,10 +50,23 @@ export function classifyHost(host: string): HostType | undefined {
     if (!isDigit(c) && c !== 0x2e) allDigitsAndDots = false;
   }
   if (allDigitsAndDots) {
-    const parts = host.split('.');
-    if (parts.length !== 4) return undefined;
-    for (const p of parts) if (p.length === 0 || p.length > 3 || Number(p) > 255) return undefined;
-    return 'ipv4';
+    // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet 0-255
+    let octets = 0;
+    let value = 0;
+    let len = 0;
+    for (let i = 0; i <= host.length; i++) {
+      const c = i < host.length ? host.charCodeAt(i) : 0x2e;
+      if (c === 0x2e) {
+        if (len === 0 || len > 3 || value > 255) return undefined;
+        octets++;
+        value = 0;
+        len = 0;
+      } else {
+        value = value * 10 + (c - 0x30);
+        len++;
+      }
+    }
+    return octets === 4 ? 'ipv4' : undefined;
   }
   if (host.charCodeAt(0) === 0x2e || host.charCodeAt(0) === 0x2d || host.indexOf('..') >= 0) return undefined;
   return 'domain';
@@ -79,7 +94,7 @@ export class SipUri {
     this.password = parts.password;
     let host = parts.host;
     if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-    const type = classifyHost(host);
+    const type = parts.hostType ?? classifyHost(host);
     if (!type) invalid(parts.host, 'bad host');
     this.host = host;
     this.hostType = type;
@@ -164,11 +179,13 @@ export function parseSipUriBody(scheme: 'sip' | 'sips', body: string, whole: str
   }
 
   let host: string;
+  let hostType: HostType | undefined;
   if (body.charCodeAt(pos) === 0x5b) {
     const close = body.indexOf(']', pos);
     if (close < 0) invalid(whole, 'unterminated IPv6 reference');
     host = body.slice(pos + 1, close);
-    if (classifyHost(host) !== 'ipv6') invalid(whole, 'bad IPv6 reference');
+    hostType = classifyHost(host);
+    if (hostType !== 'ipv6') invalid(whole, 'bad IPv6 reference');
     pos = close + 1;
   } else {
     const start = pos;
@@ -178,7 +195,8 @@ export function parseSipUriBody(scheme: 'sip' | 'sips', body: string, whole: str
       pos++;
     }
     host = body.slice(start, pos);
-    if (!classifyHost(host)) invalid(whole, host ? `bad host "${host}"` : 'missing host');
+    hostType = classifyHost(host);
+    if (!hostType) invalid(whole, host ? `bad host "${host}"` : 'missing host');
   }
 
   let port: number | undefined;
@@ -225,7 +243,7 @@ export function parseSipUriBody(scheme: 'sip' | 'sips', body: string, whole: str
   }
 
   if (pos !== body.length) invalid(whole, `unexpected character "${body[pos]}"`);
-  return new SipUri({ scheme, user, password, host, port, params, headers });
+  return new SipUri({ scheme, user, password, host, hostType, port, params, headers });
 }
 
 /** Advance over characters of `t` and %HH escapes; throws on a malformed escape. */

@@ -1,0 +1,72 @@
+import { parseMessage } from '../src/index.ts';
+import { INVITE, REGISTER } from '../test/support/samples.ts';
+
+/**
+ * Parse + serialise throughput of typical messages on one core. Each sample runs a fixed number of
+ * iterations after a warm-up; the median of the samples is reported as messages per second of CPU time
+ * consumed by this process (so that other load on a shared machine does not distort the figure), with
+ * the wall-clock rate alongside.
+ */
+const SAMPLES = 7;
+const ITERATIONS = 20_000;
+
+function run(name: string, text: string, touchTyped: boolean): void {
+  const input = Buffer.from(text);
+  const once = (): void => {
+    const m = parseMessage(input);
+    if (touchTyped) {
+      void m.topVia?.branch;
+      void m.from.tag;
+      void m.to.tag;
+    }
+    m.toBuffer();
+  };
+  for (let i = 0; i < 5_000; i++) once();
+  const cpuRates: number[] = [];
+  const wallRates: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const wallStart = process.hrtime.bigint();
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < ITERATIONS; i++) once();
+    const cpu = process.cpuUsage(cpuStart);
+    const wallNs = Number(process.hrtime.bigint() - wallStart);
+    cpuRates.push((ITERATIONS * 1e6) / (cpu.user + cpu.system));
+    wallRates.push((ITERATIONS * 1e9) / wallNs);
+  }
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const best = Math.max(...cpuRates);
+  console.log(
+    `${name.padEnd(32)} ${fmt(median(cpuRates)).padStart(9)} msg/s per CPU-second (best ${fmt(best)})  ${fmt(median(wallRates)).padStart(9)} msg/s wall  (${input.length} bytes)`,
+  );
+}
+
+/**
+ * Calibration: JSON.parse of a document of similar size, measured the same way. On a shared machine the
+ * absolute figures move with the load; the ratio to JSON.parse moves much less.
+ */
+function calibrate(): void {
+  const doc = JSON.stringify({
+    items: Array.from({ length: 30 }, (_, i) => ({ id: i, name: `item-${i}`, ok: true })),
+  });
+  for (let i = 0; i < 5_000; i++) JSON.parse(doc);
+  const rates: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const cpuStart = process.cpuUsage();
+    for (let i = 0; i < ITERATIONS; i++) JSON.parse(doc);
+    const cpu = process.cpuUsage(cpuStart);
+    rates.push((ITERATIONS * 1e6) / (cpu.user + cpu.system));
+  }
+  rates.sort((a, b) => a - b);
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  console.log(
+    `${'calibration: JSON.parse'.padEnd(32)} ${fmt(rates[Math.floor(SAMPLES / 2)] as number).padStart(9)} docs/s per CPU-second (best ${fmt(rates[SAMPLES - 1] as number)}, ${doc.length} bytes)`,
+  );
+}
+
+console.log(`node ${process.version}, ${SAMPLES} samples x ${ITERATIONS} iterations, median`);
+calibrate();
+run('REGISTER parse+serialize', REGISTER, false);
+run('INVITE parse+serialize', INVITE, false);
+run('REGISTER parse+typed+serialize', REGISTER, true);
+run('INVITE parse+typed+serialize', INVITE, true);

@@ -1,0 +1,2 @@
+export * from './best-response.ts';
+export * from './proxy.ts';

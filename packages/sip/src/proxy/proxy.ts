@@ -1,0 +1,426 @@
+import { EventEmitter } from 'node:events';
+import { createResponse } from '../messages/builders.ts';
+import type { SipRequest, SipResponse } from '../messages/message.ts';
+import { type ResolvedTarget, SipResolver } from '../resolver/resolver.ts';
+import { InviteClientTransaction } from '../transactions/client.ts';
+import type { ClientTransaction, ServerTransaction, TransactionManager } from '../transactions/manager.ts';
+import { newVia } from '../transactions/requests.ts';
+import { type ListenerInfo, type MessageSource, normalizeAddress } from '../transport/types.ts';
+import { NameAddr } from '../uri/name-addr.ts';
+import { SipUri } from '../uri/sip-uri.ts';
+import type { Uri } from '../uri/uri.ts';
+import { chooseBestResponse } from './best-response.ts';
+
+export interface ProxyOptions {
+  manager: TransactionManager;
+  /** RFC 3263 resolver for next hops with host names; numeric hosts never need it. */
+  resolver?: SipResolver;
+  /** Insert Record-Route so that in-dialog requests come through this proxy (§16.6 step 4). */
+  recordRoute?: boolean;
+  /** Extensions this proxy supports, checked against Proxy-Require (§16.3 step 5). */
+  supported?: string[];
+  /** Timer C for INVITE branches (> 3 min per §16.6 step 11); 0 disables it. */
+  timerC?: number;
+  /** Extra names (domains, advertised hosts) that identify this proxy in Route / Request-URI. */
+  localNames?: string[];
+}
+
+export type ForkingMode = 'parallel' | 'serial';
+
+export interface ForwardOptions {
+  mode?: ForkingMode;
+  /** Where the request came from (for the stateless 2xx path). */
+  source?: MessageSource;
+}
+
+/** Result of §16.3 validation: a response to send instead of proxying. */
+export interface ProxyRejection {
+  status: number;
+  reason?: string;
+  headers?: Array<[string, string]>;
+}
+
+export interface ProxyContextEvents {
+  /** A response sent upstream (provisional, 2xx, or the chosen best final response). */
+  forwarded: [response: SipResponse];
+  /** Every final response a branch received (for a TU that wants to try more targets). */
+  branchFinal: [response: SipResponse, target: Uri];
+  /** All branches are finished and a final response went upstream. */
+  completed: [final: SipResponse];
+}
+
+interface Branch {
+  target: Uri;
+  tx?: ClientTransaction;
+  final?: SipResponse;
+  provisional: boolean;
+  timerC?: NodeJS.Timeout;
+}
+
+/**
+ * The response context of one proxied request (RFC 3261 §16.2): its server transaction, the branches
+ * (client transactions) and the responses they received.
+ */
+export class ProxyContext extends EventEmitter<ProxyContextEvents> {
+  readonly branches: Branch[] = [];
+  private readonly queue: Uri[] = [];
+  private finalSent = false;
+  private cancelled = false;
+  private best?: SipResponse;
+
+  constructor(
+    private readonly proxy: StatefulProxy,
+    readonly serverTx: ServerTransaction,
+    readonly request: SipRequest,
+    targets: Uri[],
+    readonly mode: ForkingMode,
+  ) {
+    super();
+    this.queue.push(...targets);
+  }
+
+  get isInvite(): boolean {
+    return this.request.method === 'INVITE';
+  }
+
+  /** Starts the first branch (serial) or all branches (parallel). */
+  start(): void {
+    if (this.mode === 'parallel') while (this.queue.length) this.startNext();
+    else this.startNext();
+    this.maybeFinish();
+  }
+
+  private startNext(): void {
+    const target = this.queue.shift();
+    if (!target) return;
+    const branch: Branch = { target, provisional: false };
+    this.branches.push(branch);
+    this.proxy
+      .sendBranch(this.request, target)
+      .then(({ tx }) => {
+        branch.tx = tx;
+        if (this.cancelled && tx instanceof InviteClientTransaction) this.proxy.manager.cancel(tx);
+        this.armTimerC(branch);
+        tx.on('response', (res) => this.onBranchResponse(branch, res));
+      })
+      .catch(() => {
+        // §16.7 step 6 note: a target that cannot be reached counts as a 503-like failure (we use 408
+        // only for timeouts); record a local 503 so the best-response choice sees it.
+        this.onBranchResponse(branch, createResponse(this.request, 503, { toTag: this.request.toTag }), true);
+      });
+  }
+
+  private armTimerC(branch: Branch): void {
+    const timerC = this.proxy.timerC;
+    if (!this.isInvite || !timerC) return;
+    if (branch.timerC) clearTimeout(branch.timerC);
+    branch.timerC = setTimeout(() => {
+      // §16.8: Timer C fires -> CANCEL a branch that had a provisional, else treat it as a 408.
+      if (branch.final) return;
+      if (branch.provisional && branch.tx instanceof InviteClientTransaction) {
+        this.proxy.manager.cancel(branch.tx);
+      } else {
+        branch.tx?.terminate();
+        this.onBranchResponse(branch, createResponse(this.request, 408, { toTag: this.request.toTag }), true);
+      }
+    }, timerC);
+  }
+
+  private onBranchResponse(branch: Branch, received: SipResponse, local = false): void {
+    const status = received.status;
+    const response = local ? received : received.clone();
+    // §16.7 step 3: remove our Via before anything goes upstream (locally made responses have none of ours).
+    if (!local) response.removeTopVia();
+    if (status < 200) {
+      branch.provisional = true;
+      // §16.7 step 2: a provisional response restarts Timer C.
+      this.armTimerC(branch);
+      // §16.7 step 5: 101-199 are forwarded at once; 100 is hop-by-hop.
+      if (status > 100 && !this.finalSent) this.forward(response);
+      return;
+    }
+    if (branch.timerC) clearTimeout(branch.timerC);
+    if (status < 300) {
+      // §16.7 step 5: every 2xx to an INVITE is forwarded immediately (all forks), once for non-INVITE.
+      branch.final ??= response;
+      this.emit('branchFinal', response, branch.target);
+      if (this.isInvite) {
+        // §16.7 step 10 / §16.10: a 2xx ends the other branches.
+        this.cancelPending();
+        this.forward(response);
+        this.finalSent = true;
+      } else if (!this.finalSent) {
+        this.finalSent = true;
+        this.forward(response);
+      }
+      this.maybeFinish();
+      return;
+    }
+    if (branch.final) return;
+    branch.final = response;
+    this.emit('branchFinal', response, branch.target);
+    if (status >= 600 && this.isInvite) {
+      // §16.7 step 5 (6xx): cancel every pending branch and create no new ones.
+      this.cancelPending();
+    }
+    if (this.mode === 'serial' && !this.cancelled && !this.finalSent && status < 600 && this.queue.length) {
+      this.startNext();
+    }
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    const pending = this.branches.some((b) => !b.final) || (this.queue.length > 0 && !this.cancelled);
+    if (pending) return;
+    if (!this.finalSent) {
+      // §16.7 step 6: choose the best final response once no branch is pending.
+      const finals = this.branches.map((b) => b.final!).filter(Boolean);
+      const chosen = chooseBestResponse(this.request, finals);
+      this.finalSent = true;
+      this.best = chosen;
+      this.forward(chosen);
+    }
+    for (const b of this.branches) if (b.timerC) clearTimeout(b.timerC);
+    this.emit('completed', this.best ?? this.branches.find((b) => b.final && b.final.status < 300)!.final!);
+  }
+
+  /** Sends a response upstream through the server transaction (2xx after a final go statelessly, §16.7). */
+  private forward(response: SipResponse): void {
+    this.emit('forwarded', response);
+    this.proxy.respondUpstream(this.serverTx, response);
+  }
+
+  /** §16.10: CANCEL every branch without a final response; serial forking stops. */
+  cancelPending(): void {
+    this.cancelled = true;
+    this.queue.length = 0;
+    for (const b of this.branches) {
+      if (!b.final && b.tx instanceof InviteClientTransaction) this.proxy.manager.cancel(b.tx);
+    }
+  }
+}
+
+/**
+ * A transaction-stateful proxy core (RFC 3261 §16) on top of the transaction manager: validation,
+ * route processing, Record-Route, Max-Forwards, serial and parallel forking, CANCEL fan-out and
+ * best-response selection. The TU (location service, routing logic) decides the target set.
+ */
+export class StatefulProxy {
+  readonly manager: TransactionManager;
+  readonly timerC: number;
+  private readonly resolver: SipResolver;
+  private readonly recordRoute: boolean;
+  private readonly supported: Set<string>;
+  private readonly localNames: Set<string>;
+  private readonly contexts = new Map<ServerTransaction, ProxyContext>();
+
+  constructor(options: ProxyOptions) {
+    this.manager = options.manager;
+    this.resolver = options.resolver ?? new SipResolver();
+    this.recordRoute = options.recordRoute ?? true;
+    this.supported = new Set((options.supported ?? []).map((s) => s.toLowerCase()));
+    this.localNames = new Set((options.localNames ?? []).map((n) => normalizeAddress(n)));
+    this.timerC = options.timerC ?? 180_000;
+    // §16.10: a CANCEL for a proxied INVITE fans out to its pending branches.
+    this.manager.on('cancel', (_cancel, invite) => this.contexts.get(invite)?.cancelPending());
+    // §16.7: responses matching no client transaction (2xx retransmissions) are forwarded statelessly.
+    this.manager.on('strayResponse', (response) => this.forwardStrayResponse(response));
+  }
+
+  /** §16.3 request validation; undefined when the request may be proxied. */
+  validate(request: SipRequest): ProxyRejection | undefined {
+    const scheme = request.uri.scheme;
+    if (scheme !== 'sip' && scheme !== 'sips' && scheme !== 'tel') {
+      return { status: 416 };
+    }
+    const maxForwards = request.maxForwards;
+    // §16.3 step 3: Max-Forwards of zero -> 483 Too Many Hops.
+    if (maxForwards === 0) return { status: 483 };
+    // §16.3 step 5: extensions in Proxy-Require we do not support -> 420 with Unsupported.
+    const unsupported = request.proxyRequire.filter((ext) => !this.supported.has(ext.toLowerCase()));
+    if (unsupported.length) return { status: 420, headers: [['Unsupported', unsupported.join(', ')]] };
+    return undefined;
+  }
+
+  /**
+   * §16.4 route information preprocessing: a Request-URI we put in a Record-Route (strict-router upstream)
+   * is replaced by the last Route value; Route values that identify this proxy are removed from the top.
+   */
+  preprocessRoute(request: SipRequest): void {
+    if (this.isLocal(request.uri)) {
+      const routes = request.route;
+      const last = routes[routes.length - 1];
+      if (last) {
+        request.uri = last.uri.clone();
+        this.setRoutes(request, routes.slice(0, -1));
+      }
+    }
+    const routes = request.route;
+    let drop = 0;
+    while (drop < routes.length && this.isLocal(routes[drop]!.uri)) drop++;
+    if (drop) this.setRoutes(request, routes.slice(drop));
+  }
+
+  /** True when the request must be routed on by Route / Request-URI without a target-set decision. */
+  hasRemoteDestination(request: SipRequest): boolean {
+    return request.route.length > 0 || !this.isLocal(request.uri);
+  }
+
+  /**
+   * Proxies a request received in `serverTx` to the targets (§16.5-16.7). Returns the response context;
+   * the best final response goes upstream by itself.
+   */
+  forward(
+    serverTx: ServerTransaction,
+    request: SipRequest,
+    targets: Uri[],
+    options: ForwardOptions = {},
+  ): ProxyContext {
+    const context = new ProxyContext(this, serverTx, request, targets, options.mode ?? 'parallel');
+    this.contexts.set(serverTx, context);
+    serverTx.once('terminated', () => this.contexts.delete(serverTx));
+    context.start();
+    return context;
+  }
+
+  /** §16.6: builds and sends one branch; resolves with its client transaction. */
+  async sendBranch(original: SipRequest, target: Uri): Promise<{ tx: ClientTransaction }> {
+    // §16.6 steps 1-2: copy the request, Request-URI = target.
+    const request = original.clone();
+    request.uri = target.clone();
+    // §16.6 step 3: decrement Max-Forwards, or add it with 70.
+    const mf = request.maxForwards;
+    request.setHeader('Max-Forwards', mf === undefined ? 70 : Math.max(mf - 1, 0));
+    // §16.6 step 6: a strict router on top of Route gets the Request-URI; the URI goes to the end of Route.
+    this.postprocessRouting(request);
+    // §16.6 step 7: next hop from the top Route, else the Request-URI, resolved per RFC 3263.
+    const hops = await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
+    const hop = hops[0];
+    if (!hop) throw new Error(`cannot resolve ${target.toString()}`);
+    const listener = this.manager.transport.selectListener(hop.transport, hop.address);
+    if (!listener) throw new Error(`no ${hop.transport} listener to reach ${hop.address}`);
+    // §16.6 step 4: Record-Route with this proxy's URI (lr) so the dialog's requests come back here.
+    if (
+      this.recordRoute &&
+      (request.method === 'INVITE' || request.method === 'SUBSCRIBE' || request.method === 'REFER')
+    ) {
+      request.prependHeader('Record-Route', recordRouteFor(listener).toString());
+    }
+    // §16.6 step 8: our Via with a fresh branch on top.
+    request.prependVia(newVia(listener));
+    const tx = this.manager.sendRequest(request, {
+      transport: hop.transport,
+      address: hop.address,
+      port: hop.port,
+      serverName: hop.serverName,
+      listenerId: listener.id,
+    });
+    return { tx };
+  }
+
+  /**
+   * Forwards a request without transaction state (an ACK for a 2xx, §16.11 behaviour for ACK in a stateful
+   * proxy): route processing, Max-Forwards, our Via, and out to the next hop.
+   */
+  async forwardStateless(request: SipRequest): Promise<void> {
+    if (request.maxForwards === 0) return;
+    this.preprocessRoute(request);
+    const mf = request.maxForwards;
+    request.setHeader('Max-Forwards', mf === undefined ? 70 : mf - 1);
+    this.postprocessRouting(request);
+    const hops = await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
+    const hop = hops[0];
+    if (!hop) return;
+    const listener = this.manager.transport.selectListener(hop.transport, hop.address);
+    if (!listener) return;
+    request.prependVia(newVia(listener));
+    await this.manager.transport.send(request, {
+      transport: hop.transport,
+      address: hop.address,
+      port: hop.port,
+    });
+  }
+
+  /** Sends a response upstream: through the server transaction, or statelessly for a late 2xx (§16.7 step 9). */
+  respondUpstream(serverTx: ServerTransaction, response: SipResponse): void {
+    const state = serverTx.state;
+    if (state === 'proceeding' || state === 'trying' || (state === 'accepted' && response.status < 300)) {
+      if (serverTx.kind === 'invite-server' && state === 'accepted' && response.status < 200) return;
+      try {
+        serverTx.respond(response);
+        return;
+      } catch {
+        // fall through to the stateless path
+      }
+    }
+    if (response.status >= 200 && response.status < 300 && serverTx.request.method === 'INVITE') {
+      this.manager.transport.sendResponse(response, serverTx.source).catch(() => {});
+    }
+  }
+
+  private forwardStrayResponse(response: SipResponse): void {
+    const via = response.topVia;
+    if (!via || !this.isOurVia(via.host, via.port)) return;
+    // Only 2xx to INVITE travel end to end without a transaction (RFC 6026 §8.4 still forwards them).
+    if (response.cseq.method !== 'INVITE' || response.status < 200 || response.status >= 300) return;
+    const forwarded = response.clone();
+    forwarded.removeTopVia();
+    if (!forwarded.topVia) return;
+    this.manager.transport.sendResponse(forwarded).catch(() => {});
+  }
+
+  /** §16.6 step 6: strict-router compatibility when the top Route has no `lr`. */
+  private postprocessRouting(request: SipRequest): void {
+    const routes = request.route;
+    const top = routes[0];
+    if (!top || (top.uri.kind === 'sip' && top.uri.lr)) return;
+    const rest = routes.slice(1).map((r) => r.toString());
+    rest.push(`<${request.uri.toString()}>`);
+    request.uri = top.uri.clone();
+    this.setRoutes(request, []);
+    for (const r of rest) request.appendHeader('Route', r);
+  }
+
+  private setRoutes(request: SipRequest, routes: NameAddr[]): void {
+    request.removeHeader('Route');
+    for (const r of routes) request.appendHeader('Route', r.toString());
+  }
+
+  private async resolveNextHop(uri: Uri): Promise<ResolvedTarget[]> {
+    if (uri.kind !== 'sip') return [];
+    const maddr = uri.params.get('maddr');
+    const host = typeof maddr === 'string' ? maddr : uri.host;
+    const request = { host, port: uri.port, transport: uri.transport, secure: uri.scheme === 'sips' };
+    return this.resolver.resolve(request);
+  }
+
+  /** True when a URI designates this proxy: one of our listeners' addresses/ports or a configured name. */
+  isLocal(uri: Uri): boolean {
+    if (uri.kind !== 'sip') return false;
+    return this.isOurVia(uri.host, uri.port, uri.transport);
+  }
+
+  private isOurVia(host: string, port: number | undefined, transport?: string): boolean {
+    const h = normalizeAddress(host);
+    for (const l of this.manager.transport.getListeners()) {
+      const hosts = [normalizeAddress(l.host), normalizeAddress(l.advertisedHost)];
+      const ports = [l.port, l.advertisedPort];
+      const samePort =
+        port === undefined ? ports.includes(l.transport === 'tls' ? 5061 : 5060) : ports.includes(port);
+      if (hosts.includes(h) && samePort && (!transport || transport === l.transport)) return true;
+    }
+    return this.localNames.has(h) && port === undefined;
+  }
+}
+
+/** Our Record-Route value for a listener: `<sip:host:port;transport=x;lr>` (§16.6 step 4). */
+export function recordRouteFor(listener: ListenerInfo): NameAddr {
+  const uri = new SipUri({
+    scheme: listener.transport === 'tls' || listener.transport === 'wss' ? 'sips' : 'sip',
+    host: listener.advertisedHost,
+    port: listener.advertisedPort,
+  });
+  if (listener.transport !== 'udp') uri.params.set('transport', listener.transport);
+  uri.params.set('lr');
+  return new NameAddr(uri);
+}
