@@ -257,6 +257,39 @@ describe('requests from the network to apps', () => {
     await waitFor(() => far.responses.some((r) => r.status === 503), 'the 503');
   });
 
+  it('ends the calls of an app that disconnects: BYE to the peer, dialog forgotten', async () => {
+    const { stack, bridge, connect } = await setup();
+    let created = false;
+    const srf = await connect((s) =>
+      s.invite(async (req, res) => {
+        await s.createUAS(req, res, { localSdp: 'v=0\r\n' });
+        created = true;
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => created, 'the call');
+    stack.inject(
+      inDialogFromFarEnd('ACK', far.request, far.responses.find((r) => r.status === 200)!.toTag!, 1),
+    );
+    srf.disconnect();
+    await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE');
+    const bye = stack.sent.find((s) => s.request.method === 'BYE')!.request;
+    expect(bye.callId).toBe(far.request.callId);
+    expect(bridge.dialogs.size).toBe(0);
+  });
+
+  it('cancels the pending outgoing INVITE of an app that disconnects', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    srf.createUAC('sip:bob@127.0.0.1:5070', { localSdp: 'v=0\r\n' }).catch(() => {});
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    stack.sent[0]!.respond(farResponse(stack.sent[0]!.request, 180, 'Ringing'));
+    await new Promise((r) => setTimeout(r, 50));
+    srf.disconnect();
+    await waitFor(() => stack.sent[0]!.cancels.length === 1, 'the CANCEL');
+    expect(stack.sent[0]!.cancels[0]!.getHeader('reason')).toContain('503');
+  });
+
   it('ends a dialog whose 2xx is never ACKed: BYE to the far end, unsolicited BYE to the app', async () => {
     const { stack, bridge, connect } = await setup();
     let destroyed = false;
@@ -272,7 +305,7 @@ describe('requests from the network to apps', () => {
     );
     const far = stack.inject(inviteFromFarEnd());
     await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
-    await waitFor(() => bridge.dialogs.size === 1, 'the dialog');
+    await waitFor(() => created, 'the dialog in the app');
     stack.expireAck(far);
     await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE');
     await waitFor(() => destroyed, 'the app to learn of the BYE');
@@ -535,6 +568,102 @@ describe('requests from apps to the network', () => {
   });
 });
 
+describe('in-dialog routing', () => {
+  it('sends in-dialog requests to the app that owns the dialog, not round-robin', async () => {
+    const { stack, connect } = await setup();
+    const log: string[] = [];
+    for (const name of ['one', 'two']) {
+      await connect((srf) =>
+        srf.invite(async (req, res) => {
+          log.push(`invite ${name} ${req.get('Call-ID')}`);
+          const dlg = await srf.createUAS(req, res, { localSdp: 'v=0\r\n' });
+          dlg.on('info', (info: SrfRequest, infoRes: SrfResponse) => {
+            log.push(`info ${name} ${info.get('Call-ID')}`);
+            infoRes.send(200);
+          });
+        }),
+      );
+    }
+    const calls = [stack.inject(inviteFromFarEnd()), stack.inject(inviteFromFarEnd())];
+    await waitFor(() => calls.every((c) => c.responses.some((r) => r.status === 200)), 'both calls answered');
+    for (const call of calls) {
+      const tag = call.responses.find((r) => r.status === 200)!.toTag!;
+      stack.inject(inDialogFromFarEnd('ACK', call.request, tag, 1));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    // the INFO for each call, sent in reverse order
+    for (const call of [...calls].reverse()) {
+      const tag = call.responses.find((r) => r.status === 200)!.toTag!;
+      const info = stack.inject(inDialogFromFarEnd('INFO', call.request, tag, 2));
+      await waitFor(() => info.responses.length === 1, 'INFO answered');
+    }
+    const owner = (kind: string, callId: string) =>
+      log.find((l) => l.startsWith(kind) && l.endsWith(callId))?.split(' ')[1];
+    const callIds = calls.map((c) => c.request.callId);
+    // round-robin gave one call to each app, and each INFO went to the app that owns its dialog
+    expect(new Set(callIds.map((id) => owner('invite', id))).size).toBe(2);
+    for (const id of callIds) expect(owner('info', id)).toBe(owner('invite', id));
+  });
+
+  it('REFER and NOTIFY inside a dialog, both ways', async () => {
+    const { stack, connect } = await setup();
+    let dialog: Dialog | undefined;
+    const events: string[] = [];
+    await connect((srf) =>
+      srf.invite(async (req, res) => {
+        dialog = await srf.createUAS(req, res, { localSdp: 'v=0\r\n' });
+        dialog.on('refer', (refer: SrfRequest, referRes: SrfResponse) => {
+          events.push(`refer ${refer.get('Refer-To')}`);
+          referRes.send(202);
+        });
+        dialog.on('notify', (notify: SrfRequest, notifyRes: SrfResponse) => {
+          events.push(`notify ${notify.get('Event')}`);
+          notifyRes.send(200);
+        });
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+    const tag = far.responses.find((r) => r.status === 200)!.toTag!;
+    stack.inject(inDialogFromFarEnd('ACK', far.request, tag, 1));
+    await waitFor(() => dialog !== undefined, 'the dialog');
+    const refer = stack.inject(
+      inDialogFromFarEnd('REFER', far.request, tag, 2, [
+        'Refer-To: <sip:carol@127.0.0.1>',
+        'Contact: <sip:caller@127.0.0.1:5070>',
+      ]),
+    );
+    await waitFor(() => refer.responses.length === 1, 'the 202');
+    expect(refer.responses[0]!.status).toBe(202);
+    const notify = stack.inject(
+      inDialogFromFarEnd('NOTIFY', far.request, tag, 3, [
+        'Event: refer',
+        'Subscription-State: terminated;reason=noresource',
+      ]),
+    );
+    await waitFor(() => notify.responses.length === 1, 'the NOTIFY answer');
+    expect(events).toEqual(['refer <sip:carol@127.0.0.1>', 'notify refer']);
+    const sentNotify = (dialog as unknown as { request(o: object): Promise<SrfResponse> }).request({
+      method: 'NOTIFY',
+      headers: {
+        Event: 'refer',
+        'Subscription-State': 'terminated;reason=noresource',
+        'Content-Type': 'message/sipfrag',
+      },
+      body: 'SIP/2.0 200 OK',
+    });
+    await waitFor(() => stack.sent.length === 1, 'the app NOTIFY');
+    const out = stack.sent[0]!.request;
+    expect(out.method).toBe('NOTIFY');
+    expect(out.getHeader('event')).toBe('refer');
+    expect(out.getHeader('contact')).toBeTruthy();
+    expect(out.body.toString()).toBe('SIP/2.0 200 OK');
+    expect(out.toTag).toBe(far.request.fromTag);
+    stack.sent[0]!.respond(farResponse(out, 200, 'OK'));
+    expect((await sentNotify).status).toBe(200);
+  });
+});
+
 describe('engine-side behaviour apps rely on', () => {
   it('sends a provisional with Require: 100rel reliably and hands the PRACK to the app', async () => {
     const { stack, connect } = await setup({ t1Ms: 20 });
@@ -594,5 +723,39 @@ describe('engine-side behaviour apps rely on', () => {
     stack.inject(inDialogFromFarEnd('BYE', far.request, toTag, 2));
     await waitFor(() => events.length >= 3, 'three cdr events');
     expect(events).toEqual(['attempt', 'start', 'stop']);
+  });
+
+  it('answers 408 itself when the app does not answer in time', async () => {
+    const { stack, connect } = await setup({ appResponseTimeoutMs: 200 });
+    await connect((srf) => srf.invite(() => {}));
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => far.responses.some((r) => r.status === 408), 'the 408');
+  });
+
+  it('as UAC, a reliable provisional is PRACKed inside the early dialog', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    const uac = srf.createUAC('sip:bob@127.0.0.1:5070', {
+      localSdp: 'v=0\r\n',
+      headers: { Supported: '100rel' },
+    } as never);
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    const invite = stack.sent[0]!.request;
+    stack.sent[0]!.respond(
+      farResponse(invite, 183, 'Session Progress', [
+        'Contact: <sip:bob@127.0.0.1:5070>',
+        'Require: 100rel',
+        'RSeq: 7',
+      ]),
+    );
+    await waitFor(() => stack.sent.length === 2, 'the PRACK');
+    const prack = stack.sent[1]!.request;
+    expect(prack.method).toBe('PRACK');
+    expect(prack.getHeader('rack')).toBe(`7 ${invite.cseq.seq} INVITE`);
+    expect(prack.uri.toString()).toBe('sip:bob@127.0.0.1:5070');
+    expect(prack.toTag).toBe('far-tag');
+    stack.sent[1]!.respond(farResponse(prack, 200, 'OK'));
+    stack.sent[0]!.respond(farResponse(invite, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    expect(await uac).toBeTruthy();
   });
 });

@@ -1,10 +1,8 @@
-import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
-import dnsPacket from 'dns-packet';
+import type dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderSrv, SipResolver } from '../src/resolver/index.ts';
+import { startDnsServer } from './helpers/dns.ts';
 
-/** A tiny authoritative DNS responder on loopback serving a fixed zone. */
 type Answer = dnsPacket.Answer;
 const zone: Answer[] = [
   // example.test: NAPTR prefers TCP over UDP; TLS is offered too.
@@ -85,38 +83,17 @@ const zone: Answer[] = [
   { type: 'A', name: 'plain.test', ttl: 60, data: '127.0.0.13' },
 ];
 
-let server: dgram.Socket;
+let dns: Awaited<ReturnType<typeof startDnsServer>>;
 let dnsAddress: string;
-const queries: string[] = [];
+let queries: string[];
 
 beforeAll(async () => {
-  server = dgram.createSocket('udp4');
-  server.on('message', (msg, rinfo) => {
-    let query: dnsPacket.Packet;
-    try {
-      query = dnsPacket.decode(msg);
-    } catch {
-      return;
-    }
-    const q = query.questions?.[0];
-    if (!q) return;
-    queries.push(`${q.type} ${q.name}`);
-    const answers = zone.filter((a) => a.type === q.type && a.name.toLowerCase() === q.name.toLowerCase());
-    const nameExists = zone.some((a) => a.name.toLowerCase() === q.name.toLowerCase());
-    const reply = dnsPacket.encode({
-      type: 'response',
-      id: query.id,
-      flags: dnsPacket.AUTHORITATIVE_ANSWER | (nameExists ? 0 : 3), // rcode 3 = NXDOMAIN
-      questions: [q],
-      answers,
-    });
-    server.send(reply, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
-  dnsAddress = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  dns = await startDnsServer(zone);
+  dnsAddress = dns.address;
+  queries = dns.queries;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => dns.close());
 
 describe('SipResolver (RFC 3263)', () => {
   const resolver = () =>

@@ -62,6 +62,23 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     expect(tx.state).toBe('terminated');
   });
 
+  it('Timer B hands the TU a synthesized 408 when asked to (§8.1.3.1)', async () => {
+    const tx = new InviteClientTransaction({
+      id: 'z9hG4bK-408',
+      request: request('INVITE'),
+      reliable: false,
+      timers: DEFAULT_TIMERS,
+      send: () => Promise.resolve(),
+      buildAck: (res) => ack(res),
+      buildLocalResponse: (status) => response(status),
+    });
+    const statuses: number[] = [];
+    tx.on('response', (r) => statuses.push(r.status));
+    tx.start();
+    await vi.advanceTimersByTimeAsync(64 * T1);
+    expect(statuses).toEqual([408]);
+  });
+
   it('over a reliable transport sends once and still times out with Timer B', async () => {
     const { tx, rec } = make(true);
     const failed = vi.fn();

@@ -146,6 +146,21 @@ describe('UDP', () => {
     expect(l.stats.invalidRequests).toBe(1);
   });
 
+  it('a handler that throws is counted and does not stop the listener', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const peer = await udpPeer();
+    let calls = 0;
+    l.on('request', () => {
+      calls++;
+      if (calls === 1) throw new Error('handler bug');
+    });
+    peer.sock.send(options('UDP', '127.0.0.1', peer.port), info.port, '127.0.0.1');
+    await until(() => l.stats.handlerErrors === 1);
+    peer.sock.send(options('UDP', '127.0.0.1', peer.port), info.port, '127.0.0.1');
+    await until(() => calls === 2);
+  });
+
   it('sends requests and receives responses; IPv6 on ::1', async () => {
     const l = layer();
     await l.listen({ transport: 'udp', host: '::1', port: 0 });
@@ -187,6 +202,22 @@ describe('TCP', () => {
     expect(sent.connectionId).toBe(source.connectionId);
     await until(() => peer.text().includes('OPTIONS sip:'));
     expect(l.sockets.connections.size).toBe(1);
+  });
+
+  it('a Via alias (RFC 5923) lets requests to the peer’s listening port reuse its connection', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const peer = await tcpPeer(info.port);
+    const got = nextRequest(l);
+    peer.sock.write(options('TCP', '127.0.0.1', 5999, ';alias'));
+    const [, source] = await got;
+    const sent = await l.send(parseMessage(options('TCP', '127.0.0.1', info.port)) as SipRequest, {
+      transport: 'tcp',
+      address: '127.0.0.1',
+      port: 5999,
+    });
+    expect(sent.connectionId).toBe(source.connectionId);
+    await until(() => peer.text().includes('OPTIONS sip:'));
   });
 
   it('opens an outbound connection and receives the response on it', async () => {

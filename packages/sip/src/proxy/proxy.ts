@@ -2,10 +2,16 @@ import { EventEmitter } from 'node:events';
 import { createResponse } from '../messages/builders.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
 import { type ResolvedTarget, SipResolver } from '../resolver/resolver.ts';
-import { InviteClientTransaction } from '../transactions/client.ts';
-import type { ClientTransaction, ServerTransaction, TransactionManager } from '../transactions/manager.ts';
+import { FailoverRequest } from '../transactions/failover.ts';
+import type { ServerTransaction, TransactionManager } from '../transactions/manager.ts';
 import { newVia } from '../transactions/requests.ts';
-import { type ListenerInfo, type MessageSource, normalizeAddress } from '../transport/types.ts';
+import {
+  isSecure,
+  type ListenerInfo,
+  type MessageSource,
+  normalizeAddress,
+  type TransportTarget,
+} from '../transport/types.ts';
 import { NameAddr } from '../uri/name-addr.ts';
 import { SipUri } from '../uri/sip-uri.ts';
 import type { Uri } from '../uri/uri.ts';
@@ -51,7 +57,7 @@ export interface ProxyContextEvents {
 
 interface Branch {
   target: Uri;
-  tx?: ClientTransaction;
+  request?: FailoverRequest;
   final?: SipResponse;
   provisional: boolean;
   timerC?: NodeJS.Timeout;
@@ -65,6 +71,7 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
   readonly branches: Branch[] = [];
   private readonly queue: Uri[] = [];
   private finalSent = false;
+  private completed = false;
   private cancelled = false;
   private best?: SipResponse;
 
@@ -96,12 +103,13 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
     const branch: Branch = { target, provisional: false };
     this.branches.push(branch);
     this.proxy
-      .sendBranch(this.request, target)
-      .then(({ tx }) => {
-        branch.tx = tx;
-        if (this.cancelled && tx instanceof InviteClientTransaction) this.proxy.manager.cancel(tx);
+      .sendBranch(this.request, target, this.serverTx.source?.listenerId)
+      .then((request) => {
+        branch.request = request;
+        request.on('response', (res) => this.onBranchResponse(branch, res));
+        request.start();
+        if (this.cancelled) request.cancel();
         this.armTimerC(branch);
-        tx.on('response', (res) => this.onBranchResponse(branch, res));
       })
       .catch(() => {
         // §16.7 step 6 note: a target that cannot be reached counts as a 503-like failure (we use 408
@@ -117,10 +125,10 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
     branch.timerC = setTimeout(() => {
       // §16.8: Timer C fires -> CANCEL a branch that had a provisional, else treat it as a 408.
       if (branch.final) return;
-      if (branch.provisional && branch.tx instanceof InviteClientTransaction) {
-        this.proxy.manager.cancel(branch.tx);
+      if (branch.provisional) {
+        branch.request?.cancel();
       } else {
-        branch.tx?.terminate();
+        branch.request?.transaction?.terminate();
         this.onBranchResponse(branch, createResponse(this.request, 408, { toTag: this.request.toTag }), true);
       }
     }, timerC);
@@ -171,11 +179,16 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
 
   private maybeFinish(): void {
     const pending = this.branches.some((b) => !b.final) || (this.queue.length > 0 && !this.cancelled);
-    if (pending) return;
+    if (pending || this.completed) return;
+    this.completed = true;
     if (!this.finalSent) {
-      // §16.7 step 6: choose the best final response once no branch is pending.
+      // §16.7 step 6: choose the best final response once no branch is pending; an empty target set
+      // means nobody can be reached right now (480).
       const finals = this.branches.map((b) => b.final!).filter(Boolean);
-      const chosen = chooseBestResponse(this.request, finals);
+      const chosen =
+        this.branches.length === 0
+          ? createResponse(this.request, 480, { toTag: this.request.toTag })
+          : chooseBestResponse(this.request, finals);
       this.finalSent = true;
       this.best = chosen;
       this.forward(chosen);
@@ -195,7 +208,7 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
     this.cancelled = true;
     this.queue.length = 0;
     for (const b of this.branches) {
-      if (!b.final && b.tx instanceof InviteClientTransaction) this.proxy.manager.cancel(b.tx);
+      if (!b.final) b.request?.cancel();
     }
   }
 }
@@ -283,39 +296,65 @@ export class StatefulProxy {
     return context;
   }
 
-  /** §16.6: builds and sends one branch; resolves with its client transaction. */
-  async sendBranch(original: SipRequest, target: Uri): Promise<{ tx: ClientTransaction }> {
-    // §16.6 steps 1-2: copy the request, Request-URI = target.
+  /**
+   * §16.6: builds one branch and resolves its next hop; the returned request (not started yet) tries the
+   * resolved targets in order (RFC 3263 §4.3), each attempt with its own Via branch.
+   */
+  async sendBranch(original: SipRequest, target: Uri, inboundListenerId?: string): Promise<FailoverRequest> {
+    const request = this.prepareBranch(original, target);
+    // §16.6 step 7: next hop from the top Route, else the Request-URI, resolved per RFC 3263.
+    const hops = await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
+    const targets: TransportTarget[] = [];
+    for (const hop of hops) {
+      const listener = this.manager.transport.selectListener(hop.transport, hop.address);
+      if (listener) {
+        targets.push({
+          transport: hop.transport,
+          address: hop.address,
+          port: hop.port,
+          serverName: hop.serverName,
+          listenerId: listener.id,
+        });
+      }
+    }
+    if (!targets.length) throw new Error(`cannot reach ${target.toString()}`);
+    const recordRoute =
+      this.recordRoute &&
+      (request.method === 'INVITE' || request.method === 'SUBSCRIBE' || request.method === 'REFER');
+    return new FailoverRequest(
+      this.manager,
+      (hop) => {
+        // Each attempt starts again from the original so its start line is rebuilt from the new Request-URI.
+        const attempt = this.prepareBranch(original, target);
+        const listener = this.manager.transport.getListeners().find((l) => l.id === hop.listenerId)!;
+        // §16.6 step 4: Record-Route with this proxy's URI (lr) so the dialog's requests come back here.
+        if (recordRoute) {
+          // Double Record-Route when the request leaves on another listener (e.g. UDP in, TCP out), so each
+          // side of the dialog reaches this proxy on its own transport; both entries are ours (§16.4).
+          const inbound = this.manager.transport.getListeners().find((l) => l.id === inboundListenerId);
+          if (inbound && inbound.id !== listener.id) {
+            attempt.prependHeader('Record-Route', recordRouteFor(inbound).toString());
+          }
+          attempt.prependHeader('Record-Route', recordRouteFor(listener).toString());
+        }
+        // §16.6 step 8: our Via with a fresh branch on top.
+        attempt.prependVia(newVia(listener));
+        return attempt;
+      },
+      targets,
+    );
+  }
+
+  /** §16.6 steps 1-3 and 6: copy, Request-URI = target, Max-Forwards, strict-router compatibility. */
+  private prepareBranch(original: SipRequest, target: Uri): SipRequest {
     const request = original.clone();
     request.uri = target.clone();
-    // §16.6 step 3: decrement Max-Forwards, or add it with 70.
     const mf = request.maxForwards;
+    // §16.6 step 3: decrement Max-Forwards, or add it with 70.
     request.setHeader('Max-Forwards', mf === undefined ? 70 : Math.max(mf - 1, 0));
     // §16.6 step 6: a strict router on top of Route gets the Request-URI; the URI goes to the end of Route.
     this.postprocessRouting(request);
-    // §16.6 step 7: next hop from the top Route, else the Request-URI, resolved per RFC 3263.
-    const hops = await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
-    const hop = hops[0];
-    if (!hop) throw new Error(`cannot resolve ${target.toString()}`);
-    const listener = this.manager.transport.selectListener(hop.transport, hop.address);
-    if (!listener) throw new Error(`no ${hop.transport} listener to reach ${hop.address}`);
-    // §16.6 step 4: Record-Route with this proxy's URI (lr) so the dialog's requests come back here.
-    if (
-      this.recordRoute &&
-      (request.method === 'INVITE' || request.method === 'SUBSCRIBE' || request.method === 'REFER')
-    ) {
-      request.prependHeader('Record-Route', recordRouteFor(listener).toString());
-    }
-    // §16.6 step 8: our Via with a fresh branch on top.
-    request.prependVia(newVia(listener));
-    const tx = this.manager.sendRequest(request, {
-      transport: hop.transport,
-      address: hop.address,
-      port: hop.port,
-      serverName: hop.serverName,
-      listenerId: listener.id,
-    });
-    return { tx };
+    return request;
   }
 
   /**
@@ -416,7 +455,7 @@ export class StatefulProxy {
 /** Our Record-Route value for a listener: `<sip:host:port;transport=x;lr>` (§16.6 step 4). */
 export function recordRouteFor(listener: ListenerInfo): NameAddr {
   const uri = new SipUri({
-    scheme: listener.transport === 'tls' || listener.transport === 'wss' ? 'sips' : 'sip',
+    scheme: isSecure(listener.transport) ? 'sips' : 'sip',
     host: listener.advertisedHost,
     port: listener.advertisedPort,
   });

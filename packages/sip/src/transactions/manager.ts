@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createResponse } from '../messages/builders.ts';
+import { createCancel, createNon2xxAck, createResponse } from '../messages/builders.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
 import type { TransportLayer } from '../transport/transport-layer.ts';
 import {
@@ -11,7 +11,7 @@ import {
   type TransportTarget,
 } from '../transport/types.ts';
 import { InviteClientTransaction, NonInviteClientTransaction } from './client.ts';
-import { buildCancel, buildNon2xxAck, ensureTopVia } from './requests.ts';
+import { ensureTopVia } from './requests.ts';
 import { InviteServerTransaction, NonInviteServerTransaction } from './server.ts';
 import { DEFAULT_TIMERS, type TimerSettings, timerDurations } from './timers.ts';
 
@@ -152,7 +152,7 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
     };
     const tx =
       request.method === 'INVITE'
-        ? new InviteClientTransaction({ ...common, buildAck: (res) => buildNon2xxAck(request, res) })
+        ? new InviteClientTransaction({ ...common, buildAck: (res) => createNon2xxAck(request, res) })
         : new NonInviteClientTransaction(common);
     this.clients.set(key, tx);
     tx.on('terminated', () => {
@@ -196,7 +196,8 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
     target: TransportTarget,
     reason?: string,
   ): NonInviteClientTransaction {
-    const cancel = buildCancel(invite.request, reason);
+    const cancel = createCancel(invite.request);
+    if (reason) cancel.appendHeader('Reason', reason);
     return this.sendRequest(cancel, target) as NonInviteClientTransaction;
   }
 

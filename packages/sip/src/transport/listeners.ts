@@ -3,8 +3,9 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
 import tls from 'node:tls';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import {
   type FramerFactory,
   SocketConnection,
@@ -60,7 +61,7 @@ export abstract class Listener extends EventEmitter<ListenerEvents> {
       transport: this.spec.transport,
       host: normalizeAddress(host),
       port,
-      advertisedHost: this.spec.advertisedHost ?? normalizeAddress(host),
+      advertisedHost: this.spec.advertisedHost ?? advertisableAddress(normalizeAddress(host), family),
       advertisedPort: this.spec.advertisedPort ?? port,
       family,
     };
@@ -321,7 +322,6 @@ export class WebSocketListener extends Listener {
     port: number,
     tlsClient: { ca?: TlsCa; rejectUnauthorized: boolean; serverName?: string },
   ): Promise<WebSocketConnection> {
-    const { WebSocket } = await import('ws');
     const secure = this.spec.transport === 'wss';
     const host = addressFamily(address) === 6 ? `[${address}]` : address;
     const ws = new WebSocket(`${secure ? 'wss' : 'ws'}://${host}:${port}/`, 'sip', {
@@ -342,7 +342,7 @@ export class WebSocketListener extends Listener {
       ws.terminate();
       throw new Error('WebSocket server did not accept the sip subprotocol');
     }
-    // ws keeps the raw socket private; its documented `_socket` is the only way to read the 4-tuple.
+    // ws exposes the underlying socket only as its internal `_socket` field: the one place to read the 4-tuple.
     const sock = (ws as unknown as { _socket: net.Socket })._socket;
     return new WebSocketConnection(this.spec.transport as 'ws' | 'wss', this.id, true, ws, {
       remoteAddress: sock.remoteAddress ?? address,
@@ -366,6 +366,22 @@ export class WebSocketListener extends Listener {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }
+}
+
+/**
+ * A wildcard bind address cannot go into Via or Contact: use the first non-internal interface address of
+ * the family instead (loopback when there is none). Deployments set advertisedHost explicitly.
+ */
+function advertisableAddress(host: string, family: 4 | 6): string {
+  if (!isWildcard(host)) return host;
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (!a.internal && a.family === (family === 4 ? 'IPv4' : 'IPv6') && !a.address.startsWith('fe80')) {
+        return a.address;
+      }
+    }
+  }
+  return family === 4 ? '127.0.0.1' : '::1';
 }
 
 export function isWildcard(host: string): boolean {

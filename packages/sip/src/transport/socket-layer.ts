@@ -41,6 +41,8 @@ export interface TransportStats {
   keepAlivePings: number;
   unparseable: number;
   invalidRequests: number;
+  /** Messages whose processing threw (malformed header met late, or a failing handler). */
+  handlerErrors: number;
 }
 
 export interface SocketLayerEvents {
@@ -65,6 +67,7 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
     keepAlivePings: 0,
     unparseable: 0,
     invalidRequests: 0,
+    handlerErrors: 0,
   };
   protected readonly log: SipLogger;
   private readonly listenersById = new Map<string, Listener>();
@@ -267,9 +270,24 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
   }
 
   private startReaper(): void {
-    if (this.reaper || this.limits.idleTimeoutMs <= 0) return;
-    this.reaper = setInterval(() => this.reapIdle(), this.limits.reapIntervalMs);
+    if (this.reaper || (this.limits.idleTimeoutMs <= 0 && this.limits.keepAliveIntervalMs <= 0)) return;
+    const every = Math.min(
+      ...[this.limits.reapIntervalMs, this.limits.keepAliveIntervalMs].filter((ms) => ms > 0),
+    );
+    this.reaper = setInterval(() => {
+      this.sendKeepAlives();
+      if (this.limits.idleTimeoutMs > 0) this.reapIdle();
+    }, every);
     this.reaper.unref();
+  }
+
+  /** Pings connections we opened that have been quiet for keepAliveIntervalMs (RFC 5626 §4.4.1). */
+  private sendKeepAlives(now = Date.now()): void {
+    const interval = this.limits.keepAliveIntervalMs;
+    if (interval <= 0) return;
+    for (const conn of this.connections.all()) {
+      if (conn.outbound && now - conn.lastActivity >= interval) conn.sendPing().catch(() => {});
+    }
   }
 
   /** Closes stream connections idle for longer than idleTimeoutMs; returns how many were closed. */

@@ -18,10 +18,6 @@ export function isStream(transport: TransportProtocol): boolean {
   return transport === 'tcp' || transport === 'tls';
 }
 
-export function isWebSocket(transport: TransportProtocol): boolean {
-  return transport === 'ws' || transport === 'wss';
-}
-
 /** Default port per RFC 3261 §19.1.2 (5060/5061) and RFC 7118 §5.2 (WebSocket uses the HTTP ports). */
 export function defaultPort(transport: TransportProtocol): number {
   switch (transport) {
@@ -134,6 +130,11 @@ export interface TransportLimits {
   reapIntervalMs: number;
   /** Outbound stream/WebSocket connection setup timeout. */
   connectTimeoutMs: number;
+  /**
+   * Send an RFC 5626 §4.4.1 CRLF CRLF ping on connections we opened after this much silence, so NATs and
+   * the far end keep them; 0 disables client keep-alives.
+   */
+  keepAliveIntervalMs: number;
 }
 
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
@@ -143,6 +144,7 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   idleTimeoutMs: 300_000,
   reapIntervalMs: 10_000,
   connectTimeoutMs: 10_000,
+  keepAliveIntervalMs: 0,
 };
 
 /** Minimal structured logger (pino-compatible): the transport layer logs one event per call. */
@@ -173,7 +175,25 @@ export function addressFamily(address: string): 0 | 4 | 6 {
   return isIP(normalizeAddress(address)) as 0 | 4 | 6;
 }
 
-/** Formats host:port, bracketing IPv6 literals. */
-export function hostPort(host: string, port: number): string {
-  return addressFamily(host) === 6 ? `[${normalizeAddress(host)}]:${port}` : `${host}:${port}`;
+/**
+ * Parses a listener description as written in configuration: `udp:0.0.0.0:5060`, `tcp:[::1]:5060`,
+ * `ws:127.0.0.1:5066` (transport:host:port). Throws on anything else.
+ */
+export function parseListenSpec(text: string): ListenerSpec {
+  const match = /^(udp|tcp|tls|ws|wss):(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(text.trim());
+  if (!match) throw new Error(`invalid listener "${text}": expected transport:host:port`);
+  const port = Number(match[3]);
+  if (port > 65535) throw new Error(`invalid listener "${text}": port out of range`);
+  const host = normalizeAddress(match[2]!);
+  if (addressFamily(host) === 0) throw new Error(`invalid listener "${text}": host must be an IP address`);
+  return { transport: match[1] as TransportProtocol, host, port };
+}
+
+/** Parses a comma-separated list of listener descriptions (the SIP_LISTEN format). */
+export function parseListenList(text: string): ListenerSpec[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parseListenSpec);
 }

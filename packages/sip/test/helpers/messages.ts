@@ -1,5 +1,10 @@
-import { createResponse, parseMessage, type SipRequest, type SipResponse } from '../../src/messages/index.ts';
-import { buildNon2xxAck } from '../../src/transactions/index.ts';
+import {
+  createNon2xxAck,
+  createResponse,
+  parseMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../../src/messages/index.ts';
 
 let counter = 0;
 
@@ -31,5 +36,5 @@ export function response(status: number, to?: SipRequest): SipResponse {
 }
 
 export function ack(res: SipResponse): SipRequest {
-  return buildNon2xxAck(request('INVITE'), res);
+  return createNon2xxAck(request('INVITE'), res);
 }
