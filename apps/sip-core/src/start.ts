@@ -1,10 +1,18 @@
 import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
+import { type MediaRelay, NullMedia } from '@switchboard/media';
+import { NumberingIndex } from '@switchboard/numbering';
 import { DigestServer } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { BanService } from './access/ban-service.ts';
 import { RateLimiter } from './access/rate-limiter.ts';
 import { ScannerDetector } from './access/scanner.ts';
+import { ActiveCalls } from './calls/active-calls.ts';
+import { authenticateCaller } from './calls/authenticate-caller.ts';
+import type { ActiveCallInfo } from './calls/call.ts';
+import { type CallsConfig, DEFAULT_CALLS, inviteHandler } from './calls/invite-handler.ts';
+import { loadNumberingData } from './calls/numbering-loader.ts';
+import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
 import { Directory } from './directory/directory.ts';
@@ -22,16 +30,34 @@ import { scannerFilter } from './middleware/scanner-filter.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
 import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
 
+/** Tables whose changes alter number mapping, rewriting or LCR. */
+const NUMBERING_TABLES = new Set([
+  'domains',
+  'subscribers',
+  'phone_numbers',
+  'rewrite_rule_sets',
+  'rewrite_rules',
+  'peering_groups',
+  'peer_gateways',
+  'peering_rules',
+]);
+
 export interface SipCoreDeps {
   prisma: PrismaClient;
   /** For the change feed (`onChange`); the same database `prisma` talks to. */
   db: Pick<Database, 'onChange'>;
   logger: Logger;
+  /** Media relay anchoring every call (from `resolveMediaConfig`); default: no anchoring (NullMedia). */
+  media?: MediaRelay;
+  /** Call handling settings (ring timeout, duration cap). */
+  calls?: Partial<CallsConfig>;
 }
 
 export interface RunningSipCore {
   config: SipCoreConfig;
   location: LocationService;
+  /** The calls in progress on this node, for the live-state API. */
+  activeCalls(): ActiveCallInfo[];
   close(): Promise<void>;
 }
 
@@ -97,6 +123,38 @@ export function registerChain(services: SipCoreServices): Middleware[] {
 /** OPTIONS: admission, then 200 (keep-alives from devices and peers). */
 export function optionsChain(services: SipCoreServices): Middleware[] {
   return [...admission(services), optionsHandler()];
+}
+
+export interface InviteChainDeps {
+  srf: Srf;
+  media: MediaRelay;
+  cdr: CdrWriter;
+  prisma: PrismaClient;
+  calls: ActiveCalls;
+  numbering?: NumberingIndex;
+  callsConfig: CallsConfig;
+  responseOf(req: unknown): Srf.SrfResponse | undefined;
+}
+
+/** INVITE: admission, caller identity (trusted peer or digest 407), then the B2BUA. */
+export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
+  return [
+    ...admission(services),
+    authenticateCaller(services),
+    inviteHandler({
+      srf: deps.srf,
+      media: deps.media,
+      cdr: deps.cdr,
+      directory: services.directory,
+      location: services.location,
+      prisma: deps.prisma,
+      calls: deps.calls,
+      numbering: deps.numbering,
+      config: deps.callsConfig,
+      log: services.log.child({ component: 'calls' }),
+      responseOf: deps.responseOf,
+    }),
+  ];
 }
 
 /** drachtio-srf's Request has every member SipRequest names; `locals` is ours to add. */
@@ -169,7 +227,11 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
             ? bans.onBanChanged(id)
             : undefined;
     work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
+    if (NUMBERING_TABLES.has(change.table))
+      reloadNumberingLater().catch((error: unknown) => log.error({ err: error }, 'numbering reload failed'));
   };
+  // Assigned once the numbering index exists (below); changes before that are in its first load.
+  let reloadNumberingLater: () => Promise<void> = async () => {};
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(
@@ -192,6 +254,35 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const options_ = chain(optionsChain(services), log);
   srf.use('register', (req, res) => register(asSipRequest(req), asSipResponse(res)));
   srf.use('options', (req, res) => options_(asSipRequest(req), asSipResponse(res)));
+  const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
+  const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
+  await cdr.reconcile();
+  const calls = new ActiveCalls();
+  const numbering = new NumberingIndex();
+  const reloadNumbering = async (): Promise<void> => {
+    for (const problem of numbering.replace(await loadNumberingData(deps.prisma)))
+      log.warn({ problem }, 'numbering data left out');
+  };
+  await reloadNumbering();
+  reloadNumberingLater = reloadNumbering;
+  const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
+  const invite = chain(
+    inviteChain(services, {
+      srf,
+      media,
+      cdr,
+      prisma: deps.prisma,
+      calls,
+      numbering,
+      callsConfig: { ...DEFAULT_CALLS, ...deps.calls },
+      responseOf: (req) => (typeof req === 'object' && req ? inviteResponses.get(req) : undefined),
+    }),
+    log,
+  );
+  srf.use('invite', (req, res) => {
+    inviteResponses.set(req, res);
+    invite(asSipRequest(req), asSipResponse(res));
+  });
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {
@@ -226,6 +317,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   return {
     config,
     location,
+    activeCalls: () => calls.list(),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,0 +1,351 @@
+import type { PrismaClient } from '@switchboard/db';
+import { type LegProfile, type MediaRelay, profiles } from '@switchboard/media';
+import { type LcrResult, NumberingError, type NumberingIndex } from '@switchboard/numbering';
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import type { CdrEnd, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
+import type { Directory } from '../directory/directory.ts';
+import type { Binding } from '../location/binding.ts';
+import type { LocationService } from '../location/location-service.ts';
+import { type Middleware, parsedOf } from '../sip/request.ts';
+import type { ActiveCalls } from './active-calls.ts';
+import { Call, type CallTarget, dispositionOf } from './call.ts';
+
+export interface CallsConfig {
+  /** Seconds a callee may ring before the call ends as not answered (480). */
+  ringTimeout: number;
+  /** Cap on one call's duration in seconds when the customer sets none; 0: unlimited. */
+  maxCallDuration: number;
+}
+
+export const DEFAULT_CALLS: CallsConfig = { ringTimeout: 60, maxCallDuration: 0 };
+
+export interface InviteDeps {
+  srf: Srf;
+  media: MediaRelay;
+  cdr: CdrWriter;
+  directory: Directory;
+  location: LocationService;
+  prisma: PrismaClient;
+  calls: ActiveCalls;
+  /** Number mapping and LCR; without it only usernames are callable. */
+  numbering?: NumberingIndex | undefined;
+  config: CallsConfig;
+  log: Logger;
+  /** The drachtio-srf response object of a request (the chain sees only a narrow wrapper). */
+  responseOf(req: unknown): Srf.SrfResponse | undefined;
+}
+
+/** Where to send a request for a binding: its NAT-facing source address and transport. */
+export function bindingTarget(binding: Binding, profile: LegProfile): CallTarget {
+  const host = binding.receivedAddress.includes(':')
+    ? `[${binding.receivedAddress}]`
+    : binding.receivedAddress;
+  return {
+    uri: binding.contactUri,
+    proxy: `sip:${host}:${binding.receivedPort};transport=${binding.transport === 'wss' ? 'wss' : binding.transport}`,
+    profile,
+  };
+}
+
+function displayPart(display: string | undefined): string {
+  return display ? `"${display.replace(/["\\]/g, '')}" ` : '';
+}
+
+interface Party {
+  id: string;
+  customerId: string;
+  maxConcurrentCalls: number | null;
+  customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null };
+}
+
+/**
+ * The last stage for a new INVITE: finds the callee, checks the limits, then runs the call as a
+ * B2BUA. Subscriber to subscriber: the callee is a user of one of our domains, addressed by username.
+ */
+export function inviteHandler(deps: InviteDeps): Middleware {
+  const loadParty = (id: string): Promise<Party | null> =>
+    deps.prisma.subscriber.findUnique({
+      where: { id },
+      select: {
+        id: true,
+        customerId: true,
+        maxConcurrentCalls: true,
+        customer: { select: { maxConcurrentCalls: true, maxCallDuration: true } },
+      },
+    });
+
+  /**
+   * From a trusted peer (a gateway, no digest): the Request-URI's number is a DID of one of our
+   * subscribers, whose registered devices ring in parallel.
+   */
+  const inbound = async (
+    req: Parameters<Middleware>[0],
+    srfReq: Srf.SrfRequest,
+    srfRes: Srf.SrfResponse,
+    parsed: ReturnType<typeof parsedOf>,
+  ): Promise<void> => {
+    const dialled = parsed.requestUri.userText ?? '';
+    const cdrStart: CdrStart = {
+      callId: parsed.callId,
+      aLegId: parsed.callId,
+      direction: 'inbound',
+      callerDialled: parsed.from.uri.kind === 'sip' ? (parsed.from.uri.userText ?? '') : '',
+      calleeDialled: req.uri,
+      startedAt: new Date(),
+      sourceAddress: `${req.locals.source.transport}:${req.locals.source.address}:${req.locals.source.port}`,
+    };
+    const digits = dialled.replace(/^\+/, '').replace(/^00/, '');
+    const mapping = /^\d{3,15}$/.test(digits) ? deps.numbering?.lookupNumber(`+${digits}`) : null;
+    const callee = mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined;
+    if (!callee?.enabled) {
+      srfRes.send(404, 'Not Found', {});
+      await deps.cdr.finish(undefined, cdrStart, {
+        endedAt: new Date(),
+        disposition: 'failed',
+        sipCode: 404,
+        sipReason: 'Not Found',
+      });
+      return;
+    }
+    const party = await loadParty(callee.id);
+    if (party) {
+      const admission = deps.calls.admit(party.id, party.customerId, {
+        subscriberMax: party.maxConcurrentCalls,
+        customerMax: party.customer.maxConcurrentCalls,
+      });
+      if (!admission.ok) {
+        srfRes.send(admission.status, admission.reason, {});
+        await deps.cdr.finish(undefined, cdrStart, {
+          endedAt: new Date(),
+          disposition: dispositionOf(admission.status),
+          sipCode: admission.status,
+          sipReason: admission.reason,
+        });
+        return;
+      }
+    }
+    const aor = `sip:${callee.username}@${callee.domain}`;
+    const call = new Call(
+      srfReq,
+      srfRes,
+      {
+        targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
+        from:
+          parsed.from.uri.kind === 'sip'
+            ? `<sip:${parsed.from.uri.userText ?? 'anonymous'}@${callee.domain}>`
+            : '<sip:anonymous@anonymous.invalid>',
+        to: `<${aor}>`,
+        callerProfile: profiles.publicPeer,
+        cdr: cdrStart,
+        calleeSubscriberId: callee.id,
+        calleeCustomerId: party?.customerId,
+        callerRouted: cdrStart.callerDialled,
+        calleeRouted: aor,
+        ringTimeoutS: deps.config.ringTimeout,
+        maxDurationS: party?.customer.maxCallDuration ?? undefined,
+      },
+      { srf: deps.srf, media: deps.media, cdr: deps.cdr, log: deps.log },
+    );
+    await call.run(deps.calls.add(call, [{ subscriberId: callee.id, customerId: party?.customerId }]));
+  };
+
+  return async (req, res, next) => {
+    const srfRes = deps.responseOf(req);
+    if (!srfRes) return next(new Error('INVITE without its drachtio-srf response'));
+    const srfReq = req as unknown as Srf.SrfRequest;
+    const parsed = parsedOf(req);
+    if (parsed.to.tag !== undefined) return res.send(481, 'Call/Transaction Does Not Exist');
+    const caller = req.locals.subscriber;
+    if (!caller) {
+      if (req.locals.source.trusted) return inbound(req, srfReq, srfRes, parsed);
+      return res.send(403, 'Forbidden');
+    }
+
+    const callerUri = `sip:${caller.username}@${caller.domain}`;
+    const cdrStart: CdrStart = {
+      callId: parsed.callId,
+      aLegId: parsed.callId,
+      direction: 'internal',
+      callerDialled:
+        parsed.from.uri.kind === 'sip'
+          ? `sip:${parsed.from.uri.userText}@${parsed.from.uri.host}`
+          : callerUri,
+      calleeDialled: req.uri,
+      startedAt: new Date(),
+      sourceAddress: `${req.locals.source.transport}:${req.locals.source.address}:${req.locals.source.port}`,
+      callerSubscriberId: caller.id,
+    };
+    /** A call refused before any B leg still gets its CDR row (every attempt is recorded). */
+    const reject = async (status: number, reason: string, end: Partial<CdrEnd> = {}): Promise<void> => {
+      res.send(status, reason);
+      await deps.cdr.finish(undefined, cdrStart, {
+        ...end,
+        endedAt: new Date(),
+        disposition: dispositionOf(status),
+        sipCode: status,
+        sipReason: reason,
+      });
+    };
+
+    /** To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call). */
+    const outbound = async (e164: string): Promise<void> => {
+      const numbering = deps.numbering;
+      if (!numbering) return reject(404, 'Not Found');
+      const presentation = numbering.presentSubscriber(caller.id);
+      let route: LcrResult;
+      try {
+        route = numbering.routeCall({ callee: e164, caller: presentation?.number, subscriberId: caller.id });
+      } catch (error) {
+        const code = error instanceof NumberingError ? error.code : 'internal';
+        if (code === 'blocked') return reject(403, 'Forbidden');
+        if (code === 'no-route') return reject(404, 'No Route');
+        return reject(484, 'Address Incomplete');
+      }
+      const callee = numbering.rewriteForSubscriber(
+        caller.id,
+        'outbound_to_peer',
+        'callee',
+        route.callee,
+      ).output;
+      const identity = presentation?.number
+        ? numbering.rewriteForSubscriber(caller.id, 'outbound_to_peer', 'caller', presentation.number).output
+        : undefined;
+      const credentials = await deps.prisma.peerGateway.findMany({
+        where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
+        select: { id: true, authUsername: true, authPassword: true },
+      });
+      const auth = new Map(
+        credentials
+          .filter((c) => c.authUsername && c.authPassword)
+          .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
+      );
+      const clir = presentation?.clir ?? false;
+      const targets: CallTarget[] = route.gateways.map((g) => ({
+        uri: `sip:${callee}@${g.host}:${g.port}`,
+        proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
+        profile: profiles.publicPeer,
+        gatewayId: g.gatewayId,
+        auth: auth.get(g.gatewayId),
+        // The network-asserted identity (RFC 3325) always carries the real number; Privacy asks the
+        // trusted network to withhold it from the callee under CLIR.
+        headers: identity
+          ? {
+              'P-Asserted-Identity': `<sip:${identity}@${caller.domain}>`,
+              ...(clir ? { Privacy: 'id' } : {}),
+            }
+          : {},
+      }));
+      const from =
+        clir || !identity
+          ? '"Anonymous" <sip:anonymous@anonymous.invalid>'
+          : `<sip:${identity}@${caller.domain}>`;
+      cdrStart.direction = 'outbound';
+      const callerParty = await loadParty(caller.id);
+      cdrStart.callerCustomerId = callerParty?.customerId;
+      if (callerParty) {
+        const admission = deps.calls.admit(callerParty.id, callerParty.customerId, {
+          subscriberMax: callerParty.maxConcurrentCalls,
+          customerMax: callerParty.customer.maxConcurrentCalls,
+        });
+        if (!admission.ok) return reject(admission.status, admission.reason);
+      }
+      const duration = callerParty?.customer.maxCallDuration ?? deps.config.maxCallDuration;
+      const call = new Call(
+        srfReq,
+        srfRes,
+        {
+          targets,
+          serial: true,
+          from,
+          to: `<sip:${callee}@${caller.domain}>`,
+          callerProfile: profiles.natSubscriber,
+          cdr: cdrStart,
+          callerRouted: identity ?? callerUri,
+          calleeRouted: callee,
+          ringTimeoutS: deps.config.ringTimeout,
+          maxDurationS: duration && duration > 0 ? duration : undefined,
+        },
+        { srf: deps.srf, media: deps.media, cdr: deps.cdr, log: deps.log },
+      );
+      await call.run(
+        deps.calls.add(call, [{ subscriberId: caller.id, customerId: callerParty?.customerId }]),
+      );
+    };
+
+    const requestUri = parsed.requestUri;
+    const domain =
+      requestUri.hostType === 'domain' && deps.directory.servesDomain(requestUri.host)
+        ? requestUri.host.toLowerCase()
+        : caller.domain;
+    const user = requestUri.userText;
+    let callee = user ? deps.directory.findSubscriber(user, domain) : undefined;
+    if (!callee && user && deps.numbering) {
+      // A dialled number: one of ours (DID) rings that subscriber, any other goes to the PSTN.
+      let e164: string | undefined;
+      try {
+        const normalised = deps.numbering.normalise(caller.domain, user, caller.id);
+        if (normalised.kind === 'e164') e164 = normalised.e164;
+      } catch {
+        e164 = undefined;
+      }
+      if (!e164) return reject(404, 'Not Found');
+      const mapping = deps.numbering.lookupNumber(e164);
+      if (mapping) callee = deps.directory.findSubscriber(mapping.username, mapping.domain);
+      else return outbound(e164);
+    }
+    if (!callee?.enabled) return reject(404, 'Not Found');
+
+    const [callerParty, calleeParty] = await Promise.all([loadParty(caller.id), loadParty(callee.id)]);
+    cdrStart.callerCustomerId = callerParty?.customerId;
+    const aor = `sip:${callee.username}@${callee.domain}`;
+    const calleeEnd = {
+      calleeSubscriberId: callee.id,
+      calleeCustomerId: calleeParty?.customerId,
+      calleeRouted: aor,
+      callerRouted: callerUri,
+    };
+    for (const party of [callerParty, calleeParty]) {
+      if (!party) continue;
+      const admission = deps.calls.admit(party.id, party.customerId, {
+        subscriberMax: party.maxConcurrentCalls,
+        customerMax: party.customer.maxConcurrentCalls,
+      });
+      if (!admission.ok) {
+        deps.log.info(
+          { subscriber: party.id, status: admission.status },
+          'call refused by a concurrency limit',
+        );
+        return reject(admission.status, admission.reason, calleeEnd);
+      }
+    }
+
+    const targets = deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber));
+    const durations = [callerParty?.customer.maxCallDuration, deps.config.maxCallDuration].filter(
+      (d): d is number => typeof d === 'number' && d > 0,
+    );
+    const call = new Call(
+      srfReq,
+      srfRes,
+      {
+        targets,
+        from: `${displayPart(parsed.from.displayName)}<${callerUri}>`,
+        to: `<${aor}>`,
+        callerProfile: profiles.natSubscriber,
+        cdr: cdrStart,
+        calleeSubscriberId: callee.id,
+        calleeCustomerId: calleeParty?.customerId,
+        callerRouted: callerUri,
+        calleeRouted: aor,
+        ringTimeoutS: deps.config.ringTimeout,
+        maxDurationS: durations.length > 0 ? Math.min(...durations) : undefined,
+      },
+      { srf: deps.srf, media: deps.media, cdr: deps.cdr, log: deps.log },
+    );
+    const release = deps.calls.add(call, [
+      { subscriberId: caller.id, customerId: callerParty?.customerId },
+      { subscriberId: callee.id, customerId: calleeParty?.customerId },
+    ]);
+    await call.run(release);
+  };
+}
