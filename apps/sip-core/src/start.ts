@@ -1,6 +1,6 @@
 import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
 import { type MediaRelay, NullMedia } from '@switchboard/media';
-import { NumberingIndex } from '@switchboard/numbering';
+import { followDatabase, type IndexFollower, NumberingIndex } from '@switchboard/numbering';
 import { DigestServer } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
@@ -11,7 +11,6 @@ import { ActiveCalls } from './calls/active-calls.ts';
 import { authenticateCaller } from './calls/authenticate-caller.ts';
 import type { ActiveCallInfo } from './calls/call.ts';
 import { type CallsConfig, DEFAULT_CALLS, inviteHandler } from './calls/invite-handler.ts';
-import { loadNumberingData } from './calls/numbering-loader.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
@@ -30,18 +29,6 @@ import { scannerFilter } from './middleware/scanner-filter.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
 import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
 
-/** Tables whose changes alter number mapping, rewriting or LCR. */
-const NUMBERING_TABLES = new Set([
-  'domains',
-  'subscribers',
-  'phone_numbers',
-  'rewrite_rule_sets',
-  'rewrite_rules',
-  'peering_groups',
-  'peer_gateways',
-  'peering_rules',
-]);
-
 export interface SipCoreDeps {
   prisma: PrismaClient;
   /** For the change feed (`onChange`); the same database `prisma` talks to. */
@@ -51,6 +38,11 @@ export interface SipCoreDeps {
   media?: MediaRelay;
   /** Call handling settings (ring timeout, duration cap). */
   calls?: Partial<CallsConfig>;
+  /**
+   * The number mapping, already following the database (the all-in-one launcher shares the numbering
+   * service's index); default: sip-core loads and follows its own.
+   */
+  numbering?: NumberingIndex;
 }
 
 export interface RunningSipCore {
@@ -227,11 +219,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
             ? bans.onBanChanged(id)
             : undefined;
     work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
-    if (NUMBERING_TABLES.has(change.table))
-      reloadNumberingLater().catch((error: unknown) => log.error({ err: error }, 'numbering reload failed'));
   };
-  // Assigned once the numbering index exists (below); changes before that are in its first load.
-  let reloadNumberingLater: () => Promise<void> = async () => {};
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(
@@ -258,13 +246,17 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
   await cdr.reconcile();
   const calls = new ActiveCalls();
-  const numbering = new NumberingIndex();
-  const reloadNumbering = async (): Promise<void> => {
-    for (const problem of numbering.replace(await loadNumberingData(deps.prisma)))
-      log.warn({ problem }, 'numbering data left out');
-  };
-  await reloadNumbering();
-  reloadNumberingLater = reloadNumbering;
+  let numbering = deps.numbering;
+  let numberingFollower: IndexFollower | undefined;
+  if (!numbering) {
+    numbering = new NumberingIndex();
+    numberingFollower = await followDatabase({
+      db: { prisma: deps.prisma, onChange: deps.db.onChange.bind(deps.db) },
+      index: numbering,
+      logger: log.child({ component: 'numbering' }),
+    });
+    await numberingFollower.ready;
+  }
   const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
   const invite = chain(
     inviteChain(services, {
@@ -324,6 +316,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       keepalive.stop();
       srf.disconnect();
       await Promise.all(stopFeeds.map((stop) => stop()));
+      await numberingFollower?.close();
       location.stop();
     },
   };

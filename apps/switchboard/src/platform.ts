@@ -1,7 +1,11 @@
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
+import type { ResolvedMedia } from '@switchboard/media';
+import type { RunningNumbering } from '@switchboard/numbering';
+import type { RunningSipCore } from '@switchboard/sip-core';
 import type { Logger } from 'pino';
+import { activeCallsForApi } from './active-calls.ts';
 import type { Component } from './component.ts';
 import { apiComponent } from './components/api.ts';
 import { databaseComponent } from './components/database.ts';
@@ -32,7 +36,10 @@ export async function startPlatform(
     if (!db) throw new Error('the database component must start first');
     return db;
   };
+  let media: ResolvedMedia | undefined;
+  let numbering: RunningNumbering | undefined;
   let engine: RunningEngine | undefined;
+  let sipCore: RunningSipCore | undefined;
   // The API reports on every component, itself included, through this late-bound reference.
   let platform: Switchboard | undefined;
 
@@ -43,8 +50,12 @@ export async function startPlatform(
   ];
   if (!options.migrateOnly) {
     components.push(
-      mediaComponent(config, logger, () => {}),
-      numberingComponent(config, logger, database, () => {}),
+      mediaComponent(config, logger, (started) => {
+        media = started;
+      }),
+      numberingComponent(config, logger, database, (started) => {
+        numbering = started;
+      }),
       engineComponent(config, logger, (started) => {
         engine = started;
       }),
@@ -53,9 +64,18 @@ export async function startPlatform(
         logger,
         database,
         () => engine,
-        () => {},
+        () => ({ media: media?.media, numbering: numbering?.index }),
+        (started) => {
+          sipCore = started;
+        },
       ),
-      apiComponent(config, logger, database, async () => (platform ? platform.health() : {})),
+      apiComponent(
+        config,
+        logger,
+        database,
+        async () => (platform ? platform.health() : {}),
+        () => activeCallsForApi(sipCore, database().prisma),
+      ),
     );
   }
 

@@ -1,4 +1,4 @@
-import { ensureOperator, startApi } from '@switchboard/api';
+import { type ActiveCall, ensureOperator, startApi } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ export function apiComponent(
   logger: Logger,
   database: () => Database,
   health: () => Promise<Record<string, ComponentHealth>>,
+  activeCalls: () => Promise<ActiveCall[]>,
 ): Component {
   return {
     name: 'api',
@@ -22,7 +23,7 @@ export function apiComponent(
       if (operator.created) announceOperator(operator.email, operator.password, logger);
       const api = await startApi(
         { port: config.apiPort },
-        { prisma: db.prisma, logger: logger.child({ component: 'api' }), health },
+        { prisma: db.prisma, logger: logger.child({ component: 'api' }), health, activeCalls },
       );
       logger.info({ url: `http://localhost:${api.port}/` }, 'web admin and API listening');
       return { health: () => ({ status: 'up', detail: `port ${api.port}` }), stop: () => api.close() };

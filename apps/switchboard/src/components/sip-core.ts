@@ -1,6 +1,8 @@
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
+import type { MediaRelay } from '@switchboard/media';
+import type { NumberingIndex } from '@switchboard/numbering';
 import { type RunningSipCore, startSipCore } from '@switchboard/sip-core';
 import type { Logger } from 'pino';
 import type { Component } from '../component.ts';
@@ -14,6 +16,7 @@ export function sipCoreComponent(
   logger: Logger,
   database: () => Database,
   engine: () => RunningEngine | undefined,
+  shared: () => { media: MediaRelay | undefined; numbering: NumberingIndex | undefined },
   onReady: (sipCore: RunningSipCore) => void,
 ): Component {
   return {
@@ -26,9 +29,17 @@ export function sipCoreComponent(
         secret: config.engineSecret,
       };
       const db = database();
+      // The media relay and the numbering index started before are shared, not duplicated.
+      const { media, numbering } = shared();
       const sipCore = await startSipCore(
         { drachtio },
-        { prisma: db.prisma, db, logger: logger.child({ component: 'sip-core' }) },
+        {
+          prisma: db.prisma,
+          db,
+          logger: logger.child({ component: 'sip-core' }),
+          ...(media ? { media } : {}),
+          ...(numbering ? { numbering } : {}),
+        },
       );
       onReady(sipCore);
       logger.info({ engine: `${drachtio.host}:${drachtio.port}` }, 'sip-core attached to the engine');
