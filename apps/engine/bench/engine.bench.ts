@@ -38,22 +38,35 @@ async function main(): Promise<void> {
     { logger: pino({ level: 'warn' }) },
   );
   const srf: SrfLike = new Srf();
-  srf.options((_req, res) => res.send(200));
-  srf.register((_req, res) => res.send(200, { headers: { Expires: '60' } }));
+  let handled = 0;
+  srf.options((_req, res) => {
+    handled++;
+    res.send(200);
+  });
+  srf.register((_req, res) => {
+    handled++;
+    res.send(200, { headers: { Expires: '60' } });
+  });
   await new Promise<void>((resolve) => {
     srf.on('connect', () => resolve());
     srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret });
   });
+  // Warm-up (JIT, buffers): not reported.
+  await runSipp('uac-options.xml', engine.listeners[0]!.port, 500, 100);
   const results = [];
   for (const scenario of ['uac-options.xml', 'uac-register.xml']) {
-    results.push(await runSipp(scenario, engine.listeners[0]!.port));
+    handled = 0;
+    results.push({
+      ...(await runSipp(scenario, engine.listeners[0]!.port, calls, rate)),
+      reachedApp: handled,
+    });
   }
   srf.disconnect();
   await engine.close();
   for (const r of results) console.log(JSON.stringify(r));
 }
 
-function runSipp(scenario: string, port: number): Promise<object> {
+function runSipp(scenario: string, port: number, calls: number, rate: number): Promise<object> {
   const started = process.hrtime.bigint();
   const args = [
     '-sf',
@@ -79,6 +92,7 @@ function runSipp(scenario: string, port: number): Promise<object> {
     '4194304',
     '-recv_timeout',
     '10000',
+    ...(process.env.BENCH_ERRORS ? ['-trace_err', '-error_file', process.env.BENCH_ERRORS] : []),
     `127.0.0.1:${port}`,
   ];
   return new Promise((resolve) => {

@@ -257,6 +257,39 @@ describe('requests from the network to apps', () => {
     await waitFor(() => far.responses.some((r) => r.status === 503), 'the 503');
   });
 
+  it('ends the calls of an app that disconnects: BYE to the peer, dialog forgotten', async () => {
+    const { stack, bridge, connect } = await setup();
+    let created = false;
+    const srf = await connect((s) =>
+      s.invite(async (req, res) => {
+        await s.createUAS(req, res, { localSdp: 'v=0\r\n' });
+        created = true;
+      }),
+    );
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => created, 'the call');
+    stack.inject(
+      inDialogFromFarEnd('ACK', far.request, far.responses.find((r) => r.status === 200)!.toTag!, 1),
+    );
+    srf.disconnect();
+    await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE');
+    const bye = stack.sent.find((s) => s.request.method === 'BYE')!.request;
+    expect(bye.callId).toBe(far.request.callId);
+    expect(bridge.dialogs.size).toBe(0);
+  });
+
+  it('cancels the pending outgoing INVITE of an app that disconnects', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    srf.createUAC('sip:bob@127.0.0.1:5070', { localSdp: 'v=0\r\n' }).catch(() => {});
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    stack.sent[0]!.respond(farResponse(stack.sent[0]!.request, 180, 'Ringing'));
+    await new Promise((r) => setTimeout(r, 50));
+    srf.disconnect();
+    await waitFor(() => stack.sent[0]!.cancels.length === 1, 'the CANCEL');
+    expect(stack.sent[0]!.cancels[0]!.getHeader('reason')).toContain('503');
+  });
+
   it('ends a dialog whose 2xx is never ACKed: BYE to the far end, unsolicited BYE to the app', async () => {
     const { stack, bridge, connect } = await setup();
     let destroyed = false;
@@ -690,5 +723,39 @@ describe('engine-side behaviour apps rely on', () => {
     stack.inject(inDialogFromFarEnd('BYE', far.request, toTag, 2));
     await waitFor(() => events.length >= 3, 'three cdr events');
     expect(events).toEqual(['attempt', 'start', 'stop']);
+  });
+
+  it('answers 408 itself when the app does not answer in time', async () => {
+    const { stack, connect } = await setup({ appResponseTimeoutMs: 200 });
+    await connect((srf) => srf.invite(() => {}));
+    const far = stack.inject(inviteFromFarEnd());
+    await waitFor(() => far.responses.some((r) => r.status === 408), 'the 408');
+  });
+
+  it('as UAC, a reliable provisional is PRACKed inside the early dialog', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    const uac = srf.createUAC('sip:bob@127.0.0.1:5070', {
+      localSdp: 'v=0\r\n',
+      headers: { Supported: '100rel' },
+    } as never);
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    const invite = stack.sent[0]!.request;
+    stack.sent[0]!.respond(
+      farResponse(invite, 183, 'Session Progress', [
+        'Contact: <sip:bob@127.0.0.1:5070>',
+        'Require: 100rel',
+        'RSeq: 7',
+      ]),
+    );
+    await waitFor(() => stack.sent.length === 2, 'the PRACK');
+    const prack = stack.sent[1]!.request;
+    expect(prack.method).toBe('PRACK');
+    expect(prack.getHeader('rack')).toBe(`7 ${invite.cseq.seq} INVITE`);
+    expect(prack.uri.toString()).toBe('sip:bob@127.0.0.1:5070');
+    expect(prack.toTag).toBe('far-tag');
+    stack.sent[1]!.respond(farResponse(prack, 200, 'OK'));
+    stack.sent[0]!.respond(farResponse(invite, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    expect(await uac).toBeTruthy();
   });
 });

@@ -55,6 +55,48 @@ function expectSippOk(result: { code: number | null; stdout: string; stderr: str
     );
 }
 
+describe('advertised address', () => {
+  it('is what apps learn on authenticate and what the engine writes into Via and Contact', async () => {
+    const engine = await startEngine(
+      {
+        sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+        sipAdvertisedAddress: '203.0.113.7',
+        engineAdmin: { host: '127.0.0.1', port: 0 },
+        engineSecret: SECRET,
+      },
+      { logger: silentLogger },
+    );
+    cleanups.push(() => engine.close());
+    const srf = new Srf();
+    srf.on('error', () => {});
+    const hostport = new Promise<string>((resolve) =>
+      srf.on('connect', (_e: unknown, hp: string) => resolve(hp)),
+    );
+    srf.connect({ host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET });
+    cleanups.push(() => srf.disconnect());
+    const udpPort = engine.listeners[0]!.port;
+    expect(await hostport).toBe(`udp/203.0.113.7:${udpPort}`);
+    const sippPort = await allocatePort();
+    const uas = runSipp({ scenario: 'uas-invite.xml', port: sippPort });
+    cleanups.push(() => uas.stop());
+    await new Promise((r) => setTimeout(r, 300));
+    let sent = '';
+    const dialog = await srf.createUAC(
+      `sip:callee@127.0.0.1:${sippPort}`,
+      { localSdp: SDP },
+      {
+        cbRequest: ((_e: unknown, req: SrfRequest) => {
+          sent = (req as unknown as { raw: string }).raw;
+        }) as never,
+      },
+    );
+    expect(sent).toMatch(new RegExp(`Via: SIP/2.0/UDP 203\\.0\\.113\\.7:${udpPort};`));
+    expect(sent).toContain(`Contact: <sip:203.0.113.7:${udpPort}>`);
+    await dialog.destroy();
+    expectSippOk(await uas.done);
+  });
+});
+
 for (const transport of ['udp', 'tcp'] as const) {
   describe(`over ${transport.toUpperCase()}`, () => {
     it('srf.request: OPTIONS to a sipp UAS gets its 200', async () => {
@@ -292,7 +334,7 @@ for (const transport of ['udp', 'tcp'] as const) {
             events.push(`info ${info.get('Content-Type')}`);
             infoRes.send(200);
           });
-          dlg.on('modify', (reinvite: SrfRequest, reinviteRes: SrfResponse) => {
+          dlg.on('modify', (_reinvite: SrfRequest, reinviteRes: SrfResponse) => {
             events.push('modify');
             reinviteRes.send(200, { body: SDP });
           });

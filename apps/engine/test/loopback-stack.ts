@@ -1,5 +1,5 @@
 import {
-  buildCancel,
+  createCancel,
   createResponse,
   generateBranch,
   parseMessage,
@@ -169,7 +169,8 @@ export class LoopbackStack implements SipStackPort {
       sent,
       onResponse: (l) => responseListeners.push(l),
       cancel: async (reason) => {
-        const cancel = buildCancel(request, reason);
+        const cancel = createCancel(request);
+        if (reason) cancel.appendHeader('Reason', reason);
         record.cancels.push(cancel);
         return { raw: cancel.toString(), flow: PEER };
       },

@@ -72,7 +72,7 @@ export function runSipp(opts: SippOptions): SippRun {
   if (opts.csv) {
     const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
     const file = join(dir, 'fields.csv');
-    writeFileSync(file, ['SEQUENTIAL', ...opts.csv].join('\n') + '\n');
+    writeFileSync(file, `${['SEQUENTIAL', ...opts.csv].join('\n')}\n`);
     args.push('-inf', file);
   }
   if (opts.remote) args.push(opts.remote);

@@ -214,6 +214,20 @@ describe('StatefulProxy (RFC 3261 §16)', () => {
     expect(auth.getHeaders('Proxy-Authenticate')).toHaveLength(1);
   });
 
+  it('an empty target set is answered 480', async () => {
+    const p = await proxyWith(() => []);
+    const a = await endpoint();
+    const got = collect(
+      a.manager.sendRequest(inviteTo(p.info.port), {
+        transport: 'udp',
+        address: '127.0.0.1',
+        port: p.info.port,
+      }),
+    );
+    await until(() => !!finalOf(got));
+    expect(finalOf(got)!.status).toBe(480);
+  });
+
   it('a 6xx cancels the other branches and wins', async () => {
     const b1 = await endpoint();
     const b2 = await endpoint();
@@ -348,5 +362,69 @@ describe('route processing', () => {
     });
     req.setHeader('Via', 'SIP/2.0/UDP 127.0.0.1;branch=z9hG4bKq');
     expect(chooseBestResponse(req, []).status).toBe(408);
+  });
+});
+
+describe('double Record-Route across transports', () => {
+  it('UDP caller, TCP callee: two Record-Route entries, and the BYE still crosses the proxy', async () => {
+    const layerP = new TransportLayer();
+    const udpP = await layerP.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const tcpP = await layerP.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const managerP = new TransactionManager(layerP);
+    cleanups.push(async () => {
+      managerP.close();
+      await layerP.close();
+    });
+    const layerB = new TransportLayer();
+    const tcpB = await layerB.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const managerB = new TransactionManager(layerB);
+    cleanups.push(async () => {
+      managerB.close();
+      await layerB.close();
+    });
+    const contactB = `sip:127.0.0.1:${tcpB.port};transport=tcp`;
+    const proxy = new StatefulProxy({ manager: managerP });
+    managerP.on('request', (req, tx) => {
+      proxy.preprocessRoute(req);
+      if (proxy.hasRemoteDestination(req)) proxy.forward(tx, req, [req.uri]);
+      else proxy.forward(tx, req, [parseUri(contactB)]);
+    });
+    managerP.on('ack', (ack) => void proxy.forwardStateless(ack));
+    const atB: SipRequest[] = [];
+    managerB.on('request', (req, tx) => {
+      atB.push(req);
+      if (req.method === 'INVITE') {
+        const ok = copyRecordRoute(
+          req,
+          createResponse(req, 200, { toTag: 'tcpb', headers: [['Contact', `<${contactB}>`]] }),
+        );
+        managerB.acceptInvite(tx as InviteServerTransaction, ok);
+      } else {
+        tx.respond(createResponse(req, 200));
+      }
+    });
+    const a = await endpoint();
+    const invite = inviteTo(udpP.port);
+    const got = collect(
+      a.manager.sendRequest(invite, { transport: 'udp', address: '127.0.0.1', port: udpP.port }),
+    );
+    await until(() => !!finalOf(got));
+    expect(atB[0]!.getHeaders('Record-Route')).toEqual([
+      `<sip:127.0.0.1:${tcpP.port};transport=tcp;lr>`,
+      `<sip:127.0.0.1:${udpP.port};lr>`,
+    ]);
+    const dialog = Dialog.fromUac(invite, finalOf(got)!);
+    await a.manager.sendAck(dialog.createAck(1), { transport: 'udp', address: '127.0.0.1', port: udpP.port });
+    const bye = collect(
+      a.manager.sendRequest(dialog.createRequest('BYE'), {
+        transport: 'udp',
+        address: '127.0.0.1',
+        port: udpP.port,
+      }),
+    );
+    await until(() => !!finalOf(bye));
+    expect(finalOf(bye)!.status).toBe(200);
+    expect(atB.map((r) => r.method)).toEqual(['INVITE', 'BYE']);
+    expect(atB[1]!.route).toHaveLength(0);
   });
 });

@@ -189,6 +189,22 @@ describe('TCP', () => {
     expect(l.sockets.connections.size).toBe(1);
   });
 
+  it('a Via alias (RFC 5923) lets requests to the peer’s listening port reuse its connection', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const peer = await tcpPeer(info.port);
+    const got = nextRequest(l);
+    peer.sock.write(options('TCP', '127.0.0.1', 5999, ';alias'));
+    const [, source] = await got;
+    const sent = await l.send(parseMessage(options('TCP', '127.0.0.1', info.port)) as SipRequest, {
+      transport: 'tcp',
+      address: '127.0.0.1',
+      port: 5999,
+    });
+    expect(sent.connectionId).toBe(source.connectionId);
+    await until(() => peer.text().includes('OPTIONS sip:'));
+  });
+
   it('opens an outbound connection and receives the response on it', async () => {
     const a = layer();
     const b = layer();

@@ -35,9 +35,8 @@ export interface BridgeOptions {
   answerOptions: boolean;
   /** How long an app has to answer an incoming request (drachtio-server: 64 s). */
   appResponseTimeoutMs: number;
-  /** RFC 3261 T1 and T2, for 2xx retransmission and reliable provisionals. */
+  /** RFC 3261 T1, the first retransmission interval of reliable provisionals (RFC 3262 §3). */
   t1Ms?: number;
-  t2Ms?: number;
 }
 
 /** An incoming request handed to an app and not yet finally answered. */
@@ -83,12 +82,10 @@ export class DrachtioBridge implements AppRequestHandler {
   private readonly reliable = new Map<string, { rseq: number; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
   private readonly t1: number;
-  private readonly t2: number;
 
   constructor(private readonly options: BridgeOptions) {
     this.log = options.logger;
     this.t1 = options.t1Ms ?? 500;
-    this.t2 = options.t2Ms ?? 4000;
     options.stack.onRequest((txn) => this.guard('request', () => this.onNetworkRequest(txn)));
     options.stack.onCancel((cancel, raw, flow, invite) =>
       this.guard('cancel', () => this.onNetworkCancel(cancel, raw, flow, invite)),
@@ -362,7 +359,7 @@ export class DrachtioBridge implements AppRequestHandler {
     sip: AppSipText,
   ): Promise<void> {
     const pending = this.outgoing.get(txnId);
-    if (!pending || pending.txn.request.method !== 'INVITE') throw new AppSipError('unknown transaction id');
+    if (pending?.txn.request.method !== 'INVITE') throw new AppSipError('unknown transaction id');
     if (pending.finalReceived) throw new AppSipError('transaction already completed');
     const sent = await pending.txn.cancel(findHeader(sip, 'reason'));
     app.send(msgSentReply(msgId, this.sentMeta(sent), txnId, undefined, sent.raw));
@@ -452,7 +449,7 @@ export class DrachtioBridge implements AppRequestHandler {
       this.proxyInDialog(txn);
       return;
     }
-    if (!dialog || !dialog.owner.isOpen) {
+    if (!dialog?.owner.isOpen) {
       // RFC 3261 §12.2.2: a request for a dialog we do not know is answered 481.
       void txn.respond(createResponse(request, 481));
       return;

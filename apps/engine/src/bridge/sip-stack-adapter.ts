@@ -1,6 +1,6 @@
 import {
-  buildCancel,
   type ClientTransaction,
+  createCancel,
   InviteClientTransaction,
   type InviteServerTransaction,
   type ListenerInfo,
@@ -165,7 +165,7 @@ export class SipStackAdapter implements SipStackPort {
   private async cancel(tx: ClientTransaction, reason: string | undefined, flow: Flow): Promise<Sent> {
     if (!(tx instanceof InviteClientTransaction)) throw new Error('only an INVITE can be cancelled');
     const cancelTx = this.manager.cancel(tx, reason);
-    const cancel = cancelTx?.request ?? buildCancel(tx.request, reason);
+    const cancel = cancelTx?.request ?? withReason(createCancel(tx.request), reason);
     return { raw: cancel.toString(), flow };
   }
 
@@ -193,6 +193,11 @@ export class SipStackAdapter implements SipStackPort {
       serverName: usable.serverName,
     };
   }
+}
+
+function withReason(cancel: SipRequest, reason: string | undefined): SipRequest {
+  if (reason) cancel.appendHeader('Reason', reason);
+  return cancel;
 }
 
 function toStackListener(info: ListenerInfo): StackListener {

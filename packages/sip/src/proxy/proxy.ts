@@ -70,6 +70,7 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
   readonly branches: Branch[] = [];
   private readonly queue: Uri[] = [];
   private finalSent = false;
+  private completed = false;
   private cancelled = false;
   private best?: SipResponse;
 
@@ -101,7 +102,7 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
     const branch: Branch = { target, provisional: false };
     this.branches.push(branch);
     this.proxy
-      .sendBranch(this.request, target)
+      .sendBranch(this.request, target, this.serverTx.source?.listenerId)
       .then((request) => {
         branch.request = request;
         request.on('response', (res) => this.onBranchResponse(branch, res));
@@ -177,11 +178,16 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
 
   private maybeFinish(): void {
     const pending = this.branches.some((b) => !b.final) || (this.queue.length > 0 && !this.cancelled);
-    if (pending) return;
+    if (pending || this.completed) return;
+    this.completed = true;
     if (!this.finalSent) {
-      // §16.7 step 6: choose the best final response once no branch is pending.
+      // §16.7 step 6: choose the best final response once no branch is pending; an empty target set
+      // means nobody can be reached right now (480).
       const finals = this.branches.map((b) => b.final!).filter(Boolean);
-      const chosen = chooseBestResponse(this.request, finals);
+      const chosen =
+        this.branches.length === 0
+          ? createResponse(this.request, 480, { toTag: this.request.toTag })
+          : chooseBestResponse(this.request, finals);
       this.finalSent = true;
       this.best = chosen;
       this.forward(chosen);
@@ -293,7 +299,7 @@ export class StatefulProxy {
    * §16.6: builds one branch and resolves its next hop; the returned request (not started yet) tries the
    * resolved targets in order (RFC 3263 §4.3), each attempt with its own Via branch.
    */
-  async sendBranch(original: SipRequest, target: Uri): Promise<FailoverRequest> {
+  async sendBranch(original: SipRequest, target: Uri, inboundListenerId?: string): Promise<FailoverRequest> {
     const request = this.prepareBranch(original, target);
     // §16.6 step 7: next hop from the top Route, else the Request-URI, resolved per RFC 3263.
     const hops = await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
@@ -321,7 +327,15 @@ export class StatefulProxy {
         const attempt = this.prepareBranch(original, target);
         const listener = this.manager.transport.getListeners().find((l) => l.id === hop.listenerId)!;
         // §16.6 step 4: Record-Route with this proxy's URI (lr) so the dialog's requests come back here.
-        if (recordRoute) attempt.prependHeader('Record-Route', recordRouteFor(listener).toString());
+        if (recordRoute) {
+          // Double Record-Route when the request leaves on another listener (e.g. UDP in, TCP out), so each
+          // side of the dialog reaches this proxy on its own transport; both entries are ours (§16.4).
+          const inbound = this.manager.transport.getListeners().find((l) => l.id === inboundListenerId);
+          if (inbound && inbound.id !== listener.id) {
+            attempt.prependHeader('Record-Route', recordRouteFor(inbound).toString());
+          }
+          attempt.prependHeader('Record-Route', recordRouteFor(listener).toString());
+        }
         // §16.6 step 8: our Via with a fresh branch on top.
         attempt.prependVia(newVia(listener));
         return attempt;
