@@ -1,0 +1,162 @@
+import type { PrismaClient } from '@switchboard/db';
+import type { Logger } from 'pino';
+import type { AccessConfig } from '../config.ts';
+import { AddressSet, canonicalAddress } from '../net/address.ts';
+
+interface Ban {
+  id: string;
+  address: string;
+  /** Epoch ms; null: permanent. */
+  expiresAt: number | null;
+}
+
+interface FailureCount {
+  count: number;
+  windowStart: number;
+}
+
+/** What one failed authentication led to. */
+export interface FailureOutcome {
+  addressBanned: boolean;
+  userLocked: boolean;
+}
+
+const MAX_COUNTERS = 100_000;
+export const AUTO_BAN_CREATOR = 'auto:auth-failures';
+
+/**
+ * Counts failed authentications per source address and per username and bans what goes over the
+ * limits. Address bans live in the `ip_bans` table (visible and removable by operators, shared by
+ * every node through the change feed) and are mirrored here for the per-request check. Username locks
+ * are short and local to this node: they only slow down guessing of one account's password from many
+ * addresses, and must not outlive a restart.
+ */
+export class BanService {
+  private bans = new Map<string, Ban>();
+  private banned = new AddressSet();
+  private readonly trusted: AddressSet;
+  private readonly addressFailures = new Map<string, FailureCount>();
+  private readonly userFailures = new Map<string, FailureCount>();
+  private readonly userLocks = new Map<string, number>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly config: AccessConfig,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.trusted = new AddressSet(config.trustedSources);
+  }
+
+  /** Loads every ban that is still in force. */
+  async load(): Promise<void> {
+    const rows = await this.prisma.ipBan.findMany({
+      where: { OR: [{ expiresAt: null }, { expiresAt: { gt: new Date(this.now()) } }] },
+      select: { id: true, address: true, expiresAt: true },
+    });
+    this.bans = new Map(rows.map((row) => [row.id, toBan(row)]));
+    this.rebuild();
+  }
+
+  /** Change feed: one `ip_bans` row was inserted, updated or deleted (id null: reload all). */
+  async onBanChanged(id: string | null): Promise<void> {
+    if (id === null) return this.load();
+    const row = await this.prisma.ipBan.findUnique({
+      where: { id },
+      select: { id: true, address: true, expiresAt: true },
+    });
+    if (row) this.bans.set(id, toBan(row));
+    else this.bans.delete(id);
+    this.rebuild();
+  }
+
+  isTrusted(address: string): boolean {
+    return this.trusted.has(address);
+  }
+
+  isBanned(address: string): boolean {
+    if (!this.banned.has(address)) return false;
+    // The set is rebuilt on change only; an expired ban stops applying as soon as it expires.
+    const now = this.now();
+    const a = canonicalAddress(address);
+    for (const ban of this.bans.values()) {
+      if (ban.expiresAt !== null && ban.expiresAt <= now) continue;
+      if (ban.address === a || new AddressSet([ban.address]).has(a)) return true;
+    }
+    return false;
+  }
+
+  isUserLocked(user: string): boolean {
+    const until = this.userLocks.get(user);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.userLocks.delete(user);
+    return false;
+  }
+
+  /** Forgets the failures of a source that just authenticated (a typo must not add up over days). */
+  recordSuccess(address: string, user: string): void {
+    this.addressFailures.delete(canonicalAddress(address));
+    this.userFailures.delete(user);
+  }
+
+  /** Counts one failed authentication; bans the address or locks the user once over the limit. */
+  async recordFailure(address: string, user: string | undefined): Promise<FailureOutcome> {
+    const outcome: FailureOutcome = { addressBanned: false, userLocked: false };
+    const a = canonicalAddress(address);
+    if (this.isTrusted(a)) return outcome;
+    if (this.count(this.addressFailures, a) >= this.config.maxFailuresPerAddress) {
+      this.addressFailures.delete(a);
+      await this.ban(a, `${this.config.maxFailuresPerAddress} failed authentications`);
+      outcome.addressBanned = true;
+    }
+    if (user !== undefined && this.count(this.userFailures, user) >= this.config.maxFailuresPerUser) {
+      this.userFailures.delete(user);
+      this.userLocks.set(user, this.now() + this.config.userLockDuration * 1000);
+      this.log.warn(
+        { user, seconds: this.config.userLockDuration },
+        'user locked after failed authentications',
+      );
+      outcome.userLocked = true;
+    }
+    return outcome;
+  }
+
+  /** Bans an address for `banDuration` seconds, writing the ban to the database first. */
+  async ban(address: string, reason: string): Promise<void> {
+    const expiresAt = new Date(this.now() + this.config.banDuration * 1000);
+    const row = await this.prisma.ipBan.upsert({
+      where: { address },
+      create: { address, reason, expiresAt, createdBy: AUTO_BAN_CREATOR },
+      update: { reason, expiresAt },
+      select: { id: true, address: true, expiresAt: true },
+    });
+    this.bans.set(row.id, toBan(row));
+    this.rebuild();
+    this.log.warn({ address, reason, expiresAt }, 'source address banned');
+  }
+
+  private count(table: Map<string, FailureCount>, key: string): number {
+    const now = this.now();
+    const windowMs = this.config.failureWindow * 1000;
+    let entry = table.get(key);
+    if (!entry || now - entry.windowStart > windowMs) {
+      if (!entry && table.size >= MAX_COUNTERS) {
+        const oldest = table.keys().next().value;
+        if (oldest !== undefined) table.delete(oldest);
+      }
+      entry = { count: 0, windowStart: now };
+      table.set(key, entry);
+    }
+    entry.count += 1;
+    return entry.count;
+  }
+
+  private rebuild(): void {
+    this.banned = new AddressSet([...this.bans.values()].map((ban) => ban.address));
+  }
+}
+
+function toBan(row: { id: string; address: string; expiresAt: Date | null }): Ban {
+  return { id: row.id, address: canonicalAddress(row.address), expiresAt: row.expiresAt?.getTime() ?? null };
+}

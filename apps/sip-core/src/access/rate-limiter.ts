@@ -1,0 +1,52 @@
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+/**
+ * One token bucket per key (a source address): `ratePerSecond` tokens flow in, up to `burst`; each
+ * request takes one. The table is bounded: when full, the least recently used bucket is dropped
+ * (a Map iterates in insertion order and every use re-inserts), so a spoofed-source flood cannot
+ * grow memory without limit.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly maxKeys = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get enabled(): boolean {
+    return this.ratePerSecond > 0;
+  }
+
+  /** Takes a token for `key`; false when its bucket is empty (the request should be refused). */
+  take(key: string): boolean {
+    if (!this.enabled) return true;
+    const now = this.now();
+    let bucket = this.buckets.get(key);
+    if (bucket) {
+      this.buckets.delete(key);
+      const refill = ((now - bucket.updatedAt) / 1000) * this.ratePerSecond;
+      bucket.tokens = Math.min(this.burst, bucket.tokens + refill);
+      bucket.updatedAt = now;
+    } else {
+      bucket = { tokens: this.burst, updatedAt: now };
+      if (this.buckets.size >= this.maxKeys) {
+        const oldest = this.buckets.keys().next().value;
+        if (oldest !== undefined) this.buckets.delete(oldest);
+      }
+    }
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  get size(): number {
+    return this.buckets.size;
+  }
+}

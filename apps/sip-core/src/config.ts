@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Configuration of sip-core. Every field has a default (see `resolveConfig`), so the launcher only
+ * passes what differs from a standard deployment.
+ */
+
+export interface DrachtioConnection {
+  host: string;
+  port: number;
+  secret: string;
+}
+
+export interface RegistrarConfig {
+  /** Shortest registration interval accepted; shorter requests get 423 with Min-Expires (RFC 3261 §10.3 step 7). */
+  minExpires: number;
+  /** Longest interval granted; longer requests are shortened to it. */
+  maxExpires: number;
+  /** Interval used when the request names none. */
+  defaultExpires: number;
+  /**
+   * Longest interval granted to a device behind NAT over UDP, so that it refreshes its binding
+   * (and with it the NAT mapping) often enough.
+   */
+  natExpires: number;
+  /** Bindings kept per address of record; a new one beyond this replaces the one that expires first. */
+  maxContactsPerAor: number;
+  /** Service-Route values returned in the 200 OK (RFC 3608); empty: none. */
+  serviceRoute: string[];
+}
+
+export interface NatConfig {
+  /** Seconds between keep-alive OPTIONS to each NATed UDP binding; 0 disables keep-alives. */
+  keepaliveInterval: number;
+  /** Consecutive unanswered keep-alives after which the binding is removed. */
+  keepaliveMaxFailures: number;
+  /** Keep-alives in flight at once, so a large location table does not burst. */
+  keepaliveConcurrency: number;
+}
+
+export interface AccessConfig {
+  /** Sources (addresses or CIDR blocks) exempt from rate limits and bans, e.g. trusted peers. */
+  trustedSources: string[];
+  /** Failed authentications from one address within `failureWindow` that ban it. */
+  maxFailuresPerAddress: number;
+  /** Failed authentications for one username within `failureWindow` that lock it temporarily. */
+  maxFailuresPerUser: number;
+  /** Seconds over which failures are counted. */
+  failureWindow: number;
+  /** Seconds an automatic address ban lasts. */
+  banDuration: number;
+  /** Seconds a username stays locked after too many failures. */
+  userLockDuration: number;
+  /** Token bucket per source address: sustained requests per second and burst size; 0 disables it. */
+  rateLimitPerSecond: number;
+  rateLimitBurst: number;
+  /** Case-insensitive substrings of User-Agent that identify SIP scanners. */
+  scannerUserAgents: string[];
+}
+
+export interface AuthConfig {
+  /**
+   * Secret for the stateless digest nonces (at least 16 bytes). Nodes that share registrations should
+   * share it, so a nonce issued by one is accepted by another; default: random per process.
+   */
+  nonceSecret: string;
+  /** Seconds a nonce stays valid; afterwards the right answer is re-challenged with stale=true. */
+  nonceTtl: number;
+  /**
+   * Challenges offered, in order of preference (RFC 8760): one WWW-Authenticate each. Default MD5
+   * only: some deployed clients (baresip 1.0, sipp 3.6) fail outright when any SHA-256 challenge is
+   * present, even after an MD5 one. Both HA1s are stored, so `['SHA-256', 'MD5']` can be switched on
+   * for fleets of RFC 8760 clients (linphone handles it) without resetting passwords.
+   */
+  algorithms: Array<'SHA-256' | 'MD5'>;
+}
+
+export interface SipCoreConfig {
+  drachtio: DrachtioConnection;
+  /** Name of this node, stored with each binding (the node whose engine reaches the device). */
+  nodeName: string;
+  registrar: RegistrarConfig;
+  nat: NatConfig;
+  access: AccessConfig;
+  auth: AuthConfig;
+}
+
+/** What the caller passes: the drachtio connection and any sections or fields to override. */
+export interface SipCoreOptions {
+  drachtio: DrachtioConnection;
+  nodeName?: string;
+  registrar?: Partial<RegistrarConfig>;
+  nat?: Partial<NatConfig>;
+  access?: Partial<AccessConfig>;
+  auth?: Partial<AuthConfig>;
+}
+
+export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
+  'friendly-scanner',
+  'sipvicious',
+  'sipcli',
+  'vaxsipuseragent',
+  'sip-scan',
+  'sipsak',
+  'sundayddr',
+  'iwar',
+  'sivus',
+  'smap',
+  'pplsip',
+];
+
+export const DEFAULT_REGISTRAR: RegistrarConfig = {
+  minExpires: 60,
+  maxExpires: 3600,
+  defaultExpires: 3600,
+  natExpires: 120,
+  maxContactsPerAor: 10,
+  serviceRoute: [],
+};
+
+export const DEFAULT_NAT: NatConfig = {
+  keepaliveInterval: 30,
+  keepaliveMaxFailures: 3,
+  keepaliveConcurrency: 50,
+};
+
+export const DEFAULT_ACCESS: AccessConfig = {
+  trustedSources: [],
+  maxFailuresPerAddress: 20,
+  maxFailuresPerUser: 10,
+  failureWindow: 600,
+  banDuration: 3600,
+  userLockDuration: 600,
+  rateLimitPerSecond: 50,
+  rateLimitBurst: 200,
+  scannerUserAgents: [...DEFAULT_SCANNER_USER_AGENTS],
+};
+
+export const DEFAULT_AUTH: Omit<AuthConfig, 'nonceSecret'> = {
+  nonceTtl: 300,
+  algorithms: ['MD5'],
+};
+
+export class ConfigError extends Error {}
+
+function positiveInteger(value: number, name: string, allowZero = false): void {
+  if (!Number.isInteger(value) || value < 0 || (!allowZero && value === 0))
+    throw new ConfigError(
+      `${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${value}`,
+    );
+}
+
+/** Fills in defaults and rejects inconsistent values with a message naming the field. */
+export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
+  const registrar = { ...DEFAULT_REGISTRAR, ...options.registrar };
+  const nat = { ...DEFAULT_NAT, ...options.nat };
+  const access = { ...DEFAULT_ACCESS, ...options.access };
+  for (const key of [
+    'minExpires',
+    'maxExpires',
+    'defaultExpires',
+    'natExpires',
+    'maxContactsPerAor',
+  ] as const)
+    positiveInteger(registrar[key], `registrar.${key}`);
+  if (registrar.minExpires > registrar.maxExpires)
+    throw new ConfigError('registrar.minExpires must not exceed registrar.maxExpires');
+  if (registrar.natExpires < registrar.minExpires)
+    throw new ConfigError('registrar.natExpires must not be below registrar.minExpires');
+  positiveInteger(nat.keepaliveInterval, 'nat.keepaliveInterval', true);
+  positiveInteger(nat.keepaliveMaxFailures, 'nat.keepaliveMaxFailures');
+  positiveInteger(nat.keepaliveConcurrency, 'nat.keepaliveConcurrency');
+  for (const key of [
+    'maxFailuresPerAddress',
+    'maxFailuresPerUser',
+    'failureWindow',
+    'banDuration',
+    'userLockDuration',
+  ] as const)
+    positiveInteger(access[key], `access.${key}`);
+  if (!(access.rateLimitPerSecond >= 0) || !(access.rateLimitBurst >= 1))
+    throw new ConfigError('access.rateLimitPerSecond must be >= 0 and access.rateLimitBurst >= 1');
+  const auth: AuthConfig = { ...DEFAULT_AUTH, nonceSecret: randomBytes(32).toString('hex'), ...options.auth };
+  if (Buffer.byteLength(auth.nonceSecret) < 16)
+    throw new ConfigError('auth.nonceSecret must be at least 16 bytes');
+  positiveInteger(auth.nonceTtl, 'auth.nonceTtl');
+  if (auth.algorithms.length === 0 || auth.algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5'))
+    throw new ConfigError('auth.algorithms must list SHA-256 and/or MD5');
+  const { host, port, secret } = options.drachtio;
+  if (!host || !Number.isInteger(port) || port < 1 || port > 65535 || !secret)
+    throw new ConfigError('drachtio needs host, port (1-65535) and secret');
+  return {
+    drachtio: options.drachtio,
+    nodeName: options.nodeName ?? 'sip-core',
+    registrar,
+    nat,
+    access: { ...access, scannerUserAgents: access.scannerUserAgents.map((ua) => ua.toLowerCase()) },
+    auth,
+  };
+}

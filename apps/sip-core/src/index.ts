@@ -1,0 +1,15 @@
+// Public surface of @switchboard/sip-core.
+export {
+  type AccessConfig,
+  type AuthConfig,
+  ConfigError,
+  type DrachtioConnection,
+  type NatConfig,
+  type RegistrarConfig,
+  resolveConfig,
+  type SipCoreConfig,
+  type SipCoreOptions,
+} from './config.ts';
+export { type Binding, type BindingTransport, isNatted } from './location/binding.ts';
+export { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
+export { type RunningSipCore, type SipCoreDeps, startSipCore } from './start.ts';

@@ -1,0 +1,323 @@
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient } from '@switchboard/db';
+import type { Logger } from 'pino';
+import type { Binding, BindingTransport } from './binding.ts';
+import { BindingWriter } from './binding-writer.ts';
+
+/** Channel on which sip-core nodes announce changed AORs to each other. */
+export const REGISTRATIONS_CHANNEL = 'switchboard_registrations';
+
+/** What a registrar decided for one AOR, given its current bindings. */
+export interface BindingChange {
+  /** New or refreshed bindings (matched on bindingKey). */
+  upserts: Binding[];
+  /** Binding keys to remove. */
+  removals: string[];
+}
+
+/** Lets a planner refuse the whole request (e.g. an out-of-order CSeq) without touching anything. */
+export class BindingConflict extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export interface LocationServiceOptions {
+  nodeName: string;
+  log: Logger;
+  /** When several bindings exceed it, the ones expiring soonest are dropped. */
+  maxBindingsPerAor?: number;
+  now?: () => number;
+}
+
+interface Announcement {
+  aors: string[];
+  origin: string;
+}
+
+/** setTimeout cannot wait longer than 2^31-1 ms; longer expiries re-arm on the way. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The location service (RFC 3261 §10): bindings of every AOR, kept in the `registrations` table so
+ * that they survive restarts and are shared between nodes, and served from memory. Each binding has
+ * its own expiry timer, so an expired binding disappears on time without scanning anything. Changes
+ * to one AOR are serialised; after the database commit the AOR is announced on
+ * `REGISTRATIONS_CHANNEL` and the other nodes reload it.
+ */
+export class LocationService {
+  private readonly byAor = new Map<string, Map<string, Binding>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly origin = randomUUID();
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private stopped = false;
+  private readonly expiredListeners: Array<(binding: Binding) => void> = [];
+  private readonly writer: BindingWriter;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: LocationServiceOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log;
+    this.writer = new BindingWriter(prisma, (aors) => this.announce(aors));
+  }
+
+  /** Loads every unexpired binding from the database and forgets the expired ones. */
+  async load(): Promise<void> {
+    const now = new Date(this.now());
+    await this.prisma.registration.deleteMany({ where: { expiresAt: { lte: now } } });
+    const rows = await this.prisma.registration.findMany({ where: { expiresAt: { gt: now } } });
+    this.clearMemory();
+    for (const row of rows) this.putInMemory(fromRow(row));
+    this.log.info({ bindings: rows.length, aors: this.byAor.size }, 'location service loaded');
+  }
+
+  /** Current bindings of an AOR, highest q first, then the most recently refreshed. */
+  lookup(aor: string): Binding[] {
+    const bindings = this.byAor.get(aor);
+    if (!bindings) return [];
+    const now = this.now();
+    return [...bindings.values()]
+      .filter((binding) => binding.expiresAt > now)
+      .sort((a, b) => (b.q ?? 1) - (a.q ?? 1) || b.expiresAt - a.expiresAt);
+  }
+
+  /** Every current binding (keep-alives, API listings). */
+  *all(): IterableIterator<Binding> {
+    for (const bindings of this.byAor.values()) yield* bindings.values();
+  }
+
+  get aorCount(): number {
+    return this.byAor.size;
+  }
+
+  /** Called with every binding that expires by its timer. */
+  onExpired(listener: (binding: Binding) => void): void {
+    this.expiredListeners.push(listener);
+  }
+
+  /**
+   * Changes the bindings of one AOR: `plan` sees the current bindings and returns what to change (or
+   * throws `BindingConflict`). Requests for the same AOR run one after the other, so two REGISTERs
+   * racing cannot both pass the CSeq check. Resolves with the AOR's bindings afterwards.
+   */
+  update(aor: string, plan: (current: Binding[]) => BindingChange): Promise<Binding[]> {
+    const previous = this.queues.get(aor) ?? Promise.resolve();
+    const run = previous.then(() => this.applyPlan(aor, plan));
+    const settled = run.catch(() => undefined);
+    this.queues.set(aor, settled);
+    void settled.then(() => {
+      if (this.queues.get(aor) === settled) this.queues.delete(aor);
+    });
+    return run;
+  }
+
+  /** Removes one binding (e.g. a NATed device that stopped answering keep-alives). */
+  async remove(aor: string, bindingKey: string): Promise<void> {
+    await this.update(aor, () => ({ upserts: [], removals: [bindingKey] }));
+  }
+
+  /** Change feed: another node changed `aor`; reload it from the database. */
+  async onAnnouncement(payload: string): Promise<void> {
+    let message: Announcement;
+    try {
+      message = JSON.parse(payload) as Announcement;
+    } catch {
+      return;
+    }
+    if (!Array.isArray(message?.aors) || message.origin === this.origin) return;
+    for (const aor of message.aors) if (typeof aor === 'string') await this.reloadAor(aor);
+  }
+
+  async reloadAor(aor: string): Promise<void> {
+    const rows = await this.prisma.registration.findMany({
+      where: { aor, expiresAt: { gt: new Date(this.now()) } },
+    });
+    for (const binding of this.byAor.get(aor)?.values() ?? []) this.dropFromMemory(binding);
+    for (const row of rows) this.putInMemory(fromRow(row));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clearMemory();
+  }
+
+  private async applyPlan(aor: string, plan: (current: Binding[]) => BindingChange): Promise<Binding[]> {
+    const current = this.lookup(aor);
+    const change = plan(current);
+    const removals = new Set(change.removals);
+    const max = this.options.maxBindingsPerAor;
+    if (max !== undefined) {
+      const upsertKeys = new Set(change.upserts.map((b) => b.bindingKey));
+      const kept = current.filter((b) => !removals.has(b.bindingKey) && !upsertKeys.has(b.bindingKey));
+      // Over the limit, the bindings that would have expired first make room for the new ones.
+      const excess = kept.length + change.upserts.length - max;
+      if (excess > 0) {
+        kept.sort((a, b) => a.expiresAt - b.expiresAt);
+        for (const binding of kept.slice(0, excess)) removals.add(binding.bindingKey);
+      }
+    }
+    if (change.upserts.length === 0 && removals.size === 0) return current;
+
+    if (removals.size > 0) await this.deleteStatement(aor, [...removals]);
+    if (change.upserts.length > 0) await this.writer.write(change.upserts);
+
+    const bindings = this.byAor.get(aor);
+    for (const key of removals) {
+      const binding = bindings?.get(key);
+      if (binding) this.dropFromMemory(binding);
+    }
+    for (const binding of change.upserts) this.putInMemory(binding);
+    if (change.upserts.length === 0) this.announce([aor]);
+    return this.lookup(aor);
+  }
+
+  private deleteStatement(aor: string, keys: string[]) {
+    return this.prisma.$executeRaw`
+      DELETE FROM registrations WHERE aor = ${aor} AND binding_key = ANY(${keys}::text[])`;
+  }
+
+  /** NOTIFY payloads are limited to 8000 bytes: long AOR lists go out in several. */
+  private announce(aors: string[]): void {
+    let chunk: string[] = [];
+    let size = 0;
+    const send = (): void => {
+      const payload = JSON.stringify({ aors: chunk, origin: this.origin } satisfies Announcement);
+      this.prisma.$executeRaw`SELECT pg_notify(${REGISTRATIONS_CHANNEL}, ${payload})`.catch(
+        (error: unknown) => this.log.warn({ err: error }, 'could not announce registration change'),
+      );
+      chunk = [];
+      size = 0;
+    };
+    for (const aor of aors) {
+      if (size + aor.length > 6000 && chunk.length > 0) send();
+      chunk.push(aor);
+      size += aor.length + 3;
+    }
+    if (chunk.length > 0) send();
+  }
+
+  private putInMemory(binding: Binding): void {
+    let bindings = this.byAor.get(binding.aor);
+    if (!bindings) {
+      bindings = new Map();
+      this.byAor.set(binding.aor, bindings);
+    }
+    const previous = bindings.get(binding.bindingKey);
+    if (previous) this.clearTimer(previous);
+    bindings.set(binding.bindingKey, binding);
+    this.armTimer(binding);
+  }
+
+  private dropFromMemory(binding: Binding): void {
+    this.clearTimer(binding);
+    const bindings = this.byAor.get(binding.aor);
+    if (!bindings) return;
+    if (bindings.get(binding.bindingKey) === binding) bindings.delete(binding.bindingKey);
+    if (bindings.size === 0) this.byAor.delete(binding.aor);
+  }
+
+  private armTimer(binding: Binding): void {
+    if (this.stopped) return;
+    const id = timerId(binding);
+    const delay = Math.max(0, binding.expiresAt - this.now());
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(id);
+        if (binding.expiresAt > this.now()) return this.armTimer(binding);
+        this.expire(binding);
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
+    timer.unref();
+    this.timers.set(id, timer);
+  }
+
+  private clearTimer(binding: Binding): void {
+    const id = timerId(binding);
+    const timer = this.timers.get(id);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(id);
+  }
+
+  /** RFC 3261 §10.3: a binding whose expiry passed is gone, from memory and from the table. */
+  private expire(binding: Binding): void {
+    const current = this.byAor.get(binding.aor)?.get(binding.bindingKey);
+    if (current !== binding) return;
+    this.dropFromMemory(binding);
+    this.log.info({ aor: binding.aor, contact: binding.contactUri }, 'binding expired');
+    for (const listener of this.expiredListeners) listener(binding);
+    // Conditional, so a refresh written by another node in the meantime survives.
+    this.prisma.registration
+      .deleteMany({
+        where: { aor: binding.aor, bindingKey: binding.bindingKey, expiresAt: { lte: new Date(this.now()) } },
+      })
+      .catch((error: unknown) =>
+        this.log.warn({ err: error, aor: binding.aor }, 'could not delete expired binding'),
+      );
+  }
+
+  private clearMemory(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.byAor.clear();
+  }
+}
+
+function timerId(binding: Binding): string {
+  return `${binding.aor}\u0000${binding.bindingKey}`;
+}
+
+interface RegistrationRow {
+  aor: string;
+  bindingKey: string;
+  subscriberId: string;
+  contactUri: string;
+  receivedAddress: string;
+  receivedPort: number;
+  transport: BindingTransport;
+  localSocket: string | null;
+  path: string[];
+  expiresAt: Date;
+  userAgent: string | null;
+  instanceId: string | null;
+  regId: number | null;
+  q: number | null;
+  callId: string;
+  cseq: number;
+  pnProvider: string | null;
+  pnPrid: string | null;
+  pnParam: string | null;
+  node: string;
+}
+
+function fromRow(row: RegistrationRow): Binding {
+  return {
+    aor: row.aor,
+    bindingKey: row.bindingKey,
+    subscriberId: row.subscriberId,
+    contactUri: row.contactUri,
+    receivedAddress: row.receivedAddress,
+    receivedPort: row.receivedPort,
+    transport: row.transport,
+    localSocket: row.localSocket,
+    path: row.path,
+    expiresAt: row.expiresAt.getTime(),
+    userAgent: row.userAgent,
+    instanceId: row.instanceId,
+    regId: row.regId,
+    q: row.q,
+    callId: row.callId,
+    cseq: row.cseq,
+    pnProvider: row.pnProvider,
+    pnPrid: row.pnPrid,
+    pnParam: row.pnParam,
+    node: row.node,
+  };
+}

@@ -1,0 +1,78 @@
+import { BlockList, isIP } from 'node:net';
+
+/** Address family of an IP literal as `net.BlockList` names it, or undefined for anything else. */
+export function ipFamily(address: string): 'ipv4' | 'ipv6' | undefined {
+  const version = isIP(address);
+  return version === 4 ? 'ipv4' : version === 6 ? 'ipv6' : undefined;
+}
+
+/** Strips IPv6 brackets and the IPv4-mapped prefix so one device has one spelling. */
+export function canonicalAddress(address: string): string {
+  let a = address.trim().toLowerCase();
+  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
+  if (a.startsWith('::ffff:') && isIP(a.slice(7)) === 4) a = a.slice(7);
+  return a;
+}
+
+const PRIVATE_RANGES = (() => {
+  const list = new BlockList();
+  // RFC 1918 private, RFC 6598 carrier-grade NAT, link-local, loopback, and their IPv6 counterparts.
+  list.addSubnet('10.0.0.0', 8, 'ipv4');
+  list.addSubnet('172.16.0.0', 12, 'ipv4');
+  list.addSubnet('192.168.0.0', 16, 'ipv4');
+  list.addSubnet('100.64.0.0', 10, 'ipv4');
+  list.addSubnet('169.254.0.0', 16, 'ipv4');
+  list.addSubnet('127.0.0.0', 8, 'ipv4');
+  list.addSubnet('fc00::', 7, 'ipv6');
+  list.addSubnet('fe80::', 10, 'ipv6');
+  list.addAddress('::1', 'ipv6');
+  return list;
+})();
+
+/** True for addresses that cannot be reached from the public internet (RFC 1918, RFC 6598, ULA, link-local). */
+export function isPrivateAddress(address: string): boolean {
+  const a = canonicalAddress(address);
+  const family = ipFamily(a);
+  return family !== undefined && PRIVATE_RANGES.check(a, family);
+}
+
+/**
+ * A set of addresses and CIDR blocks (`192.0.2.7`, `198.51.100.0/24`, `2001:db8::/32`).
+ * Entries that are neither are reported by `add` returning false and otherwise ignored.
+ */
+export class AddressSet {
+  private list = new BlockList();
+  private count = 0;
+
+  constructor(entries: Iterable<string> = []) {
+    for (const entry of entries) this.add(entry);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  add(entry: string): boolean {
+    const [base = '', prefixText] = entry.trim().split('/');
+    const address = canonicalAddress(base);
+    const family = ipFamily(address);
+    if (!family) return false;
+    if (prefixText === undefined) {
+      this.list.addAddress(address, family);
+    } else {
+      const prefix = Number(prefixText);
+      const max = family === 'ipv4' ? 32 : 128;
+      if (!/^\d{1,3}$/.test(prefixText) || prefix > max) return false;
+      this.list.addSubnet(address, prefix, family);
+    }
+    this.count++;
+    return true;
+  }
+
+  has(address: string): boolean {
+    if (this.count === 0) return false;
+    const a = canonicalAddress(address);
+    const family = ipFamily(a);
+    return family !== undefined && this.list.check(a, family);
+  }
+}

@@ -1,0 +1,80 @@
+import type { CSeq, NameAddr, SipUri, Via } from '@switchboard/sip';
+import type { CachedSubscriber } from '../directory/directory.ts';
+import type { BindingTransport } from '../location/binding.ts';
+
+/**
+ * The part of a drachtio-srf Request the middlewares use. drachtio-srf's own objects have these
+ * members; unit tests build small fakes of the same shape.
+ */
+export interface SipRequest {
+  method: string;
+  uri: string;
+  /** Address and port the request came from (the engine's view of the packet). */
+  source_address: string;
+  source_port: number;
+  /** Transport it came over: `udp`, `tcp`, `tls`, `ws`, `wss`. */
+  protocol: string;
+  /** `host:port` of the engine socket that received it, when the engine reports it. */
+  receivedOn?: string;
+  /** Header value; several values of one header come comma-joined. */
+  get(name: string): string | undefined;
+  has(name: string): boolean;
+  /** Filled in by the middlewares as the request goes down the chain. */
+  locals: RequestLocals;
+}
+
+export interface SendOptions {
+  headers?: Record<string, string>;
+}
+
+export interface SipResponse {
+  send(status: number, reason?: string, options?: SendOptions): void;
+}
+
+export interface RequestSource {
+  address: string;
+  port: number;
+  transport: BindingTransport;
+  /** A configured trusted source: exempt from rate limits and bans. */
+  trusted: boolean;
+}
+
+/** The headers the sanity check parsed once for every later stage. */
+export interface ParsedRequest {
+  callId: string;
+  cseq: CSeq;
+  from: NameAddr;
+  to: NameAddr;
+  vias: Via[];
+  requestUri: SipUri;
+  userAgent: string | undefined;
+}
+
+/** What the stages learned about the request, in chain order. */
+export interface RequestLocals {
+  /** Set by identify-source, the first stage. */
+  source: RequestSource;
+  /** Set by sanity. */
+  parsed?: ParsedRequest;
+  /** Set by authenticate. */
+  subscriber?: CachedSubscriber;
+}
+
+/** The parsed headers; only stages after sanity may call it. */
+export function parsedOf(req: SipRequest): ParsedRequest {
+  const parsed = req.locals.parsed;
+  if (!parsed) throw new Error('middleware order: sanity must run before this stage');
+  return parsed;
+}
+
+/** The authenticated subscriber; only stages after authenticate may call it. */
+export function subscriberOf(req: SipRequest): CachedSubscriber {
+  const subscriber = req.locals.subscriber;
+  if (!subscriber) throw new Error('middleware order: authenticate must run before this stage');
+  return subscriber;
+}
+
+export type Next = (error?: unknown) => void;
+
+/** A stage of the chain: answers the request, or calls `next()` to hand it on. */
+export type Middleware = (req: SipRequest, res: SipResponse, next: Next) => void | Promise<void>;

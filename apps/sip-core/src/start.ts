@@ -1,0 +1,238 @@
+import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
+import { DigestServer } from '@switchboard/sip';
+import Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import { BanService } from './access/ban-service.ts';
+import { RateLimiter } from './access/rate-limiter.ts';
+import { ScannerDetector } from './access/scanner.ts';
+import { chain } from './chain.ts';
+import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
+import { Directory } from './directory/directory.ts';
+import { optionsHandler } from './handlers/options.ts';
+import { registerHandler } from './handlers/register.ts';
+import type { Binding } from './location/binding.ts';
+import { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
+import { authenticate } from './middleware/authenticate.ts';
+import { banCheck } from './middleware/ban-check.ts';
+import { domainCheck } from './middleware/domain-check.ts';
+import { identifySource } from './middleware/identify-source.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { sanity } from './middleware/sanity.ts';
+import { scannerFilter } from './middleware/scanner-filter.ts';
+import { NatKeepalive } from './nat/keepalive.ts';
+import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
+
+export interface SipCoreDeps {
+  prisma: PrismaClient;
+  /** For the change feed (`onChange`); the same database `prisma` talks to. */
+  db: Pick<Database, 'onChange'>;
+  logger: Logger;
+}
+
+export interface RunningSipCore {
+  config: SipCoreConfig;
+  location: LocationService;
+  close(): Promise<void>;
+}
+
+/** Everything a request chain needs, built once per process. */
+export interface SipCoreServices {
+  config: SipCoreConfig;
+  directory: Directory;
+  bans: BanService;
+  location: LocationService;
+  digest: DigestServer;
+  limiter: RateLimiter;
+  scanners: ScannerDetector;
+  log: Logger;
+}
+
+export function createServices(config: SipCoreConfig, prisma: PrismaClient, log: Logger): SipCoreServices {
+  return {
+    config,
+    directory: new Directory(prisma, log.child({ component: 'directory' })),
+    bans: new BanService(prisma, config.access, log.child({ component: 'bans' })),
+    location: new LocationService(prisma, {
+      nodeName: config.nodeName,
+      log: log.child({ component: 'location' }),
+      maxBindingsPerAor: config.registrar.maxContactsPerAor,
+    }),
+    digest: new DigestServer({
+      secret: config.auth.nonceSecret,
+      nonceTtlSeconds: config.auth.nonceTtl,
+      algorithms: config.auth.algorithms,
+    }),
+    limiter: new RateLimiter(config.access.rateLimitPerSecond, config.access.rateLimitBurst),
+    scanners: new ScannerDetector(config.access.scannerUserAgents),
+    log,
+  };
+}
+
+/** The stages every request passes, cheapest refusals first. */
+function admission(services: SipCoreServices): Middleware[] {
+  return [
+    identifySource(services.bans),
+    banCheck(services.bans),
+    rateLimit(services.limiter),
+    scannerFilter(services.scanners),
+    sanity(),
+  ];
+}
+
+/** REGISTER: admission, our domain only, digest authentication, then the registrar. */
+export function registerChain(services: SipCoreServices): Middleware[] {
+  return [
+    ...admission(services),
+    domainCheck(services.directory),
+    authenticate(services),
+    registerHandler({
+      location: services.location,
+      config: services.config.registrar,
+      nodeName: services.config.nodeName,
+      log: services.log.child({ component: 'registrar' }),
+    }),
+  ];
+}
+
+/** OPTIONS: admission, then 200 (keep-alives from devices and peers). */
+export function optionsChain(services: SipCoreServices): Middleware[] {
+  return [...admission(services), optionsHandler()];
+}
+
+/** drachtio-srf's Request has every member SipRequest names; `locals` is ours to add. */
+function asSipRequest(req: Srf.SrfRequest): SipRequest {
+  return req as unknown as SipRequest;
+}
+
+function asSipResponse(res: Srf.SrfResponse): SipResponse {
+  return { send: (status, reason, options) => res.send(status, reason ?? '', options ?? {}) };
+}
+
+/** srf.request as drachtio-srf implements it (its bundled typings declare a different signature). */
+interface OutboundRequester {
+  request(
+    uri: string,
+    options: { method: string; proxy?: string; headers?: Record<string, string> },
+  ): Promise<{ on(event: 'response', listener: (res: { status: number }) => void): void }>;
+}
+
+/** Sends a keep-alive OPTIONS to where the device's packets come from; any answer but 408 counts. */
+function keepaliveSender(srf: OutboundRequester, log: Logger): (binding: Binding) => Promise<boolean> {
+  return (binding) =>
+    new Promise<boolean>((resolve) => {
+      const guard = setTimeout(() => resolve(false), 40_000);
+      guard.unref();
+      const done = (answered: boolean): void => {
+        clearTimeout(guard);
+        resolve(answered);
+      };
+      srf
+        .request(binding.contactUri, {
+          method: 'OPTIONS',
+          proxy: `sip:${binding.receivedAddress}:${binding.receivedPort};transport=udp`,
+          headers: { 'Max-Forwards': '70' },
+        })
+        .then((req) => req.on('response', (res) => done(res.status !== 408)))
+        .catch((error: unknown) => {
+          log.debug({ err: error, contact: binding.contactUri }, 'keep-alive failed');
+          done(false);
+        });
+    });
+}
+
+/**
+ * Starts sip-core: loads domains, subscribers, bans and bindings, follows the database change feed,
+ * connects to the engine (or drachtio-server) and serves REGISTER and OPTIONS.
+ */
+export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): Promise<RunningSipCore> {
+  const config = resolveConfig(options);
+  const log = deps.logger.child({ app: 'sip-core', node: config.nodeName });
+  const services = createServices(config, deps.prisma, log);
+  const { directory, bans, location } = services;
+
+  await Promise.all([directory.load(), bans.load(), location.load()]);
+  const reloadAll = (): void => {
+    Promise.all([directory.load(), bans.load()]).catch((error: unknown) =>
+      log.error({ err: error }, 'reload after change feed reconnect failed'),
+    );
+  };
+  const onTableChange = (payload: string): void => {
+    const change = parseTableChange(payload);
+    if (!change) return;
+    const id = change.op === 'truncate' ? null : change.id;
+    const work =
+      change.table === 'domains'
+        ? directory.onDomainChanged(id)
+        : change.table === 'subscribers'
+          ? directory.onSubscriberChanged(id)
+          : change.table === 'ip_bans'
+            ? bans.onBanChanged(id)
+            : undefined;
+    work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
+  };
+  const stopFeeds = [
+    await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
+    await deps.db.onChange(
+      REGISTRATIONS_CHANNEL,
+      (payload) => {
+        location
+          .onAnnouncement(payload)
+          .catch((error: unknown) => log.error({ err: error }, 'reloading an announced AOR failed'));
+      },
+      {
+        onReconnect: () => {
+          location.load().catch((error: unknown) => log.error({ err: error }, 'location reload failed'));
+        },
+      },
+    ),
+  ];
+
+  const srf = new Srf();
+  const register = chain(registerChain(services), log);
+  const options_ = chain(optionsChain(services), log);
+  srf.use('register', (req, res) => register(asSipRequest(req), asSipResponse(res)));
+  srf.use('options', (req, res) => options_(asSipRequest(req), asSipResponse(res)));
+  srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
+
+  await new Promise<void>((resolve, reject) => {
+    const onConnect = (error: Error | null, hostport: string): void => {
+      srf.removeListener('error', onError);
+      if (error) {
+        reject(error);
+        return;
+      }
+      log.info({ hostport }, 'connected to the SIP engine');
+      resolve();
+    };
+    const onError = (error: Error): void => {
+      srf.removeListener('connect', onConnect);
+      reject(error);
+    };
+    srf.once('connect', onConnect);
+    srf.once('error', onError);
+    srf.connect({ host: config.drachtio.host, port: config.drachtio.port, secret: config.drachtio.secret });
+  });
+
+  const keepalive = new NatKeepalive(
+    location,
+    keepaliveSender(srf as unknown as OutboundRequester, log),
+    config.nat,
+    config.nodeName,
+    log.child({ component: 'keepalive' }),
+  );
+  keepalive.start();
+
+  let closed = false;
+  return {
+    config,
+    location,
+    async close() {
+      if (closed) return;
+      closed = true;
+      keepalive.stop();
+      srf.disconnect();
+      await Promise.all(stopFeeds.map((stop) => stop()));
+      location.stop();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../src/access/rate-limiter.ts';
+import { ScannerDetector } from '../src/access/scanner.ts';
+import { DEFAULT_SCANNER_USER_AGENTS } from '../src/config.ts';
+import { AddressSet, canonicalAddress, isPrivateAddress } from '../src/net/address.ts';
+
+describe('RateLimiter', () => {
+  it('allows a burst, refuses beyond it, and refills over time', () => {
+    let clock = 0;
+    const limiter = new RateLimiter(2, 3, 100, () => clock);
+    expect([1, 2, 3, 4].map(() => limiter.take('192.0.2.1'))).toEqual([true, true, true, false]);
+    expect(limiter.take('192.0.2.2')).toBe(true);
+    clock += 500;
+    expect(limiter.take('192.0.2.1')).toBe(true);
+    expect(limiter.take('192.0.2.1')).toBe(false);
+  });
+
+  it('stays bounded in the number of sources it tracks', () => {
+    const limiter = new RateLimiter(1, 1, 10, () => 0);
+    for (let i = 0; i < 50; i++) limiter.take(`10.0.0.${i}`);
+    expect(limiter.size).toBe(10);
+  });
+
+  it('lets everything through when disabled', () => {
+    const limiter = new RateLimiter(0, 1);
+    expect([1, 2, 3].every(() => limiter.take('x'))).toBe(true);
+  });
+});
+
+describe('ScannerDetector', () => {
+  const detector = new ScannerDetector(DEFAULT_SCANNER_USER_AGENTS);
+  it.each(['friendly-scanner', 'sipvicious 0.3', 'sipcli/v1.8', 'VaxSIPUserAgent/3.1', 'SIP-Scan'])(
+    'flags %s',
+    (ua) => expect(detector.isScanner(ua)).toBe(true),
+  );
+  it.each(['baresip v1.0.0', 'Linphone/5.1', undefined])('lets %s through', (ua) =>
+    expect(detector.isScanner(ua)).toBe(false),
+  );
+});
+
+describe('addresses', () => {
+  it('recognises private and public addresses', () => {
+    expect(isPrivateAddress('192.168.1.20')).toBe(true);
+    expect(isPrivateAddress('100.64.3.4')).toBe(true);
+    expect(isPrivateAddress('fd00::1')).toBe(true);
+    expect(isPrivateAddress('192.0.2.1')).toBe(false);
+    expect(isPrivateAddress('not-an-ip')).toBe(false);
+  });
+
+  it('matches single addresses and CIDR blocks in both families', () => {
+    const set = new AddressSet(['192.0.2.7', '198.51.100.0/24', '2001:db8::/32', 'bogus', '10.0.0.0/99']);
+    expect(set.size).toBe(3);
+    expect(set.has('192.0.2.7')).toBe(true);
+    expect(set.has('::ffff:192.0.2.7')).toBe(true);
+    expect(set.has('198.51.100.200')).toBe(true);
+    expect(set.has('[2001:db8::5]')).toBe(true);
+    expect(set.has('192.0.2.8')).toBe(false);
+  });
+
+  it('writes one spelling per address', () => {
+    expect(canonicalAddress('[2001:DB8::1]')).toBe('2001:db8::1');
+    expect(canonicalAddress('::ffff:10.1.2.3')).toBe('10.1.2.3');
+  });
+});

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
+
+const drachtio = { host: '127.0.0.1', port: 9022, secret: 'cymru' };
+
+describe('resolveConfig', () => {
+  it('fills in defaults and lower-cases scanner patterns', () => {
+    const config = resolveConfig({ drachtio, access: { scannerUserAgents: ['FriendLy-Scanner'] } });
+    expect(config.registrar).toEqual(DEFAULT_REGISTRAR);
+    expect(config.nodeName).toBe('sip-core');
+    expect(config.access.scannerUserAgents).toEqual(['friendly-scanner']);
+    expect(config.auth.algorithms).toEqual(['MD5']);
+    expect(config.auth.nonceSecret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it.each([
+    [{ registrar: { minExpires: 600, maxExpires: 60 } }, /minExpires must not exceed/],
+    [{ registrar: { natExpires: 10 } }, /natExpires/],
+    [{ registrar: { minExpires: 0 } }, /registrar.minExpires/],
+    [{ access: { banDuration: -1 } }, /access.banDuration/],
+    [{ auth: { nonceSecret: 'short' } }, /nonceSecret/],
+    [{ auth: { algorithms: [] } }, /algorithms/],
+  ])('rejects %j', (options, message) => {
+    expect(() => resolveConfig({ drachtio, ...options })).toThrow(message);
+  });
+
+  it('rejects an incomplete engine connection', () => {
+    expect(() => resolveConfig({ drachtio: { ...drachtio, secret: '' } })).toThrow(ConfigError);
+  });
+});
