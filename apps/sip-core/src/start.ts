@@ -1,10 +1,16 @@
 import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
+import { type MediaRelay, NullMedia } from '@switchboard/media';
 import { DigestServer } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { BanService } from './access/ban-service.ts';
 import { RateLimiter } from './access/rate-limiter.ts';
 import { ScannerDetector } from './access/scanner.ts';
+import { ActiveCalls } from './calls/active-calls.ts';
+import { authenticateCaller } from './calls/authenticate-caller.ts';
+import type { ActiveCallInfo } from './calls/call.ts';
+import { type CallsConfig, DEFAULT_CALLS, inviteHandler } from './calls/invite-handler.ts';
+import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
 import { Directory } from './directory/directory.ts';
@@ -27,11 +33,17 @@ export interface SipCoreDeps {
   /** For the change feed (`onChange`); the same database `prisma` talks to. */
   db: Pick<Database, 'onChange'>;
   logger: Logger;
+  /** Media relay anchoring every call (from `resolveMediaConfig`); default: no anchoring (NullMedia). */
+  media?: MediaRelay;
+  /** Call handling settings (ring timeout, duration cap). */
+  calls?: Partial<CallsConfig>;
 }
 
 export interface RunningSipCore {
   config: SipCoreConfig;
   location: LocationService;
+  /** The calls in progress on this node, for the live-state API. */
+  activeCalls(): ActiveCallInfo[];
   close(): Promise<void>;
 }
 
@@ -97,6 +109,36 @@ export function registerChain(services: SipCoreServices): Middleware[] {
 /** OPTIONS: admission, then 200 (keep-alives from devices and peers). */
 export function optionsChain(services: SipCoreServices): Middleware[] {
   return [...admission(services), optionsHandler()];
+}
+
+export interface InviteChainDeps {
+  srf: Srf;
+  media: MediaRelay;
+  cdr: CdrWriter;
+  prisma: PrismaClient;
+  calls: ActiveCalls;
+  callsConfig: CallsConfig;
+  responseOf(req: unknown): Srf.SrfResponse | undefined;
+}
+
+/** INVITE: admission, caller identity (trusted peer or digest 407), then the B2BUA. */
+export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
+  return [
+    ...admission(services),
+    authenticateCaller(services),
+    inviteHandler({
+      srf: deps.srf,
+      media: deps.media,
+      cdr: deps.cdr,
+      directory: services.directory,
+      location: services.location,
+      prisma: deps.prisma,
+      calls: deps.calls,
+      config: deps.callsConfig,
+      log: services.log.child({ component: 'calls' }),
+      responseOf: deps.responseOf,
+    }),
+  ];
 }
 
 /** drachtio-srf's Request has every member SipRequest names; `locals` is ours to add. */
@@ -192,6 +234,27 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const options_ = chain(optionsChain(services), log);
   srf.use('register', (req, res) => register(asSipRequest(req), asSipResponse(res)));
   srf.use('options', (req, res) => options_(asSipRequest(req), asSipResponse(res)));
+  const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
+  const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
+  await cdr.reconcile();
+  const calls = new ActiveCalls();
+  const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
+  const invite = chain(
+    inviteChain(services, {
+      srf,
+      media,
+      cdr,
+      prisma: deps.prisma,
+      calls,
+      callsConfig: { ...DEFAULT_CALLS, ...deps.calls },
+      responseOf: (req) => (typeof req === 'object' && req ? inviteResponses.get(req) : undefined),
+    }),
+    log,
+  );
+  srf.use('invite', (req, res) => {
+    inviteResponses.set(req, res);
+    invite(asSipRequest(req), asSipResponse(res));
+  });
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {
@@ -226,6 +289,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   return {
     config,
     location,
+    activeCalls: () => calls.list(),
     async close() {
       if (closed) return;
       closed = true;

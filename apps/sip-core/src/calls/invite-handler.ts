@@ -1,0 +1,171 @@
+import type { PrismaClient } from '@switchboard/db';
+import { type LegProfile, type MediaRelay, profiles } from '@switchboard/media';
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import type { CdrEnd, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
+import type { Directory } from '../directory/directory.ts';
+import type { Binding } from '../location/binding.ts';
+import type { LocationService } from '../location/location-service.ts';
+import { type Middleware, parsedOf } from '../sip/request.ts';
+import type { ActiveCalls } from './active-calls.ts';
+import { Call, type CallTarget, dispositionOf } from './call.ts';
+
+export interface CallsConfig {
+  /** Seconds a callee may ring before the call ends as not answered (480). */
+  ringTimeout: number;
+  /** Cap on one call's duration in seconds when the customer sets none; 0: unlimited. */
+  maxCallDuration: number;
+}
+
+export const DEFAULT_CALLS: CallsConfig = { ringTimeout: 60, maxCallDuration: 0 };
+
+export interface InviteDeps {
+  srf: Srf;
+  media: MediaRelay;
+  cdr: CdrWriter;
+  directory: Directory;
+  location: LocationService;
+  prisma: PrismaClient;
+  calls: ActiveCalls;
+  config: CallsConfig;
+  log: Logger;
+  /** The drachtio-srf response object of a request (the chain sees only a narrow wrapper). */
+  responseOf(req: unknown): Srf.SrfResponse | undefined;
+}
+
+/** Where to send a request for a binding: its NAT-facing source address and transport. */
+export function bindingTarget(binding: Binding, profile: LegProfile): CallTarget {
+  const host = binding.receivedAddress.includes(':')
+    ? `[${binding.receivedAddress}]`
+    : binding.receivedAddress;
+  return {
+    uri: binding.contactUri,
+    proxy: `sip:${host}:${binding.receivedPort};transport=${binding.transport === 'wss' ? 'wss' : binding.transport}`,
+    profile,
+  };
+}
+
+function displayPart(display: string | undefined): string {
+  return display ? `"${display.replace(/["\\]/g, '')}" ` : '';
+}
+
+interface Party {
+  id: string;
+  customerId: string;
+  maxConcurrentCalls: number | null;
+  customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null };
+}
+
+/**
+ * The last stage for a new INVITE: finds the callee, checks the limits, then runs the call as a
+ * B2BUA. Subscriber to subscriber: the callee is a user of one of our domains, addressed by username.
+ */
+export function inviteHandler(deps: InviteDeps): Middleware {
+  const loadParty = (id: string): Promise<Party | null> =>
+    deps.prisma.subscriber.findUnique({
+      where: { id },
+      select: {
+        id: true,
+        customerId: true,
+        maxConcurrentCalls: true,
+        customer: { select: { maxConcurrentCalls: true, maxCallDuration: true } },
+      },
+    });
+
+  return async (req, res, next) => {
+    const srfRes = deps.responseOf(req);
+    if (!srfRes) return next(new Error('INVITE without its drachtio-srf response'));
+    const srfReq = req as unknown as Srf.SrfRequest;
+    const parsed = parsedOf(req);
+    if (parsed.to.tag !== undefined) return res.send(481, 'Call/Transaction Does Not Exist');
+    const caller = req.locals.subscriber;
+    if (!caller) return res.send(403, 'Forbidden');
+
+    const callerUri = `sip:${caller.username}@${caller.domain}`;
+    const cdrStart: CdrStart = {
+      callId: parsed.callId,
+      aLegId: parsed.callId,
+      direction: 'internal',
+      callerDialled:
+        parsed.from.uri.kind === 'sip'
+          ? `sip:${parsed.from.uri.userText}@${parsed.from.uri.host}`
+          : callerUri,
+      calleeDialled: req.uri,
+      startedAt: new Date(),
+      sourceAddress: `${req.locals.source.transport}:${req.locals.source.address}:${req.locals.source.port}`,
+      callerSubscriberId: caller.id,
+    };
+    /** A call refused before any B leg still gets its CDR row (every attempt is recorded). */
+    const reject = async (status: number, reason: string, end: Partial<CdrEnd> = {}): Promise<void> => {
+      res.send(status, reason);
+      await deps.cdr.finish(undefined, cdrStart, {
+        ...end,
+        endedAt: new Date(),
+        disposition: dispositionOf(status),
+        sipCode: status,
+        sipReason: reason,
+      });
+    };
+
+    const requestUri = parsed.requestUri;
+    const domain =
+      requestUri.hostType === 'domain' && deps.directory.servesDomain(requestUri.host)
+        ? requestUri.host.toLowerCase()
+        : caller.domain;
+    const user = requestUri.userText;
+    const callee = user ? deps.directory.findSubscriber(user, domain) : undefined;
+    if (!callee?.enabled) return reject(404, 'Not Found');
+
+    const [callerParty, calleeParty] = await Promise.all([loadParty(caller.id), loadParty(callee.id)]);
+    cdrStart.callerCustomerId = callerParty?.customerId;
+    const aor = `sip:${callee.username}@${callee.domain}`;
+    const calleeEnd = {
+      calleeSubscriberId: callee.id,
+      calleeCustomerId: calleeParty?.customerId,
+      calleeRouted: aor,
+      callerRouted: callerUri,
+    };
+    for (const party of [callerParty, calleeParty]) {
+      if (!party) continue;
+      const admission = deps.calls.admit(party.id, party.customerId, {
+        subscriberMax: party.maxConcurrentCalls,
+        customerMax: party.customer.maxConcurrentCalls,
+      });
+      if (!admission.ok) {
+        deps.log.info(
+          { subscriber: party.id, status: admission.status },
+          'call refused by a concurrency limit',
+        );
+        return reject(admission.status, admission.reason, calleeEnd);
+      }
+    }
+
+    const targets = deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber));
+    const durations = [callerParty?.customer.maxCallDuration, deps.config.maxCallDuration].filter(
+      (d): d is number => typeof d === 'number' && d > 0,
+    );
+    const call = new Call(
+      srfReq,
+      srfRes,
+      {
+        targets,
+        from: `${displayPart(parsed.from.displayName)}<${callerUri}>`,
+        to: `<${aor}>`,
+        callerProfile: profiles.natSubscriber,
+        cdr: cdrStart,
+        calleeSubscriberId: callee.id,
+        calleeCustomerId: calleeParty?.customerId,
+        callerRouted: callerUri,
+        calleeRouted: aor,
+        ringTimeoutS: deps.config.ringTimeout,
+        maxDurationS: durations.length > 0 ? Math.min(...durations) : undefined,
+      },
+      { srf: deps.srf, media: deps.media, cdr: deps.cdr, log: deps.log },
+    );
+    const release = deps.calls.add(call, [
+      { subscriberId: caller.id, customerId: callerParty?.customerId },
+      { subscriberId: callee.id, customerId: calleeParty?.customerId },
+    ]);
+    await call.run(release);
+  };
+}

@@ -1,0 +1,121 @@
+import type { CdrMediaStats, PrismaClient } from '@switchboard/db';
+import type { Logger } from 'pino';
+
+export type CallDirection = 'internal' | 'outbound' | 'inbound';
+export type CallDisposition = 'answered' | 'busy' | 'no_answer' | 'cancelled' | 'failed';
+
+/**
+ * Marker in `sip_reason` of an attempt that is still in progress. The row is written when the call
+ * starts so that a crash mid-call leaves a trace; `reconcile()` at start-up closes such rows.
+ */
+export const IN_PROGRESS = 'in progress';
+export const RECONCILED = 'sip-core restarted during the call';
+
+export interface CdrStart {
+  callId: string;
+  aLegId: string;
+  direction: CallDirection;
+  callerDialled: string;
+  calleeDialled: string;
+  startedAt: Date;
+  sourceAddress: string;
+  callerSubscriberId?: string | undefined;
+  callerCustomerId?: string | undefined;
+}
+
+export interface CdrEnd {
+  bLegId?: string | undefined;
+  callerRouted?: string | undefined;
+  calleeRouted?: string | undefined;
+  calleeSubscriberId?: string | undefined;
+  calleeCustomerId?: string | undefined;
+  peerGatewayId?: string | undefined;
+  answeredAt?: Date | undefined;
+  endedAt: Date;
+  disposition: CallDisposition;
+  sipCode: number;
+  sipReason: string;
+  mediaStats?: CdrMediaStats | undefined;
+}
+
+/**
+ * One `cdrs` row per call attempt: inserted when the attempt starts (disposition `failed`, reason
+ * "in progress"), completed when it ends. Writes never throw into call handling: a failure is logged.
+ */
+export class CdrWriter {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly node: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Inserts the attempt; resolves to its id, or undefined when the database refused it. */
+  async start(attempt: CdrStart): Promise<string | undefined> {
+    try {
+      const row = await this.prisma.cdr.create({
+        data: {
+          ...attempt,
+          endedAt: attempt.startedAt,
+          disposition: 'failed',
+          sipReason: IN_PROGRESS,
+          node: this.node,
+        },
+        select: { id: true },
+      });
+      return row.id;
+    } catch (error) {
+      this.log.error({ err: error, callId: attempt.callId }, 'writing the CDR of a new call failed');
+      return undefined;
+    }
+  }
+
+  async finish(id: string | undefined, start: CdrStart, end: CdrEnd): Promise<void> {
+    const durationMs = end.answeredAt ? Math.max(0, end.endedAt.getTime() - end.answeredAt.getTime()) : 0;
+    const data = {
+      ...end,
+      durationMs,
+      mediaStats: end.mediaStats ? (end.mediaStats as object) : undefined,
+    };
+    try {
+      if (id) await this.prisma.cdr.update({ where: { id }, data });
+      else await this.prisma.cdr.create({ data: { ...start, ...data, node: this.node } });
+    } catch (error) {
+      this.log.error({ err: error, callId: start.callId }, 'completing the CDR failed');
+    }
+  }
+
+  /**
+   * Closes the attempts this node left open when it stopped without ending them: answered ones
+   * count as answered up to the restart, the rest as failed. Returns how many rows were closed.
+   */
+  async reconcile(now = new Date()): Promise<number> {
+    const open = await this.prisma.cdr.findMany({
+      where: { node: this.node, sipReason: IN_PROGRESS },
+      select: { id: true, answeredAt: true },
+    });
+    for (const row of open) {
+      await this.prisma.cdr.update({
+        where: { id: row.id },
+        data: {
+          endedAt: now,
+          durationMs: row.answeredAt ? Math.max(0, now.getTime() - row.answeredAt.getTime()) : 0,
+          disposition: row.answeredAt ? 'answered' : 'failed',
+          sipCode: row.answeredAt ? 200 : 500,
+          sipReason: RECONCILED,
+        },
+      });
+    }
+    if (open.length > 0) this.log.warn({ rows: open.length }, 'closed CDRs left open by a previous run');
+    return open.length;
+  }
+
+  /** Records the answer time on the open row, so a restart after answer is billed up to the restart. */
+  async answered(id: string | undefined, at: Date): Promise<void> {
+    if (!id) return;
+    try {
+      await this.prisma.cdr.update({ where: { id }, data: { answeredAt: at } });
+    } catch (error) {
+      this.log.error({ err: error }, 'recording the answer time failed');
+    }
+  }
+}

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
+import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
+
+/**
+ * Subscriber to subscriber through engine + sip-core + rtpengine + PostgreSQL: sipp plays alice (the
+ * caller, digest-authenticated with 407) and bob (a registered UAS); each outcome's CDR is checked.
+ */
+
+let stack: CallStack;
+let bobPort: number;
+
+beforeAll(async () => {
+  stack = await startCallStack({ alice: 'alice-secret', bob: 'bob-secret' }, { ringTimeout: 2 });
+  bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
+}, 60_000);
+
+afterAll(async () => {
+  stopAllSipp();
+  await stack?.close();
+}, 30_000);
+
+/** Runs bob's UAS scenario and alice's UAC scenario; returns the call's completed CDR. */
+async function call(uas: string | undefined, uac: string) {
+  const before = await stack.testDb.db.prisma.cdr.count();
+  const callee = uas ? runSipp({ scenario: uas, port: bobPort, timeoutS: 20 }) : undefined;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const caller = runSipp({
+    scenario: uac,
+    port: await allocatePort(),
+    remote: stack.sipAddress,
+    fields: callFields('alice', 'alice-secret', 'bob'),
+    authUri: `bob@${DOMAIN}`,
+    timeoutS: 20,
+  });
+  const [uacResult, uasResult] = await Promise.all([caller.done, callee?.done]);
+  expectSippOk(uacResult, uac);
+  if (uas && uasResult) expectSippOk(uasResult, uas);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const rows = await stack.testDb.db.prisma.cdr.findMany({ orderBy: { createdAt: 'desc' } });
+    const row = rows[0];
+    // Exactly one new row per call attempt, completed.
+    if (rows.length > before && row && row.sipReason !== IN_PROGRESS) {
+      expect(rows.length).toBe(before + 1);
+      return row;
+    }
+    if (Date.now() > deadline) throw new Error('the CDR was not completed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('subscriber to subscriber', () => {
+  it('answered, caller hangs up: media anchored both ways, CDR answered with a duration', async () => {
+    const cdr = await call('uas-answer.xml', 'uac-call-bye.xml');
+    expect(cdr).toMatchObject({
+      direction: 'internal',
+      disposition: 'answered',
+      sipCode: 200,
+      sipReason: 'Caller hung up',
+      callerSubscriberId: stack.subscribers.get('alice'),
+      calleeSubscriberId: stack.subscribers.get('bob'),
+      callerRouted: 'sip:alice@example.test',
+      calleeRouted: 'sip:bob@example.test',
+      node: 'calls-test',
+    });
+    expect(cdr.answeredAt).not.toBeNull();
+    expect(cdr.durationMs).toBeGreaterThan(0);
+    expect(cdr.bLegId).not.toBeNull();
+    expect(cdr.bLegId).not.toBe(cdr.aLegId);
+    expect(cdr.mediaStats).toBeTypeOf('object');
+    expect(stack.sipCore.activeCalls()).toEqual([]);
+  });
+
+  it('answered, callee hangs up', async () => {
+    const cdr = await call('uas-answer-hangup.xml', 'uac-call-wait-bye.xml');
+    expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, sipReason: 'Callee hung up' });
+  });
+
+  it('busy: 486 reaches the caller, CDR busy', async () => {
+    const cdr = await call('uas-busy.xml', 'uac-call-rejected.xml');
+    expect(cdr).toMatchObject({ disposition: 'busy', sipCode: 486, durationMs: 0, answeredAt: null });
+  });
+
+  it('decline: 603 reaches the caller, CDR failed with 603', async () => {
+    const cdr = await call('uas-decline.xml', 'uac-call-rejected.xml');
+    expect(cdr).toMatchObject({ disposition: 'failed', sipCode: 603 });
+  });
+
+  it('no answer: the callee is cancelled after the ring timeout, the caller gets 480', async () => {
+    const cdr = await call('uas-ring.xml', 'uac-call-rejected.xml');
+    expect(cdr).toMatchObject({ disposition: 'no_answer', sipCode: 480 });
+  });
+
+  it('cancel: the caller cancels while it rings, the callee is cancelled too', async () => {
+    const cdr = await call('uas-ring.xml', 'uac-call-cancel.xml');
+    expect(cdr).toMatchObject({ disposition: 'cancelled', sipCode: 487 });
+  });
+});
+
+describe('limits', () => {
+  const prisma = () => stack.testDb.db.prisma;
+  const alice = () => stack.subscribers.get('alice') ?? '';
+
+  it('a subscriber at its concurrent-call limit gets 486, and the refusal has its CDR', async () => {
+    await prisma().subscriber.update({ where: { id: alice() }, data: { maxConcurrentCalls: 0 } });
+    try {
+      const cdr = await call(undefined, 'uac-call-rejected.xml');
+      expect(cdr).toMatchObject({
+        disposition: 'busy',
+        sipCode: 486,
+        bLegId: null,
+        callerSubscriberId: alice(),
+      });
+    } finally {
+      await prisma().subscriber.update({ where: { id: alice() }, data: { maxConcurrentCalls: null } });
+    }
+  });
+
+  it('a customer at its concurrent-call limit gets 503', async () => {
+    const customerId = stack.tenant.customerId;
+    await prisma().customer.update({ where: { id: customerId }, data: { maxConcurrentCalls: 0 } });
+    try {
+      const cdr = await call(undefined, 'uac-call-rejected.xml');
+      expect(cdr).toMatchObject({ disposition: 'failed', sipCode: 503, callerCustomerId: customerId });
+    } finally {
+      await prisma().customer.update({ where: { id: customerId }, data: { maxConcurrentCalls: null } });
+    }
+  });
+
+  it('the maximum call duration ends an answered call with a BYE to both sides', async () => {
+    const customerId = stack.tenant.customerId;
+    await prisma().customer.update({ where: { id: customerId }, data: { maxCallDuration: 1 } });
+    try {
+      const cdr = await call('uas-answer.xml', 'uac-call-wait-bye.xml');
+      expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'maximum call duration' });
+      expect(cdr.answeredAt).not.toBeNull();
+    } finally {
+      await prisma().customer.update({ where: { id: customerId }, data: { maxCallDuration: null } });
+    }
+  });
+});

@@ -1,0 +1,115 @@
+import { startEngine } from '@switchboard/engine';
+import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
+import { pino } from 'pino';
+import type { CallsConfig } from '../../../src/calls/invite-handler.ts';
+import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
+import {
+  createSubscriber,
+  createTenant,
+  createTestDatabase,
+  type TestDatabase,
+  type TestTenant,
+} from '../../support/database.ts';
+import { allocatePort, expectSippOk, runSipp } from './sipp.ts';
+
+export const DOMAIN = 'example.test';
+const SECRET = 'calls-test-secret';
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export interface CallStack {
+  testDb: TestDatabase;
+  tenant: TestTenant;
+  sipCore: RunningSipCore;
+  media: ResolvedMedia;
+  /** `127.0.0.1:port` of the engine's UDP listener. */
+  sipAddress: string;
+  subscribers: Map<string, string>;
+  close(): Promise<void>;
+}
+
+/** A free NG port in 22400-22499 and an RTP range slice of 40000-40999 for this file's rtpengine. */
+async function startRtpengine(): Promise<ResolvedMedia> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ngPort = 22400 + Math.floor(Math.random() * 100);
+    const slice = Math.floor(Math.random() * 10) * 100;
+    try {
+      return await resolveMediaConfig(undefined, log, {
+        local: { ngPort, portMin: 40000 + slice, portMax: 40099 + slice, interface: '127.0.0.1' },
+      });
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+/**
+ * Engine + sip-core + a real rtpengine + a fresh PostgreSQL database on loopback, with subscribers
+ * `name -> password` created in example.test.
+ */
+export async function startCallStack(
+  users: Record<string, string>,
+  calls: Partial<CallsConfig> = {},
+): Promise<CallStack> {
+  const testDb = await createTestDatabase();
+  const tenant = await createTenant(testDb.db, DOMAIN);
+  const subscribers = new Map<string, string>();
+  for (const [user, password] of Object.entries(users))
+    subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
+  const media = await startRtpengine();
+  const engine = await startEngine(
+    {
+      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+      engineAdmin: { host: '127.0.0.1', port: 0 },
+      engineSecret: SECRET,
+    },
+    { logger: log },
+  );
+  const sipCore = await startSipCore(
+    {
+      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      nodeName: 'calls-test',
+      // sipp answers MD5 challenges only.
+      auth: { algorithms: ['MD5'] },
+      access: { rateLimitPerSecond: 0 },
+      nat: { keepaliveInterval: 0 },
+    },
+    { prisma: testDb.db.prisma, db: testDb.db, logger: log, media: media.media, calls },
+  );
+  const udp = engine.listeners.find((l) => l.transport === 'udp');
+  if (!udp) throw new Error('engine has no UDP listener');
+  return {
+    testDb,
+    tenant,
+    sipCore,
+    media,
+    sipAddress: `127.0.0.1:${udp.port}`,
+    subscribers,
+    async close() {
+      await sipCore.close();
+      await engine.close();
+      await media.stop();
+      await testDb.drop();
+    },
+  };
+}
+
+/** Registers `user` from a sipp on a fresh port through the platform; returns that port for its UAS. */
+export async function registerWithSipp(stack: CallStack, user: string, password: string): Promise<number> {
+  const port = await allocatePort();
+  const run = runSipp({
+    scenario: 'register.xml',
+    port,
+    remote: stack.sipAddress,
+    fields: [user, `[authentication username=${user} password=${password}]`, DOMAIN],
+    authUri: DOMAIN,
+  });
+  expectSippOk(await run.done, `register ${user}`);
+  return port;
+}
+
+/** CSV fields of a call from `caller` to `callee` for the uac-call-* scenarios. */
+export function callFields(caller: string, password: string, callee: string): string[] {
+  return [caller, `[authentication username=${caller} password=${password}]`, DOMAIN, callee];
+}
