@@ -2,8 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { copyRecordRoute, Dialog, DialogTable } from '../src/dialogs/index.ts';
 import { createRequest, createResponse, type SipResponse } from '../src/messages/index.ts';
+import { StatefulProxy } from '../src/proxy/index.ts';
 import { type InviteServerTransaction, TransactionManager } from '../src/transactions/index.ts';
 import { TransportLayer, type TransportProtocol } from '../src/transport/index.ts';
+import { parseUri } from '../src/uri/index.ts';
 import { runSipp, stopAllSipp } from './helpers/sipp.ts';
 
 // Interoperability with sipp over UDP and TCP on loopback, ports 15100-15199.
@@ -179,5 +181,72 @@ describe.each(transports)('sipp interop over %s', (transport, sippMode, basePort
     const result = await run.done;
     expect(result.errors).toBe('');
     expect(result.code).toBe(0);
+  }, 40_000);
+});
+
+describe.each(transports)('sipp through the stateful proxy over %s', (transport, sippMode, basePort) => {
+  it('sipp uac -> library proxy -> sipp uas: INVITE, ACK and BYE all cross', async () => {
+    const lib = await library(transport);
+    const uasPort = basePort + 5;
+    const uasUri = parseUri(`sip:service@127.0.0.1:${uasPort};transport=${transport}`);
+    const proxy = new StatefulProxy({ manager: lib.manager });
+    let forwarded = 0;
+    lib.manager.on('request', (req, tx) => {
+      const rejection = proxy.validate(req);
+      if (rejection) {
+        tx.respond(createResponse(req, rejection.status));
+        return;
+      }
+      proxy.preprocessRoute(req);
+      forwarded++;
+      // sipp sends ACK/BYE to the proxy's address without Route: the "location service" maps it to the uas.
+      proxy.forward(tx, req, [proxy.hasRemoteDestination(req) ? req.uri : uasUri]);
+    });
+    lib.manager.on('ack', (ack) => {
+      proxy.preprocessRoute(ack);
+      if (!proxy.hasRemoteDestination(ack)) ack.uri = uasUri.clone();
+      void proxy.forwardStateless(ack);
+    });
+    const uas = runSipp([
+      '-sn',
+      'uas',
+      '-t',
+      sippMode,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(uasPort),
+      '-m',
+      '1',
+      '-timeout',
+      '20s',
+    ]);
+    cleanups.push(() => uas.stop());
+    await new Promise((r) => setTimeout(r, 500));
+    const uac = runSipp([
+      '-sn',
+      'uac',
+      '-t',
+      sippMode,
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(basePort + 6),
+      '-m',
+      '1',
+      '-d',
+      '100',
+      '-timeout',
+      '20s',
+      '-timeout_error',
+      `127.0.0.1:${lib.info.port}`,
+    ]);
+    cleanups.push(() => uac.stop());
+    const [uacResult, uasResult] = await Promise.all([uac.done, uas.done]);
+    expect(uacResult.errors).toBe('');
+    expect(uasResult.errors).toBe('');
+    expect(uacResult.code).toBe(0);
+    expect(uasResult.code).toBe(0);
+    expect(forwarded).toBe(2); // INVITE and BYE in transactions; the ACK statelessly
   }, 40_000);
 });

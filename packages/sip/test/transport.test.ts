@@ -146,6 +146,21 @@ describe('UDP', () => {
     expect(l.stats.invalidRequests).toBe(1);
   });
 
+  it('a handler that throws is counted and does not stop the listener', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const peer = await udpPeer();
+    let calls = 0;
+    l.on('request', () => {
+      calls++;
+      if (calls === 1) throw new Error('handler bug');
+    });
+    peer.sock.send(options('UDP', '127.0.0.1', peer.port), info.port, '127.0.0.1');
+    await until(() => l.stats.handlerErrors === 1);
+    peer.sock.send(options('UDP', '127.0.0.1', peer.port), info.port, '127.0.0.1');
+    await until(() => calls === 2);
+  });
+
   it('sends requests and receives responses; IPv6 on ::1', async () => {
     const l = layer();
     await l.listen({ transport: 'udp', host: '::1', port: 0 });

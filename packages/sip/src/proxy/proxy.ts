@@ -6,6 +6,7 @@ import { FailoverRequest } from '../transactions/failover.ts';
 import type { ServerTransaction, TransactionManager } from '../transactions/manager.ts';
 import { newVia } from '../transactions/requests.ts';
 import {
+  isSecure,
   type ListenerInfo,
   type MessageSource,
   normalizeAddress,
@@ -454,7 +455,7 @@ export class StatefulProxy {
 /** Our Record-Route value for a listener: `<sip:host:port;transport=x;lr>` (§16.6 step 4). */
 export function recordRouteFor(listener: ListenerInfo): NameAddr {
   const uri = new SipUri({
-    scheme: listener.transport === 'tls' || listener.transport === 'wss' ? 'sips' : 'sip',
+    scheme: isSecure(listener.transport) ? 'sips' : 'sip',
     host: listener.advertisedHost,
     port: listener.advertisedPort,
   });

@@ -5,7 +5,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import {
   type FramerFactory,
   SocketConnection,
@@ -322,7 +322,6 @@ export class WebSocketListener extends Listener {
     port: number,
     tlsClient: { ca?: TlsCa; rejectUnauthorized: boolean; serverName?: string },
   ): Promise<WebSocketConnection> {
-    const { WebSocket } = await import('ws');
     const secure = this.spec.transport === 'wss';
     const host = addressFamily(address) === 6 ? `[${address}]` : address;
     const ws = new WebSocket(`${secure ? 'wss' : 'ws'}://${host}:${port}/`, 'sip', {
@@ -343,7 +342,7 @@ export class WebSocketListener extends Listener {
       ws.terminate();
       throw new Error('WebSocket server did not accept the sip subprotocol');
     }
-    // ws keeps the raw socket private; its documented `_socket` is the only way to read the 4-tuple.
+    // ws exposes the underlying socket only as its internal `_socket` field: the one place to read the 4-tuple.
     const sock = (ws as unknown as { _socket: net.Socket })._socket;
     return new WebSocketConnection(this.spec.transport as 'ws' | 'wss', this.id, true, ws, {
       remoteAddress: sock.remoteAddress ?? address,

@@ -41,6 +41,8 @@ export interface TransportStats {
   keepAlivePings: number;
   unparseable: number;
   invalidRequests: number;
+  /** Messages whose processing threw (malformed header met late, or a failing handler). */
+  handlerErrors: number;
 }
 
 export interface SocketLayerEvents {
@@ -65,6 +67,7 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
     keepAlivePings: 0,
     unparseable: 0,
     invalidRequests: 0,
+    handlerErrors: 0,
   };
   protected readonly log: SipLogger;
   private readonly listenersById = new Map<string, Listener>();

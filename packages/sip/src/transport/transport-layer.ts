@@ -17,6 +17,8 @@ import {
   normalizeAddress,
   parseTransportToken,
   type SendResult,
+  type SipLogger,
+  silentLogger,
   type TransportProtocol,
   type TransportTarget,
 } from './types.ts';
@@ -62,10 +64,12 @@ function isKeepAliveDatagram(data: Buffer): boolean {
 export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   readonly sockets: SocketLayer;
   private readonly parseLimits: Omit<ParseLimits, 'maxMessageSize'>;
+  private readonly log: SipLogger;
 
   constructor(options: TransportLayerOptions = {}) {
     super();
     this.sockets = new SocketLayer({ ...options, framerFactory });
+    this.log = options.logger ?? silentLogger;
     this.parseLimits = options.parseLimits ?? {};
     this.sockets.on('data', (data, source) => this.receive(data, source));
     this.sockets.on('connectionClosed', (conn) => this.emit('connectionClosed', conn));
@@ -93,7 +97,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
   }
 
   /** Sends a request (or an ACK/stateless message) to a target, reusing an open connection when one exists. */
-  send(message: SipRequest | SipResponse, target: TransportTarget): Promise<SendResult> {
+  async send(message: SipRequest | SipResponse, target: TransportTarget): Promise<SendResult> {
     return this.sockets.sendRaw(target, message.ensureContentLength().toBuffer());
   }
 
@@ -101,7 +105,7 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
    * Sends a response where RFC 3261 §18.2.2 (with RFC 3581 §4) says: over a reliable transport on the
    * connection the request came in on while it is open, else to received/rport, else to the Via sent-by.
    */
-  sendResponse(response: SipResponse, requestSource?: MessageSource): Promise<SendResult> {
+  async sendResponse(response: SipResponse, requestSource?: MessageSource): Promise<SendResult> {
     return this.send(response, responseTarget(response, requestSource));
   }
 
@@ -121,14 +125,20 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
       return;
     }
     const message = parsed.message;
-    if (message.isRequest) {
-      const via = message.topVia!;
-      stampVia(via, source);
-      message.replaceTopVia(via);
-      this.aliasConnection(via, source);
-      this.emit('request', message, source);
-    } else {
-      this.emit('response', message, source);
+    try {
+      if (message.isRequest) {
+        const via = message.topVia!;
+        stampVia(via, source);
+        message.replaceTopVia(via);
+        this.aliasConnection(via, source);
+        this.emit('request', message, source);
+      } else {
+        this.emit('response', message, source);
+      }
+    } catch (err) {
+      // A header that fails only on typed access, or a bug in a handler, must not take the listener down.
+      this.sockets.stats.handlerErrors++;
+      this.log.error({ event: 'transport_handler_error', err: (err as Error).message, source });
     }
   }
 

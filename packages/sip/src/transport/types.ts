@@ -18,10 +18,6 @@ export function isStream(transport: TransportProtocol): boolean {
   return transport === 'tcp' || transport === 'tls';
 }
 
-export function isWebSocket(transport: TransportProtocol): boolean {
-  return transport === 'ws' || transport === 'wss';
-}
-
 /** Default port per RFC 3261 §19.1.2 (5060/5061) and RFC 7118 §5.2 (WebSocket uses the HTTP ports). */
 export function defaultPort(transport: TransportProtocol): number {
   switch (transport) {
@@ -177,11 +173,6 @@ export function normalizeAddress(address: string): string {
 /** IP family of an address literal, or 0 for a host name. */
 export function addressFamily(address: string): 0 | 4 | 6 {
   return isIP(normalizeAddress(address)) as 0 | 4 | 6;
-}
-
-/** Formats host:port, bracketing IPv6 literals. */
-export function hostPort(host: string, port: number): string {
-  return addressFamily(host) === 6 ? `[${normalizeAddress(host)}]:${port}` : `${host}:${port}`;
 }
 
 /**
