@@ -1,5 +1,6 @@
 import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
 import { type MediaRelay, NullMedia } from '@switchboard/media';
+import { NumberingIndex } from '@switchboard/numbering';
 import { DigestServer } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import { ActiveCalls } from './calls/active-calls.ts';
 import { authenticateCaller } from './calls/authenticate-caller.ts';
 import type { ActiveCallInfo } from './calls/call.ts';
 import { type CallsConfig, DEFAULT_CALLS, inviteHandler } from './calls/invite-handler.ts';
+import { loadNumberingData } from './calls/numbering-loader.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
@@ -27,6 +29,18 @@ import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
 import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
+
+/** Tables whose changes alter number mapping, rewriting or LCR. */
+const NUMBERING_TABLES = new Set([
+  'domains',
+  'subscribers',
+  'phone_numbers',
+  'rewrite_rule_sets',
+  'rewrite_rules',
+  'peering_groups',
+  'peer_gateways',
+  'peering_rules',
+]);
 
 export interface SipCoreDeps {
   prisma: PrismaClient;
@@ -117,6 +131,7 @@ export interface InviteChainDeps {
   cdr: CdrWriter;
   prisma: PrismaClient;
   calls: ActiveCalls;
+  numbering?: NumberingIndex;
   callsConfig: CallsConfig;
   responseOf(req: unknown): Srf.SrfResponse | undefined;
 }
@@ -134,6 +149,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       location: services.location,
       prisma: deps.prisma,
       calls: deps.calls,
+      numbering: deps.numbering,
       config: deps.callsConfig,
       log: services.log.child({ component: 'calls' }),
       responseOf: deps.responseOf,
@@ -211,7 +227,11 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
             ? bans.onBanChanged(id)
             : undefined;
     work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
+    if (NUMBERING_TABLES.has(change.table))
+      reloadNumberingLater().catch((error: unknown) => log.error({ err: error }, 'numbering reload failed'));
   };
+  // Assigned once the numbering index exists (below); changes before that are in its first load.
+  let reloadNumberingLater: () => Promise<void> = async () => {};
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(
@@ -238,6 +258,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
   await cdr.reconcile();
   const calls = new ActiveCalls();
+  const numbering = new NumberingIndex();
+  const reloadNumbering = async (): Promise<void> => {
+    for (const problem of numbering.replace(await loadNumberingData(deps.prisma)))
+      log.warn({ problem }, 'numbering data left out');
+  };
+  await reloadNumbering();
+  reloadNumberingLater = reloadNumbering;
   const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
   const invite = chain(
     inviteChain(services, {
@@ -246,6 +273,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       cdr,
       prisma: deps.prisma,
       calls,
+      numbering,
       callsConfig: { ...DEFAULT_CALLS, ...deps.calls },
       responseOf: (req) => (typeof req === 'object' && req ? inviteResponses.get(req) : undefined),
     }),

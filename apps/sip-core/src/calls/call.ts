@@ -11,11 +11,18 @@ export interface CallTarget {
   /** Where to send it (the device's NAT-facing address, or the gateway), as a SIP URI. */
   proxy: string;
   profile: LegProfile;
+  /** Extra headers of this leg's INVITE (e.g. caller identity towards a gateway). */
+  headers?: Record<string, string>;
+  /** Digest credentials when the gateway challenges. */
+  auth?: { username: string; password: string } | undefined;
+  /** The peer gateway, for the CDR. */
+  gatewayId?: string | undefined;
 }
 
 export interface CallPlan {
-  /** Tried in parallel; the first answer wins. */
+  /** Tried in parallel (the first answer wins), or one after the other with `serial`. */
   targets: CallTarget[];
+  serial?: boolean;
   /** From and To of the B leg. */
   from: string;
   to: string;
@@ -99,6 +106,7 @@ export class Call {
   private readonly aTag: string;
   private bTag: string | undefined;
   private bLegId: string | undefined;
+  private gatewayId: string | undefined;
   private session: MediaSession | undefined;
   private cdrId: Promise<string | undefined>;
   private readonly pending = new Map<number, Srf.SrfRequest>();
@@ -186,45 +194,68 @@ export class Call {
     this.ringTimer = setTimeout(() => this.ringTimeout(), plan.ringTimeoutS * 1000);
     const failures: Array<{ status: number; reason: string }> = [];
     let won = false;
-    await Promise.all(
-      plan.targets.map(async (target, index) => {
-        try {
-          const uac = await deps.srf.createUAC(
-            target.uri,
-            {
-              proxy: target.proxy,
-              localSdp: offerSdp,
-              headers: { From: plan.from, To: plan.to },
-            },
-            {
-              // drachtio-srf calls it as (error, request), whatever its typings say.
-              cbRequest: ((_error: unknown, sent: Srf.SrfRequest) => {
-                this.pending.set(index, sent);
-                this.bLegId ??= sent.get('Call-ID');
-                if (this.state === 'ended') sent.cancel(() => {});
-              }) as unknown as (sent: Srf.SrfRequest) => void,
-              cbProvisional: (provisional) => void this.provisional(provisional),
-            },
-          );
-          this.pending.delete(index);
-          if (won || this.state === 'ended') {
-            // A second answer (RFC 3261 §13.2.2.4): acknowledge and hang up that leg.
-            uac.destroy();
-            return;
-          }
-          won = true;
-          await this.answered(uac);
-        } catch (error) {
-          this.pending.delete(index);
-          const sipError = error as SipErrorLike;
-          failures.push({
-            status: typeof sipError.status === 'number' ? sipError.status : 500,
-            reason: sipError.reason ?? 'Server Internal Error',
-          });
-          if (typeof sipError.status !== 'number') this.log.warn({ err: error }, 'B leg failed');
+    const attempt = async (target: CallTarget, index: number): Promise<void> => {
+      try {
+        const uac = await deps.srf.createUAC(
+          target.uri,
+          {
+            proxy: target.proxy,
+            localSdp: offerSdp,
+            headers: { From: plan.from, To: plan.to, ...target.headers },
+            ...(target.auth ? { auth: target.auth } : {}),
+          },
+          {
+            // drachtio-srf calls it as (error, request), whatever its typings say.
+            cbRequest: ((_error: unknown, sent: Srf.SrfRequest) => {
+              this.pending.set(index, sent);
+              this.bLegId = sent.get('Call-ID');
+              this.gatewayId = target.gatewayId;
+              if (this.state === 'ended') sent.cancel(() => {});
+            }) as unknown as (sent: Srf.SrfRequest) => void,
+            cbProvisional: (provisional) => void this.provisional(provisional),
+          },
+        );
+        this.pending.delete(index);
+        if (won || this.state === 'ended') {
+          // A second answer (RFC 3261 §13.2.2.4): acknowledge and hang up that leg.
+          uac.destroy();
+          return;
         }
-      }),
-    );
+        won = true;
+        this.gatewayId = target.gatewayId;
+        await this.answered(uac);
+      } catch (error) {
+        this.pending.delete(index);
+        const sipError = error as SipErrorLike;
+        failures.push({
+          status: typeof sipError.status === 'number' ? sipError.status : 500,
+          reason: sipError.reason ?? 'Server Internal Error',
+        });
+        if (typeof sipError.status !== 'number') this.log.warn({ err: error }, 'B leg failed');
+      }
+    };
+    if (plan.serial) {
+      // Gateways in LCR order: the next one only after a 5xx, 408 or no answer in time (RFC 3261 §16.7
+      // leaves the choice to the element; a 4xx/6xx is the callee's answer and ends the hunt).
+      for (const [index, target] of plan.targets.entries()) {
+        if (this.hasEnded()) break;
+        await attempt(target, index);
+        if (won) break;
+        const last = failures.at(-1);
+        if (last && last.status !== 408 && last.status < 500) break;
+        if (last)
+          this.log.info(
+            { gateway: target.gatewayId, status: last.status },
+            'gateway failed, trying the next',
+          );
+      }
+      if (!won && !this.hasEnded()) {
+        const last = failures.at(-1) ?? { status: 480, reason: 'Temporarily Unavailable' };
+        await this.fail(last.status === 408 ? 480 : last.status, last.reason);
+      }
+      return;
+    }
+    await Promise.all(plan.targets.map((target, index) => attempt(target, index)));
     if (!won && !this.hasEnded()) {
       const failure = bestFailure(failures);
       await this.fail(failure.status, failure.reason);
@@ -408,6 +439,7 @@ export class Call {
         calleeRouted: this.plan.calleeRouted,
         calleeSubscriberId: this.plan.calleeSubscriberId,
         calleeCustomerId: this.plan.calleeCustomerId,
+        peerGatewayId: this.gatewayId,
         answeredAt: this.answeredAt,
         endedAt,
         disposition: wasAnswered ? 'answered' : dispositionOf(status),

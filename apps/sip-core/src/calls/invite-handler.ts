@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@switchboard/db';
 import { type LegProfile, type MediaRelay, profiles } from '@switchboard/media';
+import { type LcrResult, NumberingError, type NumberingIndex } from '@switchboard/numbering';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrEnd, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
@@ -27,6 +28,8 @@ export interface InviteDeps {
   location: LocationService;
   prisma: PrismaClient;
   calls: ActiveCalls;
+  /** Number mapping and LCR; without it only usernames are callable. */
+  numbering?: NumberingIndex | undefined;
   config: CallsConfig;
   log: Logger;
   /** The drachtio-srf response object of a request (the chain sees only a narrow wrapper). */
@@ -107,13 +110,112 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       });
     };
 
+    /** To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call). */
+    const outbound = async (e164: string): Promise<void> => {
+      const numbering = deps.numbering;
+      if (!numbering) return reject(404, 'Not Found');
+      const presentation = numbering.presentSubscriber(caller.id);
+      let route: LcrResult;
+      try {
+        route = numbering.routeCall({ callee: e164, caller: presentation?.number, subscriberId: caller.id });
+      } catch (error) {
+        const code = error instanceof NumberingError ? error.code : 'internal';
+        if (code === 'blocked') return reject(403, 'Forbidden');
+        if (code === 'no-route') return reject(404, 'No Route');
+        return reject(484, 'Address Incomplete');
+      }
+      const callee = numbering.rewriteForSubscriber(
+        caller.id,
+        'outbound_to_peer',
+        'callee',
+        route.callee,
+      ).output;
+      const identity = presentation?.number
+        ? numbering.rewriteForSubscriber(caller.id, 'outbound_to_peer', 'caller', presentation.number).output
+        : undefined;
+      const credentials = await deps.prisma.peerGateway.findMany({
+        where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
+        select: { id: true, authUsername: true, authPassword: true },
+      });
+      const auth = new Map(
+        credentials
+          .filter((c) => c.authUsername && c.authPassword)
+          .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
+      );
+      const clir = presentation?.clir ?? false;
+      const targets: CallTarget[] = route.gateways.map((g) => ({
+        uri: `sip:${callee}@${g.host}:${g.port}`,
+        proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
+        profile: profiles.publicPeer,
+        gatewayId: g.gatewayId,
+        auth: auth.get(g.gatewayId),
+        // The network-asserted identity (RFC 3325) always carries the real number; Privacy asks the
+        // trusted network to withhold it from the callee under CLIR.
+        headers: identity
+          ? {
+              'P-Asserted-Identity': `<sip:${identity}@${caller.domain}>`,
+              ...(clir ? { Privacy: 'id' } : {}),
+            }
+          : {},
+      }));
+      const from =
+        clir || !identity
+          ? '"Anonymous" <sip:anonymous@anonymous.invalid>'
+          : `<sip:${identity}@${caller.domain}>`;
+      cdrStart.direction = 'outbound';
+      const callerParty = await loadParty(caller.id);
+      cdrStart.callerCustomerId = callerParty?.customerId;
+      if (callerParty) {
+        const admission = deps.calls.admit(callerParty.id, callerParty.customerId, {
+          subscriberMax: callerParty.maxConcurrentCalls,
+          customerMax: callerParty.customer.maxConcurrentCalls,
+        });
+        if (!admission.ok) return reject(admission.status, admission.reason);
+      }
+      const duration = callerParty?.customer.maxCallDuration ?? deps.config.maxCallDuration;
+      const call = new Call(
+        srfReq,
+        srfRes,
+        {
+          targets,
+          serial: true,
+          from,
+          to: `<sip:${callee}@${caller.domain}>`,
+          callerProfile: profiles.natSubscriber,
+          cdr: cdrStart,
+          callerRouted: identity ?? callerUri,
+          calleeRouted: callee,
+          ringTimeoutS: deps.config.ringTimeout,
+          maxDurationS: duration && duration > 0 ? duration : undefined,
+        },
+        { srf: deps.srf, media: deps.media, cdr: deps.cdr, log: deps.log },
+      );
+      await call.run(
+        deps.calls.add(call, [{ subscriberId: caller.id, customerId: callerParty?.customerId }]),
+      );
+    };
+
     const requestUri = parsed.requestUri;
     const domain =
       requestUri.hostType === 'domain' && deps.directory.servesDomain(requestUri.host)
         ? requestUri.host.toLowerCase()
         : caller.domain;
     const user = requestUri.userText;
-    const callee = user ? deps.directory.findSubscriber(user, domain) : undefined;
+    let callee = user ? deps.directory.findSubscriber(user, domain) : undefined;
+    if (!callee && user && deps.numbering) {
+      // A dialled number: one of ours (DID) rings that subscriber, any other goes to the PSTN.
+      let e164: string | undefined;
+      try {
+        const normalised = deps.numbering.normalise(caller.domain, user, caller.id);
+        if (normalised.kind === 'e164') e164 = normalised.e164;
+      } catch {
+        e164 = undefined;
+      }
+      if (!e164) return reject(404, 'Not Found');
+      const mapping = deps.numbering.lookupNumber(e164);
+      if (mapping) callee = deps.directory.findSubscriber(mapping.username, mapping.domain);
+      else return outbound(e164);
+    }
     if (!callee?.enabled) return reject(404, 'Not Found');
 
     const [callerParty, calleeParty] = await Promise.all([loadParty(caller.id), loadParty(callee.id)]);

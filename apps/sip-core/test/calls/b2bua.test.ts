@@ -78,6 +78,11 @@ describe('subscriber to subscriber', () => {
     expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, sipReason: 'Callee hung up' });
   });
 
+  it('hold: a re-INVITE from the caller reaches the callee through the relay and is answered', async () => {
+    const cdr = await call('uas-answer-hold.xml', 'uac-call-hold.xml');
+    expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'Caller hung up' });
+  });
+
   it('busy: 486 reaches the caller, CDR busy', async () => {
     const cdr = await call('uas-busy.xml', 'uac-call-rejected.xml');
     expect(cdr).toMatchObject({ disposition: 'busy', sipCode: 486, durationMs: 0, answeredAt: null });

@@ -51,12 +51,18 @@ async function startRtpengine(): Promise<ResolvedMedia> {
 export async function startCallStack(
   users: Record<string, string>,
   calls: Partial<CallsConfig> = {},
+  prepare: (
+    db: TestDatabase,
+    tenant: TestTenant,
+    subscribers: Map<string, string>,
+  ) => Promise<void> = async () => {},
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
   const subscribers = new Map<string, string>();
   for (const [user, password] of Object.entries(users))
     subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
+  await prepare(testDb, tenant, subscribers);
   const media = await startRtpengine();
   const engine = await startEngine(
     {

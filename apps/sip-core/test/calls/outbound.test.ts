@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
+import { type CallStack, callFields, startCallStack } from './support/stack.ts';
+
+/**
+ * To the phone network: alice dials +4930555123, which is not ours. LCR picks two gateways (sipp
+ * UAS); the first answers 503, the call fails over to the second, which must see the number as the
+ * outbound rewrite rule made it (00 international prefix) and alice's primary number asserted.
+ */
+
+let stack: CallStack;
+let gateway1: number;
+let gateway2: number;
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  gateway1 = await allocatePort();
+  gateway2 = await allocatePort();
+  stack = await startCallStack(
+    { alice: 'alice-secret' },
+    { ringTimeout: 10 },
+    async (db, tenant, subscribers) => {
+      const prisma = db.db.prisma;
+      const alice = subscribers.get('alice') ?? '';
+      await prisma.phoneNumber.create({
+        data: {
+          subscriberId: alice,
+          e164: '+4930111111',
+          countryCode: '49',
+          areaCode: '30',
+          subscriberNumber: '111111',
+          isPrimary: true,
+        },
+      });
+      const rules = await prisma.rewriteRuleSet.create({
+        data: {
+          name: 'to-peers',
+          rules: {
+            create: [
+              {
+                direction: 'outbound_to_peer',
+                field: 'callee',
+                matchPattern: '^\\+(\\d+)$',
+                replacement: '00$1',
+              },
+            ],
+          },
+        },
+      });
+      await prisma.domain.update({
+        where: { id: tenant.domainId },
+        data: { rewriteRuleSetId: rules.id, countryCode: '49' },
+      });
+      const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
+      ids.gw1 = (
+        await prisma.peerGateway.create({
+          data: { groupId: group.id, name: 'gw1', host: '127.0.0.1', port: gateway1, priority: 1 },
+        })
+      ).id;
+      ids.gw2 = (
+        await prisma.peerGateway.create({
+          data: { groupId: group.id, name: 'gw2', host: '127.0.0.1', port: gateway2, priority: 2 },
+        })
+      ).id;
+      await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
+    },
+  );
+}, 60_000);
+
+afterAll(async () => {
+  stopAllSipp();
+  await stack?.close();
+}, 30_000);
+
+describe('to the PSTN', () => {
+  it('fails over from a 503 gateway to the next, with the rewritten number and caller ID', async () => {
+    const first = runSipp({ scenario: 'uas-unavailable.xml', port: gateway1, timeoutS: 20 });
+    const second = runSipp({ scenario: 'uas-gateway.xml', port: gateway2, timeoutS: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const caller = runSipp({
+      scenario: 'uac-call-bye.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('alice', 'alice-secret', '+4930555123'),
+      authUri: '+4930555123@example.test',
+      timeoutS: 20,
+    });
+    const [a, g1, g2] = await Promise.all([caller.done, first.done, second.done]);
+    expectSippOk(a, 'caller');
+    expectSippOk(g1, 'gateway 1');
+    expectSippOk(g2, 'gateway 2');
+    let cdr = null;
+    for (let i = 0; i < 100; i++) {
+      cdr = await stack.testDb.db.prisma.cdr.findFirst({ where: { sipReason: { not: IN_PROGRESS } } });
+      if (cdr) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(cdr).toMatchObject({
+      direction: 'outbound',
+      disposition: 'answered',
+      calleeRouted: '004930555123',
+      callerRouted: '+4930111111',
+      peerGatewayId: ids.gw2,
+    });
+  });
+});
