@@ -196,7 +196,15 @@ afterAll(async () => {
 describe('the production layout as separate processes', () => {
   it('wires each process only with the variables its compose service lists', () => {
     expect(Object.keys(serviceEnv('sip-core')).sort()).toEqual(
-      ['DATABASE_URL', 'DRACHTIO_URL', 'LOG_LEVEL', 'RTPENGINE_NG', 'SIP_ADVERTISED_ADDRESS'].sort(),
+      [
+        'DATABASE_URL',
+        'DRACHTIO_URL',
+        'LOG_LEVEL',
+        'RTPENGINE_NG',
+        'SIP_ADVERTISED_ADDRESS',
+        'SIP_CORE_NODE_NAME',
+        'SIP_NONCE_SECRET',
+      ].sort(),
     );
     expect(serviceEnv('engine').ENGINE_SECRET).toBe(env.ENGINE_SECRET);
     expect(serviceEnv('sip-core').DRACHTIO_URL).toBe(env.DRACHTIO_URL);

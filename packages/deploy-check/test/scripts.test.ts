@@ -18,11 +18,13 @@ describe('gen-secrets.sh', () => {
 
   it('writes strong random secrets, consistent inside the URLs, readable by the owner only', () => {
     expect(first.status, first.stderr).toBe(0);
-    for (const name of ['POSTGRES_PASSWORD', 'ENGINE_SECRET', 'ADMIN_PASSWORD']) {
+    for (const name of ['POSTGRES_PASSWORD', 'ENGINE_SECRET', 'ADMIN_PASSWORD', 'SIP_NONCE_SECRET']) {
       expect(env[name], name).not.toBe(example[name]);
       expect(env[name], name).toMatch(/^[A-Za-z0-9]{24,}$/);
     }
-    expect(new Set([env.POSTGRES_PASSWORD, env.ENGINE_SECRET, env.ADMIN_PASSWORD]).size).toBe(3);
+    expect(
+      new Set([env.POSTGRES_PASSWORD, env.ENGINE_SECRET, env.ADMIN_PASSWORD, env.SIP_NONCE_SECRET]).size,
+    ).toBe(4);
     expect(env.DATABASE_URL).toBe(
       `postgresql://switchboard:${env.POSTGRES_PASSWORD}@127.0.0.1:5432/switchboard`,
     );
