@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { type ComposeFile, dockerCompose, INFRA, parseEnvFile, ROOT, readInfra } from './support/files.ts';
 import {
   type Child,
+  freeEphemeralPort,
   freePortIn,
   freeTcpPort,
   spawnChild,
@@ -105,10 +106,10 @@ beforeAll(async () => {
   sipPort = await freePortIn(19000, 19999, sippPorts);
   tlsPort = await freePortIn(19000, 19999, sippPorts);
   const engineAdminPort = await freeTcpPort();
-  const ngPort = await freePortIn(22500, 22999);
+  const ngPort = await freeEphemeralPort();
   const rtpMin = 42000 + 100 * Math.floor(Math.random() * 9);
   const secret = randomBytes(18).toString('base64url');
-  const enumPort = await freePortIn(23000, 23999);
+  const enumPort = await freeEphemeralPort();
   // The operator's .env with this host's values: only loopback, small port ranges, fresh database.
   const changes: Record<string, string> = {
     ENGINE_SECRET: secret,

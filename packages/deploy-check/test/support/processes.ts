@@ -101,6 +101,15 @@ async function tcpFree(port: number): Promise<boolean> {
   });
 }
 
+/** An ephemeral port (the kernel's choice for TCP) that is free for UDP too, on 127.0.0.1 right now. */
+export async function freeEphemeralPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await freeTcpPort();
+    if (await udpFree(port)) return port;
+  }
+  throw new Error('no ephemeral port free for both UDP and TCP');
+}
+
 /** A port in [min, max] free for both UDP and TCP on 127.0.0.1 right now. */
 export async function freePortIn(min: number, max: number, taken: Set<number> = new Set()): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
