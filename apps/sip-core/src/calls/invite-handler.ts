@@ -75,6 +75,81 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       },
     });
 
+  /**
+   * From a trusted peer (a gateway, no digest): the Request-URI's number is a DID of one of our
+   * subscribers, whose registered devices ring in parallel.
+   */
+  const inbound = async (
+    req: Parameters<Middleware>[0],
+    srfReq: Srf.SrfRequest,
+    srfRes: Srf.SrfResponse,
+    parsed: ReturnType<typeof parsedOf>,
+  ): Promise<void> => {
+    const dialled = parsed.requestUri.userText ?? '';
+    const cdrStart: CdrStart = {
+      callId: parsed.callId,
+      aLegId: parsed.callId,
+      direction: 'inbound',
+      callerDialled: parsed.from.uri.kind === 'sip' ? (parsed.from.uri.userText ?? '') : '',
+      calleeDialled: req.uri,
+      startedAt: new Date(),
+      sourceAddress: `${req.locals.source.transport}:${req.locals.source.address}:${req.locals.source.port}`,
+    };
+    const digits = dialled.replace(/^\+/, '').replace(/^00/, '');
+    const mapping = /^\d{3,15}$/.test(digits) ? deps.numbering?.lookupNumber(`+${digits}`) : null;
+    const callee = mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined;
+    if (!callee?.enabled) {
+      srfRes.send(404, 'Not Found', {});
+      await deps.cdr.finish(undefined, cdrStart, {
+        endedAt: new Date(),
+        disposition: 'failed',
+        sipCode: 404,
+        sipReason: 'Not Found',
+      });
+      return;
+    }
+    const party = await loadParty(callee.id);
+    if (party) {
+      const admission = deps.calls.admit(party.id, party.customerId, {
+        subscriberMax: party.maxConcurrentCalls,
+        customerMax: party.customer.maxConcurrentCalls,
+      });
+      if (!admission.ok) {
+        srfRes.send(admission.status, admission.reason, {});
+        await deps.cdr.finish(undefined, cdrStart, {
+          endedAt: new Date(),
+          disposition: dispositionOf(admission.status),
+          sipCode: admission.status,
+          sipReason: admission.reason,
+        });
+        return;
+      }
+    }
+    const aor = `sip:${callee.username}@${callee.domain}`;
+    const call = new Call(
+      srfReq,
+      srfRes,
+      {
+        targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
+        from:
+          parsed.from.uri.kind === 'sip'
+            ? `<sip:${parsed.from.uri.userText ?? 'anonymous'}@${callee.domain}>`
+            : '<sip:anonymous@anonymous.invalid>',
+        to: `<${aor}>`,
+        callerProfile: profiles.publicPeer,
+        cdr: cdrStart,
+        calleeSubscriberId: callee.id,
+        calleeCustomerId: party?.customerId,
+        callerRouted: cdrStart.callerDialled,
+        calleeRouted: aor,
+        ringTimeoutS: deps.config.ringTimeout,
+        maxDurationS: party?.customer.maxCallDuration ?? undefined,
+      },
+      { srf: deps.srf, media: deps.media, cdr: deps.cdr, log: deps.log },
+    );
+    await call.run(deps.calls.add(call, [{ subscriberId: callee.id, customerId: party?.customerId }]));
+  };
+
   return async (req, res, next) => {
     const srfRes = deps.responseOf(req);
     if (!srfRes) return next(new Error('INVITE without its drachtio-srf response'));
@@ -82,7 +157,10 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     const parsed = parsedOf(req);
     if (parsed.to.tag !== undefined) return res.send(481, 'Call/Transaction Does Not Exist');
     const caller = req.locals.subscriber;
-    if (!caller) return res.send(403, 'Forbidden');
+    if (!caller) {
+      if (req.locals.source.trusted) return inbound(req, srfReq, srfRes, parsed);
+      return res.send(403, 'Forbidden');
+    }
 
     const callerUri = `sip:${caller.username}@${caller.domain}`;
     const cdrStart: CdrStart = {

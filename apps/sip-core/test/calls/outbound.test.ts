@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, startCallStack } from './support/stack.ts';
+import { type CallStack, callFields, registerWithSipp, startCallStack } from './support/stack.ts';
 
 /**
  * To the phone network: alice dials +4930555123, which is not ours. LCR picks two gateways (sipp
@@ -12,13 +12,14 @@ import { type CallStack, callFields, startCallStack } from './support/stack.ts';
 let stack: CallStack;
 let gateway1: number;
 let gateway2: number;
+let bobPort: number;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
   gateway1 = await allocatePort();
   gateway2 = await allocatePort();
   stack = await startCallStack(
-    { alice: 'alice-secret' },
+    { alice: 'alice-secret', bob: 'bob-secret' },
     { ringTimeout: 10 },
     async (db, tenant, subscribers) => {
       const prisma = db.db.prisma;
@@ -64,8 +65,21 @@ beforeAll(async () => {
         })
       ).id;
       await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
+      await prisma.phoneNumber.create({
+        data: {
+          subscriberId: subscribers.get('bob') ?? '',
+          e164: '+4930222222',
+          countryCode: '49',
+          areaCode: '30',
+          subscriberNumber: '222222',
+          isPrimary: true,
+        },
+      });
     },
+    // The peer: another loopback address, trusted without digest.
+    ['127.0.0.2'],
   );
+  bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 
 afterAll(async () => {
@@ -102,6 +116,43 @@ describe('to the PSTN', () => {
       calleeRouted: '004930555123',
       callerRouted: '+4930111111',
       peerGatewayId: ids.gw2,
+    });
+  });
+});
+
+describe('from the PSTN', () => {
+  it("a trusted peer calls a DID without digest and the subscriber's registered device answers", async () => {
+    const before = await stack.testDb.db.prisma.cdr.count();
+    const bob = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const peer = runSipp({
+      scenario: 'uac-peer-call.xml',
+      port: await allocatePort(),
+      localIp: '127.0.0.2',
+      remote: stack.sipAddress,
+      fields: ['+4915100000', 'unused', 'example.test', '+4930222222'],
+      timeoutS: 20,
+    });
+    const [p, b] = await Promise.all([peer.done, bob.done]);
+    expectSippOk(p, 'peer');
+    expectSippOk(b, 'bob');
+    let cdr = null;
+    for (let i = 0; i < 100 && !cdr; i++) {
+      const rows = await stack.testDb.db.prisma.cdr.findMany({ where: { direction: 'inbound' } });
+      if (
+        rows.length > 0 &&
+        (await stack.testDb.db.prisma.cdr.count()) > before &&
+        rows[0]?.sipReason !== IN_PROGRESS
+      )
+        cdr = rows[0];
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      calleeSubscriberId: stack.subscribers.get('bob'),
+      calleeRouted: 'sip:bob@example.test',
+      callerSubscriberId: null,
     });
   });
 });

@@ -18,6 +18,8 @@ export interface SippOptions {
   timeoutS?: number;
   /** Digest `uri` (without `sip:`); sipp's default, `remote_ip:remote_port`, is not the Request-URI. */
   authUri?: string;
+  /** Local address (default 127.0.0.1); another loopback address stands for another host. */
+  localIp?: string;
 }
 
 export interface SippResult {
@@ -35,9 +37,9 @@ export function runSipp(opts: SippOptions): SippRun {
     '-sf',
     join(CALL_SCENARIOS, opts.scenario),
     '-i',
-    '127.0.0.1',
+    opts.localIp ?? '127.0.0.1',
     '-mi',
-    '127.0.0.1',
+    opts.localIp ?? '127.0.0.1',
     '-p',
     String(opts.port),
     '-ci',

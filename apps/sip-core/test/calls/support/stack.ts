@@ -56,6 +56,7 @@ export async function startCallStack(
     tenant: TestTenant,
     subscribers: Map<string, string>,
   ) => Promise<void> = async () => {},
+  trustedSources: string[] = [],
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -78,7 +79,7 @@ export async function startCallStack(
       nodeName: 'calls-test',
       // sipp answers MD5 challenges only.
       auth: { algorithms: ['MD5'] },
-      access: { rateLimitPerSecond: 0 },
+      access: { rateLimitPerSecond: 0, trustedSources },
       nat: { keepaliveInterval: 0 },
     },
     { prisma: testDb.db.prisma, db: testDb.db, logger: log, media: media.media, calls },
