@@ -1,0 +1,61 @@
+/**
+ * Standalone sip-core, as the deployment layout runs it: apps/sip-core has no main of its own yet, so
+ * this file is what `apps/sip-core/src/main.ts` should be (it imports only sip-core's public API).
+ * Reads the runtime contract: DATABASE_URL, DRACHTIO_URL (the engine or drachtio-server), RTPENGINE_NG
+ * (the rtpengine pool; unset: no media anchoring), LOG_LEVEL; SIP_CORE_NODE_NAME names this node in
+ * the location table (default: the host name) and SIP_NONCE_SECRET lets several nodes accept each
+ * other's digest nonces. The schema must be migrated already (the API does that on start).
+ */
+import { hostname } from 'node:os';
+import { ConfigError, loadConfig } from '@switchboard/config';
+import { openDatabase } from '@switchboard/db';
+import { resolveMediaConfig } from '@switchboard/media';
+import { startSipCore } from '@switchboard/sip-core';
+import { pino } from 'pino';
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`sip-core: ${err.message}`);
+  process.exit(2);
+}
+if (config.drachtio === undefined) {
+  console.error('sip-core: DRACHTIO_URL must name the engine, as in drachtio://secret@127.0.0.1:9022');
+  process.exit(2);
+}
+const nonceSecret = process.env.SIP_NONCE_SECRET?.trim();
+if (nonceSecret !== undefined && nonceSecret !== '' && nonceSecret.length < 16) {
+  console.error('sip-core: SIP_NONCE_SECRET: expected at least 16 characters');
+  process.exit(2);
+}
+const logger = pino({ level: config.logLevel, base: { app: 'sip-core' } });
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
+// No local rtpengine here: in this layout rtpengine is its own service, named by RTPENGINE_NG.
+const media =
+  config.rtpengineNg === undefined
+    ? undefined
+    : await resolveMediaConfig(config.rtpengineNg, logger.child({ component: 'media' }));
+const sipCore = await startSipCore(
+  {
+    drachtio: config.drachtio,
+    nodeName: process.env.SIP_CORE_NODE_NAME?.trim() || hostname(),
+    ...(nonceSecret ? { auth: { nonceSecret } } : {}),
+  },
+  { prisma: db.prisma, db, logger, media: media?.media },
+);
+logger.info({ engine: `${config.drachtio.host}:${config.drachtio.port}` }, 'sip-core running');
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'sip-core stopping');
+  await sipCore.close();
+  await media?.stop();
+  await db.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
