@@ -7,7 +7,8 @@ AS_POSTGRES="runuser -u postgres --"
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; AS_POSTGRES="sudo -u postgres"; fi
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(sip-tester rtpengine-daemon baresip-core linphone-cli dnsutils chromium openssl postgresql)
+packages=(sip-tester rtpengine-daemon rtpengine-utils baresip-core linphone-cli dnsutils chromium openssl postgresql
+  docker-compose)
 need=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")

@@ -179,8 +179,7 @@ beforeAll(async () => {
     waitHealthy(engine, healthCheck('engine')),
     waitHealthy(numbering, healthCheck('numbering')),
   ]);
-  // apps/sip-core has no main yet: test/support/sip-core-main.ts is the one it should have.
-  const sipCore = spawnMain('sip-core', `${ROOT}packages/deploy-check`, 'test/support/sip-core-main.ts', {
+  const sipCore = spawnMain('sip-core', `${ROOT}apps/sip-core`, 'src/main.ts', {
     ...serviceEnv('sip-core'),
     DATA_DIR: dataDir,
   });

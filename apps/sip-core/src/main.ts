@@ -1,6 +1,5 @@
 /**
- * Standalone sip-core, as the deployment layout runs it: apps/sip-core has no main of its own yet, so
- * this file is what `apps/sip-core/src/main.ts` should be (it imports only sip-core's public API).
+ * Standalone sip-core (production: its own container or systemd unit, attached to the engine).
  * Reads the runtime contract: DATABASE_URL, DRACHTIO_URL (the engine or drachtio-server), RTPENGINE_NG
  * (the rtpengine pool; unset: no media anchoring), LOG_LEVEL; SIP_CORE_NODE_NAME names this node in
  * the location table (default: the host name) and SIP_NONCE_SECRET lets several nodes accept each
@@ -10,8 +9,8 @@ import { hostname } from 'node:os';
 import { ConfigError, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
-import { startSipCore } from '@switchboard/sip-core';
 import { pino } from 'pino';
+import { startSipCore } from './start.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
