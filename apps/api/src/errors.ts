@@ -124,7 +124,7 @@ export function fieldErrors(context: string, errors: readonly AjvLikeError[]): F
 }
 
 /** Prisma's known request errors, identified by code without importing the generated client. */
-interface PrismaKnownError {
+export interface PrismaKnownError {
   code: string;
   meta?: { target?: unknown; modelName?: string; field_name?: unknown; driverAdapterError?: unknown };
 }
@@ -137,15 +137,27 @@ function isPrismaKnownError(err: unknown): err is PrismaKnownError {
   );
 }
 
-/** Best effort: the columns of a violated unique constraint, as Prisma reports them through an adapter. */
-function uniqueTargets(err: PrismaKnownError): string[] {
+const camel = (column: string) => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+const snake = (field: string) => field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * Best effort: the request fields behind a violated unique constraint. Prisma reports the columns directly
+ * for some drivers; through the pg adapter only the index name (`<table>_<col>_<col>_key`) is known, so the
+ * request body's own fields are matched against it.
+ */
+export function uniqueFields(err: PrismaKnownError, body: unknown): string[] {
   const target = err.meta?.target;
-  if (Array.isArray(target)) return target.map(String);
-  if (typeof target === 'string') return [target];
-  const cause = err.meta?.driverAdapterError as { cause?: { constraint?: { fields?: unknown } } } | undefined;
-  const fields = cause?.cause?.constraint?.fields;
-  if (Array.isArray(fields)) return fields.map((f) => String(f).replace(/"/g, ''));
-  return [];
+  if (Array.isArray(target)) return target.map((t) => camel(String(t)));
+  if (typeof target === 'string') return [camel(target)];
+  const cause = (
+    err.meta?.driverAdapterError as { cause?: { constraint?: { fields?: unknown; index?: unknown } } }
+  )?.cause;
+  const fields = cause?.constraint?.fields;
+  if (Array.isArray(fields)) return fields.map((f) => camel(String(f).replace(/"/g, '')));
+  const index = cause?.constraint?.index;
+  if (typeof index !== 'string' || typeof body !== 'object' || body === null) return [];
+  const tokens = `_${index}_`;
+  return Object.keys(body).filter((key) => tokens.includes(`_${snake(key)}_`));
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -164,7 +176,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       }
       if (isPrismaKnownError(err)) {
         if (err.code === 'P2002') {
-          const fields = uniqueTargets(err);
+          const fields = uniqueFields(err, request.body);
           return sendProblem(
             reply,
             409,

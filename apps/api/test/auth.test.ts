@@ -263,6 +263,7 @@ describe('self sign-up', () => {
       },
     });
     expect(dup.statusCode).toBe(409);
+    expect(dup.json().errors).toEqual([{ field: '/body/email', message: 'already in use' }]);
     const flood = await world.app.inject({
       method: 'POST',
       url: '/api/v1/signup',

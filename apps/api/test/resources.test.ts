@@ -132,6 +132,7 @@ describe('CRUD on every provisioning resource', () => {
     });
     expect(dup.statusCode).toBe(409);
     expect(dup.headers['content-type']).toContain('application/problem+json');
+    expect(dup.json().errors.map((e: { field: string }) => e.field)).toContain('/body/username');
     const missing = await op('POST', '/subscribers', {
       customerId: world.ids.cA,
       domainId: '00000000-0000-7000-8000-000000000000',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { redactForAudit } from '../src/audit-redact.ts';
 import { bearerFrom, credentialKind, hashCredential, issueCredential } from '../src/auth/tokens.ts';
-import { ApiError, fieldErrors, problem } from '../src/errors.ts';
+import { ApiError, fieldErrors, problem, uniqueFields } from '../src/errors.ts';
 import { WindowLimiter } from '../src/limiter.ts';
 import { type ListSpec, listArgs, parseSort } from '../src/list.ts';
 
@@ -63,6 +63,22 @@ describe('problem details', () => {
       { field: '/body/zz', message: 'unknown property' },
       { field: '/body/port', message: 'must be <= 65535' },
     ]);
+  });
+
+  it('names the fields of a unique violation, whichever way the driver reports it', () => {
+    expect(uniqueFields({ code: 'P2002', meta: { target: ['domain_id', 'username'] } }, {})).toEqual([
+      'domainId',
+      'username',
+    ]);
+    const viaIndex = {
+      code: 'P2002',
+      meta: {
+        driverAdapterError: { cause: { constraint: { index: 'subscribers_domain_id_username_key' } } },
+      },
+    };
+    expect(
+      uniqueFields(viaIndex, { customerId: 'x', domainId: 'y', username: 'z', displayName: 'w' }),
+    ).toEqual(['domainId', 'username']);
   });
 
   it('has type, title and status', () => {

@@ -1,10 +1,10 @@
-import { hashPassword, type PrismaClient, sipHa1 } from '@switchboard/db';
+import { type Database, hashPassword, type PrismaClient, sipHa1 } from '@switchboard/db';
+import { openTestDatabase } from '@switchboard/db/testing';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { pino } from 'pino';
 import { buildApp } from '../../src/app.ts';
 import { issueCredential } from '../../src/auth/tokens.ts';
 import type { ActiveCall, ApiDeps } from '../../src/types.ts';
-import { createTestDatabase, type TestDatabase } from './db.ts';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -50,7 +50,8 @@ export type Actor = 'operator' | 'resellerA' | 'resellerB' | 'customerA' | 'cust
 export interface World {
   app: FastifyInstance;
   prisma: PrismaClient;
-  db: TestDatabase;
+  /** A fresh, migrated PostgreSQL database of this test file, dropped on close. */
+  db: Database;
   tokens: Record<Actor, string>;
   users: Record<Actor, { id: string; email: string }>;
   ids: Record<FixtureId, string>;
@@ -68,7 +69,7 @@ export interface World {
 }
 
 export async function createWorld(label: string, extra: Partial<ApiDeps> = {}): Promise<World> {
-  const db = await createTestDatabase(label);
+  const db = await openTestDatabase('postgres', `api_${label}`);
   const prisma = db.prisma;
   let offset = 0;
   const now = () => Date.now() + offset;
@@ -279,7 +280,7 @@ export async function createWorld(label: string, extra: Partial<ApiDeps> = {}): 
       }),
     close: async () => {
       await app.close();
-      await db.drop();
+      await db.close();
     },
   };
 }
