@@ -1,17 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureOperator, startApi } from '@switchboard/api';
-import { openDatabase, type PrismaClient } from '@switchboard/db';
-import pg from 'pg';
+import type { PrismaClient } from '@switchboard/db';
+import { openTestDatabase } from '@switchboard/db/testing';
 import { pino } from 'pino';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
-export const TEST_DATABASE_URL =
-  process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:5432/switchboard_test';
 export const OPERATOR = { email: 'ops@example.com', password: 'operator password 1' };
 export const WEB_ROOT = fileURLToPath(new URL('../dist', import.meta.url));
 export const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
@@ -43,19 +40,7 @@ export interface Platform {
 export async function startPlatform(label: string): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
     throw new Error('run `vite build` first (pnpm test:e2e does)');
-  const dbName = `sb_web_${label}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${dbName}`;
-  const dataDir = await mkdtemp(join(tmpdir(), 'sb-web-db-'));
-  const db = await openDatabase({ databaseUrl: url.toString(), dataDir });
-  await db.migrate();
+  const db = await openTestDatabase('postgres', `web_${label}`);
   await ensureOperator(db.prisma, OPERATOR);
   const api = await startApi(
     { port: 0, host: '127.0.0.1' },
@@ -88,14 +73,6 @@ export async function startPlatform(label: string): Promise<Platform> {
       await rm(profile, { recursive: true, force: true });
       await api.close();
       await db.close();
-      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await c.connect();
-      try {
-        await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -143,6 +143,63 @@ describe('operator', () => {
     expect(csv).toContain('+4930999888');
     expect(csv).not.toContain('+4930111222');
   });
+
+  it('tests rewrite rules and least-cost routes', async () => {
+    await open('Rewrite rules', 'Rewrite rules');
+    await page.getByLabel('New rule set name').fill('national');
+    await page.getByRole('button', { name: 'Add rule set' }).click();
+    await page.getByLabel('Match pattern').fill('^0([1-9][0-9]+)$');
+    await page.getByLabel('Replacement').fill('+49\\1');
+    await page.getByRole('button', { name: 'Add rule', exact: true }).click();
+    await page
+      .getByRole('table', { name: 'Rules' })
+      .getByRole('cell', { name: '^0([1-9][0-9]+)$' })
+      .waitFor();
+    await page.getByLabel('Number').fill('030123456');
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    expect(await page.getByTestId('rewrite-output').textContent()).toBe('+4930123456');
+    await page.getByRole('table', { name: 'Rule trace' }).getByRole('cell', { name: 'yes' }).waitFor();
+    await snap('rewrite-rules');
+
+    await open('Peering', 'Peering');
+    await page.getByLabel('New group name').fill('carrier-a');
+    await page.getByRole('button', { name: 'Add group' }).click();
+    await page.getByLabel('Gateway name').fill('gw-a1');
+    await page.getByLabel('Host').fill('127.0.0.1');
+    await page.getByRole('button', { name: 'Add gateway' }).click();
+    await page.getByRole('table', { name: 'Gateways' }).getByRole('cell', { name: 'gw-a1' }).waitFor();
+    await page.getByLabel('Callee prefix').fill('49');
+    await page.getByRole('button', { name: 'Add rule', exact: true }).click();
+    await page
+      .getByRole('table', { name: 'Routing rules' })
+      .getByRole('cell', { name: '49', exact: true })
+      .waitFor();
+    await page.getByLabel('Callee (E.164)').fill('+4930123456');
+    await page.getByRole('button', { name: 'Find route' }).click();
+    await page
+      .getByRole('table', { name: 'Gateways in failover order' })
+      .getByRole('cell', { name: 'gw-a1' })
+      .waitFor();
+    await snap('peering');
+
+    await open('IP bans', 'IP bans');
+    await page.getByLabel('Address or network').fill('192.0.2.66');
+    await page.getByLabel('Reason').fill('SIP scanner');
+    await page.getByRole('button', { name: 'Ban' }).click();
+    await page
+      .getByRole('table', { name: 'IP bans' })
+      .getByRole('cell', { name: '192.0.2.66', exact: true })
+      .waitFor();
+    await snap('ip-bans');
+
+    await open('Audit log', 'Audit log');
+    await page
+      .getByRole('table', { name: 'Audit log' })
+      .getByRole('cell', { name: 'ip-bans' })
+      .first()
+      .waitFor();
+    await snap('audit-log');
+  });
 });
 
 describe('customer', () => {

@@ -6,6 +6,9 @@ import { CdrsPage } from './pages/admin/Cdrs.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
+import { PeeringPage } from './pages/admin/Peering.tsx';
+import { RewriteRulesPage } from './pages/admin/RewriteRules.tsx';
+import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
 import { SubscribersPage } from './pages/admin/Subscribers.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
@@ -20,7 +23,11 @@ const ADMIN_NAV = [
   { to: '/admin/domains', label: 'Domains' },
   { to: '/admin/subscribers', label: 'Subscribers' },
   { to: '/admin/call-forwards', label: 'Call forwards' },
+  { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
+  { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/cdrs', label: 'Call records' },
+  { to: '/admin/ip-bans', label: 'IP bans' },
+  { to: '/admin/audit-log', label: 'Audit log' },
 ];
 
 const PORTAL_NAV = [
@@ -116,7 +123,11 @@ export function App() {
           <Route path="domains" element={<DomainsPage />} />
           <Route path="subscribers" element={<SubscribersPage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
+          <Route path="rewrite-rules" element={<RewriteRulesPage />} />
+          <Route path="peering" element={<PeeringPage />} />
           <Route path="cdrs" element={<CdrsPage />} />
+          <Route path="ip-bans" element={<IpBansPage />} />
+          <Route path="audit-log" element={<AuditLogPage />} />
         </Route>
       </Route>
       <Route element={<RequireRole roles={['customer']} />}>
