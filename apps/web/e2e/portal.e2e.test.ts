@@ -83,6 +83,15 @@ describe('operator', () => {
       .waitFor();
     await snap('subscribers');
 
+    await open('Numbers', 'Numbers');
+    await page.getByLabel('Subscriber', { exact: true }).selectOption({ label: `sip:alice@${DOMAIN}` });
+    await page.getByLabel('Country code').fill('49');
+    await page.getByLabel('Area code').fill('30');
+    await page.getByLabel('Subscriber number').fill('5550100');
+    await page.getByRole('button', { name: 'Add number' }).click();
+    await page.getByRole('table', { name: 'Numbers' }).getByRole('cell', { name: '+49305550100' }).waitFor();
+    await snap('numbers');
+
     const stored = await platform.prisma.subscriber.findFirstOrThrow({
       where: { username: 'alice' },
       include: { customer: true },

@@ -6,6 +6,7 @@ import { CdrsPage } from './pages/admin/Cdrs.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
+import { NumbersPage } from './pages/admin/Numbers.tsx';
 import { PeeringPage } from './pages/admin/Peering.tsx';
 import { RewriteRulesPage } from './pages/admin/RewriteRules.tsx';
 import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
@@ -22,6 +23,7 @@ const ADMIN_NAV = [
   { to: '/admin/customers', label: 'Customers' },
   { to: '/admin/domains', label: 'Domains' },
   { to: '/admin/subscribers', label: 'Subscribers' },
+  { to: '/admin/numbers', label: 'Numbers' },
   { to: '/admin/call-forwards', label: 'Call forwards' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
@@ -122,6 +124,7 @@ export function App() {
           <Route path="customers" element={<CustomersPage />} />
           <Route path="domains" element={<DomainsPage />} />
           <Route path="subscribers" element={<SubscribersPage />} />
+          <Route path="numbers" element={<NumbersPage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="rewrite-rules" element={<RewriteRulesPage />} />
           <Route path="peering" element={<PeeringPage />} />
