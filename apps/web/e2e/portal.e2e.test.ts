@@ -1,0 +1,263 @@
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATOR, type Platform, startPlatform } from './platform.ts';
+
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+const DOMAIN = 'voip.example.test';
+
+let platform: Platform;
+let page: Page;
+
+async function signIn(email: string, password: string) {
+  await page.goto(`${platform.baseUrl}/login`);
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function open(label: string, heading: string) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+}
+
+/** Saves the page at desktop and at phone width. */
+async function snap(name: string) {
+  await page.setViewportSize(DESKTOP);
+  await platform.screenshot(page, `${name}-desktop`);
+  await page.setViewportSize(PHONE);
+  await platform.screenshot(page, `${name}-phone`);
+  await page.setViewportSize(DESKTOP);
+}
+
+beforeAll(async () => {
+  platform = await startPlatform('portal');
+  page = platform.page;
+  page.setDefaultTimeout(20_000);
+});
+
+afterAll(async () => {
+  await platform?.close();
+});
+
+describe('operator', () => {
+  it('signs in and sees the dashboard', async () => {
+    await page.goto(platform.baseUrl);
+    await page.getByRole('heading', { name: 'Sign in to Switchboard' }).waitFor();
+    await snap('login');
+    await signIn(OPERATOR.email, OPERATOR.password);
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await page
+      .getByLabel('Active calls')
+      .and(page.getByText('0', { exact: true }))
+      .waitFor();
+    await snap('dashboard');
+  });
+
+  it('creates a domain open for sign-up, a customer and a subscriber', async () => {
+    await open('Domains', 'Domains');
+    await page.getByLabel('Domain name').fill(DOMAIN);
+    await page.getByLabel('Customers may sign up').check();
+    await page.getByRole('button', { name: 'Create domain' }).click();
+    await page.getByRole('table', { name: 'Domains' }).getByRole('cell', { name: DOMAIN }).waitFor();
+    await snap('domains');
+
+    await open('Customers', 'Customers');
+    await page.getByLabel('Name').fill('Acme Ltd');
+    await page.getByRole('button', { name: 'Create customer' }).click();
+    await page.getByRole('table', { name: 'Customers' }).getByRole('cell', { name: 'Acme Ltd' }).waitFor();
+    await snap('customers');
+
+    await open('Subscribers', 'Subscribers');
+    await page.getByLabel('Customer').selectOption({ label: 'Acme Ltd' });
+    await page.getByLabel('Domain').selectOption({ label: DOMAIN });
+    await page.getByLabel('User name', { exact: true }).fill('alice');
+    await page.getByLabel('Display name').fill('Alice Example');
+    await page.getByRole('button', { name: 'Create subscriber' }).click();
+    const password = await page.getByTestId('new-sip-password').textContent();
+    expect(password?.length).toBeGreaterThanOrEqual(12);
+    await page
+      .getByRole('table', { name: 'Subscribers' })
+      .getByRole('cell', { name: `sip:alice@${DOMAIN}` })
+      .waitFor();
+    await snap('subscribers');
+
+    await open('Numbers', 'Numbers');
+    await page.getByLabel('Subscriber', { exact: true }).selectOption({ label: `sip:alice@${DOMAIN}` });
+    await page.getByLabel('Country code').fill('49');
+    await page.getByLabel('Area code').fill('30');
+    await page.getByLabel('Subscriber number').fill('5550100');
+    await page.getByRole('button', { name: 'Add number' }).click();
+    await page.getByRole('table', { name: 'Numbers' }).getByRole('cell', { name: '+49305550100' }).waitFor();
+    await snap('numbers');
+
+    const stored = await platform.prisma.subscriber.findFirstOrThrow({
+      where: { username: 'alice' },
+      include: { customer: true },
+    });
+    expect(stored.customer.name).toBe('Acme Ltd');
+    expect(stored.displayName).toBe('Alice Example');
+  });
+
+  it('lists call records, filters them and exports CSV', async () => {
+    const alice = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
+    // Written the way the SIP side writes a CDR when a call ends.
+    const started = new Date(Date.now() - 10 * 60_000);
+    await platform.prisma.cdr.createMany({
+      data: [
+        {
+          callId: 'e2e-call-1@127.0.0.1',
+          direction: 'outbound',
+          callerDialled: 'alice',
+          calleeDialled: '+4930111222',
+          startedAt: started,
+          answeredAt: new Date(started.getTime() + 3_000),
+          endedAt: new Date(started.getTime() + 65_000),
+          durationMs: 62_000,
+          disposition: 'answered',
+          sipCode: 200,
+          callerSubscriberId: alice.id,
+          callerCustomerId: alice.customerId,
+        },
+        {
+          callId: 'e2e-call-2@127.0.0.1',
+          direction: 'outbound',
+          callerDialled: 'alice',
+          calleeDialled: '+4930999888',
+          startedAt: new Date(started.getTime() + 120_000),
+          endedAt: new Date(started.getTime() + 125_000),
+          disposition: 'busy',
+          sipCode: 486,
+          sipReason: 'Busy Here',
+          callerSubscriberId: alice.id,
+          callerCustomerId: alice.customerId,
+        },
+      ],
+    });
+    await open('Call records', 'Call records');
+    const table = page.getByRole('table', { name: 'Call detail records' });
+    await table.getByRole('cell', { name: '+4930111222' }).waitFor();
+    await table.getByRole('cell', { name: '+4930999888' }).waitFor();
+    await table.getByRole('cell', { name: '1:02' }).waitFor();
+    await snap('cdrs');
+
+    await page.getByLabel('Outcome').selectOption('busy');
+    await table.getByRole('cell', { name: 'busy (486)' }).waitFor();
+    await table.getByRole('cell', { name: '+4930111222' }).waitFor({ state: 'detached' });
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const csv = await readFile((await (await download).path()) ?? '', 'utf8');
+    expect(csv).toContain('+4930999888');
+    expect(csv).not.toContain('+4930111222');
+  });
+
+  it('tests rewrite rules and least-cost routes', async () => {
+    await open('Rewrite rules', 'Rewrite rules');
+    await page.getByLabel('New rule set name').fill('national');
+    await page.getByRole('button', { name: 'Add rule set' }).click();
+    await page.getByLabel('Match pattern').fill('^0([1-9][0-9]+)$');
+    await page.getByLabel('Replacement').fill('+49\\1');
+    await page.getByRole('button', { name: 'Add rule', exact: true }).click();
+    await page
+      .getByRole('table', { name: 'Rules' })
+      .getByRole('cell', { name: '^0([1-9][0-9]+)$' })
+      .waitFor();
+    await page.getByLabel('Number').fill('030123456');
+    await page.getByRole('button', { name: 'Test', exact: true }).click();
+    expect(await page.getByTestId('rewrite-output').textContent()).toBe('+4930123456');
+    await page.getByRole('table', { name: 'Rule trace' }).getByRole('cell', { name: 'yes' }).waitFor();
+    await snap('rewrite-rules');
+
+    await open('Peering', 'Peering');
+    await page.getByLabel('New group name').fill('carrier-a');
+    await page.getByRole('button', { name: 'Add group' }).click();
+    await page.getByLabel('Gateway name').fill('gw-a1');
+    await page.getByLabel('Host').fill('127.0.0.1');
+    await page.getByRole('button', { name: 'Add gateway' }).click();
+    await page.getByRole('table', { name: 'Gateways' }).getByRole('cell', { name: 'gw-a1' }).waitFor();
+    await page.getByLabel('Callee prefix').fill('49');
+    await page.getByRole('button', { name: 'Add rule', exact: true }).click();
+    await page
+      .getByRole('table', { name: 'Routing rules' })
+      .getByRole('cell', { name: '49', exact: true })
+      .waitFor();
+    await page.getByLabel('Callee (E.164)').fill('+4930123456');
+    await page.getByRole('button', { name: 'Find route' }).click();
+    await page
+      .getByRole('table', { name: 'Gateways in failover order' })
+      .getByRole('cell', { name: 'gw-a1' })
+      .waitFor();
+    await snap('peering');
+
+    await open('IP bans', 'IP bans');
+    await page.getByLabel('Address or network').fill('192.0.2.66');
+    await page.getByLabel('Reason').fill('SIP scanner');
+    await page.getByRole('button', { name: 'Ban' }).click();
+    await page
+      .getByRole('table', { name: 'IP bans' })
+      .getByRole('cell', { name: '192.0.2.66', exact: true })
+      .waitFor();
+    await snap('ip-bans');
+
+    await open('Audit log', 'Audit log');
+    await page
+      .getByRole('table', { name: 'Audit log' })
+      .getByRole('cell', { name: 'ip-bans' })
+      .first()
+      .waitFor();
+    await snap('audit-log');
+  });
+});
+
+describe('customer', () => {
+  it('signs up, sees SIP credentials with a QR code, sets a call forward and sees the call history', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Switchboard' }).waitFor();
+    await page.getByRole('link', { name: /Sign up/ }).click();
+    await page.getByLabel('SIP domain').fill(DOMAIN);
+    await page.getByLabel('Company or name').fill('Bob Home');
+    await page.getByLabel('E-mail').fill('bob@example.org');
+    await page.getByLabel('Password', { exact: true }).fill('bob password 123');
+    await page.getByLabel('SIP user name').fill('bob');
+    await snap('signup');
+    await page.getByRole('button', { name: 'Sign up' }).click();
+
+    await page.getByRole('heading', { level: 1, name: 'My phones' }).waitFor();
+    const sipPassword = await page.getByTestId('sip-password').textContent();
+    expect(sipPassword?.length).toBeGreaterThanOrEqual(12);
+    await page
+      .getByRole('img', { name: `QR code with the softphone settings for sip:bob@${DOMAIN}` })
+      .waitFor();
+    expect(await page.getByLabel('Provisioning text').textContent()).toContain(`Password: ${sipPassword}`);
+    await snap('portal-phones');
+
+    await open('Call forwards', 'Call forwards');
+    await page.getByLabel('Phone').selectOption({ label: `sip:bob@${DOMAIN}` });
+    await page.getByLabel('When').selectOption('cfb');
+    await page.getByLabel('Forward to').fill('+4930555666');
+    await page.getByRole('button', { name: 'Save forward' }).click();
+    await page
+      .getByRole('table', { name: 'Call forwards' })
+      .getByRole('cell', { name: '+4930555666', exact: true })
+      .waitFor();
+    await snap('portal-forwards');
+
+    const bob = await platform.prisma.subscriber.findFirstOrThrow({
+      where: { username: 'bob' },
+      include: { customer: true },
+    });
+    expect(bob.customer.name).toBe('Bob Home');
+    const forwards = await platform.prisma.callForward.findMany({ where: { subscriberId: bob.id } });
+    expect(forwards.map((f) => f.type)).toEqual(['cfb']);
+
+    // Alice's calls belong to another customer: the portal must not show them.
+    await open('Call history', 'Call history');
+    await page.getByText('No calls match.').waitFor();
+    await snap('portal-history');
+
+    await open('Password', 'Change password');
+    await snap('portal-password');
+  });
+});

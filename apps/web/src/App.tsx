@@ -1,0 +1,147 @@
+import { AppShell, Burger, Button, Group, Loader, NavLink, Text } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
+import { useSession } from './auth.tsx';
+import { CdrsPage } from './pages/admin/Cdrs.tsx';
+import { CustomersPage } from './pages/admin/Customers.tsx';
+import { DashboardPage } from './pages/admin/Dashboard.tsx';
+import { DomainsPage } from './pages/admin/Domains.tsx';
+import { NumbersPage } from './pages/admin/Numbers.tsx';
+import { PeeringPage } from './pages/admin/Peering.tsx';
+import { RewriteRulesPage } from './pages/admin/RewriteRules.tsx';
+import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
+import { SubscribersPage } from './pages/admin/Subscribers.tsx';
+import { LoginPage } from './pages/Login.tsx';
+import { ForwardsPage } from './pages/portal/Forwards.tsx';
+import { HistoryPage } from './pages/portal/History.tsx';
+import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
+import { PasswordPage } from './pages/portal/Password.tsx';
+import { SignupPage } from './pages/Signup.tsx';
+
+const ADMIN_NAV = [
+  { to: '/admin', label: 'Dashboard' },
+  { to: '/admin/customers', label: 'Customers' },
+  { to: '/admin/domains', label: 'Domains' },
+  { to: '/admin/subscribers', label: 'Subscribers' },
+  { to: '/admin/numbers', label: 'Numbers' },
+  { to: '/admin/call-forwards', label: 'Call forwards' },
+  { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
+  { to: '/admin/peering', label: 'Peering' },
+  { to: '/admin/cdrs', label: 'Call records' },
+  { to: '/admin/ip-bans', label: 'IP bans' },
+  { to: '/admin/audit-log', label: 'Audit log' },
+];
+
+const PORTAL_NAV = [
+  { to: '/portal', label: 'My phones' },
+  { to: '/portal/call-forwards', label: 'Call forwards' },
+  { to: '/portal/history', label: 'Call history' },
+  { to: '/portal/password', label: 'Password' },
+];
+
+function Shell({ nav }: { nav: { to: string; label: string }[] }) {
+  const session = useSession();
+  const location = useLocation();
+  const [opened, { toggle, close }] = useDisclosure();
+  return (
+    <AppShell
+      header={{ height: 56 }}
+      navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }}
+      padding="md"
+    >
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group>
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label="Toggle navigation"
+            />
+            <Text fw={700}>Switchboard</Text>
+          </Group>
+          <Group gap="sm">
+            <Text size="sm" visibleFrom="xs">
+              {session.me?.email}
+            </Text>
+            <Button size="xs" variant="default" onClick={() => session.signOut()}>
+              Sign out
+            </Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Main">
+        {nav.map((item) => (
+          <NavLink
+            key={item.to}
+            component={Link}
+            to={item.to}
+            label={item.label}
+            active={location.pathname === item.to}
+            aria-current={location.pathname === item.to ? 'page' : undefined}
+            onClick={close}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+/** Where a signed-in user lands: operators and resellers in the admin, customers in the portal. */
+function home(role: string | undefined): string {
+  return role === 'customer' ? '/portal' : '/admin';
+}
+
+function RequireRole({ roles }: { roles: string[] }) {
+  const session = useSession();
+  if (session.loading) return <Loader m="xl" aria-label="Loading" />;
+  if (!session.token || !session.me) return <Navigate to="/login" replace />;
+  if (!roles.includes(session.me.role)) return <Navigate to={home(session.me.role)} replace />;
+  return <Outlet />;
+}
+
+function PublicOnly() {
+  const session = useSession();
+  if (session.loading) return <Loader m="xl" aria-label="Loading" />;
+  if (session.me) return <Navigate to={home(session.me.role)} replace />;
+  return <Outlet />;
+}
+
+export function App() {
+  return (
+    <Routes>
+      <Route element={<PublicOnly />}>
+        <Route path="/login" element={<LoginPage />} />
+        <Route path="/signup" element={<SignupPage />} />
+      </Route>
+      <Route element={<RequireRole roles={['operator', 'reseller']} />}>
+        <Route path="/admin" element={<Shell nav={ADMIN_NAV} />}>
+          <Route index element={<DashboardPage />} />
+          <Route path="customers" element={<CustomersPage />} />
+          <Route path="domains" element={<DomainsPage />} />
+          <Route path="subscribers" element={<SubscribersPage />} />
+          <Route path="numbers" element={<NumbersPage />} />
+          <Route path="call-forwards" element={<ForwardsPage />} />
+          <Route path="rewrite-rules" element={<RewriteRulesPage />} />
+          <Route path="peering" element={<PeeringPage />} />
+          <Route path="cdrs" element={<CdrsPage />} />
+          <Route path="ip-bans" element={<IpBansPage />} />
+          <Route path="audit-log" element={<AuditLogPage />} />
+        </Route>
+      </Route>
+      <Route element={<RequireRole roles={['customer']} />}>
+        <Route path="/portal" element={<Shell nav={PORTAL_NAV} />}>
+          <Route index element={<MySubscribersPage />} />
+          <Route path="call-forwards" element={<ForwardsPage />} />
+          <Route path="history" element={<HistoryPage />} />
+          <Route path="password" element={<PasswordPage />} />
+        </Route>
+      </Route>
+      <Route path="*" element={<Navigate to="/admin" replace />} />
+    </Routes>
+  );
+}

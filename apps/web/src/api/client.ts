@@ -1,0 +1,86 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { paths } from './generated/schema.d.ts';
+
+export type { paths } from './generated/schema.d.ts';
+
+/** The JSON body an operation answers with on 200 or 201. */
+export type ResponseOf<P extends keyof paths, M extends 'get' | 'post' | 'patch'> = paths[P][M] extends {
+  responses: infer R;
+}
+  ? R extends { 200: { content: { 'application/json': infer B } } }
+    ? B
+    : R extends { 201: { content: { 'application/json': infer B } } }
+      ? B
+      : never
+  : never;
+
+/** One row of a list operation. */
+export type ItemOf<P extends keyof paths> = ResponseOf<P, 'get'> extends { items: (infer I)[] } ? I : never;
+
+/** An RFC 9457 problem the API answered with. */
+export interface Problem {
+  title?: string;
+  detail?: string;
+  status?: number;
+  errors?: { field: string; message: string }[];
+}
+
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: Problem,
+  ) {
+    const fields = problem.errors?.map((e) => `${e.field.replace(/^\/body\//, '')}: ${e.message}`).join('; ');
+    super(
+      fields
+        ? `${problem.title ?? 'Request failed'} (${fields})`
+        : (problem.detail ?? problem.title ?? `HTTP ${status}`),
+    );
+  }
+}
+
+const TOKEN_KEY = 'switchboard.token';
+
+/** Where the bearer credential lives between page loads. */
+export const tokenStore = {
+  get(): string | null {
+    return globalThis.localStorage?.getItem(TOKEN_KEY) ?? null;
+  },
+  set(token: string | null): void {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  },
+};
+
+const bearer: Middleware = {
+  onRequest({ request }) {
+    const token = tokenStore.get();
+    if (token) request.headers.set('authorization', `Bearer ${token}`);
+    return request;
+  },
+};
+
+export function createApiClient(
+  baseUrl = globalThis.location?.origin ?? 'http://localhost',
+  fetchImpl?: typeof fetch,
+) {
+  const client = createClient<paths>({ baseUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  client.use(bearer);
+  return client;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Unwraps an openapi-fetch result: the data, or an ApiProblem carrying the API's problem details. */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.error !== undefined || result.data === undefined) {
+    throw new ApiProblem(result.response.status, (result.error ?? {}) as Problem);
+  }
+  return result.data;
+}
+
+/** Operations that can also answer CSV (CDRs) type their body as JSON-or-string; requested as JSON it is JSON. */
+export function asJson<T>(data: T): Exclude<T, string> {
+  if (typeof data === 'string') throw new Error('expected a JSON body, got text');
+  return data as Exclude<T, string>;
+}

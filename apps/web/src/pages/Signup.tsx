@@ -1,0 +1,82 @@
+import { zodResolver } from '@hookform/resolvers/zod';
+import { Alert, Anchor, Button, Paper, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
+import { useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { Link, useNavigate } from 'react-router';
+import { z } from 'zod';
+import { unwrap } from '../api/client.ts';
+import { useApi } from '../api/context.tsx';
+import { useSession } from '../auth.tsx';
+
+export const SignupForm = z.object({
+  domain: z.string().min(1, 'Enter the SIP domain you were given'),
+  name: z.string().optional(),
+  email: z.email('Enter an e-mail address'),
+  password: z.string().min(10, 'At least 10 characters'),
+  username: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/, 'Letters, digits, dot, dash and underscore only')
+    .min(1, 'Choose a SIP user name'),
+});
+
+export function SignupPage() {
+  const api = useApi();
+  const session = useSession();
+  const navigate = useNavigate();
+  const [error, setError] = useState<string | null>(null);
+  const form = useForm({
+    resolver: zodResolver(SignupForm),
+    defaultValues: { domain: '', name: '', email: '', password: '', username: '' },
+  });
+  const onSubmit = form.handleSubmit(async (values) => {
+    setError(null);
+    try {
+      const result = unwrap(await api.POST('/api/v1/signup', { body: values }));
+      // The SIP password is shown once, on the devices page the portal opens next.
+      sessionStorage.setItem(`switchboard.sipPassword.${result.subscriberId}`, result.sipPassword);
+      session.signIn(result.token);
+      navigate('/portal');
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  });
+  const err = form.formState.errors;
+  return (
+    <Paper maw={460} mx="auto" mt="xl" p="lg" withBorder>
+      <form onSubmit={onSubmit} noValidate>
+        <Stack>
+          <Title order={1} size="h2">
+            Create your account
+          </Title>
+          {error && (
+            <Alert color="red" role="alert">
+              {error}
+            </Alert>
+          )}
+          <TextInput label="SIP domain" {...form.register('domain')} error={err.domain?.message} />
+          <TextInput label="Company or name" {...form.register('name')} />
+          <TextInput
+            label="E-mail"
+            type="email"
+            autoComplete="username"
+            {...form.register('email')}
+            error={err.email?.message}
+          />
+          <PasswordInput
+            label="Password"
+            autoComplete="new-password"
+            {...form.register('password')}
+            error={err.password?.message}
+          />
+          <TextInput label="SIP user name" {...form.register('username')} error={err.username?.message} />
+          <Button type="submit" loading={form.formState.isSubmitting}>
+            Sign up
+          </Button>
+          <Anchor component={Link} to="/login">
+            Already have an account? Sign in
+          </Anchor>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}

@@ -1,0 +1,105 @@
+import { screen, waitFor } from '@testing-library/react';
+import { userEvent } from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { tokenStore } from '../src/api/client.ts';
+import { renderApp } from './render.tsx';
+
+const operator = {
+  userId: 'u1',
+  email: 'ops@example.com',
+  role: 'operator',
+  resellerId: null,
+  customerId: null,
+  via: 'session',
+};
+const emptyList = { items: [], page: 1, perPage: 50, total: 0 };
+
+describe('login', () => {
+  it('shows field errors without calling the API, then signs in and lands on the dashboard', async () => {
+    const user = userEvent.setup();
+    const { requests } = renderApp('/login', (key) => {
+      if (key === 'POST /api/v1/auth/login')
+        return { token: 'sbt_test', expiresAt: new Date().toISOString(), user: {} };
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByText('Enter an e-mail address')).toBeTruthy();
+    expect(requests).toHaveLength(0);
+
+    await user.type(screen.getByLabelText('E-mail'), 'ops@example.com');
+    await user.type(screen.getByLabelText('Password'), 'correct horse');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect(await screen.findByRole('heading', { name: 'Dashboard' })).toBeTruthy();
+    expect(requests[0]).toEqual({
+      method: 'POST',
+      path: '/api/v1/auth/login',
+      body: { email: 'ops@example.com', password: 'correct horse' },
+    });
+    expect(tokenStore.get()).toBe('sbt_test');
+  });
+
+  it('shows the problem the API answers with', async () => {
+    const user = userEvent.setup();
+    renderApp('/login', (key) =>
+      key === 'POST /api/v1/auth/login'
+        ? [401, { title: 'Unauthorized', status: 401, detail: 'Wrong e-mail or password' }]
+        : undefined,
+    );
+    await user.type(await screen.findByLabelText('E-mail'), 'ops@example.com');
+    await user.type(screen.getByLabelText('Password'), 'wrong');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('Wrong e-mail or password');
+  });
+});
+
+describe('subscribers', () => {
+  it('creates a subscriber and shows the generated SIP password once', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const { requests } = renderApp('/admin/subscribers', (key) => {
+      switch (key) {
+        case 'GET /api/v1/auth/me':
+          return operator;
+        case 'GET /api/v1/customers':
+          return {
+            ...emptyList,
+            items: [{ id: 'c1', name: 'Acme', status: 'active', externalId: null, createdAt: '' }],
+            total: 1,
+          };
+        case 'GET /api/v1/domains':
+          return {
+            ...emptyList,
+            items: [{ id: 'd1', name: 'voip.example.com', countryCode: null, selfSignup: false }],
+            total: 1,
+          };
+        case 'GET /api/v1/subscribers':
+          return emptyList;
+        case 'POST /api/v1/subscribers':
+          return [201, { id: 's1', sipUri: 'sip:alice@voip.example.com', password: 'Gen3rated-Pass' }];
+        default:
+          return undefined;
+      }
+    });
+    await screen.findByRole('option', { name: 'Acme' });
+    await user.selectOptions(screen.getByLabelText('Customer'), 'c1');
+    await user.selectOptions(screen.getByLabelText('Domain'), 'd1');
+    await user.type(screen.getByLabelText('User name'), 'alice');
+    await user.click(screen.getByRole('button', { name: 'Create subscriber' }));
+    expect((await screen.findByTestId('new-sip-password')).textContent).toBe('Gen3rated-Pass');
+    const post = requests.find((r) => r.method === 'POST');
+    expect(post?.body).toEqual({ customerId: 'c1', domainId: 'd1', username: 'alice', displayName: null });
+  });
+
+  it('sends customers to the portal, not the admin', async () => {
+    tokenStore.set('sbt_test');
+    renderApp('/admin/customers', (key) => {
+      if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'customer', customerId: 'c1' };
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    expect(await screen.findByRole('heading', { name: 'My phones' })).toBeTruthy();
+    await waitFor(() => expect(screen.queryByRole('heading', { name: 'Customers' })).toBeNull());
+  });
+});

@@ -1,0 +1,40 @@
+import { render } from '@testing-library/react';
+import { MemoryRouter } from 'react-router';
+import { App } from '../src/App.tsx';
+import { createApiClient } from '../src/api/client.ts';
+import { newQueryClient, Root } from '../src/Root.tsx';
+
+export interface Recorded {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+/**
+ * Renders the whole app at a path against a scripted API: `answer` maps "METHOD /path" to a JSON body (or a
+ * [status, body] pair); every request is recorded.
+ */
+export function renderApp(path: string, answer: (key: string, body: unknown) => unknown) {
+  const requests: Recorded[] = [];
+  const fetchImpl = async (input: RequestInfo | URL): Promise<Response> => {
+    const request = input as Request;
+    const url = new URL(request.url);
+    const text = request.method === 'GET' ? '' : await request.text();
+    const body = text ? JSON.parse(text) : undefined;
+    requests.push({ method: request.method, path: url.pathname, body });
+    const reply = answer(`${request.method} ${url.pathname}`, body);
+    const [status, json] = Array.isArray(reply) ? reply : [200, reply];
+    if (json === undefined)
+      return new Response(JSON.stringify({ title: 'Not found', status: 404 }), { status: 404 });
+    return new Response(JSON.stringify(json), { status, headers: { 'content-type': 'application/json' } });
+  };
+  const client = createApiClient('http://switchboard.test', fetchImpl as typeof fetch);
+  const view = render(
+    <Root client={client} queryClient={newQueryClient()}>
+      <MemoryRouter initialEntries={[path]}>
+        <App />
+      </MemoryRouter>
+    </Root>,
+  );
+  return { ...view, requests };
+}
