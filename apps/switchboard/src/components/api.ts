@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { type ActiveCall, ensureOperator, startApi } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
+import { webDistDir } from '@switchboard/web';
 import type { Logger } from 'pino';
 import type { Component, ComponentHealth } from '../component.ts';
 
@@ -21,9 +23,18 @@ export function apiComponent(
         password: config.adminPassword,
       });
       if (operator.created) announceOperator(operator.email, operator.password, logger);
+      // `pnpm start` builds the web app first; a bare API (no build) still serves /api.
+      const webRoot = existsSync(webDistDir) ? webDistDir : undefined;
+      if (!webRoot) logger.warn({ webDistDir }, 'web app not built (pnpm build): serving the API only');
       const api = await startApi(
         { port: config.apiPort },
-        { prisma: db.prisma, logger: logger.child({ component: 'api' }), health, activeCalls },
+        {
+          prisma: db.prisma,
+          logger: logger.child({ component: 'api' }),
+          health,
+          activeCalls,
+          ...(webRoot ? { webRoot } : {}),
+        },
       );
       logger.info({ url: `http://localhost:${api.port}/` }, 'web admin and API listening');
       return { health: () => ({ status: 'up', detail: `port ${api.port}` }), stop: () => api.close() };

@@ -9796,6 +9796,7 @@ export interface operations {
                             description: string | null;
                             priority: number;
                             enabled: boolean;
+                            rewriteRuleSetId: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -9950,6 +9951,7 @@ export interface operations {
                     description?: string | null;
                     priority?: number;
                     enabled?: boolean;
+                    rewriteRuleSetId?: string | null;
                 };
             };
         };
@@ -9967,6 +9969,7 @@ export interface operations {
                         description: string | null;
                         priority: number;
                         enabled: boolean;
+                        rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -10127,6 +10130,7 @@ export interface operations {
                         description: string | null;
                         priority: number;
                         enabled: boolean;
+                        rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -10426,6 +10430,7 @@ export interface operations {
                     description?: string | null;
                     priority?: number;
                     enabled?: boolean;
+                    rewriteRuleSetId?: string | null;
                 };
             };
         };
@@ -10443,6 +10448,7 @@ export interface operations {
                         description: string | null;
                         priority: number;
                         enabled: boolean;
+                        rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
