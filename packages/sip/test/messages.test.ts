@@ -346,6 +346,16 @@ describe('mutable message model', () => {
     expect(c.toBuffer().toString()).toContain('Max-Forwards: 1\r\n');
   });
 
+  it('a clone of a retargeted request prints its new Request-URI', () => {
+    const m = parseMessage(INVITE) as SipRequest;
+    (m.uri as SipUri).host = 'other.example.com';
+    const c = m.clone();
+    expect(c.toBuffer().toString().startsWith('INVITE sip:bob@other.example.com SIP/2.0\r\n')).toBe(true);
+    // An unchanged request keeps its start line byte for byte through a clone.
+    const raw = parseMessage(INVITE) as SipRequest;
+    expect(raw.clone().toBuffer().toString().split('\r\n')[0]).toBe(INVITE.toString().split('\r\n')[0]);
+  });
+
   it('setBody updates Content-Length and Content-Type', () => {
     const m = parseMessage(REGISTER);
     m.setBody('hello', 'text/plain');

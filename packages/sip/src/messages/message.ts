@@ -523,7 +523,8 @@ export class SipRequest extends SipMessage {
       uri: this._uri.clone(),
       headers: this.cloneHeaders(),
       body: Buffer.from(this.body),
-      rawStartLine: this.rawStartLine,
+      // The clone takes its URI as received; a start line received for another URI must not come along.
+      rawStartLine: this._uri.toString() === this.rawUri ? this.rawStartLine : null,
     });
   }
 
