@@ -274,28 +274,8 @@ function timerId(binding: Binding): string {
   return `${binding.aor}\u0000${binding.bindingKey}`;
 }
 
-interface RegistrationRow {
-  aor: string;
-  bindingKey: string;
-  subscriberId: string;
-  contactUri: string;
-  receivedAddress: string;
-  receivedPort: number;
-  transport: BindingTransport;
-  localSocket: string | null;
-  path: string[];
-  expiresAt: Date;
-  userAgent: string | null;
-  instanceId: string | null;
-  regId: number | null;
-  q: number | null;
-  callId: string;
-  cseq: number;
-  pnProvider: string | null;
-  pnPrid: string | null;
-  pnParam: string | null;
-  node: string;
-}
+/** A registrations row as the database returns it: a binding with its expiry as a timestamp. */
+type RegistrationRow = Omit<Binding, 'expiresAt'> & { expiresAt: Date };
 
 function fromRow(row: RegistrationRow): Binding {
   return {
