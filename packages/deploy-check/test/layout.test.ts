@@ -17,7 +17,7 @@ import {
   spawnMain,
   waitHealthy,
 } from './support/processes.ts';
-import { expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
+import { expectSippOk, runSipp, type SippResult, stopAllSipp } from './support/sipp.ts';
 
 /**
  * The production layout without containers: every component a separate process started from its
@@ -262,7 +262,7 @@ describe('the production layout as separate processes', () => {
     // sip-core learns new subscribers through the database change feed; allow it a moment.
     for (const user of ['alice', 'bob']) {
       ports[user] = await freePortIn(19000, 19999, sippPorts);
-      let result = { code: null as number | null, output: '' };
+      let result: SippResult | undefined;
       for (let attempt = 0; attempt < 10; attempt++) {
         result = await runSipp({
           scenario: 'register.xml',
@@ -275,6 +275,7 @@ describe('the production layout as separate processes', () => {
         if (result.code === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
+      if (!result) throw new Error(`register ${user}: sipp never ran`);
       expectSippOk(result, `register ${user}`);
     }
     const registrations = await rest<{ items: Array<{ aor?: string; username?: string }> }>(

@@ -1,0 +1,10 @@
+export { allocatePort, type PortRequest } from './ports.ts';
+export {
+  expectSippOk,
+  runSipp,
+  type SippOptions,
+  type SippResult,
+  type SippRun,
+  startSipp,
+  stopAllSipp,
+} from './sipp.ts';

@@ -1,0 +1,54 @@
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+export interface PortRequest {
+  /** Loopback address the port must be free on (default 127.0.0.1). */
+  address?: string;
+  /** Also free for TCP (sipp over TCP, softphones listening on both). Default: UDP only. */
+  tcp?: boolean;
+  /** How many consecutive ports must be free, starting at the returned one (default 1). */
+  count?: number;
+  /** Range to draw from; test files that run at the same time should not share one. Default 16000-19999. */
+  min?: number;
+  max?: number;
+}
+
+/**
+ * A port free right now on a loopback address, for programs that cannot be given port 0 (sipp,
+ * baresip, linphonec). Drawn at random from a range so that test files running side by side rarely meet.
+ */
+export async function allocatePort(request: PortRequest = {}): Promise<number> {
+  const address = request.address ?? '127.0.0.1';
+  const count = request.count ?? 1;
+  const min = request.min ?? 16000;
+  const max = (request.max ?? 19999) - (count - 1);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = min + Math.floor(Math.random() * (max - min + 1));
+    let free = true;
+    for (let port = first; free && port < first + count; port++) {
+      free = (await udpFree(address, port)) && (!request.tcp || (await tcpFree(address, port)));
+    }
+    if (free) return first;
+  }
+  throw new Error(`no ${count} free port(s) in ${min}-${max} on ${address}`);
+}
+
+function family(address: string): 'udp4' | 'udp6' {
+  return address.includes(':') ? 'udp6' : 'udp4';
+}
+
+function udpFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket(family(address));
+    socket.once('error', () => resolve(false));
+    socket.bind(port, address, () => socket.close(() => resolve(true)));
+  });
+}
+
+function tcpFree(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, address, () => server.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,87 @@
+import { createSocket } from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { allocatePort, expectSippOk, runSipp, startSipp, stopAllSipp } from '../src/index.ts';
+
+const scenarioDir = fileURLToPath(new URL('./sipp/', import.meta.url));
+
+afterAll(() => stopAllSipp());
+
+function bindUdp(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    socket.once('error', () => resolve(false));
+    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+  });
+}
+
+describe('allocatePort', () => {
+  it('returns a port in the range that can be bound, and consecutive ones when asked', async () => {
+    const port = await allocatePort({ min: 21000, max: 21099, count: 3 });
+    expect(port).toBeGreaterThanOrEqual(21000);
+    expect(port + 2).toBeLessThanOrEqual(21099);
+    for (const p of [port, port + 1, port + 2]) expect(await bindUdp(p)).toBe(true);
+  });
+
+  it('never returns a port that is taken', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(21200, '127.0.0.1', resolve));
+    try {
+      await expect(allocatePort({ min: 21200, max: 21200 })).rejects.toThrow(/no 1 free port/);
+      expect(await allocatePort({ min: 21200, max: 21201 })).toBe(21201);
+    } finally {
+      taken.close();
+    }
+  });
+});
+
+describe('sipp', () => {
+  it('a UAS and a UAC exchange a transaction; the CSV field reaches the wire', async () => {
+    const uasPort = await allocatePort({ count: 2 });
+    const uas = startSipp({
+      scenario: 'uas-options.xml',
+      scenarioDir,
+      port: uasPort,
+      controlPort: uasPort + 1,
+    });
+    const uac = await runSipp({
+      scenario: 'uac-options.xml',
+      scenarioDir,
+      remote: `127.0.0.1:${uasPort}`,
+      csv: ['carol'],
+      timeoutS: 20,
+      traceErrors: true,
+    });
+    expectSippOk(uac, 'uac');
+    const answered = await uas.done;
+    expectSippOk(answered, 'uas');
+    expect(uac.port).not.toBe(uasPort);
+  });
+
+  it('a run that gets no answer fails within its time limit and says why', async () => {
+    const silent = await allocatePort();
+    const result = await runSipp({
+      scenario: 'uac-options.xml',
+      scenarioDir,
+      remote: `127.0.0.1:${silent}`,
+      csv: ['x'],
+      timeoutS: 2,
+    });
+    expect(result.code).not.toBe(0);
+    expect(() => expectSippOk(result, 'unanswered')).toThrow(/sipp unanswered exited/);
+  });
+
+  it('stopAllSipp ends a run that would otherwise wait', async () => {
+    const port = await allocatePort({ count: 2 });
+    const uas = startSipp({
+      scenario: 'uas-options.xml',
+      scenarioDir,
+      port,
+      controlPort: port + 1,
+      timeoutS: 60,
+    });
+    stopAllSipp();
+    const result = await uas.done;
+    expect(result.code).not.toBe(0);
+  });
+});
