@@ -57,6 +57,11 @@ export interface EngineConfig {
   /** Answer OPTIONS with 200 when no app routes OPTIONS (default true). */
   answerOptions?: boolean;
   limits?: Partial<EngineLimits>;
+  /**
+   * Our Min-SE (RFC 4028), in seconds: the shortest session interval the engine accepts and runs. Default 90,
+   * the RFC's floor; a lower value only makes sense in tests that watch session refreshes and expiry.
+   */
+  minSessionExpires?: number;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {

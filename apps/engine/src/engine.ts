@@ -84,6 +84,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     logger: logger.child({ component: 'bridge' }),
     answerOptions: config.answerOptions ?? true,
     appResponseTimeoutMs: limits.appResponseTimeoutMs,
+    ...(config.minSessionExpires !== undefined ? { minSessionExpires: config.minSessionExpires } : {}),
   });
   const admin = new AdminServer({
     host: config.engineAdmin.host,

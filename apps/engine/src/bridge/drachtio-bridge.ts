@@ -37,6 +37,11 @@ export interface BridgeOptions {
   appResponseTimeoutMs: number;
   /** RFC 3261 T1, the first retransmission interval of reliable provisionals (RFC 3262 §3). */
   t1Ms?: number;
+  /**
+   * Our Min-SE in seconds (RFC 4028 §5): the smallest session interval the engine accepts or runs. RFC 4028
+   * fixes 90 as the floor for the network; a lower value is for tests only.
+   */
+  minSessionExpires?: number;
 }
 
 /** An incoming request handed to an app and not yet finally answered. */
@@ -82,10 +87,12 @@ export class DrachtioBridge implements AppRequestHandler {
   private readonly reliable = new Map<string, { rseq: number; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
   private readonly t1: number;
+  private readonly minSE: number;
 
   constructor(private readonly options: BridgeOptions) {
     this.log = options.logger;
     this.t1 = options.t1Ms ?? 500;
+    this.minSE = options.minSessionExpires ?? 90;
     options.stack.onRequest((txn) => this.guard('request', () => this.onNetworkRequest(txn)));
     options.stack.onCancel((cancel, raw, flow, invite) =>
       this.guard('cancel', () => this.onNetworkCancel(cancel, raw, flow, invite)),
@@ -268,7 +275,14 @@ export class DrachtioBridge implements AppRequestHandler {
       dialog.rseq += 1;
       response.setHeader('RSeq', dialog.rseq);
     }
-    if (request.method === 'INVITE' && status >= 200 && status < 300 && dialog)
+    if ((request.method === 'INVITE' || request.method === 'UPDATE') && dialog && response.body.length > 0)
+      dialog.localBody = bodyOf(response);
+    if (
+      (request.method === 'INVITE' || request.method === 'UPDATE') &&
+      status >= 200 &&
+      status < 300 &&
+      dialog?.confirmed
+    )
       this.applySessionTimer(request, response, dialog);
     const sent = await pending.txn.respond(response);
     if (reliable) this.retransmitReliably(pending, response, dialog.rseq);
@@ -322,6 +336,8 @@ export class DrachtioBridge implements AppRequestHandler {
     if (!dialog) throw new AppSipError(`unable to find dialog for dialog id ${dialogId}`);
     const request = buildInDialogRequest(sip, dialog);
     const id = randomUUID();
+    if (/^(INVITE|UPDATE|ACK)$/.test(request.method) && request.body.length > 0)
+      dialog.localBody = bodyOf(request);
     if (request.method === 'ACK') {
       const sent = await this.options.stack.sendAck(
         request,
@@ -396,6 +412,17 @@ export class DrachtioBridge implements AppRequestHandler {
             dialog.routeSet = response.getHeaders('record-route').flatMap(splitAddresses).reverse();
           }
         }
+        if (
+          (request.method === 'INVITE' || request.method === 'UPDATE') &&
+          status >= 200 &&
+          status < 300 &&
+          dialogId
+        ) {
+          // RFC 4028 §7.2: the 2xx to our request sets the session timer; refresher=uac (or none) means us.
+          const dialog = this.dialogs.get(dialogId);
+          const se = response.sessionExpires;
+          if (dialog && se) this.startSessionTimer(dialog, se.seconds, se.refresher !== 'uas');
+        }
         if (status >= 200) this.outgoing.delete(pending.id);
         if (!pending.app.isOpen) return;
         pending.app.send(sipEventMessage(this.networkMeta(flow, raw), pending.id, dialogId ?? '', raw));
@@ -464,8 +491,11 @@ export class DrachtioBridge implements AppRequestHandler {
       dialog.remoteTarget = firstContactUri(request) ?? dialog.remoteTarget;
     }
     if (request.method === 'PRACK') this.prackReceived(dialog, request);
-    if ((request.method === 'INVITE' || request.method === 'UPDATE') && dialog.sessionTimer) {
-      this.armSessionTimer(dialog, request.sessionExpires?.seconds ?? dialog.sessionInterval ?? 0);
+    const se = request.sessionExpires;
+    if ((request.method === 'INVITE' || request.method === 'UPDATE') && se && se.seconds < this.minSE) {
+      // RFC 4028 §8.1 (as drachtio-server does for refreshes): too short an interval is refused with our Min-SE.
+      void txn.respond(createResponse(request, 422, { headers: [['Min-SE', String(this.minSE)]] }));
+      return;
     }
     const pending = this.track(txn, dialog.owner, dialog.id, dialog.localTag);
     if (request.method === 'BYE') {
@@ -590,7 +620,10 @@ export class DrachtioBridge implements AppRequestHandler {
         lastAck: undefined,
         rseq: Math.floor(Math.random() * 0x7fffffff),
         sessionTimer: undefined,
+        refreshTimer: undefined,
         sessionInterval: undefined,
+        weRefresh: false,
+        localBody: bodyOf(response),
       });
     }
     pending.dialogId = id;
@@ -631,7 +664,10 @@ export class DrachtioBridge implements AppRequestHandler {
       lastAck: undefined,
       rseq: 0,
       sessionTimer: undefined,
+      refreshTimer: undefined,
       sessionInterval: undefined,
+      weRefresh: false,
+      localBody: bodyOf(request),
     });
     return id;
   }
@@ -657,8 +693,11 @@ export class DrachtioBridge implements AppRequestHandler {
     this.endDialogUnsolicited(dialog, 'ACK timeout');
   }
 
-  /** The engine ends a dialog itself: BYE to the peer, and the same BYE to the app as `unsolicited`. */
-  private endDialogUnsolicited(dialog: Dialog, reason: string): void {
+  /**
+   * The engine ends a dialog itself: BYE to the peer, the same BYE to the app as `unsolicited`, and a
+   * cdr:stop when a reason is given (drachtio-server: `session-expired` for session timer expiry).
+   */
+  private endDialogUnsolicited(dialog: Dialog, reason: string, cdrReason?: string): void {
     const dialogId = dialog.id;
     this.dialogs.remove(dialogId);
     this.forgetAwaitingAck(dialogId);
@@ -666,6 +705,7 @@ export class DrachtioBridge implements AppRequestHandler {
       (sent) => {
         if (dialog.owner.isOpen)
           dialog.owner.send(sipEventMessage(this.sentMeta(sent), 'unsolicited', dialogId, sent.raw));
+        if (cdrReason) this.cdr({ kind: 'stop', source: 'application', reason: cdrReason }, sent.raw);
       },
       () => {},
     );
@@ -732,41 +772,147 @@ export class DrachtioBridge implements AppRequestHandler {
   }
 
   /**
-   * RFC 4028 as UAS: when the INVITE asks for a session timer and the app's 2xx does not set one, the engine
-   * accepts the interval with the UAC as refresher (when it supports timers) and ends the dialog if no
-   * refresh comes in time (§10). A 2xx the app gave a Session-Expires is sent as the app wrote it.
+   * RFC 4028 on a 2xx we send to an INVITE or UPDATE (the dialog's first or a refresh). A Session-Expires the
+   * app wrote is kept; otherwise, when the request asks for a session timer and supports timers, the engine
+   * accepts it (at least our Min-SE) with the refresher the request named, `uac` by default (§9). Then the
+   * timer runs: refresher=uac means the peer refreshes and we watch for expiry, refresher=uas means we refresh.
+   * A refresh request without Session-Expires turns the timer off (§9: no session expiration).
    */
   private applySessionTimer(request: SipRequest, response: SipResponse, dialog: Dialog): void {
-    let interval: number | undefined;
-    let refresher: string | undefined;
+    let interval: number;
+    let refresher: string;
     const answered = response.sessionExpires;
     if (answered) {
-      interval = answered.seconds;
-      refresher = answered.refresher;
+      // drachtio-server runs the app's interval but never below Min-SE.
+      interval = Math.max(answered.seconds, this.minSE);
+      refresher = answered.refresher ?? 'uac';
     } else {
       const asked = request.sessionExpires;
-      if (!asked || !request.supported.includes('timer')) return;
-      interval = Math.max(asked.seconds, request.minSE ?? 90);
+      if (!asked || !request.supported.includes('timer')) {
+        this.stopSessionTimer(dialog);
+        return;
+      }
+      interval = Math.max(asked.seconds, request.minSE ?? 0, this.minSE);
       refresher = asked.refresher ?? 'uac';
       response.setHeader('Session-Expires', `${interval};refresher=${refresher}`);
       if (refresher === 'uac' && !response.require.includes('timer'))
         response.appendHeader('Require', 'timer');
     }
-    if (interval === undefined || refresher !== 'uac') return;
-    dialog.sessionInterval = interval;
-    this.armSessionTimer(dialog, interval);
+    this.startSessionTimer(dialog, interval, refresher === 'uas');
   }
 
-  private armSessionTimer(dialog: Dialog, interval: number): void {
-    if (dialog.sessionTimer) clearTimeout(dialog.sessionTimer);
-    if (interval <= 0) return;
-    const seconds = interval - Math.min(32, interval / 3);
+  /**
+   * (Re)starts a dialog's session timer (RFC 4028 §10). The refresher refreshes at half the interval and ends
+   * the session if it is not refreshed by the end of it; the other side sends BYE when no refresh has come
+   * by interval - min(32, interval/3) seconds.
+   */
+  private startSessionTimer(dialog: Dialog, interval: number, weRefresh: boolean): void {
+    this.stopSessionTimer(dialog);
+    if (!(interval > 0)) return;
+    dialog.sessionInterval = interval;
+    dialog.weRefresh = weRefresh;
+    if (weRefresh) {
+      dialog.refreshTimer = setTimeout(
+        () => this.guard('session refresh', () => this.refreshSession(dialog)),
+        interval * 500,
+      );
+      dialog.refreshTimer.unref();
+    }
+    const expirySeconds = weRefresh ? interval : interval - Math.min(32, interval / 3);
     dialog.sessionTimer = setTimeout(() => {
-      if (!this.dialogs.get(dialog.id)) return;
-      this.log.info({ dialogId: dialog.id }, 'session timer expired without refresh: ending the dialog');
-      this.endDialogUnsolicited(dialog, 'Session timer expired');
-    }, seconds * 1000);
+      dialog.sessionTimer = undefined;
+      if (this.dialogs.get(dialog.id) !== dialog) return;
+      this.log.info({ dialogId: dialog.id }, 'session not refreshed in time: ending the dialog');
+      this.endDialogUnsolicited(dialog, 'Session timer expired', 'session-expired');
+    }, expirySeconds * 1000);
     dialog.sessionTimer.unref();
+  }
+
+  private stopSessionTimer(dialog: Dialog): void {
+    if (dialog.sessionTimer) clearTimeout(dialog.sessionTimer);
+    if (dialog.refreshTimer) clearTimeout(dialog.refreshTimer);
+    dialog.sessionTimer = undefined;
+    dialog.refreshTimer = undefined;
+    dialog.sessionInterval = undefined;
+  }
+
+  /**
+   * We are the refresher and half the interval has passed: send the session refresh ourselves, as
+   * drachtio-server does (the app is not involved): a re-INVITE offering our current session description
+   * again with `Session-Expires: N;refresher=uac`, or an UPDATE without body when we have none (RFC 4028 §10;
+   * a re-INVITE without an offer would need an answer in the ACK).
+   */
+  private refreshSession(dialog: Dialog): void {
+    dialog.refreshTimer = undefined;
+    if (this.dialogs.get(dialog.id) !== dialog || !dialog.confirmed || !dialog.sessionInterval) return;
+    const method = dialog.localBody ? 'INVITE' : 'UPDATE';
+    const headers: Array<[string, string]> = [
+      ['Session-Expires', `${dialog.sessionInterval};refresher=uac`],
+      ['Min-SE', String(this.minSE)],
+      ['Supported', 'timer'],
+    ];
+    if (dialog.localBody) headers.push(['Content-Type', dialog.localBody.contentType]);
+    const request = buildInDialogRequest(
+      { startLine: `${method} sip:placeholder SIP/2.0`, headers, body: dialog.localBody?.body ?? '' },
+      dialog,
+    );
+    this.log.info({ dialogId: dialog.id, method }, 'refreshing the session');
+    this.options.stack
+      .sendRequest(request, dialog.routeSet.length > 0 ? undefined : dialog.nextHop)
+      .then((txn) =>
+        txn.onResponse((response) =>
+          this.guard('session refresh response', () => this.refreshAnswered(dialog, request, response)),
+        ),
+      )
+      .catch((err: unknown) => {
+        this.log.info({ dialogId: dialog.id, err: (err as Error).message }, 'session refresh not sent');
+        if (this.dialogs.get(dialog.id) === dialog)
+          this.endDialogUnsolicited(dialog, 'Session timer expired', 'session-expired');
+      });
+  }
+
+  /**
+   * The answer to our session refresh. A 2xx (ACKed here for a re-INVITE) restarts the timer with the
+   * interval it carries (§7.2; none turns it off); 491 (glare, RFC 3261 §14.1) retries after 2.1-4 s; 422
+   * retries at once with the peer's Min-SE (§7.4); any other failure, a timeout included, ends the dialog
+   * with a BYE, as drachtio-server does.
+   */
+  private refreshAnswered(dialog: Dialog, request: SipRequest, response: SipResponse): void {
+    const status = response.status;
+    if (status < 200 || this.dialogs.get(dialog.id) !== dialog) return;
+    if (status < 300) {
+      dialog.remoteTarget = firstContactUri(response) ?? dialog.remoteTarget;
+      if (request.method === 'INVITE') {
+        const ack = buildInDialogRequest(
+          { startLine: 'ACK sip:placeholder SIP/2.0', headers: [], body: '' },
+          dialog,
+        );
+        dialog.lastAck = ack;
+        void this.options.stack
+          .sendAck(ack, dialog.routeSet.length > 0 ? undefined : dialog.nextHop)
+          .catch(() => {});
+      }
+      const se = response.sessionExpires;
+      if (se) this.startSessionTimer(dialog, se.seconds, se.refresher !== 'uas');
+      else this.stopSessionTimer(dialog);
+      return;
+    }
+    if (status === 491) {
+      dialog.refreshTimer = setTimeout(
+        () => this.guard('session refresh', () => this.refreshSession(dialog)),
+        2100 + Math.random() * 1900,
+      );
+      dialog.refreshTimer.unref();
+      return;
+    }
+    const peerMin = response.minSE;
+    if (status === 422 && peerMin !== undefined && peerMin > (dialog.sessionInterval ?? 0)) {
+      dialog.sessionInterval = peerMin;
+      this.refreshSession(dialog);
+      return;
+    }
+    this.log.info({ dialogId: dialog.id, status }, 'session refresh failed: ending the dialog');
+    this.endDialogUnsolicited(dialog, 'Session timer expired', 'session-expired');
   }
 
   private cdr(event: Parameters<typeof cdrEventMessage>[0], raw: string): void {
@@ -833,6 +979,15 @@ function splitAddresses(value: string): string[] {
   }
   out.push(value.slice(start).trim());
   return out.filter((s) => s !== '');
+}
+
+/** The body of a message and its type, kept as the dialog's current session description. */
+function bodyOf(message: SipRequest | SipResponse): Dialog['localBody'] {
+  if (message.body.length === 0) return undefined;
+  return {
+    body: message.body.toString('utf8'),
+    contentType: message.getHeader('content-type') ?? 'application/sdp',
+  };
 }
 
 function firstContactUri(message: SipRequest | SipResponse): string | undefined {
