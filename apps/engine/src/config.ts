@@ -62,6 +62,11 @@ export interface EngineConfig {
    * the RFC's floor; a lower value only makes sense in tests that watch session refreshes and expiry.
    */
   minSessionExpires?: number;
+  /**
+   * Timer C of proxied INVITE branches, in ms (RFC 3261 §16.8): a branch with no final response this long after
+   * its last provisional is cancelled. Default 185 000 (drachtio-server's value; the RFC asks for > 3 min).
+   */
+  proxyTimerCMs?: number;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {

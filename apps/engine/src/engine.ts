@@ -85,6 +85,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     answerOptions: config.answerOptions ?? true,
     appResponseTimeoutMs: limits.appResponseTimeoutMs,
     ...(config.minSessionExpires !== undefined ? { minSessionExpires: config.minSessionExpires } : {}),
+    ...(config.proxyTimerCMs !== undefined ? { proxyTimerCMs: config.proxyTimerCMs } : {}),
   });
   const admin = new AdminServer({
     host: config.engineAdmin.host,

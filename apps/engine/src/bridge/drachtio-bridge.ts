@@ -42,6 +42,8 @@ export interface BridgeOptions {
    * fixes 90 as the floor for the network; a lower value is for tests only.
    */
   minSessionExpires?: number;
+  /** Timer C of proxied INVITE branches in ms (RFC 3261 §16.8; drachtio-server: 185 s). */
+  proxyTimerCMs?: number;
 }
 
 /** An incoming request handed to an app and not yet finally answered. */
@@ -188,11 +190,22 @@ export class DrachtioBridge implements AppRequestHandler {
         provisionalTimeoutMs: parseTimeout(provTimeout),
         finalTimeoutMs: parseTimeout(finalTimeout),
         headers,
+        timerCMs: this.options.proxyTimerCMs ?? 185_000,
       },
       this.options.stack,
       {
+        branchSent: (branchRequest, raw) => {
+          if (branchRequest.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'application' }, raw);
+        },
         branchFinal: (_response, raw, flow) => {
           if (app.isOpen) app.send(proxyBranchReply(msg.msgId, this.networkMeta(flow, raw), raw));
+        },
+        branchResult: (response, raw) => {
+          if (response.cseq.method === 'INVITE') this.proxyCdr('network', 'proxy-uac', response, raw);
+        },
+        upstreamFinal: (response) => {
+          if (request.method === 'INVITE')
+            this.proxyCdr('application', 'proxy-uas', response, response.toString());
         },
         done: () => {
           this.proxies.delete(pending.txn);
@@ -205,9 +218,32 @@ export class DrachtioBridge implements AppRequestHandler {
     core.start();
   }
 
+  /**
+   * The cdr events drachtio-server writes for proxied INVITEs: per branch (network, proxy-uac) and for the
+   * response sent upstream (application, proxy-uas): cdr:start for a 2xx, else cdr:stop, call-canceled for a
+   * 487 and call-rejected otherwise.
+   */
+  private proxyCdr(
+    source: 'network' | 'application',
+    role: 'proxy-uac' | 'proxy-uas',
+    response: SipResponse,
+    raw: string,
+  ): void {
+    if (response.status < 200) return;
+    this.cdr(
+      response.status < 300
+        ? { kind: 'start', source, role }
+        : { kind: 'stop', source, reason: response.status === 487 ? 'call-canceled' : 'call-rejected' },
+      raw,
+    );
+  }
+
   /** An in-dialog request routed through us (we Record-Routed it): pop our Route and proxy it on. */
   private proxyInDialog(txn: IncomingTransaction): void {
     popTopRoute(txn.request);
+    // drachtio-server ends the proxied call's record on the BYE: once received, once forwarded.
+    if (txn.request.method === 'BYE')
+      this.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
     const core = new ProxyCore(
       txn,
       {
@@ -220,7 +256,14 @@ export class DrachtioBridge implements AppRequestHandler {
         headers: [],
       },
       this.options.stack,
-      { branchFinal: () => {}, done: () => this.proxies.delete(txn) },
+      {
+        branchFinal: () => {},
+        done: () => this.proxies.delete(txn),
+        branchSent: (sent, raw) => {
+          if (sent.method === 'BYE')
+            this.cdr({ kind: 'stop', source: 'application', reason: 'normal-release' }, raw);
+        },
+      },
       this.log,
     );
     this.proxies.set(txn, core);
@@ -915,10 +958,9 @@ export class DrachtioBridge implements AppRequestHandler {
     this.endDialogUnsolicited(dialog, 'Session timer expired', 'session-expired');
   }
 
+  /** A cdr event goes to one of the apps that routed its verb, in turn, as drachtio-server sends it. */
   private cdr(event: Parameters<typeof cdrEventMessage>[0], raw: string): void {
-    for (const app of this.options.registry.appsFor(`cdr:${event.kind}`)) {
-      app.send(cdrEventMessage(event, raw));
-    }
+    this.options.registry.select(`cdr:${event.kind}`)?.send(cdrEventMessage(event, raw));
   }
 
   private listenerOf(flow: Flow) {
