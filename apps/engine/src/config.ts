@@ -9,6 +9,7 @@ import {
   type SipTransport,
   type TlsPaths,
 } from '@switchboard/config';
+import type { RequestHandler } from './routing/request-handlers.ts';
 
 /**
  * The engine's configuration. HostPort, SipTransport and SipListener are the runtime contract's shapes
@@ -67,6 +68,12 @@ export interface EngineConfig {
    * its last provisional is cancelled. Default 185 000 (drachtio-server's value; the RFC asks for > 3 min).
    */
   proxyTimerCMs?: number;
+  /**
+   * drachtio-server's request handlers (reverse mode and HTTP routing, see routing/request-handlers.ts): per
+   * SIP method or `*`, a `tcp://host:port` app to connect out to, or an http(s) URL that says where each new
+   * request goes. Methods without a handler go to the connected apps as usual.
+   */
+  requestHandlers?: RequestHandler[];
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {

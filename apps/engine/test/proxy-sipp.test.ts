@@ -49,7 +49,7 @@ async function proxyEngine(
     );
   }
   srf.invite((req: SrfRequest) => {
-    srf.proxyRequest(req, destinations, opts as never).then(
+    (srf.proxyRequest(req, destinations, opts as never) as unknown as Promise<unknown>).then(
       (r) => {
         state.result = r as unknown as ProxyResult;
       },

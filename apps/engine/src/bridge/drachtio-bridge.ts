@@ -4,6 +4,12 @@ import type { Logger } from 'pino';
 import type { AppRequestHandler } from '../admin/admin-server.ts';
 import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppRegistry } from '../admin/app-registry.ts';
+import {
+  fetchInstruction,
+  handlerFor,
+  type RequestHandler,
+  RoutingError,
+} from '../routing/request-handlers.ts';
 import { AppSipError, type AppSipText, splitAppSip } from '../wire/app-sip.ts';
 import {
   type AppMessage,
@@ -44,6 +50,10 @@ export interface BridgeOptions {
   minSessionExpires?: number;
   /** Timer C of proxied INVITE branches in ms (RFC 3261 §16.8; drachtio-server: 185 s). */
   proxyTimerCMs?: number;
+  /** drachtio-server's request handlers: where new requests go instead of the connected apps. */
+  requestHandlers?: RequestHandler[];
+  /** Connects out to an app listening with `Srf.listen` and resolves once it has authenticated. */
+  connectApp?: (host: string, port: number) => Promise<AppConnection>;
 }
 
 /** An incoming request handed to an app and not yet finally answered. */
@@ -85,6 +95,8 @@ export class DrachtioBridge implements AppRequestHandler {
   private readonly awaitingAck = new Map<IncomingTransaction, string>();
   /** Requests being proxied, by their server transaction (a CANCEL cancels the branches). */
   private readonly proxies = new Map<IncomingTransaction, ProxyCore>();
+  /** New requests waiting for their request handler's answer, by server transaction (a CANCEL ends them). */
+  private readonly routing = new Map<IncomingTransaction, { cancelled: boolean }>();
   /** Reliable provisionals waiting for PRACK, by pending incoming INVITE. */
   private readonly reliable = new Map<string, { rseq: number; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
@@ -177,10 +189,7 @@ export class DrachtioBridge implements AppRequestHandler {
       headers = [];
     }
     this.finish(pending);
-    const request = pending.txn.request;
-    const top = request.route[0];
-    if (top && isOurs(top.uri.toString(), this.options.stack)) popTopRoute(request);
-    const core = new ProxyCore(
+    this.startProxy(
       pending.txn,
       {
         destinations: targets,
@@ -190,16 +199,39 @@ export class DrachtioBridge implements AppRequestHandler {
         provisionalTimeoutMs: parseTimeout(provTimeout),
         finalTimeoutMs: parseTimeout(finalTimeout),
         headers,
-        timerCMs: this.options.proxyTimerCMs ?? 185_000,
       },
+      {
+        branchFinal: (raw, flow) => {
+          if (app.isOpen) app.send(proxyBranchReply(msg.msgId, this.networkMeta(flow, raw), raw));
+        },
+        done: () => {
+          if (app.isOpen) app.send(responseMessage(msg.msgId, 'OK', 'done'));
+        },
+      },
+    );
+  }
+
+  /**
+   * Proxies an incoming request statefully (for an app's `proxy`, or a request handler's proxy instruction),
+   * with the cdr events drachtio-server writes; the app, if any, hears of each branch's final and the end.
+   */
+  private startProxy(
+    txn: IncomingTransaction,
+    options: Omit<ConstructorParameters<typeof ProxyCore>[1], 'timerCMs'>,
+    app: { branchFinal(raw: string, flow: Flow): void; done(): void } | undefined,
+  ): void {
+    const request = txn.request;
+    const top = request.route[0];
+    if (top && isOurs(top.uri.toString(), this.options.stack)) popTopRoute(request);
+    const core = new ProxyCore(
+      txn,
+      { ...options, timerCMs: this.options.proxyTimerCMs ?? 185_000 },
       this.options.stack,
       {
         branchSent: (branchRequest, raw) => {
           if (branchRequest.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'application' }, raw);
         },
-        branchFinal: (_response, raw, flow) => {
-          if (app.isOpen) app.send(proxyBranchReply(msg.msgId, this.networkMeta(flow, raw), raw));
-        },
+        branchFinal: (_response, raw, flow) => app?.branchFinal(raw, flow),
         branchResult: (response, raw) => {
           if (response.cseq.method === 'INVITE') this.proxyCdr('network', 'proxy-uac', response, raw);
         },
@@ -208,13 +240,13 @@ export class DrachtioBridge implements AppRequestHandler {
             this.proxyCdr('application', 'proxy-uas', response, response.toString());
         },
         done: () => {
-          this.proxies.delete(pending.txn);
-          if (app.isOpen) app.send(responseMessage(msg.msgId, 'OK', 'done'));
+          this.proxies.delete(txn);
+          app?.done();
         },
       },
       this.log,
     );
-    this.proxies.set(pending.txn, core);
+    this.proxies.set(txn, core);
     core.start();
   }
 
@@ -489,7 +521,16 @@ export class DrachtioBridge implements AppRequestHandler {
       this.onNetworkInDialog(txn);
       return;
     }
+    const handler = this.options.requestHandlers
+      ? handlerFor(this.options.requestHandlers, request.method)
+      : undefined;
+    if (handler) {
+      if (request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
+      void this.routeByHandler(txn, handler);
+      return;
+    }
     const app = this.options.registry.select(request.method);
+    if (app && request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
     if (!app) {
       if (request.method === 'OPTIONS' && this.options.answerOptions) {
         void txn.respond(
@@ -505,10 +546,105 @@ export class DrachtioBridge implements AppRequestHandler {
       }
       return;
     }
+    this.deliverNew(txn, app);
+  }
+
+  /** Hands a new request to the app chosen for it. */
+  private deliverNew(txn: IncomingTransaction, app: AppConnection): void {
     const pending = this.track(txn, app, undefined, generateTag());
-    if (request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
     const receivedOn = { host: txn.flow.localAddress, port: txn.flow.localPort };
     app.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, '', txn.raw, receivedOn));
+  }
+
+  /**
+   * drachtio-server's request handlers (routing/request-handlers.ts): the handler says where the request goes
+   * (reject, redirect, proxy, an app to connect out to, or the connected apps with a tag). A handler that
+   * fails or answers nonsense gets the request a 500; an app that cannot be reached or no app with the tag, 480.
+   */
+  private async routeByHandler(txn: IncomingTransaction, handler: RequestHandler): Promise<void> {
+    const request = txn.request;
+    const state = { cancelled: false };
+    this.routing.set(txn, state);
+    const respond = (status: number, reason?: string, headers: Array<[string, string]> = []) =>
+      txn
+        .respond(createResponse(request, status, { ...(reason ? { reason } : {}), headers }))
+        .catch(() => {});
+    try {
+      const instruction = await fetchInstruction(
+        handler,
+        request,
+        txn.raw,
+        txn.flow.transport,
+        txn.flow.remoteAddress,
+      );
+      if (state.cancelled) return;
+      this.log.debug({ method: request.method, instruction }, 'request handler answered');
+      switch (instruction.action) {
+        case 'reject':
+          await respond(instruction.status, instruction.reason);
+          return;
+        case 'redirect':
+          await respond(
+            302,
+            'Moved Temporarily',
+            instruction.contacts.map((c) => ['Contact', c.includes('<') ? c : `<${c}>`]),
+          );
+          return;
+        case 'proxy':
+          this.startProxy(
+            txn,
+            {
+              destinations: instruction.destinations,
+              recordRoute: instruction.recordRoute,
+              simultaneous: instruction.simultaneous,
+              followRedirects: instruction.followRedirects,
+              provisionalTimeoutMs: parseTimeout(instruction.provisionalTimeout),
+              finalTimeoutMs: parseTimeout(instruction.finalTimeout),
+              headers: [],
+            },
+            undefined,
+          );
+          return;
+        case 'tag': {
+          const app = this.options.registry.select(request.method, instruction.tag);
+          if (!app) {
+            this.log.info(
+              { tag: instruction.tag, method: request.method },
+              'no app with that tag routes the method',
+            );
+            await respond(480);
+            return;
+          }
+          this.deliverNew(txn, app);
+          return;
+        }
+        case 'connect': {
+          if (!this.options.connectApp) throw new RoutingError('outbound connections are not available');
+          let app: AppConnection;
+          try {
+            app = await this.options.connectApp(instruction.host, instruction.port);
+          } catch (err) {
+            this.log.info(
+              { host: instruction.host, port: instruction.port, err: (err as Error).message },
+              'could not connect to the app',
+            );
+            await respond(480);
+            return;
+          }
+          if (state.cancelled) {
+            app.close();
+            return;
+          }
+          this.deliverNew(txn, app);
+          return;
+        }
+      }
+    } catch (err) {
+      this.log.warn({ method: request.method, err: (err as Error).message }, 'request handler failed');
+      if (!state.cancelled) await respond(500);
+    } finally {
+      this.routing.delete(txn);
+    }
   }
 
   private onNetworkInDialog(txn: IncomingTransaction): void {
@@ -551,6 +687,13 @@ export class DrachtioBridge implements AppRequestHandler {
 
   /** The stack answered the CANCEL with 200 (RFC 3261 §9.2); the INVITE gets 487 and the app hears of it. */
   private onNetworkCancel(cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction): void {
+    const routing = this.routing.get(invite);
+    if (routing) {
+      // cancelled while its request handler was being asked
+      routing.cancelled = true;
+      void invite.respond(createResponse(invite.request, 487)).catch(() => {});
+      return;
+    }
     const proxy = this.proxies.get(invite);
     if (proxy) {
       proxy.cancel();
