@@ -126,6 +126,7 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
     sipTrace: config.sipTrace,
     answerOptions: config.engineAnswerOptions,
     limits: { maxMessageBytes: config.sipMaxMessageBytes, maxAppConnections: config.engineMaxApps },
+    ...(config.engineRequestHandlers.length > 0 ? { requestHandlers: config.engineRequestHandlers } : {}),
   };
 }
 
