@@ -707,6 +707,20 @@ describe('engine-side behaviour apps rely on', () => {
     expect(ok.require).toContain('timer');
   });
 
+  it('refuses a refresh shorter than its Min-SE with 422 (RFC 4028 §8.1)', async () => {
+    const { stack, connect } = await setup();
+    await connect((srf) => srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: 'v=0\r\n' })));
+    const far = stack.inject(inviteFromFarEnd({ extra: ['Supported: timer', 'Session-Expires: 1800'] }));
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+    const toTag = far.responses.find((r) => r.status === 200)!.toTag!;
+    stack.inject(inDialogFromFarEnd('ACK', far.request, toTag, 1));
+    const refresh = stack.inject(
+      inDialogFromFarEnd('UPDATE', far.request, toTag, 2, ['Supported: timer', 'Session-Expires: 30']),
+    );
+    await waitFor(() => refresh.responses.some((r) => r.status === 422), 'the 422');
+    expect(refresh.responses.find((r) => r.status === 422)!.getHeader('min-se')).toBe('90');
+  });
+
   it('sends cdr events to apps that ask for them', async () => {
     const { stack, connect } = await setup();
     const events: string[] = [];
