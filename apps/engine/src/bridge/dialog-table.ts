@@ -92,6 +92,11 @@ export class DialogTable {
     return [...this.byId.values()].filter((d) => d.owner === app);
   }
 
+  /** Forgets every dialog and stops their session timers (engine shutdown). */
+  clear(): void {
+    for (const id of [...this.byId.keys()]) this.remove(id);
+  }
+
   get size(): number {
     return this.byId.size;
   }

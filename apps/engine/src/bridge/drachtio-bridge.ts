@@ -123,6 +123,7 @@ export class DrachtioBridge implements AppRequestHandler {
     for (const p of this.incoming.values()) clearTimeout(p.timer);
     for (const r of this.reliable.values()) clearTimeout(r.timer);
     this.reliable.clear();
+    this.dialogs.clear();
     this.incoming.clear();
     this.incomingByTxn.clear();
     this.awaitingAck.clear();
