@@ -9,6 +9,7 @@ import {
   type SipTransport,
   type TlsPaths,
 } from '@switchboard/config';
+import type { RequestHandler } from './routing/request-handlers.ts';
 
 /**
  * The engine's configuration. HostPort, SipTransport and SipListener are the runtime contract's shapes
@@ -57,6 +58,22 @@ export interface EngineConfig {
   /** Answer OPTIONS with 200 when no app routes OPTIONS (default true). */
   answerOptions?: boolean;
   limits?: Partial<EngineLimits>;
+  /**
+   * Our Min-SE (RFC 4028), in seconds: the shortest session interval the engine accepts and runs. Default 90,
+   * the RFC's floor; a lower value only makes sense in tests that watch session refreshes and expiry.
+   */
+  minSessionExpires?: number;
+  /**
+   * Timer C of proxied INVITE branches, in ms (RFC 3261 §16.8): a branch with no final response this long after
+   * its last provisional is cancelled. Default 185 000 (drachtio-server's value; the RFC asks for > 3 min).
+   */
+  proxyTimerCMs?: number;
+  /**
+   * drachtio-server's request handlers (reverse mode and HTTP routing, see routing/request-handlers.ts): per
+   * SIP method or `*`, a `tcp://host:port` app to connect out to, or an http(s) URL that says where each new
+   * request goes. Methods without a handler go to the connected apps as usual.
+   */
+  requestHandlers?: RequestHandler[];
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {
@@ -109,6 +126,7 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
     sipTrace: config.sipTrace,
     answerOptions: config.engineAnswerOptions,
     limits: { maxMessageBytes: config.sipMaxMessageBytes, maxAppConnections: config.engineMaxApps },
+    ...(config.engineRequestHandlers.length > 0 ? { requestHandlers: config.engineRequestHandlers } : {}),
   };
 }
 

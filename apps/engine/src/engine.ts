@@ -78,14 +78,18 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
   });
   const stack = new SipStackAdapter(transport, manager, new SipResolver());
   const registry = new AppRegistry<AppConnection>();
-  const bridge = new DrachtioBridge({
+  const bridge: DrachtioBridge = new DrachtioBridge({
     stack,
     registry,
     logger: logger.child({ component: 'bridge' }),
     answerOptions: config.answerOptions ?? true,
     appResponseTimeoutMs: limits.appResponseTimeoutMs,
+    ...(config.minSessionExpires !== undefined ? { minSessionExpires: config.minSessionExpires } : {}),
+    ...(config.proxyTimerCMs !== undefined ? { proxyTimerCMs: config.proxyTimerCMs } : {}),
+    ...(config.requestHandlers?.length ? { requestHandlers: config.requestHandlers } : {}),
+    connectApp: (host: string, port: number): Promise<AppConnection> => admin.connectOutbound(host, port),
   });
-  const admin = new AdminServer({
+  const admin: AdminServer = new AdminServer({
     host: config.engineAdmin.host,
     port: config.engineAdmin.port,
     secret: config.engineSecret,

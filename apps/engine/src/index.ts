@@ -19,3 +19,8 @@ export {
   type RunningEngine,
   startEngine,
 } from './engine.ts';
+export {
+  parseInstruction,
+  type RequestHandler,
+  type RoutingInstruction,
+} from './routing/request-handlers.ts';

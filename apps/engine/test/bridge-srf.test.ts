@@ -20,7 +20,12 @@ afterEach(async () => {
 });
 
 async function setup(
-  options: { answerOptions?: boolean; t1Ms?: number; appResponseTimeoutMs?: number } = {},
+  options: {
+    answerOptions?: boolean;
+    t1Ms?: number;
+    appResponseTimeoutMs?: number;
+    minSessionExpires?: number;
+  } = {},
 ) {
   const stack = new LoopbackStack();
   const registry = new AppRegistry<AppConnection>();
@@ -31,6 +36,7 @@ async function setup(
     answerOptions: options.answerOptions ?? true,
     appResponseTimeoutMs: options.appResponseTimeoutMs ?? 64_000,
     t1Ms: options.t1Ms ?? 500,
+    ...(options.minSessionExpires !== undefined ? { minSessionExpires: options.minSessionExpires } : {}),
   });
   const admin = new AdminServer({
     host: '127.0.0.1',
@@ -706,6 +712,55 @@ describe('engine-side behaviour apps rely on', () => {
     expect(ok.getHeader('session-expires')).toBe('1800;refresher=uac');
     expect(ok.require).toContain('timer');
   });
+
+  it('refuses a refresh shorter than its Min-SE with 422 (RFC 4028 §8.1)', async () => {
+    const { stack, connect } = await setup();
+    await connect((srf) => srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: 'v=0\r\n' })));
+    const far = stack.inject(inviteFromFarEnd({ extra: ['Supported: timer', 'Session-Expires: 1800'] }));
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+    const toTag = far.responses.find((r) => r.status === 200)!.toTag!;
+    stack.inject(inDialogFromFarEnd('ACK', far.request, toTag, 1));
+    const refresh = stack.inject(
+      inDialogFromFarEnd('UPDATE', far.request, toTag, 2, ['Supported: timer', 'Session-Expires: 30']),
+    );
+    await waitFor(() => refresh.responses.some((r) => r.status === 422), 'the 422');
+    expect(refresh.responses.find((r) => r.status === 422)!.getHeader('min-se')).toBe('90');
+  });
+
+  it('refreshes with UPDATE when the dialog has no SDP, retries after 491, keeps the call after a 2xx', async () => {
+    const { stack, connect } = await setup({ minSessionExpires: 1 });
+    await connect((srf) => srf.invite((_req, res) => res.send(200)));
+    const far = stack.inject(
+      inviteFromFarEnd({ extra: ['Supported: timer', 'Session-Expires: 10;refresher=uas'] }),
+    );
+    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+    const ok = far.responses.find((r) => r.status === 200)!;
+    expect(ok.getHeader('session-expires')).toBe('10;refresher=uas');
+    stack.inject(inDialogFromFarEnd('ACK', far.request, ok.toTag!, 1));
+    const answeredAt = Date.now();
+    // refresher=uas: we refresh at half the interval; our 2xx carried no SDP, so with UPDATE
+    await waitFor(
+      () => stack.sent.some((s) => s.request.method === 'UPDATE'),
+      'the refreshing UPDATE',
+      8_000,
+    );
+    const first = stack.sent.find((s) => s.request.method === 'UPDATE')!;
+    expect(first.request.getHeader('session-expires')).toBe('10;refresher=uac');
+    expect(first.request.getHeader('min-se')).toBe('1');
+    expect(first.request.toTag).toBe(far.request.fromTag);
+    first.respond(farResponse(first.request, 491, 'Request Pending'));
+    // RFC 3261 §14.1: try again 2.1-4 s later, still before the session expires at 10 s
+    await waitFor(
+      () => stack.sent.filter((s) => s.request.method === 'UPDATE').length === 2,
+      'the retried UPDATE',
+      8_000,
+    );
+    const second = stack.sent.filter((s) => s.request.method === 'UPDATE')[1]!;
+    second.respond(farResponse(second.request, 200, 'OK', ['Session-Expires: 60;refresher=uac']));
+    // past the first interval's end: the 2xx re-armed the timer for 60 s, so no BYE
+    await new Promise((r) => setTimeout(r, Math.max(0, answeredAt + 10_500 - Date.now())));
+    expect(stack.sent.some((s) => s.request.method === 'BYE')).toBe(false);
+  }, 30_000);
 
   it('sends cdr events to apps that ask for them', async () => {
     const { stack, connect } = await setup();

@@ -38,6 +38,7 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
     expect(c.answerOptions).toBe(true);
     expect(c.limits).toEqual({ maxMessageBytes: 65535, maxAppConnections: 1000 });
     expect(c.sipTls).toBeUndefined();
+    expect(c.requestHandlers).toBeUndefined();
     expect(c.adminTls).toBeUndefined();
   });
 
@@ -63,6 +64,16 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
     expect(c.sipTrace).toBe(true);
     expect(c.answerOptions).toBe(false);
     expect(c.limits).toEqual({ maxMessageBytes: 8192, maxAppConnections: 5 });
+  });
+
+  it('maps ENGINE_REQUEST_HANDLERS to request handlers', async () => {
+    const c = await engineConfigFrom(
+      loadConfig({
+        ENGINE_SECRET: 'long-enough-secret',
+        ENGINE_REQUEST_HANDLERS: 'INVITE=tcp://127.0.0.1:3001',
+      }),
+    );
+    expect(c.requestHandlers).toEqual([{ method: 'INVITE', url: 'tcp://127.0.0.1:3001', httpMethod: 'GET' }]);
   });
 
   it('reads the PEM files named by the TLS variables', async () => {

@@ -37,6 +37,16 @@ export interface TlsPaths {
   keyPath: string;
 }
 
+/**
+ * ENGINE_REQUEST_HANDLERS entry: drachtio-server's request handler for one SIP method (or `*`): connect out to
+ * an app listening at `tcp://host:port`, or ask an http(s) URL where each new request goes.
+ */
+export interface EngineRequestHandler {
+  method: string;
+  url: string;
+  httpMethod: 'GET' | 'POST';
+}
+
 export interface Config {
   /** PostgreSQL URL; undefined means the embedded PGlite database in `${dataDir}/db`. */
   databaseUrl: string | undefined;
@@ -81,6 +91,8 @@ export interface Config {
   sipMaxMessageBytes: number;
   /** ENGINE_MAX_APPS: most drachtio apps connected at once. */
   engineMaxApps: number;
+  /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
+  engineRequestHandlers: EngineRequestHandler[];
 }
 
 export interface ConfigProblem {
@@ -197,6 +209,9 @@ export function loadConfig(env: Env = process.env): Config {
   const engineAnswerOptions = check('ENGINE_ANSWER_OPTIONS', true, parseBoolean);
   const sipMaxMessageBytes = check('SIP_MAX_MESSAGE_BYTES', 65535, (raw) => parseInteger(raw, 1024, 65535));
   const engineMaxApps = check('ENGINE_MAX_APPS', 1000, (raw) => parseInteger(raw, 1, 100_000));
+  const engineRequestHandlers = check<EngineRequestHandler[]>('ENGINE_REQUEST_HANDLERS', [], (raw) =>
+    parseList(raw, parseRequestHandler),
+  );
 
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
@@ -229,6 +244,22 @@ export function loadConfig(env: Env = process.env): Config {
     engineAnswerOptions,
     sipMaxMessageBytes,
     engineMaxApps,
+    engineRequestHandlers,
+  };
+}
+
+/** `METHOD=url` or `METHOD/POST=url`; METHOD a SIP method or `*`; url tcp://host:port or http(s)://... */
+export function parseRequestHandler(item: string): EngineRequestHandler {
+  const m = /^([A-Za-z]+|\*)(?:\/(GET|POST))?=(.+)$/i.exec(item);
+  if (!m) throw new Error(`expected METHOD=url or METHOD/POST=url, got '${item}'`);
+  const url = m[3]!.trim();
+  if (!/^tcp:\/\/(\[[^\]]+\]|[^:/]+):\d{1,5}$/i.test(url) && !/^https?:\/\/\S+$/i.test(url)) {
+    throw new Error(`expected a tcp://host:port or http(s):// URL, got '${url}'`);
+  }
+  return {
+    method: m[1] === '*' ? '*' : m[1]!.toUpperCase(),
+    url,
+    httpMethod: m[2]?.toUpperCase() === 'POST' ? 'POST' : 'GET',
   };
 }
 

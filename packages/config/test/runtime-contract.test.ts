@@ -40,6 +40,7 @@ describe('loadConfig defaults', () => {
     expect(config.engineAnswerOptions).toBe(true);
     expect(config.sipMaxMessageBytes).toBe(65535);
     expect(config.engineMaxApps).toBe(1000);
+    expect(config.engineRequestHandlers).toEqual([]);
   });
 
   it('generates a different engine secret on each start when none is given', () => {
@@ -71,6 +72,7 @@ describe('loadConfig defaults', () => {
       ENGINE_ANSWER_OPTIONS: 'FALSE',
       SIP_MAX_MESSAGE_BYTES: '1024',
       ENGINE_MAX_APPS: '100000',
+      ENGINE_REQUEST_HANDLERS: 'invite=tcp://127.0.0.1:3001, */POST=https://router.example.net/route',
     });
     expect(config.databaseUrl).toBe('postgresql://u:p@db.example.net:5432/switchboard');
     expect(config.dataDir).toBe('/var/lib/switchboard');
@@ -101,6 +103,10 @@ describe('loadConfig defaults', () => {
     expect(config.engineAnswerOptions).toBe(false);
     expect(config.sipMaxMessageBytes).toBe(1024);
     expect(config.engineMaxApps).toBe(100000);
+    expect(config.engineRequestHandlers).toEqual([
+      { method: 'INVITE', url: 'tcp://127.0.0.1:3001', httpMethod: 'GET' },
+      { method: '*', url: 'https://router.example.net/route', httpMethod: 'POST' },
+    ]);
   });
 
   it.each([
@@ -176,6 +182,8 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['SIP_MAX_MESSAGE_BYTES', { SIP_MAX_MESSAGE_BYTES: '8k' }, /integer 1024-65535/],
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '0' }, /integer 1-100000/],
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '1.5' }, /integer 1-100000/],
+    ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'tcp://127.0.0.1:3001' }, /METHOD=url/],
+    ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'INVITE=udp://h:1' }, /tcp:\/\/host:port or http/],
   ];
   it.each(cases)('%s with %j', (variable, env, message) => {
     const problems = problemsFor(env);

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { type AppMessage, AppMessageError, parseAppMessage, responseMessage } from '../wire/protocol.ts';
@@ -55,6 +55,8 @@ export class AdminServer {
   /** Messages received per type, and rejected connections: for logs, metrics and tests. */
   readonly counters = { messages: new Map<string, number>(), authFailures: 0, protocolErrors: 0 };
   private server: Server | undefined;
+  /** Outbound connections waiting for the app's authenticate (reverse mode, `Srf.listen`). */
+  private readonly outboundWaiters = new Map<AppConnection, (err: Error | undefined) => void>();
   private readonly secretDigest: Buffer;
   private readonly log: Logger;
 
@@ -93,7 +95,38 @@ export class AdminServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private accept(socket: Socket): void {
+  /**
+   * Reverse mode (drachtio-server's outbound connections, drachtio-srf's `Srf.listen`): the engine connects to
+   * an app, the app authenticates over that connection exactly as a connecting app does, and the promise
+   * resolves with the authenticated connection. Such an app routes nothing: it gets the request it was
+   * connected for, then that request's dialog, and closes the connection when done (srf.endSession).
+   */
+  connectOutbound(host: string, port: number, timeoutMs = 5_000): Promise<AppConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no authenticated connection to ${host}:${port} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('connect', () => {
+        const app = this.accept(socket);
+        this.outboundWaiters.set(app, (err) => {
+          clearTimeout(timer);
+          this.outboundWaiters.delete(app);
+          if (err) reject(err);
+          else resolve(app);
+        });
+        app.onClose(() => this.outboundWaiters.get(app)?.(new Error('app closed the connection')));
+      });
+    });
+  }
+
+  private accept(socket: Socket): AppConnection {
     const app = new AppConnection(socket, this.log, (conn, payload) => this.receive(conn, payload));
     this.apps.add(app);
     this.log.info({ app: app.id, remote: `${app.remoteAddress}:${app.remotePort}` }, 'app connected');
@@ -111,6 +144,7 @@ export class AdminServer {
       if (app.authenticatedAt !== undefined) this.options.handler.appGone(app);
       this.log.info({ app: app.id }, 'app disconnected');
     });
+    return app;
   }
 
   private receive(app: AppConnection, payload: string): void {
@@ -155,8 +189,10 @@ export class AdminServer {
           app.send(responseMessage(msg.msgId, 'NO', 'Route request includes unsupported verb'));
           return;
         }
+        // drachtio-server's remove_route drops every route of the app, not only the verb named (its
+        // no_longer_wants_requests); apps written against it (drachtio-srf's unregisterForMessages) see that.
         if (msg.type === 'route') this.registry.route(app, verb);
-        else this.registry.removeRoute(app, verb);
+        else this.registry.removeApp(app);
         this.log.debug({ app: app.id, verb, op: msg.type }, 'route updated');
         app.send(responseMessage(msg.msgId, 'OK'));
         return;
@@ -200,6 +236,7 @@ export class AdminServer {
         `${identity.hostports().join(',')}|${identity.version}|${identity.localHostports().join(',')}`,
       ),
     );
+    this.outboundWaiters.get(app)?.(undefined);
   }
 }
 

@@ -34,10 +34,18 @@ export interface Dialog {
   confirmed: boolean;
   /** Last RSeq we used for a reliable provisional response (RFC 3262 §3). */
   rseq: number;
-  /** Session timer run for a peer that refreshes (RFC 4028 §10): BYE when no refresh comes in time. */
+  /**
+   * RFC 4028 session timer: the expiry (BYE when the session is not refreshed in time) and, when we are the
+   * refresher, the timer that sends the refresh at half the interval (§10).
+   */
   sessionTimer: NodeJS.Timeout | undefined;
+  refreshTimer: NodeJS.Timeout | undefined;
   /** The agreed session interval in seconds, when a session timer runs. */
   sessionInterval: number | undefined;
+  /** Whether the engine refreshes the session (true) or waits for the peer's refreshes (false). */
+  weRefresh: boolean;
+  /** Our current session description, offered again in a refreshing re-INVITE (drachtio-server does the same). */
+  localBody: { body: string; contentType: string } | undefined;
   /** Our last ACK to the dialog's 2xx, re-sent when the 2xx is retransmitted. */
   lastAck: import('@switchboard/sip').SipRequest | undefined;
 }
@@ -60,6 +68,7 @@ export class DialogTable {
   remove(id: string): void {
     const dialog = this.byId.get(id);
     if (dialog?.sessionTimer) clearTimeout(dialog.sessionTimer);
+    if (dialog?.refreshTimer) clearTimeout(dialog.refreshTimer);
     this.byId.delete(id);
   }
 
@@ -81,6 +90,11 @@ export class DialogTable {
 
   ownedBy(app: AppConnection): Dialog[] {
     return [...this.byId.values()].filter((d) => d.owner === app);
+  }
+
+  /** Forgets every dialog and stops their session timers (engine shutdown). */
+  clear(): void {
+    for (const id of [...this.byId.keys()]) this.remove(id);
   }
 
   get size(): number {

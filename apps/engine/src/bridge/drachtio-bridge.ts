@@ -4,6 +4,12 @@ import type { Logger } from 'pino';
 import type { AppRequestHandler } from '../admin/admin-server.ts';
 import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppRegistry } from '../admin/app-registry.ts';
+import {
+  fetchInstruction,
+  handlerFor,
+  type RequestHandler,
+  RoutingError,
+} from '../routing/request-handlers.ts';
 import { AppSipError, type AppSipText, splitAppSip } from '../wire/app-sip.ts';
 import {
   type AppMessage,
@@ -37,6 +43,17 @@ export interface BridgeOptions {
   appResponseTimeoutMs: number;
   /** RFC 3261 T1, the first retransmission interval of reliable provisionals (RFC 3262 §3). */
   t1Ms?: number;
+  /**
+   * Our Min-SE in seconds (RFC 4028 §5): the smallest session interval the engine accepts or runs. RFC 4028
+   * fixes 90 as the floor for the network; a lower value is for tests only.
+   */
+  minSessionExpires?: number;
+  /** Timer C of proxied INVITE branches in ms (RFC 3261 §16.8; drachtio-server: 185 s). */
+  proxyTimerCMs?: number;
+  /** drachtio-server's request handlers: where new requests go instead of the connected apps. */
+  requestHandlers?: RequestHandler[];
+  /** Connects out to an app listening with `Srf.listen` and resolves once it has authenticated. */
+  connectApp?: (host: string, port: number) => Promise<AppConnection>;
 }
 
 /** An incoming request handed to an app and not yet finally answered. */
@@ -78,14 +95,18 @@ export class DrachtioBridge implements AppRequestHandler {
   private readonly awaitingAck = new Map<IncomingTransaction, string>();
   /** Requests being proxied, by their server transaction (a CANCEL cancels the branches). */
   private readonly proxies = new Map<IncomingTransaction, ProxyCore>();
+  /** New requests waiting for their request handler's answer, by server transaction (a CANCEL ends them). */
+  private readonly routing = new Map<IncomingTransaction, { cancelled: boolean }>();
   /** Reliable provisionals waiting for PRACK, by pending incoming INVITE. */
   private readonly reliable = new Map<string, { rseq: number; timer: NodeJS.Timeout }>();
   private readonly log: Logger;
   private readonly t1: number;
+  private readonly minSE: number;
 
   constructor(private readonly options: BridgeOptions) {
     this.log = options.logger;
     this.t1 = options.t1Ms ?? 500;
+    this.minSE = options.minSessionExpires ?? 90;
     options.stack.onRequest((txn) => this.guard('request', () => this.onNetworkRequest(txn)));
     options.stack.onCancel((cancel, raw, flow, invite) =>
       this.guard('cancel', () => this.onNetworkCancel(cancel, raw, flow, invite)),
@@ -102,6 +123,7 @@ export class DrachtioBridge implements AppRequestHandler {
     for (const p of this.incoming.values()) clearTimeout(p.timer);
     for (const r of this.reliable.values()) clearTimeout(r.timer);
     this.reliable.clear();
+    this.dialogs.clear();
     this.incoming.clear();
     this.incomingByTxn.clear();
     this.awaitingAck.clear();
@@ -168,10 +190,7 @@ export class DrachtioBridge implements AppRequestHandler {
       headers = [];
     }
     this.finish(pending);
-    const request = pending.txn.request;
-    const top = request.route[0];
-    if (top && isOurs(top.uri.toString(), this.options.stack)) popTopRoute(request);
-    const core = new ProxyCore(
+    this.startProxy(
       pending.txn,
       {
         destinations: targets,
@@ -182,25 +201,82 @@ export class DrachtioBridge implements AppRequestHandler {
         finalTimeoutMs: parseTimeout(finalTimeout),
         headers,
       },
-      this.options.stack,
       {
-        branchFinal: (_response, raw, flow) => {
+        branchFinal: (raw, flow) => {
           if (app.isOpen) app.send(proxyBranchReply(msg.msgId, this.networkMeta(flow, raw), raw));
         },
         done: () => {
-          this.proxies.delete(pending.txn);
           if (app.isOpen) app.send(responseMessage(msg.msgId, 'OK', 'done'));
+        },
+      },
+    );
+  }
+
+  /**
+   * Proxies an incoming request statefully (for an app's `proxy`, or a request handler's proxy instruction),
+   * with the cdr events drachtio-server writes; the app, if any, hears of each branch's final and the end.
+   */
+  private startProxy(
+    txn: IncomingTransaction,
+    options: Omit<ConstructorParameters<typeof ProxyCore>[1], 'timerCMs'>,
+    app: { branchFinal(raw: string, flow: Flow): void; done(): void } | undefined,
+  ): void {
+    const request = txn.request;
+    const top = request.route[0];
+    if (top && isOurs(top.uri.toString(), this.options.stack)) popTopRoute(request);
+    const core = new ProxyCore(
+      txn,
+      { ...options, timerCMs: this.options.proxyTimerCMs ?? 185_000 },
+      this.options.stack,
+      {
+        branchSent: (branchRequest, raw) => {
+          if (branchRequest.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'application' }, raw);
+        },
+        branchFinal: (_response, raw, flow) => app?.branchFinal(raw, flow),
+        branchResult: (response, raw) => {
+          if (response.cseq.method === 'INVITE') this.proxyCdr('network', 'proxy-uac', response, raw);
+        },
+        upstreamFinal: (response) => {
+          if (request.method === 'INVITE')
+            this.proxyCdr('application', 'proxy-uas', response, response.toString());
+        },
+        done: () => {
+          this.proxies.delete(txn);
+          app?.done();
         },
       },
       this.log,
     );
-    this.proxies.set(pending.txn, core);
+    this.proxies.set(txn, core);
     core.start();
+  }
+
+  /**
+   * The cdr events drachtio-server writes for proxied INVITEs: per branch (network, proxy-uac) and for the
+   * response sent upstream (application, proxy-uas): cdr:start for a 2xx, else cdr:stop, call-canceled for a
+   * 487 and call-rejected otherwise.
+   */
+  private proxyCdr(
+    source: 'network' | 'application',
+    role: 'proxy-uac' | 'proxy-uas',
+    response: SipResponse,
+    raw: string,
+  ): void {
+    if (response.status < 200) return;
+    this.cdr(
+      response.status < 300
+        ? { kind: 'start', source, role }
+        : { kind: 'stop', source, reason: response.status === 487 ? 'call-canceled' : 'call-rejected' },
+      raw,
+    );
   }
 
   /** An in-dialog request routed through us (we Record-Routed it): pop our Route and proxy it on. */
   private proxyInDialog(txn: IncomingTransaction): void {
     popTopRoute(txn.request);
+    // drachtio-server ends the proxied call's record on the BYE: once received, once forwarded.
+    if (txn.request.method === 'BYE')
+      this.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
     const core = new ProxyCore(
       txn,
       {
@@ -213,7 +289,14 @@ export class DrachtioBridge implements AppRequestHandler {
         headers: [],
       },
       this.options.stack,
-      { branchFinal: () => {}, done: () => this.proxies.delete(txn) },
+      {
+        branchFinal: () => {},
+        done: () => this.proxies.delete(txn),
+        branchSent: (sent, raw) => {
+          if (sent.method === 'BYE')
+            this.cdr({ kind: 'stop', source: 'application', reason: 'normal-release' }, raw);
+        },
+      },
       this.log,
     );
     this.proxies.set(txn, core);
@@ -268,7 +351,14 @@ export class DrachtioBridge implements AppRequestHandler {
       dialog.rseq += 1;
       response.setHeader('RSeq', dialog.rseq);
     }
-    if (request.method === 'INVITE' && status >= 200 && status < 300 && dialog)
+    if ((request.method === 'INVITE' || request.method === 'UPDATE') && dialog && response.body.length > 0)
+      dialog.localBody = bodyOf(response);
+    if (
+      (request.method === 'INVITE' || request.method === 'UPDATE') &&
+      status >= 200 &&
+      status < 300 &&
+      dialog?.confirmed
+    )
       this.applySessionTimer(request, response, dialog);
     const sent = await pending.txn.respond(response);
     if (reliable) this.retransmitReliably(pending, response, dialog.rseq);
@@ -322,6 +412,8 @@ export class DrachtioBridge implements AppRequestHandler {
     if (!dialog) throw new AppSipError(`unable to find dialog for dialog id ${dialogId}`);
     const request = buildInDialogRequest(sip, dialog);
     const id = randomUUID();
+    if (/^(INVITE|UPDATE|ACK)$/.test(request.method) && request.body.length > 0)
+      dialog.localBody = bodyOf(request);
     if (request.method === 'ACK') {
       const sent = await this.options.stack.sendAck(
         request,
@@ -396,6 +488,17 @@ export class DrachtioBridge implements AppRequestHandler {
             dialog.routeSet = response.getHeaders('record-route').flatMap(splitAddresses).reverse();
           }
         }
+        if (
+          (request.method === 'INVITE' || request.method === 'UPDATE') &&
+          status >= 200 &&
+          status < 300 &&
+          dialogId
+        ) {
+          // RFC 4028 §7.2: the 2xx to our request sets the session timer; refresher=uac (or none) means us.
+          const dialog = this.dialogs.get(dialogId);
+          const se = response.sessionExpires;
+          if (dialog && se) this.startSessionTimer(dialog, se.seconds, se.refresher !== 'uas');
+        }
         if (status >= 200) this.outgoing.delete(pending.id);
         if (!pending.app.isOpen) return;
         pending.app.send(sipEventMessage(this.networkMeta(flow, raw), pending.id, dialogId ?? '', raw));
@@ -419,7 +522,16 @@ export class DrachtioBridge implements AppRequestHandler {
       this.onNetworkInDialog(txn);
       return;
     }
+    const handler = this.options.requestHandlers
+      ? handlerFor(this.options.requestHandlers, request.method)
+      : undefined;
+    if (handler) {
+      if (request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
+      void this.routeByHandler(txn, handler);
+      return;
+    }
     const app = this.options.registry.select(request.method);
+    if (app && request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
     if (!app) {
       if (request.method === 'OPTIONS' && this.options.answerOptions) {
         void txn.respond(
@@ -435,10 +547,105 @@ export class DrachtioBridge implements AppRequestHandler {
       }
       return;
     }
+    this.deliverNew(txn, app);
+  }
+
+  /** Hands a new request to the app chosen for it. */
+  private deliverNew(txn: IncomingTransaction, app: AppConnection): void {
     const pending = this.track(txn, app, undefined, generateTag());
-    if (request.method === 'INVITE') this.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
     const receivedOn = { host: txn.flow.localAddress, port: txn.flow.localPort };
     app.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, '', txn.raw, receivedOn));
+  }
+
+  /**
+   * drachtio-server's request handlers (routing/request-handlers.ts): the handler says where the request goes
+   * (reject, redirect, proxy, an app to connect out to, or the connected apps with a tag). A handler that
+   * fails or answers nonsense gets the request a 500; an app that cannot be reached or no app with the tag, 480.
+   */
+  private async routeByHandler(txn: IncomingTransaction, handler: RequestHandler): Promise<void> {
+    const request = txn.request;
+    const state = { cancelled: false };
+    this.routing.set(txn, state);
+    const respond = (status: number, reason?: string, headers: Array<[string, string]> = []) =>
+      txn
+        .respond(createResponse(request, status, { ...(reason ? { reason } : {}), headers }))
+        .catch(() => {});
+    try {
+      const instruction = await fetchInstruction(
+        handler,
+        request,
+        txn.raw,
+        txn.flow.transport,
+        txn.flow.remoteAddress,
+      );
+      if (state.cancelled) return;
+      this.log.debug({ method: request.method, instruction }, 'request handler answered');
+      switch (instruction.action) {
+        case 'reject':
+          await respond(instruction.status, instruction.reason);
+          return;
+        case 'redirect':
+          await respond(
+            302,
+            'Moved Temporarily',
+            instruction.contacts.map((c) => ['Contact', c.includes('<') ? c : `<${c}>`]),
+          );
+          return;
+        case 'proxy':
+          this.startProxy(
+            txn,
+            {
+              destinations: instruction.destinations,
+              recordRoute: instruction.recordRoute,
+              simultaneous: instruction.simultaneous,
+              followRedirects: instruction.followRedirects,
+              provisionalTimeoutMs: parseTimeout(instruction.provisionalTimeout),
+              finalTimeoutMs: parseTimeout(instruction.finalTimeout),
+              headers: [],
+            },
+            undefined,
+          );
+          return;
+        case 'tag': {
+          const app = this.options.registry.select(request.method, instruction.tag);
+          if (!app) {
+            this.log.info(
+              { tag: instruction.tag, method: request.method },
+              'no app with that tag routes the method',
+            );
+            await respond(480);
+            return;
+          }
+          this.deliverNew(txn, app);
+          return;
+        }
+        case 'connect': {
+          if (!this.options.connectApp) throw new RoutingError('outbound connections are not available');
+          let app: AppConnection;
+          try {
+            app = await this.options.connectApp(instruction.host, instruction.port);
+          } catch (err) {
+            this.log.info(
+              { host: instruction.host, port: instruction.port, err: (err as Error).message },
+              'could not connect to the app',
+            );
+            await respond(480);
+            return;
+          }
+          if (state.cancelled) {
+            app.close();
+            return;
+          }
+          this.deliverNew(txn, app);
+          return;
+        }
+      }
+    } catch (err) {
+      this.log.warn({ method: request.method, err: (err as Error).message }, 'request handler failed');
+      if (!state.cancelled) await respond(500);
+    } finally {
+      this.routing.delete(txn);
+    }
   }
 
   private onNetworkInDialog(txn: IncomingTransaction): void {
@@ -464,8 +671,11 @@ export class DrachtioBridge implements AppRequestHandler {
       dialog.remoteTarget = firstContactUri(request) ?? dialog.remoteTarget;
     }
     if (request.method === 'PRACK') this.prackReceived(dialog, request);
-    if ((request.method === 'INVITE' || request.method === 'UPDATE') && dialog.sessionTimer) {
-      this.armSessionTimer(dialog, request.sessionExpires?.seconds ?? dialog.sessionInterval ?? 0);
+    const se = request.sessionExpires;
+    if ((request.method === 'INVITE' || request.method === 'UPDATE') && se && se.seconds < this.minSE) {
+      // RFC 4028 §8.1 (as drachtio-server does for refreshes): too short an interval is refused with our Min-SE.
+      void txn.respond(createResponse(request, 422, { headers: [['Min-SE', String(this.minSE)]] }));
+      return;
     }
     const pending = this.track(txn, dialog.owner, dialog.id, dialog.localTag);
     if (request.method === 'BYE') {
@@ -478,6 +688,13 @@ export class DrachtioBridge implements AppRequestHandler {
 
   /** The stack answered the CANCEL with 200 (RFC 3261 §9.2); the INVITE gets 487 and the app hears of it. */
   private onNetworkCancel(cancel: SipRequest, raw: string, flow: Flow, invite: IncomingTransaction): void {
+    const routing = this.routing.get(invite);
+    if (routing) {
+      // cancelled while its request handler was being asked
+      routing.cancelled = true;
+      void invite.respond(createResponse(invite.request, 487)).catch(() => {});
+      return;
+    }
     const proxy = this.proxies.get(invite);
     if (proxy) {
       proxy.cancel();
@@ -590,7 +807,10 @@ export class DrachtioBridge implements AppRequestHandler {
         lastAck: undefined,
         rseq: Math.floor(Math.random() * 0x7fffffff),
         sessionTimer: undefined,
+        refreshTimer: undefined,
         sessionInterval: undefined,
+        weRefresh: false,
+        localBody: bodyOf(response),
       });
     }
     pending.dialogId = id;
@@ -631,7 +851,10 @@ export class DrachtioBridge implements AppRequestHandler {
       lastAck: undefined,
       rseq: 0,
       sessionTimer: undefined,
+      refreshTimer: undefined,
       sessionInterval: undefined,
+      weRefresh: false,
+      localBody: bodyOf(request),
     });
     return id;
   }
@@ -657,8 +880,11 @@ export class DrachtioBridge implements AppRequestHandler {
     this.endDialogUnsolicited(dialog, 'ACK timeout');
   }
 
-  /** The engine ends a dialog itself: BYE to the peer, and the same BYE to the app as `unsolicited`. */
-  private endDialogUnsolicited(dialog: Dialog, reason: string): void {
+  /**
+   * The engine ends a dialog itself: BYE to the peer, the same BYE to the app as `unsolicited`, and a
+   * cdr:stop when a reason is given (drachtio-server: `session-expired` for session timer expiry).
+   */
+  private endDialogUnsolicited(dialog: Dialog, reason: string, cdrReason?: string): void {
     const dialogId = dialog.id;
     this.dialogs.remove(dialogId);
     this.forgetAwaitingAck(dialogId);
@@ -666,6 +892,7 @@ export class DrachtioBridge implements AppRequestHandler {
       (sent) => {
         if (dialog.owner.isOpen)
           dialog.owner.send(sipEventMessage(this.sentMeta(sent), 'unsolicited', dialogId, sent.raw));
+        if (cdrReason) this.cdr({ kind: 'stop', source: 'application', reason: cdrReason }, sent.raw);
       },
       () => {},
     );
@@ -732,47 +959,152 @@ export class DrachtioBridge implements AppRequestHandler {
   }
 
   /**
-   * RFC 4028 as UAS: when the INVITE asks for a session timer and the app's 2xx does not set one, the engine
-   * accepts the interval with the UAC as refresher (when it supports timers) and ends the dialog if no
-   * refresh comes in time (§10). A 2xx the app gave a Session-Expires is sent as the app wrote it.
+   * RFC 4028 on a 2xx we send to an INVITE or UPDATE (the dialog's first or a refresh). A Session-Expires the
+   * app wrote is kept; otherwise, when the request asks for a session timer and supports timers, the engine
+   * accepts it (at least our Min-SE) with the refresher the request named, `uac` by default (§9). Then the
+   * timer runs: refresher=uac means the peer refreshes and we watch for expiry, refresher=uas means we refresh.
+   * A refresh request without Session-Expires turns the timer off (§9: no session expiration).
    */
   private applySessionTimer(request: SipRequest, response: SipResponse, dialog: Dialog): void {
-    let interval: number | undefined;
-    let refresher: string | undefined;
+    let interval: number;
+    let refresher: string;
     const answered = response.sessionExpires;
     if (answered) {
-      interval = answered.seconds;
-      refresher = answered.refresher;
+      // drachtio-server runs the app's interval but never below Min-SE.
+      interval = Math.max(answered.seconds, this.minSE);
+      refresher = answered.refresher ?? 'uac';
     } else {
       const asked = request.sessionExpires;
-      if (!asked || !request.supported.includes('timer')) return;
-      interval = Math.max(asked.seconds, request.minSE ?? 90);
+      if (!asked || !request.supported.includes('timer')) {
+        this.stopSessionTimer(dialog);
+        return;
+      }
+      interval = Math.max(asked.seconds, request.minSE ?? 0, this.minSE);
       refresher = asked.refresher ?? 'uac';
       response.setHeader('Session-Expires', `${interval};refresher=${refresher}`);
       if (refresher === 'uac' && !response.require.includes('timer'))
         response.appendHeader('Require', 'timer');
     }
-    if (interval === undefined || refresher !== 'uac') return;
-    dialog.sessionInterval = interval;
-    this.armSessionTimer(dialog, interval);
+    this.startSessionTimer(dialog, interval, refresher === 'uas');
   }
 
-  private armSessionTimer(dialog: Dialog, interval: number): void {
-    if (dialog.sessionTimer) clearTimeout(dialog.sessionTimer);
-    if (interval <= 0) return;
-    const seconds = interval - Math.min(32, interval / 3);
+  /**
+   * (Re)starts a dialog's session timer (RFC 4028 §10). The refresher refreshes at half the interval and ends
+   * the session if it is not refreshed by the end of it; the other side sends BYE when no refresh has come
+   * by interval - min(32, interval/3) seconds.
+   */
+  private startSessionTimer(dialog: Dialog, interval: number, weRefresh: boolean): void {
+    this.stopSessionTimer(dialog);
+    if (!(interval > 0)) return;
+    dialog.sessionInterval = interval;
+    dialog.weRefresh = weRefresh;
+    if (weRefresh) {
+      dialog.refreshTimer = setTimeout(
+        () => this.guard('session refresh', () => this.refreshSession(dialog)),
+        interval * 500,
+      );
+      dialog.refreshTimer.unref();
+    }
+    const expirySeconds = weRefresh ? interval : interval - Math.min(32, interval / 3);
     dialog.sessionTimer = setTimeout(() => {
-      if (!this.dialogs.get(dialog.id)) return;
-      this.log.info({ dialogId: dialog.id }, 'session timer expired without refresh: ending the dialog');
-      this.endDialogUnsolicited(dialog, 'Session timer expired');
-    }, seconds * 1000);
+      dialog.sessionTimer = undefined;
+      if (this.dialogs.get(dialog.id) !== dialog) return;
+      this.log.info({ dialogId: dialog.id }, 'session not refreshed in time: ending the dialog');
+      this.endDialogUnsolicited(dialog, 'Session timer expired', 'session-expired');
+    }, expirySeconds * 1000);
     dialog.sessionTimer.unref();
   }
 
-  private cdr(event: Parameters<typeof cdrEventMessage>[0], raw: string): void {
-    for (const app of this.options.registry.appsFor(`cdr:${event.kind}`)) {
-      app.send(cdrEventMessage(event, raw));
+  private stopSessionTimer(dialog: Dialog): void {
+    if (dialog.sessionTimer) clearTimeout(dialog.sessionTimer);
+    if (dialog.refreshTimer) clearTimeout(dialog.refreshTimer);
+    dialog.sessionTimer = undefined;
+    dialog.refreshTimer = undefined;
+    dialog.sessionInterval = undefined;
+  }
+
+  /**
+   * We are the refresher and half the interval has passed: send the session refresh ourselves, as
+   * drachtio-server does (the app is not involved): a re-INVITE offering our current session description
+   * again with `Session-Expires: N;refresher=uac`, or an UPDATE without body when we have none (RFC 4028 §10;
+   * a re-INVITE without an offer would need an answer in the ACK).
+   */
+  private refreshSession(dialog: Dialog): void {
+    dialog.refreshTimer = undefined;
+    if (this.dialogs.get(dialog.id) !== dialog || !dialog.confirmed || !dialog.sessionInterval) return;
+    const method = dialog.localBody ? 'INVITE' : 'UPDATE';
+    const headers: Array<[string, string]> = [
+      ['Session-Expires', `${dialog.sessionInterval};refresher=uac`],
+      ['Min-SE', String(this.minSE)],
+      ['Supported', 'timer'],
+    ];
+    if (dialog.localBody) headers.push(['Content-Type', dialog.localBody.contentType]);
+    const request = buildInDialogRequest(
+      { startLine: `${method} sip:placeholder SIP/2.0`, headers, body: dialog.localBody?.body ?? '' },
+      dialog,
+    );
+    this.log.info({ dialogId: dialog.id, method }, 'refreshing the session');
+    this.options.stack
+      .sendRequest(request, dialog.routeSet.length > 0 ? undefined : dialog.nextHop)
+      .then((txn) =>
+        txn.onResponse((response) =>
+          this.guard('session refresh response', () => this.refreshAnswered(dialog, request, response)),
+        ),
+      )
+      .catch((err: unknown) => {
+        this.log.info({ dialogId: dialog.id, err: (err as Error).message }, 'session refresh not sent');
+        if (this.dialogs.get(dialog.id) === dialog)
+          this.endDialogUnsolicited(dialog, 'Session timer expired', 'session-expired');
+      });
+  }
+
+  /**
+   * The answer to our session refresh. A 2xx (ACKed here for a re-INVITE) restarts the timer with the
+   * interval it carries (§7.2; none turns it off); 491 (glare, RFC 3261 §14.1) retries after 2.1-4 s; 422
+   * retries at once with the peer's Min-SE (§7.4); any other failure, a timeout included, ends the dialog
+   * with a BYE, as drachtio-server does.
+   */
+  private refreshAnswered(dialog: Dialog, request: SipRequest, response: SipResponse): void {
+    const status = response.status;
+    if (status < 200 || this.dialogs.get(dialog.id) !== dialog) return;
+    if (status < 300) {
+      dialog.remoteTarget = firstContactUri(response) ?? dialog.remoteTarget;
+      if (request.method === 'INVITE') {
+        const ack = buildInDialogRequest(
+          { startLine: 'ACK sip:placeholder SIP/2.0', headers: [], body: '' },
+          dialog,
+        );
+        dialog.lastAck = ack;
+        void this.options.stack
+          .sendAck(ack, dialog.routeSet.length > 0 ? undefined : dialog.nextHop)
+          .catch(() => {});
+      }
+      const se = response.sessionExpires;
+      if (se) this.startSessionTimer(dialog, se.seconds, se.refresher !== 'uas');
+      else this.stopSessionTimer(dialog);
+      return;
     }
+    if (status === 491) {
+      dialog.refreshTimer = setTimeout(
+        () => this.guard('session refresh', () => this.refreshSession(dialog)),
+        2100 + Math.random() * 1900,
+      );
+      dialog.refreshTimer.unref();
+      return;
+    }
+    const peerMin = response.minSE;
+    if (status === 422 && peerMin !== undefined && peerMin > (dialog.sessionInterval ?? 0)) {
+      dialog.sessionInterval = peerMin;
+      this.refreshSession(dialog);
+      return;
+    }
+    this.log.info({ dialogId: dialog.id, status }, 'session refresh failed: ending the dialog');
+    this.endDialogUnsolicited(dialog, 'Session timer expired', 'session-expired');
+  }
+
+  /** A cdr event goes to one of the apps that routed its verb, in turn, as drachtio-server sends it. */
+  private cdr(event: Parameters<typeof cdrEventMessage>[0], raw: string): void {
+    this.options.registry.select(`cdr:${event.kind}`)?.send(cdrEventMessage(event, raw));
   }
 
   private listenerOf(flow: Flow) {
@@ -833,6 +1165,15 @@ function splitAddresses(value: string): string[] {
   }
   out.push(value.slice(start).trim());
   return out.filter((s) => s !== '');
+}
+
+/** The body of a message and its type, kept as the dialog's current session description. */
+function bodyOf(message: SipRequest | SipResponse): Dialog['localBody'] {
+  if (message.body.length === 0) return undefined;
+  return {
+    body: message.body.toString('utf8'),
+    contentType: message.getHeader('content-type') ?? 'application/sdp',
+  };
 }
 
 function firstContactUri(message: SipRequest | SipResponse): string | undefined {

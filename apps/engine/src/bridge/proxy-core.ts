@@ -20,6 +20,11 @@ export interface ProxyOptions {
   finalTimeoutMs: number;
   /** Headers the app asked to add to the forwarded request. */
   headers: Array<[string, string]>;
+  /**
+   * Timer C (RFC 3261 §16.6 step 11, §16.8): ms an INVITE branch may go without a final response, restarted by
+   * each provisional; then the branch is cancelled. 0: none. RFC 3261 asks for more than 3 minutes.
+   */
+  timerCMs?: number;
 }
 
 export interface ProxyEvents {
@@ -27,6 +32,15 @@ export interface ProxyEvents {
   branchFinal(response: SipResponse, raw: string, flow: Flow): void;
   /** The proxy operation is over (drachtio `OK|done`). */
   done(): void;
+  /**
+   * Every final response a branch really received, also one arriving after the branch timed out or lost
+   * (drachtio-server writes a cdr:start or cdr:stop for each).
+   */
+  branchResult?(response: SipResponse, raw: string): void;
+  /** A branch's request went out (drachtio-server writes cdr:attempt for each INVITE branch). */
+  branchSent?(request: SipRequest, raw: string): void;
+  /** The final response sent upstream (drachtio-server writes cdr:start proxy-uas or cdr:stop). */
+  upstreamFinal?(response: SipResponse): void;
 }
 
 interface Branch {
@@ -35,7 +49,10 @@ interface Branch {
   final: SipResponse | undefined;
   provisional: boolean;
   timers: NodeJS.Timeout[];
+  timerC: NodeJS.Timeout | undefined;
   cancelled: boolean;
+  /** Its real final response has been reported (branchResult). */
+  reported: boolean;
 }
 
 /** Parses the timeouts drachtio-srf passes through: `2s`, `500ms`, `3000` (ms), or '' for none. */
@@ -103,7 +120,9 @@ export class ProxyCore {
       final: undefined,
       provisional: false,
       timers: [],
+      timerC: undefined,
       cancelled: false,
+      reported: false,
     };
     this.branches.push(branch);
     const request = this.server.request.clone();
@@ -123,6 +142,8 @@ export class ProxyCore {
       const txn = await this.stack.sendRequest(request, undefined, { proxy: true });
       branch.txn = txn;
       txn.onResponse((response, raw, flow) => this.onResponse(branch, response, raw, flow));
+      this.events.branchSent?.(txn.request, txn.sent.raw);
+      this.restartTimerC(branch);
       if (this.options.provisionalTimeoutMs > 0) {
         branch.timers.push(
           setTimeout(() => {
@@ -144,21 +165,28 @@ export class ProxyCore {
   }
 
   private onResponse(branch: Branch, response: SipResponse, raw: string, flow: Flow): void {
-    if (this.finished && response.status >= 300) return;
     const status = response.status;
+    if (status >= 200 && !branch.reported) {
+      branch.reported = true;
+      this.events.branchResult?.(response, raw);
+    }
+    if (this.finished && status >= 300) return;
     if (status < 200) {
       if (status === 100) return; // §16.7 step 3: 100 is not forwarded
       branch.provisional = true;
+      this.restartTimerC(branch);
       if (!this.finished) void this.relay(response);
       return;
     }
     if (branch.final && status >= 300) return;
     branch.final = response;
     branch.timers.forEach(clearTimeout);
+    if (branch.timerC) clearTimeout(branch.timerC);
     if (status < 300) {
       // §16.7 step 5: a 2xx goes upstream at once; the other branches are cancelled (§16.7 step 10).
       this.events.branchFinal(response, raw, flow);
       for (const b of this.branches) if (b !== branch) this.cancelBranch(b);
+      if (!this.finished) this.events.upstreamFinal?.(response);
       void this.relay(response);
       if (!this.finished) {
         this.finished = true;
@@ -182,6 +210,19 @@ export class ProxyCore {
       return;
     }
     if (this.branches.every((b) => b.final)) void this.finishWithBest();
+  }
+
+  /** §16.7 step 2 / §16.8: Timer C starts with an INVITE branch and again with each provisional response. */
+  private restartTimerC(branch: Branch): void {
+    const ms = this.options.timerCMs ?? 0;
+    if (ms <= 0 || branch.final || branch.txn?.request.method !== 'INVITE') return;
+    if (branch.timerC) clearTimeout(branch.timerC);
+    branch.timerC = setTimeout(() => {
+      if (branch.final) return;
+      this.log.info({ target: branch.target }, 'proxy branch: Timer C fired');
+      this.timeoutBranch(branch);
+    }, ms);
+    branch.timerC.unref();
   }
 
   private timeoutBranch(branch: Branch): void {
@@ -212,7 +253,11 @@ export class ProxyCore {
   private async finish(response: SipResponse): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    for (const b of this.branches) b.timers.forEach(clearTimeout);
+    for (const b of this.branches) {
+      b.timers.forEach(clearTimeout);
+      if (b.timerC) clearTimeout(b.timerC);
+    }
+    this.events.upstreamFinal?.(response);
     await this.relay(response);
     this.events.done();
   }
