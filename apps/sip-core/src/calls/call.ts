@@ -439,7 +439,7 @@ export class Call {
         calleeRouted: this.plan.calleeRouted,
         calleeSubscriberId: this.plan.calleeSubscriberId,
         calleeCustomerId: this.plan.calleeCustomerId,
-        peerGatewayId: this.gatewayId,
+        peerGatewayId: this.gatewayId ?? this.plan.cdr.peerGatewayId,
         answeredAt: this.answeredAt,
         endedAt,
         disposition: wasAnswered ? 'answered' : dispositionOf(status),
