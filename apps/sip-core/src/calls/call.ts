@@ -130,6 +130,11 @@ export function sessionRefreshHeaders(req: {
   };
 }
 
+/** drachtio-srf's Dialog#connected (false once a BYE was sent or received); its typings omit it. */
+function isConnected(dialog: Srf.Dialog): boolean {
+  return (dialog as unknown as { connected: boolean }).connected;
+}
+
 function tagOf(header: string | undefined): string | undefined {
   return header ? /;\s*tag=([^;>\s]+)/i.exec(header)?.[1] : undefined;
 }
@@ -409,6 +414,16 @@ export class Call {
     uac.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.reinvite('callee', req, res));
     uas.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('caller', req, res));
     uac.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('callee', req, res));
+    // drachtio-srf emits 'destroy' once. A BYE that came while the answer was being set up (the callee
+    // hanging up at once, or the caller's BYE read in the same engine frame batch as our 200's
+    // confirmation) found no listener; its dialog still says it is gone.
+    if (!isConnected(uas)) {
+      uac.destroy();
+      void this.finish(200, 'Caller hung up');
+    } else if (!isConnected(uac)) {
+      uas.destroy();
+      void this.finish(200, 'Callee hung up');
+    }
   }
 
   /**
