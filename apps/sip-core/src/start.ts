@@ -22,6 +22,7 @@ import { LocationService, REGISTRATIONS_CHANNEL } from './location/location-serv
 import { authenticate } from './middleware/authenticate.ts';
 import { banCheck } from './middleware/ban-check.ts';
 import { domainCheck } from './middleware/domain-check.ts';
+import { identifyPeer, type PeerDirectory } from './middleware/identify-peer.ts';
 import { identifySource } from './middleware/identify-source.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
@@ -63,10 +64,21 @@ export interface SipCoreServices {
   limiter: RateLimiter;
   scanners: ScannerDetector;
   log: Logger;
+  /**
+   * Peer gateways by source address (the numbering index); requests from them are trusted. Unset:
+   * only `access.trustedSources` are.
+   */
+  peers?: PeerDirectory | undefined;
 }
 
-export function createServices(config: SipCoreConfig, prisma: PrismaClient, log: Logger): SipCoreServices {
+export function createServices(
+  config: SipCoreConfig,
+  prisma: PrismaClient,
+  log: Logger,
+  peers?: PeerDirectory,
+): SipCoreServices {
   return {
+    peers,
     config,
     directory: new Directory(prisma, log.child({ component: 'directory' })),
     bans: new BanService(prisma, config.access, log.child({ component: 'bans' })),
@@ -90,6 +102,7 @@ export function createServices(config: SipCoreConfig, prisma: PrismaClient, log:
 function admission(services: SipCoreServices): Middleware[] {
   return [
     identifySource(services.bans),
+    ...(services.peers ? [identifyPeer(services.peers)] : []),
     banCheck(services.bans),
     rateLimit(services.limiter),
     scannerFilter(services.scanners),
@@ -197,7 +210,20 @@ function keepaliveSender(srf: OutboundRequester, log: Logger): (binding: Binding
 export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): Promise<RunningSipCore> {
   const config = resolveConfig(options);
   const log = deps.logger.child({ app: 'sip-core', node: config.nodeName });
-  const services = createServices(config, deps.prisma, log);
+  // The numbering index also tells which peer gateway a source address belongs to, so it is loaded
+  // before the first request can arrive.
+  let numbering = deps.numbering;
+  let numberingFollower: IndexFollower | undefined;
+  if (!numbering) {
+    numbering = new NumberingIndex();
+    numberingFollower = await followDatabase({
+      db: { prisma: deps.prisma, onChange: deps.db.onChange.bind(deps.db) },
+      index: numbering,
+      logger: log.child({ component: 'numbering' }),
+    });
+    await numberingFollower.ready;
+  }
+  const services = createServices(config, deps.prisma, log, numbering);
   const { directory, bans, location } = services;
 
   await Promise.all([directory.load(), bans.load(), location.load()]);
@@ -246,17 +272,6 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
   await cdr.reconcile();
   const calls = new ActiveCalls();
-  let numbering = deps.numbering;
-  let numberingFollower: IndexFollower | undefined;
-  if (!numbering) {
-    numbering = new NumberingIndex();
-    numberingFollower = await followDatabase({
-      db: { prisma: deps.prisma, onChange: deps.db.onChange.bind(deps.db) },
-      index: numbering,
-      logger: log.child({ component: 'numbering' }),
-    });
-    await numberingFollower.ready;
-  }
   const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
   const invite = chain(
     inviteChain(services, {

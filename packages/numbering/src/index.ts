@@ -45,6 +45,8 @@ export type {
   NumberMapping,
 } from './numbering-index.ts';
 export { NumberingIndex } from './numbering-index.ts';
+export type { PeerSource } from './peer-sources.ts';
+export { PeerSourceTable } from './peer-sources.ts';
 export type { SafePattern } from './regex.ts';
 export { checkPattern, isSafePattern, MAX_PATTERN_LENGTH } from './regex.ts';
 export type { CompiledRuleSet, RewriteResult, RewriteStep, RewriteVariables } from './rewrite.ts';

@@ -72,6 +72,7 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
             priority: true,
             weight: true,
             enabled: true,
+            trustedSources: true,
           },
           orderBy: { id: 'asc' },
         }),

@@ -3,6 +3,7 @@ import type { LcrTable, Rng, RouteTarget } from './lcr.ts';
 import { buildLcrTable, isCalleeAllowed, selectRoutes } from './lcr.ts';
 import type { DialPlan, NormalisedNumber } from './normalise.ts';
 import { e164Digits, normaliseNumber, parseE164, printable, resolveDialPlan } from './normalise.ts';
+import { type PeerSource, PeerSourceTable } from './peer-sources.ts';
 import type { CompiledRuleSet, RewriteResult, RewriteVariables } from './rewrite.ts';
 import { applyRewrite, compileRuleSet } from './rewrite.ts';
 import type {
@@ -56,7 +57,7 @@ export interface LcrResult {
 
 /** Something left out of a snapshot at load time, with the reason (the loader logs these). */
 export interface LoadProblem {
-  kind: 'number' | 'rewrite-rule-set' | 'peering-rule' | 'subscriber';
+  kind: 'number' | 'rewrite-rule-set' | 'peering-rule' | 'subscriber' | 'peer-gateway';
   id: string;
   reason: string;
 }
@@ -81,6 +82,7 @@ class CompiledSnapshot {
   readonly ruleSets = new Map<string, CompiledRuleSet>();
   readonly peeringGroupRuleSets = new Map<string, string | null>();
   readonly lcr: LcrTable;
+  readonly peerSources: PeerSourceTable;
   readonly problems: LoadProblem[] = [];
 
   constructor(data: NumberingData) {
@@ -112,6 +114,13 @@ class CompiledSnapshot {
     this.lcr = buildLcrTable(data);
     for (const { ruleId, reason } of this.lcr.rejected)
       this.problems.push({ kind: 'peering-rule', id: ruleId, reason });
+    this.peerSources = new PeerSourceTable(data.gateways, data.peeringGroups);
+    for (const { gatewayId, entry } of this.peerSources.rejected)
+      this.problems.push({
+        kind: 'peer-gateway',
+        id: gatewayId,
+        reason: `trusted source "${printable(entry)}" is neither an IP address nor a CIDR block`,
+      });
   }
 
   private addNumber(number: NumberData): void {
@@ -286,6 +295,14 @@ export class NumberingIndex {
     variables: RewriteVariables = {},
   ): RewriteResult {
     return applyRewrite(this.peeringGroupRuleSet(groupId), direction, field, value, variables);
+  }
+
+  /**
+   * The peer gateway a request's source address belongs to (its IP-literal host or one of its trusted
+   * sources; enabled gateways of enabled groups only), or null. See {@link PeerSourceTable}.
+   */
+  identifyPeer(address: string): PeerSource | null {
+    return this.snapshot.peerSources.lookup(address);
   }
 
   /**

@@ -88,7 +88,7 @@ export interface PeeringGroupData {
   /** Lower is tried first among rules of the same prefix length. */
   priority: number;
   enabled: boolean;
-  /** Rule set for calls to and from this peer (not in the database schema yet: always null there). */
+  /** Rule set for calls to and from this peer (`outbound_to_peer`, `inbound_from_peer` rules). */
   rewriteRuleSetId: string | null;
 }
 
@@ -106,6 +106,11 @@ export interface GatewayData {
   /** Relative share of calls among gateways of equal priority; 0: after every positive-weight one. */
   weight: number;
   enabled: boolean;
+  /**
+   * Source addresses (IP or CIDR) whose requests come from this peer, besides `host` when that is an
+   * IP literal. Absent: none.
+   */
+  trustedSources?: string[];
 }
 
 export interface PeeringRuleData {

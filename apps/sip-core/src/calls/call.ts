@@ -90,6 +90,51 @@ export function dispositionOf(status: number): CallDisposition {
   return 'failed';
 }
 
+/** drachtio-srf's Request is an EventEmitter; its typings name only 'response' and 'cancel'. */
+interface UpdateEmitter {
+  on(event: 'update', listener: (req: Srf.SrfRequest, res: Srf.SrfResponse) => void): unknown;
+  removeAllListeners(event: 'update'): unknown;
+}
+
+/** Dialog#request as drachtio-srf implements it: the callback hears every response to the request. */
+interface InDialogRequester {
+  request(
+    options: { method: string; body?: string; headers?: Record<string, string> },
+    callback: (error: unknown, response: Srf.SrfResponse) => void,
+  ): unknown;
+}
+
+/** srf.request with a dialog id (drachtio-srf passes `stackDialogId` through; its typings omit it). */
+interface EarlyRequester {
+  request(
+    uri: string,
+    options: { method: string; stackDialogId: string; body?: string; headers?: Record<string, string> },
+  ): Promise<{ on(event: 'response', listener: (response: Srf.SrfResponse) => void): void }>;
+}
+
+/**
+ * Headers of the 2xx to a session refresh (RFC 4028 §9): the interval it asked for, the refresher it
+ * named (else the one that sent it, `uac`), and `Require: timer` when that refresher relies on it.
+ */
+export function sessionRefreshHeaders(req: {
+  get(name: string): string | undefined;
+}): Record<string, string> {
+  const value = req.get('Session-Expires');
+  const interval = value ? /^\s*(\d+)/.exec(value)?.[1] : undefined;
+  if (!interval) return {};
+  const refresher = /;\s*refresher\s*=\s*(uac|uas)/i.exec(value ?? '')?.[1]?.toLowerCase() ?? 'uac';
+  const supported = (req.get('Supported') ?? '').split(',').map((s) => s.trim().toLowerCase());
+  return {
+    'Session-Expires': `${interval};refresher=${refresher}`,
+    ...(refresher === 'uac' && supported.includes('timer') ? { Require: 'timer' } : {}),
+  };
+}
+
+/** drachtio-srf's Dialog#connected (false once a BYE was sent or received); its typings omit it. */
+function isConnected(dialog: Srf.Dialog): boolean {
+  return (dialog as unknown as { connected: boolean }).connected;
+}
+
 function tagOf(header: string | undefined): string | undefined {
   return header ? /;\s*tag=([^;>\s]+)/i.exec(header)?.[1] : undefined;
 }
@@ -115,6 +160,13 @@ export class Call {
   private ringTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
+  /**
+   * The fork whose 183 with SDP was relayed to the caller: its early dialog (engine dialog id) and To
+   * tag, for UPDATEs before the answer (RFC 3311 §5.1).
+   */
+  private early: { dialogId: string; toTag: string } | undefined;
+  /** An offer (re-INVITE or UPDATE) is being relayed: another one meanwhile gets 491 (RFC 3311 §5.2). */
+  private offerPending = false;
   private finished: Promise<void> | undefined;
   private readonly log: Logger;
   private onEnded: () => void = () => {};
@@ -166,6 +218,8 @@ export class Call {
   run(onEnded: () => void): Promise<void> {
     this.onEnded = onEnded;
     this.req.on('cancel', () => this.callerCancelled());
+    // drachtio-srf hands an UPDATE in the caller's early dialog to the INVITE (no Dialog exists yet).
+    (this.req as unknown as UpdateEmitter).on('update', (req, res) => void this.update('caller', req, res));
     this.setup().catch((error: unknown) => {
       this.log.error({ err: error }, 'call set-up failed');
       void this.fail(500, 'Server Internal Error');
@@ -211,6 +265,14 @@ export class Call {
               this.bLegId = sent.get('Call-ID');
               this.gatewayId = target.gatewayId;
               if (this.state === 'ended') sent.cancel(() => {});
+              // An UPDATE in this fork's early dialog: createUAC answers it with the first offer by
+              // itself, which would bypass the relay; once its listener is attached (right after this
+              // callback returns) ours replaces it.
+              queueMicrotask(() => {
+                const emitter = sent as unknown as UpdateEmitter;
+                emitter.removeAllListeners('update');
+                emitter.on('update', (req, res) => void this.update('callee', req, res));
+              });
             }) as unknown as (sent: Srf.SrfRequest) => void,
             cbProvisional: (provisional) => void this.provisional(provisional),
           },
@@ -277,6 +339,8 @@ export class Call {
         sourceAddress: provisional.source_address,
       });
       if (this.isOver()) return;
+      const bTag = tagOf(provisional.get('From'));
+      if (bTag) this.early = { dialogId: `${provisional.get('Call-ID')};from-tag=${bTag}`, toTag };
       this.state = 'early';
       this.sentProvisional = 183;
       this.res.send(183, { body: answer.sdp, headers: { 'Content-Type': 'application/sdp' } });
@@ -348,6 +412,101 @@ export class Call {
     });
     uas.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.reinvite('caller', req, res));
     uac.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.reinvite('callee', req, res));
+    uas.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('caller', req, res));
+    uac.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('callee', req, res));
+    // drachtio-srf emits 'destroy' once. A BYE that came while the answer was being set up (the callee
+    // hanging up at once, or the caller's BYE read in the same engine frame batch as our 200's
+    // confirmation) found no listener; its dialog still says it is gone.
+    if (!isConnected(uas)) {
+      uac.destroy();
+      void this.finish(200, 'Caller hung up');
+    } else if (!isConnected(uac)) {
+      uas.destroy();
+      void this.finish(200, 'Callee hung up');
+    }
+  }
+
+  /**
+   * UPDATE (RFC 3311) from either side, in the early dialog (after a 183 with SDP) or the confirmed
+   * one. With SDP it is a new offer: through the relay to the other leg as an UPDATE, whose answer
+   * comes back through the relay; a failure is answered with the other leg's code and the session stays
+   * as it was (§5.2). Without SDP it only refreshes the session (RFC 4028 §9) or the target, which this
+   * leg's dialog already took (the engine re-armed its session timer): answered here, since each leg's
+   * timer is between the B2BUA and that leg.
+   */
+  private async update(from: 'caller' | 'callee', req: Srf.SrfRequest, res: Srf.SrfResponse): Promise<void> {
+    const refresh = sessionRefreshHeaders(req);
+    if (!req.body) return res.send(200, '', { headers: refresh });
+    if (this.state === 'ended') return res.send(481, 'Call/Transaction Does Not Exist', {});
+    const calleeTag = this.bTag ?? this.early?.toTag;
+    const ownTag = from === 'caller' ? this.aTag : tagOf(req.get('From'));
+    const otherTag = from === 'caller' ? calleeTag : this.aTag;
+    // Before the answer only the fork whose early answer the caller got has an offer/answer to change
+    // (§5.1); anything else is asked to retry later (§5.2).
+    if (!calleeTag || !ownTag || !otherTag || (from === 'callee' && ownTag !== calleeTag))
+      return res.send(500, 'Server Internal Error', { headers: { 'Retry-After': '1' } });
+    if (this.offerPending) return res.send(491, 'Request Pending', {});
+    this.offerPending = true;
+    const callerProfile = this.plan.callerProfile;
+    const calleeProfile = this.plan.targets[0]?.profile ?? callerProfile;
+    try {
+      let offer: string = req.body;
+      if (this.session) {
+        offer = (
+          await this.deps.media.offer({
+            callId: this.callId,
+            fromTag: ownTag,
+            toTag: otherTag,
+            sdp: offer,
+            legProfile: from === 'caller' ? callerProfile : calleeProfile,
+            otherLegProfile: from === 'caller' ? calleeProfile : callerProfile,
+            sourceAddress: req.source_address,
+          })
+        ).sdp;
+      }
+      const answer = await this.sendUpdate(from === 'caller' ? 'callee' : 'caller', offer);
+      if (answer.status < 200 || answer.status >= 300) {
+        this.log.info({ from, status: answer.status }, 'UPDATE refused by the other side');
+        return res.send(answer.status, answer.reason ?? '', {});
+      }
+      let sdp = answer.body;
+      if (sdp && this.session)
+        sdp = (await this.session.answer({ fromTag: ownTag, toTag: otherTag, sdp })).sdp;
+      res.send(200, {
+        body: sdp,
+        headers: { ...(sdp ? { 'Content-Type': 'application/sdp' } : {}), ...refresh },
+      });
+    } catch (error) {
+      const status = (error as SipErrorLike).status;
+      this.log.info({ err: error, from }, 'UPDATE failed');
+      res.send(typeof status === 'number' && status >= 400 ? status : 500);
+    } finally {
+      this.offerPending = false;
+    }
+  }
+
+  /** Sends an UPDATE with an offer to one side, in its confirmed or early dialog; resolves with the final response. */
+  private sendUpdate(to: 'caller' | 'callee', sdp: string): Promise<Srf.SrfResponse> {
+    const options = { method: 'UPDATE', body: sdp, headers: { 'Content-Type': 'application/sdp' } };
+    return new Promise<Srf.SrfResponse>((resolve, reject) => {
+      const onResponse = (response: Srf.SrfResponse): void => {
+        if (response.status >= 200) resolve(response);
+      };
+      const dialog = to === 'caller' ? this.uas : this.uac;
+      if (dialog) {
+        (dialog as unknown as InDialogRequester).request(options, (error, response) =>
+          error ? reject(error) : onResponse(response),
+        );
+        return;
+      }
+      // Early: drachtio-srf has no Dialog before the answer, but the engine keeps the early dialog
+      // and sends a request naming its id inside it.
+      const dialogId = to === 'caller' ? `${this.callId};from-tag=${this.aTag}` : this.early?.dialogId;
+      if (!dialogId) return reject(new Error('no dialog to send the UPDATE in'));
+      (this.deps.srf as unknown as EarlyRequester)
+        .request('sip:placeholder', { ...options, stackDialogId: dialogId })
+        .then((sent) => sent.on('response', onResponse), reject);
+    });
   }
 
   /**
@@ -366,6 +525,9 @@ export class Call {
     const otherTag = from === 'caller' ? (this.bTag ?? '') : this.aTag;
     const callerProfile = this.plan.callerProfile;
     const calleeProfile = this.plan.targets[0]?.profile ?? callerProfile;
+    // Glare with an UPDATE being relayed (RFC 3261 §14.2).
+    if (this.offerPending) return res.send(491, 'Request Pending', {});
+    this.offerPending = true;
     try {
       let offer = req.body;
       if (offer && this.session) {
@@ -389,6 +551,8 @@ export class Call {
       const status = (error as SipErrorLike).status;
       this.log.info({ err: error, from }, 're-INVITE failed');
       res.send(typeof status === 'number' && status >= 400 ? status : 500);
+    } finally {
+      this.offerPending = false;
     }
   }
 
@@ -439,7 +603,7 @@ export class Call {
         calleeRouted: this.plan.calleeRouted,
         calleeSubscriberId: this.plan.calleeSubscriberId,
         calleeCustomerId: this.plan.calleeCustomerId,
-        peerGatewayId: this.gatewayId,
+        peerGatewayId: this.gatewayId ?? this.plan.cdr.peerGatewayId,
         answeredAt: this.answeredAt,
         endedAt,
         disposition: wasAnswered ? 'answered' : dispositionOf(status),

@@ -10,6 +10,13 @@ import type { LocationService } from '../location/location-service.ts';
 import { type Middleware, parsedOf } from '../sip/request.ts';
 import type { ActiveCalls } from './active-calls.ts';
 import { Call, type CallTarget, dispositionOf } from './call.ts';
+import {
+  asE164,
+  domainVariables,
+  rewriteFromPeer,
+  rewriteFromSubscriber,
+  rewriteToSubscriber,
+} from './number-rewrite.ts';
 
 export interface CallsConfig {
   /** Seconds a callee may ring before the call ends as not answered (480). */
@@ -76,8 +83,9 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     });
 
   /**
-   * From a trusted peer (a gateway, no digest): the Request-URI's number is a DID of one of our
-   * subscribers, whose registered devices ring in parallel.
+   * From a trusted peer (a gateway, no digest): the Request-URI's number, in the peer's format made
+   * ours by its peering group's `inbound_from_peer` rules, is a DID of one of our subscribers, whose
+   * registered devices ring in parallel.
    */
   const inbound = async (
     req: Parameters<Middleware>[0],
@@ -85,26 +93,50 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     srfRes: Srf.SrfResponse,
     parsed: ReturnType<typeof parsedOf>,
   ): Promise<void> => {
-    const dialled = parsed.requestUri.userText ?? '';
+    const peer = req.locals.source.peer;
+    const callerDialled = parsed.from.uri.kind === 'sip' ? (parsed.from.uri.userText ?? '') : '';
     const cdrStart: CdrStart = {
       callId: parsed.callId,
       aLegId: parsed.callId,
       direction: 'inbound',
-      callerDialled: parsed.from.uri.kind === 'sip' ? (parsed.from.uri.userText ?? '') : '',
+      callerDialled,
       calleeDialled: req.uri,
       startedAt: new Date(),
       sourceAddress: `${req.locals.source.transport}:${req.locals.source.address}:${req.locals.source.port}`,
+      peerGatewayId: peer?.gatewayId,
     };
-    const digits = dialled.replace(/^\+/, '').replace(/^00/, '');
-    const mapping = /^\d{3,15}$/.test(digits) ? deps.numbering?.lookupNumber(`+${digits}`) : null;
+    const requestUri = parsed.requestUri;
+    const calledDomain =
+      requestUri.hostType === 'domain' && deps.directory.servesDomain(requestUri.host)
+        ? requestUri.host.toLowerCase()
+        : undefined;
+    const variables = deps.numbering ? domainVariables(deps.numbering, calledDomain) : {};
+    const calleeNumber = rewriteFromPeer(
+      deps.numbering,
+      peer?.groupId,
+      'callee',
+      requestUri.userText ?? '',
+      variables,
+    ).value;
+    const callerNumber = rewriteFromPeer(
+      deps.numbering,
+      peer?.groupId,
+      'caller',
+      callerDialled,
+      variables,
+    ).value;
+    const e164 = asE164(calleeNumber);
+    const mapping = e164 ? deps.numbering?.lookupNumber(e164) : null;
     const callee = mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined;
-    if (!callee?.enabled) {
+    if (!mapping || !callee?.enabled) {
       srfRes.send(404, 'Not Found', {});
       await deps.cdr.finish(undefined, cdrStart, {
         endedAt: new Date(),
         disposition: 'failed',
         sipCode: 404,
         sipReason: 'Not Found',
+        callerRouted: callerNumber,
+        calleeRouted: calleeNumber,
       });
       return;
     }
@@ -126,21 +158,21 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       }
     }
     const aor = `sip:${callee.username}@${callee.domain}`;
+    // What the callee's phones are shown: its own `to_subscriber` rules on the caller and the DID.
+    const shownCaller = rewriteToSubscriber(deps.numbering, callee.id, 'caller', callerNumber).value;
+    const shownCallee = rewriteToSubscriber(deps.numbering, callee.id, 'callee', mapping.e164);
     const call = new Call(
       srfReq,
       srfRes,
       {
         targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
-        from:
-          parsed.from.uri.kind === 'sip'
-            ? `<sip:${parsed.from.uri.userText ?? 'anonymous'}@${callee.domain}>`
-            : '<sip:anonymous@anonymous.invalid>',
-        to: `<${aor}>`,
+        from: shownCaller ? `<sip:${shownCaller}@${callee.domain}>` : '<sip:anonymous@anonymous.invalid>',
+        to: shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`,
         callerProfile: profiles.publicPeer,
         cdr: cdrStart,
         calleeSubscriberId: callee.id,
         calleeCustomerId: party?.customerId,
-        callerRouted: cdrStart.callerDialled,
+        callerRouted: shownCaller,
         calleeRouted: aor,
         ringTimeoutS: deps.config.ringTimeout,
         maxDurationS: party?.customer.maxCallDuration ?? undefined,
@@ -193,9 +225,13 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       const numbering = deps.numbering;
       if (!numbering) return reject(404, 'Not Found');
       const presentation = numbering.presentSubscriber(caller.id);
+      // The caller's number as the subscriber's `from_subscriber` rules make it, before routing.
+      const callerNumber = presentation?.number
+        ? rewriteFromSubscriber(numbering, caller.id, 'caller', presentation.number).value
+        : undefined;
       let route: LcrResult;
       try {
-        route = numbering.routeCall({ callee: e164, caller: presentation?.number, subscriberId: caller.id });
+        route = numbering.routeCall({ callee: e164, caller: callerNumber, subscriberId: caller.id });
       } catch (error) {
         const code = error instanceof NumberingError ? error.code : 'internal';
         if (code === 'blocked') return reject(403, 'Forbidden');
@@ -208,8 +244,8 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         'callee',
         route.callee,
       ).output;
-      const identity = presentation?.number
-        ? numbering.rewriteForSubscriber(caller.id, 'outbound_to_peer', 'caller', presentation.number).output
+      const identity = callerNumber
+        ? numbering.rewriteForSubscriber(caller.id, 'outbound_to_peer', 'caller', callerNumber).output
         : undefined;
       const credentials = await deps.prisma.peerGateway.findMany({
         where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
@@ -280,19 +316,31 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         : caller.domain;
     const user = requestUri.userText;
     let callee = user ? deps.directory.findSubscriber(user, domain) : undefined;
+    /** The number the callee was reached by (a DID), when it was not addressed by its username. */
+    let calleeNumber: string | undefined;
     if (!callee && user && deps.numbering) {
-      // A dialled number: one of ours (DID) rings that subscriber, any other goes to the PSTN.
+      // A dialled number: one of ours (DID) rings that subscriber, any other goes to the PSTN. The
+      // caller's `from_subscriber` rules run first; a rule that matched wrote the number in E.164 (with
+      // or without `+`, as sip:provider's rules do) or a user name; otherwise the dial plan normalises it.
+      const dialled = rewriteFromSubscriber(deps.numbering, caller.id, 'callee', user);
       let e164: string | undefined;
-      try {
-        const normalised = deps.numbering.normalise(caller.domain, user, caller.id);
-        if (normalised.kind === 'e164') e164 = normalised.e164;
-      } catch {
-        e164 = undefined;
+      if (dialled.matched) {
+        e164 = asE164(dialled.value) ?? undefined;
+        if (!e164) callee = deps.directory.findSubscriber(dialled.value, domain);
+      } else {
+        try {
+          const normalised = deps.numbering.normalise(caller.domain, user, caller.id);
+          if (normalised.kind === 'e164') e164 = normalised.e164;
+        } catch {
+          e164 = undefined;
+        }
       }
-      if (!e164) return reject(404, 'Not Found');
-      const mapping = deps.numbering.lookupNumber(e164);
-      if (mapping) callee = deps.directory.findSubscriber(mapping.username, mapping.domain);
-      else return outbound(e164);
+      if (e164) {
+        const mapping = deps.numbering.lookupNumber(e164);
+        if (!mapping) return outbound(e164);
+        callee = deps.directory.findSubscriber(mapping.username, mapping.domain);
+        calleeNumber = mapping.e164;
+      }
     }
     if (!callee?.enabled) return reject(404, 'Not Found');
 
@@ -324,18 +372,27 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     const durations = [callerParty?.customer.maxCallDuration, deps.config.maxCallDuration].filter(
       (d): d is number => typeof d === 'number' && d > 0,
     );
+    // What the callee's phones are shown: its own `to_subscriber` rules on the caller and the callee.
+    const shownCaller = rewriteToSubscriber(deps.numbering, callee.id, 'caller', caller.username);
+    const shownCallee = rewriteToSubscriber(
+      deps.numbering,
+      callee.id,
+      'callee',
+      calleeNumber ?? callee.username,
+    );
+    const shownCallerUri = shownCaller.matched ? `sip:${shownCaller.value}@${caller.domain}` : callerUri;
     const call = new Call(
       srfReq,
       srfRes,
       {
         targets,
-        from: `${displayPart(parsed.from.displayName)}<${callerUri}>`,
-        to: `<${aor}>`,
+        from: `${displayPart(parsed.from.displayName)}<${shownCallerUri}>`,
+        to: shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`,
         callerProfile: profiles.natSubscriber,
         cdr: cdrStart,
         calleeSubscriberId: callee.id,
         calleeCustomerId: calleeParty?.customerId,
-        callerRouted: callerUri,
+        callerRouted: shownCallerUri,
         calleeRouted: aor,
         ringTimeoutS: deps.config.ringTimeout,
         maxDurationS: durations.length > 0 ? Math.min(...durations) : undefined,

@@ -21,6 +21,8 @@ export interface CdrStart {
   sourceAddress: string;
   callerSubscriberId?: string | undefined;
   callerCustomerId?: string | undefined;
+  /** The peer gateway an inbound call came from (an outbound call's is set when a gateway answers). */
+  peerGatewayId?: string | undefined;
 }
 
 export interface CdrEnd {

@@ -1,3 +1,4 @@
+import type { PeerSource } from '@switchboard/numbering';
 import type { CSeq, NameAddr, SipUri, Via } from '@switchboard/sip';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { BindingTransport } from '../location/binding.ts';
@@ -35,8 +36,10 @@ export interface RequestSource {
   address: string;
   port: number;
   transport: BindingTransport;
-  /** A configured trusted source: exempt from rate limits and bans. */
+  /** A configured trusted source or a peer gateway: exempt from rate limits, bans and digest. */
   trusted: boolean;
+  /** The peer gateway the request came from (set by identify-peer), when it is one. */
+  peer?: PeerSource | undefined;
 }
 
 /** The headers the sanity check parsed once for every later stage. */

@@ -5,8 +5,10 @@ import { type CallStack, callFields, registerWithSipp, startCallStack } from './
 
 /**
  * To the phone network: alice dials +4930555123, which is not ours. LCR picks two gateways (sipp
- * UAS); the first answers 503, the call fails over to the second, which must see the number as the
- * outbound rewrite rule made it (00 international prefix) and alice's primary number asserted.
+ * UAS on their own loopback addresses: a gateway's IP-literal host makes its address a peer, so it
+ * must not be the phones' 127.0.0.1); the first answers 503, the call fails over to the second,
+ * which must see the number as the outbound rewrite rule made it (00 international prefix) and
+ * alice's primary number asserted.
  */
 
 let stack: CallStack;
@@ -56,12 +58,12 @@ beforeAll(async () => {
       const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
       ids.gw1 = (
         await prisma.peerGateway.create({
-          data: { groupId: group.id, name: 'gw1', host: '127.0.0.1', port: gateway1, priority: 1 },
+          data: { groupId: group.id, name: 'gw1', host: '127.0.0.7', port: gateway1, priority: 1 },
         })
       ).id;
       ids.gw2 = (
         await prisma.peerGateway.create({
-          data: { groupId: group.id, name: 'gw2', host: '127.0.0.1', port: gateway2, priority: 2 },
+          data: { groupId: group.id, name: 'gw2', host: '127.0.0.8', port: gateway2, priority: 2 },
         })
       ).id;
       await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
@@ -89,8 +91,18 @@ afterAll(async () => {
 
 describe('to the PSTN', () => {
   it('fails over from a 503 gateway to the next, with the rewritten number and caller ID', async () => {
-    const first = runSipp({ scenario: 'uas-unavailable.xml', port: gateway1, timeoutS: 20 });
-    const second = runSipp({ scenario: 'uas-gateway.xml', port: gateway2, timeoutS: 20 });
+    const first = runSipp({
+      scenario: 'uas-unavailable.xml',
+      port: gateway1,
+      localIp: '127.0.0.7',
+      timeoutS: 20,
+    });
+    const second = runSipp({
+      scenario: 'uas-gateway.xml',
+      port: gateway2,
+      localIp: '127.0.0.8',
+      timeoutS: 20,
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const caller = runSipp({
       scenario: 'uac-call-bye.xml',
