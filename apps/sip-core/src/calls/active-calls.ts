@@ -44,6 +44,21 @@ export class ActiveCalls {
     parties: Array<{ subscriberId?: string | undefined; customerId?: string | undefined }>,
   ): () => void {
     this.calls.set(call.callId, call);
+    const release = this.hold(parties);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.calls.delete(call.callId);
+      release();
+    };
+  }
+
+  /**
+   * Counts a call already added for more parties (a forwarded call for the subscriber it reaches)
+   * until `release` is called.
+   */
+  hold(parties: Array<{ subscriberId?: string | undefined; customerId?: string | undefined }>): () => void {
     const counted: Array<[Map<string, number>, string]> = [];
     for (const party of parties) {
       if (party.subscriberId) counted.push([this.perSubscriber, party.subscriberId]);
@@ -58,7 +73,6 @@ export class ActiveCalls {
     return () => {
       if (released) return;
       released = true;
-      this.calls.delete(call.callId);
       for (const [map, key] of unique) {
         const left = (map.get(key) ?? 1) - 1;
         if (left <= 0) map.delete(key);

@@ -4,12 +4,13 @@ import { type LcrResult, NumberingError, type NumberingIndex } from '@switchboar
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrEnd, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
-import type { Directory } from '../directory/directory.ts';
+import type { CachedSubscriber, Directory } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { LocationService } from '../location/location-service.ts';
 import { type Middleware, parsedOf } from '../sip/request.ts';
 import type { ActiveCalls } from './active-calls.ts';
-import { Call, type CallTarget, dispositionOf } from './call.ts';
+import { Call, type CallStage, type CallTarget, dispositionOf } from './call.ts';
+import { type CallForwards, ForwardingRoute, type Refusal } from './forwarding.ts';
 
 export interface CallsConfig {
   /** Seconds a callee may ring before the call ends as not answered (480). */
@@ -25,6 +26,8 @@ export interface InviteDeps {
   media: MediaRelay;
   cdr: CdrWriter;
   directory: Directory;
+  /** Call forwards of every subscriber, held in memory. */
+  forwards: CallForwards;
   location: LocationService;
   prisma: PrismaClient;
   calls: ActiveCalls;
@@ -74,6 +77,136 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         customer: { select: { maxConcurrentCalls: true, maxCallDuration: true } },
       },
     });
+
+  /**
+   * The B leg of an outgoing call of `subscriber` to `e164` (its own call, or one it forwards): LCR
+   * picks the gateways, tried in order; the callee and caller are rewritten with the subscriber's
+   * `outbound_to_peer` rules and its primary number is asserted (RFC 3325), withheld under CLIR.
+   */
+  const pstnStage = async (
+    subscriber: CachedSubscriber,
+    e164: string,
+  ): Promise<Omit<CallStage, 'ringTimeoutS'> | Refusal> => {
+    const numbering = deps.numbering;
+    if (!numbering) return { status: 404, reason: 'Not Found' };
+    const presentation = numbering.presentSubscriber(subscriber.id);
+    let route: LcrResult;
+    try {
+      route = numbering.routeCall({
+        callee: e164,
+        caller: presentation?.number,
+        subscriberId: subscriber.id,
+      });
+    } catch (error) {
+      const code = error instanceof NumberingError ? error.code : 'internal';
+      if (code === 'blocked') return { status: 403, reason: 'Forbidden' };
+      if (code === 'no-route') return { status: 404, reason: 'No Route' };
+      return { status: 484, reason: 'Address Incomplete' };
+    }
+    const callee = numbering.rewriteForSubscriber(
+      subscriber.id,
+      'outbound_to_peer',
+      'callee',
+      route.callee,
+    ).output;
+    const identity = presentation?.number
+      ? numbering.rewriteForSubscriber(subscriber.id, 'outbound_to_peer', 'caller', presentation.number)
+          .output
+      : undefined;
+    const credentials = await deps.prisma.peerGateway.findMany({
+      where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
+      select: { id: true, authUsername: true, authPassword: true },
+    });
+    const auth = new Map(
+      credentials
+        .filter((c) => c.authUsername && c.authPassword)
+        .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
+    );
+    const clir = presentation?.clir ?? false;
+    const targets: CallTarget[] = route.gateways.map((g) => ({
+      uri: `sip:${callee}@${g.host}:${g.port}`,
+      proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
+      profile: profiles.publicPeer,
+      gatewayId: g.gatewayId,
+      auth: auth.get(g.gatewayId),
+      // The network-asserted identity (RFC 3325) always carries the real number; Privacy asks the
+      // trusted network to withhold it from the callee under CLIR.
+      headers: identity
+        ? {
+            'P-Asserted-Identity': `<sip:${identity}@${subscriber.domain}>`,
+            ...(clir ? { Privacy: 'id' } : {}),
+          }
+        : {},
+    }));
+    const from =
+      clir || !identity
+        ? '"Anonymous" <sip:anonymous@anonymous.invalid>'
+        : `<sip:${identity}@${subscriber.domain}>`;
+    return {
+      targets,
+      serial: true,
+      from,
+      to: `<sip:${callee}@${subscriber.domain}>`,
+      callerRouted: identity,
+      calleeRouted: callee,
+    };
+  };
+
+  /**
+   * The call to a subscriber with its call forwards (forwarding.ts); `calleeCustomerId`: the
+   * original callee's customer, already counted for the limits.
+   */
+  const forwardingRoute = (
+    srfReq: Srf.SrfRequest,
+    callee: CachedSubscriber,
+    calleeCustomerId: string | undefined,
+    from: string,
+  ): ForwardingRoute =>
+    new ForwardingRoute(
+      {
+        forwards: deps.forwards,
+        directory: deps.directory,
+        numbering: deps.numbering,
+        ringTimeoutS: deps.config.ringTimeout,
+        log: deps.log,
+        pstnStage,
+        subscriberStage: async (target, admit) => {
+          let customerId = target.id === callee.id ? calleeCustomerId : undefined;
+          let release = (): void => {};
+          if (admit) {
+            // A forwarded call counts for the subscriber it reaches, like a direct call.
+            const party = await loadParty(target.id);
+            if (party) {
+              const admission = deps.calls.admit(party.id, party.customerId, {
+                subscriberMax: party.maxConcurrentCalls,
+                customerMax: party.customer.maxConcurrentCalls,
+              });
+              if (!admission.ok) return { status: admission.status, reason: admission.reason };
+              customerId = party.customerId;
+              release = deps.calls.hold([{ subscriberId: party.id, customerId: party.customerId }]);
+            }
+          }
+          const aor = `sip:${target.username}@${target.domain}`;
+          return {
+            stage: {
+              targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
+              from,
+              to: `<${aor}>`,
+              calleeSubscriberId: target.id,
+              calleeCustomerId: customerId,
+              calleeRouted: aor,
+            },
+            release,
+          };
+        },
+      },
+      callee,
+      {
+        requestUri: srfReq.uri,
+        diversion: srfReq.get('Diversion') || undefined,
+        historyInfo: srfReq.get('History-Info') || undefined,
+      },
+    );
 
   /**
    * From a trusted peer (a gateway, no digest): the Request-URI's number is a DID of one of our
@@ -126,15 +259,18 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       }
     }
     const aor = `sip:${callee.username}@${callee.domain}`;
+    const from =
+      parsed.from.uri.kind === 'sip'
+        ? `<sip:${parsed.from.uri.userText ?? 'anonymous'}@${callee.domain}>`
+        : '<sip:anonymous@anonymous.invalid>';
+    const route = forwardingRoute(srfReq, callee, party?.customerId, from);
     const call = new Call(
       srfReq,
       srfRes,
       {
         targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
-        from:
-          parsed.from.uri.kind === 'sip'
-            ? `<sip:${parsed.from.uri.userText ?? 'anonymous'}@${callee.domain}>`
-            : '<sip:anonymous@anonymous.invalid>',
+        route: (c) => route.run(c),
+        from,
         to: `<${aor}>`,
         callerProfile: profiles.publicPeer,
         cdr: cdrStart,
@@ -190,56 +326,8 @@ export function inviteHandler(deps: InviteDeps): Middleware {
 
     /** To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call). */
     const outbound = async (e164: string): Promise<void> => {
-      const numbering = deps.numbering;
-      if (!numbering) return reject(404, 'Not Found');
-      const presentation = numbering.presentSubscriber(caller.id);
-      let route: LcrResult;
-      try {
-        route = numbering.routeCall({ callee: e164, caller: presentation?.number, subscriberId: caller.id });
-      } catch (error) {
-        const code = error instanceof NumberingError ? error.code : 'internal';
-        if (code === 'blocked') return reject(403, 'Forbidden');
-        if (code === 'no-route') return reject(404, 'No Route');
-        return reject(484, 'Address Incomplete');
-      }
-      const callee = numbering.rewriteForSubscriber(
-        caller.id,
-        'outbound_to_peer',
-        'callee',
-        route.callee,
-      ).output;
-      const identity = presentation?.number
-        ? numbering.rewriteForSubscriber(caller.id, 'outbound_to_peer', 'caller', presentation.number).output
-        : undefined;
-      const credentials = await deps.prisma.peerGateway.findMany({
-        where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
-        select: { id: true, authUsername: true, authPassword: true },
-      });
-      const auth = new Map(
-        credentials
-          .filter((c) => c.authUsername && c.authPassword)
-          .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
-      );
-      const clir = presentation?.clir ?? false;
-      const targets: CallTarget[] = route.gateways.map((g) => ({
-        uri: `sip:${callee}@${g.host}:${g.port}`,
-        proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
-        profile: profiles.publicPeer,
-        gatewayId: g.gatewayId,
-        auth: auth.get(g.gatewayId),
-        // The network-asserted identity (RFC 3325) always carries the real number; Privacy asks the
-        // trusted network to withhold it from the callee under CLIR.
-        headers: identity
-          ? {
-              'P-Asserted-Identity': `<sip:${identity}@${caller.domain}>`,
-              ...(clir ? { Privacy: 'id' } : {}),
-            }
-          : {},
-      }));
-      const from =
-        clir || !identity
-          ? '"Anonymous" <sip:anonymous@anonymous.invalid>'
-          : `<sip:${identity}@${caller.domain}>`;
+      const leg = await pstnStage(caller, e164);
+      if ('status' in leg) return reject(leg.status, leg.reason);
       cdrStart.direction = 'outbound';
       const callerParty = await loadParty(caller.id);
       cdrStart.callerCustomerId = callerParty?.customerId;
@@ -255,14 +343,10 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         srfReq,
         srfRes,
         {
-          targets,
-          serial: true,
-          from,
-          to: `<sip:${callee}@${caller.domain}>`,
+          ...leg,
           callerProfile: profiles.natSubscriber,
           cdr: cdrStart,
-          callerRouted: identity ?? callerUri,
-          calleeRouted: callee,
+          callerRouted: leg.callerRouted ?? callerUri,
           ringTimeoutS: deps.config.ringTimeout,
           maxDurationS: duration && duration > 0 ? duration : undefined,
         },
@@ -324,12 +408,15 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     const durations = [callerParty?.customer.maxCallDuration, deps.config.maxCallDuration].filter(
       (d): d is number => typeof d === 'number' && d > 0,
     );
+    const from = `${displayPart(parsed.from.displayName)}<${callerUri}>`;
+    const route = forwardingRoute(srfReq, callee, calleeParty?.customerId, from);
     const call = new Call(
       srfReq,
       srfRes,
       {
         targets,
-        from: `${displayPart(parsed.from.displayName)}<${callerUri}>`,
+        route: (c) => route.run(c),
+        from,
         to: `<${aor}>`,
         callerProfile: profiles.natSubscriber,
         cdr: cdrStart,

@@ -59,13 +59,15 @@ describe('final responses of forked calls', () => {
   });
 
   it('maps final codes to CDR dispositions', () => {
-    expect([200, 486, 600, 480, 408, 487, 603, 503].map(dispositionOf)).toEqual([
+    expect([200, 486, 600, 480, 408, 487, 603, 606, 503, 404].map(dispositionOf)).toEqual([
       'answered',
       'busy',
       'busy',
       'no_answer',
       'no_answer',
       'cancelled',
+      'rejected',
+      'rejected',
       'failed',
       'failed',
     ]);
