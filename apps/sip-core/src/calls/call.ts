@@ -237,6 +237,22 @@ export class Call {
   }
 
   /**
+   * Names the callee the CDR reports when a route ends without ringing it (a forward destination
+   * that was refused or closed a loop), so the row still says which forward happened.
+   */
+  retarget(callee: Pick<CallStage, 'calleeRouted' | 'forwardedFrom' | 'forwardType'>): void {
+    if (this.isOver()) return;
+    this.stage = {
+      ...this.stage,
+      targets: [],
+      calleeSubscriberId: undefined,
+      calleeCustomerId: undefined,
+      ...callee,
+    };
+    this.gatewayId = undefined;
+  }
+
+  /**
    * Rings one stage: its targets in parallel (first 2xx wins) or serially (gateways in LCR order),
    * until one answers, all fail, the stage's ring timeout cancels them, or the call ends. Used by a
    * route to try one destination after another on the same A leg and media session.

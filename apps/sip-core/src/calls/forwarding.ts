@@ -294,7 +294,14 @@ export class ForwardingRoute {
   ): Promise<RingOutcome> {
     let last: RingOutcome = previous ?? failed(480, 'Temporarily Unavailable');
     for (const destination of forward.destinations) {
-      if (this.diversions.length >= MAX_FORWARD_HOPS) return this.loopDetected(subscriber);
+      if (this.diversions.length >= MAX_FORWARD_HOPS) {
+        call.retarget({
+          calleeRouted: destination.destination,
+          forwardedFrom: aorOf(subscriber),
+          forwardType: forward.type,
+        });
+        return this.loopDetected(subscriber);
+      }
       const outcome = await this.destination(call, subscriber, forward, destination, status);
       if (outcome.kind !== 'failed' || this.loop) return outcome;
       last = outcome;
@@ -311,13 +318,15 @@ export class ForwardingRoute {
   ): Promise<RingOutcome> {
     const { deps } = this;
     const target = this.resolve(from, destination);
-    if (isRefusal(target)) {
+    const refused = (refusal: Refusal, callee: string): StageFailure => {
       deps.log.warn(
-        { forward: forward.id, destination: destination.destination },
-        'forward destination unusable',
+        { forward: forward.id, destination: destination.destination, status: refusal.status },
+        'forward destination refused',
       );
-      return failed(target.status, target.reason);
-    }
+      call.retarget({ calleeRouted: callee, forwardedFrom: aorOf(from), forwardType: forward.type });
+      return failed(refusal.status, refusal.reason);
+    };
+    if (isRefusal(target)) return refused(target, destination.destination);
     const diversion: Diversion = {
       from,
       type: forward.type,
@@ -326,10 +335,19 @@ export class ForwardingRoute {
     };
     this.diversions.push(diversion);
     try {
-      if ('subscriber' in target)
+      if ('subscriber' in target) {
+        if (this.visited.has(target.subscriber.id)) {
+          call.retarget({
+            calleeRouted: diversion.to,
+            forwardedFrom: aorOf(from),
+            forwardType: forward.type,
+          });
+          return this.loopDetected(target.subscriber);
+        }
         return await this.reach(call, target.subscriber, destination.ringTimeoutS, true);
+      }
       const stage = await deps.pstnStage(from, target.e164);
-      if (isRefusal(stage)) return failed(stage.status, stage.reason);
+      if (isRefusal(stage)) return refused(stage, target.e164);
       return await call.ring({
         ...this.diverted(stage),
         ringTimeoutS: destination.ringTimeoutS ?? deps.ringTimeoutS,

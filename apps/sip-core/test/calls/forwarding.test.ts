@@ -10,7 +10,7 @@ import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } 
  * Call forwarding through engine + sip-core + rtpengine + PostgreSQL. alice calls; each forwarding
  * subscriber has one kind of forward (set up before sip-core starts, so its cache holds them):
  * bob CFU -> carol, frank CFB -> carol, gina CFT 2 s -> kim (not registered) then carol,
- * dave CFNA -> carol's number (a DID), henry CFU -> a PSTN number, ivan CFU -> judy CFU -> ivan,
+ * dave CFNA -> carol's number (a DID), lisa CFNA -> carol, henry CFU -> a PSTN number, ivan CFU -> judy CFU -> ivan,
  * and a chain m0 -> m1 -> ... -> m5 -> carol of unconditional forwards.
  * carol's UAS checks Diversion and History-Info; the CDR must name the forward.
  */
@@ -20,7 +20,20 @@ const ports: Record<string, number> = {};
 let gateway: number;
 
 const chain = ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'];
-const users = ['alice', 'bob', 'carol', 'dave', 'frank', 'gina', 'henry', 'ivan', 'judy', 'kim', ...chain];
+const users = [
+  'alice',
+  'bob',
+  'carol',
+  'dave',
+  'frank',
+  'gina',
+  'henry',
+  'ivan',
+  'judy',
+  'kim',
+  'lisa',
+  ...chain,
+];
 
 beforeAll(async () => {
   gateway = await allocatePort();
@@ -94,6 +107,7 @@ beforeAll(async () => {
       );
       // A national number in the forwarding subscriber's dial plan that is carol's DID.
       await forward('dave', 'cfna', [{ kind: 'number', destination: '030333333' }]);
+      await forward('lisa', 'cfna', [{ kind: 'uri', destination: 'carol' }]);
       await forward('henry', 'cfu', [{ kind: 'number', destination: '+49 30 999888' }]);
       await forward('ivan', 'cfu', [{ kind: 'uri', destination: `sip:judy@${DOMAIN}` }]);
       await forward('judy', 'cfu', [{ kind: 'uri', destination: `sip:ivan@${DOMAIN}` }]);
@@ -102,7 +116,7 @@ beforeAll(async () => {
         await forward(name, 'cfu', [{ kind: 'uri', destination: chain[i + 1] ?? 'carol' }]);
     },
   );
-  for (const user of ['bob', 'carol', 'frank', 'gina'])
+  for (const user of ['bob', 'carol', 'frank', 'gina', 'lisa'])
     ports[user] = await registerWithSipp(stack, user, `${user}-secret`);
 }, 90_000);
 
@@ -209,6 +223,19 @@ describe('call forwarding', () => {
     });
   });
 
+  it("CFNA: lisa's only device answers 503, carol answers", async () => {
+    const cdr = await call('lisa', 'uac-call-bye.xml', {
+      lisa: 'uas-unavailable.xml',
+      carol: 'uas-answer-diverted.xml',
+    });
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      calleeRouted: `sip:carol@${DOMAIN}`,
+      forwardedFrom: `sip:lisa@${DOMAIN}`,
+      forwardType: 'cfna',
+    });
+  });
+
   it("CFU to a PSTN number: routed by LCR as henry's own call, rewritten, with henry in Diversion", async () => {
     const cdr = await call('henry', 'uac-call-bye.xml', { gateway: 'uas-gateway-diverted.xml' });
     expect(cdr).toMatchObject({
@@ -230,6 +257,9 @@ describe('call forwarding', () => {
       sipCode: 482,
       sipReason: 'Loop Detected',
       answeredAt: null,
+      calleeRouted: `sip:ivan@${DOMAIN}`,
+      forwardedFrom: `sip:judy@${DOMAIN}`,
+      forwardType: 'cfu',
     });
     expect(stack.sipCore.activeCalls()).toEqual([]);
   });
@@ -249,7 +279,12 @@ describe('forward chains', () => {
 
   it('a sixth forward is refused with 482', async () => {
     const cdr = await call('m0', 'uac-call-rejected.xml', {});
-    expect(cdr).toMatchObject({ disposition: 'failed', sipCode: 482 });
+    expect(cdr).toMatchObject({
+      disposition: 'failed',
+      sipCode: 482,
+      calleeRouted: 'carol',
+      forwardedFrom: `sip:m5@${DOMAIN}`,
+    });
   });
 });
 
