@@ -258,7 +258,15 @@ export class ForwardingRoute {
     const built = await this.deps.subscriberStage(subscriber, admit);
     if (isRefusal(built)) {
       const cfb = built.status === 486 ? forwards.of(subscriber.id, 'cfb') : undefined;
-      return cfb ? this.forward(call, subscriber, cfb, built.status) : failed(built.status, built.reason);
+      if (cfb) return this.forward(call, subscriber, cfb, built.status);
+      const last = this.diversions.at(-1);
+      if (last)
+        call.retarget({
+          calleeRouted: aorOf(subscriber),
+          forwardedFrom: aorOf(last.from),
+          forwardType: last.type,
+        });
+      return failed(built.status, built.reason);
     }
     // The shorter of the destination's timeout and the subscriber's own CFT timeout ends the ringing;
     // only the CFT's expiry forwards (the destination's moves on to the next destination).

@@ -1,7 +1,7 @@
 import { CHANGES_CHANNEL, parseTableChange } from '@switchboard/db';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallForwards } from '../../src/calls/forwarding.ts';
+import { CallForwards, forwardCause } from '../../src/calls/forwarding.ts';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
 import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
@@ -11,7 +11,7 @@ import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } 
  * subscriber has one kind of forward (set up before sip-core starts, so its cache holds them):
  * bob CFU -> carol, frank CFB -> carol, gina CFT 2 s -> kim (not registered) then carol,
  * dave CFNA -> carol's number (a DID), lisa CFNA -> carol, henry CFU -> a PSTN number, ivan CFU -> judy CFU -> ivan,
- * and a chain m0 -> m1 -> ... -> m5 -> carol of unconditional forwards.
+ * olga CFB -> a PSTN number, and a chain m0 -> m1 -> ... -> m5 -> carol of unconditional forwards.
  * carol's UAS checks Diversion and History-Info; the CDR must name the forward.
  */
 
@@ -32,6 +32,7 @@ const users = [
   'judy',
   'kim',
   'lisa',
+  'olga',
   ...chain,
 ];
 
@@ -56,6 +57,7 @@ beforeAll(async () => {
         });
       await number('carol', '333333');
       await number('henry', '444444');
+      await number('olga', '555555');
       const rules = await prisma.rewriteRuleSet.create({
         data: {
           name: 'to-peers',
@@ -107,6 +109,7 @@ beforeAll(async () => {
       );
       // A national number in the forwarding subscriber's dial plan that is carol's DID.
       await forward('dave', 'cfna', [{ kind: 'number', destination: '030333333' }]);
+      await forward('olga', 'cfb', [{ kind: 'number', destination: '030999777' }]);
       await forward('lisa', 'cfna', [{ kind: 'uri', destination: 'carol' }]);
       await forward('henry', 'cfu', [{ kind: 'number', destination: '+49 30 999888' }]);
       await forward('ivan', 'cfu', [{ kind: 'uri', destination: `sip:judy@${DOMAIN}` }]);
@@ -116,7 +119,7 @@ beforeAll(async () => {
         await forward(name, 'cfu', [{ kind: 'uri', destination: chain[i + 1] ?? 'carol' }]);
     },
   );
-  for (const user of ['bob', 'carol', 'frank', 'gina', 'lisa'])
+  for (const user of ['bob', 'carol', 'frank', 'gina', 'lisa', 'olga'])
     ports[user] = await registerWithSipp(stack, user, `${user}-secret`);
 }, 90_000);
 
@@ -250,6 +253,40 @@ describe('call forwarding', () => {
     expect(cdr.peerGatewayId).not.toBeNull();
   });
 
+  it("CFB to a PSTN number: olga's device is busy, the media is re-offered towards the gateway", async () => {
+    const cdr = await call('olga', 'uac-call-bye.xml', {
+      olga: 'uas-busy.xml',
+      gateway: 'uas-gateway-busy-forward.xml',
+    });
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      calleeRouted: '004930999777',
+      callerRouted: '+4930555555',
+      forwardedFrom: `sip:olga@${DOMAIN}`,
+      forwardType: 'cfb',
+    });
+    expect(cdr.peerGatewayId).not.toBeNull();
+    expect(cdr.mediaStats).toBeTypeOf('object');
+  });
+
+  it('a forwarded call counts for the subscriber it reaches: carol at her limit makes it busy', async () => {
+    const prisma = stack.testDb.db.prisma;
+    const carol = sub('carol') ?? '';
+    await prisma.subscriber.update({ where: { id: carol }, data: { maxConcurrentCalls: 0 } });
+    try {
+      const cdr = await call('bob', 'uac-call-rejected.xml', {});
+      expect(cdr).toMatchObject({
+        disposition: 'busy',
+        sipCode: 486,
+        calleeRouted: `sip:carol@${DOMAIN}`,
+        forwardedFrom: `sip:bob@${DOMAIN}`,
+        forwardType: 'cfu',
+      });
+    } finally {
+      await prisma.subscriber.update({ where: { id: carol }, data: { maxConcurrentCalls: null } });
+    }
+  });
+
   it('loop: ivan forwards to judy, judy back to ivan: the caller gets 482', async () => {
     const cdr = await call('ivan', 'uac-call-rejected.xml', {});
     expect(cdr).toMatchObject({
@@ -285,6 +322,24 @@ describe('forward chains', () => {
       calleeRouted: 'carol',
       forwardedFrom: `sip:m5@${DOMAIN}`,
     });
+  });
+});
+
+describe('forward conditions', () => {
+  const outcome = (status: number, statuses: number[], timedOut = false) =>
+    ({ kind: 'failed', status, reason: '', timedOut, statuses }) as const;
+
+  it('maps how the devices failed to the forward that applies', () => {
+    expect(forwardCause(outcome(480, [], false), false)).toBe('cfna');
+    expect(forwardCause(outcome(480, [487], true), true)).toBe('cft');
+    expect(forwardCause(outcome(480, [487], true), false)).toBeUndefined();
+    expect(forwardCause(outcome(486, [486, 503]), false)).toBe('cfb');
+    expect(forwardCause(outcome(600, [600]), false)).toBe('cfb');
+    expect(forwardCause(outcome(503, [503, 408]), false)).toBe('cfna');
+    expect(forwardCause(outcome(480, [480]), false)).toBe('cfna');
+    // The callee's answer, not a condition: declined, forbidden, not found.
+    expect(forwardCause(outcome(603, [603]), false)).toBeUndefined();
+    expect(forwardCause(outcome(404, [404, 503]), false)).toBeUndefined();
   });
 });
 
