@@ -55,6 +55,7 @@ beforeAll(async () => {
             isPrimary: true,
           },
         });
+      await number('bob', '222222');
       await number('carol', '333333');
       await number('henry', '444444');
       await number('olga', '555555');
@@ -118,6 +119,8 @@ beforeAll(async () => {
       for (const [i, name] of chain.entries())
         await forward(name, 'cfu', [{ kind: 'uri', destination: chain[i + 1] ?? 'carol' }]);
     },
+    // A peer on another loopback address, trusted without digest.
+    ['127.0.0.2'],
   );
   for (const user of ['bob', 'carol', 'frank', 'gina', 'lisa', 'olga'])
     ports[user] = await registerWithSipp(stack, user, `${user}-secret`);
@@ -299,6 +302,40 @@ describe('call forwarding', () => {
       forwardType: 'cfu',
     });
     expect(stack.sipCore.activeCalls()).toEqual([]);
+  });
+});
+
+describe('from a peer', () => {
+  it("a call to bob's DID is forwarded to carol, keeping the Diversion and History-Info received", async () => {
+    const prisma = stack.testDb.db.prisma;
+    const before = await prisma.cdr.count();
+    const carol = runSipp({ scenario: 'uas-answer-rediverted.xml', port: ports.carol ?? 0, timeoutS: 30 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const peer = runSipp({
+      scenario: 'uac-peer-call-diverted.xml',
+      port: await allocatePort(),
+      localIp: '127.0.0.2',
+      remote: stack.sipAddress,
+      fields: ['+4915100000', 'unused', DOMAIN, '+4930222222'],
+      timeoutS: 30,
+    });
+    const [p, c] = await Promise.all([peer.done, carol.done]);
+    expectSippOk(p, 'peer');
+    expectSippOk(c, 'carol');
+    let cdr = null;
+    for (let i = 0; i < 100 && !cdr; i++) {
+      const row = await prisma.cdr.findFirst({ where: { direction: 'inbound' } });
+      if (row && row.sipReason !== IN_PROGRESS && (await prisma.cdr.count()) > before) cdr = row;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      calleeRouted: `sip:carol@${DOMAIN}`,
+      calleeSubscriberId: sub('carol'),
+      forwardedFrom: `sip:bob@${DOMAIN}`,
+      forwardType: 'cfu',
+    });
   });
 });
 
