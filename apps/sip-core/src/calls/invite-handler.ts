@@ -158,6 +158,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
    */
   const forwardingRoute = (
     srfReq: Srf.SrfRequest,
+    callId: string,
     callee: CachedSubscriber,
     calleeCustomerId: string | undefined,
     from: string,
@@ -177,13 +178,18 @@ export function inviteHandler(deps: InviteDeps): Middleware {
             // A forwarded call counts for the subscriber it reaches, like a direct call.
             const party = await loadParty(target.id);
             if (party) {
-              const admission = deps.calls.admit(party.id, party.customerId, {
-                subscriberMax: party.maxConcurrentCalls,
-                customerMax: party.customer.maxConcurrentCalls,
-              });
+              const admission = deps.calls.admit(
+                party.id,
+                party.customerId,
+                {
+                  subscriberMax: party.maxConcurrentCalls,
+                  customerMax: party.customer.maxConcurrentCalls,
+                },
+                callId,
+              );
               if (!admission.ok) return { status: admission.status, reason: admission.reason };
               customerId = party.customerId;
-              release = deps.calls.hold([{ subscriberId: party.id, customerId: party.customerId }]);
+              release = deps.calls.hold(callId, [{ subscriberId: party.id, customerId: party.customerId }]);
             }
           }
           const aor = `sip:${target.username}@${target.domain}`;
@@ -263,7 +269,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       parsed.from.uri.kind === 'sip'
         ? `<sip:${parsed.from.uri.userText ?? 'anonymous'}@${callee.domain}>`
         : '<sip:anonymous@anonymous.invalid>';
-    const route = forwardingRoute(srfReq, callee, party?.customerId, from);
+    const route = forwardingRoute(srfReq, parsed.callId, callee, party?.customerId, from);
     const call = new Call(
       srfReq,
       srfRes,
@@ -409,7 +415,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       (d): d is number => typeof d === 'number' && d > 0,
     );
     const from = `${displayPart(parsed.from.displayName)}<${callerUri}>`;
-    const route = forwardingRoute(srfReq, callee, calleeParty?.customerId, from);
+    const route = forwardingRoute(srfReq, parsed.callId, callee, calleeParty?.customerId, from);
     const call = new Call(
       srfReq,
       srfRes,
