@@ -10,6 +10,7 @@ import { ScannerDetector } from './access/scanner.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
 import { authenticateCaller } from './calls/authenticate-caller.ts';
 import type { ActiveCallInfo } from './calls/call.ts';
+import { CallForwards } from './calls/forwarding.ts';
 import { type CallsConfig, DEFAULT_CALLS, inviteHandler } from './calls/invite-handler.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
@@ -136,6 +137,7 @@ export interface InviteChainDeps {
   cdr: CdrWriter;
   prisma: PrismaClient;
   calls: ActiveCalls;
+  forwards: CallForwards;
   numbering?: NumberingIndex;
   callsConfig: CallsConfig;
   responseOf(req: unknown): Srf.SrfResponse | undefined;
@@ -151,6 +153,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       media: deps.media,
       cdr: deps.cdr,
       directory: services.directory,
+      forwards: deps.forwards,
       location: services.location,
       prisma: deps.prisma,
       calls: deps.calls,
@@ -226,9 +229,10 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const services = createServices(config, deps.prisma, log, numbering);
   const { directory, bans, location } = services;
 
-  await Promise.all([directory.load(), bans.load(), location.load()]);
+  const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
+  await Promise.all([directory.load(), bans.load(), location.load(), forwards.load()]);
   const reloadAll = (): void => {
-    Promise.all([directory.load(), bans.load()]).catch((error: unknown) =>
+    Promise.all([directory.load(), bans.load(), forwards.load()]).catch((error: unknown) =>
       log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
@@ -243,7 +247,11 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
           ? directory.onSubscriberChanged(id)
           : change.table === 'ip_bans'
             ? bans.onBanChanged(id)
-            : undefined;
+            : change.table === 'call_forwards'
+              ? forwards.onForwardChanged(id)
+              : change.table === 'call_forward_destinations'
+                ? forwards.onDestinationChanged(id)
+                : undefined;
     work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
   };
   const stopFeeds = [
@@ -280,6 +288,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       cdr,
       prisma: deps.prisma,
       calls,
+      forwards,
       numbering,
       callsConfig: { ...DEFAULT_CALLS, ...deps.calls },
       responseOf: (req) => (typeof req === 'object' && req ? inviteResponses.get(req) : undefined),

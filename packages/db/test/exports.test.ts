@@ -48,7 +48,14 @@ describe('public surface', () => {
   it('exports the enums with the values the API shows', () => {
     expect(Object.values(AccountStatus)).toEqual(['active', 'locked', 'terminated']);
     expect(Object.values(CallForwardType)).toEqual(['cfu', 'cfb', 'cft', 'cfna']);
-    expect(Object.values(CallDisposition)).toEqual(['answered', 'busy', 'no_answer', 'cancelled', 'failed']);
+    expect(Object.values(CallDisposition)).toEqual([
+      'answered',
+      'busy',
+      'no_answer',
+      'cancelled',
+      'failed',
+      'rejected',
+    ]);
     expect(Object.values(CallDirection)).toEqual(['internal', 'outbound', 'inbound']);
     expect(Object.values(RewriteDirection)).toEqual([
       'inbound_from_peer',

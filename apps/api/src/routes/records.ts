@@ -30,7 +30,7 @@ export const Registration = Type.Object({
   updatedAt: Timestamp,
 });
 
-const Disposition = Type.Enum(['answered', 'busy', 'no_answer', 'cancelled', 'failed']);
+const Disposition = Type.Enum(['answered', 'busy', 'no_answer', 'cancelled', 'failed', 'rejected']);
 const Direction = Type.Enum(['internal', 'outbound', 'inbound']);
 
 export const Cdr = Type.Object({
@@ -53,6 +53,10 @@ export const Cdr = Type.Object({
   callerCustomerId: Nullable(Uuid),
   calleeCustomerId: Nullable(Uuid),
   peerGatewayId: Nullable(Uuid),
+  forwardedFrom: Nullable(
+    Type.String({ description: 'AOR of the subscriber whose call forward reached the final callee' }),
+  ),
+  forwardType: Nullable(Type.Enum(['cfu', 'cfb', 'cft', 'cfna'])),
   node: Nullable(Type.String()),
 });
 
@@ -76,6 +80,8 @@ const CSV_COLUMNS = [
   'callerCustomerId',
   'calleeCustomerId',
   'peerGatewayId',
+  'forwardedFrom',
+  'forwardType',
 ] as const;
 /** An export is one response; past this many rows, narrow the time range. */
 export const MAX_CSV_ROWS = 100_000;
@@ -117,7 +123,10 @@ const cdrList: ListSpec = {
   filters: {
     from: { type: 'datetime', field: 'startedAt', op: 'gte', description: 'Calls started at or after' },
     to: { type: 'datetime', field: 'startedAt', op: 'lt', description: 'Calls started before' },
-    disposition: { type: 'enum', values: ['answered', 'busy', 'no_answer', 'cancelled', 'failed'] },
+    disposition: {
+      type: 'enum',
+      values: ['answered', 'busy', 'no_answer', 'cancelled', 'failed', 'rejected'],
+    },
     direction: { type: 'enum', values: ['internal', 'outbound', 'inbound'] },
     callId: { type: 'string' },
   },

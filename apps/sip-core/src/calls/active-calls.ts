@@ -7,6 +7,9 @@ export interface CallLimits {
   customerMax?: number | null | undefined;
 }
 
+/** One count: the map (per subscriber or per customer) and the key in it. */
+type Counter = [Map<string, number>, string];
+
 export type Admission = { ok: true } | { ok: false; status: number; reason: string };
 
 /**
@@ -17,21 +20,32 @@ export class ActiveCalls {
   private readonly calls = new Map<string, Call>();
   private readonly perSubscriber = new Map<string, number>();
   private readonly perCustomer = new Map<string, number>();
+  /** What each call is counted for, so that a forwarded call is not counted twice for one party. */
+  private readonly countedFor = new Map<string, Counter[]>();
 
   /**
    * Whether one more call for this party fits its limits: 486 when the subscriber's own limit is
-   * reached (the user is busy), 503 when the customer's is (a capacity problem).
+   * reached (the user is busy), 503 when the customer's is (a capacity problem). `callId`: a call
+   * already counted (a forwarded call reaching another party) needs no new room in a customer it
+   * already counts for.
    */
-  admit(subscriberId: string | undefined, customerId: string | undefined, limits: CallLimits): Admission {
+  admit(
+    subscriberId: string | undefined,
+    customerId: string | undefined,
+    limits: CallLimits,
+    callId?: string,
+  ): Admission {
     if (
       subscriberId &&
       limits.subscriberMax != null &&
       (this.perSubscriber.get(subscriberId) ?? 0) >= limits.subscriberMax
     )
       return { ok: false, status: 486, reason: 'Busy Here' };
+    const counted = callId ? this.countedFor.get(callId) : undefined;
     if (
       customerId &&
       limits.customerMax != null &&
+      !counted?.some(([map, key]) => map === this.perCustomer && key === customerId) &&
       (this.perCustomer.get(customerId) ?? 0) >= limits.customerMax
     )
       return { ok: false, status: 503, reason: 'Service Unavailable' };
@@ -44,26 +58,49 @@ export class ActiveCalls {
     parties: Array<{ subscriberId?: string | undefined; customerId?: string | undefined }>,
   ): () => void {
     this.calls.set(call.callId, call);
-    const counted: Array<[Map<string, number>, string]> = [];
-    for (const party of parties) {
-      if (party.subscriberId) counted.push([this.perSubscriber, party.subscriberId]);
-      if (party.customerId) counted.push([this.perCustomer, party.customerId]);
-    }
-    // A call inside one customer counts once for it.
-    const unique = counted.filter(
-      ([map, key], index) => counted.findIndex(([m, k]) => m === map && k === key) === index,
-    );
-    for (const [map, key] of unique) map.set(key, (map.get(key) ?? 0) + 1);
+    const release = this.hold(call.callId, parties);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.calls.delete(call.callId);
-      for (const [map, key] of unique) {
+      release();
+    };
+  }
+
+  /**
+   * Counts the call `callId` for more parties (a forwarded call for the subscriber it reaches) until
+   * `release` is called. A subscriber or customer the call already counts for is not counted again:
+   * a call inside one customer counts once for it.
+   */
+  hold(
+    callId: string,
+    parties: Array<{ subscriberId?: string | undefined; customerId?: string | undefined }>,
+  ): () => void {
+    const already = this.countedFor.get(callId) ?? [];
+    const counted: Counter[] = [];
+    const isCounted = (map: Map<string, number>, key: string): boolean =>
+      [...already, ...counted].some(([m, k]) => m === map && k === key);
+    for (const party of parties) {
+      if (party.subscriberId && !isCounted(this.perSubscriber, party.subscriberId))
+        counted.push([this.perSubscriber, party.subscriberId]);
+      if (party.customerId && !isCounted(this.perCustomer, party.customerId))
+        counted.push([this.perCustomer, party.customerId]);
+    }
+    for (const [map, key] of counted) map.set(key, (map.get(key) ?? 0) + 1);
+    this.countedFor.set(callId, [...already, ...counted]);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const [map, key] of counted) {
         const left = (map.get(key) ?? 1) - 1;
         if (left <= 0) map.delete(key);
         else map.set(key, left);
       }
+      const remaining = (this.countedFor.get(callId) ?? []).filter((c) => !counted.includes(c));
+      if (remaining.length > 0) this.countedFor.set(callId, remaining);
+      else this.countedFor.delete(callId);
     };
   }
 

@@ -1,7 +1,7 @@
 import type { LegProfile, MediaRelay, MediaSession } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
-import type { CallDisposition, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
+import type { CallDisposition, CdrEnd, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
 import { cdrMediaStats } from './media-stats.ts';
 
 /** One place the B leg may go: a registered device or a gateway. */
@@ -19,23 +19,55 @@ export interface CallTarget {
   gatewayId?: string | undefined;
 }
 
-export interface CallPlan {
+/**
+ * One round of ringing: the targets of one destination (a subscriber's devices, the gateways of a
+ * number), with what the CDR says of it if the call is answered or ends there.
+ */
+export interface CallStage {
   /** Tried in parallel (the first answer wins), or one after the other with `serial`. */
   targets: CallTarget[];
   serial?: boolean;
   /** From and To of the B leg. */
   from: string;
   to: string;
-  callerProfile: LegProfile;
-  cdr: CdrStart;
   calleeSubscriberId?: string | undefined;
   calleeCustomerId?: string | undefined;
   calleeRouted: string;
-  callerRouted: string;
-  /** Seconds the callee may ring before the call ends as not answered. */
+  /** Caller as routed on this stage's B leg (for the CDR); default: the plan's. */
+  callerRouted?: string | undefined;
+  /** Seconds this stage rings before its forks are cancelled (a 480 unless the route goes on). */
   ringTimeoutS: number;
+  /** The call forward that led to this stage, for the CDR. */
+  forwardedFrom?: string | undefined;
+  forwardType?: CdrEnd['forwardType'];
+}
+
+/** How one stage ended when nobody answered. */
+export interface StageFailure {
+  kind: 'failed';
+  /** What the caller would get if the route stops here (RFC 3261 §16.7 step 6 choice). */
+  status: number;
+  reason: string;
+  /** The stage's ring timeout expired (its forks were cancelled). */
+  timedOut: boolean;
+  /** Every fork's final status. */
+  statuses: number[];
+}
+
+/** A stage was answered (the call is bridged) or the call ended meanwhile: the route stops. */
+export type RingOutcome = { kind: 'answered' } | { kind: 'ended' } | StageFailure;
+
+export interface CallPlan extends CallStage {
+  callerProfile: LegProfile;
+  cdr: CdrStart;
+  callerRouted: string;
   /** Seconds an answered call may last; undefined: unlimited. */
   maxDurationS?: number | undefined;
+  /**
+   * Runs the stages of the call (call forwarding, see forwarding.ts) and resolves with the last
+   * stage's outcome; default: the plan itself is the only stage.
+   */
+  route?: ((call: Call) => Promise<RingOutcome>) | undefined;
 }
 
 export interface CallDeps {
@@ -87,6 +119,8 @@ export function dispositionOf(status: number): CallDisposition {
   if (status === 486 || status === 600) return 'busy';
   if (status === 480 || status === 408) return 'no_answer';
   if (status === 487) return 'cancelled';
+  // 603 Decline, 604/606: the callee's explicit refusal (RFC 3261 §21.6), not a platform failure.
+  if (status >= 600) return 'rejected';
   return 'failed';
 }
 
@@ -153,6 +187,12 @@ export class Call {
   private bLegId: string | undefined;
   private gatewayId: string | undefined;
   private session: MediaSession | undefined;
+  /** The caller's offer as rewritten by the relay, and the profile of the leg it was made for. */
+  private offerSdp: string | undefined;
+  private offeredProfile: LegProfile | undefined;
+  /** The stage ringing now or last (its callee is the CDR's). */
+  private stage: CallStage;
+  private nextKey = 0;
   private cdrId: Promise<string | undefined>;
   private readonly pending = new Map<number, Srf.SrfRequest>();
   private uas: Srf.Dialog | undefined;
@@ -183,6 +223,7 @@ export class Call {
     private readonly deps: CallDeps,
   ) {
     this.aTag = tagOf(req.get('From')) ?? '';
+    this.stage = plan;
     this.log = deps.log.child({ callId: plan.cdr.callId });
     this.cdrId = deps.cdr.start(plan.cdr);
   }
@@ -208,7 +249,7 @@ export class Call {
       caller: this.plan.cdr.callerDialled,
       callee: this.plan.cdr.calleeDialled,
       callerSubscriberId: this.plan.cdr.callerSubscriberId,
-      calleeSubscriberId: this.plan.calleeSubscriberId,
+      calleeSubscriberId: this.stage.calleeSubscriberId,
       startedAt: this.startedAt,
       answeredAt: this.answeredAt,
     };
@@ -228,43 +269,101 @@ export class Call {
   }
 
   private async setup(): Promise<void> {
-    const { plan, deps } = this;
-    let offerSdp = this.req.body;
-    if (offerSdp) {
-      const offer = await deps.media.offer({
-        callId: this.callId,
-        fromTag: this.aTag,
-        sdp: offerSdp,
-        legProfile: plan.callerProfile,
-        otherLegProfile: plan.targets[0]?.profile ?? plan.callerProfile,
-        sourceAddress: this.req.source_address,
-      });
-      this.session = offer.session;
-      offerSdp = offer.sdp;
-    }
-    if (this.state === 'ended') return;
-    if (plan.targets.length === 0) return this.fail(480, 'Temporarily Unavailable');
+    const outcome = this.plan.route ? await this.plan.route(this) : await this.ring(this.plan);
+    if (outcome.kind === 'failed' && !this.hasEnded()) await this.fail(outcome.status, outcome.reason);
+  }
 
-    this.ringTimer = setTimeout(() => this.ringTimeout(), plan.ringTimeoutS * 1000);
+  /** The caller's offer through the relay, towards a leg of `profile` (again when that changes). */
+  private async offerTowards(profile: LegProfile): Promise<void> {
+    const sdp = this.req.body;
+    if (!sdp || this.offeredProfile === profile) return;
+    const offer = await this.deps.media.offer({
+      callId: this.callId,
+      fromTag: this.aTag,
+      sdp,
+      legProfile: this.plan.callerProfile,
+      otherLegProfile: profile,
+      sourceAddress: this.req.source_address,
+    });
+    this.session = offer.session;
+    this.offerSdp = offer.sdp;
+    this.offeredProfile = profile;
+  }
+
+  /**
+   * Names the callee the CDR reports when a route ends without ringing it (a forward destination
+   * that was refused or closed a loop), so the row still says which forward happened.
+   */
+  retarget(callee: Pick<CallStage, 'calleeRouted' | 'forwardedFrom' | 'forwardType'>): void {
+    if (this.isOver()) return;
+    this.stage = {
+      ...this.stage,
+      targets: [],
+      calleeSubscriberId: undefined,
+      calleeCustomerId: undefined,
+      ...callee,
+    };
+    this.gatewayId = undefined;
+  }
+
+  /**
+   * Rings one stage: its targets in parallel (first 2xx wins) or serially (gateways in LCR order),
+   * until one answers, all fail, the stage's ring timeout cancels them, or the call ends. Used by a
+   * route to try one destination after another on the same A leg and media session.
+   */
+  async ring(stage: CallStage): Promise<RingOutcome> {
+    if (this.hasEnded()) return { kind: 'ended' };
+    this.stage = stage;
+    this.gatewayId = undefined;
+    const first = stage.targets[0];
+    if (!first)
+      return {
+        kind: 'failed',
+        status: 480,
+        reason: 'Temporarily Unavailable',
+        timedOut: false,
+        statuses: [],
+      };
+    await this.offerTowards(first.profile);
+    if (this.hasEnded()) return { kind: 'ended' };
+    const { deps } = this;
+    const offerSdp = this.offerSdp ?? this.req.body;
+
+    const round = { over: false, timedOut: false, won: false };
+    const keys: number[] = [];
+    // On timeout the stage ends at once: a fork slow to answer our CANCEL does not hold up the route.
+    let timeUp: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      timeUp = resolve;
+    });
+    this.ringTimer = setTimeout(() => {
+      if (this.isOver() || round.won) return;
+      this.log.info({ callee: stage.calleeRouted }, 'no answer within the ring timeout');
+      round.timedOut = true;
+      round.over = true;
+      this.cancel(keys);
+      timeUp();
+    }, stage.ringTimeoutS * 1000);
     const failures: Array<{ status: number; reason: string }> = [];
-    let won = false;
-    const attempt = async (target: CallTarget, index: number): Promise<void> => {
+    const attempt = async (target: CallTarget): Promise<void> => {
+      const key = this.nextKey++;
+      keys.push(key);
       try {
         const uac = await deps.srf.createUAC(
           target.uri,
           {
             proxy: target.proxy,
             localSdp: offerSdp,
-            headers: { From: plan.from, To: plan.to, ...target.headers },
+            headers: { From: stage.from, To: stage.to, ...target.headers },
             ...(target.auth ? { auth: target.auth } : {}),
           },
           {
             // drachtio-srf calls it as (error, request), whatever its typings say.
             cbRequest: ((_error: unknown, sent: Srf.SrfRequest) => {
-              this.pending.set(index, sent);
+              this.pending.set(key, sent);
               this.bLegId = sent.get('Call-ID');
               this.gatewayId = target.gatewayId;
-              if (this.state === 'ended') sent.cancel(() => {});
+              if (this.state === 'ended' || round.over) sent.cancel(() => {});
               // An UPDATE in this fork's early dialog: createUAC answers it with the first offer by
               // itself, which would bypass the relay; once its listener is attached (right after this
               // callback returns) ours replaces it.
@@ -277,17 +376,19 @@ export class Call {
             cbProvisional: (provisional) => void this.provisional(provisional),
           },
         );
-        this.pending.delete(index);
-        if (won || this.state === 'ended') {
-          // A second answer (RFC 3261 §13.2.2.4): acknowledge and hang up that leg.
+        this.pending.delete(key);
+        if (round.won || round.over || this.isOver()) {
+          // A second answer (RFC 3261 §13.2.2.4), or one that crossed our CANCEL: acknowledge and
+          // hang up that leg.
           uac.destroy();
           return;
         }
-        won = true;
+        round.won = true;
         this.gatewayId = target.gatewayId;
+        this.cancel(keys);
         await this.answered(uac);
       } catch (error) {
-        this.pending.delete(index);
+        this.pending.delete(key);
         const sipError = error as SipErrorLike;
         failures.push({
           status: typeof sipError.status === 'number' ? sipError.status : 500,
@@ -296,13 +397,13 @@ export class Call {
         if (typeof sipError.status !== 'number') this.log.warn({ err: error }, 'B leg failed');
       }
     };
-    if (plan.serial) {
+    const serial = async (): Promise<void> => {
       // Gateways in LCR order: the next one only after a 5xx, 408 or no answer in time (RFC 3261 §16.7
       // leaves the choice to the element; a 4xx/6xx is the callee's answer and ends the hunt).
-      for (const [index, target] of plan.targets.entries()) {
-        if (this.hasEnded()) break;
-        await attempt(target, index);
-        if (won) break;
+      for (const target of stage.targets) {
+        if (this.hasEnded() || round.over) break;
+        await attempt(target);
+        if (round.won) break;
         const last = failures.at(-1);
         if (last && last.status !== 408 && last.status < 500) break;
         if (last)
@@ -311,17 +412,27 @@ export class Call {
             'gateway failed, trying the next',
           );
       }
-      if (!won && !this.hasEnded()) {
-        const last = failures.at(-1) ?? { status: 480, reason: 'Temporarily Unavailable' };
-        await this.fail(last.status === 408 ? 480 : last.status, last.reason);
-      }
-      return;
-    }
-    await Promise.all(plan.targets.map((target, index) => attempt(target, index)));
-    if (!won && !this.hasEnded()) {
-      const failure = bestFailure(failures);
-      await this.fail(failure.status, failure.reason);
-    }
+    };
+    await Promise.race([
+      stage.serial ? serial() : Promise.all(stage.targets.map((target) => attempt(target))),
+      stopped,
+    ]);
+    clearTimeout(this.ringTimer);
+    let failure: { status: number; reason: string };
+    if (stage.serial) {
+      const last = failures.at(-1) ?? { status: 480, reason: 'Temporarily Unavailable' };
+      failure = last.status === 408 ? { status: 480, reason: last.reason } : last;
+    } else failure = bestFailure(failures);
+    round.over = true;
+    if (round.won) return this.hasEnded() ? { kind: 'ended' } : { kind: 'answered' };
+    if (this.hasEnded()) return { kind: 'ended' };
+    if (round.timedOut) failure = { status: 480, reason: 'Temporarily Unavailable' };
+    return {
+      kind: 'failed',
+      ...failure,
+      timedOut: round.timedOut,
+      statuses: failures.map((f) => f.status),
+    };
   }
 
   /** 180/183 from a fork: relayed to the caller once each; early media's SDP through the relay. */
@@ -356,6 +467,14 @@ export class Call {
   private cancelPending(): void {
     for (const sent of this.pending.values()) sent.cancel(() => {});
     this.pending.clear();
+  }
+
+  /** Cancels the forks of one stage that are still pending. */
+  private cancel(keys: number[]): void {
+    for (const key of keys) {
+      this.pending.get(key)?.cancel(() => {});
+      this.pending.delete(key);
+    }
   }
 
   /** The first 2xx (RFC 3261 §16.7 step 5): cancel the other forks, answer the caller, bridge. */
@@ -448,7 +567,7 @@ export class Call {
     if (this.offerPending) return res.send(491, 'Request Pending', {});
     this.offerPending = true;
     const callerProfile = this.plan.callerProfile;
-    const calleeProfile = this.plan.targets[0]?.profile ?? callerProfile;
+    const calleeProfile = this.offeredProfile ?? this.stage.targets[0]?.profile ?? callerProfile;
     try {
       let offer: string = req.body;
       if (this.session) {
@@ -524,7 +643,7 @@ export class Call {
     const ownTag = from === 'caller' ? this.aTag : (this.bTag ?? '');
     const otherTag = from === 'caller' ? (this.bTag ?? '') : this.aTag;
     const callerProfile = this.plan.callerProfile;
-    const calleeProfile = this.plan.targets[0]?.profile ?? callerProfile;
+    const calleeProfile = this.offeredProfile ?? this.stage.targets[0]?.profile ?? callerProfile;
     // Glare with an UPDATE being relayed (RFC 3261 §14.2).
     if (this.offerPending) return res.send(491, 'Request Pending', {});
     this.offerPending = true;
@@ -563,12 +682,6 @@ export class Call {
     void this.finish(487, 'Request Terminated');
   }
 
-  private ringTimeout(): void {
-    if (this.state === 'answered' || this.state === 'ended') return;
-    this.log.info('no answer within the ring timeout');
-    void this.fail(480, 'Temporarily Unavailable');
-  }
-
   private hangUpBoth(why: string): void {
     this.log.info({ why }, 'ending the call');
     this.uas?.destroy();
@@ -599,10 +712,12 @@ export class Call {
       const id = await this.cdrId;
       await this.deps.cdr.finish(id, this.plan.cdr, {
         bLegId: this.bLegId,
-        callerRouted: this.plan.callerRouted,
-        calleeRouted: this.plan.calleeRouted,
-        calleeSubscriberId: this.plan.calleeSubscriberId,
-        calleeCustomerId: this.plan.calleeCustomerId,
+        callerRouted: this.stage.callerRouted ?? this.plan.callerRouted,
+        calleeRouted: this.stage.calleeRouted,
+        calleeSubscriberId: this.stage.calleeSubscriberId,
+        calleeCustomerId: this.stage.calleeCustomerId,
+        forwardedFrom: this.stage.forwardedFrom,
+        forwardType: this.stage.forwardType,
         peerGatewayId: this.gatewayId ?? this.plan.cdr.peerGatewayId,
         answeredAt: this.answeredAt,
         endedAt,

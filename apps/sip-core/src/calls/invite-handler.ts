@@ -4,12 +4,13 @@ import { type LcrResult, NumberingError, type NumberingIndex } from '@switchboar
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrEnd, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
-import type { Directory } from '../directory/directory.ts';
+import type { CachedSubscriber, Directory } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { LocationService } from '../location/location-service.ts';
 import { type Middleware, parsedOf } from '../sip/request.ts';
 import type { ActiveCalls } from './active-calls.ts';
-import { Call, type CallTarget, dispositionOf } from './call.ts';
+import { Call, type CallStage, type CallTarget, dispositionOf } from './call.ts';
+import { type CallForwards, ForwardingRoute, type Refusal } from './forwarding.ts';
 import {
   asE164,
   domainVariables,
@@ -32,6 +33,8 @@ export interface InviteDeps {
   media: MediaRelay;
   cdr: CdrWriter;
   directory: Directory;
+  /** Call forwards of every subscriber, held in memory. */
+  forwards: CallForwards;
   location: LocationService;
   prisma: PrismaClient;
   calls: ActiveCalls;
@@ -81,6 +84,143 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         customer: { select: { maxConcurrentCalls: true, maxCallDuration: true } },
       },
     });
+
+  /**
+   * The B leg of an outgoing call of `subscriber` to `e164` (its own call, or one it forwards): LCR
+   * picks the gateways, tried in order; the callee and caller are rewritten with the subscriber's
+   * `outbound_to_peer` rules and its primary number is asserted (RFC 3325), withheld under CLIR.
+   */
+  const pstnStage = async (
+    subscriber: CachedSubscriber,
+    e164: string,
+  ): Promise<Omit<CallStage, 'ringTimeoutS'> | Refusal> => {
+    const numbering = deps.numbering;
+    if (!numbering) return { status: 404, reason: 'Not Found' };
+    const presentation = numbering.presentSubscriber(subscriber.id);
+    // The caller's number as the subscriber's `from_subscriber` rules make it, before routing.
+    const callerNumber = presentation?.number
+      ? rewriteFromSubscriber(numbering, subscriber.id, 'caller', presentation.number).value
+      : undefined;
+    let route: LcrResult;
+    try {
+      route = numbering.routeCall({ callee: e164, caller: callerNumber, subscriberId: subscriber.id });
+    } catch (error) {
+      const code = error instanceof NumberingError ? error.code : 'internal';
+      if (code === 'blocked') return { status: 403, reason: 'Forbidden' };
+      if (code === 'no-route') return { status: 404, reason: 'No Route' };
+      return { status: 484, reason: 'Address Incomplete' };
+    }
+    const callee = numbering.rewriteForSubscriber(
+      subscriber.id,
+      'outbound_to_peer',
+      'callee',
+      route.callee,
+    ).output;
+    const identity = callerNumber
+      ? numbering.rewriteForSubscriber(subscriber.id, 'outbound_to_peer', 'caller', callerNumber).output
+      : undefined;
+    const credentials = await deps.prisma.peerGateway.findMany({
+      where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
+      select: { id: true, authUsername: true, authPassword: true },
+    });
+    const auth = new Map(
+      credentials
+        .filter((c) => c.authUsername && c.authPassword)
+        .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
+    );
+    const clir = presentation?.clir ?? false;
+    const targets: CallTarget[] = route.gateways.map((g) => ({
+      uri: `sip:${callee}@${g.host}:${g.port}`,
+      proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
+      profile: profiles.publicPeer,
+      gatewayId: g.gatewayId,
+      auth: auth.get(g.gatewayId),
+      // The network-asserted identity (RFC 3325) always carries the real number; Privacy asks the
+      // trusted network to withhold it from the callee under CLIR.
+      headers: identity
+        ? {
+            'P-Asserted-Identity': `<sip:${identity}@${subscriber.domain}>`,
+            ...(clir ? { Privacy: 'id' } : {}),
+          }
+        : {},
+    }));
+    const from =
+      clir || !identity
+        ? '"Anonymous" <sip:anonymous@anonymous.invalid>'
+        : `<sip:${identity}@${subscriber.domain}>`;
+    return {
+      targets,
+      serial: true,
+      from,
+      to: `<sip:${callee}@${subscriber.domain}>`,
+      callerRouted: identity,
+      calleeRouted: callee,
+    };
+  };
+
+  /**
+   * The call to a subscriber with its call forwards (forwarding.ts); `calleeCustomerId`: the
+   * original callee's customer, already counted for the limits; `to`: what the original callee's
+   * devices are shown (its `to_subscriber` rules), forwarded-to subscribers are shown their address.
+   */
+  const forwardingRoute = (
+    srfReq: Srf.SrfRequest,
+    callId: string,
+    callee: CachedSubscriber,
+    calleeCustomerId: string | undefined,
+    from: string,
+    to: string,
+  ): ForwardingRoute =>
+    new ForwardingRoute(
+      {
+        forwards: deps.forwards,
+        directory: deps.directory,
+        numbering: deps.numbering,
+        ringTimeoutS: deps.config.ringTimeout,
+        log: deps.log,
+        pstnStage,
+        subscriberStage: async (target, admit) => {
+          let customerId = target.id === callee.id ? calleeCustomerId : undefined;
+          let release = (): void => {};
+          if (admit) {
+            // A forwarded call counts for the subscriber it reaches, like a direct call.
+            const party = await loadParty(target.id);
+            if (party) {
+              const admission = deps.calls.admit(
+                party.id,
+                party.customerId,
+                {
+                  subscriberMax: party.maxConcurrentCalls,
+                  customerMax: party.customer.maxConcurrentCalls,
+                },
+                callId,
+              );
+              if (!admission.ok) return { status: admission.status, reason: admission.reason };
+              customerId = party.customerId;
+              release = deps.calls.hold(callId, [{ subscriberId: party.id, customerId: party.customerId }]);
+            }
+          }
+          const aor = `sip:${target.username}@${target.domain}`;
+          return {
+            stage: {
+              targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
+              from,
+              to: target.id === callee.id ? to : `<${aor}>`,
+              calleeSubscriberId: target.id,
+              calleeCustomerId: customerId,
+              calleeRouted: aor,
+            },
+            release,
+          };
+        },
+      },
+      callee,
+      {
+        requestUri: srfReq.uri,
+        diversion: srfReq.get('Diversion') || undefined,
+        historyInfo: srfReq.get('History-Info') || undefined,
+      },
+    );
 
   /**
    * From a trusted peer (a gateway, no digest): the Request-URI's number, in the peer's format made
@@ -161,13 +301,17 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     // What the callee's phones are shown: its own `to_subscriber` rules on the caller and the DID.
     const shownCaller = rewriteToSubscriber(deps.numbering, callee.id, 'caller', callerNumber).value;
     const shownCallee = rewriteToSubscriber(deps.numbering, callee.id, 'callee', mapping.e164);
+    const from = shownCaller ? `<sip:${shownCaller}@${callee.domain}>` : '<sip:anonymous@anonymous.invalid>';
+    const to = shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`;
+    const route = forwardingRoute(srfReq, parsed.callId, callee, party?.customerId, from, to);
     const call = new Call(
       srfReq,
       srfRes,
       {
         targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
-        from: shownCaller ? `<sip:${shownCaller}@${callee.domain}>` : '<sip:anonymous@anonymous.invalid>',
-        to: shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`,
+        route: (c) => route.run(c),
+        from,
+        to,
         callerProfile: profiles.publicPeer,
         cdr: cdrStart,
         calleeSubscriberId: callee.id,
@@ -222,60 +366,8 @@ export function inviteHandler(deps: InviteDeps): Middleware {
 
     /** To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call). */
     const outbound = async (e164: string): Promise<void> => {
-      const numbering = deps.numbering;
-      if (!numbering) return reject(404, 'Not Found');
-      const presentation = numbering.presentSubscriber(caller.id);
-      // The caller's number as the subscriber's `from_subscriber` rules make it, before routing.
-      const callerNumber = presentation?.number
-        ? rewriteFromSubscriber(numbering, caller.id, 'caller', presentation.number).value
-        : undefined;
-      let route: LcrResult;
-      try {
-        route = numbering.routeCall({ callee: e164, caller: callerNumber, subscriberId: caller.id });
-      } catch (error) {
-        const code = error instanceof NumberingError ? error.code : 'internal';
-        if (code === 'blocked') return reject(403, 'Forbidden');
-        if (code === 'no-route') return reject(404, 'No Route');
-        return reject(484, 'Address Incomplete');
-      }
-      const callee = numbering.rewriteForSubscriber(
-        caller.id,
-        'outbound_to_peer',
-        'callee',
-        route.callee,
-      ).output;
-      const identity = callerNumber
-        ? numbering.rewriteForSubscriber(caller.id, 'outbound_to_peer', 'caller', callerNumber).output
-        : undefined;
-      const credentials = await deps.prisma.peerGateway.findMany({
-        where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
-        select: { id: true, authUsername: true, authPassword: true },
-      });
-      const auth = new Map(
-        credentials
-          .filter((c) => c.authUsername && c.authPassword)
-          .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
-      );
-      const clir = presentation?.clir ?? false;
-      const targets: CallTarget[] = route.gateways.map((g) => ({
-        uri: `sip:${callee}@${g.host}:${g.port}`,
-        proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
-        profile: profiles.publicPeer,
-        gatewayId: g.gatewayId,
-        auth: auth.get(g.gatewayId),
-        // The network-asserted identity (RFC 3325) always carries the real number; Privacy asks the
-        // trusted network to withhold it from the callee under CLIR.
-        headers: identity
-          ? {
-              'P-Asserted-Identity': `<sip:${identity}@${caller.domain}>`,
-              ...(clir ? { Privacy: 'id' } : {}),
-            }
-          : {},
-      }));
-      const from =
-        clir || !identity
-          ? '"Anonymous" <sip:anonymous@anonymous.invalid>'
-          : `<sip:${identity}@${caller.domain}>`;
+      const leg = await pstnStage(caller, e164);
+      if ('status' in leg) return reject(leg.status, leg.reason);
       cdrStart.direction = 'outbound';
       const callerParty = await loadParty(caller.id);
       cdrStart.callerCustomerId = callerParty?.customerId;
@@ -291,14 +383,10 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         srfReq,
         srfRes,
         {
-          targets,
-          serial: true,
-          from,
-          to: `<sip:${callee}@${caller.domain}>`,
+          ...leg,
           callerProfile: profiles.natSubscriber,
           cdr: cdrStart,
-          callerRouted: identity ?? callerUri,
-          calleeRouted: callee,
+          callerRouted: leg.callerRouted ?? callerUri,
           ringTimeoutS: deps.config.ringTimeout,
           maxDurationS: duration && duration > 0 ? duration : undefined,
         },
@@ -381,13 +469,17 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       calleeNumber ?? callee.username,
     );
     const shownCallerUri = shownCaller.matched ? `sip:${shownCaller.value}@${caller.domain}` : callerUri;
+    const from = `${displayPart(parsed.from.displayName)}<${shownCallerUri}>`;
+    const to = shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`;
+    const route = forwardingRoute(srfReq, parsed.callId, callee, calleeParty?.customerId, from, to);
     const call = new Call(
       srfReq,
       srfRes,
       {
         targets,
-        from: `${displayPart(parsed.from.displayName)}<${shownCallerUri}>`,
-        to: shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`,
+        route: (c) => route.run(c),
+        from,
+        to,
         callerProfile: profiles.natSubscriber,
         cdr: cdrStart,
         calleeSubscriberId: callee.id,

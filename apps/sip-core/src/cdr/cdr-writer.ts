@@ -2,7 +2,8 @@ import type { CdrMediaStats, PrismaClient } from '@switchboard/db';
 import type { Logger } from 'pino';
 
 export type CallDirection = 'internal' | 'outbound' | 'inbound';
-export type CallDisposition = 'answered' | 'busy' | 'no_answer' | 'cancelled' | 'failed';
+export type CallDisposition = 'answered' | 'busy' | 'no_answer' | 'cancelled' | 'failed' | 'rejected';
+export type ForwardType = 'cfu' | 'cfb' | 'cft' | 'cfna';
 
 /**
  * Marker in `sip_reason` of an attempt that is still in progress. The row is written when the call
@@ -32,6 +33,9 @@ export interface CdrEnd {
   calleeSubscriberId?: string | undefined;
   calleeCustomerId?: string | undefined;
   peerGatewayId?: string | undefined;
+  /** AOR of the subscriber whose call forward reached the final destination, and its type. */
+  forwardedFrom?: string | undefined;
+  forwardType?: ForwardType | undefined;
   answeredAt?: Date | undefined;
   endedAt: Date;
   disposition: CallDisposition;

@@ -88,9 +88,9 @@ describe('subscriber to subscriber', () => {
     expect(cdr).toMatchObject({ disposition: 'busy', sipCode: 486, durationMs: 0, answeredAt: null });
   });
 
-  it('decline: 603 reaches the caller, CDR failed with 603', async () => {
+  it('decline: 603 reaches the caller, CDR rejected with 603', async () => {
     const cdr = await call('uas-decline.xml', 'uac-call-rejected.xml');
-    expect(cdr).toMatchObject({ disposition: 'failed', sipCode: 603 });
+    expect(cdr).toMatchObject({ disposition: 'rejected', sipCode: 603 });
   });
 
   it('no answer: the callee is cancelled after the ring timeout, the caller gets 480', async () => {

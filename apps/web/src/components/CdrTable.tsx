@@ -6,7 +6,7 @@ import { useApi } from '../api/context.tsx';
 import { DataTable } from './DataTable.tsx';
 import { formatDuration, formatTime } from './format.ts';
 
-const DISPOSITIONS = ['answered', 'busy', 'no_answer', 'cancelled', 'failed'] as const;
+const DISPOSITIONS = ['answered', 'busy', 'no_answer', 'cancelled', 'rejected', 'failed'] as const;
 type Disposition = (typeof DISPOSITIONS)[number];
 
 /** Call detail records with filters and CSV export; the API scopes them to the signed-in user's tenant. */
@@ -74,7 +74,14 @@ export function CdrTable() {
         columns={[
           { header: 'Started', cell: (r) => formatTime(r.startedAt) },
           { header: 'Caller', cell: (r) => r.callerDialled },
-          { header: 'Callee', cell: (r) => r.calleeDialled },
+          {
+            header: 'Callee',
+            // A forwarded call: who was called, then where the forward took it.
+            cell: (r) =>
+              r.forwardType
+                ? `${r.calleeDialled} → ${r.calleeRouted ?? '?'} (${r.forwardType})`
+                : r.calleeDialled,
+          },
           { header: 'Direction', cell: (r) => r.direction },
           { header: 'Outcome', cell: (r) => `${r.disposition}${r.sipCode ? ` (${r.sipCode})` : ''}` },
           { header: 'Duration', cell: (r) => formatDuration(r.durationMs) },

@@ -14051,7 +14051,7 @@ export interface operations {
                 from?: string;
                 /** @description Calls started before */
                 to?: string;
-                disposition?: "answered" | "busy" | "no_answer" | "cancelled" | "failed";
+                disposition?: "answered" | "busy" | "no_answer" | "cancelled" | "failed" | "rejected";
                 direction?: "internal" | "outbound" | "inbound";
                 callId?: string;
                 /** @description Calls made or received by this subscriber */
@@ -14094,7 +14094,7 @@ export interface operations {
                             /** @description Billable duration from answer to end, milliseconds */
                             durationMs: number;
                             /** @enum {unknown} */
-                            disposition: "answered" | "busy" | "no_answer" | "cancelled" | "failed";
+                            disposition: "answered" | "busy" | "no_answer" | "cancelled" | "failed" | "rejected";
                             sipCode: number | null;
                             sipReason: string | null;
                             callerSubscriberId: string | null;
@@ -14102,6 +14102,8 @@ export interface operations {
                             callerCustomerId: string | null;
                             calleeCustomerId: string | null;
                             peerGatewayId: string | null;
+                            forwardedFrom: string | null;
+                            forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
                             node: string | null;
                         }[];
                         page: number;
@@ -14435,7 +14437,7 @@ export interface operations {
                         /** @description Billable duration from answer to end, milliseconds */
                         durationMs: number;
                         /** @enum {unknown} */
-                        disposition: "answered" | "busy" | "no_answer" | "cancelled" | "failed";
+                        disposition: "answered" | "busy" | "no_answer" | "cancelled" | "failed" | "rejected";
                         sipCode: number | null;
                         sipReason: string | null;
                         callerSubscriberId: string | null;
@@ -14443,6 +14445,8 @@ export interface operations {
                         callerCustomerId: string | null;
                         calleeCustomerId: string | null;
                         peerGatewayId: string | null;
+                        forwardedFrom: string | null;
+                        forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
                         node: string | null;
                     };
                 };
