@@ -1,7 +1,17 @@
+import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
+import {
+  allocateUdpPort,
+  callFields,
+  expectSippOk,
+  registerFields,
+  runSipp,
+  stopAllSipp,
+} from '@switchboard/testkit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR, type Platform, startPlatform } from './platform.ts';
+import { formatDuration } from '../src/components/format.ts';
+import { OPERATOR, type Platform, SIPP_PORTS, startPlatform } from './platform.ts';
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -9,6 +19,33 @@ const DOMAIN = 'voip.example.test';
 
 let platform: Platform;
 let page: Page;
+/** SIP passwords the admin showed once when it created each subscriber. */
+const sipPasswords: Record<string, string> = {};
+
+/** Resolves once something (the sipp UAS) holds the UDP port on loopback. */
+async function untilBound(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const free = await new Promise<boolean>((resolve) => {
+      const socket = createSocket('udp4');
+      socket.once('error', () => resolve(false));
+      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
+    });
+    if (!free) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing bound UDP port ${port}`);
+}
+
+/** Polls `read` (bounded) until it yields a value. */
+async function eventually<T>(read: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 async function signIn(email: string, password: string) {
   await page.goto(`${platform.baseUrl}/login`);
@@ -38,6 +75,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  stopAllSipp();
   await platform?.close();
 });
 
@@ -77,10 +115,23 @@ describe('operator', () => {
     await page.getByRole('button', { name: 'Create subscriber' }).click();
     const password = await page.getByTestId('new-sip-password').textContent();
     expect(password?.length).toBeGreaterThanOrEqual(12);
+    sipPasswords.alice = password ?? '';
     await page
       .getByRole('table', { name: 'Subscribers' })
       .getByRole('cell', { name: `sip:alice@${DOMAIN}` })
       .waitFor();
+
+    // The callee of the call placed below.
+    await page.getByLabel('Customer').selectOption({ label: 'Acme Ltd' });
+    await page.getByLabel('Domain').selectOption({ label: DOMAIN });
+    await page.getByLabel('User name', { exact: true }).fill('carol');
+    await page.getByRole('button', { name: 'Create subscriber' }).click();
+    await page
+      .getByRole('table', { name: 'Subscribers' })
+      .getByRole('cell', { name: `sip:carol@${DOMAIN}` })
+      .waitFor();
+    sipPasswords.carol = (await page.getByTestId('new-sip-password').textContent()) ?? '';
+    expect(sipPasswords.carol).not.toBe(sipPasswords.alice);
     await snap('subscribers');
 
     await open('Numbers', 'Numbers');
@@ -100,57 +151,68 @@ describe('operator', () => {
     expect(stored.displayName).toBe('Alice Example');
   });
 
-  it('lists call records, filters them and exports CSV', async () => {
-    const alice = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
-    // Written the way the SIP side writes a CDR when a call ends.
-    const started = new Date(Date.now() - 10 * 60_000);
-    await platform.prisma.cdr.createMany({
-      data: [
-        {
-          callId: 'e2e-call-1@127.0.0.1',
-          direction: 'outbound',
-          callerDialled: 'alice',
-          calleeDialled: '+4930111222',
-          startedAt: started,
-          answeredAt: new Date(started.getTime() + 3_000),
-          endedAt: new Date(started.getTime() + 65_000),
-          durationMs: 62_000,
-          disposition: 'answered',
-          sipCode: 200,
-          callerSubscriberId: alice.id,
-          callerCustomerId: alice.customerId,
-        },
-        {
-          callId: 'e2e-call-2@127.0.0.1',
-          direction: 'outbound',
-          callerDialled: 'alice',
-          calleeDialled: '+4930999888',
-          startedAt: new Date(started.getTime() + 120_000),
-          endedAt: new Date(started.getTime() + 125_000),
-          disposition: 'busy',
-          sipCode: 486,
-          sipReason: 'Busy Here',
-          callerSubscriberId: alice.id,
-          callerCustomerId: alice.customerId,
-        },
-      ],
+  it('shows a call placed through the platform by sipp, filters it and exports it as CSV', async () => {
+    // The launcher anchors media in its own rtpengine (installed on the test machines), as in production.
+    expect(platform.mediaMode).toBe('local');
+    // carol's sipp registers and waits for the call on the port it registered from.
+    const carolPort = await allocateUdpPort(SIPP_PORTS.min, SIPP_PORTS.max);
+    const register = runSipp({
+      scenario: 'register.xml',
+      port: carolPort,
+      remote: platform.sipAddress,
+      fields: registerFields('carol', sipPasswords.carol!, DOMAIN),
+      authUri: DOMAIN,
     });
+    expectSippOk(await register.done, 'register carol');
+    const callee = runSipp({ scenario: 'uas-answer.xml', port: carolPort, timeoutS: 40 });
+    await untilBound(carolPort);
+    const caller = runSipp({
+      scenario: 'uac-call-bye.xml',
+      port: await allocateUdpPort(SIPP_PORTS.min, SIPP_PORTS.max),
+      remote: platform.sipAddress,
+      fields: callFields('alice', sipPasswords.alice!, DOMAIN, 'carol'),
+      authUri: `carol@${DOMAIN}`,
+      timeoutS: 40,
+    });
+    const [uac, uas] = await Promise.all([caller.done, callee.done]);
+    expectSippOk(uac, 'alice calling carol');
+    expectSippOk(uas, 'carol answering');
+
+    // sip-core writes the record when the call ends; the BYE has been answered, so it is (about to be) there.
+    const cdr = await eventually(() => platform.prisma.cdr.findFirst({ where: { disposition: 'answered' } }));
+    expect(cdr.durationMs).toBeGreaterThan(0);
+    const alice = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
+    const carol = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'carol' } });
+    expect(cdr.callerSubscriberId).toBe(alice.id);
+    expect(cdr.calleeSubscriberId).toBe(carol.id);
+
     await open('Call records', 'Call records');
     const table = page.getByRole('table', { name: 'Call detail records' });
-    await table.getByRole('cell', { name: '+4930111222' }).waitFor();
-    await table.getByRole('cell', { name: '+4930999888' }).waitFor();
-    await table.getByRole('cell', { name: '1:02' }).waitFor();
+    const row = table.getByRole('row').filter({ hasText: 'answered (200)' });
+    await row.waitFor();
+    await row.getByRole('cell', { name: cdr.callerDialled, exact: true }).waitFor();
+    await row.getByRole('cell', { name: cdr.calleeDialled, exact: true }).waitFor();
+    await row.getByRole('cell', { name: formatDuration(cdr.durationMs ?? 0), exact: true }).waitFor();
+    expect(cdr.callerDialled).toContain('alice');
+    expect(cdr.calleeDialled).toContain('carol');
     await snap('cdrs');
 
+    // Filters: another outcome hides the call, the callee's name finds it again.
     await page.getByLabel('Outcome').selectOption('busy');
-    await table.getByRole('cell', { name: 'busy (486)' }).waitFor();
-    await table.getByRole('cell', { name: '+4930111222' }).waitFor({ state: 'detached' });
+    await page.getByText('No calls match.').waitFor();
+    await page.getByLabel('Outcome').selectOption('answered');
+    await page.getByLabel('Number or user contains').fill('carol');
+    await row.waitFor();
+    await page.getByLabel('Number or user contains').fill('nobody-here');
+    await page.getByText('No calls match.').waitFor();
+    await page.getByLabel('Number or user contains').fill('carol');
+    await row.waitFor();
 
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export CSV' }).click();
     const csv = await readFile((await (await download).path()) ?? '', 'utf8');
-    expect(csv).toContain('+4930999888');
-    expect(csv).not.toContain('+4930111222');
+    expect(csv).toContain(cdr.callId);
+    expect(csv).toContain('answered');
   });
 
   it('tests rewrite rules and least-cost routes', async () => {

@@ -1,0 +1,12 @@
+export {
+  allocateUdpPort,
+  CALL_SCENARIOS,
+  callFields,
+  expectSippOk,
+  registerFields,
+  runSipp,
+  type SippOptions,
+  type SippResult,
+  type SippRun,
+  stopAllSipp,
+} from './sipp.ts';
