@@ -64,6 +64,8 @@ async function snap(name: string) {
   await page.setViewportSize(DESKTOP);
   await platform.screenshot(page, `${name}-desktop`);
   await page.setViewportSize(PHONE);
+  // The shell slides its navigation away below 768 px: shoot once that transition has finished.
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
   await platform.screenshot(page, `${name}-phone`);
   await page.setViewportSize(DESKTOP);
 }
@@ -98,13 +100,19 @@ describe('operator', () => {
     await page.getByLabel('Domain name').fill(DOMAIN);
     await page.getByLabel('Customers may sign up').check();
     await page.getByRole('button', { name: 'Create domain' }).click();
-    await page.getByRole('table', { name: 'Domains' }).getByRole('cell', { name: DOMAIN }).waitFor();
+    await page
+      .getByRole('table', { name: 'Domains' })
+      .getByRole('cell', { name: DOMAIN, exact: true })
+      .waitFor();
     await snap('domains');
 
     await open('Customers', 'Customers');
     await page.getByLabel('Name').fill('Acme Ltd');
     await page.getByRole('button', { name: 'Create customer' }).click();
-    await page.getByRole('table', { name: 'Customers' }).getByRole('cell', { name: 'Acme Ltd' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Customers' })
+      .getByRole('cell', { name: 'Acme Ltd', exact: true })
+      .waitFor();
     await snap('customers');
 
     await open('Subscribers', 'Subscribers');
@@ -140,7 +148,10 @@ describe('operator', () => {
     await page.getByLabel('Area code').fill('30');
     await page.getByLabel('Subscriber number').fill('5550100');
     await page.getByRole('button', { name: 'Add number' }).click();
-    await page.getByRole('table', { name: 'Numbers' }).getByRole('cell', { name: '+49305550100' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Numbers' })
+      .getByRole('cell', { name: '+49305550100', exact: true })
+      .waitFor();
     await snap('numbers');
 
     const stored = await platform.prisma.subscriber.findFirstOrThrow({
@@ -215,6 +226,55 @@ describe('operator', () => {
     expect(csv).toContain('answered');
   });
 
+  it('edits a customer and a subscriber in place, from the keyboard too', async () => {
+    await open('Customers', 'Customers');
+    await page.getByRole('button', { name: 'Edit Acme Ltd' }).click();
+    const customer = page.getByRole('form', { name: 'Edit customer Acme Ltd' });
+    await customer.getByLabel('Max. concurrent calls').fill('many');
+    await customer.getByRole('button', { name: 'Save changes' }).click();
+    await customer.getByText('A whole number, or empty').waitFor();
+    await customer.getByLabel('Max. concurrent calls').fill('5');
+    await customer.getByLabel('External ID').fill('ACME-001');
+    await customer.getByRole('button', { name: 'Save changes' }).click();
+    await customer.waitFor({ state: 'detached' });
+    await page
+      .getByRole('table', { name: 'Customers' })
+      .getByRole('cell', { name: 'ACME-001', exact: true })
+      .waitFor();
+    const acme = await platform.prisma.customer.findFirstOrThrow({ where: { name: 'Acme Ltd' } });
+    expect(acme.maxConcurrentCalls).toBe(5);
+
+    await open('Subscribers', 'Subscribers');
+    await page.getByRole('button', { name: 'Edit alice' }).click();
+    const subscriber = page.getByRole('form', { name: `Edit subscriber sip:alice@${DOMAIN}` });
+    // The editor takes the focus: type straight away, submit with Enter.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('name')))
+      .toBe('displayName');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('Alice Edited');
+    await subscriber.getByLabel('Blocked callee prefixes').fill('900, 0190');
+    await snap('subscriber-edit');
+    await subscriber.getByLabel('Blocked callee prefixes').press('Enter');
+    await subscriber.waitFor({ state: 'detached' });
+    await page
+      .getByRole('table', { name: 'Subscribers' })
+      .getByRole('cell', { name: 'Alice Edited', exact: true })
+      .waitFor();
+    const alice = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
+    expect(alice.blockedCalleePrefixes).toEqual(['900', '0190']);
+
+    // Escape leaves without saving.
+    await page.getByRole('button', { name: 'Edit carol' }).click();
+    await page.keyboard.type('Not Saved');
+    await page.keyboard.press('Escape');
+    await page
+      .getByRole('form', { name: `Edit subscriber sip:carol@${DOMAIN}` })
+      .waitFor({ state: 'detached' });
+    const carol = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'carol' } });
+    expect(carol.displayName).toBeNull();
+  });
+
   it('tests rewrite rules and least-cost routes', async () => {
     await open('Rewrite rules', 'Rewrite rules');
     await page.getByLabel('New rule set name').fill('national');
@@ -224,12 +284,15 @@ describe('operator', () => {
     await page.getByRole('button', { name: 'Add rule', exact: true }).click();
     await page
       .getByRole('table', { name: 'Rules' })
-      .getByRole('cell', { name: '^0([1-9][0-9]+)$' })
+      .getByRole('cell', { name: '^0([1-9][0-9]+)$', exact: true })
       .waitFor();
     await page.getByLabel('Number').fill('030123456');
     await page.getByRole('button', { name: 'Test', exact: true }).click();
     expect(await page.getByTestId('rewrite-output').textContent()).toBe('+4930123456');
-    await page.getByRole('table', { name: 'Rule trace' }).getByRole('cell', { name: 'yes' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Rule trace' })
+      .getByRole('cell', { name: 'yes', exact: true })
+      .waitFor();
     await snap('rewrite-rules');
 
     await open('Peering', 'Peering');
@@ -238,7 +301,18 @@ describe('operator', () => {
     await page.getByLabel('Gateway name').fill('gw-a1');
     await page.getByLabel('Host').fill('127.0.0.1');
     await page.getByRole('button', { name: 'Add gateway' }).click();
-    await page.getByRole('table', { name: 'Gateways' }).getByRole('cell', { name: 'gw-a1' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Gateways' })
+      .getByRole('cell', { name: 'gw-a1', exact: true })
+      .waitFor();
+    await page.getByRole('button', { name: 'Edit gateway gw-a1' }).click();
+    const gateway = page.getByRole('form', { name: 'Edit gateway gw-a1' });
+    await gateway.getByLabel('Port', { exact: true }).fill('5080');
+    await gateway.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByRole('table', { name: 'Gateways' })
+      .getByRole('cell', { name: 'udp:127.0.0.1:5080', exact: true })
+      .waitFor();
     await page.getByLabel('Callee prefix').fill('49');
     await page.getByRole('button', { name: 'Add rule', exact: true }).click();
     await page
@@ -249,7 +323,7 @@ describe('operator', () => {
     await page.getByRole('button', { name: 'Find route' }).click();
     await page
       .getByRole('table', { name: 'Gateways in failover order' })
-      .getByRole('cell', { name: 'gw-a1' })
+      .getByRole('cell', { name: 'gw-a1', exact: true })
       .waitFor();
     await snap('peering');
 
@@ -270,6 +344,55 @@ describe('operator', () => {
       .first()
       .waitFor();
     await snap('audit-log');
+  });
+});
+
+describe('operator accounts', () => {
+  it('creates and renames a reseller, and gives it a login that can be disabled', async () => {
+    await open('Resellers', 'Resellers');
+    await page.getByText('No resellers: the operator runs every customer itself.').waitFor();
+    await page.getByLabel('Name').fill('Wholesale One');
+    await page.getByRole('button', { name: 'Create reseller' }).click();
+    await page
+      .getByRole('table', { name: 'Resellers' })
+      .getByRole('cell', { name: 'Wholesale One', exact: true })
+      .waitFor();
+    await page.getByRole('button', { name: 'Edit Wholesale One' }).click();
+    const reseller = page.getByRole('form', { name: 'Edit reseller Wholesale One' });
+    await reseller.getByLabel('Name').fill('Wholesale Uno');
+    await reseller.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByRole('table', { name: 'Resellers' })
+      .getByRole('cell', { name: 'Wholesale Uno', exact: true })
+      .waitFor();
+    await snap('resellers');
+
+    await open('Users', 'Users');
+    await page
+      .getByRole('table', { name: 'Users' })
+      .getByRole('cell', { name: OPERATOR.email, exact: true })
+      .waitFor();
+    const create = page.getByRole('form', { name: 'New user' });
+    await create.getByLabel('E-mail').fill('uno@example.net');
+    await create.getByLabel('Password', { exact: true }).fill('reseller password 1');
+    await create.getByLabel('Role').selectOption('reseller');
+    await create.getByLabel('Reseller').selectOption({ label: 'Wholesale Uno' });
+    await create.getByRole('button', { name: 'Create user' }).click();
+    const users = page.getByRole('table', { name: 'Users' });
+    await users.getByRole('cell', { name: 'reseller Wholesale Uno', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Edit uno@example.net' }).click();
+    const edit = page.getByRole('form', { name: 'Edit user uno@example.net' });
+    await edit.getByLabel('May sign in').uncheck();
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await users
+      .getByRole('row')
+      .filter({ hasText: 'uno@example.net' })
+      .getByRole('cell', { name: 'disabled', exact: true })
+      .waitFor();
+    await snap('users');
+    const stored = await platform.prisma.user.findFirstOrThrow({ where: { email: 'uno@example.net' } });
+    expect(stored.enabled).toBe(false);
+    expect(stored.role).toBe('reseller');
   });
 });
 
