@@ -65,7 +65,10 @@ async function snap(name: string) {
   await platform.screenshot(page, `${name}-desktop`);
   await page.setViewportSize(PHONE);
   // The shell slides its navigation away below 768 px: shoot once that transition has finished.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
+  // (A transition the resize cancels rejects its promise with AbortError: it is over too.)
+  await page.evaluate(() =>
+    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+  );
   await platform.screenshot(page, `${name}-phone`);
   await page.setViewportSize(DESKTOP);
 }
