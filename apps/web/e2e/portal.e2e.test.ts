@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 import {
   allocateUdpPort,
@@ -7,6 +6,7 @@ import {
   registerFields,
   runSipp,
   stopAllSipp,
+  waitForUdpListener,
 } from '@switchboard/testkit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,20 +21,6 @@ let platform: Platform;
 let page: Page;
 /** SIP passwords the admin showed once when it created each subscriber. */
 const sipPasswords: Record<string, string> = {};
-
-/** Resolves once something (the sipp UAS) holds the UDP port on loopback. */
-async function untilBound(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const free = await new Promise<boolean>((resolve) => {
-      const socket = createSocket('udp4');
-      socket.once('error', () => resolve(false));
-      socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-    });
-    if (!free) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing bound UDP port ${port}`);
-}
 
 /** Polls `read` (bounded) until it yields a value. */
 async function eventually<T>(read: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
@@ -179,7 +165,7 @@ describe('operator', () => {
     });
     expectSippOk(await register.done, 'register carol');
     const callee = runSipp({ scenario: 'uas-answer.xml', port: carolPort, timeoutS: 40 });
-    await untilBound(carolPort);
+    await waitForUdpListener(carolPort);
     const caller = runSipp({
       scenario: 'uac-call-bye.xml',
       port: await allocateUdpPort(SIPP_PORTS.min, SIPP_PORTS.max),

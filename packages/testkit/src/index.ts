@@ -9,4 +9,5 @@ export {
   type SippResult,
   type SippRun,
   stopAllSipp,
+  waitForUdpListener,
 } from './sipp.ts';

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,4 +111,20 @@ export async function allocateUdpPort(min: number, max: number): Promise<number>
     if (free) return port;
   }
   throw new Error(`no free UDP port in ${min}-${max}`);
+}
+
+/**
+ * Resolves once some process listens on UDP `port` on 127.0.0.1 (a sipp UAS that is ready for its call).
+ * It reads the kernel's socket table instead of trying to bind the port, which could take the port away from
+ * the sipp that is about to bind it. Linux only, bounded by `timeoutMs`.
+ */
+export async function waitForUdpListener(port: number, timeoutMs = 10_000): Promise<void> {
+  const wanted = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const table = readFileSync('/proc/net/udp', 'utf8');
+    if (table.split('\n').some((line) => line.trim().split(/\s+/)[1] === wanted)) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on UDP 127.0.0.1:${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

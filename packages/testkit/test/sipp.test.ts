@@ -1,6 +1,13 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, describe, expect, it } from 'vitest';
-import { allocateUdpPort, callFields, expectSippOk, runSipp, stopAllSipp } from '../src/index.ts';
+import {
+  allocateUdpPort,
+  callFields,
+  expectSippOk,
+  runSipp,
+  stopAllSipp,
+  waitForUdpListener,
+} from '../src/index.ts';
 
 afterAll(() => stopAllSipp());
 
@@ -15,6 +22,18 @@ describe('sipp driver', () => {
       socket.bind(port, '127.0.0.1', resolve);
     });
     socket.close();
+  });
+
+  it('sees a UDP listener appear without binding the port itself', async () => {
+    const port = await allocateUdpPort(47190, 47199);
+    await expect(waitForUdpListener(port, 200)).rejects.toThrow(/nothing listens/);
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
+    try {
+      await waitForUdpListener(port, 2_000);
+    } finally {
+      socket.close();
+    }
   });
 
   it('a UAS that gets no call fails when its time is up, and the failure carries sipp output', async () => {
