@@ -301,3 +301,95 @@ describe('resellers and users', () => {
     expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({ displayName: null, enabled: false });
   });
 });
+
+describe('editing peering and rewrite rules', () => {
+  it('saves a gateway of the chosen group with numbers as numbers', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const gw = {
+      id: 'g1',
+      groupId: 'p1',
+      name: 'gw-a1',
+      host: '192.0.2.10',
+      port: 5060,
+      transport: 'udp',
+      authUsername: null,
+      authRealm: null,
+      priority: 1,
+      weight: 1,
+      enabled: true,
+      trustedSources: [],
+    };
+    const { requests } = renderApp('/admin/peering', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/peering-groups')
+        return list([{ id: 'p1', name: 'carrier-a', priority: 1, enabled: true, description: null }]);
+      if (key === 'GET /api/v1/peering-groups/p1/gateways') return list([gw]);
+      if (key === 'GET /api/v1/peering-groups/p1/rules') return list([]);
+      if (key === 'PATCH /api/v1/peering-groups/p1/gateways/g1') return { ...gw, ...(body as object) };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit gateway gw-a1' }));
+    const form = screen.getByRole('form', { name: 'Edit gateway gw-a1' });
+    await user.clear(within(form).getByLabelText('Port'));
+    await user.type(within(form).getByLabelText('Port'), '99999');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText('Between 1 and 65535')).toBeTruthy();
+    await user.clear(within(form).getByLabelText('Port'));
+    await user.type(within(form).getByLabelText('Port'), '5080');
+    await user.selectOptions(within(form).getByLabelText('Transport'), 'tcp');
+    await user.click(within(form).getByLabelText('Enabled'));
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
+    expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
+      name: 'gw-a1',
+      host: '192.0.2.10',
+      port: 5080,
+      transport: 'tcp',
+      priority: 1,
+      weight: 1,
+      enabled: false,
+    });
+  });
+
+  it('saves a rewrite rule of the chosen set', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const rule = {
+      id: 'w1',
+      ruleSetId: 's1',
+      direction: 'from_subscriber',
+      field: 'callee',
+      matchPattern: '^0(.*)$',
+      replacement: '+49$1',
+      priority: 100,
+      enabled: true,
+      description: null,
+    };
+    const { requests } = renderApp('/admin/rewrite-rules', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/rewrite-rule-sets') return list([{ id: 's1', name: 'national' }]);
+      if (key === 'GET /api/v1/rewrite-rule-sets/s1/rules') return list([rule]);
+      if (key === 'PATCH /api/v1/rewrite-rule-sets/s1/rules/w1') return { ...rule, ...(body as object) };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit rule ^0(.*)$' }));
+    const form = screen.getByRole('form', { name: 'Edit rule ^0(.*)$' });
+    await user.clear(within(form).getByLabelText('Rule pattern'));
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText('Enter a pattern')).toBeTruthy();
+    await user.type(within(form).getByLabelText('Rule pattern'), '^00(.*)$');
+    await user.clear(within(form).getByLabelText('Rule priority'));
+    await user.type(within(form).getByLabelText('Rule priority'), '50');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
+    expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
+      direction: 'from_subscriber',
+      field: 'callee',
+      matchPattern: '^00(.*)$',
+      replacement: '+49$1',
+      priority: 50,
+      enabled: true,
+    });
+  });
+});
