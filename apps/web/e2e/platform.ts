@@ -1,17 +1,26 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureOperator, startApi } from '@switchboard/api';
-import type { PrismaClient } from '@switchboard/db';
-import { openTestDatabase } from '@switchboard/db/testing';
-import { pino } from 'pino';
+import { openDatabase, type PrismaClient } from '@switchboard/db';
+import { createTestDatabase } from '@switchboard/db/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const OPERATOR = { email: 'ops@example.com', password: 'operator password 1' };
 export const WEB_ROOT = fileURLToPath(new URL('../dist', import.meta.url));
 export const ARTIFACTS = fileURLToPath(new URL('../test-artifacts', import.meta.url));
+/**
+ * The all-in-one launcher, run as its own process the way `switchboard start` runs. It is started by path,
+ * not imported: the launcher depends on this package (it serves the built app), so a dependency back would
+ * be a cycle.
+ */
+const LAUNCHER = fileURLToPath(new URL('../../switchboard/bin/switchboard.mjs', import.meta.url));
+
+/** This suite's port range: rtpengine relays in the lower part, sipp peers take the upper part. */
+export const RTP_PORTS = { min: 47100, max: 47159 };
+export const SIPP_PORTS = { min: 47160, max: 47199 };
 
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -26,6 +35,11 @@ const CHROMIUM_FLAGS = [
 
 export interface Platform {
   baseUrl: string;
+  /** `127.0.0.1:port` of the engine's UDP SIP listener. */
+  sipAddress: string;
+  /** How the launcher anchors media: `local` (an rtpengine child) or `none` (not installed). */
+  mediaMode: string;
+  /** A connection of the test's own to the platform's database, for checks. */
   prisma: PrismaClient;
   browser: BrowserContext;
   page: Page;
@@ -33,46 +47,142 @@ export interface Platform {
   close(): Promise<void>;
 }
 
+interface Launched {
+  child: ChildProcess;
+  waitForLog(msg: string, timeoutMs: number): Promise<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** Starts the launcher and reads its JSON log lines (one pino event per line) for the listeners it opened. */
+function launch(env: Record<string, string>): Launched {
+  const child = spawn(process.execPath, [LAUNCHER, 'start'], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: Record<string, unknown>[] = [];
+  let tail = '';
+  let partial = '';
+  const listeners = new Set<() => void>();
+  child.stdout?.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      tail = `${tail}${line}\n`.slice(-8000);
+      if (!line.startsWith('{')) continue;
+      try {
+        events.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        // a line of the human-readable banner
+      }
+    }
+    for (const l of listeners) l();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-8000);
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  return {
+    child,
+    waitForLog(msg, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = (): void => {
+          const found = events.find((e) => e.msg === msg);
+          if (!found) return;
+          done();
+          resolve(found);
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`launcher: no '${msg}' within ${timeoutMs} ms\n${tail}`));
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        exited.then(() => {
+          done();
+          reject(new Error(`launcher exited before '${msg}'\n${tail}`));
+        });
+        check();
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      const killed = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killed);
+    },
+  };
+}
+
 /**
- * The built web app served by the real API over a freshly migrated PostgreSQL database, and a headless
- * chromium with a fresh profile. Everything listens on loopback, on ephemeral ports.
+ * The whole platform as `switchboard start` runs it (engine, sip-core, rtpengine, numbering, API serving
+ * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
+ * profile. Everything listens on loopback: ephemeral ports, RTP in this suite's range.
  */
 export async function startPlatform(label: string): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
     throw new Error('run `vite build` first (pnpm test:e2e does)');
-  const db = await openTestDatabase('postgres', `web_${label}`);
-  await ensureOperator(db.prisma, OPERATOR);
-  const api = await startApi(
-    { port: 0, host: '127.0.0.1' },
-    {
-      prisma: db.prisma,
-      logger: pino({ level: 'silent' }),
-      health: async () => ({ database: { status: 'up' } }),
-      webRoot: WEB_ROOT,
-    },
-  );
-  const profile = await mkdtemp(join(tmpdir(), 'sb-web-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1280, height: 800 },
+  // An empty database: the launcher applies the migrations, as on a first start.
+  const created = await createTestDatabase(`web_${label}`);
+  const dataDir = await mkdtemp(join(tmpdir(), 'sb-web-data-'));
+  const launched = launch({
+    DATABASE_URL: created.url,
+    DATA_DIR: dataDir,
+    API_PORT: '0',
+    NUMBERING_PORT: '0',
+    SIP_LISTEN: 'udp:127.0.0.1:0',
+    SIP_ADVERTISED_ADDRESS: '127.0.0.1',
+    ENGINE_ADMIN: '127.0.0.1:0',
+    ENUM_LISTEN: 'udp:127.0.0.1:0',
+    RTP_PORTS: `${RTP_PORTS.min}-${RTP_PORTS.max}`,
+    ADMIN_EMAIL: OPERATOR.email,
+    ADMIN_PASSWORD: OPERATOR.password,
+    LOG_LEVEL: 'info',
   });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  await mkdir(ARTIFACTS, { recursive: true });
-  return {
-    baseUrl: `http://127.0.0.1:${api.port}`,
-    prisma: db.prisma,
-    browser,
-    page,
-    async screenshot(target, name) {
-      await target.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-    },
-    async close() {
-      await browser.close().catch(() => undefined);
-      await rm(profile, { recursive: true, force: true });
-      await api.close();
-      await db.close();
-    },
+  let browser: BrowserContext | undefined;
+  let db: Awaited<ReturnType<typeof openDatabase>> | undefined;
+  const profile = await mkdtemp(join(tmpdir(), 'sb-web-chromium-'));
+  const close = async (): Promise<void> => {
+    await browser?.close().catch(() => undefined);
+    await rm(profile, { recursive: true, force: true });
+    await launched.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    await db?.close();
+    await created.drop();
   };
+  try {
+    const media = await launched.waitForLog('media relay ready', 60_000);
+    const engine = await launched.waitForLog('SIP engine listening', 60_000);
+    const api = await launched.waitForLog('web admin and API listening', 90_000);
+    const udp = (engine.sip as string[]).find((l) => l.startsWith('udp:'));
+    if (!udp) throw new Error(`no UDP listener in ${JSON.stringify(engine.sip)}`);
+    const apiPort = new URL(String(api.url)).port;
+    db = await openDatabase({ databaseUrl: created.url, dataDir: '' });
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1280, height: 800 },
+    });
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await mkdir(ARTIFACTS, { recursive: true });
+    return {
+      baseUrl: `http://127.0.0.1:${apiPort}`,
+      sipAddress: udp.slice('udp:'.length),
+      mediaMode: String(media.mode),
+      prisma: db.prisma,
+      browser,
+      page,
+      async screenshot(target, name) {
+        await target.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }

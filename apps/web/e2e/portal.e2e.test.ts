@@ -1,7 +1,18 @@
 import { readFile } from 'node:fs/promises';
+import {
+  allocatePort,
+  CALL_SCENARIOS,
+  callFields,
+  expectSippOk,
+  registerFields,
+  startSipp,
+  stopAllSipp,
+  waitForUdpListener,
+} from '@switchboard/testkit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATOR, type Platform, startPlatform } from './platform.ts';
+import { formatDuration } from '../src/components/format.ts';
+import { OPERATOR, type Platform, SIPP_PORTS, startPlatform } from './platform.ts';
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 800 };
@@ -9,6 +20,19 @@ const DOMAIN = 'voip.example.test';
 
 let platform: Platform;
 let page: Page;
+/** SIP passwords the admin showed once when it created each subscriber. */
+const sipPasswords: Record<string, string> = {};
+
+/** Polls `read` (bounded) until it yields a value. */
+async function eventually<T>(read: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 async function signIn(email: string, password: string) {
   await page.goto(`${platform.baseUrl}/login`);
@@ -27,6 +51,11 @@ async function snap(name: string) {
   await page.setViewportSize(DESKTOP);
   await platform.screenshot(page, `${name}-desktop`);
   await page.setViewportSize(PHONE);
+  // The shell slides its navigation away below 768 px: shoot once that transition has finished.
+  // (A transition the resize cancels rejects its promise with AbortError: it is over too.)
+  await page.evaluate(() =>
+    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
+  );
   await platform.screenshot(page, `${name}-phone`);
   await page.setViewportSize(DESKTOP);
 }
@@ -38,6 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  stopAllSipp();
   await platform?.close();
 });
 
@@ -60,13 +90,19 @@ describe('operator', () => {
     await page.getByLabel('Domain name').fill(DOMAIN);
     await page.getByLabel('Customers may sign up').check();
     await page.getByRole('button', { name: 'Create domain' }).click();
-    await page.getByRole('table', { name: 'Domains' }).getByRole('cell', { name: DOMAIN }).waitFor();
+    await page
+      .getByRole('table', { name: 'Domains' })
+      .getByRole('cell', { name: DOMAIN, exact: true })
+      .waitFor();
     await snap('domains');
 
     await open('Customers', 'Customers');
     await page.getByLabel('Name').fill('Acme Ltd');
     await page.getByRole('button', { name: 'Create customer' }).click();
-    await page.getByRole('table', { name: 'Customers' }).getByRole('cell', { name: 'Acme Ltd' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Customers' })
+      .getByRole('cell', { name: 'Acme Ltd', exact: true })
+      .waitFor();
     await snap('customers');
 
     await open('Subscribers', 'Subscribers');
@@ -77,10 +113,23 @@ describe('operator', () => {
     await page.getByRole('button', { name: 'Create subscriber' }).click();
     const password = await page.getByTestId('new-sip-password').textContent();
     expect(password?.length).toBeGreaterThanOrEqual(12);
+    sipPasswords.alice = password ?? '';
     await page
       .getByRole('table', { name: 'Subscribers' })
       .getByRole('cell', { name: `sip:alice@${DOMAIN}` })
       .waitFor();
+
+    // The callee of the call placed below.
+    await page.getByLabel('Customer').selectOption({ label: 'Acme Ltd' });
+    await page.getByLabel('Domain').selectOption({ label: DOMAIN });
+    await page.getByLabel('User name', { exact: true }).fill('carol');
+    await page.getByRole('button', { name: 'Create subscriber' }).click();
+    await page
+      .getByRole('table', { name: 'Subscribers' })
+      .getByRole('cell', { name: `sip:carol@${DOMAIN}` })
+      .waitFor();
+    sipPasswords.carol = (await page.getByTestId('new-sip-password').textContent()) ?? '';
+    expect(sipPasswords.carol).not.toBe(sipPasswords.alice);
     await snap('subscribers');
 
     await open('Numbers', 'Numbers');
@@ -89,7 +138,10 @@ describe('operator', () => {
     await page.getByLabel('Area code').fill('30');
     await page.getByLabel('Subscriber number').fill('5550100');
     await page.getByRole('button', { name: 'Add number' }).click();
-    await page.getByRole('table', { name: 'Numbers' }).getByRole('cell', { name: '+49305550100' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Numbers' })
+      .getByRole('cell', { name: '+49305550100', exact: true })
+      .waitFor();
     await snap('numbers');
 
     const stored = await platform.prisma.subscriber.findFirstOrThrow({
@@ -100,57 +152,124 @@ describe('operator', () => {
     expect(stored.displayName).toBe('Alice Example');
   });
 
-  it('lists call records, filters them and exports CSV', async () => {
-    const alice = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
-    // Written the way the SIP side writes a CDR when a call ends.
-    const started = new Date(Date.now() - 10 * 60_000);
-    await platform.prisma.cdr.createMany({
-      data: [
-        {
-          callId: 'e2e-call-1@127.0.0.1',
-          direction: 'outbound',
-          callerDialled: 'alice',
-          calleeDialled: '+4930111222',
-          startedAt: started,
-          answeredAt: new Date(started.getTime() + 3_000),
-          endedAt: new Date(started.getTime() + 65_000),
-          durationMs: 62_000,
-          disposition: 'answered',
-          sipCode: 200,
-          callerSubscriberId: alice.id,
-          callerCustomerId: alice.customerId,
-        },
-        {
-          callId: 'e2e-call-2@127.0.0.1',
-          direction: 'outbound',
-          callerDialled: 'alice',
-          calleeDialled: '+4930999888',
-          startedAt: new Date(started.getTime() + 120_000),
-          endedAt: new Date(started.getTime() + 125_000),
-          disposition: 'busy',
-          sipCode: 486,
-          sipReason: 'Busy Here',
-          callerSubscriberId: alice.id,
-          callerCustomerId: alice.customerId,
-        },
-      ],
+  it('shows a call placed through the platform by sipp, filters it and exports it as CSV', async () => {
+    // The launcher anchors media in its own rtpengine (installed on the test machines), as in production.
+    expect(platform.mediaMode).toBe('local');
+    // carol's sipp registers and waits for the call on the port it registered from.
+    const carolPort = await allocatePort(SIPP_PORTS);
+    const register = startSipp({
+      scenarioDir: CALL_SCENARIOS,
+      scenario: 'register.xml',
+      port: carolPort,
+      remote: platform.sipAddress,
+      fields: registerFields('carol', sipPasswords.carol!, DOMAIN),
+      authUri: DOMAIN,
     });
+    expectSippOk(await register.done, 'register carol');
+    const callee = startSipp({
+      scenarioDir: CALL_SCENARIOS,
+      scenario: 'uas-answer.xml',
+      port: carolPort,
+      timeoutS: 40,
+    });
+    await waitForUdpListener(carolPort);
+    const caller = startSipp({
+      scenarioDir: CALL_SCENARIOS,
+      scenario: 'uac-call-bye.xml',
+      port: await allocatePort(SIPP_PORTS),
+      remote: platform.sipAddress,
+      fields: callFields('alice', sipPasswords.alice!, DOMAIN, 'carol'),
+      authUri: `carol@${DOMAIN}`,
+      timeoutS: 40,
+    });
+    const [uac, uas] = await Promise.all([caller.done, callee.done]);
+    expectSippOk(uac, 'alice calling carol');
+    expectSippOk(uas, 'carol answering');
+
+    // sip-core writes the record when the call ends; the BYE has been answered, so it is (about to be) there.
+    const cdr = await eventually(() => platform.prisma.cdr.findFirst({ where: { disposition: 'answered' } }));
+    expect(cdr.durationMs).toBeGreaterThan(0);
+    const alice = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
+    const carol = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'carol' } });
+    expect(cdr.callerSubscriberId).toBe(alice.id);
+    expect(cdr.calleeSubscriberId).toBe(carol.id);
+
     await open('Call records', 'Call records');
     const table = page.getByRole('table', { name: 'Call detail records' });
-    await table.getByRole('cell', { name: '+4930111222' }).waitFor();
-    await table.getByRole('cell', { name: '+4930999888' }).waitFor();
-    await table.getByRole('cell', { name: '1:02' }).waitFor();
+    const row = table.getByRole('row').filter({ hasText: 'answered (200)' });
+    await row.waitFor();
+    await row.getByRole('cell', { name: cdr.callerDialled, exact: true }).waitFor();
+    await row.getByRole('cell', { name: cdr.calleeDialled, exact: true }).waitFor();
+    await row.getByRole('cell', { name: formatDuration(cdr.durationMs ?? 0), exact: true }).waitFor();
+    expect(cdr.callerDialled).toContain('alice');
+    expect(cdr.calleeDialled).toContain('carol');
     await snap('cdrs');
 
+    // Filters: another outcome hides the call, the callee's name finds it again.
     await page.getByLabel('Outcome').selectOption('busy');
-    await table.getByRole('cell', { name: 'busy (486)' }).waitFor();
-    await table.getByRole('cell', { name: '+4930111222' }).waitFor({ state: 'detached' });
+    await page.getByText('No calls match.').waitFor();
+    await page.getByLabel('Outcome').selectOption('answered');
+    await page.getByLabel('Number or user contains').fill('carol');
+    await row.waitFor();
+    await page.getByLabel('Number or user contains').fill('nobody-here');
+    await page.getByText('No calls match.').waitFor();
+    await page.getByLabel('Number or user contains').fill('carol');
+    await row.waitFor();
 
     const download = page.waitForEvent('download');
     await page.getByRole('button', { name: 'Export CSV' }).click();
     const csv = await readFile((await (await download).path()) ?? '', 'utf8');
-    expect(csv).toContain('+4930999888');
-    expect(csv).not.toContain('+4930111222');
+    expect(csv).toContain(cdr.callId);
+    expect(csv).toContain('answered');
+  });
+
+  it('edits a customer and a subscriber in place, from the keyboard too', async () => {
+    await open('Customers', 'Customers');
+    await page.getByRole('button', { name: 'Edit Acme Ltd' }).click();
+    const customer = page.getByRole('form', { name: 'Edit customer Acme Ltd' });
+    await customer.getByLabel('Max. concurrent calls').fill('many');
+    await customer.getByRole('button', { name: 'Save changes' }).click();
+    await customer.getByText('A whole number, or empty').waitFor();
+    await customer.getByLabel('Max. concurrent calls').fill('5');
+    await customer.getByLabel('External ID').fill('ACME-001');
+    await customer.getByRole('button', { name: 'Save changes' }).click();
+    await customer.waitFor({ state: 'detached' });
+    await page
+      .getByRole('table', { name: 'Customers' })
+      .getByRole('cell', { name: 'ACME-001', exact: true })
+      .waitFor();
+    const acme = await platform.prisma.customer.findFirstOrThrow({ where: { name: 'Acme Ltd' } });
+    expect(acme.maxConcurrentCalls).toBe(5);
+
+    await open('Subscribers', 'Subscribers');
+    await page.getByRole('button', { name: 'Edit alice' }).click();
+    const subscriber = page.getByRole('form', { name: `Edit subscriber sip:alice@${DOMAIN}` });
+    // The editor takes the focus: type straight away, submit with Enter.
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('name')))
+      .toBe('displayName');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type('Alice Edited');
+    await subscriber.getByLabel('Blocked callee prefixes').fill('900, 0190');
+    await snap('subscriber-edit');
+    await subscriber.getByLabel('Blocked callee prefixes').press('Enter');
+    await subscriber.waitFor({ state: 'detached' });
+    await page
+      .getByRole('table', { name: 'Subscribers' })
+      .getByRole('cell', { name: 'Alice Edited', exact: true })
+      .waitFor();
+    const alice = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
+    expect(alice.blockedCalleePrefixes).toEqual(['900', '0190']);
+
+    // Escape leaves without saving.
+    await page.getByRole('button', { name: 'Edit carol' }).click();
+    await page.keyboard.type('Not Saved');
+    await page.keyboard.press('Escape');
+    await page
+      .getByRole('form', { name: `Edit subscriber sip:carol@${DOMAIN}` })
+      .waitFor({ state: 'detached' });
+    const carol = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'carol' } });
+    expect(carol.displayName).toBeNull();
   });
 
   it('tests rewrite rules and least-cost routes', async () => {
@@ -162,12 +281,15 @@ describe('operator', () => {
     await page.getByRole('button', { name: 'Add rule', exact: true }).click();
     await page
       .getByRole('table', { name: 'Rules' })
-      .getByRole('cell', { name: '^0([1-9][0-9]+)$' })
+      .getByRole('cell', { name: '^0([1-9][0-9]+)$', exact: true })
       .waitFor();
     await page.getByLabel('Number').fill('030123456');
     await page.getByRole('button', { name: 'Test', exact: true }).click();
     expect(await page.getByTestId('rewrite-output').textContent()).toBe('+4930123456');
-    await page.getByRole('table', { name: 'Rule trace' }).getByRole('cell', { name: 'yes' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Rule trace' })
+      .getByRole('cell', { name: 'yes', exact: true })
+      .waitFor();
     await snap('rewrite-rules');
 
     await open('Peering', 'Peering');
@@ -176,7 +298,18 @@ describe('operator', () => {
     await page.getByLabel('Gateway name').fill('gw-a1');
     await page.getByLabel('Host').fill('127.0.0.1');
     await page.getByRole('button', { name: 'Add gateway' }).click();
-    await page.getByRole('table', { name: 'Gateways' }).getByRole('cell', { name: 'gw-a1' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Gateways' })
+      .getByRole('cell', { name: 'gw-a1', exact: true })
+      .waitFor();
+    await page.getByRole('button', { name: 'Edit gateway gw-a1' }).click();
+    const gateway = page.getByRole('form', { name: 'Edit gateway gw-a1' });
+    await gateway.getByLabel('Port', { exact: true }).fill('5080');
+    await gateway.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByRole('table', { name: 'Gateways' })
+      .getByRole('cell', { name: 'udp:127.0.0.1:5080', exact: true })
+      .waitFor();
     await page.getByLabel('Callee prefix').fill('49');
     await page.getByRole('button', { name: 'Add rule', exact: true }).click();
     await page
@@ -187,7 +320,7 @@ describe('operator', () => {
     await page.getByRole('button', { name: 'Find route' }).click();
     await page
       .getByRole('table', { name: 'Gateways in failover order' })
-      .getByRole('cell', { name: 'gw-a1' })
+      .getByRole('cell', { name: 'gw-a1', exact: true })
       .waitFor();
     await snap('peering');
 
@@ -208,6 +341,55 @@ describe('operator', () => {
       .first()
       .waitFor();
     await snap('audit-log');
+  });
+});
+
+describe('operator accounts', () => {
+  it('creates and renames a reseller, and gives it a login that can be disabled', async () => {
+    await open('Resellers', 'Resellers');
+    await page.getByText('No resellers: the operator runs every customer itself.').waitFor();
+    await page.getByLabel('Name').fill('Wholesale One');
+    await page.getByRole('button', { name: 'Create reseller' }).click();
+    await page
+      .getByRole('table', { name: 'Resellers' })
+      .getByRole('cell', { name: 'Wholesale One', exact: true })
+      .waitFor();
+    await page.getByRole('button', { name: 'Edit Wholesale One' }).click();
+    const reseller = page.getByRole('form', { name: 'Edit reseller Wholesale One' });
+    await reseller.getByLabel('Name').fill('Wholesale Uno');
+    await reseller.getByRole('button', { name: 'Save changes' }).click();
+    await page
+      .getByRole('table', { name: 'Resellers' })
+      .getByRole('cell', { name: 'Wholesale Uno', exact: true })
+      .waitFor();
+    await snap('resellers');
+
+    await open('Users', 'Users');
+    await page
+      .getByRole('table', { name: 'Users' })
+      .getByRole('cell', { name: OPERATOR.email, exact: true })
+      .waitFor();
+    const create = page.getByRole('form', { name: 'New user' });
+    await create.getByLabel('E-mail').fill('uno@example.net');
+    await create.getByLabel('Password', { exact: true }).fill('reseller password 1');
+    await create.getByLabel('Role').selectOption('reseller');
+    await create.getByLabel('Reseller').selectOption({ label: 'Wholesale Uno' });
+    await create.getByRole('button', { name: 'Create user' }).click();
+    const users = page.getByRole('table', { name: 'Users' });
+    await users.getByRole('cell', { name: 'reseller Wholesale Uno', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Edit uno@example.net' }).click();
+    const edit = page.getByRole('form', { name: 'Edit user uno@example.net' });
+    await edit.getByLabel('May sign in').uncheck();
+    await edit.getByRole('button', { name: 'Save changes' }).click();
+    await users
+      .getByRole('row')
+      .filter({ hasText: 'uno@example.net' })
+      .getByRole('cell', { name: 'disabled', exact: true })
+      .waitFor();
+    await snap('users');
+    const stored = await platform.prisma.user.findFirstOrThrow({ where: { email: 'uno@example.net' } });
+    expect(stored.enabled).toBe(false);
+    expect(stored.role).toBe('reseller');
   });
 });
 

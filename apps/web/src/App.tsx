@@ -8,9 +8,11 @@ import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
 import { NumbersPage } from './pages/admin/Numbers.tsx';
 import { PeeringPage } from './pages/admin/Peering.tsx';
+import { ResellersPage } from './pages/admin/Resellers.tsx';
 import { RewriteRulesPage } from './pages/admin/RewriteRules.tsx';
 import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
 import { SubscribersPage } from './pages/admin/Subscribers.tsx';
+import { UsersPage } from './pages/admin/Users.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
@@ -18,8 +20,16 @@ import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
 import { SignupPage } from './pages/Signup.tsx';
 
-const ADMIN_NAV = [
+interface NavItem {
+  to: string;
+  label: string;
+  /** Only these roles see the entry (default: everyone the shell is for). */
+  roles?: string[];
+}
+
+const ADMIN_NAV: NavItem[] = [
   { to: '/admin', label: 'Dashboard' },
+  { to: '/admin/resellers', label: 'Resellers', roles: ['operator'] },
   { to: '/admin/customers', label: 'Customers' },
   { to: '/admin/domains', label: 'Domains' },
   { to: '/admin/subscribers', label: 'Subscribers' },
@@ -29,17 +39,18 @@ const ADMIN_NAV = [
   { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/cdrs', label: 'Call records' },
   { to: '/admin/ip-bans', label: 'IP bans' },
+  { to: '/admin/users', label: 'Users', roles: ['operator'] },
   { to: '/admin/audit-log', label: 'Audit log' },
 ];
 
-const PORTAL_NAV = [
+const PORTAL_NAV: NavItem[] = [
   { to: '/portal', label: 'My phones' },
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/password', label: 'Password' },
 ];
 
-function Shell({ nav }: { nav: { to: string; label: string }[] }) {
+function Shell({ nav }: { nav: NavItem[] }) {
   const session = useSession();
   const location = useLocation();
   const [opened, { toggle, close }] = useDisclosure();
@@ -72,17 +83,19 @@ function Shell({ nav }: { nav: { to: string; label: string }[] }) {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Main">
-        {nav.map((item) => (
-          <NavLink
-            key={item.to}
-            component={Link}
-            to={item.to}
-            label={item.label}
-            active={location.pathname === item.to}
-            aria-current={location.pathname === item.to ? 'page' : undefined}
-            onClick={close}
-          />
-        ))}
+        {nav
+          .filter((item) => !item.roles || item.roles.includes(session.me?.role ?? ''))
+          .map((item) => (
+            <NavLink
+              key={item.to}
+              component={Link}
+              to={item.to}
+              label={item.label}
+              active={location.pathname === item.to}
+              aria-current={location.pathname === item.to ? 'page' : undefined}
+              onClick={close}
+            />
+          ))}
       </AppShell.Navbar>
       <AppShell.Main>
         <Outlet />
@@ -131,6 +144,10 @@ export function App() {
           <Route path="cdrs" element={<CdrsPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
+          <Route element={<RequireRole roles={['operator']} />}>
+            <Route path="resellers" element={<ResellersPage />} />
+            <Route path="users" element={<UsersPage />} />
+          </Route>
         </Route>
       </Route>
       <Route element={<RequireRole roles={['customer']} />}>

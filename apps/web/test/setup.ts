@@ -1,4 +1,4 @@
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
 
 // jsdom lacks the layout APIs Mantine and recharts query. (Node-environment files load this too.)
@@ -21,6 +21,10 @@ class NoResizeObserver {
   disconnect(): void {}
 }
 globalThis.ResizeObserver ??= NoResizeObserver as unknown as typeof ResizeObserver;
+
+// findBy*/waitFor wait for an element to appear; on a loaded 2-core machine the first render of the whole app
+// can take longer than the library's 1 s default, so the bound is wider (a missing element still fails).
+configure({ asyncUtilTimeout: 5_000 });
 
 afterEach(() => {
   if (typeof window === 'undefined') return;

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ForwardForm } from '../src/components/ForwardEditor.tsx';
 import { provisioningText } from '../src/components/provisioning.ts';
+import { CustomerEditForm } from '../src/pages/admin/Customers.tsx';
 import { callsPerHour } from '../src/pages/admin/Dashboard.tsx';
+import { NumberEditForm } from '../src/pages/admin/Numbers.tsx';
+import { GatewayEditForm, PeeringRuleEditForm } from '../src/pages/admin/Peering.tsx';
+import { RewriteRuleEditForm } from '../src/pages/admin/RewriteRules.tsx';
+import { prefixList } from '../src/pages/admin/Subscribers.tsx';
+import { UserEditForm, UserForm } from '../src/pages/admin/Users.tsx';
 import { PasswordForm } from '../src/pages/portal/Password.tsx';
 import { SignupForm } from '../src/pages/Signup.tsx';
 
@@ -58,5 +64,84 @@ describe('form schemas', () => {
     const base = { domain: 'd.example', email: 'a@b.example', password: 'long enough pw' };
     expect(SignupForm.safeParse({ ...base, username: 'alice.smith' }).success).toBe(true);
     expect(SignupForm.safeParse({ ...base, username: 'alice smith' }).success).toBe(false);
+  });
+});
+
+describe('edit form schemas', () => {
+  it('gateway: port and weight within the API limits, a plain host', () => {
+    const ok = {
+      name: 'gw',
+      host: '192.0.2.1',
+      port: '5060',
+      transport: 'udp',
+      priority: '1',
+      weight: '1',
+      enabled: true,
+    };
+    expect(GatewayEditForm.safeParse(ok).success).toBe(true);
+    expect(GatewayEditForm.safeParse({ ...ok, port: '70000' }).success).toBe(false);
+    expect(GatewayEditForm.safeParse({ ...ok, weight: '-1' }).success).toBe(false);
+    expect(GatewayEditForm.safeParse({ ...ok, host: 'sip:gw.example.com' }).success).toBe(false);
+  });
+
+  it('routing rule: a digits-only callee prefix, empty matches all', () => {
+    const ok = { calleePrefix: '', callerPattern: '', priority: '0', enabled: true, description: '' };
+    expect(PeeringRuleEditForm.safeParse(ok).success).toBe(true);
+    expect(PeeringRuleEditForm.safeParse({ ...ok, calleePrefix: '+49' }).success).toBe(false);
+  });
+
+  it('rewrite rule: needs a pattern and a known direction', () => {
+    const ok = {
+      direction: 'from_subscriber',
+      field: 'callee',
+      matchPattern: '^0(.*)$',
+      replacement: '+49$1',
+      priority: '100',
+      enabled: true,
+    };
+    expect(RewriteRuleEditForm.safeParse(ok).success).toBe(true);
+    expect(RewriteRuleEditForm.safeParse({ ...ok, matchPattern: '' }).success).toBe(false);
+    expect(RewriteRuleEditForm.safeParse({ ...ok, direction: 'sideways' }).success).toBe(false);
+  });
+
+  it('customer limits: empty means none, numbers in range only', () => {
+    const ok = {
+      name: 'Acme',
+      externalId: '',
+      status: 'active',
+      maxConcurrentCalls: '',
+      maxSubscribers: '5',
+      maxCallDuration: '',
+    };
+    expect(CustomerEditForm.safeParse(ok).success).toBe(true);
+    expect(CustomerEditForm.safeParse({ ...ok, maxCallDuration: '0' }).success).toBe(false);
+    expect(CustomerEditForm.safeParse({ ...ok, maxSubscribers: '2000000' }).success).toBe(false);
+  });
+
+  it('user: a new password is optional but, when given, at least 10 characters', () => {
+    expect(UserEditForm.safeParse({ displayName: '', enabled: true, password: '' }).success).toBe(true);
+    expect(UserEditForm.safeParse({ displayName: '', enabled: true, password: 'short' }).success).toBe(false);
+  });
+
+  it('a reseller login names its reseller', () => {
+    const base = {
+      email: 'r@example.org',
+      password: 'long enough pw',
+      displayName: '',
+      resellerId: '',
+      customerId: '',
+    };
+    expect(UserForm.safeParse({ ...base, role: 'operator' }).success).toBe(true);
+    expect(UserForm.safeParse({ ...base, role: 'reseller' }).success).toBe(false);
+    expect(UserForm.safeParse({ ...base, role: 'reseller', resellerId: 'r1' }).success).toBe(true);
+  });
+
+  it('prefix lists split on commas and spaces, without duplicates', () => {
+    expect(prefixList(' 900, 0190  900,')).toEqual(['900', '0190']);
+    expect(prefixList('')).toEqual([]);
+  });
+
+  it('a number is moved only to a chosen subscriber', () => {
+    expect(NumberEditForm.safeParse({ subscriberId: '', isPrimary: true }).success).toBe(false);
   });
 });

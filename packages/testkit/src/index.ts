@@ -1,4 +1,5 @@
 export { allocatePort, type PortRequest } from './ports.ts';
+export { CALL_SCENARIOS, callFields, registerFields, waitForUdpListener } from './scenarios.ts';
 export {
   expectSippOk,
   runSipp,

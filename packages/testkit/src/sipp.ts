@@ -30,6 +30,8 @@ export interface SippOptions {
   timeoutS?: number;
   /** Lines of the injection file; `SEQUENTIAL` is prepended. */
   csv?: string[];
+  /** The fields of a single call: shorthand for a one-line `csv` of them joined by `;`. */
+  fields?: string[];
   /** Digest `uri` without `sip:`; sipp's default, `remote_ip:remote_port`, is not the Request-URI. */
   authUri?: string;
   /** The `[service]` keyword. */
@@ -74,9 +76,10 @@ export function startSipp(options: SippOptions): SippRun {
   args.push('-timeout', `${options.timeoutS ?? 30}s`, '-timeout_error', '-max_recv_loops', '1000');
   if (options.rate !== undefined) args.push('-r', String(options.rate));
   if (options.service !== undefined) args.push('-s', options.service);
-  if (options.csv) {
+  const csv = options.csv ?? (options.fields ? [options.fields.join(';')] : undefined);
+  if (csv) {
     const file = join(dir, 'fields.csv');
-    writeFileSync(file, `${['SEQUENTIAL', ...options.csv].join('\n')}\n`);
+    writeFileSync(file, `${['SEQUENTIAL', ...csv].join('\n')}\n`);
     args.push('-inf', file);
   }
   const errorFile = join(dir, 'errors.log');

@@ -1,7 +1,17 @@
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { allocatePort, expectSippOk, runSipp, startSipp, stopAllSipp } from '../src/index.ts';
+import {
+  allocatePort,
+  CALL_SCENARIOS,
+  callFields,
+  expectSippOk,
+  registerFields,
+  runSipp,
+  startSipp,
+  stopAllSipp,
+  waitForUdpListener,
+} from '../src/index.ts';
 
 const scenarioDir = fileURLToPath(new URL('./sipp/', import.meta.url));
 
@@ -83,5 +93,47 @@ describe('sipp', () => {
     stopAllSipp();
     const result = await uas.done;
     expect(result.code).not.toBe(0);
+  });
+});
+
+describe('call scenarios', () => {
+  it('field helpers put the digest credentials where the scenarios read them', () => {
+    expect(registerFields('carol', 's3cret', 'example.test')).toEqual([
+      'carol',
+      '[authentication username=carol password=s3cret]',
+      'example.test',
+    ]);
+    expect(callFields('alice', 'pw', 'example.test', 'carol')).toEqual([
+      'alice',
+      '[authentication username=alice password=pw]',
+      'example.test',
+      'carol',
+    ]);
+  });
+
+  it('waitForUdpListener sees a listener appear without binding the port itself', async () => {
+    const port = await allocatePort({ min: 21300, max: 21399 });
+    await expect(waitForUdpListener(port, 200)).rejects.toThrow(/nothing listens/);
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(port, '127.0.0.1', resolve));
+    try {
+      await waitForUdpListener(port, 2_000);
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('the call scenarios are valid sipp scenarios (a UAS with nothing to answer times out, not errors)', async () => {
+    const port = await allocatePort({ count: 2 });
+    const run = startSipp({
+      scenario: 'uas-answer.xml',
+      scenarioDir: CALL_SCENARIOS,
+      port,
+      controlPort: port + 1,
+      timeoutS: 1,
+    });
+    const result = await run.done;
+    expect(result.code).not.toBe(0);
+    expect(result.output).not.toMatch(/Unable to load or parse|XML/i);
   });
 });

@@ -1,18 +1,108 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Button, Card, Group, Stack, TextInput, Title } from '@mantine/core';
+import { Button, Card, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
-import { unwrap } from '../../api/client.ts';
+import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
+import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import {
+  fieldText,
+  numberOrNull,
+  optionalCount,
+  STATUSES,
+  Status,
+  textOrNull,
+} from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+
+type Customer = ItemOf<'/api/v1/customers'>;
 
 const CustomerForm = z.object({
   name: z.string().trim().min(1, 'Enter a name'),
   externalId: z.string().optional(),
 });
+
+/** What an operator or reseller may change on a customer (contract): its name, state and limits. */
+export const CustomerEditForm = z.object({
+  name: z.string().trim().min(1, 'Enter a name').max(128),
+  externalId: z.string().trim().max(128),
+  status: Status,
+  maxConcurrentCalls: optionalCount(1_000_000),
+  maxSubscribers: optionalCount(1_000_000),
+  maxCallDuration: optionalCount(86_400, 1),
+});
+
+function CustomerEditor({ customer, onDone }: { customer: Customer; onDone: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(CustomerEditForm),
+    defaultValues: {
+      name: customer.name,
+      externalId: fieldText(customer.externalId),
+      status: customer.status,
+      maxConcurrentCalls: fieldText(customer.maxConcurrentCalls),
+      maxSubscribers: fieldText(customer.maxSubscribers),
+      maxCallDuration: fieldText(customer.maxCallDuration),
+    },
+  });
+  const save = useMutation({
+    mutationFn: async (v: z.infer<typeof CustomerEditForm>) =>
+      unwrap(
+        await api.PATCH('/api/v1/customers/{id}', {
+          params: { path: { id: customer.id } },
+          body: {
+            name: v.name,
+            externalId: textOrNull(v.externalId),
+            status: v.status,
+            maxConcurrentCalls: numberOrNull(v.maxConcurrentCalls),
+            maxSubscribers: numberOrNull(v.maxSubscribers),
+            maxCallDuration: numberOrNull(v.maxCallDuration),
+          },
+        }),
+      ),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['customers'] });
+      onDone();
+    },
+  });
+  const err = form.formState.errors;
+  return (
+    <EditPanel
+      title={`Edit customer ${customer.name}`}
+      onSubmit={form.handleSubmit((v) => save.mutate(v))}
+      onCancel={onDone}
+      error={save.error}
+      saving={save.isPending}
+    >
+      <TextInput label="Name" {...form.register('name')} error={err.name?.message} />
+      <TextInput label="External ID" {...form.register('externalId')} error={err.externalId?.message} />
+      <NativeSelect label="Status" {...form.register('status')} data={[...STATUSES]} />
+      <TextInput
+        label="Max. concurrent calls"
+        inputMode="numeric"
+        {...form.register('maxConcurrentCalls')}
+        error={err.maxConcurrentCalls?.message}
+      />
+      <TextInput
+        label="Max. subscribers"
+        inputMode="numeric"
+        {...form.register('maxSubscribers')}
+        error={err.maxSubscribers?.message}
+      />
+      <TextInput
+        label="Max. call duration (s)"
+        inputMode="numeric"
+        {...form.register('maxCallDuration')}
+        error={err.maxCallDuration?.message}
+      />
+    </EditPanel>
+  );
+}
 
 export function CustomersPage() {
   const api = useApi();
@@ -22,6 +112,7 @@ export function CustomersPage() {
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/customers', { params: { query: { perPage: 500, sort: 'name' } } })),
   });
+  const [editing, setEditing] = useState<Customer | null>(null);
   const form = useForm({ resolver: zodResolver(CustomerForm), defaultValues: { name: '', externalId: '' } });
   const create = useMutation({
     mutationFn: async (values: z.infer<typeof CustomerForm>) =>
@@ -59,6 +150,7 @@ export function CustomersPage() {
           </Stack>
         </form>
       </Card>
+      {editing && <CustomerEditor key={editing.id} customer={editing} onDone={() => setEditing(null)} />}
       <DataTable
         caption="Customers"
         rows={customers.data?.items}
@@ -68,6 +160,7 @@ export function CustomersPage() {
           { header: 'Status', cell: (r) => r.status },
           { header: 'External ID', cell: (r) => r.externalId ?? '–' },
           { header: 'Created', cell: (r) => formatTime(r.createdAt) },
+          { header: 'Actions', cell: (r) => <EditButton what={r.name} onClick={() => setEditing(r)} /> },
         ]}
       />
     </Stack>

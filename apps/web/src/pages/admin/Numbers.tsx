@@ -1,12 +1,20 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Button, Card, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
+import { Button, Card, Checkbox, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
-import { unwrap } from '../../api/client.ts';
+import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
+import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+
+type PhoneNumber = ItemOf<'/api/v1/numbers'>;
+
+/** E.164 with its plus. */
+const shown = (e164: string) => `+${e164.replace(/^\+/, '')}`;
+type Subscriber = ItemOf<'/api/v1/subscribers'>;
 
 export const NumberForm = z.object({
   subscriberId: z.string().min(1, 'Choose a subscriber'),
@@ -14,6 +22,46 @@ export const NumberForm = z.object({
   areaCode: z.string().regex(/^\d{0,6}$/, 'Digits only'),
   subscriberNumber: z.string().regex(/^\d{1,14}$/, 'Digits only'),
 });
+
+/** A number keeps its digits; what changes is the subscriber it rings and whether it is that one's primary. */
+export const NumberEditForm = z.object({
+  subscriberId: z.string().min(1, 'Choose a subscriber'),
+  isPrimary: z.boolean(),
+});
+
+function NumberEditor(props: { number: PhoneNumber; subscribers: Subscriber[]; onDone: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(NumberEditForm),
+    defaultValues: { subscriberId: props.number.subscriberId, isPrimary: props.number.isPrimary },
+  });
+  const save = useMutation({
+    mutationFn: async (v: z.infer<typeof NumberEditForm>) =>
+      unwrap(await api.PATCH('/api/v1/numbers/{id}', { params: { path: { id: props.number.id } }, body: v })),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['numbers'] });
+      props.onDone();
+    },
+  });
+  return (
+    <EditPanel
+      title={`Edit number ${shown(props.number.e164)}`}
+      onSubmit={form.handleSubmit((v) => save.mutate(v))}
+      onCancel={props.onDone}
+      error={save.error}
+      saving={save.isPending}
+    >
+      <NativeSelect
+        label="Rings subscriber"
+        {...form.register('subscriberId')}
+        error={form.formState.errors.subscriberId?.message}
+        data={props.subscribers.map((s) => ({ value: s.id, label: s.sipUri }))}
+      />
+      <Checkbox label="Primary number of the subscriber" {...form.register('isPrimary')} />
+    </EditPanel>
+  );
+}
 
 /** PSTN numbers (DIDs) and the subscriber each one rings. */
 export function NumbersPage() {
@@ -29,6 +77,7 @@ export function NumbersPage() {
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/subscribers', { params: { query: { perPage: 500 } } })),
   });
+  const [editing, setEditing] = useState<PhoneNumber | null>(null);
   const form = useForm({
     resolver: zodResolver(NumberForm),
     defaultValues: { subscriberId: '', countryCode: '', areaCode: '', subscriberNumber: '' },
@@ -93,15 +142,27 @@ export function NumbersPage() {
           </Stack>
         </form>
       </Card>
+      {editing && (
+        <NumberEditor
+          key={editing.id}
+          number={editing}
+          subscribers={subscribers.data?.items ?? []}
+          onDone={() => setEditing(null)}
+        />
+      )}
       <DataTable
         caption="Numbers"
         rows={numbers.data?.items}
         error={numbers.error}
         empty="No numbers."
         columns={[
-          { header: 'Number', cell: (r) => `+${r.e164.replace(/^\+/, '')}` },
+          { header: 'Number', cell: (r) => shown(r.e164) },
           { header: 'Subscriber', cell: (r) => uriOf.get(r.subscriberId) ?? r.subscriberId },
           { header: 'Primary', cell: (r) => (r.isPrimary ? 'yes' : 'no') },
+          {
+            header: 'Actions',
+            cell: (r) => <EditButton what={shown(r.e164)} onClick={() => setEditing(r)} />,
+          },
         ]}
       />
     </Stack>

@@ -1,10 +1,19 @@
-import { Button, Card, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
+import { zodResolver } from '@hookform/resolvers/zod';
+import { Button, Card, Checkbox, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { type ResponseOf, unwrap } from '../../api/client.ts';
+import { useForm } from 'react-hook-form';
+import { z } from 'zod';
+import { type ItemOf, type ResponseOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
+import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import { count, fieldText, textOrNull } from '../../components/fields.ts';
+
+type PeeringGroup = ItemOf<'/api/v1/peering-groups'>;
+type Gateway = ItemOf<'/api/v1/peering-groups/{groupId}/gateways'>;
+type Rule = ItemOf<'/api/v1/peering-groups/{groupId}/rules'>;
 
 type Route = ResponseOf<'/api/v1/peering-groups/test-route', 'post'>;
 type Transport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
@@ -18,18 +27,247 @@ function submit(handler: (form: FormData) => void) {
 
 const text = (f: FormData, name: string) => String(f.get(name) ?? '').trim();
 
+export const PeeringGroupEditForm = z.object({
+  name: z.string().trim().min(1, 'Enter a name').max(128),
+  description: z.string().max(1000),
+  priority: count(0, 1_000_000),
+  enabled: z.boolean(),
+});
+
+export const GatewayEditForm = z.object({
+  name: z.string().trim().min(1, 'Enter a name').max(128),
+  // The API's host-name rule (an IPv4 address passes it too).
+  host: z
+    .string()
+    .trim()
+    .max(253)
+    .regex(
+      /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+      'A host name or IPv4 address',
+    ),
+  port: count(1, 65535),
+  transport: z.enum(['udp', 'tcp', 'tls']),
+  priority: count(0, 1_000_000),
+  weight: count(0, 65535),
+  enabled: z.boolean(),
+});
+
+export const PeeringRuleEditForm = z.object({
+  calleePrefix: z
+    .string()
+    .trim()
+    .regex(/^\d{0,15}$/, 'Digits only, without +'),
+  callerPattern: z.string().max(512),
+  priority: count(0, 1_000_000),
+  enabled: z.boolean(),
+  description: z.string().max(1000),
+});
+
+function GroupEditor({ group, onDone }: { group: PeeringGroup; onDone: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(PeeringGroupEditForm),
+    defaultValues: {
+      name: group.name,
+      description: fieldText(group.description),
+      priority: String(group.priority),
+      enabled: group.enabled,
+    },
+  });
+  const save = useMutation({
+    mutationFn: async (v: z.infer<typeof PeeringGroupEditForm>) =>
+      unwrap(
+        await api.PATCH('/api/v1/peering-groups/{id}', {
+          params: { path: { id: group.id } },
+          body: {
+            name: v.name,
+            description: textOrNull(v.description),
+            priority: Number(v.priority),
+            enabled: v.enabled,
+          },
+        }),
+      ),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['peering-groups'] });
+      onDone();
+    },
+  });
+  const err = form.formState.errors;
+  return (
+    <EditPanel
+      title={`Edit peering group ${group.name}`}
+      onSubmit={form.handleSubmit((v) => save.mutate(v))}
+      onCancel={onDone}
+      error={save.error}
+      saving={save.isPending}
+    >
+      <TextInput label="Name" {...form.register('name')} error={err.name?.message} />
+      <TextInput label="Description" {...form.register('description')} error={err.description?.message} />
+      <TextInput
+        label="Priority"
+        inputMode="numeric"
+        {...form.register('priority')}
+        error={err.priority?.message}
+      />
+      <Checkbox label="Enabled" {...form.register('enabled')} />
+    </EditPanel>
+  );
+}
+
+function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () => void }) {
+  const { gateway } = props;
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(GatewayEditForm),
+    defaultValues: {
+      name: gateway.name,
+      host: gateway.host,
+      port: String(gateway.port),
+      transport: gateway.transport as 'udp' | 'tcp' | 'tls',
+      priority: String(gateway.priority),
+      weight: String(gateway.weight),
+      enabled: gateway.enabled,
+    },
+  });
+  const save = useMutation({
+    mutationFn: async (v: z.infer<typeof GatewayEditForm>) =>
+      unwrap(
+        await api.PATCH('/api/v1/peering-groups/{groupId}/gateways/{id}', {
+          params: { path: { groupId: props.groupId, id: gateway.id } },
+          body: {
+            name: v.name,
+            host: v.host,
+            port: Number(v.port),
+            transport: v.transport,
+            priority: Number(v.priority),
+            weight: Number(v.weight),
+            enabled: v.enabled,
+          },
+        }),
+      ),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['gateways', props.groupId] });
+      props.onDone();
+    },
+  });
+  const err = form.formState.errors;
+  return (
+    <EditPanel
+      title={`Edit gateway ${gateway.name}`}
+      onSubmit={form.handleSubmit((v) => save.mutate(v))}
+      onCancel={props.onDone}
+      error={save.error}
+      saving={save.isPending}
+    >
+      <TextInput label="Gateway name" {...form.register('name')} error={err.name?.message} />
+      <TextInput label="Host" {...form.register('host')} error={err.host?.message} />
+      <TextInput
+        label="Port"
+        inputMode="numeric"
+        {...form.register('port')}
+        error={err.port?.message}
+        w={100}
+      />
+      <NativeSelect label="Transport" {...form.register('transport')} data={['udp', 'tcp', 'tls']} />
+      <TextInput
+        label="Priority"
+        inputMode="numeric"
+        {...form.register('priority')}
+        error={err.priority?.message}
+      />
+      <TextInput
+        label="Weight"
+        inputMode="numeric"
+        {...form.register('weight')}
+        error={err.weight?.message}
+      />
+      <Checkbox label="Enabled" {...form.register('enabled')} />
+    </EditPanel>
+  );
+}
+
+function RuleEditor(props: { groupId: string; rule: Rule; onDone: () => void }) {
+  const { rule } = props;
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(PeeringRuleEditForm),
+    defaultValues: {
+      calleePrefix: rule.calleePrefix,
+      callerPattern: fieldText(rule.callerPattern),
+      priority: String(rule.priority),
+      enabled: rule.enabled,
+      description: fieldText(rule.description),
+    },
+  });
+  const save = useMutation({
+    mutationFn: async (v: z.infer<typeof PeeringRuleEditForm>) =>
+      unwrap(
+        await api.PATCH('/api/v1/peering-groups/{groupId}/rules/{id}', {
+          params: { path: { groupId: props.groupId, id: rule.id } },
+          body: {
+            calleePrefix: v.calleePrefix,
+            callerPattern: textOrNull(v.callerPattern),
+            priority: Number(v.priority),
+            enabled: v.enabled,
+            description: textOrNull(v.description),
+          },
+        }),
+      ),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['peering-rules', props.groupId] });
+      props.onDone();
+    },
+  });
+  const err = form.formState.errors;
+  return (
+    <EditPanel
+      title={`Edit routing rule ${rule.calleePrefix || '(any)'}`}
+      onSubmit={form.handleSubmit((v) => save.mutate(v))}
+      onCancel={props.onDone}
+      error={save.error}
+      saving={save.isPending}
+    >
+      <TextInput label="Callee prefix" {...form.register('calleePrefix')} error={err.calleePrefix?.message} />
+      <TextInput
+        label="Caller pattern"
+        {...form.register('callerPattern')}
+        error={err.callerPattern?.message}
+      />
+      <TextInput
+        label="Priority"
+        inputMode="numeric"
+        {...form.register('priority')}
+        error={err.priority?.message}
+      />
+      <TextInput label="Description" {...form.register('description')} error={err.description?.message} />
+      <Checkbox label="Enabled" {...form.register('enabled')} />
+    </EditPanel>
+  );
+}
+
 /** Peering groups with their gateways and routing rules, and the LCR tester. */
 export function PeeringPage() {
   const api = useApi();
   const queryClient = useQueryClient();
   const [groupId, setGroupId] = useState('');
   const [route, setRoute] = useState<Route | null>(null);
+  const [editing, setEditing] = useState<
+    | { kind: 'group'; group: PeeringGroup }
+    | { kind: 'gateway'; gateway: Gateway }
+    | { kind: 'rule'; rule: Rule }
+    | null
+  >(null);
+  const done = () => setEditing(null);
   const groups = useQuery({
     queryKey: ['peering-groups'],
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/peering-groups', { params: { query: { perPage: 500 } } })),
   });
   const current = groupId || groups.data?.items[0]?.id || '';
+  const currentGroup = groups.data?.items.find((g) => g.id === current);
   const gateways = useQuery({
     queryKey: ['gateways', current],
     enabled: current !== '',
@@ -104,12 +342,21 @@ export function PeeringPage() {
         <NativeSelect
           label="Peering group"
           value={current}
-          onChange={(e) => setGroupId(e.currentTarget.value)}
+          onChange={(e) => {
+            setGroupId(e.currentTarget.value);
+            setEditing(null);
+          }}
           data={(groups.data?.items ?? []).map((g) => ({
             value: g.id,
             label: `${g.name} (priority ${g.priority})`,
           }))}
         />
+        {currentGroup && (
+          <EditButton
+            what={`peering group ${currentGroup.name}`}
+            onClick={() => setEditing({ kind: 'group', group: currentGroup })}
+          />
+        )}
         <form onSubmit={submit((f) => createGroup.mutate(f))} aria-label="New peering group">
           <Group align="flex-end">
             <TextInput label="New group name" name="name" required />
@@ -121,6 +368,9 @@ export function PeeringPage() {
         </form>
       </Group>
       <FormAlert error={createGroup.error} />
+      {editing?.kind === 'group' && (
+        <GroupEditor key={editing.group.id} group={editing.group} onDone={done} />
+      )}
       {current && (
         <>
           <Card withBorder>
@@ -139,6 +389,14 @@ export function PeeringPage() {
                 </Group>
               </Stack>
             </form>
+            {editing?.kind === 'gateway' && (
+              <GatewayEditor
+                key={editing.gateway.id}
+                groupId={current}
+                gateway={editing.gateway}
+                onDone={done}
+              />
+            )}
             <DataTable
               caption="Gateways"
               rows={gateways.data?.items}
@@ -149,6 +407,16 @@ export function PeeringPage() {
                 { header: 'Address', cell: (r) => `${r.transport}:${r.host}:${r.port}` },
                 { header: 'Priority', cell: (r) => r.priority },
                 { header: 'Weight', cell: (r) => r.weight },
+                { header: 'Enabled', cell: (r) => (r.enabled ? 'yes' : 'no') },
+                {
+                  header: 'Actions',
+                  cell: (r) => (
+                    <EditButton
+                      what={`gateway ${r.name}`}
+                      onClick={() => setEditing({ kind: 'gateway', gateway: r })}
+                    />
+                  ),
+                },
               ]}
             />
           </Card>
@@ -171,6 +439,9 @@ export function PeeringPage() {
                 </Group>
               </Stack>
             </form>
+            {editing?.kind === 'rule' && (
+              <RuleEditor key={editing.rule.id} groupId={current} rule={editing.rule} onDone={done} />
+            )}
             <DataTable
               caption="Routing rules"
               rows={rules.data?.items}
@@ -181,6 +452,16 @@ export function PeeringPage() {
                 { header: 'Caller pattern', cell: (r) => r.callerPattern ?? '–' },
                 { header: 'Priority', cell: (r) => r.priority },
                 { header: 'Description', cell: (r) => r.description ?? '–' },
+                { header: 'Enabled', cell: (r) => (r.enabled ? 'yes' : 'no') },
+                {
+                  header: 'Actions',
+                  cell: (r) => (
+                    <EditButton
+                      what={`rule ${r.calleePrefix || '(any)'}`}
+                      onClick={() => setEditing({ kind: 'rule', rule: r })}
+                    />
+                  ),
+                },
               ]}
             />
           </Card>

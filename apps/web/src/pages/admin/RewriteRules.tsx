@@ -1,15 +1,143 @@
-import { Alert, Button, Card, Group, NativeSelect, Stack, Table, TextInput, Title } from '@mantine/core';
+import { zodResolver } from '@hookform/resolvers/zod';
+import {
+  Alert,
+  Button,
+  Card,
+  Checkbox,
+  Group,
+  NativeSelect,
+  Stack,
+  Table,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { type ResponseOf, unwrap } from '../../api/client.ts';
+import { useForm } from 'react-hook-form';
+import { z } from 'zod';
+import { type ItemOf, type ResponseOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
+import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import { count, fieldText, textOrNull } from '../../components/fields.ts';
 
 const DIRECTIONS = ['from_subscriber', 'to_subscriber', 'inbound_from_peer', 'outbound_to_peer'] as const;
 type Direction = (typeof DIRECTIONS)[number];
 type Field = 'caller' | 'callee';
 type TestResult = ResponseOf<'/api/v1/rewrite-rule-sets/{id}/test', 'post'>;
+type RuleSet = ItemOf<'/api/v1/rewrite-rule-sets'>;
+type Rule = ItemOf<'/api/v1/rewrite-rule-sets/{ruleSetId}/rules'>;
+
+export const RuleSetEditForm = z.object({
+  name: z.string().trim().min(1, 'Enter a name').max(128),
+  description: z.string().max(1000),
+});
+
+/** A rewrite rule; the pattern is checked by the API (RE2 subset), here only that there is one. */
+export const RewriteRuleEditForm = z.object({
+  direction: z.enum(DIRECTIONS),
+  field: z.enum(['caller', 'callee']),
+  matchPattern: z.string().min(1, 'Enter a pattern').max(256),
+  replacement: z.string().max(256),
+  priority: count(0, 1_000_000),
+  enabled: z.boolean(),
+});
+
+function RuleSetEditor({ set, onDone }: { set: RuleSet; onDone: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(RuleSetEditForm),
+    defaultValues: { name: set.name, description: fieldText(set.description) },
+  });
+  const save = useMutation({
+    mutationFn: async (v: z.infer<typeof RuleSetEditForm>) =>
+      unwrap(
+        await api.PATCH('/api/v1/rewrite-rule-sets/{id}', {
+          params: { path: { id: set.id } },
+          body: { name: v.name, description: textOrNull(v.description) },
+        }),
+      ),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['rewrite-rule-sets'] });
+      onDone();
+    },
+  });
+  const err = form.formState.errors;
+  return (
+    <EditPanel
+      title={`Edit rule set ${set.name}`}
+      onSubmit={form.handleSubmit((v) => save.mutate(v))}
+      onCancel={onDone}
+      error={save.error}
+      saving={save.isPending}
+    >
+      <TextInput label="Rule set name" {...form.register('name')} error={err.name?.message} />
+      <TextInput label="Description" {...form.register('description')} error={err.description?.message} />
+    </EditPanel>
+  );
+}
+
+function RuleEditor(props: { ruleSetId: string; rule: Rule; onDone: () => void }) {
+  const { rule } = props;
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(RewriteRuleEditForm),
+    defaultValues: {
+      direction: rule.direction,
+      field: rule.field,
+      matchPattern: rule.matchPattern,
+      replacement: rule.replacement,
+      priority: String(rule.priority),
+      enabled: rule.enabled,
+    },
+  });
+  const save = useMutation({
+    mutationFn: async (v: z.infer<typeof RewriteRuleEditForm>) =>
+      unwrap(
+        await api.PATCH('/api/v1/rewrite-rule-sets/{ruleSetId}/rules/{id}', {
+          params: { path: { ruleSetId: props.ruleSetId, id: rule.id } },
+          body: { ...v, priority: Number(v.priority) },
+        }),
+      ),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['rewrite-rules', props.ruleSetId] });
+      props.onDone();
+    },
+  });
+  const err = form.formState.errors;
+  return (
+    <EditPanel
+      title={`Edit rule ${rule.matchPattern}`}
+      onSubmit={form.handleSubmit((v) => save.mutate(v))}
+      onCancel={props.onDone}
+      error={save.error}
+      saving={save.isPending}
+    >
+      <NativeSelect
+        label="Rule direction"
+        {...form.register('direction')}
+        data={DIRECTIONS.map((d) => ({ value: d, label: d.replaceAll('_', ' ') }))}
+      />
+      <NativeSelect label="Rule field" {...form.register('field')} data={['callee', 'caller']} />
+      <TextInput label="Rule pattern" {...form.register('matchPattern')} error={err.matchPattern?.message} />
+      <TextInput
+        label="Rule replacement"
+        {...form.register('replacement')}
+        error={err.replacement?.message}
+      />
+      <TextInput
+        label="Rule priority"
+        inputMode="numeric"
+        {...form.register('priority')}
+        error={err.priority?.message}
+      />
+      <Checkbox label="Enabled" {...form.register('enabled')} />
+    </EditPanel>
+  );
+}
 
 function field(form: FormData, name: string): string {
   return String(form.get(name) ?? '');
@@ -21,12 +149,17 @@ export function RewriteRulesPage() {
   const queryClient = useQueryClient();
   const [ruleSetId, setRuleSetId] = useState('');
   const [result, setResult] = useState<TestResult | null>(null);
+  const [editing, setEditing] = useState<{ kind: 'set'; set: RuleSet } | { kind: 'rule'; rule: Rule } | null>(
+    null,
+  );
+  const done = () => setEditing(null);
   const sets = useQuery({
     queryKey: ['rewrite-rule-sets'],
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/rewrite-rule-sets', { params: { query: { perPage: 500 } } })),
   });
   const current = ruleSetId || sets.data?.items[0]?.id || '';
+  const currentSet = sets.data?.items.find((s) => s.id === current);
   const rules = useQuery({
     queryKey: ['rewrite-rules', current],
     enabled: current !== '',
@@ -82,9 +215,18 @@ export function RewriteRulesPage() {
         <NativeSelect
           label="Rule set"
           value={current}
-          onChange={(e) => setRuleSetId(e.currentTarget.value)}
+          onChange={(e) => {
+            setRuleSetId(e.currentTarget.value);
+            setEditing(null);
+          }}
           data={(sets.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))}
         />
+        {currentSet && (
+          <EditButton
+            what={`rule set ${currentSet.name}`}
+            onClick={() => setEditing({ kind: 'set', set: currentSet })}
+          />
+        )}
         <form onSubmit={submit((f) => createSet.mutate(field(f, 'name')))} aria-label="New rule set">
           <Group align="flex-end">
             <TextInput label="New rule set name" name="name" required />
@@ -95,6 +237,7 @@ export function RewriteRulesPage() {
         </form>
       </Group>
       <FormAlert error={createSet.error} />
+      {editing?.kind === 'set' && <RuleSetEditor key={editing.set.id} set={editing.set} onDone={done} />}
       {current && (
         <>
           <Card withBorder>
@@ -126,6 +269,9 @@ export function RewriteRulesPage() {
               </Stack>
             </form>
           </Card>
+          {editing?.kind === 'rule' && (
+            <RuleEditor key={editing.rule.id} ruleSetId={current} rule={editing.rule} onDone={done} />
+          )}
           <DataTable
             caption="Rules"
             rows={rules.data?.items}
@@ -137,6 +283,16 @@ export function RewriteRulesPage() {
               { header: 'Priority', cell: (r) => r.priority },
               { header: 'Match', cell: (r) => <code>{r.matchPattern}</code> },
               { header: 'Replace', cell: (r) => <code>{r.replacement}</code> },
+              { header: 'Enabled', cell: (r) => (r.enabled ? 'yes' : 'no') },
+              {
+                header: 'Actions',
+                cell: (r) => (
+                  <EditButton
+                    what={`rule ${r.matchPattern}`}
+                    onClick={() => setEditing({ kind: 'rule', rule: r })}
+                  />
+                ),
+              },
             ]}
           />
           <Card withBorder>

@@ -1,5 +1,16 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Alert, Button, Card, Code, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Card,
+  Checkbox,
+  Code,
+  Group,
+  NativeSelect,
+  Stack,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
@@ -7,7 +18,16 @@ import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
+import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import {
+  fieldText,
+  numberOrNull,
+  optionalCount,
+  STATUSES,
+  Status,
+  textOrNull,
+} from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
 
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
@@ -18,6 +38,81 @@ const SubscriberForm = z.object({
   username: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'Letters, digits, dot, dash and underscore only'),
   displayName: z.string().optional(),
 });
+
+/** Dialled-number prefixes typed as a list separated by commas or spaces. */
+export function prefixList(value: string): string[] {
+  return [...new Set(value.split(/[\s,]+/).filter((p) => p !== ''))];
+}
+
+/** What an operator changes on a subscriber; the user name stays (it is part of the stored digest). */
+export const SubscriberEditForm = z.object({
+  displayName: z.string().trim().max(128),
+  status: Status,
+  maxConcurrentCalls: optionalCount(10_000),
+  clir: z.boolean(),
+  blockedCalleePrefixes: z
+    .string()
+    .refine((v) => prefixList(v).every((p) => /^\d{1,15}$/.test(p)), 'Digits only, separated by commas'),
+});
+
+function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscriber; onDone: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const form = useForm({
+    resolver: zodResolver(SubscriberEditForm),
+    defaultValues: {
+      displayName: fieldText(subscriber.displayName),
+      status: subscriber.status,
+      maxConcurrentCalls: fieldText(subscriber.maxConcurrentCalls),
+      clir: subscriber.clir,
+      blockedCalleePrefixes: subscriber.blockedCalleePrefixes.join(', '),
+    },
+  });
+  const save = useMutation({
+    mutationFn: async (v: z.infer<typeof SubscriberEditForm>) =>
+      unwrap(
+        await api.PATCH('/api/v1/subscribers/{id}', {
+          params: { path: { id: subscriber.id } },
+          body: {
+            displayName: textOrNull(v.displayName),
+            status: v.status,
+            maxConcurrentCalls: numberOrNull(v.maxConcurrentCalls),
+            clir: v.clir,
+            blockedCalleePrefixes: prefixList(v.blockedCalleePrefixes),
+          },
+        }),
+      ),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: ['subscribers'] });
+      onDone();
+    },
+  });
+  const err = form.formState.errors;
+  return (
+    <EditPanel
+      title={`Edit subscriber ${subscriber.sipUri}`}
+      onSubmit={form.handleSubmit((v) => save.mutate(v))}
+      onCancel={onDone}
+      error={save.error}
+      saving={save.isPending}
+    >
+      <TextInput label="Display name" {...form.register('displayName')} error={err.displayName?.message} />
+      <NativeSelect label="Status" {...form.register('status')} data={[...STATUSES]} />
+      <TextInput
+        label="Max. concurrent calls"
+        inputMode="numeric"
+        {...form.register('maxConcurrentCalls')}
+        error={err.maxConcurrentCalls?.message}
+      />
+      <TextInput
+        label="Blocked callee prefixes"
+        {...form.register('blockedCalleePrefixes')}
+        error={err.blockedCalleePrefixes?.message}
+      />
+      <Checkbox label="Hide caller number (CLIR)" {...form.register('clir')} />
+    </EditPanel>
+  );
+}
 
 /** The registered devices (location bindings) of one subscriber, with their user agents. */
 export function Devices({ subscriberId }: { subscriberId: string }) {
@@ -49,6 +144,7 @@ export function SubscribersPage() {
   const queryClient = useQueryClient();
   const [search, setSearch] = useState('');
   const [selected, setSelected] = useState<Subscriber | null>(null);
+  const [editing, setEditing] = useState<Subscriber | null>(null);
   const [created, setCreated] = useState<{ sipUri: string; password: string } | null>(null);
   const subscribers = useQuery({
     queryKey: ['subscribers', search],
@@ -148,6 +244,7 @@ export function SubscribersPage() {
         maw={320}
       />
       <FormAlert error={setStatus.error} />
+      {editing && <SubscriberEditor key={editing.id} subscriber={editing} onDone={() => setEditing(null)} />}
       <DataTable
         caption="Subscribers"
         rows={subscribers.data?.items}
@@ -161,6 +258,7 @@ export function SubscribersPage() {
             header: 'Actions',
             cell: (r) => (
               <Group gap="xs" wrap="nowrap">
+                <EditButton what={r.username} onClick={() => setEditing(r)} />
                 <Button
                   size="xs"
                   variant="light"

@@ -1,0 +1,395 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import { userEvent } from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { tokenStore } from '../src/api/client.ts';
+import { renderApp } from './render.tsx';
+
+const operator = {
+  userId: 'u1',
+  email: 'ops@example.com',
+  role: 'operator',
+  resellerId: null,
+  customerId: null,
+  via: 'session',
+};
+const list = (items: unknown[]) => ({ items, page: 1, perPage: 50, total: items.length });
+const acme = {
+  id: 'c1',
+  resellerId: null,
+  name: 'Acme',
+  externalId: null,
+  status: 'active',
+  maxConcurrentCalls: null,
+  maxSubscribers: 10,
+  maxCallDuration: null,
+  createdAt: '2026-11-26T08:00:00Z',
+  updatedAt: '2026-11-26T08:00:00Z',
+};
+
+describe('editing a customer', () => {
+  it('opens with the stored values and the focus in it, validates like the API, then saves a PATCH', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const { requests } = renderApp('/admin/customers', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/customers') return list([acme]);
+      if (key === 'PATCH /api/v1/customers/c1') return { ...acme, ...(body as object) };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit Acme' }));
+    const form = screen.getByRole('form', { name: 'Edit customer Acme' });
+    const name = within(form).getByLabelText('Name');
+    expect(document.activeElement).toBe(name);
+    expect((within(form).getByLabelText('Max. subscribers') as HTMLInputElement).value).toBe('10');
+
+    await user.type(within(form).getByLabelText('Max. concurrent calls'), 'ten');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText('A whole number, or empty')).toBeTruthy();
+    expect(requests.some((r) => r.method === 'PATCH')).toBe(false);
+
+    await user.clear(within(form).getByLabelText('Max. concurrent calls'));
+    await user.type(within(form).getByLabelText('Max. concurrent calls'), '4');
+    await user.clear(within(form).getByLabelText('Max. subscribers'));
+    await user.selectOptions(within(form).getByLabelText('Status'), 'locked');
+    await user.clear(name);
+    await user.type(name, 'Acme GmbH');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(screen.queryByRole('form', { name: 'Edit customer Acme' })).toBeNull());
+    expect(requests.find((r) => r.method === 'PATCH')).toEqual({
+      method: 'PATCH',
+      path: '/api/v1/customers/c1',
+      body: {
+        name: 'Acme GmbH',
+        externalId: null,
+        status: 'locked',
+        maxConcurrentCalls: 4,
+        maxSubscribers: null,
+        maxCallDuration: null,
+      },
+    });
+  });
+
+  it('closes on Escape without saving, and shows the problem the API answers with', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const { requests } = renderApp('/admin/customers', (key) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/customers') return list([acme]);
+      if (key === 'PATCH /api/v1/customers/c1')
+        return [
+          409,
+          { title: 'Conflict', status: 409, errors: [{ field: '/body/name', message: 'already taken' }] },
+        ];
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit Acme' }));
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('form', { name: 'Edit customer Acme' })).toBeNull();
+
+    await user.click(screen.getByRole('button', { name: 'Edit Acme' }));
+    await user.click(screen.getByRole('button', { name: 'Save changes' }));
+    expect((await screen.findByRole('alert')).textContent).toContain('name: already taken');
+    expect(screen.getByRole('form', { name: 'Edit customer Acme' })).toBeTruthy();
+    expect(requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+  });
+});
+
+describe('editing a domain', () => {
+  it('sends the dialling settings, empty ones as null, and never the name', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const domain = {
+      id: 'd1',
+      resellerId: null,
+      name: 'voip.example.com',
+      selfSignup: false,
+      countryCode: '49',
+      nationalPrefix: '0',
+      internationalPrefix: '00',
+      areaCode: null,
+      rewriteRuleSetId: null,
+      createdAt: '',
+      updatedAt: '',
+    };
+    const { requests } = renderApp('/admin/domains', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/domains') return list([domain]);
+      if (key === 'GET /api/v1/rewrite-rule-sets') return list([{ id: 'r1', name: 'national' }]);
+      if (key === 'PATCH /api/v1/domains/d1') return { ...domain, ...(body as object) };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit voip.example.com' }));
+    const form = screen.getByRole('form', { name: 'Edit domain voip.example.com' });
+    await user.type(within(form).getByLabelText('Area code'), '30x');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText('Up to 6 digits')).toBeTruthy();
+    await user.clear(within(form).getByLabelText('Area code'));
+    await user.type(within(form).getByLabelText('Area code'), '30');
+    await within(form).findByRole('option', { name: 'national' });
+    await user.selectOptions(within(form).getByLabelText('Rewrite rule set'), 'r1');
+    await user.click(within(form).getByLabelText('Customers may sign up'));
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
+    expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
+      selfSignup: true,
+      countryCode: '49',
+      nationalPrefix: '0',
+      internationalPrefix: '00',
+      areaCode: '30',
+      rewriteRuleSetId: 'r1',
+    });
+  });
+});
+
+describe('editing a subscriber', () => {
+  it('sends status, limits, CLIR and the blocked prefixes as a list', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const alice = {
+      id: 's1',
+      customerId: 'c1',
+      domainId: 'd1',
+      username: 'alice',
+      sipUri: 'sip:alice@voip.example.com',
+      displayName: 'Alice',
+      status: 'active',
+      maxConcurrentCalls: null,
+      rewriteRuleSetId: null,
+      clir: false,
+      allowedCalleePrefixes: [],
+      blockedCalleePrefixes: ['900'],
+      primaryNumber: null,
+    };
+    const { requests } = renderApp('/admin/subscribers', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/subscribers') return list([alice]);
+      if (key.startsWith('GET /api/v1/')) return list([]);
+      if (key === 'PATCH /api/v1/subscribers/s1') return { ...alice, ...(body as object) };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit alice' }));
+    const form = screen.getByRole('form', { name: 'Edit subscriber sip:alice@voip.example.com' });
+    const blocked = within(form).getByLabelText('Blocked callee prefixes');
+    expect((blocked as HTMLInputElement).value).toBe('900');
+    await user.type(blocked, ', 0190 abc');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText('Digits only, separated by commas')).toBeTruthy();
+    await user.clear(blocked);
+    await user.type(blocked, '900, 0190 0900');
+    await user.click(within(form).getByLabelText('Hide caller number (CLIR)'));
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
+    expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
+      displayName: 'Alice',
+      status: 'active',
+      maxConcurrentCalls: null,
+      clir: true,
+      blockedCalleePrefixes: ['900', '0190', '0900'],
+    });
+  });
+});
+
+describe('resellers and users', () => {
+  it('are in the operator navigation only', async () => {
+    tokenStore.set('sbt_test');
+    renderApp('/admin', (key) => {
+      if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'reseller', resellerId: 'r1' };
+      if (key.startsWith('GET /api/v1/')) return list([]);
+      return undefined;
+    });
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    expect(within(nav).getByRole('link', { name: 'Customers' })).toBeTruthy();
+    expect(within(nav).queryByRole('link', { name: 'Resellers' })).toBeNull();
+    expect(within(nav).queryByRole('link', { name: 'Users' })).toBeNull();
+  });
+
+  it('sends a reseller who opens the users page back to the dashboard', async () => {
+    tokenStore.set('sbt_test');
+    renderApp('/admin/users', (key) => {
+      if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'reseller', resellerId: 'r1' };
+      if (key.startsWith('GET /api/v1/')) return list([]);
+      return undefined;
+    });
+    expect(await screen.findByRole('heading', { name: 'Dashboard' })).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: 'Users' })).toBeNull();
+  });
+
+  it('an operator creates a reseller and renames it', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const stored = { id: 'r1', name: 'Wholesale One', status: 'active', createdAt: '', updatedAt: '' };
+    const { requests } = renderApp('/admin/resellers', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/resellers') return list([stored]);
+      if (key === 'POST /api/v1/resellers') return [201, { ...stored, id: 'r2', ...(body as object) }];
+      if (key === 'PATCH /api/v1/resellers/r1') return { ...stored, ...(body as object) };
+      return undefined;
+    });
+    const create = await screen.findByRole('form', { name: 'New reseller' });
+    await user.click(within(create).getByRole('button', { name: 'Create reseller' }));
+    expect(await within(create).findByText('Enter a name')).toBeTruthy();
+    await user.type(within(create).getByLabelText('Name'), 'Wholesale Two');
+    await user.click(within(create).getByRole('button', { name: 'Create reseller' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'POST')).toBe(true));
+    expect(requests.find((r) => r.method === 'POST')?.body).toEqual({
+      name: 'Wholesale Two',
+      status: 'active',
+    });
+
+    await user.click(screen.getByRole('button', { name: 'Edit Wholesale One' }));
+    const edit = screen.getByRole('form', { name: 'Edit reseller Wholesale One' });
+    await user.clear(within(edit).getByLabelText('Name'));
+    await user.type(within(edit).getByLabelText('Name'), 'Wholesale Uno');
+    await user.selectOptions(within(edit).getByLabelText('Status'), 'locked');
+    await user.click(within(edit).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
+    expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
+      name: 'Wholesale Uno',
+      status: 'locked',
+    });
+  });
+
+  it('an operator creates a customer login (which needs its customer) and disables a user', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const bob = {
+      id: 'u2',
+      email: 'bob@example.org',
+      displayName: null,
+      role: 'customer',
+      resellerId: null,
+      customerId: 'c1',
+      subscriberId: null,
+      enabled: true,
+      lastLoginAt: null,
+      createdAt: '',
+      updatedAt: '',
+    };
+    const { requests } = renderApp('/admin/users', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/users') return list([bob]);
+      if (key === 'GET /api/v1/customers') return list([acme]);
+      if (key === 'GET /api/v1/resellers') return list([]);
+      if (key === 'POST /api/v1/users') return [201, { ...bob, id: 'u3', ...(body as object) }];
+      if (key === 'PATCH /api/v1/users/u2') return { ...bob, ...(body as object) };
+      return undefined;
+    });
+    expect(await screen.findByRole('cell', { name: 'customer Acme' })).toBeTruthy();
+    const create = screen.getByRole('form', { name: 'New user' });
+    await user.type(within(create).getByLabelText('E-mail'), 'carol@example.org');
+    await user.type(within(create).getByLabelText('Password'), 'a long enough password');
+    await user.click(within(create).getByRole('button', { name: 'Create user' }));
+    expect(await within(create).findByText('Choose the customer')).toBeTruthy();
+    expect(requests.some((r) => r.method === 'POST')).toBe(false);
+    await user.selectOptions(within(create).getByLabelText('Customer'), 'c1');
+    await user.click(within(create).getByRole('button', { name: 'Create user' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'POST')).toBe(true));
+    expect(requests.find((r) => r.method === 'POST')?.body).toEqual({
+      email: 'carol@example.org',
+      password: 'a long enough password',
+      role: 'customer',
+      displayName: null,
+      customerId: 'c1',
+    });
+
+    await user.click(screen.getByRole('button', { name: 'Edit bob@example.org' }));
+    const edit = screen.getByRole('form', { name: 'Edit user bob@example.org' });
+    await user.click(within(edit).getByLabelText('May sign in'));
+    await user.click(within(edit).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
+    // An empty new-password field keeps the password: it is not sent at all.
+    expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({ displayName: null, enabled: false });
+  });
+});
+
+describe('editing peering and rewrite rules', () => {
+  it('saves a gateway of the chosen group with numbers as numbers', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const gw = {
+      id: 'g1',
+      groupId: 'p1',
+      name: 'gw-a1',
+      host: '192.0.2.10',
+      port: 5060,
+      transport: 'udp',
+      authUsername: null,
+      authRealm: null,
+      priority: 1,
+      weight: 1,
+      enabled: true,
+      trustedSources: [],
+    };
+    const { requests } = renderApp('/admin/peering', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/peering-groups')
+        return list([{ id: 'p1', name: 'carrier-a', priority: 1, enabled: true, description: null }]);
+      if (key === 'GET /api/v1/peering-groups/p1/gateways') return list([gw]);
+      if (key === 'GET /api/v1/peering-groups/p1/rules') return list([]);
+      if (key === 'PATCH /api/v1/peering-groups/p1/gateways/g1') return { ...gw, ...(body as object) };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit gateway gw-a1' }));
+    const form = screen.getByRole('form', { name: 'Edit gateway gw-a1' });
+    await user.clear(within(form).getByLabelText('Port'));
+    await user.type(within(form).getByLabelText('Port'), '99999');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText('Between 1 and 65535')).toBeTruthy();
+    await user.clear(within(form).getByLabelText('Port'));
+    await user.type(within(form).getByLabelText('Port'), '5080');
+    await user.selectOptions(within(form).getByLabelText('Transport'), 'tcp');
+    await user.click(within(form).getByLabelText('Enabled'));
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
+    expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
+      name: 'gw-a1',
+      host: '192.0.2.10',
+      port: 5080,
+      transport: 'tcp',
+      priority: 1,
+      weight: 1,
+      enabled: false,
+    });
+  });
+
+  it('saves a rewrite rule of the chosen set', async () => {
+    tokenStore.set('sbt_test');
+    const user = userEvent.setup();
+    const rule = {
+      id: 'w1',
+      ruleSetId: 's1',
+      direction: 'from_subscriber',
+      field: 'callee',
+      matchPattern: '^0(.*)$',
+      replacement: '+49$1',
+      priority: 100,
+      enabled: true,
+      description: null,
+    };
+    const { requests } = renderApp('/admin/rewrite-rules', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/rewrite-rule-sets') return list([{ id: 's1', name: 'national' }]);
+      if (key === 'GET /api/v1/rewrite-rule-sets/s1/rules') return list([rule]);
+      if (key === 'PATCH /api/v1/rewrite-rule-sets/s1/rules/w1') return { ...rule, ...(body as object) };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit rule ^0(.*)$' }));
+    const form = screen.getByRole('form', { name: 'Edit rule ^0(.*)$' });
+    await user.clear(within(form).getByLabelText('Rule pattern'));
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText('Enter a pattern')).toBeTruthy();
+    await user.type(within(form).getByLabelText('Rule pattern'), '^00(.*)$');
+    await user.clear(within(form).getByLabelText('Rule priority'));
+    await user.type(within(form).getByLabelText('Rule priority'), '50');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
+    expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
+      direction: 'from_subscriber',
+      field: 'callee',
+      matchPattern: '^00(.*)$',
+      replacement: '+49$1',
+      priority: 50,
+      enabled: true,
+    });
+  });
+});
