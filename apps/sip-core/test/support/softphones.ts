@@ -50,8 +50,20 @@ interface Process extends Softphone {
   onOutput(listener: (text: string) => void): void;
 }
 
+/** Seconds after which a phone is killed even if its test never stopped it (a crashed test runner). */
+const MAX_LIFETIME_S = 300;
+
+/**
+ * Runs the phone under coreutils' `timeout` in a process group of its own, so that `stop` (and the
+ * lifetime bound) kill the phone together with its wrapper.
+ */
 function run(command: string, args: string[], dir: string, env: NodeJS.ProcessEnv = process.env): Process {
-  const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir, env });
+  const child: ChildProcess = spawn('timeout', ['-s', 'KILL', String(MAX_LIFETIME_S), command, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: dir,
+    env,
+    detached: true,
+  });
   let output = '';
   const listeners: ((text: string) => void)[] = [];
   const collect = (data: Buffer): void => {
@@ -67,8 +79,13 @@ function run(command: string, args: string[], dir: string, env: NodeJS.ProcessEn
     onOutput: (listener) => listeners.push(listener),
     output: () => output,
     stop() {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
-        child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // The group is already gone.
+        }
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
