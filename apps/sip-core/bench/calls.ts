@@ -124,8 +124,9 @@ async function runTrial(
     new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000)),
   ]);
   if (!uasDone) uas.stop();
-  const failed = uac.failed + (uasDone?.failed ?? Number.NaN);
-  const retransmissions = uac.retransmissions + (uasDone?.retransmissions ?? Number.NaN);
+  // A callee sipp still waiting after every caller finished means calls it never saw end.
+  const failed = uac.failed + (uasDone ? uasDone.failed : 1);
+  const retransmissions = uac.retransmissions + (uasDone?.retransmissions ?? 0);
   return {
     rate,
     ok: uac.code === 0 && uac.successful === calls && failed === 0 && retransmissions === 0,
@@ -134,6 +135,9 @@ async function runTrial(
     retransmissions,
     seconds: uac.seconds,
     load: loadAverage(),
+    detail: `caller failed ${uac.failed} retrans ${uac.retransmissions}; callee ${
+      uasDone ? `failed ${uasDone.failed} retrans ${uasDone.retransmissions}` : 'did not finish'
+    }`,
   };
 }
 
@@ -241,5 +245,7 @@ export async function benchCalls(dir: string, targets: string[]): Promise<void> 
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'calls.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`sip-core: ${ours} calls/s clean; kamailio: ${reference} calls/s clean; ratio ${report.ratio}`);
+  console.log(
+    `sip-core: ${ours} calls/s clean; kamailio: ${reference} calls/s clean; ratio ${report.ratio}; relay sessions left over: sip-core ${sipCore.leftoverSessions}, kamailio ${kamailio.leftoverSessions}`,
+  );
 }

@@ -28,6 +28,8 @@ export interface Trial {
   seconds: number;
   /** 1-minute load average when the trial ended. */
   load: number;
+  /** Where the failures and retransmissions were, when a trial has more than one sipp. */
+  detail?: string;
 }
 
 export interface RateSearch {
@@ -162,7 +164,7 @@ export async function findMaxRate(
     const trial = await runTrial(rate);
     trials.push(trial);
     console.log(
-      `${name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s, load ${trial.load})`,
+      `${name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s, load ${trial.load})${trial.detail ? ` [${trial.detail}]` : ''}`,
     );
     return trial;
   };
