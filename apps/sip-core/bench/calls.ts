@@ -37,6 +37,14 @@ import {
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 1000);
 const TRIAL_S = Number(process.env.BENCH_TRIAL_S ?? 20);
 const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 1000);
+/**
+ * Seconds of quiet before each trial after the first: calls a failed trial left hanging end by their
+ * 10-second INVITE timers (sip-core's ring timeout, Kamailio's fr_inv_timer), so that a trial does not
+ * inherit the previous one's debris.
+ */
+const COOLDOWN_S = Number(process.env.BENCH_COOLDOWN_S ?? 15);
+/** Ring timeout for sip-core, the same as Kamailio's fr_inv_timer in kamailio-calls.cfg. */
+const RING_TIMEOUT_S = 10;
 const DOMAIN = 'bench.test';
 /** The relay's RTP ports; the scenarios check that both offer and answer point into 44000-47999. */
 const RTP_PORTS = { portMin: 44000, portMax: 47999 };
@@ -101,6 +109,8 @@ async function registerCallee(remote: string, csv: string, port: number, dir: st
     throw new Error(`the callee did not register (exit ${stats.code})`);
 }
 
+let firstTrial = true;
+
 /** One trial: the UAS answers, the UAC places rate × TRIAL_S calls at `rate` per second. */
 async function runTrial(
   remote: string,
@@ -109,6 +119,8 @@ async function runTrial(
   rate: number,
   dir: string,
 ): Promise<Trial> {
+  if (!firstTrial) await new Promise((resolve) => setTimeout(resolve, COOLDOWN_S * 1000));
+  firstTrial = false;
   const calls = Math.max(20, Math.round(rate * TRIAL_S));
   const limitS = Math.ceil(calls / rate + HOLD_MS / 1000) + 60;
   const uas = runSipp(['-sf', join(HERE, 'call-uas.xml'), '-m', String(calls)], uasPort, dir, limitS);
@@ -178,7 +190,7 @@ async function benchSipCore(dir: string, csv: ReturnType<typeof writeCsvs>): Pro
         access: { rateLimitPerSecond: 0 },
         nat: { keepaliveInterval: 0 },
       },
-      { prisma: db.prisma, db, logger: log, media: media.media },
+      { prisma: db.prisma, db, logger: log, media: media.media, calls: { ringTimeout: RING_TIMEOUT_S } },
     );
     try {
       const remote = `127.0.0.1:${engine.listeners[0]!.port}`;
