@@ -256,19 +256,31 @@ export async function startKamailio(
   writeFileSync(file, cfg);
   const runDir = join(dir, `kamailio-run-${port}`);
   mkdirSync(runDir);
+  // A process group of its own: Kamailio's children outlive a main process killed alone.
   const kamailio = spawn(
     'kamailio',
     ['-f', file, '-DD', '-E', '-w', dir, '-Y', runDir, '-P', join(runDir, 'pid'), '-m', '256', '-M', '32'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   let stderr = '';
   kamailio.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-5000);
   });
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      if (kamailio.pid !== undefined) process.kill(-kamailio.pid, signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
+  // Even when the benchmark dies on an exception, Kamailio goes with it.
+  const onExit = (): void => signalGroup('SIGKILL');
+  process.once('exit', onExit);
   const stop = async (): Promise<void> => {
-    kamailio.kill('SIGTERM');
+    signalGroup('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    if (kamailio.exitCode === null && kamailio.signalCode === null) kamailio.kill('SIGKILL');
+    signalGroup('SIGKILL');
+    process.removeListener('exit', onExit);
   };
   try {
     await waitForOptions(port, () => stderr);
