@@ -465,7 +465,15 @@ export class Call {
   }
 
   private cancelPending(): void {
-    for (const sent of this.pending.values()) sent.cancel(() => {});
+    for (const sent of this.pending.values()) {
+      try {
+        sent.cancel(() => {});
+      } catch (err) {
+        // drachtio-srf throws when it has no engine connection to send the CANCEL on. The call ends
+        // here anyway; the callee's INVITE transaction times out on its own (RFC 3261 §17.1.1.2).
+        this.log.warn({ err }, 'could not cancel a pending fork');
+      }
+    }
     this.pending.clear();
   }
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allocatePort } from './sipp.ts';
@@ -11,6 +12,24 @@ export interface Softphone {
   stop(): void;
 }
 
+/** What a softphone reports about its (single) call. */
+export type CallEvent = 'incoming' | 'established' | 'closed';
+
+/** A softphone that places and answers calls, sending a WAV file as its audio and recording what it receives. */
+export interface CallingSoftphone extends Softphone {
+  /** Calls `uri` (through the account's proxy). */
+  dial(uri: string): void;
+  /** Hangs up the current call. */
+  hangup(): void;
+  /**
+   * Resolves on the next occurrence of `event` not yet waited for (occurrences since start count),
+   * rejects after `timeoutMs` with the phone's output.
+   */
+  waitFor(event: CallEvent, timeoutMs?: number): Promise<void>;
+  /** The WAV file with the audio received from the far end; complete once the call is closed. */
+  recording(): string;
+}
+
 export interface PhoneAccount {
   user: string;
   domain: string;
@@ -20,55 +39,225 @@ export interface PhoneAccount {
   expires?: number;
 }
 
-function run(command: string, args: string[], dir: string, env: NodeJS.ProcessEnv = process.env): Softphone {
-  const child: ChildProcess = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir, env });
+export interface PhoneAudio {
+  /** WAV file (8 kHz, 16-bit mono) sent as the microphone; incoming calls are answered automatically. */
+  play: string;
+}
+
+interface Process extends Softphone {
+  child: ChildProcess;
+  /** Calls `listener` with each chunk of stdout and stderr. */
+  onOutput(listener: (text: string) => void): void;
+}
+
+/** Seconds after which a phone is killed even if its test never stopped it (a crashed test runner). */
+const MAX_LIFETIME_S = 300;
+
+/**
+ * Runs the phone under coreutils' `timeout` in a process group of its own, so that `stop` (and the
+ * lifetime bound) kill the phone together with its wrapper.
+ */
+function run(command: string, args: string[], dir: string, env: NodeJS.ProcessEnv = process.env): Process {
+  const child: ChildProcess = spawn('timeout', ['-s', 'KILL', String(MAX_LIFETIME_S), command, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: dir,
+    env,
+    detached: true,
+  });
   let output = '';
+  const listeners: ((text: string) => void)[] = [];
   const collect = (data: Buffer): void => {
-    output = (output + data.toString()).slice(-20_000);
+    const text = data.toString();
+    output = (output + text).slice(-20_000);
+    for (const listener of listeners) listener(text);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   child.on('error', (error) => collect(Buffer.from(String(error))));
   return {
+    child,
+    onOutput: (listener) => listeners.push(listener),
     output: () => output,
     stop() {
-      if (child.exitCode === null && child.pid !== undefined) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // The group is already gone.
+        }
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
+/** Occurrences of call events, each handed to one `waitFor`. */
+class CallEvents {
+  private readonly seen = new Map<CallEvent, number>();
+  private readonly waiting: { event: CallEvent; resolve: () => void }[] = [];
+
+  constructor(private readonly output: () => string) {}
+
+  record(event: CallEvent): void {
+    const index = this.waiting.findIndex((w) => w.event === event);
+    if (index >= 0) this.waiting.splice(index, 1)[0]?.resolve();
+    else this.seen.set(event, (this.seen.get(event) ?? 0) + 1);
+  }
+
+  waitFor(event: CallEvent, timeoutMs: number): Promise<void> {
+    const pending = this.seen.get(event) ?? 0;
+    if (pending > 0) {
+      this.seen.set(event, pending - 1);
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const entry = {
+        event,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(entry), 1);
+        reject(new Error(`no ${event} within ${timeoutMs} ms:\n${this.output().slice(-4000)}`));
+      }, timeoutMs);
+      this.waiting.push(entry);
+    });
+  }
+}
+
 /** baresip 1.0, headless, one account registering through `registrar` as outbound proxy. */
-export async function startBaresip(account: PhoneAccount): Promise<Softphone> {
+export async function startBaresip(account: PhoneAccount): Promise<Softphone>;
+/** The same, also sending `audio.play`, recording what it receives and scripted over ctrl_tcp. */
+export async function startBaresip(account: PhoneAccount, audio: PhoneAudio): Promise<CallingSoftphone>;
+export async function startBaresip(
+  account: PhoneAccount,
+  audio?: PhoneAudio,
+): Promise<Softphone | CallingSoftphone> {
   const dir = mkdtempSync(join(tmpdir(), 'sipcore-baresip-'));
   const port = await allocatePort();
-  writeFileSync(
-    join(dir, 'config'),
-    [
-      'poll_method epoll',
-      `sip_listen 127.0.0.1:${port}`,
-      'net_interface 127.0.0.1',
+  const config = ['poll_method epoll', `sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1'];
+  let accountParams = '';
+  let control = 0;
+  if (audio) {
+    control = await allocatePort();
+    const rtp = await allocatePort();
+    config.push(
+      `audio_source aufile,${audio.play}`,
+      'audio_player aubridge,nil',
+      `rtp_ports ${rtp}-${rtp + 1}`,
+      // sndfile dumps each call's encoded and decoded audio: dump-<time>-dec.wav is what was received.
+      `snd_path ${dir}`,
+      `ctrl_tcp_listen 127.0.0.1:${control}`,
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so',
+      'module aufile.so',
+      'module aubridge.so',
+      'module sndfile.so',
+      'module_app account.so',
+      // menu provides the dial/hangup commands and auto-answer; ctrl_tcp only carries them.
+      'module_app menu.so',
+      'module_app ctrl_tcp.so',
+    );
+    accountParams = ';answermode=auto';
+  } else {
+    config.push(
       'audio_player aubridge,nil',
       'audio_source aubridge,nil',
       'module_path /usr/lib/baresip/modules',
       'module g711.so',
       'module aubridge.so',
       'module_app account.so',
-      '',
-    ].join('\n'),
-  );
+    );
+  }
+  writeFileSync(join(dir, 'config'), `${config.join('\n')}\n`);
   writeFileSync(
     join(dir, 'accounts'),
-    `<sip:${account.user}@${account.domain};transport=udp>;auth_pass=${account.password};outbound="sip:${account.registrar};transport=udp";regint=${account.expires ?? 300}\n`,
+    `<sip:${account.user}@${account.domain};transport=udp>;auth_pass=${account.password};outbound="sip:${account.registrar};transport=udp";regint=${account.expires ?? 300}${accountParams}\n`,
   );
-  return run('baresip', ['-f', dir], dir);
+  const phone = run('baresip', ['-f', dir], dir);
+  if (!audio) return phone;
+  try {
+    return await controlBaresip(phone, control, dir);
+  } catch (error) {
+    phone.stop();
+    throw error;
+  }
+}
+
+/** Connects to baresip's ctrl_tcp (netstring-framed JSON, bounded retries while it starts). */
+async function controlBaresip(phone: Process, port: number, dir: string): Promise<CallingSoftphone> {
+  let socket: Socket | undefined;
+  for (let attempt = 0; attempt < 40 && !socket; attempt++) {
+    socket = await new Promise<Socket | undefined>((resolve) => {
+      const candidate = connect(port, '127.0.0.1');
+      candidate.once('connect', () => resolve(candidate));
+      candidate.once('error', () => resolve(undefined));
+    });
+    if (!socket) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (!socket) throw new Error(`baresip ctrl_tcp did not open:\n${phone.output().slice(-3000)}`);
+  const connection = socket;
+  const events = new CallEvents(phone.output);
+  const types: Record<string, CallEvent> = {
+    CALL_INCOMING: 'incoming',
+    CALL_ESTABLISHED: 'established',
+    CALL_CLOSED: 'closed',
+  };
+  let buffer = Buffer.alloc(0);
+  connection.on('data', (data: Buffer) => {
+    buffer = Buffer.concat([buffer, data]);
+    // Netstrings: <length>:<payload>,
+    for (;;) {
+      const colon = buffer.indexOf(':');
+      if (colon < 0) return;
+      const length = Number(buffer.subarray(0, colon).toString());
+      if (buffer.length < colon + 2 + length) return;
+      const payload = buffer.subarray(colon + 1, colon + 1 + length).toString();
+      buffer = buffer.subarray(colon + 2 + length);
+      const message = JSON.parse(payload) as { event?: boolean; type?: string };
+      const event = message.event && message.type ? types[message.type] : undefined;
+      if (event) events.record(event);
+    }
+  });
+  connection.on('error', () => {});
+  const send = (command: string, params?: string): void => {
+    const json = JSON.stringify({ command, params, token: String(Date.now()) });
+    connection.write(`${Buffer.byteLength(json)}:${json},`);
+  };
+  return {
+    output: phone.output,
+    stop() {
+      connection.destroy();
+      phone.stop();
+    },
+    dial: (uri) => send('dial', uri),
+    hangup: () => send('hangup'),
+    waitFor: (event, timeoutMs = 15_000) => events.waitFor(event, timeoutMs),
+    recording() {
+      const file = readdirSync(dir)
+        .filter((name) => name.endsWith('-dec.wav'))
+        .sort()
+        .pop();
+      if (!file) throw new Error(`baresip recorded nothing:\n${phone.output().slice(-3000)}`);
+      return join(dir, file);
+    },
+  };
 }
 
 /** linphonec 5.1, headless, one proxy config registering at `registrar`. */
-export async function startLinphonec(account: PhoneAccount): Promise<Softphone> {
+export async function startLinphonec(account: PhoneAccount): Promise<Softphone>;
+/** The same, in file mode: sends `audio.play`, records what it receives, scripted on stdin. */
+export async function startLinphonec(account: PhoneAccount, audio: PhoneAudio): Promise<CallingSoftphone>;
+export async function startLinphonec(
+  account: PhoneAccount,
+  audio?: PhoneAudio,
+): Promise<Softphone | CallingSoftphone> {
   const dir = mkdtempSync(join(tmpdir(), 'sipcore-linphonec-'));
   const port = await allocatePort();
   const rc = join(dir, 'linphonerc');
+  const rtp = audio ? ['[rtp]', `audio_rtp_port=${await allocatePort()}`, ''] : [];
   writeFileSync(
     rc,
     [
@@ -82,6 +271,8 @@ export async function startLinphonec(account: PhoneAccount): Promise<Softphone> 
       '',
       '[proxy_0]',
       `reg_proxy=<sip:${account.registrar};transport=udp>`,
+      // Calls go through the registrar too (an outbound proxy), not to the domain's DNS records.
+      `reg_route=<sip:${account.registrar};transport=udp;lr>`,
       `reg_identity=sip:${account.user}@${account.domain}`,
       `reg_expires=${account.expires ?? 300}`,
       'reg_sendregister=1',
@@ -96,10 +287,43 @@ export async function startLinphonec(account: PhoneAccount): Promise<Softphone> 
       '[sound]',
       'echocancellation=0',
       '',
+      ...rtp,
     ].join('\n'),
   );
   // liblinphone does not start its SIP stack until it could open its database under $HOME.
   const home = join(dir, 'home');
   mkdirSync(join(home, '.local', 'share', 'linphone'), { recursive: true });
-  return run('linphonec', ['-c', rc, '-d', '0'], dir, { ...process.env, HOME: home });
+  const phone = run('linphonec', ['-c', rc, '-d', '0'], dir, { ...process.env, HOME: home });
+  if (!audio) return phone;
+  const recording = join(dir, 'received.wav');
+  const send = (line: string): void => {
+    phone.child.stdin?.write(`${line}\n`);
+  };
+  const events = new CallEvents(phone.output);
+  let lines = '';
+  phone.onOutput((text) => {
+    lines += text;
+    const complete = lines.split('\n');
+    lines = complete.pop() ?? '';
+    for (const line of complete) {
+      // linphonec's call state lines, e.g. "Call 1 with <sip:bob@example.test> connected."
+      if (/Receiving new incoming call/.test(line)) events.record('incoming');
+      else if (/^Call \d+ .* connected\./.test(line.replace(/^linphonec> /, '')))
+        events.record('established');
+      else if (/^Call \d+ .* ended/.test(line.replace(/^linphonec> /, ''))) events.record('closed');
+    }
+  });
+  // File mode: the play file replaces the microphone, the record file the speaker.
+  send('soundcard use files');
+  send(`play ${audio.play}`);
+  send(`record ${recording}`);
+  send('autoanswer enable');
+  return {
+    output: phone.output,
+    stop: phone.stop,
+    dial: (uri) => send(`call ${uri}`),
+    hangup: () => send('terminate'),
+    waitFor: (event, timeoutMs = 15_000) => events.waitFor(event, timeoutMs),
+    recording: () => recording,
+  };
 }

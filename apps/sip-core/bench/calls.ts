@@ -1,0 +1,263 @@
+/**
+ * Calls benchmark: subscriber-to-subscriber call cycles (INVITE, 407, ACK, INVITE with digest,
+ * 100/180/200, ACK, BYE, 200) with sipp, media anchored on a real rtpengine, against engine + sip-core
+ * + PostgreSQL (B2BUA, CDR per call) and against Kamailio 5.6 as the reference (stateful proxy with
+ * record-routing, the same digest checks, the same rtpengine flags). For each, the highest call rate
+ * at which every call of a trial completes with 0 failed calls and 0 retransmissions on either side.
+ *
+ * A sipp UAS registers the callee through the target from its own port, then answers every call; a
+ * sipp UAC calls it from a pool of BENCH_CALLERS (1 000) authenticated subscribers. One callee only:
+ * sipp computes every digest over one fixed `uri` (-auth_uri), and sip-core requires it to be the
+ * Request-URI.
+ * Each trial lasts about BENCH_TRIAL_S (20) seconds at its rate; calls are held BENCH_HOLD_MS (1 000).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sipHa1 } from '@switchboard/db';
+import { startEngine } from '@switchboard/engine';
+import { NgClient, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
+import { startSipCore } from '../src/start.ts';
+import { writeKamailioSubscribers } from './registrar.ts';
+import {
+  best,
+  createBenchDatabase,
+  findMaxRate,
+  freeUdpPort,
+  HERE,
+  loadAverage,
+  log,
+  RESULTS_DIR,
+  rateSearch,
+  runSipp,
+  startKamailio,
+  type Trial,
+} from './support.ts';
+
+const CALLERS = Number(process.env.BENCH_CALLERS ?? 1000);
+const TRIAL_S = Number(process.env.BENCH_TRIAL_S ?? 20);
+const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 1000);
+/**
+ * Seconds of quiet before each trial after the first: calls a failed trial left hanging end by their
+ * 10-second INVITE timers (sip-core's ring timeout, Kamailio's fr_inv_timer), so that a trial does not
+ * inherit the previous one's debris.
+ */
+const COOLDOWN_S = Number(process.env.BENCH_COOLDOWN_S ?? 15);
+/** Ring timeout for sip-core, the same as Kamailio's fr_inv_timer in kamailio-calls.cfg. */
+const RING_TIMEOUT_S = 10;
+const DOMAIN = 'bench.test';
+/** The relay's RTP ports; the scenarios check that both offer and answer point into 44000-47999. */
+const RTP_PORTS = { portMin: 44000, portMax: 47999 };
+const SEARCH = rateSearch({ start: 10, max: 1280, refineSteps: 3 });
+
+interface Subscriber {
+  username: string;
+  password: string;
+}
+
+const callers: Subscriber[] = Array.from({ length: CALLERS }, (_, i) => ({
+  username: `caller${String(i + 1).padStart(5, '0')}`,
+  password: `caller-${i + 1}-secret`,
+}));
+const callee: Subscriber = { username: 'callee', password: 'callee-secret' };
+const auth = (s: Subscriber): string => `[authentication username=${s.username} password=${s.password}]`;
+
+function writeCsvs(dir: string): { calls: string; registrations: string } {
+  const calls = ['SEQUENTIAL'];
+  for (let i = 0; i < CALLERS; i++) {
+    const caller = callers[i]!;
+    calls.push(`${caller.username};${DOMAIN};${auth(caller)};${callee.username}`);
+  }
+  const registrations = ['SEQUENTIAL', `${callee.username};${DOMAIN};${auth(callee)}`];
+  writeFileSync(join(dir, 'calls.csv'), `${calls.join('\n')}\n`);
+  writeFileSync(join(dir, 'callees.csv'), `${registrations.join('\n')}\n`);
+  return { calls: join(dir, 'calls.csv'), registrations: join(dir, 'callees.csv') };
+}
+
+/** Its own rtpengine for one target: NG port in 22500-22599, RTP in RTP_PORTS. */
+async function startRtpengine(): Promise<ResolvedMedia> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      const ngPort = 22500 + Math.floor(Math.random() * 100);
+      return await resolveMediaConfig(undefined, log, {
+        local: { ngPort, ...RTP_PORTS, interface: '127.0.0.1' },
+      });
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+/** Sessions the relay still holds: calls that ended without their media being released. */
+async function leftoverSessions(media: ResolvedMedia): Promise<number> {
+  const [host, port] = media.ngAddresses[0]!.split(':');
+  const client = new NgClient({ host: host!, port: Number(port), logger: log });
+  try {
+    return (await client.list()).length;
+  } finally {
+    client.close();
+  }
+}
+
+/** Registers the callee through `remote` from `port`, where the UAS will then listen. */
+async function registerCallee(remote: string, csv: string, port: number, dir: string): Promise<void> {
+  const args = ['-sf', join(HERE, 'register.xml'), '-inf', csv, '-m', '1'];
+  const stats = await runSipp(args, port, dir, 60, remote).done;
+  if (stats.code !== 0 || stats.successful !== 1)
+    throw new Error(`the callee did not register (exit ${stats.code})`);
+}
+
+let firstTrial = true;
+
+/** One trial: the UAS answers, the UAC places rate × TRIAL_S calls at `rate` per second. */
+async function runTrial(
+  remote: string,
+  csv: string,
+  uasPort: number,
+  rate: number,
+  dir: string,
+): Promise<Trial> {
+  if (!firstTrial) await new Promise((resolve) => setTimeout(resolve, COOLDOWN_S * 1000));
+  firstTrial = false;
+  const calls = Math.max(20, Math.round(rate * TRIAL_S));
+  const limitS = Math.ceil(calls / rate + HOLD_MS / 1000) + 60;
+  const uas = runSipp(['-sf', join(HERE, 'call-uas.xml'), '-m', String(calls)], uasPort, dir, limitS);
+  // The UAS must be listening before the first INVITE reaches it.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const uacArgs = ['-sf', join(HERE, 'call-uac.xml'), '-inf', csv, '-m', String(calls), '-r', String(rate)];
+  uacArgs.push('-rp', '1000', '-d', String(HOLD_MS), '-l', '20000', '-recv_timeout', '10000');
+  uacArgs.push('-auth_uri', `${callee.username}@${DOMAIN}`);
+  const uac = await runSipp(uacArgs, await freeUdpPort(), dir, limitS, remote).done;
+  // Every call the UAC completed has ended at the UAS too; give its last BYE a moment, bounded.
+  const uasDone = await Promise.race([
+    uas.done,
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000)),
+  ]);
+  if (!uasDone) uas.stop();
+  // A callee sipp still waiting after every caller finished means calls it never saw end.
+  const failed = uac.failed + (uasDone ? uasDone.failed : 1);
+  const retransmissions = uac.retransmissions + (uasDone?.retransmissions ?? 0);
+  return {
+    rate,
+    ok: uac.code === 0 && uac.successful === calls && failed === 0 && retransmissions === 0,
+    successful: uac.successful,
+    failed,
+    retransmissions,
+    seconds: uac.seconds,
+    load: loadAverage(),
+    detail: `caller failed ${uac.failed} retrans ${uac.retransmissions}; callee ${
+      uasDone ? `failed ${uasDone.failed} retrans ${uasDone.retransmissions}` : 'did not finish'
+    }`,
+  };
+}
+
+interface TargetResult {
+  trials: Trial[];
+  leftoverSessions: number;
+}
+
+async function benchSipCore(dir: string, csv: ReturnType<typeof writeCsvs>): Promise<TargetResult> {
+  const { db, drop } = await createBenchDatabase(dir);
+  const media = await startRtpengine();
+  try {
+    const customer = await db.prisma.customer.create({ data: { name: 'bench' } });
+    const domain = await db.prisma.domain.create({ data: { name: DOMAIN } });
+    await db.prisma.subscriber.createMany({
+      data: [...callers, callee].map((s) => ({
+        customerId: customer.id,
+        domainId: domain.id,
+        username: s.username,
+        ...sipHa1(s.username, DOMAIN, s.password),
+      })),
+    });
+    const secret = randomBytes(16).toString('hex');
+    const engine = await startEngine(
+      {
+        sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+        engineAdmin: { host: '127.0.0.1', port: 0 },
+        engineSecret: secret,
+      },
+      { logger: log },
+    );
+    const sipCore = await startSipCore(
+      {
+        drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret },
+        nodeName: 'bench',
+        // sipp answers MD5 challenges only; no trusted sources: every caller authenticates.
+        auth: { algorithms: ['MD5'] },
+        access: { rateLimitPerSecond: 0 },
+        nat: { keepaliveInterval: 0 },
+      },
+      { prisma: db.prisma, db, logger: log, media: media.media, calls: { ringTimeout: RING_TIMEOUT_S } },
+    );
+    try {
+      const remote = `127.0.0.1:${engine.listeners[0]!.port}`;
+      const uasPort = await freeUdpPort();
+      await registerCallee(remote, csv.registrations, uasPort, dir);
+      const trials = await findMaxRate('sip-core', SEARCH, (rate) =>
+        runTrial(remote, csv.calls, uasPort, rate, dir),
+      );
+      return { trials, leftoverSessions: await leftoverSessions(media) };
+    } finally {
+      await sipCore.close();
+      await engine.close();
+    }
+  } finally {
+    await media.stop();
+    await drop();
+  }
+}
+
+async function benchKamailio(dir: string, csv: ReturnType<typeof writeCsvs>): Promise<TargetResult> {
+  const media = await startRtpengine();
+  try {
+    const kamailio = await startKamailio(
+      'kamailio-calls.cfg',
+      {
+        DBURL: writeKamailioSubscribers(dir, [...callers, callee], DOMAIN),
+        RTPENGINE: media.ngAddresses[0]!,
+      },
+      dir,
+    );
+    try {
+      const remote = `127.0.0.1:${kamailio.port}`;
+      const uasPort = await freeUdpPort();
+      await registerCallee(remote, csv.registrations, uasPort, dir);
+      const trials = await findMaxRate('kamailio', SEARCH, (rate) =>
+        runTrial(remote, csv.calls, uasPort, rate, dir),
+      );
+      return { trials, leftoverSessions: await leftoverSessions(media) };
+    } finally {
+      await kamailio.stop();
+    }
+  } finally {
+    await media.stop();
+  }
+}
+
+export async function benchCalls(dir: string, targets: string[]): Promise<void> {
+  const csv = writeCsvs(dir);
+  console.log(
+    `calls bench: ${CALLERS} callers, 1 callee, ~${TRIAL_S} s per trial, calls held ${HOLD_MS} ms, media on rtpengine; load ${loadAverage()}`,
+  );
+  const empty: TargetResult = { trials: [], leftoverSessions: 0 };
+  const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : empty;
+  const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : empty;
+  const ours = best(sipCore.trials);
+  const reference = best(kamailio.trials);
+  const report = {
+    callers: CALLERS,
+    trialSeconds: TRIAL_S,
+    holdMs: HOLD_MS,
+    sipCore: { maxCleanRate: ours, ...sipCore },
+    kamailio: { maxCleanRate: reference, ...kamailio },
+    ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, 'calls.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(
+    `sip-core: ${ours} calls/s clean; kamailio: ${reference} calls/s clean; ratio ${report.ratio}; relay sessions left over: sip-core ${sipCore.leftoverSessions}, kamailio ${kamailio.leftoverSessions}`,
+  );
+}
