@@ -1,11 +1,11 @@
 import { createSocket } from 'node:dgram';
 import { startEngine } from '@switchboard/engine';
+import { type Softphone, startBaresip, startLinphonec } from '@switchboard/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createSubscriber, createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
-import { type Softphone, startBaresip, startLinphonec } from './support/softphones.ts';
 
 /**
  * engine + sip-core + PostgreSQL on loopback, driven by sipp scenarios from test/sipp.

@@ -1,3 +1,4 @@
+export { analyseTones, type PcmAudio, readWav, type ToneAnalysis, writeToneWav } from './audio.ts';
 export { allocatePort, type PortRequest } from './ports.ts';
 export { CALL_SCENARIOS, callFields, registerFields, waitForUdpListener } from './scenarios.ts';
 export {
@@ -9,3 +10,12 @@ export {
   startSipp,
   stopAllSipp,
 } from './sipp.ts';
+export {
+  type CallEvent,
+  type CallingSoftphone,
+  type PhoneAccount,
+  type PhoneAudio,
+  type Softphone,
+  startBaresip,
+  startLinphonec,
+} from './softphones.ts';

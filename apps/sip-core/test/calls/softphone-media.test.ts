@@ -2,10 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CdrMediaStats } from '@switchboard/db';
+import {
+  analyseTones,
+  type CallingSoftphone,
+  readWav,
+  startBaresip,
+  startLinphonec,
+  writeToneWav,
+} from '@switchboard/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { analyseTones, readWav, writeToneWav } from '../support/audio.ts';
-import { type CallingSoftphone, startBaresip, startLinphonec } from '../support/softphones.ts';
 import { type CallStack, DOMAIN, startCallStack } from './support/stack.ts';
 
 /**

@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { allocatePort } from './sipp.ts';
+import { allocatePort as allocate } from './ports.ts';
+
+/** Softphones listen on 17000-17999 like the registrar's sipp phones, whose port checks they share. */
+const allocatePort = (): Promise<number> => allocate({ min: 17000, max: 17999 });
 
 export interface Softphone {
   /** Output so far (for failure messages). */

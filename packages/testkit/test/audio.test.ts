@@ -2,9 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyseTones, readWav, writeToneWav } from './support/audio.ts';
+import { analyseTones, readWav, writeToneWav } from '../src/audio.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'sipcore-audio-'));
+const dir = mkdtempSync(join(tmpdir(), 'testkit-audio-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('tone analysis used by the softphone media tests', () => {
