@@ -44,6 +44,15 @@ export interface HeaderField {
   raw: string | null;
 }
 
+/** The header section of a parsed message as received, kept to serialise it unchanged in one piece. */
+export interface ReceivedHead {
+  /** Start line to the last header line, CRLF-separated, without the final empty line. */
+  head: string;
+  startLine: string;
+  /** The `raw` of each field, in order. */
+  raws: string[];
+}
+
 const EMPTY = Buffer.alloc(0);
 const parseFrom = (v: string): NameAddr => parseNameAddr(v, 'from');
 const parseTo = (v: string): NameAddr => parseNameAddr(v, 'to');
@@ -79,10 +88,13 @@ export abstract class SipMessage {
   /** Body bytes, never decoded or re-encoded. */
   body: Buffer;
   private cache = new Map<string, unknown>();
+  /** What the header section looked like when received (null for a message built in code). */
+  private readonly received: ReceivedHead | null;
 
-  constructor(headers: HeaderField[] = [], body: Buffer = EMPTY) {
+  constructor(headers: HeaderField[] = [], body: Buffer = EMPTY, received: ReceivedHead | null = null) {
     this.headers = headers;
     this.body = body;
+    this.received = received;
   }
 
   abstract get isRequest(): boolean;
@@ -438,18 +450,45 @@ export abstract class SipMessage {
 
   /** Serialise: unmodified fields are written exactly as received. */
   toBuffer(): Buffer {
-    let head = this.startLine();
-    head += '\r\n';
-    for (const h of this.headers) {
-      head += h.raw ?? `${h.name}: ${h.value}`;
-      head += '\r\n';
-    }
-    head += '\r\n';
+    const startLine = this.startLine();
+    const head = this.unchangedHead(startLine) ?? this.buildHead(startLine);
     const headLength = Buffer.byteLength(head, 'latin1');
-    const out = Buffer.allocUnsafe(headLength + this.body.length);
+    const out = Buffer.allocUnsafe(headLength + 4 + this.body.length);
     out.write(head, 0, 'latin1');
-    this.body.copy(out, headLength);
+    out[headLength] = 0x0d;
+    out[headLength + 1] = 0x0a;
+    out[headLength + 2] = 0x0d;
+    out[headLength + 3] = 0x0a;
+    this.body.copy(out, headLength + 4);
     return out;
+  }
+
+  /**
+   * The received header section when the start line and every field still print exactly as received
+   * (the common case for a message relayed or answered unchanged), so that it is written in one piece
+   * instead of being concatenated field by field. The check compares the strings (pointer-equal when
+   * untouched), not the field objects, so it holds whatever way the fields were edited.
+   */
+  private unchangedHead(startLine: string): string | null {
+    const received = this.received;
+    if (received === null || startLine !== received.startLine) return null;
+    const raws = received.raws;
+    const headers = this.headers;
+    if (headers.length !== raws.length) return null;
+    for (let i = 0; i < raws.length; i++) {
+      if ((headers[i] as HeaderField).raw !== raws[i]) return null;
+    }
+    return received.head;
+  }
+
+  /** Start line and header fields, CRLF-separated, without the final empty line. */
+  private buildHead(startLine: string): string {
+    let head = startLine;
+    for (const h of this.headers) {
+      head += '\r\n';
+      head += h.raw ?? `${h.name}: ${h.value}`;
+    }
+    return head;
   }
 
   /** Text form for logs (head and body decoded as UTF-8). */
@@ -467,7 +506,12 @@ export class SipRequest extends SipMessage {
   private _uri: Uri;
   /** Start line as received (dropped when the method changes) and the Request-URI text in it. */
   private rawStartLine: string | null;
-  private rawUri: string | null;
+  /**
+   * How the received Request-URI prints, computed when the Uri object is first handed out: until then
+   * nobody can have changed it, and startLine() need not print it to know the received line still holds.
+   */
+  private rawUri: string | null = null;
+  private uriShared = false;
 
   constructor(init: {
     method: string;
@@ -475,13 +519,14 @@ export class SipRequest extends SipMessage {
     headers?: HeaderField[];
     body?: Buffer;
     rawStartLine?: string | null;
+    /** The received header section (parser use, see SipMessage). */
+    received?: ReceivedHead | null;
   }) {
-    super(init.headers, init.body);
+    super(init.headers, init.body, init.received ?? null);
     if (!isToken(init.method)) throw new RangeError(`invalid method "${init.method}"`);
     this._method = init.method;
     this._uri = init.uri;
     this.rawStartLine = init.rawStartLine ?? null;
-    this.rawUri = this.rawStartLine === null ? null : init.uri.toString();
   }
 
   get isRequest(): true {
@@ -504,17 +549,31 @@ export class SipRequest extends SipMessage {
    * is reused on serialisation only while the URI still prints as received.
    */
   get uri(): Uri {
+    this.shareUri();
     return this._uri;
   }
 
   set uri(value: Uri) {
+    this.shareUri();
     this._uri = value;
   }
 
+  /** Record how the received URI prints before anyone outside can change it. */
+  private shareUri(): void {
+    if (this.uriShared) return;
+    this.uriShared = true;
+    if (this.rawStartLine !== null) this.rawUri = this._uri.toString();
+  }
+
+  /** The received start line while the method and the Request-URI are unchanged, else null. */
+  private receivedStartLine(): string | null {
+    if (this.rawStartLine === null) return null;
+    if (!this.uriShared || this._uri.toString() === this.rawUri) return this.rawStartLine;
+    return null;
+  }
+
   startLine(): string {
-    const uri = this._uri.toString();
-    if (this.rawStartLine !== null && uri === this.rawUri) return this.rawStartLine;
-    return `${this._method} ${uri} SIP/2.0`;
+    return this.receivedStartLine() ?? `${this._method} ${this._uri.toString()} SIP/2.0`;
   }
 
   clone(): SipRequest {
@@ -524,7 +583,7 @@ export class SipRequest extends SipMessage {
       headers: this.cloneHeaders(),
       body: Buffer.from(this.body),
       // The clone takes its URI as received; a start line received for another URI must not come along.
-      rawStartLine: this._uri.toString() === this.rawUri ? this.rawStartLine : null,
+      rawStartLine: this.receivedStartLine(),
     });
   }
 
@@ -548,8 +607,10 @@ export class SipResponse extends SipMessage {
     rawStartLine?: string | null;
     /** True when `reason` is already a wire string (parser use). */
     wireReason?: boolean;
+    /** The received header section (parser use, see SipMessage). */
+    received?: ReceivedHead | null;
   }) {
-    super(init.headers, init.body);
+    super(init.headers, init.body, init.received ?? null);
     checkStatus(init.status);
     this._status = init.status;
     const reason = init.reason ?? reasonPhrase(init.status);

@@ -2,8 +2,8 @@ import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
 import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
-import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderKey } from './header-names.ts';
-import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
+import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderNameAt } from './header-names.ts';
+import { type HeaderField, type ReceivedHead, type SipMessage, SipRequest, SipResponse } from './message.ts';
 
 export interface ParseLimits {
   /** Largest message accepted, head and body (default 65535, the largest UDP datagram). */
@@ -104,32 +104,35 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     throw new SipParseError('MISSING_HEADER_TERMINATOR', 'no empty line (CRLF CRLF) ends the header section');
   }
   const head = buf.toString('latin1', start, headEnd);
-  checkLineBreaks(head);
 
-  // ---- split lines; unfold continuation lines into the previous field
-  let lineStart = 0;
-  let lineEnd = head.indexOf('\r\n');
-  if (lineEnd < 0) lineEnd = head.length;
+  // ---- split lines; unfold continuation lines into the previous field. Every CR must be followed by
+  // LF and every LF preceded by CR: a bare CR or LF would let a re-serialised message be framed
+  // differently by the next hop than it was read here. Lines are found by their CR, so checking that
+  // the next LF is right after it covers both.
+  let lineEnd = lineBreakAt(head, 0);
   const startLine = head.slice(0, lineEnd);
   if (lineEnd > maxLineLength)
     throw new SipParseError('LINE_TOO_LONG', `start line longer than ${maxLineLength} bytes`);
   const headers: HeaderField[] = [];
+  /** The raw text of each field, kept to recognise an unchanged header section when serialising. */
+  const raws: string[] = [];
   let current: HeaderField | null = null;
   let currentStart = 0;
   while (lineEnd < head.length) {
-    lineStart = lineEnd + 2;
-    lineEnd = head.indexOf('\r\n', lineStart);
-    if (lineEnd < 0) lineEnd = head.length;
+    const lineStart = lineEnd + 2;
+    lineEnd = lineBreakAt(head, lineStart);
     if (lineEnd - lineStart > maxLineLength) {
       throw new SipParseError('LINE_TOO_LONG', `header line longer than ${maxLineLength} bytes`);
     }
-    if (lineEnd > lineStart && isWsp(head.charCodeAt(lineStart))) {
+    const first = head.charCodeAt(lineStart);
+    if (lineEnd > lineStart && (first === 0x20 || first === 0x09)) {
       // LWS continuation (RFC 3261 §7.3.1): equivalent to a single space
       if (current === null)
         throw new SipParseError('INVALID_HEADER_NAME', 'continuation line before the first header field');
       const more = trimWs(head.slice(lineStart, lineEnd));
       if (more.length > 0) current.value = current.value.length > 0 ? `${current.value} ${more}` : more;
       current.raw = head.slice(currentStart, lineEnd);
+      raws[raws.length - 1] = current.raw;
       continue;
     }
     if (headers.length >= maxHeaders) {
@@ -145,39 +148,48 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     // HCOLON = *( SP / HTAB ) ":" SWS
     let nameEnd = colon;
     while (nameEnd > lineStart && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = head.slice(lineStart, nameEnd);
-    const key = wireHeaderKey(name);
-    if (key === undefined) {
-      throw new SipParseError('INVALID_HEADER_NAME', `invalid header name "${name.slice(0, 40)}"`);
+    const known = nameEnd > lineStart ? wireHeaderNameAt(head, lineStart, nameEnd) : undefined;
+    if (known === undefined) {
+      throw new SipParseError(
+        'INVALID_HEADER_NAME',
+        `invalid header name "${head.slice(lineStart, Math.min(nameEnd, lineStart + 40))}"`,
+      );
     }
     let valueStart = colon + 1;
     let valueEnd = lineEnd;
     while (valueStart < valueEnd && isWsp(head.charCodeAt(valueStart))) valueStart++;
     while (valueEnd > valueStart && isWsp(head.charCodeAt(valueEnd - 1))) valueEnd--;
-    current = { name, key, value: head.slice(valueStart, valueEnd), raw: head.slice(lineStart, lineEnd) };
+    const raw = head.slice(lineStart, lineEnd);
+    current = { name: known.name, key: known.key, value: head.slice(valueStart, valueEnd), raw };
     currentStart = lineStart;
     headers.push(current);
+    raws.push(raw);
   }
 
   const bodyStart = headEnd + 4;
-  const message = parseStartLine(startLine, headers);
+  const message = parseStartLine(startLine, headers, { head, startLine, raws });
   checkEssentialHeaders(message, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
   return message;
 }
 
 /**
- * Every CR must be followed by LF and every LF preceded by CR: a bare CR or LF would let a re-serialised
- * message be framed differently by the next hop than it was read here.
+ * End of the line starting at `from` (the index of its CR, or the end of the head for the last line);
+ * throws on a bare CR or LF in it.
  */
-function checkLineBreaks(head: string): void {
-  for (let i = head.indexOf('\r'); i >= 0; i = head.indexOf('\r', i + 1)) {
-    if (head.charCodeAt(i + 1) !== 0x0a)
-      throw new SipParseError('INVALID_HEADER_VALUE', 'bare CR in header section');
+function lineBreakAt(head: string, from: number): number {
+  const cr = head.indexOf('\r', from);
+  const lf = head.indexOf('\n', from);
+  if (cr < 0) {
+    if (lf >= 0) throw new SipParseError('INVALID_HEADER_VALUE', 'bare LF in header section');
+    return head.length;
   }
-  for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) {
-    if (head.charCodeAt(i - 1) !== 0x0d)
-      throw new SipParseError('INVALID_HEADER_VALUE', 'bare LF in header section');
+  if (lf !== cr + 1) {
+    throw new SipParseError(
+      'INVALID_HEADER_VALUE',
+      lf >= 0 && lf < cr ? 'bare LF in header section' : 'bare CR in header section',
+    );
   }
+  return cr;
 }
 
 /** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported (505 otherwise). */
@@ -204,7 +216,11 @@ function checkVersion(version: string, inResponse: boolean): void {
   );
 }
 
-function parseStartLine(line: string, headers: HeaderField[]): SipRequest | SipResponse {
+function parseStartLine(
+  line: string,
+  headers: HeaderField[],
+  received: ReceivedHead,
+): SipRequest | SipResponse {
   if (line.length === 0) throw new SipParseError('INVALID_START_LINE', 'empty start line');
   if (line.startsWith('SIP/') || line.startsWith('sip/')) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
@@ -226,7 +242,14 @@ function parseStartLine(line: string, headers: HeaderField[]): SipRequest | SipR
     if (status < 100 || status > 699)
       throw new SipParseError('INVALID_STATUS_CODE', `status code ${status} out of range 100-699`);
     const reason = sp2 < line.length ? line.slice(sp2 + 1) : '';
-    return new SipResponse({ status, reason, wireReason: true, headers, rawStartLine: line });
+    return new SipResponse({
+      status,
+      reason,
+      wireReason: true,
+      headers,
+      rawStartLine: line,
+      received,
+    });
   }
 
   // Request-Line = Method SP Request-URI SP SIP-Version (single spaces, no trailing whitespace)
@@ -267,7 +290,7 @@ function parseStartLine(line: string, headers: HeaderField[]): SipRequest | SipR
       'Request-URI must not contain headers (RFC 3261 §19.1.5)',
     );
   }
-  return new SipRequest({ method, uri, headers, rawStartLine: line });
+  return new SipRequest({ method, uri, headers, rawStartLine: line, received });
 }
 
 function checkEssentialHeaders(
