@@ -6,7 +6,7 @@ import { NameAddr, parseNameAddrAt } from '../uri/name-addr.ts';
 import { classifyHost, type HostType } from '../uri/sip-uri.ts';
 import { HOSTCHAR, isDigit, TOKEN, trimWs, WORD, wireToText } from './charset.ts';
 import { SipParseError } from './errors.ts';
-import { Params, parseParams } from './params.ts';
+import { type Param, Params, parseParams, scanCompactParams } from './params.ts';
 import { Scanner, splitList, unquote } from './scanner.ts';
 
 const MAX_UINT32 = 4294967295;
@@ -152,7 +152,62 @@ export class Via {
   }
 }
 
+/**
+ * Fast path for the shape nearly every Via has: `SIP/2.0/TRANSPORT host[:port]` followed by compact
+ * parameters, single space, nothing else. Returns undefined for anything else (other spacing, comments,
+ * escapes, invalid text), which then goes through the full grammar; it accepts nothing the full grammar
+ * rejects and builds the same Via.
+ */
+function parseCommonVia(text: string): Via | undefined {
+  if (!text.startsWith('SIP/2.0/')) return undefined;
+  const n = text.length;
+  let pos = 8;
+  while (pos < n) {
+    const c = text.charCodeAt(pos);
+    if (c > 127 || TOKEN[c] !== 1) break;
+    pos++;
+  }
+  if (pos === 8 || text.charCodeAt(pos) !== 0x20) return undefined;
+  const transport = text.slice(8, pos);
+  pos++;
+  let host: string;
+  let hostType: HostType | undefined;
+  if (text.charCodeAt(pos) === 0x5b) {
+    const close = text.indexOf(']', pos);
+    if (close < 0) return undefined;
+    host = text.slice(pos + 1, close);
+    hostType = classifyHost(host);
+    if (hostType !== 'ipv6') return undefined;
+    pos = close + 1;
+  } else {
+    const start = pos;
+    while (pos < n) {
+      const c = text.charCodeAt(pos);
+      if (c > 127 || HOSTCHAR[c] !== 1) break;
+      pos++;
+    }
+    host = text.slice(start, pos);
+    hostType = classifyHost(host);
+    if (hostType === undefined) return undefined;
+  }
+  let port: number | undefined;
+  if (text.charCodeAt(pos) === 0x3a) {
+    const start = ++pos;
+    while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
+    if (pos === start || pos - start > 5) return undefined;
+    port = decimal(text, start, pos);
+    if (port > 65535) return undefined;
+  }
+  const list: Param[] = [];
+  if (scanCompactParams(text, pos, list) !== n) return undefined;
+  const params = new Params(list);
+  if (params.has('branch') && !params.get('branch')) return undefined;
+  return new Via({ transport, host, hostType, port, params });
+}
+
 function parseOneVia(text: string): Via {
+  const common = parseCommonVia(text);
+  if (common !== undefined) return common;
   const sc = new Scanner(text, 'via');
   if (text.length === 0) sc.fail('empty Via value');
   const protocolName = sc.token('protocol name');

@@ -56,8 +56,12 @@ export interface ReceivedHead {
 const EMPTY = Buffer.alloc(0);
 const parseFrom = (v: string): NameAddr => parseNameAddr(v, 'from');
 const parseTo = (v: string): NameAddr => parseNameAddr(v, 'to');
-const parseViaFields = (vs: string[]): Via[] =>
-  vs.length === 1 ? parseVia(vs[0] as string) : vs.flatMap(parseVia);
+function parseViaFields(vs: string[]): Via[] {
+  if (vs.length === 1) return parseVia(vs[0] as string);
+  const out: Via[] = [];
+  for (const v of vs) for (const via of parseVia(v)) out.push(via);
+  return out;
+}
 
 function checkValue(value: string): string {
   for (let i = 0; i < value.length; i++) {

@@ -162,17 +162,25 @@ export function escapeUser(text: string): string {
 
 /** Parse the text after `sip:` / `sips:`. `whole` is the full URI, for error messages. */
 export function parseSipUriBody(scheme: 'sip' | 'sips', body: string, whole: string): SipUri {
-  let pos = 0;
+  return parseSipUriFrom(scheme, body, 0, whole);
+}
+
+/**
+ * Parse the SIP URI whose text after the scheme starts at `from` in `body` and runs to its end (parsing
+ * in place spares a copy of the text).
+ */
+export function parseSipUriFrom(scheme: 'sip' | 'sips', body: string, from: number, whole: string): SipUri {
+  let pos = from;
   let user: string | undefined;
   let password: string | undefined;
-  const at = body.indexOf('@');
+  const at = body.indexOf('@', from);
   if (at >= 0) {
-    const userinfo = body.slice(0, at);
-    const colon = userinfo.indexOf(':');
-    user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+    const colon = body.indexOf(':', from);
+    const userEnd = colon >= 0 && colon < at ? colon : at;
+    user = body.slice(from, userEnd);
     if (!allInEscaped(user, USER)) invalid(whole, 'bad user part');
-    if (colon >= 0) {
-      password = userinfo.slice(colon + 1);
+    if (userEnd < at) {
+      password = body.slice(userEnd + 1, at);
       if (!allInEscaped(password, PASSWORD, true)) invalid(whole, 'bad password');
     }
     pos = at + 1;
