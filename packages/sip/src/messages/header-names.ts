@@ -117,10 +117,27 @@ export function wireHeaderKey(name: string): string | undefined {
   return isToken(name) ? headerKey(name) : undefined;
 }
 
+/**
+ * The headers every parse checks (mandatory or single-valued ones every element reads), in the order of
+ * the counters the parser keeps for them.
+ */
+export const ESSENTIAL_HEADERS: readonly string[] = [
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'max-forwards',
+  'content-length',
+  'content-type',
+];
+
 /** A header name as written on the wire, with its key. */
 export interface WireHeaderName {
   name: string;
   key: string;
+  /** Index of the key in ESSENTIAL_HEADERS, -1 for other headers. */
+  essential: number;
 }
 
 /**
@@ -152,12 +169,13 @@ export function wireHeaderNameAt(s: string, start: number, end: number): WireHea
   const name = s.slice(start, end);
   const key = wireHeaderKey(name);
   if (key === undefined) return undefined;
-  const found = { name, key };
-  if (slot >= 0 && nameCount < KEY_CACHE_MAX) {
-    nameCount++;
-    if (bucket === undefined) NAME_BUCKETS[slot] = [found];
-    else bucket.push(found);
-  }
+  const essential = ESSENTIAL_HEADERS.indexOf(key);
+  if (slot < 0 || nameCount >= KEY_CACHE_MAX) return { name, key, essential };
+  // a fresh copy, so that the memo holds neither a view into a whole received message nor a slow string
+  const found = { name: Buffer.from(name, 'latin1').toString('latin1'), key, essential };
+  nameCount++;
+  if (bucket === undefined) NAME_BUCKETS[slot] = [found];
+  else bucket.push(found);
   return found;
 }
 

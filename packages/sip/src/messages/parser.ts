@@ -2,7 +2,7 @@ import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
 import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
-import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderNameAt } from './header-names.ts';
+import { canonicalHeaderName, ESSENTIAL_HEADERS, SINGLE_HEADERS, wireHeaderNameAt } from './header-names.ts';
 import { type HeaderField, type ReceivedHead, type SipMessage, SipRequest, SipResponse } from './message.ts';
 
 export interface ParseLimits {
@@ -37,18 +37,6 @@ export const DEFAULT_LIMITS: Required<ParseLimits> = {
 
 /** Headers every request and response must carry (RFC 3261 §8.1.1; Max-Forwards is tolerated missing). */
 const MANDATORY = ['via', 'from', 'to', 'call-id', 'cseq'];
-/** Mandatory headers plus the single-valued ones checked for duplicates on every parse (the rest in validateMessage). */
-const ESSENTIAL_KEYS = [
-  'via',
-  'from',
-  'to',
-  'call-id',
-  'cseq',
-  'max-forwards',
-  'content-length',
-  'content-type',
-];
-const ESSENTIAL_SLOT = new Map(ESSENTIAL_KEYS.map((key, i) => [key, i]));
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 
@@ -116,6 +104,8 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
   const headers: HeaderField[] = [];
   /** The raw text of each field, kept to recognise an unchanged header section when serialising. */
   const raws: string[] = [];
+  /** How often each of ESSENTIAL_HEADERS occurs. */
+  const counts = new Int32Array(ESSENTIAL_HEADERS.length);
   let current: HeaderField | null = null;
   let currentStart = 0;
   while (lineEnd < head.length) {
@@ -164,11 +154,12 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     currentStart = lineStart;
     headers.push(current);
     raws.push(raw);
+    if (known.essential >= 0) counts[known.essential] = (counts[known.essential] as number) + 1;
   }
 
   const bodyStart = headEnd + 4;
   const message = parseStartLine(startLine, headers, { head, startLine, raws });
-  checkEssentialHeaders(message, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
+  checkEssentialHeaders(message, counts, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
   return message;
 }
 
@@ -267,22 +258,27 @@ function parseStartLine(
   if (version.length === 0)
     throw new SipParseError('INVALID_START_LINE', 'trailing whitespace in request line');
   const uriText = line.slice(sp1 + 1, sp2);
-  for (let i = 0; i < uriText.length; i++) {
-    if (isWsp(uriText.charCodeAt(i))) {
-      throw new SipParseError(
-        'INVALID_REQUEST_URI',
-        'whitespace in Request-URI or between request line elements',
-      );
-    }
-  }
-  checkVersion(version, false);
-  let uri: Uri;
+  // No URI grammar accepts whitespace, so it is looked for only once the URI failed to parse (the
+  // whitespace error still comes first, as a bad version is not the problem then).
+  let uri: Uri | undefined;
+  let uriError: SipParseError | undefined;
   try {
     uri = parseUri(uriText);
   } catch (error) {
-    if (error instanceof SipParseError)
-      throw new SipParseError('INVALID_REQUEST_URI', `Request-URI: ${error.message}`);
-    throw error;
+    if (!(error instanceof SipParseError)) throw error;
+    for (let i = 0; i < uriText.length; i++) {
+      if (isWsp(uriText.charCodeAt(i))) {
+        throw new SipParseError(
+          'INVALID_REQUEST_URI',
+          'whitespace in Request-URI or between request line elements',
+        );
+      }
+    }
+    uriError = error;
+  }
+  checkVersion(version, false);
+  if (uri === undefined) {
+    throw new SipParseError('INVALID_REQUEST_URI', `Request-URI: ${uriError?.message ?? 'invalid'}`);
   }
   if (uri.kind === 'sip' && uri.headers.size > 0) {
     throw new SipParseError(
@@ -295,19 +291,14 @@ function parseStartLine(
 
 function checkEssentialHeaders(
   message: SipRequest | SipResponse,
+  counts: Int32Array,
   buf: Buffer,
   bodyStart: number,
   maxMessageSize: number,
   transport: 'datagram' | 'stream',
 ): void {
-  // one pass: how often each mandatory / single-valued essential header occurs
-  const counts = new Int32Array(ESSENTIAL_KEYS.length);
-  for (const h of message.headers) {
-    const slot = ESSENTIAL_SLOT.get(h.key);
-    if (slot !== undefined) counts[slot] = (counts[slot] as number) + 1;
-  }
-  for (let i = 0; i < ESSENTIAL_KEYS.length; i++) {
-    const key = ESSENTIAL_KEYS[i] as string;
+  for (let i = 0; i < ESSENTIAL_HEADERS.length; i++) {
+    const key = ESSENTIAL_HEADERS[i] as string;
     const n = counts[i] as number;
     if (n === 0 && MANDATORY.includes(key)) {
       throw new SipParseError('MISSING_HEADER', `missing ${canonicalHeaderName(key)} header`, key);

@@ -174,10 +174,7 @@ function parseCommonNameAddr(value: string): NameAddr | undefined {
   if (value.charCodeAt(pos) !== 0x3c) return undefined;
   const close = value.indexOf('>', pos);
   if (close < 0) return undefined;
-  for (let i = pos + 1; i < close; i++) {
-    c = value.charCodeAt(i);
-    if (c === 0x20 || c === 0x09) return undefined;
-  }
+  // no whitespace check: no URI grammar accepts whitespace, so such text fails here and goes the full way
   const uri = tryParseUri(value.slice(pos + 1, close));
   if (uri === undefined) return undefined;
   const list: Param[] = [];

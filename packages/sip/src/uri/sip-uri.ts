@@ -35,27 +35,27 @@ function invalid(uri: string, what: string): never {
 
 /** Classify and validate a host (without IPv6 brackets). Returns undefined when it is not a valid host. */
 export function classifyHost(host: string): HostType | undefined {
-  if (host.length === 0 || host.length > 255) return undefined;
-  if (host.indexOf(':') >= 0) {
-    for (let i = 0; i < host.length; i++) {
-      const c = host.charCodeAt(i);
-      if (c > 127 || IPV6CHAR[c] !== 1) return undefined;
-    }
-    return 'ipv6';
-  }
+  const n = host.length;
+  if (n === 0 || n > 255) return undefined;
+  // one pass: hostname characters, whether they are all digits and dots, and no ".." (a ":" means IPv6)
   let allDigitsAndDots = true;
-  for (let i = 0; i < host.length; i++) {
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
     const c = host.charCodeAt(i);
-    if (c > 127 || HOSTCHAR[c] !== 1) return undefined;
-    if (!isDigit(c) && c !== 0x2e) allDigitsAndDots = false;
+    if (c === 0x3a) return classifyIpv6(host);
+    if (c > 127 || HOSTCHAR[c] !== 1) return host.indexOf(':') >= 0 ? classifyIpv6(host) : undefined;
+    if (c === 0x2e) {
+      if (previous === 0x2e) return host.indexOf(':') >= 0 ? classifyIpv6(host) : undefined;
+    } else if (!isDigit(c)) allDigitsAndDots = false;
+    previous = c;
   }
   if (allDigitsAndDots) {
     // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet 0-255
     let octets = 0;
     let value = 0;
     let len = 0;
-    for (let i = 0; i <= host.length; i++) {
-      const c = i < host.length ? host.charCodeAt(i) : 0x2e;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? host.charCodeAt(i) : 0x2e;
       if (c === 0x2e) {
         if (len === 0 || len > 3 || value > 255) return undefined;
         octets++;
@@ -68,8 +68,17 @@ export function classifyHost(host: string): HostType | undefined {
     }
     return octets === 4 ? 'ipv4' : undefined;
   }
-  if (host.charCodeAt(0) === 0x2e || host.charCodeAt(0) === 0x2d || host.indexOf('..') >= 0) return undefined;
+  const first = host.charCodeAt(0);
+  if (first === 0x2e || first === 0x2d) return undefined;
   return 'domain';
+}
+
+function classifyIpv6(host: string): HostType | undefined {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c > 127 || IPV6CHAR[c] !== 1) return undefined;
+  }
+  return 'ipv6';
 }
 
 /**
