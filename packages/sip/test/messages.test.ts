@@ -294,6 +294,37 @@ describe('mutable message model', () => {
     expect(m.hasHeader('x-multi')).toBe(false);
   });
 
+  it('typed views of the headers every parse reads follow edits (API and direct + invalidate)', () => {
+    const m = parseMessage(INVITE);
+    // parsing already cached these; every edit must drop the cached view
+    m.setHeader('Via', 'SIP/2.0/UDP a.example.com;branch=z9hG4bK1');
+    m.setHeader('From', '<sip:x@example.com>;tag=f');
+    m.setHeader('To', '<sip:y@example.com>;tag=t');
+    m.setHeader('Call-ID', 'new@example.com');
+    m.setHeader('CSeq', '5 INVITE');
+    m.setHeader('Max-Forwards', 3);
+    m.setHeader('Content-Type', 'text/plain');
+    m.setBody('hello', 'text/plain');
+    expect(m.via.map((v) => v.host)).toEqual(['a.example.com']);
+    expect([m.fromTag, m.toTag, m.callId, m.cseq.seq, m.maxForwards]).toEqual([
+      'f',
+      't',
+      'new@example.com',
+      5,
+      3,
+    ]);
+    expect([m.contentType?.mediaType, m.contentLength]).toEqual(['text/plain', 5]);
+    m.removeHeader('Max-Forwards');
+    expect(m.maxForwards).toBeUndefined();
+
+    const direct = parseMessage(REGISTER);
+    expect(direct.cseq.seq).toBe(314159);
+    const cseq = direct.headers.find((h) => h.key === 'cseq');
+    if (cseq) cseq.value = '7 REGISTER';
+    direct.invalidate();
+    expect(direct.cseq.seq).toBe(7);
+  });
+
   it('setHeader keeps position; untouched headers keep their bytes', () => {
     const m = parseMessage(INVITE);
     m.setHeader('Max-Forwards', 69);

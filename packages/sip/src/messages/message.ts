@@ -2,7 +2,7 @@ import type { NameAddr } from '../uri/name-addr.ts';
 import { parseNameAddr } from '../uri/name-addr.ts';
 import type { Uri } from '../uri/uri.ts';
 import { isToken, textToWire, wireToText } from './charset.ts';
-import { canonicalHeaderName, headerKey } from './header-names.ts';
+import { canonicalHeaderName, ESSENTIAL_HEADERS, headerKey } from './header-names.ts';
 import {
   type AuthHeader,
   type Contact,
@@ -54,6 +54,18 @@ export interface ReceivedHead {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Marks a typed view not parsed yet (undefined is a parsed "absent"). */
+const UNSET: unique symbol = Symbol('unset');
+// slots of ESSENTIAL_HEADERS
+const VIA = ESSENTIAL_HEADERS.indexOf('via');
+const FROM = ESSENTIAL_HEADERS.indexOf('from');
+const TO = ESSENTIAL_HEADERS.indexOf('to');
+const CALL_ID = ESSENTIAL_HEADERS.indexOf('call-id');
+const CSEQ = ESSENTIAL_HEADERS.indexOf('cseq');
+const MAX_FORWARDS = ESSENTIAL_HEADERS.indexOf('max-forwards');
+const CONTENT_LENGTH = ESSENTIAL_HEADERS.indexOf('content-length');
+const CONTENT_TYPE = ESSENTIAL_HEADERS.indexOf('content-type');
+const parseLength = (v: string): number => parseContentLength(v);
 const parseFrom = (v: string): NameAddr => parseNameAddr(v, 'from');
 const parseTo = (v: string): NameAddr => parseNameAddr(v, 'to');
 function parseViaFields(vs: string[]): Via[] {
@@ -91,7 +103,13 @@ export abstract class SipMessage {
   headers: HeaderField[];
   /** Body bytes, never decoded or re-encoded. */
   body: Buffer;
-  private cache = new Map<string, unknown>();
+  /** Typed views of the other headers, by key, created on first use. */
+  private cache: Map<string, unknown> | null = null;
+  /**
+   * Typed views of ESSENTIAL_HEADERS, by their index there (UNSET until parsed): every parse reads them,
+   * and an array slot is much cheaper to fill and read than a map entry.
+   */
+  private essentials: unknown[] = [UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET]; // one per ESSENTIAL_HEADERS
   /** What the header section looked like when received (null for a message built in code). */
   private readonly received: ReceivedHead | null;
 
@@ -159,7 +177,7 @@ export abstract class SipMessage {
     const at = first < 0 ? kept.length : this.headers.slice(0, first).filter((h) => h.key !== key).length;
     kept.splice(at, 0, ...fresh);
     this.headers = kept;
-    this.cache.delete(key);
+    this.forget(key);
     return this;
   }
 
@@ -171,7 +189,7 @@ export abstract class SipMessage {
       if ((this.headers[i] as HeaderField).key === field.key) last = i;
     if (last < 0) this.headers.push(field);
     else this.headers.splice(last + 1, 0, field);
-    this.cache.delete(field.key);
+    this.forget(field.key);
     return this;
   }
 
@@ -180,7 +198,7 @@ export abstract class SipMessage {
     const field = this.makeField(name, value);
     const first = this.headers.findIndex((h) => h.key === field.key);
     this.headers.splice(Math.max(first, 0), 0, field);
-    this.cache.delete(field.key);
+    this.forget(field.key);
     return this;
   }
 
@@ -189,28 +207,51 @@ export abstract class SipMessage {
     const key = headerKey(name);
     const before = this.headers.length;
     this.headers = this.headers.filter((h) => h.key !== key);
-    this.cache.delete(key);
+    this.forget(key);
     return before - this.headers.length;
   }
 
   /** Parse-once cache of typed views; any change to the header drops its entry. */
   protected typed<T>(key: string, parse: (values: string[]) => T): T {
-    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const cache = this.typedCache();
+    if (cache.has(key)) return cache.get(key) as T;
     const value = parse(this.wireValues(key));
-    this.cache.set(key, value);
+    cache.set(key, value);
     return value;
+  }
+
+  private typedCache(): Map<string, unknown> {
+    if (this.cache === null) this.cache = new Map();
+    return this.cache;
+  }
+
+  /** typed() for the header at `slot` of ESSENTIAL_HEADERS. */
+  private typedEssential<T>(slot: number, key: string, parse: (values: string[]) => T): T {
+    const cached = this.essentials[slot];
+    if (cached !== UNSET) return cached as T;
+    const value = parse(this.wireValues(key));
+    this.essentials[slot] = value;
+    return value;
+  }
+
+  /** Drop the cached typed view of a header. */
+  private forget(key: string): void {
+    this.cache?.delete(key);
+    const slot = ESSENTIAL_HEADERS.indexOf(key);
+    if (slot >= 0) this.essentials[slot] = UNSET;
   }
 
   /** Forget cached typed views (needed only after editing `headers` directly). */
   invalidate(): void {
-    this.cache.clear();
+    this.cache?.clear();
+    this.essentials.fill(UNSET);
   }
 
   // ------------------------------------------------------------------------------- typed access
 
   /** All Via values, top first (comma-joined values are split). */
   get via(): Via[] {
-    return this.typed('via', parseViaFields);
+    return this.typedEssential(VIA, 'via', parseViaFields);
   }
 
   get topVia(): Via | undefined {
@@ -231,7 +272,7 @@ export abstract class SipMessage {
     const top = values.shift();
     if (values.length === 0) this.headers.splice(idx, 1);
     else this.headers[idx] = { name: field.name, key: 'via', value: values.join(', '), raw: null };
-    this.cache.delete('via');
+    this.forget('via');
     return top;
   }
 
@@ -243,37 +284,46 @@ export abstract class SipMessage {
     const values = parseVia(field.value);
     values[0] = via;
     this.headers[idx] = { name: field.name, key: 'via', value: values.join(', '), raw: null };
-    this.cache.delete('via');
+    this.forget('via');
     return this;
   }
 
   /** Typed view of a single-valued header (first field), cached like typed(). */
   private single<T>(key: string, parse: (v: string) => T): T | undefined {
-    if (this.cache.has(key)) return this.cache.get(key) as T | undefined;
-    let value: T | undefined;
-    for (const h of this.headers) {
-      if (h.key === key) {
-        value = parse(h.value);
-        break;
-      }
-    }
-    this.cache.set(key, value);
+    const cache = this.typedCache();
+    if (cache.has(key)) return cache.get(key) as T | undefined;
+    const value = this.parseFirst(key, parse);
+    cache.set(key, value);
     return value;
   }
 
-  private required<T>(key: string, parse: (v: string) => T): T {
-    const v = this.single(key, parse);
+  /** single() for the header at `slot` of ESSENTIAL_HEADERS. */
+  private singleEssential<T>(slot: number, key: string, parse: (v: string) => T): T | undefined {
+    const cached = this.essentials[slot];
+    if (cached !== UNSET) return cached as T | undefined;
+    const value = this.parseFirst(key, parse);
+    this.essentials[slot] = value;
+    return value;
+  }
+
+  private parseFirst<T>(key: string, parse: (v: string) => T): T | undefined {
+    for (const h of this.headers) if (h.key === key) return parse(h.value);
+    return undefined;
+  }
+
+  private required<T>(slot: number, key: string, parse: (v: string) => T): T {
+    const v = this.singleEssential(slot, key, parse);
     if (v === undefined) throw new RangeError(`message has no ${canonicalHeaderName(key)} header`);
     return v;
   }
 
   /** From header (throws RangeError if absent; parsed messages always have it). */
   get from(): NameAddr {
-    return this.required('from', parseFrom);
+    return this.required(FROM, 'from', parseFrom);
   }
 
   get to(): NameAddr {
-    return this.required('to', parseTo);
+    return this.required(TO, 'to', parseTo);
   }
 
   get fromTag(): string | undefined {
@@ -285,15 +335,15 @@ export abstract class SipMessage {
   }
 
   get callId(): string {
-    return this.required('call-id', parseCallId);
+    return this.required(CALL_ID, 'call-id', parseCallId);
   }
 
   get cseq(): CSeq {
-    return this.required('cseq', parseCSeq);
+    return this.required(CSEQ, 'cseq', parseCSeq);
   }
 
   get maxForwards(): number | undefined {
-    return this.single('max-forwards', parseMaxForwards);
+    return this.singleEssential(MAX_FORWARDS, 'max-forwards', parseMaxForwards);
   }
 
   /** Contact header: `'*'`, a list of contacts, or an empty list when absent. */
@@ -370,12 +420,12 @@ export abstract class SipMessage {
   }
 
   get contentType(): MediaType | undefined {
-    return this.single('content-type', parseContentType);
+    return this.singleEssential(CONTENT_TYPE, 'content-type', parseContentType);
   }
 
   /** Declared Content-Length, if the header is present. */
   get contentLength(): number | undefined {
-    return this.single('content-length', (v) => parseContentLength(v));
+    return this.singleEssential(CONTENT_LENGTH, 'content-length', parseLength);
   }
 
   get userAgent(): string | undefined {

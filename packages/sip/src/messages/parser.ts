@@ -361,8 +361,9 @@ function checkEssentialHeaders(
       'content-length',
     );
   }
-  message.body =
-    declared === 0 ? Buffer.alloc(0) : Buffer.from(buf.subarray(bodyStart, bodyStart + declared));
+  const body = Buffer.allocUnsafe(declared);
+  buf.copy(body, 0, bodyStart, bodyStart + declared);
+  message.body = body;
 }
 
 export interface ValidateOptions {
