@@ -160,10 +160,8 @@ export function wireHeaderNameAt(s: string, start: number, end: number): WireHea
   if (bucket !== undefined) {
     for (let b = 0; b < bucket.length; b++) {
       const candidate = bucket[b] as WireHeaderName;
-      const name = candidate.name;
-      let i = 1;
-      while (i < length && name.charCodeAt(i) === s.charCodeAt(start + i)) i++;
-      if (i === length) return candidate;
+      // same length and first character by construction of the bucket
+      if (s.startsWith(candidate.name, start)) return candidate;
     }
   }
   const name = s.slice(start, end);

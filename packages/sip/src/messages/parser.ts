@@ -46,9 +46,10 @@ const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
  */
 export function parseMessage(
   input: Buffer | Uint8Array | string,
-  options: ParseOptions = {},
+  options: ParseOptions = NO_OPTIONS,
 ): SipRequest | SipResponse {
-  return guardParse(() => {
+  // the guardParse() contract, written out: no closure to allocate for every message
+  try {
     const buf =
       typeof input === 'string'
         ? Buffer.from(input, 'utf8')
@@ -58,8 +59,13 @@ export function parseMessage(
     const message = parseBuffer(buf, options);
     if (options.validate === 'full') validateMessage(message);
     return message;
-  });
+  } catch (error) {
+    if (error instanceof SipParseError) throw error;
+    throw new SipParseError('INTERNAL_ERROR', `internal parser error: ${(error as Error)?.message ?? error}`);
+  }
 }
+
+const NO_OPTIONS: ParseOptions = Object.freeze({});
 
 /** Like parseMessage, but returns a result object instead of throwing. */
 export function tryParseMessage(
@@ -92,7 +98,6 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     throw new SipParseError('MISSING_HEADER_TERMINATOR', 'no empty line (CRLF CRLF) ends the header section');
   }
   const head = buf.toString('latin1', start, headEnd);
-
   // ---- split lines; unfold continuation lines into the previous field. Every CR must be followed by
   // LF and every LF preceded by CR: a bare CR or LF would let a re-serialised message be framed
   // differently by the next hop than it was read here. Lines are found by their CR, so checking that
@@ -105,7 +110,7 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
   /** The raw text of each field, kept to recognise an unchanged header section when serialising. */
   const raws: string[] = [];
   /** How often each of ESSENTIAL_HEADERS occurs. */
-  const counts = new Int32Array(ESSENTIAL_HEADERS.length);
+  const counts = [0, 0, 0, 0, 0, 0, 0, 0]; // one per ESSENTIAL_HEADERS; cheaper to create than a typed array
   let current: HeaderField | null = null;
   let currentStart = 0;
   while (lineEnd < head.length) {
@@ -154,7 +159,7 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     currentStart = lineStart;
     headers.push(current);
     raws.push(raw);
-    if (known.essential >= 0) counts[known.essential] = (counts[known.essential] as number) + 1;
+    if (known.essential >= 0) counts[known.essential] = (counts[known.essential] ?? 0) + 1;
   }
 
   const bodyStart = headEnd + 4;
@@ -245,7 +250,8 @@ function parseStartLine(
 
   // Request-Line = Method SP Request-URI SP SIP-Version (single spaces, no trailing whitespace)
   const sp1 = line.indexOf(' ');
-  const sp2 = line.lastIndexOf(' ');
+  let sp2 = line.length - 1; // the last space (the version is short: a backwards scan is quickest)
+  while (sp2 >= 0 && line.charCodeAt(sp2) !== 0x20) sp2--;
   if (sp1 <= 0 || sp2 === sp1)
     throw new SipParseError('INVALID_START_LINE', `invalid request line "${line.slice(0, 60)}"`);
   const method = line.slice(0, sp1);
@@ -291,7 +297,7 @@ function parseStartLine(
 
 function checkEssentialHeaders(
   message: SipRequest | SipResponse,
-  counts: Int32Array,
+  counts: number[],
   buf: Buffer,
   bodyStart: number,
   maxMessageSize: number,
@@ -299,7 +305,7 @@ function checkEssentialHeaders(
 ): void {
   for (let i = 0; i < ESSENTIAL_HEADERS.length; i++) {
     const key = ESSENTIAL_HEADERS[i] as string;
-    const n = counts[i] as number;
+    const n = counts[i] ?? 0;
     if (n === 0 && MANDATORY.includes(key)) {
       throw new SipParseError('MISSING_HEADER', `missing ${canonicalHeaderName(key)} header`, key);
     }
