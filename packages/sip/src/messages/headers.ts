@@ -3,7 +3,7 @@
  * header field (or of all fields of that name joined in order) and throws SipParseError on bad syntax.
  */
 import { NameAddr, parseNameAddrAt } from '../uri/name-addr.ts';
-import { classifyHost, type HostType } from '../uri/sip-uri.ts';
+import { classifyHost, type HostType, scanHostname, scannedHostType } from '../uri/sip-uri.ts';
 import { HOSTCHAR, isDigit, TOKEN, trimWs, WORD, wireToText } from './charset.ts';
 import { SipParseError } from './errors.ts';
 import { type Param, Params, parseParams, scanCompactParams } from './params.ts';
@@ -181,14 +181,11 @@ function parseCommonVia(text: string): Via | undefined {
     pos = close + 1;
   } else {
     const start = pos;
-    while (pos < n) {
-      const c = text.charCodeAt(pos);
-      if (c > 127 || HOSTCHAR[c] !== 1) break;
-      pos++;
-    }
-    host = text.slice(start, pos);
-    hostType = classifyHost(host);
+    const scanned = scanHostname(text, pos);
+    pos = scanned >> 2; // V8 strings are shorter than 2**29, so end * 4 fits in 31 bits
+    hostType = scannedHostType(scanned);
     if (hostType === undefined) return undefined;
+    host = text.slice(start, pos);
   }
   let port: number | undefined;
   if (text.charCodeAt(pos) === 0x3a) {
@@ -201,7 +198,8 @@ function parseCommonVia(text: string): Via | undefined {
   const list: Param[] = [];
   if (scanCompactParams(text, pos, list) !== n) return undefined;
   const params = new Params(list);
-  if (params.has('branch') && !params.get('branch')) return undefined;
+  const branch = params.get('branch');
+  if (branch !== undefined && !branch) return undefined; // present but empty: the full grammar says why
   return new Via({ transport, host, hostType, port, params });
 }
 
@@ -274,17 +272,15 @@ export function formatCSeq(cseq: CSeq): string {
 /** callid = word [ "@" word ] */
 export function parseCallId(value: string): string {
   const v = trimWs(value);
-  const at = v.indexOf('@');
-  const ok = (w: string): boolean => {
-    if (w.length === 0) return false;
-    for (let i = 0; i < w.length; i++) {
-      const c = w.charCodeAt(i);
-      if (c > 127 || WORD[c] !== 1) return false;
-    }
-    return true;
-  };
-  if (at < 0 ? !ok(v) : !ok(v.slice(0, at)) || !ok(v.slice(at + 1)))
-    bad('call-id', `invalid Call-ID "${v.slice(0, 60)}"`);
+  // one pass, in place: word characters with at most one "@" that has a word on each side
+  let at = -1;
+  let ok = v.length > 0;
+  for (let i = 0; ok && i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x40 && at < 0) at = i;
+    else if (c > 127 || WORD[c] !== 1) ok = false;
+  }
+  if (!ok || at === 0 || at === v.length - 1) bad('call-id', `invalid Call-ID "${v.slice(0, 60)}"`);
   return v;
 }
 

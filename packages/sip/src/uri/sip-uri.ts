@@ -73,6 +73,64 @@ export function classifyHost(host: string): HostType | undefined {
   return 'domain';
 }
 
+/** The host type in a scanHostname() result. */
+export function scannedHostType(scanned: number): HostType | undefined {
+  const code = scanned & 3;
+  return code === SCANNED_DOMAIN ? 'domain' : code === SCANNED_IPV4 ? 'ipv4' : undefined;
+}
+
+/** Codes in the low bits of scanHostname()'s result. */
+export const SCANNED_INVALID = 0;
+export const SCANNED_DOMAIN = 1;
+export const SCANNED_IPV4 = 2;
+
+/**
+ * Read hostname characters (HOSTCHAR) of `s` from `pos` and classify them in the same pass, as
+ * classifyHost() would classify the text read. Returns `end * 4 + code`, where `end` is the position
+ * of the first character not read and `code` is SCANNED_DOMAIN, SCANNED_IPV4 or SCANNED_INVALID (one
+ * number, so that the hot callers allocate nothing).
+ */
+export function scanHostname(s: string, pos: number): number {
+  const start = pos;
+  const n = s.length;
+  let digitsAndDots = true;
+  let doubleDot = false;
+  let ipv4 = true;
+  let octets = 0;
+  let value = 0;
+  let len = 0;
+  let previous = 0;
+  for (; pos < n; pos++) {
+    const c = s.charCodeAt(pos);
+    if (c > 127 || HOSTCHAR[c] !== 1) break;
+    if (c === 0x2e) {
+      if (previous === 0x2e) doubleDot = true;
+      // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet 0-255
+      if (len === 0 || len > 3 || value > 255) ipv4 = false;
+      octets++;
+      value = 0;
+      len = 0;
+    } else if (isDigit(c)) {
+      value = value * 10 + (c - 0x30);
+      len++;
+    } else {
+      digitsAndDots = false;
+    }
+    previous = c;
+  }
+  const length = pos - start;
+  let code = SCANNED_INVALID;
+  if (length > 0 && length <= 255) {
+    if (digitsAndDots) {
+      if (ipv4 && octets === 3 && len > 0 && len <= 3 && value <= 255) code = SCANNED_IPV4;
+    } else {
+      const first = s.charCodeAt(start);
+      if (!doubleDot && first !== 0x2e && first !== 0x2d) code = SCANNED_DOMAIN;
+    }
+  }
+  return pos * 4 + code;
+}
+
 function classifyIpv6(host: string): HostType | undefined {
   for (let i = 0; i < host.length; i++) {
     const c = host.charCodeAt(i);
@@ -206,13 +264,10 @@ export function parseSipUriFrom(scheme: 'sip' | 'sips', body: string, from: numb
     pos = close + 1;
   } else {
     const start = pos;
-    while (pos < body.length) {
-      const c = body.charCodeAt(pos);
-      if (c > 127 || HOSTCHAR[c] !== 1) break;
-      pos++;
-    }
+    const scanned = scanHostname(body, pos);
+    pos = scanned >> 2; // V8 strings are shorter than 2**29, so end * 4 fits in 31 bits
     host = body.slice(start, pos);
-    hostType = classifyHost(host);
+    hostType = scannedHostType(scanned);
     if (!hostType) invalid(whole, host ? `bad host "${host}"` : 'missing host');
   }
 
