@@ -271,6 +271,16 @@ describe('errors', () => {
     ).toBe('INVALID_STATUS_CODE');
     expect(bad('SIP/3.0 200 OK\r\n\r\n').code).toBe('UNSUPPORTED_VERSION');
   });
+
+  it('a bare CR or LF is the error reported even after an earlier bad line (CR before LF)', () => {
+    const badName = REGISTER.replace('Max-Forwards: 70', 'Max Forwards: 70');
+    expect(bad(badName).code).toBe('INVALID_HEADER_NAME');
+    const bareLf = badName.replace('CSeq: 314159 REGISTER', 'CSeq: 314159\nREGISTER');
+    expect(bad(bareLf).message).toBe('bare LF in header section');
+    const both = bareLf.replace('Expires: 3600', 'Expires:\r3600');
+    expect(bad(both).message).toBe('bare CR in header section');
+    expect(bad(both).code).toBe('INVALID_HEADER_VALUE');
+  });
 });
 
 describe('mutable message model', () => {

@@ -98,6 +98,38 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     throw new SipParseError('MISSING_HEADER_TERMINATOR', 'no empty line (CRLF CRLF) ends the header section');
   }
   const head = buf.toString('latin1', start, headEnd);
+  const headers: HeaderField[] = [];
+  /** The raw text of each field, kept to recognise an unchanged header section when serialising. */
+  const raws: string[] = [];
+  /** How often each of ESSENTIAL_HEADERS occurs. */
+  const counts = [0, 0, 0, 0, 0, 0, 0, 0]; // one per ESSENTIAL_HEADERS; cheaper to create than a typed array
+  let startLine: string;
+  try {
+    startLine = splitHead(head, maxLineLength, maxHeaders, headers, raws, counts);
+  } catch (error) {
+    // A bare CR or LF anywhere in the head is the error reported, whatever line comes first.
+    checkLineBreaks(head);
+    throw error;
+  }
+
+  const bodyStart = headEnd + 4;
+  const message = parseStartLine(startLine, headers, { head, startLine, raws });
+  checkEssentialHeaders(message, counts, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
+  return message;
+}
+
+/**
+ * Split the head into the start line (returned) and header fields (appended to `headers`, their raw
+ * text to `raws`, essential headers counted in `counts`); folded lines are unfolded into their field.
+ */
+function splitHead(
+  head: string,
+  maxLineLength: number,
+  maxHeaders: number,
+  headers: HeaderField[],
+  raws: string[],
+  counts: number[],
+): string {
   // ---- split lines; unfold continuation lines into the previous field. Every CR must be followed by
   // LF and every LF preceded by CR: a bare CR or LF would let a re-serialised message be framed
   // differently by the next hop than it was read here. Lines are found by their CR, so checking that
@@ -106,11 +138,6 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
   const startLine = head.slice(0, lineEnd);
   if (lineEnd > maxLineLength)
     throw new SipParseError('LINE_TOO_LONG', `start line longer than ${maxLineLength} bytes`);
-  const headers: HeaderField[] = [];
-  /** The raw text of each field, kept to recognise an unchanged header section when serialising. */
-  const raws: string[] = [];
-  /** How often each of ESSENTIAL_HEADERS occurs. */
-  const counts = [0, 0, 0, 0, 0, 0, 0, 0]; // one per ESSENTIAL_HEADERS; cheaper to create than a typed array
   let current: HeaderField | null = null;
   let currentStart = 0;
   while (lineEnd < head.length) {
@@ -161,11 +188,19 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     raws.push(raw);
     if (known.essential >= 0) counts[known.essential] = (counts[known.essential] ?? 0) + 1;
   }
+  return startLine;
+}
 
-  const bodyStart = headEnd + 4;
-  const message = parseStartLine(startLine, headers, { head, startLine, raws });
-  checkEssentialHeaders(message, counts, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
-  return message;
+/** Every CR must be followed by LF and every LF preceded by CR (the error path's full check). */
+function checkLineBreaks(head: string): void {
+  for (let i = head.indexOf('\r'); i >= 0; i = head.indexOf('\r', i + 1)) {
+    if (head.charCodeAt(i + 1) !== 0x0a)
+      throw new SipParseError('INVALID_HEADER_VALUE', 'bare CR in header section');
+  }
+  for (let i = head.indexOf('\n'); i >= 0; i = head.indexOf('\n', i + 1)) {
+    if (head.charCodeAt(i - 1) !== 0x0d)
+      throw new SipParseError('INVALID_HEADER_VALUE', 'bare LF in header section');
+  }
 }
 
 /**
