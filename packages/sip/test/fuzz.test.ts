@@ -76,6 +76,12 @@ function mutate(input: Buffer, rnd: () => number): Buffer {
 
 /** Touch every typed view a message offers; anything but SipParseError is a failure. */
 function exercise(m: ReturnType<typeof parseMessage>): void {
+  // Via values the parser read in place from the head must equal those parsed from the field values
+  const viaView = (): string =>
+    JSON.stringify(m.via.map((v) => [v.transport, v.host, v.hostType, v.port, v.params.list]));
+  const inPlace = viaView();
+  m.invalidate();
+  expect(viaView()).toBe(inPlace);
   try {
     validateMessage(m);
   } catch (error) {

@@ -71,6 +71,30 @@ describe('parsing typical messages', () => {
     expect(m.toBuffer().toString()).toBe(INVITE);
   });
 
+  it('Via values read while splitting equal those parsed from the fields (spacing, folding, lists)', () => {
+    const variants = [
+      'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport   ',
+      'Via: SIP/2.0/UDP 192.0.2.10:5060\r\n ;branch=z9hG4bKfolded',
+      'Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/TCP b.example.com;branch=z9hG4bK2',
+      'Via: SIP/2.0/UDP [2001:db8::1];branch=z9hG4bK3;x="q, v"\r\nv: SIP/2.0/UDP c.example.com:5;branch=z9hG4bK4',
+      'Via:SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK5;received=192.0.2.1',
+    ];
+    for (const via of variants) {
+      const m = parseMessage(
+        REGISTER.replace('Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport', via),
+      );
+      const view = () => m.via.map((v) => v.toString());
+      const inPlace = view();
+      m.invalidate();
+      expect(view(), via).toEqual(inPlace);
+      expect(m.toBuffer().toString('latin1')).toContain(via);
+    }
+    // the folded one keeps its branch, the list gives two values
+    expect(parseMessage(REGISTER.replace('rport', 'rport\r\n ;maddr=239.1.1.1')).topVia?.maddr).toBe(
+      '239.1.1.1',
+    );
+  });
+
   it('compact forms and case-insensitive names map to the same header', () => {
     const text = REGISTER.replace('Call-ID:', 'i:').replace('Contact:', 'm:').replace('Via:', 'v:');
     const m = parseMessage(text.replace('Supported:', 'k:').replace('Content-Length:', 'l:'));

@@ -159,44 +159,52 @@ export class Via {
  * rejects and builds the same Via.
  */
 function parseCommonVia(text: string): Via | undefined {
-  if (!text.startsWith('SIP/2.0/')) return undefined;
-  const n = text.length;
-  let pos = 8;
-  while (pos < n) {
-    const c = text.charCodeAt(pos);
+  return parseCommonViaIn(text, 0, text.length);
+}
+
+/**
+ * parseCommonVia() of the value s[from, end), read in place (the parser calls it on the received head,
+ * where scanning is faster than on a string cut out of it). Every scan stops at the CR or whitespace
+ * that follows a value in the head, and the value must be consumed exactly up to `end`.
+ */
+export function parseCommonViaIn(s: string, from: number, end: number): Via | undefined {
+  if (!s.startsWith('SIP/2.0/', from)) return undefined;
+  let pos = from + 8;
+  while (pos < end) {
+    const c = s.charCodeAt(pos);
     if (c > 127 || TOKEN[c] !== 1) break;
     pos++;
   }
-  if (pos === 8 || text.charCodeAt(pos) !== 0x20) return undefined;
-  const transport = text.slice(8, pos);
+  if (pos === from + 8 || pos >= end || s.charCodeAt(pos) !== 0x20) return undefined;
+  const transport = s.slice(from + 8, pos);
   pos++;
   let host: string;
   let hostType: HostType | undefined;
-  if (text.charCodeAt(pos) === 0x5b) {
-    const close = text.indexOf(']', pos);
-    if (close < 0) return undefined;
-    host = text.slice(pos + 1, close);
+  if (s.charCodeAt(pos) === 0x5b) {
+    const close = s.indexOf(']', pos);
+    if (close < 0 || close >= end) return undefined;
+    host = s.slice(pos + 1, close);
     hostType = classifyHost(host);
     if (hostType !== 'ipv6') return undefined;
     pos = close + 1;
   } else {
     const start = pos;
-    const scanned = scanHostname(text, pos);
+    const scanned = scanHostname(s, pos);
     pos = scanned >> 2; // V8 strings are shorter than 2**29, so end * 4 fits in 31 bits
     hostType = scannedHostType(scanned);
-    if (hostType === undefined) return undefined;
-    host = text.slice(start, pos);
+    if (hostType === undefined || pos > end) return undefined;
+    host = s.slice(start, pos);
   }
   let port: number | undefined;
-  if (text.charCodeAt(pos) === 0x3a) {
+  if (pos < end && s.charCodeAt(pos) === 0x3a) {
     const start = ++pos;
-    while (pos < n && isDigit(text.charCodeAt(pos))) pos++;
+    while (pos < end && isDigit(s.charCodeAt(pos))) pos++;
     if (pos === start || pos - start > 5) return undefined;
-    port = decimal(text, start, pos);
+    port = decimal(s, start, pos);
     if (port > 65535) return undefined;
   }
   const list: Param[] = [];
-  if (scanCompactParams(text, pos, list) !== n) return undefined;
+  if (pos > end || (pos < end && scanCompactParams(s, pos, list) !== end)) return undefined;
   const params = new Params(list);
   const branch = params.get('branch');
   if (branch !== undefined && !branch) return undefined; // present but empty: the full grammar says why

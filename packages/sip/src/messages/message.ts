@@ -113,10 +113,17 @@ export abstract class SipMessage {
   /** What the header section looked like when received (null for a message built in code). */
   private readonly received: ReceivedHead | null;
 
-  constructor(headers: HeaderField[] = [], body: Buffer = EMPTY, received: ReceivedHead | null = null) {
+  constructor(
+    headers: HeaderField[] = [],
+    body: Buffer = EMPTY,
+    received: ReceivedHead | null = null,
+    /** The Via values when the parser already read them (one per Via field, in order). */
+    via?: Via[],
+  ) {
     this.headers = headers;
     this.body = body;
     this.received = received;
+    if (via !== undefined) this.essentials[VIA] = via;
   }
 
   abstract get isRequest(): boolean;
@@ -575,8 +582,10 @@ export class SipRequest extends SipMessage {
     rawStartLine?: string | null;
     /** The received header section (parser use, see SipMessage). */
     received?: ReceivedHead | null;
+    /** The Via values already read by the parser (parser use). */
+    via?: Via[] | undefined;
   }) {
-    super(init.headers, init.body, init.received ?? null);
+    super(init.headers, init.body, init.received ?? null, init.via);
     if (!isToken(init.method)) throw new RangeError(`invalid method "${init.method}"`);
     this._method = init.method;
     this._uri = init.uri;
@@ -663,8 +672,10 @@ export class SipResponse extends SipMessage {
     wireReason?: boolean;
     /** The received header section (parser use, see SipMessage). */
     received?: ReceivedHead | null;
+    /** The Via values already read by the parser (parser use). */
+    via?: Via[] | undefined;
   }) {
-    super(init.headers, init.body, init.received ?? null);
+    super(init.headers, init.body, init.received ?? null, init.via);
     checkStatus(init.status);
     this._status = init.status;
     const reason = init.reason ?? reasonPhrase(init.status);

@@ -3,6 +3,7 @@ import { parseUri, type Uri } from '../uri/uri.ts';
 import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
 import { canonicalHeaderName, ESSENTIAL_HEADERS, SINGLE_HEADERS, wireHeaderNameAt } from './header-names.ts';
+import { parseCommonViaIn, type Via } from './headers.ts';
 import { type HeaderField, type ReceivedHead, type SipMessage, SipRequest, SipResponse } from './message.ts';
 
 export interface ParseLimits {
@@ -39,6 +40,7 @@ export const DEFAULT_LIMITS: Required<ParseLimits> = {
 const MANDATORY = ['via', 'from', 'to', 'call-id', 'cseq'];
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const VIA_SLOT = ESSENTIAL_HEADERS.indexOf('via');
 
 /**
  * Parse one SIP message from a datagram or from a framed stream message.
@@ -103,9 +105,11 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
   const raws: string[] = [];
   /** How often each of ESSENTIAL_HEADERS occurs. */
   const counts = [0, 0, 0, 0, 0, 0, 0, 0]; // one per ESSENTIAL_HEADERS; cheaper to create than a typed array
+  /** Via values read in place while splitting, one per Via field (undefined: not of the usual shape). */
+  const vias: Array<Via | undefined> = [];
   let startLine: string;
   try {
-    startLine = splitHead(head, maxLineLength, maxHeaders, headers, raws, counts);
+    startLine = splitHead(head, maxLineLength, maxHeaders, headers, raws, counts, vias);
   } catch (error) {
     // A bare CR or LF anywhere in the head is the error reported, whatever line comes first.
     checkLineBreaks(head);
@@ -113,7 +117,9 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
   }
 
   const bodyStart = headEnd + 4;
-  const message = parseStartLine(startLine, headers, { head, startLine, raws });
+  // every Via field read in place: the typed view is ready (else it is parsed from the values as usual)
+  const via = vias.length > 0 && !vias.includes(undefined) ? (vias as Via[]) : undefined;
+  const message = parseStartLine(startLine, headers, { head, startLine, raws }, via);
   checkEssentialHeaders(message, counts, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
   return message;
 }
@@ -129,6 +135,7 @@ function splitHead(
   headers: HeaderField[],
   raws: string[],
   counts: number[],
+  vias: Array<Via | undefined>,
 ): string {
   // ---- split lines; unfold continuation lines into the previous field. Every CR must be followed by
   // LF and every LF preceded by CR: a bare CR or LF would let a re-serialised message be framed
@@ -155,6 +162,8 @@ function splitHead(
       if (more.length > 0) current.value = current.value.length > 0 ? `${current.value} ${more}` : more;
       current.raw = head.slice(currentStart, lineEnd);
       raws[raws.length - 1] = current.raw;
+      // a folded Via was read from its first line only: leave it to the full parse
+      if (current.key === 'via') vias[vias.length - 1] = undefined;
       continue;
     }
     if (headers.length >= maxHeaders) {
@@ -187,6 +196,7 @@ function splitHead(
     headers.push(current);
     raws.push(raw);
     if (known.essential >= 0) counts[known.essential] = (counts[known.essential] ?? 0) + 1;
+    if (known.essential === VIA_SLOT) vias.push(parseCommonViaIn(head, valueStart, valueEnd));
   }
   return startLine;
 }
@@ -251,6 +261,7 @@ function parseStartLine(
   line: string,
   headers: HeaderField[],
   received: ReceivedHead,
+  via: Via[] | undefined,
 ): SipRequest | SipResponse {
   if (line.length === 0) throw new SipParseError('INVALID_START_LINE', 'empty start line');
   if (line.startsWith('SIP/') || line.startsWith('sip/')) {
@@ -280,6 +291,7 @@ function parseStartLine(
       headers,
       rawStartLine: line,
       received,
+      via,
     });
   }
 
@@ -327,7 +339,7 @@ function parseStartLine(
       'Request-URI must not contain headers (RFC 3261 §19.1.5)',
     );
   }
-  return new SipRequest({ method, uri, headers, rawStartLine: line, received });
+  return new SipRequest({ method, uri, headers, rawStartLine: line, received, via });
 }
 
 function checkEssentialHeaders(
