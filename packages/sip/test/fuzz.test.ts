@@ -6,6 +6,7 @@ import {
   parseMessage,
   parseNameAddr,
   parseUri,
+  parseVia,
   SipParseError,
   type SipRequest,
   StreamFramer,
@@ -75,6 +76,12 @@ function mutate(input: Buffer, rnd: () => number): Buffer {
 
 /** Touch every typed view a message offers; anything but SipParseError is a failure. */
 function exercise(m: ReturnType<typeof parseMessage>): void {
+  // Via values the parser read in place from the head must equal those parsed from the field values
+  const viaView = (): string =>
+    JSON.stringify(m.via.map((v) => [v.transport, v.host, v.hostType, v.port, v.params.list]));
+  const inPlace = viaView();
+  m.invalidate();
+  expect(viaView()).toBe(inPlace);
   try {
     validateMessage(m);
   } catch (error) {
@@ -162,6 +169,68 @@ describe('fuzz: mutated and random messages (seeded, bounded)', { timeout: 60_00
       }
       if (na) expect(parseNameAddr(na.toString()).uri.toString()).toBe(na.uri.toString());
     }
+  });
+
+  // Via and address values of the usual shape take a fast path; anything else the full grammar. The
+  // same text with a change the full grammar ignores ("SIP /2.0", a leading space) is forced through the
+  // full grammar: both must accept and reject the same values and build the same objects.
+  it('the fast paths for Via and addresses agree with the full grammar', () => {
+    const rnd = prng(4475);
+    const vias = [
+      'SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport',
+      'SIP/2.0/UDP [2001:db8::1]:5062;branch=z9hG4bKabc;received=2001:db8::9;rport=5062;ttl=16;maddr=239.1.1.1',
+      'SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;alias;x="q v"',
+      'SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKx;Branch=y',
+      'SIP/2.0/SCTP h.example.com;branch=z9hG4bKq;x="a\\"b;c";y',
+    ];
+    const addresses = [
+      '"Alice" <sip:alice@example.com>;tag=1928301774',
+      'Bob <sip:bob@biloxi.example.com>',
+      'J Rosenberg <sip:jdrosen@[2001:db8::2]:5061;transport=tcp?h=v>;tag=a;x="\xc3\xa9"',
+      '<tel:+1-201-555-0123;ext=1>;tag=x',
+      '<urn:service:sos>',
+      '"J \\"R\\"" <sip:j@example.com>;x="\\\\";tag=1',
+      '"" <sips:a:pw@b.c;lr>;expires=0;+sip.instance="<urn:uuid:1>"',
+    ];
+    type Outcome = string;
+    const outcome = (f: () => unknown): Outcome => {
+      try {
+        return JSON.stringify(f());
+      } catch (error) {
+        expect(error).toBeInstanceOf(SipParseError);
+        return 'rejected';
+      }
+    };
+    const viaView = (v: string) =>
+      parseVia(v).map((x) => [
+        x.protocolName,
+        x.protocolVersion,
+        x.transport,
+        x.host,
+        x.hostType,
+        x.port,
+        x.params.list,
+      ]);
+    const addressView = (v: string) => {
+      const a = parseNameAddr(v, 'from');
+      return [a.displayName, a.uri.toString(), a.uri.kind, a.params.list];
+    };
+    const more = budget(10_000);
+    let accepted = 0;
+    let rejected = 0;
+    for (let i = 0; i < 6000 && more(); i++) {
+      const via = i % 2 === 0;
+      const pool = via ? vias : addresses;
+      const seed = pool[Math.floor(rnd() * pool.length)] as string;
+      const text = i < 20 ? seed : mutate(Buffer.from(seed, 'latin1'), rnd).toString('latin1');
+      const fast = outcome(() => (via ? viaView(text) : addressView(text)));
+      const full = outcome(() => (via ? viaView(text.replace('SIP/', 'SIP /')) : addressView(` ${text}`)));
+      expect(fast, text).toBe(full);
+      if (fast === 'rejected') rejected++;
+      else accepted++;
+    }
+    expect(accepted).toBeGreaterThan(200);
+    expect(rejected).toBeGreaterThan(200);
   });
 
   it('the stream framer survives random chunking of mutated streams with bounded buffering', () => {

@@ -71,6 +71,30 @@ describe('parsing typical messages', () => {
     expect(m.toBuffer().toString()).toBe(INVITE);
   });
 
+  it('Via values read while splitting equal those parsed from the fields (spacing, folding, lists)', () => {
+    const variants = [
+      'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport   ',
+      'Via: SIP/2.0/UDP 192.0.2.10:5060\r\n ;branch=z9hG4bKfolded',
+      'Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/TCP b.example.com;branch=z9hG4bK2',
+      'Via: SIP/2.0/UDP [2001:db8::1];branch=z9hG4bK3;x="q, v"\r\nv: SIP/2.0/UDP c.example.com:5;branch=z9hG4bK4',
+      'Via:SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK5;received=192.0.2.1',
+    ];
+    for (const via of variants) {
+      const m = parseMessage(
+        REGISTER.replace('Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776asdhds;rport', via),
+      );
+      const view = () => m.via.map((v) => v.toString());
+      const inPlace = view();
+      m.invalidate();
+      expect(view(), via).toEqual(inPlace);
+      expect(m.toBuffer().toString('latin1')).toContain(via);
+    }
+    // the folded one keeps its branch, the list gives two values
+    expect(parseMessage(REGISTER.replace('rport', 'rport\r\n ;maddr=239.1.1.1')).topVia?.maddr).toBe(
+      '239.1.1.1',
+    );
+  });
+
   it('compact forms and case-insensitive names map to the same header', () => {
     const text = REGISTER.replace('Call-ID:', 'i:').replace('Contact:', 'm:').replace('Via:', 'v:');
     const m = parseMessage(text.replace('Supported:', 'k:').replace('Content-Length:', 'l:'));
@@ -271,6 +295,16 @@ describe('errors', () => {
     ).toBe('INVALID_STATUS_CODE');
     expect(bad('SIP/3.0 200 OK\r\n\r\n').code).toBe('UNSUPPORTED_VERSION');
   });
+
+  it('a bare CR or LF is the error reported even after an earlier bad line (CR before LF)', () => {
+    const badName = REGISTER.replace('Max-Forwards: 70', 'Max Forwards: 70');
+    expect(bad(badName).code).toBe('INVALID_HEADER_NAME');
+    const bareLf = badName.replace('CSeq: 314159 REGISTER', 'CSeq: 314159\nREGISTER');
+    expect(bad(bareLf).message).toBe('bare LF in header section');
+    const both = bareLf.replace('Expires: 3600', 'Expires:\r3600');
+    expect(bad(both).message).toBe('bare CR in header section');
+    expect(bad(both).code).toBe('INVALID_HEADER_VALUE');
+  });
 });
 
 describe('mutable message model', () => {
@@ -292,6 +326,37 @@ describe('mutable message model', () => {
     expect(m.getHeaders('x-multi')).toEqual(['a', 'b']);
     m.setHeader('X-Multi', []);
     expect(m.hasHeader('x-multi')).toBe(false);
+  });
+
+  it('typed views of the headers every parse reads follow edits (API and direct + invalidate)', () => {
+    const m = parseMessage(INVITE);
+    // parsing already cached these; every edit must drop the cached view
+    m.setHeader('Via', 'SIP/2.0/UDP a.example.com;branch=z9hG4bK1');
+    m.setHeader('From', '<sip:x@example.com>;tag=f');
+    m.setHeader('To', '<sip:y@example.com>;tag=t');
+    m.setHeader('Call-ID', 'new@example.com');
+    m.setHeader('CSeq', '5 INVITE');
+    m.setHeader('Max-Forwards', 3);
+    m.setHeader('Content-Type', 'text/plain');
+    m.setBody('hello', 'text/plain');
+    expect(m.via.map((v) => v.host)).toEqual(['a.example.com']);
+    expect([m.fromTag, m.toTag, m.callId, m.cseq.seq, m.maxForwards]).toEqual([
+      'f',
+      't',
+      'new@example.com',
+      5,
+      3,
+    ]);
+    expect([m.contentType?.mediaType, m.contentLength]).toEqual(['text/plain', 5]);
+    m.removeHeader('Max-Forwards');
+    expect(m.maxForwards).toBeUndefined();
+
+    const direct = parseMessage(REGISTER);
+    expect(direct.cseq.seq).toBe(314159);
+    const cseq = direct.headers.find((h) => h.key === 'cseq');
+    if (cseq) cseq.value = '7 REGISTER';
+    direct.invalidate();
+    expect(direct.cseq.seq).toBe(7);
   });
 
   it('setHeader keeps position; untouched headers keep their bytes', () => {

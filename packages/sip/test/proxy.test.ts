@@ -37,7 +37,7 @@ type Endpoint = Awaited<ReturnType<typeof endpoint>>;
 
 /** A proxy whose location service maps sip:bob@<proxy> to the given contacts. */
 async function proxyWith(
-  contacts: () => string[],
+  contacts: (req: SipRequest) => string[],
   mode: ForkingMode = 'parallel',
   timerC?: number,
   t1 = 500,
@@ -58,7 +58,7 @@ async function proxyWith(
     proxy.forward(
       tx,
       req,
-      contacts().map((c) => parseUri(c)),
+      contacts(req).map((c) => parseUri(c)),
       { mode },
     );
   });
@@ -122,6 +122,49 @@ describe('StatefulProxy (RFC 3261 §16)', () => {
     await until(() => !!finalOf(got));
     expect(finalOf(got)!.status).toBe(420);
     expect(finalOf(got)!.getHeader('Unsupported')).toBe('foo');
+  });
+
+  it('a request that comes back unchanged is refused with 482 Loop Detected (§16.3 step 4)', async () => {
+    // the location service sends bob back to this same proxy: without loop detection the request would
+    // circle until Max-Forwards ran out (483 after 70 hops)
+    let selfUri = '';
+    const p = await proxyWith(() => [selfUri]);
+    selfUri = `sip:bob@127.0.0.1:${p.info.port}`;
+    const arrivals: number[] = [];
+    p.manager.on('request', (req) => arrivals.push(req.via.length));
+    const a = await endpoint();
+    const got = collect(
+      a.manager.sendRequest(inviteTo(p.info.port), {
+        transport: 'udp',
+        address: '127.0.0.1',
+        port: p.info.port,
+      }),
+    );
+    await until(() => !!finalOf(got));
+    expect(finalOf(got)!.status).toBe(482);
+    // refused the first time it came back: the caller's Via, then ours on top of it
+    expect(arrivals).toEqual([1, 2]);
+  });
+
+  it('a request that spirals back retargeted is proxied again, not refused as a loop', async () => {
+    const b = await endpoint();
+    const seen = uas(b, (req, tx) => tx.respond(createResponse(req, 486)));
+    let carolHere = '';
+    // bob -> carol at this same proxy (a spiral: new Request-URI) -> carol's phone
+    const p = await proxyWith((req) => [(req.uri as { user?: string }).user === 'bob' ? carolHere : b.uri]);
+    carolHere = `sip:carol@127.0.0.1:${p.info.port}`;
+    const a = await endpoint();
+    const got = collect(
+      a.manager.sendRequest(inviteTo(p.info.port), {
+        transport: 'udp',
+        address: '127.0.0.1',
+        port: p.info.port,
+      }),
+    );
+    await until(() => !!finalOf(got));
+    expect(finalOf(got)!.status).toBe(486);
+    // the phone saw the caller's Via and two of the proxy's (one per pass)
+    expect(seen.received[0]?.via).toHaveLength(3);
   });
 
   it('parallel forking: forwards provisional and 2xx, adds Record-Route and Via, decrements Max-Forwards', async () => {

@@ -97,6 +97,60 @@ describe('round trip: parse then serialise reproduces the input', () => {
     expect(back.recordRoute).toHaveLength(2);
   });
 
+  // An unchanged message is written from its received header section in one piece; every kind of edit
+  // must fall back to writing the fields one by one.
+  it('direct edits of the header list are serialised (reordered, raw replaced, removed)', () => {
+    const swapped = parseMessage(REGISTER);
+    const [first, second] = swapped.headers;
+    swapped.headers[0] = second as (typeof swapped.headers)[0];
+    swapped.headers[1] = first as (typeof swapped.headers)[0];
+    const lines = swapped.toBuffer().toString('latin1').split('\r\n');
+    expect(lines.slice(1, 3)).toEqual(['Max-Forwards: 70', REGISTER.split('\r\n')[1]]);
+
+    const rawEdited = parseMessage(REGISTER);
+    const expires = rawEdited.headers.find((h) => h.key === 'expires');
+    if (expires) expires.raw = 'Expires: 60';
+    expect(rawEdited.toBuffer().toString('latin1')).toBe(REGISTER.replace('Expires: 3600', 'Expires: 60'));
+
+    const valueEdited = parseMessage(REGISTER);
+    const ua = valueEdited.headers.find((h) => h.key === 'user-agent');
+    if (ua) {
+      ua.value = 'Other/2.0';
+      ua.raw = null;
+    }
+    expect(valueEdited.toBuffer().toString('latin1')).toContain('\r\nUser-Agent: Other/2.0\r\n');
+
+    const removed = parseMessage(REGISTER);
+    removed.headers.pop();
+    expect(removed.toBuffer().toString('latin1')).toBe(REGISTER.replace('Content-Length: 0\r\n', ''));
+  });
+
+  it('a Request-URI changed in place, replaced, or a new method changes the start line', () => {
+    const inPlace = parseMessage(INVITE) as SipRequest;
+    expect(inPlace.toBuffer().toString()).toBe(INVITE);
+    (inPlace.uri as SipUri).host = 'other.example.com';
+    expect(inPlace.toBuffer().toString().split('\r\n')[0]).toBe('INVITE sip:bob@other.example.com SIP/2.0');
+
+    const replaced = parseMessage(INVITE) as SipRequest;
+    replaced.uri = replaced.uri.clone();
+    expect(replaced.toBuffer().toString()).toBe(INVITE);
+    (replaced.uri as SipUri).user = 'carol';
+    expect(replaced.toBuffer().toString().split('\r\n')[0]).toBe(
+      'INVITE sip:carol@biloxi.example.com SIP/2.0',
+    );
+
+    const method = parseMessage(REGISTER) as SipRequest;
+    method.method = 'OPTIONS';
+    expect(method.toBuffer().toString().split('\r\n')[0]).toBe('OPTIONS sip:example.com SIP/2.0');
+  });
+
+  it('a changed body is written after an unchanged header section', () => {
+    const m = parseMessage(INVITE);
+    m.body = Buffer.from('v=0\r\n');
+    const headEnd = INVITE.indexOf('\r\n\r\n') + 4;
+    expect(m.toBuffer().toString()).toBe(`${INVITE.slice(0, headEnd)}v=0\r\n`);
+  });
+
   it('responses built from a parsed request parse back to the same identifiers', () => {
     const req = parseMessage(REGISTER) as SipRequest;
     const res = parseMessage(createResponse(req, 200, { toTag: 't1' }).toBuffer()) as SipResponse;

@@ -132,6 +132,48 @@ describe('UDP', () => {
     expect(peer.received).toHaveLength(0);
   });
 
+  // RFC 5626 §4.4.2: STUN Binding requests on the SIP port get the source address back (RFC 5389).
+  for (const [family, host] of [
+    ['IPv4', '127.0.0.1'],
+    ['IPv6', '::1'],
+  ] as const) {
+    it(`answers a STUN binding request on the SIP port with XOR-MAPPED-ADDRESS (${family})`, async () => {
+      const l = layer();
+      const info = await l.listen({ transport: 'udp', host, port: 0 });
+      const peer = await udpPeer(family === 'IPv4' ? 'udp4' : 'udp6');
+      let requests = 0;
+      l.on('request', () => requests++);
+      const id = Buffer.from('0123456789ab', 'latin1');
+      const request = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), id]);
+      peer.sock.send(request, info.port, host);
+      // a STUN indication (not a request) and a truncated header are dropped without an answer
+      peer.sock.send(
+        Buffer.concat([Buffer.from([0x00, 0x11, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]), id]),
+        info.port,
+        host,
+      );
+      peer.sock.send(Buffer.from([0x00, 0x01, 0x00]), info.port, host);
+      await until(() => peer.received.length === 1 && l.stats.unparseable === 2);
+      const answer = peer.received[0] as Buffer;
+      expect(answer.readUInt16BE(0)).toBe(0x0101); // Binding success response
+      expect(answer.readUInt16BE(2)).toBe(answer.length - 20);
+      expect(answer.readUInt32BE(4)).toBe(0x2112a442);
+      expect(answer.subarray(8, 20).equals(id)).toBe(true);
+      expect(answer.readUInt16BE(20)).toBe(0x0020); // XOR-MAPPED-ADDRESS
+      expect(answer[25]).toBe(family === 'IPv4' ? 0x01 : 0x02);
+      expect(answer.readUInt16BE(26) ^ 0x2112).toBe(peer.port);
+      const xored = answer.subarray(28, 28 + answer.readUInt16BE(22) - 4);
+      const address = Buffer.from(xored.map((b, i) => b ^ (answer[4 + i] as number)));
+      expect([...address]).toEqual(family === 'IPv4' ? [127, 0, 0, 1] : [...Array(15).fill(0), 1]);
+      // SIP on the same port still works
+      const got = nextRequest(l);
+      peer.sock.send(options('UDP', host, peer.port), info.port, host);
+      await got;
+      expect(requests).toBe(1);
+      expect(peer.received).toHaveLength(1);
+    });
+  }
+
   it('answers a parseable-but-invalid request with 400 and the reason', async () => {
     const l = layer();
     const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AbsoluteUri,
+  classifyHost,
   escapeUser,
   NameAddr,
   parseNameAddr,
@@ -9,6 +10,8 @@ import {
   parseUri,
   SipParseError,
   SipUri,
+  scanHostname,
+  scannedHostType,
   type TelUri,
   uriEquals,
 } from '../src/index.ts';
@@ -97,6 +100,49 @@ describe('SIP URIs (RFC 3261 §19.1)', () => {
     expect(u.kind).toBe('absolute');
     expect(u.scheme).toBe('urn');
     expect(u.toString()).toBe('urn:service:sos');
+  });
+});
+
+describe('host classification', () => {
+  // URIs and Via headers classify a host while scanning it; it must agree with classifyHost().
+  it('scanHostname classifies what it reads like classifyHost', () => {
+    const hosts = [
+      'example.com',
+      'a-b.example.com.',
+      '192.0.2.1',
+      '255.255.255.255',
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '01.002.3.4',
+      '1234.1.1.1',
+      '1..2.3',
+      'a..b',
+      '.a',
+      '-a',
+      'a_b',
+      '1.2.3.4a',
+      '',
+      'x'.repeat(256),
+    ];
+    let seed = 17;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const alphabet = '0123456789.-_aZ:;@ ';
+    for (let i = 0; i < 3000; i++) {
+      let h = '';
+      for (let j = rnd(16); j > 0; j--) h += alphabet[rnd(alphabet.length)];
+      hosts.push(h);
+    }
+    for (const text of hosts) {
+      const scanned = scanHostname(`<${text}>`, 1);
+      const end = scanned >> 2;
+      const read = `<${text}>`.slice(1, end);
+      const expected = classifyHost(read);
+      expect(scannedHostType(scanned), text).toBe(expected === 'ipv6' ? undefined : expected);
+    }
   });
 });
 

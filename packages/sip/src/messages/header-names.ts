@@ -117,6 +117,66 @@ export function wireHeaderKey(name: string): string | undefined {
   return isToken(name) ? headerKey(name) : undefined;
 }
 
+/**
+ * The headers every parse checks (mandatory or single-valued ones every element reads), in the order of
+ * the counters the parser keeps for them.
+ */
+export const ESSENTIAL_HEADERS: readonly string[] = [
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'max-forwards',
+  'content-length',
+  'content-type',
+];
+
+/** A header name as written on the wire, with its key. */
+export interface WireHeaderName {
+  name: string;
+  key: string;
+  /** Index of the key in ESSENTIAL_HEADERS, -1 for other headers. */
+  essential: number;
+}
+
+/**
+ * Names met on the wire, bucketed by length and first character: a header line is matched in place
+ * against a few candidates, without slicing its name out and hashing it. Only valid names are kept,
+ * and at most KEY_CACHE_MAX of them, so that hostile random names cannot grow it.
+ */
+const NAME_BUCKETS: Array<WireHeaderName[] | undefined> = new Array(64 * 128).fill(undefined);
+let nameCount = 0;
+
+/**
+ * The name written in s[start, end) and its key, or undefined when it is not a token. The returned
+ * object is shared between messages: do not modify it.
+ */
+export function wireHeaderNameAt(s: string, start: number, end: number): WireHeaderName | undefined {
+  const length = end - start;
+  const first = s.charCodeAt(start);
+  const slot = length < 64 && first < 128 ? (length << 7) | first : -1;
+  const bucket = slot >= 0 ? NAME_BUCKETS[slot] : undefined;
+  if (bucket !== undefined) {
+    for (let b = 0; b < bucket.length; b++) {
+      const candidate = bucket[b] as WireHeaderName;
+      // same length and first character by construction of the bucket
+      if (s.startsWith(candidate.name, start)) return candidate;
+    }
+  }
+  const name = s.slice(start, end);
+  const key = wireHeaderKey(name);
+  if (key === undefined) return undefined;
+  const essential = ESSENTIAL_HEADERS.indexOf(key);
+  if (slot < 0 || nameCount >= KEY_CACHE_MAX) return { name, key, essential };
+  // a fresh copy, so that the memo holds neither a view into a whole received message nor a slow string
+  const found = { name: Buffer.from(name, 'latin1').toString('latin1'), key, essential };
+  nameCount++;
+  if (bucket === undefined) NAME_BUCKETS[slot] = [found];
+  else bucket.push(found);
+  return found;
+}
+
 /** Lower-case long-form key of a header name as written (compact forms expanded). */
 export function headerKey(name: string): string {
   const cached = KEY_CACHE.get(name);

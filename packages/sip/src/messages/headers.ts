@@ -3,10 +3,10 @@
  * header field (or of all fields of that name joined in order) and throws SipParseError on bad syntax.
  */
 import { NameAddr, parseNameAddrAt } from '../uri/name-addr.ts';
-import { classifyHost, type HostType } from '../uri/sip-uri.ts';
+import { classifyHost, type HostType, scanHostname, scannedHostType } from '../uri/sip-uri.ts';
 import { HOSTCHAR, isDigit, TOKEN, trimWs, WORD, wireToText } from './charset.ts';
 import { SipParseError } from './errors.ts';
-import { Params, parseParams } from './params.ts';
+import { type Param, Params, parseParams, scanCompactParams } from './params.ts';
 import { Scanner, splitList, unquote } from './scanner.ts';
 
 const MAX_UINT32 = 4294967295;
@@ -152,7 +152,68 @@ export class Via {
   }
 }
 
+/**
+ * Fast path for the shape nearly every Via has: `SIP/2.0/TRANSPORT host[:port]` followed by compact
+ * parameters, single space, nothing else. Returns undefined for anything else (other spacing, comments,
+ * escapes, invalid text), which then goes through the full grammar; it accepts nothing the full grammar
+ * rejects and builds the same Via.
+ */
+function parseCommonVia(text: string): Via | undefined {
+  return parseCommonViaIn(text, 0, text.length);
+}
+
+/**
+ * parseCommonVia() of the value s[from, end), read in place (the parser calls it on the received head,
+ * where scanning is faster than on a string cut out of it). Every scan stops at the CR or whitespace
+ * that follows a value in the head, and the value must be consumed exactly up to `end`.
+ */
+export function parseCommonViaIn(s: string, from: number, end: number): Via | undefined {
+  if (!s.startsWith('SIP/2.0/', from)) return undefined;
+  let pos = from + 8;
+  while (pos < end) {
+    const c = s.charCodeAt(pos);
+    if (c > 127 || TOKEN[c] !== 1) break;
+    pos++;
+  }
+  if (pos === from + 8 || pos >= end || s.charCodeAt(pos) !== 0x20) return undefined;
+  const transport = s.slice(from + 8, pos);
+  pos++;
+  let host: string;
+  let hostType: HostType | undefined;
+  if (s.charCodeAt(pos) === 0x5b) {
+    const close = s.indexOf(']', pos);
+    if (close < 0 || close >= end) return undefined;
+    host = s.slice(pos + 1, close);
+    hostType = classifyHost(host);
+    if (hostType !== 'ipv6') return undefined;
+    pos = close + 1;
+  } else {
+    const start = pos;
+    const scanned = scanHostname(s, pos);
+    pos = scanned >> 2; // V8 strings are shorter than 2**29, so end * 4 fits in 31 bits
+    hostType = scannedHostType(scanned);
+    if (hostType === undefined || pos > end) return undefined;
+    host = s.slice(start, pos);
+  }
+  let port: number | undefined;
+  if (pos < end && s.charCodeAt(pos) === 0x3a) {
+    const start = ++pos;
+    while (pos < end && isDigit(s.charCodeAt(pos))) pos++;
+    if (pos === start || pos - start > 5) return undefined;
+    port = decimal(s, start, pos);
+    if (port > 65535) return undefined;
+  }
+  const list: Param[] = [];
+  if (pos > end || (pos < end && scanCompactParams(s, pos, list) !== end)) return undefined;
+  const params = new Params(list);
+  const branch = params.get('branch');
+  if (branch !== undefined && !branch) return undefined; // present but empty: the full grammar says why
+  return new Via({ transport, host, hostType, port, params });
+}
+
 function parseOneVia(text: string): Via {
+  const common = parseCommonVia(text);
+  if (common !== undefined) return common;
   const sc = new Scanner(text, 'via');
   if (text.length === 0) sc.fail('empty Via value');
   const protocolName = sc.token('protocol name');
@@ -219,17 +280,15 @@ export function formatCSeq(cseq: CSeq): string {
 /** callid = word [ "@" word ] */
 export function parseCallId(value: string): string {
   const v = trimWs(value);
-  const at = v.indexOf('@');
-  const ok = (w: string): boolean => {
-    if (w.length === 0) return false;
-    for (let i = 0; i < w.length; i++) {
-      const c = w.charCodeAt(i);
-      if (c > 127 || WORD[c] !== 1) return false;
-    }
-    return true;
-  };
-  if (at < 0 ? !ok(v) : !ok(v.slice(0, at)) || !ok(v.slice(at + 1)))
-    bad('call-id', `invalid Call-ID "${v.slice(0, 60)}"`);
+  // one pass, in place: word characters with at most one "@" that has a word on each side
+  let at = -1;
+  let ok = v.length > 0;
+  for (let i = 0; ok && i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 0x40 && at < 0) at = i;
+    else if (c > 127 || WORD[c] !== 1) ok = false;
+  }
+  if (!ok || at === 0 || at === v.length - 1) bad('call-id', `invalid Call-ID "${v.slice(0, 60)}"`);
   return v;
 }
 

@@ -2,7 +2,7 @@ import type { NameAddr } from '../uri/name-addr.ts';
 import { parseNameAddr } from '../uri/name-addr.ts';
 import type { Uri } from '../uri/uri.ts';
 import { isToken, textToWire, wireToText } from './charset.ts';
-import { canonicalHeaderName, headerKey } from './header-names.ts';
+import { canonicalHeaderName, ESSENTIAL_HEADERS, headerKey } from './header-names.ts';
 import {
   type AuthHeader,
   type Contact,
@@ -44,11 +44,36 @@ export interface HeaderField {
   raw: string | null;
 }
 
+/** The header section of a parsed message as received, kept to serialise it unchanged in one piece. */
+export interface ReceivedHead {
+  /** Start line to the last header line, CRLF-separated, without the final empty line. */
+  head: string;
+  startLine: string;
+  /** The `raw` of each field, in order. */
+  raws: string[];
+}
+
 const EMPTY = Buffer.alloc(0);
+/** Marks a typed view not parsed yet (undefined is a parsed "absent"). */
+const UNSET: unique symbol = Symbol('unset');
+// slots of ESSENTIAL_HEADERS
+const VIA = ESSENTIAL_HEADERS.indexOf('via');
+const FROM = ESSENTIAL_HEADERS.indexOf('from');
+const TO = ESSENTIAL_HEADERS.indexOf('to');
+const CALL_ID = ESSENTIAL_HEADERS.indexOf('call-id');
+const CSEQ = ESSENTIAL_HEADERS.indexOf('cseq');
+const MAX_FORWARDS = ESSENTIAL_HEADERS.indexOf('max-forwards');
+const CONTENT_LENGTH = ESSENTIAL_HEADERS.indexOf('content-length');
+const CONTENT_TYPE = ESSENTIAL_HEADERS.indexOf('content-type');
+const parseLength = (v: string): number => parseContentLength(v);
 const parseFrom = (v: string): NameAddr => parseNameAddr(v, 'from');
 const parseTo = (v: string): NameAddr => parseNameAddr(v, 'to');
-const parseViaFields = (vs: string[]): Via[] =>
-  vs.length === 1 ? parseVia(vs[0] as string) : vs.flatMap(parseVia);
+function parseViaFields(vs: string[]): Via[] {
+  if (vs.length === 1) return parseVia(vs[0] as string);
+  const out: Via[] = [];
+  for (const v of vs) for (const via of parseVia(v)) out.push(via);
+  return out;
+}
 
 function checkValue(value: string): string {
   for (let i = 0; i < value.length; i++) {
@@ -78,11 +103,27 @@ export abstract class SipMessage {
   headers: HeaderField[];
   /** Body bytes, never decoded or re-encoded. */
   body: Buffer;
-  private cache = new Map<string, unknown>();
+  /** Typed views of the other headers, by key, created on first use. */
+  private cache: Map<string, unknown> | null = null;
+  /**
+   * Typed views of ESSENTIAL_HEADERS, by their index there (UNSET until parsed): every parse reads them,
+   * and an array slot is much cheaper to fill and read than a map entry.
+   */
+  private essentials: unknown[] = [UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET]; // one per ESSENTIAL_HEADERS
+  /** What the header section looked like when received (null for a message built in code). */
+  private readonly received: ReceivedHead | null;
 
-  constructor(headers: HeaderField[] = [], body: Buffer = EMPTY) {
+  constructor(
+    headers: HeaderField[] = [],
+    body: Buffer = EMPTY,
+    received: ReceivedHead | null = null,
+    /** The Via values when the parser already read them (one per Via field, in order). */
+    via?: Via[],
+  ) {
     this.headers = headers;
     this.body = body;
+    this.received = received;
+    if (via !== undefined) this.essentials[VIA] = via;
   }
 
   abstract get isRequest(): boolean;
@@ -143,7 +184,7 @@ export abstract class SipMessage {
     const at = first < 0 ? kept.length : this.headers.slice(0, first).filter((h) => h.key !== key).length;
     kept.splice(at, 0, ...fresh);
     this.headers = kept;
-    this.cache.delete(key);
+    this.forget(key);
     return this;
   }
 
@@ -155,7 +196,7 @@ export abstract class SipMessage {
       if ((this.headers[i] as HeaderField).key === field.key) last = i;
     if (last < 0) this.headers.push(field);
     else this.headers.splice(last + 1, 0, field);
-    this.cache.delete(field.key);
+    this.forget(field.key);
     return this;
   }
 
@@ -164,7 +205,7 @@ export abstract class SipMessage {
     const field = this.makeField(name, value);
     const first = this.headers.findIndex((h) => h.key === field.key);
     this.headers.splice(Math.max(first, 0), 0, field);
-    this.cache.delete(field.key);
+    this.forget(field.key);
     return this;
   }
 
@@ -173,28 +214,51 @@ export abstract class SipMessage {
     const key = headerKey(name);
     const before = this.headers.length;
     this.headers = this.headers.filter((h) => h.key !== key);
-    this.cache.delete(key);
+    this.forget(key);
     return before - this.headers.length;
   }
 
   /** Parse-once cache of typed views; any change to the header drops its entry. */
   protected typed<T>(key: string, parse: (values: string[]) => T): T {
-    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const cache = this.typedCache();
+    if (cache.has(key)) return cache.get(key) as T;
     const value = parse(this.wireValues(key));
-    this.cache.set(key, value);
+    cache.set(key, value);
     return value;
+  }
+
+  private typedCache(): Map<string, unknown> {
+    if (this.cache === null) this.cache = new Map();
+    return this.cache;
+  }
+
+  /** typed() for the header at `slot` of ESSENTIAL_HEADERS. */
+  private typedEssential<T>(slot: number, key: string, parse: (values: string[]) => T): T {
+    const cached = this.essentials[slot];
+    if (cached !== UNSET) return cached as T;
+    const value = parse(this.wireValues(key));
+    this.essentials[slot] = value;
+    return value;
+  }
+
+  /** Drop the cached typed view of a header. */
+  private forget(key: string): void {
+    this.cache?.delete(key);
+    const slot = ESSENTIAL_HEADERS.indexOf(key);
+    if (slot >= 0) this.essentials[slot] = UNSET;
   }
 
   /** Forget cached typed views (needed only after editing `headers` directly). */
   invalidate(): void {
-    this.cache.clear();
+    this.cache?.clear();
+    this.essentials.fill(UNSET);
   }
 
   // ------------------------------------------------------------------------------- typed access
 
   /** All Via values, top first (comma-joined values are split). */
   get via(): Via[] {
-    return this.typed('via', parseViaFields);
+    return this.typedEssential(VIA, 'via', parseViaFields);
   }
 
   get topVia(): Via | undefined {
@@ -215,7 +279,7 @@ export abstract class SipMessage {
     const top = values.shift();
     if (values.length === 0) this.headers.splice(idx, 1);
     else this.headers[idx] = { name: field.name, key: 'via', value: values.join(', '), raw: null };
-    this.cache.delete('via');
+    this.forget('via');
     return top;
   }
 
@@ -227,37 +291,46 @@ export abstract class SipMessage {
     const values = parseVia(field.value);
     values[0] = via;
     this.headers[idx] = { name: field.name, key: 'via', value: values.join(', '), raw: null };
-    this.cache.delete('via');
+    this.forget('via');
     return this;
   }
 
   /** Typed view of a single-valued header (first field), cached like typed(). */
   private single<T>(key: string, parse: (v: string) => T): T | undefined {
-    if (this.cache.has(key)) return this.cache.get(key) as T | undefined;
-    let value: T | undefined;
-    for (const h of this.headers) {
-      if (h.key === key) {
-        value = parse(h.value);
-        break;
-      }
-    }
-    this.cache.set(key, value);
+    const cache = this.typedCache();
+    if (cache.has(key)) return cache.get(key) as T | undefined;
+    const value = this.parseFirst(key, parse);
+    cache.set(key, value);
     return value;
   }
 
-  private required<T>(key: string, parse: (v: string) => T): T {
-    const v = this.single(key, parse);
+  /** single() for the header at `slot` of ESSENTIAL_HEADERS. */
+  private singleEssential<T>(slot: number, key: string, parse: (v: string) => T): T | undefined {
+    const cached = this.essentials[slot];
+    if (cached !== UNSET) return cached as T | undefined;
+    const value = this.parseFirst(key, parse);
+    this.essentials[slot] = value;
+    return value;
+  }
+
+  private parseFirst<T>(key: string, parse: (v: string) => T): T | undefined {
+    for (const h of this.headers) if (h.key === key) return parse(h.value);
+    return undefined;
+  }
+
+  private required<T>(slot: number, key: string, parse: (v: string) => T): T {
+    const v = this.singleEssential(slot, key, parse);
     if (v === undefined) throw new RangeError(`message has no ${canonicalHeaderName(key)} header`);
     return v;
   }
 
   /** From header (throws RangeError if absent; parsed messages always have it). */
   get from(): NameAddr {
-    return this.required('from', parseFrom);
+    return this.required(FROM, 'from', parseFrom);
   }
 
   get to(): NameAddr {
-    return this.required('to', parseTo);
+    return this.required(TO, 'to', parseTo);
   }
 
   get fromTag(): string | undefined {
@@ -269,15 +342,15 @@ export abstract class SipMessage {
   }
 
   get callId(): string {
-    return this.required('call-id', parseCallId);
+    return this.required(CALL_ID, 'call-id', parseCallId);
   }
 
   get cseq(): CSeq {
-    return this.required('cseq', parseCSeq);
+    return this.required(CSEQ, 'cseq', parseCSeq);
   }
 
   get maxForwards(): number | undefined {
-    return this.single('max-forwards', parseMaxForwards);
+    return this.singleEssential(MAX_FORWARDS, 'max-forwards', parseMaxForwards);
   }
 
   /** Contact header: `'*'`, a list of contacts, or an empty list when absent. */
@@ -354,12 +427,12 @@ export abstract class SipMessage {
   }
 
   get contentType(): MediaType | undefined {
-    return this.single('content-type', parseContentType);
+    return this.singleEssential(CONTENT_TYPE, 'content-type', parseContentType);
   }
 
   /** Declared Content-Length, if the header is present. */
   get contentLength(): number | undefined {
-    return this.single('content-length', (v) => parseContentLength(v));
+    return this.singleEssential(CONTENT_LENGTH, 'content-length', parseLength);
   }
 
   get userAgent(): string | undefined {
@@ -438,18 +511,45 @@ export abstract class SipMessage {
 
   /** Serialise: unmodified fields are written exactly as received. */
   toBuffer(): Buffer {
-    let head = this.startLine();
-    head += '\r\n';
-    for (const h of this.headers) {
-      head += h.raw ?? `${h.name}: ${h.value}`;
-      head += '\r\n';
-    }
-    head += '\r\n';
+    const startLine = this.startLine();
+    const head = this.unchangedHead(startLine) ?? this.buildHead(startLine);
     const headLength = Buffer.byteLength(head, 'latin1');
-    const out = Buffer.allocUnsafe(headLength + this.body.length);
+    const out = Buffer.allocUnsafe(headLength + 4 + this.body.length);
     out.write(head, 0, 'latin1');
-    this.body.copy(out, headLength);
+    out[headLength] = 0x0d;
+    out[headLength + 1] = 0x0a;
+    out[headLength + 2] = 0x0d;
+    out[headLength + 3] = 0x0a;
+    this.body.copy(out, headLength + 4);
     return out;
+  }
+
+  /**
+   * The received header section when the start line and every field still print exactly as received
+   * (the common case for a message relayed or answered unchanged), so that it is written in one piece
+   * instead of being concatenated field by field. The check compares the strings (pointer-equal when
+   * untouched), not the field objects, so it holds whatever way the fields were edited.
+   */
+  private unchangedHead(startLine: string): string | null {
+    const received = this.received;
+    if (received === null || startLine !== received.startLine) return null;
+    const raws = received.raws;
+    const headers = this.headers;
+    if (headers.length !== raws.length) return null;
+    for (let i = 0; i < raws.length; i++) {
+      if ((headers[i] as HeaderField).raw !== raws[i]) return null;
+    }
+    return received.head;
+  }
+
+  /** Start line and header fields, CRLF-separated, without the final empty line. */
+  private buildHead(startLine: string): string {
+    let head = startLine;
+    for (const h of this.headers) {
+      head += '\r\n';
+      head += h.raw ?? `${h.name}: ${h.value}`;
+    }
+    return head;
   }
 
   /** Text form for logs (head and body decoded as UTF-8). */
@@ -467,7 +567,12 @@ export class SipRequest extends SipMessage {
   private _uri: Uri;
   /** Start line as received (dropped when the method changes) and the Request-URI text in it. */
   private rawStartLine: string | null;
-  private rawUri: string | null;
+  /**
+   * How the received Request-URI prints, computed when the Uri object is first handed out: until then
+   * nobody can have changed it, and startLine() need not print it to know the received line still holds.
+   */
+  private rawUri: string | null = null;
+  private uriShared = false;
 
   constructor(init: {
     method: string;
@@ -475,13 +580,16 @@ export class SipRequest extends SipMessage {
     headers?: HeaderField[];
     body?: Buffer;
     rawStartLine?: string | null;
+    /** The received header section (parser use, see SipMessage). */
+    received?: ReceivedHead | null;
+    /** The Via values already read by the parser (parser use). */
+    via?: Via[] | undefined;
   }) {
-    super(init.headers, init.body);
+    super(init.headers, init.body, init.received ?? null, init.via);
     if (!isToken(init.method)) throw new RangeError(`invalid method "${init.method}"`);
     this._method = init.method;
     this._uri = init.uri;
     this.rawStartLine = init.rawStartLine ?? null;
-    this.rawUri = this.rawStartLine === null ? null : init.uri.toString();
   }
 
   get isRequest(): true {
@@ -504,17 +612,31 @@ export class SipRequest extends SipMessage {
    * is reused on serialisation only while the URI still prints as received.
    */
   get uri(): Uri {
+    this.shareUri();
     return this._uri;
   }
 
   set uri(value: Uri) {
+    this.shareUri();
     this._uri = value;
   }
 
+  /** Record how the received URI prints before anyone outside can change it. */
+  private shareUri(): void {
+    if (this.uriShared) return;
+    this.uriShared = true;
+    if (this.rawStartLine !== null) this.rawUri = this._uri.toString();
+  }
+
+  /** The received start line while the method and the Request-URI are unchanged, else null. */
+  private receivedStartLine(): string | null {
+    if (this.rawStartLine === null) return null;
+    if (!this.uriShared || this._uri.toString() === this.rawUri) return this.rawStartLine;
+    return null;
+  }
+
   startLine(): string {
-    const uri = this._uri.toString();
-    if (this.rawStartLine !== null && uri === this.rawUri) return this.rawStartLine;
-    return `${this._method} ${uri} SIP/2.0`;
+    return this.receivedStartLine() ?? `${this._method} ${this._uri.toString()} SIP/2.0`;
   }
 
   clone(): SipRequest {
@@ -524,7 +646,7 @@ export class SipRequest extends SipMessage {
       headers: this.cloneHeaders(),
       body: Buffer.from(this.body),
       // The clone takes its URI as received; a start line received for another URI must not come along.
-      rawStartLine: this._uri.toString() === this.rawUri ? this.rawStartLine : null,
+      rawStartLine: this.receivedStartLine(),
     });
   }
 
@@ -548,8 +670,12 @@ export class SipResponse extends SipMessage {
     rawStartLine?: string | null;
     /** True when `reason` is already a wire string (parser use). */
     wireReason?: boolean;
+    /** The received header section (parser use, see SipMessage). */
+    received?: ReceivedHead | null;
+    /** The Via values already read by the parser (parser use). */
+    via?: Via[] | undefined;
   }) {
-    super(init.headers, init.body);
+    super(init.headers, init.body, init.received ?? null, init.via);
     checkStatus(init.status);
     this._status = init.status;
     const reason = init.reason ?? reasonPhrase(init.status);

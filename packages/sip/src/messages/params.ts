@@ -21,9 +21,12 @@ export class Params {
   }
 
   private index(name: string): number {
+    const list = this.list;
     const lower = name.toLowerCase();
-    for (let i = 0; i < this.list.length; i++) {
-      if ((this.list[i] as Param).name.toLowerCase() === lower) return i;
+    for (let i = 0; i < list.length; i++) {
+      const n = (list[i] as Param).name;
+      // same spelling (the usual case) or same length and equal ignoring case
+      if (n === name || (n.length === lower.length && n.toLowerCase() === lower)) return i;
     }
     return -1;
   }
@@ -85,6 +88,52 @@ export class Params {
 const GEN_VALUE = new Uint8Array(128);
 for (let c = 0; c < 128; c++) GEN_VALUE[c] = TOKEN[c] as number;
 for (const ch of '[]:/@?&$#') GEN_VALUE[ch.charCodeAt(0)] = 1;
+
+/**
+ * Fast path for the common compact form of a parameter list: `;name=value;flag;name="quoted"` with no
+ * whitespace and no escapes in quoted values. Appends what it reads to `list` and returns the position
+ * of the first character that does not continue the list, or -1 when the text needs the full grammar
+ * (parseParams), which then also produces the error message if the text is invalid. Accepts exactly
+ * what parseParams accepts for this form, with the same values.
+ */
+export function scanCompactParams(s: string, pos: number, list: Param[]): number {
+  const n = s.length;
+  while (pos < n && s.charCodeAt(pos) === 0x3b) {
+    const nameStart = ++pos;
+    while (pos < n) {
+      const c = s.charCodeAt(pos);
+      if (c > 127 || TOKEN[c] !== 1) break;
+      pos++;
+    }
+    if (pos === nameStart) return -1;
+    const name = s.slice(nameStart, pos);
+    if (pos >= n || s.charCodeAt(pos) !== 0x3d) {
+      list.push({ name, value: null });
+      continue;
+    }
+    const valueStart = ++pos;
+    if (s.charCodeAt(pos) === 0x22) {
+      // quoted-string without quoted-pairs; UTF-8 bytes are decoded like parseParams does
+      for (pos++; ; pos++) {
+        if (pos >= n) return -1;
+        const c = s.charCodeAt(pos);
+        if (c === 0x22) break;
+        if (c === 0x5c || c === 0x0d || c === 0x0a) return -1;
+      }
+      pos++;
+      list.push({ name, value: wireToText(s.slice(valueStart, pos)) });
+      continue;
+    }
+    while (pos < n) {
+      const c = s.charCodeAt(pos);
+      if (c > 127 || GEN_VALUE[c] !== 1) break;
+      pos++;
+    }
+    if (pos === valueStart) return -1;
+    list.push({ name, value: s.slice(valueStart, pos) });
+  }
+  return pos;
+}
 
 /**
  * Parse `*( SEMI generic-param )` at the scanner position. Stops at a comma, end of value, or any

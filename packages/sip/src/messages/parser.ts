@@ -2,8 +2,9 @@ import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
 import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
-import { canonicalHeaderName, SINGLE_HEADERS, wireHeaderKey } from './header-names.ts';
-import { type HeaderField, type SipMessage, SipRequest, SipResponse } from './message.ts';
+import { canonicalHeaderName, ESSENTIAL_HEADERS, SINGLE_HEADERS, wireHeaderNameAt } from './header-names.ts';
+import { parseCommonViaIn, type Via } from './headers.ts';
+import { type HeaderField, type ReceivedHead, type SipMessage, SipRequest, SipResponse } from './message.ts';
 
 export interface ParseLimits {
   /** Largest message accepted, head and body (default 65535, the largest UDP datagram). */
@@ -37,20 +38,9 @@ export const DEFAULT_LIMITS: Required<ParseLimits> = {
 
 /** Headers every request and response must carry (RFC 3261 §8.1.1; Max-Forwards is tolerated missing). */
 const MANDATORY = ['via', 'from', 'to', 'call-id', 'cseq'];
-/** Mandatory headers plus the single-valued ones checked for duplicates on every parse (the rest in validateMessage). */
-const ESSENTIAL_KEYS = [
-  'via',
-  'from',
-  'to',
-  'call-id',
-  'cseq',
-  'max-forwards',
-  'content-length',
-  'content-type',
-];
-const ESSENTIAL_SLOT = new Map(ESSENTIAL_KEYS.map((key, i) => [key, i]));
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const VIA_SLOT = ESSENTIAL_HEADERS.indexOf('via');
 
 /**
  * Parse one SIP message from a datagram or from a framed stream message.
@@ -58,9 +48,10 @@ const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
  */
 export function parseMessage(
   input: Buffer | Uint8Array | string,
-  options: ParseOptions = {},
+  options: ParseOptions = NO_OPTIONS,
 ): SipRequest | SipResponse {
-  return guardParse(() => {
+  // the guardParse() contract, written out: no closure to allocate for every message
+  try {
     const buf =
       typeof input === 'string'
         ? Buffer.from(input, 'utf8')
@@ -70,8 +61,13 @@ export function parseMessage(
     const message = parseBuffer(buf, options);
     if (options.validate === 'full') validateMessage(message);
     return message;
-  });
+  } catch (error) {
+    if (error instanceof SipParseError) throw error;
+    throw new SipParseError('INTERNAL_ERROR', `internal parser error: ${(error as Error)?.message ?? error}`);
+  }
 }
+
+const NO_OPTIONS: ParseOptions = Object.freeze({});
 
 /** Like parseMessage, but returns a result object instead of throwing. */
 export function tryParseMessage(
@@ -104,32 +100,70 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     throw new SipParseError('MISSING_HEADER_TERMINATOR', 'no empty line (CRLF CRLF) ends the header section');
   }
   const head = buf.toString('latin1', start, headEnd);
-  checkLineBreaks(head);
+  const headers: HeaderField[] = [];
+  /** The raw text of each field, kept to recognise an unchanged header section when serialising. */
+  const raws: string[] = [];
+  /** How often each of ESSENTIAL_HEADERS occurs. */
+  const counts = [0, 0, 0, 0, 0, 0, 0, 0]; // one per ESSENTIAL_HEADERS; cheaper to create than a typed array
+  /** Via values read in place while splitting, one per Via field (undefined: not of the usual shape). */
+  const vias: Array<Via | undefined> = [];
+  let startLine: string;
+  try {
+    startLine = splitHead(head, maxLineLength, maxHeaders, headers, raws, counts, vias);
+  } catch (error) {
+    // A bare CR or LF anywhere in the head is the error reported, whatever line comes first.
+    checkLineBreaks(head);
+    throw error;
+  }
 
-  // ---- split lines; unfold continuation lines into the previous field
-  let lineStart = 0;
-  let lineEnd = head.indexOf('\r\n');
-  if (lineEnd < 0) lineEnd = head.length;
+  const bodyStart = headEnd + 4;
+  // every Via field read in place: the typed view is ready (else it is parsed from the values as usual)
+  const via = vias.length > 0 && !vias.includes(undefined) ? (vias as Via[]) : undefined;
+  const message = parseStartLine(startLine, headers, { head, startLine, raws }, via);
+  checkEssentialHeaders(message, counts, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
+  return message;
+}
+
+/**
+ * Split the head into the start line (returned) and header fields (appended to `headers`, their raw
+ * text to `raws`, essential headers counted in `counts`); folded lines are unfolded into their field.
+ */
+function splitHead(
+  head: string,
+  maxLineLength: number,
+  maxHeaders: number,
+  headers: HeaderField[],
+  raws: string[],
+  counts: number[],
+  vias: Array<Via | undefined>,
+): string {
+  // ---- split lines; unfold continuation lines into the previous field. Every CR must be followed by
+  // LF and every LF preceded by CR: a bare CR or LF would let a re-serialised message be framed
+  // differently by the next hop than it was read here. Lines are found by their CR, so checking that
+  // the next LF is right after it covers both.
+  let lineEnd = lineBreakAt(head, 0);
   const startLine = head.slice(0, lineEnd);
   if (lineEnd > maxLineLength)
     throw new SipParseError('LINE_TOO_LONG', `start line longer than ${maxLineLength} bytes`);
-  const headers: HeaderField[] = [];
   let current: HeaderField | null = null;
   let currentStart = 0;
   while (lineEnd < head.length) {
-    lineStart = lineEnd + 2;
-    lineEnd = head.indexOf('\r\n', lineStart);
-    if (lineEnd < 0) lineEnd = head.length;
+    const lineStart = lineEnd + 2;
+    lineEnd = lineBreakAt(head, lineStart);
     if (lineEnd - lineStart > maxLineLength) {
       throw new SipParseError('LINE_TOO_LONG', `header line longer than ${maxLineLength} bytes`);
     }
-    if (lineEnd > lineStart && isWsp(head.charCodeAt(lineStart))) {
+    const first = head.charCodeAt(lineStart);
+    if (lineEnd > lineStart && (first === 0x20 || first === 0x09)) {
       // LWS continuation (RFC 3261 §7.3.1): equivalent to a single space
       if (current === null)
         throw new SipParseError('INVALID_HEADER_NAME', 'continuation line before the first header field');
       const more = trimWs(head.slice(lineStart, lineEnd));
       if (more.length > 0) current.value = current.value.length > 0 ? `${current.value} ${more}` : more;
       current.raw = head.slice(currentStart, lineEnd);
+      raws[raws.length - 1] = current.raw;
+      // a folded Via was read from its first line only: leave it to the full parse
+      if (current.key === 'via') vias[vias.length - 1] = undefined;
       continue;
     }
     if (headers.length >= maxHeaders) {
@@ -145,30 +179,29 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
     // HCOLON = *( SP / HTAB ) ":" SWS
     let nameEnd = colon;
     while (nameEnd > lineStart && isWsp(head.charCodeAt(nameEnd - 1))) nameEnd--;
-    const name = head.slice(lineStart, nameEnd);
-    const key = wireHeaderKey(name);
-    if (key === undefined) {
-      throw new SipParseError('INVALID_HEADER_NAME', `invalid header name "${name.slice(0, 40)}"`);
+    const known = nameEnd > lineStart ? wireHeaderNameAt(head, lineStart, nameEnd) : undefined;
+    if (known === undefined) {
+      throw new SipParseError(
+        'INVALID_HEADER_NAME',
+        `invalid header name "${head.slice(lineStart, Math.min(nameEnd, lineStart + 40))}"`,
+      );
     }
     let valueStart = colon + 1;
     let valueEnd = lineEnd;
     while (valueStart < valueEnd && isWsp(head.charCodeAt(valueStart))) valueStart++;
     while (valueEnd > valueStart && isWsp(head.charCodeAt(valueEnd - 1))) valueEnd--;
-    current = { name, key, value: head.slice(valueStart, valueEnd), raw: head.slice(lineStart, lineEnd) };
+    const raw = head.slice(lineStart, lineEnd);
+    current = { name: known.name, key: known.key, value: head.slice(valueStart, valueEnd), raw };
     currentStart = lineStart;
     headers.push(current);
+    raws.push(raw);
+    if (known.essential >= 0) counts[known.essential] = (counts[known.essential] ?? 0) + 1;
+    if (known.essential === VIA_SLOT) vias.push(parseCommonViaIn(head, valueStart, valueEnd));
   }
-
-  const bodyStart = headEnd + 4;
-  const message = parseStartLine(startLine, headers);
-  checkEssentialHeaders(message, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
-  return message;
+  return startLine;
 }
 
-/**
- * Every CR must be followed by LF and every LF preceded by CR: a bare CR or LF would let a re-serialised
- * message be framed differently by the next hop than it was read here.
- */
+/** Every CR must be followed by LF and every LF preceded by CR (the error path's full check). */
 function checkLineBreaks(head: string): void {
   for (let i = head.indexOf('\r'); i >= 0; i = head.indexOf('\r', i + 1)) {
     if (head.charCodeAt(i + 1) !== 0x0a)
@@ -178,6 +211,26 @@ function checkLineBreaks(head: string): void {
     if (head.charCodeAt(i - 1) !== 0x0d)
       throw new SipParseError('INVALID_HEADER_VALUE', 'bare LF in header section');
   }
+}
+
+/**
+ * End of the line starting at `from` (the index of its CR, or the end of the head for the last line);
+ * throws on a bare CR or LF in it.
+ */
+function lineBreakAt(head: string, from: number): number {
+  const cr = head.indexOf('\r', from);
+  const lf = head.indexOf('\n', from);
+  if (cr < 0) {
+    if (lf >= 0) throw new SipParseError('INVALID_HEADER_VALUE', 'bare LF in header section');
+    return head.length;
+  }
+  if (lf !== cr + 1) {
+    throw new SipParseError(
+      'INVALID_HEADER_VALUE',
+      lf >= 0 && lf < cr ? 'bare LF in header section' : 'bare CR in header section',
+    );
+  }
+  return cr;
 }
 
 /** SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported (505 otherwise). */
@@ -204,7 +257,12 @@ function checkVersion(version: string, inResponse: boolean): void {
   );
 }
 
-function parseStartLine(line: string, headers: HeaderField[]): SipRequest | SipResponse {
+function parseStartLine(
+  line: string,
+  headers: HeaderField[],
+  received: ReceivedHead,
+  via: Via[] | undefined,
+): SipRequest | SipResponse {
   if (line.length === 0) throw new SipParseError('INVALID_START_LINE', 'empty start line');
   if (line.startsWith('SIP/') || line.startsWith('sip/')) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
@@ -226,12 +284,21 @@ function parseStartLine(line: string, headers: HeaderField[]): SipRequest | SipR
     if (status < 100 || status > 699)
       throw new SipParseError('INVALID_STATUS_CODE', `status code ${status} out of range 100-699`);
     const reason = sp2 < line.length ? line.slice(sp2 + 1) : '';
-    return new SipResponse({ status, reason, wireReason: true, headers, rawStartLine: line });
+    return new SipResponse({
+      status,
+      reason,
+      wireReason: true,
+      headers,
+      rawStartLine: line,
+      received,
+      via,
+    });
   }
 
   // Request-Line = Method SP Request-URI SP SIP-Version (single spaces, no trailing whitespace)
   const sp1 = line.indexOf(' ');
-  const sp2 = line.lastIndexOf(' ');
+  let sp2 = line.length - 1; // the last space (the version is short: a backwards scan is quickest)
+  while (sp2 >= 0 && line.charCodeAt(sp2) !== 0x20) sp2--;
   if (sp1 <= 0 || sp2 === sp1)
     throw new SipParseError('INVALID_START_LINE', `invalid request line "${line.slice(0, 60)}"`);
   const method = line.slice(0, sp1);
@@ -244,22 +311,27 @@ function parseStartLine(line: string, headers: HeaderField[]): SipRequest | SipR
   if (version.length === 0)
     throw new SipParseError('INVALID_START_LINE', 'trailing whitespace in request line');
   const uriText = line.slice(sp1 + 1, sp2);
-  for (let i = 0; i < uriText.length; i++) {
-    if (isWsp(uriText.charCodeAt(i))) {
-      throw new SipParseError(
-        'INVALID_REQUEST_URI',
-        'whitespace in Request-URI or between request line elements',
-      );
-    }
-  }
-  checkVersion(version, false);
-  let uri: Uri;
+  // No URI grammar accepts whitespace, so it is looked for only once the URI failed to parse (the
+  // whitespace error still comes first, as a bad version is not the problem then).
+  let uri: Uri | undefined;
+  let uriError: SipParseError | undefined;
   try {
     uri = parseUri(uriText);
   } catch (error) {
-    if (error instanceof SipParseError)
-      throw new SipParseError('INVALID_REQUEST_URI', `Request-URI: ${error.message}`);
-    throw error;
+    if (!(error instanceof SipParseError)) throw error;
+    for (let i = 0; i < uriText.length; i++) {
+      if (isWsp(uriText.charCodeAt(i))) {
+        throw new SipParseError(
+          'INVALID_REQUEST_URI',
+          'whitespace in Request-URI or between request line elements',
+        );
+      }
+    }
+    uriError = error;
+  }
+  checkVersion(version, false);
+  if (uri === undefined) {
+    throw new SipParseError('INVALID_REQUEST_URI', `Request-URI: ${uriError?.message ?? 'invalid'}`);
   }
   if (uri.kind === 'sip' && uri.headers.size > 0) {
     throw new SipParseError(
@@ -267,25 +339,20 @@ function parseStartLine(line: string, headers: HeaderField[]): SipRequest | SipR
       'Request-URI must not contain headers (RFC 3261 §19.1.5)',
     );
   }
-  return new SipRequest({ method, uri, headers, rawStartLine: line });
+  return new SipRequest({ method, uri, headers, rawStartLine: line, received, via });
 }
 
 function checkEssentialHeaders(
   message: SipRequest | SipResponse,
+  counts: number[],
   buf: Buffer,
   bodyStart: number,
   maxMessageSize: number,
   transport: 'datagram' | 'stream',
 ): void {
-  // one pass: how often each mandatory / single-valued essential header occurs
-  const counts = new Int32Array(ESSENTIAL_KEYS.length);
-  for (const h of message.headers) {
-    const slot = ESSENTIAL_SLOT.get(h.key);
-    if (slot !== undefined) counts[slot] = (counts[slot] as number) + 1;
-  }
-  for (let i = 0; i < ESSENTIAL_KEYS.length; i++) {
-    const key = ESSENTIAL_KEYS[i] as string;
-    const n = counts[i] as number;
+  for (let i = 0; i < ESSENTIAL_HEADERS.length; i++) {
+    const key = ESSENTIAL_HEADERS[i] as string;
+    const n = counts[i] ?? 0;
     if (n === 0 && MANDATORY.includes(key)) {
       throw new SipParseError('MISSING_HEADER', `missing ${canonicalHeaderName(key)} header`, key);
     }
@@ -347,8 +414,9 @@ function checkEssentialHeaders(
       'content-length',
     );
   }
-  message.body =
-    declared === 0 ? Buffer.alloc(0) : Buffer.from(buf.subarray(bodyStart, bodyStart + declared));
+  const body = Buffer.allocUnsafe(declared);
+  buf.copy(body, 0, bodyStart, bodyStart + declared);
+  message.body = body;
 }
 
 export interface ValidateOptions {

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createResponse } from '../messages/builders.ts';
+import { createResponse, generateBranch } from '../messages/builders.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
 import { type ResolvedTarget, SipResolver } from '../resolver/resolver.ts';
 import { FailoverRequest } from '../transactions/failover.ts';
@@ -30,6 +31,11 @@ export interface ProxyOptions {
   timerC?: number;
   /** Extra names (domains, advertised hosts) that identify this proxy in Route / Request-URI. */
   localNames?: string[];
+  /**
+   * Loop detection (§16.3 step 4, default true): our Via branches carry a hash of the request, and a
+   * request that comes back with one of our Vias whose hash equals its own is refused with 482.
+   */
+  loopDetection?: boolean;
 }
 
 export type ForkingMode = 'parallel' | 'serial';
@@ -226,6 +232,7 @@ export class StatefulProxy {
   private readonly recordRoute: boolean;
   private readonly supported: Set<string>;
   private readonly localNames: Set<string>;
+  private readonly loopDetection: boolean;
   private readonly contexts = new Map<ServerTransaction, ProxyContext>();
 
   constructor(options: ProxyOptions) {
@@ -235,6 +242,7 @@ export class StatefulProxy {
     this.supported = new Set((options.supported ?? []).map((s) => s.toLowerCase()));
     this.localNames = new Set((options.localNames ?? []).map((n) => normalizeAddress(n)));
     this.timerC = options.timerC ?? 180_000;
+    this.loopDetection = options.loopDetection ?? true;
     // §16.10: a CANCEL for a proxied INVITE fans out to its pending branches.
     this.manager.on('cancel', (_cancel, invite) => this.contexts.get(invite)?.cancelPending());
     // §16.7: responses matching no client transaction (2xx retransmissions) are forwarded statelessly.
@@ -250,10 +258,23 @@ export class StatefulProxy {
     const maxForwards = request.maxForwards;
     // §16.3 step 3: Max-Forwards of zero -> 483 Too Many Hops.
     if (maxForwards === 0) return { status: 483 };
+    // §16.3 step 4: a request carrying a Via of ours whose loop-detection hash matches its own has looped
+    // (a spiral, e.g. after retargeting, has a different Request-URI and so a different hash).
+    if (this.loopDetection && this.hasLooped(request)) return { status: 482 };
     // §16.3 step 5: extensions in Proxy-Require we do not support -> 420 with Unsupported.
     const unsupported = request.proxyRequire.filter((ext) => !this.supported.has(ext.toLowerCase()));
     if (unsupported.length) return { status: 420, headers: [['Unsupported', unsupported.join(', ')]] };
     return undefined;
+  }
+
+  private hasLooped(request: SipRequest): boolean {
+    let hash: string | undefined;
+    for (const via of request.via) {
+      if (!this.isOurVia(via.host, via.port)) continue;
+      hash ??= loopDetectionHash(request);
+      if (via.branch?.endsWith(`.${hash}`)) return true;
+    }
+    return false;
   }
 
   /**
@@ -303,6 +324,8 @@ export class StatefulProxy {
    */
   async sendBranch(original: SipRequest, target: Uri, inboundListenerId?: string): Promise<FailoverRequest> {
     const request = this.prepareBranch(original, target);
+    // §16.6 step 8: the loop-detection part of the branch comes from the request as received
+    const loopHash = this.loopDetection ? loopDetectionHash(original) : undefined;
     // §16.6 step 7: next hop from the top Route, else the Request-URI, resolved per RFC 3263.
     const hops = await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
     const targets: TransportTarget[] = [];
@@ -338,8 +361,9 @@ export class StatefulProxy {
           }
           attempt.prependHeader('Record-Route', recordRouteFor(listener).toString());
         }
-        // §16.6 step 8: our Via with a fresh branch on top.
-        attempt.prependVia(newVia(listener));
+        // §16.6 step 8: our Via with a fresh branch on top (transaction part, then the loop-detection part).
+        const branch = generateBranch();
+        attempt.prependVia(newVia(listener, loopHash === undefined ? branch : `${branch}.${loopHash}`));
         return attempt;
       },
       targets,
@@ -450,6 +474,30 @@ export class StatefulProxy {
     }
     return this.localNames.has(h) && port === undefined;
   }
+}
+
+/**
+ * The loop-detection part of a proxy's branch parameter (§16.6 step 8): a hash of the fields a request
+ * still carries when it comes back unchanged: To and From tags, Call-ID, Request-URI, CSeq number,
+ * Proxy-Require and Proxy-Authorization. The topmost Via of §16.6's list is left out: a request that
+ * loops through other elements comes back with their Via on top, so including it would hide every loop
+ * longer than one hop. A request retargeted in between (a spiral) has another Request-URI and hash.
+ */
+export function loopDetectionHash(request: SipRequest): string {
+  const hash = createHash('sha256');
+  for (const part of [
+    request.toTag ?? '',
+    request.fromTag ?? '',
+    request.callId,
+    request.uri.toString(),
+    String(request.cseq.seq),
+    request.getHeaders('proxy-require').join(','),
+    request.getHeaders('proxy-authorization').join('\n'),
+  ]) {
+    hash.update(part);
+    hash.update('\n');
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** Our Record-Route value for a listener: `<sip:host:port;transport=x;lr>` (§16.6 step 4). */

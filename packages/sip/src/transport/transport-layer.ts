@@ -7,6 +7,7 @@ import type { SipRequest, SipResponse } from '../messages/message.ts';
 import { type ParseLimits, tryParseMessage } from '../messages/parser.ts';
 import type { FramerFactory, StreamConnection } from './connection.ts';
 import { SocketLayer, type SocketLayerOptions, type TransportStats } from './socket-layer.ts';
+import { looksLikeStun, stunBindingRequestId, stunBindingSuccess } from './stun.ts';
 import {
   defaultPort,
   isReliable,
@@ -109,8 +110,42 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     return this.send(response, responseTarget(response, requestSource));
   }
 
+  /**
+   * RFC 5626 §4.4.2 keep-alive on UDP: a STUN Binding request on the SIP port is answered with the
+   * source address it came from; other STUN messages (indications, stray responses) are dropped.
+   */
+  private answerStun(data: Buffer, source: MessageSource): void {
+    const id = stunBindingRequestId(data);
+    const answer = id && stunBindingSuccess(id, source.remoteAddress, source.remotePort);
+    if (!answer) {
+      this.sockets.stats.unparseable++;
+      return;
+    }
+    this.sockets
+      .sendRaw(
+        {
+          transport: 'udp',
+          address: source.remoteAddress,
+          port: source.remotePort,
+          listenerId: source.listenerId,
+        },
+        answer,
+      )
+      .catch((error: unknown) =>
+        this.log.warn({
+          event: 'stun_answer_failed',
+          remoteAddress: source.remoteAddress,
+          error: String(error),
+        }),
+      );
+  }
+
   private receive(data: Buffer, source: MessageSource): void {
     if (source.transport === 'udp' && isKeepAliveDatagram(data)) return;
+    if (source.transport === 'udp' && looksLikeStun(data)) {
+      this.answerStun(data, source);
+      return;
+    }
     const parsed = tryParseMessage(data, {
       ...this.parseLimits,
       // WebSocket frames carry one message each, like datagrams (RFC 7118 §5.2 makes Content-Length optional).

@@ -1,6 +1,6 @@
 import { TOKEN, wireToText } from '../messages/charset.ts';
 import { SipParseError } from '../messages/errors.ts';
-import { Params, parseParams } from '../messages/params.ts';
+import { type Param, Params, parseParams, scanCompactParams } from '../messages/params.ts';
 import { quote, Scanner, unquote } from '../messages/scanner.ts';
 import { parseUri, type Uri } from './uri.ts';
 
@@ -128,10 +128,76 @@ function parseUriIn(sc: Scanner, text: string): Uri {
 }
 
 /**
+ * Fast path for the usual shapes of an address: `"Name" <uri>;params`, `Name Name <uri>;params` and
+ * `<uri>;params`, single spaces, compact parameters. Returns undefined for anything else (addr-spec
+ * form, other spacing, escapes, invalid text), which then goes through the full grammar; it accepts
+ * nothing the full grammar rejects and builds the same address.
+ */
+function parseCommonNameAddr(value: string): NameAddr | undefined {
+  const n = value.length;
+  let pos = 0;
+  let displayName: string | undefined;
+  let c = value.charCodeAt(0);
+  if (c === 0x22) {
+    for (pos = 1; ; pos++) {
+      if (pos >= n) return undefined;
+      c = value.charCodeAt(pos);
+      if (c === 0x22) break;
+      if (c === 0x5c || c === 0x0d || c === 0x0a) return undefined;
+    }
+    displayName = wireToText(value.slice(1, pos));
+    pos++;
+    if (value.charCodeAt(pos) === 0x20) pos++;
+  } else if (c !== 0x3c) {
+    // *(token SP) before "<"; a token display name must be followed by "<" (else it is an addr-spec)
+    for (;;) {
+      const start = pos;
+      while (pos < n) {
+        c = value.charCodeAt(pos);
+        if (c > 127 || TOKEN[c] !== 1) break;
+        pos++;
+      }
+      if (pos === start) return undefined;
+      if (c !== 0x20) break;
+      if (value.charCodeAt(pos + 1) === 0x3c) {
+        displayName = value.slice(0, pos);
+        pos++;
+        break;
+      }
+      pos++;
+    }
+    if (displayName === undefined) {
+      if (c !== 0x3c) return undefined;
+      displayName = value.slice(0, pos);
+    }
+  }
+  if (value.charCodeAt(pos) !== 0x3c) return undefined;
+  const close = value.indexOf('>', pos);
+  if (close < 0) return undefined;
+  // no whitespace check: no URI grammar accepts whitespace, so such text fails here and goes the full way
+  const uri = tryParseUri(value.slice(pos + 1, close));
+  if (uri === undefined) return undefined;
+  const list: Param[] = [];
+  if (scanCompactParams(value, close + 1, list) !== n) return undefined;
+  return new NameAddr(uri, displayName, new Params(list));
+}
+
+function tryParseUri(text: string): Uri | undefined {
+  try {
+    return parseUri(text);
+  } catch (error) {
+    if (error instanceof SipParseError) return undefined;
+    throw error;
+  }
+}
+
+/**
  * Parse a complete single-address header value (From, To, Reply-To, ...). `value` is a wire string (as
  * stored in HeaderField.value); convert arbitrary text with textToWire() first.
  */
 export function parseNameAddr(value: string, header = 'address'): NameAddr {
+  const common = parseCommonNameAddr(value);
+  if (common !== undefined) return common;
   const sc = new Scanner(value, header);
   const na = parseNameAddrAt(sc);
   sc.skipWs();

@@ -35,27 +35,27 @@ function invalid(uri: string, what: string): never {
 
 /** Classify and validate a host (without IPv6 brackets). Returns undefined when it is not a valid host. */
 export function classifyHost(host: string): HostType | undefined {
-  if (host.length === 0 || host.length > 255) return undefined;
-  if (host.indexOf(':') >= 0) {
-    for (let i = 0; i < host.length; i++) {
-      const c = host.charCodeAt(i);
-      if (c > 127 || IPV6CHAR[c] !== 1) return undefined;
-    }
-    return 'ipv6';
-  }
+  const n = host.length;
+  if (n === 0 || n > 255) return undefined;
+  // one pass: hostname characters, whether they are all digits and dots, and no ".." (a ":" means IPv6)
   let allDigitsAndDots = true;
-  for (let i = 0; i < host.length; i++) {
+  let previous = 0;
+  for (let i = 0; i < n; i++) {
     const c = host.charCodeAt(i);
-    if (c > 127 || HOSTCHAR[c] !== 1) return undefined;
-    if (!isDigit(c) && c !== 0x2e) allDigitsAndDots = false;
+    if (c === 0x3a) return classifyIpv6(host);
+    if (c > 127 || HOSTCHAR[c] !== 1) return host.indexOf(':') >= 0 ? classifyIpv6(host) : undefined;
+    if (c === 0x2e) {
+      if (previous === 0x2e) return host.indexOf(':') >= 0 ? classifyIpv6(host) : undefined;
+    } else if (!isDigit(c)) allDigitsAndDots = false;
+    previous = c;
   }
   if (allDigitsAndDots) {
     // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet 0-255
     let octets = 0;
     let value = 0;
     let len = 0;
-    for (let i = 0; i <= host.length; i++) {
-      const c = i < host.length ? host.charCodeAt(i) : 0x2e;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? host.charCodeAt(i) : 0x2e;
       if (c === 0x2e) {
         if (len === 0 || len > 3 || value > 255) return undefined;
         octets++;
@@ -68,8 +68,75 @@ export function classifyHost(host: string): HostType | undefined {
     }
     return octets === 4 ? 'ipv4' : undefined;
   }
-  if (host.charCodeAt(0) === 0x2e || host.charCodeAt(0) === 0x2d || host.indexOf('..') >= 0) return undefined;
+  const first = host.charCodeAt(0);
+  if (first === 0x2e || first === 0x2d) return undefined;
   return 'domain';
+}
+
+/** The host type in a scanHostname() result. */
+export function scannedHostType(scanned: number): HostType | undefined {
+  const code = scanned & 3;
+  return code === SCANNED_DOMAIN ? 'domain' : code === SCANNED_IPV4 ? 'ipv4' : undefined;
+}
+
+/** Codes in the low bits of scanHostname()'s result. */
+export const SCANNED_INVALID = 0;
+export const SCANNED_DOMAIN = 1;
+export const SCANNED_IPV4 = 2;
+
+/**
+ * Read hostname characters (HOSTCHAR) of `s` from `pos` and classify them in the same pass, as
+ * classifyHost() would classify the text read. Returns `end * 4 + code`, where `end` is the position
+ * of the first character not read and `code` is SCANNED_DOMAIN, SCANNED_IPV4 or SCANNED_INVALID (one
+ * number, so that the hot callers allocate nothing).
+ */
+export function scanHostname(s: string, pos: number): number {
+  const start = pos;
+  const n = s.length;
+  let digitsAndDots = true;
+  let doubleDot = false;
+  let ipv4 = true;
+  let octets = 0;
+  let value = 0;
+  let len = 0;
+  let previous = 0;
+  for (; pos < n; pos++) {
+    const c = s.charCodeAt(pos);
+    if (c > 127 || HOSTCHAR[c] !== 1) break;
+    if (c === 0x2e) {
+      if (previous === 0x2e) doubleDot = true;
+      // IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each octet 0-255
+      if (len === 0 || len > 3 || value > 255) ipv4 = false;
+      octets++;
+      value = 0;
+      len = 0;
+    } else if (isDigit(c)) {
+      value = value * 10 + (c - 0x30);
+      len++;
+    } else {
+      digitsAndDots = false;
+    }
+    previous = c;
+  }
+  const length = pos - start;
+  let code = SCANNED_INVALID;
+  if (length > 0 && length <= 255) {
+    if (digitsAndDots) {
+      if (ipv4 && octets === 3 && len > 0 && len <= 3 && value <= 255) code = SCANNED_IPV4;
+    } else {
+      const first = s.charCodeAt(start);
+      if (!doubleDot && first !== 0x2e && first !== 0x2d) code = SCANNED_DOMAIN;
+    }
+  }
+  return pos * 4 + code;
+}
+
+function classifyIpv6(host: string): HostType | undefined {
+  for (let i = 0; i < host.length; i++) {
+    const c = host.charCodeAt(i);
+    if (c > 127 || IPV6CHAR[c] !== 1) return undefined;
+  }
+  return 'ipv6';
 }
 
 /**
@@ -162,17 +229,25 @@ export function escapeUser(text: string): string {
 
 /** Parse the text after `sip:` / `sips:`. `whole` is the full URI, for error messages. */
 export function parseSipUriBody(scheme: 'sip' | 'sips', body: string, whole: string): SipUri {
-  let pos = 0;
+  return parseSipUriFrom(scheme, body, 0, whole);
+}
+
+/**
+ * Parse the SIP URI whose text after the scheme starts at `from` in `body` and runs to its end (parsing
+ * in place spares a copy of the text).
+ */
+export function parseSipUriFrom(scheme: 'sip' | 'sips', body: string, from: number, whole: string): SipUri {
+  let pos = from;
   let user: string | undefined;
   let password: string | undefined;
-  const at = body.indexOf('@');
+  const at = body.indexOf('@', from);
   if (at >= 0) {
-    const userinfo = body.slice(0, at);
-    const colon = userinfo.indexOf(':');
-    user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+    const colon = body.indexOf(':', from);
+    const userEnd = colon >= 0 && colon < at ? colon : at;
+    user = body.slice(from, userEnd);
     if (!allInEscaped(user, USER)) invalid(whole, 'bad user part');
-    if (colon >= 0) {
-      password = userinfo.slice(colon + 1);
+    if (userEnd < at) {
+      password = body.slice(userEnd + 1, at);
       if (!allInEscaped(password, PASSWORD, true)) invalid(whole, 'bad password');
     }
     pos = at + 1;
@@ -189,13 +264,10 @@ export function parseSipUriBody(scheme: 'sip' | 'sips', body: string, whole: str
     pos = close + 1;
   } else {
     const start = pos;
-    while (pos < body.length) {
-      const c = body.charCodeAt(pos);
-      if (c > 127 || HOSTCHAR[c] !== 1) break;
-      pos++;
-    }
+    const scanned = scanHostname(body, pos);
+    pos = scanned >> 2; // V8 strings are shorter than 2**29, so end * 4 fits in 31 bits
     host = body.slice(start, pos);
-    hostType = classifyHost(host);
+    hostType = scannedHostType(scanned);
     if (!hostType) invalid(whole, host ? `bad host "${host}"` : 'missing host');
   }
 

@@ -1,6 +1,6 @@
 import { isDigit, unescapeUri } from '../messages/charset.ts';
 import { SipParseError } from '../messages/errors.ts';
-import { parseSipUriBody, type SipUri } from './sip-uri.ts';
+import { parseSipUriBody, parseSipUriFrom, type SipUri } from './sip-uri.ts';
 import { parseTelUriBody, type TelUri, telUriEquals } from './tel-uri.ts';
 
 /**
@@ -36,6 +36,8 @@ function isAlpha(c: number): boolean {
  * Throws SipParseError('INVALID_URI') on malformed text (no whitespace or angle brackets are accepted).
  */
 export function parseUri(text: string): Uri {
+  // the usual case, without copying the scheme and body out
+  if (text.startsWith('sip:') && text.length > 4) return parseSipUriFrom('sip', text, 4, text);
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
   let i = 0;
   if (!isAlpha(text.charCodeAt(0))) {
