@@ -460,15 +460,24 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     const durations = [callerParty?.customer.maxCallDuration, deps.config.maxCallDuration].filter(
       (d): d is number => typeof d === 'number' && d > 0,
     );
+    // The caller's own `from_subscriber` caller rules run on its primary number, as on its calls to the
+    // PSTN; when one matches, its output is the caller instead of the username (docs/numbering.md). Not
+    // under CLIR: the number is then not presented, the username stays as before.
+    const presentation = deps.numbering?.presentSubscriber(caller.id);
+    const callerNumber =
+      presentation?.number && !presentation.clir
+        ? rewriteFromSubscriber(deps.numbering, caller.id, 'caller', presentation.number)
+        : undefined;
+    const callerShownAs = callerNumber?.matched ? callerNumber.value : caller.username;
     // What the callee's phones are shown: its own `to_subscriber` rules on the caller and the callee.
-    const shownCaller = rewriteToSubscriber(deps.numbering, callee.id, 'caller', caller.username);
+    const shownCaller = rewriteToSubscriber(deps.numbering, callee.id, 'caller', callerShownAs);
     const shownCallee = rewriteToSubscriber(
       deps.numbering,
       callee.id,
       'callee',
       calleeNumber ?? callee.username,
     );
-    const shownCallerUri = shownCaller.matched ? `sip:${shownCaller.value}@${caller.domain}` : callerUri;
+    const shownCallerUri = `sip:${shownCaller.matched ? shownCaller.value : callerShownAs}@${caller.domain}`;
     const from = `${displayPart(parsed.from.displayName)}<${shownCallerUri}>`;
     const to = shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`;
     const route = forwardingRoute(srfReq, parsed.callId, callee, calleeParty?.customerId, from, to);

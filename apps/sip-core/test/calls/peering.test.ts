@@ -32,6 +32,16 @@ beforeAll(async () => {
           isPrimary: true,
         },
       });
+      await prisma.phoneNumber.create({
+        data: {
+          subscriberId: subscribers.get('alice') ?? '',
+          e164: '+4930111111',
+          countryCode: '49',
+          areaCode: '30',
+          subscriberNumber: '111111',
+          isPrimary: true,
+        },
+      });
       const fromPeer = await prisma.rewriteRuleSet.create({
         data: {
           name: 'carrier-in',
@@ -63,6 +73,12 @@ beforeAll(async () => {
                 field: 'callee',
                 matchPattern: '^\\*22$',
                 replacement: '+4930222222',
+              },
+              {
+                direction: 'from_subscriber',
+                field: 'caller',
+                matchPattern: '^\\+?(49[1-9][0-9]+)$',
+                replacement: '+$1',
               },
               {
                 direction: 'to_subscriber',
@@ -205,9 +221,9 @@ describe('calls from peer gateways', () => {
 });
 
 describe('subscriber rewrite rules', () => {
-  it("from_subscriber: alice's speed dial *22 becomes bob's DID before routing", async () => {
+  it("from_subscriber: alice's speed dial *22 becomes bob's DID; her caller rule presents her number, shown to bob nationally", async () => {
     const before = await stack.testDb.db.prisma.cdr.count();
-    const bob = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 20 });
+    const bob = runSipp({ scenario: 'uas-answer-shown.xml', port: bobPort, timeoutS: 20 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const alice = runSipp({
       scenario: 'uac-call-bye.xml',
@@ -228,6 +244,9 @@ describe('subscriber rewrite rules', () => {
       calleeRouted: `sip:bob@${DOMAIN}`,
       calleeSubscriberId: stack.subscribers.get('bob'),
       peerGatewayId: null,
+      // alice's number as her from_subscriber caller rule wrote it (+4930111111), then bob's
+      // to_subscriber rule: what bob's phone was shown in From (uas-answer-shown.xml checks it).
+      callerRouted: `sip:030111111@${DOMAIN}`,
     });
   }, 60_000);
 });
