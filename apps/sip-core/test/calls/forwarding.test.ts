@@ -346,6 +346,46 @@ describe('from a peer', () => {
   });
 });
 
+describe('caller ID of a forward to the PSTN', () => {
+  it("a peer's call to henry's DID forwarded to the PSTN presents the original caller, Diversion naming henry", async () => {
+    const prisma = stack.testDb.db.prisma;
+    const before = await prisma.cdr.count();
+    const gw = runSipp({
+      scenario: 'uas-gateway-original-caller.xml',
+      port: gateway,
+      localIp: GATEWAY_IP,
+      timeoutS: 30,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const peer = runSipp({
+      scenario: 'uac-peer-call.xml',
+      port: await allocatePort(),
+      localIp: '127.0.0.2',
+      remote: stack.sipAddress,
+      fields: ['+4915100000', 'unused', DOMAIN, '+4930444444'],
+      timeoutS: 30,
+    });
+    const [p, g] = await Promise.all([peer.done, gw.done]);
+    expectSippOk(p, 'peer');
+    expectSippOk(g, 'gateway');
+    let cdr = null;
+    for (let i = 0; i < 100 && !cdr; i++) {
+      const row = await prisma.cdr.findFirst({ orderBy: { createdAt: 'desc' } });
+      if (row && row.sipReason !== IN_PROGRESS && (await prisma.cdr.count()) > before) cdr = row;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      callerDialled: '+4915100000',
+      callerRouted: '+4915100000',
+      calleeRouted: '004930999888',
+      forwardedFrom: `sip:henry@${DOMAIN}`,
+      forwardType: 'cfu',
+    });
+  });
+});
+
 describe('forward chains', () => {
   it('five forwards deep reach carol, every diversion in the headers; the CDR names the last', async () => {
     const cdr = await call('m1', 'uac-call-bye.xml', { carol: 'uas-answer-chain.xml' });
