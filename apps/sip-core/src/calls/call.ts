@@ -313,9 +313,9 @@ export class Call {
   }
 
   /** The caller's offer through the relay, towards a leg of `profile` (again when that changes). */
-  private async offerTowards(profile: LegProfile): Promise<void> {
+  private async offerTowards(profile: LegProfile, again = false): Promise<void> {
     const sdp = this.req.body;
-    if (!sdp || this.offeredProfile === profile) return;
+    if (!sdp || (this.offeredProfile === profile && !again)) return;
     const offer = await this.deps.media.offer({
       callId: this.callId,
       fromTag: this.aTag,
@@ -525,7 +525,16 @@ export class Call {
     this.bTag = uac.sip.remoteTag;
     this.bLegId = uac.sip.callId;
     let answerSdp = uac.remote.sdp;
-    if (answerSdp) this.negotiatedCaller(uac.sip.remoteTag, answerSdp, uac.req?.source_address);
+    // The relay took another fork's early answer (a 183 with SDP from a device or a forward destination
+    // that did not answer): rtpengine narrowed the caller's side to what that fork answered (its
+    // codecs), and would rewrite this answer to match it. The caller's offer, made again, puts the
+    // session back to the offer this fork was sent (same ports: same call and tags) before its answer.
+    const answeringTag = uac.sip.remoteTag;
+    if (this.session && answerSdp && this.early && this.early.toTag !== answeringTag) {
+      await this.offerTowards(this.offeredProfile ?? this.plan.callerProfile, true);
+      this.early = undefined;
+    }
+    if (answerSdp) this.negotiatedCaller(answeringTag, answerSdp, uac.req?.source_address);
     if (this.session && answerSdp) {
       answerSdp = (
         await this.session.answer({

@@ -226,6 +226,21 @@ describe('call forwarding', () => {
     expect(cdr.answeredAt?.getTime() ?? 0).toBeLessThan(cdr.startedAt.getTime() + 8_000);
   });
 
+  it("CFT after early media: gina's device plays early media (183), carol answers: the caller gets carol's answer", async () => {
+    const cdr = await call('gina', 'uac-call-early-then-answer.xml', {
+      gina: 'uas-early-media-ring.xml',
+      carol: 'uas-answer-diverted.xml',
+    });
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      sipReason: 'Caller hung up',
+      calleeRouted: `sip:carol@${DOMAIN}`,
+      forwardedFrom: `sip:gina@${DOMAIN}`,
+      forwardType: 'cft',
+    });
+    expect(cdr.mediaStats).toBeTypeOf('object');
+  });
+
   it("CFNA: dave has no binding, the call goes to carol's DID dialled as a national number", async () => {
     const cdr = await call('dave', 'uac-call-bye.xml', { carol: 'uas-answer-diverted.xml' });
     expect(cdr).toMatchObject({
