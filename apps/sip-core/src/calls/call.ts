@@ -182,7 +182,6 @@ interface Negotiated {
 /** The state drachtio-srf's Dialog#modify keeps (its typings omit it). */
 interface ModifyState {
   local: { sdp: string };
-  remote: { sdp: string };
   _reinvitesInProgress?: { count: number; admitOne: Array<() => void> };
 }
 
@@ -798,7 +797,6 @@ export class Call {
           offererProfile: ownProfile,
           answererProfile: otherProfile,
           offerSource: req.source_address,
-          answerSource: other === this.uac ? this.uac?.req?.source_address : undefined,
         };
       if (answer && this.session)
         answer = (await this.session.answer({ fromTag: ownTag, toTag: otherTag, sdp: answer })).sdp;
