@@ -164,6 +164,43 @@ export function sessionRefreshHeaders(req: {
   };
 }
 
+/**
+ * The last offer/answer exchange that completed (RFC 3264 §8), as the legs sent it: what the relay is
+ * put back to when a later offer is refused.
+ */
+interface Negotiated {
+  offerTag: string;
+  answerTag: string;
+  offer: string;
+  answer: string;
+  offererProfile: LegProfile;
+  answererProfile: LegProfile;
+  offerSource?: string | undefined;
+  answerSource?: string | undefined;
+}
+
+/** The state drachtio-srf's Dialog#modify keeps (its typings omit it). */
+interface ModifyState {
+  local: { sdp: string };
+  _reinvitesInProgress?: { count: number; admitOne: Array<() => void> };
+}
+
+/**
+ * Undoes what drachtio-srf 5's Dialog#modify leaves behind when the re-INVITE gets a final non-2xx: it
+ * never releases its one-re-INVITE-at-a-time slot, so every later modify() of the dialog would wait for
+ * ever, and it keeps the refused offer as the dialog's local SDP. The session is the one before the
+ * refused offer (RFC 3261 §14.1), so the slot is released and the SDP put back.
+ */
+function settleRefusedModify(dialog: Srf.Dialog, localSdp: string): void {
+  const state = dialog as unknown as ModifyState;
+  state.local.sdp = localSdp;
+  const slot = state._reinvitesInProgress;
+  if (!slot || slot.count <= 0) return;
+  slot.count--;
+  const next = slot.admitOne.shift();
+  if (next) setImmediate(next);
+}
+
 /** drachtio-srf's Dialog#connected (false once a BYE was sent or received); its typings omit it. */
 function isConnected(dialog: Srf.Dialog): boolean {
   return (dialog as unknown as { connected: boolean }).connected;
@@ -207,6 +244,7 @@ export class Call {
   private early: { dialogId: string; toTag: string } | undefined;
   /** An offer (re-INVITE or UPDATE) is being relayed: another one meanwhile gets 491 (RFC 3311 §5.2). */
   private offerPending = false;
+  private negotiated: Negotiated | undefined;
   private finished: Promise<void> | undefined;
   private readonly log: Logger;
   private onEnded: () => void = () => {};
@@ -274,9 +312,9 @@ export class Call {
   }
 
   /** The caller's offer through the relay, towards a leg of `profile` (again when that changes). */
-  private async offerTowards(profile: LegProfile): Promise<void> {
+  private async offerTowards(profile: LegProfile, again = false): Promise<void> {
     const sdp = this.req.body;
-    if (!sdp || this.offeredProfile === profile) return;
+    if (!sdp || (this.offeredProfile === profile && !again)) return;
     const offer = await this.deps.media.offer({
       callId: this.callId,
       fromTag: this.aTag,
@@ -450,6 +488,7 @@ export class Call {
         sourceAddress: provisional.source_address,
       });
       if (this.isOver()) return;
+      this.negotiatedCaller(toTag, body, provisional.source_address);
       const bTag = tagOf(provisional.get('From'));
       if (bTag) this.early = { dialogId: `${provisional.get('Call-ID')};from-tag=${bTag}`, toTag };
       this.state = 'early';
@@ -493,6 +532,16 @@ export class Call {
     this.bTag = uac.sip.remoteTag;
     this.bLegId = uac.sip.callId;
     let answerSdp = uac.remote.sdp;
+    // The relay took another fork's early answer (a 183 with SDP from a device or a forward destination
+    // that did not answer): rtpengine narrowed the caller's side to what that fork answered (its
+    // codecs), and would rewrite this answer to match it. The caller's offer, made again, puts the
+    // session back to the offer this fork was sent (same ports: same call and tags) before its answer.
+    const answeringTag = uac.sip.remoteTag;
+    if (this.session && answerSdp && this.early && this.early.toTag !== answeringTag) {
+      await this.offerTowards(this.offeredProfile ?? this.plan.callerProfile, true);
+      this.early = undefined;
+    }
+    if (answerSdp) this.negotiatedCaller(answeringTag, answerSdp, uac.req?.source_address);
     if (this.session && answerSdp) {
       answerSdp = (
         await this.session.answer({
@@ -553,6 +602,54 @@ export class Call {
     }
   }
 
+  /** The caller's INVITE offer answered by the callee (early or final answer). */
+  private negotiatedCaller(answerTag: string, answer: string, answerSource: string | undefined): void {
+    const offer = this.req.body;
+    if (!offer) return;
+    this.negotiated = {
+      offerTag: this.aTag,
+      answerTag,
+      offer,
+      answer,
+      offererProfile: this.plan.callerProfile,
+      answererProfile: this.offeredProfile ?? this.stage.targets[0]?.profile ?? this.plan.callerProfile,
+      offerSource: this.req.source_address,
+      answerSource,
+    };
+  }
+
+  /**
+   * A refused re-offer (re-INVITE or UPDATE) leaves the session as it was (RFC 3261 §14.1, RFC 3311
+   * §5.2), but the relay already took the refused offer and may have moved the ports it faces the
+   * other leg with (rtpengine gives a changed offer new ones), while that leg still sends to the ones
+   * it was last told. Playing the last completed exchange to the relay again puts its ports, codecs
+   * and directions back, so media keeps flowing as negotiated.
+   */
+  private async restoreMedia(): Promise<void> {
+    const last = this.negotiated;
+    if (!last || !this.session || this.hasEnded()) return;
+    try {
+      await this.deps.media.offer({
+        callId: this.callId,
+        fromTag: last.offerTag,
+        toTag: last.answerTag,
+        sdp: last.offer,
+        legProfile: last.offererProfile,
+        otherLegProfile: last.answererProfile,
+        sourceAddress: last.offerSource,
+      });
+      await this.session.answer({
+        fromTag: last.offerTag,
+        toTag: last.answerTag,
+        sdp: last.answer,
+        sourceAddress: last.answerSource,
+      });
+      this.log.info('media restored to the last negotiated offer and answer');
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not restore the media session after a refused offer');
+    }
+  }
+
   /**
    * UPDATE (RFC 3311) from either side, in the early dialog (after a 183 with SDP) or the confirmed
    * one. With SDP it is a new offer: through the relay to the other leg as an UPDATE, whose answer
@@ -576,17 +673,21 @@ export class Call {
     this.offerPending = true;
     const callerProfile = this.plan.callerProfile;
     const calleeProfile = this.offeredProfile ?? this.stage.targets[0]?.profile ?? callerProfile;
+    let relayed = false;
     try {
       let offer: string = req.body;
+      const ownProfile = from === 'caller' ? callerProfile : calleeProfile;
+      const otherProfile = from === 'caller' ? calleeProfile : callerProfile;
       if (this.session) {
+        relayed = true;
         offer = (
           await this.deps.media.offer({
             callId: this.callId,
             fromTag: ownTag,
             toTag: otherTag,
             sdp: offer,
-            legProfile: from === 'caller' ? callerProfile : calleeProfile,
-            otherLegProfile: from === 'caller' ? calleeProfile : callerProfile,
+            legProfile: ownProfile,
+            otherLegProfile: otherProfile,
             sourceAddress: req.source_address,
           })
         ).sdp;
@@ -594,9 +695,21 @@ export class Call {
       const answer = await this.sendUpdate(from === 'caller' ? 'callee' : 'caller', offer);
       if (answer.status < 200 || answer.status >= 300) {
         this.log.info({ from, status: answer.status }, 'UPDATE refused by the other side');
+        await this.restoreMedia();
         return res.send(answer.status, answer.reason ?? '', {});
       }
       let sdp = answer.body;
+      if (sdp)
+        this.negotiated = {
+          offerTag: ownTag,
+          answerTag: otherTag,
+          offer: req.body,
+          answer: sdp,
+          offererProfile: ownProfile,
+          answererProfile: otherProfile,
+          offerSource: req.source_address,
+          answerSource: answer.source_address,
+        };
       if (sdp && this.session)
         sdp = (await this.session.answer({ fromTag: ownTag, toTag: otherTag, sdp })).sdp;
       res.send(200, {
@@ -606,6 +719,7 @@ export class Call {
     } catch (error) {
       const status = (error as SipErrorLike).status;
       this.log.info({ err: error, from }, 'UPDATE failed');
+      if (relayed) await this.restoreMedia();
       res.send(typeof status === 'number' && status >= 400 ? status : 500);
     } finally {
       this.offerPending = false;
@@ -655,28 +769,50 @@ export class Call {
     // Glare with an UPDATE being relayed (RFC 3261 §14.2).
     if (this.offerPending) return res.send(491, 'Request Pending', {});
     this.offerPending = true;
+    let relayed = false;
+    const ownProfile = from === 'caller' ? callerProfile : calleeProfile;
+    const otherProfile = from === 'caller' ? calleeProfile : callerProfile;
     try {
       let offer = req.body;
       if (offer && this.session) {
+        relayed = true;
         offer = (
           await this.deps.media.offer({
             callId: this.callId,
             fromTag: ownTag,
             toTag: otherTag,
             sdp: offer,
-            legProfile: from === 'caller' ? callerProfile : calleeProfile,
-            otherLegProfile: from === 'caller' ? calleeProfile : callerProfile,
+            legProfile: ownProfile,
+            otherLegProfile: otherProfile,
             sourceAddress: req.source_address,
           })
         ).sdp;
       }
-      let answer = await other.modify(offer);
+      const localSdp = (other as unknown as ModifyState).local.sdp;
+      let answer: string | undefined;
+      try {
+        answer = await other.modify(offer);
+      } catch (error) {
+        if (typeof (error as SipErrorLike).status === 'number') settleRefusedModify(other, localSdp);
+        throw error;
+      }
+      if (answer && req.body)
+        this.negotiated = {
+          offerTag: ownTag,
+          answerTag: otherTag,
+          offer: req.body,
+          answer,
+          offererProfile: ownProfile,
+          answererProfile: otherProfile,
+          offerSource: req.source_address,
+        };
       if (answer && this.session)
         answer = (await this.session.answer({ fromTag: ownTag, toTag: otherTag, sdp: answer })).sdp;
       res.send(200, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
     } catch (error) {
       const status = (error as SipErrorLike).status;
       this.log.info({ err: error, from }, 're-INVITE failed');
+      if (relayed) await this.restoreMedia();
       res.send(typeof status === 'number' && status >= 400 ? status : 500);
     } finally {
       this.offerPending = false;

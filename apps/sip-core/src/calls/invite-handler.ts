@@ -24,9 +24,24 @@ export interface CallsConfig {
   ringTimeout: number;
   /** Cap on one call's duration in seconds when the customer sets none; 0: unlimited. */
   maxCallDuration: number;
+  /**
+   * Caller ID of a call forwarded to the PSTN: `original`, the original caller's number when it is
+   * known (E.164), else the forwarding subscriber's; `forwarder`, always the forwarding subscriber's.
+   */
+  forwardedCallerId: 'original' | 'forwarder';
 }
 
-export const DEFAULT_CALLS: CallsConfig = { ringTimeout: 60, maxCallDuration: 0 };
+export const DEFAULT_CALLS: CallsConfig = {
+  ringTimeout: 60,
+  maxCallDuration: 0,
+  forwardedCallerId: 'original',
+};
+
+/** The caller of a call that a subscriber forwards: its number (E.164) and whether it asked for CLIR. */
+export interface OriginalCaller {
+  number: string;
+  clir: boolean;
+}
 
 export interface InviteDeps {
   srf: Srf;
@@ -88,11 +103,14 @@ export function inviteHandler(deps: InviteDeps): Middleware {
   /**
    * The B leg of an outgoing call of `subscriber` to `e164` (its own call, or one it forwards): LCR
    * picks the gateways, tried in order; the callee and caller are rewritten with the subscriber's
-   * `outbound_to_peer` rules and its primary number is asserted (RFC 3325), withheld under CLIR.
+   * `outbound_to_peer` rules and its primary number is asserted (RFC 3325), withheld under CLIR. A
+   * forwarded call presents `original` instead (the original caller, as carriers do, the Diversion
+   * naming the forwarder), with that caller's CLIR.
    */
   const pstnStage = async (
     subscriber: CachedSubscriber,
     e164: string,
+    original?: OriginalCaller,
   ): Promise<Omit<CallStage, 'ringTimeoutS'> | Refusal> => {
     const numbering = deps.numbering;
     if (!numbering) return { status: 404, reason: 'Not Found' };
@@ -116,8 +134,9 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       'callee',
       route.callee,
     ).output;
-    const identity = callerNumber
-      ? numbering.rewriteForSubscriber(subscriber.id, 'outbound_to_peer', 'caller', callerNumber).output
+    const presented = original?.number ?? callerNumber;
+    const identity = presented
+      ? numbering.rewriteForSubscriber(subscriber.id, 'outbound_to_peer', 'caller', presented).output
       : undefined;
     const credentials = await deps.prisma.peerGateway.findMany({
       where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
@@ -128,7 +147,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         .filter((c) => c.authUsername && c.authPassword)
         .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
     );
-    const clir = presentation?.clir ?? false;
+    const clir = original ? original.clir : (presentation?.clir ?? false);
     const targets: CallTarget[] = route.gateways.map((g) => ({
       uri: `sip:${callee}@${g.host}:${g.port}`,
       proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
@@ -170,6 +189,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     calleeCustomerId: string | undefined,
     from: string,
     to: string,
+    originalCaller: OriginalCaller | undefined,
   ): ForwardingRoute =>
     new ForwardingRoute(
       {
@@ -178,7 +198,12 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         numbering: deps.numbering,
         ringTimeoutS: deps.config.ringTimeout,
         log: deps.log,
-        pstnStage,
+        pstnStage: (subscriber, e164) =>
+          pstnStage(
+            subscriber,
+            e164,
+            deps.config.forwardedCallerId === 'original' ? originalCaller : undefined,
+          ),
         subscriberStage: async (target, admit) => {
           let customerId = target.id === callee.id ? calleeCustomerId : undefined;
           let release = (): void => {};
@@ -303,7 +328,19 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     const shownCallee = rewriteToSubscriber(deps.numbering, callee.id, 'callee', mapping.e164);
     const from = shownCaller ? `<sip:${shownCaller}@${callee.domain}>` : '<sip:anonymous@anonymous.invalid>';
     const to = shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`;
-    const route = forwardingRoute(srfReq, parsed.callId, callee, party?.customerId, from, to);
+    // A peer's caller number, if it is one, is presented again when the call is forwarded to the PSTN;
+    // a caller that asked for privacy (RFC 3323) keeps it.
+    const peerCaller = asE164(callerNumber);
+    const privacy = /\bid\b/i.test(srfReq.get('Privacy') ?? '');
+    const route = forwardingRoute(
+      srfReq,
+      parsed.callId,
+      callee,
+      party?.customerId,
+      from,
+      to,
+      peerCaller ? { number: peerCaller, clir: privacy } : undefined,
+    );
     const call = new Call(
       srfReq,
       srfRes,
@@ -460,18 +497,39 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     const durations = [callerParty?.customer.maxCallDuration, deps.config.maxCallDuration].filter(
       (d): d is number => typeof d === 'number' && d > 0,
     );
+    // The caller's own `from_subscriber` caller rules run on its primary number, as on its calls to the
+    // PSTN; when one matches, its output is the caller instead of the username (docs/numbering.md). Not
+    // under CLIR: the number is then not presented, the username stays as before.
+    const presentation = deps.numbering?.presentSubscriber(caller.id);
+    const callerNumber =
+      presentation?.number && !presentation.clir
+        ? rewriteFromSubscriber(deps.numbering, caller.id, 'caller', presentation.number)
+        : undefined;
+    const callerShownAs = callerNumber?.matched ? callerNumber.value : caller.username;
+    // The caller's number (after its own rules) as a forward to the PSTN presents it.
+    const originalNumber = presentation?.number
+      ? asE164(callerNumber?.matched ? callerNumber.value : presentation.number)
+      : null;
     // What the callee's phones are shown: its own `to_subscriber` rules on the caller and the callee.
-    const shownCaller = rewriteToSubscriber(deps.numbering, callee.id, 'caller', caller.username);
+    const shownCaller = rewriteToSubscriber(deps.numbering, callee.id, 'caller', callerShownAs);
     const shownCallee = rewriteToSubscriber(
       deps.numbering,
       callee.id,
       'callee',
       calleeNumber ?? callee.username,
     );
-    const shownCallerUri = shownCaller.matched ? `sip:${shownCaller.value}@${caller.domain}` : callerUri;
+    const shownCallerUri = `sip:${shownCaller.matched ? shownCaller.value : callerShownAs}@${caller.domain}`;
     const from = `${displayPart(parsed.from.displayName)}<${shownCallerUri}>`;
     const to = shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`;
-    const route = forwardingRoute(srfReq, parsed.callId, callee, calleeParty?.customerId, from, to);
+    const route = forwardingRoute(
+      srfReq,
+      parsed.callId,
+      callee,
+      calleeParty?.customerId,
+      from,
+      to,
+      originalNumber ? { number: originalNumber, clir: presentation?.clir ?? false } : undefined,
+    );
     const call = new Call(
       srfReq,
       srfRes,

@@ -83,6 +83,14 @@ describe('subscriber to subscriber', () => {
     expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'Caller hung up' });
   });
 
+  it('a refused hold (re-INVITE, then UPDATE) leaves the media as negotiated: the next offer keeps the relay ports', async () => {
+    // Both sipps compare the relay port of the last offer/answer with the first one's (the session is
+    // the one negotiated before the refused offers, RFC 3261 §14.1), and the further re-INVITE must get
+    // through at all: drachtio-srf kept a refused re-INVITE's slot, which blocked every later one.
+    const cdr = await call('uas-answer-refuse-hold.xml', 'uac-call-refused-hold.xml');
+    expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, sipReason: 'Caller hung up' });
+  }, 60_000);
+
   it('busy: 486 reaches the caller, CDR busy', async () => {
     const cdr = await call('uas-busy.xml', 'uac-call-rejected.xml');
     expect(cdr).toMatchObject({ disposition: 'busy', sipCode: 486, durationMs: 0, answeredAt: null });

@@ -35,6 +35,8 @@ const users = [
   'kim',
   'lisa',
   'olga',
+  'pia',
+  'quinn',
   ...chain,
 ];
 
@@ -61,6 +63,9 @@ beforeAll(async () => {
       await number('carol', '333333');
       await number('henry', '444444');
       await number('olga', '555555');
+      await number('pia', '666666');
+      await number('quinn', '777777');
+      await prisma.subscriber.update({ where: { id: id('quinn') }, data: { clir: true } });
       const rules = await prisma.rewriteRuleSet.create({
         data: {
           name: 'to-peers',
@@ -133,12 +138,13 @@ afterAll(async () => {
   await stack?.close();
 }, 30_000);
 
-/** alice calls `callee` with scenario `uac` while the given registered users run their UAS scenarios. */
+/** `from` (alice unless said) calls `callee` with scenario `uac` while the given registered users run their UAS scenarios. */
 async function call(
   callee: string,
   uac: string,
   uas: Record<string, string>,
   extra: Array<Promise<unknown>> = [],
+  from = 'alice',
 ) {
   const prisma = stack.testDb.db.prisma;
   const before = await prisma.cdr.count();
@@ -156,12 +162,12 @@ async function call(
     scenario: uac,
     port: await allocatePort(),
     remote: stack.sipAddress,
-    fields: callFields('alice', 'alice-secret', callee),
+    fields: callFields(from, `${from}-secret`, callee),
     authUri: `${callee}@${DOMAIN}`,
     timeoutS: 30,
   });
   const results = await Promise.all([caller.done, ...callees.map((c) => c.run.done), ...extra]);
-  expectSippOk(results[0] as Awaited<typeof caller.done>, `alice (${uac})`);
+  expectSippOk(results[0] as Awaited<typeof caller.done>, `${from} (${uac})`);
   callees.forEach((c, i) => {
     expectSippOk(results[i + 1] as Awaited<typeof caller.done>, `${c.user} (${uas[c.user]})`);
   });
@@ -224,6 +230,21 @@ describe('call forwarding', () => {
     });
     // Rang 2 s before the forward, not the calls' 10 s ring timeout.
     expect(cdr.answeredAt?.getTime() ?? 0).toBeLessThan(cdr.startedAt.getTime() + 8_000);
+  });
+
+  it("CFT after early media: gina's device plays early media (183), carol answers: the caller gets carol's answer", async () => {
+    const cdr = await call('gina', 'uac-call-early-then-answer.xml', {
+      gina: 'uas-early-media-ring.xml',
+      carol: 'uas-answer-diverted.xml',
+    });
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      sipReason: 'Caller hung up',
+      calleeRouted: `sip:carol@${DOMAIN}`,
+      forwardedFrom: `sip:gina@${DOMAIN}`,
+      forwardType: 'cft',
+    });
+    expect(cdr.mediaStats).toBeTypeOf('object');
   });
 
   it("CFNA: dave has no binding, the call goes to carol's DID dialled as a national number", async () => {
@@ -341,6 +362,76 @@ describe('from a peer', () => {
       calleeRouted: `sip:carol@${DOMAIN}`,
       calleeSubscriberId: sub('carol'),
       forwardedFrom: `sip:bob@${DOMAIN}`,
+      forwardType: 'cfu',
+    });
+  });
+});
+
+describe('caller ID of a forward to the PSTN', () => {
+  it("quinn (CLIR) calls henry, forwarded to the PSTN: quinn's number only asserted, with Privacy: id", async () => {
+    const cdr = await call(
+      'henry',
+      'uac-call-bye.xml',
+      { gateway: 'uas-gateway-withheld-caller.xml' },
+      [],
+      'quinn',
+    );
+    expect(cdr).toMatchObject({ disposition: 'answered', callerRouted: '+4930777777', forwardType: 'cfu' });
+  });
+
+  it("pia (with a number) calls henry, forwarded to the PSTN: the gateway is shown pia's number", async () => {
+    const cdr = await call(
+      'henry',
+      'uac-call-bye.xml',
+      { gateway: 'uas-gateway-subscriber-caller.xml' },
+      [],
+      'pia',
+    );
+    expect(cdr).toMatchObject({
+      direction: 'internal',
+      disposition: 'answered',
+      callerSubscriberId: sub('pia'),
+      callerRouted: '+4930666666',
+      calleeRouted: '004930999888',
+      forwardedFrom: `sip:henry@${DOMAIN}`,
+      forwardType: 'cfu',
+    });
+  });
+
+  it("a peer's call to henry's DID forwarded to the PSTN presents the original caller, Diversion naming henry", async () => {
+    const prisma = stack.testDb.db.prisma;
+    const before = await prisma.cdr.count();
+    const gw = runSipp({
+      scenario: 'uas-gateway-original-caller.xml',
+      port: gateway,
+      localIp: GATEWAY_IP,
+      timeoutS: 30,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const peer = runSipp({
+      scenario: 'uac-peer-call.xml',
+      port: await allocatePort(),
+      localIp: '127.0.0.2',
+      remote: stack.sipAddress,
+      fields: ['+4915100000', 'unused', DOMAIN, '+4930444444'],
+      timeoutS: 30,
+    });
+    const [p, g] = await Promise.all([peer.done, gw.done]);
+    expectSippOk(p, 'peer');
+    expectSippOk(g, 'gateway');
+    let cdr = null;
+    for (let i = 0; i < 100 && !cdr; i++) {
+      const row = await prisma.cdr.findFirst({ orderBy: { createdAt: 'desc' } });
+      if (row && row.sipReason !== IN_PROGRESS && (await prisma.cdr.count()) > before) cdr = row;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      callerDialled: '+4915100000',
+      callerRouted: '+4915100000',
+      calleeRouted: '004930999888',
+      forwardedFrom: `sip:henry@${DOMAIN}`,
       forwardType: 'cfu',
     });
   });

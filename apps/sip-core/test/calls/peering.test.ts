@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: rewrite rules write variables as ${name} in plain strings
+import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
@@ -29,6 +30,16 @@ beforeAll(async () => {
           countryCode: '49',
           areaCode: '30',
           subscriberNumber: '222222',
+          isPrimary: true,
+        },
+      });
+      await prisma.phoneNumber.create({
+        data: {
+          subscriberId: subscribers.get('alice') ?? '',
+          e164: '+4930111111',
+          countryCode: '49',
+          areaCode: '30',
+          subscriberNumber: '111111',
           isPrimary: true,
         },
       });
@@ -63,6 +74,12 @@ beforeAll(async () => {
                 field: 'callee',
                 matchPattern: '^\\*22$',
                 replacement: '+4930222222',
+              },
+              {
+                direction: 'from_subscriber',
+                field: 'caller',
+                matchPattern: '^\\+?(49[1-9][0-9]+)$',
+                replacement: '+$1',
               },
               {
                 direction: 'to_subscriber',
@@ -204,10 +221,69 @@ describe('calls from peer gateways', () => {
   }, 90_000);
 });
 
+describe('a refused re-INVITE of a peer', () => {
+  /** A UDP socket on 127.0.0.1 and a free port, counting what it receives. */
+  async function listen(): Promise<{ socket: Socket; port: number; received: number }> {
+    const socket = createSocket('udp4');
+    const entry = { socket, port: 0, received: 0 };
+    socket.on('message', () => {
+      entry.received++;
+    });
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    entry.port = socket.address().port;
+    return entry;
+  }
+
+  it("moving the peer's media is undone when bob refuses it: bob's audio keeps reaching the peer's first port", async () => {
+    // A gateway's media is sent to the address in its SDP (publicPeer), so the refused offer's port
+    // would get bob's audio if the relay kept that offer.
+    const [first, moved, control] = await Promise.all([listen(), listen(), listen()]);
+    let atRefusal = -1;
+    control.socket.on('message', () => {
+      atRefusal = first.received;
+    });
+    try {
+      const before = await stack.testDb.db.prisma.cdr.count();
+      const bob = runSipp({ scenario: 'uas-answer-play-refuse.xml', port: bobPort, timeoutS: 20 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const peer = runSipp({
+        scenario: 'uac-peer-call-refused-move.xml',
+        port: await allocatePort(),
+        localIp: '127.0.0.6',
+        remote: stack.sipAddress,
+        fields: [
+          '+4915100000',
+          'unused',
+          DOMAIN,
+          '+4930222222',
+          String(first.port),
+          String(moved.port),
+          String(control.port),
+        ],
+        timeoutS: 20,
+      });
+      const [p, b] = await Promise.all([peer.done, bob.done]);
+      expectSippOk(p, 'peer');
+      expectSippOk(b, 'bob');
+      expect(atRefusal).toBeGreaterThanOrEqual(0);
+      // 1.5 s after the refusal at 50 packets a second: well over 20 must have come to the first port.
+      expect(first.received - atRefusal).toBeGreaterThan(20);
+      const cdr = await newestCdr(before);
+      expect(cdr).toMatchObject({
+        direction: 'inbound',
+        disposition: 'answered',
+        sipReason: 'Caller hung up',
+      });
+    } finally {
+      for (const entry of [first, moved, control]) entry.socket.close();
+    }
+  }, 60_000);
+});
+
 describe('subscriber rewrite rules', () => {
-  it("from_subscriber: alice's speed dial *22 becomes bob's DID before routing", async () => {
+  it("from_subscriber: alice's speed dial *22 becomes bob's DID; her caller rule presents her number, shown to bob nationally", async () => {
     const before = await stack.testDb.db.prisma.cdr.count();
-    const bob = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 20 });
+    const bob = runSipp({ scenario: 'uas-answer-shown.xml', port: bobPort, timeoutS: 20 });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const alice = runSipp({
       scenario: 'uac-call-bye.xml',
@@ -228,6 +304,9 @@ describe('subscriber rewrite rules', () => {
       calleeRouted: `sip:bob@${DOMAIN}`,
       calleeSubscriberId: stack.subscribers.get('bob'),
       peerGatewayId: null,
+      // alice's number as her from_subscriber caller rule wrote it (+4930111111), then bob's
+      // to_subscriber rule: what bob's phone was shown in From (uas-answer-shown.xml checks it).
+      callerRouted: `sip:030111111@${DOMAIN}`,
     });
   }, 60_000);
 });

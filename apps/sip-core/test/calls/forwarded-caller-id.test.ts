@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
+import { type CallStack, callFields, DOMAIN, startCallStack } from './support/stack.ts';
+
+/**
+ * `calls.forwardedCallerId = 'forwarder'`: a call forwarded to the PSTN presents the forwarding
+ * subscriber, as before the original caller was presented (forwarding.test.ts covers the default).
+ * pia (+4930666666) calls henry (+4930444444), whose CFU goes to a PSTN number; the sipp gateway
+ * checks henry's number in P-Asserted-Identity and the Diversion.
+ */
+
+let stack: CallStack;
+let gateway: number;
+/** The gateway's own address (an IP host makes every request from it a peer's). */
+const GATEWAY_IP = '127.0.0.19';
+
+beforeAll(async () => {
+  gateway = await allocatePort();
+  stack = await startCallStack(
+    { pia: 'pia-secret', henry: 'henry-secret' },
+    { ringTimeout: 10, forwardedCallerId: 'forwarder' },
+    async (db, tenant, subscribers) => {
+      const prisma = db.db.prisma;
+      const id = (name: string): string => subscribers.get(name) ?? '';
+      for (const [name, subscriberNumber] of [
+        ['pia', '666666'],
+        ['henry', '444444'],
+      ] as const)
+        await prisma.phoneNumber.create({
+          data: {
+            subscriberId: id(name),
+            e164: `+4930${subscriberNumber}`,
+            countryCode: '49',
+            areaCode: '30',
+            subscriberNumber,
+            isPrimary: true,
+          },
+        });
+      const rules = await prisma.rewriteRuleSet.create({
+        data: {
+          name: 'to-peers',
+          rules: {
+            create: [
+              {
+                direction: 'outbound_to_peer',
+                field: 'callee',
+                matchPattern: '^\\+(\\d+)$',
+                replacement: '00$1',
+              },
+            ],
+          },
+        },
+      });
+      await prisma.domain.update({
+        where: { id: tenant.domainId },
+        data: { rewriteRuleSetId: rules.id, countryCode: '49' },
+      });
+      const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
+      await prisma.peerGateway.create({
+        data: { groupId: group.id, name: 'gw', host: GATEWAY_IP, port: gateway, priority: 1 },
+      });
+      await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
+      await prisma.callForward.create({
+        data: {
+          subscriberId: id('henry'),
+          type: 'cfu',
+          destinations: { create: [{ kind: 'number', destination: '+49 30 999888', position: 0 }] },
+        },
+      });
+    },
+  );
+}, 90_000);
+
+afterAll(async () => {
+  stopAllSipp();
+  await stack?.close();
+}, 30_000);
+
+describe("forwardedCallerId 'forwarder'", () => {
+  it("presents the forwarding subscriber's number, not the caller's", async () => {
+    const prisma = stack.testDb.db.prisma;
+    const before = await prisma.cdr.count();
+    const gw = runSipp({
+      scenario: 'uas-gateway-diverted.xml',
+      port: gateway,
+      localIp: GATEWAY_IP,
+      timeoutS: 30,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const pia = runSipp({
+      scenario: 'uac-call-bye.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('pia', 'pia-secret', 'henry'),
+      authUri: `henry@${DOMAIN}`,
+      timeoutS: 30,
+    });
+    const [p, g] = await Promise.all([pia.done, gw.done]);
+    expectSippOk(p, 'pia');
+    expectSippOk(g, 'gateway');
+    let cdr = null;
+    for (let i = 0; i < 100 && !cdr; i++) {
+      const row = await prisma.cdr.findFirst({ orderBy: { createdAt: 'desc' } });
+      if (row && row.sipReason !== IN_PROGRESS && (await prisma.cdr.count()) > before) cdr = row;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      callerRouted: '+4930444444',
+      calleeRouted: '004930999888',
+      forwardType: 'cfu',
+    });
+  }, 60_000);
+});
