@@ -13,9 +13,37 @@ import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } 
 
 let stack: CallStack;
 let bobPort: number;
+let gatewayPort: number;
+/** The PSTN gateway's address; the trusted peer calls from PEER. */
+const GATEWAY = '127.0.0.9';
+const PEER = '127.0.0.2';
 
 beforeAll(async () => {
-  stack = await startCallStack({ alice: 'alice-secret', bob: 'bob-secret' }, { ringTimeout: 10 });
+  gatewayPort = await allocatePort();
+  stack = await startCallStack(
+    { alice: 'alice-secret', bob: 'bob-secret' },
+    { ringTimeout: 10 },
+    async (db, _tenant, subscribers) => {
+      const prisma = db.db.prisma;
+      // bob's DID for the peer's call; any other number goes to the one gateway.
+      await prisma.phoneNumber.create({
+        data: {
+          subscriberId: subscribers.get('bob') ?? '',
+          e164: '+4930222222',
+          countryCode: '49',
+          areaCode: '30',
+          subscriberNumber: '222222',
+          isPrimary: true,
+        },
+      });
+      const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
+      await prisma.peerGateway.create({
+        data: { groupId: group.id, name: 'gw', host: GATEWAY, port: gatewayPort, priority: 1 },
+      });
+      await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
+    },
+    [PEER],
+  );
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 
@@ -51,6 +79,24 @@ async function relayViewOfAnsweredCall(
   return last;
 }
 
+/**
+ * Where the relay sends each leg's RTP (address of the rtp streams with a port), by side: the caller's
+ * From tag is its sipp call number, `1`. This is what the leg's profile decided: a registered phone's
+ * SDP address is ignored for its SIP source (127.0.0.1), a gateway's or peer's is trusted.
+ */
+function mediaDestinations(stats: CallStatistics | null): { caller: string[]; callee: string[] } {
+  const of = (caller: boolean) => [
+    ...new Set(
+      (stats?.legs ?? [])
+        .filter((leg) => (leg.tag === '1') === caller)
+        .flatMap((leg) => leg.streams)
+        .filter((s) => s.component === 'rtp' && s.localPort > 0)
+        .map((s) => s.remoteAddress ?? 'none'),
+    ),
+  ];
+  return { caller: of(true), callee: of(false) };
+}
+
 /** Whether the relay has a video m-line in the call at all (anchored or refused). */
 function hasVideo(stats: CallStatistics): boolean {
   return stats.legs.some((leg) => leg.streams.some((s) => s.mediaType === 'video'));
@@ -68,21 +114,46 @@ function mediaTypesPerLeg(stats: CallStatistics | null): string[][] {
   );
 }
 
+/** Who calls whom: alice -> bob (both registered phones), alice -> the PSTN, a peer -> bob's DID. */
+interface Route {
+  callee: string;
+  toGateway?: boolean;
+  fromPeer?: boolean;
+}
+const ROUTES = {
+  internal: { callee: 'bob' },
+  toPstn: { callee: '+4930555123', toGateway: true },
+  fromPeer: { callee: '+4930222222', fromPeer: true },
+} satisfies Record<string, Route>;
+
 /**
- * Runs bob's UAS scenario and alice's UAC scenario; returns the call's completed CDR and the relay's
+ * Runs the callee's UAS scenario and the caller's UAC scenario; returns the call's completed CDR and the relay's
  * view of the call while it was answered.
  */
-async function call(uas: string, uac: string, ready?: (stats: CallStatistics) => boolean) {
+async function call(
+  uas: string,
+  uac: string,
+  ready?: (stats: CallStatistics) => boolean,
+  route: Route = ROUTES.internal,
+) {
   const before = await stack.testDb.db.prisma.cdr.count();
   const relay = relayViewOfAnsweredCall(ready);
-  const callee = runSipp({ scenario: uas, port: bobPort, timeoutS: 20 });
+  const callee = runSipp({
+    scenario: uas,
+    port: route.toGateway ? gatewayPort : bobPort,
+    localIp: route.toGateway ? GATEWAY : undefined,
+    timeoutS: 20,
+  });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const caller = runSipp({
     scenario: uac,
     port: await allocatePort(),
     remote: stack.sipAddress,
-    fields: callFields('alice', 'alice-secret', 'bob'),
-    authUri: `bob@${DOMAIN}`,
+    localIp: route.fromPeer ? PEER : undefined,
+    fields: route.fromPeer
+      ? ['+4915100000', 'unused', DOMAIN, route.callee]
+      : callFields('alice', 'alice-secret', route.callee),
+    authUri: `${route.callee}@${DOMAIN}`,
     timeoutS: 20,
   });
   const [uacResult, uasResult, relayView] = await Promise.all([caller.done, callee.done, relay]);
@@ -109,6 +180,8 @@ describe('audio and video', () => {
     const { cdr, relayView } = await call('uas-answer-video.xml', 'uac-call-video.xml');
     expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, sipReason: 'Caller hung up' });
     expect(cdr.answeredAt).not.toBeNull();
+    // natSubscriber on both legs: the announced 127.0.0.7 / 127.0.0.8 are ignored for the SIP source.
+    expect(mediaDestinations(relayView)).toEqual({ caller: ['127.0.0.1'], callee: ['127.0.0.1'] });
     // Both legs were anchored with an audio and a video stream.
     expect(mediaTypesPerLeg(relayView)).toEqual([
       ['audio', 'video'],
@@ -142,5 +215,46 @@ describe('audio and video', () => {
     // legs (the poll returns the last view if that never happens, failing below).
     expect(relayView && hasVideo(relayView)).toBe(true);
     expect(mediaTypesPerLeg(relayView)).toEqual([['audio'], ['audio']]);
+  }, 60_000);
+});
+
+describe('audio and video with the other profile on one leg', () => {
+  it('a phone calls the PSTN with video, the gateway takes audio only: video refused, audio anchored', async () => {
+    const { cdr, relayView } = await call(
+      'uas-answer-video-audio-only.xml',
+      'uac-call-video-declined.xml',
+      undefined,
+      ROUTES.toPstn,
+    );
+    expect(cdr).toMatchObject({
+      direction: 'outbound',
+      disposition: 'answered',
+      sipReason: 'Caller hung up',
+    });
+    // The phone's leg follows its SIP source, the gateway's leg the address its SDP announced.
+    expect(mediaDestinations(relayView)).toEqual({ caller: ['127.0.0.1'], callee: ['127.0.0.8'] });
+    expect(relayView && hasVideo(relayView)).toBe(true);
+    expect(mediaTypesPerLeg(relayView)).toEqual([['audio'], ['audio']]);
+  }, 60_000);
+
+  it("a peer calls a DID with video and the subscriber's phone takes both: both anchored", async () => {
+    const { cdr, relayView } = await call(
+      'uas-answer-video.xml',
+      'uac-peer-call-video.xml',
+      undefined,
+      ROUTES.fromPeer,
+    );
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      calleeSubscriberId: stack.subscribers.get('bob'),
+    });
+    expect(mediaTypesPerLeg(relayView)).toEqual([
+      ['audio', 'video'],
+      ['audio', 'video'],
+    ]);
+    // The peer's leg (publicPeer) goes to the address its SDP announced for both streams; the
+    // phone's (natSubscriber) to its SIP source, not the 127.0.0.8 it announced.
+    expect(mediaDestinations(relayView)).toEqual({ caller: ['127.0.0.7'], callee: ['127.0.0.1'] });
   }, 60_000);
 });
