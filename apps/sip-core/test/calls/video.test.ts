@@ -216,6 +216,20 @@ describe('audio and video', () => {
     expect(relayView && hasVideo(relayView)).toBe(true);
     expect(mediaTypesPerLeg(relayView)).toEqual([['audio'], ['audio']]);
   }, 60_000);
+  it("video added by the callee's re-INVITE and taken by the caller: both streams anchored", async () => {
+    const bothAnchored = (stats: CallStatistics) =>
+      mediaTypesPerLeg(stats).every((types) => types.join() === 'audio,video');
+    const { cdr, relayView } = await call(
+      'uas-answer-offer-video.xml',
+      'uac-call-accept-video.xml',
+      bothAnchored,
+    );
+    expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, sipReason: 'Callee hung up' });
+    expect(mediaTypesPerLeg(relayView)).toEqual([
+      ['audio', 'video'],
+      ['audio', 'video'],
+    ]);
+  }, 60_000);
 });
 
 describe('audio and video with the other profile on one leg', () => {
