@@ -127,8 +127,8 @@ const ROUTES = {
 } satisfies Record<string, Route>;
 
 /**
- * Runs the callee's UAS scenario and the caller's UAC scenario; returns the call's completed CDR and the relay's
- * view of the call while it was answered.
+ * Runs the callee's UAS scenario and the caller's UAC scenario; returns the call's completed CDR and
+ * the relay's view of the call while it was answered.
  */
 async function call(
   uas: string,
