@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
+import { waitForUdpListener } from '@switchboard/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -286,7 +287,7 @@ describe('the production layout as separate processes', () => {
     expect(JSON.stringify(registrations)).toContain('bob');
 
     const callee = runSipp({ scenario: 'uas-answer.xml', port: ports.bob!, timeoutS: 30 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForUdpListener(ports.bob!);
     const caller = runSipp({
       scenario: 'uac-call-bye.xml',
       port: ports.alice!,

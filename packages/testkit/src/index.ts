@@ -1,6 +1,13 @@
 export { analyseTones, type PcmAudio, readWav, type ToneAnalysis, writeToneWav } from './audio.ts';
 export { allocatePort, type PortRequest } from './ports.ts';
-export { CALL_SCENARIOS, callFields, registerFields, waitForUdpListener } from './scenarios.ts';
+export {
+  CALL_SCENARIOS,
+  callFields,
+  type ListenerQuery,
+  registerFields,
+  waitForListener,
+  waitForUdpListener,
+} from './scenarios.ts';
 export {
   expectSippOk,
   runSipp,

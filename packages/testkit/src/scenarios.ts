@@ -20,17 +20,39 @@ export function callFields(caller: string, password: string, domain: string, cal
 }
 
 /**
- * Resolves once some process listens on UDP `port` of 127.0.0.1 (a sipp UAS ready for its call). It
- * reads the kernel's socket table instead of binding the port, which could take it from the sipp about
- * to bind it. Linux only; bounded by `timeoutMs`.
+ * Resolves once some process listens on `port` of the IPv4 `address` (a sipp UAS ready for its call).
+ * It reads the kernel's socket table instead of binding the port, which could take it from the program
+ * about to bind it. Linux only; bounded by `timeoutMs`.
  */
-export async function waitForUdpListener(port: number, timeoutMs = 10_000): Promise<void> {
-  const wanted = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+export async function waitForListener(
+  port: number,
+  { address = '127.0.0.1', protocol = 'udp', timeoutMs = 10_000 }: ListenerQuery = {},
+): Promise<void> {
+  // /proc/net/{udp,tcp} print the local address as the IPv4 address's bytes in host (little-endian) order.
+  const hexAddress = address
+    .split('.')
+    .reverse()
+    .map((octet) => Number(octet).toString(16).toUpperCase().padStart(2, '0'))
+    .join('');
+  const wanted = `${hexAddress}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const table = readFileSync('/proc/net/udp', 'utf8');
+    const table = readFileSync(`/proc/net/${protocol}`, 'utf8');
     if (table.split('\n').some((line) => line.trim().split(/\s+/)[1] === wanted)) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on UDP 127.0.0.1:${port}`);
+    if (Date.now() > deadline)
+      throw new Error(`nothing listens on ${protocol.toUpperCase()} ${address}:${port}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+export interface ListenerQuery {
+  /** IPv4 address (default 127.0.0.1). */
+  address?: string;
+  protocol?: 'udp' | 'tcp';
+  timeoutMs?: number;
+}
+
+/** `waitForListener` for UDP on 127.0.0.1. */
+export function waitForUdpListener(port: number, timeoutMs = 10_000): Promise<void> {
+  return waitForListener(port, { timeoutMs });
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { allocatePort } from './ports.ts';
+import { waitForListener } from './scenarios.ts';
 
 /**
  * sipp (Debian sip-tester 3.6) as a far end: always bounded in calls and run time, control socket on
@@ -57,6 +58,11 @@ export interface SippRun {
   port: number;
   /** Resolves when sipp has exited. */
   done: Promise<SippResult>;
+  /**
+   * Resolves once sipp listens on its port (a UAS is then ready for its call); rejects if it has not
+   * after `timeoutMs`. Waiting on this, not on time, keeps a loaded machine from failing a call.
+   */
+  listening(timeoutMs?: number): Promise<void>;
   /** SIGKILL if still running. */
   stop(): void;
 }
@@ -117,6 +123,8 @@ export function startSipp(options: SippOptions): SippRun {
   return {
     port: options.port,
     done,
+    listening: (timeoutMs = 10_000) =>
+      waitForListener(options.port, { address: local, protocol: options.transport ?? 'udp', timeoutMs }),
     stop() {
       if (child.exitCode === null) child.kill('SIGKILL');
     },

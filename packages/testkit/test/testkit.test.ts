@@ -10,6 +10,7 @@ import {
   runSipp,
   startSipp,
   stopAllSipp,
+  waitForListener,
   waitForUdpListener,
 } from '../src/index.ts';
 
@@ -135,5 +136,25 @@ describe('call scenarios', () => {
     const result = await run.done;
     expect(result.code).not.toBe(0);
     expect(result.output).not.toMatch(/Unable to load or parse|XML/i);
+  });
+});
+
+describe('SippRun.listening', () => {
+  it('resolves once the UAS has bound its port on its own address, and rejects when nothing listens', async () => {
+    const port = await allocatePort({ address: '127.0.0.3', count: 2, min: 21400, max: 21499 });
+    const uas = startSipp({
+      scenario: 'uas-options.xml',
+      scenarioDir,
+      port,
+      localAddress: '127.0.0.3',
+      controlPort: port + 1,
+      timeoutS: 20,
+    });
+    await uas.listening();
+    await expect(waitForListener(port, { address: '127.0.0.4', timeoutMs: 200 })).rejects.toThrow(
+      /nothing listens on UDP 127.0.0.4/,
+    );
+    uas.stop();
+    await uas.done;
   });
 });

@@ -25,7 +25,7 @@ afterAll(async () => {
 async function call(uas: string | undefined, uac: string) {
   const before = await stack.testDb.db.prisma.cdr.count();
   const callee = uas ? runSipp({ scenario: uas, port: bobPort, timeoutS: 20 }) : undefined;
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await callee?.listening();
   const caller = runSipp({
     scenario: uac,
     port: await allocatePort(),

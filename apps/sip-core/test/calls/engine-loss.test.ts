@@ -1,3 +1,4 @@
+import { waitForUdpListener } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { allocatePort, runSipp, stopAllSipp } from './support/sipp.ts';
@@ -11,7 +12,7 @@ import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } 
 let stack: CallStack;
 
 beforeAll(async () => {
-  stack = await startCallStack({ alice: 'alice-secret', bob: 'bob-secret' }, { ringTimeout: 3 });
+  stack = await startCallStack({ alice: 'alice-secret', bob: 'bob-secret' }, { ringTimeout: 5 });
 }, 60_000);
 
 afterAll(async () => {
@@ -23,6 +24,8 @@ describe('engine connection lost', () => {
   it('a ringing call still ends at its ring timeout, with its CDR', async () => {
     const bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
     runSipp({ scenario: 'uas-ring.xml', port: bobPort, timeoutS: 20 });
+    // Until bob's sipp listens, the INVITE to it would fail at once instead of ringing.
+    await waitForUdpListener(bobPort);
     runSipp({
       scenario: 'uac-call-rejected.xml',
       port: await allocatePort(),

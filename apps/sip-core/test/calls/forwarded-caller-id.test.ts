@@ -87,7 +87,7 @@ describe("forwardedCallerId 'forwarder'", () => {
       localIp: GATEWAY_IP,
       timeoutS: 30,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await gw.listening();
     const pia = runSipp({
       scenario: 'uac-call-bye.xml',
       port: await allocatePort(),

@@ -157,7 +157,7 @@ async function call(
       timeoutS: 30,
     }),
   }));
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await Promise.all(callees.map((c) => c.run.listening()));
   const caller = runSipp({
     scenario: uac,
     port: await allocatePort(),
@@ -338,7 +338,7 @@ describe('from a peer', () => {
     const prisma = stack.testDb.db.prisma;
     const before = await prisma.cdr.count();
     const carol = runSipp({ scenario: 'uas-answer-rediverted.xml', port: ports.carol ?? 0, timeoutS: 30 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await carol.listening();
     const peer = runSipp({
       scenario: 'uac-peer-call-diverted.xml',
       port: await allocatePort(),
@@ -407,7 +407,7 @@ describe('caller ID of a forward to the PSTN', () => {
       localIp: GATEWAY_IP,
       timeoutS: 30,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await gw.listening();
     const peer = runSipp({
       scenario: 'uac-peer-call.xml',
       port: await allocatePort(),

@@ -103,7 +103,7 @@ describe('to the PSTN', () => {
       localIp: '127.0.0.8',
       timeoutS: 20,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await Promise.all([first.listening(), second.listening()]);
     const caller = runSipp({
       scenario: 'uac-call-bye.xml',
       port: await allocatePort(),
@@ -136,7 +136,7 @@ describe('from the PSTN', () => {
   it("a trusted peer calls a DID without digest and the subscriber's registered device answers", async () => {
     const before = await stack.testDb.db.prisma.cdr.count();
     const bob = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 20 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bob.listening();
     const peer = runSipp({
       scenario: 'uac-peer-call.xml',
       port: await allocatePort(),

@@ -146,7 +146,7 @@ async function newestCdr(before: number) {
 async function peerCall(address: string, caller: string, callee: string, uas = 'uas-answer-shown.xml') {
   const before = await stack.testDb.db.prisma.cdr.count();
   const bob = runSipp({ scenario: uas, port: bobPort, timeoutS: 20 });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await bob.listening();
   const peer = runSipp({
     scenario: 'uac-peer-call.xml',
     port: await allocatePort(),
@@ -245,7 +245,7 @@ describe('a refused re-INVITE of a peer', () => {
     try {
       const before = await stack.testDb.db.prisma.cdr.count();
       const bob = runSipp({ scenario: 'uas-answer-play-refuse.xml', port: bobPort, timeoutS: 20 });
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await bob.listening();
       const peer = runSipp({
         scenario: 'uac-peer-call-refused-move.xml',
         port: await allocatePort(),
@@ -284,7 +284,7 @@ describe('subscriber rewrite rules', () => {
   it("from_subscriber: alice's speed dial *22 becomes bob's DID; her caller rule presents her number, shown to bob nationally", async () => {
     const before = await stack.testDb.db.prisma.cdr.count();
     const bob = runSipp({ scenario: 'uas-answer-shown.xml', port: bobPort, timeoutS: 20 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bob.listening();
     const alice = runSipp({
       scenario: 'uac-call-bye.xml',
       port: await allocatePort(),

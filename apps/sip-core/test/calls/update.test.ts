@@ -26,7 +26,7 @@ afterAll(async () => {
 async function call(uas: string, uac: string) {
   const before = await stack.testDb.db.prisma.cdr.count();
   const callee = runSipp({ scenario: uas, port: bobPort, timeoutS: 20 });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await callee.listening();
   const caller = runSipp({
     scenario: uac,
     port: await allocatePort(),

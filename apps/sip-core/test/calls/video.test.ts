@@ -144,7 +144,7 @@ async function call(
     localIp: route.toGateway ? GATEWAY : undefined,
     timeoutS: 20,
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await callee.listening();
   const caller = runSipp({
     scenario: uac,
     port: await allocatePort(),
