@@ -19,3 +19,13 @@ export function withholdsIdentity(privacy: string | undefined): boolean {
   if (!privacy) return false;
   return privacy.split(/[;,]/).some((value) => IDENTITY_PRIVACY.has(value.trim().toLowerCase()));
 }
+
+/**
+ * An SDP body with the origin's username (RFC 4566 §5.2: `o=<username> <sess-id> ...`) replaced by
+ * `-`, the value for "no user IDs": phones often write their SIP user name there, and the relay
+ * rewrites only the origin's address. The rest of the line is kept, so the session stays the same
+ * session to the receiver (RFC 3264 §8: only the version changes between offers).
+ */
+export function withoutOriginUser(sdp: string): string {
+  return sdp.replace(/^o=[^ \r\n]+ /m, 'o=- ');
+}

@@ -91,13 +91,13 @@ async function newestCdr(before: number) {
   }
 }
 
-/** `caller` (a subscriber) calls `callee` with a display name; bob answers with `uas`. */
-async function subscriberCall(caller: string, callee: string, uas: string) {
+/** `caller` (a subscriber) calls `callee` with a display name (`uac`); bob answers with `uas`. */
+async function subscriberCall(caller: string, callee: string, uas: string, uac = 'uac-call-named.xml') {
   const before = await stack.testDb.db.prisma.cdr.count();
   const bob = runSipp({ scenario: uas, port: bobPort, timeoutS: 20 });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const run = runSipp({
-    scenario: 'uac-call-named.xml',
+    scenario: uac,
     port: await allocatePort(),
     remote: stack.sipAddress,
     fields: callFields(caller, `${caller}-secret`, callee),
@@ -149,6 +149,19 @@ describe('CLIR on calls between subscribers', () => {
       callerRouted: `sip:alice@${DOMAIN}`,
       calleeSubscriberId: stack.subscribers.get('bob'),
       calleeRouted: `sip:bob@${DOMAIN}`,
+    });
+  }, 60_000);
+
+  it('alice (CLIR) puts bob on hold: the re-INVITE reaching him is as anonymous as the INVITE', async () => {
+    const cdr = await subscriberCall(
+      'alice',
+      'bob',
+      'uas-answer-anonymous-hold.xml',
+      'uac-call-named-hold.xml',
+    );
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      callerSubscriberId: stack.subscribers.get('alice'),
     });
   }, 60_000);
 
