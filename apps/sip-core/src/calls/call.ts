@@ -3,6 +3,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CallDisposition, CdrEnd, CdrStart, CdrWriter } from '../cdr/cdr-writer.ts';
 import { cdrMediaStats } from './media-stats.ts';
+import { withoutOriginUser } from './privacy.ts';
 
 /** One place the B leg may go: a registered device or a gateway. */
 export interface CallTarget {
@@ -61,6 +62,12 @@ export interface CallPlan extends CallStage {
   callerProfile: LegProfile;
   cdr: CdrStart;
   callerRouted: string;
+  /**
+   * The caller's identity is withheld from the callee (CLIR, a peer's Privacy header): every SDP sent
+   * towards the callee loses its origin username, which the caller's phone may have filled with its
+   * user name.
+   */
+  withheld?: boolean | undefined;
   /** Seconds an answered call may last; undefined: unlimited. */
   maxDurationS?: number | undefined;
   /**
@@ -365,7 +372,7 @@ export class Call {
     await this.offerTowards(first.profile);
     if (this.hasEnded()) return { kind: 'ended' };
     const { deps } = this;
-    const offerSdp = this.offerSdp ?? this.req.body;
+    const offerSdp = this.towardsCallee(this.offerSdp ?? this.req.body);
 
     const round = { over: false, timedOut: false, won: false };
     const keys: number[] = [];
@@ -692,7 +699,10 @@ export class Call {
           })
         ).sdp;
       }
-      const answer = await this.sendUpdate(from === 'caller' ? 'callee' : 'caller', offer);
+      const answer =
+        from === 'caller'
+          ? await this.sendUpdate('callee', this.towardsCallee(offer))
+          : await this.sendUpdate('caller', offer);
       if (answer.status < 200 || answer.status >= 300) {
         this.log.info({ from, status: answer.status }, 'UPDATE refused by the other side');
         await this.restoreMedia();
@@ -712,6 +722,7 @@ export class Call {
         };
       if (sdp && this.session)
         sdp = (await this.session.answer({ fromTag: ownTag, toTag: otherTag, sdp })).sdp;
+      if (sdp && from === 'callee') sdp = this.towardsCallee(sdp);
       res.send(200, {
         body: sdp,
         headers: { ...(sdp ? { 'Content-Type': 'application/sdp' } : {}), ...refresh },
@@ -791,7 +802,7 @@ export class Call {
       const localSdp = (other as unknown as ModifyState).local.sdp;
       let answer: string | undefined;
       try {
-        answer = await other.modify(offer);
+        answer = await other.modify(from === 'caller' && offer ? this.towardsCallee(offer) : offer);
       } catch (error) {
         if (typeof (error as SipErrorLike).status === 'number') settleRefusedModify(other, localSdp);
         throw error;
@@ -808,6 +819,7 @@ export class Call {
         };
       if (answer && this.session)
         answer = (await this.session.answer({ fromTag: ownTag, toTag: otherTag, sdp: answer })).sdp;
+      if (answer && from === 'callee') answer = this.towardsCallee(answer);
       res.send(200, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
     } catch (error) {
       const status = (error as SipErrorLike).status;
@@ -817,6 +829,11 @@ export class Call {
     } finally {
       this.offerPending = false;
     }
+  }
+
+  /** SDP of the caller's side as the callee may see it (see `CallPlan.withheld`). */
+  private towardsCallee(sdp: string): string {
+    return this.plan.withheld ? withoutOriginUser(sdp) : sdp;
   }
 
   private callerCancelled(): void {

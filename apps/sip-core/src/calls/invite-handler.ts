@@ -18,6 +18,7 @@ import {
   rewriteFromSubscriber,
   rewriteToSubscriber,
 } from './number-rewrite.ts';
+import { ANONYMOUS_FROM, withholdsIdentity } from './privacy.ts';
 
 export interface CallsConfig {
   /** Seconds a callee may ring before the call ends as not answered (480). */
@@ -163,10 +164,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
           }
         : {},
     }));
-    const from =
-      clir || !identity
-        ? '"Anonymous" <sip:anonymous@anonymous.invalid>'
-        : `<sip:${identity}@${subscriber.domain}>`;
+    const from = clir || !identity ? ANONYMOUS_FROM : `<sip:${identity}@${subscriber.domain}>`;
     return {
       targets,
       serial: true,
@@ -326,12 +324,15 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     // What the callee's phones are shown: its own `to_subscriber` rules on the caller and the DID.
     const shownCaller = rewriteToSubscriber(deps.numbering, callee.id, 'caller', callerNumber).value;
     const shownCallee = rewriteToSubscriber(deps.numbering, callee.id, 'callee', mapping.e164);
-    const from = shownCaller ? `<sip:${shownCaller}@${callee.domain}>` : '<sip:anonymous@anonymous.invalid>';
+    // A caller that asked the trusted network for privacy (RFC 3323 §4.2, RFC 3325 §9.3) is withheld
+    // from the callee's devices, which are not trusted (RFC 3325 §3): they get the anonymous From.
+    // The CDR keeps the caller (dialled as sent, routed as it would have been shown) for the operator.
+    const privacy = withholdsIdentity(srfReq.get('Privacy'));
+    const from = privacy || !shownCaller ? ANONYMOUS_FROM : `<sip:${shownCaller}@${callee.domain}>`;
     const to = shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`;
-    // A peer's caller number, if it is one, is presented again when the call is forwarded to the PSTN;
-    // a caller that asked for privacy (RFC 3323) keeps it.
+    // A peer's caller number, if it is one, is presented again when the call is forwarded to the PSTN,
+    // with the privacy it asked for (From anonymous, `Privacy: id`).
     const peerCaller = asE164(callerNumber);
-    const privacy = /\bid\b/i.test(srfReq.get('Privacy') ?? '');
     const route = forwardingRoute(
       srfReq,
       parsed.callId,
@@ -354,6 +355,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         calleeSubscriberId: callee.id,
         calleeCustomerId: party?.customerId,
         callerRouted: shownCaller,
+        withheld: privacy,
         calleeRouted: aor,
         ringTimeoutS: deps.config.ringTimeout,
         maxDurationS: party?.customer.maxCallDuration ?? undefined,
@@ -499,10 +501,11 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     );
     // The caller's own `from_subscriber` caller rules run on its primary number, as on its calls to the
     // PSTN; when one matches, its output is the caller instead of the username (docs/numbering.md). Not
-    // under CLIR: the number is then not presented, the username stays as before.
+    // under CLIR: the callee's devices are then shown neither number nor username (below).
     const presentation = deps.numbering?.presentSubscriber(caller.id);
+    const clir = presentation?.clir ?? false;
     const callerNumber =
-      presentation?.number && !presentation.clir
+      presentation?.number && !clir
         ? rewriteFromSubscriber(deps.numbering, caller.id, 'caller', presentation.number)
         : undefined;
     const callerShownAs = callerNumber?.matched ? callerNumber.value : caller.username;
@@ -519,7 +522,11 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       calleeNumber ?? callee.username,
     );
     const shownCallerUri = `sip:${shownCaller.matched ? shownCaller.value : callerShownAs}@${caller.domain}`;
-    const from = `${displayPart(parsed.from.displayName)}<${shownCallerUri}>`;
+    // Under CLIR the callee's devices get the anonymous From (RFC 3323 §4.1.1.3), without the display
+    // name the caller's phone sent; nothing else of the A leg reaches them (a B2BUA builds the B leg
+    // afresh, with no P-Asserted-Identity: devices are not trusted, RFC 3325 §3). The CDR keeps the
+    // caller (`caller_subscriber_id`, `caller_dialled`, `caller_routed`) for the operator.
+    const from = clir ? ANONYMOUS_FROM : `${displayPart(parsed.from.displayName)}<${shownCallerUri}>`;
     const to = shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`;
     const route = forwardingRoute(
       srfReq,
@@ -528,7 +535,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       calleeParty?.customerId,
       from,
       to,
-      originalNumber ? { number: originalNumber, clir: presentation?.clir ?? false } : undefined,
+      originalNumber ? { number: originalNumber, clir } : undefined,
     );
     const call = new Call(
       srfReq,
@@ -543,6 +550,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
         calleeSubscriberId: callee.id,
         calleeCustomerId: calleeParty?.customerId,
         callerRouted: shownCallerUri,
+        withheld: clir,
         calleeRouted: aor,
         ringTimeoutS: deps.config.ringTimeout,
         maxDurationS: durations.length > 0 ? Math.min(...durations) : undefined,
