@@ -6,18 +6,21 @@
  *
  * Run: pnpm --filter @switchboard/sip-core bench   (needs PostgreSQL, sipp, kamailio; loopback only)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { type AddressInfo, connect, createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDatabase, sipHa1 } from '@switchboard/db';
+import { type Database, openDatabase, sipHa1 } from '@switchboard/db';
 import { startEngine } from '@switchboard/engine';
 import pg from 'pg';
 import { pino } from 'pino';
 import { startSipCore } from '../src/start.ts';
+import { benchSipCoreOptions } from './sip-core-options.ts';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -27,6 +30,11 @@ const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 6400);
 const REFINE_STEPS = Number(process.env.BENCH_REFINE_STEPS ?? 3);
 /** Which registrars to measure: `sip-core`, `kamailio` or both (comma-separated). */
 const TARGETS = (process.env.BENCH_TARGETS ?? 'sip-core,kamailio').split(',');
+/** `one`: engine and sip-core in one process (the all-in-one launcher); `split`: two processes. */
+const LAYOUT = process.env.BENCH_LAYOUT === 'split' ? 'split' : 'one';
+/** When set, a V8 CPU profile of the registrar per trial (one process) or per process (split) goes here. */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const DOMAIN = 'bench.test';
 const DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:5432/switchboard_test';
@@ -39,6 +47,20 @@ interface Trial {
   failed: number;
   retransmissions: number;
   seconds: number;
+  /** CPU time (user + system) the registrar's processes spent during the trial. */
+  cpuSeconds: number;
+  /** The same per 1000 registrations (each one REGISTER/401/REGISTER/200). */
+  cpuSecondsPer1000: number;
+}
+
+/** A registrar under test: where sipp sends, and how much CPU its processes have used so far. */
+interface Target {
+  name: string;
+  remote: string;
+  cpuSeconds(): number;
+  /** Called around each trial (the in-process target records a CPU profile when BENCH_PROFILE is set). */
+  beforeTrial?(rate: number): Promise<void>;
+  afterTrial?(rate: number): Promise<void>;
 }
 
 const user = (i: number): string => `user${String(i).padStart(5, '0')}`;
@@ -70,10 +92,13 @@ function freeUdpPort(): Promise<number> {
 }
 
 /** One sipp run registering every subscriber at `rate` calls per second. */
-async function runTrial(remote: string, csv: string, rate: number, dir: string): Promise<Trial> {
+async function runTrial(target: Target, csv: string, rate: number, dir: string): Promise<Trial> {
+  const remote = target.remote;
   const port = await freeUdpPort();
   const statFile = join(dir, `stat-${rate}-${Date.now()}.csv`);
   const limitS = Math.ceil(USERS / rate) + 60;
+  await target.beforeTrial?.(rate);
+  const cpuBefore = target.cpuSeconds();
   const started = Date.now();
   const args = [
     '-sf',
@@ -112,6 +137,8 @@ async function runTrial(remote: string, csv: string, rate: number, dir: string):
   const child: ChildProcess = spawn('sipp', args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   const seconds = (Date.now() - started) / 1000;
+  const cpuSeconds = target.cpuSeconds() - cpuBefore;
+  await target.afterTrial?.(rate);
   const rows = readFileSync(statFile, 'utf8').trim().split('\n');
   const header = rows[0]!.split(';');
   const last = rows[rows.length - 1]!.split(';');
@@ -120,17 +147,27 @@ async function runTrial(remote: string, csv: string, rate: number, dir: string):
   const failed = column('FailedCall(C)');
   const retransmissions = column('Retransmissions(C)');
   const ok = code === 0 && failed === 0 && retransmissions === 0 && successful === USERS;
-  return { rate, ok, successful, failed, retransmissions, seconds };
+  const cpuSecondsPer1000 = successful > 0 ? Number(((cpuSeconds * 1000) / successful).toFixed(3)) : 0;
+  return {
+    rate,
+    ok,
+    successful,
+    failed,
+    retransmissions,
+    seconds,
+    cpuSeconds: Number(cpuSeconds.toFixed(2)),
+    cpuSecondsPer1000,
+  };
 }
 
 /** Doubles the rate until a trial is not clean, then bisects; returns every trial. */
-async function findMaxRate(name: string, remote: string, csv: string, dir: string): Promise<Trial[]> {
+async function findMaxRate(target: Target, csv: string, dir: string): Promise<Trial[]> {
   const trials: Trial[] = [];
   const run = async (rate: number): Promise<Trial> => {
-    const trial = await runTrial(remote, csv, rate, dir);
+    const trial = await runTrial(target, csv, rate, dir);
     trials.push(trial);
     console.log(
-      `${name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s)`,
+      `${target.name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s, CPU ${trial.cpuSeconds.toFixed(1)} s = ${trial.cpuSecondsPer1000.toFixed(2)} s per 1000, load ${loadavg()[0]!.toFixed(1)})`,
     );
     return trial;
   };
@@ -154,6 +191,14 @@ async function findMaxRate(name: string, remote: string, csv: string, dir: strin
 }
 
 const best = (trials: Trial[]): number => Math.max(0, ...trials.filter((t) => t.ok).map((t) => t.rate));
+
+/** CPU seconds per 1000 registrations: the median over the clean trials (all trials if none was clean). */
+function cpuPer1000(trials: Trial[]): number | null {
+  const clean = trials.filter((t) => t.ok);
+  const values = (clean.length > 0 ? clean : trials).map((t) => t.cpuSecondsPer1000).sort((a, b) => a - b);
+  if (values.length === 0) return null;
+  return values[Math.floor((values.length - 1) / 2)]!;
+}
 
 async function benchSipCore(dir: string, csv: string): Promise<Trial[]> {
   const name = `sipcore_bench_${randomBytes(4).toString('hex')}`;
@@ -180,35 +225,203 @@ async function benchSipCore(dir: string, csv: string): Promise<Trial[]> {
         });
       await db.prisma.subscriber.createMany({ data });
     }
-    const secret = randomBytes(16).toString('hex');
-    const engine = await startEngine(
-      {
-        sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-        engineAdmin: { host: '127.0.0.1', port: 0 },
-        engineSecret: secret,
-      },
-      { logger: log },
-    );
-    const sipCore = await startSipCore(
-      {
-        drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret },
-        nodeName: 'bench',
-        access: { trustedSources: ['127.0.0.0/8'], rateLimitPerSecond: 0 },
-        nat: { keepaliveInterval: 0 },
-      },
-      { prisma: db.prisma, db, logger: log },
-    );
-    try {
-      return await findMaxRate('sip-core', `127.0.0.1:${engine.listeners[0]!.port}`, csv, dir);
-    } finally {
-      await sipCore.close();
-      await engine.close();
-    }
+    return LAYOUT === 'split'
+      ? await benchSplit(url.toString(), csv, dir)
+      : await benchOneProcess(db, csv, dir);
   } finally {
     await db.close();
     await adminClient.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await adminClient.end();
   }
+}
+
+/** Engine and sip-core in this process, as the all-in-one launcher runs them. */
+async function benchOneProcess(db: Database, csv: string, dir: string): Promise<Trial[]> {
+  const secret = randomBytes(16).toString('hex');
+  const engine = await startEngine(
+    {
+      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+      engineAdmin: { host: '127.0.0.1', port: 0 },
+      engineSecret: secret,
+    },
+    { logger: log },
+  );
+  const sipCore = await startSipCore(benchSipCoreOptions(engine.adminAddress.port, secret), {
+    prisma: db.prisma,
+    db,
+    logger: log,
+  });
+  const profiler = PROFILE_DIR ? new Session() : undefined;
+  try {
+    return await findMaxRate(
+      {
+        name: 'sip-core',
+        remote: `127.0.0.1:${engine.listeners[0]!.port}`,
+        cpuSeconds: () => {
+          const { user, system } = process.cpuUsage();
+          return (user + system) / 1e6;
+        },
+        async beforeTrial() {
+          if (!profiler) return;
+          profiler.connect();
+          await profiler.post('Profiler.enable');
+          await profiler.post('Profiler.start');
+        },
+        async afterTrial(rate) {
+          if (!profiler || !PROFILE_DIR) return;
+          const { profile } = await profiler.post('Profiler.stop');
+          profiler.disconnect();
+          mkdirSync(PROFILE_DIR, { recursive: true });
+          writeFileSync(join(PROFILE_DIR, `sip-core-${rate}.cpuprofile`), JSON.stringify(profile));
+        },
+      },
+      csv,
+      dir,
+    );
+  } finally {
+    await sipCore.close();
+    await engine.close();
+  }
+}
+
+/**
+ * The standalone engine main and sip-core in a second process: two Node event loops, so the engine
+ * and the application can use both cores. CPU time is read from /proc for both processes.
+ */
+async function benchSplit(databaseUrl: string, csv: string, dir: string): Promise<Trial[]> {
+  const secret = randomBytes(16).toString('hex');
+  const sipPort = await freeUdpPort();
+  const adminPort = await freeTcpPort();
+  const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const engine = spawn(
+    process.execPath,
+    [...profileArgs, '--import', 'tsx', join(HERE, '..', '..', 'engine', 'src', 'main.ts')],
+    {
+      cwd: join(HERE, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        SIP_LISTEN: `udp:127.0.0.1:${sipPort}`,
+        ENGINE_ADMIN: `127.0.0.1:${adminPort}`,
+        ENGINE_SECRET: secret,
+        LOG_LEVEL: 'warn',
+      },
+    },
+  );
+  const sipCore = spawn(
+    process.execPath,
+    [...profileArgs, '--import', 'tsx', join(HERE, 'sip-core-process.ts')],
+    {
+      cwd: join(HERE, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        BENCH_DATABASE_URL: databaseUrl,
+        BENCH_ENGINE_PORT: String(adminPort),
+        BENCH_ENGINE_SECRET: secret,
+      },
+    },
+  );
+  try {
+    await waitForTcp(adminPort);
+    await waitForLine(sipCore, 'ready');
+    return await findMaxRate(
+      {
+        name: 'sip-core (split)',
+        remote: `127.0.0.1:${sipPort}`,
+        cpuSeconds: () => procCpuSeconds(engine.pid!) + procCpuSeconds(sipCore.pid!),
+      },
+      csv,
+      dir,
+    );
+  } finally {
+    for (const child of [sipCore, engine]) {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => {
+        const guard = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve(undefined);
+        }, 10_000);
+        child.once('exit', () => {
+          clearTimeout(guard);
+          resolve(undefined);
+        });
+      });
+    }
+  }
+}
+
+/** User + system CPU seconds of one process from /proc/<pid>/stat (0 once it is gone). */
+function procCpuSeconds(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  // Fields after the command name (which may contain spaces): state, ppid, ... utime is field 14.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Pids whose parent is `pid` (Kamailio's worker processes). */
+function childPids(pid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Bounded wait until something accepts TCP connections on 127.0.0.1:port. */
+async function waitForTcp(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+/** Bounded wait for a line on a child's stdout (then the rest of its output is discarded). */
+function waitForLine(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const guard = setTimeout(() => reject(new Error(`no "${line}" within 120 s`)), 120_000);
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before "${line}"`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-1000);
+      if (seen.split('\n').includes(line)) {
+        clearTimeout(guard);
+        resolve();
+      }
+    });
+  });
 }
 
 async function benchKamailio(dir: string, csv: string): Promise<Trial[]> {
@@ -254,7 +467,16 @@ async function benchKamailio(dir: string, csv: string): Promise<Trial[]> {
   });
   try {
     await waitForOptions(port, () => stderr);
-    return await findMaxRate('kamailio', `127.0.0.1:${port}`, csv, dir);
+    const workers = childPids(kamailio.pid!);
+    return await findMaxRate(
+      {
+        name: 'kamailio',
+        remote: `127.0.0.1:${port}`,
+        cpuSeconds: () => [kamailio.pid!, ...workers].reduce((sum, pid) => sum + procCpuSeconds(pid), 0),
+      },
+      csv,
+      dir,
+    );
   } finally {
     kamailio.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -310,16 +532,25 @@ async function main(): Promise<void> {
     const kamailio = TARGETS.includes('kamailio') ? await benchKamailio(dir, csv) : [];
     const ours = best(sipCore);
     const reference = best(kamailio);
+    const ourCpu = cpuPer1000(sipCore);
+    const referenceCpu = cpuPer1000(kamailio);
     const report = {
       users: USERS,
-      sipCore: { maxCleanRate: ours, trials: sipCore },
-      kamailio: { maxCleanRate: reference, trials: kamailio },
+      layout: LAYOUT,
+      loadAverageAtEnd: loadavg(),
+      sipCore: { maxCleanRate: ours, cpuSecondsPer1000: ourCpu, trials: sipCore },
+      kamailio: { maxCleanRate: reference, cpuSecondsPer1000: referenceCpu, trials: kamailio },
       ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
+      /** Kamailio's CPU per registration over ours: the rate ratio an idle machine would show. */
+      cpuRatio: ourCpu && referenceCpu ? Number((referenceCpu / ourCpu).toFixed(3)) : null,
     };
     const resultsDir = join(HERE, '..', '..', '..', 'bench', 'results');
     mkdirSync(resultsDir, { recursive: true });
     writeFileSync(join(resultsDir, 'registrar.json'), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`sip-core: ${ours} cps clean; kamailio: ${reference} cps clean; ratio ${report.ratio}`);
+    console.log(
+      `CPU s per 1000 registrations: sip-core ${ourCpu}, kamailio ${referenceCpu}; ratio ${report.cpuRatio}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
