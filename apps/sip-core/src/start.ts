@@ -74,6 +74,7 @@ export function createServices(config: SipCoreConfig, prisma: PrismaClient, log:
       nodeName: config.nodeName,
       log: log.child({ component: 'location' }),
       maxBindingsPerAor: config.registrar.maxContactsPerAor,
+      writeBehindMs: config.registrar.writeBehindMs,
     }),
     digest: new DigestServer({
       secret: config.auth.nonceSecret,
@@ -317,7 +318,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       srf.disconnect();
       await Promise.all(stopFeeds.map((stop) => stop()));
       await numberingFollower?.close();
-      location.stop();
+      // Writes the binding changes still waiting behind their answers (write-behind window).
+      await location.close();
     },
   };
 }

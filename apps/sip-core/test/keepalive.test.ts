@@ -65,7 +65,8 @@ describe('NatKeepalive', () => {
         .map((b) => b.bindingKey)
         .sort(),
     ).toEqual(['alive', 'other-node', 'public', 'tcp-one']);
+    await location.flush();
     expect(await testDb.db.prisma.registration.count()).toBe(4);
-    location.stop();
+    await location.close();
   });
 });

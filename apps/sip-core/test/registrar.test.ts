@@ -34,11 +34,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  services?.location.stop();
+  await services?.location.close();
   await testDb?.drop();
 });
 
 afterEach(async () => {
+  await services.location.flush();
   await testDb.db.prisma.registration.deleteMany({});
   await testDb.db.prisma.ipBan.deleteMany({});
   await services.location.load();
@@ -114,6 +115,7 @@ describe('REGISTER', () => {
     const ok = await registerWithAuth({ expires: '600' });
     expect(ok.status).toBe(200);
     expect(ok.headers.Contact).toBe('<sip:alice@192.0.2.10:5060>;expires=600');
+    await services.location.flush();
     const rows = await testDb.db.prisma.registration.findMany();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -210,6 +212,7 @@ describe('REGISTER', () => {
     const removedAll = await registerWithAuth({ contact: '*', expires: '0' });
     expect(removedAll.status).toBe(200);
     expect(removedAll.headers.Contact).toBeUndefined();
+    await services.location.flush();
     expect(await testDb.db.prisma.registration.count()).toBe(0);
   });
 
