@@ -319,7 +319,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       await Promise.all(stopFeeds.map((stop) => stop()));
       await numberingFollower?.close();
       // Writes the binding changes still waiting behind their answers (write-behind window).
-      await location.close();
+      await Promise.all([location.close(), bans.close()]);
     },
   };
 }

@@ -300,6 +300,26 @@ describe('access control', () => {
     expect((await registerWithAuth({ source: '203.0.113.51' })).status).toBe(200);
   });
 
+  it('counts the requests a ban refused in hit_count and last_hit_at, written in one batch', async () => {
+    const ban = await testDb.db.prisma.ipBan.create({
+      data: { address: '198.51.100.0/24', createdBy: 'test', reason: 'test' },
+    });
+    await services.bans.onBanChanged(ban.id);
+    const before = Date.now();
+    for (let i = 0; i < 5; i++)
+      expect((await send(registerRequest({ source: `198.51.100.${i + 1}` }))).status).toBe(403);
+    // Counted in memory, not written per request.
+    expect((await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { id: ban.id } })).hitCount).toBe(0);
+    await services.bans.flushHits();
+    const counted = await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { id: ban.id } });
+    expect(counted.hitCount).toBe(5);
+    expect(counted.lastHitAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    // The next batch adds to it.
+    await send(registerRequest({ source: '198.51.100.9' }));
+    await services.bans.flushHits();
+    expect((await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { id: ban.id } })).hitCount).toBe(6);
+  });
+
   it('answers malformed requests with 400', async () => {
     const req = registerRequest({});
     const bad = new FakeRequest('REGISTER', 'sip:example.test', {
