@@ -192,6 +192,37 @@ function keepaliveSender(srf: OutboundRequester, log: Logger): (binding: Binding
 }
 
 /**
+ * Applies one `CHANGES_CHANNEL` notification to the caches: domains, subscribers and customers to
+ * the directory, `ip_bans` to the ban list (other tables are someone else's).
+ */
+export function tableChangeHandler(
+  services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'>,
+): (payload: string) => void {
+  const { directory, bans, log } = services;
+  return (payload) => {
+    const change = parseTableChange(payload);
+    if (!change) return;
+    const id = change.op === 'truncate' ? null : change.id;
+    let work: Promise<void> | undefined;
+    switch (change.table) {
+      case 'domains':
+        work = directory.onDomainChanged(id);
+        break;
+      case 'subscribers':
+        work = directory.onSubscriberChanged(id);
+        break;
+      case 'customers':
+        work = directory.onCustomerChanged(id);
+        break;
+      case 'ip_bans':
+        work = bans.onBanChanged(id);
+        break;
+    }
+    work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
+  };
+}
+
+/**
  * Starts sip-core: loads domains, subscribers, bans and bindings, follows the database change feed,
  * connects to the engine (or drachtio-server) and serves REGISTER and OPTIONS.
  */
@@ -207,20 +238,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
-  const onTableChange = (payload: string): void => {
-    const change = parseTableChange(payload);
-    if (!change) return;
-    const id = change.op === 'truncate' ? null : change.id;
-    const work =
-      change.table === 'domains'
-        ? directory.onDomainChanged(id)
-        : change.table === 'subscribers'
-          ? directory.onSubscriberChanged(id)
-          : change.table === 'ip_bans'
-            ? bans.onBanChanged(id)
-            : undefined;
-    work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
-  };
+  const onTableChange = tableChangeHandler(services);
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(

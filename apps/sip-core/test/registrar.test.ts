@@ -1,10 +1,23 @@
+import { CHANGES_CHANNEL } from '@switchboard/db';
 import { computeDigestAuthorization, selectChallenge } from '@switchboard/sip';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chain } from '../src/chain.ts';
 import { resolveConfig } from '../src/config.ts';
-import { createServices, optionsChain, registerChain, type SipCoreServices } from '../src/start.ts';
-import { createSubscriber, createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
+import {
+  createServices,
+  optionsChain,
+  registerChain,
+  type SipCoreServices,
+  tableChangeHandler,
+} from '../src/start.ts';
+import {
+  createSubscriber,
+  createTenant,
+  createTestDatabase,
+  type TestDatabase,
+  type TestTenant,
+} from './support/database.ts';
 import { FakeRequest, FakeResponse, type SentResponse } from './support/fakes.ts';
 
 const log = pino({ level: 'silent' });
@@ -14,10 +27,12 @@ let services: SipCoreServices;
 let register: (req: FakeRequest, res: FakeResponse) => void;
 let options: (req: FakeRequest, res: FakeResponse) => void;
 let cseq = 1;
+let tenant: TestTenant;
+let stopFeed: () => Promise<void>;
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  const tenant = await createTenant(testDb.db, DOMAIN);
+  tenant = await createTenant(testDb.db, DOMAIN);
   await createSubscriber(testDb.db, tenant, 'alice', 'alice-secret');
   await createSubscriber(testDb.db, tenant, 'bob', 'bob-secret');
   const config = resolveConfig({
@@ -31,9 +46,11 @@ beforeAll(async () => {
   await Promise.all([services.directory.load(), services.bans.load(), services.location.load()]);
   register = chain(registerChain(services), log);
   options = chain(optionsChain(services), log);
+  stopFeed = await testDb.db.onChange(CHANGES_CHANNEL, tableChangeHandler(services));
 });
 
 afterAll(async () => {
+  await stopFeed?.();
   await services?.location.close();
   await testDb?.drop();
 });
@@ -318,6 +335,31 @@ describe('access control', () => {
     await send(registerRequest({ source: '198.51.100.9' }));
     await services.bans.flushHits();
     expect((await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { id: ban.id } })).hitCount).toBe(6);
+  });
+
+  it('refuses subscribers of a locked customer like a disabled subscriber, following the change feed', async () => {
+    const answer = async () => {
+      const res = await registerWithAuth({ source: '192.0.2.77', callId: `cust-${cseq}` });
+      return { status: res.status, reason: res.reason, challenged: res.headers['WWW-Authenticate'] };
+    };
+    expect((await answer()).status).toBe(200);
+    const alice = await testDb.db.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
+
+    // The reference: the subscriber itself disabled.
+    await testDb.db.prisma.subscriber.update({ where: { id: alice.id }, data: { status: 'locked' } });
+    await vi.waitFor(async () => expect((await answer()).status).toBe(403), { timeout: 10_000 });
+    const disabledSubscriber = await answer();
+    await testDb.db.prisma.subscriber.update({ where: { id: alice.id }, data: { status: 'active' } });
+    await vi.waitFor(async () => expect((await answer()).status).toBe(200), { timeout: 10_000 });
+
+    // Its customer locked: no restart, no reload, the same answer.
+    await testDb.db.prisma.customer.update({ where: { id: tenant.customerId }, data: { status: 'locked' } });
+    await vi.waitFor(async () => expect((await answer()).status).toBe(403), { timeout: 10_000 });
+    expect(await answer()).toEqual(disabledSubscriber);
+    expect((await registerWithAuth({ user: 'bob', source: '192.0.2.78' })).status).toBe(403);
+
+    await testDb.db.prisma.customer.update({ where: { id: tenant.customerId }, data: { status: 'active' } });
+    await vi.waitFor(async () => expect((await answer()).status).toBe(200), { timeout: 10_000 });
   });
 
   it('answers malformed requests with 400', async () => {
