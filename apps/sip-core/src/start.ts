@@ -28,6 +28,7 @@ import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
 import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
+import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
 export interface SipCoreDeps {
   prisma: PrismaClient;
@@ -155,6 +156,11 @@ function asSipRequest(req: Srf.SrfRequest): SipRequest {
   return req as unknown as SipRequest;
 }
 
+/** drachtio-srf's Request has every member SrfRequestLike names (its typings omit some). */
+function requestView(req: Srf.SrfRequest): RequestView {
+  return new RequestView(req as unknown as SrfRequestLike);
+}
+
 function asSipResponse(res: Srf.SrfResponse): SipResponse {
   return { send: (status, reason, options) => res.send(status, reason ?? '', options ?? {}) };
 }
@@ -259,8 +265,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const srf = new Srf();
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
-  srf.use('register', (req, res) => register(asSipRequest(req), asSipResponse(res)));
-  srf.use('options', (req, res) => options_(asSipRequest(req), asSipResponse(res)));
+  srf.use('register', (req, res) => register(requestView(req), asSipResponse(res)));
+  srf.use('options', (req, res) => options_(requestView(req), asSipResponse(res)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
   await cdr.reconcile();
