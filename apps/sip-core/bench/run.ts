@@ -26,6 +26,10 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const START_RATE = Number(process.env.BENCH_START_RATE ?? 100);
 const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 6400);
+/** Seconds after each trial whose CPU time still counts (deferred work), default 35. */
+const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 35);
+/** Seconds of no traffic over which the registrar's idle CPU use is measured. */
+const IDLE_SECONDS = 10;
 /** Bisection steps between the last clean rate and the first failing one. */
 const REFINE_STEPS = Number(process.env.BENCH_REFINE_STEPS ?? 3);
 /** Which registrars to measure: `sip-core`, `kamailio` or both (comma-separated). */
@@ -53,11 +57,19 @@ interface Trial {
   cpuSecondsPer1000: number;
 }
 
+/** The trials of one registrar and its CPU use with no traffic. */
+interface Result {
+  trials: Trial[];
+  idleCpuPerSecond: number;
+}
+
 /** A registrar under test: where sipp sends, and how much CPU its processes have used so far. */
 interface Target {
   name: string;
   remote: string;
   cpuSeconds(): number;
+  /** CPU the registrar uses per second with no traffic, measured before the first trial. */
+  idleCpuPerSecond: number;
   /** Called around each trial (the in-process target records a CPU profile when BENCH_PROFILE is set). */
   beforeTrial?(rate: number): Promise<void>;
   afterTrial?(rate: number): Promise<void>;
@@ -137,7 +149,10 @@ async function runTrial(target: Target, csv: string, rate: number, dir: string):
   const child: ChildProcess = spawn('sipp', args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
   const seconds = (Date.now() - started) / 1000;
-  const cpuSeconds = target.cpuSeconds() - cpuBefore;
+  // Work deferred past the last answer (the engine's server transactions linger 32 s for
+  // retransmissions, Timer J; bindings are written behind) belongs to these registrations too.
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_SECONDS * 1000));
+  const cpuSeconds = target.cpuSeconds() - cpuBefore - target.idleCpuPerSecond * (seconds + DRAIN_SECONDS);
   await target.afterTrial?.(rate);
   const rows = readFileSync(statFile, 'utf8').trim().split('\n');
   const header = rows[0]!.split(';');
@@ -161,10 +176,18 @@ async function runTrial(target: Target, csv: string, rate: number, dir: string):
 }
 
 /** Doubles the rate until a trial is not clean, then bisects; returns every trial. */
-async function findMaxRate(target: Target, csv: string, dir: string): Promise<Trial[]> {
+async function findMaxRate(
+  target: Omit<Target, 'idleCpuPerSecond'>,
+  csv: string,
+  dir: string,
+): Promise<{ trials: Trial[]; idleCpuPerSecond: number }> {
   const trials: Trial[] = [];
+  const idleStart = target.cpuSeconds();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+  const measured = { ...target, idleCpuPerSecond: (target.cpuSeconds() - idleStart) / IDLE_SECONDS };
+  console.log(`${target.name}: idle CPU ${measured.idleCpuPerSecond.toFixed(3)} s per second`);
   const run = async (rate: number): Promise<Trial> => {
-    const trial = await runTrial(target, csv, rate, dir);
+    const trial = await runTrial(measured, csv, rate, dir);
     trials.push(trial);
     console.log(
       `${target.name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s, CPU ${trial.cpuSeconds.toFixed(1)} s = ${trial.cpuSecondsPer1000.toFixed(2)} s per 1000, load ${loadavg()[0]!.toFixed(1)})`,
@@ -187,7 +210,7 @@ async function findMaxRate(target: Target, csv: string, dir: string): Promise<Tr
     if ((await run(rate)).ok) good = rate;
     else bad = rate;
   }
-  return trials;
+  return { trials, idleCpuPerSecond: measured.idleCpuPerSecond };
 }
 
 const best = (trials: Trial[]): number => Math.max(0, ...trials.filter((t) => t.ok).map((t) => t.rate));
@@ -200,7 +223,7 @@ function cpuPer1000(trials: Trial[]): number | null {
   return values[Math.floor((values.length - 1) / 2)]!;
 }
 
-async function benchSipCore(dir: string, csv: string): Promise<Trial[]> {
+async function benchSipCore(dir: string, csv: string): Promise<Result> {
   const name = `sipcore_bench_${randomBytes(4).toString('hex')}`;
   const admin = new URL(DATABASE_URL);
   admin.pathname = '/postgres';
@@ -236,7 +259,7 @@ async function benchSipCore(dir: string, csv: string): Promise<Trial[]> {
 }
 
 /** Engine and sip-core in this process, as the all-in-one launcher runs them. */
-async function benchOneProcess(db: Database, csv: string, dir: string): Promise<Trial[]> {
+async function benchOneProcess(db: Database, csv: string, dir: string): Promise<Result> {
   const secret = randomBytes(16).toString('hex');
   const engine = await startEngine(
     {
@@ -288,7 +311,7 @@ async function benchOneProcess(db: Database, csv: string, dir: string): Promise<
  * The standalone engine main and sip-core in a second process: two Node event loops, so the engine
  * and the application can use both cores. CPU time is read from /proc for both processes.
  */
-async function benchSplit(databaseUrl: string, csv: string, dir: string): Promise<Trial[]> {
+async function benchSplit(databaseUrl: string, csv: string, dir: string): Promise<Result> {
   const secret = randomBytes(16).toString('hex');
   const sipPort = await freeUdpPort();
   const adminPort = await freeTcpPort();
@@ -424,7 +447,7 @@ function waitForLine(child: ChildProcess, line: string): Promise<void> {
   });
 }
 
-async function benchKamailio(dir: string, csv: string): Promise<Trial[]> {
+async function benchKamailio(dir: string, csv: string): Promise<Result> {
   const dbDir = join(dir, 'kamailio-db');
   mkdirSync(dbDir);
   writeFileSync(join(dbDir, 'version'), 'table_name(string) table_version(int)\nsubscriber:7\n');
@@ -528,8 +551,11 @@ async function main(): Promise<void> {
   try {
     const csv = writeCsv(dir);
     console.log(`registrar bench: ${USERS} subscribers, REGISTER + 401 + REGISTER(auth) + 200 per call`);
-    const sipCore = TARGETS.includes('sip-core') ? await benchSipCore(dir, csv) : [];
-    const kamailio = TARGETS.includes('kamailio') ? await benchKamailio(dir, csv) : [];
+    const none: Result = { trials: [], idleCpuPerSecond: 0 };
+    const sipCoreResult = TARGETS.includes('sip-core') ? await benchSipCore(dir, csv) : none;
+    const kamailioResult = TARGETS.includes('kamailio') ? await benchKamailio(dir, csv) : none;
+    const sipCore = sipCoreResult.trials;
+    const kamailio = kamailioResult.trials;
     const ours = best(sipCore);
     const reference = best(kamailio);
     const ourCpu = cpuPer1000(sipCore);
@@ -538,8 +564,19 @@ async function main(): Promise<void> {
       users: USERS,
       layout: LAYOUT,
       loadAverageAtEnd: loadavg(),
-      sipCore: { maxCleanRate: ours, cpuSecondsPer1000: ourCpu, trials: sipCore },
-      kamailio: { maxCleanRate: reference, cpuSecondsPer1000: referenceCpu, trials: kamailio },
+      drainSeconds: DRAIN_SECONDS,
+      sipCore: {
+        maxCleanRate: ours,
+        cpuSecondsPer1000: ourCpu,
+        idleCpuPerSecond: sipCoreResult.idleCpuPerSecond,
+        trials: sipCore,
+      },
+      kamailio: {
+        maxCleanRate: reference,
+        cpuSecondsPer1000: referenceCpu,
+        idleCpuPerSecond: kamailioResult.idleCpuPerSecond,
+        trials: kamailio,
+      },
       ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
       /** Kamailio's CPU per registration over ours: the rate ratio an idle machine would show. */
       cpuRatio: ourCpu && referenceCpu ? Number((referenceCpu / ourCpu).toFixed(3)) : null,
