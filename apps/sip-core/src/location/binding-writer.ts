@@ -76,12 +76,8 @@ export class BindingWriter {
     return this.pending.size;
   }
 
-  /**
-   * Queues changes. The promise resolves once they are committed; with a window above 0 callers
-   * do not wait for it (that is the point), but tests and shutdown can.
-   */
-  write(upserts: Binding[], removals: Array<{ aor: string; bindingKey: string }>): Promise<void> {
-    if (upserts.length === 0 && removals.length === 0) return Promise.resolve();
+  /** Queues changes; they are written within the window (write-behind: nobody waits). */
+  write(upserts: Binding[], removals: Array<{ aor: string; bindingKey: string }>): void {
     for (const binding of upserts)
       this.pending.set(keyOf(binding.aor, binding.bindingKey), {
         aor: binding.aor,
@@ -90,8 +86,14 @@ export class BindingWriter {
       });
     for (const { aor, bindingKey } of removals)
       this.pending.set(keyOf(aor, bindingKey), { aor, bindingKey, binding: null });
-    const committed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.schedule();
+  }
+
+  /** Queues changes and resolves once they are committed (write-through). */
+  writeAndWait(upserts: Binding[], removals: Array<{ aor: string; bindingKey: string }>): Promise<void> {
+    if (upserts.length === 0 && removals.length === 0) return Promise.resolve();
+    const committed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.write(upserts, removals);
     return committed;
   }
 

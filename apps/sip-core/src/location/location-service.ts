@@ -214,13 +214,11 @@ export class LocationService {
     }
     if (change.upserts.length === 0 && removals.size === 0) return current;
 
-    const committed = this.writer.write(
-      change.upserts,
-      [...removals].map((bindingKey) => ({ aor, bindingKey })),
-    );
-    // Written through: the answer waits for the commit, and memory changes only after it.
-    if (!this.writeBehind) await committed;
-    else committed.catch(() => undefined); // the writer logs and retries failures itself
+    const keys = [...removals].map((bindingKey) => ({ aor, bindingKey }));
+    // Written through, the answer waits for the commit and memory changes only after it; written
+    // behind, nobody waits (the writer logs and retries failures itself).
+    if (this.writeBehind) this.writer.write(change.upserts, keys);
+    else await this.writer.writeAndWait(change.upserts, keys);
 
     const bindings = this.byAor.get(aor);
     for (const key of removals) {
