@@ -28,6 +28,8 @@ const START_RATE = Number(process.env.BENCH_START_RATE ?? 100);
 const MAX_RATE = Number(process.env.BENCH_MAX_RATE ?? 6400);
 /** Seconds after each trial whose CPU time still counts (deferred work), default 35. */
 const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 35);
+/** Registrations sent at 200/s before the first trial and not counted (BENCH_WARMUP_CALLS). */
+const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 2000);
 /** Seconds of no traffic over which the registrar's idle CPU use is measured. */
 const IDLE_SECONDS = 10;
 /** Bisection steps between the last clean rate and the first failing one. */
@@ -104,12 +106,20 @@ function freeUdpPort(): Promise<number> {
 }
 
 /** One sipp run registering every subscriber at `rate` calls per second. */
-async function runTrial(target: Target, csv: string, rate: number, dir: string): Promise<Trial> {
+async function runTrial(
+  target: Target,
+  csv: string,
+  rate: number,
+  dir: string,
+  /** A warm-up: `calls` registrations, no profile, no drain. */
+  warmup?: { calls: number },
+): Promise<Trial> {
+  const calls = warmup?.calls ?? USERS;
   const remote = target.remote;
   const port = await freeUdpPort();
   const statFile = join(dir, `stat-${rate}-${Date.now()}.csv`);
-  const limitS = Math.ceil(USERS / rate) + 60;
-  await target.beforeTrial?.(rate);
+  const limitS = Math.ceil(calls / rate) + 60;
+  if (!warmup) await target.beforeTrial?.(rate);
   const cpuBefore = target.cpuSeconds();
   const started = Date.now();
   const args = [
@@ -127,7 +137,7 @@ async function runTrial(target: Target, csv: string, rate: number, dir: string):
     String(port + 1),
     '-nostdin',
     '-m',
-    String(USERS),
+    String(calls),
     '-r',
     String(rate),
     '-rp',
@@ -151,9 +161,9 @@ async function runTrial(target: Target, csv: string, rate: number, dir: string):
   const seconds = (Date.now() - started) / 1000;
   // Work deferred past the last answer (the engine's server transactions linger 32 s for
   // retransmissions, Timer J; bindings are written behind) belongs to these registrations too.
-  await new Promise((resolve) => setTimeout(resolve, DRAIN_SECONDS * 1000));
+  if (!warmup) await new Promise((resolve) => setTimeout(resolve, DRAIN_SECONDS * 1000));
   const cpuSeconds = target.cpuSeconds() - cpuBefore - target.idleCpuPerSecond * (seconds + DRAIN_SECONDS);
-  await target.afterTrial?.(rate);
+  if (!warmup) await target.afterTrial?.(rate);
   const rows = readFileSync(statFile, 'utf8').trim().split('\n');
   const header = rows[0]!.split(';');
   const last = rows[rows.length - 1]!.split(';');
@@ -161,7 +171,7 @@ async function runTrial(target: Target, csv: string, rate: number, dir: string):
   const successful = column('SuccessfulCall(C)');
   const failed = column('FailedCall(C)');
   const retransmissions = column('Retransmissions(C)');
-  const ok = code === 0 && failed === 0 && retransmissions === 0 && successful === USERS;
+  const ok = code === 0 && failed === 0 && retransmissions === 0 && successful === calls;
   const cpuSecondsPer1000 = successful > 0 ? Number(((cpuSeconds * 1000) / successful).toFixed(3)) : 0;
   return {
     rate,
@@ -186,6 +196,14 @@ async function findMaxRate(
   await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
   const measured = { ...target, idleCpuPerSecond: (target.cpuSeconds() - idleStart) / IDLE_SECONDS };
   console.log(`${target.name}: idle CPU ${measured.idleCpuPerSecond.toFixed(3)} s per second`);
+  // Warm-up, not counted: a Node process compiles its hot paths during the first thousands of
+  // requests, and a cold start would show as retransmissions in the first trial only.
+  if (WARMUP_CALLS > 0) {
+    const warmup = await runTrial(measured, csv, 200, dir, { calls: WARMUP_CALLS });
+    console.log(
+      `${target.name}: warm-up ${WARMUP_CALLS} calls at 200 cps, retrans ${warmup.retransmissions}`,
+    );
+  }
   const run = async (rate: number): Promise<Trial> => {
     const trial = await runTrial(measured, csv, rate, dir);
     trials.push(trial);
