@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BindingConflict, LocationService, REGISTRATIONS_CHANNEL } from '../src/location/location-service.ts';
@@ -241,33 +243,40 @@ describe('LocationService', () => {
       expect(row?.expiresAt.getTime()).toBe(refreshed);
     });
 
-    it('loses on a crash only the changes of the current window', async () => {
-      const service = new LocationService(testDb.db.prisma, {
-        nodeName: 'node-a',
-        log,
-        writeBehindMs: 600_000,
+    it('loses on a crash (SIGKILL) only the changes of the current window', async () => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(new URL('./support/location-crash-child.ts', import.meta.url))],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, CRASH_DATABASE_URL: testDb.url, CRASH_SUBSCRIBER_ID: subscriberId },
+        },
+      );
+      let output = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
       });
-      await service.load();
-      await service.update(AOR, () => ({
-        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', cseq: 1 })],
-        removals: [],
-      }));
-      await service.flush(); // the window in which 'a' was made has been written
-      await service.update(AOR, () => ({
-        upserts: [
-          makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', cseq: 2 }),
-          makeBinding({ aor: AOR, subscriberId, bindingKey: 'b' }),
-        ],
-        removals: [],
-      }));
-      service.abandon(); // a crash: nothing more is written
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal)),
+      );
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('answered 2')) resolve();
+        });
+        child.once('exit', (code) =>
+          reject(new Error(`child exited (${code}) before answering:\n${output}`)),
+        );
+      });
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
 
       const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
       await restarted.load();
-      // The earlier window survived; the refresh and the new binding of the last one are lost.
+      // The committed window survived; the answered refresh and new binding of the open one did not.
       expect(restarted.lookup(AOR).map((b) => [b.bindingKey, b.cseq])).toEqual([['a', 1]]);
       await restarted.close();
-    });
+    }, 60_000);
 
     it('keeps its unwritten changes when another node announces the same AOR', async () => {
       const service = new LocationService(testDb.db.prisma, {

@@ -129,15 +129,6 @@ export class BindingWriter {
     }
   }
 
-  /** Drops what is waiting, writes nothing more (a crash, for tests of the durability rule). */
-  abandon(): void {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.pending.clear();
-    this.waiters = [];
-  }
-
   private schedule(): void {
     if (this.closed || this.timer || this.flushing || this.pending.size === 0) return;
     // A full batch goes at once (unless the database is failing); otherwise wait for the window.

@@ -177,16 +177,6 @@ export class LocationService {
     this.clearMemory();
   }
 
-  /**
-   * Stops without writing what is still waiting: what a crash does. Only for tests of the
-   * durability rule; `close()` is the shutdown.
-   */
-  abandon(): void {
-    this.stopped = true;
-    this.writer.abandon();
-    this.clearMemory();
-  }
-
   private applyUnwritten(changes: Array<{ aor: string; bindingKey: string; binding: Binding | null }>): void {
     for (const change of changes) {
       if (change.binding) this.putInMemory(change.binding);
