@@ -27,6 +27,13 @@ export interface RegistrarConfig {
   maxContactsPerAor: number;
   /** Service-Route values returned in the 200 OK (RFC 3608); empty: none. */
   serviceRoute: string[];
+  /**
+   * Milliseconds a binding change may wait in memory before it is written to the `registrations`
+   * table, batched with the others of that window: the 200 OK does not wait for the database. A
+   * clean shutdown writes everything; a crash loses at most this window's changes (those devices
+   * are back at their next refresh). 0: every REGISTER is answered only after its own commit.
+   */
+  writeBehindMs: number;
 }
 
 export interface NatConfig {
@@ -116,6 +123,7 @@ export const DEFAULT_REGISTRAR: RegistrarConfig = {
   natExpires: 120,
   maxContactsPerAor: 10,
   serviceRoute: [],
+  writeBehindMs: 200,
 };
 
 export const DEFAULT_NAT: NatConfig = {
@@ -163,6 +171,7 @@ export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
     'maxContactsPerAor',
   ] as const)
     positiveInteger(registrar[key], `registrar.${key}`);
+  positiveInteger(registrar.writeBehindMs, 'registrar.writeBehindMs', true);
   if (registrar.minExpires > registrar.maxExpires)
     throw new ConfigError('registrar.minExpires must not exceed registrar.maxExpires');
   if (registrar.natExpires < registrar.minExpires)

@@ -30,6 +30,7 @@ import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
 import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
+import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
 export interface SipCoreDeps {
   prisma: PrismaClient;
@@ -87,6 +88,7 @@ export function createServices(
       nodeName: config.nodeName,
       log: log.child({ component: 'location' }),
       maxBindingsPerAor: config.registrar.maxContactsPerAor,
+      writeBehindMs: config.registrar.writeBehindMs,
     }),
     digest: new DigestServer({
       secret: config.auth.nonceSecret,
@@ -170,6 +172,11 @@ function asSipRequest(req: Srf.SrfRequest): SipRequest {
   return req as unknown as SipRequest;
 }
 
+/** drachtio-srf's Request has every member SrfRequestLike names (its typings omit some). */
+function requestView(req: Srf.SrfRequest): RequestView {
+  return new RequestView(req as unknown as SrfRequestLike);
+}
+
 function asSipResponse(res: Srf.SrfResponse): SipResponse {
   return { send: (status, reason, options) => res.send(status, reason ?? '', options ?? {}) };
 }
@@ -207,6 +214,43 @@ function keepaliveSender(srf: OutboundRequester, log: Logger): (binding: Binding
 }
 
 /**
+ * Applies one `CHANGES_CHANNEL` notification to the caches: domains, subscribers and customers to
+ * the directory, `ip_bans` to the ban list (other tables are someone else's).
+ */
+export function tableChangeHandler(
+  services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & { forwards?: CallForwards },
+): (payload: string) => void {
+  const { directory, bans, forwards, log } = services;
+  return (payload) => {
+    const change = parseTableChange(payload);
+    if (!change) return;
+    const id = change.op === 'truncate' ? null : change.id;
+    let work: Promise<void> | undefined;
+    switch (change.table) {
+      case 'domains':
+        work = directory.onDomainChanged(id);
+        break;
+      case 'subscribers':
+        work = directory.onSubscriberChanged(id);
+        break;
+      case 'customers':
+        work = directory.onCustomerChanged(id);
+        break;
+      case 'ip_bans':
+        work = bans.onBanChanged(id);
+        break;
+      case 'call_forwards':
+        work = forwards?.onForwardChanged(id);
+        break;
+      case 'call_forward_destinations':
+        work = forwards?.onDestinationChanged(id);
+        break;
+    }
+    work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
+  };
+}
+
+/**
  * Starts sip-core: loads domains, subscribers, bans and bindings, follows the database change feed,
  * connects to the engine (or drachtio-server) and serves REGISTER and OPTIONS.
  */
@@ -236,24 +280,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
-  const onTableChange = (payload: string): void => {
-    const change = parseTableChange(payload);
-    if (!change) return;
-    const id = change.op === 'truncate' ? null : change.id;
-    const work =
-      change.table === 'domains'
-        ? directory.onDomainChanged(id)
-        : change.table === 'subscribers'
-          ? directory.onSubscriberChanged(id)
-          : change.table === 'ip_bans'
-            ? bans.onBanChanged(id)
-            : change.table === 'call_forwards'
-              ? forwards.onForwardChanged(id)
-              : change.table === 'call_forward_destinations'
-                ? forwards.onDestinationChanged(id)
-                : undefined;
-    work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
-  };
+  const onTableChange = tableChangeHandler({ ...services, forwards });
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(
@@ -274,8 +301,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const srf = new Srf();
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
-  srf.use('register', (req, res) => register(asSipRequest(req), asSipResponse(res)));
-  srf.use('options', (req, res) => options_(asSipRequest(req), asSipResponse(res)));
+  srf.use('register', (req, res) => register(requestView(req), asSipResponse(res)));
+  srf.use('options', (req, res) => options_(requestView(req), asSipResponse(res)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
   await cdr.reconcile();
@@ -341,7 +368,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       srf.disconnect();
       await Promise.all(stopFeeds.map((stop) => stop()));
       await numberingFollower?.close();
-      location.stop();
+      // Writes the binding changes still waiting behind their answers (write-behind window).
+      await Promise.all([location.close(), bans.close()]);
     },
   };
 }

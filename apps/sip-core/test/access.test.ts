@@ -57,6 +57,15 @@ describe('addresses', () => {
     expect(set.has('192.0.2.8')).toBe(false);
   });
 
+  it('answers again after an address is added (remembered answers are forgotten)', () => {
+    const set = new AddressSet(['192.0.2.7']);
+    expect(set.has('203.0.113.9')).toBe(false);
+    expect(set.has('203.0.113.9')).toBe(false);
+    set.add('203.0.113.0/24');
+    expect(set.has('203.0.113.9')).toBe(true);
+    expect(set.has('192.0.2.7')).toBe(true);
+  });
+
   it('writes one spelling per address', () => {
     expect(canonicalAddress('[2001:DB8::1]')).toBe('2001:db8::1');
     expect(canonicalAddress('::ffff:10.1.2.3')).toBe('10.1.2.3');

@@ -62,11 +62,14 @@ function auth(user: string, password: string): string {
 
 const AOR = (user: string): string => `sip:${user}@${DOMAIN}`;
 
+/** The rows of a user's bindings once the changes written behind the answers are committed. */
 async function bindingsOf(user: string) {
+  await sipCore.location.flush();
   return testDb.db.prisma.registration.findMany({ where: { aor: AOR(user) }, orderBy: { createdAt: 'asc' } });
 }
 
 async function clearRegistrations(): Promise<void> {
+  await sipCore.location.flush();
   await testDb.db.prisma.registration.deleteMany({});
   await sipCore.location.load();
 }

@@ -65,7 +65,50 @@ describe('NatKeepalive', () => {
         .map((b) => b.bindingKey)
         .sort(),
     ).toEqual(['alive', 'other-node', 'public', 'tcp-one']);
+    await location.flush();
     expect(await testDb.db.prisma.registration.count()).toBe(4);
-    location.stop();
+    await location.close();
+  });
+
+  it('does not let a device that never answers hold up the next rounds', async () => {
+    const location = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, writeBehindMs: 0 });
+    await location.load();
+    const aor = 'sip:bob@example.test';
+    const natted = (key: string): Binding =>
+      makeBinding({
+        aor,
+        subscriberId,
+        bindingKey: key,
+        contactUri: `sip:bob@192.168.1.${key.length}:5060`,
+        receivedAddress: '198.51.100.9',
+        receivedPort: 40000 + key.length,
+      });
+    await location.update(aor, () => ({ upserts: [natted('mute'), natted('alive!')], removals: [] }));
+    let answerMute: (answered: boolean) => void = () => undefined;
+    const pinged: string[] = [];
+    const keepalive = new NatKeepalive(
+      location,
+      (binding) => {
+        pinged.push(binding.bindingKey);
+        if (binding.bindingKey !== 'mute') return Promise.resolve(true);
+        // Like an OPTIONS to a device that is gone: no answer until the transaction times out.
+        return new Promise<boolean>((resolve) => {
+          answerMute = resolve;
+        });
+      },
+      { ...DEFAULT_NAT, keepaliveConcurrency: 2 },
+      'node-a',
+      log,
+    );
+    const first = keepalive.tick();
+    await keepalive.tick();
+    await keepalive.tick();
+    // The second and third rounds finished while the first ping to 'mute' still waits, and did
+    // not ping it again.
+    expect(pinged.filter((key) => key === 'mute')).toHaveLength(1);
+    expect(pinged.filter((key) => key === 'alive!')).toHaveLength(3);
+    answerMute(false);
+    await first;
+    await location.close();
   });
 });

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BindingConflict, LocationService, REGISTRATIONS_CHANNEL } from '../src/location/location-service.ts';
@@ -42,7 +44,7 @@ describe('LocationService', () => {
       removals: [],
     }));
     expect(bindings.map((b) => b.bindingKey)).toEqual(['a', 'b']);
-    first.stop();
+    await first.close();
 
     const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
     await restarted.load();
@@ -50,7 +52,7 @@ describe('LocationService', () => {
       'sip:alice@192.0.2.10:5060',
       'sip:alice@192.0.2.11:5060',
     ]);
-    restarted.stop();
+    await restarted.close();
   });
 
   it('removes bindings and leaves the others', async () => {
@@ -65,8 +67,9 @@ describe('LocationService', () => {
     }));
     await service.remove(AOR, 'a');
     expect(service.lookup(AOR).map((b) => b.bindingKey)).toEqual(['b']);
+    await service.flush();
     expect(await testDb.db.prisma.registration.count()).toBe(1);
-    service.stop();
+    await service.close();
   });
 
   it('refuses a conflicting change without touching anything', async () => {
@@ -82,7 +85,7 @@ describe('LocationService', () => {
       }),
     ).rejects.toBeInstanceOf(BindingConflict);
     expect(service.lookup(AOR)).toHaveLength(1);
-    service.stop();
+    await service.close();
   });
 
   it('keeps at most maxBindingsPerAor, dropping those that expire first', async () => {
@@ -106,8 +109,9 @@ describe('LocationService', () => {
         .map((b) => b.bindingKey)
         .sort(),
     ).toEqual(['late', 'new']);
+    await service.flush();
     expect(await testDb.db.prisma.registration.count()).toBe(2);
-    service.stop();
+    await service.close();
   });
 
   it('commits many concurrent registrations together, and a duplicated contact once', async () => {
@@ -125,14 +129,15 @@ describe('LocationService', () => {
         })),
       ),
     );
+    await service.flush();
     expect(await testDb.db.prisma.registration.count()).toBe(40);
     const row = await testDb.db.prisma.registration.findFirstOrThrow({ where: { aor: aors[7] } });
     expect(row.cseq).toBe(2);
     const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
     await restarted.load();
     expect(restarted.lookup(aors[39]!)).toHaveLength(1);
-    restarted.stop();
-    service.stop();
+    await restarted.close();
+    await service.close();
   });
 
   it('expires a binding by its own timer, in memory and in the table', async () => {
@@ -149,6 +154,8 @@ describe('LocationService', () => {
       ],
       removals: [],
     }));
+    // Written behind: the rows must be in before the expiry's conditional DELETE runs.
+    await service.flush();
     clock += 59_000;
     vi.advanceTimersByTime(59_000);
     expect(expired).toEqual([]);
@@ -160,7 +167,7 @@ describe('LocationService', () => {
     await vi.waitFor(async () => expect(await testDb.db.prisma.registration.count()).toBe(1), {
       timeout: 10_000,
     });
-    service.stop();
+    await service.close();
   });
 
   it('follows changes made by another node through the change feed', async () => {
@@ -184,8 +191,139 @@ describe('LocationService', () => {
       await vi.waitFor(() => expect(nodeB.lookup(AOR)).toEqual([]), { timeout: 10_000 });
     } finally {
       await stop();
-      nodeA.stop();
-      nodeB.stop();
+      await nodeA.close();
+      await nodeB.close();
     }
+  });
+
+  describe('write-behind (durability rule)', () => {
+    const rowOf = (bindingKey: string) =>
+      testDb.db.prisma.registration.findUnique({ where: { aor_bindingKey: { aor: AOR, bindingKey } } });
+
+    it('answers from memory and writes the change by itself within the window', async () => {
+      const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, writeBehindMs: 100 });
+      await service.load();
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a' })],
+        removals: [],
+      }));
+      expect(service.lookup(AOR)).toHaveLength(1);
+      // No flush, no close: the writer's own timer writes it.
+      await vi.waitFor(async () => expect(await rowOf('a')).not.toBeNull(), { timeout: 10_000 });
+      expect(service.unwrittenCount).toBe(0);
+      await service.close();
+    });
+
+    it('has a refresh written behind on disk after a clean shutdown', async () => {
+      const service = new LocationService(testDb.db.prisma, {
+        nodeName: 'node-a',
+        log,
+        writeBehindMs: 600_000,
+      });
+      await service.load();
+      const first = Date.now() + 600_000;
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', cseq: 1, expiresAt: first })],
+        removals: [],
+      }));
+      await service.flush();
+      const refreshed = first + 1_200_000;
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', cseq: 2, expiresAt: refreshed })],
+        removals: [],
+      }));
+      // Answered (in memory), not yet in the table: the window is ten minutes.
+      expect(service.lookup(AOR)[0]?.cseq).toBe(2);
+      expect((await rowOf('a'))?.cseq).toBe(1);
+      expect(service.unwrittenCount).toBe(1);
+
+      await service.close();
+      const row = await rowOf('a');
+      expect(row?.cseq).toBe(2);
+      expect(row?.expiresAt.getTime()).toBe(refreshed);
+    });
+
+    it('loses on a crash (SIGKILL) only the changes of the current window', async () => {
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(new URL('./support/location-crash-child.ts', import.meta.url))],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, CRASH_DATABASE_URL: testDb.url, CRASH_SUBSCRIBER_ID: subscriberId },
+        },
+      );
+      let output = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.once('exit', (_code, signal) => resolve(signal)),
+      );
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (output.includes('answered 2')) resolve();
+        });
+        child.once('exit', (code) =>
+          reject(new Error(`child exited (${code}) before answering:\n${output}`)),
+        );
+      });
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+
+      const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+      await restarted.load();
+      // The committed window survived; the answered refresh and new binding of the open one did not.
+      expect(restarted.lookup(AOR).map((b) => [b.bindingKey, b.cseq])).toEqual([['a', 1]]);
+      await restarted.close();
+    }, 60_000);
+
+    it('keeps its unwritten changes when another node announces the same AOR', async () => {
+      const service = new LocationService(testDb.db.prisma, {
+        nodeName: 'node-a',
+        log,
+        writeBehindMs: 600_000,
+      });
+      await service.load();
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'mine' })],
+        removals: [],
+      }));
+      await testDb.db.prisma.registration.create({
+        data: {
+          ...makeBinding({ aor: AOR, subscriberId, bindingKey: 'theirs', node: 'node-b' }),
+          expiresAt: new Date(Date.now() + 600_000),
+        },
+      });
+      await service.onAnnouncement(JSON.stringify({ aors: [AOR], origin: 'node-b-origin' }));
+      expect(
+        service
+          .lookup(AOR)
+          .map((b) => b.bindingKey)
+          .sort(),
+      ).toEqual(['mine', 'theirs']);
+      await service.close();
+      expect(await rowOf('mine')).not.toBeNull();
+    });
+
+    it('retries a failed write until it succeeds, keeping the newest change', async () => {
+      const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, writeBehindMs: 10 });
+      await service.load();
+      // A subscriber id that does not exist violates the foreign key: the statement fails.
+      const ghost = '01900000-0000-7000-8000-000000000000';
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId: ghost, bindingKey: 'a', cseq: 1 })],
+        removals: [],
+      }));
+      await expect(service.flush()).rejects.toThrow(/could not be written/);
+      expect(service.unwrittenCount).toBe(1);
+      // A newer change to the same binding replaces the failing one and goes through.
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', cseq: 2 })],
+        removals: [],
+      }));
+      await vi.waitFor(async () => expect((await rowOf('a'))?.cseq).toBe(2), { timeout: 15_000 });
+      await service.close();
+    });
   });
 });

@@ -1,10 +1,23 @@
+import { CHANGES_CHANNEL } from '@switchboard/db';
 import { computeDigestAuthorization, selectChallenge } from '@switchboard/sip';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chain } from '../src/chain.ts';
 import { resolveConfig } from '../src/config.ts';
-import { createServices, optionsChain, registerChain, type SipCoreServices } from '../src/start.ts';
-import { createSubscriber, createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
+import {
+  createServices,
+  optionsChain,
+  registerChain,
+  type SipCoreServices,
+  tableChangeHandler,
+} from '../src/start.ts';
+import {
+  createSubscriber,
+  createTenant,
+  createTestDatabase,
+  type TestDatabase,
+  type TestTenant,
+} from './support/database.ts';
 import { FakeRequest, FakeResponse, type SentResponse } from './support/fakes.ts';
 
 const log = pino({ level: 'silent' });
@@ -14,10 +27,12 @@ let services: SipCoreServices;
 let register: (req: FakeRequest, res: FakeResponse) => void;
 let options: (req: FakeRequest, res: FakeResponse) => void;
 let cseq = 1;
+let tenant: TestTenant;
+let stopFeed: () => Promise<void>;
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
-  const tenant = await createTenant(testDb.db, DOMAIN);
+  tenant = await createTenant(testDb.db, DOMAIN);
   await createSubscriber(testDb.db, tenant, 'alice', 'alice-secret');
   await createSubscriber(testDb.db, tenant, 'bob', 'bob-secret');
   const config = resolveConfig({
@@ -31,14 +46,17 @@ beforeAll(async () => {
   await Promise.all([services.directory.load(), services.bans.load(), services.location.load()]);
   register = chain(registerChain(services), log);
   options = chain(optionsChain(services), log);
+  stopFeed = await testDb.db.onChange(CHANGES_CHANNEL, tableChangeHandler(services));
 });
 
 afterAll(async () => {
-  services?.location.stop();
+  await stopFeed?.();
+  await services?.location.close();
   await testDb?.drop();
 });
 
 afterEach(async () => {
+  await services.location.flush();
   await testDb.db.prisma.registration.deleteMany({});
   await testDb.db.prisma.ipBan.deleteMany({});
   await services.location.load();
@@ -114,6 +132,7 @@ describe('REGISTER', () => {
     const ok = await registerWithAuth({ expires: '600' });
     expect(ok.status).toBe(200);
     expect(ok.headers.Contact).toBe('<sip:alice@192.0.2.10:5060>;expires=600');
+    await services.location.flush();
     const rows = await testDb.db.prisma.registration.findMany();
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -210,6 +229,7 @@ describe('REGISTER', () => {
     const removedAll = await registerWithAuth({ contact: '*', expires: '0' });
     expect(removedAll.status).toBe(200);
     expect(removedAll.headers.Contact).toBeUndefined();
+    await services.location.flush();
     expect(await testDb.db.prisma.registration.count()).toBe(0);
   });
 
@@ -295,6 +315,51 @@ describe('access control', () => {
     expect(after.headers['WWW-Authenticate']).toBeUndefined();
     // Others are not affected.
     expect((await registerWithAuth({ source: '203.0.113.51' })).status).toBe(200);
+  });
+
+  it('counts the requests a ban refused in hit_count and last_hit_at, written in one batch', async () => {
+    const ban = await testDb.db.prisma.ipBan.create({
+      data: { address: '198.51.100.0/24', createdBy: 'test', reason: 'test' },
+    });
+    await services.bans.onBanChanged(ban.id);
+    const before = Date.now();
+    for (let i = 0; i < 5; i++)
+      expect((await send(registerRequest({ source: `198.51.100.${i + 1}` }))).status).toBe(403);
+    // Counted in memory, not written per request.
+    expect((await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { id: ban.id } })).hitCount).toBe(0);
+    await services.bans.flushHits();
+    const counted = await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { id: ban.id } });
+    expect(counted.hitCount).toBe(5);
+    expect(counted.lastHitAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+    // The next batch adds to it.
+    await send(registerRequest({ source: '198.51.100.9' }));
+    await services.bans.flushHits();
+    expect((await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { id: ban.id } })).hitCount).toBe(6);
+  });
+
+  it('refuses subscribers of a locked customer like a disabled subscriber, following the change feed', async () => {
+    const answer = async () => {
+      const res = await registerWithAuth({ source: '192.0.2.77', callId: `cust-${cseq}` });
+      return { status: res.status, reason: res.reason, challenged: res.headers['WWW-Authenticate'] };
+    };
+    expect((await answer()).status).toBe(200);
+    const alice = await testDb.db.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
+
+    // The reference: the subscriber itself disabled.
+    await testDb.db.prisma.subscriber.update({ where: { id: alice.id }, data: { status: 'locked' } });
+    await vi.waitFor(async () => expect((await answer()).status).toBe(403), { timeout: 10_000 });
+    const disabledSubscriber = await answer();
+    await testDb.db.prisma.subscriber.update({ where: { id: alice.id }, data: { status: 'active' } });
+    await vi.waitFor(async () => expect((await answer()).status).toBe(200), { timeout: 10_000 });
+
+    // Its customer locked: no restart, no reload, the same answer.
+    await testDb.db.prisma.customer.update({ where: { id: tenant.customerId }, data: { status: 'locked' } });
+    await vi.waitFor(async () => expect((await answer()).status).toBe(403), { timeout: 10_000 });
+    expect(await answer()).toEqual(disabledSubscriber);
+    expect((await registerWithAuth({ user: 'bob', source: '192.0.2.78' })).status).toBe(403);
+
+    await testDb.db.prisma.customer.update({ where: { id: tenant.customerId }, data: { status: 'active' } });
+    await vi.waitFor(async () => expect((await answer()).status).toBe(200), { timeout: 10_000 });
   });
 
   it('answers malformed requests with 400', async () => {

@@ -10,6 +10,7 @@ export const CHANGES_CHANNEL = 'switchboard_changes';
 
 /** Tables whose changes are announced on `CHANGES_CHANNEL`. */
 export type ChangedTable =
+  | 'customers'
   | 'domains'
   | 'subscribers'
   | 'numbers'

@@ -149,6 +149,12 @@ describe.each<Kind>(['postgres', 'pglite'])('database on %s', (kind) => {
       await db.prisma.domain.delete({ where: { id: domain.id } });
       await log.find((c) => c.table === 'domains' && c.op === 'delete' && c.id === domain.id);
 
+      // A customer's status decides whether its subscribers may register: customers are announced.
+      const customer = await db.prisma.customer.create({ data: { name: `notify-${kind}` } });
+      await log.find((c) => c.table === 'customers' && c.op === 'insert' && c.id === customer.id);
+      await db.prisma.customer.update({ where: { id: customer.id }, data: { status: 'locked' } });
+      await log.find((c) => c.table === 'customers' && c.op === 'update' && c.id === customer.id);
+
       // Hit counters of IP bans change per blocked request and must stay quiet; the next
       // notification after bumping one is the following insert.
       const ban = await db.prisma.ipBan.create({ data: { address: '192.0.2.1', createdBy: 'test' } });

@@ -6,6 +6,8 @@ import {
   createResponse,
   headerKey,
   parseMessage,
+  randomHex,
+  randomInto,
   SipParseError,
   type SipRequest,
   type SipResponse,
@@ -434,6 +436,23 @@ describe('mutable message model', () => {
     const m = parseMessage(REGISTER.replace('Content-Length: 0\r\n', ''));
     m.ensureContentLength();
     expect(m.contentLength).toBe(0);
+  });
+});
+
+describe('pooled random identifiers', () => {
+  it('never hands out the same bytes twice, across pool refills', () => {
+    const seen = new Set<string>();
+    // 4096-byte pool: 2000 x 8 bytes crosses several refills.
+    for (let i = 0; i < 2000; i++) seen.add(randomHex(8));
+    expect(seen.size).toBe(2000);
+    for (const value of seen) expect(value).toMatch(/^[0-9a-f]{16}$/);
+    const a = Buffer.alloc(20);
+    const b = Buffer.alloc(20);
+    randomInto(a, 4, 12);
+    randomInto(b, 4, 12);
+    expect(a.subarray(0, 4).equals(Buffer.alloc(4))).toBe(true);
+    expect(a.subarray(4, 16).equals(b.subarray(4, 16))).toBe(false);
+    expect(() => randomHex(5000)).toThrow(RangeError);
   });
 });
 

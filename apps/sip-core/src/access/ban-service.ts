@@ -22,6 +22,14 @@ export interface FailureOutcome {
 }
 
 const MAX_COUNTERS = 100_000;
+/** Milliseconds between writes of the ban hit counters. */
+export const DEFAULT_HIT_FLUSH_MS = 5_000;
+
+interface HitCount {
+  count: number;
+  /** Epoch ms of the latest hit. */
+  last: number;
+}
 export const AUTO_BAN_CREATOR = 'auto:auth-failures';
 
 /**
@@ -38,12 +46,18 @@ export class BanService {
   private readonly addressFailures = new Map<string, FailureCount>();
   private readonly userFailures = new Map<string, FailureCount>();
   private readonly userLocks = new Map<string, number>();
+  /** Requests refused per ban since the counters were last written. */
+  private hits = new Map<string, HitCount>();
+  private hitTimer: NodeJS.Timeout | undefined;
+  private hitFlush: Promise<void> | undefined;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly config: AccessConfig,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** How long hits are counted in memory before they are added to `ip_bans.hit_count`. */
+    private readonly hitFlushMs = DEFAULT_HIT_FLUSH_MS,
   ) {
     this.trusted = new AddressSet(config.trustedSources);
   }
@@ -75,15 +89,72 @@ export class BanService {
   }
 
   isBanned(address: string): boolean {
-    if (!this.banned.has(address)) return false;
+    return this.banOf(address) !== undefined;
+  }
+
+  /** The ban in force for `address` (its id), if any. */
+  banOf(address: string): string | undefined {
+    if (!this.banned.has(address)) return undefined;
     // The set is rebuilt on change only; an expired ban stops applying as soon as it expires.
     const now = this.now();
     const a = canonicalAddress(address);
-    for (const ban of this.bans.values()) {
+    for (const [id, ban] of this.bans) {
       if (ban.expiresAt !== null && ban.expiresAt <= now) continue;
-      if (ban.address === a || new AddressSet([ban.address]).has(a)) return true;
+      if (ban.address === a || new AddressSet([ban.address]).has(a)) return id;
     }
-    return false;
+    return undefined;
+  }
+
+  /**
+   * Counts a request refused by a ban. Counted in memory and added to `hit_count` / `last_hit_at`
+   * every `hitFlushMs` in one statement for all bans, so a flood from a banned source costs no
+   * database write per packet. (The change feed ignores these columns.)
+   */
+  recordHit(banId: string): void {
+    const hit = this.hits.get(banId);
+    if (hit) {
+      hit.count += 1;
+      hit.last = this.now();
+    } else this.hits.set(banId, { count: 1, last: this.now() });
+    if (!this.hitTimer) {
+      this.hitTimer = setTimeout(() => {
+        this.hitTimer = undefined;
+        void this.flushHits();
+      }, this.hitFlushMs);
+      this.hitTimer.unref();
+    }
+  }
+
+  /** Adds the hits counted so far to the table now. */
+  async flushHits(): Promise<void> {
+    if (this.hitFlush) await this.hitFlush;
+    if (this.hits.size === 0) return;
+    const hits = this.hits;
+    this.hits = new Map();
+    const ids = [...hits.keys()];
+    const counts = ids.map((id) => hits.get(id)!.count);
+    const lasts = ids.map((id) => new Date(hits.get(id)!.last));
+    this.hitFlush = this.prisma.$executeRaw`
+      UPDATE ip_bans SET hit_count = ip_bans.hit_count + h.count,
+        last_hit_at = GREATEST(ip_bans.last_hit_at, h.last)
+      FROM unnest(${ids}::uuid[], ${counts}::int[], ${lasts}::timestamptz[]) AS h(id, count, last)
+      WHERE ip_bans.id = h.id`
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        // Statistics only: a lost batch of counts is logged, not retried.
+        this.log.warn({ err: error, bans: ids.length }, 'could not write ban hit counters');
+      })
+      .finally(() => {
+        this.hitFlush = undefined;
+      });
+    await this.hitFlush;
+  }
+
+  /** Writes the hit counters still in memory (clean shutdown). */
+  async close(): Promise<void> {
+    if (this.hitTimer) clearTimeout(this.hitTimer);
+    this.hitTimer = undefined;
+    await this.flushHits();
   }
 
   isUserLocked(user: string): boolean {

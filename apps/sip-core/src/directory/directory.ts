@@ -7,6 +7,7 @@ export interface CachedSubscriber {
   username: string;
   domain: string;
   domainId: string;
+  customerId: string;
   /** `active` subscribers of an `active` customer may register; anything else is refused like a bad password. */
   enabled: boolean;
   ha1Md5: string;
@@ -17,6 +18,7 @@ const SUBSCRIBER_SELECT = {
   id: true,
   username: true,
   domainId: true,
+  customerId: true,
   status: true,
   ha1Md5: true,
   ha1Sha256: true,
@@ -27,6 +29,7 @@ interface SubscriberRow {
   id: string;
   username: string;
   domainId: string;
+  customerId: string;
   status: string;
   ha1Md5: string;
   ha1Sha256: string;
@@ -36,7 +39,8 @@ interface SubscriberRow {
 /**
  * Domains we serve and their subscribers, held in memory so that a REGISTER costs no database
  * round trip. Loaded at start and kept current from the database change feed (`onDomainChanged`,
- * `onSubscriberChanged`); `load()` again after the feed reconnects, since changes made meanwhile
+ * `onSubscriberChanged`, `onCustomerChanged`: a customer's status is part of each of its
+ * subscribers' `enabled`); `load()` again after the feed reconnects, since changes made meanwhile
  * were not announced.
  */
 export class Directory {
@@ -96,6 +100,21 @@ export class Directory {
     if (row) this.putSubscriber(row);
   }
 
+  /**
+   * A customer changed (e.g. locked or terminated): its subscribers are refreshed, so that they
+   * are refused (or accepted again) from the next request on, without a restart.
+   */
+  async onCustomerChanged(id: string | null): Promise<void> {
+    if (id === null) return this.load();
+    const rows = await this.prisma.subscriber.findMany({
+      where: { customerId: id },
+      select: SUBSCRIBER_SELECT,
+    });
+    for (const subscriber of [...this.subscribersById.values()])
+      if (subscriber.customerId === id) this.removeSubscriber(subscriber.id);
+    for (const row of rows) this.putSubscriber(row);
+  }
+
   private putSubscriber(row: SubscriberRow): void {
     const domain = this.domainsById.get(row.domainId);
     if (!domain) return;
@@ -104,6 +123,7 @@ export class Directory {
       username: row.username,
       domain,
       domainId: row.domainId,
+      customerId: row.customerId,
       enabled: row.status === 'active' && row.customer.status === 'active',
       ha1Md5: row.ha1Md5,
       ha1Sha256: row.ha1Sha256,

@@ -1,57 +1,215 @@
-import { randomBytes } from 'node:crypto';
 import { Prisma, type PrismaClient } from '@switchboard/db';
+import { randomInto } from '@switchboard/sip';
+import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
 
-interface PendingWrite {
-  binding: Binding;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+/** One binding's latest change not yet in the table: the binding to store, or null to delete it. */
+export interface UnwrittenChange {
+  aor: string;
+  bindingKey: string;
+  binding: Binding | null;
 }
 
+export interface BindingWriterOptions {
+  /**
+   * Milliseconds a change may wait before it is written, so that the changes of many REGISTERs go
+   * into one statement. 0: written through (at the next turn of the event loop, group-committed),
+   * and `write` resolves only once committed.
+   */
+  windowMs: number;
+  log: Logger;
+  /** Rows per statement at most. */
+  maxBatch?: number;
+  /** Called after each commit with the AORs it contained. */
+  onCommitted(aors: string[]): void;
+}
+
+/** After a failed statement the next attempt waits this long, doubling up to the maximum. */
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 10_000;
+
 /**
- * Group commit of bindings: writes queued while a statement is in flight go together into the next
- * one, a single `INSERT ... ON CONFLICT DO UPDATE` with many rows. Each caller's promise resolves
- * once its row is committed, so a REGISTER is still answered only after its binding is durable; under
- * load the database sees one statement per batch instead of one per REGISTER.
+ * Writes binding changes to the `registrations` table behind the registrar's answers.
+ *
+ * Durability rule: a change is in memory (and answered) at once and in the table at most
+ * `windowMs` later (plus the time of the statement itself). Changes to one binding collapse into
+ * the latest, and each flush is one statement for all of them: a multi-row
+ * `INSERT ... ON CONFLICT DO UPDATE`, with the removals as a `DELETE` in the same statement.
+ * `close()` writes everything still waiting, so a clean shutdown loses nothing; a crash loses at
+ * most the changes of the last window, and a device whose change was lost is back at its next
+ * refresh. A statement that fails is retried with backoff, the changes staying queued (a newer
+ * change to the same binding replaces the queued one).
  */
 export class BindingWriter {
-  private queue: PendingWrite[] = [];
-  private flushing = false;
+  /** Latest change per binding, not yet handed to a statement. */
+  private pending = new Map<string, UnwrittenChange>();
+  /** Changes in the statement now running. */
+  private inFlight = new Map<string, UnwrittenChange>();
+  private waiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private retryMs = 0;
+  private closed = false;
+  private readonly maxBatch: number;
 
   constructor(
     private readonly prisma: PrismaClient,
-    /** Called after each commit with the AORs it contained. */
-    private readonly onCommitted: (aors: string[]) => void,
-    private readonly maxBatch = 500,
-  ) {}
-
-  write(bindings: Binding[]): Promise<void> {
-    const done = bindings.map(
-      (binding) => new Promise<void>((resolve, reject) => this.queue.push({ binding, resolve, reject })),
-    );
-    if (!this.flushing) {
-      this.flushing = true;
-      setImmediate(() => void this.flush());
-    }
-    return Promise.all(done).then(() => undefined);
+    private readonly options: BindingWriterOptions,
+  ) {
+    this.maxBatch = options.maxBatch ?? 1000;
   }
 
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      // The same binding twice in one statement is an error for ON CONFLICT: the last write wins.
-      const rows = new Map<string, Binding>();
-      for (const { binding } of batch) rows.set(`${binding.aor}\u0000${binding.bindingKey}`, binding);
-      try {
-        await this.prisma.$executeRaw(upsertSql([...rows.values()]));
-        for (const write of batch) write.resolve();
-        this.onCommitted([...new Set(batch.map((write) => write.binding.aor))]);
-      } catch (error) {
-        for (const write of batch) write.reject(error);
+  /** Changes of `aor` that the table does not have yet (queued or being written). */
+  unwritten(aor: string): UnwrittenChange[] {
+    const changes = new Map<string, UnwrittenChange>();
+    for (const source of [this.inFlight, this.pending])
+      for (const change of source.values()) if (change.aor === aor) changes.set(change.bindingKey, change);
+    return [...changes.values()];
+  }
+
+  /** Every change the table does not have yet, the newest per binding. */
+  allUnwritten(): UnwrittenChange[] {
+    return [...new Map([...this.inFlight, ...this.pending]).values()];
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Queues changes; they are written within the window (write-behind: nobody waits). */
+  write(upserts: Binding[], removals: Array<{ aor: string; bindingKey: string }>): void {
+    for (const binding of upserts)
+      this.pending.set(keyOf(binding.aor, binding.bindingKey), {
+        aor: binding.aor,
+        bindingKey: binding.bindingKey,
+        binding,
+      });
+    for (const { aor, bindingKey } of removals)
+      this.pending.set(keyOf(aor, bindingKey), { aor, bindingKey, binding: null });
+    this.schedule();
+  }
+
+  /** Queues changes and resolves once they are committed (write-through). */
+  writeAndWait(upserts: Binding[], removals: Array<{ aor: string; bindingKey: string }>): Promise<void> {
+    if (upserts.length === 0 && removals.length === 0) return Promise.resolve();
+    const committed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.write(upserts, removals);
+    return committed;
+  }
+
+  /**
+   * Writes everything queued now, without waiting for the window, and resolves once it is
+   * committed. Bounded: after 5 failed statements in a row it rejects with the last error.
+   */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    let failures = 0;
+    try {
+      while (this.flushing || this.pending.size > 0) {
+        if (this.flushing) await this.flushing;
+        else if (!(await this.flushNow())) {
+          failures++;
+          if (failures >= 5) throw new Error(`${this.pending.size} binding changes could not be written`);
+        }
       }
+    } finally {
+      this.schedule();
     }
-    this.flushing = false;
   }
+
+  /** Clean shutdown: writes everything still queued and accepts nothing more on schedule. */
+  async close(): Promise<void> {
+    this.closed = true;
+    try {
+      await this.flush();
+    } catch (error) {
+      this.options.log.error({ err: error, bindings: this.pending.size }, 'binding changes lost at shutdown');
+      for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed || this.timer || this.flushing || this.pending.size === 0) return;
+    // A full batch goes at once (unless the database is failing); otherwise wait for the window.
+    const delay =
+      this.retryMs > 0 ? this.retryMs : this.pending.size >= this.maxBatch ? 0 : this.options.windowMs;
+    this.timer = setTimeout(() => this.onTimer(), delay);
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    void this.flushNow().then(() => this.schedule());
+  }
+
+  /** One statement for (up to maxBatch of) the queued changes; false when it failed. */
+  private async flushNow(): Promise<boolean> {
+    if (this.flushing) {
+      await this.flushing;
+      return true;
+    }
+    let ok = true;
+    this.flushing = this.flushOnce().then((result) => {
+      ok = result;
+    });
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
+    return ok;
+  }
+
+  private async flushOnce(): Promise<boolean> {
+    if (this.pending.size === 0) return true;
+    const batch = new Map<string, UnwrittenChange>();
+    for (const [key, change] of this.pending) {
+      batch.set(key, change);
+      this.pending.delete(key);
+      if (batch.size >= this.maxBatch) break;
+    }
+    // Waiters registered so far are satisfied once the queue they joined is empty again.
+    const waiters = this.pending.size === 0 ? this.waiters.splice(0) : [];
+    this.inFlight = batch;
+    try {
+      await this.prisma.$executeRaw(changeSql([...batch.values()]));
+      this.retryMs = 0;
+      this.inFlight = new Map();
+      for (const waiter of waiters) waiter.resolve();
+      this.options.onCommitted([...new Set([...batch.values()].map((change) => change.aor))]);
+      return true;
+    } catch (error) {
+      this.inFlight = new Map();
+      // Back into the queue unless a newer change to the same binding arrived meanwhile.
+      for (const [key, change] of batch) if (!this.pending.has(key)) this.pending.set(key, change);
+      this.waiters.unshift(...waiters);
+      this.retryMs = Math.min(Math.max(this.retryMs * 2, RETRY_MIN_MS), RETRY_MAX_MS);
+      this.options.log.error(
+        { err: error, bindings: batch.size, retryInMs: this.retryMs },
+        'writing binding changes failed',
+      );
+      return false;
+    }
+  }
+}
+
+function keyOf(aor: string, bindingKey: string): string {
+  return `${aor}\u0000${bindingKey}`;
+}
+
+/** One statement for a batch: the removals as a DELETE in a CTE, the upserts as one INSERT. */
+function changeSql(changes: UnwrittenChange[]): Prisma.Sql {
+  const removals = changes.filter((change) => change.binding === null);
+  const upserts = changes.flatMap((change) => (change.binding ? [change.binding] : []));
+  const remove =
+    removals.length === 0
+      ? undefined
+      : Prisma.sql`DELETE FROM registrations
+          WHERE (aor, binding_key) IN (SELECT * FROM unnest(${removals.map((r) => r.aor)}::text[],
+            ${removals.map((r) => r.bindingKey)}::text[]))`;
+  if (upserts.length === 0) return remove!;
+  const insert = upsertSql(upserts);
+  return remove ? Prisma.sql`WITH removed AS (${remove}) ${insert}` : insert;
 }
 
 function upsertSql(bindings: Binding[]): Prisma.Sql {
@@ -79,7 +237,8 @@ function upsertSql(bindings: Binding[]): Prisma.Sql {
 
 /** A time-ordered UUID (RFC 9562 version 7), like the schema's other primary keys. */
 export function uuidv7(): string {
-  const bytes = randomBytes(16);
+  const bytes = Buffer.allocUnsafe(16);
+  randomInto(bytes, 0, 16);
   const ms = BigInt(Date.now());
   for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;

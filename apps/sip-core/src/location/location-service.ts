@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from 'pino';
-import type { Binding, BindingTransport } from './binding.ts';
+import type { Binding } from './binding.ts';
 import { BindingWriter } from './binding-writer.ts';
 
 /** Channel on which sip-core nodes announce changed AORs to each other. */
@@ -30,8 +30,16 @@ export interface LocationServiceOptions {
   log: Logger;
   /** When several bindings exceed it, the ones expiring soonest are dropped. */
   maxBindingsPerAor?: number;
+  /**
+   * Milliseconds a binding change may wait in memory before it is written to the table (see
+   * `BindingWriter` for the durability rule); 0: every REGISTER waits for its own commit.
+   */
+  writeBehindMs?: number;
   now?: () => number;
 }
+
+/** Default write-behind window: a crash loses at most this much of binding changes. */
+export const DEFAULT_WRITE_BEHIND_MS = 200;
 
 interface Announcement {
   aors: string[];
@@ -42,11 +50,11 @@ interface Announcement {
 const MAX_TIMER_MS = 2_147_483_647;
 
 /**
- * The location service (RFC 3261 §10): bindings of every AOR, kept in the `registrations` table so
- * that they survive restarts and are shared between nodes, and served from memory. Each binding has
- * its own expiry timer, so an expired binding disappears on time without scanning anything. Changes
- * to one AOR are serialised; after the database commit the AOR is announced on
- * `REGISTRATIONS_CHANNEL` and the other nodes reload it.
+ * The location service (RFC 3261 §10): bindings of every AOR, served from memory and written behind
+ * (batched, at most `writeBehindMs` later) to the `registrations` table, so that they survive
+ * restarts and are shared between nodes. Each binding has its own expiry timer, so an expired
+ * binding disappears on time without scanning anything. Changes to one AOR are serialised; after
+ * the database commit the AOR is announced on `REGISTRATIONS_CHANNEL` and the other nodes reload it.
  */
 export class LocationService {
   private readonly byAor = new Map<string, Map<string, Binding>>();
@@ -58,6 +66,7 @@ export class LocationService {
   private stopped = false;
   private readonly expiredListeners: Array<(binding: Binding) => void> = [];
   private readonly writer: BindingWriter;
+  private readonly writeBehind: boolean;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -65,7 +74,12 @@ export class LocationService {
   ) {
     this.now = options.now ?? Date.now;
     this.log = options.log;
-    this.writer = new BindingWriter(prisma, (aors) => this.announce(aors));
+    this.writeBehind = (options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS) > 0;
+    this.writer = new BindingWriter(prisma, {
+      windowMs: options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS,
+      log: this.log,
+      onCommitted: (aors) => this.announce(aors),
+    });
   }
 
   /** Loads every unexpired binding from the database and forgets the expired ones. */
@@ -75,6 +89,8 @@ export class LocationService {
     const rows = await this.prisma.registration.findMany({ where: { expiresAt: { gt: now } } });
     this.clearMemory();
     for (const row of rows) this.putInMemory(fromRow(row));
+    // Our own changes not written yet are newer than what the table says.
+    this.applyUnwritten(this.writer.allUnwritten());
     this.log.info({ bindings: rows.length, aors: this.byAor.size }, 'location service loaded');
   }
 
@@ -141,11 +157,34 @@ export class LocationService {
     });
     for (const binding of this.byAor.get(aor)?.values() ?? []) this.dropFromMemory(binding);
     for (const row of rows) this.putInMemory(fromRow(row));
+    this.applyUnwritten(this.writer.unwritten(aor));
   }
 
-  stop(): void {
+  /** Binding changes answered but not yet in the table (write-behind). */
+  get unwrittenCount(): number {
+    return this.writer.allUnwritten().length;
+  }
+
+  /** Resolves once every change made so far is committed to the table. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /** Clean shutdown: writes every change still waiting, then forgets the bindings. */
+  async close(): Promise<void> {
     this.stopped = true;
+    await this.writer.close();
     this.clearMemory();
+  }
+
+  private applyUnwritten(changes: Array<{ aor: string; bindingKey: string; binding: Binding | null }>): void {
+    for (const change of changes) {
+      if (change.binding) this.putInMemory(change.binding);
+      else {
+        const binding = this.byAor.get(change.aor)?.get(change.bindingKey);
+        if (binding) this.dropFromMemory(binding);
+      }
+    }
   }
 
   private async applyPlan(aor: string, plan: (current: Binding[]) => BindingChange): Promise<Binding[]> {
@@ -165,8 +204,11 @@ export class LocationService {
     }
     if (change.upserts.length === 0 && removals.size === 0) return current;
 
-    if (removals.size > 0) await this.deleteStatement(aor, [...removals]);
-    if (change.upserts.length > 0) await this.writer.write(change.upserts);
+    const keys = [...removals].map((bindingKey) => ({ aor, bindingKey }));
+    // Written through, the answer waits for the commit and memory changes only after it; written
+    // behind, nobody waits (the writer logs and retries failures itself).
+    if (this.writeBehind) this.writer.write(change.upserts, keys);
+    else await this.writer.writeAndWait(change.upserts, keys);
 
     const bindings = this.byAor.get(aor);
     for (const key of removals) {
@@ -174,13 +216,7 @@ export class LocationService {
       if (binding) this.dropFromMemory(binding);
     }
     for (const binding of change.upserts) this.putInMemory(binding);
-    if (change.upserts.length === 0) this.announce([aor]);
     return this.lookup(aor);
-  }
-
-  private deleteStatement(aor: string, keys: string[]) {
-    return this.prisma.$executeRaw`
-      DELETE FROM registrations WHERE aor = ${aor} AND binding_key = ANY(${keys}::text[])`;
   }
 
   /** NOTIFY payloads are limited to 8000 bytes: long AOR lists go out in several. */

@@ -11,11 +11,17 @@ export type KeepaliveSender = (binding: Binding) => Promise<boolean>;
  * seconds, sent to the address the device registered from, and removes a binding after
  * `keepaliveMaxFailures` unanswered ones in a row: a device that is gone should not be rung.
  * Only bindings held by this node are pinged (another node's engine owns the others' flows).
+ * At most `keepaliveConcurrency` pings are in flight; a binding whose ping is still waiting for
+ * its answer (an unanswered OPTIONS takes the engine's 32 s Timer F) is skipped by later rounds,
+ * but does not hold them up: one gone device must not stop the keep-alives of all the others.
  */
 export class NatKeepalive {
   private timer: NodeJS.Timeout | undefined;
   private readonly failures = new Map<string, number>();
-  private running = false;
+  private readonly inFlight = new Set<string>();
+  private readonly waitingForSlot: Array<() => void> = [];
+  /** Slots taken (pings in flight or about to start). */
+  private busy = 0;
 
   constructor(
     private readonly location: LocationService,
@@ -36,23 +42,51 @@ export class NatKeepalive {
     this.timer = undefined;
   }
 
-  /** One round over every NATed UDP binding of this node; rounds never overlap. */
+  /**
+   * One round over every NATed UDP binding of this node not already being pinged; resolves when
+   * the pings it started are answered or given up.
+   */
   async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      const targets = [...this.location.all()].filter(
-        (b) => b.node === this.nodeName && b.transport === 'udp' && isNatted(b),
-      );
-      const seen = new Set(targets.map(keyOf));
-      for (const key of this.failures.keys()) if (!seen.has(key)) this.failures.delete(key);
-      for (let i = 0; i < targets.length; i += this.config.keepaliveConcurrency) {
-        const batch = targets.slice(i, i + this.config.keepaliveConcurrency);
-        await Promise.all(batch.map((binding) => this.ping(binding)));
+    const targets = [...this.location.all()].filter(
+      (b) => b.node === this.nodeName && b.transport === 'udp' && isNatted(b),
+    );
+    const seen = new Set(targets.map(keyOf));
+    for (const key of this.failures.keys()) if (!seen.has(key)) this.failures.delete(key);
+    const pings: Promise<void>[] = [];
+    for (const binding of targets) {
+      const key = keyOf(binding);
+      if (this.inFlight.has(key)) continue;
+      await this.slot();
+      // Another round may have started this one while we waited for the slot.
+      if (this.inFlight.has(key)) {
+        this.release();
+        continue;
       }
-    } finally {
-      this.running = false;
+      this.inFlight.add(key);
+      pings.push(
+        this.ping(binding).finally(() => {
+          this.inFlight.delete(key);
+          this.release();
+        }),
+      );
     }
+    await Promise.all(pings);
+  }
+
+  /** Waits until fewer than `keepaliveConcurrency` slots are taken, and takes one. */
+  private slot(): Promise<void> {
+    if (this.busy < this.config.keepaliveConcurrency) {
+      this.busy++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waitingForSlot.push(resolve));
+  }
+
+  /** Gives a slot back: to the next round waiting for one, else free. */
+  private release(): void {
+    const next = this.waitingForSlot.shift();
+    if (next) next();
+    else this.busy--;
   }
 
   private async ping(binding: Binding): Promise<void> {

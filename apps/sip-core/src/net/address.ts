@@ -36,6 +36,9 @@ export function isPrivateAddress(address: string): boolean {
   return family !== undefined && PRIVATE_RANGES.check(a, family);
 }
 
+/** Bound on remembered answers; past it they are forgotten at once (cheaper than an LRU, rarely hit). */
+const MAX_ANSWERS = 50_000;
+
 /**
  * A set of addresses and CIDR blocks (`192.0.2.7`, `198.51.100.0/24`, `2001:db8::/32`).
  * Entries that are neither are reported by `add` returning false and otherwise ignored.
@@ -43,6 +46,12 @@ export function isPrivateAddress(address: string): boolean {
 export class AddressSet {
   private list = new BlockList();
   private count = 0;
+  /**
+   * Answers already computed, per address as received. `BlockList.check` builds a SocketAddress
+   * for every call, which showed up in the registrar's profile: every request is checked against
+   * the trusted sources and the bans, and the same few thousand devices send again and again.
+   */
+  private readonly answers = new Map<string, boolean>();
 
   constructor(entries: Iterable<string> = []) {
     for (const entry of entries) this.add(entry);
@@ -66,13 +75,19 @@ export class AddressSet {
       this.list.addSubnet(address, prefix, family);
     }
     this.count++;
+    this.answers.clear();
     return true;
   }
 
   has(address: string): boolean {
     if (this.count === 0) return false;
+    const known = this.answers.get(address);
+    if (known !== undefined) return known;
     const a = canonicalAddress(address);
     const family = ipFamily(a);
-    return family !== undefined && this.list.check(a, family);
+    const answer = family !== undefined && this.list.check(a, family);
+    if (this.answers.size >= MAX_ANSWERS) this.answers.clear();
+    this.answers.set(address, answer);
+    return answer;
   }
 }

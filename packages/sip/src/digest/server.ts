@@ -1,6 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SipParseError } from '../messages/errors.ts';
 import { type AuthHeader, parseAuthHeader } from '../messages/headers.ts';
+import { randomInto } from '../messages/random.ts';
 import { quote } from '../messages/scanner.ts';
 import { parseUri, uriEquals } from '../uri/uri.ts';
 import {
@@ -101,10 +102,12 @@ export class DigestServer {
 
   /** A new nonce bound to `realm` and the current time. */
   createNonce(realm: string): string {
-    const body = Buffer.alloc(TS_BYTES + RANDOM_BYTES);
+    const raw = Buffer.allocUnsafe(TS_BYTES + RANDOM_BYTES + MAC_BYTES);
+    const body = raw.subarray(0, TS_BYTES + RANDOM_BYTES);
     body.writeBigUInt64BE(BigInt(Math.floor(this.now())), 0);
-    randomBytes(RANDOM_BYTES).copy(body, TS_BYTES);
-    return Buffer.concat([body, this.mac(body, realm)]).toString('base64url');
+    randomInto(body, TS_BYTES, RANDOM_BYTES);
+    this.mac(body, realm).copy(raw, TS_BYTES + RANDOM_BYTES);
+    return raw.toString('base64url');
   }
 
   /** 'valid', 'stale' (authentic but too old) or 'invalid' (forged, corrupted, other realm, future). */

@@ -1,23 +1,23 @@
-import { randomBytes } from 'node:crypto';
 import { NameAddr, parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
 import { textToWire } from './charset.ts';
 import { canonicalHeaderName } from './header-names.ts';
 import { type HeaderField, reasonPhrase, SipRequest, SipResponse } from './message.ts';
+import { randomHex } from './random.ts';
 
 /** A fresh RFC 3261 branch: magic cookie + 64 random bits (§8.1.1.7). */
 export function generateBranch(): string {
-  return `z9hG4bK${randomBytes(8).toString('hex')}`;
+  return `z9hG4bK${randomHex(8)}`;
 }
 
 /** A fresh From/To tag: 64 random bits (§19.3 asks for at least 32). */
 export function generateTag(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /** A fresh Call-ID: 96 random bits, optionally @host. */
 export function generateCallId(host?: string): string {
-  const id = randomBytes(12).toString('hex');
+  const id = randomHex(12);
   return host ? `${id}@${host}` : id;
 }
 

@@ -7,4 +7,5 @@ export * from './headers.ts';
 export * from './message.ts';
 export * from './params.ts';
 export * from './parser.ts';
+export { randomHex, randomInto } from './random.ts';
 export { quote, Scanner, splitList, unquote } from './scanner.ts';

@@ -1,0 +1,61 @@
+import type { RequestLocals, SipRequest } from './request.ts';
+
+/** The members of a drachtio-srf Request a view reads. */
+export interface SrfRequestLike {
+  method: string;
+  uri: string;
+  source_address: string;
+  source_port: number;
+  protocol: string;
+  receivedOn?: string;
+  /** Header values by name as drachtio-srf's parser stored them (compact forms already expanded). */
+  headers: Record<string, string>;
+}
+
+/**
+ * A drachtio-srf request as the REGISTER and OPTIONS chains see it. drachtio-srf's own `get`
+ * reads an environment variable, unescapes and lower-cases the name, then lower-cases every header
+ * name of the message to find it, for each of the fifteen or so lookups a REGISTER takes; here the
+ * headers are indexed by lower-case name once, on the first lookup. Same answers: srf stores each
+ * header under one name, several values comma-joined. (INVITEs keep the srf object itself: the
+ * B2BUA hands it back to drachtio-srf.)
+ */
+export class RequestView implements SipRequest {
+  readonly method: string;
+  readonly uri: string;
+  readonly source_address: string;
+  readonly source_port: number;
+  readonly protocol: string;
+  readonly receivedOn?: string;
+  locals = {} as RequestLocals;
+  private index: Map<string, string> | undefined;
+
+  constructor(private readonly request: SrfRequestLike) {
+    this.method = request.method;
+    this.uri = request.uri;
+    this.source_address = request.source_address;
+    this.source_port = request.source_port;
+    this.protocol = request.protocol;
+    if (request.receivedOn !== undefined) this.receivedOn = request.receivedOn;
+  }
+
+  get(name: string): string | undefined {
+    return this.headerIndex().get(name.toLowerCase());
+  }
+
+  has(name: string): boolean {
+    return this.headerIndex().has(name.toLowerCase());
+  }
+
+  private headerIndex(): Map<string, string> {
+    if (!this.index) {
+      this.index = new Map();
+      for (const [name, value] of Object.entries(this.request.headers)) {
+        const key = name.toLowerCase();
+        const previous = this.index.get(key);
+        this.index.set(key, previous === undefined ? value : `${previous},${value}`);
+      }
+    }
+    return this.index;
+  }
+}

@@ -1,0 +1,56 @@
+import Srf from 'drachtio-srf';
+import { describe, expect, it } from 'vitest';
+import { RequestView } from '../src/sip/request-view.ts';
+
+const REGISTER = [
+  'REGISTER sip:example.test SIP/2.0',
+  'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1',
+  'f: <sip:alice@example.test>;tag=1',
+  'To: <sip:alice@example.test>',
+  'i: view-1',
+  'CSeq: 1 REGISTER',
+  'X-Custom-Thing: a',
+  'Contact: <sip:alice@192.0.2.10:5060>',
+  'Contact: <sip:alice@192.0.2.11:5060>',
+  'Content-Length: 0',
+  '',
+  '',
+].join('\r\n');
+
+describe('RequestView', () => {
+  it('answers every lookup as drachtio-srf does, compact forms and repeated headers included', () => {
+    // drachtio-srf's parser, as it runs on every request (its bundled typings omit SipMessage).
+    const { SipMessage } = Srf as unknown as {
+      SipMessage: new (
+        raw: string,
+      ) => { headers: Record<string, string>; get(name: string): string | undefined };
+    };
+    const message = new SipMessage(REGISTER);
+    const srfLike = {
+      method: 'REGISTER',
+      uri: 'sip:example.test',
+      source_address: '192.0.2.10',
+      source_port: 5060,
+      protocol: 'udp',
+      receivedOn: '127.0.0.1:5060',
+      headers: message.headers,
+    };
+    const view = new RequestView(srfLike);
+    for (const name of [
+      'From',
+      'Call-ID',
+      'call-id',
+      'CSeq',
+      'X-Custom-Thing',
+      'x-custom-thing',
+      'Contact',
+      'Path',
+    ])
+      expect(view.get(name), name).toBe(message.get(name));
+    expect(view.get('Call-ID')).toBe('view-1');
+    expect(view.get('Contact')).toBe('<sip:alice@192.0.2.10:5060>,<sip:alice@192.0.2.11:5060>');
+    expect(view.has('from')).toBe(true);
+    expect(view.has('Path')).toBe(false);
+    expect(view.receivedOn).toBe('127.0.0.1:5060');
+  });
+});
