@@ -145,8 +145,9 @@ describe('CLIR on calls between subscribers', () => {
       disposition: 'answered',
       callerSubscriberId: stack.subscribers.get('alice'),
       callerDialled: `sip:alice@${DOMAIN}`,
-      // The identity withheld from bob, known to the operator.
+      // The identity withheld from bob, known to the operator; the row says it was withheld.
       callerRouted: `sip:alice@${DOMAIN}`,
+      callerWithheld: true,
       calleeSubscriberId: stack.subscribers.get('bob'),
       calleeRouted: `sip:bob@${DOMAIN}`,
     });
@@ -162,6 +163,7 @@ describe('CLIR on calls between subscribers', () => {
     expect(cdr).toMatchObject({
       disposition: 'answered',
       callerSubscriberId: stack.subscribers.get('alice'),
+      callerWithheld: true,
     });
   }, 60_000);
 
@@ -174,6 +176,7 @@ describe('CLIR on calls between subscribers', () => {
       calleeRouted: `sip:bob@${DOMAIN}`,
       forwardedFrom: `sip:dave@${DOMAIN}`,
       forwardType: 'cfu',
+      callerWithheld: true,
     });
   }, 60_000);
 
@@ -184,6 +187,7 @@ describe('CLIR on calls between subscribers', () => {
       disposition: 'answered',
       callerSubscriberId: stack.subscribers.get('carol'),
       callerRouted: `sip:carol@${DOMAIN}`,
+      callerWithheld: false,
     });
   }, 60_000);
 });
@@ -198,8 +202,20 @@ describe("a peer's Privacy header (RFC 3323)", () => {
         callerDialled: '+4915100000',
         callerRouted: '+4915100000',
         calleeSubscriberId: stack.subscribers.get('bob'),
+        callerWithheld: true,
       });
     }, 60_000);
+
+  it("Privacy: none to bob's DID: the caller is shown, and the CDR does not mark it withheld", async () => {
+    const cdr = await peerCall('+4930222222', 'none', { scenario: 'uas-answer.xml' });
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      callerDialled: '+4915100000',
+      calleeSubscriberId: stack.subscribers.get('bob'),
+      callerWithheld: false,
+    });
+  }, 60_000);
 
   it("Privacy: user to erik's DID, forwarded to the PSTN: the gateway gets the caller only asserted, with Privacy: id", async () => {
     const cdr = await peerCall('+4930555555', 'user', {
@@ -213,6 +229,7 @@ describe("a peer's Privacy header (RFC 3323)", () => {
       callerRouted: '+4915100000',
       forwardedFrom: `sip:erik@${DOMAIN}`,
       forwardType: 'cfu',
+      callerWithheld: true,
     });
   }, 60_000);
 });
