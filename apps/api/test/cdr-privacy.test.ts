@@ -157,3 +157,58 @@ describe("a withheld caller seen by the operator and the caller's side", () => {
     });
   }
 });
+
+describe('a withheld caller in the live calls list', () => {
+  it("is anonymous to the callee's side and shown to the operator and the caller's side", async () => {
+    const live = (callerWithheld: boolean) => ({
+      id: `live-${callerWithheld}`,
+      callId: `live-${callerWithheld}`,
+      direction: 'internal' as const,
+      state: 'answered' as const,
+      caller: 'sip:alice@a.example.com',
+      callee: 'sip:bob@b.example.com',
+      startedAt: new Date(),
+      callerSubscriberId: world.ids.sA,
+      calleeSubscriberId: world.ids.sB,
+      callerCustomerId: world.ids.cA,
+      calleeCustomerId: world.ids.cB,
+      callerWithheld,
+    });
+    world.calls.push(live(true), live(false));
+    try {
+      const calls = async (actor: Actor) => {
+        const res = await get(actor, '/calls');
+        expect(res.statusCode).toBe(200);
+        const items = res.json().items as Record<string, unknown>[];
+        expect(items).toHaveLength(2);
+        return new Map(items.map((i) => [i.id, i]));
+      };
+      for (const actor of ['customerB', 'resellerB'] as const) {
+        const items = await calls(actor);
+        expect(items.get('live-true')).toMatchObject({
+          callerWithheld: true,
+          caller: 'anonymous',
+          callerSubscriberId: null,
+          callerCustomerId: null,
+          calleeCustomerId: world.ids.cB,
+        });
+        expect(items.get('live-false')).toMatchObject({
+          callerWithheld: false,
+          caller: 'sip:alice@a.example.com',
+          callerCustomerId: world.ids.cA,
+        });
+      }
+      for (const actor of ['operator', 'customerA', 'resellerA'] as const) {
+        const items = await calls(actor);
+        expect(items.get('live-true')).toMatchObject({
+          callerWithheld: true,
+          caller: 'sip:alice@a.example.com',
+          callerSubscriberId: world.ids.sA,
+          callerCustomerId: world.ids.cA,
+        });
+      }
+    } finally {
+      world.calls.length = 0;
+    }
+  });
+});

@@ -105,6 +105,10 @@ export const Call = Type.Object({
   calleeSubscriberId: Nullable(Type.String()),
   callerCustomerId: Nullable(Type.String()),
   calleeCustomerId: Nullable(Type.String()),
+  callerWithheld: Type.Boolean({
+    description:
+      "The callee is shown an anonymous caller. Seen only from the callee's side, the caller fields then read `anonymous` and null.",
+  }),
   node: Nullable(Type.String()),
 });
 
@@ -227,14 +231,25 @@ function wantsCsv(request: FastifyRequest, q: CdrQuery): boolean {
   return /\btext\/csv\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept.split(',')[0] ?? '');
 }
 
-function toCall(c: ActiveCall) {
+/**
+ * A live call as the principal may see it: like a CDR (`cdrItem`), a withheld caller is masked for
+ * whoever sees the call only from the callee's side. `mine` is the principal's customers; undefined for
+ * the operator.
+ */
+function toCall(c: ActiveCall, mine: ReadonlySet<string> | undefined) {
+  const masked =
+    c.callerWithheld === true &&
+    mine !== undefined &&
+    !(c.callerCustomerId != null && mine.has(c.callerCustomerId));
   return {
     ...c,
+    caller: masked ? ANONYMOUS_CALLER : c.caller,
+    callerWithheld: c.callerWithheld ?? false,
     startedAt: new Date(c.startedAt).toISOString(),
     answeredAt: c.answeredAt ? new Date(c.answeredAt).toISOString() : null,
-    callerSubscriberId: c.callerSubscriberId ?? null,
+    callerSubscriberId: masked ? null : (c.callerSubscriberId ?? null),
     calleeSubscriberId: c.calleeSubscriberId ?? null,
-    callerCustomerId: c.callerCustomerId ?? null,
+    callerCustomerId: masked ? null : (c.callerCustomerId ?? null),
     calleeCustomerId: c.calleeCustomerId ?? null,
     node: c.node ?? null,
   };
@@ -285,16 +300,18 @@ export async function recordRoutes(
       const q = request.query as ListQuery;
       const args = listArgs(q, { sortable: ['startedAt'], defaultSort: '-startedAt' });
       let calls = await activeCalls();
+      let mine: Set<string> | undefined;
       if (principal.role !== 'operator') {
         const customers = await prisma.customer.findMany({
           where: scopes.customer(principal),
           select: { id: true },
         });
-        const mine = new Set(customers.map((c) => c.id));
+        const own = new Set(customers.map((c) => c.id));
+        mine = own;
         calls = calls.filter(
           (c) =>
-            (c.callerCustomerId != null && mine.has(c.callerCustomerId)) ||
-            (c.calleeCustomerId != null && mine.has(c.calleeCustomerId)),
+            (c.callerCustomerId != null && own.has(c.callerCustomerId)) ||
+            (c.calleeCustomerId != null && own.has(c.calleeCustomerId)),
         );
       }
       const asc = Object.values(args.orderBy[0] ?? {})[0] === 'asc';
@@ -302,7 +319,7 @@ export async function recordRoutes(
         (a, b) => (new Date(a.startedAt).getTime() - new Date(b.startedAt).getTime()) * (asc ? 1 : -1),
       );
       return {
-        items: calls.slice(args.skip, args.skip + args.take).map(toCall),
+        items: calls.slice(args.skip, args.skip + args.take).map((c) => toCall(c, mine)),
         page: args.page,
         perPage: args.perPage,
         total: calls.length,

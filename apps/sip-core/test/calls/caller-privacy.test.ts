@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActiveCallInfo } from '../../src/calls/call.ts';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
 import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
@@ -91,9 +92,17 @@ async function newestCdr(before: number) {
   }
 }
 
+/** What `activeCalls()` reported of the last subscriber call while it was answered. */
+let live: ActiveCallInfo | undefined;
+
 /** `caller` (a subscriber) calls `callee` with a display name (`uac`); bob answers with `uas`. */
 async function subscriberCall(caller: string, callee: string, uas: string, uac = 'uac-call-named.xml') {
   const before = await stack.testDb.db.prisma.cdr.count();
+  live = undefined;
+  // The caller's scenario holds the answered call for 500 ms before its BYE: sampled meanwhile.
+  const sampler = setInterval(() => {
+    live = stack.sipCore.activeCalls().find((c) => c.state === 'answered') ?? live;
+  }, 20);
   const bob = runSipp({ scenario: uas, port: bobPort, timeoutS: 20 });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const run = runSipp({
@@ -104,7 +113,7 @@ async function subscriberCall(caller: string, callee: string, uas: string, uac =
     authUri: `${callee}@${DOMAIN}`,
     timeoutS: 20,
   });
-  const [a, b] = await Promise.all([run.done, bob.done]);
+  const [a, b] = await Promise.all([run.done, bob.done]).finally(() => clearInterval(sampler));
   expectSippOk(a, caller);
   expectSippOk(b, `bob (${uas})`);
   return newestCdr(before);
@@ -151,6 +160,8 @@ describe('CLIR on calls between subscribers', () => {
       calleeSubscriberId: stack.subscribers.get('bob'),
       calleeRouted: `sip:bob@${DOMAIN}`,
     });
+    // The live state says so too, for the API's calls list.
+    expect(live).toMatchObject({ callerSubscriberId: stack.subscribers.get('alice'), callerWithheld: true });
   }, 60_000);
 
   it('alice (CLIR) puts bob on hold: the re-INVITE reaching him is as anonymous as the INVITE', async () => {
@@ -189,6 +200,7 @@ describe('CLIR on calls between subscribers', () => {
       callerRouted: `sip:carol@${DOMAIN}`,
       callerWithheld: false,
     });
+    expect(live).toMatchObject({ callerSubscriberId: stack.subscribers.get('carol'), callerWithheld: false });
   }, 60_000);
 });
 

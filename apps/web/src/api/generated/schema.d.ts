@@ -13901,6 +13901,8 @@ export interface operations {
                             calleeSubscriberId: string | null;
                             callerCustomerId: string | null;
                             calleeCustomerId: string | null;
+                            /** @description The callee is shown an anonymous caller. Seen only from the callee's side, the caller fields then read `anonymous` and null. */
+                            callerWithheld: boolean;
                             node: string | null;
                         }[];
                         page: number;
