@@ -61,8 +61,11 @@ export interface CrudSpec {
   parent?: ParentSpec;
   include?: Record<string, unknown>;
   verbs?: readonly Verb[];
-  /** Maps a row to its response shape when the row is not already that shape. */
-  toItem?(row: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Maps a row to its response shape when the row is not already that shape; the principal is the
+   * reader, for fields that depend on who looks (a withheld caller of a CDR).
+   */
+  toItem?(row: Record<string, unknown>, principal: Principal): Record<string, unknown>;
   toCreateData?(
     ctx: CrudContext,
     body: Record<string, unknown>,
@@ -184,7 +187,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           spec.readScope(principal),
           spec.include,
         );
-        return { ...page, items: page.items.map(toItem) };
+        return { ...page, items: page.items.map((row) => toItem(row, principal)) };
       },
     );
   }
@@ -203,13 +206,9 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
         },
       },
       async (request) => {
-        const row = await loadOwn(
-          prisma,
-          principalOf(request),
-          request.params as Record<string, string>,
-          false,
-        );
-        return toItem(row);
+        const principal = principalOf(request);
+        const row = await loadOwn(prisma, principal, request.params as Record<string, string>, false);
+        return toItem(row, principal);
       },
     );
   }
@@ -249,7 +248,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
             entityId: String(created.id),
             after: row,
           });
-          return { ...toItem(row ?? created), ...(reveal ?? {}) };
+          return { ...toItem(row ?? created, principal), ...(reveal ?? {}) };
         });
         return reply.code(201).send(result);
       },
@@ -293,7 +292,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
             before: existing,
             after: updated,
           });
-          return toItem(updated);
+          return toItem(updated, principal);
         });
       },
     );

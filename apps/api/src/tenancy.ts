@@ -85,6 +85,26 @@ export const scopes = {
     return { OR: [{ callerCustomerId: customerId }, { calleeCustomerId: customerId }] };
   },
 
+  /**
+   * CDRs where the principal is on the caller's side: its own customer's calls, or a reseller's
+   * customers' calls. Seeing a call only as its callee's side is not enough to see a withheld caller.
+   */
+  cdrCallerSide(p: Principal): Where {
+    if (p.role === 'operator') return {};
+    if (p.role === 'reseller') return { callerCustomer: { resellerId: need(p.resellerId, 'reseller') } };
+    return { callerCustomerId: need(p.customerId, 'customer') };
+  },
+
+  /**
+   * CDRs whose caller the principal may see, for conditions on the caller columns: a query that looks
+   * at the caller (search by caller number, subscriber or customer) must not match a withheld caller
+   * seen from the callee's side, or the match itself would reveal who called.
+   */
+  cdrCallerVisible(p: Principal): Where {
+    if (p.role === 'operator') return {};
+    return { OR: [{ callerWithheld: false }, scopes.cdrCallerSide(p)] };
+  },
+
   /** Audit entries are visible to the tenant whose users made them. */
   auditEntry(p: Principal): Where {
     if (p.role === 'operator') return {};

@@ -37,6 +37,8 @@ export interface ActiveCall {
   calleeSubscriberId?: string | null;
   callerCustomerId?: string | null;
   calleeCustomerId?: string | null;
+  /** The callee is shown an anonymous caller (CLIR, a peer's Privacy header). */
+  callerWithheld?: boolean;
   node?: string | null;
 }
 

@@ -39,5 +39,6 @@ export async function activeCallsForApi(
     calleeSubscriberId: c.calleeSubscriberId ?? null,
     callerCustomerId: c.callerSubscriberId ? (customerOf.get(c.callerSubscriberId) ?? null) : null,
     calleeCustomerId: c.calleeSubscriberId ? (customerOf.get(c.calleeSubscriberId) ?? null) : null,
+    callerWithheld: c.callerWithheld,
   }));
 }

@@ -103,3 +103,58 @@ describe('subscribers', () => {
     await waitFor(() => expect(screen.queryByRole('heading', { name: 'Customers' })).toBeNull());
   });
 });
+
+describe('call history', () => {
+  const cdr = (id: string, callerDialled: string, callerWithheld: boolean) => ({
+    id,
+    callId: `call-${id}`,
+    direction: 'internal',
+    callerDialled,
+    calleeDialled: 'sip:bob@voip.example.com',
+    callerRouted: callerWithheld ? 'anonymous' : callerDialled,
+    calleeRouted: 'sip:bob@voip.example.com',
+    callerWithheld,
+    startedAt: '2026-02-01T10:00:00.000Z',
+    answeredAt: '2026-02-01T10:00:02.000Z',
+    endedAt: '2026-02-01T10:00:12.000Z',
+    durationMs: 10_000,
+    disposition: 'answered',
+    sipCode: 200,
+    sipReason: null,
+    callerSubscriberId: null,
+    calleeSubscriberId: 's2',
+    callerCustomerId: null,
+    calleeCustomerId: 'c1',
+    peerGatewayId: null,
+    forwardedFrom: null,
+    forwardType: null,
+    node: null,
+  });
+
+  it("shows a withheld caller as Anonymous in the callee's portal, and marked withheld to the operator", async () => {
+    tokenStore.set('sbt_test');
+    const portal = renderApp('/portal/history', (key) => {
+      if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'customer', customerId: 'c1' };
+      if (key === 'GET /api/v1/cdrs')
+        return {
+          ...emptyList,
+          items: [cdr('x1', 'anonymous', true), cdr('x2', 'sip:carol@voip.example.com', false)],
+          total: 2,
+        };
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    expect(await screen.findByText('Anonymous')).toBeTruthy();
+    expect(screen.getByText('sip:carol@voip.example.com')).toBeTruthy();
+    portal.unmount();
+
+    renderApp('/admin/cdrs', (key) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/cdrs')
+        return { ...emptyList, items: [cdr('x1', 'sip:alice@voip.example.com', true)], total: 1 };
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    expect(await screen.findByText('sip:alice@voip.example.com (withheld)')).toBeTruthy();
+  });
+});

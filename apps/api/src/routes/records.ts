@@ -5,7 +5,7 @@ import { registerCrud } from '../crud.ts';
 import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from '../list.ts';
 import { Nullable, Timestamp, TransportEnum, Uuid } from '../schemas.ts';
 import { scopes, type Where, within } from '../tenancy.ts';
-import type { ActiveCall } from '../types.ts';
+import type { ActiveCall, Principal } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
 /** What the platform records: live registrations and calls, call detail records, the audit log. */
@@ -41,6 +41,10 @@ export const Cdr = Type.Object({
   calleeDialled: Type.String(),
   callerRouted: Nullable(Type.String()),
   calleeRouted: Nullable(Type.String()),
+  callerWithheld: Type.Boolean({
+    description:
+      "The callee was shown an anonymous caller (CLIR, a peer's Privacy header). Seen only from the callee's side, the caller fields then read `anonymous` and null.",
+  }),
   startedAt: Timestamp,
   answeredAt: Nullable(Timestamp),
   endedAt: Timestamp,
@@ -68,6 +72,7 @@ const CSV_COLUMNS = [
   'calleeDialled',
   'callerRouted',
   'calleeRouted',
+  'callerWithheld',
   'startedAt',
   'answeredAt',
   'endedAt',
@@ -100,6 +105,10 @@ export const Call = Type.Object({
   calleeSubscriberId: Nullable(Type.String()),
   callerCustomerId: Nullable(Type.String()),
   calleeCustomerId: Nullable(Type.String()),
+  callerWithheld: Type.Boolean({
+    description:
+      "The callee is shown an anonymous caller. Seen only from the callee's side, the caller fields then read `anonymous` and null.",
+  }),
   node: Nullable(Type.String()),
 });
 
@@ -151,25 +160,60 @@ interface CdrQuery extends ListQuery {
   format?: 'json' | 'csv';
 }
 
-/** Conditions that look at either end of a call. */
-function cdrConditions(q: CdrQuery): Where[] {
+/**
+ * Conditions that look at either end of a call. The caller's end only matches where the principal may
+ * see the caller (`scopes.cdrCallerVisible`): a callee's customer searching for a number or customer must
+ * not learn from a match who a withheld caller was.
+ */
+function cdrConditions(q: CdrQuery, principal: Principal): Where[] {
+  const caller = (condition: Where): Where => within(scopes.cdrCallerVisible(principal), condition);
   const and: Where[] = [];
   if (q.subscriberId)
-    and.push({ OR: [{ callerSubscriberId: q.subscriberId }, { calleeSubscriberId: q.subscriberId }] });
+    and.push({
+      OR: [caller({ callerSubscriberId: q.subscriberId }), { calleeSubscriberId: q.subscriberId }],
+    });
   if (q.customerId)
-    and.push({ OR: [{ callerCustomerId: q.customerId }, { calleeCustomerId: q.customerId }] });
+    and.push({ OR: [caller({ callerCustomerId: q.customerId }), { calleeCustomerId: q.customerId }] });
   if (q.number) {
     const contains = { contains: q.number };
     and.push({
       OR: [
-        { callerDialled: contains },
+        caller({ OR: [{ callerDialled: contains }, { callerRouted: contains }] }),
         { calleeDialled: contains },
-        { callerRouted: contains },
         { calleeRouted: contains },
       ],
     });
   }
   return and;
+}
+
+/** What a masked caller reads as (the user part of RFC 3323's anonymous URI). */
+export const ANONYMOUS_CALLER = 'anonymous';
+
+/** Loaded with every CDR a principal reads, to tell whether a reseller is on the caller's side. */
+const cdrInclude = { callerCustomer: { select: { resellerId: true } } };
+
+/**
+ * A CDR as the principal may see it. A withheld caller (`callerWithheld`, CLIR or a peer's Privacy
+ * header) stays visible to the operator and to the caller's own side (its customer, that customer's
+ * reseller); whoever sees the call only from the callee's side gets it as the callee's phone did.
+ */
+function cdrItem(row: Record<string, unknown>, principal: Principal): Record<string, unknown> {
+  const { callerCustomer, ...cdr } = row;
+  if (cdr.callerWithheld !== true || principal.role === 'operator') return cdr;
+  const callerSide =
+    principal.role === 'reseller'
+      ? (callerCustomer as { resellerId: string | null } | null | undefined)?.resellerId ===
+        principal.resellerId
+      : cdr.callerCustomerId === principal.customerId;
+  if (callerSide) return cdr;
+  return {
+    ...cdr,
+    callerDialled: ANONYMOUS_CALLER,
+    callerRouted: ANONYMOUS_CALLER,
+    callerSubscriberId: null,
+    callerCustomerId: null,
+  };
 }
 
 function csvCell(value: unknown): string {
@@ -187,14 +231,25 @@ function wantsCsv(request: FastifyRequest, q: CdrQuery): boolean {
   return /\btext\/csv\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept.split(',')[0] ?? '');
 }
 
-function toCall(c: ActiveCall) {
+/**
+ * A live call as the principal may see it: like a CDR (`cdrItem`), a withheld caller is masked for
+ * whoever sees the call only from the callee's side. `mine` is the principal's customers; undefined for
+ * the operator.
+ */
+function toCall(c: ActiveCall, mine: ReadonlySet<string> | undefined) {
+  const masked =
+    c.callerWithheld === true &&
+    mine !== undefined &&
+    !(c.callerCustomerId != null && mine.has(c.callerCustomerId));
   return {
     ...c,
+    caller: masked ? ANONYMOUS_CALLER : c.caller,
+    callerWithheld: c.callerWithheld ?? false,
     startedAt: new Date(c.startedAt).toISOString(),
     answeredAt: c.answeredAt ? new Date(c.answeredAt).toISOString() : null,
-    callerSubscriberId: c.callerSubscriberId ?? null,
+    callerSubscriberId: masked ? null : (c.callerSubscriberId ?? null),
     calleeSubscriberId: c.calleeSubscriberId ?? null,
-    callerCustomerId: c.callerCustomerId ?? null,
+    callerCustomerId: masked ? null : (c.callerCustomerId ?? null),
     calleeCustomerId: c.calleeCustomerId ?? null,
     node: c.node ?? null,
   };
@@ -245,16 +300,18 @@ export async function recordRoutes(
       const q = request.query as ListQuery;
       const args = listArgs(q, { sortable: ['startedAt'], defaultSort: '-startedAt' });
       let calls = await activeCalls();
+      let mine: Set<string> | undefined;
       if (principal.role !== 'operator') {
         const customers = await prisma.customer.findMany({
           where: scopes.customer(principal),
           select: { id: true },
         });
-        const mine = new Set(customers.map((c) => c.id));
+        const own = new Set(customers.map((c) => c.id));
+        mine = own;
         calls = calls.filter(
           (c) =>
-            (c.callerCustomerId != null && mine.has(c.callerCustomerId)) ||
-            (c.calleeCustomerId != null && mine.has(c.calleeCustomerId)),
+            (c.callerCustomerId != null && own.has(c.callerCustomerId)) ||
+            (c.calleeCustomerId != null && own.has(c.calleeCustomerId)),
         );
       }
       const asc = Object.values(args.orderBy[0] ?? {})[0] === 'asc';
@@ -262,7 +319,7 @@ export async function recordRoutes(
         (a, b) => (new Date(a.startedAt).getTime() - new Date(b.startedAt).getTime()) * (asc ? 1 : -1),
       );
       return {
-        items: calls.slice(args.skip, args.skip + args.take).map(toCall),
+        items: calls.slice(args.skip, args.skip + args.take).map((c) => toCall(c, mine)),
         page: args.page,
         perPage: args.perPage,
         total: calls.length,
@@ -295,11 +352,14 @@ export async function recordRoutes(
       const principal = principalOf(request);
       const q = request.query as CdrQuery;
       const args = listArgs(q, cdrList);
-      const conditions = cdrConditions(q);
+      const conditions = cdrConditions(q, principal);
       if (conditions.length > 0) args.where = { AND: [args.where, ...conditions] };
       const scope = scopes.cdr(principal);
       if (!wantsCsv(request, q)) {
-        return reply.type('application/json').send(await paginate(prisma.cdr, args, scope));
+        const page = await paginate(prisma.cdr, args, scope, cdrInclude);
+        return reply
+          .type('application/json')
+          .send({ ...page, items: page.items.map((row) => cdrItem(row, principal)) });
       }
       const where = within(scope, args.where);
       const lines = [CSV_COLUMNS.join(',')];
@@ -309,9 +369,11 @@ export async function recordRoutes(
           orderBy: args.orderBy,
           skip,
           take: CSV_BATCH,
+          include: cdrInclude,
         });
         for (const row of rows) {
-          lines.push(CSV_COLUMNS.map((c) => csvCell((row as Record<string, unknown>)[c])).join(','));
+          const item = cdrItem(row, principal);
+          lines.push(CSV_COLUMNS.map((c) => csvCell(item[c])).join(','));
         }
         if (rows.length < CSV_BATCH) break;
       }
@@ -360,7 +422,9 @@ export async function recordRoutes(
           filters: { from: cdrList.filters!.from!, to: cdrList.filters!.to! },
         },
       );
-      const where = within(scopes.cdr(principal), { AND: [args.where, ...cdrConditions(q)] });
+      const where = within(scopes.cdr(principal), {
+        AND: [args.where, ...cdrConditions(q, principal)],
+      });
       const [all, answered] = await Promise.all([
         prisma.cdr.aggregate({ where, _count: { _all: true }, _sum: { durationMs: true } }),
         prisma.cdr.count({ where: { AND: [where, { disposition: 'answered' }] } }),
@@ -387,6 +451,8 @@ export async function recordRoutes(
     readRoles: everyone,
     writeRoles: [],
     readScope: scopes.cdr,
+    include: cdrInclude,
+    toItem: cdrItem,
   });
 
   registerCrud(app, prisma, {

@@ -95,6 +95,8 @@ export interface ActiveCallInfo {
   callee: string;
   callerSubscriberId?: string | undefined;
   calleeSubscriberId?: string | undefined;
+  /** The callee is shown an anonymous caller (see `CdrStart.callerWithheld`). */
+  callerWithheld: boolean;
   startedAt: Date;
   answeredAt?: Date | undefined;
 }
@@ -295,6 +297,7 @@ export class Call {
       callee: this.plan.cdr.calleeDialled,
       callerSubscriberId: this.plan.cdr.callerSubscriberId,
       calleeSubscriberId: this.stage.calleeSubscriberId,
+      callerWithheld: this.plan.cdr.callerWithheld === true,
       startedAt: this.startedAt,
       answeredAt: this.answeredAt,
     };

@@ -267,6 +267,8 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       startedAt: new Date(),
       sourceAddress: `${req.locals.source.transport}:${req.locals.source.address}:${req.locals.source.port}`,
       peerGatewayId: peer?.gatewayId,
+      // Known from the first request on, so that even a refused attempt keeps the caller withheld.
+      callerWithheld: withholdsIdentity(srfReq.get('Privacy')),
     };
     const requestUri = parsed.requestUri;
     const calledDomain =
@@ -327,8 +329,9 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     // A caller that asked the trusted network for privacy (RFC 3323 §4.2, RFC 3325 §9.3) is withheld
     // from the callee's devices, which are not trusted (RFC 3325 §3): they get the anonymous From.
     // The CDR keeps the caller (dialled as sent, routed as it would have been shown) for the operator.
-    const privacy = withholdsIdentity(srfReq.get('Privacy'));
+    const privacy = cdrStart.callerWithheld === true;
     const from = privacy || !shownCaller ? ANONYMOUS_FROM : `<sip:${shownCaller}@${callee.domain}>`;
+    cdrStart.callerWithheld = from === ANONYMOUS_FROM;
     const to = shownCallee.matched ? `<sip:${shownCallee.value}@${callee.domain}>` : `<${aor}>`;
     // A peer's caller number, if it is one, is presented again when the call is forwarded to the PSTN,
     // with the privacy it asked for (From anonymous, `Privacy: id`).
@@ -408,6 +411,7 @@ export function inviteHandler(deps: InviteDeps): Middleware {
       const leg = await pstnStage(caller, e164);
       if ('status' in leg) return reject(leg.status, leg.reason);
       cdrStart.direction = 'outbound';
+      cdrStart.callerWithheld = leg.from === ANONYMOUS_FROM;
       const callerParty = await loadParty(caller.id);
       cdrStart.callerCustomerId = callerParty?.customerId;
       if (callerParty) {
@@ -471,6 +475,14 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     }
     if (!callee?.enabled) return reject(404, 'Not Found');
 
+    // The caller's own `from_subscriber` caller rules run on its primary number, as on its calls to the
+    // PSTN; when one matches, its output is the caller instead of the username (docs/numbering.md). Not
+    // under CLIR: the callee's devices are then shown neither number nor username (below), and the CDR
+    // marks the caller withheld, also when a limit refuses the call before the callee's phones ring.
+    const presentation = deps.numbering?.presentSubscriber(caller.id);
+    const clir = presentation?.clir ?? false;
+    cdrStart.callerWithheld = clir;
+
     const [callerParty, calleeParty] = await Promise.all([loadParty(caller.id), loadParty(callee.id)]);
     cdrStart.callerCustomerId = callerParty?.customerId;
     const aor = `sip:${callee.username}@${callee.domain}`;
@@ -499,11 +511,6 @@ export function inviteHandler(deps: InviteDeps): Middleware {
     const durations = [callerParty?.customer.maxCallDuration, deps.config.maxCallDuration].filter(
       (d): d is number => typeof d === 'number' && d > 0,
     );
-    // The caller's own `from_subscriber` caller rules run on its primary number, as on its calls to the
-    // PSTN; when one matches, its output is the caller instead of the username (docs/numbering.md). Not
-    // under CLIR: the callee's devices are then shown neither number nor username (below).
-    const presentation = deps.numbering?.presentSubscriber(caller.id);
-    const clir = presentation?.clir ?? false;
     const callerNumber =
       presentation?.number && !clir
         ? rewriteFromSubscriber(deps.numbering, caller.id, 'caller', presentation.number)

@@ -24,6 +24,11 @@ export interface CdrStart {
   callerCustomerId?: string | undefined;
   /** The peer gateway an inbound call came from (an outbound call's is set when a gateway answers). */
   peerGatewayId?: string | undefined;
+  /**
+   * The callee is shown an anonymous caller (CLIR, a peer's Privacy header, no caller number). The
+   * caller fields stay real; the API masks them for those who see the call from the callee's side.
+   */
+  callerWithheld?: boolean | undefined;
 }
 
 export interface CdrEnd {

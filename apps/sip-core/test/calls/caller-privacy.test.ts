@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ActiveCallInfo } from '../../src/calls/call.ts';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
 import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
@@ -91,9 +92,17 @@ async function newestCdr(before: number) {
   }
 }
 
+/** What `activeCalls()` reported of the last subscriber call while it was answered. */
+let live: ActiveCallInfo | undefined;
+
 /** `caller` (a subscriber) calls `callee` with a display name (`uac`); bob answers with `uas`. */
 async function subscriberCall(caller: string, callee: string, uas: string, uac = 'uac-call-named.xml') {
   const before = await stack.testDb.db.prisma.cdr.count();
+  live = undefined;
+  // The caller's scenario holds the answered call for 500 ms before its BYE: sampled meanwhile.
+  const sampler = setInterval(() => {
+    live = stack.sipCore.activeCalls().find((c) => c.state === 'answered') ?? live;
+  }, 20);
   const bob = runSipp({ scenario: uas, port: bobPort, timeoutS: 20 });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const run = runSipp({
@@ -104,7 +113,7 @@ async function subscriberCall(caller: string, callee: string, uas: string, uac =
     authUri: `${callee}@${DOMAIN}`,
     timeoutS: 20,
   });
-  const [a, b] = await Promise.all([run.done, bob.done]);
+  const [a, b] = await Promise.all([run.done, bob.done]).finally(() => clearInterval(sampler));
   expectSippOk(a, caller);
   expectSippOk(b, `bob (${uas})`);
   return newestCdr(before);
@@ -145,11 +154,14 @@ describe('CLIR on calls between subscribers', () => {
       disposition: 'answered',
       callerSubscriberId: stack.subscribers.get('alice'),
       callerDialled: `sip:alice@${DOMAIN}`,
-      // The identity withheld from bob, known to the operator.
+      // The identity withheld from bob, known to the operator; the row says it was withheld.
       callerRouted: `sip:alice@${DOMAIN}`,
+      callerWithheld: true,
       calleeSubscriberId: stack.subscribers.get('bob'),
       calleeRouted: `sip:bob@${DOMAIN}`,
     });
+    // The live state says so too, for the API's calls list.
+    expect(live).toMatchObject({ callerSubscriberId: stack.subscribers.get('alice'), callerWithheld: true });
   }, 60_000);
 
   it('alice (CLIR) puts bob on hold: the re-INVITE reaching him is as anonymous as the INVITE', async () => {
@@ -162,6 +174,7 @@ describe('CLIR on calls between subscribers', () => {
     expect(cdr).toMatchObject({
       disposition: 'answered',
       callerSubscriberId: stack.subscribers.get('alice'),
+      callerWithheld: true,
     });
   }, 60_000);
 
@@ -174,6 +187,7 @@ describe('CLIR on calls between subscribers', () => {
       calleeRouted: `sip:bob@${DOMAIN}`,
       forwardedFrom: `sip:dave@${DOMAIN}`,
       forwardType: 'cfu',
+      callerWithheld: true,
     });
   }, 60_000);
 
@@ -184,7 +198,9 @@ describe('CLIR on calls between subscribers', () => {
       disposition: 'answered',
       callerSubscriberId: stack.subscribers.get('carol'),
       callerRouted: `sip:carol@${DOMAIN}`,
+      callerWithheld: false,
     });
+    expect(live).toMatchObject({ callerSubscriberId: stack.subscribers.get('carol'), callerWithheld: false });
   }, 60_000);
 });
 
@@ -198,8 +214,20 @@ describe("a peer's Privacy header (RFC 3323)", () => {
         callerDialled: '+4915100000',
         callerRouted: '+4915100000',
         calleeSubscriberId: stack.subscribers.get('bob'),
+        callerWithheld: true,
       });
     }, 60_000);
+
+  it("Privacy: none to bob's DID: the caller is shown, and the CDR does not mark it withheld", async () => {
+    const cdr = await peerCall('+4930222222', 'none', { scenario: 'uas-answer.xml' });
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      callerDialled: '+4915100000',
+      calleeSubscriberId: stack.subscribers.get('bob'),
+      callerWithheld: false,
+    });
+  }, 60_000);
 
   it("Privacy: user to erik's DID, forwarded to the PSTN: the gateway gets the caller only asserted, with Privacy: id", async () => {
     const cdr = await peerCall('+4930555555', 'user', {
@@ -213,6 +241,7 @@ describe("a peer's Privacy header (RFC 3323)", () => {
       callerRouted: '+4915100000',
       forwardedFrom: `sip:erik@${DOMAIN}`,
       forwardType: 'cfu',
+      callerWithheld: true,
     });
   }, 60_000);
 });

@@ -73,7 +73,17 @@ export function CdrTable() {
         empty="No calls match."
         columns={[
           { header: 'Started', cell: (r) => formatTime(r.startedAt) },
-          { header: 'Caller', cell: (r) => r.callerDialled },
+          {
+            header: 'Caller',
+            // A withheld caller (CLIR, a peer's Privacy header): the callee's side gets it masked as
+            // `anonymous`; the operator and the caller's side see who called, marked as withheld.
+            cell: (r) =>
+              !r.callerWithheld
+                ? r.callerDialled
+                : r.callerDialled === 'anonymous'
+                  ? 'Anonymous'
+                  : `${r.callerDialled} (withheld)`,
+          },
           {
             header: 'Callee',
             // A forwarded call: who was called, then where the forward took it.

@@ -13901,6 +13901,8 @@ export interface operations {
                             calleeSubscriberId: string | null;
                             callerCustomerId: string | null;
                             calleeCustomerId: string | null;
+                            /** @description The callee is shown an anonymous caller. Seen only from the callee's side, the caller fields then read `anonymous` and null. */
+                            callerWithheld: boolean;
                             node: string | null;
                         }[];
                         page: number;
@@ -14086,6 +14088,8 @@ export interface operations {
                             calleeDialled: string;
                             callerRouted: string | null;
                             calleeRouted: string | null;
+                            /** @description The callee was shown an anonymous caller (CLIR, a peer's Privacy header). Seen only from the callee's side, the caller fields then read `anonymous` and null. */
+                            callerWithheld: boolean;
                             /** Format: date-time */
                             startedAt: string;
                             answeredAt: string | null;
@@ -14429,6 +14433,8 @@ export interface operations {
                         calleeDialled: string;
                         callerRouted: string | null;
                         calleeRouted: string | null;
+                        /** @description The callee was shown an anonymous caller (CLIR, a peer's Privacy header). Seen only from the callee's side, the caller fields then read `anonymous` and null. */
+                        callerWithheld: boolean;
                         /** Format: date-time */
                         startedAt: string;
                         answeredAt: string | null;

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "cdrs" ADD COLUMN     "caller_withheld" BOOLEAN NOT NULL DEFAULT false;
