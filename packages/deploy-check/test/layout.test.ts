@@ -279,10 +279,18 @@ describe('the production layout as separate processes', () => {
       if (!result) throw new Error(`register ${user}: sipp never ran`);
       expectSippOk(result, `register ${user}`);
     }
-    const registrations = await rest<{ items: Array<{ aor?: string; username?: string }> }>(
-      'GET',
-      '/api/v1/registrations',
-    );
+    // sip-core answers REGISTER from memory and writes the binding behind (within its write-behind
+    // window); the API, another process, reads the table, so the bindings show up shortly after.
+    let registrations: unknown;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      registrations = await rest<{ items: Array<{ aor?: string; username?: string }> }>(
+        'GET',
+        '/api/v1/registrations',
+      );
+      const text = JSON.stringify(registrations);
+      if (text.includes('alice') && text.includes('bob')) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect(JSON.stringify(registrations)).toContain('alice');
     expect(JSON.stringify(registrations)).toContain('bob');
 
