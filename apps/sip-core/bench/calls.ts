@@ -14,15 +14,13 @@
  * counted: each target has its own, doing the same work). Engine and sip-core run in one process:
  * the media relay and call settings cannot be handed to the split layout's second process.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sipHa1 } from '@switchboard/db';
 import { NgClient, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import { writeKamailioSubscribers } from './registrar.ts';
 import {
-  best,
   type CpuMeter,
-  cpuPer1000,
   createBenchDatabase,
   findMaxRate,
   freeUdpPort,
@@ -31,13 +29,13 @@ import {
   LAYOUT,
   loadAverage,
   log,
-  RESULTS_DIR,
   rateSearch,
   runSipp,
   startKamailio,
   startSipCoreUnderTest,
   type Trial,
   withCpu,
+  writeReport,
 } from './support.ts';
 
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 1000);
@@ -249,25 +247,9 @@ export async function benchCalls(dir: string, targets: string[]): Promise<void> 
   const empty: TargetResult = { trials: [], idleCpuPerSecond: 0, leftoverSessions: 0 };
   const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : empty;
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : empty;
-  const ours = best(sipCore.trials);
-  const reference = best(kamailio.trials);
-  const ourCpu = cpuPer1000(sipCore.trials);
-  const referenceCpu = cpuPer1000(kamailio.trials);
-  const report = {
-    callers: CALLERS,
-    trialSeconds: TRIAL_S,
-    holdMs: HOLD_MS,
-    cooldownSeconds: COOLDOWN_S,
-    sipCore: { maxCleanRate: ours, cpuSecondsPer1000: ourCpu, ...sipCore },
-    kamailio: { maxCleanRate: reference, cpuSecondsPer1000: referenceCpu, ...kamailio },
-    ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
-    /** Kamailio's CPU per call over ours. */
-    cpuRatio: ourCpu && referenceCpu ? Number((referenceCpu / ourCpu).toFixed(3)) : null,
-  };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'calls.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const fields = { callers: CALLERS, trialSeconds: TRIAL_S, holdMs: HOLD_MS, cooldownSeconds: COOLDOWN_S };
+  writeReport('calls', fields, sipCore, kamailio);
   console.log(
-    `sip-core: ${ours} calls/s clean; kamailio: ${reference} calls/s clean; ratio ${report.ratio}; relay sessions left over: sip-core ${sipCore.leftoverSessions}, kamailio ${kamailio.leftoverSessions}`,
+    `relay sessions left over: sip-core ${sipCore.leftoverSessions}, kamailio ${kamailio.leftoverSessions}`,
   );
-  console.log(`CPU s per 1000 calls: sip-core ${ourCpu}, kamailio ${referenceCpu}; ratio ${report.cpuRatio}`);
 }

@@ -7,14 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { sipHa1 } from '@switchboard/db';
 import type { SipCoreOptions } from '../src/config.ts';
 import {
-  best,
   type CpuMeter,
-  cpuPer1000,
   createBenchDatabase,
   findMaxRate,
   freeUdpPort,
@@ -22,7 +19,6 @@ import {
   idleCpuPerSecond,
   LAYOUT,
   loadAverage,
-  RESULTS_DIR,
   rateSearch,
   runSipp,
   startKamailio,
@@ -30,6 +26,7 @@ import {
   type Trial,
   warmUp,
   withCpu,
+  writeReport,
 } from './support.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
@@ -184,25 +181,5 @@ export async function benchRegistrar(dir: string, targets: string[]): Promise<vo
   const none: Result = { trials: [], idleCpuPerSecond: 0 };
   const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : none;
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : none;
-  const ours = best(sipCore.trials);
-  const reference = best(kamailio.trials);
-  const ourCpu = cpuPer1000(sipCore.trials);
-  const referenceCpu = cpuPer1000(kamailio.trials);
-  const report = {
-    users: USERS,
-    layout: LAYOUT,
-    loadAverageAtEnd: loadavg(),
-    drainSeconds: DRAIN_SECONDS,
-    sipCore: { maxCleanRate: ours, cpuSecondsPer1000: ourCpu, ...sipCore },
-    kamailio: { maxCleanRate: reference, cpuSecondsPer1000: referenceCpu, ...kamailio },
-    ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
-    /** Kamailio's CPU per registration over ours: the rate ratio an idle machine would show. */
-    cpuRatio: ourCpu && referenceCpu ? Number((referenceCpu / ourCpu).toFixed(3)) : null,
-  };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'registrar.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`sip-core: ${ours} cps clean; kamailio: ${reference} cps clean; ratio ${report.ratio}`);
-  console.log(
-    `CPU s per 1000 registrations: sip-core ${ourCpu}, kamailio ${referenceCpu}; ratio ${report.cpuRatio}`,
-  );
+  writeReport('registrar', { users: USERS, layout: LAYOUT, drainSeconds: DRAIN_SECONDS }, sipCore, kamailio);
 }

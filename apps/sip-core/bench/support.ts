@@ -214,7 +214,7 @@ export const best = (trials: Trial[]): number =>
   Math.max(0, ...trials.filter((t) => t.ok).map((t) => t.rate));
 
 /** CPU seconds per 1000 calls: the median over the clean trials (all trials if none was clean). */
-export function cpuPer1000(trials: Trial[]): number | null {
+function cpuPer1000(trials: Trial[]): number | null {
   const clean = trials.filter((t) => t.ok);
   const values = (clean.length > 0 ? clean : trials)
     .map((t) => t.cpuSecondsPer1000)
@@ -222,6 +222,35 @@ export function cpuPer1000(trials: Trial[]): number | null {
     .sort((a, b) => a - b);
   if (values.length === 0) return null;
   return values[Math.floor((values.length - 1) / 2)]!;
+}
+
+/**
+ * Writes bench/results/<name>.json: `fields`, then per side its best clean rate, its CPU per 1000
+ * calls and everything in its result, then the ratios sip-core / Kamailio (for CPU: Kamailio's CPU
+ * per call over ours, the rate ratio an idle machine would show); prints the summary.
+ */
+export function writeReport<T extends { trials: Trial[] }>(
+  name: string,
+  fields: Record<string, unknown>,
+  sipCore: T,
+  kamailio: T,
+): void {
+  const ours = best(sipCore.trials);
+  const reference = best(kamailio.trials);
+  const ourCpu = cpuPer1000(sipCore.trials);
+  const referenceCpu = cpuPer1000(kamailio.trials);
+  const report = {
+    ...fields,
+    loadAverageAtEnd: loadavg(),
+    sipCore: { maxCleanRate: ours, cpuSecondsPer1000: ourCpu, ...sipCore },
+    kamailio: { maxCleanRate: reference, cpuSecondsPer1000: referenceCpu, ...kamailio },
+    ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
+    cpuRatio: ourCpu && referenceCpu ? Number((referenceCpu / ourCpu).toFixed(3)) : null,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`sip-core: ${ours} cps clean; kamailio: ${reference} cps clean; ratio ${report.ratio}`);
+  console.log(`CPU s per 1000 calls: sip-core ${ourCpu}, kamailio ${referenceCpu}; ratio ${report.cpuRatio}`);
 }
 
 /** User + system CPU seconds of one process from /proc/<pid>/stat (0 once it is gone). */
