@@ -49,7 +49,7 @@ function writeCsv(dir: string): string {
 }
 
 /** One sipp run registering `calls` subscribers (default: every one) at `rate` calls per second. */
-async function runSippTrial(
+async function runTrial(
   remote: string,
   csv: string,
   rate: number,
@@ -84,11 +84,9 @@ interface Result {
 /** Idle CPU, warm-up, then the rate search with the CPU of every trial counted. */
 async function measure(target: CpuMeter, remote: string, csv: string, dir: string): Promise<Result> {
   const idle = await idleCpuPerSecond(target);
-  await warmUp(target.name, WARMUP_RATE, (calls) => runSippTrial(remote, csv, WARMUP_RATE, dir, calls));
+  await warmUp(target.name, WARMUP_RATE, (calls) => runTrial(remote, csv, WARMUP_RATE, dir, calls));
   const trials = await findMaxRate(target.name, SEARCH, (rate) =>
-    withCpu(target, idle, DRAIN_SECONDS, `${target.name}-${rate}`, () =>
-      runSippTrial(remote, csv, rate, dir),
-    ),
+    withCpu(target, idle, DRAIN_SECONDS, `${target.name}-${rate}`, () => runTrial(remote, csv, rate, dir)),
   );
   return { trials, idleCpuPerSecond: idle };
 }
