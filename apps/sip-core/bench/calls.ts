@@ -10,37 +10,41 @@
  * sipp computes every digest over one fixed `uri` (-auth_uri), and sip-core requires it to be the
  * Request-URI.
  * Each trial lasts about BENCH_TRIAL_S (20) seconds at its rate; calls are held BENCH_HOLD_MS (1 000).
+ * Every trial also reports the CPU seconds of the proxy's processes per 1000 calls (rtpengine not
+ * counted: each target has its own, doing the same work). Engine and sip-core run in one process:
+ * the media relay and call settings cannot be handed to the split layout's second process.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sipHa1 } from '@switchboard/db';
-import { startEngine } from '@switchboard/engine';
 import { NgClient, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
-import { startSipCore } from '../src/start.ts';
 import { writeKamailioSubscribers } from './registrar.ts';
 import {
-  best,
+  type CpuMeter,
   createBenchDatabase,
   findMaxRate,
   freeUdpPort,
   HERE,
+  idleCpuPerSecond,
+  LAYOUT,
   loadAverage,
   log,
-  RESULTS_DIR,
   rateSearch,
   runSipp,
   startKamailio,
+  startSipCoreUnderTest,
   type Trial,
+  withCpu,
+  writeReport,
 } from './support.ts';
 
 const CALLERS = Number(process.env.BENCH_CALLERS ?? 1000);
 const TRIAL_S = Number(process.env.BENCH_TRIAL_S ?? 20);
 const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 1000);
 /**
- * Seconds of quiet before each trial after the first: calls a failed trial left hanging end by their
- * 10-second INVITE timers (sip-core's ring timeout, Kamailio's fr_inv_timer), so that a trial does not
- * inherit the previous one's debris.
+ * Seconds of quiet after each trial: calls a failed trial left hanging end by their 10-second INVITE
+ * timers (sip-core's ring timeout, Kamailio's fr_inv_timer), so that a trial does not inherit the
+ * previous one's debris. Its CPU time counts for the trial (BYE transactions linger, CDRs complete).
  */
 const COOLDOWN_S = Number(process.env.BENCH_COOLDOWN_S ?? 15);
 /** Ring timeout for sip-core, the same as Kamailio's fr_inv_timer in kamailio-calls.cfg. */
@@ -109,8 +113,6 @@ async function registerCallee(remote: string, csv: string, port: number, dir: st
     throw new Error(`the callee did not register (exit ${stats.code})`);
 }
 
-let firstTrial = true;
-
 /** One trial: the UAS answers, the UAC places rate × TRIAL_S calls at `rate` per second. */
 async function runTrial(
   remote: string,
@@ -119,8 +121,6 @@ async function runTrial(
   rate: number,
   dir: string,
 ): Promise<Trial> {
-  if (!firstTrial) await new Promise((resolve) => setTimeout(resolve, COOLDOWN_S * 1000));
-  firstTrial = false;
   const calls = Math.max(20, Math.round(rate * TRIAL_S));
   const limitS = Math.ceil(calls / rate + HOLD_MS / 1000) + 60;
   const uas = runSipp(['-sf', join(HERE, 'call-uas.xml'), '-m', String(calls)], uasPort, dir, limitS);
@@ -155,13 +155,33 @@ async function runTrial(
 
 interface TargetResult {
   trials: Trial[];
+  idleCpuPerSecond: number;
   leftoverSessions: number;
 }
 
+/** Registers the callee, then the rate search with the CPU of every trial (and its cooldown) counted. */
+async function measure(
+  target: CpuMeter,
+  remote: string,
+  csv: ReturnType<typeof writeCsvs>,
+  dir: string,
+): Promise<Omit<TargetResult, 'leftoverSessions'>> {
+  const idle = await idleCpuPerSecond(target);
+  const uasPort = await freeUdpPort();
+  await registerCallee(remote, csv.registrations, uasPort, dir);
+  const trials = await findMaxRate(target.name, SEARCH, (rate) =>
+    withCpu(target, idle, COOLDOWN_S, `${target.name}-calls-${rate}`, () =>
+      runTrial(remote, csv.calls, uasPort, rate, dir),
+    ),
+  );
+  return { trials, idleCpuPerSecond: idle };
+}
+
 async function benchSipCore(dir: string, csv: ReturnType<typeof writeCsvs>): Promise<TargetResult> {
-  const { db, drop } = await createBenchDatabase(dir);
+  const bench = await createBenchDatabase(dir);
   const media = await startRtpengine();
   try {
+    const { db } = bench;
     const customer = await db.prisma.customer.create({ data: { name: 'bench' } });
     const domain = await db.prisma.domain.create({ data: { name: DOMAIN } });
     await db.prisma.subscriber.createMany({
@@ -172,41 +192,27 @@ async function benchSipCore(dir: string, csv: ReturnType<typeof writeCsvs>): Pro
         ...sipHa1(s.username, DOMAIN, s.password),
       })),
     });
-    const secret = randomBytes(16).toString('hex');
-    const engine = await startEngine(
-      {
-        sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-        engineAdmin: { host: '127.0.0.1', port: 0 },
-        engineSecret: secret,
-      },
-      { logger: log },
-    );
-    const sipCore = await startSipCore(
-      {
-        drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret },
+    const sipCore = await startSipCoreUnderTest(
+      bench,
+      (enginePort, secret) => ({
+        drachtio: { host: '127.0.0.1', port: enginePort, secret },
         nodeName: 'bench',
         // sipp answers MD5 challenges only; no trusted sources: every caller authenticates.
         auth: { algorithms: ['MD5'] },
         access: { rateLimitPerSecond: 0 },
         nat: { keepaliveInterval: 0 },
-      },
-      { prisma: db.prisma, db, logger: log, media: media.media, calls: { ringTimeout: RING_TIMEOUT_S } },
+      }),
+      { media: media.media, calls: { ringTimeout: RING_TIMEOUT_S } },
     );
     try {
-      const remote = `127.0.0.1:${engine.listeners[0]!.port}`;
-      const uasPort = await freeUdpPort();
-      await registerCallee(remote, csv.registrations, uasPort, dir);
-      const trials = await findMaxRate('sip-core', SEARCH, (rate) =>
-        runTrial(remote, csv.calls, uasPort, rate, dir),
-      );
-      return { trials, leftoverSessions: await leftoverSessions(media) };
+      const result = await measure(sipCore, sipCore.remote, csv, dir);
+      return { ...result, leftoverSessions: await leftoverSessions(media) };
     } finally {
-      await sipCore.close();
-      await engine.close();
+      await sipCore.stop();
     }
   } finally {
     await media.stop();
-    await drop();
+    await bench.drop();
   }
 }
 
@@ -222,13 +228,8 @@ async function benchKamailio(dir: string, csv: ReturnType<typeof writeCsvs>): Pr
       dir,
     );
     try {
-      const remote = `127.0.0.1:${kamailio.port}`;
-      const uasPort = await freeUdpPort();
-      await registerCallee(remote, csv.registrations, uasPort, dir);
-      const trials = await findMaxRate('kamailio', SEARCH, (rate) =>
-        runTrial(remote, csv.calls, uasPort, rate, dir),
-      );
-      return { trials, leftoverSessions: await leftoverSessions(media) };
+      const result = await measure(kamailio, `127.0.0.1:${kamailio.port}`, csv, dir);
+      return { ...result, leftoverSessions: await leftoverSessions(media) };
     } finally {
       await kamailio.stop();
     }
@@ -238,26 +239,17 @@ async function benchKamailio(dir: string, csv: ReturnType<typeof writeCsvs>): Pr
 }
 
 export async function benchCalls(dir: string, targets: string[]): Promise<void> {
+  if (LAYOUT !== 'one') throw new Error('the calls benchmark runs engine and sip-core in one process only');
   const csv = writeCsvs(dir);
   console.log(
     `calls bench: ${CALLERS} callers, 1 callee, ~${TRIAL_S} s per trial, calls held ${HOLD_MS} ms, media on rtpengine; load ${loadAverage()}`,
   );
-  const empty: TargetResult = { trials: [], leftoverSessions: 0 };
+  const empty: TargetResult = { trials: [], idleCpuPerSecond: 0, leftoverSessions: 0 };
   const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : empty;
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : empty;
-  const ours = best(sipCore.trials);
-  const reference = best(kamailio.trials);
-  const report = {
-    callers: CALLERS,
-    trialSeconds: TRIAL_S,
-    holdMs: HOLD_MS,
-    sipCore: { maxCleanRate: ours, ...sipCore },
-    kamailio: { maxCleanRate: reference, ...kamailio },
-    ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
-  };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'calls.json'), `${JSON.stringify(report, null, 2)}\n`);
+  const fields = { callers: CALLERS, trialSeconds: TRIAL_S, holdMs: HOLD_MS, cooldownSeconds: COOLDOWN_S };
+  writeReport('calls', fields, sipCore, kamailio);
   console.log(
-    `sip-core: ${ours} calls/s clean; kamailio: ${reference} calls/s clean; ratio ${report.ratio}; relay sessions left over: sip-core ${sipCore.leftoverSessions}, kamailio ${kamailio.leftoverSessions}`,
+    `relay sessions left over: sip-core ${sipCore.leftoverSessions}, kamailio ${kamailio.leftoverSessions}`,
   );
 }

@@ -2,31 +2,39 @@
  * Registrar benchmark: REGISTER with digest authentication for BENCH_USERS (10 000) subscribers with
  * sipp, against engine + sip-core + PostgreSQL and against Kamailio 5.6 (db_text subscribers, bindings
  * in memory) as the reference. For each, the highest call rate (one call = REGISTER, 401, REGISTER
- * with credentials, 200) at which all subscribers register with 0 failed calls and 0 retransmissions.
+ * with credentials, 200) at which all subscribers register with 0 failed calls and 0 retransmissions,
+ * and the CPU seconds each registrar's processes spend per 1000 registrations.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sipHa1 } from '@switchboard/db';
-import { startEngine } from '@switchboard/engine';
-import { startSipCore } from '../src/start.ts';
+import type { SipCoreOptions } from '../src/config.ts';
 import {
-  best,
+  type CpuMeter,
   createBenchDatabase,
   findMaxRate,
   freeUdpPort,
   HERE,
+  idleCpuPerSecond,
+  LAYOUT,
   loadAverage,
-  log,
-  RESULTS_DIR,
   rateSearch,
   runSipp,
   startKamailio,
+  startSipCoreUnderTest,
   type Trial,
+  warmUp,
+  withCpu,
+  writeReport,
 } from './support.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const DOMAIN = 'bench.test';
+/** Seconds after each trial whose CPU time still counts (deferred work), default 35. */
+const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 35);
+/** The rate of the uncounted warm-up registrations. */
+const WARMUP_RATE = 200;
 
 const user = (i: number): string => `user${String(i).padStart(5, '0')}`;
 const password = (i: number): string => `pw-${i}-secret`;
@@ -40,14 +48,20 @@ function writeCsv(dir: string): string {
   return file;
 }
 
-/** One sipp run registering every subscriber at `rate` calls per second. */
-async function runTrial(remote: string, csv: string, rate: number, dir: string): Promise<Trial> {
+/** One sipp run registering `calls` subscribers (default: every one) at `rate` calls per second. */
+async function runTrial(
+  remote: string,
+  csv: string,
+  rate: number,
+  dir: string,
+  calls = USERS,
+): Promise<Trial> {
   const port = await freeUdpPort();
-  const limitS = Math.ceil(USERS / rate) + 60;
-  const args = ['-sf', join(HERE, 'register.xml'), '-inf', csv, '-m', String(USERS), '-r', String(rate)];
+  const limitS = Math.ceil(calls / rate) + 60;
+  const args = ['-sf', join(HERE, 'register.xml'), '-inf', csv, '-m', String(calls), '-r', String(rate)];
   const stats = await runSipp([...args, '-rp', '1000'], port, dir, limitS, remote).done;
   const ok =
-    stats.code === 0 && stats.failed === 0 && stats.retransmissions === 0 && stats.successful === USERS;
+    stats.code === 0 && stats.failed === 0 && stats.retransmissions === 0 && stats.successful === calls;
   return {
     rate,
     ok,
@@ -61,9 +75,43 @@ async function runTrial(remote: string, csv: string, rate: number, dir: string):
 
 const SEARCH = rateSearch({ start: 100, max: 6400, refineSteps: 3 });
 
-async function benchSipCore(dir: string, csv: string): Promise<Trial[]> {
-  const { db, drop } = await createBenchDatabase(dir);
+/** The trials of one registrar and its CPU use with no traffic. */
+interface Result {
+  trials: Trial[];
+  idleCpuPerSecond: number;
+}
+
+/** Idle CPU, warm-up, then the rate search with the CPU of every trial counted. */
+async function measure(target: CpuMeter, remote: string, csv: string, dir: string): Promise<Result> {
+  const idle = await idleCpuPerSecond(target);
+  await warmUp(target.name, WARMUP_RATE, (calls) => runTrial(remote, csv, WARMUP_RATE, dir, calls));
+  const trials = await findMaxRate(target.name, SEARCH, (rate) =>
+    withCpu(target, idle, DRAIN_SECONDS, `${target.name}-${rate}`, () => runTrial(remote, csv, rate, dir)),
+  );
+  return { trials, idleCpuPerSecond: idle };
+}
+
+/**
+ * sip-core as the registrar benchmark runs it: every request comes from sipp on loopback, so loopback
+ * is trusted (no rate limit, no ban) and there are no keep-alives; everything else is the default,
+ * except the write-behind window when BENCH_WRITE_BEHIND_MS names one (0: write-through).
+ */
+function sipCoreOptions(enginePort: number, secret: string): SipCoreOptions {
+  return {
+    drachtio: { host: '127.0.0.1', port: enginePort, secret },
+    nodeName: 'bench',
+    access: { trustedSources: ['127.0.0.0/8'], rateLimitPerSecond: 0 },
+    nat: { keepaliveInterval: 0 },
+    ...(process.env.BENCH_WRITE_BEHIND_MS === undefined
+      ? {}
+      : { registrar: { writeBehindMs: Number(process.env.BENCH_WRITE_BEHIND_MS) } }),
+  };
+}
+
+async function benchSipCore(dir: string, csv: string): Promise<Result> {
+  const bench = await createBenchDatabase(dir);
   try {
+    const { db } = bench;
     const customer = await db.prisma.customer.create({ data: { name: 'bench' } });
     const domain = await db.prisma.domain.create({ data: { name: DOMAIN } });
     for (let from = 1; from <= USERS; from += 1000) {
@@ -77,33 +125,14 @@ async function benchSipCore(dir: string, csv: string): Promise<Trial[]> {
         });
       await db.prisma.subscriber.createMany({ data });
     }
-    const secret = randomBytes(16).toString('hex');
-    const engine = await startEngine(
-      {
-        sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-        engineAdmin: { host: '127.0.0.1', port: 0 },
-        engineSecret: secret,
-      },
-      { logger: log },
-    );
-    const sipCore = await startSipCore(
-      {
-        drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret },
-        nodeName: 'bench',
-        access: { trustedSources: ['127.0.0.0/8'], rateLimitPerSecond: 0 },
-        nat: { keepaliveInterval: 0 },
-      },
-      { prisma: db.prisma, db, logger: log },
-    );
+    const sipCore = await startSipCoreUnderTest(bench, sipCoreOptions);
     try {
-      const remote = `127.0.0.1:${engine.listeners[0]!.port}`;
-      return await findMaxRate('sip-core', SEARCH, (rate) => runTrial(remote, csv, rate, dir));
+      return await measure(sipCore, sipCore.remote, csv, dir);
     } finally {
-      await sipCore.close();
-      await engine.close();
+      await sipCore.stop();
     }
   } finally {
-    await drop();
+    await bench.drop();
   }
 }
 
@@ -125,7 +154,7 @@ export function writeKamailioSubscribers(
   return `text://${dbDir}`;
 }
 
-async function benchKamailio(dir: string, csv: string): Promise<Trial[]> {
+async function benchKamailio(dir: string, csv: string): Promise<Result> {
   const users = Array.from({ length: USERS }, (_, i) => ({
     username: user(i + 1),
     password: password(i + 1),
@@ -136,8 +165,7 @@ async function benchKamailio(dir: string, csv: string): Promise<Trial[]> {
     dir,
   );
   try {
-    const remote = `127.0.0.1:${kamailio.port}`;
-    return await findMaxRate('kamailio', SEARCH, (rate) => runTrial(remote, csv, rate, dir));
+    return await measure(kamailio, `127.0.0.1:${kamailio.port}`, csv, dir);
   } finally {
     await kamailio.stop();
   }
@@ -145,18 +173,11 @@ async function benchKamailio(dir: string, csv: string): Promise<Trial[]> {
 
 export async function benchRegistrar(dir: string, targets: string[]): Promise<void> {
   const csv = writeCsv(dir);
-  console.log(`registrar bench: ${USERS} subscribers, REGISTER + 401 + REGISTER(auth) + 200 per call`);
-  const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : [];
-  const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : [];
-  const ours = best(sipCore);
-  const reference = best(kamailio);
-  const report = {
-    users: USERS,
-    sipCore: { maxCleanRate: ours, trials: sipCore },
-    kamailio: { maxCleanRate: reference, trials: kamailio },
-    ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
-  };
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, 'registrar.json'), `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`sip-core: ${ours} cps clean; kamailio: ${reference} cps clean; ratio ${report.ratio}`);
+  console.log(
+    `registrar bench: ${USERS} subscribers, REGISTER + 401 + REGISTER(auth) + 200 per call, layout ${LAYOUT}`,
+  );
+  const none: Result = { trials: [], idleCpuPerSecond: 0 };
+  const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : none;
+  const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : none;
+  writeReport('registrar', { users: USERS, layout: LAYOUT, drainSeconds: DRAIN_SECONDS }, sipCore, kamailio);
 }

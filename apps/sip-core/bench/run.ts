@@ -3,8 +3,11 @@
  *
  *   pnpm --filter @switchboard/sip-core bench [registrar] [calls]   (default: both, one after the other)
  *
- * BENCH_TARGETS=sip-core|kamailio picks one side. Needs PostgreSQL, sipp, rtpengine and kamailio
- * (installed from Debian when missing); loopback only. Results go to bench/results/<name>.json.
+ * BENCH_TARGETS=sip-core|kamailio picks one side; BENCH_LAYOUT=split runs the engine and sip-core
+ * as two processes (registrar only); BENCH_PROFILE=<dir> writes CPU profiles of sip-core. Each
+ * bench's own variables are in its file and in docs/performance.md. Needs PostgreSQL, sipp,
+ * rtpengine and kamailio (installed from Debian when missing); loopback only. Results go to
+ * bench/results/<name>.json.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,24 +1,23 @@
 /**
- * sip-core in its own process for the benchmark's `split` layout (engine and sip-core on separate
- * cores, as in production). Configured by the parent through BENCH_DATABASE_URL, BENCH_ENGINE_PORT
- * and BENCH_ENGINE_SECRET; prints `ready` once connected to the engine; SIGTERM closes it cleanly.
+ * sip-core in its own process for the benchmarks' `split` layout (engine and sip-core on separate
+ * cores, as in production). Configured by the parent through BENCH_DATABASE_URL and
+ * BENCH_SIP_CORE_OPTIONS (the sip-core options as JSON, engine port and secret included); prints
+ * `ready` once connected to the engine; SIGTERM closes it cleanly.
  */
 import { tmpdir } from 'node:os';
 import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
+import type { SipCoreOptions } from '../src/config.ts';
 import { startSipCore } from '../src/start.ts';
-import { benchSipCoreOptions } from './sip-core-options.ts';
 
 const log = pino({ level: process.env.BENCH_LOG ?? 'warn' });
+const options = JSON.parse(process.env.BENCH_SIP_CORE_OPTIONS ?? '{}') as SipCoreOptions;
 const db = await openDatabase({
   databaseUrl: process.env.BENCH_DATABASE_URL,
   dataDir: tmpdir(),
   log,
 });
-const sipCore = await startSipCore(
-  benchSipCoreOptions(Number(process.env.BENCH_ENGINE_PORT), process.env.BENCH_ENGINE_SECRET ?? ''),
-  { prisma: db.prisma, db, logger: log },
-);
+const sipCore = await startSipCore(options, { prisma: db.prisma, db, logger: log });
 process.stdout.write('ready\n');
 process.once('SIGTERM', () => {
   void (async () => {

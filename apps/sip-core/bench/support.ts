@@ -1,23 +1,38 @@
 /**
  * What the sip-core benchmarks share: sipp runs with their `-trace_stat` counters, the rate search,
- * a throw-away PostgreSQL database, Kamailio as the reference, and the load average to report.
+ * a throw-away PostgreSQL database, engine + sip-core in one or two processes, Kamailio as the
+ * reference, the CPU time of the system under test per trial, CPU profiles, and the load average.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@switchboard/db';
+import { startEngine } from '@switchboard/engine';
 import pg from 'pg';
 import { pino } from 'pino';
+import type { SipCoreOptions } from '../src/config.ts';
+import { type SipCoreDeps, startSipCore } from '../src/start.ts';
 
 export const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const RESULTS_DIR = join(HERE, '..', '..', '..', 'bench', 'results');
 const DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:5432/switchboard_test';
 export const log = pino({ level: process.env.BENCH_LOG ?? 'warn' });
+/** `one`: engine and sip-core in one process (the all-in-one launcher); `split`: two processes. */
+export const LAYOUT = process.env.BENCH_LAYOUT === 'split' ? 'split' : 'one';
+/** When set, V8 CPU profiles of sip-core go here: one per trial (one process) or per process (split). */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** Uncounted calls before the first trial (BENCH_WARMUP_CALLS). */
+export const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 2000);
+/** Seconds of no traffic over which a target's idle CPU use is measured. */
+const IDLE_SECONDS = 10;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 export interface Trial {
   rate: number;
@@ -30,6 +45,10 @@ export interface Trial {
   load: number;
   /** Where the failures and retransmissions were, when a trial has more than one sipp. */
   detail?: string;
+  /** CPU time (user + system) of the target's processes for the trial and its drain, idle use subtracted. */
+  cpuSeconds?: number;
+  /** The same per 1000 successful calls. */
+  cpuSecondsPer1000?: number;
 }
 
 export interface RateSearch {
@@ -163,8 +182,12 @@ export async function findMaxRate(
   const run = async (rate: number): Promise<Trial> => {
     const trial = await runTrial(rate);
     trials.push(trial);
+    const cpu =
+      trial.cpuSecondsPer1000 === undefined
+        ? ''
+        : `, CPU ${trial.cpuSeconds} s = ${trial.cpuSecondsPer1000} s per 1000`;
     console.log(
-      `${name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s, load ${trial.load})${trial.detail ? ` [${trial.detail}]` : ''}`,
+      `${name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s${cpu}, load ${trial.load})${trial.detail ? ` [${trial.detail}]` : ''}`,
     );
     return trial;
   };
@@ -190,8 +213,324 @@ export async function findMaxRate(
 export const best = (trials: Trial[]): number =>
   Math.max(0, ...trials.filter((t) => t.ok).map((t) => t.rate));
 
+/** CPU seconds per 1000 calls: the median over the clean trials (all trials if none was clean). */
+function cpuPer1000(trials: Trial[]): number | null {
+  const clean = trials.filter((t) => t.ok);
+  const values = (clean.length > 0 ? clean : trials)
+    .map((t) => t.cpuSecondsPer1000)
+    .filter((v): v is number => v !== undefined)
+    .sort((a, b) => a - b);
+  if (values.length === 0) return null;
+  return values[Math.floor((values.length - 1) / 2)]!;
+}
+
+/**
+ * Writes bench/results/<name>.json: `fields`, then per side its best clean rate, its CPU per 1000
+ * calls and everything in its result, then the ratios sip-core / Kamailio (for CPU: Kamailio's CPU
+ * per call over ours, the rate ratio an idle machine would show); prints the summary.
+ */
+export function writeReport<T extends { trials: Trial[] }>(
+  name: string,
+  fields: Record<string, unknown>,
+  sipCore: T,
+  kamailio: T,
+): void {
+  const ours = best(sipCore.trials);
+  const reference = best(kamailio.trials);
+  const ourCpu = cpuPer1000(sipCore.trials);
+  const referenceCpu = cpuPer1000(kamailio.trials);
+  const report = {
+    ...fields,
+    loadAverageAtEnd: loadavg(),
+    sipCore: { maxCleanRate: ours, cpuSecondsPer1000: ourCpu, ...sipCore },
+    kamailio: { maxCleanRate: reference, cpuSecondsPer1000: referenceCpu, ...kamailio },
+    ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
+    cpuRatio: ourCpu && referenceCpu ? Number((referenceCpu / ourCpu).toFixed(3)) : null,
+  };
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`sip-core: ${ours} cps clean; kamailio: ${reference} cps clean; ratio ${report.ratio}`);
+  console.log(`CPU s per 1000 calls: sip-core ${ourCpu}, kamailio ${referenceCpu}; ratio ${report.cpuRatio}`);
+}
+
+/** User + system CPU seconds of one process from /proc/<pid>/stat (0 once it is gone). */
+function procCpuSeconds(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0;
+  }
+  // Fields after the command name (which may contain spaces): state, ppid, ... utime is field 14.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** `pid` and every live descendant (Kamailio's workers, a tsx loader's node). */
+function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/** User + system CPU seconds so far of the process trees rooted at `pids`. */
+export function treeCpuSeconds(pids: number[]): number {
+  let sum = 0;
+  for (const root of pids) for (const pid of processTree(root)) sum += procCpuSeconds(pid);
+  return sum;
+}
+
+/** What a trial's CPU is charged to: the target's processes, and a per-trial profile when asked. */
+export interface CpuMeter {
+  name: string;
+  cpuSeconds(): number;
+  /** Starts a CPU profile of one trial when BENCH_PROFILE is set (in-process targets only). */
+  startProfile?(label: string): Promise<() => Promise<void>>;
+}
+
+/** CPU use per second with no traffic, measured over IDLE_SECONDS before the first trial. */
+export async function idleCpuPerSecond(meter: CpuMeter): Promise<number> {
+  const start = meter.cpuSeconds();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+  const idle = (meter.cpuSeconds() - start) / IDLE_SECONDS;
+  console.log(`${meter.name}: idle CPU ${idle.toFixed(3)} s per second`);
+  return idle;
+}
+
+/**
+ * Runs one trial and charges it the target's CPU time from its start to `drainSeconds` after its
+ * end (work deferred past the last answer belongs to the trial too: the engine's server
+ * transactions linger 32 s for retransmissions, Timer J; bindings are written behind), minus the
+ * idle use over the same time.
+ */
+export async function withCpu(
+  meter: CpuMeter,
+  idlePerSecond: number,
+  drainSeconds: number,
+  label: string,
+  run: () => Promise<Trial>,
+): Promise<Trial> {
+  const stopProfile = await meter.startProfile?.(label);
+  const before = meter.cpuSeconds();
+  const started = Date.now();
+  const trial = await run();
+  await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
+  const cpuSeconds = meter.cpuSeconds() - before - (idlePerSecond * (Date.now() - started)) / 1000;
+  await stopProfile?.();
+  return {
+    ...trial,
+    cpuSeconds: Number(cpuSeconds.toFixed(2)),
+    cpuSecondsPer1000: trial.successful > 0 ? Number(((cpuSeconds * 1000) / trial.successful).toFixed(3)) : 0,
+  };
+}
+
+/**
+ * WARMUP_CALLS uncounted calls before the first trial: a Node process compiles its hot paths during
+ * the first thousands of requests, and a cold start would show as retransmissions in the first
+ * trial only.
+ */
+export async function warmUp(
+  name: string,
+  rate: number,
+  run: (calls: number) => Promise<Trial>,
+): Promise<void> {
+  if (WARMUP_CALLS <= 0) return;
+  const trial = await run(WARMUP_CALLS);
+  console.log(
+    `${name}: warm-up ${WARMUP_CALLS} calls at ${rate} cps, failed ${trial.failed}, retrans ${trial.retransmissions}`,
+  );
+}
+
+/** A V8 CPU profile of this process per trial, written to BENCH_PROFILE/<label>.cpuprofile. */
+function inProcessProfiler(): CpuMeter['startProfile'] {
+  const dir = PROFILE_DIR;
+  if (!dir) return undefined;
+  const session = new Session();
+  return async (label) => {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    return async () => {
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${label}.cpuprofile`), JSON.stringify(profile));
+    };
+  };
+}
+
+/** Engine + sip-core under test: where sipp sends, its CPU meter, and how to stop it. */
+export interface RunningSipCore extends CpuMeter {
+  remote: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Engine + sip-core in BENCH_LAYOUT: `one` runs both in this process, as the all-in-one launcher
+ * does (CPU: `process.cpuUsage`); `split` runs the standalone engine main and
+ * bench/sip-core-process.ts, two event loops that can use a core each, as in production (CPU: /proc
+ * of both process trees). `extraDeps` (media relay, call settings) cannot cross into the split
+ * process: a bench that needs them runs in one process only.
+ */
+export async function startSipCoreUnderTest(
+  bench: { db: Database; url: string },
+  options: (enginePort: number, secret: string) => SipCoreOptions,
+  extraDeps: Partial<SipCoreDeps> = {},
+): Promise<RunningSipCore> {
+  if (LAYOUT === 'split') {
+    if (Object.keys(extraDeps).length > 0) throw new Error('this benchmark runs in one process only');
+    return startSplit(bench.url, options);
+  }
+  const secret = randomBytes(16).toString('hex');
+  const engine = await startEngine(
+    {
+      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+      engineAdmin: { host: '127.0.0.1', port: 0 },
+      engineSecret: secret,
+    },
+    { logger: log },
+  );
+  try {
+    const sipCore = await startSipCore(options(engine.adminAddress.port, secret), {
+      prisma: bench.db.prisma,
+      db: bench.db,
+      logger: log,
+      ...extraDeps,
+    });
+    return {
+      name: 'sip-core',
+      remote: `127.0.0.1:${engine.listeners[0]!.port}`,
+      cpuSeconds: () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1e6;
+      },
+      startProfile: inProcessProfiler(),
+      stop: async () => {
+        await sipCore.close();
+        await engine.close();
+      },
+    };
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+}
+
+async function startSplit(
+  databaseUrl: string,
+  options: (enginePort: number, secret: string) => SipCoreOptions,
+): Promise<RunningSipCore> {
+  const secret = randomBytes(16).toString('hex');
+  const sipPort = await freeUdpPort();
+  const adminPort = await freeTcpPort();
+  // The split processes can only be profiled for their whole life.
+  const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const spawnNode = (script: string, env: Record<string, string>): ChildProcess =>
+    spawn(process.execPath, [...profileArgs, '--import', 'tsx', script], {
+      cwd: join(HERE, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
+  const engine = spawnNode(join(HERE, '..', '..', 'engine', 'src', 'main.ts'), {
+    SIP_LISTEN: `udp:127.0.0.1:${sipPort}`,
+    ENGINE_ADMIN: `127.0.0.1:${adminPort}`,
+    ENGINE_SECRET: secret,
+    LOG_LEVEL: 'warn',
+  });
+  const sipCore = spawnNode(join(HERE, 'sip-core-process.ts'), {
+    BENCH_DATABASE_URL: databaseUrl,
+    BENCH_SIP_CORE_OPTIONS: JSON.stringify(options(adminPort, secret)),
+  });
+  const stop = async (): Promise<void> => {
+    for (const child of [sipCore, engine]) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => {
+        const guard = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve(undefined);
+        }, 10_000);
+        child.once('exit', () => {
+          clearTimeout(guard);
+          resolve(undefined);
+        });
+      });
+    }
+  };
+  try {
+    await waitForTcp(adminPort);
+    await waitForLine(sipCore, 'ready');
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    name: 'sip-core (split)',
+    remote: `127.0.0.1:${sipPort}`,
+    cpuSeconds: () => treeCpuSeconds([engine.pid!, sipCore.pid!]),
+    stop,
+  };
+}
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Bounded wait until something accepts TCP connections on 127.0.0.1:port. */
+async function waitForTcp(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+/** Bounded wait for a line on a child's stdout (then the rest of its output is discarded). */
+function waitForLine(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const guard = setTimeout(() => reject(new Error(`no "${line}" within 120 s`)), 120_000);
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before "${line}"`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen = (seen + chunk.toString()).slice(-1000);
+      if (seen.split('\n').includes(line)) {
+        clearTimeout(guard);
+        resolve();
+      }
+    });
+  });
+}
+
 /** A fresh PostgreSQL database, migrated, for one benchmark; `drop` removes it. */
-export async function createBenchDatabase(dir: string): Promise<{ db: Database; drop(): Promise<void> }> {
+export async function createBenchDatabase(
+  dir: string,
+): Promise<{ db: Database; url: string; drop(): Promise<void> }> {
   const name = `sipcore_bench_${randomBytes(4).toString('hex')}`;
   const admin = new URL(DATABASE_URL);
   admin.pathname = '/postgres';
@@ -217,7 +556,7 @@ export async function createBenchDatabase(dir: string): Promise<{ db: Database; 
     await drop();
     throw error;
   }
-  return { db, drop };
+  return { db, url: url.toString(), drop };
 }
 
 /** Installs Debian's kamailio when it is missing (the benchmark's reference; needs root and apt). */
@@ -234,7 +573,7 @@ export function ensureKamailio(): void {
   });
 }
 
-export interface RunningKamailio {
+export interface RunningKamailio extends CpuMeter {
   port: number;
   stop(): Promise<void>;
 }
@@ -288,7 +627,8 @@ export async function startKamailio(
     await stop();
     throw error;
   }
-  return { port, stop };
+  // The main process and its workers (forked at start-up, all in its tree).
+  return { name: 'kamailio', port, stop, cpuSeconds: () => treeCpuSeconds([kamailio.pid!]) };
 }
 
 /** Bounded wait until something answers OPTIONS on 127.0.0.1:port. */
