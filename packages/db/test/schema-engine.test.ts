@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyMigrations, MIGRATIONS_DIR, readMigrations } from '../src/migrations.ts';
+import { applyMigrations, MIGRATIONS_DIR } from '../src/migrations.ts';
 import {
   migrationTimestamp,
   openSchemaEngine,
