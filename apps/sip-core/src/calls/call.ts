@@ -690,17 +690,7 @@ export class Call {
       const otherProfile = from === 'caller' ? calleeProfile : callerProfile;
       if (this.session) {
         relayed = true;
-        offer = (
-          await this.deps.media.offer({
-            callId: this.callId,
-            fromTag: ownTag,
-            toTag: otherTag,
-            sdp: offer,
-            legProfile: ownProfile,
-            otherLegProfile: otherProfile,
-            sourceAddress: req.source_address,
-          })
-        ).sdp;
+        offer = await this.relayOffer(req, ownTag, otherTag, offer, ownProfile, otherProfile);
       }
       const answer =
         from === 'caller'
@@ -738,6 +728,30 @@ export class Call {
     } finally {
       this.offerPending = false;
     }
+  }
+
+  /**
+   * Passes a new offer (re-INVITE or UPDATE) from one leg through the relay, with the sending leg's
+   * profile as its own and the other leg's as the far side; returns the offer to send on.
+   */
+  private async relayOffer(
+    req: Srf.SrfRequest,
+    ownTag: string,
+    otherTag: string,
+    offer: string,
+    ownProfile: LegProfile,
+    otherProfile: LegProfile,
+  ): Promise<string> {
+    const relayed = await this.deps.media.offer({
+      callId: this.callId,
+      fromTag: ownTag,
+      toTag: otherTag,
+      sdp: offer,
+      legProfile: ownProfile,
+      otherLegProfile: otherProfile,
+      sourceAddress: req.source_address,
+    });
+    return relayed.sdp;
   }
 
   /** Sends an UPDATE with an offer to one side, in its confirmed or early dialog; resolves with the final response. */
@@ -790,17 +804,7 @@ export class Call {
       let offer = req.body;
       if (offer && this.session) {
         relayed = true;
-        offer = (
-          await this.deps.media.offer({
-            callId: this.callId,
-            fromTag: ownTag,
-            toTag: otherTag,
-            sdp: offer,
-            legProfile: ownProfile,
-            otherLegProfile: otherProfile,
-            sourceAddress: req.source_address,
-          })
-        ).sdp;
+        offer = await this.relayOffer(req, ownTag, otherTag, offer, ownProfile, otherProfile);
       }
       const localSdp = (other as unknown as ModifyState).local.sdp;
       let answer: string | undefined;
