@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * Subscriber to subscriber through engine + sip-core + rtpengine + PostgreSQL: sipp plays alice (the
@@ -16,10 +23,7 @@ beforeAll(async () => {
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 
-afterAll(async () => {
-  stopAllSipp();
-  await stack?.close();
-}, 30_000);
+afterAll(() => closeCallStack(stack), 30_000);
 
 /** Runs bob's UAS scenario and alice's UAC scenario; returns the call's completed CDR. */
 async function call(uas: string | undefined, uac: string) {
@@ -37,18 +41,8 @@ async function call(uas: string | undefined, uac: string) {
   const [uacResult, uasResult] = await Promise.all([caller.done, callee?.done]);
   expectSippOk(uacResult, uac);
   if (uas && uasResult) expectSippOk(uasResult, uas);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const rows = await stack.testDb.db.prisma.cdr.findMany({ orderBy: { createdAt: 'desc' } });
-    const row = rows[0];
-    // Exactly one new row per call attempt, completed.
-    if (rows.length > before && row && row.sipReason !== IN_PROGRESS) {
-      expect(rows.length).toBe(before + 1);
-      return row;
-    }
-    if (Date.now() > deadline) throw new Error('the CDR was not completed');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // Exactly one new row per call attempt, completed.
+  return completedCdr(stack, before);
 }
 
 describe('subscriber to subscriber', () => {

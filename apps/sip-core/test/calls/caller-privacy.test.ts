@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActiveCallInfo } from '../../src/calls/call.ts';
-import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
+import { addCarrier, addPrimaryNumber } from './support/provision.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * Caller privacy towards the callee's devices: alice has CLIR, carol has not; bob answers (his sipp
@@ -38,23 +46,10 @@ beforeAll(async () => {
         ['dave', '444444'],
         ['erik', '555555'],
       ] as const)
-        await prisma.phoneNumber.create({
-          data: {
-            subscriberId: id(name),
-            e164: `+4930${subscriberNumber}`,
-            countryCode: '49',
-            areaCode: '30',
-            subscriberNumber,
-            isPrimary: true,
-          },
-        });
+        await addPrimaryNumber(prisma, id(name), `+4930${subscriberNumber}`);
       await prisma.subscriber.update({ where: { id: id('alice') }, data: { clir: true } });
       await prisma.domain.update({ where: { id: tenant.domainId }, data: { countryCode: '49' } });
-      const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
-      await prisma.peerGateway.create({
-        data: { groupId: group.id, name: 'gw', host: GATEWAY_IP, port: gateway, priority: 1 },
-      });
-      await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
+      await addCarrier(prisma, [{ name: 'gw', host: GATEWAY_IP, port: gateway, priority: 1 }]);
       const forward = (name: string, kind: 'uri' | 'number', destination: string) =>
         prisma.callForward.create({
           data: {
@@ -71,26 +66,7 @@ beforeAll(async () => {
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 90_000);
 
-afterAll(async () => {
-  stopAllSipp();
-  await stack?.close();
-}, 30_000);
-
-/** The newest CDR once it is completed; exactly one new row per call. */
-async function newestCdr(before: number) {
-  const prisma = stack.testDb.db.prisma;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const rows = await prisma.cdr.findMany({ orderBy: { createdAt: 'desc' } });
-    const row = rows[0];
-    if (rows.length > before && row && row.sipReason !== IN_PROGRESS) {
-      expect(rows.length).toBe(before + 1);
-      return row;
-    }
-    if (Date.now() > deadline) throw new Error('the CDR was not completed');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+afterAll(() => closeCallStack(stack), 30_000);
 
 /** What `activeCalls()` reported of the last subscriber call while it was answered. */
 let live: ActiveCallInfo | undefined;
@@ -116,7 +92,7 @@ async function subscriberCall(caller: string, callee: string, uas: string, uac =
   const [a, b] = await Promise.all([run.done, bob.done]).finally(() => clearInterval(sampler));
   expectSippOk(a, caller);
   expectSippOk(b, `bob (${uas})`);
-  return newestCdr(before);
+  return completedCdr(stack, before);
 }
 
 /**
@@ -143,7 +119,7 @@ async function peerCall(callee: string, privacy: string, answerer: { scenario: s
   const [p, f] = await Promise.all([peer.done, far.done]);
   expectSippOk(p, 'peer');
   expectSippOk(f, answerer.scenario);
-  return newestCdr(before);
+  return completedCdr(stack, before);
 }
 
 describe('CLIR on calls between subscribers', () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, DOMAIN, startCallStack } from './support/stack.ts';
+import { addCarrier, addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import { type CallStack, callFields, closeCallStack, DOMAIN, startCallStack } from './support/stack.ts';
 
 /**
  * `calls.forwardedCallerId = 'forwarder'`: a call forwarded to the PSTN presents the forwarding
@@ -27,40 +28,9 @@ beforeAll(async () => {
         ['pia', '666666'],
         ['henry', '444444'],
       ] as const)
-        await prisma.phoneNumber.create({
-          data: {
-            subscriberId: id(name),
-            e164: `+4930${subscriberNumber}`,
-            countryCode: '49',
-            areaCode: '30',
-            subscriberNumber,
-            isPrimary: true,
-          },
-        });
-      const rules = await prisma.rewriteRuleSet.create({
-        data: {
-          name: 'to-peers',
-          rules: {
-            create: [
-              {
-                direction: 'outbound_to_peer',
-                field: 'callee',
-                matchPattern: '^\\+(\\d+)$',
-                replacement: '00$1',
-              },
-            ],
-          },
-        },
-      });
-      await prisma.domain.update({
-        where: { id: tenant.domainId },
-        data: { rewriteRuleSetId: rules.id, countryCode: '49' },
-      });
-      const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
-      await prisma.peerGateway.create({
-        data: { groupId: group.id, name: 'gw', host: GATEWAY_IP, port: gateway, priority: 1 },
-      });
-      await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
+        await addPrimaryNumber(prisma, id(name), `+4930${subscriberNumber}`);
+      await addOutboundRewrite(prisma, tenant.domainId);
+      await addCarrier(prisma, [{ name: 'gw', host: GATEWAY_IP, port: gateway, priority: 1 }]);
       await prisma.callForward.create({
         data: {
           subscriberId: id('henry'),
@@ -72,10 +42,7 @@ beforeAll(async () => {
   );
 }, 90_000);
 
-afterAll(async () => {
-  stopAllSipp();
-  await stack?.close();
-}, 30_000);
+afterAll(() => closeCallStack(stack), 30_000);
 
 describe("forwardedCallerId 'forwarder'", () => {
   it("presents the forwarding subscriber's number, not the caller's", async () => {

@@ -3,8 +3,17 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallForwards, forwardCause } from '../../src/calls/forwarding.ts';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
+import { addCarrier, addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * Call forwarding through engine + sip-core + rtpengine + PostgreSQL. alice calls; each forwarding
@@ -49,16 +58,7 @@ beforeAll(async () => {
       const prisma = db.db.prisma;
       const id = (name: string): string => subscribers.get(name) ?? '';
       const number = (name: string, subscriberNumber: string) =>
-        prisma.phoneNumber.create({
-          data: {
-            subscriberId: id(name),
-            e164: `+4930${subscriberNumber}`,
-            countryCode: '49',
-            areaCode: '30',
-            subscriberNumber,
-            isPrimary: true,
-          },
-        });
+        addPrimaryNumber(prisma, id(name), `+4930${subscriberNumber}`);
       await number('bob', '222222');
       await number('carol', '333333');
       await number('henry', '444444');
@@ -66,30 +66,8 @@ beforeAll(async () => {
       await number('pia', '666666');
       await number('quinn', '777777');
       await prisma.subscriber.update({ where: { id: id('quinn') }, data: { clir: true } });
-      const rules = await prisma.rewriteRuleSet.create({
-        data: {
-          name: 'to-peers',
-          rules: {
-            create: [
-              {
-                direction: 'outbound_to_peer',
-                field: 'callee',
-                matchPattern: '^\\+(\\d+)$',
-                replacement: '00$1',
-              },
-            ],
-          },
-        },
-      });
-      await prisma.domain.update({
-        where: { id: tenant.domainId },
-        data: { rewriteRuleSetId: rules.id, countryCode: '49' },
-      });
-      const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
-      await prisma.peerGateway.create({
-        data: { groupId: group.id, name: 'gw', host: GATEWAY_IP, port: gateway, priority: 1 },
-      });
-      await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
+      await addOutboundRewrite(prisma, tenant.domainId);
+      await addCarrier(prisma, [{ name: 'gw', host: GATEWAY_IP, port: gateway, priority: 1 }]);
       const forward = (
         name: string,
         type: 'cfu' | 'cfb' | 'cft' | 'cfna',
@@ -133,10 +111,7 @@ beforeAll(async () => {
     ports[user] = await registerWithSipp(stack, user, `${user}-secret`);
 }, 90_000);
 
-afterAll(async () => {
-  stopAllSipp();
-  await stack?.close();
-}, 30_000);
+afterAll(() => closeCallStack(stack), 30_000);
 
 /** `from` (alice unless said) calls `callee` with scenario `uac` while the given registered users run their UAS scenarios. */
 async function call(
@@ -171,18 +146,8 @@ async function call(
   callees.forEach((c, i) => {
     expectSippOk(results[i + 1] as Awaited<typeof caller.done>, `${c.user} (${uas[c.user]})`);
   });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const rows = await prisma.cdr.findMany({ orderBy: { createdAt: 'desc' } });
-    const row = rows[0];
-    // Exactly one row per call attempt, however many destinations the forwards tried.
-    if (rows.length > before && row && row.sipReason !== IN_PROGRESS) {
-      expect(rows.length).toBe(before + 1);
-      return row;
-    }
-    if (Date.now() > deadline) throw new Error('the CDR was not completed');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  // Exactly one row per call attempt, however many destinations the forwards tried.
+  return completedCdr(stack, before);
 }
 
 const sub = (name: string): string | undefined => stack.subscribers.get(name);

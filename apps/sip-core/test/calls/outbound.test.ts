@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, registerWithSipp, startCallStack } from './support/stack.ts';
+import { addCarrier, addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * To the phone network: alice dials +4930555123, which is not ours. LCR picks two gateways (sipp
@@ -25,58 +32,16 @@ beforeAll(async () => {
     { ringTimeout: 10 },
     async (db, tenant, subscribers) => {
       const prisma = db.db.prisma;
-      const alice = subscribers.get('alice') ?? '';
-      await prisma.phoneNumber.create({
-        data: {
-          subscriberId: alice,
-          e164: '+4930111111',
-          countryCode: '49',
-          areaCode: '30',
-          subscriberNumber: '111111',
-          isPrimary: true,
-        },
-      });
-      const rules = await prisma.rewriteRuleSet.create({
-        data: {
-          name: 'to-peers',
-          rules: {
-            create: [
-              {
-                direction: 'outbound_to_peer',
-                field: 'callee',
-                matchPattern: '^\\+(\\d+)$',
-                replacement: '00$1',
-              },
-            ],
-          },
-        },
-      });
-      await prisma.domain.update({
-        where: { id: tenant.domainId },
-        data: { rewriteRuleSetId: rules.id, countryCode: '49' },
-      });
-      const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
-      ids.gw1 = (
-        await prisma.peerGateway.create({
-          data: { groupId: group.id, name: 'gw1', host: '127.0.0.7', port: gateway1, priority: 1 },
-        })
-      ).id;
-      ids.gw2 = (
-        await prisma.peerGateway.create({
-          data: { groupId: group.id, name: 'gw2', host: '127.0.0.8', port: gateway2, priority: 2 },
-        })
-      ).id;
-      await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
-      await prisma.phoneNumber.create({
-        data: {
-          subscriberId: subscribers.get('bob') ?? '',
-          e164: '+4930222222',
-          countryCode: '49',
-          areaCode: '30',
-          subscriberNumber: '222222',
-          isPrimary: true,
-        },
-      });
+      await addPrimaryNumber(prisma, subscribers.get('alice') ?? '', '+4930111111');
+      await addOutboundRewrite(prisma, tenant.domainId);
+      Object.assign(
+        ids,
+        await addCarrier(prisma, [
+          { name: 'gw1', host: '127.0.0.7', port: gateway1, priority: 1 },
+          { name: 'gw2', host: '127.0.0.8', port: gateway2, priority: 2 },
+        ]),
+      );
+      await addPrimaryNumber(prisma, subscribers.get('bob') ?? '', '+4930222222');
     },
     // The peer: another loopback address, trusted without digest.
     ['127.0.0.2'],
@@ -84,10 +49,7 @@ beforeAll(async () => {
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 
-afterAll(async () => {
-  stopAllSipp();
-  await stack?.close();
-}, 30_000);
+afterAll(() => closeCallStack(stack), 30_000);
 
 describe('to the PSTN', () => {
   it('fails over from a 503 gateway to the next, with the rewritten number and caller ID', async () => {

@@ -1,9 +1,17 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: rewrite rules write variables as ${name} in plain strings
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
+import { addPrimaryNumber } from './support/provision.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * Calls from the phone network, identified by the peering configuration alone (no
@@ -23,26 +31,8 @@ beforeAll(async () => {
     { ringTimeout: 10 },
     async (db, tenant, subscribers) => {
       const prisma = db.db.prisma;
-      await prisma.phoneNumber.create({
-        data: {
-          subscriberId: subscribers.get('bob') ?? '',
-          e164: '+4930222222',
-          countryCode: '49',
-          areaCode: '30',
-          subscriberNumber: '222222',
-          isPrimary: true,
-        },
-      });
-      await prisma.phoneNumber.create({
-        data: {
-          subscriberId: subscribers.get('alice') ?? '',
-          e164: '+4930111111',
-          countryCode: '49',
-          areaCode: '30',
-          subscriberNumber: '111111',
-          isPrimary: true,
-        },
-      });
+      await addPrimaryNumber(prisma, subscribers.get('bob') ?? '', '+4930222222');
+      await addPrimaryNumber(prisma, subscribers.get('alice') ?? '', '+4930111111');
       const fromPeer = await prisma.rewriteRuleSet.create({
         data: {
           name: 'carrier-in',
@@ -122,25 +112,7 @@ beforeAll(async () => {
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 
-afterAll(async () => {
-  stopAllSipp();
-  await stack?.close();
-}, 30_000);
-
-/** The newest CDR once it is completed. */
-async function newestCdr(before: number) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const rows = await stack.testDb.db.prisma.cdr.findMany({ orderBy: { createdAt: 'desc' } });
-    const row = rows[0];
-    if (rows.length > before && row && row.sipReason !== IN_PROGRESS) {
-      expect(rows.length).toBe(before + 1);
-      return row;
-    }
-    if (Date.now() > deadline) throw new Error('the CDR was not completed');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+afterAll(() => closeCallStack(stack), 30_000);
 
 /** A peer at `address` calls `callee` as `caller`; bob answers with `uas`. Returns the call's CDR. */
 async function peerCall(address: string, caller: string, callee: string, uas = 'uas-answer-shown.xml') {
@@ -158,7 +130,7 @@ async function peerCall(address: string, caller: string, callee: string, uas = '
   const [p, b] = await Promise.all([peer.done, bob.done]);
   expectSippOk(p, 'peer');
   expectSippOk(b, 'bob');
-  return newestCdr(before);
+  return completedCdr(stack, before);
 }
 
 /** An INVITE without credentials from `address` must be challenged (sipp exits 0 on the 407). */
@@ -268,7 +240,7 @@ describe('a refused re-INVITE of a peer', () => {
       expect(atRefusal).toBeGreaterThanOrEqual(0);
       // 1.5 s after the refusal at 50 packets a second: well over 20 must have come to the first port.
       expect(first.received - atRefusal).toBeGreaterThan(20);
-      const cdr = await newestCdr(before);
+      const cdr = await completedCdr(stack, before);
       expect(cdr).toMatchObject({
         direction: 'inbound',
         disposition: 'answered',
@@ -296,7 +268,7 @@ describe('subscriber rewrite rules', () => {
     const [a, b] = await Promise.all([alice.done, bob.done]);
     expectSippOk(a, 'alice');
     expectSippOk(b, 'bob');
-    const cdr = await newestCdr(before);
+    const cdr = await completedCdr(stack, before);
     expect(cdr).toMatchObject({
       direction: 'internal',
       disposition: 'answered',

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  DOMAIN,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * UPDATE (RFC 3311) through the B2BUA: sipp plays alice (caller) and bob (registered callee). Each
@@ -18,10 +25,7 @@ beforeAll(async () => {
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 
-afterAll(async () => {
-  stopAllSipp();
-  await stack?.close();
-}, 30_000);
+afterAll(() => closeCallStack(stack), 30_000);
 
 async function call(uas: string, uac: string) {
   const before = await stack.testDb.db.prisma.cdr.count();

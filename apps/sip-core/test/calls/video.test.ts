@@ -1,8 +1,16 @@
 import type { CallStatistics } from '@switchboard/media';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './support/sipp.ts';
-import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
+import { addCarrier, addPrimaryNumber } from './support/provision.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * Audio and video through the B2BUA: sipp plays alice (caller) and bob (registered callee), each
@@ -26,31 +34,15 @@ beforeAll(async () => {
     async (db, _tenant, subscribers) => {
       const prisma = db.db.prisma;
       // bob's DID for the peer's call; any other number goes to the one gateway.
-      await prisma.phoneNumber.create({
-        data: {
-          subscriberId: subscribers.get('bob') ?? '',
-          e164: '+4930222222',
-          countryCode: '49',
-          areaCode: '30',
-          subscriberNumber: '222222',
-          isPrimary: true,
-        },
-      });
-      const group = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
-      await prisma.peerGateway.create({
-        data: { groupId: group.id, name: 'gw', host: GATEWAY, port: gatewayPort, priority: 1 },
-      });
-      await prisma.peeringRule.create({ data: { groupId: group.id, calleePrefix: '49' } });
+      await addPrimaryNumber(prisma, subscribers.get('bob') ?? '', '+4930222222');
+      await addCarrier(prisma, [{ name: 'gw', host: GATEWAY, port: gatewayPort, priority: 1 }]);
     },
     [PEER],
   );
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 
-afterAll(async () => {
-  stopAllSipp();
-  await stack?.close();
-}, 30_000);
+afterAll(() => closeCallStack(stack), 30_000);
 
 /**
  * The relay's view of the call while it is answered: waits (bounded) for sip-core to report the call
@@ -159,20 +151,11 @@ async function call(
   const [uacResult, uasResult, relayView] = await Promise.all([caller.done, callee.done, relay]);
   expectSippOk(uacResult, uac);
   expectSippOk(uasResult, uas);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const rows = await stack.testDb.db.prisma.cdr.findMany({ orderBy: { createdAt: 'desc' } });
-    const row = rows[0];
-    if (rows.length > before && row && row.sipReason !== IN_PROGRESS) {
-      expect(rows.length).toBe(before + 1);
-      // The call's media session was deleted on rtpengine: nothing is left for the orphan sweep.
-      const sweep = await stack.media.media.sweep([], { minAgeMs: 0 });
-      expect(sweep.deleted).toEqual([]);
-      return { cdr: row, relayView };
-    }
-    if (Date.now() > deadline) throw new Error('the CDR was not completed');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const cdr = await completedCdr(stack, before);
+  // The call's media session was deleted on rtpengine: nothing is left for the orphan sweep.
+  const sweep = await stack.media.media.sweep([], { minAgeMs: 0 });
+  expect(sweep.deleted).toEqual([]);
+  return { cdr, relayView };
 }
 
 describe('audio and video', () => {

@@ -1,7 +1,9 @@
 import { startEngine } from '@switchboard/engine';
 import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import { pino } from 'pino';
+import { expect } from 'vitest';
 import type { CallsConfig } from '../../../src/calls/invite-handler.ts';
+import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
 import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
 import {
   createSubscriber,
@@ -10,7 +12,7 @@ import {
   type TestDatabase,
   type TestTenant,
 } from '../../support/database.ts';
-import { allocatePort, expectSippOk, runSipp } from './sipp.ts';
+import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './sipp.ts';
 
 export const DOMAIN = 'example.test';
 const SECRET = 'calls-test-secret';
@@ -119,4 +121,28 @@ export async function registerWithSipp(stack: CallStack, user: string, password:
 /** CSV fields of a call from `caller` to `callee` for the uac-call-* scenarios. */
 export function callFields(caller: string, password: string, callee: string): string[] {
   return [caller, `[authentication username=${caller} password=${password}]`, DOMAIN, callee];
+}
+
+/**
+ * Bounded wait (10 s) for the newest CDR to be completed once the table has more than `before`
+ * rows; there must be exactly one new row per call attempt.
+ */
+export async function completedCdr(stack: CallStack, before: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const rows = await stack.testDb.db.prisma.cdr.findMany({ orderBy: { createdAt: 'desc' } });
+    const row = rows[0];
+    if (rows.length > before && row && row.sipReason !== IN_PROGRESS) {
+      expect(rows.length).toBe(before + 1);
+      return row;
+    }
+    if (Date.now() > deadline) throw new Error('the CDR was not completed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Stops every sipp still running, then the stack (when it got started). */
+export async function closeCallStack(stack: CallStack | undefined): Promise<void> {
+  stopAllSipp();
+  await stack?.close();
 }
