@@ -25,7 +25,7 @@ beforeAll(async () => {
       ],
       engineAdmin: { host: '127.0.0.1', port: 0 },
       engineSecret: SECRET,
-      limits: { maxMessageBytes: 4096 },
+      limits: { maxMessageBytes: 4096, messageTimeoutMs: 1_000 },
     },
     { logger: silentLogger },
   );
@@ -210,6 +210,23 @@ describe('malformed input over TCP', () => {
     big.socket.write(options('too-big-tcp', 'TCP', [`X-Pad: ${'b'.repeat(6000)}`]));
     await waitFor(() => big.state.closed, 'the oversized connection closed');
     expect(atApp).not.toContain('too-big-tcp');
+    await stillAnswers();
+  });
+
+  it('closes a connection that trickles a message slower than the message deadline', async () => {
+    const { socket, state } = await tcp();
+    const msg = Buffer.from(options('trickled-tcp', 'TCP'), 'latin1');
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < msg.length && !state.closed) socket.write(msg.subarray(i, ++i));
+    }, 25);
+    try {
+      await waitFor(() => state.closed, 'the trickling connection closed');
+    } finally {
+      clearInterval(timer);
+    }
+    expect(i).toBeLessThan(msg.length);
+    expect(atApp).not.toContain('trickled-tcp');
     await stillAnswers();
   });
 

@@ -42,6 +42,9 @@ export interface TransportLayerEvents {
 const framerFactory: FramerFactory = (sink, maxMessageSize) => {
   const framer = new MessageFramer({ maxMessageSize });
   return {
+    get buffered() {
+      return framer.buffered;
+    },
     push(chunk) {
       const r = framer.push(chunk);
       for (let i = 0; i < r.pings; i++) sink.ping();
