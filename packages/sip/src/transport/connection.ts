@@ -49,7 +49,7 @@ export abstract class StreamConnection extends EventEmitter<ConnectionEvents> {
   /** Last time anything was sent or received (ms since epoch), for idle reaping. */
   lastActivity = Date.now();
   closed = false;
-  /** How long a message may take to arrive once its first byte did (0: no limit); see messageDeadline(). */
+  /** How long a message may take to arrive once its first byte did (0: no limit); see limitMessageTime(). */
   private messageTimeoutMs = 0;
   private deadline: NodeJS.Timeout | undefined;
 
