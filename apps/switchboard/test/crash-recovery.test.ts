@@ -62,6 +62,8 @@ describe('switchboard start after the launcher was killed during a call', () => 
   let db: pg.Client | undefined;
   let dataDir: string;
   const runs: Launched[] = [];
+  /** rtpengines our launchers started: a failed run must not leave one behind. */
+  const rtpengines = new Set<number>();
 
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -73,6 +75,7 @@ describe('switchboard start after the launcher was killed during a call', () => 
     stopAllSipp();
     for (const run of runs) run.child.kill('SIGKILL');
     await Promise.all(runs.map((r) => r.exited));
+    for (const pid of rtpengines) if (await running(pid)) process.kill(pid, 'SIGKILL');
     await db?.end();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
@@ -90,7 +93,7 @@ describe('switchboard start after the launcher was killed during a call', () => 
     };
     const first = launch(['start'], env);
     runs.push(first);
-    await apiBase(first);
+    await apiBase(first, 180_000);
     const engine = await first.waitForLog('SIP engine listening');
     const sipPort = Number((engine.sip as string[]).find((l) => l.startsWith('udp:'))!.split(':')[2]);
     const seedDb = await openDatabase({ databaseUrl: url.toString(), dataDir });
@@ -101,7 +104,9 @@ describe('switchboard start after the launcher was killed during a call', () => 
     await db.connect();
 
     // bob registers and answers; alice calls him. Neither hangs up.
-    const bobPort = await allocatePort();
+    // Each sipp gets its control port next to its SIP port: left to itself it hunts upwards from 8888,
+    // where other sipps on the machine may be.
+    const bobPort = await allocatePort({ count: 3 });
     const register = startSipp({
       scenario: 'register.xml',
       scenarioDir: SCENARIOS,
@@ -109,19 +114,23 @@ describe('switchboard start after the launcher was killed during a call', () => 
       remote: `127.0.0.1:${sipPort}`,
       fields: ['bob', `[authentication username=bob password=${PASSWORD}]`, domain],
       authUri: domain,
+      controlPort: bobPort + 1,
     });
     expectSippOk(await register.done, 'register bob');
     const bob = startSipp({
       scenario: 'uas-answer-stay.xml',
       scenarioDir: SCENARIOS,
       port: bobPort,
+      controlPort: bobPort + 2,
       timeoutS: 120,
     });
     await bob.listening();
+    const alicePort = await allocatePort({ count: 2 });
     startSipp({
       scenario: 'uac-call-stay.xml',
       scenarioDir: SCENARIOS,
-      port: await allocatePort(),
+      port: alicePort,
+      controlPort: alicePort + 1,
       remote: `127.0.0.1:${sipPort}`,
       fields: ['alice', `[authentication username=alice password=${PASSWORD}]`, domain, 'bob'],
       authUri: `bob@${domain}`,
@@ -134,10 +143,11 @@ describe('switchboard start after the launcher was killed during a call', () => 
           [IN_PROGRESS],
         )
       ).rows[0];
-    const answered = await until('the call answered', openCdr);
+    const answered = await until('the call answered', openCdr, 60_000);
 
     const pidFile = JSON.parse(await readFile(join(dataDir, 'rtpengine.pid'), 'utf8')) as { pid: number };
     const rtpengine = pidFile.pid;
+    rtpengines.add(rtpengine);
     expect(await running(rtpengine)).toBe(true);
 
     // A heartbeat moves the open row's end past the answer; kill the launcher right after seeing one.
@@ -160,10 +170,11 @@ describe('switchboard start after the launcher was killed during a call', () => 
     const restartedAt = Date.now();
     const second = launch(['start'], env);
     runs.push(second);
-    await apiBase(second);
+    await apiBase(second, 180_000);
 
     expect(await running(rtpengine)).toBe(false);
     const current = JSON.parse(await readFile(join(dataDir, 'rtpengine.pid'), 'utf8')) as { pid: number };
+    rtpengines.add(current.pid);
     expect(current.pid).not.toBe(rtpengine);
     expect(await running(current.pid)).toBe(true);
     expect(second.output()).toContain('stopping the rtpengine a previous run left running');
@@ -188,5 +199,5 @@ describe('switchboard start after the launcher was killed during a call', () => 
     // A clean stop stops its rtpengine and removes the pid file.
     expect(await running(current.pid)).toBe(false);
     await expect(readFile(join(dataDir, 'rtpengine.pid'), 'utf8')).rejects.toThrow(/ENOENT/);
-  });
+  }, 600_000);
 });

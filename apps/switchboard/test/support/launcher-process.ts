@@ -83,7 +83,8 @@ export function launch(args: string[], env: Record<string, string>): Launched {
   };
 }
 
-export async function apiBase(run: Launched): Promise<string> {
-  const event = await run.waitForLog('web admin and API listening', 90_000);
+/** The API's base URL once the platform is up (the bound on a start is generous: the machine may be busy). */
+export async function apiBase(run: Launched, timeoutMs = 90_000): Promise<string> {
+  const event = await run.waitForLog('web admin and API listening', timeoutMs);
   return String(event.url).replace(/\/$/, '');
 }
