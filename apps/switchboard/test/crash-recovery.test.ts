@@ -91,14 +91,16 @@ describe('switchboard start after the launcher was killed during a call', () => 
       ADMIN_PASSWORD: 'a-very-good-password',
       RTP_PORTS: '41200-41298',
     };
+    // Provisioned before the start, so that sip-core knows alice and bob from its first request on.
+    const seedDb = await openDatabase({ databaseUrl: url.toString(), dataDir });
+    await seedDb.migrate();
+    const { subscribers } = await seedDemo(seedDb.prisma, { password: PASSWORD });
+    await seedDb.close();
     const first = launch(['start'], env);
     runs.push(first);
     await apiBase(first, 180_000);
     const engine = await first.waitForLog('SIP engine listening');
     const sipPort = Number((engine.sip as string[]).find((l) => l.startsWith('udp:'))!.split(':')[2]);
-    const seedDb = await openDatabase({ databaseUrl: url.toString(), dataDir });
-    const { subscribers } = await seedDemo(seedDb.prisma, { password: PASSWORD });
-    await seedDb.close();
     const domain = subscribers.find((s) => s.username === 'bob')!.domain;
     db = new pg.Client({ connectionString: url.toString() });
     await db.connect();
