@@ -9,6 +9,7 @@ import {
   type SipTransport,
   type TlsPaths,
 } from '@switchboard/config';
+import type { AuthGuardOptions } from './admin/auth-guard.ts';
 import type { RequestHandler } from './routing/request-handlers.ts';
 
 /**
@@ -39,6 +40,12 @@ export interface EngineLimits {
   appResponseTimeoutMs: number;
   /** How long a new app connection may take to authenticate (ms). */
   authTimeoutMs: number;
+  /** A SIP message on TCP/TLS/WS/WSS must be complete this long after its first byte (ms; 0: no limit). */
+  messageTimeoutMs: number;
+  /** Stream connections (TCP, TLS, WS, WSS) open at once, all addresses together. */
+  maxConnections: number;
+  /** Stream connections open at once from one address. */
+  maxConnectionsPerAddress: number;
 }
 
 export interface EngineConfig {
@@ -74,6 +81,8 @@ export interface EngineConfig {
    * request goes. Methods without a handler go to the connected apps as usual.
    */
   requestHandlers?: RequestHandler[];
+  /** Delay after a wrong admin secret and the ban after repeated ones (see admin/auth-guard.ts). */
+  adminAuthGuard?: Partial<AuthGuardOptions>;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {
@@ -81,6 +90,9 @@ export const DEFAULT_LIMITS: EngineLimits = {
   maxAppConnections: 1000,
   appResponseTimeoutMs: 64_000,
   authTimeoutMs: 10_000,
+  messageTimeoutMs: 10_000,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 100,
 };
 
 /**
@@ -125,7 +137,13 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
     ...(adminTls ? { adminTls } : {}),
     sipTrace: config.sipTrace,
     answerOptions: config.engineAnswerOptions,
-    limits: { maxMessageBytes: config.sipMaxMessageBytes, maxAppConnections: config.engineMaxApps },
+    limits: {
+      maxMessageBytes: config.sipMaxMessageBytes,
+      maxAppConnections: config.engineMaxApps,
+      messageTimeoutMs: config.sipMessageTimeoutMs,
+      maxConnections: config.sipMaxConnections,
+      maxConnectionsPerAddress: config.sipMaxConnectionsPerAddress,
+    },
     ...(config.engineRequestHandlers.length > 0 ? { requestHandlers: config.engineRequestHandlers } : {}),
   };
 }
@@ -139,7 +157,8 @@ export function checkStandaloneConfig(config: Config): void {
   if (config.engineSecretGenerated) {
     problems.push({
       variable: 'ENGINE_SECRET',
-      message: 'required by the standalone engine (8+ characters), since its apps must know it',
+      message:
+        'required by the standalone engine (16+ characters; shorter ones on a loopback ENGINE_ADMIN only), since its apps must know it',
     });
   }
   const secure = config.sipListen.filter((l) => l.transport === 'tls' || l.transport === 'wss');

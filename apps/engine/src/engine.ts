@@ -40,7 +40,13 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
   const logger = deps.logger ?? pino({ name: 'engine' });
   const limits = { ...DEFAULT_LIMITS, ...config.limits };
   const transportOptions = {
-    limits: { maxDatagramSize: limits.maxMessageBytes, maxStreamMessageSize: limits.maxMessageBytes },
+    limits: {
+      maxDatagramSize: limits.maxMessageBytes,
+      maxStreamMessageSize: limits.maxMessageBytes,
+      messageTimeoutMs: limits.messageTimeoutMs,
+      maxConnections: limits.maxConnections,
+      maxConnectionsPerIp: limits.maxConnectionsPerAddress,
+    },
     logger: logger.child({ component: 'sip-transport' }),
   };
   const transport = config.sipTrace
@@ -96,6 +102,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     ...(config.adminTls ? { tls: { cert: config.adminTls.cert, key: config.adminTls.key } } : {}),
     authTimeoutMs: limits.authTimeoutMs,
     maxConnections: limits.maxAppConnections,
+    ...(config.adminAuthGuard ? { authGuard: config.adminAuthGuard } : {}),
     identity: {
       version: ENGINE_VERSION,
       hostports: () => listeners.map((l) => formatHostport(l.transport, l.advertisedAddress, l.port)),

@@ -36,7 +36,13 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
     expect(c.engineSecret).toBe('long-enough-secret');
     expect(c.sipTrace).toBe(false);
     expect(c.answerOptions).toBe(true);
-    expect(c.limits).toEqual({ maxMessageBytes: 65535, maxAppConnections: 1000 });
+    expect(c.limits).toEqual({
+      maxMessageBytes: 65535,
+      maxAppConnections: 1000,
+      messageTimeoutMs: 10_000,
+      maxConnections: 10_000,
+      maxConnectionsPerAddress: 100,
+    });
     expect(c.sipTls).toBeUndefined();
     expect(c.requestHandlers).toBeUndefined();
     expect(c.adminTls).toBeUndefined();
@@ -53,6 +59,9 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
         ENGINE_ANSWER_OPTIONS: 'no',
         SIP_MAX_MESSAGE_BYTES: '8192',
         ENGINE_MAX_APPS: '5',
+        SIP_MESSAGE_TIMEOUT_MS: '3000',
+        SIP_MAX_CONNECTIONS: '50',
+        SIP_MAX_CONNECTIONS_PER_ADDRESS: '5',
       }),
     );
     expect(c.sipListen).toEqual([
@@ -63,7 +72,13 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
     expect(c.engineAdmin).toEqual({ host: '::1', port: 9999 });
     expect(c.sipTrace).toBe(true);
     expect(c.answerOptions).toBe(false);
-    expect(c.limits).toEqual({ maxMessageBytes: 8192, maxAppConnections: 5 });
+    expect(c.limits).toEqual({
+      maxMessageBytes: 8192,
+      maxAppConnections: 5,
+      messageTimeoutMs: 3000,
+      maxConnections: 50,
+      maxConnectionsPerAddress: 5,
+    });
   });
 
   it('maps ENGINE_REQUEST_HANDLERS to request handlers', async () => {

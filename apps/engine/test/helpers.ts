@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import pino from 'pino';
-import { AdminServer, type AppRequestHandler } from '../src/admin/admin-server.ts';
+import { AdminServer, type AdminServerOptions, type AppRequestHandler } from '../src/admin/admin-server.ts';
 import type { AppMessage } from '../src/wire/protocol.ts';
 
 export const SECRET = 'test-secret-1234';
@@ -17,7 +17,11 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
 }
 
 /** An admin server on an ephemeral loopback port whose SIP handler records what it is given. */
-export async function startAdmin(options: { authTimeoutMs?: number } = {}) {
+export async function startAdmin(
+  options: Partial<
+    Pick<AdminServerOptions, 'authTimeoutMs' | 'authGuard' | 'secret' | 'host' | 'logger'>
+  > = {},
+) {
   const sipMessages: AppMessage[] = [];
   const gone: string[] = [];
   const handler: AppRequestHandler = {

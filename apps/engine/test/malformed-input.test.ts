@@ -25,7 +25,7 @@ beforeAll(async () => {
       ],
       engineAdmin: { host: '127.0.0.1', port: 0 },
       engineSecret: SECRET,
-      limits: { maxMessageBytes: 4096 },
+      limits: { maxMessageBytes: 4096, messageTimeoutMs: 1_000 },
     },
     { logger: silentLogger },
   );
@@ -132,6 +132,40 @@ describe('malformed input over UDP', () => {
     expect(atApp).not.toContain('no-from');
   });
 
+  // RFC 3261 §25.1 lets no control character into a header value but as a quoted-pair in a quoted string.
+  it('answers 400 to a NUL in a header value and keeps the request from the app', async () => {
+    const before = datagrams.length;
+    sendUdp(options('nul-subject', 'UDP', ['Subject: hello\x00world']));
+    sendUdp(options('nul-unknown', 'UDP', ['X-Note: a\x00b']));
+    await waitFor(
+      () =>
+        datagrams.slice(before).filter((d) => d.startsWith('SIP/2.0 400') && d.includes('nul-')).length >= 2,
+      'two 400s',
+    );
+    const answers = datagrams.slice(before).filter((d) => d.includes('nul-'));
+    expect(answers.every((d) => d.startsWith('SIP/2.0 400') && !d.includes('\x00'))).toBe(true);
+    expect(atApp).not.toContain('nul-subject');
+    expect(atApp).not.toContain('nul-unknown');
+    await stillAnswers();
+  });
+
+  it('drops a request whose NUL is in a header the answer would echo', async () => {
+    const before = datagrams.length;
+    sendUdp(options('nul-echo', 'UDP').replace('<sip:probe@', '"pro\x00be" <sip:probe@'));
+    await stillAnswers();
+    expect(datagrams.slice(before).some((d) => d.includes('nul-echo'))).toBe(false);
+    expect(atApp).not.toContain('nul-echo');
+  });
+
+  it('accepts a NUL escaped in a quoted string, as RFC 4475 §3.1.1.2 does', async () => {
+    sendUdp(options('nul-escaped', 'UDP').replace('<sip:probe@', '"pro\\\x00be" <sip:probe@'));
+    await waitFor(
+      () => datagrams.some((d) => d.startsWith('SIP/2.0 200') && d.includes('nul-escaped')),
+      'the 200',
+    );
+    expect(atApp).toContain('nul-escaped');
+  });
+
   it('drops a datagram larger than the configured limit', async () => {
     const big = options('too-big', 'UDP', [`X-Pad: ${'a'.repeat(8000)}`]);
     sendUdp(big);
@@ -176,6 +210,23 @@ describe('malformed input over TCP', () => {
     big.socket.write(options('too-big-tcp', 'TCP', [`X-Pad: ${'b'.repeat(6000)}`]));
     await waitFor(() => big.state.closed, 'the oversized connection closed');
     expect(atApp).not.toContain('too-big-tcp');
+    await stillAnswers();
+  });
+
+  it('closes a connection that trickles a message slower than the message deadline', async () => {
+    const { socket, state } = await tcp();
+    const msg = Buffer.from(options('trickled-tcp', 'TCP'), 'latin1');
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i < msg.length && !state.closed) socket.write(msg.subarray(i, ++i));
+    }, 25);
+    try {
+      await waitFor(() => state.closed, 'the trickling connection closed');
+    } finally {
+      clearInterval(timer);
+    }
+    expect(i).toBeLessThan(msg.length);
+    expect(atApp).not.toContain('trickled-tcp');
     await stillAnswers();
   });
 

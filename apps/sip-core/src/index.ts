@@ -3,7 +3,7 @@
 export { ActiveCalls, type Admission, type CallLimits } from './calls/active-calls.ts';
 export type { ActiveCallInfo, CallState } from './calls/call.ts';
 export { type CallsConfig, DEFAULT_CALLS } from './calls/invite-handler.ts';
-export { CdrWriter, IN_PROGRESS, RECONCILED } from './cdr/cdr-writer.ts';
+export { CdrWriter, DEFAULT_HEARTBEAT_MS, IN_PROGRESS, RECONCILED } from './cdr/cdr-writer.ts';
 export {
   type AccessConfig,
   type AuthConfig,

@@ -306,6 +306,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
   await cdr.reconcile();
+  cdr.startHeartbeat();
   const calls = new ActiveCalls();
   const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
   const invite = chain(
@@ -366,6 +367,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       closed = true;
       keepalive.stop();
       srf.disconnect();
+      await cdr.stop();
       await Promise.all(stopFeeds.map((stop) => stop()));
       await numberingFollower?.close();
       // Writes the binding changes still waiting behind their answers (write-behind window).

@@ -93,6 +93,26 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+  /** SIP_MESSAGE_TIMEOUT_MS: a stream message must be complete this long after its first byte arrived. */
+  sipMessageTimeoutMs: number;
+  /** SIP_MAX_CONNECTIONS: inbound TCP/TLS/WS/WSS connections accepted at once, all addresses together. */
+  sipMaxConnections: number;
+  /** SIP_MAX_CONNECTIONS_PER_ADDRESS: inbound stream connections accepted at once from one address. */
+  sipMaxConnectionsPerAddress: number;
+}
+
+/**
+ * ENGINE_SECRET's shortest length when the admin listener is reachable beyond this host. On loopback a
+ * shorter one is accepted (drachtio-server does, and drachtio-srf's test suite uses one), with a warning.
+ */
+export const MIN_ENGINE_SECRET_LENGTH = 16;
+
+/** True for an address only this host can reach: 127.0.0.0/8, ::1 (IPv4-mapped too) or `localhost`. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIP(v4) === 4 && v4.startsWith('127.');
 }
 
 export interface ConfigProblem {
@@ -120,6 +140,9 @@ export const DEFAULTS = {
   ENGINE_ANSWER_OPTIONS: 'true',
   SIP_MAX_MESSAGE_BYTES: '65535',
   ENGINE_MAX_APPS: '1000',
+  SIP_MESSAGE_TIMEOUT_MS: '10000',
+  SIP_MAX_CONNECTIONS: '10000',
+  SIP_MAX_CONNECTIONS_PER_ADDRESS: '100',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -176,8 +199,15 @@ export function loadConfig(env: Env = process.env): Config {
   const drachtio = check<DrachtioTarget | undefined>('DRACHTIO_URL', undefined, parseDrachtioUrl);
   const engineAdmin = check('ENGINE_ADMIN', { host: '127.0.0.1', port: 9022 }, (raw) => parseHostPort(raw));
   const givenSecret = value('ENGINE_SECRET');
-  if (givenSecret !== undefined && givenSecret.length < 8) {
-    problems.push({ variable: 'ENGINE_SECRET', message: 'expected at least 8 characters' });
+  if (
+    givenSecret !== undefined &&
+    givenSecret.length < MIN_ENGINE_SECRET_LENGTH &&
+    !isLoopbackHost(engineAdmin.host)
+  ) {
+    problems.push({
+      variable: 'ENGINE_SECRET',
+      message: `expected at least ${MIN_ENGINE_SECRET_LENGTH} characters, since ENGINE_ADMIN (${engineAdmin.host}) is reachable beyond this host`,
+    });
   }
   if (givenSecret?.includes('|')) {
     problems.push({ variable: 'ENGINE_SECRET', message: "must not contain '|' (the protocol's separator)" });
@@ -212,6 +242,13 @@ export function loadConfig(env: Env = process.env): Config {
   const engineRequestHandlers = check<EngineRequestHandler[]>('ENGINE_REQUEST_HANDLERS', [], (raw) =>
     parseList(raw, parseRequestHandler),
   );
+  const sipMessageTimeoutMs = check('SIP_MESSAGE_TIMEOUT_MS', 10_000, (raw) =>
+    parseInteger(raw, 100, 600_000),
+  );
+  const sipMaxConnections = check('SIP_MAX_CONNECTIONS', 10_000, (raw) => parseInteger(raw, 1, 1_000_000));
+  const sipMaxConnectionsPerAddress = check('SIP_MAX_CONNECTIONS_PER_ADDRESS', 100, (raw) =>
+    parseInteger(raw, 1, 1_000_000),
+  );
 
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
@@ -245,6 +282,9 @@ export function loadConfig(env: Env = process.env): Config {
     sipMaxMessageBytes,
     engineMaxApps,
     engineRequestHandlers,
+    sipMessageTimeoutMs,
+    sipMaxConnections,
+    sipMaxConnectionsPerAddress,
   };
 }
 

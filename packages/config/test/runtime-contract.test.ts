@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/runtime-contract.ts';
+import { ConfigError, isLoopbackHost, loadConfig } from '../src/runtime-contract.ts';
 
 function problemsFor(env: Record<string, string>): { variable: string; message: string }[] {
   try {
@@ -41,6 +41,30 @@ describe('loadConfig defaults', () => {
     expect(config.sipMaxMessageBytes).toBe(65535);
     expect(config.engineMaxApps).toBe(1000);
     expect(config.engineRequestHandlers).toEqual([]);
+    expect(config.sipMessageTimeoutMs).toBe(10_000);
+    expect(config.sipMaxConnections).toBe(10_000);
+    expect(config.sipMaxConnectionsPerAddress).toBe(100);
+  });
+
+  // drachtio-server takes any secret; drachtio-srf's own test suite uses `cymru`. Only a listener reachable
+  // from other hosts needs a secret long enough to resist guessing.
+  it('accepts a short ENGINE_SECRET on a loopback admin listener and refuses it elsewhere', () => {
+    expect(loadConfig({ ENGINE_SECRET: 'cymru' }).engineSecret).toBe('cymru');
+    expect(loadConfig({ ENGINE_SECRET: 'cymru', ENGINE_ADMIN: '[::1]:9022' }).engineSecret).toBe('cymru');
+    expect(() => loadConfig({ ENGINE_SECRET: 'cymru', ENGINE_ADMIN: '0.0.0.0:9022' })).toThrow(/at least 16/);
+    expect(loadConfig({ ENGINE_SECRET: 'sixteen-chars!!!', ENGINE_ADMIN: '0.0.0.0:9022' }).engineSecret).toBe(
+      'sixteen-chars!!!',
+    );
+    expect(
+      ['127.0.0.1', '127.9.9.9', '::1', '[::1]', '::ffff:127.0.0.1', 'localhost'].map(isLoopbackHost),
+    ).toEqual([true, true, true, true, true, true]);
+    expect(['0.0.0.0', '::', '192.0.2.1', 'engine.internal', '128.0.0.1'].map(isLoopbackHost)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
   });
 
   it('generates a different engine secret on each start when none is given', () => {
@@ -55,7 +79,7 @@ describe('loadConfig defaults', () => {
       SIP_ADVERTISED_ADDRESS: '203.0.113.7',
       DRACHTIO_URL: 'drachtio://s3cret@engine.internal:9023',
       ENGINE_ADMIN: '0.0.0.0:9022',
-      ENGINE_SECRET: 'a-long-secret',
+      ENGINE_SECRET: 'a-long-enough-secret',
       RTPENGINE_NG: '127.0.0.1:22222,[::1]:22223=3',
       RTP_PORTS: '20000-20998',
       API_PORT: '8080',
@@ -73,6 +97,9 @@ describe('loadConfig defaults', () => {
       SIP_MAX_MESSAGE_BYTES: '1024',
       ENGINE_MAX_APPS: '100000',
       ENGINE_REQUEST_HANDLERS: 'invite=tcp://127.0.0.1:3001, */POST=https://router.example.net/route',
+      SIP_MESSAGE_TIMEOUT_MS: '2500',
+      SIP_MAX_CONNECTIONS: '500',
+      SIP_MAX_CONNECTIONS_PER_ADDRESS: '20',
     });
     expect(config.databaseUrl).toBe('postgresql://u:p@db.example.net:5432/switchboard');
     expect(config.dataDir).toBe('/var/lib/switchboard');
@@ -84,7 +111,7 @@ describe('loadConfig defaults', () => {
     expect(config.sipAdvertisedAddress).toBe('203.0.113.7');
     expect(config.drachtio).toEqual({ host: 'engine.internal', port: 9023, secret: 's3cret' });
     expect(config.engineAdmin).toEqual({ host: '0.0.0.0', port: 9022 });
-    expect(config.engineSecret).toBe('a-long-secret');
+    expect(config.engineSecret).toBe('a-long-enough-secret');
     expect(config.engineSecretGenerated).toBe(false);
     expect(config.rtpengineNg).toBe('127.0.0.1:22222,[::1]:22223=3');
     expect(config.rtpPorts).toEqual({ min: 20000, max: 20998 });
@@ -107,6 +134,9 @@ describe('loadConfig defaults', () => {
       { method: 'INVITE', url: 'tcp://127.0.0.1:3001', httpMethod: 'GET' },
       { method: '*', url: 'https://router.example.net/route', httpMethod: 'POST' },
     ]);
+    expect(config.sipMessageTimeoutMs).toBe(2500);
+    expect(config.sipMaxConnections).toBe(500);
+    expect(config.sipMaxConnectionsPerAddress).toBe(20);
   });
 
   it.each([
@@ -157,7 +187,10 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['DRACHTIO_URL', { DRACHTIO_URL: 'http://x@h:9022' }, /drachtio:\/\//],
     ['DRACHTIO_URL', { DRACHTIO_URL: 'drachtio://h:9022' }, /shared secret/],
     ['ENGINE_ADMIN', { ENGINE_ADMIN: '9022' }, /host:port/],
-    ['ENGINE_SECRET', { ENGINE_SECRET: 'short' }, /at least 8/],
+    ['ENGINE_SECRET', { ENGINE_SECRET: 'short', ENGINE_ADMIN: '0.0.0.0:9022' }, /at least 16/],
+    ['ENGINE_SECRET', { ENGINE_SECRET: 'fifteen-chars!!', ENGINE_ADMIN: '192.0.2.1:9022' }, /at least 16/],
+    ['SIP_MESSAGE_TIMEOUT_MS', { SIP_MESSAGE_TIMEOUT_MS: '10s' }, /integer/],
+    ['SIP_MAX_CONNECTIONS', { SIP_MAX_CONNECTIONS: '0' }, /integer 1-/],
     ['ENGINE_SECRET', { ENGINE_SECRET: 'with|pipe-inside' }, /separator/],
     ['RTPENGINE_NG', { RTPENGINE_NG: '127.0.0.1' }, /host:port/],
     ['RTPENGINE_NG', { RTPENGINE_NG: '127.0.0.1:22222=heavy' }, /weight/],

@@ -9,6 +9,7 @@ import { MediaError } from './errors.ts';
 import type { MediaRelay } from './media-relay.ts';
 import { NgClient } from './ng-client.ts';
 import { NullMedia } from './null-media.ts';
+import { removePidFile, rtpenginePidFile, stopOrphanedRtpengine, writePidFile } from './orphan.ts';
 import { RtpengineMedia, type RtpengineMediaOptions } from './rtpengine-media.ts';
 
 /** Path of the `rtpengine` binary on PATH, or null when it is not installed. */
@@ -27,7 +28,10 @@ export function detectRtpengine(pathEnv: string | undefined = process.env.PATH):
 }
 
 export interface LocalRtpengineOptions {
-  /** When set, recordings go to `<dataDir>/recordings` (pcap). */
+  /**
+   * When set, recordings go to `<dataDir>/recordings` (pcap), and `<dataDir>/rtpengine.pid` names the
+   * child, so that the next start stops it if this process dies without stopping it (SIGKILL, a crash).
+   */
   dataDir?: string;
   /** NG port on 127.0.0.1; default: a free port. */
   ngPort?: number;
@@ -96,7 +100,13 @@ export async function startLocalRtpengine(options: LocalRtpengineOptions): Promi
 
   const args = localRtpengineArgs({ ...options, ngPort });
   const logger = options.logger.child({ component: 'rtpengine', ngPort });
+  const pidFile = options.dataDir !== undefined ? rtpenginePidFile(options.dataDir) : undefined;
+  // The RTP ports of the previous run's calls are still held by its rtpengine if that run was killed.
+  if (pidFile !== undefined) await stopOrphanedRtpengine(pidFile, logger, options.stopTimeoutMs ?? 5000);
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (pidFile !== undefined && child.pid !== undefined) {
+    await writePidFile(pidFile, { pid: child.pid, argv: [binary, ...args] });
+  }
   const stderrTail: string[] = [];
   child.stderr?.setEncoding('utf8');
   let partial = '';
@@ -127,8 +137,9 @@ export async function startLocalRtpengine(options: LocalRtpengineOptions): Promi
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
-    stopping ??= stopChild(child, exited, options.stopTimeoutMs ?? 5000).finally(() => {
+    stopping ??= stopChild(child, exited, options.stopTimeoutMs ?? 5000).finally(async () => {
       process.removeListener('exit', killOnExit);
+      if (pidFile !== undefined && child.pid !== undefined) await removePidFile(pidFile, child.pid);
     });
     return stopping;
   };

@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +13,7 @@ import {
   startLocalRtpengine,
 } from '../src/launcher.ts';
 import { NullMedia } from '../src/null-media.ts';
+import { processCommandLine, rtpenginePidFile } from '../src/orphan.ts';
 import { profiles } from '../src/profiles.ts';
 import { RtpengineMedia } from '../src/rtpengine-media.ts';
 import { lines, mLines, sdp, silentLogger } from './support.ts';
@@ -125,6 +128,88 @@ describe('startLocalRtpengine', () => {
       ).rejects.toMatchObject({ code: 'invalid-config' });
     } finally {
       busy.close();
+    }
+  });
+});
+
+/** A process that started a local rtpengine in `dataDir`; resolves with both pids once it runs. */
+function startOwner(dataDir: string, ngPort: number, portMin: number, portMax: number) {
+  const owner = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./support/rtpengine-owner.ts', import.meta.url)),
+      dataDir,
+      String(ngPort),
+      String(portMin),
+      String(portMax),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => owner.once('exit', () => resolve()));
+  const started = new Promise<number>((resolve, reject) => {
+    let out = '';
+    owner.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { rtpenginePid: number }).rtpenginePid);
+    });
+    void exited.then(() => reject(new Error(`the owner exited before starting rtpengine: ${out}`)));
+  });
+  return { owner, started, exited };
+}
+
+describe('an rtpengine left running by a killed launcher', () => {
+  it('is found through the pid file and stopped before the next start', async () => {
+    const dataDir = mkdtempSync(join(scratch, 'orphan-'));
+    const { owner, started, exited } = startOwner(dataDir, 22311, 32500, 32599);
+    const orphan = await started;
+    owner.kill('SIGKILL');
+    await exited;
+    // Its parent is gone, it is not: it still holds its NG port (and would hold its calls' RTP ports).
+    expect((await processCommandLine(orphan))?.[0]).toMatch(/rtpengine$/);
+    expect(await portFree(22311)).toBe(false);
+
+    const next = await startLocalRtpengine({
+      dataDir,
+      ngPort: 22312,
+      portMin: 32500,
+      portMax: 32599,
+      interface: '127.0.0.1',
+      logger: silentLogger,
+    });
+    try {
+      expect(await processCommandLine(orphan)).toBeUndefined();
+      expect(await portFree(22311)).toBe(true);
+      expect(JSON.parse(readFileSync(rtpenginePidFile(dataDir), 'utf8')).pid).toBe(next.pid);
+    } finally {
+      await next.stop();
+    }
+    // A clean stop leaves no pid file behind.
+    expect(() => readFileSync(rtpenginePidFile(dataDir), 'utf8')).toThrow(/ENOENT/);
+  });
+
+  it('leaves alone a process whose command line is not the one the pid file recorded', async () => {
+    const dataDir = mkdtempSync(join(scratch, 'reused-'));
+    const stranger = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(
+        rtpenginePidFile(dataDir),
+        JSON.stringify({ pid: stranger.pid, argv: ['/usr/bin/rtpengine', '--config-file=none'] }),
+      );
+      const next = await startLocalRtpengine({
+        dataDir,
+        ngPort: 22313,
+        portMin: 32500,
+        portMax: 32599,
+        interface: '127.0.0.1',
+        logger: silentLogger,
+      });
+      await next.stop();
+      expect(alive(stranger.pid!)).toBe(true);
+    } finally {
+      stranger.kill('SIGKILL');
     }
   });
 });

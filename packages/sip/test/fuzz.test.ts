@@ -182,6 +182,9 @@ describe('fuzz: mutated and random messages (seeded, bounded)', { timeout: 60_00
       'SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;alias;x="q v"',
       'SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bKx;Branch=y',
       'SIP/2.0/SCTP h.example.com;branch=z9hG4bKq;x="a\\"b;c";y',
+      // a control character is allowed only as a quoted-pair (RFC 3261 §25.1)
+      'SIP/2.0/UDP h.example.com;branch=z9hG4bKn;x="a\x00b"',
+      'SIP/2.0/UDP h.example.com;branch=z9hG4bKn;x="a\\\x00b"',
     ];
     const addresses = [
       '"Alice" <sip:alice@example.com>;tag=1928301774',
@@ -191,6 +194,8 @@ describe('fuzz: mutated and random messages (seeded, bounded)', { timeout: 60_00
       '<urn:service:sos>',
       '"J \\"R\\"" <sip:j@example.com>;x="\\\\";tag=1',
       '"" <sips:a:pw@b.c;lr>;expires=0;+sip.instance="<urn:uuid:1>"',
+      '"Al\x00ice" <sip:alice@example.com>;tag=1',
+      '"Al\\\x00ice" <sip:alice@example.com>;x="\x7f"',
     ];
     type Outcome = string;
     const outcome = (f: () => unknown): Outcome => {

@@ -307,6 +307,36 @@ describe('errors', () => {
     expect(bad(both).message).toBe('bare CR in header section');
     expect(bad(both).code).toBe('INVALID_HEADER_VALUE');
   });
+
+  // RFC 3261 §25.1: TEXT-UTF8char and qdtext exclude every CTL but HTAB; only a quoted-pair may carry one.
+  it('rejects a NUL or other control character anywhere but escaped in a quoted string', () => {
+    const withHeader = (line: string) => REGISTER.replace('Expires: 3600', `Expires: 3600\r\n${line}`);
+    const subject = bad(withHeader('Subject: hello\x00world'));
+    expect(subject).toMatchObject({ code: 'INVALID_HEADER_VALUE', status: 400, header: 'subject' });
+    expect(subject.message).toBe('control character 0x00 in the Subject header');
+    expect(bad(withHeader('X-Note: a\x01b')).header).toBe('x-note');
+    expect(bad(withHeader('X-Note: a\x7fb')).header).toBe('x-note');
+    expect(bad(withHeader('X-Note: "a\x00b"')).header).toBe('x-note');
+    // typed headers, through their fast paths and the full grammar alike
+    expect(
+      bad(REGISTER.replace('"Alice" <sip:alice@example.com>;tag', '"Al\x00ice" <sip:alice@example.com>;tag'))
+        .header,
+    ).toBe('from');
+    expect(bad(REGISTER.replace(';rport', ';rport;x="a\x00b"')).header).toBe('via');
+    expect(bad(REGISTER.replace('REGISTER sip:example.com', 'REGISTER sip:exa\x00mple.com')).status).toBe(
+      400,
+    );
+    expect(bad(`SIP/2.0 200 O\x00K\r\n${REGISTER.slice(REGISTER.indexOf('\r\n') + 2)}`).code).toBe(
+      'INVALID_START_LINE',
+    );
+    // HTAB is whitespace, and an escaped NUL in a quoted string is a valid quoted-pair
+    expect(parseMessage(withHeader('Subject: a\tb')).getHeader('Subject')).toBe('a\tb');
+    const escaped = parseMessage(
+      REGISTER.replace('"Alice" <sip:alice@example.com>;tag', '"Al\\\x00ice" <sip:alice@example.com>;tag'),
+    );
+    expect(escaped.from.displayName).toBe('Al\x00ice');
+    expect(parseMessage(withHeader('X-Note: "a\\\x00b"')).getHeader('X-Note')).toBe('"a\\\x00b"');
+  });
 });
 
 describe('mutable message model', () => {

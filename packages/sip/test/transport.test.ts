@@ -330,6 +330,173 @@ describe('TCP', () => {
   });
 });
 
+/** A logger that keeps the events the transport layer writes. */
+function recordingLogger() {
+  const events: Array<Record<string, unknown>> = [];
+  const keep = (o: object) => {
+    events.push(o as Record<string, unknown>);
+  };
+  return { logger: { debug: keep, info: keep, warn: keep, error: keep }, events };
+}
+
+/** Writes `text` one byte per `everyMs` until done or the socket closes (a bounded slow sender). */
+function trickle(sock: net.Socket, data: string | Buffer, everyMs: number): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+  let i = 0;
+  const timer = setInterval(() => {
+    if (i >= bytes.length || sock.destroyed) {
+      clearInterval(timer);
+      return;
+    }
+    sock.write(bytes.subarray(i, i + 1));
+    i++;
+  }, everyMs);
+  cleanups.push(() => clearInterval(timer));
+}
+
+describe('slow senders and connection caps', () => {
+  it('closes a TCP connection whose message does not complete within the deadline of its first byte', async () => {
+    const l = layer({ limits: { messageTimeoutMs: 400 } });
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const delivered: string[] = [];
+    l.on('request', (r) => delivered.push(r.callId));
+    const peer = await tcpPeer(info.port);
+    // A whole message first: it completes at once and stops no clock from running afterwards.
+    const first = options('TCP', '127.0.0.1', 5060);
+    peer.sock.write(first);
+    await until(() => delivered.length === 1);
+    // Then one byte every 20 ms: the idle timer is refreshed by each byte, the message deadline is not.
+    trickle(peer.sock, options('TCP', '127.0.0.1', 5060), 20);
+    await until(() => peer.closed(), 10_000);
+    expect(delivered).toHaveLength(1);
+    expect(l.stats.streamViolations).toBe(1);
+  });
+
+  it('keeps a TCP connection that is quiet between complete messages', async () => {
+    const l = layer({ limits: { messageTimeoutMs: 100 } });
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const peer = await tcpPeer(info.port);
+    const got = nextRequest(l);
+    const message = options('TCP', '127.0.0.1', 5060);
+    // split in two writes within the deadline, then silence: no message is pending, nothing to time
+    peer.sock.write(message.slice(0, 40));
+    await new Promise((r) => setTimeout(r, 20));
+    peer.sock.write(message.slice(40));
+    await got;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(peer.closed()).toBe(false);
+    expect(l.stats.streamViolations).toBe(0);
+  });
+
+  it('closes a slow TLS sender the same way', async () => {
+    const l = layer({ limits: { messageTimeoutMs: 400 } });
+    const info = await l.listen({ transport: 'tls', host: '127.0.0.1', port: 0, tls: cert });
+    const sock = tls.connect({ host: '127.0.0.1', port: info.port, ca: cert.cert });
+    cleanups.push(() => sock.destroy());
+    sock.on('error', () => {});
+    await new Promise<void>((r) => sock.once('secureConnect', () => r()));
+    let closed = false;
+    sock.on('close', () => {
+      closed = true;
+    });
+    trickle(sock, options('TLS', '127.0.0.1', 5061), 20);
+    await until(() => closed, 10_000);
+    expect(l.stats.streamViolations).toBe(1);
+  });
+
+  for (const transport of ['ws', 'wss'] as const) {
+    it(`closes a ${transport.toUpperCase()} connection whose frame trickles in, and a trickled upgrade request`, async () => {
+      const l = layer({ limits: { messageTimeoutMs: 400 } });
+      const info = await l.listen({
+        transport,
+        host: '127.0.0.1',
+        port: 0,
+        ...(transport === 'wss' ? { tls: cert } : {}),
+      });
+      const open = async (): Promise<{ sock: net.Socket; closed: () => boolean; text: () => string }> => {
+        const sock =
+          transport === 'wss'
+            ? tls.connect({ host: '127.0.0.1', port: info.port, ca: cert.cert })
+            : net.connect({ host: '127.0.0.1', port: info.port });
+        cleanups.push(() => sock.destroy());
+        sock.on('error', () => {});
+        await new Promise<void>((r) =>
+          sock.once(transport === 'wss' ? 'secureConnect' : 'connect', () => r()),
+        );
+        let closed = false;
+        let text = '';
+        sock.on('close', () => {
+          closed = true;
+        });
+        sock.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+        });
+        return { sock, closed: () => closed, text: () => text };
+      };
+      const upgrade =
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+        'Sec-WebSocket-Protocol: sip\r\n\r\n';
+      const framed = await open();
+      framed.sock.write(upgrade);
+      await until(() => framed.text().includes('\r\n\r\n'));
+      expect(framed.text()).toMatch(/^HTTP\/1.1 101/);
+      await until(() => l.sockets.connections.size === 1);
+      // a masked text frame, header first, then its payload one byte at a time
+      const payload = Buffer.from(options(transport.toUpperCase(), '127.0.0.1', 80));
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const frame = Buffer.concat([
+        Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]),
+        mask,
+        Buffer.from(payload.map((b, i) => b ^ (mask[i % 4] as number))),
+      ]);
+      trickle(framed.sock, frame, 20);
+      await until(() => framed.closed(), 10_000);
+      expect(l.stats.streamViolations).toBe(1);
+
+      const slowUpgrade = await open();
+      trickle(slowUpgrade.sock, upgrade, 100);
+      await until(() => slowUpgrade.closed(), 10_000);
+      expect(slowUpgrade.text()).not.toMatch(/101/);
+    });
+  }
+
+  it('refuses connections beyond the global cap and says so once in the log', async () => {
+    const { logger, events } = recordingLogger();
+    const l = layer({ limits: { maxConnections: 2, maxConnectionsPerIp: 100 }, logger });
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    const p1 = await tcpPeer(info.port);
+    const p2 = await tcpPeer(info.port);
+    await until(() => l.sockets.connections.size === 2);
+    const refused = [await tcpPeer(info.port), await tcpPeer(info.port), await tcpPeer(info.port)];
+    await until(() => refused.every((p) => p.closed()));
+    expect(l.stats.connectionsRefused).toBe(3);
+    expect(p1.closed() || p2.closed()).toBe(false);
+    const lines = events.filter((e) => e.event === 'transport_refused');
+    expect(lines).toEqual([
+      expect.objectContaining({
+        reason: 'connection limit reached (all addresses)',
+        remoteAddress: '127.0.0.1',
+        maxConnections: 2,
+        refusedSinceLastLog: 0,
+      }),
+    ]);
+  });
+
+  it('logs a refusal for the per-address limit with the limit it hit', async () => {
+    const { logger, events } = recordingLogger();
+    const l = layer({ limits: { maxConnectionsPerIp: 1 }, logger });
+    const info = await l.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    await tcpPeer(info.port);
+    await until(() => l.sockets.connections.size === 1);
+    const p2 = await tcpPeer(info.port);
+    await until(() => p2.closed());
+    expect(events.filter((e) => e.event === 'transport_refused')).toEqual([
+      expect.objectContaining({ reason: 'connection limit per address', maxConnectionsPerAddress: 1 }),
+    ]);
+  });
+});
+
 describe('TLS', () => {
   it('accepts TLS clients and connects to TLS servers with a verified self-signed certificate', async () => {
     const server = layer();

@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { isLoopbackHost, MIN_ENGINE_SECRET_LENGTH } from '@switchboard/config';
 import type { Logger } from 'pino';
 import { type AppMessage, AppMessageError, parseAppMessage, responseMessage } from '../wire/protocol.ts';
 import { AppConnection } from './app-connection.ts';
 import { AppRegistry } from './app-registry.ts';
+import { AuthGuard, type AuthGuardOptions, DEFAULT_AUTH_GUARD } from './auth-guard.ts';
 
 /** What the SIP side of the engine does with the SIP-carrying app messages. */
 export interface AppRequestHandler {
@@ -40,6 +42,8 @@ export interface AdminServerOptions {
   logger: Logger;
   /** Share a registry with the SIP side (it selects apps for new requests); one is created when omitted. */
   registry?: AppRegistry<AppConnection>;
+  /** Delay after a wrong secret and the ban after repeated ones (defaults: DEFAULT_AUTH_GUARD). */
+  authGuard?: Partial<AuthGuardOptions>;
 }
 
 const VERB = /^[a-z][a-z0-9:_-]{0,31}$/;
@@ -53,21 +57,53 @@ export class AdminServer {
   readonly registry: AppRegistry<AppConnection>;
   readonly apps = new Set<AppConnection>();
   /** Messages received per type, and rejected connections: for logs, metrics and tests. */
-  readonly counters = { messages: new Map<string, number>(), authFailures: 0, protocolErrors: 0 };
+  readonly counters = {
+    messages: new Map<string, number>(),
+    authFailures: 0,
+    protocolErrors: 0,
+    /** Connections closed unread because their address is banned. */
+    bannedConnections: 0,
+  };
   private server: Server | undefined;
   /** Outbound connections waiting for the app's authenticate (reverse mode, `Srf.listen`). */
   private readonly outboundWaiters = new Map<AppConnection, (err: Error | undefined) => void>();
   private readonly secretDigest: Buffer;
   private readonly log: Logger;
+  private readonly guard: AuthGuard;
+  /** Connections that gave a wrong secret: nothing more is read from them until they are closed. */
+  private readonly failed = new WeakSet<AppConnection>();
 
   constructor(private readonly options: AdminServerOptions) {
+    if (options.secret === '') throw new Error('the admin secret must not be empty');
     this.secretDigest = digest(options.secret);
+    this.guard = new AuthGuard({ ...DEFAULT_AUTH_GUARD, ...options.authGuard });
     this.registry = options.registry ?? new AppRegistry<AppConnection>();
     this.log = options.logger;
   }
 
   async listen(): Promise<{ host: string; port: number }> {
-    const onSocket = (socket: Socket) => this.accept(socket);
+    // A short secret is guessable: acceptable only where no other host can try (drachtio-server takes any).
+    if (this.options.secret.length < MIN_ENGINE_SECRET_LENGTH) {
+      if (!isLoopbackHost(this.options.host)) {
+        throw new Error(
+          `the admin secret must have at least ${MIN_ENGINE_SECRET_LENGTH} characters on ${this.options.host}, which other hosts can reach`,
+        );
+      }
+      this.log.warn(
+        { host: this.options.host, length: this.options.secret.length },
+        `admin secret shorter than ${MIN_ENGINE_SECRET_LENGTH} characters: accepted on loopback only`,
+      );
+    }
+    const onSocket = (socket: Socket) => {
+      const remote = socket.remoteAddress ?? '';
+      if (this.guard.isBanned(remote)) {
+        this.counters.bannedConnections++;
+        this.log.debug({ remote }, 'connection from a banned address closed');
+        socket.destroy();
+        return;
+      }
+      this.accept(socket);
+    };
     const server = this.options.tls
       ? createTlsServer(this.options.tls, onSocket)
       : createServer({ noDelay: true }, onSocket);
@@ -158,6 +194,7 @@ export class AdminServer {
       app.close(err.msgId ? responseMessage(err.msgId, 'NO', 'Invalid message format') : undefined);
       return;
     }
+    if (this.failed.has(app)) return;
     this.counters.messages.set(msg.type, (this.counters.messages.get(msg.type) ?? 0) + 1);
     if (app.state !== 'authenticated' && msg.type !== 'authenticate') {
       this.counters.protocolErrors++;
@@ -217,9 +254,7 @@ export class AdminServer {
     }
     const secret = msg.args[0] ?? '';
     if (!timingSafeEqual(digest(secret), this.secretDigest)) {
-      this.counters.authFailures++;
-      this.log.warn({ app: app.id, remote: app.remoteAddress }, 'app gave an incorrect secret');
-      app.close(responseMessage(msg.msgId, 'NO', 'incorrect secret'));
+      this.refuse(app, msg.msgId);
       return;
     }
     const tags = (msg.args[1] ?? '')
@@ -237,6 +272,35 @@ export class AdminServer {
       ),
     );
     this.outboundWaiters.get(app)?.(undefined);
+  }
+
+  /**
+   * A wrong secret: the answer and the close wait failureDelayMs, so one connection tries at most once per
+   * delay; enough failures from one address ban it, and its other unauthenticated connections go at once.
+   */
+  private refuse(app: AppConnection, msgId: string): void {
+    this.counters.authFailures++;
+    this.failed.add(app);
+    const remote = app.remoteAddress;
+    const banned = this.guard.recordFailure(remote);
+    this.log.warn({ app: app.id, remote }, 'app gave an incorrect secret');
+    if (banned) {
+      const { maxFailures, failureWindowMs, banMs } = this.guard.options;
+      this.log.warn(
+        { remote, failures: maxFailures, windowMs: failureWindowMs, banMs },
+        'admin address banned after repeated incorrect secrets',
+      );
+      for (const other of this.apps) {
+        if (other !== app && other.remoteAddress === remote && other.state === 'awaiting-authentication')
+          other.destroy();
+      }
+    }
+    const timer = setTimeout(
+      () => app.close(responseMessage(msgId, 'NO', 'incorrect secret')),
+      this.guard.options.failureDelayMs,
+    );
+    timer.unref();
+    app.onClose(() => clearTimeout(timer));
   }
 }
 

@@ -8,9 +8,14 @@ export type ForwardType = 'cfu' | 'cfb' | 'cft' | 'cfna';
 /**
  * Marker in `sip_reason` of an attempt that is still in progress. The row is written when the call
  * starts so that a crash mid-call leaves a trace; `reconcile()` at start-up closes such rows.
+ * While the attempt is open its `ended_at` is the heartbeat: the last time this node was known to be
+ * running with the call up (see CdrWriter.beat()).
  */
 export const IN_PROGRESS = 'in progress';
 export const RECONCILED = 'sip-core restarted during the call';
+
+/** How often the open attempts' heartbeat is written: a crashed call is billed at most this much too long. */
+export const DEFAULT_HEARTBEAT_MS = 5_000;
 
 export interface CdrStart {
   callId: string;
@@ -54,11 +59,52 @@ export interface CdrEnd {
  * "in progress"), completed when it ends. Writes never throw into call handling: a failure is logged.
  */
 export class CdrWriter {
+  /** Ids of the attempts this writer started and has not finished: the rows the heartbeat touches. */
+  private readonly open = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly node: string,
     private readonly log: Logger,
+    private readonly heartbeatMs = DEFAULT_HEARTBEAT_MS,
   ) {}
+
+  /** Writes the heartbeat every heartbeatMs until stop(). */
+  startHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => void this.beat(), this.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Stops the heartbeat after writing a last one: calls still open end no later than now. */
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await this.beating;
+    await this.beat();
+  }
+
+  /**
+   * Moves `ended_at` of this node's open attempts to now (one statement, by primary key). Only rows still
+   * in progress: an attempt finished meanwhile keeps its real end.
+   */
+  beat(now = new Date()): Promise<void> {
+    if (this.beating) return this.beating;
+    if (this.open.size === 0) return Promise.resolve();
+    const ids = [...this.open];
+    this.beating = this.prisma.cdr
+      .updateMany({ where: { id: { in: ids }, sipReason: IN_PROGRESS }, data: { endedAt: now } })
+      .then(
+        () => undefined,
+        (error: unknown) => this.log.error({ err: error }, 'writing the CDR heartbeat failed'),
+      )
+      .finally(() => {
+        this.beating = undefined;
+      });
+    return this.beating;
+  }
 
   /** Inserts the attempt; resolves to its id, or undefined when the database refused it. */
   async start(attempt: CdrStart): Promise<string | undefined> {
@@ -73,6 +119,7 @@ export class CdrWriter {
         },
         select: { id: true },
       });
+      this.open.add(row.id);
       return row.id;
     } catch (error) {
       this.log.error({ err: error, callId: attempt.callId }, 'writing the CDR of a new call failed');
@@ -87,6 +134,7 @@ export class CdrWriter {
       durationMs,
       mediaStats: end.mediaStats ? (end.mediaStats as object) : undefined,
     };
+    if (id) this.open.delete(id);
     try {
       if (id) await this.prisma.cdr.update({ where: { id }, data });
       else await this.prisma.cdr.create({ data: { ...start, ...data, node: this.node } });
@@ -96,20 +144,22 @@ export class CdrWriter {
   }
 
   /**
-   * Closes the attempts this node left open when it stopped without ending them: answered ones
-   * count as answered up to the restart, the rest as failed. Returns how many rows were closed.
+   * Closes the attempts this node left open when it stopped without ending them, at the last moment it
+   * was known to be running with them: their heartbeat (or the answer, when that came later). Answered
+   * ones count as answered up to then, the rest as failed. Returns how many rows were closed.
    */
-  async reconcile(now = new Date()): Promise<number> {
+  async reconcile(): Promise<number> {
     const open = await this.prisma.cdr.findMany({
       where: { node: this.node, sipReason: IN_PROGRESS },
-      select: { id: true, answeredAt: true },
+      select: { id: true, answeredAt: true, endedAt: true },
     });
     for (const row of open) {
+      const lastAlive = new Date(Math.max(row.endedAt.getTime(), row.answeredAt?.getTime() ?? 0));
       await this.prisma.cdr.update({
         where: { id: row.id },
         data: {
-          endedAt: now,
-          durationMs: row.answeredAt ? Math.max(0, now.getTime() - row.answeredAt.getTime()) : 0,
+          endedAt: lastAlive,
+          durationMs: row.answeredAt ? Math.max(0, lastAlive.getTime() - row.answeredAt.getTime()) : 0,
           disposition: row.answeredAt ? 'answered' : 'failed',
           sipCode: row.answeredAt ? 200 : 500,
           sipReason: RECONCILED,

@@ -40,7 +40,7 @@ describe('CDR writer', () => {
     expect(rows[0]).toMatchObject({ disposition: 'answered', durationMs: 60_000, sipCode: 200 });
   });
 
-  it('closes the rows a crashed run left open on start-up, answered ones billed to the restart', async () => {
+  it('closes the rows a crashed run left open on start-up at their last heartbeat, not at the restart', async () => {
     const crashed = new CdrWriter(testDb.db.prisma, 'node-b', pino({ level: 'silent' }));
     const ringing = await crashed.start(start('c2'));
     const talking = await crashed.start(start('c3'));
@@ -48,22 +48,50 @@ describe('CDR writer', () => {
     const other = await new CdrWriter(testDb.db.prisma, 'node-c', pino({ level: 'silent' })).start(
       start('c4'),
     );
+    // The node was last known running at 10:00:40; it then died without a word.
+    await crashed.beat(new Date('2026-01-01T10:00:40Z'));
 
     const restarted = new CdrWriter(testDb.db.prisma, 'node-b', pino({ level: 'silent' }));
-    expect(await restarted.reconcile(new Date('2026-01-01T10:00:40Z'))).toBe(2);
+    expect(await restarted.reconcile()).toBe(2);
     const byId = async (id: string | undefined) =>
       testDb.db.prisma.cdr.findUnique({ where: { id: id ?? '' } });
     expect(await byId(ringing)).toMatchObject({
       disposition: 'failed',
       sipReason: RECONCILED,
       durationMs: 0,
+      endedAt: new Date('2026-01-01T10:00:40Z'),
     });
     expect(await byId(talking)).toMatchObject({
       disposition: 'answered',
       sipReason: RECONCILED,
       durationMs: 30_000,
+      endedAt: new Date('2026-01-01T10:00:40Z'),
     });
     // Another node's calls are its own business.
     expect(await byId(other)).toMatchObject({ sipReason: IN_PROGRESS });
+  });
+
+  it('the heartbeat moves only open rows: a finished call keeps its real end', async () => {
+    const writer = new CdrWriter(testDb.db.prisma, 'node-d', pino({ level: 'silent' }));
+    const done = await writer.start(start('c5'));
+    const open = await writer.start(start('c6'));
+    await writer.finish(done, start('c5'), {
+      endedAt: new Date('2026-01-01T10:00:03Z'),
+      disposition: 'busy',
+      sipCode: 486,
+      sipReason: 'Busy Here',
+    });
+    await writer.beat(new Date('2026-01-01T10:05:00Z'));
+    const byId = async (id: string | undefined) =>
+      testDb.db.prisma.cdr.findUnique({ where: { id: id ?? '' } });
+    expect((await byId(done))?.endedAt).toEqual(new Date('2026-01-01T10:00:03Z'));
+    expect(await byId(open)).toMatchObject({
+      sipReason: IN_PROGRESS,
+      endedAt: new Date('2026-01-01T10:05:00Z'),
+    });
+    // A clean stop writes a last heartbeat: an open call then ends no later than the stop.
+    const before = Date.now();
+    await writer.stop();
+    expect((await byId(open))!.endedAt.getTime()).toBeGreaterThanOrEqual(before);
   });
 });

@@ -78,6 +78,39 @@ export function allInEscaped(s: string, t: Uint8Array, allowEmpty = false): bool
 export const isToken = (s: string): boolean => allIn(s, TOKEN);
 
 /**
+ * A control character (CTL, RFC 5234 B.1) other than HTAB, CR and LF. RFC 3261 §25.1 lets none of them
+ * into a header value (TEXT-UTF8char = %x21-7E / UTF8-NONASCII, qdtext likewise) or the start line; the one
+ * place they may appear is a quoted-pair (`"\" %x00-09 / %x0B-0C / %x0E-7F`) inside a quoted string.
+ */
+export const isCtl = (c: number): boolean => (c < 0x20 && c !== 0x09) || c === 0x7f;
+
+/** Quick screen of a head or value: true when some CTL other than HTAB/CR/LF occurs anywhere in it. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job
+const ANY_CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+export const hasControlCharacter = (s: string): boolean => ANY_CTL.test(s);
+
+/**
+ * Index of the first control character in a header value that the grammar does not allow there, or -1:
+ * a CTL (other than HTAB) is allowed only escaped by a backslash inside a quoted string (RFC 3261 §25.1,
+ * exercised by RFC 4475 §3.1.1.2). The value is an unfolded wire string (no CR or LF left in it).
+ */
+export function forbiddenControlAt(value: string): number {
+  if (!ANY_CTL.test(value)) return -1;
+  let inQuote = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (inQuote && c === 0x5c) {
+      i++; // quoted-pair: the escaped character may be any CTL but CR and LF
+      if (i < value.length && (value.charCodeAt(i) === 0x0d || value.charCodeAt(i) === 0x0a)) return i;
+      continue;
+    }
+    if (c === 0x22) inQuote = !inQuote;
+    else if (isCtl(c)) return i;
+  }
+  return -1;
+}
+
+/**
  * Remove leading and trailing SP / HTAB only. String.prototype.trim() also strips U+00A0, which in a
  * wire string is byte 0xA0, the last byte of many UTF-8 characters ("à" is C3 A0).
  */

@@ -1,4 +1,4 @@
-import { isWsp, TOKEN, wireToText } from './charset.ts';
+import { isCtl, isWsp, TOKEN, wireToText } from './charset.ts';
 import type { Scanner } from './scanner.ts';
 import { unquote } from './scanner.ts';
 
@@ -118,7 +118,7 @@ export function scanCompactParams(s: string, pos: number, list: Param[]): number
         if (pos >= n) return -1;
         const c = s.charCodeAt(pos);
         if (c === 0x22) break;
-        if (c === 0x5c || c === 0x0d || c === 0x0a) return -1;
+        if (c === 0x5c || isCtl(c)) return -1;
       }
       pos++;
       list.push({ name, value: wireToText(s.slice(valueStart, pos)) });

@@ -1,6 +1,6 @@
 import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
-import { isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
+import { forbiddenControlAt, hasControlCharacter, isCtl, isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
 import { guardParse, SipParseError } from './errors.ts';
 import { canonicalHeaderName, ESSENTIAL_HEADERS, SINGLE_HEADERS, wireHeaderNameAt } from './header-names.ts';
 import { parseCommonViaIn, type Via } from './headers.ts';
@@ -121,8 +121,35 @@ function parseBuffer(buf: Buffer, options: ParseOptions): SipRequest | SipRespon
   const via = vias.length > 0 && !vias.includes(undefined) ? (vias as Via[]) : undefined;
   const message = parseStartLine(startLine, headers, { head, startLine, raws }, via);
   checkEssentialHeaders(message, counts, buf, bodyStart, maxMessageSize, options.transport ?? 'datagram');
+  // One native scan of the head; the field-by-field check runs only when it finds something.
+  if (hasControlCharacter(head)) checkControlCharacters(startLine, headers);
   return message;
 }
+
+/**
+ * RFC 3261 §25.1: no control character (NUL included) in the start line, and in a header value only as a
+ * quoted-pair inside a quoted string. A NUL would otherwise travel on to elements that read it as the end
+ * of the text (C strings in other SIP servers, logs, databases) and see a different message than we did.
+ */
+function checkControlCharacters(startLine: string, headers: HeaderField[]): void {
+  for (let i = 0; i < startLine.length; i++) {
+    const c = startLine.charCodeAt(i);
+    if (isCtl(c))
+      throw new SipParseError('INVALID_START_LINE', `control character ${hex(c)} in the start line`);
+  }
+  for (const field of headers) {
+    const at = forbiddenControlAt(field.value);
+    if (at >= 0) {
+      throw new SipParseError(
+        'INVALID_HEADER_VALUE',
+        `control character ${hex(field.value.charCodeAt(at))} in the ${field.name} header`,
+        field.key,
+      );
+    }
+  }
+}
+
+const hex = (c: number): string => `0x${c.toString(16).padStart(2, '0')}`;
 
 /**
  * Split the head into the start line (returned) and header fields (appended to `headers`, their raw

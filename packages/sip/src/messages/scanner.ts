@@ -1,4 +1,4 @@
-import { isWsp, TOKEN, trimWs } from './charset.ts';
+import { isCtl, isWsp, TOKEN, trimWs } from './charset.ts';
 import { SipParseError } from './errors.ts';
 
 /**
@@ -96,6 +96,8 @@ export class Scanner {
         return this.s.slice(start, this.pos);
       }
       if (c === 0x0d || c === 0x0a) this.fail('line break in quoted string');
+      // qdtext excludes CTLs but HTAB (RFC 3261 §25.1): a NUL is allowed only as a quoted-pair
+      if (isCtl(c)) this.fail('control character in quoted string');
       this.pos++;
     }
     return this.fail('unterminated quoted string');

@@ -23,6 +23,8 @@ export interface ConnectionEvents {
 export interface ConnectionFramer {
   /** Feeds received bytes; calls the sink for every complete message or keep-alive found. */
   push(chunk: Buffer): void;
+  /** Bytes held that do not form a complete message yet. */
+  readonly buffered: number;
 }
 
 export interface FramerSink {
@@ -47,6 +49,9 @@ export abstract class StreamConnection extends EventEmitter<ConnectionEvents> {
   /** Last time anything was sent or received (ms since epoch), for idle reaping. */
   lastActivity = Date.now();
   closed = false;
+  /** How long a message may take to arrive once its first byte did (0: no limit); see limitMessageTime(). */
+  private messageTimeoutMs = 0;
+  private deadline: NodeJS.Timeout | undefined;
 
   constructor(
     readonly transport: TransportProtocol,
@@ -79,9 +84,49 @@ export abstract class StreamConnection extends EventEmitter<ConnectionEvents> {
     this.lastActivity = Date.now();
   }
 
+  /** Closes the connection at once (no FIN handshake). */
+  abstract destroy(): void;
+
+  /**
+   * From now on a message must be complete within `ms` of its first byte. The idle timer alone cannot stop
+   * a peer that sends one byte at a time (each byte is activity): this clock is not refreshed by bytes,
+   * only by a message completing.
+   */
+  limitMessageTime(ms: number): void {
+    this.messageTimeoutMs = ms;
+  }
+
+  /**
+   * Called after each chunk received: `pending` when part of a message is waiting for more bytes,
+   * `completed` when the chunk finished a message (so what is pending now is a new message).
+   */
+  protected messageProgress(pending: boolean, completed: boolean): void {
+    if (!pending) {
+      this.stopMessageClock();
+      return;
+    }
+    if (this.deadline !== undefined && !completed) return; // still the same message
+    this.stopMessageClock();
+    if (this.messageTimeoutMs <= 0 || this.closed) return;
+    const ms = this.messageTimeoutMs;
+    this.deadline = setTimeout(() => {
+      this.deadline = undefined;
+      this.emit('violation', `message not complete within ${ms} ms of its first byte`);
+      this.destroy();
+    }, ms);
+    this.deadline.unref();
+  }
+
+  private stopMessageClock(): void {
+    if (this.deadline === undefined) return;
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
+  }
+
   protected markClosed(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stopMessageClock();
     this.emit('close');
   }
 }
@@ -89,6 +134,8 @@ export abstract class StreamConnection extends EventEmitter<ConnectionEvents> {
 /** SIP over TCP or TLS: a byte stream framed by Content-Length. */
 export class SocketConnection extends StreamConnection {
   private readonly framer: ConnectionFramer;
+  /** Messages and keep-alives framed so far. */
+  private framed = 0;
 
   constructor(
     transport: 'tcp' | 'tls',
@@ -106,13 +153,20 @@ export class SocketConnection extends StreamConnection {
     });
     this.framer = framerFactory(
       {
-        message: (data) => this.emit('message', data),
+        message: (data) => {
+          this.framed++;
+          this.emit('message', data);
+        },
         ping: () => {
+          this.framed++;
           // RFC 5626 §4.4.1: a double-CRLF ping is answered with a single-CRLF pong.
           this.write(Buffer.from('\r\n')).catch(() => {});
           this.emit('ping');
         },
-        pong: () => this.emit('pong'),
+        pong: () => {
+          this.framed++;
+          this.emit('pong');
+        },
         error: (reason) => {
           this.emit('violation', reason);
           this.socket.destroy();
@@ -123,7 +177,10 @@ export class SocketConnection extends StreamConnection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.touch();
-      if (!this.closed) this.framer.push(chunk);
+      if (this.closed) return;
+      const before = this.framed;
+      this.framer.push(chunk);
+      this.messageProgress(this.framer.buffered > 0, this.framed !== before);
     });
     socket.on('error', () => {
       // 'close' follows every socket error; the transport layer learns about it there.
@@ -162,9 +219,26 @@ export class WebSocketConnection extends StreamConnection {
     outbound: boolean,
     private readonly ws: WebSocket,
     endpoints: { remoteAddress: string; remotePort: number; localAddress: string; localPort: number },
+    /** The TCP (or TLS) socket under the WebSocket, watched for the message deadline. */
+    socket?: Socket,
   ) {
     super(transport, listenerId, outbound, endpoints);
+    // ws reads each chunk in its own 'data' listener, registered before this one, and emits the frames it
+    // completes synchronously (allowSynchronousEvents): here we know whether a chunk completed a frame.
+    // A chunk that completes none leaves a frame pending; one that completes a frame clears the clock (a
+    // frame it started as well is timed from the next chunk on).
+    let completed = false;
+    socket?.on('data', () => {
+      this.messageProgress(!completed, false);
+      completed = false;
+    });
+    const frameDone = (): void => {
+      completed = true;
+    };
+    ws.on('ping', frameDone);
+    ws.on('pong', frameDone);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
+      frameDone();
       this.touch();
       const buf = Buffer.isBuffer(data)
         ? data

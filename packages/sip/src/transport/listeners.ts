@@ -32,11 +32,15 @@ export interface ListenerEvents {
 export interface ListenerContext {
   limits: TransportLimits;
   framerFactory: FramerFactory;
-  /** Asked before accepting a connection from this IP; false refuses it (per-IP connection limit). */
-  admitConnection(remoteAddress: string): boolean;
+  /** Asked before accepting a connection from this IP: why it is refused (a connection limit), or null. */
+  admitConnection(remoteAddress: string): string | null;
 }
 
 let nextListenerNumber = 1;
+
+/** Refusal reasons, as logged and counted. */
+export const GLOBAL_LIMIT = 'connection limit reached (all addresses)';
+export const ADDRESS_LIMIT = 'connection limit per address';
 
 /** A bound local socket for one transport. */
 export abstract class Listener extends EventEmitter<ListenerEvents> {
@@ -135,6 +139,11 @@ export class SocketListener extends Listener {
           onSocket,
         )
       : net.createServer(onSocket);
+    // The kernel-level backstop of the global cap: it also counts TLS handshakes not yet accepted.
+    server.maxConnections = this.ctx.limits.maxConnections;
+    server.on('drop', (data) => {
+      this.emit('refused', GLOBAL_LIMIT, normalizeAddress(data?.remoteAddress ?? ''));
+    });
     if (isTls) {
       server.on('tlsClientError', (_err, socket) => {
         this.emit('refused', 'tls handshake failed', normalizeAddress(socket.remoteAddress ?? ''));
@@ -158,8 +167,9 @@ export class SocketListener extends Listener {
 
   private accept(socket: net.Socket): void {
     const remote = normalizeAddress(socket.remoteAddress ?? '');
-    if (!this.ctx.admitConnection(remote)) {
-      this.emit('refused', 'connection limit per address', remote);
+    const refusal = this.ctx.admitConnection(remote);
+    if (refusal !== null) {
+      this.emit('refused', refusal, remote);
       socket.destroy();
       return;
     }
@@ -258,14 +268,35 @@ export class WebSocketListener extends Listener {
   async start(): Promise<ListenerInfo> {
     const secure = this.spec.transport === 'wss';
     if (secure && !this.spec.tls) throw new Error('a wss listener needs tls.cert and tls.key');
+    // An HTTP upgrade request trickled in byte by byte is bounded like a SIP message.
+    const messageTimeoutMs = this.ctx.limits.messageTimeoutMs;
+    const timeouts =
+      messageTimeoutMs > 0
+        ? {
+            headersTimeout: messageTimeoutMs,
+            requestTimeout: messageTimeoutMs,
+            connectionsCheckingInterval: Math.min(1_000, messageTimeoutMs),
+          }
+        : {};
     const server = secure
-      ? https.createServer({ cert: this.spec.tls!.cert, key: this.spec.tls!.key, ca: this.spec.tls!.ca })
-      : http.createServer();
+      ? https.createServer({
+          cert: this.spec.tls!.cert,
+          key: this.spec.tls!.key,
+          ca: this.spec.tls!.ca,
+          ...timeouts,
+        })
+      : http.createServer(timeouts);
+    server.maxConnections = this.ctx.limits.maxConnections;
+    server.on('drop', (data) => {
+      this.emit('refused', GLOBAL_LIMIT, normalizeAddress(data?.remoteAddress ?? ''));
+    });
     server.on('request', (_req, res) => {
       res.writeHead(426, { Connection: 'close', Upgrade: 'websocket' }).end();
     });
     const wss = new WebSocketServer({
       server,
+      // Frames are emitted within the socket's 'data' event: the message deadline relies on it.
+      allowSynchronousEvents: true,
       maxPayload: this.ctx.limits.maxStreamMessageSize,
       // RFC 7118 §4.1: the server must answer with the `sip` subprotocol; a client not asking for it is refused.
       handleProtocols: (protocols) => (protocols.has('sip') ? 'sip' : false),
@@ -279,8 +310,9 @@ export class WebSocketListener extends Listener {
           done(false, 400);
           return;
         }
-        if (!this.ctx.admitConnection(remote)) {
-          this.emit('refused', 'connection limit per address', remote);
+        const refusal = this.ctx.admitConnection(remote);
+        if (refusal !== null) {
+          this.emit('refused', refusal, remote);
           done(false, 503);
           return;
         }
@@ -291,12 +323,19 @@ export class WebSocketListener extends Listener {
       const sock = req.socket;
       this.emit(
         'connection',
-        new WebSocketConnection(this.spec.transport as 'ws' | 'wss', this.id, false, ws, {
-          remoteAddress: sock.remoteAddress ?? '',
-          remotePort: sock.remotePort ?? 0,
-          localAddress: sock.localAddress ?? '',
-          localPort: sock.localPort ?? 0,
-        }),
+        new WebSocketConnection(
+          this.spec.transport as 'ws' | 'wss',
+          this.id,
+          false,
+          ws,
+          {
+            remoteAddress: sock.remoteAddress ?? '',
+            remotePort: sock.remotePort ?? 0,
+            localAddress: sock.localAddress ?? '',
+            localPort: sock.localPort ?? 0,
+          },
+          sock,
+        ),
       );
     });
     wss.on('error', () => {});
@@ -327,6 +366,7 @@ export class WebSocketListener extends Listener {
     const ws = new WebSocket(`${secure ? 'wss' : 'ws'}://${host}:${port}/`, 'sip', {
       handshakeTimeout: this.ctx.limits.connectTimeoutMs,
       maxPayload: this.ctx.limits.maxStreamMessageSize,
+      allowSynchronousEvents: true,
       ca: tlsClient.ca,
       rejectUnauthorized: tlsClient.rejectUnauthorized,
       localAddress: isWildcard(this.info.host) ? undefined : this.info.host,
@@ -344,12 +384,19 @@ export class WebSocketListener extends Listener {
     }
     // ws exposes the underlying socket only as its internal `_socket` field: the one place to read the 4-tuple.
     const sock = (ws as unknown as { _socket: net.Socket })._socket;
-    return new WebSocketConnection(this.spec.transport as 'ws' | 'wss', this.id, true, ws, {
-      remoteAddress: sock.remoteAddress ?? address,
-      remotePort: sock.remotePort ?? port,
-      localAddress: sock.localAddress ?? '',
-      localPort: sock.localPort ?? 0,
-    });
+    return new WebSocketConnection(
+      this.spec.transport as 'ws' | 'wss',
+      this.id,
+      true,
+      ws,
+      {
+        remoteAddress: sock.remoteAddress ?? address,
+        remotePort: sock.remotePort ?? port,
+        localAddress: sock.localAddress ?? '',
+        localPort: sock.localPort ?? 0,
+      },
+      sock,
+    );
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { FramerFactory, StreamConnection } from './connection.ts';
 import { ConnectionTable } from './connection-table.ts';
 import {
+  ADDRESS_LIMIT,
+  GLOBAL_LIMIT,
   isWildcard,
   type Listener,
   type ListenerContext,
@@ -75,11 +77,13 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
   private readonly listenerContext: ListenerContext;
   private readonly tlsClient: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized: boolean };
   private reaper?: NodeJS.Timeout;
+  private readonly refusalLog: RefusalLog;
 
   constructor(options: SocketLayerOptions) {
     super();
     this.limits = { ...DEFAULT_TRANSPORT_LIMITS, ...options.limits };
     this.log = options.logger ?? silentLogger;
+    this.refusalLog = new RefusalLog(this.log, this.limits);
     this.tlsClient = {
       ca: options.tlsClient?.ca,
       rejectUnauthorized: options.tlsClient?.rejectUnauthorized ?? true,
@@ -87,7 +91,11 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
     this.listenerContext = {
       limits: this.limits,
       framerFactory: options.framerFactory,
-      admitConnection: (remote) => this.connections.countFor(remote) < this.limits.maxConnectionsPerIp,
+      admitConnection: (remote) => {
+        if (this.connections.size >= this.limits.maxConnections) return GLOBAL_LIMIT;
+        if (this.connections.countFor(remote) >= this.limits.maxConnectionsPerIp) return ADDRESS_LIMIT;
+        return null;
+      },
     };
   }
 
@@ -115,7 +123,7 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
     listener.on('refused', (reason, remoteAddress) => {
       if (reason === 'datagram too large') this.stats.datagramsTooLarge++;
       else this.stats.connectionsRefused++;
-      this.log.warn({ event: 'transport_refused', reason, remoteAddress, listener: info.id });
+      this.refusalLog.note(reason, remoteAddress, info.id);
     });
     this.startReaper();
     this.log.info({ event: 'transport_listening', ...info });
@@ -155,6 +163,7 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
   /** Registers an accepted or opened stream connection. */
   private adopt(conn: StreamConnection): void {
     this.connections.add(conn);
+    conn.limitMessageTime(this.limits.messageTimeoutMs);
     const listener = this.listenersById.get(conn.listenerId)?.info;
     const source: MessageSource = {
       transport: conn.transport,
@@ -310,5 +319,50 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
     for (const conn of this.connections.all()) conn.close();
     await Promise.all([...this.listenersById.values()].map((l) => l.stop()));
     this.listenersById.clear();
+  }
+}
+
+/** How often the same refusal (reason, and address for per-address limits) is logged at most. */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * One warning per refusal reason (per address for per-address limits) every REFUSAL_LOG_INTERVAL_MS, with
+ * how many were refused since the last one: a flood of connections must not become a flood of log lines.
+ */
+class RefusalLog {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(
+    private readonly log: SipLogger,
+    private readonly limits: TransportLimits,
+  ) {}
+
+  note(reason: string, remoteAddress: string, listener: string, now = Date.now()): void {
+    if (this.last.size >= 1_000) {
+      for (const [k, e] of this.last) if (now - e.at >= REFUSAL_LOG_INTERVAL_MS) this.last.delete(k);
+    }
+    // Too many addresses refused at once to follow each: they share one entry.
+    const perAddress = reason === ADDRESS_LIMIT && this.last.size < 1_000;
+    const key = perAddress ? `${reason}|${remoteAddress}` : reason;
+    const entry = this.last.get(key);
+    if (entry && now - entry.at < REFUSAL_LOG_INTERVAL_MS) {
+      entry.suppressed++;
+      return;
+    }
+    const limit =
+      reason === GLOBAL_LIMIT
+        ? { maxConnections: this.limits.maxConnections }
+        : reason === ADDRESS_LIMIT
+          ? { maxConnectionsPerAddress: this.limits.maxConnectionsPerIp }
+          : {};
+    this.log.warn({
+      event: 'transport_refused',
+      reason,
+      remoteAddress,
+      listener,
+      ...limit,
+      refusedSinceLastLog: entry?.suppressed ?? 0,
+    });
+    this.last.set(key, { at: now, suppressed: 0 });
   }
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { generateTag } from '../messages/builders.ts';
+import { forbiddenControlAt } from '../messages/charset.ts';
 import type { SipParseError } from '../messages/errors.ts';
 import { StreamFramer as MessageFramer } from '../messages/framer.ts';
 import { parseVia, type Via } from '../messages/headers.ts';
@@ -41,6 +42,9 @@ export interface TransportLayerEvents {
 const framerFactory: FramerFactory = (sink, maxMessageSize) => {
   const framer = new MessageFramer({ maxMessageSize });
   return {
+    get buffered() {
+      return framer.buffered;
+    },
     push(chunk) {
       const r = framer.push(chunk);
       for (let i = 0; i < r.pings; i++) sink.ping();
@@ -288,6 +292,8 @@ function errorResponseText(
     found.set(key, [...(found.get(key) ?? []), line.slice(colon + 1).trim()]);
   }
   for (const key of ['via', 'from', 'to', 'call-id', 'cseq']) if (!found.get(key)?.length) return undefined;
+  // The answer echoes these values: one carrying a control character (a NUL...) cannot be echoed safely.
+  for (const values of found.values()) if (values.some((v) => forbiddenControlAt(v) >= 0)) return undefined;
   if (found.get('from')!.length > 1 || found.get('to')!.length > 1 || found.get('call-id')!.length > 1)
     return undefined;
   let vias: Via[];

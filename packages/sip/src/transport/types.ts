@@ -124,6 +124,13 @@ export interface TransportLimits {
   maxStreamMessageSize: number;
   /** Concurrent stream connections allowed from (or to) one remote IP address. */
   maxConnectionsPerIp: number;
+  /** Concurrent stream connections allowed in all (inbound ones beyond it are refused). */
+  maxConnections: number;
+  /**
+   * A stream message (TCP/TLS bytes, a WebSocket frame) must be complete this long after its first byte
+   * arrived, else the connection is closed; 0 disables the limit. Stops peers that trickle bytes.
+   */
+  messageTimeoutMs: number;
   /** Stream connections idle (nothing sent or received) longer than this are closed; 0 disables reaping. */
   idleTimeoutMs: number;
   /** How often the idle reaper runs. */
@@ -141,6 +148,8 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   maxDatagramSize: 65_507,
   maxStreamMessageSize: 65_535,
   maxConnectionsPerIp: 100,
+  maxConnections: 10_000,
+  messageTimeoutMs: 10_000,
   idleTimeoutMs: 300_000,
   reapIntervalMs: 10_000,
   connectTimeoutMs: 10_000,

@@ -1,4 +1,4 @@
-import { TOKEN, wireToText } from '../messages/charset.ts';
+import { isCtl, TOKEN, wireToText } from '../messages/charset.ts';
 import { SipParseError } from '../messages/errors.ts';
 import { type Param, Params, parseParams, scanCompactParams } from '../messages/params.ts';
 import { quote, Scanner, unquote } from '../messages/scanner.ts';
@@ -143,7 +143,7 @@ function parseCommonNameAddr(value: string): NameAddr | undefined {
       if (pos >= n) return undefined;
       c = value.charCodeAt(pos);
       if (c === 0x22) break;
-      if (c === 0x5c || c === 0x0d || c === 0x0a) return undefined;
+      if (c === 0x5c || isCtl(c)) return undefined;
     }
     displayName = wireToText(value.slice(1, pos));
     pos++;
