@@ -25,7 +25,9 @@ async function startCore(): Promise<RunningSipCore> {
       drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
       nodeName: 'it-node',
       registrar: { minExpires: 60, maxExpires: 3600, natExpires: 90 },
-      access: { maxFailuresPerAddress: 3, rateLimitPerSecond: 0 },
+      // A low per-user limit, so that the guessing below pushes alice over it (its failures then wait
+      // at most 1 s).
+      access: { maxFailuresPerAddress: 3, maxFailuresPerUser: 2, userDelayMax: 1, rateLimitPerSecond: 0 },
       auth: { algorithms: ['MD5'] },
       nat: { keepaliveInterval: 1 },
     },
@@ -199,7 +201,7 @@ describe('registrar through the engine (sipp)', { timeout: 60_000 }, () => {
     expect(result.code, result.output).toBe(0);
   });
 
-  it('bans a source after repeated failures and lifts the ban when it is removed', async () => {
+  it('bans a guessing source, not the user, and lifts the ban when it is removed', async () => {
     const source = '127.0.0.9';
     for (let i = 0; i < 3; i++) {
       const result = await runSipp({
@@ -212,6 +214,9 @@ describe('registrar through the engine (sipp)', { timeout: 60_000 }, () => {
     }
     const ban = await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { address: source } });
     expect(ban.expiresAt!.getTime()).toBeGreaterThan(Date.now());
+    // The guesser is locked out, not alice: her phone, from its own address, keeps registering.
+    const phone = await runSipp({ scenario: 'register.xml', remote, csv: [auth('alice', 'alice-secret')] });
+    expect(phone.code, phone.output).toBe(0);
     // Over UDP a banned source gets no answer at all (its address may be forged): a REGISTER from it
     // draws nothing, while one sent after it from elsewhere is answered.
     const banned = await udpPeer(source, Number(remote.split(':')[1]));
