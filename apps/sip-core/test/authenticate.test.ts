@@ -1,11 +1,13 @@
 import { computeDigestAuthorization, selectChallenge } from '@switchboard/sip';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter } from '../src/access/rate-limiter.ts';
 import { chain } from '../src/chain.ts';
 import { type AccessConfig, resolveConfig, type SipCoreConfig } from '../src/config.ts';
 import { authenticate, CALLER, type DigestRole, REGISTRAR } from '../src/middleware/authenticate.ts';
 import { banCheck } from '../src/middleware/ban-check.ts';
 import { identifySource } from '../src/middleware/identify-source.ts';
+import { rateLimit } from '../src/middleware/rate-limit.ts';
 import { sanity } from '../src/middleware/sanity.ts';
 import { replyModeOf } from '../src/sip/reply.ts';
 import type { Middleware } from '../src/sip/request.ts';
@@ -245,5 +247,33 @@ describe('directory', () => {
     expect(b).toBe(a);
     expect(h.services.directory.findSubscriber('dave', DOMAIN)).toBe(a);
     expect(await h.services.directory.lookup('nobody', DOMAIN)).toBeUndefined();
+  });
+});
+
+describe('a source over its rate limit', () => {
+  it('is dropped over UDP and answered once (503, stateless) over TCP', async () => {
+    const config = resolveConfig({ drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' } });
+    const services = createServices(config, testDb.db.prisma, log);
+    const run = chain([identifySource(services.bans), rateLimit(new RateLimiter(1, 1)), sanity()], log);
+    const answer = async (protocol: string) => {
+      const res = new FakeResponse();
+      const headers = {
+        Via: `SIP/2.0/${protocol.toUpperCase()} 192.0.2.99:5060;branch=z9hG4bKrate`,
+        From: `<sip:alice@${DOMAIN}>;tag=r`,
+        To: `<sip:alice@${DOMAIN}>`,
+        'Call-ID': `rate-${protocol}`,
+        CSeq: '1 OPTIONS',
+      };
+      run(new FakeRequest('OPTIONS', `sip:${DOMAIN}`, headers, '192.0.2.99', 5060, protocol), res);
+      return res.answered;
+    };
+    // The first request takes the bucket's only token and goes on (sanity, then nothing: no answer).
+    void answer('udp');
+    const udp = await answer('udp');
+    expect(udp.status).toBe(503);
+    expect(replyModeOf(udp.headers)).toBe('drop');
+    const tcp = await answer('tcp');
+    expect(tcp).toMatchObject({ status: 503, headers: { 'Retry-After': '10' } });
+    expect(replyModeOf(tcp.headers)).toBe('stateless');
   });
 });
