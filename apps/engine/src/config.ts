@@ -76,6 +76,12 @@ export interface EngineConfig {
    */
   proxyTimerCMs?: number;
   /**
+   * How long an INVITE waits for the app's answer before the engine sends 100 Trying itself, in ms (RFC 3261
+   * §17.2.1). Default 200, the RFC's value: a challenge or refusal sent sooner goes alone, not as a 100 + final
+   * pair. Tests that count packets on a loaded machine raise it.
+   */
+  tryingDelayMs?: number;
+  /**
    * drachtio-server's request handlers (reverse mode and HTTP routing, see routing/request-handlers.ts): per
    * SIP method or `*`, a `tcp://host:port` app to connect out to, or an http(s) URL that says where each new
    * request goes. Methods without a handler go to the connected apps as usual.

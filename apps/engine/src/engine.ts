@@ -79,8 +79,9 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
   }
   const manager = new TransactionManager(transport, {
     logger: logger.child({ component: 'sip-transactions' }),
-    // drachtio-srf apps expect 100 Trying at once, as drachtio-server sends it.
-    timers: { tryingDelay: 0 },
+    // RFC 3261 §17.2.1: 100 Trying only when the app has not answered within 200 ms, so a quick challenge
+    // or refusal is one packet, not a 100 + final pair.
+    timers: { tryingDelay: config.tryingDelayMs ?? 200 },
   });
   const stack = new SipStackAdapter(transport, manager, new SipResolver());
   const registry = new AppRegistry<AppConnection>();

@@ -50,14 +50,18 @@ export interface AccessConfig {
   trustedSources: string[];
   /** Failed authentications from one address within `failureWindow` that ban it. */
   maxFailuresPerAddress: number;
-  /** Failed authentications for one username within `failureWindow` that lock it temporarily. */
+  /**
+   * Failed authentications for one username within `failureWindow` after which its further failures are
+   * answered with a growing delay (1 s doubling up to `userDelayMax`). Never a lock: correct credentials
+   * from an address that is not banned are accepted at once.
+   */
   maxFailuresPerUser: number;
   /** Seconds over which failures are counted. */
   failureWindow: number;
   /** Seconds an automatic address ban lasts. */
   banDuration: number;
-  /** Seconds a username stays locked after too many failures. */
-  userLockDuration: number;
+  /** Longest delay, in seconds, of a failure's answer for a username over `maxFailuresPerUser`. */
+  userDelayMax: number;
   /** Token bucket per source address: sustained requests per second and burst size; 0 disables it. */
   rateLimitPerSecond: number;
   rateLimitBurst: number;
@@ -80,6 +84,13 @@ export interface AuthConfig {
    * for fleets of RFC 8760 clients (linphone handles it) without resetting passwords.
    */
   algorithms: Array<'SHA-256' | 'MD5'>;
+  /**
+   * Strict digest-uri check (SIP_AUTH_STRICT_URI): the credentials' `uri` must designate the
+   * Request-URI, else 400 (RFC 2617 §3.2.2.5). Default off: a digest-uri that differs is accepted when the
+   * response verifies (the uri is inside the hash and the nonce stops replays), as Kamailio and Asterisk
+   * do; sipp's `[authentication]` always writes `sip:<server ip>:<port>` there.
+   */
+  strictUri: boolean;
 }
 
 export interface SipCoreConfig {
@@ -138,7 +149,7 @@ export const DEFAULT_ACCESS: AccessConfig = {
   maxFailuresPerUser: 10,
   failureWindow: 600,
   banDuration: 3600,
-  userLockDuration: 600,
+  userDelayMax: 16,
   rateLimitPerSecond: 50,
   rateLimitBurst: 200,
   scannerUserAgents: [...DEFAULT_SCANNER_USER_AGENTS],
@@ -147,6 +158,7 @@ export const DEFAULT_ACCESS: AccessConfig = {
 export const DEFAULT_AUTH: Omit<AuthConfig, 'nonceSecret'> = {
   nonceTtl: 300,
   algorithms: ['MD5'],
+  strictUri: false,
 };
 
 export class ConfigError extends Error {}
@@ -184,9 +196,11 @@ export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
     'maxFailuresPerUser',
     'failureWindow',
     'banDuration',
-    'userLockDuration',
+    'userDelayMax',
   ] as const)
     positiveInteger(access[key], `access.${key}`);
+  // A held answer must come before the client gives up on the transaction (Timer F, 64*T1 = 32 s).
+  if (access.userDelayMax > 30) throw new ConfigError('access.userDelayMax must not exceed 30 seconds');
   if (!(access.rateLimitPerSecond >= 0) || !(access.rateLimitBurst >= 1))
     throw new ConfigError('access.rateLimitPerSecond must be >= 0 and access.rateLimitBurst >= 1');
   const auth: AuthConfig = { ...DEFAULT_AUTH, nonceSecret: randomBytes(32).toString('hex'), ...options.auth };

@@ -3,7 +3,7 @@
  * Reads the runtime contract: DATABASE_URL, DRACHTIO_URL (the engine or drachtio-server), RTPENGINE_NG
  * (the rtpengine pool; unset: no media anchoring), LOG_LEVEL; SIP_CORE_NODE_NAME names this node in
  * the location table (default: the host name) and SIP_NONCE_SECRET lets several nodes accept each
- * other's digest nonces. The schema must be migrated already (the API does that on start).
+ * other's digest nonces; SIP_AUTH_STRICT_URI makes the digest-uri check strict. The schema must be migrated already (the API does that on start).
  */
 import { hostname } from 'node:os';
 import { ConfigError, loadConfig } from '@switchboard/config';
@@ -40,7 +40,7 @@ const sipCore = await startSipCore(
   {
     drachtio: config.drachtio,
     nodeName: process.env.SIP_CORE_NODE_NAME?.trim() || hostname(),
-    ...(nonceSecret ? { auth: { nonceSecret } } : {}),
+    auth: { strictUri: config.sipAuthStrictUri, ...(nonceSecret ? { nonceSecret } : {}) },
   },
   { prisma: db.prisma, db, logger, media: media?.media },
 );

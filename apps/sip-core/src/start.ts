@@ -8,7 +8,6 @@ import { BanService } from './access/ban-service.ts';
 import { RateLimiter } from './access/rate-limiter.ts';
 import { ScannerDetector } from './access/scanner.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
-import { authenticateCaller } from './calls/authenticate-caller.ts';
 import type { ActiveCallInfo } from './calls/call.ts';
 import { CallForwards } from './calls/forwarding.ts';
 import { type CallsConfig, DEFAULT_CALLS, inviteHandler } from './calls/invite-handler.ts';
@@ -20,7 +19,7 @@ import { optionsHandler } from './handlers/options.ts';
 import { registerHandler } from './handlers/register.ts';
 import type { Binding } from './location/binding.ts';
 import { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
-import { authenticate } from './middleware/authenticate.ts';
+import { authenticate, CALLER, REGISTRAR } from './middleware/authenticate.ts';
 import { banCheck } from './middleware/ban-check.ts';
 import { domainCheck } from './middleware/domain-check.ts';
 import { identifyPeer, type PeerDirectory } from './middleware/identify-peer.ts';
@@ -118,7 +117,7 @@ export function registerChain(services: SipCoreServices): Middleware[] {
   return [
     ...admission(services),
     domainCheck(services.directory),
-    authenticate(services),
+    authenticate(services, REGISTRAR),
     registerHandler({
       location: services.location,
       config: services.config.registrar,
@@ -149,7 +148,7 @@ export interface InviteChainDeps {
 export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
   return [
     ...admission(services),
-    authenticateCaller(services),
+    authenticate(services, CALLER),
     inviteHandler({
       srf: deps.srf,
       media: deps.media,

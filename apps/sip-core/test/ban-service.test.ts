@@ -13,7 +13,7 @@ const config: AccessConfig = {
   maxFailuresPerUser: 2,
   failureWindow: 60,
   banDuration: 300,
-  userLockDuration: 120,
+  userDelayMax: 8,
   trustedSources: ['203.0.113.0/24'],
 };
 
@@ -68,16 +68,17 @@ describe('BanService', () => {
     expect((await bans.recordFailure('192.0.2.20', undefined)).addressBanned).toBe(false);
   });
 
-  it('locks a username temporarily without banning anything in the table', async () => {
+  it('never locks a username: failures beyond its limit are only answered later, doubling to a cap', async () => {
     const bans = service();
     await bans.load();
-    await bans.recordFailure('192.0.2.30', 'carol');
-    const outcome = await bans.recordFailure('192.0.2.31', 'carol');
-    expect(outcome).toEqual({ addressBanned: false, userLocked: true });
-    expect(bans.isUserLocked('carol')).toBe(true);
-    clock += 120_001;
-    expect(bans.isUserLocked('carol')).toBe(false);
+    const delays: number[] = [];
+    // Each failure from its own address: no address reaches its ban limit.
+    for (let i = 0; i < 7; i++) delays.push((await bans.recordFailure(`192.0.2.${30 + i}`, 'carol')).delayMs);
+    expect(delays).toEqual([0, 0, 1000, 2000, 4000, 8000, 8000]);
     expect(await testDb.db.prisma.ipBan.count()).toBe(0);
+    // The window over, carol's failures are answered at once again.
+    clock += 61_000;
+    expect((await bans.recordFailure('192.0.2.40', 'carol')).delayMs).toBe(0);
   });
 
   it('never bans trusted sources', async () => {

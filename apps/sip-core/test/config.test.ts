@@ -10,6 +10,8 @@ describe('resolveConfig', () => {
     expect(config.nodeName).toBe('sip-core');
     expect(config.access.scannerUserAgents).toEqual(['friendly-scanner']);
     expect(config.auth.algorithms).toEqual(['MD5']);
+    expect(config.auth.strictUri).toBe(false);
+    expect(config.access.userDelayMax).toBe(16);
     expect(config.auth.nonceSecret.length).toBeGreaterThanOrEqual(32);
   });
 
@@ -18,6 +20,8 @@ describe('resolveConfig', () => {
     [{ registrar: { natExpires: 10 } }, /natExpires/],
     [{ registrar: { minExpires: 0 } }, /registrar.minExpires/],
     [{ access: { banDuration: -1 } }, /access.banDuration/],
+    // A held failure must be answered before the client's transaction gives up (32 s).
+    [{ access: { userDelayMax: 31 } }, /userDelayMax/],
     [{ auth: { nonceSecret: 'short' } }, /nonceSecret/],
     [{ auth: { algorithms: [] } }, /algorithms/],
   ])('rejects %j', (options, message) => {

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createSubscriber, createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
+import { rawRequest, udpPeer } from './support/raw-sip.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -24,7 +25,9 @@ async function startCore(): Promise<RunningSipCore> {
       drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
       nodeName: 'it-node',
       registrar: { minExpires: 60, maxExpires: 3600, natExpires: 90 },
-      access: { maxFailuresPerAddress: 3, rateLimitPerSecond: 0 },
+      // A low per-user limit, so that the guessing below pushes alice over it (its failures then wait
+      // at most 1 s).
+      access: { maxFailuresPerAddress: 3, maxFailuresPerUser: 2, userDelayMax: 1, rateLimitPerSecond: 0 },
       auth: { algorithms: ['MD5'] },
       nat: { keepaliveInterval: 1 },
     },
@@ -198,7 +201,7 @@ describe('registrar through the engine (sipp)', { timeout: 60_000 }, () => {
     expect(result.code, result.output).toBe(0);
   });
 
-  it('bans a source after repeated failures and lifts the ban when it is removed', async () => {
+  it('bans a guessing source, not the user, and lifts the ban when it is removed', async () => {
     const source = '127.0.0.9';
     for (let i = 0; i < 3; i++) {
       const result = await runSipp({
@@ -211,13 +214,35 @@ describe('registrar through the engine (sipp)', { timeout: 60_000 }, () => {
     }
     const ban = await testDb.db.prisma.ipBan.findUniqueOrThrow({ where: { address: source } });
     expect(ban.expiresAt!.getTime()).toBeGreaterThan(Date.now());
-    const banned = await runSipp({
-      scenario: 'banned.xml',
-      remote,
-      csv: [auth('alice', 'alice-secret')],
-      localAddress: source,
-    });
-    expect(banned.code, banned.output).toBe(0);
+    // The guesser is locked out, not alice: her phone, from its own address, keeps registering.
+    const phone = await runSipp({ scenario: 'register.xml', remote, csv: [auth('alice', 'alice-secret')] });
+    expect(phone.code, phone.output).toBe(0);
+    // Over UDP a banned source gets no answer at all (its address may be forged): a REGISTER from it
+    // draws nothing, while one sent after it from elsewhere is answered.
+    const banned = await udpPeer(source, Number(remote.split(':')[1]));
+    const witness = await udpPeer('127.0.0.10', Number(remote.split(':')[1]));
+    try {
+      for (const [peer, callId] of [
+        [banned, 'banned-register'],
+        [witness, 'witness-register'],
+      ] as const)
+        await peer.send(
+          rawRequest({
+            method: 'REGISTER',
+            transport: 'UDP',
+            peer,
+            domain: DOMAIN,
+            user: 'alice',
+            callId,
+            branch: `z9hG4bK${callId}`,
+          }),
+        );
+      await witness.waitFor(1);
+      expect(await banned.collect(1_000)).toEqual([]);
+    } finally {
+      banned.close();
+      witness.close();
+    }
     // An operator lifting the ban (here: letting it expire) re-admits the source through the change feed.
     await testDb.db.prisma.ipBan.update({
       where: { id: ban.id },

@@ -93,6 +93,13 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+
+  // sip-core extensions of the contract.
+  /**
+   * SIP_AUTH_STRICT_URI: the digest credentials' uri must designate the Request-URI, else 400 (RFC 2617
+   * §3.2.2.5). Off by default: a differing uri is accepted when the response verifies, as Kamailio does.
+   */
+  sipAuthStrictUri: boolean;
   /** SIP_MESSAGE_TIMEOUT_MS: a stream message must be complete this long after its first byte arrived. */
   sipMessageTimeoutMs: number;
   /** SIP_MAX_CONNECTIONS: inbound TCP/TLS/WS/WSS connections accepted at once, all addresses together. */
@@ -143,6 +150,7 @@ export const DEFAULTS = {
   SIP_MESSAGE_TIMEOUT_MS: '10000',
   SIP_MAX_CONNECTIONS: '10000',
   SIP_MAX_CONNECTIONS_PER_ADDRESS: '100',
+  SIP_AUTH_STRICT_URI: 'false',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -239,6 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
   const engineAnswerOptions = check('ENGINE_ANSWER_OPTIONS', true, parseBoolean);
   const sipMaxMessageBytes = check('SIP_MAX_MESSAGE_BYTES', 65535, (raw) => parseInteger(raw, 1024, 65535));
   const engineMaxApps = check('ENGINE_MAX_APPS', 1000, (raw) => parseInteger(raw, 1, 100_000));
+  const sipAuthStrictUri = check('SIP_AUTH_STRICT_URI', false, parseBoolean);
   const engineRequestHandlers = check<EngineRequestHandler[]>('ENGINE_REQUEST_HANDLERS', [], (raw) =>
     parseList(raw, parseRequestHandler),
   );
@@ -285,6 +294,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipMessageTimeoutMs,
     sipMaxConnections,
     sipMaxConnectionsPerAddress,
+    sipAuthStrictUri,
   };
 }
 

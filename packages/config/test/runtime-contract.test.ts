@@ -37,6 +37,7 @@ describe('loadConfig defaults', () => {
     expect(config.sipTls).toBeUndefined();
     expect(config.engineAdminTls).toBeUndefined();
     expect(config.sipTrace).toBe(false);
+    expect(config.sipAuthStrictUri).toBe(false);
     expect(config.engineAnswerOptions).toBe(true);
     expect(config.sipMaxMessageBytes).toBe(65535);
     expect(config.engineMaxApps).toBe(1000);
@@ -100,6 +101,7 @@ describe('loadConfig defaults', () => {
       SIP_MESSAGE_TIMEOUT_MS: '2500',
       SIP_MAX_CONNECTIONS: '500',
       SIP_MAX_CONNECTIONS_PER_ADDRESS: '20',
+      SIP_AUTH_STRICT_URI: 'yes',
     });
     expect(config.databaseUrl).toBe('postgresql://u:p@db.example.net:5432/switchboard');
     expect(config.dataDir).toBe('/var/lib/switchboard');
@@ -130,6 +132,7 @@ describe('loadConfig defaults', () => {
     expect(config.engineAnswerOptions).toBe(false);
     expect(config.sipMaxMessageBytes).toBe(1024);
     expect(config.engineMaxApps).toBe(100000);
+    expect(config.sipAuthStrictUri).toBe(true);
     expect(config.engineRequestHandlers).toEqual([
       { method: 'INVITE', url: 'tcp://127.0.0.1:3001', httpMethod: 'GET' },
       { method: '*', url: 'https://router.example.net/route', httpMethod: 'POST' },
@@ -149,8 +152,9 @@ describe('loadConfig defaults', () => {
     ['no', false],
     ['OFF', false],
   ])('reads the boolean %s as %s', (raw, expected) => {
-    const config = loadConfig({ SIP_TRACE: raw, ENGINE_ANSWER_OPTIONS: raw });
+    const config = loadConfig({ SIP_TRACE: raw, ENGINE_ANSWER_OPTIONS: raw, SIP_AUTH_STRICT_URI: raw });
     expect(config.sipTrace).toBe(expected);
+    expect(config.sipAuthStrictUri).toBe(expected);
     expect(config.engineAnswerOptions).toBe(expected);
   });
 

@@ -256,6 +256,22 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     expect(rec.sent.map((s) => s.message.status)).toEqual([183]);
   });
 
+  it('a stateless final response goes once: no 100, no Timer G, the transaction ends at once', async () => {
+    const { tx, rec } = make();
+    const terminated = vi.fn();
+    tx.on('terminated', terminated);
+    tx.respondStateless(response(407));
+    expect(tx.state).toBe('terminated');
+    expect(terminated).toHaveBeenCalledTimes(1);
+    expect(tx.hasTimer('G')).toBe(false);
+    // A retransmitted INVITE or the ACK reaching this (ended) transaction draws nothing more.
+    tx.receiveRequest(request('INVITE'));
+    tx.receiveRequest(request('ACK'));
+    await vi.advanceTimersByTimeAsync(64 * T1);
+    expect(rec.sent.map((s) => s.message.status)).toEqual([407]);
+    expect(() => tx.respondStateless(response(403))).toThrow();
+  });
+
   it('non-2xx: Timer G retransmits doubling to T2 until Timer H fires', async () => {
     const { tx, rec } = make();
     const failed = vi.fn();

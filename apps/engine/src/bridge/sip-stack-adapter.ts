@@ -20,6 +20,7 @@ import {
   type TransportTarget,
 } from '@switchboard/sip';
 import type { Logger } from 'pino';
+import { takeReplyMode } from './reply-mode.ts';
 import type {
   Flow,
   IncomingTransaction,
@@ -144,6 +145,10 @@ export class SipStackAdapter implements SipStackPort {
       flow,
       raw: request.toString(),
       async respond(response) {
+        const mode = takeReplyMode(response, request.method);
+        if (mode === 'drop') tx.terminate();
+        else if (mode === 'stateless') tx.respondStateless(response);
+        if (mode !== 'stateful') return { raw: response.ensureContentLength().toString(), flow };
         const isInvite2xx = request.method === 'INVITE' && response.status >= 200 && response.status < 300;
         if (isInvite2xx && tx.state !== 'accepted')
           manager.acceptInvite(tx as InviteServerTransaction, response);

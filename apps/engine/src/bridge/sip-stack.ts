@@ -33,7 +33,10 @@ export interface IncomingTransaction {
   readonly flow: Flow;
   /** The request as received (with received/rport added to the top Via), handed to the app. */
   readonly raw: string;
-  /** Sends a response through the transaction; resolves with what went on the wire. */
+  /**
+   * Sends a response through the transaction; resolves with what went on the wire. A final response carrying
+   * the app's reply mode header (reply-mode.ts) is sent statelessly or not at all.
+   */
   respond(response: SipResponse): Promise<Sent>;
   /** Sends a response as a proxy relays it (§16.7): no UAS handling of 2xx (the ACK is end-to-end). */
   relay(response: SipResponse): Promise<Sent>;

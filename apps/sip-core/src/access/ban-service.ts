@@ -18,7 +18,11 @@ interface FailureCount {
 /** What one failed authentication led to. */
 export interface FailureOutcome {
   addressBanned: boolean;
-  userLocked: boolean;
+  /**
+   * Milliseconds the refusal of this failure should wait: 0 until the username has more failures than
+   * `maxFailuresPerUser` in the window, then 1 s doubling up to `userDelayMax`.
+   */
+  delayMs: number;
 }
 
 const MAX_COUNTERS = 100_000;
@@ -33,11 +37,12 @@ interface HitCount {
 export const AUTO_BAN_CREATOR = 'auto:auth-failures';
 
 /**
- * Counts failed authentications per source address and per username and bans what goes over the
- * limits. Address bans live in the `ip_bans` table (visible and removable by operators, shared by
- * every node through the change feed) and are mirrored here for the per-request check. Username locks
- * are short and local to this node: they only slow down guessing of one account's password from many
- * addresses, and must not outlive a restart.
+ * Counts failed authentications per source address and per username. An address over its limit is
+ * banned: bans live in the `ip_bans` table (visible and removable by operators, shared by every node
+ * through the change feed) and are mirrored here for the per-request check. A username over its limit is
+ * never locked, since that would let anyone keep the real phones out with ten wrong guesses: its further
+ * failures are only answered more and more slowly (local to this node, forgotten on restart), while
+ * correct credentials from an address that is not banned are accepted as always.
  */
 export class BanService {
   private bans = new Map<string, Ban>();
@@ -45,7 +50,6 @@ export class BanService {
   private readonly trusted: AddressSet;
   private readonly addressFailures = new Map<string, FailureCount>();
   private readonly userFailures = new Map<string, FailureCount>();
-  private readonly userLocks = new Map<string, number>();
   /** Requests refused per ban since the counters were last written. */
   private hits = new Map<string, HitCount>();
   private hitTimer: NodeJS.Timeout | undefined;
@@ -157,23 +161,15 @@ export class BanService {
     await this.flushHits();
   }
 
-  isUserLocked(user: string): boolean {
-    const until = this.userLocks.get(user);
-    if (until === undefined) return false;
-    if (until > this.now()) return true;
-    this.userLocks.delete(user);
-    return false;
-  }
-
   /** Forgets the failures of a source that just authenticated (a typo must not add up over days). */
   recordSuccess(address: string, user: string): void {
     this.addressFailures.delete(canonicalAddress(address));
     this.userFailures.delete(user);
   }
 
-  /** Counts one failed authentication; bans the address or locks the user once over the limit. */
+  /** Counts one failed authentication; bans the address once over its limit, slows the user's failures. */
   async recordFailure(address: string, user: string | undefined): Promise<FailureOutcome> {
-    const outcome: FailureOutcome = { addressBanned: false, userLocked: false };
+    const outcome: FailureOutcome = { addressBanned: false, delayMs: 0 };
     const a = canonicalAddress(address);
     if (this.isTrusted(a)) return outcome;
     if (this.count(this.addressFailures, a) >= this.config.maxFailuresPerAddress) {
@@ -181,14 +177,16 @@ export class BanService {
       await this.ban(a, `${this.config.maxFailuresPerAddress} failed authentications`);
       outcome.addressBanned = true;
     }
-    if (user !== undefined && this.count(this.userFailures, user) >= this.config.maxFailuresPerUser) {
-      this.userFailures.delete(user);
-      this.userLocks.set(user, this.now() + this.config.userLockDuration * 1000);
-      this.log.warn(
-        { user, seconds: this.config.userLockDuration },
-        'user locked after failed authentications',
-      );
-      outcome.userLocked = true;
+    if (user !== undefined) {
+      const over = this.count(this.userFailures, user) - this.config.maxFailuresPerUser;
+      if (over > 0) {
+        outcome.delayMs = Math.min(1000 * 2 ** Math.min(over - 1, 30), this.config.userDelayMax * 1000);
+        if (over === 1)
+          this.log.warn(
+            { user, failures: this.config.maxFailuresPerUser + 1 },
+            'user over its failure limit: failures now answered slowly',
+          );
+      }
     }
     return outcome;
   }

@@ -36,18 +36,28 @@ interface SubscriberRow {
   customer: { status: string };
 }
 
+/** How long a username found in no table is answered from memory before the database is asked again. */
+const MISS_TTL_MS = 10_000;
+/** Misses remembered at most (oldest forgotten first), so random usernames cannot grow memory. */
+const MAX_MISSES = 10_000;
+
 /**
  * Domains we serve and their subscribers, held in memory so that a REGISTER costs no database
  * round trip. Loaded at start and kept current from the database change feed (`onDomainChanged`,
  * `onSubscriberChanged`, `onCustomerChanged`: a customer's status is part of each of its
  * subscribers' `enabled`); `load()` again after the feed reconnects, since changes made meanwhile
- * were not announced.
+ * were not announced. A subscriber the cache does not hold yet (created a moment ago, its change
+ * still on the way) is read from the database once by `lookup`, then cached.
  */
 export class Directory {
   private domainsById = new Map<string, string>();
   private domainIds = new Map<string, string>();
   private subscribersById = new Map<string, CachedSubscriber>();
   private subscribersByKey = new Map<string, CachedSubscriber>();
+  /** Keys the database did not have either, with when to ask again (epoch ms). */
+  private misses = new Map<string, number>();
+  /** Database reads in flight by key: concurrent lookups of one user share one read. */
+  private readonly reads = new Map<string, Promise<CachedSubscriber | undefined>>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -63,6 +73,7 @@ export class Directory {
     this.domainIds = new Map(domains.map((d) => [d.name.toLowerCase(), d.id]));
     this.subscribersById = new Map();
     this.subscribersByKey = new Map();
+    this.misses = new Map();
     for (const row of subscribers) this.putSubscriber(row);
     this.log.info({ domains: domains.length, subscribers: subscribers.length }, 'directory loaded');
   }
@@ -78,6 +89,58 @@ export class Directory {
 
   findSubscriber(username: string, domain: string): CachedSubscriber | undefined {
     return this.subscribersByKey.get(key(username, domain));
+  }
+
+  /**
+   * The subscriber from memory or, on a miss, from the database (one read, shared by concurrent
+   * lookups, then cached; a user the database does not have either is remembered for a few seconds,
+   * so guessed names cost one read each, not one per request).
+   */
+  async lookup(username: string, domain: string): Promise<CachedSubscriber | undefined> {
+    return this.findSubscriber(username, domain) ?? this.read(username, domain, false);
+  }
+
+  /**
+   * Reads one subscriber from the database now, whatever the cache holds: credentials that fail
+   * against the cached HA1 may be right against a password changed a moment ago. Rate-bounded like a
+   * miss: one read per user per few seconds.
+   */
+  async reload(username: string, domain: string): Promise<CachedSubscriber | undefined> {
+    return this.read(username, domain, true);
+  }
+
+  private read(username: string, domain: string, force: boolean): Promise<CachedSubscriber | undefined> {
+    const k = key(username, domain);
+    const domainId = this.domainIds.get(domain.toLowerCase());
+    const retryAt = this.misses.get(k);
+    if (domainId === undefined || (retryAt !== undefined && retryAt > Date.now()))
+      return Promise.resolve(this.subscribersByKey.get(k));
+    const pending = this.reads.get(k);
+    if (pending) return pending;
+    const read = this.prisma.subscriber
+      .findFirst({ where: { username, domainId }, select: SUBSCRIBER_SELECT })
+      .then((row) => {
+        if (row) this.putSubscriber(row);
+        else {
+          const old = this.subscribersByKey.get(k);
+          if (old) this.removeSubscriber(old.id);
+        }
+        // A forced read counts as a miss too: a guesser's wrong passwords cost one read per window.
+        if (!row || force) this.rememberMiss(k);
+        return this.subscribersByKey.get(k);
+      })
+      .finally(() => this.reads.delete(k));
+    this.reads.set(k, read);
+    return read;
+  }
+
+  private rememberMiss(k: string): void {
+    this.misses.delete(k);
+    if (this.misses.size >= MAX_MISSES) {
+      const oldest = this.misses.keys().next().value;
+      if (oldest !== undefined) this.misses.delete(oldest);
+    }
+    this.misses.set(k, Date.now() + MISS_TTL_MS);
   }
 
   subscriberById(id: string): CachedSubscriber | undefined {
@@ -130,6 +193,7 @@ export class Directory {
     };
     this.subscribersById.set(row.id, subscriber);
     this.subscribersByKey.set(key(row.username, domain), subscriber);
+    this.misses.delete(key(row.username, domain));
   }
 
   private removeSubscriber(id: string): void {

@@ -1,11 +1,32 @@
-import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DigestFailure, DigestServer } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { BanService } from '../access/ban-service.ts';
-import type { Directory } from '../directory/directory.ts';
+import type { AuthConfig } from '../config.ts';
+import type { CachedSubscriber, Directory } from '../directory/directory.ts';
+import { replyStateless } from '../sip/reply.ts';
 import { type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
 
-/** Failures that say "wrong credentials" and count toward a ban; the rest just get a new challenge. */
+/** Who is authenticated and how: one digest authenticator for every method (RFC 3261 §22). */
+export interface DigestRole {
+  /** Whose identity the credentials must prove: the AOR being registered (To) or the sender (From). */
+  identity: 'to' | 'from';
+  /** 401 + WWW-Authenticate as a registrar (§22.2), 407 + Proxy-Authenticate as a proxy (§22.3). */
+  challenge: 401 | 407;
+  /** Trusted sources and peers pass without digest: their requests carry no subscriber's identity. */
+  admitTrusted: boolean;
+}
+
+/** REGISTER: the AOR in To, challenged as the registrar. */
+export const REGISTRAR: DigestRole = { identity: 'to', challenge: 401, admitTrusted: false };
+/** INVITE and other requests from a subscriber: the From user, challenged as a proxy. */
+export const CALLER: DigestRole = { identity: 'from', challenge: 407, admitTrusted: true };
+
+/**
+ * Failures that say "wrong credentials": they count toward the address ban and slow the user's
+ * failures. The others (stale or foreign nonce, replayed nonce-count, realm of another domain) are
+ * what a correct client meets after a restart or a lost packet: they get a fresh challenge, uncounted.
+ */
 const COUNTED: ReadonlySet<DigestFailure> = new Set<DigestFailure>([
   'bad-response',
   'unknown-user',
@@ -13,88 +34,108 @@ const COUNTED: ReadonlySet<DigestFailure> = new Set<DigestFailure>([
   'not-digest',
   'unsupported-algorithm',
   'unsupported-qop',
-  'uri-mismatch',
 ]);
 
-/**
- * HA1 values used for users that do not exist: verification then runs the same hash comparison and
- * ends in the same `bad-response` as a wrong password, so neither the answer nor its timing tells
- * an attacker whether the user exists.
- */
-const DECOY_HA1 = {
-  MD5: randomBytes(16).toString('hex'),
-  'SHA-256': randomBytes(32).toString('hex'),
-  'SHA-512-256': randomBytes(32).toString('hex'),
-} as const;
+/** Answers held for their delay at once; beyond it a failure is answered without delay (memory bound). */
+const MAX_HELD = 1000;
 
 export interface AuthenticateDeps {
   digest: DigestServer;
   directory: Directory;
   bans: BanService;
   log: Logger;
+  config: { auth: Pick<AuthConfig, 'strictUri'> };
 }
 
-function challenge(res: SipResponse, digest: DigestServer, realm: string, stale = false): void {
-  // One WWW-Authenticate header field per algorithm (RFC 8760 §2.4): a challenge is not a list
-  // element, so they cannot share one field. drachtio-srf writes each header as `name: value`,
-  // hence the field separator inside the value.
-  res.send(401, 'Unauthorized', {
-    headers: { 'WWW-Authenticate': digest.challenge(realm, { stale }).join('\r\nWWW-Authenticate: ') },
-  });
+const HEADERS = {
+  401: { challenge: 'WWW-Authenticate', credentials: 'Authorization', reason: 'Unauthorized' },
+  407: {
+    challenge: 'Proxy-Authenticate',
+    credentials: 'Proxy-Authorization',
+    reason: 'Proxy Authentication Required',
+  },
+} as const;
+
+function ha1Of(subscriber: CachedSubscriber | undefined, algorithm: string): string | undefined {
+  if (!subscriber) return undefined;
+  return algorithm === 'MD5' ? subscriber.ha1Md5 : algorithm === 'SHA-256' ? subscriber.ha1Sha256 : undefined;
 }
 
 /**
- * Digest authentication of a REGISTER against the subscriber's stored HA1 (RFC 3261 §22, RFC 7616,
- * realm = the AOR's domain). Unknown user and wrong password look the same from outside: a normal
- * challenge, then 403. Each failure counts toward the address ban and the username lock.
+ * Digest authentication against the subscriber's stored HA1 (RFC 3261 §22, RFC 7616), realm = the
+ * identity's domain. Challenges and refusals go statelessly (the source is not verified yet). An
+ * unknown user and a wrong password look the same from outside (the digest server hashes a decoy for
+ * unknown users, then 403); both count toward the address ban and the user's slow-down.
  */
-export function authenticate({ digest, directory, bans, log }: AuthenticateDeps): Middleware {
-  return async (req, res, next) => {
-    const { to } = parsedOf(req);
-    const { source } = req.locals;
-    if (to.uri.kind !== 'sip') return res.send(403, 'Forbidden');
-    const realm = to.uri.host.toLowerCase();
-    const credentials = req.get('Authorization');
-    if (!credentials) return challenge(res, digest, realm);
-
-    const result = await digest.verify({
-      credentials,
-      method: req.method,
-      realm,
-      requestUri: req.uri,
-      lookupHa1: (username, userRealm, algorithm) => {
-        const subscriber = directory.findSubscriber(username, userRealm);
-        if (!subscriber) return DECOY_HA1[algorithm];
-        return algorithm === 'MD5'
-          ? subscriber.ha1Md5
-          : algorithm === 'SHA-256'
-            ? subscriber.ha1Sha256
-            : undefined;
-      },
+export function authenticate(deps: AuthenticateDeps, role: DigestRole): Middleware {
+  const { digest, directory, bans, log } = deps;
+  const names = HEADERS[role.challenge];
+  let held = 0;
+  const challenge = (res: SipResponse, realm: string, stale = false): void =>
+    // One challenge header field per algorithm (RFC 8760 §2.4); drachtio-srf writes each header as
+    // `name: value`, hence the field separator inside the value.
+    replyStateless(res, role.challenge, names.reason, {
+      [names.challenge]: digest.challenge(realm, { stale }).join(`\r\n${names.challenge}: `),
     });
+  const forbid = (res: SipResponse): void => replyStateless(res, 403, 'Forbidden');
+
+  return async (req, res, next) => {
+    const { source } = req.locals;
+    if (role.admitTrusted && source.trusted) return next();
+    const parsed = parsedOf(req);
+    const identity = role.identity === 'to' ? parsed.to : parsed.from;
+    if (identity.uri.kind !== 'sip') return forbid(res);
+    const realm = identity.uri.host.toLowerCase();
+    if (!directory.servesDomain(realm)) return forbid(res);
+    const credentials = req.get(names.credentials);
+    if (!credentials) return challenge(res, realm);
+
+    const verify = (subscriberOf: (username: string) => Promise<CachedSubscriber | undefined>) => {
+      let found: CachedSubscriber | undefined;
+      return digest
+        .verify({
+          credentials,
+          method: req.method,
+          realm,
+          // Without it the digest-uri only has to be the one the response was computed over.
+          ...(deps.config.auth.strictUri ? { requestUri: req.uri } : {}),
+          lookupHa1: async (username, _realm, algorithm) => {
+            found = await subscriberOf(username);
+            return ha1Of(found, algorithm);
+          },
+        })
+        .then((result) => ({ result, subscriber: found }));
+    };
+    let { result, subscriber } = await verify((username) => directory.lookup(username, realm));
+    // The cached HA1 may predate a password change the feed has not brought yet: ask the database once.
+    if (!result.ok && result.reason === 'bad-response' && subscriber)
+      ({ result, subscriber } = await verify((username) => directory.reload(username, realm)));
 
     if (!result.ok) {
-      if (result.stale) return challenge(res, digest, realm, true);
-      if (!COUNTED.has(result.reason)) return challenge(res, digest, realm);
+      if (result.stale) return challenge(res, realm, true);
+      // RFC 2617 §3.2.2.5: a digest-uri that is not the Request-URI is a bad request (strict mode only).
+      if (result.reason === 'uri-mismatch') return replyStateless(res, 400, 'Digest URI Mismatch');
+      if (!COUNTED.has(result.reason)) return challenge(res, realm);
       const outcome = await bans.recordFailure(source.address, result.username);
       log.info(
         { source: source.address, user: result.username, realm, reason: result.reason, ...outcome },
         'authentication failed',
       );
-      return res.send(403, 'Forbidden');
+      if (outcome.delayMs > 0 && held < MAX_HELD) {
+        held += 1;
+        await sleep(outcome.delayMs).finally(() => {
+          held -= 1;
+        });
+      }
+      return forbid(res);
     }
-
-    const subscriber = directory.findSubscriber(result.username, realm);
-    if (!subscriber?.enabled || bans.isUserLocked(result.username)) {
-      log.info(
-        { source: source.address, user: result.username, realm },
-        'authenticated user may not register',
-      );
-      if (!subscriber) await bans.recordFailure(source.address, result.username);
-      return res.send(403, 'Forbidden');
+    if (!subscriber?.enabled) {
+      log.info({ source: source.address, user: result.username, realm }, 'disabled subscriber refused');
+      return forbid(res);
     }
-    // The credentials must be those of the AOR being registered (RFC 3261 §10.3 step 3).
-    if (to.uri.userText !== subscriber.username) return res.send(403, 'Forbidden');
+    // The credentials must be those of the identity: the AOR registered (RFC 3261 §10.3 step 3) or the
+    // caller named in From.
+    if (identity.uri.userText !== subscriber.username) return forbid(res);
     bans.recordSuccess(source.address, subscriber.username);
     req.locals.subscriber = subscriber;
     next();

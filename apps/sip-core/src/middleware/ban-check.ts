@@ -1,10 +1,11 @@
 import type { BanService } from '../access/ban-service.ts';
+import { refuseSilently } from '../sip/reply.ts';
 import type { Middleware } from '../sip/request.ts';
 
 /**
- * Banned sources get 403 Forbidden, without a challenge and before any parsing. (A silent drop
- * would leave the engine's server transaction to time out and gives a UDP sender no less
- * information than a 403, so we answer.) Each refusal counts as a hit of the ban.
+ * Banned sources are refused before any parsing and without a challenge: over UDP silently (the
+ * source may be forged, and an answer would only feed a reflection), over TCP/TLS/WS with one 403.
+ * Each refusal counts as a hit of the ban.
  */
 export function banCheck(bans: BanService): Middleware {
   return (req, res, next) => {
@@ -13,7 +14,7 @@ export function banCheck(bans: BanService): Middleware {
       const ban = bans.banOf(source.address);
       if (ban !== undefined) {
         bans.recordHit(ban);
-        return res.send(403, 'Forbidden');
+        return refuseSilently(req, res, 403, 'Forbidden');
       }
     }
     next();

@@ -7,6 +7,7 @@ import {
   parseVia,
   SipParseError,
 } from '@switchboard/sip';
+import { replyStateless } from '../sip/reply.ts';
 import type { Middleware, ParsedRequest, SipRequest } from '../sip/request.ts';
 
 class Insane extends Error {
@@ -55,13 +56,14 @@ export function parseRequest(req: SipRequest): ParsedRequest {
   }
 }
 
-/** Answers malformed requests with 4xx so that no later stage sees them. */
+/** Answers malformed requests with one stateless 4xx so that no later stage sees them. */
 export function sanity(): Middleware {
   return (req, res, next) => {
     try {
       req.locals.parsed = parseRequest(req);
     } catch (error) {
-      if (error instanceof Insane) return res.send(error.status, error.reason.replace(/[\r\n]/g, ' '));
+      if (error instanceof Insane)
+        return replyStateless(res, error.status, error.reason.replace(/[\r\n]/g, ' '));
       throw error;
     }
     next();

@@ -32,7 +32,7 @@ export function sipCoreComponent(
       // The media relay and the numbering index started before are shared, not duplicated.
       const { media, numbering } = shared();
       const sipCore = await startSipCore(
-        { drachtio },
+        { drachtio, auth: { strictUri: config.sipAuthStrictUri } },
         {
           prisma: db.prisma,
           db,

@@ -50,7 +50,11 @@ export interface VerifyInput {
   credentials: string | AuthHeader;
   method: string;
   realm: string;
-  /** The request's Request-URI text; the digest uri parameter must designate the same resource. */
+  /**
+   * The request's Request-URI text; when given, the digest uri parameter must designate the same resource
+   * (`uri-mismatch` otherwise, checked before any hashing). Omitted: any uri is accepted that the response
+   * was computed over (it is inside the hash), as many servers do for clients such as sipp.
+   */
   requestUri?: string;
   body?: Buffer;
   /**

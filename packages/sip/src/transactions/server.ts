@@ -45,6 +45,23 @@ abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
   /** The TU's response; throws when the state machine cannot send it (e.g. after a final response). */
   abstract respond(response: SipResponse): void;
 
+  /**
+   * Sends a final response the way a stateless UAS does (RFC 3261 §8.2.7) and ends the transaction at once:
+   * no 100 Trying, no retransmission (no Timer G), no wait for an ACK or for request retransmissions (a
+   * retransmitted request then starts a new transaction and is answered again, once). For challenges and
+   * refusals to requests from unverified sources, so a forged source address draws one packet, not eleven.
+   */
+  respondStateless(response: SipResponse): void {
+    if (response.status < 200) throw new Error('only a final response can be sent statelessly');
+    if (this.state !== 'trying' && this.state !== 'proceeding')
+      throw new Error(`cannot send ${response.status} in server transaction state ${this.state}`);
+    this.lastResponse = response;
+    this.send(response).catch(() => {
+      // Nothing to retry and no transaction left to fail: a lost stateless answer is like a lost datagram.
+    });
+    this.terminate();
+  }
+
   protected transmit(response: SipResponse): void {
     this.send(response).catch((err: Error) => this.transportError(err));
   }

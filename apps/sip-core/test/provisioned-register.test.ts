@@ -1,0 +1,92 @@
+import { buildApp, ensureOperator } from '@switchboard/api';
+import { startEngine } from '@switchboard/engine';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningSipCore, startSipCore } from '../src/start.ts';
+import { createTenant, createTestDatabase, type TestDatabase, type TestTenant } from './support/database.ts';
+import { runSipp, stopAllSipp } from './support/sipp.ts';
+
+/**
+ * Interop as an operator meets it: a subscriber created through the REST API (apps/api on the same
+ * PostgreSQL database) registers with sipp's own `[authentication]` keyword right after the API
+ * answered. sipp puts `uri="sip:<server ip>:<port>"` in its credentials while the Request-URI is the
+ * domain, and the subscriber's change may not have reached sip-core's cache yet.
+ */
+const log = pino({ level: process.env.SIPCORE_TEST_LOG ?? 'silent' });
+const DOMAIN = 'provisioned.test';
+const SECRET = 'provisioned-secret';
+const OPERATOR = { email: 'ops@provisioned.test', password: 'operator password 1' };
+let testDb: TestDatabase;
+let tenant: TestTenant;
+let engine: Awaited<ReturnType<typeof startEngine>>;
+let sipCore: RunningSipCore;
+let api: Awaited<ReturnType<typeof buildApp>>;
+let token: string;
+let remote: string;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  tenant = await createTenant(testDb.db, DOMAIN);
+  engine = await startEngine(
+    {
+      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+      engineAdmin: { host: '127.0.0.1', port: 0 },
+      engineSecret: SECRET,
+    },
+    { logger: log },
+  );
+  remote = `127.0.0.1:${engine.listeners[0]!.port}`;
+  sipCore = await startSipCore(
+    {
+      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      nodeName: 'provisioned',
+      access: { rateLimitPerSecond: 0 },
+      // sipp answers MD5 challenges only.
+      auth: { algorithms: ['MD5'] },
+      nat: { keepaliveInterval: 0 },
+    },
+    { prisma: testDb.db.prisma, db: testDb.db, logger: log },
+  );
+  api = await buildApp({
+    prisma: testDb.db.prisma,
+    logger: log,
+    health: async () => ({ database: { status: 'up' } }),
+  });
+  await ensureOperator(testDb.db.prisma, OPERATOR);
+  const login = await api.inject({ method: 'POST', url: '/api/v1/auth/login', payload: OPERATOR });
+  expect(login.statusCode, login.body).toBe(200);
+  token = login.json<{ token: string }>().token;
+}, 60_000);
+
+afterAll(async () => {
+  stopAllSipp();
+  await api?.close();
+  await sipCore?.close();
+  await engine?.close();
+  await testDb?.drop();
+});
+
+describe('a subscriber provisioned through the API', { timeout: 60_000 }, () => {
+  it("registers with sipp's own [authentication] at once, the Request-URI being the domain", async () => {
+    const created = await api.inject({
+      method: 'POST',
+      url: '/api/v1/subscribers',
+      headers: { authorization: `Bearer ${token}` },
+      payload: {
+        customerId: tenant.customerId,
+        domainId: tenant.domainId,
+        username: 'carol',
+        password: 'carol-secret-1',
+      },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    // No wait for the change feed: the REGISTER goes out as soon as the API has answered.
+    const result = await runSipp({
+      scenario: 'register-domain.xml',
+      remote,
+      csv: [`carol;${DOMAIN};[authentication username=carol password=carol-secret-1]`],
+    });
+    expect(result.code, result.output).toBe(0);
+    expect(sipCore.location.lookup(`sip:carol@${DOMAIN}`)).toHaveLength(1);
+  });
+});
