@@ -19,7 +19,8 @@ export class PushCredentialStore implements CredentialSource {
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly key: Buffer,
+    /** The sealing key, or a function giving it (read when the first credentials are). */
+    private readonly key: Buffer | (() => Buffer),
     private readonly log: Logger,
   ) {}
 
@@ -45,7 +46,8 @@ export class PushCredentialStore implements CredentialSource {
     const row = await this.prisma.pushCredential.findFirst({ where: { provider, domain: { name: domain } } });
     if (!row) return undefined;
     try {
-      const secret = unseal(this.key, row.sealedSecret, sealingContext(row.domainId, provider));
+      const key = typeof this.key === 'function' ? this.key() : this.key;
+      const secret = unseal(key, row.sealedSecret, sealingContext(row.domainId, provider));
       return joinCredentials(provider, row.settings as Record<string, unknown>, secret);
     } catch (error) {
       // A wrong key must not take the registrar down: the domain has no usable credentials.
