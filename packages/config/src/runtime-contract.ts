@@ -93,6 +93,8 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+  /** PUSH_APNS_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints (tests use local servers). */
+  push: { apnsUrl: string; fcmUrl: string; fcmTokenUrl: string };
 }
 
 export interface ConfigProblem {
@@ -120,6 +122,9 @@ export const DEFAULTS = {
   ENGINE_ANSWER_OPTIONS: 'true',
   SIP_MAX_MESSAGE_BYTES: '65535',
   ENGINE_MAX_APPS: '1000',
+  PUSH_APNS_URL: 'https://api.push.apple.com',
+  PUSH_FCM_URL: 'https://fcm.googleapis.com',
+  PUSH_FCM_TOKEN_URL: 'https://oauth2.googleapis.com/token',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -213,6 +218,12 @@ export function loadConfig(env: Env = process.env): Config {
     parseList(raw, parseRequestHandler),
   );
 
+  const push = {
+    apnsUrl: check('PUSH_APNS_URL', DEFAULTS.PUSH_APNS_URL, parseHttpUrl),
+    fcmUrl: check('PUSH_FCM_URL', DEFAULTS.PUSH_FCM_URL, parseHttpUrl),
+    fcmTokenUrl: check('PUSH_FCM_TOKEN_URL', DEFAULTS.PUSH_FCM_TOKEN_URL, parseHttpUrl),
+  };
+
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
       problems.push({ variable: 'NUMBERING_PORT', message: `must differ from API_PORT (${apiPort})` });
@@ -245,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipMaxMessageBytes,
     engineMaxApps,
     engineRequestHandlers,
+    push,
   };
 }
 
@@ -400,4 +412,16 @@ export function firstNonLoopbackIPv4(): string | undefined {
     }
   }
   return undefined;
+}
+
+/** An https URL (http only for local test servers). */
+function parseHttpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected an https URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('expected an https URL');
+  return raw;
 }
