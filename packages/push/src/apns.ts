@@ -47,7 +47,7 @@ export class ApnsClient {
 
   async send(credentials: ApnsCredentials, message: PushMessage): Promise<PushResult> {
     const topic = `${credentials.bundleId}.voip`;
-    // RFC 8599 §10: pn-param is `<team id>.<bundle id>.voip`; it must name this domain's app.
+    // RFC 8599: pn-param is `<team id>.<bundle id>.voip`; it must name this domain's app.
     if (message.param !== null && message.param !== `${credentials.teamId}.${topic}`)
       return { outcome: 'rejected', provider: 'apns', reason: 'pn-param names another app' };
     if (!/^[0-9a-fA-F]{64,200}$/.test(message.deviceToken))

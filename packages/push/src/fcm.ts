@@ -54,7 +54,7 @@ export class FcmClient {
   }
 
   async send(credentials: FcmCredentials, message: PushMessage): Promise<PushResult> {
-    // RFC 8599 §11: pn-param is the project id; it must be this domain's project.
+    // RFC 8599: pn-param is the project id; it must be this domain's project.
     if (message.param !== null && message.param !== credentials.projectId)
       return { outcome: 'rejected', provider: 'fcm', reason: 'pn-param names another project' };
     const waitMs = this.gate.remaining(message.deviceToken, this.now());

@@ -60,7 +60,7 @@ export function callPayload(call: CallInfo, token: string): Record<string, strin
   };
 }
 
-/** RFC 8599 §5.3 / §6: asks the app to send a binding-refresh REGISTER. */
+/** RFC 8599: asks the app to send a binding-refresh REGISTER. */
 export function refreshPayload(aor: string): Record<string, string> {
   return { type: 'refresh-registration', aor };
 }

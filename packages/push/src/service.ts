@@ -108,7 +108,7 @@ export class PushService {
   }
 
   /**
-   * Wakes the device of `binding` for a call (RFC 8599 §7). Several wakes of one call to one
+   * Wakes the device of `binding` for a call (RFC 8599). Several wakes of one call to one
    * device (parallel forks, a retransmitted INVITE) share one push and its result.
    */
   wake(binding: PushBinding, call: CallInfo): Promise<PushResult> {
@@ -127,7 +127,7 @@ export class PushService {
     return push;
   }
 
-  /** RFC 8599 §6: the binding is about to expire and no refresh came; ask the app for one. */
+  /** RFC 8599: the binding is about to expire and no refresh came; ask the app for one. */
   refresh(binding: PushBinding): Promise<PushResult> {
     return this.send(binding, 'refresh', refreshPayload(binding.aor));
   }

@@ -1,4 +1,4 @@
-/** Push notification services a device can name in `pn-provider` (RFC 8599 §10, §11). */
+/** Push notification services a device can name in `pn-provider` (RFC 8599). */
 export type PushProviderName = 'apns' | 'fcm';
 
 export const PUSH_PROVIDERS: readonly PushProviderName[] = ['apns', 'fcm'];

@@ -1,6 +1,6 @@
 import type { PushBinding } from './types.ts';
 
-/** Identifies a device at its push service: `pn-provider`, `pn-prid`, `pn-param` (RFC 8599 §4.1.1). */
+/** Identifies a device at its push service: `pn-provider`, `pn-prid`, `pn-param` (RFC 8599). */
 export function pnsKey(binding: Pick<PushBinding, 'pnProvider' | 'pnPrid' | 'pnParam'>): string | undefined {
   if (!binding.pnProvider || !binding.pnPrid) return undefined;
   return `${binding.pnProvider}\u0000${binding.pnPrid}\u0000${binding.pnParam ?? ''}`;
@@ -9,7 +9,7 @@ export function pnsKey(binding: Pick<PushBinding, 'pnProvider' | 'pnPrid' | 'pnP
 type Listener<B> = (binding: B) => void;
 
 /**
- * Who waits for a woken device to register (RFC 8599 §7: the proxy holds the request until the
+ * Who waits for a woken device to register (RFC 8599: the proxy holds the request until the
  * REGISTER after the push arrives). The registrar calls `registered` after every REGISTER that
  * carries pn-* values; waiters get that binding. In process only: the device registers through the
  * node that pushed it only by chance, so several nodes need a shared channel (not built yet).

@@ -139,7 +139,7 @@ export function registerHandler(deps: RegisterDeps): Middleware {
         contacts.some((c) => c.regId !== undefined && c.instance);
       if (outbound && supported.includes('outbound') && path.length === 0) headers.Require = 'outbound';
       res.send(200, 'OK', { headers });
-      // RFC 8599 §7: a request held for this device can go on now that it has registered.
+      // RFC 8599: a request held for this device can go on now that it has registered.
       for (const binding of planned?.upserts ?? [])
         if (binding.pnPrid !== null) deps.push?.registered(binding);
     } catch (error) {
@@ -158,7 +158,7 @@ export function registerHandler(deps: RegisterDeps): Middleware {
   }
 
   /**
-   * Feature-Caps of the 2xx (RFC 8599 §5.2): the service of the push binding, with `+sip.pnsreg` when
+   * Feature-Caps of the 2xx (RFC 8599): the service of the push binding, with `+sip.pnsreg` when
    * the UA asked for refresh pushes, and the PURR; for a query (empty pn-provider) the services we
    * support. Nothing when no Contact spoke of push.
    */
@@ -199,7 +199,7 @@ export function registerHandler(deps: RegisterDeps): Middleware {
     for (const [index, contact] of contacts.entries()) {
       if (contact.uri.kind !== 'sip') throw new Refusal(400, 'Bad Contact URI');
       const pn = pushes[index] ?? { kind: 'none' };
-      // RFC 8599 §5.2: the pn-* values identify a device that has no instance id, whatever address
+      // RFC 8599: the pn-* values identify a device that has no instance id, whatever address
       // and port it comes back from after a suspension.
       const key = pn.kind === 'push' && !contact.instance ? pushBindingKey(pn) : bindingKeyOf(contact);
       let expires = contact.expires ?? headerExpires ?? config.defaultExpires;
@@ -219,13 +219,13 @@ export function registerHandler(deps: RegisterDeps): Middleware {
         continue;
       }
       if (pn.kind === 'push') {
-        // RFC 8599 §5.2: we cannot push through this service (unknown, or no credentials here).
+        // RFC 8599: we cannot push through this service (unknown, or no credentials here).
         if (!providers.includes(pn.provider))
           throw new Refusal(PUSH_NOT_SUPPORTED.status, PUSH_NOT_SUPPORTED.reason);
         if (pn.prid === '') throw new Refusal(400, 'Missing pn-prid');
       }
       const push = contact.pushParams;
-      // RFC 8599 §5.3: we push for a refresh this long before expiry, at most half the interval.
+      // RFC 8599: we push for a refresh this long before expiry, at most half the interval.
       const pnRefresh =
         pn.kind === 'push' && pn.wantsRefresh && deps.push
           ? Math.max(1, Math.min(deps.push.refreshLeadSeconds, Math.floor(expires / 2)))

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Contact } from '@switchboard/sip';
 
 /**
- * What the registrar needs from the push side (RFC 8599 §5): which services a domain can be pushed
+ * What the registrar needs from the push side (RFC 8599): which services a domain can be pushed
  * through, how long before expiry it pushes for a refresh, and who waits for a woken device.
  */
 export interface RegistrarPush {
@@ -23,7 +23,7 @@ export interface RegistrarPush {
 /** The RFC 8599 part of one Contact. */
 export type ContactPush =
   | { kind: 'none' }
-  /** `pn-provider` without a value: the UA asks which services we support (§5.1). */
+  /** `pn-provider` without a value: the UA asks which services we support (RFC 8599). */
   | { kind: 'query' }
   | { kind: 'push'; provider: string; prid: string; param: string | null; wantsRefresh: boolean };
 
@@ -59,7 +59,7 @@ function uriParam(contact: Contact, name: string): string | undefined {
 }
 
 /**
- * The binding key of a push contact without `+sip.instance`: its pn-* values (§5.2: a device that
+ * The binding key of a push contact without `+sip.instance`: its pn-* values (RFC 8599: a device that
  * comes back from suspension re-registers from another address and port, but is the same device).
  */
 export function pushBindingKey(push: { provider: string; prid: string; param: string | null }): string {
@@ -67,7 +67,7 @@ export function pushBindingKey(push: { provider: string; prid: string; param: st
 }
 
 /**
- * PURR (§4.1.2, `+sip.pnspurr`): names the registration for requests outside this REGISTER's
+ * PURR (RFC 8599, `+sip.pnspurr`): names the registration for requests outside this REGISTER's
  * dialog (e.g. SUBSCRIBE refreshes). Derived from AOR and binding key so every node names it alike.
  */
 export function purrOf(aor: string, bindingKey: string): string {

@@ -12,7 +12,7 @@ export interface PushRefresherOptions {
 }
 
 /**
- * RFC 8599 §5.3 / §6: a device that asked for `+sip.pnsreg` does not refresh by itself (it is
+ * RFC 8599: a device that asked for `+sip.pnsreg` does not refresh by itself (it is
  * suspended); when its binding is `pnRefresh` seconds from expiry and no refresh came, the registrar
  * pushes it so that it wakes and re-registers. Each binding held by this node is pushed once per
  * expiry time: a refresh moves the expiry and arms the next push.

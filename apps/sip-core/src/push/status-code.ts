@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 
-/** RFC 8599 §13.3: the status a registrar answers when it cannot push through the named service. */
+/** RFC 8599: the status a registrar answers when it cannot push through the named service. */
 export const PUSH_NOT_SUPPORTED = { status: 555, reason: 'Push Notification Service Not Supported' } as const;
 
 /**
