@@ -136,6 +136,26 @@ describe('push service', () => {
   });
 });
 
+describe('push service without a reachable push service', () => {
+  it('answers failed instead of throwing when nothing listens', async () => {
+    const unreachable = new PushService({
+      credentials: staticCredentials(DOMAIN, [services.apnsCredentials]),
+      // Port 9 (discard) on loopback: nothing listens there in the test environment.
+      endpoints: { apnsUrl: 'https://127.0.0.1:9' },
+      ca: services.certificate.cert,
+      tokenSecret: SECRET,
+      log,
+    });
+    try {
+      const result = await unreachable.refresh(apnsBinding(104));
+      expect(result).toMatchObject({ outcome: 'failed', provider: 'apns' });
+      expect(unreachable.counters.get('apns', 'refresh', 'failed')).toBe(1);
+    } finally {
+      unreachable.close();
+    }
+  });
+});
+
 describe('push registrations', () => {
   const binding = { pnProvider: 'apns', pnPrid: 'aa', pnParam: 'T.b.voip' };
 
