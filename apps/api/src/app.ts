@@ -10,6 +10,7 @@ import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } fro
 import { authRoutes } from './routes/auth.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import type { RouteOptions } from './routes/options.ts';
+import { pushCredentialRoutes } from './routes/push-credentials.ts';
 import { recordRoutes } from './routes/records.ts';
 import { routingRoutes } from './routes/routing.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
@@ -157,6 +158,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(numberRoutes, routeOptions);
       await v1.register(routingRoutes, routeOptions);
       await v1.register(recordRoutes, routeOptions);
+      await v1.register(pushCredentialRoutes, { ...routeOptions, push: deps.push, logger: deps.logger });
     },
     { prefix: '/api/v1' },
   );

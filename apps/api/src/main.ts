@@ -36,6 +36,7 @@ const api = await startApi(
     prisma: db.prisma,
     logger,
     webRoot,
+    push: { dataDir: config.dataDir, endpoints: config.push },
     health: async () => {
       try {
         await db.prisma.$queryRaw`SELECT 1`;

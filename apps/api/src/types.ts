@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from 'pino';
+import type { ApiPushOptions } from './routes/push-credentials.ts';
 
 export type Role = 'operator' | 'reseller' | 'customer';
 export const ROLES: readonly Role[] = ['operator', 'reseller', 'customer'];
@@ -56,6 +57,8 @@ export interface ApiDeps {
   now?: () => number;
   /** Login and sign-up limits; defaults suit production. */
   limits?: Partial<ApiLimits>;
+  /** Push credentials sealing key and push service endpoints; defaults from the environment. */
+  push?: ApiPushOptions;
 }
 
 export interface ApiLimits {

@@ -42,7 +42,13 @@ const sipCore = await startSipCore(
     nodeName: process.env.SIP_CORE_NODE_NAME?.trim() || hostname(),
     auth: { strictUri: config.sipAuthStrictUri, ...(nonceSecret ? { nonceSecret } : {}) },
   },
-  { prisma: db.prisma, db, logger, media: media?.media },
+  {
+    prisma: db.prisma,
+    db,
+    logger,
+    media: media?.media,
+    push: { dataDir: config.dataDir, endpoints: config.push },
+  },
 );
 logger.info({ engine: `${config.drachtio.host}:${config.drachtio.port}` }, 'sip-core running');
 

@@ -28,6 +28,9 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
+import type { RegistrarPush } from './push/contact-push.ts';
+import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
+import { registerPushStatusCode } from './push/status-code.ts';
 import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
@@ -45,11 +48,15 @@ export interface SipCoreDeps {
    * service's index); default: sip-core loads and follows its own.
    */
   numbering?: NumberingIndex;
+  /** Push notifications (RFC 8599): endpoints, credentials key, refresh timing. */
+  push?: SipCorePushOptions;
 }
 
 export interface RunningSipCore {
   config: SipCoreConfig;
   location: LocationService;
+  /** Push service, waiters for woken devices and the refresh pushes (RFC 8599). */
+  push: SipCorePush;
   /** The calls in progress on this node, for the live-state API. */
   activeCalls(): ActiveCallInfo[];
   close(): Promise<void>;
@@ -70,6 +77,8 @@ export interface SipCoreServices {
    * only `access.trustedSources` are.
    */
   peers?: PeerDirectory | undefined;
+  /** RFC 8599 support of the registrar; unset: pn-* parameters are stored as they come. */
+  push?: RegistrarPush | undefined;
 }
 
 export function createServices(
@@ -123,6 +132,7 @@ export function registerChain(services: SipCoreServices): Middleware[] {
       config: services.config.registrar,
       nodeName: services.config.nodeName,
       log: services.log.child({ component: 'registrar' }),
+      push: services.push,
     }),
   ];
 }
@@ -217,9 +227,12 @@ function keepaliveSender(srf: OutboundRequester, log: Logger): (binding: Binding
  * the directory, `ip_bans` to the ban list (other tables are someone else's).
  */
 export function tableChangeHandler(
-  services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & { forwards?: CallForwards },
+  services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & {
+    forwards?: CallForwards;
+    pushCredentials?: { forget(): void };
+  },
 ): (payload: string) => void {
-  const { directory, bans, forwards, log } = services;
+  const { directory, bans, forwards, pushCredentials, log } = services;
   return (payload) => {
     const change = parseTableChange(payload);
     if (!change) return;
@@ -243,6 +256,10 @@ export function tableChangeHandler(
         break;
       case 'call_forward_destinations':
         work = forwards?.onDestinationChanged(id);
+        break;
+      // Uploaded, replaced or deleted push credentials apply from the next push on.
+      case 'push_credentials':
+        pushCredentials?.forget();
         break;
     }
     work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
@@ -271,15 +288,25 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   }
   const services = createServices(config, deps.prisma, log, numbering);
   const { directory, bans, location } = services;
+  const push = createPush(deps.push ?? {}, {
+    prisma: deps.prisma,
+    location,
+    nodeName: config.nodeName,
+    tokenSecret: config.auth.nonceSecret,
+    log,
+  });
+  services.push = push.registrar;
+  registerPushStatusCode();
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
   await Promise.all([directory.load(), bans.load(), location.load(), forwards.load()]);
   const reloadAll = (): void => {
+    push.store.forget();
     Promise.all([directory.load(), bans.load(), forwards.load()]).catch((error: unknown) =>
       log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
-  const onTableChange = tableChangeHandler({ ...services, forwards });
+  const onTableChange = tableChangeHandler({ ...services, forwards, pushCredentials: push.store });
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(
@@ -355,16 +382,19 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log.child({ component: 'keepalive' }),
   );
   keepalive.start();
+  push.refresher.start();
 
   let closed = false;
   return {
     config,
     location,
+    push,
     activeCalls: () => calls.list(),
     async close() {
       if (closed) return;
       closed = true;
       keepalive.stop();
+      await push.close();
       srf.disconnect();
       await cdr.stop();
       await Promise.all(stopFeeds.map((stop) => stop()));

@@ -93,6 +93,8 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+  /** PUSH_APNS_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints (tests use local servers). */
+  push: { apnsUrl: string; fcmUrl: string; fcmTokenUrl: string };
 
   // sip-core extensions of the contract.
   /**
@@ -151,6 +153,9 @@ export const DEFAULTS = {
   SIP_MAX_CONNECTIONS: '10000',
   SIP_MAX_CONNECTIONS_PER_ADDRESS: '100',
   SIP_AUTH_STRICT_URI: 'false',
+  PUSH_APNS_URL: 'https://api.push.apple.com',
+  PUSH_FCM_URL: 'https://fcm.googleapis.com',
+  PUSH_FCM_TOKEN_URL: 'https://oauth2.googleapis.com/token',
 } as const;
 
 type Env = Record<string, string | undefined>;
@@ -259,6 +264,12 @@ export function loadConfig(env: Env = process.env): Config {
     parseInteger(raw, 1, 1_000_000),
   );
 
+  const push = {
+    apnsUrl: check('PUSH_APNS_URL', DEFAULTS.PUSH_APNS_URL, parseHttpUrl),
+    fcmUrl: check('PUSH_FCM_URL', DEFAULTS.PUSH_FCM_URL, parseHttpUrl),
+    fcmTokenUrl: check('PUSH_FCM_TOKEN_URL', DEFAULTS.PUSH_FCM_TOKEN_URL, parseHttpUrl),
+  };
+
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
       problems.push({ variable: 'NUMBERING_PORT', message: `must differ from API_PORT (${apiPort})` });
@@ -295,6 +306,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipMaxConnections,
     sipMaxConnectionsPerAddress,
     sipAuthStrictUri,
+    push,
   };
 }
 
@@ -450,4 +462,16 @@ export function firstNonLoopbackIPv4(): string | undefined {
     }
   }
   return undefined;
+}
+
+/** An https URL (http only for local test servers). */
+function parseHttpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected an https URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('expected an https URL');
+  return raw;
 }

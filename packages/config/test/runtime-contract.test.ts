@@ -42,6 +42,11 @@ describe('loadConfig defaults', () => {
     expect(config.sipMaxMessageBytes).toBe(65535);
     expect(config.engineMaxApps).toBe(1000);
     expect(config.engineRequestHandlers).toEqual([]);
+    expect(config.push).toEqual({
+      apnsUrl: 'https://api.push.apple.com',
+      fcmUrl: 'https://fcm.googleapis.com',
+      fcmTokenUrl: 'https://oauth2.googleapis.com/token',
+    });
     expect(config.sipMessageTimeoutMs).toBe(10_000);
     expect(config.sipMaxConnections).toBe(10_000);
     expect(config.sipMaxConnectionsPerAddress).toBe(100);
@@ -221,6 +226,9 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '1.5' }, /integer 1-100000/],
     ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'tcp://127.0.0.1:3001' }, /METHOD=url/],
     ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'INVITE=udp://h:1' }, /tcp:\/\/host:port or http/],
+    ['PUSH_APNS_URL', { PUSH_APNS_URL: 'api.push.apple.com' }, /https URL/],
+    ['PUSH_FCM_URL', { PUSH_FCM_URL: 'ftp://fcm.example' }, /https URL/],
+    ['PUSH_FCM_TOKEN_URL', { PUSH_FCM_TOKEN_URL: 'nope' }, /https URL/],
   ];
   it.each(cases)('%s with %j', (variable, env, message) => {
     const problems = problemsFor(env);

@@ -21,7 +21,8 @@ export type ChangedTable =
   | 'peering_groups'
   | 'peer_gateways'
   | 'peering_rules'
-  | 'ip_bans';
+  | 'ip_bans'
+  | 'push_credentials';
 
 /** Payload of one notification on `CHANGES_CHANNEL`. */
 export interface TableChange {

@@ -14,6 +14,15 @@ import { type Binding, isNatted, secondsLeft } from '../location/binding.ts';
 import { type BindingChange, BindingConflict, type LocationService } from '../location/location-service.ts';
 import { isPrivateAddress } from '../net/address.ts';
 import {
+  type ContactPush,
+  contactPush,
+  featureCaps,
+  purrOf,
+  pushBindingKey,
+  type RegistrarPush,
+} from '../push/contact-push.ts';
+import { PUSH_NOT_SUPPORTED } from '../push/status-code.ts';
+import {
   type Middleware,
   type ParsedRequest,
   parsedOf,
@@ -27,6 +36,8 @@ export interface RegisterDeps {
   nodeName: string;
   log: Logger;
   now?: () => number;
+  /** RFC 8599 push support; without it pn-* parameters are stored as they come. */
+  push?: RegistrarPush;
 }
 
 /** A request the registrar refuses, with the status and headers to answer. */
@@ -99,15 +110,25 @@ export function registerHandler(deps: RegisterDeps): Middleware {
       const headerExpires = readExpires(req);
       const supported = headerTokens(req, 'Supported');
       const path = readPath(req);
+      const pushes = Array.isArray(contacts) ? contacts.map(readPush) : [];
+      const providers =
+        deps.push && pushes.some((p) => p.kind !== 'none')
+          ? await deps.push.providers(subscriber.domain)
+          : [];
+      let planned: BindingChange | undefined;
       const bindings =
         contacts === undefined
           ? location.lookup(aor) // a query: no Contact, list the bindings (step 6)
-          : await location.update(aor, (current) =>
-              contacts === '*'
-                ? removeAll(current, parsed, headerExpires)
-                : plan(req, parsed, contacts, headerExpires, path, current),
-            );
+          : await location.update(aor, (current) => {
+              planned =
+                contacts === '*'
+                  ? removeAll(current, parsed, headerExpires)
+                  : plan(req, parsed, contacts, pushes, providers, headerExpires, path, current);
+              return planned;
+            });
       const headers: Record<string, string> = { Date: new Date(now()).toUTCString() };
+      const caps = deps.push ? pushFeatureCaps(pushes, providers, planned) : undefined;
+      if (caps) headers['Feature-Caps'] = caps;
       const at = now();
       if (bindings.length > 0) headers.Contact = bindings.map((b) => contactOf(b, at)).join(', ');
       if (path.length > 0 && supported.includes('path')) headers.Path = path.join(', ');
@@ -118,6 +139,9 @@ export function registerHandler(deps: RegisterDeps): Middleware {
         contacts.some((c) => c.regId !== undefined && c.instance);
       if (outbound && supported.includes('outbound') && path.length === 0) headers.Require = 'outbound';
       res.send(200, 'OK', { headers });
+      // RFC 8599: a request held for this device can go on now that it has registered.
+      for (const binding of planned?.upserts ?? [])
+        if (binding.pnPrid !== null) deps.push?.registered(binding);
     } catch (error) {
       if (error instanceof Refusal || error instanceof BindingConflict) {
         const headers = error instanceof Refusal ? error.headers : {};
@@ -128,11 +152,41 @@ export function registerHandler(deps: RegisterDeps): Middleware {
     }
   };
 
+  /** Reads a Contact's RFC 8599 parameters; without push support they are not looked at. */
+  function readPush(contact: Contact): ContactPush {
+    return deps.push ? contactPush(contact) : { kind: 'none' };
+  }
+
+  /**
+   * Feature-Caps of the 2xx (RFC 8599): the service of the push binding, with `+sip.pnsreg` when
+   * the UA asked for refresh pushes, and the PURR; for a query (empty pn-provider) the services we
+   * support. Nothing when no Contact spoke of push.
+   */
+  function pushFeatureCaps(
+    pushes: ContactPush[],
+    providers: readonly string[],
+    planned: BindingChange | undefined,
+  ): string | undefined {
+    const pushed = planned?.upserts.find((b) => b.pnProvider !== null && b.pnPrid !== null);
+    if (pushed) {
+      return featureCaps({
+        pns: [pushed.pnProvider!],
+        ...(pushed.pnRefresh ? { pnsreg: pushed.pnRefresh } : {}),
+        purr: purrOf(pushed.aor, pushed.bindingKey),
+      });
+    }
+    if (pushes.some((p) => p.kind === 'query') && providers.length > 0)
+      return featureCaps({ pns: providers });
+    return undefined;
+  }
+
   /** Step 7 for each Contact: compute its expiry, check the Call-ID/CSeq order, add, refresh or remove. */
   function plan(
     req: SipRequest,
     parsed: ParsedRequest,
     contacts: Contact[],
+    pushes: ContactPush[],
+    providers: readonly string[],
     headerExpires: number | undefined,
     path: string[],
     current: Binding[],
@@ -142,9 +196,12 @@ export function registerHandler(deps: RegisterDeps): Middleware {
     const byKey = new Map(current.map((b) => [b.bindingKey, b]));
     const change: BindingChange = { upserts: [], removals: [] };
     const at = now();
-    for (const contact of contacts) {
+    for (const [index, contact] of contacts.entries()) {
       if (contact.uri.kind !== 'sip') throw new Refusal(400, 'Bad Contact URI');
-      const key = bindingKeyOf(contact);
+      const pn = pushes[index] ?? { kind: 'none' };
+      // RFC 8599: the pn-* values identify a device that has no instance id, whatever address
+      // and port it comes back from after a suspension.
+      const key = pn.kind === 'push' && !contact.instance ? pushBindingKey(pn) : bindingKeyOf(contact);
       let expires = contact.expires ?? headerExpires ?? config.defaultExpires;
       // RFC 3261 §10.3 step 7: too brief an interval is refused, naming the shortest we accept.
       if (expires > 0 && expires < config.minExpires)
@@ -161,7 +218,18 @@ export function registerHandler(deps: RegisterDeps): Middleware {
         if (existing) change.removals.push(key);
         continue;
       }
+      if (pn.kind === 'push') {
+        // RFC 8599: we cannot push through this service (unknown, or no credentials here).
+        if (!providers.includes(pn.provider))
+          throw new Refusal(PUSH_NOT_SUPPORTED.status, PUSH_NOT_SUPPORTED.reason);
+        if (pn.prid === '') throw new Refusal(400, 'Missing pn-prid');
+      }
       const push = contact.pushParams;
+      // RFC 8599: we push for a refresh this long before expiry, at most half the interval.
+      const pnRefresh =
+        pn.kind === 'push' && pn.wantsRefresh && deps.push
+          ? Math.max(1, Math.min(deps.push.refreshLeadSeconds, Math.floor(expires / 2)))
+          : null;
       change.upserts.push({
         aor: aorOf(subscriber),
         bindingKey: key,
@@ -179,9 +247,12 @@ export function registerHandler(deps: RegisterDeps): Middleware {
         q: contact.q ?? null,
         callId: parsed.callId,
         cseq: parsed.cseq.seq,
-        pnProvider: push['pn-provider'] ?? null,
-        pnPrid: push['pn-prid'] ?? null,
-        pnParam: push['pn-param'] ?? null,
+        // A query (empty pn-provider) stores no push parameters: there is nothing to push to.
+        pnProvider:
+          pn.kind === 'push' ? pn.provider : pn.kind === 'query' ? null : (push['pn-provider'] ?? null),
+        pnPrid: pn.kind === 'push' ? pn.prid : pn.kind === 'query' ? null : (push['pn-prid'] ?? null),
+        pnParam: pn.kind === 'push' ? pn.param : pn.kind === 'query' ? null : (push['pn-param'] ?? null),
+        pnRefresh,
         node: deps.nodeName,
       });
     }

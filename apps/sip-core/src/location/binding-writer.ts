@@ -217,12 +217,12 @@ function upsertSql(bindings: Binding[]): Prisma.Sql {
     (b) => Prisma.sql`(${uuidv7()}::uuid, ${b.subscriberId}::uuid, ${b.aor}, ${b.bindingKey}, ${b.contactUri},
       ${b.receivedAddress}, ${b.receivedPort}, CAST(${b.transport} AS "transport"), ${b.localSocket},
       ${b.path}::text[], ${new Date(b.expiresAt)}, ${b.userAgent}, ${b.instanceId}, ${b.regId}, ${b.q},
-      ${b.callId}, ${b.cseq}, ${b.pnProvider}, ${b.pnPrid}, ${b.pnParam}, ${b.node}, now())`,
+      ${b.callId}, ${b.cseq}, ${b.pnProvider}, ${b.pnPrid}, ${b.pnParam}, ${b.pnRefresh ?? null}::int, ${b.node}, now())`,
   );
   return Prisma.sql`
     INSERT INTO registrations (id, subscriber_id, aor, binding_key, contact_uri, received_address,
       received_port, transport, local_socket, path, expires_at, user_agent, instance_id, reg_id, q,
-      call_id, cseq, pn_provider, pn_prid, pn_param, node, updated_at)
+      call_id, cseq, pn_provider, pn_prid, pn_param, pn_refresh, node, updated_at)
     VALUES ${Prisma.join(values)}
     ON CONFLICT (aor, binding_key) DO UPDATE SET
       subscriber_id = EXCLUDED.subscriber_id, contact_uri = EXCLUDED.contact_uri,
@@ -231,7 +231,8 @@ function upsertSql(bindings: Binding[]): Prisma.Sql {
       expires_at = EXCLUDED.expires_at, user_agent = EXCLUDED.user_agent,
       instance_id = EXCLUDED.instance_id, reg_id = EXCLUDED.reg_id, q = EXCLUDED.q,
       call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, pn_provider = EXCLUDED.pn_provider,
-      pn_prid = EXCLUDED.pn_prid, pn_param = EXCLUDED.pn_param, node = EXCLUDED.node,
+      pn_prid = EXCLUDED.pn_prid, pn_param = EXCLUDED.pn_param, pn_refresh = EXCLUDED.pn_refresh,
+      node = EXCLUDED.node,
       updated_at = now()`;
 }
 

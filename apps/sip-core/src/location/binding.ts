@@ -31,6 +31,11 @@ export interface Binding {
   pnProvider: string | null;
   pnPrid: string | null;
   pnParam: string | null;
+  /**
+   * Seconds before expiry at which the registrar pushes the device to refresh (RFC 8599 `+sip.pnsreg`);
+   * null or absent: the device refreshes by itself.
+   */
+  pnRefresh?: number | null;
   /** Node whose engine holds the connection to the device. */
   node: string;
 }

@@ -311,7 +311,10 @@ function timerId(binding: Binding): string {
 }
 
 /** A registrations row as the database returns it: a binding with its expiry as a timestamp. */
-type RegistrationRow = Omit<Binding, 'expiresAt'> & { expiresAt: Date };
+type RegistrationRow = Omit<Binding, 'expiresAt' | 'pnRefresh'> & {
+  expiresAt: Date;
+  pnRefresh: number | null;
+};
 
 function fromRow(row: RegistrationRow): Binding {
   return {
@@ -334,6 +337,7 @@ function fromRow(row: RegistrationRow): Binding {
     pnProvider: row.pnProvider,
     pnPrid: row.pnPrid,
     pnParam: row.pnParam,
+    pnRefresh: row.pnRefresh,
     node: row.node,
   };
 }

@@ -31,6 +31,7 @@ export function apiComponent(
         {
           prisma: db.prisma,
           logger: logger.child({ component: 'api' }),
+          push: { dataDir: config.dataDir, endpoints: config.push },
           health,
           activeCalls,
           ...(webRoot ? { webRoot } : {}),

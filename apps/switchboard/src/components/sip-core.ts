@@ -37,6 +37,7 @@ export function sipCoreComponent(
           prisma: db.prisma,
           db,
           logger: logger.child({ component: 'sip-core' }),
+          push: { dataDir: config.dataDir, endpoints: config.push },
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
         },

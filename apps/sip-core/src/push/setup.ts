@@ -1,0 +1,105 @@
+import type { PrismaClient } from '@switchboard/db';
+import {
+  loadCredentialsKey,
+  PUSH_PROVIDERS,
+  PushCredentialStore,
+  type PushEndpoints,
+  PushRegistrations,
+  PushService,
+  pushEndpointsFromEnv,
+  recordResultIn,
+} from '@switchboard/push';
+import type { Logger } from 'pino';
+import type { Binding } from '../location/binding.ts';
+import type { LocationService } from '../location/location-service.ts';
+import type { RegistrarPush } from './contact-push.ts';
+import { PushRefresher } from './refresher.ts';
+
+/** Push settings of sip-core; every field has a default. */
+export interface SipCorePushOptions {
+  /** Push service endpoints; default from `PUSH_APNS_URL`, `PUSH_FCM_URL`, `PUSH_FCM_TOKEN_URL`. */
+  endpoints?: Partial<PushEndpoints>;
+  /** Trusted CA (PEM) for the push services instead of the system store (tests). */
+  ca?: string;
+  /**
+   * Key sealing the credentials; default `PUSH_CREDENTIALS_KEY`, else the key file in `dataDir`
+   * (`DATA_DIR`, `./data`), read when the first credentials are.
+   */
+  credentialsKey?: Buffer;
+  dataDir?: string;
+  /** `+sip.pnsreg`: seconds before expiry the refresh push goes out (at most half the interval); 120. */
+  refreshLeadSeconds?: number;
+  /** Milliseconds between scans for bindings due for a refresh push; 5000. */
+  refreshScanMs?: number;
+}
+
+export interface SipCorePush {
+  service: PushService;
+  registrations: PushRegistrations<Binding>;
+  store: PushCredentialStore;
+  registrar: RegistrarPush;
+  refresher: PushRefresher;
+  close(): Promise<void>;
+}
+
+/**
+ * The push side of sip-core: credentials from the database, the APNs/FCM service (dead device
+ * tokens remove their binding; each result is stored with the binding), the registrar's view, the
+ * waiters for woken devices and the refresh pushes.
+ */
+export function createPush(
+  options: SipCorePushOptions,
+  deps: {
+    prisma: PrismaClient;
+    location: LocationService;
+    nodeName: string;
+    tokenSecret: string;
+    log: Logger;
+  },
+): SipCorePush {
+  const log = deps.log.child({ component: 'push' });
+  let key = options.credentialsKey;
+  const store = new PushCredentialStore(
+    deps.prisma,
+    () => {
+      key ??= loadCredentialsKey({ dataDir: options.dataDir ?? process.env.DATA_DIR ?? './data' });
+      return key;
+    },
+    log,
+  );
+  const service = new PushService({
+    credentials: store,
+    endpoints: { ...pushEndpointsFromEnv(), ...options.endpoints },
+    ...(options.ca ? { ca: options.ca } : {}),
+    tokenSecret: deps.tokenSecret,
+    log,
+    onResult: recordResultIn(deps.prisma),
+    // APNs 410 / FCM 404: the app is gone from the device; its binding can never be woken again.
+    onUnregistered: (binding) => deps.location.remove(binding.aor, binding.bindingKey),
+  });
+  const registrations = new PushRegistrations<Binding>();
+  const registrar: RegistrarPush = {
+    refreshLeadSeconds: options.refreshLeadSeconds ?? 120,
+    async providers(domain) {
+      const found = await Promise.all(PUSH_PROVIDERS.map((provider) => store.get(domain, provider)));
+      return PUSH_PROVIDERS.filter((_, index) => found[index] !== undefined);
+    },
+    registered: (binding) => registrations.registered(binding as Binding),
+  };
+  const refresher = new PushRefresher(deps.location, service, {
+    nodeName: deps.nodeName,
+    intervalMs: options.refreshScanMs ?? 5000,
+    log,
+  });
+  return {
+    service,
+    registrations,
+    store,
+    registrar,
+    refresher,
+    async close() {
+      await refresher.stop();
+      service.close();
+    },
+  };
+}
