@@ -31,6 +31,7 @@ import {
 } from './app-messages.ts';
 import { type Dialog, DialogTable, dialogIdOf } from './dialog-table.ts';
 import { isOurs, ProxyCore, parseTimeout, popTopRoute } from './proxy-core.ts';
+import { handleRequestSafely } from './request-failure.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 
 export interface BridgeOptions {
@@ -107,7 +108,16 @@ export class DrachtioBridge implements AppRequestHandler {
     this.log = options.logger;
     this.t1 = options.t1Ms ?? 500;
     this.minSE = options.minSessionExpires ?? 90;
-    options.stack.onRequest((txn) => this.guard('request', () => this.onNetworkRequest(txn)));
+    options.stack.onRequest((txn) =>
+      handleRequestSafely(
+        txn,
+        'request',
+        this.log,
+        this.listenerOf(txn.flow)?.advertisedAddress ?? txn.flow.localAddress,
+        () => this.onNetworkRequest(txn),
+        () => this.forgetRequest(txn),
+      ),
+    );
     options.stack.onCancel((cancel, raw, flow, invite) =>
       this.guard('cancel', () => this.onNetworkCancel(cancel, raw, flow, invite)),
     );
@@ -760,6 +770,17 @@ export class DrachtioBridge implements AppRequestHandler {
     this.incomingByTxn.set(txn, pending);
     txn.onTerminated(() => this.finish(pending));
     return pending;
+  }
+
+  /** Forgets an incoming request whose handling failed (it is answered by handleRequestSafely). */
+  private forgetRequest(txn: IncomingTransaction): void {
+    const pending = this.incomingByTxn.get(txn);
+    if (pending) {
+      this.stopReliable(pending.id);
+      this.finish(pending);
+    }
+    this.routing.delete(txn);
+    this.proxies.delete(txn);
   }
 
   private finish(pending: PendingIncoming): void {

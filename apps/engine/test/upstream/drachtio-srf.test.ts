@@ -38,7 +38,8 @@ const RUN: Array<{ file: string; assertions: number; limitS: number }> = [
 
 /** Upstream defects: these files cannot pass against any server, drachtio-server included. */
 const EXCLUDED: Record<string, string> = {
-  'parser.js': 'its test never calls t.end() nor plans, so tape always fails it ("test exited without ending")',
+  'parser.js':
+    'its test never calls t.end() nor plans, so tape always fails it ("test exited without ending")',
   'subscribe.js':
     'uac-subscribe.xml waits for two NOTIFYs (active, then terminated) but this test sends none of its own ' +
     'and destroys the dialog instead; uas.js runs the same scenario with both NOTIFYs',
@@ -128,11 +129,15 @@ describe('drachtio-srf 5.0.29 upstream test suite against the engine', () => {
   }, 70_000);
 
   for (const { file, assertions, limitS } of RUN) {
-    it(`${file}: ${assertions} assertions, all pass`, async () => {
-      const run = await runTapFile([file], { cwd: suite.testDir, env: nextEnv(), limitMs: limitS * 1000 });
-      expect(run.failed, explain(run)).toEqual([]);
-      expect(run.passed.length, explain(run)).toBe(assertions);
-      expect(run.exit, explain(run)).toBe(0);
-    }, (limitS + 10) * 1000);
+    it(
+      `${file}: ${assertions} assertions, all pass`,
+      async () => {
+        const run = await runTapFile([file], { cwd: suite.testDir, env: nextEnv(), limitMs: limitS * 1000 });
+        expect(run.failed, explain(run)).toEqual([]);
+        expect(run.passed.length, explain(run)).toBe(assertions);
+        expect(run.exit, explain(run)).toBe(0);
+      },
+      (limitS + 10) * 1000,
+    );
   }
 });

@@ -17,12 +17,17 @@ function addOutput(str) {
 
 function common(file, port) {
   return [
-    '-sf', path.join(scenarios, file),
-    '-m', '1',
+    '-sf',
+    path.join(scenarios, file),
+    '-m',
+    '1',
     '-nostdin',
-    '-p', String(port),
-    '-mp', String(port + 2000),
-    '-timeout', '90s',
+    '-p',
+    String(port),
+    '-mp',
+    String(port + 2000),
+    '-timeout',
+    '90s',
     '-timeout_error',
   ];
 }
@@ -35,11 +40,16 @@ function sippUac(file) {
   output = '';
   return runSipp([
     ...common(file, port),
-    '-i', uacAddress,
-    '-mi', uacAddress,
-    '-ci', uacAddress,
-    '-sleep', '250ms',
-    '-cid_str', `%u-%p@%s-${idx++}`,
+    '-i',
+    uacAddress,
+    '-mi',
+    uacAddress,
+    '-ci',
+    uacAddress,
+    '-sleep',
+    '250ms',
+    '-cid_str',
+    `%u-%p@%s-${idx++}`,
     sut,
   ]);
 }
