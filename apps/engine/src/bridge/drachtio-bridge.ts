@@ -33,6 +33,13 @@ import { type Dialog, DialogTable, dialogIdOf } from './dialog-table.ts';
 import { isOurs, ProxyCore, parseTimeout, popTopRoute } from './proxy-core.ts';
 import { handleRequestSafely } from './request-failure.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
+import {
+  armSubscription,
+  createsSubscriptionDialog,
+  notifiedSeconds,
+  subscriptionSeconds,
+  terminatesSubscription,
+} from './subscription-dialogs.ts';
 
 export interface BridgeOptions {
   stack: SipStackPort;
@@ -327,7 +334,8 @@ export class DrachtioBridge implements AppRequestHandler {
     for (const dialog of this.dialogs.ownedBy(app)) {
       this.dialogs.remove(dialog.id);
       this.forgetAwaitingAck(dialog.id);
-      if (dialog.confirmed) void this.sendBye(dialog, 'app disconnected').catch(() => {});
+      if (dialog.confirmed && dialog.usage === 'invite')
+        void this.sendBye(dialog, 'app disconnected').catch(() => {});
     }
   }
 
@@ -347,10 +355,21 @@ export class DrachtioBridge implements AppRequestHandler {
     const status = response.status;
     let dialogId = pending.dialogId;
     if (request.method === 'INVITE' && request.toTag === undefined && status > 100 && status < 300) {
-      dialogId = this.ensureUasDialog(pending, response);
+      dialogId = this.ensureUasDialog(pending, response, 'invite');
       if (status >= 200) this.dialogs.get(dialogId)!.confirmed = true;
     }
+    if (createsSubscriptionDialog(request.method, status, request.toTag !== undefined)) {
+      dialogId = this.ensureUasDialog(pending, response, 'subscription');
+      this.dialogs.get(dialogId)!.confirmed = true;
+    }
     const dialog = dialogId ? this.dialogs.get(dialogId) : undefined;
+    if (
+      dialog?.usage === 'subscription' &&
+      (request.method === 'SUBSCRIBE' || request.method === 'REFER') &&
+      status >= 200 &&
+      status < 300
+    )
+      this.armSubscription(dialog, subscriptionSeconds(request, response));
     const reliable =
       request.method === 'INVITE' &&
       status > 100 &&
@@ -420,7 +439,7 @@ export class DrachtioBridge implements AppRequestHandler {
   ): Promise<void> {
     const dialog = this.dialogs.get(dialogId);
     if (!dialog) throw new AppSipError(`unable to find dialog for dialog id ${dialogId}`);
-    const request = buildInDialogRequest(sip, dialog);
+    const request = buildInDialogRequest(sip, dialog, this.listenerOf(dialog.flow));
     const id = randomUUID();
     if (/^(INVITE|UPDATE|ACK)$/.test(request.method) && request.body.length > 0)
       dialog.localBody = bodyOf(request);
@@ -447,10 +466,12 @@ export class DrachtioBridge implements AppRequestHandler {
     };
     this.outgoing.set(id, pending);
     this.watchOutgoing(pending, this.listenerOf(txn.sent.flow));
-    if (request.method === 'BYE') {
+    if (request.method === 'BYE' && dialog.usage === 'invite') {
       this.dialogs.remove(dialogId);
       this.forgetAwaitingAck(dialogId);
     }
+    // RFC 6665 §4.2.2: the notifier ends the subscription, and with it a dialog that has no other usage.
+    if (dialog.usage === 'subscription' && terminatesSubscription(request)) this.dialogs.remove(dialogId);
     app.send(msgSentReply(msgId, this.sentMeta(txn.sent), id, dialogId, txn.sent.raw));
   }
 
@@ -483,11 +504,26 @@ export class DrachtioBridge implements AppRequestHandler {
           status > 100 &&
           response.toTag !== undefined
         ) {
-          dialogId = this.ensureUacDialog(pending, response, flow, listener);
+          dialogId = this.ensureUacDialog(pending, response, flow, listener, 'invite');
         }
         if (request.method === 'INVITE' && status >= 300 && pending.dialogId === undefined && dialogId) {
           this.dialogs.remove(dialogId);
         }
+        if (
+          createsSubscriptionDialog(request.method, status, pending.dialogId !== undefined) &&
+          response.toTag !== undefined
+        ) {
+          dialogId = this.ensureUacDialog(pending, response, flow, listener, 'subscription');
+          this.dialogs.get(dialogId)!.confirmed = true;
+        }
+        const subscription = dialogId ? this.dialogs.get(dialogId) : undefined;
+        if (
+          subscription?.usage === 'subscription' &&
+          (request.method === 'SUBSCRIBE' || request.method === 'REFER') &&
+          status >= 200 &&
+          status < 300
+        )
+          this.armSubscription(subscription, subscriptionSeconds(request, response));
         if (request.method === 'INVITE' && status >= 200 && status < 300 && dialogId) {
           const dialog = this.dialogs.get(dialogId);
           if (dialog) {
@@ -688,10 +724,16 @@ export class DrachtioBridge implements AppRequestHandler {
       return;
     }
     const pending = this.track(txn, dialog.owner, dialog.id, dialog.localTag);
-    if (request.method === 'BYE') {
+    if (request.method === 'BYE' && dialog.usage === 'invite') {
       this.dialogs.remove(dialog.id);
       this.forgetAwaitingAck(dialog.id);
       this.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
+    }
+    if (dialog.usage === 'subscription' && request.method === 'NOTIFY') {
+      // RFC 6665 §4.1.3: the subscriber learns the expiry, or the end, from each NOTIFY.
+      const seconds = notifiedSeconds(request);
+      if (terminatesSubscription(request)) this.dialogs.remove(dialog.id);
+      else if (seconds !== undefined) this.armSubscription(dialog, seconds);
     }
     dialog.owner.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, dialog.id, txn.raw));
   }
@@ -802,7 +844,7 @@ export class DrachtioBridge implements AppRequestHandler {
     }
   }
 
-  private ensureUasDialog(pending: PendingIncoming, response: SipResponse): string {
+  private ensureUasDialog(pending: PendingIncoming, response: SipResponse, usage: Dialog['usage']): string {
     const request = pending.txn.request;
     const id = dialogIdOf(request.callId, request.fromTag ?? '');
     if (!this.dialogs.get(id)) {
@@ -810,6 +852,8 @@ export class DrachtioBridge implements AppRequestHandler {
       this.dialogs.add({
         id,
         role: 'uas',
+        usage,
+        subscriptionTimer: undefined,
         callId: request.callId,
         localTag: pending.localTag,
         remoteTag: request.fromTag ?? '',
@@ -843,6 +887,7 @@ export class DrachtioBridge implements AppRequestHandler {
     response: SipResponse,
     flow: Flow,
     listener: ReturnType<BridgeOptions['stack']['listenerFor']>,
+    usage: Dialog['usage'],
   ): string {
     const request = pending.txn.request;
     const id = dialogIdOf(request.callId, request.fromTag ?? '');
@@ -854,6 +899,8 @@ export class DrachtioBridge implements AppRequestHandler {
     this.dialogs.add({
       id,
       role: 'uac',
+      usage,
+      subscriptionTimer: undefined,
       callId: request.callId,
       localTag: request.fromTag ?? '',
       remoteTag: response.toTag ?? '',
@@ -878,6 +925,15 @@ export class DrachtioBridge implements AppRequestHandler {
       localBody: bodyOf(request),
     });
     return id;
+  }
+
+  /** A subscription not refreshed in time ends, and so does its dialog (RFC 6665 §4.1.2.2, §4.2.2). */
+  private armSubscription(dialog: Dialog, seconds: number): void {
+    armSubscription(dialog, seconds, () => {
+      if (this.dialogs.get(dialog.id) !== dialog) return;
+      this.log.info({ dialogId: dialog.id }, 'subscription expired: forgetting its dialog');
+      this.dialogs.remove(dialog.id);
+    });
   }
 
   /** Stops waiting for the first ACK of a dialog's 2xx; true when it was being waited for. */
