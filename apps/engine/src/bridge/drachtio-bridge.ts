@@ -36,6 +36,7 @@ import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort
 import {
   armSubscription,
   createsSubscriptionDialog,
+  EXPIRY_GRACE_SECONDS,
   notifiedSeconds,
   subscriptionSeconds,
   terminatesSubscription,
@@ -58,6 +59,8 @@ export interface BridgeOptions {
   minSessionExpires?: number;
   /** Timer C of proxied INVITE branches in ms (RFC 3261 §16.8; drachtio-server: 185 s). */
   proxyTimerCMs?: number;
+  /** How long a subscription dialog outlives its expiry, in seconds (default 32; tests use 0). */
+  subscriptionGraceSeconds?: number;
   /** drachtio-server's request handlers: where new requests go instead of the connected apps. */
   requestHandlers?: RequestHandler[];
   /** Connects out to an app listening with `Srf.listen` and resolves once it has authenticated. */
@@ -929,7 +932,7 @@ export class DrachtioBridge implements AppRequestHandler {
 
   /** A subscription not refreshed in time ends, and so does its dialog (RFC 6665 §4.1.2.2, §4.2.2). */
   private armSubscription(dialog: Dialog, seconds: number): void {
-    armSubscription(dialog, seconds, () => {
+    armSubscription(dialog, seconds, this.options.subscriptionGraceSeconds ?? EXPIRY_GRACE_SECONDS, () => {
       if (this.dialogs.get(dialog.id) !== dialog) return;
       this.log.info({ dialogId: dialog.id }, 'subscription expired: forgetting its dialog');
       this.dialogs.remove(dialog.id);

@@ -47,9 +47,14 @@ export function notifiedSeconds(notify: SipRequest): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-/** (Re)arms the subscription's expiry; `expire` runs once it passed, grace included. */
-export function armSubscription(dialog: Dialog, seconds: number, expire: () => void): void {
+/** (Re)arms the subscription's expiry; `expire` runs once it and the grace have passed. */
+export function armSubscription(
+  dialog: Dialog,
+  seconds: number,
+  graceSeconds: number,
+  expire: () => void,
+): void {
   if (dialog.subscriptionTimer) clearTimeout(dialog.subscriptionTimer);
-  dialog.subscriptionTimer = setTimeout(expire, (seconds + EXPIRY_GRACE_SECONDS) * 1000);
+  dialog.subscriptionTimer = setTimeout(expire, (seconds + graceSeconds) * 1000);
   dialog.subscriptionTimer.unref();
 }
