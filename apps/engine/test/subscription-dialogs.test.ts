@@ -6,6 +6,20 @@ import { farResponse } from './loopback-stack.ts';
 import type { Dialog, SrfRequest, SrfResponse } from './srf.ts';
 
 /**
+ * The part of drachtio-srf's Dialog these tests use. Its bundled types know neither `id`, nor SUBSCRIBE
+ * dialogs, nor requests other than with an SrfRequest; the runtime API has them all.
+ */
+interface SubscriptionDialog {
+  id: string;
+  request(opts: { method: string; headers: Record<string, string> }): Promise<unknown>;
+  getCountOfSubscriptions(): number;
+  on(event: 'notify', listener: (req: SrfRequest, res: SrfResponse) => void): void;
+}
+const asSubscription = (dialog: Dialog) => dialog as unknown as SubscriptionDialog;
+/** createUAS options for a SUBSCRIBE: no session description (the bundled types require one). */
+const NO_SDP = { localSdp: '' };
+
+/**
  * Subscription dialogs (RFC 6665) with the real drachtio-srf: the engine keeps a dialog for an accepted
  * SUBSCRIBE (and an out-of-dialog REFER) so that the app's NOTIFYs go inside it, and ends it as
  * drachtio-server does: on a NOTIFY with `Subscription-State: terminated` or on expiry, never on BYE.
@@ -76,7 +90,7 @@ describe('subscription dialogs, the app as notifier', () => {
     const dialogs: Dialog[] = [];
     await connect((srf) =>
       srf.use('subscribe', async (req: SrfRequest, res: SrfResponse) => {
-        dialogs.push(await srf.createUAS(req, res, {}));
+        dialogs.push(await srf.createUAS(req, res, NO_SDP));
       }),
     );
     const far = stack.inject(subscribeFromFarEnd());
@@ -84,7 +98,7 @@ describe('subscription dialogs, the app as notifier', () => {
     const accepted = far.responses.at(-1)!;
     expect(accepted.status).toBe(202);
     expect(accepted.getHeader('contact')).toBe('<sip:192.0.2.1:5060>');
-    const dlg = dialogs[0]! as Dialog & { getCountOfSubscriptions(): number };
+    const dlg = asSubscription(dialogs[0]!);
     expect(dlg.id).toBe(`${far.request.callId};from-tag=${far.request.fromTag}`);
     expect(bridge.dialogs.get(dlg.id)?.usage).toBe('subscription');
 
@@ -131,7 +145,7 @@ describe('subscription dialogs, the app as notifier', () => {
   it('a subscription not refreshed ends with its expiry', async () => {
     const { stack, bridge, connect } = await setup({ subscriptionGraceSeconds: 0 });
     await connect((srf) =>
-      srf.use('subscribe', (req: SrfRequest, res: SrfResponse) => void srf.createUAS(req, res, {})),
+      srf.use('subscribe', (req: SrfRequest, res: SrfResponse) => void srf.createUAS(req, res, NO_SDP)),
     );
     const far = stack.inject(subscribeFromFarEnd('SUBSCRIBE', 1));
     await waitFor(() => far.responses.length === 1 && bridge.dialogs.size === 1, 'the dialog');
@@ -144,17 +158,16 @@ describe('subscription dialogs, the app as subscriber (createUAC SUBSCRIBE)', ()
     const { stack, bridge, connect } = await setup();
     const srf = await connect();
     const notified: string[] = [];
-    const uac = srf.createUAC('sip:resource@127.0.0.1:5070', {
-      method: 'SUBSCRIBE',
-      headers: { Event: 'presence', Expires: '600' },
-    });
+    // The bundled types have no `method` in CreateUACOptions; drachtio-srf takes INVITE or SUBSCRIBE.
+    const options = { method: 'SUBSCRIBE', headers: { Event: 'presence', Expires: '600' } };
+    const uac = srf.createUAC('sip:resource@127.0.0.1:5070', options as Parameters<typeof srf.createUAC>[1]);
     await waitFor(() => stack.sent.length === 1, 'the SUBSCRIBE');
     const subscribe = stack.sent[0]!.request;
     expect(subscribe.getHeader('contact')).toBe('<sip:192.0.2.1:5060>');
     stack.sent[0]!.respond(
       farResponse(subscribe, 202, 'Accepted', ['Contact: <sip:notifier@127.0.0.1:5070>', 'Expires: 600']),
     );
-    const dialog = await uac;
+    const dialog = asSubscription(await uac);
     expect(dialog.id).toBe(`${subscribe.callId};from-tag=${subscribe.fromTag}`);
     expect(bridge.dialogs.get(dialog.id)?.usage).toBe('subscription');
     dialog.on('notify', (req: SrfRequest, res: SrfResponse) => {
