@@ -72,7 +72,9 @@ describe('loadConfig defaults', () => {
       ENGINE_ANSWER_OPTIONS: 'FALSE',
       SIP_MAX_MESSAGE_BYTES: '1024',
       ENGINE_MAX_APPS: '100000',
-      ENGINE_REQUEST_HANDLERS: 'invite=tcp://127.0.0.1:3001, */POST=https://router.example.net/route',
+      ENGINE_REQUEST_HANDLERS:
+        'invite=tcp://127.0.0.1:3001, subscribe=tls://apps.example.net:3002, */POST=https://router.example.net/route',
+      ENGINE_OUTBOUND_TLS_CA: '/etc/switchboard/apps-ca.pem',
     });
     expect(config.databaseUrl).toBe('postgresql://u:p@db.example.net:5432/switchboard');
     expect(config.dataDir).toBe('/var/lib/switchboard');
@@ -105,8 +107,10 @@ describe('loadConfig defaults', () => {
     expect(config.engineMaxApps).toBe(100000);
     expect(config.engineRequestHandlers).toEqual([
       { method: 'INVITE', url: 'tcp://127.0.0.1:3001', httpMethod: 'GET' },
+      { method: 'SUBSCRIBE', url: 'tls://apps.example.net:3002', httpMethod: 'GET' },
       { method: '*', url: 'https://router.example.net/route', httpMethod: 'POST' },
     ]);
+    expect(config.engineOutboundTlsCa).toBe('/etc/switchboard/apps-ca.pem');
   });
 
   it.each([
@@ -183,7 +187,7 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '0' }, /integer 1-100000/],
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '1.5' }, /integer 1-100000/],
     ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'tcp://127.0.0.1:3001' }, /METHOD=url/],
-    ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'INVITE=udp://h:1' }, /tcp:\/\/host:port or http/],
+    ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'INVITE=udp://h:1' }, /tcp:\/\/host:port, tls:\/\/host:port or http/],
   ];
   it.each(cases)('%s with %j', (variable, env, message) => {
     const problems = problemsFor(env);

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
+import { connect as connectTls, createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { type AppMessage, AppMessageError, parseAppMessage, responseMessage } from '../wire/protocol.ts';
 import { AppConnection } from './app-connection.ts';
@@ -40,6 +40,11 @@ export interface AdminServerOptions {
   logger: Logger;
   /** Share a registry with the SIP side (it selects apps for new requests); one is created when omitted. */
   registry?: AppRegistry<AppConnection>;
+}
+
+/** Trust for outbound TLS connections to apps (reverse mode): extra CA certificates, PEM; Node's CAs when unset. */
+export interface OutboundTls {
+  ca?: string;
 }
 
 const VERB = /^[a-z][a-z0-9:_-]{0,31}$/;
@@ -101,9 +106,22 @@ export class AdminServer {
    * resolves with the authenticated connection. Such an app routes nothing: it gets the request it was
    * connected for, then that request's dialog, and closes the connection when done (srf.endSession).
    */
-  connectOutbound(host: string, port: number, timeoutMs = 5_000): Promise<AppConnection> {
+  connectOutbound(
+    host: string,
+    port: number,
+    options: { tls?: OutboundTls; timeoutMs?: number } = {},
+  ): Promise<AppConnection> {
+    const timeoutMs = options.timeoutMs ?? 5_000;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, noDelay: true });
+      // Over TLS the app's certificate must chain to the trusted CAs (Node's, or `ca`) and name the host.
+      const socket = options.tls
+        ? connectTls({
+            host,
+            port,
+            ...(isIP(host) === 0 ? { servername: host } : {}),
+            ...(options.tls.ca ? { ca: options.tls.ca } : {}),
+          }).setNoDelay(true)
+        : connect({ host, port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`no authenticated connection to ${host}:${port} within ${timeoutMs} ms`));
@@ -113,7 +131,7 @@ export class AdminServer {
         clearTimeout(timer);
         reject(err);
       });
-      socket.once('connect', () => {
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => {
         const app = this.accept(socket);
         this.outboundWaiters.set(app, (err) => {
           clearTimeout(timer);

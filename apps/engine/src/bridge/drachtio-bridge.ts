@@ -64,7 +64,7 @@ export interface BridgeOptions {
   /** drachtio-server's request handlers: where new requests go instead of the connected apps. */
   requestHandlers?: RequestHandler[];
   /** Connects out to an app listening with `Srf.listen` and resolves once it has authenticated. */
-  connectApp?: (host: string, port: number) => Promise<AppConnection>;
+  connectApp?: (host: string, port: number, tls: boolean) => Promise<AppConnection>;
 }
 
 /** An incoming request handed to an app and not yet finally answered. */
@@ -672,7 +672,7 @@ export class DrachtioBridge implements AppRequestHandler {
           if (!this.options.connectApp) throw new RoutingError('outbound connections are not available');
           let app: AppConnection;
           try {
-            app = await this.options.connectApp(instruction.host, instruction.port);
+            app = await this.options.connectApp(instruction.host, instruction.port, instruction.tls);
           } catch (err) {
             this.log.info(
               { host: instruction.host, port: instruction.port, err: (err as Error).message },
