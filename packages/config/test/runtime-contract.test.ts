@@ -187,7 +187,11 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '0' }, /integer 1-100000/],
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '1.5' }, /integer 1-100000/],
     ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'tcp://127.0.0.1:3001' }, /METHOD=url/],
-    ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'INVITE=udp://h:1' }, /tcp:\/\/host:port, tls:\/\/host:port or http/],
+    [
+      'ENGINE_REQUEST_HANDLERS',
+      { ENGINE_REQUEST_HANDLERS: 'INVITE=udp://h:1' },
+      /tcp:\/\/host:port, tls:\/\/host:port or http/,
+    ],
   ];
   it.each(cases)('%s with %j', (variable, env, message) => {
     const problems = problemsFor(env);
