@@ -35,7 +35,8 @@ function subscribeFromFarEnd(method = 'SUBSCRIBE', expires = 900): string {
   return [
     `${method} sip:resource@127.0.0.1:5060 SIP/2.0`,
     `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKsub${seq}`,
-    `From: <sip:watcher@127.0.0.1>;tag=w${seq}`,
+    // addr-spec forms, as sipp's scenarios write them
+    `From: sip:watcher@127.0.0.1;tag=w${seq}`,
     'To: <sip:resource@127.0.0.1>',
     `Call-ID: sub-${seq}`,
     `CSeq: 1 ${method}`,
@@ -111,6 +112,8 @@ describe('subscription dialogs, the app as notifier', () => {
     // RFC 6665 §4.1.2.2 / RFC 3261 §12.2.1.1: the remote target is the SUBSCRIBE's Contact.
     expect(notify.uri.toString()).toBe('sip:watcher@127.0.0.1:5070');
     expect(notify.toTag).toBe(far.request.fromTag);
+    // The dialog's remote URI in name-addr form, as sofia-sip writes it.
+    expect(notify.getHeader('to')).toBe(`<sip:watcher@127.0.0.1>;tag=${far.request.fromTag}`);
     expect(notify.fromTag).toBe(accepted.toTag);
     expect(notify.getHeader('cseq')).toBe('1 NOTIFY');
     stack.sent[0]!.respond(farResponse(notify, 200, 'OK', [], far.request.fromTag!));

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createResponse, generateTag, type SipRequest, type SipResponse } from '@switchboard/sip';
+import {
+  createResponse,
+  generateTag,
+  parseNameAddr,
+  type SipRequest,
+  type SipResponse,
+} from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { AppRequestHandler } from '../admin/admin-server.ts';
 import type { AppConnection } from '../admin/app-connection.ts';
@@ -1224,8 +1230,18 @@ export class DrachtioBridge implements AppRequestHandler {
   }
 }
 
+/**
+ * A From/To value without its tag, for a dialog's local and remote URI (RFC 3261 §12.1), in name-addr form as
+ * sofia-sip writes it (`sip:a@b;tag=1` becomes `<sip:a@b>`); a value that does not parse loses only its tag.
+ */
 function stripTag(value: string): string {
-  return value.replace(/;\s*tag=[^;]*/i, '');
+  try {
+    const address = parseNameAddr(value);
+    address.params.delete('tag');
+    return address.toString();
+  } catch {
+    return value.replace(/;\s*tag=[^;]*/i, '');
+  }
 }
 
 function splitAddresses(value: string): string[] {
