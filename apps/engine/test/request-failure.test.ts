@@ -86,6 +86,27 @@ describe('a failure while handling a request answers it', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('telling the app of a CANCEL fails: the INVITE keeps the 487 it already got, the failure is logged once', async () => {
+    const { stack, registry, errors } = setup();
+    let calls = 0;
+    registry.route(
+      fakeApp(() => {
+        calls += 1;
+        if (calls > 1) throw new Error('injected: app socket on CANCEL');
+      }),
+      'invite',
+    );
+    const invite = stack.inject(request('INVITE', [], undefined, 'cancel-fail'));
+    stack.inject(
+      request('CANCEL', [], undefined, 'cancel-fail')
+        .replace(/branch=z9hG4bKfail\d+/, `branch=${invite.request.topVia!.branch}`)
+        .replace(/CSeq: \d+ CANCEL/, `CSeq: ${invite.request.cseq.seq} CANCEL`),
+    );
+    await waitFor(() => errors.length === 1, 'the logged failure');
+    expect(invite.responses.map((r) => r.status)).toEqual([100, 487]);
+    expect(errors[0]).toMatchObject({ what: 'cancel', method: 'INVITE' });
+  });
+
   it('the dialog lookup of an in-dialog request fails: 500', () => {
     const { stack, bridge, errors } = setup();
     bridge.dialogs.matchIncoming = () => {

@@ -134,8 +134,16 @@ export class DrachtioBridge implements AppRequestHandler {
         () => this.forgetRequest(txn),
       ),
     );
+    // The CANCEL itself was answered by the transaction layer; a failure here must still answer the INVITE.
     options.stack.onCancel((cancel, raw, flow, invite) =>
-      this.guard('cancel', () => this.onNetworkCancel(cancel, raw, flow, invite)),
+      handleRequestSafely(
+        invite,
+        'cancel',
+        this.log,
+        this.listenerOf(invite.flow)?.advertisedAddress ?? invite.flow.localAddress,
+        () => this.onNetworkCancel(cancel, raw, flow, invite),
+        () => this.forgetRequest(invite),
+      ),
     );
     options.stack.onAckTimeout((invite) => this.guard('ack timeout', () => this.ackTimeout(invite)));
     options.stack.onAck((ack, raw, flow) => this.guard('ack', () => this.onNetworkAck(ack, raw, flow)));
