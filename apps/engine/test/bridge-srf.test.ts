@@ -653,6 +653,18 @@ describe('engine-side behaviour apps rely on', () => {
     expect(ok.require).toContain('timer');
   });
 
+  it('refuses an initial INVITE asking for less than its Min-SE with 422, when the UAC supports timers (RFC 4028 §8.1, §9)', async () => {
+    const { stack, connect } = await setup();
+    await connect((srf) => srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: 'v=0\r\n' })));
+    const short = stack.inject(inviteFromFarEnd({ extra: ['Supported: timer', 'Session-Expires: 30'] }));
+    expect(short.responses.map((r) => r.status)).toEqual([100, 422]);
+    expect(short.responses[1]!.getHeader('min-se')).toBe('90');
+    // A UAC without timer support could not retry: it gets the longer interval in the 2xx instead.
+    const old = stack.inject(inviteFromFarEnd({ extra: ['Session-Expires: 30'] }));
+    await waitFor(() => old.responses.some((r) => r.status === 200), 'the 200');
+    expect(old.responses.some((r) => r.status === 422)).toBe(false);
+  });
+
   it('refuses a refresh shorter than its Min-SE with 422 (RFC 4028 §8.1)', async () => {
     const { stack, connect } = await setup();
     await connect((srf) => srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: 'v=0\r\n' })));

@@ -38,6 +38,7 @@ import {
 import { type Dialog, DialogTable, dialogIdOf } from './dialog-table.ts';
 import { isOurs, ProxyCore, parseTimeout, popTopRoute } from './proxy-core.ts';
 import { handleRequestSafely } from './request-failure.ts';
+import { tooShortSession } from './session-interval.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 import {
   armSubscription,
@@ -585,6 +586,11 @@ export class DrachtioBridge implements AppRequestHandler {
       this.onNetworkInDialog(txn);
       return;
     }
+    const tooShort = tooShortSession(request, this.minSE, true);
+    if (tooShort) {
+      void txn.respond(tooShort);
+      return;
+    }
     const handler = this.options.requestHandlers
       ? handlerFor(this.options.requestHandlers, request.method)
       : undefined;
@@ -734,10 +740,9 @@ export class DrachtioBridge implements AppRequestHandler {
       dialog.remoteTarget = firstContactUri(request) ?? dialog.remoteTarget;
     }
     if (request.method === 'PRACK') this.prackReceived(dialog, request);
-    const se = request.sessionExpires;
-    if ((request.method === 'INVITE' || request.method === 'UPDATE') && se && se.seconds < this.minSE) {
-      // RFC 4028 §8.1 (as drachtio-server does for refreshes): too short an interval is refused with our Min-SE.
-      void txn.respond(createResponse(request, 422, { headers: [['Min-SE', String(this.minSE)]] }));
+    const tooShort = tooShortSession(request, this.minSE, false);
+    if (tooShort) {
+      void txn.respond(tooShort);
       return;
     }
     const pending = this.track(txn, dialog.owner, dialog.id, dialog.localTag);
