@@ -60,6 +60,11 @@ export interface EngineConfig {
   sipTls?: TlsFiles;
   /** Serve the admin listener over TLS with this certificate. */
   adminTls?: TlsFiles;
+  /**
+   * CA certificates (PEM) trusted, besides Node's, for `tls://` request handlers: connections out to apps
+   * listening with `Srf.listen` over TLS (ENGINE_OUTBOUND_TLS_CA).
+   */
+  outboundTlsCa?: string;
   /** Log every SIP message sent and received (SIP_TRACE=1). */
   sipTrace?: boolean;
   /** Answer OPTIONS with 200 when no app routes OPTIONS (default true). */
@@ -131,6 +136,10 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
   };
   const sipTls = await readPair(config.sipTls, 'SIP_TLS_CERT', 'SIP_TLS_KEY');
   const adminTls = await readPair(config.engineAdminTls, 'ENGINE_ADMIN_TLS_CERT', 'ENGINE_ADMIN_TLS_KEY');
+  const outboundTlsCa =
+    config.engineOutboundTlsCa === undefined
+      ? undefined
+      : await readPem('ENGINE_OUTBOUND_TLS_CA', config.engineOutboundTlsCa);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     sipListen: config.sipListen,
@@ -141,6 +150,7 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
     engineSecret: config.engineSecret,
     ...(sipTls ? { sipTls } : {}),
     ...(adminTls ? { adminTls } : {}),
+    ...(outboundTlsCa !== undefined ? { outboundTlsCa } : {}),
     sipTrace: config.sipTrace,
     answerOptions: config.engineAnswerOptions,
     limits: {

@@ -94,7 +94,12 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     ...(config.minSessionExpires !== undefined ? { minSessionExpires: config.minSessionExpires } : {}),
     ...(config.proxyTimerCMs !== undefined ? { proxyTimerCMs: config.proxyTimerCMs } : {}),
     ...(config.requestHandlers?.length ? { requestHandlers: config.requestHandlers } : {}),
-    connectApp: (host: string, port: number): Promise<AppConnection> => admin.connectOutbound(host, port),
+    connectApp: (host: string, port: number, tls: boolean): Promise<AppConnection> =>
+      admin.connectOutbound(
+        host,
+        port,
+        tls ? { tls: { ...(config.outboundTlsCa ? { ca: config.outboundTlsCa } : {}) } } : {},
+      ),
   });
   const admin: AdminServer = new AdminServer({
     host: config.engineAdmin.host,

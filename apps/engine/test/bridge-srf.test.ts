@@ -1,12 +1,9 @@
 import type { SipRequest } from '@switchboard/sip';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AdminServer } from '../src/admin/admin-server.ts';
-import type { AppConnection } from '../src/admin/app-connection.ts';
-import { AppRegistry } from '../src/admin/app-registry.ts';
-import { DrachtioBridge } from '../src/bridge/drachtio-bridge.ts';
-import { SECRET, silentLogger, waitFor } from './helpers.ts';
-import { farResponse, LoopbackStack, PEER } from './loopback-stack.ts';
-import { type Dialog, Srf, type SrfApp, type SrfRequest, type SrfResponse, sendRequest } from './srf.ts';
+import { cleanups, setup } from './bridge-harness.ts';
+import { waitFor } from './helpers.ts';
+import { farResponse, PEER } from './loopback-stack.ts';
+import { type Dialog, type SrfRequest, type SrfResponse, sendRequest } from './srf.ts';
 
 /**
  * The drachtio bridge driven by the real drachtio-srf API, with the far end played in-process by the test
@@ -14,66 +11,9 @@ import { type Dialog, Srf, type SrfApp, type SrfRequest, type SrfResponse, sendR
  * the engine does on its own what drachtio-srf relies on.
  */
 
-const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-async function setup(
-  options: {
-    answerOptions?: boolean;
-    t1Ms?: number;
-    appResponseTimeoutMs?: number;
-    minSessionExpires?: number;
-  } = {},
-) {
-  const stack = new LoopbackStack();
-  const registry = new AppRegistry<AppConnection>();
-  const bridge = new DrachtioBridge({
-    stack,
-    registry,
-    logger: silentLogger,
-    answerOptions: options.answerOptions ?? true,
-    appResponseTimeoutMs: options.appResponseTimeoutMs ?? 64_000,
-    t1Ms: options.t1Ms ?? 500,
-    ...(options.minSessionExpires !== undefined ? { minSessionExpires: options.minSessionExpires } : {}),
-  });
-  const admin = new AdminServer({
-    host: '127.0.0.1',
-    port: 0,
-    secret: SECRET,
-    identity: {
-      version: 'v0.9.4-test',
-      hostports: () => ['udp/192.0.2.1:5060'],
-      localHostports: () => ['udp/127.0.0.1:5060'],
-    },
-    handler: bridge,
-    registry,
-    logger: silentLogger,
-  });
-  const address = await admin.listen();
-  cleanups.push(async () => {
-    bridge.close();
-    await admin.close();
-  });
-  const connect = async (configure: (srf: SrfApp) => void = () => {}) => {
-    const srf = new Srf();
-    srf.on('error', () => {});
-    configure(srf);
-    const connected = new Promise<void>((resolve) => srf.on('connect', () => resolve()));
-    srf.connect({ host: '127.0.0.1', port: address.port, secret: SECRET });
-    await connected;
-    cleanups.push(() => {
-      try {
-        srf.disconnect();
-      } catch {
-        // already gone
-      }
-    });
-    return srf;
-  };
-  return { stack, bridge, admin, registry, connect };
-}
 
 let seq = 0;
 function inviteFromFarEnd(opts: { callId?: string; extra?: string[]; branch?: string } = {}): string {
@@ -711,6 +651,18 @@ describe('engine-side behaviour apps rely on', () => {
     const ok = far.responses.find((r) => r.status === 200)!;
     expect(ok.getHeader('session-expires')).toBe('1800;refresher=uac');
     expect(ok.require).toContain('timer');
+  });
+
+  it('refuses an initial INVITE asking for less than its Min-SE with 422, when the UAC supports timers (RFC 4028 §8.1, §9)', async () => {
+    const { stack, connect } = await setup();
+    await connect((srf) => srf.invite((req, res) => void srf.createUAS(req, res, { localSdp: 'v=0\r\n' })));
+    const short = stack.inject(inviteFromFarEnd({ extra: ['Supported: timer', 'Session-Expires: 30'] }));
+    expect(short.responses.map((r) => r.status)).toEqual([100, 422]);
+    expect(short.responses[1]!.getHeader('min-se')).toBe('90');
+    // A UAC without timer support could not retry: it gets the longer interval in the 2xx instead.
+    const old = stack.inject(inviteFromFarEnd({ extra: ['Session-Expires: 30'] }));
+    await waitFor(() => old.responses.some((r) => r.status === 200), 'the 200');
+    expect(old.responses.some((r) => r.status === 422)).toBe(false);
   });
 
   it('refuses a refresh shorter than its Min-SE with 422 (RFC 4028 §8.1)', async () => {

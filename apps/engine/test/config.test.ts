@@ -85,10 +85,12 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
     const c = await engineConfigFrom(
       loadConfig({
         ENGINE_SECRET: 'long-enough-secret',
-        ENGINE_REQUEST_HANDLERS: 'INVITE=tcp://127.0.0.1:3001',
+        ENGINE_REQUEST_HANDLERS: 'INVITE=tls://127.0.0.1:3001',
+        ENGINE_OUTBOUND_TLS_CA: pemFile('apps-ca.pem', 'APPS CA'),
       }),
     );
-    expect(c.requestHandlers).toEqual([{ method: 'INVITE', url: 'tcp://127.0.0.1:3001', httpMethod: 'GET' }]);
+    expect(c.requestHandlers).toEqual([{ method: 'INVITE', url: 'tls://127.0.0.1:3001', httpMethod: 'GET' }]);
+    expect(c.outboundTlsCa).toBe('APPS CA');
   });
 
   it('reads the PEM files named by the TLS variables', async () => {

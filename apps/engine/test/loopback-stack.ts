@@ -115,6 +115,10 @@ export class LoopbackStack implements SipStackPort {
       flow,
       raw,
       respond: async (response) => {
+        // As the server transaction does (RFC 3261 §17.2): one final response, then only 2xx again (RFC 6026).
+        const final = far.responses.find((r) => r.status >= 200);
+        if (final && response.status >= 200 && !(final.status < 300 && response.status < 300))
+          throw new Error(`cannot send ${response.status} after ${final.status}`);
         far.responses.push(response);
         if (response.status >= 200) {
           this.invites.delete(request.topVia?.branch ?? '');

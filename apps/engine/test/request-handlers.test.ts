@@ -2,6 +2,8 @@ import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../../../packages/sip/test/helpers/cert.ts';
+import type { EngineConfig } from '../src/config.ts';
 import { type RunningEngine, startEngine } from '../src/engine.ts';
 import type { RequestHandler } from '../src/routing/request-handlers.ts';
 import { parseInstruction } from '../src/routing/request-handlers.ts';
@@ -26,6 +28,7 @@ const SDP =
 
 async function engineWith(
   requestHandlers: RequestHandler[],
+  extra: Partial<EngineConfig> = {},
 ): Promise<{ engine: RunningEngine; port: number }> {
   const engine = await startEngine(
     {
@@ -33,6 +36,7 @@ async function engineWith(
       engineAdmin: { host: '127.0.0.1', port: 0 },
       engineSecret: SECRET,
       requestHandlers,
+      ...extra,
     },
     { logger: silentLogger },
   );
@@ -52,11 +56,11 @@ async function connectedApp(engine: RunningEngine, tags: string[], configure: (s
 }
 
 /** A drachtio-srf app in reverse mode: it listens, the engine connects to it. */
-async function listeningApp(configure: (srf: SrfApp) => void) {
+async function listeningApp(configure: (srf: SrfApp) => void, tls?: { cert: string; key: string }) {
   const srf = new Srf();
   srf.on('error', () => {});
   configure(srf);
-  const server: Server = srf.listen({ host: '127.0.0.1', port: 0, secret: SECRET });
+  const server: Server = srf.listen({ host: '127.0.0.1', port: 0, secret: SECRET, ...(tls ? { tls } : {}) });
   await new Promise<void>((resolve) => {
     if (server.listening) resolve();
     else server.once('listening', () => resolve());
@@ -167,6 +171,23 @@ describe('reverse mode: the engine connects to Srf.listen apps', () => {
     }, 'the session to end');
   });
 
+  it('tls://: connects out over TLS to an app listening with a certificate the engine trusts', async () => {
+    const certificate = selfSignedCertificate();
+    const answering = (srf: SrfApp) =>
+      srf.options((req, res) => {
+        res.send(200, { headers: { 'X-App': 'tls-listener' } });
+        srf.endSession(req);
+      });
+    const { port: appPort } = await listeningApp(answering, certificate);
+    const trusted = await engineWith([{ method: 'OPTIONS', url: `tls://127.0.0.1:${appPort}` }], {
+      outboundTlsCa: certificate.cert,
+    });
+    expect(await udpRequest(trusted.port, 'OPTIONS')).toMatch(/X-App: tls-listener/i);
+    // Without the CA the self-signed certificate is not trusted: no connection, the request gets 480.
+    const untrusting = await engineWith([{ method: 'OPTIONS', url: `tls://127.0.0.1:${appPort}` }]);
+    expect(await udpRequest(untrusting.port, 'OPTIONS')).toMatch(/^SIP\/2\.0 480 /);
+  });
+
   it('answers 480 when the app cannot be reached, and other methods still go to connected apps', async () => {
     const { engine, port } = await engineWith([
       { method: 'INVITE', url: `tcp://127.0.0.1:${await closedPort()}` },
@@ -274,6 +295,13 @@ describe('routing instructions', () => {
       action: 'connect',
       host: '10.0.0.1',
       port: 3001,
+      tls: false,
+    });
+    expect(parseInstruction({ action: 'route', data: { uri: 'apps.example:3001;transport=tls' } })).toEqual({
+      action: 'connect',
+      host: 'apps.example',
+      port: 3001,
+      tls: true,
     });
     expect(parseInstruction({ action: 'proxy', data: { destination: 'sip:a@b' } })).toMatchObject({
       destinations: ['sip:a@b'],
@@ -282,8 +310,8 @@ describe('routing instructions', () => {
       finalTimeout: '60s',
     });
     expect(() => parseInstruction({ action: 'reject', data: { status: 200 } })).toThrow(/status/);
-    expect(() => parseInstruction({ action: 'route', data: { uri: '10.0.0.1:3001;transport=tls' } })).toThrow(
-      /tls/,
+    expect(() => parseInstruction({ action: 'route', data: { uri: '10.0.0.1:3001;transport=udp' } })).toThrow(
+      /udp/,
     );
     expect(() => parseInstruction({ action: 'route', data: {} })).toThrow(/uri/);
   });

@@ -15,7 +15,12 @@ export interface SrfApp extends EventEmitter {
   connect(opts: { host: string; port: number; secret: string; [option: string]: unknown }): void;
   disconnect(): void;
   /** Reverse mode: the engine connects to the app (drachtio-srf returns the listening server). */
-  listen(opts: { host?: string; port: number; secret: string }): import('node:net').Server;
+  listen(opts: {
+    host?: string;
+    port: number;
+    secret: string;
+    tls?: import('node:tls').TlsOptions;
+  }): import('node:net').Server;
   endSession(msg: SrfRequest | SrfResponse): void;
   options(handler: Handler): void;
   register(handler: Handler): void;

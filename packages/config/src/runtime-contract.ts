@@ -93,6 +93,8 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+  /** ENGINE_OUTBOUND_TLS_CA: PEM file of CAs trusted (besides Node's) for `tls://` request handlers. */
+  engineOutboundTlsCa: string | undefined;
   /** PUSH_APNS_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints (tests use local servers). */
   push: { apnsUrl: string; fcmUrl: string; fcmTokenUrl: string };
 
@@ -270,6 +272,8 @@ export function loadConfig(env: Env = process.env): Config {
     fcmTokenUrl: check('PUSH_FCM_TOKEN_URL', DEFAULTS.PUSH_FCM_TOKEN_URL, parseHttpUrl),
   };
 
+  const engineOutboundTlsCa = value('ENGINE_OUTBOUND_TLS_CA');
+
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
       problems.push({ variable: 'NUMBERING_PORT', message: `must differ from API_PORT (${apiPort})` });
@@ -307,16 +311,17 @@ export function loadConfig(env: Env = process.env): Config {
     sipMaxConnectionsPerAddress,
     sipAuthStrictUri,
     push,
+    engineOutboundTlsCa,
   };
 }
 
-/** `METHOD=url` or `METHOD/POST=url`; METHOD a SIP method or `*`; url tcp://host:port or http(s)://... */
+/** `METHOD=url` or `METHOD/POST=url`; METHOD a SIP method or `*`; url tcp:// or tls://host:port, or http(s)://... */
 export function parseRequestHandler(item: string): EngineRequestHandler {
   const m = /^([A-Za-z]+|\*)(?:\/(GET|POST))?=(.+)$/i.exec(item);
   if (!m) throw new Error(`expected METHOD=url or METHOD/POST=url, got '${item}'`);
   const url = m[3]!.trim();
-  if (!/^tcp:\/\/(\[[^\]]+\]|[^:/]+):\d{1,5}$/i.test(url) && !/^https?:\/\/\S+$/i.test(url)) {
-    throw new Error(`expected a tcp://host:port or http(s):// URL, got '${url}'`);
+  if (!/^(tcp|tls):\/\/(\[[^\]]+\]|[^:/]+):\d{1,5}$/i.test(url) && !/^https?:\/\/\S+$/i.test(url)) {
+    throw new Error(`expected a tcp://host:port, tls://host:port or http(s):// URL, got '${url}'`);
   }
   return {
     method: m[1] === '*' ? '*' : m[1]!.toUpperCase(),

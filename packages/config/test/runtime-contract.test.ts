@@ -102,7 +102,9 @@ describe('loadConfig defaults', () => {
       ENGINE_ANSWER_OPTIONS: 'FALSE',
       SIP_MAX_MESSAGE_BYTES: '1024',
       ENGINE_MAX_APPS: '100000',
-      ENGINE_REQUEST_HANDLERS: 'invite=tcp://127.0.0.1:3001, */POST=https://router.example.net/route',
+      ENGINE_REQUEST_HANDLERS:
+        'invite=tcp://127.0.0.1:3001, subscribe=tls://apps.example.net:3002, */POST=https://router.example.net/route',
+      ENGINE_OUTBOUND_TLS_CA: '/etc/switchboard/apps-ca.pem',
       SIP_MESSAGE_TIMEOUT_MS: '2500',
       SIP_MAX_CONNECTIONS: '500',
       SIP_MAX_CONNECTIONS_PER_ADDRESS: '20',
@@ -140,11 +142,13 @@ describe('loadConfig defaults', () => {
     expect(config.sipAuthStrictUri).toBe(true);
     expect(config.engineRequestHandlers).toEqual([
       { method: 'INVITE', url: 'tcp://127.0.0.1:3001', httpMethod: 'GET' },
+      { method: 'SUBSCRIBE', url: 'tls://apps.example.net:3002', httpMethod: 'GET' },
       { method: '*', url: 'https://router.example.net/route', httpMethod: 'POST' },
     ]);
     expect(config.sipMessageTimeoutMs).toBe(2500);
     expect(config.sipMaxConnections).toBe(500);
     expect(config.sipMaxConnectionsPerAddress).toBe(20);
+    expect(config.engineOutboundTlsCa).toBe('/etc/switchboard/apps-ca.pem');
   });
 
   it.each([
@@ -225,7 +229,11 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '0' }, /integer 1-100000/],
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '1.5' }, /integer 1-100000/],
     ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'tcp://127.0.0.1:3001' }, /METHOD=url/],
-    ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'INVITE=udp://h:1' }, /tcp:\/\/host:port or http/],
+    [
+      'ENGINE_REQUEST_HANDLERS',
+      { ENGINE_REQUEST_HANDLERS: 'INVITE=udp://h:1' },
+      /tcp:\/\/host:port, tls:\/\/host:port or http/,
+    ],
     ['PUSH_APNS_URL', { PUSH_APNS_URL: 'api.push.apple.com' }, /https URL/],
     ['PUSH_FCM_URL', { PUSH_FCM_URL: 'ftp://fcm.example' }, /https URL/],
     ['PUSH_FCM_TOKEN_URL', { PUSH_FCM_TOKEN_URL: 'nope' }, /https URL/],

@@ -178,6 +178,13 @@ describe('more typed headers', () => {
     expect(() => parseMessage(base('RAck: 1 INVITE\r\n')).rack).toThrow(SipParseError);
   });
 
+  it('RAck: text after the method is ignored, as sofia-sip ignores it', () => {
+    // Seen from UAs in the field (and drachtio-srf's own test scenarios): the method written twice.
+    const m = parseMessage(base('RAck: 876419787 1 INVITE INVITE\r\n'));
+    expect(m.rack).toEqual({ rseq: 876419787, cseq: 1, method: 'INVITE' });
+    expect(() => parseMessage(base('RAck: 876419787 x INVITE\r\n')).rack).toThrow(SipParseError);
+  });
+
   it('Path, Service-Route, Unsupported, Min-Expires, P-Asserted-Identity, Date', () => {
     const m = parseMessage(
       base(

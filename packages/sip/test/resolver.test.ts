@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderSrv, SipResolver } from '../src/resolver/index.ts';
@@ -163,6 +166,32 @@ describe('SipResolver (RFC 3263)', () => {
       { transport: 'udp', address: '127.0.0.13', port: 5060, serverName: 'plain.test' },
     ]);
     expect(await resolver().resolve({ host: 'nothing.test' })).toEqual([]);
+  });
+
+  it('after NAPTR, SRV and A/AAAA found nothing, takes the address from the host table (/etc/hosts)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hosts-'));
+    const hostsFile = join(dir, 'hosts');
+    writeFileSync(
+      hostsFile,
+      '# test table\n127.0.0.1 localhost\n127.29.0.13\tsipp-uas  sipp-uas.local # uas\n',
+    );
+    try {
+      const r = new SipResolver({ servers: [dnsAddress], timeoutMs: 1_000, tries: 1, hostsFile });
+      const before = queries.length;
+      expect(await r.resolve({ host: 'sipp-uas' })).toEqual([
+        { transport: 'udp', address: '127.29.0.13', port: 5060, serverName: 'sipp-uas' },
+      ]);
+      // RFC 3263 still ran first: the table is the fallback, not a shortcut.
+      expect(queries.slice(before).some((q) => q.startsWith('NAPTR'))).toBe(true);
+      expect(await r.resolve({ host: 'SIPP-UAS.local', port: 5080, transport: 'tcp' })).toEqual([
+        { transport: 'tcp', address: '127.29.0.13', port: 5080, serverName: 'sipp-uas.local' },
+      ]);
+      // DNS answers win over the table; a name in neither resolves to nothing.
+      expect((await r.resolve({ host: 'plain.test' }))[0]?.address).toBe('127.0.0.13');
+      expect(await r.resolve({ host: 'elsewhere.test' })).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects an unknown transport parameter and a sips URI with transport=udp', async () => {

@@ -249,6 +249,21 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     expect(rec.sent.map((s) => s.message.status)).toEqual([100, 180, 180]);
   });
 
+  it('with a delay of 0 the 100 goes out before any I/O, so a TU answering in under a millisecond cannot race it', async () => {
+    const rec = recorder<ReturnType<typeof response>>();
+    new InviteServerTransaction({
+      id: 'z9hG4bK-now',
+      request: request('INVITE'),
+      reliable: false,
+      timers: { ...DEFAULT_TIMERS, tryingDelay: 0 },
+      send: rec.send,
+      buildTrying: () => response(100),
+    });
+    expect(rec.sent).toHaveLength(0);
+    await Promise.resolve();
+    expect(rec.sent.map((s) => s.message.status)).toEqual([100]);
+  });
+
   it('no automatic 100 when the TU responds first', async () => {
     const { tx, rec } = make();
     tx.respond(response(183));

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { connect, createServer, isIP, type Server, type Socket } from 'node:net';
+import { connect as connectTls, createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { isLoopbackHost, MIN_ENGINE_SECRET_LENGTH } from '@switchboard/config';
 import type { Logger } from 'pino';
 import { type AppMessage, AppMessageError, parseAppMessage, responseMessage } from '../wire/protocol.ts';
@@ -44,6 +44,11 @@ export interface AdminServerOptions {
   registry?: AppRegistry<AppConnection>;
   /** Delay after a wrong secret and the ban after repeated ones (defaults: DEFAULT_AUTH_GUARD). */
   authGuard?: Partial<AuthGuardOptions>;
+}
+
+/** Trust for outbound TLS connections to apps (reverse mode): extra CA certificates, PEM; Node's CAs when unset. */
+export interface OutboundTls {
+  ca?: string;
 }
 
 const VERB = /^[a-z][a-z0-9:_-]{0,31}$/;
@@ -137,9 +142,22 @@ export class AdminServer {
    * resolves with the authenticated connection. Such an app routes nothing: it gets the request it was
    * connected for, then that request's dialog, and closes the connection when done (srf.endSession).
    */
-  connectOutbound(host: string, port: number, timeoutMs = 5_000): Promise<AppConnection> {
+  connectOutbound(
+    host: string,
+    port: number,
+    options: { tls?: OutboundTls; timeoutMs?: number } = {},
+  ): Promise<AppConnection> {
+    const timeoutMs = options.timeoutMs ?? 5_000;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port, noDelay: true });
+      // Over TLS the app's certificate must chain to the trusted CAs (Node's, or `ca`) and name the host.
+      const socket = options.tls
+        ? connectTls({
+            host,
+            port,
+            ...(isIP(host) === 0 ? { servername: host } : {}),
+            ...(options.tls.ca ? { ca: options.tls.ca } : {}),
+          }).setNoDelay(true)
+        : connect({ host, port, noDelay: true });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`no authenticated connection to ${host}:${port} within ${timeoutMs} ms`));
@@ -149,7 +167,7 @@ export class AdminServer {
         clearTimeout(timer);
         reject(err);
       });
-      socket.once('connect', () => {
+      socket.once(options.tls ? 'secureConnect' : 'connect', () => {
         const app = this.accept(socket);
         this.outboundWaiters.set(app, (err) => {
           clearTimeout(timer);

@@ -3,6 +3,7 @@ import {
   generateCallId,
   generateTag,
   headerKey,
+  parseContact,
   parseNameAddr,
   parseUri,
   type SipRequest,
@@ -44,6 +45,21 @@ function replaceLocalhost(value: string, listener: StackListener): string {
   return value
     .replace(/@localhost(:\d+)?/i, `@${host}:${listener.advertisedPort}`)
     .replace(/sip:localhost(:\d+)?/i, `sip:${host}:${listener.advertisedPort}`);
+}
+
+/**
+ * An app's Contact as the engine sends it: `localhost` replaced, and every address in name-addr form
+ * (`<sip:user@host:port>`), as sofia-sip (drachtio-server) always writes it; peers match on the brackets.
+ * A value that does not parse goes out as the app wrote it.
+ */
+export function appContact(value: string, listener: StackListener | undefined): string {
+  const replaced = listener ? replaceLocalhost(value, listener) : value;
+  try {
+    const contacts = parseContact(replaced);
+    return contacts === '*' ? '*' : contacts.map((c) => c.toString()).join(', ');
+  } catch {
+    return replaced;
+  }
 }
 
 function contentTypeFor(sip: AppSipText, required: boolean): string | undefined {
@@ -106,7 +122,7 @@ export function buildNewRequest(sip: AppSipText, listener: StackListener): SipRe
   request.setHeader('CSeq', `${cseqNumber} ${method}`);
   request.setHeader('Max-Forwards', findHeader(sip, 'max-forwards') ?? 70);
   const contact = findHeader(sip, 'contact');
-  if (contact !== undefined) request.setHeader('Contact', replaceLocalhost(contact, listener));
+  if (contact !== undefined) request.setHeader('Contact', appContact(contact, listener));
   else if (method === 'INVITE' || method === 'SUBSCRIBE') request.setHeader('Contact', contactFor(listener));
   copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
   setBody(request, sip, contentTypeFor(sip, true));
@@ -114,7 +130,7 @@ export function buildNewRequest(sip: AppSipText, listener: StackListener): SipRe
 }
 
 /** A request inside a dialog (RFC 3261 §12.2.1.1): URI, route set, tags and CSeq from the dialog. */
-export function buildInDialogRequest(sip: AppSipText, dialog: Dialog): SipRequest {
+export function buildInDialogRequest(sip: AppSipText, dialog: Dialog, listener?: StackListener): SipRequest {
   const { method } = parseRequestLine(sip);
   const request = new SipRequestClass({ method, uri: parseUri(dialog.remoteTarget) });
   request.setHeader('From', `${dialog.localUri};tag=${dialog.localTag}`);
@@ -131,7 +147,7 @@ export function buildInDialogRequest(sip: AppSipText, dialog: Dialog): SipReques
   request.setHeader('Max-Forwards', findHeader(sip, 'max-forwards') ?? 70);
   if (dialog.routeSet.length > 0) request.setHeader('Route', dialog.routeSet);
   const contact = findHeader(sip, 'contact');
-  if (contact !== undefined) request.setHeader('Contact', contact);
+  if (contact !== undefined) request.setHeader('Contact', appContact(contact, listener));
   else if (NEEDS_CONTACT.has(method)) request.setHeader('Contact', dialog.localContact);
   copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
   setBody(request, sip, contentTypeFor(sip, true));
@@ -159,8 +175,7 @@ export function buildResponse(
     if (recordRoute.length > 0) response.setHeader('Record-Route', recordRoute);
   }
   const contact = findHeader(sip, 'contact');
-  if (contact !== undefined)
-    response.setHeader('Contact', listener ? replaceLocalhost(contact, listener) : contact);
+  if (contact !== undefined) response.setHeader('Contact', appContact(contact, listener));
   else if (dialogCreating && listener) response.setHeader('Contact', contactFor(listener));
   copyAppHeaders(response, sip, new Set([...DIALOG_HEADERS, 'contact']));
   setBody(response, sip, contentTypeFor(sip, false));

@@ -9,6 +9,13 @@ import type { Flow } from './sip-stack.ts';
 export interface Dialog {
   readonly id: string;
   readonly role: 'uac' | 'uas';
+  /**
+   * What created the dialog: an INVITE (ends with BYE) or a subscription (SUBSCRIBE, or REFER outside a
+   * dialog; ends with a terminating NOTIFY or on expiry, RFC 6665 §4.4).
+   */
+  readonly usage: 'invite' | 'subscription';
+  /** When the subscription of a subscription dialog expires (subscription-dialogs.ts). */
+  subscriptionTimer: NodeJS.Timeout | undefined;
   readonly callId: string;
   readonly localTag: string;
   remoteTag: string;
@@ -69,6 +76,7 @@ export class DialogTable {
     const dialog = this.byId.get(id);
     if (dialog?.sessionTimer) clearTimeout(dialog.sessionTimer);
     if (dialog?.refreshTimer) clearTimeout(dialog.refreshTimer);
+    if (dialog?.subscriptionTimer) clearTimeout(dialog.subscriptionTimer);
     this.byId.delete(id);
   }
 

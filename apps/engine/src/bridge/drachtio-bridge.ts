@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createResponse, generateTag, type SipRequest, type SipResponse } from '@switchboard/sip';
+import {
+  createResponse,
+  generateTag,
+  parseNameAddr,
+  type SipRequest,
+  type SipResponse,
+} from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { AppRequestHandler } from '../admin/admin-server.ts';
 import type { AppConnection } from '../admin/app-connection.ts';
@@ -31,7 +37,17 @@ import {
 } from './app-messages.ts';
 import { type Dialog, DialogTable, dialogIdOf } from './dialog-table.ts';
 import { isOurs, ProxyCore, parseTimeout, popTopRoute } from './proxy-core.ts';
+import { handleRequestSafely } from './request-failure.ts';
+import { tooShortSession } from './session-interval.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
+import {
+  armSubscription,
+  createsSubscriptionDialog,
+  EXPIRY_GRACE_SECONDS,
+  notifiedSeconds,
+  subscriptionSeconds,
+  terminatesSubscription,
+} from './subscription-dialogs.ts';
 
 export interface BridgeOptions {
   stack: SipStackPort;
@@ -50,10 +66,12 @@ export interface BridgeOptions {
   minSessionExpires?: number;
   /** Timer C of proxied INVITE branches in ms (RFC 3261 §16.8; drachtio-server: 185 s). */
   proxyTimerCMs?: number;
+  /** How long a subscription dialog outlives its expiry, in seconds (default 32; tests use 0). */
+  subscriptionGraceSeconds?: number;
   /** drachtio-server's request handlers: where new requests go instead of the connected apps. */
   requestHandlers?: RequestHandler[];
   /** Connects out to an app listening with `Srf.listen` and resolves once it has authenticated. */
-  connectApp?: (host: string, port: number) => Promise<AppConnection>;
+  connectApp?: (host: string, port: number, tls: boolean) => Promise<AppConnection>;
 }
 
 /** An incoming request handed to an app and not yet finally answered. */
@@ -107,9 +125,26 @@ export class DrachtioBridge implements AppRequestHandler {
     this.log = options.logger;
     this.t1 = options.t1Ms ?? 500;
     this.minSE = options.minSessionExpires ?? 90;
-    options.stack.onRequest((txn) => this.guard('request', () => this.onNetworkRequest(txn)));
+    options.stack.onRequest((txn) =>
+      handleRequestSafely(
+        txn,
+        'request',
+        this.log,
+        this.listenerOf(txn.flow)?.advertisedAddress ?? txn.flow.localAddress,
+        () => this.onNetworkRequest(txn),
+        () => this.forgetRequest(txn),
+      ),
+    );
+    // The CANCEL itself was answered by the transaction layer; a failure here must still answer the INVITE.
     options.stack.onCancel((cancel, raw, flow, invite) =>
-      this.guard('cancel', () => this.onNetworkCancel(cancel, raw, flow, invite)),
+      handleRequestSafely(
+        invite,
+        'cancel',
+        this.log,
+        this.listenerOf(invite.flow)?.advertisedAddress ?? invite.flow.localAddress,
+        () => this.onNetworkCancel(cancel, raw, flow, invite),
+        () => this.forgetRequest(invite),
+      ),
     );
     options.stack.onAckTimeout((invite) => this.guard('ack timeout', () => this.ackTimeout(invite)));
     options.stack.onAck((ack, raw, flow) => this.guard('ack', () => this.onNetworkAck(ack, raw, flow)));
@@ -317,7 +352,8 @@ export class DrachtioBridge implements AppRequestHandler {
     for (const dialog of this.dialogs.ownedBy(app)) {
       this.dialogs.remove(dialog.id);
       this.forgetAwaitingAck(dialog.id);
-      if (dialog.confirmed) void this.sendBye(dialog, 'app disconnected').catch(() => {});
+      if (dialog.confirmed && dialog.usage === 'invite')
+        void this.sendBye(dialog, 'app disconnected').catch(() => {});
     }
   }
 
@@ -337,10 +373,21 @@ export class DrachtioBridge implements AppRequestHandler {
     const status = response.status;
     let dialogId = pending.dialogId;
     if (request.method === 'INVITE' && request.toTag === undefined && status > 100 && status < 300) {
-      dialogId = this.ensureUasDialog(pending, response);
+      dialogId = this.ensureUasDialog(pending, response, 'invite');
       if (status >= 200) this.dialogs.get(dialogId)!.confirmed = true;
     }
+    if (createsSubscriptionDialog(request.method, status, request.toTag !== undefined)) {
+      dialogId = this.ensureUasDialog(pending, response, 'subscription');
+      this.dialogs.get(dialogId)!.confirmed = true;
+    }
     const dialog = dialogId ? this.dialogs.get(dialogId) : undefined;
+    if (
+      dialog?.usage === 'subscription' &&
+      (request.method === 'SUBSCRIBE' || request.method === 'REFER') &&
+      status >= 200 &&
+      status < 300
+    )
+      this.armSubscription(dialog, subscriptionSeconds(request, response));
     const reliable =
       request.method === 'INVITE' &&
       status > 100 &&
@@ -410,7 +457,7 @@ export class DrachtioBridge implements AppRequestHandler {
   ): Promise<void> {
     const dialog = this.dialogs.get(dialogId);
     if (!dialog) throw new AppSipError(`unable to find dialog for dialog id ${dialogId}`);
-    const request = buildInDialogRequest(sip, dialog);
+    const request = buildInDialogRequest(sip, dialog, this.listenerOf(dialog.flow));
     const id = randomUUID();
     if (/^(INVITE|UPDATE|ACK)$/.test(request.method) && request.body.length > 0)
       dialog.localBody = bodyOf(request);
@@ -437,10 +484,12 @@ export class DrachtioBridge implements AppRequestHandler {
     };
     this.outgoing.set(id, pending);
     this.watchOutgoing(pending, this.listenerOf(txn.sent.flow));
-    if (request.method === 'BYE') {
+    if (request.method === 'BYE' && dialog.usage === 'invite') {
       this.dialogs.remove(dialogId);
       this.forgetAwaitingAck(dialogId);
     }
+    // RFC 6665 §4.2.2: the notifier ends the subscription, and with it a dialog that has no other usage.
+    if (dialog.usage === 'subscription' && terminatesSubscription(request)) this.dialogs.remove(dialogId);
     app.send(msgSentReply(msgId, this.sentMeta(txn.sent), id, dialogId, txn.sent.raw));
   }
 
@@ -473,11 +522,26 @@ export class DrachtioBridge implements AppRequestHandler {
           status > 100 &&
           response.toTag !== undefined
         ) {
-          dialogId = this.ensureUacDialog(pending, response, flow, listener);
+          dialogId = this.ensureUacDialog(pending, response, flow, listener, 'invite');
         }
         if (request.method === 'INVITE' && status >= 300 && pending.dialogId === undefined && dialogId) {
           this.dialogs.remove(dialogId);
         }
+        if (
+          createsSubscriptionDialog(request.method, status, pending.dialogId !== undefined) &&
+          response.toTag !== undefined
+        ) {
+          dialogId = this.ensureUacDialog(pending, response, flow, listener, 'subscription');
+          this.dialogs.get(dialogId)!.confirmed = true;
+        }
+        const subscription = dialogId ? this.dialogs.get(dialogId) : undefined;
+        if (
+          subscription?.usage === 'subscription' &&
+          (request.method === 'SUBSCRIBE' || request.method === 'REFER') &&
+          status >= 200 &&
+          status < 300
+        )
+          this.armSubscription(subscription, subscriptionSeconds(request, response));
         if (request.method === 'INVITE' && status >= 200 && status < 300 && dialogId) {
           const dialog = this.dialogs.get(dialogId);
           if (dialog) {
@@ -520,6 +584,11 @@ export class DrachtioBridge implements AppRequestHandler {
     const request = txn.request;
     if (request.toTag !== undefined) {
       this.onNetworkInDialog(txn);
+      return;
+    }
+    const tooShort = tooShortSession(request, this.minSE, true);
+    if (tooShort) {
+      void txn.respond(tooShort);
       return;
     }
     const handler = this.options.requestHandlers
@@ -623,7 +692,7 @@ export class DrachtioBridge implements AppRequestHandler {
           if (!this.options.connectApp) throw new RoutingError('outbound connections are not available');
           let app: AppConnection;
           try {
-            app = await this.options.connectApp(instruction.host, instruction.port);
+            app = await this.options.connectApp(instruction.host, instruction.port, instruction.tls);
           } catch (err) {
             this.log.info(
               { host: instruction.host, port: instruction.port, err: (err as Error).message },
@@ -671,17 +740,22 @@ export class DrachtioBridge implements AppRequestHandler {
       dialog.remoteTarget = firstContactUri(request) ?? dialog.remoteTarget;
     }
     if (request.method === 'PRACK') this.prackReceived(dialog, request);
-    const se = request.sessionExpires;
-    if ((request.method === 'INVITE' || request.method === 'UPDATE') && se && se.seconds < this.minSE) {
-      // RFC 4028 §8.1 (as drachtio-server does for refreshes): too short an interval is refused with our Min-SE.
-      void txn.respond(createResponse(request, 422, { headers: [['Min-SE', String(this.minSE)]] }));
+    const tooShort = tooShortSession(request, this.minSE, false);
+    if (tooShort) {
+      void txn.respond(tooShort);
       return;
     }
     const pending = this.track(txn, dialog.owner, dialog.id, dialog.localTag);
-    if (request.method === 'BYE') {
+    if (request.method === 'BYE' && dialog.usage === 'invite') {
       this.dialogs.remove(dialog.id);
       this.forgetAwaitingAck(dialog.id);
       this.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
+    }
+    if (dialog.usage === 'subscription' && request.method === 'NOTIFY') {
+      // RFC 6665 §4.1.3: the subscriber learns the expiry, or the end, from each NOTIFY.
+      const seconds = notifiedSeconds(request);
+      if (terminatesSubscription(request)) this.dialogs.remove(dialog.id);
+      else if (seconds !== undefined) this.armSubscription(dialog, seconds);
     }
     dialog.owner.send(sipEventMessage(this.networkMeta(txn.flow, txn.raw), pending.id, dialog.id, txn.raw));
   }
@@ -762,6 +836,17 @@ export class DrachtioBridge implements AppRequestHandler {
     return pending;
   }
 
+  /** Forgets an incoming request whose handling failed (it is answered by handleRequestSafely). */
+  private forgetRequest(txn: IncomingTransaction): void {
+    const pending = this.incomingByTxn.get(txn);
+    if (pending) {
+      this.stopReliable(pending.id);
+      this.finish(pending);
+    }
+    this.routing.delete(txn);
+    this.proxies.delete(txn);
+  }
+
   private finish(pending: PendingIncoming): void {
     clearTimeout(pending.timer);
     this.incoming.delete(pending.id);
@@ -781,7 +866,7 @@ export class DrachtioBridge implements AppRequestHandler {
     }
   }
 
-  private ensureUasDialog(pending: PendingIncoming, response: SipResponse): string {
+  private ensureUasDialog(pending: PendingIncoming, response: SipResponse, usage: Dialog['usage']): string {
     const request = pending.txn.request;
     const id = dialogIdOf(request.callId, request.fromTag ?? '');
     if (!this.dialogs.get(id)) {
@@ -789,6 +874,8 @@ export class DrachtioBridge implements AppRequestHandler {
       this.dialogs.add({
         id,
         role: 'uas',
+        usage,
+        subscriptionTimer: undefined,
         callId: request.callId,
         localTag: pending.localTag,
         remoteTag: request.fromTag ?? '',
@@ -822,6 +909,7 @@ export class DrachtioBridge implements AppRequestHandler {
     response: SipResponse,
     flow: Flow,
     listener: ReturnType<BridgeOptions['stack']['listenerFor']>,
+    usage: Dialog['usage'],
   ): string {
     const request = pending.txn.request;
     const id = dialogIdOf(request.callId, request.fromTag ?? '');
@@ -833,6 +921,8 @@ export class DrachtioBridge implements AppRequestHandler {
     this.dialogs.add({
       id,
       role: 'uac',
+      usage,
+      subscriptionTimer: undefined,
       callId: request.callId,
       localTag: request.fromTag ?? '',
       remoteTag: response.toTag ?? '',
@@ -857,6 +947,15 @@ export class DrachtioBridge implements AppRequestHandler {
       localBody: bodyOf(request),
     });
     return id;
+  }
+
+  /** A subscription not refreshed in time ends, and so does its dialog (RFC 6665 §4.1.2.2, §4.2.2). */
+  private armSubscription(dialog: Dialog, seconds: number): void {
+    armSubscription(dialog, seconds, this.options.subscriptionGraceSeconds ?? EXPIRY_GRACE_SECONDS, () => {
+      if (this.dialogs.get(dialog.id) !== dialog) return;
+      this.log.info({ dialogId: dialog.id }, 'subscription expired: forgetting its dialog');
+      this.dialogs.remove(dialog.id);
+    });
   }
 
   /** Stops waiting for the first ACK of a dialog's 2xx; true when it was being waited for. */
@@ -1144,8 +1243,18 @@ export class DrachtioBridge implements AppRequestHandler {
   }
 }
 
+/**
+ * A From/To value without its tag, for a dialog's local and remote URI (RFC 3261 §12.1), in name-addr form as
+ * sofia-sip writes it (`sip:a@b;tag=1` becomes `<sip:a@b>`); a value that does not parse loses only its tag.
+ */
 function stripTag(value: string): string {
-  return value.replace(/;\s*tag=[^;]*/i, '');
+  try {
+    const address = parseNameAddr(value);
+    address.params.delete('tag');
+    return address.toString();
+  } catch {
+    return value.replace(/;\s*tag=[^;]*/i, '');
+  }
 }
 
 function splitAddresses(value: string): string[] {

@@ -4,7 +4,8 @@ import { type SipRequest, SipUri } from '@switchboard/sip';
  * drachtio-server's request handlers: instead of handing a new request to one of the connected apps that
  * routed its method, the engine asks where it should go. A handler is configured per SIP method (or `*`):
  *
- * - `tcp://host:port`: connect to an app listening there (drachtio-srf `Srf.listen`) and hand it the request;
+ * - `tcp://host:port` or `tls://host:port`: connect to an app listening there (drachtio-srf `Srf.listen`) and
+ *   hand it the request;
  * - `http://...` or `https://...`: ask a web service, which answers with a JSON routing instruction:
  *   `{"action":"reject","data":{"status":403,"reason":"Forbidden"}}`,
  *   `{"action":"redirect","data":{"contact":"sip:..." | ["sip:...", ...]}}`,
@@ -40,7 +41,7 @@ export type RoutingInstruction =
       provisionalTimeout: string;
       finalTimeout: string;
     }
-  | { action: 'connect'; host: string; port: number }
+  | { action: 'connect'; host: string; port: number; tls: boolean }
   | { action: 'tag'; tag: string };
 
 export class RoutingError extends Error {
@@ -83,7 +84,8 @@ export async function fetchInstruction(
   sourceAddress: string,
   timeoutMs = 5_000,
 ): Promise<RoutingInstruction> {
-  if (/^tcp:\/\//i.test(handler.url)) return connectInstruction(handler.url.slice('tcp://'.length));
+  const outbound = /^(tcp|tls):\/\/(.+)$/i.exec(handler.url);
+  if (outbound) return connectInstruction(`${outbound[2]};transport=${outbound[1]!.toLowerCase()}`);
   if (!/^https?:\/\//i.test(handler.url))
     throw new RoutingError(`unsupported request handler ${handler.url}`);
   const url = `${handler.url.replace(/\/$/, '')}/?${routingQuery(request, protocol, sourceAddress).toString()}`;
@@ -149,13 +151,14 @@ export function parseInstruction(body: unknown): RoutingInstruction {
   }
 }
 
-/** `host:port[;transport=tcp]` (the only transport the engine connects out with). */
+/** `host:port[;transport=tcp|tls]`: the app listens with `Srf.listen`, over TLS when it was given a certificate. */
 function connectInstruction(target: string): RoutingInstruction {
   const m = /^(\[[^\]]+\]|[^:;/]+):(\d{1,5})(?:;transport=(\w+))?\/?$/i.exec(target.trim());
   if (!m) throw new RoutingError(`invalid app address '${target}': expected host:port`);
   const transport = (m[3] ?? 'tcp').toLowerCase();
-  if (transport !== 'tcp') throw new RoutingError(`transport ${transport} to apps is not supported`);
+  if (transport !== 'tcp' && transport !== 'tls')
+    throw new RoutingError(`transport ${transport} to apps is not supported`);
   const port = Number(m[2]);
   if (port < 1 || port > 65535) throw new RoutingError(`invalid port in '${target}'`);
-  return { action: 'connect', host: m[1]!.replace(/^\[|\]$/g, ''), port };
+  return { action: 'connect', host: m[1]!.replace(/^\[|\]$/g, ''), port, tls: transport === 'tls' };
 }

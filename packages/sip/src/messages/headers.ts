@@ -494,6 +494,11 @@ export interface RAck {
   method: string;
 }
 
+/**
+ * `RAck: response-num LWS CSeq-num LWS Method` (RFC 3262 §7.2). Text after the method is ignored, as sofia-sip
+ * (drachtio-server's stack) ignores it: UAs in the field send e.g. `RAck: 1 2 INVITE INVITE`, and their
+ * PRACKs must still match (docs/sip-library.md, "Lenient where sofia-sip is").
+ */
 export function parseRAck(value: string): RAck {
   const sc = new Scanner(value, 'rack');
   sc.skipWs();
@@ -502,7 +507,6 @@ export function parseRAck(value: string): RAck {
   const cseq = digits(sc, MAX_CSEQ, 'CSeq number');
   sc.skipWs();
   const method = sc.token('method');
-  expectEnd(sc);
   return { rseq, cseq, method };
 }
 

@@ -6,6 +6,7 @@ import {
   parseTransportToken,
   type TransportProtocol,
 } from '../transport/types.ts';
+import { lookupHostsFile } from './hosts-file.ts';
 
 /** What RFC 3263 needs from a SIP URI to locate the server. */
 export interface LocateRequest {
@@ -35,6 +36,8 @@ export interface SipResolverOptions {
   transports?: TransportProtocol[];
   /** Random source for SRV weight selection (tests pass a fixed one). */
   random?: () => number;
+  /** The static host table consulted when DNS has no A/AAAA record (default `/etc/hosts`; '' for none). */
+  hostsFile?: string;
 }
 
 /** NAPTR service field for each transport (RFC 3263 §4.1, RFC 7118 §7). */
@@ -77,12 +80,14 @@ export class SipResolver {
   private readonly dns: Resolver;
   private readonly transports: TransportProtocol[];
   private readonly random: () => number;
+  private readonly hostsFile: string;
 
   constructor(options: SipResolverOptions = {}) {
     this.dns = new Resolver({ timeout: options.timeoutMs ?? 2_000, tries: options.tries ?? 2 });
     if (options.servers?.length) this.dns.setServers(options.servers);
     this.transports = options.transports ?? ['udp', 'tcp', 'tls', 'ws', 'wss'];
     this.random = options.random ?? Math.random;
+    this.hostsFile = options.hostsFile ?? '/etc/hosts';
   }
 
   /** Resolves a URI's host part to an ordered list of (transport, address, port). Empty when nothing resolves. */
@@ -182,7 +187,11 @@ export class SipResolver {
       this.query(() => this.dns.resolve4(host)),
       this.query(() => this.dns.resolve6(host)),
     ]);
-    return [...v4, ...v6].map((address) => ({
+    let addresses = [...v4, ...v6];
+    // After NAPTR/SRV and DNS A/AAAA found nothing: the names the system resolver knows from its host table.
+    if (addresses.length === 0 && this.hostsFile !== '')
+      addresses = await lookupHostsFile(this.hostsFile, host);
+    return addresses.map((address) => ({
       transport,
       address: normalizeAddress(address),
       port,

@@ -85,9 +85,13 @@ export class InviteServerTransaction extends ServerTransaction {
     const buildTrying = options.buildTrying;
     if (buildTrying) {
       // §17.2.1: send 100 Trying unless the TU responds within 200 ms.
-      this.startTimer('Trying', this.settings.tryingDelay, () => {
+      const trying = () => {
         if (this.state === 'proceeding' && !this.lastResponse) this.respond(buildTrying());
-      });
+      };
+      // A delay of 0 means "at once", as drachtio-server sends it: right after the request is handed up, before
+      // any I/O, so even a TU that answers within a millisecond cannot race it (a 1 ms timer could lose).
+      if (this.settings.tryingDelay === 0) queueMicrotask(trying);
+      else this.startTimer('Trying', this.settings.tryingDelay, trying);
     }
   }
 
