@@ -1,6 +1,6 @@
 import { computeDigestAuthorization, selectChallenge } from '@switchboard/sip';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RateLimiter } from '../src/access/rate-limiter.ts';
 import { chain } from '../src/chain.ts';
 import { type AccessConfig, resolveConfig, type SipCoreConfig } from '../src/config.ts';
@@ -239,14 +239,23 @@ describe('directory', () => {
     );
     // No change feed in this harness: only the read-through can find dave.
     expect(h.services.directory.findSubscriber('dave', DOMAIN)).toBeUndefined();
-    const [a, b] = await Promise.all([
-      h.services.directory.lookup('dave', DOMAIN),
-      h.services.directory.lookup('dave', DOMAIN),
-    ]);
-    expect(a?.username).toBe('dave');
-    expect(b).toBe(a);
-    expect(h.services.directory.findSubscriber('dave', DOMAIN)).toBe(a);
-    expect(await h.services.directory.lookup('nobody', DOMAIN)).toBeUndefined();
+    const reads = vi.spyOn(testDb.db.prisma.subscriber, 'findFirst');
+    try {
+      const [a, b] = await Promise.all([
+        h.services.directory.lookup('dave', DOMAIN),
+        h.services.directory.lookup('dave', DOMAIN),
+      ]);
+      expect(a?.username).toBe('dave');
+      expect(b).toBe(a);
+      expect(await h.services.directory.lookup('dave', DOMAIN)).toBe(a);
+      expect(reads).toHaveBeenCalledTimes(1);
+      // A name the database lacks too costs one read, then is answered from memory for a while.
+      expect(await h.services.directory.lookup('nobody', DOMAIN)).toBeUndefined();
+      expect(await h.services.directory.lookup('nobody', DOMAIN)).toBeUndefined();
+      expect(reads).toHaveBeenCalledTimes(2);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
 
