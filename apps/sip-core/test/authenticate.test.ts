@@ -1,6 +1,7 @@
+import { sipHa1 } from '@switchboard/db';
 import { computeDigestAuthorization, selectChallenge } from '@switchboard/sip';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RateLimiter } from '../src/access/rate-limiter.ts';
 import { chain } from '../src/chain.ts';
 import { type AccessConfig, resolveConfig, type SipCoreConfig } from '../src/config.ts';
@@ -239,16 +240,73 @@ describe('directory', () => {
     );
     // No change feed in this harness: only the read-through can find dave.
     expect(h.services.directory.findSubscriber('dave', DOMAIN)).toBeUndefined();
-    const [a, b] = await Promise.all([
-      h.services.directory.lookup('dave', DOMAIN),
-      h.services.directory.lookup('dave', DOMAIN),
-    ]);
-    expect(a?.username).toBe('dave');
-    expect(b).toBe(a);
-    expect(h.services.directory.findSubscriber('dave', DOMAIN)).toBe(a);
-    expect(await h.services.directory.lookup('nobody', DOMAIN)).toBeUndefined();
+    const reads = vi.spyOn(testDb.db.prisma.subscriber, 'findFirst');
+    try {
+      const [a, b] = await Promise.all([
+        h.services.directory.lookup('dave', DOMAIN),
+        h.services.directory.lookup('dave', DOMAIN),
+      ]);
+      expect(a?.username).toBe('dave');
+      expect(b).toBe(a);
+      expect(await h.services.directory.lookup('dave', DOMAIN)).toBe(a);
+      expect(reads).toHaveBeenCalledTimes(1);
+      // A name the database lacks too costs one read, then is answered from memory for a while.
+      expect(await h.services.directory.lookup('nobody', DOMAIN)).toBeUndefined();
+      expect(await h.services.directory.lookup('nobody', DOMAIN)).toBeUndefined();
+      expect(reads).toHaveBeenCalledTimes(2);
+    } finally {
+      reads.mockRestore();
+    }
   });
 });
+
+describe('a password changed a moment ago', () => {
+  it('works at once: credentials failing against the cached HA1 are checked against the database', async () => {
+    const h = await harness(REGISTRAR);
+    const alice = await testDb.db.prisma.subscriber.findFirstOrThrow({ where: { username: 'alice' } });
+    // No change feed in this harness: the cache keeps the old HA1.
+    await testDb.db.prisma.subscriber.update({
+      where: { id: alice.id },
+      data: sipHa1('alice', DOMAIN, 'alice-new-secret'),
+    });
+    try {
+      const first = await h.send(
+        new FakeRequest('REGISTER', `sip:${DOMAIN}`, registerHeaders('alice', 'pw-1'), '192.0.2.61'),
+      );
+      const authorization = computeDigestAuthorization({
+        challenge: first.headers['WWW-Authenticate']!,
+        method: 'REGISTER',
+        uri: `sip:${DOMAIN}`,
+        username: 'alice',
+        password: 'alice-new-secret',
+      });
+      const ok = await h.send(
+        new FakeRequest(
+          'REGISTER',
+          `sip:${DOMAIN}`,
+          { ...registerHeaders('alice', 'pw-2'), Authorization: authorization },
+          '192.0.2.61',
+        ),
+      );
+      expect(ok).toMatchObject({ status: 200, passed: true });
+    } finally {
+      await testDb.db.prisma.subscriber.update({
+        where: { id: alice.id },
+        data: { ha1Md5: alice.ha1Md5, ha1Sha256: alice.ha1Sha256 },
+      });
+    }
+  });
+});
+
+function registerHeaders(user: string, callId: string): Record<string, string> {
+  return {
+    Via: `SIP/2.0/UDP 192.0.2.61:5060;branch=z9hG4bK${callId}`,
+    From: `<sip:${user}@${DOMAIN}>;tag=${callId}`,
+    To: `<sip:${user}@${DOMAIN}>`,
+    'Call-ID': callId,
+    CSeq: `1 REGISTER`,
+  };
+}
 
 describe('a source over its rate limit', () => {
   it('is dropped over UDP and answered once (503, stateless) over TCP', async () => {
