@@ -611,37 +611,46 @@ describe('in-dialog routing', () => {
 });
 
 describe('engine-side behaviour apps rely on', () => {
-  it('sends a provisional with Require: 100rel reliably and hands the PRACK to the app', async () => {
-    const { stack, connect } = await setup({ t1Ms: 20 });
-    let pracked = false;
-    await connect((srf) =>
-      srf.invite((_req, res) => {
-        (res.send as unknown as (s: number, o: object, cb: () => void, fnPrack: () => void) => void)(
-          183,
-          { headers: { Require: '100rel' }, body: 'v=0\r\n' },
-          () => {},
-          () => {
-            pracked = true;
-            res.send(200, { body: 'v=0\r\n' });
-          },
-        );
-      }),
-    );
-    const far = stack.inject(inviteFromFarEnd({ extra: ['Supported: 100rel'] }));
-    await waitFor(() => far.responses.filter((r) => r.status === 183).length >= 2, 'the 183 retransmitted');
-    const rel = far.responses.find((r) => r.status === 183)!;
-    const rseq = Number(rel.getHeader('rseq'));
-    expect(rseq).toBeGreaterThan(0);
-    const prack = stack.inject(
-      inDialogFromFarEnd('PRACK', far.request, rel.toTag!, 2, [`RAck: ${rseq} 1 INVITE`]),
-    );
-    await waitFor(() => pracked, 'the PRACK at the app');
-    await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
-    const count = far.responses.filter((r) => r.status === 183).length;
-    await new Promise((r) => setTimeout(r, 200));
-    expect(far.responses.filter((r) => r.status === 183).length).toBe(count);
-    expect(prack.request.method).toBe('PRACK');
-  });
+  for (const [title, after] of [
+    ['sends a provisional with Require: 100rel reliably and hands the PRACK to the app', ''],
+    // sofia-sip reads the numbers and the method and ignores the rest; field UAs rely on it.
+    [
+      'a PRACK whose RAck has text after the method also reaches the app and stops the retransmissions',
+      ' INVITE',
+    ],
+  ]) {
+    it(title!, async () => {
+      const { stack, connect } = await setup({ t1Ms: 20 });
+      let pracked = false;
+      await connect((srf) =>
+        srf.invite((_req, res) => {
+          (res.send as unknown as (s: number, o: object, cb: () => void, fnPrack: () => void) => void)(
+            183,
+            { headers: { Require: '100rel' }, body: 'v=0\r\n' },
+            () => {},
+            () => {
+              pracked = true;
+              res.send(200, { body: 'v=0\r\n' });
+            },
+          );
+        }),
+      );
+      const far = stack.inject(inviteFromFarEnd({ extra: ['Supported: 100rel'] }));
+      await waitFor(() => far.responses.filter((r) => r.status === 183).length >= 2, 'the 183 retransmitted');
+      const rel = far.responses.find((r) => r.status === 183)!;
+      const rseq = Number(rel.getHeader('rseq'));
+      expect(rseq).toBeGreaterThan(0);
+      const prack = stack.inject(
+        inDialogFromFarEnd('PRACK', far.request, rel.toTag!, 2, [`RAck: ${rseq} 1 INVITE${after}`]),
+      );
+      await waitFor(() => pracked, 'the PRACK at the app');
+      await waitFor(() => far.responses.some((r) => r.status === 200), 'the 200');
+      const count = far.responses.filter((r) => r.status === 183).length;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(far.responses.filter((r) => r.status === 183).length).toBe(count);
+      expect(prack.request.method).toBe('PRACK');
+    });
+  }
 
   it('accepts a session timer on the 2xx with the UAC as refresher (RFC 4028)', async () => {
     const { stack, connect } = await setup();

@@ -45,6 +45,7 @@ import {
   createsSubscriptionDialog,
   EXPIRY_GRACE_SECONDS,
   notifiedSeconds,
+  renewsSubscription,
   subscriptionSeconds,
   terminatesSubscription,
 } from './subscription-dialogs.ts';
@@ -381,12 +382,7 @@ export class DrachtioBridge implements AppRequestHandler {
       this.dialogs.get(dialogId)!.confirmed = true;
     }
     const dialog = dialogId ? this.dialogs.get(dialogId) : undefined;
-    if (
-      dialog?.usage === 'subscription' &&
-      (request.method === 'SUBSCRIBE' || request.method === 'REFER') &&
-      status >= 200 &&
-      status < 300
-    )
+    if (renewsSubscription(dialog, request.method, status))
       this.armSubscription(dialog, subscriptionSeconds(request, response));
     const reliable =
       request.method === 'INVITE' &&
@@ -535,12 +531,7 @@ export class DrachtioBridge implements AppRequestHandler {
           this.dialogs.get(dialogId)!.confirmed = true;
         }
         const subscription = dialogId ? this.dialogs.get(dialogId) : undefined;
-        if (
-          subscription?.usage === 'subscription' &&
-          (request.method === 'SUBSCRIBE' || request.method === 'REFER') &&
-          status >= 200 &&
-          status < 300
-        )
+        if (renewsSubscription(subscription, request.method, status))
           this.armSubscription(subscription, subscriptionSeconds(request, response));
         if (request.method === 'INVITE' && status >= 200 && status < 300 && dialogId) {
           const dialog = this.dialogs.get(dialogId);

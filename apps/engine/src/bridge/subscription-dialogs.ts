@@ -22,6 +22,20 @@ export function createsSubscriptionDialog(method: string, status: number, inDial
   return !inDialog && (method === 'SUBSCRIBE' || method === 'REFER') && status >= 200 && status < 300;
 }
 
+/** A 2xx to a SUBSCRIBE or REFER of a subscription dialog starts or renews the subscription (RFC 6665 §4.1.2.2). */
+export function renewsSubscription(
+  dialog: Dialog | undefined,
+  method: string,
+  status: number,
+): dialog is Dialog {
+  return (
+    dialog?.usage === 'subscription' &&
+    (method === 'SUBSCRIBE' || method === 'REFER') &&
+    status >= 200 &&
+    status < 300
+  );
+}
+
 /** A NOTIFY with `Subscription-State: terminated` ends the subscription (RFC 6665 §4.1.3). */
 export function terminatesSubscription(request: SipRequest): boolean {
   return (

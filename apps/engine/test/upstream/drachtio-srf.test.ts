@@ -81,7 +81,7 @@ beforeAll(async () => {
         localAddress: host.address,
         port: SIP_PORT,
         calls: 1000,
-        timeoutS: 900,
+        timeoutS: 600,
       }),
     );
   }
