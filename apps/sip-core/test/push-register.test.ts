@@ -108,9 +108,14 @@ describe('RFC 8599 REGISTER', () => {
     expect(services.location.lookup(`sip:alice@${DOMAIN}`)).toHaveLength(0);
   });
 
-  it('answers 400 to a pn-provider without pn-prid', async () => {
+  it('answers 400 to a pn-provider without pn-prid or with one too long to be a token', async () => {
     const refused = await registerContact('<sip:alice@192.0.2.10:5060;pn-provider=apns>');
-    expect(refused.status).toBe(400);
+    expect(refused).toMatchObject({ status: 400, reason: 'Missing pn-prid' });
+    const long = await registerContact(
+      `<sip:alice@192.0.2.10:5060;pn-provider=apns;pn-prid=${'a'.repeat(1025)}>`,
+    );
+    expect(long).toMatchObject({ status: 400, reason: 'Bad pn-prid' });
+    expect(services.location.lookup(`sip:alice@${DOMAIN}`)).toHaveLength(0);
   });
 
   it('grants +sip.pnsreg only to a UA that asked, and keys the binding on the pn-* values', async () => {

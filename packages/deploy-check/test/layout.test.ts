@@ -205,6 +205,7 @@ describe('the production layout as separate processes', () => {
         'SIP_ADVERTISED_ADDRESS',
         'SIP_CORE_NODE_NAME',
         'SIP_NONCE_SECRET',
+        'PUSH_CREDENTIALS_KEY',
       ].sort(),
     );
     expect(serviceEnv('engine').ENGINE_SECRET).toBe(env.ENGINE_SECRET);

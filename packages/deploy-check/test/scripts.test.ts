@@ -25,6 +25,7 @@ describe('gen-secrets.sh', () => {
     expect(
       new Set([env.POSTGRES_PASSWORD, env.ENGINE_SECRET, env.ADMIN_PASSWORD, env.SIP_NONCE_SECRET]).size,
     ).toBe(4);
+    expect(env.PUSH_CREDENTIALS_KEY).toMatch(/^[0-9a-f]{64}$/);
     expect(env.DATABASE_URL).toBe(
       `postgresql://switchboard:${env.POSTGRES_PASSWORD}@127.0.0.1:5432/switchboard`,
     );

@@ -52,4 +52,4 @@ export {
   type PushProviderName,
   type PushResult,
 } from './types.ts';
-export { PushRegistrations, pnsKey } from './waiters.ts';
+export { PushRegistrations, pnsKey, type WakeOutcome, wakeAndWait } from './waiters.ts';

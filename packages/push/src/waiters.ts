@@ -1,4 +1,5 @@
-import type { PushBinding } from './types.ts';
+import type { CallInfo } from './payload.ts';
+import type { PushBinding, PushResult } from './types.ts';
 
 /** Identifies a device at its push service: `pn-provider`, `pn-prid`, `pn-param` (RFC 8599). */
 export function pnsKey(binding: Pick<PushBinding, 'pnProvider' | 'pnPrid' | 'pnParam'>): string | undefined {
@@ -70,5 +71,43 @@ export class PushRegistrations<
     let count = 0;
     for (const listeners of this.listeners.values()) count += listeners.size;
     return count;
+  }
+}
+
+/** What `wakeAndWait` found: the push's result and, when the device came back in time, its new binding. */
+export interface WakeOutcome<B> {
+  result: PushResult;
+  binding: B | undefined;
+}
+
+/**
+ * Wakes the device of `binding` and waits for its REGISTER (RFC 8599: the proxy pushes, then
+ * forwards the held request to the contact the device registers). The wait starts before the push
+ * is sent, so a device that registers at once is not missed; a push that was not delivered ends the
+ * wait at once.
+ */
+export async function wakeAndWait<B extends PushBinding>(
+  push: { wake(binding: PushBinding, call: CallInfo): Promise<PushResult> },
+  registrations: PushRegistrations<B>,
+  binding: B,
+  call: CallInfo,
+  options: { timeoutMs: number; signal?: AbortSignal },
+): Promise<WakeOutcome<B>> {
+  const key = pnsKey(binding);
+  if (key === undefined) return { result: await push.wake(binding, call), binding: undefined };
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const registered = registrations.waitFor(key, options.timeoutMs, stop.signal);
+    const result = await push.wake(binding, call);
+    if (result.outcome !== 'delivered') {
+      stop.abort();
+      await registered;
+      return { result, binding: undefined };
+    }
+    return { result, binding: await registered };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
 }

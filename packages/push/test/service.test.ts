@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWakeToken } from '../src/payload.ts';
 import { PushService } from '../src/service.ts';
 import type { PushBinding, PushResult } from '../src/types.ts';
-import { PushRegistrations, pnsKey } from '../src/waiters.ts';
+import { PushRegistrations, pnsKey, wakeAndWait } from '../src/waiters.ts';
 import {
   BUNDLE,
   deviceToken,
@@ -153,6 +153,48 @@ describe('push service without a reachable push service', () => {
     } finally {
       unreachable.close();
     }
+  });
+});
+
+describe('wake and wait', () => {
+  it('resolves with the binding the device registers after the push', async () => {
+    const registrations = new PushRegistrations<PushBinding>();
+    const binding = apnsBinding(105);
+    const fresh = { ...binding, bindingKey: 'fresh' };
+    const received = services.apns.received.length;
+    // The "device": registers as soon as APNs has the push.
+    void services.apns.until(received + 1).then(() => registrations.registered(fresh));
+    const outcome = await wakeAndWait(
+      push,
+      registrations,
+      binding,
+      { callId: 'call-5', withheld: false },
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(outcome.result.outcome).toBe('delivered');
+    expect(outcome.binding).toBe(fresh);
+    expect(registrations.waiting).toBe(0);
+  });
+
+  it('does not wait when the push was not delivered', async () => {
+    const registrations = new PushRegistrations<PushBinding>();
+    services.apns.answers.set(deviceToken(106), { status: 400, body: { reason: 'BadDeviceToken' } });
+    const outcome = await wakeAndWait(
+      push,
+      registrations,
+      apnsBinding(106),
+      { callId: 'call-6', withheld: false },
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    expect(outcome).toMatchObject({
+      result: { outcome: 'rejected', reason: 'BadDeviceToken' },
+      binding: undefined,
+    });
+    expect(registrations.waiting).toBe(0);
   });
 });
 

@@ -223,6 +223,9 @@ export function registerHandler(deps: RegisterDeps): Middleware {
         if (!providers.includes(pn.provider))
           throw new Refusal(PUSH_NOT_SUPPORTED.status, PUSH_NOT_SUPPORTED.reason);
         if (pn.prid === '') throw new Refusal(400, 'Missing pn-prid');
+        // Device tokens are a few hundred characters; anything far longer is not one.
+        if (pn.prid.length > 1024) throw new Refusal(400, 'Bad pn-prid');
+        if (pn.param !== null && pn.param.length > 256) throw new Refusal(400, 'Bad pn-param');
       }
       const push = contact.pushParams;
       // RFC 8599: we push for a refresh this long before expiry, at most half the interval.
