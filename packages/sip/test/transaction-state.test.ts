@@ -264,11 +264,19 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     expect(rec.sent.map((s) => s.message.status)).toEqual([100]);
   });
 
-  it('no automatic 100 when the TU responds first', async () => {
-    const { tx, rec } = make();
-    tx.respond(response(183));
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(rec.sent.map((s) => s.message.status)).toEqual([183]);
+  it('a provisional or 2xx within the delay is preceded by the 100 that was due; a refusal goes alone', async () => {
+    for (const [status, expected] of [
+      [183, [100, 183]],
+      [200, [100, 200]],
+      [407, [407]],
+      [486, [486]],
+    ] as const) {
+      const { tx, rec } = make();
+      tx.respond(response(status));
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(rec.sent.map((s) => s.message.status).slice(0, expected.length)).toEqual(expected);
+      tx.receiveRequest(request('ACK'));
+    }
   });
 
   it('a stateless final response goes once: no 100, no Timer G, the transaction ends at once', async () => {
@@ -340,9 +348,9 @@ describe('INVITE server transaction (RFC 3261 §17.2.1, RFC 6026)', () => {
     tx.respond(response(200));
     expect(tx.state).toBe('accepted');
     tx.receiveRequest(request('INVITE'));
-    expect(rec.sent).toHaveLength(1);
+    expect(rec.sent.map((s) => s.message.status)).toEqual([100, 200]);
     tx.respond(response(200));
-    expect(rec.sent).toHaveLength(2);
+    expect(rec.sent.map((s) => s.message.status)).toEqual([100, 200, 200]);
     tx.receiveRequest(request('ACK'));
     expect(acks).toHaveBeenCalledTimes(1);
     expect(() => tx.respond(response(486))).toThrow();

@@ -78,6 +78,8 @@ abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
 export class InviteServerTransaction extends ServerTransaction {
   readonly kind = 'invite-server' as const;
   private intervalG: number;
+  /** The automatic 100 Trying, while it is still due (built but not yet sent). */
+  private pendingTrying?: () => SipResponse;
 
   constructor(options: InviteServerTransactionOptions) {
     super(options, 'proceeding');
@@ -85,7 +87,9 @@ export class InviteServerTransaction extends ServerTransaction {
     const buildTrying = options.buildTrying;
     if (buildTrying) {
       // §17.2.1: send 100 Trying unless the TU responds within 200 ms.
+      this.pendingTrying = buildTrying;
       const trying = () => {
+        this.pendingTrying = undefined;
         if (this.state === 'proceeding' && !this.lastResponse) this.respond(buildTrying());
       };
       // A delay of 0 means "at once", as drachtio-server sends it: right after the request is handed up, before
@@ -137,6 +141,13 @@ export class InviteServerTransaction extends ServerTransaction {
       throw new Error(`cannot send ${status} in INVITE server transaction state ${this.state}`);
     }
     this.stopTimer('Trying');
+    const trying = this.pendingTrying;
+    this.pendingTrying = undefined;
+    // §17.2.1 lets a quick answer go without the 100; only a quick refusal does here. A provisional or a 2xx
+    // is preceded by the 100 that was due, as drachtio-server always sends it: peers (sipp scenarios among
+    // them) stop retransmitting the INVITE on the 100 and may expect it before 180. A non-2xx final answer
+    // (a challenge, a refusal) goes alone, so a request from a forged source draws one packet.
+    if (trying && !this.lastResponse && status > 100 && status < 300) this.transmit(trying());
     this.lastResponse = response;
     if (status < 200) {
       // §17.2.1: provisional responses are sent and keep the transaction in Proceeding.
