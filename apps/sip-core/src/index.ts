@@ -2,7 +2,7 @@
 
 export { ActiveCalls, type Admission, type CallLimits } from './calls/active-calls.ts';
 export type { ActiveCallInfo, CallState } from './calls/call.ts';
-export { type CallsConfig, DEFAULT_CALLS } from './calls/invite-handler.ts';
+export { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 export { CdrWriter, IN_PROGRESS, RECONCILED } from './cdr/cdr-writer.ts';
 export {
   type AccessConfig,

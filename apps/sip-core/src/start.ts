@@ -10,8 +10,9 @@ import { ScannerDetector } from './access/scanner.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
 import { authenticateCaller } from './calls/authenticate-caller.ts';
 import type { ActiveCallInfo } from './calls/call.ts';
+import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { CallForwards } from './calls/forwarding.ts';
-import { type CallsConfig, DEFAULT_CALLS, inviteHandler } from './calls/invite-handler.ts';
+import { inviteStages } from './calls/stages/index.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
@@ -145,12 +146,15 @@ export interface InviteChainDeps {
   responseOf(req: unknown): Srf.SrfResponse | undefined;
 }
 
-/** INVITE: admission, caller identity (trusted peer or digest 407), then the B2BUA. */
+/**
+ * INVITE: admission, caller identity (trusted peer or digest 407), then the call's own stages:
+ * classify, resolve, admit, present, connect (calls/stages/).
+ */
 export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
   return [
     ...admission(services),
     authenticateCaller(services),
-    inviteHandler({
+    ...inviteStages({
       srf: deps.srf,
       media: deps.media,
       cdr: deps.cdr,

@@ -1,5 +1,6 @@
 import type { PeerSource } from '@switchboard/numbering';
 import type { CSeq, NameAddr, SipUri, Via } from '@switchboard/sip';
+import type { InvitePlan } from '../calls/plan.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { BindingTransport } from '../location/binding.ts';
 
@@ -61,6 +62,8 @@ export interface RequestLocals {
   parsed?: ParsedRequest;
   /** Set by authenticate. */
   subscriber?: CachedSubscriber;
+  /** A new call's plan, started by the INVITE's classify stage and filled by the stages after it. */
+  invite?: InvitePlan;
 }
 
 /** The parsed headers; only stages after sanity may call it. */
