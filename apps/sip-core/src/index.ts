@@ -1,7 +1,7 @@
 // Public surface of @switchboard/sip-core.
 
 export { ActiveCalls, type Admission, type CallLimits } from './calls/active-calls.ts';
-export type { ActiveCallInfo, CallState } from './calls/call.ts';
+export type { ActiveCallInfo, CallState } from './calls/call-types.ts';
 export { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 export { CdrWriter, IN_PROGRESS, RECONCILED } from './cdr/cdr-writer.ts';
 export {

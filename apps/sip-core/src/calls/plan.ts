@@ -2,7 +2,7 @@ import type { LegProfile } from '@switchboard/media';
 import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
-import type { CallStage, CallTarget } from './call.ts';
+import type { CallStage, CallTarget } from './call-types.ts';
 import type { Party } from './party.ts';
 import type { PstnRoute } from './pstn.ts';
 

@@ -8,7 +8,7 @@ import {
   type RouteTarget,
 } from '@switchboard/numbering';
 import type { CachedSubscriber } from '../directory/directory.ts';
-import type { CallStage, CallTarget } from './call.ts';
+import type { CallStage, CallTarget } from './call-types.ts';
 import type { Refusal } from './forwarding.ts';
 import { rewriteFromSubscriber } from './number-rewrite.ts';
 import type { OriginalCaller } from './plan.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sessionRefreshHeaders } from '../../src/calls/call.ts';
+import { sessionRefreshHeaders } from '../../src/calls/session-refresh.ts';
 
 function request(headers: Record<string, string>) {
   const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));

@@ -1,7 +1,8 @@
 import { profiles } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Middleware } from '../../sip/request.ts';
-import { Call, type CallPlan } from '../call.ts';
+import { Call } from '../call.ts';
+import type { CallPlan } from '../call-types.ts';
 import { ForwardingRoute } from '../forwarding.ts';
 import { admitParty, partyLoader } from '../party.ts';
 import { bindingTarget, type InvitePlan, required } from '../plan.ts';

@@ -8,9 +8,9 @@ import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
 import type { SipRequest, SipResponse } from '../../sip/request.ts';
 import type { ActiveCalls } from '../active-calls.ts';
-import { dispositionOf } from '../call.ts';
+import type { CallForwards } from '../call-forwards.ts';
+import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
-import type { CallForwards } from '../forwarding.ts';
 import type { InvitePlan } from '../plan.ts';
 
 /** What the INVITE stages share, built once per process. */
