@@ -30,7 +30,7 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
-import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
+import type { Middleware, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
 export interface SipCoreDeps {
@@ -143,7 +143,6 @@ export interface InviteChainDeps {
   forwards: CallForwards;
   numbering?: NumberingIndex;
   callsConfig: CallsConfig;
-  responseOf(req: unknown): Srf.SrfResponse | undefined;
 }
 
 /**
@@ -166,19 +165,16 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       numbering: deps.numbering,
       config: deps.callsConfig,
       log: services.log.child({ component: 'calls' }),
-      responseOf: deps.responseOf,
     }),
   ];
 }
 
-/** drachtio-srf's Request has every member SipRequest names; `locals` is ours to add. */
-function asSipRequest(req: Srf.SrfRequest): SipRequest {
-  return req as unknown as SipRequest;
-}
-
-/** drachtio-srf's Request has every member SrfRequestLike names (its typings omit some). */
-function requestView(req: Srf.SrfRequest): RequestView {
-  return new RequestView(req as unknown as SrfRequestLike);
+/**
+ * The one adapter of every method: a view of drachtio-srf's request and response for the chain
+ * (drachtio-srf's Request has every member SrfRequestLike names; its typings omit some).
+ */
+function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestView {
+  return new RequestView(req as unknown as SrfRequestLike, { req, res });
 }
 
 function asSipResponse(res: Srf.SrfResponse): SipResponse {
@@ -305,13 +301,12 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const srf = new Srf();
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
-  srf.use('register', (req, res) => register(requestView(req), asSipResponse(res)));
-  srf.use('options', (req, res) => options_(requestView(req), asSipResponse(res)));
+  srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res)));
+  srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
   await cdr.reconcile();
   const calls = new ActiveCalls();
-  const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
   const invite = chain(
     inviteChain(services, {
       srf,
@@ -322,14 +317,10 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       forwards,
       numbering,
       callsConfig: { ...DEFAULT_CALLS, ...deps.calls },
-      responseOf: (req) => (typeof req === 'object' && req ? inviteResponses.get(req) : undefined),
     }),
     log,
   );
-  srf.use('invite', (req, res) => {
-    inviteResponses.set(req, res);
-    invite(asSipRequest(req), asSipResponse(res));
-  });
+  srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {

@@ -14,10 +14,10 @@ import { type Binding, isNatted, secondsLeft } from '../location/binding.ts';
 import { type BindingChange, BindingConflict, type LocationService } from '../location/location-service.ts';
 import { isPrivateAddress } from '../net/address.ts';
 import {
+  type IncomingRequest,
   type Middleware,
   type ParsedRequest,
   parsedOf,
-  type SipRequest,
   subscriberOf,
 } from '../sip/request.ts';
 
@@ -57,7 +57,7 @@ export function bindingKeyOf(contact: Contact): string {
   return contact.uri.toString();
 }
 
-function headerTokens(req: SipRequest, name: string): string[] {
+function headerTokens(req: IncomingRequest, name: string): string[] {
   const value = req.get(name);
   if (!value) return [];
   try {
@@ -71,7 +71,7 @@ function headerTokens(req: SipRequest, name: string): string[] {
  * Behind NAT when the Contact does not name the address the packet came from, or names a private
  * address while the packet came from elsewhere (RFC 3581 received/rport carry the same facts).
  */
-function natDetected(contact: Contact, source: SipRequest['locals']['source']): boolean {
+function natDetected(contact: Contact, source: IncomingRequest['locals']['source']): boolean {
   if (contact.uri.kind !== 'sip') return false;
   const contactHost = contact.uri.host.toLowerCase();
   if (isPrivateAddress(contactHost) && contactHost !== source.address) return true;
@@ -130,7 +130,7 @@ export function registerHandler(deps: RegisterDeps): Middleware {
 
   /** Step 7 for each Contact: compute its expiry, check the Call-ID/CSeq order, add, refresh or remove. */
   function plan(
-    req: SipRequest,
+    req: IncomingRequest,
     parsed: ParsedRequest,
     contacts: Contact[],
     headerExpires: number | undefined,
@@ -203,7 +203,7 @@ function removeAll(
   return { upserts: [], removals: current.map((b) => b.bindingKey) };
 }
 
-function readContacts(req: SipRequest): ContactList | undefined {
+function readContacts(req: IncomingRequest): ContactList | undefined {
   const value = req.get('Contact');
   if (value === undefined || value.trim() === '') return undefined;
   let contacts: ContactList;
@@ -217,7 +217,7 @@ function readContacts(req: SipRequest): ContactList | undefined {
   return contacts;
 }
 
-function readExpires(req: SipRequest): number | undefined {
+function readExpires(req: IncomingRequest): number | undefined {
   const value = req.get('Expires');
   if (value === undefined) return undefined;
   try {
@@ -227,7 +227,7 @@ function readExpires(req: SipRequest): number | undefined {
   }
 }
 
-function readPath(req: SipRequest): string[] {
+function readPath(req: IncomingRequest): string[] {
   const value = req.get('Path');
   if (!value) return [];
   try {

@@ -1,13 +1,16 @@
 import { profiles } from '@switchboard/media';
 import type { SipUri } from '@switchboard/sip';
-import type { CachedSubscriber } from '../../directory/directory.ts';
-import { type Middleware, parsedOf, type SipRequest } from '../../sip/request.ts';
+import type { CachedSubscriber, Directory } from '../../directory/directory.ts';
+import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
 import { asE164, domainVariables, rewriteFromPeer, rewriteFromSubscriber } from '../number-rewrite.ts';
 import type { Destination, InvitePlan } from '../plan.ts';
 import { withholdsIdentity } from '../privacy.ts';
 import type { InviteDeps } from './deps.ts';
 
-type ClassifyDeps = Pick<InviteDeps, 'directory' | 'numbering'>;
+/** The subscriber and domain lookups classify needs (the in-memory directory). */
+type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
+  directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
+};
 
 /**
  * First INVITE stage: which kind of call this is and whom it addresses. A call from a trusted peer
@@ -29,7 +32,7 @@ export function classify(deps: ClassifyDeps): Middleware {
   };
 }
 
-function sourceOf(req: SipRequest): string {
+function sourceOf(req: IncomingRequest): string {
   const { source } = req.locals;
   return `${source.transport}:${source.address}:${source.port}`;
 }
@@ -38,7 +41,7 @@ function sourceOf(req: SipRequest): string {
  * From a trusted peer (a gateway, no digest): the Request-URI's number, in the peer's format made ours
  * by its peering group's `inbound_from_peer` rules, is a DID of one of our subscribers.
  */
-function fromPeer(deps: ClassifyDeps, req: SipRequest): InvitePlan {
+function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
   const parsed = parsedOf(req);
   const peer = req.locals.source.peer;
   const callerDialled = parsed.from.uri.kind === 'sip' ? (parsed.from.uri.userText ?? '') : '';
@@ -84,7 +87,7 @@ function fromPeer(deps: ClassifyDeps, req: SipRequest): InvitePlan {
   };
 }
 
-function fromSubscriber(deps: ClassifyDeps, req: SipRequest, caller: CachedSubscriber): InvitePlan {
+function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: CachedSubscriber): InvitePlan {
   const parsed = parsedOf(req);
   const callerUri = `sip:${caller.username}@${caller.domain}`;
   const destination = dialled(deps, caller, parsed.requestUri);

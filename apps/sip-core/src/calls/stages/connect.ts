@@ -16,9 +16,8 @@ import { type InviteDeps, planOf } from './deps.ts';
 export function connect(deps: InviteDeps): Middleware {
   const forwardingRoute = forwardingRouteFactory(deps);
   return async (req, _res, next) => {
-    const srfRes = deps.responseOf(req);
-    if (!srfRes) return next(new Error('INVITE without its drachtio-srf response'));
-    const srfReq = req as unknown as Srf.SrfRequest;
+    if (!req.srf) return next(new Error('INVITE without its drachtio-srf request and response'));
+    const { req: srfReq, res: srfRes } = req.srf;
     const plan = planOf(req);
     const admitted = required(plan.admitted, 'admission');
     const presented = required(plan.presented, 'the presentation');

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { CdrWriter } from '../../cdr/cdr-writer.ts';
 import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
-import type { SipRequest, SipResponse } from '../../sip/request.ts';
+import type { IncomingRequest, SipResponse } from '../../sip/request.ts';
 import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
@@ -28,12 +28,10 @@ export interface InviteDeps {
   numbering?: NumberingIndex | undefined;
   config: CallsConfig;
   log: Logger;
-  /** The drachtio-srf response object of a request (the chain sees only a narrow wrapper). */
-  responseOf(req: unknown): Srf.SrfResponse | undefined;
 }
 
 /** The plan `classify` started; only the stages after it may call it. */
-export function planOf(req: SipRequest): InvitePlan {
+export function planOf(req: IncomingRequest): InvitePlan {
   const plan = req.locals.invite;
   if (!plan) throw new Error('INVITE stage order: classify must run before this stage');
   return plan;

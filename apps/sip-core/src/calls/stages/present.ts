@@ -1,4 +1,4 @@
-import { type Middleware, parsedOf, type SipRequest } from '../../sip/request.ts';
+import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
 import { asE164, rewriteFromSubscriber, rewriteToSubscriber } from '../number-rewrite.ts';
 import { type InvitePlan, type Presented, type ResolvedCallee, required } from '../plan.ts';
 import { ANONYMOUS_FROM } from '../privacy.ts';
@@ -68,7 +68,7 @@ function displayPart(display: string | undefined): string {
   return display ? `"${display.replace(/["\\]/g, '')}" ` : '';
 }
 
-function subscriberToSubscriber(deps: PresentDeps, plan: InvitePlan, req: SipRequest): Presented {
+function subscriberToSubscriber(deps: PresentDeps, plan: InvitePlan, req: IncomingRequest): Presented {
   const caller = required(plan.caller, 'the caller');
   const callee = required(plan.callee, 'the callee');
   // The caller's own `from_subscriber` caller rules run on its primary number, as on its calls to the
