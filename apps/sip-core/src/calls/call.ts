@@ -349,11 +349,6 @@ export class Call {
       uas.destroy();
       void this.finish(200, 'Callee hung up');
     });
-    const media = this.media;
-    uas.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void media.reinvite('caller', req, res));
-    uac.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void media.reinvite('callee', req, res));
-    uas.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void media.update('caller', req, res));
-    uac.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void media.update('callee', req, res));
     // drachtio-srf emits 'destroy' once. A BYE that came while the answer was being set up (the callee
     // hanging up at once, or the caller's BYE read in the same engine frame batch as our 200's
     // confirmation) found no listener; its dialog still says it is gone.

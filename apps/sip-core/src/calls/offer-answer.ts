@@ -157,11 +157,15 @@ export class OfferAnswer {
     return answerSdp;
   }
 
-  /** The call is answered: later offers travel in these two dialogs. */
+  /** The call is answered: later offers (re-INVITE, UPDATE) travel in these two dialogs. */
   bridged(uas: Srf.Dialog, uac: Srf.Dialog): void {
     this.uas = uas;
     this.uac = uac;
     this.bTag = uac.sip.remoteTag;
+    uas.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.reinvite('caller', req, res));
+    uac.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.reinvite('callee', req, res));
+    uas.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('caller', req, res));
+    uac.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('callee', req, res));
   }
 
   /** Ends the relay's session (or drops whatever the relay holds for the call); its final statistics. */
