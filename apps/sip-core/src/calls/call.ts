@@ -12,6 +12,7 @@ import {
   type RingOutcome,
   stageFailure,
 } from './call-types.ts';
+import { PendingForks } from './forks.ts';
 import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { isConnected, type SipErrorLike, tagOf, type UpdateEmitter } from './srf-dialog.ts';
@@ -40,9 +41,8 @@ export class Call {
   private readonly media: OfferAnswer;
   /** The stage ringing now or last (its callee is the CDR's). */
   private stage: CallStage;
-  private nextKey = 0;
   private cdrId: Promise<string | undefined>;
-  private readonly pending = new Map<number, Srf.SrfRequest>();
+  private readonly forks: PendingForks;
   private uas: Srf.Dialog | undefined;
   private uac: Srf.Dialog | undefined;
   private ringTimer: NodeJS.Timeout | undefined;
@@ -66,6 +66,7 @@ export class Call {
     this.aTag = tagOf(req.get('From')) ?? '';
     this.stage = plan;
     this.log = deps.log.child({ callId: plan.cdr.callId });
+    this.forks = new PendingForks(this.log);
     this.media = new OfferAnswer({
       callId: plan.cdr.callId,
       aTag: this.aTag,
@@ -181,12 +182,12 @@ export class Call {
       this.log.info({ callee: stage.calleeRouted }, 'no answer within the ring timeout');
       round.timedOut = true;
       round.over = true;
-      this.cancel(keys);
+      this.forks.cancel(keys);
       timeUp();
     }, stage.ringTimeoutS * 1000);
     const failures: Array<{ status: number; reason: string }> = [];
     const attempt = async (target: CallTarget): Promise<void> => {
-      const key = this.nextKey++;
+      const key = this.forks.key();
       keys.push(key);
       try {
         const uac = await deps.srf.createUAC(
@@ -200,7 +201,7 @@ export class Call {
           {
             // drachtio-srf calls it as (error, request), whatever its typings say.
             cbRequest: ((_error: unknown, sent: Srf.SrfRequest) => {
-              this.pending.set(key, sent);
+              this.forks.sent(key, sent);
               this.bLegId = sent.get('Call-ID');
               this.gatewayId = target.gatewayId;
               if (this.state === 'ended' || round.over) sent.cancel(() => {});
@@ -216,7 +217,7 @@ export class Call {
             cbProvisional: (provisional) => void this.provisional(provisional),
           },
         );
-        this.pending.delete(key);
+        this.forks.settled(key);
         if (round.won || round.over || this.isOver()) {
           // A second answer (RFC 3261 §13.2.2.4), or one that crossed our CANCEL: acknowledge and
           // hang up that leg.
@@ -225,10 +226,10 @@ export class Call {
         }
         round.won = true;
         this.gatewayId = target.gatewayId;
-        this.cancel(keys);
+        this.forks.cancel(keys);
         await this.answered(uac);
       } catch (error) {
-        this.pending.delete(key);
+        this.forks.settled(key);
         const sipError = error as SipErrorLike;
         failures.push({
           status: typeof sipError.status === 'number' ? sipError.status : 500,
@@ -284,31 +285,10 @@ export class Call {
     }
   }
 
-  private cancelPending(): void {
-    for (const sent of this.pending.values()) {
-      try {
-        sent.cancel(() => {});
-      } catch (err) {
-        // drachtio-srf throws when it has no engine connection to send the CANCEL on. The call ends
-        // here anyway; the callee's INVITE transaction times out on its own (RFC 3261 §17.1.1.2).
-        this.log.warn({ err }, 'could not cancel a pending fork');
-      }
-    }
-    this.pending.clear();
-  }
-
-  /** Cancels the forks of one stage that are still pending. */
-  private cancel(keys: number[]): void {
-    for (const key of keys) {
-      this.pending.get(key)?.cancel(() => {});
-      this.pending.delete(key);
-    }
-  }
-
   /** The first 2xx (RFC 3261 §16.7 step 5): cancel the other forks, answer the caller, bridge. */
   private async answered(uac: Srf.Dialog): Promise<void> {
     clearTimeout(this.ringTimer);
-    this.cancelPending();
+    this.forks.cancelAll();
     this.uac = uac;
     this.bTag = uac.sip.remoteTag;
     this.bLegId = uac.sip.callId;
@@ -364,7 +344,7 @@ export class Call {
   private callerCancelled(): void {
     if (this.state === 'answered' || this.state === 'ended') return;
     // The engine already answered the CANCEL and sent 487 to the caller (RFC 3261 §9.2).
-    this.cancelPending();
+    this.forks.cancelAll();
     void this.finish(487, 'Request Terminated');
   }
 
@@ -378,7 +358,7 @@ export class Call {
   /** Rejects the caller (if not answered yet), cancels the forks and ends the call. */
   private async fail(status: number, reason: string): Promise<void> {
     if (this.state === 'ended') return;
-    this.cancelPending();
+    this.forks.cancelAll();
     if (!this.res.finalResponseSent) this.res.send(status, reason, {});
     await this.finish(status, reason);
   }
