@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
+import type { IncomingRequest, Middleware, SipResponse } from './sip/request.ts';
 
 /**
  * Runs a request down a list of stages, like drachtio-srf's `use` but explicit and testable: each
@@ -9,7 +9,7 @@ import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
 export function chain(
   stages: readonly Middleware[],
   log: Logger,
-): (req: SipRequest, res: SipResponse) => void {
+): (req: IncomingRequest, res: SipResponse) => void {
   return (req, res) => {
     let answered = false;
     const guarded: SipResponse = {

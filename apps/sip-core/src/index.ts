@@ -1,8 +1,8 @@
 // Public surface of @switchboard/sip-core.
 
 export { ActiveCalls, type Admission, type CallLimits } from './calls/active-calls.ts';
-export type { ActiveCallInfo, CallState } from './calls/call.ts';
-export { type CallsConfig, DEFAULT_CALLS } from './calls/invite-handler.ts';
+export type { ActiveCallInfo, CallState } from './calls/call-types.ts';
+export { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 export { CdrWriter, DEFAULT_HEARTBEAT_MS, IN_PROGRESS, RECONCILED } from './cdr/cdr-writer.ts';
 export {
   type AccessConfig,

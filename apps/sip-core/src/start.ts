@@ -8,9 +8,10 @@ import { BanService } from './access/ban-service.ts';
 import { RateLimiter } from './access/rate-limiter.ts';
 import { ScannerDetector } from './access/scanner.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
-import type { ActiveCallInfo } from './calls/call.ts';
-import { CallForwards } from './calls/forwarding.ts';
-import { type CallsConfig, DEFAULT_CALLS, inviteHandler } from './calls/invite-handler.ts';
+import { CallForwards } from './calls/call-forwards.ts';
+import type { ActiveCallInfo } from './calls/call-types.ts';
+import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+import { inviteStages } from './calls/stages/index.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
@@ -31,7 +32,7 @@ import { NatKeepalive } from './nat/keepalive.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
-import type { Middleware, SipRequest, SipResponse } from './sip/request.ts';
+import type { Middleware, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
 export interface SipCoreDeps {
@@ -151,15 +152,17 @@ export interface InviteChainDeps {
   forwards: CallForwards;
   numbering?: NumberingIndex;
   callsConfig: CallsConfig;
-  responseOf(req: unknown): Srf.SrfResponse | undefined;
 }
 
-/** INVITE: admission, caller identity (trusted peer or digest 407), then the B2BUA. */
+/**
+ * INVITE: admission, caller identity (trusted peer or digest 407), then the call's own stages:
+ * classify, resolve, admit, present, connect (calls/stages/).
+ */
 export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
   return [
     ...admission(services),
     authenticate(services, CALLER),
-    inviteHandler({
+    ...inviteStages({
       srf: deps.srf,
       media: deps.media,
       cdr: deps.cdr,
@@ -171,19 +174,16 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       numbering: deps.numbering,
       config: deps.callsConfig,
       log: services.log.child({ component: 'calls' }),
-      responseOf: deps.responseOf,
     }),
   ];
 }
 
-/** drachtio-srf's Request has every member SipRequest names; `locals` is ours to add. */
-function asSipRequest(req: Srf.SrfRequest): SipRequest {
-  return req as unknown as SipRequest;
-}
-
-/** drachtio-srf's Request has every member SrfRequestLike names (its typings omit some). */
-function requestView(req: Srf.SrfRequest): RequestView {
-  return new RequestView(req as unknown as SrfRequestLike);
+/**
+ * The one adapter of every method: a view of drachtio-srf's request and response for the chain
+ * (drachtio-srf's Request has every member SrfRequestLike names; its typings omit some).
+ */
+function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestView {
+  return new RequestView(req as unknown as SrfRequestLike, { req, res });
 }
 
 function asSipResponse(res: Srf.SrfResponse): SipResponse {
@@ -327,14 +327,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const srf = new Srf();
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
-  srf.use('register', (req, res) => register(requestView(req), asSipResponse(res)));
-  srf.use('options', (req, res) => options_(requestView(req), asSipResponse(res)));
+  srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res)));
+  srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
   await cdr.reconcile();
   cdr.startHeartbeat();
   const calls = new ActiveCalls();
-  const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
   const invite = chain(
     inviteChain(services, {
       srf,
@@ -345,14 +344,10 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       forwards,
       numbering,
       callsConfig: { ...DEFAULT_CALLS, ...deps.calls },
-      responseOf: (req) => (typeof req === 'object' && req ? inviteResponses.get(req) : undefined),
     }),
     log,
   );
-  srf.use('invite', (req, res) => {
-    inviteResponses.set(req, res);
-    invite(asSipRequest(req), asSipResponse(res));
-  });
+  srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {

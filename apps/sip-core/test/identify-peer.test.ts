@@ -5,7 +5,7 @@ import { RateLimiter } from '../src/access/rate-limiter.ts';
 import { chain } from '../src/chain.ts';
 import { identifyPeer } from '../src/middleware/identify-peer.ts';
 import { rateLimit } from '../src/middleware/rate-limit.ts';
-import type { Middleware, SipRequest } from '../src/sip/request.ts';
+import type { IncomingRequest, Middleware } from '../src/sip/request.ts';
 
 function peersIndex(): NumberingIndex {
   const data = emptyNumberingData();
@@ -25,7 +25,7 @@ function peersIndex(): NumberingIndex {
   return new NumberingIndex(data);
 }
 
-function request(address: string): SipRequest {
+function request(address: string): IncomingRequest {
   return {
     method: 'INVITE',
     uri: 'sip:+4930222222@example.test',
@@ -43,7 +43,7 @@ describe('identify-peer', () => {
   // Burst of one: the second request of a source that is not trusted is refused with 503.
   const stages = (): Middleware[] => [identifyPeer(peersIndex()), rateLimit(new RateLimiter(1, 1))];
 
-  async function run(stageList: Middleware[], req: SipRequest): Promise<number | 'passed'> {
+  async function run(stageList: Middleware[], req: IncomingRequest): Promise<number | 'passed'> {
     return new Promise((resolve) => {
       const handle = chain([...stageList, () => resolve('passed')], log);
       handle(req, { send: (status) => resolve(status) });

@@ -1,4 +1,5 @@
-import type { ActiveCallInfo, Call } from './call.ts';
+import type { Call } from './call.ts';
+import type { ActiveCallInfo } from './call-types.ts';
 
 export interface CallLimits {
   /** Concurrent calls of the subscriber (as caller or callee); undefined: unlimited. */

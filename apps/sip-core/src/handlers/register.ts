@@ -23,10 +23,10 @@ import {
 } from '../push/contact-push.ts';
 import { PUSH_NOT_SUPPORTED } from '../push/status-code.ts';
 import {
+  type IncomingRequest,
   type Middleware,
   type ParsedRequest,
   parsedOf,
-  type SipRequest,
   subscriberOf,
 } from '../sip/request.ts';
 
@@ -68,7 +68,7 @@ export function bindingKeyOf(contact: Contact): string {
   return contact.uri.toString();
 }
 
-function headerTokens(req: SipRequest, name: string): string[] {
+function headerTokens(req: IncomingRequest, name: string): string[] {
   const value = req.get(name);
   if (!value) return [];
   try {
@@ -82,7 +82,7 @@ function headerTokens(req: SipRequest, name: string): string[] {
  * Behind NAT when the Contact does not name the address the packet came from, or names a private
  * address while the packet came from elsewhere (RFC 3581 received/rport carry the same facts).
  */
-function natDetected(contact: Contact, source: SipRequest['locals']['source']): boolean {
+function natDetected(contact: Contact, source: IncomingRequest['locals']['source']): boolean {
   if (contact.uri.kind !== 'sip') return false;
   const contactHost = contact.uri.host.toLowerCase();
   if (isPrivateAddress(contactHost) && contactHost !== source.address) return true;
@@ -182,7 +182,7 @@ export function registerHandler(deps: RegisterDeps): Middleware {
 
   /** Step 7 for each Contact: compute its expiry, check the Call-ID/CSeq order, add, refresh or remove. */
   function plan(
-    req: SipRequest,
+    req: IncomingRequest,
     parsed: ParsedRequest,
     contacts: Contact[],
     pushes: ContactPush[],
@@ -277,7 +277,7 @@ function removeAll(
   return { upserts: [], removals: current.map((b) => b.bindingKey) };
 }
 
-function readContacts(req: SipRequest): ContactList | undefined {
+function readContacts(req: IncomingRequest): ContactList | undefined {
   const value = req.get('Contact');
   if (value === undefined || value.trim() === '') return undefined;
   let contacts: ContactList;
@@ -291,7 +291,7 @@ function readContacts(req: SipRequest): ContactList | undefined {
   return contacts;
 }
 
-function readExpires(req: SipRequest): number | undefined {
+function readExpires(req: IncomingRequest): number | undefined {
   const value = req.get('Expires');
   if (value === undefined) return undefined;
   try {
@@ -301,7 +301,7 @@ function readExpires(req: SipRequest): number | undefined {
   }
 }
 
-function readPath(req: SipRequest): string[] {
+function readPath(req: IncomingRequest): string[] {
   const value = req.get('Path');
   if (!value) return [];
   try {

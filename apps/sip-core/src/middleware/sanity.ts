@@ -8,7 +8,7 @@ import {
   SipParseError,
 } from '@switchboard/sip';
 import { replyStateless } from '../sip/reply.ts';
-import type { Middleware, ParsedRequest, SipRequest } from '../sip/request.ts';
+import type { IncomingRequest, Middleware, ParsedRequest } from '../sip/request.ts';
 
 class Insane extends Error {
   constructor(
@@ -19,14 +19,14 @@ class Insane extends Error {
   }
 }
 
-function required(req: SipRequest, name: string): string {
+function required(req: IncomingRequest, name: string): string {
   const value = req.get(name);
   if (value === undefined || value.trim() === '') throw new Insane(400, `Missing ${name}`);
   return value;
 }
 
 /** Parses what every later stage relies on, or says precisely what is wrong with it. */
-export function parseRequest(req: SipRequest): ParsedRequest {
+export function parseRequest(req: IncomingRequest): ParsedRequest {
   try {
     const requestUri = parseUri(req.uri);
     if (requestUri.kind !== 'sip') throw new Insane(416, 'Unsupported URI Scheme');

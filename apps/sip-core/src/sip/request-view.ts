@@ -1,4 +1,4 @@
-import type { RequestLocals, SipRequest } from './request.ts';
+import type { IncomingRequest, RequestLocals, SrfExchange } from './request.ts';
 
 /** The members of a drachtio-srf Request a view reads. */
 export interface SrfRequestLike {
@@ -13,14 +13,14 @@ export interface SrfRequestLike {
 }
 
 /**
- * A drachtio-srf request as the REGISTER and OPTIONS chains see it. drachtio-srf's own `get`
+ * A drachtio-srf request as every chain sees it (REGISTER, OPTIONS, INVITE). drachtio-srf's own `get`
  * reads an environment variable, unescapes and lower-cases the name, then lower-cases every header
  * name of the message to find it, for each of the fifteen or so lookups a REGISTER takes; here the
  * headers are indexed by lower-case name once, on the first lookup. Same answers: srf stores each
- * header under one name, several values comma-joined. (INVITEs keep the srf object itself: the
- * B2BUA hands it back to drachtio-srf.)
+ * header under one name, several values comma-joined. The srf request and response stay reachable
+ * (`srf`) for the B2BUA, which hands them back to drachtio-srf.
  */
-export class RequestView implements SipRequest {
+export class RequestView implements IncomingRequest {
   readonly method: string;
   readonly uri: string;
   readonly source_address: string;
@@ -30,7 +30,10 @@ export class RequestView implements SipRequest {
   locals = {} as RequestLocals;
   private index: Map<string, string> | undefined;
 
-  constructor(private readonly request: SrfRequestLike) {
+  constructor(
+    private readonly request: SrfRequestLike,
+    readonly srf?: SrfExchange,
+  ) {
     this.method = request.method;
     this.uri = request.uri;
     this.source_address = request.source_address;

@@ -1,13 +1,22 @@
 import type { PeerSource } from '@switchboard/numbering';
 import type { CSeq, NameAddr, SipUri, Via } from '@switchboard/sip';
+import type Srf from 'drachtio-srf';
+import type { InvitePlan } from '../calls/plan.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { BindingTransport } from '../location/binding.ts';
 
+/** The drachtio-srf objects of a request, which a B2BUA hands back to drachtio-srf (createUAS). */
+export interface SrfExchange {
+  req: Srf.SrfRequest;
+  res: Srf.SrfResponse;
+}
+
 /**
- * The part of a drachtio-srf Request the middlewares use. drachtio-srf's own objects have these
- * members; unit tests build small fakes of the same shape.
+ * A request as the chain's middlewares see it, for every method (`RequestView` adapts drachtio-srf's;
+ * unit tests build small fakes of the same shape). Named apart from the SIP library's `SipRequest`,
+ * the parsed message.
  */
-export interface SipRequest {
+export interface IncomingRequest {
   method: string;
   uri: string;
   /** Address and port the request came from (the engine's view of the packet). */
@@ -22,6 +31,8 @@ export interface SipRequest {
   has(name: string): boolean;
   /** Filled in by the middlewares as the request goes down the chain. */
   locals: RequestLocals;
+  /** The drachtio-srf request and response behind this one (absent in unit tests' fakes). */
+  readonly srf?: SrfExchange | undefined;
 }
 
 export interface SendOptions {
@@ -61,17 +72,19 @@ export interface RequestLocals {
   parsed?: ParsedRequest;
   /** Set by authenticate. */
   subscriber?: CachedSubscriber;
+  /** A new call's plan, started by the INVITE's classify stage and filled by the stages after it. */
+  invite?: InvitePlan;
 }
 
 /** The parsed headers; only stages after sanity may call it. */
-export function parsedOf(req: SipRequest): ParsedRequest {
+export function parsedOf(req: IncomingRequest): ParsedRequest {
   const parsed = req.locals.parsed;
   if (!parsed) throw new Error('middleware order: sanity must run before this stage');
   return parsed;
 }
 
 /** The authenticated subscriber; only stages after authenticate may call it. */
-export function subscriberOf(req: SipRequest): CachedSubscriber {
+export function subscriberOf(req: IncomingRequest): CachedSubscriber {
   const subscriber = req.locals.subscriber;
   if (!subscriber) throw new Error('middleware order: authenticate must run before this stage');
   return subscriber;
@@ -80,4 +93,4 @@ export function subscriberOf(req: SipRequest): CachedSubscriber {
 export type Next = (error?: unknown) => void;
 
 /** A stage of the chain: answers the request, or calls `next()` to hand it on. */
-export type Middleware = (req: SipRequest, res: SipResponse, next: Next) => void | Promise<void>;
+export type Middleware = (req: IncomingRequest, res: SipResponse, next: Next) => void | Promise<void>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ActiveCalls } from '../../src/calls/active-calls.ts';
-import { bestFailure, type Call, dispositionOf } from '../../src/calls/call.ts';
+import type { Call } from '../../src/calls/call.ts';
+import { bestFailure, dispositionOf } from '../../src/calls/call-types.ts';
 
 function fakeCall(callId: string): Call {
   return { callId, info: () => ({ callId }) } as unknown as Call;

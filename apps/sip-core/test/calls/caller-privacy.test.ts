@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActiveCallInfo } from '../../src/calls/call.ts';
+import type { ActiveCallInfo } from '../../src/calls/call-types.ts';
 import { addCarrier, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {

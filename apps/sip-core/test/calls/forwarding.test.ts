@@ -1,7 +1,8 @@
 import { CHANGES_CHANNEL, parseTableChange } from '@switchboard/db';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallForwards, forwardCause } from '../../src/calls/forwarding.ts';
+import { CallForwards } from '../../src/calls/call-forwards.ts';
+import { forwardCause } from '../../src/calls/forwarding.ts';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { addCarrier, addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';

@@ -6,6 +6,7 @@ import {
   type CallStack,
   callFields,
   closeCallStack,
+  completedCdr,
   registerWithSipp,
   startCallStack,
 } from './support/stack.ts';
@@ -90,6 +91,27 @@ describe('to the PSTN', () => {
       calleeRouted: '004930555123',
       callerRouted: '+4930111111',
       peerGatewayId: ids.gw2,
+    });
+  });
+
+  it('a number no carrier routes gets 404 and is recorded as an outbound attempt', async () => {
+    const before = await stack.testDb.db.prisma.cdr.count();
+    const caller = runSipp({
+      scenario: 'uac-call-rejected.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      // +33: not ours, and the carrier's only rule routes 49.
+      fields: callFields('alice', 'alice-secret', '+33123456789'),
+      authUri: '+33123456789@example.test',
+      timeoutS: 20,
+    });
+    expectSippOk(await caller.done, 'caller');
+    expect(await completedCdr(stack, before)).toMatchObject({
+      direction: 'outbound',
+      disposition: 'failed',
+      sipCode: 404,
+      sipReason: 'No Route',
+      callerSubscriberId: stack.subscribers.get('alice'),
     });
   });
 });

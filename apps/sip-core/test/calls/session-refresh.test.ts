@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sessionRefreshHeaders } from '../../src/calls/call.ts';
+import { sessionRefreshHeaders } from '../../src/calls/session-refresh.ts';
 
 function request(headers: Record<string, string>) {
   const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -34,5 +34,18 @@ describe('sessionRefreshHeaders (RFC 4028 §9)', () => {
   it('adds nothing to a request without a usable Session-Expires', () => {
     expect(sessionRefreshHeaders(request({}))).toEqual({});
     expect(sessionRefreshHeaders(request({ 'Session-Expires': 'soon' }))).toEqual({});
+    // The whole value must be delta-seconds *(;param) (RFC 4028 §4), not just start with digits.
+    expect(sessionRefreshHeaders(request({ 'Session-Expires': '300 minutes;refresher=uac' }))).toEqual({});
+  });
+
+  it('reads the refresher among other parameters, and a bad Supported only as not supporting timer', () => {
+    expect(
+      sessionRefreshHeaders(
+        request({ 'Session-Expires': '900;x-vendor="a;b";refresher=uas', Supported: 'timer' }),
+      ),
+    ).toEqual({ 'Session-Expires': '900;refresher=uas' });
+    expect(
+      sessionRefreshHeaders(request({ 'Session-Expires': '900;refresher=uac', Supported: 'timer, <bad>' })),
+    ).toEqual({ 'Session-Expires': '900;refresher=uac' });
   });
 });

@@ -1,7 +1,7 @@
-import type { RequestLocals, SendOptions, SipRequest, SipResponse } from '../../src/sip/request.ts';
+import type { IncomingRequest, RequestLocals, SendOptions, SipResponse } from '../../src/sip/request.ts';
 
 /** A request shaped like drachtio-srf's, built from a header list (unit tests only). */
-export class FakeRequest implements SipRequest {
+export class FakeRequest implements IncomingRequest {
   locals = undefined as unknown as RequestLocals;
   receivedOn?: string;
   private readonly headers = new Map<string, string>();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type AuthHeader, parseAuthHeader } from '../messages/headers.ts';
-import { quote } from '../messages/scanner.ts';
+import { quote } from '../syntax/scanner.ts';
 import {
   type DigestAlgorithm,
   type DigestQop,

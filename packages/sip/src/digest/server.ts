@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { SipParseError } from '../messages/errors.ts';
 import { type AuthHeader, parseAuthHeader } from '../messages/headers.ts';
 import { randomInto } from '../messages/random.ts';
-import { quote } from '../messages/scanner.ts';
+import { SipParseError } from '../syntax/errors.ts';
+import { quote } from '../syntax/scanner.ts';
 import { parseUri, uriEquals } from '../uri/uri.ts';
 import {
   type DigestAlgorithm,

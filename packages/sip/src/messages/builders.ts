@@ -1,6 +1,6 @@
+import { textToWire } from '../syntax/charset.ts';
 import { NameAddr, parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
-import { textToWire } from './charset.ts';
 import { canonicalHeaderName } from './header-names.ts';
 import { type HeaderField, reasonPhrase, SipRequest, SipResponse } from './message.ts';
 import { randomHex } from './random.ts';

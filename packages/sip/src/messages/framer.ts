@@ -1,5 +1,5 @@
-import { isWsp, trimWs } from './charset.ts';
-import { SipParseError } from './errors.ts';
+import { isWsp, trimWs } from '../syntax/charset.ts';
+import { SipParseError } from '../syntax/errors.ts';
 import { headerKey } from './header-names.ts';
 import { parseContentLength } from './headers.ts';
 

@@ -1,4 +1,4 @@
-import { isToken } from './charset.ts';
+import { isToken } from '../syntax/charset.ts';
 
 /**
  * Header names: compact forms (RFC 3261 §7.3.3 and later RFCs), canonical spelling for headers this

@@ -2,12 +2,13 @@
  * Typed views of the header fields the platform uses. Each parser takes the unfolded wire value of one
  * header field (or of all fields of that name joined in order) and throws SipParseError on bad syntax.
  */
+
+import { HOSTCHAR, isDigit, TOKEN, trimWs, WORD, wireToText } from '../syntax/charset.ts';
+import { SipParseError } from '../syntax/errors.ts';
+import { type Param, Params, parseParams, scanCompactParams } from '../syntax/params.ts';
+import { Scanner, splitList, unquote } from '../syntax/scanner.ts';
 import { NameAddr, parseNameAddrAt } from '../uri/name-addr.ts';
 import { classifyHost, type HostType, scanHostname, scannedHostType } from '../uri/sip-uri.ts';
-import { HOSTCHAR, isDigit, TOKEN, trimWs, WORD, wireToText } from './charset.ts';
-import { SipParseError } from './errors.ts';
-import { type Param, Params, parseParams, scanCompactParams } from './params.ts';
-import { Scanner, splitList, unquote } from './scanner.ts';
 
 const MAX_UINT32 = 4294967295;
 const MAX_CSEQ = 2147483647; // RFC 3261 §8.1.1.5: less than 2**31

@@ -1,11 +1,7 @@
 export * from './builders.ts';
-export { escapeUri, isToken, textToWire, unescapeUri, wireToText } from './charset.ts';
-export * from './errors.ts';
 export * from './framer.ts';
 export * from './header-names.ts';
 export * from './headers.ts';
 export * from './message.ts';
-export * from './params.ts';
 export * from './parser.ts';
 export { randomHex, randomInto } from './random.ts';
-export { quote, Scanner, splitList, unquote } from './scanner.ts';

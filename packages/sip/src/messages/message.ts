@@ -1,7 +1,7 @@
+import { isToken, textToWire, wireToText } from '../syntax/charset.ts';
 import type { NameAddr } from '../uri/name-addr.ts';
 import { parseNameAddr } from '../uri/name-addr.ts';
 import type { Uri } from '../uri/uri.ts';
-import { isToken, textToWire, wireToText } from './charset.ts';
 import { canonicalHeaderName, ESSENTIAL_HEADERS, headerKey } from './header-names.ts';
 import {
   type AuthHeader,

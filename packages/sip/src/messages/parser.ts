@@ -1,7 +1,7 @@
+import { forbiddenControlAt, hasControlCharacter, isCtl, isDigit, isWsp, TOKEN, trimWs } from '../syntax/charset.ts';
+import { guardParse, SipParseError } from '../syntax/errors.ts';
 import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
-import { forbiddenControlAt, hasControlCharacter, isCtl, isDigit, isWsp, TOKEN, trimWs } from './charset.ts';
-import { guardParse, SipParseError } from './errors.ts';
 import { canonicalHeaderName, ESSENTIAL_HEADERS, SINGLE_HEADERS, wireHeaderNameAt } from './header-names.ts';
 import { parseCommonViaIn, type Via } from './headers.ts';
 import { type HeaderField, type ReceivedHead, type SipMessage, SipRequest, SipResponse } from './message.ts';

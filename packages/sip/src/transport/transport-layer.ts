@@ -1,11 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { generateTag } from '../messages/builders.ts';
-import { forbiddenControlAt } from '../messages/charset.ts';
-import type { SipParseError } from '../messages/errors.ts';
 import { StreamFramer as MessageFramer } from '../messages/framer.ts';
 import { parseVia, type Via } from '../messages/headers.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
 import { type ParseLimits, tryParseMessage } from '../messages/parser.ts';
+import { forbiddenControlAt } from '../syntax/charset.ts';
+import type { SipParseError } from '../syntax/errors.ts';
 import type { FramerFactory, StreamConnection } from './connection.ts';
 import { SocketLayer, type SocketLayerOptions, type TransportStats } from './socket-layer.ts';
 import { looksLikeStun, stunBindingRequestId, stunBindingSuccess } from './stun.ts';

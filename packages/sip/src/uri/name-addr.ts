@@ -1,7 +1,7 @@
-import { isCtl, TOKEN, wireToText } from '../messages/charset.ts';
-import { SipParseError } from '../messages/errors.ts';
-import { type Param, Params, parseParams, scanCompactParams } from '../messages/params.ts';
-import { quote, Scanner, unquote } from '../messages/scanner.ts';
+import { isCtl, TOKEN, wireToText } from '../syntax/charset.ts';
+import { SipParseError } from '../syntax/errors.ts';
+import { type Param, Params, parseParams, scanCompactParams } from '../syntax/params.ts';
+import { quote, Scanner, unquote } from '../syntax/scanner.ts';
 import { parseUri, type Uri } from './uri.ts';
 
 /**

@@ -9,9 +9,9 @@ import {
   PASSWORD,
   USER,
   unescapeUri,
-} from '../messages/charset.ts';
-import { SipParseError } from '../messages/errors.ts';
-import { type Param, Params } from '../messages/params.ts';
+} from '../syntax/charset.ts';
+import { SipParseError } from '../syntax/errors.ts';
+import { type Param, Params } from '../syntax/params.ts';
 
 export type HostType = 'domain' | 'ipv4' | 'ipv6';
 

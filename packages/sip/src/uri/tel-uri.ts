@@ -1,6 +1,6 @@
-import { allInEscaped, isDigit, isHex, PARAMCHAR } from '../messages/charset.ts';
-import { SipParseError } from '../messages/errors.ts';
-import { type Param, Params } from '../messages/params.ts';
+import { allInEscaped, isDigit, isHex, PARAMCHAR } from '../syntax/charset.ts';
+import { SipParseError } from '../syntax/errors.ts';
+import { type Param, Params } from '../syntax/params.ts';
 
 function invalid(uri: string, what: string): never {
   throw new SipParseError('INVALID_URI', `invalid TEL URI "${uri.slice(0, 80)}": ${what}`);

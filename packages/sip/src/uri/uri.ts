@@ -1,5 +1,5 @@
-import { isDigit, unescapeUri } from '../messages/charset.ts';
-import { SipParseError } from '../messages/errors.ts';
+import { isDigit, unescapeUri } from '../syntax/charset.ts';
+import { SipParseError } from '../syntax/errors.ts';
 import { parseSipUriBody, parseSipUriFrom, type SipUri } from './sip-uri.ts';
 import { parseTelUriBody, type TelUri, telUriEquals } from './tel-uri.ts';
 

@@ -2,7 +2,7 @@ import { startEngine } from '@switchboard/engine';
 import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import { pino } from 'pino';
 import { expect } from 'vitest';
-import type { CallsConfig } from '../../../src/calls/invite-handler.ts';
+import type { CallsConfig } from '../../../src/calls/calls-config.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
 import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
 import {

@@ -1,0 +1,138 @@
+import type { LegProfile } from '@switchboard/media';
+import type { CallDisposition, CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
+import type { Call } from './call.ts';
+
+/** One place the B leg may go: a registered device or a gateway. */
+export interface CallTarget {
+  /** Request-URI of the B leg's INVITE. */
+  uri: string;
+  /** Where to send it (the device's NAT-facing address, or the gateway), as a SIP URI. */
+  proxy: string;
+  profile: LegProfile;
+  /** Extra headers of this leg's INVITE (e.g. caller identity towards a gateway). */
+  headers?: Record<string, string>;
+  /** Digest credentials when the gateway challenges. */
+  auth?: { username: string; password: string } | undefined;
+  /** The peer gateway, for the CDR. */
+  gatewayId?: string | undefined;
+}
+
+/**
+ * One round of ringing: the targets of one destination (a subscriber's devices, the gateways of a
+ * number), with what the CDR says of it if the call is answered or ends there.
+ */
+export interface CallStage {
+  /** Tried in parallel (the first answer wins), or one after the other with `serial`. */
+  targets: CallTarget[];
+  serial?: boolean;
+  /** From and To of the B leg. */
+  from: string;
+  to: string;
+  calleeSubscriberId?: string | undefined;
+  calleeCustomerId?: string | undefined;
+  calleeRouted: string;
+  /** Caller as routed on this stage's B leg (for the CDR); default: the plan's. */
+  callerRouted?: string | undefined;
+  /** Seconds this stage rings before its forks are cancelled (a 480 unless the route goes on). */
+  ringTimeoutS: number;
+  /** The call forward that led to this stage, for the CDR. */
+  forwardedFrom?: string | undefined;
+  forwardType?: CdrEnd['forwardType'];
+}
+
+/** How one stage ended when nobody answered. */
+export interface StageFailure {
+  kind: 'failed';
+  /** What the caller would get if the route stops here (RFC 3261 §16.7 step 6 choice). */
+  status: number;
+  reason: string;
+  /** The stage's ring timeout expired (its forks were cancelled). */
+  timedOut: boolean;
+  /** Every fork's final status. */
+  statuses: number[];
+}
+
+/** A stage was answered (the call is bridged) or the call ended meanwhile: the route stops. */
+export type RingOutcome = { kind: 'answered' } | { kind: 'ended' } | StageFailure;
+
+export interface CallPlan extends CallStage {
+  callerProfile: LegProfile;
+  cdr: CdrStart;
+  callerRouted: string;
+  /**
+   * The caller's identity is withheld from the callee (CLIR, a peer's Privacy header): every SDP sent
+   * towards the callee loses its origin username, which the caller's phone may have filled with its
+   * user name.
+   */
+  withheld?: boolean | undefined;
+  /** Seconds an answered call may last; undefined: unlimited. */
+  maxDurationS?: number | undefined;
+  /**
+   * Runs the stages of the call (call forwarding, see forwarding.ts) and resolves with the last
+   * stage's outcome; default: the plan itself is the only stage.
+   */
+  route?: ((call: Call) => Promise<RingOutcome>) | undefined;
+}
+
+export type CallState = 'trying' | 'early' | 'answered' | 'ended';
+
+/** What the live-state API shows of a call. */
+export interface ActiveCallInfo {
+  callId: string;
+  state: CallState;
+  direction: CdrStart['direction'];
+  caller: string;
+  callee: string;
+  callerSubscriberId?: string | undefined;
+  calleeSubscriberId?: string | undefined;
+  /** The callee is shown an anonymous caller (see `CdrStart.callerWithheld`). */
+  callerWithheld: boolean;
+  startedAt: Date;
+  answeredAt?: Date | undefined;
+}
+
+/** Final response to the caller when every fork failed (RFC 3261 §16.7 step 6, simplified). */
+export function bestFailure(failures: Array<{ status: number; reason: string }>): {
+  status: number;
+  reason: string;
+} {
+  const sixXx = failures.find((f) => f.status >= 600);
+  if (sixXx) return sixXx;
+  const busy = failures.find((f) => f.status === 486);
+  if (busy) return busy;
+  const meaningful = failures.find((f) => f.status !== 408 && f.status !== 487 && f.status < 500);
+  if (meaningful) return meaningful;
+  if (failures.every((f) => f.status === 408 || f.status === 487))
+    return { status: 480, reason: 'Temporarily Unavailable' };
+  return failures[0] ?? { status: 480, reason: 'Temporarily Unavailable' };
+}
+
+/**
+ * How a round of ringing failed: serial forks (gateways in LCR order) end with the last one's answer,
+ * a 408 of the last gateway becoming 480; parallel forks with the best failure; a round cut by its
+ * ring timeout with 480.
+ */
+export function stageFailure(
+  failures: Array<{ status: number; reason: string }>,
+  serial: boolean,
+  timedOut: boolean,
+): StageFailure {
+  let failure: { status: number; reason: string };
+  if (timedOut) failure = { status: 480, reason: 'Temporarily Unavailable' };
+  else if (serial) {
+    const last = failures.at(-1) ?? { status: 480, reason: 'Temporarily Unavailable' };
+    failure = last.status === 408 ? { status: 480, reason: last.reason } : last;
+  } else failure = bestFailure(failures);
+  return { kind: 'failed', ...failure, timedOut, statuses: failures.map((f) => f.status) };
+}
+
+/** CDR disposition of a final response. */
+export function dispositionOf(status: number): CallDisposition {
+  if (status >= 200 && status < 300) return 'answered';
+  if (status === 486 || status === 600) return 'busy';
+  if (status === 480 || status === 408) return 'no_answer';
+  if (status === 487) return 'cancelled';
+  // 603 Decline, 604/606: the callee's explicit refusal (RFC 3261 §21.6), not a platform failure.
+  if (status >= 600) return 'rejected';
+  return 'failed';
+}

@@ -1,0 +1,17 @@
+export interface CallsConfig {
+  /** Seconds a callee may ring before the call ends as not answered (480). */
+  ringTimeout: number;
+  /** Cap on one call's duration in seconds when the customer sets none; 0: unlimited. */
+  maxCallDuration: number;
+  /**
+   * Caller ID of a call forwarded to the PSTN: `original`, the original caller's number when it is
+   * known (E.164), else the forwarding subscriber's; `forwarder`, always the forwarding subscriber's.
+   */
+  forwardedCallerId: 'original' | 'forwarder';
+}
+
+export const DEFAULT_CALLS: CallsConfig = {
+  ringTimeout: 60,
+  maxCallDuration: 0,
+  forwardedCallerId: 'original',
+};

@@ -1,0 +1,50 @@
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+
+/**
+ * The B-leg INVITEs of a call still waiting for a final response, each under a key, so that a round
+ * of ringing can cancel its own forks and the call all of them (RFC 3261 §9.1).
+ */
+export class PendingForks {
+  private readonly pending = new Map<number, Srf.SrfRequest>();
+  private nextKey = 0;
+
+  constructor(private readonly log: Logger) {}
+
+  /** A key for a fork about to be sent. */
+  key(): number {
+    return this.nextKey++;
+  }
+
+  /** The fork's INVITE went out; until `settled`, a cancel reaches it. */
+  sent(key: number, invite: Srf.SrfRequest): void {
+    this.pending.set(key, invite);
+  }
+
+  /** The fork got its final response. */
+  settled(key: number): void {
+    this.pending.delete(key);
+  }
+
+  /** Cancels the forks of one round that are still pending. */
+  cancel(keys: number[]): void {
+    for (const key of keys) {
+      this.pending.get(key)?.cancel(() => {});
+      this.pending.delete(key);
+    }
+  }
+
+  /** Cancels every pending fork of the call. */
+  cancelAll(): void {
+    for (const sent of this.pending.values()) {
+      try {
+        sent.cancel(() => {});
+      } catch (err) {
+        // drachtio-srf throws when it has no engine connection to send the CANCEL on. The call ends
+        // here anyway; the callee's INVITE transaction times out on its own (RFC 3261 §17.1.1.2).
+        this.log.warn({ err }, 'could not cancel a pending fork');
+      }
+    }
+    this.pending.clear();
+  }
+}

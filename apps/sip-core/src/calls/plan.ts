@@ -1,0 +1,100 @@
+import type { LegProfile } from '@switchboard/media';
+import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
+import type { CachedSubscriber } from '../directory/directory.ts';
+import type { Binding } from '../location/binding.ts';
+import type { CallStage, CallTarget } from './call-types.ts';
+import type { Party } from './party.ts';
+import type { PstnRoute } from './pstn.ts';
+
+/**
+ * The typed plan of a new call, filled by the INVITE stages in chain order (docs/calls.md, "Stages of
+ * a new call"). Each stage reads what the earlier ones wrote and adds its own section; `connect` hands
+ * the finished plan to `Call`. A later feature (voicemail, push, header rules, billing) is one more
+ * stage reading and writing this plan.
+ */
+export interface InvitePlan {
+  /** classify: which kind of call, and who calls. */
+  kind: 'internal' | 'inbound' | 'outbound';
+  /** The CDR row's start; stages complete it (customer, withheld caller) before the row is written. */
+  cdr: CdrStart;
+  /** Media profile of the caller's leg. */
+  callerProfile: LegProfile;
+  /** The authenticated calling subscriber (internal and outbound calls). */
+  caller?: CachedSubscriber | undefined;
+  /** An inbound call's caller number, made ours by the peer's `inbound_from_peer` rules. */
+  callerNumber?: string | undefined;
+  /** classify: what the Request-URI addresses once the caller's numbering rules ran. */
+  destination: Destination;
+  /** What a refused call's CDR reports, filled in as the stages learn it. */
+  refused: Partial<CdrEnd>;
+  /** resolve: the subscriber the call rings (with its forwards), or the gateways of a PSTN number. */
+  callee?: ResolvedCallee | undefined;
+  pstn?: PstnRoute | undefined;
+  /** admit: the parties the call counts for, and its duration cap. */
+  admitted?: Admitted | undefined;
+  /** present: what the callee's side is shown, and the B leg(s) of an outbound call. */
+  presented?: Presented | undefined;
+}
+
+/**
+ * The Request-URI after the caller's rules: a subscriber of ours (by username or one of its DIDs,
+ * `undefined` when nobody matched), or a PSTN number that is not ours.
+ */
+export type Destination =
+  | { kind: 'subscriber'; subscriber: CachedSubscriber | undefined; number?: string | undefined }
+  | { kind: 'pstn'; e164: string };
+
+export interface ResolvedCallee {
+  subscriber: CachedSubscriber;
+  aor: string;
+  /** The DID the callee was reached by, when it was not addressed by its username. */
+  number?: string | undefined;
+  /** Its registered devices (the first round of ringing; its forwards may add others). */
+  targets: CallTarget[];
+}
+
+export interface Admitted {
+  /** Counted for the limits from set-up to end (see ActiveCalls). */
+  parties: Array<{ subscriberId: string; customerId?: string | undefined }>;
+  callerParty?: Party | undefined;
+  calleeParty?: Party | undefined;
+  maxDurationS?: number | undefined;
+}
+
+/** The caller a forward to the PSTN presents: its number (E.164) and whether it asked for CLIR. */
+export interface OriginalCaller {
+  number: string;
+  clir: boolean;
+}
+
+export interface Presented {
+  /** From and To of the B leg. */
+  from: string;
+  to: string;
+  /** Caller as routed on the B leg (for the CDR). */
+  callerRouted: string;
+  /** The caller is withheld from the callee (see `CallPlan.withheld`). */
+  withheld: boolean;
+  /** Presented again when the callee forwards the call to the PSTN. */
+  originalCaller?: OriginalCaller | undefined;
+  /** An outbound call's B legs: the route's gateways with the identity they are given. */
+  leg?: Omit<CallStage, 'ringTimeoutS'> | undefined;
+}
+
+/** A stage's section of the plan, which an earlier stage must have filled. */
+export function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`INVITE stage order: ${what} is not in the plan yet`);
+  return value;
+}
+
+/** Where to send a request for a binding: its NAT-facing source address and transport. */
+export function bindingTarget(binding: Binding, profile: LegProfile): CallTarget {
+  const host = binding.receivedAddress.includes(':')
+    ? `[${binding.receivedAddress}]`
+    : binding.receivedAddress;
+  return {
+    uri: binding.contactUri,
+    proxy: `sip:${host}:${binding.receivedPort};transport=${binding.transport === 'wss' ? 'wss' : binding.transport}`,
+    profile,
+  };
+}

@@ -1,0 +1,130 @@
+import type { PrismaClient } from '@switchboard/db';
+import { profiles } from '@switchboard/media';
+import {
+  type CallerPresentation,
+  type LcrResult,
+  NumberingError,
+  type NumberingIndex,
+  type RouteTarget,
+} from '@switchboard/numbering';
+import type { CachedSubscriber } from '../directory/directory.ts';
+import type { CallStage, CallTarget } from './call-types.ts';
+import type { Refusal } from './forwarding.ts';
+import { rewriteFromSubscriber } from './number-rewrite.ts';
+import type { OriginalCaller } from './plan.ts';
+import { ANONYMOUS_FROM } from './privacy.ts';
+
+/**
+ * The way to the PSTN of a call of `subscriber` (its own, or one it forwards) to `e164`: the gateways
+ * LCR picked, in order, with their credentials, and the callee as the subscriber's `outbound_to_peer`
+ * rules write it for them.
+ */
+export interface PstnRoute {
+  subscriber: CachedSubscriber;
+  presentation: CallerPresentation | null;
+  /** The caller's primary number as its `from_subscriber` rules make it, before routing. */
+  callerNumber?: string | undefined;
+  callee: string;
+  gateways: RouteTarget[];
+  auth: Map<string, { username: string; password: string }>;
+}
+
+export interface PstnDeps {
+  prisma: PrismaClient;
+  numbering?: NumberingIndex | undefined;
+}
+
+/** LCR for a number that is not ours: 404 without numbering or route, 403 blocked, 484 not a number. */
+export async function routeToPstn(
+  deps: PstnDeps,
+  subscriber: CachedSubscriber,
+  e164: string,
+): Promise<PstnRoute | Refusal> {
+  const numbering = deps.numbering;
+  if (!numbering) return { status: 404, reason: 'Not Found' };
+  const presentation = numbering.presentSubscriber(subscriber.id);
+  const callerNumber = presentation?.number
+    ? rewriteFromSubscriber(numbering, subscriber.id, 'caller', presentation.number).value
+    : undefined;
+  let route: LcrResult;
+  try {
+    route = numbering.routeCall({ callee: e164, caller: callerNumber, subscriberId: subscriber.id });
+  } catch (error) {
+    const code = error instanceof NumberingError ? error.code : 'internal';
+    if (code === 'blocked') return { status: 403, reason: 'Forbidden' };
+    if (code === 'no-route') return { status: 404, reason: 'No Route' };
+    return { status: 484, reason: 'Address Incomplete' };
+  }
+  const callee = numbering.rewriteForSubscriber(
+    subscriber.id,
+    'outbound_to_peer',
+    'callee',
+    route.callee,
+  ).output;
+  const credentials = await deps.prisma.peerGateway.findMany({
+    where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
+    select: { id: true, authUsername: true, authPassword: true },
+  });
+  const auth = new Map(
+    credentials
+      .filter((c) => c.authUsername && c.authPassword)
+      .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
+  );
+  return { subscriber, presentation, callerNumber, callee, gateways: route.gateways, auth };
+}
+
+/**
+ * The B legs of a PSTN route with the caller's identity: the subscriber's primary number (after its
+ * `outbound_to_peer` caller rules) asserted to the gateway (RFC 3325), withheld under CLIR. A
+ * forwarded call presents `original` instead (the original caller, as carriers do, the Diversion
+ * naming the forwarder), with that caller's CLIR.
+ */
+export function presentToPstn(
+  numbering: NumberingIndex,
+  route: PstnRoute,
+  original?: OriginalCaller,
+): Omit<CallStage, 'ringTimeoutS'> {
+  const { subscriber, callee } = route;
+  const presented = original?.number ?? route.callerNumber;
+  const identity = presented
+    ? numbering.rewriteForSubscriber(subscriber.id, 'outbound_to_peer', 'caller', presented).output
+    : undefined;
+  const clir = original ? original.clir : (route.presentation?.clir ?? false);
+  const targets: CallTarget[] = route.gateways.map((g) => ({
+    uri: `sip:${callee}@${g.host}:${g.port}`,
+    proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
+    profile: profiles.publicPeer,
+    gatewayId: g.gatewayId,
+    auth: route.auth.get(g.gatewayId),
+    // The network-asserted identity (RFC 3325) always carries the real number; Privacy asks the
+    // trusted network to withhold it from the callee under CLIR.
+    headers: identity
+      ? {
+          'P-Asserted-Identity': `<sip:${identity}@${subscriber.domain}>`,
+          ...(clir ? { Privacy: 'id' } : {}),
+        }
+      : {},
+  }));
+  const from = clir || !identity ? ANONYMOUS_FROM : `<sip:${identity}@${subscriber.domain}>`;
+  return {
+    targets,
+    serial: true,
+    from,
+    to: `<sip:${callee}@${subscriber.domain}>`,
+    callerRouted: identity,
+    calleeRouted: callee,
+  };
+}
+
+/** Route and identity in one step, for a call forward to the PSTN. */
+export async function pstnLeg(
+  deps: PstnDeps,
+  subscriber: CachedSubscriber,
+  e164: string,
+  original?: OriginalCaller,
+): Promise<Omit<CallStage, 'ringTimeoutS'> | Refusal> {
+  const numbering = deps.numbering;
+  if (!numbering) return { status: 404, reason: 'Not Found' };
+  const route = await routeToPstn({ ...deps, numbering }, subscriber, e164);
+  return 'status' in route ? route : presentToPstn(numbering, route, original);
+}

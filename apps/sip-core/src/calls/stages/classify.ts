@@ -1,0 +1,156 @@
+import { profiles } from '@switchboard/media';
+import type { SipUri } from '@switchboard/sip';
+import type { CachedSubscriber, Directory } from '../../directory/directory.ts';
+import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
+import { asE164, domainVariables, rewriteFromPeer, rewriteFromSubscriber } from '../number-rewrite.ts';
+import type { Destination, InvitePlan } from '../plan.ts';
+import { withholdsIdentity } from '../privacy.ts';
+import type { InviteDeps } from './deps.ts';
+
+/** The subscriber and domain lookups classify needs (the in-memory directory). */
+type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
+  directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
+};
+
+/**
+ * First INVITE stage: which kind of call this is and whom it addresses. A call from a trusted peer
+ * (no subscriber) is `inbound`; a subscriber's call is `internal` when the Request-URI, after the
+ * caller's dialling rules, is one of our subscribers (username or DID), `outbound` when it is a
+ * number that is not ours. Starts the call plan and its CDR.
+ */
+export function classify(deps: ClassifyDeps): Middleware {
+  return (req, res, next) => {
+    const parsed = parsedOf(req);
+    // A request with a To tag belongs to a dialog (RFC 3261 §12.2); a new call has none, and every
+    // dialog we know is handled by drachtio-srf before this chain.
+    if (parsed.to.tag !== undefined) return res.send(481, 'Call/Transaction Does Not Exist');
+    const caller = req.locals.subscriber;
+    if (caller) req.locals.invite = fromSubscriber(deps, req, caller);
+    else if (req.locals.source.trusted) req.locals.invite = fromPeer(deps, req);
+    else return res.send(403, 'Forbidden');
+    next();
+  };
+}
+
+function sourceOf(req: IncomingRequest): string {
+  const { source } = req.locals;
+  return `${source.transport}:${source.address}:${source.port}`;
+}
+
+/**
+ * From a trusted peer (a gateway, no digest): the Request-URI's number, in the peer's format made ours
+ * by its peering group's `inbound_from_peer` rules, is a DID of one of our subscribers.
+ */
+function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
+  const parsed = parsedOf(req);
+  const peer = req.locals.source.peer;
+  const callerDialled = parsed.from.uri.kind === 'sip' ? (parsed.from.uri.userText ?? '') : '';
+  const requestUri = parsed.requestUri;
+  const calledDomain =
+    requestUri.hostType === 'domain' && deps.directory.servesDomain(requestUri.host)
+      ? requestUri.host.toLowerCase()
+      : undefined;
+  const variables = deps.numbering ? domainVariables(deps.numbering, calledDomain) : {};
+  const groupId = peer?.groupId;
+  const calleeNumber = rewriteFromPeer(
+    deps.numbering,
+    groupId,
+    'callee',
+    requestUri.userText ?? '',
+    variables,
+  );
+  const callerNumber = rewriteFromPeer(deps.numbering, groupId, 'caller', callerDialled, variables).value;
+  const e164 = asE164(calleeNumber.value);
+  const mapping = e164 ? deps.numbering?.lookupNumber(e164) : null;
+  return {
+    kind: 'inbound',
+    cdr: {
+      callId: parsed.callId,
+      aLegId: parsed.callId,
+      direction: 'inbound',
+      callerDialled,
+      calleeDialled: req.uri,
+      startedAt: new Date(),
+      sourceAddress: sourceOf(req),
+      peerGatewayId: peer?.gatewayId,
+      // Known from the first request on, so that even a refused attempt keeps the caller withheld.
+      callerWithheld: withholdsIdentity(req.get('Privacy')),
+    },
+    callerProfile: profiles.publicPeer,
+    callerNumber,
+    destination: {
+      kind: 'subscriber',
+      subscriber: mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined,
+      number: mapping?.e164,
+    },
+    refused: { callerRouted: callerNumber, calleeRouted: calleeNumber.value },
+  };
+}
+
+function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: CachedSubscriber): InvitePlan {
+  const parsed = parsedOf(req);
+  const callerUri = `sip:${caller.username}@${caller.domain}`;
+  const destination = dialled(deps, caller, parsed.requestUri);
+  const kind = destination.kind === 'pstn' ? 'outbound' : 'internal';
+  return {
+    kind,
+    cdr: {
+      callId: parsed.callId,
+      aLegId: parsed.callId,
+      direction: kind,
+      callerDialled:
+        parsed.from.uri.kind === 'sip'
+          ? `sip:${parsed.from.uri.userText}@${parsed.from.uri.host}`
+          : callerUri,
+      calleeDialled: req.uri,
+      startedAt: new Date(),
+      sourceAddress: sourceOf(req),
+      callerSubscriberId: caller.id,
+      // Under CLIR the CDR marks the caller withheld from the start, also when a limit refuses the
+      // call before the callee's phones ring.
+      callerWithheld: deps.numbering?.presentSubscriber(caller.id)?.clir ?? false,
+    },
+    callerProfile: profiles.natSubscriber,
+    caller,
+    destination,
+    refused: {},
+  };
+}
+
+/**
+ * The Request-URI user as a username of the addressed domain (ours, else the caller's); otherwise a
+ * dialled number. The caller's `from_subscriber` callee rules run first: a rule that matched wrote the
+ * number in E.164 (with or without `+`, as sip:provider's rules do) or a user name; otherwise the
+ * caller's dial plan normalises it. A number of ours (a DID) reaches its subscriber, any other the PSTN.
+ */
+function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri: SipUri): Destination {
+  const { directory, numbering } = deps;
+  const domain =
+    requestUri.hostType === 'domain' && directory.servesDomain(requestUri.host)
+      ? requestUri.host.toLowerCase()
+      : caller.domain;
+  const user = requestUri.userText;
+  const byName = user ? directory.findSubscriber(user, domain) : undefined;
+  if (byName || !user || !numbering) return { kind: 'subscriber', subscriber: byName };
+  const rewritten = rewriteFromSubscriber(numbering, caller.id, 'callee', user);
+  let e164: string | undefined;
+  if (rewritten.matched) {
+    e164 = asE164(rewritten.value) ?? undefined;
+    if (!e164) return { kind: 'subscriber', subscriber: directory.findSubscriber(rewritten.value, domain) };
+  } else {
+    try {
+      const normalised = numbering.normalise(caller.domain, user, caller.id);
+      if (normalised.kind === 'e164') e164 = normalised.e164;
+    } catch {
+      e164 = undefined;
+    }
+  }
+  if (!e164) return { kind: 'subscriber', subscriber: undefined };
+  const mapping = numbering.lookupNumber(e164);
+  if (!mapping) return { kind: 'pstn', e164 };
+  return {
+    kind: 'subscriber',
+    subscriber: directory.findSubscriber(mapping.username, mapping.domain),
+    number: mapping.e164,
+  };
+}

@@ -1,0 +1,59 @@
+import type { PrismaClient } from '@switchboard/db';
+import type { MediaRelay } from '@switchboard/media';
+import type { NumberingIndex } from '@switchboard/numbering';
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import type { CdrWriter } from '../../cdr/cdr-writer.ts';
+import type { Directory } from '../../directory/directory.ts';
+import type { LocationService } from '../../location/location-service.ts';
+import type { IncomingRequest, SipResponse } from '../../sip/request.ts';
+import type { ActiveCalls } from '../active-calls.ts';
+import type { CallForwards } from '../call-forwards.ts';
+import { dispositionOf } from '../call-types.ts';
+import type { CallsConfig } from '../calls-config.ts';
+import type { InvitePlan } from '../plan.ts';
+
+/** What the INVITE stages share, built once per process. */
+export interface InviteDeps {
+  srf: Srf;
+  media: MediaRelay;
+  cdr: CdrWriter;
+  directory: Directory;
+  /** Call forwards of every subscriber, held in memory. */
+  forwards: CallForwards;
+  location: LocationService;
+  prisma: PrismaClient;
+  calls: ActiveCalls;
+  /** Number mapping and LCR; without it only usernames are callable. */
+  numbering?: NumberingIndex | undefined;
+  config: CallsConfig;
+  log: Logger;
+}
+
+/** The plan `classify` started; only the stages after it may call it. */
+export function planOf(req: IncomingRequest): InvitePlan {
+  const plan = req.locals.invite;
+  if (!plan) throw new Error('INVITE stage order: classify must run before this stage');
+  return plan;
+}
+
+/**
+ * Refuses a call before any B leg: the final response, and the attempt's CDR row with what the stages
+ * learned so far (every attempt is recorded).
+ */
+export async function refuse(
+  deps: Pick<InviteDeps, 'cdr'>,
+  res: SipResponse,
+  plan: InvitePlan,
+  status: number,
+  reason: string,
+): Promise<void> {
+  res.send(status, reason);
+  await deps.cdr.finish(undefined, plan.cdr, {
+    ...plan.refused,
+    endedAt: new Date(),
+    disposition: dispositionOf(status),
+    sipCode: status,
+    sipReason: reason,
+  });
+}

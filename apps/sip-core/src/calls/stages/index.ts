@@ -1,0 +1,17 @@
+import type { Middleware } from '../../sip/request.ts';
+import { admit } from './admit.ts';
+import { classify } from './classify.ts';
+import { connect } from './connect.ts';
+import type { InviteDeps } from './deps.ts';
+import { present } from './present.ts';
+import { resolve } from './resolve.ts';
+
+export type { InviteDeps } from './deps.ts';
+
+/**
+ * The stages of a new call after the caller is known (docs/architecture.md, "The INVITE stages"),
+ * each filling its part of one `InvitePlan`. A new feature is a new stage here, or a step in one.
+ */
+export function inviteStages(deps: InviteDeps): Middleware[] {
+  return [classify(deps), resolve(deps), admit(deps), present(deps), connect(deps)];
+}

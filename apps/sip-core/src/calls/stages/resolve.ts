@@ -1,0 +1,36 @@
+import { profiles } from '@switchboard/media';
+import type { Middleware } from '../../sip/request.ts';
+import { bindingTarget, required } from '../plan.ts';
+import { routeToPstn } from '../pstn.ts';
+import { type InviteDeps, planOf, refuse } from './deps.ts';
+
+/**
+ * Second INVITE stage: where the call goes. A subscriber (enabled, else 404) rings its registered
+ * devices, its call forwards taking over when they fail (forwarding.ts, run by `Call`); a PSTN number
+ * goes to the gateways LCR picks for the caller, in order (403 blocked, 404 no route, 484 incomplete).
+ */
+export function resolve(deps: Pick<InviteDeps, 'cdr' | 'location' | 'prisma' | 'numbering'>): Middleware {
+  return async (req, res, next) => {
+    const plan = planOf(req);
+    const destination = plan.destination;
+    if (destination.kind === 'pstn') {
+      const route = await routeToPstn(deps, required(plan.caller, 'the caller'), destination.e164);
+      if ('status' in route) return refuse(deps, res, plan, route.status, route.reason);
+      plan.pstn = route;
+      return next();
+    }
+    const subscriber = destination.subscriber;
+    if (!subscriber?.enabled) return refuse(deps, res, plan, 404, 'Not Found');
+    const aor = `sip:${subscriber.username}@${subscriber.domain}`;
+    plan.callee = {
+      subscriber,
+      aor,
+      number: destination.number,
+      targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
+    };
+    plan.refused.calleeSubscriberId = subscriber.id;
+    plan.refused.calleeRouted = aor;
+    if (plan.caller) plan.refused.callerRouted = `sip:${plan.caller.username}@${plan.caller.domain}`;
+    next();
+  };
+}
