@@ -1,4 +1,4 @@
-import type { SipRequest, SipResponse } from './request.ts';
+import type { IncomingRequest, SipResponse } from './request.ts';
 
 /**
  * How sip-core asks the engine to send an answer without a transaction (docs/engine.md, "Reply mode"): a
@@ -26,7 +26,7 @@ export function replyStateless(
  * the address) the answer goes once.
  */
 export function refuseSilently(
-  req: SipRequest,
+  req: IncomingRequest,
   res: SipResponse,
   status: number,
   reason: string,
