@@ -56,12 +56,21 @@ export interface ApiDeps {
   now?: () => number;
   /** Login and sign-up limits; defaults suit production. */
   limits?: Partial<ApiLimits>;
+  /**
+   * Mark the session cookies `Secure`: `auto` when the request came over HTTPS to this server; `true` behind
+   * a TLS-terminating proxy (the API trusts no forwarded header to tell).
+   */
+  cookieSecure?: boolean | 'auto';
 }
 
 export interface ApiLimits {
+  /** Login attempts one client address may fail within the window; then 429 until the window ends. */
   loginFailuresPerIp: number;
+  /** Failed logins on one account after which each further attempt on it is slowed down (never refused). */
   loginFailuresPerAccount: number;
   loginWindowMs: number;
+  /** Longest wait of a slowed-down login attempt; 0 turns the slow-down off. */
+  loginMaxDelayMs: number;
   signupsPerIp: number;
   signupWindowMs: number;
 }
@@ -70,6 +79,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   loginFailuresPerIp: 20,
   loginFailuresPerAccount: 5,
   loginWindowMs: 15 * 60_000,
+  loginMaxDelayMs: 30_000,
   signupsPerIp: 5,
   signupWindowMs: 60 * 60_000,
 };
