@@ -36,6 +36,8 @@ const api = await startApi(
     prisma: db.prisma,
     logger,
     webRoot,
+    limits: config.apiSignIn.limits,
+    cookieSecure: config.apiSignIn.cookieSecure,
     health: async () => {
       try {
         await db.prisma.$queryRaw`SELECT 1`;

@@ -112,7 +112,7 @@ function home(role: string | undefined): string {
 function RequireRole({ roles }: { roles: string[] }) {
   const session = useSession();
   if (session.loading) return <Loader m="xl" aria-label="Loading" />;
-  if (!session.token || !session.me) return <Navigate to="/login" replace />;
+  if (!session.me) return <Navigate to="/login" replace />;
   if (!roles.includes(session.me.role)) return <Navigate to={home(session.me.role)} replace />;
   return <Outlet />;
 }

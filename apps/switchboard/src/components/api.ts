@@ -33,6 +33,8 @@ export function apiComponent(
           logger: logger.child({ component: 'api' }),
           health,
           activeCalls,
+          limits: config.apiSignIn.limits,
+          cookieSecure: config.apiSignIn.cookieSecure,
           ...(webRoot ? { webRoot } : {}),
         },
       );
