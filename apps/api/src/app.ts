@@ -65,8 +65,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // Behind a reverse proxy the operator sets the proxy in front; the API itself trusts no forwarded header.
-    trustProxy: false,
+    // Forwarded headers are believed only from the proxies the operator names (API_TRUSTED_PROXIES): behind
+    // one, every request would otherwise come from the proxy's address and share one login budget.
+    trustProxy:
+      deps.trustedProxies !== undefined && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
   });

@@ -38,6 +38,7 @@ const api = await startApi(
     webRoot,
     limits: config.apiSignIn.limits,
     cookieSecure: config.apiSignIn.cookieSecure,
+    trustedProxies: config.apiSignIn.trustedProxies,
     health: async () => {
       try {
         await db.prisma.$queryRaw`SELECT 1`;

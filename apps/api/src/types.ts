@@ -61,6 +61,11 @@ export interface ApiDeps {
    * a TLS-terminating proxy (the API trusts no forwarded header to tell).
    */
   cookieSecure?: boolean | 'auto';
+  /**
+   * Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For / X-Forwarded-Proto are believed:
+   * the client address the login limits count, and HTTPS for the cookies. Empty: none.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export interface ApiLimits {

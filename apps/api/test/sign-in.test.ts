@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
 import { createWorld, PASSWORD, type World } from './support/world.ts';
 
 // Password logins under attack: parallel guessing from one address, and guessing spread over addresses
@@ -82,5 +84,57 @@ describe('lifting a block', () => {
     expect((await login('customer-a@test.example', PASSWORD, ip)).statusCode).toBe(200);
     const audit = await world.prisma.auditEntry.findFirst({ where: { action: 'lift-login-limit' } });
     expect(audit?.actor).toBe('operator@test.example');
+  });
+});
+
+describe('behind a reverse proxy', () => {
+  const viaProxy = (
+    app: Awaited<ReturnType<typeof buildApp>>,
+    client: string,
+    password: string,
+    proto = 'http',
+  ) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '127.0.0.1',
+      headers: { 'x-forwarded-for': client, 'x-forwarded-proto': proto },
+      payload: { email: 'operator@test.example', password },
+    });
+
+  it('counts each forwarded client on its own when the proxy is trusted, and sees HTTPS', async () => {
+    const app = await buildApp({
+      prisma: world.prisma,
+      logger: pino({ level: 'silent' }),
+      health: async () => ({}),
+      limits: { loginFailuresPerIp: 5, loginMaxDelayMs: 20 },
+      trustedProxies: ['127.0.0.1'],
+    });
+    try {
+      for (let i = 0; i < 5; i++)
+        expect((await viaProxy(app, '198.51.100.1', `bad ${i}`)).statusCode).toBe(401);
+      expect((await viaProxy(app, '198.51.100.1', PASSWORD)).statusCode).toBe(429);
+      // Another client behind the same proxy is not blocked by the first one's guesses.
+      const other = await viaProxy(app, '198.51.100.2', PASSWORD, 'https');
+      expect(other.statusCode).toBe(200);
+      const cookies = [other.headers['set-cookie'] ?? []].flat();
+      expect(cookies.length).toBe(2);
+      for (const c of cookies) expect(c.toLowerCase()).toContain('; secure');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('ignores forwarded headers from anyone not named as a proxy', async () => {
+    const spoofed = (client: string, password: string) =>
+      world.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: '127.0.13.1',
+        headers: { 'x-forwarded-for': client, 'x-forwarded-proto': 'https' },
+        payload: { email: 'operator@test.example', password },
+      });
+    for (let i = 0; i < 5; i++) expect((await spoofed(`203.0.113.${i}`, 'bad')).statusCode).toBe(401);
+    expect((await spoofed('203.0.113.99', PASSWORD)).statusCode).toBe(429);
   });
 });

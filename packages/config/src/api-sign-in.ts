@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseBoolean, parseInteger } from './runtime-contract.ts';
 
 /**
@@ -17,6 +18,12 @@ export interface ApiSignInConfig {
   };
   /** API_COOKIE_SECURE: `auto` (Secure when the request came over HTTPS), or always / never. */
   cookieSecure: boolean | 'auto';
+  /**
+   * API_TRUSTED_PROXIES: addresses or CIDR blocks of reverse proxies in front of the API whose
+   * X-Forwarded-For / X-Forwarded-Proto are believed (client address for the login limits, HTTPS for the
+   * cookies). Empty: no forwarded header is believed.
+   */
+  trustedProxies: string[];
 }
 
 type Check = <T>(name: string, fallback: T, parse: (raw: string) => T) => T;
@@ -38,5 +45,24 @@ export function readApiSignIn(check: Check): ApiSignInConfig {
     cookieSecure: check<boolean | 'auto'>('API_COOKIE_SECURE', 'auto', (raw) =>
       raw.toLowerCase() === 'auto' ? 'auto' : parseBoolean(raw),
     ),
+    trustedProxies: check<string[]>('API_TRUSTED_PROXIES', [], (raw) =>
+      raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '')
+        .map(parseAddressOrBlock),
+    ),
   };
+}
+
+/** `192.0.2.1`, `10.0.0.0/8`, `::1` or `2001:db8::/32`. */
+function parseAddressOrBlock(item: string): string {
+  const [address = '', prefix, extra] = item.split('/');
+  const family = isIP(address);
+  const bits = family === 6 ? 128 : 32;
+  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+  if (family === 0 || !prefixOk || extra !== undefined) {
+    throw new Error(`expected IP addresses or CIDR blocks, comma-separated, got '${item}'`);
+  }
+  return item;
 }

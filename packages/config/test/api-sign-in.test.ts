@@ -11,16 +11,18 @@ describe('API sign-in settings', () => {
         loginMaxDelayMs: 30_000,
       },
       cookieSecure: 'auto',
+      trustedProxies: [],
     });
   });
 
-  it('read API_LOGIN_* in seconds and API_COOKIE_SECURE', () => {
+  it('read API_LOGIN_* in seconds, API_COOKIE_SECURE and API_TRUSTED_PROXIES', () => {
     const config = loadConfig({
       API_LOGIN_FAILURES_PER_IP: '50',
       API_LOGIN_FAILURES_PER_USER: '8',
       API_LOGIN_WINDOW: '600',
       API_LOGIN_MAX_DELAY: '0',
       API_COOKIE_SECURE: 'true',
+      API_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,::1',
     });
     expect(config.apiSignIn).toEqual({
       limits: {
@@ -30,13 +32,22 @@ describe('API sign-in settings', () => {
         loginMaxDelayMs: 0,
       },
       cookieSecure: true,
+      trustedProxies: ['127.0.0.1', '10.0.0.0/8', '::1'],
     });
     expect(loadConfig({ API_COOKIE_SECURE: 'no' }).apiSignIn.cookieSecure).toBe(false);
+    for (const bad of ['10.0.0.0/33', '::1/129', '1.2.3.4/8/9', 'not-an-address']) {
+      expect(() => loadConfig({ API_TRUSTED_PROXIES: bad }), bad).toThrow(/API_TRUSTED_PROXIES/);
+    }
   });
 
   it('name each bad variable', () => {
     try {
-      loadConfig({ API_LOGIN_FAILURES_PER_IP: '0', API_LOGIN_WINDOW: 'soon', API_COOKIE_SECURE: 'maybe' });
+      loadConfig({
+        API_LOGIN_FAILURES_PER_IP: '0',
+        API_LOGIN_WINDOW: 'soon',
+        API_COOKIE_SECURE: 'maybe',
+        API_TRUSTED_PROXIES: '127.0.0.1,caddy',
+      });
       throw new Error('expected a ConfigError');
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -44,6 +55,7 @@ describe('API sign-in settings', () => {
         'API_LOGIN_FAILURES_PER_IP',
         'API_LOGIN_WINDOW',
         'API_COOKIE_SECURE',
+        'API_TRUSTED_PROXIES',
       ]);
     }
   });

@@ -35,6 +35,7 @@ export function apiComponent(
           activeCalls,
           limits: config.apiSignIn.limits,
           cookieSecure: config.apiSignIn.cookieSecure,
+          trustedProxies: config.apiSignIn.trustedProxies,
           ...(webRoot ? { webRoot } : {}),
         },
       );
