@@ -41,6 +41,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/ip-bans', label: 'IP bans' },
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
   { to: '/admin/audit-log', label: 'Audit log' },
+  { to: '/admin/password', label: 'Password' },
 ];
 
 const PORTAL_NAV: NavItem[] = [
@@ -144,6 +145,7 @@ export function App() {
           <Route path="cdrs" element={<CdrsPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
+          <Route path="password" element={<PasswordPage />} />
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />
             <Route path="users" element={<UsersPage />} />

@@ -197,6 +197,19 @@ describe('resellers and users', () => {
     expect(within(nav).queryByRole('link', { name: 'Users' })).toBeNull();
   });
 
+  it('lead operators and resellers to their own password page, which asks for the current password', async () => {
+    const user = userEvent.setup();
+    renderApp('/admin', (key) => {
+      if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'reseller', resellerId: 'r1' };
+      if (key.startsWith('GET /api/v1/')) return list([]);
+      return undefined;
+    });
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    await user.click(within(nav).getByRole('link', { name: 'Password' }));
+    expect(await screen.findByRole('heading', { name: 'Change password' })).toBeTruthy();
+    expect(screen.getByLabelText('Current password')).toBeTruthy();
+  });
+
   it('sends a reseller who opens the users page back to the dashboard', async () => {
     renderApp('/admin/users', (key) => {
       if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'reseller', resellerId: 'r1' };
