@@ -134,6 +134,19 @@ describe('password policy', () => {
     });
     expect(signup.statusCode).toBe(400);
     expect(field(signup)).toBe('/body/password');
+    const sameAsSipUser = await world.app.inject({
+      method: 'POST',
+      url: '/api/v1/signup',
+      remoteAddress: '127.0.20.2',
+      payload: {
+        domain: 'a.example.com',
+        email: 'n2@test.example',
+        password: 'newbie-sip-1',
+        username: 'Newbie-SIP-1',
+      },
+    });
+    expect(sameAsSipUser.statusCode).toBe(400);
+    expect(field(sameAsSipUser)).toBe('/body/password');
   });
 
   it('refuses common SIP passwords and the username, and still generates one when none is given', async () => {

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { forbidden, unauthorized } from '../errors.ts';
 import type { Principal, Role } from '../types.ts';
-import { CSRF_HEADER, csrfMatches, SAFE_METHODS, SESSION_COOKIE } from './cookies.ts';
+import { CSRF_COOKIE, CSRF_HEADER, csrfMatches, SAFE_METHODS, SESSION_COOKIE } from './cookies.ts';
 import { bearerFrom, credentialKind, hashCredential } from './tokens.ts';
 
 declare module 'fastify' {
@@ -139,7 +139,7 @@ async function authenticate(app: FastifyInstance, opts: AuthenticateOptions): Pr
       !csrfMatches(request, credential.secret)
     ) {
       throw forbidden(
-        `Missing or wrong CSRF token: send the ${CSRF_HEADER} header with the sb_csrf cookie's value`,
+        `Missing or wrong CSRF token: send the ${CSRF_HEADER} header with the ${CSRF_COOKIE} cookie's value`,
       );
     }
     request.principal = principal;

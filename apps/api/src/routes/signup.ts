@@ -77,7 +77,11 @@ export async function signupRoutes(
           { field: '/body/domain', message: 'sign-up not available' },
         ]);
       }
-      assertPasswordAllowed(body.password, { field: '/body/password', identities: loginIdentities(email) });
+      // The login password must not be the SIP user name chosen in the same form either.
+      assertPasswordAllowed(body.password, {
+        field: '/body/password',
+        identities: [...loginIdentities(email), username],
+      });
       const passwordHash = await hashPassword(body.password);
       const sipPassword = generateSecret(20);
       const credential = issueCredential('session');
