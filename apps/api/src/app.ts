@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -7,12 +8,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { authenticatePlugin } from './auth/authenticate.ts';
 import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
+import { securityHeaders } from './headers.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import type { RouteOptions } from './routes/options.ts';
 import { pushCredentialRoutes } from './routes/push-credentials.ts';
 import { recordRoutes } from './routes/records.ts';
 import { routingRoutes } from './routes/routing.ts';
+import { signupRoutes } from './routes/signup.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { userRoutes } from './routes/users.ts';
@@ -62,8 +66,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    // Behind a reverse proxy the operator sets the proxy in front; the API itself trusts no forwarded header.
-    trustProxy: false,
+    // Forwarded headers are believed only from the proxies the operator names (API_TRUSTED_PROXIES): behind
+    // one, every request would otherwise come from the proxy's address and share one login budget.
+    trustProxy:
+      deps.trustedProxies !== undefined && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
   });
@@ -76,6 +82,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
   registerErrorHandling(app);
+  await app.register(securityHeaders);
+  await app.register(fastifyCookie);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -93,7 +101,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
           bearer: {
             type: 'http',
             scheme: 'bearer',
-            description: 'A login token from POST /api/v1/auth/login or an API key',
+            description:
+              'A login token from POST /api/v1/auth/login or an API key. The web app instead uses the ' +
+              'HttpOnly session cookie the login sets, plus the X-CSRF-Token header on changes.',
           },
         },
       },
@@ -147,11 +157,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     limits: { ...DEFAULT_LIMITS, ...deps.limits },
     sessionTtlMs: deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
     activeCalls: deps.activeCalls ?? (async () => []),
+    cookieSecure: deps.cookieSecure ?? 'auto',
   };
   await app.register(
     async (v1) => {
       await v1.register(authenticatePlugin, { prisma: deps.prisma, now });
       await v1.register(authRoutes, routeOptions);
+      await v1.register(apiKeyRoutes, routeOptions);
+      await v1.register(signupRoutes, routeOptions);
       await v1.register(tenantRoutes, routeOptions);
       await v1.register(userRoutes, routeOptions);
       await v1.register(subscriberRoutes, routeOptions);

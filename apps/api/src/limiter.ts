@@ -1,6 +1,6 @@
 /**
  * Counts events per key in a fixed window and says how long a key must wait once it has used its budget.
- * Used for login failures (per client IP and per account) and for self sign-up (per IP). In-process state:
+ * Used for login attempts (per client IP and per account) and for self sign-up (per IP). In-process state:
  * one API process guards itself; several API processes each keep their own budget.
  */
 export interface WindowLimit {
@@ -32,15 +32,44 @@ export class WindowLimiter {
     return Math.ceil((b.resetAt - this.now()) / 1000);
   }
 
-  /** Counts one event for `key`. */
-  hit(key: string): void {
+  /** Counts one event for `key` and returns how many the window now holds. */
+  hit(key: string): number {
     const b = this.current(key);
     if (b !== undefined) {
       b.count += 1;
-      return;
+      return b.count;
     }
     if (this.buckets.size >= MAX_KEYS) this.sweep();
     this.buckets.set(key, { count: 1, resetAt: this.now() + this.limit.windowMs });
+    return 1;
+  }
+
+  /**
+   * Counts one event for `key` if it is within its budget: 0 when counted, else the seconds to wait. Check
+   * and count are one synchronous step, so concurrent requests cannot all pass the check before any of them
+   * is counted (the gap an `await` between `retryAfter` and `hit` would leave).
+   */
+  take(key: string): number {
+    const wait = this.retryAfter(key);
+    if (wait > 0) return wait;
+    this.hit(key);
+    return 0;
+  }
+
+  /** Gives back one event counted by `take`, e.g. an attempt that turned out to be a good login. */
+  refund(key: string): void {
+    const b = this.current(key);
+    if (b === undefined) return;
+    b.count -= 1;
+    if (b.count <= 0) this.buckets.delete(key);
+  }
+
+  /** Live keys with their counts and when their window ends (for the operator's view). */
+  entries(): { key: string; count: number; resetAt: number }[] {
+    const now = this.now();
+    const out: { key: string; count: number; resetAt: number }[] = [];
+    for (const [key, b] of this.buckets) if (b.resetAt > now) out.push({ key, ...b });
+    return out;
   }
 
   /** Forgets `key`, e.g. after a successful login. */

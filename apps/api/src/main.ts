@@ -37,6 +37,9 @@ const api = await startApi(
     logger,
     webRoot,
     push: { dataDir: config.dataDir, endpoints: config.push },
+    limits: config.apiSignIn.limits,
+    cookieSecure: config.apiSignIn.cookieSecure,
+    trustedProxies: config.apiSignIn.trustedProxies,
     health: async () => {
       try {
         await db.prisma.$queryRaw`SELECT 1`;

@@ -59,12 +59,26 @@ export interface ApiDeps {
   limits?: Partial<ApiLimits>;
   /** Push credentials sealing key and push service endpoints; defaults from the environment. */
   push?: ApiPushOptions;
+  /**
+   * Mark the session cookies `Secure`: `auto` when the request came over HTTPS to this server; `true` behind
+   * a TLS-terminating proxy (the API trusts no forwarded header to tell).
+   */
+  cookieSecure?: boolean | 'auto';
+  /**
+   * Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-For / X-Forwarded-Proto are believed:
+   * the client address the login limits count, and HTTPS for the cookies. Empty: none.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export interface ApiLimits {
+  /** Login attempts one client address may fail within the window; then 429 until the window ends. */
   loginFailuresPerIp: number;
+  /** Failed logins on one account after which each further attempt on it is slowed down (never refused). */
   loginFailuresPerAccount: number;
   loginWindowMs: number;
+  /** Longest wait of a slowed-down login attempt; 0 turns the slow-down off. */
+  loginMaxDelayMs: number;
   signupsPerIp: number;
   signupWindowMs: number;
 }
@@ -73,6 +87,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   loginFailuresPerIp: 20,
   loginFailuresPerAccount: 5,
   loginWindowMs: 15 * 60_000,
+  loginMaxDelayMs: 30_000,
   signupsPerIp: 5,
   signupWindowMs: 60 * 60_000,
 };

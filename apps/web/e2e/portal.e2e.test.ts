@@ -20,6 +20,8 @@ const DOMAIN = 'voip.example.test';
 
 let platform: Platform;
 let page: Page;
+/** What chromium reported against the security policy (CSP) or as uncaught errors, over the whole run. */
+const pageProblems: string[] = [];
 /** SIP passwords the admin showed once when it created each subscriber. */
 const sipPasswords: Record<string, string> = {};
 
@@ -64,6 +66,10 @@ beforeAll(async () => {
   platform = await startPlatform('portal');
   page = platform.page;
   page.setDefaultTimeout(20_000);
+  page.on('console', (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) pageProblems.push(message.text());
+  });
+  page.on('pageerror', (error) => pageProblems.push(error.message));
 });
 
 afterAll(async () => {
@@ -73,7 +79,10 @@ afterAll(async () => {
 
 describe('operator', () => {
   it('signs in and sees the dashboard', async () => {
-    await page.goto(platform.baseUrl);
+    const first = await page.goto(platform.baseUrl);
+    expect(first?.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(first?.headers()['x-frame-options']).toBe('DENY');
+    expect(first?.headers()['x-content-type-options']).toBe('nosniff');
     await page.getByRole('heading', { name: 'Sign in to Switchboard' }).waitFor();
     await snap('login');
     await signIn(OPERATOR.email, OPERATOR.password);
@@ -83,6 +92,35 @@ describe('operator', () => {
       .and(page.getByText('0', { exact: true }))
       .waitFor();
     await snap('dashboard');
+  });
+
+  it('keeps the session in an HttpOnly cookie that scripts cannot read, and changes need the CSRF token', async () => {
+    const cookies = await platform.browser.cookies(`${platform.baseUrl}/api/v1/auth/me`);
+    const session = cookies.find((c) => c.name === 'sb_session');
+    expect(session?.value).toMatch(/^sbt_/);
+    expect(session?.httpOnly).toBe(true);
+    expect(session?.sameSite).toBe('Strict');
+    const visible = await page.evaluate(() => ({
+      cookie: document.cookie,
+      storage: JSON.stringify({ ...localStorage, ...sessionStorage }),
+    }));
+    expect(visible.cookie).not.toContain('sbt_');
+    expect(visible.cookie).toContain('sb_csrf=');
+    expect(visible.storage).not.toContain('sbt_');
+    // A request that only rides on the cookie, as one forged by another page would, is refused.
+    const forged = await page.evaluate(async () => {
+      const res = await fetch('/api/v1/api-keys', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'forged' }),
+      });
+      return res.status;
+    });
+    expect(forged).toBe(403);
+    expect(await platform.prisma.apiKey.count()).toBe(0);
+    // The session survives a reload: nothing was kept in page memory.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
   });
 
   it('creates a domain open for sign-up, a customer and a subscriber', async () => {
@@ -441,5 +479,21 @@ describe('customer', () => {
 
     await open('Password', 'Change password');
     await snap('portal-password');
+    await page.getByLabel('Current password').fill('not my password');
+    await page.getByLabel('New password', { exact: true }).fill('bob new password 456');
+    await page.getByLabel('Repeat new password').fill('bob new password 456');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong password' }).waitFor();
+    await page.getByLabel('Current password').fill('bob password 123');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in again' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Switchboard' }).waitFor();
+    await signIn('bob@example.org', 'bob new password 456');
+    await page.getByRole('heading', { level: 1, name: 'My phones' }).waitFor();
+  });
+
+  it('ran without a security-policy violation or a script error', () => {
+    expect(pageProblems).toEqual([]);
   });
 });

@@ -41,6 +41,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/ip-bans', label: 'IP bans' },
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
   { to: '/admin/audit-log', label: 'Audit log' },
+  { to: '/admin/password', label: 'Password' },
 ];
 
 const PORTAL_NAV: NavItem[] = [
@@ -112,7 +113,7 @@ function home(role: string | undefined): string {
 function RequireRole({ roles }: { roles: string[] }) {
   const session = useSession();
   if (session.loading) return <Loader m="xl" aria-label="Loading" />;
-  if (!session.token || !session.me) return <Navigate to="/login" replace />;
+  if (!session.me) return <Navigate to="/login" replace />;
   if (!roles.includes(session.me.role)) return <Navigate to={home(session.me.role)} replace />;
   return <Outlet />;
 }
@@ -144,6 +145,7 @@ export function App() {
           <Route path="cdrs" element={<CdrsPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
+          <Route path="password" element={<PasswordPage />} />
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />
             <Route path="users" element={<UsersPage />} />

@@ -1,52 +1,52 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
-import { type ResponseOf, tokenStore, unwrap } from './api/client.ts';
+import { createContext, type ReactNode, useCallback, useContext, useMemo } from 'react';
+import type { ResponseOf } from './api/client.ts';
 import { useApi } from './api/context.tsx';
 
 export type Me = ResponseOf<'/api/v1/auth/me', 'get'>;
 
 interface Session {
-  token: string | null;
+  /** The signed-in user; undefined when signed out (or still loading). */
   me: Me | undefined;
   loading: boolean;
-  signIn(token: string): void;
+  /** After a login or sign-up set the session cookie: load who is signed in. */
+  signIn(): Promise<void>;
   signOut(): Promise<void>;
 }
 
 const SessionContext = createContext<Session | null>(null);
 
-/** The signed-in user: a bearer token kept in local storage and who it belongs to (`/auth/me`). */
+const ME_KEY = ['me'] as const;
+
+/**
+ * The signed-in user. The session itself is an HttpOnly cookie that the login sets and page scripts cannot
+ * read, so who is signed in is whatever `/auth/me` answers: a user, or 401 (signed out, expired, revoked).
+ */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const api = useApi();
   const queryClient = useQueryClient();
-  const [token, setToken] = useState(tokenStore.get());
   const me = useQuery({
-    queryKey: ['me', token],
-    enabled: token !== null,
+    queryKey: ME_KEY,
     retry: false,
+    staleTime: Number.POSITIVE_INFINITY,
     queryFn: async () => {
       const result = await api.GET('/api/v1/auth/me');
-      if (result.response.status === 401) {
-        // The token expired or was revoked: forget it so the login page shows.
-        tokenStore.set(null);
-        setToken(null);
-      }
-      return unwrap(result);
+      // Anything but a user means "not signed in": the login page shows.
+      return result.data ?? null;
     },
   });
-  const signIn = useCallback((next: string) => {
-    tokenStore.set(next);
-    setToken(next);
-  }, []);
+  const signIn = useCallback(async () => {
+    await queryClient.invalidateQueries({ queryKey: ME_KEY });
+  }, [queryClient]);
   const signOut = useCallback(async () => {
+    // Logout revokes the session and clears its cookies; forget everything the signed-in user loaded.
     await api.POST('/api/v1/auth/logout').catch(() => undefined);
-    tokenStore.set(null);
-    setToken(null);
-    queryClient.clear();
+    queryClient.setQueryData(ME_KEY, null);
+    queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== ME_KEY[0] });
   }, [api, queryClient]);
   const value = useMemo(
-    () => ({ token, me: me.data, loading: token !== null && me.isPending, signIn, signOut }),
-    [token, me.data, me.isPending, signIn, signOut],
+    () => ({ me: me.data ?? undefined, loading: me.isPending, signIn, signOut }),
+    [me.data, me.isPending, signIn, signOut],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

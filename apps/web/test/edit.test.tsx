@@ -1,7 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { tokenStore } from '../src/api/client.ts';
 import { renderApp } from './render.tsx';
 
 const operator = {
@@ -28,7 +27,6 @@ const acme = {
 
 describe('editing a customer', () => {
   it('opens with the stored values and the focus in it, validates like the API, then saves a PATCH', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const { requests } = renderApp('/admin/customers', (key, body) => {
       if (key === 'GET /api/v1/auth/me') return operator;
@@ -70,7 +68,6 @@ describe('editing a customer', () => {
   });
 
   it('closes on Escape without saving, and shows the problem the API answers with', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const { requests } = renderApp('/admin/customers', (key) => {
       if (key === 'GET /api/v1/auth/me') return operator;
@@ -96,7 +93,6 @@ describe('editing a customer', () => {
 
 describe('editing a domain', () => {
   it('sends the dialling settings, empty ones as null, and never the name', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const domain = {
       id: 'd1',
@@ -143,7 +139,6 @@ describe('editing a domain', () => {
 
 describe('editing a subscriber', () => {
   it('sends status, limits, CLIR and the blocked prefixes as a list', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const alice = {
       id: 's1',
@@ -191,7 +186,6 @@ describe('editing a subscriber', () => {
 
 describe('resellers and users', () => {
   it('are in the operator navigation only', async () => {
-    tokenStore.set('sbt_test');
     renderApp('/admin', (key) => {
       if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'reseller', resellerId: 'r1' };
       if (key.startsWith('GET /api/v1/')) return list([]);
@@ -203,8 +197,20 @@ describe('resellers and users', () => {
     expect(within(nav).queryByRole('link', { name: 'Users' })).toBeNull();
   });
 
+  it('lead operators and resellers to their own password page, which asks for the current password', async () => {
+    const user = userEvent.setup();
+    renderApp('/admin', (key) => {
+      if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'reseller', resellerId: 'r1' };
+      if (key.startsWith('GET /api/v1/')) return list([]);
+      return undefined;
+    });
+    const nav = await screen.findByRole('navigation', { name: 'Main' });
+    await user.click(within(nav).getByRole('link', { name: 'Password' }));
+    expect(await screen.findByRole('heading', { name: 'Change password' })).toBeTruthy();
+    expect(screen.getByLabelText('Current password')).toBeTruthy();
+  });
+
   it('sends a reseller who opens the users page back to the dashboard', async () => {
-    tokenStore.set('sbt_test');
     renderApp('/admin/users', (key) => {
       if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'reseller', resellerId: 'r1' };
       if (key.startsWith('GET /api/v1/')) return list([]);
@@ -215,7 +221,6 @@ describe('resellers and users', () => {
   });
 
   it('an operator creates a reseller and renames it', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const stored = { id: 'r1', name: 'Wholesale One', status: 'active', createdAt: '', updatedAt: '' };
     const { requests } = renderApp('/admin/resellers', (key, body) => {
@@ -250,7 +255,6 @@ describe('resellers and users', () => {
   });
 
   it('an operator creates a customer login (which needs its customer) and disables a user', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const bob = {
       id: 'u2',
@@ -304,7 +308,6 @@ describe('resellers and users', () => {
 
 describe('editing peering and rewrite rules', () => {
   it('saves a gateway of the chosen group with numbers as numbers', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const gw = {
       id: 'g1',
@@ -353,7 +356,6 @@ describe('editing peering and rewrite rules', () => {
   });
 
   it('saves a rewrite rule of the chosen set', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const rule = {
       id: 'w1',

@@ -1,7 +1,6 @@
 import { screen, waitFor } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { tokenStore } from '../src/api/client.ts';
 import { renderApp } from './render.tsx';
 
 const operator = {
@@ -17,27 +16,64 @@ const emptyList = { items: [], page: 1, perPage: 50, total: 0 };
 describe('login', () => {
   it('shows field errors without calling the API, then signs in and lands on the dashboard', async () => {
     const user = userEvent.setup();
-    const { requests } = renderApp('/login', (key) => {
-      if (key === 'POST /api/v1/auth/login')
+    // Signed out until the login answers (in the browser: until it has set the session cookie).
+    let signedIn = false;
+    const { requests, headers } = renderApp('/login', (key) => {
+      if (key === 'POST /api/v1/auth/login') {
+        signedIn = true;
         return { token: 'sbt_test', expiresAt: new Date().toISOString(), user: {} };
-      if (key === 'GET /api/v1/auth/me') return operator;
+      }
+      if (key === 'GET /api/v1/auth/me') return signedIn ? operator : [401, { status: 401 }];
       if (key.startsWith('GET /api/v1/')) return emptyList;
       return undefined;
     });
     await user.click(await screen.findByRole('button', { name: 'Sign in' }));
     expect(await screen.findByText('Enter an e-mail address')).toBeTruthy();
-    expect(requests).toHaveLength(0);
+    expect(requests.filter((r) => r.method !== 'GET')).toHaveLength(0);
 
     await user.type(screen.getByLabelText('E-mail'), 'ops@example.com');
     await user.type(screen.getByLabelText('Password'), 'correct horse');
     await user.click(screen.getByRole('button', { name: 'Sign in' }));
     expect(await screen.findByRole('heading', { name: 'Dashboard' })).toBeTruthy();
-    expect(requests[0]).toEqual({
+    const login = requests.findIndex((r) => r.method === 'POST');
+    expect(requests[login]).toEqual({
       method: 'POST',
       path: '/api/v1/auth/login',
       body: { email: 'ops@example.com', password: 'correct horse' },
     });
-    expect(tokenStore.get()).toBe('sbt_test');
+    // The session lives in the HttpOnly cookie the login sets: no bearer header, no token kept by scripts.
+    expect(headers.every((h) => h.get('authorization') === null)).toBe(true);
+    expect(JSON.stringify({ ...localStorage, ...sessionStorage })).not.toContain('sbt_test');
+  });
+
+  it('sends the CSRF token from its cookie with changes, not with reads', async () => {
+    const user = userEvent.setup();
+    // biome-ignore lint/suspicious/noDocumentCookie: plays the login's Set-Cookie, which jsdom cannot receive here
+    document.cookie = 'sb_csrf=csrf-of-this-session';
+    try {
+      const { requests, headers } = renderApp('/portal/password', (key) => {
+        if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'customer', customerId: 'c1' };
+        if (key === 'POST /api/v1/auth/password') return [204, null];
+        if (key.startsWith('GET /api/v1/')) return emptyList;
+        return undefined;
+      });
+      await user.type(await screen.findByLabelText('Current password'), 'old password 1');
+      await user.type(screen.getByLabelText('New password'), 'a new password 2');
+      await user.type(screen.getByLabelText('Repeat new password'), 'a new password 2');
+      await user.click(screen.getByRole('button', { name: 'Change password' }));
+      expect((await screen.findByRole('status')).textContent).toContain('Sign in again');
+      const post = requests.findIndex((r) => r.method === 'POST');
+      expect(requests[post]).toEqual({
+        method: 'POST',
+        path: '/api/v1/auth/password',
+        body: { currentPassword: 'old password 1', newPassword: 'a new password 2' },
+      });
+      expect(headers[post]?.get('x-csrf-token')).toBe('csrf-of-this-session');
+      expect(headers[0]?.get('x-csrf-token')).toBeNull();
+    } finally {
+      // biome-ignore lint/suspicious/noDocumentCookie: removes the cookie set above
+      document.cookie = 'sb_csrf=; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+    }
   });
 
   it('shows the problem the API answers with', async () => {
@@ -56,7 +92,6 @@ describe('login', () => {
 
 describe('subscribers', () => {
   it('creates a subscriber and shows the generated SIP password once', async () => {
-    tokenStore.set('sbt_test');
     const user = userEvent.setup();
     const { requests } = renderApp('/admin/subscribers', (key) => {
       switch (key) {
@@ -93,7 +128,6 @@ describe('subscribers', () => {
   });
 
   it('sends customers to the portal, not the admin', async () => {
-    tokenStore.set('sbt_test');
     renderApp('/admin/customers', (key) => {
       if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'customer', customerId: 'c1' };
       if (key.startsWith('GET /api/v1/')) return emptyList;
@@ -132,7 +166,6 @@ describe('call history', () => {
   });
 
   it("shows a withheld caller as Anonymous in the callee's portal, and marked withheld to the operator", async () => {
-    tokenStore.set('sbt_test');
     const portal = renderApp('/portal/history', (key) => {
       if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'customer', customerId: 'c1' };
       if (key === 'GET /api/v1/cdrs')

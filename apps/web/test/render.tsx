@@ -16,14 +16,18 @@ export interface Recorded {
  */
 export function renderApp(path: string, answer: (key: string, body: unknown) => unknown) {
   const requests: Recorded[] = [];
+  /** The headers of each request, in the same order. */
+  const headers: Headers[] = [];
   const fetchImpl = async (input: RequestInfo | URL): Promise<Response> => {
     const request = input as Request;
     const url = new URL(request.url);
     const text = request.method === 'GET' ? '' : await request.text();
     const body = text ? JSON.parse(text) : undefined;
     requests.push({ method: request.method, path: url.pathname, body });
+    headers.push(request.headers);
     const reply = answer(`${request.method} ${url.pathname}`, body);
     const [status, json] = Array.isArray(reply) ? reply : [200, reply];
+    if (status === 204) return new Response(null, { status });
     if (json === undefined)
       return new Response(JSON.stringify({ title: 'Not found', status: 404 }), { status: 404 });
     return new Response(JSON.stringify(json), { status, headers: { 'content-type': 'application/json' } });
@@ -36,5 +40,5 @@ export function renderApp(path: string, answer: (key: string, body: unknown) => 
       </MemoryRouter>
     </Root>,
   );
-  return { ...view, requests };
+  return { ...view, requests, headers };
 }

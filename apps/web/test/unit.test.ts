@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { csrfToken } from '../src/api/client.ts';
 import { ForwardForm } from '../src/components/ForwardEditor.tsx';
 import { provisioningText } from '../src/components/provisioning.ts';
 import { CustomerEditForm } from '../src/pages/admin/Customers.tsx';
@@ -50,14 +51,12 @@ describe('form schemas', () => {
     );
   });
 
-  it('wants a 10-character password, typed twice the same', () => {
-    expect(PasswordForm.safeParse({ password: 'short', confirm: 'short' }).success).toBe(false);
-    expect(PasswordForm.safeParse({ password: 'long enough pw', confirm: 'long enough px' }).success).toBe(
-      false,
-    );
-    expect(PasswordForm.safeParse({ password: 'long enough pw', confirm: 'long enough pw' }).success).toBe(
-      true,
-    );
+  it('wants the current password and a 10-character new one, typed twice the same', () => {
+    const ok = { current: 'old password', password: 'long enough pw', confirm: 'long enough pw' };
+    expect(PasswordForm.safeParse(ok).success).toBe(true);
+    expect(PasswordForm.safeParse({ ...ok, current: '' }).success).toBe(false);
+    expect(PasswordForm.safeParse({ ...ok, password: 'short', confirm: 'short' }).success).toBe(false);
+    expect(PasswordForm.safeParse({ ...ok, confirm: 'long enough px' }).success).toBe(false);
   });
 
   it('refuses SIP user names with characters a URI would need escaped', () => {
@@ -143,5 +142,14 @@ describe('edit form schemas', () => {
 
   it('a number is moved only to a chosen subscriber', () => {
     expect(NumberEditForm.safeParse({ subscriberId: '', isPrimary: true }).success).toBe(false);
+  });
+});
+
+describe('session cookies', () => {
+  it('finds the CSRF token among the page cookies', () => {
+    expect(csrfToken('theme=dark; sb_csrf=abc-DEF_123; other=1')).toBe('abc-DEF_123');
+    expect(csrfToken('sb_csrf=a%3Db')).toBe('a=b');
+    expect(csrfToken('sb_csrfx=1; x_sb_csrf=2')).toBeUndefined();
+    expect(csrfToken('')).toBeUndefined();
   });
 });

@@ -1,1 +1,2 @@
+export * from './api-sign-in.ts';
 export * from './runtime-contract.ts';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
+import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
 
 /**
  * The runtime contract (ARCHITECTURE.md, "Runtime contract"): every variable the platform reads, its default
@@ -93,6 +94,8 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+  /** API_LOGIN_* and API_COOKIE_SECURE, see api-sign-in.ts. */
+  apiSignIn: ApiSignInConfig;
   /** ENGINE_OUTBOUND_TLS_CA: PEM file of CAs trusted (besides Node's) for `tls://` request handlers. */
   engineOutboundTlsCa: string | undefined;
   /** PUSH_APNS_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints (tests use local servers). */
@@ -274,6 +277,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const engineOutboundTlsCa = value('ENGINE_OUTBOUND_TLS_CA');
 
+  const apiSignIn = readApiSignIn(check);
+
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
       problems.push({ variable: 'NUMBERING_PORT', message: `must differ from API_PORT (${apiPort})` });
@@ -312,6 +317,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipAuthStrictUri,
     push,
     engineOutboundTlsCa,
+    apiSignIn,
   };
 }
 
@@ -356,7 +362,7 @@ export function parseBoolean(raw: string): boolean {
   throw new Error(`expected 1/0, true/false, yes/no or on/off, got '${raw}'`);
 }
 
-function parseInteger(raw: string, min: number, max: number): number {
+export function parseInteger(raw: string, min: number, max: number): number {
   const n = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max)
     throw new Error(`expected an integer ${min}-${max}, got '${raw}'`);

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { forbidden, unauthorized } from '../errors.ts';
 import type { Principal, Role } from '../types.ts';
+import { CSRF_COOKIE, CSRF_HEADER, csrfMatches, SAFE_METHODS, SESSION_COOKIE } from './cookies.ts';
 import { bearerFrom, credentialKind, hashCredential } from './tokens.ts';
 
 declare module 'fastify' {
@@ -45,7 +46,7 @@ export interface AuthenticateOptions {
 }
 
 /**
- * Resolves `Authorization: Bearer <token-or-api-key>` to a principal. A credential that is unknown, expired,
+ * Resolves a login token or API key to a principal. A credential that is unknown, expired,
  * revoked or belongs to a disabled user is answered the same way (401) so nothing about it leaks.
  */
 export async function resolvePrincipal(
@@ -107,15 +108,40 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/**
+ * The credential of a request: the `Authorization: Bearer` header when present (scripts, API clients, API
+ * keys), else the web app's session cookie, which only ever holds a login token.
+ */
+function credentialOf(request: FastifyRequest): { secret: string; viaCookie: boolean } | undefined {
+  if (request.headers.authorization !== undefined) {
+    const secret = bearerFrom(request.headers.authorization);
+    return secret === undefined ? undefined : { secret, viaCookie: false };
+  }
+  const cookie = request.cookies[SESSION_COOKIE];
+  if (cookie === undefined || credentialKind(cookie) !== 'session') return undefined;
+  return { secret: cookie, viaCookie: true };
+}
+
 async function authenticate(app: FastifyInstance, opts: AuthenticateOptions): Promise<void> {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     if (config.public === true || request.routeOptions.url === undefined) return;
-    const secret = bearerFrom(request.headers.authorization);
-    if (secret === undefined) throw unauthorized();
-    const principal = await resolvePrincipal(opts.prisma, secret, opts.now());
+    const credential = credentialOf(request);
+    if (credential === undefined) throw unauthorized();
+    const principal = await resolvePrincipal(opts.prisma, credential.secret, opts.now());
     if (principal === undefined) throw unauthorized('The token or API key is invalid, expired or revoked');
+    // A browser sends the cookie on its own, also on requests another site makes it send: a state-changing
+    // request authenticated by the cookie must prove it comes from the app, which can read the CSRF cookie.
+    if (
+      credential.viaCookie &&
+      !SAFE_METHODS.has(request.method) &&
+      !csrfMatches(request, credential.secret)
+    ) {
+      throw forbidden(
+        `Missing or wrong CSRF token: send the ${CSRF_HEADER} header with the ${CSRF_COOKIE} cookie's value`,
+      );
+    }
     request.principal = principal;
     if (config.roles !== undefined && !config.roles.includes(principal.role)) throw forbidden();
   });

@@ -1,24 +1,31 @@
-import { generateSecret, hashPassword, sipHa1, verifyPassword } from '@switchboard/db';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { generateSecret, hashPassword, verifyPassword } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { accountUsable, principalOf, USER_ACCOUNT_INCLUDE } from '../auth/authenticate.ts';
+import { clearSessionCookies, setSessionCookies } from '../auth/cookies.ts';
+import { revokeCredentials } from '../auth/credentials.ts';
+import { LoginGuard } from '../auth/login-guard.ts';
+import { assertPasswordAllowed, loginIdentities } from '../auth/password-policy.ts';
 import { issueCredential } from '../auth/tokens.ts';
-import { IdParams } from '../crud.ts';
-import { badRequest, notFound, tooManyRequests, unauthorized, unprocessable } from '../errors.ts';
-import { WindowLimiter } from '../limiter.ts';
-import { type ListQuery, listArgs, listQuerySchema, PageOf, paginate } from '../list.ts';
-import { HostName, Name, Nullable, SipUsername, Timestamp, Uuid } from '../schemas.ts';
+import { ApiError, badRequest, unauthorized } from '../errors.ts';
+import { Nullable, Timestamp, Uuid } from '../schemas.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
- * Login sessions, API keys and self sign-up. Tokens and keys are random 256-bit values handed out once;
- * the database keeps their SHA-256 only.
+ * Password login, logout, who am I, changing one's own password, and the operator's view of the login
+ * brute-force protection. Login tokens are random 256-bit values handed out once; the database keeps their
+ * SHA-256 only. The same login answers the token (for scripts) and sets the web app's HttpOnly cookie.
  */
 
-const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
-const NewPassword = Type.String({ minLength: 10, maxLength: 1024, description: 'At least 10 characters' });
+export const NewPassword = Type.String({
+  minLength: 10,
+  maxLength: 1024,
+  description: 'At least 10 characters; not a commonly used password, not the e-mail address',
+});
 
 export const Me = Type.Object({
   userId: Uuid,
@@ -29,15 +36,10 @@ export const Me = Type.Object({
   via: Type.Enum(['session', 'apiKey']),
 });
 
-export const ApiKey = Type.Object({
-  id: Uuid,
-  name: Name,
-  prefix: Type.String({ description: 'Start of the key, to recognise it' }),
-  userId: Uuid,
-  expiresAt: Nullable(Timestamp),
-  revokedAt: Nullable(Timestamp),
-  lastUsedAt: Nullable(Timestamp),
-  createdAt: Timestamp,
+const LoginLimitEntry = Type.Object({
+  key: Type.String({ description: 'Client address or login e-mail' }),
+  attempts: Type.Integer(),
+  until: Timestamp,
 });
 
 /**
@@ -52,14 +54,34 @@ const decoy = () => {
 
 export async function authRoutes(
   app: FastifyInstance,
-  { prisma, now, limits, sessionTtlMs }: RouteOptions,
+  { prisma, now, limits, sessionTtlMs, cookieSecure }: RouteOptions,
 ): Promise<void> {
-  const perIp = new WindowLimiter({ max: limits.loginFailuresPerIp, windowMs: limits.loginWindowMs }, now);
-  const perAccount = new WindowLimiter(
-    { max: limits.loginFailuresPerAccount, windowMs: limits.loginWindowMs },
-    now,
-  );
-  const signups = new WindowLimiter({ max: limits.signupsPerIp, windowMs: limits.signupWindowMs }, now);
+  const guard = new LoginGuard(limits, now);
+
+  /**
+   * Checks a password of `email` under the brute-force guard: the attempt is counted before the (slow)
+   * check, and a slowed-down account waits here. Failures are audited.
+   */
+  async function checkPassword(ip: string, email: string, password: string) {
+    const delayMs = guard.begin(ip, email);
+    if (delayMs > 0) await sleep(delayMs);
+    const user = await prisma.user.findUnique({ where: { email }, include: USER_ACCOUNT_INCLUDE });
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await decoy()));
+    if (user && ok && accountUsable(user)) {
+      guard.succeeded(ip, email);
+      return user;
+    }
+    await prisma.auditEntry.create({
+      data: {
+        actor: email,
+        action: 'login-failed',
+        entity: 'auth',
+        sourceIp: ip,
+        actorUserId: user?.id ?? null,
+      },
+    });
+    return undefined;
+  }
 
   app.post(
     '/auth/login',
@@ -69,35 +91,20 @@ export async function authRoutes(
         tags: ['auth'],
         operationId: 'login',
         summary: 'Exchange e-mail and password for a bearer token',
+        description:
+          'Also sets the web app session: an HttpOnly `sb_session` cookie and a readable `sb_csrf` cookie whose ' +
+          'value cookie-authenticated POST/PATCH/PUT/DELETE requests send back in the `X-CSRF-Token` header. ' +
+          'Too many failures from one address answer 429; an account with many failures answers more slowly.',
         security: [],
         body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
         response: { 200: Type.Object({ token: Type.String(), expiresAt: Timestamp, user: Me }) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as { email: string; password: string };
       const email = body.email.toLowerCase();
-      const accountKey = `account:${email}`;
-      const wait = Math.max(perIp.retryAfter(request.ip), perAccount.retryAfter(accountKey));
-      if (wait > 0) throw tooManyRequests(wait, 'Too many failed logins, try again later');
-
-      const user = await prisma.user.findUnique({ where: { email }, include: USER_ACCOUNT_INCLUDE });
-      const ok = await verifyPassword(body.password, user?.passwordHash ?? (await decoy()));
-      if (!user || !ok || !accountUsable(user)) {
-        perIp.hit(request.ip);
-        perAccount.hit(accountKey);
-        await prisma.auditEntry.create({
-          data: {
-            actor: email,
-            action: 'login-failed',
-            entity: 'auth',
-            sourceIp: request.ip,
-            actorUserId: user?.id ?? null,
-          },
-        });
-        throw unauthorized('Wrong e-mail or password');
-      }
-      perAccount.reset(accountKey);
+      const user = await checkPassword(request.ip, email, body.password);
+      if (user === undefined) throw unauthorized('Wrong e-mail or password');
       const credential = issueCredential('session');
       const expiresAt = new Date(now() + sessionTtlMs);
       const session = await prisma.session.create({
@@ -116,6 +123,7 @@ export async function authRoutes(
         { action: 'login', entity: 'auth', entityId: session.id },
         { userId: user.id, apiKeyId: null, label: user.email },
       );
+      setSessionCookies(request, reply, credential.secret, expiresAt, cookieSecure);
       return {
         token: credential.secret,
         expiresAt,
@@ -137,7 +145,7 @@ export async function authRoutes(
       schema: {
         tags: ['auth'],
         operationId: 'logout',
-        summary: 'Revoke the bearer token of this request',
+        summary: 'Revoke the login token of this request and clear the session cookies',
         response: { 204: Type.Null({ description: 'Revoked' }) },
       },
     },
@@ -151,6 +159,7 @@ export async function authRoutes(
         data: { revokedAt: new Date(now()) },
       });
       await writeAudit(prisma, request, { action: 'logout', entity: 'auth', entityId: principal.sessionId });
+      clearSessionCookies(request, reply, cookieSecure);
       return reply.code(204).send();
     },
   );
@@ -161,7 +170,7 @@ export async function authRoutes(
       schema: {
         tags: ['auth'],
         operationId: 'whoAmI',
-        summary: 'The user behind the bearer token',
+        summary: 'The user behind the bearer token or session cookie',
         response: { 200: Me },
       },
     },
@@ -171,221 +180,94 @@ export async function authRoutes(
     },
   );
 
-  // --- API keys: each user manages its own ------------------------------------------------------------
-  const keyList = { sortable: ['name', 'createdAt'], defaultSort: '-createdAt' };
-  app.get(
-    '/api-keys',
-    {
-      schema: {
-        tags: ['auth'],
-        operationId: 'listApiKeys',
-        summary: 'List your API keys',
-        querystring: listQuerySchema(keyList),
-        response: { 200: PageOf(ApiKey) },
-      },
-    },
-    async (request) => {
-      const p = principalOf(request);
-      return paginate(prisma.apiKey, listArgs(request.query as ListQuery, keyList), { userId: p.userId });
-    },
-  );
-
   app.post(
-    '/api-keys',
+    '/auth/password',
     {
       schema: {
         tags: ['auth'],
-        operationId: 'createApiKey',
-        summary: 'Create an API key (shown once)',
+        operationId: 'changeOwnPassword',
+        summary: 'Change your own password',
+        description:
+          'Needs the current password (checked under the login brute-force limits). Revokes all your login ' +
+          'sessions, this one included, and all your API keys: sign in again with the new password.',
         body: Type.Object(
-          { name: Name, expiresAt: Type.Optional(Nullable(Timestamp)) },
+          { currentPassword: Password, newPassword: NewPassword },
           { additionalProperties: false },
         ),
-        response: {
-          201: Type.Object({
-            ...ApiKey.properties,
-            key: Type.String({
-              description: 'Use as `Authorization: Bearer <key>`. Shown only in this response.',
-            }),
-          }),
-        },
+        response: { 204: Type.Null({ description: 'Changed; sessions and API keys revoked' }) },
       },
     },
     async (request, reply) => {
       const p = principalOf(request);
-      const body = request.body as { name: string; expiresAt?: string | null };
-      const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
-      if (expiresAt !== null && expiresAt.getTime() <= now()) {
-        throw badRequest('The expiry is in the past', [
-          { field: '/body/expiresAt', message: 'must be in the future' },
+      const body = request.body as { currentPassword: string; newPassword: string };
+      const user = await checkPassword(request.ip, p.email, body.currentPassword);
+      if (user === undefined) {
+        throw new ApiError(403, 'The current password is wrong', [
+          { field: '/body/currentPassword', message: 'wrong password' },
         ]);
       }
-      const credential = issueCredential('apiKey');
-      const key = await prisma.$transaction(async (tx) => {
-        const created = await tx.apiKey.create({
-          data: {
-            userId: p.userId,
-            name: body.name,
-            prefix: credential.label,
-            keyHash: credential.hash,
-            expiresAt,
-          },
-        });
-        await writeAudit(tx, request, {
-          action: 'create',
-          entity: 'api-keys',
-          entityId: created.id,
-          after: created,
-        });
-        return created;
+      assertPasswordAllowed(body.newPassword, {
+        field: '/body/newPassword',
+        identities: loginIdentities(p.email),
       });
-      return reply.code(201).send({ ...key, key: credential.secret });
-    },
-  );
-
-  app.delete(
-    '/api-keys/:id',
-    {
-      schema: {
-        tags: ['auth'],
-        operationId: 'revokeApiKey',
-        summary: 'Revoke an API key',
-        params: IdParams,
-        response: { 204: Type.Null({ description: 'Revoked' }) },
-      },
-    },
-    async (request, reply) => {
-      const p = principalOf(request);
-      const { id } = request.params as { id: string };
+      const passwordHash = await hashPassword(body.newPassword);
       await prisma.$transaction(async (tx) => {
-        const key = await tx.apiKey.findFirst({ where: { id, userId: p.userId } });
-        if (key === null) throw notFound('API key');
-        const revoked = await tx.apiKey.update({
-          where: { id },
-          data: { revokedAt: key.revokedAt ?? new Date(now()) },
-        });
-        await writeAudit(tx, request, {
-          action: 'revoke',
-          entity: 'api-keys',
-          entityId: id,
-          before: key,
-          after: revoked,
-        });
+        await tx.user.update({ where: { id: p.userId }, data: { passwordHash } });
+        await revokeCredentials(tx, p.userId, new Date(now()));
+        await writeAudit(tx, request, { action: 'change-password', entity: 'users', entityId: p.userId });
       });
+      clearSessionCookies(request, reply, cookieSecure);
       return reply.code(204).send();
     },
   );
 
-  // --- self sign-up ---------------------------------------------------------------------------------------
-  app.post(
-    '/signup',
+  // --- the operator's view of the brute-force protection ---------------------------------------------------
+  app.get(
+    '/auth/login-limits',
     {
-      config: { public: true },
+      config: { roles: ['operator'] },
       schema: {
         tags: ['auth'],
-        operationId: 'signup',
-        summary: 'Create a customer, its login and its first SIP subscriber',
-        description:
-          'Only in domains with selfSignup enabled. Returns a login token and the SIP password, which is shown once.',
-        security: [],
-        body: Type.Object(
-          {
-            domain: HostName,
-            email: Email,
-            password: NewPassword,
-            name: Type.Optional(Name),
-            username: SipUsername,
-            displayName: Type.Optional(Name),
-          },
-          { additionalProperties: false },
-        ),
+        operationId: 'listLoginLimits',
+        summary: 'Client addresses out of login attempts and accounts whose logins are slowed down',
         response: {
-          201: Type.Object({
-            customerId: Uuid,
-            userId: Uuid,
-            subscriberId: Uuid,
-            sipUri: Type.String(),
-            sipPassword: Type.String({ description: 'Shown only in this response' }),
-            token: Type.String(),
-            expiresAt: Timestamp,
-          }),
+          200: Type.Object({ addresses: Type.Array(LoginLimitEntry), accounts: Type.Array(LoginLimitEntry) }),
         },
       },
     },
+    async () => guard.blocked(),
+  );
+
+  app.delete(
+    '/auth/login-limits',
+    {
+      config: { roles: ['operator'] },
+      schema: {
+        tags: ['auth'],
+        operationId: 'liftLoginLimit',
+        summary: 'Lift the block of a client address and/or the slow-down of an account',
+        querystring: Type.Object(
+          {
+            address: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            email: Type.Optional(Email),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 204: Type.Null({ description: 'Lifted' }) },
+      },
+    },
     async (request, reply) => {
-      const wait = signups.retryAfter(request.ip);
-      if (wait > 0) throw tooManyRequests(wait, 'Too many sign-ups from this address, try again later');
-      signups.hit(request.ip);
-      const body = request.body as {
-        domain: string;
-        email: string;
-        password: string;
-        name?: string;
-        username: string;
-        displayName?: string;
-      };
-      const email = body.email.toLowerCase();
-      const username = body.username.toLowerCase();
-      const domain = await prisma.domain.findUnique({ where: { name: body.domain.toLowerCase() } });
-      // An unknown domain and one closed to sign-up look the same from outside.
-      if (domain === null || !domain.selfSignup) {
-        throw unprocessable('This domain does not accept sign-ups', [
-          { field: '/body/domain', message: 'sign-up not available' },
-        ]);
-      }
-      const passwordHash = await hashPassword(body.password);
-      const sipPassword = generateSecret(20);
-      const credential = issueCredential('session');
-      const expiresAt = new Date(now() + sessionTtlMs);
-      const result = await prisma.$transaction(async (tx) => {
-        const customer = await tx.customer.create({
-          data: { name: body.name ?? email, resellerId: domain.resellerId },
-        });
-        const subscriber = await tx.subscriber.create({
-          data: {
-            customerId: customer.id,
-            domainId: domain.id,
-            username,
-            displayName: body.displayName ?? null,
-            ...sipHa1(username, domain.name, sipPassword),
-          },
-        });
-        const user = await tx.user.create({
-          data: {
-            email,
-            passwordHash,
-            role: 'customer',
-            customerId: customer.id,
-            subscriberId: subscriber.id,
-          },
-        });
-        await tx.session.create({
-          data: { userId: user.id, tokenHash: credential.hash, expiresAt, sourceIp: request.ip },
-        });
-        const actor = { userId: user.id, apiKeyId: null, label: email };
-        await writeAudit(
-          tx,
-          request,
-          { action: 'signup', entity: 'customers', entityId: customer.id, after: customer },
-          actor,
-        );
-        await writeAudit(
-          tx,
-          request,
-          { action: 'create', entity: 'subscribers', entityId: subscriber.id, after: subscriber },
-          actor,
-        );
-        return { customer, subscriber, user };
+      const { address, email } = request.query as { address?: string; email?: string };
+      guard.lift({
+        ...(address === undefined ? {} : { address }),
+        ...(email === undefined ? {} : { account: email.toLowerCase() }),
       });
-      return reply.code(201).send({
-        customerId: result.customer.id,
-        userId: result.user.id,
-        subscriberId: result.subscriber.id,
-        sipUri: `sip:${username}@${domain.name}`,
-        sipPassword,
-        token: credential.secret,
-        expiresAt,
+      await writeAudit(prisma, request, {
+        action: 'lift-login-limit',
+        entity: 'auth',
+        after: { address: address ?? null, email: email ?? null },
       });
+      return reply.code(204).send();
     },
   );
 }

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
+import type { CookieSecurity } from '../auth/cookies.ts';
 import type { ActiveCall, ApiLimits } from '../types.ts';
 
 /** What every resource plugin receives when it is registered under /api/v1. */
@@ -8,4 +9,6 @@ export interface RouteOptions {
   limits: ApiLimits;
   sessionTtlMs: number;
   activeCalls: () => Promise<ActiveCall[]>;
+  /** Whether the web app's session cookies are marked Secure. */
+  cookieSecure: CookieSecurity;
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
+import { assertSipPasswordAllowed } from '../auth/password-policy.ts';
 import { type CrudContext, delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import {
@@ -166,6 +167,8 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       }
       const username = String(body.username).toLowerCase();
       const password = typeof body.password === 'string' ? body.password : generateSecret(20);
+      if (typeof body.password === 'string')
+        assertSipPasswordAllowed(password, username, String(domain.name));
       const { password: _omit, ...rest } = body;
       return {
         data: { ...rest, customerId, username, ...sipHa1(username, String(domain.name), password) },
@@ -196,6 +199,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       const data: Record<string, unknown> = { ...rest, username };
       if (typeof password === 'string') {
         const realm = (existing.domain as { name: string }).name;
+        assertSipPasswordAllowed(password, username, realm);
         Object.assign(data, sipHa1(username, realm, password));
       }
       return { data };

@@ -1,6 +1,8 @@
 import { hashPassword } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { checkUserCredentialChange } from '../auth/credentials.ts';
+import { assertPasswordAllowed, loginIdentities } from '../auth/password-policy.ts';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, forbidden } from '../errors.ts';
 import { Name, Nullable, Patch, Timestamp, Timestamps, Uuid } from '../schemas.ts';
@@ -111,10 +113,15 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
     readScope: scopes.user,
     toCreateData: async (ctx, body) => {
       const role = String(body.role);
+      const email = String(body.email).toLowerCase();
+      assertPasswordAllowed(String(body.password), {
+        field: '/body/password',
+        identities: loginIdentities(email),
+      });
       const tenant = await tenantFields(ctx, role, body);
       return {
         data: {
-          email: String(body.email).toLowerCase(),
+          email,
           displayName: body.displayName ?? null,
           enabled: body.enabled ?? true,
           role,
@@ -124,16 +131,10 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
       };
     },
     toUpdateData: async (ctx, body, existing) => {
+      await checkUserCredentialChange(ctx.tx, ctx.principal, existing, body);
       const { password, ...rest } = body;
       const data: Record<string, unknown> = { ...rest };
       if (typeof password === 'string') data.passwordHash = await hashPassword(password);
-      // A disabled user or a new password ends the user's open sessions.
-      if (body.enabled === false || typeof password === 'string') {
-        await ctx.tx.session.updateMany({
-          where: { userId: String(existing.id), revokedAt: null },
-          data: { revokedAt: new Date() },
-        });
-      }
       return { data };
     },
   });

@@ -34,6 +34,9 @@ export function apiComponent(
           push: { dataDir: config.dataDir, endpoints: config.push },
           health,
           activeCalls,
+          limits: config.apiSignIn.limits,
+          cookieSecure: config.apiSignIn.cookieSecure,
+          trustedProxies: config.apiSignIn.trustedProxies,
           ...(webRoot ? { webRoot } : {}),
         },
       );

@@ -39,23 +39,28 @@ export class ApiProblem extends Error {
   }
 }
 
-const TOKEN_KEY = 'switchboard.token';
+/** The readable cookie the API sets at login; its value goes back in a header on every change. */
+export const CSRF_COOKIE = 'sb_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
 
-/** Where the bearer credential lives between page loads. */
-export const tokenStore = {
-  get(): string | null {
-    return globalThis.localStorage?.getItem(TOKEN_KEY) ?? null;
-  },
-  set(token: string | null): void {
-    if (token) localStorage.setItem(TOKEN_KEY, token);
-    else localStorage.removeItem(TOKEN_KEY);
-  },
-};
+/** The CSRF token of the signed-in session, read from its cookie (undefined when signed out). */
+export function csrfToken(cookies = globalThis.document?.cookie ?? ''): string | undefined {
+  for (const part of cookies.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === CSRF_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
 
-const bearer: Middleware = {
+/**
+ * The session is an HttpOnly cookie the browser sends by itself (scripts here never see the login token);
+ * a state-changing request also carries the CSRF token, which proves it comes from this app.
+ */
+const csrf: Middleware = {
   onRequest({ request }) {
-    const token = tokenStore.get();
-    if (token) request.headers.set('authorization', `Bearer ${token}`);
+    if (request.method === 'GET' || request.method === 'HEAD') return request;
+    const token = csrfToken();
+    if (token) request.headers.set(CSRF_HEADER, token);
     return request;
   },
 };
@@ -64,8 +69,12 @@ export function createApiClient(
   baseUrl = globalThis.location?.origin ?? 'http://localhost',
   fetchImpl?: typeof fetch,
 ) {
-  const client = createClient<paths>({ baseUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
-  client.use(bearer);
+  const client = createClient<paths>({
+    baseUrl,
+    credentials: 'same-origin',
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
+  client.use(csrf);
   return client;
 }
 

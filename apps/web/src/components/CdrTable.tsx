@@ -1,7 +1,7 @@
 import { Button, Group, NativeSelect, Stack, TextInput } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { asJson, tokenStore, unwrap } from '../api/client.ts';
+import { asJson, unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { DataTable } from './DataTable.tsx';
 import { formatDuration, formatTime } from './format.ts';
@@ -29,9 +29,8 @@ export function CdrTable() {
   async function exportCsv() {
     const { perPage: _all, ...filters } = query;
     const params = new URLSearchParams({ ...filters, format: 'csv' });
-    const res = await fetch(`/api/v1/cdrs?${params}`, {
-      headers: { authorization: `Bearer ${tokenStore.get()}` },
-    });
+    // A plain GET: the session cookie goes along by itself.
+    const res = await fetch(`/api/v1/cdrs?${params}`, { credentials: 'same-origin' });
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement('a');
     a.href = url;

@@ -21,8 +21,9 @@ export function LoginPage() {
   const onSubmit = form.handleSubmit(async (values) => {
     setError(null);
     try {
-      const result = unwrap(await api.POST('/api/v1/auth/login', { body: values }));
-      session.signIn(result.token);
+      // The answer also sets the session cookie; the token in its body is for scripts, not kept here.
+      unwrap(await api.POST('/api/v1/auth/login', { body: values }));
+      await session.signIn();
     } catch (e) {
       setError((e as Error).message);
     }

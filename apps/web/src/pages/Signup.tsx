@@ -34,7 +34,7 @@ export function SignupPage() {
       const result = unwrap(await api.POST('/api/v1/signup', { body: values }));
       // The SIP password is shown once, on the devices page the portal opens next.
       sessionStorage.setItem(`switchboard.sipPassword.${result.subscriberId}`, result.sipPassword);
-      session.signIn(result.token);
+      await session.signIn();
       navigate('/portal');
     } catch (e) {
       setError((e as Error).message);

@@ -9,22 +9,31 @@ import { useSession } from '../../auth.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 
 export const PasswordForm = z
-  .object({ password: z.string().min(10, 'At least 10 characters'), confirm: z.string() })
+  .object({
+    current: z.string().min(1, 'Enter your current password'),
+    password: z.string().min(10, 'At least 10 characters'),
+    confirm: z.string(),
+  })
   .refine((v) => v.password === v.confirm, { path: ['confirm'], message: 'The passwords differ' });
 
-/** Changes the login password; the API then revokes the user's login tokens, so the user signs in again. */
+/**
+ * Changes the login password, which needs the current one. The API then revokes all of the user's sessions
+ * (this one too) and API keys, so the user signs in again.
+ */
 export function PasswordPage() {
   const api = useApi();
   const session = useSession();
-  const form = useForm({ resolver: zodResolver(PasswordForm), defaultValues: { password: '', confirm: '' } });
+  const form = useForm({
+    resolver: zodResolver(PasswordForm),
+    defaultValues: { current: '', password: '', confirm: '' },
+  });
   const change = useMutation({
-    mutationFn: async (v: z.infer<typeof PasswordForm>) =>
-      unwrap(
-        await api.PATCH('/api/v1/users/{id}', {
-          params: { path: { id: session.me?.userId ?? '' } },
-          body: { password: v.password },
-        }),
-      ),
+    mutationFn: async (v: z.infer<typeof PasswordForm>) => {
+      const res = await api.POST('/api/v1/auth/password', {
+        body: { currentPassword: v.current, newPassword: v.password },
+      });
+      if (!res.response.ok) unwrap(res);
+    },
   });
   return (
     <Paper maw={420} p="lg" withBorder>
@@ -42,6 +51,12 @@ export function PasswordPage() {
               </Button>
             </Alert>
           )}
+          <PasswordInput
+            label="Current password"
+            autoComplete="current-password"
+            {...form.register('current')}
+            error={form.formState.errors.current?.message}
+          />
           <PasswordInput
             label="New password"
             autoComplete="new-password"
