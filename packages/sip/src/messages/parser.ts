@@ -1,4 +1,12 @@
-import { forbiddenControlAt, hasControlCharacter, isCtl, isDigit, isWsp, TOKEN, trimWs } from '../syntax/charset.ts';
+import {
+  forbiddenControlAt,
+  hasControlCharacter,
+  isCtl,
+  isDigit,
+  isWsp,
+  TOKEN,
+  trimWs,
+} from '../syntax/charset.ts';
 import { guardParse, SipParseError } from '../syntax/errors.ts';
 import { parseNameAddr } from '../uri/name-addr.ts';
 import { parseUri, type Uri } from '../uri/uri.ts';
