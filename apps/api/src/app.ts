@@ -7,6 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { authenticatePlugin } from './auth/authenticate.ts';
 import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
+import { registerInputChecks } from './input.ts';
 import { authRoutes } from './routes/auth.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import type { RouteOptions } from './routes/options.ts';
@@ -75,6 +76,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
   registerErrorHandling(app);
+  registerInputChecks(app);
 
   await app.register(fastifySwagger, {
     openapi: {
