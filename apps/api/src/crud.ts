@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
 import { type Tx, writeAudit } from './audit.ts';
 import { principalOf } from './auth/authenticate.ts';
-import { notFound, notFoundField } from './errors.ts';
+import { forbidden, notFound, notFoundField } from './errors.ts';
 import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
 import { type Where, within } from './tenancy.ts';
 import type { Principal, Role } from './types.ts';
@@ -56,6 +56,13 @@ export interface CrudSpec {
   list: ListSpec;
   readRoles: readonly Role[];
   writeRoles: readonly Role[];
+  /**
+   * Body fields that only some of the write roles may set, on create and on update: limits, routing policy
+   * and service status belong to whoever provides the service. Any other write role naming one gets 403.
+   */
+  fieldRoles?: Readonly<Record<string, readonly Role[]>>;
+  /** Refuses deleting a record this principal may otherwise delete (throws an ApiError). */
+  checkDelete?(principal: Principal, existing: Record<string, unknown>): void;
   readScope(p: Principal): Where;
   writeScope?(p: Principal): Where;
   parent?: ParentSpec;
@@ -128,6 +135,26 @@ export async function requireVisible(
   const row = await delegateOf(db, model).findFirst({ where: within(scope, { id }) });
   if (row === null) throw field === undefined ? notFound(label) : notFoundField(label, field);
   return row;
+}
+
+/** 403 naming every body field the principal's role may not set (`CrudSpec.fieldRoles`). */
+export function checkFieldRoles(
+  fieldRoles: CrudSpec['fieldRoles'],
+  principal: Principal,
+  body: Record<string, unknown>,
+): void {
+  if (fieldRoles === undefined) return;
+  const denied = Object.keys(body).filter(
+    (field) => body[field] !== undefined && fieldRoles[field]?.includes(principal.role) === false,
+  );
+  if (denied.length === 0) return;
+  throw forbidden(
+    `A ${principal.role} may not set ${denied.join(', ')}`,
+    denied.map((field) => ({
+      field: `/body/${field}`,
+      message: `a ${principal.role} may not set this field`,
+    })),
+  );
 }
 
 export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: CrudSpec): void {
@@ -234,7 +261,9 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
         const result = await prisma.$transaction(async (tx) => {
           if (spec.parent) await requireParent(tx, spec.parent, principal, params[spec.parent.param]!, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
-          const { data, reveal } = await toCreateData(ctx, request.body as Record<string, unknown>);
+          const body = request.body as Record<string, unknown>;
+          checkFieldRoles(spec.fieldRoles, principal, body);
+          const { data, reveal } = await toCreateData(ctx, body);
           const created = await delegateOf(tx, spec.model).create({
             data: { ...data, ...parentCondition(params) },
           });
@@ -277,7 +306,9 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
         return prisma.$transaction(async (tx) => {
           const existing = await loadOwn(tx, principal, params, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
-          const { data } = await toUpdateData(ctx, request.body as Record<string, unknown>, existing);
+          const body = request.body as Record<string, unknown>;
+          checkFieldRoles(spec.fieldRoles, principal, body);
+          const { data } = await toUpdateData(ctx, body, existing);
           await delegateOf(tx, spec.model).update({ where: { id: params.id }, data });
           const updated = await delegateOf(tx, spec.model).findFirst({
             where: { id: params.id },
@@ -316,6 +347,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
         const params = request.params as Record<string, string>;
         await prisma.$transaction(async (tx) => {
           const existing = await loadOwn(tx, principal, params, true);
+          spec.checkDelete?.(principal, existing);
           await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
           await writeAudit(tx, request, {
             action: 'delete',

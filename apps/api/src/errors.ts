@@ -61,7 +61,8 @@ export class ApiError extends Error {
 export const badRequest = (detail: string, errors?: FieldErrorShape[]) => new ApiError(400, detail, errors);
 export const unauthorized = (detail = 'A valid bearer token or API key is required') =>
   new ApiError(401, detail, undefined, { 'www-authenticate': 'Bearer' });
-export const forbidden = (detail = 'Your role may not do this') => new ApiError(403, detail);
+export const forbidden = (detail = 'Your role may not do this', errors?: FieldErrorShape[]) =>
+  new ApiError(403, detail, errors);
 /** Also used for records of another tenant: existence must not leak across tenants. */
 export const notFound = (what = 'Resource') => new ApiError(404, `${what} not found`);
 /** A reference in the request body to a record the caller cannot see (or that does not exist). */

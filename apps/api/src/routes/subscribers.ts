@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
-import { type CrudContext, delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
+import { delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
 import {
   AccountStatus,
@@ -16,7 +16,8 @@ import {
   Timestamps,
   Uuid,
 } from '../schemas.ts';
-import { scopes, within } from '../tenancy.ts';
+import { PROVIDER_ROLES, scopes, within } from '../tenancy.ts';
+import type { Principal } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -52,13 +53,15 @@ export const Subscriber = Type.Object({
 const OneTimePassword = Type.String({ description: 'The SIP password. Shown only in this response.' });
 const SubscriberWithPassword = Type.Object({ ...Subscriber.properties, password: OneTimePassword });
 
-/** Fields only operators and resellers set: they are limits and routing policy, not self-care settings. */
-const POLICY_FIELDS = [
-  'maxConcurrentCalls',
-  'rewriteRuleSetId',
-  'allowedCalleePrefixes',
-  'blockedCalleePrefixes',
-];
+/**
+ * Fields only the provider sets: limits, routing policy and the service status. A customer may not lock,
+ * unlock or terminate its own subscribers, so a lock or termination by its reseller or the operator stays.
+ */
+const SUBSCRIBER_FIELD_ROLES = Object.fromEntries(
+  ['status', 'maxConcurrentCalls', 'rewriteRuleSetId', 'allowedCalleePrefixes', 'blockedCalleePrefixes'].map(
+    (f) => [f, PROVIDER_ROLES],
+  ),
+);
 
 const include = {
   domain: { select: { name: true } },
@@ -76,12 +79,15 @@ function toItem(row: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-function checkPolicyFields(ctx: CrudContext, body: Record<string, unknown>): void {
-  if (ctx.principal.role !== 'customer') return;
-  const used = POLICY_FIELDS.filter((f) => body[f] !== undefined);
-  if (used.length > 0) {
-    throw forbidden(`A customer may not set ${used.join(', ')}`);
-  }
+/**
+ * A customer may not delete a subscriber its provider locked or terminated: creating it again would be an
+ * active subscriber under the same name, the lock undone by another route.
+ */
+function checkDelete(principal: Principal, existing: Record<string, unknown>): void {
+  if (principal.role !== 'customer' || existing.status === 'active') return;
+  throw forbidden(`The subscriber is ${String(existing.status)}; only your provider may delete it`, [
+    { field: '/params/id', message: `subscriber is ${String(existing.status)}` },
+  ]);
 }
 
 export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
@@ -126,8 +132,9 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller', 'customer'],
     readScope: scopes.subscriber,
+    fieldRoles: SUBSCRIBER_FIELD_ROLES,
+    checkDelete,
     toCreateData: async (ctx, body) => {
-      checkPolicyFields(ctx, body);
       const p = ctx.principal;
       const customerId = p.role === 'customer' ? p.customerId! : body.customerId;
       if (customerId === undefined) {
@@ -173,7 +180,6 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       };
     },
     toUpdateData: async (ctx, body, existing) => {
-      checkPolicyFields(ctx, body);
       const username =
         typeof body.username === 'string' ? body.username.toLowerCase() : String(existing.username);
       if (username !== existing.username && typeof body.password !== 'string') {

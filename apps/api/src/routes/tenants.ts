@@ -1,8 +1,8 @@
 import { NumberingError, validateDialPlanSettings } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
-import { badRequest, forbidden, notFoundField } from '../errors.ts';
+import { type CrudContext, checkFieldRoles, registerCrud, requireVisible } from '../crud.ts';
+import { badRequest, notFoundField } from '../errors.ts';
 import { AccountStatus, HostName, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
@@ -135,11 +135,9 @@ export async function tenantRoutes(app: FastifyInstance, { prisma }: RouteOption
       return { data: { ...body, resellerId: resellerId ?? null } };
     },
     toUpdateData: async (ctx, body) => {
-      if ('resellerId' in body) {
-        if (ctx.principal.role !== 'operator')
-          throw forbidden('Only an operator moves a customer to another reseller');
-        await owningReseller(ctx, body.resellerId);
-      }
+      // Only an operator moves a customer to another reseller (on create, a reseller may name itself).
+      checkFieldRoles({ resellerId: ['operator'] }, ctx.principal, body);
+      if ('resellerId' in body) await owningReseller(ctx, body.resellerId);
       return { data: body };
     },
   });

@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, forbidden } from '../errors.ts';
 import { Name, Nullable, Patch, Timestamp, Timestamps, Uuid } from '../schemas.ts';
-import { scopes } from '../tenancy.ts';
+import { PROVIDER_ROLES, scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -109,6 +109,15 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller', 'customer'],
     readScope: scopes.user,
+    // A login the provider disabled stays disabled: a customer removes logins by deleting them.
+    fieldRoles: { enabled: PROVIDER_ROLES },
+    checkDelete: (principal, existing) => {
+      if (principal.role === 'customer' && existing.enabled === false) {
+        throw forbidden('The login is disabled; only your provider may delete it', [
+          { field: '/params/id', message: 'login is disabled' },
+        ]);
+      }
+    },
     toCreateData: async (ctx, body) => {
       const role = String(body.role);
       const tenant = await tenantFields(ctx, role, body);
