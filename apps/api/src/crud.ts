@@ -3,7 +3,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
 import { type Tx, writeAudit } from './audit.ts';
 import { principalOf } from './auth/authenticate.ts';
-import { forbidden, notFound, notFoundField } from './errors.ts';
+import { delegateOf } from './delegate.ts';
+import { clearDependants, type Dependant } from './dependants.ts';
+import { DependantsProblem, forbidden, notFound, notFoundField, PROBLEM_CONTENT_TYPE } from './errors.ts';
 import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
 import { type Where, within } from './tenancy.ts';
 import type { Principal, Role } from './types.ts';
@@ -14,8 +16,17 @@ import type { Principal, Role } from './types.ts';
  * becomes database data; this module does validation wiring, tenant checks, transactions and audit.
  */
 
+export { delegateOf, type ModelDelegate } from './delegate.ts';
+
 export const Id = Type.String({ format: 'uuid', description: 'Resource identifier (UUID)' });
 export const IdParams = Type.Object({ id: Id });
+
+const ForceQuery = Type.Object({
+  force: Type.Optional(
+    Type.Boolean({ description: 'Also delete (and audit) every record that depends on this one' }),
+  ),
+});
+const FORCED_DELETE_TIMEOUT_MS = 120_000;
 
 export type Verb = 'list' | 'read' | 'create' | 'update' | 'delete';
 
@@ -61,6 +72,11 @@ export interface CrudSpec {
    * and service status belong to whoever provides the service. Any other write role naming one gets 403.
    */
   fieldRoles?: Readonly<Record<string, readonly Role[]>>;
+  /**
+   * Records that depend on this one, leaves first. A delete with dependants is refused (409) unless forced
+   * with `?force=true`; see dependants.ts.
+   */
+  dependants?: readonly Dependant[];
   /** Refuses deleting a record this principal may otherwise delete (throws an ApiError). */
   checkDelete?(principal: Principal, existing: Record<string, unknown>): void;
   readScope(p: Principal): Where;
@@ -84,22 +100,6 @@ export interface CrudSpec {
   ): Promise<{ data: Record<string, unknown> }>;
   /** Runs in the write transaction after create/update, e.g. to keep one primary number per subscriber. */
   afterWrite?(ctx: CrudContext, row: Record<string, unknown>): Promise<void>;
-}
-
-/** The subset of a Prisma model delegate the factory uses. Arguments are built dynamically per model. */
-export interface ModelDelegate {
-  findMany(args: object): Promise<Record<string, unknown>[]>;
-  findFirst(args: object): Promise<Record<string, unknown> | null>;
-  count(args: object): Promise<number>;
-  create(args: object): Promise<Record<string, unknown>>;
-  update(args: object): Promise<Record<string, unknown>>;
-  delete(args: object): Promise<Record<string, unknown>>;
-}
-
-export function delegateOf(db: Tx | PrismaClient, model: string): ModelDelegate {
-  const d = (db as unknown as Record<string, ModelDelegate | undefined>)[model];
-  if (d === undefined) throw new Error(`unknown model ${model}`);
-  return d;
 }
 
 const pascal = (s: string) =>
@@ -339,23 +339,44 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           operationId: `delete${name}`,
           summary: `Delete a ${spec.singular}`,
           params: itemParams,
-          response: { 204: Type.Null({ description: 'Deleted' }) },
+          ...(spec.dependants ? { querystring: ForceQuery } : {}),
+          response: {
+            204: Type.Null({ description: 'Deleted' }),
+            ...(spec.dependants
+              ? {
+                  409: {
+                    description:
+                      'Other records depend on this one; repeat with ?force=true to delete them too',
+                    content: { [PROBLEM_CONTENT_TYPE]: { schema: DependantsProblem } },
+                  },
+                }
+              : {}),
+          },
         },
       },
       async (request, reply) => {
         const principal = principalOf(request);
         const params = request.params as Record<string, string>;
-        await prisma.$transaction(async (tx) => {
-          const existing = await loadOwn(tx, principal, params, true);
-          spec.checkDelete?.(principal, existing);
-          await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
-          await writeAudit(tx, request, {
-            action: 'delete',
-            entity: spec.entity,
-            entityId: params.id,
-            before: existing,
-          });
-        });
+        const force = (request.query as { force?: boolean }).force === true;
+        // A forced delete of a large tenant removes and audits many rows in this one transaction.
+        const timeout = spec.dependants ? FORCED_DELETE_TIMEOUT_MS : undefined;
+        await prisma.$transaction(
+          async (tx) => {
+            const existing = await loadOwn(tx, principal, params, true);
+            spec.checkDelete?.(principal, existing);
+            if (spec.dependants) {
+              await clearDependants(tx, request, spec.dependants, params.id!, label, force);
+            }
+            await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
+            await writeAudit(tx, request, {
+              action: 'delete',
+              entity: spec.entity,
+              entityId: params.id,
+              before: existing,
+            });
+          },
+          timeout === undefined ? undefined : { timeout },
+        );
         return reply.code(204).send();
       },
     );

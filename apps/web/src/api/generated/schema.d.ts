@@ -2416,7 +2416,10 @@ export interface operations {
     };
     deleteReseller: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -2517,7 +2520,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2535,6 +2538,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
@@ -3264,7 +3271,10 @@ export interface operations {
     };
     deleteCustomer: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -3365,7 +3375,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3383,6 +3393,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
@@ -4113,7 +4127,10 @@ export interface operations {
     };
     deleteDomain: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -4214,7 +4231,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4232,6 +4249,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
@@ -8576,7 +8597,10 @@ export interface operations {
     };
     deleteRewriteRuleSet: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -8677,7 +8701,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8695,6 +8719,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
@@ -10268,7 +10296,10 @@ export interface operations {
     };
     deletePeeringGroup: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -10369,7 +10400,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10387,6 +10418,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
