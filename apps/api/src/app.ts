@@ -6,6 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { authenticatePlugin } from './auth/authenticate.ts';
+import { createLimitPlugin } from './create-limits.ts';
 import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
 import { registerInputChecks } from './input.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -152,6 +153,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       await v1.register(authenticatePlugin, { prisma: deps.prisma, now });
+      await v1.register(createLimitPlugin, { limits: routeOptions.limits, now });
       await v1.register(authRoutes, routeOptions);
       await v1.register(tenantRoutes, routeOptions);
       await v1.register(userRoutes, routeOptions);

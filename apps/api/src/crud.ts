@@ -245,7 +245,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
     app.post(
       spec.path,
       {
-        config: { roles: spec.writeRoles },
+        config: { roles: spec.writeRoles, creates: true },
         schema: {
           tags: [spec.tag],
           operationId: `create${name}`,

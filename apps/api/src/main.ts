@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
 import { startApi } from './app.ts';
+import { createLimitsOf } from './create-limits.ts';
 import { ensureOperator } from './bootstrap.ts';
 
 let config: ReturnType<typeof loadConfig>;
@@ -36,6 +37,7 @@ const api = await startApi(
     prisma: db.prisma,
     logger,
     webRoot,
+    limits: createLimitsOf(config.apiCreateLimits),
     health: async () => {
       try {
         await db.prisma.$queryRaw`SELECT 1`;

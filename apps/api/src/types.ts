@@ -54,7 +54,7 @@ export interface ApiDeps {
   sessionTtlMs?: number;
   /** Clock, replaceable in tests. */
   now?: () => number;
-  /** Login and sign-up limits; defaults suit production. */
+  /** Login, sign-up and create limits; defaults suit production. */
   limits?: Partial<ApiLimits>;
 }
 
@@ -64,6 +64,11 @@ export interface ApiLimits {
   loginWindowMs: number;
   signupsPerIp: number;
   signupWindowMs: number;
+  /** Creates per reseller or customer principal per window; 0: no limit (API_CREATE_LIMIT). */
+  createsPerPrincipal: number;
+  /** Creates by reseller and customer principals per client address per window (API_CREATE_LIMIT_PER_ADDRESS). */
+  createsPerAddress: number;
+  createWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -72,4 +77,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   loginWindowMs: 15 * 60_000,
   signupsPerIp: 5,
   signupWindowMs: 60 * 60_000,
+  createsPerPrincipal: 300,
+  createsPerAddress: 1000,
+  createWindowMs: 10 * 60_000,
 };

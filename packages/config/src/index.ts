@@ -1,1 +1,2 @@
+export * from './api-limits.ts';
 export * from './runtime-contract.ts';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
+import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
 
 /**
  * The runtime contract (ARCHITECTURE.md, "Runtime contract"): every variable the platform reads, its default
@@ -93,6 +94,8 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+  /** API_CREATE_LIMIT, API_CREATE_LIMIT_PER_ADDRESS, API_CREATE_WINDOW (api-limits.ts). */
+  apiCreateLimits: ApiCreateLimits;
 }
 
 export interface ConfigProblem {
@@ -213,6 +216,9 @@ export function loadConfig(env: Env = process.env): Config {
     parseList(raw, parseRequestHandler),
   );
 
+  const apiLimits = readApiCreateLimits(env);
+  problems.push(...apiLimits.problems);
+
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
       problems.push({ variable: 'NUMBERING_PORT', message: `must differ from API_PORT (${apiPort})` });
@@ -245,6 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipMaxMessageBytes,
     engineMaxApps,
     engineRequestHandlers,
+    apiCreateLimits: apiLimits.limits,
   };
 }
 

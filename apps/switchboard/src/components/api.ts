@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type ActiveCall, ensureOperator, startApi } from '@switchboard/api';
+import { type ActiveCall, createLimitsOf, ensureOperator, startApi } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import { webDistDir } from '@switchboard/web';
@@ -33,6 +33,7 @@ export function apiComponent(
           logger: logger.child({ component: 'api' }),
           health,
           activeCalls,
+          limits: createLimitsOf(config.apiCreateLimits),
           ...(webRoot ? { webRoot } : {}),
         },
       );
