@@ -6,6 +6,7 @@ import { principalOf } from './auth/authenticate.ts';
 import { delegateOf } from './delegate.ts';
 import { clearDependants, type Dependant } from './dependants.ts';
 import { DependantsProblem, forbidden, notFound, notFoundField, PROBLEM_CONTENT_TYPE } from './errors.ts';
+import { type LockSpec, lockOnCreate, lockOnDelete, lockOnUpdate } from './locks.ts';
 import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
 import { type Where, within } from './tenancy.ts';
 import type { Principal, Role } from './types.ts';
@@ -77,8 +78,8 @@ export interface CrudSpec {
    * with `?force=true`; see dependants.ts.
    */
   dependants?: readonly Dependant[];
-  /** Refuses deleting a record this principal may otherwise delete (throws an ApiError). */
-  checkDelete?(principal: Principal, existing: Record<string, unknown>): void;
+  /** A state field (status, enabled) whose locked value belongs to the role that set it; see locks.ts. */
+  lock?: LockSpec;
   readScope(p: Principal): Where;
   writeScope?(p: Principal): Where;
   parent?: ParentSpec;
@@ -264,8 +265,9 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           const body = request.body as Record<string, unknown>;
           checkFieldRoles(spec.fieldRoles, principal, body);
           const { data, reveal } = await toCreateData(ctx, body);
+          const lockOwner = spec.lock ? lockOnCreate(spec.lock, principal, body) : {};
           const created = await delegateOf(tx, spec.model).create({
-            data: { ...data, ...parentCondition(params) },
+            data: { ...data, ...lockOwner, ...parentCondition(params) },
           });
           if (spec.afterWrite) await spec.afterWrite(ctx, created);
           const row = spec.include
@@ -308,8 +310,12 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           const ctx: CrudContext = { tx, prisma, principal, request, params };
           const body = request.body as Record<string, unknown>;
           checkFieldRoles(spec.fieldRoles, principal, body);
+          const lockOwner = spec.lock ? lockOnUpdate(spec.lock, principal, body, existing) : {};
           const { data } = await toUpdateData(ctx, body, existing);
-          await delegateOf(tx, spec.model).update({ where: { id: params.id }, data });
+          await delegateOf(tx, spec.model).update({
+            where: { id: params.id },
+            data: { ...data, ...lockOwner },
+          });
           const updated = await delegateOf(tx, spec.model).findFirst({
             where: { id: params.id },
             ...(spec.include ? { include: spec.include } : {}),
@@ -363,7 +369,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
         await prisma.$transaction(
           async (tx) => {
             const existing = await loadOwn(tx, principal, params, true);
-            spec.checkDelete?.(principal, existing);
+            if (spec.lock) lockOnDelete(spec.lock, principal, existing);
             if (spec.dependants) {
               await clearDependants(tx, request, spec.dependants, params.id!, label, force);
             }

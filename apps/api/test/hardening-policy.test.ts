@@ -361,3 +361,66 @@ describe('a customer cannot undo what its provider locked', () => {
     expect((await call('customerA', 'DELETE', url)).statusCode).toBe(204);
   });
 });
+
+describe('a reseller cannot undo what the operator locked', () => {
+  const newSubscriber = () =>
+    created('/subscribers', { customerId: ids.cA, domainId: ids.dA, username: unique('oplock') });
+
+  it('a subscriber the operator locked: the reseller may not unlock or delete it; the operator may', async () => {
+    const url = await newSubscriber();
+    expect((await op('PATCH', url, { status: 'locked' })).statusCode).toBe(200);
+    const undo = await call('resellerA', 'PATCH', url, { status: 'active' });
+    expect(undo.statusCode, undo.body).toBe(403);
+    expect(undo.json().errors).toEqual([{ field: '/body/status', message: 'set by the operator' }]);
+    // Nor may it take the lock over by setting it again or terminating.
+    expect((await call('resellerA', 'PATCH', url, { status: 'terminated' })).statusCode).toBe(403);
+    expect((await call('resellerA', 'PATCH', url, { status: 'locked', displayName: 'x' })).statusCode).toBe(
+      200,
+    );
+    expect((await call('resellerA', 'PATCH', url, { status: 'active' })).statusCode).toBe(403);
+    expect((await call('resellerA', 'DELETE', url)).statusCode).toBe(403);
+    expect((await op('GET', url)).json().status).toBe('locked');
+    expect((await op('PATCH', url, { status: 'active' })).statusCode).toBe(200);
+    // Unlocked, it is the reseller's to lock and unlock again.
+    expect((await call('resellerA', 'PATCH', url, { status: 'locked' })).statusCode).toBe(200);
+    expect((await call('resellerA', 'PATCH', url, { status: 'active' })).statusCode).toBe(200);
+  });
+
+  it('a customer the operator locked: the reseller may change other fields, not the status, and not delete it', async () => {
+    const url = await created('/customers', {
+      name: unique('Locked customer '),
+      resellerId: ids.rA,
+      status: 'locked',
+    });
+    const undo = await call('resellerA', 'PATCH', url, { status: 'active' });
+    expect(undo.statusCode).toBe(403);
+    expect(undo.json().errors[0].field).toBe('/body/status');
+    expect((await call('resellerA', 'PATCH', url, { externalId: 'crm-1' })).statusCode).toBe(200);
+    expect((await call('resellerA', 'DELETE', url)).statusCode).toBe(403);
+    expect((await op('GET', url)).json().status).toBe('locked');
+  });
+
+  it('a login the operator disabled: the reseller may not enable it again', async () => {
+    const url = await created('/users', {
+      email: `${unique('opdisabled')}@test.example`,
+      password: 'long enough password',
+      role: 'customer',
+      customerId: ids.cA,
+      enabled: false,
+    });
+    const undo = await call('resellerA', 'PATCH', url, { enabled: true });
+    expect(undo.statusCode).toBe(403);
+    expect(undo.json().errors).toEqual([{ field: '/body/enabled', message: 'set by the operator' }]);
+    expect((await op('GET', url)).json().enabled).toBe(false);
+  });
+
+  it('a lock from before owners were recorded counts as the reseller’s', async () => {
+    const url = await newSubscriber();
+    await world.prisma.subscriber.update({
+      where: { id: url.split('/').pop()! },
+      data: { status: 'locked' },
+    });
+    expect((await call('customerA', 'DELETE', url)).statusCode).toBe(403);
+    expect((await call('resellerA', 'PATCH', url, { status: 'active' })).statusCode).toBe(200);
+  });
+});

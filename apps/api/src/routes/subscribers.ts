@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
-import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import {
   AccountStatus,
   Digits,
@@ -16,8 +16,8 @@ import {
   Timestamps,
   Uuid,
 } from '../schemas.ts';
+import { STATUS_LOCK } from '../locks.ts';
 import { PROVIDER_ROLES, scopes, within } from '../tenancy.ts';
-import type { Principal } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -79,17 +79,6 @@ function toItem(row: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-/**
- * A customer may not delete a subscriber its provider locked or terminated: creating it again would be an
- * active subscriber under the same name, the lock undone by another route.
- */
-function checkDelete(principal: Principal, existing: Record<string, unknown>): void {
-  if (principal.role !== 'customer' || existing.status === 'active') return;
-  throw forbidden(`The subscriber is ${String(existing.status)}; only your provider may delete it`, [
-    { field: '/params/id', message: `subscriber is ${String(existing.status)}` },
-  ]);
-}
-
 export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
   registerCrud(app, prisma, {
     path: '/subscribers',
@@ -133,7 +122,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
     writeRoles: ['operator', 'reseller', 'customer'],
     readScope: scopes.subscriber,
     fieldRoles: SUBSCRIBER_FIELD_ROLES,
-    checkDelete,
+    lock: STATUS_LOCK,
     toCreateData: async (ctx, body) => {
       const p = ctx.principal;
       const customerId = p.role === 'customer' ? p.customerId! : body.customerId;

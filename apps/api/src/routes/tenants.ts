@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { type CrudContext, checkFieldRoles, registerCrud, requireVisible } from '../crud.ts';
 import { subscriberTree, userTree } from '../dependants.ts';
 import { badRequest, notFoundField } from '../errors.ts';
+import { STATUS_LOCK } from '../locks.ts';
 import { AccountStatus, HostName, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
@@ -141,6 +142,7 @@ export async function tenantRoutes(app: FastifyInstance, { prisma }: RouteOption
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.customer,
+    lock: STATUS_LOCK,
     dependants: [...userTree((id) => ({ customerId: id })), ...subscriberTree((id) => ({ customerId: id }))],
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);

@@ -111,13 +111,7 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
     readScope: scopes.user,
     // A login the provider disabled stays disabled: a customer removes logins by deleting them.
     fieldRoles: { enabled: PROVIDER_ROLES },
-    checkDelete: (principal, existing) => {
-      if (principal.role === 'customer' && existing.enabled === false) {
-        throw forbidden('The login is disabled; only your provider may delete it', [
-          { field: '/params/id', message: 'login is disabled' },
-        ]);
-      }
-    },
+    lock: { field: 'enabled', open: true, setBy: 'disabledBy' },
     toCreateData: async (ctx, body) => {
       const role = String(body.role);
       const tenant = await tenantFields(ctx, role, body);
