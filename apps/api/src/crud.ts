@@ -371,7 +371,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
             const existing = await loadOwn(tx, principal, params, true);
             if (spec.lock) lockOnDelete(spec.lock, principal, existing);
             if (spec.dependants) {
-              await clearDependants(tx, request, spec.dependants, params.id!, label, force);
+              await clearDependants(tx, request, spec.dependants, params.id!, label, force, principal);
             }
             await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
             await writeAudit(tx, request, {

@@ -2,7 +2,9 @@ import type { FastifyRequest } from 'fastify';
 import { type AuditRecord, type Tx, writeAuditMany } from './audit.ts';
 import { delegateOf } from './delegate.ts';
 import { conflict } from './errors.ts';
+import { type LockSpec, lockOnDelete, STATUS_LOCK, USER_LOCK } from './locks.ts';
 import type { Where } from './tenancy.ts';
+import type { Principal } from './types.ts';
 
 /**
  * What hangs off a record and would go with it. Deleting a record that still has dependants is refused (409,
@@ -20,6 +22,8 @@ export interface Dependant {
   include?: Record<string, unknown>;
   /** Rows that keep existing but lose their reference to the record: this field is set to null. */
   detach?: string;
+  /** A removed row locked by a higher role than the deleting one stops the delete (locks.ts). */
+  lock?: LockSpec;
 }
 
 /** Counts of dependants with at least one row, by entity; rows of one entity from several lists add up. */
@@ -47,6 +51,7 @@ export async function clearDependants(
   id: string,
   label: string,
   force: boolean,
+  principal: Principal,
 ): Promise<void> {
   const counts = await countDependants(db, dependants, id);
   if (Object.keys(counts).length === 0) return;
@@ -69,6 +74,10 @@ export async function clearDependants(
       ...(d.include ? { include: d.include } : {}),
     });
     if (rows.length === 0) continue;
+    // Deleting the parent must not remove what a higher role locked, any more than deleting it directly.
+    if (d.lock !== undefined && d.detach === undefined) {
+      for (const row of rows) lockOnDelete(d.lock, principal, row);
+    }
     const rowIds = rows.map((r) => String(r.id));
     const records: AuditRecord[] = [];
     if (d.detach !== undefined) {
@@ -98,7 +107,7 @@ export function subscriberTree(of: (id: string) => Where): Dependant[] {
     { entity: 'registrations', model: 'registration', where: own },
     { entity: 'call-forwards', model: 'callForward', where: own, include: { destinations: true } },
     { entity: 'numbers', model: 'phoneNumber', where: own },
-    { entity: 'subscribers', model: 'subscriber', where: of },
+    { entity: 'subscribers', model: 'subscriber', where: of, lock: STATUS_LOCK },
   ];
 }
 
@@ -108,6 +117,6 @@ export function userTree(of: (id: string) => Where): Dependant[] {
   return [
     { entity: 'sessions', model: 'session', where: own },
     { entity: 'api-keys', model: 'apiKey', where: own },
-    { entity: 'users', model: 'user', where: of },
+    { entity: 'users', model: 'user', where: of, lock: USER_LOCK },
   ];
 }

@@ -19,6 +19,9 @@ export interface LockSpec {
 /** Account status of customers and subscribers: `locked` and `terminated` belong to whoever set them. */
 export const STATUS_LOCK: LockSpec = { field: 'status', open: 'active', setBy: 'statusSetBy' };
 
+/** A login: disabled belongs to whoever disabled it. */
+export const USER_LOCK: LockSpec = { field: 'enabled', open: true, setBy: 'disabledBy' };
+
 const RANK: Record<Role, number> = { operator: 0, reseller: 1, customer: 2 };
 
 function ownerOf(lock: LockSpec, row: Record<string, unknown>): Role | null {

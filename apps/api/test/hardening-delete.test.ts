@@ -15,9 +15,9 @@ afterAll(async () => {
   await world?.close();
 });
 
-const call = (actor: Actor, method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
+const call = (actor: Actor, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown) =>
   world.request(actor, method, `/api/v1${url}`, body);
-const op = (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) =>
+const op = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown) =>
   call('operator', method, url, body);
 
 let seq = 0;
@@ -136,6 +136,18 @@ describe('deleting a customer', () => {
     expect(
       JSON.stringify(await world.prisma.auditEntry.findMany({ where: { entityId: t.user } })),
     ).not.toMatch(/passwordHash|keyHash|tokenHash/);
+  });
+
+  it('forced by the reseller: refused while it would remove a subscriber the operator locked', async () => {
+    const t = await customerTree(world.ids.rA, world.ids.dA);
+    expect((await op('PATCH', `/subscribers/${t.subscriber}`, { status: 'locked' })).statusCode).toBe(200);
+    const res = await call('resellerA', 'DELETE', `/customers/${t.customer}?force=true`);
+    expect(res.statusCode, res.body).toBe(403);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect((await op('GET', `/subscribers/${t.subscriber}`)).json().status).toBe('locked');
+    expect((await op('GET', `/customers/${t.customer}`)).statusCode).toBe(200);
+    // The operator may.
+    expect((await op('DELETE', `/customers/${t.customer}?force=true`)).statusCode).toBe(204);
   });
 
   it('without dependants: deleted without force', async () => {

@@ -101,7 +101,7 @@ export async function tenantRoutes(app: FastifyInstance, { prisma }: RouteOption
     dependants: [
       ...userTree((id) => ({ OR: [{ resellerId: id }, { customer: { resellerId: id } }] })),
       ...subscriberTree((id) => ({ OR: [{ customer: { resellerId: id } }, { domain: { resellerId: id } }] })),
-      { entity: 'customers', model: 'customer', where: (id) => ({ resellerId: id }) },
+      { entity: 'customers', model: 'customer', where: (id) => ({ resellerId: id }), lock: STATUS_LOCK },
       { entity: 'domains', model: 'domain', where: (id) => ({ resellerId: id }) },
       { entity: 'rewrite-rules', model: 'rewriteRule', where: (id) => ({ ruleSet: { resellerId: id } }) },
       { entity: 'rewrite-rule-sets', model: 'rewriteRuleSet', where: (id) => ({ resellerId: id }) },

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, forbidden } from '../errors.ts';
 import { Name, Nullable, Patch, Timestamp, Timestamps, Uuid } from '../schemas.ts';
+import { USER_LOCK } from '../locks.ts';
 import { PROVIDER_ROLES, scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
@@ -111,7 +112,7 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
     readScope: scopes.user,
     // A login the provider disabled stays disabled: a customer removes logins by deleting them.
     fieldRoles: { enabled: PROVIDER_ROLES },
-    lock: { field: 'enabled', open: true, setBy: 'disabledBy' },
+    lock: USER_LOCK,
     toCreateData: async (ctx, body) => {
       const role = String(body.role);
       const tenant = await tenantFields(ctx, role, body);
