@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { type AuditRecord, type Tx, writeAuditMany } from './audit.ts';
 import { delegateOf } from './delegate.ts';
 import { conflict } from './errors.ts';
-import { type LockSpec, lockOnDelete, STATUS_LOCK, USER_LOCK } from './locks.ts';
+import { type LockSpec, lockOnDelete, SUBSCRIBER_LOCK, USER_LOCK } from './locks.ts';
 import type { Where } from './tenancy.ts';
 import type { Principal } from './types.ts';
 
@@ -107,7 +107,7 @@ export function subscriberTree(of: (id: string) => Where): Dependant[] {
     { entity: 'registrations', model: 'registration', where: own },
     { entity: 'call-forwards', model: 'callForward', where: own, include: { destinations: true } },
     { entity: 'numbers', model: 'phoneNumber', where: own },
-    { entity: 'subscribers', model: 'subscriber', where: of, lock: STATUS_LOCK },
+    { entity: 'subscribers', model: 'subscriber', where: of, lock: SUBSCRIBER_LOCK },
   ];
 }
 

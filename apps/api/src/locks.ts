@@ -14,10 +14,17 @@ export interface LockSpec {
   open: unknown;
   /** The column recording the role that set a locked value. */
   setBy: string;
+  /**
+   * Fields a lower role may not change while the record is locked by a higher one: renaming a locked
+   * subscriber would free its name for a new, active subscriber.
+   */
+  frozen?: readonly string[];
 }
 
 /** Account status of customers and subscribers: `locked` and `terminated` belong to whoever set them. */
 export const STATUS_LOCK: LockSpec = { field: 'status', open: 'active', setBy: 'statusSetBy' };
+/** A subscriber also keeps its name while locked: renamed, its SIP identity could be created again. */
+export const SUBSCRIBER_LOCK: LockSpec = { ...STATUS_LOCK, frozen: ['username'] };
 
 /** A login: disabled belongs to whoever disabled it. */
 export const USER_LOCK: LockSpec = { field: 'enabled', open: true, setBy: 'disabledBy' };
@@ -49,9 +56,17 @@ export function lockOnUpdate(
   body: Record<string, unknown>,
   existing: Record<string, unknown>,
 ): Record<string, unknown> {
+  const owner = ownerOf(lock, existing);
+  if (outranked(principal, owner)) {
+    const renamed = (lock.frozen ?? []).filter((f) => body[f] !== undefined && body[f] !== existing[f]);
+    if (renamed.length > 0) {
+      throw forbidden(`Locked by the ${owner}; ${renamed.join(', ')} cannot change meanwhile`, [
+        ...renamed.map((f) => ({ field: `/body/${f}`, message: `locked by the ${owner}` })),
+      ]);
+    }
+  }
   const value = body[lock.field];
   if (value === undefined || value === existing[lock.field]) return {};
-  const owner = ownerOf(lock, existing);
   if (outranked(principal, owner)) {
     throw forbidden(`Set by the ${owner}; only the ${owner} may change it`, [
       { field: `/body/${lock.field}`, message: `set by the ${owner}` },

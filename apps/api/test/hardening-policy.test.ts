@@ -311,13 +311,16 @@ describe('a customer cannot undo what its provider locked', () => {
         { field: '/body/status', message: 'a customer may not set this field' },
       ]);
       // Other fields and routes leave the status as the reseller set it.
+      const change = await call('customerA', 'PATCH', url, { password: 'new-sip-pass-3', displayName: 'x' });
+      expect(change.statusCode, change.body).toBe(200);
+      expect(change.json().status).toBe(status);
+      // Renamed, its name would be free for a new, active subscriber.
       const rename = await call('customerA', 'PATCH', url, {
         username: unique('again'),
-        password: 'new-sip-pass-3',
-        displayName: 'x',
+        password: 'new-sip-pass-4',
       });
-      expect(rename.statusCode, rename.body).toBe(200);
-      expect(rename.json().status).toBe(status);
+      expect(rename.statusCode, rename.body).toBe(403);
+      expect(rename.json().errors).toEqual([{ field: '/body/username', message: 'locked by the reseller' }]);
       expect((await call('customerA', 'POST', `${url}/reset-password`)).statusCode).toBe(200);
       // Deleting and creating it again would be the lock undone by another route.
       const del = await call('customerA', 'DELETE', url);

@@ -16,7 +16,7 @@ import {
   Timestamps,
   Uuid,
 } from '../schemas.ts';
-import { STATUS_LOCK } from '../locks.ts';
+import { SUBSCRIBER_LOCK } from '../locks.ts';
 import { PROVIDER_ROLES, scopes, within } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
@@ -122,7 +122,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
     writeRoles: ['operator', 'reseller', 'customer'],
     readScope: scopes.subscriber,
     fieldRoles: SUBSCRIBER_FIELD_ROLES,
-    lock: STATUS_LOCK,
+    lock: SUBSCRIBER_LOCK,
     toCreateData: async (ctx, body) => {
       const p = ctx.principal;
       const customerId = p.role === 'customer' ? p.customerId! : body.customerId;
