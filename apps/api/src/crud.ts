@@ -6,8 +6,8 @@ import { principalOf } from './auth/authenticate.ts';
 import { delegateOf } from './delegate.ts';
 import { clearDependants, type Dependant } from './dependants.ts';
 import { DependantsProblem, forbidden, notFound, notFoundField, PROBLEM_CONTENT_TYPE } from './errors.ts';
-import { type LockSpec, lockOnCreate, lockOnDelete, lockOnUpdate } from './locks.ts';
 import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
+import { type LockSpec, lockOnCreate, lockOnDelete, lockOnUpdate } from './locks.ts';
 import { type Where, within } from './tenancy.ts';
 import type { Principal, Role } from './types.ts';
 

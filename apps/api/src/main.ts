@@ -8,8 +8,8 @@ import { ConfigError, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
 import { startApi } from './app.ts';
-import { createLimitsOf } from './create-limits.ts';
 import { ensureOperator } from './bootstrap.ts';
+import { createLimitsOf } from './create-limits.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {

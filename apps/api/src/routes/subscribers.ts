@@ -5,6 +5,7 @@ import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
+import { SUBSCRIBER_LOCK } from '../locks.ts';
 import {
   AccountStatus,
   Digits,
@@ -16,7 +17,6 @@ import {
   Timestamps,
   Uuid,
 } from '../schemas.ts';
-import { SUBSCRIBER_LOCK } from '../locks.ts';
 import { PROVIDER_ROLES, scopes, within } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 

@@ -3,8 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, forbidden } from '../errors.ts';
-import { Name, Nullable, Patch, Timestamp, Timestamps, Uuid } from '../schemas.ts';
 import { USER_LOCK } from '../locks.ts';
+import { Name, Nullable, Patch, Timestamp, Timestamps, Uuid } from '../schemas.ts';
 import { PROVIDER_ROLES, scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
