@@ -7,9 +7,11 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { authenticatePlugin } from './auth/authenticate.ts';
+import { createLimitPlugin } from './create-limits.ts';
 import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
 import { securityHeaders } from './headers.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { registerInputChecks } from './input.ts';
 import { authRoutes } from './routes/auth.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import type { RouteOptions } from './routes/options.ts';
@@ -84,6 +86,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
   await app.register(securityHeaders);
   await app.register(fastifyCookie);
+  registerInputChecks(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -162,6 +165,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(
     async (v1) => {
       await v1.register(authenticatePlugin, { prisma: deps.prisma, now });
+      await v1.register(createLimitPlugin, { limits: routeOptions.limits, now });
       await v1.register(authRoutes, routeOptions);
       await v1.register(apiKeyRoutes, routeOptions);
       await v1.register(signupRoutes, routeOptions);

@@ -26,9 +26,27 @@ export function actorOf(request: FastifyRequest): AuditActor {
   return { userId: p.userId, apiKeyId: p.apiKeyId, label: p.apiKeyId ? `${p.email} (api key)` : p.email };
 }
 
+/** The row of one audit entry. Secrets and hashes are stripped from `before`/`after`. */
+function entryData(request: FastifyRequest, record: AuditRecord, actor: AuditActor) {
+  const before = record.before === undefined ? undefined : redactForAudit(record.before);
+  const after = record.after === undefined ? undefined : redactForAudit(record.after);
+  return {
+    actor: actor.label,
+    actorUserId: actor.userId,
+    actorApiKeyId: actor.apiKeyId,
+    action: record.action,
+    entity: record.entity,
+    entityId: record.entityId ?? null,
+    // Prisma's JSON input type is narrower than `unknown`; redactForAudit only returns JSON values.
+    ...(before === undefined || before === null ? {} : { before: before as object }),
+    ...(after === undefined || after === null ? {} : { after: after as object }),
+    sourceIp: request.ip,
+  };
+}
+
 /**
  * Writes one audit entry, normally in the same transaction as the change so that a change is never without
- * its record. Secrets and hashes are stripped from `before`/`after`.
+ * its record.
  */
 export async function writeAudit(
   db: Tx,
@@ -36,20 +54,16 @@ export async function writeAudit(
   record: AuditRecord,
   actor: AuditActor = actorOf(request),
 ): Promise<void> {
-  const before = record.before === undefined ? undefined : redactForAudit(record.before);
-  const after = record.after === undefined ? undefined : redactForAudit(record.after);
-  await db.auditEntry.create({
-    data: {
-      actor: actor.label,
-      actorUserId: actor.userId,
-      actorApiKeyId: actor.apiKeyId,
-      action: record.action,
-      entity: record.entity,
-      entityId: record.entityId ?? null,
-      // Prisma's JSON input type is narrower than `unknown`; redactForAudit only returns JSON values.
-      ...(before === undefined || before === null ? {} : { before: before as object }),
-      ...(after === undefined || after === null ? {} : { after: after as object }),
-      sourceIp: request.ip,
-    },
-  });
+  await db.auditEntry.create({ data: entryData(request, record, actor) });
+}
+
+/** Writes one audit entry per record in one statement (a forced delete's removed dependants). */
+export async function writeAuditMany(
+  db: Tx,
+  request: FastifyRequest,
+  records: readonly AuditRecord[],
+  actor: AuditActor = actorOf(request),
+): Promise<void> {
+  if (records.length === 0) return;
+  await db.auditEntry.createMany({ data: records.map((r) => entryData(request, r, actor)) });
 }

@@ -3,8 +3,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
 import { type Tx, writeAudit } from './audit.ts';
 import { principalOf } from './auth/authenticate.ts';
-import { notFound, notFoundField } from './errors.ts';
+import { delegateOf } from './delegate.ts';
+import { clearDependants, type Dependant } from './dependants.ts';
+import { DependantsProblem, forbidden, notFound, notFoundField, PROBLEM_CONTENT_TYPE } from './errors.ts';
 import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
+import { type LockSpec, lockOnCreate, lockOnDelete, lockOnUpdate } from './locks.ts';
 import { type Where, within } from './tenancy.ts';
 import type { Principal, Role } from './types.ts';
 
@@ -14,8 +17,17 @@ import type { Principal, Role } from './types.ts';
  * becomes database data; this module does validation wiring, tenant checks, transactions and audit.
  */
 
+export { delegateOf, type ModelDelegate } from './delegate.ts';
+
 export const Id = Type.String({ format: 'uuid', description: 'Resource identifier (UUID)' });
 export const IdParams = Type.Object({ id: Id });
+
+const ForceQuery = Type.Object({
+  force: Type.Optional(
+    Type.Boolean({ description: 'Also delete (and audit) every record that depends on this one' }),
+  ),
+});
+const FORCED_DELETE_TIMEOUT_MS = 120_000;
 
 export type Verb = 'list' | 'read' | 'create' | 'update' | 'delete';
 
@@ -56,6 +68,18 @@ export interface CrudSpec {
   list: ListSpec;
   readRoles: readonly Role[];
   writeRoles: readonly Role[];
+  /**
+   * Body fields that only some of the write roles may set, on create and on update: limits, routing policy
+   * and service status belong to whoever provides the service. Any other write role naming one gets 403.
+   */
+  fieldRoles?: Readonly<Record<string, readonly Role[]>>;
+  /**
+   * Records that depend on this one, leaves first. A delete with dependants is refused (409) unless forced
+   * with `?force=true`; see dependants.ts.
+   */
+  dependants?: readonly Dependant[];
+  /** A state field (status, enabled) whose locked value belongs to the role that set it; see locks.ts. */
+  lock?: LockSpec;
   readScope(p: Principal): Where;
   writeScope?(p: Principal): Where;
   parent?: ParentSpec;
@@ -77,22 +101,6 @@ export interface CrudSpec {
   ): Promise<{ data: Record<string, unknown> }>;
   /** Runs in the write transaction after create/update, e.g. to keep one primary number per subscriber. */
   afterWrite?(ctx: CrudContext, row: Record<string, unknown>): Promise<void>;
-}
-
-/** The subset of a Prisma model delegate the factory uses. Arguments are built dynamically per model. */
-export interface ModelDelegate {
-  findMany(args: object): Promise<Record<string, unknown>[]>;
-  findFirst(args: object): Promise<Record<string, unknown> | null>;
-  count(args: object): Promise<number>;
-  create(args: object): Promise<Record<string, unknown>>;
-  update(args: object): Promise<Record<string, unknown>>;
-  delete(args: object): Promise<Record<string, unknown>>;
-}
-
-export function delegateOf(db: Tx | PrismaClient, model: string): ModelDelegate {
-  const d = (db as unknown as Record<string, ModelDelegate | undefined>)[model];
-  if (d === undefined) throw new Error(`unknown model ${model}`);
-  return d;
 }
 
 const pascal = (s: string) =>
@@ -128,6 +136,26 @@ export async function requireVisible(
   const row = await delegateOf(db, model).findFirst({ where: within(scope, { id }) });
   if (row === null) throw field === undefined ? notFound(label) : notFoundField(label, field);
   return row;
+}
+
+/** 403 naming every body field the principal's role may not set (`CrudSpec.fieldRoles`). */
+export function checkFieldRoles(
+  fieldRoles: CrudSpec['fieldRoles'],
+  principal: Principal,
+  body: Record<string, unknown>,
+): void {
+  if (fieldRoles === undefined) return;
+  const denied = Object.keys(body).filter(
+    (field) => body[field] !== undefined && fieldRoles[field]?.includes(principal.role) === false,
+  );
+  if (denied.length === 0) return;
+  throw forbidden(
+    `A ${principal.role} may not set ${denied.join(', ')}`,
+    denied.map((field) => ({
+      field: `/body/${field}`,
+      message: `a ${principal.role} may not set this field`,
+    })),
+  );
 }
 
 export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: CrudSpec): void {
@@ -218,7 +246,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
     app.post(
       spec.path,
       {
-        config: { roles: spec.writeRoles },
+        config: { roles: spec.writeRoles, creates: true },
         schema: {
           tags: [spec.tag],
           operationId: `create${name}`,
@@ -234,9 +262,12 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
         const result = await prisma.$transaction(async (tx) => {
           if (spec.parent) await requireParent(tx, spec.parent, principal, params[spec.parent.param]!, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
-          const { data, reveal } = await toCreateData(ctx, request.body as Record<string, unknown>);
+          const body = request.body as Record<string, unknown>;
+          checkFieldRoles(spec.fieldRoles, principal, body);
+          const { data, reveal } = await toCreateData(ctx, body);
+          const lockOwner = spec.lock ? lockOnCreate(spec.lock, principal, body) : {};
           const created = await delegateOf(tx, spec.model).create({
-            data: { ...data, ...parentCondition(params) },
+            data: { ...data, ...lockOwner, ...parentCondition(params) },
           });
           if (spec.afterWrite) await spec.afterWrite(ctx, created);
           const row = spec.include
@@ -277,8 +308,14 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
         return prisma.$transaction(async (tx) => {
           const existing = await loadOwn(tx, principal, params, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
-          const { data } = await toUpdateData(ctx, request.body as Record<string, unknown>, existing);
-          await delegateOf(tx, spec.model).update({ where: { id: params.id }, data });
+          const body = request.body as Record<string, unknown>;
+          checkFieldRoles(spec.fieldRoles, principal, body);
+          const lockOwner = spec.lock ? lockOnUpdate(spec.lock, principal, body, existing) : {};
+          const { data } = await toUpdateData(ctx, body, existing);
+          await delegateOf(tx, spec.model).update({
+            where: { id: params.id },
+            data: { ...data, ...lockOwner },
+          });
           const updated = await delegateOf(tx, spec.model).findFirst({
             where: { id: params.id },
             ...(spec.include ? { include: spec.include } : {}),
@@ -308,22 +345,44 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           operationId: `delete${name}`,
           summary: `Delete a ${spec.singular}`,
           params: itemParams,
-          response: { 204: Type.Null({ description: 'Deleted' }) },
+          ...(spec.dependants ? { querystring: ForceQuery } : {}),
+          response: {
+            204: Type.Null({ description: 'Deleted' }),
+            ...(spec.dependants
+              ? {
+                  409: {
+                    description:
+                      'Other records depend on this one; repeat with ?force=true to delete them too',
+                    content: { [PROBLEM_CONTENT_TYPE]: { schema: DependantsProblem } },
+                  },
+                }
+              : {}),
+          },
         },
       },
       async (request, reply) => {
         const principal = principalOf(request);
         const params = request.params as Record<string, string>;
-        await prisma.$transaction(async (tx) => {
-          const existing = await loadOwn(tx, principal, params, true);
-          await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
-          await writeAudit(tx, request, {
-            action: 'delete',
-            entity: spec.entity,
-            entityId: params.id,
-            before: existing,
-          });
-        });
+        const force = (request.query as { force?: boolean }).force === true;
+        // A forced delete of a large tenant removes and audits many rows in this one transaction.
+        const timeout = spec.dependants ? FORCED_DELETE_TIMEOUT_MS : undefined;
+        await prisma.$transaction(
+          async (tx) => {
+            const existing = await loadOwn(tx, principal, params, true);
+            if (spec.lock) lockOnDelete(spec.lock, principal, existing);
+            if (spec.dependants) {
+              await clearDependants(tx, request, spec.dependants, params.id!, label, force, principal);
+            }
+            await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
+            await writeAudit(tx, request, {
+              action: 'delete',
+              entity: spec.entity,
+              entityId: params.id,
+              before: existing,
+            });
+          },
+          timeout === undefined ? undefined : { timeout },
+        );
         return reply.code(204).send();
       },
     );

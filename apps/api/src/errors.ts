@@ -27,8 +27,23 @@ export const Problem = Type.Object(
   { description: 'RFC 9457 problem details' },
 );
 
+/** The 409 of a delete refused because other records depend on the one to delete. */
+export const DependantsProblem = Type.Object(
+  {
+    ...Problem.properties,
+    dependants: Type.Record(Type.String(), Type.Integer(), {
+      description: 'How many records of each resource depend on this one, e.g. {"subscribers": 3}',
+    }),
+  },
+  { description: 'RFC 9457 problem details with the dependants that block the delete' },
+);
+
 export type FieldErrorShape = Static<typeof FieldError>;
 export type ProblemBody = Static<typeof Problem>;
+/** Members a problem carries beyond the standard ones. */
+export interface ProblemExtensions {
+  dependants?: Record<string, number>;
+}
 
 const TITLES: Record<number, [slug: string, title: string]> = {
   400: ['validation', 'Request validation failed'],
@@ -52,6 +67,8 @@ export class ApiError extends Error {
     readonly errors?: FieldErrorShape[],
     /** Extra response headers, e.g. Retry-After on 429. */
     readonly headers: Record<string, string> = {},
+    /** RFC 9457 extension members added to the body, e.g. `dependants` on a refused delete. */
+    readonly extensions: ProblemExtensions = {},
   ) {
     super(detail ?? TITLES[status]?.[1] ?? 'Error');
     this.name = 'ApiError';
@@ -61,13 +78,15 @@ export class ApiError extends Error {
 export const badRequest = (detail: string, errors?: FieldErrorShape[]) => new ApiError(400, detail, errors);
 export const unauthorized = (detail = 'A valid bearer token or API key is required') =>
   new ApiError(401, detail, undefined, { 'www-authenticate': 'Bearer' });
-export const forbidden = (detail = 'Your role may not do this') => new ApiError(403, detail);
+export const forbidden = (detail = 'Your role may not do this', errors?: FieldErrorShape[]) =>
+  new ApiError(403, detail, errors);
 /** Also used for records of another tenant: existence must not leak across tenants. */
 export const notFound = (what = 'Resource') => new ApiError(404, `${what} not found`);
 /** A reference in the request body to a record the caller cannot see (or that does not exist). */
 export const notFoundField = (what: string, field: string) =>
   new ApiError(404, `${what} not found`, [{ field, message: 'not found' }]);
-export const conflict = (detail: string, errors?: FieldErrorShape[]) => new ApiError(409, detail, errors);
+export const conflict = (detail: string, errors?: FieldErrorShape[], extensions?: ProblemExtensions) =>
+  new ApiError(409, detail, errors, {}, extensions);
 export const unprocessable = (detail: string, errors?: FieldErrorShape[]) =>
   new ApiError(422, detail, errors);
 export const tooManyRequests = (retryAfterSeconds: number, detail = 'Too many attempts, try again later') =>
@@ -165,7 +184,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
     (err: FastifyError | ApiError | Error, request: FastifyRequest, reply: FastifyReply) => {
       if (err instanceof ApiError) {
         for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
-        return sendProblem(reply, err.status, err.message, err.errors);
+        return reply
+          .code(err.status)
+          .type(PROBLEM_CONTENT_TYPE)
+          .send({ ...err.extensions, ...problem(err.status, err.message, err.errors) });
       }
       const fe = err as FastifyError;
       if (fe.validation) {

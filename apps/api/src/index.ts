@@ -1,4 +1,5 @@
 export { buildApp, type RunningApi, type StartApiConfig, startApi } from './app.ts';
 export { DEFAULT_OPERATOR_EMAIL, type EnsureOperatorResult, ensureOperator } from './bootstrap.ts';
+export { createLimitsOf } from './create-limits.ts';
 export { ApiError, PROBLEM_CONTENT_TYPE, Problem } from './errors.ts';
 export type { ActiveCall, ApiDeps, ApiLimits, ComponentHealth, Principal, Role } from './types.ts';

@@ -47,6 +47,14 @@ export interface ListArgs {
   perPage: number;
 }
 
+/**
+ * Prisma passes `contains` / `startsWith` values into SQL LIKE unescaped, where `%` and `_` are wildcards and
+ * `\\` the escape character (PostgreSQL's default ESCAPE). A search term is text, so all three are escaped.
+ */
+export function likeLiteral(term: string): string {
+  return term.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 function filterSchema(spec: FilterSpec): TSchema {
   const description = spec.description;
   const opts = description === undefined ? {} : { description };
@@ -143,7 +151,7 @@ export function listArgs(query: ListQuery, spec: ListSpec): ListArgs {
       op === 'eq'
         ? value
         : op === 'contains' || op === 'startsWith'
-          ? { [op]: value, mode: 'insensitive' }
+          ? { [op]: likeLiteral(String(value)), mode: 'insensitive' }
           : { [op]: value };
     setPath(where, f.field ?? name, condition);
   }

@@ -9,6 +9,7 @@ import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
 import { startApi } from './app.ts';
 import { ensureOperator } from './bootstrap.ts';
+import { createLimitsOf } from './create-limits.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -37,7 +38,7 @@ const api = await startApi(
     logger,
     webRoot,
     push: { dataDir: config.dataDir, endpoints: config.push },
-    limits: config.apiSignIn.limits,
+    limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
     cookieSecure: config.apiSignIn.cookieSecure,
     trustedProxies: config.apiSignIn.trustedProxies,
     health: async () => {

@@ -1,4 +1,4 @@
-import type { Principal } from './types.ts';
+import type { Principal, Role } from './types.ts';
 
 /**
  * Tenant isolation in one place. Each function returns the Prisma `where` condition that limits a model to
@@ -10,6 +10,12 @@ import type { Principal } from './types.ts';
  * 403 before any query runs.
  */
 export type Where = Record<string, unknown>;
+
+/**
+ * The roles that provide service to a customer. Fields that are the provider's policy (service status, limits,
+ * routing) are theirs to set; a customer reads them but may not change them, whoever set them last.
+ */
+export const PROVIDER_ROLES: readonly Role[] = ['operator', 'reseller'];
 
 /** A user of the wrong kind reaching a scope function is a programming error, not a client error. */
 function need<T>(value: T | null, what: string): T {

@@ -55,7 +55,7 @@ export interface ApiDeps {
   sessionTtlMs?: number;
   /** Clock, replaceable in tests. */
   now?: () => number;
-  /** Login and sign-up limits; defaults suit production. */
+  /** Login, sign-up and create limits; defaults suit production. */
   limits?: Partial<ApiLimits>;
   /** Push credentials sealing key and push service endpoints; defaults from the environment. */
   push?: ApiPushOptions;
@@ -81,6 +81,11 @@ export interface ApiLimits {
   loginMaxDelayMs: number;
   signupsPerIp: number;
   signupWindowMs: number;
+  /** Creates per reseller or customer principal per window; 0: no limit (API_CREATE_LIMIT). */
+  createsPerPrincipal: number;
+  /** Creates by reseller and customer principals per client address per window (API_CREATE_LIMIT_PER_ADDRESS). */
+  createsPerAddress: number;
+  createWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -90,4 +95,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   loginMaxDelayMs: 30_000,
   signupsPerIp: 5,
   signupWindowMs: 60 * 60_000,
+  createsPerPrincipal: 300,
+  createsPerAddress: 1000,
+  createWindowMs: 10 * 60_000,
 };

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
+import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
 
 /**
  * The runtime contract (ARCHITECTURE.md, "Runtime contract"): every variable the platform reads, its default
@@ -94,6 +95,8 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+  /** API_CREATE_LIMIT, API_CREATE_LIMIT_PER_ADDRESS, API_CREATE_WINDOW (api-limits.ts). */
+  apiCreateLimits: ApiCreateLimits;
   /** API_LOGIN_* and API_COOKIE_SECURE, see api-sign-in.ts. */
   apiSignIn: ApiSignInConfig;
   /** ENGINE_OUTBOUND_TLS_CA: PEM file of CAs trusted (besides Node's) for `tls://` request handlers. */
@@ -279,6 +282,9 @@ export function loadConfig(env: Env = process.env): Config {
 
   const apiSignIn = readApiSignIn(check);
 
+  const apiLimits = readApiCreateLimits(env);
+  problems.push(...apiLimits.problems);
+
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
       problems.push({ variable: 'NUMBERING_PORT', message: `must differ from API_PORT (${apiPort})` });
@@ -318,6 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     push,
     engineOutboundTlsCa,
     apiSignIn,
+    apiCreateLimits: apiLimits.limits,
   };
 }
 

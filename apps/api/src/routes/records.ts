@@ -2,7 +2,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf } from '../auth/authenticate.ts';
 import { registerCrud } from '../crud.ts';
-import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from '../list.ts';
+import {
+  type ListQuery,
+  type ListSpec,
+  likeLiteral,
+  listArgs,
+  listQuerySchema,
+  PageOf,
+  paginate,
+} from '../list.ts';
 import { Nullable, Timestamp, TransportEnum, Uuid } from '../schemas.ts';
 import { scopes, type Where, within } from '../tenancy.ts';
 import type { ActiveCall, Principal } from '../types.ts';
@@ -175,7 +183,7 @@ function cdrConditions(q: CdrQuery, principal: Principal): Where[] {
   if (q.customerId)
     and.push({ OR: [caller({ callerCustomerId: q.customerId }), { calleeCustomerId: q.customerId }] });
   if (q.number) {
-    const contains = { contains: q.number };
+    const contains = { contains: likeLiteral(q.number) };
     and.push({
       OR: [
         caller({ OR: [{ callerDialled: contains }, { callerRouted: contains }] }),

@@ -280,6 +280,7 @@ function canonicalAddress(value: unknown): string {
 }
 
 const operatorOnly = ['operator'] as const;
+const usingRuleSet = (id: string) => ({ rewriteRuleSetId: id });
 const all = (_p: Principal) => ({});
 
 export async function routingRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
@@ -308,6 +309,13 @@ export async function routingRoutes(app: FastifyInstance, { prisma }: RouteOptio
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.rewriteRuleSetRead,
     writeScope: scopes.rewriteRuleSetWrite,
+    // Its rules go with it; domains, subscribers and peering groups using it would silently lose it.
+    dependants: [
+      { entity: 'rewrite-rules', model: 'rewriteRule', where: (id) => ({ ruleSetId: id }) },
+      { entity: 'domains', model: 'domain', where: usingRuleSet, detach: 'rewriteRuleSetId' },
+      { entity: 'subscribers', model: 'subscriber', where: usingRuleSet, detach: 'rewriteRuleSetId' },
+      { entity: 'peering-groups', model: 'peeringGroup', where: usingRuleSet, detach: 'rewriteRuleSetId' },
+    ],
     toCreateData: async (ctx, body) => {
       const p = ctx.principal;
       let resellerId = (body.resellerId as string | null | undefined) ?? null;
@@ -406,6 +414,10 @@ export async function routingRoutes(app: FastifyInstance, { prisma }: RouteOptio
     readRoles: operatorOnly,
     writeRoles: operatorOnly,
     readScope: all,
+    dependants: [
+      { entity: 'peer-gateways', model: 'peerGateway', where: (id) => ({ groupId: id }) },
+      { entity: 'peering-rules', model: 'peeringRule', where: (id) => ({ groupId: id }) },
+    ],
     toCreateData: async (ctx, body) => {
       await checkRuleSet(ctx, body.rewriteRuleSetId);
       return { data: body };

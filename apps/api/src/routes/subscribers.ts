@@ -6,6 +6,7 @@ import { principalOf } from '../auth/authenticate.ts';
 import { assertSipPasswordAllowed } from '../auth/password-policy.ts';
 import { type CrudContext, delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { SUBSCRIBER_LOCK } from '../locks.ts';
 import {
   AccountStatus,
   Digits,
@@ -17,7 +18,7 @@ import {
   Timestamps,
   Uuid,
 } from '../schemas.ts';
-import { scopes, within } from '../tenancy.ts';
+import { PROVIDER_ROLES, scopes, within } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -53,13 +54,15 @@ export const Subscriber = Type.Object({
 const OneTimePassword = Type.String({ description: 'The SIP password. Shown only in this response.' });
 const SubscriberWithPassword = Type.Object({ ...Subscriber.properties, password: OneTimePassword });
 
-/** Fields only operators and resellers set: they are limits and routing policy, not self-care settings. */
-const POLICY_FIELDS = [
-  'maxConcurrentCalls',
-  'rewriteRuleSetId',
-  'allowedCalleePrefixes',
-  'blockedCalleePrefixes',
-];
+/**
+ * Fields only the provider sets: limits, routing policy and the service status. A customer may not lock,
+ * unlock or terminate its own subscribers, so a lock or termination by its reseller or the operator stays.
+ */
+const SUBSCRIBER_FIELD_ROLES = Object.fromEntries(
+  ['status', 'maxConcurrentCalls', 'rewriteRuleSetId', 'allowedCalleePrefixes', 'blockedCalleePrefixes'].map(
+    (f) => [f, PROVIDER_ROLES],
+  ),
+);
 
 const include = {
   domain: { select: { name: true } },
@@ -75,14 +78,6 @@ function toItem(row: Record<string, unknown>): Record<string, unknown> {
     sipUri: `sip:${String(row.username)}@${domain}`,
     primaryNumber: numbers[0]?.e164 ?? null,
   };
-}
-
-function checkPolicyFields(ctx: CrudContext, body: Record<string, unknown>): void {
-  if (ctx.principal.role !== 'customer') return;
-  const used = POLICY_FIELDS.filter((f) => body[f] !== undefined);
-  if (used.length > 0) {
-    throw forbidden(`A customer may not set ${used.join(', ')}`);
-  }
 }
 
 export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
@@ -127,8 +122,9 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller', 'customer'],
     readScope: scopes.subscriber,
+    fieldRoles: SUBSCRIBER_FIELD_ROLES,
+    lock: SUBSCRIBER_LOCK,
     toCreateData: async (ctx, body) => {
-      checkPolicyFields(ctx, body);
       const p = ctx.principal;
       const customerId = p.role === 'customer' ? p.customerId! : body.customerId;
       if (customerId === undefined) {
@@ -176,7 +172,6 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       };
     },
     toUpdateData: async (ctx, body, existing) => {
-      checkPolicyFields(ctx, body);
       const username =
         typeof body.username === 'string' ? body.username.toLowerCase() : String(existing.username);
       if (username !== existing.username && typeof body.password !== 'string') {

@@ -1,8 +1,10 @@
 import { NumberingError, validateDialPlanSettings } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
-import { badRequest, forbidden, notFoundField } from '../errors.ts';
+import { type CrudContext, checkFieldRoles, registerCrud, requireVisible } from '../crud.ts';
+import { subscriberTree, userTree } from '../dependants.ts';
+import { badRequest, notFoundField } from '../errors.ts';
+import { STATUS_LOCK } from '../locks.ts';
 import { AccountStatus, HostName, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
@@ -94,6 +96,16 @@ export async function tenantRoutes(app: FastifyInstance, { prisma }: RouteOption
     readRoles: ['operator', 'reseller'],
     writeRoles: ['operator'],
     readScope: scopes.reseller,
+    // Everything the reseller provides: its customers with their subscribers and logins, its domains (with
+    // subscribers of any customer in them), its rule sets and its own logins.
+    dependants: [
+      ...userTree((id) => ({ OR: [{ resellerId: id }, { customer: { resellerId: id } }] })),
+      ...subscriberTree((id) => ({ OR: [{ customer: { resellerId: id } }, { domain: { resellerId: id } }] })),
+      { entity: 'customers', model: 'customer', where: (id) => ({ resellerId: id }), lock: STATUS_LOCK },
+      { entity: 'domains', model: 'domain', where: (id) => ({ resellerId: id }) },
+      { entity: 'rewrite-rules', model: 'rewriteRule', where: (id) => ({ ruleSet: { resellerId: id } }) },
+      { entity: 'rewrite-rule-sets', model: 'rewriteRuleSet', where: (id) => ({ resellerId: id }) },
+    ],
     toCreateData: async (_ctx, body) => ({ data: body }),
   });
 
@@ -130,16 +142,16 @@ export async function tenantRoutes(app: FastifyInstance, { prisma }: RouteOption
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.customer,
+    lock: STATUS_LOCK,
+    dependants: [...userTree((id) => ({ customerId: id })), ...subscriberTree((id) => ({ customerId: id }))],
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
       return { data: { ...body, resellerId: resellerId ?? null } };
     },
     toUpdateData: async (ctx, body) => {
-      if ('resellerId' in body) {
-        if (ctx.principal.role !== 'operator')
-          throw forbidden('Only an operator moves a customer to another reseller');
-        await owningReseller(ctx, body.resellerId);
-      }
+      // Only an operator moves a customer to another reseller (on create, a reseller may name itself).
+      checkFieldRoles({ resellerId: ['operator'] }, ctx.principal, body);
+      if ('resellerId' in body) await owningReseller(ctx, body.resellerId);
       return { data: body };
     },
   });
@@ -186,6 +198,7 @@ export async function tenantRoutes(app: FastifyInstance, { prisma }: RouteOption
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.domain,
     writeScope: (p) => scopes.domainForNewSubscribers(p),
+    dependants: subscriberTree((id) => ({ domainId: id })),
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
       await checkRuleSet(ctx, body.rewriteRuleSetId);

@@ -5,8 +5,9 @@ import { checkUserCredentialChange } from '../auth/credentials.ts';
 import { assertPasswordAllowed, loginIdentities } from '../auth/password-policy.ts';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, forbidden } from '../errors.ts';
+import { USER_LOCK } from '../locks.ts';
 import { Name, Nullable, Patch, Timestamp, Timestamps, Uuid } from '../schemas.ts';
-import { scopes } from '../tenancy.ts';
+import { PROVIDER_ROLES, scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -111,6 +112,9 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller', 'customer'],
     readScope: scopes.user,
+    // A login the provider disabled stays disabled: a customer removes logins by deleting them.
+    fieldRoles: { enabled: PROVIDER_ROLES },
+    lock: USER_LOCK,
     toCreateData: async (ctx, body) => {
       const role = String(body.role);
       const email = String(body.email).toLowerCase();

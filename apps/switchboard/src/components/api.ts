@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type ActiveCall, ensureOperator, startApi } from '@switchboard/api';
+import { type ActiveCall, createLimitsOf, ensureOperator, startApi } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import { webDistDir } from '@switchboard/web';
@@ -34,7 +34,7 @@ export function apiComponent(
           push: { dataDir: config.dataDir, endpoints: config.push },
           health,
           activeCalls,
-          limits: config.apiSignIn.limits,
+          limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
           cookieSecure: config.apiSignIn.cookieSecure,
           trustedProxies: config.apiSignIn.trustedProxies,
           ...(webRoot ? { webRoot } : {}),

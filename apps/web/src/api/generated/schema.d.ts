@@ -2917,7 +2917,10 @@ export interface operations {
     };
     deleteReseller: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -3018,7 +3021,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3036,6 +3039,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
@@ -3765,7 +3772,10 @@ export interface operations {
     };
     deleteCustomer: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -3866,7 +3876,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3884,6 +3894,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
@@ -4614,7 +4628,10 @@ export interface operations {
     };
     deleteDomain: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -4715,7 +4732,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4733,6 +4750,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
@@ -9077,7 +9098,10 @@ export interface operations {
     };
     deleteRewriteRuleSet: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -9178,7 +9202,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -9196,6 +9220,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };
@@ -10769,7 +10797,10 @@ export interface operations {
     };
     deletePeeringGroup: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also delete (and audit) every record that depends on this one */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -10870,7 +10901,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            /** @description Other records depend on this one; repeat with ?force=true to delete them too */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10888,6 +10919,10 @@ export interface operations {
                             field: string;
                             message: string;
                         }[];
+                        /** @description How many records of each resource depend on this one, e.g. {"subscribers": 3} */
+                        dependants: {
+                            [key: string]: number;
+                        };
                     };
                 };
             };

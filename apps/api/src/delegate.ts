@@ -1,0 +1,20 @@
+import type { PrismaClient } from '@switchboard/db';
+import type { Tx } from './audit.ts';
+
+/** The subset of a Prisma model delegate the factory uses. Arguments are built dynamically per model. */
+export interface ModelDelegate {
+  findMany(args: object): Promise<Record<string, unknown>[]>;
+  findFirst(args: object): Promise<Record<string, unknown> | null>;
+  count(args: object): Promise<number>;
+  create(args: object): Promise<Record<string, unknown>>;
+  update(args: object): Promise<Record<string, unknown>>;
+  delete(args: object): Promise<Record<string, unknown>>;
+  updateMany(args: object): Promise<{ count: number }>;
+  deleteMany(args: object): Promise<{ count: number }>;
+}
+
+export function delegateOf(db: Tx | PrismaClient, model: string): ModelDelegate {
+  const d = (db as unknown as Record<string, ModelDelegate | undefined>)[model];
+  if (d === undefined) throw new Error(`unknown model ${model}`);
+  return d;
+}
