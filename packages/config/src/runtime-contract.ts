@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
 import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
+import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
 
 /**
  * The runtime contract (ARCHITECTURE.md, "Runtime contract"): every variable the platform reads, its default

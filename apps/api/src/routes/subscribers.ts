@@ -4,8 +4,8 @@ import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { assertSipPasswordAllowed } from '../auth/password-policy.ts';
-import { type CrudContext, delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
-import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
+import { badRequest, conflict, notFound } from '../errors.ts';
 import { SUBSCRIBER_LOCK } from '../locks.ts';
 import {
   AccountStatus,
