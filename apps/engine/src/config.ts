@@ -74,6 +74,14 @@ export interface EngineConfig {
    * request goes. Methods without a handler go to the connected apps as usual.
    */
   requestHandlers?: RequestHandler[];
+  /** HEP v3 export of every SIP message (HEP_DESTINATION, HEP_CAPTURE_ID, HEP_PASSWORD). */
+  hep?: HepConfig;
+}
+
+export interface HepConfig {
+  destination: HostPort;
+  captureId: number;
+  authKey?: string;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {
@@ -127,6 +135,15 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
     answerOptions: config.engineAnswerOptions,
     limits: { maxMessageBytes: config.sipMaxMessageBytes, maxAppConnections: config.engineMaxApps },
     ...(config.engineRequestHandlers.length > 0 ? { requestHandlers: config.engineRequestHandlers } : {}),
+    ...(config.hepDestination
+      ? {
+          hep: {
+            destination: config.hepDestination,
+            captureId: config.hepCaptureId,
+            ...(config.hepPassword !== undefined ? { authKey: config.hepPassword } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '@switchboard/config';
+import { createMetricsRegistry, startMetricsServer } from '@switchboard/metrics';
 import pino from 'pino';
 import { checkStandaloneConfig, engineConfigFrom } from './config.ts';
 import { startEngine } from './engine.ts';
@@ -13,11 +14,15 @@ async function main(): Promise<void> {
   const contract = loadConfig(process.env);
   logger.level = contract.logLevel;
   checkStandaloneConfig(contract);
-  const engine = await startEngine(await engineConfigFrom(contract), { logger });
+  const metrics = createMetricsRegistry();
+  const engine = await startEngine(await engineConfigFrom(contract), { logger, metrics });
+  const metricsServer = contract.metricsListen
+    ? await startMetricsServer(contract.metricsListen, metrics, logger)
+    : undefined;
   logger.info({ admin: engine.adminAddress, listeners: engine.listeners }, 'engine started');
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');
-    engine.close().then(
+    Promise.all([engine.close(), metricsServer?.close()]).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'error while stopping');
