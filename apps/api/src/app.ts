@@ -3,12 +3,14 @@ import { join, resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { createMetricsRegistry } from '@switchboard/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { authenticatePlugin } from './auth/authenticate.ts';
 import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
 import { authRoutes } from './routes/auth.ts';
 import { numberRoutes } from './routes/numbers.ts';
+import { ladderRoute, metricsRoute } from './routes/observability.ts';
 import type { RouteOptions } from './routes/options.ts';
 import { recordRoutes } from './routes/records.ts';
 import { routingRoutes } from './routes/routing.ts';
@@ -157,9 +159,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(numberRoutes, routeOptions);
       await v1.register(routingRoutes, routeOptions);
       await v1.register(recordRoutes, routeOptions);
+      await v1.register(ladderRoute, { prisma: deps.prisma, callLadder: deps.callLadder });
     },
     { prefix: '/api/v1' },
   );
+
+  await app.register(metricsRoute, {
+    prisma: deps.prisma,
+    now,
+    metrics: deps.metrics ?? createMetricsRegistry(),
+  });
 
   const webRoot = deps.webRoot === undefined ? undefined : resolve(deps.webRoot);
   if (webRoot !== undefined) {

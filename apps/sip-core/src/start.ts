@@ -1,5 +1,11 @@
 import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
 import { type MediaRelay, NullMedia } from '@switchboard/media';
+import {
+  createMetricsRegistry,
+  type MetricsRegistry,
+  type SipCoreMetrics,
+  sipCoreMetrics,
+} from '@switchboard/metrics';
 import { followDatabase, type IndexFollower, NumberingIndex } from '@switchboard/numbering';
 import { DigestServer } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
@@ -20,6 +26,7 @@ import { optionsHandler } from './handlers/options.ts';
 import { registerHandler } from './handlers/register.ts';
 import type { Binding } from './location/binding.ts';
 import { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
+import { sipCoreGauges } from './metrics.ts';
 import { authenticate } from './middleware/authenticate.ts';
 import { banCheck } from './middleware/ban-check.ts';
 import { domainCheck } from './middleware/domain-check.ts';
@@ -46,6 +53,8 @@ export interface SipCoreDeps {
    * service's index); default: sip-core loads and follows its own.
    */
   numbering?: NumberingIndex;
+  /** Where sip-core's metrics go (the all-in-one launcher shares one registry); default: a private one. */
+  metrics?: MetricsRegistry;
 }
 
 export interface RunningSipCore {
@@ -66,6 +75,7 @@ export interface SipCoreServices {
   limiter: RateLimiter;
   scanners: ScannerDetector;
   log: Logger;
+  metrics: SipCoreMetrics;
   /**
    * Peer gateways by source address (the numbering index); requests from them are trusted. Unset:
    * only `access.trustedSources` are.
@@ -78,12 +88,17 @@ export function createServices(
   prisma: PrismaClient,
   log: Logger,
   peers?: PeerDirectory,
+  registry: MetricsRegistry = createMetricsRegistry(),
 ): SipCoreServices {
+  const metrics = sipCoreMetrics(registry);
+  const bans = new BanService(prisma, config.access, log.child({ component: 'bans' }));
+  bans.countFailuresIn(metrics.authFailures);
   return {
     peers,
+    metrics,
     config,
     directory: new Directory(prisma, log.child({ component: 'directory' })),
-    bans: new BanService(prisma, config.access, log.child({ component: 'bans' })),
+    bans,
     location: new LocationService(prisma, {
       nodeName: config.nodeName,
       log: log.child({ component: 'location' }),
@@ -124,6 +139,7 @@ export function registerChain(services: SipCoreServices): Middleware[] {
       config: services.config.registrar,
       nodeName: services.config.nodeName,
       log: services.log.child({ component: 'registrar' }),
+      registrations: services.metrics.registrations,
     }),
   ];
 }
@@ -270,7 +286,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     });
     await numberingFollower.ready;
   }
-  const services = createServices(config, deps.prisma, log, numbering);
+  const registry = deps.metrics ?? createMetricsRegistry();
+  const services = createServices(config, deps.prisma, log, numbering, registry);
   const { directory, bans, location } = services;
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
@@ -304,9 +321,10 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   srf.use('register', (req, res) => register(requestView(req), asSipResponse(res)));
   srf.use('options', (req, res) => options_(requestView(req), asSipResponse(res)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
-  const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
+  const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }), services.metrics);
   await cdr.reconcile();
   const calls = new ActiveCalls();
+  const detachGauges = sipCoreGauges(registry, { calls, location, media });
   const inviteResponses = new WeakMap<object, Srf.SrfResponse>();
   const invite = chain(
     inviteChain(services, {
@@ -364,6 +382,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     async close() {
       if (closed) return;
       closed = true;
+      detachGauges();
       keepalive.stop();
       srf.disconnect();
       await Promise.all(stopFeeds.map((stop) => stop()));

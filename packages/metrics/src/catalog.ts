@@ -59,10 +59,10 @@ export function sipTrafficMetrics(registry: MetricsRegistry): SipTrafficMetrics 
 
 /** What sip-core counts: registrations, authentication failures and the life of each call. */
 export interface SipCoreMetrics {
-  /** result: registered (bindings added or refreshed) | unregistered (none left) | refused. */
+  /** result: registered (bindings added or refreshed) | unregistered (none left) | refused | query. */
   registrations: Counter<'result'>;
-  /** method: REGISTER | INVITE...; reason: unknown_user | bad_password | locked... */
-  authFailures: Counter<'method' | 'reason'>;
+  /** Digest authentications refused (wrong password, unknown user), each counting toward a ban. */
+  authFailures: Counter;
   callAttempts: Counter<'direction'>;
   callAnswers: Counter<'direction'>;
   callsEnded: Counter<'direction' | 'disposition'>;
@@ -76,8 +76,7 @@ export function sipCoreMetrics(registry: MetricsRegistry): SipCoreMetrics {
     authFailures: counter(
       registry,
       METRIC_NAMES.authFailures,
-      'SIP digest authentications refused (wrong credentials, unknown or locked user)',
-      ['method', 'reason'],
+      'SIP digest authentications refused (wrong credentials, unknown user)',
     ),
     callAttempts: counter(registry, METRIC_NAMES.callAttempts, 'Call attempts started (CDR opened)', [
       'direction',

@@ -51,6 +51,13 @@ export class BanService {
   private hitTimer: NodeJS.Timeout | undefined;
   private hitFlush: Promise<void> | undefined;
 
+  /** Counts every failure recorded (metrics), trusted sources included. */
+  private failures: { inc(): void } | undefined;
+
+  countFailuresIn(counter: { inc(): void }): void {
+    this.failures = counter;
+  }
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly config: AccessConfig,
@@ -173,6 +180,7 @@ export class BanService {
 
   /** Counts one failed authentication; bans the address or locks the user once over the limit. */
   async recordFailure(address: string, user: string | undefined): Promise<FailureOutcome> {
+    this.failures?.inc();
     const outcome: FailureOutcome = { addressBanned: false, userLocked: false };
     const a = canonicalAddress(address);
     if (this.isTrusted(a)) return outcome;

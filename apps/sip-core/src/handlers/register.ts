@@ -1,3 +1,4 @@
+import type { SipCoreMetrics } from '@switchboard/metrics';
 import {
   type Contact,
   type ContactList,
@@ -27,6 +28,8 @@ export interface RegisterDeps {
   nodeName: string;
   log: Logger;
   now?: () => number;
+  /** Counts each answer by result (registered, unregistered, query, refused). */
+  registrations?: SipCoreMetrics['registrations'];
 }
 
 /** A request the registrar refuses, with the status and headers to answer. */
@@ -88,7 +91,7 @@ function natDetected(contact: Contact, source: SipRequest['locals']['source']): 
  */
 export function registerHandler(deps: RegisterDeps): Middleware {
   const now = deps.now ?? Date.now;
-  const { config, location, log } = deps;
+  const { config, location, log, registrations } = deps;
 
   return async (req, res) => {
     const parsed = parsedOf(req);
@@ -118,9 +121,14 @@ export function registerHandler(deps: RegisterDeps): Middleware {
         contacts.some((c) => c.regId !== undefined && c.instance);
       if (outbound && supported.includes('outbound') && path.length === 0) headers.Require = 'outbound';
       res.send(200, 'OK', { headers });
+      const result = contacts === undefined ? 'query' : bindings.length > 0 ? 'registered' : 'unregistered';
+      registrations?.inc({ result });
+      if (result !== 'query')
+        log.info({ aor, source: req.locals.source.address, bindings: bindings.length }, result);
     } catch (error) {
       if (error instanceof Refusal || error instanceof BindingConflict) {
         const headers = error instanceof Refusal ? error.headers : {};
+        registrations?.inc({ result: 'refused' });
         log.info({ aor, status: error.status, reason: error.reason }, 'register refused');
         return res.send(error.status, error.reason, { headers });
       }
