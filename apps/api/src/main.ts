@@ -6,6 +6,7 @@
  */
 import { ConfigError, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
+import { createMetricsRegistry, databasePoolGauge } from '@switchboard/metrics';
 import { pino } from 'pino';
 import { startApi } from './app.ts';
 import { ensureOperator } from './bootstrap.ts';
@@ -21,6 +22,9 @@ try {
 const logger = pino({ level: config.logLevel, base: { app: 'api' } });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
 await db.migrate();
+// Served at GET /metrics on the API port: the process, the database pool and the API itself.
+const metrics = createMetricsRegistry();
+databasePoolGauge(metrics, db);
 const operator = await ensureOperator(db.prisma, {
   email: config.adminEmail,
   password: config.adminPassword,
@@ -36,6 +40,7 @@ const api = await startApi(
     prisma: db.prisma,
     logger,
     webRoot,
+    metrics,
     health: async () => {
       try {
         await db.prisma.$queryRaw`SELECT 1`;

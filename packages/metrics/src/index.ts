@@ -6,6 +6,7 @@ export {
   sipCoreMetrics,
   sipTrafficMetrics,
 } from './catalog.ts';
+export { databasePoolGauge, type PoolStatsSource } from './database.ts';
 export {
   counter,
   createMetricsRegistry,

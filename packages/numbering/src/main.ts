@@ -1,10 +1,11 @@
 /**
  * Standalone numbering service (production: its own container next to PostgreSQL). Reads the runtime
- * contract: DATABASE_URL / DATA_DIR, NUMBERING_PORT, NUMBERING_HOST, ENUM_LISTEN, LOG_LEVEL.
+ * contract: DATABASE_URL / DATA_DIR, NUMBERING_PORT, NUMBERING_HOST, ENUM_LISTEN, LOG_LEVEL, METRICS_LISTEN.
  * The schema must be migrated already (the API or the launcher does that).
  */
 import { ConfigError, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
+import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
 import { pino } from 'pino';
 import { start } from './start.ts';
 
@@ -18,10 +19,16 @@ try {
 }
 const logger = pino({ level: config.logLevel, base: { app: 'numbering' } });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
+const metrics = createMetricsRegistry();
+databasePoolGauge(metrics, db);
 const running = await start(
   { port: config.numberingPort, host: config.numberingHost, enumListen: config.enumListen },
-  { db, logger },
+  { db, logger, metrics },
 );
+// METRICS_LISTEN: this process's Prometheus listener (off when unset).
+const metricsServer = config.metricsListen
+  ? await startMetricsServer(config.metricsListen, metrics, logger)
+  : undefined;
 
 let stopping = false;
 const stop = async (signal: string) => {
@@ -29,6 +36,7 @@ const stop = async (signal: string) => {
   stopping = true;
   logger.info({ signal }, 'numbering stopping');
   await running.close();
+  await metricsServer?.close();
   await db.close();
   process.exit(0);
 };

@@ -1,5 +1,6 @@
 import type { Config } from '@switchboard/config';
 import { engineConfigFrom, type RunningEngine, startEngine } from '@switchboard/engine';
+import type { MetricsRegistry } from '@switchboard/metrics';
 import type { Logger } from 'pino';
 import { selfSignedCertificate } from '../certificates.ts';
 import type { Component } from '../component.ts';
@@ -12,6 +13,7 @@ import { disabledComponent } from '../component.ts';
 export function engineComponent(
   config: Config,
   logger: Logger,
+  metrics: MetricsRegistry,
   onReady: (engine: RunningEngine) => void,
 ): Component {
   return {
@@ -28,6 +30,7 @@ export function engineComponent(
           : undefined);
       const engine = await startEngine(await engineConfigFrom({ ...config, sipTls }), {
         logger: logger.child({ component: 'engine' }),
+        metrics,
       });
       onReady(engine);
       const sip = engine.listeners.map((l) => `${l.transport}:${l.host}:${l.port}`);

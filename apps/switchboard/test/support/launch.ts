@@ -1,0 +1,92 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/switchboard.mjs', import.meta.url));
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:5432/switchboard_test';
+
+/** Every listener on loopback and an ephemeral port, so tests never collide with a running platform. */
+export const LOOPBACK_ENV = {
+  API_PORT: '0',
+  NUMBERING_PORT: '0',
+  SIP_LISTEN: 'udp:127.0.0.1:0,tcp:127.0.0.1:0',
+  ENGINE_ADMIN: '127.0.0.1:0',
+  ENUM_LISTEN: 'udp:127.0.0.1:0',
+  SIP_ADVERTISED_ADDRESS: '127.0.0.1',
+  RTP_PORTS: '41000-41100',
+  LOG_LEVEL: 'info',
+};
+
+export interface Launched {
+  child: ChildProcess;
+  output: () => string;
+  /** Resolves with the first log event matching `msg`. */
+  waitForLog: (msg: string, timeoutMs?: number) => Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+export function launch(args: string[], env: Record<string, string>): Launched {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters: { msg: string; resolve: (e: Record<string, unknown>) => void }[] = [];
+  const scan = (): void => {
+    for (const line of out.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      let event: Record<string, unknown>;
+      try {
+        event = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      for (const w of [...waiters]) {
+        if (event.msg === w.msg) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(event);
+        }
+      }
+    }
+  };
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+    scan();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => out,
+    exited,
+    waitForLog(msg, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no '${msg}' log within ${timeoutMs} ms; output:\n${out}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          msg,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        });
+        scan();
+        exited.then(() => reject(new Error(`process exited before '${msg}'; output:\n${out}`)));
+      });
+    },
+  };
+}
+
+export async function apiBase(run: Launched): Promise<string> {
+  const event = await run.waitForLog('web admin and API listening', 90_000);
+  return String(event.url).replace(/\/$/, '');
+}
+
+export async function stop(run: Launched): Promise<number | null> {
+  run.child.kill('SIGTERM');
+  return run.exited;
+}
