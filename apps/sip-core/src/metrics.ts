@@ -53,15 +53,15 @@ export function sipCoreGauges(
       registry,
       METRIC_NAMES.rtpengineUp,
       '1 when the rtpengine instance answers its health check',
-      ['instance'],
-      () => media.health().map((i) => ({ labels: { instance: i.address }, value: i.healthy ? 1 : 0 })),
+      ['rtpengine'],
+      () => media.health().map((i) => ({ labels: { rtpengine: i.address }, value: i.healthy ? 1 : 0 })),
     ),
     liveGauge(
       registry,
       METRIC_NAMES.rtpengineSessions,
       'Calls this sip-core has anchored on the rtpengine instance',
-      ['instance'],
-      () => media.health().map((i) => ({ labels: { instance: i.address }, value: i.calls })),
+      ['rtpengine'],
+      () => media.health().map((i) => ({ labels: { rtpengine: i.address }, value: i.calls })),
     ),
   ];
   return () => {

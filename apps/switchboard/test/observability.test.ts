@@ -125,8 +125,8 @@ describe('the all-in-one platform during a call', () => {
     expect(sample(during, 'switchboard_call_attempts_total{direction="internal"}')).toBe(1);
     expect(sample(during, 'switchboard_call_answers_total{direction="internal"}')).toBe(1);
     expect(sample(during, 'switchboard_registered_devices')).toBe(1);
-    expect(during).toMatch(/switchboard_rtpengine_sessions\{instance="[^"]+"\} 1\n/);
-    expect(during).toMatch(/switchboard_rtpengine_up\{instance="[^"]+"\} 1\n/);
+    expect(during).toMatch(/switchboard_rtpengine_sessions\{rtpengine="[^"]+"\} 1\n/);
+    expect(during).toMatch(/switchboard_rtpengine_up\{rtpengine="[^"]+"\} 1\n/);
     // alice's INVITE came in twice (challenged with 407, then with credentials); one went out to bob.
     expect(sample(during, 'switchboard_sip_requests_total{direction="in",method="INVITE"}')).toBe(2);
     expect(sample(during, 'switchboard_sip_requests_total{direction="out",method="INVITE"}')).toBe(1);
