@@ -4,10 +4,11 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { createMetricsRegistry } from '@switchboard/metrics';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Type } from 'typebox';
 import { authenticatePlugin } from './auth/authenticate.ts';
 import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
+import { registerRequestLogging } from './request-log.ts';
 import { authRoutes } from './routes/auth.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { ladderRoute, metricsRoute } from './routes/observability.ts';
@@ -63,6 +64,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // registerRequestLogging writes one event per request, reads at debug.
+    logController: new LogController({ disableRequestLogging: true }),
     // Behind a reverse proxy the operator sets the proxy in front; the API itself trusts no forwarded header.
     trustProxy: false,
     bodyLimit: 256 * 1024,
@@ -77,6 +80,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
   registerErrorHandling(app);
+  registerRequestLogging(app);
 
   await app.register(fastifySwagger, {
     openapi: {

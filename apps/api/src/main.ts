@@ -4,10 +4,9 @@
  * the built web app to serve. It migrates the schema before listening, so an upgrade is: new images,
  * then restart the API first (the other components wait for its health check).
  */
-import { ConfigError, loadConfig } from '@switchboard/config';
+import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { createMetricsRegistry, databasePoolGauge } from '@switchboard/metrics';
-import { pino } from 'pino';
 import { startApi } from './app.ts';
 import { ensureOperator } from './bootstrap.ts';
 
@@ -19,7 +18,7 @@ try {
   console.error(`api: ${err.message}`);
   process.exit(2);
 }
-const logger = pino({ level: config.logLevel, base: { app: 'api' } });
+const logger = createLogger({ app: 'api', level: config.logLevel });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
 await db.migrate();
 // Served at GET /metrics on the API port: the process, the database pool and the API itself.

@@ -1,5 +1,8 @@
+import { Writable } from 'node:stream';
 import { counter, createMetricsRegistry } from '@switchboard/metrics';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
 import type { LadderMessage } from '../src/types.ts';
 import { createWorld, type World } from './support/world.ts';
 
@@ -100,5 +103,38 @@ describe('GET /api/v1/calls/{callId}/ladder', () => {
     const missing = await world.request('operator', 'GET', '/api/v1/calls/never-seen/ladder');
     expect(missing.statusCode).toBe(404);
     expect(missing.headers['content-type']).toContain('application/problem+json');
+  });
+});
+
+describe('request logging', () => {
+  it('logs the polled reads at debug and changes at info, one event per request', async () => {
+    const events: Array<{ level: number; msg: string; method?: string; statusCode?: number }> = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line) events.push(JSON.parse(line));
+        done();
+      },
+    });
+    const app = await buildApp({
+      prisma: world.prisma,
+      logger: pino({ level: 'debug' }, sink),
+      health: async () => ({ database: { status: 'up' } }),
+    });
+    try {
+      await app.inject({ method: 'GET', url: '/api/health' });
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: 'nobody@test.example', password: 'wrong password here' },
+      });
+      const requests = events.filter((e) => e.msg === 'request completed');
+      expect(requests.map((e) => [e.method, e.level])).toEqual([
+        ['GET', 20],
+        ['POST', 30],
+      ]);
+      expect(events.filter((e) => e.msg === 'incoming request')).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,14 +1,13 @@
-import { ConfigError, loadConfig } from '@switchboard/config';
+import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { createMetricsRegistry, startMetricsServer } from '@switchboard/metrics';
-import pino from 'pino';
 import { checkStandaloneConfig, engineConfigFrom } from './config.ts';
 import { startEngine } from './engine.ts';
 
 /**
  * The standalone engine: configuration from the environment (the runtime contract, plus ENGINE_SECRET and a
- * certificate for tls/wss being required), logs as JSON lines on stdout.
+ * certificate for tls/wss being required), logs as JSON lines on stdout (readable lines on a terminal).
  */
-const logger = pino({ name: 'engine' });
+const logger = createLogger({ app: 'engine', level: 'info' });
 
 async function main(): Promise<void> {
   const contract = loadConfig(process.env);

@@ -7,11 +7,10 @@
  * already (the API does that on start).
  */
 import { hostname } from 'node:os';
-import { ConfigError, loadConfig } from '@switchboard/config';
+import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
 import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
-import { pino } from 'pino';
 import { startSipCore } from './start.ts';
 
 let config: ReturnType<typeof loadConfig>;
@@ -31,7 +30,7 @@ if (nonceSecret !== undefined && nonceSecret !== '' && nonceSecret.length < 16) 
   console.error('sip-core: SIP_NONCE_SECRET: expected at least 16 characters');
   process.exit(2);
 }
-const logger = pino({ level: config.logLevel, base: { app: 'sip-core' } });
+const logger = createLogger({ app: 'sip-core', level: config.logLevel });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
 const metrics = createMetricsRegistry();
 databasePoolGauge(metrics, db);

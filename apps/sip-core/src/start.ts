@@ -272,7 +272,8 @@ export function tableChangeHandler(
  */
 export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): Promise<RunningSipCore> {
   const config = resolveConfig(options);
-  const log = deps.logger.child({ app: 'sip-core', node: config.nodeName });
+  // The caller names the app (standalone: sip-core, all-in-one: switchboard with component sip-core).
+  const log = deps.logger.child({ node: config.nodeName });
   // The numbering index also tells which peer gateway a source address belongs to, so it is loaded
   // before the first request can arrive.
   let numbering = deps.numbering;

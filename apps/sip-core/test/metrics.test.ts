@@ -89,5 +89,7 @@ describe('sip-core metrics', { timeout: 60_000 }, () => {
 
     const registered = events.find((e) => e.msg === 'registered');
     expect(registered).toMatchObject({ level: 30, aor: `sip:alice@${DOMAIN}`, bindings: 1 });
+    const refusedEvent = events.find((e) => e.msg === 'authentication failed');
+    expect(refusedEvent).toMatchObject({ level: 40, source: '127.0.0.5', user: 'alice' });
   });
 });

@@ -148,6 +148,17 @@ describe('the all-in-one platform during a call', () => {
     expect(sample(after, 'switchboard_calls_active{direction="internal",state="answered"}')).toBe(0);
     expect(sample(after, 'switchboard_call_duration_seconds_count{direction="internal"}')).toBe(1);
 
+    // The call's life in the log, one info event each, under the sip-core component.
+    for (const msg of ['call started', 'call answered', 'call ended']) {
+      expect(await run.waitForLog(msg)).toMatchObject({
+        level: 30,
+        app: 'switchboard',
+        component: 'sip-core/cdr',
+        direction: 'internal',
+      });
+    }
+    expect(await run.waitForLog('call ended')).toMatchObject({ disposition: 'answered', sipCode: 200 });
+
     // The call's ladder, both legs joined through the CDR: alice's side and bob's side.
     const cdr = await seedDb.prisma.cdr.findFirstOrThrow({ where: { disposition: 'answered' } });
     await seedDb.close();

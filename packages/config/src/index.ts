@@ -1,1 +1,2 @@
+export { createLogger, type LoggerOptions } from './logger.ts';
 export * from './runtime-contract.ts';

@@ -3,10 +3,9 @@
  * contract: DATABASE_URL / DATA_DIR, NUMBERING_PORT, NUMBERING_HOST, ENUM_LISTEN, LOG_LEVEL, METRICS_LISTEN.
  * The schema must be migrated already (the API or the launcher does that).
  */
-import { ConfigError, loadConfig } from '@switchboard/config';
+import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
-import { pino } from 'pino';
 import { start } from './start.ts';
 
 let config: ReturnType<typeof loadConfig>;
@@ -17,7 +16,7 @@ try {
   console.error(`numbering: ${err.message}`);
   process.exit(2);
 }
-const logger = pino({ level: config.logLevel, base: { app: 'numbering' } });
+const logger = createLogger({ app: 'numbering', level: config.logLevel });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
 const metrics = createMetricsRegistry();
 databasePoolGauge(metrics, db);

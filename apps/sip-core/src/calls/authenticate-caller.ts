@@ -51,7 +51,7 @@ export function authenticateCaller({ digest, directory, bans, log }: Authenticat
       if (result.stale) return challenge(res, realm, true);
       if (result.reason === 'bad-nonce' || result.reason === 'realm-mismatch') return challenge(res, realm);
       await bans.recordFailure(req.locals.source.address, result.username);
-      log.info(
+      log.warn(
         { source: req.locals.source.address, user: result.username, reason: result.reason },
         'caller failed authentication',
       );

@@ -77,7 +77,7 @@ export function authenticate({ digest, directory, bans, log }: AuthenticateDeps)
       if (result.stale) return challenge(res, digest, realm, true);
       if (!COUNTED.has(result.reason)) return challenge(res, digest, realm);
       const outcome = await bans.recordFailure(source.address, result.username);
-      log.info(
+      log.warn(
         { source: source.address, user: result.username, realm, reason: result.reason, ...outcome },
         'authentication failed',
       );
