@@ -76,6 +76,8 @@ describe('the all-in-one platform during a call', () => {
     run = launch(['start'], {
       ...LOOPBACK_ENV,
       SIP_LISTEN: 'udp:127.0.0.1:0',
+      // Its own RTP range and sipp ports: launcher.test.ts may run at the same time.
+      RTP_PORTS: '41200-41299',
       DATA_DIR: dataDir,
       DATABASE_URL: url.toString(),
       ADMIN_EMAIL: OPERATOR.email,
@@ -89,7 +91,7 @@ describe('the all-in-one platform during a call', () => {
     await seedDemo(seedDb.prisma, { password: SIP_PASSWORD });
 
     // bob registers, then answers on the port he registered from; alice calls him and talks for 8 s.
-    const bobPort = await allocatePort({ min: 19000, max: 19999 });
+    const bobPort = await allocatePort({ min: 46000, max: 46499 });
     const register = startSipp({
       scenarioDir: CALL_SCENARIOS,
       scenario: 'register.xml',
@@ -109,7 +111,7 @@ describe('the all-in-one platform during a call', () => {
     const caller = startSipp({
       scenarioDir: CALL_SCENARIOS,
       scenario: 'uac-call-talk.xml',
-      port: await allocatePort({ min: 19000, max: 19999 }),
+      port: await allocatePort({ min: 46000, max: 46499 }),
       remote: sipAddress,
       fields: callFields('alice', SIP_PASSWORD, DEMO_DOMAIN, 'bob'),
       authUri: `bob@${DEMO_DOMAIN}`,
