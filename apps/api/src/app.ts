@@ -171,7 +171,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(metricsRoute, {
     prisma: deps.prisma,
     now,
-    metrics: deps.metrics ?? createMetricsRegistry(),
+    metrics: deps.metrics ?? createMetricsRegistry({ process: false }),
   });
 
   const webRoot = deps.webRoot === undefined ? undefined : resolve(deps.webRoot);

@@ -53,7 +53,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     limits: { maxDatagramSize: limits.maxMessageBytes, maxStreamMessageSize: limits.maxMessageBytes },
     logger: logger.child({ component: 'sip-transport' }),
   };
-  const metrics = deps.metrics ?? createMetricsRegistry();
+  const metrics = deps.metrics ?? createMetricsRegistry({ process: false });
   const transport = new ObservedTransportLayer(transportOptions, (err) =>
     logger.error({ err }, 'a SIP message observer failed'),
   );

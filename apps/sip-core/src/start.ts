@@ -88,7 +88,7 @@ export function createServices(
   prisma: PrismaClient,
   log: Logger,
   peers?: PeerDirectory,
-  registry: MetricsRegistry = createMetricsRegistry(),
+  registry: MetricsRegistry = createMetricsRegistry({ process: false }),
 ): SipCoreServices {
   const metrics = sipCoreMetrics(registry);
   const bans = new BanService(prisma, config.access, log.child({ component: 'bans' }));
@@ -287,7 +287,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     });
     await numberingFollower.ready;
   }
-  const registry = deps.metrics ?? createMetricsRegistry();
+  const registry = deps.metrics ?? createMetricsRegistry({ process: false });
   const services = createServices(config, deps.prisma, log, numbering, registry);
   const { directory, bans, location } = services;
 

@@ -6,10 +6,14 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 export type MetricsRegistry = Registry;
 
-/** A registry with Node's process metrics (event-loop lag, heap, GC, CPU, handles) under their usual names. */
-export function createMetricsRegistry(): MetricsRegistry {
+/**
+ * A registry, by default with Node's process metrics (event-loop lag, heap, GC, CPU, handles) under their
+ * usual names. Those start monitors that live as long as the process, so a component's fallback registry
+ * that nobody scrapes is created without them (`{ process: false }`).
+ */
+export function createMetricsRegistry(options: { process?: boolean } = {}): MetricsRegistry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  if (options.process !== false) collectDefaultMetrics({ register: registry });
   return registry;
 }
 

@@ -14,6 +14,10 @@ describe('metrics registry', () => {
     expect(text).toContain('nodejs_eventloop_lag_seconds');
   });
 
+  it('leaves the process metrics out of a fallback registry', async () => {
+    expect(await createMetricsRegistry({ process: false }).metrics()).not.toContain('nodejs_');
+  });
+
   it('returns the existing counter when a second component defines the same name', () => {
     const registry = createMetricsRegistry();
     const a = sipTrafficMetrics(registry);
