@@ -4,16 +4,19 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createMetricsRegistry } from '@switchboard/metrics';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Type } from 'typebox';
 import { authenticatePlugin } from './auth/authenticate.ts';
 import { createLimitPlugin } from './create-limits.ts';
 import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
 import { securityHeaders } from './headers.ts';
 import { registerInputChecks } from './input.ts';
+import { registerRequestLogging } from './request-log.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
 import { numberRoutes } from './routes/numbers.ts';
+import { ladderRoute, metricsRoute } from './routes/observability.ts';
 import type { RouteOptions } from './routes/options.ts';
 import { pushCredentialRoutes } from './routes/push-credentials.ts';
 import { recordRoutes } from './routes/records.ts';
@@ -68,6 +71,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // registerRequestLogging writes one event per request, reads at debug.
+    logController: new LogController({ disableRequestLogging: true }),
     // Forwarded headers are believed only from the proxies the operator names (API_TRUSTED_PROXIES): behind
     // one, every request would otherwise come from the proxy's address and share one login budget.
     trustProxy:
@@ -87,6 +92,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(securityHeaders);
   await app.register(fastifyCookie);
   registerInputChecks(app);
+  registerRequestLogging(app);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -176,9 +182,16 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(routingRoutes, routeOptions);
       await v1.register(recordRoutes, routeOptions);
       await v1.register(pushCredentialRoutes, { ...routeOptions, push: deps.push, logger: deps.logger });
+      await v1.register(ladderRoute, { prisma: deps.prisma, callLadder: deps.callLadder });
     },
     { prefix: '/api/v1' },
   );
+
+  await app.register(metricsRoute, {
+    prisma: deps.prisma,
+    now,
+    metrics: deps.metrics ?? createMetricsRegistry({ process: false }),
+  });
 
   const webRoot = deps.webRoot === undefined ? undefined : resolve(deps.webRoot);
   if (webRoot !== undefined) {

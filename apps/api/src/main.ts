@@ -4,9 +4,9 @@
  * the built web app to serve. It migrates the schema before listening, so an upgrade is: new images,
  * then restart the API first (the other components wait for its health check).
  */
-import { ConfigError, loadConfig } from '@switchboard/config';
+import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
-import { pino } from 'pino';
+import { createMetricsRegistry, databasePoolGauge } from '@switchboard/metrics';
 import { startApi } from './app.ts';
 import { ensureOperator } from './bootstrap.ts';
 import { createLimitsOf } from './create-limits.ts';
@@ -19,9 +19,12 @@ try {
   console.error(`api: ${err.message}`);
   process.exit(2);
 }
-const logger = pino({ level: config.logLevel, base: { app: 'api' } });
+const logger = createLogger({ app: 'api', level: config.logLevel });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
 await db.migrate();
+// Served at GET /metrics on the API port: the process, the database pool and the API itself.
+const metrics = createMetricsRegistry();
+databasePoolGauge(metrics, db);
 const operator = await ensureOperator(db.prisma, {
   email: config.adminEmail,
   password: config.adminPassword,
@@ -41,6 +44,7 @@ const api = await startApi(
     limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
     cookieSecure: config.apiSignIn.cookieSecure,
     trustedProxies: config.apiSignIn.trustedProxies,
+    metrics,
     health: async () => {
       try {
         await db.prisma.$queryRaw`SELECT 1`;

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
+import type { MetricsRegistry } from '@switchboard/metrics';
 import type { Logger } from 'pino';
 import type { ApiPushOptions } from './routes/push-credentials.ts';
 
@@ -43,6 +44,19 @@ export interface ActiveCall {
   node?: string | null;
 }
 
+/** One SIP message of a call ladder, as the engine captured it. */
+export interface LadderMessage {
+  seq: number;
+  at: string;
+  direction: 'in' | 'out';
+  transport: string;
+  source: string;
+  destination: string;
+  callId: string;
+  startLine: string;
+  message: string;
+}
+
 export interface ApiDeps {
   prisma: PrismaClient;
   logger: Logger;
@@ -69,6 +83,10 @@ export interface ApiDeps {
    * the client address the login limits count, and HTTPS for the cookies. Empty: none.
    */
   trustedProxies?: readonly string[];
+  /** The process's metrics registry, served at GET /metrics; default: one with the API's own. */
+  metrics?: MetricsRegistry;
+  /** The engine's capture of the given Call-IDs (all-in-one only), for GET /api/v1/calls/{id}/ladder. */
+  callLadder?: (callIds: string[]) => LadderMessage[];
 }
 
 export interface ApiLimits {

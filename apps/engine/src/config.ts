@@ -94,6 +94,14 @@ export interface EngineConfig {
   requestHandlers?: RequestHandler[];
   /** Delay after a wrong admin secret and the ban after repeated ones (see admin/auth-guard.ts). */
   adminAuthGuard?: Partial<AuthGuardOptions>;
+  /** HEP v3 export of every SIP message (HEP_DESTINATION, HEP_CAPTURE_ID, HEP_PASSWORD). */
+  hep?: HepConfig;
+}
+
+export interface HepConfig {
+  destination: HostPort;
+  captureId: number;
+  authKey?: string;
 }
 
 export const DEFAULT_LIMITS: EngineLimits = {
@@ -161,6 +169,15 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
       maxConnectionsPerAddress: config.sipMaxConnectionsPerAddress,
     },
     ...(config.engineRequestHandlers.length > 0 ? { requestHandlers: config.engineRequestHandlers } : {}),
+    ...(config.hepDestination
+      ? {
+          hep: {
+            destination: config.hepDestination,
+            captureId: config.hepCaptureId,
+            ...(config.hepPassword !== undefined ? { authKey: config.hepPassword } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -1,10 +1,16 @@
-import { SipResolver, TransactionManager, TransportLayer } from '@switchboard/sip';
+import { createMetricsRegistry, type MetricsRegistry, sipTrafficMetrics } from '@switchboard/metrics';
+import { SipResolver, TransactionManager } from '@switchboard/sip';
 import pino, { type Logger } from 'pino';
 import { AdminServer } from './admin/admin-server.ts';
 import type { AppConnection } from './admin/app-connection.ts';
 import { AppRegistry } from './admin/app-registry.ts';
 import { DrachtioBridge } from './bridge/drachtio-bridge.ts';
-import { SipStackAdapter, TracingTransportLayer } from './bridge/sip-stack-adapter.ts';
+import { SipStackAdapter } from './bridge/sip-stack-adapter.ts';
+import { CallCapture } from './capture/call-capture.ts';
+import { type HepExporter, startHepExporter } from './capture/hep-exporter.ts';
+import { ObservedTransportLayer } from './capture/observed-transport.ts';
+import { engineStateGauges, sipTrafficCounter } from './capture/sip-metrics.ts';
+import { traceObserver } from './capture/trace.ts';
 import {
   DEFAULT_LIMITS,
   type EngineConfig,
@@ -18,6 +24,8 @@ export const ENGINE_VERSION = 'v0.9.4-switchboard-engine';
 
 export interface EngineDeps {
   logger?: Logger;
+  /** Where the engine's metrics go (the all-in-one launcher shares one registry); default: a private one. */
+  metrics?: MetricsRegistry;
 }
 
 /** A SIP listener as bound (port 0 in the configuration becomes the real port). */
@@ -29,6 +37,8 @@ export interface BoundListener extends SipListener {
 export interface RunningEngine {
   listeners: BoundListener[];
   adminAddress: HostPort;
+  /** The last hour's SIP messages per Call-ID, for call ladders. */
+  capture: CallCapture;
   close(): Promise<void>;
 }
 
@@ -49,9 +59,23 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     },
     logger: logger.child({ component: 'sip-transport' }),
   };
-  const transport = config.sipTrace
-    ? new TracingTransportLayer(transportOptions, logger.child({ component: 'sip-trace' }))
-    : new TransportLayer(transportOptions);
+  const metrics = deps.metrics ?? createMetricsRegistry({ process: false });
+  const transport = new ObservedTransportLayer(transportOptions, (err) =>
+    logger.error({ err }, 'a SIP message observer failed'),
+  );
+  transport.observe(sipTrafficCounter(metrics));
+  if (config.sipTrace) transport.observe(traceObserver(logger.child({ component: 'sip-trace' })));
+  const capture = new CallCapture();
+  transport.observe(capture.observer);
+  let hep: HepExporter | undefined;
+  if (config.hep) {
+    hep = await startHepExporter({
+      ...config.hep,
+      logger: logger.child({ component: 'hep' }),
+      packets: sipTrafficMetrics(metrics).hepPackets,
+    });
+    transport.observe(hep.observer);
+  }
   const listeners: BoundListener[] = [];
   try {
     for (const spec of config.sipListen) {
@@ -75,6 +99,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     }
   } catch (err) {
     await transport.close();
+    await hep?.close();
     throw err;
   }
   const manager = new TransactionManager(transport, {
@@ -124,16 +149,21 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
   } catch (err) {
     bridge.close();
     await stack.close();
+    await hep?.close();
     throw err;
   }
+  const detachGauges = engineStateGauges(metrics, manager, () => admin.apps.size);
   logger.info({ listeners, admin: adminAddress }, 'engine listening');
   return {
     listeners,
     adminAddress,
+    capture,
     async close() {
+      detachGauges();
       await admin.close();
       bridge.close();
       await stack.close();
+      await hep?.close();
     },
   };
 }

@@ -2,11 +2,19 @@ export { AdminServer, type AppRequestHandler, type EngineIdentity } from './admi
 export { AppConnection } from './admin/app-connection.ts';
 export { AppRegistry } from './admin/app-registry.ts';
 export {
+  CallCapture,
+  type CallCaptureLimits,
+  type CapturedMessage,
+  DEFAULT_CAPTURE_LIMITS,
+} from './capture/call-capture.ts';
+export { type DecodedHep, decodeHep3, encodeHep3, HEP_CHUNK, type HepPacket } from './capture/hep.ts';
+export {
   checkStandaloneConfig,
   DEFAULT_LIMITS,
   type EngineConfig,
   type EngineLimits,
   engineConfigFrom,
+  type HepConfig,
   type HostPort,
   type SipListener,
   type SipTransport,

@@ -1,23 +1,27 @@
-import { ConfigError, loadConfig } from '@switchboard/config';
-import pino from 'pino';
+import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
+import { createMetricsRegistry, startMetricsServer } from '@switchboard/metrics';
 import { checkStandaloneConfig, engineConfigFrom } from './config.ts';
 import { startEngine } from './engine.ts';
 
 /**
  * The standalone engine: configuration from the environment (the runtime contract, plus ENGINE_SECRET and a
- * certificate for tls/wss being required), logs as JSON lines on stdout.
+ * certificate for tls/wss being required), logs as JSON lines on stdout (readable lines on a terminal).
  */
-const logger = pino({ name: 'engine' });
+const logger = createLogger({ app: 'engine', level: 'info' });
 
 async function main(): Promise<void> {
   const contract = loadConfig(process.env);
   logger.level = contract.logLevel;
   checkStandaloneConfig(contract);
-  const engine = await startEngine(await engineConfigFrom(contract), { logger });
+  const metrics = createMetricsRegistry();
+  const engine = await startEngine(await engineConfigFrom(contract), { logger, metrics });
+  const metricsServer = contract.metricsListen
+    ? await startMetricsServer(contract.metricsListen, metrics, logger)
+    : undefined;
   logger.info({ admin: engine.adminAddress, listeners: engine.listeners }, 'engine started');
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');
-    engine.close().then(
+    Promise.all([engine.close(), metricsServer?.close()]).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'error while stopping');

@@ -82,12 +82,14 @@ function runMain(env: Record<string, string>) {
 }
 
 describe('standalone engine (src/main.ts)', () => {
-  it('starts from the environment, accepts drachtio-srf, and stops on SIGTERM', async () => {
+  it('starts from the environment, accepts drachtio-srf, serves metrics, and stops on SIGTERM', async () => {
     const port = await freePort();
+    const metricsPort = await freePort();
     const { child, out } = runMain({
       ENGINE_SECRET: 'main-test-secret',
       ENGINE_ADMIN: `127.0.0.1:${port}`,
       SIP_LISTEN: 'udp:127.0.0.1:0',
+      METRICS_LISTEN: `127.0.0.1:${metricsPort}`,
     });
     await waitFor(() => out.stdout.includes('engine started') || out.exit !== undefined, 'start', 30_000);
     expect(out.exit).toBeUndefined();
@@ -101,6 +103,12 @@ describe('standalone engine (src/main.ts)', () => {
     );
     srf.connect({ host: '127.0.0.1', port, secret: 'main-test-secret' });
     expect(await connected).toBeFalsy();
+    // METRICS_LISTEN: the engine's Prometheus listener counts the app just connected.
+    const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(scrape.status).toBe(200);
+    const text = await scrape.text();
+    expect(text).toContain('switchboard_engine_apps 1');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
     srf.disconnect();
 
     child.kill('SIGTERM');

@@ -3,13 +3,14 @@
  * Reads the runtime contract: DATABASE_URL, DRACHTIO_URL (the engine or drachtio-server), RTPENGINE_NG
  * (the rtpengine pool; unset: no media anchoring), LOG_LEVEL; SIP_CORE_NODE_NAME names this node in
  * the location table (default: the host name) and SIP_NONCE_SECRET lets several nodes accept each
- * other's digest nonces; SIP_AUTH_STRICT_URI makes the digest-uri check strict. The schema must be migrated already (the API does that on start).
+ * other's digest nonces; SIP_AUTH_STRICT_URI makes the digest-uri check strict; METRICS_LISTEN serves its
+ * Prometheus metrics. The schema must be migrated already (the API does that on start).
  */
 import { hostname } from 'node:os';
-import { ConfigError, loadConfig } from '@switchboard/config';
+import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
-import { pino } from 'pino';
+import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
 import { startSipCore } from './start.ts';
 
 let config: ReturnType<typeof loadConfig>;
@@ -29,8 +30,10 @@ if (nonceSecret !== undefined && nonceSecret !== '' && nonceSecret.length < 16) 
   console.error('sip-core: SIP_NONCE_SECRET: expected at least 16 characters');
   process.exit(2);
 }
-const logger = pino({ level: config.logLevel, base: { app: 'sip-core' } });
+const logger = createLogger({ app: 'sip-core', level: config.logLevel });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
+const metrics = createMetricsRegistry();
+databasePoolGauge(metrics, db);
 // No local rtpengine here: in this layout rtpengine is its own service, named by RTPENGINE_NG.
 const media =
   config.rtpengineNg === undefined
@@ -48,8 +51,13 @@ const sipCore = await startSipCore(
     logger,
     media: media?.media,
     push: { dataDir: config.dataDir, endpoints: config.push },
+    metrics,
   },
 );
+// METRICS_LISTEN: this process's Prometheus listener (off when unset).
+const metricsServer = config.metricsListen
+  ? await startMetricsServer(config.metricsListen, metrics, logger)
+  : undefined;
 logger.info({ engine: `${config.drachtio.host}:${config.drachtio.port}` }, 'sip-core running');
 
 let stopping = false;
@@ -58,6 +66,7 @@ const stop = async (signal: string) => {
   stopping = true;
   logger.info({ signal }, 'sip-core stopping');
   await sipCore.close();
+  await metricsServer?.close();
   await media?.stop();
   await db.close();
   process.exit(0);

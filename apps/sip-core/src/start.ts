@@ -1,5 +1,11 @@
 import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
 import { type MediaRelay, NullMedia } from '@switchboard/media';
+import {
+  createMetricsRegistry,
+  type MetricsRegistry,
+  type SipCoreMetrics,
+  sipCoreMetrics,
+} from '@switchboard/metrics';
 import { followDatabase, type IndexFollower, NumberingIndex } from '@switchboard/numbering';
 import { DigestServer } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
@@ -20,6 +26,7 @@ import { optionsHandler } from './handlers/options.ts';
 import { registerHandler } from './handlers/register.ts';
 import type { Binding } from './location/binding.ts';
 import { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
+import { sipCoreGauges } from './metrics.ts';
 import { authenticate, CALLER, REGISTRAR } from './middleware/authenticate.ts';
 import { banCheck } from './middleware/ban-check.ts';
 import { domainCheck } from './middleware/domain-check.ts';
@@ -51,6 +58,8 @@ export interface SipCoreDeps {
   numbering?: NumberingIndex;
   /** Push notifications (RFC 8599): endpoints, credentials key, refresh timing. */
   push?: SipCorePushOptions;
+  /** Where sip-core's metrics go (the all-in-one launcher shares one registry); default: a private one. */
+  metrics?: MetricsRegistry;
 }
 
 export interface RunningSipCore {
@@ -73,6 +82,7 @@ export interface SipCoreServices {
   limiter: RateLimiter;
   scanners: ScannerDetector;
   log: Logger;
+  metrics: SipCoreMetrics;
   /**
    * Peer gateways by source address (the numbering index); requests from them are trusted. Unset:
    * only `access.trustedSources` are.
@@ -87,12 +97,17 @@ export function createServices(
   prisma: PrismaClient,
   log: Logger,
   peers?: PeerDirectory,
+  registry: MetricsRegistry = createMetricsRegistry({ process: false }),
 ): SipCoreServices {
+  const metrics = sipCoreMetrics(registry);
+  const bans = new BanService(prisma, config.access, log.child({ component: 'bans' }));
+  bans.countFailuresIn(metrics.authFailures);
   return {
     peers,
+    metrics,
     config,
     directory: new Directory(prisma, log.child({ component: 'directory' })),
-    bans: new BanService(prisma, config.access, log.child({ component: 'bans' })),
+    bans,
     location: new LocationService(prisma, {
       nodeName: config.nodeName,
       log: log.child({ component: 'location' }),
@@ -134,6 +149,7 @@ export function registerChain(services: SipCoreServices): Middleware[] {
       nodeName: services.config.nodeName,
       log: services.log.child({ component: 'registrar' }),
       push: services.push,
+      registrations: services.metrics.registrations,
     }),
   ];
 }
@@ -272,7 +288,8 @@ export function tableChangeHandler(
  */
 export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): Promise<RunningSipCore> {
   const config = resolveConfig(options);
-  const log = deps.logger.child({ app: 'sip-core', node: config.nodeName });
+  // The caller names the app (standalone: sip-core, all-in-one: switchboard with component sip-core).
+  const log = deps.logger.child({ node: config.nodeName });
   // The numbering index also tells which peer gateway a source address belongs to, so it is loaded
   // before the first request can arrive.
   let numbering = deps.numbering;
@@ -286,7 +303,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     });
     await numberingFollower.ready;
   }
-  const services = createServices(config, deps.prisma, log, numbering);
+  const registry = deps.metrics ?? createMetricsRegistry({ process: false });
+  const services = createServices(config, deps.prisma, log, numbering, registry);
   const { directory, bans, location } = services;
   const push = createPush(deps.push ?? {}, {
     prisma: deps.prisma,
@@ -330,10 +348,11 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res)));
   srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
-  const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }));
+  const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }), services.metrics);
   await cdr.reconcile();
   cdr.startHeartbeat();
   const calls = new ActiveCalls();
+  const detachGauges = sipCoreGauges(registry, { calls, location, media });
   const invite = chain(
     inviteChain(services, {
       srf,
@@ -388,6 +407,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     async close() {
       if (closed) return;
       closed = true;
+      detachGauges();
       keepalive.stop();
       await push.close();
       srf.disconnect();

@@ -1,7 +1,7 @@
-import type { LogLevel } from '@switchboard/config';
-import { type Logger, pino } from 'pino';
+import { createLogger as createProcessLogger, type LogLevel } from '@switchboard/config';
+import type { Logger } from 'pino';
 
-/** One pino root logger per process; components get children tagged with their name. */
+/** One pino root logger per process; components get children tagged with their name (`component`). */
 export function createLogger(level: LogLevel): Logger {
-  return pino({ level, base: { app: 'switchboard' } });
+  return createProcessLogger({ app: 'switchboard', level });
 }

@@ -2,6 +2,7 @@ import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
 import type { ResolvedMedia } from '@switchboard/media';
+import { createMetricsRegistry } from '@switchboard/metrics';
 import type { RunningNumbering } from '@switchboard/numbering';
 import type { RunningSipCore } from '@switchboard/sip-core';
 import type { Logger } from 'pino';
@@ -31,6 +32,8 @@ export async function startPlatform(
   options: PlatformOptions = {},
 ): Promise<Switchboard> {
   await prepareDataDir(config);
+  // One registry for every component: the API's GET /metrics shows the whole process.
+  const metrics = createMetricsRegistry();
   let db: Database | undefined;
   const database = (): Database => {
     if (!db) throw new Error('the database component must start first');
@@ -44,7 +47,7 @@ export async function startPlatform(
   let platform: Switchboard | undefined;
 
   const components: Component[] = [
-    databaseComponent(config, logger, (opened) => {
+    databaseComponent(config, logger, metrics, (opened) => {
       db = opened;
     }),
   ];
@@ -53,15 +56,16 @@ export async function startPlatform(
       mediaComponent(config, logger, (started) => {
         media = started;
       }),
-      numberingComponent(config, logger, database, (started) => {
+      numberingComponent(config, logger, metrics, database, (started) => {
         numbering = started;
       }),
-      engineComponent(config, logger, (started) => {
+      engineComponent(config, logger, metrics, (started) => {
         engine = started;
       }),
       sipCoreComponent(
         config,
         logger,
+        metrics,
         database,
         () => engine,
         () => ({ media: media?.media, numbering: numbering?.index }),
@@ -69,13 +73,12 @@ export async function startPlatform(
           sipCore = started;
         },
       ),
-      apiComponent(
-        config,
-        logger,
-        database,
-        async () => (platform ? platform.health() : {}),
-        () => activeCallsForApi(sipCore, database().prisma),
-      ),
+      apiComponent(config, logger, database, {
+        health: async () => (platform ? platform.health() : {}),
+        activeCalls: () => activeCallsForApi(sipCore, database().prisma),
+        metrics,
+        callLadder: (callIds) => engine?.capture.ladder(callIds) ?? [],
+      }),
     );
   }
 

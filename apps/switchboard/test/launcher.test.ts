@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import {
   type Launched,
   LOOPBACK_ENV,
   launch,
+  stop,
   TEST_DATABASE_URL,
 } from './support/launcher-process.ts';
 
@@ -123,11 +124,6 @@ function drachtioAuthenticate(port: number, secret: string): Promise<string> {
   });
 }
 
-async function stop(run: Launched): Promise<number | null> {
-  run.child.kill('SIGTERM');
-  return run.exited;
-}
-
 async function login(base: string, email: string, password: string): Promise<number> {
   const res = await fetch(`${base}/api/v1/auth/login`, {
     method: 'POST',
@@ -163,12 +159,17 @@ describe('switchboard start on the embedded database', () => {
       expect(body.components.engine?.status).toBe('up');
 
       // The embedded engine answers OPTIONS on its SIP port, and accepts drachtio-srf apps on its admin
-      // port with the secret it printed.
+      // port with the secret it wrote.
       const engine = await run.waitForLog('SIP engine listening');
       const udp = (engine.sip as string[]).find((l) => l.startsWith('udp:'))!;
       expect(await sipOptions(Number(udp.split(':')[2]))).toBe('SIP/2.0 200 OK');
-      const secret = /with the secret (\S+)/.exec(run.output())?.[1];
-      expect(secret).toBeDefined();
+      // The generated secret is in a file only the owner reads; the log names the file, not the secret.
+      const attach = await run.waitForLog('engine secret for drachtio-srf apps written to secretFile');
+      expect(attach.secretFile).toBe(join(dataDir, 'engine-secret'));
+      expect((await stat(join(dataDir, 'engine-secret'))).mode & 0o777).toBe(0o600);
+      const secret = (await readFile(join(dataDir, 'engine-secret'), 'utf8')).trim();
+      expect(secret.length).toBeGreaterThanOrEqual(16);
+      expect(run.output()).not.toContain(secret);
       const adminPort = (engine.admin as { port: number }).port;
       expect(await drachtioAuthenticate(adminPort, secret!)).toBe('OK');
       expect(await drachtioAuthenticate(adminPort, 'wrong-secret')).toBe('NO');

@@ -2,6 +2,7 @@ import { AppShell, Burger, Button, Group, Loader, NavLink, Text } from '@mantine
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './auth.tsx';
+import { CallLadderPage } from './pages/admin/CallLadder.tsx';
 import { CdrsPage } from './pages/admin/Cdrs.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
@@ -149,6 +150,7 @@ export function App() {
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />
             <Route path="users" element={<UsersPage />} />
+            <Route path="calls/:callId/ladder" element={<CallLadderPage />} />
           </Route>
         </Route>
       </Route>

@@ -1,3 +1,4 @@
 export * from './api-limits.ts';
 export * from './api-sign-in.ts';
+export { createLogger, type LoggerOptions } from './logger.ts';
 export * from './runtime-contract.ts';

@@ -95,6 +95,16 @@ export interface Config {
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
   engineRequestHandlers: EngineRequestHandler[];
+
+  // Observability.
+  /** METRICS_LISTEN: `host:port` of the Prometheus listener of a standalone component; undefined: none. */
+  metricsListen: HostPort | undefined;
+  /** HEP_DESTINATION: `host:port` of a HEP v3 collector (Homer) that gets every SIP message; undefined: none. */
+  hepDestination: HostPort | undefined;
+  /** HEP_CAPTURE_ID: the capture agent id written into each HEP packet (default 2001). */
+  hepCaptureId: number;
+  /** HEP_PASSWORD: the collector's authentication key (HEP chunk 14); undefined: none sent. */
+  hepPassword: string | undefined;
   /** API_CREATE_LIMIT, API_CREATE_LIMIT_PER_ADDRESS, API_CREATE_WINDOW (api-limits.ts). */
   apiCreateLimits: ApiCreateLimits;
   /** API_LOGIN_* and API_COOKIE_SECURE, see api-sign-in.ts. */
@@ -284,6 +294,10 @@ export function loadConfig(env: Env = process.env): Config {
 
   const apiLimits = readApiCreateLimits(env);
   problems.push(...apiLimits.problems);
+  const metricsListen = check<HostPort | undefined>('METRICS_LISTEN', undefined, parseHostPort);
+  const hepDestination = check<HostPort | undefined>('HEP_DESTINATION', undefined, parseHostPort);
+  const hepCaptureId = check('HEP_CAPTURE_ID', 2001, (raw) => parseInteger(raw, 0, 999_999_999));
+  const hepPassword = value('HEP_PASSWORD');
 
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {
@@ -325,6 +339,10 @@ export function loadConfig(env: Env = process.env): Config {
     engineOutboundTlsCa,
     apiSignIn,
     apiCreateLimits: apiLimits.limits,
+    metricsListen,
+    hepDestination,
+    hepCaptureId,
+    hepPassword,
   };
 }
 

@@ -268,3 +268,35 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     expect(() => loadConfig({ API_PORT: 'x' })).toThrow(/API_PORT: expected a port number/);
   });
 });
+
+describe('loadConfig observability variables', () => {
+  it('leaves metrics and HEP export off by default', () => {
+    const config = loadConfig({});
+    expect(config.metricsListen).toBeUndefined();
+    expect(config.hepDestination).toBeUndefined();
+    expect(config.hepCaptureId).toBe(2001);
+    expect(config.hepPassword).toBeUndefined();
+  });
+
+  it('reads METRICS_LISTEN, HEP_DESTINATION, HEP_CAPTURE_ID and HEP_PASSWORD', () => {
+    const config = loadConfig({
+      METRICS_LISTEN: '127.0.0.1:9464',
+      HEP_DESTINATION: 'homer.internal:9060',
+      HEP_CAPTURE_ID: '7',
+      HEP_PASSWORD: 'collector-key',
+    });
+    expect(config.metricsListen).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(config.hepDestination).toEqual({ host: 'homer.internal', port: 9060 });
+    expect(config.hepCaptureId).toBe(7);
+    expect(config.hepPassword).toBe('collector-key');
+  });
+
+  it('names METRICS_LISTEN, HEP_DESTINATION and HEP_CAPTURE_ID when they are malformed', () => {
+    const variables = problemsFor({
+      METRICS_LISTEN: '9464',
+      HEP_DESTINATION: 'homer:port',
+      HEP_CAPTURE_ID: '-1',
+    }).map((p) => p.variable);
+    expect(variables).toEqual(['METRICS_LISTEN', 'HEP_DESTINATION', 'HEP_CAPTURE_ID']);
+  });
+});

@@ -38,6 +38,15 @@ export interface Database {
   onChange(channel: string, handler: ChangeHandler, options?: OnChangeOptions): Promise<() => Promise<void>>;
   /** Closes the client, listeners and (embedded) the database itself. */
   close(): Promise<void>;
+  /** PostgreSQL: the connection pool's connections (for metrics); undefined for the embedded database. */
+  poolStats?(): PoolStats;
+}
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  /** Queries waiting for a free connection. */
+  waiting: number;
 }
 
 export interface OnChangeOptions {
@@ -83,6 +92,7 @@ async function openPostgres(
   return {
     prisma,
     kind: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async migrate() {
       const client = new pg.Client({ connectionString: databaseUrl });
       client.on('error', (error) => log.warn({ err: error }, 'migration connection failed'));

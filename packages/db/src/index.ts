@@ -13,6 +13,7 @@ export {
   type OnChangeOptions,
   type OpenDatabaseOptions,
   openDatabase,
+  type PoolStats,
 } from './client.ts';
 export {
   generateSecret,

@@ -201,6 +201,7 @@ describe('the production layout as separate processes', () => {
         'DATABASE_URL',
         'DRACHTIO_URL',
         'LOG_LEVEL',
+        'METRICS_LISTEN',
         'RTPENGINE_NG',
         'SIP_ADVERTISED_ADDRESS',
         'SIP_CORE_NODE_NAME',

@@ -1,4 +1,5 @@
 import type { Database } from '@switchboard/db';
+import { liveGauge, METRIC_NAMES, type MetricsRegistry, numberingReloadMetric } from '@switchboard/metrics';
 import type { Logger } from 'pino';
 import type { EnumListenAddress } from './enum.ts';
 import type { IndexFollower } from './follow.ts';
@@ -21,6 +22,8 @@ export interface NumberingDeps {
   db: Pick<Database, 'prisma' | 'onChange'>;
   logger?: Logger;
   rng?: Rng;
+  /** Index size and reload times go here (the all-in-one launcher shares one registry). */
+  metrics?: MetricsRegistry;
 }
 
 export interface RunningNumbering {
@@ -39,7 +42,19 @@ export interface RunningNumbering {
 export async function start(config: NumberingConfig, deps: NumberingDeps): Promise<RunningNumbering> {
   const logger = deps.logger?.child({ component: 'numbering' });
   const index = new NumberingIndex(undefined, deps.rng ? { rng: deps.rng } : {});
-  const follower = await followDatabase({ db: deps.db, index, ...(logger ? { logger } : {}) });
+  const registry = deps.metrics;
+  const reloads = registry ? numberingReloadMetric(registry) : undefined;
+  const follower = await followDatabase({
+    db: deps.db,
+    index,
+    ...(logger ? { logger } : {}),
+    ...(reloads ? { onReload: (info) => reloads.observe(info.ms / 1000) } : {}),
+  });
+  const detachGauge = registry
+    ? liveGauge(registry, METRIC_NAMES.numberingEntries, 'Entries of the numbering index', ['kind'], () =>
+        Object.entries(index.size).map(([kind, value]) => ({ labels: { kind }, value })),
+      )
+    : () => {};
   try {
     await follower.ready;
     const service = await startNumberingService({
@@ -54,11 +69,13 @@ export async function start(config: NumberingConfig, deps: NumberingDeps): Promi
       service,
       follower,
       close: async () => {
+        detachGauge();
         await service.close();
         await follower.close();
       },
     };
   } catch (error) {
+    detachGauge();
     await follower.close();
     throw error;
   }

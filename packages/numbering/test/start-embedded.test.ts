@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Database } from '@switchboard/db';
 import { openDatabase } from '@switchboard/db';
+import { createMetricsRegistry } from '@switchboard/metrics';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningNumbering } from '../src/start.ts';
 import { start } from '../src/start.ts';
@@ -12,6 +13,7 @@ describe('numbering on the embedded database (PGlite)', () => {
   let db: Database;
   let numbering: RunningNumbering;
   let subscriberId: string;
+  const metrics = createMetricsRegistry();
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'numbering-'));
@@ -35,7 +37,7 @@ describe('numbering on the embedded database (PGlite)', () => {
         isPrimary: true,
       },
     });
-    numbering = await start({ port: 0, enumListen: 'udp:127.0.0.1:0' }, { db });
+    numbering = await start({ port: 0, enumListen: 'udp:127.0.0.1:0' }, { db, metrics });
   }, 120_000);
 
   afterAll(async () => {
@@ -67,5 +69,12 @@ describe('numbering on the embedded database (PGlite)', () => {
       timeout: 20_000,
       interval: 100,
     });
+  });
+
+  it('reports its index size and reload times as metrics', async () => {
+    const text = await metrics.metrics();
+    expect(text).toMatch(/switchboard_numbering_entries\{kind="numbers"\} [12]\n/);
+    expect(text).toContain('switchboard_numbering_entries{kind="subscribers"} 1');
+    expect(text).toMatch(/switchboard_numbering_reload_seconds_count [1-9]/);
   });
 });

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * Call scenarios for tests outside sip-core that place a real call through the platform: a phone
  * registering with digest (`register.xml`), a callee answering and waiting for the BYE
- * (`uas-answer.xml`) and an authenticating caller that hangs up (`uac-call-bye.xml`). Their SDP checks
+ * (`uas-answer.xml`) and an authenticating caller that hangs up (`uac-call-bye.xml`, or `uac-call-talk.xml`
+ * after sipp's `-d` milliseconds, for tests that look at the call while it lasts). Their SDP checks
  * accept any media relay's rewrite (the `a=rtcp` line rtpengine adds), whatever its port range.
  */
 export const CALL_SCENARIOS = fileURLToPath(new URL('../sipp/', import.meta.url));

@@ -15,7 +15,7 @@ import {
   type SipResponse,
   SipUri,
   type TransactionManager,
-  TransportLayer,
+  type TransportLayer,
   type TransportProtocol,
   type TransportTarget,
 } from '@switchboard/sip';
@@ -259,36 +259,5 @@ function transportOf(uriText: string): TransportProtocol | undefined {
     return uri.scheme === 'sips' ? 'tls' : 'udp';
   } catch {
     return undefined;
-  }
-}
-
-/** A transport layer that logs every SIP message it sends and receives (SIP_TRACE). */
-export class TracingTransportLayer extends TransportLayer {
-  constructor(
-    options: ConstructorParameters<typeof TransportLayer>[0],
-    private readonly trace: Logger,
-  ) {
-    super(options);
-    this.on('request', (m, source) =>
-      this.trace.info(
-        { dir: 'recv', from: `${source.remoteAddress}:${source.remotePort}`, transport: source.transport },
-        `\n${m.toString()}`,
-      ),
-    );
-    this.on('response', (m, source) =>
-      this.trace.info(
-        { dir: 'recv', from: `${source.remoteAddress}:${source.remotePort}`, transport: source.transport },
-        `\n${m.toString()}`,
-      ),
-    );
-  }
-
-  override async send(message: SipRequest | SipResponse, target: TransportTarget): Promise<SendResult> {
-    const result = await super.send(message, target);
-    this.trace.info(
-      { dir: 'send', to: `${result.address}:${result.port}`, transport: result.transport },
-      `\n${message.toString()}`,
-    );
-    return result;
   }
 }

@@ -55,6 +55,13 @@ export class BanService {
   private hitTimer: NodeJS.Timeout | undefined;
   private hitFlush: Promise<void> | undefined;
 
+  /** Counts every failure recorded (metrics), trusted sources included. */
+  private failures: { inc(): void } | undefined;
+
+  countFailuresIn(counter: { inc(): void }): void {
+    this.failures = counter;
+  }
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly config: AccessConfig,
@@ -169,6 +176,7 @@ export class BanService {
 
   /** Counts one failed authentication; bans the address once over its limit, slows the user's failures. */
   async recordFailure(address: string, user: string | undefined): Promise<FailureOutcome> {
+    this.failures?.inc();
     const outcome: FailureOutcome = { addressBanned: false, delayMs: 0 };
     const a = canonicalAddress(address);
     if (this.isTrusted(a)) return outcome;

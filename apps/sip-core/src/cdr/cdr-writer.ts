@@ -1,4 +1,5 @@
 import type { CdrMediaStats, PrismaClient } from '@switchboard/db';
+import type { SipCoreMetrics } from '@switchboard/metrics';
 import type { Logger } from 'pino';
 
 export type CallDirection = 'internal' | 'outbound' | 'inbound';
@@ -57,10 +58,11 @@ export interface CdrEnd {
 /**
  * One `cdrs` row per call attempt: inserted when the attempt starts (disposition `failed`, reason
  * "in progress"), completed when it ends. Writes never throw into call handling: a failure is logged.
+ * Every call's start, answer and end pass here, so this is also where they are logged and counted.
  */
 export class CdrWriter {
-  /** Ids of the attempts this writer started and has not finished: the rows the heartbeat touches. */
-  private readonly open = new Set<string>();
+  /** Open attempts by row id: the rows the heartbeat touches, and the answer's log line and counter. */
+  private readonly open = new Map<string, { callId: string; direction: CallDirection }>();
   private heartbeat: NodeJS.Timeout | undefined;
   private beating: Promise<void> | undefined;
 
@@ -68,6 +70,7 @@ export class CdrWriter {
     private readonly prisma: PrismaClient,
     private readonly node: string,
     private readonly log: Logger,
+    private readonly metrics?: SipCoreMetrics,
     private readonly heartbeatMs = DEFAULT_HEARTBEAT_MS,
   ) {}
 
@@ -93,7 +96,7 @@ export class CdrWriter {
   beat(now = new Date()): Promise<void> {
     if (this.beating) return this.beating;
     if (this.open.size === 0) return Promise.resolve();
-    const ids = [...this.open];
+    const ids = [...this.open.keys()];
     this.beating = this.prisma.cdr
       .updateMany({ where: { id: { in: ids }, sipReason: IN_PROGRESS }, data: { endedAt: now } })
       .then(
@@ -108,6 +111,17 @@ export class CdrWriter {
 
   /** Inserts the attempt; resolves to its id, or undefined when the database refused it. */
   async start(attempt: CdrStart): Promise<string | undefined> {
+    this.metrics?.callAttempts.inc({ direction: attempt.direction });
+    this.log.info(
+      {
+        callId: attempt.callId,
+        direction: attempt.direction,
+        caller: attempt.callerDialled,
+        callee: attempt.calleeDialled,
+        source: attempt.sourceAddress,
+      },
+      'call started',
+    );
     try {
       const row = await this.prisma.cdr.create({
         data: {
@@ -119,7 +133,7 @@ export class CdrWriter {
         },
         select: { id: true },
       });
-      this.open.add(row.id);
+      this.open.set(row.id, { callId: attempt.callId, direction: attempt.direction });
       return row.id;
     } catch (error) {
       this.log.error({ err: error, callId: attempt.callId }, 'writing the CDR of a new call failed');
@@ -129,6 +143,19 @@ export class CdrWriter {
 
   async finish(id: string | undefined, start: CdrStart, end: CdrEnd): Promise<void> {
     const durationMs = end.answeredAt ? Math.max(0, end.endedAt.getTime() - end.answeredAt.getTime()) : 0;
+    if (id) this.open.delete(id);
+    this.metrics?.callsEnded.inc({ direction: start.direction, disposition: end.disposition });
+    if (end.answeredAt) this.metrics?.callDuration.observe({ direction: start.direction }, durationMs / 1000);
+    this.log.info(
+      {
+        callId: start.callId,
+        direction: start.direction,
+        disposition: end.disposition,
+        sipCode: end.sipCode,
+        durationMs,
+      },
+      'call ended',
+    );
     const data = {
       ...end,
       durationMs,
@@ -173,6 +200,11 @@ export class CdrWriter {
   /** Records the answer time on the open row, so a restart after answer is billed up to the restart. */
   async answered(id: string | undefined, at: Date): Promise<void> {
     if (!id) return;
+    const call = this.open.get(id);
+    if (call) {
+      this.metrics?.callAnswers.inc({ direction: call.direction });
+      this.log.info({ callId: call.callId, direction: call.direction }, 'call answered');
+    }
     try {
       await this.prisma.cdr.update({ where: { id }, data: { answeredAt: at } });
     } catch (error) {

@@ -1,3 +1,4 @@
+import type { SipCoreMetrics } from '@switchboard/metrics';
 import {
   type Contact,
   type ContactList,
@@ -38,6 +39,8 @@ export interface RegisterDeps {
   now?: () => number;
   /** RFC 8599 push support; without it pn-* parameters are stored as they come. */
   push?: RegistrarPush;
+  /** Counts each answer by result (registered, unregistered, query, refused). */
+  registrations?: SipCoreMetrics['registrations'];
 }
 
 /** A request the registrar refuses, with the status and headers to answer. */
@@ -99,7 +102,7 @@ function natDetected(contact: Contact, source: IncomingRequest['locals']['source
  */
 export function registerHandler(deps: RegisterDeps): Middleware {
   const now = deps.now ?? Date.now;
-  const { config, location, log } = deps;
+  const { config, location, log, registrations } = deps;
 
   return async (req, res) => {
     const parsed = parsedOf(req);
@@ -142,9 +145,14 @@ export function registerHandler(deps: RegisterDeps): Middleware {
       // RFC 8599: a request held for this device can go on now that it has registered.
       for (const binding of planned?.upserts ?? [])
         if (binding.pnPrid !== null) deps.push?.registered(binding);
+      const result = contacts === undefined ? 'query' : bindings.length > 0 ? 'registered' : 'unregistered';
+      registrations?.inc({ result });
+      if (result !== 'query')
+        log.info({ aor, source: req.locals.source.address, bindings: bindings.length }, result);
     } catch (error) {
       if (error instanceof Refusal || error instanceof BindingConflict) {
         const headers = error instanceof Refusal ? error.headers : {};
+        registrations?.inc({ result: 'refused' });
         log.info({ aor, status: error.status, reason: error.reason }, 'register refused');
         return res.send(error.status, error.reason, { headers });
       }

@@ -117,7 +117,7 @@ export function authenticate(deps: AuthenticateDeps, role: DigestRole): Middlewa
       if (result.reason === 'uri-mismatch') return replyStateless(res, 400, 'Digest URI Mismatch');
       if (!COUNTED.has(result.reason)) return challenge(res, realm);
       const outcome = await bans.recordFailure(source.address, result.username);
-      log.info(
+      log.warn(
         { source: source.address, user: result.username, realm, reason: result.reason, ...outcome },
         'authentication failed',
       );

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type ActiveCall, createLimitsOf, ensureOperator, startApi } from '@switchboard/api';
+import { type ApiDeps, createLimitsOf, ensureOperator, startApi } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import { webDistDir } from '@switchboard/web';
@@ -11,8 +11,10 @@ export function apiComponent(
   config: Config,
   logger: Logger,
   database: () => Database,
-  health: () => Promise<Record<string, ComponentHealth>>,
-  activeCalls: () => Promise<ActiveCall[]>,
+  /** What the API shows of the other components of the process. */
+  platform: Pick<ApiDeps, 'activeCalls' | 'metrics' | 'callLadder'> & {
+    health: () => Promise<Record<string, ComponentHealth>>;
+  },
 ): Component {
   return {
     name: 'api',
@@ -32,11 +34,10 @@ export function apiComponent(
           prisma: db.prisma,
           logger: logger.child({ component: 'api' }),
           push: { dataDir: config.dataDir, endpoints: config.push },
-          health,
-          activeCalls,
           limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
           cookieSecure: config.apiSignIn.cookieSecure,
           trustedProxies: config.apiSignIn.trustedProxies,
+          ...platform,
           ...(webRoot ? { webRoot } : {}),
         },
       );

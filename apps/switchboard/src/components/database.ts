@@ -1,5 +1,6 @@
 import type { Config } from '@switchboard/config';
 import { type Database, openDatabase } from '@switchboard/db';
+import { databasePoolGauge, type MetricsRegistry } from '@switchboard/metrics';
 import type { Logger } from 'pino';
 import type { Component, ComponentHealth } from '../component.ts';
 
@@ -7,6 +8,7 @@ import type { Component, ComponentHealth } from '../component.ts';
 export function databaseComponent(
   config: Config,
   logger: Logger,
+  metrics: MetricsRegistry,
   onReady: (db: Database) => void,
 ): Component {
   return {
@@ -24,6 +26,7 @@ export function databaseComponent(
         throw err;
       }
       onReady(db);
+      const detachGauge = databasePoolGauge(metrics, db);
       return {
         async health(): Promise<ComponentHealth> {
           try {
@@ -33,7 +36,10 @@ export function databaseComponent(
             return { status: 'down', detail: (err as Error).message };
           }
         },
-        stop: () => db.close(),
+        stop: () => {
+          detachGauge();
+          return db.close();
+        },
       };
     },
   };

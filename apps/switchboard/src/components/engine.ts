@@ -1,5 +1,8 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config } from '@switchboard/config';
 import { engineConfigFrom, type RunningEngine, startEngine } from '@switchboard/engine';
+import type { MetricsRegistry } from '@switchboard/metrics';
 import type { Logger } from 'pino';
 import { selfSignedCertificate } from '../certificates.ts';
 import type { Component } from '../component.ts';
@@ -12,6 +15,7 @@ import { disabledComponent } from '../component.ts';
 export function engineComponent(
   config: Config,
   logger: Logger,
+  metrics: MetricsRegistry,
   onReady: (engine: RunningEngine) => void,
 ): Component {
   return {
@@ -28,15 +32,21 @@ export function engineComponent(
           : undefined);
       const engine = await startEngine(await engineConfigFrom({ ...config, sipTls }), {
         logger: logger.child({ component: 'engine' }),
+        metrics,
       });
       onReady(engine);
       const sip = engine.listeners.map((l) => `${l.transport}:${l.host}:${l.port}`);
       logger.info({ sip, admin: engine.adminAddress }, 'SIP engine listening');
       if (config.engineSecretGenerated) {
-        const admin = `${engine.adminAddress.host}:${engine.adminAddress.port}`;
-        process.stdout.write(
-          `\n  drachtio-srf apps can attach to the engine at ${admin} with the secret ${config.engineSecret}\n` +
-            '  (generated for this run; set ENGINE_SECRET to keep one).\n\n',
+        // The secret goes to a file only its owner can read, never into the log or the terminal.
+        const file = await writeEngineSecret(config.dataDir, config.engineSecret);
+        logger.info(
+          {
+            admin: `${engine.adminAddress.host}:${engine.adminAddress.port}`,
+            secretFile: file,
+            hint: 'generated for this run; set ENGINE_SECRET to keep one',
+          },
+          'engine secret for drachtio-srf apps written to secretFile',
         );
       }
       return {
@@ -45,4 +55,12 @@ export function engineComponent(
       };
     },
   };
+}
+
+/** `$DATA_DIR/engine-secret`, mode 0600 (also when the file was there before with a wider mode). */
+export async function writeEngineSecret(dataDir: string, secret: string): Promise<string> {
+  const file = join(dataDir, 'engine-secret');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return file;
 }

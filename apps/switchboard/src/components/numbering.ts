@@ -1,5 +1,6 @@
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
+import type { MetricsRegistry } from '@switchboard/metrics';
 import { type RunningNumbering, start as startNumbering } from '@switchboard/numbering';
 import type { Logger } from 'pino';
 import type { Component } from '../component.ts';
@@ -8,6 +9,7 @@ import type { Component } from '../component.ts';
 export function numberingComponent(
   config: Config,
   logger: Logger,
+  metrics: MetricsRegistry,
   database: () => Database,
   onReady: (numbering: RunningNumbering) => void,
 ): Component {
@@ -16,7 +18,7 @@ export function numberingComponent(
     async start() {
       const numbering = await startNumbering(
         { port: config.numberingPort, host: config.numberingHost, enumListen: config.enumListen },
-        { db: database(), logger },
+        { db: database(), logger, metrics },
       );
       onReady(numbering);
       logger.info(

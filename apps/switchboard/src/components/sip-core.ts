@@ -2,6 +2,7 @@ import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
 import type { MediaRelay } from '@switchboard/media';
+import type { MetricsRegistry } from '@switchboard/metrics';
 import type { NumberingIndex } from '@switchboard/numbering';
 import { type RunningSipCore, startSipCore } from '@switchboard/sip-core';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import type { Component } from '../component.ts';
 export function sipCoreComponent(
   config: Config,
   logger: Logger,
+  metrics: MetricsRegistry,
   database: () => Database,
   engine: () => RunningEngine | undefined,
   shared: () => { media: MediaRelay | undefined; numbering: NumberingIndex | undefined },
@@ -38,6 +40,7 @@ export function sipCoreComponent(
           db,
           logger: logger.child({ component: 'sip-core' }),
           push: { dataDir: config.dataDir, endpoints: config.push },
+          metrics,
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
         },

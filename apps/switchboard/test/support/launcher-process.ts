@@ -88,3 +88,9 @@ export async function apiBase(run: Launched, timeoutMs = 90_000): Promise<string
   const event = await run.waitForLog('web admin and API listening', timeoutMs);
   return String(event.url).replace(/\/$/, '');
 }
+
+/** Asks the launcher to stop as an operator would (SIGTERM) and waits for its exit code. */
+export async function stop(run: Launched): Promise<number | null> {
+  run.child.kill('SIGTERM');
+  return run.exited;
+}

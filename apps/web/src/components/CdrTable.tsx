@@ -1,8 +1,10 @@
-import { Button, Group, NativeSelect, Stack, TextInput } from '@mantine/core';
+import { Anchor, Button, Group, NativeSelect, Stack, TextInput } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { Link } from 'react-router';
 import { asJson, unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
+import { useSession } from '../auth.tsx';
 import { DataTable } from './DataTable.tsx';
 import { formatDuration, formatTime } from './format.ts';
 
@@ -12,6 +14,8 @@ type Disposition = (typeof DISPOSITIONS)[number];
 /** Call detail records with filters and CSV export; the API scopes them to the signed-in user's tenant. */
 export function CdrTable() {
   const api = useApi();
+  // The engine's capture of the last hour's calls: a SIP ladder per call, for operators.
+  const operator = useSession().me?.role === 'operator';
   const [number, setNumber] = useState('');
   const [disposition, setDisposition] = useState<Disposition | ''>('');
   const [from, setFrom] = useState('');
@@ -94,6 +98,18 @@ export function CdrTable() {
           { header: 'Direction', cell: (r) => r.direction },
           { header: 'Outcome', cell: (r) => `${r.disposition}${r.sipCode ? ` (${r.sipCode})` : ''}` },
           { header: 'Duration', cell: (r) => formatDuration(r.durationMs) },
+          ...(operator
+            ? [
+                {
+                  header: 'SIP',
+                  cell: (r: { callId: string }) => (
+                    <Anchor component={Link} to={`/admin/calls/${encodeURIComponent(r.callId)}/ladder`}>
+                      Ladder
+                    </Anchor>
+                  ),
+                },
+              ]
+            : []),
         ]}
       />
     </Stack>

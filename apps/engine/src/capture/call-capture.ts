@@ -1,0 +1,133 @@
+import { callIdOf, cseqMethodOf, type SipMessageObserver } from './observed-transport.ts';
+
+/** One captured message of a call's ladder. */
+export interface CapturedMessage {
+  /** Capture order across all calls (milliseconds alone do not order two legs' messages). */
+  seq: number;
+  /** ISO 8601 capture time. */
+  at: string;
+  direction: 'in' | 'out';
+  transport: string;
+  /** `address:port` of the sender and the receiver. */
+  source: string;
+  destination: string;
+  callId: string;
+  /** The request line or status line. */
+  startLine: string;
+  /** The whole message as it crossed the wire. */
+  message: string;
+}
+
+export interface CallCaptureLimits {
+  /** How long a call's messages are kept after its last one (default one hour). */
+  retentionMs: number;
+  /** Most calls kept; the oldest is dropped first (default 5000). */
+  maxCalls: number;
+  /** Most messages kept per call; later ones are dropped (default 200: long enough for any ladder). */
+  maxMessagesPerCall: number;
+  /** Bytes of message text kept in all (default 32 MiB). */
+  maxBytes: number;
+}
+
+export const DEFAULT_CAPTURE_LIMITS: CallCaptureLimits = {
+  retentionMs: 60 * 60_000,
+  maxCalls: 5000,
+  maxMessagesPerCall: 200,
+  maxBytes: 32 * 1024 * 1024,
+};
+
+/**
+ * Out-of-dialog housekeeping is not part of a call's ladder (and registrations would crowd calls out of
+ * the ring).
+ */
+const NOT_CALLS = new Set(['REGISTER', 'OPTIONS', 'PUBLISH']);
+
+interface CallEntry {
+  messages: CapturedMessage[];
+  bytes: number;
+  lastAt: number;
+}
+
+/**
+ * The engine's own capture of the last hour's calls, per Call-ID, for the ladder (message sequence) view.
+ * Memory is bounded by call count, per-call message count and total bytes; calls idle longer than the
+ * retention are forgotten. A Map keeps insertion order and each new message moves its call to the end, so
+ * the first entry is always the call idle longest.
+ */
+export class CallCapture {
+  private readonly calls = new Map<string, CallEntry>();
+  private bytes = 0;
+  private seq = 0;
+  private readonly limits: CallCaptureLimits;
+  private readonly now: () => number;
+
+  constructor(limits: Partial<CallCaptureLimits> = {}, now: () => number = Date.now) {
+    this.limits = { ...DEFAULT_CAPTURE_LIMITS, ...limits };
+    this.now = now;
+  }
+
+  readonly observer: SipMessageObserver = (event) => {
+    const method = cseqMethodOf(event.message);
+    const callId = callIdOf(event.message);
+    if (method === undefined || callId === undefined || NOT_CALLS.has(method)) return;
+    const text = event.message.toString();
+    const local = `${event.localAddress}:${event.localPort}`;
+    const remote = `${event.remoteAddress}:${event.remotePort}`;
+    this.add({
+      seq: ++this.seq,
+      at: new Date(event.at).toISOString(),
+      direction: event.direction,
+      transport: event.transport,
+      source: event.direction === 'in' ? remote : local,
+      destination: event.direction === 'in' ? local : remote,
+      callId,
+      startLine: text.slice(0, Math.max(0, text.indexOf('\r\n'))),
+      message: text,
+    });
+  };
+
+  add(captured: CapturedMessage): void {
+    this.expire();
+    const entry = this.calls.get(captured.callId) ?? { messages: [], bytes: 0, lastAt: 0 };
+    this.calls.delete(captured.callId);
+    this.calls.set(captured.callId, entry);
+    if (entry.messages.length >= this.limits.maxMessagesPerCall) return;
+    const size = captured.message.length;
+    entry.messages.push(captured);
+    entry.bytes += size;
+    entry.lastAt = this.now();
+    this.bytes += size;
+    while (this.calls.size > this.limits.maxCalls || this.bytes > this.limits.maxBytes) {
+      if (!this.dropOldest()) break;
+    }
+  }
+
+  /** The captured messages of the given Call-IDs (a B2BUA call has one per leg), in capture order. */
+  ladder(callIds: readonly string[]): CapturedMessage[] {
+    this.expire();
+    const messages = callIds.flatMap((id) => this.calls.get(id)?.messages ?? []);
+    return messages.sort((a, b) => a.seq - b.seq);
+  }
+
+  get size(): { calls: number; bytes: number } {
+    return { calls: this.calls.size, bytes: this.bytes };
+  }
+
+  private dropOldest(): boolean {
+    const first = this.calls.entries().next();
+    if (first.done) return false;
+    this.calls.delete(first.value[0]);
+    this.bytes -= first.value[1].bytes;
+    return true;
+  }
+
+  /** Forgets calls idle past the retention; stops at the first call that is still fresh. */
+  private expire(): void {
+    const cutoff = this.now() - this.limits.retentionMs;
+    for (const [callId, entry] of this.calls) {
+      if (entry.lastAt >= cutoff) break;
+      this.calls.delete(callId);
+      this.bytes -= entry.bytes;
+    }
+  }
+}

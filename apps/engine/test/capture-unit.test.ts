@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { CallCapture, type CapturedMessage } from '../src/capture/call-capture.ts';
+import { decodeHep3, encodeHep3, HEP_CHUNK, type HepPacket } from '../src/capture/hep.ts';
+
+const PACKET: HepPacket = {
+  ipProtocol: 'tcp',
+  sourceAddress: '2001:db8::1',
+  sourcePort: 5060,
+  destinationAddress: '::ffff:192.0.2.7',
+  destinationPort: 5070,
+  timeMicros: 1_700_000_000_123_456,
+  captureId: 9,
+  payload: Buffer.from('OPTIONS sip:x@example.com SIP/2.0\r\n\r\n'),
+};
+
+describe('HEP v3 encoding', () => {
+  it('writes the header, the generic chunks and the payload as the spec lays them out', () => {
+    const data = encodeHep3({ ...PACKET, correlationId: 'abc@host' });
+    expect(data.toString('ascii', 0, 4)).toBe('HEP3');
+    expect(data.readUInt16BE(4)).toBe(data.length);
+    // The first chunk: vendor 0, type 1 (IP family), length 7, value 10 (IPv6).
+    expect([...data.subarray(6, 13)]).toEqual([0, 0, 0, 1, 0, 7, 10]);
+    const { chunks } = decodeHep3(data);
+    expect(chunks.get(HEP_CHUNK.ipProtocol)![0]).toBe(6);
+    expect(chunks.get(HEP_CHUNK.ipv6Source)!.toString('hex')).toBe('20010db8000000000000000000000001');
+    expect(chunks.get(HEP_CHUNK.ipv6Destination)!.toString('hex')).toBe('00000000000000000000ffffc0000207');
+    expect(chunks.get(HEP_CHUNK.timestampSeconds)!.readUInt32BE(0)).toBe(1_700_000_000);
+    expect(chunks.get(HEP_CHUNK.timestampMicroseconds)!.readUInt32BE(0)).toBe(123_456);
+    expect(chunks.get(HEP_CHUNK.payload)!.toString()).toBe(PACKET.payload.toString());
+    expect(chunks.get(HEP_CHUNK.correlationId)!.toString()).toBe('abc@host');
+    expect(chunks.has(HEP_CHUNK.authKey)).toBe(false);
+  });
+
+  it('refuses mixed address families, host names and payloads beyond the 16-bit length', () => {
+    expect(() => encodeHep3({ ...PACKET, sourceAddress: '192.0.2.1' })).toThrow(/one family/);
+    expect(() => encodeHep3({ ...PACKET, sourceAddress: 'sip.example.com' })).toThrow(/IP literals/);
+    expect(() => encodeHep3({ ...PACKET, payload: Buffer.alloc(65_500) })).toThrow(/16-bit length/);
+  });
+
+  it('rejects what is not a well-formed HEP3 packet', () => {
+    expect(() => decodeHep3(Buffer.from('HEP2\x00\x06'))).toThrow(/not a HEP3/);
+    const data = encodeHep3(PACKET);
+    data.writeUInt16BE(0xffff, 10); // first chunk claims to run past the end
+    expect(() => decodeHep3(data)).toThrow(/out of bounds/);
+  });
+});
+
+function message(callId: string, n: number, size = 10): CapturedMessage {
+  return {
+    seq: n,
+    at: new Date(n).toISOString(),
+    direction: 'in',
+    transport: 'udp',
+    source: '127.0.0.1:5060',
+    destination: '127.0.0.1:5070',
+    callId,
+    startLine: `INVITE sip:${n}@x SIP/2.0`,
+    message: 'x'.repeat(size),
+  };
+}
+
+describe('per-call capture ring', () => {
+  it('forgets calls idle past the retention', () => {
+    let now = 0;
+    const capture = new CallCapture({ retentionMs: 1000 }, () => now);
+    capture.add(message('a', 1));
+    now = 600;
+    capture.add(message('b', 2));
+    now = 1200;
+    expect(capture.ladder(['a'])).toEqual([]);
+    expect(capture.ladder(['b']).map((m) => m.seq)).toEqual([2]);
+  });
+
+  it('keeps within its call, message and byte bounds, dropping the call idle longest', () => {
+    const capture = new CallCapture({ maxCalls: 2, maxMessagesPerCall: 3, maxBytes: 100 });
+    capture.add(message('a', 1));
+    capture.add(message('b', 2));
+    capture.add(message('a', 3)); // a is now the most recent
+    capture.add(message('c', 4));
+    expect(capture.size.calls).toBe(2);
+    expect(capture.ladder(['b'])).toEqual([]);
+    for (let n = 5; n < 10; n++) capture.add(message('a', n));
+    expect(capture.ladder(['a']).map((m) => m.seq)).toEqual([1, 3, 5]);
+    capture.add(message('d', 10, 95));
+    expect(capture.size.bytes).toBeLessThanOrEqual(100);
+    expect(capture.ladder(['d']).length).toBe(1);
+  });
+
+  it('merges the legs of a call in capture order', () => {
+    const capture = new CallCapture();
+    capture.add(message('a-leg', 1));
+    capture.add(message('b-leg', 2));
+    capture.add(message('a-leg', 3));
+    expect(capture.ladder(['b-leg', 'a-leg']).map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});

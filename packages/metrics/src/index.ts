@@ -1,0 +1,19 @@
+export {
+  METRIC_NAMES,
+  numberingReloadMetric,
+  type SipCoreMetrics,
+  type SipTrafficMetrics,
+  sipCoreMetrics,
+  sipTrafficMetrics,
+} from './catalog.ts';
+export { databasePoolGauge, type PoolStatsSource } from './database.ts';
+export {
+  counter,
+  createMetricsRegistry,
+  type GaugeReader,
+  type GaugeSample,
+  histogram,
+  liveGauge,
+  type MetricsRegistry,
+} from './registry.ts';
+export { type MetricsServer, renderMetrics, startMetricsServer } from './server.ts';
