@@ -1,6 +1,5 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { tokenStore } from '../src/api/client.ts';
 import { renderApp } from './render.tsx';
 
 const operator = {
@@ -32,7 +31,6 @@ const BOB = '192.0.2.20:5062';
 
 describe('SIP ladder page', () => {
   it('draws one column per address and one arrow per message of both legs', async () => {
-    tokenStore.set('sbt_test');
     const { requests } = renderApp('/admin/calls/a-leg/ladder', (key) => {
       if (key === 'GET /api/v1/auth/me') return operator;
       if (key === 'GET /api/v1/calls/a-leg/ladder')
@@ -68,7 +66,6 @@ describe('SIP ladder page', () => {
   });
 
   it('says so when the call was not captured', async () => {
-    tokenStore.set('sbt_test');
     renderApp('/admin/calls/gone/ladder', (key) => {
       if (key === 'GET /api/v1/auth/me') return operator;
       if (key === 'GET /api/v1/calls/gone/ladder')
