@@ -10,14 +10,7 @@ import { openDatabase, seedDemo } from '@switchboard/db';
 import { computeDigestAuthorization, parseMessage, type SipResponse } from '@switchboard/sip';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  apiBase,
-  type Launched,
-  LOOPBACK_ENV,
-  launch,
-  stop,
-  TEST_DATABASE_URL,
-} from './support/launcher-process.ts';
+import { apiBase, LOOPBACK_ENV, launch, stop, TEST_DATABASE_URL } from './support/launcher-process.ts';
 
 /** A UDP SIP client on loopback that sends one request at a time and waits for its final answer. */
 async function sipClient(serverPort: number) {

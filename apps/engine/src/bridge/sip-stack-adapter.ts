@@ -19,7 +19,6 @@ import {
   type TransportProtocol,
   type TransportTarget,
 } from '@switchboard/sip';
-import type { Logger } from 'pino';
 import { takeReplyMode } from './reply-mode.ts';
 import type {
   Flow,
