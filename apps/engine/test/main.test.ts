@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { selfSignedCertificate } from '@switchboard/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers.ts';
 import { Srf } from './srf.ts';
@@ -18,32 +19,12 @@ afterAll(() => {
   rmSync(certDir, { recursive: true, force: true });
 });
 
-/** A throwaway self-signed certificate for 127.0.0.1, written as PEM files (made with openssl). */
+/** A throwaway self-signed certificate, written as PEM files for the daemon's SIP_TLS_* variables. */
 function certificateFiles(): { cert: string; key: string } {
   const files = { cert: join(certDir, 'cert.pem'), key: join(certDir, 'key.pem') };
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      files.key,
-      '-out',
-      files.cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore', timeout: 20_000 },
-  );
+  const { cert, key } = selfSignedCertificate();
+  writeFileSync(files.cert, cert);
+  writeFileSync(files.key, key);
   return files;
 }
 

@@ -1,8 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:net';
+import { selfSignedCertificate } from '@switchboard/testkit';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { selfSignedCertificate } from '../../../packages/sip/test/helpers/cert.ts';
 import type { EngineConfig } from '../src/config.ts';
 import { type RunningEngine, startEngine } from '../src/engine.ts';
 import type { RequestHandler } from '../src/routing/request-handlers.ts';

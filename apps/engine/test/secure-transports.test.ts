@@ -5,8 +5,8 @@ import {
   type SipStack,
   type TransportTarget,
 } from '@switchboard/sip';
+import { selfSignedCertificate } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selfSignedCertificate } from '../../../packages/sip/test/helpers/cert.ts';
 import { type RunningEngine, startEngine } from '../src/engine.ts';
 import { SECRET, silentLogger, waitFor } from './helpers.ts';
 import { Srf, type SrfApp } from './srf.ts';

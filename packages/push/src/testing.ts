@@ -1,9 +1,7 @@
 // Local stand-ins for APNs and FCM, for tests: HTTP/2 over TLS with a throwaway certificate, checking
 // what the real services check (JWT signatures with the public halves of test keys, headers, paths,
 // bodies) and answering what a test programs.
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import {
   createSecureServer,
   type Http2SecureServer,
@@ -11,50 +9,12 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { selfSignedCertificate, type TestCertificate } from '@switchboard/testkit';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 
 /** A self-signed certificate for 127.0.0.1, used as its own CA by the clients under test. */
-export interface TestCertificate {
-  cert: string;
-  key: string;
-}
-
-export function makeTestCertificate(): TestCertificate {
-  const dir = mkdtempSync(join(tmpdir(), 'push-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export const makeTestCertificate = selfSignedCertificate;
+export type { TestCertificate };
 
 /** A throwaway APNs signing key (what a team's .p8 file holds) and its public half. */
 export function makeApnsKey(): { privateKey: string; publicKey: KeyObject } {

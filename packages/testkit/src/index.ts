@@ -1,4 +1,5 @@
 export { analyseTones, type PcmAudio, readWav, type ToneAnalysis, writeToneWav } from './audio.ts';
+export { selfSignedCertificate, type TestCertificate } from './certificates.ts';
 export { allocatePort, type PortRequest } from './ports.ts';
 export {
   CALL_SCENARIOS,
