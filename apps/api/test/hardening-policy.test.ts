@@ -253,6 +253,15 @@ const ROUTES: PatchRoute[] = [
   },
 ];
 
+/**
+ * PATCH routes whose body is not a set of independent fields, with the test that holds their role rules.
+ * A push credential's PATCH replaces the whole sealed key (every field of one provider together).
+ */
+const COVERED_ELSEWHERE: Record<string, string> = {
+  '/api/v1/push-credentials/{id}':
+    'push-credentials.test.ts: operator and owning reseller 200, other reseller 404, customer 403',
+};
+
 describe('the policy table covers the API', () => {
   it('lists every PATCH route and every field of its body', async () => {
     const doc = (await world.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
@@ -264,6 +273,7 @@ describe('the policy table covers the API', () => {
       if (patch === undefined) continue;
       documented[path] = Object.keys(patch.requestBody.content['application/json']!.schema.properties).sort();
     }
+    for (const path of Object.keys(COVERED_ELSEWHERE)) delete documented[path];
     const table = Object.fromEntries(ROUTES.map((r) => [r.path, Object.keys(r.fields).sort()]));
     expect(table).toEqual(documented);
   });

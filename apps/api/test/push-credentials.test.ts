@@ -138,6 +138,8 @@ describe('push credentials', () => {
       (await world.request('customerA', 'POST', '/api/v1/push-credentials', apnsUpload(world.ids.dA)))
         .statusCode,
     ).toBe(403);
+    expect((await world.request('customerA', 'PATCH', path, replacement)).statusCode).toBe(403);
+    expect((await world.request('operator', 'PATCH', path, replacement)).statusCode).toBe(200);
     expect((await world.request('operator', 'GET', path)).statusCode).toBe(200);
   });
 
