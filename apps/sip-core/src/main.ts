@@ -55,6 +55,7 @@ const sipCore = await startSipCore(
     media: media?.media,
     push: { dataDir: config.dataDir, endpoints: config.push },
     metrics,
+    fixedSettings: config.environmentSettings.keys(),
   },
 );
 // METRICS_LISTEN: this process's Prometheus listener (off when unset).

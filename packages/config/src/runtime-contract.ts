@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
 import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
+import { type SettingValue, settingsFromEnvironment } from './settings.ts';
 import { readSipAccess, type SipAccessConfig } from './sip-access.ts';
 
 /**
@@ -129,6 +130,8 @@ export interface Config {
   sipMaxConnectionsPerAddress: number;
   /** SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST (sip-access.ts). */
   sipAccess: SipAccessConfig;
+  /** Operator settings fixed by a variable set here, with its value (settings.ts): not changeable live. */
+  environmentSettings: Map<string, SettingValue>;
 }
 
 /**
@@ -310,6 +313,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // Every variable was checked above, so this reads them again without failing.
+  const environmentSettings = settingsFromEnvironment(env);
 
   return {
     databaseUrl,
@@ -341,6 +346,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipMaxConnectionsPerAddress,
     sipAuthStrictUri,
     sipAccess: sipAccess.access,
+    environmentSettings,
     push,
     engineOutboundTlsCa,
     apiSignIn,

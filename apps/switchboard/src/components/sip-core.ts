@@ -42,6 +42,7 @@ export function sipCoreComponent(
           logger: logger.child({ component: 'sip-core' }),
           push: { dataDir: config.dataDir, endpoints: config.push },
           metrics,
+          fixedSettings: config.environmentSettings.keys(),
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
         },
