@@ -2,7 +2,10 @@ import { buildApp, ensureOperator } from '@switchboard/api';
 import { startEngine } from '@switchboard/engine';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type RunningSipCore, startSipCore } from '../src/start.ts';
+import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
+import { DEFAULT_ACCESS, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
+import { LiveSettings } from '../src/settings.ts';
+import { createServices, type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
 import { rawRequest, tcpPeer } from './support/raw-sip.ts';
 
@@ -124,5 +127,43 @@ describe('settings changed through the API', { timeout: 60_000 }, () => {
       interval: 50,
     });
     expect(await registerBurst()).toEqual(Array(BURST).fill(401));
+  });
+});
+
+describe('the settings table as sip-core reads it', { timeout: 60_000 }, () => {
+  it('keeps what the environment fixes, ignores a bad stored value and goes back to the start value', async () => {
+    const config = resolveConfig({
+      drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' },
+      access: { rateLimitPerSecond: 5 },
+    });
+    const services = createServices(config, testDb.db.prisma, log);
+    const calls = { ...DEFAULT_CALLS };
+    const live = new LiveSettings(
+      testDb.db.prisma,
+      { config, calls, limiter: services.limiter, bans: services.bans },
+      new Set(['auth.strictUri']),
+      log,
+    );
+    const prisma = testDb.db.prisma;
+    await prisma.setting.deleteMany();
+    await prisma.setting.createMany({
+      data: [
+        { id: 'auth.strictUri', value: true },
+        { id: 'registrar.minExpires', value: 120 },
+        { id: 'calls.ringTimeout', value: -3 },
+        { id: 'access.maxFailuresPerAddress', value: 3 },
+      ],
+    });
+    await live.load();
+    expect(config.auth.strictUri).toBe(false);
+    expect(config.registrar.minExpires).toBe(120);
+    expect(calls.ringTimeout).toBe(DEFAULT_CALLS.ringTimeout);
+    expect(config.access.maxFailuresPerAddress).toBe(3);
+    expect(config.access.rateLimitPerSecond).toBe(5);
+
+    await prisma.setting.deleteMany();
+    await live.load();
+    expect(config.registrar.minExpires).toBe(DEFAULT_REGISTRAR.minExpires);
+    expect(config.access.maxFailuresPerAddress).toBe(DEFAULT_ACCESS.maxFailuresPerAddress);
   });
 });
