@@ -21,6 +21,7 @@ import type { RouteOptions } from './routes/options.ts';
 import { pushCredentialRoutes } from './routes/push-credentials.ts';
 import { recordRoutes } from './routes/records.ts';
 import { routingRoutes } from './routes/routing.ts';
+import { settingRoutes } from './routes/settings.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
 import { tenantRoutes } from './routes/tenants.ts';
@@ -183,6 +184,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(recordRoutes, routeOptions);
       await v1.register(pushCredentialRoutes, { ...routeOptions, push: deps.push, logger: deps.logger });
       await v1.register(ladderRoute, { prisma: deps.prisma, callLadder: deps.callLadder });
+      await v1.register(settingRoutes, {
+        ...routeOptions,
+        environmentSettings: deps.environmentSettings ?? new Map(),
+      });
     },
     { prefix: '/api/v1' },
   );

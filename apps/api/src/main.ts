@@ -44,6 +44,7 @@ const api = await startApi(
     limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
     cookieSecure: config.apiSignIn.cookieSecure,
     trustedProxies: config.apiSignIn.trustedProxies,
+    environmentSettings: config.environmentSettings,
     metrics,
     health: async () => {
       try {

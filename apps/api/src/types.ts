@@ -1,3 +1,4 @@
+import type { SettingValue } from '@switchboard/config';
 import type { PrismaClient } from '@switchboard/db';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import type { Logger } from 'pino';
@@ -87,6 +88,11 @@ export interface ApiDeps {
   metrics?: MetricsRegistry;
   /** The engine's capture of the given Call-IDs (all-in-one only), for GET /api/v1/calls/{id}/ladder. */
   callLadder?: (callIds: string[]) => LadderMessage[];
+  /**
+   * Operator settings fixed by environment variables, with their values (`Config.environmentSettings`):
+   * shown with source `environment` and not changeable through the API. Default: none.
+   */
+  environmentSettings?: ReadonlyMap<string, SettingValue>;
 }
 
 export interface ApiLimits {

@@ -59,6 +59,8 @@ interface PatchRoute {
   /** A fresh record in tenant A, created by the operator; returns its URL. */
   fresh: () => Promise<string>;
   fields: Record<string, FieldCase>;
+  /** The written fields as the answer shows them; default: the answer is the record itself. */
+  shown?: (answer: unknown) => Record<string, unknown>;
 }
 
 const ROUTES: PatchRoute[] = [
@@ -251,6 +253,28 @@ const ROUTES: PatchRoute[] = [
       enabled: { body: () => ({ enabled: false }), roles: PROVIDER },
     },
   },
+  {
+    // One resource for the whole platform: the answer lists every setting with its value.
+    path: '/api/v1/settings',
+    writeRoles: OPERATOR,
+    fresh: async () => '/settings',
+    shown: (answer) =>
+      Object.fromEntries(
+        (answer as { settings: { key: string; value: unknown }[] }).settings.map((s) => [s.key, s.value]),
+      ),
+    fields: {
+      'access.trustedSources': { body: () => ({ 'access.trustedSources': ['192.0.2.0/24'] }) },
+      'access.rateLimitPerSecond': { body: () => ({ 'access.rateLimitPerSecond': 0 }) },
+      'access.rateLimitBurst': { body: () => ({ 'access.rateLimitBurst': 100 }) },
+      'access.maxFailuresPerAddress': { body: () => ({ 'access.maxFailuresPerAddress': 5 }) },
+      'access.banDuration': { body: () => ({ 'access.banDuration': 600 }) },
+      'registrar.minExpires': { body: () => ({ 'registrar.minExpires': 120 }) },
+      'registrar.maxExpires': { body: () => ({ 'registrar.maxExpires': 7200 }) },
+      'auth.strictUri': { body: () => ({ 'auth.strictUri': true }) },
+      'calls.ringTimeout': { body: () => ({ 'calls.ringTimeout': 30 }) },
+      'calls.maxCallDuration': { body: () => ({ 'calls.maxCallDuration': 3600 }) },
+    },
+  },
 ];
 
 /**
@@ -291,7 +315,8 @@ describe.each(ROUTES.map((r) => [r.path, r] as const))('PATCH %s', (_path, route
     const allowed = route.writeRoles.includes(role) && (c.roles ?? route.writeRoles).includes(role);
     if (allowed) {
       expect(res.statusCode, res.body).toBe(200);
-      if (!c.writeOnly) expect(res.json()).toMatchObject({ [field]: body[field] });
+      if (!c.writeOnly)
+        expect((route.shown ?? ((a) => a))(res.json())).toMatchObject({ [field]: body[field] });
       return;
     }
     expect(res.statusCode, res.body).toBe(403);

@@ -3,7 +3,8 @@
  * Reads the runtime contract: DATABASE_URL, DRACHTIO_URL (the engine or drachtio-server), RTPENGINE_NG
  * (the rtpengine pool; unset: no media anchoring), LOG_LEVEL; SIP_CORE_NODE_NAME names this node in
  * the location table (default: the host name) and SIP_NONCE_SECRET lets several nodes accept each
- * other's digest nonces; SIP_AUTH_STRICT_URI makes the digest-uri check strict; METRICS_LISTEN serves its
+ * other's digest nonces; SIP_AUTH_STRICT_URI makes the digest-uri check strict;
+ * SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT and SIP_RATE_BURST set the access limits; METRICS_LISTEN serves its
  * Prometheus metrics. The schema must be migrated already (the API does that on start).
  */
 import { hostname } from 'node:os';
@@ -44,6 +45,8 @@ const sipCore = await startSipCore(
     drachtio: config.drachtio,
     nodeName: process.env.SIP_CORE_NODE_NAME?.trim() || hostname(),
     auth: { strictUri: config.sipAuthStrictUri, ...(nonceSecret ? { nonceSecret } : {}) },
+    // SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST.
+    access: config.sipAccess,
   },
   {
     prisma: db.prisma,
@@ -52,6 +55,7 @@ const sipCore = await startSipCore(
     media: media?.media,
     push: { dataDir: config.dataDir, endpoints: config.push },
     metrics,
+    fixedSettings: config.environmentSettings.keys(),
   },
 );
 // METRICS_LISTEN: this process's Prometheus listener (off when unset).

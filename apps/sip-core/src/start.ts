@@ -39,6 +39,7 @@ import { NatKeepalive } from './nat/keepalive.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
+import { LiveSettings } from './settings.ts';
 import type { Middleware, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
@@ -60,6 +61,11 @@ export interface SipCoreDeps {
   push?: SipCorePushOptions;
   /** Where sip-core's metrics go (the all-in-one launcher shares one registry); default: a private one. */
   metrics?: MetricsRegistry;
+  /**
+   * Keys of the operator settings that environment variables fix (`settingsFromEnvironment`): the
+   * `settings` table does not change them. Default: none.
+   */
+  fixedSettings?: Iterable<string>;
 }
 
 export interface RunningSipCore {
@@ -246,9 +252,10 @@ export function tableChangeHandler(
   services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & {
     forwards?: CallForwards;
     pushCredentials?: { forget(): void };
+    settings?: { load(): Promise<void> };
   },
 ): (payload: string) => void {
-  const { directory, bans, forwards, pushCredentials, log } = services;
+  const { directory, bans, forwards, pushCredentials, settings, log } = services;
   return (payload) => {
     const change = parseTableChange(payload);
     if (!change) return;
@@ -276,6 +283,10 @@ export function tableChangeHandler(
       // Uploaded, replaced or deleted push credentials apply from the next push on.
       case 'push_credentials':
         pushCredentials?.forget();
+        break;
+      // An operator changed a setting: applied from the next request on, no restart.
+      case 'settings':
+        work = settings?.load();
         break;
     }
     work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
@@ -317,14 +328,21 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   registerPushStatusCode();
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
-  await Promise.all([directory.load(), bans.load(), location.load(), forwards.load()]);
+  const callsConfig: CallsConfig = { ...DEFAULT_CALLS, ...deps.calls };
+  const settings = new LiveSettings(
+    deps.prisma,
+    { config, calls: callsConfig, limiter: services.limiter, bans },
+    new Set(deps.fixedSettings ?? []),
+    log.child({ component: 'settings' }),
+  );
+  await Promise.all([directory.load(), bans.load(), location.load(), forwards.load(), settings.load()]);
   const reloadAll = (): void => {
     push.store.forget();
-    Promise.all([directory.load(), bans.load(), forwards.load()]).catch((error: unknown) =>
+    Promise.all([directory.load(), bans.load(), forwards.load(), settings.load()]).catch((error: unknown) =>
       log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
-  const onTableChange = tableChangeHandler({ ...services, forwards, pushCredentials: push.store });
+  const onTableChange = tableChangeHandler({ ...services, forwards, pushCredentials: push.store, settings });
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(
@@ -362,7 +380,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       calls,
       forwards,
       numbering,
-      callsConfig: { ...DEFAULT_CALLS, ...deps.calls },
+      callsConfig,
     }),
     log,
   );

@@ -1,4 +1,6 @@
+import { SETTINGS } from '@switchboard/config';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
 import { ConfigError, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
 
 const drachtio = { host: '127.0.0.1', port: 9022, secret: 'cymru' };
@@ -30,5 +32,21 @@ describe('resolveConfig', () => {
 
   it('rejects an incomplete engine connection', () => {
     expect(() => resolveConfig({ drachtio: { ...drachtio, secret: '' } })).toThrow(ConfigError);
+  });
+});
+
+describe('operator settings catalogue', () => {
+  it("has sip-core's own defaults (one definition must not drift from the other)", () => {
+    const config = resolveConfig({ drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' } });
+    const sections: Record<string, Record<string, unknown>> = {
+      access: config.access as unknown as Record<string, unknown>,
+      registrar: config.registrar as unknown as Record<string, unknown>,
+      auth: config.auth as unknown as Record<string, unknown>,
+      calls: DEFAULT_CALLS as unknown as Record<string, unknown>,
+    };
+    for (const s of SETTINGS) {
+      const [section = '', field = ''] = s.key.split('.');
+      expect(sections[section]?.[field], s.key).toEqual(s.default);
+    }
   });
 });

@@ -221,6 +221,8 @@ describe('switchboard start on PostgreSQL', () => {
       DATABASE_URL: url.toString(),
       ADMIN_EMAIL: 'ops@example.com',
       ADMIN_PASSWORD: 'a-very-good-password',
+      SIP_TRUSTED_SOURCES: '127.0.0.0/8',
+      SIP_RATE_LIMIT: '0',
     });
     try {
       const base = await apiBase(run);
@@ -229,6 +231,21 @@ describe('switchboard start on PostgreSQL', () => {
       };
       expect(body.components.database).toEqual({ status: 'up', detail: 'postgres' });
       expect(await login(base, 'ops@example.com', 'a-very-good-password')).toBe(200);
+      // The SIP access variables reach the settings the API shows: fixed by the environment.
+      const session = (await (
+        await fetch(`${base}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'ops@example.com', password: 'a-very-good-password' }),
+        })
+      ).json()) as { token: string };
+      const settings = (await (
+        await fetch(`${base}/api/v1/settings`, { headers: { authorization: `Bearer ${session.token}` } })
+      ).json()) as { settings: { key: string; value: unknown; source: string }[] };
+      expect(settings.settings.filter((s) => s.source === 'environment')).toEqual([
+        expect.objectContaining({ key: 'access.trustedSources', value: ['127.0.0.0/8'] }),
+        expect.objectContaining({ key: 'access.rateLimitPerSecond', value: 0 }),
+      ]);
       const engine = await run.waitForLog('SIP engine listening');
       const tlsListener = (engine.sip as string[]).find((l) => l.startsWith('tls:'))!;
       const subject = await new Promise<string>((resolve, reject) => {
@@ -274,8 +291,15 @@ describe('switchboard start on PostgreSQL', () => {
 
 describe('switchboard start with bad configuration', () => {
   it('exits with status 2 and names each bad variable', async () => {
-    const run = launch(['start'], { API_PORT: 'eighty', SIP_LISTEN: 'sctp:0.0.0.0:5060' });
+    const run = launch(['start'], {
+      API_PORT: 'eighty',
+      SIP_LISTEN: 'sctp:0.0.0.0:5060',
+      SIP_TRUSTED_SOURCES: '127.0.0.0/40',
+      SIP_RATE_LIMIT: '-1',
+    });
     expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(/SIP_TRUSTED_SOURCES: expected a prefix length 0-32/);
+    expect(run.output()).toMatch(/SIP_RATE_LIMIT: expected an integer 0-1000000/);
     expect(run.output()).toMatch(/API_PORT: expected a port number/);
     expect(run.output()).toMatch(/SIP_LISTEN: expected transport:host:port/);
   });

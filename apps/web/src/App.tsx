@@ -12,6 +12,7 @@ import { PeeringPage } from './pages/admin/Peering.tsx';
 import { ResellersPage } from './pages/admin/Resellers.tsx';
 import { RewriteRulesPage } from './pages/admin/RewriteRules.tsx';
 import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
+import { SettingsPage } from './pages/admin/Settings.tsx';
 import { SubscribersPage } from './pages/admin/Subscribers.tsx';
 import { UsersPage } from './pages/admin/Users.tsx';
 import { LoginPage } from './pages/Login.tsx';
@@ -41,6 +42,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/cdrs', label: 'Call records' },
   { to: '/admin/ip-bans', label: 'IP bans' },
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
+  { to: '/admin/settings', label: 'Settings', roles: ['operator'] },
   { to: '/admin/audit-log', label: 'Audit log' },
   { to: '/admin/password', label: 'Password' },
 ];
@@ -150,6 +152,7 @@ export function App() {
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />
             <Route path="users" element={<UsersPage />} />
+            <Route path="settings" element={<SettingsPage />} />
             <Route path="calls/:callId/ladder" element={<CallLadderPage />} />
           </Route>
         </Route>

@@ -4,6 +4,8 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
 import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
+import { type SettingValue, settingsFromEnvironment } from './settings.ts';
+import { readSipAccess, type SipAccessConfig } from './sip-access.ts';
 
 /**
  * The runtime contract (ARCHITECTURE.md, "Runtime contract"): every variable the platform reads, its default
@@ -126,6 +128,10 @@ export interface Config {
   sipMaxConnections: number;
   /** SIP_MAX_CONNECTIONS_PER_ADDRESS: inbound stream connections accepted at once from one address. */
   sipMaxConnectionsPerAddress: number;
+  /** SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST (sip-access.ts). */
+  sipAccess: SipAccessConfig;
+  /** Operator settings fixed by a variable set here, with its value (settings.ts): not changeable live. */
+  environmentSettings: Map<string, SettingValue>;
 }
 
 /**
@@ -294,6 +300,8 @@ export function loadConfig(env: Env = process.env): Config {
 
   const apiLimits = readApiCreateLimits(env);
   problems.push(...apiLimits.problems);
+  const sipAccess = readSipAccess(env);
+  problems.push(...sipAccess.problems);
   const metricsListen = check<HostPort | undefined>('METRICS_LISTEN', undefined, parseHostPort);
   const hepDestination = check<HostPort | undefined>('HEP_DESTINATION', undefined, parseHostPort);
   const hepCaptureId = check('HEP_CAPTURE_ID', 2001, (raw) => parseInteger(raw, 0, 999_999_999));
@@ -305,6 +313,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
+  // Every variable was checked above, so this reads them again without failing.
+  const environmentSettings = settingsFromEnvironment(env);
 
   return {
     databaseUrl,
@@ -335,6 +345,8 @@ export function loadConfig(env: Env = process.env): Config {
     sipMaxConnections,
     sipMaxConnectionsPerAddress,
     sipAuthStrictUri,
+    sipAccess: sipAccess.access,
+    environmentSettings,
     push,
     engineOutboundTlsCa,
     apiSignIn,

@@ -22,7 +22,8 @@ export type ChangedTable =
   | 'peer_gateways'
   | 'peering_rules'
   | 'ip_bans'
-  | 'push_credentials';
+  | 'push_credentials'
+  | 'settings';
 
 /** Payload of one notification on `CHANGES_CHANNEL`. */
 export interface TableChange {

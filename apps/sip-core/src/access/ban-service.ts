@@ -47,7 +47,7 @@ export const AUTO_BAN_CREATOR = 'auto:auth-failures';
 export class BanService {
   private bans = new Map<string, Ban>();
   private banned = new AddressSet();
-  private readonly trusted: AddressSet;
+  private trusted: AddressSet;
   private readonly addressFailures = new Map<string, FailureCount>();
   private readonly userFailures = new Map<string, FailureCount>();
   /** Requests refused per ban since the counters were last written. */
@@ -93,6 +93,11 @@ export class BanService {
     if (row) this.bans.set(id, toBan(row));
     else this.bans.delete(id);
     this.rebuild();
+  }
+
+  /** Replaces the trusted sources (an operator's setting changed). */
+  setTrusted(entries: readonly string[]): void {
+    this.trusted = new AddressSet(entries);
   }
 
   isTrusted(address: string): boolean {

@@ -13,11 +13,20 @@ export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(
-    private readonly ratePerSecond: number,
-    private readonly burst: number,
+    private ratePerSecond: number,
+    private burst: number,
     private readonly maxKeys = 100_000,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * New rate and burst (an operator's setting changed). Buckets keep their tokens, capped at the new
+   * burst on their next request.
+   */
+  configure(ratePerSecond: number, burst: number): void {
+    this.ratePerSecond = ratePerSecond;
+    this.burst = burst;
+  }
 
   get enabled(): boolean {
     return this.ratePerSecond > 0;

@@ -37,6 +37,7 @@ export function apiComponent(
           limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
           cookieSecure: config.apiSignIn.cookieSecure,
           trustedProxies: config.apiSignIn.trustedProxies,
+          environmentSettings: config.environmentSettings,
           ...platform,
           ...(webRoot ? { webRoot } : {}),
         },

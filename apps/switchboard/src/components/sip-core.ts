@@ -34,13 +34,15 @@ export function sipCoreComponent(
       // The media relay and the numbering index started before are shared, not duplicated.
       const { media, numbering } = shared();
       const sipCore = await startSipCore(
-        { drachtio, auth: { strictUri: config.sipAuthStrictUri } },
+        // SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST.
+        { drachtio, auth: { strictUri: config.sipAuthStrictUri }, access: config.sipAccess },
         {
           prisma: db.prisma,
           db,
           logger: logger.child({ component: 'sip-core' }),
           push: { dataDir: config.dataDir, endpoints: config.push },
           metrics,
+          fixedSettings: config.environmentSettings.keys(),
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
         },
