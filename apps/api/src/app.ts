@@ -15,11 +15,14 @@ import { registerInputChecks } from './input.ts';
 import { registerRequestLogging } from './request-log.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
+import { callRoutes } from './routes/calls.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { ladderRoute, metricsRoute } from './routes/observability.ts';
 import type { RouteOptions } from './routes/options.ts';
 import { pushCredentialRoutes } from './routes/push-credentials.ts';
 import { recordRoutes } from './routes/records.ts';
+import { registrationRemovalRoutes } from './routes/registration-removal.ts';
 import { routingRoutes } from './routes/routing.ts';
 import { settingRoutes } from './routes/settings.ts';
 import { signupRoutes } from './routes/signup.ts';
@@ -161,6 +164,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
+  const metrics = deps.metrics ?? createMetricsRegistry({ process: false });
   const routeOptions: RouteOptions = {
     prisma: deps.prisma,
     now,
@@ -182,6 +186,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(numberRoutes, routeOptions);
       await v1.register(routingRoutes, routeOptions);
       await v1.register(recordRoutes, routeOptions);
+      await v1.register(registrationRemovalRoutes, routeOptions);
+      await v1.register(callRoutes, routeOptions);
+      await v1.register(dashboardRoutes, { ...routeOptions, metrics });
       await v1.register(pushCredentialRoutes, { ...routeOptions, push: deps.push, logger: deps.logger });
       await v1.register(ladderRoute, { prisma: deps.prisma, callLadder: deps.callLadder });
       await v1.register(settingRoutes, {
@@ -195,7 +202,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(metricsRoute, {
     prisma: deps.prisma,
     now,
-    metrics: deps.metrics ?? createMetricsRegistry({ process: false }),
+    metrics,
   });
 
   const webRoot = deps.webRoot === undefined ? undefined : resolve(deps.webRoot);

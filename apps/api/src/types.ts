@@ -42,6 +42,10 @@ export interface ActiveCall {
   calleeCustomerId?: string | null;
   /** The callee is shown an anonymous caller (CLIR, a peer's Privacy header). */
   callerWithheld?: boolean;
+  /** Voice codecs of the answer, the one in use first (`PCMA/8000`). */
+  codecs?: string[];
+  /** NG address of the media relay (rtpengine) holding the call; null when media is not anchored. */
+  mediaRelay?: string | null;
   node?: string | null;
 }
 

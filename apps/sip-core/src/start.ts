@@ -1,4 +1,10 @@
-import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
+import {
+  CALL_CONTROL_CHANNEL,
+  CHANGES_CHANNEL,
+  type Database,
+  type PrismaClient,
+  parseTableChange,
+} from '@switchboard/db';
 import { type MediaRelay, NullMedia } from '@switchboard/media';
 import {
   createMetricsRegistry,
@@ -293,6 +299,20 @@ export function tableChangeHandler(
   };
 }
 
+/** The API's hang-up requests (`{"callId":...}` on CALL_CONTROL_CHANNEL): the node handling the call ends it. */
+function callControl(calls: ActiveCalls, log: Logger): (payload: string) => void {
+  return (payload) => {
+    let callId: unknown;
+    try {
+      callId = (JSON.parse(payload) as { callId?: unknown }).callId;
+    } catch {
+      return;
+    }
+    if (typeof callId !== 'string') return;
+    if (calls.hangUp(callId, 'Hung up through the API')) log.info({ callId }, 'call hung up through the API');
+  };
+}
+
 /**
  * Starts sip-core: loads domains, subscribers, bans and bindings, follows the database change feed,
  * connects to the engine (or drachtio-server) and serves REGISTER and OPTIONS.
@@ -371,6 +391,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   cdr.startHeartbeat();
   const calls = new ActiveCalls();
   const detachGauges = sipCoreGauges(registry, { calls, location, media });
+  stopFeeds.push(await deps.db.onChange(CALL_CONTROL_CHANNEL, callControl(calls, log)));
   const invite = chain(
     inviteChain(services, {
       srf,

@@ -196,6 +196,30 @@ describe('LocationService', () => {
     }
   });
 
+  it('drops a binding the API removed, on the node that holds it, once its AOR is announced', async () => {
+    const node = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    await node.load();
+    const stop = await testDb.db.onChange(
+      REGISTRATIONS_CHANNEL,
+      (payload) => void node.onAnnouncement(payload),
+    );
+    try {
+      await node.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'kicked' })],
+        removals: [],
+      }));
+      await node.flush();
+      // What DELETE /api/v1/registrations/{id} does: remove the row, then announce the AOR.
+      await testDb.db.prisma.registration.deleteMany({ where: { aor: AOR, bindingKey: 'kicked' } });
+      const payload = JSON.stringify({ aors: [AOR], origin: 'api' });
+      await testDb.db.prisma.$executeRaw`SELECT pg_notify(${REGISTRATIONS_CHANNEL}, ${payload})`;
+      await vi.waitFor(() => expect(node.lookup(AOR)).toEqual([]), { timeout: 10_000 });
+    } finally {
+      await stop();
+      await node.close();
+    }
+  });
+
   describe('write-behind (durability rule)', () => {
     const rowOf = (bindingKey: string) =>
       testDb.db.prisma.registration.findUnique({ where: { aor_bindingKey: { aor: AOR, bindingKey } } });

@@ -40,5 +40,8 @@ export async function activeCallsForApi(
     callerCustomerId: c.callerSubscriberId ? (customerOf.get(c.callerSubscriberId) ?? null) : null,
     calleeCustomerId: c.calleeSubscriberId ? (customerOf.get(c.calleeSubscriberId) ?? null) : null,
     callerWithheld: c.callerWithheld,
+    codecs: c.codecs,
+    mediaRelay: c.relay,
+    node: sipCore?.config.nodeName ?? null,
   }));
 }

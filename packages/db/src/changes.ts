@@ -8,6 +8,18 @@ import type { Logger } from 'pino';
  */
 export const CHANGES_CHANNEL = 'switchboard_changes';
 
+/**
+ * Channel on which changed AORs are announced (`{"aors":[...],"origin":"..."}`): sip-core nodes after their
+ * own binding writes, the API after removing a binding. Every sip-core node reloads the AORs named.
+ */
+export const REGISTRATIONS_CHANNEL = 'switchboard_registrations';
+
+/**
+ * Channel on which the API asks the sip-core nodes to end a call (`{"callId":"..."}`); the node that
+ * handles the call hangs it up, the others ignore it.
+ */
+export const CALL_CONTROL_CHANNEL = 'switchboard_call_control';
+
 /** Tables whose changes are announced on `CHANGES_CHANNEL`. */
 export type ChangedTable =
   | 'customers'

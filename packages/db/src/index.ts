@@ -1,10 +1,12 @@
 // Public surface of @switchboard/db. Other packages import Prisma's generated client only from here.
 
 export {
+  CALL_CONTROL_CHANNEL,
   CHANGES_CHANNEL,
   type ChangedTable,
   type ChangeHandler,
   parseTableChange,
+  REGISTRATIONS_CHANNEL,
   type TableChange,
 } from './changes.ts';
 export {

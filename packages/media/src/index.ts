@@ -35,6 +35,7 @@ export {
   sdpFlags,
 } from './profiles.ts';
 export { RtpengineMedia, type RtpengineMediaOptions } from './rtpengine-media.ts';
+export { sdpCodecs } from './sdp-codecs.ts';
 export {
   type CallStatistics,
   callStatistics,

@@ -11,12 +11,13 @@ import {
   PageOf,
   paginate,
 } from '../list.ts';
+import { ANONYMOUS_CALLER } from '../live/visible-calls.ts';
 import { Nullable, Timestamp, TransportEnum, Uuid } from '../schemas.ts';
 import { scopes, type Where, within } from '../tenancy.ts';
-import type { ActiveCall, Principal } from '../types.ts';
+import type { Principal } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
-/** What the platform records: live registrations and calls, call detail records, the audit log. */
+/** What the platform records: live registrations, call detail records, the audit log (live calls: calls.ts). */
 
 const everyone = ['operator', 'reseller', 'customer'] as const;
 
@@ -100,26 +101,6 @@ const CSV_COLUMNS = [
 export const MAX_CSV_ROWS = 100_000;
 const CSV_BATCH = 1000;
 
-export const Call = Type.Object({
-  id: Type.String(),
-  callId: Type.String(),
-  direction: Direction,
-  state: Type.Enum(['trying', 'ringing', 'answered']),
-  caller: Type.String(),
-  callee: Type.String(),
-  startedAt: Timestamp,
-  answeredAt: Nullable(Timestamp),
-  callerSubscriberId: Nullable(Type.String()),
-  calleeSubscriberId: Nullable(Type.String()),
-  callerCustomerId: Nullable(Type.String()),
-  calleeCustomerId: Nullable(Type.String()),
-  callerWithheld: Type.Boolean({
-    description:
-      "The callee is shown an anonymous caller. Seen only from the callee's side, the caller fields then read `anonymous` and null.",
-  }),
-  node: Nullable(Type.String()),
-});
-
 export const AuditEntry = Type.Object({
   id: Uuid,
   at: Timestamp,
@@ -154,7 +135,8 @@ const cdrExtraQuery = {
   number: Type.String({
     minLength: 1,
     maxLength: 32,
-    description: 'Part of the caller or callee number, as dialled or routed',
+    description:
+      "Part of the caller or callee number, as dialled or routed, or of a number of the caller's or callee's subscriber",
   }),
   format: Type.Enum(['json', 'csv'], {
     description: 'csv exports every matching row (also via Accept: text/csv)',
@@ -184,19 +166,24 @@ function cdrConditions(q: CdrQuery, principal: Principal): Where[] {
     and.push({ OR: [caller({ callerCustomerId: q.customerId }), { calleeCustomerId: q.customerId }] });
   if (q.number) {
     const contains = { contains: likeLiteral(q.number) };
+    // A subscriber's phone may dial as its user name: its E.164 numbers find its calls too.
+    const digits = q.number.replace(/[\s\-().]/g, '');
+    const numbered = { numbers: { some: { e164: { contains: likeLiteral(digits) } } } };
     and.push({
       OR: [
-        caller({ OR: [{ callerDialled: contains }, { callerRouted: contains }] }),
+        caller({
+          OR: [{ callerDialled: contains }, { callerRouted: contains }, { callerSubscriber: numbered }],
+        }),
         { calleeDialled: contains },
         { calleeRouted: contains },
+        { calleeSubscriber: numbered },
       ],
     });
   }
   return and;
 }
 
-/** What a masked caller reads as (the user part of RFC 3323's anonymous URI). */
-export const ANONYMOUS_CALLER = 'anonymous';
+export { ANONYMOUS_CALLER };
 
 /** Loaded with every CDR a principal reads, to tell whether a reseller is on the caller's side. */
 const cdrInclude = { callerCustomer: { select: { resellerId: true } } };
@@ -239,34 +226,7 @@ function wantsCsv(request: FastifyRequest, q: CdrQuery): boolean {
   return /\btext\/csv\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept.split(',')[0] ?? '');
 }
 
-/**
- * A live call as the principal may see it: like a CDR (`cdrItem`), a withheld caller is masked for
- * whoever sees the call only from the callee's side. `mine` is the principal's customers; undefined for
- * the operator.
- */
-function toCall(c: ActiveCall, mine: ReadonlySet<string> | undefined) {
-  const masked =
-    c.callerWithheld === true &&
-    mine !== undefined &&
-    !(c.callerCustomerId != null && mine.has(c.callerCustomerId));
-  return {
-    ...c,
-    caller: masked ? ANONYMOUS_CALLER : c.caller,
-    callerWithheld: c.callerWithheld ?? false,
-    startedAt: new Date(c.startedAt).toISOString(),
-    answeredAt: c.answeredAt ? new Date(c.answeredAt).toISOString() : null,
-    callerSubscriberId: masked ? null : (c.callerSubscriberId ?? null),
-    calleeSubscriberId: c.calleeSubscriberId ?? null,
-    callerCustomerId: masked ? null : (c.callerCustomerId ?? null),
-    calleeCustomerId: c.calleeCustomerId ?? null,
-    node: c.node ?? null,
-  };
-}
-
-export async function recordRoutes(
-  app: FastifyInstance,
-  { prisma, now, activeCalls }: RouteOptions,
-): Promise<void> {
+export async function recordRoutes(app: FastifyInstance, { prisma, now }: RouteOptions): Promise<void> {
   // Expired bindings stay in the table until the registrar sweeps them; they are not live.
   const live = (): Where => ({ expiresAt: { gt: new Date(now()) } });
   registerCrud(app, prisma, {
@@ -290,50 +250,6 @@ export async function recordRoutes(
     writeRoles: [],
     readScope: (p) => within(scopes.viaSubscriber(p), live()),
   });
-
-  app.get(
-    '/calls',
-    {
-      config: { roles: everyone },
-      schema: {
-        tags: ['live'],
-        operationId: 'listCalls',
-        summary: 'List calls in progress',
-        querystring: listQuerySchema({ sortable: ['startedAt'], defaultSort: '-startedAt' }),
-        response: { 200: PageOf(Call) },
-      },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      const q = request.query as ListQuery;
-      const args = listArgs(q, { sortable: ['startedAt'], defaultSort: '-startedAt' });
-      let calls = await activeCalls();
-      let mine: Set<string> | undefined;
-      if (principal.role !== 'operator') {
-        const customers = await prisma.customer.findMany({
-          where: scopes.customer(principal),
-          select: { id: true },
-        });
-        const own = new Set(customers.map((c) => c.id));
-        mine = own;
-        calls = calls.filter(
-          (c) =>
-            (c.callerCustomerId != null && own.has(c.callerCustomerId)) ||
-            (c.calleeCustomerId != null && own.has(c.calleeCustomerId)),
-        );
-      }
-      const asc = Object.values(args.orderBy[0] ?? {})[0] === 'asc';
-      calls.sort(
-        (a, b) => (new Date(a.startedAt).getTime() - new Date(b.startedAt).getTime()) * (asc ? 1 : -1),
-      );
-      return {
-        items: calls.slice(args.skip, args.skip + args.take).map((c) => toCall(c, mine)),
-        page: args.page,
-        perPage: args.perPage,
-        total: calls.length,
-      };
-    },
-  );
 
   app.get(
     '/cdrs',

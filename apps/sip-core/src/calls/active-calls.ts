@@ -113,6 +113,14 @@ export class ActiveCalls {
     return [...this.calls.values()].map((call) => call.info());
   }
 
+  /** Hangs up the call `callId` if this node handles it; false when it does not. */
+  hangUp(callId: string, why: string): boolean {
+    const call = this.calls.get(callId);
+    if (call === undefined) return false;
+    call.hangUp(why);
+    return true;
+  }
+
   callIds(): string[] {
     return [...this.calls.keys()];
   }

@@ -89,6 +89,10 @@ export interface ActiveCallInfo {
   callerWithheld: boolean;
   startedAt: Date;
   answeredAt?: Date | undefined;
+  /** Voice codecs of the last answer, the one in use first (`PCMA/8000`); empty before an answer. */
+  codecs: string[];
+  /** NG address of the media relay holding the call; null when media is not anchored. */
+  relay: string | null;
 }
 
 /** Final response to the caller when every fork failed (RFC 3261 §16.7 step 6, simplified). */

@@ -107,7 +107,19 @@ export class Call {
       callerWithheld: this.plan.cdr.callerWithheld === true,
       startedAt: this.startedAt,
       answeredAt: this.answeredAt,
+      ...this.media.describe(),
     };
+  }
+
+  /**
+   * Ends the call from outside (an operator's or customer's hang-up through the API): an answered call
+   * gets a BYE on both legs (RFC 3261 §15.1.1); one still ringing is refused to the caller and its forks
+   * are cancelled.
+   */
+  hangUp(why: string): void {
+    if (this.state === 'ended') return;
+    if (this.state === 'answered') this.hangUpBoth(why);
+    else void this.fail(480, why);
   }
 
   /** Sets up the call; resolves when it has ended (any way) and its CDR is written. */

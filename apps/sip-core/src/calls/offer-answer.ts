@@ -1,4 +1,4 @@
-import type { LegProfile, MediaRelay, MediaSession } from '@switchboard/media';
+import { type LegProfile, type MediaRelay, type MediaSession, sdpCodecs } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CallState } from './call-types.ts';
@@ -166,6 +166,17 @@ export class OfferAnswer {
     uac.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.reinvite('callee', req, res));
     uas.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('caller', req, res));
     uac.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('callee', req, res));
+  }
+
+  /**
+   * What the live-calls view shows of the media: the codecs of the last completed exchange's answer
+   * (the first is the one in use) and the relay instance holding the call (null when not anchored).
+   */
+  describe(): { codecs: string[]; relay: string | null } {
+    return {
+      codecs: this.negotiated ? sdpCodecs(this.negotiated.answer) : [],
+      relay: this.session?.instance ?? null,
+    };
   }
 
   /** Ends the relay's session (or drops whatever the relay holds for the call); its final statistics. */

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { PrismaClient } from '@switchboard/db';
+import { type PrismaClient, REGISTRATIONS_CHANNEL } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
 import { BindingWriter } from './binding-writer.ts';
 
-/** Channel on which sip-core nodes announce changed AORs to each other. */
-export const REGISTRATIONS_CHANNEL = 'switchboard_registrations';
+/** Channel on which changed AORs are announced (defined with the database's other channels). */
+export { REGISTRATIONS_CHANNEL };
 
 /** What a registrar decided for one AOR, given its current bindings. */
 export interface BindingChange {

@@ -1,3 +1,4 @@
+import { CALL_CONTROL_CHANNEL } from '@switchboard/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
@@ -146,5 +147,41 @@ describe('limits', () => {
     } finally {
       await prisma().customer.update({ where: { id: customerId }, data: { maxCallDuration: null } });
     }
+  });
+
+  it('a hang-up request on the call-control channel ends the call with a BYE to both sides', async () => {
+    const before = await prisma().cdr.count();
+    const callee = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 20 });
+    await callee.listening();
+    const caller = runSipp({
+      scenario: 'uac-call-wait-bye.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('alice', 'alice-secret', 'bob'),
+      authUri: `bob@${DOMAIN}`,
+      timeoutS: 20,
+    });
+    // The live view of the answered call: its codec and the relay anchoring it.
+    let live = stack.sipCore.activeCalls();
+    for (let i = 0; i < 100 && live[0]?.state !== 'answered'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      live = stack.sipCore.activeCalls();
+    }
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ state: 'answered', codecs: [expect.stringMatching(/^PCM[AU]\/8000$/)] });
+    expect(live[0]!.relay).toMatch(/^127\.0\.0\.1:\d+$/);
+    // Another node's call (an unknown Call-ID) is ignored; this node's call ends.
+    const notify = (callId: string) =>
+      prisma().$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId })})`;
+    await notify('not-on-this-node');
+    await notify(live[0]!.callId);
+    const [uacResult, uasResult] = await Promise.all([caller.done, callee.done]);
+    expectSippOk(uacResult, 'uac-call-wait-bye.xml');
+    expectSippOk(uasResult, 'uas-answer.xml');
+    expect(await completedCdr(stack, before)).toMatchObject({
+      disposition: 'answered',
+      sipReason: 'Hung up through the API',
+    });
+    expect(stack.sipCore.activeCalls()).toEqual([]);
   });
 });
