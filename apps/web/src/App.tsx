@@ -7,6 +7,7 @@ import { CdrsPage } from './pages/admin/Cdrs.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
+import { LiveCallsPage, RegistrationsPage } from './pages/admin/Live.tsx';
 import { NumbersPage } from './pages/admin/Numbers.tsx';
 import { PeeringPage } from './pages/admin/Peering.tsx';
 import { ResellersPage } from './pages/admin/Resellers.tsx';
@@ -39,6 +40,8 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/call-forwards', label: 'Call forwards' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
+  { to: '/admin/registrations', label: 'Registrations' },
+  { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
   { to: '/admin/ip-bans', label: 'IP bans' },
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
@@ -145,6 +148,8 @@ export function App() {
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="rewrite-rules" element={<RewriteRulesPage />} />
           <Route path="peering" element={<PeeringPage />} />
+          <Route path="registrations" element={<RegistrationsPage />} />
+          <Route path="calls" element={<LiveCallsPage />} />
           <Route path="cdrs" element={<CdrsPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />

@@ -25,7 +25,9 @@ export function renderApp(path: string, answer: (key: string, body: unknown) => 
     const body = text ? JSON.parse(text) : undefined;
     requests.push({ method: request.method, path: url.pathname, body });
     headers.push(request.headers);
-    const reply = answer(`${request.method} ${url.pathname}`, body);
+    // A forced delete is a different request from a plain one: its key says so.
+    const force = url.searchParams.get('force') === 'true' ? '?force=true' : '';
+    const reply = answer(`${request.method} ${url.pathname}${force}`, body);
     const [status, json] = Array.isArray(reply) ? reply : [200, reply];
     if (status === 204) return new Response(null, { status });
     if (json === undefined)

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { csrfToken } from '../src/api/client.ts';
 import { ForwardForm } from '../src/components/ForwardEditor.tsx';
+import { dialled } from '../src/components/format.ts';
 import { provisioningText } from '../src/components/provisioning.ts';
 import { CustomerEditForm } from '../src/pages/admin/Customers.tsx';
-import { callsPerHour } from '../src/pages/admin/Dashboard.tsx';
+import { hourLabels } from '../src/pages/admin/Dashboard.tsx';
 import { NumberEditForm } from '../src/pages/admin/Numbers.tsx';
 import { GatewayEditForm, PeeringRuleEditForm } from '../src/pages/admin/Peering.tsx';
 import { RewriteRuleEditForm } from '../src/pages/admin/RewriteRules.tsx';
@@ -12,22 +13,25 @@ import { UserEditForm, UserForm } from '../src/pages/admin/Users.tsx';
 import { PasswordForm } from '../src/pages/portal/Password.tsx';
 import { SignupForm } from '../src/pages/Signup.tsx';
 
-describe('callsPerHour', () => {
-  it('counts calls into the last 24 hourly buckets and ignores older ones', () => {
-    const now = new Date('2026-11-26T10:30:00Z');
-    const buckets = callsPerHour(
-      [
-        { startedAt: '2026-11-26T10:05:00Z' },
-        { startedAt: '2026-11-26T10:10:00Z' },
-        { startedAt: '2026-11-26T09:59:59Z' },
-        { startedAt: '2026-11-24T10:00:00Z' },
-      ],
-      now,
-    );
-    expect(buckets).toHaveLength(24);
-    expect(buckets[23]?.calls).toBe(2);
-    expect(buckets[22]?.calls).toBe(1);
-    expect(buckets.reduce((n, b) => n + b.calls, 0)).toBe(3);
+describe('hourLabels', () => {
+  it("labels the API's UTC hours in local time and keeps their counts", () => {
+    const hour = '2026-11-26T10:00:00.000Z';
+    const [label] = hourLabels([{ hour, calls: 3, answered: 2 }]);
+    expect(label).toEqual({
+      hour: `${String(new Date(hour).getHours()).padStart(2, '0')}:00`,
+      calls: 3,
+      answered: 2,
+    });
+  });
+});
+
+describe('dialled', () => {
+  it('shows a number for a numeric user part and a URI without its parameters otherwise', () => {
+    expect(dialled('sip:+4311001@voip.example.com;transport=udp')).toBe('+4311001');
+    expect(dialled('<sip:0800111@10.0.0.1:5060;user=phone>')).toBe('0800111');
+    expect(dialled('sip:bob@example.com;transport=tcp?X-A=b')).toBe('sip:bob@example.com');
+    expect(dialled('tel:+4311002')).toBe('+4311002');
+    expect(dialled('alice')).toBe('alice');
   });
 });
 

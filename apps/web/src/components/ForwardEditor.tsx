@@ -7,6 +7,8 @@ import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { DataTable } from './DataTable.tsx';
 import { FormAlert } from './FormAlert.tsx';
+import { usePagedList } from './paging.ts';
+import { DeleteButton } from './RecordActions.tsx';
 
 const FORWARD_TYPES = [
   { value: 'cfu', label: 'Always (unconditional)' },
@@ -29,11 +31,11 @@ export const ForwardForm = z.object({
 export function ForwardEditor() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const forwards = useQuery({
-    queryKey: ['call-forwards'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/call-forwards', { params: { query: { perPage: 500 } } })),
-  });
+  const forwards = usePagedList(
+    ['call-forwards'],
+    async (query) => unwrap(await api.GET('/api/v1/call-forwards', { params: { query } })),
+    { defaultSort: 'type' },
+  );
   const subscribers = useQuery({
     queryKey: ['subscribers', 'for-forwards'],
     queryFn: async () =>
@@ -61,15 +63,6 @@ export function ForwardEditor() {
       form.reset();
       return queryClient.invalidateQueries({ queryKey: ['call-forwards'] });
     },
-  });
-  const remove = useMutation({
-    mutationFn: async (id: string) =>
-      unwrap(
-        await api
-          .DELETE('/api/v1/call-forwards/{id}', { params: { path: { id } } })
-          .then((r) => ({ ...r, data: r.data ?? {} })),
-      ),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['call-forwards'] }),
   });
   const nameOf = new Map((subscribers.data?.items ?? []).map((s) => [s.id, s.sipUri]));
   const err = form.formState.errors;
@@ -116,28 +109,29 @@ export function ForwardEditor() {
           </Stack>
         </form>
       </Card>
-      <FormAlert error={remove.error} />
       <DataTable
         caption="Call forwards"
-        rows={forwards.data?.items}
-        error={forwards.error}
+        rows={forwards.query.data?.items}
+        error={forwards.query.error}
+        paging={forwards.paging}
+        sort={forwards.sorting}
         empty="No call forwards."
         columns={[
           { header: 'Phone', cell: (r) => nameOf.get(r.subscriberId) ?? r.subscriberId },
-          { header: 'When', cell: (r) => FORWARD_TYPES.find((t) => t.value === r.type)?.label ?? r.type },
+          {
+            header: 'When',
+            cell: (r) => FORWARD_TYPES.find((t) => t.value === r.type)?.label ?? r.type,
+            sortKey: 'type',
+          },
           { header: 'To', cell: (r) => r.destinations.map((d) => d.destination).join(', ') },
           {
             header: 'Actions',
             cell: (r) => (
-              <Button
-                size="xs"
-                color="red"
-                variant="light"
-                onClick={() => remove.mutate(r.id)}
-                aria-label={`Remove forward to ${r.destinations[0]?.destination ?? ''}`}
-              >
-                Remove
-              </Button>
+              <DeleteButton
+                what={`forward to ${r.destinations[0]?.destination ?? ''}`}
+                path={`/api/v1/call-forwards/${r.id}`}
+                onDeleted={() => queryClient.invalidateQueries({ queryKey: ['call-forwards'] })}
+              />
             ),
           },
         ]}

@@ -1,12 +1,11 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { Button, Card, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import {
@@ -18,6 +17,8 @@ import {
   textOrNull,
 } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 type Customer = ItemOf<'/api/v1/customers'>;
 
@@ -107,11 +108,12 @@ function CustomerEditor({ customer, onDone }: { customer: Customer; onDone: () =
 export function CustomersPage() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const customers = useQuery({
-    queryKey: ['customers'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/customers', { params: { query: { perPage: 500, sort: 'name' } } })),
-  });
+  const [name, setName] = useState('');
+  const customers = usePagedList(
+    ['customers'],
+    async (query) => unwrap(await api.GET('/api/v1/customers', { params: { query } })),
+    { defaultSort: 'name', filters: name ? { name } : {} },
+  );
   const [editing, setEditing] = useState<Customer | null>(null);
   const form = useForm({ resolver: zodResolver(CustomerForm), defaultValues: { name: '', externalId: '' } });
   const create = useMutation({
@@ -151,17 +153,29 @@ export function CustomersPage() {
         </form>
       </Card>
       {editing && <CustomerEditor key={editing.id} customer={editing} onDone={() => setEditing(null)} />}
-      <DataTable
+      <TextInput
+        label="Search by name"
+        type="search"
+        value={name}
+        onChange={(e) => setName(e.currentTarget.value)}
+        maw={320}
+      />
+      <RecordTable
         caption="Customers"
-        rows={customers.data?.items}
-        error={customers.error}
+        what="customers"
+        basePath="/api/v1/customers"
+        name={(r) => r.name}
+        list={customers}
+        onChanged={() => queryClient.invalidateQueries({ queryKey: ['customers'] })}
+        toggle={{ enable: { status: 'active' }, disable: { status: 'locked' } }}
+        empty={name ? 'No customer matches.' : 'No customers yet.'}
         columns={[
-          { header: 'Name', cell: (r) => r.name },
-          { header: 'Status', cell: (r) => r.status },
+          { header: 'Name', cell: (r) => r.name, sortKey: 'name' },
+          { header: 'Status', cell: (r) => r.status, sortKey: 'status' },
           { header: 'External ID', cell: (r) => r.externalId ?? '–' },
-          { header: 'Created', cell: (r) => formatTime(r.createdAt) },
-          { header: 'Actions', cell: (r) => <EditButton what={r.name} onClick={() => setEditing(r)} /> },
+          { header: 'Created', cell: (r) => formatTime(r.createdAt), sortKey: 'createdAt' },
         ]}
+        actions={(r) => <EditButton what={r.name} onClick={() => setEditing(r)} />}
       />
     </Stack>
   );

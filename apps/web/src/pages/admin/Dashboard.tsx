@@ -1,28 +1,19 @@
 import { Card, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { asJson, type ItemOf, unwrap } from '../../api/client.ts';
+import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
+import { FormAlert } from '../../components/FormAlert.tsx';
 import { formatTime } from '../../components/format.ts';
 
-type Cdr = ItemOf<'/api/v1/cdrs'>;
-
-/** Calls started in each of the last 24 hours, oldest first. */
-export function callsPerHour(cdrs: Pick<Cdr, 'startedAt'>[], now: Date): { hour: string; calls: number }[] {
-  const end = new Date(now);
-  end.setMinutes(0, 0, 0);
-  const buckets = Array.from({ length: 24 }, (_, i) => {
-    const start = new Date(end.getTime() - (23 - i) * 3_600_000);
-    return { start: start.getTime(), hour: `${String(start.getHours()).padStart(2, '0')}:00`, calls: 0 };
-  });
-  for (const cdr of cdrs) {
-    const t = new Date(cdr.startedAt).getTime();
-    const index = Math.floor((t - buckets[0]!.start) / 3_600_000);
-    const bucket = buckets[index];
-    if (bucket) bucket.calls += 1;
-  }
-  return buckets.map(({ hour, calls }) => ({ hour, calls }));
+/** The API's hours (ISO, UTC) as local `HH:00` labels for the chart. */
+export function hourLabels(hours: { hour: string; calls: number; answered: number }[]) {
+  return hours.map((h) => ({
+    hour: `${String(new Date(h.hour).getHours()).padStart(2, '0')}:00`,
+    calls: h.calls,
+    answered: h.answered,
+  }));
 }
 
 function Stat({ label, value }: { label: string; value: number | string | undefined }) {
@@ -40,24 +31,13 @@ function Stat({ label, value }: { label: string; value: number | string | undefi
 
 export function DashboardPage() {
   const api = useApi();
-  const since = new Date(Date.now() - 24 * 3_600_000).toISOString();
-  const registrations = useQuery({
-    queryKey: ['registrations', 'count'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/registrations', { params: { query: { perPage: 1 } } })),
+  // Every figure is an aggregate the API computes in SQL for the user's tenant.
+  const stats = useQuery({
+    queryKey: ['dashboard'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/dashboard')),
     refetchInterval: 10_000,
   });
-  const calls = useQuery({
-    queryKey: ['calls'],
-    queryFn: async () => unwrap(await api.GET('/api/v1/calls', { params: { query: { perPage: 1 } } })),
-    refetchInterval: 5_000,
-  });
-  const cdrs = useQuery({
-    queryKey: ['cdrs', 'last24h'],
-    queryFn: async () =>
-      asJson(unwrap(await api.GET('/api/v1/cdrs', { params: { query: { from: since, perPage: 500 } } }))),
-    refetchInterval: 60_000,
-  });
+  const d = stats.data;
   const failedLogins = useQuery({
     queryKey: ['audit-log', 'login-failed'],
     queryFn: async () =>
@@ -74,10 +54,17 @@ export function DashboardPage() {
   return (
     <Stack>
       <Title order={1}>Dashboard</Title>
-      <SimpleGrid cols={{ base: 1, xs: 3 }}>
-        <Stat label="Live registrations" value={registrations.data?.total} />
-        <Stat label="Active calls" value={calls.data?.total} />
-        <Stat label="Calls in the last 24 hours" value={cdrs.data?.total} />
+      <FormAlert error={stats.error} />
+      <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }}>
+        <Stat label="Registered devices" value={d?.devices} />
+        <Stat label="Active calls" value={d?.activeCalls} />
+        <Stat label="Calls in the last 24 hours" value={d?.callsLast24h} />
+        <Stat label="Answered in the last 24 hours" value={d?.answeredLast24h} />
+        <Stat label="Web login failures (24 h)" value={d?.webLoginFailuresLast24h} />
+        <Stat
+          label="SIP authentication failures"
+          value={d === undefined ? undefined : d.sipAuthFailures === null ? 'n/a' : d.sipAuthFailures}
+        />
       </SimpleGrid>
       <Card withBorder>
         <Title order={2} size="h4" mb="sm">
@@ -89,12 +76,13 @@ export function DashboardPage() {
           aria-label="Bar chart of calls per hour over the last 24 hours"
         >
           <ResponsiveContainer>
-            <BarChart data={callsPerHour(cdrs.data?.items ?? [], new Date())}>
+            <BarChart data={hourLabels(d?.callsPerHour ?? [])}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis dataKey="hour" interval={3} />
               <YAxis allowDecimals={false} />
               <Tooltip />
-              <Bar dataKey="calls" fill="#228be6" />
+              <Bar dataKey="calls" name="calls" fill="#228be6" />
+              <Bar dataKey="answered" name="answered" fill="#40c057" />
             </BarChart>
           </ResponsiveContainer>
         </div>

@@ -6,10 +6,11 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { fieldText, optionalDigits, textOrNull } from '../../components/fields.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 type Domain = ItemOf<'/api/v1/domains'>;
 
@@ -111,10 +112,12 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
 export function DomainsPage() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const domains = useQuery({
-    queryKey: ['domains'],
-    queryFn: async () => unwrap(await api.GET('/api/v1/domains', { params: { query: { perPage: 500 } } })),
-  });
+  const [name, setName] = useState('');
+  const domains = usePagedList(
+    ['domains'],
+    async (query) => unwrap(await api.GET('/api/v1/domains', { params: { query } })),
+    { defaultSort: 'name', filters: name ? { name } : {} },
+  );
   const [editing, setEditing] = useState<Domain | null>(null);
   const form = useForm({
     resolver: zodResolver(DomainForm),
@@ -159,16 +162,27 @@ export function DomainsPage() {
         </form>
       </Card>
       {editing && <DomainEditor key={editing.id} domain={editing} onDone={() => setEditing(null)} />}
-      <DataTable
+      <TextInput
+        label="Search by name"
+        type="search"
+        value={name}
+        onChange={(e) => setName(e.currentTarget.value)}
+        maw={320}
+      />
+      <RecordTable
         caption="Domains"
-        rows={domains.data?.items}
-        error={domains.error}
+        what="domains"
+        basePath="/api/v1/domains"
+        name={(r) => r.name}
+        list={domains}
+        onChanged={() => queryClient.invalidateQueries({ queryKey: ['domains'] })}
+        empty={name ? 'No domain matches.' : 'No domains yet.'}
+        actions={(r) => <EditButton what={r.name} onClick={() => setEditing(r)} />}
         columns={[
-          { header: 'Domain', cell: (r) => r.name },
+          { header: 'Domain', cell: (r) => r.name, sortKey: 'name' },
           { header: 'Country code', cell: (r) => r.countryCode ?? '–' },
           { header: 'Area code', cell: (r) => r.areaCode ?? '–' },
           { header: 'Sign-up', cell: (r) => (r.selfSignup ? 'open' : 'closed') },
-          { header: 'Actions', cell: (r) => <EditButton what={r.name} onClick={() => setEditing(r)} /> },
         ]}
       />
     </Stack>

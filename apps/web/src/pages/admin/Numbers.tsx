@@ -6,9 +6,10 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import { usePagedList } from '../../components/paging.ts';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 type PhoneNumber = ItemOf<'/api/v1/numbers'>;
 
@@ -67,11 +68,13 @@ function NumberEditor(props: { number: PhoneNumber; subscribers: Subscriber[]; o
 export function NumbersPage() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const numbers = useQuery({
-    queryKey: ['numbers'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/numbers', { params: { query: { perPage: 500, sort: 'e164' } } })),
-  });
+  const [search, setSearch] = useState('');
+  const e164 = search.replace(/[\s\-().]/g, '');
+  const numbers = usePagedList(
+    ['numbers'],
+    async (query) => unwrap(await api.GET('/api/v1/numbers', { params: { query } })),
+    { defaultSort: 'e164', filters: e164 ? { e164 } : {} },
+  );
   const subscribers = useQuery({
     queryKey: ['subscribers', 'for-numbers'],
     queryFn: async () =>
@@ -150,19 +153,26 @@ export function NumbersPage() {
           onDone={() => setEditing(null)}
         />
       )}
-      <DataTable
+      <TextInput
+        label="Search by number"
+        type="search"
+        value={search}
+        onChange={(e) => setSearch(e.currentTarget.value)}
+        maw={320}
+      />
+      <RecordTable
         caption="Numbers"
-        rows={numbers.data?.items}
-        error={numbers.error}
-        empty="No numbers."
+        what="numbers"
+        basePath="/api/v1/numbers"
+        name={(r) => shown(r.e164)}
+        list={numbers}
+        onChanged={() => queryClient.invalidateQueries({ queryKey: ['numbers'] })}
+        empty={e164 ? 'No number matches.' : 'No numbers.'}
+        actions={(r) => <EditButton what={shown(r.e164)} onClick={() => setEditing(r)} />}
         columns={[
-          { header: 'Number', cell: (r) => shown(r.e164) },
+          { header: 'Number', cell: (r) => shown(r.e164), sortKey: 'e164' },
           { header: 'Subscriber', cell: (r) => uriOf.get(r.subscriberId) ?? r.subscriberId },
           { header: 'Primary', cell: (r) => (r.isPrimary ? 'yes' : 'no') },
-          {
-            header: 'Actions',
-            cell: (r) => <EditButton what={shown(r.e164)} onClick={() => setEditing(r)} />,
-          },
         ]}
       />
     </Stack>

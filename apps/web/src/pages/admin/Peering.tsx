@@ -10,6 +10,9 @@ import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { count, fieldText, textOrNull } from '../../components/fields.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { DeleteButton } from '../../components/RecordActions.tsx';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 type PeeringGroup = ItemOf<'/api/v1/peering-groups'>;
 type Gateway = ItemOf<'/api/v1/peering-groups/{groupId}/gateways'>;
@@ -268,24 +271,26 @@ export function PeeringPage() {
   });
   const current = groupId || groups.data?.items[0]?.id || '';
   const currentGroup = groups.data?.items.find((g) => g.id === current);
-  const gateways = useQuery({
-    queryKey: ['gateways', current],
-    enabled: current !== '',
-    queryFn: async () =>
+  const gateways = usePagedList(
+    ['gateways', current],
+    async (query) =>
       unwrap(
         await api.GET('/api/v1/peering-groups/{groupId}/gateways', {
-          params: { path: { groupId: current } },
+          params: { path: { groupId: current }, query },
         }),
       ),
-  });
-  const rules = useQuery({
-    queryKey: ['peering-rules', current],
-    enabled: current !== '',
-    queryFn: async () =>
+    { defaultSort: 'priority', perPage: 10, enabled: current !== '' },
+  );
+  const rules = usePagedList(
+    ['peering-rules', current],
+    async (query) =>
       unwrap(
-        await api.GET('/api/v1/peering-groups/{groupId}/rules', { params: { path: { groupId: current } } }),
+        await api.GET('/api/v1/peering-groups/{groupId}/rules', {
+          params: { path: { groupId: current }, query },
+        }),
       ),
-  });
+    { defaultSort: 'calleePrefix', perPage: 10, enabled: current !== '' },
+  );
   const createGroup = useMutation({
     mutationFn: async (f: FormData) =>
       unwrap(
@@ -352,10 +357,20 @@ export function PeeringPage() {
           }))}
         />
         {currentGroup && (
-          <EditButton
-            what={`peering group ${currentGroup.name}`}
-            onClick={() => setEditing({ kind: 'group', group: currentGroup })}
-          />
+          <>
+            <EditButton
+              what={`peering group ${currentGroup.name}`}
+              onClick={() => setEditing({ kind: 'group', group: currentGroup })}
+            />
+            <DeleteButton
+              what={`peering group ${currentGroup.name}`}
+              path={`/api/v1/peering-groups/${currentGroup.id}`}
+              onDeleted={() => {
+                setGroupId('');
+                return queryClient.invalidateQueries({ queryKey: ['peering-groups'] });
+              }}
+            />
+          </>
         )}
         <form onSubmit={submit((f) => createGroup.mutate(f))} aria-label="New peering group">
           <Group align="flex-end">
@@ -397,27 +412,28 @@ export function PeeringPage() {
                 onDone={done}
               />
             )}
-            <DataTable
+            <RecordTable
               caption="Gateways"
-              rows={gateways.data?.items}
-              error={gateways.error}
+              what="gateways"
+              basePath={`/api/v1/peering-groups/${current}/gateways`}
+              name={(r) => `gateway ${r.name}`}
+              list={gateways}
+              onChanged={() => queryClient.invalidateQueries({ queryKey: ['gateways', current] })}
+              toggle={{ enable: { enabled: true }, disable: { enabled: false } }}
               empty="No gateways in this group."
               columns={[
-                { header: 'Name', cell: (r) => r.name },
+                { header: 'Name', cell: (r) => r.name, sortKey: 'name' },
                 { header: 'Address', cell: (r) => `${r.transport}:${r.host}:${r.port}` },
-                { header: 'Priority', cell: (r) => r.priority },
-                { header: 'Weight', cell: (r) => r.weight },
+                { header: 'Priority', cell: (r) => r.priority, sortKey: 'priority' },
+                { header: 'Weight', cell: (r) => r.weight, sortKey: 'weight' },
                 { header: 'Enabled', cell: (r) => (r.enabled ? 'yes' : 'no') },
-                {
-                  header: 'Actions',
-                  cell: (r) => (
-                    <EditButton
-                      what={`gateway ${r.name}`}
-                      onClick={() => setEditing({ kind: 'gateway', gateway: r })}
-                    />
-                  ),
-                },
               ]}
+              actions={(r) => (
+                <EditButton
+                  what={`gateway ${r.name}`}
+                  onClick={() => setEditing({ kind: 'gateway', gateway: r })}
+                />
+              )}
             />
           </Card>
           <Card withBorder>
@@ -442,27 +458,28 @@ export function PeeringPage() {
             {editing?.kind === 'rule' && (
               <RuleEditor key={editing.rule.id} groupId={current} rule={editing.rule} onDone={done} />
             )}
-            <DataTable
+            <RecordTable
               caption="Routing rules"
-              rows={rules.data?.items}
-              error={rules.error}
+              what="rules"
+              basePath={`/api/v1/peering-groups/${current}/rules`}
+              name={(r) => `rule ${r.calleePrefix || '(any)'}`}
+              list={rules}
+              onChanged={() => queryClient.invalidateQueries({ queryKey: ['peering-rules', current] })}
+              toggle={{ enable: { enabled: true }, disable: { enabled: false } }}
               empty="No rules: this group is not used."
               columns={[
-                { header: 'Callee prefix', cell: (r) => r.calleePrefix || '(any)' },
+                { header: 'Callee prefix', cell: (r) => r.calleePrefix || '(any)', sortKey: 'calleePrefix' },
                 { header: 'Caller pattern', cell: (r) => r.callerPattern ?? '–' },
-                { header: 'Priority', cell: (r) => r.priority },
+                { header: 'Priority', cell: (r) => r.priority, sortKey: 'priority' },
                 { header: 'Description', cell: (r) => r.description ?? '–' },
                 { header: 'Enabled', cell: (r) => (r.enabled ? 'yes' : 'no') },
-                {
-                  header: 'Actions',
-                  cell: (r) => (
-                    <EditButton
-                      what={`rule ${r.calleePrefix || '(any)'}`}
-                      onClick={() => setEditing({ kind: 'rule', rule: r })}
-                    />
-                  ),
-                },
               ]}
+              actions={(r) => (
+                <EditButton
+                  what={`rule ${r.calleePrefix || '(any)'}`}
+                  onClick={() => setEditing({ kind: 'rule', rule: r })}
+                />
+              )}
             />
           </Card>
         </>

@@ -1,16 +1,17 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { Button, Card, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { STATUSES, Status } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 type Reseller = ItemOf<'/api/v1/resellers'>;
 
@@ -54,11 +55,12 @@ export function ResellersPage() {
   const api = useApi();
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Reseller | null>(null);
-  const resellers = useQuery({
-    queryKey: ['resellers'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/resellers', { params: { query: { perPage: 500, sort: 'name' } } })),
-  });
+  const [name, setName] = useState('');
+  const resellers = usePagedList(
+    ['resellers'],
+    async (query) => unwrap(await api.GET('/api/v1/resellers', { params: { query } })),
+    { defaultSort: 'name', filters: name ? { name } : {} },
+  );
   const form = useForm({
     resolver: zodResolver(ResellerForm),
     defaultValues: { name: '', status: 'active' as const },
@@ -95,17 +97,28 @@ export function ResellersPage() {
         </form>
       </Card>
       {editing && <ResellerEditor key={editing.id} reseller={editing} onDone={() => setEditing(null)} />}
-      <DataTable
+      <TextInput
+        label="Search by name"
+        type="search"
+        value={name}
+        onChange={(e) => setName(e.currentTarget.value)}
+        maw={320}
+      />
+      <RecordTable
         caption="Resellers"
-        rows={resellers.data?.items}
-        error={resellers.error}
-        empty="No resellers: the operator runs every customer itself."
+        what="resellers"
+        basePath="/api/v1/resellers"
+        name={(r) => r.name}
+        list={resellers}
+        onChanged={() => queryClient.invalidateQueries({ queryKey: ['resellers'] })}
+        toggle={{ enable: { status: 'active' }, disable: { status: 'locked' } }}
+        empty={name ? 'No reseller matches.' : 'No resellers: the operator runs every customer itself.'}
         columns={[
-          { header: 'Name', cell: (r) => r.name },
-          { header: 'Status', cell: (r) => r.status },
-          { header: 'Created', cell: (r) => formatTime(r.createdAt) },
-          { header: 'Actions', cell: (r) => <EditButton what={r.name} onClick={() => setEditing(r)} /> },
+          { header: 'Name', cell: (r) => r.name, sortKey: 'name' },
+          { header: 'Status', cell: (r) => r.status, sortKey: 'status' },
+          { header: 'Created', cell: (r) => formatTime(r.createdAt), sortKey: 'createdAt' },
         ]}
+        actions={(r) => <EditButton what={r.name} onClick={() => setEditing(r)} />}
       />
     </Stack>
   );

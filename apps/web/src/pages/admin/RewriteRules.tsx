@@ -17,10 +17,12 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, type ResponseOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { count, fieldText, textOrNull } from '../../components/fields.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { DeleteButton } from '../../components/RecordActions.tsx';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 const DIRECTIONS = ['from_subscriber', 'to_subscriber', 'inbound_from_peer', 'outbound_to_peer'] as const;
 type Direction = (typeof DIRECTIONS)[number];
@@ -160,16 +162,16 @@ export function RewriteRulesPage() {
   });
   const current = ruleSetId || sets.data?.items[0]?.id || '';
   const currentSet = sets.data?.items.find((s) => s.id === current);
-  const rules = useQuery({
-    queryKey: ['rewrite-rules', current],
-    enabled: current !== '',
-    queryFn: async () =>
+  const rules = usePagedList(
+    ['rewrite-rules', current],
+    async (query) =>
       unwrap(
         await api.GET('/api/v1/rewrite-rule-sets/{ruleSetId}/rules', {
-          params: { path: { ruleSetId: current }, query: { perPage: 500, sort: 'direction,field,priority' } },
+          params: { path: { ruleSetId: current }, query },
         }),
       ),
-  });
+    { defaultSort: 'direction,field,priority', enabled: current !== '' },
+  );
   const createSet = useMutation({
     mutationFn: async (name: string) =>
       unwrap(await api.POST('/api/v1/rewrite-rule-sets', { body: { name } })),
@@ -222,10 +224,20 @@ export function RewriteRulesPage() {
           data={(sets.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))}
         />
         {currentSet && (
-          <EditButton
-            what={`rule set ${currentSet.name}`}
-            onClick={() => setEditing({ kind: 'set', set: currentSet })}
-          />
+          <>
+            <EditButton
+              what={`rule set ${currentSet.name}`}
+              onClick={() => setEditing({ kind: 'set', set: currentSet })}
+            />
+            <DeleteButton
+              what={`rule set ${currentSet.name}`}
+              path={`/api/v1/rewrite-rule-sets/${currentSet.id}`}
+              onDeleted={() => {
+                setRuleSetId('');
+                return queryClient.invalidateQueries({ queryKey: ['rewrite-rule-sets'] });
+              }}
+            />
+          </>
         )}
         <form onSubmit={submit((f) => createSet.mutate(field(f, 'name')))} aria-label="New rule set">
           <Group align="flex-end">
@@ -272,28 +284,29 @@ export function RewriteRulesPage() {
           {editing?.kind === 'rule' && (
             <RuleEditor key={editing.rule.id} ruleSetId={current} rule={editing.rule} onDone={done} />
           )}
-          <DataTable
+          <RecordTable
             caption="Rules"
-            rows={rules.data?.items}
-            error={rules.error}
+            what="rules"
+            basePath={`/api/v1/rewrite-rule-sets/${current}/rules`}
+            name={(r) => `rule ${r.matchPattern}`}
+            list={rules}
+            onChanged={() => queryClient.invalidateQueries({ queryKey: ['rewrite-rules', current] })}
+            toggle={{ enable: { enabled: true }, disable: { enabled: false } }}
             empty="This set has no rules."
             columns={[
-              { header: 'Direction', cell: (r) => r.direction.replaceAll('_', ' ') },
-              { header: 'Field', cell: (r) => r.field },
-              { header: 'Priority', cell: (r) => r.priority },
+              { header: 'Direction', cell: (r) => r.direction.replaceAll('_', ' '), sortKey: 'direction' },
+              { header: 'Field', cell: (r) => r.field, sortKey: 'field' },
+              { header: 'Priority', cell: (r) => r.priority, sortKey: 'priority' },
               { header: 'Match', cell: (r) => <code>{r.matchPattern}</code> },
               { header: 'Replace', cell: (r) => <code>{r.replacement}</code> },
               { header: 'Enabled', cell: (r) => (r.enabled ? 'yes' : 'no') },
-              {
-                header: 'Actions',
-                cell: (r) => (
-                  <EditButton
-                    what={`rule ${r.matchPattern}`}
-                    onClick={() => setEditing({ kind: 'rule', rule: r })}
-                  />
-                ),
-              },
             ]}
+            actions={(r) => (
+              <EditButton
+                what={`rule ${r.matchPattern}`}
+                onClick={() => setEditing({ kind: 'rule', rule: r })}
+              />
+            )}
           />
           <Card withBorder>
             <form

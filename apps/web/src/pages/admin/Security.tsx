@@ -1,20 +1,23 @@
 import { Button, Card, Group, Stack, TextInput, Title } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { formatTime } from '../../components/format.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 export function IpBansPage() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const bans = useQuery({
-    queryKey: ['ip-bans'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/ip-bans', { params: { query: { perPage: 500, sort: '-createdAt' } } })),
-  });
+  const [address, setAddress] = useState('');
+  const bans = usePagedList(
+    ['ip-bans'],
+    async (query) => unwrap(await api.GET('/api/v1/ip-bans', { params: { query } })),
+    { defaultSort: '-createdAt', filters: address ? { address } : {} },
+  );
   const create = useMutation({
     mutationFn: async (body: { address: string; reason: string | null }) =>
       unwrap(await api.POST('/api/v1/ip-bans', { body })),
@@ -49,30 +52,38 @@ export function IpBansPage() {
         </form>
       </Card>
       <FormAlert error={remove.error} />
-      <DataTable
+      <TextInput
+        label="Address starts with"
+        type="search"
+        value={address}
+        onChange={(e) => setAddress(e.currentTarget.value.trim())}
+        maw={320}
+      />
+      <RecordTable
         caption="IP bans"
-        rows={bans.data?.items}
-        error={bans.error}
-        empty="No bans."
+        what="IP bans"
+        basePath="/api/v1/ip-bans"
+        name={(r) => `the ban on ${r.address}`}
+        list={bans}
+        onChanged={() => queryClient.invalidateQueries({ queryKey: ['ip-bans'] })}
+        empty={address ? 'No ban matches.' : 'No bans.'}
         columns={[
-          { header: 'Address', cell: (r) => r.address },
+          { header: 'Address', cell: (r) => r.address, sortKey: 'address' },
           { header: 'Reason', cell: (r) => r.reason ?? '–' },
-          { header: 'Expires', cell: (r) => formatTime(r.expiresAt) },
-          {
-            header: 'Actions',
-            cell: (r) => (
-              <Button
-                size="xs"
-                variant="light"
-                color="red"
-                onClick={() => remove.mutate(r.id)}
-                aria-label={`Lift ban on ${r.address}`}
-              >
-                Lift
-              </Button>
-            ),
-          },
+          { header: 'Hits', cell: (r) => r.hitCount, sortKey: 'hitCount' },
+          { header: 'Created', cell: (r) => formatTime(r.createdAt), sortKey: 'createdAt' },
+          { header: 'Expires', cell: (r) => formatTime(r.expiresAt), sortKey: 'expiresAt' },
         ]}
+        actions={(r) => (
+          <Button
+            size="xs"
+            variant="light"
+            onClick={() => remove.mutate(r.id)}
+            aria-label={`Lift ban on ${r.address}`}
+          >
+            Lift
+          </Button>
+        )}
       />
     </Stack>
   );
@@ -81,15 +92,11 @@ export function IpBansPage() {
 export function AuditLogPage() {
   const api = useApi();
   const [entity, setEntity] = useState('');
-  const entries = useQuery({
-    queryKey: ['audit-log', entity],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/api/v1/audit-log', {
-          params: { query: { perPage: 200, sort: '-at', ...(entity ? { entity } : {}) } },
-        }),
-      ),
-  });
+  const entries = usePagedList(
+    ['audit-log'],
+    async (query) => unwrap(await api.GET('/api/v1/audit-log', { params: { query } })),
+    { defaultSort: '-at', perPage: 50, filters: entity ? { entity } : {} },
+  );
   return (
     <Stack>
       <Title order={1}>Audit log</Title>
@@ -101,13 +108,15 @@ export function AuditLogPage() {
       />
       <DataTable
         caption="Audit log"
-        rows={entries.data?.items}
-        error={entries.error}
+        rows={entries.query.data?.items}
+        error={entries.query.error}
+        paging={entries.paging}
+        sort={entries.sorting}
         columns={[
-          { header: 'When', cell: (r) => formatTime(r.at) },
+          { header: 'When', cell: (r) => formatTime(r.at), sortKey: 'at' },
           { header: 'Who', cell: (r) => r.actor },
-          { header: 'Action', cell: (r) => r.action },
-          { header: 'Resource', cell: (r) => r.entity },
+          { header: 'Action', cell: (r) => r.action, sortKey: 'action' },
+          { header: 'Resource', cell: (r) => r.entity, sortKey: 'entity' },
           { header: 'From', cell: (r) => r.sourceIp ?? '–' },
         ]}
       />

@@ -29,6 +29,8 @@ import {
   textOrNull,
 } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
 
@@ -146,15 +148,11 @@ export function SubscribersPage() {
   const [selected, setSelected] = useState<Subscriber | null>(null);
   const [editing, setEditing] = useState<Subscriber | null>(null);
   const [created, setCreated] = useState<{ sipUri: string; password: string } | null>(null);
-  const subscribers = useQuery({
-    queryKey: ['subscribers', search],
-    queryFn: async () =>
-      unwrap(
-        await api.GET('/api/v1/subscribers', {
-          params: { query: { perPage: 200, sort: 'username', ...(search ? { username: search } : {}) } },
-        }),
-      ),
-  });
+  const subscribers = usePagedList(
+    ['subscribers'],
+    async (query) => unwrap(await api.GET('/api/v1/subscribers', { params: { query } })),
+    { defaultSort: 'username', filters: search ? { username: search } : {} },
+  );
   const customers = useQuery({
     queryKey: ['customers'],
     queryFn: async () =>
@@ -245,52 +243,54 @@ export function SubscribersPage() {
       />
       <FormAlert error={setStatus.error} />
       {editing && <SubscriberEditor key={editing.id} subscriber={editing} onDone={() => setEditing(null)} />}
-      <DataTable
+      <RecordTable
         caption="Subscribers"
-        rows={subscribers.data?.items}
-        error={subscribers.error}
+        what="subscribers"
+        basePath="/api/v1/subscribers"
+        name={(r) => r.username}
+        list={subscribers}
+        onChanged={() => queryClient.invalidateQueries({ queryKey: ['subscribers'] })}
+        toggle={{ enable: { status: 'active' }, disable: { status: 'locked' } }}
+        empty={search ? 'No subscriber matches.' : 'No subscribers yet.'}
         columns={[
-          { header: 'SIP URI', cell: (r) => r.sipUri },
+          { header: 'SIP URI', cell: (r) => r.sipUri, sortKey: 'username' },
           { header: 'Name', cell: (r) => r.displayName ?? '–' },
           { header: 'Number', cell: (r) => r.primaryNumber ?? '–' },
-          { header: 'Status', cell: (r) => r.status },
-          {
-            header: 'Actions',
-            cell: (r) => (
-              <Group gap="xs" wrap="nowrap">
-                <EditButton what={r.username} onClick={() => setEditing(r)} />
-                <Button
-                  size="xs"
-                  variant="light"
-                  onClick={() => setSelected(r)}
-                  aria-label={`Devices of ${r.username}`}
-                >
-                  Devices
-                </Button>
-                {r.status === 'active' ? (
-                  <Button
-                    size="xs"
-                    color="red"
-                    variant="light"
-                    onClick={() => setStatus.mutate({ id: r.id, status: 'locked' })}
-                    aria-label={`Disable ${r.username}`}
-                  >
-                    Disable
-                  </Button>
-                ) : (
-                  <Button
-                    size="xs"
-                    variant="light"
-                    onClick={() => setStatus.mutate({ id: r.id, status: 'active' })}
-                    aria-label={`Enable ${r.username}`}
-                  >
-                    Enable
-                  </Button>
-                )}
-              </Group>
-            ),
-          },
+          { header: 'Status', cell: (r) => r.status, sortKey: 'status' },
         ]}
+        actions={(r) => (
+          <>
+            <EditButton what={r.username} onClick={() => setEditing(r)} />
+            <Button
+              size="xs"
+              variant="light"
+              onClick={() => setSelected(r)}
+              aria-label={`Devices of ${r.username}`}
+            >
+              Devices
+            </Button>
+            {r.status === 'active' ? (
+              <Button
+                size="xs"
+                color="red"
+                variant="light"
+                onClick={() => setStatus.mutate({ id: r.id, status: 'locked' })}
+                aria-label={`Disable ${r.username}`}
+              >
+                Disable
+              </Button>
+            ) : (
+              <Button
+                size="xs"
+                variant="light"
+                onClick={() => setStatus.mutate({ id: r.id, status: 'active' })}
+                aria-label={`Enable ${r.username}`}
+              >
+                Enable
+              </Button>
+            )}
+          </>
+        )}
       />
       {selected && (
         <Card withBorder>

@@ -16,11 +16,12 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { fieldText, textOrNull } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 type User = ItemOf<'/api/v1/users'>;
 const ROLES = ['operator', 'reseller', 'customer'] as const;
@@ -102,11 +103,12 @@ export function UsersPage() {
   const api = useApi();
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState<User | null>(null);
-  const users = useQuery({
-    queryKey: ['users'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/users', { params: { query: { perPage: 500, sort: 'email' } } })),
-  });
+  const [email, setEmail] = useState('');
+  const users = usePagedList(
+    ['users'],
+    async (query) => unwrap(await api.GET('/api/v1/users', { params: { query } })),
+    { defaultSort: 'email', filters: email ? { email } : {} },
+  );
   const resellers = useQuery({
     queryKey: ['resellers'],
     queryFn: async () =>
@@ -208,18 +210,30 @@ export function UsersPage() {
         </form>
       </Card>
       {editing && <UserEditor key={editing.id} user={editing} onDone={() => setEditing(null)} />}
-      <DataTable
+      <TextInput
+        label="Search by e-mail"
+        type="search"
+        value={email}
+        onChange={(e) => setEmail(e.currentTarget.value)}
+        maw={320}
+      />
+      <RecordTable
         caption="Users"
-        rows={users.data?.items}
-        error={users.error}
+        what="users"
+        basePath="/api/v1/users"
+        name={(r) => r.email}
+        list={users}
+        onChanged={() => queryClient.invalidateQueries({ queryKey: ['users'] })}
+        toggle={{ enable: { enabled: true }, disable: { enabled: false } }}
+        empty={email ? 'No user matches.' : 'No users yet.'}
+        actions={(r) => <EditButton what={r.email} onClick={() => setEditing(r)} />}
         columns={[
-          { header: 'E-mail', cell: (r) => r.email },
+          { header: 'E-mail', cell: (r) => r.email, sortKey: 'email' },
           { header: 'Name', cell: (r) => r.displayName ?? '–' },
-          { header: 'Role', cell: (r) => r.role },
+          { header: 'Role', cell: (r) => r.role, sortKey: 'role' },
           { header: 'Belongs to', cell: tenantOf },
           { header: 'Sign-in', cell: (r) => (r.enabled ? 'enabled' : 'disabled') },
-          { header: 'Last login', cell: (r) => formatTime(r.lastLoginAt) },
-          { header: 'Actions', cell: (r) => <EditButton what={r.email} onClick={() => setEditing(r)} /> },
+          { header: 'Last login', cell: (r) => formatTime(r.lastLoginAt), sortKey: 'lastLoginAt' },
         ]}
       />
     </Stack>
