@@ -11,7 +11,7 @@ import {
 } from '@switchboard/testkit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatDuration } from '../src/components/format.ts';
+import { dialled, formatDuration } from '../src/components/format.ts';
 import { OPERATOR, type Platform, SIPP_PORTS, startPlatform } from './platform.ts';
 
 const PHONE = { width: 390, height: 844 };
@@ -236,8 +236,8 @@ describe('operator', () => {
     const table = page.getByRole('table', { name: 'Call detail records' });
     const row = table.getByRole('row').filter({ hasText: 'answered (200)' });
     await row.waitFor();
-    await row.getByRole('cell', { name: cdr.callerDialled, exact: true }).waitFor();
-    await row.getByRole('cell', { name: cdr.calleeDialled, exact: true }).waitFor();
+    await row.getByRole('cell', { name: dialled(cdr.callerDialled), exact: true }).waitFor();
+    await row.getByRole('cell', { name: dialled(cdr.calleeDialled), exact: true }).waitFor();
     await row.getByRole('cell', { name: formatDuration(cdr.durationMs ?? 0), exact: true }).waitFor();
     expect(cdr.callerDialled).toContain('alice');
     expect(cdr.calleeDialled).toContain('carol');
