@@ -115,11 +115,15 @@ export function LiveCallsPage() {
         sort={calls.sorting}
         empty="No call in progress."
         columns={[
-          { header: 'Started', cell: (r) => formatTime(r.startedAt), sortKey: 'startedAt' },
+          {
+            header: 'Started',
+            cell: (r) => new Date(r.startedAt).toLocaleTimeString(),
+            sortKey: 'startedAt',
+          },
           { header: 'Caller', cell: (r) => dialled(r.caller) },
           { header: 'Callee', cell: (r) => dialled(r.callee) },
-          { header: 'State', cell: (r) => r.state },
-          { header: 'Duration', cell: (r) => (r.answeredAt ? formatDuration(r.durationMs) : '–') },
+          // Talk time once answered, else how far the call got.
+          { header: 'Duration', cell: (r) => (r.answeredAt ? formatDuration(r.durationMs) : r.state) },
           { header: 'Codecs', cell: (r) => (r.codecs.length > 0 ? r.codecs.join(', ') : '–') },
           { header: 'Media relay', cell: (r) => r.mediaRelay ?? 'not anchored' },
           {
