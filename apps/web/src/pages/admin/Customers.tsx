@@ -154,7 +154,8 @@ export function CustomersPage() {
       </Card>
       {editing && <CustomerEditor key={editing.id} customer={editing} onDone={() => setEditing(null)} />}
       <TextInput
-        label="Search by name"
+        label="Search"
+        placeholder="name contains"
         type="search"
         value={name}
         onChange={(e) => setName(e.currentTarget.value)}

@@ -163,7 +163,8 @@ export function DomainsPage() {
       </Card>
       {editing && <DomainEditor key={editing.id} domain={editing} onDone={() => setEditing(null)} />}
       <TextInput
-        label="Search by name"
+        label="Search"
+        placeholder="name contains"
         type="search"
         value={name}
         onChange={(e) => setName(e.currentTarget.value)}

@@ -154,7 +154,8 @@ export function NumbersPage() {
         />
       )}
       <TextInput
-        label="Search by number"
+        label="Search"
+        placeholder="digits"
         type="search"
         value={search}
         onChange={(e) => setSearch(e.currentTarget.value)}

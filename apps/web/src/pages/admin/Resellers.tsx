@@ -98,7 +98,8 @@ export function ResellersPage() {
       </Card>
       {editing && <ResellerEditor key={editing.id} reseller={editing} onDone={() => setEditing(null)} />}
       <TextInput
-        label="Search by name"
+        label="Search"
+        placeholder="name contains"
         type="search"
         value={name}
         onChange={(e) => setName(e.currentTarget.value)}

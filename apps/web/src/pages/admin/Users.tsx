@@ -211,7 +211,8 @@ export function UsersPage() {
       </Card>
       {editing && <UserEditor key={editing.id} user={editing} onDone={() => setEditing(null)} />}
       <TextInput
-        label="Search by e-mail"
+        label="Search"
+        placeholder="e-mail contains"
         type="search"
         value={email}
         onChange={(e) => setEmail(e.currentTarget.value)}
