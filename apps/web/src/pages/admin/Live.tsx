@@ -66,7 +66,7 @@ export function RegistrationsPage() {
           {
             header: 'Contact',
             cell: (r) => (
-              <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+              <Text size="sm" style={{ overflowWrap: 'anywhere', minWidth: 200 }}>
                 {r.contactUri}
               </Text>
             ),
