@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type TObject, type TSchema, Type } from 'typebox';
 import { type Tx, writeAudit } from './audit.ts';
 import { principalOf } from './auth/authenticate.ts';
-import { delegateOf } from './delegate.ts';
+import type { ModelOf } from './delegate.ts';
 import { clearDependants, type Dependant } from './dependants.ts';
 import { DependantsProblem, forbidden, notFound, notFoundField, PROBLEM_CONTENT_TYPE } from './errors.ts';
 import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
@@ -17,7 +17,7 @@ import type { Principal, Role } from './types.ts';
  * becomes database data; this module does validation wiring, tenant checks, transactions and audit.
  */
 
-export { delegateOf, type ModelDelegate } from './delegate.ts';
+export type { ModelDelegate, ModelOf } from './delegate.ts';
 
 export const Id = Type.String({ format: 'uuid', description: 'Resource identifier (UUID)' });
 export const IdParams = Type.Object({ id: Id });
@@ -44,7 +44,7 @@ export interface ParentSpec {
   param: string;
   /** The child's foreign-key field. */
   field: string;
-  model: string;
+  model: ModelOf;
   label: string;
   readScope(p: Principal): Where;
   writeScope?(p: Principal): Where;
@@ -58,8 +58,8 @@ export interface CrudSpec {
   /** Human name of one record, for summaries and operation ids: `subscriber`. */
   singular: string;
   tag: string;
-  /** Prisma model delegate name: `subscriber`. */
-  model: string;
+  /** The Prisma model delegate: `(db) => db.subscriber`. */
+  model: ModelOf;
   item: TObject;
   create?: TObject;
   update?: TObject;
@@ -119,7 +119,7 @@ export async function requireParent(
   write: boolean,
 ): Promise<Record<string, unknown>> {
   const scope = write && parent.writeScope ? parent.writeScope(principal) : parent.readScope(principal);
-  const row = await delegateOf(db, parent.model).findFirst({ where: within(scope, { id }) });
+  const row = await parent.model(db).findFirst({ where: within(scope, { id }) });
   if (row === null) throw notFound(parent.label);
   return row;
 }
@@ -127,13 +127,13 @@ export async function requireParent(
 /** Finds a record by id within a scope or answers 404, for handlers outside the factory. */
 export async function requireVisible(
   db: Tx | PrismaClient,
-  model: string,
+  model: ModelOf,
   scope: Where,
   id: string,
   label: string,
   field?: string,
 ): Promise<Record<string, unknown>> {
-  const row = await delegateOf(db, model).findFirst({ where: within(scope, { id }) });
+  const row = await model(db).findFirst({ where: within(scope, { id }) });
   if (row === null) throw field === undefined ? notFound(label) : notFoundField(label, field);
   return row;
 }
@@ -180,7 +180,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
   ) => {
     if (spec.parent) await requireParent(db, spec.parent, principal, params[spec.parent.param]!, write);
     const scope = write ? writeScope(principal) : spec.readScope(principal);
-    const row = await delegateOf(db, spec.model).findFirst({
+    const row = await spec.model(db).findFirst({
       where: within(scope, { ...parentCondition(params), id: params.id }),
       ...(spec.include ? { include: spec.include } : {}),
     });
@@ -209,12 +209,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           await requireParent(prisma, spec.parent, principal, params[spec.parent.param]!, false);
         const args = listArgs(request.query as ListQuery, spec.list);
         args.where = within(args.where, parentCondition(params));
-        const page = await paginate(
-          delegateOf(prisma, spec.model),
-          args,
-          spec.readScope(principal),
-          spec.include,
-        );
+        const page = await paginate(spec.model(prisma), args, spec.readScope(principal), spec.include);
         return { ...page, items: page.items.map((row) => toItem(row, principal)) };
       },
     );
@@ -266,12 +261,12 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           checkFieldRoles(spec.fieldRoles, principal, body);
           const { data, reveal } = await toCreateData(ctx, body);
           const lockOwner = spec.lock ? lockOnCreate(spec.lock, principal, body) : {};
-          const created = await delegateOf(tx, spec.model).create({
+          const created = await spec.model(tx).create({
             data: { ...data, ...lockOwner, ...parentCondition(params) },
           });
           if (spec.afterWrite) await spec.afterWrite(ctx, created);
           const row = spec.include
-            ? await delegateOf(tx, spec.model).findFirst({ where: { id: created.id }, include: spec.include })
+            ? await spec.model(tx).findFirst({ where: { id: created.id }, include: spec.include })
             : created;
           await writeAudit(tx, request, {
             action: 'create',
@@ -312,11 +307,11 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           checkFieldRoles(spec.fieldRoles, principal, body);
           const lockOwner = spec.lock ? lockOnUpdate(spec.lock, principal, body, existing) : {};
           const { data } = await toUpdateData(ctx, body, existing);
-          await delegateOf(tx, spec.model).update({
+          await spec.model(tx).update({
             where: { id: params.id },
             data: { ...data, ...lockOwner },
           });
-          const updated = await delegateOf(tx, spec.model).findFirst({
+          const updated = await spec.model(tx).findFirst({
             where: { id: params.id },
             ...(spec.include ? { include: spec.include } : {}),
           });
@@ -373,7 +368,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
             if (spec.dependants) {
               await clearDependants(tx, request, spec.dependants, params.id!, label, force, principal);
             }
-            await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
+            await spec.model(tx).delete({ where: { id: params.id } });
             await writeAudit(tx, request, {
               action: 'delete',
               entity: spec.entity,

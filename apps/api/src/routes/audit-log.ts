@@ -30,7 +30,7 @@ export async function auditLogRoutes(app: FastifyInstance, { prisma }: RouteOpti
     entity: 'audit-log',
     singular: 'audit entry',
     tag: 'audit',
-    model: 'auditEntry',
+    model: (db) => db.auditEntry,
     item: AuditEntry,
     verbs: ['list', 'read'],
     list: {

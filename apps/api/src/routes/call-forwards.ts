@@ -74,7 +74,7 @@ export async function callForwardRoutes(app: FastifyInstance, { prisma }: RouteO
     entity: 'call-forwards',
     singular: 'call forward',
     tag: 'call-forwards',
-    model: 'callForward',
+    model: (db) => db.callForward,
     item: CallForward,
     include: { destinations: { orderBy: { position: 'asc' } } },
     create: Type.Object(
@@ -111,7 +111,7 @@ export async function callForwardRoutes(app: FastifyInstance, { prisma }: RouteO
     toCreateData: async (ctx, body) => {
       await requireVisible(
         ctx.tx,
-        'subscriber',
+        (db) => db.subscriber,
         scopes.subscriber(ctx.principal),
         String(body.subscriberId),
         'Subscriber',

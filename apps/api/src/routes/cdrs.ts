@@ -305,7 +305,7 @@ export async function cdrRoutes(app: FastifyInstance, { prisma }: RouteOptions):
     entity: 'cdrs',
     singular: 'CDR',
     tag: 'cdrs',
-    model: 'cdr',
+    model: (db) => db.cdr,
     item: Cdr,
     verbs: ['read'],
     list: cdrList,

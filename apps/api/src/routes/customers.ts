@@ -32,7 +32,7 @@ export async function customerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     entity: 'customers',
     singular: 'customer',
     tag: 'tenants',
-    model: 'customer',
+    model: (db) => db.customer,
     item: Customer,
     create: Type.Object(
       {

@@ -30,7 +30,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
     entity: 'domains',
     singular: 'domain',
     tag: 'tenants',
-    model: 'domain',
+    model: (db) => db.domain,
     item: Domain,
     create: Type.Object(
       {

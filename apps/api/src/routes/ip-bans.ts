@@ -36,7 +36,7 @@ export async function ipBanRoutes(app: FastifyInstance, { prisma }: RouteOptions
     entity: 'ip-bans',
     singular: 'IP ban',
     tag: 'security',
-    model: 'ipBan',
+    model: (db) => db.ipBan,
     item: IpBan,
     create: Type.Object(
       {

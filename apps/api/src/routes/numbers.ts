@@ -1,7 +1,7 @@
 import { NumberingError, validatePhoneNumber } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { type CrudContext, delegateOf, registerCrud, requireVisible } from '../crud.ts';
+import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest } from '../errors.ts';
 import { Digits, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
@@ -65,7 +65,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
     entity: 'numbers',
     singular: 'number',
     tag: 'numbers',
-    model: 'phoneNumber',
+    model: (db) => db.phoneNumber,
     item: PhoneNumber,
     create: Type.Object(
       {
@@ -97,7 +97,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       const subscriberId = String(body.subscriberId);
       await requireVisible(
         ctx.tx,
-        'subscriber',
+        (db) => db.subscriber,
         scopes.subscriber(ctx.principal),
         subscriberId,
         'Subscriber',
@@ -108,7 +108,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
         areaCode: typeof body.areaCode === 'string' ? body.areaCode : '',
         subscriberNumber: String(body.subscriberNumber),
       };
-      const existing = await delegateOf(ctx.tx, 'phoneNumber').count({ where: { subscriberId } });
+      const existing = await ctx.tx.phoneNumber.count({ where: { subscriberId } });
       const isPrimary = typeof body.isPrimary === 'boolean' ? body.isPrimary : existing === 0;
       if (isPrimary) await makeOnlyPrimary(ctx, subscriberId);
       return { data: { ...parts, subscriberId, e164: e164Of(parts), isPrimary } };
@@ -119,7 +119,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       if (body.subscriberId !== undefined) {
         await requireVisible(
           ctx.tx,
-          'subscriber',
+          (db) => db.subscriber,
           scopes.subscriber(ctx.principal),
           subscriberId,
           'Subscriber',

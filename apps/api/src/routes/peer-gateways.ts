@@ -95,7 +95,7 @@ export async function peerGatewayRoutes(app: FastifyInstance, { prisma }: RouteO
     entity: 'peer-gateways',
     singular: 'gateway',
     tag: 'peering',
-    model: 'peerGateway',
+    model: (db) => db.peerGateway,
     item: PeerGateway,
     parent: groupParent,
     toItem: gatewayItem,

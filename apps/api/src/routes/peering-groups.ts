@@ -1,7 +1,7 @@
 import { buildLcrTable, selectRoutes } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { registerCrud } from '../crud.ts';
+import { type ParentSpec, registerCrud } from '../crud.ts';
 import { Description, Name, Nullable, Patch, Timestamps, TransportEnum, Uuid } from '../schemas.ts';
 import type { Principal } from '../types.ts';
 import type { RouteOptions } from './options.ts';
@@ -44,10 +44,10 @@ export const operatorOnly = ['operator'] as const;
 export const all = (_p: Principal) => ({});
 
 /** Gateways and rules live under a peering group, which only the operator sees. */
-export const groupParent = {
+export const groupParent: ParentSpec = {
   param: 'groupId',
   field: 'groupId',
-  model: 'peeringGroup',
+  model: (db) => db.peeringGroup,
   label: 'Peering group',
   readScope: all,
 };
@@ -58,7 +58,7 @@ export async function peeringGroupRoutes(app: FastifyInstance, { prisma }: Route
     entity: 'peering-groups',
     singular: 'peering group',
     tag: 'peering',
-    model: 'peeringGroup',
+    model: (db) => db.peeringGroup,
     item: PeeringGroup,
     create: Type.Object(
       {
@@ -80,8 +80,8 @@ export async function peeringGroupRoutes(app: FastifyInstance, { prisma }: Route
     writeRoles: operatorOnly,
     readScope: all,
     dependants: [
-      { entity: 'peer-gateways', model: 'peerGateway', where: (id) => ({ groupId: id }) },
-      { entity: 'peering-rules', model: 'peeringRule', where: (id) => ({ groupId: id }) },
+      { entity: 'peer-gateways', model: (db) => db.peerGateway, where: (id) => ({ groupId: id }) },
+      { entity: 'peering-rules', model: (db) => db.peeringRule, where: (id) => ({ groupId: id }) },
     ],
     toCreateData: async (ctx, body) => {
       await checkRuleSet(ctx, body.rewriteRuleSetId);

@@ -40,7 +40,7 @@ export async function peeringRuleRoutes(app: FastifyInstance, { prisma }: RouteO
     entity: 'peering-rules',
     singular: 'peering rule',
     tag: 'peering',
-    model: 'peeringRule',
+    model: (db) => db.peeringRule,
     item: PeeringRule,
     parent: groupParent,
     create: Type.Object(

@@ -47,7 +47,7 @@ export async function pushBindingRoutes(app: FastifyInstance, options: PushRoute
     entity: 'push-bindings',
     singular: 'push binding',
     tag: 'push',
-    model: 'registration',
+    model: (db) => db.registration,
     item: PushBinding,
     verbs: ['list', 'read'],
     list: {

@@ -146,7 +146,7 @@ export async function pushCredentialRoutes(app: FastifyInstance, options: PushRo
     entity: 'push-credentials',
     singular: 'push credential',
     tag: 'push',
-    model: 'pushCredential',
+    model: (db) => db.pushCredential,
     item: PushCredential,
     create: CreateBody,
     update: ReplaceBody,
@@ -163,7 +163,7 @@ export async function pushCredentialRoutes(app: FastifyInstance, options: PushRo
       const domainId = String(body.domainId);
       await requireVisible(
         ctx.tx,
-        'domain',
+        (db) => db.domain,
         scopes.domainForNewSubscribers(ctx.principal),
         domainId,
         'Domain',

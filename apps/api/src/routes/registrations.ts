@@ -35,7 +35,7 @@ export async function registrationRoutes(app: FastifyInstance, { prisma, now }: 
     entity: 'registrations',
     singular: 'registration',
     tag: 'live',
-    model: 'registration',
+    model: (db) => db.registration,
     item: Registration,
     verbs: ['list', 'read'],
     list: {

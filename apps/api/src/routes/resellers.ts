@@ -29,7 +29,7 @@ export async function owningReseller(
     return p.resellerId;
   }
   if (requested === undefined || requested === null) return requested as null | undefined;
-  await requireVisible(ctx.tx, 'reseller', {}, String(requested), 'Reseller', '/body/resellerId');
+  await requireVisible(ctx.tx, (db) => db.reseller, {}, String(requested), 'Reseller', '/body/resellerId');
   return String(requested);
 }
 
@@ -39,7 +39,7 @@ export async function resellerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     entity: 'resellers',
     singular: 'reseller',
     tag: 'tenants',
-    model: 'reseller',
+    model: (db) => db.reseller,
     item: Reseller,
     create: Type.Object(
       { name: Name, status: Type.Optional(AccountStatus) },
@@ -62,10 +62,19 @@ export async function resellerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     dependants: [
       ...userTree((id) => ({ OR: [{ resellerId: id }, { customer: { resellerId: id } }] })),
       ...subscriberTree((id) => ({ OR: [{ customer: { resellerId: id } }, { domain: { resellerId: id } }] })),
-      { entity: 'customers', model: 'customer', where: (id) => ({ resellerId: id }), lock: STATUS_LOCK },
-      { entity: 'domains', model: 'domain', where: (id) => ({ resellerId: id }) },
-      { entity: 'rewrite-rules', model: 'rewriteRule', where: (id) => ({ ruleSet: { resellerId: id } }) },
-      { entity: 'rewrite-rule-sets', model: 'rewriteRuleSet', where: (id) => ({ resellerId: id }) },
+      {
+        entity: 'customers',
+        model: (db) => db.customer,
+        where: (id) => ({ resellerId: id }),
+        lock: STATUS_LOCK,
+      },
+      { entity: 'domains', model: (db) => db.domain, where: (id) => ({ resellerId: id }) },
+      {
+        entity: 'rewrite-rules',
+        model: (db) => db.rewriteRule,
+        where: (id) => ({ ruleSet: { resellerId: id } }),
+      },
+      { entity: 'rewrite-rule-sets', model: (db) => db.rewriteRuleSet, where: (id) => ({ resellerId: id }) },
     ],
     toCreateData: async (_ctx, body) => ({ data: body }),
   });

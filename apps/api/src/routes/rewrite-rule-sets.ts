@@ -54,7 +54,7 @@ export async function checkRuleSet(ctx: CrudContext, id: unknown): Promise<void>
   if (id === undefined || id === null) return;
   await requireVisible(
     ctx.tx,
-    'rewriteRuleSet',
+    (db) => db.rewriteRuleSet,
     scopes.rewriteRuleSetRead(ctx.principal),
     String(id),
     'Rewrite rule set',
@@ -70,7 +70,7 @@ export async function rewriteRuleSetRoutes(app: FastifyInstance, { prisma }: Rou
     entity: 'rewrite-rule-sets',
     singular: 'rewrite rule set',
     tag: 'rewriting',
-    model: 'rewriteRuleSet',
+    model: (db) => db.rewriteRuleSet,
     item: RewriteRuleSet,
     create: Type.Object(
       {
@@ -92,10 +92,20 @@ export async function rewriteRuleSetRoutes(app: FastifyInstance, { prisma }: Rou
     writeScope: scopes.rewriteRuleSetWrite,
     // Its rules go with it; domains, subscribers and peering groups using it would silently lose it.
     dependants: [
-      { entity: 'rewrite-rules', model: 'rewriteRule', where: (id) => ({ ruleSetId: id }) },
-      { entity: 'domains', model: 'domain', where: usingRuleSet, detach: 'rewriteRuleSetId' },
-      { entity: 'subscribers', model: 'subscriber', where: usingRuleSet, detach: 'rewriteRuleSetId' },
-      { entity: 'peering-groups', model: 'peeringGroup', where: usingRuleSet, detach: 'rewriteRuleSetId' },
+      { entity: 'rewrite-rules', model: (db) => db.rewriteRule, where: (id) => ({ ruleSetId: id }) },
+      { entity: 'domains', model: (db) => db.domain, where: usingRuleSet, detach: 'rewriteRuleSetId' },
+      {
+        entity: 'subscribers',
+        model: (db) => db.subscriber,
+        where: usingRuleSet,
+        detach: 'rewriteRuleSetId',
+      },
+      {
+        entity: 'peering-groups',
+        model: (db) => db.peeringGroup,
+        where: usingRuleSet,
+        detach: 'rewriteRuleSetId',
+      },
     ],
     toCreateData: async (ctx, body) => {
       const p = ctx.principal;
@@ -146,7 +156,7 @@ export async function rewriteRuleSetRoutes(app: FastifyInstance, { prisma }: Rou
       };
       const set = await requireVisible(
         prisma,
-        'rewriteRuleSet',
+        (db) => db.rewriteRuleSet,
         scopes.rewriteRuleSetRead(principal),
         id,
         'Rewrite rule set',

@@ -1,7 +1,7 @@
 import { NumberingError, type RewriteRuleData, validateRewriteRule } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { registerCrud } from '../crud.ts';
+import { type ParentSpec, registerCrud } from '../crud.ts';
 import { badRequest } from '../errors.ts';
 import { Description, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
@@ -48,10 +48,10 @@ export const RuleProps = {
 export const RewriteRule = Type.Object({ id: Uuid, ruleSetId: Uuid, ...RuleProps, ...Timestamps });
 
 export async function rewriteRuleRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
-  const ruleSetParent = {
+  const ruleSetParent: ParentSpec = {
     param: 'ruleSetId',
     field: 'ruleSetId',
-    model: 'rewriteRuleSet',
+    model: (db) => db.rewriteRuleSet,
     label: 'Rewrite rule set',
     readScope: scopes.rewriteRuleSetRead,
     writeScope: scopes.rewriteRuleSetWrite,
@@ -61,7 +61,7 @@ export async function rewriteRuleRoutes(app: FastifyInstance, { prisma }: RouteO
     entity: 'rewrite-rules',
     singular: 'rewrite rule',
     tag: 'rewriting',
-    model: 'rewriteRule',
+    model: (db) => db.rewriteRule,
     item: RewriteRule,
     parent: ruleSetParent,
     create: Type.Object(
