@@ -1,13 +1,16 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PrismaClient } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type TObject, type TSchema, Type } from 'typebox';
+import { type TObject, Type } from 'typebox';
+import { Value } from 'typebox/value';
 import { type Tx, writeAudit } from './audit.ts';
 import { principalOf } from './auth/authenticate.ts';
 import type { ModelOf } from './delegate.ts';
 import { clearDependants, type Dependant } from './dependants.ts';
 import { DependantsProblem, forbidden, notFound, notFoundField, PROBLEM_CONTENT_TYPE } from './errors.ts';
-import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
+import { type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
 import { type LockSpec, lockOnCreate, lockOnDelete, lockOnUpdate } from './locks.ts';
+import { NoContent } from './schemas.ts';
 import { type Where, within } from './tenancy.ts';
 import type { Principal, Role } from './types.ts';
 
@@ -158,12 +161,13 @@ export function checkFieldRoles(
   );
 }
 
-export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: CrudSpec): void {
+export function registerCrud(fastify: FastifyInstance, prisma: PrismaClient, spec: CrudSpec): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const verbs = new Set<Verb>(spec.verbs ?? ['list', 'read', 'create', 'update', 'delete']);
   const name = pascal(spec.singular);
   const writeScope = spec.writeScope ?? spec.readScope;
   const toItem = spec.toItem ?? ((row: Record<string, unknown>) => row);
-  const parentParams: Record<string, TSchema> = spec.parent ? { [spec.parent.param]: Id } : {};
+  const parentParams: Record<string, typeof Id> = spec.parent ? { [spec.parent.param]: Id } : {};
   const collectionParams = Type.Object(parentParams);
   const itemParams = Type.Object({ ...parentParams, id: Id });
   const itemPath = `${spec.path}/:id`;
@@ -204,10 +208,10 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request) => {
         const principal = principalOf(request);
-        const params = request.params as Record<string, string>;
+        const params = request.params;
         if (spec.parent)
           await requireParent(prisma, spec.parent, principal, params[spec.parent.param]!, false);
-        const args = listArgs(request.query as ListQuery, spec.list);
+        const args = listArgs(request.query, spec.list);
         args.where = within(args.where, parentCondition(params));
         const page = await paginate(spec.model(prisma), args, spec.readScope(principal), spec.include);
         return { ...page, items: page.items.map((row) => toItem(row, principal)) };
@@ -230,7 +234,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request) => {
         const principal = principalOf(request);
-        const row = await loadOwn(prisma, principal, request.params as Record<string, string>, false);
+        const row = await loadOwn(prisma, principal, request.params, false);
         return toItem(row, principal);
       },
     );
@@ -253,11 +257,11 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request, reply) => {
         const principal = principalOf(request);
-        const params = request.params as Record<string, string>;
+        const params = request.params;
         const result = await prisma.$transaction(async (tx) => {
           if (spec.parent) await requireParent(tx, spec.parent, principal, params[spec.parent.param]!, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
-          const body = request.body as Record<string, unknown>;
+          const body = request.body;
           checkFieldRoles(spec.fieldRoles, principal, body);
           const { data, reveal } = await toCreateData(ctx, body);
           const lockOwner = spec.lock ? lockOnCreate(spec.lock, principal, body) : {};
@@ -299,11 +303,11 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request) => {
         const principal = principalOf(request);
-        const params = request.params as Record<string, string>;
+        const params = request.params;
         return prisma.$transaction(async (tx) => {
           const existing = await loadOwn(tx, principal, params, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
-          const body = request.body as Record<string, unknown>;
+          const body = request.body;
           checkFieldRoles(spec.fieldRoles, principal, body);
           const lockOwner = spec.lock ? lockOnUpdate(spec.lock, principal, body, existing) : {};
           const { data } = await toUpdateData(ctx, body, existing);
@@ -342,7 +346,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           params: itemParams,
           ...(spec.dependants ? { querystring: ForceQuery } : {}),
           response: {
-            204: Type.Null({ description: 'Deleted' }),
+            204: NoContent('Deleted'),
             ...(spec.dependants
               ? {
                   409: {
@@ -357,8 +361,10 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request, reply) => {
         const principal = principalOf(request);
-        const params = request.params as Record<string, string>;
-        const force = (request.query as { force?: boolean }).force === true;
+        const params = request.params;
+        const query = request.query;
+        // Only a resource with dependants declares ?force; elsewhere the query is not read.
+        const force = Value.Check(ForceQuery, query) && query.force === true;
         // A forced delete of a large tenant removes and audits many rows in this one transaction.
         const timeout = spec.dependants ? FORCED_DELETE_TIMEOUT_MS : undefined;
         await prisma.$transaction(

@@ -1,7 +1,8 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf } from '../auth/authenticate.ts';
-import { type ListQuery, listArgs, listQuerySchema, PageOf } from '../list.ts';
+import { listArgs, listQuerySchema, PageOf } from '../list.ts';
 import { Nullable, Timestamp } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
 import { type ActiveCall, ROLES } from '../types.ts';
@@ -56,7 +57,11 @@ function toCall(c: ActiveCall, mine: ReadonlySet<string> | undefined) {
   };
 }
 
-export async function callRoutes(app: FastifyInstance, { prisma, activeCalls }: RouteOptions): Promise<void> {
+export async function callRoutes(
+  fastify: FastifyInstance,
+  { prisma, activeCalls }: RouteOptions,
+): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/calls',
     {
@@ -71,7 +76,7 @@ export async function callRoutes(app: FastifyInstance, { prisma, activeCalls }: 
     },
     async (request) => {
       const principal = principalOf(request);
-      const q = request.query as ListQuery;
+      const q = request.query;
       const args = listArgs(q, { sortable: ['startedAt'], defaultSort: '-startedAt' });
       let calls = await activeCalls();
       let mine: Set<string> | undefined;

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf } from '../auth/authenticate.ts';
 import { registerCrud } from '../crud.ts';
@@ -154,7 +155,10 @@ const cdrInclude = { callerCustomer: { select: { resellerId: true } } };
  * header) stays visible to the operator and to the caller's own side (its customer, that customer's
  * reseller); whoever sees the call only from the callee's side gets it as the callee's phone did.
  */
-function cdrItem(row: Record<string, unknown>, principal: Principal): Record<string, unknown> {
+function cdrItem<Row extends Record<string, unknown>>(
+  row: Row,
+  principal: Principal,
+): Omit<Row, 'callerCustomer'> {
   const { callerCustomer, ...cdr } = row;
   if (cdr.callerWithheld !== true || principal.role === 'operator') return cdr;
   const callerSide =
@@ -187,7 +191,8 @@ function wantsCsv(request: FastifyRequest, q: CdrQuery): boolean {
   return /\btext\/csv\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept.split(',')[0] ?? '');
 }
 
-export async function cdrRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+export async function cdrRoutes(fastify: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/cdrs',
     {
@@ -209,9 +214,9 @@ export async function cdrRoutes(app: FastifyInstance, { prisma }: RouteOptions):
         },
       },
     },
-    async (request: FastifyRequest, reply: FastifyReply) => {
+    async (request, reply) => {
       const principal = principalOf(request);
-      const q = request.query as CdrQuery;
+      const q = request.query;
       const args = listArgs(q, cdrList);
       const conditions = cdrConditions(q, principal);
       if (conditions.length > 0) args.where = { AND: [args.where, ...conditions] };
@@ -274,7 +279,7 @@ export async function cdrRoutes(app: FastifyInstance, { prisma }: RouteOptions):
     },
     async (request) => {
       const principal = principalOf(request);
-      const q = request.query as CdrQuery;
+      const q = request.query;
       const args = listArgs(
         { from: q.from, to: q.to },
         {

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { buildLcrTable, selectRoutes } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -52,7 +53,8 @@ export const groupParent: ParentSpec = {
   readScope: all,
 };
 
-export async function peeringGroupRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+export async function peeringGroupRoutes(fastify: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   registerCrud(app, prisma, {
     path: '/peering-groups',
     entity: 'peering-groups',
@@ -113,7 +115,7 @@ export async function peeringGroupRoutes(app: FastifyInstance, { prisma }: Route
       },
     },
     async (request) => {
-      const body = request.body as { callee: string; caller?: string };
+      const body = request.body;
       const callee = body.callee.replace(/^\+/, '');
       const caller = body.caller === undefined ? null : body.caller.replace(/^\+/, '');
       const [groups, gateways, rules] = await Promise.all([

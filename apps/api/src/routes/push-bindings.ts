@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PrismaClient } from '@switchboard/db';
 import { PushCredentialStore, PushService, pushEndpointsFromEnv, recordResultIn } from '@switchboard/push';
 import type { FastifyInstance } from 'fastify';
@@ -35,7 +36,8 @@ const TestResult = Type.Object({
   retryAfterMs: Type.Optional(Type.Integer()),
 });
 
-export async function pushBindingRoutes(app: FastifyInstance, options: PushRouteOptions): Promise<void> {
+export async function pushBindingRoutes(fastify: FastifyInstance, options: PushRouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { prisma, now } = options;
   const settings = options.push ?? {};
   const sealingKey = lazySealingKey(settings);
@@ -105,7 +107,7 @@ export async function pushBindingRoutes(app: FastifyInstance, options: PushRoute
     },
     async (request) => {
       const principal = principalOf(request);
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const row = await prisma.registration.findFirst({ where: within(pushBindingScope(principal), { id }) });
       if (row === null) throw notFound('Push binding');
       const result = await pushService().test(row);

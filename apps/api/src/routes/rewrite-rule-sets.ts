@@ -1,10 +1,5 @@
-import {
-  applyRewrite,
-  compileRuleSet,
-  NumberingError,
-  REWRITE_VARIABLES,
-  type RewriteRuleData,
-} from '@switchboard/numbering';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { applyRewrite, compileRuleSet, NumberingError, REWRITE_VARIABLES } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf } from '../auth/authenticate.ts';
@@ -64,7 +59,11 @@ export async function checkRuleSet(ctx: CrudContext, id: unknown): Promise<void>
 
 const usingRuleSet = (id: string) => ({ rewriteRuleSetId: id });
 
-export async function rewriteRuleSetRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+export async function rewriteRuleSetRoutes(
+  fastify: FastifyInstance,
+  { prisma }: RouteOptions,
+): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   registerCrud(app, prisma, {
     path: '/rewrite-rule-sets',
     entity: 'rewrite-rule-sets',
@@ -147,13 +146,8 @@ export async function rewriteRuleSetRoutes(app: FastifyInstance, { prisma }: Rou
     },
     async (request) => {
       const principal = principalOf(request);
-      const { id } = request.params as { id: string };
-      const body = request.body as {
-        direction: RewriteRuleData['direction'];
-        field: RewriteRuleData['field'];
-        value: string;
-        variables?: Record<string, string>;
-      };
+      const { id } = request.params;
+      const body = request.body;
       const set = await requireVisible(
         prisma,
         (db) => db.rewriteRuleSet,

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { generateSecret, sipHa1 } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -80,7 +81,8 @@ function toItem(row: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   registerCrud(app, prisma, {
     path: '/subscribers',
     entity: 'subscribers',
@@ -216,7 +218,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
     },
     async (request) => {
       const principal = principalOf(request);
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       return prisma.$transaction(async (tx) => {
         const row = await tx.subscriber.findFirst({
           where: within(scopes.subscriber(principal), { id }),
