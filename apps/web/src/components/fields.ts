@@ -28,6 +28,8 @@ interface PropertySchema {
   maximum?: number;
   enum?: readonly string[];
   anyOf?: readonly PropertySchema[];
+  items?: PropertySchema;
+  maxItems?: number;
 }
 
 /** The API's schema of one body property, out of `anyOf [schema, null]`, and whether it takes null. */
@@ -80,6 +82,25 @@ export function textField<O extends Operation>(operation: O, name: BodyField<O>,
     .refine((v) => v === '' || v.length >= min, `At least ${min} characters${orEmpty}`)
     .refine((v) => max === undefined || v.length <= max, `At most ${max} characters`)
     .refine((v) => v === '' || wellFormed(v), words.invalid ?? 'Not valid here');
+}
+
+/**
+ * A list typed into one text field (`split` turns the text into its items), each item checked by the
+ * API's item pattern and the list by its size limit.
+ */
+export function listField<O extends Operation>(
+  operation: O,
+  name: BodyField<O>,
+  split: (text: string) => string[],
+  invalid: string,
+) {
+  const { schema } = bodyProperty(operation, name);
+  const pattern = schema.items?.pattern === undefined ? undefined : new RegExp(schema.items.pattern);
+  const max = schema.maxItems;
+  return z
+    .string()
+    .refine((v) => pattern === undefined || split(v).every((item) => pattern.test(item)), invalid)
+    .refine((v) => max === undefined || split(v).length <= max, `At most ${max} entries`);
 }
 
 /** A whole-number field within the API's minimum and maximum for `name`; empty (null) where it takes null. */

@@ -23,6 +23,7 @@ import { FormAlert } from '../../components/FormAlert.tsx';
 import {
   countField,
   fieldText,
+  listField,
   numberOrNull,
   STATUSES,
   Status,
@@ -54,9 +55,12 @@ export const SubscriberEditForm = z.object({
   status: Status,
   maxConcurrentCalls: countField('updateSubscriber', 'maxConcurrentCalls'),
   clir: z.boolean(),
-  blockedCalleePrefixes: z
-    .string()
-    .refine((v) => prefixList(v).every((p) => /^\d{1,15}$/.test(p)), 'Digits only, separated by commas'),
+  blockedCalleePrefixes: listField(
+    'updateSubscriber',
+    'blockedCalleePrefixes',
+    prefixList,
+    'Digits only, separated by commas',
+  ),
 });
 
 function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscriber; onDone: () => void }) {
