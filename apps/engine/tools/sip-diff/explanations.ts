@@ -1,0 +1,1 @@
+export const EXPLANATIONS: readonly import('./explain.ts').Explanation[] = [];
