@@ -224,6 +224,22 @@ describe('requests from the network to apps', () => {
     expect(bridge.dialogs.size).toBe(0);
   });
 
+  it('ACKs the 2xx of an app that left before ACKing it, then ends the call with BYE (RFC 3261 §13.2.2.4, §15)', async () => {
+    const { stack, bridge, connect } = await setup();
+    const srf = await connect();
+    srf.createUAC('sip:bob@127.0.0.1:5070', { localSdp: 'v=0\r\n' }).catch(() => {});
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    const invite = stack.sent[0]!.request;
+    // the app goes in the same tick as the 2xx arrives: it never reads it, so never ACKs it
+    stack.sent[0]!.respond(farResponse(invite, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    srf.disconnect();
+    await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE');
+    expect(stack.acks.map((a) => a.getHeader('cseq'))).toEqual([`${invite.cseq.seq} ACK`]);
+    const bye = stack.sent.find((s) => s.request.method === 'BYE')!.request;
+    expect(bye.cseq.seq).toBe(invite.cseq.seq + 1);
+    expect(bridge.dialogs.size).toBe(0);
+  });
+
   it('cancels the pending outgoing INVITE of an app that disconnects', async () => {
     const { stack, connect } = await setup();
     const srf = await connect();

@@ -354,8 +354,21 @@ export class DrachtioBridge implements AppRequestHandler {
       this.dialogs.remove(dialog.id);
       this.forgetAwaitingAck(dialog.id);
       if (dialog.confirmed && dialog.usage === 'invite')
-        void this.sendBye(dialog, 'app disconnected').catch(() => {});
+        void this.ackThenBye(dialog, 'app disconnected').catch(() => {});
     }
+  }
+
+  /**
+   * Ends a confirmed INVITE dialog the app left. The app sends the ACK for a 2xx we received; when it left
+   * before doing so, the engine ACKs first (every 2xx is ACKed, RFC 3261 §13.2.2.4), then says BYE (§15).
+   */
+  private async ackThenBye(dialog: Dialog, reason: string): Promise<void> {
+    if (dialog.role === 'uac' && dialog.lastAck === undefined) {
+      const ack = buildInDialogRequest({ startLine: 'ACK sip:placeholder SIP/2.0', headers: [], body: '' }, dialog);
+      await this.options.stack.sendAck(ack, dialog.routeSet.length > 0 ? undefined : dialog.nextHop);
+      dialog.lastAck = ack;
+    }
+    await this.sendBye(dialog, reason);
   }
 
   private async respondFromApp(
