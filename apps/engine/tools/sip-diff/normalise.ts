@@ -48,7 +48,17 @@ const ORDERED_LISTS = new Set(['via', 'route', 'record-route', 'path', 'service-
 /** Headers whose value is a product name or a time: only whether they are present is compared. */
 const PRESENCE_ONLY = new Set(['server', 'user-agent', 'date', 'timestamp']);
 const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate']);
-const NAME_ADDR_HEADERS = new Set(['from', 'to', 'contact', 'route', 'record-route', 'path', 'refer-to', 'referred-by']);
+const NAME_ADDR_HEADERS = new Set([
+  'from',
+  'to',
+  'contact',
+  'route',
+  'record-route',
+  'path',
+  'refer-to',
+  'referred-by',
+  'p-asserted-identity',
+]);
 
 export function normaliseScenario(capture: ScenarioCapture): NormalisedScenario {
   const ordered = [...capture.messages].sort((a, b) => a.time - b.time);
@@ -142,9 +152,10 @@ function portNames(names: Map<string, string>): Map<string, string> {
   return out;
 }
 
+/** Every Call-ID of the scenario, wherever it appears (Replaces, Refer-To), becomes `{call-id}`. */
 function replaceCallIds(s: string, callIds: Map<string, string>): string {
   let out = s;
-  for (const [callId, label] of callIds) if (callId.length > 0) out = out.split(callId).join(`{${label}}`);
+  for (const callId of callIds.keys()) if (callId.length > 0) out = out.split(callId).join('{call-id}');
   return out;
 }
 
@@ -183,6 +194,9 @@ function normaliseHeaders(
 function normaliseValues(key: string, values: string[], text: (s: string) => string, cseq: string): string[] {
   if (key === 'cseq') return [cseq];
   if (key === 'call-id') return values.map(text);
+  // RFC 3262 §3: the first RSeq is random; RAck repeats it and the INVITE's CSeq number
+  if (key === 'rseq') return ['{rseq}'];
+  if (key === 'rack') return values.map((v) => v.replace(/^\s*\d+\s+\d+/, '{rseq} {cseq}'));
   if (PRESENCE_ONLY.has(key)) return ['{present}'];
   if (TOKEN_SETS.has(key)) {
     const tokens = new Set(values.flatMap((v) => v.split(',').map((t) => t.trim())).filter((t) => t.length > 0));
@@ -195,12 +209,34 @@ function normaliseValues(key: string, values: string[], text: (s: string) => str
 function normaliseValue(key: string, value: string): string {
   if (key === 'via') return normaliseVia(value);
   if (AUTH_HEADERS.has(key)) return normaliseAuth(value);
+  // tags and digest values also turn up elsewhere: echoed by test scenarios, escaped in Replaces
+  const v = value
+    .replace(/;\s*tag=[^;>,\s]+/gi, ';tag={tag}')
+    .replace(/(from-tag|to-tag)(=|%3D)[^;%&>\s]+/gi, '$1$2{tag}')
+    .replace(/\b(nonce|cnonce|response|opaque)=("[^"]*"|[^,\s]*)/gi, '$1={v}');
   if (NAME_ADDR_HEADERS.has(key)) {
-    let v = value.replace(/;\s*tag=[^;>,\s]+/gi, ';tag={tag}');
-    if (key === 'contact') v = v.replace(/(sips?:)[^@<>;:"\s]+@/i, '$1{user}@');
-    return sortParams(v);
+    const named = key === 'contact' ? v.replace(/(sips?:)[^@<>;:"\s]+@/i, '$1{user}@') : v;
+    return sortParams(nameAddr(named));
   }
-  return value;
+  return v;
+}
+
+/**
+ * One spelling of a name-addr: an addr-spec without brackets gets them (its parameters are header
+ * parameters, RFC 3261 §20.10), and a display name is written unquoted when it is tokens only and without
+ * the optional space before `<`.
+ */
+function nameAddr(value: string): string {
+  const open = value.indexOf('<');
+  if (open < 0) {
+    if (value.trim() === '*') return value.trim();
+    const [uri, ...params] = value.trim().split(';');
+    return `<${uri}>${params.map((p) => `;${p}`).join('')}`;
+  }
+  let display = value.slice(0, open).trim();
+  const quoted = /^"(.*)"$/.exec(display);
+  if (quoted && /^[\w.!%*+`'~ -]*$/.test(quoted[1] as string)) display = quoted[1] as string;
+  return `${display.replace(/\s+/g, ' ')}${value.slice(open)}`;
 }
 
 /** `Digest a=1,b="2"`: parameters sorted, one space after each comma, per-request values replaced. */
