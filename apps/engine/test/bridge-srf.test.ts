@@ -373,6 +373,35 @@ describe('requests from apps to the network', () => {
     expect(dialog).toBeTruthy();
   });
 
+  it('keeps the dialog when its BYE is challenged: the BYE goes again with credentials (RFC 3261 §22.2)', async () => {
+    const { stack, bridge, connect } = await setup();
+    const srf = await connect();
+    const uac = srf.createUAC('sip:bob@127.0.0.1:5070', {
+      localSdp: 'v=0\r\n',
+      auth: { username: 'alice', password: 'secret' },
+    });
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    stack.sent[0]!.respond(farResponse(stack.sent[0]!.request, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    const dialog = await uac;
+    const ended = dialog.destroy();
+    await waitFor(() => stack.sent.length === 2, 'the BYE');
+    const bye = stack.sent[1]!.request;
+    stack.sent[1]!.respond(
+      farResponse(bye, 407, 'Proxy Authentication Required', [
+        'Proxy-Authenticate: Digest realm="test", nonce="abc123", qop="auth", algorithm=MD5',
+      ]),
+    );
+    await waitFor(() => stack.sent.length === 3, 'the BYE with credentials');
+    const again = stack.sent[2]!.request;
+    expect(again.method).toBe('BYE');
+    expect(again.getHeader('proxy-authorization')).toMatch(/^Digest .*username="alice"/);
+    expect(again.cseq.seq).toBe(bye.cseq.seq + 1);
+    expect(again.toTag).toBe(bye.toTag);
+    stack.sent[2]!.respond(farResponse(again, 200, 'OK'));
+    await ended;
+    await waitFor(() => bridge.dialogs.size === 0, 'the dialog to end with the 200');
+  });
+
   it('createUAC: a failure response rejects with its status', async () => {
     const { stack, bridge, connect } = await setup();
     const srf = await connect();

@@ -494,8 +494,13 @@ export class DrachtioBridge implements AppRequestHandler {
     this.outgoing.set(id, pending);
     this.watchOutgoing(pending, this.listenerOf(txn.sent.flow));
     if (request.method === 'BYE' && dialog.usage === 'invite') {
-      this.dialogs.remove(dialogId);
+      // The dialog ends with the BYE's final response, except a challenge: drachtio-srf sends the BYE again
+      // with credentials inside the same dialog (RFC 3261 §15.1.1, §22.2).
       this.forgetAwaitingAck(dialogId);
+      txn.onResponse((response) => {
+        if (response.status >= 200 && response.status !== 401 && response.status !== 407)
+          this.dialogs.remove(dialogId);
+      });
     }
     // RFC 6665 §4.2.2: the notifier ends the subscription, and with it a dialog that has no other usage.
     if (dialog.usage === 'subscription' && terminatesSubscription(request)) this.dialogs.remove(dialogId);
