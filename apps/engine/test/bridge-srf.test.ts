@@ -381,7 +381,9 @@ describe('requests from apps to the network', () => {
       auth: { username: 'alice', password: 'secret' },
     });
     await waitFor(() => stack.sent.length === 1, 'the INVITE');
-    stack.sent[0]!.respond(farResponse(stack.sent[0]!.request, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    stack.sent[0]!.respond(
+      farResponse(stack.sent[0]!.request, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']),
+    );
     const dialog = await uac;
     const ended = dialog.destroy();
     await waitFor(() => stack.sent.length === 2, 'the BYE');

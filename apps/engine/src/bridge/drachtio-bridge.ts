@@ -364,7 +364,10 @@ export class DrachtioBridge implements AppRequestHandler {
    */
   private async ackThenBye(dialog: Dialog, reason: string): Promise<void> {
     if (dialog.role === 'uac' && dialog.lastAck === undefined) {
-      const ack = buildInDialogRequest({ startLine: 'ACK sip:placeholder SIP/2.0', headers: [], body: '' }, dialog);
+      const ack = buildInDialogRequest(
+        { startLine: 'ACK sip:placeholder SIP/2.0', headers: [], body: '' },
+        dialog,
+      );
       await this.options.stack.sendAck(ack, dialog.routeSet.length > 0 ? undefined : dialog.nextHop);
       dialog.lastAck = ack;
     }

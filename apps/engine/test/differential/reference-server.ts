@@ -45,7 +45,12 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       '  <logging><console/><loglevel>info</loglevel></logging>\n</drachtio>\n',
   );
   const transports = (options.transports ?? ['udp', 'tcp']).join(',');
-  const args = ['-f', configFile, '--contact', `sip:${options.sipAddress}:${options.sipPort};transport=${transports}`];
+  const args = [
+    '-f',
+    configFile,
+    '--contact',
+    `sip:${options.sipAddress}:${options.sipPort};transport=${transports}`,
+  ];
   if (options.externalIp) args.push('--external-ip', options.externalIp);
   args.push('--address', '127.0.0.1', '--port', String(options.adminPort), '--secret', options.secret);
   args.push('--loglevel', 'info');

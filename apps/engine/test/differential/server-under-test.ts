@@ -20,7 +20,8 @@ export interface ServerUnderTest {
   close(): Promise<void>;
 }
 
-export const SERVER_KIND = process.env.ENGINE_TEST_SERVER === 'drachtio-server' ? 'drachtio-server' : 'engine';
+export const SERVER_KIND =
+  process.env.ENGINE_TEST_SERVER === 'drachtio-server' ? 'drachtio-server' : 'engine';
 const MARKERS = process.env.SIP_DIFF_MARKERS;
 
 /** The port range of a differential run, else undefined (tests use their usual ranges). */

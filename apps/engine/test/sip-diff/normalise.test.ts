@@ -56,7 +56,12 @@ describe('normaliseScenario', () => {
     const n = normaliseScenario({
       scenario: 's',
       roles: {},
-      messages: [message(OPTIONS, 1), message(OPTIONS, 1.5), message(second, 2), message('not sip\r\n\r\n', 3)],
+      messages: [
+        message(OPTIONS, 1),
+        message(OPTIONS, 1.5),
+        message(second, 2),
+        message('not sip\r\n\r\n', 3),
+      ],
     });
     expect(n.retransmissions).toBe(1);
     expect(n.unparsable).toBe(1);
@@ -90,7 +95,10 @@ describe('normaliseScenario', () => {
   });
 
   it('names a TCP connection from an ephemeral port after the party whose Via it carries', () => {
-    const invite = OPTIONS.replace(/OPTIONS/g, 'INVITE').replace('SIP/2.0/UDP 127.0.0.1:5080', 'SIP/2.0/TCP 127.0.0.1:5060');
+    const invite = OPTIONS.replace(/OPTIONS/g, 'INVITE').replace(
+      'SIP/2.0/UDP 127.0.0.1:5080',
+      'SIP/2.0/TCP 127.0.0.1:5060',
+    );
     const n = normaliseScenario({
       scenario: 's',
       roles: { '127.0.0.1:5060': 'server' },
@@ -102,6 +110,9 @@ describe('normaliseScenario', () => {
 
 describe('splitTopLevel', () => {
   it('splits at commas outside quotes and angle brackets', () => {
-    expect(splitTopLevel('"a, b" <sip:x@y;p=1,2>, <sip:z@w>')).toEqual(['"a, b" <sip:x@y;p=1,2>', '<sip:z@w>']);
+    expect(splitTopLevel('"a, b" <sip:x@y;p=1,2>, <sip:z@w>')).toEqual([
+      '"a, b" <sip:x@y;p=1,2>',
+      '<sip:z@w>',
+    ]);
   });
 });

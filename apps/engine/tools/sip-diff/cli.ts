@@ -39,7 +39,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 function referenceName(bin: string): string {
   let version = 'drachtio-server';
   try {
-    version = execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n')[0] ?? version;
+    version =
+      execFileSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n')[0] ??
+      version;
   } catch (error) {
     version = (error as { stdout?: string }).stdout?.trim() || version;
   }
@@ -119,17 +121,24 @@ async function main(): Promise<number> {
   }
   const descriptions = describeSuites(suites, engine.failed, reference.failed);
   const unexplained = writeReport(engine.set, reference.set, name, descriptions);
-  const onlyOne = [...engine.failed.filter((f) => !reference.failed.includes(f)), ...reference.failed.filter((f) => !engine.failed.includes(f))];
+  const onlyOne = [
+    ...engine.failed.filter((f) => !reference.failed.includes(f)),
+    ...reference.failed.filter((f) => !engine.failed.includes(f)),
+  ];
   for (const f of onlyOne) log(`failed on one server only: ${f}`);
   return unexplained > 0 || onlyOne.length > 0 ? 1 : 0;
 }
 
 function describeSuites(suites: string[], engineFailed: string[], referenceFailed: string[]): string[] {
   const lines: string[] = [];
-  if (suites.includes('contract')) lines.push('engine contract tests (`apps/engine/test/contract-sipp.test.ts`), UDP and TCP');
-  if (suites.includes('upstream')) lines.push("drachtio-srf 5.0.29's own test suite (`apps/engine/test/upstream/`), UDP");
+  if (suites.includes('contract'))
+    lines.push('engine contract tests (`apps/engine/test/contract-sipp.test.ts`), UDP and TCP');
+  if (suites.includes('upstream'))
+    lines.push("drachtio-srf 5.0.29's own test suite (`apps/engine/test/upstream/`), UDP");
   lines.push(`tests failing against the engine: ${engineFailed.length ? engineFailed.join('; ') : 'none'}`);
-  lines.push(`tests failing against the reference: ${referenceFailed.length ? referenceFailed.join('; ') : 'none'}`);
+  lines.push(
+    `tests failing against the reference: ${referenceFailed.length ? referenceFailed.join('; ') : 'none'}`,
+  );
   return lines;
 }
 

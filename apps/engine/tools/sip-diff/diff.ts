@@ -87,12 +87,18 @@ export function diffScenario(engine: NormalisedScenario, reference: NormalisedSc
     out.push(...diffFlow(scenario, flow.label, flow.messages, match.messages));
   }
   for (const flow of refFlows) {
-    if (!used.has(flow)) out.push({ scenario, kind: 'missing-flow', flow: flow.label, message: flow.signature });
+    if (!used.has(flow))
+      out.push({ scenario, kind: 'missing-flow', flow: flow.label, message: flow.signature });
   }
   return out;
 }
 
-function diffFlow(scenario: string, flow: string, a: NormalisedMessage[], b: NormalisedMessage[]): Difference[] {
+function diffFlow(
+  scenario: string,
+  flow: string,
+  a: NormalisedMessage[],
+  b: NormalisedMessage[],
+): Difference[] {
   const out: Difference[] = [];
   for (const step of align(a, b)) {
     if (step.a && step.b) out.push(...diffMessage(scenario, flow, step.a, step.b));
@@ -126,7 +132,8 @@ export function align(a: NormalisedMessage[], b: NormalisedMessage[]): Step[] {
   let j = 0;
   while (i < n && j < m) {
     if (a[i]?.key === b[j]?.key) steps.push({ a: a[i++], b: b[j++] });
-    else if (((table[i + 1] as number[])[j] as number) >= ((table[i] as number[])[j + 1] as number)) steps.push({ a: a[i++] });
+    else if (((table[i + 1] as number[])[j] as number) >= ((table[i] as number[])[j + 1] as number))
+      steps.push({ a: a[i++] });
     else steps.push({ b: b[j++] });
   }
   while (i < n) steps.push({ a: a[i++] });
@@ -134,7 +141,12 @@ export function align(a: NormalisedMessage[], b: NormalisedMessage[]): Step[] {
   return steps;
 }
 
-function diffMessage(scenario: string, flow: string, a: NormalisedMessage, b: NormalisedMessage): Difference[] {
+function diffMessage(
+  scenario: string,
+  flow: string,
+  a: NormalisedMessage,
+  b: NormalisedMessage,
+): Difference[] {
   const out: Difference[] = [];
   const message = a.key;
   if (a.startLine !== b.startLine) {
@@ -146,8 +158,10 @@ function diffMessage(scenario: string, flow: string, a: NormalisedMessage, b: No
     const bv = b.headers.get(header);
     const engine = av ? av.join(' | ') : ABSENT;
     const reference = bv ? bv.join(' | ') : ABSENT;
-    if (engine !== reference) out.push({ scenario, flow, kind: 'header', message, header, engine, reference });
+    if (engine !== reference)
+      out.push({ scenario, flow, kind: 'header', message, header, engine, reference });
   }
-  if (a.body !== b.body) out.push({ scenario, flow, kind: 'body', message, engine: a.body, reference: b.body });
+  if (a.body !== b.body)
+    out.push({ scenario, flow, kind: 'body', message, engine: a.body, reference: b.body });
   return out;
 }

@@ -1,4 +1,10 @@
-import { canonicalHeaderName, headerKey, type SipMessage, SipRequest, tryParseMessage } from '@switchboard/sip';
+import {
+  canonicalHeaderName,
+  headerKey,
+  type SipMessage,
+  SipRequest,
+  tryParseMessage,
+} from '@switchboard/sip';
 import type { ScenarioCapture } from './capture.ts';
 
 /**
@@ -47,7 +53,12 @@ const TOKEN_SETS = new Set([
 const ORDERED_LISTS = new Set(['via', 'route', 'record-route', 'path', 'service-route']);
 /** Headers whose value is a product name or a time: only whether they are present is compared. */
 const PRESENCE_ONLY = new Set(['server', 'user-agent', 'date', 'timestamp']);
-const AUTH_HEADERS = new Set(['authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate']);
+const AUTH_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'www-authenticate',
+  'proxy-authenticate',
+]);
 const NAME_ADDR_HEADERS = new Set([
   'from',
   'to',
@@ -94,9 +105,18 @@ export function normaliseScenario(capture: ScenarioCapture): NormalisedScenario 
     const startLine = isRequest
       ? `${message.method} ${text(message.uri.toString())}`
       : `${message.startLine().split(' ').slice(1).join(' ')}`;
-    const key = isRequest ? `${direction} ${message.method}` : `${direction} ${message.status} (${cseqMethod})`;
+    const key = isRequest
+      ? `${direction} ${message.method}`
+      : `${direction} ${message.status} (${cseqMethod})`;
     const headers = normaliseHeaders(message, text, relativeCseq(message, flow, cseqBase));
-    messages.push({ flow, direction, key, startLine, headers, body: normaliseBody(text(message.body.toString('latin1'))) });
+    messages.push({
+      flow,
+      direction,
+      key,
+      startLine,
+      headers,
+      body: normaliseBody(text(message.body.toString('latin1'))),
+    });
   }
   return { scenario: capture.scenario, messages, retransmissions, unparsable };
 }
@@ -199,7 +219,9 @@ function normaliseValues(key: string, values: string[], text: (s: string) => str
   if (key === 'rack') return values.map((v) => v.replace(/^\s*\d+\s+\d+/, '{rseq} {cseq}'));
   if (PRESENCE_ONLY.has(key)) return ['{present}'];
   if (TOKEN_SETS.has(key)) {
-    const tokens = new Set(values.flatMap((v) => v.split(',').map((t) => t.trim())).filter((t) => t.length > 0));
+    const tokens = new Set(
+      values.flatMap((v) => v.split(',').map((t) => t.trim())).filter((t) => t.length > 0),
+    );
     return [[...tokens].sort().join(', ')];
   }
   const entries = ORDERED_LISTS.has(key) || key === 'contact' ? values.flatMap(splitTopLevel) : values;
@@ -208,7 +230,7 @@ function normaliseValues(key: string, values: string[], text: (s: string) => str
 
 function normaliseValue(key: string, value: string): string {
   if (key === 'via') return normaliseVia(value);
-  if (AUTH_HEADERS.has(key)) return normaliseAuth(value);
+  if (AUTH_HEADERS.has(key) || /^Digest\s/i.test(value)) return normaliseAuth(value);
   // tags and digest values also turn up elsewhere: echoed by test scenarios, escaped in Replaces
   const v = value
     .replace(/;\s*tag=[^;>,\s]+/gi, ';tag={tag}')
@@ -255,7 +277,8 @@ function normaliseVia(value: string): string {
   const normal = params.map((p) => {
     const [name, v] = p.split('=', 2) as [string, string | undefined];
     const lower = name.toLowerCase();
-    if (lower === 'branch' && v !== undefined) return v.startsWith('z9hG4bK') ? 'branch=z9hG4bK{branch}' : 'branch={branch}';
+    if (lower === 'branch' && v !== undefined)
+      return v.startsWith('z9hG4bK') ? 'branch=z9hG4bK{branch}' : 'branch={branch}';
     if (lower === 'rport' && v !== undefined) return 'rport={port}';
     return p;
   });
@@ -274,8 +297,15 @@ function sortParams(value: string): string {
   const [uriAndParams, headers] = inner.split('?', 2) as [string, string | undefined];
   const [uri, ...uriParams] = uriAndParams.split(';');
   const sortedInner = [uri, ...uriParams.sort()].join(';') + (headers !== undefined ? `?${headers}` : '');
-  const after = value.slice(close + 1).split(';').filter((p) => p.trim().length > 0).map((p) => p.trim());
-  return `${value.slice(0, open).trim()}<${sortedInner}>${after.sort().map((p) => `;${p}`).join('')}`.trim();
+  const after = value
+    .slice(close + 1)
+    .split(';')
+    .filter((p) => p.trim().length > 0)
+    .map((p) => p.trim());
+  return `${value.slice(0, open).trim()}<${sortedInner}>${after
+    .sort()
+    .map((p) => `;${p}`)
+    .join('')}`.trim();
 }
 
 /** Splits a header value at commas that are outside quotes and angle brackets. */
@@ -300,5 +330,7 @@ export function splitTopLevel(value: string): string[] {
 
 /** SDP: session id and version of the o= line and the media ports are the far ends' own numbers. */
 function normaliseBody(body: string): string {
-  return body.replace(/^o=(\S+) \d+ \d+ /m, 'o=$1 {id} {version} ').replace(/^m=(\w+) \d+ /gm, 'm=$1 {port} ');
+  return body
+    .replace(/^o=(\S+) \d+ \d+ /m, 'o=$1 {id} {version} ')
+    .replace(/^m=(\w+) \d+ /gm, 'm=$1 {port} ');
 }

@@ -86,14 +86,16 @@ export function renderReport(input: ReportInput): Report {
     '## Differences',
     '',
     'Each row: one difference, the scenarios where it occurs, and why it is there (the explanations live in',
-    '`apps/engine/tools/sip-diff/explanations.ts`; docs/engine.md\'s compatibility table summarises them).',
+    "`apps/engine/tools/sip-diff/explanations.ts`; docs/engine.md's compatibility table summarises them).",
     '',
     '| # | kind | message | header | engine | reference | occurrences | verdict |',
     '|---|---|---|---|---|---|---|---|',
   ];
   groups.forEach((g, i) => {
     const d = g.difference;
-    const verdict = g.explanation ? `${g.explanation.verdict}: [${g.explanation.id}](#${g.explanation.id})` : '**UNEXPLAINED**';
+    const verdict = g.explanation
+      ? `${g.explanation.verdict}: [${g.explanation.id}](#${g.explanation.id})`
+      : '**UNEXPLAINED**';
     lines.push(
       `| ${i + 1} | ${d.kind} | ${cell(d.message)} | ${cell(d.header)} | ${cell(d.engine)} | ${cell(d.reference)} | ${g.count} in ${g.scenarios.size} scenario(s) | ${verdict} |`,
     );
@@ -103,9 +105,16 @@ export function renderReport(input: ReportInput): Report {
   for (const e of input.explanations.filter((x) => used.has(x))) {
     lines.push(`### ${e.id}`, '', `*${e.verdict}*: ${e.reason}`, '');
   }
-  lines.push('## Scenarios', '', '| scenario | messages (engine / reference) | differences |', '|---|---|---|');
+  lines.push(
+    '## Scenarios',
+    '',
+    '| scenario | messages (engine / reference) | differences |',
+    '|---|---|---|',
+  );
   const refByName = new Map(input.reference.map((s) => [s.scenario, s]));
-  const names = [...new Set([...input.engine.map((s) => s.scenario), ...input.reference.map((s) => s.scenario)])];
+  const names = [
+    ...new Set([...input.engine.map((s) => s.scenario), ...input.reference.map((s) => s.scenario)]),
+  ];
   for (const name of names) {
     const e = input.engine.find((s) => s.scenario === name);
     const r = refByName.get(name);

@@ -54,7 +54,14 @@ export async function runContract(options: ContractRunOptions): Promise<CaptureS
     .filter((l) => l.trim().length > 0)
     .map(
       (l) =>
-        JSON.parse(l) as { test: string; suite: string; start: number; end: number; endpoints: string[]; state: string },
+        JSON.parse(l) as {
+          test: string;
+          suite: string;
+          start: number;
+          end: number;
+          endpoints: string[];
+          state: string;
+        },
     );
   rmSync(dir, { recursive: true, force: true });
   const failed = entries.filter((e) => e.state !== 'pass').map((e) => `${e.suite} > ${e.test}`);

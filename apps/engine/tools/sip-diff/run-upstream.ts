@@ -111,13 +111,22 @@ export async function runUpstream(options: UpstreamRunOptions): Promise<CaptureS
       };
       uacPortBase += 200;
       const run = await runTapFile([file], { cwd: suite.testDir, env, limitMs: limitS * 1000 });
-      options.log(`upstream ${file} on ${options.server}: ${run.passed.length} passed, ${run.failed.length} failed, exit ${run.exit}`);
+      options.log(
+        `upstream ${file} on ${options.server}: ${run.passed.length} passed, ${run.failed.length} failed, exit ${run.exit}`,
+      );
       failed.push(...run.failed.map((f) => `${file}: ${f}`));
       if (run.exit !== 0) failed.push(`${file}: exit ${run.exit}`);
       // the sipp UACs of a file take ports from its base in steps of 4 (sipp.cjs), the same in both runs
       const uacs: Record<string, string> = {};
-      for (let k = 0; k < 50; k++) uacs[`${topology.UAC_ADDRESS}:${uacPortBase - 200 + 4 * k}`] = `uac${k + 1}`;
-      windows.push({ scenario: `upstream: ${file}`, start, end: Date.now() / 1000, endpoints: [], roles: { ...roles, ...uacs } });
+      for (let k = 0; k < 50; k++)
+        uacs[`${topology.UAC_ADDRESS}:${uacPortBase - 200 + 4 * k}`] = `uac${k + 1}`;
+      windows.push({
+        scenario: `upstream: ${file}`,
+        start,
+        end: Date.now() / 1000,
+        endpoints: [],
+        roles: { ...roles, ...uacs },
+      });
     }
   } finally {
     for (const run of hosts) run.stop();
