@@ -29,6 +29,10 @@ export interface CaptureSet {
   /** Which server produced it, e.g. `engine` or `drachtio-server v0.9.4`. */
   server: string;
   scenarios: ScenarioCapture[];
+  /** Suites that ran (`contract`, `upstream`). */
+  suites?: string[];
+  /** Tests that failed against this server, by name. */
+  failed?: string[];
 }
 
 export function isCaptureSet(value: unknown): value is CaptureSet {

@@ -50,8 +50,8 @@ function referenceName(bin: string): string {
 }
 
 async function runOne(server: 'engine' | 'drachtio-server', suites: string[], bin: string) {
-  const set: CaptureSet = { server, scenarios: [] };
   const failed: string[] = [];
+  const set: CaptureSet = { server, scenarios: [], suites, failed };
   if (suites.includes('contract')) {
     const { runContract } = await import('./run-contract.ts');
     const [min, max] = (values['contract-ports'] as string).split('-').map(Number) as [number, number];
@@ -103,8 +103,10 @@ async function main(): Promise<number> {
   const command = positionals[0];
   if (command === 'report') {
     if (!values.engine || !values.reference) throw new Error('report needs --engine and --reference');
+    const engine = readSet(values.engine);
     const reference = readSet(values.reference);
-    return writeReport(readSet(values.engine), reference, reference.server, []) > 0 ? 1 : 0;
+    const suites = describeSuites(reference.suites ?? [], engine.failed ?? [], reference.failed ?? []);
+    return writeReport(engine, reference, reference.server, suites) > 0 ? 1 : 0;
   }
   if (command !== 'run') throw new Error('usage: sip-diff run | sip-diff report (see cli.ts)');
   const bin = process.env.DRACHTIO_SERVER_BIN;

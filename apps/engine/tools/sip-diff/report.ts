@@ -97,7 +97,7 @@ export function renderReport(input: ReportInput): Report {
       ? `${g.explanation.verdict}: [${g.explanation.id}](#${g.explanation.id})`
       : '**UNEXPLAINED**';
     lines.push(
-      `| ${i + 1} | ${d.kind} | ${cell(d.message)} | ${cell(d.header)} | ${cell(d.engine)} | ${cell(d.reference)} | ${g.count} in ${g.scenarios.size} scenario(s) | ${verdict} |`,
+      `| ${i + 1} | ${d.kind} | ${cell(d.message)} | ${cell(d.header)} | ${cell(d.engine)} | ${cell(d.reference)} | ${occurrences(g)} | ${verdict} |`,
     );
   });
   lines.push('', '## Explanations', '');
@@ -123,6 +123,14 @@ export function renderReport(input: ReportInput): Report {
   }
   lines.push('');
   return { markdown: lines.join('\n'), unexplained };
+}
+
+/** How often, and where: the first two scenarios by name, then how many more. */
+function occurrences(group: Group): string {
+  const names = [...group.scenarios];
+  const shown = names.slice(0, 2).map((n) => cell(n)).join('; ');
+  const more = names.length > 2 ? ` and ${names.length - 2} more` : '';
+  return `${group.count}× in ${shown}${more}`;
 }
 
 function sum(runs: NormalisedScenario[], field: 'retransmissions' | 'unparsable'): number {
