@@ -64,7 +64,9 @@ describe('normaliseScenario', () => {
       ],
     });
     expect(n.retransmissions).toBe(1);
-    expect(n.unparsable).toBe(1);
+    expect(n.unparsable).toEqual([
+      { direction: 'peer1 -> peer2', startLine: 'not sip', error: expect.any(String) as string },
+    ]);
     expect(n.messages.map((m) => m.headers.get('CSeq'))).toEqual([['+0 OPTIONS'], ['+1 OPTIONS']]);
   });
 

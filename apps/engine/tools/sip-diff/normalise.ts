@@ -33,8 +33,8 @@ export interface NormalisedScenario {
   messages: NormalisedMessage[];
   /** Exact repeats of a message already captured (retransmissions), left out of `messages`. */
   retransmissions: number;
-  /** Captured datagrams or stream messages that are not SIP the parser accepts. */
-  unparsable: number;
+  /** Captured messages the parser refuses (not compared): who sent them, their first line, and why. */
+  unparsable: Array<{ direction: string; startLine: string; error: string }>;
 }
 
 /** Headers whose values are comma-separated token sets: order and field splitting carry no meaning. */
@@ -80,7 +80,7 @@ export function normaliseScenario(capture: ScenarioCapture): NormalisedScenario 
   const seen = new Set<string>();
   const messages: NormalisedMessage[] = [];
   let retransmissions = 0;
-  let unparsable = 0;
+  const unparsable: NormalisedScenario['unparsable'] = [];
   for (const wire of ordered) {
     const identity = `${wire.src}>${wire.dst}>${wire.raw}`;
     if (seen.has(identity)) {
@@ -90,7 +90,11 @@ export function normaliseScenario(capture: ScenarioCapture): NormalisedScenario 
     seen.add(identity);
     const parsed = tryParseMessage(Buffer.from(wire.raw, 'latin1'));
     if (!parsed.ok) {
-      unparsable++;
+      unparsable.push({
+        direction: `${names.get(wire.src)} -> ${names.get(wire.dst)}`,
+        startLine: replaceEndpoints(wire.raw.split('\r\n', 1)[0] ?? '', names, ports),
+        error: replaceEndpoints(parsed.error.message, names, ports),
+      });
       continue;
     }
     const message = parsed.message;

@@ -79,7 +79,7 @@ export function renderReport(input: ReportInput): Report {
     `| scenarios | ${input.engine.length} | ${input.reference.length} |`,
     `| messages compared | ${count(input.engine)} | ${count(input.reference)} |`,
     `| retransmissions (not compared) | ${sum(input.engine, 'retransmissions')} | ${sum(input.reference, 'retransmissions')} |`,
-    `| captured but not parsable | ${sum(input.engine, 'unparsable')} | ${sum(input.reference, 'unparsable')} |`,
+    `| captured but not parsable (listed at the end) | ${unparsable(input.engine).length} | ${unparsable(input.reference).length} |`,
     '',
     `**${input.differences.length} differences** in ${groups.length} kinds; **${unexplained.length} unexplained**.`,
     '',
@@ -121,18 +121,39 @@ export function renderReport(input: ReportInput): Report {
     const n = input.differences.filter((d) => d.scenario === name).length;
     lines.push(`| ${cell(name)} | ${e?.messages.length ?? '-'} / ${r?.messages.length ?? '-'} | ${n} |`);
   }
-  lines.push('');
+  lines.push('', '## Messages the parser refused', '');
+  lines.push('Not compared; a server that sent one would be listed here as the sender.', '');
+  for (const [name, runs] of [
+    ['engine', input.engine],
+    ['reference', input.reference],
+  ] as const) {
+    const rows = unparsable(runs);
+    lines.push(`${name} run${rows.length === 0 ? ': none' : ':'}`, '');
+    if (rows.length > 0)
+      lines.push('| scenario | sender | first line | parser |', '|---|---|---|---|', ...rows, '');
+  }
   return { markdown: lines.join('\n'), unexplained };
 }
 
 /** How often, and where: the first two scenarios by name, then how many more. */
 function occurrences(group: Group): string {
   const names = [...group.scenarios];
-  const shown = names.slice(0, 2).map((n) => cell(n)).join('; ');
+  const shown = names
+    .slice(0, 2)
+    .map((n) => cell(n))
+    .join('; ');
   const more = names.length > 2 ? ` and ${names.length - 2} more` : '';
   return `${group.count}× in ${shown}${more}`;
 }
 
-function sum(runs: NormalisedScenario[], field: 'retransmissions' | 'unparsable'): number {
+function sum(runs: NormalisedScenario[], field: 'retransmissions'): number {
   return runs.reduce((n, s) => n + s[field], 0);
+}
+
+function unparsable(runs: NormalisedScenario[]): string[] {
+  return runs.flatMap((s) =>
+    s.unparsable.map(
+      (u) => `| ${cell(s.scenario)} | ${cell(u.direction)} | ${cell(u.startLine)} | ${cell(u.error)} |`,
+    ),
+  );
 }
