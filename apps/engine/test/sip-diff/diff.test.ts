@@ -46,6 +46,24 @@ describe('diffRuns', () => {
   });
 });
 
+describe('races between branches', () => {
+  it('pairs same-kind messages by content, so two branches’ 180s relayed in the other order are no difference', () => {
+    const recorded = fixture('reference');
+    const swapped = structuredClone(recorded);
+    const scenario = swapped.scenarios.find((s) => s.scenario === SIMULTANEOUS)!;
+    // the two 180s the server relays to the caller, in the other order
+    const relayed = scenario.messages.filter(
+      (m) => m.raw.startsWith('SIP/2.0 180') && scenario.roles[m.src] === 'server',
+    );
+    expect(relayed).toHaveLength(2);
+    const [first, second] = relayed as [(typeof relayed)[0], (typeof relayed)[0]];
+    [first.time, second.time] = [second.time, first.time];
+    const before = diffRuns(engine, recorded.scenarios.map(normaliseScenario));
+    const after = diffRuns(engine, swapped.scenarios.map(normaliseScenario));
+    expect(after).toEqual(before);
+  });
+});
+
 describe('renderReport', () => {
   const input = {
     engine,

@@ -33,6 +33,8 @@ export interface CaptureSet {
   suites?: string[];
   /** Tests that failed against this server, by name. */
   failed?: string[];
+  /** Tests that ran on the engine whatever the server, as they need an engine-only option: not compared. */
+  notCompared?: string[];
 }
 
 export function isCaptureSet(value: unknown): value is CaptureSet {

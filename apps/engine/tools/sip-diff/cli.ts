@@ -51,13 +51,15 @@ function referenceName(bin: string): string {
 
 async function runOne(server: 'engine' | 'drachtio-server', suites: string[], bin: string) {
   const failed: string[] = [];
-  const set: CaptureSet = { server, scenarios: [], suites, failed };
+  const notCompared: string[] = [];
+  const set: CaptureSet = { server, scenarios: [], suites, failed, notCompared };
   if (suites.includes('contract')) {
     const { runContract } = await import('./run-contract.ts');
     const [min, max] = (values['contract-ports'] as string).split('-').map(Number) as [number, number];
     const run = await runContract({ server, ports: { min, max }, log });
     set.scenarios.push(...run.scenarios);
     failed.push(...run.failed);
+    notCompared.push(...run.skipped);
   }
   if (suites.includes('upstream')) {
     const { runUpstream } = await import('./run-upstream.ts');
@@ -105,7 +107,7 @@ async function main(): Promise<number> {
     if (!values.engine || !values.reference) throw new Error('report needs --engine and --reference');
     const engine = readSet(values.engine);
     const reference = readSet(values.reference);
-    const suites = describeSuites(reference.suites ?? [], engine.failed ?? [], reference.failed ?? []);
+    const suites = describeSuites(reference, engine.failed ?? []);
     return writeReport(engine, reference, reference.server, suites) > 0 ? 1 : 0;
   }
   if (command !== 'run') throw new Error('usage: sip-diff run | sip-diff report (see cli.ts)');
@@ -121,7 +123,7 @@ async function main(): Promise<number> {
     writeFileSync(join(values.captures, 'engine.json'), JSON.stringify(engine.set));
     writeFileSync(join(values.captures, 'reference.json'), JSON.stringify(reference.set));
   }
-  const descriptions = describeSuites(suites, engine.failed, reference.failed);
+  const descriptions = describeSuites(reference.set, engine.failed);
   const unexplained = writeReport(engine.set, reference.set, name, descriptions);
   const onlyOne = [
     ...engine.failed.filter((f) => !reference.failed.includes(f)),
@@ -131,12 +133,18 @@ async function main(): Promise<number> {
   return unexplained > 0 || onlyOne.length > 0 ? 1 : 0;
 }
 
-function describeSuites(suites: string[], engineFailed: string[], referenceFailed: string[]): string[] {
+function describeSuites(reference: CaptureSet, engineFailed: string[]): string[] {
+  const suites = reference.suites ?? [];
+  const referenceFailed = reference.failed ?? [];
   const lines: string[] = [];
   if (suites.includes('contract'))
-    lines.push('engine contract tests (`apps/engine/test/contract-sipp.test.ts`), UDP and TCP');
+    lines.push(
+      'engine contract tests (`apps/engine/test/contract-sipp.test.ts` UDP and TCP, `proxy-sipp.test.ts`)',
+    );
   if (suites.includes('upstream'))
     lines.push("drachtio-srf 5.0.29's own test suite (`apps/engine/test/upstream/`), UDP");
+  if (reference.notCompared?.length)
+    lines.push(`not compared, as they need an engine-only option: ${reference.notCompared.join('; ')}`);
   lines.push(`tests failing against the engine: ${engineFailed.length ? engineFailed.join('; ') : 'none'}`);
   const why = (f: string) => {
     const id = REFERENCE_FAILURES[f];

@@ -100,7 +100,7 @@ function diffFlow(
   b: NormalisedMessage[],
 ): Difference[] {
   const out: Difference[] = [];
-  for (const step of align(a, b)) {
+  for (const step of pairRaces(align(a, b), scenario, flow)) {
     if (step.a && step.b) out.push(...diffMessage(scenario, flow, step.a, step.b));
     else if (step.a) out.push({ scenario, flow, kind: 'extra-message', message: step.a.key });
     else if (step.b) out.push({ scenario, flow, kind: 'missing-message', message: step.b.key });
@@ -111,6 +111,38 @@ function diffFlow(
 interface Step {
   a?: NormalisedMessage;
   b?: NormalisedMessage;
+}
+
+/**
+ * Consecutive messages of the same key may have raced (the 180s of two forked branches relayed upstream):
+ * inside such a run, each message of the engine is paired with the reference's message it differs from
+ * least, not simply the next one.
+ */
+function pairRaces(steps: Step[], scenario: string, flow: string): Step[] {
+  const out: Step[] = [];
+  let i = 0;
+  while (i < steps.length) {
+    const key = steps[i]?.a?.key;
+    let j = i;
+    while (j < steps.length && steps[j]?.a && steps[j]?.b && steps[j]?.a?.key === key) j++;
+    if (j - i < 2) {
+      out.push(steps[i] as Step);
+      i++;
+      continue;
+    }
+    const left = steps.slice(i, j).map((s) => s.b as NormalisedMessage);
+    for (const step of steps.slice(i, j)) {
+      const a = step.a as NormalisedMessage;
+      const cost = (m: NormalisedMessage) => diffMessage(scenario, flow, a, m).length;
+      let best = 0;
+      for (let k = 1; k < left.length; k++) {
+        if (cost(left[k] as NormalisedMessage) < cost(left[best] as NormalisedMessage)) best = k;
+      }
+      out.push({ a, b: left.splice(best, 1)[0] as NormalisedMessage });
+    }
+    i = j;
+  }
+  return out;
 }
 
 /** Longest common subsequence of the two key sequences (flows are short: tens of messages). */
