@@ -124,12 +124,13 @@ export const EXPLANATIONS: readonly Explanation[] = [
     reason:
       'When an app disconnects with calls up, the engine ends them: ACK for a 2xx the app had not ACKed yet, ' +
       'then BYE to the far end (docs/engine.md, "app disconnects mid-call"); drachtio-server leaves them up ' +
-      "until the far end hangs up. drachtio-srf's own tests disconnect right after their assertions, so these " +
+      'until the far end hangs up, and leaves such a 2xx without ACK (RFC 3261 §13.2.2.4 wants one). ' +
+      "drachtio-srf's own tests disconnect right after their assertions, so these " +
       'BYEs appear there. Between two engines that both end the same call the BYEs cross: the one that finds ' +
       'the call gone is answered 481, or 503 when it reaches the app just as the app leaves.',
     match: {
       kind: ['extra-message', 'extra-flow'],
-      message: /(-> \S+ BYE|\S+ 200 \(BYE\)|\S+ (481|503) \(BYE\).*)$/,
+      message: /(-> \S+ (BYE|ACK)|\S+ 200 \(BYE\)|\S+ (481|503) \(BYE\).*)$/,
     },
   },
   {
