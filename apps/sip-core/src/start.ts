@@ -17,6 +17,7 @@ import { ActiveCalls } from './calls/active-calls.ts';
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+import type { DeviceWaker } from './calls/devices.ts';
 import { inviteStages } from './calls/stages/index.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
@@ -174,6 +175,8 @@ export interface InviteChainDeps {
   forwards: CallForwards;
   numbering?: NumberingIndex;
   callsConfig: CallsConfig;
+  /** RFC 8599 wake-ups of push devices; unset: they are rung like any other. */
+  push?: DeviceWaker;
 }
 
 /**
@@ -196,6 +199,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       numbering: deps.numbering,
       config: deps.callsConfig,
       log: services.log.child({ component: 'calls' }),
+      push: deps.push,
     }),
   ];
 }
@@ -381,6 +385,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       forwards,
       numbering,
       callsConfig,
+      push: push.waker,
     }),
     log,
   );
