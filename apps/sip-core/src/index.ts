@@ -18,6 +18,6 @@ export {
 export { type Binding, type BindingTransport, isNatted } from './location/binding.ts';
 export { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
 export { PushRefresher } from './push/refresher.ts';
-export { callsFromEnvironment } from './settings.ts';
 export type { SipCorePush, SipCorePushOptions } from './push/setup.ts';
+export { callsFromEnvironment } from './settings.ts';
 export { type RunningSipCore, type SipCoreDeps, startSipCore } from './start.ts';

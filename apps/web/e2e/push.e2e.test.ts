@@ -115,7 +115,9 @@ describe('push devices', () => {
     await row.getByRole('cell', { name: 'never', exact: true }).waitFor();
 
     const before = apns.received.length;
-    await row.getByRole('button', { name: `Send test push to sip:mia@${DOMAIN} …${DEVICE_TOKEN.slice(-8)}` }).click();
+    await row
+      .getByRole('button', { name: `Send test push to sip:mia@${DOMAIN} …${DEVICE_TOKEN.slice(-8)}` })
+      .click();
     const status = page.getByRole('status').filter({ hasText: `Test push to sip:mia@${DOMAIN}` });
     await status.getByText('delivered', { exact: true }).waitFor();
 

@@ -110,7 +110,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
     min: 1,
     max: 120,
     variable: 'PUSH_WAIT_TIMEOUT',
-    description: 'Seconds a call waits for a device woken by push to register before it counts as not answering',
+    description:
+      'Seconds a call waits for a device woken by push to register before it counts as not answering',
   },
 ];
 

@@ -149,7 +149,12 @@ afterAll(async () => {
 
 const token = (n: number): string => n.toString(16).padStart(64, 'b');
 type App = { user: string; provider: 'apns' | 'fcm'; prid: string; param: string };
-const apnsApp = (user: string, n: number): App => ({ user, provider: 'apns', prid: token(n), param: APNS_PARAM });
+const apnsApp = (user: string, n: number): App => ({
+  user,
+  provider: 'apns',
+  prid: token(n),
+  param: APNS_PARAM,
+});
 const fcmApp = (user: string): App => ({ user, provider: 'fcm', prid: `fcm-${user}-token`, param: PROJECT });
 
 /** The app registers with its pn-* values from a fresh socket (through `via`, node A by default). */
@@ -213,9 +218,9 @@ describe('a call to a sleeping app', () => {
     expect(push.headers['apns-topic']).toBe(`${BUNDLE}.voip`);
     const body = JSON.parse(push.body) as Record<string, string>;
     expect(body).toMatchObject({ type: 'call', callerName: 'alice', callerNumber: 'alice' });
-    expect(verifyWakeToken(stack.sipCore.config.auth.nonceSecret, body.callId!, body.token!, Date.now())).toBe(
-      true,
-    );
+    expect(
+      verifyWakeToken(stack.sipCore.config.auth.nonceSecret, body.callId!, body.token!, Date.now()),
+    ).toBe(true);
     expect(stack.sipCore.push.registrations.waiting).toBe(1);
 
     const woken = await appWakesAndAnswers(app);
@@ -320,7 +325,10 @@ describe('a call to a sleeping app', () => {
     expectSippOk(a, 'alice');
     expectSippOk(h, 'henry woken through node B');
     const cdr = await completedCdr(stack, before);
-    expect(cdr).toMatchObject({ disposition: 'answered', calleeSubscriberId: stack.subscribers.get('henry') });
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      calleeSubscriberId: stack.subscribers.get('henry'),
+    });
     const row = await stack.testDb.db.prisma.registration.findFirst({
       where: { aor: `sip:henry@${DOMAIN}`, pnPrid: app.prid },
     });

@@ -8,10 +8,10 @@ import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
 import type { IncomingRequest, SipResponse } from '../../sip/request.ts';
 import type { ActiveCalls } from '../active-calls.ts';
-import type { DeviceWaker } from '../devices.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
+import type { DeviceWaker } from '../devices.ts';
 import type { InvitePlan } from '../plan.ts';
 
 /** What the INVITE stages share, built once per process. */

@@ -86,7 +86,14 @@ export async function startCallStack(
       access: { rateLimitPerSecond: 0, trustedSources },
       nat: { keepaliveInterval: 0 },
     },
-    { prisma: testDb.db.prisma, db: testDb.db, logger: log, media: media.media, calls, ...(push ? { push } : {}) },
+    {
+      prisma: testDb.db.prisma,
+      db: testDb.db,
+      logger: log,
+      media: media.media,
+      calls,
+      ...(push ? { push } : {}),
+    },
   );
   const udp = engine.listeners.find((l) => l.transport === 'udp');
   if (!udp) throw new Error('engine has no UDP listener');

@@ -48,8 +48,8 @@ export function PushDevicesPage() {
     <Stack>
       <Title order={1}>Push devices</Title>
       <Text c="dimmed" size="sm">
-        Mobile apps registered for push notifications (APNs, FCM). Calls to an app that is asleep wake it
-        with a push first.
+        Mobile apps registered for push notifications (APNs, FCM). Calls to an app that is asleep wake it with
+        a push first.
       </Text>
       <FormAlert error={test.error} />
       {test.data && (
