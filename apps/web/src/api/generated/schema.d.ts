@@ -17304,6 +17304,7 @@ export interface operations {
                     "auth.strictUri"?: boolean | null;
                     "calls.ringTimeout"?: number | null;
                     "calls.maxCallDuration"?: number | null;
+                    "calls.pushWaitTimeout"?: number | null;
                 };
             };
         };
