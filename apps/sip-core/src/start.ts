@@ -23,6 +23,7 @@ import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
 import { Directory } from './directory/directory.ts';
+import { type MessageDeps, type MessageRequester, messageHandler } from './handlers/message.ts';
 import { optionsHandler } from './handlers/options.ts';
 import { registerHandler } from './handlers/register.ts';
 import type { Binding } from './location/binding.ts';
@@ -157,6 +158,26 @@ export function registerChain(services: SipCoreServices): Middleware[] {
       log: services.log.child({ component: 'registrar' }),
       push: services.push,
       registrations: services.metrics.registrations,
+    }),
+  ];
+}
+
+/**
+ * MESSAGE: admission, the sender's digest (407), then the relay to the addressed subscriber's devices,
+ * sleeping apps woken by push first (handlers/message.ts).
+ */
+export function messageChain(
+  services: SipCoreServices,
+  deps: Pick<MessageDeps, 'srf' | 'push' | 'pushWaitTimeout'>,
+): Middleware[] {
+  return [
+    ...admission(services),
+    authenticate(services, CALLER),
+    messageHandler({
+      ...deps,
+      directory: services.directory,
+      location: services.location,
+      log: services.log.child({ component: 'message' }),
     }),
   ];
 }
@@ -390,6 +411,15 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log,
   );
   srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res)));
+  const message = chain(
+    messageChain(services, {
+      srf: srf as unknown as MessageRequester,
+      push: push.waker,
+      pushWaitTimeout: () => callsConfig.pushWaitTimeout,
+    }),
+    log,
+  );
+  srf.use('message', (req, res) => message(requestView(req, res), asSipResponse(res)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {

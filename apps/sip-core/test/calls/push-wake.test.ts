@@ -48,7 +48,7 @@ const SECRET = 'push-wake-node-b-secret';
 const FLOW_LIFETIME_MS = 300;
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const credentialsKey = randomBytes(32);
-const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'fred', 'gina', 'henry'];
+const users = ['alice', 'bob', 'carol', 'dave', 'erin', 'fred', 'gina', 'henry', 'iris'];
 
 let stack: CallStack;
 let apns: FakeApns;
@@ -201,6 +201,15 @@ async function appWakesAndAnswers(app: App, via?: string): Promise<SippRun> {
   return runSipp({ scenario: 'uas-push-woken.xml', port, timeoutS: 30 });
 }
 
+/** Polls `done` (bounded, 10 s). */
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`no ${what} within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const cdrCount = () => stack.testDb.db.prisma.cdr.count();
 
 describe('a call to a sleeping app', () => {
@@ -333,6 +342,38 @@ describe('a call to a sleeping app', () => {
       where: { aor: `sip:henry@${DOMAIN}`, pnPrid: app.prid },
     });
     expect(row?.node).toBe('calls-test-b');
+    expect(apns.received.length).toBe(pushed + 1);
+  }, 60_000);
+});
+
+describe('a message to a sleeping app', () => {
+  it('is held, pushed once and delivered to the socket the app registers from', async () => {
+    const app = fcmApp('iris');
+    await appSleeps(app);
+    const sends = fcm.sends.length;
+    const sender = await caller('iris', 'uac-message.xml');
+    await until('the FCM push', () => fcm.sends.length > sends);
+    const message = JSON.parse(fcm.sends[sends]!.body) as { message: { data: Record<string, string> } };
+    expect(message.message.data).toMatchObject({
+      type: 'message',
+      callerName: 'alice',
+      callerNumber: 'alice',
+    });
+    const port = await appRegisters(app);
+    const woken = runSipp({ scenario: 'uas-push-message.xml', port, timeoutS: 30 });
+    const [a, i] = await Promise.all([sender.done, woken.done]);
+    expectSippOk(a, 'alice');
+    expectSippOk(i, 'iris woken');
+    expect(fcm.sends.length).toBe(sends + 1);
+    expect(stack.sipCore.push.registrations.waiting).toBe(0);
+  }, 60_000);
+
+  it('gets 480 when the app does not register within the push wait', async () => {
+    await appSleeps(apnsApp('iris', 6));
+    // iris now has two sleeping apps (FCM and APNs); neither wakes.
+    const pushed = apns.received.length;
+    const sender = await caller('iris', 'uac-message-refused.xml');
+    expectSippOk(await sender.done, 'alice');
     expect(apns.received.length).toBe(pushed + 1);
   }, 60_000);
 });
