@@ -64,6 +64,9 @@ export function deviceTargets(bindings: Binding[], wake?: CallWake): RingTarget[
   });
 }
 
+/** Push outcomes after which the binding is rung as it is instead (the device was not told). */
+const FALL_BACK: ReadonlySet<string> = new Set(['failed', 'rejected', 'rate_limited']);
+
 async function wakeDevice(
   binding: Binding,
   wake: CallWake,
@@ -74,6 +77,12 @@ async function wakeDevice(
   const started = Date.now();
   const outcome = await wakeAndWait(waker.service, waker.registrations, binding, call, { timeoutMs, signal });
   const log = { callId: call.callId, aor: binding.aor, outcome: outcome.result.outcome };
+  if (FALL_BACK.has(outcome.result.outcome)) {
+    // The push could not be sent (no credentials any more, the service unreachable or holding
+    // this device back): the app may still be reachable where it registered, so it is rung there.
+    waker.log.warn(log, 'push not sent, ringing the device where it registered');
+    return bindingTarget(binding, profiles.natSubscriber);
+  }
   if (!outcome.binding) {
     waker.log.info(
       { ...log, waitedMs: Date.now() - started, cancelled: signal.aborted },

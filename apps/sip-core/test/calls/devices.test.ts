@@ -84,7 +84,16 @@ describe('deviceTargets', () => {
     expect(w.pushed).toEqual(['a1b2']);
   });
 
-  it('ends the wait when aborted or when the push was not delivered', async () => {
+  it('rings the binding where it registered when the push could not be sent', async () => {
+    const w = waker([{ outcome: 'failed', provider: 'apns', reason: 'connect ECONNREFUSED' }]);
+    const [app] = deviceTargets([sleeping], { waker: w, call, timeoutMs: () => 10_000 });
+    if (!app || !isWakeTarget(app)) throw new Error('expected a wake target');
+    const target = await app.ready(new AbortController().signal);
+    expect(target?.uri).toBe(contact);
+    expect(w.registrations.waiting).toBe(0);
+  });
+
+  it('ends the wait when aborted or when the app is gone (410)', async () => {
     const w = waker([{ outcome: 'unregistered', provider: 'apns', status: 410 }]);
     const [gone] = deviceTargets([sleeping], { waker: w, call, timeoutMs: () => 10_000 });
     if (!gone || !isWakeTarget(gone)) throw new Error('expected a wake target');
