@@ -50,6 +50,8 @@ export class Call {
   private ringTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
+  /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
+  private pushWaitMs: number | undefined;
   private finished: Promise<void> | undefined;
   private readonly log: Logger;
   private onEnded: () => void = () => {};
@@ -279,7 +281,9 @@ export class Call {
     if (!isWakeTarget(target)) return target;
     const wait = new AbortController();
     this.forks.waits(key, () => wait.abort());
+    const started = Date.now();
     const woken = await target.ready(wait.signal);
+    this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, Date.now() - started);
     this.forks.settled(key);
     return woken && { ...woken, headers: { ...woken.headers, ...target.headers } };
   }
@@ -408,6 +412,7 @@ export class Call {
         sipCode: wasAnswered ? 200 : status,
         sipReason: reason,
         mediaStats: cdrMediaStats(stats, this.aTag, this.bTag),
+        pushWaitMs: this.pushWaitMs,
       });
       this.onEnded();
       this.resolveEnded();

@@ -242,6 +242,8 @@ describe('a call to a sleeping app', () => {
       calleeSubscriberId: stack.subscribers.get('bob'),
       callId: body.callId,
     });
+    // The CDR records how long the call was held for the app.
+    expect(cdr.pushWaitMs).toBeGreaterThan(0);
     // One push for the call, however many times the INVITE was retransmitted meanwhile.
     expect(apns.received.length).toBe(pushed + 1);
     expect(stack.sipCore.push.registrations.waiting).toBe(0);
@@ -259,6 +261,7 @@ describe('a call to a sleeping app', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
     const cdr = await completedCdr(stack, before);
     expect(cdr).toMatchObject({ disposition: 'no_answer', sipCode: 480 });
+    expect(cdr.pushWaitMs).toBeGreaterThanOrEqual(2900);
     expect(fcm.sends.length).toBe(sends + 1);
     const message = JSON.parse(fcm.sends[sends]!.body) as {
       message: { token: string; data: Record<string, string>; android: { priority: string } };

@@ -14770,6 +14770,7 @@ export interface operations {
                             peerGatewayId: string | null;
                             forwardedFrom: string | null;
                             forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                            pushWaitMs: number | null;
                             node: string | null;
                         }[];
                         page: number;
@@ -15115,6 +15116,7 @@ export interface operations {
                         peerGatewayId: string | null;
                         forwardedFrom: string | null;
                         forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                        pushWaitMs: number | null;
                         node: string | null;
                     };
                 };
