@@ -16,10 +16,12 @@ import { ScannerDetector } from './access/scanner.ts';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
+import type { DeviceWaker } from './calls/devices.ts';
 import { inviteStages } from './calls/stages/index.ts';
 import type { CdrWriter } from './cdr/cdr-writer.ts';
 import type { SipCoreConfig } from './config.ts';
 import { Directory } from './directory/directory.ts';
+import { type MessageDeps, messageHandler } from './handlers/message.ts';
 import { optionsHandler } from './handlers/options.ts';
 import { registerHandler } from './handlers/register.ts';
 import { LocationService } from './location/location-service.ts';
@@ -119,6 +121,26 @@ export function registerChain(services: SipCoreServices): Middleware[] {
   ];
 }
 
+/**
+ * MESSAGE: admission, the sender's digest (407), then the relay to the addressed subscriber's devices,
+ * sleeping apps woken by push first (handlers/message.ts).
+ */
+export function messageChain(
+  services: SipCoreServices,
+  deps: Pick<MessageDeps, 'srf' | 'push' | 'pushWaitTimeout'>,
+): Middleware[] {
+  return [
+    ...admission(services),
+    authenticate(services, CALLER),
+    messageHandler({
+      ...deps,
+      directory: services.directory,
+      location: services.location,
+      log: services.log.child({ component: 'message' }),
+    }),
+  ];
+}
+
 /** OPTIONS: admission, then 200 (keep-alives from devices and peers). */
 export function optionsChain(services: SipCoreServices): Middleware[] {
   return [...admission(services), optionsHandler()];
@@ -133,6 +155,8 @@ export interface InviteChainDeps {
   forwards: CallForwards;
   numbering?: NumberingIndex;
   callsConfig: CallsConfig;
+  /** RFC 8599 wake-ups of push devices; unset: they are rung like any other. */
+  push?: DeviceWaker;
 }
 
 /**
@@ -154,6 +178,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       calls: deps.calls,
       numbering: deps.numbering,
       config: deps.callsConfig,
+      push: deps.push,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

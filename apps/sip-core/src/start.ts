@@ -16,8 +16,10 @@ import {
   inviteChain,
   optionsChain,
   registerChain,
+  messageChain,
   requestView,
 } from './chains.ts';
+import type { MessageRequester } from './handlers/message.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
 import type { Binding } from './location/binding.ts';
 import { type LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
@@ -193,10 +195,20 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       forwards,
       numbering,
       callsConfig,
+      push: push.waker,
     }),
     log,
   );
   srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res)));
+  const message = chain(
+    messageChain(services, {
+      srf: srf as unknown as MessageRequester,
+      push: push.waker,
+      pushWaitTimeout: () => callsConfig.pushWaitTimeout,
+    }),
+    log,
+  );
+  srf.use('message', (req, res) => message(requestView(req, res), asSipResponse(res)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {

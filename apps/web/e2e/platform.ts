@@ -120,9 +120,9 @@ function launch(env: Record<string, string>): Launched {
 /**
  * The whole platform as `switchboard start` runs it (engine, sip-core, rtpengine, numbering, API serving
  * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
- * profile. Everything listens on loopback: ephemeral ports, RTP in this suite's range.
+ * profile; `env` adds or overrides the launcher's variables. Everything listens on loopback: ephemeral ports, RTP in this suite's range.
  */
-export async function startPlatform(label: string): Promise<Platform> {
+export async function startPlatform(label: string, env: Record<string, string> = {}): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
     throw new Error('run `vite build` first (pnpm test:e2e does)');
   // An empty database: the launcher applies the migrations, as on a first start.
@@ -141,6 +141,7 @@ export async function startPlatform(label: string): Promise<Platform> {
     ADMIN_EMAIL: OPERATOR.email,
     ADMIN_PASSWORD: OPERATOR.password,
     LOG_LEVEL: 'info',
+    ...env,
   });
   let browser: BrowserContext | undefined;
   let db: Awaited<ReturnType<typeof openDatabase>> | undefined;

@@ -52,6 +52,9 @@ export const Cdr = Type.Object({
     Type.String({ description: 'AOR of the subscriber whose call forward reached the final callee' }),
   ),
   forwardType: Nullable(Type.Enum(['cfu', 'cfb', 'cft', 'cfna'])),
+  pushWaitMs: Nullable(
+    Type.Integer({ description: 'Milliseconds the call waited for a mobile app woken by push to register' }),
+  ),
   node: Nullable(Type.String()),
 });
 
@@ -78,6 +81,7 @@ const CSV_COLUMNS = [
   'peerGatewayId',
   'forwardedFrom',
   'forwardType',
+  'pushWaitMs',
 ] as const;
 /** An export is one response; past this many rows, narrow the time range. */
 export const MAX_CSV_ROWS = 100_000;

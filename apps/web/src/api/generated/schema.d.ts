@@ -14770,6 +14770,7 @@ export interface operations {
                             peerGatewayId: string | null;
                             forwardedFrom: string | null;
                             forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                            pushWaitMs: number | null;
                             node: string | null;
                         }[];
                         page: number;
@@ -15115,6 +15116,7 @@ export interface operations {
                         peerGatewayId: string | null;
                         forwardedFrom: string | null;
                         forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                        pushWaitMs: number | null;
                         node: string | null;
                     };
                 };
@@ -17304,6 +17306,7 @@ export interface operations {
                     "auth.strictUri"?: boolean | null;
                     "calls.ringTimeout"?: number | null;
                     "calls.maxCallDuration"?: number | null;
+                    "calls.pushWaitTimeout"?: number | null;
                 };
             };
         };
