@@ -1647,6 +1647,14 @@ export const requestBodies = {
         ],
         "minimum": 0,
         "maximum": 604800
+      },
+      "calls.pushWaitTimeout": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 120
       }
     },
     "additionalProperties": false,
