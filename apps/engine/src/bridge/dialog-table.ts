@@ -1,3 +1,4 @@
+import type { RSeqCounter, SessionTimer, SipRequest } from '@switchboard/sip';
 import type { AppConnection } from '../admin/app-connection.ts';
 import type { Flow } from './sip-stack.ts';
 
@@ -39,22 +40,14 @@ export interface Dialog {
   /** The outbound proxy the app asked for, kept for in-dialog requests without a route set. */
   nextHop: string | undefined;
   confirmed: boolean;
-  /** Last RSeq we used for a reliable provisional response (RFC 3262 §3). */
-  rseq: number;
-  /**
-   * RFC 4028 session timer: the expiry (BYE when the session is not refreshed in time) and, when we are the
-   * refresher, the timer that sends the refresh at half the interval (§10).
-   */
-  sessionTimer: NodeJS.Timeout | undefined;
-  refreshTimer: NodeJS.Timeout | undefined;
-  /** The agreed session interval in seconds, when a session timer runs. */
-  sessionInterval: number | undefined;
-  /** Whether the engine refreshes the session (true) or waits for the peer's refreshes (false). */
-  weRefresh: boolean;
+  /** The RSeq numbers of our reliable provisional responses (RFC 3262 §3), made at the first one. */
+  rseq: RSeqCounter | undefined;
+  /** RFC 4028 session timer, once a 2xx agreed on one. */
+  session: SessionTimer | undefined;
   /** Our current session description, offered again in a refreshing re-INVITE (drachtio-server does the same). */
   localBody: { body: string; contentType: string } | undefined;
   /** Our last ACK to the dialog's 2xx, re-sent when the 2xx is retransmitted. */
-  lastAck: import('@switchboard/sip').SipRequest | undefined;
+  lastAck: SipRequest | undefined;
 }
 
 export function dialogIdOf(callId: string, uacTag: string): string {
@@ -74,8 +67,7 @@ export class DialogTable {
 
   remove(id: string): void {
     const dialog = this.byId.get(id);
-    if (dialog?.sessionTimer) clearTimeout(dialog.sessionTimer);
-    if (dialog?.refreshTimer) clearTimeout(dialog.refreshTimer);
+    dialog?.session?.stop();
     if (dialog?.subscriptionTimer) clearTimeout(dialog.subscriptionTimer);
     this.byId.delete(id);
   }

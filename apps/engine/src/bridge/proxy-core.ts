@@ -55,15 +55,6 @@ interface Branch {
   reported: boolean;
 }
 
-/** Parses the timeouts drachtio-srf passes through: `2s`, `500ms`, `3000` (ms), or '' for none. */
-export function parseTimeout(value: string | undefined): number {
-  if (!value) return 0;
-  const m = /^(\d+)\s*(ms|s)?$/i.exec(value.trim());
-  if (!m) return 0;
-  const n = Number(m[1]);
-  return m[2]?.toLowerCase() === 's' ? n * 1000 : n;
-}
-
 export class ProxyCore {
   private readonly branches: Branch[] = [];
   private pending: string[];
