@@ -32,10 +32,14 @@ function request(method: string, extra = ''): SipRequest {
 }
 
 describe('ReliableProvisional (RFC 3262 §3, UAS)', () => {
-  it('retransmitting: sends again at T1, 2*T1, 4*T1 ... until the PRACK naming its RSeq', () => {
+  function provisional(rseq: number) {
     const retransmit = vi.fn();
     const timedOut = vi.fn();
-    const p = new ReliableProvisional(7, 500, { retransmit, timedOut });
+    return { p: new ReliableProvisional(rseq, 500, { retransmit, timedOut }), retransmit, timedOut };
+  }
+
+  it('retransmitting: sends again at T1, 2*T1, 4*T1 ... until the PRACK naming its RSeq', () => {
+    const { p, retransmit, timedOut } = provisional(7);
     vi.advanceTimersByTime(499);
     expect(retransmit).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
@@ -55,9 +59,7 @@ describe('ReliableProvisional (RFC 3262 §3, UAS)', () => {
   });
 
   it('retransmitting → timed-out after 64*T1 without PRACK', () => {
-    const retransmit = vi.fn();
-    const timedOut = vi.fn();
-    const p = new ReliableProvisional(1, 500, { retransmit, timedOut });
+    const { p, retransmit, timedOut } = provisional(1);
     vi.advanceTimersByTime(63_499);
     expect(timedOut).not.toHaveBeenCalled();
     // sent at 0 and again at T1, 3T1, 7T1, 15T1, 31T1, 63T1: the wait is over once 64*T1 have been spent waiting
@@ -70,8 +72,7 @@ describe('ReliableProvisional (RFC 3262 §3, UAS)', () => {
   });
 
   it('retransmitting → stopped when the INVITE is answered finally', () => {
-    const retransmit = vi.fn();
-    const p = new ReliableProvisional(1, 500, { retransmit, timedOut: vi.fn() });
+    const { p, retransmit } = provisional(1);
     p.stop();
     expect(p.state).toBe('stopped');
     vi.advanceTimersByTime(60_000);
@@ -94,6 +95,13 @@ describe('SessionTimer (RFC 4028 §10)', () => {
     const refresh = vi.fn();
     const expire = vi.fn();
     return { t: new SessionTimer({ refresh, expire }, () => 0.5), refresh, expire };
+  }
+  /** A refresher's timer at the moment it sends its refresh (half of 90 s). */
+  function refreshing() {
+    const started = timer();
+    started.t.start(90, true);
+    vi.advanceTimersByTime(45_000);
+    return started;
   }
 
   it('refresher: idle → running → refreshing at half the interval; a 2xx restarts it', () => {
@@ -139,9 +147,7 @@ describe('SessionTimer (RFC 4028 §10)', () => {
   });
 
   it('refreshing → running as watcher when the 2xx names refresher=uas (§7.2)', () => {
-    const { t, refresh } = timer();
-    t.start(90, true);
-    vi.advanceTimersByTime(45_000);
+    const { t, refresh } = refreshing();
     expect(t.refreshAnswered(200, { seconds: 90, refresher: 'uas' }, undefined)).toBe('restarted');
     expect(t.weRefresh).toBe(false);
     vi.advanceTimersByTime(50_000);
@@ -149,18 +155,14 @@ describe('SessionTimer (RFC 4028 §10)', () => {
   });
 
   it('refreshing → stopped on a 2xx without Session-Expires (§9: no expiry)', () => {
-    const { t, expire } = timer();
-    t.start(90, true);
-    vi.advanceTimersByTime(45_000);
+    const { t, expire } = refreshing();
     expect(t.refreshAnswered(200, undefined, undefined)).toBe('stopped');
     vi.advanceTimersByTime(600_000);
     expect(expire).not.toHaveBeenCalled();
   });
 
   it('491 retries after 2.1-4 s (RFC 3261 §14.1); 422 retries at once with the larger Min-SE (§7.4)', () => {
-    const { t, refresh } = timer();
-    t.start(90, true);
-    vi.advanceTimersByTime(45_000);
+    const { t, refresh } = refreshing();
     expect(t.refreshAnswered(491, undefined, undefined)).toBe('retry-later');
     vi.advanceTimersByTime(3049);
     expect(refresh).toHaveBeenCalledTimes(1);

@@ -4,6 +4,7 @@ import type { AppConnection } from '../admin/app-connection.ts';
 import { AppSipError, type AppSipText, splitAppSip } from '../wire/app-sip.ts';
 import { sipCommand } from '../wire/commands.ts';
 import { type AppMessage, msgSentReply, responseMessage, sipEventMessage } from '../wire/protocol.ts';
+import { appDialogId, dialogIdOf } from './app-dialogs.ts';
 import {
   appToTag,
   buildInDialogRequest,
@@ -25,8 +26,6 @@ import {
   dialogNextHop,
   ensureUacDialog,
   ensureUasDialog,
-  firstContactUri,
-  routeSetOf,
   sendBye,
 } from './dialog-usages.ts';
 import type { StackListener } from './sip-stack.ts';
@@ -43,6 +42,13 @@ import {
  * requests handed back. Dialogs are created and updated on the way (RFC 3261 §12).
  */
 
+/** Who sent the message being handled: the app and its message id (its reply names it). */
+interface FromApp {
+  core: BridgeCore;
+  app: AppConnection;
+  msgId: string;
+}
+
 export function handleSip(core: BridgeCore, app: AppConnection, msg: AppMessage): void {
   const { txnId, dialogId, nextHop } = sipCommand(msg);
   let sip: AppSipText;
@@ -52,18 +58,19 @@ export function handleSip(core: BridgeCore, app: AppConnection, msg: AppMessage)
     app.send(responseMessage(msg.msgId, 'NOK', (err as Error).message));
     return;
   }
+  const from: FromApp = { core, app, msgId: msg.msgId };
   const work = async (): Promise<void> => {
     if (sip.startLine.startsWith('SIP/')) {
       if (txnId === '') throw new AppSipError('transaction id missing');
-      return respondFromApp(core, app, msg.msgId, txnId, sip);
+      return respondFromApp(from, txnId, sip);
     }
-    if (dialogId !== '') return requestInDialog(core, app, msg.msgId, dialogId, sip);
+    if (dialogId !== '') return requestInDialog(from, dialogId, sip);
     const { method } = parseRequestLine(sip);
-    if (txnId !== '' && method === 'CANCEL') return cancelFromApp(core, app, msg.msgId, txnId, sip);
+    if (txnId !== '' && method === 'CANCEL') return cancelFromApp(from, txnId, sip);
     const callId = sip.headers.find(([n]) => /^(call-id|i)$/i.test(n))?.[1];
     const known = callId !== undefined && method !== 'INVITE' ? core.dialogs.findByCallId(callId) : undefined;
-    if (known) return requestInDialog(core, app, msg.msgId, known.id, sip);
-    return newRequestFromApp(core, app, msg.msgId, sip, nextHop);
+    if (known) return requestInDialog(from, appDialogId(known), sip);
+    return newRequestFromApp(from, sip, nextHop);
   };
   work().catch((err: unknown) => {
     const reason = err instanceof Error ? err.message : String(err);
@@ -85,20 +92,16 @@ export function appGone(core: BridgeCore, app: AppConnection): void {
     core.outgoing.delete(pending.id);
   }
   for (const dialog of core.dialogs.ownedBy(app)) {
-    core.dialogs.remove(dialog.id);
-    core.forgetAwaitingAck(dialog.id);
-    if (dialog.confirmed && dialog.usage === 'invite')
+    const confirmed = dialog.state === 'confirmed';
+    core.dialogs.remove(dialog);
+    core.forgetAwaitingAck(appDialogId(dialog));
+    if (confirmed && dialog.usage === 'invite')
       void sendBye(core, dialog, 'app disconnected').catch(() => {});
   }
 }
 
-async function respondFromApp(
-  core: BridgeCore,
-  app: AppConnection,
-  msgId: string,
-  txnId: string,
-  sip: AppSipText,
-): Promise<void> {
+async function respondFromApp(from: FromApp, txnId: string, sip: AppSipText): Promise<void> {
+  const { core, app, msgId } = from;
   const pending = core.incoming.get(txnId);
   if (!pending) throw new AppSipError('unknown transaction id or transaction already answered');
   const appTag = appToTag(sip);
@@ -111,11 +114,9 @@ async function respondFromApp(
   let dialogId = pending.dialogId;
   if (method === 'INVITE' && initial && status > 100 && status < 300) {
     dialogId = ensureUasDialog(core, pending, response, 'invite');
-    if (status >= 200) core.dialogs.get(dialogId)!.confirmed = true;
   }
   if (createsSubscriptionDialog(method, status, !initial)) {
     dialogId = ensureUasDialog(core, pending, response, 'subscription');
-    core.dialogs.get(dialogId)!.confirmed = true;
   }
   const dialog = dialogId ? core.dialogs.get(dialogId) : undefined;
   if (renewsSubscription(dialog, method, status))
@@ -124,8 +125,8 @@ async function respondFromApp(
   const reliable = method === 'INVITE' && status > 100 && status < 200 && response.require.includes('100rel');
   const rseq = reliable && dialog ? numberReliable(dialog, response) : undefined;
   const offerAnswer = method === 'INVITE' || method === 'UPDATE';
-  if (offerAnswer && dialog && response.body.length > 0) dialog.localBody = bodyOf(response);
-  if (offerAnswer && status >= 200 && status < 300 && dialog?.confirmed)
+  if (offerAnswer && dialog && response.body.length > 0) dialog.data.localBody = bodyOf(response);
+  if (offerAnswer && status >= 200 && status < 300 && dialog?.state === 'confirmed')
     applySessionTimer(core, request, response, dialog);
   const sent = await pending.txn.respond(response);
   if (rseq !== undefined) retransmitReliably(core, pending, response, rseq);
@@ -149,13 +150,8 @@ async function respondFromApp(
   }
 }
 
-async function newRequestFromApp(
-  core: BridgeCore,
-  app: AppConnection,
-  msgId: string,
-  sip: AppSipText,
-  nextHop: string | undefined,
-): Promise<void> {
+async function newRequestFromApp(from: FromApp, sip: AppSipText, nextHop: string | undefined): Promise<void> {
+  const { core, app, msgId } = from;
   const { uri } = parseRequestLine(sip);
   const listener = core.stack.listenerFor(uri, nextHop);
   if (!listener) throw new AppSipError('requested protocol/transport not available');
@@ -169,45 +165,42 @@ async function newRequestFromApp(
   if (request.method === 'INVITE') core.cdr({ kind: 'attempt', source: 'application' }, txn.sent.raw);
 }
 
-async function requestInDialog(
-  core: BridgeCore,
-  app: AppConnection,
-  msgId: string,
-  dialogId: string,
-  sip: AppSipText,
-): Promise<void> {
+async function requestInDialog(from: FromApp, dialogId: string, sip: AppSipText): Promise<void> {
+  const { core, app, msgId } = from;
   const dialog = core.dialogs.get(dialogId);
   if (!dialog) throw new AppSipError(`unable to find dialog for dialog id ${dialogId}`);
-  const request = buildInDialogRequest(sip, dialog, core.listenerOf(dialog.flow));
+  const request = buildInDialogRequest(sip, dialog, core.listenerOf(dialog.data.flow));
   const id = randomUUID();
   if (/^(INVITE|UPDATE|ACK)$/.test(request.method) && request.body.length > 0)
-    dialog.localBody = bodyOf(request);
+    dialog.data.localBody = bodyOf(request);
   if (request.method === 'ACK') {
     const sent = await core.stack.sendAck(request, dialogNextHop(dialog));
-    dialog.lastAck = request;
+    dialog.data.lastAck = request;
     app.send(msgSentReply(msgId, core.sentMeta(sent), id, dialogId, sent.raw));
     return;
   }
   const txn = await core.stack.sendRequest(request, dialogNextHop(dialog));
-  const pending: PendingOutgoing = { id, txn, app, dialogId, nextHop: dialog.nextHop, finalReceived: false };
+  const pending: PendingOutgoing = {
+    id,
+    txn,
+    app,
+    dialogId,
+    nextHop: dialog.data.nextHop,
+    finalReceived: false,
+  };
   core.outgoing.set(id, pending);
   watchOutgoing(core, pending, core.listenerOf(txn.sent.flow));
   if (request.method === 'BYE' && dialog.usage === 'invite') {
-    core.dialogs.remove(dialogId);
+    core.dialogs.remove(dialog);
     core.forgetAwaitingAck(dialogId);
   }
   // RFC 6665 §4.2.2: the notifier ends the subscription, and with it a dialog that has no other usage.
-  if (dialog.usage === 'subscription' && terminatesSubscription(request)) core.dialogs.remove(dialogId);
+  if (dialog.usage === 'subscription' && terminatesSubscription(request)) core.dialogs.remove(dialog);
   app.send(msgSentReply(msgId, core.sentMeta(txn.sent), id, dialogId, txn.sent.raw));
 }
 
-async function cancelFromApp(
-  core: BridgeCore,
-  app: AppConnection,
-  msgId: string,
-  txnId: string,
-  sip: AppSipText,
-): Promise<void> {
+async function cancelFromApp(from: FromApp, txnId: string, sip: AppSipText): Promise<void> {
+  const { core, app, msgId } = from;
   const pending = core.outgoing.get(txnId);
   if (pending?.txn.request.method !== 'INVITE') throw new AppSipError('unknown transaction id');
   if (pending.finalReceived) throw new AppSipError('transaction already completed');
@@ -230,22 +223,24 @@ function watchOutgoing(
       if (status >= 200) pending.finalReceived = true;
       let dialogId = pending.dialogId;
       if (method === 'INVITE' && dialogId === undefined && status > 100 && response.toTag !== undefined) {
-        dialogId = ensureUacDialog(core, pending, response, flow, listener, 'invite');
+        if (status < 300) dialogId = ensureUacDialog(core, pending, response, flow, listener, 'invite');
+        else {
+          // A failure ends the early dialog, if any (§12.3); the app still sees the dialog's name with it.
+          dialogId = dialogIdOf(request.callId, request.fromTag ?? '');
+          core.dialogs.remove(dialogId);
+        }
       }
-      if (method === 'INVITE' && status >= 300 && initial && dialogId) core.dialogs.remove(dialogId);
       if (createsSubscriptionDialog(method, status, !initial) && response.toTag !== undefined) {
         dialogId = ensureUacDialog(core, pending, response, flow, listener, 'subscription');
-        core.dialogs.get(dialogId)!.confirmed = true;
+        core.dialogs.get(dialogId)?.confirm();
       }
       const dialog = dialogId ? core.dialogs.get(dialogId) : undefined;
       if (renewsSubscription(dialog, method, status))
         armSubscriptionOf(core, dialog, subscriptionSeconds(request, response));
       if (method === 'INVITE' && status >= 200 && status < 300 && dialog) {
-        // The 2xx fixes the dialog: its tag, target and route set replace what an early 1xx set (§12.1.2).
-        dialog.confirmed = true;
-        dialog.remoteTag = response.toTag ?? dialog.remoteTag;
-        dialog.remoteTarget = firstContactUri(response) ?? dialog.remoteTarget;
-        dialog.routeSet = routeSetOf(response);
+        // The 2xx fixes the dialog: its target and route set replace what an early 1xx set (§12.1.2,
+        // §13.2.2.4); its tag did already (ensureUacDialog).
+        dialog.receiveResponse(response);
       }
       if ((method === 'INVITE' || method === 'UPDATE') && status >= 200 && status < 300 && dialog) {
         // RFC 4028 §7.2: the 2xx to our request sets the session timer.

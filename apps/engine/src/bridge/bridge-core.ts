@@ -5,7 +5,7 @@ import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppRegistry } from '../admin/app-registry.ts';
 import type { RequestHandler } from '../routing/request-handlers.ts';
 import { cdrEventMessage, type SipMessageMeta } from '../wire/protocol.ts';
-import { DialogTable } from './dialog-table.ts';
+import { AppDialogs } from './app-dialogs.ts';
 import type { ProxyCore } from './proxy-core.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 
@@ -61,7 +61,7 @@ export interface PendingOutgoing {
  * helpers each side needs (cdr events, message metadata, engine-made answers).
  */
 export class BridgeCore {
-  readonly dialogs = new DialogTable();
+  readonly dialogs = new AppDialogs();
   readonly incoming = new Map<string, PendingIncoming>();
   readonly outgoing = new Map<string, PendingOutgoing>();
   /** Pending incoming requests by transaction (a CANCEL names its INVITE's transaction). */

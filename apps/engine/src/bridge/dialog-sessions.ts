@@ -6,10 +6,10 @@ import {
   type SipRequest,
   type SipResponse,
 } from '@switchboard/sip';
+import { type AppDialog, appDialogId } from './app-dialogs.ts';
 import { buildInDialogRequest } from './app-messages.ts';
 import type { BridgeCore, PendingIncoming } from './bridge-core.ts';
-import type { Dialog } from './dialog-table.ts';
-import { dialogNextHop, endDialogUnsolicited, firstContactUri } from './dialog-usages.ts';
+import { dialogNextHop, endDialogUnsolicited } from './dialog-usages.ts';
 
 /**
  * What the engine runs on a dialog by itself, as drachtio-server does, with the state machines of
@@ -18,9 +18,9 @@ import { dialogNextHop, endDialogUnsolicited, firstContactUri } from './dialog-u
  */
 
 /** Numbers an app's reliable provisional with the dialog's next RSeq (RFC 3262 §3); returns the RSeq. */
-export function numberReliable(dialog: Dialog, response: SipResponse): number {
-  dialog.rseq ??= new RSeqCounter();
-  const rseq = dialog.rseq.next();
+export function numberReliable(dialog: AppDialog, response: SipResponse): number {
+  dialog.data.rseq ??= new RSeqCounter();
+  const rseq = dialog.data.rseq.next();
   response.setHeader('RSeq', rseq);
   return rseq;
 }
@@ -51,11 +51,12 @@ export function retransmitReliably(
 }
 
 /** A PRACK acknowledges the reliable provisional whose RSeq its RAck names (RFC 3262 §7.2). */
-export function prackReceived(core: BridgeCore, dialog: Dialog, prack: SipRequest): void {
+export function prackReceived(core: BridgeCore, dialog: AppDialog, prack: SipRequest): void {
   const rack = prack.rack;
   if (!rack) return;
+  const dialogId = appDialogId(dialog);
   for (const [pendingId, provisional] of core.reliable) {
-    if (core.incoming.get(pendingId)?.dialogId !== dialog.id) continue;
+    if (core.incoming.get(pendingId)?.dialogId !== dialogId) continue;
     if (provisional.acknowledge(rack)) core.reliable.delete(pendingId);
   }
 }
@@ -69,11 +70,11 @@ export function applySessionTimer(
   core: BridgeCore,
   request: SipRequest,
   response: SipResponse,
-  dialog: Dialog,
+  dialog: AppDialog,
 ): void {
   const agreed = answerSessionTimer(request, response, core.minSE);
   if (!agreed) {
-    dialog.session?.stop();
+    dialog.data.session?.stop();
     return;
   }
   startSessionTimer(core, dialog, agreed.interval, agreed.weRefresh);
@@ -82,19 +83,20 @@ export function applySessionTimer(
 /** (Re)starts a dialog's session timer (RFC 4028 §10) with the interval a 2xx agreed on. */
 export function startSessionTimer(
   core: BridgeCore,
-  dialog: Dialog,
+  dialog: AppDialog,
   interval: number,
   weRefresh: boolean,
 ): void {
-  dialog.session ??= new SessionTimer({
+  const state = dialog.data;
+  state.session ??= new SessionTimer({
     refresh: () => core.guard('session refresh', () => refreshSession(core, dialog)),
     expire: () => {
-      if (core.dialogs.get(dialog.id) !== dialog) return;
-      core.log.info({ dialogId: dialog.id }, 'session not refreshed in time: ending the dialog');
+      if (!core.dialogs.has(dialog)) return;
+      core.log.info({ dialogId: appDialogId(dialog) }, 'session not refreshed in time: ending the dialog');
       endDialogUnsolicited(core, dialog, 'Session timer expired', 'session-expired');
     },
   });
-  dialog.session.start(interval, weRefresh);
+  state.session.start(interval, weRefresh);
 }
 
 /**
@@ -103,21 +105,22 @@ export function startSessionTimer(
  * again with `Session-Expires: N;refresher=uac`, or an UPDATE without body when we have none (RFC 4028 §10;
  * a re-INVITE without an offer would need an answer in the ACK).
  */
-function refreshSession(core: BridgeCore, dialog: Dialog): void {
-  const interval = dialog.session?.interval;
-  if (core.dialogs.get(dialog.id) !== dialog || !dialog.confirmed || !interval) return;
-  const method = dialog.localBody ? 'INVITE' : 'UPDATE';
+function refreshSession(core: BridgeCore, dialog: AppDialog): void {
+  const interval = dialog.data.session?.interval;
+  const localBody = dialog.data.localBody;
+  if (!core.dialogs.has(dialog) || dialog.state !== 'confirmed' || !interval) return;
+  const method = localBody ? 'INVITE' : 'UPDATE';
   const headers: Array<[string, string]> = [
     ['Session-Expires', `${interval};refresher=uac`],
     ['Min-SE', String(core.minSE)],
     ['Supported', 'timer'],
   ];
-  if (dialog.localBody) headers.push(['Content-Type', dialog.localBody.contentType]);
+  if (localBody) headers.push(['Content-Type', localBody.contentType]);
   const request = buildInDialogRequest(
-    { startLine: `${method} sip:placeholder SIP/2.0`, headers, body: dialog.localBody?.body ?? '' },
+    { startLine: `${method} sip:placeholder SIP/2.0`, headers, body: localBody?.body ?? '' },
     dialog,
   );
-  core.log.info({ dialogId: dialog.id, method }, 'refreshing the session');
+  core.log.info({ dialogId: appDialogId(dialog), method }, 'refreshing the session');
   core.stack
     .sendRequest(request, dialogNextHop(dialog))
     .then((txn) =>
@@ -126,8 +129,11 @@ function refreshSession(core: BridgeCore, dialog: Dialog): void {
       ),
     )
     .catch((err: unknown) => {
-      core.log.info({ dialogId: dialog.id, err: (err as Error).message }, 'session refresh not sent');
-      if (core.dialogs.get(dialog.id) === dialog)
+      core.log.info(
+        { dialogId: appDialogId(dialog), err: (err as Error).message },
+        'session refresh not sent',
+      );
+      if (core.dialogs.has(dialog))
         endDialogUnsolicited(core, dialog, 'Session timer expired', 'session-expired');
     });
 }
@@ -137,25 +143,31 @@ function refreshSession(core: BridgeCore, dialog: Dialog): void {
  * SessionTimer decides the rest (restart, retry after 491 or 422, or the end of the session with a BYE, as
  * drachtio-server does).
  */
-function refreshAnswered(core: BridgeCore, dialog: Dialog, request: SipRequest, response: SipResponse): void {
+function refreshAnswered(
+  core: BridgeCore,
+  dialog: AppDialog,
+  request: SipRequest,
+  response: SipResponse,
+): void {
   const status = response.status;
-  const session = dialog.session;
-  if (status < 200 || core.dialogs.get(dialog.id) !== dialog || !session) return;
+  const session = dialog.data.session;
+  if (status < 200 || !core.dialogs.has(dialog) || !session) return;
   if (status < 300) {
-    dialog.remoteTarget = firstContactUri(response) ?? dialog.remoteTarget;
+    // §12.2.1.2: the 2xx to a target refresh moves the remote target.
+    dialog.receiveResponse(response);
     if (request.method === 'INVITE') {
       const ack = buildInDialogRequest(
         { startLine: 'ACK sip:placeholder SIP/2.0', headers: [], body: '' },
         dialog,
       );
-      dialog.lastAck = ack;
+      dialog.data.lastAck = ack;
       void core.stack.sendAck(ack, dialogNextHop(dialog)).catch(() => {});
     }
   }
   const outcome = session.refreshAnswered(status, response.sessionExpires, response.minSE);
   if (outcome === 'retry-now') refreshSession(core, dialog);
   else if (outcome === 'expired') {
-    core.log.info({ dialogId: dialog.id, status }, 'session refresh failed: ending the dialog');
+    core.log.info({ dialogId: appDialogId(dialog), status }, 'session refresh failed: ending the dialog');
     endDialogUnsolicited(core, dialog, 'Session timer expired', 'session-expired');
   }
 }

@@ -1,9 +1,9 @@
 import type { AppRequestHandler } from '../admin/admin-server.ts';
 import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppMessage } from '../wire/protocol.ts';
+import type { AppDialogs } from './app-dialogs.ts';
 import { appGone, handleSip } from './app-side.ts';
 import { BridgeCore, type BridgeOptions } from './bridge-core.ts';
-import type { DialogTable } from './dialog-table.ts';
 import {
   onAckTimeout,
   onNetworkAck,
@@ -59,7 +59,7 @@ export class DrachtioBridge implements AppRequestHandler {
   }
 
   /** The dialogs the engine keeps for apps. */
-  get dialogs(): DialogTable {
+  get dialogs(): AppDialogs {
     return this.core.dialogs;
   }
 

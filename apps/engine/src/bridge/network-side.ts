@@ -9,9 +9,9 @@ import {
 import type { AppConnection } from '../admin/app-connection.ts';
 import { handlerFor } from '../routing/request-handlers.ts';
 import { sipEventMessage } from '../wire/protocol.ts';
+import { appDialogId, dialogIdOf } from './app-dialogs.ts';
 import type { BridgeCore } from './bridge-core.ts';
 import { prackReceived } from './dialog-sessions.ts';
-import { dialogIdOf } from './dialog-table.ts';
 import { armSubscriptionOf, dialogNextHop, endDialogUnsolicited, firstContactUri } from './dialog-usages.ts';
 import { isOurs } from './proxy-core.ts';
 import { forwardProxiedAck, proxyInDialog } from './proxy-operations.ts';
@@ -81,17 +81,17 @@ function onNetworkInDialog(core: BridgeCore, txn: IncomingTransaction): void {
     proxyInDialog(core, txn);
     return;
   }
-  if (!dialog?.owner.isOpen) {
+  if (!dialog?.data.owner.isOpen) {
     // RFC 3261 §12.2.2: a request for a dialog we do not know is answered 481.
     void txn.respond(createResponse(request, 481));
     return;
   }
   const cseq = request.cseq.seq;
-  if (dialog.remoteCseq !== undefined && cseq < dialog.remoteCseq && request.method !== 'PRACK') {
+  if (dialog.remoteSeq !== undefined && cseq < dialog.remoteSeq && request.method !== 'PRACK') {
     void txn.respond(createResponse(request, 500, { reason: 'Request Out Of Order' }));
     return;
   }
-  dialog.remoteCseq = cseq;
+  dialog.remoteSeq = cseq;
   if (request.method === 'INVITE' || request.method === 'UPDATE') {
     dialog.remoteTarget = firstContactUri(request) ?? dialog.remoteTarget;
   }
@@ -101,19 +101,21 @@ function onNetworkInDialog(core: BridgeCore, txn: IncomingTransaction): void {
     void txn.respond(tooShort);
     return;
   }
-  const pending = core.track(txn, dialog.owner, dialog.id, dialog.localTag);
+  const dialogId = appDialogId(dialog);
+  const owner = dialog.data.owner;
+  const pending = core.track(txn, owner, dialogId, dialog.id.localTag);
   if (request.method === 'BYE' && dialog.usage === 'invite') {
-    core.dialogs.remove(dialog.id);
-    core.forgetAwaitingAck(dialog.id);
+    core.dialogs.remove(dialog);
+    core.forgetAwaitingAck(dialogId);
     core.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
   }
   if (dialog.usage === 'subscription' && request.method === 'NOTIFY') {
     // RFC 6665 §4.1.3: the subscriber learns the expiry, or the end, from each NOTIFY.
     const seconds = notifiedSeconds(request);
-    if (terminatesSubscription(request)) core.dialogs.remove(dialog.id);
+    if (terminatesSubscription(request)) core.dialogs.remove(dialog);
     else if (seconds !== undefined) armSubscriptionOf(core, dialog, seconds);
   }
-  dialog.owner.send(sipEventMessage(core.networkMeta(txn.flow, txn.raw), pending.id, dialog.id, txn.raw));
+  owner.send(sipEventMessage(core.networkMeta(txn.flow, txn.raw), pending.id, dialogId, txn.raw));
 }
 
 /** The stack answered the CANCEL with 200 (RFC 3261 §9.2); the INVITE gets 487 and the app hears of it. */
@@ -152,9 +154,10 @@ export function onNetworkAck(core: BridgeCore, ack: SipRequest, raw: string, flo
     return;
   }
   // Only the first ACK for each 2xx goes up; retransmitted ACKs stop here.
-  if (!core.forgetAwaitingAck(dialog.id)) return;
-  if (dialog.owner.isOpen)
-    dialog.owner.send(sipEventMessage(core.networkMeta(flow, raw), randomUUID(), dialog.id, raw));
+  const dialogId = appDialogId(dialog);
+  if (!core.forgetAwaitingAck(dialogId)) return;
+  if (dialog.data.owner.isOpen)
+    dialog.data.owner.send(sipEventMessage(core.networkMeta(flow, raw), randomUUID(), dialogId, raw));
 }
 
 /** No ACK came for our 2xx within 64*T1 (RFC 3261 §13.3.1.4): the dialog ends with a BYE. */
@@ -174,5 +177,6 @@ export function onStrayResponse(core: BridgeCore, response: SipResponse): void {
   const fromTag = response.fromTag;
   if (!fromTag) return;
   const dialog = core.dialogs.get(dialogIdOf(response.callId, fromTag));
-  if (dialog?.lastAck) void core.stack.sendAck(dialog.lastAck, dialogNextHop(dialog)).catch(() => {});
+  const lastAck = dialog?.data.lastAck;
+  if (dialog && lastAck) void core.stack.sendAck(lastAck, dialogNextHop(dialog)).catch(() => {});
 }

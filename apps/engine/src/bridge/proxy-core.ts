@@ -1,5 +1,6 @@
 import { createResponse, parseUri, type SipRequest, type SipResponse, SipUri } from '@switchboard/sip';
 import type { Logger } from 'pino';
+import type { ProxyDirections } from '../wire/commands.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, SipStackPort } from './sip-stack.ts';
 
 /**
@@ -9,17 +10,7 @@ import type { Flow, IncomingTransaction, OutgoingTransaction, SipStackPort } fro
  * (§16.7) sent upstream. Each branch's final response is reported to the app; `done` ends the operation.
  */
 
-export interface ProxyOptions {
-  destinations: string[];
-  recordRoute: boolean;
-  simultaneous: boolean;
-  followRedirects: boolean;
-  /** ms without a provisional response before a branch is cancelled (0: none). */
-  provisionalTimeoutMs: number;
-  /** ms without a final response before a branch is cancelled (0: none). */
-  finalTimeoutMs: number;
-  /** Headers the app asked to add to the forwarded request. */
-  headers: Array<[string, string]>;
+export interface ProxyOptions extends ProxyDirections {
   /**
    * Timer C (RFC 3261 §16.6 step 11, §16.8): ms an INVITE branch may go without a final response, restarted by
    * each provisional; then the branch is cancelled. 0: none. RFC 3261 asks for more than 3 minutes.

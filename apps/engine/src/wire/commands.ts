@@ -49,16 +49,22 @@ export function sipCommand(msg: AppMessage): SipCommand {
   return { txnId, dialogId, nextHop: nextHop || undefined };
 }
 
-export interface ProxyCommand {
-  txnId: string;
+/** How a request is to be proxied, as an app's `proxy` command or a request handler's instruction says. */
+export interface ProxyDirections {
   destinations: string[];
   recordRoute: boolean;
   simultaneous: boolean;
   followRedirects: boolean;
+  /** ms without a provisional response before a branch is cancelled (0: none). */
   provisionalTimeoutMs: number;
+  /** ms without a final response before a branch is cancelled (0: none). */
   finalTimeoutMs: number;
   /** Headers the app wants on the forwarded request (never the ones a proxy must not touch). */
   headers: Array<[string, string]>;
+}
+
+export interface ProxyCommand extends ProxyDirections {
+  txnId: string;
 }
 
 export function proxyCommand(msg: AppMessage): ProxyCommand {
