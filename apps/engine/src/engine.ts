@@ -6,6 +6,7 @@ import type { AppConnection } from './admin/app-connection.ts';
 import { AppRegistry } from './admin/app-registry.ts';
 import { DrachtioBridge } from './bridge/drachtio-bridge.ts';
 import { SipStackAdapter } from './bridge/sip-stack-adapter.ts';
+import { drachtioProxyOptions } from './bridge/proxy-operations.ts';
 import { CallCapture } from './capture/call-capture.ts';
 import { type HepExporter, startHepExporter } from './capture/hep-exporter.ts';
 import { ObservedTransportLayer } from './capture/observed-transport.ts';
@@ -112,7 +113,12 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     port: info.port,
     advertisedAddress: info.advertisedHost,
   }));
-  const stack = new SipStackAdapter(transport, manager, new SipResolver());
+  const stack = new SipStackAdapter(
+    transport,
+    manager,
+    new SipResolver(),
+    drachtioProxyOptions(config.proxyTimerCMs),
+  );
   const registry = new AppRegistry<AppConnection>();
   const bridge: DrachtioBridge = new DrachtioBridge({
     stack,
@@ -121,7 +127,6 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     answerOptions: config.answerOptions ?? true,
     appResponseTimeoutMs: limits.appResponseTimeoutMs,
     ...(config.minSessionExpires !== undefined ? { minSessionExpires: config.minSessionExpires } : {}),
-    ...(config.proxyTimerCMs !== undefined ? { proxyTimerCMs: config.proxyTimerCMs } : {}),
     ...(config.requestHandlers?.length ? { requestHandlers: config.requestHandlers } : {}),
     connectApp: (host: string, port: number, tls: boolean): Promise<AppConnection> =>
       admin.connectOutbound(

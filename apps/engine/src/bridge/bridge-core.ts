@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { createResponse, type ReliableProvisional } from '@switchboard/sip';
+import { createResponse, type ProxyContext, type ReliableProvisional } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppRegistry } from '../admin/app-registry.ts';
 import type { RequestHandler } from '../routing/request-handlers.ts';
 import { cdrEventMessage, type SipMessageMeta } from '../wire/protocol.ts';
 import { AppDialogs } from './app-dialogs.ts';
-import type { ProxyCore } from './proxy-core.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 
 export interface BridgeOptions {
@@ -24,8 +23,6 @@ export interface BridgeOptions {
    * fixes 90 as the floor for the network; a lower value is for tests only.
    */
   minSessionExpires?: number;
-  /** Timer C of proxied INVITE branches in ms (RFC 3261 §16.8; drachtio-server: 185 s). */
-  proxyTimerCMs?: number;
   /** How long a subscription dialog outlives its expiry, in seconds (default 32; tests use 0). */
   subscriptionGraceSeconds?: number;
   /** drachtio-server's request handlers: where new requests go instead of the connected apps. */
@@ -69,7 +66,7 @@ export class BridgeCore {
   /** Dialogs whose 2xx waits for its first ACK (the app gets that one ACK), by the INVITE's transaction. */
   readonly awaitingAck = new Map<IncomingTransaction, string>();
   /** Requests being proxied, by their server transaction (a CANCEL cancels the branches). */
-  readonly proxies = new Map<IncomingTransaction, ProxyCore>();
+  readonly proxies = new Map<IncomingTransaction, ProxyContext>();
   /** New requests waiting for their request handler's answer, by server transaction (a CANCEL ends them). */
   readonly routing = new Map<IncomingTransaction, { cancelled: boolean }>();
   /** Reliable provisionals waiting for PRACK, by pending incoming INVITE. */

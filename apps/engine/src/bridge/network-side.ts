@@ -13,8 +13,7 @@ import { appDialogId, dialogIdOf } from './app-dialogs.ts';
 import type { BridgeCore } from './bridge-core.ts';
 import { prackReceived } from './dialog-sessions.ts';
 import { armSubscriptionOf, dialogNextHop, endDialogUnsolicited, firstContactUri } from './dialog-usages.ts';
-import { isOurs } from './proxy-core.ts';
-import { forwardProxiedAck, proxyInDialog } from './proxy-operations.ts';
+import { forwardProxiedAck, proxyInDialog, routedThroughUs } from './proxy-operations.ts';
 import { routeByHandler } from './request-routing.ts';
 import type { Flow, IncomingTransaction } from './sip-stack.ts';
 import { notifiedSeconds, terminatesSubscription } from './subscription-dialogs.ts';
@@ -76,8 +75,7 @@ export function deliverNew(core: BridgeCore, txn: IncomingTransaction, app: AppC
 function onNetworkInDialog(core: BridgeCore, txn: IncomingTransaction): void {
   const request = txn.request;
   const dialog = core.dialogs.matchIncoming(request.callId, request.fromTag, request.toTag);
-  const top = request.route[0];
-  if (!dialog && top && isOurs(top.uri.toString(), core.stack)) {
+  if (!dialog && routedThroughUs(core, request)) {
     proxyInDialog(core, txn);
     return;
   }
@@ -133,11 +131,8 @@ export function onNetworkCancel(
     void invite.respond(createResponse(invite.request, 487)).catch(() => {});
     return;
   }
-  const proxy = core.proxies.get(invite);
-  if (proxy) {
-    proxy.cancel();
-    return;
-  }
+  // A proxied INVITE: the stack's proxy fans the CANCEL out to its branches itself (RFC 3261 §16.10).
+  if (core.proxies.has(invite)) return;
   const pending = core.incomingByTxn.get(invite);
   if (!pending) return;
   void core.answer(pending, 487, 'Request Terminated');

@@ -7,6 +7,7 @@ import {
   type MessageSource,
   newVia,
   parseUri,
+  type ProxyOptions,
   type ResolvedTarget,
   type SendResult,
   type ServerTransaction,
@@ -14,6 +15,7 @@ import {
   type SipResolver,
   type SipResponse,
   SipUri,
+  StatefulProxy,
   type TransactionManager,
   type TransportLayer,
   type TransportProtocol,
@@ -28,6 +30,7 @@ import type {
   Sent,
   SipStackPort,
   StackListener,
+  StackProxy,
 } from './sip-stack.ts';
 
 /**
@@ -36,12 +39,19 @@ import type {
  */
 export class SipStackAdapter implements SipStackPort {
   private readonly incoming = new WeakMap<ServerTransaction, IncomingTransaction>();
+  private readonly servers = new WeakMap<IncomingTransaction, ServerTransaction>();
+  readonly proxy: StackProxy;
 
   constructor(
     private readonly transport: TransportLayer,
     private readonly manager: TransactionManager,
     private readonly resolver: SipResolver,
-  ) {}
+    /** How the stack's proxy behaves (the engine chooses drachtio-server's ways, proxy-operations.ts). */
+    proxyOptions: Omit<ProxyOptions, 'manager' | 'resolver'> = {},
+  ) {
+    const core = new StatefulProxy({ ...proxyOptions, manager, resolver });
+    this.proxy = { core, serverTransactionOf: (txn) => this.servers.get(txn) };
+  }
 
   get listeners(): StackListener[] {
     return this.transport.getListeners().map(toStackListener);
@@ -163,6 +173,7 @@ export class SipStackAdapter implements SipStackPort {
       },
     };
     this.incoming.set(tx, txn);
+    this.servers.set(txn, tx);
     return txn;
   }
 
