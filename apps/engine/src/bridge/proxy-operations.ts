@@ -123,7 +123,9 @@ function recordProxiedCall(core: BridgeCore, context: ProxyContext): void {
     proxyCdr(core, 'network', 'proxy-uac', response, response.toString());
   context.on('branchFinal', (_response, _target, received) => received && branchAnswer(received.response));
   context.on('lateFinal', (received) => branchAnswer(received.response));
-  context.on('final', (response) => proxyCdr(core, 'application', 'proxy-uas', response, response.toString()));
+  context.on('final', (response) =>
+    proxyCdr(core, 'application', 'proxy-uas', response, response.toString()),
+  );
 }
 
 /** cdr:start for a 2xx, else cdr:stop: call-canceled for a 487 and call-rejected otherwise. */

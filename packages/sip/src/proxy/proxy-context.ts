@@ -216,7 +216,13 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
     if (status < 400 && this.options.followRedirects && !this.cancelled && !this.finalSentFlag) {
       this.recurse(branch, response);
     }
-    if (this.mode === 'serial' && !this.cancelled && !this.finalSentFlag && status < 600 && this.queue.length) {
+    if (
+      this.mode === 'serial' &&
+      !this.cancelled &&
+      !this.finalSentFlag &&
+      status < 600 &&
+      this.queue.length
+    ) {
       this.startNext();
     }
     this.maybeFinish();

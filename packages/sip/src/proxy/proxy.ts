@@ -9,7 +9,6 @@ import {
   defaultPort,
   isSecure,
   type ListenerInfo,
-  type MessageSource,
   normalizeAddress,
   type TransportTarget,
 } from '../transport/types.ts';
@@ -154,7 +153,11 @@ export class StatefulProxy {
     targets: Uri[],
     options: ForwardOptions = {},
   ): ProxyContext {
-    const settings = { timerC: this.timerC, timerCAction: this.timerCAction, bestResponse: this.bestResponse };
+    const settings = {
+      timerC: this.timerC,
+      timerCAction: this.timerCAction,
+      bestResponse: this.bestResponse,
+    };
     const context = new ProxyContext(this, settings, serverTx, request, targets, options);
     this.contexts.set(serverTx, context);
     serverTx.once('terminated', () => this.contexts.delete(serverTx));
