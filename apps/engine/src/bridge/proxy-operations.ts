@@ -6,7 +6,6 @@ import {
   parseUri,
   type SipRequest,
   type SipResponse,
-  type TransportTarget,
   type Uri,
 } from '@switchboard/sip';
 import type { AppConnection } from '../admin/app-connection.ts';
@@ -107,7 +106,7 @@ export function startProxy(
   context.on('branchFinal', (response, _target, received) => {
     // once a final went upstream, the losing branches' answers are not the app's business
     if (received && (response.status < 300 || !context.finalSent)) {
-      app.branchFinal(received.response.toString(), flowFrom(core, received.from));
+      app.branchFinal(received.response.toString(), core.stack.proxy?.flowTo(received.from) ?? txn.flow);
     }
   });
   context.on('final', () => app.done());
@@ -198,16 +197,4 @@ export function forwardProxiedAck(core: BridgeCore, ack: SipRequest): boolean {
   if (!routedThroughUs(core, ack)) return false;
   void core.stack.proxy?.core.forwardStateless(ack).catch(() => {});
   return true;
-}
-
-/** The flow a branch's answer came in on, as the app's report names it. */
-function flowFrom(core: BridgeCore, from: TransportTarget): Flow {
-  const listener = core.stack.listeners.find((l) => l.transport === from.transport);
-  return {
-    transport: from.transport,
-    localAddress: listener?.host ?? '',
-    localPort: listener?.port ?? 0,
-    remoteAddress: from.address,
-    remotePort: from.port,
-  };
 }

@@ -50,7 +50,11 @@ export class SipStackAdapter implements SipStackPort {
     proxyOptions: Omit<ProxyOptions, 'manager' | 'resolver'> = {},
   ) {
     const core = new StatefulProxy({ ...proxyOptions, manager, resolver });
-    this.proxy = { core, serverTransactionOf: (txn) => this.servers.get(txn) };
+    this.proxy = {
+      core,
+      serverTransactionOf: (txn) => this.servers.get(txn),
+      flowTo: (target) => flowTo(transport, target),
+    };
   }
 
   get listeners(): StackListener[] {
@@ -93,7 +97,7 @@ export class SipStackAdapter implements SipStackPort {
     const target = await this.locate(request, nextHop);
     if (options.proxy) this.addProxyVia(request, target);
     const tx = this.manager.sendRequest(request, target);
-    const flow = await firstSend(this.transport, target);
+    const flow = flowTo(this.transport, target);
     const listeners: Array<(response: SipResponse, raw: string, flow: Flow) => void> = [];
     tx.on('response', (response) => {
       const raw = response.toString();
@@ -246,7 +250,7 @@ function flowOfSend(result: SendResult): Flow {
 }
 
 /** The flow a request to this target leaves on (the listener's address; the connection's once it exists). */
-async function firstSend(transport: TransportLayer, target: TransportTarget): Promise<Flow> {
+function flowTo(transport: TransportLayer, target: TransportTarget): Flow {
   const listener = transport.selectListener(target.transport, target.address);
   return {
     transport: target.transport,

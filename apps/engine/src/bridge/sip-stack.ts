@@ -1,4 +1,10 @@
-import type { ServerTransaction, SipRequest, SipResponse, StatefulProxy } from '@switchboard/sip';
+import type {
+  ServerTransaction,
+  SipRequest,
+  SipResponse,
+  StatefulProxy,
+  TransportTarget,
+} from '@switchboard/sip';
 import type { SipTransport } from '../config.ts';
 
 /**
@@ -73,6 +79,8 @@ export interface StackProxy {
   readonly core: StatefulProxy;
   /** The server transaction under an incoming request: the proxy forwards from it and answers through it. */
   serverTransactionOf(txn: IncomingTransaction): ServerTransaction | undefined;
+  /** The flow an exchange with a branch's next hop runs on (the app's branch reports name it). */
+  flowTo(target: TransportTarget): Flow;
 }
 
 export interface SipStackPort {
