@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRequest, createResponse, type SipRequest, type SipResponse } from '../src/messages/index.ts';
 import {
   type BestResponseRule,
+  type BranchSender,
   chooseBestResponse,
   type ForwardOptions,
   ProxyContext,
@@ -80,8 +81,8 @@ function harness(
     respondUpstream: (_tx: unknown, response: SipResponse) => upstream.push(response),
   };
   const context = new ProxyContext(
-    // the context uses only sendBranch and respondUpstream of its proxy; the rest would need sockets
-    proxy as unknown as StatefulProxy,
+    // FakeBranch plays FailoverRequest: only its events, start() and cancel() are used by the context
+    proxy as unknown as BranchSender,
     {
       timerC: settings.timerC ?? 0,
       timerCAction: settings.timerCAction ?? 'cancel',

@@ -6,7 +6,6 @@ import type { ServerTransaction } from '../transactions/manager.ts';
 import type { TransportTarget } from '../transport/types.ts';
 import type { Uri } from '../uri/uri.ts';
 import { type BestResponseRule, chooseBestResponse } from './best-response.ts';
-import type { StatefulProxy, TimerCAction } from './proxy.ts';
 
 export type ForkingMode = 'parallel' | 'serial';
 
@@ -61,7 +60,24 @@ interface Branch {
   timers: NodeJS.Timeout[];
 }
 
-/** What the response context needs from its proxy. */
+/**
+ * What Timer C does to a branch that has had a provisional response (§16.8): `cancel` sends CANCEL and waits
+ * for the branch's answer; `give-up` also settles the branch with a 408 at once (drachtio-server).
+ */
+export type TimerCAction = 'cancel' | 'give-up';
+
+/** What the response context needs from its proxy: branches built and sent, responses sent upstream. */
+export interface BranchSender {
+  sendBranch(
+    original: SipRequest,
+    target: Uri,
+    inboundListenerId: string | undefined,
+    options: Pick<ForwardOptions, 'recordRoute' | 'headers'>,
+  ): Promise<FailoverRequest>;
+  respondUpstream(serverTx: ServerTransaction, response: SipResponse): void;
+}
+
+/** The proxy's settings a response context applies. */
 export interface ContextSettings {
   timerC: number;
   timerCAction: TimerCAction;
@@ -81,7 +97,7 @@ export class ProxyContext extends EventEmitter<ProxyContextEvents> {
   private best?: SipResponse;
 
   constructor(
-    private readonly proxy: StatefulProxy,
+    private readonly proxy: BranchSender,
     private readonly settings: ContextSettings,
     readonly serverTx: ServerTransaction,
     readonly request: SipRequest,

@@ -16,7 +16,7 @@ import { NameAddr } from '../uri/name-addr.ts';
 import { SipUri } from '../uri/sip-uri.ts';
 import type { Uri } from '../uri/uri.ts';
 import type { BestResponseRule } from './best-response.ts';
-import { type ForwardOptions, ProxyContext } from './proxy-context.ts';
+import { type BranchSender, type ForwardOptions, ProxyContext, type TimerCAction } from './proxy-context.ts';
 
 export interface ProxyOptions {
   manager: TransactionManager;
@@ -35,18 +35,13 @@ export interface ProxyOptions {
    * request that comes back with one of our Vias whose hash equals its own is refused with 482.
    */
   loopDetection?: boolean;
-  /**
-   * What Timer C does to a branch that has had a provisional response (§16.8): `cancel` (default) sends CANCEL
-   * and waits for the branch's answer; `give-up` also settles the branch with a 408 at once (drachtio-server).
-   */
+  /** What Timer C does to a branch that has rung (proxy-context.ts); default `cancel`. */
   timerCAction?: TimerCAction;
   /** How the best final response is chosen (best-response.ts); default `rfc3261`. */
   bestResponse?: BestResponseRule;
   /** Methods whose requests get Record-Route (default INVITE, SUBSCRIBE, REFER: those that make dialogs). */
   recordRouteMethods?: readonly string[] | 'all';
 }
-
-export type TimerCAction = 'cancel' | 'give-up';
 
 /** Result of §16.3 validation: a response to send instead of proxying. */
 export interface ProxyRejection {
@@ -60,7 +55,7 @@ export interface ProxyRejection {
  * route processing, Record-Route, Max-Forwards, serial and parallel forking, CANCEL fan-out and
  * best-response selection. The TU (location service, routing logic) decides the target set.
  */
-export class StatefulProxy {
+export class StatefulProxy implements BranchSender {
   readonly manager: TransactionManager;
   readonly timerC: number;
   private readonly timerCAction: TimerCAction;
