@@ -180,7 +180,13 @@ function forwardFrom(
     return undefined;
   }
   proxy.core.preprocessRoute(request);
-  const context = proxy.core.forward(server, request, targets(request), options);
+  const chosen = targets(request);
+  if (chosen.length === 0) {
+    // nobody to try (no destination parsed): answered here, before the context could report to anyone
+    void txn.respond(createResponse(request, 480)).catch(() => {});
+    return undefined;
+  }
+  const context = proxy.core.forward(server, request, chosen, options);
   core.proxies.set(txn, context);
   context.on('completed', () => core.proxies.delete(txn));
   return context;
