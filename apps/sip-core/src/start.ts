@@ -40,6 +40,7 @@ import type { RegistrarPush } from './push/contact-push.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
 import { LiveSettings } from './settings.ts';
+import { engineHonoursReplyMode, forEngine } from './sip/reply.ts';
 import type { Middleware, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
@@ -208,8 +209,16 @@ function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestView {
   return new RequestView(req as unknown as SrfRequestLike, { req, res });
 }
 
-function asSipResponse(res: Srf.SrfResponse): SipResponse {
-  return { send: (status, reason, options) => res.send(status, reason ?? '', options ?? {}) };
+/** What sip-core learned about its engine when it connected. */
+interface EngineTraits {
+  replyMode: boolean;
+}
+
+function asSipResponse(res: Srf.SrfResponse, engine: EngineTraits): SipResponse {
+  return {
+    send: (status, reason, options) =>
+      res.send(status, reason ?? '', forEngine(options ?? {}, engine.replyMode)),
+  };
 }
 
 /** srf.request as drachtio-srf implements it (its bundled typings declare a different signature). */
@@ -361,10 +370,12 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   ];
 
   const srf = new Srf();
+  // Until connected nothing is answered; ours is assumed so that no header is dropped by mistake.
+  const engine: EngineTraits = { replyMode: true };
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
-  srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res)));
-  srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res)));
+  srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res, engine)));
+  srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res, engine)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }), services.metrics);
   await cdr.reconcile();
@@ -384,17 +395,18 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     }),
     log,
   );
-  srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res)));
+  srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res, engine)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {
-    const onConnect = (error: Error | null, hostport: string): void => {
+    const onConnect = (error: Error | null, hostport: string, version?: string): void => {
       srf.removeListener('error', onError);
       if (error) {
         reject(error);
         return;
       }
-      log.info({ hostport }, 'connected to the SIP engine');
+      engine.replyMode = engineHonoursReplyMode(version);
+      log.info({ hostport, version, replyMode: engine.replyMode }, 'connected to the SIP engine');
       resolve();
     };
     const onError = (error: Error): void => {

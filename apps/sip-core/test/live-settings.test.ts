@@ -1,5 +1,4 @@
 import { buildApp, ensureOperator } from '@switchboard/api';
-import { startEngine } from '@switchboard/engine';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
@@ -7,6 +6,7 @@ import { DEFAULT_ACCESS, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.
 import { LiveSettings } from '../src/settings.ts';
 import { createServices, type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
+import { ENGINE_SKIP_REASON, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { rawRequest, tcpPeer } from './support/raw-sip.ts';
 
 /**
@@ -21,7 +21,7 @@ const SECRET = 'live-settings-secret';
 const OPERATOR = { email: 'ops@live-settings.test', password: 'operator password 1' };
 const BURST = 20;
 let testDb: TestDatabase;
-let engine: Awaited<ReturnType<typeof startEngine>>;
+let engine: TestEngine;
 let sipCore: RunningSipCore;
 let api: Awaited<ReturnType<typeof buildApp>>;
 let token: string;
@@ -30,17 +30,10 @@ let burstNumber = 0;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   await createTenant(testDb.db, DOMAIN);
-  engine = await startEngine(
-    {
-      sipListen: [{ transport: 'tcp', host: '127.0.0.1', port: 0 }],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-    },
-    { logger: log },
-  );
+  engine = await startTestEngine({ secret: SECRET, logger: log, transports: ['tcp'] });
   sipCore = await startSipCore(
     {
-      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      drachtio: engine.drachtio,
       nodeName: 'live-settings',
       access: { rateLimitPerSecond: 1, rateLimitBurst: 1 },
       nat: { keepaliveInterval: 0 },
@@ -68,7 +61,7 @@ afterAll(async () => {
 /** Sends BURST REGISTERs without credentials back to back over one TCP connection; returns the status codes. */
 async function registerBurst(): Promise<number[]> {
   burstNumber += 1;
-  const peer = await tcpPeer('127.0.0.1', engine.listeners[0]!.port);
+  const peer = await tcpPeer('127.0.0.1', engine.port('tcp'));
   try {
     const requests = Array.from({ length: BURST }, (_, i) =>
       rawRequest({
@@ -99,71 +92,79 @@ async function patch(body: Record<string, unknown>): Promise<void> {
   expect(res.statusCode, res.body).toBe(200);
 }
 
-describe('settings changed through the API', { timeout: 60_000 }, () => {
-  it('start from the limit sip-core was given: a burst from one source draws 503s', async () => {
-    const statuses = await registerBurst();
-    expect(statuses).toContain(503);
-  });
+describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
+  onEngine('settings changed through the API'),
+  { timeout: 60_000 },
+  () => {
+    it('start from the limit sip-core was given: a burst from one source draws 503s', async () => {
+      const statuses = await registerBurst();
+      expect(statuses).toContain(503);
+    });
 
-  it('apply a new trusted source live: the same burst is all challenged (401)', async () => {
-    await patch({ 'access.trustedSources': ['127.0.0.0/8'] });
-    await vi.waitFor(() => expect(sipCore.config.access.trustedSources).toEqual(['127.0.0.0/8']), {
-      timeout: 15_000,
-      interval: 50,
+    it('apply a new trusted source live: the same burst is all challenged (401)', async () => {
+      await patch({ 'access.trustedSources': ['127.0.0.0/8'] });
+      await vi.waitFor(() => expect(sipCore.config.access.trustedSources).toEqual(['127.0.0.0/8']), {
+        timeout: 15_000,
+        interval: 50,
+      });
+      expect(await registerBurst()).toEqual(Array(BURST).fill(401));
     });
-    expect(await registerBurst()).toEqual(Array(BURST).fill(401));
-  });
 
-  it('apply a rate limit of 0 live, and a reset trusted source goes back to none', async () => {
-    await patch({ 'access.trustedSources': null });
-    await vi.waitFor(() => expect(sipCore.config.access.trustedSources).toEqual([]), {
-      timeout: 15_000,
-      interval: 50,
+    it('apply a rate limit of 0 live, and a reset trusted source goes back to none', async () => {
+      await patch({ 'access.trustedSources': null });
+      await vi.waitFor(() => expect(sipCore.config.access.trustedSources).toEqual([]), {
+        timeout: 15_000,
+        interval: 50,
+      });
+      expect(await registerBurst()).toContain(503);
+      await patch({ 'access.rateLimitPerSecond': 0 });
+      await vi.waitFor(() => expect(sipCore.config.access.rateLimitPerSecond).toBe(0), {
+        timeout: 15_000,
+        interval: 50,
+      });
+      expect(await registerBurst()).toEqual(Array(BURST).fill(401));
     });
-    expect(await registerBurst()).toContain(503);
-    await patch({ 'access.rateLimitPerSecond': 0 });
-    await vi.waitFor(() => expect(sipCore.config.access.rateLimitPerSecond).toBe(0), {
-      timeout: 15_000,
-      interval: 50,
-    });
-    expect(await registerBurst()).toEqual(Array(BURST).fill(401));
-  });
-});
+  },
+);
 
-describe('the settings table as sip-core reads it', { timeout: 60_000 }, () => {
-  it('keeps what the environment fixes, ignores a bad stored value and goes back to the start value', async () => {
-    const config = resolveConfig({
-      drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' },
-      access: { rateLimitPerSecond: 5 },
-    });
-    const services = createServices(config, testDb.db.prisma, log);
-    const calls = { ...DEFAULT_CALLS };
-    const live = new LiveSettings(
-      testDb.db.prisma,
-      { config, calls, limiter: services.limiter, bans: services.bans },
-      new Set(['auth.strictUri']),
-      log,
-    );
-    const prisma = testDb.db.prisma;
-    await prisma.setting.deleteMany();
-    await prisma.setting.createMany({
-      data: [
-        { id: 'auth.strictUri', value: true },
-        { id: 'registrar.minExpires', value: 120 },
-        { id: 'calls.ringTimeout', value: -3 },
-        { id: 'access.maxFailuresPerAddress', value: 3 },
-      ],
-    });
-    await live.load();
-    expect(config.auth.strictUri).toBe(false);
-    expect(config.registrar.minExpires).toBe(120);
-    expect(calls.ringTimeout).toBe(DEFAULT_CALLS.ringTimeout);
-    expect(config.access.maxFailuresPerAddress).toBe(3);
-    expect(config.access.rateLimitPerSecond).toBe(5);
+describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
+  onEngine('the settings table as sip-core reads it'),
+  { timeout: 60_000 },
+  () => {
+    it('keeps what the environment fixes, ignores a bad stored value and goes back to the start value', async () => {
+      const config = resolveConfig({
+        drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' },
+        access: { rateLimitPerSecond: 5 },
+      });
+      const services = createServices(config, testDb.db.prisma, log);
+      const calls = { ...DEFAULT_CALLS };
+      const live = new LiveSettings(
+        testDb.db.prisma,
+        { config, calls, limiter: services.limiter, bans: services.bans },
+        new Set(['auth.strictUri']),
+        log,
+      );
+      const prisma = testDb.db.prisma;
+      await prisma.setting.deleteMany();
+      await prisma.setting.createMany({
+        data: [
+          { id: 'auth.strictUri', value: true },
+          { id: 'registrar.minExpires', value: 120 },
+          { id: 'calls.ringTimeout', value: -3 },
+          { id: 'access.maxFailuresPerAddress', value: 3 },
+        ],
+      });
+      await live.load();
+      expect(config.auth.strictUri).toBe(false);
+      expect(config.registrar.minExpires).toBe(120);
+      expect(calls.ringTimeout).toBe(DEFAULT_CALLS.ringTimeout);
+      expect(config.access.maxFailuresPerAddress).toBe(3);
+      expect(config.access.rateLimitPerSecond).toBe(5);
 
-    await prisma.setting.deleteMany();
-    await live.load();
-    expect(config.registrar.minExpires).toBe(DEFAULT_REGISTRAR.minExpires);
-    expect(config.access.maxFailuresPerAddress).toBe(DEFAULT_ACCESS.maxFailuresPerAddress);
-  });
-});
+      await prisma.setting.deleteMany();
+      await live.load();
+      expect(config.registrar.minExpires).toBe(DEFAULT_REGISTRAR.minExpires);
+      expect(config.access.maxFailuresPerAddress).toBe(DEFAULT_ACCESS.maxFailuresPerAddress);
+    });
+  },
+);
