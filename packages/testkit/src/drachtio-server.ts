@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allocatePort } from './ports.ts';
@@ -28,6 +28,11 @@ export interface DrachtioServerOptions {
   logLevel?: string;
   /** Seconds after which the server is killed even if nobody stopped it (default 1800). */
   maxLifetimeS?: number;
+  /**
+   * Listener options in place of the driver's own `--contact`s (a deployment's command line, moved to
+   * loopback ports by the caller, who then waits for those listeners). The admin options stay the driver's.
+   */
+  listenerArgs?: string[];
 }
 
 export interface DrachtioServer {
@@ -79,16 +84,21 @@ async function launch(
   const transports = options.transports ?? ['udp'];
   const args = ['-f', config, '--address', '127.0.0.1', '--port', String(adminPort)];
   args.push('--secret', options.secret, '--loglevel', options.logLevel ?? 'notice');
-  for (const transport of transports)
-    args.push('--contact', `sip:127.0.0.1:${sipPort};transport=${transport}`);
+  if (options.listenerArgs) args.push(...options.listenerArgs);
+  else
+    for (const transport of transports)
+      args.push('--contact', `sip:127.0.0.1:${sipPort};transport=${transport}`);
   const child: ChildProcess = spawn(
     'timeout',
     ['-s', 'KILL', String(options.maxLifetimeS ?? 1800), binary, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir, detached: true },
   );
   let output = '';
+  // DRACHTIO_SERVER_OUTPUT=<file> keeps everything it prints, for finding out why a test failed.
+  const keep = process.env.DRACHTIO_SERVER_OUTPUT;
   const collect = (data: Buffer): void => {
     output = (output + data.toString()).slice(-20_000);
+    if (keep) appendFileSync(keep, data);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
@@ -117,7 +127,9 @@ async function launch(
     await Promise.race([
       Promise.all([
         waitForListener(adminPort, { protocol: 'tcp', timeoutMs: 10_000 }),
-        ...transports.map((protocol) => waitForListener(sipPort, { protocol, timeoutMs: 10_000 })),
+        ...(options.listenerArgs ? [] : transports).map((protocol) =>
+          waitForListener(sipPort, { protocol, timeoutMs: 10_000 }),
+        ),
       ]),
       exited.then(() => {
         throw new Error(`drachtio-server exited at start:\n${output.slice(-3000)}`);

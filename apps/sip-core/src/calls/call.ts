@@ -17,6 +17,13 @@ import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { isConnected, type SipErrorLike, tagOf, type UpdateEmitter } from './srf-dialog.ts';
 
+/**
+ * The Contact of the caller's early dialog (RFC 3261 §12.1.1: a 1xx with a To tag creates one, and an
+ * UPDATE in it, RFC 3311, goes to this target). Both engines put their own address in place of `localhost`;
+ * drachtio-server adds no Contact of its own to an unreliable 1xx, so sip-core names it.
+ */
+const EARLY_CONTACT = '<sip:b2bua@localhost>';
+
 export interface CallDeps {
   srf: Srf;
   media: MediaRelay;
@@ -275,13 +282,16 @@ export class Call {
       if (answer === undefined) return;
       this.state = 'early';
       this.sentProvisional = 183;
-      this.res.send(183, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
+      this.res.send(183, {
+        body: answer,
+        headers: { 'Content-Type': 'application/sdp', Contact: EARLY_CONTACT },
+      });
       return;
     }
     if (this.sentProvisional === 0 && (status === 180 || status === 183)) {
       this.sentProvisional = 180;
       this.state = 'early';
-      this.res.send(180);
+      this.res.send(180, { headers: { Contact: EARLY_CONTACT } });
     }
   }
 

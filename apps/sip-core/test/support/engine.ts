@@ -28,14 +28,23 @@ export const ENGINE_SKIP_REASON: string | undefined = (() => {
 })();
 
 /**
- * A suite's name with the engine it runs on, and the skip reason when it cannot run: use with
- * `describe.skipIf(ENGINE_SKIP_REASON !== undefined)(onEngine('...'), ...)`.
+ * Whether a suite cannot run here: the engine under test cannot start, or it is drachtio-server and the
+ * suite needs what drachtio-server lacks (`unsupported` says what, and is written into the suite's name).
  */
-export function onEngine(name: string): string {
+export function skipOnEngine(unsupported?: string): boolean {
+  return (
+    ENGINE_SKIP_REASON !== undefined || (ENGINE_UNDER_TEST === 'drachtio-server' && unsupported !== undefined)
+  );
+}
+
+/**
+ * A suite's name with the engine it runs on, and the reason when it is skipped: use with
+ * `describe.skipIf(skipOnEngine(unsupported))(onEngine('...', unsupported), ...)`.
+ */
+export function onEngine(name: string, unsupported?: string): string {
   if (ENGINE_UNDER_TEST === 'switchboard') return name;
-  return ENGINE_SKIP_REASON
-    ? `${name} [drachtio-server: skipped, ${ENGINE_SKIP_REASON}]`
-    : `${name} [drachtio-server]`;
+  if (ENGINE_SKIP_REASON) return `${name} [drachtio-server: skipped, ${ENGINE_SKIP_REASON}]`;
+  return unsupported ? `${name} [drachtio-server: skipped, ${unsupported}]` : `${name} [drachtio-server]`;
 }
 
 export interface TestEngineOptions {
