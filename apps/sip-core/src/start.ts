@@ -40,7 +40,8 @@ import type { RegistrarPush } from './push/contact-push.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
 import { LiveSettings } from './settings.ts';
-import { engineHonoursReplyMode, forEngine } from './sip/reply.ts';
+import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
+import { forEngine } from './sip/reply.ts';
 import type { Middleware, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
@@ -175,6 +176,8 @@ export interface InviteChainDeps {
   forwards: CallForwards;
   numbering?: NumberingIndex;
   callsConfig: CallsConfig;
+  /** The connected engine's traits (default: ours). */
+  engine?: EngineTraits;
 }
 
 /**
@@ -196,6 +199,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       calls: deps.calls,
       numbering: deps.numbering,
       config: deps.callsConfig,
+      ...(deps.engine ? { engine: deps.engine } : {}),
       log: services.log.child({ component: 'calls' }),
     }),
   ];
@@ -207,11 +211,6 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
  */
 function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestView {
   return new RequestView(req as unknown as SrfRequestLike, { req, res });
-}
-
-/** What sip-core learned about its engine when it connected. */
-interface EngineTraits {
-  replyMode: boolean;
 }
 
 function asSipResponse(res: Srf.SrfResponse, engine: EngineTraits): SipResponse {
@@ -370,8 +369,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   ];
 
   const srf = new Srf();
-  // Until connected nothing is answered; ours is assumed so that no header is dropped by mistake.
-  const engine: EngineTraits = { replyMode: true };
+  // Until connected nothing is answered; ours is assumed, then what the engine says it is.
+  const engine: EngineTraits = { ...OUR_ENGINE };
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
   srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res, engine)));
@@ -392,6 +391,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       forwards,
       numbering,
       callsConfig,
+      engine,
     }),
     log,
   );
@@ -405,8 +405,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
         reject(error);
         return;
       }
-      engine.replyMode = engineHonoursReplyMode(version);
-      log.info({ hostport, version, replyMode: engine.replyMode }, 'connected to the SIP engine');
+      Object.assign(engine, engineTraits(version));
+      log.info({ hostport, version, ...engine }, 'connected to the SIP engine');
       resolve();
     };
     const onError = (error: Error): void => {

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { engineHonoursReplyMode, forEngine, replyModeOf } from '../src/sip/reply.ts';
+import { engineTraits } from '../src/sip/engine-traits.ts';
+import { forEngine, replyModeOf } from '../src/sip/reply.ts';
 
 describe('reply mode per engine', () => {
   it('is honoured by our engine only, as told by the version it reports at connect', () => {
-    expect(engineHonoursReplyMode('v0.9.4-switchboard-engine')).toBe(true);
-    expect(engineHonoursReplyMode('v0.9.4')).toBe(false);
-    expect(engineHonoursReplyMode(undefined)).toBe(false);
+    expect(engineTraits('v0.9.4-switchboard-engine')).toEqual({
+      replyMode: true,
+      contactOnProvisional: true,
+    });
+    expect(engineTraits('v0.9.4')).toEqual({ replyMode: false, contactOnProvisional: false });
+    expect(engineTraits(undefined).replyMode).toBe(false);
   });
 
   it('keeps the header for our engine and takes it off, and only it, for drachtio-server', () => {

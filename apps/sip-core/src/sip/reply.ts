@@ -3,18 +3,10 @@ import type { IncomingRequest, SipResponse } from './request.ts';
 /**
  * How sip-core asks the engine to send an answer without a transaction (docs/engine.md, "Reply mode"): a
  * header the engine removes before sending. drachtio-server does not know it and would put it on the wire,
- * so on that engine it is taken off again (`forEngine`) and the answer goes out statefully: nothing here
+ * so on that engine it is taken off again (`forEngine`, with `EngineTraits.replyMode`) and the answer goes out statefully: nothing here
  * depends on it for correctness, only for how little a forged source can draw.
  */
 const REPLY_MODE_HEADER = 'X-Switchboard-Reply';
-
-/**
- * Whether the engine that answered the drachtio `authenticate` honours reply mode: ours names itself in the
- * version it reports (`v0.9.4-switchboard-engine`); drachtio-server reports a bare `vX.Y.Z`.
- */
-export function engineHonoursReplyMode(serverVersion: string | undefined): boolean {
-  return typeof serverVersion === 'string' && serverVersion.includes('switchboard');
-}
 
 /** `res.send` options for the engine: unchanged when it honours reply mode, else without the header. */
 export function forEngine<T extends { headers?: Record<string, string> }>(options: T, honoured: boolean): T {
