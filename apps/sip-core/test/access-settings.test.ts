@@ -1,10 +1,10 @@
 import { loadConfig } from '@switchboard/config';
 import { sipHa1 } from '@switchboard/db';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createTenant, createTestDatabase, type TestDatabase, type TestTenant } from './support/database.ts';
-import { ENGINE_SKIP_REASON, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -57,36 +57,32 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
-  onEngine('SIP_TRUSTED_SOURCES=127.0.0.0/8 SIP_RATE_LIMIT=0'),
-  { timeout: 240_000 },
-  () => {
-    it('take effect in sip-core: the access limits are those of the environment', () => {
-      expect(sipCore.config.access).toMatchObject({
-        trustedSources: ['127.0.0.0/8'],
-        rateLimitPerSecond: 0,
-        rateLimitBurst: 200,
-      });
+describeOnEngine(onEngine('SIP_TRUSTED_SOURCES=127.0.0.0/8 SIP_RATE_LIMIT=0'), { timeout: 240_000 }, () => {
+  it('take effect in sip-core: the access limits are those of the environment', () => {
+    expect(sipCore.config.access).toMatchObject({
+      trustedSources: ['127.0.0.0/8'],
+      rateLimitPerSecond: 0,
+      rateLimitBurst: 200,
     });
+  });
 
-    it('let sipp register 1,000 subscribers at 500/s from 127.0.0.1 with no 503', async () => {
-      const result = await runSipp({
-        scenario: 'register-domain.xml',
-        remote,
-        calls: SUBSCRIBERS,
-        rate: 500,
-        timeoutS: 180,
-        csv: Array.from(
-          { length: SUBSCRIBERS },
-          (_, i) => `load${i};${DOMAIN};[authentication username=load${i} password=load-secret-${i}]`,
-        ),
-      });
-      // Exit code 0: every one of the 1,000 scenarios got its 401 and then its 200 (any 503 fails one).
-      expect(result.code, result.output).toBe(0);
-      expect(result.output).not.toMatch(/SIP\/2\.0 503/);
-      for (let i = 0; i < SUBSCRIBERS; i++) {
-        expect(sipCore.location.lookup(`sip:load${i}@${DOMAIN}`), `load${i}`).toHaveLength(1);
-      }
+  it('let sipp register 1,000 subscribers at 500/s from 127.0.0.1 with no 503', async () => {
+    const result = await runSipp({
+      scenario: 'register-domain.xml',
+      remote,
+      calls: SUBSCRIBERS,
+      rate: 500,
+      timeoutS: 180,
+      csv: Array.from(
+        { length: SUBSCRIBERS },
+        (_, i) => `load${i};${DOMAIN};[authentication username=load${i} password=load-secret-${i}]`,
+      ),
     });
-  },
-);
+    // Exit code 0: every one of the 1,000 scenarios got its 401 and then its 200 (any 503 fails one).
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).not.toMatch(/SIP\/2\.0 503/);
+    for (let i = 0; i < SUBSCRIBERS; i++) {
+      expect(sipCore.location.lookup(`sip:load${i}@${DOMAIN}`), `load${i}`).toHaveLength(1);
+    }
+  });
+});

@@ -1,12 +1,12 @@
 import { buildApp, ensureOperator } from '@switchboard/api';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
 import { DEFAULT_ACCESS, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
 import { LiveSettings } from '../src/settings.ts';
 import { createServices, type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
-import { ENGINE_SKIP_REASON, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { rawRequest, tcpPeer } from './support/raw-sip.ts';
 
 /**
@@ -92,79 +92,71 @@ async function patch(body: Record<string, unknown>): Promise<void> {
   expect(res.statusCode, res.body).toBe(200);
 }
 
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
-  onEngine('settings changed through the API'),
-  { timeout: 60_000 },
-  () => {
-    it('start from the limit sip-core was given: a burst from one source draws 503s', async () => {
-      const statuses = await registerBurst();
-      expect(statuses).toContain(503);
-    });
+describeOnEngine(onEngine('settings changed through the API'), { timeout: 60_000 }, () => {
+  it('start from the limit sip-core was given: a burst from one source draws 503s', async () => {
+    const statuses = await registerBurst();
+    expect(statuses).toContain(503);
+  });
 
-    it('apply a new trusted source live: the same burst is all challenged (401)', async () => {
-      await patch({ 'access.trustedSources': ['127.0.0.0/8'] });
-      await vi.waitFor(() => expect(sipCore.config.access.trustedSources).toEqual(['127.0.0.0/8']), {
-        timeout: 15_000,
-        interval: 50,
-      });
-      expect(await registerBurst()).toEqual(Array(BURST).fill(401));
+  it('apply a new trusted source live: the same burst is all challenged (401)', async () => {
+    await patch({ 'access.trustedSources': ['127.0.0.0/8'] });
+    await vi.waitFor(() => expect(sipCore.config.access.trustedSources).toEqual(['127.0.0.0/8']), {
+      timeout: 15_000,
+      interval: 50,
     });
+    expect(await registerBurst()).toEqual(Array(BURST).fill(401));
+  });
 
-    it('apply a rate limit of 0 live, and a reset trusted source goes back to none', async () => {
-      await patch({ 'access.trustedSources': null });
-      await vi.waitFor(() => expect(sipCore.config.access.trustedSources).toEqual([]), {
-        timeout: 15_000,
-        interval: 50,
-      });
-      expect(await registerBurst()).toContain(503);
-      await patch({ 'access.rateLimitPerSecond': 0 });
-      await vi.waitFor(() => expect(sipCore.config.access.rateLimitPerSecond).toBe(0), {
-        timeout: 15_000,
-        interval: 50,
-      });
-      expect(await registerBurst()).toEqual(Array(BURST).fill(401));
+  it('apply a rate limit of 0 live, and a reset trusted source goes back to none', async () => {
+    await patch({ 'access.trustedSources': null });
+    await vi.waitFor(() => expect(sipCore.config.access.trustedSources).toEqual([]), {
+      timeout: 15_000,
+      interval: 50,
     });
-  },
-);
-
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
-  onEngine('the settings table as sip-core reads it'),
-  { timeout: 60_000 },
-  () => {
-    it('keeps what the environment fixes, ignores a bad stored value and goes back to the start value', async () => {
-      const config = resolveConfig({
-        drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' },
-        access: { rateLimitPerSecond: 5 },
-      });
-      const services = createServices(config, testDb.db.prisma, log);
-      const calls = { ...DEFAULT_CALLS };
-      const live = new LiveSettings(
-        testDb.db.prisma,
-        { config, calls, limiter: services.limiter, bans: services.bans },
-        new Set(['auth.strictUri']),
-        log,
-      );
-      const prisma = testDb.db.prisma;
-      await prisma.setting.deleteMany();
-      await prisma.setting.createMany({
-        data: [
-          { id: 'auth.strictUri', value: true },
-          { id: 'registrar.minExpires', value: 120 },
-          { id: 'calls.ringTimeout', value: -3 },
-          { id: 'access.maxFailuresPerAddress', value: 3 },
-        ],
-      });
-      await live.load();
-      expect(config.auth.strictUri).toBe(false);
-      expect(config.registrar.minExpires).toBe(120);
-      expect(calls.ringTimeout).toBe(DEFAULT_CALLS.ringTimeout);
-      expect(config.access.maxFailuresPerAddress).toBe(3);
-      expect(config.access.rateLimitPerSecond).toBe(5);
-
-      await prisma.setting.deleteMany();
-      await live.load();
-      expect(config.registrar.minExpires).toBe(DEFAULT_REGISTRAR.minExpires);
-      expect(config.access.maxFailuresPerAddress).toBe(DEFAULT_ACCESS.maxFailuresPerAddress);
+    expect(await registerBurst()).toContain(503);
+    await patch({ 'access.rateLimitPerSecond': 0 });
+    await vi.waitFor(() => expect(sipCore.config.access.rateLimitPerSecond).toBe(0), {
+      timeout: 15_000,
+      interval: 50,
     });
-  },
-);
+    expect(await registerBurst()).toEqual(Array(BURST).fill(401));
+  });
+});
+
+describeOnEngine(onEngine('the settings table as sip-core reads it'), { timeout: 60_000 }, () => {
+  it('keeps what the environment fixes, ignores a bad stored value and goes back to the start value', async () => {
+    const config = resolveConfig({
+      drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' },
+      access: { rateLimitPerSecond: 5 },
+    });
+    const services = createServices(config, testDb.db.prisma, log);
+    const calls = { ...DEFAULT_CALLS };
+    const live = new LiveSettings(
+      testDb.db.prisma,
+      { config, calls, limiter: services.limiter, bans: services.bans },
+      new Set(['auth.strictUri']),
+      log,
+    );
+    const prisma = testDb.db.prisma;
+    await prisma.setting.deleteMany();
+    await prisma.setting.createMany({
+      data: [
+        { id: 'auth.strictUri', value: true },
+        { id: 'registrar.minExpires', value: 120 },
+        { id: 'calls.ringTimeout', value: -3 },
+        { id: 'access.maxFailuresPerAddress', value: 3 },
+      ],
+    });
+    await live.load();
+    expect(config.auth.strictUri).toBe(false);
+    expect(config.registrar.minExpires).toBe(120);
+    expect(calls.ringTimeout).toBe(DEFAULT_CALLS.ringTimeout);
+    expect(config.access.maxFailuresPerAddress).toBe(3);
+    expect(config.access.rateLimitPerSecond).toBe(5);
+
+    await prisma.setting.deleteMany();
+    await live.load();
+    expect(config.registrar.minExpires).toBe(DEFAULT_REGISTRAR.minExpires);
+    expect(config.access.maxFailuresPerAddress).toBe(DEFAULT_ACCESS.maxFailuresPerAddress);
+  });
+});

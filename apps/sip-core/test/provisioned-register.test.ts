@@ -1,9 +1,9 @@
 import { buildApp, ensureOperator } from '@switchboard/api';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createTenant, createTestDatabase, type TestDatabase, type TestTenant } from './support/database.ts';
-import { ENGINE_SKIP_REASON, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -59,31 +59,27 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
-  onEngine('a subscriber provisioned through the API'),
-  { timeout: 60_000 },
-  () => {
-    it("registers with sipp's own [authentication] at once, the Request-URI being the domain", async () => {
-      const created = await api.inject({
-        method: 'POST',
-        url: '/api/v1/subscribers',
-        headers: { authorization: `Bearer ${token}` },
-        payload: {
-          customerId: tenant.customerId,
-          domainId: tenant.domainId,
-          username: 'carol',
-          password: 'carol-secret-1',
-        },
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      // No wait for the change feed: the REGISTER goes out as soon as the API has answered.
-      const result = await runSipp({
-        scenario: 'register-domain.xml',
-        remote,
-        csv: [`carol;${DOMAIN};[authentication username=carol password=carol-secret-1]`],
-      });
-      expect(result.code, result.output).toBe(0);
-      expect(sipCore.location.lookup(`sip:carol@${DOMAIN}`)).toHaveLength(1);
+describeOnEngine(onEngine('a subscriber provisioned through the API'), { timeout: 60_000 }, () => {
+  it("registers with sipp's own [authentication] at once, the Request-URI being the domain", async () => {
+    const created = await api.inject({
+      method: 'POST',
+      url: '/api/v1/subscribers',
+      headers: { authorization: `Bearer ${token}` },
+      payload: {
+        customerId: tenant.customerId,
+        domainId: tenant.domainId,
+        username: 'carol',
+        password: 'carol-secret-1',
+      },
     });
-  },
-);
+    expect(created.statusCode, created.body).toBe(201);
+    // No wait for the change feed: the REGISTER goes out as soon as the API has answered.
+    const result = await runSipp({
+      scenario: 'register-domain.xml',
+      remote,
+      csv: [`carol;${DOMAIN};[authentication username=carol password=carol-secret-1]`],
+    });
+    expect(result.code, result.output).toBe(0);
+    expect(sipCore.location.lookup(`sip:carol@${DOMAIN}`)).toHaveLength(1);
+  });
+});

@@ -16,7 +16,7 @@ import {
   makeTestCertificate,
 } from '@switchboard/push/testing';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import {
   createSubscriber,
@@ -25,7 +25,7 @@ import {
   type TestDatabase,
   type TestTenant,
 } from './support/database.ts';
-import { ENGINE_SKIP_REASON, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -133,110 +133,106 @@ async function rowsOf(user: string) {
   return testDb.db.prisma.registration.findMany({ where: { aor: AOR(user) } });
 }
 
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
-  onEngine('RFC 8599 registrar through the engine (sipp)'),
-  { timeout: 60_000 },
-  () => {
-    it('registers an iOS app with pn-* parameters: 200 with Feature-Caps, parameters stored', async () => {
-      const result = await runSipp({
-        scenario: 'push-register.xml',
-        remote,
-        csv: app('alice', { provider: 'apns', prid: token(1), param: APNS_PARAM, expires: 600 }),
-      });
+describeOnEngine(onEngine('RFC 8599 registrar through the engine (sipp)'), { timeout: 60_000 }, () => {
+  it('registers an iOS app with pn-* parameters: 200 with Feature-Caps, parameters stored', async () => {
+    const result = await runSipp({
+      scenario: 'push-register.xml',
+      remote,
+      csv: app('alice', { provider: 'apns', prid: token(1), param: APNS_PARAM, expires: 600 }),
+    });
+    expect(result.code, result.output).toBe(0);
+    const rows = await rowsOf('alice');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      pnProvider: 'apns',
+      pnPrid: token(1),
+      pnParam: APNS_PARAM,
+      pnRefresh: 60,
+      receivedPort: result.port,
+    });
+  });
+
+  it('replaces the binding when the app re-registers with the same pn-* values from a new port', async () => {
+    const fields = { provider: 'apns', prid: token(2), param: APNS_PARAM, expires: 600 };
+    const first = await runSipp({ scenario: 'push-register.xml', remote, csv: app('bob', fields) });
+    expect(first.code, first.output).toBe(0);
+    const second = await runSipp({ scenario: 'push-register.xml', remote, csv: app('bob', fields) });
+    expect(second.code, second.output).toBe(0);
+    expect(second.port).not.toBe(first.port);
+    const rows = await rowsOf('bob');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.receivedPort).toBe(second.port);
+    expect(sipCore.location.lookup(AOR('bob'))).toHaveLength(1);
+  });
+
+  it('answers 555 to a push service that does not exist', async () => {
+    const result = await runSipp({
+      scenario: 'push-refused.xml',
+      remote,
+      csv: app('alice', { provider: 'webpush', prid: token(3), param: 'x', expires: 600 }),
+    });
+    expect(result.code, result.output).toBe(0);
+    expect((await rowsOf('alice')).some((row) => row.pnPrid === token(3))).toBe(false);
+  });
+
+  it('tells a waiting wake-up when the device registers', async () => {
+    const key = `apns\u0000${token(4)}\u0000${APNS_PARAM}`;
+    const waiting = sipCore.push.registrations.waitFor(key, 30_000);
+    const result = await runSipp({
+      scenario: 'push-register.xml',
+      remote,
+      csv: app('alice', { provider: 'apns', prid: token(4), param: APNS_PARAM, expires: 600 }),
+    });
+    expect(result.code, result.output).toBe(0);
+    const binding = await waiting;
+    expect(binding).toMatchObject({ aor: AOR('alice'), pnPrid: token(4), receivedPort: result.port });
+  });
+
+  it('pushes a refresh when a +sip.pnsreg binding nears expiry without a refresh', async () => {
+    const before = fcm.sends.length;
+    // Granted 16 s, so the refresh push is due 8 s (half the interval) before expiry.
+    const result = await runSipp({
+      scenario: 'push-register.xml',
+      remote,
+      csv: app('bob', { provider: 'fcm', prid: 'fcm-refresh-token', param: PROJECT, expires: 16 }),
+    });
+    expect(result.code, result.output).toBe(0);
+    const refreshPush = () => fcm.sends.slice(before).find((s) => s.body.includes('fcm-refresh-token'));
+    await vi.waitFor(() => expect(refreshPush()).toBeDefined(), { timeout: 20_000, interval: 100 });
+    const pushed = refreshPush();
+    expect(pushed?.problem).toBeUndefined();
+    const message = JSON.parse(pushed!.body) as { message: { data: Record<string, string> } };
+    expect(message.message.data).toEqual({ type: 'refresh-registration', aor: AOR('bob') });
+    expect(fcm.exchanges.length).toBeGreaterThanOrEqual(1);
+    await vi.waitFor(
+      async () => {
+        const row = (await rowsOf('bob')).find((r) => r.pnPrid === 'fcm-refresh-token');
+        expect(row).toMatchObject({ pnRefresh: 8, pushLastResult: 'delivered' });
+      },
+      { timeout: 5000, interval: 100 },
+    );
+  });
+
+  it('removes a binding whose device token APNs answers 410 Unregistered, and one FCM answers 404', async () => {
+    apns.answers.set(token(5), { status: 410, body: { reason: 'Unregistered' } });
+    fcm.answers.set('fcm-dead-token', FCM_UNREGISTERED);
+    for (const fields of [
+      { provider: 'apns', prid: token(5), param: APNS_PARAM, expires: 600 },
+      { provider: 'fcm', prid: 'fcm-dead-token', param: PROJECT, expires: 600 },
+    ]) {
+      const result = await runSipp({ scenario: 'push-register.xml', remote, csv: app('alice', fields) });
       expect(result.code, result.output).toBe(0);
-      const rows = await rowsOf('alice');
-      expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({
-        pnProvider: 'apns',
-        pnPrid: token(1),
-        pnParam: APNS_PARAM,
-        pnRefresh: 60,
-        receivedPort: result.port,
+      const binding = sipCore.location.lookup(AOR('alice')).find((b) => b.pnPrid === fields.prid);
+      expect(binding).toBeDefined();
+      const outcome = await sipCore.push.service.wake(binding!, {
+        callId: `call-${fields.provider}`,
+        callerName: 'Bob',
+        callerNumber: '+4311002',
+        withheld: false,
       });
-    });
-
-    it('replaces the binding when the app re-registers with the same pn-* values from a new port', async () => {
-      const fields = { provider: 'apns', prid: token(2), param: APNS_PARAM, expires: 600 };
-      const first = await runSipp({ scenario: 'push-register.xml', remote, csv: app('bob', fields) });
-      expect(first.code, first.output).toBe(0);
-      const second = await runSipp({ scenario: 'push-register.xml', remote, csv: app('bob', fields) });
-      expect(second.code, second.output).toBe(0);
-      expect(second.port).not.toBe(first.port);
-      const rows = await rowsOf('bob');
-      expect(rows).toHaveLength(1);
-      expect(rows[0]!.receivedPort).toBe(second.port);
-      expect(sipCore.location.lookup(AOR('bob'))).toHaveLength(1);
-    });
-
-    it('answers 555 to a push service that does not exist', async () => {
-      const result = await runSipp({
-        scenario: 'push-refused.xml',
-        remote,
-        csv: app('alice', { provider: 'webpush', prid: token(3), param: 'x', expires: 600 }),
-      });
-      expect(result.code, result.output).toBe(0);
-      expect((await rowsOf('alice')).some((row) => row.pnPrid === token(3))).toBe(false);
-    });
-
-    it('tells a waiting wake-up when the device registers', async () => {
-      const key = `apns\u0000${token(4)}\u0000${APNS_PARAM}`;
-      const waiting = sipCore.push.registrations.waitFor(key, 30_000);
-      const result = await runSipp({
-        scenario: 'push-register.xml',
-        remote,
-        csv: app('alice', { provider: 'apns', prid: token(4), param: APNS_PARAM, expires: 600 }),
-      });
-      expect(result.code, result.output).toBe(0);
-      const binding = await waiting;
-      expect(binding).toMatchObject({ aor: AOR('alice'), pnPrid: token(4), receivedPort: result.port });
-    });
-
-    it('pushes a refresh when a +sip.pnsreg binding nears expiry without a refresh', async () => {
-      const before = fcm.sends.length;
-      // Granted 16 s, so the refresh push is due 8 s (half the interval) before expiry.
-      const result = await runSipp({
-        scenario: 'push-register.xml',
-        remote,
-        csv: app('bob', { provider: 'fcm', prid: 'fcm-refresh-token', param: PROJECT, expires: 16 }),
-      });
-      expect(result.code, result.output).toBe(0);
-      const refreshPush = () => fcm.sends.slice(before).find((s) => s.body.includes('fcm-refresh-token'));
-      await vi.waitFor(() => expect(refreshPush()).toBeDefined(), { timeout: 20_000, interval: 100 });
-      const pushed = refreshPush();
-      expect(pushed?.problem).toBeUndefined();
-      const message = JSON.parse(pushed!.body) as { message: { data: Record<string, string> } };
-      expect(message.message.data).toEqual({ type: 'refresh-registration', aor: AOR('bob') });
-      expect(fcm.exchanges.length).toBeGreaterThanOrEqual(1);
-      await vi.waitFor(
-        async () => {
-          const row = (await rowsOf('bob')).find((r) => r.pnPrid === 'fcm-refresh-token');
-          expect(row).toMatchObject({ pnRefresh: 8, pushLastResult: 'delivered' });
-        },
-        { timeout: 5000, interval: 100 },
-      );
-    });
-
-    it('removes a binding whose device token APNs answers 410 Unregistered, and one FCM answers 404', async () => {
-      apns.answers.set(token(5), { status: 410, body: { reason: 'Unregistered' } });
-      fcm.answers.set('fcm-dead-token', FCM_UNREGISTERED);
-      for (const fields of [
-        { provider: 'apns', prid: token(5), param: APNS_PARAM, expires: 600 },
-        { provider: 'fcm', prid: 'fcm-dead-token', param: PROJECT, expires: 600 },
-      ]) {
-        const result = await runSipp({ scenario: 'push-register.xml', remote, csv: app('alice', fields) });
-        expect(result.code, result.output).toBe(0);
-        const binding = sipCore.location.lookup(AOR('alice')).find((b) => b.pnPrid === fields.prid);
-        expect(binding).toBeDefined();
-        const outcome = await sipCore.push.service.wake(binding!, {
-          callId: `call-${fields.provider}`,
-          callerName: 'Bob',
-          callerNumber: '+4311002',
-          withheld: false,
-        });
-        expect(outcome.outcome).toBe('unregistered');
-        expect(sipCore.location.lookup(AOR('alice')).some((b) => b.pnPrid === fields.prid)).toBe(false);
-        expect((await rowsOf('alice')).some((row) => row.pnPrid === fields.prid)).toBe(false);
-      }
-    });
-  },
-);
+      expect(outcome.outcome).toBe('unregistered');
+      expect(sipCore.location.lookup(AOR('alice')).some((b) => b.pnPrid === fields.prid)).toBe(false);
+      expect((await rowsOf('alice')).some((row) => row.pnPrid === fields.prid)).toBe(false);
+    }
+  });
+});

@@ -10,9 +10,9 @@ import {
   startLinphonec,
   writeToneWav,
 } from '@switchboard/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { ENGINE_SKIP_REASON, onEngine } from '../support/engine.ts';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { type CallStack, DOMAIN, startCallStack } from './support/stack.ts';
 
 /**
@@ -124,40 +124,36 @@ async function talk(caller: CallingSoftphone, callee: CallingSoftphone, calleeUs
   return completedCdr(before);
 }
 
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
-  onEngine('real softphones with media through rtpengine'),
-  { timeout: 90_000 },
-  () => {
-    it('baresip calls linphonec: each hears the other tone, the relay carried both legs', async () => {
-      const { alice, bob } = await startPhones();
-      const cdr = await talk(alice, bob, 'bob');
-      expect(cdr).toMatchObject({
-        disposition: 'answered',
-        sipCode: 200,
-        sipReason: 'Caller hung up',
-        callerSubscriberId: stack.subscribers.get('alice'),
-        calleeSubscriberId: stack.subscribers.get('bob'),
-      });
-      expect(cdr.durationMs).toBeGreaterThanOrEqual((TALK_SECONDS - 1) * 1000);
-      expectRelayed(cdr.mediaStats as CdrMediaStats | null);
-      expectTone(alice.recording(), BOB_TONE, ALICE_TONE);
-      expectTone(bob.recording(), ALICE_TONE, BOB_TONE);
+describeOnEngine(onEngine('real softphones with media through rtpengine'), { timeout: 90_000 }, () => {
+  it('baresip calls linphonec: each hears the other tone, the relay carried both legs', async () => {
+    const { alice, bob } = await startPhones();
+    const cdr = await talk(alice, bob, 'bob');
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      sipCode: 200,
+      sipReason: 'Caller hung up',
+      callerSubscriberId: stack.subscribers.get('alice'),
+      calleeSubscriberId: stack.subscribers.get('bob'),
     });
+    expect(cdr.durationMs).toBeGreaterThanOrEqual((TALK_SECONDS - 1) * 1000);
+    expectRelayed(cdr.mediaStats as CdrMediaStats | null);
+    expectTone(alice.recording(), BOB_TONE, ALICE_TONE);
+    expectTone(bob.recording(), ALICE_TONE, BOB_TONE);
+  });
 
-    it('linphonec calls baresip: each hears the other tone, the relay carried both legs', async () => {
-      const { alice, bob } = await startPhones();
-      const cdr = await talk(bob, alice, 'alice');
-      expect(cdr).toMatchObject({
-        disposition: 'answered',
-        sipCode: 200,
-        sipReason: 'Caller hung up',
-        callerSubscriberId: stack.subscribers.get('bob'),
-        calleeSubscriberId: stack.subscribers.get('alice'),
-      });
-      expect(cdr.durationMs).toBeGreaterThanOrEqual((TALK_SECONDS - 1) * 1000);
-      expectRelayed(cdr.mediaStats as CdrMediaStats | null);
-      expectTone(alice.recording(), BOB_TONE, ALICE_TONE);
-      expectTone(bob.recording(), ALICE_TONE, BOB_TONE);
+  it('linphonec calls baresip: each hears the other tone, the relay carried both legs', async () => {
+    const { alice, bob } = await startPhones();
+    const cdr = await talk(bob, alice, 'alice');
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      sipCode: 200,
+      sipReason: 'Caller hung up',
+      callerSubscriberId: stack.subscribers.get('bob'),
+      calleeSubscriberId: stack.subscribers.get('alice'),
     });
-  },
-);
+    expect(cdr.durationMs).toBeGreaterThanOrEqual((TALK_SECONDS - 1) * 1000);
+    expectRelayed(cdr.mediaStats as CdrMediaStats | null);
+    expectTone(alice.recording(), BOB_TONE, ALICE_TONE);
+    expectTone(bob.recording(), ALICE_TONE, BOB_TONE);
+  });
+});

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
-import { ENGINE_SKIP_REASON, onEngine, skipOnEngine } from '../support/engine.ts';
+import { describeOnEngine, onEngine, skipOnEngine } from '../support/engine.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
   type CallStack,
@@ -53,7 +53,7 @@ async function call(uas: string, uac: string) {
   }
 }
 
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(onEngine('UPDATE in a confirmed call'), () => {
+describeOnEngine(onEngine('UPDATE in a confirmed call'), () => {
   it("from the caller: refresh answered here, new offer relayed both ways, the callee's 488 relayed", async () => {
     const cdr = await call('uas-answer-update.xml', 'uac-call-update.xml');
     // The refused UPDATE left the call as it was: it still ended normally with the caller's BYE.

@@ -1,6 +1,6 @@
 import type { CallStatistics } from '@switchboard/media';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINE_SKIP_REASON, onEngine } from '../support/engine.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addCarrier, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
@@ -159,7 +159,7 @@ async function call(
   return { cdr, relayView };
 }
 
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(onEngine('audio and video'), () => {
+describeOnEngine(onEngine('audio and video'), () => {
   it('both streams accepted: each side gets both m-lines on the relay, CDR answered', async () => {
     const { cdr, relayView } = await call('uas-answer-video.xml', 'uac-call-video.xml');
     expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, sipReason: 'Caller hung up' });
@@ -216,46 +216,43 @@ describe.skipIf(ENGINE_SKIP_REASON !== undefined)(onEngine('audio and video'), (
   }, 60_000);
 });
 
-describe.skipIf(ENGINE_SKIP_REASON !== undefined)(
-  onEngine('audio and video with the other profile on one leg'),
-  () => {
-    it('a phone calls the PSTN with video, the gateway takes audio only: video refused, audio anchored', async () => {
-      const { cdr, relayView } = await call(
-        'uas-answer-video-audio-only.xml',
-        'uac-call-video-declined.xml',
-        undefined,
-        ROUTES.toPstn,
-      );
-      expect(cdr).toMatchObject({
-        direction: 'outbound',
-        disposition: 'answered',
-        sipReason: 'Caller hung up',
-      });
-      // The phone's leg follows its SIP source, the gateway's leg the address its SDP announced.
-      expect(mediaDestinations(relayView)).toEqual({ caller: ['127.0.0.1'], callee: ['127.0.0.8'] });
-      expect(relayView && hasVideo(relayView)).toBe(true);
-      expect(mediaTypesPerLeg(relayView)).toEqual([['audio'], ['audio']]);
-    }, 60_000);
+describeOnEngine(onEngine('audio and video with the other profile on one leg'), () => {
+  it('a phone calls the PSTN with video, the gateway takes audio only: video refused, audio anchored', async () => {
+    const { cdr, relayView } = await call(
+      'uas-answer-video-audio-only.xml',
+      'uac-call-video-declined.xml',
+      undefined,
+      ROUTES.toPstn,
+    );
+    expect(cdr).toMatchObject({
+      direction: 'outbound',
+      disposition: 'answered',
+      sipReason: 'Caller hung up',
+    });
+    // The phone's leg follows its SIP source, the gateway's leg the address its SDP announced.
+    expect(mediaDestinations(relayView)).toEqual({ caller: ['127.0.0.1'], callee: ['127.0.0.8'] });
+    expect(relayView && hasVideo(relayView)).toBe(true);
+    expect(mediaTypesPerLeg(relayView)).toEqual([['audio'], ['audio']]);
+  }, 60_000);
 
-    it("a peer calls a DID with video and the subscriber's phone takes both: both anchored", async () => {
-      const { cdr, relayView } = await call(
-        'uas-answer-video.xml',
-        'uac-peer-call-video.xml',
-        undefined,
-        ROUTES.fromPeer,
-      );
-      expect(cdr).toMatchObject({
-        direction: 'inbound',
-        disposition: 'answered',
-        calleeSubscriberId: stack.subscribers.get('bob'),
-      });
-      expect(mediaTypesPerLeg(relayView)).toEqual([
-        ['audio', 'video'],
-        ['audio', 'video'],
-      ]);
-      // The peer's leg (publicPeer) goes to the address its SDP announced for both streams; the
-      // phone's (natSubscriber) to its SIP source, not the 127.0.0.8 it announced.
-      expect(mediaDestinations(relayView)).toEqual({ caller: ['127.0.0.7'], callee: ['127.0.0.1'] });
-    }, 60_000);
-  },
-);
+  it("a peer calls a DID with video and the subscriber's phone takes both: both anchored", async () => {
+    const { cdr, relayView } = await call(
+      'uas-answer-video.xml',
+      'uac-peer-call-video.xml',
+      undefined,
+      ROUTES.fromPeer,
+    );
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      calleeSubscriberId: stack.subscribers.get('bob'),
+    });
+    expect(mediaTypesPerLeg(relayView)).toEqual([
+      ['audio', 'video'],
+      ['audio', 'video'],
+    ]);
+    // The peer's leg (publicPeer) goes to the address its SDP announced for both streams; the
+    // phone's (natSubscriber) to its SIP source, not the 127.0.0.8 it announced.
+    expect(mediaDestinations(relayView)).toEqual({ caller: ['127.0.0.7'], callee: ['127.0.0.1'] });
+  }, 60_000);
+});

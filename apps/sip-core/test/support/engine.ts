@@ -2,6 +2,7 @@ import { type RunningEngine, startEngine } from '@switchboard/engine';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import { drachtioServerBinary, startDrachtioServer } from '@switchboard/testkit';
 import type { Logger } from 'pino';
+import { describe } from 'vitest';
 import type { DrachtioConnection } from '../../src/config.ts';
 
 /**
@@ -26,6 +27,9 @@ export const ENGINE_SKIP_REASON: string | undefined = (() => {
   const binary = drachtioServerBinary();
   return 'missing' in binary ? binary.missing : undefined;
 })();
+
+/** `describe` of a suite that runs on the engine under test: skipped, its name saying why, when it cannot start. */
+export const describeOnEngine = describe.skipIf(ENGINE_SKIP_REASON !== undefined);
 
 /**
  * Whether a suite cannot run here: the engine under test cannot start, or it is drachtio-server and the
