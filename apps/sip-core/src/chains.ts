@@ -34,6 +34,8 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
+import type { EngineTraits } from './sip/engine-traits.ts';
+import { forEngine } from './sip/reply.ts';
 import type { Middleware, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
@@ -157,6 +159,8 @@ export interface InviteChainDeps {
   callsConfig: CallsConfig;
   /** RFC 8599 wake-ups of push devices; unset: they are rung like any other. */
   push?: DeviceWaker;
+  /** The connected engine's traits (default: ours). */
+  engine?: EngineTraits;
 }
 
 /**
@@ -178,6 +182,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       calls: deps.calls,
       numbering: deps.numbering,
       config: deps.callsConfig,
+      ...(deps.engine ? { engine: deps.engine } : {}),
       push: deps.push,
       log: services.log.child({ component: 'calls' }),
     }),
@@ -192,6 +197,9 @@ export function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestV
   return new RequestView(req as unknown as SrfRequestLike, { req, res });
 }
 
-export function asSipResponse(res: Srf.SrfResponse): SipResponse {
-  return { send: (status, reason, options) => res.send(status, reason ?? '', options ?? {}) };
+export function asSipResponse(res: Srf.SrfResponse, engine: EngineTraits): SipResponse {
+  return {
+    send: (status, reason, options) =>
+      res.send(status, reason ?? '', forEngine(options ?? {}, engine.replyMode)),
+  };
 }

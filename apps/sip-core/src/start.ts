@@ -14,13 +14,13 @@ import {
   asSipResponse,
   createServices,
   inviteChain,
+  messageChain,
   optionsChain,
   registerChain,
-  messageChain,
   requestView,
 } from './chains.ts';
-import type { MessageRequester } from './handlers/message.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
+import type { MessageRequester } from './handlers/message.ts';
 import type { Binding } from './location/binding.ts';
 import { type LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
 import { sipCoreGauges } from './metrics.ts';
@@ -28,6 +28,7 @@ import { NatKeepalive } from './nat/keepalive.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
 import { LiveSettings } from './settings.ts';
+import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
 import { tableChangeHandler } from './table-changes.ts';
 
 export {
@@ -175,10 +176,12 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   ];
 
   const srf = new Srf();
+  // Until connected nothing is answered; ours is assumed, then what the engine says it is.
+  const engine: EngineTraits = { ...OUR_ENGINE };
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
-  srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res)));
-  srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res)));
+  srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res, engine)));
+  srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res, engine)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }), services.metrics);
   await cdr.reconcile();
@@ -196,10 +199,11 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       numbering,
       callsConfig,
       push: push.waker,
+      engine,
     }),
     log,
   );
-  srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res)));
+  srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res, engine)));
   const message = chain(
     messageChain(services, {
       srf: srf as unknown as MessageRequester,
@@ -208,17 +212,18 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     }),
     log,
   );
-  srf.use('message', (req, res) => message(requestView(req, res), asSipResponse(res)));
+  srf.use('message', (req, res) => message(requestView(req, res), asSipResponse(res, engine)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {
-    const onConnect = (error: Error | null, hostport: string): void => {
+    const onConnect = (error: Error | null, hostport: string, version?: string): void => {
       srf.removeListener('error', onError);
       if (error) {
         reject(error);
         return;
       }
-      log.info({ hostport }, 'connected to the SIP engine');
+      Object.assign(engine, engineTraits(version));
+      log.info({ hostport, version, ...engine }, 'connected to the SIP engine');
       resolve();
     };
     const onError = (error: Error): void => {

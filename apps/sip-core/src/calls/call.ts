@@ -2,6 +2,7 @@ import type { MediaRelay } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrWriter } from '../cdr/cdr-writer.ts';
+import type { EngineTraits } from '../sip/engine-traits.ts';
 import {
   type ActiveCallInfo,
   type CallPlan,
@@ -19,11 +20,23 @@ import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { isConnected, type SipErrorLike, tagOf, type UpdateEmitter } from './srf-dialog.ts';
 
+/**
+ * The Contact of the caller's early dialog (RFC 3261 §12.1.1: a 1xx with a To tag creates one, and an
+ * UPDATE in it, RFC 3311, goes to this target), for an engine that adds none of its own to an unreliable
+ * 1xx (drachtio-server v0.9.4), which puts its address in place of `localhost`. Ours writes its own, with
+ * the listener's scheme and transport, so none is given to it.
+ */
+function earlyContact(engine: EngineTraits | undefined): Record<string, string> {
+  return engine && !engine.contactOnProvisional ? { Contact: '<sip:b2bua@localhost>' } : {};
+}
+
 export interface CallDeps {
   srf: Srf;
   media: MediaRelay;
   cdr: CdrWriter;
   log: Logger;
+  /** The connected engine's traits; default: ours. */
+  engine?: EngineTraits;
 }
 
 /**
@@ -298,13 +311,16 @@ export class Call {
       if (answer === undefined) return;
       this.state = 'early';
       this.sentProvisional = 183;
-      this.res.send(183, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
+      this.res.send(183, {
+        body: answer,
+        headers: { 'Content-Type': 'application/sdp', ...earlyContact(this.deps.engine) },
+      });
       return;
     }
     if (this.sentProvisional === 0 && (status === 180 || status === 183)) {
       this.sentProvisional = 180;
       this.state = 'early';
-      this.res.send(180);
+      this.res.send(180, { headers: earlyContact(this.deps.engine) });
     }
   }
 

@@ -52,6 +52,7 @@ export function connect(deps: InviteDeps): Middleware {
       media: deps.media,
       cdr: deps.cdr,
       log: deps.log,
+      ...(deps.engine ? { engine: deps.engine } : {}),
     });
     await call.run(deps.calls.add(call, admitted.parties));
   };

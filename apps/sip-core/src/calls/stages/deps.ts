@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { CdrWriter } from '../../cdr/cdr-writer.ts';
 import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
+import type { EngineTraits } from '../../sip/engine-traits.ts';
 import type { IncomingRequest, SipResponse } from '../../sip/request.ts';
 import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
@@ -28,6 +29,8 @@ export interface InviteDeps {
   /** Number mapping and LCR; without it only usernames are callable. */
   numbering?: NumberingIndex | undefined;
   config: CallsConfig;
+  /** The connected engine's traits (sip/engine-traits.ts); default: ours. */
+  engine?: EngineTraits;
   log: Logger;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
