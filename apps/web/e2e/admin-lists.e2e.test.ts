@@ -100,7 +100,7 @@ async function seed() {
 }
 
 beforeAll(async () => {
-  platform = await startPlatform('lists', RTP);
+  platform = await startPlatform('lists', {}, RTP);
   page = platform.page;
   page.setDefaultTimeout(20_000);
   page.on('console', (message) => {

@@ -10,6 +10,7 @@ import { DomainsPage } from './pages/admin/Domains.tsx';
 import { LiveCallsPage, RegistrationsPage } from './pages/admin/Live.tsx';
 import { NumbersPage } from './pages/admin/Numbers.tsx';
 import { PeeringPage } from './pages/admin/Peering.tsx';
+import { PushDevicesPage } from './pages/admin/PushDevices.tsx';
 import { ResellersPage } from './pages/admin/Resellers.tsx';
 import { RewriteRulesPage } from './pages/admin/RewriteRules.tsx';
 import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
@@ -43,6 +44,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
+  { to: '/admin/push-devices', label: 'Push devices' },
   { to: '/admin/ip-bans', label: 'IP bans' },
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
   { to: '/admin/settings', label: 'Settings', roles: ['operator'] },
@@ -151,6 +153,7 @@ export function App() {
           <Route path="registrations" element={<RegistrationsPage />} />
           <Route path="calls" element={<LiveCallsPage />} />
           <Route path="cdrs" element={<CdrsPage />} />
+          <Route path="push-devices" element={<PushDevicesPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
           <Route path="password" element={<PasswordPage />} />

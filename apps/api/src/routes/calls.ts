@@ -8,16 +8,18 @@ import { notFound } from '../errors.ts';
 import { type ListSpec, listArgs, listQuerySchema, PageOf } from '../list.ts';
 import { toCall, visibleCalls } from '../live/visible-calls.ts';
 import { Nullable, Timestamp } from '../schemas.ts';
+import { ROLES } from '../types.ts';
+import { Direction } from './cdrs.ts';
 import type { RouteOptions } from './options.ts';
 
 /** Calls in progress, as the SIP side reports them: listed per tenant, and hung up on request. */
 
-const everyone = ['operator', 'reseller', 'customer'] as const;
+const everyone = ROLES;
 
 export const Call = Type.Object({
   id: Type.String(),
   callId: Type.String({ description: "The caller's Call-ID (the CDR's callId once the call ends)" }),
-  direction: Type.Enum(['internal', 'outbound', 'inbound']),
+  direction: Direction,
   state: Type.Enum(['trying', 'ringing', 'answered']),
   caller: Type.String(),
   callee: Type.String(),
