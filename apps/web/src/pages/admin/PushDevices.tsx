@@ -1,10 +1,11 @@
 import { Alert, Badge, Button, Stack, Text, Title } from '@mantine/core';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type ResponseOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { DataTable } from '../../components/DataTable.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { formatTime } from '../../components/format.ts';
+import { usePagedList } from '../../components/paging.ts';
+import { RecordTable } from '../../components/RecordTable.tsx';
 
 type TestResult = ResponseOf<'/api/v1/push-bindings/{id}/test', 'post'>;
 
@@ -30,11 +31,11 @@ function describeResult(result: TestResult): string {
 export function PushDevicesPage() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const bindings = useQuery({
-    queryKey: ['push-bindings'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/push-bindings', { params: { query: { perPage: 500 } } })),
-  });
+  const bindings = usePagedList(
+    ['push-bindings'],
+    async (query) => unwrap(await api.GET('/api/v1/push-bindings', { params: { query } })),
+    { defaultSort: 'aor' },
+  );
   const test = useMutation({
     mutationFn: async (binding: { id: string; aor: string }) => ({
       aor: binding.aor,
@@ -61,34 +62,40 @@ export function PushDevicesPage() {
           {describeResult(test.data.result)}
         </Alert>
       )}
-      <DataTable
+      <RecordTable
         caption="Push devices"
-        rows={bindings.data?.items}
-        error={bindings.error}
+        what="push devices"
+        basePath="/api/v1/push-bindings"
+        name={(r) => `${r.aor} …${r.deviceTokenEnd}`}
+        list={bindings}
+        // Bindings come and go with the devices' REGISTERs: nothing here to delete or select.
+        editable={false}
+        onChanged={() => queryClient.invalidateQueries({ queryKey: ['push-bindings'] })}
         empty="No device is registered for push."
         columns={[
-          { header: 'Address of record', cell: (r) => r.aor },
+          { header: 'Address of record', cell: (r) => r.aor, sortKey: 'aor' },
           { header: 'Service', cell: (r) => <Badge variant="light">{r.pnProvider}</Badge> },
           { header: 'App', cell: (r) => r.pnParam ?? '–' },
           { header: 'Device token', cell: (r) => `…${r.deviceTokenEnd}` },
-          { header: 'Expires', cell: (r) => formatTime(r.expiresAt) },
-          { header: 'Last push', cell: (r) => (r.lastPushAt ? formatTime(r.lastPushAt) : 'never') },
-          { header: 'Last result', cell: (r) => r.lastPushResult ?? '–' },
+          { header: 'Expires', cell: (r) => formatTime(r.expiresAt), sortKey: 'expiresAt' },
           {
-            header: 'Actions',
-            cell: (r) => (
-              <Button
-                size="xs"
-                variant="light"
-                loading={test.isPending && test.variables?.id === r.id}
-                onClick={() => test.mutate({ id: r.id, aor: r.aor })}
-                aria-label={`Send test push to ${r.aor} …${r.deviceTokenEnd}`}
-              >
-                Send test push
-              </Button>
-            ),
+            header: 'Last push',
+            cell: (r) => (r.lastPushAt ? formatTime(r.lastPushAt) : 'never'),
+            sortKey: 'pushLastAt',
           },
+          { header: 'Last result', cell: (r) => r.lastPushResult ?? '–' },
         ]}
+        actions={(r) => (
+          <Button
+            size="xs"
+            variant="light"
+            loading={test.isPending && test.variables?.id === r.id}
+            onClick={() => test.mutate({ id: r.id, aor: r.aor })}
+            aria-label={`Send test push to ${r.aor} …${r.deviceTokenEnd}`}
+          >
+            Send test push
+          </Button>
+        )}
       />
     </Stack>
   );
