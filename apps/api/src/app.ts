@@ -15,6 +15,7 @@ import { registerInputChecks } from './input.ts';
 import { registerRequestLogging } from './request-log.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { authRoutes } from './routes/auth.ts';
+import { bulkRoutes } from './routes/bulk.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { ladderRoute, metricsRoute } from './routes/observability.ts';
 import type { RouteOptions } from './routes/options.ts';
@@ -180,6 +181,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(userRoutes, routeOptions);
       await v1.register(subscriberRoutes, routeOptions);
       await v1.register(numberRoutes, routeOptions);
+      await v1.register(bulkRoutes, routeOptions);
       await v1.register(routingRoutes, routeOptions);
       await v1.register(recordRoutes, routeOptions);
       await v1.register(pushCredentialRoutes, { ...routeOptions, push: deps.push, logger: deps.logger });
