@@ -16,6 +16,7 @@ import { SettingsPage } from './pages/admin/Settings.tsx';
 import { SubscribersPage } from './pages/admin/Subscribers.tsx';
 import { UsersPage } from './pages/admin/Users.tsx';
 import { LoginPage } from './pages/Login.tsx';
+import { NotFoundPage } from './pages/NotFound.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
@@ -155,6 +156,7 @@ export function App() {
             <Route path="settings" element={<SettingsPage />} />
             <Route path="calls/:callId/ladder" element={<CallLadderPage />} />
           </Route>
+          <Route path="*" element={<NotFoundPage home="/admin" />} />
         </Route>
       </Route>
       <Route element={<RequireRole roles={['customer']} />}>
@@ -163,9 +165,11 @@ export function App() {
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="password" element={<PasswordPage />} />
+          <Route path="*" element={<NotFoundPage home="/portal" />} />
         </Route>
       </Route>
-      <Route path="*" element={<Navigate to="/admin" replace />} />
+      <Route path="/" element={<Navigate to="/admin" replace />} />
+      <Route path="*" element={<NotFoundPage home="/" />} />
     </Routes>
   );
 }

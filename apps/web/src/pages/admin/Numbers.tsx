@@ -6,6 +6,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
+import { choices } from '../../components/choices.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
@@ -21,6 +22,8 @@ export const NumberForm = z.object({
   countryCode: z.string().regex(/^[1-9]\d{0,3}$/, 'Country code digits, e.g. 49'),
   areaCode: z.string().regex(/^\d{0,6}$/, 'Digits only'),
   subscriberNumber: z.string().regex(/^\d{1,14}$/, 'Digits only'),
+  /** `auto`: primary when it is the subscriber's first number (the API's default). */
+  isPrimary: z.enum(['auto', 'yes', 'no']),
 });
 
 /** A number keeps its digits; what changes is the subscriber it rings and whether it is that one's primary. */
@@ -80,7 +83,13 @@ export function NumbersPage() {
   const [editing, setEditing] = useState<PhoneNumber | null>(null);
   const form = useForm({
     resolver: zodResolver(NumberForm),
-    defaultValues: { subscriberId: '', countryCode: '', areaCode: '', subscriberNumber: '' },
+    defaultValues: {
+      subscriberId: '',
+      countryCode: '',
+      areaCode: '',
+      subscriberNumber: '',
+      isPrimary: 'auto' as const,
+    },
   });
   const create = useMutation({
     mutationFn: async (v: z.infer<typeof NumberForm>) =>
@@ -91,6 +100,7 @@ export function NumbersPage() {
             countryCode: v.countryCode,
             subscriberNumber: v.subscriberNumber,
             ...(v.areaCode ? { areaCode: v.areaCode } : {}),
+            ...(v.isPrimary === 'auto' ? {} : { isPrimary: v.isPrimary === 'yes' }),
           },
         }),
       ),
@@ -113,10 +123,10 @@ export function NumbersPage() {
                 label="Subscriber"
                 {...form.register('subscriberId')}
                 error={err.subscriberId?.message}
-                data={[
-                  { value: '', label: 'Choose…' },
-                  ...(subscribers.data?.items ?? []).map((s) => ({ value: s.id, label: s.sipUri })),
-                ]}
+                data={choices(
+                  subscribers.data?.items.map((s) => ({ id: s.id, name: s.sipUri })),
+                  'Create a subscriber first',
+                )}
               />
               <TextInput
                 label="Country code"
@@ -134,6 +144,15 @@ export function NumbersPage() {
                 label="Subscriber number"
                 {...form.register('subscriberNumber')}
                 error={err.subscriberNumber?.message}
+              />
+              <NativeSelect
+                label="Primary number"
+                {...form.register('isPrimary')}
+                data={[
+                  { value: 'auto', label: 'If it is the first' },
+                  { value: 'yes', label: 'Yes' },
+                  { value: 'no', label: 'No' },
+                ]}
               />
               <Button type="submit" loading={create.isPending}>
                 Add number

@@ -10,6 +10,7 @@ import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { count, fieldText, textOrNull } from '../../components/fields.ts';
+import { PeeringPatternHelp } from '../../components/PatternHelp.tsx';
 
 type PeeringGroup = ItemOf<'/api/v1/peering-groups'>;
 type Gateway = ItemOf<'/api/v1/peering-groups/{groupId}/gateways'>;
@@ -18,10 +19,12 @@ type Rule = ItemOf<'/api/v1/peering-groups/{groupId}/rules'>;
 type Route = ResponseOf<'/api/v1/peering-groups/test-route', 'post'>;
 type Transport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
-function submit(handler: (form: FormData) => void) {
+function submit(handler: (form: FormData, clear: () => void) => void) {
   return (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    handler(new FormData(event.currentTarget));
+    const el = event.currentTarget;
+    // A create form empties once the record is saved; a failed one keeps what was typed.
+    handler(new FormData(el), () => el.reset());
   };
 }
 
@@ -320,6 +323,8 @@ export function PeeringPage() {
           params: { path: { groupId: current } },
           body: {
             calleePrefix: text(f, 'calleePrefix'),
+            ...(text(f, 'callerPattern') ? { callerPattern: text(f, 'callerPattern') } : {}),
+            ...(text(f, 'priority') ? { priority: Number(text(f, 'priority')) } : {}),
             ...(text(f, 'description') ? { description: text(f, 'description') } : {}),
           },
         }),
@@ -346,10 +351,14 @@ export function PeeringPage() {
             setGroupId(e.currentTarget.value);
             setEditing(null);
           }}
-          data={(groups.data?.items ?? []).map((g) => ({
-            value: g.id,
-            label: `${g.name} (priority ${g.priority})`,
-          }))}
+          data={
+            groups.data?.items.length === 0
+              ? [{ value: '', label: 'None yet: add a group' }]
+              : (groups.data?.items ?? []).map((g) => ({
+                  value: g.id,
+                  label: `${g.name} (priority ${g.priority})`,
+                }))
+          }
         />
         {currentGroup && (
           <EditButton
@@ -357,7 +366,10 @@ export function PeeringPage() {
             onClick={() => setEditing({ kind: 'group', group: currentGroup })}
           />
         )}
-        <form onSubmit={submit((f) => createGroup.mutate(f))} aria-label="New peering group">
+        <form
+          onSubmit={submit((f, clear) => createGroup.mutate(f, { onSuccess: clear }))}
+          aria-label="New peering group"
+        >
           <Group align="flex-end">
             <TextInput label="New group name" name="name" required />
             <TextInput label="Group priority" name="priority" type="number" defaultValue="1" w={120} />
@@ -377,7 +389,10 @@ export function PeeringPage() {
             <Title order={2} size="h4" mb="sm">
               Gateways
             </Title>
-            <form onSubmit={submit((f) => createGateway.mutate(f))} aria-label="New gateway">
+            <form
+              onSubmit={submit((f, clear) => createGateway.mutate(f, { onSuccess: clear }))}
+              aria-label="New gateway"
+            >
               <Stack>
                 <FormAlert error={createGateway.error} />
                 <Group align="flex-end">
@@ -424,8 +439,12 @@ export function PeeringPage() {
             <Title order={2} size="h4" mb="sm">
               Routing rules
             </Title>
-            <form onSubmit={submit((f) => createRule.mutate(f))} aria-label="New routing rule">
+            <form
+              onSubmit={submit((f, clear) => createRule.mutate(f, { onSuccess: clear }))}
+              aria-label="New routing rule"
+            >
               <Stack>
+                <PeeringPatternHelp />
                 <FormAlert error={createRule.error} />
                 <Group align="flex-end">
                   <TextInput
@@ -434,6 +453,13 @@ export function PeeringPage() {
                     description="Digits, without +"
                     inputMode="numeric"
                   />
+                  <TextInput
+                    label="Caller pattern"
+                    name="callerPattern"
+                    description="Optional regular expression"
+                    placeholder="^43"
+                  />
+                  <TextInput label="Rule priority" name="priority" type="number" defaultValue="100" w={110} />
                   <TextInput label="Description" name="description" />
                   <Button type="submit">Add rule</Button>
                 </Group>
