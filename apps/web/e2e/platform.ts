@@ -122,7 +122,11 @@ function launch(env: Record<string, string>): Launched {
  * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
  * profile. Everything listens on loopback: ephemeral ports, RTP in this suite's range.
  */
-export async function startPlatform(label: string): Promise<Platform> {
+export async function startPlatform(
+  label: string,
+  /** Suites that may run side by side each take their own relay range. */
+  rtpPorts: { min: number; max: number } = RTP_PORTS,
+): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
     throw new Error('run `vite build` first (pnpm test:e2e does)');
   // An empty database: the launcher applies the migrations, as on a first start.
@@ -137,7 +141,7 @@ export async function startPlatform(label: string): Promise<Platform> {
     SIP_ADVERTISED_ADDRESS: '127.0.0.1',
     ENGINE_ADMIN: '127.0.0.1:0',
     ENUM_LISTEN: 'udp:127.0.0.1:0',
-    RTP_PORTS: `${RTP_PORTS.min}-${RTP_PORTS.max}`,
+    RTP_PORTS: `${rtpPorts.min}-${rtpPorts.max}`,
     ADMIN_EMAIL: OPERATOR.email,
     ADMIN_PASSWORD: OPERATOR.password,
     LOG_LEVEL: 'info',

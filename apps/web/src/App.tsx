@@ -2,6 +2,8 @@ import { AppShell, Burger, Button, Group, Loader, NavLink, Text } from '@mantine
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './auth.tsx';
+import { ApiKeysPage } from './pages/admin/ApiKeys.tsx';
+import { BulkImportPage } from './pages/admin/BulkImport.tsx';
 import { CallLadderPage } from './pages/admin/CallLadder.tsx';
 import { CdrsPage } from './pages/admin/Cdrs.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
@@ -37,6 +39,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/domains', label: 'Domains' },
   { to: '/admin/subscribers', label: 'Subscribers' },
   { to: '/admin/numbers', label: 'Numbers' },
+  { to: '/admin/import', label: 'Import / export' },
   { to: '/admin/call-forwards', label: 'Call forwards' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
@@ -45,6 +48,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
   { to: '/admin/settings', label: 'Settings', roles: ['operator'] },
   { to: '/admin/audit-log', label: 'Audit log' },
+  { to: '/admin/api-keys', label: 'API keys' },
   { to: '/admin/password', label: 'Password' },
 ];
 
@@ -149,6 +153,8 @@ export function App() {
           <Route path="cdrs" element={<CdrsPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
+          <Route path="api-keys" element={<ApiKeysPage />} />
+          <Route path="import" element={<BulkImportPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />

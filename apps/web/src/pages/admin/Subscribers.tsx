@@ -71,7 +71,8 @@ export function SubscribersPage() {
       <Title order={1}>Subscribers</Title>
       <SubscriberCreateForm />
       <TextInput
-        label="Search by user name, display name or number"
+        label="Search subscribers"
+        placeholder="User name, display name or number"
         type="search"
         value={search}
         onChange={(e) => setSearch(e.currentTarget.value)}
