@@ -88,6 +88,20 @@ describe('subscriber import', () => {
     expect(again.json().counts).toMatchObject({ unchanged: 2 });
   });
 
+  it('an empty cell or a missing column keeps the current value', async () => {
+    await world.prisma.subscriber.update({
+      where: { id: world.ids.sA },
+      data: { maxConcurrentCalls: 3, clir: true },
+    });
+    const csv = 'username,domain,displayName,maxConcurrentCalls\nalice,a.example.com,Alice Partial,';
+    const body = (await importCsv('resellerA', 'subscribers', csv, true)).json();
+    expect(body.rows).toEqual([
+      { row: 2, key: 'alice@a.example.com', action: 'update', changes: ['displayName'] },
+    ]);
+    const alice = await world.prisma.subscriber.findUniqueOrThrow({ where: { id: world.ids.sA } });
+    expect(alice).toMatchObject({ displayName: 'Alice Partial', maxConcurrentCalls: 3, clir: true });
+  });
+
   it('names row errors by line and column and applies nothing when any row fails', async () => {
     const csv = [
       'username,domain,customerId,status,password',

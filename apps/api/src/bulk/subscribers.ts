@@ -22,8 +22,8 @@ import type { PlannedRow } from './report.ts';
 
 /**
  * Subscribers as CSV. A row is keyed by username + domain: an existing subscriber (visible to the caller)
- * is updated, else one is created. An empty cell keeps the current value (status, clir, password) or means
- * "none" (displayName, maxConcurrentCalls). A password is turned into its HA1 digests while the row is read,
+ * is updated, else one is created. An empty cell or a missing column keeps the current value (a new
+ * subscriber gets the default), so a partial file never clears what it does not mention. A password is turned into its HA1 digests while the row is read,
  * so plain text never goes further than this module.
  */
 
@@ -108,7 +108,9 @@ async function loadContext(db: Db, principal: Principal, rows: CsvRow[]): Promis
   };
 }
 
-function customerOf(ctx: Context, values: Record<string, string>): string {
+function customerOf(ctx: Context, values: Record<string, string>, existing?: Row): string {
+  const named = optional(values, 'customerId') ?? optional(values, 'customer');
+  if (named === undefined && existing !== undefined) return String(existing.customerId);
   if (ctx.principal.role === 'customer') {
     const given = optional(values, 'customerId');
     if (given !== undefined && given !== ctx.principal.customerId)
@@ -132,13 +134,16 @@ function customerOf(ctx: Context, values: Record<string, string>): string {
 function wanted(values: Record<string, string>, realm: string, username: string, existing?: Row): Row {
   const status = optional(values, 'status') ?? (existing?.status as string | undefined) ?? 'active';
   if (!STATUSES.includes(status)) throw new RowProblem('status', `expected ${STATUSES.join(', ')}`);
-  const displayName = optional(values, 'displayName') ?? null;
-  if (displayName !== null && displayName.length > 128)
+  const displayName =
+    optional(values, 'displayName') ?? (existing?.displayName as string | null | undefined) ?? null;
+  if (displayName !== null && displayName.length > 128) {
     throw new RowProblem('displayName', 'at most 128 characters');
+  }
+  const limit = integerCell(values, 'maxConcurrentCalls', 10_000);
   const data: Row = {
     displayName,
     status,
-    maxConcurrentCalls: integerCell(values, 'maxConcurrentCalls', 10_000) ?? null,
+    maxConcurrentCalls: limit ?? (existing?.maxConcurrentCalls as number | null | undefined) ?? null,
     clir: booleanCell(values, 'clir') ?? (existing?.clir as boolean | undefined) ?? false,
   };
   const password = optional(values, 'password');
@@ -169,7 +174,7 @@ function planRow(ctx: Context, csv: CsvRow, seen: Set<string>): Planned {
   seen.add(key);
   const existing = ctx.existing.get(key);
   if (existing === undefined && ctx.taken.has(key)) throw new RowProblem('username', 'already in use');
-  const customerId = customerOf(ctx, v);
+  const customerId = customerOf(ctx, v, existing);
   if (existing !== undefined && existing.customerId !== customerId) {
     throw new RowProblem('customerId', 'an import does not move a subscriber to another customer');
   }

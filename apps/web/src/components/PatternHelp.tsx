@@ -21,9 +21,10 @@ export function RewritePatternHelp() {
       <List size="sm" spacing={4} mt="xs">
         <List.Item>
           <b>Match pattern</b>: a regular expression on the number as dialled, e.g. <Code>^0(\d+)$</Code> (a
-          national number: 0 then digits). <Code>^</Code> and <Code>$</Code> anchor it; <Code>( )</Code>{' '}
-          captures a part; <Code>\d</Code> is one digit, <Code>+</Code> one or more. Backreferences and
-          lookaround are not allowed, so every pattern runs in linear time.
+          national number: 0 then digits). <Code>^</Code> and <Code>$</Code> anchor it;{' '}
+          <Code style={{ whiteSpace: 'nowrap' }}>( )</Code> captures a part; <Code>\d</Code> is one digit,{' '}
+          <Code>+</Code> one or more. Backreferences and lookaround are not allowed, so every pattern runs in
+          linear time.
         </List.Item>
         <List.Item>
           <b>Replacement</b>: literal text plus <Code>$1</Code>…<Code>$9</Code> for the captured parts, e.g.{' '}

@@ -108,7 +108,11 @@ export function ApiKeysPage() {
             header: 'State',
             cell: (r) => {
               const state = keyState(r);
-              return <Badge color={state === 'active' ? 'green' : 'gray'}>{state}</Badge>;
+              return (
+                <Badge miw="max-content" color={state === 'active' ? 'green' : 'gray'}>
+                  {state}
+                </Badge>
+              );
             },
           },
           { header: 'Expires', cell: (r) => (r.expiresAt ? formatTime(r.expiresAt) : 'never') },

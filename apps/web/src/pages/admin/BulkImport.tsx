@@ -186,7 +186,14 @@ function ImportReport({ report }: { report: Report }) {
         columns={[
           { header: 'Row', cell: (r) => r.row },
           { header: 'Record', cell: (r) => r.key || '–' },
-          { header: 'Action', cell: (r) => <Badge color={ACTION_COLOR[r.action]}>{r.action}</Badge> },
+          {
+            header: 'Action',
+            cell: (r) => (
+              <Badge miw="max-content" color={ACTION_COLOR[r.action]}>
+                {r.action}
+              </Badge>
+            ),
+          },
           { header: 'Changes', cell: (r) => r.changes.join(', ') || '–' },
         ]}
       />

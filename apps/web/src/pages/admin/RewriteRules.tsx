@@ -279,7 +279,7 @@ export function RewriteRulesPage() {
                     label="Match pattern"
                     name="matchPattern"
                     required
-                    placeholder="^0(\\d+)$"
+                    placeholder="^0(\d+)$"
                     description="Regular expression"
                   />
                   <TextInput

@@ -200,11 +200,7 @@ export function SubscriberCreateForm() {
             <NativeSelect
               label="Rewrite rule set"
               {...form.register('rewriteRuleSetId')}
-              data={choices(
-                ruleSets.data?.items,
-                'None (create rule sets under Rewrite rules)',
-                "The domain's",
-              )}
+              data={choices(ruleSets.data?.items, 'None yet (see Rewrite rules)', "The domain's")}
             />
             <TextInput
               label="Allowed callee prefixes"

@@ -40,7 +40,7 @@ export function Devices({ subscriberId }: { subscriberId: string }) {
 
 function OnlineBadge({ online }: { online: boolean }) {
   return (
-    <Badge color={online ? 'green' : 'gray'} variant={online ? 'filled' : 'outline'}>
+    <Badge miw="max-content" color={online ? 'green' : 'gray'} variant={online ? 'filled' : 'outline'}>
       {online ? 'online' : 'offline'}
     </Badge>
   );
