@@ -64,9 +64,9 @@ describe('empty drop-downs, 404 and favicon', () => {
     await expect
       .poll(() => create.getByLabel('Customer').locator('option').allTextContents())
       .toEqual(['Create a customer first']);
-    expect(await create.getByLabel('Domain', { exact: true }).locator('option').allTextContents()).toEqual([
-      'Create a domain first',
-    ]);
+    await expect
+      .poll(() => create.getByLabel('Domain', { exact: true }).locator('option').allTextContents())
+      .toEqual(['Create a domain first']);
     await snap('subscribers-empty');
   });
 
