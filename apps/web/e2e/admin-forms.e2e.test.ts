@@ -373,6 +373,18 @@ describe('rule editors', () => {
     await form('New peering group').getByLabel('New group name').fill('carrier');
     await form('New peering group').getByRole('button', { name: 'Add group' }).click();
     await expect.poll(() => form('New peering group').getByLabel('New group name').inputValue()).toBe('');
+    const gw = form('New gateway');
+    await gw.getByLabel('Gateway name').fill('gw-auth');
+    await gw.getByLabel('Host').fill('127.0.0.1');
+    await gw.getByLabel('Weight').fill('3');
+    await gw.getByLabel('Auth user').fill('trunk-user');
+    await gw.getByLabel('Auth password').fill('trunk-secret-1');
+    await gw.getByRole('button', { name: 'Add gateway' }).click();
+    await table('Gateways').getByRole('cell', { name: 'gw-auth', exact: true }).waitFor();
+    expect(await gw.getByLabel('Auth password').inputValue()).toBe('');
+    const gateway = await platform.prisma.peerGateway.findFirstOrThrow({ where: { name: 'gw-auth' } });
+    expect(gateway).toMatchObject({ weight: 3, priority: 100, authUsername: 'trunk-user' });
+
     const rule = form('New routing rule');
     await rule.getByText('How routing rules match').click();
     await rule.getByLabel('Callee prefix').fill('4369');

@@ -1,5 +1,15 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Button, Card, Checkbox, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
+import {
+  Button,
+  Card,
+  Checkbox,
+  Group,
+  NativeSelect,
+  PasswordInput,
+  Stack,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useForm } from 'react-hook-form';
@@ -311,6 +321,11 @@ export function PeeringPage() {
             host: text(f, 'host'),
             port: Number(text(f, 'port') || 5060),
             transport: text(f, 'transport') as Transport,
+            ...(text(f, 'priority') ? { priority: Number(text(f, 'priority')) } : {}),
+            ...(text(f, 'weight') ? { weight: Number(text(f, 'weight')) } : {}),
+            ...(text(f, 'authUsername') ? { authUsername: text(f, 'authUsername') } : {}),
+            ...(String(f.get('authPassword') ?? '') ? { authPassword: String(f.get('authPassword')) } : {}),
+            ...(text(f, 'authRealm') ? { authRealm: text(f, 'authRealm') } : {}),
           },
         }),
       ),
@@ -400,6 +415,22 @@ export function PeeringPage() {
                   <TextInput label="Host" name="host" required />
                   <TextInput label="Port" name="port" type="number" defaultValue="5060" w={100} />
                   <NativeSelect label="Transport" name="transport" data={['udp', 'tcp', 'tls']} />
+                  <TextInput
+                    label="Gateway priority"
+                    name="priority"
+                    type="number"
+                    defaultValue="100"
+                    w={120}
+                  />
+                  <TextInput label="Weight" name="weight" type="number" defaultValue="1" w={90} />
+                  <TextInput label="Auth user" name="authUsername" autoComplete="off" />
+                  <PasswordInput
+                    label="Auth password"
+                    name="authPassword"
+                    autoComplete="new-password"
+                    w={180}
+                  />
+                  <TextInput label="Auth realm" name="authRealm" autoComplete="off" />
                   <Button type="submit">Add gateway</Button>
                 </Group>
               </Stack>
