@@ -350,7 +350,7 @@ describe('rule editors', () => {
     await set.getByLabel('New rule set name').fill('national');
     await set.getByRole('button', { name: 'Add rule set' }).click();
     await expect
-      .poll(() => page.getByLabel('Rule set').locator('option').allTextContents())
+      .poll(() => page.getByLabel('Rule set', { exact: true }).locator('option').allTextContents())
       .toEqual(['national']);
     expect(await set.getByLabel('New rule set name').inputValue()).toBe('');
 

@@ -17,6 +17,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, type ResponseOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
+import { choices, useResellers } from '../../components/choices.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
@@ -171,9 +172,14 @@ export function RewriteRulesPage() {
         }),
       ),
   });
+  const resellers = useResellers();
   const createSet = useMutation({
-    mutationFn: async (name: string) =>
-      unwrap(await api.POST('/api/v1/rewrite-rule-sets', { body: { name } })),
+    mutationFn: async ({ name, resellerId }: { name: string; resellerId: string }) =>
+      unwrap(
+        await api.POST('/api/v1/rewrite-rule-sets', {
+          body: { name, ...(resellerId ? { resellerId } : {}) },
+        }),
+      ),
     onSuccess: (set) => {
       setRuleSetId(set.id);
       return queryClient.invalidateQueries({ queryKey: ['rewrite-rule-sets'] });
@@ -235,11 +241,23 @@ export function RewriteRulesPage() {
           />
         )}
         <form
-          onSubmit={submit((f, clear) => createSet.mutate(field(f, 'name'), { onSuccess: clear }))}
+          onSubmit={submit((f, clear) =>
+            createSet.mutate(
+              { name: field(f, 'name'), resellerId: field(f, 'resellerId') },
+              { onSuccess: clear },
+            ),
+          )}
           aria-label="New rule set"
         >
           <Group align="flex-end">
             <TextInput label="New rule set name" name="name" required />
+            {resellers.operator && (
+              <NativeSelect
+                label="For reseller"
+                name="resellerId"
+                data={choices(resellers.items, 'Every reseller (shared)', 'Every reseller (shared)')}
+              />
+            )}
             <Button type="submit" variant="light">
               Add rule set
             </Button>
