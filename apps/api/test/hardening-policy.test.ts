@@ -273,6 +273,7 @@ const ROUTES: PatchRoute[] = [
       'auth.strictUri': { body: () => ({ 'auth.strictUri': true }) },
       'calls.ringTimeout': { body: () => ({ 'calls.ringTimeout': 30 }) },
       'calls.maxCallDuration': { body: () => ({ 'calls.maxCallDuration': 3600 }) },
+      'calls.pushWaitTimeout': { body: () => ({ 'calls.pushWaitTimeout': 20 }) },
     },
   },
 ];

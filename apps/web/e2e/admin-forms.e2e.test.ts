@@ -42,7 +42,7 @@ const form = (name: string) => page.getByRole('form', { name, exact: true });
 const table = (name: string) => page.getByRole('table', { name, exact: true });
 
 beforeAll(async () => {
-  platform = await startPlatform('admin_forms', { min: 47200, max: 47259 });
+  platform = await startPlatform('admin_forms', {}, { min: 47200, max: 47259 });
   page = platform.page;
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (error) => pageProblems.push(error.message));

@@ -120,10 +120,12 @@ function launch(env: Record<string, string>): Launched {
 /**
  * The whole platform as `switchboard start` runs it (engine, sip-core, rtpengine, numbering, API serving
  * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
- * profile. Everything listens on loopback: ephemeral ports, RTP in this suite's range.
+ * profile; `env` adds or overrides the launcher's variables. Everything listens on loopback: ephemeral
+ * ports, RTP in `rtpPorts`.
  */
 export async function startPlatform(
   label: string,
+  env: Record<string, string> = {},
   /** Suites that may run side by side each take their own relay range. */
   rtpPorts: { min: number; max: number } = RTP_PORTS,
 ): Promise<Platform> {
@@ -145,6 +147,7 @@ export async function startPlatform(
     ADMIN_EMAIL: OPERATOR.email,
     ADMIN_PASSWORD: OPERATOR.password,
     LOG_LEVEL: 'info',
+    ...env,
   });
   let browser: BrowserContext | undefined;
   let db: Awaited<ReturnType<typeof openDatabase>> | undefined;

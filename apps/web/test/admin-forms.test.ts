@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diffOf, recordName } from '../src/components/audit.ts';
-import { choices } from '../src/components/choices.ts';
 import { ringTimeText } from '../src/components/ForwardEdit.tsx';
+import { recordOptions } from '../src/components/options.ts';
 import { expiryOf, keyState } from '../src/pages/admin/ApiKeys.tsx';
 import { SubscriberForm } from '../src/pages/admin/SubscriberForms.tsx';
 
@@ -30,9 +30,11 @@ describe('audit entries', () => {
 
 describe('form helpers', () => {
   it('an empty drop-down says what to create first; a loading one offers Choose…', () => {
-    expect(choices([], 'Create a domain first')).toEqual([{ value: '', label: 'Create a domain first' }]);
-    expect(choices(undefined, 'Create a domain first')).toEqual([{ value: '', label: 'Choose…' }]);
-    expect(choices([{ id: 'd1', name: 'a.example' }], 'x')).toEqual([
+    expect(recordOptions([], 'Create a domain first')).toEqual([
+      { value: '', label: 'Create a domain first' },
+    ]);
+    expect(recordOptions(undefined, 'Create a domain first')).toEqual([{ value: '', label: 'Choose…' }]);
+    expect(recordOptions([{ id: 'd1', name: 'a.example' }], 'x')).toEqual([
       { value: '', label: 'Choose…' },
       { value: 'd1', label: 'a.example' },
     ]);

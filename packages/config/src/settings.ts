@@ -103,6 +103,16 @@ export const SETTINGS: readonly SettingDefinition[] = [
     max: 604_800,
     description: "Cap on one call's duration in seconds when the customer sets none; 0: unlimited",
   },
+  {
+    key: 'calls.pushWaitTimeout',
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 120,
+    variable: 'PUSH_WAIT_TIMEOUT',
+    description:
+      'Seconds a call waits for a device woken by push to register before it counts as not answering',
+  },
 ];
 
 const BY_KEY = new Map(SETTINGS.map((s) => [s.key, s]));

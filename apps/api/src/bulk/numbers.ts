@@ -1,7 +1,7 @@
 import type { PrismaClient } from '@switchboard/db';
 import type { FastifyRequest } from 'fastify';
 import { type Tx, writeAudit } from '../audit.ts';
-import { delegateOf } from '../delegate.ts';
+import type { ModelDelegate } from '../delegate.ts';
 import { e164Of } from '../routes/numbers.ts';
 import { scopes, within } from '../tenancy.ts';
 import type { Principal } from '../types.ts';
@@ -152,7 +152,8 @@ export async function planNumbers(db: Db, principal: Principal, text: string) {
 }
 
 export async function applyNumbers(tx: Tx, request: FastifyRequest, planned: readonly Planned[]) {
-  const numbers = delegateOf(tx, 'phoneNumber');
+  // The planned data is built column by column, so it is written through the untyped delegate view.
+  const numbers: ModelDelegate = tx.phoneNumber;
   for (const p of planned) {
     if (p.data === undefined) continue;
     const id = p.existing === undefined ? undefined : String(p.existing.id);

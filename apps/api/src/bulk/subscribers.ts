@@ -2,7 +2,7 @@ import { type PrismaClient, sipHa1 } from '@switchboard/db';
 import type { FastifyRequest } from 'fastify';
 import { type Tx, writeAudit } from '../audit.ts';
 import { passwordProblem, sipIdentities } from '../auth/password-policy.ts';
-import { delegateOf } from '../delegate.ts';
+import type { ModelDelegate } from '../delegate.ts';
 import { ApiError } from '../errors.ts';
 import { lockOnCreate, lockOnUpdate, SUBSCRIBER_LOCK } from '../locks.ts';
 import { PROVIDER_ROLES, scopes, within } from '../tenancy.ts';
@@ -237,10 +237,12 @@ export function rowFailure(err: unknown): { column: string; message: string } {
 }
 
 export async function applySubscribers(tx: Tx, request: FastifyRequest, planned: readonly Planned[]) {
+  // The planned data is built column by column, so it is written through the untyped delegate view.
+  const subscribers: ModelDelegate = tx.subscriber;
   for (const p of planned) {
     if (p.data === undefined) continue;
     if (p.action === 'create') {
-      const created = await delegateOf(tx, 'subscriber').create({ data: p.data });
+      const created = await subscribers.create({ data: p.data });
       await writeAudit(tx, request, {
         action: 'import',
         entity: 'subscribers',
@@ -249,7 +251,7 @@ export async function applySubscribers(tx: Tx, request: FastifyRequest, planned:
       });
     } else if (p.action === 'update' && p.existing !== undefined) {
       const id = String(p.existing.id);
-      const updated = await delegateOf(tx, 'subscriber').update({ where: { id }, data: p.data });
+      const updated = await subscribers.update({ where: { id }, data: p.data });
       await writeAudit(tx, request, {
         action: 'import',
         entity: 'subscribers',

@@ -354,8 +354,24 @@ export class DrachtioBridge implements AppRequestHandler {
       this.dialogs.remove(dialog.id);
       this.forgetAwaitingAck(dialog.id);
       if (dialog.confirmed && dialog.usage === 'invite')
-        void this.sendBye(dialog, 'app disconnected').catch(() => {});
+        void this.ackThenBye(dialog, 'app disconnected').catch(() => {});
     }
+  }
+
+  /**
+   * Ends a confirmed INVITE dialog the app left. The app sends the ACK for a 2xx we received; when it left
+   * before doing so, the engine ACKs first (every 2xx is ACKed, RFC 3261 §13.2.2.4), then says BYE (§15).
+   */
+  private async ackThenBye(dialog: Dialog, reason: string): Promise<void> {
+    if (dialog.role === 'uac' && dialog.lastAck === undefined) {
+      const ack = buildInDialogRequest(
+        { startLine: 'ACK sip:placeholder SIP/2.0', headers: [], body: '' },
+        dialog,
+      );
+      await this.options.stack.sendAck(ack, dialog.routeSet.length > 0 ? undefined : dialog.nextHop);
+      dialog.lastAck = ack;
+    }
+    await this.sendBye(dialog, reason);
   }
 
   private async respondFromApp(
@@ -481,8 +497,13 @@ export class DrachtioBridge implements AppRequestHandler {
     this.outgoing.set(id, pending);
     this.watchOutgoing(pending, this.listenerOf(txn.sent.flow));
     if (request.method === 'BYE' && dialog.usage === 'invite') {
-      this.dialogs.remove(dialogId);
+      // The dialog ends with the BYE's final response, except a challenge: drachtio-srf sends the BYE again
+      // with credentials inside the same dialog (RFC 3261 §15.1.1, §22.2).
       this.forgetAwaitingAck(dialogId);
+      txn.onResponse((response) => {
+        if (response.status >= 200 && response.status !== 401 && response.status !== 407)
+          this.dialogs.remove(dialogId);
+      });
     }
     // RFC 6665 §4.2.2: the notifier ends the subscription, and with it a dialog that has no other usage.
     if (dialog.usage === 'subscription' && terminatesSubscription(request)) this.dialogs.remove(dialogId);

@@ -9,7 +9,9 @@ import {
   type CallState,
   type CallTarget,
   dispositionOf,
+  isWakeTarget,
   type RingOutcome,
+  type RingTarget,
   stageFailure,
 } from './call-types.ts';
 import { PendingForks } from './forks.ts';
@@ -48,6 +50,8 @@ export class Call {
   private ringTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
+  /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
+  private pushWaitMs: number | undefined;
   private finished: Promise<void> | undefined;
   private readonly log: Logger;
   private onEnded: () => void = () => {};
@@ -186,9 +190,13 @@ export class Call {
       timeUp();
     }, stage.ringTimeoutS * 1000);
     const failures: Array<{ status: number; reason: string }> = [];
-    const attempt = async (target: CallTarget): Promise<void> => {
+    const attempt = async (ringTarget: RingTarget): Promise<void> => {
       const key = this.forks.key();
       keys.push(key);
+      const target = await this.reachable(ringTarget, key);
+      // A device that did not wake in time is one that did not answer (RFC 8599 §7).
+      if (!target) return void failures.push({ status: 480, reason: 'Temporarily Unavailable' });
+      if (round.won || round.over || this.isOver()) return;
       try {
         const uac = await deps.srf.createUAC(
           target.uri,
@@ -249,7 +257,7 @@ export class Call {
         if (last && last.status !== 408 && last.status < 500) break;
         if (last)
           this.log.info(
-            { gateway: target.gatewayId, status: last.status },
+            { gateway: 'gatewayId' in target ? target.gatewayId : undefined, status: last.status },
             'gateway failed, trying the next',
           );
       }
@@ -263,6 +271,21 @@ export class Call {
     if (round.won) return this.hasEnded() ? { kind: 'ended' } : { kind: 'answered' };
     if (this.hasEnded()) return { kind: 'ended' };
     return stageFailure(failures, stage.serial === true, round.timedOut);
+  }
+
+  /**
+   * Where a fork goes: a target to wake first pushes its device and waits for its REGISTER (ended
+   * early when the round is cancelled); undefined when the device did not come back.
+   */
+  private async reachable(target: RingTarget, key: number): Promise<CallTarget | undefined> {
+    if (!isWakeTarget(target)) return target;
+    const wait = new AbortController();
+    this.forks.waits(key, () => wait.abort());
+    const started = Date.now();
+    const woken = await target.ready(wait.signal);
+    this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, Date.now() - started);
+    this.forks.settled(key);
+    return woken && { ...woken, headers: { ...woken.headers, ...target.headers } };
   }
 
   /** 180/183 from a fork: relayed to the caller once each; early media's SDP through the relay. */
@@ -389,6 +412,7 @@ export class Call {
         sipCode: wasAnswered ? 200 : status,
         sipReason: reason,
         mediaStats: cdrMediaStats(stats, this.aTag, this.bTag),
+        pushWaitMs: this.pushWaitMs,
       });
       this.onEnded();
       this.resolveEnded();

@@ -9,12 +9,17 @@ import { EditPanel } from './EditPanel.tsx';
 
 type Forward = ItemOf<'/api/v1/call-forwards'>;
 
+/** Where a forward goes: a number (the form tells it from a sip: address by its prefix). */
+export const ForwardDestination = z
+  .string()
+  .trim()
+  .regex(/^(\+?\d{2,20}|sips?:[^\s@]+@[^\s]+)$/, 'A phone number (digits, optional +) or a sip: address');
+/** Seconds a "when not answered" forward rings first; the form offers a practical part of the API's range. */
+export const RingTime = z.coerce.number().int().min(5).max(300);
+
 export const ForwardEditForm = z.object({
-  destination: z
-    .string()
-    .trim()
-    .regex(/^(\+?\d{2,20}|sips?:[^\s@]+@[^\s]+)$/, 'A phone number (digits, optional +) or a sip: address'),
-  ringTimeout: z.coerce.number().int().min(5).max(300),
+  destination: ForwardDestination,
+  ringTimeout: RingTime,
   enabled: z.boolean(),
 });
 

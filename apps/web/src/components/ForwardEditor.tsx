@@ -6,11 +6,12 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
-import { choices } from './choices.ts';
 import { DataTable } from './DataTable.tsx';
 import { EditButton } from './EditPanel.tsx';
 import { FormAlert } from './FormAlert.tsx';
-import { ForwardEditPanel, ringTimeText } from './ForwardEdit.tsx';
+import { ForwardDestination, ForwardEditPanel, RingTime, ringTimeText } from './ForwardEdit.tsx';
+import { choiceField, textField } from './fields.ts';
+import { recordOptions } from './options.ts';
 
 const FORWARD_TYPES = [
   { value: 'cfu', label: 'Always (unconditional)' },
@@ -22,13 +23,10 @@ const FORWARD_TYPES = [
 const typeLabel = (type: string) => FORWARD_TYPES.find((t) => t.value === type)?.label ?? type;
 
 export const ForwardForm = z.object({
-  subscriberId: z.string().min(1, 'Choose a phone'),
-  type: z.enum(['cfu', 'cfb', 'cft', 'cfna']),
-  destination: z
-    .string()
-    .trim()
-    .regex(/^(\+?\d{2,20}|sips?:[^\s@]+@[^\s]+)$/, 'A phone number (digits, optional +) or a sip: address'),
-  ringTimeout: z.coerce.number().int().min(5).max(300),
+  subscriberId: textField('createCallForward', 'subscriberId', { required: 'Choose a phone' }),
+  type: choiceField('createCallForward', 'type'),
+  destination: ForwardDestination,
+  ringTimeout: RingTime,
 });
 
 /** Lists call forwards in scope and adds or removes them (operators see all, customers their own). */
@@ -95,7 +93,7 @@ export function ForwardEditor() {
                 label="Phone"
                 {...form.register('subscriberId')}
                 error={err.subscriberId?.message}
-                data={choices(
+                data={recordOptions(
                   subscribers.data?.items.map((s) => ({ id: s.id, name: s.sipUri })),
                   'Create a subscriber first',
                 )}

@@ -7,10 +7,14 @@ import { z } from 'zod';
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { useSession } from '../auth.tsx';
+import { textField } from '../components/fields.ts';
 
 const LoginForm = z.object({
-  email: z.email('Enter an e-mail address'),
-  password: z.string().min(1, 'Enter your password'),
+  email: textField('login', 'email', {
+    required: 'Enter an e-mail address',
+    invalid: 'Enter an e-mail address',
+  }),
+  password: textField('login', 'password', { required: 'Enter your password', trim: false }),
 });
 
 export function LoginPage() {

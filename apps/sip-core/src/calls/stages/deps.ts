@@ -11,6 +11,7 @@ import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
+import type { DeviceWaker } from '../devices.ts';
 import type { InvitePlan } from '../plan.ts';
 
 /** What the INVITE stages share, built once per process. */
@@ -28,6 +29,8 @@ export interface InviteDeps {
   numbering?: NumberingIndex | undefined;
   config: CallsConfig;
   log: Logger;
+  /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
+  push?: DeviceWaker | undefined;
 }
 
 /** The plan `classify` started; only the stages after it may call it. */

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { expect } from 'vitest';
 import type { CallsConfig } from '../../../src/calls/calls-config.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
+import type { SipCorePushOptions } from '../../../src/push/setup.ts';
 import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
 import {
   createSubscriber,
@@ -59,6 +60,7 @@ export async function startCallStack(
     subscribers: Map<string, string>,
   ) => Promise<void> = async () => {},
   trustedSources: string[] = [],
+  push?: SipCorePushOptions,
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -84,7 +86,14 @@ export async function startCallStack(
       access: { rateLimitPerSecond: 0, trustedSources },
       nat: { keepaliveInterval: 0 },
     },
-    { prisma: testDb.db.prisma, db: testDb.db, logger: log, media: media.media, calls },
+    {
+      prisma: testDb.db.prisma,
+      db: testDb.db,
+      logger: log,
+      media: media.media,
+      calls,
+      ...(push ? { push } : {}),
+    },
   );
   const udp = engine.listeners.find((l) => l.transport === 'udp');
   if (!udp) throw new Error('engine has no UDP listener');

@@ -406,6 +406,42 @@ export interface paths {
         patch: operations["updateNumber"];
         trace?: never;
     };
+    "/api/v1/bulk/subscribers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export your subscribers as CSV */
+        get: operations["exportSubscribers"];
+        put?: never;
+        /** Import subscribers from CSV (dry run unless apply is true) */
+        post: operations["importSubscribers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bulk/numbers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export your numbers as CSV */
+        get: operations["exportNumbers"];
+        put?: never;
+        /** Import numbers from CSV (dry run unless apply is true) */
+        post: operations["importNumbers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/call-forwards": {
         parameters: {
             query?: never;
@@ -443,42 +479,6 @@ export interface paths {
         patch: operations["updateCallForward"];
         trace?: never;
     };
-    "/api/v1/bulk/subscribers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Export your subscribers as CSV */
-        get: operations["exportSubscribers"];
-        put?: never;
-        /** Import subscribers from CSV (dry run unless apply is true) */
-        post: operations["importSubscribers"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/bulk/numbers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Export your numbers as CSV */
-        get: operations["exportNumbers"];
-        put?: never;
-        /** Import numbers from CSV (dry run unless apply is true) */
-        post: operations["importNumbers"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/rewrite-rule-sets": {
         parameters: {
             query?: never;
@@ -514,6 +514,23 @@ export interface paths {
         head?: never;
         /** Change a rewrite rule set */
         patch: operations["updateRewriteRuleSet"];
+        trace?: never;
+    };
+    "/api/v1/rewrite-rule-sets/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a number through a rule set and show which rule matched */
+        post: operations["testRewriteRuleSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/rewrite-rule-sets/{ruleSetId}/rules": {
@@ -588,6 +605,26 @@ export interface paths {
         head?: never;
         /** Change a peering group */
         patch: operations["updatePeeringGroup"];
+        trace?: never;
+    };
+    "/api/v1/peering-groups/test-route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Least-cost routing: which gateways a call to this number would try, in order
+         * @description Gateways of equal priority are ordered by a weighted random draw, as for a real call.
+         */
+        post: operations["testRoute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/peering-groups/{groupId}/gateways": {
@@ -699,43 +736,6 @@ export interface paths {
         head?: never;
         /** Change a IP ban */
         patch: operations["updateIPBan"];
-        trace?: never;
-    };
-    "/api/v1/rewrite-rule-sets/{id}/test": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Run a number through a rule set and show which rule matched */
-        post: operations["testRewriteRuleSet"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/peering-groups/test-route": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Least-cost routing: which gateways a call to this number would try, in order
-         * @description Gateways of equal priority are ordered by a weighted random draw, as for a real call.
-         */
-        post: operations["testRoute"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/v1/registrations": {
@@ -7900,6 +7900,666 @@ export interface operations {
             };
         };
     };
+    exportSubscribers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    importSubscribers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The CSV text, header line first */
+                    csv: string;
+                    /**
+                     * @description false (default): dry run, nothing is written. true: write, only if no row has an error
+                     * @default false
+                     */
+                    apply?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description True when the changes were written; false for a dry run or errors */
+                        applied: boolean;
+                        counts: {
+                            create: number;
+                            update: number;
+                            unchanged: number;
+                            error: number;
+                        };
+                        rows: {
+                            /** @description Line of the file, header = 1 */
+                            row: number;
+                            /** @description What the row names: user@domain or the E.164 number */
+                            key: string;
+                            /** @enum {unknown} */
+                            action: "create" | "update" | "unchanged" | "error";
+                            /** @description Columns whose value would change */
+                            changes: string[];
+                        }[];
+                        errors: {
+                            /** @description Line of the file, header = 1 */
+                            row: number;
+                            /** @description Column name, or empty for the whole row */
+                            column: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    exportNumbers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    importNumbers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The CSV text, header line first */
+                    csv: string;
+                    /**
+                     * @description false (default): dry run, nothing is written. true: write, only if no row has an error
+                     * @default false
+                     */
+                    apply?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description True when the changes were written; false for a dry run or errors */
+                        applied: boolean;
+                        counts: {
+                            create: number;
+                            update: number;
+                            unchanged: number;
+                            error: number;
+                        };
+                        rows: {
+                            /** @description Line of the file, header = 1 */
+                            row: number;
+                            /** @description What the row names: user@domain or the E.164 number */
+                            key: string;
+                            /** @enum {unknown} */
+                            action: "create" | "update" | "unchanged" | "error";
+                            /** @description Columns whose value would change */
+                            changes: string[];
+                        }[];
+                        errors: {
+                            /** @description Line of the file, header = 1 */
+                            row: number;
+                            /** @description Column name, or empty for the whole row */
+                            column: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     listCallForwards: {
         parameters: {
             query?: {
@@ -8778,666 +9438,6 @@ export interface operations {
             };
         };
     };
-    exportSubscribers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description CSV file */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": string;
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    importSubscribers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description The CSV text, header line first */
-                    csv: string;
-                    /**
-                     * @description false (default): dry run, nothing is written. true: write, only if no row has an error
-                     * @default false
-                     */
-                    apply?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description True when the changes were written; false for a dry run or errors */
-                        applied: boolean;
-                        counts: {
-                            create: number;
-                            update: number;
-                            unchanged: number;
-                            error: number;
-                        };
-                        rows: {
-                            /** @description Line of the file, header = 1 */
-                            row: number;
-                            /** @description What the row names: user@domain or the E.164 number */
-                            key: string;
-                            /** @enum {unknown} */
-                            action: "create" | "update" | "unchanged" | "error";
-                            /** @description Columns whose value would change */
-                            changes: string[];
-                        }[];
-                        errors: {
-                            /** @description Line of the file, header = 1 */
-                            row: number;
-                            /** @description Column name, or empty for the whole row */
-                            column: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    exportNumbers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description CSV file */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/csv": string;
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    importNumbers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description The CSV text, header line first */
-                    csv: string;
-                    /**
-                     * @description false (default): dry run, nothing is written. true: write, only if no row has an error
-                     * @default false
-                     */
-                    apply?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @description True when the changes were written; false for a dry run or errors */
-                        applied: boolean;
-                        counts: {
-                            create: number;
-                            update: number;
-                            unchanged: number;
-                            error: number;
-                        };
-                        rows: {
-                            /** @description Line of the file, header = 1 */
-                            row: number;
-                            /** @description What the row names: user@domain or the E.164 number */
-                            key: string;
-                            /** @enum {unknown} */
-                            action: "create" | "update" | "unchanged" | "error";
-                            /** @description Columns whose value would change */
-                            changes: string[];
-                        }[];
-                        errors: {
-                            /** @description Line of the file, header = 1 */
-                            row: number;
-                            /** @description Column name, or empty for the whole row */
-                            column: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
     listRewriteRuleSets: {
         parameters: {
             query?: {
@@ -10121,6 +10121,191 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    testRewriteRuleSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Resource identifier (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {unknown} */
+                    direction: "inbound_from_peer" | "outbound_to_peer" | "from_subscriber" | "to_subscriber";
+                    /** @enum {unknown} */
+                    field: "caller" | "callee";
+                    value: string;
+                    /** @description Values for ${variable}s in patterns and replacements */
+                    variables?: {
+                        cc?: string;
+                        ac?: string;
+                        np?: string;
+                        ip?: string;
+                        caller_cc?: string;
+                        caller_ac?: string;
+                        caller_number?: string;
+                        caller_user?: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        input: string;
+                        output: string;
+                        matchedRuleId: string | null;
+                        trace: {
+                            ruleId: string;
+                            priority: number;
+                            matchPattern: string;
+                            replacement: string;
+                            /** @description False for rules after the first match */
+                            evaluated: boolean;
+                            matched: boolean;
+                            before: string;
+                            after: string;
+                        }[];
                     };
                 };
             };
@@ -11825,6 +12010,184 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    testRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description E.164 number, + optional */
+                    callee: string;
+                    caller?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        callee: string;
+                        caller: string | null;
+                        /** @description Gateways in failover order */
+                        routes: {
+                            /** Format: uuid */
+                            gatewayId: string;
+                            gatewayName: string;
+                            /** Format: uuid */
+                            groupId: string;
+                            groupName: string;
+                            host: string;
+                            port: number;
+                            /** @enum {unknown} */
+                            transport: "udp" | "tcp" | "tls" | "ws" | "wss";
+                            /** Format: uuid */
+                            ruleId: string;
+                            calleePrefix: string;
+                        }[];
+                        /** @description Rules the router ignores (e.g. an unsafe caller pattern saved before validation existed) */
+                        rejectedRules: {
+                            ruleId: string;
+                            reason: string;
+                        }[];
                     };
                 };
             };
@@ -14516,369 +14879,6 @@ export interface operations {
             };
         };
     };
-    testRewriteRuleSet: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @enum {unknown} */
-                    direction: "inbound_from_peer" | "outbound_to_peer" | "from_subscriber" | "to_subscriber";
-                    /** @enum {unknown} */
-                    field: "caller" | "callee";
-                    value: string;
-                    /** @description Values for ${variable}s in patterns and replacements */
-                    variables?: {
-                        cc?: string;
-                        ac?: string;
-                        np?: string;
-                        ip?: string;
-                        caller_cc?: string;
-                        caller_ac?: string;
-                        caller_number?: string;
-                        caller_user?: string;
-                    };
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        input: string;
-                        output: string;
-                        matchedRuleId: string | null;
-                        trace: {
-                            ruleId: string;
-                            priority: number;
-                            matchPattern: string;
-                            replacement: string;
-                            /** @description False for rules after the first match */
-                            evaluated: boolean;
-                            matched: boolean;
-                            before: string;
-                            after: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    testRoute: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description E.164 number, + optional */
-                    callee: string;
-                    caller?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        callee: string;
-                        caller: string | null;
-                        /** @description Gateways in failover order */
-                        routes: {
-                            /** Format: uuid */
-                            gatewayId: string;
-                            gatewayName: string;
-                            /** Format: uuid */
-                            groupId: string;
-                            groupName: string;
-                            host: string;
-                            port: number;
-                            /** @enum {unknown} */
-                            transport: "udp" | "tcp" | "tls" | "ws" | "wss";
-                            /** Format: uuid */
-                            ruleId: string;
-                            calleePrefix: string;
-                        }[];
-                        /** @description Rules the router ignores (e.g. an unsafe caller pattern saved before validation existed) */
-                        rejectedRules: {
-                            ruleId: string;
-                            reason: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
     listRegistrations: {
         parameters: {
             query?: {
@@ -15480,6 +15480,7 @@ export interface operations {
                             peerGatewayId: string | null;
                             forwardedFrom: string | null;
                             forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                            pushWaitMs: number | null;
                             node: string | null;
                         }[];
                         page: number;
@@ -15825,6 +15826,7 @@ export interface operations {
                         peerGatewayId: string | null;
                         forwardedFrom: string | null;
                         forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                        pushWaitMs: number | null;
                         node: string | null;
                     };
                 };
@@ -18014,6 +18016,7 @@ export interface operations {
                     "auth.strictUri"?: boolean | null;
                     "calls.ringTimeout"?: number | null;
                     "calls.maxCallDuration"?: number | null;
+                    "calls.pushWaitTimeout"?: number | null;
                 };
             };
         };

@@ -6,40 +6,41 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { choices, useResellers } from '../../components/choices.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import {
+  countField,
   fieldText,
   numberOrNull,
-  optionalCount,
   STATUSES,
   Status,
+  textField,
   textOrNull,
 } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { recordOptions, useResellers } from '../../components/options.ts';
 
 type Customer = ItemOf<'/api/v1/customers'>;
 
 const CustomerForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name'),
-  externalId: z.string().optional(),
+  name: textField('createCustomer', 'name', { required: 'Enter a name' }),
+  externalId: textField('createCustomer', 'externalId'),
   resellerId: z.string(),
   status: Status,
-  maxConcurrentCalls: optionalCount(1_000_000),
-  maxSubscribers: optionalCount(1_000_000),
-  maxCallDuration: optionalCount(86_400, 1),
+  maxConcurrentCalls: countField('createCustomer', 'maxConcurrentCalls'),
+  maxSubscribers: countField('createCustomer', 'maxSubscribers'),
+  maxCallDuration: countField('createCustomer', 'maxCallDuration'),
 });
 
 /** What an operator or reseller may change on a customer (contract): its name, state and limits. */
 export const CustomerEditForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name').max(128),
-  externalId: z.string().trim().max(128),
+  name: textField('updateCustomer', 'name', { required: 'Enter a name' }),
+  externalId: textField('updateCustomer', 'externalId'),
   status: Status,
-  maxConcurrentCalls: optionalCount(1_000_000),
-  maxSubscribers: optionalCount(1_000_000),
-  maxCallDuration: optionalCount(86_400, 1),
+  maxConcurrentCalls: countField('updateCustomer', 'maxConcurrentCalls'),
+  maxSubscribers: countField('updateCustomer', 'maxSubscribers'),
+  maxCallDuration: countField('updateCustomer', 'maxCallDuration'),
 });
 
 function CustomerEditor({ customer, onDone }: { customer: Customer; onDone: () => void }) {
@@ -177,7 +178,7 @@ export function CustomersPage() {
                 <NativeSelect
                   label="Reseller"
                   {...form.register('resellerId')}
-                  data={choices(
+                  data={recordOptions(
                     resellers.items,
                     'None yet (the operator’s own)',
                     'None (the operator’s own)',

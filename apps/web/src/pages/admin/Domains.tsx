@@ -6,21 +6,21 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { choices, useResellers, useRuleSets } from '../../components/choices.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
-import { fieldText, optionalDigits, textOrNull } from '../../components/fields.ts';
+import { fieldText, textField, textOrNull } from '../../components/fields.ts';
+import { recordOptions, useResellers, useRuleSets } from '../../components/options.ts';
 
 type Domain = ItemOf<'/api/v1/domains'>;
 
 const DomainForm = z.object({
-  name: z.string().trim().min(1, 'Enter the SIP domain'),
+  name: textField('createDomain', 'name', { required: 'Enter the SIP domain', invalid: 'A domain name' }),
   resellerId: z.string(),
-  countryCode: optionalDigits(3),
-  nationalPrefix: optionalDigits(4),
-  internationalPrefix: optionalDigits(5),
-  areaCode: optionalDigits(6),
+  countryCode: textField('createDomain', 'countryCode', { invalid: 'Up to 3 digits' }),
+  nationalPrefix: textField('createDomain', 'nationalPrefix', { invalid: 'Up to 4 digits' }),
+  internationalPrefix: textField('createDomain', 'internationalPrefix', { invalid: 'Up to 5 digits' }),
+  areaCode: textField('createDomain', 'areaCode', { invalid: 'Up to 6 digits' }),
   rewriteRuleSetId: z.string(),
   selfSignup: z.boolean(),
 });
@@ -31,10 +31,10 @@ const DomainForm = z.object({
  */
 export const DomainEditForm = z.object({
   selfSignup: z.boolean(),
-  countryCode: optionalDigits(3),
-  nationalPrefix: optionalDigits(4),
-  internationalPrefix: optionalDigits(5),
-  areaCode: optionalDigits(6),
+  countryCode: textField('updateDomain', 'countryCode', { invalid: 'Up to 3 digits' }),
+  nationalPrefix: textField('updateDomain', 'nationalPrefix', { invalid: 'Up to 4 digits' }),
+  internationalPrefix: textField('updateDomain', 'internationalPrefix', { invalid: 'Up to 5 digits' }),
+  areaCode: textField('updateDomain', 'areaCode', { invalid: 'Up to 6 digits' }),
   rewriteRuleSetId: z.string(),
 });
 
@@ -172,7 +172,7 @@ export function DomainsPage() {
                 <NativeSelect
                   label="Reseller"
                   {...form.register('resellerId')}
-                  data={choices(
+                  data={recordOptions(
                     resellers.items,
                     'None yet (the operator’s own)',
                     'None (the operator’s own)',
@@ -202,7 +202,7 @@ export function DomainsPage() {
               <NativeSelect
                 label="Rewrite rule set"
                 {...form.register('rewriteRuleSetId')}
-                data={choices(ruleSets.data?.items, 'None (create one under Rewrite rules)', 'None')}
+                data={recordOptions(ruleSets.data?.items, 'None (create one under Rewrite rules)', 'None')}
               />
               <Checkbox label="Customers may sign up" {...form.register('selfSignup')} />
               <Button type="submit" loading={create.isPending}>

@@ -6,10 +6,11 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { choices } from '../../components/choices.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import { textField } from '../../components/fields.ts';
+import { recordOptions } from '../../components/options.ts';
 
 type PhoneNumber = ItemOf<'/api/v1/numbers'>;
 
@@ -18,17 +19,23 @@ const shown = (e164: string) => `+${e164.replace(/^\+/, '')}`;
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
 
 export const NumberForm = z.object({
-  subscriberId: z.string().min(1, 'Choose a subscriber'),
-  countryCode: z.string().regex(/^[1-9]\d{0,3}$/, 'Country code digits, e.g. 49'),
-  areaCode: z.string().regex(/^\d{0,6}$/, 'Digits only'),
-  subscriberNumber: z.string().regex(/^\d{1,14}$/, 'Digits only'),
+  subscriberId: textField('createNumber', 'subscriberId', { required: 'Choose a subscriber' }),
+  countryCode: textField('createNumber', 'countryCode', {
+    required: 'Country code digits, e.g. 49',
+    invalid: 'Country code digits, e.g. 49',
+  }),
+  areaCode: textField('createNumber', 'areaCode', { invalid: 'Digits only' }),
+  subscriberNumber: textField('createNumber', 'subscriberNumber', {
+    required: 'Digits only',
+    invalid: 'Digits only',
+  }),
   /** `auto`: primary when it is the subscriber's first number (the API's default). */
   isPrimary: z.enum(['auto', 'yes', 'no']),
 });
 
 /** A number keeps its digits; what changes is the subscriber it rings and whether it is that one's primary. */
 export const NumberEditForm = z.object({
-  subscriberId: z.string().min(1, 'Choose a subscriber'),
+  subscriberId: textField('updateNumber', 'subscriberId', { required: 'Choose a subscriber' }),
   isPrimary: z.boolean(),
 });
 
@@ -123,7 +130,7 @@ export function NumbersPage() {
                 label="Subscriber"
                 {...form.register('subscriberId')}
                 error={err.subscriberId?.message}
-                data={choices(
+                data={recordOptions(
                   subscribers.data?.items.map((s) => ({ id: s.id, name: s.sipUri })),
                   'Create a subscriber first',
                 )}

@@ -18,17 +18,19 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { choices, useRuleSets } from '../../components/choices.ts';
 import { EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import {
+  countField,
   fieldText,
+  listField,
   numberOrNull,
-  optionalCount,
   STATUSES,
   Status,
+  textField,
   textOrNull,
 } from '../../components/fields.ts';
+import { recordOptions, useRuleSets } from '../../components/options.ts';
 import { Copyable } from '../../components/Secret.tsx';
 
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
@@ -38,37 +40,45 @@ export function prefixList(value: string): string[] {
   return [...new Set(value.split(/[\s,]+/).filter((p) => p !== ''))];
 }
 
-const Prefixes = z
-  .string()
-  .refine((v) => prefixList(v).every((p) => /^\d{1,15}$/.test(p)), 'Digits only, separated by commas');
-/** Empty: keep (edit) or generate (create). The API refuses common passwords and the user name. */
-const OptionalSipPassword = z
-  .string()
-  .refine((v) => v === '' || (v.length >= 8 && v.length <= 128), '8 to 128 characters, or empty');
+/** A list of dialled-number prefixes, checked by the API's item pattern and list limit for `name`. */
+function prefixes(
+  operation: 'createSubscriber' | 'updateSubscriber',
+  name: 'allowedCalleePrefixes' | 'blockedCalleePrefixes',
+) {
+  return listField(operation, name, prefixList, 'Digits only, separated by commas');
+}
+
+/** Empty: keep (edit) or generate (create). The API also refuses common passwords and the user name. */
+function sipPassword(operation: 'createSubscriber' | 'updateSubscriber') {
+  return textField(operation, 'password', { optional: true, trim: false });
+}
 
 export const SubscriberForm = z.object({
-  customerId: z.string().min(1, 'Choose a customer'),
-  domainId: z.string().min(1, 'Choose a domain'),
-  username: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'Letters, digits, dot, dash and underscore only'),
-  displayName: z.string().optional(),
-  password: OptionalSipPassword,
-  maxConcurrentCalls: optionalCount(10_000),
+  customerId: textField('createSubscriber', 'customerId', { required: 'Choose a customer' }),
+  domainId: textField('createSubscriber', 'domainId', { required: 'Choose a domain' }),
+  username: textField('createSubscriber', 'username', {
+    required: 'Enter a user name',
+    invalid: "Not a SIP user name (letters, digits and -_.!~*'()&=+$,;?/)",
+  }),
+  displayName: textField('createSubscriber', 'displayName'),
+  password: sipPassword('createSubscriber'),
+  maxConcurrentCalls: countField('createSubscriber', 'maxConcurrentCalls'),
   rewriteRuleSetId: z.string(),
   clir: z.boolean(),
-  allowedCalleePrefixes: Prefixes,
-  blockedCalleePrefixes: Prefixes,
+  allowedCalleePrefixes: prefixes('createSubscriber', 'allowedCalleePrefixes'),
+  blockedCalleePrefixes: prefixes('createSubscriber', 'blockedCalleePrefixes'),
 });
 
 /** What an operator changes on a subscriber; the user name stays (it is part of the stored digest). */
 export const SubscriberEditForm = z.object({
-  displayName: z.string().trim().max(128),
+  displayName: textField('updateSubscriber', 'displayName'),
   status: Status,
-  maxConcurrentCalls: optionalCount(10_000),
+  maxConcurrentCalls: countField('updateSubscriber', 'maxConcurrentCalls'),
   rewriteRuleSetId: z.string(),
   clir: z.boolean(),
-  allowedCalleePrefixes: Prefixes,
-  blockedCalleePrefixes: Prefixes,
-  password: OptionalSipPassword,
+  allowedCalleePrefixes: prefixes('updateSubscriber', 'allowedCalleePrefixes'),
+  blockedCalleePrefixes: prefixes('updateSubscriber', 'blockedCalleePrefixes'),
+  password: sipPassword('updateSubscriber'),
 });
 
 /** The SIP credentials a new phone needs, each with a copy button; a generated password is shown once. */
@@ -172,16 +182,20 @@ export function SubscriberCreateForm() {
               label="Customer"
               {...form.register('customerId')}
               error={err.customerId?.message}
-              data={choices(customers.data?.items, 'Create a customer first')}
+              data={recordOptions(customers.data?.items, 'Create a customer first')}
             />
             <NativeSelect
               label="Domain"
               {...form.register('domainId')}
               error={err.domainId?.message}
-              data={choices(domains.data?.items, 'Create a domain first')}
+              data={recordOptions(domains.data?.items, 'Create a domain first')}
             />
             <TextInput label="User name" {...form.register('username')} error={err.username?.message} />
-            <TextInput label="Display name" {...form.register('displayName')} />
+            <TextInput
+              label="Display name"
+              {...form.register('displayName')}
+              error={err.displayName?.message}
+            />
             <PasswordInput
               label="SIP password"
               description="Empty: generate one"
@@ -200,7 +214,7 @@ export function SubscriberCreateForm() {
             <NativeSelect
               label="Rewrite rule set"
               {...form.register('rewriteRuleSetId')}
-              data={choices(ruleSets.data?.items, 'None yet (see Rewrite rules)', "The domain's")}
+              data={recordOptions(ruleSets.data?.items, 'None yet (see Rewrite rules)', "The domain's")}
             />
             <TextInput
               label="Allowed callee prefixes"
@@ -282,7 +296,7 @@ export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscribe
       <NativeSelect
         label="Rewrite rule set"
         {...form.register('rewriteRuleSetId')}
-        data={choices(ruleSets.data?.items, "The domain's", "The domain's")}
+        data={recordOptions(ruleSets.data?.items, "The domain's", "The domain's")}
       />
       <TextInput
         label="Allowed callee prefixes"

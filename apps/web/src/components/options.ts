@@ -7,7 +7,7 @@ import { useSession } from '../auth.tsx';
  * Options of a drop-down of records. When there is nothing to choose, the one option says what to create
  * first, so an empty list never looks like a broken form.
  */
-export function choices(
+export function recordOptions(
   items: { id: string; name: string }[] | undefined,
   missing: string,
   none = 'Choose…',
