@@ -14,13 +14,13 @@ import {
   asSipResponse,
   createServices,
   inviteChain,
+  messageChain,
   optionsChain,
   registerChain,
-  messageChain,
   requestView,
 } from './chains.ts';
-import type { MessageRequester } from './handlers/message.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
+import type { MessageRequester } from './handlers/message.ts';
 import type { Binding } from './location/binding.ts';
 import { type LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
 import { sipCoreGauges } from './metrics.ts';
