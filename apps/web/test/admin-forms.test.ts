@@ -45,6 +45,7 @@ describe('form helpers', () => {
       customerId: 'c',
       domainId: 'd',
       username: 'alice',
+      displayName: '',
       maxConcurrentCalls: '',
       rewriteRuleSetId: '',
       clir: false,
@@ -52,7 +53,10 @@ describe('form helpers', () => {
       blockedCalleePrefixes: '',
     };
     expect(SubscriberForm.safeParse({ ...base, password: '' }).success).toBe(true);
-    expect(SubscriberForm.safeParse({ ...base, password: 'short' }).success).toBe(false);
+    const short = SubscriberForm.safeParse({ ...base, password: 'short' });
+    expect(short.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['password', 'At least 8 characters, or empty'],
+    ]);
     expect(SubscriberForm.safeParse({ ...base, password: 'long enough 1' }).success).toBe(true);
     expect(SubscriberForm.safeParse({ ...base, password: '', allowedCalleePrefixes: '43, x' }).success).toBe(
       false,
