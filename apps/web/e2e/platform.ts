@@ -120,9 +120,15 @@ function launch(env: Record<string, string>): Launched {
 /**
  * The whole platform as `switchboard start` runs it (engine, sip-core, rtpengine, numbering, API serving
  * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
- * profile; `env` adds or overrides the launcher's variables. Everything listens on loopback: ephemeral ports, RTP in this suite's range.
+ * profile; `env` adds or overrides the launcher's variables. Everything listens on loopback: ephemeral
+ * ports, RTP in `rtpPorts`.
  */
-export async function startPlatform(label: string, env: Record<string, string> = {}): Promise<Platform> {
+export async function startPlatform(
+  label: string,
+  env: Record<string, string> = {},
+  /** Suites that may run side by side each take their own relay range. */
+  rtpPorts: { min: number; max: number } = RTP_PORTS,
+): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
     throw new Error('run `vite build` first (pnpm test:e2e does)');
   // An empty database: the launcher applies the migrations, as on a first start.
@@ -137,7 +143,7 @@ export async function startPlatform(label: string, env: Record<string, string> =
     SIP_ADVERTISED_ADDRESS: '127.0.0.1',
     ENGINE_ADMIN: '127.0.0.1:0',
     ENUM_LISTEN: 'udp:127.0.0.1:0',
-    RTP_PORTS: `${RTP_PORTS.min}-${RTP_PORTS.max}`,
+    RTP_PORTS: `${rtpPorts.min}-${rtpPorts.max}`,
     ADMIN_EMAIL: OPERATOR.email,
     ADMIN_PASSWORD: OPERATOR.password,
     LOG_LEVEL: 'info',

@@ -3,9 +3,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
+import { recordName } from '../../components/audit.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { formatTime } from '../../components/format.ts';
+import { AuditChanges, ChangesButton } from './AuditLog.tsx';
 
 export function IpBansPage() {
   const api = useApi();
@@ -81,6 +83,7 @@ export function IpBansPage() {
 export function AuditLogPage() {
   const api = useApi();
   const [entity, setEntity] = useState('');
+  const [open, setOpen] = useState<string | null>(null);
   const entries = useQuery({
     queryKey: ['audit-log', entity],
     queryFn: async () =>
@@ -90,6 +93,7 @@ export function AuditLogPage() {
         }),
       ),
   });
+  const opened = entries.data?.items.find((e) => e.id === open);
   return (
     <Stack>
       <Title order={1}>Audit log</Title>
@@ -99,6 +103,14 @@ export function AuditLogPage() {
         onChange={(e) => setEntity(e.currentTarget.value.trim())}
         maw={320}
       />
+      {opened && (
+        <Card withBorder>
+          <Title order={2} size="h4" mb="sm">
+            {opened.action} {opened.entity} {recordName(opened.before, opened.after) ?? ''}
+          </Title>
+          <AuditChanges entry={opened} />
+        </Card>
+      )}
       <DataTable
         caption="Audit log"
         rows={entries.data?.items}
@@ -108,7 +120,18 @@ export function AuditLogPage() {
           { header: 'Who', cell: (r) => r.actor },
           { header: 'Action', cell: (r) => r.action },
           { header: 'Resource', cell: (r) => r.entity },
+          { header: 'Record', cell: (r) => recordName(r.before, r.after) ?? r.entityId ?? '–' },
           { header: 'From', cell: (r) => r.sourceIp ?? '–' },
+          {
+            header: 'Changes',
+            cell: (r) => (
+              <ChangesButton
+                entry={r}
+                open={open === r.id}
+                onToggle={() => setOpen(open === r.id ? null : r.id)}
+              />
+            ),
+          },
         ]}
       />
     </Stack>
