@@ -16,6 +16,7 @@ import { registerRequestLogging } from './request-log.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
 import { authRoutes } from './routes/auth.ts';
+import { bulkRoutes } from './routes/bulk.ts';
 import { callForwardRoutes } from './routes/call-forwards.ts';
 import { callRoutes } from './routes/calls.ts';
 import { cdrRoutes } from './routes/cdrs.ts';
@@ -196,6 +197,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(userRoutes, routeOptions);
       await v1.register(subscriberRoutes, routeOptions);
       await v1.register(numberRoutes, routeOptions);
+      await v1.register(bulkRoutes, routeOptions);
       await v1.register(callForwardRoutes, routeOptions);
       await v1.register(rewriteRuleSetRoutes, routeOptions);
       await v1.register(rewriteRuleRoutes, routeOptions);

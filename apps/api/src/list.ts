@@ -22,6 +22,8 @@ export interface FilterSpec {
   op?: FilterOp;
   values?: readonly string[];
   description?: string;
+  /** Search: the condition matches when any of these (dotted) fields matches; `field` is then unused. */
+  anyOf?: readonly string[];
 }
 
 export interface ListSpec {
@@ -153,6 +155,15 @@ export function listArgs(query: ListQuery, spec: ListSpec): ListArgs {
         : op === 'contains' || op === 'startsWith'
           ? { [op]: likeLiteral(String(value)), mode: 'insensitive' }
           : { [op]: value };
+    if (f.anyOf !== undefined) {
+      const alternatives = f.anyOf.map((path) => {
+        const one: Record<string, unknown> = {};
+        setPath(one, path, condition);
+        return one;
+      });
+      where.AND = [...((where.AND as unknown[] | undefined) ?? []), { OR: alternatives }];
+      continue;
+    }
     setPath(where, f.field ?? name, condition);
   }
   // Ties are broken by id so that consecutive pages never overlap or skip rows.

@@ -138,15 +138,15 @@ describe('lists', () => {
       .poll(() => table.getByRole('row').nth(1).getByRole('cell').nth(1).textContent())
       .toBe(`sip:pager-59@${DOMAIN}`);
     // Searching goes back to the first page of the matches.
-    await page.getByLabel('Search by user name').fill('doomed');
+    await page.getByLabel('Search subscribers').fill('doomed');
     await expect.poll(() => range.textContent()).toBe('1–2 of 2');
-    await page.getByLabel('Search by user name').fill('');
+    await page.getByLabel('Search subscribers').fill('');
     await page.getByLabel('Rows per page').selectOption('25');
     await snap('subscribers');
   });
 
   it('disables the selected subscribers in one go', async () => {
-    await page.getByLabel('Search by user name').fill('pager-0');
+    await page.getByLabel('Search subscribers').fill('pager-0');
     const table = page.getByRole('table', { name: 'Subscribers' });
     await page.getByRole('checkbox', { name: 'Select pager-00' }).check();
     await page.getByRole('checkbox', { name: 'Select pager-01' }).check();
@@ -161,7 +161,7 @@ describe('lists', () => {
       orderBy: { username: 'asc' },
     });
     expect(locked.map((s) => s.username)).toEqual(['pager-00', 'pager-01']);
-    await page.getByLabel('Search by user name').fill('');
+    await page.getByLabel('Search subscribers').fill('');
   });
 
   it('shows what depends on a customer before deleting it with everything', async () => {

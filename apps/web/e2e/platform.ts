@@ -121,12 +121,12 @@ function launch(env: Record<string, string>): Launched {
  * The whole platform as `switchboard start` runs it (engine, sip-core, rtpengine, numbering, API serving
  * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
  * profile; `env` adds or overrides the launcher's variables. Everything listens on loopback: ephemeral
- * ports, RTP in this suite's range.
+ * ports, RTP in `rtpPorts`.
  */
 export async function startPlatform(
   label: string,
   env: Record<string, string> = {},
-  /** Another suite's RTP range, so that two suites can run at the same time. */
+  /** Suites that may run side by side each take their own relay range. */
   rtpPorts: { min: number; max: number } = RTP_PORTS,
 ): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))

@@ -145,7 +145,7 @@ describe('operator', () => {
 
     await open('Subscribers', 'Subscribers');
     await page.getByLabel('Customer').selectOption({ label: 'Acme Ltd' });
-    await page.getByLabel('Domain').selectOption({ label: DOMAIN });
+    await page.getByLabel('Domain', { exact: true }).selectOption({ label: DOMAIN });
     await page.getByLabel('User name', { exact: true }).fill('alice');
     await page.getByLabel('Display name').fill('Alice Example');
     await page.getByRole('button', { name: 'Create subscriber' }).click();
@@ -159,7 +159,7 @@ describe('operator', () => {
 
     // The callee of the call placed below.
     await page.getByLabel('Customer').selectOption({ label: 'Acme Ltd' });
-    await page.getByLabel('Domain').selectOption({ label: DOMAIN });
+    await page.getByLabel('Domain', { exact: true }).selectOption({ label: DOMAIN });
     await page.getByLabel('User name', { exact: true }).fill('carol');
     await page.getByRole('button', { name: 'Create subscriber' }).click();
     await page

@@ -2,6 +2,8 @@ import { AppShell, Burger, Button, Group, Loader, NavLink, Text } from '@mantine
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './auth.tsx';
+import { ApiKeysPage } from './pages/admin/ApiKeys.tsx';
+import { BulkImportPage } from './pages/admin/BulkImport.tsx';
 import { CallLadderPage } from './pages/admin/CallLadder.tsx';
 import { CdrsPage } from './pages/admin/Cdrs.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
@@ -18,6 +20,7 @@ import { SettingsPage } from './pages/admin/Settings.tsx';
 import { SubscribersPage } from './pages/admin/Subscribers.tsx';
 import { UsersPage } from './pages/admin/Users.tsx';
 import { LoginPage } from './pages/Login.tsx';
+import { NotFoundPage } from './pages/NotFound.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
@@ -38,6 +41,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/domains', label: 'Domains' },
   { to: '/admin/subscribers', label: 'Subscribers' },
   { to: '/admin/numbers', label: 'Numbers' },
+  { to: '/admin/import', label: 'Import / export' },
   { to: '/admin/call-forwards', label: 'Call forwards' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
@@ -49,6 +53,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
   { to: '/admin/settings', label: 'Settings', roles: ['operator'] },
   { to: '/admin/audit-log', label: 'Audit log' },
+  { to: '/admin/api-keys', label: 'API keys' },
   { to: '/admin/password', label: 'Password' },
 ];
 
@@ -156,6 +161,8 @@ export function App() {
           <Route path="push-devices" element={<PushDevicesPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
+          <Route path="api-keys" element={<ApiKeysPage />} />
+          <Route path="import" element={<BulkImportPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />
@@ -163,6 +170,7 @@ export function App() {
             <Route path="settings" element={<SettingsPage />} />
             <Route path="calls/:callId/ladder" element={<CallLadderPage />} />
           </Route>
+          <Route path="*" element={<NotFoundPage home="/admin" />} />
         </Route>
       </Route>
       <Route element={<RequireRole roles={['customer']} />}>
@@ -171,9 +179,11 @@ export function App() {
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="password" element={<PasswordPage />} />
+          <Route path="*" element={<NotFoundPage home="/portal" />} />
         </Route>
       </Route>
-      <Route path="*" element={<Navigate to="/admin" replace />} />
+      <Route path="/" element={<Navigate to="/admin" replace />} />
+      <Route path="*" element={<NotFoundPage home="/" />} />
     </Routes>
   );
 }

@@ -178,7 +178,9 @@ describe('editing a subscriber', () => {
       displayName: 'Alice',
       status: 'active',
       maxConcurrentCalls: null,
+      rewriteRuleSetId: null,
       clir: true,
+      allowedCalleePrefixes: [],
       blockedCalleePrefixes: ['900', '0190', '0900'],
     });
   });

@@ -225,19 +225,26 @@ describe('best response rules', () => {
     expect(merged.getHeaders('Proxy-Authenticate')).toEqual(['Digest realm="b"']);
   });
 
-  it('lowest-status sends the lowest status as it came: a 503 stays, challenges stay alone', () => {
-    expect(chooseBestResponse(request, [answer(504), answer(503)], 'lowest-status').status).toBe(503);
+  it('drachtio-server order: 6xx, then 401/407/415/420/484, other 4xx, 5xx, the rest; sent as it came', () => {
+    const rule = 'drachtio-server';
+    expect(chooseBestResponse(request, [answer(504), answer(503)], rule).status).toBe(504);
+    expect(chooseBestResponse(request, [answer(503), answer(486)], rule).status).toBe(486);
+    expect(chooseBestResponse(request, [answer(404), answer(484)], rule).status).toBe(484);
+    expect(chooseBestResponse(request, [answer(302), answer(480)], rule).status).toBe(480);
+    expect(chooseBestResponse(request, [answer(302), answer(500)], rule).status).toBe(500);
+    expect(chooseBestResponse(request, [answer(486), answer(603)], rule).status).toBe(603);
     const alone = chooseBestResponse(
       request,
       [
         answer(407, ['Proxy-Authenticate', 'Digest realm="b"']),
         answer(401, ['WWW-Authenticate', 'Digest realm="a"']),
       ],
-      'lowest-status',
+      rule,
     );
-    expect(alone.status).toBe(401);
-    expect(alone.getHeaders('Proxy-Authenticate')).toEqual([]);
-    expect(chooseBestResponse(request, [answer(486), answer(603)], 'lowest-status').status).toBe(603);
+    expect(alone.status).toBe(407);
+    expect(alone.getHeaders('WWW-Authenticate')).toEqual([]);
+    const unchanged = chooseBestResponse(request, [answer(503)], rule);
+    expect(unchanged.status).toBe(503);
   });
 });
 

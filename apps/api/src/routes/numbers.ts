@@ -28,7 +28,7 @@ export const PhoneNumber = Type.Object({
 });
 
 /** E.164 allows at most 15 digits (ITU-T E.164 section 6). */
-function e164Of(parts: { countryCode: string; areaCode: string; subscriberNumber: string }): string {
+export function e164Of(parts: { countryCode: string; areaCode: string; subscriberNumber: string }): string {
   const digits = `${parts.countryCode}${parts.areaCode}${parts.subscriberNumber}`;
   if (digits.length > 15) {
     throw badRequest('An E.164 number has at most 15 digits', [

@@ -48,6 +48,8 @@ export const Subscriber = Type.Object({
   domain: Type.String({ description: 'Domain name, also the digest realm' }),
   sipUri: Type.String({ description: 'sip:username@domain' }),
   primaryNumber: Nullable(Type.String({ description: 'E.164 with leading +' })),
+  customerName: Type.String(),
+  online: Type.Boolean({ description: 'At least one registration (binding) has not expired' }),
   ...SubscriberProps,
   ...Timestamps,
 });
@@ -68,16 +70,22 @@ const SUBSCRIBER_FIELD_ROLES = Object.fromEntries(
 const include = {
   domain: { select: { name: true } },
   numbers: { where: { isPrimary: true }, select: { e164: true } },
+  customer: { select: { name: true } },
+  // The latest-expiring binding tells whether the subscriber is online.
+  registrations: { select: { expiresAt: true }, orderBy: { expiresAt: 'desc' }, take: 1 },
 } as const;
 
 function toItem(row: Record<string, unknown>): Record<string, unknown> {
   const domain = (row.domain as { name: string } | undefined)?.name ?? '';
   const numbers = (row.numbers as { e164: string }[] | undefined) ?? [];
+  const bindings = (row.registrations as { expiresAt: Date }[] | undefined) ?? [];
   return {
     ...row,
     domain,
     sipUri: `sip:${String(row.username)}@${domain}`,
     primaryNumber: numbers[0]?.e164 ?? null,
+    customerName: (row.customer as { name: string } | undefined)?.name ?? '',
+    online: bindings.some((b) => b.expiresAt.getTime() > Date.now()),
   };
 }
 
@@ -115,6 +123,12 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
       defaultSort: 'username',
       filters: {
         username: { type: 'string', op: 'contains' },
+        q: {
+          type: 'string',
+          op: 'contains',
+          anyOf: ['username', 'displayName', 'numbers.some.e164'],
+          description: 'Search the user name, display name and numbers',
+        },
         customerId: { type: 'string' },
         domainId: { type: 'string' },
         domain: { type: 'string', field: 'domain.name' },

@@ -33,7 +33,7 @@ export function drachtioProxyOptions(timerCMs?: number): Omit<ProxyOptions, 'man
   return {
     timerC: timerCMs ?? DRACHTIO_TIMER_C_MS,
     timerCAction: 'give-up',
-    bestResponse: 'lowest-status',
+    bestResponse: 'drachtio-server',
     recordRoute: false,
     recordRouteMethods: 'all',
   };

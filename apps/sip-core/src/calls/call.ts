@@ -8,17 +8,14 @@ import {
   type CallPlan,
   type CallStage,
   type CallState,
-  type CallTarget,
   dispositionOf,
-  isWakeTarget,
   type RingOutcome,
-  type RingTarget,
-  stageFailure,
 } from './call-types.ts';
 import { PendingForks } from './forks.ts';
 import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
-import { isConnected, type SipErrorLike, tagOf, type UpdateEmitter } from './srf-dialog.ts';
+import { type RingHost, RingRound } from './ring-round.ts';
+import { isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
 
 /**
  * The Contact of the caller's early dialog (RFC 3261 §12.1.1: a 1xx with a To tag creates one, and an
@@ -60,7 +57,8 @@ export class Call {
   private readonly forks: PendingForks;
   private uas: Srf.Dialog | undefined;
   private uac: Srf.Dialog | undefined;
-  private ringTimer: NodeJS.Timeout | undefined;
+  /** The round ringing now or last; its timer must not outlive the call. */
+  private round: RingRound | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
   /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
@@ -177,9 +175,8 @@ export class Call {
   }
 
   /**
-   * Rings one stage: its targets in parallel (first 2xx wins) or serially (gateways in LCR order),
-   * until one answers, all fail, the stage's ring timeout cancels them, or the call ends. Used by a
-   * route to try one destination after another on the same A leg and media session.
+   * Rings one stage (see RingRound) on the same A leg and media session, so a route can try one
+   * destination after another.
    */
   async ring(stage: CallStage): Promise<RingOutcome> {
     if (this.hasEnded()) return { kind: 'ended' };
@@ -196,121 +193,32 @@ export class Call {
       };
     await this.media.offerTowards(first.profile);
     if (this.hasEnded()) return { kind: 'ended' };
-    const { deps } = this;
-    const offerSdp = this.media.calleeOffer();
-
-    const round = { over: false, timedOut: false, won: false };
-    const keys: number[] = [];
-    // On timeout the stage ends at once: a fork slow to answer our CANCEL does not hold up the route.
-    let timeUp: () => void = () => {};
-    const stopped = new Promise<void>((resolve) => {
-      timeUp = resolve;
-    });
-    this.ringTimer = setTimeout(() => {
-      if (this.isOver() || round.won) return;
-      this.log.info({ callee: stage.calleeRouted }, 'no answer within the ring timeout');
-      round.timedOut = true;
-      round.over = true;
-      this.forks.cancel(keys);
-      timeUp();
-    }, stage.ringTimeoutS * 1000);
-    const failures: Array<{ status: number; reason: string }> = [];
-    const attempt = async (ringTarget: RingTarget): Promise<void> => {
-      const key = this.forks.key();
-      keys.push(key);
-      const target = await this.reachable(ringTarget, key);
-      // A device that did not wake in time is one that did not answer (RFC 8599 §7).
-      if (!target) return void failures.push({ status: 480, reason: 'Temporarily Unavailable' });
-      if (round.won || round.over || this.isOver()) return;
-      try {
-        const uac = await deps.srf.createUAC(
-          target.uri,
-          {
-            proxy: target.proxy,
-            localSdp: offerSdp,
-            headers: { From: stage.from, To: stage.to, ...target.headers },
-            ...(target.auth ? { auth: target.auth } : {}),
-          },
-          {
-            // drachtio-srf calls it as (error, request), whatever its typings say.
-            cbRequest: ((_error: unknown, sent: Srf.SrfRequest) => {
-              this.forks.sent(key, sent);
-              this.bLegId = sent.get('Call-ID');
-              this.gatewayId = target.gatewayId;
-              if (this.state === 'ended' || round.over) sent.cancel(() => {});
-              // An UPDATE in this fork's early dialog: createUAC answers it with the first offer by
-              // itself, which would bypass the relay; once its listener is attached (right after this
-              // callback returns) ours replaces it.
-              queueMicrotask(() => {
-                const emitter = sent as unknown as UpdateEmitter;
-                emitter.removeAllListeners('update');
-                emitter.on('update', (req, res) => void this.media.update('callee', req, res));
-              });
-            }) as unknown as (sent: Srf.SrfRequest) => void,
-            cbProvisional: (provisional) => void this.provisional(provisional),
-          },
-        );
-        this.forks.settled(key);
-        if (round.won || round.over || this.isOver()) {
-          // A second answer (RFC 3261 §13.2.2.4), or one that crossed our CANCEL: acknowledge and
-          // hang up that leg.
-          uac.destroy();
-          return;
-        }
-        round.won = true;
-        this.gatewayId = target.gatewayId;
-        this.forks.cancel(keys);
-        await this.answered(uac);
-      } catch (error) {
-        this.forks.settled(key);
-        const sipError = error as SipErrorLike;
-        failures.push({
-          status: typeof sipError.status === 'number' ? sipError.status : 500,
-          reason: sipError.reason ?? 'Server Internal Error',
-        });
-        if (typeof sipError.status !== 'number') this.log.warn({ err: error }, 'B leg failed');
-      }
-    };
-    const serial = async (): Promise<void> => {
-      // Gateways in LCR order: the next one only after a 5xx, 408 or no answer in time (RFC 3261 §16.7
-      // leaves the choice to the element; a 4xx/6xx is the callee's answer and ends the hunt).
-      for (const target of stage.targets) {
-        if (this.hasEnded() || round.over) break;
-        await attempt(target);
-        if (round.won) break;
-        const last = failures.at(-1);
-        if (last && last.status !== 408 && last.status < 500) break;
-        if (last)
-          this.log.info(
-            { gateway: 'gatewayId' in target ? target.gatewayId : undefined, status: last.status },
-            'gateway failed, trying the next',
-          );
-      }
-    };
-    await Promise.race([
-      stage.serial ? serial() : Promise.all(stage.targets.map((target) => attempt(target))),
-      stopped,
-    ]);
-    clearTimeout(this.ringTimer);
-    round.over = true;
-    if (round.won) return this.hasEnded() ? { kind: 'ended' } : { kind: 'answered' };
-    if (this.hasEnded()) return { kind: 'ended' };
-    return stageFailure(failures, stage.serial === true, round.timedOut);
+    this.round = new RingRound(this.ringHost(), stage, this.media.calleeOffer());
+    return this.round.run();
   }
 
-  /**
-   * Where a fork goes: a target to wake first pushes its device and waits for its REGISTER (ended
-   * early when the round is cancelled); undefined when the device did not come back.
-   */
-  private async reachable(target: RingTarget, key: number): Promise<CallTarget | undefined> {
-    if (!isWakeTarget(target)) return target;
-    const wait = new AbortController();
-    this.forks.waits(key, () => wait.abort());
-    const started = Date.now();
-    const woken = await target.ready(wait.signal);
-    this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, Date.now() - started);
-    this.forks.settled(key);
-    return woken && { ...woken, headers: { ...woken.headers, ...target.headers } };
+  /** What a round of ringing sees of this call; the state it reports stays here. */
+  private ringHost(): RingHost {
+    return {
+      srf: this.deps.srf,
+      log: this.log,
+      forks: this.forks,
+      hasEnded: () => this.hasEnded(),
+      isOver: () => this.isOver(),
+      legSent: (bLegId, gatewayId) => {
+        this.bLegId = bLegId;
+        this.gatewayId = gatewayId;
+      },
+      calleeUpdate: (req, res) => void this.media.update('callee', req, res),
+      provisional: (provisional) => void this.provisional(provisional),
+      answered: (uac, gatewayId) => {
+        this.gatewayId = gatewayId;
+        return this.answered(uac);
+      },
+      pushWaited: (ms) => {
+        this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, ms);
+      },
+    };
   }
 
   /** 180/183 from a fork: relayed to the caller once each; early media's SDP through the relay. */
@@ -338,7 +246,6 @@ export class Call {
 
   /** The first 2xx (RFC 3261 §16.7 step 5): cancel the other forks, answer the caller, bridge. */
   private async answered(uac: Srf.Dialog): Promise<void> {
-    clearTimeout(this.ringTimer);
     this.forks.cancelAll();
     this.uac = uac;
     this.bTag = uac.sip.remoteTag;
@@ -419,7 +326,7 @@ export class Call {
     if (this.finished) return this.finished;
     const wasAnswered = this.state === 'answered';
     this.state = 'ended';
-    clearTimeout(this.ringTimer);
+    this.round?.stop();
     clearTimeout(this.durationTimer);
     const endedAt = new Date();
     this.finished = (async () => {

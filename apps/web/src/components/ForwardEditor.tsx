@@ -1,13 +1,17 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { Button, Card, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { DataTable } from './DataTable.tsx';
+import { EditButton } from './EditPanel.tsx';
 import { FormAlert } from './FormAlert.tsx';
+import { ForwardDestination, ForwardEditPanel, RingTime, ringTimeText } from './ForwardEdit.tsx';
 import { choiceField, textField } from './fields.ts';
+import { recordOptions } from './options.ts';
 import { usePagedList } from './paging.ts';
 import { DeleteButton } from './RecordActions.tsx';
 
@@ -18,14 +22,13 @@ const FORWARD_TYPES = [
   { value: 'cfna', label: 'When not reachable' },
 ] as const;
 
+const typeLabel = (type: string) => FORWARD_TYPES.find((t) => t.value === type)?.label ?? type;
+
 export const ForwardForm = z.object({
   subscriberId: textField('createCallForward', 'subscriberId', { required: 'Choose a phone' }),
   type: choiceField('createCallForward', 'type'),
-  destination: z
-    .string()
-    .trim()
-    .regex(/^(\+?\d{2,20}|sips?:[^\s@]+@[^\s]+)$/, 'A phone number (digits, optional +) or a sip: address'),
-  ringTimeout: z.coerce.number().int().min(5).max(300),
+  destination: ForwardDestination,
+  ringTimeout: RingTime,
 });
 
 /** Lists call forwards in scope and adds or removes them (operators see all, customers their own). */
@@ -65,7 +68,9 @@ export function ForwardEditor() {
       return queryClient.invalidateQueries({ queryKey: ['call-forwards'] });
     },
   });
+  const [editing, setEditing] = useState<string | null>(null);
   const nameOf = new Map((subscribers.data?.items ?? []).map((s) => [s.id, s.sipUri]));
+  const editingForward = forwards.query.data?.items.find((f) => f.id === editing);
   const err = form.formState.errors;
   return (
     <Stack>
@@ -81,10 +86,10 @@ export function ForwardEditor() {
                 label="Phone"
                 {...form.register('subscriberId')}
                 error={err.subscriberId?.message}
-                data={[
-                  { value: '', label: 'Choose…' },
-                  ...(subscribers.data?.items ?? []).map((s) => ({ value: s.id, label: s.sipUri })),
-                ]}
+                data={recordOptions(
+                  subscribers.data?.items.map((s) => ({ id: s.id, name: s.sipUri })),
+                  'Create a subscriber first',
+                )}
               />
               <NativeSelect
                 label="When"
@@ -110,6 +115,14 @@ export function ForwardEditor() {
           </Stack>
         </form>
       </Card>
+      {editingForward && (
+        <ForwardEditPanel
+          key={editingForward.id}
+          forward={editingForward}
+          label={`${nameOf.get(editingForward.subscriberId) ?? ''} (${typeLabel(editingForward.type)})`}
+          onDone={() => setEditing(null)}
+        />
+      )}
       <DataTable
         caption="Call forwards"
         rows={forwards.query.data?.items}
@@ -119,20 +132,24 @@ export function ForwardEditor() {
         empty="No call forwards."
         columns={[
           { header: 'Phone', cell: (r) => nameOf.get(r.subscriberId) ?? r.subscriberId },
-          {
-            header: 'When',
-            cell: (r) => FORWARD_TYPES.find((t) => t.value === r.type)?.label ?? r.type,
-            sortKey: 'type',
-          },
+          { header: 'When', cell: (r) => typeLabel(r.type), sortKey: 'type' },
           { header: 'To', cell: (r) => r.destinations.map((d) => d.destination).join(', ') },
+          { header: 'Ring time', cell: ringTimeText },
+          { header: 'On', cell: (r) => (r.enabled ? 'yes' : 'no') },
           {
             header: 'Actions',
             cell: (r) => (
-              <DeleteButton
-                what={`forward to ${r.destinations[0]?.destination ?? ''}`}
-                path={`/api/v1/call-forwards/${r.id}`}
-                onDeleted={() => queryClient.invalidateQueries({ queryKey: ['call-forwards'] })}
-              />
+              <Group gap="xs" wrap="nowrap">
+                <EditButton
+                  what={`forward to ${r.destinations[0]?.destination ?? ''}`}
+                  onClick={() => setEditing(r.id)}
+                />
+                <DeleteButton
+                  what={`forward to ${r.destinations[0]?.destination ?? ''}`}
+                  path={`/api/v1/call-forwards/${r.id}`}
+                  onDeleted={() => queryClient.invalidateQueries({ queryKey: ['call-forwards'] })}
+                />
+              </Group>
             ),
           },
         ]}

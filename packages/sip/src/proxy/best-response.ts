@@ -6,10 +6,20 @@ const PREFERRED = [401, 407, 415, 420, 484];
 
 /**
  * How a proxy picks the final response it sends upstream. `rfc3261` is §16.7 steps 6-7 as below.
- * `lowest-status` is what drachtio-server apps see: a 6xx wins, else the lowest status code goes upstream
- * unchanged (a 503 stays a 503, each challenge stays alone).
+ * `drachtio-server` is what drachtio-server v0.9.4's proxy sends, so apps see the same answer on either
+ * engine: a 6xx wins, then 401/407/415/420/484, then any other 4xx, then 5xx, then the rest (3xx), the
+ * first received on a tie; the response goes upstream unchanged (a 503 stays a 503, each challenge alone).
  */
-export type BestResponseRule = 'rfc3261' | 'lowest-status';
+export type BestResponseRule = 'rfc3261' | 'drachtio-server';
+
+/** drachtio-server's order of final responses (its `bestResponseOrder`): lower rank wins. */
+function drachtioRank(status: number): number {
+  if (status >= 600) return 0;
+  if (PREFERRED.includes(status)) return 1;
+  if (status >= 400 && status < 500) return 2;
+  if (status >= 500 && status < 600) return 3;
+  return 4;
+}
 
 /**
  * Chooses the final response a stateful proxy sends upstream when all branches are done (RFC 3261 §16.7
@@ -30,8 +40,8 @@ export function chooseBestResponse(
   let chosen: SipResponse;
   if (sixxx) {
     chosen = sixxx;
-  } else if (rule === 'lowest-status') {
-    return candidates.reduce((a, b) => (b.status < a.status ? b : a)).clone();
+  } else if (rule === 'drachtio-server') {
+    return candidates.reduce((a, b) => (drachtioRank(b.status) < drachtioRank(a.status) ? b : a)).clone();
   } else {
     const lowestClass = Math.min(...candidates.map((r) => Math.floor(r.status / 100)));
     const inClass = candidates.filter((r) => Math.floor(r.status / 100) === lowestClass);

@@ -861,6 +861,46 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "importNumbers": {
+    "type": "object",
+    "required": [
+      "csv"
+    ],
+    "properties": {
+      "csv": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 1048576,
+        "description": "The CSV text, header line first"
+      },
+      "apply": {
+        "type": "boolean",
+        "default": false,
+        "description": "false (default): dry run, nothing is written. true: write, only if no row has an error"
+      }
+    },
+    "additionalProperties": false
+  },
+  "importSubscribers": {
+    "type": "object",
+    "required": [
+      "csv"
+    ],
+    "properties": {
+      "csv": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 1048576,
+        "description": "The CSV text, header line first"
+      },
+      "apply": {
+        "type": "boolean",
+        "default": false,
+        "description": "false (default): dry run, nothing is written. true: write, only if no row has an error"
+      }
+    },
+    "additionalProperties": false
+  },
   "login": {
     "type": "object",
     "required": [

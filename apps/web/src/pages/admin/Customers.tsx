@@ -18,6 +18,7 @@ import {
   textOrNull,
 } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { recordOptions, useResellers } from '../../components/options.ts';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
 
@@ -26,6 +27,11 @@ type Customer = ItemOf<'/api/v1/customers'>;
 const CustomerForm = z.object({
   name: textField('createCustomer', 'name', { required: 'Enter a name' }),
   externalId: textField('createCustomer', 'externalId'),
+  resellerId: z.string(),
+  status: Status,
+  maxConcurrentCalls: countField('createCustomer', 'maxConcurrentCalls'),
+  maxSubscribers: countField('createCustomer', 'maxSubscribers'),
+  maxCallDuration: countField('createCustomer', 'maxCallDuration'),
 });
 
 /** What an operator or reseller may change on a customer (contract): its name, state and limits. */
@@ -116,14 +122,38 @@ export function CustomersPage() {
     { defaultSort: 'name', filters: name ? { name } : {} },
   );
   const [editing, setEditing] = useState<Customer | null>(null);
-  const form = useForm({ resolver: zodResolver(CustomerForm), defaultValues: { name: '', externalId: '' } });
+  const resellers = useResellers();
+  const form = useForm({
+    resolver: zodResolver(CustomerForm),
+    defaultValues: {
+      name: '',
+      externalId: '',
+      resellerId: '',
+      status: 'active' as const,
+      maxConcurrentCalls: '',
+      maxSubscribers: '',
+      maxCallDuration: '',
+    },
+  });
   const create = useMutation({
-    mutationFn: async (values: z.infer<typeof CustomerForm>) =>
-      unwrap(
+    mutationFn: async (values: z.infer<typeof CustomerForm>) => {
+      const limits = {
+        maxConcurrentCalls: numberOrNull(values.maxConcurrentCalls),
+        maxSubscribers: numberOrNull(values.maxSubscribers),
+        maxCallDuration: numberOrNull(values.maxCallDuration),
+      };
+      return unwrap(
         await api.POST('/api/v1/customers', {
-          body: { name: values.name, externalId: values.externalId || null },
+          body: {
+            name: values.name,
+            externalId: values.externalId || null,
+            ...(values.resellerId ? { resellerId: values.resellerId } : {}),
+            ...(values.status !== 'active' ? { status: values.status } : {}),
+            ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== null)),
+          },
         }),
-      ),
+      );
+    },
     onSuccess: () => {
       form.reset();
       return queryClient.invalidateQueries({ queryKey: ['customers'] });
@@ -146,6 +176,36 @@ export function CustomersPage() {
                 error={form.formState.errors.name?.message}
               />
               <TextInput label="External ID" {...form.register('externalId')} />
+              {resellers.operator && (
+                <NativeSelect
+                  label="Reseller"
+                  {...form.register('resellerId')}
+                  data={recordOptions(
+                    resellers.items,
+                    'None yet (the operator’s own)',
+                    'None (the operator’s own)',
+                  )}
+                />
+              )}
+              <NativeSelect label="Status" {...form.register('status')} data={[...STATUSES]} />
+              <TextInput
+                label="Max. concurrent calls"
+                inputMode="numeric"
+                {...form.register('maxConcurrentCalls')}
+                error={form.formState.errors.maxConcurrentCalls?.message}
+              />
+              <TextInput
+                label="Max. subscribers"
+                inputMode="numeric"
+                {...form.register('maxSubscribers')}
+                error={form.formState.errors.maxSubscribers?.message}
+              />
+              <TextInput
+                label="Max. call duration (s)"
+                inputMode="numeric"
+                {...form.register('maxCallDuration')}
+                error={form.formState.errors.maxCallDuration?.message}
+              />
               <Button type="submit" loading={create.isPending}>
                 Create customer
               </Button>

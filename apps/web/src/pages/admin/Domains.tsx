@@ -9,6 +9,7 @@ import { useApi } from '../../api/context.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { fieldText, textField, textOrNull } from '../../components/fields.ts';
+import { recordOptions, useResellers, useRuleSets } from '../../components/options.ts';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
 
@@ -16,7 +17,12 @@ type Domain = ItemOf<'/api/v1/domains'>;
 
 const DomainForm = z.object({
   name: textField('createDomain', 'name', { required: 'Enter the SIP domain', invalid: 'A domain name' }),
+  resellerId: z.string(),
   countryCode: textField('createDomain', 'countryCode', { invalid: 'Up to 3 digits' }),
+  nationalPrefix: textField('createDomain', 'nationalPrefix', { invalid: 'Up to 4 digits' }),
+  internationalPrefix: textField('createDomain', 'internationalPrefix', { invalid: 'Up to 5 digits' }),
+  areaCode: textField('createDomain', 'areaCode', { invalid: 'Up to 6 digits' }),
+  rewriteRuleSetId: z.string(),
   selfSignup: z.boolean(),
 });
 
@@ -118,13 +124,33 @@ export function DomainsPage() {
   const [editing, setEditing] = useState<Domain | null>(null);
   const form = useForm({
     resolver: zodResolver(DomainForm),
-    defaultValues: { name: '', countryCode: '', selfSignup: false },
+    defaultValues: {
+      name: '',
+      resellerId: '',
+      countryCode: '',
+      nationalPrefix: '',
+      internationalPrefix: '',
+      areaCode: '',
+      rewriteRuleSetId: '',
+      selfSignup: false,
+    },
   });
+  const resellers = useResellers();
+  const ruleSets = useRuleSets();
   const create = useMutation({
     mutationFn: async (v: z.infer<typeof DomainForm>) =>
       unwrap(
         await api.POST('/api/v1/domains', {
-          body: { name: v.name, countryCode: v.countryCode || null, selfSignup: v.selfSignup },
+          body: {
+            name: v.name,
+            ...(v.resellerId ? { resellerId: v.resellerId } : {}),
+            countryCode: v.countryCode || null,
+            ...(v.nationalPrefix ? { nationalPrefix: v.nationalPrefix } : {}),
+            ...(v.internationalPrefix ? { internationalPrefix: v.internationalPrefix } : {}),
+            ...(v.areaCode ? { areaCode: v.areaCode } : {}),
+            ...(v.rewriteRuleSetId ? { rewriteRuleSetId: v.rewriteRuleSetId } : {}),
+            selfSignup: v.selfSignup,
+          },
         }),
       ),
     onSuccess: () => {
@@ -145,10 +171,41 @@ export function DomainsPage() {
                 {...form.register('name')}
                 error={form.formState.errors.name?.message}
               />
+              {resellers.operator && (
+                <NativeSelect
+                  label="Reseller"
+                  {...form.register('resellerId')}
+                  data={recordOptions(
+                    resellers.items,
+                    'None yet (the operator’s own)',
+                    'None (the operator’s own)',
+                  )}
+                />
+              )}
               <TextInput
                 label="Country code"
                 {...form.register('countryCode')}
                 error={form.formState.errors.countryCode?.message}
+              />
+              <TextInput
+                label="National prefix"
+                {...form.register('nationalPrefix')}
+                error={form.formState.errors.nationalPrefix?.message}
+              />
+              <TextInput
+                label="International prefix"
+                {...form.register('internationalPrefix')}
+                error={form.formState.errors.internationalPrefix?.message}
+              />
+              <TextInput
+                label="Area code"
+                {...form.register('areaCode')}
+                error={form.formState.errors.areaCode?.message}
+              />
+              <NativeSelect
+                label="Rewrite rule set"
+                {...form.register('rewriteRuleSetId')}
+                data={recordOptions(ruleSets.data?.items, 'None (create one under Rewrite rules)', 'None')}
               />
               <Checkbox label="Customers may sign up" {...form.register('selfSignup')} />
               <Button type="submit" loading={create.isPending}>

@@ -9,6 +9,7 @@ import { useApi } from '../../api/context.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { textField } from '../../components/fields.ts';
+import { recordOptions } from '../../components/options.ts';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
 
@@ -29,6 +30,8 @@ export const NumberForm = z.object({
     required: 'Digits only',
     invalid: 'Digits only',
   }),
+  /** `auto`: primary when it is the subscriber's first number (the API's default). */
+  isPrimary: z.enum(['auto', 'yes', 'no']),
 });
 
 /** A number keeps its digits; what changes is the subscriber it rings and whether it is that one's primary. */
@@ -90,7 +93,13 @@ export function NumbersPage() {
   const [editing, setEditing] = useState<PhoneNumber | null>(null);
   const form = useForm({
     resolver: zodResolver(NumberForm),
-    defaultValues: { subscriberId: '', countryCode: '', areaCode: '', subscriberNumber: '' },
+    defaultValues: {
+      subscriberId: '',
+      countryCode: '',
+      areaCode: '',
+      subscriberNumber: '',
+      isPrimary: 'auto' as const,
+    },
   });
   const create = useMutation({
     mutationFn: async (v: z.infer<typeof NumberForm>) =>
@@ -101,6 +110,7 @@ export function NumbersPage() {
             countryCode: v.countryCode,
             subscriberNumber: v.subscriberNumber,
             ...(v.areaCode ? { areaCode: v.areaCode } : {}),
+            ...(v.isPrimary === 'auto' ? {} : { isPrimary: v.isPrimary === 'yes' }),
           },
         }),
       ),
@@ -123,10 +133,10 @@ export function NumbersPage() {
                 label="Subscriber"
                 {...form.register('subscriberId')}
                 error={err.subscriberId?.message}
-                data={[
-                  { value: '', label: 'Choose…' },
-                  ...(subscribers.data?.items ?? []).map((s) => ({ value: s.id, label: s.sipUri })),
-                ]}
+                data={recordOptions(
+                  subscribers.data?.items.map((s) => ({ id: s.id, name: s.sipUri })),
+                  'Create a subscriber first',
+                )}
               />
               <TextInput
                 label="Country code"
@@ -144,6 +154,15 @@ export function NumbersPage() {
                 label="Subscriber number"
                 {...form.register('subscriberNumber')}
                 error={err.subscriberNumber?.message}
+              />
+              <NativeSelect
+                label="Primary number"
+                {...form.register('isPrimary')}
+                data={[
+                  { value: 'auto', label: 'If it is the first' },
+                  { value: 'yes', label: 'Yes' },
+                  { value: 'no', label: 'No' },
+                ]}
               />
               <Button type="submit" loading={create.isPending}>
                 Add number

@@ -1,5 +1,15 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Button, Card, Checkbox, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
+import {
+  Button,
+  Card,
+  Checkbox,
+  Group,
+  NativeSelect,
+  PasswordInput,
+  Stack,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useForm } from 'react-hook-form';
@@ -10,6 +20,7 @@ import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { choiceField, countField, fieldText, textField, textOrNull } from '../../components/fields.ts';
+import { PeeringPatternHelp } from '../../components/PatternHelp.tsx';
 import { usePagedList } from '../../components/paging.ts';
 import { DeleteButton } from '../../components/RecordActions.tsx';
 import { RecordTable } from '../../components/RecordTable.tsx';
@@ -21,10 +32,12 @@ type Rule = ItemOf<'/api/v1/peering-groups/{groupId}/rules'>;
 type Route = ResponseOf<'/api/v1/peering-groups/test-route', 'post'>;
 type Transport = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
 
-function submit(handler: (form: FormData) => void) {
+function submit(handler: (form: FormData, clear: () => void) => void) {
   return (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
-    handler(new FormData(event.currentTarget));
+    const el = event.currentTarget;
+    // A create form empties once the record is saved; a failed one keeps what was typed.
+    handler(new FormData(el), () => el.reset());
   };
 }
 
@@ -303,6 +316,11 @@ export function PeeringPage() {
             host: text(f, 'host'),
             port: Number(text(f, 'port') || 5060),
             transport: text(f, 'transport') as Transport,
+            ...(text(f, 'priority') ? { priority: Number(text(f, 'priority')) } : {}),
+            ...(text(f, 'weight') ? { weight: Number(text(f, 'weight')) } : {}),
+            ...(text(f, 'authUsername') ? { authUsername: text(f, 'authUsername') } : {}),
+            ...(String(f.get('authPassword') ?? '') ? { authPassword: String(f.get('authPassword')) } : {}),
+            ...(text(f, 'authRealm') ? { authRealm: text(f, 'authRealm') } : {}),
           },
         }),
       ),
@@ -315,6 +333,8 @@ export function PeeringPage() {
           params: { path: { groupId: current } },
           body: {
             calleePrefix: text(f, 'calleePrefix'),
+            ...(text(f, 'callerPattern') ? { callerPattern: text(f, 'callerPattern') } : {}),
+            ...(text(f, 'priority') ? { priority: Number(text(f, 'priority')) } : {}),
             ...(text(f, 'description') ? { description: text(f, 'description') } : {}),
           },
         }),
@@ -341,10 +361,14 @@ export function PeeringPage() {
             setGroupId(e.currentTarget.value);
             setEditing(null);
           }}
-          data={(groups.data?.items ?? []).map((g) => ({
-            value: g.id,
-            label: `${g.name} (priority ${g.priority})`,
-          }))}
+          data={
+            groups.data?.items.length === 0
+              ? [{ value: '', label: 'None yet: add a group' }]
+              : (groups.data?.items ?? []).map((g) => ({
+                  value: g.id,
+                  label: `${g.name} (priority ${g.priority})`,
+                }))
+          }
         />
         {currentGroup && (
           <>
@@ -362,7 +386,10 @@ export function PeeringPage() {
             />
           </>
         )}
-        <form onSubmit={submit((f) => createGroup.mutate(f))} aria-label="New peering group">
+        <form
+          onSubmit={submit((f, clear) => createGroup.mutate(f, { onSuccess: clear }))}
+          aria-label="New peering group"
+        >
           <Group align="flex-end">
             <TextInput label="New group name" name="name" required />
             <TextInput label="Group priority" name="priority" type="number" defaultValue="1" w={120} />
@@ -382,7 +409,10 @@ export function PeeringPage() {
             <Title order={2} size="h4" mb="sm">
               Gateways
             </Title>
-            <form onSubmit={submit((f) => createGateway.mutate(f))} aria-label="New gateway">
+            <form
+              onSubmit={submit((f, clear) => createGateway.mutate(f, { onSuccess: clear }))}
+              aria-label="New gateway"
+            >
               <Stack>
                 <FormAlert error={createGateway.error} />
                 <Group align="flex-end">
@@ -390,6 +420,22 @@ export function PeeringPage() {
                   <TextInput label="Host" name="host" required />
                   <TextInput label="Port" name="port" type="number" defaultValue="5060" w={100} />
                   <NativeSelect label="Transport" name="transport" data={['udp', 'tcp', 'tls']} />
+                  <TextInput
+                    label="Gateway priority"
+                    name="priority"
+                    type="number"
+                    defaultValue="100"
+                    w={120}
+                  />
+                  <TextInput label="Weight" name="weight" type="number" defaultValue="1" w={90} />
+                  <TextInput label="Auth user" name="authUsername" autoComplete="off" />
+                  <PasswordInput
+                    label="Auth password"
+                    name="authPassword"
+                    autoComplete="new-password"
+                    w={180}
+                  />
+                  <TextInput label="Auth realm" name="authRealm" autoComplete="off" />
                   <Button type="submit">Add gateway</Button>
                 </Group>
               </Stack>
@@ -430,8 +476,12 @@ export function PeeringPage() {
             <Title order={2} size="h4" mb="sm">
               Routing rules
             </Title>
-            <form onSubmit={submit((f) => createRule.mutate(f))} aria-label="New routing rule">
+            <form
+              onSubmit={submit((f, clear) => createRule.mutate(f, { onSuccess: clear }))}
+              aria-label="New routing rule"
+            >
               <Stack>
+                <PeeringPatternHelp />
                 <FormAlert error={createRule.error} />
                 <Group align="flex-end">
                   <TextInput
@@ -440,6 +490,13 @@ export function PeeringPage() {
                     description="Digits, without +"
                     inputMode="numeric"
                   />
+                  <TextInput
+                    label="Caller pattern"
+                    name="callerPattern"
+                    description="Optional regular expression"
+                    placeholder="^43"
+                  />
+                  <TextInput label="Rule priority" name="priority" type="number" defaultValue="100" w={110} />
                   <TextInput label="Description" name="description" />
                   <Button type="submit">Add rule</Button>
                 </Group>

@@ -20,6 +20,8 @@ import { useApi } from '../../api/context.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { choiceField, countField, fieldText, textField, textOrNull } from '../../components/fields.ts';
+import { recordOptions, useResellers } from '../../components/options.ts';
+import { RewritePatternHelp } from '../../components/PatternHelp.tsx';
 import { usePagedList } from '../../components/paging.ts';
 import { DeleteButton } from '../../components/RecordActions.tsx';
 import { RecordTable } from '../../components/RecordTable.tsx';
@@ -172,9 +174,14 @@ export function RewriteRulesPage() {
       ),
     { defaultSort: 'direction,field,priority', enabled: current !== '' },
   );
+  const resellers = useResellers();
   const createSet = useMutation({
-    mutationFn: async (name: string) =>
-      unwrap(await api.POST('/api/v1/rewrite-rule-sets', { body: { name } })),
+    mutationFn: async ({ name, resellerId }: { name: string; resellerId: string }) =>
+      unwrap(
+        await api.POST('/api/v1/rewrite-rule-sets', {
+          body: { name, ...(resellerId ? { resellerId } : {}) },
+        }),
+      ),
     onSuccess: (set) => {
       setRuleSetId(set.id);
       return queryClient.invalidateQueries({ queryKey: ['rewrite-rule-sets'] });
@@ -203,10 +210,12 @@ export function RewriteRulesPage() {
       ),
     onSuccess: setResult,
   });
-  function submit(handler: (form: FormData) => void) {
+  function submit(handler: (form: FormData, clear: () => void) => void) {
     return (event: FormEvent<HTMLFormElement>) => {
       event.preventDefault();
-      handler(new FormData(event.currentTarget));
+      const el = event.currentTarget;
+      // A create form empties once the record is saved; a failed one keeps what was typed.
+      handler(new FormData(el), () => el.reset());
     };
   }
   const directionOptions = DIRECTIONS.map((d) => ({ value: d, label: d.replaceAll('_', ' ') }));
@@ -221,7 +230,11 @@ export function RewriteRulesPage() {
             setRuleSetId(e.currentTarget.value);
             setEditing(null);
           }}
-          data={(sets.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))}
+          data={
+            sets.data?.items.length === 0
+              ? [{ value: '', label: 'None yet: add a rule set' }]
+              : (sets.data?.items ?? []).map((s) => ({ value: s.id, label: s.name }))
+          }
         />
         {currentSet && (
           <>
@@ -239,9 +252,24 @@ export function RewriteRulesPage() {
             />
           </>
         )}
-        <form onSubmit={submit((f) => createSet.mutate(field(f, 'name')))} aria-label="New rule set">
+        <form
+          onSubmit={submit((f, clear) =>
+            createSet.mutate(
+              { name: field(f, 'name'), resellerId: field(f, 'resellerId') },
+              { onSuccess: clear },
+            ),
+          )}
+          aria-label="New rule set"
+        >
           <Group align="flex-end">
             <TextInput label="New rule set name" name="name" required />
+            {resellers.operator && (
+              <NativeSelect
+                label="For reseller"
+                name="resellerId"
+                data={recordOptions(resellers.items, 'Every reseller (shared)', 'Every reseller (shared)')}
+              />
+            )}
             <Button type="submit" variant="light">
               Add rule set
             </Button>
@@ -255,26 +283,42 @@ export function RewriteRulesPage() {
           <Card withBorder>
             <form
               aria-label="New rule"
-              onSubmit={submit((f) =>
-                createRule.mutate({
-                  direction: field(f, 'direction') as Direction,
-                  field: field(f, 'field') as Field,
-                  matchPattern: field(f, 'matchPattern'),
-                  replacement: field(f, 'replacement'),
-                  priority: Number(field(f, 'priority') || 100),
-                }),
+              onSubmit={submit((f, clear) =>
+                createRule.mutate(
+                  {
+                    direction: field(f, 'direction') as Direction,
+                    field: field(f, 'field') as Field,
+                    matchPattern: field(f, 'matchPattern'),
+                    replacement: field(f, 'replacement'),
+                    priority: Number(field(f, 'priority') || 100),
+                  },
+                  { onSuccess: clear },
+                ),
               )}
             >
               <Stack>
                 <Title order={2} size="h4">
                   New rule
                 </Title>
+                <RewritePatternHelp />
                 <FormAlert error={createRule.error} />
                 <Group align="flex-end">
                   <NativeSelect label="Direction" name="direction" data={directionOptions} />
                   <NativeSelect label="Field" name="field" data={['callee', 'caller']} />
-                  <TextInput label="Match pattern" name="matchPattern" required />
-                  <TextInput label="Replacement" name="replacement" required />
+                  <TextInput
+                    label="Match pattern"
+                    name="matchPattern"
+                    required
+                    placeholder="^0(\d+)$"
+                    description="Regular expression"
+                  />
+                  <TextInput
+                    label="Replacement"
+                    name="replacement"
+                    required
+                    placeholder="${cc}$1"
+                    description="$1 = first ( ) group"
+                  />
                   <TextInput label="Priority" name="priority" type="number" defaultValue="100" w={100} />
                   <Button type="submit">Add rule</Button>
                 </Group>

@@ -3,11 +3,13 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
+import { recordName } from '../../components/audit.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { formatTime } from '../../components/format.ts';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
+import { AuditChanges, ChangesButton } from './AuditLog.tsx';
 
 export function IpBansPage() {
   const api = useApi();
@@ -92,11 +94,13 @@ export function IpBansPage() {
 export function AuditLogPage() {
   const api = useApi();
   const [entity, setEntity] = useState('');
+  const [open, setOpen] = useState<string | null>(null);
   const entries = usePagedList(
     ['audit-log'],
     async (query) => unwrap(await api.GET('/api/v1/audit-log', { params: { query } })),
     { defaultSort: '-at', perPage: 50, filters: entity ? { entity } : {} },
   );
+  const opened = entries.query.data?.items.find((e) => e.id === open);
   return (
     <Stack>
       <Title order={1}>Audit log</Title>
@@ -106,6 +110,14 @@ export function AuditLogPage() {
         onChange={(e) => setEntity(e.currentTarget.value.trim())}
         maw={320}
       />
+      {opened && (
+        <Card withBorder>
+          <Title order={2} size="h4" mb="sm">
+            {opened.action} {opened.entity} {recordName(opened.before, opened.after) ?? ''}
+          </Title>
+          <AuditChanges entry={opened} />
+        </Card>
+      )}
       <DataTable
         caption="Audit log"
         rows={entries.query.data?.items}
@@ -117,7 +129,21 @@ export function AuditLogPage() {
           { header: 'Who', cell: (r) => r.actor },
           { header: 'Action', cell: (r) => r.action, sortKey: 'action' },
           { header: 'Resource', cell: (r) => r.entity, sortKey: 'entity' },
+          { header: 'Record', cell: (r) => recordName(r.before, r.after) ?? r.entityId ?? '–' },
+          { header: 'Action', cell: (r) => r.action },
+          { header: 'Resource', cell: (r) => r.entity },
+          { header: 'Record', cell: (r) => recordName(r.before, r.after) ?? r.entityId ?? '–' },
           { header: 'From', cell: (r) => r.sourceIp ?? '–' },
+          {
+            header: 'Changes',
+            cell: (r) => (
+              <ChangesButton
+                entry={r}
+                open={open === r.id}
+                onToggle={() => setOpen(open === r.id ? null : r.id)}
+              />
+            ),
+          },
         ]}
       />
     </Stack>

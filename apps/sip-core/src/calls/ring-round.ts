@@ -1,0 +1,188 @@
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import {
+  type CallStage,
+  type CallTarget,
+  isWakeTarget,
+  type RingOutcome,
+  type RingTarget,
+  stageFailure,
+} from './call-types.ts';
+import type { PendingForks } from './forks.ts';
+import type { SipErrorLike, UpdateEmitter } from './srf-dialog.ts';
+
+/**
+ * What a round needs of its call. The call stays the one holder of the B2BUA's state (legs, media,
+ * CDR); the round only forks and reports what its legs do, so the call decides what it means.
+ */
+export interface RingHost {
+  readonly srf: Srf;
+  readonly log: Logger;
+  /** The call's pending forks: a CANCEL from the caller reaches the round's forks through them. */
+  readonly forks: PendingForks;
+  /** The call ended meanwhile (CANCEL, failure); re-read after every await. */
+  hasEnded(): boolean;
+  /** Answered or ended: no fork may win any more. */
+  isOver(): boolean;
+  /** A fork's INVITE went out (its Call-ID and gateway are the CDR's until another one goes out). */
+  legSent(bLegId: string, gatewayId: string | undefined): void;
+  /** An UPDATE in a fork's early dialog (RFC 3311), answered through the media relay. */
+  calleeUpdate(req: Srf.SrfRequest, res: Srf.SrfResponse): void;
+  /** A 1xx of a fork, for the caller. */
+  provisional(provisional: Srf.SrfResponse): void;
+  /** The round's winner: the call bridges it to the caller. */
+  answered(uac: Srf.Dialog, gatewayId: string | undefined): Promise<void>;
+  /** How long a fork waited for its device to wake (RFC 8599), for the CDR. */
+  pushWaited(ms: number): void;
+}
+
+/**
+ * One round of ringing a stage: its targets in parallel (first 2xx wins) or serially (gateways in LCR
+ * order), until one answers, all fail, the stage's ring timeout cancels them, or the call ends. A
+ * B2BUA forking its B legs behaves as a forking proxy towards the caller here (RFC 3261 §16.7): the
+ * first 2xx wins and the other forks are cancelled (step 10), and the caller hears one final answer.
+ */
+export class RingRound {
+  private over = false;
+  private timedOut = false;
+  private won = false;
+  /** The keys of this round's forks, so a timeout or a winner cancels these and not a later round's. */
+  private readonly keys: number[] = [];
+  private readonly failures: Array<{ status: number; reason: string }> = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly host: RingHost,
+    private readonly stage: CallStage,
+    /** The caller's offer as the relay rewrote it for this stage's callee. */
+    private readonly offerSdp: string,
+  ) {}
+
+  /** Rings the stage; resolves with how it ended. */
+  async run(): Promise<RingOutcome> {
+    const { stage, host } = this;
+    // On timeout the stage ends at once: a fork slow to answer our CANCEL does not hold up the route.
+    let timeUp: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => {
+      timeUp = resolve;
+    });
+    this.timer = setTimeout(() => {
+      if (host.isOver() || this.won) return;
+      host.log.info({ callee: stage.calleeRouted }, 'no answer within the ring timeout');
+      this.timedOut = true;
+      this.over = true;
+      host.forks.cancel(this.keys);
+      timeUp();
+    }, stage.ringTimeoutS * 1000);
+    await Promise.race([
+      stage.serial ? this.serial() : Promise.all(stage.targets.map((target) => this.attempt(target))),
+      stopped,
+    ]);
+    this.stop();
+    this.over = true;
+    if (this.won) return host.hasEnded() ? { kind: 'ended' } : { kind: 'answered' };
+    if (host.hasEnded()) return { kind: 'ended' };
+    return stageFailure(this.failures, stage.serial === true, this.timedOut);
+  }
+
+  /** Stops the ring timer (the call was answered or ended, or the round is done). */
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private async serial(): Promise<void> {
+    // Gateways in LCR order: the next one only after a 5xx, 408 or no answer in time (RFC 3261 §16.7
+    // leaves the choice to the element; a 4xx/6xx is the callee's answer and ends the hunt).
+    for (const target of this.stage.targets) {
+      if (this.host.hasEnded() || this.over) break;
+      await this.attempt(target);
+      if (this.won) break;
+      const last = this.failures.at(-1);
+      if (last && last.status !== 408 && last.status < 500) break;
+      if (last)
+        this.host.log.info(
+          { gateway: 'gatewayId' in target ? target.gatewayId : undefined, status: last.status },
+          'gateway failed, trying the next',
+        );
+    }
+  }
+
+  /** One fork: wake its device if it must, send the INVITE, and take the answer or the failure. */
+  private async attempt(ringTarget: RingTarget): Promise<void> {
+    const { host } = this;
+    const key = host.forks.key();
+    this.keys.push(key);
+    const target = await this.reachable(ringTarget, key);
+    // A device that did not wake in time is one that did not answer (RFC 8599 §7).
+    if (!target) return void this.failures.push({ status: 480, reason: 'Temporarily Unavailable' });
+    if (this.won || this.over || host.isOver()) return;
+    try {
+      const uac = await this.invite(target, key);
+      host.forks.settled(key);
+      if (this.won || this.over || host.isOver()) {
+        // A second answer (RFC 3261 §13.2.2.4), or one that crossed our CANCEL: acknowledge and
+        // hang up that leg.
+        uac.destroy();
+        return;
+      }
+      this.won = true;
+      host.forks.cancel(this.keys);
+      this.stop();
+      await host.answered(uac, target.gatewayId);
+    } catch (error) {
+      host.forks.settled(key);
+      const sipError = error as SipErrorLike;
+      this.failures.push({
+        status: typeof sipError.status === 'number' ? sipError.status : 500,
+        reason: sipError.reason ?? 'Server Internal Error',
+      });
+      if (typeof sipError.status !== 'number') host.log.warn({ err: error }, 'B leg failed');
+    }
+  }
+
+  /** The fork's INVITE; resolves with its dialog on a 2xx, rejects with its final failure. */
+  private invite(target: CallTarget, key: number): Promise<Srf.Dialog> {
+    const { host, stage } = this;
+    return host.srf.createUAC(
+      target.uri,
+      {
+        proxy: target.proxy,
+        localSdp: this.offerSdp,
+        headers: { From: stage.from, To: stage.to, ...target.headers },
+        ...(target.auth ? { auth: target.auth } : {}),
+      },
+      {
+        // drachtio-srf calls it as (error, request), whatever its typings say.
+        cbRequest: ((_error: unknown, sent: Srf.SrfRequest) => {
+          host.forks.sent(key, sent);
+          host.legSent(sent.get('Call-ID'), target.gatewayId);
+          if (host.hasEnded() || this.over) sent.cancel(() => {});
+          // An UPDATE in this fork's early dialog: createUAC answers it with the first offer by
+          // itself, which would bypass the relay; once its listener is attached (right after this
+          // callback returns) ours replaces it.
+          queueMicrotask(() => {
+            const emitter = sent as unknown as UpdateEmitter;
+            emitter.removeAllListeners('update');
+            emitter.on('update', (req, res) => host.calleeUpdate(req, res));
+          });
+        }) as unknown as (sent: Srf.SrfRequest) => void,
+        cbProvisional: (provisional) => host.provisional(provisional),
+      },
+    );
+  }
+
+  /**
+   * Where a fork goes: a target to wake first pushes its device and waits for its REGISTER (RFC 8599
+   * §7; ended early when the round is cancelled); undefined when the device did not come back.
+   */
+  private async reachable(target: RingTarget, key: number): Promise<CallTarget | undefined> {
+    if (!isWakeTarget(target)) return target;
+    const wait = new AbortController();
+    this.host.forks.waits(key, () => wait.abort());
+    const started = Date.now();
+    const woken = await target.ready(wait.signal);
+    this.host.pushWaited(Date.now() - started);
+    this.host.forks.settled(key);
+    return woken && { ...woken, headers: { ...woken.headers, ...target.headers } };
+  }
+}
