@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Group, Loader, NavLink, Text } from '@mantine/core';
+import { AppShell, Burger, Button, Group, Loader, NavLink, ScrollArea, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './auth.tsx';
@@ -97,19 +97,22 @@ function Shell({ nav }: { nav: NavItem[] }) {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Main">
-        {nav
-          .filter((item) => !item.roles || item.roles.includes(session.me?.role ?? ''))
-          .map((item) => (
-            <NavLink
-              key={item.to}
-              component={Link}
-              to={item.to}
-              label={item.label}
-              active={location.pathname === item.to}
-              aria-current={location.pathname === item.to ? 'page' : undefined}
-              onClick={close}
-            />
-          ))}
+        {/* The admin menu is taller than a laptop screen: it scrolls on its own, the page stays put. */}
+        <AppShell.Section grow component={ScrollArea}>
+          {nav
+            .filter((item) => !item.roles || item.roles.includes(session.me?.role ?? ''))
+            .map((item) => (
+              <NavLink
+                key={item.to}
+                component={Link}
+                to={item.to}
+                label={item.label}
+                active={location.pathname === item.to}
+                aria-current={location.pathname === item.to ? 'page' : undefined}
+                onClick={close}
+              />
+            ))}
+        </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main>
         <Outlet />
