@@ -8,6 +8,7 @@ import type { RunningSipCore } from '@switchboard/sip-core';
 import type { Logger } from 'pino';
 import { activeCallsForApi } from './active-calls.ts';
 import type { Component } from './component.ts';
+import { sipConnectionOf } from '@switchboard/api';
 import { apiComponent } from './components/api.ts';
 import { databaseComponent } from './components/database.ts';
 import { engineComponent } from './components/engine.ts';
@@ -78,6 +79,8 @@ export async function startPlatform(
         activeCalls: () => activeCallsForApi(sipCore, database().prisma),
         metrics,
         callLadder: (callIds) => engine?.capture.ladder(callIds) ?? [],
+        // The ports the engine bound (SIP_LISTEN may say 0); an external engine: what SIP_LISTEN says.
+        sipConnection: () => sipConnectionOf(config.sipAdvertisedAddress, engine?.listeners ?? config.sipListen),
       }),
     );
   }

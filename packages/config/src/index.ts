@@ -1,5 +1,6 @@
 export * from './api-limits.ts';
 export * from './api-sign-in.ts';
+export * from './mail.ts';
 export { createLogger, type LoggerOptions } from './logger.ts';
 export * from './runtime-contract.ts';
 export * from './settings.ts';

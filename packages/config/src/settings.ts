@@ -20,6 +20,8 @@ export interface SettingDefinition {
   /** The environment variable that fixes it, if any. */
   variable?: string;
   description: string;
+  /** Who applies it: sip-core (default) or the API (web sign-in policy), which reads it per request. */
+  component?: 'sip-core' | 'api';
 }
 
 export const SETTINGS: readonly SettingDefinition[] = [
@@ -102,6 +104,13 @@ export const SETTINGS: readonly SettingDefinition[] = [
     min: 0,
     max: 604_800,
     description: "Cap on one call's duration in seconds when the customer sets none; 0: unlimited",
+  },
+  {
+    key: 'web.requireTwoFactor',
+    kind: 'boolean',
+    default: false,
+    description: 'Operators and resellers must sign in with a TOTP code; without one they can only enrol',
+    component: 'api',
   },
 ];
 
