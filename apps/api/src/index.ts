@@ -2,6 +2,6 @@ export { buildApp, type RunningApi, type StartApiConfig, startApi } from './app.
 export { DEFAULT_OPERATOR_EMAIL, type EnsureOperatorResult, ensureOperator } from './bootstrap.ts';
 export { createLimitsOf } from './create-limits.ts';
 export { ApiError, PROBLEM_CONTENT_TYPE, Problem } from './errors.ts';
-export type { ActiveCall, ApiDeps, ApiLimits, ComponentHealth, Principal, Role } from './types.ts';
 export { type Mailer, smtpMailer } from './mail.ts';
 export { type SipConnection, sipConnectionOf } from './sip-connection.ts';
+export type { ActiveCall, ApiDeps, ApiLimits, ComponentHealth, Principal, Role } from './types.ts';

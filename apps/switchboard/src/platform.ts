@@ -1,3 +1,4 @@
+import { sipConnectionOf } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
@@ -8,7 +9,6 @@ import type { RunningSipCore } from '@switchboard/sip-core';
 import type { Logger } from 'pino';
 import { activeCallsForApi } from './active-calls.ts';
 import type { Component } from './component.ts';
-import { sipConnectionOf } from '@switchboard/api';
 import { apiComponent } from './components/api.ts';
 import { databaseComponent } from './components/database.ts';
 import { engineComponent } from './components/engine.ts';
@@ -80,7 +80,8 @@ export async function startPlatform(
         metrics,
         callLadder: (callIds) => engine?.capture.ladder(callIds) ?? [],
         // The ports the engine bound (SIP_LISTEN may say 0); an external engine: what SIP_LISTEN says.
-        sipConnection: () => sipConnectionOf(config.sipAdvertisedAddress, engine?.listeners ?? config.sipListen),
+        sipConnection: () =>
+          sipConnectionOf(config.sipAdvertisedAddress, engine?.listeners ?? config.sipListen),
       }),
     );
   }

@@ -10,6 +10,7 @@ const operator = {
   resellerId: null,
   customerId: null,
   via: 'session',
+  twoFactor: { enabled: false, mustEnrol: false },
 };
 const emptyList = { items: [], page: 1, perPage: 50, total: 0 };
 

@@ -18,6 +18,7 @@ export {
   startSipp,
   stopAllSipp,
 } from './sipp.ts';
+export * from './smtp.ts';
 export {
   type CallEvent,
   type CallingSoftphone,

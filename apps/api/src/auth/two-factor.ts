@@ -112,9 +112,7 @@ export class TwoFactor {
       })) !== undefined;
     if (!ok) {
       this.failures.hit(user.id);
-      throw new ApiError(401, 'Wrong or already used code', [
-        { field: '/body/code', message: 'wrong code' },
-      ]);
+      throw new ApiError(401, 'Wrong or already used code', [{ field: '/body/code', message: 'wrong code' }]);
     }
     this.failures.reset(user.id);
   }

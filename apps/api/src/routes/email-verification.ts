@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { Tx } from '../audit.ts';
 import { writeAudit } from '../audit.ts';
 import { consumeOneTimeToken, issueOneTimeToken, TOKEN_LIFETIME_MS } from '../auth/one-time-tokens.ts';
-import type { Tx } from '../audit.ts';
 import { badRequest, tooManyRequests } from '../errors.ts';
 import { WindowLimiter } from '../limiter.ts';
 import type { Mailer } from '../mail.ts';
@@ -81,7 +81,10 @@ export async function emailVerificationRoutes(
         summary: 'Confirm a sign-up e-mail address with the token from the link',
         description: 'Works once. Switches on the SIP service of the customer the sign-up created.',
         security: [],
-        body: Type.Object({ token: Type.String({ minLength: 16, maxLength: 200 }) }, { additionalProperties: false }),
+        body: Type.Object(
+          { token: Type.String({ minLength: 16, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ email: Type.String() }) },
       },
     },

@@ -22,7 +22,10 @@ export interface MailRouteOptions extends RouteOptions {
 }
 
 /** 503 when a feature needs outgoing e-mail and links, and the operator has not configured them. */
-export function mailLinks(request: FastifyRequest, options: MailRouteOptions): { mailer: Mailer; base: string } {
+export function mailLinks(
+  request: FastifyRequest,
+  options: MailRouteOptions,
+): { mailer: Mailer; base: string } {
   if (options.mailer === undefined) {
     throw new ApiError(503, 'E-mail is not configured on this platform (SMTP_URL); ask your provider');
   }
@@ -125,7 +128,10 @@ export async function passwordResetRoutes(parent: FastifyInstance, options: Mail
         await tx.user.update({
           where: { id: user.id },
           // The mailbox answered: the address is proven too.
-          data: { passwordHash: await hashPassword(newPassword), emailVerifiedAt: user.emailVerifiedAt ?? at },
+          data: {
+            passwordHash: await hashPassword(newPassword),
+            emailVerifiedAt: user.emailVerifiedAt ?? at,
+          },
         });
         await revokeCredentials(tx, user.id, at);
         // Other reset links of the same user die with this one.

@@ -9,9 +9,9 @@ import { ApiError, notFound, tooManyRequests } from '../errors.ts';
 import { WindowLimiter } from '../limiter.ts';
 import { linphoneProvisioning, registrarUri } from '../provisioning-xml.ts';
 import { requestOrigin } from '../public-url.ts';
+import { Timestamp, Uuid } from '../schemas.ts';
 import type { SipConnection } from '../sip-connection.ts';
 import { scopes, within } from '../tenancy.ts';
-import { Timestamp, Uuid } from '../schemas.ts';
 import type { RouteOptions } from './options.ts';
 
 const SipConnectionSchema = Type.Object({
@@ -22,7 +22,8 @@ const SipConnectionSchema = Type.Object({
     Type.Object({ transport: Type.Enum(['udp', 'tcp', 'tls', 'ws', 'wss']), port: Type.Integer() }),
   ),
   registrar: Type.Union([Type.String(), Type.Null()], {
-    description: 'The URI a softphone registers through (outbound proxy), e.g. sip:192.0.2.1:5060;transport=udp',
+    description:
+      'The URI a softphone registers through (outbound proxy), e.g. sip:192.0.2.1:5060;transport=udp',
   }),
 });
 
@@ -57,7 +58,11 @@ export async function provisioningRoutes(
     },
     async () => {
       const connection = sipConnection();
-      return { host: connection.host ?? null, listeners: connection.listeners, registrar: registrarUri(connection) ?? null };
+      return {
+        host: connection.host ?? null,
+        listeners: connection.listeners,
+        registrar: registrarUri(connection) ?? null,
+      };
     },
   );
 
@@ -129,10 +134,7 @@ export async function provisioningRoutes(
         },
         registrar,
       );
-      return reply
-        .type('application/xml; charset=utf-8')
-        .header('cache-control', 'no-store')
-        .send(xml);
+      return reply.type('application/xml; charset=utf-8').header('cache-control', 'no-store').send(xml);
     },
   );
 }

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
-import { otpauthUri, newTotpSecret } from '../auth/totp.ts';
+import { newTotpSecret, otpauthUri } from '../auth/totp.ts';
 import { ApiError, conflict } from '../errors.ts';
 import { Timestamp } from '../schemas.ts';
 import type { RouteOptions } from './options.ts';
@@ -133,7 +133,9 @@ export async function twoFactorRoutes(
       const p = principalOf(request);
       const user = await prisma.user.findUniqueOrThrow({ where: { id: p.userId } });
       if (!(await verifyPassword(request.body.password, user.passwordHash))) {
-        throw new ApiError(403, 'The password is wrong', [{ field: '/body/password', message: 'wrong password' }]);
+        throw new ApiError(403, 'The password is wrong', [
+          { field: '/body/password', message: 'wrong password' },
+        ]);
       }
       await prisma.$transaction(async (tx) => {
         await tx.user.update({
