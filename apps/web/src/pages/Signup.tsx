@@ -1,5 +1,17 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Button,
+  NativeSelect,
+  Paper,
+  PasswordInput,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { Link, useNavigate } from 'react-router';
@@ -9,7 +21,7 @@ import { useApi } from '../api/context.tsx';
 import { useSession } from '../auth.tsx';
 
 export const SignupForm = z.object({
-  domain: z.string().min(1, 'Enter the SIP domain you were given'),
+  domain: z.string().min(1, 'Choose a domain'),
   name: z.string().optional(),
   email: z.email('Enter an e-mail address'),
   password: z.string().min(10, 'At least 10 characters'),
@@ -24,6 +36,11 @@ export function SignupPage() {
   const session = useSession();
   const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
+  // Only domains open for sign-up are offered; there is nothing to type (or to probe) by hand.
+  const domains = useQuery({
+    queryKey: ['signup-domains'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/signup/domains')).domains,
+  });
   const form = useForm({
     resolver: zodResolver(SignupForm),
     defaultValues: { domain: '', name: '', email: '', password: '', username: '' },
@@ -35,7 +52,9 @@ export function SignupPage() {
       // The SIP password is shown once, on the devices page the portal opens next.
       sessionStorage.setItem(`switchboard.sipPassword.${result.subscriberId}`, result.sipPassword);
       await session.signIn();
-      navigate('/portal');
+      navigate('/portal', {
+        state: { notice: 'Check your e-mail: the link in it switches your phone service on.' },
+      });
     } catch (e) {
       setError((e as Error).message);
     }
@@ -53,7 +72,20 @@ export function SignupPage() {
               {error}
             </Alert>
           )}
-          <TextInput label="SIP domain" {...form.register('domain')} error={err.domain?.message} />
+          {domains.data?.length === 0 && (
+            <Text role="status">
+              Sign-up is not open here at the moment. Ask your provider for an account.
+            </Text>
+          )}
+          <NativeSelect
+            label="SIP domain"
+            data={[
+              { value: '', label: 'Choose…' },
+              ...(domains.data ?? []).map((d) => ({ value: d, label: d })),
+            ]}
+            {...form.register('domain')}
+            error={err.domain?.message}
+          />
           <TextInput label="Company or name" {...form.register('name')} />
           <TextInput
             label="E-mail"
