@@ -5,3 +5,4 @@ export { ApiError, PROBLEM_CONTENT_TYPE, Problem } from './errors.ts';
 export { type Mailer, smtpMailer } from './mail.ts';
 export { type SipConnection, sipConnectionOf } from './sip-connection.ts';
 export type { ActiveCall, ApiDeps, ApiLimits, ComponentHealth, Principal, Role } from './types.ts';
+export { base32Decode, hotp, totpStep } from './auth/totp.ts';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type PrismaClient } from '@switchboard/db';
 import { createTestDatabase } from '@switchboard/db/testing';
+import { startSmtpServer, type TestSmtpServer } from '@switchboard/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const OPERATOR = { email: 'ops@example.com', password: 'operator password 1' };
@@ -41,6 +42,8 @@ export interface Platform {
   mediaMode: string;
   /** A connection of the test's own to the platform's database, for checks. */
   prisma: PrismaClient;
+  /** The SMTP server the platform sends its e-mail to (SMTP_URL). */
+  smtp: TestSmtpServer;
   browser: BrowserContext;
   page: Page;
   screenshot(page: Page, name: string): Promise<void>;
@@ -122,13 +125,18 @@ function launch(env: Record<string, string>): Launched {
  * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
  * profile. Everything listens on loopback: ephemeral ports, RTP in this suite's range.
  */
-export async function startPlatform(label: string): Promise<Platform> {
+export async function startPlatform(
+  label: string,
+  rtpPorts: { min: number; max: number } = RTP_PORTS,
+): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
     throw new Error('run `vite build` first (pnpm test:e2e does)');
   // An empty database: the launcher applies the migrations, as on a first start.
   const created = await createTestDatabase(`web_${label}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'sb-web-data-'));
+  const smtp = await startSmtpServer();
   const launched = launch({
+    SMTP_URL: smtp.url,
     DATABASE_URL: created.url,
     DATA_DIR: dataDir,
     API_PORT: '0',
@@ -137,7 +145,7 @@ export async function startPlatform(label: string): Promise<Platform> {
     SIP_ADVERTISED_ADDRESS: '127.0.0.1',
     ENGINE_ADMIN: '127.0.0.1:0',
     ENUM_LISTEN: 'udp:127.0.0.1:0',
-    RTP_PORTS: `${RTP_PORTS.min}-${RTP_PORTS.max}`,
+    RTP_PORTS: `${rtpPorts.min}-${rtpPorts.max}`,
     ADMIN_EMAIL: OPERATOR.email,
     ADMIN_PASSWORD: OPERATOR.password,
     LOG_LEVEL: 'info',
@@ -152,6 +160,7 @@ export async function startPlatform(label: string): Promise<Platform> {
     await rm(dataDir, { recursive: true, force: true });
     await db?.close();
     await created.drop();
+    await smtp.close();
   };
   try {
     const media = await launched.waitForLog('media relay ready', 60_000);
@@ -174,6 +183,7 @@ export async function startPlatform(label: string): Promise<Platform> {
       sipAddress: udp.slice('udp:'.length),
       mediaMode: String(media.mode),
       prisma: db.prisma,
+      smtp,
       browser,
       page,
       async screenshot(target, name) {
