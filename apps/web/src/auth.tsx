@@ -9,10 +9,11 @@ interface Session {
   /** The signed-in user; undefined when signed out (or still loading). */
   me: Me | undefined;
   loading: boolean;
-  /** After a login or sign-up set the session cookie: load who is signed in. */
-  signIn(): Promise<void>;
+  /** After a login or sign-up set the session cookie: load who is signed in; `notice` greets them. */
+  signIn(notice?: string): Promise<void>;
   /** Signs out; `notice` is shown on the sign-in page that follows (e.g. why the session ended). */
   signOut(notice?: string): Promise<void>;
+  /** A note for the page after a sign-in or sign-out. */
   notice: string | undefined;
 }
 
@@ -38,10 +39,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       return result.data ?? null;
     },
   });
-  const signIn = useCallback(async () => {
-    setNotice(undefined);
-    await queryClient.invalidateQueries({ queryKey: ME_KEY });
-  }, [queryClient]);
+  const signIn = useCallback(
+    async (message?: string) => {
+      setNotice(message);
+      await queryClient.invalidateQueries({ queryKey: ME_KEY });
+    },
+    [queryClient],
+  );
   const signOut = useCallback(
     async (message?: string) => {
       setNotice(message);

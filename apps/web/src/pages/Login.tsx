@@ -50,7 +50,8 @@ export function LoginPage() {
         setAskCode(true);
         return;
       }
-      setError((e as Error).message);
+      // A wrong code: the API's own sentence says it better than the field list.
+      setError(e instanceof ApiProblem && askCode ? (e.problem.detail ?? e.message) : (e as Error).message);
     }
   });
   return (

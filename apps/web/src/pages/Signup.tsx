@@ -14,7 +14,7 @@ import {
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { Link, useNavigate } from 'react-router';
+import { Link } from 'react-router';
 import { z } from 'zod';
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
@@ -34,7 +34,6 @@ export const SignupForm = z.object({
 export function SignupPage() {
   const api = useApi();
   const session = useSession();
-  const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
   // Only domains open for sign-up are offered; there is nothing to type (or to probe) by hand.
   const domains = useQuery({
@@ -51,10 +50,8 @@ export function SignupPage() {
       const result = unwrap(await api.POST('/api/v1/signup', { body: values }));
       // The SIP password is shown once, on the devices page the portal opens next.
       sessionStorage.setItem(`switchboard.sipPassword.${result.subscriberId}`, result.sipPassword);
-      await session.signIn();
-      navigate('/portal', {
-        state: { notice: 'Check your e-mail: the link in it switches your phone service on.' },
-      });
+      // Signed in, the app moves on to the portal, which shows this note.
+      await session.signIn('Check your e-mail: the link in it switches your phone service on.');
     } catch (e) {
       setError((e as Error).message);
     }

@@ -12,7 +12,6 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useLocation } from 'react-router';
 import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { useSession } from '../../auth.tsx';
@@ -53,14 +52,20 @@ function ConnectionDetails({ connection }: { connection: SipConnectionInfo | und
 }
 
 /** Adds a phone (a SIP account) within the customer's limit. */
-function AddPhone({ used, max }: { used: number; max: number | null | undefined }) {
+function AddPhone(props: {
+  used: number;
+  max: number | null | undefined;
+  defaultDomainId: string | undefined;
+}) {
+  const { used, max } = props;
   const api = useApi();
   const queryClient = useQueryClient();
   const domains = useQuery({
     queryKey: ['domains', 'portal'],
     queryFn: async () => unwrap(await api.GET('/api/v1/domains', { params: { query: { perPage: 100 } } })),
   });
-  const [domainId, setDomainId] = useState('');
+  // The domain of the phones the customer has already is the likely choice.
+  const [domainId, setDomainId] = useState(props.defaultDomainId ?? '');
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
   const add = useMutation({
@@ -136,7 +141,7 @@ export function MySubscribersPage() {
   const api = useApi();
   const session = useSession();
   const customerId = session.me?.customerId ?? '';
-  const notice = (useLocation().state as { notice?: string } | null)?.notice;
+  const notice = session.notice;
   const subscribers = useQuery({
     queryKey: ['subscribers', 'mine'],
     queryFn: async () =>
@@ -181,7 +186,13 @@ export function MySubscribersPage() {
           connection={connection.data}
         />
       ))}
-      {subscribers.data && <AddPhone used={items.length} max={customer.data?.maxSubscribers} />}
+      {subscribers.data && (
+        <AddPhone
+          used={items.length}
+          max={customer.data?.maxSubscribers}
+          defaultDomainId={items[0]?.domainId}
+        />
+      )}
     </Stack>
   );
 }
