@@ -281,7 +281,7 @@ describe('password reset and two-factor sign-in (item 8)', () => {
           await page.getByRole('heading', { level: 1 }).first().waitFor();
           return page.getByRole('heading', { level: 1 }).first().textContent();
         },
-        { timeout: 20_000, intervals: [1000] },
+        { timeout: 20_000, interval: 1000 },
       )
       .toBe('Two-factor sign-in');
     await page.getByText('Required for your role').waitFor();
