@@ -1,5 +1,5 @@
 import { base32Decode, hotp, totpStep } from '@switchboard/api';
-import { linkIn } from '@switchboard/testkit';
+import { linkIn, startLinphonecProvisioned } from '@switchboard/testkit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATOR, type Platform, startPlatform } from './platform.ts';
@@ -175,6 +175,39 @@ describe('portal phones (items 10, 11)', () => {
       return res.status;
     }, stranger.id);
     expect(status).toBe(404);
+  });
+
+  it('lets a real softphone import the link of the QR code and register with the platform', async () => {
+    const desk = await platform.prisma.subscriber.findFirstOrThrow({ where: { username: 'desk' } });
+    const card = page.locator('.mantine-Card-root').filter({ hasText: `sip:desk@${OPEN}` });
+    const shown = card.getByText(/\/api\/v1\/provisioning\//);
+    const spent = await shown.textContent();
+    await card.getByRole('button', { name: 'New set-up QR code' }).click();
+    await expect.poll(() => shown.textContent()).not.toBe(spent);
+    const url = (await shown.textContent()) ?? '';
+    const qr = card.getByRole('img', { name: `QR code to set up a softphone for sip:desk@${OPEN}` });
+    // What the phone scans is what the page shows.
+    await expect.poll(() => readQr(qr).catch(() => '')).toBe(url);
+    const phone = await startLinphonecProvisioned(url);
+    try {
+      // linphonec fetches the XML, registers through the advertised registrar, answers the challenge with
+      // the HA1 from the document.
+      await expect
+        .poll(() => platform.prisma.registration.count({ where: { subscriberId: desk.id } }), {
+          timeout: 20_000,
+          interval: 500,
+        })
+        .toBe(1);
+      const binding = await platform.prisma.registration.findFirstOrThrow({
+        where: { subscriberId: desk.id },
+      });
+      expect(binding.aor).toBe(`sip:desk@${OPEN}`);
+      expect(binding.transport).toBe('udp');
+    } finally {
+      phone.stop();
+    }
+    // The phone used the link: it is spent.
+    expect((await fetch(url)).status).toBe(404);
   });
 
   it('asks before generating a new SIP password and says the phones must be updated', async () => {

@@ -27,4 +27,5 @@ export {
   type Softphone,
   startBaresip,
   startLinphonec,
+  startLinphonecProvisioned,
 } from './softphones.ts';
