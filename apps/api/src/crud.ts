@@ -1,13 +1,16 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PrismaClient } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type TObject, type TSchema, Type } from 'typebox';
+import { type TObject, Type } from 'typebox';
+import { Value } from 'typebox/value';
 import { type Tx, writeAudit } from './audit.ts';
 import { principalOf } from './auth/authenticate.ts';
-import { delegateOf } from './delegate.ts';
+import type { ModelOf } from './delegate.ts';
 import { clearDependants, type Dependant } from './dependants.ts';
 import { DependantsProblem, forbidden, notFound, notFoundField, PROBLEM_CONTENT_TYPE } from './errors.ts';
-import { type ListQuery, type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
+import { type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
 import { type LockSpec, lockOnCreate, lockOnDelete, lockOnUpdate } from './locks.ts';
+import { NoContent } from './schemas.ts';
 import { type Where, within } from './tenancy.ts';
 import type { Principal, Role } from './types.ts';
 
@@ -17,7 +20,7 @@ import type { Principal, Role } from './types.ts';
  * becomes database data; this module does validation wiring, tenant checks, transactions and audit.
  */
 
-export { delegateOf, type ModelDelegate } from './delegate.ts';
+export type { ModelDelegate, ModelOf } from './delegate.ts';
 
 export const Id = Type.String({ format: 'uuid', description: 'Resource identifier (UUID)' });
 export const IdParams = Type.Object({ id: Id });
@@ -44,7 +47,7 @@ export interface ParentSpec {
   param: string;
   /** The child's foreign-key field. */
   field: string;
-  model: string;
+  model: ModelOf;
   label: string;
   readScope(p: Principal): Where;
   writeScope?(p: Principal): Where;
@@ -58,8 +61,8 @@ export interface CrudSpec {
   /** Human name of one record, for summaries and operation ids: `subscriber`. */
   singular: string;
   tag: string;
-  /** Prisma model delegate name: `subscriber`. */
-  model: string;
+  /** The Prisma model delegate: `(db) => db.subscriber`. */
+  model: ModelOf;
   item: TObject;
   create?: TObject;
   update?: TObject;
@@ -119,7 +122,7 @@ export async function requireParent(
   write: boolean,
 ): Promise<Record<string, unknown>> {
   const scope = write && parent.writeScope ? parent.writeScope(principal) : parent.readScope(principal);
-  const row = await delegateOf(db, parent.model).findFirst({ where: within(scope, { id }) });
+  const row = await parent.model(db).findFirst({ where: within(scope, { id }) });
   if (row === null) throw notFound(parent.label);
   return row;
 }
@@ -127,13 +130,13 @@ export async function requireParent(
 /** Finds a record by id within a scope or answers 404, for handlers outside the factory. */
 export async function requireVisible(
   db: Tx | PrismaClient,
-  model: string,
+  model: ModelOf,
   scope: Where,
   id: string,
   label: string,
   field?: string,
 ): Promise<Record<string, unknown>> {
-  const row = await delegateOf(db, model).findFirst({ where: within(scope, { id }) });
+  const row = await model(db).findFirst({ where: within(scope, { id }) });
   if (row === null) throw field === undefined ? notFound(label) : notFoundField(label, field);
   return row;
 }
@@ -158,12 +161,13 @@ export function checkFieldRoles(
   );
 }
 
-export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: CrudSpec): void {
+export function registerCrud(fastify: FastifyInstance, prisma: PrismaClient, spec: CrudSpec): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const verbs = new Set<Verb>(spec.verbs ?? ['list', 'read', 'create', 'update', 'delete']);
   const name = pascal(spec.singular);
   const writeScope = spec.writeScope ?? spec.readScope;
   const toItem = spec.toItem ?? ((row: Record<string, unknown>) => row);
-  const parentParams: Record<string, TSchema> = spec.parent ? { [spec.parent.param]: Id } : {};
+  const parentParams: Record<string, typeof Id> = spec.parent ? { [spec.parent.param]: Id } : {};
   const collectionParams = Type.Object(parentParams);
   const itemParams = Type.Object({ ...parentParams, id: Id });
   const itemPath = `${spec.path}/:id`;
@@ -180,7 +184,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
   ) => {
     if (spec.parent) await requireParent(db, spec.parent, principal, params[spec.parent.param]!, write);
     const scope = write ? writeScope(principal) : spec.readScope(principal);
-    const row = await delegateOf(db, spec.model).findFirst({
+    const row = await spec.model(db).findFirst({
       where: within(scope, { ...parentCondition(params), id: params.id }),
       ...(spec.include ? { include: spec.include } : {}),
     });
@@ -204,17 +208,12 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request) => {
         const principal = principalOf(request);
-        const params = request.params as Record<string, string>;
+        const params = request.params;
         if (spec.parent)
           await requireParent(prisma, spec.parent, principal, params[spec.parent.param]!, false);
-        const args = listArgs(request.query as ListQuery, spec.list);
+        const args = listArgs(request.query, spec.list);
         args.where = within(args.where, parentCondition(params));
-        const page = await paginate(
-          delegateOf(prisma, spec.model),
-          args,
-          spec.readScope(principal),
-          spec.include,
-        );
+        const page = await paginate(spec.model(prisma), args, spec.readScope(principal), spec.include);
         return { ...page, items: page.items.map((row) => toItem(row, principal)) };
       },
     );
@@ -235,7 +234,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request) => {
         const principal = principalOf(request);
-        const row = await loadOwn(prisma, principal, request.params as Record<string, string>, false);
+        const row = await loadOwn(prisma, principal, request.params, false);
         return toItem(row, principal);
       },
     );
@@ -258,20 +257,20 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request, reply) => {
         const principal = principalOf(request);
-        const params = request.params as Record<string, string>;
+        const params = request.params;
         const result = await prisma.$transaction(async (tx) => {
           if (spec.parent) await requireParent(tx, spec.parent, principal, params[spec.parent.param]!, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
-          const body = request.body as Record<string, unknown>;
+          const body = request.body;
           checkFieldRoles(spec.fieldRoles, principal, body);
           const { data, reveal } = await toCreateData(ctx, body);
           const lockOwner = spec.lock ? lockOnCreate(spec.lock, principal, body) : {};
-          const created = await delegateOf(tx, spec.model).create({
+          const created = await spec.model(tx).create({
             data: { ...data, ...lockOwner, ...parentCondition(params) },
           });
           if (spec.afterWrite) await spec.afterWrite(ctx, created);
           const row = spec.include
-            ? await delegateOf(tx, spec.model).findFirst({ where: { id: created.id }, include: spec.include })
+            ? await spec.model(tx).findFirst({ where: { id: created.id }, include: spec.include })
             : created;
           await writeAudit(tx, request, {
             action: 'create',
@@ -304,19 +303,19 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request) => {
         const principal = principalOf(request);
-        const params = request.params as Record<string, string>;
+        const params = request.params;
         return prisma.$transaction(async (tx) => {
           const existing = await loadOwn(tx, principal, params, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
-          const body = request.body as Record<string, unknown>;
+          const body = request.body;
           checkFieldRoles(spec.fieldRoles, principal, body);
           const lockOwner = spec.lock ? lockOnUpdate(spec.lock, principal, body, existing) : {};
           const { data } = await toUpdateData(ctx, body, existing);
-          await delegateOf(tx, spec.model).update({
+          await spec.model(tx).update({
             where: { id: params.id },
             data: { ...data, ...lockOwner },
           });
-          const updated = await delegateOf(tx, spec.model).findFirst({
+          const updated = await spec.model(tx).findFirst({
             where: { id: params.id },
             ...(spec.include ? { include: spec.include } : {}),
           });
@@ -347,7 +346,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
           params: itemParams,
           ...(spec.dependants ? { querystring: ForceQuery } : {}),
           response: {
-            204: Type.Null({ description: 'Deleted' }),
+            204: NoContent('Deleted'),
             ...(spec.dependants
               ? {
                   409: {
@@ -362,8 +361,10 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
       },
       async (request, reply) => {
         const principal = principalOf(request);
-        const params = request.params as Record<string, string>;
-        const force = (request.query as { force?: boolean }).force === true;
+        const params = request.params;
+        const query = request.query;
+        // Only a resource with dependants declares ?force; elsewhere the query is not read.
+        const force = Value.Check(ForceQuery, query) && query.force === true;
         // A forced delete of a large tenant removes and audits many rows in this one transaction.
         const timeout = spec.dependants ? FORCED_DELETE_TIMEOUT_MS : undefined;
         await prisma.$transaction(
@@ -373,7 +374,7 @@ export function registerCrud(app: FastifyInstance, prisma: PrismaClient, spec: C
             if (spec.dependants) {
               await clearDependants(tx, request, spec.dependants, params.id!, label, force, principal);
             }
-            await delegateOf(tx, spec.model).delete({ where: { id: params.id } });
+            await spec.model(tx).delete({ where: { id: params.id } });
             await writeAudit(tx, request, {
               action: 'delete',
               entity: spec.entity,

@@ -13,8 +13,8 @@ export interface ModelDelegate {
   deleteMany(args: object): Promise<{ count: number }>;
 }
 
-export function delegateOf(db: Tx | PrismaClient, model: string): ModelDelegate {
-  const d = (db as unknown as Record<string, ModelDelegate | undefined>)[model];
-  if (d === undefined) throw new Error(`unknown model ${model}`);
-  return d;
-}
+/**
+ * Picks a model's delegate from the client or from a transaction, e.g. `(db) => db.peeringGroup`: the
+ * compiler checks that the model exists and has the operations the factory uses.
+ */
+export type ModelOf = (db: Tx | PrismaClient) => ModelDelegate;

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { type AuditRecord, type Tx, writeAuditMany } from './audit.ts';
-import { delegateOf } from './delegate.ts';
+import type { ModelOf } from './delegate.ts';
 import { conflict } from './errors.ts';
 import { type LockSpec, lockOnDelete, SUBSCRIBER_LOCK, USER_LOCK } from './locks.ts';
 import type { Where } from './tenancy.ts';
@@ -14,8 +14,8 @@ import type { Principal } from './types.ts';
 export interface Dependant {
   /** REST resource name, used in the 409 counts and as the audit entity. */
   entity: string;
-  /** Prisma model delegate name. */
-  model: string;
+  /** The Prisma model delegate: `(db) => db.subscriber`. */
+  model: ModelOf;
   /** The dependant rows of the record `id`. */
   where(id: string): Where;
   /** Loaded with each row for its audit entry (e.g. a call forward's destinations). */
@@ -34,7 +34,7 @@ export async function countDependants(
 ): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const d of dependants) {
-    const n = await delegateOf(db, d.model).count({ where: d.where(id) });
+    const n = await d.model(db).count({ where: d.where(id) });
     if (n > 0) counts[d.entity] = (counts[d.entity] ?? 0) + n;
   }
   return counts;
@@ -68,7 +68,7 @@ export async function clearDependants(
     );
   }
   for (const d of dependants) {
-    const delegate = delegateOf(db, d.model);
+    const delegate = d.model(db);
     const rows = await delegate.findMany({
       where: d.where(id),
       ...(d.include ? { include: d.include } : {}),
@@ -104,10 +104,10 @@ export async function clearDependants(
 export function subscriberTree(of: (id: string) => Where): Dependant[] {
   const own = (id: string) => ({ subscriber: of(id) });
   return [
-    { entity: 'registrations', model: 'registration', where: own },
-    { entity: 'call-forwards', model: 'callForward', where: own, include: { destinations: true } },
-    { entity: 'numbers', model: 'phoneNumber', where: own },
-    { entity: 'subscribers', model: 'subscriber', where: of, lock: SUBSCRIBER_LOCK },
+    { entity: 'registrations', model: (db) => db.registration, where: own },
+    { entity: 'call-forwards', model: (db) => db.callForward, where: own, include: { destinations: true } },
+    { entity: 'numbers', model: (db) => db.phoneNumber, where: own },
+    { entity: 'subscribers', model: (db) => db.subscriber, where: of, lock: SUBSCRIBER_LOCK },
   ];
 }
 
@@ -115,8 +115,8 @@ export function subscriberTree(of: (id: string) => Where): Dependant[] {
 export function userTree(of: (id: string) => Where): Dependant[] {
   const own = (id: string) => ({ user: of(id) });
   return [
-    { entity: 'sessions', model: 'session', where: own },
-    { entity: 'api-keys', model: 'apiKey', where: own },
-    { entity: 'users', model: 'user', where: of, lock: USER_LOCK },
+    { entity: 'sessions', model: (db) => db.session, where: own },
+    { entity: 'api-keys', model: (db) => db.apiKey, where: own },
+    { entity: 'users', model: (db) => db.user, where: of, lock: USER_LOCK },
   ];
 }

@@ -2,7 +2,8 @@ import { type TSchema, Type } from 'typebox';
 
 /** Shapes shared by several resources. Each resource module defines its own item/create/update schemas. */
 
-export const Timestamp = Type.String({ format: 'date-time' });
+/** Handlers may return a Prisma `Date`: Fastify's serializer writes it as an ISO 8601 string. */
+export const Timestamp = Type.Unsafe<Date | string>(Type.String({ format: 'date-time' }));
 export const Timestamps = { createdAt: Timestamp, updatedAt: Timestamp };
 
 export const AccountStatus = Type.Enum(['active', 'locked', 'terminated'], {
@@ -37,6 +38,9 @@ export const SipPassword = Type.String({
 
 export const Digits = (min: number, max: number, description?: string) =>
   Type.String({ pattern: `^[0-9]{${min},${max}}$`, ...(description ? { description } : {}) });
+
+/** A 204 answer: the handler sends no body (`reply.code(204).send()`); the document shows `description`. */
+export const NoContent = (description: string) => Type.Unsafe<undefined>(Type.Null({ description }));
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 

@@ -273,6 +273,7 @@ const ROUTES: PatchRoute[] = [
       'auth.strictUri': { body: () => ({ 'auth.strictUri': true }) },
       'calls.ringTimeout': { body: () => ({ 'calls.ringTimeout': 30 }) },
       'calls.maxCallDuration': { body: () => ({ 'calls.maxCallDuration': 3600 }) },
+      'calls.pushWaitTimeout': { body: () => ({ 'calls.pushWaitTimeout': 20 }) },
       // false: true would leave this suite's operator, who has no second factor, only the enrolment.
       'web.requireTwoFactor': { body: () => ({ 'web.requireTwoFactor': false }) },
     },

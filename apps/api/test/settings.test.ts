@@ -55,6 +55,7 @@ describe('GET /api/v1/settings', () => {
       'registrar.maxExpires',
       'calls.ringTimeout',
       'calls.maxCallDuration',
+      'calls.pushWaitTimeout',
     ])
       expect(settings.has(key), key).toBe(true);
   });

@@ -1,10 +1,11 @@
 import { createMetricsRegistry, type MetricsRegistry, sipTrafficMetrics } from '@switchboard/metrics';
-import { SipResolver, TransactionManager } from '@switchboard/sip';
+import { createSipStack, SipResolver, type SipStack } from '@switchboard/sip';
 import pino, { type Logger } from 'pino';
 import { AdminServer } from './admin/admin-server.ts';
 import type { AppConnection } from './admin/app-connection.ts';
 import { AppRegistry } from './admin/app-registry.ts';
 import { DrachtioBridge } from './bridge/drachtio-bridge.ts';
+import { drachtioProxyOptions } from './bridge/proxy-operations.ts';
 import { SipStackAdapter } from './bridge/sip-stack-adapter.ts';
 import { CallCapture } from './capture/call-capture.ts';
 import { type HepExporter, startHepExporter } from './capture/hep-exporter.ts';
@@ -76,39 +77,48 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     });
     transport.observe(hep.observer);
   }
-  const listeners: BoundListener[] = [];
+  let sip: SipStack;
   try {
-    for (const spec of config.sipListen) {
-      const secure = spec.transport === 'tls' || spec.transport === 'wss';
-      if (secure && !config.sipTls)
-        throw new Error(`${spec.transport} listener needs a certificate (sipTls)`);
-      const advertised = spec.advertisedAddress ?? config.sipAdvertisedAddress;
-      const info = await transport.listen({
-        transport: spec.transport,
-        host: spec.host,
-        port: spec.port,
-        ...(secure && config.sipTls ? { tls: { cert: config.sipTls.cert, key: config.sipTls.key } } : {}),
-        ...(advertised ? { advertisedHost: advertised } : {}),
-      });
-      listeners.push({
-        transport: info.transport,
-        host: info.host,
-        port: info.port,
-        advertisedAddress: info.advertisedHost,
-      });
-    }
+    sip = await createSipStack({
+      listen: config.sipListen.map((spec) => {
+        const secure = spec.transport === 'tls' || spec.transport === 'wss';
+        if (secure && !config.sipTls)
+          throw new Error(`${spec.transport} listener needs a certificate (sipTls)`);
+        const advertised = spec.advertisedAddress ?? config.sipAdvertisedAddress;
+        return {
+          transport: spec.transport,
+          host: spec.host,
+          port: spec.port,
+          ...(secure && config.sipTls ? { tls: { cert: config.sipTls.cert, key: config.sipTls.key } } : {}),
+          ...(advertised ? { advertisedHost: advertised } : {}),
+        };
+      }),
+      transport,
+      transactions: {
+        logger: logger.child({ component: 'sip-transactions' }),
+        // RFC 3261 §17.2.1: 100 Trying only when the app has not answered within 200 ms, so a quick challenge
+        // or refusal is one packet, not a 100 + final pair.
+        timers: { tryingDelay: config.tryingDelayMs ?? 200 },
+      },
+    });
   } catch (err) {
     await transport.close();
     await hep?.close();
     throw err;
   }
-  const manager = new TransactionManager(transport, {
-    logger: logger.child({ component: 'sip-transactions' }),
-    // RFC 3261 §17.2.1: 100 Trying only when the app has not answered within 200 ms, so a quick challenge
-    // or refusal is one packet, not a 100 + final pair.
-    timers: { tryingDelay: config.tryingDelayMs ?? 200 },
-  });
-  const stack = new SipStackAdapter(transport, manager, new SipResolver());
+  const manager = sip.transactions;
+  const listeners: BoundListener[] = sip.listeners.map((info) => ({
+    transport: info.transport,
+    host: info.host,
+    port: info.port,
+    advertisedAddress: info.advertisedHost,
+  }));
+  const stack = new SipStackAdapter(
+    transport,
+    manager,
+    new SipResolver(),
+    drachtioProxyOptions(config.proxyTimerCMs),
+  );
   const registry = new AppRegistry<AppConnection>();
   const bridge: DrachtioBridge = new DrachtioBridge({
     stack,
@@ -117,7 +127,6 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     answerOptions: config.answerOptions ?? true,
     appResponseTimeoutMs: limits.appResponseTimeoutMs,
     ...(config.minSessionExpires !== undefined ? { minSessionExpires: config.minSessionExpires } : {}),
-    ...(config.proxyTimerCMs !== undefined ? { proxyTimerCMs: config.proxyTimerCMs } : {}),
     ...(config.requestHandlers?.length ? { requestHandlers: config.requestHandlers } : {}),
     connectApp: (host: string, port: number, tls: boolean): Promise<AppConnection> =>
       admin.connectOutbound(

@@ -224,6 +224,22 @@ describe('requests from the network to apps', () => {
     expect(bridge.dialogs.size).toBe(0);
   });
 
+  it('ACKs the 2xx of an app that left before ACKing it, then ends the call with BYE (RFC 3261 §13.2.2.4, §15)', async () => {
+    const { stack, bridge, connect } = await setup();
+    const srf = await connect();
+    srf.createUAC('sip:bob@127.0.0.1:5070', { localSdp: 'v=0\r\n' }).catch(() => {});
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    const invite = stack.sent[0]!.request;
+    // the app goes in the same tick as the 2xx arrives: it never reads it, so never ACKs it
+    stack.sent[0]!.respond(farResponse(invite, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    srf.disconnect();
+    await waitFor(() => stack.sent.some((s) => s.request.method === 'BYE'), 'the BYE');
+    expect(stack.acks.map((a) => a.getHeader('cseq'))).toEqual([`${invite.cseq.seq} ACK`]);
+    const bye = stack.sent.find((s) => s.request.method === 'BYE')!.request;
+    expect(bye.cseq.seq).toBe(invite.cseq.seq + 1);
+    expect(bridge.dialogs.size).toBe(0);
+  });
+
   it('cancels the pending outgoing INVITE of an app that disconnects', async () => {
     const { stack, connect } = await setup();
     const srf = await connect();
@@ -355,6 +371,37 @@ describe('requests from apps to the network', () => {
     stack.sent[1]!.respond(farResponse(second, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
     const dialog = await uac;
     expect(dialog).toBeTruthy();
+  });
+
+  it('keeps the dialog when its BYE is challenged: the BYE goes again with credentials (RFC 3261 §22.2)', async () => {
+    const { stack, bridge, connect } = await setup();
+    const srf = await connect();
+    const uac = srf.createUAC('sip:bob@127.0.0.1:5070', {
+      localSdp: 'v=0\r\n',
+      auth: { username: 'alice', password: 'secret' },
+    });
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    stack.sent[0]!.respond(
+      farResponse(stack.sent[0]!.request, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']),
+    );
+    const dialog = await uac;
+    const ended = dialog.destroy();
+    await waitFor(() => stack.sent.length === 2, 'the BYE');
+    const bye = stack.sent[1]!.request;
+    stack.sent[1]!.respond(
+      farResponse(bye, 407, 'Proxy Authentication Required', [
+        'Proxy-Authenticate: Digest realm="test", nonce="abc123", qop="auth", algorithm=MD5',
+      ]),
+    );
+    await waitFor(() => stack.sent.length === 3, 'the BYE with credentials');
+    const again = stack.sent[2]!.request;
+    expect(again.method).toBe('BYE');
+    expect(again.getHeader('proxy-authorization')).toMatch(/^Digest .*username="alice"/);
+    expect(again.cseq.seq).toBe(bye.cseq.seq + 1);
+    expect(again.toTag).toBe(bye.toTag);
+    stack.sent[2]!.respond(farResponse(again, 200, 'OK'));
+    await ended;
+    await waitFor(() => bridge.dialogs.size === 0, 'the dialog to end with the 200');
   });
 
   it('createUAC: a failure response rejects with its status', async () => {

@@ -1,12 +1,13 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type RunningEngine, startEngine } from '../src/engine.ts';
-import { SECRET, silentLogger, waitFor } from './helpers.ts';
+import { type ServerUnderTest, startServerUnderTest } from './differential/server-under-test.ts';
+import { SECRET, waitFor } from './helpers.ts';
 import { allocatePort, runSipp, stopAllSipp } from './sipp.ts';
 import { type Dialog, Srf, type SrfApp, type SrfRequest, type SrfResponse, sendRequest } from './srf.ts';
 
 /**
  * Engine contract tests: the real drachtio-srf API drives the engine, sipp plays the far ends over UDP and TCP
- * on loopback. Each test starts its own engine on ephemeral ports.
+ * on loopback. Each test starts its own engine on ephemeral ports. The same tests drive drachtio-server in a
+ * differential run (server-under-test.ts; docs/engine.md "Differential check").
  */
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -19,17 +20,13 @@ const SDP =
   'v=0\r\no=app 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n';
 
 async function engineWithApp(configure: (srf: SrfApp) => void = () => {}) {
-  const engine: RunningEngine = await startEngine(
-    {
-      sipListen: [
-        { transport: 'udp', host: '127.0.0.1', port: 0 },
-        { transport: 'tcp', host: '127.0.0.1', port: 0 },
-      ],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-    },
-    { logger: silentLogger },
-  );
+  const engine: ServerUnderTest = await startServerUnderTest({
+    sipListen: [
+      { transport: 'udp', host: '127.0.0.1', port: 0 },
+      { transport: 'tcp', host: '127.0.0.1', port: 0 },
+    ],
+    engineSecret: SECRET,
+  });
   cleanups.push(() => engine.close());
   const srf = new Srf();
   srf.on('error', () => {});
@@ -57,15 +54,11 @@ function expectSippOk(result: { code: number | null; stdout: string; stderr: str
 
 describe('advertised address', () => {
   it('is what apps learn on authenticate and what the engine writes into Via and Contact', async () => {
-    const engine = await startEngine(
-      {
-        sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-        sipAdvertisedAddress: '203.0.113.7',
-        engineAdmin: { host: '127.0.0.1', port: 0 },
-        engineSecret: SECRET,
-      },
-      { logger: silentLogger },
-    );
+    const engine = await startServerUnderTest({
+      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
+      sipAdvertisedAddress: '203.0.113.7',
+      engineSecret: SECRET,
+    });
     cleanups.push(() => engine.close());
     const srf = new Srf();
     srf.on('error', () => {});

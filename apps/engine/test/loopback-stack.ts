@@ -53,6 +53,8 @@ export interface SentRequest {
 
 export class LoopbackStack implements SipStackPort {
   readonly listeners = [LISTENER];
+  /** No proxying in process: proxy operations answer as a stack without a proxy does. */
+  readonly proxy = undefined;
   readonly received: FarEndTransaction[] = [];
   readonly sent: SentRequest[] = [];
   readonly acks: SipRequest[] = [];

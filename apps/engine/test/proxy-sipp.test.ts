@@ -1,7 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EngineConfig } from '../src/config.ts';
-import { type RunningEngine, startEngine } from '../src/engine.ts';
+import { startEngine } from '../src/engine.ts';
+import { type ServerUnderTest, startServerUnderTest } from './differential/server-under-test.ts';
 import { SECRET, silentLogger, waitFor } from './helpers.ts';
 import { allocatePort, runSipp, stopAllSipp } from './sipp.ts';
 import { Srf, type SrfApp, type SrfRequest } from './srf.ts';
@@ -9,7 +10,8 @@ import { Srf, type SrfApp, type SrfRequest } from './srf.ts';
 /**
  * The proxy through drachtio-srf's proxyRequest with sipp as caller and callees over UDP: per-branch
  * provisional and final timeouts, Timer C, redirects followed, and the cdr events drachtio-server writes for
- * proxied calls. Each test starts its own engine on ephemeral ports.
+ * proxied calls. Each test starts its own engine on ephemeral ports; those without engine-only options drive
+ * drachtio-server instead in a differential run (differential/server-under-test.ts).
  */
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -25,15 +27,15 @@ async function proxyEngine(
   opts: Record<string, unknown>,
   config: Partial<EngineConfig> = {},
 ) {
-  const engine: RunningEngine = await startEngine(
-    {
-      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-      ...config,
-    },
-    { logger: silentLogger },
-  );
+  const sipListen: EngineConfig['sipListen'] = [{ transport: 'udp', host: '127.0.0.1', port: 0 }];
+  // an engine-only option (Timer C of 1 s) has no drachtio-server equivalent: that test always runs the engine
+  const engine: ServerUnderTest =
+    Object.keys(config).length === 0
+      ? await startServerUnderTest({ sipListen, engineSecret: SECRET })
+      : await startEngine(
+          { sipListen, engineAdmin: { host: '127.0.0.1', port: 0 }, engineSecret: SECRET, ...config },
+          { logger: silentLogger },
+        );
   cleanups.push(() => engine.close());
   const state: { result: ProxyResult | undefined; error: unknown; cdrs: string[] } = {
     result: undefined,

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { allocatePort as allocate, type SippOptions, type SippRun, startSipp } from '@switchboard/testkit';
+import { diffPortRange } from './differential/server-under-test.ts';
 
 export { type SippResult, type SippRun, stopAllSipp } from '@switchboard/testkit';
 
@@ -11,7 +12,7 @@ export function runSipp(options: Omit<SippOptions, 'scenarioDir'>): SippRun {
   return startSipp({ service: 'service', timeoutS: 20, ...options, scenarioDir: SCENARIO_DIR });
 }
 
-/** Free for UDP and TCP: the contract tests run over both. */
+/** Free for UDP and TCP: the contract tests run over both. A differential run gives its own range. */
 export function allocatePort(): Promise<number> {
-  return allocate({ tcp: true, min: 16000, max: 16999 });
+  return allocate({ tcp: true, ...(diffPortRange() ?? { min: 16000, max: 16999 }) });
 }

@@ -1,7 +1,8 @@
 /**
  * Registrar benchmark: REGISTER with digest authentication for BENCH_USERS (10 000) subscribers with
- * sipp, against engine + sip-core + PostgreSQL and against Kamailio 5.6 (HA1 values in memory, bindings
- * in memory) as the reference. For each, the highest call rate (one call = REGISTER, 401, REGISTER
+ * sipp, against engine + sip-core + PostgreSQL, against sip-core on the C++ drachtio-server
+ * (DRACHTIO_SERVER_BIN; the row is skipped with a note without it) and against Kamailio 5.6 (HA1 values in
+ * memory, bindings in memory) as the reference. For each, the highest call rate (one call = REGISTER, 401, REGISTER
  * with credentials, 200) at which all subscribers register with 0 failed calls and 0 retransmissions,
  * and the CPU seconds each registrar's processes spend per 1000 registrations.
  */
@@ -10,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sipHa1 } from '@switchboard/db';
 import type { SipCoreOptions } from '../src/config.ts';
+import { drachtioServerMissing, startSipCoreOnDrachtioServer } from './drachtio-server.ts';
 import {
   type CpuMeter,
   createBenchDatabase,
@@ -108,7 +110,8 @@ function sipCoreOptions(enginePort: number, secret: string): SipCoreOptions {
   };
 }
 
-async function benchSipCore(dir: string, csv: string): Promise<Result> {
+/** sip-core on our engine (BENCH_LAYOUT) or on drachtio-server, with the subscribers in a fresh database. */
+async function benchSipCore(dir: string, csv: string, engine: 'ours' | 'drachtio-server'): Promise<Result> {
   const bench = await createBenchDatabase(dir);
   try {
     const { db } = bench;
@@ -125,7 +128,10 @@ async function benchSipCore(dir: string, csv: string): Promise<Result> {
         });
       await db.prisma.subscriber.createMany({ data });
     }
-    const sipCore = await startSipCoreUnderTest(bench, sipCoreOptions);
+    const sipCore =
+      engine === 'ours'
+        ? await startSipCoreUnderTest(bench, sipCoreOptions)
+        : await startSipCoreOnDrachtioServer(db, sipCoreOptions);
     try {
       return await measure(sipCore, sipCore.remote, csv, dir);
     } finally {
@@ -181,7 +187,16 @@ export async function benchRegistrar(dir: string, targets: string[]): Promise<vo
     `registrar bench: ${USERS} subscribers, REGISTER + 401 + REGISTER(auth) + 200 per call, layout ${LAYOUT}`,
   );
   const none: Result = { trials: [], idleCpuPerSecond: 0 };
-  const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : none;
+  const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv, 'ours') : none;
+  // The same sip-core on the original engine; without its binary the row says why it is empty.
+  const missing = drachtioServerMissing();
+  if (targets.includes('drachtio-server') && missing) console.log(`drachtio-server: skipped, ${missing}`);
+  const onDrachtio =
+    targets.includes('drachtio-server') && !missing
+      ? await benchSipCore(dir, csv, 'drachtio-server')
+      : { ...none, skipped: missing ?? 'not among BENCH_TARGETS' };
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : none;
-  writeReport('registrar', { users: USERS, layout: LAYOUT, drainSeconds: DRAIN_SECONDS }, sipCore, kamailio);
+  writeReport('registrar', { users: USERS, layout: LAYOUT, drainSeconds: DRAIN_SECONDS }, sipCore, kamailio, {
+    sipCoreOnDrachtioServer: onDrachtio,
+  });
 }

@@ -3,7 +3,8 @@
  *
  *   pnpm --filter @switchboard/sip-core bench [registrar] [calls]   (default: both, one after the other)
  *
- * BENCH_TARGETS=sip-core|kamailio picks one side; BENCH_LAYOUT=split runs the engine and sip-core
+ * BENCH_TARGETS=sip-core,drachtio-server,kamailio picks the sides (the registrar bench also runs sip-core
+ * on drachtio-server from DRACHTIO_SERVER_BIN, skipped with a note without it); BENCH_LAYOUT=split runs the engine and sip-core
  * as two processes (registrar only); BENCH_PROFILE=<dir> writes CPU profiles of sip-core. Each
  * bench's own variables are in its file and in docs/performance.md. Needs PostgreSQL, sipp,
  * rtpengine and kamailio (installed from Debian when missing); loopback only. Results go to
@@ -19,8 +20,11 @@ const BENCHES: Record<string, (dir: string, targets: string[]) => Promise<void>>
   registrar: benchRegistrar,
   calls: benchCalls,
 };
-/** Which systems to measure: `sip-core`, `kamailio` or both (comma-separated). */
-const TARGETS = (process.env.BENCH_TARGETS ?? 'sip-core,kamailio').split(',');
+/**
+ * Which systems to measure (comma-separated): `sip-core` (on our engine), `drachtio-server` (sip-core on it,
+ * registrar only, needs DRACHTIO_SERVER_BIN) and `kamailio`; default all three.
+ */
+const TARGETS = (process.env.BENCH_TARGETS ?? 'sip-core,drachtio-server,kamailio').split(',');
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2).filter((arg) => arg !== '--');

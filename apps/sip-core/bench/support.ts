@@ -225,8 +225,8 @@ function cpuPer1000(trials: Trial[]): number | null {
 }
 
 /**
- * Writes bench/results/<name>.json: `fields`, then per side its best clean rate, its CPU per 1000
- * calls and everything in its result, then the ratios sip-core / Kamailio (for CPU: Kamailio's CPU
+ * Writes bench/results/<name>.json: `fields`, then per side (sip-core, Kamailio, any `others`) its best
+ * clean rate, its CPU per 1000 calls and everything in its result, then the ratios sip-core / Kamailio (for CPU: Kamailio's CPU
  * per call over ours, the rate ratio an idle machine would show); prints the summary.
  */
 export function writeReport<T extends { trials: Trial[] }>(
@@ -234,6 +234,7 @@ export function writeReport<T extends { trials: Trial[] }>(
   fields: Record<string, unknown>,
   sipCore: T,
   kamailio: T,
+  others: Record<string, T> = {},
 ): void {
   const ours = best(sipCore.trials);
   const reference = best(kamailio.trials);
@@ -244,6 +245,12 @@ export function writeReport<T extends { trials: Trial[] }>(
     loadAverageAtEnd: loadavg(),
     sipCore: { maxCleanRate: ours, cpuSecondsPer1000: ourCpu, ...sipCore },
     kamailio: { maxCleanRate: reference, cpuSecondsPer1000: referenceCpu, ...kamailio },
+    ...Object.fromEntries(
+      Object.entries(others).map(([key, result]) => [
+        key,
+        { maxCleanRate: best(result.trials), cpuSecondsPer1000: cpuPer1000(result.trials), ...result },
+      ]),
+    ),
     ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
     cpuRatio: ourCpu && referenceCpu ? Number((referenceCpu / ourCpu).toFixed(3)) : null,
   };
@@ -251,6 +258,10 @@ export function writeReport<T extends { trials: Trial[] }>(
   writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`sip-core: ${ours} cps clean; kamailio: ${reference} cps clean; ratio ${report.ratio}`);
   console.log(`CPU s per 1000 calls: sip-core ${ourCpu}, kamailio ${referenceCpu}; ratio ${report.cpuRatio}`);
+  for (const [key, result] of Object.entries(others))
+    console.log(
+      `${key}: ${best(result.trials)} cps clean, CPU s per 1000 calls ${cpuPer1000(result.trials)}`,
+    );
 }
 
 /** User + system CPU seconds of one process from /proc/<pid>/stat (0 once it is gone). */

@@ -19,4 +19,5 @@ export { type Binding, type BindingTransport, isNatted } from './location/bindin
 export { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
 export { PushRefresher } from './push/refresher.ts';
 export type { SipCorePush, SipCorePushOptions } from './push/setup.ts';
+export { callsFromEnvironment } from './settings.ts';
 export { type RunningSipCore, type SipCoreDeps, startSipCore } from './start.ts';

@@ -12,6 +12,7 @@ import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
 import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
+import { callsFromEnvironment } from './settings.ts';
 import { startSipCore } from './start.ts';
 
 let config: ReturnType<typeof loadConfig>;
@@ -56,6 +57,8 @@ const sipCore = await startSipCore(
     push: { dataDir: config.dataDir, endpoints: config.push },
     metrics,
     fixedSettings: config.environmentSettings.keys(),
+    // PUSH_WAIT_TIMEOUT.
+    calls: callsFromEnvironment(config.environmentSettings),
   },
 );
 // METRICS_LISTEN: this process's Prometheus listener (off when unset).

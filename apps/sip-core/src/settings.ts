@@ -12,6 +12,16 @@ import type { RateLimiter } from './access/rate-limiter.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
 import type { SipCoreConfig } from './config.ts';
 
+/**
+ * The call settings an environment variable fixes (`Config.environmentSettings`, e.g.
+ * `PUSH_WAIT_TIMEOUT`) as sip-core's start values for them.
+ */
+export function callsFromEnvironment(fixed: ReadonlyMap<string, SettingValue>): Partial<CallsConfig> {
+  const calls: Record<string, SettingValue> = {};
+  for (const [key, value] of fixed) if (key.startsWith('calls.')) calls[key.slice('calls.'.length)] = value;
+  return calls as Partial<CallsConfig>;
+}
+
 /** What operator settings change: the configuration objects the chains read per request, and two services. */
 export interface SettingTargets {
   config: SipCoreConfig;

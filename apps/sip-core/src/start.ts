@@ -1,47 +1,45 @@
-import { CHANGES_CHANNEL, type Database, type PrismaClient, parseTableChange } from '@switchboard/db';
+import { CHANGES_CHANNEL, type Database, type PrismaClient } from '@switchboard/db';
 import { type MediaRelay, NullMedia } from '@switchboard/media';
-import {
-  createMetricsRegistry,
-  type MetricsRegistry,
-  type SipCoreMetrics,
-  sipCoreMetrics,
-} from '@switchboard/metrics';
+import { createMetricsRegistry, type MetricsRegistry } from '@switchboard/metrics';
 import { followDatabase, type IndexFollower, NumberingIndex } from '@switchboard/numbering';
-import { DigestServer } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
-import { BanService } from './access/ban-service.ts';
-import { RateLimiter } from './access/rate-limiter.ts';
-import { ScannerDetector } from './access/scanner.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
-import { inviteStages } from './calls/stages/index.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
+import {
+  asSipResponse,
+  createServices,
+  inviteChain,
+  messageChain,
+  optionsChain,
+  registerChain,
+  requestView,
+} from './chains.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
-import { Directory } from './directory/directory.ts';
-import { optionsHandler } from './handlers/options.ts';
-import { registerHandler } from './handlers/register.ts';
+import type { MessageRequester } from './handlers/message.ts';
 import type { Binding } from './location/binding.ts';
-import { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
+import { type LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
 import { sipCoreGauges } from './metrics.ts';
-import { authenticate, CALLER, REGISTRAR } from './middleware/authenticate.ts';
-import { banCheck } from './middleware/ban-check.ts';
-import { domainCheck } from './middleware/domain-check.ts';
-import { identifyPeer, type PeerDirectory } from './middleware/identify-peer.ts';
-import { identifySource } from './middleware/identify-source.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
-import { sanity } from './middleware/sanity.ts';
-import { scannerFilter } from './middleware/scanner-filter.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
-import type { RegistrarPush } from './push/contact-push.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
 import { LiveSettings } from './settings.ts';
-import type { Middleware, SipResponse } from './sip/request.ts';
-import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
+import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
+import { tableChangeHandler } from './table-changes.ts';
+
+export {
+  createServices,
+  type InviteChainDeps,
+  inviteChain,
+  optionsChain,
+  registerChain,
+  type SipCoreServices,
+} from './chains.ts';
+export { tableChangeHandler } from './table-changes.ts';
 
 export interface SipCoreDeps {
   prisma: PrismaClient;
@@ -78,140 +76,6 @@ export interface RunningSipCore {
   close(): Promise<void>;
 }
 
-/** Everything a request chain needs, built once per process. */
-export interface SipCoreServices {
-  config: SipCoreConfig;
-  directory: Directory;
-  bans: BanService;
-  location: LocationService;
-  digest: DigestServer;
-  limiter: RateLimiter;
-  scanners: ScannerDetector;
-  log: Logger;
-  metrics: SipCoreMetrics;
-  /**
-   * Peer gateways by source address (the numbering index); requests from them are trusted. Unset:
-   * only `access.trustedSources` are.
-   */
-  peers?: PeerDirectory | undefined;
-  /** RFC 8599 support of the registrar; unset: pn-* parameters are stored as they come. */
-  push?: RegistrarPush | undefined;
-}
-
-export function createServices(
-  config: SipCoreConfig,
-  prisma: PrismaClient,
-  log: Logger,
-  peers?: PeerDirectory,
-  registry: MetricsRegistry = createMetricsRegistry({ process: false }),
-): SipCoreServices {
-  const metrics = sipCoreMetrics(registry);
-  const bans = new BanService(prisma, config.access, log.child({ component: 'bans' }));
-  bans.countFailuresIn(metrics.authFailures);
-  return {
-    peers,
-    metrics,
-    config,
-    directory: new Directory(prisma, log.child({ component: 'directory' })),
-    bans,
-    location: new LocationService(prisma, {
-      nodeName: config.nodeName,
-      log: log.child({ component: 'location' }),
-      maxBindingsPerAor: config.registrar.maxContactsPerAor,
-      writeBehindMs: config.registrar.writeBehindMs,
-    }),
-    digest: new DigestServer({
-      secret: config.auth.nonceSecret,
-      nonceTtlSeconds: config.auth.nonceTtl,
-      algorithms: config.auth.algorithms,
-    }),
-    limiter: new RateLimiter(config.access.rateLimitPerSecond, config.access.rateLimitBurst),
-    scanners: new ScannerDetector(config.access.scannerUserAgents),
-    log,
-  };
-}
-
-/** The stages every request passes, cheapest refusals first. */
-function admission(services: SipCoreServices): Middleware[] {
-  return [
-    identifySource(services.bans),
-    ...(services.peers ? [identifyPeer(services.peers)] : []),
-    banCheck(services.bans),
-    rateLimit(services.limiter),
-    scannerFilter(services.scanners),
-    sanity(),
-  ];
-}
-
-/** REGISTER: admission, our domain only, digest authentication, then the registrar. */
-export function registerChain(services: SipCoreServices): Middleware[] {
-  return [
-    ...admission(services),
-    domainCheck(services.directory),
-    authenticate(services, REGISTRAR),
-    registerHandler({
-      location: services.location,
-      config: services.config.registrar,
-      nodeName: services.config.nodeName,
-      log: services.log.child({ component: 'registrar' }),
-      push: services.push,
-      registrations: services.metrics.registrations,
-    }),
-  ];
-}
-
-/** OPTIONS: admission, then 200 (keep-alives from devices and peers). */
-export function optionsChain(services: SipCoreServices): Middleware[] {
-  return [...admission(services), optionsHandler()];
-}
-
-export interface InviteChainDeps {
-  srf: Srf;
-  media: MediaRelay;
-  cdr: CdrWriter;
-  prisma: PrismaClient;
-  calls: ActiveCalls;
-  forwards: CallForwards;
-  numbering?: NumberingIndex;
-  callsConfig: CallsConfig;
-}
-
-/**
- * INVITE: admission, caller identity (trusted peer or digest 407), then the call's own stages:
- * classify, resolve, admit, present, connect (calls/stages/).
- */
-export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
-  return [
-    ...admission(services),
-    authenticate(services, CALLER),
-    ...inviteStages({
-      srf: deps.srf,
-      media: deps.media,
-      cdr: deps.cdr,
-      directory: services.directory,
-      forwards: deps.forwards,
-      location: services.location,
-      prisma: deps.prisma,
-      calls: deps.calls,
-      numbering: deps.numbering,
-      config: deps.callsConfig,
-      log: services.log.child({ component: 'calls' }),
-    }),
-  ];
-}
-
-/**
- * The one adapter of every method: a view of drachtio-srf's request and response for the chain
- * (drachtio-srf's Request has every member SrfRequestLike names; its typings omit some).
- */
-function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestView {
-  return new RequestView(req as unknown as SrfRequestLike, { req, res });
-}
-
-function asSipResponse(res: Srf.SrfResponse): SipResponse {
-  return { send: (status, reason, options) => res.send(status, reason ?? '', options ?? {}) };
-}
-
 /** srf.request as drachtio-srf implements it (its bundled typings declare a different signature). */
 interface OutboundRequester {
   request(
@@ -242,55 +106,6 @@ function keepaliveSender(srf: OutboundRequester, log: Logger): (binding: Binding
           done(false);
         });
     });
-}
-
-/**
- * Applies one `CHANGES_CHANNEL` notification to the caches: domains, subscribers and customers to
- * the directory, `ip_bans` to the ban list (other tables are someone else's).
- */
-export function tableChangeHandler(
-  services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & {
-    forwards?: CallForwards;
-    pushCredentials?: { forget(): void };
-    settings?: { load(): Promise<void> };
-  },
-): (payload: string) => void {
-  const { directory, bans, forwards, pushCredentials, settings, log } = services;
-  return (payload) => {
-    const change = parseTableChange(payload);
-    if (!change) return;
-    const id = change.op === 'truncate' ? null : change.id;
-    let work: Promise<void> | undefined;
-    switch (change.table) {
-      case 'domains':
-        work = directory.onDomainChanged(id);
-        break;
-      case 'subscribers':
-        work = directory.onSubscriberChanged(id);
-        break;
-      case 'customers':
-        work = directory.onCustomerChanged(id);
-        break;
-      case 'ip_bans':
-        work = bans.onBanChanged(id);
-        break;
-      case 'call_forwards':
-        work = forwards?.onForwardChanged(id);
-        break;
-      case 'call_forward_destinations':
-        work = forwards?.onDestinationChanged(id);
-        break;
-      // Uploaded, replaced or deleted push credentials apply from the next push on.
-      case 'push_credentials':
-        pushCredentials?.forget();
-        break;
-      // An operator changed a setting: applied from the next request on, no restart.
-      case 'settings':
-        work = settings?.load();
-        break;
-    }
-    work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));
-  };
 }
 
 /**
@@ -361,10 +176,12 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   ];
 
   const srf = new Srf();
+  // Until connected nothing is answered; ours is assumed, then what the engine says it is.
+  const engine: EngineTraits = { ...OUR_ENGINE };
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
-  srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res)));
-  srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res)));
+  srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res, engine)));
+  srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res, engine)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }), services.metrics);
   await cdr.reconcile();
@@ -381,20 +198,32 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       forwards,
       numbering,
       callsConfig,
+      push: push.waker,
+      engine,
     }),
     log,
   );
-  srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res)));
+  srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res, engine)));
+  const message = chain(
+    messageChain(services, {
+      srf: srf as unknown as MessageRequester,
+      push: push.waker,
+      pushWaitTimeout: () => callsConfig.pushWaitTimeout,
+    }),
+    log,
+  );
+  srf.use('message', (req, res) => message(requestView(req, res), asSipResponse(res, engine)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {
-    const onConnect = (error: Error | null, hostport: string): void => {
+    const onConnect = (error: Error | null, hostport: string, version?: string): void => {
       srf.removeListener('error', onError);
       if (error) {
         reject(error);
         return;
       }
-      log.info({ hostport }, 'connected to the SIP engine');
+      Object.assign(engine, engineTraits(version));
+      log.info({ hostport, version, ...engine }, 'connected to the SIP engine');
       resolve();
     };
     const onError = (error: Error): void => {

@@ -1,10 +1,10 @@
 import { loadConfig } from '@switchboard/config';
 import { sipHa1 } from '@switchboard/db';
-import { startEngine } from '@switchboard/engine';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createTenant, createTestDatabase, type TestDatabase, type TestTenant } from './support/database.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -19,7 +19,7 @@ const SECRET = 'access-settings-secret';
 const SUBSCRIBERS = 1000;
 let testDb: TestDatabase;
 let tenant: TestTenant;
-let engine: Awaited<ReturnType<typeof startEngine>>;
+let engine: TestEngine;
 let sipCore: RunningSipCore;
 let remote: string;
 
@@ -34,19 +34,12 @@ beforeAll(async () => {
       ...sipHa1(`load${i}`, DOMAIN, `load-secret-${i}`),
     })),
   });
-  engine = await startEngine(
-    {
-      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-    },
-    { logger: log },
-  );
-  remote = `127.0.0.1:${engine.listeners[0]!.port}`;
+  engine = await startTestEngine({ secret: SECRET, logger: log });
+  remote = engine.remote;
   const config = loadConfig({ SIP_TRUSTED_SOURCES: '127.0.0.0/8', SIP_RATE_LIMIT: '0' });
   sipCore = await startSipCore(
     {
-      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      drachtio: engine.drachtio,
       nodeName: 'access-settings',
       access: config.sipAccess,
       // sipp answers MD5 challenges only.
@@ -64,7 +57,7 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-describe('SIP_TRUSTED_SOURCES=127.0.0.0/8 SIP_RATE_LIMIT=0', { timeout: 240_000 }, () => {
+describeOnEngine(onEngine('SIP_TRUSTED_SOURCES=127.0.0.0/8 SIP_RATE_LIMIT=0'), { timeout: 240_000 }, () => {
   it('take effect in sip-core: the access limits are those of the environment', () => {
     expect(sipCore.config.access).toMatchObject({
       trustedSources: ['127.0.0.0/8'],

@@ -2,6 +2,7 @@ import { SETTINGS } from '@switchboard/config';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
 import { ConfigError, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
+import { callsFromEnvironment } from '../src/settings.ts';
 
 const drachtio = { host: '127.0.0.1', port: 9022, secret: 'cymru' };
 
@@ -49,5 +50,16 @@ describe('operator settings catalogue', () => {
       const [section = '', field = ''] = s.key.split('.');
       expect(sections[section]?.[field], s.key).toEqual(s.default);
     }
+  });
+});
+
+describe('callsFromEnvironment', () => {
+  it('takes the call settings an environment variable fixed (PUSH_WAIT_TIMEOUT), nothing else', () => {
+    const fixed = new Map<string, number>([
+      ['calls.pushWaitTimeout', 25],
+      ['access.rateLimitPerSecond', 0],
+    ]);
+    expect(callsFromEnvironment(fixed)).toEqual({ pushWaitTimeout: 25 });
+    expect(callsFromEnvironment(new Map())).toEqual({});
   });
 });

@@ -1,12 +1,12 @@
 import { buildApp, ensureOperator } from '@switchboard/api';
-import { startEngine } from '@switchboard/engine';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
 import { DEFAULT_ACCESS, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
 import { LiveSettings } from '../src/settings.ts';
 import { createServices, type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { rawRequest, tcpPeer } from './support/raw-sip.ts';
 
 /**
@@ -21,7 +21,7 @@ const SECRET = 'live-settings-secret';
 const OPERATOR = { email: 'ops@live-settings.test', password: 'operator password 1' };
 const BURST = 20;
 let testDb: TestDatabase;
-let engine: Awaited<ReturnType<typeof startEngine>>;
+let engine: TestEngine;
 let sipCore: RunningSipCore;
 let api: Awaited<ReturnType<typeof buildApp>>;
 let token: string;
@@ -30,17 +30,10 @@ let burstNumber = 0;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   await createTenant(testDb.db, DOMAIN);
-  engine = await startEngine(
-    {
-      sipListen: [{ transport: 'tcp', host: '127.0.0.1', port: 0 }],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-    },
-    { logger: log },
-  );
+  engine = await startTestEngine({ secret: SECRET, logger: log, transports: ['tcp'] });
   sipCore = await startSipCore(
     {
-      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      drachtio: engine.drachtio,
       nodeName: 'live-settings',
       access: { rateLimitPerSecond: 1, rateLimitBurst: 1 },
       nat: { keepaliveInterval: 0 },
@@ -68,7 +61,7 @@ afterAll(async () => {
 /** Sends BURST REGISTERs without credentials back to back over one TCP connection; returns the status codes. */
 async function registerBurst(): Promise<number[]> {
   burstNumber += 1;
-  const peer = await tcpPeer('127.0.0.1', engine.listeners[0]!.port);
+  const peer = await tcpPeer('127.0.0.1', engine.port('tcp'));
   try {
     const requests = Array.from({ length: BURST }, (_, i) =>
       rawRequest({
@@ -99,7 +92,7 @@ async function patch(body: Record<string, unknown>): Promise<void> {
   expect(res.statusCode, res.body).toBe(200);
 }
 
-describe('settings changed through the API', { timeout: 60_000 }, () => {
+describeOnEngine(onEngine('settings changed through the API'), { timeout: 60_000 }, () => {
   it('start from the limit sip-core was given: a burst from one source draws 503s', async () => {
     const statuses = await registerBurst();
     expect(statuses).toContain(503);
@@ -130,7 +123,7 @@ describe('settings changed through the API', { timeout: 60_000 }, () => {
   });
 });
 
-describe('the settings table as sip-core reads it', { timeout: 60_000 }, () => {
+describeOnEngine(onEngine('the settings table as sip-core reads it'), { timeout: 60_000 }, () => {
   it('keeps what the environment fixes, ignores a bad stored value and goes back to the start value', async () => {
     const config = resolveConfig({
       drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' },

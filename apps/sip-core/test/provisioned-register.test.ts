@@ -1,9 +1,9 @@
 import { buildApp, ensureOperator } from '@switchboard/api';
-import { startEngine } from '@switchboard/engine';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createTenant, createTestDatabase, type TestDatabase, type TestTenant } from './support/database.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -18,7 +18,7 @@ const SECRET = 'provisioned-secret';
 const OPERATOR = { email: 'ops@provisioned.test', password: 'operator password 1' };
 let testDb: TestDatabase;
 let tenant: TestTenant;
-let engine: Awaited<ReturnType<typeof startEngine>>;
+let engine: TestEngine;
 let sipCore: RunningSipCore;
 let api: Awaited<ReturnType<typeof buildApp>>;
 let token: string;
@@ -27,18 +27,11 @@ let remote: string;
 beforeAll(async () => {
   testDb = await createTestDatabase();
   tenant = await createTenant(testDb.db, DOMAIN);
-  engine = await startEngine(
-    {
-      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-    },
-    { logger: log },
-  );
-  remote = `127.0.0.1:${engine.listeners[0]!.port}`;
+  engine = await startTestEngine({ secret: SECRET, logger: log });
+  remote = engine.remote;
   sipCore = await startSipCore(
     {
-      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      drachtio: engine.drachtio,
       nodeName: 'provisioned',
       access: { rateLimitPerSecond: 0 },
       // sipp answers MD5 challenges only.
@@ -66,7 +59,7 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
-describe('a subscriber provisioned through the API', { timeout: 60_000 }, () => {
+describeOnEngine(onEngine('a subscriber provisioned through the API'), { timeout: 60_000 }, () => {
   it("registers with sipp's own [authentication] at once, the Request-URI being the domain", async () => {
     const created = await api.inject({
       method: 'POST',

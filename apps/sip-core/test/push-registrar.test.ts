@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { startEngine } from '@switchboard/engine';
 import {
   apnsCredentials,
   fcmCredentials,
@@ -17,7 +16,7 @@ import {
   makeTestCertificate,
 } from '@switchboard/push/testing';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import {
   createSubscriber,
@@ -26,6 +25,7 @@ import {
   type TestDatabase,
   type TestTenant,
 } from './support/database.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -42,7 +42,7 @@ const APNS_PARAM = `${TEAM}.${BUNDLE}.voip`;
 const credentialsKey = randomBytes(32);
 let testDb: TestDatabase;
 let tenant: TestTenant;
-let engine: Awaited<ReturnType<typeof startEngine>>;
+let engine: TestEngine;
 let sipCore: RunningSipCore;
 let apns: FakeApns;
 let fcm: FakeFcm;
@@ -83,18 +83,11 @@ beforeAll(async () => {
     apnsCredentials({ teamId: TEAM, keyId: 'KEY1234567', bundleId: BUNDLE, privateKey: apnsKey.privateKey }),
   );
   await storeCredentials(fcmCredentials(account.json));
-  engine = await startEngine(
-    {
-      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-    },
-    { logger: log },
-  );
-  remote = `127.0.0.1:${engine.listeners[0]!.port}`;
+  engine = await startTestEngine({ secret: SECRET, logger: log });
+  remote = engine.remote;
   sipCore = await startSipCore(
     {
-      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      drachtio: engine.drachtio,
       nodeName: 'push-node',
       registrar: { minExpires: 4, maxExpires: 3600 },
       access: { rateLimitPerSecond: 0 },
@@ -140,7 +133,7 @@ async function rowsOf(user: string) {
   return testDb.db.prisma.registration.findMany({ where: { aor: AOR(user) } });
 }
 
-describe('RFC 8599 registrar through the engine (sipp)', { timeout: 60_000 }, () => {
+describeOnEngine(onEngine('RFC 8599 registrar through the engine (sipp)'), { timeout: 60_000 }, () => {
   it('registers an iOS app with pn-* parameters: 200 with Feature-Caps, parameters stored', async () => {
     const result = await runSipp({
       scenario: 'push-register.xml',

@@ -1,8 +1,8 @@
-import { startEngine } from '@switchboard/engine';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createSubscriber, createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
+import { startTestEngine, type TestEngine } from './support/engine.ts';
 import { type RawPeer, rawRequest, tcpPeer, toTagOf, udpPeer } from './support/raw-sip.ts';
 
 /**
@@ -17,7 +17,7 @@ const SECRET = 'reflection-secret';
 const WINDOW_MS = 2_500;
 const BANNED = '127.0.0.52';
 let testDb: TestDatabase;
-let engine: Awaited<ReturnType<typeof startEngine>>;
+let engine: TestEngine;
 let sipCore: RunningSipCore;
 let udpPort: number;
 let tcpPort: number;
@@ -28,25 +28,22 @@ beforeAll(async () => {
   const tenant = await createTenant(testDb.db, DOMAIN);
   await createSubscriber(testDb.db, tenant, 'alice', 'alice-secret');
   await testDb.db.prisma.ipBan.create({ data: { address: BANNED, createdBy: 'test', reason: 'test' } });
-  engine = await startEngine(
-    {
-      sipListen: [
-        { transport: 'udp', host: '127.0.0.1', port: 0 },
-        { transport: 'tcp', host: '127.0.0.1', port: 0 },
-      ],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-      // The 100 Trying an app slower than 200 ms gets (RFC 3261 §17.2.1, tested in packages/sip) is not
-      // what is counted here: on a loaded test machine sip-core can take that long, so it waits longer.
-      tryingDelayMs: 5_000,
-    },
-    { logger: log },
-  );
-  udpPort = engine.listeners.find((l) => l.transport === 'udp')!.port;
-  tcpPort = engine.listeners.find((l) => l.transport === 'tcp')!.port;
+  // Reply mode is our engine's extension (drachtio-server sends these answers statefully, docs/engine.md),
+  // so this runs on ours whatever the engine under test.
+  // The 100 Trying an app slower than 200 ms gets (RFC 3261 §17.2.1, tested in packages/sip) is not
+  // what is counted here: on a loaded test machine sip-core can take that long, so it waits longer.
+  engine = await startTestEngine({
+    engine: 'switchboard',
+    secret: SECRET,
+    logger: log,
+    transports: ['udp', 'tcp'],
+    tryingDelayMs: 5_000,
+  });
+  udpPort = engine.port('udp');
+  tcpPort = engine.port('tcp');
   sipCore = await startSipCore(
     {
-      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      drachtio: engine.drachtio,
       nodeName: 'reflection',
       access: { rateLimitPerSecond: 0 },
       auth: { algorithms: ['MD5'] },

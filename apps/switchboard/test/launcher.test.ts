@@ -223,6 +223,7 @@ describe('switchboard start on PostgreSQL', () => {
       ADMIN_PASSWORD: 'a-very-good-password',
       SIP_TRUSTED_SOURCES: '127.0.0.0/8',
       SIP_RATE_LIMIT: '0',
+      PUSH_WAIT_TIMEOUT: '15',
     });
     try {
       const base = await apiBase(run);
@@ -231,7 +232,7 @@ describe('switchboard start on PostgreSQL', () => {
       };
       expect(body.components.database).toEqual({ status: 'up', detail: 'postgres' });
       expect(await login(base, 'ops@example.com', 'a-very-good-password')).toBe(200);
-      // The SIP access variables reach the settings the API shows: fixed by the environment.
+      // The SIP access variables and the push wait reach the settings the API shows: fixed by the environment.
       const session = (await (
         await fetch(`${base}/api/v1/auth/login`, {
           method: 'POST',
@@ -245,6 +246,7 @@ describe('switchboard start on PostgreSQL', () => {
       expect(settings.settings.filter((s) => s.source === 'environment')).toEqual([
         expect.objectContaining({ key: 'access.trustedSources', value: ['127.0.0.0/8'] }),
         expect.objectContaining({ key: 'access.rateLimitPerSecond', value: 0 }),
+        expect.objectContaining({ key: 'calls.pushWaitTimeout', value: 15 }),
       ]);
       const engine = await run.waitForLog('SIP engine listening');
       const tlsListener = (engine.sip as string[]).find((l) => l.startsWith('tls:'))!;
@@ -296,8 +298,10 @@ describe('switchboard start with bad configuration', () => {
       SIP_LISTEN: 'sctp:0.0.0.0:5060',
       SIP_TRUSTED_SOURCES: '127.0.0.0/40',
       SIP_RATE_LIMIT: '-1',
+      PUSH_WAIT_TIMEOUT: '0',
     });
     expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(/PUSH_WAIT_TIMEOUT: expected an integer 1-120/);
     expect(run.output()).toMatch(/SIP_TRUSTED_SOURCES: expected a prefix length 0-32/);
     expect(run.output()).toMatch(/SIP_RATE_LIMIT: expected an integer 0-1000000/);
     expect(run.output()).toMatch(/API_PORT: expected a port number/);

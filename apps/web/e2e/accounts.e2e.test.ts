@@ -46,7 +46,7 @@ async function open(label: string, heading: string) {
 const totp = (secret: string, offset = 0) => hotp(base32Decode(secret), totpStep(Date.now()) + offset);
 
 beforeAll(async () => {
-  platform = await startPlatform('accounts', { min: 47200, max: 47259 });
+  platform = await startPlatform('accounts', {}, { min: 47200, max: 47259 });
   page = platform.page;
   page.setDefaultTimeout(20_000);
   page.on('console', (message) => {

@@ -123,10 +123,13 @@ function launch(env: Record<string, string>): Launched {
 /**
  * The whole platform as `switchboard start` runs it (engine, sip-core, rtpengine, numbering, API serving
  * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
- * profile. Everything listens on loopback: ephemeral ports, RTP in this suite's range.
+ * profile. Everything listens on loopback: ephemeral ports, RTP in `rtpPorts` (this suite's range unless a
+ * file running alongside needs its own); `env` adds or overrides the launcher's variables. The platform sends
+ * its e-mail to a local SMTP server of its own (`smtp`).
  */
 export async function startPlatform(
   label: string,
+  env: Record<string, string> = {},
   rtpPorts: { min: number; max: number } = RTP_PORTS,
 ): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
@@ -149,6 +152,7 @@ export async function startPlatform(
     ADMIN_EMAIL: OPERATOR.email,
     ADMIN_PASSWORD: OPERATOR.password,
     LOG_LEVEL: 'info',
+    ...env,
   });
   let browser: BrowserContext | undefined;
   let db: Awaited<ReturnType<typeof openDatabase>> | undefined;

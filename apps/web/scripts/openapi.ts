@@ -41,3 +41,26 @@ export async function renderApiSchema(): Promise<string> {
   const ast = await openapiTS(document as unknown as Parameters<typeof openapiTS>[0]);
   return HEADER + astToString(ast);
 }
+
+/**
+ * The JSON Schema of every operation's JSON request body, by operationId, as a module the web's forms
+ * validate with (src/api/generated/request-bodies.ts): the rules stay the API's own.
+ */
+export async function renderRequestBodies(): Promise<string> {
+  const document = (await fetchOpenApiDocument()) as {
+    paths: Record<string, Record<string, { operationId?: string; requestBody?: RequestBody }>>;
+  };
+  const bodies: Record<string, unknown> = {};
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations)) {
+      const schema = operation.requestBody?.content?.['application/json']?.schema;
+      if (operation.operationId !== undefined && schema !== undefined) bodies[operation.operationId] = schema;
+    }
+  }
+  const sorted = Object.fromEntries(Object.entries(bodies).sort(([a], [b]) => a.localeCompare(b)));
+  return `${HEADER}\n/** JSON Schemas of the API's request bodies, by operationId. */\nexport const requestBodies = ${JSON.stringify(sorted, null, 2)} as const;\n`;
+}
+
+interface RequestBody {
+  content?: Record<string, { schema?: unknown }>;
+}

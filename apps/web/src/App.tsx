@@ -9,6 +9,7 @@ import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
 import { NumbersPage } from './pages/admin/Numbers.tsx';
 import { PeeringPage } from './pages/admin/Peering.tsx';
+import { PushDevicesPage } from './pages/admin/PushDevices.tsx';
 import { ResellersPage } from './pages/admin/Resellers.tsx';
 import { RewriteRulesPage } from './pages/admin/RewriteRules.tsx';
 import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
@@ -42,6 +43,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/cdrs', label: 'Call records' },
+  { to: '/admin/push-devices', label: 'Push devices' },
   { to: '/admin/ip-bans', label: 'IP bans' },
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
   { to: '/admin/settings', label: 'Settings', roles: ['operator'] },
@@ -167,6 +169,7 @@ export function App() {
           <Route path="rewrite-rules" element={<RewriteRulesPage />} />
           <Route path="peering" element={<PeeringPage />} />
           <Route path="cdrs" element={<CdrsPage />} />
+          <Route path="push-devices" element={<PushDevicesPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
           <Route path="password" element={<PasswordPage />} />

@@ -1,11 +1,18 @@
 // @vitest-environment node
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { renderApiSchema } from '../scripts/openapi.ts';
+import { renderApiSchema, renderRequestBodies } from '../scripts/openapi.ts';
 
-describe('generated API types', () => {
-  it('match the OpenAPI document the API builds now (run `pnpm --filter @switchboard/web generate:api` if not)', async () => {
-    const committed = await readFile(new URL('../src/api/generated/schema.d.ts', import.meta.url), 'utf8');
-    expect(committed === (await renderApiSchema()), 'src/api/generated/schema.d.ts is stale').toBe(true);
-  }, 60_000);
+describe('generated API modules', () => {
+  it.each([
+    ['schema.d.ts', renderApiSchema],
+    ['request-bodies.ts', renderRequestBodies],
+  ])(
+    '%s matches the OpenAPI document the API builds now (run `pnpm --filter @switchboard/web generate:api` if not)',
+    async (file, render) => {
+      const committed = await readFile(new URL(`../src/api/generated/${file}`, import.meta.url), 'utf8');
+      expect(committed === (await render()), `src/api/generated/${file} is stale`).toBe(true);
+    },
+    60_000,
+  );
 });

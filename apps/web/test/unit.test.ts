@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { csrfToken } from '../src/api/client.ts';
 import { ForwardForm } from '../src/components/ForwardEditor.tsx';
+import { bodyProperty, choices, countField, listField, textField } from '../src/components/fields.ts';
 import { provisioningText } from '../src/components/provisioning.ts';
 import { CustomerEditForm } from '../src/pages/admin/Customers.tsx';
 import { callsPerHour } from '../src/pages/admin/Dashboard.tsx';
@@ -151,5 +152,31 @@ describe('session cookies', () => {
     expect(csrfToken('sb_csrf=a%3Db')).toBe('a=b');
     expect(csrfToken('sb_csrfx=1; x_sb_csrf=2')).toBeUndefined();
     expect(csrfToken('')).toBeUndefined();
+  });
+});
+
+describe('form fields from the API request-body schemas', () => {
+  it('take the limits, patterns and choices the OpenAPI document states', () => {
+    expect(bodyProperty('updateCustomer', 'maxCallDuration')).toEqual({
+      schema: expect.objectContaining({ minimum: 1, maximum: 86_400 }),
+      nullable: true,
+    });
+    const duration = countField('updateCustomer', 'maxCallDuration');
+    expect(duration.safeParse('').success).toBe(true);
+    expect(duration.safeParse('0').error?.issues[0]?.message).toBe('Between 1 and 86400');
+    const areaCode = textField('updateDomain', 'areaCode', { invalid: 'Up to 6 digits' });
+    expect(areaCode.safeParse('').success).toBe(true);
+    expect(areaCode.safeParse('1234567').error?.issues[0]?.message).toBe('Up to 6 digits');
+    const name = textField('updateReseller', 'name', { required: 'Enter a name' });
+    expect(name.safeParse('  ').error?.issues[0]?.message).toBe('Enter a name');
+    expect(name.safeParse('x'.repeat(129)).success).toBe(false);
+    expect(textField('login', 'email', { invalid: 'e-mail' }).safeParse('no-at-sign').success).toBe(false);
+    expect(choices('createUser', 'role')).toEqual(['operator', 'reseller', 'customer']);
+    const prefixes = listField('updateSubscriber', 'blockedCalleePrefixes', (v) => v.split(','), 'digits');
+    expect(prefixes.safeParse('49,43').success).toBe(true);
+    expect(prefixes.safeParse('49,4x').success).toBe(false);
+    expect(prefixes.safeParse(Array.from({ length: 101 }, (_, i) => String(i)).join(',')).success).toBe(
+      false,
+    );
   });
 });

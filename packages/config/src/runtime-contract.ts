@@ -310,6 +310,8 @@ export function loadConfig(env: Env = process.env): Config {
   const hepDestination = check<HostPort | undefined>('HEP_DESTINATION', undefined, parseHostPort);
   const hepCaptureId = check('HEP_CAPTURE_ID', 2001, (raw) => parseInteger(raw, 0, 999_999_999));
   const hepPassword = value('HEP_PASSWORD');
+  // Operator settings without a section of their own here: only checked, read below with the others.
+  check('PUSH_WAIT_TIMEOUT', undefined, (raw) => parseInteger(raw, 1, 120));
 
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {

@@ -106,6 +106,16 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: "Cap on one call's duration in seconds when the customer sets none; 0: unlimited",
   },
   {
+    key: 'calls.pushWaitTimeout',
+    kind: 'integer',
+    default: 10,
+    min: 1,
+    max: 120,
+    variable: 'PUSH_WAIT_TIMEOUT',
+    description:
+      'Seconds a call waits for a device woken by push to register before it counts as not answering',
+  },
+  {
     key: 'web.requireTwoFactor',
     kind: 'boolean',
     default: false,

@@ -18,6 +18,13 @@ describe('operator settings', () => {
     });
   });
 
+  it('PUSH_WAIT_TIMEOUT fixes the push wait of calls; a bad value is named at start', () => {
+    expect(Object.fromEntries(loadConfig({ PUSH_WAIT_TIMEOUT: '25' }).environmentSettings)).toEqual({
+      'calls.pushWaitTimeout': 25,
+    });
+    expect(() => loadConfig({ PUSH_WAIT_TIMEOUT: '0' })).toThrow(/PUSH_WAIT_TIMEOUT/);
+  });
+
   it('throw on a bad variable when read on their own', () => {
     expect(() => settingsFromEnvironment({ SIP_RATE_LIMIT: 'fast' })).toThrow(/integer/);
   });

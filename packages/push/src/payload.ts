@@ -9,6 +9,8 @@ export interface CallInfo {
   callerNumber?: string | null;
   /** The caller withheld the identity (CLIR, Privacy: id/user): the app shows "anonymous". */
   withheld: boolean;
+  /** What waits for the app: a call (INVITE, default) or a message (MESSAGE, RFC 3428). */
+  kind?: 'call' | 'message';
 }
 
 /** Shown instead of a withheld caller's name and number. */
@@ -52,7 +54,7 @@ function mac(secret: string, callId: string, expires: number): string {
  */
 export function callPayload(call: CallInfo, token: string): Record<string, string> {
   return {
-    type: 'call',
+    type: call.kind ?? 'call',
     callId: call.callId,
     callerName: call.withheld ? ANONYMOUS : (call.callerName ?? call.callerNumber ?? ANONYMOUS),
     callerNumber: call.withheld ? ANONYMOUS : (call.callerNumber ?? ANONYMOUS),

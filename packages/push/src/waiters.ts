@@ -12,8 +12,8 @@ type Listener<B> = (binding: B) => void;
 /**
  * Who waits for a woken device to register (RFC 8599: the proxy holds the request until the
  * REGISTER after the push arrives). The registrar calls `registered` after every REGISTER that
- * carries pn-* values; waiters get that binding. In process only: the device registers through the
- * node that pushed it only by chance, so several nodes need a shared channel (not built yet).
+ * carries pn-* values; waiters get that binding. In process: a REGISTER through another node
+ * reaches this one through the database change feed (sip-core's location service reports it here).
  */
 export class PushRegistrations<
   B extends Pick<PushBinding, 'pnProvider' | 'pnPrid' | 'pnParam'> = PushBinding,

@@ -3,6 +3,7 @@ export * from './digest/index.ts';
 export * from './messages/index.ts';
 export * from './proxy/index.ts';
 export * from './resolver/index.ts';
+export * from './session/index.ts';
 export * from './syntax/index.ts';
 export * from './transactions/index.ts';
 export * from './transport/index.ts';

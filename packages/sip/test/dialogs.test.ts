@@ -150,4 +150,64 @@ describe('DialogTable', () => {
     const dialog = table.add(Dialog.fromUac(invite, res));
     expect(table.matchResponse(res)).toBe(dialog);
   });
+
+  it('files a dialog again when a 2xx from another fork retags it, and finds dialogs by Call-ID and tags', () => {
+    const table = new DialogTable<{ owner: string }>();
+    const invite = inviteWith();
+    const early = createResponse(invite, 183, {
+      toTag: 'fork1',
+      headers: [['Contact', '<sip:b1@192.0.2.5>']],
+    });
+    const dialog = table.add(Dialog.fromUac(invite, early, { data: { owner: 'app-1' } }));
+    expect(dialog.state).toBe('early');
+    expect(dialog.data.owner).toBe('app-1');
+    expect(table.withCallId('dialog-call-1')).toEqual([dialog]);
+    // early → retagged to the answering fork → confirmed (§13.2.2.4)
+    table.retag(dialog, 'bobtag');
+    const ok = answer(invite, 200);
+    dialog.receiveResponse(ok);
+    expect(dialog.state).toBe('confirmed');
+    expect(table.matchResponse(ok)).toBe(dialog);
+    expect(table.matchIncoming('dialog-call-1', 'bobtag', 'alicetag')).toBe(dialog);
+    expect(table.matchIncoming('dialog-call-1', 'fork1', 'alicetag')).toBeUndefined();
+    expect(table.matchIncoming('dialog-call-1', undefined, 'alicetag')).toBeUndefined();
+    table.clear();
+    expect(dialog.state).toBe('terminated');
+    expect(table.size).toBe(0);
+    expect(table.withCallId('dialog-call-1')).toEqual([]);
+  });
+});
+
+describe('dialog options and CSeq (§12.1, §12.2.1.1, §13.2.2.4)', () => {
+  it('a UAS dialog counts from the local CSeq given, and the ACK reuses the last INVITE CSeq', () => {
+    const invite = inviteWith();
+    const dialog = Dialog.fromUas(invite, answer(invite, 200), { localSeq: 0, usage: 'invite' });
+    expect(dialog.usage).toBe('invite');
+    expect(dialog.nextSeq('INFO')).toBe(1);
+    expect(dialog.nextSeq('INVITE')).toBe(2);
+    expect(dialog.nextSeq('ACK')).toBe(2);
+    expect(dialog.inviteSeq).toBe(2);
+    expect(dialog.createRequest('BYE').cseq).toEqual({ seq: 3, method: 'BYE' });
+  });
+
+  it('a subscription dialog and a lenient fallback target when the peer sent no Contact', () => {
+    const subscribe = parseMessage(
+      inviteWith()
+        .toString()
+        .replace(/^INVITE/, 'SUBSCRIBE')
+        .replace('CSeq: 314 INVITE', 'CSeq: 1 SUBSCRIBE')
+        .replace('Contact: <sip:alice@192.0.2.1:5060>\r\n', ''),
+    ) as SipRequest;
+    const ok = createResponse(subscribe, 202, { toTag: 'n1' });
+    expect(() => Dialog.fromUas(subscribe, ok)).toThrow();
+    const dialog = Dialog.fromUas(subscribe, ok, {
+      usage: 'subscription',
+      fallbackTarget: subscribe.from.uri,
+      localContact: '<sip:notifier@192.0.2.4>',
+    });
+    expect(dialog.usage).toBe('subscription');
+    expect(dialog.inviteSeq).toBeUndefined();
+    expect(dialog.remoteTarget.toString()).toBe('sip:alice@atlanta.example.com');
+    expect(dialog.createRequest('NOTIFY').getHeader('Contact')).toBe('<sip:notifier@192.0.2.4>');
+  });
 });

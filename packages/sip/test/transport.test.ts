@@ -188,6 +188,27 @@ describe('UDP', () => {
     expect(l.stats.invalidRequests).toBe(1);
   });
 
+  it('never answers an ACK, even a malformed one: it is dropped and counted (RFC 3261 §17.2.1)', async () => {
+    const l = layer();
+    const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const peer = await udpPeer();
+    // the ACK some scenarios send for a re-INVITE: CSeq method INVITE
+    const bad = options('UDP', '127.0.0.1', peer.port)
+      .replace(/OPTIONS/g, 'ACK')
+      .replace('CSeq: 1 ACK', 'CSeq: 1 INVITE');
+    peer.sock.send(bad, info.port, '127.0.0.1');
+    await until(() => l.stats.unparseable === 1);
+    // a request after it is answered: the ACK got nothing
+    peer.sock.send(
+      options('UDP', '127.0.0.1', peer.port).replace('CSeq: 1 OPTIONS', 'CSeq: 1 INVITE'),
+      info.port,
+      '127.0.0.1',
+    );
+    await until(() => peer.received.length === 1);
+    expect((parseMessage(peer.received[0]!) as SipResponse).cseq.method).toBe('INVITE');
+    expect(l.stats.invalidRequests).toBe(1);
+  });
+
   it('a handler that throws is counted and does not stop the listener', async () => {
     const l = layer();
     const info = await l.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });

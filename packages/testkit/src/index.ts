@@ -1,5 +1,12 @@
 export { analyseTones, type PcmAudio, readWav, type ToneAnalysis, writeToneWav } from './audio.ts';
 export { selfSignedCertificate, type TestCertificate } from './certificates.ts';
+export {
+  DRACHTIO_SERVER_BIN_ENV,
+  type DrachtioServer,
+  type DrachtioServerOptions,
+  drachtioServerBinary,
+  startDrachtioServer,
+} from './drachtio-server.ts';
 export { allocatePort, type PortRequest } from './ports.ts';
 export {
   CALL_SCENARIOS,

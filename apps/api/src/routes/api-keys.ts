@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
@@ -5,8 +6,8 @@ import { principalOf } from '../auth/authenticate.ts';
 import { issueCredential } from '../auth/tokens.ts';
 import { IdParams } from '../crud.ts';
 import { badRequest, notFound } from '../errors.ts';
-import { type ListQuery, listArgs, listQuerySchema, PageOf, paginate } from '../list.ts';
-import { Name, Nullable, Timestamp, Uuid } from '../schemas.ts';
+import { listArgs, listQuerySchema, PageOf, paginate } from '../list.ts';
+import { Name, NoContent, Nullable, Timestamp, Uuid } from '../schemas.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -26,7 +27,8 @@ export const ApiKey = Type.Object({
   createdAt: Timestamp,
 });
 
-export async function apiKeyRoutes(app: FastifyInstance, { prisma, now }: RouteOptions): Promise<void> {
+export async function apiKeyRoutes(fastify: FastifyInstance, { prisma, now }: RouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const keyList = { sortable: ['name', 'createdAt'], defaultSort: '-createdAt' };
   app.get(
     '/api-keys',
@@ -41,7 +43,7 @@ export async function apiKeyRoutes(app: FastifyInstance, { prisma, now }: RouteO
     },
     async (request) => {
       const p = principalOf(request);
-      return paginate(prisma.apiKey, listArgs(request.query as ListQuery, keyList), { userId: p.userId });
+      return paginate(prisma.apiKey, listArgs(request.query, keyList), { userId: p.userId });
     },
   );
 
@@ -68,7 +70,7 @@ export async function apiKeyRoutes(app: FastifyInstance, { prisma, now }: RouteO
     },
     async (request, reply) => {
       const p = principalOf(request);
-      const body = request.body as { name: string; expiresAt?: string | null };
+      const body = request.body;
       const expiresAt = body.expiresAt ? new Date(body.expiresAt) : null;
       if (expiresAt !== null && expiresAt.getTime() <= now()) {
         throw badRequest('The expiry is in the past', [
@@ -106,12 +108,12 @@ export async function apiKeyRoutes(app: FastifyInstance, { prisma, now }: RouteO
         operationId: 'revokeApiKey',
         summary: 'Revoke an API key',
         params: IdParams,
-        response: { 204: Type.Null({ description: 'Revoked' }) },
+        response: { 204: NoContent('Revoked') },
       },
     },
     async (request, reply) => {
       const p = principalOf(request);
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       await prisma.$transaction(async (tx) => {
         const key = await tx.apiKey.findFirst({ where: { id, userId: p.userId } });
         if (key === null) throw notFound('API key');

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { generateSecret, hashPassword, verifyPassword } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -10,7 +11,7 @@ import { LoginGuard } from '../auth/login-guard.ts';
 import { assertPasswordAllowed, loginIdentities } from '../auth/password-policy.ts';
 import { issueCredential } from '../auth/tokens.ts';
 import { ApiError, badRequest, unauthorized } from '../errors.ts';
-import { Nullable, Timestamp, Uuid } from '../schemas.ts';
+import { NoContent, Nullable, Timestamp, Uuid } from '../schemas.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -57,9 +58,10 @@ const decoy = () => {
 };
 
 export async function authRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   { prisma, now, limits, sessionTtlMs, cookieSecure, twoFactor }: RouteOptions,
 ): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const guard = new LoginGuard(limits, now);
   const twoFactorOf = async (role: 'operator' | 'reseller' | 'customer', enabled: boolean) => ({
     enabled,
@@ -114,7 +116,7 @@ export async function authRoutes(
       },
     },
     async (request, reply) => {
-      const body = request.body as { email: string; password: string; code?: string };
+      const body = request.body;
       const email = body.email.toLowerCase();
       const user = await checkPassword(request.ip, email, body.password);
       if (user === undefined) throw unauthorized('Wrong e-mail or password');
@@ -147,7 +149,7 @@ export async function authRoutes(
           role: user.role,
           resellerId: user.role === 'customer' ? (user.customer?.resellerId ?? null) : user.resellerId,
           customerId: user.customerId,
-          via: 'session',
+          via: 'session' as const,
           twoFactor: await twoFactorOf(user.role, user.totpEnabledAt !== null),
         },
       };
@@ -162,7 +164,7 @@ export async function authRoutes(
         tags: ['auth'],
         operationId: 'logout',
         summary: 'Revoke the login token of this request and clear the session cookies',
-        response: { 204: Type.Null({ description: 'Revoked' }) },
+        response: { 204: NoContent('Revoked') },
       },
     },
     async (request, reply) => {
@@ -195,7 +197,7 @@ export async function authRoutes(
       const p = principalOf(request);
       return {
         ...p,
-        via: p.sessionId === null ? 'apiKey' : 'session',
+        via: p.sessionId === null ? ('apiKey' as const) : ('session' as const),
         twoFactor: await twoFactorOf(p.role, p.totpEnabled),
       };
     },
@@ -215,12 +217,12 @@ export async function authRoutes(
           { currentPassword: Password, newPassword: NewPassword },
           { additionalProperties: false },
         ),
-        response: { 204: Type.Null({ description: 'Changed; sessions and API keys revoked' }) },
+        response: { 204: NoContent('Changed; sessions and API keys revoked') },
       },
     },
     async (request, reply) => {
       const p = principalOf(request);
-      const body = request.body as { currentPassword: string; newPassword: string };
+      const body = request.body;
       const user = await checkPassword(request.ip, p.email, body.currentPassword);
       if (user === undefined) {
         throw new ApiError(403, 'The current password is wrong', [
@@ -274,11 +276,11 @@ export async function authRoutes(
           },
           { additionalProperties: false, minProperties: 1 },
         ),
-        response: { 204: Type.Null({ description: 'Lifted' }) },
+        response: { 204: NoContent('Lifted') },
       },
     },
     async (request, reply) => {
-      const { address, email } = request.query as { address?: string; email?: string };
+      const { address, email } = request.query;
       guard.lift({
         ...(address === undefined ? {} : { address }),
         ...(email === undefined ? {} : { account: email.toLowerCase() }),

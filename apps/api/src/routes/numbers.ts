@@ -1,15 +1,15 @@
 import { NumberingError, validatePhoneNumber } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { type CrudContext, delegateOf, registerCrud, requireVisible } from '../crud.ts';
+import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest } from '../errors.ts';
-import { Digits, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
+import { Digits, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
- * E.164 numbers (DIDs) routed to subscribers, and call forwards. Numbers are assigned by operators and
- * resellers; customers see theirs. Exactly one number of a subscriber is primary (its caller ID).
+ * E.164 numbers (DIDs) routed to subscribers. Numbers are assigned by operators and resellers; customers see
+ * theirs. Exactly one number of a subscriber is primary (its caller ID).
  */
 
 const NumberParts = {
@@ -59,73 +59,13 @@ async function makeOnlyPrimary(ctx: CrudContext, subscriberId: string, exceptId?
   });
 }
 
-const CfType = Type.Enum(['cfu', 'cfb', 'cft', 'cfna'], {
-  description: 'unconditional, on busy, on no answer (timeout), on not available',
-});
-const Destination = Type.Object(
-  {
-    kind: Type.Enum(['uri', 'number']),
-    destination: Type.String({ minLength: 1, maxLength: 255 }),
-    ringTimeout: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 600 }))),
-  },
-  { additionalProperties: false },
-);
-const Destinations = Type.Array(Destination, { minItems: 1, maxItems: 10 });
-
-export const CallForward = Type.Object({
-  id: Uuid,
-  subscriberId: Uuid,
-  type: CfType,
-  enabled: Type.Boolean(),
-  ringTimeout: Nullable(Type.Integer()),
-  destinations: Type.Array(
-    Type.Object({
-      position: Type.Integer(),
-      kind: Type.Enum(['uri', 'number']),
-      destination: Type.String(),
-      ringTimeout: Nullable(Type.Integer()),
-    }),
-  ),
-  ...Timestamps,
-});
-
-function checkDestinations(
-  destinations: unknown,
-): { kind: string; destination: string; ringTimeout?: number | null }[] {
-  const list = destinations as { kind: string; destination: string; ringTimeout?: number | null }[];
-  list.forEach((d, i) => {
-    if (d.kind === 'uri' && !/^sips?:[^\s@]+@[^\s]+$/i.test(d.destination)) {
-      throw badRequest('A uri destination is a SIP URI', [
-        { field: `/body/destinations/${i}/destination`, message: 'expected sip:user@host' },
-      ]);
-    }
-    if (d.kind === 'number' && !/^\+?[0-9*#]{1,32}$/.test(d.destination)) {
-      throw badRequest('A number destination is digits as dialled', [
-        {
-          field: `/body/destinations/${i}/destination`,
-          message: 'expected digits, optionally with leading +',
-        },
-      ]);
-    }
-  });
-  return list;
-}
-
-const positioned = (list: { kind: string; destination: string; ringTimeout?: number | null }[]) =>
-  list.map((d, position) => ({
-    position,
-    kind: d.kind,
-    destination: d.destination,
-    ringTimeout: d.ringTimeout ?? null,
-  }));
-
 export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
   registerCrud(app, prisma, {
     path: '/numbers',
     entity: 'numbers',
     singular: 'number',
     tag: 'numbers',
-    model: 'phoneNumber',
+    model: (db) => db.phoneNumber,
     item: PhoneNumber,
     create: Type.Object(
       {
@@ -157,7 +97,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       const subscriberId = String(body.subscriberId);
       await requireVisible(
         ctx.tx,
-        'subscriber',
+        (db) => db.subscriber,
         scopes.subscriber(ctx.principal),
         subscriberId,
         'Subscriber',
@@ -168,7 +108,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
         areaCode: typeof body.areaCode === 'string' ? body.areaCode : '',
         subscriberNumber: String(body.subscriberNumber),
       };
-      const existing = await delegateOf(ctx.tx, 'phoneNumber').count({ where: { subscriberId } });
+      const existing = await ctx.tx.phoneNumber.count({ where: { subscriberId } });
       const isPrimary = typeof body.isPrimary === 'boolean' ? body.isPrimary : existing === 0;
       if (isPrimary) await makeOnlyPrimary(ctx, subscriberId);
       return { data: { ...parts, subscriberId, e164: e164Of(parts), isPrimary } };
@@ -179,7 +119,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       if (body.subscriberId !== undefined) {
         await requireVisible(
           ctx.tx,
-          'subscriber',
+          (db) => db.subscriber,
           scopes.subscriber(ctx.principal),
           subscriberId,
           'Subscriber',
@@ -188,64 +128,6 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       }
       if (body.isPrimary === true) await makeOnlyPrimary(ctx, subscriberId, String(existing.id));
       return { data: body };
-    },
-  });
-
-  registerCrud(app, prisma, {
-    path: '/call-forwards',
-    entity: 'call-forwards',
-    singular: 'call forward',
-    tag: 'call-forwards',
-    model: 'callForward',
-    item: CallForward,
-    include: { destinations: { orderBy: { position: 'asc' } } },
-    create: Type.Object(
-      {
-        subscriberId: Uuid,
-        type: CfType,
-        enabled: Type.Optional(Type.Boolean()),
-        ringTimeout: Type.Optional(
-          Nullable(
-            Type.Integer({ minimum: 1, maximum: 600, description: 'For cft: seconds before forwarding' }),
-          ),
-        ),
-        destinations: Destinations,
-      },
-      { additionalProperties: false },
-    ),
-    update: Patch({
-      enabled: Type.Boolean(),
-      ringTimeout: Nullable(Type.Integer({ minimum: 1, maximum: 600 })),
-      destinations: Destinations,
-    }),
-    list: {
-      sortable: ['type', 'createdAt'],
-      defaultSort: 'createdAt',
-      filters: {
-        subscriberId: { type: 'string' },
-        type: { type: 'enum', values: ['cfu', 'cfb', 'cft', 'cfna'] },
-        enabled: { type: 'boolean' },
-      },
-    },
-    readRoles: ['operator', 'reseller', 'customer'],
-    writeRoles: ['operator', 'reseller', 'customer'],
-    readScope: scopes.viaSubscriber,
-    toCreateData: async (ctx, body) => {
-      await requireVisible(
-        ctx.tx,
-        'subscriber',
-        scopes.subscriber(ctx.principal),
-        String(body.subscriberId),
-        'Subscriber',
-        '/body/subscriberId',
-      );
-      const destinations = positioned(checkDestinations(body.destinations));
-      return { data: { ...body, destinations: { create: destinations } } };
-    },
-    toUpdateData: async (_ctx, body) => {
-      if (body.destinations === undefined) return { data: body };
-      const destinations = positioned(checkDestinations(body.destinations));
-      return { data: { ...body, destinations: { deleteMany: {}, create: destinations } } };
     },
   });
 }

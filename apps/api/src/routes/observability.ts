@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { type MetricsRegistry, renderMetrics } from '@switchboard/metrics';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -19,9 +20,10 @@ function fromLoopback(request: FastifyRequest): boolean {
  * `authorization: { credentials_file: ... }`.
  */
 export async function metricsRoute(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   { prisma, now, metrics }: Pick<RouteOptions, 'prisma' | 'now'> & { metrics: MetricsRegistry },
 ): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/metrics', { schema: { hide: true }, config: { public: true } }, async (request, reply) => {
     if (!fromLoopback(request)) {
       const secret = bearerFrom(request.headers.authorization);
@@ -58,12 +60,13 @@ const Ladder = Type.Object({
  * own capture. `callId` is the caller's Call-ID (a CDR's `callId`) or a B leg's; the CDR joins the legs.
  */
 export async function ladderRoute(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   {
     prisma,
     callLadder,
   }: Pick<RouteOptions, 'prisma'> & { callLadder?: (callIds: string[]) => LadderMessage[] },
 ): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/calls/:callId/ladder',
     {
@@ -77,7 +80,7 @@ export async function ladderRoute(
       },
     },
     async (request) => {
-      const { callId } = request.params as { callId: string };
+      const { callId } = request.params;
       if (callLadder === undefined) {
         throw new ApiError(
           404,

@@ -1,15 +1,10 @@
-import type { PrismaClient } from '@switchboard/db';
 import {
   apnsCredentials,
   CredentialError,
   fcmCredentials,
   loadCredentialsKey,
-  PushCredentialStore,
   type PushCredentials,
   type PushEndpoints,
-  PushService,
-  pushEndpointsFromEnv,
-  recordResultIn,
   seal,
   sealingContext,
   splitCredentials,
@@ -17,17 +12,15 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Type } from 'typebox';
-import { principalOf } from '../auth/authenticate.ts';
-import { type CrudContext, IdParams, registerCrud, requireVisible } from '../crud.ts';
-import { badRequest, notFound } from '../errors.ts';
-import { Nullable, Timestamp, Timestamps, Uuid } from '../schemas.ts';
-import { scopes, type Where, within } from '../tenancy.ts';
+import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
+import { badRequest } from '../errors.ts';
+import { Timestamps, Uuid } from '../schemas.ts';
+import { scopes, type Where } from '../tenancy.ts';
 import type { Principal } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
- * Push credentials per domain (a domain can have its own iOS and Android apps) and the push state of
- * each binding. The private keys are sealed (AES-256-GCM) before they are stored and are never
+ * Push credentials per domain (a domain can have its own iOS and Android apps). The private keys are sealed (AES-256-GCM) before they are stored and are never
  * returned: the API shows only the ids that identify them.
  */
 
@@ -50,7 +43,9 @@ export interface PushRouteOptions extends RouteOptions {
   logger: Logger;
 }
 
-const Provider = Type.Enum(['apns', 'fcm'], { description: '`apns` (iOS, PushKit) or `fcm` (Android)' });
+export const Provider = Type.Enum(['apns', 'fcm'], {
+  description: '`apns` (iOS, PushKit) or `fcm` (Android)',
+});
 
 export const PushCredential = Type.Object({
   id: Uuid,
@@ -79,29 +74,6 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 const ReplaceBody = Type.Object(Upload, { additionalProperties: false });
-
-export const PushBinding = Type.Object({
-  id: Uuid,
-  subscriberId: Uuid,
-  aor: Type.String(),
-  pnProvider: Type.String(),
-  pnParam: Nullable(Type.String()),
-  deviceTokenEnd: Type.String({ description: 'Last 8 characters of pn-prid, to tell devices apart' }),
-  refreshLeadSeconds: Nullable(
-    Type.Integer({ description: '+sip.pnsreg granted; null: the device refreshes itself' }),
-  ),
-  expiresAt: Timestamp,
-  lastPushAt: Nullable(Timestamp),
-  lastPushResult: Nullable(Type.String()),
-});
-
-const TestResult = Type.Object({
-  outcome: Type.Enum(['delivered', 'unregistered', 'rate_limited', 'rejected', 'failed']),
-  provider: Nullable(Provider),
-  status: Type.Optional(Type.Integer()),
-  reason: Type.Optional(Type.String()),
-  retryAfterMs: Type.Optional(Type.Integer()),
-});
 
 /** Credentials belong to the domain's owner: every domain for the operator, its own for a reseller. */
 function credentialScope(p: Principal): Where {
@@ -149,14 +121,18 @@ function credentialsOf(provider: 'apns' | 'fcm', body: Record<string, unknown>):
   }
 }
 
-export async function pushCredentialRoutes(app: FastifyInstance, options: PushRouteOptions): Promise<void> {
-  const { prisma, now } = options;
-  const settings = options.push ?? {};
+/** The sealing key, loaded on first use (a deployment without push never needs one). */
+export function lazySealingKey(settings: ApiPushOptions): () => Buffer {
   let key = settings.credentialsKey;
-  const sealingKey = (): Buffer => {
+  return (): Buffer => {
     key ??= loadCredentialsKey({ dataDir: settings.dataDir ?? process.env.DATA_DIR ?? './data' });
     return key;
   };
+}
+
+export async function pushCredentialRoutes(app: FastifyInstance, options: PushRouteOptions): Promise<void> {
+  const { prisma } = options;
+  const sealingKey = lazySealingKey(options.push ?? {});
   const sealed = (domainId: string, credentials: PushCredentials) => {
     const { settings: shown, secret } = splitCredentials(credentials);
     return {
@@ -170,7 +146,7 @@ export async function pushCredentialRoutes(app: FastifyInstance, options: PushRo
     entity: 'push-credentials',
     singular: 'push credential',
     tag: 'push',
-    model: 'pushCredential',
+    model: (db) => db.pushCredential,
     item: PushCredential,
     create: CreateBody,
     update: ReplaceBody,
@@ -187,7 +163,7 @@ export async function pushCredentialRoutes(app: FastifyInstance, options: PushRo
       const domainId = String(body.domainId);
       await requireVisible(
         ctx.tx,
-        'domain',
+        (db) => db.domain,
         scopes.domainForNewSubscribers(ctx.principal),
         domainId,
         'Domain',
@@ -202,97 +178,4 @@ export async function pushCredentialRoutes(app: FastifyInstance, options: PushRo
       return { data: sealed(String(existing.domainId), credentials) };
     },
   });
-
-  // Bindings of the caller's subscribers that carry RFC 8599 push parameters, with their push state.
-  const pushBindingScope = (p: Principal): Where =>
-    within(scopes.viaSubscriber(p), { pnProvider: { not: null }, expiresAt: { gt: new Date(now()) } });
-  registerCrud(app, prisma, {
-    path: '/push-bindings',
-    entity: 'push-bindings',
-    singular: 'push binding',
-    tag: 'push',
-    model: 'registration',
-    item: PushBinding,
-    verbs: ['list', 'read'],
-    list: {
-      sortable: ['aor', 'expiresAt', 'pushLastAt'],
-      defaultSort: 'aor',
-      filters: { subscriberId: { type: 'string' }, pnProvider: { type: 'enum', values: ['apns', 'fcm'] } },
-    },
-    readRoles: ['operator', 'reseller', 'customer'],
-    writeRoles: [],
-    readScope: pushBindingScope,
-    toItem: (row) => ({
-      id: row.id,
-      subscriberId: row.subscriberId,
-      aor: row.aor,
-      pnProvider: row.pnProvider,
-      pnParam: row.pnParam,
-      deviceTokenEnd: String(row.pnPrid ?? '').slice(-8),
-      refreshLeadSeconds: row.pnRefresh,
-      expiresAt: row.expiresAt,
-      lastPushAt: row.pushLastAt,
-      lastPushResult: row.pushLastResult,
-    }),
-  });
-
-  let service: PushService | undefined;
-  const pushService = (): PushService => {
-    service ??= new PushService({
-      // Read per push: credentials replaced a moment ago apply to the next test push.
-      credentials: {
-        get: (domain, provider) =>
-          new PushCredentialStore(prisma, sealingKey(), options.logger).get(domain, provider),
-      },
-      endpoints: { ...pushEndpointsFromEnv(), ...settings.endpoints },
-      ...(settings.ca ? { ca: settings.ca } : {}),
-      tokenSecret: settings.tokenSecret ?? 'test-push',
-      log: options.logger.child({ component: 'push' }),
-      onResult: recordResultIn(prisma),
-      onUnregistered: (binding) => removeBinding(prisma, binding),
-    });
-    return service;
-  };
-  app.addHook('onClose', async () => service?.close());
-
-  app.post(
-    '/push-bindings/:id/test',
-    {
-      config: { roles: ['operator', 'reseller', 'customer'] },
-      schema: {
-        tags: ['push'],
-        operationId: 'testPushBinding',
-        summary: 'Send a test push to the device of a binding',
-        params: IdParams,
-        response: { 200: TestResult },
-      },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      const { id } = request.params as { id: string };
-      const row = await prisma.registration.findFirst({ where: within(pushBindingScope(principal), { id }) });
-      if (row === null) throw notFound('Push binding');
-      const result = await pushService().test(row);
-      return {
-        outcome: result.outcome,
-        provider: result.provider,
-        ...(result.status !== undefined ? { status: result.status } : {}),
-        ...(result.reason !== undefined ? { reason: result.reason } : {}),
-        ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
-      };
-    },
-  );
-}
-
-/**
- * The push service says the device token is dead: remove the binding and announce its AOR on
- * sip-core's registrations channel (`switchboard_registrations`), so every node reloads it.
- */
-async function removeBinding(
-  prisma: PrismaClient,
-  binding: { aor: string; bindingKey: string },
-): Promise<void> {
-  await prisma.registration.deleteMany({ where: { aor: binding.aor, bindingKey: binding.bindingKey } });
-  const payload = JSON.stringify({ aors: [binding.aor], origin: 'api' });
-  await prisma.$executeRaw`SELECT pg_notify('switchboard_registrations', ${payload})`;
 }

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   SETTINGS,
   type SettingDefinition,
@@ -7,7 +8,7 @@ import {
   settingsConflict,
 } from '@switchboard/config';
 import type { FastifyInstance } from 'fastify';
-import { type TSchema, Type } from 'typebox';
+import { type TOptional, type TUnsafe, Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { badRequest, conflict } from '../errors.ts';
 import type { RouteOptions } from './options.ts';
@@ -44,7 +45,7 @@ const SettingList = Type.Object({ settings: Type.Array(Setting) });
  * A setting's value or `null` (back to the default), as one JSON-schema type list: a union would let the
  * API's type coercion turn `null` into `0` or `false` before the null branch is tried.
  */
-function nullableValue(s: SettingDefinition): TSchema {
+function nullableValue(s: SettingDefinition): TUnsafe<SettingValue | null> {
   if (s.kind === 'boolean') return Type.Unsafe<boolean | null>({ type: ['boolean', 'null'] });
   if (s.kind === 'integer')
     return Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: s.min, maximum: s.max });
@@ -59,12 +60,13 @@ function nullableValue(s: SettingDefinition): TSchema {
 const PatchBody = Type.Object(
   Object.fromEntries(SETTINGS.map((s) => [s.key, Type.Optional(nullableValue(s))] as const)) as Record<
     string,
-    TSchema
+    TOptional<TUnsafe<SettingValue | null>>
   >,
   { additionalProperties: false, minProperties: 1 },
 );
 
-export async function settingRoutes(app: FastifyInstance, options: SettingRouteOptions): Promise<void> {
+export async function settingRoutes(fastify: FastifyInstance, options: SettingRouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { prisma, environmentSettings } = options;
 
   const current = async () => {
@@ -125,7 +127,7 @@ export async function settingRoutes(app: FastifyInstance, options: SettingRouteO
       },
     },
     async (request) => {
-      const body = request.body as Record<string, SettingValue | null>;
+      const body = request.body;
       const fixed = Object.keys(body).filter((key) => environmentSettings.has(key));
       if (fixed.length > 0) {
         throw conflict(
@@ -153,7 +155,7 @@ export async function settingRoutes(app: FastifyInstance, options: SettingRouteO
 
       await prisma.$transaction(async (tx) => {
         for (const [key, value] of Object.entries(body)) {
-          if (value === null) await tx.setting.deleteMany({ where: { id: key } });
+          if (value === null || value === undefined) await tx.setting.deleteMany({ where: { id: key } });
           else await tx.setting.upsert({ where: { id: key }, create: { id: key, value }, update: { value } });
           await writeAudit(tx, request, {
             action: 'update',

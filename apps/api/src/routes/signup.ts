@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { generateSecret, hashPassword, sipHa1 } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -17,7 +18,8 @@ import { type MailRouteOptions, mailLinks } from './password-reset.ts';
  * The new login is signed in at once, like a login: token in the body and the web app's session cookies.
  * The customer starts locked (no SIP service) until the e-mail link is followed (email-verification.ts).
  */
-export async function signupRoutes(app: FastifyInstance, options: MailRouteOptions): Promise<void> {
+export async function signupRoutes(fastify: FastifyInstance, options: MailRouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { prisma, now, limits, sessionTtlMs, cookieSecure } = options;
   const signups = new WindowLimiter({ max: limits.signupsPerIp, windowMs: limits.signupWindowMs }, now);
 
@@ -66,14 +68,7 @@ export async function signupRoutes(app: FastifyInstance, options: MailRouteOptio
       const wait = signups.retryAfter(request.ip);
       if (wait > 0) throw tooManyRequests(wait, 'Too many sign-ups from this address, try again later');
       signups.hit(request.ip);
-      const body = request.body as {
-        domain: string;
-        email: string;
-        password: string;
-        name?: string;
-        username: string;
-        displayName?: string;
-      };
+      const body = request.body;
       const email = body.email.toLowerCase();
       const username = body.username.toLowerCase();
       const domain = await prisma.domain.findUnique({ where: { name: body.domain.toLowerCase() } });

@@ -1,10 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { generateSecret, sipHa1 } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { assertSipPasswordAllowed } from '../auth/password-policy.ts';
-import { delegateOf, IdParams, registerCrud, requireVisible } from '../crud.ts';
+import { IdParams, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { SUBSCRIBER_LOCK } from '../locks.ts';
 import {
@@ -80,13 +81,14 @@ function toItem(row: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   registerCrud(app, prisma, {
     path: '/subscribers',
     entity: 'subscribers',
     singular: 'subscriber',
     tag: 'subscribers',
-    model: 'subscriber',
+    model: (db) => db.subscriber,
     item: Subscriber,
     createResponse: SubscriberWithPassword,
     include,
@@ -132,7 +134,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       }
       const customer = await requireVisible(
         ctx.tx,
-        'customer',
+        (db) => db.customer,
         scopes.customer(p),
         String(customerId),
         'Customer',
@@ -140,7 +142,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       );
       const domain = await requireVisible(
         ctx.tx,
-        'domain',
+        (db) => db.domain,
         scopes.domainForNewSubscribers(p),
         String(body.domainId),
         'Domain',
@@ -149,7 +151,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       if (body.rewriteRuleSetId) {
         await requireVisible(
           ctx.tx,
-          'rewriteRuleSet',
+          (db) => db.rewriteRuleSet,
           scopes.rewriteRuleSetRead(p),
           String(body.rewriteRuleSetId),
           'Rewrite rule set',
@@ -158,7 +160,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       }
       const max = customer.maxSubscribers as number | null;
       if (max !== null) {
-        const count = await delegateOf(ctx.tx, 'subscriber').count({ where: { customerId } });
+        const count = await ctx.tx.subscriber.count({ where: { customerId: String(customerId) } });
         if (count >= max) throw conflict(`The customer has reached its limit of ${max} subscribers`);
       }
       const username = String(body.username).toLowerCase();
@@ -183,7 +185,7 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
       if (body.rewriteRuleSetId) {
         await requireVisible(
           ctx.tx,
-          'rewriteRuleSet',
+          (db) => db.rewriteRuleSet,
           scopes.rewriteRuleSetRead(ctx.principal),
           String(body.rewriteRuleSetId),
           'Rewrite rule set',
@@ -216,9 +218,9 @@ export async function subscriberRoutes(app: FastifyInstance, { prisma }: RouteOp
     },
     async (request) => {
       const principal = principalOf(request);
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       return prisma.$transaction(async (tx) => {
-        const row = await delegateOf(tx, 'subscriber').findFirst({
+        const row = await tx.subscriber.findFirst({
           where: within(scopes.subscriber(principal), { id }),
           include,
         });

@@ -53,7 +53,14 @@ async function tenantFields(
       throw badRequest('resellerId is required', [
         { field: '/body/resellerId', message: 'required for reseller users' },
       ]);
-    await requireVisible(ctx.tx, 'reseller', scopes.reseller(p), resellerId, 'Reseller', '/body/resellerId');
+    await requireVisible(
+      ctx.tx,
+      (db) => db.reseller,
+      scopes.reseller(p),
+      resellerId,
+      'Reseller',
+      '/body/resellerId',
+    );
     return { resellerId, customerId: null, subscriberId: null };
   }
   const customerId = p.role === 'customer' ? p.customerId : (body.customerId as string | undefined);
@@ -61,12 +68,19 @@ async function tenantFields(
     throw badRequest('customerId is required', [
       { field: '/body/customerId', message: 'required for customer users' },
     ]);
-  await requireVisible(ctx.tx, 'customer', scopes.customer(p), customerId, 'Customer', '/body/customerId');
+  await requireVisible(
+    ctx.tx,
+    (db) => db.customer,
+    scopes.customer(p),
+    customerId,
+    'Customer',
+    '/body/customerId',
+  );
   const subscriberId = (body.subscriberId as string | null | undefined) ?? null;
   if (subscriberId !== null) {
     await requireVisible(
       ctx.tx,
-      'subscriber',
+      (db) => db.subscriber,
       { customerId },
       subscriberId,
       'Subscriber',
@@ -82,7 +96,7 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
     entity: 'users',
     singular: 'user',
     tag: 'auth',
-    model: 'user',
+    model: (db) => db.user,
     item: User,
     create: Type.Object(
       {

@@ -3,6 +3,7 @@ import { connect, createServer, isIP, type Server, type Socket } from 'node:net'
 import { connect as connectTls, createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { isLoopbackHost, MIN_ENGINE_SECRET_LENGTH } from '@switchboard/config';
 import type { Logger } from 'pino';
+import { authenticateCommand, authenticateReply, routeVerb } from '../wire/commands.ts';
 import { type AppMessage, AppMessageError, parseAppMessage, responseMessage } from '../wire/protocol.ts';
 import { AppConnection } from './app-connection.ts';
 import { AppRegistry } from './app-registry.ts';
@@ -239,7 +240,7 @@ export class AdminServer {
         return;
       case 'route':
       case 'remove_route': {
-        const verb = (msg.args[0] ?? '').toLowerCase();
+        const verb = routeVerb(msg);
         if (!VERB.test(verb)) {
           app.send(responseMessage(msg.msgId, 'NO', 'Route request includes unsupported verb'));
           return;
@@ -270,25 +271,15 @@ export class AdminServer {
       app.send(responseMessage(msg.msgId, 'NO', 'already authenticated'));
       return;
     }
-    const secret = msg.args[0] ?? '';
+    const { secret, tags } = authenticateCommand(msg);
     if (!timingSafeEqual(digest(secret), this.secretDigest)) {
       this.refuse(app, msg.msgId);
       return;
     }
-    const tags = (msg.args[1] ?? '')
-      .split(',')
-      .map((t) => t.trim())
-      .filter((t) => t !== '');
     app.authenticated(tags);
     const { identity } = this.options;
     this.log.info({ app: app.id, tags }, 'app authenticated');
-    app.send(
-      responseMessage(
-        msg.msgId,
-        'OK',
-        `${identity.hostports().join(',')}|${identity.version}|${identity.localHostports().join(',')}`,
-      ),
-    );
+    app.send(authenticateReply(msg.msgId, identity.hostports(), identity.version, identity.localHostports()));
     this.outboundWaiters.get(app)?.(undefined);
   }
 

@@ -3,6 +3,7 @@ import {
   generateCallId,
   generateTag,
   headerKey,
+  type NameAddr,
   parseContact,
   parseNameAddr,
   parseUri,
@@ -11,7 +12,7 @@ import {
   type SipResponse,
 } from '@switchboard/sip';
 import { AppSipError, type AppSipText } from '../wire/app-sip.ts';
-import type { Dialog } from './dialog-table.ts';
+import type { AppDialog } from './app-dialogs.ts';
 import type { StackListener } from './sip-stack.ts';
 
 /**
@@ -130,28 +131,32 @@ export function buildNewRequest(sip: AppSipText, listener: StackListener): SipRe
 }
 
 /** A request inside a dialog (RFC 3261 §12.2.1.1): URI, route set, tags and CSeq from the dialog. */
-export function buildInDialogRequest(sip: AppSipText, dialog: Dialog, listener?: StackListener): SipRequest {
+export function buildInDialogRequest(
+  sip: AppSipText,
+  dialog: AppDialog,
+  listener?: StackListener,
+): SipRequest {
   const { method } = parseRequestLine(sip);
-  const request = new SipRequestClass({ method, uri: parseUri(dialog.remoteTarget) });
-  request.setHeader('From', `${dialog.localUri};tag=${dialog.localTag}`);
-  request.setHeader('To', `${dialog.remoteUri};tag=${dialog.remoteTag}`);
-  request.setHeader('Call-ID', dialog.callId);
-  let cseq: number;
-  if (method === 'ACK') cseq = dialog.inviteCseq;
-  else {
-    dialog.localCseq += 1;
-    cseq = dialog.localCseq;
-    if (method === 'INVITE') dialog.inviteCseq = cseq;
-  }
-  request.setHeader('CSeq', `${cseq} ${method}`);
+  const { requestUri, routes } = dialog.routing();
+  const request = new SipRequestClass({ method, uri: requestUri });
+  request.setHeader('From', withTag(dialog.localUri, dialog.id.localTag));
+  request.setHeader('To', withTag(dialog.remoteUri, dialog.id.remoteTag));
+  request.setHeader('Call-ID', dialog.id.callId);
+  request.setHeader('CSeq', `${dialog.nextSeq(method)} ${method}`);
   request.setHeader('Max-Forwards', findHeader(sip, 'max-forwards') ?? 70);
-  if (dialog.routeSet.length > 0) request.setHeader('Route', dialog.routeSet);
+  if (routes.length > 0) request.setHeader('Route', routes);
   const contact = findHeader(sip, 'contact');
   if (contact !== undefined) request.setHeader('Contact', appContact(contact, listener));
-  else if (NEEDS_CONTACT.has(method)) request.setHeader('Contact', dialog.localContact);
+  else if (NEEDS_CONTACT.has(method)) request.setHeader('Contact', dialog.localContact ?? '');
   copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
   setBody(request, sip, contentTypeFor(sip, true));
   return request;
+}
+
+function withTag(address: NameAddr, tag: string): string {
+  const tagged = address.clone();
+  tagged.tag = tag;
+  return tagged.toString();
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type ListenerInfo,
   type MessageSource,
   newVia,
+  type ProxyOptions,
   parseUri,
   type ResolvedTarget,
   type SendResult,
@@ -14,6 +15,7 @@ import {
   type SipResolver,
   type SipResponse,
   SipUri,
+  StatefulProxy,
   type TransactionManager,
   type TransportLayer,
   type TransportProtocol,
@@ -28,6 +30,7 @@ import type {
   Sent,
   SipStackPort,
   StackListener,
+  StackProxy,
 } from './sip-stack.ts';
 
 /**
@@ -36,12 +39,23 @@ import type {
  */
 export class SipStackAdapter implements SipStackPort {
   private readonly incoming = new WeakMap<ServerTransaction, IncomingTransaction>();
+  private readonly servers = new WeakMap<IncomingTransaction, ServerTransaction>();
+  readonly proxy: StackProxy;
 
   constructor(
     private readonly transport: TransportLayer,
     private readonly manager: TransactionManager,
     private readonly resolver: SipResolver,
-  ) {}
+    /** How the stack's proxy behaves (the engine chooses drachtio-server's ways, proxy-operations.ts). */
+    proxyOptions: Omit<ProxyOptions, 'manager' | 'resolver'> = {},
+  ) {
+    const core = new StatefulProxy({ ...proxyOptions, manager, resolver });
+    this.proxy = {
+      core,
+      serverTransactionOf: (txn) => this.servers.get(txn),
+      flowTo: (target) => flowTo(transport, target),
+    };
+  }
 
   get listeners(): StackListener[] {
     return this.transport.getListeners().map(toStackListener);
@@ -83,7 +97,7 @@ export class SipStackAdapter implements SipStackPort {
     const target = await this.locate(request, nextHop);
     if (options.proxy) this.addProxyVia(request, target);
     const tx = this.manager.sendRequest(request, target);
-    const flow = await firstSend(this.transport, target);
+    const flow = flowTo(this.transport, target);
     const listeners: Array<(response: SipResponse, raw: string, flow: Flow) => void> = [];
     tx.on('response', (response) => {
       const raw = response.toString();
@@ -163,6 +177,7 @@ export class SipStackAdapter implements SipStackPort {
       },
     };
     this.incoming.set(tx, txn);
+    this.servers.set(txn, tx);
     return txn;
   }
 
@@ -235,7 +250,7 @@ function flowOfSend(result: SendResult): Flow {
 }
 
 /** The flow a request to this target leaves on (the listener's address; the connection's once it exists). */
-async function firstSend(transport: TransportLayer, target: TransportTarget): Promise<Flow> {
+function flowTo(transport: TransportLayer, target: TransportTarget): Flow {
   const listener = transport.selectListener(target.transport, target.address);
   return {
     transport: target.transport,

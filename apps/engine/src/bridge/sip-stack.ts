@@ -1,4 +1,10 @@
-import type { SipRequest, SipResponse } from '@switchboard/sip';
+import type {
+  ServerTransaction,
+  SipRequest,
+  SipResponse,
+  StatefulProxy,
+  TransportTarget,
+} from '@switchboard/sip';
 import type { SipTransport } from '../config.ts';
 
 /**
@@ -68,8 +74,19 @@ export interface SendOptions {
   proxy?: boolean;
 }
 
+/** packages/sip's stateful proxy (RFC 3261 §16) on the stack's transactions, for proxy operations. */
+export interface StackProxy {
+  readonly core: StatefulProxy;
+  /** The server transaction under an incoming request: the proxy forwards from it and answers through it. */
+  serverTransactionOf(txn: IncomingTransaction): ServerTransaction | undefined;
+  /** The flow an exchange with a branch's next hop runs on (the app's branch reports name it). */
+  flowTo(target: TransportTarget): Flow;
+}
+
 export interface SipStackPort {
   readonly listeners: StackListener[];
+  /** The stack's stateful proxy; undefined on a stack that cannot proxy (the in-process test stand-in). */
+  readonly proxy: StackProxy | undefined;
   /** Every new request that is not an ACK, a CANCEL or a retransmission. */
   onRequest(handler: (txn: IncomingTransaction) => void): void;
   /**

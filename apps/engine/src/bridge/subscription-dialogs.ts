@@ -1,5 +1,5 @@
 import type { SipRequest, SipResponse } from '@switchboard/sip';
-import type { Dialog } from './dialog-table.ts';
+import type { AppDialog } from './app-dialogs.ts';
 
 /**
  * Subscription dialogs (RFC 6665), kept as drachtio-server keeps them: a 2xx to a SUBSCRIBE, or to a REFER
@@ -24,10 +24,10 @@ export function createsSubscriptionDialog(method: string, status: number, inDial
 
 /** A 2xx to a SUBSCRIBE or REFER of a subscription dialog starts or renews the subscription (RFC 6665 §4.1.2.2). */
 export function renewsSubscription(
-  dialog: Dialog | undefined,
+  dialog: AppDialog | undefined,
   method: string,
   status: number,
-): dialog is Dialog {
+): dialog is AppDialog {
   return (
     dialog?.usage === 'subscription' &&
     (method === 'SUBSCRIBE' || method === 'REFER') &&
@@ -63,12 +63,13 @@ export function notifiedSeconds(notify: SipRequest): number | undefined {
 
 /** (Re)arms the subscription's expiry; `expire` runs once it and the grace have passed. */
 export function armSubscription(
-  dialog: Dialog,
+  dialog: AppDialog,
   seconds: number,
   graceSeconds: number,
   expire: () => void,
 ): void {
-  if (dialog.subscriptionTimer) clearTimeout(dialog.subscriptionTimer);
-  dialog.subscriptionTimer = setTimeout(expire, (seconds + graceSeconds) * 1000);
-  dialog.subscriptionTimer.unref();
+  const state = dialog.data;
+  if (state.subscriptionTimer) clearTimeout(state.subscriptionTimer);
+  state.subscriptionTimer = setTimeout(expire, (seconds + graceSeconds) * 1000);
+  state.subscriptionTimer.unref();
 }

@@ -4,8 +4,11 @@
  * two drachtio servers become two engines; the sipp containers become local sipp processes.
  */
 
-/** The SIP port of every host of the test bed (5060 upstream; another port keeps clear of a real SIP server). */
-export const SIP_PORT = 29060;
+/**
+ * The SIP port of every host of the test bed (5060 upstream; another port keeps clear of a real SIP server).
+ * UPSTREAM_SIP_PORT moves it, so that a differential run does not meet a concurrent run of this suite.
+ */
+export const SIP_PORT = Number(process.env.UPSTREAM_SIP_PORT ?? 29060);
 
 /** Upstream's drachtio-server under test (`drachtio-sut`) and the second server (`drachtio-uas`). */
 export const SUT_ADDRESS = '127.29.0.10';

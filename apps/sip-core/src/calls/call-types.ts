@@ -18,12 +18,33 @@ export interface CallTarget {
 }
 
 /**
+ * A device that must be woken before it can ring (RFC 8599 §7): a push binding without a live flow.
+ * `ready` pushes the app and waits for its REGISTER; it resolves with where the fork goes then, or
+ * undefined when the device did not come back in time (or `signal` ended the wait: the caller
+ * cancelled, the round timed out, another device answered).
+ */
+export interface WakeTarget {
+  kind: 'wake';
+  profile: LegProfile;
+  /** Headers the route adds to every leg (Diversion, History-Info), applied to the woken target. */
+  headers?: Record<string, string>;
+  ready(signal: AbortSignal): Promise<CallTarget | undefined>;
+}
+
+/** What a fork of a round rings: a reachable target, or a device to wake first. */
+export type RingTarget = CallTarget | WakeTarget;
+
+export function isWakeTarget(target: RingTarget): target is WakeTarget {
+  return 'kind' in target && target.kind === 'wake';
+}
+
+/**
  * One round of ringing: the targets of one destination (a subscriber's devices, the gateways of a
  * number), with what the CDR says of it if the call is answered or ends there.
  */
 export interface CallStage {
   /** Tried in parallel (the first answer wins), or one after the other with `serial`. */
-  targets: CallTarget[];
+  targets: RingTarget[];
   serial?: boolean;
   /** From and To of the B leg. */
   from: string;

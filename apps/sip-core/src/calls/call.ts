@@ -2,6 +2,7 @@ import type { MediaRelay } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrWriter } from '../cdr/cdr-writer.ts';
+import type { EngineTraits } from '../sip/engine-traits.ts';
 import {
   type ActiveCallInfo,
   type CallPlan,
@@ -9,7 +10,9 @@ import {
   type CallState,
   type CallTarget,
   dispositionOf,
+  isWakeTarget,
   type RingOutcome,
+  type RingTarget,
   stageFailure,
 } from './call-types.ts';
 import { PendingForks } from './forks.ts';
@@ -17,11 +20,23 @@ import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { isConnected, type SipErrorLike, tagOf, type UpdateEmitter } from './srf-dialog.ts';
 
+/**
+ * The Contact of the caller's early dialog (RFC 3261 §12.1.1: a 1xx with a To tag creates one, and an
+ * UPDATE in it, RFC 3311, goes to this target), for an engine that adds none of its own to an unreliable
+ * 1xx (drachtio-server v0.9.4), which puts its address in place of `localhost`. Ours writes its own, with
+ * the listener's scheme and transport, so none is given to it.
+ */
+function earlyContact(engine: EngineTraits | undefined): Record<string, string> {
+  return engine && !engine.contactOnProvisional ? { Contact: '<sip:b2bua@localhost>' } : {};
+}
+
 export interface CallDeps {
   srf: Srf;
   media: MediaRelay;
   cdr: CdrWriter;
   log: Logger;
+  /** The connected engine's traits; default: ours. */
+  engine?: EngineTraits;
 }
 
 /**
@@ -48,6 +63,8 @@ export class Call {
   private ringTimer: NodeJS.Timeout | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
+  /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
+  private pushWaitMs: number | undefined;
   private finished: Promise<void> | undefined;
   private readonly log: Logger;
   private onEnded: () => void = () => {};
@@ -186,9 +203,13 @@ export class Call {
       timeUp();
     }, stage.ringTimeoutS * 1000);
     const failures: Array<{ status: number; reason: string }> = [];
-    const attempt = async (target: CallTarget): Promise<void> => {
+    const attempt = async (ringTarget: RingTarget): Promise<void> => {
       const key = this.forks.key();
       keys.push(key);
+      const target = await this.reachable(ringTarget, key);
+      // A device that did not wake in time is one that did not answer (RFC 8599 §7).
+      if (!target) return void failures.push({ status: 480, reason: 'Temporarily Unavailable' });
+      if (round.won || round.over || this.isOver()) return;
       try {
         const uac = await deps.srf.createUAC(
           target.uri,
@@ -249,7 +270,7 @@ export class Call {
         if (last && last.status !== 408 && last.status < 500) break;
         if (last)
           this.log.info(
-            { gateway: target.gatewayId, status: last.status },
+            { gateway: 'gatewayId' in target ? target.gatewayId : undefined, status: last.status },
             'gateway failed, trying the next',
           );
       }
@@ -265,6 +286,21 @@ export class Call {
     return stageFailure(failures, stage.serial === true, round.timedOut);
   }
 
+  /**
+   * Where a fork goes: a target to wake first pushes its device and waits for its REGISTER (ended
+   * early when the round is cancelled); undefined when the device did not come back.
+   */
+  private async reachable(target: RingTarget, key: number): Promise<CallTarget | undefined> {
+    if (!isWakeTarget(target)) return target;
+    const wait = new AbortController();
+    this.forks.waits(key, () => wait.abort());
+    const started = Date.now();
+    const woken = await target.ready(wait.signal);
+    this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, Date.now() - started);
+    this.forks.settled(key);
+    return woken && { ...woken, headers: { ...woken.headers, ...target.headers } };
+  }
+
   /** 180/183 from a fork: relayed to the caller once each; early media's SDP through the relay. */
   private async provisional(provisional: Srf.SrfResponse): Promise<void> {
     if (this.state === 'ended' || this.state === 'answered') return;
@@ -275,13 +311,16 @@ export class Call {
       if (answer === undefined) return;
       this.state = 'early';
       this.sentProvisional = 183;
-      this.res.send(183, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
+      this.res.send(183, {
+        body: answer,
+        headers: { 'Content-Type': 'application/sdp', ...earlyContact(this.deps.engine) },
+      });
       return;
     }
     if (this.sentProvisional === 0 && (status === 180 || status === 183)) {
       this.sentProvisional = 180;
       this.state = 'early';
-      this.res.send(180);
+      this.res.send(180, { headers: earlyContact(this.deps.engine) });
     }
   }
 
@@ -389,6 +428,7 @@ export class Call {
         sipCode: wasAnswered ? 200 : status,
         sipReason: reason,
         mediaStats: cdrMediaStats(stats, this.aTag, this.bTag),
+        pushWaitMs: this.pushWaitMs,
       });
       this.onEnded();
       this.resolveEnded();

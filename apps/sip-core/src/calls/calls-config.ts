@@ -8,10 +8,16 @@ export interface CallsConfig {
    * known (E.164), else the forwarding subscriber's; `forwarder`, always the forwarding subscriber's.
    */
   forwardedCallerId: 'original' | 'forwarder';
+  /**
+   * Seconds a call waits for a pushed device to register (RFC 8599 §7) before that device counts as
+   * not answering (`PUSH_WAIT_TIMEOUT`).
+   */
+  pushWaitTimeout: number;
 }
 
 export const DEFAULT_CALLS: CallsConfig = {
   ringTimeout: 60,
   maxCallDuration: 0,
   forwardedCallerId: 'original',
+  pushWaitTimeout: 10,
 };

@@ -7,6 +7,8 @@ import type { Logger } from 'pino';
  */
 export class PendingForks {
   private readonly pending = new Map<number, Srf.SrfRequest>();
+  /** Forks still waiting for their device to wake (RFC 8599): cancelling one ends its wait. */
+  private readonly waiting = new Map<number, () => void>();
   private nextKey = 0;
 
   constructor(private readonly log: Logger) {}
@@ -21,21 +23,30 @@ export class PendingForks {
     this.pending.set(key, invite);
   }
 
-  /** The fork got its final response. */
+  /** The fork waits for its device to register; `stop` ends the wait. */
+  waits(key: number, stop: () => void): void {
+    this.waiting.set(key, stop);
+  }
+
+  /** The fork got its final response (or its wait ended). */
   settled(key: number): void {
     this.pending.delete(key);
+    this.waiting.delete(key);
   }
 
   /** Cancels the forks of one round that are still pending. */
   cancel(keys: number[]): void {
     for (const key of keys) {
       this.pending.get(key)?.cancel(() => {});
-      this.pending.delete(key);
+      this.waiting.get(key)?.();
+      this.settled(key);
     }
   }
 
   /** Cancels every pending fork of the call. */
   cancelAll(): void {
+    for (const stop of this.waiting.values()) stop();
+    this.waiting.clear();
     for (const sent of this.pending.values()) {
       try {
         sent.cancel(() => {});

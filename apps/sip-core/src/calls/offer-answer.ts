@@ -4,14 +4,7 @@ import type { Logger } from 'pino';
 import type { CallState } from './call-types.ts';
 import { withoutOriginUser } from './privacy.ts';
 import { sessionRefreshHeaders } from './session-refresh.ts';
-import {
-  type EarlyRequester,
-  type InDialogRequester,
-  localSdpOf,
-  type SipErrorLike,
-  settleRefusedModify,
-  tagOf,
-} from './srf-dialog.ts';
+import { localSdpOf, type SipErrorLike, sendUpdate, settleRefusedModify, tagOf } from './srf-dialog.ts';
 
 /** What the offer/answer relay knows of its call. */
 export interface OfferAnswerContext {
@@ -376,26 +369,9 @@ export class OfferAnswer {
 
   /** Sends an UPDATE with an offer to one side, in its confirmed or early dialog; resolves with the final response. */
   private sendUpdate(to: Side, sdp: string): Promise<Srf.SrfResponse> {
-    const options = { method: 'UPDATE', body: sdp, headers: { 'Content-Type': 'application/sdp' } };
-    return new Promise<Srf.SrfResponse>((resolve, reject) => {
-      const onResponse = (response: Srf.SrfResponse): void => {
-        if (response.status >= 200) resolve(response);
-      };
-      const dialog = to === 'caller' ? this.uas : this.uac;
-      if (dialog) {
-        (dialog as unknown as InDialogRequester).request(options, (error, response) =>
-          error ? reject(error) : onResponse(response),
-        );
-        return;
-      }
-      // Early: drachtio-srf has no Dialog before the answer, but the engine keeps the early dialog
-      // and sends a request naming its id inside it.
-      const dialogId = to === 'caller' ? `${this.callId};from-tag=${this.ctx.aTag}` : this.early?.dialogId;
-      if (!dialogId) return reject(new Error('no dialog to send the UPDATE in'));
-      (this.ctx.srf as unknown as EarlyRequester)
-        .request('sip:placeholder', { ...options, stackDialogId: dialogId })
-        .then((sent) => sent.on('response', onResponse), reject);
-    });
+    const dialog = to === 'caller' ? this.uas : this.uac;
+    const earlyDialogId = to === 'caller' ? `${this.callId};from-tag=${this.ctx.aTag}` : this.early?.dialogId;
+    return sendUpdate(this.ctx.srf, dialog, earlyDialogId, sdp);
   }
 
   /** SDP of the caller's side as the callee may see it (see `CallPlan.withheld`). */

@@ -2,7 +2,7 @@ import type { LegProfile } from '@switchboard/media';
 import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
-import type { CallStage, CallTarget } from './call-types.ts';
+import type { CallStage, CallTarget, RingTarget } from './call-types.ts';
 import type { Party } from './party.ts';
 import type { PstnRoute } from './pstn.ts';
 
@@ -34,6 +34,11 @@ export interface InvitePlan {
   admitted?: Admitted | undefined;
   /** present: what the callee's side is shown, and the B leg(s) of an outbound call. */
   presented?: Presented | undefined;
+  /**
+   * wake: the ring targets of a subscriber's devices for this call (push bindings without a live
+   * flow are woken first); unset: every binding is rung where it registered from.
+   */
+  devices?: ((bindings: Binding[]) => RingTarget[]) | undefined;
 }
 
 /**
@@ -49,8 +54,9 @@ export interface ResolvedCallee {
   aor: string;
   /** The DID the callee was reached by, when it was not addressed by its username. */
   number?: string | undefined;
-  /** Its registered devices (the first round of ringing; its forwards may add others). */
-  targets: CallTarget[];
+  /** Its current bindings, and their ring targets (the first round of ringing; its forwards may add others). */
+  bindings: Binding[];
+  targets: RingTarget[];
 }
 
 export interface Admitted {

@@ -76,3 +76,32 @@ export interface SipErrorLike {
   status?: number;
   reason?: string;
 }
+
+/**
+ * Sends an UPDATE with an offer in `dialog`, or before the answer in the engine's early dialog
+ * `earlyDialogId` (drachtio-srf has no Dialog yet; the engine keeps the early dialog and sends a request
+ * naming its id inside it). Resolves with the final response.
+ */
+export function sendUpdate(
+  srf: Srf,
+  dialog: Srf.Dialog | undefined,
+  earlyDialogId: string | undefined,
+  sdp: string,
+): Promise<Srf.SrfResponse> {
+  const options = { method: 'UPDATE', body: sdp, headers: { 'Content-Type': 'application/sdp' } };
+  return new Promise<Srf.SrfResponse>((resolve, reject) => {
+    const onResponse = (response: Srf.SrfResponse): void => {
+      if (response.status >= 200) resolve(response);
+    };
+    if (dialog) {
+      (dialog as unknown as InDialogRequester).request(options, (error, response) =>
+        error ? reject(error) : onResponse(response),
+      );
+      return;
+    }
+    if (!earlyDialogId) return reject(new Error('no dialog to send the UPDATE in'));
+    (srf as unknown as EarlyRequester)
+      .request('sip:placeholder', { ...options, stackDialogId: earlyDialogId })
+      .then((sent) => sent.on('response', onResponse), reject);
+  });
+}

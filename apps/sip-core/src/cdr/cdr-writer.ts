@@ -53,6 +53,8 @@ export interface CdrEnd {
   sipCode: number;
   sipReason: string;
   mediaStats?: CdrMediaStats | undefined;
+  /** Milliseconds the call waited for a device woken by push (RFC 8599); unset: none was woken. */
+  pushWaitMs?: number | undefined;
 }
 
 /**

@@ -265,6 +265,7 @@ export function registerHandler(deps: RegisterDeps): Middleware {
         pnParam: pn.kind === 'push' ? pn.param : pn.kind === 'query' ? null : (push['pn-param'] ?? null),
         pnRefresh,
         node: deps.nodeName,
+        registeredAt: at,
       });
     }
     return change;

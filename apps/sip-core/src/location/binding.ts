@@ -38,6 +38,8 @@ export interface Binding {
   pnRefresh?: number | null;
   /** Node whose engine holds the connection to the device. */
   node: string;
+  /** Epoch milliseconds of the REGISTER that created or refreshed it (the row's `updated_at`). */
+  registeredAt?: number;
 }
 
 /**

@@ -65,6 +65,7 @@ export class LocationService {
   private readonly log: Logger;
   private stopped = false;
   private readonly expiredListeners: Array<(binding: Binding) => void> = [];
+  private readonly elsewhereListeners: Array<(binding: Binding) => void> = [];
   private readonly writer: BindingWriter;
   private readonly writeBehind: boolean;
 
@@ -119,6 +120,14 @@ export class LocationService {
   }
 
   /**
+   * Called with every binding another node created or refreshed, once this node has reloaded it
+   * from the change feed (e.g. a woken device registered there while a call waits here).
+   */
+  onRegisteredElsewhere(listener: (binding: Binding) => void): void {
+    this.elsewhereListeners.push(listener);
+  }
+
+  /**
    * Changes the bindings of one AOR: `plan` sees the current bindings and returns what to change (or
    * throws `BindingConflict`). Requests for the same AOR run one after the other, so two REGISTERs
    * racing cannot both pass the CSeq check. Resolves with the AOR's bindings afterwards.
@@ -155,9 +164,20 @@ export class LocationService {
     const rows = await this.prisma.registration.findMany({
       where: { aor, expiresAt: { gt: new Date(this.now()) } },
     });
-    for (const binding of this.byAor.get(aor)?.values() ?? []) this.dropFromMemory(binding);
-    for (const row of rows) this.putInMemory(fromRow(row));
+    const before = new Map(this.byAor.get(aor) ?? []);
+    for (const binding of before.values()) this.dropFromMemory(binding);
+    const registered: Binding[] = [];
+    for (const row of rows) {
+      const binding = fromRow(row);
+      this.putInMemory(binding);
+      const previous = before.get(binding.bindingKey);
+      // A REGISTER is a new Call-ID or a higher CSeq (RFC 3261 §10.3 step 7); anything else is a
+      // reload of what we knew.
+      if (!previous || previous.callId !== binding.callId || previous.cseq !== binding.cseq)
+        registered.push(binding);
+    }
     this.applyUnwritten(this.writer.unwritten(aor));
+    for (const binding of registered) for (const listener of this.elsewhereListeners) listener(binding);
   }
 
   /** Binding changes answered but not yet in the table (write-behind). */
@@ -311,9 +331,10 @@ function timerId(binding: Binding): string {
 }
 
 /** A registrations row as the database returns it: a binding with its expiry as a timestamp. */
-type RegistrationRow = Omit<Binding, 'expiresAt' | 'pnRefresh'> & {
+type RegistrationRow = Omit<Binding, 'expiresAt' | 'pnRefresh' | 'registeredAt'> & {
   expiresAt: Date;
   pnRefresh: number | null;
+  updatedAt: Date;
 };
 
 function fromRow(row: RegistrationRow): Binding {
@@ -339,5 +360,6 @@ function fromRow(row: RegistrationRow): Binding {
     pnParam: row.pnParam,
     pnRefresh: row.pnRefresh,
     node: row.node,
+    registeredAt: row.updatedAt.getTime(),
   };
 }

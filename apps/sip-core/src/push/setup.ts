@@ -10,6 +10,7 @@ import {
   recordResultIn,
 } from '@switchboard/push';
 import type { Logger } from 'pino';
+import { DEFAULT_FLOW_LIFETIME_MS, type DeviceWaker } from '../calls/devices.ts';
 import type { Binding } from '../location/binding.ts';
 import type { LocationService } from '../location/location-service.ts';
 import type { RegistrarPush } from './contact-push.ts';
@@ -31,10 +32,17 @@ export interface SipCorePushOptions {
   refreshLeadSeconds?: number;
   /** Milliseconds between scans for bindings due for a refresh push; 5000. */
   refreshScanMs?: number;
+  /**
+   * Milliseconds after its last REGISTER a push binding's flow counts as live: a call to it older
+   * than this wakes the device by push first (RFC 8599 §7); 30000.
+   */
+  flowLifetimeMs?: number;
 }
 
 export interface SipCorePush {
   service: PushService;
+  /** What the INVITE stages need to wake a device for a call. */
+  waker: DeviceWaker;
   registrations: PushRegistrations<Binding>;
   store: PushCredentialStore;
   registrar: RegistrarPush;
@@ -78,6 +86,11 @@ export function createPush(
     onUnregistered: (binding) => deps.location.remove(binding.aor, binding.bindingKey),
   });
   const registrations = new PushRegistrations<Binding>();
+  // A device woken by a push may register through another node: the change feed brings its
+  // binding here, where a call may be holding for it.
+  deps.location.onRegisteredElsewhere((binding) => {
+    if (binding.pnPrid !== null) registrations.registered(binding);
+  });
   const registrar: RegistrarPush = {
     refreshLeadSeconds: options.refreshLeadSeconds ?? 120,
     async providers(domain) {
@@ -93,6 +106,12 @@ export function createPush(
   });
   return {
     service,
+    waker: {
+      service,
+      registrations,
+      flowLifetimeMs: options.flowLifetimeMs ?? DEFAULT_FLOW_LIFETIME_MS,
+      log: log.child({ component: 'wake' }),
+    },
     registrations,
     store,
     registrar,

@@ -2,10 +2,18 @@ import type { IncomingRequest, SipResponse } from './request.ts';
 
 /**
  * How sip-core asks the engine to send an answer without a transaction (docs/engine.md, "Reply mode"): a
- * header the engine removes before sending. drachtio-server ignores it and sends the answer normally, so
- * nothing here depends on it for correctness, only for how little a forged source can draw.
+ * header the engine removes before sending. drachtio-server does not know it and would put it on the wire,
+ * so on that engine it is taken off again (`forEngine`, with `EngineTraits.replyMode`) and the answer goes out statefully: nothing here
+ * depends on it for correctness, only for how little a forged source can draw.
  */
 const REPLY_MODE_HEADER = 'X-Switchboard-Reply';
+
+/** `res.send` options for the engine: unchanged when it honours reply mode, else without the header. */
+export function forEngine<T extends { headers?: Record<string, string> }>(options: T, honoured: boolean): T {
+  if (honoured || !options.headers || !(REPLY_MODE_HEADER in options.headers)) return options;
+  const { [REPLY_MODE_HEADER]: _mode, ...headers } = options.headers;
+  return { ...options, headers };
+}
 
 /**
  * A challenge or refusal to a request whose source is not verified: sent once, statelessly (RFC 3261

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
   type CallStack,
@@ -45,7 +46,7 @@ async function call(uas: string | undefined, uac: string) {
   return completedCdr(stack, before);
 }
 
-describe('subscriber to subscriber', () => {
+describeOnEngine(onEngine('subscriber to subscriber'), () => {
   it('answered, caller hangs up: media anchored both ways, CDR answered with a duration', async () => {
     const cdr = await call('uas-answer.xml', 'uac-call-bye.xml');
     expect(cdr).toMatchObject({
@@ -106,7 +107,7 @@ describe('subscriber to subscriber', () => {
   });
 });
 
-describe('limits', () => {
+describeOnEngine(onEngine('limits'), () => {
   const prisma = () => stack.testDb.db.prisma;
   const alice = () => stack.subscribers.get('alice') ?? '';
 

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ActiveCallInfo } from '../../src/calls/call-types.ts';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addCarrier, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
@@ -122,7 +123,7 @@ async function peerCall(callee: string, privacy: string, answerer: { scenario: s
   return completedCdr(stack, before);
 }
 
-describe('CLIR on calls between subscribers', () => {
+describeOnEngine(onEngine('CLIR on calls between subscribers'), () => {
   it("alice (CLIR) calls bob: bob's phone gets the anonymous From, neither her name nor her number; the CDR keeps her", async () => {
     const cdr = await subscriberCall('alice', 'bob', 'uas-answer-anonymous.xml');
     expect(cdr).toMatchObject({
@@ -180,7 +181,7 @@ describe('CLIR on calls between subscribers', () => {
   }, 60_000);
 });
 
-describe("a peer's Privacy header (RFC 3323)", () => {
+describeOnEngine(onEngine("a peer's Privacy header (RFC 3323)"), () => {
   for (const privacy of ['id', 'header'])
     it(`Privacy: ${privacy} to bob's DID: bob's phone gets the anonymous From; the CDR keeps the caller`, async () => {
       const cdr = await peerCall('+4930222222', privacy, { scenario: 'uas-answer-anonymous.xml' });

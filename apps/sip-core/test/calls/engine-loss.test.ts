@@ -1,6 +1,7 @@
 import { waitForUdpListener } from '@switchboard/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { allocatePort, runSipp, stopAllSipp } from './support/sipp.ts';
 import { type CallStack, callFields, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
 
@@ -20,7 +21,7 @@ afterAll(async () => {
   await stack?.close();
 }, 30_000);
 
-describe('engine connection lost', () => {
+describeOnEngine(onEngine('engine connection lost'), () => {
   it('a ringing call still ends at its ring timeout, with its CDR', async () => {
     const bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
     runSipp({ scenario: 'uas-ring.xml', port: bobPort, timeoutS: 20 });

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addCarrier, addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import { type CallStack, callFields, closeCallStack, DOMAIN, startCallStack } from './support/stack.ts';
@@ -44,7 +45,7 @@ beforeAll(async () => {
 
 afterAll(() => closeCallStack(stack), 30_000);
 
-describe("forwardedCallerId 'forwarder'", () => {
+describeOnEngine(onEngine("forwardedCallerId 'forwarder'"), () => {
   it("presents the forwarding subscriber's number, not the caller's", async () => {
     const prisma = stack.testDb.db.prisma;
     const before = await prisma.cdr.count();

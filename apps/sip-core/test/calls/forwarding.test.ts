@@ -1,9 +1,10 @@
 import { CHANGES_CHANNEL, parseTableChange } from '@switchboard/db';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CallForwards } from '../../src/calls/call-forwards.ts';
 import { forwardCause } from '../../src/calls/forwarding.ts';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addCarrier, addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
@@ -153,7 +154,7 @@ async function call(
 
 const sub = (name: string): string | undefined => stack.subscribers.get(name);
 
-describe('call forwarding', () => {
+describeOnEngine(onEngine('call forwarding'), () => {
   it("CFU to a subscriber: bob's devices are not rung, carol answers with Diversion and History-Info", async () => {
     const cdr = await call('bob', 'uac-call-bye.xml', { carol: 'uas-answer-diverted.xml' });
     expect(cdr).toMatchObject({
@@ -299,7 +300,7 @@ describe('call forwarding', () => {
   });
 });
 
-describe('from a peer', () => {
+describeOnEngine(onEngine('from a peer'), () => {
   it("a call to bob's DID is forwarded to carol, keeping the Diversion and History-Info received", async () => {
     const prisma = stack.testDb.db.prisma;
     const before = await prisma.cdr.count();
@@ -333,7 +334,7 @@ describe('from a peer', () => {
   });
 });
 
-describe('caller ID of a forward to the PSTN', () => {
+describeOnEngine(onEngine('caller ID of a forward to the PSTN'), () => {
   it("quinn (CLIR) calls henry, forwarded to the PSTN: quinn's number only asserted, with Privacy: id", async () => {
     const cdr = await call(
       'henry',
@@ -403,7 +404,7 @@ describe('caller ID of a forward to the PSTN', () => {
   });
 });
 
-describe('forward chains', () => {
+describeOnEngine(onEngine('forward chains'), () => {
   it('five forwards deep reach carol, every diversion in the headers; the CDR names the last', async () => {
     const cdr = await call('m1', 'uac-call-bye.xml', { carol: 'uas-answer-chain.xml' });
     expect(cdr).toMatchObject({
@@ -426,7 +427,7 @@ describe('forward chains', () => {
   });
 });
 
-describe('forward conditions', () => {
+describeOnEngine(onEngine('forward conditions'), () => {
   const outcome = (status: number, statuses: number[], timedOut = false) =>
     ({ kind: 'failed', status, reason: '', timedOut, statuses }) as const;
 
@@ -444,7 +445,7 @@ describe('forward conditions', () => {
   });
 });
 
-describe('forward cache', () => {
+describeOnEngine(onEngine('forward cache'), () => {
   it('follows the database change feed: new, changed and deleted forwards and destinations', async () => {
     const prisma = stack.testDb.db.prisma;
     const forwards = new CallForwards(prisma, pino({ level: 'silent' }));

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addCarrier, addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
@@ -52,7 +53,7 @@ beforeAll(async () => {
 
 afterAll(() => closeCallStack(stack), 30_000);
 
-describe('to the PSTN', () => {
+describeOnEngine(onEngine('to the PSTN'), () => {
   it('fails over from a 503 gateway to the next, with the rewritten number and caller ID', async () => {
     const first = runSipp({
       scenario: 'uas-unavailable.xml',
@@ -116,7 +117,7 @@ describe('to the PSTN', () => {
   });
 });
 
-describe('from the PSTN', () => {
+describeOnEngine(onEngine('from the PSTN'), () => {
   it("a trusted peer calls a DID without digest and the subscriber's registered device answers", async () => {
     const before = await stack.testDb.db.prisma.cdr.count();
     const bob = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 20 });

@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: rewrite rules write variables as ${name} in plain strings
 import { createSocket, type Socket } from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
@@ -146,7 +147,7 @@ async function challenged(address: string, callee: string, timeoutS = 10): Promi
   return (await run.done).code === 0;
 }
 
-describe('calls from peer gateways', () => {
+describeOnEngine(onEngine('calls from peer gateways'), () => {
   it("a source in a gateway's trusted_sources calls without digest; national numbers made E.164 find the DID", async () => {
     const cdr = await peerCall('127.0.3.7', '015100000', '030222222');
     expect(cdr).toMatchObject({
@@ -193,7 +194,7 @@ describe('calls from peer gateways', () => {
   }, 90_000);
 });
 
-describe('a refused re-INVITE of a peer', () => {
+describeOnEngine(onEngine('a refused re-INVITE of a peer'), () => {
   /** A UDP socket on 127.0.0.1 and a free port, counting what it receives. */
   async function listen(): Promise<{ socket: Socket; port: number; received: number }> {
     const socket = createSocket('udp4');
@@ -252,7 +253,7 @@ describe('a refused re-INVITE of a peer', () => {
   }, 60_000);
 });
 
-describe('subscriber rewrite rules', () => {
+describeOnEngine(onEngine('subscriber rewrite rules'), () => {
   it("from_subscriber: alice's speed dial *22 becomes bob's DID; her caller rule presents her number, shown to bob nationally", async () => {
     const before = await stack.testDb.db.prisma.cdr.count();
     const bob = runSipp({ scenario: 'uas-answer-shown.xml', port: bobPort, timeoutS: 20 });

@@ -10,8 +10,9 @@ import {
   startLinphonec,
   writeToneWav,
 } from '@switchboard/testkit';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { type CallStack, DOMAIN, startCallStack } from './support/stack.ts';
 
 /**
@@ -123,7 +124,7 @@ async function talk(caller: CallingSoftphone, callee: CallingSoftphone, calleeUs
   return completedCdr(before);
 }
 
-describe('real softphones with media through rtpengine', { timeout: 90_000 }, () => {
+describeOnEngine(onEngine('real softphones with media through rtpengine'), { timeout: 90_000 }, () => {
   it('baresip calls linphonec: each hears the other tone, the relay carried both legs', async () => {
     const { alice, bob } = await startPhones();
     const cdr = await talk(alice, bob, 'bob');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { describeOnEngine, onEngine, skipOnEngine } from '../support/engine.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
   type CallStack,
@@ -52,7 +53,7 @@ async function call(uas: string, uac: string) {
   }
 }
 
-describe('UPDATE in a confirmed call', () => {
+describeOnEngine(onEngine('UPDATE in a confirmed call'), () => {
   it("from the caller: refresh answered here, new offer relayed both ways, the callee's 488 relayed", async () => {
     const cdr = await call('uas-answer-update.xml', 'uac-call-update.xml');
     // The refused UPDATE left the call as it was: it still ended normally with the caller's BYE.
@@ -65,14 +66,21 @@ describe('UPDATE in a confirmed call', () => {
   }, 60_000);
 });
 
-describe('UPDATE in the early dialog', () => {
-  it("from the caller after the callee's early answer: offer and answer go through the relay", async () => {
-    const cdr = await call('uas-early-update.xml', 'uac-call-early-update.xml');
-    expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'Caller hung up' });
-  }, 60_000);
+// drachtio-server v0.9.4 keeps no early dialog an app can send in (SD_FindByDialogId finds confirmed ones
+// only): the UPDATE cannot be relayed and sip-core answers it 500 (docs/engine.md).
+const NO_EARLY_REQUESTS = 'v0.9.4 cannot send a request inside an early dialog';
 
-  it('from the callee after its early answer: offer and answer go through the relay', async () => {
-    const cdr = await call('uas-early-update-callee.xml', 'uac-call-early-update-answer.xml');
-    expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'Caller hung up' });
-  }, 60_000);
-});
+describe.skipIf(skipOnEngine(NO_EARLY_REQUESTS))(
+  onEngine('UPDATE in the early dialog', NO_EARLY_REQUESTS),
+  () => {
+    it("from the caller after the callee's early answer: offer and answer go through the relay", async () => {
+      const cdr = await call('uas-early-update.xml', 'uac-call-early-update.xml');
+      expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'Caller hung up' });
+    }, 60_000);
+
+    it('from the callee after its early answer: offer and answer go through the relay', async () => {
+      const cdr = await call('uas-early-update-callee.xml', 'uac-call-early-update-answer.xml');
+      expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'Caller hung up' });
+    }, 60_000);
+  },
+);

@@ -1,5 +1,6 @@
 import type { CallStatistics } from '@switchboard/media';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addCarrier, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
@@ -158,7 +159,7 @@ async function call(
   return { cdr, relayView };
 }
 
-describe('audio and video', () => {
+describeOnEngine(onEngine('audio and video'), () => {
   it('both streams accepted: each side gets both m-lines on the relay, CDR answered', async () => {
     const { cdr, relayView } = await call('uas-answer-video.xml', 'uac-call-video.xml');
     expect(cdr).toMatchObject({ disposition: 'answered', sipCode: 200, sipReason: 'Caller hung up' });
@@ -215,7 +216,7 @@ describe('audio and video', () => {
   }, 60_000);
 });
 
-describe('audio and video with the other profile on one leg', () => {
+describeOnEngine(onEngine('audio and video with the other profile on one leg'), () => {
   it('a phone calls the PSTN with video, the gateway takes audio only: video refused, audio anchored', async () => {
     const { cdr, relayView } = await call(
       'uas-answer-video-audio-only.xml',

@@ -4,7 +4,7 @@ import type { RunningEngine } from '@switchboard/engine';
 import type { MediaRelay } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import type { NumberingIndex } from '@switchboard/numbering';
-import { type RunningSipCore, startSipCore } from '@switchboard/sip-core';
+import { callsFromEnvironment, type RunningSipCore, startSipCore } from '@switchboard/sip-core';
 import type { Logger } from 'pino';
 import type { Component } from '../component.ts';
 
@@ -43,6 +43,8 @@ export function sipCoreComponent(
           push: { dataDir: config.dataDir, endpoints: config.push },
           metrics,
           fixedSettings: config.environmentSettings.keys(),
+          // PUSH_WAIT_TIMEOUT.
+          calls: callsFromEnvironment(config.environmentSettings),
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
         },

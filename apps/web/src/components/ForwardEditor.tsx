@@ -7,6 +7,7 @@ import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { DataTable } from './DataTable.tsx';
 import { FormAlert } from './FormAlert.tsx';
+import { choiceField, textField } from './fields.ts';
 
 const FORWARD_TYPES = [
   { value: 'cfu', label: 'Always (unconditional)' },
@@ -16,8 +17,8 @@ const FORWARD_TYPES = [
 ] as const;
 
 export const ForwardForm = z.object({
-  subscriberId: z.string().min(1, 'Choose a phone'),
-  type: z.enum(['cfu', 'cfb', 'cft', 'cfna']),
+  subscriberId: textField('createCallForward', 'subscriberId', { required: 'Choose a phone' }),
+  type: choiceField('createCallForward', 'type'),
   destination: z
     .string()
     .trim()

@@ -7,11 +7,16 @@ import { z } from 'zod';
 import { ApiProblem, unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { useSession } from '../auth.tsx';
+import { textField } from '../components/fields.ts';
 
 const LoginForm = z.object({
-  email: z.email('Enter an e-mail address'),
-  password: z.string().min(1, 'Enter your password'),
-  code: z.string().optional(),
+  email: textField('login', 'email', {
+    required: 'Enter an e-mail address',
+    invalid: 'Enter an e-mail address',
+  }),
+  password: textField('login', 'password', { required: 'Enter your password', trim: false }),
+  // Asked only after the password was right and the account has two-factor sign-in.
+  code: textField('login', 'code', { optional: true }),
 });
 
 /** The API names `/body/code` when the password was right and the account also needs its TOTP code. */

@@ -19,16 +19,21 @@ import { z } from 'zod';
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { useSession } from '../auth.tsx';
+import { textField } from '../components/fields.ts';
 
 export const SignupForm = z.object({
-  domain: z.string().min(1, 'Choose a domain'),
-  name: z.string().optional(),
-  email: z.email('Enter an e-mail address'),
-  password: z.string().min(10, 'At least 10 characters'),
-  username: z
-    .string()
-    .regex(/^[a-zA-Z0-9._-]+$/, 'Letters, digits, dot, dash and underscore only')
-    .min(1, 'Choose a SIP user name'),
+  // Picked from the domains open for sign-up, so only an empty choice is refused in practice.
+  domain: textField('signup', 'domain', { required: 'Choose a domain', invalid: 'Choose a domain' }),
+  name: textField('signup', 'name', { optional: true }).optional(),
+  email: textField('signup', 'email', {
+    required: 'Enter an e-mail address',
+    invalid: 'Enter an e-mail address',
+  }),
+  password: textField('signup', 'password', { required: 'At least 10 characters', trim: false }),
+  username: textField('signup', 'username', {
+    required: 'Choose a SIP user name',
+    invalid: "Not a SIP user name (letters, digits and -_.!~*'()&=+$,;?/)",
+  }),
 });
 
 export function SignupPage() {

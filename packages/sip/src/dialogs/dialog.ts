@@ -6,6 +6,24 @@ import type { Uri } from '../uri/uri.ts';
 
 export type DialogState = 'early' | 'confirmed' | 'terminated';
 export type DialogRole = 'uac' | 'uas';
+/**
+ * What created the dialog (RFC 5057 dialog usages): an INVITE (ends with BYE) or a subscription (SUBSCRIBE,
+ * or REFER outside a dialog; ends with a terminating NOTIFY or on expiry, RFC 6665 §4.4).
+ */
+export type DialogUsage = 'invite' | 'subscription';
+
+/** What the transaction user may choose when a dialog is created, instead of the defaults from the messages. */
+export interface DialogOptions<T> {
+  usage?: DialogUsage;
+  /** The first local CSeq minus one (a UAS has none until it sends a request; default: random). */
+  localSeq?: number;
+  /** Our Contact, when the message that created the dialog does not show it. */
+  localContact?: string;
+  /** The remote target to use when the peer sent no Contact (a lenient UA; RFC 3261 requires one). */
+  fallbackTarget?: Uri;
+  /** The transaction user's own state for this dialog (the app owning it, timers, ...). */
+  data?: T;
+}
 
 /** A dialog is identified by Call-ID, local tag and remote tag (RFC 3261 §12). */
 export interface DialogId {
@@ -59,10 +77,15 @@ function firstContactUri(message: SipRequest | SipResponse): Uri | undefined {
  * Dialog state (RFC 3261 §12.1): ids, sequence numbers, local/remote URIs, remote target and route set,
  * with the rules to build requests inside it (§12.2.1.1) and to accept requests received in it (§12.2.2).
  */
-export class Dialog {
+export class Dialog<T = undefined> {
   state: DialogState;
-  readonly id: DialogId;
+  /** Changes only through DialogTable.retag (a forked 2xx with another To tag, §13.2.2.4). */
+  id: DialogId;
   readonly role: DialogRole;
+  readonly usage: DialogUsage;
+  /** The CSeq number of the last INVITE sent in the dialog (or received, for its creator): its ACK's CSeq. */
+  inviteSeq: number | undefined;
+  readonly data: T;
   /** Local CSeq: the last one used (UAS dialogs start unset until the first request is sent). */
   localSeq: number | undefined;
   /** Remote CSeq: the last one received (unset until the first request arrives for a UAC dialog). */
@@ -88,10 +111,16 @@ export class Dialog {
     routeSet: NameAddr[];
     secure: boolean;
     localContact: string | undefined;
+    usage: DialogUsage | undefined;
+    inviteSeq: number | undefined;
+    data: T;
   }) {
     this.state = init.state;
     this.id = init.id;
     this.role = init.role;
+    this.usage = init.usage ?? 'invite';
+    this.inviteSeq = init.inviteSeq;
+    this.data = init.data;
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
     this.localUri = init.localUri;
@@ -110,25 +139,31 @@ export class Dialog {
    * UAC side (§12.1.2): a dialog from the request we sent and a 1xx (early) or 2xx (confirmed) response
    * carrying a To tag. Route set = Record-Route of the response, reversed; remote target = its Contact.
    */
-  static fromUac(request: SipRequest, response: SipResponse): Dialog {
+  static fromUac<T = undefined>(
+    request: SipRequest,
+    response: SipResponse,
+    options: DialogOptions<T> = {},
+  ): Dialog<T> {
     const id = dialogIdOfResponse(response);
     if (!id) throw new Error('a dialog needs a From tag and a To tag');
     if (response.status < 101 || response.status >= 300)
       throw new Error('only 101-299 responses create dialogs');
-    const remoteTarget = firstContactUri(response);
+    const remoteTarget = firstContactUri(response) ?? options.fallbackTarget?.clone();
     if (!remoteTarget) throw new Error('the response has no Contact to use as remote target');
-    return new Dialog({
+    return new Dialog<T>({
+      ...fromOptions(options),
       state: response.status < 200 ? 'early' : 'confirmed',
       id,
       role: 'uac',
-      localSeq: request.cseq.seq,
+      inviteSeq: request.method === 'INVITE' ? request.cseq.seq : undefined,
+      localSeq: options.localSeq ?? request.cseq.seq,
       remoteSeq: undefined,
       localUri: request.from.clone(),
       remoteUri: response.to.clone(),
       remoteTarget,
       routeSet: [...response.recordRoute].reverse().map((r) => r.clone()),
       secure: isSips(request.uri),
-      localContact: request.getHeader('Contact'),
+      localContact: options.localContact ?? request.getHeader('Contact'),
     });
   }
 
@@ -136,24 +171,30 @@ export class Dialog {
    * UAS side (§12.1.1): a dialog from the request received and the response we send with our To tag.
    * Route set = Record-Route of the request in order; remote target = the request's Contact.
    */
-  static fromUas(request: SipRequest, response: SipResponse): Dialog {
+  static fromUas<T = undefined>(
+    request: SipRequest,
+    response: SipResponse,
+    options: DialogOptions<T> = {},
+  ): Dialog<T> {
     const localTag = response.toTag;
     const remoteTag = request.fromTag;
     if (!localTag || !remoteTag) throw new Error('a dialog needs a From tag and a To tag');
-    const remoteTarget = firstContactUri(request);
+    const remoteTarget = firstContactUri(request) ?? options.fallbackTarget?.clone();
     if (!remoteTarget) throw new Error('the request has no Contact to use as remote target');
-    return new Dialog({
+    return new Dialog<T>({
+      ...fromOptions(options),
       state: response.status < 200 ? 'early' : 'confirmed',
       id: { callId: request.callId, localTag, remoteTag },
       role: 'uas',
-      localSeq: undefined,
+      inviteSeq: request.method === 'INVITE' ? request.cseq.seq : undefined,
+      localSeq: options.localSeq,
       remoteSeq: request.cseq.seq,
       localUri: response.to.clone(),
       remoteUri: request.from.clone(),
       remoteTarget,
       routeSet: request.recordRoute.map((r) => r.clone()),
       secure: isSips(request.uri),
-      localContact: response.getHeader('Contact'),
+      localContact: options.localContact ?? response.getHeader('Contact'),
     });
   }
 
@@ -209,9 +250,19 @@ export class Dialog {
     if (method === 'ACK' || method === 'CANCEL') {
       throw new Error(`${method} is built with createAck / the transaction layer, not createRequest`);
     }
+    return this.build(method, this.nextSeq(method), options);
+  }
+
+  /**
+   * The CSeq number of the next request we send in the dialog (§12.2.1.1): one more than the last, random to
+   * start with; an ACK reuses its INVITE's (§13.2.2.4), and an INVITE is remembered for its ACK.
+   */
+  nextSeq(method: string): number {
+    if (method === 'ACK') return this.inviteSeq ?? this.localSeq ?? 1;
     if (this.localSeq === undefined) this.localSeq = randomInt(1, 2 ** 16);
     else this.localSeq += 1;
-    return this.build(method, this.localSeq, options);
+    if (method === 'INVITE') this.inviteSeq = this.localSeq;
+    return this.localSeq;
   }
 
   /** The ACK for a 2xx to the INVITE with this CSeq number (§13.2.2.4): same dialog routing, method ACK. */
@@ -266,6 +317,11 @@ export class Dialog {
   terminate(): void {
     this.state = 'terminated';
   }
+}
+
+function fromOptions<T>(options: DialogOptions<T>) {
+  // Without data the dialog's T is undefined (the default type argument); with data T is its type.
+  return { usage: options.usage, data: options.data as T };
 }
 
 function isSips(uri: Uri): boolean {

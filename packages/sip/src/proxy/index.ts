@@ -1,2 +1,3 @@
 export * from './best-response.ts';
 export * from './proxy.ts';
+export * from './proxy-context.ts';

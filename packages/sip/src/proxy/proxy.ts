@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { createResponse, generateBranch } from '../messages/builders.ts';
+import { generateBranch } from '../messages/builders.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
 import { type ResolvedTarget, SipResolver } from '../resolver/resolver.ts';
 import { FailoverRequest } from '../transactions/failover.ts';
@@ -10,14 +9,14 @@ import {
   defaultPort,
   isSecure,
   type ListenerInfo,
-  type MessageSource,
   normalizeAddress,
   type TransportTarget,
 } from '../transport/types.ts';
 import { NameAddr } from '../uri/name-addr.ts';
 import { SipUri } from '../uri/sip-uri.ts';
 import type { Uri } from '../uri/uri.ts';
-import { chooseBestResponse } from './best-response.ts';
+import type { BestResponseRule } from './best-response.ts';
+import { type BranchSender, type ForwardOptions, ProxyContext, type TimerCAction } from './proxy-context.ts';
 
 export interface ProxyOptions {
   manager: TransactionManager;
@@ -36,14 +35,12 @@ export interface ProxyOptions {
    * request that comes back with one of our Vias whose hash equals its own is refused with 482.
    */
   loopDetection?: boolean;
-}
-
-export type ForkingMode = 'parallel' | 'serial';
-
-export interface ForwardOptions {
-  mode?: ForkingMode;
-  /** Where the request came from (for the stateless 2xx path). */
-  source?: MessageSource;
+  /** What Timer C does to a branch that has rung (proxy-context.ts); default `cancel`. */
+  timerCAction?: TimerCAction;
+  /** How the best final response is chosen (best-response.ts); default `rfc3261`. */
+  bestResponse?: BestResponseRule;
+  /** Methods whose requests get Record-Route (default INVITE, SUBSCRIBE, REFER: those that make dialogs). */
+  recordRouteMethods?: readonly string[] | 'all';
 }
 
 /** Result of §16.3 validation: a response to send instead of proxying. */
@@ -53,181 +50,17 @@ export interface ProxyRejection {
   headers?: Array<[string, string]>;
 }
 
-export interface ProxyContextEvents {
-  /** A response sent upstream (provisional, 2xx, or the chosen best final response). */
-  forwarded: [response: SipResponse];
-  /** Every final response a branch received (for a TU that wants to try more targets). */
-  branchFinal: [response: SipResponse, target: Uri];
-  /** All branches are finished and a final response went upstream. */
-  completed: [final: SipResponse];
-}
-
-interface Branch {
-  target: Uri;
-  request?: FailoverRequest;
-  final?: SipResponse;
-  provisional: boolean;
-  timerC?: NodeJS.Timeout;
-}
-
-/**
- * The response context of one proxied request (RFC 3261 §16.2): its server transaction, the branches
- * (client transactions) and the responses they received.
- */
-export class ProxyContext extends EventEmitter<ProxyContextEvents> {
-  readonly branches: Branch[] = [];
-  private readonly queue: Uri[] = [];
-  private finalSent = false;
-  private completed = false;
-  private cancelled = false;
-  private best?: SipResponse;
-
-  constructor(
-    private readonly proxy: StatefulProxy,
-    readonly serverTx: ServerTransaction,
-    readonly request: SipRequest,
-    targets: Uri[],
-    readonly mode: ForkingMode,
-  ) {
-    super();
-    this.queue.push(...targets);
-  }
-
-  get isInvite(): boolean {
-    return this.request.method === 'INVITE';
-  }
-
-  /** Starts the first branch (serial) or all branches (parallel). */
-  start(): void {
-    if (this.mode === 'parallel') while (this.queue.length) this.startNext();
-    else this.startNext();
-    this.maybeFinish();
-  }
-
-  private startNext(): void {
-    const target = this.queue.shift();
-    if (!target) return;
-    const branch: Branch = { target, provisional: false };
-    this.branches.push(branch);
-    this.proxy
-      .sendBranch(this.request, target, this.serverTx.source?.listenerId)
-      .then((request) => {
-        branch.request = request;
-        request.on('response', (res) => this.onBranchResponse(branch, res));
-        request.start();
-        if (this.cancelled) request.cancel();
-        this.armTimerC(branch);
-      })
-      .catch(() => {
-        // §16.7 step 6 note: a target that cannot be reached counts as a 503-like failure (we use 408
-        // only for timeouts); record a local 503 so the best-response choice sees it.
-        this.onBranchResponse(branch, createResponse(this.request, 503, { toTag: this.request.toTag }), true);
-      });
-  }
-
-  private armTimerC(branch: Branch): void {
-    const timerC = this.proxy.timerC;
-    if (!this.isInvite || !timerC) return;
-    if (branch.timerC) clearTimeout(branch.timerC);
-    branch.timerC = setTimeout(() => {
-      // §16.8: Timer C fires -> CANCEL a branch that had a provisional, else treat it as a 408.
-      if (branch.final) return;
-      if (branch.provisional) {
-        branch.request?.cancel();
-      } else {
-        branch.request?.transaction?.terminate();
-        this.onBranchResponse(branch, createResponse(this.request, 408, { toTag: this.request.toTag }), true);
-      }
-    }, timerC);
-  }
-
-  private onBranchResponse(branch: Branch, received: SipResponse, local = false): void {
-    const status = received.status;
-    const response = local ? received : received.clone();
-    // §16.7 step 3: remove our Via before anything goes upstream (locally made responses have none of ours).
-    if (!local) response.removeTopVia();
-    if (status < 200) {
-      branch.provisional = true;
-      // §16.7 step 2: a provisional response restarts Timer C.
-      this.armTimerC(branch);
-      // §16.7 step 5: 101-199 are forwarded at once; 100 is hop-by-hop.
-      if (status > 100 && !this.finalSent) this.forward(response);
-      return;
-    }
-    if (branch.timerC) clearTimeout(branch.timerC);
-    if (status < 300) {
-      // §16.7 step 5: every 2xx to an INVITE is forwarded immediately (all forks), once for non-INVITE.
-      branch.final ??= response;
-      this.emit('branchFinal', response, branch.target);
-      if (this.isInvite) {
-        // §16.7 step 10 / §16.10: a 2xx ends the other branches.
-        this.cancelPending();
-        this.forward(response);
-        this.finalSent = true;
-      } else if (!this.finalSent) {
-        this.finalSent = true;
-        this.forward(response);
-      }
-      this.maybeFinish();
-      return;
-    }
-    if (branch.final) return;
-    branch.final = response;
-    this.emit('branchFinal', response, branch.target);
-    if (status >= 600 && this.isInvite) {
-      // §16.7 step 5 (6xx): cancel every pending branch and create no new ones.
-      this.cancelPending();
-    }
-    if (this.mode === 'serial' && !this.cancelled && !this.finalSent && status < 600 && this.queue.length) {
-      this.startNext();
-    }
-    this.maybeFinish();
-  }
-
-  private maybeFinish(): void {
-    const pending = this.branches.some((b) => !b.final) || (this.queue.length > 0 && !this.cancelled);
-    if (pending || this.completed) return;
-    this.completed = true;
-    if (!this.finalSent) {
-      // §16.7 step 6: choose the best final response once no branch is pending; an empty target set
-      // means nobody can be reached right now (480).
-      const finals = this.branches.map((b) => b.final!).filter(Boolean);
-      const chosen =
-        this.branches.length === 0
-          ? createResponse(this.request, 480, { toTag: this.request.toTag })
-          : chooseBestResponse(this.request, finals);
-      this.finalSent = true;
-      this.best = chosen;
-      this.forward(chosen);
-    }
-    for (const b of this.branches) if (b.timerC) clearTimeout(b.timerC);
-    this.emit('completed', this.best ?? this.branches.find((b) => b.final && b.final.status < 300)!.final!);
-  }
-
-  /** Sends a response upstream through the server transaction (2xx after a final go statelessly, §16.7). */
-  private forward(response: SipResponse): void {
-    this.emit('forwarded', response);
-    this.proxy.respondUpstream(this.serverTx, response);
-  }
-
-  /** §16.10: CANCEL every branch without a final response; serial forking stops. */
-  cancelPending(): void {
-    this.cancelled = true;
-    this.queue.length = 0;
-    for (const b of this.branches) {
-      if (!b.final) b.request?.cancel();
-    }
-  }
-}
-
 /**
  * A transaction-stateful proxy core (RFC 3261 §16) on top of the transaction manager: validation,
  * route processing, Record-Route, Max-Forwards, serial and parallel forking, CANCEL fan-out and
  * best-response selection. The TU (location service, routing logic) decides the target set.
  */
-export class StatefulProxy {
+export class StatefulProxy implements BranchSender {
   readonly manager: TransactionManager;
   readonly timerC: number;
+  private readonly timerCAction: TimerCAction;
+  private readonly bestResponse: BestResponseRule;
+  private readonly recordRouteMethods: ReadonlySet<string> | 'all';
   private readonly resolver: SipResolver;
   private readonly recordRoute: boolean;
   private readonly supported: Set<string>;
@@ -243,6 +76,10 @@ export class StatefulProxy {
     this.localNames = new Set((options.localNames ?? []).map((n) => normalizeAddress(n)));
     this.timerC = options.timerC ?? 180_000;
     this.loopDetection = options.loopDetection ?? true;
+    this.timerCAction = options.timerCAction ?? 'cancel';
+    this.bestResponse = options.bestResponse ?? 'rfc3261';
+    const methods = options.recordRouteMethods ?? ['INVITE', 'SUBSCRIBE', 'REFER'];
+    this.recordRouteMethods = methods === 'all' ? 'all' : new Set(methods);
     // §16.10: a CANCEL for a proxied INVITE fans out to its pending branches.
     this.manager.on('cancel', (_cancel, invite) => this.contexts.get(invite)?.cancelPending());
     // §16.7: responses matching no client transaction (2xx retransmissions) are forwarded statelessly.
@@ -311,7 +148,12 @@ export class StatefulProxy {
     targets: Uri[],
     options: ForwardOptions = {},
   ): ProxyContext {
-    const context = new ProxyContext(this, serverTx, request, targets, options.mode ?? 'parallel');
+    const settings = {
+      timerC: this.timerC,
+      timerCAction: this.timerCAction,
+      bestResponse: this.bestResponse,
+    };
+    const context = new ProxyContext(this, settings, serverTx, request, targets, options);
     this.contexts.set(serverTx, context);
     serverTx.once('terminated', () => this.contexts.delete(serverTx));
     context.start();
@@ -322,8 +164,14 @@ export class StatefulProxy {
    * §16.6: builds one branch and resolves its next hop; the returned request (not started yet) tries the
    * resolved targets in order (RFC 3263 §4.3), each attempt with its own Via branch.
    */
-  async sendBranch(original: SipRequest, target: Uri, inboundListenerId?: string): Promise<FailoverRequest> {
-    const request = this.prepareBranch(original, target);
+  async sendBranch(
+    original: SipRequest,
+    target: Uri,
+    inboundListenerId?: string,
+    options: Pick<ForwardOptions, 'recordRoute' | 'headers'> = {},
+  ): Promise<FailoverRequest> {
+    const headers = options.headers ?? [];
+    const request = this.prepareBranch(original, target, headers);
     // §16.6 step 8: the loop-detection part of the branch comes from the request as received
     const loopHash = this.loopDetection ? loopDetectionHash(original) : undefined;
     // §16.6 step 7: next hop from the top Route, else the Request-URI, resolved per RFC 3263.
@@ -342,14 +190,14 @@ export class StatefulProxy {
       }
     }
     if (!targets.length) throw new Error(`cannot reach ${target.toString()}`);
+    const methods = this.recordRouteMethods;
     const recordRoute =
-      this.recordRoute &&
-      (request.method === 'INVITE' || request.method === 'SUBSCRIBE' || request.method === 'REFER');
+      (options.recordRoute ?? this.recordRoute) && (methods === 'all' || methods.has(request.method));
     return new FailoverRequest(
       this.manager,
       (hop) => {
         // Each attempt starts again from the original so its start line is rebuilt from the new Request-URI.
-        const attempt = this.prepareBranch(original, target);
+        const attempt = this.prepareBranch(original, target, headers);
         const listener = this.manager.transport.getListeners().find((l) => l.id === hop.listenerId)!;
         // §16.6 step 4: Record-Route with this proxy's URI (lr) so the dialog's requests come back here.
         if (recordRoute) {
@@ -370,10 +218,11 @@ export class StatefulProxy {
     );
   }
 
-  /** §16.6 steps 1-3 and 6: copy, Request-URI = target, Max-Forwards, strict-router compatibility. */
-  private prepareBranch(original: SipRequest, target: Uri): SipRequest {
+  /** §16.6 steps 1-3 and 6: copy, Request-URI = target, the TU's headers, Max-Forwards, strict routers. */
+  private prepareBranch(original: SipRequest, target: Uri, headers: Array<[string, string]>): SipRequest {
     const request = original.clone();
     request.uri = target.clone();
+    for (const [name, value] of headers) request.setHeader(name, value);
     const mf = request.maxForwards;
     // §16.6 step 3: decrement Max-Forwards, or add it with 70.
     request.setHeader('Max-Forwards', mf === undefined ? 70 : Math.max(mf - 1, 0));

@@ -5,7 +5,11 @@ import { TransactionManager, type TransactionManagerOptions } from './manager.ts
 export interface SipStackOptions {
   /** Listeners to bind (see parseListenList for the configuration format). */
   listen: ListenerSpec[];
-  transport?: TransportLayerOptions;
+  /**
+   * The transport layer to bind them on: options for a new one, or one already made (a subclass that observes
+   * traffic, say); either way the stack owns it and closes it.
+   */
+  transport?: TransportLayerOptions | TransportLayer;
   transactions?: TransactionManagerOptions;
 }
 
@@ -19,7 +23,8 @@ export interface SipStack {
 
 /** Binds every listener (all or nothing: a failure closes what was bound) and starts the transaction layer. */
 export async function createSipStack(options: SipStackOptions): Promise<SipStack> {
-  const transport = new TransportLayer(options.transport);
+  const transport =
+    options.transport instanceof TransportLayer ? options.transport : new TransportLayer(options.transport);
   const listeners: ListenerInfo[] = [];
   try {
     for (const spec of options.listen) listeners.push(await transport.listen(spec));

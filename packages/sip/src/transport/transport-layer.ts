@@ -280,9 +280,11 @@ function errorResponseText(
   const end = head.indexOf('\r\n\r\n');
   const lines = (end >= 0 ? head.slice(0, end) : head).split('\r\n');
   const startLine = lines[0] ?? '';
-  // Responses are never answered (§18.1.2); a request line is "METHOD SP URI SP SIP/2.0".
+  // Responses are never answered (§18.1.2); a request line is "METHOD SP URI SP SIP/2.0". Nor is an ACK:
+  // no response to an ACK is ever sent (§17.1.1.3, §17.2.1), a malformed one is simply dropped.
   if (startLine.startsWith('SIP/') || !/^[A-Za-z!%*_+`'~.-]+ \S+ SIP\/\d+\.\d+$/.test(startLine))
     return undefined;
+  if (startLine.startsWith('ACK ')) return undefined;
   const found = new Map<string, string[]>();
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');

@@ -1,11 +1,11 @@
-import { profiles } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Middleware } from '../../sip/request.ts';
 import { Call } from '../call.ts';
 import type { CallPlan } from '../call-types.ts';
+import { deviceTargets } from '../devices.ts';
 import { ForwardingRoute } from '../forwarding.ts';
 import { admitParty, partyLoader } from '../party.ts';
-import { bindingTarget, type InvitePlan, required } from '../plan.ts';
+import { type InvitePlan, required } from '../plan.ts';
 import { pstnLeg } from '../pstn.ts';
 import { type InviteDeps, planOf } from './deps.ts';
 
@@ -52,6 +52,7 @@ export function connect(deps: InviteDeps): Middleware {
       media: deps.media,
       cdr: deps.cdr,
       log: deps.log,
+      ...(deps.engine ? { engine: deps.engine } : {}),
     });
     await call.run(deps.calls.add(call, admitted.parties));
   };
@@ -101,7 +102,7 @@ function forwardingRouteFactory(
           const aor = `sip:${target.username}@${target.domain}`;
           return {
             stage: {
-              targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
+              targets: (plan.devices ?? deviceTargets)(deps.location.lookup(aor)),
               from: presented.from,
               to: original ? presented.to : `<${aor}>`,
               calleeSubscriberId: target.id,

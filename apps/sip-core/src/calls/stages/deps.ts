@@ -6,11 +6,13 @@ import type { Logger } from 'pino';
 import type { CdrWriter } from '../../cdr/cdr-writer.ts';
 import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
+import type { EngineTraits } from '../../sip/engine-traits.ts';
 import type { IncomingRequest, SipResponse } from '../../sip/request.ts';
 import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
+import type { DeviceWaker } from '../devices.ts';
 import type { InvitePlan } from '../plan.ts';
 
 /** What the INVITE stages share, built once per process. */
@@ -27,7 +29,11 @@ export interface InviteDeps {
   /** Number mapping and LCR; without it only usernames are callable. */
   numbering?: NumberingIndex | undefined;
   config: CallsConfig;
+  /** The connected engine's traits (sip/engine-traits.ts); default: ours. */
+  engine?: EngineTraits;
   log: Logger;
+  /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
+  push?: DeviceWaker | undefined;
 }
 
 /** The plan `classify` started; only the stages after it may call it. */

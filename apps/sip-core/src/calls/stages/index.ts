@@ -5,6 +5,7 @@ import { connect } from './connect.ts';
 import type { InviteDeps } from './deps.ts';
 import { present } from './present.ts';
 import { resolve } from './resolve.ts';
+import { wake } from './wake.ts';
 
 export type { InviteDeps } from './deps.ts';
 
@@ -13,5 +14,5 @@ export type { InviteDeps } from './deps.ts';
  * each filling its part of one `InvitePlan`. A new feature is a new stage here, or a step in one.
  */
 export function inviteStages(deps: InviteDeps): Middleware[] {
-  return [classify(deps), resolve(deps), admit(deps), present(deps), connect(deps)];
+  return [classify(deps), resolve(deps), admit(deps), present(deps), wake(deps), connect(deps)];
 }

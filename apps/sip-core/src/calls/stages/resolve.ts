@@ -1,6 +1,6 @@
-import { profiles } from '@switchboard/media';
 import type { Middleware } from '../../sip/request.ts';
-import { bindingTarget, required } from '../plan.ts';
+import { deviceTargets } from '../devices.ts';
+import { required } from '../plan.ts';
 import { routeToPstn } from '../pstn.ts';
 import { type InviteDeps, planOf, refuse } from './deps.ts';
 
@@ -22,12 +22,8 @@ export function resolve(deps: Pick<InviteDeps, 'cdr' | 'location' | 'prisma' | '
     const subscriber = destination.subscriber;
     if (!subscriber?.enabled) return refuse(deps, res, plan, 404, 'Not Found');
     const aor = `sip:${subscriber.username}@${subscriber.domain}`;
-    plan.callee = {
-      subscriber,
-      aor,
-      number: destination.number,
-      targets: deps.location.lookup(aor).map((b) => bindingTarget(b, profiles.natSubscriber)),
-    };
+    const bindings = deps.location.lookup(aor);
+    plan.callee = { subscriber, aor, number: destination.number, bindings, targets: deviceTargets(bindings) };
     plan.refused.calleeSubscriberId = subscriber.id;
     plan.refused.calleeRouted = aor;
     if (plan.caller) plan.refused.callerRouted = `sip:${plan.caller.username}@${plan.caller.domain}`;

@@ -1,9 +1,9 @@
-import { startEngine } from '@switchboard/engine';
 import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import type { CallsConfig } from '../../../src/calls/calls-config.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
+import type { SipCorePushOptions } from '../../../src/push/setup.ts';
 import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
 import {
   createSubscriber,
@@ -12,6 +12,7 @@ import {
   type TestDatabase,
   type TestTenant,
 } from '../../support/database.ts';
+import { startTestEngine } from '../../support/engine.ts';
 import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './sipp.ts';
 
 export const DOMAIN = 'example.test';
@@ -47,7 +48,7 @@ async function startRtpengine(): Promise<ResolvedMedia> {
 }
 
 /**
- * Engine + sip-core + a real rtpengine + a fresh PostgreSQL database on loopback, with subscribers
+ * Engine (ours or drachtio-server, ../../support/engine.ts) + sip-core + a real rtpengine + a fresh PostgreSQL database on loopback, with subscribers
  * `name -> password` created in example.test.
  */
 export async function startCallStack(
@@ -59,6 +60,7 @@ export async function startCallStack(
     subscribers: Map<string, string>,
   ) => Promise<void> = async () => {},
   trustedSources: string[] = [],
+  push?: SipCorePushOptions,
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -67,33 +69,31 @@ export async function startCallStack(
     subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
   await prepare(testDb, tenant, subscribers);
   const media = await startRtpengine();
-  const engine = await startEngine(
-    {
-      sipListen: [{ transport: 'udp', host: '127.0.0.1', port: 0 }],
-      engineAdmin: { host: '127.0.0.1', port: 0 },
-      engineSecret: SECRET,
-    },
-    { logger: log },
-  );
+  const engine = await startTestEngine({ secret: SECRET, logger: log });
   const sipCore = await startSipCore(
     {
-      drachtio: { host: '127.0.0.1', port: engine.adminAddress.port, secret: SECRET },
+      drachtio: engine.drachtio,
       nodeName: 'calls-test',
       // sipp answers MD5 challenges only.
       auth: { algorithms: ['MD5'] },
       access: { rateLimitPerSecond: 0, trustedSources },
       nat: { keepaliveInterval: 0 },
     },
-    { prisma: testDb.db.prisma, db: testDb.db, logger: log, media: media.media, calls },
+    {
+      prisma: testDb.db.prisma,
+      db: testDb.db,
+      logger: log,
+      media: media.media,
+      calls,
+      ...(push ? { push } : {}),
+    },
   );
-  const udp = engine.listeners.find((l) => l.transport === 'udp');
-  if (!udp) throw new Error('engine has no UDP listener');
   return {
     testDb,
     tenant,
     sipCore,
     media,
-    sipAddress: `127.0.0.1:${udp.port}`,
+    sipAddress: engine.remote,
     subscribers,
     async close() {
       await sipCore.close();

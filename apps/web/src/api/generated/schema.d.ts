@@ -675,6 +675,23 @@ export interface paths {
         patch: operations["updateRewriteRuleSet"];
         trace?: never;
     };
+    "/api/v1/rewrite-rule-sets/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a number through a rule set and show which rule matched */
+        post: operations["testRewriteRuleSet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/rewrite-rule-sets/{ruleSetId}/rules": {
         parameters: {
             query?: never;
@@ -747,6 +764,26 @@ export interface paths {
         head?: never;
         /** Change a peering group */
         patch: operations["updatePeeringGroup"];
+        trace?: never;
+    };
+    "/api/v1/peering-groups/test-route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Least-cost routing: which gateways a call to this number would try, in order
+         * @description Gateways of equal priority are ordered by a weighted random draw, as for a real call.
+         */
+        post: operations["testRoute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/peering-groups/{groupId}/gateways": {
@@ -858,43 +895,6 @@ export interface paths {
         head?: never;
         /** Change a IP ban */
         patch: operations["updateIPBan"];
-        trace?: never;
-    };
-    "/api/v1/rewrite-rule-sets/{id}/test": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Run a number through a rule set and show which rule matched */
-        post: operations["testRewriteRuleSet"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/peering-groups/test-route": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Least-cost routing: which gateways a call to this number would try, in order
-         * @description Gateways of equal priority are ordered by a weighted random draw, as for a real call.
-         */
-        post: operations["testRoute"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
         trace?: never;
     };
     "/api/v1/registrations": {
@@ -11209,6 +11209,191 @@ export interface operations {
             };
         };
     };
+    testRewriteRuleSet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Resource identifier (UUID) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {unknown} */
+                    direction: "inbound_from_peer" | "outbound_to_peer" | "from_subscriber" | "to_subscriber";
+                    /** @enum {unknown} */
+                    field: "caller" | "callee";
+                    value: string;
+                    /** @description Values for ${variable}s in patterns and replacements */
+                    variables?: {
+                        cc?: string;
+                        ac?: string;
+                        np?: string;
+                        ip?: string;
+                        caller_cc?: string;
+                        caller_ac?: string;
+                        caller_number?: string;
+                        caller_user?: string;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        input: string;
+                        output: string;
+                        matchedRuleId: string | null;
+                        trace: {
+                            ruleId: string;
+                            priority: number;
+                            matchPattern: string;
+                            replacement: string;
+                            /** @description False for rules after the first match */
+                            evaluated: boolean;
+                            matched: boolean;
+                            before: string;
+                            after: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     listRewriteRules: {
         parameters: {
             query?: {
@@ -12782,6 +12967,184 @@ export interface operations {
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    testRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description E.164 number, + optional */
+                    callee: string;
+                    caller?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        callee: string;
+                        caller: string | null;
+                        /** @description Gateways in failover order */
+                        routes: {
+                            /** Format: uuid */
+                            gatewayId: string;
+                            gatewayName: string;
+                            /** Format: uuid */
+                            groupId: string;
+                            groupName: string;
+                            host: string;
+                            port: number;
+                            /** @enum {unknown} */
+                            transport: "udp" | "tcp" | "tls" | "ws" | "wss";
+                            /** Format: uuid */
+                            ruleId: string;
+                            calleePrefix: string;
+                        }[];
+                        /** @description Rules the router ignores (e.g. an unsafe caller pattern saved before validation existed) */
+                        rejectedRules: {
+                            ruleId: string;
+                            reason: string;
+                        }[];
                     };
                 };
             };
@@ -15473,369 +15836,6 @@ export interface operations {
             };
         };
     };
-    testRewriteRuleSet: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @enum {unknown} */
-                    direction: "inbound_from_peer" | "outbound_to_peer" | "from_subscriber" | "to_subscriber";
-                    /** @enum {unknown} */
-                    field: "caller" | "callee";
-                    value: string;
-                    /** @description Values for ${variable}s in patterns and replacements */
-                    variables?: {
-                        cc?: string;
-                        ac?: string;
-                        np?: string;
-                        ip?: string;
-                        caller_cc?: string;
-                        caller_ac?: string;
-                        caller_number?: string;
-                        caller_user?: string;
-                    };
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        input: string;
-                        output: string;
-                        matchedRuleId: string | null;
-                        trace: {
-                            ruleId: string;
-                            priority: number;
-                            matchPattern: string;
-                            replacement: string;
-                            /** @description False for rules after the first match */
-                            evaluated: boolean;
-                            matched: boolean;
-                            before: string;
-                            after: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    testRoute: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description E.164 number, + optional */
-                    callee: string;
-                    caller?: string;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        callee: string;
-                        caller: string | null;
-                        /** @description Gateways in failover order */
-                        routes: {
-                            /** Format: uuid */
-                            gatewayId: string;
-                            gatewayName: string;
-                            /** Format: uuid */
-                            groupId: string;
-                            groupName: string;
-                            host: string;
-                            port: number;
-                            /** @enum {unknown} */
-                            transport: "udp" | "tcp" | "tls" | "ws" | "wss";
-                            /** Format: uuid */
-                            ruleId: string;
-                            calleePrefix: string;
-                        }[];
-                        /** @description Rules the router ignores (e.g. an unsafe caller pattern saved before validation existed) */
-                        rejectedRules: {
-                            ruleId: string;
-                            reason: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
     listRegistrations: {
         parameters: {
             query?: {
@@ -16437,6 +16437,7 @@ export interface operations {
                             peerGatewayId: string | null;
                             forwardedFrom: string | null;
                             forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                            pushWaitMs: number | null;
                             node: string | null;
                         }[];
                         page: number;
@@ -16782,6 +16783,7 @@ export interface operations {
                         peerGatewayId: string | null;
                         forwardedFrom: string | null;
                         forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                        pushWaitMs: number | null;
                         node: string | null;
                     };
                 };
@@ -18971,6 +18973,7 @@ export interface operations {
                     "auth.strictUri"?: boolean | null;
                     "calls.ringTimeout"?: number | null;
                     "calls.maxCallDuration"?: number | null;
+                    "calls.pushWaitTimeout"?: number | null;
                     "web.requireTwoFactor"?: boolean | null;
                 };
             };

@@ -10,11 +10,12 @@ import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import {
+  countField,
   fieldText,
   numberOrNull,
-  optionalCount,
   STATUSES,
   Status,
+  textField,
   textOrNull,
 } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
@@ -22,18 +23,18 @@ import { formatTime } from '../../components/format.ts';
 type Customer = ItemOf<'/api/v1/customers'>;
 
 const CustomerForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name'),
-  externalId: z.string().optional(),
+  name: textField('createCustomer', 'name', { required: 'Enter a name' }),
+  externalId: textField('createCustomer', 'externalId'),
 });
 
 /** What an operator or reseller may change on a customer (contract): its name, state and limits. */
 export const CustomerEditForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name').max(128),
-  externalId: z.string().trim().max(128),
+  name: textField('updateCustomer', 'name', { required: 'Enter a name' }),
+  externalId: textField('updateCustomer', 'externalId'),
   status: Status,
-  maxConcurrentCalls: optionalCount(1_000_000),
-  maxSubscribers: optionalCount(1_000_000),
-  maxCallDuration: optionalCount(86_400, 1),
+  maxConcurrentCalls: countField('updateCustomer', 'maxConcurrentCalls'),
+  maxSubscribers: countField('updateCustomer', 'maxSubscribers'),
+  maxCallDuration: countField('updateCustomer', 'maxCallDuration'),
 });
 
 function CustomerEditor({ customer, onDone }: { customer: Customer; onDone: () => void }) {

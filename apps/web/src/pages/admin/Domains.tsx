@@ -9,16 +9,13 @@ import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
-import { fieldText, optionalDigits, textOrNull } from '../../components/fields.ts';
+import { fieldText, textField, textOrNull } from '../../components/fields.ts';
 
 type Domain = ItemOf<'/api/v1/domains'>;
 
 const DomainForm = z.object({
-  name: z.string().trim().min(1, 'Enter the SIP domain'),
-  countryCode: z
-    .string()
-    .regex(/^\d{0,4}$/, 'Digits only')
-    .optional(),
+  name: textField('createDomain', 'name', { required: 'Enter the SIP domain', invalid: 'A domain name' }),
+  countryCode: textField('createDomain', 'countryCode', { invalid: 'Up to 3 digits' }),
   selfSignup: z.boolean(),
 });
 
@@ -28,10 +25,10 @@ const DomainForm = z.object({
  */
 export const DomainEditForm = z.object({
   selfSignup: z.boolean(),
-  countryCode: optionalDigits(3),
-  nationalPrefix: optionalDigits(4),
-  internationalPrefix: optionalDigits(5),
-  areaCode: optionalDigits(6),
+  countryCode: textField('updateDomain', 'countryCode', { invalid: 'Up to 3 digits' }),
+  nationalPrefix: textField('updateDomain', 'nationalPrefix', { invalid: 'Up to 4 digits' }),
+  internationalPrefix: textField('updateDomain', 'internationalPrefix', { invalid: 'Up to 5 digits' }),
+  areaCode: textField('updateDomain', 'areaCode', { invalid: 'Up to 6 digits' }),
   rewriteRuleSetId: z.string(),
 });
 

@@ -9,6 +9,7 @@ import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import { textField } from '../../components/fields.ts';
 
 type PhoneNumber = ItemOf<'/api/v1/numbers'>;
 
@@ -17,15 +18,21 @@ const shown = (e164: string) => `+${e164.replace(/^\+/, '')}`;
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
 
 export const NumberForm = z.object({
-  subscriberId: z.string().min(1, 'Choose a subscriber'),
-  countryCode: z.string().regex(/^[1-9]\d{0,3}$/, 'Country code digits, e.g. 49'),
-  areaCode: z.string().regex(/^\d{0,6}$/, 'Digits only'),
-  subscriberNumber: z.string().regex(/^\d{1,14}$/, 'Digits only'),
+  subscriberId: textField('createNumber', 'subscriberId', { required: 'Choose a subscriber' }),
+  countryCode: textField('createNumber', 'countryCode', {
+    required: 'Country code digits, e.g. 49',
+    invalid: 'Country code digits, e.g. 49',
+  }),
+  areaCode: textField('createNumber', 'areaCode', { invalid: 'Digits only' }),
+  subscriberNumber: textField('createNumber', 'subscriberNumber', {
+    required: 'Digits only',
+    invalid: 'Digits only',
+  }),
 });
 
 /** A number keeps its digits; what changes is the subscriber it rings and whether it is that one's primary. */
 export const NumberEditForm = z.object({
-  subscriberId: z.string().min(1, 'Choose a subscriber'),
+  subscriberId: textField('updateNumber', 'subscriberId', { required: 'Choose a subscriber' }),
   isPrimary: z.boolean(),
 });
 

@@ -9,7 +9,7 @@ import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
-import { count, fieldText, textOrNull } from '../../components/fields.ts';
+import { choiceField, countField, fieldText, textField, textOrNull } from '../../components/fields.ts';
 
 type PeeringGroup = ItemOf<'/api/v1/peering-groups'>;
 type Gateway = ItemOf<'/api/v1/peering-groups/{groupId}/gateways'>;
@@ -28,39 +28,29 @@ function submit(handler: (form: FormData) => void) {
 const text = (f: FormData, name: string) => String(f.get(name) ?? '').trim();
 
 export const PeeringGroupEditForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name').max(128),
-  description: z.string().max(1000),
-  priority: count(0, 1_000_000),
+  name: textField('updatePeeringGroup', 'name', { required: 'Enter a name' }),
+  description: textField('updatePeeringGroup', 'description'),
+  priority: countField('updatePeeringGroup', 'priority'),
   enabled: z.boolean(),
 });
 
 export const GatewayEditForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name').max(128),
+  name: textField('updateGateway', 'name', { required: 'Enter a name' }),
   // The API's host-name rule (an IPv4 address passes it too).
-  host: z
-    .string()
-    .trim()
-    .max(253)
-    .regex(
-      /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
-      'A host name or IPv4 address',
-    ),
-  port: count(1, 65535),
-  transport: z.enum(['udp', 'tcp', 'tls']),
-  priority: count(0, 1_000_000),
-  weight: count(0, 65535),
+  host: textField('updateGateway', 'host', { invalid: 'A host name or IPv4 address' }),
+  port: countField('updateGateway', 'port'),
+  transport: choiceField('updateGateway', 'transport'),
+  priority: countField('updateGateway', 'priority'),
+  weight: countField('updateGateway', 'weight'),
   enabled: z.boolean(),
 });
 
 export const PeeringRuleEditForm = z.object({
-  calleePrefix: z
-    .string()
-    .trim()
-    .regex(/^\d{0,15}$/, 'Digits only, without +'),
-  callerPattern: z.string().max(512),
-  priority: count(0, 1_000_000),
+  calleePrefix: textField('updatePeeringRule', 'calleePrefix', { invalid: 'Digits only, without +' }),
+  callerPattern: textField('updatePeeringRule', 'callerPattern', { trim: false }),
+  priority: countField('updatePeeringRule', 'priority'),
   enabled: z.boolean(),
-  description: z.string().max(1000),
+  description: textField('updatePeeringRule', 'description'),
 });
 
 function GroupEditor({ group, onDone }: { group: PeeringGroup; onDone: () => void }) {

@@ -9,14 +9,14 @@ import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
-import { STATUSES, Status } from '../../components/fields.ts';
+import { STATUSES, Status, textField } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
 
 type Reseller = ItemOf<'/api/v1/resellers'>;
 
 /** Creating and editing a reseller take the same fields: a name and an account state. */
 export const ResellerForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name').max(128),
+  name: textField('updateReseller', 'name', { required: 'Enter a name' }),
   status: Status,
 });
 

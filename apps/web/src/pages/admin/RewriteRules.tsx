@@ -20,7 +20,7 @@ import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
-import { count, fieldText, textOrNull } from '../../components/fields.ts';
+import { choiceField, countField, fieldText, textField, textOrNull } from '../../components/fields.ts';
 
 const DIRECTIONS = ['from_subscriber', 'to_subscriber', 'inbound_from_peer', 'outbound_to_peer'] as const;
 type Direction = (typeof DIRECTIONS)[number];
@@ -30,17 +30,17 @@ type RuleSet = ItemOf<'/api/v1/rewrite-rule-sets'>;
 type Rule = ItemOf<'/api/v1/rewrite-rule-sets/{ruleSetId}/rules'>;
 
 export const RuleSetEditForm = z.object({
-  name: z.string().trim().min(1, 'Enter a name').max(128),
-  description: z.string().max(1000),
+  name: textField('updateRewriteRuleSet', 'name', { required: 'Enter a name' }),
+  description: textField('updateRewriteRuleSet', 'description'),
 });
 
 /** A rewrite rule; the pattern is checked by the API (RE2 subset), here only that there is one. */
 export const RewriteRuleEditForm = z.object({
-  direction: z.enum(DIRECTIONS),
-  field: z.enum(['caller', 'callee']),
-  matchPattern: z.string().min(1, 'Enter a pattern').max(256),
-  replacement: z.string().max(256),
-  priority: count(0, 1_000_000),
+  direction: choiceField('updateRewriteRule', 'direction'),
+  field: choiceField('updateRewriteRule', 'field'),
+  matchPattern: textField('updateRewriteRule', 'matchPattern', { required: 'Enter a pattern', trim: false }),
+  replacement: textField('updateRewriteRule', 'replacement', { trim: false }),
+  priority: countField('updateRewriteRule', 'priority'),
   enabled: z.boolean(),
 });
 

@@ -21,11 +21,13 @@ import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import {
+  countField,
   fieldText,
+  listField,
   numberOrNull,
-  optionalCount,
   STATUSES,
   Status,
+  textField,
   textOrNull,
 } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
@@ -33,10 +35,13 @@ import { formatTime } from '../../components/format.ts';
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
 
 const SubscriberForm = z.object({
-  customerId: z.string().min(1, 'Choose a customer'),
-  domainId: z.string().min(1, 'Choose a domain'),
-  username: z.string().regex(/^[a-zA-Z0-9._-]+$/, 'Letters, digits, dot, dash and underscore only'),
-  displayName: z.string().optional(),
+  customerId: textField('createSubscriber', 'customerId', { required: 'Choose a customer' }),
+  domainId: textField('createSubscriber', 'domainId', { required: 'Choose a domain' }),
+  username: textField('createSubscriber', 'username', {
+    required: 'Enter a user name',
+    invalid: "Not a SIP user name (letters, digits and -_.!~*'()&=+$,;?/)",
+  }),
+  displayName: textField('createSubscriber', 'displayName'),
 });
 
 /** Dialled-number prefixes typed as a list separated by commas or spaces. */
@@ -46,13 +51,16 @@ export function prefixList(value: string): string[] {
 
 /** What an operator changes on a subscriber; the user name stays (it is part of the stored digest). */
 export const SubscriberEditForm = z.object({
-  displayName: z.string().trim().max(128),
+  displayName: textField('updateSubscriber', 'displayName'),
   status: Status,
-  maxConcurrentCalls: optionalCount(10_000),
+  maxConcurrentCalls: countField('updateSubscriber', 'maxConcurrentCalls'),
   clir: z.boolean(),
-  blockedCalleePrefixes: z
-    .string()
-    .refine((v) => prefixList(v).every((p) => /^\d{1,15}$/.test(p)), 'Digits only, separated by commas'),
+  blockedCalleePrefixes: listField(
+    'updateSubscriber',
+    'blockedCalleePrefixes',
+    prefixList,
+    'Digits only, separated by commas',
+  ),
 });
 
 function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscriber; onDone: () => void }) {

@@ -19,7 +19,7 @@ import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
-import { fieldText, textOrNull } from '../../components/fields.ts';
+import { choiceField, fieldText, textField, textOrNull } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
 
 type User = ItemOf<'/api/v1/users'>;
@@ -28,10 +28,13 @@ const ROLES = ['operator', 'reseller', 'customer'] as const;
 /** A new web/API login. Reseller logins name their reseller, customer logins their customer. */
 export const UserForm = z
   .object({
-    email: z.email('Enter an e-mail address'),
-    password: z.string().min(10, 'At least 10 characters').max(1024),
-    role: z.enum(ROLES),
-    displayName: z.string().trim().max(128),
+    email: textField('createUser', 'email', {
+      required: 'Enter an e-mail address',
+      invalid: 'Enter an e-mail address',
+    }),
+    password: textField('createUser', 'password', { required: 'At least 10 characters', trim: false }),
+    role: choiceField('createUser', 'role'),
+    displayName: textField('createUser', 'displayName'),
     resellerId: z.string(),
     customerId: z.string(),
   })
@@ -46,9 +49,9 @@ export const UserForm = z
 
 /** What changes on an existing login: its name, whether it may sign in, and (optionally) a new password. */
 export const UserEditForm = z.object({
-  displayName: z.string().trim().max(128),
+  displayName: textField('updateUser', 'displayName'),
   enabled: z.boolean(),
-  password: z.union([z.literal(''), z.string().min(10, 'At least 10 characters, or empty').max(1024)]),
+  password: textField('updateUser', 'password', { trim: false, optional: true }),
 });
 
 function UserEditor({ user, onDone }: { user: User; onDone: () => void }) {

@@ -7,11 +7,18 @@ import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { useSession } from '../../auth.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import { textField } from '../../components/fields.ts';
 
 export const PasswordForm = z
   .object({
-    current: z.string().min(1, 'Enter your current password'),
-    password: z.string().min(10, 'At least 10 characters'),
+    current: textField('changeOwnPassword', 'currentPassword', {
+      required: 'Enter your current password',
+      trim: false,
+    }),
+    password: textField('changeOwnPassword', 'newPassword', {
+      required: 'At least 10 characters',
+      trim: false,
+    }),
     confirm: z.string(),
   })
   .refine((v) => v.password === v.confirm, { path: ['confirm'], message: 'The passwords differ' });

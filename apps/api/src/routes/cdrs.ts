@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf } from '../auth/authenticate.ts';
 import { registerCrud } from '../crud.ts';
@@ -11,35 +12,17 @@ import {
   PageOf,
   paginate,
 } from '../list.ts';
-import { Nullable, Timestamp, TransportEnum, Uuid } from '../schemas.ts';
+import { Nullable, Timestamp, Uuid } from '../schemas.ts';
 import { scopes, type Where, within } from '../tenancy.ts';
-import type { ActiveCall, Principal } from '../types.ts';
+import { type Principal, ROLES } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
-/** What the platform records: live registrations and calls, call detail records, the audit log. */
+/** Call detail records: lists, CSV export, a summary over a period, one record. */
 
-const everyone = ['operator', 'reseller', 'customer'] as const;
-
-export const Registration = Type.Object({
-  id: Uuid,
-  subscriberId: Uuid,
-  aor: Type.String(),
-  contactUri: Type.String(),
-  receivedAddress: Type.String(),
-  receivedPort: Type.Integer(),
-  transport: TransportEnum,
-  userAgent: Nullable(Type.String()),
-  instanceId: Nullable(Type.String()),
-  regId: Nullable(Type.Integer()),
-  q: Nullable(Type.Number()),
-  node: Type.String(),
-  expiresAt: Timestamp,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
+const everyone = ROLES;
 
 const Disposition = Type.Enum(['answered', 'busy', 'no_answer', 'cancelled', 'failed', 'rejected']);
-const Direction = Type.Enum(['internal', 'outbound', 'inbound']);
+export const Direction = Type.Enum(['internal', 'outbound', 'inbound']);
 
 export const Cdr = Type.Object({
   id: Uuid,
@@ -69,6 +52,9 @@ export const Cdr = Type.Object({
     Type.String({ description: 'AOR of the subscriber whose call forward reached the final callee' }),
   ),
   forwardType: Nullable(Type.Enum(['cfu', 'cfb', 'cft', 'cfna'])),
+  pushWaitMs: Nullable(
+    Type.Integer({ description: 'Milliseconds the call waited for a mobile app woken by push to register' }),
+  ),
   node: Nullable(Type.String()),
 });
 
@@ -95,44 +81,11 @@ const CSV_COLUMNS = [
   'peerGatewayId',
   'forwardedFrom',
   'forwardType',
+  'pushWaitMs',
 ] as const;
 /** An export is one response; past this many rows, narrow the time range. */
 export const MAX_CSV_ROWS = 100_000;
 const CSV_BATCH = 1000;
-
-export const Call = Type.Object({
-  id: Type.String(),
-  callId: Type.String(),
-  direction: Direction,
-  state: Type.Enum(['trying', 'ringing', 'answered']),
-  caller: Type.String(),
-  callee: Type.String(),
-  startedAt: Timestamp,
-  answeredAt: Nullable(Timestamp),
-  callerSubscriberId: Nullable(Type.String()),
-  calleeSubscriberId: Nullable(Type.String()),
-  callerCustomerId: Nullable(Type.String()),
-  calleeCustomerId: Nullable(Type.String()),
-  callerWithheld: Type.Boolean({
-    description:
-      "The callee is shown an anonymous caller. Seen only from the callee's side, the caller fields then read `anonymous` and null.",
-  }),
-  node: Nullable(Type.String()),
-});
-
-export const AuditEntry = Type.Object({
-  id: Uuid,
-  at: Timestamp,
-  actor: Type.String(),
-  actorUserId: Nullable(Uuid),
-  actorApiKeyId: Nullable(Uuid),
-  action: Type.String(),
-  entity: Type.String(),
-  entityId: Nullable(Type.String()),
-  before: Type.Unknown({ description: 'The record before the change, secrets removed' }),
-  after: Type.Unknown({ description: 'The record after the change, secrets removed' }),
-  sourceIp: Nullable(Type.String()),
-});
 
 const cdrList: ListSpec = {
   sortable: ['startedAt', 'endedAt', 'durationMs', 'disposition'],
@@ -206,7 +159,10 @@ const cdrInclude = { callerCustomer: { select: { resellerId: true } } };
  * header) stays visible to the operator and to the caller's own side (its customer, that customer's
  * reseller); whoever sees the call only from the callee's side gets it as the callee's phone did.
  */
-function cdrItem(row: Record<string, unknown>, principal: Principal): Record<string, unknown> {
+function cdrItem<Row extends Record<string, unknown>>(
+  row: Row,
+  principal: Principal,
+): Omit<Row, 'callerCustomer'> {
   const { callerCustomer, ...cdr } = row;
   if (cdr.callerWithheld !== true || principal.role === 'operator') return cdr;
   const callerSide =
@@ -239,102 +195,8 @@ function wantsCsv(request: FastifyRequest, q: CdrQuery): boolean {
   return /\btext\/csv\b/i.test(accept) && !/\bapplication\/json\b/i.test(accept.split(',')[0] ?? '');
 }
 
-/**
- * A live call as the principal may see it: like a CDR (`cdrItem`), a withheld caller is masked for
- * whoever sees the call only from the callee's side. `mine` is the principal's customers; undefined for
- * the operator.
- */
-function toCall(c: ActiveCall, mine: ReadonlySet<string> | undefined) {
-  const masked =
-    c.callerWithheld === true &&
-    mine !== undefined &&
-    !(c.callerCustomerId != null && mine.has(c.callerCustomerId));
-  return {
-    ...c,
-    caller: masked ? ANONYMOUS_CALLER : c.caller,
-    callerWithheld: c.callerWithheld ?? false,
-    startedAt: new Date(c.startedAt).toISOString(),
-    answeredAt: c.answeredAt ? new Date(c.answeredAt).toISOString() : null,
-    callerSubscriberId: masked ? null : (c.callerSubscriberId ?? null),
-    calleeSubscriberId: c.calleeSubscriberId ?? null,
-    callerCustomerId: masked ? null : (c.callerCustomerId ?? null),
-    calleeCustomerId: c.calleeCustomerId ?? null,
-    node: c.node ?? null,
-  };
-}
-
-export async function recordRoutes(
-  app: FastifyInstance,
-  { prisma, now, activeCalls }: RouteOptions,
-): Promise<void> {
-  // Expired bindings stay in the table until the registrar sweeps them; they are not live.
-  const live = (): Where => ({ expiresAt: { gt: new Date(now()) } });
-  registerCrud(app, prisma, {
-    path: '/registrations',
-    entity: 'registrations',
-    singular: 'registration',
-    tag: 'live',
-    model: 'registration',
-    item: Registration,
-    verbs: ['list', 'read'],
-    list: {
-      sortable: ['aor', 'expiresAt', 'createdAt'],
-      defaultSort: 'aor',
-      filters: {
-        subscriberId: { type: 'string' },
-        aor: { type: 'string', op: 'contains' },
-        transport: { type: 'enum', values: ['udp', 'tcp', 'tls', 'ws', 'wss'] },
-      },
-    },
-    readRoles: everyone,
-    writeRoles: [],
-    readScope: (p) => within(scopes.viaSubscriber(p), live()),
-  });
-
-  app.get(
-    '/calls',
-    {
-      config: { roles: everyone },
-      schema: {
-        tags: ['live'],
-        operationId: 'listCalls',
-        summary: 'List calls in progress',
-        querystring: listQuerySchema({ sortable: ['startedAt'], defaultSort: '-startedAt' }),
-        response: { 200: PageOf(Call) },
-      },
-    },
-    async (request) => {
-      const principal = principalOf(request);
-      const q = request.query as ListQuery;
-      const args = listArgs(q, { sortable: ['startedAt'], defaultSort: '-startedAt' });
-      let calls = await activeCalls();
-      let mine: Set<string> | undefined;
-      if (principal.role !== 'operator') {
-        const customers = await prisma.customer.findMany({
-          where: scopes.customer(principal),
-          select: { id: true },
-        });
-        const own = new Set(customers.map((c) => c.id));
-        mine = own;
-        calls = calls.filter(
-          (c) =>
-            (c.callerCustomerId != null && own.has(c.callerCustomerId)) ||
-            (c.calleeCustomerId != null && own.has(c.calleeCustomerId)),
-        );
-      }
-      const asc = Object.values(args.orderBy[0] ?? {})[0] === 'asc';
-      calls.sort(
-        (a, b) => (new Date(a.startedAt).getTime() - new Date(b.startedAt).getTime()) * (asc ? 1 : -1),
-      );
-      return {
-        items: calls.slice(args.skip, args.skip + args.take).map((c) => toCall(c, mine)),
-        page: args.page,
-        perPage: args.perPage,
-        total: calls.length,
-      };
-    },
-  );
-
+export async function cdrRoutes(fastify: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/cdrs',
     {
@@ -356,9 +218,9 @@ export async function recordRoutes(
         },
       },
     },
-    async (request: FastifyRequest, reply: FastifyReply) => {
+    async (request, reply) => {
       const principal = principalOf(request);
-      const q = request.query as CdrQuery;
+      const q = request.query;
       const args = listArgs(q, cdrList);
       const conditions = cdrConditions(q, principal);
       if (conditions.length > 0) args.where = { AND: [args.where, ...conditions] };
@@ -421,7 +283,7 @@ export async function recordRoutes(
     },
     async (request) => {
       const principal = principalOf(request);
-      const q = request.query as CdrQuery;
+      const q = request.query;
       const args = listArgs(
         { from: q.from, to: q.to },
         {
@@ -452,7 +314,7 @@ export async function recordRoutes(
     entity: 'cdrs',
     singular: 'CDR',
     tag: 'cdrs',
-    model: 'cdr',
+    model: (db) => db.cdr,
     item: Cdr,
     verbs: ['read'],
     list: cdrList,
@@ -461,30 +323,5 @@ export async function recordRoutes(
     readScope: scopes.cdr,
     include: cdrInclude,
     toItem: cdrItem,
-  });
-
-  registerCrud(app, prisma, {
-    path: '/audit-log',
-    entity: 'audit-log',
-    singular: 'audit entry',
-    tag: 'audit',
-    model: 'auditEntry',
-    item: AuditEntry,
-    verbs: ['list', 'read'],
-    list: {
-      sortable: ['at', 'entity', 'action'],
-      defaultSort: '-at',
-      filters: {
-        entity: { type: 'string' },
-        entityId: { type: 'string' },
-        action: { type: 'string' },
-        actorUserId: { type: 'string' },
-        from: { type: 'datetime', field: 'at', op: 'gte' },
-        to: { type: 'datetime', field: 'at', op: 'lt' },
-      },
-    },
-    readRoles: everyone,
-    writeRoles: [],
-    readScope: scopes.auditEntry,
   });
 }

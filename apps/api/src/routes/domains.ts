@@ -1,0 +1,105 @@
+import { NumberingError, validateDialPlanSettings } from '@switchboard/numbering';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { registerCrud } from '../crud.ts';
+import { subscriberTree } from '../dependants.ts';
+import { badRequest } from '../errors.ts';
+import { HostName, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
+import { scopes } from '../tenancy.ts';
+import type { RouteOptions } from './options.ts';
+import { owningReseller } from './resellers.ts';
+import { checkRuleSet } from './rewrite-rule-sets.ts';
+
+/** SIP domains: the realm of their subscribers and their dialling settings. */
+
+const Prefix = (max: number) => Nullable(Type.String({ pattern: `^[0-9]{1,${max}}$` }));
+const DomainProps = {
+  name: HostName,
+  selfSignup: Type.Boolean({ description: 'Whether the self-care portal lets new customers sign up here' }),
+  countryCode: Prefix(3),
+  nationalPrefix: Prefix(4),
+  internationalPrefix: Prefix(5),
+  areaCode: Prefix(6),
+  rewriteRuleSetId: Nullable(Uuid),
+};
+export const Domain = Type.Object({ id: Uuid, resellerId: Nullable(Uuid), ...DomainProps, ...Timestamps });
+
+export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
+  registerCrud(app, prisma, {
+    path: '/domains',
+    entity: 'domains',
+    singular: 'domain',
+    tag: 'tenants',
+    model: (db) => db.domain,
+    item: Domain,
+    create: Type.Object(
+      {
+        name: HostName,
+        resellerId: Type.Optional(Nullable(Uuid)),
+        selfSignup: Type.Optional(DomainProps.selfSignup),
+        countryCode: Type.Optional(DomainProps.countryCode),
+        nationalPrefix: Type.Optional(DomainProps.nationalPrefix),
+        internationalPrefix: Type.Optional(DomainProps.internationalPrefix),
+        areaCode: Type.Optional(DomainProps.areaCode),
+        rewriteRuleSetId: Type.Optional(DomainProps.rewriteRuleSetId),
+      },
+      { additionalProperties: false },
+    ),
+    // Renaming a domain would silently invalidate every subscriber's HA1 (the realm is the domain name).
+    update: Patch({
+      selfSignup: DomainProps.selfSignup,
+      countryCode: DomainProps.countryCode,
+      nationalPrefix: DomainProps.nationalPrefix,
+      internationalPrefix: DomainProps.internationalPrefix,
+      areaCode: DomainProps.areaCode,
+      rewriteRuleSetId: DomainProps.rewriteRuleSetId,
+    }),
+    list: {
+      sortable: ['name', 'createdAt'],
+      defaultSort: 'name',
+      filters: {
+        name: { type: 'string', op: 'contains' },
+        resellerId: { type: 'string' },
+        selfSignup: { type: 'boolean' },
+      },
+    },
+    readRoles: ['operator', 'reseller', 'customer'],
+    writeRoles: ['operator', 'reseller'],
+    readScope: scopes.domain,
+    writeScope: (p) => scopes.domainForNewSubscribers(p),
+    dependants: subscriberTree((id) => ({ domainId: id })),
+    toCreateData: async (ctx, body) => {
+      const resellerId = await owningReseller(ctx, body.resellerId);
+      await checkRuleSet(ctx, body.rewriteRuleSetId);
+      checkDialPlan(body);
+      return { data: { ...body, name: String(body.name).toLowerCase(), resellerId: resellerId ?? null } };
+    },
+    toUpdateData: async (ctx, body) => {
+      await checkRuleSet(ctx, body.rewriteRuleSetId);
+      return { data: body };
+    },
+  });
+}
+
+/** Dialling settings are checked when provisioned, never at call time (numbering's own rules). */
+function checkDialPlan(body: Record<string, unknown>): void {
+  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  try {
+    validateDialPlanSettings({
+      countryCode: text(body.countryCode),
+      nationalPrefix: text(body.nationalPrefix),
+      internationalPrefix: text(body.internationalPrefix),
+      areaCode: text(body.areaCode),
+    });
+  } catch (err) {
+    if (!(err instanceof NumberingError)) throw err;
+    // The message names the setting; point the client at that field.
+    const field =
+      [
+        ['international prefix', 'internationalPrefix'],
+        ['national prefix', 'nationalPrefix'],
+        ['area code', 'areaCode'],
+      ].find(([words]) => err.message.includes(words!))?.[1] ?? 'countryCode';
+    throw badRequest('Invalid dialling settings', [{ field: `/body/${field}`, message: err.message }]);
+  }
+}

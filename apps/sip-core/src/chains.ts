@@ -1,0 +1,205 @@
+import type { PrismaClient } from '@switchboard/db';
+import type { MediaRelay } from '@switchboard/media';
+import {
+  createMetricsRegistry,
+  type MetricsRegistry,
+  type SipCoreMetrics,
+  sipCoreMetrics,
+} from '@switchboard/metrics';
+import type { NumberingIndex } from '@switchboard/numbering';
+import { DigestServer } from '@switchboard/sip';
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+import { BanService } from './access/ban-service.ts';
+import { RateLimiter } from './access/rate-limiter.ts';
+import { ScannerDetector } from './access/scanner.ts';
+import type { ActiveCalls } from './calls/active-calls.ts';
+import type { CallForwards } from './calls/call-forwards.ts';
+import type { CallsConfig } from './calls/calls-config.ts';
+import type { DeviceWaker } from './calls/devices.ts';
+import { inviteStages } from './calls/stages/index.ts';
+import type { CdrWriter } from './cdr/cdr-writer.ts';
+import type { SipCoreConfig } from './config.ts';
+import { Directory } from './directory/directory.ts';
+import { type MessageDeps, messageHandler } from './handlers/message.ts';
+import { optionsHandler } from './handlers/options.ts';
+import { registerHandler } from './handlers/register.ts';
+import { LocationService } from './location/location-service.ts';
+import { authenticate, CALLER, REGISTRAR } from './middleware/authenticate.ts';
+import { banCheck } from './middleware/ban-check.ts';
+import { domainCheck } from './middleware/domain-check.ts';
+import { identifyPeer, type PeerDirectory } from './middleware/identify-peer.ts';
+import { identifySource } from './middleware/identify-source.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { sanity } from './middleware/sanity.ts';
+import { scannerFilter } from './middleware/scanner-filter.ts';
+import type { RegistrarPush } from './push/contact-push.ts';
+import type { EngineTraits } from './sip/engine-traits.ts';
+import { forEngine } from './sip/reply.ts';
+import type { Middleware, SipResponse } from './sip/request.ts';
+import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
+
+/** The request chains of REGISTER, OPTIONS and INVITE, and the services they share (built once per process). */
+
+/** Everything a request chain needs, built once per process. */
+export interface SipCoreServices {
+  config: SipCoreConfig;
+  directory: Directory;
+  bans: BanService;
+  location: LocationService;
+  digest: DigestServer;
+  limiter: RateLimiter;
+  scanners: ScannerDetector;
+  log: Logger;
+  metrics: SipCoreMetrics;
+  /**
+   * Peer gateways by source address (the numbering index); requests from them are trusted. Unset:
+   * only `access.trustedSources` are.
+   */
+  peers?: PeerDirectory | undefined;
+  /** RFC 8599 support of the registrar; unset: pn-* parameters are stored as they come. */
+  push?: RegistrarPush | undefined;
+}
+
+export function createServices(
+  config: SipCoreConfig,
+  prisma: PrismaClient,
+  log: Logger,
+  peers?: PeerDirectory,
+  registry: MetricsRegistry = createMetricsRegistry({ process: false }),
+): SipCoreServices {
+  const metrics = sipCoreMetrics(registry);
+  const bans = new BanService(prisma, config.access, log.child({ component: 'bans' }));
+  bans.countFailuresIn(metrics.authFailures);
+  return {
+    peers,
+    metrics,
+    config,
+    directory: new Directory(prisma, log.child({ component: 'directory' })),
+    bans,
+    location: new LocationService(prisma, {
+      nodeName: config.nodeName,
+      log: log.child({ component: 'location' }),
+      maxBindingsPerAor: config.registrar.maxContactsPerAor,
+      writeBehindMs: config.registrar.writeBehindMs,
+    }),
+    digest: new DigestServer({
+      secret: config.auth.nonceSecret,
+      nonceTtlSeconds: config.auth.nonceTtl,
+      algorithms: config.auth.algorithms,
+    }),
+    limiter: new RateLimiter(config.access.rateLimitPerSecond, config.access.rateLimitBurst),
+    scanners: new ScannerDetector(config.access.scannerUserAgents),
+    log,
+  };
+}
+
+/** The stages every request passes, cheapest refusals first. */
+function admission(services: SipCoreServices): Middleware[] {
+  return [
+    identifySource(services.bans),
+    ...(services.peers ? [identifyPeer(services.peers)] : []),
+    banCheck(services.bans),
+    rateLimit(services.limiter),
+    scannerFilter(services.scanners),
+    sanity(),
+  ];
+}
+
+/** REGISTER: admission, our domain only, digest authentication, then the registrar. */
+export function registerChain(services: SipCoreServices): Middleware[] {
+  return [
+    ...admission(services),
+    domainCheck(services.directory),
+    authenticate(services, REGISTRAR),
+    registerHandler({
+      location: services.location,
+      config: services.config.registrar,
+      nodeName: services.config.nodeName,
+      log: services.log.child({ component: 'registrar' }),
+      push: services.push,
+      registrations: services.metrics.registrations,
+    }),
+  ];
+}
+
+/**
+ * MESSAGE: admission, the sender's digest (407), then the relay to the addressed subscriber's devices,
+ * sleeping apps woken by push first (handlers/message.ts).
+ */
+export function messageChain(
+  services: SipCoreServices,
+  deps: Pick<MessageDeps, 'srf' | 'push' | 'pushWaitTimeout'>,
+): Middleware[] {
+  return [
+    ...admission(services),
+    authenticate(services, CALLER),
+    messageHandler({
+      ...deps,
+      directory: services.directory,
+      location: services.location,
+      log: services.log.child({ component: 'message' }),
+    }),
+  ];
+}
+
+/** OPTIONS: admission, then 200 (keep-alives from devices and peers). */
+export function optionsChain(services: SipCoreServices): Middleware[] {
+  return [...admission(services), optionsHandler()];
+}
+
+export interface InviteChainDeps {
+  srf: Srf;
+  media: MediaRelay;
+  cdr: CdrWriter;
+  prisma: PrismaClient;
+  calls: ActiveCalls;
+  forwards: CallForwards;
+  numbering?: NumberingIndex;
+  callsConfig: CallsConfig;
+  /** RFC 8599 wake-ups of push devices; unset: they are rung like any other. */
+  push?: DeviceWaker;
+  /** The connected engine's traits (default: ours). */
+  engine?: EngineTraits;
+}
+
+/**
+ * INVITE: admission, caller identity (trusted peer or digest 407), then the call's own stages:
+ * classify, resolve, admit, present, connect (calls/stages/).
+ */
+export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
+  return [
+    ...admission(services),
+    authenticate(services, CALLER),
+    ...inviteStages({
+      srf: deps.srf,
+      media: deps.media,
+      cdr: deps.cdr,
+      directory: services.directory,
+      forwards: deps.forwards,
+      location: services.location,
+      prisma: deps.prisma,
+      calls: deps.calls,
+      numbering: deps.numbering,
+      config: deps.callsConfig,
+      ...(deps.engine ? { engine: deps.engine } : {}),
+      push: deps.push,
+      log: services.log.child({ component: 'calls' }),
+    }),
+  ];
+}
+
+/**
+ * The one adapter of every method: a view of drachtio-srf's request and response for the chain
+ * (drachtio-srf's Request has every member SrfRequestLike names; its typings omit some).
+ */
+export function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestView {
+  return new RequestView(req as unknown as SrfRequestLike, { req, res });
+}
+
+export function asSipResponse(res: Srf.SrfResponse, engine: EngineTraits): SipResponse {
+  return {
+    send: (status, reason, options) =>
+      res.send(status, reason ?? '', forEngine(options ?? {}, engine.replyMode)),
+  };
+}

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "cdrs" ADD COLUMN     "push_wait_ms" INTEGER;
