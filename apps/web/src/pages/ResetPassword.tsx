@@ -1,26 +1,42 @@
+import { zodResolver } from '@hookform/resolvers/zod';
 import { Alert, Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useForm } from 'react-hook-form';
 import { Link, useNavigate, useSearchParams } from 'react-router';
+import { z } from 'zod';
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { FormAlert } from '../components/FormAlert.tsx';
+import { textField } from '../components/fields.ts';
+
+export const ForgotPasswordForm = z.object({
+  email: textField('requestPasswordReset', 'email', {
+    required: 'Enter an e-mail address',
+    invalid: 'Enter an e-mail address',
+  }),
+});
+
+export const ResetPasswordForm = z
+  .object({
+    password: textField('completePasswordReset', 'newPassword', {
+      required: 'At least 10 characters',
+      trim: false,
+    }),
+    confirm: z.string(),
+  })
+  .refine((v) => v.password === v.confirm, { path: ['confirm'], message: 'The passwords differ' });
 
 /** Asks for a reset link; the answer is the same whether the address has a login or not. */
 export function ForgotPasswordPage() {
   const api = useApi();
-  const [email, setEmail] = useState('');
+  const form = useForm({ resolver: zodResolver(ForgotPasswordForm), defaultValues: { email: '' } });
   const ask = useMutation({
-    mutationFn: async () => unwrap(await api.POST('/api/v1/auth/password-reset', { body: { email } })),
+    mutationFn: async (v: z.infer<typeof ForgotPasswordForm>) =>
+      unwrap(await api.POST('/api/v1/auth/password-reset', { body: { email: v.email } })),
   });
   return (
     <Paper maw={420} mx="auto" mt="xl" p="lg" withBorder>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          ask.mutate();
-        }}
-      >
+      <form onSubmit={form.handleSubmit((v) => ask.mutate(v))} noValidate>
         <Stack>
           <Title order={1} size="h2">
             Forgot your password?
@@ -37,8 +53,8 @@ export function ForgotPasswordPage() {
             type="email"
             autoComplete="username"
             required
-            value={email}
-            onChange={(e) => setEmail(e.currentTarget.value)}
+            {...form.register('email')}
+            error={form.formState.errors.email?.message}
           />
           <Button type="submit" loading={ask.isPending}>
             Send the link
@@ -58,13 +74,14 @@ export function ResetPasswordPage() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const token = params.get('token') ?? '';
-  const [password, setPassword] = useState('');
-  const [confirm, setConfirm] = useState('');
-  const [mismatch, setMismatch] = useState(false);
+  const form = useForm({
+    resolver: zodResolver(ResetPasswordForm),
+    defaultValues: { password: '', confirm: '' },
+  });
   const reset = useMutation({
-    mutationFn: async () => {
+    mutationFn: async (v: z.infer<typeof ResetPasswordForm>) => {
       const res = await api.POST('/api/v1/auth/password-reset/completion', {
-        body: { token, newPassword: password },
+        body: { token, newPassword: v.password },
       });
       if (!res.response.ok) unwrap(res);
     },
@@ -74,15 +91,10 @@ export function ResetPasswordPage() {
         state: { notice: 'Password set. Sign in with the new password.' },
       }),
   });
+  const err = form.formState.errors;
   return (
     <Paper maw={420} mx="auto" mt="xl" p="lg" withBorder>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          setMismatch(password !== confirm);
-          if (password === confirm) reset.mutate();
-        }}
-      >
+      <form onSubmit={form.handleSubmit((v) => reset.mutate(v))} noValidate>
         <Stack>
           <Title order={1} size="h2">
             Set a new password
@@ -93,15 +105,14 @@ export function ResetPasswordPage() {
             label="New password"
             autoComplete="new-password"
             description="At least 10 characters"
-            value={password}
-            onChange={(e) => setPassword(e.currentTarget.value)}
+            {...form.register('password')}
+            error={err.password?.message}
           />
           <PasswordInput
             label="Repeat new password"
             autoComplete="new-password"
-            value={confirm}
-            error={mismatch ? 'The passwords differ' : undefined}
-            onChange={(e) => setConfirm(e.currentTarget.value)}
+            {...form.register('confirm')}
+            error={err.confirm?.message}
           />
           <Button type="submit" loading={reset.isPending} disabled={token === ''}>
             Set password

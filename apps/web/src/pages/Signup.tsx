@@ -52,7 +52,10 @@ export function SignupPage() {
   const onSubmit = form.handleSubmit(async (values) => {
     setError(null);
     try {
-      const result = unwrap(await api.POST('/api/v1/signup', { body: values }));
+      // An empty name is left out (the API takes a name or none, not an empty one).
+      const { name, ...rest } = values;
+      const body = name ? { ...rest, name } : rest;
+      const result = unwrap(await api.POST('/api/v1/signup', { body }));
       // The SIP password is shown once, on the devices page the portal opens next.
       sessionStorage.setItem(`switchboard.sipPassword.${result.subscriberId}`, result.sipPassword);
       // Signed in, the app moves on to the portal, which shows this note.

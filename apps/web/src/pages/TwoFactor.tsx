@@ -1,3 +1,4 @@
+import { zodResolver } from '@hookform/resolvers/zod';
 import {
   Alert,
   Button,
@@ -12,23 +13,33 @@ import {
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useForm } from 'react-hook-form';
+import { z } from 'zod';
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { useSession } from '../auth.tsx';
 import { FormAlert } from '../components/FormAlert.tsx';
+import { textField } from '../components/fields.ts';
 import { QrCode } from '../components/QrCode.tsx';
+
+export const TotpConfirmForm = z.object({
+  code: textField('confirmTwoFactor', 'code', { required: 'Enter the code the app shows' }),
+});
+
+export const TotpDisableForm = z.object({
+  password: textField('disableTwoFactor', 'password', { required: 'Enter your password', trim: false }),
+});
 
 /** Scan, confirm with one code, then keep the recovery codes. */
 function Enrol({ onDone }: { onDone: () => void }) {
   const api = useApi();
-  const [code, setCode] = useState('');
+  const form = useForm({ resolver: zodResolver(TotpConfirmForm), defaultValues: { code: '' } });
   const start = useMutation({
     mutationFn: async () => unwrap(await api.POST('/api/v1/auth/two-factor/enrolment')),
   });
   const confirm = useMutation({
-    mutationFn: async () =>
-      unwrap(await api.POST('/api/v1/auth/two-factor/confirmation', { body: { code: code.trim() } })),
+    mutationFn: async (v: z.infer<typeof TotpConfirmForm>) =>
+      unwrap(await api.POST('/api/v1/auth/two-factor/confirmation', { body: { code: v.code } })),
   });
   if (confirm.data) {
     return (
@@ -57,12 +68,7 @@ function Enrol({ onDone }: { onDone: () => void }) {
     );
   }
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        confirm.mutate();
-      }}
-    >
+    <form onSubmit={form.handleSubmit((v) => confirm.mutate(v))} noValidate>
       <Stack>
         <Text>
           Scan this code with your authenticator app (any app for TOTP codes), then enter the code it shows.
@@ -79,8 +85,8 @@ function Enrol({ onDone }: { onDone: () => void }) {
           label="Code from the app"
           autoComplete="one-time-code"
           inputMode="numeric"
-          value={code}
-          onChange={(e) => setCode(e.currentTarget.value)}
+          {...form.register('code')}
+          error={form.formState.errors.code?.message}
           maw={200}
         />
         <Button type="submit" loading={confirm.isPending} w="fit-content">
@@ -93,29 +99,24 @@ function Enrol({ onDone }: { onDone: () => void }) {
 
 function Disable({ onDone }: { onDone: () => void }) {
   const api = useApi();
-  const [password, setPassword] = useState('');
+  const form = useForm({ resolver: zodResolver(TotpDisableForm), defaultValues: { password: '' } });
   const off = useMutation({
-    mutationFn: async () => {
-      const res = await api.DELETE('/api/v1/auth/two-factor', { body: { password } });
+    mutationFn: async (v: z.infer<typeof TotpDisableForm>) => {
+      const res = await api.DELETE('/api/v1/auth/two-factor', { body: { password: v.password } });
       if (!res.response.ok) unwrap(res);
     },
     onSuccess: onDone,
   });
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        off.mutate();
-      }}
-    >
+    <form onSubmit={form.handleSubmit((v) => off.mutate(v))} noValidate>
       <Stack>
         <FormAlert error={off.error} />
         <PasswordInput
           label="Password"
           description="Needed to switch two-factor sign-in off"
           autoComplete="current-password"
-          value={password}
-          onChange={(e) => setPassword(e.currentTarget.value)}
+          {...form.register('password')}
+          error={form.formState.errors.password?.message}
           maw={320}
         />
         <Button type="submit" color="red" variant="light" loading={off.isPending} w="fit-content">

@@ -1,3 +1,4 @@
+import { zodResolver } from '@hookform/resolvers/zod';
 import {
   Alert,
   Button,
@@ -11,11 +12,14 @@ import {
   Title,
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect } from 'react';
+import { useForm } from 'react-hook-form';
+import { z } from 'zod';
 import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { useSession } from '../../auth.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import { textField, textOrNull } from '../../components/fields.ts';
 import { phoneListeners, type SipConnectionInfo } from '../../components/provisioning.ts';
 import { PhoneCard, passwordKey } from './PhoneCard.tsx';
 
@@ -51,6 +55,16 @@ function ConnectionDetails({ connection }: { connection: SipConnectionInfo | und
   );
 }
 
+/** A customer's new phone: the API's rules for a subscriber it creates. */
+export const AddPhoneForm = z.object({
+  domainId: textField('createSubscriber', 'domainId', { required: 'Choose a domain' }),
+  username: textField('createSubscriber', 'username', {
+    required: 'Choose a SIP user name',
+    invalid: "Not a SIP user name (letters, digits and -_.!~*'()&=+$,;?/)",
+  }),
+  displayName: textField('createSubscriber', 'displayName'),
+});
+
 /** Adds a phone (a SIP account) within the customer's limit. */
 function AddPhone(props: {
   used: number;
@@ -65,37 +79,34 @@ function AddPhone(props: {
     queryFn: async () => unwrap(await api.GET('/api/v1/domains', { params: { query: { perPage: 100 } } })),
   });
   // The domain of the phones the customer has already is the likely choice.
-  const [domainId, setDomainId] = useState(props.defaultDomainId ?? '');
-  const [username, setUsername] = useState('');
-  const [displayName, setDisplayName] = useState('');
+  const form = useForm({
+    resolver: zodResolver(AddPhoneForm),
+    defaultValues: { domainId: props.defaultDomainId ?? '', username: '', displayName: '' },
+  });
+  // The options arrive after the select is registered, so the choice is set again once they are there;
+  // without a phone yet, the first domain offered is the choice.
+  const firstDomain = domains.data?.items[0]?.id;
+  useEffect(() => {
+    if (firstDomain !== undefined) form.setValue('domainId', form.getValues('domainId') || firstDomain);
+  }, [firstDomain, form]);
   const add = useMutation({
-    mutationFn: async () =>
+    mutationFn: async (v: z.infer<typeof AddPhoneForm>) =>
       unwrap(
         await api.POST('/api/v1/subscribers', {
-          body: {
-            domainId: domainId || (domains.data?.items[0]?.id ?? ''),
-            username,
-            ...(displayName ? { displayName } : {}),
-          },
+          body: { domainId: v.domainId, username: v.username, displayName: textOrNull(v.displayName) },
         }),
       ),
     onSuccess: async (created) => {
       sessionStorage.setItem(passwordKey(created.id), created.password);
-      setUsername('');
-      setDisplayName('');
+      form.reset({ domainId: form.getValues('domainId'), username: '', displayName: '' });
       await queryClient.invalidateQueries({ queryKey: ['subscribers', 'mine'] });
     },
   });
+  const err = form.formState.errors;
   const full = max !== null && max !== undefined && used >= max;
   return (
     <Card withBorder>
-      <form
-        aria-label="Add a phone"
-        onSubmit={(e) => {
-          e.preventDefault();
-          add.mutate();
-        }}
-      >
+      <form aria-label="Add a phone" onSubmit={form.handleSubmit((v) => add.mutate(v))} noValidate>
         <Stack gap="xs">
           <Title order={2} size="h4">
             Add a phone
@@ -109,22 +120,22 @@ function AddPhone(props: {
           <Group align="flex-end" wrap="wrap">
             <NativeSelect
               label="Domain"
-              value={domainId}
-              onChange={(e) => setDomainId(e.currentTarget.value)}
               data={(domains.data?.items ?? []).map((d) => ({ value: d.id, label: d.name }))}
+              {...form.register('domainId')}
+              error={err.domainId?.message}
             />
             <TextInput
               label="SIP user name"
-              value={username}
               required
-              onChange={(e) => setUsername(e.currentTarget.value)}
+              {...form.register('username')}
+              error={err.username?.message}
             />
             <TextInput
               label="Name on the phone"
-              value={displayName}
-              onChange={(e) => setDisplayName(e.currentTarget.value)}
+              {...form.register('displayName')}
+              error={err.displayName?.message}
             />
-            <Button type="submit" loading={add.isPending} disabled={full || username === ''}>
+            <Button type="submit" loading={add.isPending} disabled={full}>
               Add phone
             </Button>
           </Group>
