@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
 import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
+import { type MailConfig, readMail } from './mail.ts';
 import { type SettingValue, settingsFromEnvironment } from './settings.ts';
 import { readSipAccess, type SipAccessConfig } from './sip-access.ts';
 
@@ -115,6 +116,8 @@ export interface Config {
   engineOutboundTlsCa: string | undefined;
   /** PUSH_APNS_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints (tests use local servers). */
   push: { apnsUrl: string; fcmUrl: string; fcmTokenUrl: string };
+  /** SMTP_URL, MAIL_FROM, PUBLIC_URL (mail.ts). */
+  mail: MailConfig;
 
   // sip-core extensions of the contract.
   /**
@@ -297,6 +300,7 @@ export function loadConfig(env: Env = process.env): Config {
   const engineOutboundTlsCa = value('ENGINE_OUTBOUND_TLS_CA');
 
   const apiSignIn = readApiSignIn(check);
+  const mail = readMail(check);
 
   const apiLimits = readApiCreateLimits(env);
   problems.push(...apiLimits.problems);
@@ -350,6 +354,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipAccess: sipAccess.access,
     environmentSettings,
     push,
+    mail,
     engineOutboundTlsCa,
     apiSignIn,
     apiCreateLimits: apiLimits.limits,

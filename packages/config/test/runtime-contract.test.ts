@@ -299,4 +299,27 @@ describe('loadConfig observability variables', () => {
     }).map((p) => p.variable);
     expect(variables).toEqual(['METRICS_LISTEN', 'HEP_DESTINATION', 'HEP_CAPTURE_ID']);
   });
+
+  it('reads SMTP_URL, MAIL_FROM and PUBLIC_URL, and leaves e-mail off without them', () => {
+    expect(loadConfig({}).mail).toEqual({ smtpUrl: undefined, mailFrom: undefined, publicUrl: undefined });
+    const config = loadConfig({
+      SMTP_URL: 'smtps://mailer:secret@mail.example.com:465',
+      MAIL_FROM: 'VoIP <noreply@example.com>',
+      PUBLIC_URL: 'https://voip.example.com/',
+    });
+    expect(config.mail).toEqual({
+      smtpUrl: 'smtps://mailer:secret@mail.example.com:465',
+      mailFrom: 'VoIP <noreply@example.com>',
+      publicUrl: 'https://voip.example.com',
+    });
+  });
+
+  it('names SMTP_URL, MAIL_FROM and PUBLIC_URL when they are malformed', () => {
+    const variables = problemsFor({
+      SMTP_URL: 'http://mail.example.com',
+      MAIL_FROM: 'nobody',
+      PUBLIC_URL: 'voip.example.com',
+    }).map((p) => p.variable);
+    expect(variables).toEqual(['SMTP_URL', 'MAIL_FROM', 'PUBLIC_URL']);
+  });
 });
