@@ -161,6 +161,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
+  const metrics = deps.metrics ?? createMetricsRegistry({ process: false });
   const routeOptions: RouteOptions = {
     prisma: deps.prisma,
     now,
@@ -182,7 +183,12 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(numberRoutes, routeOptions);
       await v1.register(routingRoutes, routeOptions);
       await v1.register(recordRoutes, routeOptions);
-      await v1.register(pushCredentialRoutes, { ...routeOptions, push: deps.push, logger: deps.logger });
+      await v1.register(pushCredentialRoutes, {
+        ...routeOptions,
+        push: deps.push,
+        logger: deps.logger,
+        metrics,
+      });
       await v1.register(ladderRoute, { prisma: deps.prisma, callLadder: deps.callLadder });
       await v1.register(settingRoutes, {
         ...routeOptions,
@@ -195,7 +201,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(metricsRoute, {
     prisma: deps.prisma,
     now,
-    metrics: deps.metrics ?? createMetricsRegistry({ process: false }),
+    metrics,
   });
 
   const webRoot = deps.webRoot === undefined ? undefined : resolve(deps.webRoot);

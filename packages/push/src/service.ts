@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ApnsClient, DEFAULT_APNS_URL } from './apns.ts';
-import { PushCounters } from './counters.ts';
+import { PushCounters, pushResultLabel } from './counters.ts';
 import { DEFAULT_FCM_TOKEN_URL, DEFAULT_FCM_URL, FcmClient } from './fcm.ts';
 import { Http2Pool } from './http2-pool.ts';
 import { type CallInfo, callPayload, refreshPayload, testPayload, wakeToken } from './payload.ts';
@@ -64,6 +64,11 @@ export interface PushServiceOptions {
     result: PushResult,
     at: Date,
   ) => void | Promise<void>;
+  /**
+   * A Prometheus counter (`switchboard_push_notifications_total`) every push is counted in, by
+   * provider, purpose and result (`pushResultLabel`).
+   */
+  countIn?: { inc(labels: { provider: string; purpose: string; result: string }): void };
   /** Milliseconds a call's wake-up result is remembered, so forks of one call push once. */
   dedupeMs?: number;
   /** Milliseconds APNs provider tokens are reused (20 to 60 minutes). */
@@ -149,6 +154,7 @@ export class PushService {
     const result = await this.deliver(binding, data);
     const provider = result.provider ?? binding.pnProvider ?? 'none';
     this.counters.count(provider, purpose, result.outcome);
+    this.options.countIn?.inc({ provider, purpose, result: pushResultLabel(result.outcome) });
     const fields = { aor: binding.aor, purpose, ...result, provider };
     if (result.outcome === 'delivered') this.log.info(fields, 'push sent');
     else this.log.warn(fields, 'push not delivered');

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
+import { type MetricsRegistry, pushMetrics } from '@switchboard/metrics';
 import {
   apnsCredentials,
   CredentialError,
@@ -48,6 +49,8 @@ export interface ApiPushOptions {
 export interface PushRouteOptions extends RouteOptions {
   push?: ApiPushOptions | undefined;
   logger: Logger;
+  /** Where test pushes are counted (`switchboard_push_notifications_total`, purpose `test`). */
+  metrics?: MetricsRegistry;
 }
 
 const Provider = Type.Enum(['apns', 'fcm'], { description: '`apns` (iOS, PushKit) or `fcm` (Android)' });
@@ -250,6 +253,7 @@ export async function pushCredentialRoutes(app: FastifyInstance, options: PushRo
       log: options.logger.child({ component: 'push' }),
       onResult: recordResultIn(prisma),
       onUnregistered: (binding) => removeBinding(prisma, binding),
+      ...(options.metrics ? { countIn: pushMetrics(options.metrics).notifications } : {}),
     });
     return service;
   };
