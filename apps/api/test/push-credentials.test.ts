@@ -56,7 +56,7 @@ describe('push credentials', () => {
     expect(body).toMatchObject({
       domainId: world.ids.dA,
       provider: 'apns',
-      settings: { teamId: TEAM, keyId: 'KEY1234567', bundleId: BUNDLE },
+      settings: { teamId: TEAM, keyId: 'KEY1234567', bundleId: BUNDLE, environment: 'production' },
     });
     expect(created.body).not.toContain('PRIVATE KEY');
     expect(created.body).not.toContain('sealed');
@@ -109,6 +109,19 @@ describe('push credentials', () => {
     );
     expect(replaced.statusCode, replaced.body).toBe(200);
     expect(replaced.json().settings.keyId).toBe('KEY7654321');
+    const sandbox = await world.request('resellerA', 'PATCH', `/api/v1/push-credentials/${credentialId}`, {
+      ...replacement,
+      environment: 'sandbox',
+    });
+    expect(sandbox.json().settings.environment).toBe('sandbox');
+    const badEnvironment = await world.request(
+      'resellerA',
+      'PATCH',
+      `/api/v1/push-credentials/${credentialId}`,
+      { ...replacement, environment: 'staging' },
+    );
+    expect(badEnvironment.statusCode).toBe(400);
+    expect(badEnvironment.body).toContain('environment');
     const after = await world.prisma.pushCredential.findUniqueOrThrow({ where: { id: credentialId } });
     expect(after.sealedSecret).not.toBe(before.sealedSecret);
     // Back to the key id the fake APNs knows.

@@ -102,6 +102,7 @@ describe('push devices', () => {
     await upload.getByLabel('Team ID').fill(TEAM);
     await upload.getByLabel('Key ID').fill('KEY0000000');
     await upload.getByLabel('Bundle ID').fill(BUNDLE);
+    await upload.getByLabel('APNs environment').selectOption('sandbox');
     await upload.getByLabel('Key file (.p8)').setInputFiles({
       name: 'AuthKey_KEY0000000.p8',
       mimeType: 'text/plain',
@@ -112,7 +113,7 @@ describe('push devices', () => {
 
     const credentials = page.getByRole('table', { name: 'Push credentials' });
     const row = credentials.getByRole('row').filter({ hasText: DOMAIN });
-    await row.getByText(`Team ID ${TEAM}, Key ID KEY0000000, Bundle ID ${BUNDLE}`).waitFor();
+    await row.getByText(`Team ID ${TEAM}, Key ID KEY0000000, Bundle ID ${BUNDLE}, APNs sandbox`).waitFor();
     // The key went in and does not come back: not in the page, not in the API's answer.
     const keyBody = (pem: string) => pem.split('\n')[1]!;
     expect(await page.content()).not.toContain(keyBody(wrongKey));
@@ -128,7 +129,7 @@ describe('push devices', () => {
     // Pasted this time instead of picked.
     await replace.getByLabel('Private key').fill(apnsKey.privateKey);
     await replace.getByRole('button', { name: 'Replace credentials' }).click();
-    await row.getByText(`Team ID ${TEAM}, Key ID KEY1234567, Bundle ID ${BUNDLE}`).waitFor();
+    await row.getByText(`Team ID ${TEAM}, Key ID KEY1234567, Bundle ID ${BUNDLE}, APNs production`).waitFor();
     expect(await platform.prisma.pushCredential.count()).toBe(1);
     expect(await page.content()).not.toContain(keyBody(apnsKey.privateKey));
     await platform.screenshot(page, 'push-credentials-desktop');

@@ -19,7 +19,7 @@ import { PushRefresher } from './refresher.ts';
 
 /** Push settings of sip-core; every field has a default. */
 export interface SipCorePushOptions {
-  /** Push service endpoints; default from `PUSH_APNS_URL`, `PUSH_FCM_URL`, `PUSH_FCM_TOKEN_URL`. */
+  /** Push service endpoints; default from `PUSH_APNS_URL`, `PUSH_APNS_SANDBOX_URL`, `PUSH_FCM_URL`, `PUSH_FCM_TOKEN_URL`. */
   endpoints?: Partial<PushEndpoints>;
   /** Trusted CA (PEM) for the push services instead of the system store (tests). */
   ca?: string;

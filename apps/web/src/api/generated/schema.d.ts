@@ -15630,7 +15630,7 @@ export interface operations {
                              * @enum {unknown}
                              */
                             provider: "apns" | "fcm";
-                            /** @description APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key. */
+                            /** @description APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key. */
                             settings: {
                                 [key: string]: string;
                             };
@@ -15797,6 +15797,11 @@ export interface operations {
                     keyId?: string;
                     /** @description APNs: bundle id of the iOS app, without .voip */
                     bundleId?: string;
+                    /**
+                     * @description APNs: production (App Store, TestFlight; default) or sandbox (development builds)
+                     * @enum {unknown}
+                     */
+                    environment?: "production" | "sandbox";
                     /** @description APNs: content of the AuthKey_<keyId>.p8 file (PEM) */
                     privateKey?: string;
                     /** @description FCM: the service-account JSON file, as text */
@@ -15821,7 +15826,7 @@ export interface operations {
                          * @enum {unknown}
                          */
                         provider: "apns" | "fcm";
-                        /** @description APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key. */
+                        /** @description APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key. */
                         settings: {
                             [key: string]: string;
                         };
@@ -15988,7 +15993,7 @@ export interface operations {
                          * @enum {unknown}
                          */
                         provider: "apns" | "fcm";
-                        /** @description APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key. */
+                        /** @description APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key. */
                         settings: {
                             [key: string]: string;
                         };
@@ -16293,6 +16298,11 @@ export interface operations {
                     keyId?: string;
                     /** @description APNs: bundle id of the iOS app, without .voip */
                     bundleId?: string;
+                    /**
+                     * @description APNs: production (App Store, TestFlight; default) or sandbox (development builds)
+                     * @enum {unknown}
+                     */
+                    environment?: "production" | "sandbox";
                     /** @description APNs: content of the AuthKey_<keyId>.p8 file (PEM) */
                     privateKey?: string;
                     /** @description FCM: the service-account JSON file, as text */
@@ -16317,7 +16327,7 @@ export interface operations {
                          * @enum {unknown}
                          */
                         provider: "apns" | "fcm";
-                        /** @description APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key. */
+                        /** @description APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key. */
                         settings: {
                             [key: string]: string;
                         };

@@ -18,10 +18,18 @@ interface Upload {
   keyId: string;
   bundleId: string;
   privateKey: string;
+  environment: string;
   serviceAccount: string;
 }
 
-const EMPTY: Upload = { teamId: '', keyId: '', bundleId: '', privateKey: '', serviceAccount: '' };
+const EMPTY: Upload = {
+  teamId: '',
+  keyId: '',
+  bundleId: '',
+  privateKey: '',
+  environment: 'production',
+  serviceAccount: '',
+};
 
 function bodyOf(provider: Provider, v: Upload) {
   return provider === 'apns'
@@ -30,6 +38,7 @@ function bodyOf(provider: Provider, v: Upload) {
         keyId: v.keyId.trim(),
         bundleId: v.bundleId.trim(),
         privateKey: v.privateKey,
+        environment: v.environment === 'sandbox' ? ('sandbox' as const) : ('production' as const),
       }
     : { serviceAccount: v.serviceAccount };
 }
@@ -129,6 +138,15 @@ function CredentialForm(props: {
                   value={v.bundleId}
                   onChange={(e) => field('bundleId')(e.target.value)}
                 />
+                <NativeSelect
+                  label="APNs environment"
+                  value={v.environment}
+                  onChange={(e) => field('environment')(e.currentTarget.value)}
+                  data={[
+                    { value: 'production', label: 'Production (App Store, TestFlight)' },
+                    { value: 'sandbox', label: 'Sandbox (development builds)' },
+                  ]}
+                />
               </Group>
               <label>
                 <Text size="sm">Key file (.p8)</Text>
@@ -184,6 +202,7 @@ const SETTING_LABELS: [string, string][] = [
   ['teamId', 'Team ID'],
   ['keyId', 'Key ID'],
   ['bundleId', 'Bundle ID'],
+  ['environment', 'APNs'],
   ['projectId', 'Project'],
   ['clientEmail', 'Service account'],
   ['privateKeyId', 'Key ID'],
