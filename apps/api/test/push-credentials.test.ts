@@ -220,4 +220,16 @@ describe('push bindings', () => {
     expect(sent.json()).toMatchObject({ outcome: 'unregistered', status: 410, reason: 'Unregistered' });
     expect(await world.prisma.registration.findUnique({ where: { id: world.ids.regA } })).toBeNull();
   });
+
+  it("counts the test pushes on the API's /metrics by provider and result", async () => {
+    // Loopback scrapes need no credential.
+    const scraped = await world.app.inject({ method: 'GET', url: '/metrics' });
+    expect(scraped.statusCode).toBe(200);
+    expect(scraped.body).toMatch(
+      /^switchboard_push_notifications_total\{provider="apns",purpose="test",result="ok"\} 1$/m,
+    );
+    expect(scraped.body).toMatch(
+      /^switchboard_push_notifications_total\{provider="apns",purpose="test",result="unregistered"\} 1$/m,
+    );
+  });
 });
