@@ -181,6 +181,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const twoFactor = new TwoFactor(deps.prisma, now, limits, deps.push ?? {});
+  const metrics = deps.metrics ?? createMetricsRegistry({ process: false });
   const routeOptions: RouteOptions = {
     prisma: deps.prisma,
     now,
@@ -229,7 +230,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(callRoutes, routeOptions);
       await v1.register(cdrRoutes, routeOptions);
       await v1.register(auditLogRoutes, routeOptions);
-      const pushOptions = { ...routeOptions, push: deps.push, logger: deps.logger };
+      const pushOptions = { ...routeOptions, push: deps.push, logger: deps.logger, metrics };
       await v1.register(pushCredentialRoutes, pushOptions);
       await v1.register(pushBindingRoutes, pushOptions);
       await v1.register(ladderRoute, { prisma: deps.prisma, callLadder: deps.callLadder });
@@ -244,7 +245,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(metricsRoute, {
     prisma: deps.prisma,
     now,
-    metrics: deps.metrics ?? createMetricsRegistry({ process: false }),
+    metrics,
   });
 
   const webRoot = deps.webRoot === undefined ? undefined : resolve(deps.webRoot);

@@ -114,8 +114,11 @@ export interface Config {
   apiSignIn: ApiSignInConfig;
   /** ENGINE_OUTBOUND_TLS_CA: PEM file of CAs trusted (besides Node's) for `tls://` request handlers. */
   engineOutboundTlsCa: string | undefined;
-  /** PUSH_APNS_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints (tests use local servers). */
-  push: { apnsUrl: string; fcmUrl: string; fcmTokenUrl: string };
+  /**
+   * PUSH_APNS_URL, PUSH_APNS_SANDBOX_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints
+   * (tests use local servers).
+   */
+  push: { apnsUrl: string; apnsSandboxUrl: string; fcmUrl: string; fcmTokenUrl: string };
   /** SMTP_URL, MAIL_FROM, PUBLIC_URL (mail.ts). */
   mail: MailConfig;
 
@@ -181,6 +184,7 @@ export const DEFAULTS = {
   SIP_MAX_CONNECTIONS_PER_ADDRESS: '100',
   SIP_AUTH_STRICT_URI: 'false',
   PUSH_APNS_URL: 'https://api.push.apple.com',
+  PUSH_APNS_SANDBOX_URL: 'https://api.sandbox.push.apple.com',
   PUSH_FCM_URL: 'https://fcm.googleapis.com',
   PUSH_FCM_TOKEN_URL: 'https://oauth2.googleapis.com/token',
 } as const;
@@ -293,6 +297,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const push = {
     apnsUrl: check('PUSH_APNS_URL', DEFAULTS.PUSH_APNS_URL, parseHttpUrl),
+    apnsSandboxUrl: check('PUSH_APNS_SANDBOX_URL', DEFAULTS.PUSH_APNS_SANDBOX_URL, parseHttpUrl),
     fcmUrl: check('PUSH_FCM_URL', DEFAULTS.PUSH_FCM_URL, parseHttpUrl),
     fcmTokenUrl: check('PUSH_FCM_TOKEN_URL', DEFAULTS.PUSH_FCM_TOKEN_URL, parseHttpUrl),
   };

@@ -44,6 +44,7 @@ describe('loadConfig defaults', () => {
     expect(config.engineRequestHandlers).toEqual([]);
     expect(config.push).toEqual({
       apnsUrl: 'https://api.push.apple.com',
+      apnsSandboxUrl: 'https://api.sandbox.push.apple.com',
       fcmUrl: 'https://fcm.googleapis.com',
       fcmTokenUrl: 'https://oauth2.googleapis.com/token',
     });
@@ -235,6 +236,7 @@ describe('loadConfig rejects bad values, naming the variable', () => {
       /tcp:\/\/host:port, tls:\/\/host:port or http/,
     ],
     ['PUSH_APNS_URL', { PUSH_APNS_URL: 'api.push.apple.com' }, /https URL/],
+    ['PUSH_APNS_SANDBOX_URL', { PUSH_APNS_SANDBOX_URL: 'sandbox' }, /https URL/],
     ['PUSH_FCM_URL', { PUSH_FCM_URL: 'ftp://fcm.example' }, /https URL/],
     ['PUSH_FCM_TOKEN_URL', { PUSH_FCM_TOKEN_URL: 'nope' }, /https URL/],
   ];

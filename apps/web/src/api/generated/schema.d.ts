@@ -18007,7 +18007,7 @@ export interface operations {
                              * @enum {unknown}
                              */
                             provider: "apns" | "fcm";
-                            /** @description APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key. */
+                            /** @description APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key. */
                             settings: {
                                 [key: string]: string;
                             };
@@ -18174,6 +18174,11 @@ export interface operations {
                     keyId?: string;
                     /** @description APNs: bundle id of the iOS app, without .voip */
                     bundleId?: string;
+                    /**
+                     * @description APNs: production (App Store, TestFlight; default) or sandbox (development builds)
+                     * @enum {unknown}
+                     */
+                    environment?: "production" | "sandbox";
                     /** @description APNs: content of the AuthKey_<keyId>.p8 file (PEM) */
                     privateKey?: string;
                     /** @description FCM: the service-account JSON file, as text */
@@ -18198,7 +18203,7 @@ export interface operations {
                          * @enum {unknown}
                          */
                         provider: "apns" | "fcm";
-                        /** @description APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key. */
+                        /** @description APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key. */
                         settings: {
                             [key: string]: string;
                         };
@@ -18365,7 +18370,7 @@ export interface operations {
                          * @enum {unknown}
                          */
                         provider: "apns" | "fcm";
-                        /** @description APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key. */
+                        /** @description APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key. */
                         settings: {
                             [key: string]: string;
                         };
@@ -18670,6 +18675,11 @@ export interface operations {
                     keyId?: string;
                     /** @description APNs: bundle id of the iOS app, without .voip */
                     bundleId?: string;
+                    /**
+                     * @description APNs: production (App Store, TestFlight; default) or sandbox (development builds)
+                     * @enum {unknown}
+                     */
+                    environment?: "production" | "sandbox";
                     /** @description APNs: content of the AuthKey_<keyId>.p8 file (PEM) */
                     privateKey?: string;
                     /** @description FCM: the service-account JSON file, as text */
@@ -18694,7 +18704,7 @@ export interface operations {
                          * @enum {unknown}
                          */
                         provider: "apns" | "fcm";
-                        /** @description APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key. */
+                        /** @description APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key. */
                         settings: {
                             [key: string]: string;
                         };

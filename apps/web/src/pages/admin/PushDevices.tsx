@@ -5,6 +5,7 @@ import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { formatTime } from '../../components/format.ts';
+import { PushCredentialsSection } from './PushCredentials.tsx';
 
 type TestResult = ResponseOf<'/api/v1/push-bindings/{id}/test', 'post'>;
 
@@ -25,7 +26,8 @@ function describeResult(result: TestResult): string {
 
 /**
  * Devices registered with RFC 8599 push parameters (mobile apps), their last push, and a button that
- * sends a test push: it checks the domain's credentials and the device token without a call.
+ * sends a test push: it checks the domain's credentials and the device token without a call. The
+ * domains' push credentials are managed below the devices.
  */
 export function PushDevicesPage() {
   const api = useApi();
@@ -90,6 +92,7 @@ export function PushDevicesPage() {
           },
         ]}
       />
+      <PushCredentialsSection />
     </Stack>
   );
 }
