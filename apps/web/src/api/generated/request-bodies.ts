@@ -611,6 +611,13 @@ export const requestBodies = {
         "type": "string",
         "description": "APNs: bundle id of the iOS app, without .voip"
       },
+      "environment": {
+        "enum": [
+          "production",
+          "sandbox"
+        ],
+        "description": "APNs: production (App Store, TestFlight; default) or sandbox (development builds)"
+      },
       "privateKey": {
         "type": "string",
         "maxLength": 8192,
@@ -1564,6 +1571,13 @@ export const requestBodies = {
       "bundleId": {
         "type": "string",
         "description": "APNs: bundle id of the iOS app, without .voip"
+      },
+      "environment": {
+        "enum": [
+          "production",
+          "sandbox"
+        ],
+        "description": "APNs: production (App Store, TestFlight; default) or sandbox (development builds)"
       },
       "privateKey": {
         "type": "string",
