@@ -8,6 +8,7 @@ import { createMetricsRegistry } from '@switchboard/metrics';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { Type } from 'typebox';
 import { authenticatePlugin } from './auth/authenticate.ts';
+import { TwoFactor } from './auth/two-factor.ts';
 import { createLimitPlugin } from './create-limits.ts';
 import { PROBLEM_CONTENT_TYPE, Problem, registerErrorHandling, sendProblem } from './errors.ts';
 import { securityHeaders } from './headers.ts';
@@ -23,13 +24,16 @@ import { cdrRoutes } from './routes/cdrs.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { domainRoutes } from './routes/domains.ts';
+import { emailVerificationRoutes } from './routes/email-verification.ts';
 import { ipBanRoutes } from './routes/ip-bans.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { ladderRoute, metricsRoute } from './routes/observability.ts';
 import type { RouteOptions } from './routes/options.ts';
+import { passwordResetRoutes } from './routes/password-reset.ts';
 import { peerGatewayRoutes } from './routes/peer-gateways.ts';
 import { peeringGroupRoutes } from './routes/peering-groups.ts';
 import { peeringRuleRoutes } from './routes/peering-rules.ts';
+import { provisioningRoutes } from './routes/provisioning.ts';
 import { pushBindingRoutes } from './routes/push-bindings.ts';
 import { pushCredentialRoutes } from './routes/push-credentials.ts';
 import { registrationRoutes } from './routes/registrations.ts';
@@ -39,6 +43,7 @@ import { rewriteRuleRoutes } from './routes/rewrite-rules.ts';
 import { settingRoutes } from './routes/settings.ts';
 import { signupRoutes } from './routes/signup.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
+import { twoFactorRoutes } from './routes/two-factor.ts';
 import { userRoutes } from './routes/users.ts';
 import { type ApiDeps, DEFAULT_LIMITS } from './types.ts';
 
@@ -175,22 +180,39 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const twoFactor = new TwoFactor(deps.prisma, now, limits, deps.push ?? {});
   const metrics = deps.metrics ?? createMetricsRegistry({ process: false });
   const routeOptions: RouteOptions = {
     prisma: deps.prisma,
     now,
-    limits: { ...DEFAULT_LIMITS, ...deps.limits },
+    limits,
     sessionTtlMs: deps.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
     activeCalls: deps.activeCalls ?? (async () => []),
     cookieSecure: deps.cookieSecure ?? 'auto',
+    twoFactor,
   };
+  const mailOptions = { ...routeOptions, mailer: deps.mailer, publicUrl: deps.publicUrl };
+  app.addHook('onClose', async () => deps.mailer?.close());
   await app.register(
     async (v1) => {
-      await v1.register(authenticatePlugin, { prisma: deps.prisma, now });
+      await v1.register(authenticatePlugin, {
+        prisma: deps.prisma,
+        now,
+        twoFactorRequired: (role) => twoFactor.requiredFor(role),
+      });
       await v1.register(createLimitPlugin, { limits: routeOptions.limits, now });
       await v1.register(authRoutes, routeOptions);
       await v1.register(apiKeyRoutes, routeOptions);
-      await v1.register(signupRoutes, routeOptions);
+      await v1.register(signupRoutes, mailOptions);
+      await v1.register(emailVerificationRoutes, mailOptions);
+      await v1.register(passwordResetRoutes, mailOptions);
+      await v1.register(twoFactorRoutes, routeOptions);
+      await v1.register(provisioningRoutes, {
+        ...routeOptions,
+        publicUrl: deps.publicUrl,
+        sipConnection: deps.sipConnection ?? (() => ({ host: undefined, listeners: [] })),
+      });
       await v1.register(resellerRoutes, routeOptions);
       await v1.register(customerRoutes, routeOptions);
       await v1.register(domainRoutes, routeOptions);
@@ -210,7 +232,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(cdrRoutes, routeOptions);
       await v1.register(auditLogRoutes, routeOptions);
       await v1.register(dashboardRoutes, { ...routeOptions, metrics });
-      const pushOptions = { ...routeOptions, push: deps.push, logger: deps.logger };
+      const pushOptions = { ...routeOptions, push: deps.push, logger: deps.logger, metrics };
       await v1.register(pushCredentialRoutes, pushOptions);
       await v1.register(pushBindingRoutes, pushOptions);
       await v1.register(ladderRoute, { prisma: deps.prisma, callLadder: deps.callLadder });

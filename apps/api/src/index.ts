@@ -1,5 +1,8 @@
 export { buildApp, type RunningApi, type StartApiConfig, startApi } from './app.ts';
+export { base32Decode, hotp, totpStep } from './auth/totp.ts';
 export { DEFAULT_OPERATOR_EMAIL, type EnsureOperatorResult, ensureOperator } from './bootstrap.ts';
 export { createLimitsOf } from './create-limits.ts';
 export { ApiError, PROBLEM_CONTENT_TYPE, Problem } from './errors.ts';
+export { type Mailer, smtpMailer } from './mail.ts';
+export { type SipConnection, sipConnectionOf } from './sip-connection.ts';
 export type { ActiveCall, ApiDeps, ApiLimits, ComponentHealth, Principal, Role } from './types.ts';

@@ -10,6 +10,8 @@ import { createMetricsRegistry, databasePoolGauge } from '@switchboard/metrics';
 import { startApi } from './app.ts';
 import { ensureOperator } from './bootstrap.ts';
 import { createLimitsOf } from './create-limits.ts';
+import { smtpMailer } from './mail.ts';
+import { sipConnectionOf } from './sip-connection.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -45,6 +47,10 @@ const api = await startApi(
     cookieSecure: config.apiSignIn.cookieSecure,
     trustedProxies: config.apiSignIn.trustedProxies,
     environmentSettings: config.environmentSettings,
+    ...(config.mail.smtpUrl ? { mailer: smtpMailer(config.mail.smtpUrl, config.mail.mailFrom, logger) } : {}),
+    ...(config.mail.publicUrl ? { publicUrl: config.mail.publicUrl } : {}),
+    // The engine runs elsewhere: its SIP_LISTEN and SIP_ADVERTISED_ADDRESS, given to this process too.
+    sipConnection: () => sipConnectionOf(config.sipAdvertisedAddress, config.sipListen),
     metrics,
     health: async () => {
       try {

@@ -2,7 +2,9 @@ import type { SettingValue } from '@switchboard/config';
 import type { PrismaClient } from '@switchboard/db';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import type { Logger } from 'pino';
+import type { Mailer } from './mail.ts';
 import type { ApiPushOptions } from './routes/push-credentials.ts';
+import type { SipConnection } from './sip-connection.ts';
 
 export type Role = 'operator' | 'reseller' | 'customer';
 export const ROLES: readonly Role[] = ['operator', 'reseller', 'customer'];
@@ -19,6 +21,8 @@ export interface Principal {
   /** The session behind a login token, or null for an API key. */
   sessionId: string | null;
   apiKeyId: string | null;
+  /** The user signs in with a TOTP code as well. */
+  totpEnabled: boolean;
 }
 
 export interface ComponentHealth {
@@ -97,6 +101,12 @@ export interface ApiDeps {
    * shown with source `environment` and not changeable through the API. Default: none.
    */
   environmentSettings?: ReadonlyMap<string, SettingValue>;
+  /** Outgoing e-mail (SMTP_URL); undefined: password reset and sign-up answer 503. */
+  mailer?: Mailer;
+  /** PUBLIC_URL: the web app's address in e-mailed links and provisioning QR codes. */
+  publicUrl?: string;
+  /** Where phones connect (advertised address, listeners' transports and ports); default: unknown. */
+  sipConnection?: () => SipConnection;
 }
 
 export interface ApiLimits {

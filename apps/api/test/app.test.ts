@@ -184,3 +184,31 @@ describe('errors and static files', () => {
     }
   });
 });
+
+describe('without SMTP_URL', () => {
+  it('says that sign-up and password reset need e-mail, and offers no sign-up domain', async () => {
+    const signup = await world.app.inject({
+      method: 'POST',
+      url: '/api/v1/signup',
+      payload: {
+        domain: 'a.example.com',
+        email: 'z@test.example',
+        password: 'a long password',
+        username: 'z',
+      },
+    });
+    expect(signup.statusCode).toBe(503);
+    expect(signup.json().detail).toContain('SMTP_URL');
+    const reset = await world.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password-reset',
+      payload: { email: 'operator@test.example' },
+    });
+    expect(reset.statusCode).toBe(503);
+    const domains = await world.app.inject({ method: 'GET', url: '/api/v1/signup/domains' });
+    expect(domains.json()).toEqual({ domains: [] });
+    expect(
+      await world.prisma.customer.count({ where: { users: { some: { email: 'z@test.example' } } } }),
+    ).toBe(0);
+  });
+});

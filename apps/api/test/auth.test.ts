@@ -1,16 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureOperator } from '../src/bootstrap.ts';
+import { testMail } from './support/mail.ts';
 import { createWorld, PASSWORD, type World } from './support/world.ts';
 
 let world: World;
+let mail: Awaited<ReturnType<typeof testMail>> | undefined;
 beforeAll(async () => {
+  mail = await testMail();
   world = await createWorld('auth', {
+    mailer: mail.mailer,
     sessionTtlMs: 60 * 60_000,
     limits: { loginFailuresPerAccount: 3, loginFailuresPerIp: 6, loginMaxDelayMs: 20, signupsPerIp: 2 },
   });
 });
 afterAll(async () => {
   await world?.close();
+  await mail?.smtp.close();
 });
 
 const login = (email: string, password: string, ip = '127.0.0.1') =>

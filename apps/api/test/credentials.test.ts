@@ -1,14 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testMail } from './support/mail.ts';
 import { createWorld, PASSWORD, type World } from './support/world.ts';
 
 // What a password change or a disable/enable does to a user's sessions and API keys, and which passwords
 // the API refuses.
 let world: World;
+let mail: Awaited<ReturnType<typeof testMail>> | undefined;
 beforeAll(async () => {
-  world = await createWorld('credentials', { limits: { loginMaxDelayMs: 20 } });
+  mail = await testMail();
+  world = await createWorld('credentials', {
+    mailer: mail.mailer,
+    limits: { loginMaxDelayMs: 20 },
+  });
 });
 afterAll(async () => {
   await world?.close();
+  await mail?.smtp.close();
 });
 
 const asBearer = (token: string, method: 'GET' | 'POST' = 'GET', url = '/api/v1/auth/me', payload?: object) =>

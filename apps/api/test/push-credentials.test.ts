@@ -56,7 +56,7 @@ describe('push credentials', () => {
     expect(body).toMatchObject({
       domainId: world.ids.dA,
       provider: 'apns',
-      settings: { teamId: TEAM, keyId: 'KEY1234567', bundleId: BUNDLE },
+      settings: { teamId: TEAM, keyId: 'KEY1234567', bundleId: BUNDLE, environment: 'production' },
     });
     expect(created.body).not.toContain('PRIVATE KEY');
     expect(created.body).not.toContain('sealed');
@@ -109,6 +109,19 @@ describe('push credentials', () => {
     );
     expect(replaced.statusCode, replaced.body).toBe(200);
     expect(replaced.json().settings.keyId).toBe('KEY7654321');
+    const sandbox = await world.request('resellerA', 'PATCH', `/api/v1/push-credentials/${credentialId}`, {
+      ...replacement,
+      environment: 'sandbox',
+    });
+    expect(sandbox.json().settings.environment).toBe('sandbox');
+    const badEnvironment = await world.request(
+      'resellerA',
+      'PATCH',
+      `/api/v1/push-credentials/${credentialId}`,
+      { ...replacement, environment: 'staging' },
+    );
+    expect(badEnvironment.statusCode).toBe(400);
+    expect(badEnvironment.body).toContain('environment');
     const after = await world.prisma.pushCredential.findUniqueOrThrow({ where: { id: credentialId } });
     expect(after.sealedSecret).not.toBe(before.sealedSecret);
     // Back to the key id the fake APNs knows.
@@ -206,5 +219,17 @@ describe('push bindings', () => {
     const sent = await world.request('operator', 'POST', `/api/v1/push-bindings/${world.ids.regA}/test`);
     expect(sent.json()).toMatchObject({ outcome: 'unregistered', status: 410, reason: 'Unregistered' });
     expect(await world.prisma.registration.findUnique({ where: { id: world.ids.regA } })).toBeNull();
+  });
+
+  it("counts the test pushes on the API's /metrics by provider and result", async () => {
+    // Loopback scrapes need no credential.
+    const scraped = await world.app.inject({ method: 'GET', url: '/metrics' });
+    expect(scraped.statusCode).toBe(200);
+    expect(scraped.body).toMatch(
+      /^switchboard_push_notifications_total\{provider="apns",purpose="test",result="ok"\} 1$/m,
+    );
+    expect(scraped.body).toMatch(
+      /^switchboard_push_notifications_total\{provider="apns",purpose="test",result="unregistered"\} 1$/m,
+    );
   });
 });

@@ -65,6 +65,8 @@ export class LiveSettings {
     private readonly log: Logger,
   ) {
     for (const s of SETTINGS) {
+      // Settings of the web sign-in are the API's business.
+      if (s.component === 'api') continue;
       const [section, field] = sectionOf(targets, s.key);
       const value = section[field];
       this.base.set(s.key, Array.isArray(value) ? [...value] : (value as SettingValue));
@@ -96,7 +98,7 @@ export class LiveSettings {
     for (const row of rows) {
       const definition = settingDefinition(row.id);
       // A key this version does not know (written by a newer one) or one the environment fixes.
-      if (!definition || this.fixed.has(row.id)) continue;
+      if (!definition || definition.component === 'api' || this.fixed.has(row.id)) continue;
       const problem = settingProblem(definition, row.value);
       if (problem) {
         this.log.warn({ setting: row.id, problem }, 'stored setting ignored');

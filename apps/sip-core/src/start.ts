@@ -138,6 +138,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     nodeName: config.nodeName,
     tokenSecret: config.auth.nonceSecret,
     log,
+    metrics: registry,
   });
   services.push = push.registrar;
   registerPushStatusCode();

@@ -1,3 +1,4 @@
+import { sipConnectionOf } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
@@ -78,6 +79,9 @@ export async function startPlatform(
         activeCalls: () => activeCallsForApi(sipCore, database().prisma),
         metrics,
         callLadder: (callIds) => engine?.capture.ladder(callIds) ?? [],
+        // The ports the engine bound (SIP_LISTEN may say 0); an external engine: what SIP_LISTEN says.
+        sipConnection: () =>
+          sipConnectionOf(config.sipAdvertisedAddress, engine?.listeners ?? config.sipListen),
       }),
     );
   }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type PrismaClient } from '@switchboard/db';
 import { createTestDatabase } from '@switchboard/db/testing';
+import { startSmtpServer, type TestSmtpServer } from '@switchboard/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const OPERATOR = { email: 'ops@example.com', password: 'operator password 1' };
@@ -41,6 +42,8 @@ export interface Platform {
   mediaMode: string;
   /** A connection of the test's own to the platform's database, for checks. */
   prisma: PrismaClient;
+  /** The SMTP server the platform sends its e-mail to (SMTP_URL). */
+  smtp: TestSmtpServer;
   browser: BrowserContext;
   page: Page;
   screenshot(page: Page, name: string): Promise<void>;
@@ -120,8 +123,9 @@ function launch(env: Record<string, string>): Launched {
 /**
  * The whole platform as `switchboard start` runs it (engine, sip-core, rtpengine, numbering, API serving
  * the built web app) over a freshly migrated PostgreSQL database, and a headless chromium with a fresh
- * profile; `env` adds or overrides the launcher's variables. Everything listens on loopback: ephemeral
- * ports, RTP in `rtpPorts`.
+ * profile. Everything listens on loopback: ephemeral ports, RTP in `rtpPorts` (this suite's range unless a
+ * file running alongside needs its own); `env` adds or overrides the launcher's variables. The platform sends
+ * its e-mail to a local SMTP server of its own (`smtp`).
  */
 export async function startPlatform(
   label: string,
@@ -134,7 +138,9 @@ export async function startPlatform(
   // An empty database: the launcher applies the migrations, as on a first start.
   const created = await createTestDatabase(`web_${label}`);
   const dataDir = await mkdtemp(join(tmpdir(), 'sb-web-data-'));
+  const smtp = await startSmtpServer();
   const launched = launch({
+    SMTP_URL: smtp.url,
     DATABASE_URL: created.url,
     DATA_DIR: dataDir,
     API_PORT: '0',
@@ -159,6 +165,7 @@ export async function startPlatform(
     await rm(dataDir, { recursive: true, force: true });
     await db?.close();
     await created.drop();
+    await smtp.close();
   };
   try {
     const media = await launched.waitForLog('media relay ready', 60_000);
@@ -181,6 +188,7 @@ export async function startPlatform(
       sipAddress: udp.slice('udp:'.length),
       mediaMode: String(media.mode),
       prisma: db.prisma,
+      smtp,
       browser,
       page,
       async screenshot(target, name) {

@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Group, Loader, NavLink, ScrollArea, Text } from '@mantine/core';
+import { AppShell, Burger, Button, Group, Loader, NavLink, ScrollArea, Stack, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './auth.tsx';
@@ -25,7 +25,9 @@ import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
+import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/ResetPassword.tsx';
 import { SignupPage } from './pages/Signup.tsx';
+import { TwoFactorPage } from './pages/TwoFactor.tsx';
 
 interface NavItem {
   to: string;
@@ -55,6 +57,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/audit-log', label: 'Audit log' },
   { to: '/admin/api-keys', label: 'API keys' },
   { to: '/admin/password', label: 'Password' },
+  { to: '/admin/two-factor', label: 'Two-factor sign-in' },
 ];
 
 const PORTAL_NAV: NavItem[] = [
@@ -62,6 +65,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/password', label: 'Password' },
+  { to: '/portal/two-factor', label: 'Two-factor sign-in' },
 ];
 
 function Shell({ nav }: { nav: NavItem[] }) {
@@ -131,6 +135,19 @@ function RequireRole({ roles }: { roles: string[] }) {
   if (session.loading) return <Loader m="xl" aria-label="Loading" />;
   if (!session.me) return <Navigate to="/login" replace />;
   if (!roles.includes(session.me.role)) return <Navigate to={home(session.me.role)} replace />;
+  // The operator requires a second factor of this role and there is none yet: enrolment is all there is.
+  if (session.me.twoFactor.mustEnrol) {
+    return (
+      <Stack maw={680} mx="auto" mt="xl" px="md">
+        <Group justify="flex-end">
+          <Button size="xs" variant="default" onClick={() => session.signOut()}>
+            Sign out
+          </Button>
+        </Group>
+        <TwoFactorPage />
+      </Stack>
+    );
+  }
   return <Outlet />;
 }
 
@@ -147,7 +164,11 @@ export function App() {
       <Route element={<PublicOnly />}>
         <Route path="/login" element={<LoginPage />} />
         <Route path="/signup" element={<SignupPage />} />
+        <Route path="/forgot-password" element={<ForgotPasswordPage />} />
       </Route>
+      {/* Links from e-mails work whether or not someone is signed in in this browser. */}
+      <Route path="/reset-password" element={<ResetPasswordPage />} />
+      <Route path="/verify-email" element={<VerifyEmailPage />} />
       <Route element={<RequireRole roles={['operator', 'reseller']} />}>
         <Route path="/admin" element={<Shell nav={ADMIN_NAV} />}>
           <Route index element={<DashboardPage />} />
@@ -167,6 +188,7 @@ export function App() {
           <Route path="api-keys" element={<ApiKeysPage />} />
           <Route path="import" element={<BulkImportPage />} />
           <Route path="password" element={<PasswordPage />} />
+          <Route path="two-factor" element={<TwoFactorPage />} />
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />
             <Route path="users" element={<UsersPage />} />
@@ -182,6 +204,7 @@ export function App() {
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="password" element={<PasswordPage />} />
+          <Route path="two-factor" element={<TwoFactorPage />} />
           <Route path="*" element={<NotFoundPage home="/portal" />} />
         </Route>
       </Route>

@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, type ReactNode, useCallback, useContext, useMemo } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
 import type { ResponseOf } from './api/client.ts';
 import { useApi } from './api/context.tsx';
 
@@ -9,9 +9,12 @@ interface Session {
   /** The signed-in user; undefined when signed out (or still loading). */
   me: Me | undefined;
   loading: boolean;
-  /** After a login or sign-up set the session cookie: load who is signed in. */
-  signIn(): Promise<void>;
-  signOut(): Promise<void>;
+  /** After a login or sign-up set the session cookie: load who is signed in; `notice` greets them. */
+  signIn(notice?: string): Promise<void>;
+  /** Signs out; `notice` is shown on the sign-in page that follows (e.g. why the session ended). */
+  signOut(notice?: string): Promise<void>;
+  /** A note for the page after a sign-in or sign-out. */
+  notice: string | undefined;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -25,6 +28,7 @@ const ME_KEY = ['me'] as const;
 export function SessionProvider({ children }: { children: ReactNode }) {
   const api = useApi();
   const queryClient = useQueryClient();
+  const [notice, setNotice] = useState<string | undefined>(undefined);
   const me = useQuery({
     queryKey: ME_KEY,
     retry: false,
@@ -35,18 +39,26 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       return result.data ?? null;
     },
   });
-  const signIn = useCallback(async () => {
-    await queryClient.invalidateQueries({ queryKey: ME_KEY });
-  }, [queryClient]);
-  const signOut = useCallback(async () => {
-    // Logout revokes the session and clears its cookies; forget everything the signed-in user loaded.
-    await api.POST('/api/v1/auth/logout').catch(() => undefined);
-    queryClient.setQueryData(ME_KEY, null);
-    queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== ME_KEY[0] });
-  }, [api, queryClient]);
+  const signIn = useCallback(
+    async (message?: string) => {
+      setNotice(message);
+      await queryClient.invalidateQueries({ queryKey: ME_KEY });
+    },
+    [queryClient],
+  );
+  const signOut = useCallback(
+    async (message?: string) => {
+      setNotice(message);
+      // Logout revokes the session and clears its cookies; forget everything the signed-in user loaded.
+      await api.POST('/api/v1/auth/logout').catch(() => undefined);
+      queryClient.setQueryData(ME_KEY, null);
+      queryClient.removeQueries({ predicate: (query) => query.queryKey[0] !== ME_KEY[0] });
+    },
+    [api, queryClient],
+  );
   const value = useMemo(
-    () => ({ me: me.data ?? undefined, loading: me.isPending, signIn, signOut }),
-    [me.data, me.isPending, signIn, signOut],
+    () => ({ me: me.data ?? undefined, loading: me.isPending, signIn, signOut, notice }),
+    [me.data, me.isPending, signIn, signOut, notice],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

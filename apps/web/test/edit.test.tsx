@@ -10,6 +10,7 @@ const operator = {
   resellerId: null,
   customerId: null,
   via: 'session',
+  twoFactor: { enabled: false, mustEnrol: false },
 };
 const list = (items: unknown[]) => ({ items, page: 1, perPage: 50, total: items.length });
 const acme = {

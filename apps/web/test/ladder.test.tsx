@@ -9,6 +9,7 @@ const operator = {
   resellerId: null,
   customerId: null,
   via: 'session',
+  twoFactor: { enabled: false, mustEnrol: false },
 };
 
 function message(seq: number, source: string, destination: string, startLine: string) {

@@ -11,8 +11,11 @@ import { GatewayEditForm, PeeringRuleEditForm } from '../src/pages/admin/Peering
 import { RewriteRuleEditForm } from '../src/pages/admin/RewriteRules.tsx';
 import { prefixList } from '../src/pages/admin/Subscribers.tsx';
 import { UserEditForm, UserForm } from '../src/pages/admin/Users.tsx';
+import { AddPhoneForm } from '../src/pages/portal/MySubscribers.tsx';
 import { PasswordForm } from '../src/pages/portal/Password.tsx';
+import { ForgotPasswordForm, ResetPasswordForm } from '../src/pages/ResetPassword.tsx';
 import { SignupForm } from '../src/pages/Signup.tsx';
+import { TotpConfirmForm, TotpDisableForm } from '../src/pages/TwoFactor.tsx';
 
 describe('hourLabels', () => {
   it("labels the API's UTC hours in local time and keeps their counts", () => {
@@ -68,6 +71,24 @@ describe('form schemas', () => {
     const base = { domain: 'd.example', email: 'a@b.example', password: 'long enough pw' };
     expect(SignupForm.safeParse({ ...base, username: 'alice.smith' }).success).toBe(true);
     expect(SignupForm.safeParse({ ...base, username: 'alice smith' }).success).toBe(false);
+    expect(SignupForm.safeParse({ ...base, domain: '', username: 'alice' }).success).toBe(false);
+  });
+
+  it('checks password reset, TOTP and add-phone fields by the API rules', () => {
+    expect(ForgotPasswordForm.safeParse({ email: 'erin@example.org' }).success).toBe(true);
+    expect(ForgotPasswordForm.safeParse({ email: 'erin' }).success).toBe(false);
+    const pw = { password: 'long enough pw', confirm: 'long enough pw' };
+    expect(ResetPasswordForm.safeParse(pw).success).toBe(true);
+    expect(ResetPasswordForm.safeParse({ password: 'short', confirm: 'short' }).success).toBe(false);
+    expect(ResetPasswordForm.safeParse({ ...pw, confirm: 'long enough px' }).success).toBe(false);
+    // Six digits or a longer recovery code; fewer than six characters cannot be either.
+    expect(TotpConfirmForm.safeParse({ code: '123456' }).success).toBe(true);
+    expect(TotpConfirmForm.safeParse({ code: '1234' }).success).toBe(false);
+    expect(TotpDisableForm.safeParse({ password: '' }).success).toBe(false);
+    const phone = { domainId: '0b9c6f0e-7d1c-4c55-9a43-2c1b9f1e2d3a', username: 'desk', displayName: '' };
+    expect(AddPhoneForm.safeParse(phone).success).toBe(true);
+    expect(AddPhoneForm.safeParse({ ...phone, username: 'desk phone' }).success).toBe(false);
+    expect(AddPhoneForm.safeParse({ ...phone, domainId: '' }).success).toBe(false);
   });
 });
 

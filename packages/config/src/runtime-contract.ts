@@ -4,6 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
 import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
+import { type MailConfig, readMail } from './mail.ts';
 import { type SettingValue, settingsFromEnvironment } from './settings.ts';
 import { readSipAccess, type SipAccessConfig } from './sip-access.ts';
 
@@ -113,8 +114,13 @@ export interface Config {
   apiSignIn: ApiSignInConfig;
   /** ENGINE_OUTBOUND_TLS_CA: PEM file of CAs trusted (besides Node's) for `tls://` request handlers. */
   engineOutboundTlsCa: string | undefined;
-  /** PUSH_APNS_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints (tests use local servers). */
-  push: { apnsUrl: string; fcmUrl: string; fcmTokenUrl: string };
+  /**
+   * PUSH_APNS_URL, PUSH_APNS_SANDBOX_URL, PUSH_FCM_URL, PUSH_FCM_TOKEN_URL: push service endpoints
+   * (tests use local servers).
+   */
+  push: { apnsUrl: string; apnsSandboxUrl: string; fcmUrl: string; fcmTokenUrl: string };
+  /** SMTP_URL, MAIL_FROM, PUBLIC_URL (mail.ts). */
+  mail: MailConfig;
 
   // sip-core extensions of the contract.
   /**
@@ -178,6 +184,7 @@ export const DEFAULTS = {
   SIP_MAX_CONNECTIONS_PER_ADDRESS: '100',
   SIP_AUTH_STRICT_URI: 'false',
   PUSH_APNS_URL: 'https://api.push.apple.com',
+  PUSH_APNS_SANDBOX_URL: 'https://api.sandbox.push.apple.com',
   PUSH_FCM_URL: 'https://fcm.googleapis.com',
   PUSH_FCM_TOKEN_URL: 'https://oauth2.googleapis.com/token',
 } as const;
@@ -290,6 +297,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   const push = {
     apnsUrl: check('PUSH_APNS_URL', DEFAULTS.PUSH_APNS_URL, parseHttpUrl),
+    apnsSandboxUrl: check('PUSH_APNS_SANDBOX_URL', DEFAULTS.PUSH_APNS_SANDBOX_URL, parseHttpUrl),
     fcmUrl: check('PUSH_FCM_URL', DEFAULTS.PUSH_FCM_URL, parseHttpUrl),
     fcmTokenUrl: check('PUSH_FCM_TOKEN_URL', DEFAULTS.PUSH_FCM_TOKEN_URL, parseHttpUrl),
   };
@@ -297,6 +305,7 @@ export function loadConfig(env: Env = process.env): Config {
   const engineOutboundTlsCa = value('ENGINE_OUTBOUND_TLS_CA');
 
   const apiSignIn = readApiSignIn(check);
+  const mail = readMail(check);
 
   const apiLimits = readApiCreateLimits(env);
   problems.push(...apiLimits.problems);
@@ -350,6 +359,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipAccess: sipAccess.access,
     environmentSettings,
     push,
+    mail,
     engineOutboundTlsCa,
     apiSignIn,
     apiCreateLimits: apiLimits.limits,

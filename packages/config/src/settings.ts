@@ -20,6 +20,8 @@ export interface SettingDefinition {
   /** The environment variable that fixes it, if any. */
   variable?: string;
   description: string;
+  /** Who applies it: sip-core (default) or the API (web sign-in policy), which reads it per request. */
+  component?: 'sip-core' | 'api';
 }
 
 export const SETTINGS: readonly SettingDefinition[] = [
@@ -112,6 +114,13 @@ export const SETTINGS: readonly SettingDefinition[] = [
     variable: 'PUSH_WAIT_TIMEOUT',
     description:
       'Seconds a call waits for a device woken by push to register before it counts as not answering',
+  },
+  {
+    key: 'web.requireTwoFactor',
+    kind: 'boolean',
+    default: false,
+    description: 'Operators and resellers must sign in with a TOTP code; without one they can only enrol',
+    component: 'api',
   },
 ];
 

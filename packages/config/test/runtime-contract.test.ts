@@ -44,6 +44,7 @@ describe('loadConfig defaults', () => {
     expect(config.engineRequestHandlers).toEqual([]);
     expect(config.push).toEqual({
       apnsUrl: 'https://api.push.apple.com',
+      apnsSandboxUrl: 'https://api.sandbox.push.apple.com',
       fcmUrl: 'https://fcm.googleapis.com',
       fcmTokenUrl: 'https://oauth2.googleapis.com/token',
     });
@@ -235,6 +236,7 @@ describe('loadConfig rejects bad values, naming the variable', () => {
       /tcp:\/\/host:port, tls:\/\/host:port or http/,
     ],
     ['PUSH_APNS_URL', { PUSH_APNS_URL: 'api.push.apple.com' }, /https URL/],
+    ['PUSH_APNS_SANDBOX_URL', { PUSH_APNS_SANDBOX_URL: 'sandbox' }, /https URL/],
     ['PUSH_FCM_URL', { PUSH_FCM_URL: 'ftp://fcm.example' }, /https URL/],
     ['PUSH_FCM_TOKEN_URL', { PUSH_FCM_TOKEN_URL: 'nope' }, /https URL/],
   ];
@@ -298,5 +300,28 @@ describe('loadConfig observability variables', () => {
       HEP_CAPTURE_ID: '-1',
     }).map((p) => p.variable);
     expect(variables).toEqual(['METRICS_LISTEN', 'HEP_DESTINATION', 'HEP_CAPTURE_ID']);
+  });
+
+  it('reads SMTP_URL, MAIL_FROM and PUBLIC_URL, and leaves e-mail off without them', () => {
+    expect(loadConfig({}).mail).toEqual({ smtpUrl: undefined, mailFrom: undefined, publicUrl: undefined });
+    const config = loadConfig({
+      SMTP_URL: 'smtps://mailer:secret@mail.example.com:465',
+      MAIL_FROM: 'VoIP <noreply@example.com>',
+      PUBLIC_URL: 'https://voip.example.com/',
+    });
+    expect(config.mail).toEqual({
+      smtpUrl: 'smtps://mailer:secret@mail.example.com:465',
+      mailFrom: 'VoIP <noreply@example.com>',
+      publicUrl: 'https://voip.example.com',
+    });
+  });
+
+  it('names SMTP_URL, MAIL_FROM and PUBLIC_URL when they are malformed', () => {
+    const variables = problemsFor({
+      SMTP_URL: 'http://mail.example.com',
+      MAIL_FROM: 'nobody',
+      PUBLIC_URL: 'voip.example.com',
+    }).map((p) => p.variable);
+    expect(variables).toEqual(['SMTP_URL', 'MAIL_FROM', 'PUBLIC_URL']);
   });
 });

@@ -27,6 +27,9 @@ export const METRIC_NAMES = {
   numberingEntries: 'switchboard_numbering_entries',
   numberingReload: 'switchboard_numbering_reload_seconds',
   dbPoolConnections: 'switchboard_db_pool_connections',
+  pushNotifications: 'switchboard_push_notifications_total',
+  pushWaits: 'switchboard_push_waits_total',
+  pushWaitsActive: 'switchboard_push_waits_active',
 } as const;
 
 /** What the engine counts where its transport layer receives and sends a SIP message. */
@@ -92,6 +95,38 @@ export function sipCoreMetrics(registry: MetricsRegistry): SipCoreMetrics {
       'Talk time of answered calls',
       [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
       ['direction'],
+    ),
+  };
+}
+
+/** What the push side counts (RFC 8599): pushes sent and the requests held for a woken app. */
+export interface PushMetrics {
+  /**
+   * provider: apns | fcm | none; purpose: call | refresh | test; result: ok | unregistered (APNs 410,
+   * FCM 404) | throttled (429) | error (refused locally, no credentials, the service failing).
+   */
+  notifications: Counter<'provider' | 'purpose' | 'result'>;
+  /**
+   * Requests held for a device woken by push, counted when the wait ends. kind: call | message;
+   * result: woken (registered in time) | timed_out | cancelled (CANCEL, answered elsewhere) |
+   * unregistered (the app is gone) | not_pushed (the push failed: the device is rung where it was).
+   */
+  waits: Counter<'kind' | 'result'>;
+}
+
+export function pushMetrics(registry: MetricsRegistry): PushMetrics {
+  return {
+    notifications: counter(
+      registry,
+      METRIC_NAMES.pushNotifications,
+      'Push notifications sent, by provider, purpose and result',
+      ['provider', 'purpose', 'result'],
+    ),
+    waits: counter(
+      registry,
+      METRIC_NAMES.pushWaits,
+      'Calls and messages held for an app woken by push, by how the wait ended',
+      ['kind', 'result'],
     ),
   };
 }

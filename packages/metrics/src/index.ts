@@ -1,6 +1,8 @@
 export {
   METRIC_NAMES,
   numberingReloadMetric,
+  type PushMetrics,
+  pushMetrics,
   type SipCoreMetrics,
   type SipTrafficMetrics,
   sipCoreMetrics,

@@ -7,6 +7,8 @@ import { apnsProviderToken } from './jwt.ts';
 import type { PushMessage, PushResult } from './types.ts';
 
 export const DEFAULT_APNS_URL = 'https://api.push.apple.com';
+/** APNs for development builds of an app (`PUSH_APNS_SANDBOX_URL`). */
+export const DEFAULT_APNS_SANDBOX_URL = 'https://api.sandbox.push.apple.com';
 
 export interface ApnsClientOptions {
   /** APNs origin (`PUSH_APNS_URL`); the sandbox is https://api.sandbox.push.apple.com. */

@@ -28,3 +28,21 @@ export class PushCounters {
     return `${lines.join('\n')}\n`;
   }
 }
+
+/**
+ * The `result` label of `switchboard_push_notifications_total`: what an operator alerts on. `ok`
+ * delivered; `unregistered` APNs 410 / FCM 404; `throttled` 429 (or held back by an earlier
+ * Retry-After); `error` everything else (refused locally, no credentials, the service failing).
+ */
+export function pushResultLabel(outcome: PushOutcome): 'ok' | 'unregistered' | 'throttled' | 'error' {
+  switch (outcome) {
+    case 'delivered':
+      return 'ok';
+    case 'unregistered':
+      return 'unregistered';
+    case 'rate_limited':
+      return 'throttled';
+    default:
+      return 'error';
+  }
+}

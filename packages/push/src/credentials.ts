@@ -10,7 +10,15 @@ export interface ApnsCredentials {
   privateKey: string;
   /** The iOS app's bundle id; VoIP pushes go to topic `<bundleId>.voip`. */
   bundleId: string;
+  /**
+   * Which APNs the app's device tokens belong to: `production` (App Store and TestFlight builds) or
+   * `sandbox` (development builds signed with the development certificate); default production.
+   */
+  environment?: ApnsEnvironment | undefined;
 }
+
+export const APNS_ENVIRONMENTS = ['production', 'sandbox'] as const;
+export type ApnsEnvironment = (typeof APNS_ENVIRONMENTS)[number];
 
 /** FCM HTTP v1: a Google service account of the Firebase project. */
 export interface FcmCredentials {
@@ -61,7 +69,11 @@ export function apnsCredentials(input: {
   keyId: string;
   privateKey: string;
   bundleId: string;
+  environment?: string | undefined;
 }): ApnsCredentials {
+  const environment = input.environment ?? 'production';
+  if (!(APNS_ENVIRONMENTS as readonly string[]).includes(environment))
+    throw new CredentialError('environment', 'must be production or sandbox');
   if (!TEAM_OR_KEY_ID.test(input.teamId))
     throw new CredentialError('teamId', 'must be 10 upper-case letters or digits');
   if (!TEAM_OR_KEY_ID.test(input.keyId))
@@ -73,6 +85,7 @@ export function apnsCredentials(input: {
     teamId: input.teamId,
     keyId: input.keyId,
     bundleId: input.bundleId,
+    environment: environment as ApnsEnvironment,
     privateKey: requireKey(input.privateKey, 'privateKey', 'ec'),
   };
 }
@@ -110,7 +123,8 @@ export function fcmCredentials(serviceAccount: string): FcmCredentials {
 export function splitCredentials(credentials: PushCredentials): { settings: PublicSettings; secret: string } {
   if (credentials.provider === 'apns') {
     const { teamId, keyId, bundleId, privateKey } = credentials;
-    return { settings: { teamId, keyId, bundleId }, secret: privateKey };
+    const environment = credentials.environment ?? 'production';
+    return { settings: { teamId, keyId, bundleId, environment }, secret: privateKey };
   }
   const { projectId, clientEmail, privateKeyId, privateKey } = credentials;
   const settings: PublicSettings = { projectId, clientEmail };
@@ -135,6 +149,8 @@ export function joinCredentials(
       teamId: text('teamId'),
       keyId: text('keyId'),
       bundleId: text('bundleId'),
+      // Rows stored before the environment was a setting are production.
+      environment: settings.environment === 'sandbox' ? 'sandbox' : 'production',
       privateKey: secret,
     };
   return {

@@ -1,7 +1,7 @@
 // Public surface of @switchboard/push.
 
-export { ApnsClient, DEFAULT_APNS_URL } from './apns.ts';
-export { PushCounters } from './counters.ts';
+export { ApnsClient, DEFAULT_APNS_SANDBOX_URL, DEFAULT_APNS_URL } from './apns.ts';
+export { PushCounters, pushResultLabel } from './counters.ts';
 export {
   type ApnsCredentials,
   apnsCredentials,

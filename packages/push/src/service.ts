@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { ApnsClient, DEFAULT_APNS_URL } from './apns.ts';
-import { PushCounters } from './counters.ts';
+import { ApnsClient, DEFAULT_APNS_SANDBOX_URL, DEFAULT_APNS_URL } from './apns.ts';
+import { PushCounters, pushResultLabel } from './counters.ts';
 import { DEFAULT_FCM_TOKEN_URL, DEFAULT_FCM_URL, FcmClient } from './fcm.ts';
 import { Http2Pool } from './http2-pool.ts';
 import { type CallInfo, callPayload, refreshPayload, testPayload, wakeToken } from './payload.ts';
@@ -8,15 +8,21 @@ import type { CredentialSource } from './store.ts';
 import { isPushProvider, type PushBinding, type PushResult } from './types.ts';
 import { pnsKey } from './waiters.ts';
 
-/** Push service endpoints (runtime contract `PUSH_APNS_URL`, `PUSH_FCM_URL`, `PUSH_FCM_TOKEN_URL`). */
+/**
+ * Push service endpoints (runtime contract `PUSH_APNS_URL`, `PUSH_APNS_SANDBOX_URL`, `PUSH_FCM_URL`,
+ * `PUSH_FCM_TOKEN_URL`).
+ */
 export interface PushEndpoints {
   apnsUrl: string;
+  /** APNs for development builds: credentials uploaded with `environment: sandbox`. */
+  apnsSandboxUrl: string;
   fcmUrl: string;
   fcmTokenUrl: string;
 }
 
 export const DEFAULT_PUSH_ENDPOINTS: PushEndpoints = {
   apnsUrl: DEFAULT_APNS_URL,
+  apnsSandboxUrl: DEFAULT_APNS_SANDBOX_URL,
   fcmUrl: DEFAULT_FCM_URL,
   fcmTokenUrl: DEFAULT_FCM_TOKEN_URL,
 };
@@ -35,6 +41,7 @@ export function pushEndpointsFromEnv(env: NodeJS.ProcessEnv = process.env): Push
   };
   return {
     apnsUrl: pick('PUSH_APNS_URL', DEFAULT_APNS_URL),
+    apnsSandboxUrl: pick('PUSH_APNS_SANDBOX_URL', DEFAULT_APNS_SANDBOX_URL),
     fcmUrl: pick('PUSH_FCM_URL', DEFAULT_FCM_URL),
     fcmTokenUrl: pick('PUSH_FCM_TOKEN_URL', DEFAULT_FCM_TOKEN_URL),
   };
@@ -64,6 +71,11 @@ export interface PushServiceOptions {
     result: PushResult,
     at: Date,
   ) => void | Promise<void>;
+  /**
+   * A Prometheus counter (`switchboard_push_notifications_total`) every push is counted in, by
+   * provider, purpose and result (`pushResultLabel`).
+   */
+  countIn?: { inc(labels: { provider: string; purpose: string; result: string }): void };
   /** Milliseconds a call's wake-up result is remembered, so forks of one call push once. */
   dedupeMs?: number;
   /** Milliseconds APNs provider tokens are reused (20 to 60 minutes). */
@@ -79,6 +91,7 @@ export class PushService {
   readonly counters = new PushCounters();
   private readonly pool: Http2Pool;
   private readonly apns: ApnsClient;
+  private readonly apnsSandbox: ApnsClient;
   private readonly fcm: FcmClient;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -91,13 +104,16 @@ export class PushService {
     this.log = options.log;
     this.dedupeMs = options.dedupeMs ?? 120_000;
     this.pool = new Http2Pool({ ca: options.ca });
-    this.apns = new ApnsClient({
-      url: endpoints.apnsUrl,
-      pool: this.pool,
-      log: this.log,
-      now: this.now,
-      ...(options.apnsTokenLifetimeMs ? { tokenLifetimeMs: options.apnsTokenLifetimeMs } : {}),
-    });
+    const apns = (url: string) =>
+      new ApnsClient({
+        url,
+        pool: this.pool,
+        log: this.log,
+        now: this.now,
+        ...(options.apnsTokenLifetimeMs ? { tokenLifetimeMs: options.apnsTokenLifetimeMs } : {}),
+      });
+    this.apns = apns(endpoints.apnsUrl);
+    this.apnsSandbox = apns(endpoints.apnsSandboxUrl);
     this.fcm = new FcmClient({
       url: endpoints.fcmUrl,
       tokenUrl: endpoints.fcmTokenUrl,
@@ -149,6 +165,7 @@ export class PushService {
     const result = await this.deliver(binding, data);
     const provider = result.provider ?? binding.pnProvider ?? 'none';
     this.counters.count(provider, purpose, result.outcome);
+    this.options.countIn?.inc({ provider, purpose, result: pushResultLabel(result.outcome) });
     const fields = { aor: binding.aor, purpose, ...result, provider };
     if (result.outcome === 'delivered') this.log.info(fields, 'push sent');
     else this.log.warn(fields, 'push not delivered');
@@ -169,9 +186,9 @@ export class PushService {
       if (!credentials)
         return { outcome: 'failed', provider, reason: `no ${provider} credentials for ${domain}` };
       const message = { deviceToken: binding.pnPrid, param: binding.pnParam, data };
-      return credentials.provider === 'apns'
-        ? await this.apns.send(credentials, message)
-        : await this.fcm.send(credentials, message);
+      if (credentials.provider === 'fcm') return await this.fcm.send(credentials, message);
+      const apns = credentials.environment === 'sandbox' ? this.apnsSandbox : this.apns;
+      return await apns.send(credentials, message);
     } catch (error) {
       return { outcome: 'failed', provider, reason: (error as Error).message };
     }

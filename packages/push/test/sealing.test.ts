@@ -60,8 +60,21 @@ describe('credential uploads', () => {
       privateKey,
     });
     const { settings, secret } = splitCredentials(credentials);
-    expect(settings).toEqual({ teamId: 'ABCDE12345', keyId: 'KEY1234567', bundleId: 'com.example.phone' });
+    expect(settings).toEqual({
+      teamId: 'ABCDE12345',
+      keyId: 'KEY1234567',
+      bundleId: 'com.example.phone',
+      environment: 'production',
+    });
     expect(joinCredentials('apns', settings, secret)).toEqual(credentials);
+    // A row stored before the environment was a setting is production.
+    const { environment: _e, ...older } = settings;
+    expect(joinCredentials('apns', older, secret)).toEqual(credentials);
+    const sandbox = apnsCredentials({ ...credentials, environment: 'sandbox' });
+    expect(splitCredentials(sandbox).settings.environment).toBe('sandbox');
+    expect(joinCredentials('apns', splitCredentials(sandbox).settings, secret)).toMatchObject({
+      environment: 'sandbox',
+    });
   });
 
   it('names the field that is wrong', () => {
@@ -81,6 +94,7 @@ describe('credential uploads', () => {
       'bundleId',
     );
     expect(fieldOf(() => apnsCredentials({ ...upload, privateKey: 'not a key' }))).toBe('privateKey');
+    expect(fieldOf(() => apnsCredentials({ ...upload, environment: 'staging' }))).toBe('environment');
     // An RSA key is not an APNs key.
     const rsa = JSON.parse(makeServiceAccount('some-project').json).private_key as string;
     expect(fieldOf(() => apnsCredentials({ ...upload, privateKey: rsa }))).toBe('privateKey');

@@ -156,6 +156,36 @@ describe('push service without a reachable push service', () => {
   });
 });
 
+describe('APNs sandbox', () => {
+  it('sends the pushes of credentials uploaded as sandbox to the sandbox endpoint, the others to production', async () => {
+    // Production is unreachable here: a push that went there would fail.
+    const sandbox = new PushService({
+      credentials: staticCredentials(DOMAIN, [{ ...services.apnsCredentials, environment: 'sandbox' }]),
+      endpoints: { apnsUrl: 'https://127.0.0.1:9', apnsSandboxUrl: services.apns.url },
+      ca: services.certificate.cert,
+      tokenSecret: SECRET,
+      log,
+    });
+    const production = new PushService({
+      credentials: staticCredentials(DOMAIN, [{ ...services.apnsCredentials, environment: 'production' }]),
+      endpoints: { apnsUrl: 'https://127.0.0.1:9', apnsSandboxUrl: services.apns.url },
+      ca: services.certificate.cert,
+      tokenSecret: SECRET,
+      log,
+    });
+    try {
+      const before = services.apns.received.length;
+      expect(await sandbox.test(apnsBinding(110))).toMatchObject({ outcome: 'delivered' });
+      expect(services.apns.received.length).toBe(before + 1);
+      expect(await production.test(apnsBinding(111))).toMatchObject({ outcome: 'failed' });
+      expect(services.apns.received.length).toBe(before + 1);
+    } finally {
+      sandbox.close();
+      production.close();
+    }
+  });
+});
+
 describe('wake and wait', () => {
   it('resolves with the binding the device registers after the push', async () => {
     const registrations = new PushRegistrations<PushBinding>();

@@ -25,6 +25,7 @@ export {
   startSipp,
   stopAllSipp,
 } from './sipp.ts';
+export * from './smtp.ts';
 export {
   type CallEvent,
   type CallingSoftphone,
@@ -33,4 +34,5 @@ export {
   type Softphone,
   startBaresip,
   startLinphonec,
+  startLinphonecProvisioned,
 } from './softphones.ts';

@@ -250,6 +250,36 @@ async function controlBaresip(phone: Process, port: number, dir: string): Promis
 }
 
 /** linphonec 5.1, headless, one proxy config registering at `registrar`. */
+/**
+ * linphonec with no account of its own, only `[misc] config-uri`: at start it fetches its configuration
+ * (Linphone remote-provisioning XML) from `configUri` and registers with the account found there.
+ */
+export async function startLinphonecProvisioned(configUri: string): Promise<Softphone> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipcore-linphonec-'));
+  const rc = join(dir, 'linphonerc');
+  writeFileSync(
+    rc,
+    [
+      '[sip]',
+      'use_ipv6=0',
+      'bind_address=127.0.0.1',
+      `sip_port=${await allocatePort()}`,
+      'sip_tcp_port=-1',
+      'sip_tls_port=-1',
+      '',
+      '[misc]',
+      `config-uri=${configUri}`,
+      '',
+      '[sound]',
+      'echocancellation=0',
+      '',
+    ].join('\n'),
+  );
+  const home = join(dir, 'home');
+  mkdirSync(join(home, '.local', 'share', 'linphone'), { recursive: true });
+  return run('linphonec', ['-c', rc, '-d', '0'], dir, { ...process.env, HOME: home });
+}
+
 export async function startLinphonec(account: PhoneAccount): Promise<Softphone>;
 /** The same, in file mode: sends `audio.play`, records what it receives, scripted on stdin. */
 export async function startLinphonec(account: PhoneAccount, audio: PhoneAudio): Promise<CallingSoftphone>;

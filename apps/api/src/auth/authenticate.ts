@@ -12,6 +12,8 @@ declare module 'fastify' {
     public?: boolean;
     /** Roles allowed on this route; absent means every authenticated role. */
     roles?: readonly Role[];
+    /** Open to a user who must enrol a second factor before anything else (who am I, logout, enrolment). */
+    twoFactorEnrolment?: boolean;
   }
   interface FastifyRequest {
     /** Set for every non-public route before the handler runs. */
@@ -43,6 +45,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 export interface AuthenticateOptions {
   prisma: PrismaClient;
   now: () => number;
+  /** Whether the operator requires a second factor of a role (the `web.requireTwoFactor` setting). */
+  twoFactorRequired: (role: Role) => Promise<boolean>;
 }
 
 /**
@@ -77,6 +81,7 @@ export async function resolvePrincipal(
       customerId: u.customerId,
       sessionId: session.id,
       apiKeyId: null,
+      totpEnabled: u.totpEnabledAt !== null,
     };
   }
 
@@ -99,6 +104,7 @@ export async function resolvePrincipal(
     customerId: u.customerId,
     sessionId: null,
     apiKeyId: key.id,
+    totpEnabled: u.totpEnabledAt !== null,
   };
 }
 
@@ -144,6 +150,13 @@ async function authenticate(app: FastifyInstance, opts: AuthenticateOptions): Pr
     }
     request.principal = principal;
     if (config.roles !== undefined && !config.roles.includes(principal.role)) throw forbidden();
+    if (
+      !principal.totpEnabled &&
+      config.twoFactorEnrolment !== true &&
+      (await opts.twoFactorRequired(principal.role))
+    ) {
+      throw forbidden('Two-factor sign-in is required for your role: enrol an authenticator app first');
+    }
   });
 }
 

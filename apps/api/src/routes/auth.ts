@@ -35,6 +35,10 @@ export const Me = Type.Object({
   resellerId: Nullable(Uuid),
   customerId: Nullable(Uuid),
   via: Type.Enum(['session', 'apiKey']),
+  twoFactor: Type.Object({
+    enabled: Type.Boolean({ description: 'Signs in with a TOTP code as well' }),
+    mustEnrol: Type.Boolean({ description: 'Required for the role but not set up: only enrolment is open' }),
+  }),
 });
 
 const LoginLimitEntry = Type.Object({
@@ -55,10 +59,14 @@ const decoy = () => {
 
 export async function authRoutes(
   fastify: FastifyInstance,
-  { prisma, now, limits, sessionTtlMs, cookieSecure }: RouteOptions,
+  { prisma, now, limits, sessionTtlMs, cookieSecure, twoFactor }: RouteOptions,
 ): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const guard = new LoginGuard(limits, now);
+  const twoFactorOf = async (role: 'operator' | 'reseller' | 'customer', enabled: boolean) => ({
+    enabled,
+    mustEnrol: !enabled && (await twoFactor.requiredFor(role)),
+  });
 
   /**
    * Checks a password of `email` under the brute-force guard: the attempt is counted before the (slow)
@@ -96,9 +104,14 @@ export async function authRoutes(
         description:
           'Also sets the web app session: an HttpOnly `sb_session` cookie and a readable `sb_csrf` cookie whose ' +
           'value cookie-authenticated POST/PATCH/PUT/DELETE requests send back in the `X-CSRF-Token` header. ' +
-          'Too many failures from one address answer 429; an account with many failures answers more slowly.',
+          'Too many failures from one address answer 429; an account with many failures answers more slowly. ' +
+          'A login with two-factor sign-in also needs `code` (TOTP or a recovery code): without it the answer ' +
+          'is 401 naming the field `/body/code`.',
         security: [],
-        body: Type.Object({ email: Email, password: Password }, { additionalProperties: false }),
+        body: Type.Object(
+          { email: Email, password: Password, code: Type.Optional(Type.String({ maxLength: 32 })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ token: Type.String(), expiresAt: Timestamp, user: Me }) },
       },
     },
@@ -107,6 +120,7 @@ export async function authRoutes(
       const email = body.email.toLowerCase();
       const user = await checkPassword(request.ip, email, body.password);
       if (user === undefined) throw unauthorized('Wrong e-mail or password');
+      await twoFactor.checkAtLogin(user, body.code);
       const credential = issueCredential('session');
       const expiresAt = new Date(now() + sessionTtlMs);
       const session = await prisma.session.create({
@@ -136,6 +150,7 @@ export async function authRoutes(
           resellerId: user.role === 'customer' ? (user.customer?.resellerId ?? null) : user.resellerId,
           customerId: user.customerId,
           via: 'session' as const,
+          twoFactor: await twoFactorOf(user.role, user.totpEnabledAt !== null),
         },
       };
     },
@@ -144,6 +159,7 @@ export async function authRoutes(
   app.post(
     '/auth/logout',
     {
+      config: { twoFactorEnrolment: true },
       schema: {
         tags: ['auth'],
         operationId: 'logout',
@@ -169,6 +185,7 @@ export async function authRoutes(
   app.get(
     '/auth/me',
     {
+      config: { twoFactorEnrolment: true },
       schema: {
         tags: ['auth'],
         operationId: 'whoAmI',
@@ -178,7 +195,11 @@ export async function authRoutes(
     },
     async (request) => {
       const p = principalOf(request);
-      return { ...p, via: p.sessionId === null ? ('apiKey' as const) : ('session' as const) };
+      return {
+        ...p,
+        via: p.sessionId === null ? ('apiKey' as const) : ('session' as const),
+        twoFactor: await twoFactorOf(p.role, p.totpEnabled),
+      };
     },
   );
 

@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@switchboard/db';
 import type { CookieSecurity } from '../auth/cookies.ts';
+import type { TwoFactor } from '../auth/two-factor.ts';
 import type { ActiveCall, ApiLimits } from '../types.ts';
 
 /** What every resource plugin receives when it is registered under /api/v1. */
@@ -11,4 +12,6 @@ export interface RouteOptions {
   activeCalls: () => Promise<ActiveCall[]>;
   /** Whether the web app's session cookies are marked Secure. */
   cookieSecure: CookieSecurity;
+  /** The second factor of web logins and the policy requiring it. */
+  twoFactor: TwoFactor;
 }

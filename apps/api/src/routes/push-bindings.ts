@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PrismaClient } from '@switchboard/db';
+import { pushMetrics } from '@switchboard/metrics';
 import { PushCredentialStore, PushService, pushEndpointsFromEnv, recordResultIn } from '@switchboard/push';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -88,6 +89,7 @@ export async function pushBindingRoutes(fastify: FastifyInstance, options: PushR
       log: options.logger.child({ component: 'push' }),
       onResult: recordResultIn(prisma),
       onUnregistered: (binding) => removeBinding(prisma, binding),
+      ...(options.metrics ? { countIn: pushMetrics(options.metrics).notifications } : {}),
     });
     return service;
   };

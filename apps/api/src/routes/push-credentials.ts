@@ -1,3 +1,4 @@
+import type { MetricsRegistry } from '@switchboard/metrics';
 import {
   apnsCredentials,
   CredentialError,
@@ -30,7 +31,7 @@ export interface ApiPushOptions {
   credentialsKey?: Buffer;
   /** Where the key file lives; default `DATA_DIR`, else `./data`. */
   dataDir?: string;
-  /** Default from `PUSH_APNS_URL`, `PUSH_FCM_URL`, `PUSH_FCM_TOKEN_URL`. */
+  /** Default from `PUSH_APNS_URL`, `PUSH_APNS_SANDBOX_URL`, `PUSH_FCM_URL`, `PUSH_FCM_TOKEN_URL`. */
   endpoints?: Partial<PushEndpoints>;
   /** Trusted CA (PEM) for the push services instead of the system store (tests). */
   ca?: string;
@@ -41,6 +42,8 @@ export interface ApiPushOptions {
 export interface PushRouteOptions extends RouteOptions {
   push?: ApiPushOptions | undefined;
   logger: Logger;
+  /** Where test pushes are counted (`switchboard_push_notifications_total`, purpose `test`). */
+  metrics?: MetricsRegistry;
 }
 
 export const Provider = Type.Enum(['apns', 'fcm'], {
@@ -52,7 +55,8 @@ export const PushCredential = Type.Object({
   domainId: Uuid,
   provider: Provider,
   settings: Type.Record(Type.String(), Type.String(), {
-    description: 'APNs: teamId, keyId, bundleId. FCM: projectId, clientEmail, privateKeyId. Never the key.',
+    description:
+      'APNs: teamId, keyId, bundleId, environment. FCM: projectId, clientEmail, privateKeyId. Never the key.',
   }),
   ...Timestamps,
 });
@@ -61,6 +65,11 @@ const Upload = {
   teamId: Type.Optional(Type.String({ description: 'APNs: Apple team id (10 characters)' })),
   keyId: Type.Optional(Type.String({ description: 'APNs: id of the .p8 signing key (10 characters)' })),
   bundleId: Type.Optional(Type.String({ description: 'APNs: bundle id of the iOS app, without .voip' })),
+  environment: Type.Optional(
+    Type.Enum(['production', 'sandbox'], {
+      description: 'APNs: production (App Store, TestFlight; default) or sandbox (development builds)',
+    }),
+  ),
   privateKey: Type.Optional(
     Type.String({ maxLength: 8192, description: 'APNs: content of the AuthKey_<keyId>.p8 file (PEM)' }),
   ),
@@ -96,7 +105,8 @@ function credentialsOf(provider: 'apns' | 'fcm', body: Record<string, unknown>):
       ]);
     return value;
   };
-  const foreign = provider === 'apns' ? ['serviceAccount'] : ['teamId', 'keyId', 'bundleId', 'privateKey'];
+  const foreign =
+    provider === 'apns' ? ['serviceAccount'] : ['teamId', 'keyId', 'bundleId', 'privateKey', 'environment'];
   for (const name of foreign) {
     if (body[name] !== undefined)
       throw badRequest(`${name} does not belong to ${provider}`, [
@@ -110,6 +120,7 @@ function credentialsOf(provider: 'apns' | 'fcm', body: Record<string, unknown>):
           keyId: text('keyId'),
           bundleId: text('bundleId'),
           privateKey: text('privateKey'),
+          environment: typeof body.environment === 'string' ? body.environment : undefined,
         })
       : fcmCredentials(text('serviceAccount'));
   } catch (error) {

@@ -10,17 +10,17 @@ import { tooManyRequests, unprocessable } from '../errors.ts';
 import { WindowLimiter } from '../limiter.ts';
 import { HostName, Name, SipUsername, Timestamp, Uuid } from '../schemas.ts';
 import { Email, NewPassword } from './auth.ts';
-import type { RouteOptions } from './options.ts';
+import { sendVerificationMail } from './email-verification.ts';
+import { type MailRouteOptions, mailLinks } from './password-reset.ts';
 
 /**
  * Self sign-up: a customer, its login and its first SIP subscriber in one step, in domains that allow it.
  * The new login is signed in at once, like a login: token in the body and the web app's session cookies.
+ * The customer starts locked (no SIP service) until the e-mail link is followed (email-verification.ts).
  */
-export async function signupRoutes(
-  fastify: FastifyInstance,
-  { prisma, now, limits, sessionTtlMs, cookieSecure }: RouteOptions,
-): Promise<void> {
+export async function signupRoutes(fastify: FastifyInstance, options: MailRouteOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { prisma, now, limits, sessionTtlMs, cookieSecure } = options;
   const signups = new WindowLimiter({ max: limits.signupsPerIp, windowMs: limits.signupWindowMs }, now);
 
   app.post(
@@ -32,7 +32,9 @@ export async function signupRoutes(
         operationId: 'signup',
         summary: 'Create a customer, its login and its first SIP subscriber',
         description:
-          'Only in domains with selfSignup enabled. Returns a login token and the SIP password, which is shown once.',
+          'Only in domains with selfSignup enabled, and only when the platform can send e-mail (503 otherwise). ' +
+          'Returns a login token and the SIP password, which is shown once. The SIP account works once the ' +
+          'link sent to the e-mail address is followed.',
         security: [],
         body: Type.Object(
           {
@@ -54,11 +56,15 @@ export async function signupRoutes(
             sipPassword: Type.String({ description: 'Shown only in this response' }),
             token: Type.String(),
             expiresAt: Timestamp,
+            emailVerification: Type.Literal('sent', {
+              description: 'A link went to the e-mail address; SIP service starts when it is followed',
+            }),
           }),
         },
       },
     },
     async (request, reply) => {
+      const { mailer, base } = mailLinks(request, options);
       const wait = signups.retryAfter(request.ip);
       if (wait > 0) throw tooManyRequests(wait, 'Too many sign-ups from this address, try again later');
       signups.hit(request.ip);
@@ -83,7 +89,7 @@ export async function signupRoutes(
       const expiresAt = new Date(now() + sessionTtlMs);
       const result = await prisma.$transaction(async (tx) => {
         const customer = await tx.customer.create({
-          data: { name: body.name ?? email, resellerId: domain.resellerId },
+          data: { name: body.name ?? email, resellerId: domain.resellerId, status: 'locked' },
         });
         const subscriber = await tx.subscriber.create({
           data: {
@@ -119,8 +125,10 @@ export async function signupRoutes(
           { action: 'create', entity: 'subscribers', entityId: subscriber.id, after: subscriber },
           actor,
         );
-        return { customer, subscriber, user };
+        const sendMail = await sendVerificationMail(tx, mailer, base, user, now());
+        return { customer, subscriber, user, sendMail };
       });
+      await result.sendMail().catch(() => undefined);
       setSessionCookies(request, reply, credential.secret, expiresAt, cookieSecure);
       return reply.code(201).send({
         customerId: result.customer.id,
@@ -130,6 +138,7 @@ export async function signupRoutes(
         sipPassword,
         token: credential.secret,
         expiresAt,
+        emailVerification: 'sent',
       });
     },
   );

@@ -21,6 +21,8 @@ export interface DeviceWaker {
   flowLifetimeMs: number;
   log: Logger;
   now?: () => number;
+  /** `switchboard_push_waits_total`: each wait counted when it ends, by kind and result. */
+  waits?: { inc(labels: { kind: string; result: string }): void };
 }
 
 /**
@@ -77,19 +79,25 @@ async function wakeDevice(
   const started = Date.now();
   const outcome = await wakeAndWait(waker.service, waker.registrations, binding, call, { timeoutMs, signal });
   const log = { callId: call.callId, aor: binding.aor, outcome: outcome.result.outcome };
+  const counted = (result: string): void => waker.waits?.inc({ kind: call.kind ?? 'call', result });
   if (FALL_BACK.has(outcome.result.outcome)) {
+    counted('not_pushed');
     // The push could not be sent (no credentials any more, the service unreachable or holding
     // this device back): the app may still be reachable where it registered, so it is rung there.
     waker.log.warn(log, 'push not sent, ringing the device where it registered');
     return bindingTarget(binding, profiles.natSubscriber);
   }
   if (!outcome.binding) {
+    counted(
+      outcome.result.outcome === 'unregistered' ? 'unregistered' : signal.aborted ? 'cancelled' : 'timed_out',
+    );
     waker.log.info(
       { ...log, waitedMs: Date.now() - started, cancelled: signal.aborted },
       'device did not wake for the call',
     );
     return undefined;
   }
+  counted('woken');
   waker.log.info({ ...log, waitedMs: Date.now() - started }, 'device woke for the call');
   const woken = outcome.binding;
   return bindingTarget({ ...woken, contactUri: withoutPushParams(woken.contactUri) }, profiles.natSubscriber);

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
+import { liveGauge, METRIC_NAMES, type MetricsRegistry, pushMetrics } from '@switchboard/metrics';
 import {
   loadCredentialsKey,
   PUSH_PROVIDERS,
@@ -18,7 +19,7 @@ import { PushRefresher } from './refresher.ts';
 
 /** Push settings of sip-core; every field has a default. */
 export interface SipCorePushOptions {
-  /** Push service endpoints; default from `PUSH_APNS_URL`, `PUSH_FCM_URL`, `PUSH_FCM_TOKEN_URL`. */
+  /** Push service endpoints; default from `PUSH_APNS_URL`, `PUSH_APNS_SANDBOX_URL`, `PUSH_FCM_URL`, `PUSH_FCM_TOKEN_URL`. */
   endpoints?: Partial<PushEndpoints>;
   /** Trusted CA (PEM) for the push services instead of the system store (tests). */
   ca?: string;
@@ -47,6 +48,7 @@ export interface SipCorePush {
   store: PushCredentialStore;
   registrar: RegistrarPush;
   refresher: PushRefresher;
+  /** Detaches the gauge of held requests from the registry. */
   close(): Promise<void>;
 }
 
@@ -63,8 +65,10 @@ export function createPush(
     nodeName: string;
     tokenSecret: string;
     log: Logger;
+    metrics: MetricsRegistry;
   },
 ): SipCorePush {
+  const metrics = pushMetrics(deps.metrics);
   const log = deps.log.child({ component: 'push' });
   let key = options.credentialsKey;
   const store = new PushCredentialStore(
@@ -84,8 +88,16 @@ export function createPush(
     onResult: recordResultIn(deps.prisma),
     // APNs 410 / FCM 404: the app is gone from the device; its binding can never be woken again.
     onUnregistered: (binding) => deps.location.remove(binding.aor, binding.bindingKey),
+    countIn: metrics.notifications,
   });
   const registrations = new PushRegistrations<Binding>();
+  const detachGauge = liveGauge(
+    deps.metrics,
+    METRIC_NAMES.pushWaitsActive,
+    'Calls and messages held now for an app woken by push',
+    [],
+    () => registrations.waiting,
+  );
   // A device woken by a push may register through another node: the change feed brings its
   // binding here, where a call may be holding for it.
   deps.location.onRegisteredElsewhere((binding) => {
@@ -111,6 +123,7 @@ export function createPush(
       registrations,
       flowLifetimeMs: options.flowLifetimeMs ?? DEFAULT_FLOW_LIFETIME_MS,
       log: log.child({ component: 'wake' }),
+      waits: metrics.waits,
     },
     registrations,
     store,
@@ -119,6 +132,7 @@ export function createPush(
     async close() {
       await refresher.stop();
       service.close();
+      detachGauge();
     },
   };
 }

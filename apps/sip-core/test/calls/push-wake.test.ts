@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CdrMediaStats } from '@switchboard/db';
 import { startEngine } from '@switchboard/engine';
+import { createMetricsRegistry, type MetricsServer, startMetricsServer } from '@switchboard/metrics';
 import {
   apnsCredentials,
   fcmCredentials,
@@ -16,6 +21,7 @@ import {
   makeServiceAccount,
   makeTestCertificate,
 } from '@switchboard/push/testing';
+import { startBaresip, writeToneWav } from '@switchboard/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SipCorePushOptions } from '../../src/push/setup.ts';
@@ -37,7 +43,8 @@ import {
  * sleeps (a push binding whose flow is older than the flow lifetime) push the app through local
  * stand-ins for APNs and FCM, are held until sipp plays the woken app registering from a new
  * socket, and then reach it there. A second sip-core node on its own engine shares the database, so
- * a REGISTER through it releases a call held on the first (change feed).
+ * a REGISTER through it releases a call held on the first (change feed). Node A's /metrics is
+ * scraped at the end for the push counters.
  */
 const TEAM = 'ABCDE12345';
 const BUNDLE = 'com.example.phone';
@@ -55,6 +62,9 @@ let apns: FakeApns;
 let fcm: FakeFcm;
 let pushOptions: SipCorePushOptions;
 let carolPort: number;
+let audioDir: string;
+const registry = createMetricsRegistry({ process: false });
+let metricsServer: MetricsServer;
 let nodeB: { engine: Awaited<ReturnType<typeof startEngine>>; sipCore: RunningSipCore; address: string };
 
 async function storeCredentials(db: TestDatabase, tenant: TestTenant, credentials: PushCredentials) {
@@ -116,7 +126,11 @@ beforeAll(async () => {
     },
     [],
     pushOptions,
+    registry,
   );
+  metricsServer = await startMetricsServer({ host: '127.0.0.1', port: 0 }, registry);
+  audioDir = mkdtempSync(join(tmpdir(), 'push-wake-audio-'));
+  writeToneWav(join(audioDir, 'alice.wav'), 440, 60);
   carolPort = await registerWithSipp(stack, 'carol', 'carol-secret');
   // Node B: its own engine and sip-core on the same database (only REGISTERs go through it here).
   const engine = await startEngine(
@@ -144,7 +158,8 @@ afterAll(async () => {
   await nodeB?.sipCore.close();
   await nodeB?.engine.close();
   await closeCallStack(stack);
-  await Promise.all([apns?.close(), fcm?.close()]);
+  await Promise.all([apns?.close(), fcm?.close(), metricsServer?.close()]);
+  if (audioDir) rmSync(audioDir, { recursive: true, force: true });
 }, 30_000);
 
 const token = (n: number): string => n.toString(16).padStart(64, 'b');
@@ -213,40 +228,56 @@ async function until(what: string, done: () => boolean): Promise<void> {
 const cdrCount = () => stack.testDb.db.prisma.cdr.count();
 
 describe('a call to a sleeping app', () => {
-  it('pushes it once through APNs, holds the call until it registers from a new socket, and connects there', async () => {
+  it('baresip calls: one voip push through APNs, the call held until the app registers from a new socket, answered there with media through rtpengine', async () => {
     const app = apnsApp('bob', 1);
     await appSleeps(app);
     const before = await cdrCount();
     const pushed = apns.received.length;
-    const call = await caller('bob', 'uac-call-bye.xml');
-    await apns.until(pushed + 1);
-    const push = apns.received[pushed]!;
-    expect(push.problem).toBeUndefined();
-    expect(push.path).toBe(`/3/device/${app.prid}`);
-    expect(push.headers['apns-push-type']).toBe('voip');
-    expect(push.headers['apns-topic']).toBe(`${BUNDLE}.voip`);
-    const body = JSON.parse(push.body) as Record<string, string>;
-    expect(body).toMatchObject({ type: 'call', callerName: 'alice', callerNumber: 'alice' });
-    expect(
-      verifyWakeToken(stack.sipCore.config.auth.nonceSecret, body.callId!, body.token!, Date.now()),
-    ).toBe(true);
-    expect(stack.sipCore.push.registrations.waiting).toBe(1);
+    const alice = await startBaresip(
+      { user: 'alice', domain: DOMAIN, password: 'alice-secret', registrar: stack.sipAddress },
+      { play: join(audioDir, 'alice.wav') },
+    );
+    try {
+      alice.dial(`sip:bob@${DOMAIN}`);
+      await apns.until(pushed + 1);
+      const push = apns.received[pushed]!;
+      expect(push.problem).toBeUndefined();
+      expect(push.path).toBe(`/3/device/${app.prid}`);
+      expect(push.headers['apns-push-type']).toBe('voip');
+      expect(push.headers['apns-topic']).toBe(`${BUNDLE}.voip`);
+      const body = JSON.parse(push.body) as Record<string, string>;
+      expect(body).toMatchObject({ type: 'call', callerName: 'alice', callerNumber: 'alice' });
+      expect(
+        verifyWakeToken(stack.sipCore.config.auth.nonceSecret, body.callId!, body.token!, Date.now()),
+      ).toBe(true);
+      expect(stack.sipCore.push.registrations.waiting).toBe(1);
 
-    const woken = await appWakesAndAnswers(app);
-    const [caller_, callee] = await Promise.all([call.done, woken.done]);
-    expectSippOk(caller_, 'alice');
-    expectSippOk(callee, 'bob woken');
-    const cdr = await completedCdr(stack, before);
-    expect(cdr).toMatchObject({
-      disposition: 'answered',
-      calleeSubscriberId: stack.subscribers.get('bob'),
-      callId: body.callId,
-    });
-    // The CDR records how long the call was held for the app.
-    expect(cdr.pushWaitMs).toBeGreaterThan(0);
-    // One push for the call, however many times the INVITE was retransmitted meanwhile.
-    expect(apns.received.length).toBe(pushed + 1);
-    expect(stack.sipCore.push.registrations.waiting).toBe(0);
+      const woken = await appWakesAndAnswers(app);
+      await alice.waitFor('established', 15_000);
+      // A few seconds of audio each way: baresip's tone and the app's g711a.pcap.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      alice.hangup();
+      await alice.waitFor('closed');
+      expectSippOk(await woken.done, 'bob woken');
+      const cdr = await completedCdr(stack, before);
+      expect(cdr).toMatchObject({
+        disposition: 'answered',
+        callerSubscriberId: stack.subscribers.get('alice'),
+        calleeSubscriberId: stack.subscribers.get('bob'),
+        callId: body.callId,
+      });
+      // The CDR records how long the call was held for the app.
+      expect(cdr.pushWaitMs).toBeGreaterThan(0);
+      // Both legs' media went through the relay.
+      const stats = cdr.mediaStats as CdrMediaStats | null;
+      expect(stats?.a?.packetsReceived, JSON.stringify(stats)).toBeGreaterThan(50);
+      expect(stats?.b?.packetsReceived, JSON.stringify(stats)).toBeGreaterThan(50);
+      // One push for the call, however many times the INVITE was retransmitted meanwhile.
+      expect(apns.received.length).toBe(pushed + 1);
+      expect(stack.sipCore.push.registrations.waiting).toBe(0);
+    } finally {
+      alice.stop();
+    }
   }, 60_000);
 
   it('through FCM: no REGISTER within the push wait ends the attempt with 480', async () => {
@@ -379,4 +410,36 @@ describe('a message to a sleeping app', () => {
     expectSippOk(await sender.done, 'alice');
     expect(apns.received.length).toBe(pushed + 1);
   }, 60_000);
+});
+
+describe('metrics', () => {
+  it('/metrics counts the pushes by provider and result and the waits by how they ended', async () => {
+    const response = await fetch(`http://127.0.0.1:${metricsServer.port}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const value = (series: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    // Every push the stand-ins took was counted as sent, by provider (all wake-ups: purpose call).
+    expect(apns.received.length).toBeGreaterThanOrEqual(6);
+    expect(value('switchboard_push_notifications_total{provider="apns",purpose="call",result="ok"}')).toBe(
+      apns.received.length,
+    );
+    expect(value('switchboard_push_notifications_total{provider="fcm",purpose="call",result="ok"}')).toBe(
+      fcm.sends.length,
+    );
+    expect(value('switchboard_push_notifications_total{provider="apns",purpose="call",result="error"}')).toBe(
+      0,
+    );
+    // bob (call) woke; henry woke through node B; iris' message woke.
+    expect(value('switchboard_push_waits_total{kind="call",result="woken"}')).toBe(2);
+    expect(value('switchboard_push_waits_total{kind="message",result="woken"}')).toBe(1);
+    // erin and fred did not wake; iris' two apps did not wake for the refused message.
+    expect(value('switchboard_push_waits_total{kind="call",result="timed_out"}')).toBe(2);
+    expect(value('switchboard_push_waits_total{kind="message",result="timed_out"}')).toBe(2);
+    // gina's caller cancelled; dave's desk answered while his app was being woken.
+    expect(value('switchboard_push_waits_total{kind="call",result="cancelled"}')).toBe(2);
+    expect(value('switchboard_push_waits_active')).toBe(0);
+  });
 });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type ApiDeps, createLimitsOf, ensureOperator, startApi } from '@switchboard/api';
+import { type ApiDeps, createLimitsOf, ensureOperator, smtpMailer, startApi } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import { webDistDir } from '@switchboard/web';
@@ -12,7 +12,7 @@ export function apiComponent(
   logger: Logger,
   database: () => Database,
   /** What the API shows of the other components of the process. */
-  platform: Pick<ApiDeps, 'activeCalls' | 'metrics' | 'callLadder'> & {
+  platform: Pick<ApiDeps, 'activeCalls' | 'metrics' | 'callLadder' | 'sipConnection'> & {
     health: () => Promise<Record<string, ComponentHealth>>;
   },
 ): Component {
@@ -28,11 +28,16 @@ export function apiComponent(
       // `pnpm start` builds the web app first; a bare API (no build) still serves /api.
       const webRoot = existsSync(webDistDir) ? webDistDir : undefined;
       if (!webRoot) logger.warn({ webDistDir }, 'web app not built (pnpm build): serving the API only');
+      const apiLogger = logger.child({ component: 'api' });
+      const { smtpUrl, mailFrom, publicUrl } = config.mail;
+      if (!smtpUrl) logger.info('SMTP_URL not set: no password reset by e-mail and no self sign-up');
       const api = await startApi(
         { port: config.apiPort },
         {
           prisma: db.prisma,
-          logger: logger.child({ component: 'api' }),
+          logger: apiLogger,
+          ...(smtpUrl ? { mailer: smtpMailer(smtpUrl, mailFrom, apiLogger) } : {}),
+          ...(publicUrl ? { publicUrl } : {}),
           push: { dataDir: config.dataDir, endpoints: config.push },
           limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
           cookieSecure: config.apiSignIn.cookieSecure,

@@ -1,8 +1,20 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Button,
+  NativeSelect,
+  Paper,
+  PasswordInput,
+  Stack,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
-import { Link, useNavigate } from 'react-router';
+import { Link } from 'react-router';
 import { z } from 'zod';
 import { unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
@@ -10,10 +22,8 @@ import { useSession } from '../auth.tsx';
 import { textField } from '../components/fields.ts';
 
 export const SignupForm = z.object({
-  domain: textField('signup', 'domain', {
-    required: 'Enter the SIP domain you were given',
-    invalid: 'A domain name, e.g. voip.example.com',
-  }),
+  // Picked from the domains open for sign-up, so only an empty choice is refused in practice.
+  domain: textField('signup', 'domain', { required: 'Choose a domain', invalid: 'Choose a domain' }),
   name: textField('signup', 'name', { optional: true }).optional(),
   email: textField('signup', 'email', {
     required: 'Enter an e-mail address',
@@ -29,8 +39,12 @@ export const SignupForm = z.object({
 export function SignupPage() {
   const api = useApi();
   const session = useSession();
-  const navigate = useNavigate();
   const [error, setError] = useState<string | null>(null);
+  // Only domains open for sign-up are offered; there is nothing to type (or to probe) by hand.
+  const domains = useQuery({
+    queryKey: ['signup-domains'],
+    queryFn: async () => unwrap(await api.GET('/api/v1/signup/domains')).domains,
+  });
   const form = useForm({
     resolver: zodResolver(SignupForm),
     defaultValues: { domain: '', name: '', email: '', password: '', username: '' },
@@ -38,11 +52,14 @@ export function SignupPage() {
   const onSubmit = form.handleSubmit(async (values) => {
     setError(null);
     try {
-      const result = unwrap(await api.POST('/api/v1/signup', { body: values }));
+      // An empty name is left out (the API takes a name or none, not an empty one).
+      const { name, ...rest } = values;
+      const body = name ? { ...rest, name } : rest;
+      const result = unwrap(await api.POST('/api/v1/signup', { body }));
       // The SIP password is shown once, on the devices page the portal opens next.
       sessionStorage.setItem(`switchboard.sipPassword.${result.subscriberId}`, result.sipPassword);
-      await session.signIn();
-      navigate('/portal');
+      // Signed in, the app moves on to the portal, which shows this note.
+      await session.signIn('Check your e-mail: the link in it switches your phone service on.');
     } catch (e) {
       setError((e as Error).message);
     }
@@ -60,7 +77,20 @@ export function SignupPage() {
               {error}
             </Alert>
           )}
-          <TextInput label="SIP domain" {...form.register('domain')} error={err.domain?.message} />
+          {domains.data?.length === 0 && (
+            <Text role="status">
+              Sign-up is not open here at the moment. Ask your provider for an account.
+            </Text>
+          )}
+          <NativeSelect
+            label="SIP domain"
+            data={[
+              { value: '', label: 'Choose…' },
+              ...(domains.data ?? []).map((d) => ({ value: d, label: d })),
+            ]}
+            {...form.register('domain')}
+            error={err.domain?.message}
+          />
           <TextInput label="Company or name" {...form.register('name')} />
           <TextInput
             label="E-mail"

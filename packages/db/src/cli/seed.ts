@@ -12,6 +12,7 @@ const db = await openDatabase({ ...databaseSettingsFromEnv(), log });
 try {
   await db.migrate();
   const result = await seedDemo(db.prisma, { password: process.env.SEED_PASSWORD || undefined });
+  console.log('Demo domain demo.switchboard.test is open for self sign-up (new domains start closed).');
   console.log('Demo SIP accounts:');
   for (const subscriber of result.subscribers) {
     const password = subscriber.password ?? '(unchanged; set SEED_PASSWORD to reset it)';

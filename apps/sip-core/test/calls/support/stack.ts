@@ -1,4 +1,5 @@
 import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
+import type { MetricsRegistry } from '@switchboard/metrics';
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import type { CallsConfig } from '../../../src/calls/calls-config.ts';
@@ -61,6 +62,8 @@ export async function startCallStack(
   ) => Promise<void> = async () => {},
   trustedSources: string[] = [],
   push?: SipCorePushOptions,
+  /** Registry sip-core counts into (tests that scrape /metrics); default: a private one. */
+  metrics?: MetricsRegistry,
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -86,6 +89,7 @@ export async function startCallStack(
       media: media.media,
       calls,
       ...(push ? { push } : {}),
+      ...(metrics ? { metrics } : {}),
     },
   );
   return {

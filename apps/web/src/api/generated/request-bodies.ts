@@ -23,6 +23,42 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "completePasswordReset": {
+    "type": "object",
+    "required": [
+      "token",
+      "newPassword"
+    ],
+    "properties": {
+      "token": {
+        "type": "string",
+        "minLength": 16,
+        "maxLength": 200
+      },
+      "newPassword": {
+        "type": "string",
+        "minLength": 10,
+        "maxLength": 1024,
+        "description": "At least 10 characters; not a commonly used password, not the e-mail address"
+      }
+    },
+    "additionalProperties": false
+  },
+  "confirmTwoFactor": {
+    "type": "object",
+    "required": [
+      "code"
+    ],
+    "properties": {
+      "code": {
+        "type": "string",
+        "minLength": 6,
+        "maxLength": 32,
+        "description": "A code from the authenticator app"
+      }
+    },
+    "additionalProperties": false
+  },
   "createApiKey": {
     "type": "object",
     "required": [
@@ -575,6 +611,13 @@ export const requestBodies = {
         "type": "string",
         "description": "APNs: bundle id of the iOS app, without .voip"
       },
+      "environment": {
+        "enum": [
+          "production",
+          "sandbox"
+        ],
+        "description": "APNs: production (App Store, TestFlight; default) or sandbox (development builds)"
+      },
       "privateKey": {
         "type": "string",
         "maxLength": 8192,
@@ -861,6 +904,20 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "disableTwoFactor": {
+    "type": "object",
+    "required": [
+      "password"
+    ],
+    "properties": {
+      "password": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 1024
+      }
+    },
+    "additionalProperties": false
+  },
   "importNumbers": {
     "type": "object",
     "required": [
@@ -918,6 +975,25 @@ export const requestBodies = {
         "type": "string",
         "minLength": 1,
         "maxLength": 1024
+      },
+      "code": {
+        "type": "string",
+        "maxLength": 32
+      }
+    },
+    "additionalProperties": false
+  },
+  "requestPasswordReset": {
+    "type": "object",
+    "required": [
+      "email"
+    ],
+    "properties": {
+      "email": {
+        "type": "string",
+        "format": "email",
+        "minLength": 3,
+        "maxLength": 254
       }
     },
     "additionalProperties": false
@@ -1496,6 +1572,13 @@ export const requestBodies = {
         "type": "string",
         "description": "APNs: bundle id of the iOS app, without .voip"
       },
+      "environment": {
+        "enum": [
+          "production",
+          "sandbox"
+        ],
+        "description": "APNs: production (App Store, TestFlight; default) or sandbox (development builds)"
+      },
       "privateKey": {
         "type": "string",
         "maxLength": 8192,
@@ -1695,6 +1778,12 @@ export const requestBodies = {
         ],
         "minimum": 1,
         "maximum": 120
+      },
+      "web.requireTwoFactor": {
+        "type": [
+          "boolean",
+          "null"
+        ]
       }
     },
     "additionalProperties": false,
@@ -1811,5 +1900,19 @@ export const requestBodies = {
     },
     "additionalProperties": false,
     "minProperties": 1
+  },
+  "verifySignupEmail": {
+    "type": "object",
+    "required": [
+      "token"
+    ],
+    "properties": {
+      "token": {
+        "type": "string",
+        "minLength": 16,
+        "maxLength": 200
+      }
+    },
+    "additionalProperties": false
   }
 } as const;

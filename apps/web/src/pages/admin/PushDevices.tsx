@@ -6,6 +6,7 @@ import { FormAlert } from '../../components/FormAlert.tsx';
 import { formatTime } from '../../components/format.ts';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
+import { PushCredentialsSection } from './PushCredentials.tsx';
 
 type TestResult = ResponseOf<'/api/v1/push-bindings/{id}/test', 'post'>;
 
@@ -26,7 +27,8 @@ function describeResult(result: TestResult): string {
 
 /**
  * Devices registered with RFC 8599 push parameters (mobile apps), their last push, and a button that
- * sends a test push: it checks the domain's credentials and the device token without a call.
+ * sends a test push: it checks the domain's credentials and the device token without a call. The
+ * domains' push credentials are managed below the devices.
  */
 export function PushDevicesPage() {
   const api = useApi();
@@ -97,6 +99,7 @@ export function PushDevicesPage() {
           </Button>
         )}
       />
+      <PushCredentialsSection />
     </Stack>
   );
 }

@@ -1,5 +1,5 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { Alert, Button, Paper, PasswordInput, Stack, Title } from '@mantine/core';
+import { Button, Paper, PasswordInput, Stack, Title } from '@mantine/core';
 import { useMutation } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
@@ -25,7 +25,7 @@ export const PasswordForm = z
 
 /**
  * Changes the login password, which needs the current one. The API then revokes all of the user's sessions
- * (this one too) and API keys, so the user signs in again.
+ * (this one too) and API keys, so the page goes straight to the sign-in with a note.
  */
 export function PasswordPage() {
   const api = useApi();
@@ -41,6 +41,8 @@ export function PasswordPage() {
       });
       if (!res.response.ok) unwrap(res);
     },
+    // Signed out, the app shows the sign-in page with this note.
+    onSuccess: () => session.signOut('Password changed. Sign in with the new password.'),
   });
   return (
     <Paper maw={420} p="lg" withBorder>
@@ -50,14 +52,6 @@ export function PasswordPage() {
             Change password
           </Title>
           <FormAlert error={change.error} />
-          {change.isSuccess && (
-            <Alert color="green" role="status">
-              Password changed. Sign in again with the new password.
-              <Button mt="sm" size="xs" onClick={() => session.signOut()}>
-                Sign in again
-              </Button>
-            </Alert>
-          )}
           <PasswordInput
             label="Current password"
             autoComplete="current-password"
