@@ -10,6 +10,7 @@ const operator = {
   resellerId: null,
   customerId: null,
   via: 'session',
+  twoFactor: { enabled: false, mustEnrol: false },
 };
 const customer = (id: string, name: string) => ({
   id,
