@@ -14,7 +14,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useForm } from 'react-hook-form';
+import { type UseFormRegisterReturn, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
@@ -100,6 +100,47 @@ export function Credentials(props: { title: string; username: string; domain: st
         )}
       </Stack>
     </Alert>
+  );
+}
+
+type CallPolicyName =
+  | 'maxConcurrentCalls'
+  | 'rewriteRuleSetId'
+  | 'allowedCalleePrefixes'
+  | 'blockedCalleePrefixes'
+  | 'clir';
+
+/**
+ * The call limits and dialling policy of a subscriber, one set of inputs for the create form and the
+ * editor so both offer the same fields under the same labels.
+ */
+function CallPolicyFields(props: {
+  register: (name: CallPolicyName) => UseFormRegisterReturn<CallPolicyName>;
+  errors: Partial<Record<CallPolicyName, { message?: string }>>;
+  ruleSetOptions: ReturnType<typeof recordOptions>;
+}) {
+  const { register, errors } = props;
+  return (
+    <>
+      <TextInput
+        label="Max. concurrent calls"
+        inputMode="numeric"
+        {...register('maxConcurrentCalls')}
+        error={errors.maxConcurrentCalls?.message}
+      />
+      <NativeSelect label="Rewrite rule set" {...register('rewriteRuleSetId')} data={props.ruleSetOptions} />
+      <TextInput
+        label="Allowed callee prefixes"
+        {...register('allowedCalleePrefixes')}
+        error={errors.allowedCalleePrefixes?.message}
+      />
+      <TextInput
+        label="Blocked callee prefixes"
+        {...register('blockedCalleePrefixes')}
+        error={errors.blockedCalleePrefixes?.message}
+      />
+      <Checkbox label="Hide caller number (CLIR)" {...register('clir')} />
+    </>
   );
 }
 
@@ -205,28 +246,15 @@ export function SubscriberCreateForm() {
             />
           </Group>
           <Group align="flex-end">
-            <TextInput
-              label="Max. concurrent calls"
-              inputMode="numeric"
-              {...form.register('maxConcurrentCalls')}
-              error={err.maxConcurrentCalls?.message}
+            <CallPolicyFields
+              register={form.register}
+              errors={err}
+              ruleSetOptions={recordOptions(
+                ruleSets.data?.items,
+                'None yet (see Rewrite rules)',
+                "The domain's",
+              )}
             />
-            <NativeSelect
-              label="Rewrite rule set"
-              {...form.register('rewriteRuleSetId')}
-              data={recordOptions(ruleSets.data?.items, 'None yet (see Rewrite rules)', "The domain's")}
-            />
-            <TextInput
-              label="Allowed callee prefixes"
-              {...form.register('allowedCalleePrefixes')}
-              error={err.allowedCalleePrefixes?.message}
-            />
-            <TextInput
-              label="Blocked callee prefixes"
-              {...form.register('blockedCalleePrefixes')}
-              error={err.blockedCalleePrefixes?.message}
-            />
-            <Checkbox label="Hide caller number (CLIR)" {...form.register('clir')} />
             <Button type="submit" loading={create.isPending}>
               Create subscriber
             </Button>
@@ -287,28 +315,11 @@ export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscribe
     >
       <TextInput label="Display name" {...form.register('displayName')} error={err.displayName?.message} />
       <NativeSelect label="Status" {...form.register('status')} data={[...STATUSES]} />
-      <TextInput
-        label="Max. concurrent calls"
-        inputMode="numeric"
-        {...form.register('maxConcurrentCalls')}
-        error={err.maxConcurrentCalls?.message}
+      <CallPolicyFields
+        register={form.register}
+        errors={err}
+        ruleSetOptions={recordOptions(ruleSets.data?.items, "The domain's", "The domain's")}
       />
-      <NativeSelect
-        label="Rewrite rule set"
-        {...form.register('rewriteRuleSetId')}
-        data={recordOptions(ruleSets.data?.items, "The domain's", "The domain's")}
-      />
-      <TextInput
-        label="Allowed callee prefixes"
-        {...form.register('allowedCalleePrefixes')}
-        error={err.allowedCalleePrefixes?.message}
-      />
-      <TextInput
-        label="Blocked callee prefixes"
-        {...form.register('blockedCalleePrefixes')}
-        error={err.blockedCalleePrefixes?.message}
-      />
-      <Checkbox label="Hide caller number (CLIR)" {...form.register('clir')} />
       <PasswordInput
         label="New SIP password"
         description="Empty: keep the current one. Phones must then be updated."
