@@ -2,7 +2,7 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { Button, Card, Group, NativeSelect, Stack, TextInput, Title } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { useForm } from 'react-hook-form';
+import { type UseFormRegisterReturn, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
@@ -43,6 +43,38 @@ export const CustomerEditForm = z.object({
   maxSubscribers: countField('updateCustomer', 'maxSubscribers'),
   maxCallDuration: countField('updateCustomer', 'maxCallDuration'),
 });
+
+type LimitName = 'maxConcurrentCalls' | 'maxSubscribers' | 'maxCallDuration';
+
+/** The contract limits of a customer, one set of inputs for the create form and the editor. */
+function LimitFields(props: {
+  register: (name: LimitName) => UseFormRegisterReturn<LimitName>;
+  errors: Partial<Record<LimitName, { message?: string }>>;
+}) {
+  const { register, errors } = props;
+  return (
+    <>
+      <TextInput
+        label="Max. concurrent calls"
+        inputMode="numeric"
+        {...register('maxConcurrentCalls')}
+        error={errors.maxConcurrentCalls?.message}
+      />
+      <TextInput
+        label="Max. subscribers"
+        inputMode="numeric"
+        {...register('maxSubscribers')}
+        error={errors.maxSubscribers?.message}
+      />
+      <TextInput
+        label="Max. call duration (s)"
+        inputMode="numeric"
+        {...register('maxCallDuration')}
+        error={errors.maxCallDuration?.message}
+      />
+    </>
+  );
+}
 
 function CustomerEditor({ customer, onDone }: { customer: Customer; onDone: () => void }) {
   const api = useApi();
@@ -90,24 +122,7 @@ function CustomerEditor({ customer, onDone }: { customer: Customer; onDone: () =
       <TextInput label="Name" {...form.register('name')} error={err.name?.message} />
       <TextInput label="External ID" {...form.register('externalId')} error={err.externalId?.message} />
       <NativeSelect label="Status" {...form.register('status')} data={[...STATUSES]} />
-      <TextInput
-        label="Max. concurrent calls"
-        inputMode="numeric"
-        {...form.register('maxConcurrentCalls')}
-        error={err.maxConcurrentCalls?.message}
-      />
-      <TextInput
-        label="Max. subscribers"
-        inputMode="numeric"
-        {...form.register('maxSubscribers')}
-        error={err.maxSubscribers?.message}
-      />
-      <TextInput
-        label="Max. call duration (s)"
-        inputMode="numeric"
-        {...form.register('maxCallDuration')}
-        error={err.maxCallDuration?.message}
-      />
+      <LimitFields register={form.register} errors={err} />
     </EditPanel>
   );
 }
@@ -188,24 +203,7 @@ export function CustomersPage() {
                 />
               )}
               <NativeSelect label="Status" {...form.register('status')} data={[...STATUSES]} />
-              <TextInput
-                label="Max. concurrent calls"
-                inputMode="numeric"
-                {...form.register('maxConcurrentCalls')}
-                error={form.formState.errors.maxConcurrentCalls?.message}
-              />
-              <TextInput
-                label="Max. subscribers"
-                inputMode="numeric"
-                {...form.register('maxSubscribers')}
-                error={form.formState.errors.maxSubscribers?.message}
-              />
-              <TextInput
-                label="Max. call duration (s)"
-                inputMode="numeric"
-                {...form.register('maxCallDuration')}
-                error={form.formState.errors.maxCallDuration?.message}
-              />
+              <LimitFields register={form.register} errors={form.formState.errors} />
               <Button type="submit" loading={create.isPending}>
                 Create customer
               </Button>
