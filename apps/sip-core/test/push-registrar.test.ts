@@ -1,19 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
-  apnsCredentials,
-  fcmCredentials,
-  type PushCredentials,
-  seal,
-  sealingContext,
-  splitCredentials,
-} from '@switchboard/push';
-import {
-  FakeApns,
-  FakeFcm,
+  type FakeApns,
+  type FakeFcm,
   FCM_UNREGISTERED,
-  makeApnsKey,
-  makeServiceAccount,
-  makeTestCertificate,
+  startFakePushServices,
 } from '@switchboard/push/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -26,6 +16,7 @@ import {
   type TestTenant,
 } from './support/database.ts';
 import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
+import { storePushCredentials } from './support/push.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -48,41 +39,21 @@ let apns: FakeApns;
 let fcm: FakeFcm;
 let remote: string;
 
-async function storeCredentials(credentials: PushCredentials): Promise<void> {
-  const { settings, secret } = splitCredentials(credentials);
-  await testDb.db.prisma.pushCredential.create({
-    data: {
-      domainId: tenant.domainId,
-      provider: credentials.provider,
-      settings,
-      sealedSecret: seal(credentialsKey, secret, sealingContext(tenant.domainId, credentials.provider)),
-    },
-  });
-}
-
 beforeAll(async () => {
   testDb = await createTestDatabase();
   tenant = await createTenant(testDb.db, DOMAIN);
   await createSubscriber(testDb.db, tenant, 'alice', 'alice-secret');
   await createSubscriber(testDb.db, tenant, 'bob', 'bob-secret');
-  const certificate = makeTestCertificate();
-  const apnsKey = makeApnsKey();
-  const account = makeServiceAccount(PROJECT);
-  apns = await new FakeApns(certificate, {
-    publicKey: apnsKey.publicKey,
+  const services = await startFakePushServices({
     teamId: TEAM,
     keyId: 'KEY1234567',
-    topic: `${BUNDLE}.voip`,
-  }).listen();
-  fcm = await new FakeFcm(certificate, {
-    publicKey: account.publicKey,
-    clientEmail: account.clientEmail,
+    bundleId: BUNDLE,
     projectId: PROJECT,
-  }).listen();
-  await storeCredentials(
-    apnsCredentials({ teamId: TEAM, keyId: 'KEY1234567', bundleId: BUNDLE, privateKey: apnsKey.privateKey }),
-  );
-  await storeCredentials(fcmCredentials(account.json));
+  });
+  ({ apns, fcm } = services);
+  const { certificate } = services;
+  await storePushCredentials(testDb, tenant, credentialsKey, services.apnsCredentials);
+  await storePushCredentials(testDb, tenant, credentialsKey, services.fcmCredentials);
   engine = await startTestEngine({ secret: SECRET, logger: log });
   remote = engine.remote;
   sipCore = await startSipCore(

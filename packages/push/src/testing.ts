@@ -11,6 +11,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { selfSignedCertificate, type TestCertificate } from '@switchboard/testkit';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { type ApnsCredentials, apnsCredentials, type FcmCredentials, fcmCredentials } from './credentials.ts';
 
 /** A self-signed certificate for 127.0.0.1, used as its own CA by the clients under test. */
 export const makeTestCertificate = selfSignedCertificate;
@@ -307,3 +308,54 @@ export const FCM_UNREGISTERED = {
     },
   },
 } satisfies CannedAnswer;
+
+/** Fake APNs and FCM listening with throwaway keys, and the credentials that work with them. */
+export interface FakePushServices {
+  certificate: TestCertificate;
+  apns: FakeApns;
+  fcm: FakeFcm;
+  apnsCredentials: ApnsCredentials;
+  fcmCredentials: FcmCredentials;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts both stand-ins for one app (APNs team, key and bundle; FCM project), so every suite that pushes
+ * builds them, and the matching credentials, the same way.
+ */
+export async function startFakePushServices(app: {
+  teamId: string;
+  keyId: string;
+  bundleId: string;
+  projectId: string;
+}): Promise<FakePushServices> {
+  const certificate = makeTestCertificate();
+  const apnsKey = makeApnsKey();
+  const account = makeServiceAccount(app.projectId);
+  const apns = await new FakeApns(certificate, {
+    publicKey: apnsKey.publicKey,
+    teamId: app.teamId,
+    keyId: app.keyId,
+    topic: `${app.bundleId}.voip`,
+  }).listen();
+  const fcm = await new FakeFcm(certificate, {
+    publicKey: account.publicKey,
+    clientEmail: account.clientEmail,
+    projectId: app.projectId,
+  }).listen();
+  return {
+    certificate,
+    apns,
+    fcm,
+    apnsCredentials: apnsCredentials({
+      teamId: app.teamId,
+      keyId: app.keyId,
+      bundleId: app.bundleId,
+      privateKey: apnsKey.privateKey,
+    }),
+    fcmCredentials: fcmCredentials(account.json),
+    close: async () => {
+      await Promise.all([apns.close(), fcm.close()]);
+    },
+  };
+}

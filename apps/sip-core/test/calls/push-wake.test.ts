@@ -5,28 +5,14 @@ import { join } from 'node:path';
 import type { CdrMediaStats } from '@switchboard/db';
 import { startEngine } from '@switchboard/engine';
 import { createMetricsRegistry, type MetricsServer, startMetricsServer } from '@switchboard/metrics';
-import {
-  apnsCredentials,
-  fcmCredentials,
-  type PushCredentials,
-  seal,
-  sealingContext,
-  splitCredentials,
-  verifyWakeToken,
-} from '@switchboard/push';
-import {
-  FakeApns,
-  FakeFcm,
-  makeApnsKey,
-  makeServiceAccount,
-  makeTestCertificate,
-} from '@switchboard/push/testing';
+import { verifyWakeToken } from '@switchboard/push';
+import { type FakeApns, type FakeFcm, startFakePushServices } from '@switchboard/push/testing';
 import { startBaresip, writeToneWav } from '@switchboard/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SipCorePushOptions } from '../../src/push/setup.ts';
 import { type RunningSipCore, startSipCore } from '../../src/start.ts';
-import type { TestDatabase, TestTenant } from '../support/database.ts';
+import { storePushCredentials } from '../support/push.ts';
 import { allocatePort, expectSippOk, runSipp, type SippRun } from './support/sipp.ts';
 import {
   type CallStack,
@@ -67,33 +53,15 @@ const registry = createMetricsRegistry({ process: false });
 let metricsServer: MetricsServer;
 let nodeB: { engine: Awaited<ReturnType<typeof startEngine>>; sipCore: RunningSipCore; address: string };
 
-async function storeCredentials(db: TestDatabase, tenant: TestTenant, credentials: PushCredentials) {
-  const { settings, secret } = splitCredentials(credentials);
-  await db.db.prisma.pushCredential.create({
-    data: {
-      domainId: tenant.domainId,
-      provider: credentials.provider,
-      settings,
-      sealedSecret: seal(credentialsKey, secret, sealingContext(tenant.domainId, credentials.provider)),
-    },
-  });
-}
-
 beforeAll(async () => {
-  const certificate = makeTestCertificate();
-  const apnsKey = makeApnsKey();
-  const account = makeServiceAccount(PROJECT);
-  apns = await new FakeApns(certificate, {
-    publicKey: apnsKey.publicKey,
+  const services = await startFakePushServices({
     teamId: TEAM,
     keyId: 'KEY1234567',
-    topic: `${BUNDLE}.voip`,
-  }).listen();
-  fcm = await new FakeFcm(certificate, {
-    publicKey: account.publicKey,
-    clientEmail: account.clientEmail,
+    bundleId: BUNDLE,
     projectId: PROJECT,
-  }).listen();
+  });
+  ({ apns, fcm } = services);
+  const { certificate } = services;
   pushOptions = {
     endpoints: { apnsUrl: apns.url, fcmUrl: fcm.url, fcmTokenUrl: fcm.tokenUrl },
     ca: certificate.cert,
@@ -104,17 +72,8 @@ beforeAll(async () => {
     Object.fromEntries(users.map((u) => [u, `${u}-secret`])),
     { ringTimeout: 20, pushWaitTimeout: 3 },
     async (db, tenant, subscribers) => {
-      await storeCredentials(
-        db,
-        tenant,
-        apnsCredentials({
-          teamId: TEAM,
-          keyId: 'KEY1234567',
-          bundleId: BUNDLE,
-          privateKey: apnsKey.privateKey,
-        }),
-      );
-      await storeCredentials(db, tenant, fcmCredentials(account.json));
+      await storePushCredentials(db, tenant, credentialsKey, services.apnsCredentials);
+      await storePushCredentials(db, tenant, credentialsKey, services.fcmCredentials);
       // fred's app does not wake: his calls go on to carol (call forward on no answer).
       await db.db.prisma.callForward.create({
         data: {
