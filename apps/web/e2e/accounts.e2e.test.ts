@@ -2,13 +2,12 @@ import { base32Decode, hotp, totpStep } from '@switchboard/api';
 import { linkIn, startLinphonecProvisioned } from '@switchboard/testkit';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signIn as signInAs, snapBothWidths } from './browser.ts';
 import { OPERATOR, type Platform, startPlatform } from './platform.ts';
 import { readQr } from './qr.ts';
 
 // Items of the portal and of web sign-in that need e-mail: sign-up with an e-mailed check, adding phones and
 // setting up a softphone by QR code, a new SIP password, password reset, TOTP two-factor sign-in.
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
 const OPEN = 'open.example.test';
 const CLOSED = 'closed.example.test';
 const CUSTOMER = { email: 'erin@example.org', password: 'erin password 123' };
@@ -17,23 +16,9 @@ let platform: Platform;
 let page: Page;
 const pageProblems: string[] = [];
 
-async function snap(name: string) {
-  await page.setViewportSize(DESKTOP);
-  await platform.screenshot(page, `${name}-desktop`);
-  await page.setViewportSize(PHONE);
-  await page.evaluate(() =>
-    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
-  );
-  await platform.screenshot(page, `${name}-phone`);
-  await page.setViewportSize(DESKTOP);
-}
+const snap = (name: string) => snapBothWidths(platform, page, name);
 
-async function signIn(email: string, password: string) {
-  await page.goto(`${platform.baseUrl}/login`);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const signIn = (email: string, password: string) => signInAs(platform, page, email, password);
 
 async function open(label: string, heading: string) {
   const nav = page.getByRole('navigation', { name: 'Main' });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { sipHa1 } from '@switchboard/db';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapBothWidths } from './browser.ts';
 import { ARTIFACTS, OPERATOR, type Platform, startPlatform } from './platform.ts';
 
 /**
@@ -11,8 +12,6 @@ import { ARTIFACTS, OPERATOR, type Platform, startPlatform } from './platform.ts
  * export, the rule editors' help, the 404 page and the favicon.
  */
 
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
 const DOMAIN = 'forms.example.test';
 
 let platform: Platform;
@@ -27,16 +26,7 @@ async function open(label: string, heading: string) {
   await page.getByRole('heading', { level: 1, name: heading }).waitFor();
 }
 
-async function snap(name: string) {
-  await page.setViewportSize(DESKTOP);
-  await platform.screenshot(page, `forms-${name}-desktop`);
-  await page.setViewportSize(PHONE);
-  await page.evaluate(() =>
-    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
-  );
-  await platform.screenshot(page, `forms-${name}-phone`);
-  await page.setViewportSize(DESKTOP);
-}
+const snap = (name: string) => snapBothWidths(platform, page, `forms-${name}`);
 
 const form = (name: string) => page.getByRole('form', { name, exact: true });
 const table = (name: string) => page.getByRole('table', { name, exact: true });

@@ -13,6 +13,7 @@ import {
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialled } from '../src/components/format.ts';
+import { eventually, snapBothWidths } from './browser.ts';
 import { OPERATOR, type Platform, startPlatform } from './platform.ts';
 
 /**
@@ -21,8 +22,6 @@ import { OPERATOR, type Platform, startPlatform } from './platform.ts';
  * calls pages (kick a device, hang up a call placed by sipp), CDR search by a caller's E.164, the dashboard.
  */
 
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
 const DOMAIN = 'lists.example.test';
 const SIP_PASSWORD = 'lists-sip-password-1';
 /** This suite's ports, apart from the portal suite's (both may run at once). */
@@ -35,16 +34,7 @@ let platform: Platform;
 let page: Page;
 const pageProblems: string[] = [];
 
-async function snap(name: string) {
-  await page.setViewportSize(DESKTOP);
-  await platform.screenshot(page, `lists-${name}-desktop`);
-  await page.setViewportSize(PHONE);
-  await page.evaluate(() =>
-    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
-  );
-  await platform.screenshot(page, `lists-${name}-phone`);
-  await page.setViewportSize(DESKTOP);
-}
+const snap = (name: string) => snapBothWidths(platform, page, `lists-${name}`);
 
 async function open(label: string, heading: string) {
   await page
@@ -52,17 +42,6 @@ async function open(label: string, heading: string) {
     .getByRole('link', { name: label, exact: true })
     .click();
   await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-}
-
-/** Polls `read` (bounded) until it yields a value. */
-async function eventually<T>(read: () => Promise<T | null | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function seed() {

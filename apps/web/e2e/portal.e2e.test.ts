@@ -12,10 +12,9 @@ import {
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialled, formatDuration } from '../src/components/format.ts';
+import { eventually, signIn as signInAs, snapBothWidths } from './browser.ts';
 import { OPERATOR, type Platform, SIPP_PORTS, startPlatform } from './platform.ts';
 
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1280, height: 800 };
 const DOMAIN = 'voip.example.test';
 
 let platform: Platform;
@@ -25,42 +24,14 @@ const pageProblems: string[] = [];
 /** SIP passwords the admin showed once when it created each subscriber. */
 const sipPasswords: Record<string, string> = {};
 
-/** Polls `read` (bounded) until it yields a value. */
-async function eventually<T>(read: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-async function signIn(email: string, password: string) {
-  await page.goto(`${platform.baseUrl}/login`);
-  await page.getByLabel('E-mail').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
+const signIn = (email: string, password: string) => signInAs(platform, page, email, password);
 
 async function open(label: string, heading: string) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
   await page.getByRole('heading', { level: 1, name: heading }).waitFor();
 }
 
-/** Saves the page at desktop and at phone width. */
-async function snap(name: string) {
-  await page.setViewportSize(DESKTOP);
-  await platform.screenshot(page, `${name}-desktop`);
-  await page.setViewportSize(PHONE);
-  // The shell slides its navigation away below 768 px: shoot once that transition has finished.
-  // (A transition the resize cancels rejects its promise with AbortError: it is over too.)
-  await page.evaluate(() =>
-    Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))),
-  );
-  await platform.screenshot(page, `${name}-phone`);
-  await page.setViewportSize(DESKTOP);
-}
+const snap = (name: string) => snapBothWidths(platform, page, name);
 
 beforeAll(async () => {
   platform = await startPlatform('portal');
