@@ -1,17 +1,8 @@
 import { screen, waitFor } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import { renderApp } from './render.tsx';
+import { operator, renderApp } from './render.tsx';
 
-const operator = {
-  userId: 'u1',
-  email: 'ops@example.com',
-  role: 'operator',
-  resellerId: null,
-  customerId: null,
-  via: 'session',
-  twoFactor: { enabled: false, mustEnrol: false },
-};
 const emptyList = { items: [], page: 1, perPage: 50, total: 0 };
 
 describe('login', () => {

@@ -4,6 +4,17 @@ import { App } from '../src/App.tsx';
 import { createApiClient } from '../src/api/client.ts';
 import { newQueryClient, Root } from '../src/Root.tsx';
 
+/** What /auth/me answers for an operator signed in with a session and no two-factor duty. */
+export const operator = {
+  userId: 'u1',
+  email: 'ops@example.com',
+  role: 'operator',
+  resellerId: null,
+  customerId: null,
+  via: 'session',
+  twoFactor: { enabled: false, mustEnrol: false },
+};
+
 export interface Recorded {
   method: string;
   path: string;

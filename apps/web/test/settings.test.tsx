@@ -1,16 +1,6 @@
 import { fireEvent, screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { renderApp } from './render.tsx';
-
-const operator = {
-  userId: 'u1',
-  email: 'ops@example.com',
-  role: 'operator',
-  resellerId: null,
-  customerId: null,
-  via: 'session',
-  twoFactor: { enabled: false, mustEnrol: false },
-};
+import { operator, renderApp } from './render.tsx';
 
 function settings(rate: number, rateSource: string) {
   return {
