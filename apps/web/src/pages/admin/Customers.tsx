@@ -18,6 +18,7 @@ import {
   textOrNull,
 } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { ListSearch } from '../../components/ListSearch.tsx';
 import { recordOptions, useResellers } from '../../components/options.ts';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
@@ -212,14 +213,7 @@ export function CustomersPage() {
         </form>
       </Card>
       {editing && <CustomerEditor key={editing.id} customer={editing} onDone={() => setEditing(null)} />}
-      <TextInput
-        label="Search"
-        placeholder="name contains"
-        type="search"
-        value={name}
-        onChange={(e) => setName(e.currentTarget.value)}
-        maw={320}
-      />
+      <ListSearch placeholder="name contains" value={name} onChange={setName} />
       <RecordTable
         caption="Customers"
         what="customers"

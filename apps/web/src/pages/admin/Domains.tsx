@@ -9,6 +9,7 @@ import { useApi } from '../../api/context.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { fieldText, textField, textOrNull } from '../../components/fields.ts';
+import { ListSearch } from '../../components/ListSearch.tsx';
 import { recordOptions, useResellers, useRuleSets } from '../../components/options.ts';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
@@ -216,14 +217,7 @@ export function DomainsPage() {
         </form>
       </Card>
       {editing && <DomainEditor key={editing.id} domain={editing} onDone={() => setEditing(null)} />}
-      <TextInput
-        label="Search"
-        placeholder="name contains"
-        type="search"
-        value={name}
-        onChange={(e) => setName(e.currentTarget.value)}
-        maw={320}
-      />
+      <ListSearch placeholder="name contains" value={name} onChange={setName} />
       <RecordTable
         caption="Domains"
         what="domains"

@@ -9,6 +9,7 @@ import { useApi } from '../../api/context.tsx';
 import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { textField } from '../../components/fields.ts';
+import { ListSearch } from '../../components/ListSearch.tsx';
 import { recordOptions } from '../../components/options.ts';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
@@ -179,14 +180,7 @@ export function NumbersPage() {
           onDone={() => setEditing(null)}
         />
       )}
-      <TextInput
-        label="Search"
-        placeholder="digits"
-        type="search"
-        value={search}
-        onChange={(e) => setSearch(e.currentTarget.value)}
-        maw={320}
-      />
+      <ListSearch placeholder="digits" value={search} onChange={setSearch} />
       <RecordTable
         caption="Numbers"
         what="numbers"

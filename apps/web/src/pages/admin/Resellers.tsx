@@ -10,6 +10,7 @@ import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { STATUSES, Status, textField } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { ListSearch } from '../../components/ListSearch.tsx';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
 
@@ -97,14 +98,7 @@ export function ResellersPage() {
         </form>
       </Card>
       {editing && <ResellerEditor key={editing.id} reseller={editing} onDone={() => setEditing(null)} />}
-      <TextInput
-        label="Search"
-        placeholder="name contains"
-        type="search"
-        value={name}
-        onChange={(e) => setName(e.currentTarget.value)}
-        maw={320}
-      />
+      <ListSearch placeholder="name contains" value={name} onChange={setName} />
       <RecordTable
         caption="Resellers"
         what="resellers"

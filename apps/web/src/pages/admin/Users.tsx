@@ -20,6 +20,7 @@ import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { choiceField, fieldText, textField, textOrNull } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
+import { ListSearch } from '../../components/ListSearch.tsx';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
 
@@ -213,14 +214,7 @@ export function UsersPage() {
         </form>
       </Card>
       {editing && <UserEditor key={editing.id} user={editing} onDone={() => setEditing(null)} />}
-      <TextInput
-        label="Search"
-        placeholder="e-mail contains"
-        type="search"
-        value={email}
-        onChange={(e) => setEmail(e.currentTarget.value)}
-        maw={320}
-      />
+      <ListSearch placeholder="e-mail contains" value={email} onChange={setEmail} />
       <RecordTable
         caption="Users"
         what="users"
