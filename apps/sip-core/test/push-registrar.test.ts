@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type FakeApns,
-  type FakeFcm,
-  FCM_UNREGISTERED,
-  startFakePushServices,
-} from '@switchboard/push/testing';
+import { type FakeApns, type FakeFcm, FCM_UNREGISTERED } from '@switchboard/push/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
@@ -16,7 +11,7 @@ import {
   type TestTenant,
 } from './support/database.ts';
 import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
-import { storePushCredentials } from './support/push.ts';
+import { APNS_PARAM, startPushServices, storePushCredentials } from './support/push.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
 /**
@@ -26,10 +21,7 @@ import { runSipp, stopAllSipp } from './support/sipp.ts';
 const log = pino({ level: process.env.SIPCORE_TEST_LOG ?? 'silent' });
 const DOMAIN = 'push.example.test';
 const SECRET = 'push-integration-secret';
-const TEAM = 'ABCDE12345';
-const BUNDLE = 'com.example.phone';
 const PROJECT = 'switchboard-push-test';
-const APNS_PARAM = `${TEAM}.${BUNDLE}.voip`;
 const credentialsKey = randomBytes(32);
 let testDb: TestDatabase;
 let tenant: TestTenant;
@@ -44,12 +36,7 @@ beforeAll(async () => {
   tenant = await createTenant(testDb.db, DOMAIN);
   await createSubscriber(testDb.db, tenant, 'alice', 'alice-secret');
   await createSubscriber(testDb.db, tenant, 'bob', 'bob-secret');
-  const services = await startFakePushServices({
-    teamId: TEAM,
-    keyId: 'KEY1234567',
-    bundleId: BUNDLE,
-    projectId: PROJECT,
-  });
+  const services = await startPushServices(PROJECT);
   ({ apns, fcm } = services);
   const { certificate } = services;
   await storePushCredentials(testDb, tenant, credentialsKey, services.apnsCredentials);

@@ -6,13 +6,13 @@ import type { CdrMediaStats } from '@switchboard/db';
 import { startEngine } from '@switchboard/engine';
 import { createMetricsRegistry, type MetricsServer, startMetricsServer } from '@switchboard/metrics';
 import { verifyWakeToken } from '@switchboard/push';
-import { type FakeApns, type FakeFcm, startFakePushServices } from '@switchboard/push/testing';
+import type { FakeApns, FakeFcm } from '@switchboard/push/testing';
 import { startBaresip, writeToneWav } from '@switchboard/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SipCorePushOptions } from '../../src/push/setup.ts';
 import { type RunningSipCore, startSipCore } from '../../src/start.ts';
-import { storePushCredentials } from '../support/push.ts';
+import { APNS_PARAM, BUNDLE, startPushServices, storePushCredentials } from '../support/push.ts';
 import { allocatePort, expectSippOk, runSipp, type SippRun } from './support/sipp.ts';
 import {
   type CallStack,
@@ -32,10 +32,7 @@ import {
  * a REGISTER through it releases a call held on the first (change feed). Node A's /metrics is
  * scraped at the end for the push counters.
  */
-const TEAM = 'ABCDE12345';
-const BUNDLE = 'com.example.phone';
 const PROJECT = 'switchboard-wake-test';
-const APNS_PARAM = `${TEAM}.${BUNDLE}.voip`;
 const SECRET = 'push-wake-node-b-secret';
 /** A flow older than this is not live: the app is pushed instead of rung. */
 const FLOW_LIFETIME_MS = 300;
@@ -54,12 +51,7 @@ let metricsServer: MetricsServer;
 let nodeB: { engine: Awaited<ReturnType<typeof startEngine>>; sipCore: RunningSipCore; address: string };
 
 beforeAll(async () => {
-  const services = await startFakePushServices({
-    teamId: TEAM,
-    keyId: 'KEY1234567',
-    bundleId: BUNDLE,
-    projectId: PROJECT,
-  });
+  const services = await startPushServices(PROJECT);
   ({ apns, fcm } = services);
   const { certificate } = services;
   pushOptions = {
