@@ -1,4 +1,5 @@
 import { Button, Card, Group, Stack, Title } from '@mantine/core';
+import { type QueryKey, useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEventHandler, type ReactNode, useEffect, useRef } from 'react';
 import { FormAlert } from './FormAlert.tsx';
 
@@ -50,6 +51,25 @@ export function EditPanel(props: {
       </form>
     </Card>
   );
+}
+
+/**
+ * The save of an editor: runs `save`, then refetches the list under `queryKey` before closing, so the table
+ * already shows the change when the panel goes away.
+ */
+export function useSaveThenClose<V, R>(
+  queryKey: QueryKey,
+  onDone: () => void,
+  save: (values: V) => Promise<R>,
+) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: save,
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey });
+      onDone();
+    },
+  });
 }
 
 /** The per-row button that opens the editor; its accessible name says which record. */

@@ -1,11 +1,10 @@
 import { zodResolver } from '@hookform/resolvers/zod';
 import { Checkbox, TextInput } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
-import { EditPanel } from './EditPanel.tsx';
+import { EditPanel, useSaveThenClose } from './EditPanel.tsx';
 
 type Forward = ItemOf<'/api/v1/call-forwards'>;
 
@@ -40,7 +39,6 @@ export function ForwardEditPanel({
   onDone: () => void;
 }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(ForwardEditForm),
     defaultValues: {
@@ -49,25 +47,20 @@ export function ForwardEditPanel({
       enabled: forward.enabled,
     },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.output<typeof ForwardEditForm>) =>
-      unwrap(
-        await api.PATCH('/api/v1/call-forwards/{id}', {
-          params: { path: { id: forward.id } },
-          body: {
-            enabled: v.enabled,
-            ringTimeout: v.ringTimeout,
-            destinations: [
-              { kind: v.destination.startsWith('sip') ? 'uri' : 'number', destination: v.destination },
-            ],
-          },
-        }),
-      ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['call-forwards'] });
-      onDone();
-    },
-  });
+  const save = useSaveThenClose(['call-forwards'], onDone, async (v: z.output<typeof ForwardEditForm>) =>
+    unwrap(
+      await api.PATCH('/api/v1/call-forwards/{id}', {
+        params: { path: { id: forward.id } },
+        body: {
+          enabled: v.enabled,
+          ringTimeout: v.ringTimeout,
+          destinations: [
+            { kind: v.destination.startsWith('sip') ? 'uri' : 'number', destination: v.destination },
+          ],
+        },
+      }),
+    ),
+  );
   const err = form.formState.errors;
   return (
     <EditPanel

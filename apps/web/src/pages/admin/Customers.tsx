@@ -6,7 +6,7 @@ import { type UseFormRegisterReturn, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
+import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import {
   countField,
@@ -79,7 +79,6 @@ function LimitFields(props: {
 
 function CustomerEditor({ customer, onDone }: { customer: Customer; onDone: () => void }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(CustomerEditForm),
     defaultValues: {
@@ -91,26 +90,21 @@ function CustomerEditor({ customer, onDone }: { customer: Customer; onDone: () =
       maxCallDuration: fieldText(customer.maxCallDuration),
     },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof CustomerEditForm>) =>
-      unwrap(
-        await api.PATCH('/api/v1/customers/{id}', {
-          params: { path: { id: customer.id } },
-          body: {
-            name: v.name,
-            externalId: textOrNull(v.externalId),
-            status: v.status,
-            maxConcurrentCalls: numberOrNull(v.maxConcurrentCalls),
-            maxSubscribers: numberOrNull(v.maxSubscribers),
-            maxCallDuration: numberOrNull(v.maxCallDuration),
-          },
-        }),
-      ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['customers'] });
-      onDone();
-    },
-  });
+  const save = useSaveThenClose(['customers'], onDone, async (v: z.infer<typeof CustomerEditForm>) =>
+    unwrap(
+      await api.PATCH('/api/v1/customers/{id}', {
+        params: { path: { id: customer.id } },
+        body: {
+          name: v.name,
+          externalId: textOrNull(v.externalId),
+          status: v.status,
+          maxConcurrentCalls: numberOrNull(v.maxConcurrentCalls),
+          maxSubscribers: numberOrNull(v.maxSubscribers),
+          maxCallDuration: numberOrNull(v.maxCallDuration),
+        },
+      }),
+    ),
+  );
   const err = form.formState.errors;
   return (
     <EditPanel

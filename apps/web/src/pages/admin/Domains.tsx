@@ -6,7 +6,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
+import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { fieldText, textField, textOrNull } from '../../components/fields.ts';
 import { ListSearch } from '../../components/ListSearch.tsx';
@@ -42,7 +42,6 @@ export const DomainEditForm = z.object({
 
 function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const ruleSets = useQuery({
     queryKey: ['rewrite-rule-sets'],
     queryFn: async () =>
@@ -59,26 +58,21 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       rewriteRuleSetId: fieldText(domain.rewriteRuleSetId),
     },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof DomainEditForm>) =>
-      unwrap(
-        await api.PATCH('/api/v1/domains/{id}', {
-          params: { path: { id: domain.id } },
-          body: {
-            selfSignup: v.selfSignup,
-            countryCode: textOrNull(v.countryCode),
-            nationalPrefix: textOrNull(v.nationalPrefix),
-            internationalPrefix: textOrNull(v.internationalPrefix),
-            areaCode: textOrNull(v.areaCode),
-            rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
-          },
-        }),
-      ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['domains'] });
-      onDone();
-    },
-  });
+  const save = useSaveThenClose(['domains'], onDone, async (v: z.infer<typeof DomainEditForm>) =>
+    unwrap(
+      await api.PATCH('/api/v1/domains/{id}', {
+        params: { path: { id: domain.id } },
+        body: {
+          selfSignup: v.selfSignup,
+          countryCode: textOrNull(v.countryCode),
+          nationalPrefix: textOrNull(v.nationalPrefix),
+          internationalPrefix: textOrNull(v.internationalPrefix),
+          areaCode: textOrNull(v.areaCode),
+          rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
+        },
+      }),
+    ),
+  );
   const err = form.formState.errors;
   return (
     <EditPanel

@@ -6,7 +6,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
+import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { textField } from '../../components/fields.ts';
 import { ListSearch } from '../../components/ListSearch.tsx';
@@ -43,19 +43,13 @@ export const NumberEditForm = z.object({
 
 function NumberEditor(props: { number: PhoneNumber; subscribers: Subscriber[]; onDone: () => void }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(NumberEditForm),
     defaultValues: { subscriberId: props.number.subscriberId, isPrimary: props.number.isPrimary },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof NumberEditForm>) =>
-      unwrap(await api.PATCH('/api/v1/numbers/{id}', { params: { path: { id: props.number.id } }, body: v })),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['numbers'] });
-      props.onDone();
-    },
-  });
+  const save = useSaveThenClose(['numbers'], props.onDone, async (v: z.infer<typeof NumberEditForm>) =>
+    unwrap(await api.PATCH('/api/v1/numbers/{id}', { params: { path: { id: props.number.id } }, body: v })),
+  );
   return (
     <EditPanel
       title={`Edit number ${shown(props.number.e164)}`}

@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { type ItemOf, type ResponseOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
-import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
+import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { choiceField, countField, fieldText, textField, textOrNull } from '../../components/fields.ts';
 import { PeeringPatternHelp } from '../../components/PatternHelp.tsx';
@@ -71,7 +71,6 @@ export const PeeringRuleEditForm = z.object({
 
 function GroupEditor({ group, onDone }: { group: PeeringGroup; onDone: () => void }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(PeeringGroupEditForm),
     defaultValues: {
@@ -81,24 +80,19 @@ function GroupEditor({ group, onDone }: { group: PeeringGroup; onDone: () => voi
       enabled: group.enabled,
     },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof PeeringGroupEditForm>) =>
-      unwrap(
-        await api.PATCH('/api/v1/peering-groups/{id}', {
-          params: { path: { id: group.id } },
-          body: {
-            name: v.name,
-            description: textOrNull(v.description),
-            priority: Number(v.priority),
-            enabled: v.enabled,
-          },
-        }),
-      ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['peering-groups'] });
-      onDone();
-    },
-  });
+  const save = useSaveThenClose(['peering-groups'], onDone, async (v: z.infer<typeof PeeringGroupEditForm>) =>
+    unwrap(
+      await api.PATCH('/api/v1/peering-groups/{id}', {
+        params: { path: { id: group.id } },
+        body: {
+          name: v.name,
+          description: textOrNull(v.description),
+          priority: Number(v.priority),
+          enabled: v.enabled,
+        },
+      }),
+    ),
+  );
   const err = form.formState.errors;
   return (
     <EditPanel
@@ -124,7 +118,6 @@ function GroupEditor({ group, onDone }: { group: PeeringGroup; onDone: () => voi
 function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () => void }) {
   const { gateway } = props;
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(GatewayEditForm),
     defaultValues: {
@@ -137,8 +130,10 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
       enabled: gateway.enabled,
     },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof GatewayEditForm>) =>
+  const save = useSaveThenClose(
+    ['gateways', props.groupId],
+    props.onDone,
+    async (v: z.infer<typeof GatewayEditForm>) =>
       unwrap(
         await api.PATCH('/api/v1/peering-groups/{groupId}/gateways/{id}', {
           params: { path: { groupId: props.groupId, id: gateway.id } },
@@ -153,11 +148,7 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
           },
         }),
       ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['gateways', props.groupId] });
-      props.onDone();
-    },
-  });
+  );
   const err = form.formState.errors;
   return (
     <EditPanel
@@ -197,7 +188,6 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
 function RuleEditor(props: { groupId: string; rule: Rule; onDone: () => void }) {
   const { rule } = props;
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(PeeringRuleEditForm),
     defaultValues: {
@@ -208,8 +198,10 @@ function RuleEditor(props: { groupId: string; rule: Rule; onDone: () => void }) 
       description: fieldText(rule.description),
     },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof PeeringRuleEditForm>) =>
+  const save = useSaveThenClose(
+    ['peering-rules', props.groupId],
+    props.onDone,
+    async (v: z.infer<typeof PeeringRuleEditForm>) =>
       unwrap(
         await api.PATCH('/api/v1/peering-groups/{groupId}/rules/{id}', {
           params: { path: { groupId: props.groupId, id: rule.id } },
@@ -222,11 +214,7 @@ function RuleEditor(props: { groupId: string; rule: Rule; onDone: () => void }) 
           },
         }),
       ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['peering-rules', props.groupId] });
-      props.onDone();
-    },
-  });
+  );
   const err = form.formState.errors;
   return (
     <EditPanel

@@ -6,7 +6,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
+import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { STATUSES, Status, textField } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
@@ -24,19 +24,13 @@ export const ResellerForm = z.object({
 
 function ResellerEditor({ reseller, onDone }: { reseller: Reseller; onDone: () => void }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(ResellerForm),
     defaultValues: { name: reseller.name, status: reseller.status },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof ResellerForm>) =>
-      unwrap(await api.PATCH('/api/v1/resellers/{id}', { params: { path: { id: reseller.id } }, body: v })),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['resellers'] });
-      onDone();
-    },
-  });
+  const save = useSaveThenClose(['resellers'], onDone, async (v: z.infer<typeof ResellerForm>) =>
+    unwrap(await api.PATCH('/api/v1/resellers/{id}', { params: { path: { id: reseller.id } }, body: v })),
+  );
   return (
     <EditPanel
       title={`Edit reseller ${reseller.name}`}

@@ -17,7 +17,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, type ResponseOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
+import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { choiceField, countField, fieldText, textField, textOrNull } from '../../components/fields.ts';
 import { recordOptions, useResellers } from '../../components/options.ts';
@@ -50,24 +50,18 @@ export const RewriteRuleEditForm = z.object({
 
 function RuleSetEditor({ set, onDone }: { set: RuleSet; onDone: () => void }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(RuleSetEditForm),
     defaultValues: { name: set.name, description: fieldText(set.description) },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof RuleSetEditForm>) =>
-      unwrap(
-        await api.PATCH('/api/v1/rewrite-rule-sets/{id}', {
-          params: { path: { id: set.id } },
-          body: { name: v.name, description: textOrNull(v.description) },
-        }),
-      ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['rewrite-rule-sets'] });
-      onDone();
-    },
-  });
+  const save = useSaveThenClose(['rewrite-rule-sets'], onDone, async (v: z.infer<typeof RuleSetEditForm>) =>
+    unwrap(
+      await api.PATCH('/api/v1/rewrite-rule-sets/{id}', {
+        params: { path: { id: set.id } },
+        body: { name: v.name, description: textOrNull(v.description) },
+      }),
+    ),
+  );
   const err = form.formState.errors;
   return (
     <EditPanel
@@ -86,7 +80,6 @@ function RuleSetEditor({ set, onDone }: { set: RuleSet; onDone: () => void }) {
 function RuleEditor(props: { ruleSetId: string; rule: Rule; onDone: () => void }) {
   const { rule } = props;
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(RewriteRuleEditForm),
     defaultValues: {
@@ -98,19 +91,17 @@ function RuleEditor(props: { ruleSetId: string; rule: Rule; onDone: () => void }
       enabled: rule.enabled,
     },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof RewriteRuleEditForm>) =>
+  const save = useSaveThenClose(
+    ['rewrite-rules', props.ruleSetId],
+    props.onDone,
+    async (v: z.infer<typeof RewriteRuleEditForm>) =>
       unwrap(
         await api.PATCH('/api/v1/rewrite-rule-sets/{ruleSetId}/rules/{id}', {
           params: { path: { ruleSetId: props.ruleSetId, id: rule.id } },
           body: { ...v, priority: Number(v.priority) },
         }),
       ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['rewrite-rules', props.ruleSetId] });
-      props.onDone();
-    },
-  });
+  );
   const err = form.formState.errors;
   return (
     <EditPanel

@@ -18,7 +18,7 @@ import { type UseFormRegisterReturn, useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { EditPanel } from '../../components/EditPanel.tsx';
+import { EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import {
   countField,
@@ -267,7 +267,6 @@ export function SubscriberCreateForm() {
 
 export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscriber; onDone: () => void }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const ruleSets = useRuleSets();
   const form = useForm({
     resolver: zodResolver(SubscriberEditForm),
@@ -282,28 +281,23 @@ export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscribe
       password: '',
     },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof SubscriberEditForm>) =>
-      unwrap(
-        await api.PATCH('/api/v1/subscribers/{id}', {
-          params: { path: { id: subscriber.id } },
-          body: {
-            displayName: textOrNull(v.displayName),
-            status: v.status,
-            maxConcurrentCalls: numberOrNull(v.maxConcurrentCalls),
-            rewriteRuleSetId: v.rewriteRuleSetId || null,
-            clir: v.clir,
-            allowedCalleePrefixes: prefixList(v.allowedCalleePrefixes),
-            blockedCalleePrefixes: prefixList(v.blockedCalleePrefixes),
-            ...(v.password ? { password: v.password } : {}),
-          },
-        }),
-      ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['subscribers'] });
-      onDone();
-    },
-  });
+  const save = useSaveThenClose(['subscribers'], onDone, async (v: z.infer<typeof SubscriberEditForm>) =>
+    unwrap(
+      await api.PATCH('/api/v1/subscribers/{id}', {
+        params: { path: { id: subscriber.id } },
+        body: {
+          displayName: textOrNull(v.displayName),
+          status: v.status,
+          maxConcurrentCalls: numberOrNull(v.maxConcurrentCalls),
+          rewriteRuleSetId: v.rewriteRuleSetId || null,
+          clir: v.clir,
+          allowedCalleePrefixes: prefixList(v.allowedCalleePrefixes),
+          blockedCalleePrefixes: prefixList(v.blockedCalleePrefixes),
+          ...(v.password ? { password: v.password } : {}),
+        },
+      }),
+    ),
+  );
   const err = form.formState.errors;
   return (
     <EditPanel

@@ -16,7 +16,7 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
-import { EditButton, EditPanel } from '../../components/EditPanel.tsx';
+import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { choiceField, fieldText, textField, textOrNull } from '../../components/fields.ts';
 import { formatTime } from '../../components/format.ts';
@@ -58,28 +58,22 @@ export const UserEditForm = z.object({
 
 function UserEditor({ user, onDone }: { user: User; onDone: () => void }) {
   const api = useApi();
-  const queryClient = useQueryClient();
   const form = useForm({
     resolver: zodResolver(UserEditForm),
     defaultValues: { displayName: fieldText(user.displayName), enabled: user.enabled, password: '' },
   });
-  const save = useMutation({
-    mutationFn: async (v: z.infer<typeof UserEditForm>) =>
-      unwrap(
-        await api.PATCH('/api/v1/users/{id}', {
-          params: { path: { id: user.id } },
-          body: {
-            displayName: textOrNull(v.displayName),
-            enabled: v.enabled,
-            ...(v.password ? { password: v.password } : {}),
-          },
-        }),
-      ),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['users'] });
-      onDone();
-    },
-  });
+  const save = useSaveThenClose(['users'], onDone, async (v: z.infer<typeof UserEditForm>) =>
+    unwrap(
+      await api.PATCH('/api/v1/users/{id}', {
+        params: { path: { id: user.id } },
+        body: {
+          displayName: textOrNull(v.displayName),
+          enabled: v.enabled,
+          ...(v.password ? { password: v.password } : {}),
+        },
+      }),
+    ),
+  );
   const err = form.formState.errors;
   return (
     <EditPanel
