@@ -10,7 +10,8 @@ import { openDatabase, seedDemo } from '@switchboard/db';
 import { computeDigestAuthorization, parseMessage, type SipResponse } from '@switchboard/sip';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiBase, LOOPBACK_ENV, launch, stop, TEST_DATABASE_URL } from './support/launcher-process.ts';
+import { apiBase, LOOPBACK_ENV, launch, stop } from './support/launcher-process.ts';
+import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 /** A UDP SIP client on loopback that sends one request at a time and waits for its final answer. */
 async function sipClient(serverPort: number) {
@@ -195,24 +196,19 @@ describe('switchboard start on the embedded database', () => {
 });
 
 describe('switchboard start on PostgreSQL', () => {
-  const dbName = `sb_launcher_${process.pid}_${Date.now()}`;
-  let admin: pg.Client;
+  let database: ScratchDatabase | undefined;
   let dataDir: string;
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
+    database = await createScratchDatabase('launcher');
     dataDir = await mkdtemp(join(tmpdir(), 'switchboard-launcher-pg-'));
   });
   afterAll(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('applies migrations, uses the given operator credentials and reports postgres', async () => {
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${dbName}`;
+    const url = new URL(database!.url);
     const run = launch(['start'], {
       ...LOOPBACK_ENV,
       // A TLS listener without SIP_TLS_CERT gets a self-signed certificate in $DATA_DIR/certs.

@@ -13,16 +13,9 @@ import {
   stopAllSipp,
   waitForUdpListener,
 } from '@switchboard/testkit';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  apiBase,
-  type Launched,
-  LOOPBACK_ENV,
-  launch,
-  stop,
-  TEST_DATABASE_URL,
-} from './support/launcher-process.ts';
+import { apiBase, type Launched, LOOPBACK_ENV, launch, stop } from './support/launcher-process.ts';
+import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 /**
  * The all-in-one process observed from outside while a real call runs through it (engine, sip-core,
@@ -53,17 +46,14 @@ async function scrapeUntil(base: string, done: (text: string) => boolean, timeou
 }
 
 describe('the all-in-one platform during a call', () => {
-  const dbName = `sb_observe_${process.pid}_${Date.now()}`;
-  let admin: pg.Client;
+  let database: ScratchDatabase | undefined;
   let dataDir: string;
   let run: Launched | undefined;
   const collector = createSocket('udp4');
   const hep: Buffer[] = [];
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
+    database = await createScratchDatabase('observe');
     dataDir = await mkdtemp(join(tmpdir(), 'switchboard-observe-'));
     await new Promise<void>((resolve) => collector.bind(0, '127.0.0.1', () => resolve()));
     collector.on('message', (packet) => hep.push(packet));
@@ -72,14 +62,12 @@ describe('the all-in-one platform during a call', () => {
     stopAllSipp();
     if (run && run.child.exitCode === null) await stop(run);
     collector.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('counts the call on /metrics while it lasts and after, exports it as HEP and draws its ladder', async () => {
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${dbName}`;
+    const url = new URL(database!.url);
     run = launch(['start'], {
       ...LOOPBACK_ENV,
       SIP_LISTEN: 'udp:127.0.0.1:0',

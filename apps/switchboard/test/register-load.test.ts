@@ -11,16 +11,9 @@ import {
   startSipp,
   stopAllSipp,
 } from '@switchboard/testkit';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  apiBase,
-  type Launched,
-  LOOPBACK_ENV,
-  launch,
-  stop,
-  TEST_DATABASE_URL,
-} from './support/launcher-process.ts';
+import { apiBase, type Launched, LOOPBACK_ENV, launch, stop } from './support/launcher-process.ts';
+import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 /**
  * The operator's documented way to load-test from one machine: with loopback trusted and the per-source rate
@@ -35,28 +28,23 @@ const DOMAIN = 'load.example.test';
 const PASSWORD = 'load-test-password-1';
 
 describe('registering 1,000 subscribers at 500/s from 127.0.0.1', () => {
-  const dbName = `sb_regload_${process.pid}_${Date.now()}`;
-  let admin: pg.Client;
+  let database: ScratchDatabase | undefined;
   let dataDir: string;
   let run: Launched | undefined;
 
   beforeAll(async () => {
-    admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
+    database = await createScratchDatabase('regload');
     dataDir = await mkdtemp(join(tmpdir(), 'switchboard-regload-'));
   });
   afterAll(async () => {
     stopAllSipp();
     if (run && run.child.exitCode === null) await stop(run);
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it('answers every REGISTER with SIP_TRUSTED_SOURCES=127.0.0.0/8 SIP_RATE_LIMIT=0: no 503', async () => {
-    const url = new URL(TEST_DATABASE_URL);
-    url.pathname = `/${dbName}`;
+    const url = new URL(database!.url);
     run = launch(['start'], {
       ...LOOPBACK_ENV,
       SIP_LISTEN: 'udp:127.0.0.1:0',
