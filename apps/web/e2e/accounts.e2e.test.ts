@@ -109,7 +109,8 @@ describe('portal phones (items 10, 11)', () => {
     await page.getByText('1 of 2 phones your contract allows.').waitFor();
 
     const add = page.getByRole('form', { name: 'Add a phone' });
-    expect(await add.getByLabel('Domain').inputValue()).toBe(erin.domainId);
+    // The domain list loads after the form; the choice follows it.
+    await expect.poll(() => add.getByLabel('Domain').inputValue()).toBe(erin.domainId);
     await add.getByLabel('SIP user name').fill('desk');
     await add.getByLabel('Name on the phone').fill('Desk phone');
     await add.getByRole('button', { name: 'Add phone' }).click();
