@@ -1,10 +1,10 @@
-import { buildApp, ensureOperator } from '@switchboard/api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
 import { DEFAULT_ACCESS, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
 import { LiveSettings } from '../src/settings.ts';
 import { createServices, type RunningSipCore, startSipCore } from '../src/start.ts';
+import { operatorApi, type TestApi } from './support/api.ts';
 import { createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
 import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { rawRequest, tcpPeer } from './support/raw-sip.ts';
@@ -23,7 +23,7 @@ const BURST = 20;
 let testDb: TestDatabase;
 let engine: TestEngine;
 let sipCore: RunningSipCore;
-let api: Awaited<ReturnType<typeof buildApp>>;
+let api: TestApi;
 let token: string;
 let burstNumber = 0;
 
@@ -40,15 +40,7 @@ beforeAll(async () => {
     },
     { prisma: testDb.db.prisma, db: testDb.db, logger: log },
   );
-  api = await buildApp({
-    prisma: testDb.db.prisma,
-    logger: log,
-    health: async () => ({ database: { status: 'up' } }),
-  });
-  await ensureOperator(testDb.db.prisma, OPERATOR);
-  const login = await api.inject({ method: 'POST', url: '/api/v1/auth/login', payload: OPERATOR });
-  expect(login.statusCode, login.body).toBe(200);
-  token = login.json<{ token: string }>().token;
+  ({ api, token } = await operatorApi(testDb.db.prisma, log, OPERATOR));
 }, 60_000);
 
 afterAll(async () => {

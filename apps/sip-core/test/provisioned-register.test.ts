@@ -1,7 +1,7 @@
-import { buildApp, ensureOperator } from '@switchboard/api';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
+import { operatorApi, type TestApi } from './support/api.ts';
 import { createTenant, createTestDatabase, type TestDatabase, type TestTenant } from './support/database.ts';
 import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
@@ -20,7 +20,7 @@ let testDb: TestDatabase;
 let tenant: TestTenant;
 let engine: TestEngine;
 let sipCore: RunningSipCore;
-let api: Awaited<ReturnType<typeof buildApp>>;
+let api: TestApi;
 let token: string;
 let remote: string;
 
@@ -40,15 +40,7 @@ beforeAll(async () => {
     },
     { prisma: testDb.db.prisma, db: testDb.db, logger: log },
   );
-  api = await buildApp({
-    prisma: testDb.db.prisma,
-    logger: log,
-    health: async () => ({ database: { status: 'up' } }),
-  });
-  await ensureOperator(testDb.db.prisma, OPERATOR);
-  const login = await api.inject({ method: 'POST', url: '/api/v1/auth/login', payload: OPERATOR });
-  expect(login.statusCode, login.body).toBe(200);
-  token = login.json<{ token: string }>().token;
+  ({ api, token } = await operatorApi(testDb.db.prisma, log, OPERATOR));
 }, 60_000);
 
 afterAll(async () => {
