@@ -8,3 +8,4 @@ export * from './syntax/index.ts';
 export * from './transactions/index.ts';
 export * from './transport/index.ts';
 export * from './uri/index.ts';
+export * from './user-agent-core/index.ts';

@@ -1,0 +1,381 @@
+import { randomUUID } from 'node:crypto';
+import { Dialog, type DialogOptions, type DialogUsage } from '../dialogs/dialog.ts';
+import { DialogTable } from '../dialogs/dialog-table.ts';
+import { createResponse, generateTag } from '../messages/builders.ts';
+import type { SipRequest, SipResponse } from '../messages/message.ts';
+import type { SessionTimer, SessionTimerEvents } from '../session/session-timer.ts';
+import { AckWait } from './ack-wait.ts';
+import { ClientRequest, type CoreClientTransaction } from './client-request.ts';
+import { DialogResources } from './dialog-resources.ts';
+import { type CoreServerTransaction, ServerRequest } from './server-request.ts';
+
+export interface UserAgentCoreOptions<S, T> {
+  /** Sends a response through a server transaction (the core answers 481, 500, 487, 408 and 504 itself). */
+  send(txn: S, response: SipResponse): unknown;
+  /** RFC 3261 T1 in ms, the first retransmission interval of reliable provisionals (RFC 3262 §3). */
+  t1Ms?: number;
+  /** How long the TU has to answer a request before the core answers 408 (default: no limit). */
+  answerTimeoutMs?: number;
+  /**
+   * 'per-tag' (RFC 3261 §12.1.2, §13.2.2.4): each To tag of a forked response makes its own dialog.
+   * 'per-request': one dialog per request, taken over by a later fork's tag (as drachtio keeps it).
+   */
+  forks?: 'per-tag' | 'per-request';
+  /** A request with a To tag for no known dialog: true when the TU takes it (a proxy), else the core sends 481. */
+  unknownDialog?(txn: S): boolean;
+  /** Ran once when a dialog ends, after the core stopped what it hosts on it. */
+  dialogTerminated?(dialog: Dialog<T>): void;
+  /** The TU did not answer in time (answerTimeoutMs): the core is about to answer 408. */
+  answerTimedOut?(request: { id: string; request: SipRequest }): void;
+}
+
+/** Where the core sent a received request (§8.2 out of dialog, §12.2.2 inside one). */
+export type RequestRoute<T> =
+  | { kind: 'out-of-dialog' }
+  | { kind: 'in-dialog'; dialog: Dialog<T> }
+  /** The core answered it (481, 500), or the unknownDialog hook took it. */
+  | { kind: 'handled' };
+
+/** What a received ACK for a 2xx is (§13.3.1.4). */
+export type AckRoute<T> =
+  | { kind: 'first'; dialog: Dialog<T> }
+  | { kind: 'retransmission'; dialog: Dialog<T> }
+  | { kind: 'no-dialog' };
+
+/**
+ * The user-agent core (RFC 3261 §8, §12, §13) over a transaction layer: it owns the dialogs, the requests
+ * received and sent that have no final response yet, and the 2xx responses waiting for their ACK. It routes
+ * each received request to its dialog or to the out-of-dialog handler, matches CANCEL to its INVITE, makes
+ * dialogs from the responses sent and received, and ends them, stopping what runs on them.
+ * S, C: the server and client transactions of the layer below; O: who owns a request (the TU's app or session);
+ * T: the TU's data per dialog.
+ */
+export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClientTransaction, O, T> {
+  readonly dialogs = new DialogTable<T>();
+  private readonly servers = new Map<string, ServerRequest<S, O, T>>();
+  private readonly serversByTxn = new Map<S, ServerRequest<S, O, T>>();
+  private readonly clients = new Map<string, ClientRequest<C, O, T>>();
+  private readonly ackWaits = new Map<S, AckWait<T>>();
+  private readonly resources = new WeakMap<Dialog<T>, DialogResources>();
+  private readonly t1: number;
+
+  constructor(private readonly options: UserAgentCoreOptions<S, T>) {
+    this.t1 = options.t1Ms ?? 500;
+  }
+
+  // ------------------------------------------------------------------------------ received requests (UAS)
+
+  /**
+   * §12.2.2: a request with a To tag belongs to a dialog. None matches: 481 (unless the TU takes it). A CSeq
+   * lower than the dialog's last one: 500. A PRACK also stops the reliable provisional it acknowledges
+   * (RFC 3262 §7.2), a BYE ends an INVITE dialog (§15.1.2). Without To tag: out of dialog (§8.2).
+   */
+  receiveRequest(txn: S): RequestRoute<T> {
+    const request = txn.request;
+    const match = this.dialogs.matchRequest(request);
+    if (match.kind === 'out-of-dialog') return match;
+    if (match.kind === 'unknown-dialog') {
+      if (!this.options.unknownDialog?.(txn)) this.reply(txn, createResponse(request, 481));
+      return { kind: 'handled' };
+    }
+    const dialog = match.dialog;
+    const check = dialog.receiveRequest(request);
+    if (!check.ok) {
+      this.reply(txn, createResponse(request, check.status, { reason: check.reason }));
+      return { kind: 'handled' };
+    }
+    if (request.method === 'PRACK' && request.rack) this.prack(dialog, request.rack);
+    return { kind: 'in-dialog', dialog };
+  }
+
+  /** Keeps a received request until the TU's final answer; `id` is the name the TU knows it by. */
+  track(txn: S, owner: O, dialog?: Dialog<T>, id: string = randomUUID()): ServerRequest<S, O, T> {
+    const request = new ServerRequest<S, O, T>(id, txn, owner, dialog?.id.localTag ?? generateTag(), dialog);
+    this.servers.set(id, request);
+    this.serversByTxn.set(txn, request);
+    const timeout = this.options.answerTimeoutMs;
+    if (timeout !== undefined)
+      request.armDeadline(timeout, () => {
+        this.options.answerTimedOut?.(request);
+        this.reject(request, 408, 'Request Timeout');
+      });
+    // A BYE ends the INVITE usage of its dialog (§15.1.2); the TU still answers the BYE.
+    if (dialog && txn.request.method === 'BYE' && dialog.usage === 'invite') this.terminate(dialog);
+    return request;
+  }
+
+  serverRequest(id: string): ServerRequest<S, O, T> | undefined {
+    return this.servers.get(id);
+  }
+
+  serverRequestOf(txn: S): ServerRequest<S, O, T> | undefined {
+    return this.serversByTxn.get(txn);
+  }
+
+  serverRequests(): ServerRequest<S, O, T>[] {
+    return [...this.servers.values()];
+  }
+
+  /**
+   * §9.2: a CANCEL matched this INVITE's server transaction (the layer below answered the CANCEL 200, or 481
+   * when nothing matched). Still unanswered: the INVITE gets 487 and its early dialog ends; returns the
+   * request so the TU hears of it. Already answered: nothing happens.
+   */
+  receiveCancel(invite: S): ServerRequest<S, O, T> | undefined {
+    const request = this.serversByTxn.get(invite);
+    if (!request?.pending) return undefined;
+    this.finish(request, 'cancelled');
+    if (request.initial && request.dialog) this.terminate(request.dialog);
+    this.reply(invite, createResponse(request.request, 487, { toTag: request.localTag }));
+    return request;
+  }
+
+  /**
+   * The TU is about to send this response: a 101-299 with a To tag to a dialog-creating request makes the UAS
+   * dialog (§12.1.1) or, for a 2xx, confirms the early one; a reliable 1xx (Require: 100rel) is numbered with
+   * the dialog's next RSeq (RFC 3262 §3). Returns the request's dialog.
+   */
+  answering(
+    request: ServerRequest<S, O, T>,
+    response: SipResponse,
+    create: { usage: DialogUsage; options: () => DialogOptions<T> } | undefined,
+  ): Dialog<T> | undefined {
+    const status = response.status;
+    if (create && status > 100 && status < 300 && response.toTag !== undefined) {
+      if (!request.dialog || request.dialog.state === 'terminated') {
+        const options = { ...create.options(), usage: create.usage };
+        request.dialog = this.dialogs.add(Dialog.fromUas(request.request, response, options));
+      } else if (status >= 200) request.dialog.confirm();
+    }
+    if (this.isReliable(request, response) && request.dialog) {
+      response.setHeader('RSeq', this.resourcesOf(request.dialog).nextRSeq());
+    }
+    return request.dialog;
+  }
+
+  /**
+   * The TU's response went out. A reliable 1xx is retransmitted until PRACKed, 504 without PRACK (RFC 3262
+   * §3). A final response ends the request: a 2xx to INVITE waits for its ACK (§13.3.1.4); a non-2xx final
+   * to an initial INVITE ends the early dialog its 1xx made (§12.1: only 2xx and 1xx make dialogs).
+   */
+  answered(request: ServerRequest<S, O, T>, response: SipResponse, resend: () => void): void {
+    const status = response.status;
+    if (status < 200) {
+      const rseq = response.rseq;
+      if (this.isReliable(request, response) && rseq !== undefined)
+        request.sendReliably(rseq, this.t1, resend, () =>
+          this.reject(request, 504, 'Reliable Provisional Not Acknowledged'),
+        );
+      return;
+    }
+    this.finish(request, 'answered');
+    const dialog = request.dialog;
+    if (request.request.method !== 'INVITE' || !dialog) return;
+    if (status < 300) this.ackWaits.set(request.txn, new AckWait(dialog));
+    else if (request.initial) this.terminate(dialog);
+  }
+
+  /** answering, sending and answered in one step, for a TU with nothing to do in between. */
+  respond(
+    request: ServerRequest<S, O, T>,
+    response: SipResponse,
+    create?: { usage: DialogUsage; options: () => DialogOptions<T> },
+  ): Dialog<T> | undefined {
+    const dialog = this.answering(request, response, create);
+    this.reply(request.txn, response);
+    this.answered(request, response, () => this.reply(request.txn, response));
+    return dialog;
+  }
+
+  /** The core answers a pending request itself (timeout, no PRACK, owner gone): a failure ends its dialog. */
+  reject(request: ServerRequest<S, O, T>, status: number, reason: string): void {
+    if (!this.finish(request, 'answered')) return;
+    if (request.initial && request.dialog) this.terminate(request.dialog);
+    this.reply(request.txn, createResponse(request.request, status, { reason, toTag: request.localTag }));
+  }
+
+  /** The server transaction ended without a final answer from the TU (or failed): forget the request. */
+  abandon(txn: S): void {
+    const request = this.serversByTxn.get(txn);
+    if (request) this.finish(request, 'abandoned');
+  }
+
+  // ------------------------------------------------------------------------------ ACK for 2xx (§13.3.1.4)
+
+  /** The first ACK for a 2xx goes to the dialog's owner; retransmissions stop here. */
+  receiveAck(ack: SipRequest): AckRoute<T> {
+    const dialog = this.dialogs.matchIncoming(ack.callId, ack.fromTag, ack.toTag);
+    if (!dialog) return { kind: 'no-dialog' };
+    for (const [txn, wait] of this.ackWaits) {
+      if (wait.dialog !== dialog) continue;
+      this.ackWaits.delete(txn);
+      if (wait.settle('acknowledged')) return { kind: 'first', dialog };
+    }
+    return { kind: 'retransmission', dialog };
+  }
+
+  /** No ACK for the 2xx of this INVITE within 64*T1: returns the dialog the TU must end with BYE. */
+  ackTimeout(invite: S): Dialog<T> | undefined {
+    const wait = this.ackWaits.get(invite);
+    this.ackWaits.delete(invite);
+    return wait?.settle('timed-out') && wait.dialog.state !== 'terminated' ? wait.dialog : undefined;
+  }
+
+  // ------------------------------------------------------------------------------ sent requests (UAC)
+
+  /** Keeps a request the TU sent until its final response; inside `dialog` when given. */
+  sent(txn: C, owner: O, dialog?: Dialog<T>, id: string = randomUUID()): ClientRequest<C, O, T> {
+    const request = new ClientRequest<C, O, T>(id, txn, owner, dialog);
+    this.clients.set(id, request);
+    return request;
+  }
+
+  clientRequest(id: string): ClientRequest<C, O, T> | undefined {
+    return this.clients.get(id);
+  }
+
+  clientRequests(): ClientRequest<C, O, T>[] {
+    return [...this.clients.values()];
+  }
+
+  /** Stops following a sent request (its owner went away). */
+  forgetClient(request: ClientRequest<C, O, T>): void {
+    this.clients.delete(request.id);
+  }
+
+  /**
+   * A response to a request we sent. Out of dialog, a 101-299 with a To tag to a dialog-creating request makes
+   * the UAC dialog (§12.1.2): early for 1xx, confirmed for 2xx, one per To tag or one per request (`forks`).
+   * A 2xx confirms the dialog and resets its route set and target (§13.2.2.4, §12.2.1.2); a non-2xx final to
+   * an INVITE ends its early dialogs (§13.2.2.3). Returns the dialog the response belongs to.
+   */
+  receiveResponse(
+    request: ClientRequest<C, O, T>,
+    response: SipResponse,
+    create: { usage: DialogUsage; options: () => DialogOptions<T> } | undefined,
+  ): Dialog<T> | undefined {
+    const status = response.status;
+    request.receive(status);
+    if (status >= 200) this.clients.delete(request.id);
+    let dialog = request.dialog ?? this.uacDialog(request, response, create);
+    if (!request.dialog && status >= 300 && request.request.method === 'INVITE') {
+      for (const early of request.dialogs.values()) if (early.state === 'early') this.terminate(early);
+      dialog = undefined;
+    }
+    if (dialog && status >= 200 && status < 300) dialog.receiveResponse(response);
+    return dialog;
+  }
+
+  private uacDialog(
+    request: ClientRequest<C, O, T>,
+    response: SipResponse,
+    create: { usage: DialogUsage; options: () => DialogOptions<T> } | undefined,
+  ): Dialog<T> | undefined {
+    const toTag = response.toTag;
+    if (toTag === undefined || response.status <= 100) return undefined;
+    const known = request.dialogs.get(toTag);
+    if (known) return known;
+    if (this.options.forks === 'per-request') {
+      const only = [...request.dialogs.values()][0];
+      if (only && only.state !== 'terminated') {
+        // One dialog per request: a later fork's tag takes it over (§13.2.2.4 for a UA keeping one).
+        request.dialogs.delete(only.id.remoteTag);
+        this.dialogs.retag(only, toTag);
+        request.dialogs.set(toTag, only);
+        return only;
+      }
+    }
+    if (!create || response.status >= 300) return undefined;
+    const options = { ...create.options(), usage: create.usage };
+    const dialog = this.dialogs.add(Dialog.fromUac(request.request, response, options));
+    request.dialogs.set(toTag, dialog);
+    return dialog;
+  }
+
+  // ------------------------------------------------------------------------------ dialogs
+
+  /** The dialog of a request, named from the UAC's side: its Call-ID and the UAC's From tag. */
+  dialogByUacTag(callId: string, uacTag: string): Dialog<T> | undefined {
+    return this.dialogs.withCallId(callId).find((d) => uacTagOf(d) === uacTag && d.state !== 'terminated');
+  }
+
+  /** The RSeq counter and session timer hosted on a dialog. */
+  resourcesOf(dialog: Dialog<T>): DialogResources {
+    let resources = this.resources.get(dialog);
+    if (!resources) {
+      resources = new DialogResources();
+      this.resources.set(dialog, resources);
+    }
+    return resources;
+  }
+
+  sessionTimerOf(dialog: Dialog<T>): SessionTimer | undefined {
+    return this.resources.get(dialog)?.sessionTimer;
+  }
+
+  ensureSessionTimer(dialog: Dialog<T>, events: SessionTimerEvents): SessionTimer {
+    return this.resourcesOf(dialog).ensureSessionTimer(events);
+  }
+
+  /** Whether the dialog is live and still the one kept under its id. */
+  has(dialog: Dialog<T>): boolean {
+    return dialog.state !== 'terminated' && this.dialogs.get(dialog.id) === dialog;
+  }
+
+  /**
+   * The dialog ends (BYE, failure, expiry, owner gone): its session timer, the reliable provisionals of its
+   * pending requests and its ACK wait stop, then it leaves the table.
+   */
+  terminate(dialog: Dialog<T>): void {
+    if (dialog.state === 'terminated' && !this.has(dialog)) return;
+    this.resources.get(dialog)?.stop();
+    for (const request of this.servers.values()) if (request.dialog === dialog) request.stopReliable();
+    for (const [txn, wait] of this.ackWaits) {
+      if (wait.dialog === dialog && wait.settle('dropped')) this.ackWaits.delete(txn);
+    }
+    this.dialogs.remove(dialog);
+    this.options.dialogTerminated?.(dialog);
+  }
+
+  /** Ends everything (shutdown): pending requests stop their timers, dialogs end. */
+  close(): void {
+    for (const request of [...this.servers.values()]) this.finish(request, 'abandoned');
+    for (const dialog of this.dialogs.all()) this.terminate(dialog);
+    this.clients.clear();
+    this.ackWaits.clear();
+  }
+
+  private prack(dialog: Dialog<T>, rack: { rseq: number }): void {
+    for (const request of this.servers.values()) if (request.dialog === dialog) request.prack(rack);
+  }
+
+  private isReliable(request: ServerRequest<S, O, T>, response: SipResponse): boolean {
+    const status = response.status;
+    return (
+      request.request.method === 'INVITE' &&
+      status > 100 &&
+      status < 200 &&
+      response.require.includes('100rel')
+    );
+  }
+
+  private finish(request: ServerRequest<S, O, T>, state: 'answered' | 'cancelled' | 'abandoned'): boolean {
+    this.servers.delete(request.id);
+    this.serversByTxn.delete(request.txn);
+    return request.end(state);
+  }
+
+  private reply(txn: S, response: SipResponse): void {
+    try {
+      const sent = this.options.send(txn, response);
+      if (sent instanceof Promise) sent.catch(() => {});
+    } catch {
+      // The transaction may be gone already; nothing more to answer.
+    }
+  }
+}
+
+/** The UAC's From tag of a dialog: our tag when we sent the dialog-creating request, else the peer's. */
+export function uacTagOf(dialog: Dialog<unknown>): string {
+  return dialog.role === 'uac' ? dialog.id.localTag : dialog.id.remoteTag;
+}
