@@ -31,7 +31,7 @@ export interface ManagedCoreHandlers<O, T> {
 export function attachUserAgentCore<O, T>(
   manager: TransactionManager,
   handlers: ManagedCoreHandlers<O, T>,
-  options: Omit<UserAgentCoreOptions<ServerTransaction, T>, 'send'> = {},
+  options: Omit<UserAgentCoreOptions<ServerTransaction, O, T>, 'send'> = {},
 ): ManagedCore<O, T> {
   const core: ManagedCore<O, T> = new UserAgentCore({
     t1Ms: manager.timers.t1,

@@ -1,5 +1,12 @@
-import type { Dialog } from '../dialogs/dialog.ts';
-import type { SipRequest } from '../messages/message.ts';
+import { Dialog, type DialogOptions, type DialogUsage } from '../dialogs/dialog.ts';
+import type { DialogTable } from '../dialogs/dialog-table.ts';
+import type { SipRequest, SipResponse } from '../messages/message.ts';
+
+/** What a dialog-creating request makes (§12.1): the usage, and the TU's options read when it is made. */
+export interface DialogCreation<T> {
+  usage: DialogUsage;
+  options(): DialogOptions<T>;
+}
 
 /** What the core needs of a client transaction: the request as sent. */
 export interface CoreClientTransaction {
@@ -39,5 +46,34 @@ export class ClientRequest<C extends CoreClientTransaction, O, T> {
   receive(status: number): void {
     if (this.state === 'completed') return;
     this.state = status >= 200 ? 'completed' : 'proceeding';
+  }
+
+  /**
+   * The dialog a response with a To tag belongs to, made when missing (§12.1.2): early for 1xx, confirmed for
+   * 2xx. 'per-tag' keeps one per To tag (forks, §13.2.2.4); 'per-request' keeps one, retagged by a later fork.
+   */
+  dialogFor(
+    response: SipResponse,
+    table: DialogTable<T>,
+    forks: 'per-tag' | 'per-request',
+    create: DialogCreation<T> | undefined,
+  ): Dialog<T> | undefined {
+    const toTag = response.toTag;
+    if (toTag === undefined || response.status <= 100) return undefined;
+    const known = this.dialogs.get(toTag);
+    if (known) return known;
+    const only = [...this.dialogs.values()][0];
+    if (forks === 'per-request' && only && only.state !== 'terminated') {
+      this.dialogs.delete(only.id.remoteTag);
+      table.retag(only, toTag);
+      this.dialogs.set(toTag, only);
+      return only;
+    }
+    if (!create || response.status >= 300) return undefined;
+    const dialog = table.add(
+      Dialog.fromUac(this.request, response, { ...create.options(), usage: create.usage }),
+    );
+    this.dialogs.set(toTag, dialog);
+    return dialog;
   }
 }

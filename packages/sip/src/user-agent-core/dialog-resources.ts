@@ -29,3 +29,26 @@ export class DialogResources {
     this.timer?.stop();
   }
 }
+
+/** The resources of each dialog, made on first use and forgotten with the dialog. */
+export class DialogResourceTable<D extends object> {
+  private readonly resources = new WeakMap<D, DialogResources>();
+
+  of(dialog: D): DialogResources {
+    let resources = this.resources.get(dialog);
+    if (!resources) {
+      resources = new DialogResources();
+      this.resources.set(dialog, resources);
+    }
+    return resources;
+  }
+
+  /** Stops what runs on the dialog (it ended). */
+  stop(dialog: D): void {
+    this.resources.get(dialog)?.stop();
+  }
+
+  sessionTimerOf(dialog: D): SessionTimer | undefined {
+    return this.resources.get(dialog)?.sessionTimer;
+  }
+}

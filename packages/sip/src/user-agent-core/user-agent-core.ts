@@ -1,46 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Dialog, type DialogOptions, type DialogUsage } from '../dialogs/dialog.ts';
-import { DialogTable } from '../dialogs/dialog-table.ts';
+import { Dialog } from '../dialogs/dialog.ts';
 import { createResponse, generateTag } from '../messages/builders.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
-import type { SessionTimer, SessionTimerEvents } from '../session/session-timer.ts';
-import { AckWait } from './ack-wait.ts';
-import { ClientRequest, type CoreClientTransaction } from './client-request.ts';
-import { DialogResources } from './dialog-resources.ts';
+import { AckWaits } from './ack-wait.ts';
+import { ClientRequest, type CoreClientTransaction, type DialogCreation } from './client-request.ts';
+import { DialogOwner } from './dialog-owner.ts';
 import { type CoreServerTransaction, ServerRequest } from './server-request.ts';
-
-export interface UserAgentCoreOptions<S, T> {
-  /** Sends a response through a server transaction (the core answers 481, 500, 487, 408 and 504 itself). */
-  send(txn: S, response: SipResponse): unknown;
-  /** RFC 3261 T1 in ms, the first retransmission interval of reliable provisionals (RFC 3262 §3). */
-  t1Ms?: number;
-  /** How long the TU has to answer a request before the core answers 408 (default: no limit). */
-  answerTimeoutMs?: number;
-  /**
-   * 'per-tag' (RFC 3261 §12.1.2, §13.2.2.4): each To tag of a forked response makes its own dialog.
-   * 'per-request': one dialog per request, taken over by a later fork's tag (as drachtio keeps it).
-   */
-  forks?: 'per-tag' | 'per-request';
-  /** A request with a To tag for no known dialog: true when the TU takes it (a proxy), else the core sends 481. */
-  unknownDialog?(txn: S): boolean;
-  /** Ran once when a dialog ends, after the core stopped what it hosts on it. */
-  dialogTerminated?(dialog: Dialog<T>): void;
-  /** The TU did not answer in time (answerTimeoutMs): the core is about to answer 408. */
-  answerTimedOut?(request: { id: string; request: SipRequest }): void;
-}
-
-/** Where the core sent a received request (§8.2 out of dialog, §12.2.2 inside one). */
-export type RequestRoute<T> =
-  | { kind: 'out-of-dialog' }
-  | { kind: 'in-dialog'; dialog: Dialog<T> }
-  /** The core answered it (481, 500), or the unknownDialog hook took it. */
-  | { kind: 'handled' };
-
-/** What a received ACK for a 2xx is (§13.3.1.4). */
-export type AckRoute<T> =
-  | { kind: 'first'; dialog: Dialog<T> }
-  | { kind: 'retransmission'; dialog: Dialog<T> }
-  | { kind: 'no-dialog' };
+import type { AckRoute, RequestRoute, UserAgentCoreOptions } from './user-agent-core-types.ts';
 
 /**
  * The user-agent core (RFC 3261 §8, §12, §13) over a transaction layer: it owns the dialogs, the requests
@@ -50,16 +16,20 @@ export type AckRoute<T> =
  * S, C: the server and client transactions of the layer below; O: who owns a request (the TU's app or session);
  * T: the TU's data per dialog.
  */
-export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClientTransaction, O, T> {
-  readonly dialogs = new DialogTable<T>();
+export class UserAgentCore<
+  S extends CoreServerTransaction,
+  C extends CoreClientTransaction,
+  O,
+  T,
+> extends DialogOwner<T> {
   private readonly servers = new Map<string, ServerRequest<S, O, T>>();
   private readonly serversByTxn = new Map<S, ServerRequest<S, O, T>>();
   private readonly clients = new Map<string, ClientRequest<C, O, T>>();
-  private readonly ackWaits = new Map<S, AckWait<T>>();
-  private readonly resources = new WeakMap<Dialog<T>, DialogResources>();
+  private readonly ackWaits = new AckWaits<S, T>();
   private readonly t1: number;
 
-  constructor(private readonly options: UserAgentCoreOptions<S, T>) {
+  constructor(private readonly options: UserAgentCoreOptions<S, O, T>) {
+    super(options.dialogTerminated);
     this.t1 = options.t1Ms ?? 500;
   }
 
@@ -138,7 +108,7 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
   answering(
     request: ServerRequest<S, O, T>,
     response: SipResponse,
-    create: { usage: DialogUsage; options: () => DialogOptions<T> } | undefined,
+    create: DialogCreation<T> | undefined,
   ): Dialog<T> | undefined {
     const status = response.status;
     if (create && status > 100 && status < 300 && response.toTag !== undefined) {
@@ -147,7 +117,7 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
         request.dialog = this.dialogs.add(Dialog.fromUas(request.request, response, options));
       } else if (status >= 200) request.dialog.confirm();
     }
-    if (this.isReliable(request, response) && request.dialog) {
+    if (isReliable(request.request, response) && request.dialog) {
       response.setHeader('RSeq', this.resourcesOf(request.dialog).nextRSeq());
     }
     return request.dialog;
@@ -162,7 +132,7 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
     const status = response.status;
     if (status < 200) {
       const rseq = response.rseq;
-      if (this.isReliable(request, response) && rseq !== undefined)
+      if (isReliable(request.request, response) && rseq !== undefined)
         request.sendReliably(rseq, this.t1, resend, () =>
           this.reject(request, 504, 'Reliable Provisional Not Acknowledged'),
         );
@@ -171,7 +141,7 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
     this.finish(request, 'answered');
     const dialog = request.dialog;
     if (request.request.method !== 'INVITE' || !dialog) return;
-    if (status < 300) this.ackWaits.set(request.txn, new AckWait(dialog));
+    if (status < 300) this.ackWaits.wait(request.txn, dialog);
     else if (request.initial) this.terminate(dialog);
   }
 
@@ -179,7 +149,7 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
   respond(
     request: ServerRequest<S, O, T>,
     response: SipResponse,
-    create?: { usage: DialogUsage; options: () => DialogOptions<T> },
+    create?: DialogCreation<T>,
   ): Dialog<T> | undefined {
     const dialog = this.answering(request, response, create);
     this.reply(request.txn, response);
@@ -194,7 +164,10 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
     this.reply(request.txn, createResponse(request.request, status, { reason, toTag: request.localTag }));
   }
 
-  /** The server transaction ended without a final answer from the TU (or failed): forget the request. */
+  /**
+   * The server transaction ended without a final answer from the TU, its handling failed, or the TU handed
+   * it to a proxy (§16): the core forgets the request.
+   */
   abandon(txn: S): void {
     const request = this.serversByTxn.get(txn);
     if (request) this.finish(request, 'abandoned');
@@ -206,19 +179,13 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
   receiveAck(ack: SipRequest): AckRoute<T> {
     const dialog = this.dialogs.matchIncoming(ack.callId, ack.fromTag, ack.toTag);
     if (!dialog) return { kind: 'no-dialog' };
-    for (const [txn, wait] of this.ackWaits) {
-      if (wait.dialog !== dialog) continue;
-      this.ackWaits.delete(txn);
-      if (wait.settle('acknowledged')) return { kind: 'first', dialog };
-    }
-    return { kind: 'retransmission', dialog };
+    return { kind: this.ackWaits.acknowledge(dialog) ? 'first' : 'retransmission', dialog };
   }
 
   /** No ACK for the 2xx of this INVITE within 64*T1: returns the dialog the TU must end with BYE. */
   ackTimeout(invite: S): Dialog<T> | undefined {
-    const wait = this.ackWaits.get(invite);
-    this.ackWaits.delete(invite);
-    return wait?.settle('timed-out') && wait.dialog.state !== 'terminated' ? wait.dialog : undefined;
+    const dialog = this.ackWaits.timeout(invite);
+    return dialog && dialog.state !== 'terminated' ? dialog : undefined;
   }
 
   // ------------------------------------------------------------------------------ sent requests (UAC)
@@ -252,12 +219,13 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
   receiveResponse(
     request: ClientRequest<C, O, T>,
     response: SipResponse,
-    create: { usage: DialogUsage; options: () => DialogOptions<T> } | undefined,
+    create: DialogCreation<T> | undefined,
   ): Dialog<T> | undefined {
     const status = response.status;
     request.receive(status);
     if (status >= 200) this.clients.delete(request.id);
-    let dialog = request.dialog ?? this.uacDialog(request, response, create);
+    let dialog =
+      request.dialog ?? request.dialogFor(response, this.dialogs, this.options.forks ?? 'per-tag', create);
     if (!request.dialog && status >= 300 && request.request.method === 'INVITE') {
       for (const early of request.dialogs.values()) if (early.state === 'early') this.terminate(early);
       dialog = undefined;
@@ -266,75 +234,9 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
     return dialog;
   }
 
-  private uacDialog(
-    request: ClientRequest<C, O, T>,
-    response: SipResponse,
-    create: { usage: DialogUsage; options: () => DialogOptions<T> } | undefined,
-  ): Dialog<T> | undefined {
-    const toTag = response.toTag;
-    if (toTag === undefined || response.status <= 100) return undefined;
-    const known = request.dialogs.get(toTag);
-    if (known) return known;
-    if (this.options.forks === 'per-request') {
-      const only = [...request.dialogs.values()][0];
-      if (only && only.state !== 'terminated') {
-        // One dialog per request: a later fork's tag takes it over (§13.2.2.4 for a UA keeping one).
-        request.dialogs.delete(only.id.remoteTag);
-        this.dialogs.retag(only, toTag);
-        request.dialogs.set(toTag, only);
-        return only;
-      }
-    }
-    if (!create || response.status >= 300) return undefined;
-    const options = { ...create.options(), usage: create.usage };
-    const dialog = this.dialogs.add(Dialog.fromUac(request.request, response, options));
-    request.dialogs.set(toTag, dialog);
-    return dialog;
-  }
-
-  // ------------------------------------------------------------------------------ dialogs
-
-  /** The dialog of a request, named from the UAC's side: its Call-ID and the UAC's From tag. */
-  dialogByUacTag(callId: string, uacTag: string): Dialog<T> | undefined {
-    return this.dialogs.withCallId(callId).find((d) => uacTagOf(d) === uacTag && d.state !== 'terminated');
-  }
-
-  /** The RSeq counter and session timer hosted on a dialog. */
-  resourcesOf(dialog: Dialog<T>): DialogResources {
-    let resources = this.resources.get(dialog);
-    if (!resources) {
-      resources = new DialogResources();
-      this.resources.set(dialog, resources);
-    }
-    return resources;
-  }
-
-  sessionTimerOf(dialog: Dialog<T>): SessionTimer | undefined {
-    return this.resources.get(dialog)?.sessionTimer;
-  }
-
-  ensureSessionTimer(dialog: Dialog<T>, events: SessionTimerEvents): SessionTimer {
-    return this.resourcesOf(dialog).ensureSessionTimer(events);
-  }
-
-  /** Whether the dialog is live and still the one kept under its id. */
-  has(dialog: Dialog<T>): boolean {
-    return dialog.state !== 'terminated' && this.dialogs.get(dialog.id) === dialog;
-  }
-
-  /**
-   * The dialog ends (BYE, failure, expiry, owner gone): its session timer, the reliable provisionals of its
-   * pending requests and its ACK wait stop, then it leaves the table.
-   */
-  terminate(dialog: Dialog<T>): void {
-    if (dialog.state === 'terminated' && !this.has(dialog)) return;
-    this.resources.get(dialog)?.stop();
+  protected ending(dialog: Dialog<T>): void {
     for (const request of this.servers.values()) if (request.dialog === dialog) request.stopReliable();
-    for (const [txn, wait] of this.ackWaits) {
-      if (wait.dialog === dialog && wait.settle('dropped')) this.ackWaits.delete(txn);
-    }
-    this.dialogs.remove(dialog);
-    this.options.dialogTerminated?.(dialog);
+    this.ackWaits.drop(dialog);
   }
 
   /** Ends everything (shutdown): pending requests stop their timers, dialogs end. */
@@ -345,18 +247,13 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
     this.ackWaits.clear();
   }
 
-  private prack(dialog: Dialog<T>, rack: { rseq: number }): void {
-    for (const request of this.servers.values()) if (request.dialog === dialog) request.prack(rack);
+  /** Stops waiting for the ACK of the dialog's 2xx (the TU ends the dialog first); true when it waited. */
+  forgetAckWait(dialog: Dialog<T>): boolean {
+    return this.ackWaits.drop(dialog);
   }
 
-  private isReliable(request: ServerRequest<S, O, T>, response: SipResponse): boolean {
-    const status = response.status;
-    return (
-      request.request.method === 'INVITE' &&
-      status > 100 &&
-      status < 200 &&
-      response.require.includes('100rel')
-    );
+  private prack(dialog: Dialog<T>, rack: { rseq: number }): void {
+    for (const request of this.servers.values()) if (request.dialog === dialog) request.prack(rack);
   }
 
   private finish(request: ServerRequest<S, O, T>, state: 'answered' | 'cancelled' | 'abandoned'): boolean {
@@ -375,7 +272,8 @@ export class UserAgentCore<S extends CoreServerTransaction, C extends CoreClient
   }
 }
 
-/** The UAC's From tag of a dialog: our tag when we sent the dialog-creating request, else the peer's. */
-export function uacTagOf(dialog: Dialog<unknown>): string {
-  return dialog.role === 'uac' ? dialog.id.localTag : dialog.id.remoteTag;
+/** RFC 3262 §3: a 1xx to INVITE requiring 100rel is sent reliably. */
+function isReliable(request: SipRequest, response: SipResponse): boolean {
+  const status = response.status;
+  return request.method === 'INVITE' && status > 100 && status < 200 && response.require.includes('100rel');
 }
