@@ -4,7 +4,8 @@ import type { ClientTransaction, ServerTransaction, TransactionManager } from '.
 import { InviteServerTransaction } from '../transactions/server.ts';
 import type { MessageSource } from '../transport/types.ts';
 import type { ServerRequest } from './server-request.ts';
-import { UserAgentCore, type UserAgentCoreOptions } from './user-agent-core.ts';
+import { UserAgentCore } from './user-agent-core.ts';
+import type { UserAgentCoreOptions } from './user-agent-core-types.ts';
 
 export type ManagedCore<O, T> = UserAgentCore<ServerTransaction, ClientTransaction, O, T>;
 
