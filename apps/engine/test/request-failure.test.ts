@@ -109,7 +109,7 @@ describe('a failure while handling a request answers it', () => {
 
   it('the dialog lookup of an in-dialog request fails: 500', () => {
     const { stack, bridge, errors } = setup();
-    bridge.dialogs.matchIncoming = () => {
+    bridge.dialogs.matchRequest = () => {
       throw new Error('injected: dialog table');
     };
     const far = stack.inject(request('BYE', [], 'ours'));

@@ -101,7 +101,7 @@ describe('subscription dialogs, the app as notifier', () => {
     expect(accepted.getHeader('contact')).toBe('<sip:192.0.2.1:5060>');
     const dlg = asSubscription(dialogs[0]!);
     expect(dlg.id).toBe(`${far.request.callId};from-tag=${far.request.fromTag}`);
-    expect(bridge.dialogs.get(dlg.id)?.usage).toBe('subscription');
+    expect(bridge.dialog(dlg.id)?.usage).toBe('subscription');
 
     const active = dlg.request({
       method: 'NOTIFY',
@@ -140,7 +140,7 @@ describe('subscription dialogs, the app as notifier', () => {
     await connect((srf) => srf.use('refer', (_req: SrfRequest, res: SrfResponse) => res.send(202)));
     const far = stack.inject(subscribeFromFarEnd('REFER'));
     await waitFor(() => far.responses.length === 1, 'the 202');
-    const dialog = bridge.dialogs.get(`${far.request.callId};from-tag=${far.request.fromTag}`);
+    const dialog = bridge.dialog(`${far.request.callId};from-tag=${far.request.fromTag}`);
     expect(dialog?.usage).toBe('subscription');
     expect(dialog?.role).toBe('uas');
   });
@@ -172,7 +172,7 @@ describe('subscription dialogs, the app as subscriber (createUAC SUBSCRIBE)', ()
     );
     const dialog = asSubscription(await uac);
     expect(dialog.id).toBe(`${subscribe.callId};from-tag=${subscribe.fromTag}`);
-    expect(bridge.dialogs.get(dialog.id)?.usage).toBe('subscription');
+    expect(bridge.dialog(dialog.id)?.usage).toBe('subscription');
     dialog.on('notify', (req: SrfRequest, res: SrfResponse) => {
       notified.push(req.get('Subscription-State') as string);
       res.send(200);

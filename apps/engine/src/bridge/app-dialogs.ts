@@ -1,16 +1,11 @@
-import {
-  type Dialog,
-  DialogTable,
-  type RSeqCounter,
-  type SessionTimer,
-  type SipRequest,
-} from '@switchboard/sip';
+import { type Dialog, type SipRequest, uacTagOf } from '@switchboard/sip';
 import type { AppConnection } from '../admin/app-connection.ts';
+import type { BridgeUserAgent } from './bridge-core.ts';
 import type { Flow } from './sip-stack.ts';
 
 /**
- * The dialogs the engine keeps on behalf of apps are packages/sip dialogs (RFC 3261 §12) in its DialogTable;
- * what the engine adds per dialog is the app that owns it and what runs on it. drachtio names a dialog
+ * The dialogs the engine keeps on behalf of apps live in packages/sip's user-agent core (RFC 3261 §12); what
+ * the engine adds per dialog is the app that owns it and what the app's wire needs. drachtio names a dialog
  * `Call-ID;from-tag=<the UAC's From tag>`: for a dialog we answered (uas) that is the remote tag, for one we
  * initiated (uac) our own tag. This file translates those names; it keeps no table of its own.
  */
@@ -23,10 +18,6 @@ export interface AppDialogState {
   nextHop: string | undefined;
   /** When the subscription of a subscription dialog expires (subscription-dialogs.ts). */
   subscriptionTimer: NodeJS.Timeout | undefined;
-  /** The RSeq numbers of our reliable provisional responses (RFC 3262 §3), made at the first one. */
-  rseq: RSeqCounter | undefined;
-  /** RFC 4028 session timer, once a 2xx agreed on one. */
-  session: SessionTimer | undefined;
   /** Our current session description, offered again in a refreshing re-INVITE (drachtio-server does the same). */
   localBody: { body: string; contentType: string } | undefined;
   /** Our last ACK to the dialog's 2xx, re-sent when the 2xx is retransmitted. */
@@ -44,66 +35,20 @@ export function appDialogId(dialog: AppDialog): string {
   return dialogIdOf(dialog.id.callId, uacTagOf(dialog));
 }
 
-function uacTagOf(dialog: AppDialog): string {
-  return dialog.role === 'uac' ? dialog.id.localTag : dialog.id.remoteTag;
-}
-
 const FROM_TAG = ';from-tag=';
 
-/** The engine's dialogs under their drachtio names, over packages/sip's DialogTable. */
-export class AppDialogs {
-  readonly table = new DialogTable<AppDialogState>();
+/** The dialog with this drachtio name. */
+export function findAppDialog(ua: BridgeUserAgent, id: string): AppDialog | undefined {
+  const at = id.lastIndexOf(FROM_TAG);
+  if (at < 0) return undefined;
+  return ua.dialogByUacTag(id.slice(0, at), id.slice(at + FROM_TAG.length));
+}
 
-  add(dialog: AppDialog): void {
-    this.table.add(dialog);
-  }
+/** Any dialog with this Call-ID (an app's request carrying a known Call-ID goes inside it, as drachtio does). */
+export function findByCallId(ua: BridgeUserAgent, callId: string): AppDialog | undefined {
+  return ua.dialogs.withCallId(callId)[0];
+}
 
-  /** The dialog with this drachtio name. */
-  get(id: string): AppDialog | undefined {
-    const at = id.lastIndexOf(FROM_TAG);
-    if (at < 0) return undefined;
-    const tag = id.slice(at + FROM_TAG.length);
-    return this.table.withCallId(id.slice(0, at)).find((d) => uacTagOf(d) === tag);
-  }
-
-  /** Forgets a dialog and stops what ran on it. */
-  remove(id: string | AppDialog): void {
-    const dialog = typeof id === 'string' ? this.get(id) : id;
-    if (!dialog) return;
-    dialog.data.session?.stop();
-    if (dialog.data.subscriptionTimer) clearTimeout(dialog.data.subscriptionTimer);
-    this.table.remove(dialog);
-  }
-
-  /** Whether this dialog is still the one kept under its name (not ended and replaced). */
-  has(dialog: AppDialog): boolean {
-    return dialog.state !== 'terminated' && this.get(appDialogId(dialog)) === dialog;
-  }
-
-  /** The dialog an incoming request belongs to: To tag is our tag, From tag the peer's (RFC 3261 §12.2.2). */
-  matchIncoming(
-    callId: string,
-    fromTag: string | undefined,
-    toTag: string | undefined,
-  ): AppDialog | undefined {
-    return this.table.matchIncoming(callId, fromTag, toTag);
-  }
-
-  /** Any dialog with this Call-ID (an app's request carrying a known Call-ID goes inside it, as drachtio does). */
-  findByCallId(callId: string): AppDialog | undefined {
-    return this.table.withCallId(callId)[0];
-  }
-
-  ownedBy(app: AppConnection): AppDialog[] {
-    return this.table.all().filter((d) => d.data.owner === app);
-  }
-
-  /** Forgets every dialog and stops their timers (engine shutdown). */
-  clear(): void {
-    for (const dialog of this.table.all()) this.remove(dialog);
-  }
-
-  get size(): number {
-    return this.table.size;
-  }
+export function ownedBy(ua: BridgeUserAgent, app: AppConnection): AppDialog[] {
+  return ua.dialogs.all().filter((d) => d.data.owner === app);
 }

@@ -4,7 +4,7 @@ import type { AppConnection } from '../admin/app-connection.ts';
 import { AppSipError, type AppSipText, splitAppSip } from '../wire/app-sip.ts';
 import { sipCommand } from '../wire/commands.ts';
 import { type AppMessage, msgSentReply, responseMessage, sipEventMessage } from '../wire/protocol.ts';
-import { appDialogId, dialogIdOf } from './app-dialogs.ts';
+import { appDialogId, dialogIdOf, findAppDialog, findByCallId, ownedBy } from './app-dialogs.ts';
 import {
   appToTag,
   buildInDialogRequest,
@@ -14,19 +14,14 @@ import {
   parseRequestLine,
 } from './app-messages.ts';
 import type { BridgeCore, PendingOutgoing } from './bridge-core.ts';
-import {
-  applySessionTimer,
-  numberReliable,
-  retransmitReliably,
-  startSessionTimer,
-} from './dialog-sessions.ts';
+import { applySessionTimer, startSessionTimer } from './dialog-sessions.ts';
 import {
   ackThenBye,
   armSubscriptionOf,
   bodyOf,
   dialogNextHop,
-  ensureUacDialog,
-  ensureUasDialog,
+  uacDialog,
+  uasDialog,
 } from './dialog-usages.ts';
 import type { StackListener } from './sip-stack.ts';
 import {
@@ -68,7 +63,7 @@ export function handleSip(core: BridgeCore, app: AppConnection, msg: AppMessage)
     const { method } = parseRequestLine(sip);
     if (txnId !== '' && method === 'CANCEL') return cancelFromApp(from, txnId, sip);
     const callId = sip.headers.find(([n]) => /^(call-id|i)$/i.test(n))?.[1];
-    const known = callId !== undefined && method !== 'INVITE' ? core.dialogs.findByCallId(callId) : undefined;
+    const known = callId !== undefined && method !== 'INVITE' ? findByCallId(core.ua, callId) : undefined;
     if (known) return requestInDialog(from, appDialogId(known), sip);
     return newRequestFromApp(from, sip, nextHop);
   };
@@ -81,20 +76,19 @@ export function handleSip(core: BridgeCore, app: AppConnection, msg: AppMessage)
 
 /** The app went away: its pending requests are answered or cancelled, its dialogs end. */
 export function appGone(core: BridgeCore, app: AppConnection): void {
-  for (const pending of [...core.incoming.values()]) {
-    if (pending.app === app) void core.answer(pending, 503, 'Service Unavailable');
+  for (const pending of core.ua.serverRequests()) {
+    if (pending.owner === app) core.ua.reject(pending, 503, 'Service Unavailable');
   }
-  for (const pending of [...core.outgoing.values()]) {
-    if (pending.app !== app) continue;
-    if (!pending.finalReceived && pending.txn.request.method === 'INVITE') {
+  for (const pending of core.ua.clientRequests()) {
+    if (pending.owner !== app) continue;
+    if (pending.request.method === 'INVITE') {
       void pending.txn.cancel('SIP;cause=503;text="application gone"').catch(() => {});
     }
-    core.outgoing.delete(pending.id);
+    core.ua.forgetClient(pending);
   }
-  for (const dialog of core.dialogs.ownedBy(app)) {
+  for (const dialog of ownedBy(core.ua, app)) {
     const confirmed = dialog.state === 'confirmed';
-    core.dialogs.remove(dialog);
-    core.forgetAwaitingAck(appDialogId(dialog));
+    core.ua.terminate(dialog);
     if (confirmed && dialog.usage === 'invite')
       void ackThenBye(core, dialog, 'app disconnected').catch(() => {});
   }
@@ -102,44 +96,35 @@ export function appGone(core: BridgeCore, app: AppConnection): void {
 
 async function respondFromApp(from: FromApp, txnId: string, sip: AppSipText): Promise<void> {
   const { core, app, msgId } = from;
-  const pending = core.incoming.get(txnId);
+  const pending = core.ua.serverRequest(txnId);
   if (!pending) throw new AppSipError('unknown transaction id or transaction already answered');
   const appTag = appToTag(sip);
-  if (appTag !== undefined && pending.txn.request.toTag === undefined) pending.localTag = appTag;
-  const request = pending.txn.request;
+  if (appTag !== undefined && pending.initial) pending.localTag = appTag;
+  const request = pending.request;
   const response = buildResponse(sip, request, pending.localTag, core.listenerOf(pending.txn.flow));
   const status = response.status;
   const method = request.method;
-  const initial = request.toTag === undefined;
-  let dialogId = pending.dialogId;
-  if (method === 'INVITE' && initial && status > 100 && status < 300) {
-    dialogId = ensureUasDialog(core, pending, response, 'invite');
-  }
-  if (createsSubscriptionDialog(method, status, !initial)) {
-    dialogId = ensureUasDialog(core, pending, response, 'subscription');
-  }
-  const dialog = dialogId ? core.dialogs.get(dialogId) : undefined;
+  const initial = pending.initial;
+  // The UA core makes or confirms the UAS dialog (§12.1.1) and numbers a reliable 1xx (RFC 3262 §3).
+  const usage =
+    method === 'INVITE' && initial
+      ? 'invite'
+      : createsSubscriptionDialog(method, status, !initial)
+        ? 'subscription'
+        : undefined;
+  const dialog = core.ua.answering(pending, response, usage && uasDialog(core, pending, response, usage));
   if (renewsSubscription(dialog, method, status))
     armSubscriptionOf(core, dialog, subscriptionSeconds(request, response));
-  // RFC 3262 §3: an app's 1xx requiring 100rel is sent reliably, numbered with the dialog's RSeq.
-  const reliable = method === 'INVITE' && status > 100 && status < 200 && response.require.includes('100rel');
-  const rseq = reliable && dialog ? numberReliable(dialog, response) : undefined;
   const offerAnswer = method === 'INVITE' || method === 'UPDATE';
   if (offerAnswer && dialog && response.body.length > 0) dialog.data.localBody = bodyOf(response);
   if (offerAnswer && status >= 200 && status < 300 && dialog?.state === 'confirmed')
     applySessionTimer(core, request, response, dialog);
   const sent = await pending.txn.respond(response);
-  if (rseq !== undefined) retransmitReliably(core, pending, response, rseq);
-  if (status >= 200) {
-    core.stopReliable(pending.id);
-    core.finish(pending);
-    if (method === 'INVITE' && status < 300 && dialogId) core.awaitingAck.set(pending.txn, dialogId);
-    if (method === 'INVITE' && status >= 300 && dialogId && initial) {
-      core.dialogs.remove(dialogId);
-      dialogId = undefined;
-    }
-  }
-  app.send(msgSentReply(msgId, core.sentMeta(sent), txnId, dialogId ?? '', sent.raw));
+  // Reliable 1xx retransmitted until PRACK, the 2xx waiting for its ACK, a failure ending the early dialog.
+  core.ua.answered(pending, response, () => void pending.txn.respond(response).catch(() => {}));
+  const failedInvite = method === 'INVITE' && initial && status >= 300;
+  const dialogId = dialog && !failedInvite ? appDialogId(dialog) : '';
+  app.send(msgSentReply(msgId, core.sentMeta(sent), txnId, dialogId, sent.raw));
   if (method === 'INVITE' && initial && status >= 200) {
     core.cdr(
       status < 300
@@ -157,104 +142,90 @@ async function newRequestFromApp(from: FromApp, sip: AppSipText, nextHop: string
   if (!listener) throw new AppSipError('requested protocol/transport not available');
   const request = buildNewRequest(sip, listener);
   const txn = await core.stack.sendRequest(request, nextHop);
-  const id = randomUUID();
-  const pending: PendingOutgoing = { id, txn, app, dialogId: undefined, nextHop, finalReceived: false };
-  core.outgoing.set(id, pending);
-  watchOutgoing(core, pending, listener);
-  app.send(msgSentReply(msgId, core.sentMeta(txn.sent), id, undefined, txn.sent.raw));
+  const pending = core.ua.sent(txn, app);
+  watchOutgoing(core, pending, listener, nextHop);
+  app.send(msgSentReply(msgId, core.sentMeta(txn.sent), pending.id, undefined, txn.sent.raw));
   if (request.method === 'INVITE') core.cdr({ kind: 'attempt', source: 'application' }, txn.sent.raw);
 }
 
 async function requestInDialog(from: FromApp, dialogId: string, sip: AppSipText): Promise<void> {
   const { core, app, msgId } = from;
-  const dialog = core.dialogs.get(dialogId);
+  const dialog = findAppDialog(core.ua, dialogId);
   if (!dialog) throw new AppSipError(`unable to find dialog for dialog id ${dialogId}`);
   const request = buildInDialogRequest(sip, dialog, core.listenerOf(dialog.data.flow));
-  const id = randomUUID();
   if (/^(INVITE|UPDATE|ACK)$/.test(request.method) && request.body.length > 0)
     dialog.data.localBody = bodyOf(request);
   if (request.method === 'ACK') {
     const sent = await core.stack.sendAck(request, dialogNextHop(dialog));
     dialog.data.lastAck = request;
-    app.send(msgSentReply(msgId, core.sentMeta(sent), id, dialogId, sent.raw));
+    app.send(msgSentReply(msgId, core.sentMeta(sent), randomUUID(), dialogId, sent.raw));
     return;
   }
   const txn = await core.stack.sendRequest(request, dialogNextHop(dialog));
-  const pending: PendingOutgoing = {
-    id,
-    txn,
-    app,
-    dialogId,
-    nextHop: dialog.data.nextHop,
-    finalReceived: false,
-  };
-  core.outgoing.set(id, pending);
-  watchOutgoing(core, pending, core.listenerOf(txn.sent.flow));
+  const pending = core.ua.sent(txn, app, dialog);
+  watchOutgoing(core, pending, core.listenerOf(txn.sent.flow), dialog.data.nextHop);
   if (request.method === 'BYE' && dialog.usage === 'invite') {
     // The dialog ends with the BYE's final response, except a challenge: drachtio-srf sends the BYE again
     // with credentials inside the same dialog (RFC 3261 §15.1.1, §22.2).
-    core.forgetAwaitingAck(dialogId);
+    core.ua.forgetAckWait(dialog);
     txn.onResponse((response) => {
       if (response.status >= 200 && response.status !== 401 && response.status !== 407)
-        core.dialogs.remove(dialog);
+        core.ua.terminate(dialog);
     });
   }
   // RFC 6665 §4.2.2: the notifier ends the subscription, and with it a dialog that has no other usage.
-  if (dialog.usage === 'subscription' && terminatesSubscription(request)) core.dialogs.remove(dialog);
-  app.send(msgSentReply(msgId, core.sentMeta(txn.sent), id, dialogId, txn.sent.raw));
+  if (dialog.usage === 'subscription' && terminatesSubscription(request)) core.ua.terminate(dialog);
+  app.send(msgSentReply(msgId, core.sentMeta(txn.sent), pending.id, dialogId, txn.sent.raw));
 }
 
 async function cancelFromApp(from: FromApp, txnId: string, sip: AppSipText): Promise<void> {
   const { core, app, msgId } = from;
-  const pending = core.outgoing.get(txnId);
-  if (pending?.txn.request.method !== 'INVITE') throw new AppSipError('unknown transaction id');
-  if (pending.finalReceived) throw new AppSipError('transaction already completed');
+  const pending = core.ua.clientRequest(txnId);
+  if (pending?.request.method !== 'INVITE') throw new AppSipError('unknown transaction id');
+  if (!pending.pending) throw new AppSipError('transaction already completed');
   const sent = await pending.txn.cancel(findHeader(sip, 'reason'));
   app.send(msgSentReply(msgId, core.sentMeta(sent), txnId, undefined, sent.raw));
 }
 
-/** Responses to an app's request: dialogs are created or fixed on the way (§12.1.2), then the app hears. */
+/** Responses to an app's request: the UA core makes or fixes dialogs on the way (§12.1.2), then the app hears. */
 function watchOutgoing(
   core: BridgeCore,
   pending: PendingOutgoing,
   listener: StackListener | undefined,
+  nextHop: string | undefined,
 ): void {
-  const request = pending.txn.request;
+  const request = pending.request;
   const method = request.method;
-  const initial = pending.dialogId === undefined;
+  const initial = pending.dialog === undefined;
   pending.txn.onResponse((response, raw, flow) =>
     core.guard('response', () => {
       const status = response.status;
-      if (status >= 200) pending.finalReceived = true;
-      let dialogId = pending.dialogId;
-      if (method === 'INVITE' && dialogId === undefined && status > 100 && response.toTag !== undefined) {
-        if (status < 300) dialogId = ensureUacDialog(core, pending, response, flow, listener, 'invite');
-        else {
-          // A failure ends the early dialog, if any (§12.3); the app still sees the dialog's name with it.
-          dialogId = dialogIdOf(request.callId, request.fromTag ?? '');
-          core.dialogs.remove(dialogId);
-        }
-      }
-      if (createsSubscriptionDialog(method, status, !initial) && response.toTag !== undefined) {
-        dialogId = ensureUacDialog(core, pending, response, flow, listener, 'subscription');
-        core.dialogs.get(dialogId)?.confirm();
-      }
-      const dialog = dialogId ? core.dialogs.get(dialogId) : undefined;
+      const usage =
+        method === 'INVITE' && initial
+          ? 'invite'
+          : createsSubscriptionDialog(method, status, !initial)
+            ? 'subscription'
+            : undefined;
+      const dialog = core.ua.receiveResponse(
+        pending,
+        response,
+        usage && uacDialog(pending, flow, listener, nextHop, usage),
+      );
+      // A failure ends the early dialog, if any; the app still sees the dialog's name with it.
+      const failedDialog =
+        initial && method === 'INVITE' && status >= 300 && response.toTag !== undefined
+          ? dialogIdOf(request.callId, request.fromTag ?? '')
+          : undefined;
+      const dialogId = dialog ? appDialogId(dialog) : failedDialog;
       if (renewsSubscription(dialog, method, status))
         armSubscriptionOf(core, dialog, subscriptionSeconds(request, response));
-      if (method === 'INVITE' && status >= 200 && status < 300 && dialog) {
-        // The 2xx fixes the dialog: its target and route set replace what an early 1xx set (§12.1.2,
-        // §13.2.2.4); its tag did already (ensureUacDialog).
-        dialog.receiveResponse(response);
-      }
       if ((method === 'INVITE' || method === 'UPDATE') && status >= 200 && status < 300 && dialog) {
         // RFC 4028 §7.2: the 2xx to our request sets the session timer.
         const agreed = acceptedSessionTimer(response);
-        if (agreed) startSessionTimer(core, dialog, agreed.interval, agreed.weRefresh);
+        if (agreed && core.ua.has(dialog)) startSessionTimer(core, dialog, agreed.interval, agreed.weRefresh);
       }
-      if (status >= 200) core.outgoing.delete(pending.id);
-      if (!pending.app.isOpen) return;
-      pending.app.send(sipEventMessage(core.networkMeta(flow, raw), pending.id, dialogId ?? '', raw));
+      if (!pending.owner.isOpen) return;
+      pending.owner.send(sipEventMessage(core.networkMeta(flow, raw), pending.id, dialogId ?? '', raw));
       if (method === 'INVITE' && initial && status >= 200) {
         core.cdr(
           status < 300

@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { createResponse, type ProxyContext, type ReliableProvisional } from '@switchboard/sip';
+import { type ClientRequest, type ProxyContext, type ServerRequest, UserAgentCore } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppRegistry } from '../admin/app-registry.ts';
 import type { RequestHandler } from '../routing/request-handlers.ts';
 import { cdrEventMessage, type SipMessageMeta } from '../wire/protocol.ts';
-import { AppDialogs } from './app-dialogs.ts';
+import type { AppDialog, AppDialogState } from './app-dialogs.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 
 export interface BridgeOptions {
@@ -31,67 +30,69 @@ export interface BridgeOptions {
   connectApp?: (host: string, port: number, tls: boolean) => Promise<AppConnection>;
 }
 
-/** An incoming request handed to an app and not yet finally answered. */
-export interface PendingIncoming {
-  id: string;
-  txn: IncomingTransaction;
-  app: AppConnection;
-  localTag: string;
-  timer: NodeJS.Timeout;
-  /** The dialog the request belongs to (in-dialog) or the one its answer created. */
-  dialogId: string | undefined;
-}
+/** An incoming request handed to an app and not yet finally answered (the UA core keeps it). */
+export type PendingIncoming = ServerRequest<IncomingTransaction, AppConnection, AppDialogState>;
 
-/** A request an app sent and whose final response has not come yet. */
-export interface PendingOutgoing {
-  id: string;
-  txn: OutgoingTransaction;
-  app: AppConnection;
-  dialogId: string | undefined;
-  nextHop: string | undefined;
-  finalReceived: boolean;
-}
+/** A request an app sent and whose final response has not come yet (the UA core keeps it). */
+export type PendingOutgoing = ClientRequest<OutgoingTransaction, AppConnection, AppDialogState>;
+
+export type BridgeUserAgent = UserAgentCore<
+  IncomingTransaction,
+  OutgoingTransaction,
+  AppConnection,
+  AppDialogState
+>;
 
 /**
- * The state the bridge's sides share (app side, network side, proxy operations, dialog usages): pending
- * transactions both ways, the dialogs, the proxies and request-handler lookups in flight, and the small
+ * The state the bridge's sides share (app side, network side, proxy operations, dialog usages): the UA core
+ * (dialogs, requests in flight both ways), the proxies and request-handler lookups in flight, and the small
  * helpers each side needs (cdr events, message metadata, engine-made answers).
  */
 export class BridgeCore {
-  readonly dialogs = new AppDialogs();
-  readonly incoming = new Map<string, PendingIncoming>();
-  readonly outgoing = new Map<string, PendingOutgoing>();
-  /** Pending incoming requests by transaction (a CANCEL names its INVITE's transaction). */
-  readonly incomingByTxn = new Map<IncomingTransaction, PendingIncoming>();
-  /** Dialogs whose 2xx waits for its first ACK (the app gets that one ACK), by the INVITE's transaction. */
-  readonly awaitingAck = new Map<IncomingTransaction, string>();
+  /**
+   * packages/sip's user-agent core: the dialogs, the requests in flight both ways, the 2xx waiting for ACK,
+   * reliable provisionals and session timers. The bridge only translates between it and the apps.
+   */
+  readonly ua: BridgeUserAgent;
   /** Requests being proxied, by their server transaction (a CANCEL cancels the branches). */
   readonly proxies = new Map<IncomingTransaction, ProxyContext>();
   /** New requests waiting for their request handler's answer, by server transaction (a CANCEL ends them). */
   readonly routing = new Map<IncomingTransaction, { cancelled: boolean }>();
-  /** Reliable provisionals waiting for PRACK, by pending incoming INVITE. */
-  readonly reliable = new Map<string, ReliableProvisional>();
   readonly log: Logger;
   readonly stack: SipStackPort;
   readonly t1: number;
   readonly minSE: number;
 
-  constructor(readonly options: BridgeOptions) {
+  constructor(
+    readonly options: BridgeOptions,
+    /** A request for no dialog of ours that the bridge takes anyway (proxied in-dialog requests). */
+    unknownDialog: (core: BridgeCore, txn: IncomingTransaction) => boolean = () => false,
+  ) {
     this.log = options.logger;
     this.stack = options.stack;
     this.t1 = options.t1Ms ?? 500;
     this.minSE = options.minSessionExpires ?? 90;
+    this.ua = new UserAgentCore({
+      send: (txn, response) => txn.respond(response),
+      t1Ms: this.t1,
+      answerTimeoutMs: options.appResponseTimeoutMs,
+      // drachtio keeps one dialog per request, named by its Call-ID and the UAC's From tag.
+      forks: 'per-request',
+      unknownDialog: (txn) => unknownDialog(this, txn),
+      answerTimedOut: (pending) =>
+        this.log.warn(
+          { app: pending.owner.id, method: pending.request.method },
+          'app did not answer in time',
+        ),
+      dialogTerminated: (dialog) => {
+        if (dialog.data.subscriptionTimer) clearTimeout(dialog.data.subscriptionTimer);
+      },
+    });
   }
 
   /** Stops every timer (engine shutdown). */
   close(): void {
-    for (const p of this.incoming.values()) clearTimeout(p.timer);
-    for (const r of this.reliable.values()) r.stop();
-    this.reliable.clear();
-    this.dialogs.clear();
-    this.incoming.clear();
-    this.incomingByTxn.clear();
-    this.awaitingAck.clear();
+    this.ua.close();
   }
 
   /** A cdr event goes to one of the apps that routed its verb, in turn, as drachtio-server sends it. */
@@ -136,70 +137,16 @@ export class BridgeCore {
   }
 
   /** Keeps an incoming request handed to an app until its final answer, with the app's time to answer. */
-  track(
-    txn: IncomingTransaction,
-    app: AppConnection,
-    dialogId: string | undefined,
-    localTag: string,
-  ): PendingIncoming {
-    const id = randomUUID();
-    const timer = setTimeout(() => {
-      const pending = this.incoming.get(id);
-      if (!pending) return;
-      this.log.warn({ app: app.id, method: txn.request.method }, 'app did not answer in time');
-      void this.answer(pending, 408, 'Request Timeout');
-    }, this.options.appResponseTimeoutMs);
-    timer.unref();
-    const pending: PendingIncoming = { id, txn, app, localTag, timer, dialogId };
-    this.incoming.set(id, pending);
-    this.incomingByTxn.set(txn, pending);
-    txn.onTerminated(() => this.finish(pending));
+  track(txn: IncomingTransaction, app: AppConnection, dialog?: AppDialog): PendingIncoming {
+    const pending = this.ua.track(txn, app, dialog);
+    txn.onTerminated(() => this.ua.abandon(txn));
     return pending;
   }
 
   /** Forgets an incoming request whose handling failed (it is answered by handleRequestSafely). */
   forgetRequest(txn: IncomingTransaction): void {
-    const pending = this.incomingByTxn.get(txn);
-    if (pending) {
-      this.stopReliable(pending.id);
-      this.finish(pending);
-    }
+    this.ua.abandon(txn);
     this.routing.delete(txn);
     this.proxies.delete(txn);
-  }
-
-  finish(pending: PendingIncoming): void {
-    clearTimeout(pending.timer);
-    this.incoming.delete(pending.id);
-    this.incomingByTxn.delete(pending.txn);
-  }
-
-  /** The engine answers an incoming request itself (CANCEL, timeout, app gone). */
-  async answer(pending: PendingIncoming, status: number, reason: string): Promise<void> {
-    this.finish(pending);
-    if (pending.dialogId && pending.txn.request.toTag === undefined) this.dialogs.remove(pending.dialogId);
-    try {
-      await pending.txn.respond(
-        createResponse(pending.txn.request, status, { reason, toTag: pending.localTag }),
-      );
-    } catch (err) {
-      this.log.debug({ err }, 'could not send engine response');
-    }
-  }
-
-  stopReliable(pendingId: string): void {
-    this.reliable.get(pendingId)?.stop();
-    this.reliable.delete(pendingId);
-  }
-
-  /** Stops waiting for the first ACK of a dialog's 2xx; true when it was being waited for. */
-  forgetAwaitingAck(dialogId: string): boolean {
-    for (const [txn, id] of this.awaitingAck) {
-      if (id === dialogId) {
-        this.awaitingAck.delete(txn);
-        return true;
-      }
-    }
-    return false;
   }
 }

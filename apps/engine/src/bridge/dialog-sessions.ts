@@ -1,65 +1,14 @@
-import {
-  answerSessionTimer,
-  ReliableProvisional,
-  RSeqCounter,
-  SessionTimer,
-  type SipRequest,
-  type SipResponse,
-} from '@switchboard/sip';
+import { answerSessionTimer, type SipRequest, type SipResponse } from '@switchboard/sip';
 import { type AppDialog, appDialogId } from './app-dialogs.ts';
 import { buildInDialogRequest } from './app-messages.ts';
-import type { BridgeCore, PendingIncoming } from './bridge-core.ts';
+import type { BridgeCore } from './bridge-core.ts';
 import { dialogNextHop, endDialogUnsolicited } from './dialog-usages.ts';
 
 /**
- * What the engine runs on a dialog by itself, as drachtio-server does, with the state machines of
- * @switchboard/sip: reliable provisionals (RFC 3262, ReliableProvisional) and session timers (RFC 4028,
- * SessionTimer). This file only connects them to the dialog and the wire.
+ * The RFC 4028 session timers the engine runs on a dialog by itself, as drachtio-server does. The UA core of
+ * @switchboard/sip hosts each dialog's SessionTimer (and its reliable provisionals, RFC 3262) and stops them
+ * when the dialog ends; this file connects the timer's refresh and expiry to the wire.
  */
-
-/** Numbers an app's reliable provisional with the dialog's next RSeq (RFC 3262 §3); returns the RSeq. */
-export function numberReliable(dialog: AppDialog, response: SipResponse): number {
-  dialog.data.rseq ??= new RSeqCounter();
-  const rseq = dialog.data.rseq.next();
-  response.setHeader('RSeq', rseq);
-  return rseq;
-}
-
-/**
- * Sends a reliable provisional again, T1 doubling, until its PRACK arrives; without PRACK the INVITE is
- * rejected with 504 (RFC 3262 §3). A newer reliable provisional of the same INVITE replaces the older one.
- */
-export function retransmitReliably(
-  core: BridgeCore,
-  pending: PendingIncoming,
-  response: SipResponse,
-  rseq: number,
-): void {
-  core.stopReliable(pending.id);
-  const provisional = new ReliableProvisional(rseq, core.t1, {
-    retransmit: () => {
-      if (!core.incoming.has(pending.id)) core.stopReliable(pending.id);
-      else void pending.txn.respond(response).catch(() => {});
-    },
-    timedOut: () => {
-      core.reliable.delete(pending.id);
-      if (core.incoming.has(pending.id))
-        void core.answer(pending, 504, 'Reliable Provisional Not Acknowledged');
-    },
-  });
-  core.reliable.set(pending.id, provisional);
-}
-
-/** A PRACK acknowledges the reliable provisional whose RSeq its RAck names (RFC 3262 §7.2). */
-export function prackReceived(core: BridgeCore, dialog: AppDialog, prack: SipRequest): void {
-  const rack = prack.rack;
-  if (!rack) return;
-  const dialogId = appDialogId(dialog);
-  for (const [pendingId, provisional] of core.reliable) {
-    if (core.incoming.get(pendingId)?.dialogId !== dialogId) continue;
-    if (provisional.acknowledge(rack)) core.reliable.delete(pendingId);
-  }
-}
 
 /**
  * RFC 4028 §9 on a 2xx we send to an INVITE or UPDATE (the dialog's first or a refresh): the negotiation
@@ -74,7 +23,7 @@ export function applySessionTimer(
 ): void {
   const agreed = answerSessionTimer(request, response, core.minSE);
   if (!agreed) {
-    dialog.data.session?.stop();
+    core.ua.sessionTimerOf(dialog)?.stop();
     return;
   }
   startSessionTimer(core, dialog, agreed.interval, agreed.weRefresh);
@@ -87,16 +36,15 @@ export function startSessionTimer(
   interval: number,
   weRefresh: boolean,
 ): void {
-  const state = dialog.data;
-  state.session ??= new SessionTimer({
+  const timer = core.ua.ensureSessionTimer(dialog, {
     refresh: () => core.guard('session refresh', () => refreshSession(core, dialog)),
     expire: () => {
-      if (!core.dialogs.has(dialog)) return;
+      if (!core.ua.has(dialog)) return;
       core.log.info({ dialogId: appDialogId(dialog) }, 'session not refreshed in time: ending the dialog');
       endDialogUnsolicited(core, dialog, 'Session timer expired', 'session-expired');
     },
   });
-  state.session.start(interval, weRefresh);
+  timer.start(interval, weRefresh);
 }
 
 /**
@@ -106,9 +54,9 @@ export function startSessionTimer(
  * a re-INVITE without an offer would need an answer in the ACK).
  */
 function refreshSession(core: BridgeCore, dialog: AppDialog): void {
-  const interval = dialog.data.session?.interval;
+  const interval = core.ua.sessionTimerOf(dialog)?.interval;
   const localBody = dialog.data.localBody;
-  if (!core.dialogs.has(dialog) || dialog.state !== 'confirmed' || !interval) return;
+  if (!core.ua.has(dialog) || dialog.state !== 'confirmed' || !interval) return;
   const method = localBody ? 'INVITE' : 'UPDATE';
   const headers: Array<[string, string]> = [
     ['Session-Expires', `${interval};refresher=uac`],
@@ -133,8 +81,7 @@ function refreshSession(core: BridgeCore, dialog: AppDialog): void {
         { dialogId: appDialogId(dialog), err: (err as Error).message },
         'session refresh not sent',
       );
-      if (core.dialogs.has(dialog))
-        endDialogUnsolicited(core, dialog, 'Session timer expired', 'session-expired');
+      if (core.ua.has(dialog)) endDialogUnsolicited(core, dialog, 'Session timer expired', 'session-expired');
     });
 }
 
@@ -150,8 +97,8 @@ function refreshAnswered(
   response: SipResponse,
 ): void {
   const status = response.status;
-  const session = dialog.data.session;
-  if (status < 200 || !core.dialogs.has(dialog) || !session) return;
+  const session = core.ua.sessionTimerOf(dialog);
+  if (status < 200 || !core.ua.has(dialog) || !session) return;
   if (status < 300) {
     // §12.2.1.2: the 2xx to a target refresh moves the remote target.
     dialog.receiveResponse(response);

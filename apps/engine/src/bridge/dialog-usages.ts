@@ -1,80 +1,59 @@
-import { Dialog, type DialogUsage, type SipRequest, type SipResponse, type Uri } from '@switchboard/sip';
+import type { DialogCreation, DialogUsage, SipRequest, SipResponse } from '@switchboard/sip';
 import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppSipText } from '../wire/app-sip.ts';
 import { sipEventMessage } from '../wire/protocol.ts';
-import { type AppDialog, type AppDialogState, appDialogId, dialogIdOf } from './app-dialogs.ts';
+import { type AppDialog, type AppDialogState, appDialogId } from './app-dialogs.ts';
 import { buildInDialogRequest, contactFor } from './app-messages.ts';
 import type { BridgeCore, PendingIncoming, PendingOutgoing } from './bridge-core.ts';
 import type { Flow, Sent, StackListener } from './sip-stack.ts';
 import { armSubscription, EXPIRY_GRACE_SECONDS } from './subscription-dialogs.ts';
 
 /**
- * Creating, ending and addressing the dialogs the engine keeps for apps (RFC 3261 §12): the UAS dialog an
- * app's answer creates, the UAC dialog a response to an app's request creates, and the BYE the engine sends
- * itself when a dialog has to end without the app (ACK timeout, session expiry, app gone).
+ * The dialogs the engine keeps for apps (RFC 3261 §12), made and ended by the UA core of @switchboard/sip:
+ * what a UAS dialog an app's answer creates and a UAC dialog a response to an app's request creates carry,
+ * and the BYE the engine sends itself when a dialog has to end without the app (ACK timeout, session expiry,
+ * app gone).
  */
 
-/** The UAS dialog of an incoming request that the app's 1xx/2xx answers (§12.1.1); returns its drachtio id. */
-export function ensureUasDialog(
+/** What the UAS dialog an app's 1xx/2xx makes (§12.1.1) carries: the app, its flow, our Contact and body. */
+export function uasDialog(
   core: BridgeCore,
   pending: PendingIncoming,
   response: SipResponse,
   usage: DialogUsage,
-): string {
-  const request = pending.txn.request;
-  const { id, existing } = keptDialog(core, request);
-  if (existing) {
-    if (response.status >= 200) existing.confirm();
-  } else {
-    const listener = core.listenerOf(pending.txn.flow);
-    core.dialogs.add(
-      Dialog.fromUas(request, response, {
-        usage,
+): DialogCreation<AppDialogState> {
+  return {
+    usage,
+    options: () => {
+      const listener = core.listenerOf(pending.txn.flow);
+      return {
         // drachtio-server numbers the requests it sends in a dialog it answered from 1.
         localSeq: 0,
         localContact: response.getHeader('contact') ?? (listener ? contactFor(listener) : ''),
-        fallbackTarget: request.from.uri,
-        data: appState(pending.app, pending.txn.flow, undefined, bodyOf(response)),
-      }),
-    );
-  }
-  pending.dialogId = id;
-  return id;
+        fallbackTarget: pending.request.from.uri,
+        data: appState(pending.owner, pending.txn.flow, undefined, bodyOf(response)),
+      };
+    },
+  };
 }
 
-/**
- * The UAC dialog a 1xx/2xx with a To tag to an app's request creates (§12.1.2), one per request as drachtio
- * keeps it: a later response from another fork takes the dialog over. Returns its drachtio id.
- */
-export function ensureUacDialog(
-  core: BridgeCore,
+/** What the UAC dialog a response to an app's request makes (§12.1.2) carries. */
+export function uacDialog(
   pending: PendingOutgoing,
-  response: SipResponse,
   flow: Flow,
   listener: StackListener | undefined,
+  nextHop: string | undefined,
   usage: DialogUsage,
-): string {
-  const request = pending.txn.request;
-  const { id, existing } = keptDialog(core, request);
-  if (existing) {
-    if (response.toTag !== undefined) core.dialogs.table.retag(existing, response.toTag);
-    return id;
-  }
-  core.dialogs.add(
-    Dialog.fromUac(request, response, {
-      usage,
+): DialogCreation<AppDialogState> {
+  const request = pending.request;
+  return {
+    usage,
+    options: () => ({
       localContact: request.getHeader('contact') ?? (listener ? contactFor(listener) : ''),
       fallbackTarget: request.uri,
-      data: appState(pending.app, flow, pending.nextHop, bodyOf(request)),
+      data: appState(pending.owner, flow, nextHop, bodyOf(request)),
     }),
-  );
-  return id;
-}
-
-/** The dialog the engine keeps for a request's UAC tag, under its drachtio name, if there is one yet. */
-function keptDialog(core: BridgeCore, request: SipRequest): { id: string; existing: AppDialog | undefined } {
-  const id = dialogIdOf(request.callId, request.fromTag ?? '');
-  return { id, existing: core.dialogs.get(id) };
+  };
 }
 
 function appState(
@@ -83,24 +62,15 @@ function appState(
   nextHop: string | undefined,
   localBody: AppDialogState['localBody'],
 ): AppDialogState {
-  return {
-    owner,
-    flow,
-    nextHop,
-    localBody,
-    subscriptionTimer: undefined,
-    lastAck: undefined,
-    rseq: undefined,
-    session: undefined,
-  };
+  return { owner, flow, nextHop, localBody, subscriptionTimer: undefined, lastAck: undefined };
 }
 
 /** A subscription not refreshed in time ends, and so does its dialog (RFC 6665 §4.1.2.2, §4.2.2). */
 export function armSubscriptionOf(core: BridgeCore, dialog: AppDialog, seconds: number): void {
   armSubscription(dialog, seconds, core.options.subscriptionGraceSeconds ?? EXPIRY_GRACE_SECONDS, () => {
-    if (!core.dialogs.has(dialog)) return;
+    if (!core.ua.has(dialog)) return;
     core.log.info({ dialogId: appDialogId(dialog) }, 'subscription expired: forgetting its dialog');
-    core.dialogs.remove(dialog);
+    core.ua.terminate(dialog);
   });
 }
 
@@ -120,8 +90,7 @@ export function endDialogUnsolicited(
   cdrReason?: string,
 ): void {
   const dialogId = appDialogId(dialog);
-  core.dialogs.remove(dialog);
-  core.forgetAwaitingAck(dialogId);
+  core.ua.terminate(dialog);
   void sendBye(core, dialog, reason).then(
     (sent) => {
       if (dialog.data.owner.isOpen)
@@ -165,10 +134,4 @@ export function bodyOf(message: SipRequest | SipResponse): AppDialogState['local
     body: message.body.toString('utf8'),
     contentType: message.getHeader('content-type') ?? 'application/sdp',
   };
-}
-
-export function firstContactUri(message: SipRequest | SipResponse): Uri | undefined {
-  const contact = message.contact;
-  if (contact === '*' || contact.length === 0) return undefined;
-  return contact[0]!.uri.clone();
 }

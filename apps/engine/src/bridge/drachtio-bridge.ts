@@ -1,7 +1,9 @@
+import type { DialogTable } from '@switchboard/sip';
 import type { AppRequestHandler } from '../admin/admin-server.ts';
 import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppMessage } from '../wire/protocol.ts';
-import type { AppDialogs } from './app-dialogs.ts';
+import type { AppDialog, AppDialogState } from './app-dialogs.ts';
+import { findAppDialog } from './app-dialogs.ts';
 import { appGone, handleSip } from './app-side.ts';
 import { BridgeCore, type BridgeOptions } from './bridge-core.ts';
 import {
@@ -11,7 +13,7 @@ import {
   onNetworkRequest,
   onStrayResponse,
 } from './network-side.ts';
-import { handleProxy } from './proxy-operations.ts';
+import { handleProxy, proxyInDialog, routedThroughUs } from './proxy-operations.ts';
 import { handleRequestSafely } from './request-failure.ts';
 import type { Flow } from './sip-stack.ts';
 
@@ -28,7 +30,12 @@ export class DrachtioBridge implements AppRequestHandler {
   private readonly core: BridgeCore;
 
   constructor(options: BridgeOptions) {
-    const core = new BridgeCore(options);
+    // An in-dialog request for no dialog of ours, routed through us, is proxied (RFC 3261 §16.12).
+    const core = new BridgeCore(options, (c, txn) => {
+      if (!routedThroughUs(c, txn.request)) return false;
+      proxyInDialog(c, txn);
+      return true;
+    });
     this.core = core;
     const stack = options.stack;
     const addressOf = (flow: Flow) => core.listenerOf(flow)?.advertisedAddress ?? flow.localAddress;
@@ -58,9 +65,14 @@ export class DrachtioBridge implements AppRequestHandler {
     stack.onStrayResponse((response) => core.guard('stray response', () => onStrayResponse(core, response)));
   }
 
-  /** The dialogs the engine keeps for apps. */
-  get dialogs(): AppDialogs {
-    return this.core.dialogs;
+  /** The dialogs the engine keeps for apps (the UA core's table). */
+  get dialogs(): DialogTable<AppDialogState> {
+    return this.core.ua.dialogs;
+  }
+
+  /** The dialog with this drachtio name. */
+  dialog(id: string): AppDialog | undefined {
+    return findAppDialog(this.core.ua, id);
   }
 
   /** Stops every timer (engine shutdown). */

@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createResponse,
-  generateTag,
-  type SipRequest,
-  type SipResponse,
-  tooShortSession,
-} from '@switchboard/sip';
+import { createResponse, type SipRequest, type SipResponse, tooShortSession } from '@switchboard/sip';
 import type { AppConnection } from '../admin/app-connection.ts';
 import { handlerFor } from '../routing/request-handlers.ts';
 import { sipEventMessage } from '../wire/protocol.ts';
-import { appDialogId, dialogIdOf } from './app-dialogs.ts';
+import { type AppDialog, appDialogId } from './app-dialogs.ts';
 import type { BridgeCore } from './bridge-core.ts';
-import { prackReceived } from './dialog-sessions.ts';
-import { armSubscriptionOf, dialogNextHop, endDialogUnsolicited, firstContactUri } from './dialog-usages.ts';
-import { forwardProxiedAck, proxyInDialog, routedThroughUs } from './proxy-operations.ts';
+import { armSubscriptionOf, dialogNextHop, endDialogUnsolicited } from './dialog-usages.ts';
+import { forwardProxiedAck } from './proxy-operations.ts';
 import { routeByHandler } from './request-routing.ts';
 import type { Flow, IncomingTransaction } from './sip-stack.ts';
 import { notifiedSeconds, terminatesSubscription } from './subscription-dialogs.ts';
@@ -28,8 +21,11 @@ const ALLOW =
 
 export function onNetworkRequest(core: BridgeCore, txn: IncomingTransaction): void {
   const request = txn.request;
-  if (request.toTag !== undefined) {
-    onNetworkInDialog(core, txn);
+  // RFC 3261 §12.2.2 in the UA core: in a dialog, or answered there (481, 500), or new (§8.2).
+  const route = core.ua.receiveRequest(txn);
+  if (route.kind === 'handled') return;
+  if (route.kind === 'in-dialog') {
+    onNetworkInDialog(core, txn, route.dialog);
     return;
   }
   const tooShort = tooShortSession(request, core.minSE, true);
@@ -67,33 +63,18 @@ export function onNetworkRequest(core: BridgeCore, txn: IncomingTransaction): vo
 
 /** Hands a new request to the app chosen for it. */
 export function deliverNew(core: BridgeCore, txn: IncomingTransaction, app: AppConnection): void {
-  const pending = core.track(txn, app, undefined, generateTag());
+  const pending = core.track(txn, app);
   const receivedOn = { host: txn.flow.localAddress, port: txn.flow.localPort };
   app.send(sipEventMessage(core.networkMeta(txn.flow, txn.raw), pending.id, '', txn.raw, receivedOn));
 }
 
-function onNetworkInDialog(core: BridgeCore, txn: IncomingTransaction): void {
+function onNetworkInDialog(core: BridgeCore, txn: IncomingTransaction, dialog: AppDialog): void {
   const request = txn.request;
-  const dialog = core.dialogs.matchIncoming(request.callId, request.fromTag, request.toTag);
-  if (!dialog && routedThroughUs(core, request)) {
-    proxyInDialog(core, txn);
-    return;
-  }
-  if (!dialog?.data.owner.isOpen) {
-    // RFC 3261 §12.2.2: a request for a dialog we do not know is answered 481.
+  if (!dialog.data.owner.isOpen) {
+    // The dialog's app is gone: nobody can answer inside it (RFC 3261 §12.2.2).
     void txn.respond(createResponse(request, 481));
     return;
   }
-  const cseq = request.cseq.seq;
-  if (dialog.remoteSeq !== undefined && cseq < dialog.remoteSeq && request.method !== 'PRACK') {
-    void txn.respond(createResponse(request, 500, { reason: 'Request Out Of Order' }));
-    return;
-  }
-  dialog.remoteSeq = cseq;
-  if (request.method === 'INVITE' || request.method === 'UPDATE') {
-    dialog.remoteTarget = firstContactUri(request) ?? dialog.remoteTarget;
-  }
-  if (request.method === 'PRACK') prackReceived(core, dialog, request);
   const tooShort = tooShortSession(request, core.minSE, false);
   if (tooShort) {
     void txn.respond(tooShort);
@@ -101,16 +82,15 @@ function onNetworkInDialog(core: BridgeCore, txn: IncomingTransaction): void {
   }
   const dialogId = appDialogId(dialog);
   const owner = dialog.data.owner;
-  const pending = core.track(txn, owner, dialogId, dialog.id.localTag);
+  // A BYE ends the dialog's INVITE usage as the UA core tracks it (§15.1.2).
+  const pending = core.track(txn, owner, dialog);
   if (request.method === 'BYE' && dialog.usage === 'invite') {
-    core.dialogs.remove(dialog);
-    core.forgetAwaitingAck(dialogId);
     core.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
   }
   if (dialog.usage === 'subscription' && request.method === 'NOTIFY') {
     // RFC 6665 §4.1.3: the subscriber learns the expiry, or the end, from each NOTIFY.
     const seconds = notifiedSeconds(request);
-    if (terminatesSubscription(request)) core.dialogs.remove(dialog);
+    if (terminatesSubscription(request)) core.ua.terminate(dialog);
     else if (seconds !== undefined) armSubscriptionOf(core, dialog, seconds);
   }
   owner.send(sipEventMessage(core.networkMeta(txn.flow, txn.raw), pending.id, dialogId, txn.raw));
@@ -133,36 +113,34 @@ export function onNetworkCancel(
   }
   // A proxied INVITE: the stack's proxy fans the CANCEL out to its branches itself (RFC 3261 §16.10).
   if (core.proxies.has(invite)) return;
-  const pending = core.incomingByTxn.get(invite);
+  // §9.2 in the UA core: a pending INVITE gets 487 and its early dialog ends.
+  const pending = core.ua.receiveCancel(invite);
   if (!pending) return;
-  void core.answer(pending, 487, 'Request Terminated');
-  if (pending.app.isOpen) {
-    pending.app.send(sipEventMessage(core.networkMeta(flow, raw), pending.id, '', raw));
+  if (pending.owner.isOpen) {
+    pending.owner.send(sipEventMessage(core.networkMeta(flow, raw), pending.id, '', raw));
   }
   core.cdr({ kind: 'stop', source: 'network', reason: 'call-canceled' }, cancel.toString());
 }
 
 export function onNetworkAck(core: BridgeCore, ack: SipRequest, raw: string, flow: Flow): void {
-  const dialog = core.dialogs.matchIncoming(ack.callId, ack.fromTag, ack.toTag);
-  if (!dialog) {
+  const route = core.ua.receiveAck(ack);
+  if (route.kind === 'no-dialog') {
     forwardProxiedAck(core, ack);
     return;
   }
-  // Only the first ACK for each 2xx goes up; retransmitted ACKs stop here.
-  const dialogId = appDialogId(dialog);
-  if (!core.forgetAwaitingAck(dialogId)) return;
-  if (dialog.data.owner.isOpen)
-    dialog.data.owner.send(sipEventMessage(core.networkMeta(flow, raw), randomUUID(), dialogId, raw));
+  // Only the first ACK for each 2xx goes up; retransmitted ACKs stop here (§13.3.1.4).
+  const dialog = route.dialog;
+  if (route.kind === 'first' && dialog.data.owner.isOpen)
+    dialog.data.owner.send(
+      sipEventMessage(core.networkMeta(flow, raw), randomUUID(), appDialogId(dialog), raw),
+    );
 }
 
 /** No ACK came for our 2xx within 64*T1 (RFC 3261 §13.3.1.4): the dialog ends with a BYE. */
 export function onAckTimeout(core: BridgeCore, invite: IncomingTransaction): void {
-  const dialogId = core.awaitingAck.get(invite);
-  if (dialogId === undefined) return;
-  core.awaitingAck.delete(invite);
-  const dialog = core.dialogs.get(dialogId);
+  const dialog = core.ua.ackTimeout(invite);
   if (!dialog) return;
-  core.log.info({ dialogId }, 'no ACK for our 2xx: ending the dialog');
+  core.log.info({ dialogId: appDialogId(dialog) }, 'no ACK for our 2xx: ending the dialog');
   endDialogUnsolicited(core, dialog, 'ACK timeout');
 }
 
@@ -171,7 +149,7 @@ export function onStrayResponse(core: BridgeCore, response: SipResponse): void {
   if (response.status < 200 || response.status >= 300 || response.cseq.method !== 'INVITE') return;
   const fromTag = response.fromTag;
   if (!fromTag) return;
-  const dialog = core.dialogs.get(dialogIdOf(response.callId, fromTag));
+  const dialog = core.ua.dialogByUacTag(response.callId, fromTag);
   const lastAck = dialog?.data.lastAck;
   if (dialog && lastAck) void core.stack.sendAck(lastAck, dialogNextHop(dialog)).catch(() => {});
 }

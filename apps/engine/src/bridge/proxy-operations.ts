@@ -51,7 +51,7 @@ interface AppReports {
  */
 export function handleProxy(core: BridgeCore, app: AppConnection, msg: AppMessage): void {
   const { txnId, ...options } = proxyCommand(msg);
-  const pending = core.incoming.get(txnId);
+  const pending = core.ua.serverRequest(txnId);
   if (!pending) {
     app.send(responseMessage(msg.msgId, 'NOK', 'unknown transaction id'));
     return;
@@ -60,7 +60,8 @@ export function handleProxy(core: BridgeCore, app: AppConnection, msg: AppMessag
     app.send(responseMessage(msg.msgId, 'NOK', 'Invalid proxy request: no destination'));
     return;
   }
-  core.finish(pending);
+  // The request is the proxy's now, no longer the UA core's (RFC 3261 §16).
+  core.ua.abandon(pending.txn);
   startProxy(core, pending.txn, options, {
     branchFinal: (raw, flow) => {
       if (app.isOpen) app.send(proxyBranchReply(msg.msgId, core.networkMeta(flow, raw), raw));
