@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Dialog } from '../src/dialogs/index.ts';
 import {
   createCancel,
   createRequest,
@@ -52,12 +53,14 @@ async function uasAndCaller() {
   const caller = await endpoint();
   const pending: Array<ServerRequest<ServerTransaction, string, undefined>> = [];
   const cancelled: string[] = [];
+  const acked: string[] = [];
   const core = attachUserAgentCore<string, undefined>(callee.manager, {
     outOfDialog: (txn) => {
       pending.push(core.track(txn, 'tu'));
     },
     inDialog: () => {},
     cancelled: (request) => cancelled.push(request.id),
+    ack: (ack) => acked.push(ack.callId),
   });
   const target = { transport: 'udp' as const, address: '127.0.0.1', port: callee.info.port };
   const invite = createRequest({
@@ -70,7 +73,7 @@ async function uasAndCaller() {
   const tx = caller.manager.sendRequest(invite, target) as InviteClientTransaction;
   const got = responses(tx);
   await until(() => pending.length === 1 && got.length > 0);
-  return { core, caller, target, tx, got, pending, cancelled };
+  return { core, callee, caller, target, tx, got, pending, cancelled, acked };
 }
 
 describe('UserAgentCore on a TransactionManager: CANCEL (RFC 3261 §9.2)', () => {
@@ -117,5 +120,29 @@ describe('UserAgentCore on a TransactionManager: CANCEL (RFC 3261 §9.2)', () =>
     const cancelAnswers = responses(cancelTx);
     await until(() => cancelAnswers.length > 0);
     expect(cancelAnswers[0]!.status).toBe(481);
+  });
+});
+
+describe('UserAgentCore on a TransactionManager: the ACK for a 2xx (RFC 3261 §13.3.1.4)', () => {
+  it('hands the first ACK to the TU once, and the 2xx stops being retransmitted', async () => {
+    const { core, callee, caller, target, got, pending, acked } = await uasAndCaller();
+    let arrived = 0;
+    callee.manager.on('ack', () => arrived++);
+    const request = pending[0]!;
+    const ok = createResponse(request.request, 200, {
+      toTag: request.localTag,
+      headers: [['Contact', '<sip:bob@127.0.0.1>']],
+    });
+    const dialog = core.respond(request, ok, { usage: 'invite', options: () => ({}) })!;
+    await until(() => got.some((r) => r.status === 200));
+    // The caller's side of the dialog builds the ACK (§13.2.2.4) and sends it twice, as a retransmission would.
+    const callerDialog = Dialog.fromUac(request.request, got.find((r) => r.status === 200)!);
+    const ack = callerDialog.createAck(request.request.cseq.seq);
+    await caller.manager.sendAck(ack, target);
+    await caller.manager.sendAck(ack, target);
+    await until(() => arrived === 2);
+    expect(acked).toEqual([request.request.callId]);
+    expect(core.ackTimeout(request.txn)).toBeUndefined();
+    expect(dialog.state).toBe('confirmed');
   });
 });
