@@ -21,8 +21,9 @@ export type { BridgeOptions } from './bridge-core.ts';
 
 /**
  * Joins drachtio-srf apps and the SIP stack: hands network requests to apps (round-robin per verb, in-dialog
- * to the dialog's owner), completes and sends what apps send, keeps dialogs, answers CANCEL, retransmits 2xx
- * until ACK, and cleans up after an app that goes away. The work is split by side: app-side.ts (what apps
+ * to the dialog's owner), completes and sends what apps send, and cleans up after an app that goes away. The
+ * dialogs, CANCEL matching and the wait for the ACK of a 2xx are the UA core's (packages/sip
+ * user-agent-core, held in bridge-core.ts). The work is split by side: app-side.ts (what apps
  * send), network-side.ts (what peers send), proxy-operations.ts, and dialog-usages.ts / dialog-sessions.ts
  * (the dialogs and what runs on them); this class only wires the stack's and the apps' events to them.
  */
