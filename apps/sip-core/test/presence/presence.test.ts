@@ -54,14 +54,14 @@ async function subscriptions(count: number): Promise<void> {
   }
 }
 
-/** carol's watcher sipp for `event` of bob, started and waited for until its subscription is active. */
-async function watch(file: string) {
+/** carol's watcher sipp of `presentity`, started and waited for until its subscription is active. */
+async function watch(file: string, presentity = 'bob') {
   const watcher = runSipp({
     scenario: scenario(file),
     port: await allocatePort(),
     remote: stack.sipAddress,
-    fields: callFields('carol', 'carol-secret', 'bob'),
-    authUri: `bob@${DOMAIN}`,
+    fields: callFields('carol', 'carol-secret', presentity),
+    authUri: `${presentity}@${DOMAIN}`,
     timeoutS: 30,
   });
   await subscriptions(1);
@@ -107,6 +107,20 @@ describeOnEngine(onEngine('presence and dialog subscriptions'), () => {
     expectSippOk(callerResult, 'alice calls bob');
     expectSippOk(calleeResult, 'bob answers');
     expectSippOk(await watcher.done, 'dialog watcher');
+    await subscriptions(0);
+  });
+
+  it('presence: a PUBLISHed document replaces the derived state until it is removed', async () => {
+    const watcher = await watch('uac-subscribe-published.xml', 'alice');
+    const publisher = runSipp({
+      scenario: scenario('uac-publish.xml'),
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: ['alice', '[authentication username=alice password=alice-secret]', DOMAIN],
+      authUri: `alice@${DOMAIN}`,
+    });
+    expectSippOk(await publisher.done, 'alice publishes');
+    expectSippOk(await watcher.done, 'presence watcher of alice');
     await subscriptions(0);
   });
 
