@@ -213,7 +213,12 @@ export class PresenceService {
   /** The state without the dialog-info version, to tell a change from a repeat. */
   private signature(subscription: Subscription): string {
     if (subscription.event === 'presence') return this.presenceBody(subscription.presentity);
-    return JSON.stringify(this.dialogs(subscription).map((d) => [d.id, d.state]));
+    // Dialogs still going only: a call reported terminated that then leaves the list changes nothing.
+    return JSON.stringify(
+      this.dialogs(subscription)
+        .filter((d) => d.state !== 'terminated')
+        .map((d) => [d.id, d.state]),
+    );
   }
 
   private send(subscription: Subscription, state: string, body: string): void {
