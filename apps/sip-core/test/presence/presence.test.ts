@@ -143,4 +143,32 @@ describeOnEngine(onEngine('presence and dialog subscriptions'), () => {
     expectSippOk(await badEvent.done, 'carol asks for an unknown package');
     expect(stack.sipCore.presence.store.size).toBe(0);
   });
+
+  it('an interval below the minimum is 423; the operator setting lets watchers across customers', async () => {
+    const brief = runSipp({
+      scenario: scenario('uac-subscribe-brief.xml'),
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: [...callFields('carol', 'carol-secret', 'bob'), 'presence'],
+      authUri: `bob@${DOMAIN}`,
+    });
+    expectSippOk(await brief.done, 'carol asks for 10 s');
+
+    const prisma = stack.testDb.db.prisma;
+    await prisma.setting.create({ data: { id: 'presence.acrossCustomers', value: true } });
+    const deadline = Date.now() + 10_000;
+    while (!stack.sipCore.config.presence.acrossCustomers) {
+      if (Date.now() > deadline) throw new Error('the setting was not applied');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const across = runSipp({
+      scenario: scenario('uac-subscribe-once.xml'),
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('mallory', 'mallory-secret', 'bob'),
+      authUri: `bob@${DOMAIN}`,
+    });
+    expectSippOk(await across.done, 'mallory watches bob once allowed');
+    await prisma.setting.delete({ where: { id: 'presence.acrossCustomers' } });
+  });
 });
