@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { PIDF_TYPE } from '../presence/documents.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
 import { eventPackageOf, grantedSeconds, partyOf, Refusal } from '../presence/requests.ts';
-import { type Middleware, subscriberOf } from '../sip/request.ts';
+import { type Middleware, parsedOf } from '../sip/request.ts';
 
 /** Largest PIDF document accepted; a phone's own state is a few hundred bytes. */
 export const MAX_PUBLICATION_BYTES = 16_384;
@@ -26,13 +26,15 @@ function newEtag(): string {
 export function publishHandler(deps: PublishDeps): Middleware {
   const { presence } = deps;
   return (req, res) => {
+    // A trusted source passes authentication without being a subscriber: it has no presence to publish.
+    const subscriber = req.locals.subscriber;
+    if (!subscriber) return res.send(403, 'Forbidden');
     try {
       const event = eventPackageOf((name) => req.get(name));
       if (event !== 'presence') throw new Refusal(489, 'Bad Event', { 'Allow-Events': 'presence' });
-      const publisher = partyOf(subscriberOf(req));
+      const publisher = partyOf(subscriber);
       // The Request-URI must be the publisher's own address: a device publishes for itself only.
-      const target = req.locals.parsed?.requestUri;
-      if (target?.userText !== subscriberOf(req).username) throw new Refusal(403, 'Forbidden');
+      if (parsedOf(req).requestUri.userText !== subscriber.username) throw new Refusal(403, 'Forbidden');
       const seconds = grantedSeconds(req.get('Expires'), presence.config);
       const ifMatch = req.get('SIP-If-Match')?.trim();
       const body = req.srf?.req.body ?? '';

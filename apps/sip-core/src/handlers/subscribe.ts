@@ -14,7 +14,7 @@ import {
   Refusal,
 } from '../presence/requests.ts';
 import type { NotifyChannel, Subscription } from '../presence/store.ts';
-import { type Middleware, parsedOf, subscriberOf } from '../sip/request.ts';
+import { type Middleware, parsedOf } from '../sip/request.ts';
 
 /** drachtio-srf's SUBSCRIBE dialog as used here (its typings omit `request`'s promise form's status). */
 interface SubscriptionDialog {
@@ -53,7 +53,9 @@ export function subscribeHandler(deps: SubscribeDeps): Middleware {
   const { presence } = deps;
   return async (req, res) => {
     if (!req.srf) throw new Error('SUBSCRIBE without its drachtio-srf request and response');
-    const watcherRow = subscriberOf(req);
+    // A trusted source passes authentication without being a subscriber: it has no presence rights.
+    const watcherRow = req.locals.subscriber;
+    if (!watcherRow) return res.send(403, 'Forbidden');
     try {
       const event = eventPackageOf((name) => req.get(name));
       if (!acceptable(req, event === 'presence' ? PIDF_TYPE : DIALOG_INFO_TYPE))
