@@ -42,6 +42,7 @@ import { rewriteRuleSetRoutes } from './routes/rewrite-rule-sets.ts';
 import { rewriteRuleRoutes } from './routes/rewrite-rules.ts';
 import { settingRoutes } from './routes/settings.ts';
 import { signupRoutes } from './routes/signup.ts';
+import { subscriberPresenceRoutes } from './routes/subscriber-presence.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
 import { twoFactorRoutes } from './routes/two-factor.ts';
 import { userRoutes } from './routes/users.ts';
@@ -218,6 +219,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(domainRoutes, routeOptions);
       await v1.register(userRoutes, routeOptions);
       await v1.register(subscriberRoutes, routeOptions);
+      await v1.register(subscriberPresenceRoutes, routeOptions);
       await v1.register(numberRoutes, routeOptions);
       await v1.register(bulkRoutes, routeOptions);
       await v1.register(callForwardRoutes, routeOptions);

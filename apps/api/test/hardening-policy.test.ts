@@ -274,6 +274,10 @@ const ROUTES: PatchRoute[] = [
       'calls.ringTimeout': { body: () => ({ 'calls.ringTimeout': 30 }) },
       'calls.maxCallDuration': { body: () => ({ 'calls.maxCallDuration': 3600 }) },
       'calls.pushWaitTimeout': { body: () => ({ 'calls.pushWaitTimeout': 20 }) },
+      'presence.acrossCustomers': { body: () => ({ 'presence.acrossCustomers': true }) },
+      'presence.maxSubscriptionsPerSubscriber': {
+        body: () => ({ 'presence.maxSubscriptionsPerSubscriber': 20 }),
+      },
       // false: true would leave this suite's operator, who has no second factor, only the enrolment.
       'web.requireTwoFactor': { body: () => ({ 'web.requireTwoFactor': false }) },
     },

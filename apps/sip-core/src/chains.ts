@@ -23,7 +23,9 @@ import type { SipCoreConfig } from './config.ts';
 import { Directory } from './directory/directory.ts';
 import { type MessageDeps, messageHandler } from './handlers/message.ts';
 import { optionsHandler } from './handlers/options.ts';
+import { publishHandler } from './handlers/publish.ts';
 import { registerHandler } from './handlers/register.ts';
+import { type SubscribeDeps, subscribeHandler } from './handlers/subscribe.ts';
 import { LocationService } from './location/location-service.ts';
 import { authenticate, CALLER, REGISTRAR } from './middleware/authenticate.ts';
 import { banCheck } from './middleware/ban-check.ts';
@@ -140,6 +142,34 @@ export function messageChain(
       location: services.location,
       log: services.log.child({ component: 'message' }),
     }),
+  ];
+}
+
+/**
+ * SUBSCRIBE outside a dialog (presence, dialog): admission, the watcher's digest (407), then the
+ * notifier (handlers/subscribe.ts). Refreshes inside the subscription's dialog go to that dialog.
+ */
+export function subscribeChain(
+  services: SipCoreServices,
+  deps: Pick<SubscribeDeps, 'srf' | 'presence'>,
+): Middleware[] {
+  return [
+    ...admission(services),
+    authenticate(services, CALLER),
+    subscribeHandler({
+      ...deps,
+      directory: services.directory,
+      log: services.log.child({ component: 'presence' }),
+    }),
+  ];
+}
+
+/** PUBLISH of a device's presence (RFC 3903): admission, the publisher's digest (407), then the store. */
+export function publishChain(services: SipCoreServices, deps: Pick<SubscribeDeps, 'presence'>): Middleware[] {
+  return [
+    ...admission(services),
+    authenticate(services, CALLER),
+    publishHandler({ presence: deps.presence, log: services.log.child({ component: 'presence' }) }),
   ];
 }
 

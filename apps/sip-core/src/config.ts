@@ -93,6 +93,22 @@ export interface AuthConfig {
   strictUri: boolean;
 }
 
+export interface PresenceConfig {
+  /** Shortest subscription or publication accepted; shorter ones get 423 with Min-Expires (RFC 6665 §4.2.1.1). */
+  minExpires: number;
+  /** Longest granted; longer requests are shortened to it. */
+  maxExpires: number;
+  /** Granted when the SUBSCRIBE or PUBLISH names none (RFC 3856 §6.4, RFC 4235 §3.3: 3600). */
+  defaultExpires: number;
+  /** Subscriptions one subscriber may hold at once (a BLF panel has one per key); beyond: 403. */
+  maxSubscriptionsPerSubscriber: number;
+  /**
+   * Whether a subscriber may watch subscribers of other customers. Default off: watcher and presentity
+   * must be of the same customer (RFC 3856 §5.1.2 leaves authorisation to the presence agent).
+   */
+  acrossCustomers: boolean;
+}
+
 export interface SipCoreConfig {
   drachtio: DrachtioConnection;
   /** Name of this node, stored with each binding (the node whose engine reaches the device). */
@@ -101,6 +117,7 @@ export interface SipCoreConfig {
   nat: NatConfig;
   access: AccessConfig;
   auth: AuthConfig;
+  presence: PresenceConfig;
 }
 
 /** What the caller passes: the drachtio connection and any sections or fields to override. */
@@ -111,6 +128,7 @@ export interface SipCoreOptions {
   nat?: Partial<NatConfig>;
   access?: Partial<AccessConfig>;
   auth?: Partial<AuthConfig>;
+  presence?: Partial<PresenceConfig>;
 }
 
 export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
@@ -161,6 +179,14 @@ export const DEFAULT_AUTH: Omit<AuthConfig, 'nonceSecret'> = {
   strictUri: false,
 };
 
+export const DEFAULT_PRESENCE: PresenceConfig = {
+  minExpires: 60,
+  maxExpires: 3600,
+  defaultExpires: 3600,
+  maxSubscriptionsPerSubscriber: 100,
+  acrossCustomers: false,
+};
+
 export class ConfigError extends Error {}
 
 function positiveInteger(value: number, name: string, allowZero = false): void {
@@ -209,6 +235,11 @@ export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
   positiveInteger(auth.nonceTtl, 'auth.nonceTtl');
   if (auth.algorithms.length === 0 || auth.algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5'))
     throw new ConfigError('auth.algorithms must list SHA-256 and/or MD5');
+  const presence = { ...DEFAULT_PRESENCE, ...options.presence };
+  for (const key of ['minExpires', 'maxExpires', 'defaultExpires', 'maxSubscriptionsPerSubscriber'] as const)
+    positiveInteger(presence[key], `presence.${key}`);
+  if (presence.minExpires > presence.maxExpires)
+    throw new ConfigError('presence.minExpires must not exceed presence.maxExpires');
   const { host, port, secret } = options.drachtio;
   if (!host || !Number.isInteger(port) || port < 1 || port > 65535 || !secret)
     throw new ConfigError('drachtio needs host, port (1-65535) and secret');
@@ -219,5 +250,6 @@ export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
     nat,
     access: { ...access, scannerUserAgents: access.scannerUserAgents.map((ua) => ua.toLowerCase()) },
     auth,
+    presence,
   };
 }

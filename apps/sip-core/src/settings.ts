@@ -39,6 +39,7 @@ function sectionOf(targets: SettingTargets, key: string): [Section, string] {
     registrar: targets.config.registrar as unknown as Section,
     auth: targets.config.auth as unknown as Section,
     calls: targets.calls as unknown as Section,
+    presence: targets.config.presence as unknown as Section,
   };
   const target = sections[section];
   if (!target) throw new Error(`setting ${key} has no section in sip-core`);

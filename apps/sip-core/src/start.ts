@@ -16,15 +16,19 @@ import {
   inviteChain,
   messageChain,
   optionsChain,
+  publishChain,
   registerChain,
   requestView,
+  subscribeChain,
 } from './chains.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
 import type { MessageRequester } from './handlers/message.ts';
+import type { SubscriptionAcceptor } from './handlers/subscribe.ts';
 import type { Binding } from './location/binding.ts';
 import { type LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
 import { sipCoreGauges } from './metrics.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
+import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
 import { LiveSettings } from './settings.ts';
@@ -73,6 +77,10 @@ export interface RunningSipCore {
   push: SipCorePush;
   /** The calls in progress on this node, for the live-state API. */
   activeCalls(): ActiveCallInfo[];
+  /** The presence notifier: subscriptions and publications of this node (docs/presence.md). */
+  presence: PresenceService;
+  /** Offline, online (registered) or in a call, as this node sees the subscriber. */
+  presenceStatus(subscriberId: string, aor: string): PresenceStatus;
   close(): Promise<void>;
 }
 
@@ -215,6 +223,20 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log,
   );
   srf.use('message', (req, res) => message(requestView(req, res), asSipResponse(res, engine)));
+  const presence = new PresenceService({
+    sources: { bindings: (aor) => location.lookup(aor), calls: () => calls.list() },
+    config: config.presence,
+    log: log.child({ component: 'presence' }),
+  });
+  location.onChanged((aor) => presence.registrationsChanged(aor));
+  calls.onChange((call) => presence.callChanged(call));
+  const subscribe = chain(
+    subscribeChain(services, { srf: srf as unknown as SubscriptionAcceptor, presence }),
+    log,
+  );
+  srf.use('subscribe', (req, res) => subscribe(requestView(req, res), asSipResponse(res, engine)));
+  const publish = chain(publishChain(services, { presence }), log);
+  srf.use('publish', (req, res) => publish(requestView(req, res), asSipResponse(res, engine)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));
 
   await new Promise<void>((resolve, reject) => {
@@ -253,11 +275,14 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     location,
     push,
     activeCalls: () => calls.list(),
+    presence,
+    presenceStatus: (subscriberId, aor) => presence.status(subscriberId, aor),
     async close() {
       if (closed) return;
       closed = true;
       detachGauges();
       keepalive.stop();
+      presence.close();
       await push.close();
       srf.disconnect();
       await cdr.stop();

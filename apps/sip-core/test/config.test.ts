@@ -44,6 +44,7 @@ describe('operator settings catalogue', () => {
       registrar: config.registrar as unknown as Record<string, unknown>,
       auth: config.auth as unknown as Record<string, unknown>,
       calls: DEFAULT_CALLS as unknown as Record<string, unknown>,
+      presence: config.presence as unknown as Record<string, unknown>,
     };
     // Settings the API applies (web sign-in) have no counterpart here.
     for (const s of SETTINGS.filter((d) => d.component !== 'api')) {

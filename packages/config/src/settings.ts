@@ -116,6 +116,21 @@ export const SETTINGS: readonly SettingDefinition[] = [
       'Seconds a call waits for a device woken by push to register before it counts as not answering',
   },
   {
+    key: 'presence.acrossCustomers',
+    kind: 'boolean',
+    default: false,
+    description:
+      "Subscribers may watch the presence and calls (busy lamps) of other customers' subscribers; off: only their own customer's",
+  },
+  {
+    key: 'presence.maxSubscriptionsPerSubscriber',
+    kind: 'integer',
+    default: 100,
+    min: 1,
+    max: 10_000,
+    description: 'Presence and dialog subscriptions one subscriber may hold at once',
+  },
+  {
     key: 'web.requireTwoFactor',
     kind: 'boolean',
     default: false,

@@ -23,6 +23,19 @@ export class ActiveCalls {
   private readonly perCustomer = new Map<string, number>();
   /** What each call is counted for, so that a forwarded call is not counted twice for one party. */
   private readonly countedFor = new Map<string, Counter[]>();
+  private readonly listeners: Array<(call: ActiveCallInfo) => void> = [];
+
+  /** Called when a call starts, rings, is answered or ends (presence and busy-lamp watchers follow it). */
+  onChange(listener: (call: ActiveCallInfo) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** A call's state changed (the call reports it). */
+  changed(call: Call): void {
+    if (this.listeners.length === 0) return;
+    const info = call.info();
+    for (const listener of this.listeners) listener(info);
+  }
 
   /**
    * Whether one more call for this party fits its limits: 486 when the subscriber's own limit is
@@ -60,6 +73,7 @@ export class ActiveCalls {
   ): () => void {
     this.calls.set(call.callId, call);
     const release = this.hold(call.callId, parties);
+    this.changed(call);
     let released = false;
     return () => {
       if (released) return;

@@ -34,6 +34,8 @@ export interface CallDeps {
   log: Logger;
   /** The connected engine's traits; default: ours. */
   engine?: EngineTraits;
+  /** Told each time the call's state changes (early, answered, ended). */
+  onState?: (call: Call) => void;
 }
 
 /**
@@ -230,6 +232,7 @@ export class Call {
       const answer = await this.media.earlyAnswer(provisional);
       if (answer === undefined) return;
       this.state = 'early';
+      this.deps.onState?.(this);
       this.sentProvisional = 183;
       this.res.send(183, {
         body: answer,
@@ -240,6 +243,7 @@ export class Call {
     if (this.sentProvisional === 0 && (status === 180 || status === 183)) {
       this.sentProvisional = 180;
       this.state = 'early';
+      this.deps.onState?.(this);
       this.res.send(180, { headers: earlyContact(this.deps.engine) });
     }
   }
@@ -272,6 +276,7 @@ export class Call {
     this.media.bridged(uas, uac);
     this.state = 'answered';
     this.answeredAt = new Date();
+    this.deps.onState?.(this);
     void this.cdrId.then((id) => this.deps.cdr.answered(id, this.answeredAt ?? new Date()));
     if (this.plan.maxDurationS)
       this.durationTimer = setTimeout(
@@ -326,6 +331,7 @@ export class Call {
     if (this.finished) return this.finished;
     const wasAnswered = this.state === 'answered';
     this.state = 'ended';
+    this.deps.onState?.(this);
     this.round?.stop();
     clearTimeout(this.durationTimer);
     const endedAt = new Date();

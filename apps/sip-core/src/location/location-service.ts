@@ -66,6 +66,7 @@ export class LocationService {
   private stopped = false;
   private readonly expiredListeners: Array<(binding: Binding) => void> = [];
   private readonly elsewhereListeners: Array<(binding: Binding) => void> = [];
+  private readonly changeListeners: Array<(aor: string) => void> = [];
   private readonly writer: BindingWriter;
   private readonly writeBehind: boolean;
 
@@ -128,6 +129,18 @@ export class LocationService {
   }
 
   /**
+   * Called with the AOR whenever its bindings in memory changed: a REGISTER, an expiry, a removal, or
+   * another node's change reloaded (presence follows registrations).
+   */
+  onChanged(listener: (aor: string) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(aor: string): void {
+    for (const listener of this.changeListeners) listener(aor);
+  }
+
+  /**
    * Changes the bindings of one AOR: `plan` sees the current bindings and returns what to change (or
    * throws `BindingConflict`). Requests for the same AOR run one after the other, so two REGISTERs
    * racing cannot both pass the CSeq check. Resolves with the AOR's bindings afterwards.
@@ -178,6 +191,7 @@ export class LocationService {
     }
     this.applyUnwritten(this.writer.unwritten(aor));
     for (const binding of registered) for (const listener of this.elsewhereListeners) listener(binding);
+    this.changed(aor);
   }
 
   /** Binding changes answered but not yet in the table (write-behind). */
@@ -236,6 +250,7 @@ export class LocationService {
       if (binding) this.dropFromMemory(binding);
     }
     for (const binding of change.upserts) this.putInMemory(binding);
+    this.changed(aor);
     return this.lookup(aor);
   }
 
@@ -309,6 +324,7 @@ export class LocationService {
     this.dropFromMemory(binding);
     this.log.info({ aor: binding.aor, contact: binding.contactUri }, 'binding expired');
     for (const listener of this.expiredListeners) listener(binding);
+    this.changed(binding.aor);
     // Conditional, so a refresh written by another node in the meantime survives.
     this.prisma.registration
       .deleteMany({

@@ -53,6 +53,7 @@ export function connect(deps: InviteDeps): Middleware {
       cdr: deps.cdr,
       log: deps.log,
       ...(deps.engine ? { engine: deps.engine } : {}),
+      onState: (c) => deps.calls.changed(c),
     });
     await call.run(deps.calls.add(call, admitted.parties));
   };

@@ -1779,6 +1779,20 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 120
       },
+      "presence.acrossCustomers": {
+        "type": [
+          "boolean",
+          "null"
+        ]
+      },
+      "presence.maxSubscriptionsPerSubscriber": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 10000
+      },
       "web.requireTwoFactor": {
         "type": [
           "boolean",

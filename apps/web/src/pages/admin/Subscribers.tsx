@@ -1,4 +1,4 @@
-import { Badge, Button, Card, Stack, TextInput, Title } from '@mantine/core';
+import { Button, Card, Stack, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { type ItemOf, unwrap } from '../../api/client.ts';
@@ -7,6 +7,7 @@ import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { formatTime } from '../../components/format.ts';
+import { PresenceDot, presenceOf, useSubscribersInCall } from '../../components/PresenceDot.tsx';
 import { usePagedList } from '../../components/paging.ts';
 import { RecordTable } from '../../components/RecordTable.tsx';
 import { SubscriberCreateForm, SubscriberEditor } from './SubscriberForms.tsx';
@@ -40,20 +41,13 @@ export function Devices({ subscriberId }: { subscriberId: string }) {
   );
 }
 
-function OnlineBadge({ online }: { online: boolean }) {
-  return (
-    <Badge miw="max-content" color={online ? 'green' : 'gray'} variant={online ? 'filled' : 'outline'}>
-      {online ? 'online' : 'offline'}
-    </Badge>
-  );
-}
-
 export function SubscribersPage() {
   const api = useApi();
   const queryClient = useQueryClient();
   const [search, setSearch] = useState('');
   const [selected, setSelected] = useState<Subscriber | null>(null);
   const [editing, setEditing] = useState<Subscriber | null>(null);
+  const inCall = useSubscribersInCall();
   const subscribers = usePagedList(
     ['subscribers'],
     async (query) => unwrap(await api.GET('/api/v1/subscribers', { params: { query } })),
@@ -89,7 +83,7 @@ export function SubscribersPage() {
         empty={search ? 'No subscriber matches.' : 'No subscribers yet.'}
         columns={[
           { header: 'SIP URI', cell: (r) => r.sipUri, sortKey: 'username' },
-          { header: 'Online', cell: (r) => <OnlineBadge online={r.online} /> },
+          { header: 'Presence', cell: (r) => <PresenceDot presence={presenceOf(r.online, r.id, inCall)} /> },
           { header: 'Customer', cell: (r) => r.customerName },
           { header: 'Name', cell: (r) => r.displayName ?? '–' },
           { header: 'Number', cell: (r) => r.primaryNumber ?? '–' },

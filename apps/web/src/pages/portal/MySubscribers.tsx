@@ -20,6 +20,7 @@ import { useApi } from '../../api/context.tsx';
 import { useSession } from '../../auth.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { textField, textOrNull } from '../../components/fields.ts';
+import { presenceOf, useSubscribersInCall } from '../../components/PresenceDot.tsx';
 import { phoneListeners, type SipConnectionInfo } from '../../components/provisioning.ts';
 import { PhoneCard, passwordKey } from './PhoneCard.tsx';
 
@@ -157,7 +158,10 @@ export function MySubscribersPage() {
     queryKey: ['subscribers', 'mine'],
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/subscribers', { params: { query: { perPage: 100 } } })),
+    // The status dots follow registrations.
+    refetchInterval: 10_000,
   });
+  const inCall = useSubscribersInCall();
   const numbers = useQuery({
     queryKey: ['numbers', 'mine', subscribers.data?.items.length],
     queryFn: async () => unwrap(await api.GET('/api/v1/numbers', { params: { query: { perPage: 100 } } })),
@@ -195,6 +199,7 @@ export function MySubscribersPage() {
           subscriber={s}
           numbers={(numbers.data?.items ?? []).filter((n) => n.subscriberId === s.id)}
           connection={connection.data}
+          presence={presenceOf(s.online, s.id, inCall)}
         />
       ))}
       {subscribers.data && (

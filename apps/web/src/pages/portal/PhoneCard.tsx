@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
+import { type Presence, PresenceDot } from '../../components/PresenceDot.tsx';
 import { provisioningText, type SipConnectionInfo } from '../../components/provisioning.ts';
 import { QrCode } from '../../components/QrCode.tsx';
 import { Devices } from '../admin/Subscribers.tsx';
@@ -102,6 +103,7 @@ export function PhoneCard(props: {
   subscriber: Subscriber;
   numbers: PhoneNumber[];
   connection: SipConnectionInfo | undefined;
+  presence: Presence;
 }) {
   const { subscriber, numbers, connection } = props;
   const [password, setPassword] = useState<string | null>(() =>
@@ -118,7 +120,10 @@ export function PhoneCard(props: {
           <Title order={2} size="h4">
             {subscriber.sipUri}
           </Title>
-          {subscriber.status !== 'active' && <Badge color="orange">{subscriber.status}</Badge>}
+          <Group gap="sm">
+            <PresenceDot presence={props.presence} />
+            {subscriber.status !== 'active' && <Badge color="orange">{subscriber.status}</Badge>}
+          </Group>
         </Group>
         {subscriber.displayName && <Text c="dimmed">{subscriber.displayName}</Text>}
         <Text size="sm" aria-label={`Numbers of ${subscriber.sipUri}`}>
