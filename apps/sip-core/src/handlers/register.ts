@@ -13,6 +13,7 @@ import type { RegistrarConfig } from '../config.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import { type Binding, isNatted, secondsLeft } from '../location/binding.ts';
 import { type BindingChange, BindingConflict, type LocationService } from '../location/location-service.ts';
+import type { MessageQueue } from '../messages/queue.ts';
 import { isPrivateAddress } from '../net/address.ts';
 import {
   type ContactPush,
@@ -41,6 +42,8 @@ export interface RegisterDeps {
   push?: RegistrarPush;
   /** Counts each answer by result (registered, unregistered, query, refused). */
   registrations?: SipCoreMetrics['registrations'];
+  /** Messages stored while the subscriber had no device (RFC 3428 §7), sent once it registers. */
+  messageQueue?: Pick<MessageQueue, 'registered'>;
 }
 
 /** A request the registrar refuses, with the status and headers to answer. */
@@ -145,6 +148,7 @@ export function registerHandler(deps: RegisterDeps): Middleware {
       // RFC 8599: a request held for this device can go on now that it has registered.
       for (const binding of planned?.upserts ?? [])
         if (binding.pnPrid !== null) deps.push?.registered(binding);
+      if ((planned?.upserts.length ?? 0) > 0) deps.messageQueue?.registered(subscriber);
       const result = contacts === undefined ? 'query' : bindings.length > 0 ? 'registered' : 'unregistered';
       registrations?.inc({ result });
       if (result !== 'query')

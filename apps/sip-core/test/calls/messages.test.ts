@@ -1,0 +1,157 @@
+import { startLinphonec } from '@switchboard/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addPrimaryNumber } from './support/provision.ts';
+import { allocatePort, expectSippOk, runSipp, type SippRun } from './support/sipp.ts';
+import { type CallStack, callFields, closeCallStack, DOMAIN, startCallStack } from './support/stack.ts';
+
+/**
+ * Instant messages (RFC 3428) through engine + sip-core + PostgreSQL: stored for an offline
+ * recipient (202) and delivered by the queue when linphonec registers; addressed like calls (a
+ * number reaches another customer's subscriber, its username does not); size and rate limits from
+ * the settings table.
+ */
+const users = ['alice', 'bob', 'carol', 'dora', 'erin', 'frank'];
+const ERIN_NUMBER = '+493055501';
+/** Below the too-large scenario's body, above the others'. */
+const MAX_BYTES = 80;
+const RATE_PER_MINUTE = 3;
+
+let stack: CallStack;
+
+beforeAll(async () => {
+  stack = await startCallStack(
+    Object.fromEntries(users.map((u) => [u, `${u}-secret`])),
+    {},
+    async (db, _tenant, subscribers) => {
+      const prisma = db.db.prisma;
+      // dora and erin belong to another customer; erin has a number, dora none.
+      const other = await prisma.customer.create({ data: { name: 'other customer' } });
+      await prisma.subscriber.updateMany({
+        where: { id: { in: [subscribers.get('dora')!, subscribers.get('erin')!] } },
+        data: { customerId: other.id },
+      });
+      await addPrimaryNumber(prisma, subscribers.get('erin')!, ERIN_NUMBER);
+      await prisma.setting.createMany({
+        data: [
+          { id: 'messages.maxBytes', value: MAX_BYTES },
+          { id: 'messages.ratePerMinute', value: RATE_PER_MINUTE },
+        ],
+      });
+    },
+  );
+}, 90_000);
+
+afterAll(async () => {
+  await closeCallStack(stack);
+}, 30_000);
+
+async function send(from: string, to: string, scenario: string, text = ''): Promise<SippRun> {
+  return runSipp({
+    scenario,
+    port: await allocatePort(),
+    remote: stack.sipAddress,
+    fields: [...callFields(from, `${from}-secret`, to), text],
+    authUri: `${to}@${DOMAIN}`,
+    timeoutS: 30,
+  });
+}
+
+const messagesTo = (user: string) =>
+  stack.testDb.db.prisma.message.findMany({
+    where: { recipientSubscriberId: stack.subscribers.get(user) },
+    orderBy: { createdAt: 'asc' },
+  });
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`no ${what} within 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('a message to a subscriber without a registered device', () => {
+  it('is stored (202) and delivered in order, with its original time, when linphonec registers', async () => {
+    for (const n of [1, 2])
+      expectSippOk(
+        await (await send('alice', 'bob', 'uac-message-queued.xml', String(n))).done,
+        `alice ${n}`,
+      );
+    const queued = await messagesTo('bob');
+    expect(queued.map((m) => [m.body.trim(), m.status, m.attempts])).toEqual([
+      ['Message 1', 'queued', 0],
+      ['Message 2', 'queued', 0],
+    ]);
+    expect(queued[0]).toMatchObject({
+      fromUri: `sip:alice@${DOMAIN}`,
+      toUri: `sip:bob@${DOMAIN}`,
+      senderCustomerId: stack.tenant.customerId,
+      recipientCustomerId: stack.tenant.customerId,
+      contentType: 'text/plain',
+    });
+    const [address, port] = stack.sipAddress.split(':');
+    const bob = await startLinphonec({
+      user: 'bob',
+      domain: DOMAIN,
+      password: 'bob-secret',
+      registrar: `${address}:${port}`,
+    });
+    try {
+      const delivered = await until('delivery to linphonec', async () => {
+        const rows = await messagesTo('bob');
+        return rows.every((m) => m.status === 'delivered') ? rows : undefined;
+      });
+      expect(delivered.map((m) => [m.body.trim(), m.attempts])).toEqual([
+        ['Message 1', 1],
+        ['Message 2', 1],
+      ]);
+      // Delivered after they were sent; created_at stays the original time.
+      for (const [i, m] of delivered.entries()) {
+        expect(m.createdAt.getTime()).toBe(queued[i]!.createdAt.getTime());
+        expect(m.deliveredAt!.getTime()).toBeGreaterThan(m.createdAt.getTime());
+      }
+      await until('the texts in linphonec', async () =>
+        /Message 1[\s\S]*Message 2/.test(bob.output()) ? true : undefined,
+      );
+    } finally {
+      bob.stop();
+    }
+  }, 90_000);
+});
+
+describe('addressing and limits', () => {
+  it("reaches another customer's subscriber by its number, not by its username", async () => {
+    expectSippOk(await (await send('carol', 'dora', 'uac-message-not-found.xml')).done, 'carol to dora');
+    expectSippOk(await (await send('carol', 'erin', 'uac-message-not-found.xml')).done, 'carol to erin');
+    expect(await messagesTo('dora')).toEqual([]);
+    expect(await messagesTo('erin')).toEqual([]);
+    expectSippOk(
+      await (await send('carol', ERIN_NUMBER, 'uac-message-queued.xml', 'by number')).done,
+      'carol to erin by number',
+    );
+    const [row] = await messagesTo('erin');
+    expect(row?.body.trim()).toBe('Message by number');
+    expect(row).toMatchObject({
+      status: 'queued',
+      senderCustomerId: stack.tenant.customerId,
+      recipientCustomerId: expect.not.stringMatching(stack.tenant.customerId),
+    });
+  }, 60_000);
+
+  it('refuses a body over messages.maxBytes with 413 and stores nothing', async () => {
+    const before = await stack.testDb.db.prisma.message.count();
+    expectSippOk(await (await send('dora', 'erin', 'uac-message-too-large.xml')).done, 'dora too large');
+    expect(await stack.testDb.db.prisma.message.count()).toBe(before);
+  }, 60_000);
+
+  it('refuses a sender over messages.ratePerMinute with 503', async () => {
+    for (let n = 0; n < RATE_PER_MINUTE; n++)
+      expectSippOk(
+        await (await send('frank', 'carol', 'uac-message-queued.xml', `rate ${n}`)).done,
+        `frank ${n}`,
+      );
+    expectSippOk(await (await send('frank', 'carol', 'uac-message-limited.xml')).done, 'frank over the rate');
+  }, 60_000);
+});
