@@ -1,8 +1,17 @@
-import { startLinphonec } from '@switchboard/testkit';
+import { startBaresipMessenger, startLinphonec } from '@switchboard/testkit';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operatorApi, type TestApi } from '../support/api.ts';
 import { addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp, type SippRun } from './support/sipp.ts';
-import { type CallStack, callFields, closeCallStack, DOMAIN, startCallStack } from './support/stack.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  DOMAIN,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * Instant messages (RFC 3428) through engine + sip-core + PostgreSQL: stored for an offline
@@ -10,13 +19,14 @@ import { type CallStack, callFields, closeCallStack, DOMAIN, startCallStack } fr
  * number reaches another customer's subscriber, its username does not); size and rate limits from
  * the settings table.
  */
-const users = ['alice', 'bob', 'carol', 'dora', 'erin', 'frank'];
+const users = ['alice', 'bob', 'carol', 'dora', 'erin', 'frank', 'gus', 'hank', 'ivy'];
 const ERIN_NUMBER = '+493055501';
 /** Below the too-large scenario's body, above the others'. */
 const MAX_BYTES = 80;
 const RATE_PER_MINUTE = 3;
 
 let stack: CallStack;
+let api: { api: TestApi; token: string };
 
 beforeAll(async () => {
   stack = await startCallStack(
@@ -39,9 +49,14 @@ beforeAll(async () => {
       });
     },
   );
+  api = await operatorApi(stack.testDb.db.prisma, pino({ level: 'silent' }), {
+    email: 'ops@example.test',
+    password: 'operator password 1',
+  });
 }, 90_000);
 
 afterAll(async () => {
+  await api?.api.close();
   await closeCallStack(stack);
 }, 30_000);
 
@@ -118,6 +133,82 @@ describe('a message to a subscriber without a registered device', () => {
     } finally {
       bob.stop();
     }
+  }, 90_000);
+});
+
+/** The API's history of one subscriber, oldest first, as the operator reads it. */
+async function history(user: string) {
+  const res = await api.api.inject({
+    method: 'GET',
+    url: `/api/v1/messages?subscriberId=${stack.subscribers.get(user)}&sort=createdAt`,
+    headers: { authorization: `Bearer ${api.token}` },
+  });
+  expect(res.statusCode, res.body).toBe(200);
+  return res.json<{ items: { body: string; status: string; fromUri: string; toUri: string }[] }>().items;
+}
+
+describe('a stored message sent on registration', () => {
+  it('carries the time it was sent in a Date header', async () => {
+    expectSippOk(
+      await (await send('bob', 'ivy', 'uac-message-queued.xml', 'while you were away')).done,
+      'bob to ivy',
+    );
+    const port = await registerWithSipp(stack, 'ivy', 'ivy-secret');
+    // The queue sends right after the 200; UDP retransmissions (RFC 3261 §17.1.2.1) reach the
+    // phone once sipp listens on the socket it registered from.
+    const ivy = runSipp({ scenario: 'uas-message-dated.xml', port, timeoutS: 30 });
+    expectSippOk(await ivy.done, 'ivy');
+    await until('the delivery', async () =>
+      (await messagesTo('ivy'))[0]?.status === 'delivered' ? true : undefined,
+    );
+  }, 60_000);
+});
+
+describe('baresip to an offline linphonec', () => {
+  it("is stored, delivered when linphonec registers, and in both sides' history", async () => {
+    const registrar = stack.sipAddress;
+    const gus = await startBaresipMessenger(
+      { user: 'gus', domain: DOMAIN, password: 'gus-secret', registrar },
+      `sip:hank@${DOMAIN}`,
+    );
+    try {
+      // baresip registers first; its MESSAGE goes through the same proxy.
+      await until('gus registered', async () =>
+        stack.sipCore.location.lookup(`sip:gus@${DOMAIN}`).length > 0 ? true : undefined,
+      );
+      gus.message('Hello from baresip');
+      const [queued] = await until('the stored message', async () => {
+        const rows = await messagesTo('hank');
+        return rows.length > 0 ? rows : undefined;
+      });
+      expect(queued).toMatchObject({
+        status: 'queued',
+        fromUri: `sip:gus@${DOMAIN}`,
+        body: 'Hello from baresip',
+      });
+    } finally {
+      gus.stop();
+    }
+    const hank = await startLinphonec({ user: 'hank', domain: DOMAIN, password: 'hank-secret', registrar });
+    try {
+      await until('the text in linphonec', async () =>
+        /Hello from baresip/.test(hank.output()) ? true : undefined,
+      );
+      await until('the delivery', async () =>
+        (await messagesTo('hank'))[0]?.status === 'delivered' ? true : undefined,
+      );
+    } finally {
+      hank.stop();
+    }
+    for (const user of ['gus', 'hank'])
+      expect(await history(user), user).toEqual([
+        expect.objectContaining({
+          body: 'Hello from baresip',
+          status: 'delivered',
+          fromUri: `sip:gus@${DOMAIN}`,
+          toUri: `sip:hank@${DOMAIN}`,
+        }),
+      ]);
   }, 90_000);
 });
 
