@@ -122,10 +122,12 @@ export function registerHandler(deps: RegisterDeps): Middleware {
           ? await deps.push.providers(subscriber.domain)
           : [];
       let planned: BindingChange | undefined;
+      let known = new Set<string>();
       const bindings =
         contacts === undefined
           ? location.lookup(aor) // a query: no Contact, list the bindings (step 6)
           : await location.update(aor, (current) => {
+              known = new Set(current.map((b) => b.bindingKey));
               planned =
                 contacts === '*'
                   ? removeAll(current, parsed, headerExpires)
@@ -148,7 +150,9 @@ export function registerHandler(deps: RegisterDeps): Middleware {
       // RFC 8599: a request held for this device can go on now that it has registered.
       for (const binding of planned?.upserts ?? [])
         if (binding.pnPrid !== null) deps.push?.registered(binding);
-      if ((planned?.upserts.length ?? 0) > 0) deps.messageQueue?.registered(subscriber);
+      // Messages wait only while a subscriber has no device: a device that is new (not a refresh)
+      // is when they can go out (messages/queue.ts). A refresh costs no database read.
+      if (planned?.upserts.some((b) => !known.has(b.bindingKey))) deps.messageQueue?.registered(subscriber);
       const result = contacts === undefined ? 'query' : bindings.length > 0 ? 'registered' : 'unregistered';
       registrations?.inc({ result });
       if (result !== 'query')

@@ -12,7 +12,7 @@ export interface QueueDeps {
   log: Logger;
 }
 
-/** Registrations that find queued messages each give them this many tries before they count as failed. */
+/** New registrations that find a message queued give it this many tries before it counts as failed. */
 export const MAX_ATTEMPTS = 5;
 /** Messages read per batch, and batches per flush: a flush sends at most 500 messages. */
 const BATCH = 50;
@@ -20,16 +20,17 @@ const MAX_BATCHES = 10;
 
 /**
  * Messages stored for a recipient that had no registered device (RFC 3428 §7: the 202 told the
- * sender so), sent when the recipient registers again, oldest first, each with its original time in
- * a Date header (RFC 3261 §20.17). A failure stops the flush so that no later message overtakes it;
- * the next REGISTER tries again, up to MAX_ATTEMPTS. One flush per recipient at a time.
+ * sender so), sent when the recipient registers a device again, oldest first, each with its original
+ * time in a Date header (RFC 3261 §20.17). A failure stops the flush so that no later message
+ * overtakes it; the next new registration tries again, up to MAX_ATTEMPTS. One flush per recipient
+ * at a time.
  */
 export class MessageQueue {
   private readonly flushing = new Map<string, { again: boolean }>();
 
   constructor(private readonly deps: QueueDeps) {}
 
-  /** The registrar's hook: `subscriber` has just added or refreshed a binding. */
+  /** The registrar's hook: `subscriber` has just registered a device it did not have a binding for. */
   registered(subscriber: CachedSubscriber): void {
     const running = this.flushing.get(subscriber.id);
     if (running) {
