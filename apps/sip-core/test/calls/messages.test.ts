@@ -19,7 +19,7 @@ import {
  * number reaches another customer's subscriber, its username does not); size and rate limits from
  * the settings table.
  */
-const users = ['alice', 'bob', 'carol', 'dora', 'erin', 'frank', 'gus', 'hank', 'ivy'];
+const users = ['alice', 'bob', 'carol', 'dora', 'erin', 'frank', 'gus', 'hank', 'ivy', 'jack', 'kim'];
 const ERIN_NUMBER = '+493055501';
 /** Below the too-large scenario's body, above the others'. */
 const MAX_BYTES = 80;
@@ -161,6 +161,40 @@ describe('a stored message sent on registration', () => {
     await until('the delivery', async () =>
       (await messagesTo('ivy'))[0]?.status === 'delivered' ? true : undefined,
     );
+  }, 60_000);
+});
+
+describe('a stored message its recipient refuses', () => {
+  it('stays queued with the failure noted and goes to the next device that registers', async () => {
+    expectSippOk(
+      await (await send('kim', 'jack', 'uac-message-queued.xml', 'while you were away')).done,
+      'kim to jack',
+    );
+    const refusing = await registerWithSipp(stack, 'jack', 'jack-secret');
+    expectSippOk(
+      await runSipp({ scenario: 'uas-message-refuse.xml', port: refusing, timeoutS: 30 }).done,
+      'jack refuses',
+    );
+    const [refused] = await until('the failed attempt', async () => {
+      const rows = await messagesTo('jack');
+      return rows[0]?.attempts === 1 ? rows : undefined;
+    });
+    expect(refused).toMatchObject({
+      status: 'queued',
+      error: '480 Temporarily Unavailable',
+      deliveredAt: null,
+    });
+    // A second device (another contact): the message goes out again and is taken there.
+    const taking = await registerWithSipp(stack, 'jack', 'jack-secret');
+    expectSippOk(
+      await runSipp({ scenario: 'uas-message-dated.xml', port: taking, timeoutS: 30 }).done,
+      'jack takes it',
+    );
+    const [delivered] = await until('the delivery', async () => {
+      const rows = await messagesTo('jack');
+      return rows[0]?.status === 'delivered' ? rows : undefined;
+    });
+    expect(delivered).toMatchObject({ attempts: 2, error: null });
   }, 60_000);
 });
 
