@@ -274,6 +274,8 @@ const ROUTES: PatchRoute[] = [
       'calls.ringTimeout': { body: () => ({ 'calls.ringTimeout': 30 }) },
       'calls.maxCallDuration': { body: () => ({ 'calls.maxCallDuration': 3600 }) },
       'calls.pushWaitTimeout': { body: () => ({ 'calls.pushWaitTimeout': 20 }) },
+      'messages.maxBytes': { body: () => ({ 'messages.maxBytes': 1024 }) },
+      'messages.ratePerMinute': { body: () => ({ 'messages.ratePerMinute': 30 }) },
       // false: true would leave this suite's operator, who has no second factor, only the enrolment.
       'web.requireTwoFactor': { body: () => ({ 'web.requireTwoFactor': false }) },
     },
