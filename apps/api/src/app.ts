@@ -26,6 +26,7 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { domainRoutes } from './routes/domains.ts';
 import { emailVerificationRoutes } from './routes/email-verification.ts';
 import { ipBanRoutes } from './routes/ip-bans.ts';
+import { messageRoutes } from './routes/messages.ts';
 import { numberRoutes } from './routes/numbers.ts';
 import { ladderRoute, metricsRoute } from './routes/observability.ts';
 import type { RouteOptions } from './routes/options.ts';
@@ -232,6 +233,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(registrationRoutes, routeOptions);
       await v1.register(callRoutes, routeOptions);
       await v1.register(cdrRoutes, routeOptions);
+      await v1.register(messageRoutes, routeOptions);
       await v1.register(auditLogRoutes, routeOptions);
       await v1.register(dashboardRoutes, { ...routeOptions, metrics });
       const pushOptions = { ...routeOptions, push: deps.push, logger: deps.logger, metrics };

@@ -91,6 +91,17 @@ export const scopes = {
     return { OR: [{ callerCustomerId: customerId }, { calleeCustomerId: customerId }] };
   },
 
+  /** An instant message belongs to both its sender's and its recipient's customer. */
+  message(p: Principal): Where {
+    if (p.role === 'operator') return {};
+    if (p.role === 'reseller') {
+      const resellerId = need(p.resellerId, 'reseller');
+      return { OR: [{ senderCustomer: { resellerId } }, { recipientCustomer: { resellerId } }] };
+    }
+    const customerId = need(p.customerId, 'customer');
+    return { OR: [{ senderCustomerId: customerId }, { recipientCustomerId: customerId }] };
+  },
+
   /**
    * CDRs where the principal is on the caller's side: its own customer's calls, or a reseller's
    * customers' calls. Seeing a call only as its callee's side is not enough to see a withheld caller.

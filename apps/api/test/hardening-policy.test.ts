@@ -278,6 +278,8 @@ const ROUTES: PatchRoute[] = [
       'presence.maxSubscriptionsPerSubscriber': {
         body: () => ({ 'presence.maxSubscriptionsPerSubscriber': 20 }),
       },
+      'messages.maxBytes': { body: () => ({ 'messages.maxBytes': 1024 }) },
+      'messages.ratePerMinute': { body: () => ({ 'messages.ratePerMinute': 30 }) },
       // false: true would leave this suite's operator, who has no second factor, only the enrolment.
       'web.requireTwoFactor': { body: () => ({ 'web.requireTwoFactor': false }) },
     },

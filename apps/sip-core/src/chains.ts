@@ -27,6 +27,7 @@ import { publishHandler } from './handlers/publish.ts';
 import { registerHandler } from './handlers/register.ts';
 import { type SubscribeDeps, subscribeHandler } from './handlers/subscribe.ts';
 import { LocationService } from './location/location-service.ts';
+import type { MessageQueue } from './messages/queue.ts';
 import { authenticate, CALLER, REGISTRAR } from './middleware/authenticate.ts';
 import { banCheck } from './middleware/ban-check.ts';
 import { domainCheck } from './middleware/domain-check.ts';
@@ -61,6 +62,8 @@ export interface SipCoreServices {
   peers?: PeerDirectory | undefined;
   /** RFC 8599 support of the registrar; unset: pn-* parameters are stored as they come. */
   push?: RegistrarPush | undefined;
+  /** Messages waiting for their recipient, sent when it registers; unset: none are queued. */
+  messageQueue?: MessageQueue | undefined;
 }
 
 export function createServices(
@@ -121,17 +124,18 @@ export function registerChain(services: SipCoreServices): Middleware[] {
       log: services.log.child({ component: 'registrar' }),
       push: services.push,
       registrations: services.metrics.registrations,
+      ...(services.messageQueue ? { messageQueue: services.messageQueue } : {}),
     }),
   ];
 }
 
 /**
  * MESSAGE: admission, the sender's digest (407), then the relay to the addressed subscriber's devices,
- * sleeping apps woken by push first (handlers/message.ts).
+ * sleeping apps woken by push first, or the queue when none is registered (handlers/message.ts).
  */
 export function messageChain(
   services: SipCoreServices,
-  deps: Pick<MessageDeps, 'srf' | 'push' | 'pushWaitTimeout'>,
+  deps: Omit<MessageDeps, 'directory' | 'location' | 'log'>,
 ): Middleware[] {
   return [
     ...admission(services),

@@ -11,6 +11,7 @@ import type { BanService } from './access/ban-service.ts';
 import type { RateLimiter } from './access/rate-limiter.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
 import type { SipCoreConfig } from './config.ts';
+import { configureMessageLimiter, type MessagesConfig } from './messages/messages-config.ts';
 
 /**
  * The call settings an environment variable fixes (`Config.environmentSettings`, e.g.
@@ -28,6 +29,9 @@ export interface SettingTargets {
   calls: CallsConfig;
   limiter: RateLimiter;
   bans: BanService;
+  messages: MessagesConfig;
+  /** Per sending subscriber, following `messages.ratePerMinute`. */
+  messageLimiter: RateLimiter;
 }
 
 type Section = Record<string, unknown>;
@@ -40,6 +44,7 @@ function sectionOf(targets: SettingTargets, key: string): [Section, string] {
     auth: targets.config.auth as unknown as Section,
     calls: targets.calls as unknown as Section,
     presence: targets.config.presence as unknown as Section,
+    messages: targets.messages as unknown as Section,
   };
   const target = sections[section];
   if (!target) throw new Error(`setting ${key} has no section in sip-core`);
@@ -127,6 +132,7 @@ export class LiveSettings {
     const { access } = this.targets.config;
     this.targets.limiter.configure(access.rateLimitPerSecond, access.rateLimitBurst);
     this.targets.bans.setTrusted(access.trustedSources);
+    configureMessageLimiter(this.targets.messageLimiter, this.targets.messages);
     this.log.info({ changed }, 'settings applied');
   }
 }

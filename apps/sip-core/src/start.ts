@@ -4,6 +4,7 @@ import { createMetricsRegistry, type MetricsRegistry } from '@switchboard/metric
 import { followDatabase, type IndexFollower, NumberingIndex } from '@switchboard/numbering';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
+import { RateLimiter } from './access/rate-limiter.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
@@ -26,6 +27,13 @@ import type { MessageRequester } from './handlers/message.ts';
 import type { SubscriptionAcceptor } from './handlers/subscribe.ts';
 import type { Binding } from './location/binding.ts';
 import { type LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
+import {
+  configureMessageLimiter,
+  DEFAULT_MESSAGES,
+  type MessagesConfig,
+} from './messages/messages-config.ts';
+import { MessageQueue } from './messages/queue.ts';
+import { MessageStore } from './messages/store.ts';
 import { sipCoreGauges } from './metrics.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
@@ -54,6 +62,8 @@ export interface SipCoreDeps {
   media?: MediaRelay;
   /** Call handling settings (ring timeout, duration cap). */
   calls?: Partial<CallsConfig>;
+  /** Instant message limits (size, rate per sender); the `settings` table may change them. */
+  messages?: Partial<MessagesConfig>;
   /**
    * The number mapping, already following the database (the all-in-one launcher shares the numbering
    * service's index); default: sip-core loads and follows its own.
@@ -153,9 +163,12 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
   const callsConfig: CallsConfig = { ...DEFAULT_CALLS, ...deps.calls };
+  const messagesConfig: MessagesConfig = { ...DEFAULT_MESSAGES, ...deps.messages };
+  const messageLimiter = new RateLimiter(0, 1);
+  configureMessageLimiter(messageLimiter, messagesConfig);
   const settings = new LiveSettings(
     deps.prisma,
-    { config, calls: callsConfig, limiter: services.limiter, bans },
+    { config, calls: callsConfig, limiter: services.limiter, bans, messages: messagesConfig, messageLimiter },
     new Set(deps.fixedSettings ?? []),
     log.child({ component: 'settings' }),
   );
@@ -187,6 +200,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const srf = new Srf();
   // Until connected nothing is answered; ours is assumed, then what the engine says it is.
   const engine: EngineTraits = { ...OUR_ENGINE };
+  const messageStore = new MessageStore(deps.prisma);
+  services.messageQueue = new MessageQueue({
+    srf: srf as unknown as MessageRequester,
+    store: messageStore,
+    location,
+    log: log.child({ component: 'message-queue' }),
+  });
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
   srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res, engine)));
@@ -219,6 +239,10 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       srf: srf as unknown as MessageRequester,
       push: push.waker,
       pushWaitTimeout: () => callsConfig.pushWaitTimeout,
+      numbering,
+      store: messageStore,
+      config: messagesConfig,
+      limiter: messageLimiter,
     }),
     log,
   );

@@ -2,6 +2,7 @@ import { SETTINGS } from '@switchboard/config';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
 import { ConfigError, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
+import { DEFAULT_MESSAGES } from '../src/messages/messages-config.ts';
 import { callsFromEnvironment } from '../src/settings.ts';
 
 const drachtio = { host: '127.0.0.1', port: 9022, secret: 'cymru' };
@@ -45,6 +46,7 @@ describe('operator settings catalogue', () => {
       auth: config.auth as unknown as Record<string, unknown>,
       calls: DEFAULT_CALLS as unknown as Record<string, unknown>,
       presence: config.presence as unknown as Record<string, unknown>,
+      messages: DEFAULT_MESSAGES as unknown as Record<string, unknown>,
     };
     // Settings the API applies (web sign-in) have no counterpart here.
     for (const s of SETTINGS.filter((d) => d.component !== 'api')) {

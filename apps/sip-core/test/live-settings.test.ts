@@ -1,7 +1,9 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { RateLimiter } from '../src/access/rate-limiter.ts';
 import { DEFAULT_CALLS } from '../src/calls/calls-config.ts';
 import { DEFAULT_ACCESS, DEFAULT_REGISTRAR, resolveConfig } from '../src/config.ts';
+import { DEFAULT_MESSAGES } from '../src/messages/messages-config.ts';
 import { LiveSettings } from '../src/settings.ts';
 import { createServices, type RunningSipCore, startSipCore } from '../src/start.ts';
 import { operatorApi, type TestApi } from './support/api.ts';
@@ -125,7 +127,14 @@ describeOnEngine(onEngine('the settings table as sip-core reads it'), { timeout:
     const calls = { ...DEFAULT_CALLS };
     const live = new LiveSettings(
       testDb.db.prisma,
-      { config, calls, limiter: services.limiter, bans: services.bans },
+      {
+        config,
+        calls,
+        limiter: services.limiter,
+        bans: services.bans,
+        messages: { ...DEFAULT_MESSAGES },
+        messageLimiter: new RateLimiter(0, 1),
+      },
       new Set(['auth.strictUri']),
       log,
     );

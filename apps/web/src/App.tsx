@@ -23,6 +23,7 @@ import { LoginPage } from './pages/Login.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
+import { MessagesPage } from './pages/portal/Messages.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/ResetPassword.tsx';
@@ -64,6 +65,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal', label: 'My phones' },
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/history', label: 'Call history' },
+  { to: '/portal/messages', label: 'Messages' },
   { to: '/portal/password', label: 'Password' },
   { to: '/portal/two-factor', label: 'Two-factor sign-in' },
 ];
@@ -203,6 +205,7 @@ export function App() {
           <Route index element={<MySubscribersPage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="history" element={<HistoryPage />} />
+          <Route path="messages" element={<MessagesPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route path="two-factor" element={<TwoFactorPage />} />
           <Route path="*" element={<NotFoundPage home="/portal" />} />

@@ -131,6 +131,22 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: 'Presence and dialog subscriptions one subscriber may hold at once',
   },
   {
+    key: 'messages.maxBytes',
+    kind: 'integer',
+    default: 4096,
+    min: 1,
+    max: 65_536,
+    description: 'Largest instant message body accepted (bytes); a larger one gets 413',
+  },
+  {
+    key: 'messages.ratePerMinute',
+    kind: 'integer',
+    default: 60,
+    min: 0,
+    max: 100_000,
+    description: 'Instant messages one subscriber may send per minute (as many at once); 0: no limit',
+  },
+  {
     key: 'web.requireTwoFactor',
     kind: 'boolean',
     default: false,

@@ -1,4 +1,5 @@
 export { analyseTones, type PcmAudio, readWav, type ToneAnalysis, writeToneWav } from './audio.ts';
+export { type MessagingSoftphone, startBaresipMessenger } from './baresip-messenger.ts';
 export { selfSignedCertificate, type TestCertificate } from './certificates.ts';
 export {
   DRACHTIO_SERVER_BIN_ENV,

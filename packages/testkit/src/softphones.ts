@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectControl } from './baresip-control.ts';
 import { allocatePort as allocate } from './ports.ts';
 
 /** Softphones listen on 17000-17999 like the registrar's sipp phones, whose port checks they share. */
-const allocatePort = (): Promise<number> => allocate({ min: 17000, max: 17999 });
+export const allocatePort = (): Promise<number> => allocate({ min: 17000, max: 17999 });
 
 export interface Softphone {
   /** Output so far (for failure messages). */
@@ -47,7 +47,7 @@ export interface PhoneAudio {
   play: string;
 }
 
-interface Process extends Softphone {
+export interface Process extends Softphone {
   child: ChildProcess;
   /** Calls `listener` with each chunk of stdout and stderr. */
   onOutput(listener: (text: string) => void): void;
@@ -60,7 +60,12 @@ const MAX_LIFETIME_S = 300;
  * Runs the phone under coreutils' `timeout` in a process group of its own, so that `stop` (and the
  * lifetime bound) kill the phone together with its wrapper.
  */
-function run(command: string, args: string[], dir: string, env: NodeJS.ProcessEnv = process.env): Process {
+export function run(
+  command: string,
+  args: string[],
+  dir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Process {
   const child: ChildProcess = spawn('timeout', ['-s', 'KILL', String(MAX_LIFETIME_S), command, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
     cwd: dir,
@@ -189,50 +194,22 @@ export async function startBaresip(
   }
 }
 
-/** Connects to baresip's ctrl_tcp (netstring-framed JSON, bounded retries while it starts). */
+/** Scripts a baresip over its ctrl_tcp, its call events counted for `waitFor`. */
 async function controlBaresip(phone: Process, port: number, dir: string): Promise<CallingSoftphone> {
-  let socket: Socket | undefined;
-  for (let attempt = 0; attempt < 40 && !socket; attempt++) {
-    socket = await new Promise<Socket | undefined>((resolve) => {
-      const candidate = connect(port, '127.0.0.1');
-      candidate.once('connect', () => resolve(candidate));
-      candidate.once('error', () => resolve(undefined));
-    });
-    if (!socket) await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  if (!socket) throw new Error(`baresip ctrl_tcp did not open:\n${phone.output().slice(-3000)}`);
-  const connection = socket;
   const events = new CallEvents(phone.output);
   const types: Record<string, CallEvent> = {
     CALL_INCOMING: 'incoming',
     CALL_ESTABLISHED: 'established',
     CALL_CLOSED: 'closed',
   };
-  let buffer = Buffer.alloc(0);
-  connection.on('data', (data: Buffer) => {
-    buffer = Buffer.concat([buffer, data]);
-    // Netstrings: <length>:<payload>,
-    for (;;) {
-      const colon = buffer.indexOf(':');
-      if (colon < 0) return;
-      const length = Number(buffer.subarray(0, colon).toString());
-      if (buffer.length < colon + 2 + length) return;
-      const payload = buffer.subarray(colon + 1, colon + 1 + length).toString();
-      buffer = buffer.subarray(colon + 2 + length);
-      const message = JSON.parse(payload) as { event?: boolean; type?: string };
-      const event = message.event && message.type ? types[message.type] : undefined;
-      if (event) events.record(event);
-    }
+  const { send, close } = await connectControl(phone, port, (type) => {
+    const event = types[type];
+    if (event) events.record(event);
   });
-  connection.on('error', () => {});
-  const send = (command: string, params?: string): void => {
-    const json = JSON.stringify({ command, params, token: String(Date.now()) });
-    connection.write(`${Buffer.byteLength(json)}:${json},`);
-  };
   return {
     output: phone.output,
     stop() {
-      connection.destroy();
+      close();
       phone.stop();
     },
     dial: (uri) => send('dial', uri),

@@ -1,22 +1,28 @@
+import type { NumberingIndex } from '@switchboard/numbering';
 import type { Logger } from 'pino';
-import { bestFailure, isWakeTarget, type RingTarget } from '../calls/call-types.ts';
+import type { RateLimiter } from '../access/rate-limiter.ts';
 import { type DeviceWaker, deviceTargets } from '../calls/devices.ts';
+import { dialled } from '../calls/stages/classify.ts';
 import type { Directory } from '../directory/directory.ts';
 import type { LocationService } from '../location/location-service.ts';
+import type { MessagesConfig } from '../messages/messages-config.ts';
+import { type MessageRequester, relayToDevices } from '../messages/relay.ts';
+import { aorOf, type MessageStore } from '../messages/store.ts';
 import { type Middleware, parsedOf } from '../sip/request.ts';
 
-/** srf.request as drachtio-srf implements it (its bundled typings declare a different signature). */
-export interface MessageRequester {
-  request(
-    uri: string,
-    options: { method: string; proxy?: string; headers?: Record<string, string>; body?: string },
-  ): Promise<{ on(event: 'response', listener: (res: { status: number; reason?: string }) => void): void }>;
-}
+export type { MessageRequester } from '../messages/relay.ts';
 
 export interface MessageDeps {
   srf: MessageRequester;
   directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
   location: Pick<LocationService, 'lookup'>;
+  /** Numbers (DIDs, aliases) and dialling rules: a recipient is addressed as a call's callee is. */
+  numbering?: NumberingIndex | undefined;
+  store: MessageStore;
+  /** Read per message: an operator's change applies from the next one on. */
+  config: MessagesConfig;
+  /** Per sending subscriber (`messages.ratePerMinute`). */
+  limiter: RateLimiter;
   /** Wakes sleeping apps (RFC 8599 §7); unset: every binding is sent to as it is. */
   push?: DeviceWaker | undefined;
   /** Seconds a message waits for an app woken by push (`calls.pushWaitTimeout`, read per message). */
@@ -24,31 +30,45 @@ export interface MessageDeps {
   log: Logger;
 }
 
-/** A device that answers nothing: the sender hears 408 well before its own Timer F (RFC 3261 §17.1.2.2). */
-const DELIVERY_GUARD_MS = 8_000;
-
-type Outcome = { status: number; reason: string };
-
 /**
- * MESSAGE (RFC 3428) from a subscriber to a subscriber: relayed to every device of the addressed
- * subscriber, a sleeping app after its push wake-up (RFC 8599 §7, the same device targets as a
- * call); the sender gets the first 2xx, else the best failure (480 when nothing is registered or no
- * app woke up in time).
+ * MESSAGE (RFC 3428) from a subscriber to a subscriber, addressed like a call (username in our
+ * domain or the sender's, or a number through the sender's dialling rules). Another customer's
+ * subscriber is reachable only by one of its numbers, as from outside (404 otherwise, so that
+ * usernames of other customers cannot be probed). The message goes to every device of the
+ * recipient, a sleeping app after its push wake-up (RFC 8599 §7); the sender gets the first 2xx,
+ * else the best failure. With no device registered it is stored and the sender gets 202 (RFC 3428
+ * §7: accepted, not yet delivered); the recipient's next REGISTER delivers it (messages/queue.ts).
+ * Every message is kept for both sides' history.
  */
 export function messageHandler(deps: MessageDeps): Middleware {
   return async (req, res) => {
     const parsed = parsedOf(req);
     const caller = req.locals.subscriber;
     if (!caller) return res.send(403, 'Forbidden');
-    const uri = parsed.requestUri;
-    const domain =
-      uri.hostType === 'domain' && deps.directory.servesDomain(uri.host)
-        ? uri.host.toLowerCase()
-        : caller.domain;
-    const callee = uri.userText ? deps.directory.findSubscriber(uri.userText, domain) : undefined;
+    const body = req.srf?.req.body ?? '';
+    // RFC 3428 §7: a message too large for the server is refused with 413.
+    if (Buffer.byteLength(body) > deps.config.maxBytes) return res.send(413, 'Request Entity Too Large');
+    if (!deps.limiter.take(caller.id)) {
+      deps.log.info({ subscriber: caller.id }, 'message refused by the sending rate limit');
+      // RFC 3261 §21.5.4: the sender may try again after Retry-After seconds.
+      return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '60' } });
+    }
+    const destination = dialled(deps, caller, parsed.requestUri);
+    const callee = destination.kind === 'subscriber' ? destination.subscriber : undefined;
     if (!callee?.enabled) return res.send(404, 'Not Found');
-    const aor = `sip:${callee.username}@${callee.domain}`;
-    const from = `<sip:${caller.username}@${caller.domain}>`;
+    if (callee.customerId !== caller.customerId && destination.kind === 'subscriber' && !destination.number) {
+      deps.log.info({ from: caller.id, to: callee.id }, 'message to another customer by username refused');
+      return res.send(404, 'Not Found');
+    }
+    const aor = aorOf(callee);
+    const contentType = req.get('Content-Type') ?? 'text/plain';
+    const record = { callId: parsed.callId, sender: caller, recipient: callee, contentType, body };
+    const bindings = deps.location.lookup(aor);
+    if (bindings.length === 0) {
+      await deps.store.record(record);
+      deps.log.info({ callId: parsed.callId, to: aor }, 'message queued until the recipient registers');
+      return res.send(202, 'Accepted');
+    }
     const wake = deps.push && {
       waker: deps.push,
       call: {
@@ -60,55 +80,11 @@ export function messageHandler(deps: MessageDeps): Middleware {
       },
       timeoutMs: () => deps.pushWaitTimeout() * 1000,
     };
-    const targets = deviceTargets(deps.location.lookup(aor), wake);
-    if (targets.length === 0) return res.send(480, 'Temporarily Unavailable');
-    const message = {
-      headers: {
-        From: from,
-        To: `<${aor}>`,
-        'Content-Type': req.get('Content-Type') ?? 'text/plain',
-      },
-      body: req.srf?.req.body ?? '',
-    };
-    const deliveries = targets.map((target) => deliver(deps, target, message));
-    // The first device that takes it answers the sender; the others still get their copy.
-    const accepted = await Promise.any(
-      deliveries.map((d) => d.then((o) => (o.status < 300 ? o : Promise.reject(o)))),
-    ).catch(() => undefined);
-    if (accepted) return res.send(accepted.status, accepted.reason);
-    const failure = bestFailure(await Promise.all(deliveries));
-    res.send(failure.status, failure.reason);
+    const outcome = await relayToDevices(deps, deviceTargets(bindings, wake), {
+      headers: { From: `<${aorOf(caller)}>`, To: `<${aor}>`, 'Content-Type': contentType },
+      body,
+    });
+    await deps.store.record(record, outcome);
+    res.send(outcome.status, outcome.reason);
   };
-}
-
-async function deliver(
-  deps: MessageDeps,
-  ringTarget: RingTarget,
-  message: { headers: Record<string, string>; body: string },
-): Promise<Outcome> {
-  const target = isWakeTarget(ringTarget) ? await ringTarget.ready(new AbortController().signal) : ringTarget;
-  if (!target) return { status: 480, reason: 'Temporarily Unavailable' };
-  return new Promise<Outcome>((resolve) => {
-    const guard = setTimeout(() => resolve({ status: 408, reason: 'Request Timeout' }), DELIVERY_GUARD_MS);
-    const done = (outcome: Outcome): void => {
-      clearTimeout(guard);
-      resolve(outcome);
-    };
-    deps.srf
-      .request(target.uri, {
-        method: 'MESSAGE',
-        proxy: target.proxy,
-        headers: { ...message.headers, 'Max-Forwards': '70' },
-        body: message.body,
-      })
-      .then((sent) =>
-        sent.on('response', (r) => {
-          if (r.status >= 200) done({ status: r.status, reason: r.reason ?? '' });
-        }),
-      )
-      .catch((error: unknown) => {
-        deps.log.info({ err: error, uri: target.uri }, 'MESSAGE not delivered');
-        done({ status: 503, reason: 'Service Unavailable' });
-      });
-  });
 }

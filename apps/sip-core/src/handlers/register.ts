@@ -13,6 +13,7 @@ import type { RegistrarConfig } from '../config.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import { type Binding, isNatted, secondsLeft } from '../location/binding.ts';
 import { type BindingChange, BindingConflict, type LocationService } from '../location/location-service.ts';
+import type { MessageQueue } from '../messages/queue.ts';
 import { isPrivateAddress } from '../net/address.ts';
 import {
   type ContactPush,
@@ -41,6 +42,8 @@ export interface RegisterDeps {
   push?: RegistrarPush;
   /** Counts each answer by result (registered, unregistered, query, refused). */
   registrations?: SipCoreMetrics['registrations'];
+  /** Messages stored while the subscriber had no device (RFC 3428 §7), sent once it registers. */
+  messageQueue?: Pick<MessageQueue, 'registered'>;
 }
 
 /** A request the registrar refuses, with the status and headers to answer. */
@@ -119,10 +122,12 @@ export function registerHandler(deps: RegisterDeps): Middleware {
           ? await deps.push.providers(subscriber.domain)
           : [];
       let planned: BindingChange | undefined;
+      let known = new Set<string>();
       const bindings =
         contacts === undefined
           ? location.lookup(aor) // a query: no Contact, list the bindings (step 6)
           : await location.update(aor, (current) => {
+              known = new Set(current.map((b) => b.bindingKey));
               planned =
                 contacts === '*'
                   ? removeAll(current, parsed, headerExpires)
@@ -145,6 +150,9 @@ export function registerHandler(deps: RegisterDeps): Middleware {
       // RFC 8599: a request held for this device can go on now that it has registered.
       for (const binding of planned?.upserts ?? [])
         if (binding.pnPrid !== null) deps.push?.registered(binding);
+      // Messages wait only while a subscriber has no device: a device that is new (not a refresh)
+      // is when they can go out (messages/queue.ts). A refresh costs no database read.
+      if (planned?.upserts.some((b) => !known.has(b.bindingKey))) deps.messageQueue?.registered(subscriber);
       const result = contacts === undefined ? 'query' : bindings.length > 0 ? 'registered' : 'unregistered';
       registrations?.inc({ result });
       if (result !== 'query')

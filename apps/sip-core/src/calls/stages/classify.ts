@@ -8,7 +8,7 @@ import { withholdsIdentity } from '../privacy.ts';
 import type { InviteDeps } from './deps.ts';
 
 /** The subscriber and domain lookups classify needs (the in-memory directory). */
-type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
+export type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
   directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
 };
 
@@ -122,8 +122,9 @@ function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: Cached
  * dialled number. The caller's `from_subscriber` callee rules run first: a rule that matched wrote the
  * number in E.164 (with or without `+`, as sip:provider's rules do) or a user name; otherwise the
  * caller's dial plan normalises it. A number of ours (a DID) reaches its subscriber, any other the PSTN.
+ * Instant messages (handlers/message.ts) address their recipient the same way.
  */
-function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri: SipUri): Destination {
+export function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri: SipUri): Destination {
   const { directory, numbering } = deps;
   const domain =
     requestUri.hostType === 'domain' && directory.servesDomain(requestUri.host)

@@ -1793,6 +1793,22 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 10000
       },
+      "messages.maxBytes": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 65536
+      },
+      "messages.ratePerMinute": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 100000
+      },
       "web.requireTwoFactor": {
         "type": [
           "boolean",

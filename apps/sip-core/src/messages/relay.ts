@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import { bestFailure, isWakeTarget, type RingTarget } from '../calls/call-types.ts';
+
+/** srf.request as drachtio-srf implements it (its bundled typings declare a different signature). */
+export interface MessageRequester {
+  request(
+    uri: string,
+    options: { method: string; proxy?: string; headers?: Record<string, string>; body?: string },
+  ): Promise<{ on(event: 'response', listener: (res: { status: number; reason?: string }) => void): void }>;
+}
+
+/** A final answer to a MESSAGE. */
+export interface Outcome {
+  status: number;
+  reason: string;
+}
+
+/** One MESSAGE as it is sent to each device. */
+export interface OutgoingMessage {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A device that answers nothing: the sender hears 408 well before its own Timer F (RFC 3261 §17.1.2.2). */
+const DELIVERY_GUARD_MS = 8_000;
+
+/**
+ * Sends `message` to every target at once (a sleeping app after its push wake-up, RFC 8599 §7): the
+ * first 2xx is the outcome, the other devices still get their copy; else the best failure, 480 when
+ * there is no target at all.
+ */
+export async function relayToDevices(
+  deps: { srf: MessageRequester; log: Logger },
+  targets: RingTarget[],
+  message: OutgoingMessage,
+): Promise<Outcome> {
+  if (targets.length === 0) return { status: 480, reason: 'Temporarily Unavailable' };
+  const deliveries = targets.map((target) => deliver(deps, target, message));
+  const accepted = await Promise.any(
+    deliveries.map((d) => d.then((o) => (o.status < 300 ? o : Promise.reject(o)))),
+  ).catch(() => undefined);
+  return accepted ?? bestFailure(await Promise.all(deliveries));
+}
+
+async function deliver(
+  deps: { srf: MessageRequester; log: Logger },
+  ringTarget: RingTarget,
+  message: OutgoingMessage,
+): Promise<Outcome> {
+  const target = isWakeTarget(ringTarget) ? await ringTarget.ready(new AbortController().signal) : ringTarget;
+  if (!target) return { status: 480, reason: 'Temporarily Unavailable' };
+  return new Promise<Outcome>((resolve) => {
+    const guard = setTimeout(() => resolve({ status: 408, reason: 'Request Timeout' }), DELIVERY_GUARD_MS);
+    const done = (outcome: Outcome): void => {
+      clearTimeout(guard);
+      resolve(outcome);
+    };
+    deps.srf
+      .request(target.uri, {
+        method: 'MESSAGE',
+        proxy: target.proxy,
+        headers: { ...message.headers, 'Max-Forwards': '70' },
+        body: message.body,
+      })
+      .then((sent) =>
+        sent.on('response', (r) => {
+          if (r.status >= 200) done({ status: r.status, reason: r.reason ?? '' });
+        }),
+      )
+      .catch((error: unknown) => {
+        deps.log.info({ err: error, uri: target.uri }, 'MESSAGE not delivered');
+        done({ status: 503, reason: 'Service Unavailable' });
+      });
+  });
+}
