@@ -1,11 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { PrismaClient } from '@switchboard/db';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RawServerDefault, RouteGenericInterface } from 'fastify';
 import { type TObject, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { type Tx, writeAudit } from './audit.ts';
 import { principalOf } from './auth/authenticate.ts';
-import type { ModelOf } from './delegate.ts';
+import type { Identified, ModelOf } from './delegate.ts';
 import { clearDependants, type Dependant } from './dependants.ts';
 import { DependantsProblem, forbidden, notFound, notFoundField, PROBLEM_CONTENT_TYPE } from './errors.ts';
 import { type ListSpec, listArgs, listQuerySchema, PageOf, paginate } from './list.ts';
@@ -20,7 +21,7 @@ import type { Principal, Role } from './types.ts';
  * becomes database data; this module does validation wiring, tenant checks, transactions and audit.
  */
 
-export type { ModelDelegate, ModelOf } from './delegate.ts';
+export { type Identified, including, type Loaded, type ModelDelegate, type ModelOf } from './delegate.ts';
 
 export const Id = Type.String({ format: 'uuid', description: 'Resource identifier (UUID)' });
 export const IdParams = Type.Object({ id: Id });
@@ -31,6 +32,19 @@ const ForceQuery = Type.Object({
   ),
 });
 const FORCED_DELETE_TIMEOUT_MS = 120_000;
+
+/**
+ * The body a route with body schema `S` receives: `Static<S>` for a concrete schema. Spelled the way the
+ * type provider resolves it, so that inside the generic factory, where `S` is still a type parameter, the
+ * validated `request.body` is this type without a cast.
+ */
+export type BodyOf<S extends TObject> = FastifyRequest<
+  RouteGenericInterface,
+  RawServerDefault,
+  IncomingMessage,
+  { body: S },
+  TypeBoxTypeProvider
+>['body'];
 
 export type Verb = 'list' | 'read' | 'create' | 'update' | 'delete';
 
@@ -53,7 +67,15 @@ export interface ParentSpec {
   writeScope?(p: Principal): Where;
 }
 
-export interface CrudSpec {
+/**
+ * `Row` is what the model's delegate reads (its columns, plus relations when the spec uses `including`);
+ * `Create` and `Update` are the body schemas, so the mappers get `Static<Create>` and `Static<Update>`.
+ */
+export interface CrudSpec<
+  Row extends Identified = Identified,
+  Create extends TObject = TObject,
+  Update extends TObject = TObject,
+> {
   /** Collection path relative to /api/v1, e.g. `/subscribers` or `/peering-groups/:groupId/gateways`. */
   path: string;
   /** REST resource name written to the audit log. */
@@ -61,11 +83,14 @@ export interface CrudSpec {
   /** Human name of one record, for summaries and operation ids: `subscriber`. */
   singular: string;
   tag: string;
-  /** The Prisma model delegate: `(db) => db.subscriber`. */
-  model: ModelOf;
+  /**
+   * The Prisma model delegate: `(db) => db.subscriber`; for rows with relations,
+   * `...including((db) => db.subscriber, include)`, which also sets `include`.
+   */
+  model: ModelOf<Row>;
   item: TObject;
-  create?: TObject;
-  update?: TObject;
+  create?: Create;
+  update?: Update;
   /** The create response when it reveals a one-time secret; defaults to `item`. */
   createResponse?: TObject;
   list: ListSpec;
@@ -86,24 +111,18 @@ export interface CrudSpec {
   readScope(p: Principal): Where;
   writeScope?(p: Principal): Where;
   parent?: ParentSpec;
-  include?: Record<string, unknown>;
+  /** Relations read with every row; set together with `model` by `including`. */
+  include?: object;
   verbs?: readonly Verb[];
   /**
    * Maps a row to its response shape when the row is not already that shape; the principal is the
    * reader, for fields that depend on who looks (a withheld caller of a CDR).
    */
-  toItem?(row: Record<string, unknown>, principal: Principal): Record<string, unknown>;
-  toCreateData?(
-    ctx: CrudContext,
-    body: Record<string, unknown>,
-  ): Promise<{ data: Record<string, unknown>; reveal?: Record<string, unknown> }>;
-  toUpdateData?(
-    ctx: CrudContext,
-    body: Record<string, unknown>,
-    existing: Record<string, unknown>,
-  ): Promise<{ data: Record<string, unknown> }>;
-  /** Runs in the write transaction after create/update, e.g. to keep one primary number per subscriber. */
-  afterWrite?(ctx: CrudContext, row: Record<string, unknown>): Promise<void>;
+  toItem?(row: Row, principal: Principal): Identified;
+  /** The create data for the delegate, and fields shown once in the response (a generated password). */
+  toCreateData?(ctx: CrudContext, body: BodyOf<Create>): Promise<{ data: object; reveal?: object }>;
+  /** The update data; without it the body is the data. */
+  toUpdateData?(ctx: CrudContext, body: BodyOf<Update>, existing: Row): Promise<{ data: object }>;
 }
 
 const pascal = (s: string) =>
@@ -120,7 +139,7 @@ export async function requireParent(
   principal: Principal,
   id: string,
   write: boolean,
-): Promise<Record<string, unknown>> {
+): Promise<Identified> {
   const scope = write && parent.writeScope ? parent.writeScope(principal) : parent.readScope(principal);
   const row = await parent.model(db).findFirst({ where: within(scope, { id }) });
   if (row === null) throw notFound(parent.label);
@@ -128,29 +147,35 @@ export async function requireParent(
 }
 
 /** Finds a record by id within a scope or answers 404, for handlers outside the factory. */
-export async function requireVisible(
+export async function requireVisible<Row>(
   db: Tx | PrismaClient,
-  model: ModelOf,
+  model: ModelOf<Row>,
   scope: Where,
   id: string,
   label: string,
   field?: string,
-): Promise<Record<string, unknown>> {
+): Promise<Row> {
   const row = await model(db).findFirst({ where: within(scope, { id }) });
   if (row === null) throw field === undefined ? notFound(label) : notFoundField(label, field);
   return row;
 }
 
+/**
+ * The fields of a validated body, for the checks that go by field name (`fieldRoles`, locks). Every CRUD
+ * body schema is an object, so the fallback never applies; it lets a body whose type is still generic pass.
+ */
+const fieldsOf = (body: unknown): object => (typeof body === 'object' && body !== null ? body : {});
+
 /** 403 naming every body field the principal's role may not set (`CrudSpec.fieldRoles`). */
 export function checkFieldRoles(
   fieldRoles: CrudSpec['fieldRoles'],
   principal: Principal,
-  body: Record<string, unknown>,
+  body: object,
 ): void {
   if (fieldRoles === undefined) return;
-  const denied = Object.keys(body).filter(
-    (field) => body[field] !== undefined && fieldRoles[field]?.includes(principal.role) === false,
-  );
+  const denied = Object.entries(body)
+    .filter(([field, value]) => value !== undefined && fieldRoles[field]?.includes(principal.role) === false)
+    .map(([field]) => field);
   if (denied.length === 0) return;
   throw forbidden(
     `A ${principal.role} may not set ${denied.join(', ')}`,
@@ -161,12 +186,17 @@ export function checkFieldRoles(
   );
 }
 
-export function registerCrud(fastify: FastifyInstance, prisma: PrismaClient, spec: CrudSpec): void {
+export function registerCrud<Row extends Identified, Create extends TObject, Update extends TObject>(
+  fastify: FastifyInstance,
+  prisma: PrismaClient,
+  spec: CrudSpec<Row, Create, Update>,
+): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const verbs = new Set<Verb>(spec.verbs ?? ['list', 'read', 'create', 'update', 'delete']);
   const name = pascal(spec.singular);
   const writeScope = spec.writeScope ?? spec.readScope;
-  const toItem = spec.toItem ?? ((row: Record<string, unknown>) => row);
+  const toItem = spec.toItem ?? ((row: Row): Identified => row);
+  const withInclude = spec.include ? { include: spec.include } : {};
   const parentParams: Record<string, typeof Id> = spec.parent ? { [spec.parent.param]: Id } : {};
   const collectionParams = Type.Object(parentParams);
   const itemParams = Type.Object({ ...parentParams, id: Id });
@@ -186,7 +216,7 @@ export function registerCrud(fastify: FastifyInstance, prisma: PrismaClient, spe
     const scope = write ? writeScope(principal) : spec.readScope(principal);
     const row = await spec.model(db).findFirst({
       where: within(scope, { ...parentCondition(params), id: params.id }),
-      ...(spec.include ? { include: spec.include } : {}),
+      ...withInclude,
     });
     if (row === null) throw notFound(label);
     return row;
@@ -262,23 +292,21 @@ export function registerCrud(fastify: FastifyInstance, prisma: PrismaClient, spe
           if (spec.parent) await requireParent(tx, spec.parent, principal, params[spec.parent.param]!, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
           const body = request.body;
-          checkFieldRoles(spec.fieldRoles, principal, body);
+          const fields = fieldsOf(body);
+          checkFieldRoles(spec.fieldRoles, principal, fields);
           const { data, reveal } = await toCreateData(ctx, body);
-          const lockOwner = spec.lock ? lockOnCreate(spec.lock, principal, body) : {};
+          const lockOwner = spec.lock ? lockOnCreate(spec.lock, principal, fields) : {};
           const created = await spec.model(tx).create({
             data: { ...data, ...lockOwner, ...parentCondition(params) },
+            ...withInclude,
           });
-          if (spec.afterWrite) await spec.afterWrite(ctx, created);
-          const row = spec.include
-            ? await spec.model(tx).findFirst({ where: { id: created.id }, include: spec.include })
-            : created;
           await writeAudit(tx, request, {
             action: 'create',
             entity: spec.entity,
-            entityId: String(created.id),
-            after: row,
+            entityId: created.id,
+            after: created,
           });
-          return { ...toItem(row ?? created, principal), ...(reveal ?? {}) };
+          return { ...toItem(created, principal), ...reveal };
         });
         return reply.code(201).send(result);
       },
@@ -287,7 +315,7 @@ export function registerCrud(fastify: FastifyInstance, prisma: PrismaClient, spe
 
   if (verbs.has('update') && spec.update) {
     const toUpdateData =
-      spec.toUpdateData ?? (async (_ctx: CrudContext, body: Record<string, unknown>) => ({ data: body }));
+      spec.toUpdateData ?? (async (_ctx: CrudContext, body: BodyOf<Update>) => ({ data: fieldsOf(body) }));
     app.patch(
       itemPath,
       {
@@ -308,19 +336,15 @@ export function registerCrud(fastify: FastifyInstance, prisma: PrismaClient, spe
           const existing = await loadOwn(tx, principal, params, true);
           const ctx: CrudContext = { tx, prisma, principal, request, params };
           const body = request.body;
-          checkFieldRoles(spec.fieldRoles, principal, body);
-          const lockOwner = spec.lock ? lockOnUpdate(spec.lock, principal, body, existing) : {};
+          const fields = fieldsOf(body);
+          checkFieldRoles(spec.fieldRoles, principal, fields);
+          const lockOwner = spec.lock ? lockOnUpdate(spec.lock, principal, fields, existing) : {};
           const { data } = await toUpdateData(ctx, body, existing);
-          await spec.model(tx).update({
+          const updated = await spec.model(tx).update({
             where: { id: params.id },
             data: { ...data, ...lockOwner },
+            ...withInclude,
           });
-          const updated = await spec.model(tx).findFirst({
-            where: { id: params.id },
-            ...(spec.include ? { include: spec.include } : {}),
-          });
-          if (updated === null) throw notFound();
-          if (spec.afterWrite) await spec.afterWrite(ctx, updated);
           await writeAudit(tx, request, {
             action: 'update',
             entity: spec.entity,

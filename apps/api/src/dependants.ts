@@ -19,7 +19,7 @@ export interface Dependant {
   /** The dependant rows of the record `id`. */
   where(id: string): Where;
   /** Loaded with each row for its audit entry (e.g. a call forward's destinations). */
-  include?: Record<string, unknown>;
+  include?: object;
   /** Rows that keep existing but lose their reference to the record: this field is set to null. */
   detach?: string;
   /** A removed row locked by a higher role than the deleting one stops the delete (locks.ts). */

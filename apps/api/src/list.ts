@@ -199,7 +199,7 @@ export interface ListableDelegate<Row> {
     orderBy: Record<string, unknown>[];
     skip: number;
     take: number;
-    include?: Record<string, unknown>;
+    include?: object;
   }): Promise<Row[]>;
   count(args: { where: Record<string, unknown> }): Promise<number>;
 }
@@ -212,7 +212,7 @@ export async function paginate<Row>(
   delegate: ListableDelegate<Row>,
   args: ListArgs,
   scope: Record<string, unknown> = {},
-  include?: Record<string, unknown>,
+  include?: object,
 ): Promise<{ items: Row[]; page: number; perPage: number; total: number }> {
   const where = Object.keys(scope).length === 0 ? args.where : { AND: [scope, args.where] };
   const [items, total] = await Promise.all([

@@ -31,9 +31,12 @@ export const USER_LOCK: LockSpec = { field: 'enabled', open: true, setBy: 'disab
 
 const RANK: Record<Role, number> = { operator: 0, reseller: 1, customer: 2 };
 
-function ownerOf(lock: LockSpec, row: Record<string, unknown>): Role | null {
-  if (row[lock.field] === lock.open) return null;
-  return (row[lock.setBy] as Role | null) ?? 'reseller';
+/** A field named by a lock spec, of a request body or a row of whichever model the spec is for. */
+const fieldOf = (record: object, field: string): unknown => Reflect.get(record, field);
+
+function ownerOf(lock: LockSpec, row: object): Role | null {
+  if (fieldOf(row, lock.field) === lock.open) return null;
+  return (fieldOf(row, lock.setBy) as Role | null) ?? 'reseller';
 }
 
 function outranked(principal: Principal, owner: Role | null): owner is Role {
@@ -41,8 +44,8 @@ function outranked(principal: Principal, owner: Role | null): owner is Role {
 }
 
 /** The owner column to store with a create body. */
-export function lockOnCreate(lock: LockSpec, principal: Principal, body: Record<string, unknown>) {
-  const value = body[lock.field];
+export function lockOnCreate(lock: LockSpec, principal: Principal, body: object) {
+  const value = fieldOf(body, lock.field);
   return value === undefined || value === lock.open ? {} : { [lock.setBy]: principal.role };
 }
 
@@ -50,23 +53,20 @@ export function lockOnCreate(lock: LockSpec, principal: Principal, body: Record<
  * On update: 403 naming the field when the principal would change a lock a higher role set; otherwise the
  * owner column to store with the change (none when the value stays as it is).
  */
-export function lockOnUpdate(
-  lock: LockSpec,
-  principal: Principal,
-  body: Record<string, unknown>,
-  existing: Record<string, unknown>,
-): Record<string, unknown> {
+export function lockOnUpdate(lock: LockSpec, principal: Principal, body: object, existing: object): object {
   const owner = ownerOf(lock, existing);
   if (outranked(principal, owner)) {
-    const renamed = (lock.frozen ?? []).filter((f) => body[f] !== undefined && body[f] !== existing[f]);
+    const renamed = (lock.frozen ?? []).filter(
+      (f) => fieldOf(body, f) !== undefined && fieldOf(body, f) !== fieldOf(existing, f),
+    );
     if (renamed.length > 0) {
       throw forbidden(`Locked by the ${owner}; ${renamed.join(', ')} cannot change meanwhile`, [
         ...renamed.map((f) => ({ field: `/body/${f}`, message: `locked by the ${owner}` })),
       ]);
     }
   }
-  const value = body[lock.field];
-  if (value === undefined || value === existing[lock.field]) return {};
+  const value = fieldOf(body, lock.field);
+  if (value === undefined || value === fieldOf(existing, lock.field)) return {};
   if (outranked(principal, owner)) {
     throw forbidden(`Set by the ${owner}; only the ${owner} may change it`, [
       { field: `/body/${lock.field}`, message: `set by the ${owner}` },
@@ -76,7 +76,7 @@ export function lockOnUpdate(
 }
 
 /** On delete: 403 when a higher role locked the record. */
-export function lockOnDelete(lock: LockSpec, principal: Principal, existing: Record<string, unknown>): void {
+export function lockOnDelete(lock: LockSpec, principal: Principal, existing: object): void {
   const owner = ownerOf(lock, existing);
   if (outranked(principal, owner)) {
     throw forbidden(`Locked by the ${owner}; only the ${owner} may delete it`, [

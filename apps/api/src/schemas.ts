@@ -1,4 +1,4 @@
-import { type TSchema, Type } from 'typebox';
+import { type TProperties, type TSchema, Type } from 'typebox';
 
 /** Shapes shared by several resources. Each resource module defines its own item/create/update schemas. */
 
@@ -45,8 +45,8 @@ export const NoContent = (description: string) => Type.Unsafe<undefined>(Type.Nu
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 /** Makes every property of a create schema optional for PATCH. */
-export function Patch<T extends Record<string, TSchema>>(props: T) {
-  const out: Record<string, TSchema> = {};
-  for (const [k, v] of Object.entries(props)) out[k] = Type.Optional(v);
-  return Type.Object(out, { additionalProperties: false, minProperties: 1 });
+export function Patch<T extends TProperties>(props: T) {
+  // Partial drops an object's options, so its (typed) properties go into a new object with them.
+  const optional = Type.Partial(Type.Object(props)).properties;
+  return Type.Object(optional, { additionalProperties: false, minProperties: 1 });
 }

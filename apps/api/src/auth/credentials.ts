@@ -1,3 +1,4 @@
+import type { User } from '@switchboard/db';
 import type { Tx } from '../audit.ts';
 import { forbidden } from '../errors.ts';
 import type { Principal } from '../types.ts';
@@ -22,10 +23,10 @@ export async function revokeCredentials(tx: Tx, userId: string, at: Date): Promi
 export async function checkUserCredentialChange(
   tx: Tx,
   principal: Principal,
-  existing: Record<string, unknown>,
-  body: { password?: unknown; enabled?: unknown },
+  existing: Pick<User, 'id' | 'email' | 'enabled'>,
+  body: { password?: string; enabled?: boolean },
 ): Promise<void> {
-  const password = typeof body.password === 'string' ? body.password : undefined;
+  const { password } = body;
   if (password !== undefined) {
     if (existing.id === principal.userId) {
       throw forbidden(
@@ -34,9 +35,9 @@ export async function checkUserCredentialChange(
     }
     assertPasswordAllowed(password, {
       field: '/body/password',
-      identities: loginIdentities(String(existing.email)),
+      identities: loginIdentities(existing.email),
     });
   }
-  const enabledChanges = typeof body.enabled === 'boolean' && body.enabled !== existing.enabled;
-  if (password !== undefined || enabledChanges) await revokeCredentials(tx, String(existing.id), new Date());
+  const enabledChanges = body.enabled !== undefined && body.enabled !== existing.enabled;
+  if (password !== undefined || enabledChanges) await revokeCredentials(tx, existing.id, new Date());
 }

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { registerCrud, requireVisible } from '../crud.ts';
 import { badRequest } from '../errors.ts';
 import { Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
@@ -38,10 +38,9 @@ export const CallForward = Type.Object({
   ...Timestamps,
 });
 
-function checkDestinations(
-  destinations: unknown,
-): { kind: string; destination: string; ringTimeout?: number | null }[] {
-  const list = destinations as { kind: string; destination: string; ringTimeout?: number | null }[];
+type DestinationFields = Static<typeof Destination>;
+
+function checkDestinations(list: readonly DestinationFields[]): readonly DestinationFields[] {
   list.forEach((d, i) => {
     if (d.kind === 'uri' && !/^sips?:[^\s@]+@[^\s]+$/i.test(d.destination)) {
       throw badRequest('A uri destination is a SIP URI', [
@@ -60,7 +59,7 @@ function checkDestinations(
   return list;
 }
 
-const positioned = (list: { kind: string; destination: string; ringTimeout?: number | null }[]) =>
+const positioned = (list: readonly DestinationFields[]) =>
   list.map((d, position) => ({
     position,
     kind: d.kind,
@@ -113,7 +112,7 @@ export async function callForwardRoutes(app: FastifyInstance, { prisma }: RouteO
         ctx.tx,
         (db) => db.subscriber,
         scopes.subscriber(ctx.principal),
-        String(body.subscriberId),
+        body.subscriberId,
         'Subscriber',
         '/body/subscriberId',
       );

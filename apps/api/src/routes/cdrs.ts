@@ -1,8 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { PrismaClient } from '@switchboard/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { principalOf } from '../auth/authenticate.ts';
-import { registerCrud } from '../crud.ts';
+import { including, type Loaded, registerCrud } from '../crud.ts';
 import {
   type ListQuery,
   type ListSpec,
@@ -157,23 +158,21 @@ function cdrConditions(q: CdrQuery, principal: Principal): Where[] {
 }
 
 /** Loaded with every CDR a principal reads, to tell whether a reseller is on the caller's side. */
-const cdrInclude = { callerCustomer: { select: { resellerId: true } } };
+const cdrInclude = { callerCustomer: { select: { resellerId: true } } } as const;
+const cdrModel = including((db) => db.cdr, cdrInclude);
+type CdrRow = Loaded<PrismaClient['cdr'], typeof cdrInclude>;
 
 /**
  * A CDR as the principal may see it. A withheld caller (`callerWithheld`, CLIR or a peer's Privacy
  * header) stays visible to the operator and to the caller's own side (its customer, that customer's
  * reseller); whoever sees the call only from the callee's side gets it as the callee's phone did.
  */
-function cdrItem<Row extends Record<string, unknown>>(
-  row: Row,
-  principal: Principal,
-): Omit<Row, 'callerCustomer'> {
+function cdrItem(row: CdrRow, principal: Principal): Omit<CdrRow, 'callerCustomer'> {
   const { callerCustomer, ...cdr } = row;
-  if (cdr.callerWithheld !== true || principal.role === 'operator') return cdr;
+  if (!cdr.callerWithheld || principal.role === 'operator') return cdr;
   const callerSide =
     principal.role === 'reseller'
-      ? (callerCustomer as { resellerId: string | null } | null | undefined)?.resellerId ===
-        principal.resellerId
+      ? callerCustomer?.resellerId === principal.resellerId
       : cdr.callerCustomerId === principal.customerId;
   if (callerSide) return cdr;
   return {
@@ -231,7 +230,7 @@ export async function cdrRoutes(fastify: FastifyInstance, { prisma }: RouteOptio
       if (conditions.length > 0) args.where = { AND: [args.where, ...conditions] };
       const scope = scopes.cdr(principal);
       if (!wantsCsv(request, q)) {
-        const page = await paginate(prisma.cdr, args, scope, cdrInclude);
+        const page = await paginate(cdrModel.model(prisma), args, scope, cdrInclude);
         return reply
           .type('application/json')
           .send({ ...page, items: page.items.map((row) => cdrItem(row, principal)) });
@@ -319,14 +318,13 @@ export async function cdrRoutes(fastify: FastifyInstance, { prisma }: RouteOptio
     entity: 'cdrs',
     singular: 'CDR',
     tag: 'cdrs',
-    model: (db) => db.cdr,
+    ...cdrModel,
     item: Cdr,
     verbs: ['read'],
     list: cdrList,
     readRoles: everyone,
     writeRoles: [],
     readScope: scopes.cdr,
-    include: cdrInclude,
     toItem: cdrItem,
   });
 }

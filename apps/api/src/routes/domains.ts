@@ -72,7 +72,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
       const resellerId = await owningReseller(ctx, body.resellerId);
       await checkRuleSet(ctx, body.rewriteRuleSetId);
       checkDialPlan(body);
-      return { data: { ...body, name: String(body.name).toLowerCase(), resellerId: resellerId ?? null } };
+      return { data: { ...body, name: body.name.toLowerCase(), resellerId: resellerId ?? null } };
     },
     toUpdateData: async (ctx, body) => {
       await checkRuleSet(ctx, body.rewriteRuleSetId);
@@ -82,14 +82,18 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
 }
 
 /** Dialling settings are checked when provisioned, never at call time (numbering's own rules). */
-function checkDialPlan(body: Record<string, unknown>): void {
-  const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+function checkDialPlan(body: {
+  countryCode?: string | null;
+  nationalPrefix?: string | null;
+  internationalPrefix?: string | null;
+  areaCode?: string | null;
+}): void {
   try {
     validateDialPlanSettings({
-      countryCode: text(body.countryCode),
-      nationalPrefix: text(body.nationalPrefix),
-      internationalPrefix: text(body.internationalPrefix),
-      areaCode: text(body.areaCode),
+      countryCode: body.countryCode ?? null,
+      nationalPrefix: body.nationalPrefix ?? null,
+      internationalPrefix: body.internationalPrefix ?? null,
+      areaCode: body.areaCode ?? null,
     });
   } catch (err) {
     if (!(err instanceof NumberingError)) throw err;

@@ -21,8 +21,8 @@ export const IpBan = Type.Object({
   ...Timestamps,
 });
 
-function canonicalAddress(value: unknown): string {
-  const s = String(value).trim().toLowerCase();
+function canonicalAddress(value: string): string {
+  const s = value.trim().toLowerCase();
   if (!isCidr(s))
     throw badRequest('Not an IP address or CIDR block', [
       { field: '/body/address', message: 'expected IP or CIDR' },

@@ -94,7 +94,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.viaSubscriber,
     toCreateData: async (ctx, body) => {
-      const subscriberId = String(body.subscriberId);
+      const { subscriberId } = body;
       await requireVisible(
         ctx.tx,
         (db) => db.subscriber,
@@ -104,18 +104,17 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
         '/body/subscriberId',
       );
       const parts = {
-        countryCode: String(body.countryCode),
-        areaCode: typeof body.areaCode === 'string' ? body.areaCode : '',
-        subscriberNumber: String(body.subscriberNumber),
+        countryCode: body.countryCode,
+        areaCode: body.areaCode ?? '',
+        subscriberNumber: body.subscriberNumber,
       };
       const existing = await ctx.tx.phoneNumber.count({ where: { subscriberId } });
-      const isPrimary = typeof body.isPrimary === 'boolean' ? body.isPrimary : existing === 0;
+      const isPrimary = body.isPrimary ?? existing === 0;
       if (isPrimary) await makeOnlyPrimary(ctx, subscriberId);
       return { data: { ...parts, subscriberId, e164: e164Of(parts), isPrimary } };
     },
     toUpdateData: async (ctx, body, existing) => {
-      const subscriberId =
-        typeof body.subscriberId === 'string' ? body.subscriberId : String(existing.subscriberId);
+      const subscriberId = body.subscriberId ?? existing.subscriberId;
       if (body.subscriberId !== undefined) {
         await requireVisible(
           ctx.tx,
@@ -126,7 +125,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
           '/body/subscriberId',
         );
       }
-      if (body.isPrimary === true) await makeOnlyPrimary(ctx, subscriberId, String(existing.id));
+      if (body.isPrimary === true) await makeOnlyPrimary(ctx, subscriberId, existing.id);
       return { data: body };
     },
   });

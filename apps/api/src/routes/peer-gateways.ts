@@ -1,4 +1,4 @@
-import { sipHa1 } from '@switchboard/db';
+import { type PeerGateway as PeerGatewayRow, sipHa1 } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { Cidr, isCidr } from '../cidr.ts';
@@ -33,10 +33,9 @@ export const PeerGateway = Type.Object({
   ...Timestamps,
 });
 
-function checkSources(list: unknown): void {
-  if (!Array.isArray(list)) return;
-  list.forEach((s, i) => {
-    if (!isCidr(String(s))) {
+function checkSources(list: readonly string[] | undefined): void {
+  list?.forEach((s, i) => {
+    if (!isCidr(s)) {
       throw badRequest('Not an IP address or CIDR block', [
         { field: `/body/trustedSources/${i}`, message: 'expected IP or CIDR' },
       ]);
@@ -48,15 +47,16 @@ function checkSources(list: unknown): void {
  * Peer credentials: with a realm, store only the HA1 digests; without one, the password has to be kept (the
  * realm comes from the peer's challenge), never returned by the API.
  */
-function gatewayCredentials(
-  body: Record<string, unknown>,
-  existing?: Record<string, unknown>,
-): Record<string, unknown> {
+interface GatewayCredentialFields {
+  authUsername?: string | null;
+  authRealm?: string | null;
+  authPassword?: string | null;
+}
+
+function gatewayCredentials(body: GatewayCredentialFields, existing?: PeerGatewayRow): object {
   const { authPassword, ...rest } = body;
-  const username = (body.authUsername !== undefined ? body.authUsername : existing?.authUsername) as
-    | string
-    | null;
-  const realm = (body.authRealm !== undefined ? body.authRealm : existing?.authRealm) as string | null;
+  const username = body.authUsername !== undefined ? body.authUsername : (existing?.authUsername ?? null);
+  const realm = body.authRealm !== undefined ? body.authRealm : (existing?.authRealm ?? null);
   if (authPassword === undefined) {
     if (body.authUsername !== undefined || body.authRealm !== undefined) {
       if (
@@ -78,13 +78,13 @@ function gatewayCredentials(
     ]);
   }
   if (realm) {
-    const ha1 = sipHa1(username, realm, String(authPassword));
+    const ha1 = sipHa1(username, realm, authPassword);
     return { ...rest, authPassword: null, authHa1Md5: ha1.ha1Md5, authHa1Sha256: ha1.ha1Sha256 };
   }
   return { ...rest, authPassword, authHa1Md5: null, authHa1Sha256: null };
 }
 
-const gatewayItem = (row: Record<string, unknown>) => ({
+const gatewayItem = (row: PeerGatewayRow) => ({
   ...row,
   hasAuthPassword: Boolean(row.authPassword) || Boolean(row.authHa1Md5),
 });

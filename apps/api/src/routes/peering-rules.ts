@@ -9,13 +9,10 @@ import { all, groupParent, operatorOnly } from './peering-groups.ts';
 
 /** Which callee prefixes (and callers) a peering group carries. */
 
-function checkPeeringRule(body: Record<string, unknown>, existing?: Record<string, unknown>): void {
-  const merged = { calleePrefix: '', callerPattern: null, ...(existing ?? {}), ...body } as Pick<
-    PeeringRuleData,
-    'calleePrefix' | 'callerPattern'
-  >;
+/** Checks a rule as it will be stored: a create body over the defaults, an update body over the row. */
+function checkPeeringRule(rule: Pick<PeeringRuleData, 'calleePrefix' | 'callerPattern'>): void {
   try {
-    validatePeeringRule(merged);
+    validatePeeringRule(rule);
   } catch (err) {
     if (!(err instanceof NumberingError)) throw err;
     const field = err.code === 'invalid-rule' ? '/body/calleePrefix' : '/body/callerPattern';
@@ -63,11 +60,11 @@ export async function peeringRuleRoutes(app: FastifyInstance, { prisma }: RouteO
     writeRoles: operatorOnly,
     readScope: all,
     toCreateData: async (_ctx, body) => {
-      checkPeeringRule(body);
+      checkPeeringRule({ calleePrefix: '', callerPattern: null, ...body });
       return { data: body };
     },
     toUpdateData: async (_ctx, body, existing) => {
-      checkPeeringRule(body, existing);
+      checkPeeringRule({ ...existing, ...body });
       return { data: body };
     },
   });

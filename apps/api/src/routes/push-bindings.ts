@@ -67,7 +67,7 @@ export async function pushBindingRoutes(fastify: FastifyInstance, options: PushR
       aor: row.aor,
       pnProvider: row.pnProvider,
       pnParam: row.pnParam,
-      deviceTokenEnd: String(row.pnPrid ?? '').slice(-8),
+      deviceTokenEnd: (row.pnPrid ?? '').slice(-8),
       refreshLeadSeconds: row.pnRefresh,
       expiresAt: row.expiresAt,
       lastPushAt: row.pushLastAt,

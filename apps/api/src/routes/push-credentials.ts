@@ -1,3 +1,4 @@
+import type { PushCredential as PushCredentialRow } from '@switchboard/db';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import {
   apnsCredentials,
@@ -12,7 +13,7 @@ import {
 } from '@switchboard/push';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest } from '../errors.ts';
 import { Timestamps, Uuid } from '../schemas.ts';
@@ -90,14 +91,16 @@ function credentialScope(p: Principal): Where {
   return { domain: scopes.domainForNewSubscribers(p) };
 }
 
-function toCredential(row: Record<string, unknown>): Record<string, unknown> {
+function toCredential(row: PushCredentialRow): Omit<PushCredentialRow, 'sealedSecret'> {
   const { sealedSecret: _sealed, ...shown } = row;
   return shown;
 }
 
+type UploadFields = Static<typeof ReplaceBody>;
+
 /** Reads an upload for `provider`; a bad field is a 400 naming it. */
-function credentialsOf(provider: 'apns' | 'fcm', body: Record<string, unknown>): PushCredentials {
-  const text = (name: string): string => {
+function credentialsOf(provider: string, body: UploadFields): PushCredentials {
+  const text = (name: keyof UploadFields): string => {
     const value = body[name];
     if (typeof value !== 'string' || value.trim() === '')
       throw badRequest(`${name} is required for ${provider}`, [
@@ -105,7 +108,7 @@ function credentialsOf(provider: 'apns' | 'fcm', body: Record<string, unknown>):
       ]);
     return value;
   };
-  const foreign =
+  const foreign: readonly (keyof UploadFields)[] =
     provider === 'apns' ? ['serviceAccount'] : ['teamId', 'keyId', 'bundleId', 'privateKey', 'environment'];
   for (const name of foreign) {
     if (body[name] !== undefined)
@@ -120,7 +123,7 @@ function credentialsOf(provider: 'apns' | 'fcm', body: Record<string, unknown>):
           keyId: text('keyId'),
           bundleId: text('bundleId'),
           privateKey: text('privateKey'),
-          environment: typeof body.environment === 'string' ? body.environment : undefined,
+          environment: body.environment,
         })
       : fcmCredentials(text('serviceAccount'));
   } catch (error) {
@@ -171,7 +174,7 @@ export async function pushCredentialRoutes(app: FastifyInstance, options: PushRo
     readScope: credentialScope,
     toItem: toCredential,
     toCreateData: async (ctx: CrudContext, body) => {
-      const domainId = String(body.domainId);
+      const domainId = body.domainId;
       await requireVisible(
         ctx.tx,
         (db) => db.domain,
@@ -180,13 +183,13 @@ export async function pushCredentialRoutes(app: FastifyInstance, options: PushRo
         'Domain',
         '/body/domainId',
       );
-      const credentials = credentialsOf(body.provider as 'apns' | 'fcm', body);
+      const credentials = credentialsOf(body.provider, body);
       return { data: { domainId, provider: credentials.provider, ...sealed(domainId, credentials) } };
     },
     // Replacing uploads the whole key again: a half-changed key pair is never stored.
     toUpdateData: async (_ctx, body, existing) => {
-      const credentials = credentialsOf(existing.provider as 'apns' | 'fcm', body);
-      return { data: sealed(String(existing.domainId), credentials) };
+      const credentials = credentialsOf(existing.provider, body);
+      return { data: sealed(existing.domainId, credentials) };
     },
   });
 }

@@ -19,7 +19,7 @@ export const Reseller = Type.Object({ id: Uuid, ...ResellerProps, ...Timestamps 
  */
 export async function owningReseller(
   ctx: CrudContext,
-  requested: unknown,
+  requested: string | null | undefined,
 ): Promise<string | null | undefined> {
   const p = ctx.principal;
   if (p.role === 'reseller') {
@@ -28,9 +28,9 @@ export async function owningReseller(
     }
     return p.resellerId;
   }
-  if (requested === undefined || requested === null) return requested as null | undefined;
-  await requireVisible(ctx.tx, (db) => db.reseller, {}, String(requested), 'Reseller', '/body/resellerId');
-  return String(requested);
+  if (requested === undefined || requested === null) return requested;
+  await requireVisible(ctx.tx, (db) => db.reseller, {}, requested, 'Reseller', '/body/resellerId');
+  return requested;
 }
 
 export async function resellerRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {

@@ -45,13 +45,13 @@ const RewriteTestResult = Type.Object({
 });
 
 /** A rule set named in a body must exist and be visible to the caller (404 naming the field). */
-export async function checkRuleSet(ctx: CrudContext, id: unknown): Promise<void> {
+export async function checkRuleSet(ctx: CrudContext, id: string | null | undefined): Promise<void> {
   if (id === undefined || id === null) return;
   await requireVisible(
     ctx.tx,
     (db) => db.rewriteRuleSet,
     scopes.rewriteRuleSetRead(ctx.principal),
-    String(id),
+    id,
     'Rewrite rule set',
     '/body/rewriteRuleSetId',
   );
@@ -108,7 +108,7 @@ export async function rewriteRuleSetRoutes(
     ],
     toCreateData: async (ctx, body) => {
       const p = ctx.principal;
-      let resellerId = (body.resellerId as string | null | undefined) ?? null;
+      let resellerId = body.resellerId ?? null;
       if (p.role === 'reseller') {
         if (body.resellerId !== undefined && body.resellerId !== p.resellerId) {
           throw notFoundField('Reseller', '/body/resellerId');
@@ -158,7 +158,7 @@ export async function rewriteRuleSetRoutes(
       const rules = await prisma.rewriteRule.findMany({ where: { ruleSetId: id } });
       let compiled: ReturnType<typeof compileRuleSet>;
       try {
-        compiled = compileRuleSet({ id, name: String(set.name), rules });
+        compiled = compileRuleSet({ id, name: set.name, rules });
       } catch (err) {
         if (err instanceof NumberingError)
           throw unprocessable(`The rule set does not compile: ${err.message}`);

@@ -13,13 +13,11 @@ import type { RouteOptions } from './options.ts';
  * Rules are checked with the number mapper's own validation (RE2-safe patterns, replacements that only use
  * existing groups and known variables), so that whatever is saved here is what the SIP path can run.
  */
-function checkRewriteRule(body: Record<string, unknown>, existing?: Record<string, unknown>): void {
-  const merged = { ...(existing ?? {}), ...body } as Pick<
-    RewriteRuleData,
-    'direction' | 'field' | 'matchPattern' | 'replacement'
-  >;
+function checkRewriteRule(
+  rule: Pick<RewriteRuleData, 'direction' | 'field' | 'matchPattern' | 'replacement'>,
+): void {
   try {
-    validateRewriteRule(merged);
+    validateRewriteRule(rule);
   } catch (err) {
     if (!(err instanceof NumberingError)) throw err;
     const field = err.code === 'invalid-replacement' ? '/body/replacement' : '/body/matchPattern';
@@ -99,7 +97,7 @@ export async function rewriteRuleRoutes(app: FastifyInstance, { prisma }: RouteO
       return { data: body };
     },
     toUpdateData: async (_ctx, body, existing) => {
-      checkRewriteRule(body, existing);
+      checkRewriteRule({ ...existing, ...body });
       return { data: body };
     },
   });

@@ -1,11 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { generateSecret, sipHa1 } from '@switchboard/db';
+import { generateSecret, type PrismaClient, sipHa1 } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { assertSipPasswordAllowed } from '../auth/password-policy.ts';
-import { IdParams, registerCrud, requireVisible } from '../crud.ts';
+import { IdParams, including, type Loaded, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
 import { SUBSCRIBER_LOCK } from '../locks.ts';
 import {
@@ -75,17 +75,18 @@ const include = {
   registrations: { select: { expiresAt: true }, orderBy: { expiresAt: 'desc' }, take: 1 },
 } as const;
 
-function toItem(row: Record<string, unknown>): Record<string, unknown> {
-  const domain = (row.domain as { name: string } | undefined)?.name ?? '';
-  const numbers = (row.numbers as { e164: string }[] | undefined) ?? [];
-  const bindings = (row.registrations as { expiresAt: Date }[] | undefined) ?? [];
+const subscriberModel = including((db) => db.subscriber, include);
+type SubscriberRow = Loaded<PrismaClient['subscriber'], typeof include>;
+
+function toItem(row: SubscriberRow) {
+  const domain = row.domain.name;
   return {
     ...row,
     domain,
-    sipUri: `sip:${String(row.username)}@${domain}`,
-    primaryNumber: numbers[0]?.e164 ?? null,
-    customerName: (row.customer as { name: string } | undefined)?.name ?? '',
-    online: bindings.some((b) => b.expiresAt.getTime() > Date.now()),
+    sipUri: `sip:${row.username}@${domain}`,
+    primaryNumber: row.numbers[0]?.e164 ?? null,
+    customerName: row.customer.name,
+    online: row.registrations.some((b) => b.expiresAt.getTime() > Date.now()),
   };
 }
 
@@ -96,10 +97,9 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
     entity: 'subscribers',
     singular: 'subscriber',
     tag: 'subscribers',
-    model: (db) => db.subscriber,
+    ...subscriberModel,
     item: Subscriber,
     createResponse: SubscriberWithPassword,
-    include,
     toItem,
     create: Type.Object(
       {
@@ -142,15 +142,15 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
     lock: SUBSCRIBER_LOCK,
     toCreateData: async (ctx, body) => {
       const p = ctx.principal;
-      const customerId = p.role === 'customer' ? p.customerId! : body.customerId;
-      if (customerId === undefined) {
+      const customerId = p.role === 'customer' ? p.customerId : body.customerId;
+      if (customerId === undefined || customerId === null) {
         throw badRequest('customerId is required', [{ field: '/body/customerId', message: 'required' }]);
       }
       const customer = await requireVisible(
         ctx.tx,
         (db) => db.customer,
         scopes.customer(p),
-        String(customerId),
+        customerId,
         'Customer',
         '/body/customerId',
       );
@@ -158,7 +158,7 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
         ctx.tx,
         (db) => db.domain,
         scopes.domainForNewSubscribers(p),
-        String(body.domainId),
+        body.domainId,
         'Domain',
         '/body/domainId',
       );
@@ -167,30 +167,28 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
           ctx.tx,
           (db) => db.rewriteRuleSet,
           scopes.rewriteRuleSetRead(p),
-          String(body.rewriteRuleSetId),
+          body.rewriteRuleSetId,
           'Rewrite rule set',
           '/body/rewriteRuleSetId',
         );
       }
-      const max = customer.maxSubscribers as number | null;
+      const max = customer.maxSubscribers;
       if (max !== null) {
-        const count = await ctx.tx.subscriber.count({ where: { customerId: String(customerId) } });
+        const count = await ctx.tx.subscriber.count({ where: { customerId } });
         if (count >= max) throw conflict(`The customer has reached its limit of ${max} subscribers`);
       }
-      const username = String(body.username).toLowerCase();
-      const password = typeof body.password === 'string' ? body.password : generateSecret(20);
-      if (typeof body.password === 'string')
-        assertSipPasswordAllowed(password, username, String(domain.name));
+      const username = body.username.toLowerCase();
+      const password = body.password ?? generateSecret(20);
+      if (body.password !== undefined) assertSipPasswordAllowed(password, username, domain.name);
       const { password: _omit, ...rest } = body;
       return {
-        data: { ...rest, customerId, username, ...sipHa1(username, String(domain.name), password) },
+        data: { ...rest, customerId, username, ...sipHa1(username, domain.name, password) },
         reveal: { password },
       };
     },
     toUpdateData: async (ctx, body, existing) => {
-      const username =
-        typeof body.username === 'string' ? body.username.toLowerCase() : String(existing.username);
-      if (username !== existing.username && typeof body.password !== 'string') {
+      const username = body.username?.toLowerCase() ?? existing.username;
+      if (username !== existing.username && body.password === undefined) {
         throw badRequest(
           'Changing the username needs a new password: the stored digests include the username',
           [{ field: '/body/password', message: 'required when username changes' }],
@@ -201,19 +199,16 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
           ctx.tx,
           (db) => db.rewriteRuleSet,
           scopes.rewriteRuleSetRead(ctx.principal),
-          String(body.rewriteRuleSetId),
+          body.rewriteRuleSetId,
           'Rewrite rule set',
           '/body/rewriteRuleSetId',
         );
       }
       const { password, ...rest } = body;
-      const data: Record<string, unknown> = { ...rest, username };
-      if (typeof password === 'string') {
-        const realm = (existing.domain as { name: string }).name;
-        assertSipPasswordAllowed(password, username, realm);
-        Object.assign(data, sipHa1(username, realm, password));
-      }
-      return { data };
+      if (password === undefined) return { data: { ...rest, username } };
+      const realm = existing.domain.name;
+      assertSipPasswordAllowed(password, username, realm);
+      return { data: { ...rest, username, ...sipHa1(username, realm, password) } };
     },
   });
 
@@ -240,10 +235,10 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
         });
         if (row === null) throw notFound('Subscriber');
         const password = generateSecret(20);
-        const realm = (row.domain as { name: string }).name;
-        await tx.subscriber.update({ where: { id }, data: sipHa1(String(row.username), realm, password) });
+        const realm = row.domain.name;
+        await tx.subscriber.update({ where: { id }, data: sipHa1(row.username, realm, password) });
         await writeAudit(tx, request, { action: 'reset-password', entity: 'subscribers', entityId: id });
-        return { id, sipUri: toItem(row).sipUri as string, password };
+        return { id, sipUri: toItem(row).sipUri, password };
       });
     },
   );

@@ -1,6 +1,6 @@
 import { hashPassword } from '@switchboard/db';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { checkUserCredentialChange } from '../auth/credentials.ts';
 import { assertPasswordAllowed, loginIdentities } from '../auth/password-policy.ts';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
@@ -8,6 +8,7 @@ import { badRequest, forbidden } from '../errors.ts';
 import { USER_LOCK } from '../locks.ts';
 import { Name, Nullable, Patch, Timestamp, Timestamps, Uuid } from '../schemas.ts';
 import { PROVIDER_ROLES, scopes } from '../tenancy.ts';
+import type { Role } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -36,19 +37,32 @@ export const User = Type.Object({
   ...Timestamps,
 });
 
+const CreateUser = Type.Object(
+  {
+    email: Email,
+    password: NewPassword,
+    role: RoleEnum,
+    displayName: Type.Optional(Nullable(Name)),
+    resellerId: Type.Optional(Uuid),
+    customerId: Type.Optional(Uuid),
+    subscriberId: Type.Optional(Nullable(Uuid)),
+    enabled: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 /** Checks that the target tenant of a user record is the caller's to manage, returns the fields to store. */
 async function tenantFields(
   ctx: CrudContext,
-  role: string,
-  body: Record<string, unknown>,
+  role: Role,
+  body: Pick<Static<typeof CreateUser>, 'resellerId' | 'customerId' | 'subscriberId'>,
 ): Promise<{ resellerId: string | null; customerId: string | null; subscriberId: string | null }> {
   const p = ctx.principal;
   const rank = { operator: 0, reseller: 1, customer: 2 } as const;
-  if (rank[role as keyof typeof rank] < rank[p.role])
-    throw forbidden(`A ${p.role} may not create ${role} users`);
+  if (rank[role] < rank[p.role]) throw forbidden(`A ${p.role} may not create ${role} users`);
   if (role === 'operator') return { resellerId: null, customerId: null, subscriberId: null };
   if (role === 'reseller') {
-    const resellerId = p.role === 'reseller' ? p.resellerId : (body.resellerId as string | undefined);
+    const resellerId = p.role === 'reseller' ? p.resellerId : body.resellerId;
     if (!resellerId)
       throw badRequest('resellerId is required', [
         { field: '/body/resellerId', message: 'required for reseller users' },
@@ -63,7 +77,7 @@ async function tenantFields(
     );
     return { resellerId, customerId: null, subscriberId: null };
   }
-  const customerId = p.role === 'customer' ? p.customerId : (body.customerId as string | undefined);
+  const customerId = p.role === 'customer' ? p.customerId : body.customerId;
   if (!customerId)
     throw badRequest('customerId is required', [
       { field: '/body/customerId', message: 'required for customer users' },
@@ -76,7 +90,7 @@ async function tenantFields(
     'Customer',
     '/body/customerId',
   );
-  const subscriberId = (body.subscriberId as string | null | undefined) ?? null;
+  const subscriberId = body.subscriberId ?? null;
   if (subscriberId !== null) {
     await requireVisible(
       ctx.tx,
@@ -98,19 +112,7 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
     tag: 'auth',
     model: (db) => db.user,
     item: User,
-    create: Type.Object(
-      {
-        email: Email,
-        password: NewPassword,
-        role: RoleEnum,
-        displayName: Type.Optional(Nullable(Name)),
-        resellerId: Type.Optional(Uuid),
-        customerId: Type.Optional(Uuid),
-        subscriberId: Type.Optional(Nullable(Uuid)),
-        enabled: Type.Optional(Type.Boolean()),
-      },
-      { additionalProperties: false },
-    ),
+    create: CreateUser,
     update: Patch({ displayName: Nullable(Name), password: NewPassword, enabled: Type.Boolean() }),
     list: {
       sortable: ['email', 'role', 'createdAt', 'lastLoginAt'],
@@ -130,9 +132,9 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
     fieldRoles: { enabled: PROVIDER_ROLES },
     lock: USER_LOCK,
     toCreateData: async (ctx, body) => {
-      const role = String(body.role);
-      const email = String(body.email).toLowerCase();
-      assertPasswordAllowed(String(body.password), {
+      const role = body.role;
+      const email = body.email.toLowerCase();
+      assertPasswordAllowed(body.password, {
         field: '/body/password',
         identities: loginIdentities(email),
       });
@@ -144,16 +146,15 @@ export async function userRoutes(app: FastifyInstance, { prisma }: RouteOptions)
           enabled: body.enabled ?? true,
           role,
           ...tenant,
-          passwordHash: await hashPassword(String(body.password)),
+          passwordHash: await hashPassword(body.password),
         },
       };
     },
     toUpdateData: async (ctx, body, existing) => {
       await checkUserCredentialChange(ctx.tx, ctx.principal, existing, body);
       const { password, ...rest } = body;
-      const data: Record<string, unknown> = { ...rest };
-      if (typeof password === 'string') data.passwordHash = await hashPassword(password);
-      return { data };
+      const passwordHash = password === undefined ? {} : { passwordHash: await hashPassword(password) };
+      return { data: { ...rest, ...passwordHash } };
     },
   });
 }
