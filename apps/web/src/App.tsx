@@ -25,6 +25,7 @@ import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
+import { PhonePage } from './pages/portal/Phone.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/ResetPassword.tsx';
 import { SignupPage } from './pages/Signup.tsx';
 import { TwoFactorPage } from './pages/TwoFactor.tsx';
@@ -62,6 +63,7 @@ const ADMIN_NAV: NavItem[] = [
 
 const PORTAL_NAV: NavItem[] = [
   { to: '/portal', label: 'My phones' },
+  { to: '/portal/phone', label: 'Browser phone' },
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/password', label: 'Password' },
@@ -201,6 +203,7 @@ export function App() {
       <Route element={<RequireRole roles={['customer']} />}>
         <Route path="/portal" element={<Shell nav={PORTAL_NAV} />}>
           <Route index element={<MySubscribersPage />} />
+          <Route path="phone" element={<PhonePage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="password" element={<PasswordPage />} />
