@@ -229,7 +229,8 @@ export function PhonePage() {
           {status?.status === 'registered' && !call && (
             <Group align="flex-end">
               <TextInput
-                label="Call to" placeholder="Number or user"
+                label="Call to"
+                placeholder="Number or user"
                 value={target}
                 onChange={(e) => setTarget(e.currentTarget.value)}
                 onKeyDown={(e) => e.key === 'Enter' && void dial()}
