@@ -237,6 +237,34 @@ describe('browser phone', () => {
     // Talk a little, so that baresip records several seconds of the browser's tone.
     await page.waitForTimeout(4000);
     await platform.screenshot(page, 'browser-phone-call');
+
+    // A key on the keypad reaches the phone as an RFC 4733 telephone-event through the relay.
+    await page.getByRole('button', { name: '5', exact: true }).click();
+    await desk.waitFor('dtmf', 10_000);
+
+    // Hold is a re-INVITE whose offer reaches the phone as sendonly (RFC 3264 §8.4); resume makes it sendrecv.
+    await page.getByRole('button', { name: 'Hold' }).click();
+    await page.getByRole('button', { name: 'Resume' }).waitFor();
+    const held = sentSdp('udp', /^\s*INVITE sip:desk[-@]/);
+    expectPhoneLeg(held);
+    expect(sdpLines(held, 'a=sendonly'), held).toHaveLength(1);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('button', { name: 'Hold' }).waitFor();
+    expect(sdpLines(sentSdp('udp', /^\s*INVITE sip:desk[-@]/), 'a=sendonly')).toHaveLength(0);
+
+    // Mute stops the microphone track the call sends.
+    const sending = () =>
+      page.evaluate(() => {
+        const made = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
+        return made[made.length - 1]?.getSenders().some((s) => s.track?.kind === 'audio' && s.track.enabled);
+      });
+    await page.getByRole('button', { name: 'Mute' }).click();
+    await page.getByRole('button', { name: 'Unmute' }).waitFor();
+    expect(await sending()).toBe(false);
+    await page.getByRole('button', { name: 'Unmute' }).click();
+    await page.getByRole('button', { name: 'Mute' }).waitFor();
+    expect(await sending()).toBe(true);
+    await page.waitForTimeout(2000);
     await page.getByRole('button', { name: 'Hang up' }).click();
     await desk.waitFor('closed', 15_000);
     await page.getByRole('button', { name: 'Call', exact: true }).waitFor();

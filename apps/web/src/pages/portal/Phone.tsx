@@ -131,6 +131,7 @@ export function PhonePage() {
   const [video, setVideo] = useState(false);
   const [microphone, setMicrophone] = useState('');
   const [error, setError] = useState<string>();
+  const remoteAudio = useStream<HTMLAudioElement>(remote);
   const remoteVideo = useStream<HTMLVideoElement>(remote);
   const localVideo = useStream<HTMLVideoElement>(local);
 
@@ -245,12 +246,28 @@ export function PhonePage() {
         </Stack>
       </Card>
       {phone && call && <CallPanel phone={phone} call={call} />}
-      {/* Audio of audio-only calls plays through the video element too (it shows nothing then). */}
-      <Group>
-        {/* biome-ignore lint/a11y/useMediaCaption: a live call's far end has no caption track */}
-        <video ref={remoteVideo} autoPlay playsInline aria-label="Remote video" style={{ maxWidth: 480 }} />
-        <video ref={localVideo} autoPlay playsInline muted aria-label="Own video" style={{ maxWidth: 160 }} />
-      </Group>
+      {/* biome-ignore lint/a11y/useMediaCaption: a live call's far end has no caption track */}
+      <audio ref={remoteAudio} autoPlay aria-label="Call audio" />
+      {call?.video && (
+        <Group>
+          <video
+            ref={remoteVideo}
+            autoPlay
+            playsInline
+            muted
+            aria-label="Remote video"
+            style={{ maxWidth: 480 }}
+          />
+          <video
+            ref={localVideo}
+            autoPlay
+            playsInline
+            muted
+            aria-label="Own video"
+            style={{ maxWidth: 160 }}
+          />
+        </Group>
+      )}
       <Title order={2} size="h4">
         Call history
       </Title>
