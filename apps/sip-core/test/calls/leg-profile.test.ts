@@ -95,7 +95,9 @@ describe('which profile a leg gets', () => {
 });
 
 const mLine = (sdp: string): string => sdp.split(/\r?\n/).find((l) => l.startsWith('m=')) ?? '';
-const has = (sdp: string, prefix: string): boolean => sdp.split(/\r?\n/).some((l) => l.startsWith(prefix));
+const sdpLines = (sdp: string, prefix: string): string[] =>
+  sdp.split(/\r?\n/).filter((l) => l.startsWith(prefix));
+const has = (sdp: string, prefix: string): boolean => sdpLines(sdp, prefix).length > 0;
 
 describe('the chosen profiles through rtpengine', () => {
   let rtpengine: LocalRtpengine;
@@ -205,6 +207,26 @@ describe('the chosen profiles through rtpengine', () => {
     );
     expectWebrtcLeg(calleeOffer);
     expectWebrtcLeg(callerAnswer);
+  });
+
+  it('a browser offering only Opus calls a G.711 phone: the phone is offered G.711, the browser keeps Opus', async () => {
+    const offer = browserSdp(50010)
+      .replace(' 111 0 8 101', ' 111 101')
+      .replace('a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n', '');
+    const { calleeOffer, callerAnswer } = await call(
+      offer,
+      callerLegProfile(offer, profiles.natSubscriber),
+      deviceLegProfile('udp'),
+      () => phoneSdp(4006).replace(' 0 8 101', ' 0 101').replace('a=rtpmap:8 PCMA/8000\r\n', ''),
+    );
+    expectPlainLeg(calleeOffer);
+    expect(sdpLines(calleeOffer, 'a=rtpmap:')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/ PCMU\/8000$/)]),
+    );
+    expectWebrtcLeg(callerAnswer);
+    // The relay answers the browser in the codec it offered and transcodes to the phone's PCMU.
+    expect(mLine(callerAnswer).split(' ')[3]).toBe('111');
+    expect(sdpLines(callerAnswer, 'a=rtpmap:111 ')).toEqual(['a=rtpmap:111 opus/48000/2']);
   });
 
   it('an SDES-SRTP phone calls a browser: its answer keeps its own SRTP, the browser gets no a=crypto', async () => {
