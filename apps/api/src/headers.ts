@@ -6,12 +6,14 @@ import fp from 'fastify-plugin';
  * Browser hardening headers on every answer of the API and the web app it serves. The web app is a built
  * bundle served from this origin, so scripts, API calls and fonts come from 'self' only. Styles also allow
  * inline: the component library writes its theme variables into a style element and style attributes. Images
- * allow data: URLs (the provisioning QR code). No page may frame the app (clickjacking).
+ * allow data: URLs (the provisioning QR code). No page may frame the app (clickjacking). Connections also
+ * allow wss: the portal's browser phone speaks SIP over secure WebSocket (RFC 7118) to the engine, on its own
+ * port and possibly its own host, which this static policy cannot name.
  */
 export const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'self'"],
   baseUri: ["'self'"],
-  connectSrc: ["'self'"],
+  connectSrc: ["'self'", 'wss:'],
   fontSrc: ["'self'", 'data:'],
   formAction: ["'self'"],
   frameAncestors: ["'none'"],

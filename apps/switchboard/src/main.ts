@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '@switchboard/config';
+import { launcherEnv } from './launcher-env.ts';
 import { createLogger } from './logger.ts';
 
 const USAGE = `usage: switchboard <command>
@@ -23,7 +24,7 @@ async function main(argv: string[]): Promise<number> {
 
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(launcherEnv(process.env));
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`switchboard: ${err.message}`);

@@ -46,12 +46,15 @@ export interface Platform {
   smtp: TestSmtpServer;
   browser: BrowserContext;
   page: Page;
+  /** The launcher's JSON log events so far (with SIP_TRACE=true: every SIP message, component sip-trace). */
+  logEvents(): readonly Record<string, unknown>[];
   screenshot(page: Page, name: string): Promise<void>;
   close(): Promise<void>;
 }
 
 interface Launched {
   child: ChildProcess;
+  events: readonly Record<string, unknown>[];
   waitForLog(msg: string, timeoutMs: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
@@ -86,6 +89,7 @@ function launch(env: Record<string, string>): Launched {
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   return {
     child,
+    events,
     waitForLog(msg, timeoutMs) {
       return new Promise((resolve, reject) => {
         const check = (): void => {
@@ -132,6 +136,8 @@ export async function startPlatform(
   env: Record<string, string> = {},
   /** Suites that may run side by side each take their own relay range. */
   rtpPorts: { min: number; max: number } = RTP_PORTS,
+  /** More chromium flags (fake media devices, certificate handling). */
+  browserArgs: string[] = [],
 ): Promise<Platform> {
   if (!existsSync(join(WEB_ROOT, 'index.html')))
     throw new Error('run `vite build` first (pnpm test:e2e does)');
@@ -178,7 +184,7 @@ export async function startPlatform(
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       headless: true,
-      args: CHROMIUM_FLAGS,
+      args: [...CHROMIUM_FLAGS, ...browserArgs],
       viewport: { width: 1280, height: 800 },
     });
     const page = browser.pages()[0] ?? (await browser.newPage());
@@ -191,6 +197,7 @@ export async function startPlatform(
       smtp,
       browser,
       page,
+      logEvents: () => launched.events,
       async screenshot(target, name) {
         await target.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
       },

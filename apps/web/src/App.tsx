@@ -26,6 +26,7 @@ import { HistoryPage } from './pages/portal/History.tsx';
 import { MessagesPage } from './pages/portal/Messages.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
+import { PhonePage } from './pages/portal/Phone.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/ResetPassword.tsx';
 import { SignupPage } from './pages/Signup.tsx';
 import { TwoFactorPage } from './pages/TwoFactor.tsx';
@@ -63,6 +64,7 @@ const ADMIN_NAV: NavItem[] = [
 
 const PORTAL_NAV: NavItem[] = [
   { to: '/portal', label: 'My phones' },
+  { to: '/portal/phone', label: 'Browser phone' },
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/messages', label: 'Messages' },
@@ -203,6 +205,7 @@ export function App() {
       <Route element={<RequireRole roles={['customer']} />}>
         <Route path="/portal" element={<Shell nav={PORTAL_NAV} />}>
           <Route index element={<MySubscribersPage />} />
+          <Route path="phone" element={<PhonePage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="messages" element={<MessagesPage />} />

@@ -3,7 +3,12 @@ import { csrfToken } from '../src/api/client.ts';
 import { ForwardForm } from '../src/components/ForwardEditor.tsx';
 import { bodyProperty, choices, countField, listField, textField } from '../src/components/fields.ts';
 import { dialled } from '../src/components/format.ts';
-import { provisioningText } from '../src/components/provisioning.ts';
+import {
+  certificatePage,
+  ha1FromProvisioning,
+  provisioningText,
+  webSocketServer,
+} from '../src/components/provisioning.ts';
 import { CustomerEditForm } from '../src/pages/admin/Customers.tsx';
 import { hourLabels } from '../src/pages/admin/Dashboard.tsx';
 import { NumberEditForm } from '../src/pages/admin/Numbers.tsx';
@@ -203,5 +208,43 @@ describe('form fields from the API request-body schemas', () => {
     expect(prefixes.safeParse(Array.from({ length: 101 }, (_, i) => String(i)).join(',')).success).toBe(
       false,
     );
+  });
+});
+
+describe('browser phone connection', () => {
+  const connection = (
+    listeners: { transport: string; port: number }[],
+    host: string | null = '192.0.2.7',
+  ) => ({
+    host,
+    listeners,
+    registrar: null,
+  });
+
+  it('registers through the wss listener of the advertised host, never plain ws', () => {
+    expect(
+      webSocketServer(
+        connection([
+          { transport: 'ws', port: 5066 },
+          { transport: 'wss', port: 5063 },
+        ]),
+      ),
+    ).toBe('wss://192.0.2.7:5063');
+    expect(webSocketServer(connection([{ transport: 'wss', port: 5063 }], '2001:db8::1'))).toBe(
+      'wss://[2001:db8::1]:5063',
+    );
+    expect(webSocketServer(connection([{ transport: 'ws', port: 5066 }]))).toBeUndefined();
+    expect(webSocketServer(connection([{ transport: 'wss', port: 5063 }], null))).toBeUndefined();
+  });
+
+  it('points at the https page of the wss origin for accepting its certificate', () => {
+    expect(certificatePage('wss://192.0.2.7:5063')).toBe('https://192.0.2.7:5063');
+  });
+
+  it('reads the HA1 of a provisioning document and nothing that is not one', () => {
+    const xml =
+      '<section name="auth_info_0">\n<entry name="ha1" overwrite="true">0123456789ABCDEF0123456789abcdef</entry>';
+    expect(ha1FromProvisioning(xml)).toBe('0123456789abcdef0123456789abcdef');
+    expect(ha1FromProvisioning('<entry name="ha1" overwrite="true">not-a-digest</entry>')).toBeUndefined();
   });
 });

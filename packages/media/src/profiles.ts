@@ -129,7 +129,7 @@ export function sdpFlags(source: LegProfile, destination: LegProfile, context: S
   if (destination.addressFamily !== undefined) result['address family'] = destination.addressFamily;
 
   if (context.stage === 'offer') {
-    const codec = codecOptions(destination.codecs);
+    const codec = withG711Fallback(codecOptions(destination.codecs), source, destination);
     if (codec !== undefined) result.codec = codec;
     // rtpengine remembers the direction of the offer and reverses it for the answer.
     if (source.interface !== undefined || destination.interface !== undefined) {
@@ -158,4 +158,19 @@ function codecOptions(policy: CodecPolicy | undefined): NgCodecOptions | undefin
   }
   if (policy.mask !== undefined) codec.mask = [...policy.mask];
   return Object.keys(codec).length > 0 ? codec : undefined;
+}
+
+/**
+ * A browser's offer towards a SIP leg also carries G.711 (the one codec every SIP phone and gateway
+ * has), transcoded by the relay from what the browser sends (Opus) when the browser did not offer it
+ * itself. rtpengine adds a `transcode` codec only when the offer lacks it, so a browser offering PCMU
+ * and PCMA (as browsers do) is relayed unchanged and nothing is transcoded.
+ */
+function withG711Fallback(
+  codec: NgCodecOptions | undefined,
+  source: LegProfile,
+  destination: LegProfile,
+): NgCodecOptions | undefined {
+  if (source.transport !== 'webrtc' || destination.transport === 'webrtc') return codec;
+  return { ...codec, transcode: ['PCMU', 'PCMA'] };
 }

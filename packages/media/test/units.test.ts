@@ -111,6 +111,20 @@ describe('sdpFlags', () => {
     });
   });
 
+  it("a browser's offer towards a SIP leg may be transcoded to G.711; towards a browser it is not", () => {
+    expect(sdpFlags(profiles.webrtc, profiles.natSubscriber, { stage: 'offer' }).codec).toEqual({
+      transcode: ['PCMU', 'PCMA'],
+    });
+    expect(sdpFlags(profiles.webrtc, profiles.g711Gateway, { stage: 'offer' }).codec).toEqual({
+      strip: ['all'],
+      except: ['PCMA', 'PCMU', 'telephone-event'],
+      transcode: ['PCMU', 'PCMA'],
+    });
+    expect(sdpFlags(profiles.webrtc, profiles.webrtc, { stage: 'offer' }).codec).toBeUndefined();
+    expect(sdpFlags(profiles.natSubscriber, profiles.webrtc, { stage: 'offer' }).codec).toBeUndefined();
+    expect(sdpFlags(profiles.webrtc, profiles.natSubscriber, { stage: 'answer' }).codec).toBeUndefined();
+  });
+
   it('codec policy and interfaces apply to offers only; one-sided interface selection is refused', () => {
     const offer = sdpFlags(profiles.publicPeer, profiles.g711Gateway, { stage: 'offer' });
     expect(offer.codec).toEqual({ strip: ['all'], except: ['PCMA', 'PCMU', 'telephone-event'] });

@@ -16,7 +16,8 @@ export interface Softphone {
 }
 
 /** What a softphone reports about its (single) call. */
-export type CallEvent = 'incoming' | 'established' | 'closed';
+/** `dtmf`: a key received (baresip reports RFC 4733 telephone-events as CALL_DTMF_START). */
+export type CallEvent = 'incoming' | 'established' | 'closed' | 'dtmf';
 
 /** A softphone that places and answers calls, sending a WAV file as its audio and recording what it receives. */
 export interface CallingSoftphone extends Softphone {
@@ -201,6 +202,7 @@ async function controlBaresip(phone: Process, port: number, dir: string): Promis
     CALL_INCOMING: 'incoming',
     CALL_ESTABLISHED: 'established',
     CALL_CLOSED: 'closed',
+    CALL_DTMF_START: 'dtmf',
   };
   const { send, close } = await connectControl(phone, port, (type) => {
     const event = types[type];

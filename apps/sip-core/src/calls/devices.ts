@@ -1,9 +1,9 @@
-import { profiles } from '@switchboard/media';
 import type { CallInfo, PushBinding, PushRegistrations, PushResult } from '@switchboard/push';
 import { wakeAndWait } from '@switchboard/push';
 import type { Logger } from 'pino';
 import type { Binding } from '../location/binding.ts';
 import type { CallTarget, RingTarget } from './call-types.ts';
+import { deviceLegProfile } from './leg-profile.ts';
 import { bindingTarget } from './plan.ts';
 
 /** Default `flowLifetimeMs`: the NAT keep-alive interval's default and a usual UDP NAT timeout. */
@@ -57,10 +57,10 @@ export function deviceTargets(bindings: Binding[], wake?: CallWake): RingTarget[
   const now = wake?.waker.now?.() ?? Date.now();
   return bindings.map((binding) => {
     if (!wake || !needsWake(binding, now, wake.waker.flowLifetimeMs))
-      return bindingTarget(binding, profiles.natSubscriber);
+      return bindingTarget(binding, deviceLegProfile(binding.transport));
     return {
       kind: 'wake',
-      profile: profiles.natSubscriber,
+      profile: deviceLegProfile(binding.transport),
       ready: (signal) => wakeDevice(binding, wake, signal),
     };
   });
@@ -85,7 +85,7 @@ async function wakeDevice(
     // The push could not be sent (no credentials any more, the service unreachable or holding
     // this device back): the app may still be reachable where it registered, so it is rung there.
     waker.log.warn(log, 'push not sent, ringing the device where it registered');
-    return bindingTarget(binding, profiles.natSubscriber);
+    return bindingTarget(binding, deviceLegProfile(binding.transport));
   }
   if (!outcome.binding) {
     counted(
@@ -100,5 +100,8 @@ async function wakeDevice(
   counted('woken');
   waker.log.info({ ...log, waitedMs: Date.now() - started }, 'device woke for the call');
   const woken = outcome.binding;
-  return bindingTarget({ ...woken, contactUri: withoutPushParams(woken.contactUri) }, profiles.natSubscriber);
+  return bindingTarget(
+    { ...woken, contactUri: withoutPushParams(woken.contactUri) },
+    deviceLegProfile(woken.transport),
+  );
 }

@@ -2,6 +2,7 @@ import { profiles } from '@switchboard/media';
 import type { SipUri } from '@switchboard/sip';
 import type { CachedSubscriber, Directory } from '../../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
+import { callerLegProfile } from '../leg-profile.ts';
 import { asE164, domainVariables, rewriteFromPeer, rewriteFromSubscriber } from '../number-rewrite.ts';
 import type { Destination, InvitePlan } from '../plan.ts';
 import { withholdsIdentity } from '../privacy.ts';
@@ -76,7 +77,7 @@ function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
       // Known from the first request on, so that even a refused attempt keeps the caller withheld.
       callerWithheld: withholdsIdentity(req.get('Privacy')),
     },
-    callerProfile: profiles.publicPeer,
+    callerProfile: callerLegProfile(req.srf?.req.body, profiles.publicPeer),
     callerNumber,
     destination: {
       kind: 'subscriber',
@@ -110,7 +111,7 @@ function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: Cached
       // call before the callee's phones ring.
       callerWithheld: deps.numbering?.presentSubscriber(caller.id)?.clir ?? false,
     },
-    callerProfile: profiles.natSubscriber,
+    callerProfile: callerLegProfile(req.srf?.req.body, profiles.natSubscriber),
     caller,
     destination,
     refused: {},

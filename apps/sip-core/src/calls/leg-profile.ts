@@ -1,0 +1,40 @@
+import { type LegProfile, profiles } from '@switchboard/media';
+import type { BindingTransport } from '../location/binding.ts';
+
+/**
+ * Whether an SDP body is a WebRTC endpoint's: a browser's media sections use `UDP/TLS/RTP/SAVPF`
+ * (RFC 8827 §6.5, DTLS-SRTP) and carry ICE credentials and a DTLS fingerprint (RFC 8839, RFC 8122).
+ * Either the protocol or the fingerprint with ICE marks it, so a gateway that writes the profile
+ * loosely (`UDP/TLS/RTP/SAVP`) is still read right.
+ */
+export function isWebrtcSdp(sdp: string): boolean {
+  if (/^m=\S+ \d+(?:\/\d+)? UDP\/TLS\/RTP\/SAVPF?\b/im.test(sdp)) return true;
+  return /^a=fingerprint:/im.test(sdp) && /^a=ice-ufrag:/im.test(sdp);
+}
+
+/** Whether an SDP body offers SDES-keyed SRTP (RFC 4568): `RTP/SAVP(F)` with `a=crypto` lines. */
+function isSdesSdp(sdp: string): boolean {
+  return /^m=\S+ \d+(?:\/\d+)? RTP\/SAVPF? /im.test(sdp) && /^a=crypto:/im.test(sdp);
+}
+
+/**
+ * The profile of a calling leg, from what its offer shows: a browser's offer gets the WebRTC profile
+ * (the relay answers it with ICE, DTLS-SRTP and rtcp-mux), an SDES-SRTP phone's the SDES one (answered
+ * with its own crypto), anything else the `base` profile (plain RTP). Whether the leg is behind NAT
+ * comes from `base`: it depends on where the call came from, not on the media.
+ */
+export function callerLegProfile(sdp: string | undefined, base: LegProfile): LegProfile {
+  if (!sdp) return base;
+  if (isWebrtcSdp(sdp)) return { ...base, transport: 'webrtc' };
+  if (isSdesSdp(sdp)) return { ...base, transport: 'srtp-sdes' };
+  return base;
+}
+
+/**
+ * The profile of a registered device before it has sent any SDP: a device registered over WebSocket
+ * (RFC 7118) is a browser, which only takes DTLS-SRTP with ICE (RFC 8827); any other one a SIP phone,
+ * offered plain RTP.
+ */
+export function deviceLegProfile(transport: BindingTransport): LegProfile {
+  return transport === 'ws' || transport === 'wss' ? profiles.webrtc : profiles.natSubscriber;
+}
