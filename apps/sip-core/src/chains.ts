@@ -17,6 +17,7 @@ import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
 import type { DeviceWaker } from './calls/devices.ts';
+import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { inviteStages } from './calls/stages/index.ts';
 import type { CdrWriter } from './cdr/cdr-writer.ts';
 import type { SipCoreConfig } from './config.ts';
@@ -152,7 +153,7 @@ export interface InviteChainDeps {
   srf: Srf;
   media: MediaRelay;
   cdr: CdrWriter;
-  prisma: PrismaClient;
+  gateways: GatewayCredentials;
   calls: ActiveCalls;
   forwards: CallForwards;
   numbering?: NumberingIndex;
@@ -178,7 +179,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       directory: services.directory,
       forwards: deps.forwards,
       location: services.location,
-      prisma: deps.prisma,
+      gateways: deps.gateways,
       calls: deps.calls,
       numbering: deps.numbering,
       config: deps.callsConfig,

@@ -8,6 +8,7 @@ import { ActiveCalls } from './calls/active-calls.ts';
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import {
@@ -20,6 +21,7 @@ import {
   requestView,
 } from './chains.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
+import type { Directory } from './directory/directory.ts';
 import type { MessageRequester } from './handlers/message.ts';
 import type { Binding } from './location/binding.ts';
 import { type LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
@@ -73,6 +75,11 @@ export interface RunningSipCore {
   push: SipCorePush;
   /** The calls in progress on this node, for the live-state API. */
   activeCalls(): ActiveCallInfo[];
+  /**
+   * The in-memory views a call is answered from (subscribers with their limits, gateway credentials),
+   * read-only: tests wait on them to see a change arrive through the change feed.
+   */
+  caches: { directory: Pick<Directory, 'subscriberById'>; gateways: Pick<GatewayCredentials, 'forGateways'> };
   close(): Promise<void>;
 }
 
@@ -144,6 +151,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   registerPushStatusCode();
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
+  const gateways = new GatewayCredentials(deps.prisma, log.child({ component: 'gateways' }));
   const callsConfig: CallsConfig = { ...DEFAULT_CALLS, ...deps.calls };
   const settings = new LiveSettings(
     deps.prisma,
@@ -151,14 +159,27 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     new Set(deps.fixedSettings ?? []),
     log.child({ component: 'settings' }),
   );
-  await Promise.all([directory.load(), bans.load(), location.load(), forwards.load(), settings.load()]);
+  await Promise.all([
+    directory.load(),
+    bans.load(),
+    location.load(),
+    forwards.load(),
+    gateways.load(),
+    settings.load(),
+  ]);
   const reloadAll = (): void => {
     push.store.forget();
-    Promise.all([directory.load(), bans.load(), forwards.load(), settings.load()]).catch((error: unknown) =>
-      log.error({ err: error }, 'reload after change feed reconnect failed'),
+    Promise.all([directory.load(), bans.load(), forwards.load(), gateways.load(), settings.load()]).catch(
+      (error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
-  const onTableChange = tableChangeHandler({ ...services, forwards, pushCredentials: push.store, settings });
+  const onTableChange = tableChangeHandler({
+    ...services,
+    forwards,
+    gateways,
+    pushCredentials: push.store,
+    settings,
+  });
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(
@@ -195,7 +216,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       srf,
       media,
       cdr,
-      prisma: deps.prisma,
+      gateways,
       calls,
       forwards,
       numbering,
@@ -253,6 +274,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     location,
     push,
     activeCalls: () => calls.list(),
+    caches: { directory, gateways },
     async close() {
       if (closed) return;
       closed = true;
