@@ -37,7 +37,7 @@ import { scannerFilter } from './middleware/scanner-filter.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
 import type { EngineTraits } from './sip/engine-traits.ts';
 import { forEngine } from './sip/reply.ts';
-import type { Middleware, SipResponse } from './sip/request.ts';
+import type { Middleware, SendOptions, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
 /** The request chains of REGISTER, OPTIONS and INVITE, and the services they share (built once per process). */
@@ -199,8 +199,17 @@ export function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestV
 }
 
 export function asSipResponse(res: Srf.SrfResponse, engine: EngineTraits): SipResponse {
-  return {
-    send: (status, reason, options) =>
-      res.send(status, reason ?? '', forEngine(options ?? {}, engine.replyMode)),
-  };
+  return new EngineResponse(res, engine);
+}
+
+/** A class, not an object with an arrow: made per request, where closures cost (see chain.ts). */
+class EngineResponse implements SipResponse {
+  constructor(
+    private readonly res: Srf.SrfResponse,
+    private readonly engine: EngineTraits,
+  ) {}
+
+  send(status: number, reason?: string, options?: SendOptions): void {
+    this.res.send(status, reason ?? '', forEngine(options ?? {}, this.engine.replyMode));
+  }
 }
