@@ -187,8 +187,8 @@ describeOnEngine(onEngine('database reads per call'), { timeout: 60_000 }, () =>
       await untilLimits(stack, alice, (party) => party.customer.maxConcurrentCalls === 5);
       expect(await callBob('uac-call-bye.xml', 'uas-answer.xml')).toMatchObject({ disposition: 'answered' });
     } finally {
-      // Cleared straight in the database: the API's PATCH stores 0 for null here at present (its
-      // schema's integer-or-null union coerces null to 0), which would refuse every later call.
+      // Cleared straight in the database: a PATCH with null left 0 here (docs/performance.md, "Found on
+      // the way"), which would refuse every later call.
       await stack.testDb.db.prisma.customer.update({
         where: { id: stack.tenant.customerId },
         data: { maxConcurrentCalls: null },
