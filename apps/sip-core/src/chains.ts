@@ -17,6 +17,7 @@ import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
 import type { DeviceWaker } from './calls/devices.ts';
+import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { inviteStages } from './calls/stages/index.ts';
 import type { CdrWriter } from './cdr/cdr-writer.ts';
 import type { SipCoreConfig } from './config.ts';
@@ -39,7 +40,7 @@ import { scannerFilter } from './middleware/scanner-filter.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
 import type { EngineTraits } from './sip/engine-traits.ts';
 import { forEngine } from './sip/reply.ts';
-import type { Middleware, SipResponse } from './sip/request.ts';
+import type { Middleware, SendOptions, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
 
 /** The request chains of REGISTER, OPTIONS and INVITE, and the services they share (built once per process). */
@@ -186,7 +187,7 @@ export interface InviteChainDeps {
   srf: Srf;
   media: MediaRelay;
   cdr: CdrWriter;
-  prisma: PrismaClient;
+  gateways: GatewayCredentials;
   calls: ActiveCalls;
   forwards: CallForwards;
   numbering?: NumberingIndex;
@@ -212,7 +213,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       directory: services.directory,
       forwards: deps.forwards,
       location: services.location,
-      prisma: deps.prisma,
+      gateways: deps.gateways,
       calls: deps.calls,
       numbering: deps.numbering,
       config: deps.callsConfig,
@@ -232,8 +233,17 @@ export function requestView(req: Srf.SrfRequest, res: Srf.SrfResponse): RequestV
 }
 
 export function asSipResponse(res: Srf.SrfResponse, engine: EngineTraits): SipResponse {
-  return {
-    send: (status, reason, options) =>
-      res.send(status, reason ?? '', forEngine(options ?? {}, engine.replyMode)),
-  };
+  return new EngineResponse(res, engine);
+}
+
+/** A class, not an object with an arrow: made per request, where closures cost (see chain.ts). */
+class EngineResponse implements SipResponse {
+  constructor(
+    private readonly res: Srf.SrfResponse,
+    private readonly engine: EngineTraits,
+  ) {}
+
+  send(status: number, reason?: string, options?: SendOptions): void {
+    this.res.send(status, reason ?? '', forEngine(options ?? {}, this.engine.replyMode));
+  }
 }

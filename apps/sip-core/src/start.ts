@@ -9,6 +9,7 @@ import { ActiveCalls } from './calls/active-calls.ts';
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import {
@@ -23,6 +24,7 @@ import {
   subscribeChain,
 } from './chains.ts';
 import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
+import type { Directory } from './directory/directory.ts';
 import type { MessageRequester } from './handlers/message.ts';
 import type { SubscriptionAcceptor } from './handlers/subscribe.ts';
 import type { Binding } from './location/binding.ts';
@@ -91,6 +93,11 @@ export interface RunningSipCore {
   presence: PresenceService;
   /** Offline, online (registered) or in a call, as this node sees the subscriber. */
   presenceStatus(subscriberId: string, aor: string): PresenceStatus;
+  /**
+   * The in-memory views a call is answered from (subscribers with their limits, gateway credentials),
+   * read-only: tests wait on them to see a change arrive through the change feed.
+   */
+  caches: { directory: Pick<Directory, 'subscriberById'>; gateways: Pick<GatewayCredentials, 'forGateways'> };
   close(): Promise<void>;
 }
 
@@ -162,6 +169,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   registerPushStatusCode();
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
+  const gateways = new GatewayCredentials(deps.prisma, log.child({ component: 'gateways' }));
   const callsConfig: CallsConfig = { ...DEFAULT_CALLS, ...deps.calls };
   const messagesConfig: MessagesConfig = { ...DEFAULT_MESSAGES, ...deps.messages };
   const messageLimiter = new RateLimiter(0, 1);
@@ -172,14 +180,27 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     new Set(deps.fixedSettings ?? []),
     log.child({ component: 'settings' }),
   );
-  await Promise.all([directory.load(), bans.load(), location.load(), forwards.load(), settings.load()]);
+  await Promise.all([
+    directory.load(),
+    bans.load(),
+    location.load(),
+    forwards.load(),
+    gateways.load(),
+    settings.load(),
+  ]);
   const reloadAll = (): void => {
     push.store.forget();
-    Promise.all([directory.load(), bans.load(), forwards.load(), settings.load()]).catch((error: unknown) =>
-      log.error({ err: error }, 'reload after change feed reconnect failed'),
+    Promise.all([directory.load(), bans.load(), forwards.load(), gateways.load(), settings.load()]).catch(
+      (error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
-  const onTableChange = tableChangeHandler({ ...services, forwards, pushCredentials: push.store, settings });
+  const onTableChange = tableChangeHandler({
+    ...services,
+    forwards,
+    gateways,
+    pushCredentials: push.store,
+    settings,
+  });
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
     await deps.db.onChange(
@@ -223,7 +244,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       srf,
       media,
       cdr,
-      prisma: deps.prisma,
+      gateways,
       calls,
       forwards,
       numbering,
@@ -301,6 +322,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     activeCalls: () => calls.list(),
     presence,
     presenceStatus: (subscriberId, aor) => presence.status(subscriberId, aor),
+    caches: { directory, gateways },
     async close() {
       if (closed) return;
       closed = true;

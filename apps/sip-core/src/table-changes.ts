@@ -2,20 +2,24 @@ import { parseTableChange } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
+import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import type { SipCoreServices } from './chains.ts';
 
 /**
- * Applies one `CHANGES_CHANNEL` notification to the caches: domains, subscribers and customers to
- * the directory, `ip_bans` to the ban list (other tables are someone else's).
+ * Applies one `CHANGES_CHANNEL` notification to the caches: domains, subscribers and customers (with
+ * their call limits) to the directory, `ip_bans` to the ban list, `peer_gateways` to the gateways'
+ * credentials (routing itself follows the numbering tables in the numbering index; other tables are
+ * someone else's).
  */
 export function tableChangeHandler(
   services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & {
     forwards?: CallForwards;
+    gateways?: Pick<GatewayCredentials, 'onGatewayChanged'>;
     pushCredentials?: { forget(): void };
     settings?: { load(): Promise<void> };
   },
 ): (payload: string) => void {
-  const { directory, bans, forwards, pushCredentials, settings, log } = services;
+  const { directory, bans, forwards, gateways, pushCredentials, settings, log } = services;
   return (payload) => {
     const change = parseTableChange(payload);
     if (!change) return;
@@ -39,6 +43,9 @@ export function tableChangeHandler(
         break;
       case 'call_forward_destinations':
         work = forwards?.onDestinationChanged(id);
+        break;
+      case 'peer_gateways':
+        work = gateways?.onGatewayChanged(id);
         break;
       // Uploaded, replaced or deleted push credentials apply from the next push on.
       case 'push_credentials':

@@ -43,9 +43,13 @@ export function parseAppMessage(payload: string): AppMessage {
   return { msgId, type: tokens[1]!, args: tokens.slice(2), sip };
 }
 
+/** Two digits; module level, as `wireTime` runs for every message. */
+function two(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
 /** `HH:MM:SS.uuuuuu` in UTC, the timestamp format of the `sip` event and `Msg sent:` replies. */
 export function wireTime(date: Date = new Date()): string {
-  const two = (n: number) => String(n).padStart(2, '0');
   return (
     `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())}.` +
     `${String(date.getUTCMilliseconds() * 1000).padStart(6, '0')}`

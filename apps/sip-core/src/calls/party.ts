@@ -1,27 +1,16 @@
-import type { PrismaClient } from '@switchboard/db';
+import type { CachedSubscriber, Directory } from '../directory/directory.ts';
 import type { ActiveCalls, Admission } from './active-calls.ts';
 
 /** A subscriber as the concurrency limits and the duration cap see it. */
-export interface Party {
-  id: string;
-  customerId: string;
-  maxConcurrentCalls: number | null;
-  customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null };
-}
+export type Party = Pick<CachedSubscriber, 'id' | 'customerId' | 'maxConcurrentCalls' | 'customer'>;
 
-export type PartyLoader = (subscriberId: string) => Promise<Party | null>;
-
-export function partyLoader(prisma: PrismaClient): PartyLoader {
-  return (id) =>
-    prisma.subscriber.findUnique({
-      where: { id },
-      select: {
-        id: true,
-        customerId: true,
-        maxConcurrentCalls: true,
-        customer: { select: { maxConcurrentCalls: true, maxCallDuration: true } },
-      },
-    });
+/**
+ * The limits of `subscriber` as the directory holds them now: the directory follows the change feed
+ * (subscribers and customers), so a call reads no table for them. The plan's copy is the fallback for
+ * a subscriber the directory dropped a moment ago.
+ */
+export function partyOf(directory: Pick<Directory, 'subscriberById'>, subscriber: CachedSubscriber): Party {
+  return directory.subscriberById(subscriber.id) ?? subscriber;
 }
 
 /**

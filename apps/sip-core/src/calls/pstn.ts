@@ -1,4 +1,3 @@
-import type { PrismaClient } from '@switchboard/db';
 import { profiles } from '@switchboard/media';
 import {
   type CallerPresentation,
@@ -10,6 +9,7 @@ import {
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { CallStage, CallTarget } from './call-types.ts';
 import type { Refusal } from './forwarding.ts';
+import type { GatewayAuth, GatewayCredentials } from './gateway-credentials.ts';
 import { rewriteFromSubscriber } from './number-rewrite.ts';
 import type { OriginalCaller } from './plan.ts';
 import { ANONYMOUS_FROM } from './privacy.ts';
@@ -26,11 +26,12 @@ export interface PstnRoute {
   callerNumber?: string | undefined;
   callee: string;
   gateways: RouteTarget[];
-  auth: Map<string, { username: string; password: string }>;
+  auth: Map<string, GatewayAuth>;
 }
 
 export interface PstnDeps {
-  prisma: PrismaClient;
+  /** The gateways' credentials, held in memory. */
+  gateways: Pick<GatewayCredentials, 'forGateways'>;
   numbering?: NumberingIndex | undefined;
 }
 
@@ -61,15 +62,7 @@ export async function routeToPstn(
     'callee',
     route.callee,
   ).output;
-  const credentials = await deps.prisma.peerGateway.findMany({
-    where: { id: { in: route.gateways.map((g) => g.gatewayId) } },
-    select: { id: true, authUsername: true, authPassword: true },
-  });
-  const auth = new Map(
-    credentials
-      .filter((c) => c.authUsername && c.authPassword)
-      .map((c) => [c.id, { username: c.authUsername ?? '', password: c.authPassword ?? '' }]),
-  );
+  const auth = await deps.gateways.forGateways(route.gateways.map((g) => g.gatewayId));
   return { subscriber, presentation, callerNumber, callee, gateways: route.gateways, auth };
 }
 

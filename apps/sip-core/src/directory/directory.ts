@@ -12,6 +12,10 @@ export interface CachedSubscriber {
   enabled: boolean;
   ha1Md5: string;
   ha1Sha256: string;
+  /** The subscriber's concurrent-call limit (null: none), checked per call from here (calls/party.ts). */
+  maxConcurrentCalls: number | null;
+  /** Its customer's limits, refreshed with the customer (`onCustomerChanged`). */
+  customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null };
 }
 
 const SUBSCRIBER_SELECT = {
@@ -22,7 +26,8 @@ const SUBSCRIBER_SELECT = {
   status: true,
   ha1Md5: true,
   ha1Sha256: true,
-  customer: { select: { status: true } },
+  maxConcurrentCalls: true,
+  customer: { select: { status: true, maxConcurrentCalls: true, maxCallDuration: true } },
 } as const;
 
 interface SubscriberRow {
@@ -33,7 +38,8 @@ interface SubscriberRow {
   status: string;
   ha1Md5: string;
   ha1Sha256: string;
-  customer: { status: string };
+  maxConcurrentCalls: number | null;
+  customer: { status: string; maxConcurrentCalls: number | null; maxCallDuration: number | null };
 }
 
 /** How long a username found in no table is answered from memory before the database is asked again. */
@@ -42,8 +48,8 @@ const MISS_TTL_MS = 10_000;
 const MAX_MISSES = 10_000;
 
 /**
- * Domains we serve and their subscribers, held in memory so that a REGISTER costs no database
- * round trip. Loaded at start and kept current from the database change feed (`onDomainChanged`,
+ * Domains we serve and their subscribers (with their and their customer's call limits), held in
+ * memory so that neither a REGISTER nor a call costs a database round trip. Loaded at start and kept current from the database change feed (`onDomainChanged`,
  * `onSubscriberChanged`, `onCustomerChanged`: a customer's status is part of each of its
  * subscribers' `enabled`); `load()` again after the feed reconnects, since changes made meanwhile
  * were not announced. A subscriber the cache does not hold yet (created a moment ago, its change
@@ -190,6 +196,11 @@ export class Directory {
       enabled: row.status === 'active' && row.customer.status === 'active',
       ha1Md5: row.ha1Md5,
       ha1Sha256: row.ha1Sha256,
+      maxConcurrentCalls: row.maxConcurrentCalls,
+      customer: {
+        maxConcurrentCalls: row.customer.maxConcurrentCalls,
+        maxCallDuration: row.customer.maxCallDuration,
+      },
     };
     this.subscribersById.set(row.id, subscriber);
     this.subscribersByKey.set(key(row.username, domain), subscriber);

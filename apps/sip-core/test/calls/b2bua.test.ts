@@ -10,6 +10,7 @@ import {
   DOMAIN,
   registerWithSipp,
   startCallStack,
+  untilLimits,
 } from './support/stack.ts';
 
 /**
@@ -114,6 +115,7 @@ describeOnEngine(onEngine('limits'), () => {
 
   it('a subscriber at its concurrent-call limit gets 486, and the refusal has its CDR', async () => {
     await prisma().subscriber.update({ where: { id: alice() }, data: { maxConcurrentCalls: 0 } });
+    await untilLimits(stack, alice(), (party) => party.maxConcurrentCalls === 0);
     try {
       const cdr = await call(undefined, 'uac-call-rejected.xml');
       expect(cdr).toMatchObject({
@@ -124,29 +126,34 @@ describeOnEngine(onEngine('limits'), () => {
       });
     } finally {
       await prisma().subscriber.update({ where: { id: alice() }, data: { maxConcurrentCalls: null } });
+      await untilLimits(stack, alice(), (party) => party.maxConcurrentCalls === null);
     }
   });
 
   it('a customer at its concurrent-call limit gets 503', async () => {
     const customerId = stack.tenant.customerId;
     await prisma().customer.update({ where: { id: customerId }, data: { maxConcurrentCalls: 0 } });
+    await untilLimits(stack, alice(), (party) => party.customer.maxConcurrentCalls === 0);
     try {
       const cdr = await call(undefined, 'uac-call-rejected.xml');
       expect(cdr).toMatchObject({ disposition: 'failed', sipCode: 503, callerCustomerId: customerId });
     } finally {
       await prisma().customer.update({ where: { id: customerId }, data: { maxConcurrentCalls: null } });
+      await untilLimits(stack, alice(), (party) => party.customer.maxConcurrentCalls === null);
     }
   });
 
   it('the maximum call duration ends an answered call with a BYE to both sides', async () => {
     const customerId = stack.tenant.customerId;
     await prisma().customer.update({ where: { id: customerId }, data: { maxCallDuration: 1 } });
+    await untilLimits(stack, alice(), (party) => party.customer.maxCallDuration === 1);
     try {
       const cdr = await call('uas-answer.xml', 'uac-call-wait-bye.xml');
       expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'maximum call duration' });
       expect(cdr.answeredAt).not.toBeNull();
     } finally {
       await prisma().customer.update({ where: { id: customerId }, data: { maxCallDuration: null } });
+      await untilLimits(stack, alice(), (party) => party.customer.maxCallDuration === null);
     }
   });
 

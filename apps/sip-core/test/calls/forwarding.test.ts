@@ -15,6 +15,7 @@ import {
   DOMAIN,
   registerWithSipp,
   startCallStack,
+  untilLimits,
 } from './support/stack.ts';
 
 /**
@@ -271,6 +272,7 @@ describeOnEngine(onEngine('call forwarding'), () => {
     const prisma = stack.testDb.db.prisma;
     const carol = sub('carol') ?? '';
     await prisma.subscriber.update({ where: { id: carol }, data: { maxConcurrentCalls: 0 } });
+    await untilLimits(stack, carol, (party) => party.maxConcurrentCalls === 0);
     try {
       const cdr = await call('bob', 'uac-call-rejected.xml', {});
       expect(cdr).toMatchObject({
@@ -282,6 +284,7 @@ describeOnEngine(onEngine('call forwarding'), () => {
       });
     } finally {
       await prisma.subscriber.update({ where: { id: carol }, data: { maxConcurrentCalls: null } });
+      await untilLimits(stack, carol, (party) => party.maxConcurrentCalls === null);
     }
   });
 

@@ -18,6 +18,8 @@ const alice: CachedSubscriber = {
   enabled: true,
   ha1Md5: '',
   ha1Sha256: '',
+  maxConcurrentCalls: null,
+  customer: { maxConcurrentCalls: null, maxCallDuration: null },
 };
 const bob: CachedSubscriber = { ...alice, id: 'sub-bob', username: 'bob' };
 

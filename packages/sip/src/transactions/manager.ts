@@ -14,6 +14,7 @@ import { InviteClientTransaction, NonInviteClientTransaction } from './client.ts
 import { ensureTopVia } from './requests.ts';
 import { InviteServerTransaction, NonInviteServerTransaction } from './server.ts';
 import { DEFAULT_TIMERS, type TimerSettings, timerDurations } from './timers.ts';
+import type { TransactionSender } from './transaction.ts';
 
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
 export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
@@ -275,14 +276,14 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
       request,
       reliable: isReliable(source.transport),
       timers: this.timers,
-      send: (response: SipResponse) => this.transport.sendResponse(response, source),
+      send: this.responder(source),
       source,
     };
     const tx =
       request.method === 'INVITE'
         ? new InviteServerTransaction({
             ...common,
-            buildTrying: this.autoTrying ? () => createResponse(request, 100) : undefined,
+            buildTrying: this.autoTrying ? tryingFor(request) : undefined,
           })
         : new NonInviteServerTransaction(common);
     this.servers.set(key, tx);
@@ -291,6 +292,15 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
     });
     this.log.debug({ event: 'transaction_server_created', id: key, method: request.method });
     return tx;
+  }
+
+  /**
+   * Sends a server transaction's responses to where its request came from. Returned, not declared in
+   * an object literal: under tsx (which keeps function names) a named closure per transaction also
+   * costs a `defineProperty`, 0.9 % of a REGISTER's CPU in the profile.
+   */
+  private responder(source: MessageSource): TransactionSender<SipResponse> {
+    return (response) => this.transport.sendResponse(response, source);
   }
 
   private findServer(key: string, request: SipRequest): ServerTransaction | undefined {
@@ -359,6 +369,11 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
     for (const a of this.accepted2xx.values()) a.timers.forEach(clearTimeout);
     this.accepted2xx.clear();
   }
+}
+
+/** The automatic 100 Trying of an INVITE server transaction (RFC 3261 §17.2.1), built when it is due. */
+function tryingFor(request: SipRequest): () => SipResponse {
+  return () => createResponse(request, 100);
 }
 
 /** Correlates a 2xx to INVITE with its ACK: Call-ID, CSeq number, To tag (the dialog's local tag). */

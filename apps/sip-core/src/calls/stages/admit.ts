@@ -1,6 +1,6 @@
 import type { Middleware } from '../../sip/request.ts';
 import type { CallsConfig } from '../calls-config.ts';
-import { admitParty, type Party, partyLoader } from '../party.ts';
+import { admitParty, type Party, partyOf } from '../party.ts';
 import type { InvitePlan } from '../plan.ts';
 import { type InviteDeps, planOf, refuse } from './deps.ts';
 
@@ -10,16 +10,14 @@ import { type InviteDeps, planOf, refuse } from './deps.ts';
  * the call for them until it ends. Also the call's duration cap. Later checks of the same kind
  * (fraud limits, balance) are steps of this stage.
  */
-export function admit(deps: Pick<InviteDeps, 'cdr' | 'prisma' | 'calls' | 'config' | 'log'>): Middleware {
-  const loadParty = partyLoader(deps.prisma);
+export function admit(deps: Pick<InviteDeps, 'cdr' | 'directory' | 'calls' | 'config' | 'log'>): Middleware {
   return async (req, res, next) => {
     const plan = planOf(req);
     const caller = plan.caller;
     const callee = plan.callee?.subscriber;
-    const [callerParty, calleeParty] = await Promise.all([
-      caller ? loadParty(caller.id) : null,
-      callee ? loadParty(callee.id) : null,
-    ]);
+    // From memory (the directory follows the change feed): no database read per call.
+    const callerParty = caller ? partyOf(deps.directory, caller) : null;
+    const calleeParty = callee ? partyOf(deps.directory, callee) : null;
     if (caller) plan.cdr.callerCustomerId = callerParty?.customerId;
     if (calleeParty) plan.refused.calleeCustomerId = calleeParty.customerId;
     for (const party of [callerParty, calleeParty]) {

@@ -4,7 +4,7 @@ import { Call } from '../call.ts';
 import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
 import { ForwardingRoute } from '../forwarding.ts';
-import { admitParty, partyLoader } from '../party.ts';
+import { admitParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
 import { pstnLeg } from '../pstn.ts';
 import { type InviteDeps, planOf } from './deps.ts';
@@ -67,7 +67,6 @@ export function connect(deps: InviteDeps): Middleware {
 function forwardingRouteFactory(
   deps: InviteDeps,
 ): (srfReq: Srf.SrfRequest, plan: InvitePlan) => ForwardingRoute {
-  const loadParty = partyLoader(deps.prisma);
   return (srfReq, plan) => {
     const callee = required(plan.callee, 'the callee');
     const presented = required(plan.presented, 'the presentation');
@@ -92,13 +91,11 @@ function forwardingRouteFactory(
           let release = (): void => {};
           if (admit) {
             // A forwarded call counts for the subscriber it reaches, like a direct call.
-            const party = await loadParty(target.id);
-            if (party) {
-              const admission = admitParty(deps.calls, party, callId);
-              if (!admission.ok) return { status: admission.status, reason: admission.reason };
-              customerId = party.customerId;
-              release = deps.calls.hold(callId, [{ subscriberId: party.id, customerId: party.customerId }]);
-            }
+            const party = partyOf(deps.directory, target);
+            const admission = admitParty(deps.calls, party, callId);
+            if (!admission.ok) return { status: admission.status, reason: admission.reason };
+            customerId = party.customerId;
+            release = deps.calls.hold(callId, [{ subscriberId: party.id, customerId: party.customerId }]);
           }
           const aor = `sip:${target.username}@${target.domain}`;
           return {

@@ -1,4 +1,3 @@
-import type { PrismaClient } from '@switchboard/db';
 import type { MediaRelay } from '@switchboard/media';
 import type { NumberingIndex } from '@switchboard/numbering';
 import type Srf from 'drachtio-srf';
@@ -13,9 +12,10 @@ import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
 import type { DeviceWaker } from '../devices.ts';
+import type { GatewayCredentials } from '../gateway-credentials.ts';
 import type { InvitePlan } from '../plan.ts';
 
-/** What the INVITE stages share, built once per process. */
+/** What the INVITE stages share, built once per process. Nothing here reads a table per call. */
 export interface InviteDeps {
   srf: Srf;
   media: MediaRelay;
@@ -24,7 +24,8 @@ export interface InviteDeps {
   /** Call forwards of every subscriber, held in memory. */
   forwards: CallForwards;
   location: LocationService;
-  prisma: PrismaClient;
+  /** Outbound credentials of the peer gateways, held in memory. */
+  gateways: GatewayCredentials;
   calls: ActiveCalls;
   /** Number mapping and LCR; without it only usernames are callable. */
   numbering?: NumberingIndex | undefined;

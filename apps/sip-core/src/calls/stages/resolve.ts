@@ -9,7 +9,7 @@ import { type InviteDeps, planOf, refuse } from './deps.ts';
  * devices, its call forwards taking over when they fail (forwarding.ts, run by `Call`); a PSTN number
  * goes to the gateways LCR picks for the caller, in order (403 blocked, 404 no route, 484 incomplete).
  */
-export function resolve(deps: Pick<InviteDeps, 'cdr' | 'location' | 'prisma' | 'numbering'>): Middleware {
+export function resolve(deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' | 'numbering'>): Middleware {
   return async (req, res, next) => {
     const plan = planOf(req);
     const destination = plan.destination;

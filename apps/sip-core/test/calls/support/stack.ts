@@ -1,8 +1,10 @@
+import type { PrismaClient } from '@switchboard/db';
 import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import { pino } from 'pino';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 import type { CallsConfig } from '../../../src/calls/calls-config.ts';
+import type { Party } from '../../../src/calls/party.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
 import type { SipCorePushOptions } from '../../../src/push/setup.ts';
 import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
@@ -64,6 +66,8 @@ export async function startCallStack(
   push?: SipCorePushOptions,
   /** Registry sip-core counts into (tests that scrape /metrics); default: a private one. */
   metrics?: MetricsRegistry,
+  /** The client sip-core gets, made from the test database's (tests that watch its queries). */
+  prismaFor: (prisma: PrismaClient) => PrismaClient = (prisma) => prisma,
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -83,7 +87,7 @@ export async function startCallStack(
       nat: { keepaliveInterval: 0 },
     },
     {
-      prisma: testDb.db.prisma,
+      prisma: prismaFor(testDb.db.prisma),
       db: testDb.db,
       logger: log,
       media: media.media,
@@ -143,6 +147,24 @@ export async function completedCdr(stack: CallStack, before: number) {
     if (Date.now() > deadline) throw new Error('the CDR was not completed');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Bounded wait (10 s) until sip-core's directory holds `subscriberId` with limits `check` accepts: a
+ * change written to the database reaches the calls through the change feed, a moment later.
+ */
+export async function untilLimits(
+  stack: CallStack,
+  subscriberId: string,
+  check: (party: Party) => boolean,
+): Promise<void> {
+  await vi.waitFor(
+    () => {
+      const party = stack.sipCore.caches.directory.subscriberById(subscriberId);
+      if (!party || !check(party)) throw new Error(`the limits of ${subscriberId} did not arrive`);
+    },
+    { timeout: 10_000, interval: 50 },
+  );
 }
 
 /** Stops every sipp still running, then the stack (when it got started). */
