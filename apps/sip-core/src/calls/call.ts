@@ -15,7 +15,7 @@ import { PendingForks } from './forks.ts';
 import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { type RingHost, RingRound } from './ring-round.ts';
-import { isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
+import { endDialog, isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
 
 /**
  * The Contact of the caller's early dialog (RFC 3261 §12.1.1: a 1xx with a To tag creates one, and an
@@ -256,7 +256,7 @@ export class Call {
     this.bLegId = uac.sip.callId;
     const answerSdp = await this.media.finalAnswer(uac);
     if (this.isOver()) {
-      uac.destroy();
+      endDialog(uac);
       return;
     }
     let uas: Srf.Dialog;
@@ -268,7 +268,7 @@ export class Call {
     } catch (error) {
       // The caller went away between the callee's answer and ours (e.g. CANCEL crossed the 200).
       this.log.info({ err: error }, 'caller gone before the answer');
-      uac.destroy();
+      endDialog(uac);
       await this.finish(487, 'Request Terminated');
       return;
     }
@@ -285,21 +285,21 @@ export class Call {
       );
 
     uas.on('destroy', () => {
-      uac.destroy();
+      endDialog(uac);
       void this.finish(200, 'Caller hung up');
     });
     uac.on('destroy', () => {
-      uas.destroy();
+      endDialog(uas);
       void this.finish(200, 'Callee hung up');
     });
     // drachtio-srf emits 'destroy' once. A BYE that came while the answer was being set up (the callee
     // hanging up at once, or the caller's BYE read in the same engine frame batch as our 200's
     // confirmation) found no listener; its dialog still says it is gone.
     if (!isConnected(uas)) {
-      uac.destroy();
+      endDialog(uac);
       void this.finish(200, 'Caller hung up');
     } else if (!isConnected(uac)) {
-      uas.destroy();
+      endDialog(uas);
       void this.finish(200, 'Callee hung up');
     }
   }
@@ -313,8 +313,8 @@ export class Call {
 
   private hangUpBoth(why: string): void {
     this.log.info({ why }, 'ending the call');
-    this.uas?.destroy();
-    this.uac?.destroy();
+    endDialog(this.uas);
+    endDialog(this.uac);
     void this.finish(200, why);
   }
 

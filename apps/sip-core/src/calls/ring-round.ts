@@ -9,7 +9,7 @@ import {
   stageFailure,
 } from './call-types.ts';
 import type { PendingForks } from './forks.ts';
-import type { SipErrorLike, UpdateEmitter } from './srf-dialog.ts';
+import { endDialog, type SipErrorLike, type UpdateEmitter } from './srf-dialog.ts';
 
 /**
  * What a round needs of its call. The call stays the one holder of the B2BUA's state (legs, media,
@@ -122,7 +122,7 @@ export class RingRound {
       if (this.won || this.over || host.isOver()) {
         // A second answer (RFC 3261 §13.2.2.4), or one that crossed our CANCEL: acknowledge and
         // hang up that leg.
-        uac.destroy();
+        endDialog(uac);
         return;
       }
       this.won = true;

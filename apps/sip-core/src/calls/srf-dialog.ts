@@ -56,6 +56,16 @@ export function settleRefusedModify(dialog: Srf.Dialog, localSdp: string): void 
 }
 
 /** drachtio-srf's Dialog#connected (false once a BYE was sent or received); its typings omit it. */
+/**
+ * Ends a dialog (BYE) without waiting. drachtio-srf rejects when the engine connection is already gone
+ * (ESOCKETDESTROYED); that dialog is over either way, and an unhandled rejection would end the process.
+ */
+export function endDialog(dialog: Srf.Dialog | undefined): void {
+  // Without a callback destroy() returns a promise; its typings say void.
+  const ending = dialog?.destroy() as Promise<unknown> | undefined;
+  ending?.catch(() => undefined);
+}
+
 export function isConnected(dialog: Srf.Dialog): boolean {
   return (dialog as unknown as { connected: boolean }).connected;
 }
