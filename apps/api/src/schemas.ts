@@ -1,4 +1,4 @@
-import { type TProperties, type TSchema, Type } from 'typebox';
+import { type Static, type TProperties, type TSchema, Type } from 'typebox';
 
 /** Shapes shared by several resources. Each resource module defines its own item/create/update schemas. */
 
@@ -42,7 +42,19 @@ export const Digits = (min: number, max: number, description?: string) =>
 /** A 204 answer: the handler sends no body (`reply.code(204).send()`); the document shows `description`. */
 export const NoContent = (description: string) => Type.Unsafe<undefined>(Type.Null({ description }));
 
-export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * `t` or null. A scalar schema says so with a type list (`["integer", "null"]`): the validator coerces
+ * query and body types, and inside an `anyOf` it would turn null into 0, "" or false for the first branch
+ * before the null branch is tried, so clearing a limit would set it to 0. Other schemas stay a union.
+ */
+const SCALAR_TYPES = new Set(['string', 'integer', 'number', 'boolean']);
+export const Nullable = <T extends TSchema>(t: T) => {
+  const type: unknown = (t as { type?: unknown }).type;
+  const scalar = typeof type === 'string' && SCALAR_TYPES.has(type) && !('enum' in t);
+  return Type.Unsafe<Static<T> | null>(
+    scalar ? { ...t, type: [type, 'null'] } : Type.Union([t, Type.Null()]),
+  );
+};
 
 /** Makes every property of a create schema optional for PATCH. */
 export function Patch<T extends TProperties>(props: T) {

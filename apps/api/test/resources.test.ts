@@ -64,6 +64,21 @@ describe('CRUD on every provisioning resource', () => {
     });
   });
 
+  it('a limit set to null is cleared, not stored as 0 (the validator coerces types)', async () => {
+    const created = await op('POST', '/customers', { name: 'Limited', maxConcurrentCalls: 0 });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    const cleared = await op('PATCH', `/customers/${id}`, { maxConcurrentCalls: null, maxSubscribers: null });
+    expect(cleared.statusCode, cleared.body).toBe(200);
+    expect(cleared.json()).toMatchObject({ maxConcurrentCalls: null, maxSubscribers: null });
+    const stored = await world.prisma.customer.findUniqueOrThrow({ where: { id } });
+    expect(stored.maxConcurrentCalls).toBeNull();
+    // Zero stays zero: null in the type list does not swallow it.
+    const zero = await op('PATCH', `/customers/${id}`, { maxConcurrentCalls: 0 });
+    expect(zero.json().maxConcurrentCalls).toBe(0);
+    expect((await op('DELETE', `/customers/${id}`)).statusCode).toBe(204);
+  });
+
   it('domains', async () => {
     await crudCycle({
       path: '/domains',

@@ -32,7 +32,10 @@ interface PropertySchema {
   maxItems?: number;
 }
 
-/** The API's schema of one body property, out of `anyOf [schema, null]`, and whether it takes null. */
+/**
+ * The API's schema of one body property, out of `anyOf [schema, null]` or `type: [type, "null"]`, and whether
+ * it takes null.
+ */
 export function bodyProperty<O extends Operation>(
   operation: O,
   name: BodyField<O>,
@@ -40,6 +43,15 @@ export function bodyProperty<O extends Operation>(
   const body: { properties?: Record<string, PropertySchema> } = requestBodies[operation];
   const property = body.properties?.[name];
   if (property === undefined) throw new Error(`${operation} has no body property ${name}`);
+  if (Array.isArray(property.type)) {
+    // A scalar that takes null says so in its type list (`["integer", "null"]`).
+    const types: readonly string[] = property.type;
+    const single = types.filter((t) => t !== 'null');
+    return {
+      schema: { ...property, type: single.length === 1 ? single[0] : single },
+      nullable: types.includes('null'),
+    };
+  }
   if (property.anyOf === undefined) return { schema: property, nullable: false };
   return {
     schema: property.anyOf.find((branch) => branch.type !== 'null') ?? {},

@@ -71,15 +71,11 @@ export const requestBodies = {
         "maxLength": 128
       },
       "expiresAt": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "date-time"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time"
       }
     },
     "additionalProperties": false
@@ -109,17 +105,13 @@ export const requestBodies = {
         "type": "boolean"
       },
       "ringTimeout": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 600,
-            "description": "For cft: seconds before forwarding"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 600,
+        "description": "For cft: seconds before forwarding"
       },
       "destinations": {
         "type": "array",
@@ -142,16 +134,12 @@ export const requestBodies = {
               "maxLength": 255
             },
             "ringTimeout": {
-              "anyOf": [
-                {
-                  "type": "integer",
-                  "minimum": 1,
-                  "maximum": 600
-                },
-                {
-                  "type": "null"
-                }
-              ]
+              "type": [
+                "integer",
+                "null"
+              ],
+              "minimum": 1,
+              "maximum": 600
             }
           },
           "additionalProperties": false
@@ -174,26 +162,18 @@ export const requestBodies = {
         "maxLength": 128
       },
       "resellerId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       },
       "externalId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 128
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 128
       },
       "status": {
         "enum": [
@@ -204,41 +184,29 @@ export const requestBodies = {
         "description": "`locked` keeps the data but refuses service; `terminated` is final"
       },
       "maxConcurrentCalls": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 1000000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 1000000
       },
       "maxSubscribers": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 1000000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 1000000
       },
       "maxCallDuration": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 86400,
-            "description": "seconds"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 86400,
+        "description": "seconds"
       }
     },
     "additionalProperties": false
@@ -256,74 +224,50 @@ export const requestBodies = {
         "pattern": "^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
       },
       "resellerId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       },
       "selfSignup": {
         "type": "boolean",
         "description": "Whether the self-care portal lets new customers sign up here"
       },
       "countryCode": {
-        "anyOf": [
-          {
-            "type": "string",
-            "pattern": "^[0-9]{1,3}$"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{1,3}$"
       },
       "nationalPrefix": {
-        "anyOf": [
-          {
-            "type": "string",
-            "pattern": "^[0-9]{1,4}$"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{1,4}$"
       },
       "internationalPrefix": {
-        "anyOf": [
-          {
-            "type": "string",
-            "pattern": "^[0-9]{1,5}$"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{1,5}$"
       },
       "areaCode": {
-        "anyOf": [
-          {
-            "type": "string",
-            "pattern": "^[0-9]{1,6}$"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{1,6}$"
       },
       "rewriteRuleSetId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       }
     },
     "additionalProperties": false
@@ -361,41 +305,29 @@ export const requestBodies = {
         ]
       },
       "authUsername": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128
       },
       "authPassword": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128,
-            "description": "Write-only; never returned"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128,
+        "description": "Write-only; never returned"
       },
       "authRealm": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 253
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 253
       },
       "priority": {
         "type": "integer",
@@ -436,26 +368,18 @@ export const requestBodies = {
         "description": "IP address or CIDR block"
       },
       "reason": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       },
       "expiresAt": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "date-time"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time"
       }
     },
     "additionalProperties": false
@@ -506,15 +430,11 @@ export const requestBodies = {
         "maxLength": 128
       },
       "description": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       },
       "priority": {
         "type": "integer",
@@ -525,15 +445,11 @@ export const requestBodies = {
         "type": "boolean"
       },
       "rewriteRuleSetId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       }
     },
     "additionalProperties": false
@@ -547,17 +463,13 @@ export const requestBodies = {
         "description": "Normalised callee prefix; empty matches every callee"
       },
       "callerPattern": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 512,
-            "description": "Regular expression on the caller"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 512,
+        "description": "Regular expression on the caller"
       },
       "priority": {
         "type": "integer",
@@ -568,15 +480,11 @@ export const requestBodies = {
         "type": "boolean"
       },
       "description": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       }
     },
     "additionalProperties": false
@@ -696,15 +604,11 @@ export const requestBodies = {
         "type": "boolean"
       },
       "description": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       }
     },
     "additionalProperties": false
@@ -721,26 +625,18 @@ export const requestBodies = {
         "maxLength": 128
       },
       "description": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       },
       "resellerId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       }
     },
     "additionalProperties": false
@@ -773,16 +669,12 @@ export const requestBodies = {
         "description": "SIP digest password; only its HA1 digests are stored"
       },
       "displayName": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128
       },
       "status": {
         "enum": [
@@ -793,27 +685,19 @@ export const requestBodies = {
         "description": "`locked` keeps the data but refuses service; `terminated` is final"
       },
       "maxConcurrentCalls": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 10000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 10000
       },
       "rewriteRuleSetId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       },
       "clir": {
         "type": "boolean",
@@ -868,16 +752,12 @@ export const requestBodies = {
         ]
       },
       "displayName": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128
       },
       "resellerId": {
         "type": "string",
@@ -888,15 +768,11 @@ export const requestBodies = {
         "format": "uuid"
       },
       "subscriberId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       },
       "enabled": {
         "type": "boolean"
@@ -1138,16 +1014,12 @@ export const requestBodies = {
         "type": "boolean"
       },
       "ringTimeout": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 600
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 600
       },
       "destinations": {
         "type": "array",
@@ -1170,16 +1042,12 @@ export const requestBodies = {
               "maxLength": 255
             },
             "ringTimeout": {
-              "anyOf": [
-                {
-                  "type": "integer",
-                  "minimum": 1,
-                  "maximum": 600
-                },
-                {
-                  "type": "null"
-                }
-              ]
+              "type": [
+                "integer",
+                "null"
+              ],
+              "minimum": 1,
+              "maximum": 600
             }
           },
           "additionalProperties": false
@@ -1200,15 +1068,11 @@ export const requestBodies = {
         "maxLength": 128
       },
       "externalId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 128
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 128
       },
       "status": {
         "enum": [
@@ -1219,52 +1083,36 @@ export const requestBodies = {
         "description": "`locked` keeps the data but refuses service; `terminated` is final"
       },
       "maxConcurrentCalls": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 1000000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 1000000
       },
       "maxSubscribers": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 1000000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 1000000
       },
       "maxCallDuration": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": 86400,
-            "description": "seconds"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 86400,
+        "description": "seconds"
       },
       "resellerId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       }
     },
     "additionalProperties": false,
@@ -1278,59 +1126,39 @@ export const requestBodies = {
         "description": "Whether the self-care portal lets new customers sign up here"
       },
       "countryCode": {
-        "anyOf": [
-          {
-            "type": "string",
-            "pattern": "^[0-9]{1,3}$"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{1,3}$"
       },
       "nationalPrefix": {
-        "anyOf": [
-          {
-            "type": "string",
-            "pattern": "^[0-9]{1,4}$"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{1,4}$"
       },
       "internationalPrefix": {
-        "anyOf": [
-          {
-            "type": "string",
-            "pattern": "^[0-9]{1,5}$"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{1,5}$"
       },
       "areaCode": {
-        "anyOf": [
-          {
-            "type": "string",
-            "pattern": "^[0-9]{1,6}$"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{1,6}$"
       },
       "rewriteRuleSetId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       }
     },
     "additionalProperties": false,
@@ -1365,28 +1193,20 @@ export const requestBodies = {
         ]
       },
       "authUsername": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128
       },
       "authRealm": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 253
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 253
       },
       "priority": {
         "type": "integer",
@@ -1412,17 +1232,13 @@ export const requestBodies = {
         "maxItems": 100
       },
       "authPassword": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128,
-            "description": "Write-only; never returned"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128,
+        "description": "Write-only; never returned"
       }
     },
     "additionalProperties": false,
@@ -1432,26 +1248,18 @@ export const requestBodies = {
     "type": "object",
     "properties": {
       "reason": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       },
       "expiresAt": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "date-time"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time"
       }
     },
     "additionalProperties": false,
@@ -1480,15 +1288,11 @@ export const requestBodies = {
         "maxLength": 128
       },
       "description": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       },
       "priority": {
         "type": "integer",
@@ -1499,15 +1303,11 @@ export const requestBodies = {
         "type": "boolean"
       },
       "rewriteRuleSetId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       }
     },
     "additionalProperties": false,
@@ -1522,17 +1322,13 @@ export const requestBodies = {
         "description": "Normalised callee prefix; empty matches every callee"
       },
       "callerPattern": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 512,
-            "description": "Regular expression on the caller"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 512,
+        "description": "Regular expression on the caller"
       },
       "priority": {
         "type": "integer",
@@ -1543,15 +1339,11 @@ export const requestBodies = {
         "type": "boolean"
       },
       "description": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       }
     },
     "additionalProperties": false,
@@ -1649,15 +1441,11 @@ export const requestBodies = {
         "type": "boolean"
       },
       "description": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       }
     },
     "additionalProperties": false,
@@ -1672,15 +1460,11 @@ export const requestBodies = {
         "maxLength": 128
       },
       "description": {
-        "anyOf": [
-          {
-            "type": "string",
-            "maxLength": 1000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
       }
     },
     "additionalProperties": false,
@@ -1829,16 +1613,12 @@ export const requestBodies = {
         "pattern": "^[A-Za-z0-9\\-_.!~*'()&=+$,;?/]+$"
       },
       "displayName": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128
       },
       "status": {
         "enum": [
@@ -1849,27 +1629,19 @@ export const requestBodies = {
         "description": "`locked` keeps the data but refuses service; `terminated` is final"
       },
       "maxConcurrentCalls": {
-        "anyOf": [
-          {
-            "type": "integer",
-            "minimum": 0,
-            "maximum": 10000
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 10000
       },
       "rewriteRuleSetId": {
-        "anyOf": [
-          {
-            "type": "string",
-            "format": "uuid"
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
       },
       "clir": {
         "type": "boolean",
@@ -1907,16 +1679,12 @@ export const requestBodies = {
     "type": "object",
     "properties": {
       "displayName": {
-        "anyOf": [
-          {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 128
-          },
-          {
-            "type": "null"
-          }
-        ]
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128
       },
       "password": {
         "type": "string",

@@ -1388,7 +1388,9 @@ export interface operations {
                             email: string;
                             /** @enum {unknown} */
                             role: "operator" | "reseller" | "customer";
+                            /** Format: uuid */
                             resellerId: string | null;
+                            /** Format: uuid */
                             customerId: string | null;
                             /** @enum {unknown} */
                             via: "session" | "apiKey";
@@ -1653,7 +1655,9 @@ export interface operations {
                         email: string;
                         /** @enum {unknown} */
                         role: "operator" | "reseller" | "customer";
+                        /** Format: uuid */
                         resellerId: string | null;
+                        /** Format: uuid */
                         customerId: string | null;
                         /** @enum {unknown} */
                         via: "session" | "apiKey";
@@ -2285,8 +2289,11 @@ export interface operations {
                             prefix: string;
                             /** Format: uuid */
                             userId: string;
+                            /** Format: date-time */
                             expiresAt: string | null;
+                            /** Format: date-time */
                             revokedAt: string | null;
+                            /** Format: date-time */
                             lastUsedAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -2437,6 +2444,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /** Format: date-time */
                     expiresAt?: string | null;
                 };
             };
@@ -2456,8 +2464,11 @@ export interface operations {
                         prefix: string;
                         /** Format: uuid */
                         userId: string;
+                        /** Format: date-time */
                         expiresAt: string | null;
+                        /** Format: date-time */
                         revokedAt: string | null;
+                        /** Format: date-time */
                         lastUsedAt: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -5193,6 +5204,7 @@ export interface operations {
                         items: {
                             /** Format: uuid */
                             id: string;
+                            /** Format: uuid */
                             resellerId: string | null;
                             name: string;
                             externalId: string | null;
@@ -5203,6 +5215,7 @@ export interface operations {
                             status: "active" | "locked" | "terminated";
                             maxConcurrentCalls: number | null;
                             maxSubscribers: number | null;
+                            /** @description seconds */
                             maxCallDuration: number | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -5355,6 +5368,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /** Format: uuid */
                     resellerId?: string | null;
                     externalId?: string | null;
                     /**
@@ -5364,6 +5378,7 @@ export interface operations {
                     status?: "active" | "locked" | "terminated";
                     maxConcurrentCalls?: number | null;
                     maxSubscribers?: number | null;
+                    /** @description seconds */
                     maxCallDuration?: number | null;
                 };
             };
@@ -5378,6 +5393,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         externalId: string | null;
@@ -5388,6 +5404,7 @@ export interface operations {
                         status: "active" | "locked" | "terminated";
                         maxConcurrentCalls: number | null;
                         maxSubscribers: number | null;
+                        /** @description seconds */
                         maxCallDuration: number | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -5545,6 +5562,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         externalId: string | null;
@@ -5555,6 +5573,7 @@ export interface operations {
                         status: "active" | "locked" | "terminated";
                         maxConcurrentCalls: number | null;
                         maxSubscribers: number | null;
+                        /** @description seconds */
                         maxCallDuration: number | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -5867,7 +5886,9 @@ export interface operations {
                     status?: "active" | "locked" | "terminated";
                     maxConcurrentCalls?: number | null;
                     maxSubscribers?: number | null;
+                    /** @description seconds */
                     maxCallDuration?: number | null;
+                    /** Format: uuid */
                     resellerId?: string | null;
                 };
             };
@@ -5882,6 +5903,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         externalId: string | null;
@@ -5892,6 +5914,7 @@ export interface operations {
                         status: "active" | "locked" | "terminated";
                         maxConcurrentCalls: number | null;
                         maxSubscribers: number | null;
+                        /** @description seconds */
                         maxCallDuration: number | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -6057,6 +6080,7 @@ export interface operations {
                         items: {
                             /** Format: uuid */
                             id: string;
+                            /** Format: uuid */
                             resellerId: string | null;
                             name: string;
                             /** @description Whether the self-care portal lets new customers sign up here */
@@ -6065,6 +6089,7 @@ export interface operations {
                             nationalPrefix: string | null;
                             internationalPrefix: string | null;
                             areaCode: string | null;
+                            /** Format: uuid */
                             rewriteRuleSetId: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -6217,6 +6242,7 @@ export interface operations {
             content: {
                 "application/json": {
                     name: string;
+                    /** Format: uuid */
                     resellerId?: string | null;
                     /** @description Whether the self-care portal lets new customers sign up here */
                     selfSignup?: boolean;
@@ -6224,6 +6250,7 @@ export interface operations {
                     nationalPrefix?: string | null;
                     internationalPrefix?: string | null;
                     areaCode?: string | null;
+                    /** Format: uuid */
                     rewriteRuleSetId?: string | null;
                 };
             };
@@ -6238,6 +6265,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         /** @description Whether the self-care portal lets new customers sign up here */
@@ -6246,6 +6274,7 @@ export interface operations {
                         nationalPrefix: string | null;
                         internationalPrefix: string | null;
                         areaCode: string | null;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -6403,6 +6432,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         /** @description Whether the self-care portal lets new customers sign up here */
@@ -6411,6 +6441,7 @@ export interface operations {
                         nationalPrefix: string | null;
                         internationalPrefix: string | null;
                         areaCode: string | null;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -6720,6 +6751,7 @@ export interface operations {
                     nationalPrefix?: string | null;
                     internationalPrefix?: string | null;
                     areaCode?: string | null;
+                    /** Format: uuid */
                     rewriteRuleSetId?: string | null;
                 };
             };
@@ -6734,6 +6766,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         /** @description Whether the self-care portal lets new customers sign up here */
@@ -6742,6 +6775,7 @@ export interface operations {
                         nationalPrefix: string | null;
                         internationalPrefix: string | null;
                         areaCode: string | null;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -6913,10 +6947,14 @@ export interface operations {
                             displayName: string | null;
                             /** @enum {unknown} */
                             role: "operator" | "reseller" | "customer";
+                            /** Format: uuid */
                             resellerId: string | null;
+                            /** Format: uuid */
                             customerId: string | null;
+                            /** Format: uuid */
                             subscriberId: string | null;
                             enabled: boolean;
+                            /** Format: date-time */
                             lastLoginAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -7079,6 +7117,7 @@ export interface operations {
                     resellerId?: string;
                     /** Format: uuid */
                     customerId?: string;
+                    /** Format: uuid */
                     subscriberId?: string | null;
                     enabled?: boolean;
                 };
@@ -7098,10 +7137,14 @@ export interface operations {
                         displayName: string | null;
                         /** @enum {unknown} */
                         role: "operator" | "reseller" | "customer";
+                        /** Format: uuid */
                         resellerId: string | null;
+                        /** Format: uuid */
                         customerId: string | null;
+                        /** Format: uuid */
                         subscriberId: string | null;
                         enabled: boolean;
+                        /** Format: date-time */
                         lastLoginAt: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -7263,10 +7306,14 @@ export interface operations {
                         displayName: string | null;
                         /** @enum {unknown} */
                         role: "operator" | "reseller" | "customer";
+                        /** Format: uuid */
                         resellerId: string | null;
+                        /** Format: uuid */
                         customerId: string | null;
+                        /** Format: uuid */
                         subscriberId: string | null;
                         enabled: boolean;
+                        /** Format: date-time */
                         lastLoginAt: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -7584,10 +7631,14 @@ export interface operations {
                         displayName: string | null;
                         /** @enum {unknown} */
                         role: "operator" | "reseller" | "customer";
+                        /** Format: uuid */
                         resellerId: string | null;
+                        /** Format: uuid */
                         customerId: string | null;
+                        /** Format: uuid */
                         subscriberId: string | null;
                         enabled: boolean;
+                        /** Format: date-time */
                         lastLoginAt: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -7765,6 +7816,7 @@ export interface operations {
                             domain: string;
                             /** @description sip:username@domain */
                             sipUri: string;
+                            /** @description E.164 with leading + */
                             primaryNumber: string | null;
                             customerName: string;
                             /** @description At least one registration (binding) has not expired */
@@ -7777,6 +7829,7 @@ export interface operations {
                              */
                             status: "active" | "locked" | "terminated";
                             maxConcurrentCalls: number | null;
+                            /** Format: uuid */
                             rewriteRuleSetId: string | null;
                             /** @description Hide the caller number on outgoing calls */
                             clir: boolean;
@@ -7946,6 +7999,7 @@ export interface operations {
                      */
                     status?: "active" | "locked" | "terminated";
                     maxConcurrentCalls?: number | null;
+                    /** Format: uuid */
                     rewriteRuleSetId?: string | null;
                     /** @description Hide the caller number on outgoing calls */
                     clir?: boolean;
@@ -7972,6 +8026,7 @@ export interface operations {
                         domain: string;
                         /** @description sip:username@domain */
                         sipUri: string;
+                        /** @description E.164 with leading + */
                         primaryNumber: string | null;
                         customerName: string;
                         /** @description At least one registration (binding) has not expired */
@@ -7984,6 +8039,7 @@ export interface operations {
                          */
                         status: "active" | "locked" | "terminated";
                         maxConcurrentCalls: number | null;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** @description Hide the caller number on outgoing calls */
                         clir: boolean;
@@ -8155,6 +8211,7 @@ export interface operations {
                         domain: string;
                         /** @description sip:username@domain */
                         sipUri: string;
+                        /** @description E.164 with leading + */
                         primaryNumber: string | null;
                         customerName: string;
                         /** @description At least one registration (binding) has not expired */
@@ -8167,6 +8224,7 @@ export interface operations {
                          */
                         status: "active" | "locked" | "terminated";
                         maxConcurrentCalls: number | null;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** @description Hide the caller number on outgoing calls */
                         clir: boolean;
@@ -8475,6 +8533,7 @@ export interface operations {
                      */
                     status?: "active" | "locked" | "terminated";
                     maxConcurrentCalls?: number | null;
+                    /** Format: uuid */
                     rewriteRuleSetId?: string | null;
                     /** @description Hide the caller number on outgoing calls */
                     clir?: boolean;
@@ -8503,6 +8562,7 @@ export interface operations {
                         domain: string;
                         /** @description sip:username@domain */
                         sipUri: string;
+                        /** @description E.164 with leading + */
                         primaryNumber: string | null;
                         customerName: string;
                         /** @description At least one registration (binding) has not expired */
@@ -8515,6 +8575,7 @@ export interface operations {
                          */
                         status: "active" | "locked" | "terminated";
                         maxConcurrentCalls: number | null;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** @description Hide the caller number on outgoing calls */
                         clir: boolean;
@@ -10679,6 +10740,7 @@ export interface operations {
                      */
                     type: "cfu" | "cfb" | "cft" | "cfna";
                     enabled?: boolean;
+                    /** @description For cft: seconds before forwarding */
                     ringTimeout?: number | null;
                     destinations: {
                         /** @enum {unknown} */
@@ -11382,6 +11444,7 @@ export interface operations {
                         items: {
                             /** Format: uuid */
                             id: string;
+                            /** Format: uuid */
                             resellerId: string | null;
                             name: string;
                             description: string | null;
@@ -11537,6 +11600,7 @@ export interface operations {
                 "application/json": {
                     name: string;
                     description?: string | null;
+                    /** Format: uuid */
                     resellerId?: string | null;
                 };
             };
@@ -11551,6 +11615,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         description: string | null;
@@ -11710,6 +11775,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         description: string | null;
@@ -12030,6 +12096,7 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         id: string;
+                        /** Format: uuid */
                         resellerId: string | null;
                         name: string;
                         description: string | null;
@@ -13262,6 +13329,7 @@ export interface operations {
                             description: string | null;
                             priority: number;
                             enabled: boolean;
+                            /** Format: uuid */
                             rewriteRuleSetId: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -13417,6 +13485,7 @@ export interface operations {
                     description?: string | null;
                     priority?: number;
                     enabled?: boolean;
+                    /** Format: uuid */
                     rewriteRuleSetId?: string | null;
                 };
             };
@@ -13435,6 +13504,7 @@ export interface operations {
                         description: string | null;
                         priority: number;
                         enabled: boolean;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -13596,6 +13666,7 @@ export interface operations {
                         description: string | null;
                         priority: number;
                         enabled: boolean;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -13903,6 +13974,7 @@ export interface operations {
                     description?: string | null;
                     priority?: number;
                     enabled?: boolean;
+                    /** Format: uuid */
                     rewriteRuleSetId?: string | null;
                 };
             };
@@ -13921,6 +13993,7 @@ export interface operations {
                         description: string | null;
                         priority: number;
                         enabled: boolean;
+                        /** Format: uuid */
                         rewriteRuleSetId: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -14441,6 +14514,7 @@ export interface operations {
                     /** @enum {unknown} */
                     transport?: "udp" | "tcp" | "tls" | "ws" | "wss";
                     authUsername?: string | null;
+                    /** @description Write-only; never returned */
                     authPassword?: string | null;
                     authRealm?: string | null;
                     priority?: number;
@@ -14958,6 +15032,7 @@ export interface operations {
                     weight?: number;
                     enabled?: boolean;
                     trustedSources?: string[];
+                    /** @description Write-only; never returned */
                     authPassword?: string | null;
                 };
             };
@@ -15157,6 +15232,7 @@ export interface operations {
                             groupId: string;
                             /** @description Normalised callee prefix; empty matches every callee */
                             calleePrefix: string;
+                            /** @description Regular expression on the caller */
                             callerPattern: string | null;
                             priority: number;
                             enabled: boolean;
@@ -15316,6 +15392,7 @@ export interface operations {
                 "application/json": {
                     /** @description Normalised callee prefix; empty matches every callee */
                     calleePrefix?: string;
+                    /** @description Regular expression on the caller */
                     callerPattern?: string | null;
                     priority?: number;
                     enabled?: boolean;
@@ -15337,6 +15414,7 @@ export interface operations {
                         groupId: string;
                         /** @description Normalised callee prefix; empty matches every callee */
                         calleePrefix: string;
+                        /** @description Regular expression on the caller */
                         callerPattern: string | null;
                         priority: number;
                         enabled: boolean;
@@ -15503,6 +15581,7 @@ export interface operations {
                         groupId: string;
                         /** @description Normalised callee prefix; empty matches every callee */
                         calleePrefix: string;
+                        /** @description Regular expression on the caller */
                         callerPattern: string | null;
                         priority: number;
                         enabled: boolean;
@@ -15808,6 +15887,7 @@ export interface operations {
                 "application/json": {
                     /** @description Normalised callee prefix; empty matches every callee */
                     calleePrefix?: string;
+                    /** @description Regular expression on the caller */
                     callerPattern?: string | null;
                     priority?: number;
                     enabled?: boolean;
@@ -15829,6 +15909,7 @@ export interface operations {
                         groupId: string;
                         /** @description Normalised callee prefix; empty matches every callee */
                         calleePrefix: string;
+                        /** @description Regular expression on the caller */
                         callerPattern: string | null;
                         priority: number;
                         enabled: boolean;
@@ -15998,10 +16079,13 @@ export interface operations {
                             /** @description IP address or CIDR block */
                             address: string;
                             reason: string | null;
+                            /** Format: date-time */
                             expiresAt: string | null;
                             createdBy: string;
+                            /** Format: uuid */
                             createdByUserId: string | null;
                             hitCount: number;
+                            /** Format: date-time */
                             lastHitAt: string | null;
                             /** Format: date-time */
                             createdAt: string;
@@ -16156,6 +16240,7 @@ export interface operations {
                     /** @description IP address or CIDR block */
                     address: string;
                     reason?: string | null;
+                    /** Format: date-time */
                     expiresAt?: string | null;
                 };
             };
@@ -16173,10 +16258,13 @@ export interface operations {
                         /** @description IP address or CIDR block */
                         address: string;
                         reason: string | null;
+                        /** Format: date-time */
                         expiresAt: string | null;
                         createdBy: string;
+                        /** Format: uuid */
                         createdByUserId: string | null;
                         hitCount: number;
+                        /** Format: date-time */
                         lastHitAt: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -16337,10 +16425,13 @@ export interface operations {
                         /** @description IP address or CIDR block */
                         address: string;
                         reason: string | null;
+                        /** Format: date-time */
                         expiresAt: string | null;
                         createdBy: string;
+                        /** Format: uuid */
                         createdByUserId: string | null;
                         hitCount: number;
+                        /** Format: date-time */
                         lastHitAt: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -16638,6 +16729,7 @@ export interface operations {
             content: {
                 "application/json": {
                     reason?: string | null;
+                    /** Format: date-time */
                     expiresAt?: string | null;
                 };
             };
@@ -16655,10 +16747,13 @@ export interface operations {
                         /** @description IP address or CIDR block */
                         address: string;
                         reason: string | null;
+                        /** Format: date-time */
                         expiresAt: string | null;
                         createdBy: string;
+                        /** Format: uuid */
                         createdByUserId: string | null;
                         hitCount: number;
+                        /** Format: date-time */
                         lastHitAt: string | null;
                         /** Format: date-time */
                         createdAt: string;
@@ -17332,6 +17427,7 @@ export interface operations {
                             callee: string;
                             /** Format: date-time */
                             startedAt: string;
+                            /** Format: date-time */
                             answeredAt: string | null;
                             /** @description Talk time so far (0 until answered) */
                             durationMs: number;
@@ -17343,6 +17439,7 @@ export interface operations {
                             callerWithheld: boolean;
                             /** @description Voice codecs of the answer, the one in use first (`PCMA/8000`); empty before an answer */
                             codecs: string[];
+                            /** @description The rtpengine instance (NG address) anchoring the media; null: not anchored */
                             mediaRelay: string | null;
                             node: string | null;
                         }[];
@@ -17679,6 +17776,7 @@ export interface operations {
                             callerWithheld: boolean;
                             /** Format: date-time */
                             startedAt: string;
+                            /** Format: date-time */
                             answeredAt: string | null;
                             /** Format: date-time */
                             endedAt: string;
@@ -17688,13 +17786,20 @@ export interface operations {
                             disposition: "answered" | "busy" | "no_answer" | "cancelled" | "failed" | "rejected";
                             sipCode: number | null;
                             sipReason: string | null;
+                            /** Format: uuid */
                             callerSubscriberId: string | null;
+                            /** Format: uuid */
                             calleeSubscriberId: string | null;
+                            /** Format: uuid */
                             callerCustomerId: string | null;
+                            /** Format: uuid */
                             calleeCustomerId: string | null;
+                            /** Format: uuid */
                             peerGatewayId: string | null;
+                            /** @description AOR of the subscriber whose call forward reached the final callee */
                             forwardedFrom: string | null;
                             forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                            /** @description Milliseconds the call waited for a mobile app woken by push to register */
                             pushWaitMs: number | null;
                             node: string | null;
                         }[];
@@ -18025,6 +18130,7 @@ export interface operations {
                         callerWithheld: boolean;
                         /** Format: date-time */
                         startedAt: string;
+                        /** Format: date-time */
                         answeredAt: string | null;
                         /** Format: date-time */
                         endedAt: string;
@@ -18034,13 +18140,20 @@ export interface operations {
                         disposition: "answered" | "busy" | "no_answer" | "cancelled" | "failed" | "rejected";
                         sipCode: number | null;
                         sipReason: string | null;
+                        /** Format: uuid */
                         callerSubscriberId: string | null;
+                        /** Format: uuid */
                         calleeSubscriberId: string | null;
+                        /** Format: uuid */
                         callerCustomerId: string | null;
+                        /** Format: uuid */
                         calleeCustomerId: string | null;
+                        /** Format: uuid */
                         peerGatewayId: string | null;
+                        /** @description AOR of the subscriber whose call forward reached the final callee */
                         forwardedFrom: string | null;
                         forwardType: ("cfu" | "cfb" | "cft" | "cfna") | null;
+                        /** @description Milliseconds the call waited for a mobile app woken by push to register */
                         pushWaitMs: number | null;
                         node: string | null;
                     };
@@ -18210,9 +18323,13 @@ export interface operations {
                             /** Format: uuid */
                             id: string;
                             callId: string;
+                            /** Format: uuid */
                             senderSubscriberId: string | null;
+                            /** Format: uuid */
                             senderCustomerId: string | null;
+                            /** Format: uuid */
                             recipientSubscriberId: string | null;
+                            /** Format: uuid */
                             recipientCustomerId: string | null;
                             /** @description The sender's address of record */
                             fromUri: string;
@@ -18227,9 +18344,11 @@ export interface operations {
                             status: "queued" | "delivered" | "failed";
                             /** @description Delivery attempts made after it was queued */
                             attempts: number;
+                            /** @description The last failed delivery: SIP status and reason */
                             error: string | null;
                             /** Format: date-time */
                             createdAt: string;
+                            /** Format: date-time */
                             deliveredAt: string | null;
                         }[];
                         page: number;
@@ -18389,9 +18508,13 @@ export interface operations {
                         /** Format: uuid */
                         id: string;
                         callId: string;
+                        /** Format: uuid */
                         senderSubscriberId: string | null;
+                        /** Format: uuid */
                         senderCustomerId: string | null;
+                        /** Format: uuid */
                         recipientSubscriberId: string | null;
+                        /** Format: uuid */
                         recipientCustomerId: string | null;
                         /** @description The sender's address of record */
                         fromUri: string;
@@ -18406,9 +18529,11 @@ export interface operations {
                         status: "queued" | "delivered" | "failed";
                         /** @description Delivery attempts made after it was queued */
                         attempts: number;
+                        /** @description The last failed delivery: SIP status and reason */
                         error: string | null;
                         /** Format: date-time */
                         createdAt: string;
+                        /** Format: date-time */
                         deliveredAt: string | null;
                     };
                 };
@@ -18576,7 +18701,9 @@ export interface operations {
                             /** Format: date-time */
                             at: string;
                             actor: string;
+                            /** Format: uuid */
                             actorUserId: string | null;
+                            /** Format: uuid */
                             actorApiKeyId: string | null;
                             action: string;
                             entity: string;
@@ -18746,7 +18873,9 @@ export interface operations {
                         /** Format: date-time */
                         at: string;
                         actor: string;
+                        /** Format: uuid */
                         actorUserId: string | null;
+                        /** Format: uuid */
                         actorApiKeyId: string | null;
                         action: string;
                         entity: string;
@@ -18921,6 +19050,7 @@ export interface operations {
                         }[];
                         /** @description Failed web and API logins the principal may see */
                         webLoginFailuresLast24h: number;
+                        /** @description SIP digest authentications refused since this process started (operator only; null when the SIP side runs in another process: read its /metrics) */
                         sipAuthFailures: number | null;
                     };
                 };
@@ -19959,9 +20089,11 @@ export interface operations {
                             pnParam: string | null;
                             /** @description Last 8 characters of pn-prid, to tell devices apart */
                             deviceTokenEnd: string;
+                            /** @description +sip.pnsreg granted; null: the device refreshes itself */
                             refreshLeadSeconds: number | null;
                             /** Format: date-time */
                             expiresAt: string;
+                            /** Format: date-time */
                             lastPushAt: string | null;
                             lastPushResult: string | null;
                         }[];
@@ -20128,9 +20260,11 @@ export interface operations {
                         pnParam: string | null;
                         /** @description Last 8 characters of pn-prid, to tell devices apart */
                         deviceTokenEnd: string;
+                        /** @description +sip.pnsreg granted; null: the device refreshes itself */
                         refreshLeadSeconds: number | null;
                         /** Format: date-time */
                         expiresAt: string;
+                        /** Format: date-time */
                         lastPushAt: string | null;
                         lastPushResult: string | null;
                     };
