@@ -1,4 +1,10 @@
-import { CALL_CONTROL_CHANNEL, CHANGES_CHANNEL, type Database, type PrismaClient } from '@switchboard/db';
+import {
+  CALL_CONTROL_CHANNEL,
+  CHANGES_CHANNEL,
+  type Database,
+  MESSAGES_CHANNEL,
+  type PrismaClient,
+} from '@switchboard/db';
 import { type MediaRelay, NullMedia } from '@switchboard/media';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchboard/metrics';
 import { followDatabase, type IndexFollower, NumberingIndex } from '@switchboard/numbering';
@@ -222,12 +228,23 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   // Until connected nothing is answered; ours is assumed, then what the engine says it is.
   const engine: EngineTraits = { ...OUR_ENGINE };
   const messageStore = new MessageStore(deps.prisma);
-  services.messageQueue = new MessageQueue({
+  const messageQueue = new MessageQueue({
     srf: srf as unknown as MessageRequester,
     store: messageStore,
     location,
     log: log.child({ component: 'message-queue' }),
   });
+  services.messageQueue = messageQueue;
+  await messageQueue.load();
+  stopFeeds.push(
+    await deps.db.onChange(MESSAGES_CHANNEL, (recipientId) => messageQueue.noteQueued(recipientId), {
+      onReconnect: () => {
+        messageQueue
+          .load()
+          .catch((error: unknown) => log.error({ err: error }, 'queued messages reload failed'));
+      },
+    }),
+  );
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
   srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res, engine)));

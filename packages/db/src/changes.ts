@@ -20,6 +20,13 @@ export const REGISTRATIONS_CHANNEL = 'switchboard_registrations';
  */
 export const CALL_CONTROL_CHANNEL = 'switchboard_call_control';
 
+/**
+ * Channel on which a sip-core node announces that it queued an instant message for a recipient without a
+ * device (payload: the recipient's subscriber id). Every node then sends the queue when that recipient
+ * registers a device, wherever the REGISTER arrives.
+ */
+export const MESSAGES_CHANNEL = 'switchboard_messages';
+
 /** Tables whose changes are announced on `CHANGES_CHANNEL`. */
 export type ChangedTable =
   | 'customers'

@@ -5,6 +5,7 @@ export {
   CHANGES_CHANNEL,
   type ChangedTable,
   type ChangeHandler,
+  MESSAGES_CHANNEL,
   parseTableChange,
   REGISTRATIONS_CHANNEL,
   type TableChange,

@@ -27,11 +27,30 @@ const MAX_BATCHES = 10;
  */
 export class MessageQueue {
   private readonly flushing = new Map<string, { again: boolean }>();
+  /**
+   * Recipients with queued messages, so that a new registration of anybody else costs no database
+   * read: loaded at start, added to by every node's announcement (MESSAGES_CHANNEL), cleared by a
+   * flush that leaves nothing queued.
+   */
+  private readonly waiting = new Set<string>();
 
   constructor(private readonly deps: QueueDeps) {}
 
+  /** Reads who has queued messages (start, and after the change feed reconnects). */
+  async load(): Promise<void> {
+    for (const id of await this.deps.store.recipientsWithQueued()) this.waiting.add(id);
+  }
+
+  /** A message was queued for `subscriberId` (on this node or another). */
+  noteQueued(subscriberId: string): void {
+    this.waiting.add(subscriberId);
+    const running = this.flushing.get(subscriberId);
+    if (running) running.again = true;
+  }
+
   /** The registrar's hook: `subscriber` has just registered a device it did not have a binding for. */
   registered(subscriber: CachedSubscriber): void {
+    if (!this.waiting.has(subscriber.id)) return;
     const running = this.flushing.get(subscriber.id);
     if (running) {
       running.again = true;
@@ -40,10 +59,12 @@ export class MessageQueue {
     const state = { again: false };
     this.flushing.set(subscriber.id, state);
     (async () => {
+      let emptied = false;
       do {
         state.again = false;
-        await this.flush(subscriber);
+        emptied = await this.flush(subscriber);
       } while (state.again);
+      if (emptied) this.waiting.delete(subscriber.id);
     })()
       .catch((error: unknown) =>
         this.deps.log.error({ err: error, subscriber: subscriber.id }, 'queued messages not sent'),
@@ -51,7 +72,8 @@ export class MessageQueue {
       .finally(() => this.flushing.delete(subscriber.id));
   }
 
-  private async flush(subscriber: CachedSubscriber): Promise<void> {
+  /** Sends what is queued, oldest first; true when nothing is left queued. */
+  private async flush(subscriber: CachedSubscriber): Promise<boolean> {
     const { store, location, log } = this.deps;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       const queued = await store.queuedFor(subscriber.id, BATCH);
@@ -72,9 +94,10 @@ export class MessageQueue {
           { message: message.id, to: message.toUri, status: outcome.status, attempt: message.attempts + 1 },
           outcome.status < 300 ? 'queued message delivered' : 'queued message not delivered',
         );
-        if (outcome.status >= 300) return;
+        if (outcome.status >= 300) return false;
       }
-      if (queued.length < BATCH) return;
+      if (queued.length < BATCH) return true;
     }
+    return false;
   }
 }

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@switchboard/db';
+import { MESSAGES_CHANNEL, type PrismaClient } from '@switchboard/db';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Outcome } from './relay.ts';
 
@@ -55,7 +55,20 @@ export class MessageStore {
         deliveredAt: delivered ? new Date() : null,
       },
     });
+    // Every node learns that this recipient now has something waiting (MessageQueue.noteQueued).
+    if (outcome === undefined)
+      await this.prisma.$executeRaw`SELECT pg_notify(${MESSAGES_CHANNEL}, ${message.recipient.id})`;
     return row.id;
+  }
+
+  /** The subscribers that have queued messages (read at start and when the change feed reconnects). */
+  async recipientsWithQueued(): Promise<string[]> {
+    const rows = await this.prisma.message.findMany({
+      where: { status: 'queued', recipientSubscriberId: { not: null } },
+      distinct: ['recipientSubscriberId'],
+      select: { recipientSubscriberId: true },
+    });
+    return rows.flatMap((r) => (r.recipientSubscriberId ? [r.recipientSubscriberId] : []));
   }
 
   /** The oldest `limit` queued messages of a recipient, oldest first (the order they were sent in). */
