@@ -106,12 +106,7 @@ async function respondFromApp(from: FromApp, txnId: string, sip: AppSipText): Pr
   const method = request.method;
   const initial = pending.initial;
   // The UA core makes or confirms the UAS dialog (§12.1.1) and numbers a reliable 1xx (RFC 3262 §3).
-  const usage =
-    method === 'INVITE' && initial
-      ? 'invite'
-      : createsSubscriptionDialog(method, status, !initial)
-        ? 'subscription'
-        : undefined;
+  const usage = dialogUsage(method, status, initial);
   const dialog = core.ua.answering(pending, response, usage && uasDialog(core, pending, response, usage));
   if (renewsSubscription(dialog, method, status))
     armSubscriptionOf(core, dialog, subscriptionSeconds(request, response));
@@ -200,12 +195,7 @@ function watchOutgoing(
   pending.txn.onResponse((response, raw, flow) =>
     core.guard('response', () => {
       const status = response.status;
-      const usage =
-        method === 'INVITE' && initial
-          ? 'invite'
-          : createsSubscriptionDialog(method, status, !initial)
-            ? 'subscription'
-            : undefined;
+      const usage = dialogUsage(method, status, initial);
       const dialog = core.ua.receiveResponse(
         pending,
         response,
@@ -236,4 +226,17 @@ function watchOutgoing(
       }
     }),
   );
+}
+
+/**
+ * The dialog usage a response creates: an initial INVITE's (RFC 3261 §12.1) or a subscription's
+ * (RFC 6665 §4.1.2.2, §4.2.1); undefined when it creates none.
+ */
+function dialogUsage(
+  method: string,
+  status: number,
+  initial: boolean,
+): 'invite' | 'subscription' | undefined {
+  if (method === 'INVITE' && initial) return 'invite';
+  return createsSubscriptionDialog(method, status, !initial) ? 'subscription' : undefined;
 }

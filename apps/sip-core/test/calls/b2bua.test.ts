@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
+  aliceCallsBob,
   type CallStack,
   callFields,
   closeCallStack,
@@ -29,24 +30,7 @@ beforeAll(async () => {
 afterAll(() => closeCallStack(stack), 30_000);
 
 /** Runs bob's UAS scenario and alice's UAC scenario; returns the call's completed CDR. */
-async function call(uas: string | undefined, uac: string) {
-  const before = await stack.testDb.db.prisma.cdr.count();
-  const callee = uas ? runSipp({ scenario: uas, port: bobPort, timeoutS: 20 }) : undefined;
-  await callee?.listening();
-  const caller = runSipp({
-    scenario: uac,
-    port: await allocatePort(),
-    remote: stack.sipAddress,
-    fields: callFields('alice', 'alice-secret', 'bob'),
-    authUri: `bob@${DOMAIN}`,
-    timeoutS: 20,
-  });
-  const [uacResult, uasResult] = await Promise.all([caller.done, callee?.done]);
-  expectSippOk(uacResult, uac);
-  if (uas && uasResult) expectSippOk(uasResult, uas);
-  // Exactly one new row per call attempt, completed.
-  return completedCdr(stack, before);
-}
+const call = (uas: string | undefined, uac: string) => aliceCallsBob(stack, bobPort, uac, uas);
 
 describeOnEngine(onEngine('subscriber to subscriber'), () => {
   it('answered, caller hangs up: media anchored both ways, CDR answered with a duration', async () => {

@@ -6,6 +6,7 @@ import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addCarrier, addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
+  aliceCallsBob,
   type CallStack,
   callFields,
   closeCallStack,
@@ -95,23 +96,7 @@ afterAll(async () => {
 }, 30_000);
 
 /** alice calls bob (`uas`: bob's scenario, null: bob is not reached); resolves with the completed CDR. */
-async function callBob(uac: string, uas: string | null) {
-  const before = await stack.testDb.db.prisma.cdr.count();
-  const callee = uas ? runSipp({ scenario: uas, port: bobPort, timeoutS: 20 }) : undefined;
-  await callee?.listening();
-  const caller = runSipp({
-    scenario: uac,
-    port: await allocatePort(),
-    remote: stack.sipAddress,
-    fields: callFields('alice', 'alice-secret', 'bob'),
-    authUri: `bob@${DOMAIN}`,
-    timeoutS: 20,
-  });
-  const [a, b] = await Promise.all([caller.done, callee?.done]);
-  expectSippOk(a, 'alice');
-  if (b) expectSippOk(b, 'bob');
-  return completedCdr(stack, before);
-}
+const callBob = (uac: string, uas: string | null) => aliceCallsBob(stack, bobPort, uac, uas ?? undefined);
 
 /** alice calls the PSTN through the gateway, which wants `password`; resolves with the completed CDR. */
 async function callPstn(password: string) {

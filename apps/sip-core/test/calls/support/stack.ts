@@ -132,6 +132,28 @@ export function callFields(caller: string, password: string, callee: string): st
 }
 
 /**
+ * alice calls bob: bob runs `uas` on his registered port (undefined: bob is not reached), alice runs `uac`;
+ * both must end as their scenarios expect. Resolves with the call's completed CDR.
+ */
+export async function aliceCallsBob(stack: CallStack, bobPort: number, uac: string, uas?: string) {
+  const before = await stack.testDb.db.prisma.cdr.count();
+  const callee = uas ? runSipp({ scenario: uas, port: bobPort, timeoutS: 20 }) : undefined;
+  await callee?.listening();
+  const caller = runSipp({
+    scenario: uac,
+    port: await allocatePort(),
+    remote: stack.sipAddress,
+    fields: callFields('alice', 'alice-secret', 'bob'),
+    authUri: `bob@${DOMAIN}`,
+    timeoutS: 20,
+  });
+  const [uacResult, uasResult] = await Promise.all([caller.done, callee?.done]);
+  expectSippOk(uacResult, uac);
+  if (uas && uasResult) expectSippOk(uasResult, uas);
+  return completedCdr(stack, before);
+}
+
+/**
  * Bounded wait (10 s) for the newest CDR to be completed once the table has more than `before`
  * rows; there must be exactly one new row per call attempt.
  */
