@@ -32,18 +32,18 @@ import {
 } from './support.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
-const DOMAIN = 'bench.test';
+export const DOMAIN = 'bench.test';
 /** Seconds after each trial whose CPU time still counts (deferred work), default 35. */
 const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 35);
 /** The rate of the uncounted warm-up registrations. */
 const WARMUP_RATE = 200;
 
-const user = (i: number): string => `user${String(i).padStart(5, '0')}`;
-const password = (i: number): string => `pw-${i}-secret`;
+export const user = (i: number): string => `user${String(i).padStart(5, '0')}`;
+export const password = (i: number): string => `pw-${i}-secret`;
 
-function writeCsv(dir: string): string {
+export function writeCsv(dir: string, users = USERS): string {
   const lines = ['SEQUENTIAL'];
-  for (let i = 1; i <= USERS; i++)
+  for (let i = 1; i <= users; i++)
     lines.push(`${user(i)};${DOMAIN};[authentication username=${user(i)} password=${password(i)}]`);
   const file = join(dir, 'users.csv');
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -51,7 +51,7 @@ function writeCsv(dir: string): string {
 }
 
 /** One sipp run registering `calls` subscribers (default: every one) at `rate` calls per second. */
-async function runTrial(
+export async function runTrial(
   remote: string,
   csv: string,
   rate: number,

@@ -5,6 +5,8 @@
  * `ready` once connected to the engine; SIGTERM closes it cleanly.
  */
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
 import type { SipCoreOptions } from '../src/config.ts';
@@ -19,6 +21,14 @@ const db = await openDatabase({
 });
 const sipCore = await startSipCore(options, { prisma: db.prisma, db, logger: log });
 process.stdout.write('ready\n');
+// The scale bench asks what the heap holds (resident memory it reads from /proc itself).
+process.on('SIGUSR2', () => {
+  const before = process.memoryUsage();
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+  const after = process.memoryUsage();
+  process.stderr.write(`${JSON.stringify({ before, after })}\n`);
+});
 process.once('SIGTERM', () => {
   void (async () => {
     await sipCore.close();

@@ -384,6 +384,8 @@ function inProcessProfiler(): CpuMeter['startProfile'] {
 /** Engine + sip-core under test: where sipp sends, its CPU meter, and how to stop it. */
 export interface RunningSipCore extends CpuMeter {
   remote: string;
+  /** The processes of the split layout (their memory is read from /proc). */
+  pids?: { engine: number; sipCore: number };
   stop(): Promise<void>;
 }
 
@@ -438,7 +440,7 @@ export async function startSipCoreUnderTest(
   }
 }
 
-async function startSplit(
+export async function startSplit(
   databaseUrl: string,
   options: (enginePort: number, secret: string) => SipCoreOptions,
 ): Promise<RunningSipCore> {
@@ -489,6 +491,7 @@ async function startSplit(
   return {
     name: 'sip-core (split)',
     remote: `127.0.0.1:${sipPort}`,
+    pids: { engine: engine.pid!, sipCore: sipCore.pid! },
     cpuSeconds: () => treeCpuSeconds([engine.pid!, sipCore.pid!]),
     stop,
   };

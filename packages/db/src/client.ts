@@ -1,9 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { type Logger, pino } from 'pino';
 import { type ChangeHandler, type ChangeSubscription, listenPglite, listenPostgres } from './changes.ts';
 import { EmbeddedDatabaseLock } from './embedded-lock.ts';
@@ -139,6 +138,12 @@ async function openPglite(
   options: OpenDatabaseOptions,
   log: Logger,
 ): Promise<Database> {
+  // Loaded only here: the embedded engine's WebAssembly costs some 50 MB of memory in every process
+  // that imports it, which a node on PostgreSQL does not need.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('pglite-prisma-adapter'),
+  ]);
   let lock: EmbeddedDatabaseLock | undefined;
   let db: PGlite;
   const started = Date.now();

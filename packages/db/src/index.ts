@@ -37,6 +37,7 @@ export {
   migrationChecksum,
   readMigrations,
 } from './migrations.ts';
+export { PAGE_SIZE, readInPages } from './pages.ts';
 export { DEMO_DOMAIN, type SeededSubscriber, type SeedOptions, type SeedResult, seedDemo } from './seed.ts';
 export { pgConnection, pgliteConnection, type SqlConnection, type SqlSession } from './sql.ts';
 export type { CdrLegMediaStats, CdrMediaStats } from './types.ts';

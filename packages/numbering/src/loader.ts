@@ -1,5 +1,5 @@
-import type { PrismaClient } from '@switchboard/db';
-import type { NumberingData } from './types.ts';
+import { type PrismaClient, readInPages } from '@switchboard/db';
+import type { NumberingData, SubscriberData } from './types.ts';
 
 /** Interactive transactions on a large snapshot may take a while (500,000 peering rules: seconds). */
 const LOAD_TIMEOUT_MS = 120_000;
@@ -25,24 +25,33 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
           },
           orderBy: { id: 'asc' },
         }),
-        await tx.subscriber.findMany({
-          where: { status: { not: 'terminated' } },
-          select: {
-            id: true,
-            domainId: true,
-            username: true,
-            clir: true,
-            rewriteRuleSetId: true,
-            allowedCalleePrefixes: true,
-            blockedCalleePrefixes: true,
-          },
-          orderBy: { id: 'asc' },
-        }),
-        await tx.phoneNumber.findMany({
-          where: { subscriber: { status: { not: 'terminated' } } },
-          select: { id: true, e164: true, subscriberId: true, isPrimary: true },
-          orderBy: { id: 'asc' },
-        }),
+        await readAll((after, take) =>
+          tx.subscriber.findMany({
+            where: { status: { not: 'terminated' }, ...(after === undefined ? {} : { id: { gt: after } }) },
+            select: {
+              id: true,
+              domainId: true,
+              username: true,
+              clir: true,
+              rewriteRuleSetId: true,
+              allowedCalleePrefixes: true,
+              blockedCalleePrefixes: true,
+            },
+            orderBy: { id: 'asc' },
+            take,
+          }),
+        ),
+        await readAll((after, take) =>
+          tx.phoneNumber.findMany({
+            where: {
+              subscriber: { status: { not: 'terminated' } },
+              ...(after === undefined ? {} : { id: { gt: after } }),
+            },
+            select: { id: true, e164: true, subscriberId: true, isPrimary: true },
+            orderBy: { id: 'asc' },
+            take,
+          }),
+        ),
         await tx.rewriteRuleSet.findMany({ select: { id: true, name: true }, orderBy: { id: 'asc' } }),
         await tx.rewriteRule.findMany({
           select: {
@@ -88,6 +97,7 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
           orderBy: { id: 'asc' },
         }),
       ];
+      const domainIds = new Map(domains.map((domain) => [domain.id, domain.id]));
       const rulesBySet = new Map<string, typeof rules>();
       for (const rule of rules) {
         const list = rulesBySet.get(rule.ruleSetId) ?? [];
@@ -96,7 +106,7 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
       }
       return {
         domains,
-        subscribers: subscribers.map((subscriber) => ({ ...subscriber, areaCode: null })),
+        subscribers: subscribers.map((subscriber) => withoutCopies(subscriber, domainIds)),
         numbers,
         rewriteRuleSets: ruleSets.map((set) => ({
           ...set,
@@ -109,4 +119,32 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
     },
     { isolationLevel: 'RepeatableRead', timeout: LOAD_TIMEOUT_MS, maxWait: 10_000 },
   );
+}
+
+/** Every row `readPage` gives, read in pages (see `readInPages`): the whole result is never held twice. */
+async function readAll<Row extends { id: string }>(
+  readPage: (after: string | undefined, take: number) => Promise<Row[]>,
+): Promise<Row[]> {
+  const rows: Row[] = [];
+  await readInPages(readPage, (row) => rows.push(row));
+  return rows;
+}
+
+const NO_PREFIXES = Object.freeze([]) as unknown as string[];
+
+/**
+ * A subscriber as the index keeps it, sharing what repeats across many of them: its domain's id
+ * string and the empty prefix lists (at a million subscribers the copies cost some 100 MB).
+ */
+function withoutCopies(
+  row: Omit<SubscriberData, 'areaCode'>,
+  domainIds: ReadonlyMap<string, string>,
+): SubscriberData {
+  return {
+    ...row,
+    domainId: domainIds.get(row.domainId) ?? row.domainId,
+    areaCode: null,
+    allowedCalleePrefixes: row.allowedCalleePrefixes.length === 0 ? NO_PREFIXES : row.allowedCalleePrefixes,
+    blockedCalleePrefixes: row.blockedCalleePrefixes.length === 0 ? NO_PREFIXES : row.blockedCalleePrefixes,
+  };
 }

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@switchboard/db';
+import { type PrismaClient, readInPages } from '@switchboard/db';
 import type { Logger } from 'pino';
 
 /** The part of a subscriber the registrar needs, kept in memory. */
@@ -62,6 +62,13 @@ export class Directory {
   private subscribersByKey = new Map<string, CachedSubscriber>();
   /** Keys the database did not have either, with when to ask again (epoch ms). */
   private misses = new Map<string, number>();
+  /** Customers' limits, one object per customer, shared by its subscribers (see `toCached`). */
+  private limits = new Map<string, CachedSubscriber['customer']>();
+  /** Domain and customer ids, one string each (see `shared`). */
+  private readonly ids = new Map<string, string>();
+  /** While `load` reads its pages: the subscribers changed meanwhile, read again after it. */
+  private loading: Set<string> | undefined;
+  private loadsInFlight = 0;
   /** Database reads in flight by key: concurrent lookups of one user share one read. */
   private readonly reads = new Map<string, Promise<CachedSubscriber | undefined>>();
 
@@ -71,17 +78,44 @@ export class Directory {
   ) {}
 
   async load(): Promise<void> {
-    const [domains, subscribers] = await Promise.all([
-      this.prisma.domain.findMany({ select: { id: true, name: true } }),
-      this.prisma.subscriber.findMany({ select: SUBSCRIBER_SELECT }),
-    ]);
-    this.domainsById = new Map(domains.map((d) => [d.id, d.name.toLowerCase()]));
-    this.domainIds = new Map(domains.map((d) => [d.name.toLowerCase(), d.id]));
-    this.subscribersById = new Map();
-    this.subscribersByKey = new Map();
-    this.misses = new Map();
-    for (const row of subscribers) this.putSubscriber(row);
-    this.log.info({ domains: domains.length, subscribers: subscribers.length }, 'directory loaded');
+    this.loading ??= new Set();
+    this.loadsInFlight++;
+    try {
+      const domains = await this.prisma.domain.findMany({ select: { id: true, name: true } });
+      const domainsById = new Map(domains.map((d) => [d.id, d.name.toLowerCase()]));
+      const loaded: CachedSubscriber[] = [];
+      // Built aside and swapped in at once: a request during the load sees the old directory whole.
+      this.limits = new Map();
+      this.ids.clear();
+      await readInPages(
+        (after, take) =>
+          this.prisma.subscriber.findMany({
+            select: SUBSCRIBER_SELECT,
+            ...(after === undefined ? {} : { where: { id: { gt: after } } }),
+            orderBy: { id: 'asc' },
+            take,
+          }),
+        (row) => {
+          const subscriber = this.toCached(row, domainsById);
+          if (subscriber) loaded.push(subscriber);
+        },
+      );
+      this.domainsById = domainsById;
+      this.domainIds = new Map(domains.map((d) => [d.name.toLowerCase(), d.id]));
+      this.subscribersById = new Map();
+      this.subscribersByKey = new Map();
+      this.misses = new Map();
+      for (const subscriber of loaded) this.index(subscriber);
+      this.log.info({ domains: domains.length, subscribers: loaded.length }, 'directory loaded');
+    } finally {
+      // Subscribers changed while the pages were read may be older in what was loaded: read them again.
+      this.loadsInFlight--;
+      const changed = this.loadsInFlight === 0 ? this.loading : undefined;
+      if (changed) {
+        this.loading = undefined;
+        for (const id of changed) await this.onSubscriberChanged(id);
+      }
+    }
   }
 
   /** True when `host` (case-insensitive) is one of our SIP domains. */
@@ -164,6 +198,7 @@ export class Directory {
 
   async onSubscriberChanged(id: string | null): Promise<void> {
     if (id === null) return this.load();
+    this.loading?.add(id);
     const row = await this.prisma.subscriber.findUnique({ where: { id }, select: SUBSCRIBER_SELECT });
     this.removeSubscriber(id);
     if (row) this.putSubscriber(row);
@@ -185,26 +220,61 @@ export class Directory {
   }
 
   private putSubscriber(row: SubscriberRow): void {
-    const domain = this.domainsById.get(row.domainId);
-    if (!domain) return;
-    const subscriber: CachedSubscriber = {
+    const subscriber = this.toCached(row, this.domainsById);
+    if (subscriber) this.index(subscriber);
+  }
+
+  /**
+   * The cached form of a row. The strings many subscribers share (domain and customer ids) and the
+   * customer's limits are one object per customer rather than a copy per subscriber: at a million
+   * subscribers the copies would cost a hundred megabytes.
+   */
+  private toCached(row: SubscriberRow, domainsById: Map<string, string>): CachedSubscriber | undefined {
+    const domain = domainsById.get(row.domainId);
+    if (!domain) return undefined;
+    return {
       id: row.id,
       username: row.username,
       domain,
-      domainId: row.domainId,
-      customerId: row.customerId,
+      domainId: this.shared(row.domainId),
+      customerId: this.shared(row.customerId),
       enabled: row.status === 'active' && row.customer.status === 'active',
       ha1Md5: row.ha1Md5,
       ha1Sha256: row.ha1Sha256,
       maxConcurrentCalls: row.maxConcurrentCalls,
-      customer: {
-        maxConcurrentCalls: row.customer.maxConcurrentCalls,
-        maxCallDuration: row.customer.maxCallDuration,
-      },
+      customer: this.customerLimits(row.customerId, row.customer),
     };
-    this.subscribersById.set(row.id, subscriber);
-    this.subscribersByKey.set(key(row.username, domain), subscriber);
-    this.misses.delete(key(row.username, domain));
+  }
+
+  /** One string instance per distinct id (the id of a domain or customer repeats per subscriber). */
+  private shared(id: string): string {
+    const known = this.ids.get(id);
+    if (known !== undefined) return known;
+    this.ids.set(id, id);
+    return id;
+  }
+
+  private customerLimits(id: string, customer: SubscriberRow['customer']): CachedSubscriber['customer'] {
+    const known = this.limits.get(id);
+    if (
+      known &&
+      known.maxConcurrentCalls === customer.maxConcurrentCalls &&
+      known.maxCallDuration === customer.maxCallDuration
+    )
+      return known;
+    const limits = {
+      maxConcurrentCalls: customer.maxConcurrentCalls,
+      maxCallDuration: customer.maxCallDuration,
+    };
+    this.limits.set(id, limits);
+    return limits;
+  }
+
+  private index(subscriber: CachedSubscriber): void {
+    const k = key(subscriber.username, subscriber.domain);
+    this.subscribersById.set(subscriber.id, subscriber);
+    this.subscribersByKey.set(k, subscriber);
+    this.misses.delete(k);
   }
 
   private removeSubscriber(id: string): void {

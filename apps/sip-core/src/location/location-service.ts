@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type PrismaClient, REGISTRATIONS_CHANNEL } from '@switchboard/db';
+import { type PrismaClient, REGISTRATIONS_CHANNEL, readInPages } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
 import { BindingWriter } from './binding-writer.ts';
@@ -88,12 +88,23 @@ export class LocationService {
   async load(): Promise<void> {
     const now = new Date(this.now());
     await this.prisma.registration.deleteMany({ where: { expiresAt: { lte: now } } });
-    const rows = await this.prisma.registration.findMany({ where: { expiresAt: { gt: now } } });
+    // Read in pages and swapped in at once: a lookup during the load sees the old bindings whole.
+    const loaded: Binding[] = [];
+    const shared = new SharedStrings();
+    await readInPages(
+      (after, take) =>
+        this.prisma.registration.findMany({
+          where: { expiresAt: { gt: now }, ...(after === undefined ? {} : { id: { gt: after } }) },
+          orderBy: { id: 'asc' },
+          take,
+        }),
+      (row) => loaded.push(fromRow(row, shared)),
+    );
     this.clearMemory();
-    for (const row of rows) this.putInMemory(fromRow(row));
+    for (const binding of loaded) this.putInMemory(binding);
     // Our own changes not written yet are newer than what the table says.
     this.applyUnwritten(this.writer.allUnwritten());
-    this.log.info({ bindings: rows.length, aors: this.byAor.size }, 'location service loaded');
+    this.log.info({ bindings: loaded.length, aors: this.byAor.size }, 'location service loaded');
   }
 
   /** Current bindings of an AOR, highest q first, then the most recently refreshed. */
@@ -353,7 +364,28 @@ type RegistrationRow = Omit<Binding, 'expiresAt' | 'pnRefresh' | 'registeredAt'>
   updatedAt: Date;
 };
 
-function fromRow(row: RegistrationRow): Binding {
+/** The path of every binding without one: frozen, since bindings share it (nothing appends to a path). */
+const NO_PATH = Object.freeze([]) as unknown as string[];
+
+/**
+ * One instance of each of the strings that repeat across bindings (the local socket, the node, the
+ * transport, common User-Agent values), so that a load of many bindings keeps one copy of each
+ * rather than one per row.
+ */
+class SharedStrings {
+  private readonly strings = new Map<string, string>();
+
+  get<T extends string | null>(value: T): T {
+    if (value === null) return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known as T;
+    this.strings.set(value, value);
+    return value;
+  }
+}
+
+function fromRow(row: RegistrationRow, shared?: SharedStrings): Binding {
+  const one = <T extends string | null>(value: T): T => (shared ? shared.get(value) : value);
   return {
     aor: row.aor,
     bindingKey: row.bindingKey,
@@ -361,21 +393,22 @@ function fromRow(row: RegistrationRow): Binding {
     contactUri: row.contactUri,
     receivedAddress: row.receivedAddress,
     receivedPort: row.receivedPort,
-    transport: row.transport,
-    localSocket: row.localSocket,
-    path: row.path,
+    transport: one(row.transport),
+    localSocket: one(row.localSocket),
+    path: row.path.length === 0 ? NO_PATH : row.path,
     expiresAt: row.expiresAt.getTime(),
-    userAgent: row.userAgent,
-    instanceId: row.instanceId,
+    userAgent: one(row.userAgent),
+    // Usually the binding key itself (RFC 5627 instance without reg-id): the same string then.
+    instanceId: row.instanceId === row.bindingKey ? row.bindingKey : row.instanceId,
     regId: row.regId,
     q: row.q,
     callId: row.callId,
     cseq: row.cseq,
-    pnProvider: row.pnProvider,
+    pnProvider: one(row.pnProvider),
     pnPrid: row.pnPrid,
     pnParam: row.pnParam,
     pnRefresh: row.pnRefresh,
-    node: row.node,
+    node: one(row.node),
     registeredAt: row.updatedAt.getTime(),
   };
 }
