@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@switchboard/db';
+import type { PrismaClient, SrtpPolicy } from '@switchboard/db';
 import type { Logger } from 'pino';
 
 /** The part of a subscriber the registrar needs, kept in memory. */
@@ -16,6 +16,8 @@ export interface CachedSubscriber {
   maxConcurrentCalls: number | null;
   /** Its customer's limits, refreshed with the customer (`onCustomerChanged`). */
   customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null };
+  /** SDES-SRTP on its call legs (calls/leg-profile.ts), read per call from here. */
+  srtp: SrtpPolicy;
 }
 
 const SUBSCRIBER_SELECT = {
@@ -27,6 +29,7 @@ const SUBSCRIBER_SELECT = {
   ha1Md5: true,
   ha1Sha256: true,
   maxConcurrentCalls: true,
+  srtp: true,
   customer: { select: { status: true, maxConcurrentCalls: true, maxCallDuration: true } },
 } as const;
 
@@ -39,6 +42,7 @@ interface SubscriberRow {
   ha1Md5: string;
   ha1Sha256: string;
   maxConcurrentCalls: number | null;
+  srtp: SrtpPolicy;
   customer: { status: string; maxConcurrentCalls: number | null; maxCallDuration: number | null };
 }
 
@@ -201,6 +205,7 @@ export class Directory {
         maxConcurrentCalls: row.customer.maxConcurrentCalls,
         maxCallDuration: row.customer.maxCallDuration,
       },
+      srtp: row.srtp,
     };
     this.subscribersById.set(row.id, subscriber);
     this.subscribersByKey.set(key(row.username, domain), subscriber);
