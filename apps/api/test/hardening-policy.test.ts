@@ -109,6 +109,7 @@ const ROUTES: PatchRoute[] = [
       password: { body: () => ({ password: 'new-sip-pass-2' }), writeOnly: true },
       displayName: { body: () => ({ displayName: 'Desk' }) },
       clir: { body: () => ({ clir: true }) },
+      srtp: { body: () => ({ srtp: 'mandatory' }) },
       status: { body: () => ({ status: 'locked' }), roles: PROVIDER },
       maxConcurrentCalls: { body: () => ({ maxConcurrentCalls: 2 }), roles: PROVIDER },
       rewriteRuleSetId: { body: () => ({ rewriteRuleSetId: ids.rsA }), roles: PROVIDER },

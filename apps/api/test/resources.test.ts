@@ -113,6 +113,15 @@ describe('CRUD on every provisioning resource', () => {
     const patched = await op('PATCH', `/subscribers/${sub.id}`, { password: 'my-new-sip-pass', clir: true });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ clir: true });
+
+    // The SRTP policy: optional by default, one of three values, a wrong one named in the problem.
+    expect(sub.srtp).toBe('optional');
+    const srtp = await op('PATCH', `/subscribers/${sub.id}`, { srtp: 'mandatory' });
+    expect(srtp.statusCode, srtp.body).toBe(200);
+    expect(srtp.json()).toMatchObject({ srtp: 'mandatory' });
+    const badSrtp = await op('PATCH', `/subscribers/${sub.id}`, { srtp: 'always' });
+    expect(badSrtp.statusCode).toBe(400);
+    expect(badSrtp.json().errors[0].field).toBe('/body/srtp');
     const after = await world.prisma.subscriber.findUniqueOrThrow({ where: { id: sub.id } });
     expect(after.ha1Md5).toBe(sipHa1('dave', 'a.example.com', 'my-new-sip-pass').ha1Md5);
     const reset = await op('POST', `/subscribers/${sub.id}/reset-password`);

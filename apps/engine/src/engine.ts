@@ -18,6 +18,7 @@ import {
   formatHostport,
   type HostPort,
   type SipListener,
+  type TlsFiles,
 } from './config.ts';
 
 /** The version apps see in the authenticate reply; vX.Y.Z >= v0.8.2 makes drachtio-srf send pings. */
@@ -40,6 +41,12 @@ export interface RunningEngine {
   adminAddress: HostPort;
   /** The last hour's SIP messages per Call-ID, for call ladders. */
   capture: CallCapture;
+  /**
+   * A renewed SIP certificate for the tls and wss listeners (certificate-reload.ts): new handshakes use
+   * it, open connections keep theirs. Throws, changing nothing, when the pair does not load.
+   * Returns how many listeners took it.
+   */
+  replaceSipCertificate(files: TlsFiles): number;
   close(): Promise<void>;
 }
 
@@ -167,6 +174,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     listeners,
     adminAddress,
     capture,
+    replaceSipCertificate: (files) => transport.sockets.replaceCertificates(files.cert, files.key),
     async close() {
       detachGauges();
       await admin.close();

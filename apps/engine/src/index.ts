@@ -8,6 +8,7 @@ export {
   DEFAULT_CAPTURE_LIMITS,
 } from './capture/call-capture.ts';
 export { type DecodedHep, decodeHep3, encodeHep3, HEP_CHUNK, type HepPacket } from './capture/hep.ts';
+export { reloadSipCertificate, reloadSipCertificateOnSighup } from './certificate-reload.ts';
 export {
   checkStandaloneConfig,
   DEFAULT_LIMITS,

@@ -1,5 +1,6 @@
 import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { createMetricsRegistry, startMetricsServer } from '@switchboard/metrics';
+import { reloadSipCertificateOnSighup } from './certificate-reload.ts';
 import { checkStandaloneConfig, engineConfigFrom } from './config.ts';
 import { startEngine } from './engine.ts';
 
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
     ? await startMetricsServer(contract.metricsListen, metrics, logger)
     : undefined;
   logger.info({ admin: engine.adminAddress, listeners: engine.listeners }, 'engine started');
+  // A renewed certificate is taken on SIGHUP, without dropping registered phones' connections.
+  if (contract.sipTls) reloadSipCertificateOnSighup(engine, contract.sipTls, logger);
   const stop = (signal: string) => {
     logger.info({ signal }, 'stopping');
     Promise.all([engine.close(), metricsServer?.close()]).then(

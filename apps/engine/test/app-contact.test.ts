@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appContact } from '../src/bridge/app-messages.ts';
+import { appContact, contactFor } from '../src/bridge/app-messages.ts';
 import { cleanups, setup } from './bridge-harness.ts';
 import { waitFor } from './helpers.ts';
 import { farResponse, LISTENER } from './loopback-stack.ts';
@@ -26,6 +26,19 @@ describe('appContact', () => {
     expect(appContact('*', LISTENER)).toBe('*');
     // What does not parse goes out as written: the peer judges it, as it would from drachtio-server.
     expect(appContact('<sip:foo@h', LISTENER)).toBe('<sip:foo@h');
+  });
+});
+
+describe('contactFor', () => {
+  const tls = { ...LISTENER, transport: 'tls' as const, advertisedPort: 5061 };
+  it('is a sip: URI with its transport on TLS, a SIPS URI only in a SIPS dialog (RFC 3261 §12.1.1)', () => {
+    expect(contactFor(LISTENER)).toBe('<sip:192.0.2.1:5060>');
+    // A phone that registered or called with sip: over TLS (baresip) takes no sips: Contact.
+    expect(contactFor(tls)).toBe('<sip:192.0.2.1:5061;transport=tls>');
+    expect(contactFor(tls, true)).toBe('<sips:192.0.2.1:5061;transport=tls>');
+    expect(contactFor({ ...LISTENER, transport: 'wss' }, true)).toBe('<sips:192.0.2.1:5060;transport=wss>');
+    // sips: over a plain transport would be a lie: it stays sip:.
+    expect(contactFor(LISTENER, true)).toBe('<sip:192.0.2.1:5060>');
   });
 });
 

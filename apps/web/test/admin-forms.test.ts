@@ -49,10 +49,14 @@ describe('form helpers', () => {
       maxConcurrentCalls: '',
       rewriteRuleSetId: '',
       clir: false,
+      srtp: 'optional',
       allowedCalleePrefixes: '',
       blockedCalleePrefixes: '',
     };
     expect(SubscriberForm.safeParse({ ...base, password: '' }).success).toBe(true);
+    // The SRTP policy is one of the API's three values.
+    expect(SubscriberForm.safeParse({ ...base, password: '', srtp: 'mandatory' }).success).toBe(true);
+    expect(SubscriberForm.safeParse({ ...base, password: '', srtp: 'always' }).success).toBe(false);
     const short = SubscriberForm.safeParse({ ...base, password: 'short' });
     expect(short.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
       ['password', 'At least 8 characters, or empty'],

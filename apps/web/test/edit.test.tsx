@@ -143,6 +143,7 @@ describe('editing a subscriber', () => {
       maxConcurrentCalls: null,
       rewriteRuleSetId: null,
       clir: false,
+      srtp: 'optional',
       allowedCalleePrefixes: [],
       blockedCalleePrefixes: ['900'],
       primaryNumber: null,
@@ -164,6 +165,9 @@ describe('editing a subscriber', () => {
     await user.clear(blocked);
     await user.type(blocked, '900, 0190 0900');
     await user.click(within(form).getByLabelText('Hide caller number (CLIR)'));
+    const srtp = within(form).getByLabelText('Media encryption (SRTP)') as HTMLSelectElement;
+    expect([...srtp.options].map((o) => o.value)).toEqual(['optional', 'preferred', 'mandatory']);
+    await user.selectOptions(srtp, 'mandatory');
     await user.click(within(form).getByRole('button', { name: 'Save changes' }));
     await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
     expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
@@ -172,6 +176,7 @@ describe('editing a subscriber', () => {
       maxConcurrentCalls: null,
       rewriteRuleSetId: null,
       clir: true,
+      srtp: 'mandatory',
       allowedCalleePrefixes: [],
       blockedCalleePrefixes: ['900', '0190', '0900'],
     });

@@ -132,6 +132,48 @@ describe('subscribers', () => {
   });
 });
 
+describe('my phones', () => {
+  it("shows each phone's SRTP policy, saying what the phone must do when SRTP is mandatory", async () => {
+    const subscriber = (id: string, username: string, srtp: string) => ({
+      id,
+      customerId: 'c1',
+      domainId: 'd1',
+      domain: 'voip.example.com',
+      sipUri: `sip:${username}@voip.example.com`,
+      primaryNumber: null,
+      customerName: 'Acme',
+      online: false,
+      username,
+      displayName: null,
+      status: 'active',
+      maxConcurrentCalls: null,
+      rewriteRuleSetId: null,
+      clir: false,
+      srtp,
+      allowedCalleePrefixes: [],
+      blockedCalleePrefixes: [],
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    renderApp('/portal', (key) => {
+      if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'customer', customerId: 'c1' };
+      if (key.startsWith('GET /api/v1/subscribers?') || key === 'GET /api/v1/subscribers')
+        return {
+          ...emptyList,
+          items: [subscriber('s1', 'alice', 'mandatory'), subscriber('s2', 'bob', 'optional')],
+          total: 2,
+        };
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    const alice = await screen.findByLabelText('Media encryption of sip:alice@voip.example.com');
+    expect(alice.textContent).toContain('mandatory');
+    expect(alice.textContent).toContain('calls without SRTP are refused');
+    const bob = screen.getByLabelText('Media encryption of sip:bob@voip.example.com');
+    expect(bob.textContent).toContain('optional');
+  });
+});
+
 describe('call history', () => {
   const cdr = (id: string, callerDialled: string, callerWithheld: boolean) => ({
     id,

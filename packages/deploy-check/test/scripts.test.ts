@@ -105,8 +105,15 @@ describe('systemd units', () => {
       expect(args?.PACKAGE).toBe(`@switchboard/${service}`);
       const text = unit(`switchboard-${service}.service`);
       expect(text).toContain(`WorkingDirectory=/opt/switchboard/${dir}`);
-      expect(text).toMatch(new RegExp(`ExecStart=.*tsx/dist/cli\\.mjs ${args?.ENTRY}$`, 'm'));
+      // The engine loads tsx in its own process (`--import .../loader.mjs`) so that SIGHUP reaches it.
+      expect(text).toMatch(new RegExp(`ExecStart=.*tsx/dist/(cli|loader)\\.mjs ${args?.ENTRY}$`, 'm'));
     }
+  });
+
+  it('reload the engine with SIGHUP to the engine process itself (the SIP certificate)', () => {
+    const text = unit('switchboard-engine.service');
+    expect(text).toMatch(/^ExecStart=\/usr\/bin\/node --import \S+tsx\/dist\/loader\.mjs /m);
+    expect(text).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
   });
 
   it('give rtpengine the same flags as the compose service', () => {

@@ -38,9 +38,18 @@ export interface PhoneAccount {
   user: string;
   domain: string;
   password: string;
-  /** `host:port` of the engine's UDP listener. */
+  /** `host:port` of the engine's UDP listener (or of its TLS listener with `transport: 'tls'`). */
   registrar: string;
   expires?: number;
+  /** SIP transport to register and call over (baresip only; default udp). */
+  transport?: 'udp' | 'tls';
+  /**
+   * Media encryption (baresip's `mediaenc`, baresip only): `srtp-mand` offers and takes only SDES-SRTP
+   * (RTP/SAVP with a=crypto, RFC 4568). Default: plain RTP.
+   */
+  mediaenc?: 'srtp' | 'srtp-mand';
+  /** PEM file of the CA baresip trusts for the registrar's TLS certificate (`sip_cafile`). */
+  caFile?: string;
 }
 
 export interface PhoneAudio {
@@ -149,6 +158,9 @@ export async function startBaresip(
   const config = ['poll_method epoll', `sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1'];
   let accountParams = '';
   let control = 0;
+  const transport = account.transport ?? 'udp';
+  if (account.caFile) config.push(`sip_cafile ${account.caFile}`);
+  const mediaModules = account.mediaenc ? ['module srtp.so'] : [];
   if (audio) {
     control = await allocatePort();
     const rtp = await allocatePort();
@@ -164,6 +176,7 @@ export async function startBaresip(
       'module aufile.so',
       'module aubridge.so',
       'module sndfile.so',
+      ...mediaModules,
       'module_app account.so',
       // menu provides the dial/hangup commands and auto-answer; ctrl_tcp only carries them.
       'module_app menu.so',
@@ -177,13 +190,15 @@ export async function startBaresip(
       'module_path /usr/lib/baresip/modules',
       'module g711.so',
       'module aubridge.so',
+      ...mediaModules,
       'module_app account.so',
     );
   }
+  if (account.mediaenc) accountParams += `;mediaenc=${account.mediaenc}`;
   writeFileSync(join(dir, 'config'), `${config.join('\n')}\n`);
   writeFileSync(
     join(dir, 'accounts'),
-    `<sip:${account.user}@${account.domain};transport=udp>;auth_pass=${account.password};outbound="sip:${account.registrar};transport=udp";regint=${account.expires ?? 300}${accountParams}\n`,
+    `<sip:${account.user}@${account.domain};transport=${transport}>;auth_pass=${account.password};outbound="sip:${account.registrar};transport=${transport}";regint=${account.expires ?? 300}${accountParams}\n`,
   );
   const phone = run('baresip', ['-f', dir], dir);
   if (!audio) return phone;

@@ -37,6 +37,10 @@ const SubscriberProps = {
   maxConcurrentCalls: Nullable(Type.Integer({ minimum: 0, maximum: 10_000 })),
   rewriteRuleSetId: Nullable(Uuid),
   clir: Type.Boolean({ description: 'Hide the caller number on outgoing calls' }),
+  srtp: Type.Enum(['optional', 'preferred', 'mandatory'], {
+    description:
+      "SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)",
+  }),
   allowedCalleePrefixes: PrefixList,
   blockedCalleePrefixes: PrefixList,
 };
@@ -112,6 +116,7 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
         maxConcurrentCalls: Type.Optional(SubscriberProps.maxConcurrentCalls),
         rewriteRuleSetId: Type.Optional(SubscriberProps.rewriteRuleSetId),
         clir: Type.Optional(SubscriberProps.clir),
+        srtp: Type.Optional(SubscriberProps.srtp),
         allowedCalleePrefixes: Type.Optional(PrefixList),
         blockedCalleePrefixes: Type.Optional(PrefixList),
       },

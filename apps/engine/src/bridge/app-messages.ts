@@ -29,13 +29,24 @@ const DIALOG_HEADERS = new Set(['from', 'to', 'call-id', 'cseq']);
 /** Methods whose requests and 2xx carry a Contact (dialog-creating or target-refreshing). */
 const NEEDS_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'UPDATE']);
 
-export function contactFor(listener: StackListener): string {
+/**
+ * Our Contact on a listener: `sip:host:port;transport=x`, a SIPS URI only in a dialog that is SIPS
+ * (`secure`: the request's Request-URI is SIPS, RFC 3261 §12.1.1 and §8.1.1.8). A phone that called or
+ * registered with a plain `sip:` URI over TLS gets `sip:...;transport=tls`, as sofia-sip (drachtio-server)
+ * and Kamailio write it: phones without SIPS support (baresip) refuse a `sips:` Contact (RFC 5630 §3.1.2).
+ */
+export function contactFor(listener: StackListener, secure = false): string {
   const host = listener.advertisedAddress.includes(':')
     ? `[${listener.advertisedAddress}]`
     : listener.advertisedAddress;
-  const scheme = listener.transport === 'tls' || listener.transport === 'wss' ? 'sips' : 'sip';
+  const scheme = secure && (listener.transport === 'tls' || listener.transport === 'wss') ? 'sips' : 'sip';
   const transport = listener.transport === 'udp' ? '' : `;transport=${listener.transport}`;
   return `<${scheme}:${host}:${listener.advertisedPort}${transport}>`;
+}
+
+/** Whether a Request-URI makes the dialog SIPS (RFC 3261 §12.1.1). */
+export function isSipsUri(uri: SipRequest['uri']): boolean {
+  return uri.kind === 'sip' && uri.scheme === 'sips';
 }
 
 /** Replaces a `localhost` host in a From or Contact value with the listener's advertised address. */
@@ -124,7 +135,8 @@ export function buildNewRequest(sip: AppSipText, listener: StackListener): SipRe
   request.setHeader('Max-Forwards', findHeader(sip, 'max-forwards') ?? 70);
   const contact = findHeader(sip, 'contact');
   if (contact !== undefined) request.setHeader('Contact', appContact(contact, listener));
-  else if (method === 'INVITE' || method === 'SUBSCRIBE') request.setHeader('Contact', contactFor(listener));
+  else if (method === 'INVITE' || method === 'SUBSCRIBE')
+    request.setHeader('Contact', contactFor(listener, isSipsUri(request.uri)));
   copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
   setBody(request, sip, contentTypeFor(sip, true));
   return request;
@@ -181,7 +193,8 @@ export function buildResponse(
   }
   const contact = findHeader(sip, 'contact');
   if (contact !== undefined) response.setHeader('Contact', appContact(contact, listener));
-  else if (dialogCreating && listener) response.setHeader('Contact', contactFor(listener));
+  else if (dialogCreating && listener)
+    response.setHeader('Contact', contactFor(listener, isSipsUri(request.uri)));
   copyAppHeaders(response, sip, new Set([...DIALOG_HEADERS, 'contact']));
   setBody(response, sip, contentTypeFor(sip, false));
   return response;

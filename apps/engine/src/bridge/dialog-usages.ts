@@ -3,7 +3,7 @@ import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppSipText } from '../wire/app-sip.ts';
 import { sipEventMessage } from '../wire/protocol.ts';
 import { type AppDialog, type AppDialogState, appDialogId } from './app-dialogs.ts';
-import { buildInDialogRequest, contactFor } from './app-messages.ts';
+import { buildInDialogRequest, contactFor, isSipsUri } from './app-messages.ts';
 import type { BridgeCore, PendingIncoming, PendingOutgoing } from './bridge-core.ts';
 import type { Flow, Sent, StackListener } from './sip-stack.ts';
 import { armSubscription, EXPIRY_GRACE_SECONDS } from './subscription-dialogs.ts';
@@ -29,7 +29,9 @@ export function uasDialog(
       return {
         // drachtio-server numbers the requests it sends in a dialog it answered from 1.
         localSeq: 0,
-        localContact: response.getHeader('contact') ?? (listener ? contactFor(listener) : ''),
+        localContact:
+          response.getHeader('contact') ??
+          (listener ? contactFor(listener, isSipsUri(pending.request.uri)) : ''),
         fallbackTarget: pending.request.from.uri,
         data: appState(pending.owner, pending.txn.flow, undefined, bodyOf(response)),
       };
@@ -49,7 +51,8 @@ export function uacDialog(
   return {
     usage,
     options: () => ({
-      localContact: request.getHeader('contact') ?? (listener ? contactFor(listener) : ''),
+      localContact:
+        request.getHeader('contact') ?? (listener ? contactFor(listener, isSipsUri(request.uri)) : ''),
       fallbackTarget: request.uri,
       data: appState(pending.owner, flow, nextHop, bodyOf(request)),
     }),

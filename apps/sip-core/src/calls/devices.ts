@@ -1,3 +1,4 @@
+import type { SrtpPolicy } from '@switchboard/db';
 import type { CallInfo, PushBinding, PushRegistrations, PushResult } from '@switchboard/push';
 import { wakeAndWait } from '@switchboard/push';
 import type { Logger } from 'pino';
@@ -51,17 +52,22 @@ export interface CallWake {
 /**
  * The targets of a subscriber's devices for one call: each binding rung where it registered from,
  * except push bindings without a live flow, which are woken first (pushed once per call and device)
- * and rung at the contact they register next.
+ * and rung at the contact they register next. `srtp`: the subscriber's media encryption policy, which
+ * decides the profile of each device's leg (leg-profile.ts).
  */
-export function deviceTargets(bindings: Binding[], wake?: CallWake): RingTarget[] {
+export function deviceTargets(
+  bindings: Binding[],
+  wake?: CallWake,
+  srtp: SrtpPolicy = 'optional',
+): RingTarget[] {
   const now = wake?.waker.now?.() ?? Date.now();
   return bindings.map((binding) => {
     if (!wake || !needsWake(binding, now, wake.waker.flowLifetimeMs))
-      return bindingTarget(binding, deviceLegProfile(binding.transport));
+      return bindingTarget(binding, deviceLegProfile(binding.transport, srtp));
     return {
       kind: 'wake',
-      profile: deviceLegProfile(binding.transport),
-      ready: (signal) => wakeDevice(binding, wake, signal),
+      profile: deviceLegProfile(binding.transport, srtp),
+      ready: (signal) => wakeDevice(binding, wake, signal, srtp),
     };
   });
 }
@@ -73,6 +79,7 @@ async function wakeDevice(
   binding: Binding,
   wake: CallWake,
   signal: AbortSignal,
+  srtp: SrtpPolicy,
 ): Promise<CallTarget | undefined> {
   const { waker, call } = wake;
   const timeoutMs = wake.timeoutMs();
@@ -85,7 +92,7 @@ async function wakeDevice(
     // The push could not be sent (no credentials any more, the service unreachable or holding
     // this device back): the app may still be reachable where it registered, so it is rung there.
     waker.log.warn(log, 'push not sent, ringing the device where it registered');
-    return bindingTarget(binding, deviceLegProfile(binding.transport));
+    return bindingTarget(binding, deviceLegProfile(binding.transport, srtp));
   }
   if (!outcome.binding) {
     counted(
@@ -102,6 +109,6 @@ async function wakeDevice(
   const woken = outcome.binding;
   return bindingTarget(
     { ...woken, contactUri: withoutPushParams(woken.contactUri) },
-    deviceLegProfile(woken.transport),
+    deviceLegProfile(woken.transport, srtp),
   );
 }

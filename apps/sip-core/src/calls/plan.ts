@@ -1,3 +1,4 @@
+import type { SrtpPolicy } from '@switchboard/db';
 import type { LegProfile } from '@switchboard/media';
 import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
@@ -38,7 +39,7 @@ export interface InvitePlan {
    * wake: the ring targets of a subscriber's devices for this call (push bindings without a live
    * flow are woken first); unset: every binding is rung where it registered from.
    */
-  devices?: ((bindings: Binding[]) => RingTarget[]) | undefined;
+  devices?: ((bindings: Binding[], srtp: SrtpPolicy) => RingTarget[]) | undefined;
 }
 
 /**

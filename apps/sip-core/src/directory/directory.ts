@@ -1,4 +1,4 @@
-import { type PrismaClient, readInPages } from '@switchboard/db';
+import { type PrismaClient, readInPages, type SrtpPolicy } from '@switchboard/db';
 import type { Logger } from 'pino';
 
 /** The part of a subscriber the registrar needs, kept in memory. */
@@ -16,6 +16,8 @@ export interface CachedSubscriber {
   maxConcurrentCalls: number | null;
   /** Its customer's limits, refreshed with the customer (`onCustomerChanged`). */
   customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null };
+  /** SDES-SRTP on its call legs (calls/leg-profile.ts), read per call from here. */
+  srtp: SrtpPolicy;
 }
 
 const SUBSCRIBER_SELECT = {
@@ -27,6 +29,7 @@ const SUBSCRIBER_SELECT = {
   ha1Md5: true,
   ha1Sha256: true,
   maxConcurrentCalls: true,
+  srtp: true,
   customer: { select: { status: true, maxConcurrentCalls: true, maxCallDuration: true } },
 } as const;
 
@@ -39,6 +42,7 @@ interface SubscriberRow {
   ha1Md5: string;
   ha1Sha256: string;
   maxConcurrentCalls: number | null;
+  srtp: SrtpPolicy;
   customer: { status: string; maxConcurrentCalls: number | null; maxCallDuration: number | null };
 }
 
@@ -243,6 +247,7 @@ export class Directory {
       ha1Sha256: row.ha1Sha256,
       maxConcurrentCalls: row.maxConcurrentCalls,
       customer: this.customerLimits(row.customerId, row.customer),
+      srtp: row.srtp,
     };
   }
 

@@ -8,7 +8,12 @@ import {
 import { allocatePort } from '@switchboard/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callerLegProfile, deviceLegProfile, isWebrtcSdp } from '../../src/calls/leg-profile.ts';
+import {
+  breaksSrtpPolicy,
+  callerLegProfile,
+  deviceLegProfile,
+  isWebrtcSdp,
+} from '../../src/calls/leg-profile.ts';
 
 const log = pino({ level: 'silent' });
 const RTP = { min: 33700, max: 33759 };
@@ -91,6 +96,48 @@ describe('which profile a leg gets', () => {
     expect(deviceLegProfile('wss')).toBe(profiles.webrtc);
     expect(deviceLegProfile('ws')).toBe(profiles.webrtc);
     for (const t of ['udp', 'tcp', 'tls'] as const) expect(deviceLegProfile(t)).toBe(profiles.natSubscriber);
+  });
+
+  it("a device by its subscriber's SRTP policy: preferred and mandatory get SDES-SRTP, browsers stay WebRTC", () => {
+    for (const t of ['udp', 'tcp', 'tls'] as const) {
+      expect(deviceLegProfile(t, 'optional')).toBe(profiles.natSubscriber);
+      expect(deviceLegProfile(t, 'preferred')).toBe(profiles.srtpSubscriber);
+      expect(deviceLegProfile(t, 'mandatory')).toBe(profiles.srtpSubscriber);
+    }
+    for (const srtp of ['optional', 'preferred', 'mandatory'] as const) {
+      expect(deviceLegProfile('wss', srtp)).toBe(profiles.webrtc);
+      expect(deviceLegProfile('ws', srtp)).toBe(profiles.webrtc);
+    }
+  });
+
+  it("the caller by its subscriber's SRTP policy: its offer decides, no offer gets SRTP unless optional", () => {
+    const sdes = phoneSdp(4000, [SDES]).replace('RTP/AVP', 'RTP/SAVP');
+    for (const srtp of ['optional', 'preferred', 'mandatory'] as const) {
+      expect(callerLegProfile(sdes, profiles.natSubscriber, srtp).transport).toBe('srtp-sdes');
+      expect(callerLegProfile(browserSdp(9), profiles.natSubscriber, srtp).transport).toBe('webrtc');
+    }
+    // A plain offer from a `preferred` subscriber is kept plain (the relay converts for the callee).
+    expect(callerLegProfile(phoneSdp(4000), profiles.natSubscriber, 'preferred')).toBe(
+      profiles.natSubscriber,
+    );
+    // Late offer (RFC 3261 §13.2.1): the offer is ours, made for the policy.
+    expect(callerLegProfile(undefined, profiles.natSubscriber, 'optional')).toBe(profiles.natSubscriber);
+    expect(callerLegProfile(undefined, profiles.natSubscriber, 'preferred')).toEqual(profiles.srtpSubscriber);
+    expect(callerLegProfile(undefined, profiles.natSubscriber, 'mandatory')).toEqual(profiles.srtpSubscriber);
+  });
+
+  it('mandatory SRTP refuses a plain offer only: SDES and DTLS-SRTP pass, as does no offer yet', () => {
+    const sdes = phoneSdp(4000, [SDES]).replace('RTP/AVP', 'RTP/SAVP');
+    expect(breaksSrtpPolicy(phoneSdp(4000), 'mandatory')).toBe(true);
+    // a=crypto on RTP/AVP (opportunistic SRTP, RFC 8643) is not SRTP a mandatory policy can rely on.
+    expect(breaksSrtpPolicy(phoneSdp(4000, [SDES]), 'mandatory')).toBe(true);
+    // RTP/SAVP without keys: nothing to encrypt with.
+    expect(breaksSrtpPolicy(phoneSdp(4000).replace('RTP/AVP', 'RTP/SAVP'), 'mandatory')).toBe(true);
+    expect(breaksSrtpPolicy(sdes, 'mandatory')).toBe(false);
+    expect(breaksSrtpPolicy(browserSdp(9), 'mandatory')).toBe(false);
+    expect(breaksSrtpPolicy(undefined, 'mandatory')).toBe(false);
+    expect(breaksSrtpPolicy(phoneSdp(4000), 'preferred')).toBe(false);
+    expect(breaksSrtpPolicy(phoneSdp(4000), 'optional')).toBe(false);
   });
 });
 
@@ -241,5 +288,22 @@ describe('the chosen profiles through rtpengine', () => {
     expect(mLine(callerAnswer)).toMatch(/ RTP\/SAVP /);
     expect(has(callerAnswer, 'a=crypto:')).toBe(true);
     expect(has(callerAnswer, 'a=fingerprint:')).toBe(false);
+  });
+
+  it('a plain phone calls a subscriber with SRTP preferred: the callee gets RTP/SAVP with a=crypto, the caller plain RTP', async () => {
+    const offer = phoneSdp(4010);
+    const { calleeOffer, callerAnswer } = await call(
+      offer,
+      callerLegProfile(offer, profiles.natSubscriber, 'optional'),
+      deviceLegProfile('tls', 'preferred'),
+      (relayed) => {
+        const crypto = sdpLines(relayed, 'a=crypto:')[0] ?? '';
+        return phoneSdp(4012, [crypto]).replace('RTP/AVP', 'RTP/SAVP');
+      },
+    );
+    expect(mLine(calleeOffer)).toMatch(/ RTP\/SAVP /);
+    const suites = sdpLines(calleeOffer, 'a=crypto:').map((l) => l.split(' ')[1]);
+    expect(suites).toEqual(['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']);
+    expectPlainLeg(callerAnswer);
   });
 });

@@ -20,6 +20,7 @@ const alice: CachedSubscriber = {
   ha1Sha256: '',
   maxConcurrentCalls: null,
   customer: { maxConcurrentCalls: null, maxCallDuration: null },
+  srtp: 'optional',
 };
 const bob: CachedSubscriber = { ...alice, id: 'sub-bob', username: 'bob' };
 

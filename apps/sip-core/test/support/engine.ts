@@ -51,11 +51,18 @@ export function onEngine(name: string, unsupported?: string): string {
   return unsupported ? `${name} [drachtio-server: skipped, ${unsupported}]` : `${name} [drachtio-server]`;
 }
 
+export type TestTransport = 'udp' | 'tcp' | 'tls';
+
 export interface TestEngineOptions {
   secret: string;
   logger: Logger;
-  /** SIP transports on 127.0.0.1 (default UDP): one port for all on drachtio-server, one each on ours. */
-  transports?: ('udp' | 'tcp')[];
+  /**
+   * SIP transports on 127.0.0.1 (default UDP): one port for all on drachtio-server, one each on ours.
+   * `tls` (ours only) needs `tls`, the certificate it serves.
+   */
+  transports?: TestTransport[];
+  /** PEM certificate and key of a `tls` listener. */
+  tls?: { cert: string; key: string };
   /** Our engine's 100 Trying delay (drachtio-server's is its own). */
   tryingDelayMs?: number;
   /** Our engine's metrics registry. */
@@ -69,7 +76,7 @@ export interface TestEngine {
   /** sip-core's `drachtio` option. */
   drachtio: DrachtioConnection;
   /** The SIP port of a transport that was asked for. */
-  port(transport: 'udp' | 'tcp'): number;
+  port(transport: TestTransport): number;
   /** `127.0.0.1:<port>` of the first transport asked for, where sipp and the softphones send. */
   remote: string;
   /** Our engine, when that is the one running (for tests that look inside it). */
@@ -83,7 +90,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
   const transports = options.transports ?? ['udp'];
   const portOf =
     (ports: Map<string, number>) =>
-    (transport: 'udp' | 'tcp'): number => {
+    (transport: TestTransport): number => {
       const port = ports.get(transport);
       if (port === undefined) throw new Error(`the test engine was not asked to listen on ${transport}`);
       return port;
@@ -91,9 +98,12 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
   if (kind === 'drachtio-server') {
     const binary = drachtioServerBinary();
     if ('missing' in binary) throw new Error(`drachtio-server cannot start: ${binary.missing}`);
+    const plain = transports.filter((t): t is 'udp' | 'tcp' => t !== 'tls');
+    if (plain.length !== transports.length)
+      throw new Error('the drachtio-server harness has no tls listener');
     const server = await startDrachtioServer(binary.path, {
       secret: options.secret,
-      transports,
+      transports: plain,
       logLevel: process.env.DRACHTIO_SERVER_LOGLEVEL,
     });
     return {
@@ -109,6 +119,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       sipListen: transports.map((transport) => ({ transport, host: '127.0.0.1', port: 0 })),
       engineAdmin: { host: '127.0.0.1', port: 0 },
       engineSecret: options.secret,
+      ...(options.tls ? { sipTls: options.tls } : {}),
       ...(options.tryingDelayMs === undefined ? {} : { tryingDelayMs: options.tryingDelayMs }),
     },
     { logger: options.logger, ...(options.metrics ? { metrics: options.metrics } : {}) },

@@ -1,7 +1,12 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@switchboard/config';
-import { engineConfigFrom, type RunningEngine, startEngine } from '@switchboard/engine';
+import {
+  engineConfigFrom,
+  type RunningEngine,
+  reloadSipCertificateOnSighup,
+  startEngine,
+} from '@switchboard/engine';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import type { Logger } from 'pino';
 import { selfSignedCertificate } from '../certificates.ts';
@@ -35,6 +40,8 @@ export function engineComponent(
         metrics,
       });
       onReady(engine);
+      // SIGHUP: a renewed certificate (SIP_TLS_CERT/KEY replaced by a deploy hook) for new TLS handshakes.
+      const stopReload = sipTls ? reloadSipCertificateOnSighup(engine, sipTls, logger) : () => {};
       const sip = engine.listeners.map((l) => `${l.transport}:${l.host}:${l.port}`);
       logger.info({ sip, admin: engine.adminAddress }, 'SIP engine listening');
       if (config.engineSecretGenerated) {
@@ -51,7 +58,10 @@ export function engineComponent(
       }
       return {
         health: () => ({ status: 'up', detail: sip.join(',') }),
-        stop: () => engine.close(),
+        stop: () => {
+          stopReload();
+          return engine.close();
+        },
       };
     },
   };

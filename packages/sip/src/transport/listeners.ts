@@ -58,6 +58,14 @@ export abstract class Listener extends EventEmitter<ListenerEvents> {
   abstract start(): Promise<ListenerInfo>;
   abstract stop(): Promise<void>;
 
+  /**
+   * Serves new connections with another certificate and key (a renewed certificate); connections
+   * already open keep the one they were made with. Only for tls and wss listeners.
+   */
+  replaceCertificate(_cert: string | Buffer, _key: string | Buffer): void {
+    throw new Error(`a ${this.spec.transport} listener has no certificate`);
+  }
+
   protected describe(host: string, port: number): ListenerInfo {
     const family = addressFamily(host) === 6 ? 6 : 4;
     this.info = {
@@ -117,10 +125,31 @@ export class UdpListener extends Listener {
   }
 }
 
+/**
+ * The certificate and key of a secure listener swapped for new ones: checked first as a pair (a bad
+ * file throws here and the old certificate stays), then set on the server for the next handshakes.
+ */
+function swapCertificate(
+  spec: ListenerSpec,
+  server: tls.Server | undefined,
+  cert: string | Buffer,
+  key: string | Buffer,
+): void {
+  if (!spec.tls || !server) throw new Error(`the ${spec.transport} listener is not serving TLS`);
+  const next = { ...spec.tls, cert, key };
+  tls.createSecureContext({ cert, key, ca: next.ca });
+  server.setSecureContext({ cert, key, ca: next.ca });
+  spec.tls = next;
+}
+
 /** SIP over TCP or TLS (RFC 3261 §18.3): accepts connections and opens outbound ones. */
 export class SocketListener extends Listener {
   private server?: net.Server;
   private readonly sockets = new Set<net.Socket>();
+
+  override replaceCertificate(cert: string | Buffer, key: string | Buffer): void {
+    swapCertificate(this.spec, this.server instanceof tls.Server ? this.server : undefined, cert, key);
+  }
 
   async start(): Promise<ListenerInfo> {
     const isTls = this.spec.transport === 'tls';
@@ -264,6 +293,10 @@ type TlsCa = string | Buffer | Array<string | Buffer>;
 export class WebSocketListener extends Listener {
   private server?: http.Server | https.Server;
   private wss?: WebSocketServer;
+
+  override replaceCertificate(cert: string | Buffer, key: string | Buffer): void {
+    swapCertificate(this.spec, this.server instanceof https.Server ? this.server : undefined, cert, key);
+  }
 
   async start(): Promise<ListenerInfo> {
     const secure = this.spec.transport === 'wss';

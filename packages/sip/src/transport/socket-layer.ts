@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import tls from 'node:tls';
 import type { FramerFactory, StreamConnection } from './connection.ts';
 import { ConnectionTable } from './connection-table.ts';
 import {
@@ -128,6 +129,19 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
     this.startReaper();
     this.log.info({ event: 'transport_listening', ...info });
     return info;
+  }
+
+  /**
+   * A renewed certificate for every tls and wss listener (new handshakes use it, open connections keep
+   * theirs). All pairs are checked before any is set: a bad pair throws and nothing changes.
+   */
+  replaceCertificates(cert: string | Buffer, key: string | Buffer): number {
+    tls.createSecureContext({ cert, key });
+    const secure = [...this.listenersById.values()].filter(
+      (l) => l.spec.transport === 'tls' || l.spec.transport === 'wss',
+    );
+    for (const listener of secure) listener.replaceCertificate(cert, key);
+    return secure.length;
   }
 
   getListeners(): ListenerInfo[] {

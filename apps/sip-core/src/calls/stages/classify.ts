@@ -111,7 +111,7 @@ function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: Cached
       // call before the callee's phones ring.
       callerWithheld: deps.numbering?.presentSubscriber(caller.id)?.clir ?? false,
     },
-    callerProfile: callerLegProfile(req.srf?.req.body, profiles.natSubscriber),
+    callerProfile: callerLegProfile(req.srf?.req.body, profiles.natSubscriber, caller.srtp),
     caller,
     destination,
     refused: {},

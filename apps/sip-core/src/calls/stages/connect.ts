@@ -98,9 +98,12 @@ function forwardingRouteFactory(
             release = deps.calls.hold(callId, [{ subscriberId: party.id, customerId: party.customerId }]);
           }
           const aor = `sip:${target.username}@${target.domain}`;
+          const bindings = deps.location.lookup(aor);
           return {
             stage: {
-              targets: (plan.devices ?? deviceTargets)(deps.location.lookup(aor)),
+              targets: plan.devices
+                ? plan.devices(bindings, target.srtp)
+                : deviceTargets(bindings, undefined, target.srtp),
               from: presented.from,
               to: original ? presented.to : `<${aor}>`,
               calleeSubscriberId: target.id,

@@ -6,7 +6,7 @@ import type { CdrWriter } from '../../cdr/cdr-writer.ts';
 import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
 import type { EngineTraits } from '../../sip/engine-traits.ts';
-import type { IncomingRequest, SipResponse } from '../../sip/request.ts';
+import type { IncomingRequest, SendOptions, SipResponse } from '../../sip/request.ts';
 import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
@@ -54,8 +54,9 @@ export async function refuse(
   plan: InvitePlan,
   status: number,
   reason: string,
+  options?: SendOptions,
 ): Promise<void> {
-  res.send(status, reason);
+  res.send(status, reason, options);
   await deps.cdr.finish(undefined, plan.cdr, {
     ...plan.refused,
     endedAt: new Date(),

@@ -5,6 +5,7 @@ import { connect } from './connect.ts';
 import type { InviteDeps } from './deps.ts';
 import { present } from './present.ts';
 import { resolve } from './resolve.ts';
+import { srtpPolicy } from './srtp-policy.ts';
 import { wake } from './wake.ts';
 
 export type { InviteDeps } from './deps.ts';
@@ -14,5 +15,13 @@ export type { InviteDeps } from './deps.ts';
  * each filling its part of one `InvitePlan`. A new feature is a new stage here, or a step in one.
  */
 export function inviteStages(deps: InviteDeps): Middleware[] {
-  return [classify(deps), resolve(deps), admit(deps), present(deps), wake(deps), connect(deps)];
+  return [
+    classify(deps),
+    srtpPolicy(deps),
+    resolve(deps),
+    admit(deps),
+    present(deps),
+    wake(deps),
+    connect(deps),
+  ];
 }

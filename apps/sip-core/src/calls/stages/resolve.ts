@@ -23,7 +23,13 @@ export function resolve(deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' |
     if (!subscriber?.enabled) return refuse(deps, res, plan, 404, 'Not Found');
     const aor = `sip:${subscriber.username}@${subscriber.domain}`;
     const bindings = deps.location.lookup(aor);
-    plan.callee = { subscriber, aor, number: destination.number, bindings, targets: deviceTargets(bindings) };
+    plan.callee = {
+      subscriber,
+      aor,
+      number: destination.number,
+      bindings,
+      targets: deviceTargets(bindings, undefined, subscriber.srtp),
+    };
     plan.refused.calleeSubscriberId = subscriber.id;
     plan.refused.calleeRouted = aor;
     if (plan.caller) plan.refused.callerRouted = `sip:${plan.caller.username}@${plan.caller.domain}`;

@@ -25,8 +25,8 @@ export function wake(deps: Pick<InviteDeps, 'push' | 'config'>): Middleware {
       call: { callId: plan.cdr.callId, ...shownCaller(presented), withheld: presented.withheld },
       timeoutMs: () => deps.config.pushWaitTimeout * 1000,
     };
-    plan.devices = (bindings) => deviceTargets(bindings, callWake);
-    callee.targets = plan.devices(callee.bindings);
+    plan.devices = (bindings, srtp) => deviceTargets(bindings, callWake, srtp);
+    callee.targets = plan.devices(callee.bindings, callee.subscriber.srtp);
     next();
   };
 }

@@ -15,7 +15,7 @@ import {
   type TestDatabase,
   type TestTenant,
 } from '../../support/database.ts';
-import { startTestEngine } from '../../support/engine.ts';
+import { startTestEngine, type TestEngine, type TestEngineOptions } from '../../support/engine.ts';
 import { allocatePort, expectSippOk, runSipp, stopAllSipp } from './sipp.ts';
 
 export const DOMAIN = 'example.test';
@@ -29,6 +29,8 @@ export interface CallStack {
   media: ResolvedMedia;
   /** `127.0.0.1:port` of the engine's UDP listener. */
   sipAddress: string;
+  /** The engine under test (its listeners' ports, and ours' call capture). */
+  engine: TestEngine;
   subscribers: Map<string, string>;
   close(): Promise<void>;
 }
@@ -68,6 +70,8 @@ export async function startCallStack(
   metrics?: MetricsRegistry,
   /** The client sip-core gets, made from the test database's (tests that watch its queries). */
   prismaFor: (prisma: PrismaClient) => PrismaClient = (prisma) => prisma,
+  /** More SIP listeners than UDP (the first one stays UDP, where sipp sends), e.g. TLS with its certificate. */
+  listeners: Pick<TestEngineOptions, 'transports' | 'tls'> = {},
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -76,7 +80,7 @@ export async function startCallStack(
     subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
   await prepare(testDb, tenant, subscribers);
   const media = await startRtpengine();
-  const engine = await startTestEngine({ secret: SECRET, logger: log });
+  const engine = await startTestEngine({ secret: SECRET, logger: log, ...listeners });
   const sipCore = await startSipCore(
     {
       drachtio: engine.drachtio,
@@ -102,6 +106,7 @@ export async function startCallStack(
     sipCore,
     media,
     sipAddress: engine.remote,
+    engine,
     subscribers,
     async close() {
       await sipCore.close();

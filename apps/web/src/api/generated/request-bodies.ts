@@ -703,6 +703,14 @@ export const requestBodies = {
         "type": "boolean",
         "description": "Hide the caller number on outgoing calls"
       },
+      "srtp": {
+        "enum": [
+          "optional",
+          "preferred",
+          "mandatory"
+        ],
+        "description": "SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)"
+      },
       "allowedCalleePrefixes": {
         "type": "array",
         "items": {
@@ -1646,6 +1654,14 @@ export const requestBodies = {
       "clir": {
         "type": "boolean",
         "description": "Hide the caller number on outgoing calls"
+      },
+      "srtp": {
+        "enum": [
+          "optional",
+          "preferred",
+          "mandatory"
+        ],
+        "description": "SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)"
       },
       "allowedCalleePrefixes": {
         "type": "array",

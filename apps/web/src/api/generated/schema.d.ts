@@ -7833,6 +7833,11 @@ export interface operations {
                             rewriteRuleSetId: string | null;
                             /** @description Hide the caller number on outgoing calls */
                             clir: boolean;
+                            /**
+                             * @description SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)
+                             * @enum {unknown}
+                             */
+                            srtp: "optional" | "preferred" | "mandatory";
                             allowedCalleePrefixes: string[];
                             blockedCalleePrefixes: string[];
                             /** Format: date-time */
@@ -8003,6 +8008,11 @@ export interface operations {
                     rewriteRuleSetId?: string | null;
                     /** @description Hide the caller number on outgoing calls */
                     clir?: boolean;
+                    /**
+                     * @description SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)
+                     * @enum {unknown}
+                     */
+                    srtp?: "optional" | "preferred" | "mandatory";
                     allowedCalleePrefixes?: string[];
                     blockedCalleePrefixes?: string[];
                 };
@@ -8043,6 +8053,11 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Hide the caller number on outgoing calls */
                         clir: boolean;
+                        /**
+                         * @description SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)
+                         * @enum {unknown}
+                         */
+                        srtp: "optional" | "preferred" | "mandatory";
                         allowedCalleePrefixes: string[];
                         blockedCalleePrefixes: string[];
                         /** Format: date-time */
@@ -8228,6 +8243,11 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Hide the caller number on outgoing calls */
                         clir: boolean;
+                        /**
+                         * @description SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)
+                         * @enum {unknown}
+                         */
+                        srtp: "optional" | "preferred" | "mandatory";
                         allowedCalleePrefixes: string[];
                         blockedCalleePrefixes: string[];
                         /** Format: date-time */
@@ -8537,6 +8557,11 @@ export interface operations {
                     rewriteRuleSetId?: string | null;
                     /** @description Hide the caller number on outgoing calls */
                     clir?: boolean;
+                    /**
+                     * @description SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)
+                     * @enum {unknown}
+                     */
+                    srtp?: "optional" | "preferred" | "mandatory";
                     allowedCalleePrefixes?: string[];
                     blockedCalleePrefixes?: string[];
                     /** @description SIP digest password; only its HA1 digests are stored */
@@ -8579,6 +8604,11 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Hide the caller number on outgoing calls */
                         clir: boolean;
+                        /**
+                         * @description SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)
+                         * @enum {unknown}
+                         */
+                        srtp: "optional" | "preferred" | "mandatory";
                         allowedCalleePrefixes: string[];
                         blockedCalleePrefixes: string[];
                         /** Format: date-time */

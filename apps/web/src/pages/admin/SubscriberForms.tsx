@@ -21,6 +21,8 @@ import { useApi } from '../../api/context.tsx';
 import { EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import {
+  choiceField,
+  choices,
   countField,
   fieldText,
   listField,
@@ -53,6 +55,10 @@ function sipPassword(operation: 'createSubscriber' | 'updateSubscriber') {
   return textField(operation, 'password', { optional: true, trim: false });
 }
 
+/** The SDES-SRTP policies the API takes, in its order (optional first: the default). */
+const SRTP_POLICIES = choices('updateSubscriber', 'srtp');
+const SrtpPolicy = choiceField('updateSubscriber', 'srtp');
+
 export const SubscriberForm = z.object({
   customerId: textField('createSubscriber', 'customerId', { required: 'Choose a customer' }),
   domainId: textField('createSubscriber', 'domainId', { required: 'Choose a domain' }),
@@ -65,6 +71,7 @@ export const SubscriberForm = z.object({
   maxConcurrentCalls: countField('createSubscriber', 'maxConcurrentCalls'),
   rewriteRuleSetId: z.string(),
   clir: z.boolean(),
+  srtp: SrtpPolicy,
   allowedCalleePrefixes: prefixes('createSubscriber', 'allowedCalleePrefixes'),
   blockedCalleePrefixes: prefixes('createSubscriber', 'blockedCalleePrefixes'),
 });
@@ -76,6 +83,7 @@ export const SubscriberEditForm = z.object({
   maxConcurrentCalls: countField('updateSubscriber', 'maxConcurrentCalls'),
   rewriteRuleSetId: z.string(),
   clir: z.boolean(),
+  srtp: SrtpPolicy,
   allowedCalleePrefixes: prefixes('updateSubscriber', 'allowedCalleePrefixes'),
   blockedCalleePrefixes: prefixes('updateSubscriber', 'blockedCalleePrefixes'),
   password: sipPassword('updateSubscriber'),
@@ -108,7 +116,8 @@ type CallPolicyName =
   | 'rewriteRuleSetId'
   | 'allowedCalleePrefixes'
   | 'blockedCalleePrefixes'
-  | 'clir';
+  | 'clir'
+  | 'srtp';
 
 /**
  * The call limits and dialling policy of a subscriber, one set of inputs for the create form and the
@@ -140,6 +149,12 @@ function CallPolicyFields(props: {
         error={errors.blockedCalleePrefixes?.message}
       />
       <Checkbox label="Hide caller number (CLIR)" {...register('clir')} />
+      <NativeSelect
+        label="Media encryption (SRTP)"
+        description="optional: plain RTP offered to the phones; preferred: SRTP offered; mandatory: SRTP only, plain RTP calls refused"
+        {...register('srtp')}
+        data={[...SRTP_POLICIES]}
+      />
     </>
   );
 }
@@ -171,6 +186,7 @@ export function SubscriberCreateForm() {
       maxConcurrentCalls: '',
       rewriteRuleSetId: '',
       clir: false,
+      srtp: 'optional' as const,
       allowedCalleePrefixes: '',
       blockedCalleePrefixes: '',
     },
@@ -191,6 +207,7 @@ export function SubscriberCreateForm() {
             ...(limit !== null ? { maxConcurrentCalls: limit } : {}),
             ...(v.rewriteRuleSetId ? { rewriteRuleSetId: v.rewriteRuleSetId } : {}),
             ...(v.clir ? { clir: true } : {}),
+            ...(v.srtp !== 'optional' ? { srtp: v.srtp } : {}),
             ...(allowed.length > 0 ? { allowedCalleePrefixes: allowed } : {}),
             ...(blocked.length > 0 ? { blockedCalleePrefixes: blocked } : {}),
           },
@@ -276,6 +293,7 @@ export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscribe
       maxConcurrentCalls: fieldText(subscriber.maxConcurrentCalls),
       rewriteRuleSetId: subscriber.rewriteRuleSetId ?? '',
       clir: subscriber.clir,
+      srtp: subscriber.srtp,
       allowedCalleePrefixes: subscriber.allowedCalleePrefixes.join(', '),
       blockedCalleePrefixes: subscriber.blockedCalleePrefixes.join(', '),
       password: '',
@@ -291,6 +309,7 @@ export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscribe
           maxConcurrentCalls: numberOrNull(v.maxConcurrentCalls),
           rewriteRuleSetId: v.rewriteRuleSetId || null,
           clir: v.clir,
+          srtp: v.srtp,
           allowedCalleePrefixes: prefixList(v.allowedCalleePrefixes),
           blockedCalleePrefixes: prefixList(v.blockedCalleePrefixes),
           ...(v.password ? { password: v.password } : {}),

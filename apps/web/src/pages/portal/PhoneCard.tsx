@@ -99,6 +99,15 @@ function NewPassword({
   );
 }
 
+/** The subscriber's SRTP policy as its user needs to know it to set up a phone (docs/tls.md). */
+const SRTP_TEXT: Record<Subscriber['srtp'], string> = {
+  optional: 'Media encryption (SRTP): optional. Calls are encrypted when your phone offers SRTP (SDES).',
+  preferred:
+    'Media encryption (SRTP): preferred. Calls to your phone are offered SRTP (SDES): enable SRTP on the phone.',
+  mandatory:
+    'Media encryption (SRTP): mandatory. Set your phone to SRTP (SDES) and TLS; calls without SRTP are refused.',
+};
+
 export function PhoneCard(props: {
   subscriber: Subscriber;
   numbers: PhoneNumber[];
@@ -131,6 +140,9 @@ export function PhoneCard(props: {
           {numbers.length === 0
             ? 'none yet (your provider assigns them)'
             : numbers.map((n) => `${n.e164}${n.isPrimary ? ' (primary)' : ''}`).join(', ')}
+        </Text>
+        <Text size="sm" aria-label={`Media encryption of ${subscriber.sipUri}`}>
+          {SRTP_TEXT[subscriber.srtp]}
         </Text>
         {password && (
           <Alert color="yellow" title="Your SIP password">
