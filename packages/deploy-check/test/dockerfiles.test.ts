@@ -88,7 +88,7 @@ describe('Dockerfiles', () => {
     expect(fromImages(instructions).at(-1)).toMatch(/^node:20\.\d+\.\d+-bookworm-slim$/);
     const final = finalStage(instructions);
     expect(final.some((i) => i.keyword === 'COPY' && /\/opt\/tsx/.test(i.args))).toBe(true);
-    expect(final.find((i) => i.keyword === 'CMD')?.args).toContain('tsx/dist/cli.mjs');
+    expect(final.find((i) => i.keyword === 'CMD')?.args).toContain('tsx/dist/loader.mjs');
   });
 
   it('keeps dependencies, sources and secrets out of the build context', () => {

@@ -105,8 +105,11 @@ describe('systemd units', () => {
       expect(args?.PACKAGE).toBe(`@switchboard/${service}`);
       const text = unit(`switchboard-${service}.service`);
       expect(text).toContain(`WorkingDirectory=/opt/switchboard/${dir}`);
-      // The engine loads tsx in its own process (`--import .../loader.mjs`) so that SIGHUP reaches it.
-      expect(text).toMatch(new RegExp(`ExecStart=.*tsx/dist/(cli|loader)\\.mjs ${args?.ENTRY}$`, 'm'));
+      // tsx loads in the service's own process (`--import .../loader.mjs`): one process per unit,
+      // and signals such as the engine's SIGHUP reach it.
+      expect(text).toMatch(
+        new RegExp(`ExecStart=/usr/bin/node --import \\S+tsx/dist/loader\\.mjs ${args?.ENTRY}$`, 'm'),
+      );
     }
   });
 
