@@ -30,6 +30,8 @@ const LIVE_RATE = Number(process.env.BENCH_SCALE_RATE ?? 500);
 /** Seconds after start-up or the last registration before memory is read (timers, write-behind settle). */
 const SETTLE_S = 10;
 
+/** sip-core's heap limit in the bench: a million subscribers, numbers and bindings need some 3 GB. */
+const HEAP_LIMIT_MB = 8192;
 const MB = 1024 * 1024;
 const mb = (bytes: number): number => Number((bytes / MB).toFixed(1));
 
@@ -108,7 +110,7 @@ function measureIndexes(databaseUrl: string): Promise<IndexLoads> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--max-old-space-size=8192', '--import', 'tsx', join(HERE, 'scale-indexes.ts')],
+      [`--max-old-space-size=${HEAP_LIMIT_MB}`, '--import', 'tsx', join(HERE, 'scale-indexes.ts')],
       {
         cwd: join(HERE, '..'),
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -148,8 +150,12 @@ async function measureSize(dir: string, count: number): Promise<Record<string, u
     await seed(bench.db, count, true);
     console.log(`scale ${count}: seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
     const loads = await measureIndexes(bench.url);
+    console.log(`scale ${count}: indexes ${JSON.stringify(loads)}`);
     const started = Date.now();
-    const running = await startSplit(bench.url, sipCoreOptions);
+    // A minute per 100,000 subscribers on a loaded machine; the heap limit fits a million of each.
+    process.env.NODE_OPTIONS =
+      `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_LIMIT_MB}`.trim();
+    const running = await startSplit(bench.url, sipCoreOptions, 120 + Math.ceil(count / 100_000) * 60);
     const startS = (Date.now() - started) / 1000;
     try {
       await settle();

@@ -443,6 +443,7 @@ export async function startSipCoreUnderTest(
 export async function startSplit(
   databaseUrl: string,
   options: (enginePort: number, secret: string) => SipCoreOptions,
+  readyWithinS = 120,
 ): Promise<RunningSipCore> {
   const secret = randomBytes(16).toString('hex');
   const sipPort = await freeUdpPort();
@@ -483,7 +484,7 @@ export async function startSplit(
   };
   try {
     await waitForTcp(adminPort);
-    await waitForLine(sipCore, 'ready');
+    await waitForLine(sipCore, 'ready', readyWithinS);
   } catch (error) {
     await stop();
     throw error;
@@ -526,10 +527,10 @@ async function waitForTcp(port: number): Promise<void> {
 }
 
 /** Bounded wait for a line on a child's stdout (then the rest of its output is discarded). */
-function waitForLine(child: ChildProcess, line: string): Promise<void> {
+function waitForLine(child: ChildProcess, line: string, withinS: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const guard = setTimeout(() => reject(new Error(`no "${line}" within 120 s`)), 120_000);
+    const guard = setTimeout(() => reject(new Error(`no "${line}" within ${withinS} s`)), withinS * 1000);
     child.once('exit', (code) => reject(new Error(`exited with ${code} before "${line}"`)));
     child.stdout?.on('data', (chunk: Buffer) => {
       seen = (seen + chunk.toString()).slice(-1000);
