@@ -8,6 +8,7 @@ import type { Party } from '../../../src/calls/party.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
 import type { SipCorePushOptions } from '../../../src/push/setup.ts';
 import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
+import type { TrunkOptions } from '../../../src/trunks/trunks.ts';
 import {
   createSubscriber,
   createTenant,
@@ -68,6 +69,8 @@ export async function startCallStack(
   metrics?: MetricsRegistry,
   /** The client sip-core gets, made from the test database's (tests that watch its queries). */
   prismaFor: (prisma: PrismaClient) => PrismaClient = (prisma) => prisma,
+  /** Trunk registration and health check timing (tests of trunks/ shorten it). */
+  trunks?: Partial<TrunkOptions>,
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -94,6 +97,7 @@ export async function startCallStack(
       calls,
       ...(push ? { push } : {}),
       ...(metrics ? { metrics } : {}),
+      ...(trunks ? { trunks } : {}),
     },
   );
   return {
