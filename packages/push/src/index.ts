@@ -29,6 +29,7 @@ export {
   loadCredentialsKey,
   SealingError,
   seal,
+  gatewaySecretContext,
   sealingContext,
   unseal,
 } from './sealing.ts';

@@ -1,9 +1,9 @@
 import type { PeerGateway } from '@switchboard/db';
-import { unseal } from '@switchboard/push';
+import { gatewaySecretContext, unseal } from '@switchboard/push';
 
 /** What sealed gateway secrets are bound to (authenticated data): a secret opens only for its purpose. */
-export const GATEWAY_AUTH_CONTEXT = 'peer-gateway:auth';
-export const GATEWAY_REGISTER_CONTEXT = 'peer-gateway:register';
+export const GATEWAY_AUTH_CONTEXT = gatewaySecretContext('auth');
+export const GATEWAY_REGISTER_CONTEXT = gatewaySecretContext('register');
 
 /** One trunk registration as the register client needs it, secrets opened. */
 export interface TrunkSettings {
