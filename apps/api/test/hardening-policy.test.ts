@@ -215,7 +215,11 @@ const ROUTES: PatchRoute[] = [
       enabled: { body: () => ({ enabled: false }) },
       trustedSources: { body: () => ({ trustedSources: ['192.0.2.0/24'] }) },
       registerEnabled: {
-        body: () => ({ registerEnabled: true, registrarUri: 'sip:reg.example.net', registerUsername: 'acme' }),
+        body: () => ({
+          registerEnabled: true,
+          registrarUri: 'sip:reg.example.net',
+          registerUsername: 'acme',
+        }),
       },
       registrarUri: { body: () => ({ registrarUri: 'sip:reg.example.net' }) },
       registerUsername: { body: () => ({ registerUsername: 'acme' }) },

@@ -26,10 +26,10 @@ export {
 export {
   CREDENTIALS_KEY_FILE,
   CREDENTIALS_KEY_VARIABLE,
+  gatewaySecretContext,
   loadCredentialsKey,
   SealingError,
   seal,
-  gatewaySecretContext,
   sealingContext,
   unseal,
 } from './sealing.ts';
