@@ -41,24 +41,36 @@ export class RegisterClient {
     this.digest = new DigestClient({ username: trunk.username, password: trunk.password ?? '' });
   }
 
-  /** One registration (or, with `expires` 0, its removal): the granted expiry or why it failed. */
+  /**
+   * One registration (or, with `expires` 0, its removal): the granted expiry or why it failed. At most
+   * three requests: one challenge answered (401/407) and one `423 Interval Too Brief` followed
+   * (RFC 3261 §10.2.8: ask again with the registrar's Min-Expires), in either order.
+   */
   async register(expires = this.trunk.expires): Promise<RegisterOutcome> {
-    let res = await this.send(expires);
-    if (res.status === 401 || res.status === 407) {
-      const authorization = this.answer(res);
-      if (authorization === undefined)
+    let asked = expires;
+    let challenge: SrfResponse | undefined;
+    let res = await this.send(asked);
+    for (let step = 0; step < 2; step++) {
+      if ((res.status === 401 || res.status === 407) && challenge === undefined) {
+        challenge = res;
+      } else if (res.status === 423 && asked === expires) {
+        const min = Number(res.get('Min-Expires') ?? Number.NaN);
+        if (!Number.isInteger(min) || min <= asked || min > 86_400) break;
+        asked = min;
+      } else break;
+      const authorization = challenge ? this.answer(challenge) : undefined;
+      if (challenge && authorization === undefined)
         return {
           ok: false,
-          error: `${res.status} challenge that cannot be answered (credentials, realm, algorithm)`,
+          error: `${challenge.status} challenge that cannot be answered (credentials, realm, algorithm)`,
         };
-      res = await this.send(expires, {
-        [res.status === 407 ? 'Proxy-Authorization' : 'Authorization']: authorization,
-      });
+      const header = challenge?.status === 407 ? 'Proxy-Authorization' : 'Authorization';
+      res = await this.send(asked, authorization ? { [header]: authorization } : {});
     }
     if (res.status < 200 || res.status >= 300)
       return { ok: false, error: `${res.status} ${res.reason ?? ''}`.trim() };
-    if (expires === 0) return { ok: true, expires: 0 };
-    return { ok: true, expires: this.granted(res) ?? expires };
+    if (asked === 0) return { ok: true, expires: 0 };
+    return { ok: true, expires: this.granted(res) ?? asked };
   }
 
   private answer(res: SrfResponse): string | undefined {

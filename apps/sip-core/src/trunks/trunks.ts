@@ -58,6 +58,8 @@ export class TrunkManager {
   private readonly held = new Set<string>();
   private leaseTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Nothing is sent before start() (the engine connection is up by then). */
+  private started = false;
   private readonly store: GatewayStatusStore;
   private readonly options: TrunkOptions;
 
@@ -77,6 +79,7 @@ export class TrunkManager {
 
   /** Loads every gateway and starts what it configures; leases are renewed from then on. */
   async start(): Promise<void> {
+    this.started = true;
     await this.load();
     await this.renewLeases();
   }
@@ -168,7 +171,7 @@ export class TrunkManager {
 
   private startTrunk(id: string): void {
     const trunk = this.trunks.get(id);
-    if (!trunk || trunk.registration || this.closed) return;
+    if (!trunk || trunk.registration || this.closed || !this.started) return;
     const client = new RegisterClient(this.deps.srf, trunk.settings, this.options.answerTimeoutMs);
     trunk.registration = new TrunkRegistration({
       send: () => client.register(),
@@ -215,7 +218,7 @@ export class TrunkManager {
     if (old && old.key === key) return;
     old?.check.stop();
     this.health.delete(id);
-    if (!settings || this.closed) return;
+    if (!settings || this.closed || !this.started) return;
     const check = new GatewayHealthCheck(
       settings,
       (target) => pingGateway(this.deps.srf, target, this.options.answerTimeoutMs),
