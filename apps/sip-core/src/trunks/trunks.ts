@@ -117,6 +117,8 @@ export class TrunkManager {
     clearTimeout(this.leaseTimer);
     for (const health of this.health.values()) health.check.stop();
     const held = [...this.held];
+    // Not written as `disabled`: the trunk stays configured, and the next owner registers it.
+    this.held.clear();
     for (const trunk of this.trunks.values()) trunk.registration?.stop();
     await Promise.all([...this.trunks.values()].map((t) => t.writes));
     // Released, another node takes over at once; the carrier's binding stays until it expires.
