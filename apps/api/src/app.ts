@@ -227,7 +227,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(rewriteRuleSetRoutes, routeOptions);
       await v1.register(rewriteRuleRoutes, routeOptions);
       await v1.register(peeringGroupRoutes, routeOptions);
-      await v1.register(peerGatewayRoutes, routeOptions);
+      await v1.register(peerGatewayRoutes, { ...routeOptions, push: deps.push });
       await v1.register(peeringRuleRoutes, routeOptions);
       await v1.register(ipBanRoutes, routeOptions);
       await v1.register(registrationRoutes, routeOptions);

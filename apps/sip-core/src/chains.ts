@@ -18,6 +18,7 @@ import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
 import type { DeviceWaker } from './calls/devices.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
+import type { GatewayHealthView } from './calls/pstn.ts';
 import { inviteStages } from './calls/stages/index.ts';
 import type { CdrWriter } from './cdr/cdr-writer.ts';
 import type { SipCoreConfig } from './config.ts';
@@ -32,7 +33,7 @@ import type { MessageQueue } from './messages/queue.ts';
 import { authenticate, CALLER, REGISTRAR } from './middleware/authenticate.ts';
 import { banCheck } from './middleware/ban-check.ts';
 import { domainCheck } from './middleware/domain-check.ts';
-import { identifyPeer, type PeerDirectory } from './middleware/identify-peer.ts';
+import { identifyPeer, type PeerDirectory, type TrunkContacts } from './middleware/identify-peer.ts';
 import { identifySource } from './middleware/identify-source.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
@@ -61,6 +62,8 @@ export interface SipCoreServices {
    * only `access.trustedSources` are.
    */
   peers?: PeerDirectory | undefined;
+  /** Registered trunks' contacts: a request to one comes from its gateway (trunks/). */
+  trunkContacts?: TrunkContacts | undefined;
   /** RFC 8599 support of the registrar; unset: pn-* parameters are stored as they come. */
   push?: RegistrarPush | undefined;
   /** Messages waiting for their recipient, sent when it registers; unset: none are queued. */
@@ -104,7 +107,9 @@ export function createServices(
 function admission(services: SipCoreServices): Middleware[] {
   return [
     identifySource(services.bans),
-    ...(services.peers ? [identifyPeer(services.peers)] : []),
+    ...(services.peers || services.trunkContacts
+      ? [identifyPeer(services.peers, services.trunkContacts)]
+      : []),
     banCheck(services.bans),
     rateLimit(services.limiter),
     scannerFilter(services.scanners),
@@ -188,6 +193,8 @@ export interface InviteChainDeps {
   media: MediaRelay;
   cdr: CdrWriter;
   gateways: GatewayCredentials;
+  /** The gateways' health checks: LCR skips a gateway that is down. */
+  health?: GatewayHealthView;
   calls: ActiveCalls;
   forwards: CallForwards;
   numbering?: NumberingIndex;
@@ -214,6 +221,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       forwards: deps.forwards,
       location: services.location,
       gateways: deps.gateways,
+      health: deps.health,
       calls: deps.calls,
       numbering: deps.numbering,
       config: deps.callsConfig,

@@ -8,6 +8,7 @@ import {
 import { type MediaRelay, NullMedia } from '@switchboard/media';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchboard/metrics';
 import { followDatabase, type IndexFollower, NumberingIndex } from '@switchboard/numbering';
+import { loadCredentialsKey } from '@switchboard/push';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { RateLimiter } from './access/rate-limiter.ts';
@@ -50,6 +51,8 @@ import { registerPushStatusCode } from './push/status-code.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
+import type { OutboundRequester } from './trunks/register-client.ts';
+import { TrunkManager, type TrunkOptions } from './trunks/trunks.ts';
 
 export {
   createServices,
@@ -86,6 +89,8 @@ export interface SipCoreDeps {
    * `settings` table does not change them. Default: none.
    */
   fixedSettings?: Iterable<string>;
+  /** Trunk registration and gateway health check timing (lease, answer timeout, back-off). */
+  trunks?: Partial<TrunkOptions>;
 }
 
 export interface RunningSipCore {
@@ -104,15 +109,9 @@ export interface RunningSipCore {
    * read-only: tests wait on them to see a change arrive through the change feed.
    */
   caches: { directory: Pick<Directory, 'subscriberById'>; gateways: Pick<GatewayCredentials, 'forGateways'> };
+  /** Trunk registrations and gateway health checks of this node (docs/sbc.md). */
+  trunks: TrunkManager;
   close(): Promise<void>;
-}
-
-/** srf.request as drachtio-srf implements it (its bundled typings declare a different signature). */
-interface OutboundRequester {
-  request(
-    uri: string,
-    options: { method: string; proxy?: string; headers?: Record<string, string> },
-  ): Promise<{ on(event: 'response', listener: (res: { status: number }) => void): void }>;
 }
 
 /** Sends a keep-alive OPTIONS to where the device's packets come from; any answer but 408 counts. */
@@ -175,7 +174,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   registerPushStatusCode();
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
-  const gateways = new GatewayCredentials(deps.prisma, log.child({ component: 'gateways' }));
+  // The platform's sealing key (the push credentials key), for the gateways' sealed passwords.
+  let key = deps.push?.credentialsKey;
+  const sealingKey = (): Buffer => {
+    key ??= loadCredentialsKey({ dataDir: deps.push?.dataDir ?? process.env.DATA_DIR ?? './data' });
+    return key;
+  };
+  const gateways = new GatewayCredentials(deps.prisma, log.child({ component: 'gateways' }), sealingKey);
   const callsConfig: CallsConfig = { ...DEFAULT_CALLS, ...deps.calls };
   const messagesConfig: MessagesConfig = { ...DEFAULT_MESSAGES, ...deps.messages };
   const messageLimiter = new RateLimiter(0, 1);
@@ -196,14 +201,30 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   ]);
   const reloadAll = (): void => {
     push.store.forget();
-    Promise.all([directory.load(), bans.load(), forwards.load(), gateways.load(), settings.load()]).catch(
-      (error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'),
-    );
+    Promise.all([
+      directory.load(),
+      bans.load(),
+      forwards.load(),
+      gateways.load(),
+      settings.load(),
+      trunks.load(),
+    ]).catch((error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'));
   };
+  const srf = new Srf();
+  const trunks = new TrunkManager({
+    prisma: deps.prisma,
+    srf: srf as unknown as OutboundRequester,
+    node: config.nodeName,
+    sealingKey,
+    log: log.child({ component: 'trunks' }),
+    ...(deps.trunks ? { options: deps.trunks } : {}),
+  });
+  services.trunkContacts = trunks;
   const onTableChange = tableChangeHandler({
     ...services,
     forwards,
     gateways,
+    trunks,
     pushCredentials: push.store,
     settings,
   });
@@ -224,7 +245,6 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     ),
   ];
 
-  const srf = new Srf();
   // Until connected nothing is answered; ours is assumed, then what the engine says it is.
   const engine: EngineTraits = { ...OUR_ENGINE };
   const messageStore = new MessageStore(deps.prisma);
@@ -262,6 +282,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       media,
       cdr,
       gateways,
+      health: trunks,
       calls,
       forwards,
       numbering,
@@ -330,6 +351,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   );
   keepalive.start();
   push.refresher.start();
+  await trunks.start();
 
   let closed = false;
   return {
@@ -340,11 +362,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     presence,
     presenceStatus: (subscriberId, aor) => presence.status(subscriberId, aor),
     caches: { directory, gateways },
+    trunks,
     async close() {
       if (closed) return;
       closed = true;
       detachGauges();
       keepalive.stop();
+      await trunks.close();
       presence.close();
       await push.close();
       srf.disconnect();

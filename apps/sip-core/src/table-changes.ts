@@ -4,6 +4,7 @@ import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import type { SipCoreServices } from './chains.ts';
+import type { TrunkManager } from './trunks/trunks.ts';
 
 /**
  * Applies one `CHANGES_CHANNEL` notification to the caches: domains, subscribers and customers (with
@@ -15,11 +16,13 @@ export function tableChangeHandler(
   services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & {
     forwards?: CallForwards;
     gateways?: Pick<GatewayCredentials, 'onGatewayChanged'>;
+    /** Trunk registrations and health checks follow their gateway's settings. */
+    trunks?: Pick<TrunkManager, 'onGatewayChanged'>;
     pushCredentials?: { forget(): void };
     settings?: { load(): Promise<void> };
   },
 ): (payload: string) => void {
-  const { directory, bans, forwards, gateways, pushCredentials, settings, log } = services;
+  const { directory, bans, forwards, gateways, trunks, pushCredentials, settings, log } = services;
   return (payload) => {
     const change = parseTableChange(payload);
     if (!change) return;
@@ -45,7 +48,7 @@ export function tableChangeHandler(
         work = forwards?.onDestinationChanged(id);
         break;
       case 'peer_gateways':
-        work = gateways?.onGatewayChanged(id);
+        work = Promise.all([gateways?.onGatewayChanged(id), trunks?.onGatewayChanged(id)]).then(() => {});
         break;
       // Uploaded, replaced or deleted push credentials apply from the next push on.
       case 'push_credentials':

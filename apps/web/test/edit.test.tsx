@@ -321,6 +321,30 @@ describe('editing peering and rewrite rules', () => {
       weight: 1,
       enabled: true,
       trustedSources: [],
+      hasAuthPassword: false,
+      hasRegisterPassword: false,
+      registerEnabled: false,
+      registrarUri: null,
+      registerUsername: null,
+      registerRealm: null,
+      registerExpires: 3600,
+      registerOutboundProxy: null,
+      registerTransport: 'udp',
+      registerContactUser: null,
+      healthCheck: false,
+      healthInterval: 30,
+      healthThreshold: 3,
+      status: {
+        registration: 'disabled',
+        registrationError: null,
+        registeredAt: null,
+        expiresAt: null,
+        nextAttemptAt: null,
+        health: 'off',
+        healthError: null,
+        healthChangedAt: null,
+        node: null,
+      },
     };
     const { requests } = renderApp('/admin/peering', (key, body) => {
       if (key === 'GET /api/v1/auth/me') return operator;
@@ -329,6 +353,8 @@ describe('editing peering and rewrite rules', () => {
       if (key === 'GET /api/v1/peering-groups/p1/gateways') return list([gw]);
       if (key === 'GET /api/v1/peering-groups/p1/rules') return list([]);
       if (key === 'PATCH /api/v1/peering-groups/p1/gateways/g1') return { ...gw, ...(body as object) };
+      if (key === 'GET /api/v1/peering-groups/p1/gateways/g1/status')
+        return { gatewayId: 'g1', ...gw.status, history: [] };
       return undefined;
     });
     await user.click(await screen.findByRole('button', { name: 'Edit gateway gw-a1' }));
@@ -351,6 +377,16 @@ describe('editing peering and rewrite rules', () => {
       priority: 1,
       weight: 1,
       enabled: false,
+      registerEnabled: false,
+      registrarUri: null,
+      registerUsername: null,
+      registerRealm: null,
+      registerExpires: 3600,
+      registerOutboundProxy: null,
+      registerTransport: 'udp',
+      healthCheck: false,
+      healthInterval: 30,
+      healthThreshold: 3,
     });
   });
 

@@ -107,11 +107,26 @@ describe('edit form schemas', () => {
       priority: '1',
       weight: '1',
       enabled: true,
+      registerEnabled: false,
+      registrarUri: '',
+      registerUsername: '',
+      registerPassword: '',
+      registerRealm: '',
+      registerExpires: '3600',
+      registerOutboundProxy: '',
+      registerTransport: 'udp',
+      healthCheck: false,
+      healthInterval: '30',
+      healthThreshold: '3',
     };
     expect(GatewayEditForm.safeParse(ok).success).toBe(true);
     expect(GatewayEditForm.safeParse({ ...ok, port: '70000' }).success).toBe(false);
     expect(GatewayEditForm.safeParse({ ...ok, weight: '-1' }).success).toBe(false);
     expect(GatewayEditForm.safeParse({ ...ok, host: 'sip:gw.example.com' }).success).toBe(false);
+    expect(GatewayEditForm.safeParse({ ...ok, registrarUri: 'sip:reg.carrier.example' }).success).toBe(true);
+    expect(GatewayEditForm.safeParse({ ...ok, registrarUri: 'reg.carrier.example' }).success).toBe(false);
+    expect(GatewayEditForm.safeParse({ ...ok, registerTransport: 'ws' }).success).toBe(false);
+    expect(GatewayEditForm.safeParse({ ...ok, healthInterval: '0' }).success).toBe(false);
   });
 
   it('routing rule: a digits-only callee prefix, empty matches all', () => {

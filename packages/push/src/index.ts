@@ -26,6 +26,7 @@ export {
 export {
   CREDENTIALS_KEY_FILE,
   CREDENTIALS_KEY_VARIABLE,
+  gatewaySecretContext,
   loadCredentialsKey,
   SealingError,
   seal,

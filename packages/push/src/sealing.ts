@@ -78,3 +78,11 @@ export function unseal(key: Buffer, sealed: string, context: string): string {
 export function sealingContext(domainId: string, provider: string): string {
   return `push-credentials:${domainId}:${provider}`;
 }
+
+/**
+ * The authenticated context of a peer gateway's sealed secret: `auth` (answering the gateway's
+ * challenges) or `register` (the trunk registration), so a secret opens only for its purpose.
+ */
+export function gatewaySecretContext(purpose: 'auth' | 'register'): string {
+  return `peer-gateway:${purpose}`;
+}

@@ -33,9 +33,19 @@ export interface PstnDeps {
   /** The gateways' credentials, held in memory. */
   gateways: Pick<GatewayCredentials, 'forGateways'>;
   numbering?: NumberingIndex | undefined;
+  /** The gateways' health checks (trunks/): a gateway marked down is skipped. */
+  health?: GatewayHealthView | undefined;
 }
 
-/** LCR for a number that is not ours: 404 without numbering or route, 403 blocked, 484 not a number. */
+/** Which gateways this node's OPTIONS health checks see down. */
+export interface GatewayHealthView {
+  isDown(gatewayId: string): boolean;
+}
+
+/**
+ * LCR for a number that is not ours: 404 without numbering or route, 403 blocked, 484 not a number,
+ * 503 when every gateway LCR picked is down (health check); down gateways are left out of the order.
+ */
 export async function routeToPstn(
   deps: PstnDeps,
   subscriber: CachedSubscriber,
@@ -62,8 +72,11 @@ export async function routeToPstn(
     'callee',
     route.callee,
   ).output;
-  const auth = await deps.gateways.forGateways(route.gateways.map((g) => g.gatewayId));
-  return { subscriber, presentation, callerNumber, callee, gateways: route.gateways, auth };
+  const health = deps.health;
+  const gateways = health ? route.gateways.filter((g) => !health.isDown(g.gatewayId)) : route.gateways;
+  if (gateways.length === 0) return { status: 503, reason: 'Service Unavailable' };
+  const auth = await deps.gateways.forGateways(gateways.map((g) => g.gatewayId));
+  return { subscriber, presentation, callerNumber, callee, gateways, auth };
 }
 
 /**

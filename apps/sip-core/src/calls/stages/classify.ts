@@ -39,8 +39,9 @@ function sourceOf(req: IncomingRequest): string {
 }
 
 /**
- * From a trusted peer (a gateway, no digest): the Request-URI's number, in the peer's format made ours
- * by its peering group's `inbound_from_peer` rules, is a DID of one of our subscribers.
+ * From a trusted peer (a gateway, no digest): the Request-URI's number (To's, for a call to a trunk's
+ * registered contact), in the peer's format made ours by its peering group's `inbound_from_peer`
+ * rules, is a DID of one of our subscribers.
  */
 function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
   const parsed = parsedOf(req);
@@ -53,13 +54,14 @@ function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
       : undefined;
   const variables = deps.numbering ? domainVariables(deps.numbering, calledDomain) : {};
   const groupId = peer?.groupId;
-  const calleeNumber = rewriteFromPeer(
-    deps.numbering,
-    groupId,
-    'callee',
-    requestUri.userText ?? '',
-    variables,
-  );
+  // A call to a registered trunk's contact names the callee in To (the Request-URI is our contact).
+  const toRegistration = peer?.matched.startsWith('contact:') === true;
+  const dialled = toRegistration
+    ? parsed.to.uri.kind === 'sip'
+      ? (parsed.to.uri.userText ?? '')
+      : ''
+    : (requestUri.userText ?? '');
+  const calleeNumber = rewriteFromPeer(deps.numbering, groupId, 'callee', dialled, variables);
   const callerNumber = rewriteFromPeer(deps.numbering, groupId, 'caller', callerDialled, variables).value;
   const e164 = asE164(calleeNumber.value);
   const mapping = e164 ? deps.numbering?.lookupNumber(e164) : null;

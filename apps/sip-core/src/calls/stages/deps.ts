@@ -14,6 +14,7 @@ import type { CallsConfig } from '../calls-config.ts';
 import type { DeviceWaker } from '../devices.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
 import type { InvitePlan } from '../plan.ts';
+import type { GatewayHealthView } from '../pstn.ts';
 
 /** What the INVITE stages share, built once per process. Nothing here reads a table per call. */
 export interface InviteDeps {
@@ -26,6 +27,8 @@ export interface InviteDeps {
   location: LocationService;
   /** Outbound credentials of the peer gateways, held in memory. */
   gateways: GatewayCredentials;
+  /** The gateways' health checks: LCR skips a gateway that is down. */
+  health?: GatewayHealthView | undefined;
   calls: ActiveCalls;
   /** Number mapping and LCR; without it only usernames are callable. */
   numbering?: NumberingIndex | undefined;

@@ -8,6 +8,7 @@ import type { Party } from '../../../src/calls/party.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
 import type { SipCorePushOptions } from '../../../src/push/setup.ts';
 import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
+import type { TrunkOptions } from '../../../src/trunks/trunks.ts';
 import {
   createSubscriber,
   createTenant,
@@ -72,6 +73,8 @@ export async function startCallStack(
   prismaFor: (prisma: PrismaClient) => PrismaClient = (prisma) => prisma,
   /** More SIP listeners than UDP (the first one stays UDP, where sipp sends), e.g. TLS with its certificate. */
   listeners: Pick<TestEngineOptions, 'transports' | 'tls'> = {},
+  /** Trunk registration and health check timing (tests of trunks/ shorten it). */
+  trunks?: Partial<TrunkOptions>,
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -98,6 +101,7 @@ export async function startCallStack(
       calls,
       ...(push ? { push } : {}),
       ...(metrics ? { metrics } : {}),
+      ...(trunks ? { trunks } : {}),
     },
   );
   return {

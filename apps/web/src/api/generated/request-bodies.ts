@@ -351,6 +351,87 @@ export const requestBodies = {
           "description": "IP address or CIDR block"
         },
         "maxItems": 100
+      },
+      "registerEnabled": {
+        "type": "boolean",
+        "description": "Register this platform to the carrier (trunk registration)"
+      },
+      "registrarUri": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^sips?:[^\\s<>\"]{1,250}$",
+        "description": "Registrar Request-URI, e.g. sip:reg.carrier.example"
+      },
+      "registerUsername": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "registerPassword": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128,
+        "description": "Write-only; never returned"
+      },
+      "registerRealm": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 253
+      },
+      "registerExpires": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 86400,
+        "description": "Expiry asked for, seconds"
+      },
+      "registerOutboundProxy": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^sips?:[^\\s<>\"]{1,250}$"
+      },
+      "registerTransport": {
+        "enum": [
+          "udp",
+          "tcp",
+          "tls"
+        ]
+      },
+      "registerContactUser": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[A-Za-z0-9._~-]{8,64}$",
+        "description": "User part of the registered contact; calls to it come from this gateway. Default: random"
+      },
+      "healthCheck": {
+        "type": "boolean",
+        "description": "Ping the gateway with OPTIONS; LCR skips it while down"
+      },
+      "healthInterval": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 3600,
+        "description": "Seconds between OPTIONS"
+      },
+      "healthThreshold": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "description": "Unanswered OPTIONS in a row before down"
       }
     },
     "additionalProperties": false
@@ -1239,7 +1320,88 @@ export const requestBodies = {
         },
         "maxItems": 100
       },
+      "registerEnabled": {
+        "type": "boolean",
+        "description": "Register this platform to the carrier (trunk registration)"
+      },
+      "registrarUri": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^sips?:[^\\s<>\"]{1,250}$",
+        "description": "Registrar Request-URI, e.g. sip:reg.carrier.example"
+      },
+      "registerUsername": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "registerRealm": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 253
+      },
+      "registerExpires": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 86400,
+        "description": "Expiry asked for, seconds"
+      },
+      "registerOutboundProxy": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^sips?:[^\\s<>\"]{1,250}$"
+      },
+      "registerTransport": {
+        "enum": [
+          "udp",
+          "tcp",
+          "tls"
+        ]
+      },
+      "registerContactUser": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[A-Za-z0-9._~-]{8,64}$",
+        "description": "User part of the registered contact; calls to it come from this gateway. Default: random"
+      },
+      "healthCheck": {
+        "type": "boolean",
+        "description": "Ping the gateway with OPTIONS; LCR skips it while down"
+      },
+      "healthInterval": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 3600,
+        "description": "Seconds between OPTIONS"
+      },
+      "healthThreshold": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "description": "Unanswered OPTIONS in a row before down"
+      },
       "authPassword": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 128,
+        "description": "Write-only; never returned"
+      },
+      "registerPassword": {
         "type": [
           "string",
           "null"

@@ -876,6 +876,23 @@ export interface paths {
         patch: operations["updateGateway"];
         trace?: never;
     };
+    "/api/v1/peering-groups/{groupId}/gateways/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A gateway's trunk registration and health, with its recent state changes */
+        get: operations["getGatewayStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/peering-groups/{groupId}/rules": {
         parameters: {
             query?: never;
@@ -14383,8 +14400,47 @@ export interface operations {
                             weight: number;
                             enabled: boolean;
                             trustedSources: string[];
+                            /** @description Register this platform to the carrier (trunk registration) */
+                            registerEnabled: boolean;
+                            /** @description Registrar Request-URI, e.g. sip:reg.carrier.example */
+                            registrarUri: string | null;
+                            registerUsername: string | null;
+                            registerRealm: string | null;
+                            /** @description Expiry asked for, seconds */
+                            registerExpires: number;
+                            registerOutboundProxy: string | null;
+                            /** @enum {unknown} */
+                            registerTransport: "udp" | "tcp" | "tls";
+                            /** @description User part of the registered contact; calls to it come from this gateway. Default: random */
+                            registerContactUser: string | null;
+                            /** @description Ping the gateway with OPTIONS; LCR skips it while down */
+                            healthCheck: boolean;
+                            /** @description Seconds between OPTIONS */
+                            healthInterval: number;
+                            /** @description Unanswered OPTIONS in a row before down */
+                            healthThreshold: number;
                             /** @description Whether credentials for the peer are configured */
                             hasAuthPassword: boolean;
+                            /** @description Whether a registration password is configured */
+                            hasRegisterPassword: boolean;
+                            status: {
+                                /** @enum {unknown} */
+                                registration: "disabled" | "registering" | "registered" | "failing";
+                                registrationError: string | null;
+                                /** Format: date-time */
+                                registeredAt: string | null;
+                                /** Format: date-time */
+                                expiresAt: string | null;
+                                /** Format: date-time */
+                                nextAttemptAt: string | null;
+                                /** @enum {unknown} */
+                                health: "off" | "unknown" | "up" | "down";
+                                healthError: string | null;
+                                /** Format: date-time */
+                                healthChangedAt: string | null;
+                                /** @description The sip-core node holding the gateway (registers, writes this) */
+                                node: string | null;
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -14551,6 +14607,27 @@ export interface operations {
                     weight?: number;
                     enabled?: boolean;
                     trustedSources?: string[];
+                    /** @description Register this platform to the carrier (trunk registration) */
+                    registerEnabled?: boolean;
+                    /** @description Registrar Request-URI, e.g. sip:reg.carrier.example */
+                    registrarUri?: string | null;
+                    registerUsername?: string | null;
+                    /** @description Write-only; never returned */
+                    registerPassword?: string | null;
+                    registerRealm?: string | null;
+                    /** @description Expiry asked for, seconds */
+                    registerExpires?: number;
+                    registerOutboundProxy?: string | null;
+                    /** @enum {unknown} */
+                    registerTransport?: "udp" | "tcp" | "tls";
+                    /** @description User part of the registered contact; calls to it come from this gateway. Default: random */
+                    registerContactUser?: string | null;
+                    /** @description Ping the gateway with OPTIONS; LCR skips it while down */
+                    healthCheck?: boolean;
+                    /** @description Seconds between OPTIONS */
+                    healthInterval?: number;
+                    /** @description Unanswered OPTIONS in a row before down */
+                    healthThreshold?: number;
                 };
             };
         };
@@ -14577,8 +14654,47 @@ export interface operations {
                         weight: number;
                         enabled: boolean;
                         trustedSources: string[];
+                        /** @description Register this platform to the carrier (trunk registration) */
+                        registerEnabled: boolean;
+                        /** @description Registrar Request-URI, e.g. sip:reg.carrier.example */
+                        registrarUri: string | null;
+                        registerUsername: string | null;
+                        registerRealm: string | null;
+                        /** @description Expiry asked for, seconds */
+                        registerExpires: number;
+                        registerOutboundProxy: string | null;
+                        /** @enum {unknown} */
+                        registerTransport: "udp" | "tcp" | "tls";
+                        /** @description User part of the registered contact; calls to it come from this gateway. Default: random */
+                        registerContactUser: string | null;
+                        /** @description Ping the gateway with OPTIONS; LCR skips it while down */
+                        healthCheck: boolean;
+                        /** @description Seconds between OPTIONS */
+                        healthInterval: number;
+                        /** @description Unanswered OPTIONS in a row before down */
+                        healthThreshold: number;
                         /** @description Whether credentials for the peer are configured */
                         hasAuthPassword: boolean;
+                        /** @description Whether a registration password is configured */
+                        hasRegisterPassword: boolean;
+                        status: {
+                            /** @enum {unknown} */
+                            registration: "disabled" | "registering" | "registered" | "failing";
+                            registrationError: string | null;
+                            /** Format: date-time */
+                            registeredAt: string | null;
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** @enum {unknown} */
+                            health: "off" | "unknown" | "up" | "down";
+                            healthError: string | null;
+                            /** Format: date-time */
+                            healthChangedAt: string | null;
+                            /** @description The sip-core node holding the gateway (registers, writes this) */
+                            node: string | null;
+                        };
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -14750,8 +14866,47 @@ export interface operations {
                         weight: number;
                         enabled: boolean;
                         trustedSources: string[];
+                        /** @description Register this platform to the carrier (trunk registration) */
+                        registerEnabled: boolean;
+                        /** @description Registrar Request-URI, e.g. sip:reg.carrier.example */
+                        registrarUri: string | null;
+                        registerUsername: string | null;
+                        registerRealm: string | null;
+                        /** @description Expiry asked for, seconds */
+                        registerExpires: number;
+                        registerOutboundProxy: string | null;
+                        /** @enum {unknown} */
+                        registerTransport: "udp" | "tcp" | "tls";
+                        /** @description User part of the registered contact; calls to it come from this gateway. Default: random */
+                        registerContactUser: string | null;
+                        /** @description Ping the gateway with OPTIONS; LCR skips it while down */
+                        healthCheck: boolean;
+                        /** @description Seconds between OPTIONS */
+                        healthInterval: number;
+                        /** @description Unanswered OPTIONS in a row before down */
+                        healthThreshold: number;
                         /** @description Whether credentials for the peer are configured */
                         hasAuthPassword: boolean;
+                        /** @description Whether a registration password is configured */
+                        hasRegisterPassword: boolean;
+                        status: {
+                            /** @enum {unknown} */
+                            registration: "disabled" | "registering" | "registered" | "failing";
+                            registrationError: string | null;
+                            /** Format: date-time */
+                            registeredAt: string | null;
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** @enum {unknown} */
+                            health: "off" | "unknown" | "up" | "down";
+                            healthError: string | null;
+                            /** Format: date-time */
+                            healthChangedAt: string | null;
+                            /** @description The sip-core node holding the gateway (registers, writes this) */
+                            node: string | null;
+                        };
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -15062,8 +15217,29 @@ export interface operations {
                     weight?: number;
                     enabled?: boolean;
                     trustedSources?: string[];
+                    /** @description Register this platform to the carrier (trunk registration) */
+                    registerEnabled?: boolean;
+                    /** @description Registrar Request-URI, e.g. sip:reg.carrier.example */
+                    registrarUri?: string | null;
+                    registerUsername?: string | null;
+                    registerRealm?: string | null;
+                    /** @description Expiry asked for, seconds */
+                    registerExpires?: number;
+                    registerOutboundProxy?: string | null;
+                    /** @enum {unknown} */
+                    registerTransport?: "udp" | "tcp" | "tls";
+                    /** @description User part of the registered contact; calls to it come from this gateway. Default: random */
+                    registerContactUser?: string | null;
+                    /** @description Ping the gateway with OPTIONS; LCR skips it while down */
+                    healthCheck?: boolean;
+                    /** @description Seconds between OPTIONS */
+                    healthInterval?: number;
+                    /** @description Unanswered OPTIONS in a row before down */
+                    healthThreshold?: number;
                     /** @description Write-only; never returned */
                     authPassword?: string | null;
+                    /** @description Write-only; never returned */
+                    registerPassword?: string | null;
                 };
             };
         };
@@ -15090,12 +15266,228 @@ export interface operations {
                         weight: number;
                         enabled: boolean;
                         trustedSources: string[];
+                        /** @description Register this platform to the carrier (trunk registration) */
+                        registerEnabled: boolean;
+                        /** @description Registrar Request-URI, e.g. sip:reg.carrier.example */
+                        registrarUri: string | null;
+                        registerUsername: string | null;
+                        registerRealm: string | null;
+                        /** @description Expiry asked for, seconds */
+                        registerExpires: number;
+                        registerOutboundProxy: string | null;
+                        /** @enum {unknown} */
+                        registerTransport: "udp" | "tcp" | "tls";
+                        /** @description User part of the registered contact; calls to it come from this gateway. Default: random */
+                        registerContactUser: string | null;
+                        /** @description Ping the gateway with OPTIONS; LCR skips it while down */
+                        healthCheck: boolean;
+                        /** @description Seconds between OPTIONS */
+                        healthInterval: number;
+                        /** @description Unanswered OPTIONS in a row before down */
+                        healthThreshold: number;
                         /** @description Whether credentials for the peer are configured */
                         hasAuthPassword: boolean;
+                        /** @description Whether a registration password is configured */
+                        hasRegisterPassword: boolean;
+                        status: {
+                            /** @enum {unknown} */
+                            registration: "disabled" | "registering" | "registered" | "failing";
+                            registrationError: string | null;
+                            /** Format: date-time */
+                            registeredAt: string | null;
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** @enum {unknown} */
+                            health: "off" | "unknown" | "up" | "down";
+                            healthError: string | null;
+                            /** Format: date-time */
+                            healthChangedAt: string | null;
+                            /** @description The sip-core node holding the gateway (registers, writes this) */
+                            node: string | null;
+                        };
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
                         updatedAt: string;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getGatewayStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                groupId: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        gatewayId: string;
+                        /** @enum {unknown} */
+                        registration: "disabled" | "registering" | "registered" | "failing";
+                        registrationError: string | null;
+                        /** Format: date-time */
+                        registeredAt: string | null;
+                        /** Format: date-time */
+                        expiresAt: string | null;
+                        /** Format: date-time */
+                        nextAttemptAt: string | null;
+                        /** @enum {unknown} */
+                        health: "off" | "unknown" | "up" | "down";
+                        healthError: string | null;
+                        /** Format: date-time */
+                        healthChangedAt: string | null;
+                        /** @description The sip-core node holding the gateway (registers, writes this) */
+                        node: string | null;
+                        /** @description State changes, newest first */
+                        history: {
+                            /** @enum {unknown} */
+                            kind: "registration" | "health";
+                            state: string;
+                            detail: string | null;
+                            /** Format: date-time */
+                            at: string;
+                        }[];
                     };
                 };
             };

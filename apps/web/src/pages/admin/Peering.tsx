@@ -7,6 +7,7 @@ import {
   NativeSelect,
   PasswordInput,
   Stack,
+  Text,
   TextInput,
   Title,
 } from '@mantine/core';
@@ -24,6 +25,7 @@ import { PeeringPatternHelp } from '../../components/PatternHelp.tsx';
 import { usePagedList } from '../../components/paging.ts';
 import { DeleteButton } from '../../components/RecordActions.tsx';
 import { RecordTable } from '../../components/RecordTable.tsx';
+import { GatewayStatusPanel, RegistrationCell, StateBadge } from './GatewayStatus.tsx';
 
 type PeeringGroup = ItemOf<'/api/v1/peering-groups'>;
 type Gateway = ItemOf<'/api/v1/peering-groups/{groupId}/gateways'>;
@@ -59,6 +61,19 @@ export const GatewayEditForm = z.object({
   priority: countField('updateGateway', 'priority'),
   weight: countField('updateGateway', 'weight'),
   enabled: z.boolean(),
+  registerEnabled: z.boolean(),
+  registrarUri: textField('updateGateway', 'registrarUri', { invalid: 'A sip: or sips: URI' }),
+  registerUsername: textField('updateGateway', 'registerUsername'),
+  registerPassword: textField('updateGateway', 'registerPassword', { trim: false, optional: true }),
+  registerRealm: textField('updateGateway', 'registerRealm'),
+  registerExpires: countField('updateGateway', 'registerExpires'),
+  registerOutboundProxy: textField('updateGateway', 'registerOutboundProxy', {
+    invalid: 'A sip: or sips: URI',
+  }),
+  registerTransport: choiceField('updateGateway', 'registerTransport'),
+  healthCheck: z.boolean(),
+  healthInterval: countField('updateGateway', 'healthInterval'),
+  healthThreshold: countField('updateGateway', 'healthThreshold'),
 });
 
 export const PeeringRuleEditForm = z.object({
@@ -128,6 +143,17 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
       priority: String(gateway.priority),
       weight: String(gateway.weight),
       enabled: gateway.enabled,
+      registerEnabled: gateway.registerEnabled,
+      registrarUri: fieldText(gateway.registrarUri),
+      registerUsername: fieldText(gateway.registerUsername),
+      registerPassword: '',
+      registerRealm: fieldText(gateway.registerRealm),
+      registerExpires: String(gateway.registerExpires),
+      registerOutboundProxy: fieldText(gateway.registerOutboundProxy),
+      registerTransport: gateway.registerTransport,
+      healthCheck: gateway.healthCheck,
+      healthInterval: String(gateway.healthInterval),
+      healthThreshold: String(gateway.healthThreshold),
     },
   });
   const save = useSaveThenClose(
@@ -145,6 +171,18 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
             priority: Number(v.priority),
             weight: Number(v.weight),
             enabled: v.enabled,
+            registerEnabled: v.registerEnabled,
+            registrarUri: textOrNull(v.registrarUri),
+            registerUsername: textOrNull(v.registerUsername),
+            // Write-only: empty keeps the stored password.
+            ...(v.registerPassword ? { registerPassword: v.registerPassword } : {}),
+            registerRealm: textOrNull(v.registerRealm),
+            registerExpires: Number(v.registerExpires),
+            registerOutboundProxy: textOrNull(v.registerOutboundProxy),
+            registerTransport: v.registerTransport,
+            healthCheck: v.healthCheck,
+            healthInterval: Number(v.healthInterval),
+            healthThreshold: Number(v.healthThreshold),
           },
         }),
       ),
@@ -181,6 +219,73 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
         error={err.weight?.message}
       />
       <Checkbox label="Enabled" {...form.register('enabled')} />
+      <Title order={3} size="h5">
+        Trunk registration
+      </Title>
+      <Checkbox label="Register to the carrier" {...form.register('registerEnabled')} />
+      <TextInput
+        label="Registrar URI"
+        placeholder="sip:reg.carrier.example"
+        {...form.register('registrarUri')}
+        error={err.registrarUri?.message}
+      />
+      <TextInput
+        label="Registration username"
+        autoComplete="off"
+        {...form.register('registerUsername')}
+        error={err.registerUsername?.message}
+      />
+      <PasswordInput
+        label="Registration password"
+        description={gateway.hasRegisterPassword ? 'Stored; leave empty to keep it' : 'Not set'}
+        autoComplete="new-password"
+        {...form.register('registerPassword')}
+        error={err.registerPassword?.message}
+      />
+      <TextInput
+        label="Registration realm"
+        {...form.register('registerRealm')}
+        error={err.registerRealm?.message}
+      />
+      <TextInput
+        label="Expiry (s)"
+        inputMode="numeric"
+        {...form.register('registerExpires')}
+        error={err.registerExpires?.message}
+      />
+      <TextInput
+        label="Outbound proxy"
+        {...form.register('registerOutboundProxy')}
+        error={err.registerOutboundProxy?.message}
+      />
+      <NativeSelect
+        label="Registration transport"
+        {...form.register('registerTransport')}
+        data={['udp', 'tcp', 'tls']}
+      />
+      {gateway.registerContactUser && (
+        <Text size="sm">Registered contact user: {gateway.registerContactUser}</Text>
+      )}
+      <Title order={3} size="h5">
+        Health check
+      </Title>
+      <Checkbox
+        label="Ping with OPTIONS (LCR skips the gateway while down)"
+        {...form.register('healthCheck')}
+      />
+      <TextInput
+        label="Interval (s)"
+        inputMode="numeric"
+        {...form.register('healthInterval')}
+        error={err.healthInterval?.message}
+      />
+      <TextInput
+        label="Failures before down"
+        inputMode="numeric"
+        {...form.register('healthThreshold')}
+        error={err.healthThreshold?.message}
+      />
+      <GatewayStatusPanel groupId={props.groupId} gatewayId={gateway.id} />
     </EditPanel>
   );
 }
@@ -451,6 +556,11 @@ export function PeeringPage() {
                 { header: 'Priority', cell: (r) => r.priority, sortKey: 'priority' },
                 { header: 'Weight', cell: (r) => r.weight, sortKey: 'weight' },
                 { header: 'Enabled', cell: (r) => (r.enabled ? 'yes' : 'no') },
+                { header: 'Registration', cell: (r) => <RegistrationCell gateway={r} /> },
+                {
+                  header: 'Health',
+                  cell: (r) => <StateBadge state={r.status.health} error={r.status.healthError} />,
+                },
               ]}
               actions={(r) => (
                 <EditButton
