@@ -15,6 +15,7 @@ import { RateLimiter } from './access/rate-limiter.ts';
 import { ScannerDetector } from './access/scanner.ts';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
+import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
 import type { DeviceWaker } from './calls/devices.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
@@ -190,6 +191,7 @@ export interface InviteChainDeps {
   gateways: GatewayCredentials;
   calls: ActiveCalls;
   forwards: CallForwards;
+  huntGroups?: HuntGroups;
   numbering?: NumberingIndex;
   callsConfig: CallsConfig;
   /** RFC 8599 wake-ups of push devices; unset: they are rung like any other. */
@@ -212,6 +214,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       cdr: deps.cdr,
       directory: services.directory,
       forwards: deps.forwards,
+      huntGroups: deps.huntGroups,
       location: services.location,
       gateways: deps.gateways,
       calls: deps.calls,

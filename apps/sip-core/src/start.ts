@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { RateLimiter } from './access/rate-limiter.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
 import { CallForwards } from './calls/call-forwards.ts';
+import { HuntGroups } from './calls/hunt-groups.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
@@ -175,6 +176,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   registerPushStatusCode();
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
+  const huntGroups = new HuntGroups(deps.prisma, log.child({ component: 'hunt-groups' }));
   const gateways = new GatewayCredentials(deps.prisma, log.child({ component: 'gateways' }));
   const callsConfig: CallsConfig = { ...DEFAULT_CALLS, ...deps.calls };
   const messagesConfig: MessagesConfig = { ...DEFAULT_MESSAGES, ...deps.messages };
@@ -191,18 +193,27 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     bans.load(),
     location.load(),
     forwards.load(),
+    huntGroups.load(),
     gateways.load(),
     settings.load(),
   ]);
   const reloadAll = (): void => {
     push.store.forget();
-    Promise.all([directory.load(), bans.load(), forwards.load(), gateways.load(), settings.load()]).catch(
+    Promise.all([
+      directory.load(),
+      bans.load(),
+      forwards.load(),
+      huntGroups.load(),
+      gateways.load(),
+      settings.load(),
+    ]).catch(
       (error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
   const onTableChange = tableChangeHandler({
     ...services,
     forwards,
+    huntGroups,
     gateways,
     pushCredentials: push.store,
     settings,
@@ -264,6 +275,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       gateways,
       calls,
       forwards,
+      huntGroups,
       numbering,
       callsConfig,
       push: push.waker,

@@ -2,6 +2,7 @@ import { parseTableChange } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
+import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import type { SipCoreServices } from './chains.ts';
 
@@ -14,12 +15,13 @@ import type { SipCoreServices } from './chains.ts';
 export function tableChangeHandler(
   services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & {
     forwards?: CallForwards;
+    huntGroups?: Pick<HuntGroups, 'load' | 'onGroupChanged' | 'onMemberChanged'>;
     gateways?: Pick<GatewayCredentials, 'onGatewayChanged'>;
     pushCredentials?: { forget(): void };
     settings?: { load(): Promise<void> };
   },
 ): (payload: string) => void {
-  const { directory, bans, forwards, gateways, pushCredentials, settings, log } = services;
+  const { directory, bans, forwards, huntGroups, gateways, pushCredentials, settings, log } = services;
   return (payload) => {
     const change = parseTableChange(payload);
     if (!change) return;
@@ -27,7 +29,8 @@ export function tableChangeHandler(
     let work: Promise<void> | undefined;
     switch (change.table) {
       case 'domains':
-        work = directory.onDomainChanged(id);
+        // A hunt group is keyed by its domain's name too.
+        work = Promise.all([directory.onDomainChanged(id), huntGroups?.load()]).then(() => {});
         break;
       case 'subscribers':
         work = directory.onSubscriberChanged(id);
@@ -43,6 +46,12 @@ export function tableChangeHandler(
         break;
       case 'call_forward_destinations':
         work = forwards?.onDestinationChanged(id);
+        break;
+      case 'hunt_groups':
+        work = huntGroups?.onGroupChanged(id);
+        break;
+      case 'hunt_group_members':
+        work = huntGroups?.onMemberChanged(id);
         break;
       case 'peer_gateways':
         work = gateways?.onGatewayChanged(id);

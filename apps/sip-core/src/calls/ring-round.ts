@@ -8,7 +8,7 @@ import {
   type RingTarget,
   stageFailure,
 } from './call-types.ts';
-import type { PendingForks } from './forks.ts';
+import { COMPLETED_ELSEWHERE, type PendingForks } from './forks.ts';
 import { endDialog, type SipErrorLike, type UpdateEmitter } from './srf-dialog.ts';
 
 /**
@@ -126,7 +126,7 @@ export class RingRound {
         return;
       }
       this.won = true;
-      host.forks.cancel(this.keys);
+      host.forks.cancel(this.keys, COMPLETED_ELSEWHERE);
       this.stop();
       await host.answered(uac, target.gatewayId);
     } catch (error) {
