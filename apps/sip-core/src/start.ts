@@ -13,10 +13,10 @@ import type { Logger } from 'pino';
 import { RateLimiter } from './access/rate-limiter.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
 import { CallForwards } from './calls/call-forwards.ts';
-import { HuntGroups } from './calls/hunt-groups.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
+import { HuntGroups } from './calls/hunt-groups.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import {
@@ -101,10 +101,15 @@ export interface RunningSipCore {
   /** Offline, online (registered) or in a call, as this node sees the subscriber. */
   presenceStatus(subscriberId: string, aor: string): PresenceStatus;
   /**
-   * The in-memory views a call is answered from (subscribers with their limits, gateway credentials),
+   * The in-memory views a call is answered from (subscribers with their limits, gateway credentials,
+   * hunt groups),
    * read-only: tests wait on them to see a change arrive through the change feed.
    */
-  caches: { directory: Pick<Directory, 'subscriberById'>; gateways: Pick<GatewayCredentials, 'forGateways'> };
+  caches: {
+    directory: Pick<Directory, 'subscriberById'>;
+    gateways: Pick<GatewayCredentials, 'forGateways'>;
+    huntGroups: Pick<HuntGroups, 'find'>;
+  };
   close(): Promise<void>;
 }
 
@@ -206,9 +211,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       huntGroups.load(),
       gateways.load(),
       settings.load(),
-    ]).catch(
-      (error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'),
-    );
+    ]).catch((error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'));
   };
   const onTableChange = tableChangeHandler({
     ...services,
@@ -351,7 +354,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     activeCalls: () => calls.list(),
     presence,
     presenceStatus: (subscriberId, aor) => presence.status(subscriberId, aor),
-    caches: { directory, gateways },
+    caches: { directory, gateways, huntGroups },
     async close() {
       if (closed) return;
       closed = true;

@@ -2,8 +2,8 @@ import { parseTableChange } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
-import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
+import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { SipCoreServices } from './chains.ts';
 
 /**

@@ -108,7 +108,10 @@ export class HuntGroups {
   async onMemberChanged(id: string | null): Promise<void> {
     if (id === null) return this.load();
     const known = this.groupOfMember.get(id);
-    const row = await this.prisma.huntGroupMember.findUnique({ where: { id }, select: { huntGroupId: true } });
+    const row = await this.prisma.huntGroupMember.findUnique({
+      where: { id },
+      select: { huntGroupId: true },
+    });
     if (known) await this.reloadGroup(known);
     if (row && row.huntGroupId !== known) await this.reloadGroup(row.huntGroupId);
   }

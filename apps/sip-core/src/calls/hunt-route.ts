@@ -84,8 +84,7 @@ export class HuntRoute {
   }
 
   private async ringMembers(call: Call, members: Member[]): Promise<RingOutcome> {
-    if (this.group.strategy === 'parallel')
-      return call.ring(this.stage(members.flatMap((m) => m.targets)));
+    if (this.group.strategy === 'parallel') return call.ring(this.stage(members.flatMap((m) => m.targets)));
     let last: RingOutcome = unavailable();
     for (const member of members) {
       last = await call.ring(this.stage(member.targets, member.subscriber));
@@ -117,7 +116,8 @@ export class HuntRoute {
     if (destination.kind === 'uri') {
       const match = /^(?:sips?:)?([^@;>]+)(?:@([^;>:]+))?/i.exec(value.replace(/^<|>$/g, ''));
       const host = match?.[2] ?? this.group.domain;
-      found = match?.[1] && directory.servesDomain(host) ? directory.findSubscriber(match[1], host) : undefined;
+      found =
+        match?.[1] && directory.servesDomain(host) ? directory.findSubscriber(match[1], host) : undefined;
     } else if (numbering) {
       try {
         const normalised = numbering.normalise(this.group.domain, value);

@@ -1,9 +1,9 @@
 import type Srf from 'drachtio-srf';
+import type { CachedSubscriber } from '../../directory/directory.ts';
 import type { Middleware } from '../../sip/request.ts';
 import { Call } from '../call.ts';
 import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
-import type { CachedSubscriber } from '../../directory/directory.ts';
 import { ForwardingRoute } from '../forwarding.ts';
 import { HuntRoute } from '../hunt-route.ts';
 import { admitParty, partyOf } from '../party.ts';

@@ -12,8 +12,8 @@ import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
 import type { DeviceWaker } from '../devices.ts';
-import type { HuntGroups } from '../hunt-groups.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
+import type { HuntGroups } from '../hunt-groups.ts';
 import type { InvitePlan } from '../plan.ts';
 
 /** What the INVITE stages share, built once per process. Nothing here reads a table per call. */

@@ -1,7 +1,7 @@
 import type { Middleware } from '../../sip/request.ts';
 import { deviceTargets } from '../devices.ts';
-import { required } from '../plan.ts';
 import { aorOf } from '../hunt-route.ts';
+import { required } from '../plan.ts';
 import { routeToPstn } from '../pstn.ts';
 import { type InviteDeps, planOf, refuse } from './deps.ts';
 
