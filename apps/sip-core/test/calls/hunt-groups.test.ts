@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CALL_CONTROL_CHANNEL } from '@switchboard/db';
 import { type CallingSoftphone, startBaresip, writeToneWav } from '@switchboard/testkit';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
@@ -24,6 +25,7 @@ import {
  *   CANCEL after the timeout must not claim an answer), s2 (rung when s1's time is up, answers);
  * - `night`, parallel with 2 s: n1 rings, nobody answers, the no-answer destination `desk` answers;
  * - `rotate`, round robin: r1 and r2 both answer when rung; three calls go to r1, r2, r1;
+ * - `queue`, sequential: b1 is in a call of its own, so it is skipped and b2 answers;
  * - `late`, created after start: reaches sip-core through the change feed.
  */
 
@@ -33,7 +35,7 @@ const ports: Record<string, number> = {};
 const groups: Record<string, string> = {};
 let m1: CallingSoftphone | undefined;
 
-const users = ['alice', 'm1', 'm2', 'm3', 'ghost', 's1', 's2', 'n1', 'desk', 'r1', 'r2', 'l1'];
+const users = ['alice', 'm1', 'm2', 'm3', 'ghost', 's1', 's2', 'n1', 'desk', 'r1', 'r2', 'l1', 'b1', 'b2'];
 const sub = (name: string): string => stack.subscribers.get(name) ?? '';
 
 beforeAll(async () => {
@@ -71,9 +73,10 @@ beforeAll(async () => {
       await group('support', 'sequential', ['ghost', 's1', 's2'], 2);
       await group('night', 'parallel', ['n1'], 2, { kind: 'uri', destination: `sip:desk@${DOMAIN}` });
       await group('rotate', 'round_robin', ['r1', 'r2'], 10);
+      await group('queue', 'sequential', ['b1', 'b2'], 10);
     },
   );
-  for (const user of ['m2', 'm3', 's1', 's2', 'n1', 'desk', 'r1', 'r2', 'l1'])
+  for (const user of ['m2', 'm3', 's1', 's2', 'n1', 'desk', 'r1', 'r2', 'l1', 'b1', 'b2'])
     ports[user] = await registerWithSipp(stack, user, `${user}-secret`);
 }, 90_000);
 
@@ -115,6 +118,13 @@ async function call(callee: string, uac: string, members: Record<string, SippRun
     if (result) expectSippOk(result, names[i] ?? '');
   });
   return completedCdr(stack, before);
+}
+
+/** How many requests `method` a sipp message trace received. */
+function receivedCount(trace: string, method: string): number {
+  const blocks = readFileSync(trace, 'utf8').split(/^-{10,}\s*/m);
+  return blocks.filter((b) => /message received/.test(b) && new RegExp(`^${method} sip:`, 'm').test(b))
+    .length;
 }
 
 /**
@@ -217,6 +227,39 @@ describeOnEngine(onEngine('hunt groups'), { timeout: 60_000 }, () => {
       answered.push(cdr.calleeSubscriberId);
     }
     expect(answered).toEqual([sub('r1'), sub('r2'), sub('r1')]);
+  });
+
+  it('busy: a member already in a call is skipped, the next one answers at once', async () => {
+    const b1Trace = join(work, 'b1.log');
+    // alice calls b1 directly; b1 answers and the call stays up until the API hangs it up.
+    const b1 = member('b1', 'uas-answer.xml', b1Trace);
+    await b1.listening();
+    const direct = runSipp({
+      scenario: 'uac-call-wait-bye.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('alice', 'alice-secret', 'b1'),
+      authUri: `b1@${DOMAIN}`,
+      timeoutS: 30,
+    });
+    await vi.waitFor(
+      () => {
+        const up = stack.sipCore.activeCalls().find((c) => c.calleeSubscriberId === sub('b1'));
+        if (up?.state !== 'answered') throw new Error('the call to b1 is not up');
+      },
+      { timeout: 10_000, interval: 50 },
+    );
+    const cdr = await call('queue', 'uac-call-bye.xml', { b2: member('b2', 'uas-answer.xml') });
+    expect(cdr).toMatchObject({ disposition: 'answered', calleeSubscriberId: sub('b2') });
+
+    const callId = stack.sipCore.activeCalls().find((c) => c.calleeSubscriberId === sub('b1'))?.callId;
+    expect(callId).toBeDefined();
+    await stack.testDb.db.prisma
+      .$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId })})`;
+    expectSippOk(await direct.done, 'alice (uac-call-wait-bye.xml)');
+    expectSippOk(await b1.done, 'b1 (uas-answer.xml)');
+    // b1 saw only its own call's INVITE: the group never rang it.
+    expect(receivedCount(b1Trace, 'INVITE')).toBe(1);
   });
 
   it('a group created after start is callable once its change arrives; deleting it makes it 404', async () => {
