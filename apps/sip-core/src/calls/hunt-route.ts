@@ -9,8 +9,10 @@ export interface HuntDeps {
   groups: Pick<HuntGroups, 'memberOrder'>;
   directory: Pick<Directory, 'subscriberById' | 'findSubscriber' | 'servesDomain'>;
   numbering?: NumberingIndex | undefined;
-  /** The member takes part in a call already (skipped as busy). */
-  inCall(subscriberId: string): boolean;
+  /** The member is in a call already or at its concurrency limit (skipped as busy). */
+  busy(member: CachedSubscriber): boolean;
+  /** Counts the call for the member that answered, for its limits; the release when it ends. */
+  hold(member: CachedSubscriber): () => void;
   /** The ring targets of a member's registered devices (empty: nothing registered). */
   devices(member: CachedSubscriber): RingTarget[];
   /** From and To of every member's leg. */
@@ -35,7 +37,8 @@ const unavailable = (): StageFailure => ({
 });
 
 /**
- * A call to a hunt group: its available members (enabled, registered, not in a call on this node)
+ * A call to a hunt group: its available members (enabled, registered, not in a call on this node nor
+ * at their concurrency limit)
  * ring all at once (`parallel`, the first answer wins and the others get CANCEL with RFC 3326's
  * "Call completed elsewhere") or one after the other for the group's ring timeout each
  * (`sequential`; `round_robin` starts one member further on each call). When nobody answered, the
@@ -54,6 +57,10 @@ export class HuntRoute {
       'hunting',
     );
     const outcome = members.length === 0 ? unavailable() : await this.ringMembers(call, members);
+    if (outcome.kind === 'answered') {
+      const answeredBy = members.find((m) => m.subscriber.id === call.info().calleeSubscriberId);
+      if (answeredBy) void call.ended.then(this.deps.hold(answeredBy.subscriber));
+    }
     if (outcome.kind !== 'failed') return outcome;
     return this.noAnswer(call, outcome);
   }
@@ -64,8 +71,8 @@ export class HuntRoute {
       const subscriber = this.deps.directory.subscriberById(id);
       // A member of another customer (moved since) never rings for this one.
       if (!subscriber?.enabled || subscriber.customerId !== this.group.customerId) continue;
-      if (this.deps.inCall(id)) continue;
-      const targets = this.deps.devices(subscriber);
+      if (this.deps.busy(subscriber)) continue;
+      const targets = this.deps.devices(subscriber).map((t) => ({ ...t, subscriberId: id }));
       if (targets.length > 0) members.push({ subscriber, targets });
     }
     return members;

@@ -169,6 +169,8 @@ describeOnEngine(onEngine('hunt groups'), { timeout: 60_000 }, () => {
       sipCode: 200,
       calleeRouted: `sip:sales@${DOMAIN}`,
       calleeCustomerId: stack.tenant.customerId,
+      // The member that answered, among the three rung together.
+      calleeSubscriberId: sub('m1'),
     });
     m1.stop();
     m1 = undefined;

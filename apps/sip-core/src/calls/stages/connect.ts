@@ -42,7 +42,11 @@ export function connect(deps: InviteDeps): Middleware {
           groups: required(deps.huntGroups, 'the hunt groups'),
           directory: deps.directory,
           numbering: deps.numbering,
-          inCall: (id) => deps.calls.inCall(id),
+          busy: (member) =>
+            deps.calls.inCall(member.id) ||
+            !admitParty(deps.calls, partyOf(deps.directory, member), plan.cdr.callId).ok,
+          hold: (member) =>
+            deps.calls.hold(plan.cdr.callId, [{ subscriberId: member.id, customerId: member.customerId }]),
           devices: (member) =>
             (plan.devices ?? deviceTargets)(deps.location.lookup(`sip:${member.username}@${member.domain}`)),
           from: presented.from,
