@@ -85,7 +85,8 @@ export class HuntRoute {
       to: this.deps.to,
       calleeSubscriberId: member?.id,
       calleeCustomerId: this.group.customerId,
-      calleeRouted: member ? `sip:${member.username}@${member.domain}` : aorOf(this.group),
+      // The CDR's routed callee is the group whoever answers; the member is its callee subscriber.
+      calleeRouted: aorOf(this.group),
       ringTimeoutS: this.group.ringTimeoutS,
     };
   }

@@ -183,7 +183,11 @@ describeOnEngine(onEngine('hunt groups'), { timeout: 60_000 }, () => {
       s1: member('s1', 'uas-ring-timeout.xml', s1Trace),
       s2: member('s2', 'uas-answer.xml', s2Trace),
     });
-    expect(cdr).toMatchObject({ disposition: 'answered', calleeSubscriberId: sub('s2') });
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      calleeSubscriberId: sub('s2'),
+      calleeRouted: `sip:support@${DOMAIN}`,
+    });
     const s1Invite = receivedAt(s1Trace, 'INVITE');
     const s1Cancel = receivedAt(s1Trace, 'CANCEL');
     const s2Invite = receivedAt(s2Trace, 'INVITE');
@@ -252,7 +256,11 @@ describeOnEngine(onEngine('hunt groups'), { timeout: 60_000 }, () => {
       { timeout: 10_000, interval: 50 },
     );
     const cdr = await call('queue', 'uac-call-bye.xml', { b2: member('b2', 'uas-answer.xml') });
-    expect(cdr).toMatchObject({ disposition: 'answered', calleeSubscriberId: sub('b2') });
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      calleeSubscriberId: sub('b2'),
+      calleeRouted: `sip:queue@${DOMAIN}`,
+    });
 
     const callId = stack.sipCore.activeCalls().find((c) => c.calleeSubscriberId === sub('b1'))?.callId;
     expect(callId).toBeDefined();
