@@ -182,6 +182,23 @@ describe('hunt groups', () => {
     expect(subscriber.json().errors[0].field).toBe('/body/username');
   });
 
+  it('a domain with a hunt group is deleted only when forced, and the group goes with it', async () => {
+    const domain = await world.prisma.domain.create({ data: { name: 'pbx.example.com' } });
+    const group = await api('operator', 'POST', '/hunt-groups', {
+      customerId: world.ids.cA,
+      domainId: domain.id,
+      username: 'front',
+      name: 'Front desk',
+      members: [world.ids.sA],
+    });
+    expect(group.statusCode, group.body).toBe(201);
+    const refused = await api('operator', 'DELETE', `/domains/${domain.id}`);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('hunt-groups');
+    expect((await api('operator', 'DELETE', `/domains/${domain.id}?force=true`)).statusCode).toBe(204);
+    expect(await world.prisma.huntGroup.count({ where: { id: group.json().id } })).toBe(0);
+  });
+
   it('the customer deletes its group, members go with it', async () => {
     expect((await api('customerA', 'DELETE', `/hunt-groups/${groupA}`)).statusCode).toBe(204);
     expect(await world.prisma.huntGroupMember.count({ where: { huntGroupId: groupA } })).toBe(0);
