@@ -25,6 +25,7 @@ import { customerRoutes } from './routes/customers.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { domainRoutes } from './routes/domains.ts';
 import { emailVerificationRoutes } from './routes/email-verification.ts';
+import { huntGroupRoutes } from './routes/hunt-groups.ts';
 import { ipBanRoutes } from './routes/ip-bans.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { numberRoutes } from './routes/numbers.ts';
@@ -224,6 +225,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(numberRoutes, routeOptions);
       await v1.register(bulkRoutes, routeOptions);
       await v1.register(callForwardRoutes, routeOptions);
+      await v1.register(huntGroupRoutes, routeOptions);
       await v1.register(rewriteRuleSetRoutes, routeOptions);
       await v1.register(rewriteRuleRoutes, routeOptions);
       await v1.register(peeringGroupRoutes, routeOptions);

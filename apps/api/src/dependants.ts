@@ -111,6 +111,11 @@ export function subscriberTree(of: (id: string) => Where): Dependant[] {
   ];
 }
 
+/** Hunt groups matching `of(id)`, with their members (a domain's, a customer's). */
+export function huntGroupTree(of: (id: string) => Where): Dependant[] {
+  return [{ entity: 'hunt-groups', model: (db) => db.huntGroup, where: of, include: { members: true } }];
+}
+
 /** Login users matching `of(id)` with their sessions and API keys. */
 export function userTree(of: (id: string) => Where): Dependant[] {
   const own = (id: string) => ({ user: of(id) });

@@ -155,6 +155,27 @@ const ROUTES: PatchRoute[] = [
     },
   },
   {
+    path: '/api/v1/hunt-groups/{id}',
+    writeRoles: ALL,
+    fresh: () =>
+      created('/hunt-groups', {
+        customerId: ids.cA,
+        domainId: ids.dA,
+        username: unique('hunt'),
+        name: 'Hunt',
+        members: [ids.sA],
+      }),
+    fields: {
+      name: { body: () => ({ name: 'Renamed' }) },
+      strategy: { body: () => ({ strategy: 'sequential' }) },
+      ringTimeout: { body: () => ({ ringTimeout: 30 }) },
+      noAnswerKind: { body: () => ({ noAnswerKind: 'number', noAnswerDestination: '0664' }) },
+      noAnswerDestination: { body: () => ({ noAnswerKind: 'uri', noAnswerDestination: 'alice' }) },
+      enabled: { body: () => ({ enabled: false }) },
+      members: { body: () => ({ members: [] }) },
+    },
+  },
+  {
     path: '/api/v1/rewrite-rule-sets/{id}',
     writeRoles: PROVIDER,
     fresh: () => created('/rewrite-rule-sets', { name: unique('set '), resellerId: ids.rA }),

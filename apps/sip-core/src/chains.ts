@@ -18,6 +18,7 @@ import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
 import type { DeviceWaker } from './calls/devices.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
+import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { GatewayHealthView } from './calls/pstn.ts';
 import { inviteStages } from './calls/stages/index.ts';
 import type { CdrWriter } from './cdr/cdr-writer.ts';
@@ -197,6 +198,7 @@ export interface InviteChainDeps {
   health?: GatewayHealthView;
   calls: ActiveCalls;
   forwards: CallForwards;
+  huntGroups?: HuntGroups;
   numbering?: NumberingIndex;
   callsConfig: CallsConfig;
   /** RFC 8599 wake-ups of push devices; unset: they are rung like any other. */
@@ -219,6 +221,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       cdr: deps.cdr,
       directory: services.directory,
       forwards: deps.forwards,
+      huntGroups: deps.huntGroups,
       location: services.location,
       gateways: deps.gateways,
       health: deps.health,

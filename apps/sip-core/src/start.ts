@@ -17,6 +17,7 @@ import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
+import { HuntGroups } from './calls/hunt-groups.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import {
@@ -105,10 +106,15 @@ export interface RunningSipCore {
   /** Offline, online (registered) or in a call, as this node sees the subscriber. */
   presenceStatus(subscriberId: string, aor: string): PresenceStatus;
   /**
-   * The in-memory views a call is answered from (subscribers with their limits, gateway credentials),
+   * The in-memory views a call is answered from (subscribers with their limits, gateway credentials,
+   * hunt groups),
    * read-only: tests wait on them to see a change arrive through the change feed.
    */
-  caches: { directory: Pick<Directory, 'subscriberById'>; gateways: Pick<GatewayCredentials, 'forGateways'> };
+  caches: {
+    directory: Pick<Directory, 'subscriberById'>;
+    gateways: Pick<GatewayCredentials, 'forGateways'>;
+    huntGroups: Pick<HuntGroups, 'find'>;
+  };
   /** Trunk registrations and gateway health checks of this node (docs/sbc.md). */
   trunks: TrunkManager;
   close(): Promise<void>;
@@ -174,6 +180,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   registerPushStatusCode();
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
+  const huntGroups = new HuntGroups(deps.prisma, log.child({ component: 'hunt-groups' }));
   // The platform's sealing key (the push credentials key), for the gateways' sealed passwords.
   let key = deps.push?.credentialsKey;
   const sealingKey = (): Buffer => {
@@ -196,6 +203,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     bans.load(),
     location.load(),
     forwards.load(),
+    huntGroups.load(),
     gateways.load(),
     settings.load(),
   ]);
@@ -205,6 +213,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       directory.load(),
       bans.load(),
       forwards.load(),
+      huntGroups.load(),
       gateways.load(),
       settings.load(),
       trunks.load(),
@@ -223,6 +232,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const onTableChange = tableChangeHandler({
     ...services,
     forwards,
+    huntGroups,
     gateways,
     trunks,
     pushCredentials: push.store,
@@ -285,6 +295,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       health: trunks,
       calls,
       forwards,
+      huntGroups,
       numbering,
       callsConfig,
       push: push.waker,
@@ -361,7 +372,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     activeCalls: () => calls.list(),
     presence,
     presenceStatus: (subscriberId, aor) => presence.status(subscriberId, aor),
-    caches: { directory, gateways },
+    caches: { directory, gateways, huntGroups },
     trunks,
     async close() {
       if (closed) return;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
+import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { SipCoreServices } from './chains.ts';
 import type { TrunkManager } from './trunks/trunks.ts';
 
@@ -15,6 +16,7 @@ import type { TrunkManager } from './trunks/trunks.ts';
 export function tableChangeHandler(
   services: Pick<SipCoreServices, 'directory' | 'bans' | 'log'> & {
     forwards?: CallForwards;
+    huntGroups?: Pick<HuntGroups, 'load' | 'onGroupChanged' | 'onMemberChanged'>;
     gateways?: Pick<GatewayCredentials, 'onGatewayChanged'>;
     /** Trunk registrations and health checks follow their gateway's settings. */
     trunks?: Pick<TrunkManager, 'onGatewayChanged'>;
@@ -22,7 +24,8 @@ export function tableChangeHandler(
     settings?: { load(): Promise<void> };
   },
 ): (payload: string) => void {
-  const { directory, bans, forwards, gateways, trunks, pushCredentials, settings, log } = services;
+  const { directory, bans, forwards, huntGroups, gateways, trunks, pushCredentials, settings, log } =
+    services;
   return (payload) => {
     const change = parseTableChange(payload);
     if (!change) return;
@@ -30,7 +33,8 @@ export function tableChangeHandler(
     let work: Promise<void> | undefined;
     switch (change.table) {
       case 'domains':
-        work = directory.onDomainChanged(id);
+        // A hunt group is keyed by its domain's name too.
+        work = Promise.all([directory.onDomainChanged(id), huntGroups?.load()]).then(() => {});
         break;
       case 'subscribers':
         work = directory.onSubscriberChanged(id);
@@ -46,6 +50,12 @@ export function tableChangeHandler(
         break;
       case 'call_forward_destinations':
         work = forwards?.onDestinationChanged(id);
+        break;
+      case 'hunt_groups':
+        work = huntGroups?.onGroupChanged(id);
+        break;
+      case 'hunt_group_members':
+        work = huntGroups?.onMemberChanged(id);
         break;
       case 'peer_gateways':
         work = Promise.all([gateways?.onGatewayChanged(id), trunks?.onGatewayChanged(id)]).then(() => {});

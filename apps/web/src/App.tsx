@@ -23,6 +23,7 @@ import { LoginPage } from './pages/Login.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
+import { HuntGroupsPage } from './pages/portal/HuntGroups.tsx';
 import { MessagesPage } from './pages/portal/Messages.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
@@ -47,6 +48,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/numbers', label: 'Numbers' },
   { to: '/admin/import', label: 'Import / export' },
   { to: '/admin/call-forwards', label: 'Call forwards' },
+  { to: '/admin/hunt-groups', label: 'Hunt groups' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/registrations', label: 'Registrations' },
@@ -66,6 +68,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal', label: 'My phones' },
   { to: '/portal/phone', label: 'Browser phone' },
   { to: '/portal/call-forwards', label: 'Call forwards' },
+  { to: '/portal/hunt-groups', label: 'Hunt groups' },
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/messages', label: 'Messages' },
   { to: '/portal/password', label: 'Password' },
@@ -181,6 +184,7 @@ export function App() {
           <Route path="subscribers" element={<SubscribersPage />} />
           <Route path="numbers" element={<NumbersPage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
+          <Route path="hunt-groups" element={<HuntGroupsPage />} />
           <Route path="rewrite-rules" element={<RewriteRulesPage />} />
           <Route path="peering" element={<PeeringPage />} />
           <Route path="registrations" element={<RegistrationsPage />} />
@@ -207,6 +211,7 @@ export function App() {
           <Route index element={<MySubscribersPage />} />
           <Route path="phone" element={<PhonePage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
+          <Route path="hunt-groups" element={<HuntGroupsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="messages" element={<MessagesPage />} />
           <Route path="password" element={<PasswordPage />} />

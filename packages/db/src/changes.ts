@@ -35,6 +35,8 @@ export type ChangedTable =
   | 'numbers'
   | 'call_forwards'
   | 'call_forward_destinations'
+  | 'hunt_groups'
+  | 'hunt_group_members'
   | 'rewrite_rule_sets'
   | 'rewrite_rules'
   | 'peering_groups'

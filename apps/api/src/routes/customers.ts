@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { checkFieldRoles, registerCrud } from '../crud.ts';
-import { subscriberTree, userTree } from '../dependants.ts';
+import { huntGroupTree, subscriberTree, userTree } from '../dependants.ts';
 import { STATUS_LOCK } from '../locks.ts';
 import { AccountStatus, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
@@ -61,7 +61,11 @@ export async function customerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.customer,
     lock: STATUS_LOCK,
-    dependants: [...userTree((id) => ({ customerId: id })), ...subscriberTree((id) => ({ customerId: id }))],
+    dependants: [
+      ...userTree((id) => ({ customerId: id })),
+      ...huntGroupTree((id) => ({ customerId: id })),
+      ...subscriberTree((id) => ({ customerId: id })),
+    ],
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
       return { data: { ...body, resellerId: resellerId ?? null } };

@@ -2,7 +2,7 @@ import { NumberingError, validateDialPlanSettings } from '@switchboard/numbering
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { registerCrud } from '../crud.ts';
-import { subscriberTree } from '../dependants.ts';
+import { huntGroupTree, subscriberTree } from '../dependants.ts';
 import { badRequest } from '../errors.ts';
 import { HostName, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
@@ -67,7 +67,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.domain,
     writeScope: (p) => scopes.domainForNewSubscribers(p),
-    dependants: subscriberTree((id) => ({ domainId: id })),
+    dependants: [...huntGroupTree((id) => ({ domainId: id })), ...subscriberTree((id) => ({ domainId: id }))],
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
       await checkRuleSet(ctx, body.rewriteRuleSetId);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
-import { subscriberTree, userTree } from '../dependants.ts';
+import { huntGroupTree, subscriberTree, userTree } from '../dependants.ts';
 import { notFoundField } from '../errors.ts';
 import { STATUS_LOCK } from '../locks.ts';
 import { AccountStatus, Name, Patch, Timestamps, Uuid } from '../schemas.ts';
@@ -61,6 +61,7 @@ export async function resellerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     // subscribers of any customer in them), its rule sets and its own logins.
     dependants: [
       ...userTree((id) => ({ OR: [{ resellerId: id }, { customer: { resellerId: id } }] })),
+      ...huntGroupTree((id) => ({ OR: [{ customer: { resellerId: id } }, { domain: { resellerId: id } }] })),
       ...subscriberTree((id) => ({ OR: [{ customer: { resellerId: id } }, { domain: { resellerId: id } }] })),
       {
         entity: 'customers',

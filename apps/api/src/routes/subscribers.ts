@@ -183,6 +183,10 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
         if (count >= max) throw conflict(`The customer has reached its limit of ${max} subscribers`);
       }
       const username = body.username.toLowerCase();
+      if (await ctx.tx.huntGroup.count({ where: { domainId: body.domainId, username } }))
+        throw conflict('A hunt group of the domain has this user name', [
+          { field: '/body/username', message: 'taken by a hunt group' },
+        ]);
       const password = body.password ?? generateSecret(20);
       if (body.password !== undefined) assertSipPasswordAllowed(password, username, domain.name);
       const { password: _omit, ...rest } = body;

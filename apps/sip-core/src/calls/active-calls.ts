@@ -119,6 +119,11 @@ export class ActiveCalls {
     };
   }
 
+  /** The subscriber takes part in a call on this node (a hunt group skips it as busy). */
+  inCall(subscriberId: string): boolean {
+    return (this.perSubscriber.get(subscriberId) ?? 0) > 0;
+  }
+
   count(): number {
     return this.calls.size;
   }

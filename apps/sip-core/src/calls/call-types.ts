@@ -15,6 +15,11 @@ export interface CallTarget {
   auth?: { username: string; password: string } | undefined;
   /** The peer gateway, for the CDR. */
   gatewayId?: string | undefined;
+  /**
+   * The subscriber whose device this is, when one stage rings several subscribers (a parallel hunt
+   * group): the one that answers becomes the CDR's callee.
+   */
+  subscriberId?: string | undefined;
 }
 
 /**
@@ -28,6 +33,8 @@ export interface WakeTarget {
   profile: LegProfile;
   /** Headers the route adds to every leg (Diversion, History-Info), applied to the woken target. */
   headers?: Record<string, string>;
+  /** As `CallTarget.subscriberId`. */
+  subscriberId?: string | undefined;
   ready(signal: AbortSignal): Promise<CallTarget | undefined>;
 }
 

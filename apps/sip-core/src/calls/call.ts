@@ -213,8 +213,10 @@ export class Call {
       },
       calleeUpdate: (req, res) => void this.media.update('callee', req, res),
       provisional: (provisional) => void this.provisional(provisional),
-      answered: (uac, gatewayId) => {
-        this.gatewayId = gatewayId;
+      answered: (uac, target) => {
+        this.gatewayId = 'gatewayId' in target ? target.gatewayId : undefined;
+        // One of several subscribers rung together answered: the CDR names it.
+        if (target.subscriberId) this.stage = { ...this.stage, calleeSubscriberId: target.subscriberId };
         return this.answered(uac);
       },
       pushWaited: (ms) => {

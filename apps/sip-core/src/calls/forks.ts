@@ -2,6 +2,20 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 
 /**
+ * Reason of the CANCEL sent to the other forks when one answered (RFC 3326 §2; RFC 3261 §16.7 step
+ * 10 leaves the header to the element): phones then do not log the call as missed.
+ */
+export const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
+
+/** drachtio-srf's `cancel(opts, callback)`: its typings know the callback-only form. */
+type CancelWithOptions = (opts: { headers?: Record<string, string> }, callback: () => void) => void;
+
+function cancelWith(sent: Srf.SrfRequest, reason: string | undefined): void {
+  const cancel = sent.cancel.bind(sent) as unknown as CancelWithOptions;
+  cancel(reason ? { headers: { Reason: reason } } : {}, () => {});
+}
+
+/**
  * The B-leg INVITEs of a call still waiting for a final response, each under a key, so that a round
  * of ringing can cancel its own forks and the call all of them (RFC 3261 §9.1).
  */
@@ -34,10 +48,11 @@ export class PendingForks {
     this.waiting.delete(key);
   }
 
-  /** Cancels the forks of one round that are still pending. */
-  cancel(keys: number[]): void {
+  /** Cancels the forks of one round that are still pending, with `reason` (RFC 3326) when given. */
+  cancel(keys: number[], reason?: string): void {
     for (const key of keys) {
-      this.pending.get(key)?.cancel(() => {});
+      const sent = this.pending.get(key);
+      if (sent) cancelWith(sent, reason);
       this.waiting.get(key)?.();
       this.settled(key);
     }

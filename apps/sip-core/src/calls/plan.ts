@@ -4,6 +4,7 @@ import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { CallStage, CallTarget, RingTarget } from './call-types.ts';
+import type { CachedHuntGroup } from './hunt-groups.ts';
 import type { Party } from './party.ts';
 import type { PstnRoute } from './pstn.ts';
 
@@ -30,6 +31,8 @@ export interface InvitePlan {
   refused: Partial<CdrEnd>;
   /** resolve: the subscriber the call rings (with its forwards), or the gateways of a PSTN number. */
   callee?: ResolvedCallee | undefined;
+  /** resolve: the hunt group the call rings (its members are chosen when it rings, hunt-route.ts). */
+  huntGroup?: { group: CachedHuntGroup; aor: string } | undefined;
   pstn?: PstnRoute | undefined;
   /** admit: the parties the call counts for, and its duration cap. */
   admitted?: Admitted | undefined;
@@ -44,10 +47,12 @@ export interface InvitePlan {
 
 /**
  * The Request-URI after the caller's rules: a subscriber of ours (by username or one of its DIDs,
- * `undefined` when nobody matched), or a PSTN number that is not ours.
+ * `undefined` when nobody matched), a hunt group of ours (by its user part), or a PSTN number that is
+ * not ours.
  */
 export type Destination =
   | { kind: 'subscriber'; subscriber: CachedSubscriber | undefined; number?: string | undefined }
+  | { kind: 'huntGroup'; group: CachedHuntGroup }
   | { kind: 'pstn'; e164: string };
 
 export interface ResolvedCallee {

@@ -8,7 +8,7 @@ import {
   type RingTarget,
   stageFailure,
 } from './call-types.ts';
-import type { PendingForks } from './forks.ts';
+import { COMPLETED_ELSEWHERE, type PendingForks } from './forks.ts';
 import { endDialog, type SipErrorLike, type UpdateEmitter } from './srf-dialog.ts';
 
 /**
@@ -30,8 +30,8 @@ export interface RingHost {
   calleeUpdate(req: Srf.SrfRequest, res: Srf.SrfResponse): void;
   /** A 1xx of a fork, for the caller. */
   provisional(provisional: Srf.SrfResponse): void;
-  /** The round's winner: the call bridges it to the caller. */
-  answered(uac: Srf.Dialog, gatewayId: string | undefined): Promise<void>;
+  /** The round's winner: the call bridges it to the caller (`target` as it was rung). */
+  answered(uac: Srf.Dialog, target: RingTarget): Promise<void>;
   /** How long a fork waited for its device to wake (RFC 8599), for the CDR. */
   pushWaited(ms: number): void;
 }
@@ -126,9 +126,9 @@ export class RingRound {
         return;
       }
       this.won = true;
-      host.forks.cancel(this.keys);
+      host.forks.cancel(this.keys, COMPLETED_ELSEWHERE);
       this.stop();
-      await host.answered(uac, target.gatewayId);
+      await host.answered(uac, ringTarget);
     } catch (error) {
       host.forks.settled(key);
       const sipError = error as SipErrorLike;

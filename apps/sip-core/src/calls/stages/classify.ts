@@ -2,6 +2,7 @@ import { profiles } from '@switchboard/media';
 import type { SipUri } from '@switchboard/sip';
 import type { CachedSubscriber, Directory } from '../../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
+import type { HuntGroups } from '../hunt-groups.ts';
 import { callerLegProfile } from '../leg-profile.ts';
 import { asE164, domainVariables, rewriteFromPeer, rewriteFromSubscriber } from '../number-rewrite.ts';
 import type { Destination, InvitePlan } from '../plan.ts';
@@ -11,6 +12,8 @@ import type { InviteDeps } from './deps.ts';
 /** The subscriber and domain lookups classify needs (the in-memory directory). */
 export type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
   directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
+  /** Hunt groups by user part; unset: none are callable. */
+  huntGroups?: Pick<HuntGroups, 'find'> | undefined;
 };
 
 /**
@@ -134,7 +137,10 @@ export function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri
       ? requestUri.host.toLowerCase()
       : caller.domain;
   const user = requestUri.userText;
+  // A hunt group's user part is looked up after the subscribers' (the API keeps the two apart).
   const byName = user ? directory.findSubscriber(user, domain) : undefined;
+  const group = !byName && user ? deps.huntGroups?.find(user, domain) : undefined;
+  if (group) return { kind: 'huntGroup', group };
   if (byName || !user || !numbering) return { kind: 'subscriber', subscriber: byName };
   const rewritten = rewriteFromSubscriber(numbering, caller.id, 'callee', user);
   let e164: string | undefined;

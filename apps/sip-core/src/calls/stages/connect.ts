@@ -1,9 +1,11 @@
 import type Srf from 'drachtio-srf';
+import type { CachedSubscriber } from '../../directory/directory.ts';
 import type { Middleware } from '../../sip/request.ts';
 import { Call } from '../call.ts';
 import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
 import { ForwardingRoute } from '../forwarding.ts';
+import { HuntRoute } from '../hunt-route.ts';
 import { admitParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
 import { pstnLeg } from '../pstn.ts';
@@ -11,7 +13,8 @@ import { type InviteDeps, planOf } from './deps.ts';
 
 /**
  * Last INVITE stage: the call as a B2BUA (`Call`) with media through the relay, counted for its
- * parties' limits until it ends. A subscriber's call runs through its call forwards (forwarding.ts).
+ * parties' limits until it ends. A subscriber's call runs through its call forwards (forwarding.ts),
+ * a hunt group's through its members and then its no-answer destination (hunt-route.ts).
  */
 export function connect(deps: InviteDeps): Middleware {
   const forwardingRoute = forwardingRouteFactory(deps);
@@ -32,9 +35,47 @@ export function connect(deps: InviteDeps): Middleware {
     if (presented.leg) {
       // To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call).
       callPlan = { ...presented.leg, ...common };
+    } else if (plan.huntGroup) {
+      const { group, aor } = plan.huntGroup;
+      const route = new HuntRoute(
+        {
+          groups: required(deps.huntGroups, 'the hunt groups'),
+          directory: deps.directory,
+          numbering: deps.numbering,
+          busy: (member) =>
+            deps.calls.inCall(member.id) ||
+            !admitParty(deps.calls, partyOf(deps.directory, member), plan.cdr.callId).ok,
+          hold: (member) =>
+            deps.calls.hold(plan.cdr.callId, [{ subscriberId: member.id, customerId: member.customerId }]),
+          devices: (member) => {
+            const bindings = deps.location.lookup(`sip:${member.username}@${member.domain}`);
+            return plan.devices
+              ? plan.devices(bindings, member.srtp)
+              : deviceTargets(bindings, undefined, member.srtp);
+          },
+          from: presented.from,
+          to: presented.to,
+          destinationRoute: (subscriber) => {
+            const forwarding = forwardingRoute(srfReq, plan, subscriber, false);
+            return (call) => forwarding.run(call);
+          },
+          log: deps.log,
+        },
+        group,
+      );
+      callPlan = {
+        ...common,
+        targets: [],
+        route: (call) => route.run(call),
+        from: presented.from,
+        to: presented.to,
+        calleeCustomerId: group.customerId,
+        withheld: presented.withheld,
+        calleeRouted: aor,
+      };
     } else {
       const callee = required(plan.callee, 'the callee');
-      const route = forwardingRoute(srfReq, plan);
+      const route = forwardingRoute(srfReq, plan, callee.subscriber, true);
       callPlan = {
         ...common,
         targets: callee.targets,
@@ -62,13 +103,13 @@ export function connect(deps: InviteDeps): Middleware {
 /**
  * The call to a subscriber with its call forwards (forwarding.ts). The original callee is already
  * counted for the limits; a subscriber a forward reaches is admitted there, like a direct call. Its
- * devices are shown what `present` chose; a forwarded-to subscriber's devices its address.
+ * devices are shown what `present` chose; a forwarded-to subscriber's devices its address. `direct`
+ * false: the callee is a hunt group's no-answer destination (shown its own address, not counted).
  */
 function forwardingRouteFactory(
   deps: InviteDeps,
-): (srfReq: Srf.SrfRequest, plan: InvitePlan) => ForwardingRoute {
-  return (srfReq, plan) => {
-    const callee = required(plan.callee, 'the callee');
+): (srfReq: Srf.SrfRequest, plan: InvitePlan, callee: CachedSubscriber, direct: boolean) => ForwardingRoute {
+  return (srfReq, plan, callee, direct) => {
     const presented = required(plan.presented, 'the presentation');
     const callId = plan.cdr.callId;
     return new ForwardingRoute(
@@ -86,8 +127,12 @@ function forwardingRouteFactory(
             deps.config.forwardedCallerId === 'original' ? presented.originalCaller : undefined,
           ),
         subscriberStage: async (target, admit) => {
-          const original = target.id === callee.subscriber.id;
-          let customerId = original ? plan.admitted?.calleeParty?.customerId : undefined;
+          const original = direct && target.id === callee.id;
+          let customerId = original
+            ? plan.admitted?.calleeParty?.customerId
+            : target.id === callee.id
+              ? target.customerId
+              : undefined;
           let release = (): void => {};
           if (admit) {
             // A forwarded call counts for the subscriber it reaches, like a direct call.
@@ -114,7 +159,7 @@ function forwardingRouteFactory(
           };
         },
       },
-      callee.subscriber,
+      callee,
       {
         requestUri: srfReq.uri,
         diversion: srfReq.get('Diversion') || undefined,

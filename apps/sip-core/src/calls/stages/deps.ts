@@ -13,6 +13,7 @@ import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
 import type { DeviceWaker } from '../devices.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
+import type { HuntGroups } from '../hunt-groups.ts';
 import type { InvitePlan } from '../plan.ts';
 import type { GatewayHealthView } from '../pstn.ts';
 
@@ -24,6 +25,8 @@ export interface InviteDeps {
   directory: Directory;
   /** Call forwards of every subscriber, held in memory. */
   forwards: CallForwards;
+  /** Hunt groups of every customer, held in memory; unset: none are callable. */
+  huntGroups?: HuntGroups | undefined;
   location: LocationService;
   /** Outbound credentials of the peer gateways, held in memory. */
   gateways: GatewayCredentials;

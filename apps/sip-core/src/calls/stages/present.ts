@@ -18,6 +18,7 @@ export function present(deps: PresentDeps): Middleware {
     const plan = planOf(req);
     if (plan.kind === 'outbound') plan.presented = toPstn(deps, plan);
     else if (plan.kind === 'inbound') plan.presented = peerToSubscriber(deps, plan);
+    else if (plan.huntGroup) plan.presented = subscriberToHuntGroup(deps, plan, req, plan.huntGroup.aor);
     else plan.presented = subscriberToSubscriber(deps, plan, req);
     next();
   };
@@ -69,8 +70,31 @@ function displayPart(display: string | undefined): string {
 }
 
 function subscriberToSubscriber(deps: PresentDeps, plan: InvitePlan, req: IncomingRequest): Presented {
-  const caller = required(plan.caller, 'the caller');
   const callee = required(plan.callee, 'the callee');
+  return {
+    ...callerTowards(deps, plan, req, callee.subscriber.id),
+    to: shownCallee(deps, callee, callee.number ?? callee.subscriber.username),
+  };
+}
+
+/** A hunt group's members are shown the caller as a direct call would show it, and the group as callee. */
+function subscriberToHuntGroup(
+  deps: PresentDeps,
+  plan: InvitePlan,
+  req: IncomingRequest,
+  groupAor: string,
+): Presented {
+  return { ...callerTowards(deps, plan, req, undefined), to: `<${groupAor}>` };
+}
+
+/** The calling subscriber as the callee (its `to_subscriber` rules, when a subscriber) is shown it. */
+function callerTowards(
+  deps: PresentDeps,
+  plan: InvitePlan,
+  req: IncomingRequest,
+  calleeId: string | undefined,
+): Omit<Presented, 'to'> {
+  const caller = required(plan.caller, 'the caller');
   // The caller's own `from_subscriber` caller rules run on its primary number, as on its calls to the
   // PSTN; when one matches, its output is the caller instead of the username (docs/numbering.md). Not
   // under CLIR: the callee's devices are then shown neither number nor username.
@@ -85,7 +109,9 @@ function subscriberToSubscriber(deps: PresentDeps, plan: InvitePlan, req: Incomi
   const originalNumber = presentation?.number
     ? asE164(callerNumber?.matched ? callerNumber.value : presentation.number)
     : null;
-  const shownCaller = rewriteToSubscriber(deps.numbering, callee.subscriber.id, 'caller', callerShownAs);
+  const shownCaller = calleeId
+    ? rewriteToSubscriber(deps.numbering, calleeId, 'caller', callerShownAs)
+    : { value: callerShownAs, matched: false };
   const shownCallerUri = `sip:${shownCaller.matched ? shownCaller.value : callerShownAs}@${caller.domain}`;
   // Under CLIR the callee's devices get the anonymous From (RFC 3323 §4.1.1.3), without the display
   // name the caller's phone sent; nothing else of the A leg reaches them (a B2BUA builds the B leg
@@ -94,7 +120,6 @@ function subscriberToSubscriber(deps: PresentDeps, plan: InvitePlan, req: Incomi
   const from = clir ? ANONYMOUS_FROM : `${displayPart(parsedOf(req).from.displayName)}<${shownCallerUri}>`;
   return {
     from,
-    to: shownCallee(deps, callee, callee.number ?? callee.subscriber.username),
     callerRouted: shownCallerUri,
     withheld: clir,
     originalCaller: originalNumber ? { number: originalNumber, clir } : undefined,

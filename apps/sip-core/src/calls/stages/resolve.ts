@@ -1,5 +1,6 @@
 import type { Middleware } from '../../sip/request.ts';
 import { deviceTargets } from '../devices.ts';
+import { aorOf } from '../hunt-route.ts';
 import { required } from '../plan.ts';
 import { routeToPstn } from '../pstn.ts';
 import { type InviteDeps, planOf, refuse } from './deps.ts';
@@ -7,7 +8,8 @@ import { type InviteDeps, planOf, refuse } from './deps.ts';
 /**
  * Second INVITE stage: where the call goes. A subscriber (enabled, else 404) rings its registered
  * devices, its call forwards taking over when they fail (forwarding.ts, run by `Call`); a PSTN number
- * goes to the gateways LCR picks for the caller, in order (403 blocked, 404 no route, 484 incomplete).
+ * goes to the gateways LCR picks for the caller, in order (403 blocked, 404 no route, 484 incomplete);
+ * a hunt group rings its members (hunt-route.ts, run by `Call`).
  */
 export function resolve(deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' | 'numbering'>): Middleware {
   return async (req, res, next) => {
@@ -17,6 +19,15 @@ export function resolve(deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' |
       const route = await routeToPstn(deps, required(plan.caller, 'the caller'), destination.e164);
       if ('status' in route) return refuse(deps, res, plan, route.status, route.reason);
       plan.pstn = route;
+      return next();
+    }
+    if (destination.kind === 'huntGroup') {
+      // Which members ring is decided when the call rings (busy and registered then; hunt-route.ts).
+      const aor = aorOf(destination.group);
+      plan.huntGroup = { group: destination.group, aor };
+      plan.refused.calleeRouted = aor;
+      plan.refused.calleeCustomerId = destination.group.customerId;
+      if (plan.caller) plan.refused.callerRouted = `sip:${plan.caller.username}@${plan.caller.domain}`;
       return next();
     }
     const subscriber = destination.subscriber;

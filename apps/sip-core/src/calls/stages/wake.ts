@@ -18,7 +18,7 @@ export function wake(deps: Pick<InviteDeps, 'push' | 'config'>): Middleware {
     const plan = planOf(req);
     const callee = plan.callee;
     const waker = deps.push;
-    if (!callee || !waker) return next();
+    if ((!callee && !plan.huntGroup) || !waker) return next();
     const presented = required(plan.presented, 'the presentation');
     const callWake = {
       waker,
@@ -26,7 +26,7 @@ export function wake(deps: Pick<InviteDeps, 'push' | 'config'>): Middleware {
       timeoutMs: () => deps.config.pushWaitTimeout * 1000,
     };
     plan.devices = (bindings, srtp) => deviceTargets(bindings, callWake, srtp);
-    callee.targets = plan.devices(callee.bindings, callee.subscriber.srtp);
+    if (callee) callee.targets = plan.devices(callee.bindings, callee.subscriber.srtp);
     next();
   };
 }

@@ -436,6 +436,86 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createHuntGroup": {
+    "type": "object",
+    "required": [
+      "domainId",
+      "username",
+      "name",
+      "members"
+    ],
+    "properties": {
+      "customerId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "domainId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "username": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": "^[A-Za-z0-9\\-_.!~*'()&=+$,;?/]+$"
+      },
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "strategy": {
+        "enum": [
+          "parallel",
+          "sequential",
+          "round_robin"
+        ],
+        "description": "parallel: all members at once; sequential: in order; round_robin: in order, starting one further each call"
+      },
+      "ringTimeout": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 600,
+        "description": "Seconds each member rings (sequential, round robin) or the group rings (parallel)"
+      },
+      "noAnswerKind": {
+        "anyOf": [
+          {
+            "enum": [
+              "uri",
+              "number"
+            ],
+            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "noAnswerDestination": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "enabled": {
+        "type": "boolean"
+      },
+      "members": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "maxItems": 50,
+        "uniqueItems": true,
+        "description": "Subscriber ids of the customer, in the order they are rung"
+      }
+    },
+    "additionalProperties": false
+  },
   "createIPBan": {
     "type": "object",
     "required": [
@@ -1409,6 +1489,67 @@ export const requestBodies = {
         "minLength": 1,
         "maxLength": 128,
         "description": "Write-only; never returned"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateHuntGroup": {
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "strategy": {
+        "enum": [
+          "parallel",
+          "sequential",
+          "round_robin"
+        ],
+        "description": "parallel: all members at once; sequential: in order; round_robin: in order, starting one further each call"
+      },
+      "ringTimeout": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 600,
+        "description": "Seconds each member rings (sequential, round robin) or the group rings (parallel)"
+      },
+      "noAnswerKind": {
+        "anyOf": [
+          {
+            "enum": [
+              "uri",
+              "number"
+            ],
+            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "noAnswerDestination": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "enabled": {
+        "type": "boolean"
+      },
+      "members": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "maxItems": 50,
+        "uniqueItems": true,
+        "description": "Subscriber ids of the customer, in the order they are rung"
       }
     },
     "additionalProperties": false,
