@@ -23,9 +23,15 @@ function isSdesSdp(sdp: string): boolean {
  * with its own crypto), anything else the `base` profile (plain RTP). Whether the leg is behind NAT
  * comes from `base`: it depends on where the call came from, not on the media.
  */
-export function callerLegProfile(sdp: string | undefined, base: LegProfile): LegProfile {
+export function callerLegProfile(
+  sdp: string | undefined,
+  base: LegProfile,
+  /** For a browser: the codecs its offers towards SIP legs get added (its domain's `transcodeCodecs`). */
+  transcodeCodecs?: string[],
+): LegProfile {
   if (!sdp) return base;
-  if (isWebrtcSdp(sdp)) return { ...base, transport: 'webrtc' };
+  if (isWebrtcSdp(sdp))
+    return { ...base, transport: 'webrtc', ...(transcodeCodecs ? { transcodeCodecs } : {}) };
   if (isSdesSdp(sdp)) return { ...base, transport: 'srtp-sdes' };
   return base;
 }

@@ -10,7 +10,9 @@ import type { InviteDeps } from './deps.ts';
 
 /** The subscriber and domain lookups classify needs (the in-memory directory). */
 export type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
-  directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
+  directory: Pick<Directory, 'servesDomain' | 'findSubscriber'> &
+    // The caller's domain transcoding setting; message routing resolves callees only and leaves it out.
+    Partial<Pick<Directory, 'transcodeCodecs'>>;
 };
 
 /**
@@ -111,7 +113,11 @@ function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: Cached
       // call before the callee's phones ring.
       callerWithheld: deps.numbering?.presentSubscriber(caller.id)?.clir ?? false,
     },
-    callerProfile: callerLegProfile(req.srf?.req.body, profiles.natSubscriber),
+    callerProfile: callerLegProfile(
+      req.srf?.req.body,
+      profiles.natSubscriber,
+      deps.directory.transcodeCodecs?.(caller.domainId),
+    ),
     caller,
     destination,
     refused: {},
