@@ -30,6 +30,8 @@ const SUBSCRIBER_SELECT = {
   customer: { select: { status: true, maxConcurrentCalls: true, maxCallDuration: true } },
 } as const;
 
+const DOMAIN_SELECT = { id: true, name: true, transcodeCodecs: true } as const;
+
 interface SubscriberRow {
   id: string;
   username: string;
@@ -58,6 +60,8 @@ const MAX_MISSES = 10_000;
 export class Directory {
   private domainsById = new Map<string, string>();
   private domainIds = new Map<string, string>();
+  /** Each domain's `transcodeCodecs`: what a browser's offer towards a SIP leg gets added. */
+  private transcodeByDomainId = new Map<string, string[]>();
   private subscribersById = new Map<string, CachedSubscriber>();
   private subscribersByKey = new Map<string, CachedSubscriber>();
   /** Keys the database did not have either, with when to ask again (epoch ms). */
@@ -72,11 +76,12 @@ export class Directory {
 
   async load(): Promise<void> {
     const [domains, subscribers] = await Promise.all([
-      this.prisma.domain.findMany({ select: { id: true, name: true } }),
+      this.prisma.domain.findMany({ select: DOMAIN_SELECT }),
       this.prisma.subscriber.findMany({ select: SUBSCRIBER_SELECT }),
     ]);
     this.domainsById = new Map(domains.map((d) => [d.id, d.name.toLowerCase()]));
     this.domainIds = new Map(domains.map((d) => [d.name.toLowerCase(), d.id]));
+    this.transcodeByDomainId = new Map(domains.map((d) => [d.id, d.transcodeCodecs]));
     this.subscribersById = new Map();
     this.subscribersByKey = new Map();
     this.misses = new Map();
@@ -87,6 +92,14 @@ export class Directory {
   /** True when `host` (case-insensitive) is one of our SIP domains. */
   servesDomain(host: string): boolean {
     return this.domainIds.has(host.toLowerCase());
+  }
+
+  /**
+   * The codecs the relay adds to a browser's offer towards SIP legs for callers of this domain
+   * (`transcodeCodecs`; empty: none); undefined for a domain not known here (the relay's default).
+   */
+  transcodeCodecs(domainId: string): string[] | undefined {
+    return this.transcodeByDomainId.get(domainId);
   }
 
   get domainCount(): number {
@@ -156,10 +169,11 @@ export class Directory {
   async onDomainChanged(id: string | null): Promise<void> {
     // A renamed or removed domain changes the key of all its subscribers: reload everything.
     if (id === null || this.domainsById.has(id)) return this.load();
-    const row = await this.prisma.domain.findUnique({ where: { id }, select: { id: true, name: true } });
+    const row = await this.prisma.domain.findUnique({ where: { id }, select: DOMAIN_SELECT });
     if (!row) return;
     this.domainsById.set(row.id, row.name.toLowerCase());
     this.domainIds.set(row.name.toLowerCase(), row.id);
+    this.transcodeByDomainId.set(row.id, row.transcodeCodecs);
   }
 
   async onSubscriberChanged(id: string | null): Promise<void> {

@@ -6091,6 +6091,8 @@ export interface operations {
                             areaCode: string | null;
                             /** Format: uuid */
                             rewriteRuleSetId: string | null;
+                            /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                            transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -6252,6 +6254,8 @@ export interface operations {
                     areaCode?: string | null;
                     /** Format: uuid */
                     rewriteRuleSetId?: string | null;
+                    /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                    transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
                 };
             };
         };
@@ -6276,6 +6280,8 @@ export interface operations {
                         areaCode: string | null;
                         /** Format: uuid */
                         rewriteRuleSetId: string | null;
+                        /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                        transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -6443,6 +6449,8 @@ export interface operations {
                         areaCode: string | null;
                         /** Format: uuid */
                         rewriteRuleSetId: string | null;
+                        /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                        transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -6753,6 +6761,8 @@ export interface operations {
                     areaCode?: string | null;
                     /** Format: uuid */
                     rewriteRuleSetId?: string | null;
+                    /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                    transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
                 };
             };
         };
@@ -6777,6 +6787,8 @@ export interface operations {
                         areaCode: string | null;
                         /** Format: uuid */
                         rewriteRuleSetId: string | null;
+                        /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                        transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
