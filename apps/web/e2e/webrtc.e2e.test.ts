@@ -25,6 +25,7 @@ const DOMAIN = 'webrtc.example.test';
 const RTP = { min: 47300, max: 47359 };
 const BROWSER_TONE = 1000;
 const SECOND_BROWSER_TONE = 700;
+const DUO_DESK_TONE = 550;
 const DESK_TONE = 440;
 const CUSTOMER = { email: 'phone@example.test', password: 'customer password 1' };
 const SIP_PASSWORD = 'desk-sip-secret1';
@@ -32,6 +33,8 @@ const SIP_PASSWORD = 'desk-sip-secret1';
 let platform: Platform;
 let audioDir: string;
 let desk: CallingSoftphone;
+/** The desk phone of subscriber `duo`, which also has a browser: it rings and leaves the answer to the browser. */
+let duoDesk: CallingSoftphone | undefined;
 const pages: Page[] = [];
 /** The second person's browser: its own chromium process. */
 let secondBrowser: Browser | undefined;
@@ -93,6 +96,25 @@ function callMedia(page: Page): Promise<CallMedia | undefined> {
       packetsReceived,
       audioEnergy,
     };
+  });
+}
+
+/** The latest call's received video (inbound-rtp of kind video) of the page's peer connection. */
+function videoReceived(page: Page): Promise<{ packetsReceived: number; framesDecoded: number } | undefined> {
+  return page.evaluate(async () => {
+    const made = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
+    const pc = made[made.length - 1];
+    if (!pc) return undefined;
+    let packetsReceived = 0;
+    let framesDecoded = 0;
+    (await pc.getStats()).forEach(
+      (report: { type: string; kind?: string; packetsReceived?: number; framesDecoded?: number }) => {
+        if (report.type !== 'inbound-rtp' || report.kind !== 'video') return;
+        packetsReceived += report.packetsReceived ?? 0;
+        framesDecoded += report.framesDecoded ?? 0;
+      },
+    );
+    return { packetsReceived, framesDecoded };
   });
 }
 
@@ -186,6 +208,7 @@ beforeAll(async () => {
   writeToneWav(join(audioDir, 'browser.wav'), BROWSER_TONE, 30, 48000);
   writeToneWav(join(audioDir, 'second.wav'), SECOND_BROWSER_TONE, 30, 48000);
   writeToneWav(join(audioDir, 'desk.wav'), DESK_TONE, 60);
+  writeToneWav(join(audioDir, 'duo-desk.wav'), DUO_DESK_TONE, 60);
   platform = await startPlatform(
     'webrtc',
     { SIP_LISTEN: 'udp:127.0.0.1:0,wss:127.0.0.1:0', SIP_TRACE: 'true' },
@@ -196,7 +219,7 @@ beforeAll(async () => {
   const { prisma } = platform;
   const customer = await prisma.customer.create({ data: { name: 'Browser Phones Ltd' } });
   const domain = await prisma.domain.create({ data: { name: DOMAIN } });
-  for (const username of ['web1', 'web2', 'web3', 'desk'])
+  for (const username of ['web1', 'web2', 'web3', 'desk', 'duo'])
     await prisma.subscriber.create({
       data: {
         customerId: customer.id,
@@ -230,6 +253,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   desk?.stop();
+  duoDesk?.stop();
   await secondBrowser?.close().catch(() => undefined);
   await platform?.close();
   if (audioDir) rmSync(audioDir, { recursive: true, force: true });
@@ -374,5 +398,71 @@ describe('browser phone', () => {
     await first.waitForTimeout(2500);
     expect(await chat(first).getByText('Yes, see you there').count()).toBe(1);
     await platform.screenshot(first, 'browser-phone-chat');
+  });
+
+  it('a subscriber with a browser and a desk phone: each device is offered its own media profile, the browser answers', async () => {
+    duoDesk = await startBaresip(
+      { user: 'duo', domain: DOMAIN, password: SIP_PASSWORD, registrar: platform.sipAddress },
+      { play: join(audioDir, 'duo-desk.wav'), answer: 'manual' },
+    );
+    await registered(`sip:duo@${DOMAIN}`, () => duoDesk?.output() ?? '');
+    const duoPage = await openPhone('duo', pages[1]!.context());
+    await eventually(
+      async () =>
+        (await platform.prisma.registration.count({ where: { aor: `sip:duo@${DOMAIN}` } })) === 2 ||
+        undefined,
+    );
+
+    desk.dial(`sip:duo@${DOMAIN}`);
+    await duoDesk.waitFor('incoming', 20_000);
+    await duoPage.getByText('Incoming call from').waitFor();
+    // Each fork carried the offer for its own kind of leg: WebRTC over wss, plain RTP over udp.
+    const toDuo = /^\s*INVITE [^\r\n]*\r?\n[\s\S]*^To:[^\r\n]*sip:duo@/m;
+    expectBrowserLeg(sentSdp('wss', toDuo));
+    expectPhoneLeg(sentSdp('udp', toDuo));
+
+    await duoPage.getByRole('button', { name: 'Answer' }).click();
+    await desk.waitFor('established', 20_000);
+    // The desk phone's fork is cancelled once the browser has answered.
+    await duoDesk.waitFor('closed', 15_000);
+    const media = await receiving(duoPage);
+    expectBrowserLeg(media.local);
+    expectBrowserLeg(media.remote);
+    expect(media.audioEnergy).toBeGreaterThan(0);
+    // The caller got the browser's answer translated to plain RTP.
+    expectPhoneLeg(sentSdp('udp', /^\s*SIP\/2\.0 200 OK[\s\S]*CSeq: \d+ INVITE/));
+    await duoPage.waitForTimeout(4000);
+    desk.hangup();
+    await desk.waitFor('closed', 15_000);
+    await duoPage.getByRole('button', { name: 'Call', exact: true }).waitFor();
+    // The caller heard the browser (its fake microphone's tone), not the desk phone that rang alongside.
+    expectTone(desk.recording(), SECOND_BROWSER_TONE, DUO_DESK_TONE);
+  });
+
+  it('two browsers call each other with video: an m=video line on both legs and video packets both ways', async () => {
+    const [first, second] = [pages[0]!, pages[1]!];
+    await first.getByLabel('Video', { exact: true }).check();
+    await dial(first, 'web2');
+    await second.getByText('Incoming call from').waitFor();
+    await second.getByRole('button', { name: 'Answer' }).click();
+    await callStatus(first, 'active');
+    for (const page of [first, second]) {
+      const video = await eventually(async () => {
+        const received = await videoReceived(page);
+        return received && received.packetsReceived >= 50 ? received : undefined;
+      }, 20_000);
+      const media = await callMedia(page);
+      for (const sdp of [media!.local, media!.remote]) {
+        const mVideo = sdpLines(sdp, 'm=video');
+        expect(mVideo, sdp).toHaveLength(1);
+        expect(mVideo[0], sdp).toMatch(/^m=video [1-9]\d* UDP\/TLS\/RTP\/SAVPF /);
+      }
+      expect(video.framesDecoded, JSON.stringify(video)).toBeGreaterThan(0);
+      expect(await page.getByLabel('Remote video').count()).toBe(1);
+    }
+    await platform.screenshot(second, 'browser-phone-video');
+    await first.getByRole('button', { name: 'Hang up' }).click();
+    await second.getByRole('button', { name: 'Call', exact: true }).waitFor();
+    await first.getByLabel('Video', { exact: true }).uncheck();
   });
 });
