@@ -126,7 +126,6 @@ export class OfferAnswer {
     distinct.sort((a, b) => Number(a.transport === 'webrtc') - Number(b.transport === 'webrtc'));
     const only = distinct[0];
     if (distinct.length === 1 && only) {
-      if (!sameProfile(this.offeredProfile, only)) this.offers.length = 0;
       await this.offerTowards(only);
       if (this.offerSdp) this.offers.splice(0, this.offers.length, { profile: only, sdp: this.offerSdp });
       return;
