@@ -83,9 +83,31 @@ describe('CRUD on every provisioning resource', () => {
     await crudCycle({
       path: '/domains',
       create: { name: 'Voip.Example.org', countryCode: '43', areaCode: '1' },
-      update: { selfSignup: true },
-      check: (d) => expect(d.name).toBe('voip.example.org'),
+      update: { selfSignup: true, transcodeCodecs: ['PCMA'] },
+      // A new domain transcodes browsers' Opus to G.711 unless told otherwise.
+      check: (d) => {
+        expect(d.name).toBe('voip.example.org');
+        expect(d.transcodeCodecs).toEqual(['PCMU', 'PCMA']);
+      },
     });
+  });
+
+  it('domains: transcoding off is an empty list; unknown or repeated codecs are 400 naming the field', async () => {
+    const created = await op('POST', '/domains', { name: 'plain.example.org', transcodeCodecs: [] });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json().transcodeCodecs).toEqual([]);
+    const id = created.json().id;
+    for (const bad of [['opus'], ['PCMU', 'PCMU']]) {
+      const res = await op('PATCH', `/domains/${id}`, { transcodeCodecs: bad });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(
+        res
+          .json()
+          .errors.map((e: { field: string }) => e.field)
+          .join(' '),
+      ).toContain('/body/transcodeCodecs');
+    }
+    expect((await op('DELETE', `/domains/${id}`)).statusCode).toBe(204);
   });
 
   it('subscribers: computes HA1s, shows a generated password once, never returns hashes', async () => {

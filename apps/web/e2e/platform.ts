@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { openDatabase, type PrismaClient } from '@switchboard/db';
 import { createTestDatabase } from '@switchboard/db/testing';
 import { startSmtpServer, type TestSmtpServer } from '@switchboard/testkit';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const OPERATOR = { email: 'ops@example.com', password: 'operator password 1' };
 export const WEB_ROOT = fileURLToPath(new URL('../dist', import.meta.url));
@@ -23,7 +23,7 @@ const LAUNCHER = fileURLToPath(new URL('../../switchboard/bin/switchboard.mjs', 
 export const RTP_PORTS = { min: 47100, max: 47159 };
 export const SIPP_PORTS = { min: 47160, max: 47199 };
 
-const CHROMIUM_FLAGS = [
+export const CHROMIUM_FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -122,6 +122,18 @@ function launch(env: Record<string, string>): Launched {
       clearTimeout(killed);
     },
   };
+}
+
+/**
+ * Another headless chromium, as its own browser process (not a tab of the platform's), with a fresh
+ * temporary profile: a second person at another computer. `args` as for `startPlatform`'s browser.
+ */
+export function launchChromium(args: string[] = []): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [...CHROMIUM_FLAGS, ...args],
+  });
 }
 
 /**

@@ -9,21 +9,23 @@ import {
   startBaresip,
   writeToneWav,
 } from '@switchboard/testkit';
-import type { Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, signIn } from './browser.ts';
-import { type Platform, startPlatform } from './platform.ts';
+import { launchChromium, type Platform, startPlatform } from './platform.ts';
 
 /**
  * The portal's browser phone against the whole platform: chromium (fake microphone playing a tone file)
  * registers over wss and calls a baresip desk phone and the other way round, through rtpengine, which
- * bridges the browser's DTLS-SRTP/ICE leg to the phone's plain RTP leg; then two browser tabs call each
- * other. Each leg's SDP is read where that leg sees it: the browser's RTCPeerConnection and the SIP
+ * bridges the browser's DTLS-SRTP/ICE leg to the phone's plain RTP leg; then two chromium processes (two
+ * people at two computers) call each other and chat with SIP MESSAGE. Each leg's SDP is read where that leg sees it: the browser's RTCPeerConnection and the SIP
  * messages the engine sent to baresip (SIP_TRACE).
  */
 const DOMAIN = 'webrtc.example.test';
 const RTP = { min: 47300, max: 47359 };
 const BROWSER_TONE = 1000;
+const SECOND_BROWSER_TONE = 700;
+const DUO_DESK_TONE = 550;
 const DESK_TONE = 440;
 const CUSTOMER = { email: 'phone@example.test', password: 'customer password 1' };
 const SIP_PASSWORD = 'desk-sip-secret1';
@@ -31,7 +33,27 @@ const SIP_PASSWORD = 'desk-sip-secret1';
 let platform: Platform;
 let audioDir: string;
 let desk: CallingSoftphone;
+/** The desk phone of subscriber `duo`, which also has a browser: it rings and leaves the answer to the browser. */
+let duoDesk: CallingSoftphone | undefined;
 const pages: Page[] = [];
+/** The second person's browser: its own chromium process. */
+let secondBrowser: Browser | undefined;
+const signedIn = new Set<BrowserContext>();
+
+/** Chromium flags for a fake microphone playing `toneFile` (and a fake camera) on loopback WebRTC. */
+function mediaFlags(toneFile: string): string[] {
+  return [
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+    `--use-file-for-fake-audio-capture=${toneFile}`,
+    // The engine's wss listener has the launcher's self-signed certificate.
+    '--ignore-certificate-errors',
+    // Everything runs on loopback: gather loopback candidates, as real addresses rather than mDNS names.
+    '--allow-loopback-in-peer-connection',
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
+    '--autoplay-policy=no-user-gesture-required',
+  ];
+}
 
 /** Keeps every RTCPeerConnection the page makes, so the test can read its SDP and statistics. */
 function recordPeerConnections(): void {
@@ -77,6 +99,25 @@ function callMedia(page: Page): Promise<CallMedia | undefined> {
   });
 }
 
+/** The latest call's received video (inbound-rtp of kind video) of the page's peer connection. */
+function videoReceived(page: Page): Promise<{ packetsReceived: number; framesDecoded: number } | undefined> {
+  return page.evaluate(async () => {
+    const made = (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections;
+    const pc = made[made.length - 1];
+    if (!pc) return undefined;
+    let packetsReceived = 0;
+    let framesDecoded = 0;
+    (await pc.getStats()).forEach(
+      (report: { type: string; kind?: string; packetsReceived?: number; framesDecoded?: number }) => {
+        if (report.type !== 'inbound-rtp' || report.kind !== 'video') return;
+        packetsReceived += report.packetsReceived ?? 0;
+        framesDecoded += report.framesDecoded ?? 0;
+      },
+    );
+    return { packetsReceived, framesDecoded };
+  });
+}
+
 const sdpLines = (sdp: string, prefix: string) => sdp.split(/\r?\n/).filter((l) => l.startsWith(prefix));
 
 /** A browser leg as RFC 8827/8829 want it: DTLS-SRTP with a fingerprint, ICE candidates, rtcp-mux, no SDES. */
@@ -118,12 +159,13 @@ async function registered(aor: string, output?: () => string): Promise<void> {
   }
 }
 
-/** A customer tab on the browser phone page, registered as `username`. */
-async function openPhone(username: string): Promise<Page> {
-  const page = pages.length === 0 ? platform.page : await platform.browser.newPage();
+/** A customer tab of `context` (the platform's browser unless given) on the browser phone page, registered as `username`. */
+async function openPhone(username: string, context: BrowserContext = platform.browser): Promise<Page> {
+  const page = pages.length === 0 ? platform.page : await context.newPage();
   page.setDefaultTimeout(20_000);
   pages.push(page);
-  if (pages.length === 1) {
+  if (!signedIn.has(context)) {
+    signedIn.add(context);
     await signIn(platform, page, CUSTOMER.email, CUSTOMER.password);
     await page.getByRole('heading', { level: 1, name: 'My phones' }).waitFor();
   }
@@ -164,28 +206,20 @@ beforeAll(async () => {
   audioDir = mkdtempSync(join(tmpdir(), 'sb-web-webrtc-'));
   // Chromium's fake microphone plays this file in a loop; baresip sends its own tone.
   writeToneWav(join(audioDir, 'browser.wav'), BROWSER_TONE, 30, 48000);
+  writeToneWav(join(audioDir, 'second.wav'), SECOND_BROWSER_TONE, 30, 48000);
   writeToneWav(join(audioDir, 'desk.wav'), DESK_TONE, 60);
+  writeToneWav(join(audioDir, 'duo-desk.wav'), DUO_DESK_TONE, 60);
   platform = await startPlatform(
     'webrtc',
     { SIP_LISTEN: 'udp:127.0.0.1:0,wss:127.0.0.1:0', SIP_TRACE: 'true' },
     RTP,
-    [
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-audio-capture=${join(audioDir, 'browser.wav')}`,
-      // The engine's wss listener has the launcher's self-signed certificate.
-      '--ignore-certificate-errors',
-      // Everything runs on loopback: gather loopback candidates, as real addresses rather than mDNS names.
-      '--allow-loopback-in-peer-connection',
-      '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+    mediaFlags(join(audioDir, 'browser.wav')),
   );
   await platform.browser.addInitScript(recordPeerConnections);
   const { prisma } = platform;
   const customer = await prisma.customer.create({ data: { name: 'Browser Phones Ltd' } });
   const domain = await prisma.domain.create({ data: { name: DOMAIN } });
-  for (const username of ['web1', 'web2', 'desk'])
+  for (const username of ['web1', 'web2', 'web3', 'desk', 'duo'])
     await prisma.subscriber.create({
       data: {
         customerId: customer.id,
@@ -219,6 +253,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   desk?.stop();
+  duoDesk?.stop();
+  await secondBrowser?.close().catch(() => undefined);
   await platform?.close();
   if (audioDir) rmSync(audioDir, { recursive: true, force: true });
 }, 60_000);
@@ -290,9 +326,15 @@ describe('browser phone', () => {
     expectTone(desk.recording(), BROWSER_TONE, DESK_TONE);
   });
 
-  it('two browsers call each other through the relay with audio both ways', async () => {
+  it('two chromium browsers call each other through the relay with audio both ways', async () => {
     const first = pages[0]!;
-    const second = await openPhone('web2');
+    secondBrowser = await launchChromium(mediaFlags(join(audioDir, 'second.wav')));
+    const context = await secondBrowser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(recordPeerConnections);
+    const second = await openPhone('web2', context);
+    // Two browser processes, not two tabs of one.
+    expect(second.context().browser()).toBe(secondBrowser);
+    expect(first.context().browser()).not.toBe(secondBrowser);
     await dial(first, 'web2');
     await second.getByText('Incoming call from').waitFor();
     await second.getByRole('button', { name: 'Answer' }).click();
@@ -306,7 +348,121 @@ describe('browser phone', () => {
     // Each browser's peer is the relay, not the other browser: DTLS-SRTP ends on both sides of it.
     const [a, b] = [await callMedia(first), await callMedia(second)];
     expect(sdpLines(a!.remote, 'a=fingerprint:')).not.toEqual(sdpLines(b!.local, 'a=fingerprint:'));
+    await platform.screenshot(second, 'browser-phone-second-browser');
     await first.getByRole('button', { name: 'Hang up' }).click();
     await second.getByRole('button', { name: 'Call', exact: true }).waitFor();
+  });
+
+  it('chats with SIP MESSAGE: sent and received live, with the delivery state of the history', async () => {
+    const [first, second] = [pages[0]!, pages[1]!];
+    const chat = (page: Page) => page.getByRole('log', { name: 'Conversation' });
+    const send = async (page: Page, to: string, text: string) => {
+      await page.getByLabel('Message to', { exact: true }).fill(to);
+      await page.getByLabel('Message', { exact: true }).fill(text);
+      await page.getByRole('button', { name: 'Send' }).click();
+    };
+
+    await send(first, 'web2', 'Lunch at noon?');
+    // It arrives live in the other browser ...
+    await chat(second).getByLabel('Received message').filter({ hasText: 'Lunch at noon?' }).waitFor();
+    // ... and the sender's history shows it delivered, as the platform stored it.
+    const sent = chat(first).getByLabel('Sent message').filter({ hasText: 'Lunch at noon?' });
+    await sent.getByText('delivered', { exact: true }).waitFor();
+    expect(await sent.textContent()).toContain(`To sip:web2@${DOMAIN}`);
+
+    await send(second, 'web1', 'Yes, see you there');
+    await chat(first).getByLabel('Received message').filter({ hasText: 'Yes, see you there' }).waitFor();
+    await chat(second)
+      .getByLabel('Sent message')
+      .filter({ hasText: 'Yes, see you there' })
+      .getByText('delivered', { exact: true })
+      .waitFor();
+
+    // A phone that is not registered: stored for its next registration (202), shown as waiting.
+    await send(first, 'web3', 'Call me back');
+    await chat(first)
+      .getByLabel('Sent message')
+      .filter({ hasText: 'Call me back' })
+      .getByText('waiting for the phone to come online')
+      .waitFor();
+    const stored = await platform.prisma.message.findMany({ orderBy: { createdAt: 'asc' } });
+    expect(
+      stored.map((m) => [m.fromUri, m.toUri, m.body, m.status]),
+      JSON.stringify(stored),
+    ).toEqual([
+      [`sip:web1@${DOMAIN}`, `sip:web2@${DOMAIN}`, 'Lunch at noon?', 'delivered'],
+      [`sip:web2@${DOMAIN}`, `sip:web1@${DOMAIN}`, 'Yes, see you there', 'delivered'],
+      [`sip:web1@${DOMAIN}`, `sip:web3@${DOMAIN}`, 'Call me back', 'queued'],
+    ]);
+    // Each message shows once, also the live one after the history was read again.
+    await first.waitForTimeout(2500);
+    expect(await chat(first).getByText('Yes, see you there').count()).toBe(1);
+    await platform.screenshot(first, 'browser-phone-chat');
+  });
+
+  it('a subscriber with a browser and a desk phone: each device is offered its own media profile, the browser answers', async () => {
+    duoDesk = await startBaresip(
+      { user: 'duo', domain: DOMAIN, password: SIP_PASSWORD, registrar: platform.sipAddress },
+      { play: join(audioDir, 'duo-desk.wav'), answer: 'manual' },
+    );
+    await registered(`sip:duo@${DOMAIN}`, () => duoDesk?.output() ?? '');
+    const duoPage = await openPhone('duo', pages[1]!.context());
+    await eventually(
+      async () =>
+        (await platform.prisma.registration.count({ where: { aor: `sip:duo@${DOMAIN}` } })) === 2 ||
+        undefined,
+    );
+
+    desk.dial(`sip:duo@${DOMAIN}`);
+    await duoDesk.waitFor('incoming', 20_000);
+    await duoPage.getByText('Incoming call from').waitFor();
+    // Each fork carried the offer for its own kind of leg: WebRTC over wss, plain RTP over udp.
+    const toDuo = /^\s*INVITE [^\r\n]*\r?\n[\s\S]*^To:[^\r\n]*sip:duo@/m;
+    expectBrowserLeg(sentSdp('wss', toDuo));
+    expectPhoneLeg(sentSdp('udp', toDuo));
+
+    await duoPage.getByRole('button', { name: 'Answer' }).click();
+    await desk.waitFor('established', 20_000);
+    // The desk phone's fork is cancelled once the browser has answered.
+    await duoDesk.waitFor('closed', 15_000);
+    const media = await receiving(duoPage);
+    expectBrowserLeg(media.local);
+    expectBrowserLeg(media.remote);
+    expect(media.audioEnergy).toBeGreaterThan(0);
+    // The caller got the browser's answer translated to plain RTP.
+    expectPhoneLeg(sentSdp('udp', /^\s*SIP\/2\.0 200 OK[\s\S]*CSeq: \d+ INVITE/));
+    await duoPage.waitForTimeout(4000);
+    desk.hangup();
+    await desk.waitFor('closed', 15_000);
+    await duoPage.getByRole('button', { name: 'Call', exact: true }).waitFor();
+    // The caller heard the browser (its fake microphone's tone), not the desk phone that rang alongside.
+    expectTone(desk.recording(), SECOND_BROWSER_TONE, DUO_DESK_TONE);
+  });
+
+  it('two browsers call each other with video: an m=video line on both legs and video packets both ways', async () => {
+    const [first, second] = [pages[0]!, pages[1]!];
+    await first.getByLabel('Video', { exact: true }).check();
+    await dial(first, 'web2');
+    await second.getByText('Incoming call from').waitFor();
+    await second.getByRole('button', { name: 'Answer' }).click();
+    await callStatus(first, 'active');
+    for (const page of [first, second]) {
+      const video = await eventually(async () => {
+        const received = await videoReceived(page);
+        return received && received.packetsReceived >= 50 ? received : undefined;
+      }, 20_000);
+      const media = await callMedia(page);
+      for (const sdp of [media!.local, media!.remote]) {
+        const mVideo = sdpLines(sdp, 'm=video');
+        expect(mVideo, sdp).toHaveLength(1);
+        expect(mVideo[0], sdp).toMatch(/^m=video [1-9]\d* UDP\/TLS\/RTP\/SAVPF /);
+      }
+      expect(video.framesDecoded, JSON.stringify(video)).toBeGreaterThan(0);
+      expect(await page.getByLabel('Remote video').count()).toBe(1);
+    }
+    await platform.screenshot(second, 'browser-phone-video');
+    await first.getByRole('button', { name: 'Hang up' }).click();
+    await second.getByRole('button', { name: 'Call', exact: true }).waitFor();
+    await first.getByLabel('Video', { exact: true }).uncheck();
   });
 });

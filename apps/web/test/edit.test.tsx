@@ -84,7 +84,7 @@ describe('editing a customer', () => {
 });
 
 describe('editing a domain', () => {
-  it('sends the dialling settings, empty ones as null, and never the name', async () => {
+  it('sends the dialling settings, empty ones as null, the transcoding codecs, and never the name', async () => {
     const user = userEvent.setup();
     const domain = {
       id: 'd1',
@@ -96,6 +96,7 @@ describe('editing a domain', () => {
       internationalPrefix: '00',
       areaCode: null,
       rewriteRuleSetId: null,
+      transcodeCodecs: ['PCMU', 'PCMA'],
       createdAt: '',
       updatedAt: '',
     };
@@ -116,6 +117,8 @@ describe('editing a domain', () => {
     await within(form).findByRole('option', { name: 'national' });
     await user.selectOptions(within(form).getByLabelText('Rewrite rule set'), 'r1');
     await user.click(within(form).getByLabelText('Customers may sign up'));
+    await user.click(within(form).getByLabelText('PCMU'));
+    await user.click(within(form).getByLabelText('G722'));
     await user.click(within(form).getByRole('button', { name: 'Save changes' }));
     await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
     expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
@@ -125,6 +128,7 @@ describe('editing a domain', () => {
       internationalPrefix: '00',
       areaCode: '30',
       rewriteRuleSetId: 'r1',
+      transcodeCodecs: ['PCMA', 'G722'],
     });
   });
 });

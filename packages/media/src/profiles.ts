@@ -39,6 +39,12 @@ export interface LegProfile {
    * RFC 4568 suites every SRTP phone supports). NULL-cipher suites are never offered unless listed here.
    */
   srtpSuites?: SrtpSuite[];
+  /**
+   * A WebRTC leg's offers towards a non-WebRTC leg get these codecs added when they lack them, and the
+   * relay transcodes (a browser offering only Opus calling a G.711 phone). Default `['PCMU', 'PCMA']`;
+   * empty: the offer is relayed with the browser's codecs only. Set per domain (`transcodeCodecs`).
+   */
+  transcodeCodecs?: string[];
 }
 
 /** The SDES crypto suites rtpengine 10.5 knows. */
@@ -160,11 +166,15 @@ function codecOptions(policy: CodecPolicy | undefined): NgCodecOptions | undefin
   return Object.keys(codec).length > 0 ? codec : undefined;
 }
 
+/** What a browser's offer towards a SIP leg gets added unless its leg says otherwise: G.711. */
+const DEFAULT_TRANSCODE = ['PCMU', 'PCMA'];
+
 /**
- * A browser's offer towards a SIP leg also carries G.711 (the one codec every SIP phone and gateway
- * has), transcoded by the relay from what the browser sends (Opus) when the browser did not offer it
- * itself. rtpengine adds a `transcode` codec only when the offer lacks it, so a browser offering PCMU
- * and PCMA (as browsers do) is relayed unchanged and nothing is transcoded.
+ * A browser's offer towards a SIP leg also carries the source leg's `transcodeCodecs` (by default
+ * G.711, the one codec every SIP phone and gateway has), transcoded by the relay from what the browser
+ * sends (Opus) when the browser did not offer it itself. rtpengine adds a `transcode` codec only when
+ * the offer lacks it, so a browser offering PCMU and PCMA (as browsers do) is relayed unchanged and
+ * nothing is transcoded. An empty list turns it off.
  */
 function withG711Fallback(
   codec: NgCodecOptions | undefined,
@@ -172,5 +182,7 @@ function withG711Fallback(
   destination: LegProfile,
 ): NgCodecOptions | undefined {
   if (source.transport !== 'webrtc' || destination.transport === 'webrtc') return codec;
-  return { ...codec, transcode: ['PCMU', 'PCMA'] };
+  const transcode = source.transcodeCodecs ?? DEFAULT_TRANSCODE;
+  if (transcode.length === 0) return codec;
+  return { ...codec, transcode: [...transcode] };
 }

@@ -125,6 +125,19 @@ describe('sdpFlags', () => {
     expect(sdpFlags(profiles.webrtc, profiles.natSubscriber, { stage: 'answer' }).codec).toBeUndefined();
   });
 
+  it("the browser leg's transcodeCodecs (its domain's setting) choose what is added; empty adds nothing", () => {
+    const browser = (transcodeCodecs: string[]) => ({ ...profiles.webrtc, transcodeCodecs });
+    expect(sdpFlags(browser(['PCMA']), profiles.natSubscriber, { stage: 'offer' }).codec).toEqual({
+      transcode: ['PCMA'],
+    });
+    expect(sdpFlags(browser([]), profiles.natSubscriber, { stage: 'offer' }).codec).toBeUndefined();
+    expect(sdpFlags(browser([]), profiles.g711Gateway, { stage: 'offer' }).codec).toEqual({
+      strip: ['all'],
+      except: ['PCMA', 'PCMU', 'telephone-event'],
+    });
+    expect(sdpFlags(browser(['G722']), profiles.webrtc, { stage: 'offer' }).codec).toBeUndefined();
+  });
+
   it('codec policy and interfaces apply to offers only; one-sided interface selection is refused', () => {
     const offer = sdpFlags(profiles.publicPeer, profiles.g711Gateway, { stage: 'offer' });
     expect(offer.codec).toEqual({ strip: ['all'], except: ['PCMA', 'PCMU', 'telephone-event'] });

@@ -55,6 +55,8 @@ export interface PhoneAccount {
 export interface PhoneAudio {
   /** WAV file (8 kHz, 16-bit mono) sent as the microphone; incoming calls are answered automatically. */
   play: string;
+  /** `manual`: incoming calls ring and are not answered (another device of the account answers). */
+  answer?: 'auto' | 'manual';
 }
 
 export interface Process extends Softphone {
@@ -182,7 +184,7 @@ export async function startBaresip(
       'module_app menu.so',
       'module_app ctrl_tcp.so',
     );
-    accountParams = ';answermode=auto';
+    accountParams = `;answermode=${audio.answer ?? 'auto'}`;
   } else {
     config.push(
       'audio_player aubridge,nil',

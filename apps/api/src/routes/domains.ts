@@ -21,6 +21,12 @@ const DomainProps = {
   internationalPrefix: Prefix(5),
   areaCode: Prefix(6),
   rewriteRuleSetId: Nullable(Uuid),
+  transcodeCodecs: Type.Array(Type.Enum(['PCMU', 'PCMA', 'G722']), {
+    uniqueItems: true,
+    maxItems: 3,
+    description:
+      "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only",
+  }),
 };
 export const Domain = Type.Object({ id: Uuid, resellerId: Nullable(Uuid), ...DomainProps, ...Timestamps });
 
@@ -42,6 +48,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
         internationalPrefix: Type.Optional(DomainProps.internationalPrefix),
         areaCode: Type.Optional(DomainProps.areaCode),
         rewriteRuleSetId: Type.Optional(DomainProps.rewriteRuleSetId),
+        transcodeCodecs: Type.Optional(DomainProps.transcodeCodecs),
       },
       { additionalProperties: false },
     ),
@@ -53,6 +60,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
       internationalPrefix: DomainProps.internationalPrefix,
       areaCode: DomainProps.areaCode,
       rewriteRuleSetId: DomainProps.rewriteRuleSetId,
+      transcodeCodecs: DomainProps.transcodeCodecs,
     }),
     list: {
       sortable: ['name', 'createdAt'],

@@ -1,4 +1,4 @@
-import type { MediaRelay } from '@switchboard/media';
+import type { LegProfile, MediaRelay } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrWriter } from '../cdr/cdr-writer.ts';
@@ -184,8 +184,7 @@ export class Call {
     if (this.hasEnded()) return { kind: 'ended' };
     this.stage = stage;
     this.gatewayId = undefined;
-    const first = stage.targets[0];
-    if (!first)
+    if (stage.targets.length === 0)
       return {
         kind: 'failed',
         status: 480,
@@ -193,9 +192,9 @@ export class Call {
         timedOut: false,
         statuses: [],
       };
-    await this.media.offerTowards(first.profile);
+    await this.media.offersTowards(stage.targets.map((t) => t.profile));
     if (this.hasEnded()) return { kind: 'ended' };
-    this.round = new RingRound(this.ringHost(), stage, this.media.calleeOffer());
+    this.round = new RingRound(this.ringHost(), stage, (profile) => this.media.calleeOffer(profile));
     return this.round.run();
   }
 
@@ -212,12 +211,12 @@ export class Call {
         this.gatewayId = gatewayId;
       },
       calleeUpdate: (req, res) => void this.media.update('callee', req, res),
-      provisional: (provisional) => void this.provisional(provisional),
-      answered: (uac, target) => {
+      provisional: (provisional, profile) => void this.provisional(provisional, profile),
+      answered: (uac, target, profile) => {
         this.gatewayId = 'gatewayId' in target ? target.gatewayId : undefined;
         // One of several subscribers rung together answered: the CDR names it.
         if (target.subscriberId) this.stage = { ...this.stage, calleeSubscriberId: target.subscriberId };
-        return this.answered(uac);
+        return this.answered(uac, profile);
       },
       pushWaited: (ms) => {
         this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, ms);
@@ -226,12 +225,12 @@ export class Call {
   }
 
   /** 180/183 from a fork: relayed to the caller once each; early media's SDP through the relay. */
-  private async provisional(provisional: Srf.SrfResponse): Promise<void> {
+  private async provisional(provisional: Srf.SrfResponse, profile: LegProfile): Promise<void> {
     if (this.state === 'ended' || this.state === 'answered') return;
     const status = provisional.status;
     if (status === 100) return;
     if (provisional.body && this.media.session && this.sentProvisional !== 183) {
-      const answer = await this.media.earlyAnswer(provisional);
+      const answer = await this.media.earlyAnswer(provisional, profile);
       if (answer === undefined) return;
       this.state = 'early';
       this.deps.onState?.(this);
@@ -251,12 +250,12 @@ export class Call {
   }
 
   /** The first 2xx (RFC 3261 §16.7 step 5): cancel the other forks, answer the caller, bridge. */
-  private async answered(uac: Srf.Dialog): Promise<void> {
+  private async answered(uac: Srf.Dialog, profile: LegProfile): Promise<void> {
     this.forks.cancelAll();
     this.uac = uac;
     this.bTag = uac.sip.remoteTag;
     this.bLegId = uac.sip.callId;
-    const answerSdp = await this.media.finalAnswer(uac);
+    const answerSdp = await this.media.finalAnswer(uac, profile);
     if (this.isOver()) {
       endDialog(uac);
       return;

@@ -30,9 +30,12 @@ export function callerLegProfile(
   sdp: string | undefined,
   base: LegProfile,
   srtp: SrtpPolicy = 'optional',
+  /** For a browser: the codecs its offers towards SIP legs get added (its domain's `transcodeCodecs`). */
+  transcodeCodecs?: string[],
 ): LegProfile {
   if (!sdp) return srtp === 'optional' ? base : { ...base, transport: 'srtp-sdes' };
-  if (isWebrtcSdp(sdp)) return { ...base, transport: 'webrtc' };
+  if (isWebrtcSdp(sdp))
+    return { ...base, transport: 'webrtc', ...(transcodeCodecs ? { transcodeCodecs } : {}) };
   if (isSdesSdp(sdp)) return { ...base, transport: 'srtp-sdes' };
   return base;
 }

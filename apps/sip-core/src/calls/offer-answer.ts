@@ -43,6 +43,11 @@ interface Negotiated {
 
 type Side = 'caller' | 'callee';
 
+/** Two profiles ask the relay for the same leg (gateways and devices may each carry their own copy). */
+function sameProfile(a: LegProfile | undefined, b: LegProfile | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b));
+}
+
 /**
  * The offer/answer model (RFC 3264) of one B2BUA call through the media relay: the caller's offer
  * towards the leg being rung, the early and final answers back, then every new offer of either side
@@ -51,9 +56,14 @@ type Side = 'caller' | 'callee';
  */
 export class OfferAnswer {
   session: MediaSession | undefined;
-  /** The caller's offer as rewritten by the relay, and the profile of the leg it was made for. */
+  /**
+   * The caller's offer as rewritten by the relay, and the profile of the leg it was made for: the last
+   * one made, which is what the relay's session holds towards the callee now.
+   */
   private offerSdp: string | undefined;
   private offeredProfile: LegProfile | undefined;
+  /** The offer made for each profile of the stage being rung (forks of different kinds). */
+  private readonly offers: Array<{ profile: LegProfile; sdp: string }> = [];
   /**
    * The fork whose 183 with SDP was relayed to the caller: its early dialog (engine dialog id) and To
    * tag, for UPDATEs before the answer (RFC 3311 §5.1).
@@ -100,18 +110,58 @@ export class OfferAnswer {
     this.offeredProfile = profile;
   }
 
-  /** The offer each B leg's INVITE carries. */
-  calleeOffer(): string {
-    return this.towardsCallee(this.offerSdp ?? this.ctx.callerInvite.body);
+  /**
+   * The caller's offer towards every kind of leg a stage rings at once: a subscriber with a browser
+   * (WebRTC: ICE, DTLS-SRTP) and a desk phone (plain RTP) registered gets each fork an offer for its own
+   * profile. rtpengine holds one session per call and caller tag, so the offers are made one after the
+   * other on it: the ports towards the callee stay the same and only the profile changes; whichever fork
+   * answers, the relay is given that fork's offer again first (see `finalAnswer`). Browsers' profile
+   * goes last: re-offering plain RTP changes nothing a plain phone was told, while a browser's ICE
+   * credentials are best left as they were sent.
+   */
+  async offersTowards(profiles: LegProfile[]): Promise<void> {
+    const distinct: LegProfile[] = [];
+    for (const profile of profiles)
+      if (!distinct.some((p) => sameProfile(p, profile))) distinct.push(profile);
+    distinct.sort((a, b) => Number(a.transport === 'webrtc') - Number(b.transport === 'webrtc'));
+    const only = distinct[0];
+    if (distinct.length === 1 && only) {
+      await this.offerTowards(only);
+      if (this.offerSdp) this.offers.splice(0, this.offers.length, { profile: only, sdp: this.offerSdp });
+      return;
+    }
+    this.offers.length = 0;
+    for (const profile of distinct) {
+      await this.offerTowards(profile, true);
+      if (this.ctx.state() === 'ended') return;
+      if (this.offerSdp) this.offers.push({ profile, sdp: this.offerSdp });
+    }
+  }
+
+  /** The offer a B leg's INVITE carries: the one made for its profile (`offersTowards`), else the last one. */
+  calleeOffer(profile?: LegProfile): string {
+    const made = profile && this.offers.find((o) => sameProfile(o.profile, profile));
+    return this.towardsCallee(made?.sdp ?? this.offerSdp ?? this.ctx.callerInvite.body);
+  }
+
+  /**
+   * The relay's session is put back to the offer the answering fork (a leg of `profile`) was sent,
+   * when the last offer made was for another kind of leg.
+   */
+  private async offeredTo(profile: LegProfile | undefined): Promise<void> {
+    if (!profile || !this.session || sameProfile(profile, this.offeredProfile)) return;
+    await this.offerTowards(profile, true);
   }
 
   /**
    * A fork's 183 with SDP: its answer through the relay, for the caller; undefined when there is
    * nothing to relay (no session, no To tag, or the call was answered or ended meanwhile).
    */
-  async earlyAnswer(provisional: Srf.SrfResponse): Promise<string | undefined> {
+  async earlyAnswer(provisional: Srf.SrfResponse, profile?: LegProfile): Promise<string | undefined> {
     const toTag = tagOf(provisional.get('To'));
     if (!this.session || !toTag) return undefined;
+    await this.offeredTo(profile);
+    if (this.isOver()) return undefined;
     const body = provisional.body;
     const answer = await this.session.answer({
       toTag,
@@ -125,16 +175,21 @@ export class OfferAnswer {
     return answer.sdp;
   }
 
-  /** The answering fork's 2xx answer through the relay, for the caller's 200. */
-  async finalAnswer(uac: Srf.Dialog): Promise<string> {
+  /** The answering fork's (a leg of `profile`) 2xx answer through the relay, for the caller's 200. */
+  async finalAnswer(uac: Srf.Dialog, profile?: LegProfile): Promise<string> {
     let answerSdp = uac.remote.sdp;
+    // The last offer made was for another kind of fork than the one answering.
+    if (answerSdp && !sameProfile(profile ?? this.offeredProfile, this.offeredProfile)) {
+      await this.offeredTo(profile);
+      this.early = undefined;
+    }
     // The relay took another fork's early answer (a 183 with SDP from a device or a forward destination
     // that did not answer): rtpengine narrowed the caller's side to what that fork answered (its
     // codecs), and would rewrite this answer to match it. The caller's offer, made again, puts the
     // session back to the offer this fork was sent (same ports: same call and tags) before its answer.
     const answeringTag = uac.sip.remoteTag;
     if (this.session && answerSdp && this.early && this.early.toTag !== answeringTag) {
-      await this.offerTowards(this.offeredProfile ?? this.ctx.callerProfile, true);
+      await this.offerTowards(profile ?? this.offeredProfile ?? this.ctx.callerProfile, true);
       this.early = undefined;
     }
     if (answerSdp) this.negotiatedCaller(answeringTag, answerSdp, uac.req?.source_address);

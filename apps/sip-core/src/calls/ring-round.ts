@@ -1,3 +1,4 @@
+import type { LegProfile } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import {
@@ -28,10 +29,13 @@ export interface RingHost {
   legSent(bLegId: string, gatewayId: string | undefined): void;
   /** An UPDATE in a fork's early dialog (RFC 3311), answered through the media relay. */
   calleeUpdate(req: Srf.SrfRequest, res: Srf.SrfResponse): void;
-  /** A 1xx of a fork, for the caller. */
-  provisional(provisional: Srf.SrfResponse): void;
-  /** The round's winner: the call bridges it to the caller (`target` as it was rung). */
-  answered(uac: Srf.Dialog, target: RingTarget): Promise<void>;
+  /** A 1xx of a fork (whose leg has `profile`), for the caller. */
+  provisional(provisional: Srf.SrfResponse, profile: LegProfile): void;
+  /**
+   * The round's winner (`target` as it was rung, a leg of `profile`): the call bridges it to the
+   * caller.
+   */
+  answered(uac: Srf.Dialog, target: RingTarget, profile: LegProfile): Promise<void>;
   /** How long a fork waited for its device to wake (RFC 8599), for the CDR. */
   pushWaited(ms: number): void;
 }
@@ -54,8 +58,11 @@ export class RingRound {
   constructor(
     private readonly host: RingHost,
     private readonly stage: CallStage,
-    /** The caller's offer as the relay rewrote it for this stage's callee. */
-    private readonly offerSdp: string,
+    /**
+     * The caller's offer as the relay rewrote it for a leg of this profile: forks of one stage may be of
+     * different kinds (a browser and a desk phone of one subscriber), each gets the offer made for it.
+     */
+    private readonly offerFor: (profile: LegProfile) => string,
   ) {}
 
   /** Rings the stage; resolves with how it ended. */
@@ -128,7 +135,7 @@ export class RingRound {
       this.won = true;
       host.forks.cancel(this.keys, COMPLETED_ELSEWHERE);
       this.stop();
-      await host.answered(uac, ringTarget);
+      await host.answered(uac, ringTarget, target.profile);
     } catch (error) {
       host.forks.settled(key);
       const sipError = error as SipErrorLike;
@@ -147,7 +154,7 @@ export class RingRound {
       target.uri,
       {
         proxy: target.proxy,
-        localSdp: this.offerSdp,
+        localSdp: this.offerFor(target.profile),
         headers: { From: stage.from, To: stage.to, ...target.headers },
         ...(target.auth ? { auth: target.auth } : {}),
       },
@@ -166,7 +173,7 @@ export class RingRound {
             emitter.on('update', (req, res) => host.calleeUpdate(req, res));
           });
         }) as unknown as (sent: Srf.SrfRequest) => void,
-        cbProvisional: (provisional) => host.provisional(provisional),
+        cbProvisional: (provisional) => host.provisional(provisional, target.profile),
       },
     );
   }

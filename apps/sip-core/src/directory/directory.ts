@@ -33,6 +33,8 @@ const SUBSCRIBER_SELECT = {
   customer: { select: { status: true, maxConcurrentCalls: true, maxCallDuration: true } },
 } as const;
 
+const DOMAIN_SELECT = { id: true, name: true, transcodeCodecs: true } as const;
+
 interface SubscriberRow {
   id: string;
   username: string;
@@ -62,6 +64,8 @@ const MAX_MISSES = 10_000;
 export class Directory {
   private domainsById = new Map<string, string>();
   private domainIds = new Map<string, string>();
+  /** Each domain's `transcodeCodecs`: what a browser's offer towards a SIP leg gets added. */
+  private transcodeByDomainId = new Map<string, string[]>();
   private subscribersById = new Map<string, CachedSubscriber>();
   private subscribersByKey = new Map<string, CachedSubscriber>();
   /** Keys the database did not have either, with when to ask again (epoch ms). */
@@ -85,7 +89,7 @@ export class Directory {
     this.loading ??= new Set();
     this.loadsInFlight++;
     try {
-      const domains = await this.prisma.domain.findMany({ select: { id: true, name: true } });
+      const domains = await this.prisma.domain.findMany({ select: DOMAIN_SELECT });
       const domainsById = new Map(domains.map((d) => [d.id, d.name.toLowerCase()]));
       const loaded: CachedSubscriber[] = [];
       // Built aside and swapped in at once: a request during the load sees the old directory whole.
@@ -106,6 +110,7 @@ export class Directory {
       );
       this.domainsById = domainsById;
       this.domainIds = new Map(domains.map((d) => [d.name.toLowerCase(), d.id]));
+      this.transcodeByDomainId = new Map(domains.map((d) => [d.id, d.transcodeCodecs]));
       this.subscribersById = new Map();
       this.subscribersByKey = new Map();
       this.misses = new Map();
@@ -125,6 +130,14 @@ export class Directory {
   /** True when `host` (case-insensitive) is one of our SIP domains. */
   servesDomain(host: string): boolean {
     return this.domainIds.has(host.toLowerCase());
+  }
+
+  /**
+   * The codecs the relay adds to a browser's offer towards SIP legs for callers of this domain
+   * (`transcodeCodecs`; empty: none); undefined for a domain not known here (the relay's default).
+   */
+  transcodeCodecs(domainId: string): string[] | undefined {
+    return this.transcodeByDomainId.get(domainId);
   }
 
   get domainCount(): number {
@@ -194,10 +207,11 @@ export class Directory {
   async onDomainChanged(id: string | null): Promise<void> {
     // A renamed or removed domain changes the key of all its subscribers: reload everything.
     if (id === null || this.domainsById.has(id)) return this.load();
-    const row = await this.prisma.domain.findUnique({ where: { id }, select: { id: true, name: true } });
+    const row = await this.prisma.domain.findUnique({ where: { id }, select: DOMAIN_SELECT });
     if (!row) return;
     this.domainsById.set(row.id, row.name.toLowerCase());
     this.domainIds.set(row.name.toLowerCase(), row.id);
+    this.transcodeByDomainId.set(row.id, row.transcodeCodecs);
   }
 
   async onSubscriberChanged(id: string | null): Promise<void> {

@@ -1,12 +1,22 @@
 import type { Logger } from 'pino';
 import { bestFailure, isWakeTarget, type RingTarget } from '../calls/call-types.ts';
 
-/** srf.request as drachtio-srf implements it (its bundled typings declare a different signature). */
+/** A request drachtio-srf sent, which emits its responses. */
+interface SentRequest {
+  on(event: 'response', listener: (res: { status: number; reason?: string }) => void): void;
+}
+
+/**
+ * srf.request as drachtio-srf implements it (its bundled typings declare a different signature), in its
+ * callback form: the callback runs as soon as the engine reports the request sent, before any response
+ * is read, while the promise form resolves a tick later and misses a response that came back at once.
+ */
 export interface MessageRequester {
   request(
     uri: string,
     options: { method: string; proxy?: string; headers?: Record<string, string>; body?: string },
-  ): Promise<{ on(event: 'response', listener: (res: { status: number; reason?: string }) => void): void }>;
+    callback: (error: unknown, sent: SentRequest) => void,
+  ): unknown;
 }
 
 /** A final answer to a MESSAGE. */
@@ -55,21 +65,29 @@ async function deliver(
       clearTimeout(guard);
       resolve(outcome);
     };
-    deps.srf
-      .request(target.uri, {
-        method: 'MESSAGE',
-        proxy: target.proxy,
-        headers: { ...message.headers, 'Max-Forwards': '70' },
-        body: message.body,
-      })
-      .then((sent) =>
-        sent.on('response', (r) => {
-          if (r.status >= 200) done({ status: r.status, reason: r.reason ?? '' });
-        }),
-      )
-      .catch((error: unknown) => {
-        deps.log.info({ err: error, uri: target.uri }, 'MESSAGE not delivered');
-        done({ status: 503, reason: 'Service Unavailable' });
-      });
+    const failed = (error: unknown): void => {
+      deps.log.info({ err: error, uri: target.uri }, 'MESSAGE not delivered');
+      done({ status: 503, reason: 'Service Unavailable' });
+    };
+    try {
+      deps.srf.request(
+        target.uri,
+        {
+          method: 'MESSAGE',
+          proxy: target.proxy,
+          headers: { ...message.headers, 'Max-Forwards': '70' },
+          body: message.body,
+        },
+        (error, sent) => {
+          if (error) return failed(error);
+          sent.on('response', (r) => {
+            if (r.status >= 200) done({ status: r.status, reason: r.reason ?? '' });
+          });
+        },
+      );
+    } catch (error) {
+      // drachtio-srf throws when it has no engine connection to send on.
+      failed(error);
+    }
   });
 }

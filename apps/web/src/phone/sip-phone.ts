@@ -1,6 +1,8 @@
 import {
   Invitation,
   Inviter,
+  type Message,
+  Messager,
   Registerer,
   RegistererState,
   type Session,
@@ -39,6 +41,21 @@ export interface PhoneEvents {
   /** The far end's media, for the page's audio/video elements; undefined when the call ends. */
   remoteStream(stream: MediaStream | undefined): void;
   localStream(stream: MediaStream | undefined): void;
+  /** An instant message (SIP MESSAGE, RFC 3428) that arrived for this account. */
+  message(message: IncomingText): void;
+}
+
+export interface IncomingText {
+  /** The sender's address of record, as the platform relays it in `From`. */
+  from: string;
+  body: string;
+  receivedAt: Date;
+}
+
+/** The platform's answer to a sent MESSAGE: 200 delivered, 202 stored until the recipient registers. */
+export interface SentText {
+  statusCode: number;
+  reason: string;
 }
 
 type SessionHandler = Web.SessionDescriptionHandler;
@@ -77,6 +94,7 @@ export class SipPhone {
       reconnectionAttempts: 0,
       delegate: {
         onInvite: (invitation) => this.incoming(invitation),
+        onMessage: (message) => this.incomingMessage(message),
         onDisconnect: (error) => {
           if (error) this.events.status('unreachable', error.message);
         },
@@ -126,11 +144,7 @@ export class SipPhone {
   /** Calls a number or a SIP user (`1001`, `bob`, `sip:bob@example.com`) of the account's domain. */
   async call(target: string, domain: string, video: boolean): Promise<void> {
     if (this.session) throw new Error('a call is already in progress');
-    const text = target.trim();
-    const uri = UserAgent.makeURI(
-      text.startsWith('sip:') ? text : `sip:${text.replace(/\s+/g, '')}@${domain}`,
-    );
-    if (!uri) throw new Error(`cannot call '${target}'`);
+    const uri = this.targetUri(target, domain);
     const inviter = new Inviter(this.ua, uri, {
       sessionDescriptionHandlerOptions: { constraints: this.constraints(video) },
     });
@@ -150,6 +164,45 @@ export class SipPhone {
         },
       },
     });
+  }
+
+  /**
+   * Sends a text message (SIP MESSAGE outside a dialog, RFC 3428 §4) to a number or user of the
+   * account's domain; resolves with the platform's final answer (the digest challenge is answered on the way).
+   */
+  sendMessage(target: string, domain: string, text: string): Promise<SentText> {
+    const uri = this.targetUri(target, domain);
+    const messager = new Messager(this.ua, uri, text, 'text/plain');
+    return new Promise<SentText>((resolve, reject) => {
+      const answered = (response: { message: { statusCode?: number; reasonPhrase?: string } }) =>
+        resolve({
+          statusCode: response.message.statusCode ?? 0,
+          reason: response.message.reasonPhrase ?? '',
+        });
+      messager
+        .message({ requestDelegate: { onAccept: answered, onReject: answered } })
+        .catch((error: unknown) => reject(error));
+    });
+  }
+
+  /** A MESSAGE for this account: taken with 200 (RFC 3428 §7) and handed to the page. */
+  private incomingMessage(message: Message): void {
+    const request = message.request;
+    void message.accept();
+    this.events.message({
+      from: request.from.uri.toString(),
+      body: request.body ?? '',
+      receivedAt: new Date(),
+    });
+  }
+
+  private targetUri(target: string, domain: string) {
+    const text = target.trim();
+    const uri = UserAgent.makeURI(
+      text.startsWith('sip:') ? text : `sip:${text.replace(/\s+/g, '')}@${domain}`,
+    );
+    if (!uri) throw new Error(`cannot reach '${target}'`);
+    return uri;
   }
 
   private incoming(invitation: Invitation): void {

@@ -11,7 +11,9 @@ import type { InviteDeps } from './deps.ts';
 
 /** The subscriber and domain lookups classify needs (the in-memory directory). */
 export type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
-  directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
+  directory: Pick<Directory, 'servesDomain' | 'findSubscriber'> &
+    // The caller's domain transcoding setting; message routing resolves callees only and leaves it out.
+    Partial<Pick<Directory, 'transcodeCodecs'>>;
   /** Hunt groups by user part; unset: none are callable. */
   huntGroups?: Pick<HuntGroups, 'find'> | undefined;
 };
@@ -116,7 +118,12 @@ function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: Cached
       // call before the callee's phones ring.
       callerWithheld: deps.numbering?.presentSubscriber(caller.id)?.clir ?? false,
     },
-    callerProfile: callerLegProfile(req.srf?.req.body, profiles.natSubscriber, caller.srtp),
+    callerProfile: callerLegProfile(
+      req.srf?.req.body,
+      profiles.natSubscriber,
+      caller.srtp,
+      deps.directory.transcodeCodecs?.(caller.domainId),
+    ),
     caller,
     destination,
     refused: {},

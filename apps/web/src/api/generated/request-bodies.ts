@@ -268,6 +268,19 @@ export const requestBodies = {
           "null"
         ],
         "format": "uuid"
+      },
+      "transcodeCodecs": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 3,
+        "description": "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only"
       }
     },
     "additionalProperties": false
@@ -1328,6 +1341,19 @@ export const requestBodies = {
           "null"
         ],
         "format": "uuid"
+      },
+      "transcodeCodecs": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 3,
+        "description": "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only"
       }
     },
     "additionalProperties": false,

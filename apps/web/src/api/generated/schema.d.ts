@@ -6145,6 +6145,8 @@ export interface operations {
                             areaCode: string | null;
                             /** Format: uuid */
                             rewriteRuleSetId: string | null;
+                            /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                            transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -6306,6 +6308,8 @@ export interface operations {
                     areaCode?: string | null;
                     /** Format: uuid */
                     rewriteRuleSetId?: string | null;
+                    /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                    transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
                 };
             };
         };
@@ -6330,6 +6334,8 @@ export interface operations {
                         areaCode: string | null;
                         /** Format: uuid */
                         rewriteRuleSetId: string | null;
+                        /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                        transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -6497,6 +6503,8 @@ export interface operations {
                         areaCode: string | null;
                         /** Format: uuid */
                         rewriteRuleSetId: string | null;
+                        /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                        transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -6807,6 +6815,8 @@ export interface operations {
                     areaCode?: string | null;
                     /** Format: uuid */
                     rewriteRuleSetId?: string | null;
+                    /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                    transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
                 };
             };
         };
@@ -6831,6 +6841,8 @@ export interface operations {
                         areaCode: string | null;
                         /** Format: uuid */
                         rewriteRuleSetId: string | null;
+                        /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
+                        transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */

@@ -16,6 +16,9 @@ import { RecordTable } from '../../components/RecordTable.tsx';
 
 type Domain = ItemOf<'/api/v1/domains'>;
 
+/** Codecs the relay may add to a browser's offer towards SIP phones and gateways (and transcode to). */
+const TRANSCODE_CODECS = ['PCMU', 'PCMA', 'G722'] as const;
+
 const DomainForm = z.object({
   name: textField('createDomain', 'name', { required: 'Enter the SIP domain', invalid: 'A domain name' }),
   resellerId: z.string(),
@@ -38,6 +41,7 @@ export const DomainEditForm = z.object({
   internationalPrefix: textField('updateDomain', 'internationalPrefix', { invalid: 'Up to 5 digits' }),
   areaCode: textField('updateDomain', 'areaCode', { invalid: 'Up to 6 digits' }),
   rewriteRuleSetId: z.string(),
+  transcodeCodecs: z.array(z.enum(TRANSCODE_CODECS)),
 });
 
 function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }) {
@@ -56,6 +60,7 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       internationalPrefix: fieldText(domain.internationalPrefix),
       areaCode: fieldText(domain.areaCode),
       rewriteRuleSetId: fieldText(domain.rewriteRuleSetId),
+      transcodeCodecs: domain.transcodeCodecs,
     },
   });
   const save = useSaveThenClose(['domains'], onDone, async (v: z.infer<typeof DomainEditForm>) =>
@@ -69,11 +74,13 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           internationalPrefix: textOrNull(v.internationalPrefix),
           areaCode: textOrNull(v.areaCode),
           rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
+          transcodeCodecs: v.transcodeCodecs,
         },
       }),
     ),
   );
   const err = form.formState.errors;
+  const transcode = form.watch('transcodeCodecs');
   return (
     <EditPanel
       title={`Edit domain ${domain.name}`}
@@ -103,6 +110,24 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
         ]}
       />
       <Checkbox label="Customers may sign up" {...form.register('selfSignup')} />
+      <Checkbox.Group
+        label="Browser calls to SIP phones: transcode to"
+        description="Added to a browser's offer when it lacks them (Opus to G.711); none: no transcoding"
+        value={transcode}
+        onChange={(v) =>
+          form.setValue(
+            'transcodeCodecs',
+            TRANSCODE_CODECS.filter((c) => v.includes(c)),
+            { shouldDirty: true },
+          )
+        }
+      >
+        <Group mt="xs">
+          {TRANSCODE_CODECS.map((codec) => (
+            <Checkbox key={codec} value={codec} label={codec} />
+          ))}
+        </Group>
+      </Checkbox.Group>
     </EditPanel>
   );
 }
@@ -225,6 +250,10 @@ export function DomainsPage() {
           { header: 'Domain', cell: (r) => r.name, sortKey: 'name' },
           { header: 'Country code', cell: (r) => r.countryCode ?? '–' },
           { header: 'Area code', cell: (r) => r.areaCode ?? '–' },
+          {
+            header: 'Browser transcoding',
+            cell: (r) => (r.transcodeCodecs.length > 0 ? r.transcodeCodecs.join(', ') : 'off'),
+          },
           { header: 'Sign-up', cell: (r) => (r.selfSignup ? 'open' : 'closed') },
         ]}
       />

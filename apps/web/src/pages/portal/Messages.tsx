@@ -8,8 +8,8 @@ import { dialled, formatTime } from '../../components/format.ts';
 /** The newest messages shown of one phone's conversations. */
 const SHOWN = 200;
 
-const STATUS_COLOUR = { delivered: 'green', queued: 'yellow', failed: 'red' } as const;
-const STATUS_LABEL = {
+export const STATUS_COLOUR = { delivered: 'green', queued: 'yellow', failed: 'red' } as const;
+export const STATUS_LABEL = {
   delivered: 'delivered',
   queued: 'waiting for the phone to come online',
   failed: 'not delivered',

@@ -19,8 +19,9 @@ import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { CdrTable } from '../../components/CdrTable.tsx';
 import { certificatePage, ha1FromProvisioning, webSocketServer } from '../../components/provisioning.ts';
-import { type CallView, type PhoneStatus, SipPhone } from '../../phone/sip-phone.ts';
+import { type CallView, type IncomingText, type PhoneStatus, SipPhone } from '../../phone/sip-phone.ts';
 import type { Subscriber } from './PhoneCard.tsx';
+import { PhoneChat } from './PhoneChat.tsx';
 
 const KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
@@ -131,6 +132,7 @@ export function PhonePage() {
   const [video, setVideo] = useState(false);
   const [microphone, setMicrophone] = useState('');
   const [error, setError] = useState<string>();
+  const [arrived, setArrived] = useState<IncomingText[]>([]);
   const remoteAudio = useStream<HTMLAudioElement>(remote);
   const remoteVideo = useStream<HTMLVideoElement>(remote);
   const localVideo = useStream<HTMLVideoElement>(local);
@@ -145,6 +147,7 @@ export function PhonePage() {
     if (!chosen || !server) return;
     setError(undefined);
     await phone?.stop();
+    setArrived([]);
     try {
       // The platform keeps no SIP password: the phone signs in with the account's MD5 HA1, taken from a
       // single-use provisioning link like a softphone's QR code (fetched on this origin).
@@ -161,6 +164,7 @@ export function PhonePage() {
           call: setCall,
           remoteStream: setRemote,
           localStream: setLocal,
+          message: (m) => setArrived((all) => [...all, m]),
         },
       );
       setPhone(next);
@@ -267,6 +271,9 @@ export function PhonePage() {
             style={{ maxWidth: 160 }}
           />
         </Group>
+      )}
+      {phone && chosen && status?.status === 'registered' && (
+        <PhoneChat phone={phone} subscriber={chosen} arrived={arrived} />
       )}
       <Title order={2} size="h4">
         Call history
