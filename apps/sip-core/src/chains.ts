@@ -19,6 +19,7 @@ import type { CallsConfig } from './calls/calls-config.ts';
 import type { DeviceWaker } from './calls/devices.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { inviteStages } from './calls/stages/index.ts';
+import type { SbcIndex } from './sbc/sbc-index.ts';
 import type { CdrWriter } from './cdr/cdr-writer.ts';
 import type { SipCoreConfig } from './config.ts';
 import { Directory } from './directory/directory.ts';
@@ -196,6 +197,8 @@ export interface InviteChainDeps {
   push?: DeviceWaker;
   /** The connected engine's traits (default: ours). */
   engine?: EngineTraits;
+  /** Header rules, topology hiding and peer limits (docs/sbc.md). */
+  sbc?: SbcIndex;
 }
 
 /**
@@ -219,6 +222,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       config: deps.callsConfig,
       ...(deps.engine ? { engine: deps.engine } : {}),
       push: deps.push,
+      sbc: deps.sbc,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

@@ -16,6 +16,7 @@ import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
+import { SbcIndex } from './sbc/sbc-index.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import {
@@ -176,6 +177,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
 
   const forwards = new CallForwards(deps.prisma, log.child({ component: 'forwards' }));
   const gateways = new GatewayCredentials(deps.prisma, log.child({ component: 'gateways' }));
+  const sbc = new SbcIndex(deps.prisma, log.child({ component: 'sbc' }));
   const callsConfig: CallsConfig = { ...DEFAULT_CALLS, ...deps.calls };
   const messagesConfig: MessagesConfig = { ...DEFAULT_MESSAGES, ...deps.messages };
   const messageLimiter = new RateLimiter(0, 1);
@@ -193,10 +195,18 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     forwards.load(),
     gateways.load(),
     settings.load(),
+    sbc.load(),
   ]);
   const reloadAll = (): void => {
     push.store.forget();
-    Promise.all([directory.load(), bans.load(), forwards.load(), gateways.load(), settings.load()]).catch(
+    Promise.all([
+      directory.load(),
+      bans.load(),
+      forwards.load(),
+      gateways.load(),
+      settings.load(),
+      sbc.load(),
+    ]).catch(
       (error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'),
     );
   };
@@ -206,6 +216,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     gateways,
     pushCredentials: push.store,
     settings,
+    sbc,
   });
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
@@ -254,6 +265,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   await cdr.reconcile();
   cdr.startHeartbeat();
   const calls = new ActiveCalls();
+  calls.countRefusalsIn(services.metrics.callsRefused);
   const detachGauges = sipCoreGauges(registry, { calls, location, media });
   stopFeeds.push(await deps.db.onChange(CALL_CONTROL_CHANNEL, callControlHandler(calls, log)));
   const invite = chain(
@@ -268,6 +280,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       callsConfig,
       push: push.waker,
       engine,
+      sbc,
     }),
     log,
   );

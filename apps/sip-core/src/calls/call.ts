@@ -51,6 +51,8 @@ export class Call {
   private bTag: string | undefined;
   private bLegId: string | undefined;
   private gatewayId: string | undefined;
+  /** Peer-side admission counts of the answered leg, released when the call ends. */
+  private readonly releases: Array<() => void> = [];
   /** The caller's offer towards the legs, their answers, and every later offer of either side. */
   private readonly media: OfferAnswer;
   /** The stage ringing now or last (its callee is the CDR's). */
@@ -157,7 +159,8 @@ export class Call {
 
   private async setup(): Promise<void> {
     const outcome = this.plan.route ? await this.plan.route(this) : await this.ring(this.plan);
-    if (outcome.kind === 'failed' && !this.hasEnded()) await this.fail(outcome.status, outcome.reason);
+    if (outcome.kind === 'failed' && !this.hasEnded())
+      await this.fail(outcome.status, outcome.reason, outcome.retryAfter);
   }
 
   /**
@@ -213,10 +216,11 @@ export class Call {
       },
       calleeUpdate: (req, res) => void this.media.update('callee', req, res),
       provisional: (provisional) => void this.provisional(provisional),
-      answered: (uac, gatewayId) => {
-        this.gatewayId = gatewayId;
-        return this.answered(uac);
+      answered: (uac, target) => {
+        this.gatewayId = target.gatewayId;
+        return this.answered(uac, target.maxDurationS);
       },
+      keep: (release) => this.releases.push(release),
       pushWaited: (ms) => {
         this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, ms);
       },
@@ -249,7 +253,7 @@ export class Call {
   }
 
   /** The first 2xx (RFC 3261 §16.7 step 5): cancel the other forks, answer the caller, bridge. */
-  private async answered(uac: Srf.Dialog): Promise<void> {
+  private async answered(uac: Srf.Dialog, peerMaxDurationS?: number): Promise<void> {
     this.forks.cancelAll();
     this.uac = uac;
     this.bTag = uac.sip.remoteTag;
@@ -278,11 +282,10 @@ export class Call {
     this.answeredAt = new Date();
     this.deps.onState?.(this);
     void this.cdrId.then((id) => this.deps.cdr.answered(id, this.answeredAt ?? new Date()));
-    if (this.plan.maxDurationS)
-      this.durationTimer = setTimeout(
-        () => this.hangUpBoth('maximum call duration'),
-        this.plan.maxDurationS * 1000,
-      );
+    // The shorter of the plan's cap and the answering peer's (call admission control, docs/sbc.md).
+    const caps = [this.plan.maxDurationS, peerMaxDurationS].filter((d): d is number => !!d && d > 0);
+    if (caps.length > 0)
+      this.durationTimer = setTimeout(() => this.hangUpBoth('maximum call duration'), Math.min(...caps) * 1000);
 
     uas.on('destroy', () => {
       endDialog(uac);
@@ -319,10 +322,12 @@ export class Call {
   }
 
   /** Rejects the caller (if not answered yet), cancels the forks and ends the call. */
-  private async fail(status: number, reason: string): Promise<void> {
+  private async fail(status: number, reason: string, retryAfter?: number): Promise<void> {
     if (this.state === 'ended') return;
     this.forks.cancelAll();
-    if (!this.res.finalResponseSent) this.res.send(status, reason, {});
+    // RFC 3261 §21.5.4: a 503 may say when to come back.
+    const headers = retryAfter ? { 'Retry-After': String(retryAfter) } : {};
+    if (!this.res.finalResponseSent) this.res.send(status, reason, { headers });
     await this.finish(status, reason);
   }
 
@@ -334,6 +339,7 @@ export class Call {
     this.deps.onState?.(this);
     this.round?.stop();
     clearTimeout(this.durationTimer);
+    for (const release of this.releases.splice(0)) release();
     const endedAt = new Date();
     this.finished = (async () => {
       const stats = await this.media.end();

@@ -4,6 +4,7 @@ import {
   type CallStage,
   type CallTarget,
   isWakeTarget,
+  type LegFailure,
   type RingOutcome,
   type RingTarget,
   stageFailure,
@@ -31,7 +32,9 @@ export interface RingHost {
   /** A 1xx of a fork, for the caller. */
   provisional(provisional: Srf.SrfResponse): void;
   /** The round's winner: the call bridges it to the caller. */
-  answered(uac: Srf.Dialog, gatewayId: string | undefined): Promise<void>;
+  answered(uac: Srf.Dialog, target: CallTarget): Promise<void>;
+  /** A peer-side leg's admission count, released when the call ends. */
+  keep(release: () => void): void;
   /** How long a fork waited for its device to wake (RFC 8599), for the CDR. */
   pushWaited(ms: number): void;
 }
@@ -48,7 +51,7 @@ export class RingRound {
   private won = false;
   /** The keys of this round's forks, so a timeout or a winner cancels these and not a later round's. */
   private readonly keys: number[] = [];
-  private readonly failures: Array<{ status: number; reason: string }> = [];
+  private readonly failures: LegFailure[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -116,20 +119,31 @@ export class RingRound {
     // A device that did not wake in time is one that did not answer (RFC 8599 §7).
     if (!target) return void this.failures.push({ status: 480, reason: 'Temporarily Unavailable' });
     if (this.won || this.over || host.isOver()) return;
+    // Call admission control of the gateway (docs/sbc.md): refused, the next gateway is tried.
+    const claim = target.claim?.();
+    if (claim && !claim.ok) {
+      host.log.info({ gateway: target.gatewayId, status: claim.status }, 'gateway refused by its admission limits');
+      this.failures.push({ status: claim.status, reason: claim.reason, retryAfter: claim.retryAfter });
+      return;
+    }
+    const release = claim?.release ?? (() => {});
     try {
       const uac = await this.invite(target, key);
       host.forks.settled(key);
       if (this.won || this.over || host.isOver()) {
         // A second answer (RFC 3261 §13.2.2.4), or one that crossed our CANCEL: acknowledge and
         // hang up that leg.
+        release();
         endDialog(uac);
         return;
       }
       this.won = true;
       host.forks.cancel(this.keys);
       this.stop();
-      await host.answered(uac, target.gatewayId);
+      host.keep(release);
+      await host.answered(uac, target);
     } catch (error) {
+      release();
       host.forks.settled(key);
       const sipError = error as SipErrorLike;
       this.failures.push({
@@ -143,12 +157,14 @@ export class RingRound {
   /** The fork's INVITE; resolves with its dialog on a 2xx, rejects with its final failure. */
   private invite(target: CallTarget, key: number): Promise<Srf.Dialog> {
     const { host, stage } = this;
+    const plain = { uri: target.uri, headers: { From: stage.from, To: stage.to, ...target.headers } };
+    const request = target.rewrite ? target.rewrite(plain) : plain;
     return host.srf.createUAC(
-      target.uri,
+      request.uri,
       {
         proxy: target.proxy,
         localSdp: this.offerSdp,
-        headers: { From: stage.from, To: stage.to, ...target.headers },
+        headers: request.headers,
         ...(target.auth ? { auth: target.auth } : {}),
       },
       {

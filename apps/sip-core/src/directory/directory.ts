@@ -15,7 +15,7 @@ export interface CachedSubscriber {
   /** The subscriber's concurrent-call limit (null: none), checked per call from here (calls/party.ts). */
   maxConcurrentCalls: number | null;
   /** Its customer's limits, refreshed with the customer (`onCustomerChanged`). */
-  customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null };
+  customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null; maxCallsPerSecond?: number | null };
 }
 
 const SUBSCRIBER_SELECT = {
@@ -27,7 +27,9 @@ const SUBSCRIBER_SELECT = {
   ha1Md5: true,
   ha1Sha256: true,
   maxConcurrentCalls: true,
-  customer: { select: { status: true, maxConcurrentCalls: true, maxCallDuration: true } },
+  customer: {
+    select: { status: true, maxConcurrentCalls: true, maxCallDuration: true, maxCallsPerSecond: true },
+  },
 } as const;
 
 interface SubscriberRow {
@@ -39,7 +41,12 @@ interface SubscriberRow {
   ha1Md5: string;
   ha1Sha256: string;
   maxConcurrentCalls: number | null;
-  customer: { status: string; maxConcurrentCalls: number | null; maxCallDuration: number | null };
+  customer: {
+    status: string;
+    maxConcurrentCalls: number | null;
+    maxCallDuration: number | null;
+    maxCallsPerSecond: number | null;
+  };
 }
 
 /** How long a username found in no table is answered from memory before the database is asked again. */
@@ -200,6 +207,7 @@ export class Directory {
       customer: {
         maxConcurrentCalls: row.customer.maxConcurrentCalls,
         maxCallDuration: row.customer.maxCallDuration,
+        maxCallsPerSecond: row.customer.maxCallsPerSecond,
       },
     };
     this.subscribersById.set(row.id, subscriber);

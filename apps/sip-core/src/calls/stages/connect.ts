@@ -31,7 +31,7 @@ export function connect(deps: InviteDeps): Middleware {
     let callPlan: CallPlan;
     if (presented.leg) {
       // To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call).
-      callPlan = { ...presented.leg, ...common };
+      callPlan = { ...presented.leg, ...common, withheld: presented.withheld };
     } else {
       const callee = required(plan.callee, 'the callee');
       const route = forwardingRoute(srfReq, plan);
@@ -84,6 +84,7 @@ function forwardingRouteFactory(
             subscriber,
             e164,
             deps.config.forwardedCallerId === 'original' ? presented.originalCaller : undefined,
+            plan.peerLeg,
           ),
         subscriberStage: async (target, admit) => {
           const original = target.id === callee.subscriber.id;

@@ -13,6 +13,7 @@ import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
 import type { DeviceWaker } from '../devices.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
+import type { SbcIndex } from '../../sbc/sbc-index.ts';
 import type { InvitePlan } from '../plan.ts';
 
 /** What the INVITE stages share, built once per process. Nothing here reads a table per call. */
@@ -33,6 +34,8 @@ export interface InviteDeps {
   /** The connected engine's traits (sip/engine-traits.ts); default: ours. */
   engine?: EngineTraits;
   log: Logger;
+  /** Header rules, topology hiding and peer limits, held in memory (docs/sbc.md); unset: none. */
+  sbc?: SbcIndex | undefined;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
 }
@@ -54,8 +57,11 @@ export async function refuse(
   plan: InvitePlan,
   status: number,
   reason: string,
+  retryAfter?: number,
 ): Promise<void> {
-  res.send(status, reason);
+  // RFC 3261 §21.5.4: a 503 of an overload that passes says when to come back.
+  if (retryAfter) res.send(status, reason, { headers: { 'Retry-After': String(retryAfter) } });
+  else res.send(status, reason);
   await deps.cdr.finish(undefined, plan.cdr, {
     ...plan.refused,
     endedAt: new Date(),

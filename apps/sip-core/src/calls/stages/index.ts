@@ -3,6 +3,7 @@ import { admit } from './admit.ts';
 import { classify } from './classify.ts';
 import { connect } from './connect.ts';
 import type { InviteDeps } from './deps.ts';
+import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
 import { resolve } from './resolve.ts';
 import { wake } from './wake.ts';
@@ -14,5 +15,5 @@ export type { InviteDeps } from './deps.ts';
  * each filling its part of one `InvitePlan`. A new feature is a new stage here, or a step in one.
  */
 export function inviteStages(deps: InviteDeps): Middleware[] {
-  return [classify(deps), resolve(deps), admit(deps), present(deps), wake(deps), connect(deps)];
+  return [peerRules(deps), classify(deps), resolve(deps), admit(deps), present(deps), wake(deps), connect(deps)];
 }
