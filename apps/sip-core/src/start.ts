@@ -16,7 +16,6 @@ import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
-import { SbcIndex } from './sbc/sbc-index.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import {
@@ -48,6 +47,7 @@ import { NatKeepalive } from './nat/keepalive.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
+import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
@@ -206,9 +206,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       gateways.load(),
       settings.load(),
       sbc.load(),
-    ]).catch(
-      (error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'),
-    );
+    ]).catch((error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'));
   };
   const onTableChange = tableChangeHandler({
     ...services,

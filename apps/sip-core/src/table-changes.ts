@@ -27,7 +27,9 @@ export function tableChangeHandler(
     const change = parseTableChange(payload);
     if (!change) return;
     if (sbc && SBC_TABLES.includes(change.table))
-      sbc.onChanged().catch((error: unknown) => log.error({ err: error, change }, 'reloading the SBC rules failed'));
+      sbc
+        .onChanged()
+        .catch((error: unknown) => log.error({ err: error, change }, 'reloading the SBC rules failed'));
     const id = change.op === 'truncate' ? null : change.id;
     let work: Promise<void> | undefined;
     switch (change.table) {

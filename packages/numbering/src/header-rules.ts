@@ -163,7 +163,8 @@ export function compileHeaderRule(rule: HeaderRuleData): CompiledHeaderRule {
   const target = rule.action === 'keep_headers' ? null : headerName('targetHeader', rule.targetHeader);
   const matchPattern = pattern('matchPattern', rule.matchPattern);
   const value = rule.value ?? '';
-  if (!HEADER_VALUE.test(value) || value.length > 512) fail('value', 'must be one line of at most 512 characters');
+  if (!HEADER_VALUE.test(value) || value.length > 512)
+    fail('value', 'must be one line of at most 512 characters');
   const keep = new Set<string>();
   switch (rule.action) {
     case 'add_header':

@@ -101,7 +101,10 @@ describe('header rule actions', () => {
       ...invite,
       headers: [['Via', 'SIP/2.0/UDP 10.0.0.1'], ['Call-ID', 'x'], ...invite.headers],
     };
-    const result = run([rule({ action: 'keep_headers', targetHeader: 'P-Asserted-Identity, X-Account' })], message);
+    const result = run(
+      [rule({ action: 'keep_headers', targetHeader: 'P-Asserted-Identity, X-Account' })],
+      message,
+    );
     expect(names(result.message)).toEqual(['Via', 'Call-ID', 'From', 'P-Asserted-Identity', 'x-account']);
   });
 });
@@ -119,21 +122,23 @@ describe('header rule conditions', () => {
     const add = { action: 'add_header' as const, targetHeader: 'X-Seen', value: '1' };
     expect(run([rule({ ...add, headerName: 'X-Missing' })]).steps[0]?.matched).toBe(false);
     expect(run([rule({ ...add, headerName: 'x-internal' })]).steps[0]?.matched).toBe(true);
-    expect(run([rule({ ...add, headerName: 'X-Internal', headerPattern: '^node-[0-9]$' })]).steps[0]?.matched).toBe(
-      true,
+    expect(
+      run([rule({ ...add, headerName: 'X-Internal', headerPattern: '^node-[0-9]$' })]).steps[0]?.matched,
+    ).toBe(true);
+    expect(run([rule({ ...add, headerName: 'X-Internal', headerPattern: '^edge-' })]).steps[0]?.matched).toBe(
+      false,
     );
-    expect(run([rule({ ...add, headerName: 'X-Internal', headerPattern: '^edge-' })]).steps[0]?.matched).toBe(false);
   });
 
   it('matches the source address by IP and CIDR block', () => {
     const add = { action: 'add_header' as const, targetHeader: 'X-Seen', value: '1' };
     const from = (sourceAddress: string) => ({ direction: 'inbound' as const, sourceAddress });
-    expect(run([rule({ ...add, sourceAddress: '127.0.0.0/24' })], invite, from('127.0.0.9')).steps[0]?.matched).toBe(
-      true,
-    );
-    expect(run([rule({ ...add, sourceAddress: '127.0.0.0/24' })], invite, from('127.0.1.9')).steps[0]?.matched).toBe(
-      false,
-    );
+    expect(
+      run([rule({ ...add, sourceAddress: '127.0.0.0/24' })], invite, from('127.0.0.9')).steps[0]?.matched,
+    ).toBe(true);
+    expect(
+      run([rule({ ...add, sourceAddress: '127.0.0.0/24' })], invite, from('127.0.1.9')).steps[0]?.matched,
+    ).toBe(false);
     expect(run([rule({ ...add, sourceAddress: '::1' })], invite, from('::1')).steps[0]?.matched).toBe(true);
     // Outbound requests have no source address: a rule that asks for one never matches them.
     expect(run([rule({ ...add, sourceAddress: '127.0.0.1' })]).steps[0]?.matched).toBe(false);
@@ -161,11 +166,17 @@ describe('header rule validation', () => {
     [{ action: 'add_header', value: 'x' }, 'targetHeader'],
     [{ action: 'add_header', targetHeader: 'Bad Header', value: 'x' }, 'targetHeader'],
     [{ action: 'add_header', targetHeader: 'X-A', value: 'a\r\nVia: injected' }, 'value'],
-    [{ action: 'remove_header', targetHeader: 'X-A', headerPattern: '(a+)+', headerName: 'X-A' }, 'headerPattern'],
+    [
+      { action: 'remove_header', targetHeader: 'X-A', headerPattern: '(a+)+', headerName: 'X-A' },
+      'headerPattern',
+    ],
     [{ action: 'replace_header', targetHeader: 'X-A', matchPattern: 'a', value: '$1' }, 'value'],
     [{ action: 'set_ruri_user' }, 'value'],
     [{ action: 'keep_headers', targetHeader: ' , ' }, 'targetHeader'],
-    [{ action: 'add_header', targetHeader: 'X-A', value: 'x', sourceAddress: '10.0.0.0/99' }, 'sourceAddress'],
+    [
+      { action: 'add_header', targetHeader: 'X-A', value: 'x', sourceAddress: '10.0.0.0/99' },
+      'sourceAddress',
+    ],
     [{ action: 'add_header', targetHeader: 'X-A', value: 'x', callerPattern: '(?=1)' }, 'callerPattern'],
   ];
   it.each(cases)('refuses %j naming %s', (fields, field) => {

@@ -112,7 +112,11 @@ export class ActiveCalls {
       !counted?.some(([map, key]) => map === this.perCustomer && key === customerId) &&
       (this.perCustomer.get(customerId) ?? 0) >= limits.customerMax
     )
-      return this.refused('customer', 'concurrent', { ok: false, status: 503, reason: 'Service Unavailable' });
+      return this.refused('customer', 'concurrent', {
+        ok: false,
+        status: 503,
+        reason: 'Service Unavailable',
+      });
     return { ok: true };
   }
 
@@ -123,7 +127,8 @@ export class ActiveCalls {
    */
   admitScopes(limits: readonly ScopeLimit[], now = Date.now()): Admission {
     for (const limit of limits) {
-      const map = limit.scope === 'gateway' ? this.perGateway : limit.scope === 'group' ? this.perGroup : undefined;
+      const map =
+        limit.scope === 'gateway' ? this.perGateway : limit.scope === 'group' ? this.perGroup : undefined;
       if (map && limit.maxConcurrent != null && (map.get(limit.id) ?? 0) >= limit.maxConcurrent)
         return this.refused(limit.scope, 'concurrent', {
           ok: false,
@@ -140,8 +145,7 @@ export class ActiveCalls {
             : { ok: false, status: 503, reason: 'Service Unavailable', retryAfter: 1 },
         );
     }
-    for (const limit of limits)
-      if (limit.maxPerSecond != null) this.recentStarts(limit, now).push(now);
+    for (const limit of limits) if (limit.maxPerSecond != null) this.recentStarts(limit, now).push(now);
     return { ok: true };
   }
 
@@ -189,7 +193,8 @@ export class ActiveCalls {
         counted.push([this.perCustomer, party.customerId]);
       if (party.gatewayId && !isCounted(this.perGateway, party.gatewayId))
         counted.push([this.perGateway, party.gatewayId]);
-      if (party.groupId && !isCounted(this.perGroup, party.groupId)) counted.push([this.perGroup, party.groupId]);
+      if (party.groupId && !isCounted(this.perGroup, party.groupId))
+        counted.push([this.perGroup, party.groupId]);
     }
     for (const [map, key] of counted) map.set(key, (map.get(key) ?? 0) + 1);
     this.countedFor.set(callId, [...already, ...counted]);

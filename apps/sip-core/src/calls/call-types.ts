@@ -175,7 +175,8 @@ export function stageFailure(failures: LegFailure[], serial: boolean, timedOut: 
   } else failure = bestFailure(failures);
   const { status, reason } = failure;
   // Retry-After only when every fork was refused by our own limits: then the caller may come back.
-  const retryAfter = failures.length > 0 && failures.every((f) => f.retryAfter) ? failure.retryAfter : undefined;
+  const retryAfter =
+    failures.length > 0 && failures.every((f) => f.retryAfter) ? failure.retryAfter : undefined;
   return { kind: 'failed', status, reason, timedOut, statuses: failures.map((f) => f.status), retryAfter };
 }
 

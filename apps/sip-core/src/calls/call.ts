@@ -285,7 +285,10 @@ export class Call {
     // The shorter of the plan's cap and the answering peer's (call admission control, docs/sbc.md).
     const caps = [this.plan.maxDurationS, peerMaxDurationS].filter((d): d is number => !!d && d > 0);
     if (caps.length > 0)
-      this.durationTimer = setTimeout(() => this.hangUpBoth('maximum call duration'), Math.min(...caps) * 1000);
+      this.durationTimer = setTimeout(
+        () => this.hangUpBoth('maximum call duration'),
+        Math.min(...caps) * 1000,
+      );
 
     uas.on('destroy', () => {
       endDialog(uac);

@@ -2,10 +2,10 @@ import type { LegProfile } from '@switchboard/media';
 import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
+import type { PeerLegFactory } from '../sbc/towards-peer.ts';
 import type { CountedParty } from './active-calls.ts';
 import type { CallStage, CallTarget, RingTarget } from './call-types.ts';
 import type { Party } from './party.ts';
-import type { PeerLegFactory } from '../sbc/towards-peer.ts';
 import type { PstnRoute } from './pstn.ts';
 
 /**

@@ -122,7 +122,10 @@ export class RingRound {
     // Call admission control of the gateway (docs/sbc.md): refused, the next gateway is tried.
     const claim = target.claim?.();
     if (claim && !claim.ok) {
-      host.log.info({ gateway: target.gatewayId, status: claim.status }, 'gateway refused by its admission limits');
+      host.log.info(
+        { gateway: target.gatewayId, status: claim.status },
+        'gateway refused by its admission limits',
+      );
       this.failures.push({ status: claim.status, reason: claim.reason, retryAfter: claim.retryAfter });
       return;
     }

@@ -15,7 +15,11 @@ export interface CachedSubscriber {
   /** The subscriber's concurrent-call limit (null: none), checked per call from here (calls/party.ts). */
   maxConcurrentCalls: number | null;
   /** Its customer's limits, refreshed with the customer (`onCustomerChanged`). */
-  customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null; maxCallsPerSecond?: number | null };
+  customer: {
+    maxConcurrentCalls: number | null;
+    maxCallDuration: number | null;
+    maxCallsPerSecond?: number | null;
+  };
 }
 
 const SUBSCRIBER_SELECT = {

@@ -8,7 +8,13 @@ import {
 import type { Logger } from 'pino';
 
 /** The tables this index follows; a change to any of them reloads it (they are small). */
-export const SBC_TABLES = ['header_rule_sets', 'header_rules', 'header_rule_bindings', 'peer_policies', 'domains'];
+export const SBC_TABLES = [
+  'header_rule_sets',
+  'header_rules',
+  'header_rule_bindings',
+  'peer_policies',
+  'domains',
+];
 
 /** Call admission limits of one gateway or peering group; undefined: unlimited. */
 export interface PeerLimits {
@@ -89,7 +95,10 @@ export class SbcIndex {
     const byGateway = new Map<string, Binding[]>();
     const byDomain = new Map<string, Binding[]>();
     const add = (map: Map<string, Binding[]>, key: string, binding: Binding) =>
-      map.set(key, [...(map.get(key) ?? []), binding].sort((a, b) => a.priority - b.priority));
+      map.set(
+        key,
+        [...(map.get(key) ?? []), binding].sort((a, b) => a.priority - b.priority),
+      );
     for (const row of bindings) {
       const binding = { ruleSetId: row.ruleSetId, direction: row.direction, priority: row.priority };
       if (row.gatewayId) add(byGateway, row.gatewayId, binding);
@@ -112,7 +121,10 @@ export class SbcIndex {
     this.byDomain = byDomain;
     this.gatewayPolicies = gatewayPolicies;
     this.groupPolicies = groupPolicies;
-    this.log.debug({ rules: rules.length, bindings: bindings.length, policies: policies.length }, 'sbc loaded');
+    this.log.debug(
+      { rules: rules.length, bindings: bindings.length, policies: policies.length },
+      'sbc loaded',
+    );
   }
 
   /** A change of one of {@link SBC_TABLES}: load again (once more after a load under way). */

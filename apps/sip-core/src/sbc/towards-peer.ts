@@ -1,4 +1,9 @@
-import { applyHeaderRules, type CompiledHeaderRule, type RouteTarget, type RuleContext } from '@switchboard/numbering';
+import {
+  applyHeaderRules,
+  type CompiledHeaderRule,
+  type RouteTarget,
+  type RuleContext,
+} from '@switchboard/numbering';
 import type { ActiveCalls } from '../calls/active-calls.ts';
 import type { CallTarget, LegClaim, OutgoingRequest } from '../calls/call-types.ts';
 import type { PeerPolicyView, SbcIndex } from './sbc-index.ts';
@@ -36,7 +41,12 @@ function smallest(...values: Array<number | undefined>): number | undefined {
 }
 
 /** Room for one more call through `gateway` and its group; counted for `callId` until released. */
-export function claimPeer(calls: ActiveCalls, callId: string, gateway: RouteTarget, policy: PeerPolicyView): LegClaim {
+export function claimPeer(
+  calls: ActiveCalls,
+  callId: string,
+  gateway: RouteTarget,
+  policy: PeerPolicyView,
+): LegClaim {
   const admission = calls.admitScopes([
     {
       scope: 'gateway',
@@ -52,7 +62,10 @@ export function claimPeer(calls: ActiveCalls, callId: string, gateway: RouteTarg
     },
   ]);
   if (!admission.ok) return admission;
-  return { ok: true, release: calls.hold(callId, [{ gatewayId: gateway.gatewayId, groupId: gateway.groupId }]) };
+  return {
+    ok: true,
+    release: calls.hold(callId, [{ gatewayId: gateway.gatewayId, groupId: gateway.groupId }]),
+  };
 }
 
 /**
@@ -70,7 +83,11 @@ export function outgoingRequest(
   const headers: Array<[string, string]> = Object.entries(request.headers);
   if (!hiding) headers.push(...passThrough);
   const before = hiding ? headers.filter(([name]) => !HIDDEN.test(name)) : headers;
-  const { message } = applyHeaderRules(rules, { method: 'INVITE', requestUri: request.uri, headers: before }, context);
+  const { message } = applyHeaderRules(
+    rules,
+    { method: 'INVITE', requestUri: request.uri, headers: before },
+    context,
+  );
   const out: Record<string, string> = {};
   for (const [name, value] of message.headers) {
     const key = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;

@@ -44,10 +44,17 @@ export function admit(
     const scopes: ScopeLimit[] = [];
     if (peer && peerPolicy) scopes.push(...peerScopes(peer, peerPolicy.gateway, peerPolicy.group));
     if (payer?.customer.maxCallsPerSecond != null)
-      scopes.push({ scope: 'customer', id: payer.customerId, maxPerSecond: payer.customer.maxCallsPerSecond });
+      scopes.push({
+        scope: 'customer',
+        id: payer.customerId,
+        maxPerSecond: payer.customer.maxCallsPerSecond,
+      });
     const admission = deps.calls.admitScopes(scopes);
     if (!admission.ok) {
-      deps.log.info({ status: admission.status, peer: peer?.gatewayId }, 'call refused by call admission control');
+      deps.log.info(
+        { status: admission.status, peer: peer?.gatewayId },
+        'call refused by call admission control',
+      );
       return refuse(deps, res, plan, admission.status, admission.reason, admission.retryAfter);
     }
     const parties: CountedParty[] = [];
@@ -96,7 +103,11 @@ function peerOf(req: IncomingRequest): { gatewayId: string; groupId: string } | 
   return peer ? { gatewayId: peer.gatewayId, groupId: peer.groupId } : undefined;
 }
 
-function peerScopes(peer: { gatewayId: string; groupId: string }, gateway: PeerLimits, group: PeerLimits): ScopeLimit[] {
+function peerScopes(
+  peer: { gatewayId: string; groupId: string },
+  gateway: PeerLimits,
+  group: PeerLimits,
+): ScopeLimit[] {
   return [
     {
       scope: 'gateway',
@@ -104,6 +115,11 @@ function peerScopes(peer: { gatewayId: string; groupId: string }, gateway: PeerL
       maxConcurrent: gateway.maxConcurrentCalls,
       maxPerSecond: gateway.maxCallsPerSecond,
     },
-    { scope: 'group', id: peer.groupId, maxConcurrent: group.maxConcurrentCalls, maxPerSecond: group.maxCallsPerSecond },
+    {
+      scope: 'group',
+      id: peer.groupId,
+      maxConcurrent: group.maxConcurrentCalls,
+      maxPerSecond: group.maxCallsPerSecond,
+    },
   ];
 }

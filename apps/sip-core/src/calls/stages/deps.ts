@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { CdrWriter } from '../../cdr/cdr-writer.ts';
 import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
+import type { SbcIndex } from '../../sbc/sbc-index.ts';
 import type { EngineTraits } from '../../sip/engine-traits.ts';
 import type { IncomingRequest, SipResponse } from '../../sip/request.ts';
 import type { ActiveCalls } from '../active-calls.ts';
@@ -13,7 +14,6 @@ import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
 import type { DeviceWaker } from '../devices.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
-import type { SbcIndex } from '../../sbc/sbc-index.ts';
 import type { InvitePlan } from '../plan.ts';
 
 /** What the INVITE stages share, built once per process. Nothing here reads a table per call. */

@@ -15,5 +15,13 @@ export type { InviteDeps } from './deps.ts';
  * each filling its part of one `InvitePlan`. A new feature is a new stage here, or a step in one.
  */
 export function inviteStages(deps: InviteDeps): Middleware[] {
-  return [peerRules(deps), classify(deps), resolve(deps), admit(deps), present(deps), wake(deps), connect(deps)];
+  return [
+    peerRules(deps),
+    classify(deps),
+    resolve(deps),
+    admit(deps),
+    present(deps),
+    wake(deps),
+    connect(deps),
+  ];
 }

@@ -33,7 +33,11 @@ export function peerRules(deps: Pick<InviteDeps, 'sbc' | 'log'>): Middleware {
     if (message.requestUri !== req.uri) {
       const uri = safeParse(message.requestUri);
       if (uri?.kind === 'sip') parsed.requestUri = uri;
-      else deps.log.warn({ uri: message.requestUri, gateway: peer.gatewayId }, 'header rule made a bad Request-URI');
+      else
+        deps.log.warn(
+          { uri: message.requestUri, gateway: peer.gatewayId },
+          'header rule made a bad Request-URI',
+        );
     }
     next();
   };

@@ -1,9 +1,9 @@
+import { passThroughHeaders, peerLegFactory } from '../../sbc/towards-peer.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
 import { asE164, rewriteFromSubscriber, rewriteToSubscriber } from '../number-rewrite.ts';
 import { type InvitePlan, type Presented, type ResolvedCallee, required } from '../plan.ts';
 import { ANONYMOUS_FROM } from '../privacy.ts';
 import { presentToPstn } from '../pstn.ts';
-import { passThroughHeaders, peerLegFactory } from '../../sbc/towards-peer.ts';
 import { type InviteDeps, planOf } from './deps.ts';
 
 type PresentDeps = Pick<InviteDeps, 'numbering'> & Partial<Pick<InviteDeps, 'sbc' | 'calls'>>;
