@@ -15,7 +15,6 @@ import { all, operatorOnly } from './peering-groups.ts';
 /** The rules of a header rule set (docs/sbc.md, "Header rules"): conditions, then one action. */
 
 const Pattern = Type.String({ minLength: 1, maxLength: 256, description: 'Regular expression (RE2-safe)' });
-const HeaderName = Type.String({ minLength: 1, maxLength: 64 });
 
 export const RuleProps = {
   priority: Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Rules run in ascending priority' }),
