@@ -1,9 +1,17 @@
 import type { PrismaClient } from '@switchboard/db';
+import { createMetricsRegistry, renderMetrics } from '@switchboard/metrics';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
-import { type CallStack, callFields, closeCallStack, completedCdr, startCallStack } from './support/stack.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  completedCdr,
+  registerWithSipp,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * The session border controller towards carriers (docs/sbc.md), with sipp as alice's phone and as
@@ -13,10 +21,14 @@ import { type CallStack, callFields, closeCallStack, completedCdr, startCallStac
  * - `hidden` (+4940…): topology hiding on (the default), same rules: nothing of the caller's side
  *   but what the rules add reaches the carrier;
  * - `limited` (+4950…): at most 2 concurrent calls; the third is refused with 503 and Retry-After.
- * Every carrier checks the caller's Call-ID, Via, Contact and any Record-Route are absent.
+ * Every carrier checks the caller's Call-ID, Via, Contact and any Record-Route are absent. And from
+ * the `open` carrier's address, inbound rules turn its own number format into bob's DID and add a
+ * Privacy header that the platform then honours.
  */
 
 let stack: CallStack;
+let bobPort: number;
+const registry = createMetricsRegistry({ process: false });
 const ports = { open: 0, hidden: 0, limited: 0 };
 const hosts = { open: '127.0.0.31', hidden: '127.0.0.32', limited: '127.0.0.33' };
 const ids: Record<string, string> = {};
@@ -31,45 +43,77 @@ async function addGroup(prisma: PrismaClient, name: keyof typeof hosts, prefix: 
   ids[name] = gateway.id;
 }
 
+/** Carriers, their rules and policies, written before sip-core starts (it loads them once). */
+async function provision(
+  db: CallStack['testDb'],
+  tenant: CallStack['tenant'],
+  subscribers: Map<string, string>,
+) {
+  const prisma = db.db.prisma;
+  await addPrimaryNumber(prisma, subscribers.get('alice') ?? '', '+4930111111');
+  await addPrimaryNumber(prisma, subscribers.get('bob') ?? '', '+4930222222');
+  await addOutboundRewrite(prisma, tenant.domainId);
+  await addGroup(prisma, 'open', '4930');
+  await addGroup(prisma, 'hidden', '4940');
+  await addGroup(prisma, 'limited', '4950');
+  const rules = await prisma.headerRuleSet.create({
+    data: {
+      name: 'carrier-headers',
+      rules: {
+        create: [
+          { priority: 10, action: 'remove_header', targetHeader: 'X-Internal' },
+          { priority: 20, action: 'add_header', targetHeader: 'X-Trunk', value: 'a', method: 'INVITE' },
+        ],
+      },
+    },
+  });
+  for (const group of ['openGroup', 'hiddenGroup'])
+    await prisma.headerRuleBinding.create({
+      data: { ruleSetId: rules.id, direction: 'outbound', peeringGroupId: ids[group] ?? '' },
+    });
+  await prisma.peerPolicy.create({ data: { gatewayId: ids.open ?? '', topologyHiding: false } });
+  await prisma.peerPolicy.create({ data: { gatewayId: ids.limited ?? '', maxConcurrentCalls: 2 } });
+  const inbound = await prisma.headerRuleSet.create({
+    data: {
+      name: 'from-carrier',
+      rules: {
+        create: [
+          { priority: 10, action: 'set_ruri_user', matchPattern: '^local-([0-9]+)$', value: '+4930$1' },
+          {
+            priority: 20,
+            action: 'add_header',
+            targetHeader: 'Privacy',
+            value: 'id',
+            sourceAddress: '127.0.0.0/24',
+          },
+        ],
+      },
+    },
+  });
+  await prisma.headerRuleBinding.create({
+    data: { ruleSetId: inbound.id, direction: 'inbound', gatewayId: ids.open ?? '' },
+  });
+}
+
 beforeAll(async () => {
   ports.open = await allocatePort();
   ports.hidden = await allocatePort();
   ports.limited = await allocatePort();
-  stack = await startCallStack(
-    { alice: 'alice-secret' },
-    { ringTimeout: 10 },
-    async (db, tenant, subscribers) => {
-      const prisma = db.db.prisma;
-      await addPrimaryNumber(prisma, subscribers.get('alice') ?? '', '+4930111111');
-      await addOutboundRewrite(prisma, tenant.domainId);
-      await addGroup(prisma, 'open', '4930');
-      await addGroup(prisma, 'hidden', '4940');
-      await addGroup(prisma, 'limited', '4950');
-      const rules = await prisma.headerRuleSet.create({
-        data: {
-          name: 'carrier-headers',
-          rules: {
-            create: [
-              { priority: 10, action: 'remove_header', targetHeader: 'X-Internal' },
-              { priority: 20, action: 'add_header', targetHeader: 'X-Trunk', value: 'a', method: 'INVITE' },
-            ],
-          },
-        },
-      });
-      for (const group of ['openGroup', 'hiddenGroup'])
-        await prisma.headerRuleBinding.create({
-          data: { ruleSetId: rules.id, direction: 'outbound', peeringGroupId: ids[group] ?? '' },
-        });
-      await prisma.peerPolicy.create({ data: { gatewayId: ids.open ?? '', topologyHiding: false } });
-      await prisma.peerPolicy.create({ data: { gatewayId: ids.limited ?? '', maxConcurrentCalls: 2 } });
-    },
-  );
+  const users = { alice: 'alice-secret', bob: 'bob-secret' };
+  stack = await startCallStack(users, { ringTimeout: 10 }, provision, [], undefined, registry);
+  bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 
 afterAll(() => closeCallStack(stack), 30_000);
 
 async function callThrough(carrier: keyof typeof hosts, scenario: string, callee: string): Promise<void> {
-  const gateway = runSipp({ scenario, port: ports[carrier], localIp: hosts[carrier], timeoutS: 20 });
+  const gateway = runSipp({
+    scenario,
+    port: ports[carrier],
+    localIp: hosts[carrier],
+    timeoutS: 12,
+    traceErrors: true,
+  });
   await gateway.listening();
   const caller = runSipp({
     scenario: 'uac-call-sbc.xml',
@@ -151,5 +195,32 @@ describeOnEngine(onEngine('session border controller'), () => {
       },
       { timeout: 10_000, interval: 100 },
     );
+    const metrics = (await renderMetrics(registry)).body;
+    expect(metrics).toContain('switchboard_calls_refused_total{scope="gateway",limit="concurrent"} 1');
+  }, 30_000);
+
+  it("inbound rules rewrite a peer's Request-URI to a DID and add a Privacy header the platform honours", async () => {
+    const before = await stack.testDb.db.prisma.cdr.count();
+    const bob = runSipp({ scenario: 'uas-answer-anonymous.xml', port: bobPort, timeoutS: 12 });
+    await bob.listening();
+    const peer = runSipp({
+      scenario: 'uac-peer-call.xml',
+      port: await allocatePort(),
+      localIp: hosts.open,
+      remote: stack.sipAddress,
+      // The carrier's own format: not a number of ours until the rule rewrites it.
+      fields: ['+4915100000', 'unused', 'example.test', 'local-222222'],
+      timeoutS: 12,
+    });
+    const [p, b] = await Promise.all([peer.done, bob.done]);
+    expectSippOk(p, 'peer');
+    expectSippOk(b, 'bob');
+    expect(await completedCdr(stack, before)).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      calleeSubscriberId: stack.subscribers.get('bob'),
+      callerWithheld: true,
+      peerGatewayId: ids.open,
+    });
   }, 30_000);
 });
