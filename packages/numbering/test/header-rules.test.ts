@@ -5,6 +5,7 @@ import {
   compileHeaderRules,
   type HeaderRuleData,
   HeaderRuleError,
+  type RuleContext,
   type RuleMessage,
 } from '../src/index.ts';
 
@@ -40,9 +41,9 @@ const invite: RuleMessage = {
     ['User-Agent', 'Switchboard'],
   ],
 };
-const outbound = { direction: 'outbound' as const, caller: '+4930111111', callee: '004930555123' };
+const outbound: RuleContext = { direction: 'outbound', caller: '+4930111111', callee: '004930555123' };
 
-function run(rules: HeaderRuleData[], message = invite, context = outbound) {
+function run(rules: HeaderRuleData[], message = invite, context: RuleContext = outbound) {
   return applyHeaderRules(compileHeaderRules(rules), message, context);
 }
 
