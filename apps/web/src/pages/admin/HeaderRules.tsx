@@ -331,7 +331,7 @@ export function HeaderRulesPage() {
                   <NativeSelect label="Tester direction" name="direction" data={['outbound', 'inbound']} />
                   <TextInput label="Source address (inbound)" name="sourceAddress" />
                 </Group>
-                <Textarea label="Sample request" name="sample" defaultValue={SAMPLE} autosize minRows={5} />
+                <Textarea label="Sample request" name="sample" defaultValue={SAMPLE} rows={6} />
                 <Group>
                   <Button type="submit">Test</Button>
                 </Group>
