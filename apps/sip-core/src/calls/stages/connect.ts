@@ -1,5 +1,4 @@
-import type Srf from 'drachtio-srf';
-import type { Middleware } from '../../sip/request.ts';
+import type { IncomingRequest, Middleware } from '../../sip/request.ts';
 import { Call } from '../call.ts';
 import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
@@ -34,7 +33,7 @@ export function connect(deps: InviteDeps): Middleware {
       callPlan = { ...presented.leg, ...common, withheld: presented.withheld };
     } else {
       const callee = required(plan.callee, 'the callee');
-      const route = forwardingRoute(srfReq, plan);
+      const route = forwardingRoute(req, plan);
       callPlan = {
         ...common,
         targets: callee.targets,
@@ -66,8 +65,8 @@ export function connect(deps: InviteDeps): Middleware {
  */
 function forwardingRouteFactory(
   deps: InviteDeps,
-): (srfReq: Srf.SrfRequest, plan: InvitePlan) => ForwardingRoute {
-  return (srfReq, plan) => {
+): (req: IncomingRequest, plan: InvitePlan) => ForwardingRoute {
+  return (req, plan) => {
     const callee = required(plan.callee, 'the callee');
     const presented = required(plan.presented, 'the presentation');
     const callId = plan.cdr.callId;
@@ -114,9 +113,10 @@ function forwardingRouteFactory(
       },
       callee.subscriber,
       {
-        requestUri: srfReq.uri,
-        diversion: srfReq.get('Diversion') || undefined,
-        historyInfo: srfReq.get('History-Info') || undefined,
+        // Read through the chain's view: a peer's inbound header rules (docs/sbc.md) apply here too.
+        requestUri: req.uri,
+        diversion: req.get('Diversion') || undefined,
+        historyInfo: req.get('History-Info') || undefined,
       },
     );
   };
