@@ -11,9 +11,16 @@ import { type Actor, createWorld, type World } from './support/world.ts';
 let world: World;
 let ids: World['ids'];
 let subscriberC: string;
+/** A gateway and a header rule set that bindings and peer policies are moved to. */
+let gatewayForPolicies: string;
+let spareRuleSet: string;
 beforeAll(async () => {
   world = await createWorld('hardening_policy');
   ids = world.ids;
+  gatewayForPolicies = (
+    await op('POST', `/peering-groups/${ids.pg}/gateways`, { name: 'policy-target', host: 'gw.example.net' })
+  ).json().id;
+  spareRuleSet = (await op('POST', '/header-rule-sets', { name: 'spare headers' })).json().id;
   subscriberC = (
     await op('POST', '/subscribers', { customerId: ids.cA, domainId: ids.dA, username: 'carol' })
   ).json().id;
@@ -84,6 +91,7 @@ const ROUTES: PatchRoute[] = [
       maxConcurrentCalls: { body: () => ({ maxConcurrentCalls: 5 }) },
       maxSubscribers: { body: () => ({ maxSubscribers: 50 }) },
       maxCallDuration: { body: () => ({ maxCallDuration: 3600 }) },
+      maxCallsPerSecond: { body: () => ({ maxCallsPerSecond: 5 }) },
       resellerId: { body: () => ({ resellerId: ids.rB }), roles: OPERATOR },
     },
   },
@@ -266,6 +274,78 @@ const ROUTES: PatchRoute[] = [
       priority: { body: () => ({ priority: 5 }) },
       enabled: { body: () => ({ enabled: false }) },
       description: { body: () => ({ description: 'changed' }) },
+    },
+  },
+  {
+    path: '/api/v1/header-rule-sets/{id}',
+    writeRoles: OPERATOR,
+    fresh: () => created('/header-rule-sets', { name: unique('headers ') }),
+    fields: {
+      name: { body: () => ({ name: unique('renamed headers ') }) },
+      description: { body: () => ({ description: 'changed' }) },
+    },
+  },
+  {
+    path: '/api/v1/header-rule-sets/{ruleSetId}/rules/{id}',
+    writeRoles: OPERATOR,
+    fresh: async () => {
+      const set = await created('/header-rule-sets', { name: unique('headers ') });
+      return created(`${set}/rules`, { action: 'add_header', targetHeader: 'X-A', value: 'a' });
+    },
+    fields: {
+      priority: { body: () => ({ priority: 5 }) },
+      enabled: { body: () => ({ enabled: false }) },
+      description: { body: () => ({ description: 'changed' }) },
+      direction: { body: () => ({ direction: 'outbound' }) },
+      method: { body: () => ({ method: 'INVITE' }) },
+      headerName: { body: () => ({ headerName: 'X-B' }) },
+      headerPattern: { body: () => ({ headerName: 'X-B', headerPattern: '^b' }) },
+      sourceAddress: { body: () => ({ sourceAddress: '192.0.2.0/24' }) },
+      callerPattern: { body: () => ({ callerPattern: '^49' }) },
+      calleePattern: { body: () => ({ calleePattern: '^49' }) },
+      action: { body: () => ({ action: 'replace_header' }) },
+      targetHeader: { body: () => ({ targetHeader: 'X-C' }) },
+      matchPattern: { body: () => ({ matchPattern: '^a' }) },
+      value: { body: () => ({ value: 'b' }) },
+    },
+  },
+  {
+    path: '/api/v1/header-rule-bindings/{id}',
+    writeRoles: OPERATOR,
+    fresh: async () => {
+      const set = await op('POST', '/header-rule-sets', { name: unique('bound ') });
+      return created('/header-rule-bindings', {
+        ruleSetId: set.json().id,
+        direction: 'outbound',
+        peeringGroupId: ids.pg,
+      });
+    },
+    fields: {
+      ruleSetId: { body: () => ({ ruleSetId: spareRuleSet }) },
+      direction: { body: () => ({ direction: 'inbound' }) },
+      peeringGroupId: { body: () => ({ peeringGroupId: ids.pg }) },
+      gatewayId: { body: () => ({ peeringGroupId: null, gatewayId: gatewayForPolicies }) },
+      domainId: { body: () => ({ peeringGroupId: null, domainId: ids.dA }) },
+      priority: { body: () => ({ priority: 5 }) },
+    },
+  },
+  {
+    path: '/api/v1/peer-policies/{id}',
+    writeRoles: OPERATOR,
+    fresh: async () => {
+      const gateway = await op('POST', `/peering-groups/${ids.pg}/gateways`, {
+        name: unique('policy-gw'),
+        host: 'gw.example.net',
+      });
+      return created('/peer-policies', { gatewayId: gateway.json().id });
+    },
+    fields: {
+      gatewayId: { body: () => ({ gatewayId: gatewayForPolicies }) },
+      peeringGroupId: { body: () => ({ gatewayId: null, peeringGroupId: ids.pg }) },
+      topologyHiding: { body: () => ({ topologyHiding: false }) },
+      maxConcurrentCalls: { body: () => ({ maxConcurrentCalls: 2 }) },
+      maxCallsPerSecond: { body: () => ({ maxCallsPerSecond: 5 }) },
+      maxCallDuration: { body: () => ({ maxCallDuration: 3600 }) },
     },
   },
   {

@@ -40,6 +40,7 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
+import type { SbcIndex } from './sbc/sbc-index.ts';
 import type { EngineTraits } from './sip/engine-traits.ts';
 import { forEngine } from './sip/reply.ts';
 import type { Middleware, SendOptions, SipResponse } from './sip/request.ts';
@@ -205,6 +206,8 @@ export interface InviteChainDeps {
   push?: DeviceWaker;
   /** The connected engine's traits (default: ours). */
   engine?: EngineTraits;
+  /** Header rules, topology hiding and peer limits (docs/sbc.md). */
+  sbc?: SbcIndex;
 }
 
 /**
@@ -230,6 +233,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       config: deps.callsConfig,
       ...(deps.engine ? { engine: deps.engine } : {}),
       push: deps.push,
+      sbc: deps.sbc,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

@@ -49,6 +49,7 @@ import { NatKeepalive } from './nat/keepalive.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
+import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
@@ -188,6 +189,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     return key;
   };
   const gateways = new GatewayCredentials(deps.prisma, log.child({ component: 'gateways' }), sealingKey);
+  const sbc = new SbcIndex(deps.prisma, log.child({ component: 'sbc' }));
   const callsConfig: CallsConfig = { ...DEFAULT_CALLS, ...deps.calls };
   const messagesConfig: MessagesConfig = { ...DEFAULT_MESSAGES, ...deps.messages };
   const messageLimiter = new RateLimiter(0, 1);
@@ -206,6 +208,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     huntGroups.load(),
     gateways.load(),
     settings.load(),
+    sbc.load(),
   ]);
   const reloadAll = (): void => {
     push.store.forget();
@@ -217,6 +220,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       gateways.load(),
       settings.load(),
       trunks.load(),
+      sbc.load(),
     ]).catch((error: unknown) => log.error({ err: error }, 'reload after change feed reconnect failed'));
   };
   const srf = new Srf();
@@ -237,6 +241,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     trunks,
     pushCredentials: push.store,
     settings,
+    sbc,
   });
   const stopFeeds = [
     await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
@@ -284,6 +289,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   await cdr.reconcile();
   cdr.startHeartbeat();
   const calls = new ActiveCalls();
+  calls.countRefusalsIn(services.metrics.callsRefused);
   const detachGauges = sipCoreGauges(registry, { calls, location, media });
   stopFeeds.push(await deps.db.onChange(CALL_CONTROL_CHANNEL, callControlHandler(calls, log)));
   const invite = chain(
@@ -300,6 +306,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       callsConfig,
       push: push.waker,
       engine,
+      sbc,
     }),
     log,
   );

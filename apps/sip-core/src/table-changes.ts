@@ -5,12 +5,13 @@ import type { CallForwards } from './calls/call-forwards.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { SipCoreServices } from './chains.ts';
+import { SBC_TABLES } from './sbc/sbc-index.ts';
 import type { TrunkManager } from './trunks/trunks.ts';
 
 /**
  * Applies one `CHANGES_CHANNEL` notification to the caches: domains, subscribers and customers (with
  * their call limits) to the directory, `ip_bans` to the ban list, `peer_gateways` to the gateways'
- * credentials (routing itself follows the numbering tables in the numbering index; other tables are
+ * credentials, header rules and peer policies to the SBC index (routing itself follows the numbering tables in the numbering index; other tables are
  * someone else's).
  */
 export function tableChangeHandler(
@@ -22,13 +23,19 @@ export function tableChangeHandler(
     trunks?: Pick<TrunkManager, 'onGatewayChanged'>;
     pushCredentials?: { forget(): void };
     settings?: { load(): Promise<void> };
+    /** Header rules and peer policies (sbc/sbc-index.ts): any change of theirs reloads them. */
+    sbc?: { onChanged(): Promise<void> };
   },
 ): (payload: string) => void {
-  const { directory, bans, forwards, huntGroups, gateways, trunks, pushCredentials, settings, log } =
+  const { directory, bans, forwards, huntGroups, gateways, trunks, pushCredentials, settings, sbc, log } =
     services;
   return (payload) => {
     const change = parseTableChange(payload);
     if (!change) return;
+    if (sbc && SBC_TABLES.includes(change.table))
+      sbc
+        .onChanged()
+        .catch((error: unknown) => log.error({ err: error, change }, 'reloading the SBC rules failed'));
     const id = change.op === 'truncate' ? null : change.id;
     let work: Promise<void> | undefined;
     switch (change.table) {

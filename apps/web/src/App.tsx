@@ -9,6 +9,7 @@ import { CdrsPage } from './pages/admin/Cdrs.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
+import { HeaderRulesPage } from './pages/admin/HeaderRules.tsx';
 import { LiveCallsPage, RegistrationsPage } from './pages/admin/Live.tsx';
 import { NumbersPage } from './pages/admin/Numbers.tsx';
 import { PeeringPage } from './pages/admin/Peering.tsx';
@@ -51,6 +52,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/hunt-groups', label: 'Hunt groups' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
+  { to: '/admin/header-rules', label: 'Header rules', roles: ['operator'] },
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
@@ -187,6 +189,7 @@ export function App() {
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
           <Route path="rewrite-rules" element={<RewriteRulesPage />} />
           <Route path="peering" element={<PeeringPage />} />
+          <Route path="header-rules" element={<HeaderRulesPage />} />
           <Route path="registrations" element={<RegistrationsPage />} />
           <Route path="calls" element={<LiveCallsPage />} />
           <Route path="cdrs" element={<CdrsPage />} />

@@ -21,6 +21,7 @@ export const METRIC_NAMES = {
   callAttempts: 'switchboard_call_attempts_total',
   callAnswers: 'switchboard_call_answers_total',
   callsEnded: 'switchboard_calls_ended_total',
+  callsRefused: 'switchboard_calls_refused_total',
   callDuration: 'switchboard_call_duration_seconds',
   rtpengineUp: 'switchboard_rtpengine_up',
   rtpengineSessions: 'switchboard_rtpengine_sessions',
@@ -69,6 +70,11 @@ export interface SipCoreMetrics {
   callAttempts: Counter<'direction'>;
   callAnswers: Counter<'direction'>;
   callsEnded: Counter<'direction' | 'disposition'>;
+  /**
+   * Calls refused by call admission control. scope: subscriber | customer | gateway | group;
+   * limit: concurrent | rate.
+   */
+  callsRefused: Counter<'scope' | 'limit'>;
   /** Talk time of answered calls. */
   callDuration: Histogram<'direction'>;
 }
@@ -89,6 +95,12 @@ export function sipCoreMetrics(registry: MetricsRegistry): SipCoreMetrics {
       'direction',
       'disposition',
     ]),
+    callsRefused: counter(
+      registry,
+      METRIC_NAMES.callsRefused,
+      'Calls refused by a concurrency or call-rate limit, by the limit and what it applies to',
+      ['scope', 'limit'],
+    ),
     callDuration: histogram(
       registry,
       METRIC_NAMES.callDuration,

@@ -6,6 +6,7 @@ export type NumberingErrorCode =
   | 'unsafe-regex'
   | 'invalid-replacement'
   | 'invalid-rule'
+  | 'invalid-header-rule'
   | 'not-found'
   | 'blocked'
   | 'no-route';

@@ -10,6 +10,22 @@ export type { NumberingErrorCode } from './errors.ts';
 export { NumberingError } from './errors.ts';
 export type { FollowOptions, IndexFollower, ReloadInfo } from './follow.ts';
 export { followDatabase, NUMBERING_TABLES } from './follow.ts';
+export type {
+  CompiledHeaderRule,
+  HeaderRuleAction,
+  HeaderRuleData,
+  HeaderRuleDirection,
+  HeaderRuleStep,
+  RuleContext,
+  RuleMessage,
+} from './header-rules.ts';
+export {
+  applyHeaderRules,
+  compileHeaderRule,
+  compileHeaderRules,
+  HEADER_RULE_ACTIONS,
+  HeaderRuleError,
+} from './header-rules.ts';
 export { createLookupHandler } from './http.ts';
 export type { LcrTable, Rng, RouteTarget } from './lcr.ts';
 export {

@@ -18,6 +18,13 @@ const CustomerProps = {
   maxConcurrentCalls: Limit,
   maxSubscribers: Limit,
   maxCallDuration: Nullable(Type.Integer({ minimum: 1, maximum: 86_400, description: 'seconds' })),
+  maxCallsPerSecond: Nullable(
+    Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      description: 'New calls per second (call admission control)',
+    }),
+  ),
 };
 export const Customer = Type.Object({
   id: Uuid,
@@ -43,6 +50,7 @@ export async function customerRoutes(app: FastifyInstance, { prisma }: RouteOpti
         maxConcurrentCalls: Type.Optional(Limit),
         maxSubscribers: Type.Optional(Limit),
         maxCallDuration: Type.Optional(CustomerProps.maxCallDuration),
+        maxCallsPerSecond: Type.Optional(CustomerProps.maxCallsPerSecond),
       },
       { additionalProperties: false },
     ),

@@ -20,6 +20,33 @@ export interface CallTarget {
    * group): the one that answers becomes the CDR's callee.
    */
   subscriberId?: string | undefined;
+  /**
+   * Call admission control of a peer-side leg (docs/sbc.md): room for one more call through the
+   * gateway, counted until `release`; refused, the round goes on to the next gateway.
+   */
+  claim?: (() => LegClaim) | undefined;
+  /** The request as it leaves towards a peer: header rules and topology hiding (sbc/towards-peer.ts). */
+  rewrite?: ((request: OutgoingRequest) => OutgoingRequest) | undefined;
+  /** Seconds an answered call through this target may last (the peer's cap). */
+  maxDurationS?: number | undefined;
+}
+
+/** The Request-URI and headers of a B leg's INVITE. */
+export interface OutgoingRequest {
+  uri: string;
+  headers: Record<string, string>;
+}
+
+/** A peer-side leg's admission: counted until released, or refused (503 with Retry-After). */
+export type LegClaim =
+  | { ok: true; release: () => void }
+  | { ok: false; status: number; reason: string; retryAfter?: number | undefined };
+
+/** A fork's final failure; `retryAfter` (seconds) when a limit of ours refused it. */
+export interface LegFailure {
+  status: number;
+  reason: string;
+  retryAfter?: number | undefined;
 }
 
 /**
@@ -78,6 +105,8 @@ export interface StageFailure {
   timedOut: boolean;
   /** Every fork's final status. */
   statuses: number[];
+  /** Retry-After for the caller (seconds): every gateway was refused by its admission limits. */
+  retryAfter?: number | undefined;
 }
 
 /** A stage was answered (the call is bridged) or the call ended meanwhile: the route stops. */
@@ -144,18 +173,18 @@ export function bestFailure(failures: Array<{ status: number; reason: string }>)
  * a 408 of the last gateway becoming 480; parallel forks with the best failure; a round cut by its
  * ring timeout with 480.
  */
-export function stageFailure(
-  failures: Array<{ status: number; reason: string }>,
-  serial: boolean,
-  timedOut: boolean,
-): StageFailure {
-  let failure: { status: number; reason: string };
+export function stageFailure(failures: LegFailure[], serial: boolean, timedOut: boolean): StageFailure {
+  let failure: LegFailure;
   if (timedOut) failure = { status: 480, reason: 'Temporarily Unavailable' };
   else if (serial) {
     const last = failures.at(-1) ?? { status: 480, reason: 'Temporarily Unavailable' };
     failure = last.status === 408 ? { status: 480, reason: last.reason } : last;
   } else failure = bestFailure(failures);
-  return { kind: 'failed', ...failure, timedOut, statuses: failures.map((f) => f.status) };
+  const { status, reason } = failure;
+  // Retry-After only when every fork was refused by our own limits: then the caller may come back.
+  const retryAfter =
+    failures.length > 0 && failures.every((f) => f.retryAfter) ? failure.retryAfter : undefined;
+  return { kind: 'failed', status, reason, timedOut, statuses: failures.map((f) => f.status), retryAfter };
 }
 
 /** CDR disposition of a final response. */

@@ -51,6 +51,8 @@ export class Call {
   private bTag: string | undefined;
   private bLegId: string | undefined;
   private gatewayId: string | undefined;
+  /** Peer-side admission counts of the answered leg, released when the call ends. */
+  private readonly releases: Array<() => void> = [];
   /** The caller's offer towards the legs, their answers, and every later offer of either side. */
   private readonly media: OfferAnswer;
   /** The stage ringing now or last (its callee is the CDR's). */
@@ -157,7 +159,8 @@ export class Call {
 
   private async setup(): Promise<void> {
     const outcome = this.plan.route ? await this.plan.route(this) : await this.ring(this.plan);
-    if (outcome.kind === 'failed' && !this.hasEnded()) await this.fail(outcome.status, outcome.reason);
+    if (outcome.kind === 'failed' && !this.hasEnded())
+      await this.fail(outcome.status, outcome.reason, outcome.retryAfter);
   }
 
   /**
@@ -213,11 +216,12 @@ export class Call {
       calleeUpdate: (req, res) => void this.media.update('callee', req, res),
       provisional: (provisional, profile) => void this.provisional(provisional, profile),
       answered: (uac, target, profile) => {
-        this.gatewayId = 'gatewayId' in target ? target.gatewayId : undefined;
+        this.gatewayId = target.gatewayId;
         // One of several subscribers rung together answered: the CDR names it.
         if (target.subscriberId) this.stage = { ...this.stage, calleeSubscriberId: target.subscriberId };
-        return this.answered(uac, profile);
+        return this.answered(uac, profile, target.maxDurationS);
       },
+      keep: (release) => this.releases.push(release),
       pushWaited: (ms) => {
         this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, ms);
       },
@@ -250,7 +254,7 @@ export class Call {
   }
 
   /** The first 2xx (RFC 3261 §16.7 step 5): cancel the other forks, answer the caller, bridge. */
-  private async answered(uac: Srf.Dialog, profile: LegProfile): Promise<void> {
+  private async answered(uac: Srf.Dialog, profile: LegProfile, peerMaxDurationS?: number): Promise<void> {
     this.forks.cancelAll();
     this.uac = uac;
     this.bTag = uac.sip.remoteTag;
@@ -279,10 +283,12 @@ export class Call {
     this.answeredAt = new Date();
     this.deps.onState?.(this);
     void this.cdrId.then((id) => this.deps.cdr.answered(id, this.answeredAt ?? new Date()));
-    if (this.plan.maxDurationS)
+    // The shorter of the plan's cap and the answering peer's (call admission control, docs/sbc.md).
+    const caps = [this.plan.maxDurationS, peerMaxDurationS].filter((d): d is number => !!d && d > 0);
+    if (caps.length > 0)
       this.durationTimer = setTimeout(
         () => this.hangUpBoth('maximum call duration'),
-        this.plan.maxDurationS * 1000,
+        Math.min(...caps) * 1000,
       );
 
     uas.on('destroy', () => {
@@ -320,10 +326,12 @@ export class Call {
   }
 
   /** Rejects the caller (if not answered yet), cancels the forks and ends the call. */
-  private async fail(status: number, reason: string): Promise<void> {
+  private async fail(status: number, reason: string, retryAfter?: number): Promise<void> {
     if (this.state === 'ended') return;
     this.forks.cancelAll();
-    if (!this.res.finalResponseSent) this.res.send(status, reason, {});
+    // RFC 3261 §21.5.4: a 503 may say when to come back.
+    const headers = retryAfter ? { 'Retry-After': String(retryAfter) } : {};
+    if (!this.res.finalResponseSent) this.res.send(status, reason, { headers });
     await this.finish(status, reason);
   }
 
@@ -335,6 +343,7 @@ export class Call {
     this.deps.onState?.(this);
     this.round?.stop();
     clearTimeout(this.durationTimer);
+    for (const release of this.releases.splice(0)) release();
     const endedAt = new Date();
     this.finished = (async () => {
       const stats = await this.media.end();

@@ -3,6 +3,8 @@ import type { LegProfile } from '@switchboard/media';
 import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
+import type { PeerLegFactory } from '../sbc/towards-peer.ts';
+import type { CountedParty } from './active-calls.ts';
 import type { CallStage, CallTarget, RingTarget } from './call-types.ts';
 import type { CachedHuntGroup } from './hunt-groups.ts';
 import type { Party } from './party.ts';
@@ -43,6 +45,8 @@ export interface InvitePlan {
    * flow are woken first); unset: every binding is rung where it registered from.
    */
   devices?: ((bindings: Binding[], srtp: SrtpPolicy) => RingTarget[]) | undefined;
+  /** present: the session border controller's part of every gateway leg of this call (docs/sbc.md). */
+  peerLeg?: PeerLegFactory | undefined;
 }
 
 /**
@@ -66,8 +70,8 @@ export interface ResolvedCallee {
 }
 
 export interface Admitted {
-  /** Counted for the limits from set-up to end (see ActiveCalls). */
-  parties: Array<{ subscriberId: string; customerId?: string | undefined }>;
+  /** Counted for the limits from set-up to end (see ActiveCalls); a peer's call for its gateway. */
+  parties: CountedParty[];
   callerParty?: Party | undefined;
   calleeParty?: Party | undefined;
   maxDurationS?: number | undefined;

@@ -7,6 +7,7 @@ import {
   type RouteTarget,
 } from '@switchboard/numbering';
 import type { CachedSubscriber } from '../directory/directory.ts';
+import type { PeerLegFactory } from '../sbc/towards-peer.ts';
 import type { CallStage, CallTarget } from './call-types.ts';
 import type { Refusal } from './forwarding.ts';
 import type { GatewayAuth, GatewayCredentials } from './gateway-credentials.ts';
@@ -79,24 +80,33 @@ export async function routeToPstn(
   return { subscriber, presentation, callerNumber, callee, gateways, auth };
 }
 
+/** The B legs towards gateways; `hidesTopology`: SDP towards them loses the caller's origin username. */
+export type PstnStage = Omit<CallStage, 'ringTimeoutS'> & { hidesTopology?: boolean };
+
 /**
  * The B legs of a PSTN route with the caller's identity: the subscriber's primary number (after its
  * `outbound_to_peer` caller rules) asserted to the gateway (RFC 3325), withheld under CLIR. A
  * forwarded call presents `original` instead (the original caller, as carriers do, the Diversion
- * naming the forwarder), with that caller's CLIR.
+ * naming the forwarder), with that caller's CLIR. `peerLeg`: the session border controller's part of
+ * each gateway leg (admission, header rules, topology hiding; docs/sbc.md).
  */
 export function presentToPstn(
   numbering: NumberingIndex,
   route: PstnRoute,
   original?: OriginalCaller,
-): Omit<CallStage, 'ringTimeoutS'> {
+  peerLeg?: PeerLegFactory,
+): PstnStage {
   const { subscriber, callee } = route;
   const presented = original?.number ?? route.callerNumber;
   const identity = presented
     ? numbering.rewriteForSubscriber(subscriber.id, 'outbound_to_peer', 'caller', presented).output
     : undefined;
   const clir = original ? original.clir : (route.presentation?.clir ?? false);
+  let hidesTopology = false;
   const targets: CallTarget[] = route.gateways.map((g) => ({
+    ...sbcPart(peerLeg?.(g, { caller: identity, callee, domain: subscriber.domain }), (hides) => {
+      hidesTopology ||= hides;
+    }),
     uri: `sip:${callee}@${g.host}:${g.port}`,
     proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
     profile: profiles.publicPeer,
@@ -119,7 +129,18 @@ export function presentToPstn(
     to: `<sip:${callee}@${subscriber.domain}>`,
     callerRouted: identity,
     calleeRouted: callee,
+    hidesTopology,
   };
+}
+
+function sbcPart(
+  leg: ReturnType<PeerLegFactory> | undefined,
+  hides: (hidesTopology: boolean) => void,
+): Partial<CallTarget> {
+  if (!leg) return {};
+  const { hidesTopology, ...part } = leg;
+  hides(hidesTopology);
+  return part;
 }
 
 /** Route and identity in one step, for a call forward to the PSTN. */
@@ -128,9 +149,10 @@ export async function pstnLeg(
   subscriber: CachedSubscriber,
   e164: string,
   original?: OriginalCaller,
-): Promise<Omit<CallStage, 'ringTimeoutS'> | Refusal> {
+  peerLeg?: PeerLegFactory,
+): Promise<PstnStage | Refusal> {
   const numbering = deps.numbering;
   if (!numbering) return { status: 404, reason: 'Not Found' };
   const route = await routeToPstn({ ...deps, numbering }, subscriber, e164);
-  return 'status' in route ? route : presentToPstn(numbering, route, original);
+  return 'status' in route ? route : presentToPstn(numbering, route, original, peerLeg);
 }

@@ -5,6 +5,7 @@ import {
   type CallStage,
   type CallTarget,
   isWakeTarget,
+  type LegFailure,
   type RingOutcome,
   type RingTarget,
   stageFailure,
@@ -31,11 +32,10 @@ export interface RingHost {
   calleeUpdate(req: Srf.SrfRequest, res: Srf.SrfResponse): void;
   /** A 1xx of a fork (whose leg has `profile`), for the caller. */
   provisional(provisional: Srf.SrfResponse, profile: LegProfile): void;
-  /**
-   * The round's winner (`target` as it was rung, a leg of `profile`): the call bridges it to the
-   * caller.
-   */
-  answered(uac: Srf.Dialog, target: RingTarget, profile: LegProfile): Promise<void>;
+  /** The round's winner (`target` as it was reached, a leg of `profile`): the call bridges it to the caller. */
+  answered(uac: Srf.Dialog, target: CallTarget, profile: LegProfile): Promise<void>;
+  /** A peer-side leg's admission count, released when the call ends. */
+  keep(release: () => void): void;
   /** How long a fork waited for its device to wake (RFC 8599), for the CDR. */
   pushWaited(ms: number): void;
 }
@@ -52,7 +52,7 @@ export class RingRound {
   private won = false;
   /** The keys of this round's forks, so a timeout or a winner cancels these and not a later round's. */
   private readonly keys: number[] = [];
-  private readonly failures: Array<{ status: number; reason: string }> = [];
+  private readonly failures: LegFailure[] = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -123,20 +123,34 @@ export class RingRound {
     // A device that did not wake in time is one that did not answer (RFC 8599 §7).
     if (!target) return void this.failures.push({ status: 480, reason: 'Temporarily Unavailable' });
     if (this.won || this.over || host.isOver()) return;
+    // Call admission control of the gateway (docs/sbc.md): refused, the next gateway is tried.
+    const claim = target.claim?.();
+    if (claim && !claim.ok) {
+      host.log.info(
+        { gateway: target.gatewayId, status: claim.status },
+        'gateway refused by its admission limits',
+      );
+      this.failures.push({ status: claim.status, reason: claim.reason, retryAfter: claim.retryAfter });
+      return;
+    }
+    const release = claim?.release ?? (() => {});
     try {
       const uac = await this.invite(target, key);
       host.forks.settled(key);
       if (this.won || this.over || host.isOver()) {
         // A second answer (RFC 3261 §13.2.2.4), or one that crossed our CANCEL: acknowledge and
         // hang up that leg.
+        release();
         endDialog(uac);
         return;
       }
       this.won = true;
       host.forks.cancel(this.keys, COMPLETED_ELSEWHERE);
       this.stop();
-      await host.answered(uac, ringTarget, target.profile);
+      host.keep(release);
+      await host.answered(uac, target, target.profile);
     } catch (error) {
+      release();
       host.forks.settled(key);
       const sipError = error as SipErrorLike;
       this.failures.push({
@@ -150,12 +164,14 @@ export class RingRound {
   /** The fork's INVITE; resolves with its dialog on a 2xx, rejects with its final failure. */
   private invite(target: CallTarget, key: number): Promise<Srf.Dialog> {
     const { host, stage } = this;
+    const plain = { uri: target.uri, headers: { From: stage.from, To: stage.to, ...target.headers } };
+    const request = target.rewrite ? target.rewrite(plain) : plain;
     return host.srf.createUAC(
-      target.uri,
+      request.uri,
       {
         proxy: target.proxy,
         localSdp: this.offerFor(target.profile),
-        headers: { From: stage.from, To: stage.to, ...target.headers },
+        headers: request.headers,
         ...(target.auth ? { auth: target.auth } : {}),
       },
       {
@@ -190,6 +206,12 @@ export class RingRound {
     const woken = await target.ready(wait.signal);
     this.host.pushWaited(Date.now() - started);
     this.host.forks.settled(key);
-    return woken && { ...woken, headers: { ...woken.headers, ...target.headers } };
+    return (
+      woken && {
+        ...woken,
+        headers: { ...woken.headers, ...target.headers },
+        subscriberId: woken.subscriberId ?? target.subscriberId,
+      }
+    );
   }
 }

@@ -15,7 +15,11 @@ export interface CachedSubscriber {
   /** The subscriber's concurrent-call limit (null: none), checked per call from here (calls/party.ts). */
   maxConcurrentCalls: number | null;
   /** Its customer's limits, refreshed with the customer (`onCustomerChanged`). */
-  customer: { maxConcurrentCalls: number | null; maxCallDuration: number | null };
+  customer: {
+    maxConcurrentCalls: number | null;
+    maxCallDuration: number | null;
+    maxCallsPerSecond?: number | null;
+  };
   /** SDES-SRTP on its call legs (calls/leg-profile.ts), read per call from here. */
   srtp: SrtpPolicy;
 }
@@ -30,7 +34,9 @@ const SUBSCRIBER_SELECT = {
   ha1Sha256: true,
   maxConcurrentCalls: true,
   srtp: true,
-  customer: { select: { status: true, maxConcurrentCalls: true, maxCallDuration: true } },
+  customer: {
+    select: { status: true, maxConcurrentCalls: true, maxCallDuration: true, maxCallsPerSecond: true },
+  },
 } as const;
 
 const DOMAIN_SELECT = { id: true, name: true, transcodeCodecs: true } as const;
@@ -45,7 +51,12 @@ interface SubscriberRow {
   ha1Sha256: string;
   maxConcurrentCalls: number | null;
   srtp: SrtpPolicy;
-  customer: { status: string; maxConcurrentCalls: number | null; maxCallDuration: number | null };
+  customer: {
+    status: string;
+    maxConcurrentCalls: number | null;
+    maxCallDuration: number | null;
+    maxCallsPerSecond: number | null;
+  };
 }
 
 /** How long a username found in no table is answered from memory before the database is asked again. */
@@ -278,12 +289,14 @@ export class Directory {
     if (
       known &&
       known.maxConcurrentCalls === customer.maxConcurrentCalls &&
-      known.maxCallDuration === customer.maxCallDuration
+      known.maxCallDuration === customer.maxCallDuration &&
+      known.maxCallsPerSecond === customer.maxCallsPerSecond
     )
       return known;
     const limits = {
       maxConcurrentCalls: customer.maxConcurrentCalls,
       maxCallDuration: customer.maxCallDuration,
+      maxCallsPerSecond: customer.maxCallsPerSecond,
     };
     this.limits.set(id, limits);
     return limits;

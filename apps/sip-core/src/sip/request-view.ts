@@ -29,6 +29,8 @@ export class RequestView implements IncomingRequest {
   readonly receivedOn?: string;
   locals = {} as RequestLocals;
   private index: Map<string, string> | undefined;
+  /** The headers as inbound header rules left them (sbc/from-peer.ts); unset: the message's. */
+  private replaced: Array<[string, string]> | undefined;
 
   constructor(
     private readonly request: SrfRequestLike,
@@ -44,6 +46,20 @@ export class RequestView implements IncomingRequest {
 
   get(name: string): string | undefined {
     return this.headerIndex().get(name.toLowerCase());
+  }
+
+  headerEntries(): Array<[string, string]> {
+    return this.replaced ? [...this.replaced] : Object.entries(this.request.headers);
+  }
+
+  replaceHeaders(entries: Array<[string, string]>): void {
+    this.replaced = [...entries];
+    this.index = new Map();
+    for (const [name, value] of entries) {
+      const key = name.toLowerCase();
+      const previous = this.index.get(key);
+      this.index.set(key, previous === undefined ? value : `${previous},${value}`);
+    }
   }
 
   has(name: string): boolean {

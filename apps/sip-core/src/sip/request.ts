@@ -29,6 +29,10 @@ export interface IncomingRequest {
   /** Header value; several values of one header come comma-joined. */
   get(name: string): string | undefined;
   has(name: string): boolean;
+  /** Every header in message order (several values of one name comma-joined); absent in fakes. */
+  headerEntries?(): Array<[string, string]>;
+  /** What `get` and `has` answer from now on (inbound header rules, docs/sbc.md). */
+  replaceHeaders?(entries: Array<[string, string]>): void;
   /** Filled in by the middlewares as the request goes down the chain. */
   locals: RequestLocals;
   /** The drachtio-srf request and response behind this one (absent in unit tests' fakes). */

@@ -1,4 +1,6 @@
-import type { Middleware } from '../../sip/request.ts';
+import type { PeerLimits } from '../../sbc/sbc-index.ts';
+import type { IncomingRequest, Middleware } from '../../sip/request.ts';
+import type { CountedParty, ScopeLimit } from '../active-calls.ts';
 import type { CallsConfig } from '../calls-config.ts';
 import { admitParty, type Party, partyOf } from '../party.ts';
 import type { InvitePlan } from '../plan.ts';
@@ -7,10 +9,14 @@ import { type InviteDeps, planOf, refuse } from './deps.ts';
 /**
  * Third INVITE stage: the concurrency limits of the caller's and the callee's subscriber and customer
  * (486 for a subscriber's own limit, 503 for its customer's), checked once per call; `connect` counts
- * the call for them until it ends. Also the call's duration cap. Later checks of the same kind
- * (fraud limits, balance) are steps of this stage.
+ * the call for them until it ends. Also call admission control (docs/sbc.md): a peer's call within
+ * its gateway's and peering group's concurrency and call-rate limits (503 with Retry-After), a
+ * customer's new calls within its call rate (403); and the call's duration cap. Later checks of the
+ * same kind (fraud limits, balance) are steps of this stage.
  */
-export function admit(deps: Pick<InviteDeps, 'cdr' | 'directory' | 'calls' | 'config' | 'log'>): Middleware {
+export function admit(
+  deps: Pick<InviteDeps, 'cdr' | 'directory' | 'calls' | 'config' | 'log'> & Partial<Pick<InviteDeps, 'sbc'>>,
+): Middleware {
   return async (req, res, next) => {
     const plan = planOf(req);
     const caller = plan.caller;
@@ -31,14 +37,48 @@ export function admit(deps: Pick<InviteDeps, 'cdr' | 'directory' | 'calls' | 'co
         return refuse(deps, res, plan, admission.status, admission.reason);
       }
     }
-    const parties = [];
+    const peer = plan.kind === 'inbound' ? peerOf(req) : undefined;
+    const peerPolicy = peer ? deps.sbc?.policyOf(peer.gatewayId, peer.groupId) : undefined;
+    // The customer whose subscriber starts the call (the callee's, for a call from a peer).
+    const payer = plan.kind === 'inbound' ? calleeParty : callerParty;
+    const scopes: ScopeLimit[] = [];
+    if (peer && peerPolicy) scopes.push(...peerScopes(peer, peerPolicy.gateway, peerPolicy.group));
+    if (payer?.customer.maxCallsPerSecond != null)
+      scopes.push({
+        scope: 'customer',
+        id: payer.customerId,
+        maxPerSecond: payer.customer.maxCallsPerSecond,
+      });
+    const admission = deps.calls.admitScopes(scopes);
+    if (!admission.ok) {
+      deps.log.info(
+        { status: admission.status, peer: peer?.gatewayId },
+        'call refused by call admission control',
+      );
+      return refuse(
+        deps,
+        res,
+        plan,
+        admission.status,
+        admission.reason,
+        // RFC 3261 §21.5.4: a 503 of an overload that passes says when to come back.
+        admission.retryAfter ? { headers: { 'Retry-After': String(admission.retryAfter) } } : undefined,
+      );
+    }
+    const parties: CountedParty[] = [];
     if (caller) parties.push({ subscriberId: caller.id, customerId: callerParty?.customerId });
     if (callee) parties.push({ subscriberId: callee.id, customerId: calleeParty?.customerId });
+    if (peer) parties.push({ gatewayId: peer.gatewayId, groupId: peer.groupId });
+    const caps = [
+      durationCap(plan.kind, callerParty, calleeParty, deps.config),
+      peerPolicy?.gateway.maxCallDuration,
+      peerPolicy?.group.maxCallDuration,
+    ].filter((d): d is number => typeof d === 'number' && d > 0);
     plan.admitted = {
       parties,
       callerParty: callerParty ?? undefined,
       calleeParty: calleeParty ?? undefined,
-      maxDurationS: durationCap(plan.kind, callerParty, calleeParty, deps.config),
+      maxDurationS: caps.length > 0 ? Math.min(...caps) : undefined,
     };
     next();
   };
@@ -64,4 +104,30 @@ function durationCap(
     (d): d is number => typeof d === 'number' && d > 0,
   );
   return durations.length > 0 ? Math.min(...durations) : undefined;
+}
+
+function peerOf(req: IncomingRequest): { gatewayId: string; groupId: string } | undefined {
+  const peer = req.locals.source.peer;
+  return peer ? { gatewayId: peer.gatewayId, groupId: peer.groupId } : undefined;
+}
+
+function peerScopes(
+  peer: { gatewayId: string; groupId: string },
+  gateway: PeerLimits,
+  group: PeerLimits,
+): ScopeLimit[] {
+  return [
+    {
+      scope: 'gateway',
+      id: peer.gatewayId,
+      maxConcurrent: gateway.maxConcurrentCalls,
+      maxPerSecond: gateway.maxCallsPerSecond,
+    },
+    {
+      scope: 'group',
+      id: peer.groupId,
+      maxConcurrent: group.maxConcurrentCalls,
+      maxPerSecond: group.maxCallsPerSecond,
+    },
+  ];
 }

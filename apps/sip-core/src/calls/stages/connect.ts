@@ -1,6 +1,5 @@
-import type Srf from 'drachtio-srf';
 import type { CachedSubscriber } from '../../directory/directory.ts';
-import type { Middleware } from '../../sip/request.ts';
+import type { IncomingRequest, Middleware } from '../../sip/request.ts';
 import { Call } from '../call.ts';
 import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
@@ -34,7 +33,7 @@ export function connect(deps: InviteDeps): Middleware {
     let callPlan: CallPlan;
     if (presented.leg) {
       // To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call).
-      callPlan = { ...presented.leg, ...common };
+      callPlan = { ...presented.leg, ...common, withheld: presented.withheld };
     } else if (plan.huntGroup) {
       const { group, aor } = plan.huntGroup;
       const route = new HuntRoute(
@@ -56,7 +55,7 @@ export function connect(deps: InviteDeps): Middleware {
           from: presented.from,
           to: presented.to,
           destinationRoute: (subscriber) => {
-            const forwarding = forwardingRoute(srfReq, plan, subscriber, false);
+            const forwarding = forwardingRoute(req, plan, subscriber, false);
             return (call) => forwarding.run(call);
           },
           log: deps.log,
@@ -75,7 +74,7 @@ export function connect(deps: InviteDeps): Middleware {
       };
     } else {
       const callee = required(plan.callee, 'the callee');
-      const route = forwardingRoute(srfReq, plan, callee.subscriber, true);
+      const route = forwardingRoute(req, plan, callee.subscriber, true);
       callPlan = {
         ...common,
         targets: callee.targets,
@@ -108,8 +107,8 @@ export function connect(deps: InviteDeps): Middleware {
  */
 function forwardingRouteFactory(
   deps: InviteDeps,
-): (srfReq: Srf.SrfRequest, plan: InvitePlan, callee: CachedSubscriber, direct: boolean) => ForwardingRoute {
-  return (srfReq, plan, callee, direct) => {
+): (req: IncomingRequest, plan: InvitePlan, callee: CachedSubscriber, direct: boolean) => ForwardingRoute {
+  return (req, plan, callee, direct) => {
     const presented = required(plan.presented, 'the presentation');
     const callId = plan.cdr.callId;
     return new ForwardingRoute(
@@ -161,9 +160,10 @@ function forwardingRouteFactory(
       },
       callee,
       {
-        requestUri: srfReq.uri,
-        diversion: srfReq.get('Diversion') || undefined,
-        historyInfo: srfReq.get('History-Info') || undefined,
+        // Read through the chain's view: a peer's inbound header rules (docs/sbc.md) apply here too.
+        requestUri: req.uri,
+        diversion: req.get('Diversion') || undefined,
+        historyInfo: req.get('History-Info') || undefined,
       },
     );
   };

@@ -3,6 +3,7 @@ import { admit } from './admit.ts';
 import { classify } from './classify.ts';
 import { connect } from './connect.ts';
 import type { InviteDeps } from './deps.ts';
+import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
 import { resolve } from './resolve.ts';
 import { srtpPolicy } from './srtp-policy.ts';
@@ -16,6 +17,7 @@ export type { InviteDeps } from './deps.ts';
  */
 export function inviteStages(deps: InviteDeps): Middleware[] {
   return [
+    peerRules(deps),
     classify(deps),
     srtpPolicy(deps),
     resolve(deps),

@@ -1,3 +1,4 @@
+import { passThroughHeaders, peerLegFactory } from '../../sbc/towards-peer.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
 import { asE164, rewriteFromSubscriber, rewriteToSubscriber } from '../number-rewrite.ts';
 import { type InvitePlan, type Presented, type ResolvedCallee, required } from '../plan.ts';
@@ -5,17 +6,25 @@ import { ANONYMOUS_FROM } from '../privacy.ts';
 import { presentToPstn } from '../pstn.ts';
 import { type InviteDeps, planOf } from './deps.ts';
 
-type PresentDeps = Pick<InviteDeps, 'numbering'>;
+type PresentDeps = Pick<InviteDeps, 'numbering'> & Partial<Pick<InviteDeps, 'sbc' | 'calls'>>;
 
 /**
  * Fourth INVITE stage: what the callee's side is shown of the caller and of itself. Towards a
  * subscriber's devices: its `to_subscriber` rules, the anonymous From under CLIR or a peer's Privacy
  * header; towards a gateway: the caller's number after its `outbound_to_peer` rules, asserted
- * (RFC 3325) and withheld under CLIR. Header rules for peers belong in this stage.
+ * (RFC 3325) and withheld under CLIR. Every gateway leg gets the session border controller's part
+ * (header rules, topology hiding, admission; docs/sbc.md), also a forward's to the PSTN.
  */
 export function present(deps: PresentDeps): Middleware {
   return (req, _res, next) => {
     const plan = planOf(req);
+    if (deps.sbc && deps.calls)
+      plan.peerLeg = peerLegFactory(
+        deps.sbc,
+        deps.calls,
+        plan.cdr.callId,
+        passThroughHeaders(req.headerEntries?.() ?? []),
+      );
     if (plan.kind === 'outbound') plan.presented = toPstn(deps, plan);
     else if (plan.kind === 'inbound') plan.presented = peerToSubscriber(deps, plan);
     else if (plan.huntGroup) plan.presented = subscriberToHuntGroup(deps, plan, req, plan.huntGroup.aor);
@@ -26,13 +35,19 @@ export function present(deps: PresentDeps): Middleware {
 
 function toPstn(deps: PresentDeps, plan: InvitePlan): Presented {
   const caller = required(plan.caller, 'the caller');
-  const leg = presentToPstn(required(deps.numbering, 'numbering'), required(plan.pstn, 'the route'));
+  const leg = presentToPstn(
+    required(deps.numbering, 'numbering'),
+    required(plan.pstn, 'the route'),
+    undefined,
+    plan.peerLeg,
+  );
   plan.cdr.callerWithheld = leg.from === ANONYMOUS_FROM;
   return {
     from: leg.from,
     to: leg.to,
     callerRouted: leg.callerRouted ?? `sip:${caller.username}@${caller.domain}`,
-    withheld: false,
+    // Topology hiding: the SDP towards the gateway loses the caller's origin username.
+    withheld: leg.hidesTopology === true,
     leg,
   };
 }

@@ -207,6 +207,15 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 86400,
         "description": "seconds"
+      },
+      "maxCallsPerSecond": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 10000,
+        "description": "New calls per second (call admission control)"
       }
     },
     "additionalProperties": false
@@ -449,6 +458,201 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createHeaderRule": {
+    "type": "object",
+    "required": [
+      "action"
+    ],
+    "properties": {
+      "action": {
+        "enum": [
+          "add_header",
+          "remove_header",
+          "replace_header",
+          "set_ruri_user",
+          "set_ruri_host",
+          "keep_headers"
+        ]
+      },
+      "priority": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 1000000,
+        "description": "Rules run in ascending priority"
+      },
+      "enabled": {
+        "type": "boolean"
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      },
+      "direction": {
+        "anyOf": [
+          {
+            "enum": [
+              "inbound",
+              "outbound"
+            ]
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "method": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 32
+      },
+      "headerName": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "A header that must be present"
+      },
+      "headerPattern": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 256,
+        "description": "Regular expression (RE2-safe)"
+      },
+      "sourceAddress": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "IP or CIDR (inbound)"
+      },
+      "callerPattern": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 256,
+        "description": "Regular expression (RE2-safe)"
+      },
+      "calleePattern": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 256,
+        "description": "Regular expression (RE2-safe)"
+      },
+      "targetHeader": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 1024,
+        "description": "The header acted on (a trailing * matches a prefix); keep_headers: a comma-separated list"
+      },
+      "matchPattern": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 256,
+        "description": "Regular expression (RE2-safe)"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 512,
+        "description": "New value; $1.. insert matchPattern groups"
+      }
+    },
+    "additionalProperties": false
+  },
+  "createHeaderRuleBinding": {
+    "type": "object",
+    "required": [
+      "ruleSetId",
+      "direction"
+    ],
+    "properties": {
+      "ruleSetId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "direction": {
+        "enum": [
+          "inbound",
+          "outbound"
+        ]
+      },
+      "peeringGroupId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "gatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "domainId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "priority": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 1000000,
+        "description": "Sets of one target run in ascending priority"
+      }
+    },
+    "additionalProperties": false
+  },
+  "createHeaderRuleSet": {
+    "type": "object",
+    "required": [
+      "name"
+    ],
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      }
+    },
+    "additionalProperties": false
+  },
   "createHuntGroup": {
     "type": "object",
     "required": [
@@ -659,6 +863,60 @@ export const requestBodies = {
           "null"
         ],
         "maxLength": 1000
+      }
+    },
+    "additionalProperties": false
+  },
+  "createPeerPolicy": {
+    "type": "object",
+    "properties": {
+      "gatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "peeringGroupId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "topologyHiding": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "null: inherit (gateway from its group; default on)"
+      },
+      "maxConcurrentCalls": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 1000000,
+        "description": "Concurrent calls; null: unlimited"
+      },
+      "maxCallsPerSecond": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 1000000,
+        "description": "New calls in any one second; null: unlimited"
+      },
+      "maxCallDuration": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 1000000,
+        "description": "Seconds an answered call may last; null: unlimited"
       }
     },
     "additionalProperties": false
@@ -1102,6 +1360,78 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "testHeaderRuleSet": {
+    "type": "object",
+    "required": [
+      "direction",
+      "message"
+    ],
+    "properties": {
+      "direction": {
+        "enum": [
+          "inbound",
+          "outbound"
+        ]
+      },
+      "message": {
+        "type": "object",
+        "required": [
+          "method",
+          "requestUri",
+          "headers"
+        ],
+        "properties": {
+          "method": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 32,
+            "pattern": "^[A-Za-z]+$"
+          },
+          "requestUri": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 512
+          },
+          "headers": {
+            "type": "array",
+            "items": {
+              "type": "array",
+              "additionalItems": false,
+              "items": [
+                {
+                  "type": "string",
+                  "minLength": 1,
+                  "maxLength": 64
+                },
+                {
+                  "type": "string",
+                  "maxLength": 1024
+                }
+              ],
+              "minItems": 2
+            },
+            "maxItems": 100,
+            "description": "Headers in order, as [name, value]"
+          }
+        },
+        "additionalProperties": false
+      },
+      "sourceAddress": {
+        "type": "string",
+        "maxLength": 64,
+        "description": "Inbound: the peer address"
+      },
+      "caller": {
+        "type": "string",
+        "maxLength": 64
+      },
+      "callee": {
+        "type": "string",
+        "maxLength": 64
+      }
+    },
+    "additionalProperties": false
+  },
   "testRewriteRuleSet": {
     "type": "object",
     "required": [
@@ -1288,6 +1618,15 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 86400,
         "description": "seconds"
+      },
+      "maxCallsPerSecond": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 10000,
+        "description": "New calls per second (call admission control)"
       },
       "resellerId": {
         "type": [
@@ -1520,6 +1859,194 @@ export const requestBodies = {
     "additionalProperties": false,
     "minProperties": 1
   },
+  "updateHeaderRule": {
+    "type": "object",
+    "properties": {
+      "priority": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 1000000,
+        "description": "Rules run in ascending priority"
+      },
+      "enabled": {
+        "type": "boolean"
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      },
+      "direction": {
+        "anyOf": [
+          {
+            "enum": [
+              "inbound",
+              "outbound"
+            ]
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "method": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 32
+      },
+      "headerName": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "A header that must be present"
+      },
+      "headerPattern": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 256,
+        "description": "Regular expression (RE2-safe)"
+      },
+      "sourceAddress": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "IP or CIDR (inbound)"
+      },
+      "callerPattern": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 256,
+        "description": "Regular expression (RE2-safe)"
+      },
+      "calleePattern": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 256,
+        "description": "Regular expression (RE2-safe)"
+      },
+      "action": {
+        "enum": [
+          "add_header",
+          "remove_header",
+          "replace_header",
+          "set_ruri_user",
+          "set_ruri_host",
+          "keep_headers"
+        ]
+      },
+      "targetHeader": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 1024,
+        "description": "The header acted on (a trailing * matches a prefix); keep_headers: a comma-separated list"
+      },
+      "matchPattern": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 256,
+        "description": "Regular expression (RE2-safe)"
+      },
+      "value": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 512,
+        "description": "New value; $1.. insert matchPattern groups"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateHeaderRuleBinding": {
+    "type": "object",
+    "properties": {
+      "ruleSetId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "direction": {
+        "enum": [
+          "inbound",
+          "outbound"
+        ]
+      },
+      "peeringGroupId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "gatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "domainId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "priority": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 1000000,
+        "description": "Sets of one target run in ascending priority"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateHeaderRuleSet": {
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
   "updateHuntGroup": {
     "type": "object",
     "properties": {
@@ -1681,6 +2208,61 @@ export const requestBodies = {
           "null"
         ],
         "maxLength": 1000
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updatePeerPolicy": {
+    "type": "object",
+    "properties": {
+      "gatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "peeringGroupId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid"
+      },
+      "topologyHiding": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "null: inherit (gateway from its group; default on)"
+      },
+      "maxConcurrentCalls": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 1000000,
+        "description": "Concurrent calls; null: unlimited"
+      },
+      "maxCallsPerSecond": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 1000000,
+        "description": "New calls in any one second; null: unlimited"
+      },
+      "maxCallDuration": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 1000000,
+        "description": "Seconds an answered call may last; null: unlimited"
       }
     },
     "additionalProperties": false,

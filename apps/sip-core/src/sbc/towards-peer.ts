@@ -1,0 +1,120 @@
+import {
+  applyHeaderRules,
+  type CompiledHeaderRule,
+  type RouteTarget,
+  type RuleContext,
+} from '@switchboard/numbering';
+import type { ActiveCalls } from '../calls/active-calls.ts';
+import type { CallTarget, LegClaim, OutgoingRequest } from '../calls/call-types.ts';
+import type { PeerPolicyView, SbcIndex } from './sbc-index.ts';
+
+/** What the SBC adds to a gateway's B leg: admission, the request's last rewrite, the duration cap. */
+export type PeerLeg = Pick<CallTarget, 'claim' | 'rewrite' | 'maxDurationS'> & {
+  /** SDP towards the peer loses the caller's origin username. */
+  hidesTopology: boolean;
+};
+
+/** The SBC's part of every gateway leg of one call (made once per call, in the present stage). */
+export type PeerLegFactory = (
+  gateway: RouteTarget,
+  call: { caller?: string | undefined; callee: string; domain: string },
+) => PeerLeg;
+
+/**
+ * Headers of the caller's side a B2BUA may pass on to a peer when topology hiding is off: the
+ * custom `X-` headers and the caller's User-Agent. Everything else of the A leg (Via, Record-Route,
+ * Contact, Call-ID) never crosses: the B leg is a new dialog of the platform's own (RFC 3261 §6, B2BUA).
+ */
+export function passThroughHeaders(entries: ReadonlyArray<[string, string]>): Array<[string, string]> {
+  return entries.filter(([name]) => /^x-/i.test(name) || name.toLowerCase() === 'user-agent');
+}
+
+/**
+ * Headers topology hiding removes from whatever goes to a peer, should a header rule or a later
+ * change copy one in: the other side's addresses and names (docs/sbc.md, "Topology hiding").
+ */
+const HIDDEN = /^(user-agent|server|record-route|x-.*)$/i;
+
+function smallest(...values: Array<number | undefined>): number | undefined {
+  const set = values.filter((v): v is number => typeof v === 'number' && v > 0);
+  return set.length > 0 ? Math.min(...set) : undefined;
+}
+
+/** Room for one more call through `gateway` and its group; counted for `callId` until released. */
+export function claimPeer(
+  calls: ActiveCalls,
+  callId: string,
+  gateway: RouteTarget,
+  policy: PeerPolicyView,
+): LegClaim {
+  const admission = calls.admitScopes([
+    {
+      scope: 'gateway',
+      id: gateway.gatewayId,
+      maxConcurrent: policy.gateway.maxConcurrentCalls,
+      maxPerSecond: policy.gateway.maxCallsPerSecond,
+    },
+    {
+      scope: 'group',
+      id: gateway.groupId,
+      maxConcurrent: policy.group.maxConcurrentCalls,
+      maxPerSecond: policy.group.maxCallsPerSecond,
+    },
+  ]);
+  if (!admission.ok) return admission;
+  return {
+    ok: true,
+    release: calls.hold(callId, [{ gatewayId: gateway.gatewayId, groupId: gateway.groupId }]),
+  };
+}
+
+/**
+ * The B leg's INVITE as it leaves towards the peer: the caller's pass-through headers (topology
+ * hiding off only), the outbound header rules, then topology hiding's scrub of what must never
+ * leave, except headers the rules themselves added (the operator's word is last).
+ */
+export function outgoingRequest(
+  request: OutgoingRequest,
+  rules: readonly CompiledHeaderRule[],
+  context: RuleContext,
+  hiding: boolean,
+  passThrough: ReadonlyArray<[string, string]>,
+): OutgoingRequest {
+  const headers: Array<[string, string]> = Object.entries(request.headers);
+  if (!hiding) headers.push(...passThrough);
+  const before = hiding ? headers.filter(([name]) => !HIDDEN.test(name)) : headers;
+  const { message } = applyHeaderRules(
+    rules,
+    { method: 'INVITE', requestUri: request.uri, headers: before },
+    context,
+  );
+  const out: Record<string, string> = {};
+  for (const [name, value] of message.headers) {
+    const key = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+    out[key] = out[key] === undefined ? value : `${out[key]}, ${value}`;
+  }
+  return { uri: message.requestUri, headers: out };
+}
+
+/**
+ * The SBC's part of a call's gateway legs: `calls` counts them for call admission control, `sbc`
+ * holds the rules and policies (in memory, following the change feed).
+ */
+export function peerLegFactory(
+  sbc: SbcIndex,
+  calls: ActiveCalls,
+  callId: string,
+  passThrough: ReadonlyArray<[string, string]>,
+): PeerLegFactory {
+  return (gateway, call) => {
+    const policy = sbc.policyOf(gateway.gatewayId, gateway.groupId);
+    const rules = sbc.rulesFor('outbound', gateway, call.domain);
+    const context: RuleContext = { direction: 'outbound', caller: call.caller, callee: call.callee };
+    return {
+      claim: () => claimPeer(calls, callId, gateway, policy),
+      rewrite: (request) => outgoingRequest(request, rules, context, policy.topologyHiding, passThrough),
+      maxDurationS: smallest(policy.gateway.maxCallDuration, policy.group.maxCallDuration),
+      hidesTopology: policy.topologyHiding,
+    };
+  };
+}
