@@ -1,0 +1,89 @@
+import type { PrismaClient } from '@switchboard/db';
+import { decimalToMicros, formatMicros } from './money.ts';
+import type { DeckRate } from './plan.ts';
+
+/**
+ * Decks in the database. A deck and all its rates are written in one transaction, the rates with
+ * multi-row INSERTs of `INSERT_BATCH` rows (createMany), so a 50,000-row deck is 10 statements.
+ */
+
+const INSERT_BATCH = 5000;
+const WRITE_TIMEOUT_MS = 120_000;
+const READ_BATCH = 20_000;
+
+export interface NewDeck {
+  profileId: string;
+  effectiveFrom: Date;
+  name: string | null;
+  rates: readonly DeckRate[];
+}
+
+const dateOrNull = (t: number | null) => (t === null ? null : new Date(t));
+
+/** Writes a new version of a profile's deck; returns it. */
+export async function storeDeck(prisma: PrismaClient, deck: NewDeck) {
+  return prisma.$transaction(
+    async (tx) => {
+      // The unique (profile_id, version) makes two concurrent imports of one profile fail rather than share a version.
+      const last = await tx.rateDeck.findFirst({
+        where: { profileId: deck.profileId },
+        orderBy: { version: 'desc' },
+        select: { version: true },
+      });
+      const created = await tx.rateDeck.create({
+        data: {
+          profileId: deck.profileId,
+          version: (last?.version ?? 0) + 1,
+          effectiveFrom: deck.effectiveFrom,
+          name: deck.name,
+          rowCount: deck.rates.length,
+        },
+      });
+      for (let i = 0; i < deck.rates.length; i += INSERT_BATCH) {
+        await tx.rate.createMany({
+          data: deck.rates.slice(i, i + INSERT_BATCH).map((r) => ({
+            deckId: created.id,
+            prefix: r.prefix,
+            zone: r.zone,
+            setupFee: formatMicros(r.setupMicros),
+            peakRate: formatMicros(r.peakMicros),
+            offPeakRate: formatMicros(r.offPeakMicros),
+            firstInterval: r.firstInterval,
+            nextInterval: r.nextInterval,
+            effectiveFrom: dateOrNull(r.effectiveFrom),
+            effectiveTo: dateOrNull(r.effectiveTo),
+          })),
+        });
+      }
+      return created;
+    },
+    { timeout: WRITE_TIMEOUT_MS, maxWait: WRITE_TIMEOUT_MS },
+  );
+}
+
+/** Every rate of a deck, by prefix, read in bounded pages. */
+export async function loadDeckRates(prisma: PrismaClient, deckId: string): Promise<DeckRate[]> {
+  const rates: DeckRate[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await prisma.rate.findMany({
+      where: { deckId, ...(after === undefined ? {} : { prefix: { gt: after } }) },
+      orderBy: { prefix: 'asc' },
+      take: READ_BATCH,
+    });
+    for (const r of page)
+      rates.push({
+        prefix: r.prefix,
+        zone: r.zone,
+        setupMicros: decimalToMicros(r.setupFee),
+        peakMicros: decimalToMicros(r.peakRate),
+        offPeakMicros: decimalToMicros(r.offPeakRate),
+        firstInterval: r.firstInterval,
+        nextInterval: r.nextInterval,
+        effectiveFrom: r.effectiveFrom?.getTime() ?? null,
+        effectiveTo: r.effectiveTo?.getTime() ?? null,
+      });
+    if (page.length < READ_BATCH) return rates;
+    after = page[page.length - 1]!.prefix;
+  }
+}
