@@ -1,4 +1,5 @@
-import type { PrismaClient } from '@switchboard/db';
+import type { PrismaClient, RateDeck } from '@switchboard/db';
+import type { Tx } from '../audit.ts';
 import { decimalToMicros, formatMicros } from './money.ts';
 import type { DeckRate } from './plan.ts';
 
@@ -27,7 +28,12 @@ const INSERT_RATES = `INSERT INTO rates (deck_id, prefix, zone, setup_fee, peak_
     $7::int[], $8::int[], $9::timestamptz[], $10::timestamptz[]) AS v`;
 
 /** Writes a new version of a profile's deck; returns it. */
-export async function storeDeck(prisma: PrismaClient, deck: NewDeck) {
+export async function storeDeck(
+  prisma: PrismaClient,
+  deck: NewDeck,
+  /** Runs in the deck's transaction (the audit entry). */
+  onStored?: (tx: Tx, stored: RateDeck) => Promise<void>,
+): Promise<RateDeck> {
   return prisma.$transaction(
     async (tx) => {
       // The unique (profile_id, version) makes two concurrent imports of one profile fail rather than share a version.
@@ -61,6 +67,7 @@ export async function storeDeck(prisma: PrismaClient, deck: NewDeck) {
           batch.map((r) => dateOrNull(r.effectiveTo)),
         );
       }
+      await onStored?.(tx, created);
       return created;
     },
     { timeout: WRITE_TIMEOUT_MS, maxWait: WRITE_TIMEOUT_MS },

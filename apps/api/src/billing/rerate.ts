@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@switchboard/db';
+import type { Tx } from '../audit.ts';
 
 /**
  * Re-rating: after a profile or deck change, the CDRs of a period go back to `unrated` and the rater
@@ -13,7 +13,7 @@ export interface RerateScope {
   peeringGroupId?: string;
 }
 
-export async function markForRerating(prisma: PrismaClient, scope: RerateScope): Promise<number> {
+export async function markForRerating(prisma: Tx, scope: RerateScope): Promise<number> {
   const { count } = await prisma.cdr.updateMany({
     where: {
       startedAt: { gte: scope.from, lt: scope.to },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { checkFieldRoles, registerCrud } from '../crud.ts';
+import { checkBillingProfile } from './billing-profiles.ts';
 import { subscriberTree, userTree } from '../dependants.ts';
 import { STATUS_LOCK } from '../locks.ts';
 import { AccountStatus, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
@@ -18,6 +19,7 @@ const CustomerProps = {
   maxConcurrentCalls: Limit,
   maxSubscribers: Limit,
   maxCallDuration: Nullable(Type.Integer({ minimum: 1, maximum: 86_400, description: 'seconds' })),
+  billingProfileId: Nullable(Type.String({ format: 'uuid', description: 'Sell billing profile pricing its calls' })),
 };
 export const Customer = Type.Object({
   id: Uuid,
@@ -43,6 +45,7 @@ export async function customerRoutes(app: FastifyInstance, { prisma }: RouteOpti
         maxConcurrentCalls: Type.Optional(Limit),
         maxSubscribers: Type.Optional(Limit),
         maxCallDuration: Type.Optional(CustomerProps.maxCallDuration),
+        billingProfileId: Type.Optional(CustomerProps.billingProfileId),
       },
       { additionalProperties: false },
     ),
@@ -61,15 +64,19 @@ export async function customerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.customer,
     lock: STATUS_LOCK,
+    // Prices are the operator's to set (docs/billing.md).
+    fieldRoles: { billingProfileId: ['operator'] },
     dependants: [...userTree((id) => ({ customerId: id })), ...subscriberTree((id) => ({ customerId: id }))],
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
+      await checkBillingProfile(ctx, body.billingProfileId, 'sell', '/body/billingProfileId');
       return { data: { ...body, resellerId: resellerId ?? null } };
     },
     toUpdateData: async (ctx, body) => {
       // Only an operator moves a customer to another reseller (on create, a reseller may name itself).
       checkFieldRoles({ resellerId: ['operator'] }, ctx.principal, body);
       if ('resellerId' in body) await owningReseller(ctx, body.resellerId);
+      await checkBillingProfile(ctx, body.billingProfileId, 'sell', '/body/billingProfileId');
       return { data: body };
     },
   });
