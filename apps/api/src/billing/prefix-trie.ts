@@ -34,12 +34,15 @@ export class PrefixTrie<T> {
     at.value = value;
   }
 
-  /** The value of the longest prefix of `digits` that `accept` takes, if any. */
-  longest(digits: string, accept?: (value: T) => boolean): T | undefined {
+  /**
+   * The value of the longest prefix of `digits` that `accept` takes, if any. `arg` is handed to `accept`
+   * so that a hot caller can pass a constant function instead of a new closure per lookup.
+   */
+  longest<A>(digits: string, accept?: (value: T, arg: A) => boolean, arg?: A): T | undefined {
     let at: TrieNode<T> | undefined = this.root;
     let found: T | undefined;
     for (let i = 0; at !== undefined; i++) {
-      if (at.value !== undefined && (accept === undefined || accept(at.value))) found = at.value;
+      if (at.value !== undefined && (accept === undefined || accept(at.value, arg as A))) found = at.value;
       if (i >= digits.length || at.children === undefined) break;
       at = at.children[digits.charCodeAt(i) - 48];
     }

@@ -56,6 +56,8 @@ export function charge(rate: DeckRate, seconds: number, peak: boolean): number {
 /** The destination digits of a CDR: the routed callee (after rewriting), `+` and URI parts removed. */
 export function destinationOf(cdr: Pick<CdrToRate, 'calleeDialled' | 'calleeRouted'>): string | null {
   let target = cdr.calleeRouted ?? cdr.calleeDialled;
+  if (isDigits(target, 0)) return target;
+  if (target.charCodeAt(0) === 43 /* + */ && isDigits(target, 1)) return target.slice(1);
   const colon = target.indexOf(':');
   if (colon >= 0 && /^(sips?|tel):/i.test(target)) {
     target = target.slice(colon + 1);
@@ -63,35 +65,44 @@ export function destinationOf(cdr: Pick<CdrToRate, 'calleeDialled' | 'calleeRout
     if (end >= 0) target = target.slice(0, end);
   }
   if (target.startsWith('+')) target = target.slice(1);
-  return /^[0-9]{1,32}$/.test(target) ? target : null;
+  return isDigits(target, 0) ? target : null;
 }
 
-class Unrateable extends Error {}
+/** 1 to 32 digits from `from` to the end (the common case, without a regular expression). */
+function isDigits(s: string, from: number): boolean {
+  const length = s.length - from;
+  if (length < 1 || length > 32) return false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
+/** A rate's own validity dates (inside its deck) around the call's start. */
+const validAt = (r: DeckRate, at: number): boolean =>
+  (r.effectiveFrom === null || r.effectiveFrom <= at) && (r.effectiveTo === null || at < r.effectiveTo);
+
+/** One side's price, null when the side has no profile, or the reason it cannot be priced. */
 function priceSide(
   plan: RatingPlan,
   profileId: string | null | undefined,
   cdr: CdrToRate,
   number: string | null,
-): SidePrice | null {
+): SidePrice | null | string {
   if (profileId === null || profileId === undefined) return null;
   const profile = plan.profiles.get(profileId);
-  if (profile === undefined) throw new Unrateable(`billing profile ${profileId} not found`);
-  if (!cdr.answered || cdr.direction === 'internal')
-    return { micros: 0, currency: profile.currency, zone: null };
-  if (number === null) throw new Unrateable(`destination ${cdr.calleeRouted ?? cdr.calleeDialled} is not a number`);
+  if (profile === undefined) return `billing profile ${profileId} not found`;
+  if (!cdr.answered || cdr.direction === 'internal') return { micros: 0, currency: profile.currency, zone: null };
+  if (number === null) return `destination ${cdr.calleeRouted ?? cdr.calleeDialled} is not a number`;
   const deck = plan.deckAt(profile, cdr.startedAt);
-  if (deck === undefined) throw new Unrateable(`profile ${profile.name} has no rate deck in effect at the call's start`);
+  if (deck === undefined) return `profile ${profile.name} has no rate deck in effect at the call's start`;
   const trie = plan.decks.get(deck.id);
   if (trie === undefined) throw new Error(`deck ${deck.id} not loaded`);
-  const at = cdr.startedAt;
-  const rate = trie.longest(
-    number,
-    (r) => (r.effectiveFrom === null || r.effectiveFrom <= at) && (r.effectiveTo === null || at < r.effectiveTo),
-  );
-  if (rate === undefined) throw new Unrateable(`no zone of profile ${profile.name} matches ${number}`);
+  const rate = trie.longest(number, validAt, cdr.startedAt);
+  if (rate === undefined) return `no zone of profile ${profile.name} matches ${number}`;
   const seconds = Math.ceil(cdr.durationMs / 1000);
-  const peak = isPeak(profile.clock, profile.peak, at);
+  const peak = isPeak(profile.clock, profile.peak, cdr.startedAt);
   return { micros: charge(rate, seconds, peak), currency: profile.currency, zone: rate.zone };
 }
 
@@ -102,33 +113,26 @@ function priceSide(
  */
 export function rateCdr(plan: RatingPlan, cdr: CdrToRate): Rating {
   const number = destinationOf(cdr);
-  const customer = cdr.callerCustomerId === null ? undefined : plan.accounts.customers.get(cdr.callerCustomerId);
-  const resellerProfile =
-    customer?.resellerId === null || customer?.resellerId === undefined
-      ? null
-      : plan.accounts.resellers.get(customer.resellerId);
-  const gatewayProfile = cdr.peerGatewayId === null ? null : plan.accounts.gateways.get(cdr.peerGatewayId);
-  const errors: string[] = [];
-  const side = (profileId: string | null | undefined): SidePrice | null => {
-    try {
-      return priceSide(plan, profileId, cdr, number);
-    } catch (error) {
-      if (!(error instanceof Unrateable)) throw error;
-      errors.push(error.message);
-      return null;
-    }
-  };
-  const rating: Rating = {
-    status: 'rated',
-    error: null,
-    number,
-    customer: side(customer?.profileId),
-    reseller: side(resellerProfile),
-    carrier: cdr.direction === 'outbound' ? side(gatewayProfile) : null,
-  };
-  if (errors.length > 0) {
+  const { customers, resellers, gateways } = plan.accounts;
+  const customer = cdr.callerCustomerId === null ? undefined : customers.get(cdr.callerCustomerId);
+  const resellerId = customer?.resellerId;
+  const rating: Rating = { status: 'rated', error: null, number, customer: null, reseller: null, carrier: null };
+  const sides = [
+    priceSide(plan, customer?.profileId, cdr, number),
+    priceSide(plan, resellerId ? resellers.get(resellerId) : null, cdr, number),
+    cdr.direction === 'outbound' && cdr.peerGatewayId !== null
+      ? priceSide(plan, gateways.get(cdr.peerGatewayId), cdr, number)
+      : null,
+  ] as const;
+  let error: string | null = null;
+  for (const side of sides)
+    if (typeof side === 'string') error = error === null ? side : `${error}; ${side}`;
+  rating.customer = typeof sides[0] === 'string' ? null : sides[0];
+  rating.reseller = typeof sides[1] === 'string' ? null : sides[1];
+  rating.carrier = typeof sides[2] === 'string' ? null : sides[2];
+  if (error !== null) {
     rating.status = 'unrateable';
-    rating.error = errors.join('; ');
+    rating.error = error;
   }
   return rating;
 }
