@@ -53,7 +53,9 @@ function deckCsv(list: readonly string[], scale: number): string {
   const lines = ['prefix,zone,setup_fee,peak_rate,off_peak_rate,first_interval,next_interval'];
   list.forEach((p, i) => {
     const rate = ((i % 500) + 1) * scale;
-    lines.push(`${p},Zone ${p.slice(0, 2)},0.01,${(rate / 1e4).toFixed(4)},${(rate / 2e4).toFixed(5)},${i % 2 ? 60 : 1},${i % 2 ? 60 : 1}`);
+    lines.push(
+      `${p},Zone ${p.slice(0, 2)},0.01,${(rate / 1e4).toFixed(4)},${(rate / 2e4).toFixed(5)},${i % 2 ? 60 : 1},${i % 2 ? 60 : 1}`,
+    );
   });
   return lines.join('\n');
 }
@@ -73,7 +75,13 @@ function purePart(list: readonly string[]): void {
   const jan = Date.parse('2026-01-01T00:00:00Z');
   const weekdays = [1, 2, 3, 4, 5].map((weekday) => ({ weekday, startMinute: 480, endMinute: 1080 }));
   plan.addProfile({ id: 'sell', name: 'Retail', currency: 'EUR', timeZone: 'Europe/Vienna', peak: weekdays });
-  plan.addProfile({ id: 'wholesale', name: 'Wholesale', currency: 'EUR', timeZone: 'Europe/Vienna', peak: weekdays });
+  plan.addProfile({
+    id: 'wholesale',
+    name: 'Wholesale',
+    currency: 'EUR',
+    timeZone: 'Europe/Vienna',
+    peak: weekdays,
+  });
   plan.addProfile({ id: 'carrier', name: 'Carrier', currency: 'USD', timeZone: 'UTC', peak: [] });
   const t0 = performance.now();
   for (const [id, scale] of [
@@ -131,19 +139,39 @@ async function dbPart(list: readonly string[]): Promise<void> {
     const prisma = db.prisma;
     const profile = (name: string, kind: 'sell' | 'cost') =>
       prisma.billingProfile.create({ data: { name, kind, currency: 'EUR', timeZone: 'Europe/Vienna' } });
-    const [sell, wholesale, cost] = [await profile('Retail', 'sell'), await profile('Wholesale', 'sell'), await profile('Carrier', 'cost')];
+    const [sell, wholesale, cost] = [
+      await profile('Retail', 'sell'),
+      await profile('Wholesale', 'sell'),
+      await profile('Carrier', 'cost'),
+    ];
     const csv = deckCsv(list, 3);
     const t0 = performance.now();
     const parsed = parseDeck(csv);
-    await storeDeck(prisma, { profileId: sell.id, effectiveFrom: new Date('2026-01-01T00:00:00Z'), name: null, rates: parsed.rates });
+    await storeDeck(prisma, {
+      profileId: sell.id,
+      effectiveFrom: new Date('2026-01-01T00:00:00Z'),
+      name: null,
+      rates: parsed.rates,
+    });
     const importMs = performance.now() - t0;
-    console.log(`deck import: ${parsed.rates.length} rows (${(csv.length / 1e6).toFixed(1)} MB CSV) parsed and stored in ${Math.round(importMs)} ms`);
+    console.log(
+      `deck import: ${parsed.rates.length} rows (${(csv.length / 1e6).toFixed(1)} MB CSV) parsed and stored in ${Math.round(importMs)} ms`,
+    );
     for (const p of [wholesale, cost])
-      await storeDeck(prisma, { profileId: p.id, effectiveFrom: new Date('2026-01-01T00:00:00Z'), name: null, rates: parsed.rates });
+      await storeDeck(prisma, {
+        profileId: p.id,
+        effectiveFrom: new Date('2026-01-01T00:00:00Z'),
+        name: null,
+        rates: parsed.rates,
+      });
     const reseller = await prisma.reseller.create({ data: { name: 'R', billingProfileId: wholesale.id } });
-    const customer = await prisma.customer.create({ data: { name: 'C', resellerId: reseller.id, billingProfileId: sell.id } });
+    const customer = await prisma.customer.create({
+      data: { name: 'C', resellerId: reseller.id, billingProfileId: sell.id },
+    });
     const group = await prisma.peeringGroup.create({ data: { name: 'G', costProfileId: cost.id } });
-    const gw = await prisma.peerGateway.create({ data: { groupId: group.id, name: 'gw', host: '127.0.0.1' } });
+    const gw = await prisma.peerGateway.create({
+      data: { groupId: group.id, name: 'gw', host: '127.0.0.1' },
+    });
     const numbers = destinations(list, DB_CDRS);
     const start = Date.parse('2026-03-02T00:00:00Z');
     for (let i = 0; i < DB_CDRS; i += 5000) {
@@ -182,8 +210,16 @@ async function dbPart(list: readonly string[]): Promise<void> {
   }
 }
 
-console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${availableParallelism()} cores)`);
+console.log(
+  `load average before: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (${availableParallelism()} cores)`,
+);
 const list = prefixes();
 purePart(list);
 await dbPart(list);
-console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average after: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

@@ -59,9 +59,16 @@ describe('billing profiles', () => {
     expect(sell.statusCode).toBe(201);
     expect(sell.json().peakTimes).toEqual([{ weekday: null, startMinute: 480, endMinute: 1080 }]);
     sellId = sell.json().id;
-    wholesaleId = (await api('operator', 'POST', '/billing-profiles', { name: 'Wholesale', kind: 'sell', currency: 'EUR' })).json().id;
-    costId = (await api('operator', 'POST', '/billing-profiles', { name: 'Carrier', kind: 'cost', currency: 'EUR' })).json().id;
-    expect((await api('resellerA', 'POST', '/billing-profiles', { name: 'Mine', kind: 'sell', currency: 'EUR' })).statusCode).toBe(403);
+    wholesaleId = (
+      await api('operator', 'POST', '/billing-profiles', { name: 'Wholesale', kind: 'sell', currency: 'EUR' })
+    ).json().id;
+    costId = (
+      await api('operator', 'POST', '/billing-profiles', { name: 'Carrier', kind: 'cost', currency: 'EUR' })
+    ).json().id;
+    expect(
+      (await api('resellerA', 'POST', '/billing-profiles', { name: 'Mine', kind: 'sell', currency: 'EUR' }))
+        .statusCode,
+    ).toBe(403);
   });
 
   it('imports a deck: dry run with row errors, then applied, exported and imported again', async () => {
@@ -95,7 +102,11 @@ describe('billing profiles', () => {
     });
     expect(applied.json()).toMatchObject({ applied: true, deck: { version: 1, rowCount: 2 } });
     const deckId = applied.json().deck.id;
-    const exported = await api('operator', 'GET', `/billing-profiles/${sellId}/decks/${deckId}/rates?format=csv`);
+    const exported = await api(
+      'operator',
+      'GET',
+      `/billing-profiles/${sellId}/decks/${deckId}/rates?format=csv`,
+    );
     expect(exported.headers['content-type']).toMatch(/text\/csv/);
     expect(exported.body).toContain('4366,Austria mobile,0.010000,0.300000,0.200000,60,60,,');
     const again = await api('operator', 'POST', `/billing-profiles/${sellId}/decks/import`, {
@@ -122,13 +133,26 @@ describe('billing profiles', () => {
   });
 
   it('links profiles of the right kind, set by the operator only', async () => {
-    const wrongKind = await api('operator', 'PATCH', `/peering-groups/${world.ids.pg}`, { costProfileId: sellId });
+    const wrongKind = await api('operator', 'PATCH', `/peering-groups/${world.ids.pg}`, {
+      costProfileId: sellId,
+    });
     expect(wrongKind.statusCode).toBe(400);
     expect(wrongKind.json().errors[0].field).toBe('/body/costProfileId');
-    expect((await api('resellerA', 'PATCH', `/customers/${world.ids.cA}`, { billingProfileId: sellId })).statusCode).toBe(403);
-    expect((await api('operator', 'PATCH', `/customers/${world.ids.cA}`, { billingProfileId: sellId })).statusCode).toBe(200);
-    expect((await api('operator', 'PATCH', `/resellers/${world.ids.rA}`, { billingProfileId: wholesaleId })).statusCode).toBe(200);
-    expect((await api('operator', 'PATCH', `/peering-groups/${world.ids.pg}`, { costProfileId: costId })).statusCode).toBe(200);
+    expect(
+      (await api('resellerA', 'PATCH', `/customers/${world.ids.cA}`, { billingProfileId: sellId }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (await api('operator', 'PATCH', `/customers/${world.ids.cA}`, { billingProfileId: sellId })).statusCode,
+    ).toBe(200);
+    expect(
+      (await api('operator', 'PATCH', `/resellers/${world.ids.rA}`, { billingProfileId: wholesaleId }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (await api('operator', 'PATCH', `/peering-groups/${world.ids.pg}`, { costProfileId: costId }))
+        .statusCode,
+    ).toBe(200);
     // A profile in use is not deleted from under its customers.
     expect((await api('operator', 'DELETE', `/billing-profiles/${sellId}?force=true`)).statusCode).toBe(409);
   });
@@ -181,12 +205,18 @@ describe('rated CDRs', () => {
       carrierCost: null,
     });
     // B is the callee of A's call: it sees the call, not what A pays.
-    expect(await read('customerB', world.ids.cdrA)).toMatchObject({ customerPrice: null, resellerPrice: null });
+    expect(await read('customerB', world.ids.cdrA)).toMatchObject({
+      customerPrice: null,
+      resellerPrice: null,
+    });
     const list = await api('customerA', 'GET', '/cdrs?format=csv');
     expect(list.body.split('\r\n')[0]).toContain('customerPrice');
     expect(list.body).not.toContain('0.012000');
     // B's own call: no profile linked, so rated without prices.
-    expect(await read('operator', world.ids.cdrB)).toMatchObject({ ratingStatus: 'rated', customerPrice: null });
+    expect(await read('operator', world.ids.cdrB)).toMatchObject({
+      ratingStatus: 'rated',
+      customerPrice: null,
+    });
   });
 
   it('re-rates a period on the operator’s request only', async () => {

@@ -37,21 +37,36 @@ beforeAll(async () => {
   db = await openDatabase({ databaseUrl: created.url, dataDir: '' });
   await db.migrate();
   prisma = db.prisma;
-  const sell = await prisma.billingProfile.create({ data: { name: 'Retail', kind: 'sell', currency: 'EUR' } });
-  const wholesale = await prisma.billingProfile.create({ data: { name: 'Wholesale', kind: 'sell', currency: 'EUR' } });
-  const cost = await prisma.billingProfile.create({ data: { name: 'Carrier', kind: 'cost', currency: 'EUR' } });
+  const sell = await prisma.billingProfile.create({
+    data: { name: 'Retail', kind: 'sell', currency: 'EUR' },
+  });
+  const wholesale = await prisma.billingProfile.create({
+    data: { name: 'Wholesale', kind: 'sell', currency: 'EUR' },
+  });
+  const cost = await prisma.billingProfile.create({
+    data: { name: 'Carrier', kind: 'cost', currency: 'EUR' },
+  });
   sellProfileId = sell.id;
   const deck = (profileId: string, csv: string) =>
-    storeDeck(prisma, { profileId, effectiveFrom: new Date('2026-01-01T00:00:00Z'), name: null, rates: parseDeck(csv).rates });
+    storeDeck(prisma, {
+      profileId,
+      effectiveFrom: new Date('2026-01-01T00:00:00Z'),
+      name: null,
+      rates: parseDeck(csv).rates,
+    });
   // 60/60 at 0.06/min: 0.06 per started minute. 1/1 at 0.012/min: 0.0002 per second.
   await deck(sell.id, 'prefix,zone,peak_rate,setup_fee\n43,Austria,0.06,0.01\n');
   await deck(wholesale.id, 'prefix,zone,peak_rate\n43,Austria,0.03\n');
   await deck(cost.id, 'prefix,zone,peak_rate,first_interval,next_interval\n43,Austria,0.012,1,1\n');
   const reseller = await prisma.reseller.create({ data: { name: 'R', billingProfileId: wholesale.id } });
-  const customer = await prisma.customer.create({ data: { name: 'C', resellerId: reseller.id, billingProfileId: sell.id } });
+  const customer = await prisma.customer.create({
+    data: { name: 'C', resellerId: reseller.id, billingProfileId: sell.id },
+  });
   customerId = customer.id;
   const group = await prisma.peeringGroup.create({ data: { name: 'Carrier A', costProfileId: cost.id } });
-  const gateway = await prisma.peerGateway.create({ data: { groupId: group.id, name: 'gw', host: '127.0.0.1' } });
+  const gateway = await prisma.peerGateway.create({
+    data: { groupId: group.id, name: 'gw', host: '127.0.0.1' },
+  });
   gatewayId = gateway.id;
 });
 
@@ -106,7 +121,9 @@ function expectedTotals() {
 }
 
 async function totals() {
-  const sums = await prisma.cdr.aggregate({ _sum: { customerPrice: true, resellerPrice: true, carrierCost: true } });
+  const sums = await prisma.cdr.aggregate({
+    _sum: { customerPrice: true, resellerPrice: true, carrierCost: true },
+  });
   const byStatus = await prisma.cdr.groupBy({ by: ['ratingStatus'], _count: { _all: true } });
   const counts = await prisma.cdr.groupBy({ by: ['ratingCount'], _count: { _all: true } });
   return {
@@ -132,10 +149,14 @@ function expectAllRatedOnce(t: Awaited<ReturnType<typeof totals>>, times = 1): v
 describe('rater', () => {
   it('rates every CDR once, flags the unrateable ones, and survives a process killed mid-batch', async () => {
     await insertCalls();
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./support/rater-child.ts', import.meta.url))], {
-      env: { ...process.env, DATABASE_URL: created.url, BATCH_SIZE: '100' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./support/rater-child.ts', import.meta.url))],
+      {
+        env: { ...process.env, DATABASE_URL: created.url, BATCH_SIZE: '100' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await new Promise<void>((resolve, reject) => {
       child.on('exit', (code) => reject(new Error(`rater exited early (${code})`)));
       child.stdout.on('data', (chunk: Buffer) => {
@@ -207,10 +228,12 @@ describe('rater', () => {
     });
     expect(marked).toBe(CALLS);
     // The change feed told the rater about the new deck.
-    await expect.poll(async () => {
-      await rater.drain();
-      return (await totals()).ratingCounts;
-    }).toEqual({ 2: CALLS });
+    await expect
+      .poll(async () => {
+        await rater.drain();
+        return (await totals()).ratingCounts;
+      })
+      .toEqual({ 2: CALLS });
     await rater.stop();
     const t = await totals();
     const e = expectedTotals();
@@ -221,14 +244,24 @@ describe('rater', () => {
 
 describe('deck import', () => {
   it('stores a generated 50,000-row deck', async () => {
-    const lines = ['prefix,zone,setup_fee,peak_rate,off_peak_rate,first_interval,next_interval,effective_from'];
-    for (let i = 0; i < 50_000; i++) lines.push(`${4_900_000 + i},Zone ${i % 250},0,0.0${(i % 90) + 10},0.01,60,60,2026-01-01`);
+    const lines = [
+      'prefix,zone,setup_fee,peak_rate,off_peak_rate,first_interval,next_interval,effective_from',
+    ];
+    for (let i = 0; i < 50_000; i++)
+      lines.push(`${4_900_000 + i},Zone ${i % 250},0,0.0${(i % 90) + 10},0.01,60,60,2026-01-01`);
     const parsed = parseDeck(lines.join('\n'));
     expect(parsed.errors).toEqual([]);
-    const deck = await storeDeck(prisma, { profileId: sellProfileId, effectiveFrom: new Date('2026-12-01T00:00:00Z'), name: 'big', rates: parsed.rates });
+    const deck = await storeDeck(prisma, {
+      profileId: sellProfileId,
+      effectiveFrom: new Date('2026-12-01T00:00:00Z'),
+      name: 'big',
+      rates: parsed.rates,
+    });
     expect(deck.rowCount).toBe(50_000);
     expect(await prisma.rate.count({ where: { deckId: deck.id } })).toBe(50_000);
-    const one = await prisma.rate.findUnique({ where: { deckId_prefix: { deckId: deck.id, prefix: '4912345' } } });
-    expect(one?.peakRate.toFixed(6)).toBe(`0.0${((12345 % 90) + 10)}0000`.slice(0, 8));
+    const one = await prisma.rate.findUnique({
+      where: { deckId_prefix: { deckId: deck.id, prefix: '4912345' } },
+    });
+    expect(one?.peakRate.toFixed(6)).toBe(`0.0${(12345 % 90) + 10}0000`.slice(0, 8));
   }, 120_000);
 });

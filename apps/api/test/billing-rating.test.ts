@@ -104,10 +104,16 @@ describe('deck CSV', () => {
       { row: 7, column: 'peak_rate', message: expect.stringContaining('6 decimals') },
       { row: 7, column: 'effective_from', message: expect.stringContaining('date') },
     ]);
-    expect(deck.rates[0]).toMatchObject({ peakMicros: 20_000, offPeakMicros: 10_000, effectiveFrom: Date.parse('2026-01-01T00:00:00Z') });
+    expect(deck.rates[0]).toMatchObject({
+      peakMicros: 20_000,
+      offPeakMicros: 10_000,
+      effectiveFrom: Date.parse('2026-01-01T00:00:00Z'),
+    });
   });
   it('refuses unknown and missing columns as a whole', () => {
-    expect(() => parseDeck('prefix,zone,price\n43,A,1')).toThrow(/unknown columns: price; missing columns: peak_rate/);
+    expect(() => parseDeck('prefix,zone,price\n43,A,1')).toThrow(
+      /unknown columns: price; missing columns: peak_rate/,
+    );
   });
 });
 
@@ -169,12 +175,18 @@ describe('rateCdr', () => {
     expect(r.error).toContain('no rate deck in effect');
   });
   it('charges nothing for unanswered calls and leaves unlinked sides empty', () => {
-    expect(rateCdr(plan, cdr({ answered: false, durationMs: 0 })).customer).toEqual({ micros: 0, currency: 'EUR', zone: null });
+    expect(rateCdr(plan, cdr({ answered: false, durationMs: 0 })).customer).toEqual({
+      micros: 0,
+      currency: 'EUR',
+      zone: null,
+    });
     const inbound = rateCdr(plan, cdr({ direction: 'inbound', callerCustomerId: null }));
     expect(inbound).toMatchObject({ status: 'rated', customer: null, reseller: null, carrier: null });
   });
   it('reads the destination from a SIP or tel URI', () => {
-    expect(destinationOf({ calleeDialled: 'x', calleeRouted: 'sip:+4311002@b.example.com;user=phone' })).toBe('4311002');
+    expect(destinationOf({ calleeDialled: 'x', calleeRouted: 'sip:+4311002@b.example.com;user=phone' })).toBe(
+      '4311002',
+    );
     expect(destinationOf({ calleeDialled: 'sip:bob@b.example.com', calleeRouted: null })).toBeNull();
   });
 });

@@ -26,10 +26,18 @@ export async function loadPlan(prisma: PrismaClient): Promise<RatingPlan> {
       name: p.name,
       currency: p.currency,
       timeZone: p.timeZone,
-      peak: p.peakTimes.map((t) => ({ weekday: t.weekday, startMinute: t.startMinute, endMinute: t.endMinute })),
+      peak: p.peakTimes.map((t) => ({
+        weekday: t.weekday,
+        startMinute: t.startMinute,
+        endMinute: t.endMinute,
+      })),
     });
   for (const d of decks)
-    plan.addDeckVersion(d.profileId, { id: d.id, version: d.version, effectiveFrom: d.effectiveFrom.getTime() });
+    plan.addDeckVersion(d.profileId, {
+      id: d.id,
+      version: d.version,
+      effectiveFrom: d.effectiveFrom.getTime(),
+    });
   for (const c of customers)
     plan.accounts.customers.set(c.id, { profileId: c.billingProfileId, resellerId: c.resellerId });
   for (const r of resellers) plan.accounts.resellers.set(r.id, r.billingProfileId);
@@ -38,7 +46,11 @@ export async function loadPlan(prisma: PrismaClient): Promise<RatingPlan> {
 }
 
 /** Loads the rates of the decks not yet in memory. */
-export async function ensureDecks(prisma: PrismaClient, plan: RatingPlan, needed: ReadonlySet<string>): Promise<void> {
+export async function ensureDecks(
+  prisma: PrismaClient,
+  plan: RatingPlan,
+  needed: ReadonlySet<string>,
+): Promise<void> {
   for (const id of needed) {
     if (plan.decks.has(id)) continue;
     // Drop decks this batch does not need, oldest loaded first (a Map iterates in insertion order).

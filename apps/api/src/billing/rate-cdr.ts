@@ -93,7 +93,8 @@ function priceSide(
   if (profileId === null || profileId === undefined) return null;
   const profile = plan.profiles.get(profileId);
   if (profile === undefined) return `billing profile ${profileId} not found`;
-  if (!cdr.answered || cdr.direction === 'internal') return { micros: 0, currency: profile.currency, zone: null };
+  if (!cdr.answered || cdr.direction === 'internal')
+    return { micros: 0, currency: profile.currency, zone: null };
   if (number === null) return `destination ${cdr.calleeRouted ?? cdr.calleeDialled} is not a number`;
   const deck = plan.deckAt(profile, cdr.startedAt);
   if (deck === undefined) return `profile ${profile.name} has no rate deck in effect at the call's start`;
@@ -116,7 +117,14 @@ export function rateCdr(plan: RatingPlan, cdr: CdrToRate): Rating {
   const { customers, resellers, gateways } = plan.accounts;
   const customer = cdr.callerCustomerId === null ? undefined : customers.get(cdr.callerCustomerId);
   const resellerId = customer?.resellerId;
-  const rating: Rating = { status: 'rated', error: null, number, customer: null, reseller: null, carrier: null };
+  const rating: Rating = {
+    status: 'rated',
+    error: null,
+    number,
+    customer: null,
+    reseller: null,
+    carrier: null,
+  };
   const sides = [
     priceSide(plan, customer?.profileId, cdr, number),
     priceSide(plan, resellerId ? resellers.get(resellerId) : null, cdr, number),
@@ -125,8 +133,7 @@ export function rateCdr(plan: RatingPlan, cdr: CdrToRate): Rating {
       : null,
   ] as const;
   let error: string | null = null;
-  for (const side of sides)
-    if (typeof side === 'string') error = error === null ? side : `${error}; ${side}`;
+  for (const side of sides) if (typeof side === 'string') error = error === null ? side : `${error}; ${side}`;
   rating.customer = typeof sides[0] === 'string' ? null : sides[0];
   rating.reseller = typeof sides[1] === 'string' ? null : sides[1];
   rating.carrier = typeof sides[2] === 'string' ? null : sides[2];

@@ -1,8 +1,8 @@
 import { CHANGES_CHANNEL, type Database, parseTableChange } from '@switchboard/db';
 import type { Logger } from 'pino';
 import { formatMicros } from './money.ts';
-import { ensureDecks, loadPlan } from './plan-loader.ts';
 import type { RatingPlan } from './plan.ts';
+import { ensureDecks, loadPlan } from './plan-loader.ts';
 import { type CdrToRate, destinationOf, type Rating, rateCdr } from './rate-cdr.ts';
 
 /**
@@ -36,7 +36,15 @@ export interface Rater {
   readonly rated: number;
 }
 
-const WATCHED = new Set(['billing_profiles', 'billing_peak_times', 'rate_decks', 'customers', 'resellers', 'peering_groups', 'peer_gateways']);
+const WATCHED = new Set([
+  'billing_profiles',
+  'billing_peak_times',
+  'rate_decks',
+  'customers',
+  'resellers',
+  'peering_groups',
+  'peer_gateways',
+]);
 const BATCH_TIMEOUT_MS = 60_000;
 
 interface CdrRow {
@@ -94,7 +102,8 @@ function decksNeeded(plan: RatingPlan, cdrs: readonly CdrToRate[]): Set<string> 
     const customer = cdr.callerCustomerId ? plan.accounts.customers.get(cdr.callerCustomerId) : undefined;
     add(customer?.profileId, cdr.startedAt);
     if (customer?.resellerId) add(plan.accounts.resellers.get(customer.resellerId), cdr.startedAt);
-    if (cdr.peerGatewayId && cdr.direction === 'outbound') add(plan.accounts.gateways.get(cdr.peerGatewayId), cdr.startedAt);
+    if (cdr.peerGatewayId && cdr.direction === 'outbound')
+      add(plan.accounts.gateways.get(cdr.peerGatewayId), cdr.startedAt);
   }
   return needed;
 }

@@ -17,9 +17,19 @@ import type { RouteOptions } from './options.ts';
 
 const PeakTime = Type.Object(
   {
-    weekday: Nullable(Type.Integer({ minimum: 1, maximum: 7, description: 'ISO weekday, 1 = Monday; null: every day' })),
-    startMinute: Type.Integer({ minimum: 0, maximum: 1439, description: 'Local minutes after midnight, inclusive' }),
-    endMinute: Type.Integer({ minimum: 1, maximum: 1440, description: 'Local minutes after midnight, exclusive' }),
+    weekday: Nullable(
+      Type.Integer({ minimum: 1, maximum: 7, description: 'ISO weekday, 1 = Monday; null: every day' }),
+    ),
+    startMinute: Type.Integer({
+      minimum: 0,
+      maximum: 1439,
+      description: 'Local minutes after midnight, inclusive',
+    }),
+    endMinute: Type.Integer({
+      minimum: 1,
+      maximum: 1440,
+      description: 'Local minutes after midnight, exclusive',
+    }),
   },
   { additionalProperties: false },
 );
@@ -39,7 +49,10 @@ export const BillingProfile = Type.Object({ id: Uuid, ...ProfileProps, ...Timest
 type PeakTimeBody = { weekday: number | null; startMinute: number; endMinute: number };
 
 const profileInclude = {
-  peakTimes: { select: { weekday: true, startMinute: true, endMinute: true }, orderBy: [{ weekday: 'asc' }, { startMinute: 'asc' }] },
+  peakTimes: {
+    select: { weekday: true, startMinute: true, endMinute: true },
+    orderBy: [{ weekday: 'asc' }, { startMinute: 'asc' }],
+  },
 } as const;
 const profileModel = including((db) => db.billingProfile, profileInclude);
 type ProfileRow = Loaded<PrismaClient['billingProfile'], typeof profileInclude>;
@@ -51,7 +64,10 @@ export function billingProfileScope(p: Principal): Where {
   if (p.role === 'operator') return {};
   if (p.role === 'reseller')
     return {
-      OR: [{ resellers: { some: { id: p.resellerId } } }, { customers: { some: { resellerId: p.resellerId } } }],
+      OR: [
+        { resellers: { some: { id: p.resellerId } } },
+        { customers: { some: { resellerId: p.resellerId } } },
+      ],
     };
   return { customers: { some: { id: p.customerId } } };
 }
@@ -67,7 +83,9 @@ export const profileParent: ParentSpec = {
 
 function checkBody(body: { timeZone?: string; peakTimes?: PeakTimeBody[] }): void {
   if (body.timeZone !== undefined && !isTimeZone(body.timeZone))
-    throw badRequest(`Unknown time zone ${body.timeZone}`, [{ field: '/body/timeZone', message: 'not an IANA time zone' }]);
+    throw badRequest(`Unknown time zone ${body.timeZone}`, [
+      { field: '/body/timeZone', message: 'not an IANA time zone' },
+    ]);
   body.peakTimes?.forEach((t, i) => {
     if (t.endMinute <= t.startMinute)
       throw badRequest('A peak period must end after it starts', [
@@ -90,7 +108,9 @@ export async function checkBillingProfile(
   const profile = await ctx.tx.billingProfile.findUnique({ where: { id }, select: { kind: true } });
   if (profile === null) throw notFoundField('Billing profile', field);
   if (profile.kind !== kind)
-    throw badRequest(`A ${profile.kind} profile cannot be used here`, [{ field, message: `must be a ${kind} profile` }]);
+    throw badRequest(`A ${profile.kind} profile cannot be used here`, [
+      { field, message: `must be a ${kind} profile` },
+    ]);
 }
 
 export async function billingProfileRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
@@ -127,9 +147,7 @@ export async function billingProfileRoutes(app: FastifyInstance, { prisma }: Rou
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: operatorOnly,
     readScope: billingProfileScope,
-    dependants: [
-      { entity: 'rate-decks', model: (db) => db.rateDeck, where: (id) => ({ profileId: id }) },
-    ],
+    dependants: [{ entity: 'rate-decks', model: (db) => db.rateDeck, where: (id) => ({ profileId: id }) }],
     toItem: (row: ProfileRow) => row,
     toCreateData: async (_ctx, body) => {
       checkBody(body);
@@ -139,7 +157,9 @@ export async function billingProfileRoutes(app: FastifyInstance, { prisma }: Rou
     toUpdateData: async (_ctx, body) => {
       checkBody(body);
       const { peakTimes, ...rest } = body;
-      return { data: { ...rest, ...(peakTimes ? { peakTimes: { deleteMany: {}, create: peakTimes } } : {}) } };
+      return {
+        data: { ...rest, ...(peakTimes ? { peakTimes: { deleteMany: {}, create: peakTimes } } : {}) },
+      };
     },
   });
 }

@@ -73,7 +73,9 @@ export const Cdr = Type.Object({
   ),
   resellerCurrency: Nullable(Type.String()),
   resellerZone: Nullable(Type.String()),
-  carrierCost: Nullable(Type.String({ description: "The carrier's cost of an outbound call; operator only" })),
+  carrierCost: Nullable(
+    Type.String({ description: "The carrier's cost of an outbound call; operator only" }),
+  ),
   carrierCurrency: Nullable(Type.String()),
   carrierZone: Nullable(Type.String()),
 });

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { checkFieldRoles, registerCrud } from '../crud.ts';
-import { checkBillingProfile } from './billing-profiles.ts';
 import { subscriberTree, userTree } from '../dependants.ts';
 import { STATUS_LOCK } from '../locks.ts';
 import { AccountStatus, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
+import { checkBillingProfile } from './billing-profiles.ts';
 import type { RouteOptions } from './options.ts';
 import { owningReseller } from './resellers.ts';
 
@@ -19,7 +19,9 @@ const CustomerProps = {
   maxConcurrentCalls: Limit,
   maxSubscribers: Limit,
   maxCallDuration: Nullable(Type.Integer({ minimum: 1, maximum: 86_400, description: 'seconds' })),
-  billingProfileId: Nullable(Type.String({ format: 'uuid', description: 'Sell billing profile pricing its calls' })),
+  billingProfileId: Nullable(
+    Type.String({ format: 'uuid', description: 'Sell billing profile pricing its calls' }),
+  ),
 };
 export const Customer = Type.Object({
   id: Uuid,

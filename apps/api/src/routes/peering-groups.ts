@@ -5,8 +5,8 @@ import { Type } from 'typebox';
 import { type ParentSpec, registerCrud } from '../crud.ts';
 import { Description, Name, Nullable, Patch, Timestamps, TransportEnum, Uuid } from '../schemas.ts';
 import type { Principal } from '../types.ts';
-import type { RouteOptions } from './options.ts';
 import { checkBillingProfile } from './billing-profiles.ts';
+import type { RouteOptions } from './options.ts';
 import { checkRuleSet } from './rewrite-rule-sets.ts';
 
 /** PSTN peering groups and the least-cost-routing tester; gateways and rules belong to a group. */
@@ -17,7 +17,9 @@ const GroupProps = {
   priority: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   enabled: Type.Boolean(),
   rewriteRuleSetId: Nullable(Uuid),
-  costProfileId: Nullable(Type.String({ format: 'uuid', description: 'Cost billing profile of the carrier' })),
+  costProfileId: Nullable(
+    Type.String({ format: 'uuid', description: 'Cost billing profile of the carrier' }),
+  ),
 };
 export const PeeringGroup = Type.Object({ id: Uuid, ...GroupProps, ...Timestamps });
 

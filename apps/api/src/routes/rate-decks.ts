@@ -8,7 +8,7 @@ import { loadDeckRates, storeDeck } from '../billing/deck-store.ts';
 import { Id, registerCrud, requireParent, requireVisible } from '../crud.ts';
 import { conflict } from '../errors.ts';
 import { Nullable, Timestamp, Uuid } from '../schemas.ts';
-import { type Role, ROLES } from '../types.ts';
+import { ROLES, type Role } from '../types.ts';
 import { billingProfileScope, operatorOnly, profileParent } from './billing-profiles.ts';
 import type { RouteOptions } from './options.ts';
 
@@ -18,7 +18,6 @@ import type { RouteOptions } from './options.ts';
  */
 
 const readers: readonly Role[] = ROLES;
-const IMPORT_TIMEOUT_MS = 120_000;
 
 export const RateDeck = Type.Object({
   id: Uuid,
@@ -120,8 +119,19 @@ export async function rateDeckRoutes(fastify: FastifyInstance, { prisma }: Route
       if (parsed.rates.length === 0) throw conflict('The deck has no rows');
       const deck = await storeDeck(
         prisma,
-        { profileId, effectiveFrom: new Date(body.effectiveFrom), name: body.name ?? null, rates: parsed.rates },
-        (tx, stored) => writeAudit(tx, request, { action: 'import', entity: 'rate-decks', entityId: stored.id, after: stored }),
+        {
+          profileId,
+          effectiveFrom: new Date(body.effectiveFrom),
+          name: body.name ?? null,
+          rates: parsed.rates,
+        },
+        (tx, stored) =>
+          writeAudit(tx, request, {
+            action: 'import',
+            entity: 'rate-decks',
+            entityId: stored.id,
+            after: stored,
+          }),
       );
       return { ...result, applied: true, deck };
     },
@@ -138,7 +148,9 @@ export async function rateDeckRoutes(fastify: FastifyInstance, { prisma }: Route
         params: DeckParams,
         querystring: Type.Object({
           zone: Type.Optional(Type.String({ maxLength: 100 })),
-          prefix: Type.Optional(Type.String({ pattern: '^[0-9]{0,32}$', description: 'Rates whose prefix starts with this' })),
+          prefix: Type.Optional(
+            Type.String({ pattern: '^[0-9]{0,32}$', description: 'Rates whose prefix starts with this' }),
+          ),
           format: Type.Optional(Type.Enum(['json', 'csv'])),
           page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
           perPage: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
@@ -172,7 +184,12 @@ export async function rateDeckRoutes(fastify: FastifyInstance, { prisma }: Route
       };
       const perPage = q.perPage ?? 100;
       const [rows, total] = await Promise.all([
-        prisma.rate.findMany({ where, orderBy: { prefix: 'asc' }, skip: ((q.page ?? 1) - 1) * perPage, take: perPage }),
+        prisma.rate.findMany({
+          where,
+          orderBy: { prefix: 'asc' },
+          skip: ((q.page ?? 1) - 1) * perPage,
+          take: perPage,
+        }),
         prisma.rate.count({ where }),
       ]);
       const items = rows.map((r) => ({

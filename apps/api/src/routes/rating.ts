@@ -42,9 +42,12 @@ export async function ratingRoutes(fastify: FastifyInstance, { prisma }: RouteOp
       const body = request.body;
       const from = new Date(body.from);
       const to = new Date(body.to);
-      if (to <= from) throw badRequest('to must be after from', [{ field: '/body/to', message: 'must be after from' }]);
+      if (to <= from)
+        throw badRequest('to must be after from', [{ field: '/body/to', message: 'must be after from' }]);
       if (to.getTime() - from.getTime() > MAX_PERIOD_MS)
-        throw badRequest('At most 93 days per re-rate', [{ field: '/body/to', message: 'period longer than 93 days' }]);
+        throw badRequest('At most 93 days per re-rate', [
+          { field: '/body/to', message: 'period longer than 93 days' },
+        ]);
       return prisma.$transaction(async (tx) => {
         const marked = await markForRerating(tx, { ...body, from, to });
         await writeAudit(tx, request, { action: 'rerate', entity: 'cdrs', after: { ...body, marked } });

@@ -5,8 +5,8 @@ import { subscriberTree, userTree } from '../dependants.ts';
 import { notFoundField } from '../errors.ts';
 import { STATUS_LOCK } from '../locks.ts';
 import { AccountStatus, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
-import { checkBillingProfile } from './billing-profiles.ts';
 import { scopes } from '../tenancy.ts';
+import { checkBillingProfile } from './billing-profiles.ts';
 import type { RouteOptions } from './options.ts';
 
 /** Resellers: the tenants that own customers, domains and rule sets on behalf of the operator. */
@@ -15,7 +15,10 @@ const ResellerProps = {
   name: Name,
   status: AccountStatus,
   billingProfileId: Nullable(
-    Type.String({ format: 'uuid', description: 'Sell billing profile: what the operator charges this reseller' }),
+    Type.String({
+      format: 'uuid',
+      description: 'Sell billing profile: what the operator charges this reseller',
+    }),
   ),
 };
 export const Reseller = Type.Object({ id: Uuid, ...ResellerProps, ...Timestamps });

@@ -80,6 +80,84 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createBillingProfile": {
+    "type": "object",
+    "required": [
+      "name",
+      "kind",
+      "currency"
+    ],
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "kind": {
+        "enum": [
+          "sell",
+          "cost"
+        ],
+        "description": "sell: customers and resellers; cost: peering groups"
+      },
+      "currency": {
+        "type": "string",
+        "pattern": "^[A-Z]{3}$",
+        "description": "ISO 4217 code, e.g. EUR"
+      },
+      "timeZone": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "IANA time zone of the peak times"
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      },
+      "peakTimes": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "weekday",
+            "startMinute",
+            "endMinute"
+          ],
+          "properties": {
+            "weekday": {
+              "type": [
+                "integer",
+                "null"
+              ],
+              "minimum": 1,
+              "maximum": 7,
+              "description": "ISO weekday, 1 = Monday; null: every day"
+            },
+            "startMinute": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 1439,
+              "description": "Local minutes after midnight, inclusive"
+            },
+            "endMinute": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1440,
+              "description": "Local minutes after midnight, exclusive"
+            }
+          },
+          "additionalProperties": false
+        },
+        "maxItems": 100,
+        "description": "Peak periods; a call starting outside all of them is off-peak. Empty: always peak."
+      }
+    },
+    "additionalProperties": false
+  },
   "createCallForward": {
     "type": "object",
     "required": [
@@ -207,6 +285,14 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 86400,
         "description": "seconds"
+      },
+      "billingProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Sell billing profile pricing its calls"
       }
     },
     "additionalProperties": false
@@ -450,6 +536,14 @@ export const requestBodies = {
           "null"
         ],
         "format": "uuid"
+      },
+      "costProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Cost billing profile of the carrier"
       }
     },
     "additionalProperties": false
@@ -557,6 +651,14 @@ export const requestBodies = {
           "terminated"
         ],
         "description": "`locked` keeps the data but refuses service; `terminated` is final"
+      },
+      "billingProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Sell billing profile: what the operator charges this reseller"
       }
     },
     "additionalProperties": false
@@ -814,6 +916,35 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "importRateDeck": {
+    "type": "object",
+    "required": [
+      "csv",
+      "effectiveFrom"
+    ],
+    "properties": {
+      "csv": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 16777216
+      },
+      "effectiveFrom": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When this version takes over"
+      },
+      "name": {
+        "type": "string",
+        "maxLength": 200
+      },
+      "apply": {
+        "type": "boolean",
+        "default": false,
+        "description": "false (default): dry run"
+      }
+    },
+    "additionalProperties": false
+  },
   "importSubscribers": {
     "type": "object",
     "required": [
@@ -870,6 +1001,38 @@ export const requestBodies = {
         "format": "email",
         "minLength": 3,
         "maxLength": 254
+      }
+    },
+    "additionalProperties": false
+  },
+  "rerateCdrs": {
+    "type": "object",
+    "required": [
+      "from",
+      "to"
+    ],
+    "properties": {
+      "from": {
+        "type": "string",
+        "format": "date-time",
+        "description": "Calls started at or after"
+      },
+      "to": {
+        "type": "string",
+        "format": "date-time",
+        "description": "Calls started before"
+      },
+      "customerId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "resellerId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "peeringGroupId": {
+        "type": "string",
+        "format": "uuid"
       }
     },
     "additionalProperties": false
@@ -1007,6 +1170,68 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "updateBillingProfile": {
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "timeZone": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "IANA time zone of the peak times"
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      },
+      "peakTimes": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "weekday",
+            "startMinute",
+            "endMinute"
+          ],
+          "properties": {
+            "weekday": {
+              "type": [
+                "integer",
+                "null"
+              ],
+              "minimum": 1,
+              "maximum": 7,
+              "description": "ISO weekday, 1 = Monday; null: every day"
+            },
+            "startMinute": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 1439,
+              "description": "Local minutes after midnight, inclusive"
+            },
+            "endMinute": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1440,
+              "description": "Local minutes after midnight, exclusive"
+            }
+          },
+          "additionalProperties": false
+        },
+        "maxItems": 100,
+        "description": "Peak periods; a call starting outside all of them is off-peak. Empty: always peak."
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
   "updateCallForward": {
     "type": "object",
     "properties": {
@@ -1106,6 +1331,14 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 86400,
         "description": "seconds"
+      },
+      "billingProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Sell billing profile pricing its calls"
       },
       "resellerId": {
         "type": [
@@ -1308,6 +1541,14 @@ export const requestBodies = {
           "null"
         ],
         "format": "uuid"
+      },
+      "costProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Cost billing profile of the carrier"
       }
     },
     "additionalProperties": false,
@@ -1399,6 +1640,14 @@ export const requestBodies = {
           "terminated"
         ],
         "description": "`locked` keeps the data but refuses service; `terminated` is final"
+      },
+      "billingProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Sell billing profile: what the operator charges this reseller"
       }
     },
     "additionalProperties": false,
