@@ -210,11 +210,24 @@ async function dbPart(list: readonly string[]): Promise<void> {
   }
 }
 
+/** The floor on this machine right now: a Map.get with a freshly built key, per second. */
+function calibrate(): void {
+  const map = new Map<string, number>();
+  for (let i = 0; i < 50_000; i++) map.set(`k${i}`, i);
+  let hits = 0;
+  const n = 1_000_000;
+  const t = performance.now();
+  for (let i = 0; i < n; i++) hits += map.get(`k${i % 60_000}`) === undefined ? 0 : 1;
+  const seconds = (performance.now() - t) / 1000;
+  console.log(`calibration: Map.get with a built key: ${Math.round(n / seconds)} per second (${hits} hits)`);
+}
+
 console.log(
   `load average before: ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')} (${availableParallelism()} cores)`,
 );
+calibrate();
 const list = prefixes();
 purePart(list);
 await dbPart(list);
