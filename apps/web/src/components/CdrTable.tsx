@@ -27,7 +27,7 @@ interface Priced {
 /** A rated amount with its currency; an unrated or unrateable call says so. */
 function price(amount: string | null, currency: string | null, status: string): string {
   if (status === 'unrated') return 'pending';
-  if (amount === null) return status === 'unrateable' ? 'unrateable' : '';
+  if (!amount) return status === 'unrateable' ? 'unrateable' : '';
   return `${amount.replace(/(\.\d{2}\d*?)0+$/, '$1')} ${currency ?? ''}`.trim();
 }
 
