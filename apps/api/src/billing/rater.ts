@@ -61,7 +61,7 @@ interface CdrRow {
 
 const SELECT_UNRATED = `SELECT id, direction, disposition, started_at, duration_ms, callee_dialled, callee_routed,
     caller_customer_id, peer_gateway_id
-  FROM cdrs WHERE rating_status = 'unrated' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`;
+  FROM cdrs WHERE rating_status = 'unrated' LIMIT $1 FOR UPDATE SKIP LOCKED`;
 
 /** One statement for the whole batch: the prices come in as parallel arrays. */
 const WRITE_RATINGS = `UPDATE cdrs AS c SET
@@ -73,7 +73,14 @@ const WRITE_RATINGS = `UPDATE cdrs AS c SET
   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
     AS v(id, status, error, number, cp, cc, cz, rp, rc, rz, kp, kc, kz)
-  WHERE c.id = v.id AND c.rating_status = 'unrated'`;
+  WHERE c.id = v.id`;
+
+/**
+ * The batch's rows are locked by its SELECT, so the UPDATE joins them by primary key. Without fresh
+ * statistics the planner takes the unnest for a few rows and hashes the whole backlog instead, once
+ * per batch; these settings (for this transaction only) keep it on the primary key.
+ */
+const BY_PRIMARY_KEY = ['SET LOCAL enable_hashjoin = off', 'SET LOCAL enable_mergejoin = off'];
 
 function toRate(row: CdrRow): CdrToRate {
   return {
@@ -156,6 +163,7 @@ export async function startRater(db: Database, logger: Logger, options: RaterOpt
     const p = await currentPlan();
     return prisma.$transaction(
       async (tx) => {
+        // No ORDER BY: the order of rating does not matter, and sorting would read the whole backlog.
         const rows = await tx.$queryRawUnsafe<CdrRow[]>(SELECT_UNRATED, batchSize);
         if (rows.length === 0) return 0;
         const cdrs = rows.map(toRate);
@@ -163,6 +171,7 @@ export async function startRater(db: Database, logger: Logger, options: RaterOpt
         const ratings = cdrs.map((cdr) => rateCdr(p, cdr));
         const ids = cdrs.map((c) => c.id);
         await options.beforeWrite?.(ids);
+        for (const setting of BY_PRIMARY_KEY) await tx.$executeRawUnsafe(setting);
         await tx.$executeRawUnsafe(WRITE_RATINGS, ...columns(ids, ratings));
         return rows.length;
       },
