@@ -75,7 +75,7 @@ export async function storeDeck(
 }
 
 /** Every rate of a deck, by prefix, read in bounded pages. */
-export async function loadDeckRates(prisma: PrismaClient, deckId: string): Promise<DeckRate[]> {
+export async function loadDeckRates(prisma: Tx, deckId: string): Promise<DeckRate[]> {
   const rates: DeckRate[] = [];
   let after: string | undefined;
   for (;;) {

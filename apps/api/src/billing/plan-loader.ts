@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
+import type { Tx } from '../audit.ts';
 import { loadDeckRates } from './deck-store.ts';
 import { RatingPlan } from './plan.ts';
 
@@ -45,12 +46,11 @@ export async function loadPlan(prisma: PrismaClient): Promise<RatingPlan> {
   return plan;
 }
 
-/** Loads the rates of the decks not yet in memory. */
-export async function ensureDecks(
-  prisma: PrismaClient,
-  plan: RatingPlan,
-  needed: ReadonlySet<string>,
-): Promise<void> {
+/**
+ * Loads the rates of the decks not yet in memory, through the batch's own transaction (the embedded
+ * database has one connection: a query outside the open transaction would wait for it).
+ */
+export async function ensureDecks(prisma: Tx, plan: RatingPlan, needed: ReadonlySet<string>): Promise<void> {
   for (const id of needed) {
     if (plan.decks.has(id)) continue;
     // Drop decks this batch does not need, oldest loaded first (a Map iterates in insertion order).

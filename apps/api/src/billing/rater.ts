@@ -167,7 +167,7 @@ export async function startRater(db: Database, logger: Logger, options: RaterOpt
         const rows = await tx.$queryRawUnsafe<CdrRow[]>(SELECT_UNRATED, batchSize);
         if (rows.length === 0) return 0;
         const cdrs = rows.map(toRate);
-        await ensureDecks(prisma, p, decksNeeded(p, cdrs));
+        await ensureDecks(tx, p, decksNeeded(p, cdrs));
         const ratings = cdrs.map((cdr) => rateCdr(p, cdr));
         const ids = cdrs.map((c) => c.id);
         await options.beforeWrite?.(ids);
