@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { activeCallsForApi } from './active-calls.ts';
 import type { Component } from './component.ts';
 import { apiComponent } from './components/api.ts';
+import { billingComponent } from './components/billing.ts';
 import { databaseComponent } from './components/database.ts';
 import { engineComponent } from './components/engine.ts';
 import { mediaComponent } from './components/media.ts';
@@ -74,6 +75,7 @@ export async function startPlatform(
           sipCore = started;
         },
       ),
+      billingComponent(logger, database),
       apiComponent(config, logger, database, {
         health: async () => (platform ? platform.health() : {}),
         activeCalls: () => activeCallsForApi(sipCore, database().prisma),

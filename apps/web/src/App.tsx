@@ -3,6 +3,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { Link, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { useSession } from './auth.tsx';
 import { ApiKeysPage } from './pages/admin/ApiKeys.tsx';
+import { BillingPage } from './pages/admin/Billing.tsx';
 import { BulkImportPage } from './pages/admin/BulkImport.tsx';
 import { CallLadderPage } from './pages/admin/CallLadder.tsx';
 import { CdrsPage } from './pages/admin/Cdrs.tsx';
@@ -53,6 +54,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/header-rules', label: 'Header rules', roles: ['operator'] },
+  { to: '/admin/billing', label: 'Billing', roles: ['operator'] },
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
@@ -202,6 +204,7 @@ export function App() {
           <Route path="two-factor" element={<TwoFactorPage />} />
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />
+            <Route path="billing" element={<BillingPage />} />
             <Route path="users" element={<UsersPage />} />
             <Route path="settings" element={<SettingsPage />} />
             <Route path="calls/:callId/ladder" element={<CallLadderPage />} />

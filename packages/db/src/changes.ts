@@ -44,7 +44,11 @@ export type ChangedTable =
   | 'peering_rules'
   | 'ip_bans'
   | 'push_credentials'
-  | 'settings';
+  | 'settings'
+  | 'resellers'
+  | 'billing_profiles'
+  | 'billing_peak_times'
+  | 'rate_decks';
 
 /** Payload of one notification on `CHANGES_CHANNEL`. */
 export interface TableChange {

@@ -58,6 +58,26 @@ export const Cdr = Type.Object({
     Type.Integer({ description: 'Milliseconds the call waited for a mobile app woken by push to register' }),
   ),
   node: Nullable(Type.String()),
+  ratingStatus: Type.Enum(['unrated', 'rated', 'unrateable'], {
+    description: 'unrated: waiting for the rater; unrateable: see ratingError (e.g. no zone matches)',
+  }),
+  ratingError: Nullable(Type.String()),
+  ratedAt: Nullable(Timestamp),
+  customerPrice: Nullable(
+    Type.String({ description: "Decimal amount the caller's customer is charged (its sell profile)" }),
+  ),
+  customerCurrency: Nullable(Type.String()),
+  customerZone: Nullable(Type.String()),
+  resellerPrice: Nullable(
+    Type.String({ description: "What the operator charges the caller's reseller; not shown to customers" }),
+  ),
+  resellerCurrency: Nullable(Type.String()),
+  resellerZone: Nullable(Type.String()),
+  carrierCost: Nullable(
+    Type.String({ description: "The carrier's cost of an outbound call; operator only" }),
+  ),
+  carrierCurrency: Nullable(Type.String()),
+  carrierZone: Nullable(Type.String()),
 });
 
 const CSV_COLUMNS = [
@@ -84,6 +104,16 @@ const CSV_COLUMNS = [
   'forwardedFrom',
   'forwardType',
   'pushWaitMs',
+  'ratingStatus',
+  'customerPrice',
+  'customerCurrency',
+  'customerZone',
+  'resellerPrice',
+  'resellerCurrency',
+  'resellerZone',
+  'carrierCost',
+  'carrierCurrency',
+  'carrierZone',
 ] as const;
 /** An export is one response; past this many rows, narrow the time range. */
 export const MAX_CSV_ROWS = 100_000;
@@ -162,21 +192,47 @@ const cdrInclude = { callerCustomer: { select: { resellerId: true } } } as const
 const cdrModel = including((db) => db.cdr, cdrInclude);
 type CdrRow = Loaded<PrismaClient['cdr'], typeof cdrInclude>;
 
+type Amount = { toFixed(digits: number): string } | null;
+const amount = (value: Amount) => (value === null ? null : value.toFixed(6));
+
+/**
+ * The prices a principal may see (docs/billing.md): the customer price belongs to the caller's customer
+ * and its reseller, the reseller price to that reseller, the carrier cost to the operator. Whoever sees
+ * the call only from the callee's side sees none of them.
+ */
+function visiblePrices(row: CdrRow, principal: Principal, callerSide: boolean) {
+  const operator = principal.role === 'operator';
+  const reseller = principal.role === 'reseller' && callerSide;
+  const customer = operator || callerSide;
+  return {
+    customerPrice: customer ? amount(row.customerPrice) : null,
+    customerCurrency: customer ? row.customerCurrency : null,
+    customerZone: customer ? row.customerZone : null,
+    resellerPrice: operator || reseller ? amount(row.resellerPrice) : null,
+    resellerCurrency: operator || reseller ? row.resellerCurrency : null,
+    resellerZone: operator || reseller ? row.resellerZone : null,
+    carrierCost: operator ? amount(row.carrierCost) : null,
+    carrierCurrency: operator ? row.carrierCurrency : null,
+    carrierZone: operator ? row.carrierZone : null,
+  };
+}
+
 /**
  * A CDR as the principal may see it. A withheld caller (`callerWithheld`, CLIR or a peer's Privacy
  * header) stays visible to the operator and to the caller's own side (its customer, that customer's
  * reseller); whoever sees the call only from the callee's side gets it as the callee's phone did.
  */
-function cdrItem(row: CdrRow, principal: Principal): Omit<CdrRow, 'callerCustomer'> {
-  const { callerCustomer, ...cdr } = row;
-  if (!cdr.callerWithheld || principal.role === 'operator') return cdr;
+function cdrItem(row: CdrRow, principal: Principal) {
+  const { callerCustomer, ratingCount: _count, ratedNumber: _number, ...cdr } = row;
   const callerSide =
-    principal.role === 'reseller'
+    principal.role === 'operator' ||
+    (principal.role === 'reseller'
       ? callerCustomer?.resellerId === principal.resellerId
-      : cdr.callerCustomerId === principal.customerId;
-  if (callerSide) return cdr;
+      : cdr.callerCustomerId === principal.customerId);
+  const priced = { ...cdr, ...visiblePrices(row, principal, callerSide) };
+  if (!cdr.callerWithheld || callerSide) return priced;
   return {
-    ...cdr,
+    ...priced,
     callerDialled: ANONYMOUS_CALLER,
     callerRouted: ANONYMOUS_CALLER,
     callerSubscriberId: null,

@@ -5,6 +5,7 @@ import { huntGroupTree, subscriberTree, userTree } from '../dependants.ts';
 import { STATUS_LOCK } from '../locks.ts';
 import { AccountStatus, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
+import { checkBillingProfile } from './billing-profiles.ts';
 import type { RouteOptions } from './options.ts';
 import { owningReseller } from './resellers.ts';
 
@@ -24,6 +25,9 @@ const CustomerProps = {
       maximum: 10_000,
       description: 'New calls per second (call admission control)',
     }),
+  ),
+  billingProfileId: Nullable(
+    Type.String({ format: 'uuid', description: 'Sell billing profile pricing its calls' }),
   ),
 };
 export const Customer = Type.Object({
@@ -51,6 +55,7 @@ export async function customerRoutes(app: FastifyInstance, { prisma }: RouteOpti
         maxSubscribers: Type.Optional(Limit),
         maxCallDuration: Type.Optional(CustomerProps.maxCallDuration),
         maxCallsPerSecond: Type.Optional(CustomerProps.maxCallsPerSecond),
+        billingProfileId: Type.Optional(CustomerProps.billingProfileId),
       },
       { additionalProperties: false },
     ),
@@ -69,6 +74,8 @@ export async function customerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.customer,
     lock: STATUS_LOCK,
+    // Prices are the operator's to set (docs/billing.md).
+    fieldRoles: { billingProfileId: ['operator'] },
     dependants: [
       ...userTree((id) => ({ customerId: id })),
       ...huntGroupTree((id) => ({ customerId: id })),
@@ -76,12 +83,14 @@ export async function customerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     ],
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
+      await checkBillingProfile(ctx, body.billingProfileId, 'sell', '/body/billingProfileId');
       return { data: { ...body, resellerId: resellerId ?? null } };
     },
     toUpdateData: async (ctx, body) => {
       // Only an operator moves a customer to another reseller (on create, a reseller may name itself).
       checkFieldRoles({ resellerId: ['operator'] }, ctx.principal, body);
       if ('resellerId' in body) await owningReseller(ctx, body.resellerId);
+      await checkBillingProfile(ctx, body.billingProfileId, 'sell', '/body/billingProfileId');
       return { data: body };
     },
   });

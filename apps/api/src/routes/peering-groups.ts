@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import { type ParentSpec, registerCrud } from '../crud.ts';
 import { Description, Name, Nullable, Patch, Timestamps, TransportEnum, Uuid } from '../schemas.ts';
 import type { Principal } from '../types.ts';
+import { checkBillingProfile } from './billing-profiles.ts';
 import type { RouteOptions } from './options.ts';
 import { checkRuleSet } from './rewrite-rule-sets.ts';
 
@@ -16,6 +17,9 @@ const GroupProps = {
   priority: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   enabled: Type.Boolean(),
   rewriteRuleSetId: Nullable(Uuid),
+  costProfileId: Nullable(
+    Type.String({ format: 'uuid', description: 'Cost billing profile of the carrier' }),
+  ),
 };
 export const PeeringGroup = Type.Object({ id: Uuid, ...GroupProps, ...Timestamps });
 
@@ -69,6 +73,7 @@ export async function peeringGroupRoutes(fastify: FastifyInstance, { prisma }: R
         priority: Type.Optional(GroupProps.priority),
         enabled: Type.Optional(GroupProps.enabled),
         rewriteRuleSetId: Type.Optional(GroupProps.rewriteRuleSetId),
+        costProfileId: Type.Optional(GroupProps.costProfileId),
       },
       { additionalProperties: false },
     ),
@@ -87,10 +92,12 @@ export async function peeringGroupRoutes(fastify: FastifyInstance, { prisma }: R
     ],
     toCreateData: async (ctx, body) => {
       await checkRuleSet(ctx, body.rewriteRuleSetId);
+      await checkBillingProfile(ctx, body.costProfileId, 'cost', '/body/costProfileId');
       return { data: body };
     },
     toUpdateData: async (ctx, body) => {
       await checkRuleSet(ctx, body.rewriteRuleSetId);
+      await checkBillingProfile(ctx, body.costProfileId, 'cost', '/body/costProfileId');
       return { data: body };
     },
   });

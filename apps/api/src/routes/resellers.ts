@@ -4,13 +4,23 @@ import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { huntGroupTree, subscriberTree, userTree } from '../dependants.ts';
 import { notFoundField } from '../errors.ts';
 import { STATUS_LOCK } from '../locks.ts';
-import { AccountStatus, Name, Patch, Timestamps, Uuid } from '../schemas.ts';
+import { AccountStatus, Name, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
+import { checkBillingProfile } from './billing-profiles.ts';
 import type { RouteOptions } from './options.ts';
 
 /** Resellers: the tenants that own customers, domains and rule sets on behalf of the operator. */
 
-const ResellerProps = { name: Name, status: AccountStatus };
+const ResellerProps = {
+  name: Name,
+  status: AccountStatus,
+  billingProfileId: Nullable(
+    Type.String({
+      format: 'uuid',
+      description: 'Sell billing profile: what the operator charges this reseller',
+    }),
+  ),
+};
 export const Reseller = Type.Object({ id: Uuid, ...ResellerProps, ...Timestamps });
 
 /**
@@ -42,7 +52,11 @@ export async function resellerRoutes(app: FastifyInstance, { prisma }: RouteOpti
     model: (db) => db.reseller,
     item: Reseller,
     create: Type.Object(
-      { name: Name, status: Type.Optional(AccountStatus) },
+      {
+        name: Name,
+        status: Type.Optional(AccountStatus),
+        billingProfileId: Type.Optional(ResellerProps.billingProfileId),
+      },
       { additionalProperties: false },
     ),
     update: Patch(ResellerProps),
@@ -77,6 +91,13 @@ export async function resellerRoutes(app: FastifyInstance, { prisma }: RouteOpti
       },
       { entity: 'rewrite-rule-sets', model: (db) => db.rewriteRuleSet, where: (id) => ({ resellerId: id }) },
     ],
-    toCreateData: async (_ctx, body) => ({ data: body }),
+    toCreateData: async (ctx, body) => {
+      await checkBillingProfile(ctx, body.billingProfileId, 'sell', '/body/billingProfileId');
+      return { data: body };
+    },
+    toUpdateData: async (ctx, body) => {
+      await checkBillingProfile(ctx, body.billingProfileId, 'sell', '/body/billingProfileId');
+      return { data: body };
+    },
   });
 }

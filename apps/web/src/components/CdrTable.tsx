@@ -14,6 +14,23 @@ type Disposition = (typeof DISPOSITIONS)[number];
 const DIRECTIONS = ['internal', 'outbound', 'inbound'] as const;
 type Direction = (typeof DIRECTIONS)[number];
 
+interface Priced {
+  ratingStatus: string;
+  customerPrice: string | null;
+  customerCurrency: string | null;
+  resellerPrice: string | null;
+  resellerCurrency: string | null;
+  carrierCost: string | null;
+  carrierCurrency: string | null;
+}
+
+/** A rated amount with its currency; an unrated or unrateable call says so. */
+function price(amount: string | null, currency: string | null, status: string): string {
+  if (status === 'unrated') return 'pending';
+  if (!amount) return status === 'unrateable' ? 'unrateable' : '';
+  return `${amount.replace(/(\.\d{2}\d*?)0+$/, '$1')} ${currency ?? ''}`.trim();
+}
+
 /** A `datetime-local` input's value as the API's ISO time, or nothing. */
 const iso = (local: string) => (local ? new Date(local).toISOString() : undefined);
 
@@ -154,6 +171,24 @@ export function CdrTable() {
             sortKey: 'disposition',
           },
           { header: 'Duration', cell: (r) => formatDuration(r.durationMs), sortKey: 'durationMs' },
+          // Rated prices (docs/billing.md): the API shows each role only its own.
+          { header: 'Price', cell: (r) => price(r.customerPrice, r.customerCurrency, r.ratingStatus) },
+          ...(provider
+            ? [
+                {
+                  header: operator ? 'Reseller price' : 'Your cost',
+                  cell: (r: Priced) => price(r.resellerPrice, r.resellerCurrency, r.ratingStatus),
+                },
+              ]
+            : []),
+          ...(operator
+            ? [
+                {
+                  header: 'Carrier cost',
+                  cell: (r: Priced) => price(r.carrierCost, r.carrierCurrency, r.ratingStatus),
+                },
+              ]
+            : []),
           ...(operator
             ? [
                 {

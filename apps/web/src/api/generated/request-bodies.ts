@@ -80,6 +80,84 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createBillingProfile": {
+    "type": "object",
+    "required": [
+      "name",
+      "kind",
+      "currency"
+    ],
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "kind": {
+        "enum": [
+          "sell",
+          "cost"
+        ],
+        "description": "sell: customers and resellers; cost: peering groups"
+      },
+      "currency": {
+        "type": "string",
+        "pattern": "^[A-Z]{3}$",
+        "description": "ISO 4217 code, e.g. EUR"
+      },
+      "timeZone": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "IANA time zone of the peak times"
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      },
+      "peakTimes": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "weekday",
+            "startMinute",
+            "endMinute"
+          ],
+          "properties": {
+            "weekday": {
+              "type": [
+                "integer",
+                "null"
+              ],
+              "minimum": 1,
+              "maximum": 7,
+              "description": "ISO weekday, 1 = Monday; null: every day"
+            },
+            "startMinute": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 1439,
+              "description": "Local minutes after midnight, inclusive"
+            },
+            "endMinute": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1440,
+              "description": "Local minutes after midnight, exclusive"
+            }
+          },
+          "additionalProperties": false
+        },
+        "maxItems": 100,
+        "description": "Peak periods; a call starting outside all of them is off-peak. Empty: always peak."
+      }
+    },
+    "additionalProperties": false
+  },
   "createCallForward": {
     "type": "object",
     "required": [
@@ -216,6 +294,14 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 10000,
         "description": "New calls per second (call admission control)"
+      },
+      "billingProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Sell billing profile pricing its calls"
       }
     },
     "additionalProperties": false
@@ -828,6 +914,14 @@ export const requestBodies = {
           "null"
         ],
         "format": "uuid"
+      },
+      "costProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Cost billing profile of the carrier"
       }
     },
     "additionalProperties": false
@@ -989,6 +1083,14 @@ export const requestBodies = {
           "terminated"
         ],
         "description": "`locked` keeps the data but refuses service; `terminated` is final"
+      },
+      "billingProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Sell billing profile: what the operator charges this reseller"
       }
     },
     "additionalProperties": false
@@ -1254,6 +1356,35 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "importRateDeck": {
+    "type": "object",
+    "required": [
+      "csv",
+      "effectiveFrom"
+    ],
+    "properties": {
+      "csv": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 16777216
+      },
+      "effectiveFrom": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When this version takes over"
+      },
+      "name": {
+        "type": "string",
+        "maxLength": 200
+      },
+      "apply": {
+        "type": "boolean",
+        "default": false,
+        "description": "false (default): dry run"
+      }
+    },
+    "additionalProperties": false
+  },
   "importSubscribers": {
     "type": "object",
     "required": [
@@ -1310,6 +1441,38 @@ export const requestBodies = {
         "format": "email",
         "minLength": 3,
         "maxLength": 254
+      }
+    },
+    "additionalProperties": false
+  },
+  "rerateCdrs": {
+    "type": "object",
+    "required": [
+      "from",
+      "to"
+    ],
+    "properties": {
+      "from": {
+        "type": "string",
+        "format": "date-time",
+        "description": "Calls started at or after"
+      },
+      "to": {
+        "type": "string",
+        "format": "date-time",
+        "description": "Calls started before"
+      },
+      "customerId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "resellerId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "peeringGroupId": {
+        "type": "string",
+        "format": "uuid"
       }
     },
     "additionalProperties": false
@@ -1519,6 +1682,68 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "updateBillingProfile": {
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "timeZone": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "IANA time zone of the peak times"
+      },
+      "description": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      },
+      "peakTimes": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "weekday",
+            "startMinute",
+            "endMinute"
+          ],
+          "properties": {
+            "weekday": {
+              "type": [
+                "integer",
+                "null"
+              ],
+              "minimum": 1,
+              "maximum": 7,
+              "description": "ISO weekday, 1 = Monday; null: every day"
+            },
+            "startMinute": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 1439,
+              "description": "Local minutes after midnight, inclusive"
+            },
+            "endMinute": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1440,
+              "description": "Local minutes after midnight, exclusive"
+            }
+          },
+          "additionalProperties": false
+        },
+        "maxItems": 100,
+        "description": "Peak periods; a call starting outside all of them is off-peak. Empty: always peak."
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
   "updateCallForward": {
     "type": "object",
     "properties": {
@@ -1627,6 +1852,14 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 10000,
         "description": "New calls per second (call admission control)"
+      },
+      "billingProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Sell billing profile pricing its calls"
       },
       "resellerId": {
         "type": [
@@ -2172,6 +2405,14 @@ export const requestBodies = {
           "null"
         ],
         "format": "uuid"
+      },
+      "costProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Cost billing profile of the carrier"
       }
     },
     "additionalProperties": false,
@@ -2318,6 +2559,14 @@ export const requestBodies = {
           "terminated"
         ],
         "description": "`locked` keeps the data but refuses service; `terminated` is final"
+      },
+      "billingProfileId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Sell billing profile: what the operator charges this reseller"
       }
     },
     "additionalProperties": false,
