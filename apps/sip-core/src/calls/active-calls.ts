@@ -1,29 +1,31 @@
 import type { Call } from './call.ts';
+import { type CallCounters, type CounterClaim, InMemoryCallCounters } from './call-counters.ts';
 import type { ActiveCallInfo } from './call-types.ts';
 
-export interface CallLimits {
-  /** Concurrent calls of the subscriber (as caller or callee); undefined: unlimited. */
+/** A party of a call as the limits see it: its subscriber and customer, with their limits. */
+export interface CountedParty {
+  subscriberId?: string | undefined;
+  customerId?: string | undefined;
+  /** Concurrent calls of the subscriber (as caller or callee); null/undefined: unlimited. */
   subscriberMax?: number | null | undefined;
-  /** Concurrent calls of the subscriber's customer; undefined: unlimited. */
+  /** Concurrent calls of the subscriber's customer; null/undefined: unlimited. */
   customerMax?: number | null | undefined;
 }
 
-/** One count: the map (per subscriber or per customer) and the key in it. */
-type Counter = [Map<string, number>, string];
-
-export type Admission = { ok: true } | { ok: false; status: number; reason: string };
+/** Room for a call in its parties' counts (`release` at its end), or the refusal. */
+export type Admission = { ok: true; release: () => void } | { ok: false; status: number; reason: string };
 
 /**
- * The calls this node is handling, with the per-subscriber and per-customer counts the limits
- * check. A call counts for its caller's and its callee's subscriber and customer.
+ * The calls this node is handling (live-state API, hang-up, presence), and the admission to the
+ * per-subscriber and per-customer concurrency limits. A call counts for its caller's and its callee's
+ * subscriber and customer; the counts live in `CallCounters`: in this process, or in Redis where
+ * several workers or nodes share them (call-counters.ts).
  */
 export class ActiveCalls {
   private readonly calls = new Map<string, Call>();
-  private readonly perSubscriber = new Map<string, number>();
-  private readonly perCustomer = new Map<string, number>();
-  /** What each call is counted for, so that a forwarded call is not counted twice for one party. */
-  private readonly countedFor = new Map<string, Counter[]>();
   private readonly listeners: Array<(call: ActiveCallInfo) => void> = [];
+
+  constructor(readonly counters: CallCounters = new InMemoryCallCounters()) {}
 
   /** Called when a call starts, rings, is answered or ends (presence and busy-lamp watchers follow it). */
   onChange(listener: (call: ActiveCallInfo) => void): void {
@@ -38,41 +40,28 @@ export class ActiveCalls {
   }
 
   /**
-   * Whether one more call for this party fits its limits: 486 when the subscriber's own limit is
-   * reached (the user is busy), 503 when the customer's is (a capacity problem). `callId`: a call
-   * already counted (a forwarded call reaching another party) needs no new room in a customer it
-   * already counts for.
+   * Counts the call `callId` for `parties` if one more call fits all their limits, in one atomic step:
+   * 486 when a subscriber's own limit is reached (the user is busy), 503 when a customer's is (a
+   * capacity problem). A count the call already holds (a forwarded call reaching another subscriber of
+   * a customer it counts for) needs no new room.
    */
-  admit(
-    subscriberId: string | undefined,
-    customerId: string | undefined,
-    limits: CallLimits,
-    callId?: string,
-  ): Admission {
-    if (
-      subscriberId &&
-      limits.subscriberMax != null &&
-      (this.perSubscriber.get(subscriberId) ?? 0) >= limits.subscriberMax
-    )
-      return { ok: false, status: 486, reason: 'Busy Here' };
-    const counted = callId ? this.countedFor.get(callId) : undefined;
-    if (
-      customerId &&
-      limits.customerMax != null &&
-      !counted?.some(([map, key]) => map === this.perCustomer && key === customerId) &&
-      (this.perCustomer.get(customerId) ?? 0) >= limits.customerMax
-    )
-      return { ok: false, status: 503, reason: 'Service Unavailable' };
-    return { ok: true };
+  async admit(callId: string, parties: CountedParty[]): Promise<Admission> {
+    const claims: CounterClaim[] = [];
+    for (const party of parties) {
+      if (party.subscriberId)
+        claims.push({ kind: 'subscriber', id: party.subscriberId, max: party.subscriberMax });
+      if (party.customerId) claims.push({ kind: 'customer', id: party.customerId, max: party.customerMax });
+    }
+    const claimed = await this.counters.claim(callId, claims);
+    if (claimed.ok) return claimed;
+    return claims[claimed.failed]?.kind === 'subscriber'
+      ? { ok: false, status: 486, reason: 'Busy Here' }
+      : { ok: false, status: 503, reason: 'Service Unavailable' };
   }
 
-  /** Counts `call` for the given parties until `release` is called. */
-  add(
-    call: Call,
-    parties: Array<{ subscriberId?: string | undefined; customerId?: string | undefined }>,
-  ): () => void {
+  /** Lists `call` until the returned function is called; that also runs `release` (its counts). */
+  add(call: Call, release: () => void = () => {}): () => void {
     this.calls.set(call.callId, call);
-    const release = this.hold(call.callId, parties);
     this.changed(call);
     let released = false;
     return () => {
@@ -80,42 +69,6 @@ export class ActiveCalls {
       released = true;
       this.calls.delete(call.callId);
       release();
-    };
-  }
-
-  /**
-   * Counts the call `callId` for more parties (a forwarded call for the subscriber it reaches) until
-   * `release` is called. A subscriber or customer the call already counts for is not counted again:
-   * a call inside one customer counts once for it.
-   */
-  hold(
-    callId: string,
-    parties: Array<{ subscriberId?: string | undefined; customerId?: string | undefined }>,
-  ): () => void {
-    const already = this.countedFor.get(callId) ?? [];
-    const counted: Counter[] = [];
-    const isCounted = (map: Map<string, number>, key: string): boolean =>
-      [...already, ...counted].some(([m, k]) => m === map && k === key);
-    for (const party of parties) {
-      if (party.subscriberId && !isCounted(this.perSubscriber, party.subscriberId))
-        counted.push([this.perSubscriber, party.subscriberId]);
-      if (party.customerId && !isCounted(this.perCustomer, party.customerId))
-        counted.push([this.perCustomer, party.customerId]);
-    }
-    for (const [map, key] of counted) map.set(key, (map.get(key) ?? 0) + 1);
-    this.countedFor.set(callId, [...already, ...counted]);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      for (const [map, key] of counted) {
-        const left = (map.get(key) ?? 1) - 1;
-        if (left <= 0) map.delete(key);
-        else map.set(key, left);
-      }
-      const remaining = (this.countedFor.get(callId) ?? []).filter((c) => !counted.includes(c));
-      if (remaining.length > 0) this.countedFor.set(callId, remaining);
-      else this.countedFor.delete(callId);
     };
   }
 

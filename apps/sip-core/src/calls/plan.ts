@@ -60,8 +60,8 @@ export interface ResolvedCallee {
 }
 
 export interface Admitted {
-  /** Counted for the limits from set-up to end (see ActiveCalls). */
-  parties: Array<{ subscriberId: string; customerId?: string | undefined }>;
+  /** Gives back the room the call holds in its parties' limits (see ActiveCalls); once, at its end. */
+  release: () => void;
   callerParty?: Party | undefined;
   calleeParty?: Party | undefined;
   maxDurationS?: number | undefined;

@@ -1,13 +1,13 @@
 import type { Middleware } from '../../sip/request.ts';
 import type { CallsConfig } from '../calls-config.ts';
-import { admitParty, type Party, partyOf } from '../party.ts';
+import { countedParty, type Party, partyOf } from '../party.ts';
 import type { InvitePlan } from '../plan.ts';
 import { type InviteDeps, planOf, refuse } from './deps.ts';
 
 /**
  * Third INVITE stage: the concurrency limits of the caller's and the callee's subscriber and customer
- * (486 for a subscriber's own limit, 503 for its customer's), checked once per call; `connect` counts
- * the call for them until it ends. Also the call's duration cap. Later checks of the same kind
+ * (486 for a subscriber's own limit, 503 for its customer's), checked and counted once per call; `connect`
+ * gives the room back when the call ends. Also the call's duration cap. Later checks of the same kind
  * (fraud limits, balance) are steps of this stage.
  */
 export function admit(deps: Pick<InviteDeps, 'cdr' | 'directory' | 'calls' | 'config' | 'log'>): Middleware {
@@ -20,22 +20,19 @@ export function admit(deps: Pick<InviteDeps, 'cdr' | 'directory' | 'calls' | 'co
     const calleeParty = callee ? partyOf(deps.directory, callee) : null;
     if (caller) plan.cdr.callerCustomerId = callerParty?.customerId;
     if (calleeParty) plan.refused.calleeCustomerId = calleeParty.customerId;
-    for (const party of [callerParty, calleeParty]) {
-      if (!party) continue;
-      const admission = admitParty(deps.calls, party);
-      if (!admission.ok) {
-        deps.log.info(
-          { subscriber: party.id, status: admission.status },
-          'call refused by a concurrency limit',
-        );
-        return refuse(deps, res, plan, admission.status, admission.reason);
-      }
+    // Checked and counted in one step, so that calls racing on other workers or nodes cannot both take
+    // the last room (the counts may be shared through Redis).
+    const parties = [callerParty, calleeParty].flatMap((party) => (party ? [countedParty(party)] : []));
+    const admission = await deps.calls.admit(plan.cdr.callId, parties);
+    if (!admission.ok) {
+      deps.log.info(
+        { caller: callerParty?.id, callee: calleeParty?.id, status: admission.status },
+        'call refused by a concurrency limit',
+      );
+      return refuse(deps, res, plan, admission.status, admission.reason);
     }
-    const parties = [];
-    if (caller) parties.push({ subscriberId: caller.id, customerId: callerParty?.customerId });
-    if (callee) parties.push({ subscriberId: callee.id, customerId: calleeParty?.customerId });
     plan.admitted = {
-      parties,
+      release: admission.release,
       callerParty: callerParty ?? undefined,
       calleeParty: calleeParty ?? undefined,
       maxDurationS: durationCap(plan.kind, callerParty, calleeParty, deps.config),

@@ -4,8 +4,8 @@ import { Call } from '../call.ts';
 import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
 import { ForwardingRoute } from '../forwarding.ts';
-import { admitParty, partyOf } from '../party.ts';
-import { type InvitePlan, required } from '../plan.ts';
+import { countedParty, partyOf } from '../party.ts';
+import { type Admitted, type InvitePlan, required } from '../plan.ts';
 import { pstnLeg } from '../pstn.ts';
 import { type InviteDeps, planOf } from './deps.ts';
 
@@ -20,43 +20,62 @@ export function connect(deps: InviteDeps): Middleware {
     const { req: srfReq, res: srfRes } = req.srf;
     const plan = planOf(req);
     const admitted = required(plan.admitted, 'admission');
-    const presented = required(plan.presented, 'the presentation');
-    const common = {
-      callerProfile: plan.callerProfile,
-      cdr: plan.cdr,
-      callerRouted: presented.callerRouted,
-      ringTimeoutS: deps.config.ringTimeout,
-      maxDurationS: admitted.maxDurationS,
-    };
-    let callPlan: CallPlan;
-    if (presented.leg) {
-      // To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call).
-      callPlan = { ...presented.leg, ...common };
-    } else {
-      const callee = required(plan.callee, 'the callee');
-      const route = forwardingRoute(srfReq, plan);
-      callPlan = {
-        ...common,
-        targets: callee.targets,
-        route: (call) => route.run(call),
-        from: presented.from,
-        to: presented.to,
-        calleeSubscriberId: callee.subscriber.id,
-        calleeCustomerId: admitted.calleeParty?.customerId,
-        withheld: presented.withheld,
-        calleeRouted: callee.aor,
-      };
+    let call: Call;
+    try {
+      call = newCall(deps, srfReq, srfRes, plan, admitted, forwardingRoute);
+    } catch (error) {
+      // No call to end it: the room the call holds in its limits is given back here.
+      admitted.release();
+      throw error;
     }
-    const call = new Call(srfReq, srfRes, callPlan, {
-      srf: deps.srf,
-      media: deps.media,
-      cdr: deps.cdr,
-      log: deps.log,
-      ...(deps.engine ? { engine: deps.engine } : {}),
-      onState: (c) => deps.calls.changed(c),
-    });
-    await call.run(deps.calls.add(call, admitted.parties));
+    await call.run(deps.calls.add(call, admitted.release));
   };
+}
+
+/** The B2BUA for the plan: to the phone network (gateways in LCR order) or to a subscriber's devices. */
+function newCall(
+  deps: InviteDeps,
+  srfReq: Srf.SrfRequest,
+  srfRes: Srf.SrfResponse,
+  plan: InvitePlan,
+  admitted: Admitted,
+  forwardingRoute: (srfReq: Srf.SrfRequest, plan: InvitePlan) => ForwardingRoute,
+): Call {
+  const presented = required(plan.presented, 'the presentation');
+  const common = {
+    callerProfile: plan.callerProfile,
+    cdr: plan.cdr,
+    callerRouted: presented.callerRouted,
+    ringTimeoutS: deps.config.ringTimeout,
+    maxDurationS: admitted.maxDurationS,
+  };
+  let callPlan: CallPlan;
+  if (presented.leg) {
+    // To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call).
+    callPlan = { ...presented.leg, ...common };
+  } else {
+    const callee = required(plan.callee, 'the callee');
+    const route = forwardingRoute(srfReq, plan);
+    callPlan = {
+      ...common,
+      targets: callee.targets,
+      route: (call) => route.run(call),
+      from: presented.from,
+      to: presented.to,
+      calleeSubscriberId: callee.subscriber.id,
+      calleeCustomerId: admitted.calleeParty?.customerId,
+      withheld: presented.withheld,
+      calleeRouted: callee.aor,
+    };
+  }
+  return new Call(srfReq, srfRes, callPlan, {
+    srf: deps.srf,
+    media: deps.media,
+    cdr: deps.cdr,
+    log: deps.log,
+    ...(deps.engine ? { engine: deps.engine } : {}),
+    onState: (c) => deps.calls.changed(c),
+  });
 }
 
 /**
@@ -92,10 +111,10 @@ function forwardingRouteFactory(
           if (admit) {
             // A forwarded call counts for the subscriber it reaches, like a direct call.
             const party = partyOf(deps.directory, target);
-            const admission = admitParty(deps.calls, party, callId);
+            const admission = await deps.calls.admit(callId, [countedParty(party)]);
             if (!admission.ok) return { status: admission.status, reason: admission.reason };
             customerId = party.customerId;
-            release = deps.calls.hold(callId, [{ subscriberId: party.id, customerId: party.customerId }]);
+            release = admission.release;
           }
           const aor = `sip:${target.username}@${target.domain}`;
           return {
