@@ -99,7 +99,12 @@ const pool =
       })
     : undefined;
 logger.info(
-  { engine: `${config.drachtio.host}:${config.drachtio.port}`, worker: workerIndex, workers },
+  {
+    engine: `${config.drachtio.host}:${config.drachtio.port}`,
+    worker: workerIndex,
+    workers,
+    pid: process.pid,
+  },
   'sip-core running',
 );
 

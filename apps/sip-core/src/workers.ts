@@ -62,7 +62,7 @@ export function startWorkerPool(options: WorkerPoolOptions): WorkerPool {
       stdio: 'inherit',
     });
     children.set(index, child);
-    options.log.info({ worker: index, pid: child.pid }, 'sip-core worker started');
+    options.log.info({ worker: index, workerPid: child.pid }, 'sip-core worker started');
     child.on('exit', (code, signal) => {
       if (children.get(index) === child) children.delete(index);
       if (stopping) return;
