@@ -150,9 +150,17 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
       timeoutS: 20,
     });
     expectSippOk(await refusedRun.done, 'uac-call-rejected.xml');
-    const refused = await prisma().cdr.findFirst({ where: { sipCode: 503 }, orderBy: { createdAt: 'desc' } });
-    expect(refused).toMatchObject({ disposition: expect.any(String), sipReason: 'Service Unavailable' });
-    expect(refused?.node).not.toBe(workerNodes[owner]);
+    // The refusal's CDR is written right after the answer: a bounded wait for it.
+    const refused = await vi.waitFor(
+      async () => {
+        const row = await prisma().cdr.findFirst({ where: { sipCode: 503 } });
+        expect(row).toMatchObject({ sipReason: 'Service Unavailable', calleeCustomerId: customerId });
+        return row!;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(workerNodes).toContain(refused.node);
+    expect(refused.node).not.toBe(workerNodes[owner]);
 
     // The held call ends (hang-up on the call-control channel: only its owner has it).
     const callId = workers[owner]!.activeCalls()[0]!.callId;
