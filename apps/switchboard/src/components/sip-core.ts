@@ -102,10 +102,14 @@ export function sipCoreComponent(
         'sip-core attached to the engine',
       );
       return {
-        health: () => ({
-          status: 'up',
-          detail: `${[...sipCore.location.all()].length} bindings, ${1 + (pool?.pids().length ?? 0)} of ${workers} workers`,
-        }),
+        health: () => {
+          const bindings = `${[...sipCore.location.all()].length} bindings`;
+          const running = 1 + (pool?.pids().length ?? 0);
+          return {
+            status: 'up',
+            detail: workers > 1 ? `${bindings}, ${running} of ${workers} workers` : bindings,
+          };
+        },
         async stop() {
           await pool?.stop();
           await sipCore.close();
