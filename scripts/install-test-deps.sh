@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts what the test suite talks to: real PostgreSQL, rtpengine, sipp, baresip, linphonec,
-# dig and chromium, all from Debian's packages. Safe to run again.
+# dig, chromium and Redis, all from Debian's packages. Safe to run again.
 set -euo pipefail
 SUDO=""
 AS_POSTGRES="runuser -u postgres --"
@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; AS_POSTGRES="sudo -u postgres"; fi
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(sip-tester rtpengine-daemon rtpengine-utils baresip-core linphone-cli dnsutils chromium openssl postgresql
-  docker-compose)
+  docker-compose redis-server)
 need=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
@@ -39,4 +39,9 @@ END $$;
 SQL
 $AS_POSTGRES psql -q -tc "SELECT 1 FROM pg_database WHERE datname = 'switchboard_test'" | grep -q 1 \
   || $AS_POSTGRES createdb -O switchboard switchboard_test
+# Redis (the cluster tests share call counters through it): start a throwaway one if none answers.
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
 echo "test dependencies ready"

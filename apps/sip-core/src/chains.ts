@@ -22,7 +22,7 @@ import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { GatewayHealthView } from './calls/pstn.ts';
 import { inviteStages } from './calls/stages/index.ts';
 import type { CdrWriter } from './cdr/cdr-writer.ts';
-import type { SipCoreConfig } from './config.ts';
+import { isClustered, type SipCoreConfig } from './config.ts';
 import { Directory } from './directory/directory.ts';
 import { type MessageDeps, messageHandler } from './handlers/message.ts';
 import { optionsHandler } from './handlers/options.ts';
@@ -93,6 +93,7 @@ export function createServices(
       log: log.child({ component: 'location' }),
       maxBindingsPerAor: config.registrar.maxContactsPerAor,
       writeBehindMs: config.registrar.writeBehindMs,
+      shareAtOnce: isClustered(config),
     }),
     digest: new DigestServer({
       secret: config.auth.nonceSecret,

@@ -109,10 +109,30 @@ export interface PresenceConfig {
   acrossCustomers: boolean;
 }
 
+/** This process among its node's sip-core workers, all attached to the node's one engine. */
+export interface WorkerConfig {
+  /** 1-based; the first worker also runs the node's timers (NAT keep-alives, push refreshes). */
+  index: number;
+  /** SIP_CORE_WORKERS. */
+  count: number;
+}
+
+/** Shared short-lived state between workers and nodes (REDIS_URL). */
+export interface RedisConfig {
+  url: string;
+  /** Before every key (several platforms or test runs on one Redis); default `switchboard:`. */
+  keyPrefix?: string;
+  /** How long a dead node's calls keep counting for the limits (ms); default 60 s. */
+  callLeaseMs?: number;
+}
+
 export interface SipCoreConfig {
   drachtio: DrachtioConnection;
   /** Name of this node, stored with each binding (the node whose engine reaches the device). */
   nodeName: string;
+  worker: WorkerConfig;
+  /** Unset: counters in this process (one node, one worker). */
+  redis: RedisConfig | undefined;
   registrar: RegistrarConfig;
   nat: NatConfig;
   access: AccessConfig;
@@ -124,6 +144,8 @@ export interface SipCoreConfig {
 export interface SipCoreOptions {
   drachtio: DrachtioConnection;
   nodeName?: string;
+  worker?: WorkerConfig;
+  redis?: RedisConfig;
   registrar?: Partial<RegistrarConfig>;
   nat?: Partial<NatConfig>;
   access?: Partial<AccessConfig>;
@@ -240,16 +262,37 @@ export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
     positiveInteger(presence[key], `presence.${key}`);
   if (presence.minExpires > presence.maxExpires)
     throw new ConfigError('presence.minExpires must not exceed presence.maxExpires');
+  const worker = options.worker ?? { index: 1, count: 1 };
+  positiveInteger(worker.count, 'worker.count');
+  positiveInteger(worker.index, 'worker.index');
+  if (worker.index > worker.count) throw new ConfigError('worker.index must not exceed worker.count');
+  if (options.redis && !/^rediss?:\/\//.test(options.redis.url))
+    throw new ConfigError('redis.url must be a redis:// or rediss:// URL');
   const { host, port, secret } = options.drachtio;
   if (!host || !Number.isInteger(port) || port < 1 || port > 65535 || !secret)
     throw new ConfigError('drachtio needs host, port (1-65535) and secret');
   return {
     drachtio: options.drachtio,
     nodeName: options.nodeName ?? 'sip-core',
+    worker,
+    redis: options.redis,
     registrar,
     nat,
     access: { ...access, scannerUserAgents: access.scannerUserAgents.map((ua) => ua.toLowerCase()) },
     auth,
     presence,
   };
+}
+
+/** Whether other sip-core processes (workers of this node, or other nodes) share the bindings and counts. */
+export function isClustered(config: Pick<SipCoreConfig, 'worker' | 'redis'>): boolean {
+  return config.worker.count > 1 || config.redis !== undefined;
+}
+
+/**
+ * The node name a worker writes into the CDRs it opens: each worker closes only its own open
+ * attempts after a crash (CdrWriter.reconcile), so workers after the first carry their number.
+ */
+export function cdrNodeName(config: Pick<SipCoreConfig, 'nodeName' | 'worker'>): string {
+  return config.worker.index === 1 ? config.nodeName : `${config.nodeName}/${config.worker.index}`;
 }

@@ -1,8 +1,10 @@
 // Public surface of @switchboard/sip-core.
 
-export { ActiveCalls, type Admission, type CallLimits } from './calls/active-calls.ts';
+export { ActiveCalls, type Admission, type CountedParty } from './calls/active-calls.ts';
+export { type CallCounters, InMemoryCallCounters } from './calls/call-counters.ts';
 export type { ActiveCallInfo, CallState } from './calls/call-types.ts';
 export { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+export { RedisCallCounters } from './calls/redis-call-counters.ts';
 export { CdrWriter, DEFAULT_HEARTBEAT_MS, IN_PROGRESS, RECONCILED } from './cdr/cdr-writer.ts';
 export {
   type AccessConfig,
@@ -21,3 +23,7 @@ export { PushRefresher } from './push/refresher.ts';
 export type { SipCorePush, SipCorePushOptions } from './push/setup.ts';
 export { callsFromEnvironment } from './settings.ts';
 export { type RunningSipCore, type SipCoreDeps, startSipCore } from './start.ts';
+
+/** The standalone sip-core program (main.ts): what the launcher forks as workers 2..SIP_CORE_WORKERS. */
+export const SIP_CORE_MAIN = new URL('./main.ts', import.meta.url);
+export { effectiveWorkers, startWorkerPool, type WorkerPool } from './workers.ts';

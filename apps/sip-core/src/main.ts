@@ -5,15 +5,21 @@
  * the location table (default: the host name) and SIP_NONCE_SECRET lets several nodes accept each
  * other's digest nonces; SIP_AUTH_STRICT_URI makes the digest-uri check strict;
  * SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT and SIP_RATE_BURST set the access limits; METRICS_LISTEN serves its
- * Prometheus metrics. The schema must be migrated already (the API does that on start).
+ * Prometheus metrics. SIP_CORE_WORKERS and SIP_CORE_WORKER (1-based) say how many workers attach to
+ * this node's engine and which one this is; REDIS_URL (and REDIS_KEY_PREFIX) shares the call counts
+ * with the other workers and nodes (docs/scaling.md). The schema must be migrated already (the API
+ * does that on start).
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
 import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
 import { callsFromEnvironment } from './settings.ts';
 import { startSipCore } from './start.ts';
+import { effectiveWorkers, startWorkerPool } from './workers.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
@@ -27,12 +33,21 @@ if (config.drachtio === undefined) {
   console.error('sip-core: DRACHTIO_URL must name the engine, as in drachtio://secret@127.0.0.1:9022');
   process.exit(2);
 }
-const nonceSecret = process.env.SIP_NONCE_SECRET?.trim();
-if (nonceSecret !== undefined && nonceSecret !== '' && nonceSecret.length < 16) {
+const logger = createLogger({ app: 'sip-core', level: config.logLevel });
+// Several workers share the call counts through Redis; without it this process is the only one.
+const workers = effectiveWorkers(config, logger);
+const workerIndex = Number(process.env.SIP_CORE_WORKER?.trim() || '1');
+if (!Number.isInteger(workerIndex) || workerIndex < 1 || workerIndex > workers) {
+  console.error(`sip-core: SIP_CORE_WORKER: expected 1 to SIP_CORE_WORKERS (${workers})`);
+  process.exit(2);
+}
+// Every worker must accept the digest nonces the others issue.
+const nonceSecret =
+  process.env.SIP_NONCE_SECRET?.trim() || (workers > 1 ? randomBytes(24).toString('hex') : '');
+if (nonceSecret !== '' && nonceSecret.length < 16) {
   console.error('sip-core: SIP_NONCE_SECRET: expected at least 16 characters');
   process.exit(2);
 }
-const logger = createLogger({ app: 'sip-core', level: config.logLevel });
 const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log: logger });
 const metrics = createMetricsRegistry();
 databasePoolGauge(metrics, db);
@@ -45,6 +60,8 @@ const sipCore = await startSipCore(
   {
     drachtio: config.drachtio,
     nodeName: process.env.SIP_CORE_NODE_NAME?.trim() || hostname(),
+    worker: { index: workerIndex, count: workers },
+    ...(config.redisUrl ? { redis: { url: config.redisUrl, keyPrefix: config.redisKeyPrefix } } : {}),
     auth: { strictUri: config.sipAuthStrictUri, ...(nonceSecret ? { nonceSecret } : {}) },
     // SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST.
     access: config.sipAccess,
@@ -65,13 +82,38 @@ const sipCore = await startSipCore(
 const metricsServer = config.metricsListen
   ? await startMetricsServer(config.metricsListen, metrics, logger)
   : undefined;
-logger.info({ engine: `${config.drachtio.host}:${config.drachtio.port}` }, 'sip-core running');
+// The first worker starts the others (SIP_CORE_WORKERS), each a copy of this program.
+const pool =
+  workerIndex === 1 && workers > 1
+    ? startWorkerPool({
+        count: workers,
+        entry: fileURLToPath(import.meta.url),
+        env: {
+          ...process.env,
+          SIP_NONCE_SECRET: nonceSecret,
+          SIP_CORE_NODE_NAME: sipCore.config.nodeName,
+          // One metrics listener per node: this worker's.
+          METRICS_LISTEN: '',
+        },
+        log: logger,
+      })
+    : undefined;
+logger.info(
+  {
+    engine: `${config.drachtio.host}:${config.drachtio.port}`,
+    worker: workerIndex,
+    workers,
+    pid: process.pid,
+  },
+  'sip-core running',
+);
 
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'sip-core stopping');
+  await pool?.stop();
   await sipCore.close();
   await metricsServer?.close();
   await media?.stop();

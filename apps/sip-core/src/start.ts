@@ -13,11 +13,13 @@ import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { RateLimiter } from './access/rate-limiter.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
+import { type CallCounters, InMemoryCallCounters } from './calls/call-counters.ts';
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { HuntGroups } from './calls/hunt-groups.ts';
+import { RedisCallCounters } from './calls/redis-call-counters.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import {
@@ -31,7 +33,7 @@ import {
   requestView,
   subscribeChain,
 } from './chains.ts';
-import { resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
+import { cdrNodeName, resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
 import type { Directory } from './directory/directory.ts';
 import type { MessageRequester } from './handlers/message.ts';
 import type { SubscriptionAcceptor } from './handlers/subscribe.ts';
@@ -119,6 +121,27 @@ export interface RunningSipCore {
   /** Trunk registrations and gateway health checks of this node (docs/sbc.md). */
   trunks: TrunkManager;
   close(): Promise<void>;
+}
+
+/**
+ * The concurrent-call counts: in Redis when REDIS_URL names one (every worker and node shares them;
+ * start-up waits until it answers), else in this process.
+ */
+async function callCounters(config: SipCoreConfig, log: Logger): Promise<CallCounters> {
+  if (!config.redis) return new InMemoryCallCounters();
+  const counters = new RedisCallCounters({
+    url: config.redis.url,
+    ...(config.redis.keyPrefix ? { keyPrefix: config.redis.keyPrefix } : {}),
+    ...(config.redis.callLeaseMs ? { leaseMs: config.redis.callLeaseMs } : {}),
+    log: log.child({ component: 'call-counters' }),
+  });
+  try {
+    await counters.ready();
+  } catch (error) {
+    await counters.close();
+    throw error;
+  }
+  return counters;
 }
 
 /** Sends a keep-alive OPTIONS to where the device's packets come from; any answer but 408 counts. */
@@ -285,10 +308,15 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res, engine)));
   srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res, engine)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
-  const cdr = new CdrWriter(deps.prisma, config.nodeName, log.child({ component: 'cdr' }), services.metrics);
+  const cdr = new CdrWriter(
+    deps.prisma,
+    cdrNodeName(config),
+    log.child({ component: 'cdr' }),
+    services.metrics,
+  );
   await cdr.reconcile();
   cdr.startHeartbeat();
-  const calls = new ActiveCalls();
+  const calls = new ActiveCalls(await callCounters(config, log));
   calls.countRefusalsIn(services.metrics.callsRefused);
   const detachGauges = sipCoreGauges(registry, { calls, location, media });
   stopFeeds.push(await deps.db.onChange(CALL_CONTROL_CHANNEL, callControlHandler(calls, log)));
@@ -367,8 +395,12 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     config.nodeName,
     log.child({ component: 'keepalive' }),
   );
-  keepalive.start();
-  push.refresher.start();
+  // The node's timers run once per node: in its first worker (the others hold the same bindings).
+  if (config.worker.index === 1) {
+    keepalive.start();
+    push.refresher.start();
+  }
+  // Trunk registrations and health checks share one lease per gateway across nodes and workers.
   await trunks.start();
 
   let closed = false;
@@ -391,6 +423,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       await push.close();
       srf.disconnect();
       await cdr.stop();
+      await calls.counters.close();
       await Promise.all(stopFeeds.map((stop) => stop()));
       await numberingFollower?.close();
       // Writes the binding changes still waiting behind their answers (write-behind window).

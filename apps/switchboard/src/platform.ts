@@ -70,7 +70,7 @@ export async function startPlatform(
         metrics,
         database,
         () => engine,
-        () => ({ media: media?.media, numbering: numbering?.index }),
+        () => ({ media: media?.media, numbering: numbering?.index, ngAddresses: media?.ngAddresses }),
         (started) => {
           sipCore = started;
         },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
 import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
@@ -121,6 +121,14 @@ export interface Config {
   push: { apnsUrl: string; apnsSandboxUrl: string; fcmUrl: string; fcmTokenUrl: string };
   /** SMTP_URL, MAIL_FROM, PUBLIC_URL (mail.ts). */
   mail: MailConfig;
+
+  // Scale-out (docs/scaling.md).
+  /** SIP_CORE_WORKERS: sip-core worker processes attached to one engine (default: cores - 1, at least 1). */
+  sipCoreWorkers: number;
+  /** REDIS_URL: shared short-lived state between workers and nodes (call counts); undefined: in process. */
+  redisUrl: string | undefined;
+  /** REDIS_KEY_PREFIX: before every key this platform writes (default `switchboard:`). */
+  redisKeyPrefix: string;
 
   // sip-core extensions of the contract.
   /**
@@ -315,6 +323,11 @@ export function loadConfig(env: Env = process.env): Config {
   const hepDestination = check<HostPort | undefined>('HEP_DESTINATION', undefined, parseHostPort);
   const hepCaptureId = check('HEP_CAPTURE_ID', 2001, (raw) => parseInteger(raw, 0, 999_999_999));
   const hepPassword = value('HEP_PASSWORD');
+  const sipCoreWorkers = check('SIP_CORE_WORKERS', Math.max(1, availableParallelism() - 1), (raw) =>
+    parseInteger(raw, 1, 64),
+  );
+  const redisUrl = check<string | undefined>('REDIS_URL', undefined, parseRedisUrl);
+  const redisKeyPrefix = value('REDIS_KEY_PREFIX') ?? 'switchboard:';
   // Operator settings without a section of their own here: only checked, read below with the others.
   check('PUSH_WAIT_TIMEOUT', undefined, (raw) => parseInteger(raw, 1, 120));
 
@@ -367,7 +380,23 @@ export function loadConfig(env: Env = process.env): Config {
     hepDestination,
     hepCaptureId,
     hepPassword,
+    sipCoreWorkers,
+    redisUrl,
+    redisKeyPrefix,
   };
+}
+
+/** `redis://[user:password@]host:port[/db]` or `rediss://...`. */
+export function parseRedisUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('expected redis://host:6379');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('expected redis://host:6379');
+  if (!url.hostname) throw new Error('expected a host, as in redis://host:6379');
+  return raw;
 }
 
 /** `METHOD=url` or `METHOD/POST=url`; METHOD a SIP method or `*`; url tcp:// or tls://host:port, or http(s)://... */

@@ -42,7 +42,17 @@ describe('docker-compose.yml', () => {
 
   it('runs every component of the platform', () => {
     expect(Object.keys(compose.services).sort()).toEqual(
-      ['api', 'drachtio', 'engine', 'https', 'numbering', 'postgres', 'rtpengine', 'sip-core'].sort(),
+      [
+        'api',
+        'drachtio',
+        'engine',
+        'https',
+        'numbering',
+        'postgres',
+        'redis',
+        'rtpengine',
+        'sip-core',
+      ].sort(),
     );
   });
 

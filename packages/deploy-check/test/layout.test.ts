@@ -207,6 +207,8 @@ describe('the production layout as separate processes', () => {
         'SIP_CORE_NODE_NAME',
         'SIP_NONCE_SECRET',
         'PUSH_CREDENTIALS_KEY',
+        'SIP_CORE_WORKERS',
+        'REDIS_URL',
       ].sort(),
     );
     expect(serviceEnv('engine').ENGINE_SECRET).toBe(env.ENGINE_SECRET);

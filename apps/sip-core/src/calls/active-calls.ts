@@ -1,11 +1,21 @@
 import type { Call } from './call.ts';
+import { type CallCounters, type CounterClaim, InMemoryCallCounters } from './call-counters.ts';
 import type { ActiveCallInfo } from './call-types.ts';
 
-export interface CallLimits {
-  /** Concurrent calls of the subscriber (as caller or callee); undefined: unlimited. */
+/** A party of a call as the limits see it: its subscriber and customer, with their limits. */
+export interface CountedParty {
+  subscriberId?: string | undefined;
+  customerId?: string | undefined;
+  /** Concurrent calls of the subscriber (as caller or callee); null/undefined: unlimited. */
   subscriberMax?: number | null | undefined;
-  /** Concurrent calls of the subscriber's customer; undefined: unlimited. */
+  /** Concurrent calls of the subscriber's customer; null/undefined: unlimited. */
   customerMax?: number | null | undefined;
+}
+
+/** The peer side of a call: the gateway its leg goes to or came from, and the gateway's peering group. */
+export interface PeerParty {
+  gatewayId: string;
+  groupId: string;
 }
 
 /** Where refusals are counted (switchboard_calls_refused_total). */
@@ -13,28 +23,22 @@ export interface RefusalCounter {
   inc(labels: { scope: string; limit: string }): void;
 }
 
-/** One count: the map (per subscriber, customer, gateway or peering group) and the key in it. */
-type Counter = [Map<string, number>, string];
-
-/** What a call counts for; a peer-side leg counts for its gateway and the gateway's peering group. */
-export interface CountedParty {
-  subscriberId?: string | undefined;
-  customerId?: string | undefined;
-  gatewayId?: string | undefined;
-  groupId?: string | undefined;
-}
+/** Room for a call in its parties' counts (`release` at its end), or the refusal. */
+export type Admission = { ok: true; release: () => void } | { ok: false; status: number; reason: string };
 
 /**
- * A refused call's answer; `retryAfter` (seconds) goes out as Retry-After (RFC 3261 §21.5.4: a 503
- * for an overload that passes).
+ * Call admission control's answer; `retryAfter` (seconds) goes out as Retry-After (RFC 3261 §21.5.4:
+ * a 503 for an overload that passes).
  */
-export type Admission = { ok: true } | { ok: false; status: number; reason: string; retryAfter?: number };
+export type ScopeAdmission =
+  | { ok: true }
+  | { ok: false; status: number; reason: string; retryAfter?: number | undefined };
 
 /** Call admission control of one gateway, peering group or customer (docs/sbc.md). */
 export interface ScopeLimit {
   scope: 'gateway' | 'group' | 'customer';
   id: string;
-  /** Concurrent calls (gateways and groups; a customer's is `CallLimits.customerMax`). */
+  /** Concurrent calls (gateways and groups; a customer's is `CountedParty.customerMax`). */
   maxConcurrent?: number | undefined;
   /** New calls in any one second. */
   maxPerSecond?: number | undefined;
@@ -47,32 +51,33 @@ export const RETRY_AFTER_BUSY_S = 5;
 const RATE_WINDOW_MS = 1000;
 
 /**
- * The calls this node is handling, with the per-subscriber, per-customer, per-gateway and
- * per-peering-group counts the limits check, and the recent call starts the rate limits check. A call
- * counts for its caller's and its callee's subscriber and customer, and for the gateway (and its
- * group) its peer-side leg goes to or came from.
+ * The calls this node is handling (live-state API, hang-up, presence), and the admission to their
+ * limits:
+ * - per subscriber and per customer, concurrent calls: a call counts for its caller's and its callee's
+ *   subscriber and customer; the counts live in `CallCounters`, in this process or in Redis where
+ *   several workers or nodes share them (call-counters.ts);
+ * - per gateway and peering group (call admission control, docs/sbc.md), concurrent calls and new
+ *   calls per second, and a customer's new calls per second: counted on this node.
  */
 export class ActiveCalls {
   private readonly calls = new Map<string, Call>();
-  private readonly perSubscriber = new Map<string, number>();
-  private readonly perCustomer = new Map<string, number>();
+  private readonly listeners: Array<(call: ActiveCallInfo) => void> = [];
   private readonly perGateway = new Map<string, number>();
   private readonly perGroup = new Map<string, number>();
   /** Start times in the last second per `scope:id` with a rate limit (at most its limit of them). */
   private readonly starts = new Map<string, number[]>();
-  /** What each call is counted for, so that a forwarded call is not counted twice for one party. */
-  private readonly countedFor = new Map<string, Counter[]>();
-  private readonly listeners: Array<(call: ActiveCallInfo) => void> = [];
   private refusals: RefusalCounter | undefined;
+
+  constructor(readonly counters: CallCounters = new InMemoryCallCounters()) {}
 
   /** Counts every refusal into `counter` (switchboard_calls_refused_total). */
   countRefusalsIn(counter: RefusalCounter): void {
     this.refusals = counter;
   }
 
-  private refused(scope: string, limit: 'concurrent' | 'rate', admission: Admission): Admission {
+  private refused<T>(scope: string, limit: 'concurrent' | 'rate', refusal: T): T {
     this.refusals?.inc({ scope, limit });
-    return admission;
+    return refusal;
   }
 
   /** Called when a call starts, rings, is answered or ends (presence and busy-lamp watchers follow it). */
@@ -88,44 +93,31 @@ export class ActiveCalls {
   }
 
   /**
-   * Whether one more call for this party fits its limits: 486 when the subscriber's own limit is
-   * reached (the user is busy), 503 when the customer's is (a capacity problem). `callId`: a call
-   * already counted (a forwarded call reaching another party) needs no new room in a customer it
-   * already counts for.
+   * Counts the call `callId` for `parties` if one more call fits all their limits, in one atomic step:
+   * 486 when a subscriber's own limit is reached (the user is busy), 503 when a customer's is (a
+   * capacity problem). A count the call already holds (a forwarded call reaching another subscriber of
+   * a customer it counts for) needs no new room.
    */
-  admit(
-    subscriberId: string | undefined,
-    customerId: string | undefined,
-    limits: CallLimits,
-    callId?: string,
-  ): Admission {
-    if (
-      subscriberId &&
-      limits.subscriberMax != null &&
-      (this.perSubscriber.get(subscriberId) ?? 0) >= limits.subscriberMax
-    )
-      return this.refused('subscriber', 'concurrent', { ok: false, status: 486, reason: 'Busy Here' });
-    const counted = callId ? this.countedFor.get(callId) : undefined;
-    if (
-      customerId &&
-      limits.customerMax != null &&
-      !counted?.some(([map, key]) => map === this.perCustomer && key === customerId) &&
-      (this.perCustomer.get(customerId) ?? 0) >= limits.customerMax
-    )
-      return this.refused('customer', 'concurrent', {
-        ok: false,
-        status: 503,
-        reason: 'Service Unavailable',
-      });
-    return { ok: true };
+  async admit(callId: string, parties: CountedParty[]): Promise<Admission> {
+    const claims: CounterClaim[] = [];
+    for (const party of parties) {
+      if (party.subscriberId)
+        claims.push({ kind: 'subscriber', id: party.subscriberId, max: party.subscriberMax });
+      if (party.customerId) claims.push({ kind: 'customer', id: party.customerId, max: party.customerMax });
+    }
+    const claimed = await this.counters.claim(callId, claims);
+    if (claimed.ok) return claimed;
+    return claims[claimed.failed]?.kind === 'subscriber'
+      ? this.refused('subscriber', 'concurrent', { ok: false, status: 486, reason: 'Busy Here' })
+      : this.refused('customer', 'concurrent', { ok: false, status: 503, reason: 'Service Unavailable' });
   }
 
   /**
    * Whether one more call fits the concurrency and rate limits of `limits` (peer side: gateway and
    * peering group, 503 with Retry-After; a customer's rate: 403). Admitted: the call's start is counted
-   * for every rate limit; its concurrency is counted by `hold` for as long as it lasts.
+   * for every rate limit; its concurrency is counted by `holdPeer` for as long as it lasts.
    */
-  admitScopes(limits: readonly ScopeLimit[], now = Date.now()): Admission {
+  admitScopes(limits: readonly ScopeLimit[], now = Date.now()): ScopeAdmission {
     for (const limit of limits) {
       const map =
         limit.scope === 'gateway' ? this.perGateway : limit.scope === 'group' ? this.perGroup : undefined;
@@ -157,47 +149,13 @@ export class ActiveCalls {
     return kept;
   }
 
-  /** Concurrent calls counted now for one gateway or peering group (metrics, tests). */
-  peerCount(scope: 'gateway' | 'group', id: string): number {
-    return (scope === 'gateway' ? this.perGateway : this.perGroup).get(id) ?? 0;
-  }
-
-  /** Counts `call` for the given parties until `release` is called. */
-  add(call: Call, parties: CountedParty[]): () => void {
-    this.calls.set(call.callId, call);
-    const release = this.hold(call.callId, parties);
-    this.changed(call);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.calls.delete(call.callId);
-      release();
-    };
-  }
-
-  /**
-   * Counts the call `callId` for more parties (a forwarded call for the subscriber it reaches) until
-   * `release` is called. A subscriber or customer the call already counts for is not counted again:
-   * a call inside one customer counts once for it.
-   */
-  hold(callId: string, parties: CountedParty[]): () => void {
-    const already = this.countedFor.get(callId) ?? [];
-    const counted: Counter[] = [];
-    const isCounted = (map: Map<string, number>, key: string): boolean =>
-      [...already, ...counted].some(([m, k]) => m === map && k === key);
-    for (const party of parties) {
-      if (party.subscriberId && !isCounted(this.perSubscriber, party.subscriberId))
-        counted.push([this.perSubscriber, party.subscriberId]);
-      if (party.customerId && !isCounted(this.perCustomer, party.customerId))
-        counted.push([this.perCustomer, party.customerId]);
-      if (party.gatewayId && !isCounted(this.perGateway, party.gatewayId))
-        counted.push([this.perGateway, party.gatewayId]);
-      if (party.groupId && !isCounted(this.perGroup, party.groupId))
-        counted.push([this.perGroup, party.groupId]);
-    }
+  /** Counts a call for its gateway and peering group until the returned function is called. */
+  holdPeer(peer: PeerParty): () => void {
+    const counted: Array<[Map<string, number>, string]> = [
+      [this.perGateway, peer.gatewayId],
+      [this.perGroup, peer.groupId],
+    ];
     for (const [map, key] of counted) map.set(key, (map.get(key) ?? 0) + 1);
-    this.countedFor.set(callId, [...already, ...counted]);
     let released = false;
     return () => {
       if (released) return;
@@ -207,15 +165,30 @@ export class ActiveCalls {
         if (left <= 0) map.delete(key);
         else map.set(key, left);
       }
-      const remaining = (this.countedFor.get(callId) ?? []).filter((c) => !counted.includes(c));
-      if (remaining.length > 0) this.countedFor.set(callId, remaining);
-      else this.countedFor.delete(callId);
     };
   }
 
-  /** The subscriber takes part in a call on this node (a hunt group skips it as busy). */
-  inCall(subscriberId: string): boolean {
-    return (this.perSubscriber.get(subscriberId) ?? 0) > 0;
+  /** Concurrent calls counted now for one gateway or peering group (metrics, tests). */
+  peerCount(scope: 'gateway' | 'group', id: string): number {
+    return (scope === 'gateway' ? this.perGateway : this.perGroup).get(id) ?? 0;
+  }
+
+  /** Whether the subscriber takes part in a call (a hunt group skips it as busy). */
+  async inCall(subscriberId: string): Promise<boolean> {
+    return (await this.counters.count('subscriber', subscriberId)) > 0;
+  }
+
+  /** Lists `call` until the returned function is called; that also runs `release` (its counts). */
+  add(call: Call, release: () => void = () => {}): () => void {
+    this.calls.set(call.callId, call);
+    this.changed(call);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.calls.delete(call.callId);
+      release();
+    };
   }
 
   count(): number {

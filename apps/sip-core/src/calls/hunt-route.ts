@@ -9,10 +9,10 @@ export interface HuntDeps {
   groups: Pick<HuntGroups, 'memberOrder'>;
   directory: Pick<Directory, 'subscriberById' | 'findSubscriber' | 'servesDomain'>;
   numbering?: NumberingIndex | undefined;
-  /** The member is in a call already or at its concurrency limit (skipped as busy). */
-  busy(member: CachedSubscriber): boolean;
+  /** The member is in a call already (skipped as busy). */
+  busy(member: CachedSubscriber): Promise<boolean>;
   /** Counts the call for the member that answered, for its limits; the release when it ends. */
-  hold(member: CachedSubscriber): () => void;
+  hold(member: CachedSubscriber): Promise<() => void>;
   /** The ring targets of a member's registered devices (empty: nothing registered). */
   devices(member: CachedSubscriber): RingTarget[];
   /** From and To of every member's leg. */
@@ -51,7 +51,7 @@ export class HuntRoute {
   ) {}
 
   async run(call: Call): Promise<RingOutcome> {
-    const members = this.available();
+    const members = await this.available();
     this.deps.log.info(
       { huntGroup: this.group.id, strategy: this.group.strategy, available: members.length },
       'hunting',
@@ -59,19 +59,22 @@ export class HuntRoute {
     const outcome = members.length === 0 ? unavailable() : await this.ringMembers(call, members);
     if (outcome.kind === 'answered') {
       const answeredBy = members.find((m) => m.subscriber.id === call.info().calleeSubscriberId);
-      if (answeredBy) void call.ended.then(this.deps.hold(answeredBy.subscriber));
+      if (answeredBy) {
+        const release = await this.deps.hold(answeredBy.subscriber);
+        void call.ended.then(release);
+      }
     }
     if (outcome.kind !== 'failed') return outcome;
     return this.noAnswer(call, outcome);
   }
 
-  private available(): Member[] {
+  private async available(): Promise<Member[]> {
     const members: Member[] = [];
     for (const id of this.deps.groups.memberOrder(this.group)) {
       const subscriber = this.deps.directory.subscriberById(id);
       // A member of another customer (moved since) never rings for this one.
       if (!subscriber?.enabled || subscriber.customerId !== this.group.customerId) continue;
-      if (this.deps.busy(subscriber)) continue;
+      if (await this.deps.busy(subscriber)) continue;
       const targets = this.deps.devices(subscriber).map((t) => ({ ...t, subscriberId: id }));
       if (targets.length > 0) members.push({ subscriber, targets });
     }

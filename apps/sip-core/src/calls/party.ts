@@ -1,5 +1,5 @@
 import type { CachedSubscriber, Directory } from '../directory/directory.ts';
-import type { ActiveCalls, Admission } from './active-calls.ts';
+import type { CountedParty } from './active-calls.ts';
 
 /** A subscriber as the concurrency limits and the duration cap see it. */
 export type Party = Pick<CachedSubscriber, 'id' | 'customerId' | 'maxConcurrentCalls' | 'customer'>;
@@ -13,15 +13,12 @@ export function partyOf(directory: Pick<Directory, 'subscriberById'>, subscriber
   return directory.subscriberById(subscriber.id) ?? subscriber;
 }
 
-/**
- * Whether one more call for `party` fits its subscriber's and its customer's limits; `callId`: a call
- * already counted for some parties (a forwarded call reaching another subscriber).
- */
-export function admitParty(calls: ActiveCalls, party: Party, callId?: string): Admission {
-  return calls.admit(
-    party.id,
-    party.customerId,
-    { subscriberMax: party.maxConcurrentCalls, customerMax: party.customer.maxConcurrentCalls },
-    callId,
-  );
+/** `party` with its subscriber's and its customer's limits, as `ActiveCalls.admit` counts it. */
+export function countedParty(party: Party): CountedParty {
+  return {
+    subscriberId: party.id,
+    customerId: party.customerId,
+    subscriberMax: party.maxConcurrentCalls,
+    customerMax: party.customer.maxConcurrentCalls,
+  };
 }

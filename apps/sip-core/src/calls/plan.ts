@@ -4,7 +4,6 @@ import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { PeerLegFactory } from '../sbc/towards-peer.ts';
-import type { CountedParty } from './active-calls.ts';
 import type { CallStage, CallTarget, RingTarget } from './call-types.ts';
 import type { CachedHuntGroup } from './hunt-groups.ts';
 import type { Party } from './party.ts';
@@ -70,8 +69,11 @@ export interface ResolvedCallee {
 }
 
 export interface Admitted {
-  /** Counted for the limits from set-up to end (see ActiveCalls); a peer's call for its gateway. */
-  parties: CountedParty[];
+  /**
+   * Gives back the room the call holds in its parties' limits and, for a peer's call, in its
+   * gateway's and peering group's (see ActiveCalls); once, at its end.
+   */
+  release: () => void;
   callerParty?: Party | undefined;
   calleeParty?: Party | undefined;
   maxDurationS?: number | undefined;

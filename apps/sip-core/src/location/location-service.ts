@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { type PrismaClient, REGISTRATIONS_CHANNEL, readInPages } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
-import { BindingWriter } from './binding-writer.ts';
+import { BindingAnnouncer, isSharedBinding, parseBindingNews } from './binding-announcer.ts';
+import { BindingWriter, type UnwrittenChange } from './binding-writer.ts';
 
 /** Channel on which changed AORs are announced (defined with the database's other channels). */
 export { REGISTRATIONS_CHANNEL };
@@ -35,16 +36,20 @@ export interface LocationServiceOptions {
    * `BindingWriter` for the durability rule); 0: every REGISTER waits for its own commit.
    */
   writeBehindMs?: number;
+  /**
+   * Other sip-core workers or nodes share the table: each change is also sent to them at once, before
+   * the registrar answers (see `BindingAnnouncer.share`), so that none of them misses a binding that
+   * is not in the table yet.
+   */
+  shareAtOnce?: boolean;
   now?: () => number;
 }
 
 /** Default write-behind window: a crash loses at most this much of binding changes. */
 export const DEFAULT_WRITE_BEHIND_MS = 200;
 
-interface Announcement {
-  aors: string[];
-  origin: string;
-}
+/** A change heard ahead of the table is applied again over reloads until the table has it, at most this long. */
+const HEARD_MS = 10_000;
 
 /** setTimeout cannot wait longer than 2^31-1 ms; longer expiries re-arm on the way. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -69,6 +74,9 @@ export class LocationService {
   private readonly changeListeners: Array<(aor: string) => void> = [];
   private readonly writer: BindingWriter;
   private readonly writeBehind: boolean;
+  private readonly announcer: BindingAnnouncer;
+  /** Changes other processes shared ahead of the table, by aor and binding key, until the table has them. */
+  private readonly heard = new Map<string, UnwrittenChange>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -77,10 +85,11 @@ export class LocationService {
     this.now = options.now ?? Date.now;
     this.log = options.log;
     this.writeBehind = (options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS) > 0;
+    this.announcer = new BindingAnnouncer(prisma, this.origin, this.log);
     this.writer = new BindingWriter(prisma, {
       windowMs: options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS,
       log: this.log,
-      onCommitted: (aors) => this.announce(aors),
+      onCommitted: (aors) => this.announcer.committed(aors),
     });
   }
 
@@ -172,16 +181,55 @@ export class LocationService {
     await this.update(aor, () => ({ upserts: [], removals: [bindingKey] }));
   }
 
-  /** Change feed: another node changed `aor`; reload it from the database. */
+  /**
+   * Change feed: another worker or node changed bindings. Committed AORs are reloaded from the table;
+   * bindings shared ahead of the table are applied at once.
+   */
   async onAnnouncement(payload: string): Promise<void> {
-    let message: Announcement;
-    try {
-      message = JSON.parse(payload) as Announcement;
-    } catch {
-      return;
+    const news = parseBindingNews(payload);
+    if (!news || news.origin === this.origin) return;
+    if (Array.isArray(news.bindings) || Array.isArray(news.removed)) this.applyHeard(news);
+    if (Array.isArray(news.aors))
+      for (const aor of news.aors) if (typeof aor === 'string') await this.reloadAor(aor);
+  }
+
+  private applyHeard(news: { bindings?: unknown[]; removed?: unknown[] }): void {
+    const changes: UnwrittenChange[] = [];
+    for (const binding of news.bindings ?? [])
+      if (isSharedBinding(binding))
+        changes.push({ aor: binding.aor, bindingKey: binding.bindingKey, binding });
+    for (const removal of news.removed ?? []) {
+      const { aor, bindingKey } = (removal ?? {}) as { aor?: unknown; bindingKey?: unknown };
+      if (typeof aor === 'string' && typeof bindingKey === 'string')
+        changes.push({ aor, bindingKey, binding: null });
     }
-    if (!Array.isArray(message?.aors) || message.origin === this.origin) return;
-    for (const aor of message.aors) if (typeof aor === 'string') await this.reloadAor(aor);
+    for (const change of changes) {
+      const id = `${change.aor}\u0000${change.bindingKey}`;
+      this.heard.set(id, change);
+      setTimeout(() => {
+        if (this.heard.get(id) === change) this.heard.delete(id);
+      }, HEARD_MS).unref();
+    }
+    this.applyUnwritten(changes);
+    for (const change of changes)
+      if (change.binding) for (const listener of this.elsewhereListeners) listener(change.binding);
+    for (const aor of new Set(changes.map((change) => change.aor))) this.changed(aor);
+  }
+
+  /** After a reload: the heard changes the table does not show yet are applied again. */
+  private heardNotInTable(aor: string): UnwrittenChange[] {
+    const pending: UnwrittenChange[] = [];
+    const bindings = this.byAor.get(aor);
+    for (const [id, change] of this.heard) {
+      if (change.aor !== aor) continue;
+      const row = bindings?.get(change.bindingKey);
+      const inTable = change.binding
+        ? row !== undefined && row.callId === change.binding.callId && row.cseq >= change.binding.cseq
+        : row === undefined;
+      if (inTable) this.heard.delete(id);
+      else pending.push(change);
+    }
+    return pending;
   }
 
   async reloadAor(aor: string): Promise<void> {
@@ -200,6 +248,7 @@ export class LocationService {
       if (!previous || previous.callId !== binding.callId || previous.cseq !== binding.cseq)
         registered.push(binding);
     }
+    this.applyUnwritten(this.heardNotInTable(aor));
     this.applyUnwritten(this.writer.unwritten(aor));
     for (const binding of registered) for (const listener of this.elsewhereListeners) listener(binding);
     this.changed(aor);
@@ -222,7 +271,7 @@ export class LocationService {
     this.clearMemory();
   }
 
-  private applyUnwritten(changes: Array<{ aor: string; bindingKey: string; binding: Binding | null }>): void {
+  private applyUnwritten(changes: UnwrittenChange[]): void {
     for (const change of changes) {
       if (change.binding) this.putInMemory(change.binding);
       else {
@@ -262,27 +311,8 @@ export class LocationService {
     }
     for (const binding of change.upserts) this.putInMemory(binding);
     this.changed(aor);
+    if (this.options.shareAtOnce) await this.announcer.share(change.upserts, keys);
     return this.lookup(aor);
-  }
-
-  /** NOTIFY payloads are limited to 8000 bytes: long AOR lists go out in several. */
-  private announce(aors: string[]): void {
-    let chunk: string[] = [];
-    let size = 0;
-    const send = (): void => {
-      const payload = JSON.stringify({ aors: chunk, origin: this.origin } satisfies Announcement);
-      this.prisma.$executeRaw`SELECT pg_notify(${REGISTRATIONS_CHANNEL}, ${payload})`.catch(
-        (error: unknown) => this.log.warn({ err: error }, 'could not announce registration change'),
-      );
-      chunk = [];
-      size = 0;
-    };
-    for (const aor of aors) {
-      if (size + aor.length > 6000 && chunk.length > 0) send();
-      chunk.push(aor);
-      size += aor.length + 3;
-    }
-    if (chunk.length > 0) send();
   }
 
   private putInMemory(binding: Binding): void {

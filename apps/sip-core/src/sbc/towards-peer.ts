@@ -40,13 +40,8 @@ function smallest(...values: Array<number | undefined>): number | undefined {
   return set.length > 0 ? Math.min(...set) : undefined;
 }
 
-/** Room for one more call through `gateway` and its group; counted for `callId` until released. */
-export function claimPeer(
-  calls: ActiveCalls,
-  callId: string,
-  gateway: RouteTarget,
-  policy: PeerPolicyView,
-): LegClaim {
+/** Room for one more call through `gateway` and its group; counted until released. */
+export function claimPeer(calls: ActiveCalls, gateway: RouteTarget, policy: PeerPolicyView): LegClaim {
   const admission = calls.admitScopes([
     {
       scope: 'gateway',
@@ -64,7 +59,7 @@ export function claimPeer(
   if (!admission.ok) return admission;
   return {
     ok: true,
-    release: calls.hold(callId, [{ gatewayId: gateway.gatewayId, groupId: gateway.groupId }]),
+    release: calls.holdPeer({ gatewayId: gateway.gatewayId, groupId: gateway.groupId }),
   };
 }
 
@@ -103,7 +98,6 @@ export function outgoingRequest(
 export function peerLegFactory(
   sbc: SbcIndex,
   calls: ActiveCalls,
-  callId: string,
   passThrough: ReadonlyArray<[string, string]>,
 ): PeerLegFactory {
   return (gateway, call) => {
@@ -111,7 +105,7 @@ export function peerLegFactory(
     const rules = sbc.rulesFor('outbound', gateway, call.domain);
     const context: RuleContext = { direction: 'outbound', caller: call.caller, callee: call.callee };
     return {
-      claim: () => claimPeer(calls, callId, gateway, policy),
+      claim: () => claimPeer(calls, gateway, policy),
       rewrite: (request) => outgoingRequest(request, rules, context, policy.topologyHiding, passThrough),
       maxDurationS: smallest(policy.gateway.maxCallDuration, policy.group.maxCallDuration),
       hidesTopology: policy.topologyHiding,

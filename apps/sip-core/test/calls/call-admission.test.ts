@@ -11,27 +11,27 @@ describe('call admission control per gateway and peering group', () => {
   it('counts a gateway leg for the gateway and its group until released; full: 503 with Retry-After', () => {
     const calls = new ActiveCalls();
     const policy = { ...noLimits, group: { maxConcurrentCalls: 2 }, gateway: { maxConcurrentCalls: 1 } };
-    const first = claimPeer(calls, 'c1', gateway, policy);
+    const first = claimPeer(calls, gateway, policy);
     expect(first.ok).toBe(true);
     expect(calls.peerCount('gateway', 'gw1')).toBe(1);
     expect(calls.peerCount('group', 'carrier')).toBe(1);
-    expect(claimPeer(calls, 'c2', gateway, policy)).toEqual({
+    expect(claimPeer(calls, gateway, policy)).toEqual({
       ok: false,
       status: 503,
       reason: 'Service Unavailable',
       retryAfter: 5,
     });
     // Another gateway of the same group still has room in the group.
-    const other = claimPeer(calls, 'c3', { ...gateway, gatewayId: 'gw2' }, policy);
+    const other = claimPeer(calls, { ...gateway, gatewayId: 'gw2' }, policy);
     expect(other.ok).toBe(true);
-    expect(claimPeer(calls, 'c4', { ...gateway, gatewayId: 'gw3' }, policy)).toMatchObject({ status: 503 });
+    expect(claimPeer(calls, { ...gateway, gatewayId: 'gw3' }, policy)).toMatchObject({ status: 503 });
     if (first.ok) {
       first.release();
       first.release();
     }
     expect(calls.peerCount('gateway', 'gw1')).toBe(0);
     expect(calls.peerCount('group', 'carrier')).toBe(1);
-    expect(claimPeer(calls, 'c5', gateway, policy).ok).toBe(true);
+    expect(claimPeer(calls, gateway, policy).ok).toBe(true);
   });
 
   it('admits at most maxPerSecond new calls in any one second; a refused call uses up no room', () => {
@@ -60,13 +60,13 @@ describe('call admission control per gateway and peering group', () => {
     });
   });
 
-  it('counts every refusal by scope and limit', () => {
+  it('counts every refusal by scope and limit', async () => {
     const calls = new ActiveCalls();
     const seen: Array<{ scope: string; limit: string }> = [];
     calls.countRefusalsIn({ inc: (labels) => seen.push(labels) });
     calls.admitScopes([{ scope: 'group', id: 'g', maxConcurrent: 0 }]);
     calls.admitScopes([{ scope: 'customer', id: 'c', maxPerSecond: 0 }]);
-    calls.admit('alice', undefined, { subscriberMax: 0 });
+    await calls.admit('c1', [{ subscriberId: 'alice', subscriberMax: 0 }]);
     expect(seen).toEqual([
       { scope: 'group', limit: 'concurrent' },
       { scope: 'customer', limit: 'rate' },

@@ -1,16 +1,30 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
 import type { MediaRelay } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import type { NumberingIndex } from '@switchboard/numbering';
-import { callsFromEnvironment, type RunningSipCore, startSipCore } from '@switchboard/sip-core';
+import {
+  callsFromEnvironment,
+  effectiveWorkers,
+  type RunningSipCore,
+  SIP_CORE_MAIN,
+  startSipCore,
+  startWorkerPool,
+  type WorkerPool,
+} from '@switchboard/sip-core';
 import type { Logger } from 'pino';
 import type { Component } from '../component.ts';
 
 /**
  * The drachtio-srf application (registrar, access control, calls). It attaches to the embedded engine's
  * admin listener, or to the external engine named by DRACHTIO_URL, exactly as a separate deployment would.
+ * This process is worker 1; with SIP_CORE_WORKERS > 1 (and REDIS_URL and DATABASE_URL: the workers share
+ * the call counts and the database) workers 2..N run sip-core's own program as child processes attached
+ * to the same engine.
  */
 export function sipCoreComponent(
   config: Config,
@@ -18,7 +32,12 @@ export function sipCoreComponent(
   metrics: MetricsRegistry,
   database: () => Database,
   engine: () => RunningEngine | undefined,
-  shared: () => { media: MediaRelay | undefined; numbering: NumberingIndex | undefined },
+  shared: () => {
+    media: MediaRelay | undefined;
+    numbering: NumberingIndex | undefined;
+    /** NG addresses of the relay (RTPENGINE_NG for the workers). */
+    ngAddresses?: string[] | undefined;
+  },
   onReady: (sipCore: RunningSipCore) => void,
 ): Component {
   return {
@@ -32,10 +51,20 @@ export function sipCoreComponent(
       };
       const db = database();
       // The media relay and the numbering index started before are shared, not duplicated.
-      const { media, numbering } = shared();
+      const { media, numbering, ngAddresses: ng } = shared();
+      const ngAddresses = (): string | undefined => ng?.join(',');
+      const workers = workerCount(config, logger);
+      // Workers accept each other's digest nonces.
+      const nonceSecret = process.env.SIP_NONCE_SECRET?.trim() || randomBytes(24).toString('hex');
       const sipCore = await startSipCore(
-        // SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST.
-        { drachtio, auth: { strictUri: config.sipAuthStrictUri }, access: config.sipAccess },
+        {
+          drachtio,
+          worker: { index: 1, count: workers },
+          ...(config.redisUrl ? { redis: { url: config.redisUrl, keyPrefix: config.redisKeyPrefix } } : {}),
+          auth: { strictUri: config.sipAuthStrictUri, nonceSecret },
+          // SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST.
+          access: config.sipAccess,
+        },
         {
           prisma: db.prisma,
           db,
@@ -50,13 +79,58 @@ export function sipCoreComponent(
         },
       );
       onReady(sipCore);
-      logger.info({ engine: `${drachtio.host}:${drachtio.port}` }, 'sip-core attached to the engine');
+      let pool: WorkerPool | undefined;
+      if (workers > 1)
+        pool = startWorkerPool({
+          count: workers,
+          entry: fileURLToPath(SIP_CORE_MAIN),
+          env: {
+            ...process.env,
+            DATABASE_URL: config.databaseUrl,
+            DRACHTIO_URL: `drachtio://${encodeURIComponent(drachtio.secret)}@${drachtio.host}:${drachtio.port}`,
+            RTPENGINE_NG: media ? (ngAddresses() ?? '') : '',
+            SIP_NONCE_SECRET: nonceSecret,
+            SIP_CORE_NODE_NAME: sipCore.config.nodeName,
+            METRICS_LISTEN: '',
+          },
+          // The sources are the program: the workers load TypeScript as this process does.
+          execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
+          log: logger.child({ component: 'sip-core-workers' }),
+        });
+      logger.info(
+        { engine: `${drachtio.host}:${drachtio.port}`, workers },
+        'sip-core attached to the engine',
+      );
       return {
-        health: () => ({ status: 'up', detail: `${[...sipCore.location.all()].length} bindings` }),
-        stop: () => sipCore.close(),
+        health: () => {
+          const bindings = `${[...sipCore.location.all()].length} bindings`;
+          const running = 1 + (pool?.pids().length ?? 0);
+          return {
+            status: 'up',
+            detail: workers > 1 ? `${bindings}, ${running} of ${workers} workers` : bindings,
+          };
+        },
+        async stop() {
+          await pool?.stop();
+          await sipCore.close();
+        },
       };
     },
   };
+}
+
+/**
+ * SIP_CORE_WORKERS, when the workers can share what they must: the call counts (REDIS_URL) and the
+ * database (DATABASE_URL; the embedded database lives in this one process).
+ */
+function workerCount(config: Config, logger: Logger): number {
+  const workers = effectiveWorkers(config, logger);
+  if (workers <= 1 || config.databaseUrl !== undefined) return workers;
+  if (process.env.SIP_CORE_WORKERS?.trim())
+    logger.warn(
+      'SIP_CORE_WORKERS > 1 needs DATABASE_URL (the embedded database is in one process); running one',
+    );
+  return 1;
 }
 
 /** A wildcard bind address is not something to connect to; its loopback is. */

@@ -1,15 +1,15 @@
 import type { PeerLimits } from '../../sbc/sbc-index.ts';
 import type { IncomingRequest, Middleware } from '../../sip/request.ts';
-import type { CountedParty, ScopeLimit } from '../active-calls.ts';
+import type { ScopeLimit } from '../active-calls.ts';
 import type { CallsConfig } from '../calls-config.ts';
-import { admitParty, type Party, partyOf } from '../party.ts';
+import { countedParty, type Party, partyOf } from '../party.ts';
 import type { InvitePlan } from '../plan.ts';
 import { type InviteDeps, planOf, refuse } from './deps.ts';
 
 /**
  * Third INVITE stage: the concurrency limits of the caller's and the callee's subscriber and customer
- * (486 for a subscriber's own limit, 503 for its customer's), checked once per call; `connect` counts
- * the call for them until it ends. Also call admission control (docs/sbc.md): a peer's call within
+ * (486 for a subscriber's own limit, 503 for its customer's), checked and counted once per call;
+ * `connect` gives the room back when the call ends. Also call admission control (docs/sbc.md): a peer's call within
  * its gateway's and peering group's concurrency and call-rate limits (503 with Retry-After), a
  * customer's new calls within its call rate (403); and the call's duration cap. Later checks of the
  * same kind (fraud limits, balance) are steps of this stage.
@@ -26,16 +26,16 @@ export function admit(
     const calleeParty = callee ? partyOf(deps.directory, callee) : null;
     if (caller) plan.cdr.callerCustomerId = callerParty?.customerId;
     if (calleeParty) plan.refused.calleeCustomerId = calleeParty.customerId;
-    for (const party of [callerParty, calleeParty]) {
-      if (!party) continue;
-      const admission = admitParty(deps.calls, party);
-      if (!admission.ok) {
-        deps.log.info(
-          { subscriber: party.id, status: admission.status },
-          'call refused by a concurrency limit',
-        );
-        return refuse(deps, res, plan, admission.status, admission.reason);
-      }
+    // Checked and counted in one step, so that calls racing on other workers or nodes cannot both take
+    // the last room (the counts may be shared through Redis).
+    const parties = [callerParty, calleeParty].flatMap((party) => (party ? [countedParty(party)] : []));
+    const counted = await deps.calls.admit(plan.cdr.callId, parties);
+    if (!counted.ok) {
+      deps.log.info(
+        { caller: callerParty?.id, callee: calleeParty?.id, status: counted.status },
+        'call refused by a concurrency limit',
+      );
+      return refuse(deps, res, plan, counted.status, counted.reason);
     }
     const peer = plan.kind === 'inbound' ? peerOf(req) : undefined;
     const peerPolicy = peer ? deps.sbc?.policyOf(peer.gatewayId, peer.groupId) : undefined;
@@ -51,6 +51,7 @@ export function admit(
       });
     const admission = deps.calls.admitScopes(scopes);
     if (!admission.ok) {
+      counted.release();
       deps.log.info(
         { status: admission.status, peer: peer?.gatewayId },
         'call refused by call admission control',
@@ -65,17 +66,18 @@ export function admit(
         admission.retryAfter ? { headers: { 'Retry-After': String(admission.retryAfter) } } : undefined,
       );
     }
-    const parties: CountedParty[] = [];
-    if (caller) parties.push({ subscriberId: caller.id, customerId: callerParty?.customerId });
-    if (callee) parties.push({ subscriberId: callee.id, customerId: calleeParty?.customerId });
-    if (peer) parties.push({ gatewayId: peer.gatewayId, groupId: peer.groupId });
+    // A peer's call counts for its gateway and peering group on this node while it lasts.
+    const peerRelease = peer ? deps.calls.holdPeer(peer) : undefined;
     const caps = [
       durationCap(plan.kind, callerParty, calleeParty, deps.config),
       peerPolicy?.gateway.maxCallDuration,
       peerPolicy?.group.maxCallDuration,
     ].filter((d): d is number => typeof d === 'number' && d > 0);
     plan.admitted = {
-      parties,
+      release: () => {
+        counted.release();
+        peerRelease?.();
+      },
       callerParty: callerParty ?? undefined,
       calleeParty: calleeParty ?? undefined,
       maxDurationS: caps.length > 0 ? Math.min(...caps) : undefined,

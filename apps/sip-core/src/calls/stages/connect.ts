@@ -5,7 +5,7 @@ import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
 import { ForwardingRoute } from '../forwarding.ts';
 import { HuntRoute } from '../hunt-route.ts';
-import { admitParty, partyOf } from '../party.ts';
+import { countedParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
 import { pstnLeg } from '../pstn.ts';
 import { type InviteDeps, planOf } from './deps.ts';
@@ -22,80 +22,89 @@ export function connect(deps: InviteDeps): Middleware {
     const { req: srfReq, res: srfRes } = req.srf;
     const plan = planOf(req);
     const admitted = required(plan.admitted, 'admission');
-    const presented = required(plan.presented, 'the presentation');
-    const common = {
-      callerProfile: plan.callerProfile,
-      cdr: plan.cdr,
-      callerRouted: presented.callerRouted,
-      ringTimeoutS: deps.config.ringTimeout,
-      maxDurationS: admitted.maxDurationS,
-    };
-    let callPlan: CallPlan;
-    if (presented.leg) {
-      // To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call).
-      callPlan = { ...presented.leg, ...common, withheld: presented.withheld };
-    } else if (plan.huntGroup) {
-      const { group, aor } = plan.huntGroup;
-      const route = new HuntRoute(
-        {
-          groups: required(deps.huntGroups, 'the hunt groups'),
-          directory: deps.directory,
-          numbering: deps.numbering,
-          busy: (member) =>
-            deps.calls.inCall(member.id) ||
-            !admitParty(deps.calls, partyOf(deps.directory, member), plan.cdr.callId).ok,
-          hold: (member) =>
-            deps.calls.hold(plan.cdr.callId, [{ subscriberId: member.id, customerId: member.customerId }]),
-          devices: (member) => {
-            const bindings = deps.location.lookup(`sip:${member.username}@${member.domain}`);
-            return plan.devices
-              ? plan.devices(bindings, member.srtp)
-              : deviceTargets(bindings, undefined, member.srtp);
+    let call: Call;
+    try {
+      const presented = required(plan.presented, 'the presentation');
+      const common = {
+        callerProfile: plan.callerProfile,
+        cdr: plan.cdr,
+        callerRouted: presented.callerRouted,
+        ringTimeoutS: deps.config.ringTimeout,
+        maxDurationS: admitted.maxDurationS,
+      };
+      let callPlan: CallPlan;
+      if (presented.leg) {
+        // To the phone network: gateways in LCR order, failing over on 5xx/408 (see Call).
+        callPlan = { ...presented.leg, ...common, withheld: presented.withheld };
+      } else if (plan.huntGroup) {
+        const { group, aor } = plan.huntGroup;
+        const route = new HuntRoute(
+          {
+            groups: required(deps.huntGroups, 'the hunt groups'),
+            directory: deps.directory,
+            numbering: deps.numbering,
+            busy: (member) => deps.calls.inCall(member.id),
+            hold: async (member) => {
+              const admission = await deps.calls.admit(plan.cdr.callId, [
+                countedParty(partyOf(deps.directory, member)),
+              ]);
+              return admission.ok ? admission.release : () => {};
+            },
+            devices: (member) => {
+              const bindings = deps.location.lookup(`sip:${member.username}@${member.domain}`);
+              return plan.devices
+                ? plan.devices(bindings, member.srtp)
+                : deviceTargets(bindings, undefined, member.srtp);
+            },
+            from: presented.from,
+            to: presented.to,
+            destinationRoute: (subscriber) => {
+              const forwarding = forwardingRoute(req, plan, subscriber, false);
+              return (call) => forwarding.run(call);
+            },
+            log: deps.log,
           },
+          group,
+        );
+        callPlan = {
+          ...common,
+          targets: [],
+          route: (call) => route.run(call),
           from: presented.from,
           to: presented.to,
-          destinationRoute: (subscriber) => {
-            const forwarding = forwardingRoute(req, plan, subscriber, false);
-            return (call) => forwarding.run(call);
-          },
-          log: deps.log,
-        },
-        group,
-      );
-      callPlan = {
-        ...common,
-        targets: [],
-        route: (call) => route.run(call),
-        from: presented.from,
-        to: presented.to,
-        calleeCustomerId: group.customerId,
-        withheld: presented.withheld,
-        calleeRouted: aor,
-      };
-    } else {
-      const callee = required(plan.callee, 'the callee');
-      const route = forwardingRoute(req, plan, callee.subscriber, true);
-      callPlan = {
-        ...common,
-        targets: callee.targets,
-        route: (call) => route.run(call),
-        from: presented.from,
-        to: presented.to,
-        calleeSubscriberId: callee.subscriber.id,
-        calleeCustomerId: admitted.calleeParty?.customerId,
-        withheld: presented.withheld,
-        calleeRouted: callee.aor,
-      };
+          calleeCustomerId: group.customerId,
+          withheld: presented.withheld,
+          calleeRouted: aor,
+        };
+      } else {
+        const callee = required(plan.callee, 'the callee');
+        const route = forwardingRoute(req, plan, callee.subscriber, true);
+        callPlan = {
+          ...common,
+          targets: callee.targets,
+          route: (call) => route.run(call),
+          from: presented.from,
+          to: presented.to,
+          calleeSubscriberId: callee.subscriber.id,
+          calleeCustomerId: admitted.calleeParty?.customerId,
+          withheld: presented.withheld,
+          calleeRouted: callee.aor,
+        };
+      }
+      call = new Call(srfReq, srfRes, callPlan, {
+        srf: deps.srf,
+        media: deps.media,
+        cdr: deps.cdr,
+        log: deps.log,
+        ...(deps.engine ? { engine: deps.engine } : {}),
+        onState: (c) => deps.calls.changed(c),
+      });
+    } catch (error) {
+      // No call to end it: the room the call holds in its limits is given back here.
+      admitted.release();
+      throw error;
     }
-    const call = new Call(srfReq, srfRes, callPlan, {
-      srf: deps.srf,
-      media: deps.media,
-      cdr: deps.cdr,
-      log: deps.log,
-      ...(deps.engine ? { engine: deps.engine } : {}),
-      onState: (c) => deps.calls.changed(c),
-    });
-    await call.run(deps.calls.add(call, admitted.parties));
+    await call.run(deps.calls.add(call, admitted.release));
   };
 }
 
@@ -136,10 +145,10 @@ function forwardingRouteFactory(
           if (admit) {
             // A forwarded call counts for the subscriber it reaches, like a direct call.
             const party = partyOf(deps.directory, target);
-            const admission = admitParty(deps.calls, party, callId);
+            const admission = await deps.calls.admit(callId, [countedParty(party)]);
             if (!admission.ok) return { status: admission.status, reason: admission.reason };
             customerId = party.customerId;
-            release = deps.calls.hold(callId, [{ subscriberId: party.id, customerId: party.customerId }]);
+            release = admission.release;
           }
           const aor = `sip:${target.username}@${target.domain}`;
           const bindings = deps.location.lookup(aor);

@@ -19,12 +19,7 @@ export function present(deps: PresentDeps): Middleware {
   return (req, _res, next) => {
     const plan = planOf(req);
     if (deps.sbc && deps.calls)
-      plan.peerLeg = peerLegFactory(
-        deps.sbc,
-        deps.calls,
-        plan.cdr.callId,
-        passThroughHeaders(req.headerEntries?.() ?? []),
-      );
+      plan.peerLeg = peerLegFactory(deps.sbc, deps.calls, passThroughHeaders(req.headerEntries?.() ?? []));
     if (plan.kind === 'outbound') plan.presented = toPstn(deps, plan);
     else if (plan.kind === 'inbound') plan.presented = peerToSubscriber(deps, plan);
     else if (plan.huntGroup) plan.presented = subscriberToHuntGroup(deps, plan, req, plan.huntGroup.aor);

@@ -37,7 +37,7 @@ export interface CallStack {
 }
 
 /** A free NG port in 22400-22499 and an RTP range slice of 40000-40999 for this file's rtpengine. */
-async function startRtpengine(): Promise<ResolvedMedia> {
+export async function startRtpengine(): Promise<ResolvedMedia> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const ngPort = 22400 + Math.floor(Math.random() * 100);

@@ -1,0 +1,223 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CALL_CONTROL_CHANNEL } from '@switchboard/db';
+import type { ResolvedMedia } from '@switchboard/media';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { type RunningSipCore, startSipCore } from '../../src/start.ts';
+import { createSubscriber, createTenant, createTestDatabase } from '../support/database.ts';
+import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from '../support/engine.ts';
+import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
+import {
+  aliceCallsBob,
+  type CallStack,
+  callFields,
+  closeCallStack,
+  DOMAIN,
+  registerWithSipp,
+  startRtpengine,
+} from './support/stack.ts';
+
+/**
+ * Two sip-core workers attached to one engine (SIP_CORE_WORKERS=2), sharing PostgreSQL and the call
+ * counts in a real Redis: the engine hands new requests to them in turn and in-dialog requests to the
+ * worker owning the dialog. A binding registered through one is found by the other at once (the table
+ * gets it only after a long write-behind window here), calls are answered by either, and a customer's
+ * limit of one call holds across both.
+ */
+
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const NODE = 'workers-test';
+
+let stack: CallStack;
+const workers: RunningSipCore[] = [];
+let bobPort: number;
+
+beforeAll(async () => {
+  const testDb = await createTestDatabase();
+  const tenant = await createTenant(testDb.db, DOMAIN);
+  const subscribers = new Map<string, string>();
+  for (const [user, password] of Object.entries({
+    alice: 'alice-secret',
+    bob: 'bob-secret',
+    carol: 'carol-secret',
+  }))
+    subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
+  let media: ResolvedMedia | undefined;
+  let engine: TestEngine | undefined;
+  const secret = 'workers-test-secret';
+  const nonceSecret = randomBytes(24).toString('hex');
+  const keyPrefix = `test:${randomUUID()}:`;
+  const close = async () => {
+    for (const worker of workers) await worker.close();
+    await engine?.close();
+    await media?.stop();
+    await testDb.drop();
+  };
+  try {
+    media = await startRtpengine();
+    engine = await startTestEngine({ secret, logger: log });
+    for (const index of [1, 2])
+      workers.push(
+        await startSipCore(
+          {
+            drachtio: engine.drachtio,
+            nodeName: NODE,
+            worker: { index, count: 2 },
+            redis: { url: REDIS_URL, keyPrefix },
+            // sipp answers MD5 challenges only; both workers accept the nonces either issues.
+            auth: { algorithms: ['MD5'], nonceSecret },
+            access: { rateLimitPerSecond: 0 },
+            nat: { keepaliveInterval: 0 },
+            // Long enough that a binding can only reach the other worker ahead of the table.
+            registrar: { writeBehindMs: 5_000 },
+          },
+          { prisma: testDb.db.prisma, db: testDb.db, logger: log, media: media.media },
+        ),
+      );
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  stack = {
+    testDb,
+    tenant,
+    sipCore: workers[0]!,
+    media,
+    sipAddress: engine.remote,
+    engine,
+    subscribers,
+    close,
+  };
+}, 90_000);
+
+afterAll(() => closeCallStack(stack), 30_000);
+
+const prisma = () => stack.testDb.db.prisma;
+const workerNodes = [NODE, `${NODE}/2`];
+
+/** One INVITE that is challenged and abandoned: the engine's turn moves to the other worker. */
+async function nextWorker(): Promise<void> {
+  const run = runSipp({
+    scenario: 'uac-invite-challenged.xml',
+    port: await allocatePort(),
+    remote: stack.sipAddress,
+    fields: callFields('alice', 'alice-secret', 'bob'),
+    timeoutS: 10,
+  });
+  expectSippOk(await run.done, 'uac-invite-challenged.xml');
+}
+
+describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
+  it('a binding registered through one worker is in both at once, before the table has it', async () => {
+    bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
+    const aor = `sip:bob@${DOMAIN}`;
+    for (const worker of workers) expect(worker.location.lookup(aor)).toHaveLength(1);
+    expect(await prisma().registration.count()).toBe(0);
+  });
+
+  it('calls are answered through either worker, each with one CDR and the BYE reaching its owner', async () => {
+    const first = await aliceCallsBob(stack, bobPort, 'uac-call-bye.xml', 'uas-answer.xml');
+    await nextWorker();
+    const second = await aliceCallsBob(stack, bobPort, 'uac-call-bye.xml', 'uas-answer.xml');
+    for (const cdr of [first, second])
+      expect(cdr).toMatchObject({
+        disposition: 'answered',
+        sipCode: 200,
+        callerCustomerId: stack.tenant.customerId,
+      });
+    expect(workerNodes).toContain(first.node);
+    expect(workerNodes).toContain(second.node);
+    expect(first.node).not.toBe(second.node);
+  });
+
+  it("a customer's limit of one call holds across the workers and is given back at the call's end", async () => {
+    const customerId = stack.tenant.customerId;
+    await prisma().customer.update({ where: { id: customerId }, data: { maxConcurrentCalls: 1 } });
+    await untilCustomerLimit(customerId, 1);
+    const before = await prisma().cdr.count();
+    const callee = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 30 });
+    await callee.listening();
+    const caller = runSipp({
+      scenario: 'uac-call-wait-bye.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('alice', 'alice-secret', 'bob'),
+      authUri: `bob@${DOMAIN}`,
+      timeoutS: 30,
+    });
+    const owner = await answeredOn();
+    // carol's authenticated INVITE goes to the other worker, which refuses it: acme's call is on `owner`.
+    await nextWorker();
+    const refusedRun = runSipp({
+      scenario: 'uac-call-rejected.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('carol', 'carol-secret', 'bob'),
+      authUri: `bob@${DOMAIN}`,
+      timeoutS: 20,
+    });
+    expectSippOk(await refusedRun.done, 'uac-call-rejected.xml');
+    // The refusal's CDR is written right after the answer: a bounded wait for it.
+    const refused = await vi.waitFor(
+      async () => {
+        const row = await prisma().cdr.findFirst({ where: { sipCode: 503 } });
+        expect(row).toMatchObject({ sipReason: 'Service Unavailable', calleeCustomerId: customerId });
+        return row!;
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(workerNodes).toContain(refused.node);
+    expect(refused.node).not.toBe(workerNodes[owner]);
+
+    // The held call ends (hang-up on the call-control channel: only its owner has it).
+    const callId = workers[owner]!.activeCalls()[0]!.callId;
+    await prisma().$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId })})`;
+    const [uacResult, uasResult] = await Promise.all([caller.done, callee.done]);
+    expectSippOk(uacResult, 'uac-call-wait-bye.xml');
+    expectSippOk(uasResult, 'uas-answer.xml');
+    await vi.waitFor(
+      async () => {
+        const held = await prisma().cdr.findFirst({ where: { callId, sipReason: { not: IN_PROGRESS } } });
+        expect(held).toMatchObject({ disposition: 'answered', node: workerNodes[owner] });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(await prisma().cdr.count()).toBe(before + 2);
+    // Its room is free again, whichever worker takes the next call.
+    await nextWorker();
+    const after = await aliceCallsBob(stack, bobPort, 'uac-call-bye.xml', 'uas-answer.xml');
+    expect(after).toMatchObject({ disposition: 'answered' });
+  });
+});
+
+/** Bounded wait (10 s) until both workers' directories hold the customer's new limit. */
+async function untilCustomerLimit(customerId: string, max: number): Promise<void> {
+  const subscriberId = stack.subscribers.get('carol')!;
+  const deadline = Date.now() + 10_000;
+  while (
+    !workers.every(
+      (worker) => worker.caches.directory.subscriberById(subscriberId)?.customer.maxConcurrentCalls === max,
+    )
+  ) {
+    if (Date.now() > deadline) throw new Error(`the limit of ${customerId} did not reach both workers`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Bounded wait (10 s) for the one answered call; resolves with the index of the worker that has it. */
+async function answeredOn(): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const owner = workers.findIndex((worker) =>
+      worker.activeCalls().some((call) => call.state === 'answered'),
+    );
+    if (owner >= 0) {
+      expect(workers.filter((worker) => worker.activeCalls().length > 0)).toHaveLength(1);
+      return owner;
+    }
+    if (Date.now() > deadline) throw new Error('the call was not answered');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
