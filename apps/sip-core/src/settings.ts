@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { BanService } from './access/ban-service.ts';
 import type { RateLimiter } from './access/rate-limiter.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
+import { CoalescedLoad } from './coalesced-load.ts';
 import type { SipCoreConfig } from './config.ts';
 import { configureMessageLimiter, type MessagesConfig } from './messages/messages-config.ts';
 
@@ -61,8 +62,7 @@ function sectionOf(targets: SettingTargets, key: string): [Section, string] {
 export class LiveSettings {
   /** Values sip-core was started with (options, environment or defaults). */
   private readonly base = new Map<string, SettingValue>();
-  private loading: Promise<void> | undefined;
-  private again = false;
+  private readonly reload = new CoalescedLoad(() => this.loadOnce());
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -81,21 +81,7 @@ export class LiveSettings {
 
   /** Reads the table and applies it; calls made while a load runs are folded into one more load. */
   load(): Promise<void> {
-    if (this.loading) {
-      this.again = true;
-      return this.loading;
-    }
-    this.loading = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.loadOnce();
-        } while (this.again);
-      } finally {
-        this.loading = undefined;
-      }
-    })();
-    return this.loading;
+    return this.reload.run();
   }
 
   private async loadOnce(): Promise<void> {

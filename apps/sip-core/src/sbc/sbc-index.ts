@@ -6,6 +6,7 @@ import {
   type HeaderRuleDirection,
 } from '@switchboard/numbering';
 import type { Logger } from 'pino';
+import { CoalescedLoad } from '../coalesced-load.ts';
 
 /** The tables this index follows; a change to any of them reloads it (they are small). */
 export const SBC_TABLES = [
@@ -65,8 +66,7 @@ export class SbcIndex {
   private byDomain = new Map<string, Binding[]>();
   private gatewayPolicies = new Map<string, Policy>();
   private groupPolicies = new Map<string, Policy>();
-  private loading: Promise<void> | undefined;
-  private again = false;
+  private readonly reload = new CoalescedLoad(() => this.load());
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -129,21 +129,7 @@ export class SbcIndex {
 
   /** A change of one of {@link SBC_TABLES}: load again (once more after a load under way). */
   onChanged(): Promise<void> {
-    if (this.loading) {
-      this.again = true;
-      return this.loading;
-    }
-    this.loading = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.load();
-        } while (this.again);
-      } finally {
-        this.loading = undefined;
-      }
-    })();
-    return this.loading;
+    return this.reload.run();
   }
 
   /**
