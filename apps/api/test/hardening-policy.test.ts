@@ -14,6 +14,9 @@ let subscriberC: string;
 /** A gateway and a header rule set that bindings and peer policies are moved to. */
 let gatewayForPolicies: string;
 let spareRuleSet: string;
+/** A sell and a cost billing profile that customers, resellers and peering groups are linked to. */
+let sellProfile: string;
+let costProfile: string;
 beforeAll(async () => {
   world = await createWorld('hardening_policy');
   ids = world.ids;
@@ -21,6 +24,12 @@ beforeAll(async () => {
     await op('POST', `/peering-groups/${ids.pg}/gateways`, { name: 'policy-target', host: 'gw.example.net' })
   ).json().id;
   spareRuleSet = (await op('POST', '/header-rule-sets', { name: 'spare headers' })).json().id;
+  sellProfile = (
+    await op('POST', '/billing-profiles', { name: 'retail', kind: 'sell', currency: 'EUR' })
+  ).json().id;
+  costProfile = (
+    await op('POST', '/billing-profiles', { name: 'carrier', kind: 'cost', currency: 'EUR' })
+  ).json().id;
   subscriberC = (
     await op('POST', '/subscribers', { customerId: ids.cA, domainId: ids.dA, username: 'carol' })
   ).json().id;
@@ -78,6 +87,7 @@ const ROUTES: PatchRoute[] = [
     fields: {
       name: { body: () => ({ name: unique('Renamed ') }) },
       status: { body: () => ({ status: 'locked' }) },
+      billingProfileId: { body: () => ({ billingProfileId: sellProfile }) },
     },
   },
   {
@@ -93,6 +103,7 @@ const ROUTES: PatchRoute[] = [
       maxCallDuration: { body: () => ({ maxCallDuration: 3600 }) },
       maxCallsPerSecond: { body: () => ({ maxCallsPerSecond: 5 }) },
       resellerId: { body: () => ({ resellerId: ids.rB }), roles: OPERATOR },
+      billingProfileId: { body: () => ({ billingProfileId: sellProfile }), roles: OPERATOR },
     },
   },
   {
@@ -106,6 +117,7 @@ const ROUTES: PatchRoute[] = [
       internationalPrefix: { body: () => ({ internationalPrefix: '00' }) },
       areaCode: { body: () => ({ areaCode: '1' }) },
       rewriteRuleSetId: { body: () => ({ rewriteRuleSetId: ids.rsA }) },
+      transcodeCodecs: { body: () => ({ transcodeCodecs: ['PCMA'] }) },
     },
   },
   {
@@ -222,6 +234,18 @@ const ROUTES: PatchRoute[] = [
       priority: { body: () => ({ priority: 5 }) },
       enabled: { body: () => ({ enabled: false }) },
       rewriteRuleSetId: { body: () => ({ rewriteRuleSetId: ids.rsG }) },
+      costProfileId: { body: () => ({ costProfileId: costProfile }) },
+    },
+  },
+  {
+    path: '/api/v1/billing-profiles/{id}',
+    writeRoles: OPERATOR,
+    fresh: () => created('/billing-profiles', { name: unique('profile '), kind: 'sell', currency: 'EUR' }),
+    fields: {
+      name: { body: () => ({ name: unique('renamed profile ') }) },
+      description: { body: () => ({ description: 'changed' }) },
+      timeZone: { body: () => ({ timeZone: 'Europe/Vienna' }) },
+      peakTimes: { body: () => ({ peakTimes: [{ weekday: 1, startMinute: 480, endMinute: 1080 }] }) },
     },
   },
   {
