@@ -155,4 +155,54 @@ describe('peer policies', () => {
     });
     expect(again.statusCode).toBe(409);
   });
+
+  it('holds a codec policy: names as the media relay spells them, order kept, contradictions refused', async () => {
+    const group = await world.request('operator', 'POST', '/api/v1/peering-groups', { name: 'codec-carrier' });
+    const peeringGroupId = group.json().id;
+    const unknown = await world.request('operator', 'POST', '/api/v1/peer-policies', {
+      peeringGroupId,
+      codecAllow: ['PCMA', 'G.711'],
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.headers['content-type']).toContain('application/problem+json');
+    expect(unknown.json().errors).toEqual([expect.objectContaining({ field: '/body/codecAllow/1' })]);
+    // Only codecs rtpengine can encode may be added for transcoding (AMR it only decodes).
+    const decodeOnly = await world.request('operator', 'POST', '/api/v1/peer-policies', {
+      peeringGroupId,
+      codecTranscode: ['AMR'],
+    });
+    expect(decodeOnly.statusCode).toBe(400);
+    expect(decodeOnly.json().errors).toEqual([expect.objectContaining({ field: '/body/codecTranscode/0' })]);
+    const odd = await world.request('operator', 'POST', '/api/v1/peer-policies', { peeringGroupId, ptime: 25 });
+    expect(odd.statusCode).toBe(400);
+    expect(odd.json().errors).toEqual([expect.objectContaining({ field: '/body/ptime' })]);
+    const both = await world.request('operator', 'POST', '/api/v1/peer-policies', {
+      peeringGroupId,
+      codecAllow: ['PCMA', 'G729'],
+      codecStrip: ['G729'],
+    });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().errors).toEqual([expect.objectContaining({ field: '/body/codecStrip' })]);
+    const ok = await world.request('operator', 'POST', '/api/v1/peer-policies', {
+      peeringGroupId,
+      codecAllow: ['PCMA', 'PCMU', 'G729'],
+      codecTranscode: ['PCMA'],
+      ptime: 30,
+      dtmfEvents: true,
+    });
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(ok.json()).toMatchObject({
+      codecAllow: ['PCMA', 'PCMU', 'G729'],
+      codecStrip: [],
+      codecTranscode: ['PCMA'],
+      ptime: 30,
+      dtmfEvents: true,
+    });
+    // A PATCH stripping an allowed codec contradicts the stored allow-list.
+    const strip = await world.request('operator', 'PATCH', `/api/v1/peer-policies/${ok.json().id}`, {
+      codecStrip: ['G729'],
+    });
+    expect(strip.statusCode).toBe(400);
+    expect(strip.json().errors).toEqual([expect.objectContaining({ field: '/body/codecStrip' })]);
+  });
 });

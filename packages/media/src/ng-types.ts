@@ -22,7 +22,7 @@ export interface NgCodecOptions {
   except?: string[];
   /** Hide these codecs from the receiver of the SDP but still accept them from the sender. */
   mask?: string[];
-  /** Offer only these codecs, in this order. */
+  /** Exceptions to `strip: ['all']` / `mask: ['all']`, moved to the front in this order. */
   offer?: string[];
   /** Add these codecs and transcode to them (needs a transcoding-capable rtpengine). */
   transcode?: string[];
@@ -44,6 +44,8 @@ export interface NgSdpFlags {
   /** Where the SIP message carrying the SDP came from; with `SIP-source-address` rtpengine uses it for media. */
   'received-from'?: [AddressFamily, string];
   codec?: NgCodecOptions;
+  /** Packetisation time (ms) of the SDP written; rtpengine repacketises (transcoding engine). */
+  ptime?: number;
   'record call'?: 'yes' | 'no';
   label?: string;
   'media address'?: string;

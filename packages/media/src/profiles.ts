@@ -17,6 +17,21 @@ export interface CodecPolicy {
   strip?: string[];
   /** Hide these codecs from this leg while still accepting them from the other one. */
   mask?: string[];
+  /**
+   * Offer only these codecs, in this order (rtpengine `mask: all` + `offer`): the other side's codecs
+   * not listed are hidden from this leg but still taken from the other side, so that `transcode`
+   * can bridge them.
+   */
+  allow?: string[];
+  /** Add these codecs to offers that lack them; rtpengine transcodes (the sides share no codec). */
+  transcode?: string[];
+  /** Packetisation time (ms) written into offers to this leg; rtpengine repacketises. */
+  ptime?: number;
+  /**
+   * RFC 4733 telephone-event is always offered to this leg: kept by `allow` and added when the other
+   * side lacks it (rtpengine then turns this leg's events into in-band tones and detects the other's).
+   */
+  dtmfEvents?: boolean;
 }
 
 /** What one leg of a call needs from the relay. Profiles describe endpoints, not calls. */
@@ -137,6 +152,7 @@ export function sdpFlags(source: LegProfile, destination: LegProfile, context: S
   if (context.stage === 'offer') {
     const codec = withG711Fallback(codecOptions(destination.codecs), source, destination);
     if (codec !== undefined) result.codec = codec;
+    if (destination.codecs?.ptime !== undefined) result.ptime = destination.codecs.ptime;
     // rtpengine remembers the direction of the offer and reverses it for the answer.
     if (source.interface !== undefined || destination.interface !== undefined) {
       if (source.interface === undefined || destination.interface === undefined) {
@@ -153,16 +169,39 @@ export function sdpFlags(source: LegProfile, destination: LegProfile, context: S
   return result;
 }
 
+const TELEPHONE_EVENT = 'telephone-event';
+
+/** `list` with `name` appended unless it holds it already (codec names compare case-insensitively). */
+function including(list: readonly string[], name: string): string[] {
+  return list.some((c) => c.toLowerCase() === name.toLowerCase()) ? [...list] : [...list, name];
+}
+
+/**
+ * The NG `codec` dictionary of a leg's policy. Measured with rtpengine 10.5: `strip` drops a codec
+ * for good (an offerer with only stripped codecs is answered with the added ones, which it never
+ * offered), while `mask` hides it from this leg but keeps taking it from the offerer, so an allow-list
+ * is `mask: all` with `offer` naming the kept codecs in order, and a `transcode` codec then bridges a
+ * caller whose every codec was hidden.
+ */
 function codecOptions(policy: CodecPolicy | undefined): NgCodecOptions | undefined {
   if (policy === undefined) return undefined;
   const codec: NgCodecOptions = {};
   if (policy.keepOnly !== undefined) {
     codec.strip = ['all'];
     codec.except = [...policy.keepOnly];
-  } else if (policy.strip !== undefined) {
+  } else if (policy.strip !== undefined && policy.strip.length > 0) {
     codec.strip = [...policy.strip];
   }
-  if (policy.mask !== undefined) codec.mask = [...policy.mask];
+  const mask = [...(policy.mask ?? [])];
+  if (policy.allow !== undefined && policy.allow.length > 0) {
+    mask.splice(0, mask.length, 'all');
+    codec.offer = policy.dtmfEvents ? including(policy.allow, TELEPHONE_EVENT) : [...policy.allow];
+  }
+  if (mask.length > 0) codec.mask = mask;
+  const transcode = policy.dtmfEvents
+    ? including(policy.transcode ?? [], TELEPHONE_EVENT)
+    : [...(policy.transcode ?? [])];
+  if (transcode.length > 0) codec.transcode = transcode;
   return Object.keys(codec).length > 0 ? codec : undefined;
 }
 
@@ -184,5 +223,6 @@ function withG711Fallback(
   if (source.transport !== 'webrtc' || destination.transport === 'webrtc') return codec;
   const transcode = source.transcodeCodecs ?? DEFAULT_TRANSCODE;
   if (transcode.length === 0) return codec;
-  return { ...codec, transcode: [...transcode] };
+  const merged = transcode.reduce((list, name) => including(list, name), codec?.transcode ?? []);
+  return { ...codec, transcode: merged };
 }

@@ -1,6 +1,7 @@
 import { NumberingError, validateDialPlanSettings } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { CodecPolicyProps, checkCodecPolicy } from '../codec-policy.ts';
 import { registerCrud } from '../crud.ts';
 import { huntGroupTree, subscriberTree } from '../dependants.ts';
 import { badRequest } from '../errors.ts';
@@ -27,6 +28,8 @@ const DomainProps = {
     description:
       "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only",
   }),
+  /** Codec policy towards carriers on this domain's outbound calls, unless the peer policy sets its own. */
+  ...CodecPolicyProps,
 };
 export const Domain = Type.Object({ id: Uuid, resellerId: Nullable(Uuid), ...DomainProps, ...Timestamps });
 
@@ -49,6 +52,9 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
         areaCode: Type.Optional(DomainProps.areaCode),
         rewriteRuleSetId: Type.Optional(DomainProps.rewriteRuleSetId),
         transcodeCodecs: Type.Optional(DomainProps.transcodeCodecs),
+        ...Object.fromEntries(
+          Object.entries(CodecPolicyProps).map(([k, v]) => [k, Type.Optional(v)]),
+        ) as { [K in keyof typeof CodecPolicyProps]: ReturnType<typeof Type.Optional<(typeof CodecPolicyProps)[K]>> },
       },
       { additionalProperties: false },
     ),
@@ -61,6 +67,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
       areaCode: DomainProps.areaCode,
       rewriteRuleSetId: DomainProps.rewriteRuleSetId,
       transcodeCodecs: DomainProps.transcodeCodecs,
+      ...CodecPolicyProps,
     }),
     list: {
       sortable: ['name', 'createdAt'],
@@ -80,10 +87,12 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
       const resellerId = await owningReseller(ctx, body.resellerId);
       await checkRuleSet(ctx, body.rewriteRuleSetId);
       checkDialPlan(body);
+      checkCodecPolicy(body);
       return { data: { ...body, name: body.name.toLowerCase(), resellerId: resellerId ?? null } };
     },
-    toUpdateData: async (ctx, body) => {
+    toUpdateData: async (ctx, body, existing) => {
       await checkRuleSet(ctx, body.rewriteRuleSetId);
+      checkCodecPolicy(body, existing as { codecAllow?: string[]; codecStrip?: string[] });
       return { data: body };
     },
   });

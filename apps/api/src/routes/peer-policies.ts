@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { CodecPolicyProps, checkCodecPolicy } from '../codec-policy.ts';
 import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { badRequest } from '../errors.ts';
 import { Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
@@ -7,9 +8,9 @@ import type { RouteOptions } from './options.ts';
 import { all, operatorOnly } from './peering-groups.ts';
 
 /**
- * Topology hiding and call admission control of one gateway or one peering group (docs/sbc.md).
- * A gateway's call counts for its own and its group's limits; hiding is the gateway's choice, else
- * its group's, else on.
+ * Topology hiding, call admission control and codec policy of one gateway or one peering group
+ * (docs/sbc.md). A gateway's call counts for its own and its group's limits; hiding and each codec
+ * field are the gateway's choice, else its group's (codecs: else the calling domain's), else the default.
  */
 
 const Limit = (description: string) =>
@@ -23,6 +24,7 @@ const PolicyProps = {
   maxConcurrentCalls: Limit('Concurrent calls; null: unlimited'),
   maxCallsPerSecond: Limit('New calls in any one second; null: unlimited'),
   maxCallDuration: Limit('Seconds an answered call may last; null: unlimited'),
+  ...CodecPolicyProps,
 };
 export const PeerPolicy = Type.Object({ id: Uuid, ...PolicyProps, ...Timestamps });
 
@@ -78,10 +80,12 @@ export async function peerPolicyRoutes(app: FastifyInstance, { prisma }: RouteOp
     readScope: all,
     toCreateData: async (ctx, body) => {
       await checkTarget(ctx, body);
+      checkCodecPolicy(body);
       return { data: body };
     },
     toUpdateData: async (ctx, body, existing) => {
       await checkTarget(ctx, { ...(existing as Target), ...body });
+      checkCodecPolicy(body, existing as { codecAllow?: string[]; codecStrip?: string[] });
       return { data: body };
     },
   });

@@ -104,12 +104,12 @@ export function presentToPstn(
   const clir = original ? original.clir : (route.presentation?.clir ?? false);
   let hidesTopology = false;
   const targets: CallTarget[] = route.gateways.map((g) => ({
+    profile: profiles.publicPeer,
     ...sbcPart(peerLeg?.(g, { caller: identity, callee, domain: subscriber.domain }), (hides) => {
       hidesTopology ||= hides;
     }),
     uri: `sip:${callee}@${g.host}:${g.port}`,
     proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
-    profile: profiles.publicPeer,
     gatewayId: g.gatewayId,
     auth: route.auth.get(g.gatewayId),
     // The network-asserted identity (RFC 3325) always carries the real number; Privacy asks the

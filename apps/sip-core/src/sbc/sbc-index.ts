@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
+import type { CodecPolicy } from '@switchboard/media';
 import {
   type CompiledHeaderRule,
   compileHeaderRule,
@@ -7,6 +8,7 @@ import {
 } from '@switchboard/numbering';
 import type { Logger } from 'pino';
 import { CoalescedLoad } from '../coalesced-load.ts';
+import { type CodecPolicyRow, effectiveCodecPolicy } from './codec-policy.ts';
 
 /** The tables this index follows; a change to any of them reloads it (they are small). */
 export const SBC_TABLES = [
@@ -29,6 +31,8 @@ export interface PeerPolicyView {
   topologyHiding: boolean;
   gateway: PeerLimits;
   group: PeerLimits;
+  /** Codec policy of offers towards the gateway; undefined: the caller's codecs pass. */
+  codecs?: CodecPolicy | undefined;
 }
 
 interface Binding {
@@ -39,6 +43,12 @@ interface Binding {
 
 interface Policy extends PeerLimits {
   topologyHiding: boolean | null;
+  codecs: CodecPolicyRow;
+}
+
+function codecRowOf(row: CodecPolicyRow): CodecPolicyRow {
+  const { codecAllow, codecStrip, codecMask, codecTranscode, ptime, dtmfEvents } = row;
+  return { codecAllow, codecStrip, codecMask, codecTranscode, ptime, dtmfEvents };
 }
 
 function limitsOf(row: {
@@ -66,6 +76,8 @@ export class SbcIndex {
   private byDomain = new Map<string, Binding[]>();
   private gatewayPolicies = new Map<string, Policy>();
   private groupPolicies = new Map<string, Policy>();
+  /** Each domain's codec policy towards carriers, by lower-case domain name. */
+  private domainCodecs = new Map<string, CodecPolicyRow>();
   private readonly reload = new CoalescedLoad(() => this.load());
 
   constructor(
@@ -78,7 +90,18 @@ export class SbcIndex {
       this.prisma.headerRule.findMany(),
       this.prisma.headerRuleBinding.findMany(),
       this.prisma.peerPolicy.findMany(),
-      this.prisma.domain.findMany({ select: { id: true, name: true } }),
+      this.prisma.domain.findMany({
+        select: {
+          id: true,
+          name: true,
+          codecAllow: true,
+          codecStrip: true,
+          codecMask: true,
+          codecTranscode: true,
+          ptime: true,
+          dtmfEvents: true,
+        },
+      }),
     ]);
     const rulesBySet = new Map<string, CompiledHeaderRule[]>();
     for (const row of [...rules].sort((a, b) => a.priority - b.priority || a.id.localeCompare(b.id))) {
@@ -111,7 +134,7 @@ export class SbcIndex {
     const gatewayPolicies = new Map<string, Policy>();
     const groupPolicies = new Map<string, Policy>();
     for (const row of policies) {
-      const policy = { ...limitsOf(row), topologyHiding: row.topologyHiding };
+      const policy = { ...limitsOf(row), topologyHiding: row.topologyHiding, codecs: codecRowOf(row) };
       if (row.gatewayId) gatewayPolicies.set(row.gatewayId, policy);
       else if (row.peeringGroupId) groupPolicies.set(row.peeringGroupId, policy);
     }
@@ -121,6 +144,7 @@ export class SbcIndex {
     this.byDomain = byDomain;
     this.gatewayPolicies = gatewayPolicies;
     this.groupPolicies = groupPolicies;
+    this.domainCodecs = new Map(domains.map((d) => [d.name.toLowerCase(), codecRowOf(d)]));
     this.log.debug(
       { rules: rules.length, bindings: bindings.length, policies: policies.length },
       'sbc loaded',
@@ -152,14 +176,28 @@ export class SbcIndex {
       .flatMap((binding) => this.rulesBySet.get(binding.ruleSetId) ?? []);
   }
 
-  /** Topology hiding (the gateway's choice, else its group's, else on) and both their limits. */
-  policyOf(gatewayId: string | undefined, groupId: string | undefined): PeerPolicyView {
+  /**
+   * Topology hiding (the gateway's choice, else its group's, else on), both their limits, and the
+   * codec policy towards the gateway (each field the gateway's, else its group's, else the calling
+   * `domain`'s).
+   */
+  policyOf(
+    gatewayId: string | undefined,
+    groupId: string | undefined,
+    domain?: string | undefined,
+  ): PeerPolicyView {
     const gateway = gatewayId ? this.gatewayPolicies.get(gatewayId) : undefined;
     const group = groupId ? this.groupPolicies.get(groupId) : undefined;
+    const codecs = effectiveCodecPolicy(
+      gateway?.codecs,
+      group?.codecs,
+      domain ? this.domainCodecs.get(domain.toLowerCase()) : undefined,
+    );
     return {
       topologyHiding: gateway?.topologyHiding ?? group?.topologyHiding ?? true,
       gateway: gateway ?? {},
       group: group ?? {},
+      ...(codecs ? { codecs } : {}),
     };
   }
 }

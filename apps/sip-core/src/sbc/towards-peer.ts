@@ -1,3 +1,4 @@
+import { type LegProfile, profiles } from '@switchboard/media';
 import {
   applyHeaderRules,
   type CompiledHeaderRule,
@@ -10,6 +11,8 @@ import type { PeerPolicyView, SbcIndex } from './sbc-index.ts';
 
 /** What the SBC adds to a gateway's B leg: admission, the request's last rewrite, the duration cap. */
 export type PeerLeg = Pick<CallTarget, 'claim' | 'rewrite' | 'maxDurationS'> & {
+  /** The gateway's media leg: a public peer with the codec policy of offers towards it. */
+  profile: LegProfile;
   /** SDP towards the peer loses the caller's origin username. */
   hidesTopology: boolean;
 };
@@ -101,7 +104,7 @@ export function peerLegFactory(
   passThrough: ReadonlyArray<[string, string]>,
 ): PeerLegFactory {
   return (gateway, call) => {
-    const policy = sbc.policyOf(gateway.gatewayId, gateway.groupId);
+    const policy = sbc.policyOf(gateway.gatewayId, gateway.groupId, call.domain);
     const rules = sbc.rulesFor('outbound', gateway, call.domain);
     const context: RuleContext = { direction: 'outbound', caller: call.caller, callee: call.callee };
     return {
@@ -109,6 +112,7 @@ export function peerLegFactory(
       rewrite: (request) => outgoingRequest(request, rules, context, policy.topologyHiding, passThrough),
       maxDurationS: smallest(policy.gateway.maxCallDuration, policy.group.maxCallDuration),
       hidesTopology: policy.topologyHiding,
+      profile: policy.codecs ? { ...profiles.publicPeer, codecs: policy.codecs } : profiles.publicPeer,
     };
   };
 }
