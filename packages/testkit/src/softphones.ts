@@ -57,6 +57,8 @@ export interface PhoneAudio {
   play: string;
   /** `manual`: incoming calls ring and are not answered (another device of the account answers). */
   answer?: 'auto' | 'manual';
+  /** baresip's codec modules, in the order offered (default `['g711']`); e.g. `['opus']` offers Opus only. */
+  codecs?: Array<'g711' | 'opus' | 'g722'>;
 }
 
 export interface Process extends Softphone {
@@ -174,7 +176,9 @@ export async function startBaresip(
       `snd_path ${dir}`,
       `ctrl_tcp_listen 127.0.0.1:${control}`,
       'module_path /usr/lib/baresip/modules',
-      'module g711.so',
+      ...(audio.codecs ?? ['g711']).map((codec) => `module ${codec}.so`),
+      // The WAV is 8 kHz mono: baresip resamples it to a wideband codec's rate and channels.
+      ...(audio.codecs && !audio.codecs.includes('g711') ? ['ausrc_srate 8000', 'ausrc_channels 1'] : []),
       'module aufile.so',
       'module aubridge.so',
       'module sndfile.so',
