@@ -52,7 +52,7 @@ export const CodecPolicyProps = {
   codecStrip: CodecList(CODEC_NAMES, 'Codecs removed from offers; empty: inherit or none'),
   codecMask: CodecList(
     CODEC_NAMES,
-    "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none",
+    'Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none',
   ),
   codecTranscode: CodecList(
     TRANSCODABLE_CODECS,

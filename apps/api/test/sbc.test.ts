@@ -157,7 +157,9 @@ describe('peer policies', () => {
   });
 
   it('holds a codec policy: names as the media relay spells them, order kept, contradictions refused', async () => {
-    const group = await world.request('operator', 'POST', '/api/v1/peering-groups', { name: 'codec-carrier' });
+    const group = await world.request('operator', 'POST', '/api/v1/peering-groups', {
+      name: 'codec-carrier',
+    });
     const peeringGroupId = group.json().id;
     const unknown = await world.request('operator', 'POST', '/api/v1/peer-policies', {
       peeringGroupId,
@@ -173,7 +175,10 @@ describe('peer policies', () => {
     });
     expect(decodeOnly.statusCode).toBe(400);
     expect(decodeOnly.json().errors).toEqual([expect.objectContaining({ field: '/body/codecTranscode/0' })]);
-    const odd = await world.request('operator', 'POST', '/api/v1/peer-policies', { peeringGroupId, ptime: 25 });
+    const odd = await world.request('operator', 'POST', '/api/v1/peer-policies', {
+      peeringGroupId,
+      ptime: 25,
+    });
     expect(odd.statusCode).toBe(400);
     expect(odd.json().errors).toEqual([expect.objectContaining({ field: '/body/ptime' })]);
     const both = await world.request('operator', 'POST', '/api/v1/peer-policies', {

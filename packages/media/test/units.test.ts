@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRtpengineNg } from '../src/config.ts';
 import { codeForErrorReason, MediaError } from '../src/errors.ts';
 import { RtpenginePool } from '../src/pool.ts';
-import { profiles, sdpFlags } from '../src/profiles.ts';
+import { type CodecPolicy, profiles, sdpFlags } from '../src/profiles.ts';
 import { callStatistics } from '../src/stats.ts';
 
 const logger = pino({ level: 'silent' });
@@ -136,6 +136,31 @@ describe('sdpFlags', () => {
       except: ['PCMA', 'PCMU', 'telephone-event'],
     });
     expect(sdpFlags(browser(['G722']), profiles.webrtc, { stage: 'offer' }).codec).toBeUndefined();
+  });
+
+  it("a peer's codec policy: allow-list as mask all + offer in order, transcode, ptime, RFC 4733 events", () => {
+    const peer = (codecs: CodecPolicy) => ({ ...profiles.publicPeer, codecs });
+    const ordered = sdpFlags(profiles.natSubscriber, peer({ allow: ['PCMU', 'PCMA'], ptime: 30 }), {
+      stage: 'offer',
+    });
+    expect(ordered.codec).toEqual({ mask: ['all'], offer: ['PCMU', 'PCMA'] });
+    expect(ordered.ptime).toBe(30);
+    // ptime and codecs are written into offers only; rtpengine keeps them for the answer.
+    expect(
+      sdpFlags(profiles.natSubscriber, peer({ allow: ['PCMA'], ptime: 30 }), { stage: 'answer' }),
+    ).not.toHaveProperty('ptime');
+    expect(
+      sdpFlags(profiles.natSubscriber, peer({ allow: ['PCMA'], transcode: ['PCMA'], dtmfEvents: true }), {
+        stage: 'offer',
+      }).codec,
+    ).toEqual({ mask: ['all'], offer: ['PCMA', 'telephone-event'], transcode: ['PCMA', 'telephone-event'] });
+    expect(
+      sdpFlags(profiles.natSubscriber, peer({ strip: ['G729'], mask: ['G722'] }), { stage: 'offer' }).codec,
+    ).toEqual({ strip: ['G729'], mask: ['G722'] });
+    // A browser calling such a peer: the domain's G.711 joins the peer's transcode list once each.
+    expect(
+      sdpFlags(profiles.webrtc, peer({ allow: ['PCMA'], transcode: ['PCMA'] }), { stage: 'offer' }).codec,
+    ).toEqual({ mask: ['all'], offer: ['PCMA'], transcode: ['PCMA', 'PCMU'] });
   });
 
   it('codec policy and interfaces apply to offers only; one-sided interface selection is refused', () => {

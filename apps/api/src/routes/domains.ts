@@ -52,9 +52,11 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
         areaCode: Type.Optional(DomainProps.areaCode),
         rewriteRuleSetId: Type.Optional(DomainProps.rewriteRuleSetId),
         transcodeCodecs: Type.Optional(DomainProps.transcodeCodecs),
-        ...Object.fromEntries(
-          Object.entries(CodecPolicyProps).map(([k, v]) => [k, Type.Optional(v)]),
-        ) as { [K in keyof typeof CodecPolicyProps]: ReturnType<typeof Type.Optional<(typeof CodecPolicyProps)[K]>> },
+        ...(Object.fromEntries(Object.entries(CodecPolicyProps).map(([k, v]) => [k, Type.Optional(v)])) as {
+          [K in keyof typeof CodecPolicyProps]: ReturnType<
+            typeof Type.Optional<(typeof CodecPolicyProps)[K]>
+          >;
+        }),
       },
       { additionalProperties: false },
     ),

@@ -15,7 +15,14 @@ import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { alawToLinear, linearToAlaw, type PcmaPeer, startPcmaPeer } from './support/pcma-peer.ts';
 import { addOutboundRewrite, addPrimaryNumber } from './support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
-import { type CallStack, callFields, closeCallStack, completedCdr, DOMAIN, startCallStack } from './support/stack.ts';
+import {
+  type CallStack,
+  callFields,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  startCallStack,
+} from './support/stack.ts';
 
 /**
  * Codec policy towards carriers (docs/sbc.md, "Codec policy"), through engine + sip-core + a real
