@@ -84,7 +84,7 @@ describe('editing a customer', () => {
 });
 
 describe('editing a domain', () => {
-  it('sends the dialling settings, empty ones as null, the transcoding codecs, and never the name', async () => {
+  it('sends the dialling settings, empty ones as null, the transcoding codecs, the codec policy, and never the name', async () => {
     const user = userEvent.setup();
     const domain = {
       id: 'd1',
@@ -97,6 +97,12 @@ describe('editing a domain', () => {
       areaCode: null,
       rewriteRuleSetId: null,
       transcodeCodecs: ['PCMU', 'PCMA'],
+      codecAllow: [],
+      codecStrip: ['G729'],
+      codecMask: [],
+      codecTranscode: [],
+      ptime: null,
+      dtmfEvents: null,
       createdAt: '',
       updatedAt: '',
     };
@@ -119,6 +125,10 @@ describe('editing a domain', () => {
     await user.click(within(form).getByLabelText('Customers may sign up'));
     await user.click(within(form).getByLabelText('PCMU'));
     await user.click(within(form).getByLabelText('G722'));
+    await user.type(within(form).getByLabelText('Allowed codecs, in order'), 'PCMA, PCMU');
+    await user.type(within(form).getByLabelText('Transcode to'), 'PCMA');
+    await user.type(within(form).getByLabelText('ptime (ms)'), '30');
+    await user.click(within(form).getByLabelText(/Always offer RFC 4733/));
     await user.click(within(form).getByRole('button', { name: 'Save changes' }));
     await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
     expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
@@ -129,6 +139,12 @@ describe('editing a domain', () => {
       areaCode: '30',
       rewriteRuleSetId: 'r1',
       transcodeCodecs: ['PCMA', 'G722'],
+      codecAllow: ['PCMA', 'PCMU'],
+      codecStrip: ['G729'],
+      codecMask: [],
+      codecTranscode: ['PCMA'],
+      ptime: 30,
+      dtmfEvents: true,
     });
   });
 });

@@ -376,6 +376,116 @@ export const requestBodies = {
         "uniqueItems": true,
         "maxItems": 3,
         "description": "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only"
+      },
+      "codecAllow": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any"
+      },
+      "codecStrip": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs removed from offers; empty: inherit or none"
+      },
+      "codecMask": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none"
+      },
+      "codecTranscode": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 11,
+        "description": "Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none"
+      },
+      "ptime": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 10,
+        "maximum": 120,
+        "multipleOf": 10,
+        "description": "Packetisation time (ms) asked of the receiver; null: inherit or as offered"
+      },
+      "dtmfEvents": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
       }
     },
     "additionalProperties": false
@@ -1011,6 +1121,116 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 1000000,
         "description": "Seconds an answered call may last; null: unlimited"
+      },
+      "codecAllow": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any"
+      },
+      "codecStrip": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs removed from offers; empty: inherit or none"
+      },
+      "codecMask": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none"
+      },
+      "codecTranscode": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 11,
+        "description": "Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none"
+      },
+      "ptime": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 10,
+        "maximum": 120,
+        "multipleOf": 10,
+        "description": "Packetisation time (ms) asked of the receiver; null: inherit or as offered"
+      },
+      "dtmfEvents": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
       }
     },
     "additionalProperties": false
@@ -1926,6 +2146,116 @@ export const requestBodies = {
         "uniqueItems": true,
         "maxItems": 3,
         "description": "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only"
+      },
+      "codecAllow": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any"
+      },
+      "codecStrip": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs removed from offers; empty: inherit or none"
+      },
+      "codecMask": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none"
+      },
+      "codecTranscode": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 11,
+        "description": "Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none"
+      },
+      "ptime": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 10,
+        "maximum": 120,
+        "multipleOf": 10,
+        "description": "Packetisation time (ms) asked of the receiver; null: inherit or as offered"
+      },
+      "dtmfEvents": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
       }
     },
     "additionalProperties": false,
@@ -2504,6 +2834,116 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 1000000,
         "description": "Seconds an answered call may last; null: unlimited"
+      },
+      "codecAllow": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any"
+      },
+      "codecStrip": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs removed from offers; empty: inherit or none"
+      },
+      "codecMask": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none"
+      },
+      "codecTranscode": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 11,
+        "description": "Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none"
+      },
+      "ptime": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 10,
+        "maximum": 120,
+        "multipleOf": 10,
+        "description": "Packetisation time (ms) asked of the receiver; null: inherit or as offered"
+      },
+      "dtmfEvents": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
       }
     },
     "additionalProperties": false,

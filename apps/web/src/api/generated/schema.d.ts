@@ -6533,6 +6533,18 @@ export interface operations {
                             rewriteRuleSetId: string | null;
                             /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                             transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
+                            /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                            codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                            /** @description Codecs removed from offers; empty: inherit or none */
+                            codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                            /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                            codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                            /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                            codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                            /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                            ptime: number | null;
+                            /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                            dtmfEvents: boolean | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -6696,6 +6708,18 @@ export interface operations {
                     rewriteRuleSetId?: string | null;
                     /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                     transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
+                    /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                    codecAllow?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs removed from offers; empty: inherit or none */
+                    codecStrip?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                    codecMask?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                    codecTranscode?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                    /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                    ptime?: number | null;
+                    /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                    dtmfEvents?: boolean | null;
                 };
             };
         };
@@ -6722,6 +6746,18 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
+                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs removed from offers; empty: inherit or none */
+                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                        ptime: number | null;
+                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                        dtmfEvents: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -6891,6 +6927,18 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
+                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs removed from offers; empty: inherit or none */
+                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                        ptime: number | null;
+                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                        dtmfEvents: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -7203,6 +7251,18 @@ export interface operations {
                     rewriteRuleSetId?: string | null;
                     /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                     transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
+                    /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                    codecAllow?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs removed from offers; empty: inherit or none */
+                    codecStrip?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                    codecMask?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                    codecTranscode?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                    /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                    ptime?: number | null;
+                    /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                    dtmfEvents?: boolean | null;
                 };
             };
         };
@@ -7229,6 +7289,18 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
+                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs removed from offers; empty: inherit or none */
+                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                        ptime: number | null;
+                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                        dtmfEvents: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -22807,6 +22879,18 @@ export interface operations {
                             maxCallsPerSecond: number | null;
                             /** @description Seconds an answered call may last; null: unlimited */
                             maxCallDuration: number | null;
+                            /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                            codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                            /** @description Codecs removed from offers; empty: inherit or none */
+                            codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                            /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                            codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                            /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                            codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                            /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                            ptime: number | null;
+                            /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                            dtmfEvents: boolean | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -22969,6 +23053,18 @@ export interface operations {
                     maxCallsPerSecond?: number | null;
                     /** @description Seconds an answered call may last; null: unlimited */
                     maxCallDuration?: number | null;
+                    /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                    codecAllow?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs removed from offers; empty: inherit or none */
+                    codecStrip?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                    codecMask?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                    codecTranscode?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                    /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                    ptime?: number | null;
+                    /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                    dtmfEvents?: boolean | null;
                 };
             };
         };
@@ -22994,6 +23090,18 @@ export interface operations {
                         maxCallsPerSecond: number | null;
                         /** @description Seconds an answered call may last; null: unlimited */
                         maxCallDuration: number | null;
+                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs removed from offers; empty: inherit or none */
+                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                        ptime: number | null;
+                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                        dtmfEvents: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -23162,6 +23270,18 @@ export interface operations {
                         maxCallsPerSecond: number | null;
                         /** @description Seconds an answered call may last; null: unlimited */
                         maxCallDuration: number | null;
+                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs removed from offers; empty: inherit or none */
+                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                        ptime: number | null;
+                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                        dtmfEvents: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -23469,6 +23589,18 @@ export interface operations {
                     maxCallsPerSecond?: number | null;
                     /** @description Seconds an answered call may last; null: unlimited */
                     maxCallDuration?: number | null;
+                    /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                    codecAllow?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs removed from offers; empty: inherit or none */
+                    codecStrip?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                    codecMask?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                    /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                    codecTranscode?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                    /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                    ptime?: number | null;
+                    /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                    dtmfEvents?: boolean | null;
                 };
             };
         };
@@ -23494,6 +23626,18 @@ export interface operations {
                         maxCallsPerSecond: number | null;
                         /** @description Seconds an answered call may last; null: unlimited */
                         maxCallDuration: number | null;
+                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
+                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs removed from offers; empty: inherit or none */
+                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
+                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
+                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
+                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
+                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
+                        ptime: number | null;
+                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
+                        dtmfEvents: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */

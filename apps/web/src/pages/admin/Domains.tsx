@@ -42,7 +42,23 @@ export const DomainEditForm = z.object({
   areaCode: textField('updateDomain', 'areaCode', { invalid: 'Up to 6 digits' }),
   rewriteRuleSetId: z.string(),
   transcodeCodecs: z.array(z.enum(TRANSCODE_CODECS)),
+  codecAllow: z.string(),
+  codecStrip: z.string(),
+  codecMask: z.string(),
+  codecTranscode: z.string(),
+  ptime: z.string().regex(/^(|[1-9][0-9]{0,2})$/, 'Milliseconds, e.g. 20'),
+  dtmfEvents: z.boolean(),
 });
+
+type CodecName = NonNullable<Domain['codecAllow']>[number];
+
+/** A comma-separated codec list as typed (the API names an unknown codec in its answer). */
+function codecList(text: string): CodecName[] {
+  return text
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c.length > 0) as CodecName[];
+}
 
 function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }) {
   const api = useApi();
@@ -61,6 +77,12 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       areaCode: fieldText(domain.areaCode),
       rewriteRuleSetId: fieldText(domain.rewriteRuleSetId),
       transcodeCodecs: domain.transcodeCodecs,
+      codecAllow: domain.codecAllow.join(', '),
+      codecStrip: domain.codecStrip.join(', '),
+      codecMask: domain.codecMask.join(', '),
+      codecTranscode: domain.codecTranscode.join(', '),
+      ptime: domain.ptime === null ? '' : String(domain.ptime),
+      dtmfEvents: domain.dtmfEvents === true,
     },
   });
   const save = useSaveThenClose(['domains'], onDone, async (v: z.infer<typeof DomainEditForm>) =>
@@ -75,6 +97,12 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           areaCode: textOrNull(v.areaCode),
           rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
           transcodeCodecs: v.transcodeCodecs,
+          codecAllow: codecList(v.codecAllow),
+          codecStrip: codecList(v.codecStrip),
+          codecMask: codecList(v.codecMask),
+          codecTranscode: codecList(v.codecTranscode) as Domain['codecTranscode'],
+          ptime: v.ptime === '' ? null : Number(v.ptime),
+          dtmfEvents: v.dtmfEvents ? true : null,
         },
       }),
     ),
@@ -128,6 +156,28 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           ))}
         </Group>
       </Checkbox.Group>
+      <Title order={5}>Codec policy towards carriers</Title>
+      <TextInput
+        label="Allowed codecs, in order"
+        description="Comma-separated, e.g. PCMA, PCMU; empty: any. A gateway's or peering group's policy wins."
+        {...form.register('codecAllow')}
+      />
+      <TextInput label="Strip codecs" {...form.register('codecStrip')} />
+      <TextInput
+        label="Mask codecs"
+        description="Hidden from the carrier, still taken from the phone for transcoding"
+        {...form.register('codecMask')}
+      />
+      <TextInput
+        label="Transcode to"
+        description="Added when the phone's offer lacks them, e.g. PCMA"
+        {...form.register('codecTranscode')}
+      />
+      <TextInput label="ptime (ms)" {...form.register('ptime')} error={err.ptime?.message} />
+      <Checkbox
+        label="Always offer RFC 4733 DTMF events (translated when the phone lacks them)"
+        {...form.register('dtmfEvents')}
+      />
     </EditPanel>
   );
 }
