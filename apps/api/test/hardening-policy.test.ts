@@ -382,6 +382,7 @@ const ROUTES: PatchRoute[] = [
       codecTranscode: { body: () => ({ codecTranscode: ['PCMA'] }) },
       ptime: { body: () => ({ ptime: 30 }) },
       dtmfEvents: { body: () => ({ dtmfEvents: true }) },
+      dtmfInfo: { body: () => ({ dtmfInfo: true }) },
     },
   },
   {

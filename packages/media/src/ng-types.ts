@@ -26,6 +26,8 @@ export interface NgCodecOptions {
   offer?: string[];
   /** Add these codecs and transcode to them (needs a transcoding-capable rtpengine). */
   transcode?: string[];
+  /** Kept towards the offerer even when the answerer lacks them (rtpengine generates or consumes them). */
+  accept?: string[];
 }
 
 /** Flags shared by offer and answer. */

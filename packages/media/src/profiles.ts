@@ -32,6 +32,11 @@ export interface CodecPolicy {
    * side lacks it (rtpengine then turns this leg's events into in-band tones and detects the other's).
    */
   dtmfEvents?: boolean;
+  /**
+   * This leg signals DTMF with SIP INFO (application/dtmf-relay), which the B2BUA plays into the call
+   * as RFC 4733 events (`playDtmf`): the call is prepared for injection (rtpengine `inject-DTMF`).
+   */
+  dtmfInfo?: boolean;
 }
 
 /** What one leg of a call needs from the relay. Profiles describe endpoints, not calls. */
@@ -153,6 +158,7 @@ export function sdpFlags(source: LegProfile, destination: LegProfile, context: S
     const codec = withG711Fallback(codecOptions(destination.codecs), source, destination);
     if (codec !== undefined) result.codec = codec;
     if (destination.codecs?.ptime !== undefined) result.ptime = destination.codecs.ptime;
+    if (source.codecs?.dtmfInfo || destination.codecs?.dtmfInfo) flags.push('inject-DTMF');
     // rtpengine remembers the direction of the offer and reverses it for the answer.
     if (source.interface !== undefined || destination.interface !== undefined) {
       if (source.interface === undefined || destination.interface === undefined) {
@@ -202,6 +208,8 @@ function codecOptions(policy: CodecPolicy | undefined): NgCodecOptions | undefin
     ? including(policy.transcode ?? [], TELEPHONE_EVENT)
     : [...(policy.transcode ?? [])];
   if (transcode.length > 0) codec.transcode = transcode;
+  // The caller keeps RFC 4733 events though the INFO peer answers none: the relay generates them.
+  if (policy.dtmfInfo) codec.accept = [TELEPHONE_EVENT];
   return Object.keys(codec).length > 0 ? codec : undefined;
 }
 

@@ -157,6 +157,10 @@ describe('sdpFlags', () => {
     expect(
       sdpFlags(profiles.natSubscriber, peer({ strip: ['G729'], mask: ['G722'] }), { stage: 'offer' }).codec,
     ).toEqual({ strip: ['G729'], mask: ['G722'] });
+    // A peer sending DTMF as INFO: the call is prepared for injection, the caller keeps its events.
+    const info = sdpFlags(profiles.natSubscriber, peer({ dtmfInfo: true }), { stage: 'offer' });
+    expect(info.codec).toEqual({ accept: ['telephone-event'] });
+    expect(info.flags).toContain('inject-DTMF');
     // A browser calling such a peer: the domain's G.711 joins the peer's transcode list once each.
     expect(
       sdpFlags(profiles.webrtc, peer({ allow: ['PCMA'], transcode: ['PCMA'] }), { stage: 'offer' }).codec,

@@ -9,12 +9,13 @@ export interface BaresipControl {
 
 /**
  * Connects to baresip's ctrl_tcp (netstring-framed JSON, bounded retries while it starts) and calls
- * `onEvent` with the type of each event baresip reports (CALL_INCOMING, ...).
+ * `onEvent` with the type of each event baresip reports (CALL_INCOMING, ...) and its `param` (for
+ * CALL_DTMF_START, the key).
  */
 export async function connectControl(
   phone: Pick<Softphone, 'output'>,
   port: number,
-  onEvent: (type: string) => void,
+  onEvent: (type: string, param?: string) => void,
 ): Promise<BaresipControl> {
   let socket: Socket | undefined;
   for (let attempt = 0; attempt < 40 && !socket; attempt++) {
@@ -38,8 +39,8 @@ export async function connectControl(
       if (buffer.length < colon + 2 + length) return;
       const payload = buffer.subarray(colon + 1, colon + 1 + length).toString();
       buffer = buffer.subarray(colon + 2 + length);
-      const message = JSON.parse(payload) as { event?: boolean; type?: string };
-      if (message.event && message.type) onEvent(message.type);
+      const message = JSON.parse(payload) as { event?: boolean; type?: string; param?: string };
+      if (message.event && message.type) onEvent(message.type, message.param);
     }
   });
   connection.on('error', () => {});

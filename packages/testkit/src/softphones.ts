@@ -32,6 +32,8 @@ export interface CallingSoftphone extends Softphone {
   waitFor(event: CallEvent, timeoutMs?: number): Promise<void>;
   /** The WAV file with the audio received from the far end; complete once the call is closed. */
   recording(): string;
+  /** The DTMF keys received so far, in order (baresip: from its CALL_DTMF_START events). */
+  dtmfKeys?(): string[];
 }
 
 export interface PhoneAccount {
@@ -225,8 +227,10 @@ async function controlBaresip(phone: Process, port: number, dir: string): Promis
     CALL_CLOSED: 'closed',
     CALL_DTMF_START: 'dtmf',
   };
-  const { send, close } = await connectControl(phone, port, (type) => {
+  const keys: string[] = [];
+  const { send, close } = await connectControl(phone, port, (type, param) => {
     const event = types[type];
+    if (event === 'dtmf' && param) keys.push(param);
     if (event) events.record(event);
   });
   return {
@@ -237,6 +241,7 @@ async function controlBaresip(phone: Process, port: number, dir: string): Promis
     },
     dial: (uri) => send('dial', uri),
     hangup: () => send('hangup'),
+    dtmfKeys: () => [...keys],
     waitFor: (event, timeoutMs = 15_000) => events.waitFor(event, timeoutMs),
     recording() {
       const file = readdirSync(dir)

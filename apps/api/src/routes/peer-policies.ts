@@ -25,6 +25,12 @@ const PolicyProps = {
   maxCallsPerSecond: Limit('New calls in any one second; null: unlimited'),
   maxCallDuration: Limit('Seconds an answered call may last; null: unlimited'),
   ...CodecPolicyProps,
+  dtmfInfo: Nullable(
+    Type.Boolean({
+      description:
+        'The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off)',
+    }),
+  ),
 };
 export const PeerPolicy = Type.Object({ id: Uuid, ...PolicyProps, ...Timestamps });
 

@@ -2,6 +2,7 @@ import { type LegProfile, type MediaRelay, type MediaSession, sdpCodecs } from '
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CallState } from './call-types.ts';
+import { answerDtmfInfo } from './dtmf-info.ts';
 import { withoutOriginUser } from './privacy.ts';
 import { sessionRefreshHeaders } from './session-refresh.ts';
 import { localSdpOf, type SipErrorLike, sendUpdate, settleRefusedModify, tagOf } from './srf-dialog.ts';
@@ -214,6 +215,14 @@ export class OfferAnswer {
     uac.on('modify', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.reinvite('callee', req, res));
     uas.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('caller', req, res));
     uac.on('update', (req: Srf.SrfRequest, res: Srf.SrfResponse) => void this.update('callee', req, res));
+    // A peer that signals DTMF with INFO (its codec policy): each key is played to the caller as RFC 4733.
+    const bTag = this.bTag;
+    if (this.calleeProfile().codecs?.dtmfInfo && bTag && this.session) {
+      const session = this.session;
+      uac.on('info', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
+        void answerDtmfInfo(req, res, (key) => session.playDtmf({ ...key, tag: bTag }), this.ctx.log);
+      });
+    }
   }
 
   /**

@@ -8,7 +8,7 @@ import {
 } from '@switchboard/numbering';
 import type { Logger } from 'pino';
 import { CoalescedLoad } from '../coalesced-load.ts';
-import { type CodecPolicyRow, effectiveCodecPolicy } from './codec-policy.ts';
+import { type CodecPolicyRow, effectiveCodecPolicy, type PeerCodecRow } from './codec-policy.ts';
 
 /** The tables this index follows; a change to any of them reloads it (they are small). */
 export const SBC_TABLES = [
@@ -43,7 +43,7 @@ interface Binding {
 
 interface Policy extends PeerLimits {
   topologyHiding: boolean | null;
-  codecs: CodecPolicyRow;
+  codecs: PeerCodecRow;
 }
 
 function codecRowOf(row: CodecPolicyRow): CodecPolicyRow {
@@ -134,7 +134,8 @@ export class SbcIndex {
     const gatewayPolicies = new Map<string, Policy>();
     const groupPolicies = new Map<string, Policy>();
     for (const row of policies) {
-      const policy = { ...limitsOf(row), topologyHiding: row.topologyHiding, codecs: codecRowOf(row) };
+      const codecs = { ...codecRowOf(row), dtmfInfo: row.dtmfInfo };
+      const policy = { ...limitsOf(row), topologyHiding: row.topologyHiding, codecs };
       if (row.gatewayId) gatewayPolicies.set(row.gatewayId, policy);
       else if (row.peeringGroupId) groupPolicies.set(row.peeringGroupId, policy);
     }

@@ -31,7 +31,8 @@ import {
  *   baresip phone offering Opus only calls it: the call connects, the carrier (a sipp UAS whose media
  *   is a socket of this test) hears the phone's tone in PCMA and the phone hears the carrier's tone;
  * - `ordered` (+4970…): its peering group allows PCMU, PCMA in this order with RFC 4733 events;
- * - `plain` (+4980…): no policy of its own: the calling domain's (strip G722, ptime 30) applies.
+ * - `plain` (+4980…): no policy of its own: the calling domain's (strip G722, ptime 30) applies;
+ * - `info` (+4990…): PCMA only, sends DTMF as SIP INFO: a G.711 phone gets the key as RFC 4733.
  */
 
 const PHONE_TONE = 440;
@@ -40,8 +41,8 @@ const TALK_SECONDS = 4;
 
 let stack: CallStack;
 let audioDir: string;
-const hosts = { pcma: '127.0.0.41', ordered: '127.0.0.42', plain: '127.0.0.43' };
-const ports = { pcma: 0, ordered: 0, plain: 0 };
+const hosts = { pcma: '127.0.0.41', ordered: '127.0.0.42', plain: '127.0.0.43', info: '127.0.0.44' };
+const ports = { pcma: 0, ordered: 0, plain: 0, info: 0 };
 const ids: Record<string, string> = {};
 const phones: CallingSoftphone[] = [];
 const peers: PcmaPeer[] = [];
@@ -67,6 +68,7 @@ async function provision(
   await addGroup(prisma, 'pcma', '4960');
   await addGroup(prisma, 'ordered', '4970');
   await addGroup(prisma, 'plain', '4980');
+  await addGroup(prisma, 'info', '4990');
   await prisma.domain.update({
     where: { id: tenant.domainId },
     data: { codecStrip: ['G722'], ptime: 30 },
@@ -74,6 +76,15 @@ async function provision(
   // The gateway's own policy, with the packetisation of the carrier's socket.
   await prisma.peerPolicy.create({
     data: { gatewayId: ids.pcma ?? '', codecAllow: ['PCMA'], codecTranscode: ['PCMA'], ptime: 20 },
+  });
+  await prisma.peerPolicy.create({
+    data: {
+      gatewayId: ids.info ?? '',
+      codecAllow: ['PCMA'],
+      codecTranscode: ['PCMA'],
+      ptime: 20,
+      dtmfInfo: true,
+    },
   });
   // The group's policy, inherited by its gateway.
   await prisma.peerPolicy.create({
@@ -85,6 +96,7 @@ beforeAll(async () => {
   ports.pcma = await allocatePort();
   ports.ordered = await allocatePort();
   ports.plain = await allocatePort();
+  ports.info = await allocatePort();
   stack = await startCallStack({ alice: 'alice-secret' }, { ringTimeout: 15 }, provision);
   audioDir = mkdtempSync(join(tmpdir(), 'sipcore-codecs-'));
   writeToneWav(join(audioDir, 'phone.wav'), PHONE_TONE, 60);
@@ -137,6 +149,32 @@ describe('G.711 A-law helpers of the test carrier', () => {
   });
 });
 
+/** A PCMA-only sipp carrier (media: a test socket sending its tone) and a registered baresip with `codecs`. */
+async function phoneAndCarrier(
+  name: keyof typeof hosts,
+  scenario: string,
+  codecs: Array<'opus' | 'g711'> = ['opus'],
+) {
+  await stack.testDb.db.prisma.registration.deleteMany({});
+  await stack.sipCore.location.load();
+  const peer = await startPcmaPeer(await allocatePort(), CARRIER_TONE);
+  peers.push(peer);
+  const carrier = runSipp({
+    scenario,
+    port: ports[name],
+    localIp: hosts[name],
+    fields: [String(peer.port)],
+    timeoutS: 30,
+  });
+  await carrier.listening();
+  const phone = await startBaresip(
+    { user: 'alice', domain: DOMAIN, password: 'alice-secret', registrar: stack.sipAddress },
+    { play: join(audioDir, 'phone.wav'), codecs },
+  );
+  phones.push(phone);
+  return { peer, carrier, phone };
+}
+
 describeOnEngine(onEngine('codec policy towards carriers'), { timeout: 90_000 }, () => {
   it("a group's allow-list reaches its gateway: only PCMU, PCMA in the list's order, RFC 4733 events added", async () => {
     await sippCall('ordered', 'uas-gateway-codecs-ordered.xml', '+4970555123');
@@ -147,23 +185,7 @@ describeOnEngine(onEngine('codec policy towards carriers'), { timeout: 90_000 },
   });
 
   it('an Opus-only phone reaches a PCMA-only carrier through transcoding, audio both ways', async () => {
-    await stack.testDb.db.prisma.registration.deleteMany({});
-    await stack.sipCore.location.load();
-    const peer = await startPcmaPeer(await allocatePort(), CARRIER_TONE);
-    peers.push(peer);
-    const carrier = runSipp({
-      scenario: 'uas-carrier-pcma.xml',
-      port: ports.pcma,
-      localIp: hosts.pcma,
-      fields: [String(peer.port)],
-      timeoutS: 30,
-    });
-    await carrier.listening();
-    const phone = await startBaresip(
-      { user: 'alice', domain: DOMAIN, password: 'alice-secret', registrar: stack.sipAddress },
-      { play: join(audioDir, 'phone.wav'), codecs: ['opus'] },
-    );
-    phones.push(phone);
+    const { peer, carrier, phone } = await phoneAndCarrier('pcma', 'uas-carrier-pcma.xml');
     const before = await stack.testDb.db.prisma.cdr.count();
     phone.dial(`sip:+4960555123@${DOMAIN}`);
     await phone.waitFor('established', 20_000);
@@ -183,5 +205,19 @@ describeOnEngine(onEngine('codec policy towards carriers'), { timeout: 90_000 },
     expectTone(peer.received(), 'carrier', PHONE_TONE, CARRIER_TONE);
     // The phone heard the carrier's tone, transcoded from PCMA into Opus.
     expectTone(readWav(phone.recording()), 'phone', CARRIER_TONE, PHONE_TONE);
+  });
+
+  // A G.711 phone: rtpengine 10.5 cannot generate events into an Opus stream (48 kHz) whose
+  // telephone-event runs at 8 kHz, as baresip offers it ("Cannot generate ... DTMF samples").
+  it("a carrier's SIP INFO key reaches a G.711 phone as RFC 4733 events", async () => {
+    const { carrier, phone } = await phoneAndCarrier('info', 'uas-carrier-pcma-info.xml', ['g711']);
+    phone.dial(`sip:+4990555123@${DOMAIN}`);
+    await phone.waitFor('established', 20_000);
+    // baresip reports a telephone-event it received; the carrier sends key 5 1.5 s after its answer.
+    await phone.waitFor('dtmf', 15_000);
+    expect(phone.dtmfKeys?.()).toEqual(['5']);
+    phone.hangup();
+    await phone.waitFor('closed');
+    expectSippOk(await carrier.done, 'carrier info');
   });
 });

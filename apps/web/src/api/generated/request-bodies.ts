@@ -1231,6 +1231,13 @@ export const requestBodies = {
           "null"
         ],
         "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
+      },
+      "dtmfInfo": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off)"
       }
     },
     "additionalProperties": false
@@ -2944,6 +2951,13 @@ export const requestBodies = {
           "null"
         ],
         "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
+      },
+      "dtmfInfo": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off)"
       }
     },
     "additionalProperties": false,

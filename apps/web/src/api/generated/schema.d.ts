@@ -22891,6 +22891,8 @@ export interface operations {
                             ptime: number | null;
                             /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                             dtmfEvents: boolean | null;
+                            /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
+                            dtmfInfo: boolean | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -23065,6 +23067,8 @@ export interface operations {
                     ptime?: number | null;
                     /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                     dtmfEvents?: boolean | null;
+                    /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
+                    dtmfInfo?: boolean | null;
                 };
             };
         };
@@ -23102,6 +23106,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
+                        dtmfInfo: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -23282,6 +23288,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
+                        dtmfInfo: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -23601,6 +23609,8 @@ export interface operations {
                     ptime?: number | null;
                     /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                     dtmfEvents?: boolean | null;
+                    /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
+                    dtmfInfo?: boolean | null;
                 };
             };
         };
@@ -23638,6 +23648,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
+                        dtmfInfo: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */

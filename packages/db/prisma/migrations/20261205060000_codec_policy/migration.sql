@@ -12,4 +12,5 @@ ADD COLUMN     "codec_mask" TEXT[] DEFAULT ARRAY[]::TEXT[],
 ADD COLUMN     "codec_strip" TEXT[] DEFAULT ARRAY[]::TEXT[],
 ADD COLUMN     "codec_transcode" TEXT[] DEFAULT ARRAY[]::TEXT[],
 ADD COLUMN     "dtmf_events" BOOLEAN,
+ADD COLUMN     "dtmf_info" BOOLEAN,
 ADD COLUMN     "ptime" INTEGER;

@@ -1,0 +1,56 @@
+import type Srf from 'drachtio-srf';
+import type { Logger } from 'pino';
+
+/** One key of an `application/dtmf-relay` INFO. */
+export interface DtmfKey {
+  code: string;
+  durationMs: number;
+}
+
+/** How long a key is played when the INFO names no duration, and the bounds kept to. */
+const DEFAULT_DURATION_MS = 160;
+const MIN_DURATION_MS = 40;
+const MAX_DURATION_MS = 2000;
+
+/**
+ * The key of an INFO body in the `application/dtmf-relay` format carriers use (no RFC; the de facto
+ * form is `Signal=5` and `Duration=160` lines, the duration in ms). RFC 4733 §3.2 events 0-15 are
+ * 0-9, *, #, A-D; anything else (or another content type) is not a key.
+ */
+export function parseDtmfRelay(
+  contentType: string | undefined,
+  body: string | undefined,
+): DtmfKey | undefined {
+  if (!body || !/^application\/dtmf-relay\b/i.test(contentType?.trim() ?? '')) return undefined;
+  const signal = /^\s*signal\s*=\s*(\S+)\s*$/im.exec(body)?.[1];
+  if (!signal || !/^[0-9*#A-Da-d]$/.test(signal)) return undefined;
+  const duration = Number(/^\s*duration\s*=\s*(\d+)\s*$/im.exec(body)?.[1] ?? DEFAULT_DURATION_MS);
+  const durationMs = Math.min(MAX_DURATION_MS, Math.max(MIN_DURATION_MS, duration));
+  return { code: signal.toUpperCase(), durationMs };
+}
+
+/**
+ * An in-dialog INFO from a leg that signals DTMF this way (its peer policy's `dtmfInfo`): a key is
+ * answered 200 and played into the call as RFC 4733 events towards the other side; a body that is not
+ * a key is answered 415 with the one type taken (RFC 6086 §4.2.2), a key the relay could not play 500.
+ */
+export async function answerDtmfInfo(
+  req: Srf.SrfRequest,
+  res: Srf.SrfResponse,
+  play: (key: DtmfKey) => Promise<void>,
+  log: Logger,
+): Promise<void> {
+  const key = parseDtmfRelay(req.get('Content-Type'), req.body);
+  if (!key) {
+    res.send(415, 'Unsupported Media Type', { headers: { Accept: 'application/dtmf-relay' } });
+    return;
+  }
+  try {
+    await play(key);
+    res.send(200);
+    log.info({ key: key.code, durationMs: key.durationMs }, 'INFO DTMF played as RFC 4733 events');
+  } catch (error) {
+    log.warn({ err: error }, 'INFO DTMF could not be played');
+    res.send(500);
+  }
+}
