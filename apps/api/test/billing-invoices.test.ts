@@ -21,8 +21,12 @@ const run = promisify(execFile);
 let world: World;
 let dir: string;
 
-const api = (actor: Actor, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown) =>
-  world.request(actor, method, `/api/v1${url}`, body);
+const api = (
+  actor: Actor,
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  body?: unknown,
+) => world.request(actor, method, `/api/v1${url}`, body);
 
 /** A 1x1 PNG. */
 const LOGO =

@@ -177,7 +177,13 @@ export async function invoiceRoutes(fastify: FastifyInstance, { prisma }: RouteO
         operationId: 'downloadInvoice',
         summary: 'The invoice document (PDF)',
         params: Type.Object({ id: Uuid }),
-        response: { 200: { content: { 'application/pdf': { schema: Type.Unsafe<Buffer>(Type.String({ format: 'binary' })) } } } },
+        response: {
+          200: {
+            content: {
+              'application/pdf': { schema: Type.Unsafe<Buffer>(Type.String({ format: 'binary' })) },
+            },
+          },
+        },
       },
     },
     async (request, reply) => {
