@@ -20,7 +20,7 @@ import type { DeviceWaker } from './calls/devices.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import type { HuntGroups } from './calls/hunt-groups.ts';
 import type { GatewayHealthView } from './calls/pstn.ts';
-import { inviteStages } from './calls/stages/index.ts';
+import { type InviteDeps, inviteStages } from './calls/stages/index.ts';
 import type { CdrWriter } from './cdr/cdr-writer.ts';
 import { isClustered, type SipCoreConfig } from './config.ts';
 import { Directory } from './directory/directory.ts';
@@ -36,6 +36,7 @@ import { banCheck } from './middleware/ban-check.ts';
 import { domainCheck } from './middleware/domain-check.ts';
 import { identifyPeer, type PeerDirectory, type TrunkContacts } from './middleware/identify-peer.ts';
 import { identifySource } from './middleware/identify-source.ts';
+import { identifyTrunk, type TrunkSources } from './middleware/identify-trunk.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
@@ -66,6 +67,8 @@ export interface SipCoreServices {
   peers?: PeerDirectory | undefined;
   /** Registered trunks' contacts: a request to one comes from its gateway (trunks/). */
   trunkContacts?: TrunkContacts | undefined;
+  /** Customers' IP-authenticated trunks: a request from one's source is its subscriber (wholesale/). */
+  customerTrunks?: TrunkSources | undefined;
   /** RFC 8599 support of the registrar; unset: pn-* parameters are stored as they come. */
   push?: RegistrarPush | undefined;
   /** Messages waiting for their recipient, sent when it registers; unset: none are queued. */
@@ -113,6 +116,7 @@ function admission(services: SipCoreServices): Middleware[] {
     ...(services.peers || services.trunkContacts
       ? [identifyPeer(services.peers, services.trunkContacts)]
       : []),
+    ...(services.customerTrunks ? [identifyTrunk(services.customerTrunks, services.directory)] : []),
     banCheck(services.bans),
     rateLimit(services.limiter),
     scannerFilter(services.scanners),
@@ -209,6 +213,8 @@ export interface InviteChainDeps {
   engine?: EngineTraits;
   /** Header rules, topology hiding and peer limits (docs/sbc.md). */
   sbc?: SbcIndex;
+  /** Customers' routing plans, margin protection and credit limits (docs/billing.md). */
+  wholesale?: InviteDeps['wholesale'];
 }
 
 /**
@@ -235,6 +241,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       ...(deps.engine ? { engine: deps.engine } : {}),
       push: deps.push,
       sbc: deps.sbc,
+      wholesale: deps.wholesale,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

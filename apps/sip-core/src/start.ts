@@ -4,6 +4,7 @@ import {
   type Database,
   MESSAGES_CHANNEL,
   type PrismaClient,
+  RATED_CHANNEL,
 } from '@switchboard/db';
 import { type MediaRelay, NullMedia } from '@switchboard/media';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchboard/metrics';
@@ -57,6 +58,7 @@ import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
 import type { OutboundRequester } from './trunks/register-client.ts';
 import { TrunkManager, type TrunkOptions } from './trunks/trunks.ts';
+import { WholesaleIndex } from './wholesale/wholesale-index.ts';
 
 export {
   createServices,
@@ -256,6 +258,9 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     ...(deps.trunks ? { options: deps.trunks } : {}),
   });
   services.trunkContacts = trunks;
+  // Carrier customers' trunks, routing plans, margin protection and credit limits (docs/billing.md).
+  const wholesale = new WholesaleIndex(deps.prisma, log.child({ component: 'wholesale' }));
+  services.customerTrunks = wholesale;
   const onTableChange = tableChangeHandler({
     ...services,
     forwards,
@@ -320,6 +325,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   calls.countRefusalsIn(services.metrics.callsRefused);
   const detachGauges = sipCoreGauges(registry, { calls, location, media });
   stopFeeds.push(await deps.db.onChange(CALL_CONTROL_CHANNEL, callControlHandler(calls, log)));
+  stopFeeds.push(await wholesale.follow(deps.db, RATED_CHANNEL));
   const invite = chain(
     inviteChain(services, {
       srf,
@@ -335,6 +341,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       push: push.waker,
       engine,
       sbc,
+      wholesale,
     }),
     log,
   );

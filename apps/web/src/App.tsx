@@ -11,12 +11,14 @@ import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
 import { HeaderRulesPage } from './pages/admin/HeaderRules.tsx';
+import { AdminInvoicesPage } from './pages/admin/Invoices.tsx';
 import { LiveCallsPage, RegistrationsPage } from './pages/admin/Live.tsx';
 import { NumbersPage } from './pages/admin/Numbers.tsx';
 import { PeeringPage } from './pages/admin/Peering.tsx';
 import { PushDevicesPage } from './pages/admin/PushDevices.tsx';
 import { ResellersPage } from './pages/admin/Resellers.tsx';
 import { RewriteRulesPage } from './pages/admin/RewriteRules.tsx';
+import { RouteStatsPage } from './pages/admin/RouteStats.tsx';
 import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
 import { SettingsPage } from './pages/admin/Settings.tsx';
 import { SubscribersPage } from './pages/admin/Subscribers.tsx';
@@ -26,6 +28,7 @@ import { NotFoundPage } from './pages/NotFound.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
 import { HuntGroupsPage } from './pages/portal/HuntGroups.tsx';
+import { InvoicesPage } from './pages/portal/Invoices.tsx';
 import { MessagesPage } from './pages/portal/Messages.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
@@ -55,6 +58,8 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/header-rules', label: 'Header rules', roles: ['operator'] },
   { to: '/admin/billing', label: 'Billing', roles: ['operator'] },
+  { to: '/admin/invoices', label: 'Invoices' },
+  { to: '/admin/route-stats', label: 'Route statistics', roles: ['operator'] },
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
@@ -74,6 +79,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/hunt-groups', label: 'Hunt groups' },
   { to: '/portal/history', label: 'Call history' },
+  { to: '/portal/invoices', label: 'Invoices' },
   { to: '/portal/messages', label: 'Messages' },
   { to: '/portal/password', label: 'Password' },
   { to: '/portal/two-factor', label: 'Two-factor sign-in' },
@@ -200,11 +206,13 @@ export function App() {
           <Route path="audit-log" element={<AuditLogPage />} />
           <Route path="api-keys" element={<ApiKeysPage />} />
           <Route path="import" element={<BulkImportPage />} />
+          <Route path="invoices" element={<AdminInvoicesPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route path="two-factor" element={<TwoFactorPage />} />
           <Route element={<RequireRole roles={['operator']} />}>
             <Route path="resellers" element={<ResellersPage />} />
             <Route path="billing" element={<BillingPage />} />
+            <Route path="route-stats" element={<RouteStatsPage />} />
             <Route path="users" element={<UsersPage />} />
             <Route path="settings" element={<SettingsPage />} />
             <Route path="calls/:callId/ladder" element={<CallLadderPage />} />
@@ -219,6 +227,7 @@ export function App() {
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
           <Route path="history" element={<HistoryPage />} />
+          <Route path="invoices" element={<InvoicesPage />} />
           <Route path="messages" element={<MessagesPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route path="two-factor" element={<TwoFactorPage />} />

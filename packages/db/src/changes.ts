@@ -27,6 +27,13 @@ export const CALL_CONTROL_CHANNEL = 'switchboard_call_control';
  */
 export const MESSAGES_CHANNEL = 'switchboard_messages';
 
+/**
+ * Channel on which the rater announces what its batch added to customers' spending (payload: a JSON
+ * array of `{ c: customerId, m: 'YYYY-MM', d: micros }`, the change per customer and UTC month of the
+ * calls' start). sip-core keeps the running totals its credit limits check against in memory.
+ */
+export const RATED_CHANNEL = 'switchboard_rated';
+
 /** Tables whose changes are announced on `CHANGES_CHANNEL`. */
 export type ChangedTable =
   | 'customers'
@@ -48,7 +55,9 @@ export type ChangedTable =
   | 'resellers'
   | 'billing_profiles'
   | 'billing_peak_times'
-  | 'rate_decks';
+  | 'rate_decks'
+  | 'customer_billing_settings'
+  | 'customer_trunks';
 
 /** Payload of one notification on `CHANGES_CHANNEL`. */
 export interface TableChange {

@@ -7,6 +7,7 @@ export {
   type ChangeHandler,
   MESSAGES_CHANNEL,
   parseTableChange,
+  RATED_CHANNEL,
   REGISTRATIONS_CHANNEL,
   type TableChange,
 } from './changes.ts';

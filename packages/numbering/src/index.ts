@@ -73,6 +73,12 @@ export {
   REWRITE_VARIABLES,
   validateRewriteRule,
 } from './rewrite.ts';
+export {
+  applyRoutingPlan,
+  PrefixRates,
+  type RoutingPlan,
+  type SkippedRoute,
+} from './routing-plan.ts';
 export type { NumberingService, NumberingServiceOptions } from './service.ts';
 export { DEFAULT_ENUM_LISTEN, DEFAULT_NUMBERING_PORT, startNumberingService } from './service.ts';
 export type { NumberingConfig, NumberingDeps, RunningNumbering } from './start.ts';

@@ -4,6 +4,7 @@ import { formatMicros } from './money.ts';
 import type { RatingPlan } from './plan.ts';
 import { ensureDecks, loadPlan } from './plan-loader.ts';
 import { type CdrToRate, destinationOf, type Rating, rateCdr } from './rate-cdr.ts';
+import { announceSpend, spendChanges } from './spend-notice.ts';
 
 /**
  * The rater: prices every CDR soon after the call ends. It polls for CDRs still `unrated` (a partial
@@ -57,10 +58,11 @@ interface CdrRow {
   callee_routed: string | null;
   caller_customer_id: string | null;
   peer_gateway_id: string | null;
+  old_price: string | null;
 }
 
 const SELECT_UNRATED = `SELECT id, direction, disposition, started_at, duration_ms, callee_dialled, callee_routed,
-    caller_customer_id, peer_gateway_id
+    caller_customer_id, peer_gateway_id, customer_price::text AS old_price
   FROM cdrs WHERE rating_status = 'unrated' LIMIT $1 FOR UPDATE SKIP LOCKED`;
 
 /** One statement for the whole batch: the prices come in as parallel arrays. */
@@ -173,6 +175,8 @@ export async function startRater(db: Database, logger: Logger, options: RaterOpt
         await options.beforeWrite?.(ids);
         for (const setting of BY_PRIMARY_KEY) await tx.$executeRawUnsafe(setting);
         await tx.$executeRawUnsafe(WRITE_RATINGS, ...columns(ids, ratings));
+        // Credit limits (sip-core) follow the spending this batch adds, on commit.
+        await announceSpend(tx, spendChanges(rows, ratings));
         return rows.length;
       },
       { timeout: BATCH_TIMEOUT_MS, maxWait: BATCH_TIMEOUT_MS },

@@ -131,6 +131,11 @@ const cdrList: ListSpec = {
     },
     direction: { type: 'enum', values: ['internal', 'outbound', 'inbound'] },
     callId: { type: 'string' },
+    ratingStatus: {
+      type: 'enum',
+      values: ['unrated', 'rated', 'unrateable'],
+      description: 'e.g. `rated` with from/to and format=csv: the rated CDRs of a billing period',
+    },
   },
 };
 const cdrExtraQuery = {

@@ -8,6 +8,7 @@ import {
 } from '@switchboard/numbering';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { PeerLegFactory } from '../sbc/towards-peer.ts';
+import type { WholesaleIndex } from '../wholesale/wholesale-index.ts';
 import type { CallStage, CallTarget } from './call-types.ts';
 import type { Refusal } from './forwarding.ts';
 import type { GatewayAuth, GatewayCredentials } from './gateway-credentials.ts';
@@ -36,6 +37,8 @@ export interface PstnDeps {
   numbering?: NumberingIndex | undefined;
   /** The gateways' health checks (trunks/): a gateway marked down is skipped. */
   health?: GatewayHealthView | undefined;
+  /** The customer's routing plan and margin protection over LCR (wholesale/); unset: LCR as it is. */
+  wholesale?: Pick<WholesaleIndex, 'routesFor'> | undefined;
 }
 
 /** Which gateways this node's OPTIONS health checks see down. */
@@ -44,7 +47,8 @@ export interface GatewayHealthView {
 }
 
 /**
- * LCR for a number that is not ours: 404 without numbering or route, 403 blocked, 484 not a number,
+ * LCR for a number that is not ours (within the customer's routing plan and margin protection): 404
+ * without numbering or route, 403 blocked, 484 not a number,
  * 503 when every gateway LCR picked is down (health check); down gateways are left out of the order.
  */
 export async function routeToPstn(
@@ -73,8 +77,12 @@ export async function routeToPstn(
     'callee',
     route.callee,
   ).output;
+  const planned = deps.wholesale
+    ? deps.wholesale.routesFor(subscriber.customerId, route.callee, route.gateways)
+    : route.gateways;
+  if (planned.length === 0) return { status: 404, reason: 'No Route' };
   const health = deps.health;
-  const gateways = health ? route.gateways.filter((g) => !health.isDown(g.gatewayId)) : route.gateways;
+  const gateways = health ? planned.filter((g) => !health.isDown(g.gatewayId)) : planned;
   if (gateways.length === 0) return { status: 503, reason: 'Service Unavailable' };
   const auth = await deps.gateways.forGateways(gateways.map((g) => g.gatewayId));
   return { subscriber, presentation, callerNumber, callee, gateways, auth };

@@ -8,6 +8,7 @@ import type { LocationService } from '../../location/location-service.ts';
 import type { SbcIndex } from '../../sbc/sbc-index.ts';
 import type { EngineTraits } from '../../sip/engine-traits.ts';
 import type { IncomingRequest, SendOptions, SipResponse } from '../../sip/request.ts';
+import type { WholesaleIndex } from '../../wholesale/wholesale-index.ts';
 import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
@@ -44,6 +45,8 @@ export interface InviteDeps {
   sbc?: SbcIndex | undefined;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
+  /** Customers' routing plans, margin protection and credit limits (docs/billing.md); unset: none. */
+  wholesale?: Pick<WholesaleIndex, 'routesFor' | 'overCreditLimit'> | undefined;
 }
 
 /** The plan `classify` started; only the stages after it may call it. */

@@ -2,6 +2,7 @@ import type { Middleware } from '../../sip/request.ts';
 import { admit } from './admit.ts';
 import { classify } from './classify.ts';
 import { connect } from './connect.ts';
+import { creditLimit } from './credit-limit.ts';
 import type { InviteDeps } from './deps.ts';
 import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
@@ -20,6 +21,7 @@ export function inviteStages(deps: InviteDeps): Middleware[] {
     peerRules(deps),
     classify(deps),
     srtpPolicy(deps),
+    creditLimit(deps),
     resolve(deps),
     admit(deps),
     present(deps),

@@ -11,7 +11,9 @@ import { type InviteDeps, planOf, refuse } from './deps.ts';
  * goes to the gateways LCR picks for the caller, in order (403 blocked, 404 no route, 484 incomplete);
  * a hunt group rings its members (hunt-route.ts, run by `Call`).
  */
-export function resolve(deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' | 'numbering'>): Middleware {
+export function resolve(
+  deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' | 'numbering' | 'wholesale'>,
+): Middleware {
   return async (req, res, next) => {
     const plan = planOf(req);
     const destination = plan.destination;

@@ -306,6 +306,40 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createCustomerTrunk": {
+    "type": "object",
+    "required": [
+      "subscriberId",
+      "name",
+      "trustedSources"
+    ],
+    "properties": {
+      "subscriberId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100
+      },
+      "trustedSources": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 2,
+          "maxLength": 64,
+          "description": "IP address or CIDR block"
+        },
+        "minItems": 1,
+        "maxItems": 100
+      },
+      "enabled": {
+        "type": "boolean"
+      }
+    },
+    "additionalProperties": false
+  },
   "createDomain": {
     "type": "object",
     "required": [
@@ -1563,6 +1597,24 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "generateInvoices": {
+    "type": "object",
+    "required": [
+      "month"
+    ],
+    "properties": {
+      "month": {
+        "type": "string",
+        "pattern": "^\\d{4}-(0[1-9]|1[0-2])$",
+        "description": "e.g. 2026-11 (UTC)"
+      },
+      "customerId": {
+        "type": "string",
+        "format": "uuid"
+      }
+    },
+    "additionalProperties": false
+  },
   "importNumbers": {
     "type": "object",
     "required": [
@@ -1653,6 +1705,99 @@ export const requestBodies = {
       "code": {
         "type": "string",
         "maxLength": 32
+      }
+    },
+    "additionalProperties": false
+  },
+  "putCustomerBillingSettings": {
+    "type": "object",
+    "required": [
+      "creditLimit",
+      "carrier",
+      "marginProtection",
+      "peeringGroupIds"
+    ],
+    "properties": {
+      "creditLimit": {
+        "anyOf": [
+          {
+            "type": "string",
+            "pattern": "^\\d{1,12}(\\.\\d{1,6})?$"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "carrier": {
+        "type": "boolean"
+      },
+      "marginProtection": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "peeringGroupIds": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "maxItems": 100,
+        "uniqueItems": true
+      }
+    },
+    "additionalProperties": false
+  },
+  "putInvoiceTemplate": {
+    "type": "object",
+    "required": [
+      "companyName"
+    ],
+    "properties": {
+      "companyName": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "address": {
+        "anyOf": [
+          {
+            "type": "string",
+            "maxLength": 1000
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "footer": {
+        "anyOf": [
+          {
+            "type": "string",
+            "maxLength": 1000
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "logo": {
+        "anyOf": [
+          {
+            "type": "string",
+            "maxLength": 699055,
+            "description": "PNG or JPEG, base64"
+          },
+          {
+            "type": "null"
+          }
+        ]
       }
     },
     "additionalProperties": false

@@ -1,0 +1,80 @@
+import type { Tx } from '../../audit.ts';
+import { decimalToMicros } from '../money.ts';
+
+/**
+ * What an invoice bills, line by line. The calls of the period (rated CDRs summed per zone) are one
+ * source of lines; other kinds (top-ups and credits of a prepaid balance, fees, adjustments) plug in
+ * as further `InvoiceLineSource`s without touching the invoice run or the document.
+ */
+
+export interface InvoiceLine {
+  /** `calls` for rated CDRs; other sources name their own kind (e.g. `top_up`, `credit`). */
+  kind: string;
+  description: string;
+  /** How many items the line sums (calls, top-ups). */
+  quantity: number;
+  /** Billed seconds of a `calls` line; 0 for other kinds. */
+  seconds: number;
+  /** Signed amount in micros of the invoice's currency (a credit is negative). */
+  amountMicros: number;
+}
+
+export interface InvoicePeriod {
+  customerId: string;
+  currency: string;
+  /** Calls started at or after. */
+  from: Date;
+  /** Calls started before. */
+  to: Date;
+}
+
+/** A kind of invoice line: reads its items of one customer's period inside the invoice's transaction. */
+export interface InvoiceLineSource {
+  kind: string;
+  lines(tx: Tx, period: InvoicePeriod): Promise<InvoiceLine[]>;
+}
+
+interface ZoneSum {
+  zone: string | null;
+  calls: bigint | number;
+  seconds: bigint | number | null;
+  amount: string;
+}
+
+/**
+ * The customer's calls of the period that the rater priced in the invoice's currency, one line per
+ * zone (unanswered calls cost 0 and are left out). `unrateable` CDRs keep the prices of the sides that
+ * could be priced, so their customer price counts as well; an `unrated` CDR is not billed yet.
+ */
+export const ratedCallLines: InvoiceLineSource = {
+  kind: 'calls',
+  async lines(tx, period) {
+    const rows = await tx.$queryRawUnsafe<ZoneSum[]>(
+      `SELECT customer_zone AS zone, count(*) AS calls, sum(ceil(duration_ms / 1000.0))::bigint AS seconds,
+          sum(customer_price)::text AS amount
+        FROM cdrs
+        WHERE caller_customer_id = $1::uuid AND started_at >= $2 AND started_at < $3
+          AND rating_status <> 'unrated' AND customer_price IS NOT NULL AND customer_currency = $4
+          AND duration_ms > 0
+        GROUP BY customer_zone ORDER BY customer_zone NULLS LAST`,
+      period.customerId,
+      period.from,
+      period.to,
+      period.currency,
+    );
+    return rows.map((row) => ({
+      kind: 'calls',
+      description: row.zone ?? 'Calls',
+      quantity: Number(row.calls),
+      seconds: Number(row.seconds ?? 0),
+      amountMicros: decimalToMicros(row.amount),
+    }));
+  },
+};
+
+/** The sources an invoice run asks, in the order their lines appear. */
+export const DEFAULT_LINE_SOURCES: readonly InvoiceLineSource[] = [ratedCallLines];
+
+export function totalOf(lines: readonly InvoiceLine[]): number {
+  return lines.reduce((sum, line) => sum + line.amountMicros, 0);
+}

@@ -1,0 +1,79 @@
+import { screen } from '@testing-library/react';
+import { userEvent } from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import { operator, renderApp } from './render.tsx';
+
+/** Invoices in the portal and the admin, and route statistics, against answers shaped like the API's. */
+
+const emptyList = { items: [], page: 1, perPage: 50, total: 0 };
+const customer = { ...operator, role: 'customer', customerId: 'c1', email: 'me@example.com' };
+const invoice = {
+  id: '0190a000-0000-7000-8000-000000000001',
+  number: '2026-000007',
+  customerId: 'c1',
+  resellerId: null,
+  periodStart: '2026-11-01T00:00:00.000Z',
+  periodEnd: '2026-12-01T00:00:00.000Z',
+  currency: 'EUR',
+  total: '12.345600',
+  lines: [{ kind: 'calls', description: 'Austria', quantity: 3, seconds: 291, amount: '12.345600' }],
+  createdAt: '2026-12-01T01:00:00.000Z',
+};
+
+describe('invoices', () => {
+  it('the portal lists the customer’s invoices with their PDF', async () => {
+    renderApp('/portal/invoices', (key) => {
+      if (key === 'GET /api/v1/auth/me') return customer;
+      if (key === 'GET /api/v1/invoices') return { ...emptyList, items: [invoice], total: 1 };
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    expect(await screen.findByText('2026-000007')).toBeTruthy();
+    expect(screen.getByText('12.345600 EUR')).toBeTruthy();
+    expect(screen.getByRole('link', { name: 'PDF' }).getAttribute('href')).toBe(
+      `/api/v1/invoices/${invoice.id}/pdf`,
+    );
+    expect(screen.queryByRole('form', { name: 'Generate invoices' })).toBeNull();
+  });
+
+  it('the operator generates a month', async () => {
+    const view = renderApp('/admin/invoices', (key) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'POST /api/v1/invoices/generate') return { created: [invoice.id], skipped: 0 };
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    await userEvent.type(await screen.findByLabelText('Month'), '2026-11');
+    await userEvent.click(screen.getByRole('button', { name: 'Generate' }));
+    expect(await screen.findByText('1 created, 0 skipped')).toBeTruthy();
+    expect(view.requests.find((r) => r.method === 'POST')?.body).toEqual({ month: '2026-11' });
+  });
+
+  it('route statistics show ASR, ACD and NER', async () => {
+    renderApp('/admin/route-stats', (key) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/route-stats')
+        return {
+          items: [
+            {
+              id: 'g1',
+              name: 'gw-a',
+              groupId: 'p1',
+              attempts: 4,
+              answered: 2,
+              asr: 0.5,
+              acdSeconds: 45,
+              ner: 0.75,
+              minutes: 1.5,
+            },
+          ],
+        };
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    expect(await screen.findByText('gw-a')).toBeTruthy();
+    expect(screen.getByText('50.0 %')).toBeTruthy();
+    expect(screen.getByText('45.0 s')).toBeTruthy();
+    expect(screen.getByText('75.0 %')).toBeTruthy();
+  });
+});
