@@ -17,6 +17,7 @@ import { type CallCounters, InMemoryCallCounters } from './calls/call-counters.t
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+import { ClusterRoutes } from './calls/cluster-route.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { HuntGroups } from './calls/hunt-groups.ts';
 import { RedisCallCounters } from './calls/redis-call-counters.ts';
@@ -335,6 +336,9 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       push: push.waker,
       engine,
       sbc,
+      ...(config.clusterNodes.length > 0
+        ? { cluster: new ClusterRoutes(config.nodeName, config.clusterNodes) }
+        : {}),
     }),
     log,
   );

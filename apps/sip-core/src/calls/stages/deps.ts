@@ -12,6 +12,7 @@ import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
+import type { ClusterRoutes } from '../cluster-route.ts';
 import type { DeviceWaker } from '../devices.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
 import type { HuntGroups } from '../hunt-groups.ts';
@@ -44,6 +45,8 @@ export interface InviteDeps {
   sbc?: SbcIndex | undefined;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
+  /** Devices registered on other nodes are reached through them (cluster-route.ts); unset: one node. */
+  cluster?: ClusterRoutes | undefined;
 }
 
 /** The plan `classify` started; only the stages after it may call it. */
