@@ -287,9 +287,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   // Until connected nothing is answered; ours is assumed, then what the engine says it is.
   const engine: EngineTraits = { ...OUR_ENGINE };
   const messageStore = new MessageStore(deps.prisma);
+  // SIP_CLUSTER_NODES: devices registered on other nodes are reached through them.
+  const cluster =
+    config.clusterNodes.length > 0 ? new ClusterRoutes(config.nodeName, config.clusterNodes) : undefined;
   const messageQueue = new MessageQueue({
     srf: srf as unknown as MessageRequester,
     store: messageStore,
+    cluster,
     location,
     log: log.child({ component: 'message-queue' }),
   });
@@ -336,9 +340,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       push: push.waker,
       engine,
       sbc,
-      ...(config.clusterNodes.length > 0
-        ? { cluster: new ClusterRoutes(config.nodeName, config.clusterNodes) }
-        : {}),
+      cluster,
     }),
     log,
   );
@@ -352,6 +354,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       store: messageStore,
       config: messagesConfig,
       limiter: messageLimiter,
+      cluster,
     }),
     log,
   );

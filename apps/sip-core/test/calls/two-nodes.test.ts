@@ -34,8 +34,8 @@ import { callFields, DOMAIN, startRtpengine } from './support/stack.ts';
  * registers over TCP on node-a: her flow is a connection only node-a's engine holds. bob's baresip
  * registers over UDP on node-b. A call placed on one node to a device of the other goes through the
  * other node's engine (a Route with the device's flow token; that engine Record-Routes), so calls work
- * both ways with media; a customer's limit of one call holds across the nodes; when node-a dies, alice
- * registers on node-b and is called there.
+ * both ways with media, and so does a MESSAGE; a customer's limit of one call holds across the nodes;
+ * when node-a dies, alice registers on node-b and is called there.
  */
 
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -242,6 +242,32 @@ describeOnEngine(onEngine('two nodes sharing PostgreSQL and Redis'), { timeout: 
     });
     expectRelayed(cdr.mediaStats as CdrMediaStats | null);
     expectTone(bob.recording(), ALICE_TONE, BOB_TONE);
+  });
+
+  it("a MESSAGE placed on node-b reaches alice's TCP flow through node-a", async () => {
+    const sent = runSipp({
+      scenario: 'uac-message.xml',
+      port: await allocatePort(),
+      remote: `${nodeB().host}:${nodeB().port('udp')}`,
+      fields: callFields('carol', 'carol-secret', 'alice'),
+      authUri: `alice@${DOMAIN}`,
+      timeoutS: 20,
+    });
+    expectSippOk(await sent.done, 'uac-message.xml');
+    // The 200 came from alice's phone (the platform answers 200 only once a device took it), which only
+    // node-a's engine can reach, on her TCP connection.
+    await vi.waitFor(
+      async () => {
+        const stored = await prisma().message.findFirst({
+          where: {
+            senderSubscriberId: subscribers.get('carol'),
+            recipientSubscriberId: subscribers.get('alice'),
+          },
+        });
+        expect(stored).toMatchObject({ status: 'delivered' });
+      },
+      { timeout: 10_000, interval: 100 },
+    );
   });
 
   it("a customer's limit of one call holds across the nodes", async () => {
