@@ -96,6 +96,11 @@ export interface EngineConfig {
   adminAuthGuard?: Partial<AuthGuardOptions>;
   /** HEP v3 export of every SIP message (HEP_DESTINATION, HEP_CAPTURE_ID, HEP_PASSWORD). */
   hep?: HepConfig;
+  /**
+   * IP addresses of the cluster's nodes (SIP_CLUSTER_NODES): requests from them whose Route names one
+   * of our flows go out on it (bridge/cluster-forward.ts). Unset or empty: none.
+   */
+  clusterPeers?: string[];
 }
 
 export interface HepConfig {
@@ -169,6 +174,9 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
       maxConnectionsPerAddress: config.sipMaxConnectionsPerAddress,
     },
     ...(config.engineRequestHandlers.length > 0 ? { requestHandlers: config.engineRequestHandlers } : {}),
+    ...(config.sipClusterNodes.length > 0
+      ? { clusterPeers: config.sipClusterNodes.map((node) => node.host) }
+      : {}),
     ...(config.hepDestination
       ? {
           hep: {

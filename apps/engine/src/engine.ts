@@ -135,6 +135,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     appResponseTimeoutMs: limits.appResponseTimeoutMs,
     ...(config.minSessionExpires !== undefined ? { minSessionExpires: config.minSessionExpires } : {}),
     ...(config.requestHandlers?.length ? { requestHandlers: config.requestHandlers } : {}),
+    ...(config.clusterPeers?.length ? { clusterPeers: new Set(config.clusterPeers) } : {}),
     connectApp: (host: string, port: number, tls: boolean): Promise<AppConnection> =>
       admin.connectOutbound(
         host,

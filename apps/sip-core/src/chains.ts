@@ -16,6 +16,7 @@ import { ScannerDetector } from './access/scanner.ts';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
+import type { ClusterRoutes } from './calls/cluster-route.ts';
 import type { DeviceWaker } from './calls/devices.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import type { HuntGroups } from './calls/hunt-groups.ts';
@@ -215,6 +216,8 @@ export interface InviteChainDeps {
   sbc?: SbcIndex;
   /** Customers' routing plans, margin protection and credit limits (docs/billing.md). */
   wholesale?: InviteDeps['wholesale'];
+  /** Devices registered on other nodes are reached through them; unset: one node. */
+  cluster?: ClusterRoutes | undefined;
 }
 
 /**
@@ -242,6 +245,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       push: deps.push,
       sbc: deps.sbc,
       wholesale: deps.wholesale,
+      cluster: deps.cluster,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

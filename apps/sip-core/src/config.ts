@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ClusterNode } from '@switchboard/config';
 
 /**
  * Configuration of sip-core. Every field has a default (see `resolveConfig`), so the launcher only
@@ -138,6 +139,8 @@ export interface SipCoreConfig {
   access: AccessConfig;
   auth: AuthConfig;
   presence: PresenceConfig;
+  /** Every node of the cluster and its engine's cluster address (SIP_CLUSTER_NODES); empty: one node. */
+  clusterNodes: ClusterNode[];
 }
 
 /** What the caller passes: the drachtio connection and any sections or fields to override. */
@@ -151,6 +154,7 @@ export interface SipCoreOptions {
   access?: Partial<AccessConfig>;
   auth?: Partial<AuthConfig>;
   presence?: Partial<PresenceConfig>;
+  clusterNodes?: ClusterNode[];
 }
 
 export const DEFAULT_SCANNER_USER_AGENTS: readonly string[] = [
@@ -281,6 +285,7 @@ export function resolveConfig(options: SipCoreOptions): SipCoreConfig {
     access: { ...access, scannerUserAgents: access.scannerUserAgents.map((ua) => ua.toLowerCase()) },
     auth,
     presence,
+    clusterNodes: options.clusterNodes ?? [],
   };
 }
 

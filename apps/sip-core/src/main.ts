@@ -62,6 +62,8 @@ const sipCore = await startSipCore(
     nodeName: process.env.SIP_CORE_NODE_NAME?.trim() || hostname(),
     worker: { index: workerIndex, count: workers },
     ...(config.redisUrl ? { redis: { url: config.redisUrl, keyPrefix: config.redisKeyPrefix } } : {}),
+    // SIP_CLUSTER_NODES: devices registered on other nodes are called through them.
+    clusterNodes: config.sipClusterNodes,
     auth: { strictUri: config.sipAuthStrictUri, ...(nonceSecret ? { nonceSecret } : {}) },
     // SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST.
     access: config.sipAccess,

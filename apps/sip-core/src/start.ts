@@ -18,6 +18,7 @@ import { type CallCounters, InMemoryCallCounters } from './calls/call-counters.t
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+import { ClusterRoutes } from './calls/cluster-route.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { HuntGroups } from './calls/hunt-groups.ts';
 import { RedisCallCounters } from './calls/redis-call-counters.ts';
@@ -291,9 +292,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   // Until connected nothing is answered; ours is assumed, then what the engine says it is.
   const engine: EngineTraits = { ...OUR_ENGINE };
   const messageStore = new MessageStore(deps.prisma);
+  // SIP_CLUSTER_NODES: devices registered on other nodes are reached through them.
+  const cluster =
+    config.clusterNodes.length > 0 ? new ClusterRoutes(config.nodeName, config.clusterNodes) : undefined;
   const messageQueue = new MessageQueue({
     srf: srf as unknown as MessageRequester,
     store: messageStore,
+    cluster,
     location,
     log: log.child({ component: 'message-queue' }),
   });
@@ -342,6 +347,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       engine,
       sbc,
       wholesale,
+      cluster,
     }),
     log,
   );
@@ -355,6 +361,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       store: messageStore,
       config: messagesConfig,
       limiter: messageLimiter,
+      cluster,
     }),
     log,
   );

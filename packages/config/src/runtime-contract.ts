@@ -129,6 +129,13 @@ export interface Config {
   redisUrl: string | undefined;
   /** REDIS_KEY_PREFIX: before every key this platform writes (default `switchboard:`). */
   redisKeyPrefix: string;
+  /**
+   * SIP_CLUSTER_NODES: `name=ip:port,...`, every node of the cluster by its SIP_CORE_NODE_NAME and the
+   * address its engine takes cluster traffic on (UDP). A call to a device registered on another node
+   * goes through that node; only these addresses may send requests out on this engine's flows. Empty:
+   * one node.
+   */
+  sipClusterNodes: ClusterNode[];
 
   // sip-core extensions of the contract.
   /**
@@ -328,6 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
   );
   const redisUrl = check<string | undefined>('REDIS_URL', undefined, parseRedisUrl);
   const redisKeyPrefix = value('REDIS_KEY_PREFIX') ?? 'switchboard:';
+  const sipClusterNodes = check<ClusterNode[]>('SIP_CLUSTER_NODES', [], parseClusterNodes);
   // Operator settings without a section of their own here: only checked, read below with the others.
   check('PUSH_WAIT_TIMEOUT', undefined, (raw) => parseInteger(raw, 1, 120));
 
@@ -383,7 +391,31 @@ export function loadConfig(env: Env = process.env): Config {
     sipCoreWorkers,
     redisUrl,
     redisKeyPrefix,
+    sipClusterNodes,
   };
+}
+
+/** A node of a cluster: its name (SIP_CORE_NODE_NAME) and where its engine takes cluster traffic. */
+export interface ClusterNode {
+  name: string;
+  host: string;
+  port: number;
+}
+
+/** `name=ip:port[,name=ip:port...]`; IP literals only (they are matched against source addresses). */
+export function parseClusterNodes(raw: string): ClusterNode[] {
+  const nodes: ClusterNode[] = [];
+  for (const item of raw.split(',').map((part) => part.trim())) {
+    if (item === '') continue;
+    const at = item.indexOf('=');
+    const name = item.slice(0, at).trim();
+    if (at < 1 || name === '') throw new Error(`expected name=ip:port, got '${item}'`);
+    const { host, port } = parseHostPort(item.slice(at + 1).trim());
+    if (!isIP(host)) throw new Error(`'${host}' of node ${name} must be an IP address`);
+    if (nodes.some((node) => node.name === name)) throw new Error(`node ${name} is named twice`);
+    nodes.push({ name, host, port });
+  }
+  return nodes;
 }
 
 /** `redis://[user:password@]host:port[/db]` or `rediss://...`. */

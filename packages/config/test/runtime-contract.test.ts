@@ -324,4 +324,25 @@ describe('loadConfig observability variables', () => {
     }).map((p) => p.variable);
     expect(variables).toEqual(['SMTP_URL', 'MAIL_FROM', 'PUBLIC_URL']);
   });
+
+  it('reads SIP_CLUSTER_NODES: every node by name with its engine address; none by default', () => {
+    expect(loadConfig({}).sipClusterNodes).toEqual([]);
+    const config = loadConfig({ SIP_CLUSTER_NODES: 'sip1=10.0.0.1:5060, sip2=[2001:db8::2]:5070' });
+    expect(config.sipClusterNodes).toEqual([
+      { name: 'sip1', host: '10.0.0.1', port: 5060 },
+      { name: 'sip2', host: '2001:db8::2', port: 5070 },
+    ]);
+  });
+
+  it.each([
+    ['10.0.0.1:5060', 'name=ip:port'],
+    ['sip1=sip1.example.com:5060', 'IP address'],
+    ['sip1=10.0.0.1', 'host:port'],
+    ['sip1=10.0.0.1:5060,sip1=10.0.0.2:5060', 'named twice'],
+  ])('names SIP_CLUSTER_NODES when it is malformed: %s', (raw, message) => {
+    const problems = problemsFor({ SIP_CLUSTER_NODES: raw });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ variable: 'SIP_CLUSTER_NODES' });
+    expect(problems[0]!.message).toContain(message);
+  });
 });

@@ -40,11 +40,11 @@ export interface PhoneAccount {
   user: string;
   domain: string;
   password: string;
-  /** `host:port` of the engine's UDP listener (or of its TLS listener with `transport: 'tls'`). */
+  /** `host:port` of the engine's UDP listener (or of its TCP/TLS listener with that `transport`). */
   registrar: string;
   expires?: number;
   /** SIP transport to register and call over (baresip only; default udp). */
-  transport?: 'udp' | 'tls';
+  transport?: 'udp' | 'tcp' | 'tls';
   /**
    * Media encryption (baresip's `mediaenc`, baresip only): `srtp-mand` offers and takes only SDES-SRTP
    * (RTP/SAVP with a=crypto, RFC 4568). Default: plain RTP.

@@ -138,6 +138,10 @@ export function buildNewRequest(sip: AppSipText, listener: StackListener): SipRe
   else if (method === 'INVITE' || method === 'SUBSCRIBE')
     request.setHeader('Contact', contactFor(listener, isSipsUri(request.uri)));
   copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
+  // RFC 3261 §8.1.1.1: a new request may carry a preloaded route set, e.g. through the cluster node
+  // that holds the callee's flow; the stack sends it to the first Route (§8.1.2).
+  for (const [name, value] of sip.headers)
+    if (headerKey(name) === 'route') request.appendHeader('Route', value);
   setBody(request, sip, contentTypeFor(sip, true));
   return request;
 }

@@ -26,6 +26,11 @@ export interface BridgeOptions {
   subscriptionGraceSeconds?: number;
   /** drachtio-server's request handlers: where new requests go instead of the connected apps. */
   requestHandlers?: RequestHandler[];
+  /**
+   * Source addresses of the other nodes of a cluster (SIP_CLUSTER_NODES): only their requests are sent
+   * out on the flow their Route names (cluster-forward.ts).
+   */
+  clusterPeers?: ReadonlySet<string>;
   /** Connects out to an app listening with `Srf.listen` and resolves once it has authenticated. */
   connectApp?: (host: string, port: number, tls: boolean) => Promise<AppConnection>;
 }

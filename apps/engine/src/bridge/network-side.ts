@@ -5,6 +5,7 @@ import { handlerFor } from '../routing/request-handlers.ts';
 import { sipEventMessage } from '../wire/protocol.ts';
 import { type AppDialog, appDialogId } from './app-dialogs.ts';
 import type { BridgeCore } from './bridge-core.ts';
+import { forwardToFlow } from './cluster-forward.ts';
 import { armSubscriptionOf, dialogNextHop, endDialogUnsolicited } from './dialog-usages.ts';
 import { forwardProxiedAck } from './proxy-operations.ts';
 import { routeByHandler } from './request-routing.ts';
@@ -28,6 +29,8 @@ export function onNetworkRequest(core: BridgeCore, txn: IncomingTransaction): vo
     onNetworkInDialog(core, txn, route.dialog);
     return;
   }
+  // A peer node's request for a device whose flow is ours goes out on it, not to our apps.
+  if (forwardToFlow(core, txn)) return;
   const tooShort = tooShortSession(request, core.minSE, true);
   if (tooShort) {
     void txn.respond(tooShort);
@@ -125,7 +128,7 @@ export function onNetworkCancel(
 export function onNetworkAck(core: BridgeCore, ack: SipRequest, raw: string, flow: Flow): void {
   const route = core.ua.receiveAck(ack);
   if (route.kind === 'no-dialog') {
-    forwardProxiedAck(core, ack);
+    forwardProxiedAck(core, ack, flow);
     return;
   }
   // Only the first ACK for each 2xx goes up; retransmitted ACKs stop here (§13.3.1.4).

@@ -12,6 +12,7 @@ import type { AppConnection } from '../admin/app-connection.ts';
 import { type ProxyDirections, proxyCommand } from '../wire/commands.ts';
 import { type AppMessage, proxyBranchReply, responseMessage } from '../wire/protocol.ts';
 import type { BridgeCore } from './bridge-core.ts';
+import { flowOfOurRoutes, fromClusterPeer } from './cluster-peers.ts';
 import type { Flow, IncomingTransaction } from './sip-stack.ts';
 
 /**
@@ -149,7 +150,12 @@ export function proxyInDialog(core: BridgeCore, txn: IncomingTransaction): void 
   const isBye = txn.request.method === 'BYE';
   // drachtio-server ends the proxied call's record on the BYE: once received, once forwarded.
   if (isBye) core.cdr({ kind: 'stop', source: 'network', reason: 'normal-release' }, txn.raw);
-  const context = forwardFrom(core, txn, (request) => [request.uri], { recordRoute: false });
+  // From a cluster peer, our Route's flow token says which flow the device is on (cluster-forward.ts).
+  const flow = fromClusterPeer(core, txn.flow) ? flowOfOurRoutes(core, txn.request) : undefined;
+  const context = forwardFrom(core, txn, (request) => [request.uri], {
+    recordRoute: false,
+    ...(flow ? { flow } : {}),
+  });
   if (isBye) {
     context?.on('branchSent', (sent) =>
       core.cdr({ kind: 'stop', source: 'application', reason: 'normal-release' }, sent.toString()),
@@ -161,7 +167,7 @@ export function proxyInDialog(core: BridgeCore, txn: IncomingTransaction): void 
  * §16.3 validation and §16.4 route preprocessing, then the library proxy forwards the request to the
  * targets (chosen after preprocessing); undefined when the request was answered instead.
  */
-function forwardFrom(
+export function forwardFrom(
   core: BridgeCore,
   txn: IncomingTransaction,
   targets: (request: SipRequest) => Uri[],
@@ -200,8 +206,9 @@ export function routedThroughUs(core: BridgeCore, request: SipRequest): boolean 
 }
 
 /** The ACK for a 2xx we proxied with Record-Route: forward it statelessly (§16.11); false when not ours. */
-export function forwardProxiedAck(core: BridgeCore, ack: SipRequest): boolean {
+export function forwardProxiedAck(core: BridgeCore, ack: SipRequest, from?: Flow): boolean {
   if (!routedThroughUs(core, ack)) return false;
-  void core.stack.proxy?.core.forwardStateless(ack).catch(() => {});
+  const flow = from && fromClusterPeer(core, from) ? flowOfOurRoutes(core, ack) : undefined;
+  void core.stack.proxy?.core.forwardStateless(ack, flow).catch(() => {});
   return true;
 }

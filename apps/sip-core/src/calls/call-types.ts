@@ -1,4 +1,5 @@
 import type { LegProfile } from '@switchboard/media';
+import type { FlowTarget } from '@switchboard/sip';
 import type { CallDisposition, CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { Call } from './call.ts';
 
@@ -29,6 +30,11 @@ export interface CallTarget {
   rewrite?: ((request: OutgoingRequest) => OutgoingRequest) | undefined;
   /** Seconds an answered call through this target may last (the peer's cap). */
   maxDurationS?: number | undefined;
+  /**
+   * A device's binding: the node whose engine holds the device's flow, and the flow as that engine
+   * sees it; another node's devices are reached through it (cluster-route.ts).
+   */
+  heldBy?: { node: string; flow: FlowTarget } | undefined;
 }
 
 /** The Request-URI and headers of a B leg's INVITE. */

@@ -11,6 +11,7 @@ import {
   dispositionOf,
   type RingOutcome,
 } from './call-types.ts';
+import type { ClusterRoutes } from './cluster-route.ts';
 import { PendingForks } from './forks.ts';
 import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
@@ -36,6 +37,8 @@ export interface CallDeps {
   engine?: EngineTraits;
   /** Told each time the call's state changes (early, answered, ended). */
   onState?: (call: Call) => void;
+  /** Devices registered on other nodes are reached through them; unset: one node. */
+  cluster?: ClusterRoutes | undefined;
 }
 
 /**
@@ -207,6 +210,7 @@ export class Call {
       srf: this.deps.srf,
       log: this.log,
       forks: this.forks,
+      cluster: this.deps.cluster,
       hasEnded: () => this.hasEnded(),
       isOver: () => this.isOver(),
       legSent: (bLegId, gatewayId) => {

@@ -114,5 +114,9 @@ export function bindingTarget(binding: Binding, profile: LegProfile): CallTarget
     uri: binding.contactUri,
     proxy: `sip:${host}:${binding.receivedPort};transport=${binding.transport === 'wss' ? 'wss' : binding.transport}`,
     profile,
+    heldBy: {
+      node: binding.node,
+      flow: { transport: binding.transport, address: binding.receivedAddress, port: binding.receivedPort },
+    },
   };
 }

@@ -10,6 +10,7 @@ import {
   type RingTarget,
   stageFailure,
 } from './call-types.ts';
+import type { ClusterRoutes } from './cluster-route.ts';
 import { COMPLETED_ELSEWHERE, type PendingForks } from './forks.ts';
 import { endDialog, type SipErrorLike, type UpdateEmitter } from './srf-dialog.ts';
 
@@ -38,6 +39,8 @@ export interface RingHost {
   keep(release: () => void): void;
   /** How long a fork waited for its device to wake (RFC 8599), for the CDR. */
   pushWaited(ms: number): void;
+  /** Devices registered on other nodes are reached through them (cluster-route.ts); unset: one node. */
+  readonly cluster?: ClusterRoutes | undefined;
 }
 
 /**
@@ -162,8 +165,9 @@ export class RingRound {
   }
 
   /** The fork's INVITE; resolves with its dialog on a 2xx, rejects with its final failure. */
-  private invite(target: CallTarget, key: number): Promise<Srf.Dialog> {
+  private invite(reached: CallTarget, key: number): Promise<Srf.Dialog> {
     const { host, stage } = this;
+    const target = host.cluster?.route(reached) ?? reached;
     const plain = { uri: target.uri, headers: { From: stage.from, To: stage.to, ...target.headers } };
     const request = target.rewrite ? target.rewrite(plain) : plain;
     return host.srf.createUAC(

@@ -1,6 +1,7 @@
 import type { NumberingIndex } from '@switchboard/numbering';
 import type { Logger } from 'pino';
 import type { RateLimiter } from '../access/rate-limiter.ts';
+import type { ClusterRoutes } from '../calls/cluster-route.ts';
 import { type DeviceWaker, deviceTargets } from '../calls/devices.ts';
 import { dialled } from '../calls/stages/classify.ts';
 import type { Directory } from '../directory/directory.ts';
@@ -14,6 +15,8 @@ export type { MessageRequester } from '../messages/relay.ts';
 
 export interface MessageDeps {
   srf: MessageRequester;
+  /** Devices registered on other nodes are reached through them; unset: one node. */
+  cluster?: ClusterRoutes | undefined;
   directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
   location: Pick<LocationService, 'lookup'>;
   /** Numbers (DIDs, aliases) and dialling rules: a recipient is addressed as a call's callee is. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ClusterRoutes } from '../calls/cluster-route.ts';
 import { deviceTargets } from '../calls/devices.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { LocationService } from '../location/location-service.ts';
@@ -7,6 +8,8 @@ import { aorOf, type MessageStore } from './store.ts';
 
 export interface QueueDeps {
   srf: MessageRequester;
+  /** Devices registered on other nodes are reached through them; unset: one node. */
+  cluster?: ClusterRoutes | undefined;
   store: MessageStore;
   location: Pick<LocationService, 'lookup'>;
   log: Logger;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { bestFailure, isWakeTarget, type RingTarget } from '../calls/call-types.ts';
+import type { ClusterRoutes } from '../calls/cluster-route.ts';
 
 /** A request drachtio-srf sent, which emits its responses. */
 interface SentRequest {
@@ -40,7 +41,7 @@ const DELIVERY_GUARD_MS = 8_000;
  * there is no target at all.
  */
 export async function relayToDevices(
-  deps: { srf: MessageRequester; log: Logger },
+  deps: RelayDeps,
   targets: RingTarget[],
   message: OutgoingMessage,
 ): Promise<Outcome> {
@@ -52,13 +53,21 @@ export async function relayToDevices(
   return accepted ?? bestFailure(await Promise.all(deliveries));
 }
 
-async function deliver(
-  deps: { srf: MessageRequester; log: Logger },
-  ringTarget: RingTarget,
-  message: OutgoingMessage,
-): Promise<Outcome> {
-  const target = isWakeTarget(ringTarget) ? await ringTarget.ready(new AbortController().signal) : ringTarget;
-  if (!target) return { status: 480, reason: 'Temporarily Unavailable' };
+/** What relaying needs: the engine connection, and the cluster's nodes (unset: one node). */
+export interface RelayDeps {
+  srf: MessageRequester;
+  log: Logger;
+  cluster?: ClusterRoutes | undefined;
+}
+
+async function deliver(deps: RelayDeps, ringTarget: RingTarget, message: OutgoingMessage): Promise<Outcome> {
+  const reached = isWakeTarget(ringTarget)
+    ? await ringTarget.ready(new AbortController().signal)
+    : ringTarget;
+  if (!reached) return { status: 480, reason: 'Temporarily Unavailable' };
+  // A device of another node: through that node's engine, with its Route (calls/cluster-route.ts).
+  const target = deps.cluster?.route(reached) ?? reached;
+  const route = target.headers?.Route;
   return new Promise<Outcome>((resolve) => {
     const guard = setTimeout(() => resolve({ status: 408, reason: 'Request Timeout' }), DELIVERY_GUARD_MS);
     const done = (outcome: Outcome): void => {
@@ -75,7 +84,7 @@ async function deliver(
         {
           method: 'MESSAGE',
           proxy: target.proxy,
-          headers: { ...message.headers, 'Max-Forwards': '70' },
+          headers: { ...message.headers, ...(route ? { Route: route } : {}), 'Max-Forwards': '70' },
           body: message.body,
         },
         (error, sent) => {

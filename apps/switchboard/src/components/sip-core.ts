@@ -56,11 +56,15 @@ export function sipCoreComponent(
       const workers = workerCount(config, logger);
       // Workers accept each other's digest nonces.
       const nonceSecret = process.env.SIP_NONCE_SECRET?.trim() || randomBytes(24).toString('hex');
+      const nodeName = process.env.SIP_CORE_NODE_NAME?.trim();
       const sipCore = await startSipCore(
         {
           drachtio,
+          // SIP_CORE_NODE_NAME: this node among several (docs/scaling.md); unset: `sip-core`.
+          ...(nodeName ? { nodeName } : {}),
           worker: { index: 1, count: workers },
           ...(config.redisUrl ? { redis: { url: config.redisUrl, keyPrefix: config.redisKeyPrefix } } : {}),
+          clusterNodes: config.sipClusterNodes,
           auth: { strictUri: config.sipAuthStrictUri, nonceSecret },
           // SIP_TRUSTED_SOURCES, SIP_RATE_LIMIT, SIP_RATE_BURST.
           access: config.sipAccess,

@@ -6,6 +6,7 @@ import type { ServerTransaction } from '../transactions/manager.ts';
 import type { TransportTarget } from '../transport/types.ts';
 import type { Uri } from '../uri/uri.ts';
 import { type BestResponseRule, chooseBestResponse } from './best-response.ts';
+import type { FlowTarget } from './flow-token.ts';
 
 export type ForkingMode = 'parallel' | 'serial';
 
@@ -21,6 +22,11 @@ export interface ForwardOptions {
   finalTimeout?: number;
   /** §16.5: the Contacts of a 3xx join the target set (recursion) instead of the 3xx going upstream. */
   followRedirects?: boolean;
+  /**
+   * RFC 5626 §5.3 (edge proxy): every branch leaves on this flow instead of the next hop resolved from
+   * Route / Request-URI, and our Record-Route carries its token so the dialog's requests use it too.
+   */
+  flow?: FlowTarget;
 }
 
 /** A final response as it arrived on a branch (our Via still on top) and the hop it came from. */
@@ -72,7 +78,7 @@ export interface BranchSender {
     original: SipRequest,
     target: Uri,
     inboundListenerId: string | undefined,
-    options: Pick<ForwardOptions, 'recordRoute' | 'headers'>,
+    options: Pick<ForwardOptions, 'recordRoute' | 'headers' | 'flow'>,
   ): Promise<FailoverRequest>;
   respondUpstream(serverTx: ServerTransaction, response: SipResponse): void;
 }

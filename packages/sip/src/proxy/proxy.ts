@@ -16,6 +16,7 @@ import { NameAddr } from '../uri/name-addr.ts';
 import { SipUri } from '../uri/sip-uri.ts';
 import type { Uri } from '../uri/uri.ts';
 import type { BestResponseRule } from './best-response.ts';
+import { encodeFlowToken, type FlowTarget } from './flow-token.ts';
 import { type BranchSender, type ForwardOptions, ProxyContext, type TimerCAction } from './proxy-context.ts';
 
 export interface ProxyOptions {
@@ -168,14 +169,18 @@ export class StatefulProxy implements BranchSender {
     original: SipRequest,
     target: Uri,
     inboundListenerId?: string,
-    options: Pick<ForwardOptions, 'recordRoute' | 'headers'> = {},
+    options: Pick<ForwardOptions, 'recordRoute' | 'headers' | 'flow'> = {},
   ): Promise<FailoverRequest> {
     const headers = options.headers ?? [];
     const request = this.prepareBranch(original, target, headers);
     // §16.6 step 8: the loop-detection part of the branch comes from the request as received
     const loopHash = this.loopDetection ? loopDetectionHash(original) : undefined;
-    // §16.6 step 7: next hop from the top Route, else the Request-URI, resolved per RFC 3263.
-    const hops = await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
+    // §16.6 step 7: next hop from the top Route, else the Request-URI, resolved per RFC 3263; or the
+    // flow the TU names (RFC 5626 §5.3).
+    const flow = options.flow;
+    const hops = flow
+      ? [{ ...flow, serverName: flow.address }]
+      : await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
     const targets: TransportTarget[] = [];
     for (const hop of hops) {
       const listener = this.manager.transport.selectListener(hop.transport, hop.address);
@@ -205,9 +210,9 @@ export class StatefulProxy implements BranchSender {
           // side of the dialog reaches this proxy on its own transport; both entries are ours (§16.4).
           const inbound = this.manager.transport.getListeners().find((l) => l.id === inboundListenerId);
           if (inbound && inbound.id !== listener.id) {
-            attempt.prependHeader('Record-Route', recordRouteFor(inbound).toString());
+            attempt.prependHeader('Record-Route', recordRouteFor(inbound, flow).toString());
           }
-          attempt.prependHeader('Record-Route', recordRouteFor(listener).toString());
+          attempt.prependHeader('Record-Route', recordRouteFor(listener, flow).toString());
         }
         // §16.6 step 8: our Via with a fresh branch on top (transaction part, then the loop-detection part).
         const branch = generateBranch();
@@ -235,13 +240,15 @@ export class StatefulProxy implements BranchSender {
    * Forwards a request without transaction state (an ACK for a 2xx, §16.11 behaviour for ACK in a stateful
    * proxy): route processing, Max-Forwards, our Via, and out to the next hop.
    */
-  async forwardStateless(request: SipRequest): Promise<void> {
+  async forwardStateless(request: SipRequest, flow?: FlowTarget): Promise<void> {
     if (request.maxForwards === 0) return;
     this.preprocessRoute(request);
     const mf = request.maxForwards;
     request.setHeader('Max-Forwards', mf === undefined ? 70 : mf - 1);
     this.postprocessRouting(request);
-    const hops = await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
+    const hops = flow
+      ? [{ ...flow, serverName: flow.address }]
+      : await this.resolveNextHop(request.route[0]?.uri ?? request.uri);
     const hop = hops[0];
     if (!hop) return;
     const listener = this.manager.transport.selectListener(hop.transport, hop.address);
@@ -350,9 +357,11 @@ export function loopDetectionHash(request: SipRequest): string {
 }
 
 /** Our Record-Route value for a listener: `<sip:host:port;transport=x;lr>` (§16.6 step 4). */
-export function recordRouteFor(listener: ListenerInfo): NameAddr {
+export function recordRouteFor(listener: ListenerInfo, flow?: FlowTarget): NameAddr {
   const uri = new SipUri({
     scheme: isSecure(listener.transport) ? 'sips' : 'sip',
+    // RFC 5626 §5.3: the flow's token in the user part brings the dialog's requests back onto it.
+    ...(flow ? { user: encodeFlowToken(flow) } : {}),
     host: listener.advertisedHost,
     port: listener.advertisedPort,
   });

@@ -97,6 +97,7 @@ export function connect(deps: InviteDeps): Middleware {
         cdr: deps.cdr,
         log: deps.log,
         ...(deps.engine ? { engine: deps.engine } : {}),
+        cluster: deps.cluster,
         onState: (c) => deps.calls.changed(c),
       });
     } catch (error) {

@@ -13,6 +13,7 @@ import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
+import type { ClusterRoutes } from '../cluster-route.ts';
 import type { DeviceWaker } from '../devices.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
 import type { HuntGroups } from '../hunt-groups.ts';
@@ -47,6 +48,8 @@ export interface InviteDeps {
   push?: DeviceWaker | undefined;
   /** Customers' routing plans, margin protection and credit limits (docs/billing.md); unset: none. */
   wholesale?: Pick<WholesaleIndex, 'routesFor' | 'overCreditLimit'> | undefined;
+  /** Devices registered on other nodes are reached through them (cluster-route.ts); unset: one node. */
+  cluster?: ClusterRoutes | undefined;
 }
 
 /** The plan `classify` started; only the stages after it may call it. */
