@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
 import { BindingAnnouncer, isSharedBinding, parseBindingNews } from './binding-announcer.ts';
 import { BindingWriter, type UnwrittenChange } from './binding-writer.ts';
+import { ExpiryQueue } from './expiry-queue.ts';
 
 /** Channel on which changed AORs are announced (defined with the database's other channels). */
 export { REGISTRATIONS_CHANNEL };
@@ -51,19 +52,18 @@ export const DEFAULT_WRITE_BEHIND_MS = 200;
 /** A change heard ahead of the table is applied again over reloads until the table has it, at most this long. */
 const HEARD_MS = 10_000;
 
-/** setTimeout cannot wait longer than 2^31-1 ms; longer expiries re-arm on the way. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * The location service (RFC 3261 §10): bindings of every AOR, served from memory and written behind
  * (batched, at most `writeBehindMs` later) to the `registrations` table, so that they survive
- * restarts and are shared between nodes. Each binding has its own expiry timer, so an expired
- * binding disappears on time without scanning anything. Changes to one AOR are serialised; after
+ * restarts and are shared between nodes. Expiries wait in one queue with one timer (ExpiryQueue), so
+ * an expired binding disappears on time without scanning anything. Changes to one AOR are serialised; after
  * the database commit the AOR is announced on `REGISTRATIONS_CHANNEL` and the other nodes reload it.
  */
 export class LocationService {
   private readonly byAor = new Map<string, Map<string, Binding>>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Every binding's expiry in one queue with one timer (a timer per binding cost some 400 bytes each). */
+  private readonly expiries: ExpiryQueue<Binding>;
+  private bindingCount = 0;
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly origin = randomUUID();
   private readonly now: () => number;
@@ -84,6 +84,12 @@ export class LocationService {
   ) {
     this.now = options.now ?? Date.now;
     this.log = options.log;
+    this.expiries = new ExpiryQueue<Binding>(
+      (binding) => binding.expiresAt,
+      (binding) => this.byAor.get(binding.aor)?.get(binding.bindingKey) === binding,
+      (binding) => this.expire(binding),
+      () => this.now(),
+    );
     this.writeBehind = (options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS) > 0;
     this.announcer = new BindingAnnouncer(prisma, this.origin, this.log);
     this.writer = new BindingWriter(prisma, {
@@ -321,41 +327,23 @@ export class LocationService {
       bindings = new Map();
       this.byAor.set(binding.aor, bindings);
     }
-    const previous = bindings.get(binding.bindingKey);
-    if (previous) this.clearTimer(previous);
+    if (!bindings.has(binding.bindingKey)) this.bindingCount++;
+    // The replaced binding's queue entry goes stale: the queue asks whether an entry is still current.
     bindings.set(binding.bindingKey, binding);
-    this.armTimer(binding);
+    if (this.stopped) return;
+    this.expiries.add(binding);
+    this.expiries.compact(this.bindingCount);
   }
 
   private dropFromMemory(binding: Binding): void {
-    this.clearTimer(binding);
     const bindings = this.byAor.get(binding.aor);
     if (!bindings) return;
-    if (bindings.get(binding.bindingKey) === binding) bindings.delete(binding.bindingKey);
+    if (bindings.get(binding.bindingKey) === binding) {
+      bindings.delete(binding.bindingKey);
+      this.bindingCount--;
+      this.expiries.compact(this.bindingCount);
+    }
     if (bindings.size === 0) this.byAor.delete(binding.aor);
-  }
-
-  private armTimer(binding: Binding): void {
-    if (this.stopped) return;
-    const id = timerId(binding);
-    const delay = Math.max(0, binding.expiresAt - this.now());
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(id);
-        if (binding.expiresAt > this.now()) return this.armTimer(binding);
-        this.expire(binding);
-      },
-      Math.min(delay, MAX_TIMER_MS),
-    );
-    timer.unref();
-    this.timers.set(id, timer);
-  }
-
-  private clearTimer(binding: Binding): void {
-    const id = timerId(binding);
-    const timer = this.timers.get(id);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(id);
   }
 
   /** RFC 3261 §10.3: a binding whose expiry passed is gone, from memory and from the table. */
@@ -377,14 +365,10 @@ export class LocationService {
   }
 
   private clearMemory(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    this.expiries.clear();
     this.byAor.clear();
+    this.bindingCount = 0;
   }
-}
-
-function timerId(binding: Binding): string {
-  return `${binding.aor}\u0000${binding.bindingKey}`;
 }
 
 /** A registrations row as the database returns it: a binding with its expiry as a timestamp. */
