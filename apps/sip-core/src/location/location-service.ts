@@ -5,6 +5,7 @@ import type { Binding } from './binding.ts';
 import { BindingAnnouncer, isSharedBinding, parseBindingNews } from './binding-announcer.ts';
 import { BindingWriter, type UnwrittenChange } from './binding-writer.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
+import { detached, SharedStrings } from './shared-strings.ts';
 
 /** Channel on which changed AORs are announced (defined with the database's other channels). */
 export { REGISTRATIONS_CHANNEL };
@@ -64,6 +65,8 @@ export class LocationService {
   /** Every binding's expiry in one queue with one timer (a timer per binding cost some 400 bytes each). */
   private readonly expiries: ExpiryQueue<Binding>;
   private bindingCount = 0;
+  /** Values that repeat across bindings, one instance each (bounded: see SharedStrings). */
+  private readonly sharedStrings = new SharedStrings();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly origin = randomUUID();
   private readonly now: () => number;
@@ -105,7 +108,7 @@ export class LocationService {
     await this.prisma.registration.deleteMany({ where: { expiresAt: { lte: now } } });
     // Read in pages and swapped in at once: a lookup during the load sees the old bindings whole.
     const loaded: Binding[] = [];
-    const shared = new SharedStrings();
+    const shared = this.sharedStrings;
     await readInPages(
       (after, take) =>
         this.prisma.registration.findMany({
@@ -315,10 +318,37 @@ export class LocationService {
       const binding = bindings?.get(key);
       if (binding) this.dropFromMemory(binding);
     }
-    for (const binding of change.upserts) this.putInMemory(binding);
+    for (const binding of change.upserts) this.putInMemory(this.kept(binding));
     this.changed(aor);
     if (this.options.shareAtOnce) await this.announcer.share(change.upserts, keys);
     return this.lookup(aor);
+  }
+
+  /**
+   * The binding as memory keeps it: its strings copied out of the REGISTER they were read from (a
+   * slice of a header keeps the whole message text alive, some 800 bytes per binding), and the values
+   * many bindings share (User-Agent, local socket, node, transport) as one instance each.
+   */
+  private kept(binding: Binding): Binding {
+    const shared = this.sharedStrings;
+    const bindingKey = detached(binding.bindingKey);
+    return {
+      ...binding,
+      aor: detached(binding.aor),
+      bindingKey,
+      contactUri: detached(binding.contactUri),
+      receivedAddress: detached(binding.receivedAddress),
+      transport: shared.get(binding.transport),
+      localSocket: shared.get(binding.localSocket),
+      path: binding.path.length === 0 ? NO_PATH : binding.path.map(detached),
+      userAgent: shared.get(binding.userAgent),
+      instanceId: binding.instanceId === binding.bindingKey ? bindingKey : detachedOrNull(binding.instanceId),
+      callId: detached(binding.callId),
+      pnProvider: shared.get(binding.pnProvider),
+      pnPrid: detachedOrNull(binding.pnPrid),
+      pnParam: detachedOrNull(binding.pnParam),
+      node: shared.get(binding.node),
+    };
   }
 
   private putInMemory(binding: Binding): void {
@@ -378,25 +408,10 @@ type RegistrationRow = Omit<Binding, 'expiresAt' | 'pnRefresh' | 'registeredAt'>
   updatedAt: Date;
 };
 
+const detachedOrNull = (value: string | null): string | null => (value === null ? null : detached(value));
+
 /** The path of every binding without one: frozen, since bindings share it (nothing appends to a path). */
 const NO_PATH = Object.freeze([]) as unknown as string[];
-
-/**
- * One instance of each of the strings that repeat across bindings (the local socket, the node, the
- * transport, common User-Agent values), so that a load of many bindings keeps one copy of each
- * rather than one per row.
- */
-class SharedStrings {
-  private readonly strings = new Map<string, string>();
-
-  get<T extends string | null>(value: T): T {
-    if (value === null) return value;
-    const known = this.strings.get(value);
-    if (known !== undefined) return known as T;
-    this.strings.set(value, value);
-    return value;
-  }
-}
 
 function fromRow(row: RegistrationRow, shared?: SharedStrings): Binding {
   const one = <T extends string | null>(value: T): T => (shared ? shared.get(value) : value);
