@@ -53,7 +53,8 @@ abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
    * alive for the 32 s of Timer J.
    */
   get request(): SipRequest {
-    if (this.heldRequest === null) throw new Error(`${this.kind} transaction ${this.id} released its request`);
+    if (this.heldRequest === null)
+      throw new Error(`${this.kind} transaction ${this.id} released its request`);
     return this.heldRequest;
   }
 
