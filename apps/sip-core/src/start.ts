@@ -56,6 +56,7 @@ import { registerPushStatusCode } from './push/status-code.ts';
 import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
+import { collectStartupGarbage } from './startup-garbage.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
 import type { OutboundRequester } from './trunks/register-client.ts';
 import { TrunkManager, type TrunkOptions } from './trunks/trunks.ts';
@@ -416,6 +417,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   }
   // Trunk registrations and health checks share one lease per gateway across nodes and workers.
   await trunks.start();
+  collectStartupGarbage(log);
 
   let closed = false;
   return {

@@ -140,7 +140,7 @@ describe('LocationService', () => {
     await service.close();
   });
 
-  it('expires a binding by its own timer, in memory and in the table', async () => {
+  it('expires a binding on time, in memory and in the table', async () => {
     let clock = Date.now();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, now: () => clock });

@@ -395,6 +395,21 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     expect(tx.state).toBe('terminated');
   });
 
+  it('in Completed keeps the final response as sent and releases the request', () => {
+    const { tx, rec } = make();
+    const final = response(200);
+    final.setHeader('X-Kept', 'yes');
+    tx.respond(final);
+    expect(() => tx.request).toThrow(/released its request/);
+    expect(tx.requestToTag).toBeUndefined();
+    tx.receiveRequest(request('OPTIONS'));
+    const [first, again] = rec.sent.map((s) => s.message);
+    // The retransmission is the same response, byte for byte, parsed back from what was sent.
+    expect(again).not.toBe(first);
+    expect(again!.toString()).toBe(first!.toString());
+    expect(again!.getHeader('x-kept')).toBe('yes');
+  });
+
   it('reliable: Timer J is zero', async () => {
     const { tx } = make(true);
     tx.respond(response(200));

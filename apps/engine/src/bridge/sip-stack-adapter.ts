@@ -153,6 +153,15 @@ export class SipStackAdapter implements SipStackPort {
   ): IncomingTransaction {
     const flow = flowOf(source);
     const manager = this.manager;
+    const ending = endingListeners(tx);
+    const answered = (response: SipResponse): void => {
+      // A non-INVITE transaction in Completed only resends its final response (RFC 3261 §17.2.2): the
+      // engine lets go of this wrapper (request, raw text, listeners) instead of keeping it for Timer J.
+      if (response.status >= 200 && tx.kind === 'non-invite-server') {
+        ending.clear();
+        this.incoming.delete(tx);
+      }
+    };
     const txn: IncomingTransaction = {
       request,
       flow,
@@ -166,14 +175,16 @@ export class SipStackAdapter implements SipStackPort {
         if (isInvite2xx && tx.state !== 'accepted')
           manager.acceptInvite(tx as InviteServerTransaction, response);
         else tx.respond(response);
+        answered(response);
         return { raw: response.ensureContentLength().toString(), flow };
       },
       async relay(response) {
         tx.respond(response);
+        answered(response);
         return { raw: response.ensureContentLength().toString(), flow };
       },
       onTerminated(listener) {
-        tx.once('terminated', listener);
+        ending.add(listener);
       },
     };
     this.incoming.set(tx, txn);
@@ -212,6 +223,19 @@ export class SipStackAdapter implements SipStackPort {
       serverName: usable.serverName,
     };
   }
+}
+
+/**
+ * The listeners for a transaction's end, in a scope of their own: the transaction's 'terminated' handler
+ * must not capture the wrapper (request and raw text), or a completed transaction would keep it alive.
+ */
+function endingListeners(tx: ServerTransaction): Set<() => void> {
+  const listeners = new Set<() => void>();
+  tx.once('terminated', () => {
+    for (const listener of listeners) listener();
+    listeners.clear();
+  });
+  return listeners;
 }
 
 function withReason(cancel: SipRequest, reason: string | undefined): SipRequest {

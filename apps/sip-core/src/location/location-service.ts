@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
 import { BindingAnnouncer, isSharedBinding, parseBindingNews } from './binding-announcer.ts';
 import { BindingWriter, type UnwrittenChange } from './binding-writer.ts';
+import { ExpiryQueue } from './expiry-queue.ts';
+import { detached, SharedStrings } from './shared-strings.ts';
 
 /** Channel on which changed AORs are announced (defined with the database's other channels). */
 export { REGISTRATIONS_CHANNEL };
@@ -51,19 +53,20 @@ export const DEFAULT_WRITE_BEHIND_MS = 200;
 /** A change heard ahead of the table is applied again over reloads until the table has it, at most this long. */
 const HEARD_MS = 10_000;
 
-/** setTimeout cannot wait longer than 2^31-1 ms; longer expiries re-arm on the way. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * The location service (RFC 3261 §10): bindings of every AOR, served from memory and written behind
  * (batched, at most `writeBehindMs` later) to the `registrations` table, so that they survive
- * restarts and are shared between nodes. Each binding has its own expiry timer, so an expired
- * binding disappears on time without scanning anything. Changes to one AOR are serialised; after
+ * restarts and are shared between nodes. Expiries wait in one queue with one timer (ExpiryQueue), so
+ * an expired binding disappears on time without scanning anything. Changes to one AOR are serialised; after
  * the database commit the AOR is announced on `REGISTRATIONS_CHANNEL` and the other nodes reload it.
  */
 export class LocationService {
   private readonly byAor = new Map<string, Map<string, Binding>>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Every binding's expiry in one queue with one timer (a timer per binding cost some 400 bytes each). */
+  private readonly expiries: ExpiryQueue<Binding>;
+  private bindingCount = 0;
+  /** Values that repeat across bindings, one instance each (bounded: see SharedStrings). */
+  private readonly sharedStrings = new SharedStrings();
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly origin = randomUUID();
   private readonly now: () => number;
@@ -84,6 +87,12 @@ export class LocationService {
   ) {
     this.now = options.now ?? Date.now;
     this.log = options.log;
+    this.expiries = new ExpiryQueue<Binding>(
+      (binding) => binding.expiresAt,
+      (binding) => this.byAor.get(binding.aor)?.get(binding.bindingKey) === binding,
+      (binding) => this.expire(binding),
+      () => this.now(),
+    );
     this.writeBehind = (options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS) > 0;
     this.announcer = new BindingAnnouncer(prisma, this.origin, this.log);
     this.writer = new BindingWriter(prisma, {
@@ -99,7 +108,7 @@ export class LocationService {
     await this.prisma.registration.deleteMany({ where: { expiresAt: { lte: now } } });
     // Read in pages and swapped in at once: a lookup during the load sees the old bindings whole.
     const loaded: Binding[] = [];
-    const shared = new SharedStrings();
+    const shared = this.sharedStrings;
     await readInPages(
       (after, take) =>
         this.prisma.registration.findMany({
@@ -309,10 +318,37 @@ export class LocationService {
       const binding = bindings?.get(key);
       if (binding) this.dropFromMemory(binding);
     }
-    for (const binding of change.upserts) this.putInMemory(binding);
+    for (const binding of change.upserts) this.putInMemory(this.kept(binding));
     this.changed(aor);
     if (this.options.shareAtOnce) await this.announcer.share(change.upserts, keys);
     return this.lookup(aor);
+  }
+
+  /**
+   * The binding as memory keeps it: its strings copied out of the REGISTER they were read from (a
+   * slice of a header keeps the whole message text alive, some 800 bytes per binding), and the values
+   * many bindings share (User-Agent, local socket, node, transport) as one instance each.
+   */
+  private kept(binding: Binding): Binding {
+    const shared = this.sharedStrings;
+    const bindingKey = detached(binding.bindingKey);
+    return {
+      ...binding,
+      aor: detached(binding.aor),
+      bindingKey,
+      contactUri: detached(binding.contactUri),
+      receivedAddress: detached(binding.receivedAddress),
+      transport: shared.get(binding.transport),
+      localSocket: shared.get(binding.localSocket),
+      path: binding.path.length === 0 ? NO_PATH : binding.path.map(detached),
+      userAgent: shared.get(binding.userAgent),
+      instanceId: binding.instanceId === binding.bindingKey ? bindingKey : detachedOrNull(binding.instanceId),
+      callId: detached(binding.callId),
+      pnProvider: shared.get(binding.pnProvider),
+      pnPrid: detachedOrNull(binding.pnPrid),
+      pnParam: detachedOrNull(binding.pnParam),
+      node: shared.get(binding.node),
+    };
   }
 
   private putInMemory(binding: Binding): void {
@@ -321,41 +357,23 @@ export class LocationService {
       bindings = new Map();
       this.byAor.set(binding.aor, bindings);
     }
-    const previous = bindings.get(binding.bindingKey);
-    if (previous) this.clearTimer(previous);
+    if (!bindings.has(binding.bindingKey)) this.bindingCount++;
+    // The replaced binding's queue entry goes stale: the queue asks whether an entry is still current.
     bindings.set(binding.bindingKey, binding);
-    this.armTimer(binding);
+    if (this.stopped) return;
+    this.expiries.add(binding);
+    this.expiries.compact(this.bindingCount);
   }
 
   private dropFromMemory(binding: Binding): void {
-    this.clearTimer(binding);
     const bindings = this.byAor.get(binding.aor);
     if (!bindings) return;
-    if (bindings.get(binding.bindingKey) === binding) bindings.delete(binding.bindingKey);
+    if (bindings.get(binding.bindingKey) === binding) {
+      bindings.delete(binding.bindingKey);
+      this.bindingCount--;
+      this.expiries.compact(this.bindingCount);
+    }
     if (bindings.size === 0) this.byAor.delete(binding.aor);
-  }
-
-  private armTimer(binding: Binding): void {
-    if (this.stopped) return;
-    const id = timerId(binding);
-    const delay = Math.max(0, binding.expiresAt - this.now());
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(id);
-        if (binding.expiresAt > this.now()) return this.armTimer(binding);
-        this.expire(binding);
-      },
-      Math.min(delay, MAX_TIMER_MS),
-    );
-    timer.unref();
-    this.timers.set(id, timer);
-  }
-
-  private clearTimer(binding: Binding): void {
-    const id = timerId(binding);
-    const timer = this.timers.get(id);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(id);
   }
 
   /** RFC 3261 §10.3: a binding whose expiry passed is gone, from memory and from the table. */
@@ -377,14 +395,10 @@ export class LocationService {
   }
 
   private clearMemory(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    this.expiries.clear();
     this.byAor.clear();
+    this.bindingCount = 0;
   }
-}
-
-function timerId(binding: Binding): string {
-  return `${binding.aor}\u0000${binding.bindingKey}`;
 }
 
 /** A registrations row as the database returns it: a binding with its expiry as a timestamp. */
@@ -394,25 +408,10 @@ type RegistrationRow = Omit<Binding, 'expiresAt' | 'pnRefresh' | 'registeredAt'>
   updatedAt: Date;
 };
 
+const detachedOrNull = (value: string | null): string | null => (value === null ? null : detached(value));
+
 /** The path of every binding without one: frozen, since bindings share it (nothing appends to a path). */
 const NO_PATH = Object.freeze([]) as unknown as string[];
-
-/**
- * One instance of each of the strings that repeat across bindings (the local socket, the node, the
- * transport, common User-Agent values), so that a load of many bindings keeps one copy of each
- * rather than one per row.
- */
-class SharedStrings {
-  private readonly strings = new Map<string, string>();
-
-  get<T extends string | null>(value: T): T {
-    if (value === null) return value;
-    const known = this.strings.get(value);
-    if (known !== undefined) return known as T;
-    this.strings.set(value, value);
-    return value;
-  }
-}
 
 function fromRow(row: RegistrationRow, shared?: SharedStrings): Binding {
   const one = <T extends string | null>(value: T): T => (shared ? shared.get(value) : value);

@@ -219,7 +219,9 @@ export class DigestServer {
     const last = this.ncCache.get(nonce);
     if (last !== undefined && nc <= last) return false;
     this.ncCache.delete(nonce);
-    this.ncCache.set(nonce, nc);
+    // A copy: the nonce as read is a slice of the request text and would keep all of it (some 800
+    // bytes of a REGISTER) alive for as long as the cache remembers the nonce.
+    this.ncCache.set(Buffer.from(nonce, 'utf8').toString('utf8'), nc);
     if (this.ncCache.size > this.ncCacheSize) {
       const oldest = this.ncCache.keys().next().value as string;
       this.ncCache.delete(oldest);

@@ -308,7 +308,7 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
     if (!tx || key.startsWith('2543|') === false) return tx;
     // RFC 2543 matching also requires the To tag to match: the request's (retransmission) or, for an ACK,
     // the tag of the response the transaction sent.
-    const expected = request.method === 'ACK' ? tx.lastResponse?.toTag : tx.request.toTag;
+    const expected = request.method === 'ACK' ? tx.lastResponse?.toTag : tx.requestToTag;
     return request.toTag === expected ? tx : undefined;
   }
 

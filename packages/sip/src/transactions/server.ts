@@ -1,4 +1,5 @@
 import type { SipRequest, SipResponse } from '../messages/message.ts';
+import { parseMessage } from '../messages/parser.ts';
 import type { MessageSource } from '../transport/types.ts';
 import type { TimerSettings } from './timers.ts';
 import { Transaction, type TransactionFailure, type TransactionSender } from './transaction.ts';
@@ -26,17 +27,62 @@ export interface InviteServerTransactionOptions extends ServerTransactionOptions
 }
 
 abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
-  readonly request: SipRequest;
   readonly source?: MessageSource;
-  /** The response most recently sent, resent on request retransmissions. */
-  lastResponse?: SipResponse;
+  /** The request's To tag, kept for RFC 2543 matching (§17.2.3) after the request is released. */
+  readonly requestToTag: string | undefined;
+  /** The request; null once a completed non-INVITE transaction has released it (see `request`). */
+  private heldRequest: SipRequest | null;
+  /** The response most recently sent (see `lastResponse`). */
+  private last: SipResponse | undefined;
+  /** The same response as sent on the wire (latin1: one byte per byte), once it is kept that way. */
+  private lastWire: string | undefined;
   protected readonly send: TransactionSender<SipResponse>;
 
   constructor(options: ServerTransactionOptions, initial: 'trying' | 'proceeding') {
     super(options.id, options.reliable, options.timers, initial);
-    this.request = options.request;
+    this.heldRequest = options.request;
+    this.requestToTag = options.request.toTag;
     this.source = options.source;
     this.send = options.send;
+  }
+
+  /**
+   * The request that created the transaction. A non-INVITE transaction over UDP releases it when it
+   * reaches Completed (§17.2.2: from then on it only resends its final response), so reading it after
+   * the final response is a bug of the caller; it throws instead of keeping some 5 KB per transaction
+   * alive for the 32 s of Timer J.
+   */
+  get request(): SipRequest {
+    if (this.heldRequest === null)
+      throw new Error(`${this.kind} transaction ${this.id} released its request`);
+    return this.heldRequest;
+  }
+
+  /**
+   * The response most recently sent, resent on request retransmissions. Kept as parsed, or as its wire
+   * form once the transaction only waits for retransmissions (parsed again when read, which is rare).
+   */
+  get lastResponse(): SipResponse | undefined {
+    if (this.last !== undefined || this.lastWire === undefined) return this.last;
+    return parseMessage(Buffer.from(this.lastWire, 'latin1')) as SipResponse;
+  }
+
+  set lastResponse(response: SipResponse | undefined) {
+    this.last = response;
+    this.lastWire = undefined;
+  }
+
+  /**
+   * Keeps only what a non-INVITE transaction in Completed needs (§17.2.2): its final response as sent
+   * (some 500 bytes instead of about 3 KB parsed, whose header values also pin the text it was parsed
+   * from), and the request's To tag instead of the request (about 5 KB parsed).
+   */
+  protected keepOnlyForRetransmissions(): void {
+    this.heldRequest = null;
+    const response = this.last;
+    if (response === undefined) return;
+    this.lastWire = response.ensureContentLength().toBuffer().toString('latin1');
+    this.last = undefined;
   }
 
   /** A request matched to this transaction (§17.2.3): a retransmission, or an ACK for INVITE. */
@@ -215,5 +261,8 @@ export class NonInviteServerTransaction extends ServerTransaction {
     this.setState('completed');
     this.startTimer('J', this.durations.J, () => this.setState('terminated'));
     this.transmit(response);
+    // Completed only resends the last response: a busy registrar has 32 s of REGISTERs inside Timer J,
+    // each holding its response's bytes and no more. Over a reliable transport J is 0: nothing to keep.
+    if (this.durations.J > 0) this.keepOnlyForRetransmissions();
   }
 }

@@ -1,0 +1,30 @@
+/**
+ * A copy of a string that shares no memory with the text it was cut from. V8 keeps a substring of
+ * 13 characters or more as a slice that points into its parent: a Call-ID read from a REGISTER would
+ * keep the whole request text alive for as long as the binding lives.
+ */
+export function detached(value: string): string {
+  return value.length < 13 ? value : Buffer.from(value, 'utf8').toString('utf8');
+}
+
+/** Distinct values kept by one SharedStrings; past this, values are only detached, not shared. */
+const MAX_SHARED = 10_000;
+
+/**
+ * One instance of each of the strings that repeat across bindings (the local socket, the node, the
+ * transport, common User-Agent values), so that many bindings keep one copy of each rather than one
+ * per binding. Bounded, so that values that do not repeat (a User-Agent with a serial number in it)
+ * cannot grow it without end.
+ */
+export class SharedStrings {
+  private readonly strings = new Map<string, string>();
+
+  get<T extends string | null>(value: T): T {
+    if (value === null) return value;
+    const known = this.strings.get(value);
+    if (known !== undefined) return known as T;
+    const own = detached(value);
+    if (this.strings.size < MAX_SHARED) this.strings.set(own, own);
+    return own as T;
+  }
+}

@@ -1,0 +1,36 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Logger } from 'pino';
+
+/**
+ * One full garbage collection once the start-up loads are done. Loading the directory, the numbering
+ * index and the bindings reads every row in pages and builds the indexes aside before swapping them
+ * in: with 100,000 subscribers about half of the heap is garbage once sip-core is ready (596 MB used,
+ * 296 MB live). An idle process allocates too little for V8 to collect it on its own, and it is
+ * resident memory until a collection runs; so sip-core collects once, while nothing is waiting.
+ *
+ * `gc` is exposed for this one call (Node's documented `--expose-gc`, set at run time and read in a
+ * fresh context, so that start scripts need no flag); where that is unavailable nothing happens.
+ */
+export function collectStartupGarbage(log: Logger): void {
+  const before = process.memoryUsage();
+  try {
+    const gc = globalThis.gc ?? exposedGc();
+    gc();
+  } catch (error) {
+    log.debug({ err: error }, 'no full garbage collection after start-up');
+    return;
+  }
+  const after = process.memoryUsage();
+  log.info(
+    { heapUsedMB: mb(after.heapUsed), freedMB: mb(before.heapUsed - after.heapUsed), rssMB: mb(after.rss) },
+    'start-up garbage collected',
+  );
+}
+
+function exposedGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+const mb = (bytes: number): number => Math.round(bytes / (1024 * 1024));
