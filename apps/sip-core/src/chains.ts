@@ -45,6 +45,7 @@ import type { EngineTraits } from './sip/engine-traits.ts';
 import { forEngine } from './sip/reply.ts';
 import type { Middleware, SendOptions, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
+import type { Voicemail } from './voicemail/voicemail.ts';
 
 /** The request chains of REGISTER, OPTIONS and INVITE, and the services they share (built once per process). */
 
@@ -209,6 +210,8 @@ export interface InviteChainDeps {
   engine?: EngineTraits;
   /** Header rules, topology hiding and peer limits (docs/sbc.md). */
   sbc?: SbcIndex;
+  /** Voicemail boxes and their media endpoint (docs/pbx.md#voicemail). */
+  voicemail?: Voicemail;
 }
 
 /**
@@ -235,6 +238,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       ...(deps.engine ? { engine: deps.engine } : {}),
       push: deps.push,
       sbc: deps.sbc,
+      voicemail: deps.voicemail,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

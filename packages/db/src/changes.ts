@@ -48,7 +48,9 @@ export type ChangedTable =
   | 'resellers'
   | 'billing_profiles'
   | 'billing_peak_times'
-  | 'rate_decks';
+  | 'rate_decks'
+  /** Its `id` is the box's subscriber, not the message (migration 20261205060000_voicemail). */
+  | 'voicemail_messages';
 
 /** Payload of one notification on `CHANGES_CHANNEL`. */
 export interface TableChange {

@@ -205,6 +205,17 @@ export class OfferAnswer {
     return answerSdp;
   }
 
+  /**
+   * The answer of a media application of ours (voicemail) that took the call itself under `toTag`,
+   * through the relay: for the caller's 200.
+   */
+  async localAnswer(toTag: string, sdp: string): Promise<string> {
+    this.negotiatedCaller(toTag, sdp, undefined);
+    this.bTag = toTag;
+    if (!this.session) return sdp;
+    return (await this.session.answer({ toTag, sdp })).sdp;
+  }
+
   /** The call is answered: later offers (re-INVITE, UPDATE) travel in these two dialogs. */
   bridged(uas: Srf.Dialog, uac: Srf.Dialog): void {
     this.uas = uas;

@@ -7,6 +7,7 @@ import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
 import { resolve } from './resolve.ts';
 import { srtpPolicy } from './srtp-policy.ts';
+import { voicemailAccess } from './voicemail-access.ts';
 import { wake } from './wake.ts';
 
 export type { InviteDeps } from './deps.ts';
@@ -20,6 +21,7 @@ export function inviteStages(deps: InviteDeps): Middleware[] {
     peerRules(deps),
     classify(deps),
     srtpPolicy(deps),
+    voicemailAccess(deps),
     resolve(deps),
     admit(deps),
     present(deps),
