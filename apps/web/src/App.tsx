@@ -30,6 +30,7 @@ import { MessagesPage } from './pages/portal/Messages.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
 import { PhonePage } from './pages/portal/Phone.tsx';
+import { VoicemailPage } from './pages/portal/Voicemail.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/ResetPassword.tsx';
 import { SignupPage } from './pages/Signup.tsx';
 import { TwoFactorPage } from './pages/TwoFactor.tsx';
@@ -75,6 +76,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/hunt-groups', label: 'Hunt groups' },
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/messages', label: 'Messages' },
+  { to: '/portal/voicemail', label: 'Voicemail' },
   { to: '/portal/password', label: 'Password' },
   { to: '/portal/two-factor', label: 'Two-factor sign-in' },
 ];
@@ -220,6 +222,7 @@ export function App() {
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="messages" element={<MessagesPage />} />
+          <Route path="voicemail" element={<VoicemailPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route path="two-factor" element={<TwoFactorPage />} />
           <Route path="*" element={<NotFoundPage home="/portal" />} />
