@@ -52,6 +52,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/import', label: 'Import / export' },
   { to: '/admin/call-forwards', label: 'Call forwards' },
   { to: '/admin/hunt-groups', label: 'Hunt groups' },
+  { to: '/admin/voicemail', label: 'Voicemail' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/header-rules', label: 'Header rules', roles: ['operator'] },
@@ -191,6 +192,7 @@ export function App() {
           <Route path="numbers" element={<NumbersPage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
+          <Route path="voicemail" element={<VoicemailPage />} />
           <Route path="rewrite-rules" element={<RewriteRulesPage />} />
           <Route path="peering" element={<PeeringPage />} />
           <Route path="header-rules" element={<HeaderRulesPage />} />
