@@ -45,9 +45,9 @@ beforeAll(async () => {
   writeToneWav(join(dataDir, 'tone.wav'), TONE, 60);
   writeToneWav(join(dataDir, 'silence.wav'), 0, 60);
   stack = await startCallStack(
-    { alice: 'alice-secret', bob: 'bob-secret' },
+    { alice: 'alice-secret', bob: 'bob-secret', carol: 'carol-secret' },
     { ringTimeout: 10 },
-    async (db, _tenant, subscribers) => {
+    async (db, tenant, subscribers) => {
       const bob = subscribers.get('bob') ?? '';
       await db.db.prisma.voicemailBox.create({
         data: {
@@ -62,6 +62,20 @@ beforeAll(async () => {
           subscriberId: bob,
           type: 'cfna',
           destinations: { create: [{ position: 1, kind: 'voicemail', destination: '' }] },
+        },
+      });
+      // Nobody answers the group (carol has nothing registered): bob's box takes the call.
+      await db.db.prisma.huntGroup.create({
+        data: {
+          customerId: tenant.customerId,
+          domainId: tenant.domainId,
+          username: 'support',
+          name: 'Support',
+          strategy: 'sequential',
+          ringTimeout: 2,
+          noAnswerKind: 'voicemail',
+          noAnswerDestination: 'bob',
+          members: { create: [{ subscriberId: subscribers.get('carol') ?? '', position: 0 }] },
         },
       });
     },
@@ -219,5 +233,25 @@ describeOnEngine(onEngine('voicemail: deposit, e-mail, MWI and retrieval'), { ti
     expect(() => readFileSync(join(dataDir, 'voicemail', 'messages', message.file))).toThrow();
 
     expectSippOk(await watcher.done, 'MWI watcher');
+  });
+
+  it("a hunt group nobody answers sends the call to its no-answer destination's voicemail", async () => {
+    const prisma = stack.testDb.db.prisma;
+    const bobId = stack.subscribers.get('bob') ?? '';
+    for (const p of phones.splice(0)) p.stop();
+    const alice = await phone('alice', 'alice-secret', join(dataDir, 'tone.wav'));
+    alice.dial(`sip:support@${DOMAIN}`);
+    await alice.waitFor('established', 30_000);
+    await sleep((await promptSeconds('vm-unavailable')) * 1000 + 300 + 3000);
+    alice.hangup();
+    await alice.waitFor('closed');
+    const message = await waitFor(
+      'the message left through the hunt group',
+      async () => (await prisma.voicemailMessage.findFirst({ where: { subscriberId: bobId } })) ?? undefined,
+    );
+    expect(message.durationMs).toBeGreaterThanOrEqual(2000);
+    expect(
+      toneSeconds(readWav(join(dataDir, 'voicemail', 'messages', message.file)), TONE),
+    ).toBeGreaterThanOrEqual(2);
   });
 });
