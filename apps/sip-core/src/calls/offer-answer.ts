@@ -210,6 +210,11 @@ export class OfferAnswer {
    * through the relay: for the caller's 200.
    */
   async localAnswer(toTag: string, sdp: string): Promise<string> {
+    // A device rang first and its 183 narrowed the caller's side (see `finalAnswer`): offered again.
+    if (this.session && this.early) {
+      await this.offerTowards(this.offeredProfile ?? this.ctx.callerProfile, true);
+      this.early = undefined;
+    }
     this.negotiatedCaller(toTag, sdp, undefined);
     this.bTag = toTag;
     if (!this.session) return sdp;
