@@ -60,6 +60,7 @@ import { subscriberPresenceRoutes } from './routes/subscriber-presence.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
 import { twoFactorRoutes } from './routes/two-factor.ts';
 import { userRoutes } from './routes/users.ts';
+import { voicemailRoutes } from './routes/voicemail.ts';
 import { type ApiDeps, DEFAULT_LIMITS } from './types.ts';
 
 export interface RegisteredRoute {
@@ -260,6 +261,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(callRoutes, routeOptions);
       await v1.register(cdrRoutes, routeOptions);
       await v1.register(messageRoutes, routeOptions);
+      await v1.register(voicemailRoutes, { ...routeOptions, dataDir: deps.dataDir ?? deps.push?.dataDir });
       await v1.register(auditLogRoutes, routeOptions);
       await v1.register(dashboardRoutes, { ...routeOptions, metrics });
       const pushOptions = { ...routeOptions, push: deps.push, logger: deps.logger, metrics };

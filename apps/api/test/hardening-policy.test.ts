@@ -144,6 +144,43 @@ const ROUTES: PatchRoute[] = [
     },
   },
   {
+    path: '/api/v1/subscribers/{id}/voicemail',
+    writeRoles: ALL,
+    fresh: async () => {
+      const url = await created('/subscribers', {
+        customerId: ids.cA,
+        domainId: ids.dA,
+        username: unique('vm'),
+      });
+      return `${url}/voicemail`;
+    },
+    fields: {
+      enabled: { body: () => ({ enabled: true }) },
+      pin: { body: () => ({ pin: '1234' }), writeOnly: true },
+      maxMessageSeconds: { body: () => ({ maxMessageSeconds: 60 }) },
+      maxMessages: { body: () => ({ maxMessages: 10 }) },
+      email: { body: () => ({ email: 'vm@example.com' }) },
+      deleteAfterEmail: { body: () => ({ deleteAfterEmail: true }) },
+    },
+  },
+  {
+    path: '/api/v1/voicemails/{id}',
+    writeRoles: ALL,
+    fresh: async () => {
+      const row = await world.prisma.voicemailMessage.create({
+        data: {
+          subscriberId: ids.sA,
+          customerId: ids.cA,
+          caller: 'sip:x@y',
+          durationMs: 1000,
+          file: 'none.wav',
+        },
+      });
+      return `/voicemails/${row.id}`;
+    },
+    fields: { heard: { body: () => ({ heard: true }) } },
+  },
+  {
     path: '/api/v1/numbers/{id}',
     writeRoles: PROVIDER,
     fresh: () =>

@@ -47,6 +47,7 @@ import type { EngineTraits } from './sip/engine-traits.ts';
 import { forEngine } from './sip/reply.ts';
 import type { Middleware, SendOptions, SipResponse } from './sip/request.ts';
 import { RequestView, type SrfRequestLike } from './sip/request-view.ts';
+import type { Voicemail } from './voicemail/voicemail.ts';
 
 /** The request chains of REGISTER, OPTIONS and INVITE, and the services they share (built once per process). */
 
@@ -218,6 +219,8 @@ export interface InviteChainDeps {
   wholesale?: InviteDeps['wholesale'];
   /** Devices registered on other nodes are reached through them; unset: one node. */
   cluster?: ClusterRoutes | undefined;
+  /** Voicemail boxes and their media endpoint (docs/pbx.md#voicemail). */
+  voicemail?: Voicemail;
 }
 
 /**
@@ -246,6 +249,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       sbc: deps.sbc,
       wholesale: deps.wholesale,
       cluster: deps.cluster,
+      voicemail: deps.voicemail,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

@@ -74,6 +74,7 @@ const sipCore = await startSipCore(
     logger,
     media: media?.media,
     push: { dataDir: config.dataDir, endpoints: config.push },
+    voicemail: { dataDir: config.dataDir },
     metrics,
     fixedSettings: config.environmentSettings.keys(),
     // PUSH_WAIT_TIMEOUT.

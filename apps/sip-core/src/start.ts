@@ -61,6 +61,9 @@ import { callControlHandler, tableChangeHandler } from './table-changes.ts';
 import type { OutboundRequester } from './trunks/register-client.ts';
 import { TrunkManager, type TrunkOptions } from './trunks/trunks.ts';
 import { WholesaleIndex } from './wholesale/wholesale-index.ts';
+import { voicemailMailer } from './voicemail/mail.ts';
+import { VoicemailStore } from './voicemail/store.ts';
+import { Voicemail } from './voicemail/voicemail.ts';
 
 export {
   createServices,
@@ -99,6 +102,47 @@ export interface SipCoreDeps {
   fixedSettings?: Iterable<string>;
   /** Trunk registration and gateway health check timing (lease, answer timeout, back-off). */
   trunks?: Partial<TrunkOptions>;
+  /**
+   * Voicemail (docs/pbx.md#voicemail); unset: off (the launcher and main.ts turn it on with the data
+   * directory). Missing fields come from the environment.
+   */
+  voicemail?: Partial<VoicemailSettings>;
+}
+
+export interface VoicemailSettings {
+  /** Recordings, greetings and prompts live under it (default `DATA_DIR`, else `./data`). */
+  dataDir: string;
+  /** Address the media endpoint's RTP sockets bind to; the relay must reach it (default 127.0.0.1). */
+  mediaAddress: string;
+  rtpPorts?: { min: number; max: number };
+  /** What a subscriber dials for its own box (default `*98`). */
+  accessCode: string;
+  /** Voicemail to e-mail (default `SMTP_URL`, `MAIL_FROM`); unset: no e-mail. */
+  smtpUrl?: string | undefined;
+  mailFrom?: string | undefined;
+}
+
+/** Voicemail from the given settings and the environment; undefined when turned off. */
+async function startVoicemail(
+  prisma: PrismaClient,
+  settings: SipCoreDeps['voicemail'],
+  log: Logger,
+): Promise<Voicemail | undefined> {
+  if (!settings) return undefined;
+  const smtpUrl = settings.smtpUrl ?? (process.env.SMTP_URL?.trim() || undefined);
+  const voicemailLog = log.child({ component: 'voicemail' });
+  const voicemail = new Voicemail(new VoicemailStore(prisma), {
+    dataDir: settings.dataDir ?? process.env.DATA_DIR ?? './data',
+    mediaAddress: settings.mediaAddress ?? '127.0.0.1',
+    rtpPorts: settings.rtpPorts,
+    accessCode: settings.accessCode ?? '*98',
+    mailer: smtpUrl
+      ? voicemailMailer(smtpUrl, settings.mailFrom ?? process.env.MAIL_FROM, voicemailLog)
+      : undefined,
+    log: voicemailLog,
+  });
+  await voicemail.start();
+  return voicemail;
 }
 
 export interface RunningSipCore {
@@ -110,6 +154,8 @@ export interface RunningSipCore {
   activeCalls(): ActiveCallInfo[];
   /** The presence notifier: subscriptions and publications of this node (docs/presence.md). */
   presence: PresenceService;
+  /** Voicemail boxes and their media; undefined when turned off. */
+  voicemail: Voicemail | undefined;
   /** Offline, online (registered) or in a call, as this node sees the subscriber. */
   presenceStatus(subscriberId: string, aor: string): PresenceStatus;
   /**
@@ -263,8 +309,21 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   // Carrier customers' trunks, routing plans, margin protection and credit limits (docs/billing.md).
   const wholesale = new WholesaleIndex(deps.prisma, log.child({ component: 'wholesale' }));
   services.customerTrunks = wholesale;
+  const voicemail = await startVoicemail(deps.prisma, deps.voicemail, log);
+  // Set once presence exists (below): a box's change notifies its message-summary watchers.
+  let mailboxChanged: (subscriberId: string) => void = () => {};
   const onTableChange = tableChangeHandler({
     ...services,
+    ...(voicemail
+      ? {
+          voicemail: {
+            onChanged: async (id: string | null) => {
+              await voicemail.store.onChanged(id);
+              if (id) mailboxChanged(id);
+            },
+          },
+        }
+      : {}),
     forwards,
     huntGroups,
     gateways,
@@ -349,6 +408,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       sbc,
       wholesale,
       cluster,
+      ...(voicemail ? { voicemail } : {}),
     }),
     log,
   );
@@ -368,11 +428,16 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   );
   srf.use('message', (req, res) => message(requestView(req, res), asSipResponse(res, engine)));
   const presence = new PresenceService({
-    sources: { bindings: (aor) => location.lookup(aor), calls: () => calls.list() },
+    sources: {
+      bindings: (aor) => location.lookup(aor),
+      calls: () => calls.list(),
+      ...(voicemail ? { mailbox: (id: string) => voicemail.store.countsOf(id) } : {}),
+    },
     config: config.presence,
     log: log.child({ component: 'presence' }),
   });
   location.onChanged((aor) => presence.registrationsChanged(aor));
+  mailboxChanged = (id) => presence.mailboxChanged(id);
   calls.onChange((call) => presence.callChanged(call));
   const subscribe = chain(
     subscribeChain(services, { srf: srf as unknown as SubscriptionAcceptor, presence }),
@@ -426,6 +491,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     push,
     activeCalls: () => calls.list(),
     presence,
+    voicemail,
     presenceStatus: (subscriberId, aor) => presence.status(subscriberId, aor),
     caches: { directory, gateways, huntGroups },
     trunks,
@@ -436,6 +502,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       keepalive.stop();
       await trunks.close();
       presence.close();
+      voicemail?.close();
       await push.close();
       srf.disconnect();
       await cdr.stop();

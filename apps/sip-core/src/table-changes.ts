@@ -25,10 +25,23 @@ export function tableChangeHandler(
     settings?: { load(): Promise<void> };
     /** Header rules and peer policies (sbc/sbc-index.ts): any change of theirs reloads them. */
     sbc?: { onChanged(): Promise<void> };
+    /** A voicemail box's messages changed (the id is the box's subscriber): counts and MWI. */
+    voicemail?: { onChanged(subscriberId: string | null): Promise<void> };
   },
 ): (payload: string) => void {
-  const { directory, bans, forwards, huntGroups, gateways, trunks, pushCredentials, settings, sbc, log } =
-    services;
+  const {
+    directory,
+    bans,
+    forwards,
+    huntGroups,
+    gateways,
+    trunks,
+    pushCredentials,
+    settings,
+    sbc,
+    voicemail,
+    log,
+  } = services;
   return (payload) => {
     const change = parseTableChange(payload);
     if (!change) return;
@@ -74,6 +87,9 @@ export function tableChangeHandler(
       // An operator changed a setting: applied from the next request on, no restart.
       case 'settings':
         work = settings?.load();
+        break;
+      case 'voicemail_messages':
+        work = voicemail?.onChanged(id);
         break;
     }
     work?.catch((error: unknown) => log.error({ err: error, change }, 'applying a change failed'));

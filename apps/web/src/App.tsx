@@ -33,6 +33,7 @@ import { MessagesPage } from './pages/portal/Messages.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
 import { PhonePage } from './pages/portal/Phone.tsx';
+import { VoicemailPage } from './pages/portal/Voicemail.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/ResetPassword.tsx';
 import { SignupPage } from './pages/Signup.tsx';
 import { TwoFactorPage } from './pages/TwoFactor.tsx';
@@ -54,6 +55,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/import', label: 'Import / export' },
   { to: '/admin/call-forwards', label: 'Call forwards' },
   { to: '/admin/hunt-groups', label: 'Hunt groups' },
+  { to: '/admin/voicemail', label: 'Voicemail' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/header-rules', label: 'Header rules', roles: ['operator'] },
@@ -81,6 +83,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/invoices', label: 'Invoices' },
   { to: '/portal/messages', label: 'Messages' },
+  { to: '/portal/voicemail', label: 'Voicemail' },
   { to: '/portal/password', label: 'Password' },
   { to: '/portal/two-factor', label: 'Two-factor sign-in' },
 ];
@@ -195,6 +198,7 @@ export function App() {
           <Route path="numbers" element={<NumbersPage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
+          <Route path="voicemail" element={<VoicemailPage />} />
           <Route path="rewrite-rules" element={<RewriteRulesPage />} />
           <Route path="peering" element={<PeeringPage />} />
           <Route path="header-rules" element={<HeaderRulesPage />} />
@@ -229,6 +233,7 @@ export function App() {
           <Route path="history" element={<HistoryPage />} />
           <Route path="invoices" element={<InvoicesPage />} />
           <Route path="messages" element={<MessagesPage />} />
+          <Route path="voicemail" element={<VoicemailPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route path="two-factor" element={<TwoFactorPage />} />
           <Route path="*" element={<NotFoundPage home="/portal" />} />

@@ -57,7 +57,9 @@ export type ChangedTable =
   | 'billing_peak_times'
   | 'rate_decks'
   | 'customer_billing_settings'
-  | 'customer_trunks';
+  | 'customer_trunks'
+  /** Its `id` is the box's subscriber, not the message (migration 20261205060000_voicemail). */
+  | 'voicemail_messages';
 
 /** Payload of one notification on `CHANGES_CHANNEL`. */
 export interface TableChange {

@@ -34,6 +34,8 @@ export interface CallingSoftphone extends Softphone {
   recording(): string;
   /** The DTMF keys received so far, in order (baresip: from its CALL_DTMF_START events). */
   dtmfKeys?(): string[];
+  /** Sends DTMF keys in the call as RFC 4733 telephone-events, one every `gapMs` (baresip only). */
+  sendDigits?(digits: string, gapMs?: number): Promise<void>;
 }
 
 export interface PhoneAccount {
@@ -242,6 +244,13 @@ async function controlBaresip(phone: Process, port: number, dir: string): Promis
     dial: (uri) => send('dial', uri),
     hangup: () => send('hangup'),
     dtmfKeys: () => [...keys],
+    // menu's `sndcode`: baresip sends the key as telephone-events when the answer has them.
+    async sendDigits(digits, gapMs = 400) {
+      for (const digit of digits) {
+        send('sndcode', digit);
+        await new Promise((resolve) => setTimeout(resolve, gapMs));
+      }
+    },
     waitFor: (event, timeoutMs = 15_000) => events.waitFor(event, timeoutMs),
     recording() {
       const file = readdirSync(dir)

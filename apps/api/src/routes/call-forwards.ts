@@ -13,8 +13,10 @@ const CfType = Type.Enum(['cfu', 'cfb', 'cft', 'cfna'], {
 });
 const Destination = Type.Object(
   {
-    kind: Type.Enum(['uri', 'number']),
-    destination: Type.String({ minLength: 1, maxLength: 255 }),
+    kind: Type.Enum(['uri', 'number', 'voicemail'], {
+      description: "voicemail: the subscriber's own voicemail box (destination empty)",
+    }),
+    destination: Type.String({ maxLength: 255 }),
     ringTimeout: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 600 }))),
   },
   { additionalProperties: false },
@@ -30,7 +32,7 @@ export const CallForward = Type.Object({
   destinations: Type.Array(
     Type.Object({
       position: Type.Integer(),
-      kind: Type.Enum(['uri', 'number']),
+      kind: Type.Enum(['uri', 'number', 'voicemail']),
       destination: Type.String(),
       ringTimeout: Nullable(Type.Integer()),
     }),
@@ -45,6 +47,11 @@ function checkDestinations(list: readonly DestinationFields[]): readonly Destina
     if (d.kind === 'uri' && !/^sips?:[^\s@]+@[^\s]+$/i.test(d.destination)) {
       throw badRequest('A uri destination is a SIP URI', [
         { field: `/body/destinations/${i}/destination`, message: 'expected sip:user@host' },
+      ]);
+    }
+    if (d.kind === 'voicemail' && d.destination !== '') {
+      throw badRequest("A voicemail destination is the subscriber's own box", [
+        { field: `/body/destinations/${i}/destination`, message: 'must be empty for voicemail' },
       ]);
     }
     if (d.kind === 'number' && !/^\+?[0-9*#]{1,32}$/.test(d.destination)) {

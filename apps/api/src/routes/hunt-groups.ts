@@ -16,9 +16,9 @@ const Strategy = Type.Enum(['parallel', 'sequential', 'round_robin'], {
   description:
     'parallel: all members at once; sequential: in order; round_robin: in order, starting one further each call',
 });
-const DestinationKind = Type.Enum(['uri', 'number'], {
+const DestinationKind = Type.Enum(['uri', 'number', 'voicemail'], {
   description:
-    'uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers',
+    "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers; voicemail: that subscriber's voicemail box (named as for uri)",
 });
 const RingTimeout = Type.Integer({
   minimum: 1,
@@ -76,7 +76,7 @@ function checkNoAnswer(kind: string | null | undefined, destination: string | nu
         message: 'required with the other',
       },
     ]);
-  if (kind === 'uri' && !/^(?:sips?:)?[^\s@:]+(?:@[^\s@]+)?$/i.test(destination))
+  if ((kind === 'uri' || kind === 'voicemail') && !/^(?:sips?:)?[^\s@:]+(?:@[^\s@]+)?$/i.test(destination))
     throw badRequest('A uri destination is sip:user@domain or a user name', [
       { field: '/body/noAnswerDestination', message: 'expected sip:user@host or a user name' },
     ]);

@@ -4,7 +4,7 @@ import type { ForwardType } from '../cdr/cdr-writer.ts';
 
 /** One destination of a call forward, in the order it is tried. */
 export interface ForwardDestination {
-  kind: 'uri' | 'number';
+  kind: 'uri' | 'number' | 'voicemail';
   destination: string;
   /** Seconds it rings before the next destination is tried; undefined: the calls' ring timeout. */
   ringTimeoutS?: number | undefined;
@@ -39,7 +39,7 @@ interface ForwardRow {
   ringTimeout: number | null;
   destinations: Array<{
     id: string;
-    kind: 'uri' | 'number';
+    kind: 'uri' | 'number' | 'voicemail';
     destination: string;
     ringTimeout: number | null;
   }>;

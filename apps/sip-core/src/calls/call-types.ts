@@ -139,6 +139,19 @@ export interface CallPlan extends CallStage {
 
 export type CallState = 'trying' | 'early' | 'answered' | 'ended';
 
+/**
+ * An application of ours that answers the call itself with media of its own (voicemail, later an
+ * auto attendant): `open` takes the relay's offer and returns the session with its answer (throws
+ * when it cannot take the offer: 488); `run` plays, records and collects digits until it is done or
+ * the session is closed (the caller hung up).
+ */
+export interface LocalMediaApp<
+  S extends { answer: string; close(): void } = { answer: string; close(): void },
+> {
+  open(offer: string): Promise<S>;
+  run(session: S): Promise<void>;
+}
+
 /** What the live-state API shows of a call. */
 export interface ActiveCallInfo {
   callId: string;

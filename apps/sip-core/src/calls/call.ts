@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { LegProfile, MediaRelay } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
@@ -9,6 +10,7 @@ import {
   type CallStage,
   type CallState,
   dispositionOf,
+  type LocalMediaApp,
   type RingOutcome,
 } from './call-types.ts';
 import type { ClusterRoutes } from './cluster-route.ts';
@@ -202,6 +204,69 @@ export class Call {
     if (this.hasEnded()) return { kind: 'ended' };
     this.round = new RingRound(this.ringHost(), stage, (profile) => this.media.calleeOffer(profile));
     return this.round.run();
+  }
+
+  /**
+   * Answers the caller with a media application of ours (`LocalMediaApp`) instead of a B leg: the
+   * caller's offer through the relay towards a plain RTP leg (the relay keeps NAT, SRTP and the
+   * caller's codecs on its side), the application's answer back through it, then the application
+   * runs until it ends the call or the caller hangs up. The CDR names `stage`'s callee.
+   */
+  async answerLocally<S extends { answer: string; close(): void }>(
+    stage: Omit<CallStage, 'targets' | 'ringTimeoutS'>,
+    app: LocalMediaApp<S>,
+    profile: LegProfile,
+  ): Promise<RingOutcome> {
+    if (this.hasEnded()) return { kind: 'ended' };
+    this.stage = { ...stage, targets: [], ringTimeoutS: 0 };
+    this.gatewayId = undefined;
+    await this.media.offersTowards([profile]);
+    if (this.hasEnded()) return { kind: 'ended' };
+    let session: S;
+    try {
+      session = await app.open(this.media.calleeOffer(profile));
+    } catch (error) {
+      this.log.info({ err: error }, 'local media refused the offer');
+      return { kind: 'failed', status: 488, reason: 'Not Acceptable Here', timedOut: false, statuses: [488] };
+    }
+    const toTag = randomBytes(6).toString('hex');
+    this.bTag = toTag;
+    let uas: Srf.Dialog;
+    try {
+      const answerSdp = await this.media.localAnswer(toTag, session.answer);
+      if (this.isOver()) throw new Error('call ended while answering');
+      uas = await this.deps.srf.createUAS(this.req, this.res, {
+        localSdp: answerSdp,
+        headers: { 'Content-Type': 'application/sdp' },
+      });
+    } catch (error) {
+      session.close();
+      if (this.hasEnded()) return { kind: 'ended' };
+      this.log.info({ err: error }, 'caller gone before the local answer');
+      await this.finish(487, 'Request Terminated');
+      return { kind: 'ended' };
+    }
+    this.uas = uas;
+    this.state = 'answered';
+    this.answeredAt = new Date();
+    this.deps.onState?.(this);
+    void this.cdrId.then((id) => this.deps.cdr.answered(id, this.answeredAt ?? new Date()));
+    const ended = (why: string): void => {
+      session.close();
+      void this.finish(200, why);
+    };
+    uas.on('destroy', () => ended('Caller hung up'));
+    if (!isConnected(uas)) ended('Caller hung up');
+    else
+      void app
+        .run(session)
+        .catch((error: unknown) => this.log.error({ err: error }, 'local media application failed'))
+        .finally(() => {
+          if (this.hasEnded()) return;
+          endDialog(uas);
+          ended('Application hung up');
+        });
+    return { kind: 'answered' };
   }
 
   /** What a round of ringing sees of this call; the state it reports stays here. */

@@ -42,6 +42,15 @@ export interface ForwardingDeps {
     callee: CachedSubscriber,
     admit: boolean,
   ): Promise<{ stage: Omit<CallStage, 'ringTimeoutS'>; release(): void } | Refusal>;
+  /**
+   * The forwarding subscriber's voicemail box takes the call (a `voicemail` destination, answered by
+   * our media endpoint); a failure when it has no box or it is off. Unset: voicemail is not served.
+   */
+  voicemail?(
+    call: Call,
+    owner: CachedSubscriber,
+    via: { forwardedFrom: string; forwardType: ForwardType },
+  ): Promise<RingOutcome>;
   /** An outgoing call of `subscriber` to `e164` through LCR (the same path as its own calls). */
   pstnStage(subscriber: CachedSubscriber, e164: string): Promise<Omit<CallStage, 'ringTimeoutS'> | Refusal>;
 }
@@ -194,6 +203,10 @@ export class ForwardingRoute {
     status: number | undefined,
   ): Promise<RingOutcome> {
     const { deps } = this;
+    if (destination.kind === 'voicemail') {
+      if (!deps.voicemail) return failed(404, 'Not Found');
+      return deps.voicemail(call, from, { forwardedFrom: aorOf(from), forwardType: forward.type });
+    }
     const target = this.resolve(from, destination);
     const refused = (refusal: Refusal, callee: string): StageFailure => {
       deps.log.warn(

@@ -5,7 +5,7 @@ export type HuntStrategy = 'parallel' | 'sequential' | 'round_robin';
 
 /** Where a hunt group's unanswered call goes; the kinds grow (voicemail) without touching the route. */
 export interface HuntDestination {
-  kind: 'uri' | 'number';
+  kind: 'uri' | 'number' | 'voicemail';
   destination: string;
 }
 
@@ -49,7 +49,7 @@ interface GroupRow {
   name: string;
   strategy: HuntStrategy;
   ringTimeout: number;
-  noAnswerKind: 'uri' | 'number' | null;
+  noAnswerKind: 'uri' | 'number' | 'voicemail' | null;
   noAnswerDestination: string | null;
   enabled: boolean;
   domain: { name: string };

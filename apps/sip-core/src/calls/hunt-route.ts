@@ -20,6 +20,8 @@ export interface HuntDeps {
   to: string;
   /** The call to the no-answer destination, a subscriber of ours, with its own call forwards. */
   destinationRoute(subscriber: CachedSubscriber): (call: Call) => Promise<RingOutcome>;
+  /** A `voicemail` no-answer destination: the subscriber's box takes the call; unset: not served. */
+  voicemailRoute?(subscriber: CachedSubscriber): (call: Call) => Promise<RingOutcome>;
   log: Logger;
 }
 
@@ -116,6 +118,8 @@ export class HuntRoute {
       return outcome;
     }
     call.retarget({ calleeRouted: `sip:${subscriber.username}@${subscriber.domain}` });
+    // `voicemail`: the named subscriber's box takes the call, without ringing its phones first.
+    if (destination.kind === 'voicemail') return this.deps.voicemailRoute?.(subscriber)(call) ?? outcome;
     return this.deps.destinationRoute(subscriber)(call);
   }
 
@@ -124,7 +128,7 @@ export class HuntRoute {
     const { directory, numbering } = this.deps;
     const value = destination.destination.trim();
     let found: CachedSubscriber | undefined;
-    if (destination.kind === 'uri') {
+    if (destination.kind === 'uri' || destination.kind === 'voicemail') {
       const match = /^(?:sips?:)?([^@;>]+)(?:@([^;>:]+))?/i.exec(value.replace(/^<|>$/g, ''));
       const host = match?.[2] ?? this.group.domain;
       found =

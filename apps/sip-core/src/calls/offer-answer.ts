@@ -206,6 +206,22 @@ export class OfferAnswer {
     return answerSdp;
   }
 
+  /**
+   * The answer of a media application of ours (voicemail) that took the call itself under `toTag`,
+   * through the relay: for the caller's 200.
+   */
+  async localAnswer(toTag: string, sdp: string): Promise<string> {
+    // A device rang first and its 183 narrowed the caller's side (see `finalAnswer`): offered again.
+    if (this.session && this.early) {
+      await this.offerTowards(this.offeredProfile ?? this.ctx.callerProfile, true);
+      this.early = undefined;
+    }
+    this.negotiatedCaller(toTag, sdp, undefined);
+    this.bTag = toTag;
+    if (!this.session) return sdp;
+    return (await this.session.answer({ toTag, sdp })).sdp;
+  }
+
   /** The call is answered: later offers (re-INVITE, UPDATE) travel in these two dialogs. */
   bridged(uas: Srf.Dialog, uac: Srf.Dialog): void {
     this.uas = uas;

@@ -1,14 +1,14 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { Directory } from '../directory/directory.ts';
-import { DIALOG_INFO_TYPE, PIDF_TYPE } from '../presence/documents.ts';
+import { BODY_TYPES } from '../presence/documents.ts';
 import type { PresenceService } from '../presence/presence-service.ts';
 import {
   ALLOW_EVENTS,
   acceptable,
   eventPackageOf,
   grantedSeconds,
-  mayWatch,
+  mayWatchEvent,
   partyOf,
   presentityOf,
   Refusal,
@@ -58,14 +58,13 @@ export function subscribeHandler(deps: SubscribeDeps): Middleware {
     if (!watcherRow) return res.send(403, 'Forbidden');
     try {
       const event = eventPackageOf((name) => req.get(name));
-      if (!acceptable(req, event === 'presence' ? PIDF_TYPE : DIALOG_INFO_TYPE))
-        throw new Refusal(406, 'Not Acceptable');
+      if (!acceptable(req, BODY_TYPES[event])) throw new Refusal(406, 'Not Acceptable');
       const seconds = grantedSeconds(req.get('Expires'), presence.config);
       const watcher = partyOf(watcherRow);
       const presentity = partyOf(presentityOf(parsedOf(req), watcherRow, deps.directory));
       // The NOTIFYs go to the watcher's Contact (RFC 6665 §4.1.2: mandatory in SUBSCRIBE).
       if (!req.has('Contact')) throw new Refusal(400, 'Missing Contact');
-      if (!mayWatch(watcher, presentity, presence.config)) throw new Refusal(403, 'Forbidden');
+      if (!mayWatchEvent(event, watcher, presentity, presence.config)) throw new Refusal(403, 'Forbidden');
       if (seconds > 0 && presence.store.countOf(watcher.id) >= presence.config.maxSubscriptionsPerSubscriber)
         throw new Refusal(403, 'Too Many Subscriptions');
       const { req: srfReq, res: srfRes } = req.srf;

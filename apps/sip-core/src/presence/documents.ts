@@ -6,6 +6,32 @@
 
 export const PIDF_TYPE = 'application/pidf+xml';
 export const DIALOG_INFO_TYPE = 'application/dialog-info+xml';
+export const MESSAGE_SUMMARY_TYPE = 'application/simple-message-summary';
+
+/** The body type of each event package's NOTIFY. */
+export const BODY_TYPES = {
+  presence: PIDF_TYPE,
+  dialog: DIALOG_INFO_TYPE,
+  'message-summary': MESSAGE_SUMMARY_TYPE,
+} as const;
+
+/** A voicemail box's counts: new (not heard) and old (heard) messages. */
+export interface MailboxCounts {
+  newMessages: number;
+  oldMessages: number;
+}
+
+/**
+ * A message-summary body (RFC 3842 §5.2): whether messages wait, the account, and the voice-message
+ * counts `new/old`.
+ */
+export function messageSummary(account: string, counts: MailboxCounts): string {
+  return (
+    `Messages-Waiting: ${counts.newMessages > 0 ? 'yes' : 'no'}\r\n` +
+    `Message-Account: ${account}\r\n` +
+    `Voice-Message: ${counts.newMessages}/${counts.oldMessages}\r\n`
+  );
+}
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',

@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import type { ActiveCallInfo } from '../calls/call-types.ts';
 import type { PresenceConfig } from '../config.ts';
 import {
-  DIALOG_INFO_TYPE,
+  BODY_TYPES,
   type DialogState,
   type DialogView,
   dialogInfo,
-  PIDF_TYPE,
+  type MailboxCounts,
+  messageSummary,
   type PresenceState,
   pidf,
 } from './documents.ts';
@@ -27,6 +28,8 @@ export interface PresenceSources {
   bindings(aor: string): readonly unknown[];
   /** The calls in progress on this node. */
   calls(): ActiveCallInfo[];
+  /** A subscriber's voicemail counts (held in memory); unset: no voicemail, always none waiting. */
+  mailbox?(subscriberId: string): MailboxCounts;
 }
 
 export interface PresenceServiceDeps {
@@ -141,6 +144,12 @@ export class PresenceService {
     for (const subscription of affected) this.notify(subscription);
   }
 
+  /** A voicemail box's messages changed (RFC 3842 §3: every change is notified). */
+  mailboxChanged(subscriberId: string): void {
+    for (const subscription of this.store.watching(subscriberId, 'message-summary'))
+      this.notify(subscription);
+  }
+
   /** A device's PUBLISH changed the presentity's published state. */
   publicationChanged(presentityId: string): void {
     for (const subscription of this.store.watching(presentityId, 'presence')) this.notify(subscription);
@@ -190,8 +199,14 @@ export class PresenceService {
     return [...now.values(), ...gone];
   }
 
+  private mailboxBody(presentity: Party): string {
+    const counts = this.deps.sources.mailbox?.(presentity.id) ?? { newMessages: 0, oldMessages: 0 };
+    return messageSummary(presentity.aor, counts);
+  }
+
   private body(subscription: Subscription): string {
     if (subscription.event === 'presence') return this.presenceBody(subscription.presentity);
+    if (subscription.event === 'message-summary') return this.mailboxBody(subscription.presentity);
     const dialogs = this.dialogs(subscription);
     // Remembered for the next document; a dialog reported terminated is not reported again once its call is gone.
     subscription.reported = new Map(dialogs.filter((d) => d.state !== 'terminated').map((d) => [d.id, d]));
@@ -213,6 +228,7 @@ export class PresenceService {
   /** The state without the dialog-info version, to tell a change from a repeat. */
   private signature(subscription: Subscription): string {
     if (subscription.event === 'presence') return this.presenceBody(subscription.presentity);
+    if (subscription.event === 'message-summary') return this.mailboxBody(subscription.presentity);
     // Dialogs still going only: a call reported terminated that then leaves the list changes nothing.
     return JSON.stringify(
       this.dialogs(subscription)
@@ -230,7 +246,7 @@ export class PresenceService {
     const headers = {
       Event: subscription.event,
       'Subscription-State': state,
-      'Content-Type': subscription.event === 'presence' ? PIDF_TYPE : DIALOG_INFO_TYPE,
+      'Content-Type': BODY_TYPES[subscription.event],
     };
     subscription.queue = subscription.queue
       .then(() => subscription.channel.notify(headers, body))

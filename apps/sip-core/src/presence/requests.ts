@@ -5,7 +5,7 @@ import type { IncomingRequest, ParsedRequest } from '../sip/request.ts';
 import type { EventPackage, Party } from './store.ts';
 
 /** The event packages this notifier serves (RFC 6665 §8.2: the Allow-Events list). */
-export const PACKAGES: readonly EventPackage[] = ['presence', 'dialog'];
+export const PACKAGES: readonly EventPackage[] = ['presence', 'dialog', 'message-summary'];
 export const ALLOW_EVENTS = PACKAGES.join(', ');
 
 /** A request refused with a status, reason and headers (e.g. 423's Min-Expires). */
@@ -81,6 +81,17 @@ export function mayWatch(
   config: Pick<PresenceConfig, 'acrossCustomers'>,
 ): boolean {
   return watcher.customerId === presentity.customerId || config.acrossCustomers;
+}
+
+/** RFC 3842 §4: a mailbox's message-summary is its owner's only (nobody else's phone lights up). */
+export function mayWatchEvent(
+  event: EventPackage,
+  watcher: Party,
+  presentity: Party,
+  config: Pick<PresenceConfig, 'acrossCustomers'>,
+): boolean {
+  if (event === 'message-summary') return watcher.id === presentity.id;
+  return mayWatch(watcher, presentity, config);
 }
 
 /** 406 when the watcher's Accept names neither the package's body type nor a wildcard (RFC 6665 §4.1.2). */

@@ -7,7 +7,7 @@ import type { DialogView } from './documents.ts';
  * NOTIFY channel of a subscription stays with the node that holds its dialog).
  */
 
-export type EventPackage = 'presence' | 'dialog';
+export type EventPackage = 'presence' | 'dialog' | 'message-summary';
 
 /** Sends one NOTIFY in the subscription's dialog (drachtio-srf's Dialog behind it). */
 export interface NotifyChannel {

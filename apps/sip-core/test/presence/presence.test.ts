@@ -137,7 +137,7 @@ describeOnEngine(onEngine('presence and dialog subscriptions'), () => {
       scenario: scenario('uac-subscribe-bad-event.xml'),
       port: await allocatePort(),
       remote: stack.sipAddress,
-      fields: [...callFields('carol', 'carol-secret', 'bob'), 'message-summary'],
+      fields: [...callFields('carol', 'carol-secret', 'bob'), 'conference'],
       authUri: `bob@${DOMAIN}`,
     });
     expectSippOk(await badEvent.done, 'carol asks for an unknown package');

@@ -74,6 +74,7 @@ export function sipCoreComponent(
           db,
           logger: logger.child({ component: 'sip-core' }),
           push: { dataDir: config.dataDir, endpoints: config.push },
+          voicemail: { dataDir: config.dataDir },
           metrics,
           fixedSettings: config.environmentSettings.keys(),
           // PUSH_WAIT_TIMEOUT.

@@ -8,11 +8,30 @@ import { EditPanel, useSaveThenClose } from './EditPanel.tsx';
 
 type Forward = ItemOf<'/api/v1/call-forwards'>;
 
-/** Where a forward goes: a number (the form tells it from a sip: address by its prefix). */
+/**
+ * Where a forward goes: a number, a sip: address (the form tells them apart by the prefix) or the
+ * word `voicemail` (the phone's own voicemail box).
+ */
 export const ForwardDestination = z
   .string()
   .trim()
-  .regex(/^(\+?\d{2,20}|sips?:[^\s@]+@[^\s]+)$/, 'A phone number (digits, optional +) or a sip: address');
+  .regex(
+    /^(\+?\d{2,20}|sips?:[^\s@]+@[^\s]+|voicemail)$/i,
+    'A phone number (digits, optional +), a sip: address or "voicemail"',
+  );
+
+/** The API's destination of what the form's field says. */
+export function destinationOf(value: string): {
+  kind: 'uri' | 'number' | 'voicemail';
+  destination: string;
+} {
+  if (/^voicemail$/i.test(value)) return { kind: 'voicemail', destination: '' };
+  return { kind: value.startsWith('sip') ? 'uri' : 'number', destination: value };
+}
+
+/** What the form's field shows of a destination. */
+export const destinationText = (d: { kind: string; destination: string }): string =>
+  d.kind === 'voicemail' ? 'voicemail' : d.destination;
 /** Seconds a "when not answered" forward rings first; the form offers a practical part of the API's range. */
 export const RingTime = z.coerce.number().int().min(5).max(300);
 
@@ -42,7 +61,7 @@ export function ForwardEditPanel({
   const form = useForm({
     resolver: zodResolver(ForwardEditForm),
     defaultValues: {
-      destination: forward.destinations[0]?.destination ?? '',
+      destination: forward.destinations[0] ? destinationText(forward.destinations[0]) : '',
       ringTimeout: forward.ringTimeout ?? 20,
       enabled: forward.enabled,
     },
@@ -54,9 +73,7 @@ export function ForwardEditPanel({
         body: {
           enabled: v.enabled,
           ringTimeout: v.ringTimeout,
-          destinations: [
-            { kind: v.destination.startsWith('sip') ? 'uri' : 'number', destination: v.destination },
-          ],
+          destinations: [destinationOf(v.destination)],
         },
       }),
     ),

@@ -9,7 +9,14 @@ import { useApi } from '../api/context.tsx';
 import { DataTable } from './DataTable.tsx';
 import { EditButton } from './EditPanel.tsx';
 import { FormAlert } from './FormAlert.tsx';
-import { ForwardDestination, ForwardEditPanel, RingTime, ringTimeText } from './ForwardEdit.tsx';
+import {
+  destinationOf,
+  destinationText,
+  ForwardDestination,
+  ForwardEditPanel,
+  RingTime,
+  ringTimeText,
+} from './ForwardEdit.tsx';
 import { choiceField, textField } from './fields.ts';
 import { recordOptions } from './options.ts';
 import { usePagedList } from './paging.ts';
@@ -57,9 +64,7 @@ export function ForwardEditor() {
             subscriberId: v.subscriberId,
             type: v.type,
             ringTimeout: v.ringTimeout,
-            destinations: [
-              { kind: v.destination.startsWith('sip') ? 'uri' : 'number', destination: v.destination },
-            ],
+            destinations: [destinationOf(v.destination)],
           },
         }),
       ),
@@ -133,7 +138,7 @@ export function ForwardEditor() {
         columns={[
           { header: 'Phone', cell: (r) => nameOf.get(r.subscriberId) ?? r.subscriberId },
           { header: 'When', cell: (r) => typeLabel(r.type), sortKey: 'type' },
-          { header: 'To', cell: (r) => r.destinations.map((d) => d.destination).join(', ') },
+          { header: 'To', cell: (r) => r.destinations.map(destinationText).join(', ') },
           { header: 'Ring time', cell: ringTimeText },
           { header: 'On', cell: (r) => (r.enabled ? 'yes' : 'no') },
           {
@@ -141,11 +146,11 @@ export function ForwardEditor() {
             cell: (r) => (
               <Group gap="xs" wrap="nowrap">
                 <EditButton
-                  what={`forward to ${r.destinations[0]?.destination ?? ''}`}
+                  what={`forward to ${r.destinations[0] ? destinationText(r.destinations[0]) : ''}`}
                   onClick={() => setEditing(r.id)}
                 />
                 <DeleteButton
-                  what={`forward to ${r.destinations[0]?.destination ?? ''}`}
+                  what={`forward to ${r.destinations[0] ? destinationText(r.destinations[0]) : ''}`}
                   path={`/api/v1/call-forwards/${r.id}`}
                   onDeleted={() => queryClient.invalidateQueries({ queryKey: ['call-forwards'] })}
                 />

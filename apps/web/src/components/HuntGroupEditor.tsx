@@ -28,11 +28,23 @@ const STRATEGIES = choices('createHuntGroup', 'strategy').map((value) => ({
   label: STRATEGY_LABELS[value] ?? value,
 }));
 
-/** Where an unanswered call goes: empty (nowhere), a phone number, or a sip: address or user name. */
+/**
+ * Where an unanswered call goes: empty (nowhere), a phone number, a sip: address or user name, or
+ * `voicemail:<user name>` (that phone's voicemail box).
+ */
 const NoAnswer = z
   .string()
   .trim()
-  .regex(/^(|\+?\d{1,32}|(sips?:)?[^\s@:]+(@[^\s@]+)?)$/, 'A phone number, a sip: address or a user name');
+  .regex(
+    /^(|\+?\d{1,32}|(sips?:|voicemail:)?[^\s@:]+(@[^\s@]+)?)$/,
+    'A phone number, a sip: address or a user name',
+  );
+
+/** What the form shows of a group's no-answer destination. */
+const noAnswerText = (group: { noAnswerKind: string | null; noAnswerDestination: string | null }): string =>
+  group.noAnswerKind === 'voicemail'
+    ? `voicemail:${group.noAnswerDestination ?? ''}`
+    : (group.noAnswerDestination ?? '');
 
 const Settings = z.object({
   name: textField('createHuntGroup', 'name', { required: 'Give the group a name' }),
@@ -53,6 +65,8 @@ export const HuntGroupForm = Settings.extend({
 function noAnswerBody(value: string) {
   const v = value.trim();
   if (v === '') return { noAnswerKind: null, noAnswerDestination: null };
+  if (v.startsWith('voicemail:'))
+    return { noAnswerKind: 'voicemail' as const, noAnswerDestination: v.slice('voicemail:'.length) };
   return {
     noAnswerKind: /^\+?\d+$/.test(v) ? ('number' as const) : ('uri' as const),
     noAnswerDestination: v,
@@ -118,7 +132,7 @@ function HuntGroupEditPanel({ group, onDone }: { group: HuntGroup; onDone: () =>
       name: group.name,
       strategy: group.strategy,
       ringTimeout: group.ringTimeout,
-      noAnswer: group.noAnswerDestination ?? '',
+      noAnswer: noAnswerText(group),
     },
   });
   const save = useSaveThenClose(['hunt-groups'], onDone, async (v: z.output<typeof Settings>) =>
@@ -288,7 +302,7 @@ export function HuntGroupEditor() {
           { header: 'Ring', cell: (r) => STRATEGY_LABELS[r.strategy] ?? r.strategy },
           { header: 'Ring time', cell: (r) => `${r.ringTimeout} s` },
           { header: 'Members', cell: (r) => String(r.members.length) },
-          { header: 'No answer', cell: (r) => r.noAnswerDestination ?? '–' },
+          { header: 'No answer', cell: (r) => noAnswerText(r) || '–' },
           { header: 'On', cell: (r) => (r.enabled ? 'yes' : 'no') },
           {
             header: 'Actions',

@@ -9,6 +9,7 @@ import { countedParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
 import { pstnLeg } from '../pstn.ts';
 import { type InviteDeps, planOf } from './deps.ts';
+import { voicemailDeposit } from './voicemail-stage.ts';
 
 /**
  * Last INVITE stage: the call as a B2BUA (`Call`) with media through the relay, counted for its
@@ -62,6 +63,8 @@ export function connect(deps: InviteDeps): Middleware {
               const forwarding = forwardingRoute(req, plan, subscriber, false);
               return (call) => forwarding.run(call);
             },
+            voicemailRoute: (subscriber) => (call) =>
+              voicemailDeposit(deps, plan, call, subscriber, { forwardedFrom: aor, forwardType: undefined }),
             log: deps.log,
           },
           group,
@@ -128,6 +131,7 @@ function forwardingRouteFactory(
         numbering: deps.numbering,
         ringTimeoutS: deps.config.ringTimeout,
         log: deps.log,
+        voicemail: (call, owner, via) => voicemailDeposit(deps, plan, call, owner, via),
         pstnStage: (subscriber, e164) =>
           pstnLeg(
             deps,

@@ -9,6 +9,7 @@ import type { SbcIndex } from '../../sbc/sbc-index.ts';
 import type { EngineTraits } from '../../sip/engine-traits.ts';
 import type { IncomingRequest, SendOptions, SipResponse } from '../../sip/request.ts';
 import type { WholesaleIndex } from '../../wholesale/wholesale-index.ts';
+import type { Voicemail } from '../../voicemail/voicemail.ts';
 import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
@@ -44,6 +45,8 @@ export interface InviteDeps {
   log: Logger;
   /** Header rules, topology hiding and peer limits, held in memory (docs/sbc.md); unset: none. */
   sbc?: SbcIndex | undefined;
+  /** Voicemail boxes and their media (docs/pbx.md#voicemail); unset: voicemail destinations fail. */
+  voicemail?: Voicemail | undefined;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
   /** Customers' routing plans, margin protection and credit limits (docs/billing.md); unset: none. */

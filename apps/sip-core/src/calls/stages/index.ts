@@ -8,6 +8,7 @@ import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
 import { resolve } from './resolve.ts';
 import { srtpPolicy } from './srtp-policy.ts';
+import { voicemailAccess } from './voicemail-access.ts';
 import { wake } from './wake.ts';
 
 export type { InviteDeps } from './deps.ts';
@@ -22,6 +23,7 @@ export function inviteStages(deps: InviteDeps): Middleware[] {
     classify(deps),
     srtpPolicy(deps),
     creditLimit(deps),
+    voicemailAccess(deps),
     resolve(deps),
     admit(deps),
     present(deps),

@@ -7,7 +7,7 @@ import type { CallsConfig } from '../../../src/calls/calls-config.ts';
 import type { Party } from '../../../src/calls/party.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
 import type { SipCorePushOptions } from '../../../src/push/setup.ts';
-import { type RunningSipCore, startSipCore } from '../../../src/start.ts';
+import { type RunningSipCore, startSipCore, type VoicemailSettings } from '../../../src/start.ts';
 import type { TrunkOptions } from '../../../src/trunks/trunks.ts';
 import {
   createSubscriber,
@@ -75,6 +75,8 @@ export async function startCallStack(
   listeners: Pick<TestEngineOptions, 'transports' | 'tls'> = {},
   /** Trunk registration and health check timing (tests of trunks/ shorten it). */
   trunks?: Partial<TrunkOptions>,
+  /** Voicemail on, with these settings (its data directory at least); default: off. */
+  voicemail?: Partial<VoicemailSettings>,
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -102,6 +104,7 @@ export async function startCallStack(
       ...(push ? { push } : {}),
       ...(metrics ? { metrics } : {}),
       ...(trunks ? { trunks } : {}),
+      ...(voicemail ? { voicemail } : {}),
     },
   );
   return {

@@ -203,12 +203,13 @@ export const requestBodies = {
             "kind": {
               "enum": [
                 "uri",
-                "number"
-              ]
+                "number",
+                "voicemail"
+              ],
+              "description": "voicemail: the subscriber's own voicemail box (destination empty)"
             },
             "destination": {
               "type": "string",
-              "minLength": 1,
               "maxLength": 255
             },
             "ringTimeout": {
@@ -930,9 +931,10 @@ export const requestBodies = {
           {
             "enum": [
               "uri",
-              "number"
+              "number",
+              "voicemail"
             ],
-            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers"
+            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers; voicemail: that subscriber's voicemail box (named as for uri)"
           },
           {
             "type": "null"
@@ -2142,12 +2144,13 @@ export const requestBodies = {
             "kind": {
               "enum": [
                 "uri",
-                "number"
-              ]
+                "number",
+                "voicemail"
+              ],
+              "description": "voicemail: the subscriber's own voicemail box (destination empty)"
             },
             "destination": {
               "type": "string",
-              "minLength": 1,
               "maxLength": 255
             },
             "ringTimeout": {
@@ -2789,9 +2792,10 @@ export const requestBodies = {
           {
             "enum": [
               "uri",
-              "number"
+              "number",
+              "voicemail"
             ],
-            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers"
+            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers; voicemail: that subscriber's voicemail box (named as for uri)"
           },
           {
             "type": "null"
@@ -3468,6 +3472,52 @@ export const requestBodies = {
         "description": "Write-only; stored as scrypt"
       },
       "enabled": {
+        "type": "boolean"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateVoicemail": {
+    "type": "object",
+    "properties": {
+      "heard": {
+        "type": "boolean"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateVoicemailSettings": {
+    "type": "object",
+    "properties": {
+      "enabled": {
+        "type": "boolean"
+      },
+      "pin": {
+        "type": "string",
+        "pattern": "^[0-9]{4,12}$",
+        "description": "4 to 12 digits"
+      },
+      "maxMessageSeconds": {
+        "type": "integer",
+        "minimum": 10,
+        "maximum": 600
+      },
+      "maxMessages": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000
+      },
+      "email": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "email",
+        "maxLength": 254
+      },
+      "deleteAfterEmail": {
         "type": "boolean"
       }
     },

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { verifyPassword } from '@switchboard/db';
+import type { LegProfile } from '@switchboard/media';
+import { ensurePrompts, MediaSession, type PromptName, promptPath } from '@switchboard/media-endpoint';
+import type { Logger } from 'pino';
+import type { LocalMediaApp } from '../calls/call-types.ts';
+import type { CachedSubscriber } from '../directory/directory.ts';
+import { deposit } from './deposit.ts';
+import type { VoicemailMailer } from './mail.ts';
+import { retrieve } from './retrieval.ts';
+import type { VoicemailBoxSettings, VoicemailStore } from './store.ts';
+
+export interface VoicemailOptions {
+  /** `$DATA_DIR`: prompts in `prompts/`, recordings in `voicemail/messages/`, greetings in `voicemail/greetings/`. */
+  dataDir: string;
+  /** Address the media sockets bind to and announce (where the relay sends RTP). */
+  mediaAddress: string;
+  /** RTP ports of the media sockets; default: any free port. */
+  rtpPorts?: { min: number; max: number } | undefined;
+  /** Voicemail to e-mail; unset: no SMTP configured, boxes with an address are not mailed. */
+  mailer?: VoicemailMailer | undefined;
+  /** What a subscriber dials to reach its own box (default `*98`). */
+  accessCode: string;
+  log: Logger;
+}
+
+/** The media leg towards our endpoint: plain RTP at the address it announces. */
+export const ENDPOINT_PROFILE: LegProfile = { transport: 'rtp' };
+
+/** Recordings, greetings and prompts live under these paths of the data directory. */
+export function voicemailPaths(dataDir: string): { messages: string; greetings: string; prompts: string } {
+  return {
+    messages: join(dataDir, 'voicemail', 'messages'),
+    greetings: join(dataDir, 'voicemail', 'greetings'),
+    prompts: join(dataDir, 'prompts'),
+  };
+}
+
+/**
+ * Voicemail (docs/pbx.md#voicemail): leaving a message when a call forward or a hunt group sends a
+ * call here, and listening from one's own phone, both answered by the media endpoint in this
+ * process; the box's new/old counts feed message-summary NOTIFYs (RFC 3842).
+ */
+export class Voicemail {
+  private readonly paths: ReturnType<typeof voicemailPaths>;
+
+  constructor(
+    readonly store: VoicemailStore,
+    private readonly options: VoicemailOptions,
+  ) {
+    this.paths = voicemailPaths(options.dataDir);
+  }
+
+  get accessCode(): string {
+    return this.options.accessCode;
+  }
+
+  /** Resolves once the default prompts exist (generated at first start, which takes a while). */
+  promptsReady: Promise<void> = Promise.resolve();
+
+  /**
+   * Creates the folders and loads the counts; the default prompts that are missing (espeak-ng, sox)
+   * are generated meanwhile, without holding up the start (`promptsReady`).
+   */
+  async start(): Promise<void> {
+    await mkdir(this.paths.messages, { recursive: true, mode: 0o750 });
+    await mkdir(this.paths.greetings, { recursive: true, mode: 0o750 });
+    await this.store.load();
+    this.promptsReady = ensurePrompts(this.paths.prompts).then(
+      (missing) => {
+        if (missing.length > 0)
+          this.options.log.warn(
+            { missing },
+            'voicemail prompts could not be generated (espeak-ng and sox needed)',
+          );
+      },
+      (error: unknown) => this.options.log.warn({ err: error }, 'voicemail prompts could not be generated'),
+    );
+  }
+
+  private prompt = (name: PromptName): string => promptPath(this.paths.prompts, name);
+
+  private openSession = (offer: string): Promise<MediaSession> =>
+    MediaSession.open(offer, { address: this.options.mediaAddress, ports: this.options.rtpPorts });
+
+  /** The box of a subscriber when voicemail is on for it, else undefined (the forward is skipped). */
+  async boxOf(subscriberId: string): Promise<VoicemailBoxSettings | undefined> {
+    const box = await this.store.box(subscriberId);
+    return box?.enabled ? box : undefined;
+  }
+
+  /** Leaving a message in `owner`'s box; `caller` as the owner may see it. */
+  depositApp(
+    owner: CachedSubscriber,
+    box: VoicemailBoxSettings,
+    caller: string,
+  ): LocalMediaApp<MediaSession> {
+    const { store, options } = this;
+    return {
+      open: this.openSession,
+      run: async (session) => {
+        const id = randomUUID();
+        const file = `${owner.id}-${id}.wav`;
+        const path = join(this.paths.messages, file);
+        const receivedAt = new Date();
+        await deposit(session, {
+          greeting: box.greeting ? join(this.paths.greetings, box.greeting) : this.prompt('vm-unavailable'),
+          path,
+          maxMessageSeconds: box.maxMessageSeconds,
+          full: (await store.count(owner.id)) >= box.maxMessages,
+          prompt: this.prompt,
+          stored: async (durationMs) => {
+            const message = await store.add({
+              subscriberId: owner.id,
+              customerId: owner.customerId,
+              caller,
+              durationMs,
+              file,
+            });
+            options.log.info({ mailbox: owner.id, message: message.id, durationMs }, 'voicemail stored');
+            if (box.email && options.mailer)
+              void this.mail(owner, box, message.id, { caller, durationMs, path, receivedAt });
+          },
+        });
+      },
+    };
+  }
+
+  /** E-mails a new message; deletes it afterwards when the box says so. A failure keeps the message. */
+  private async mail(
+    owner: CachedSubscriber,
+    box: VoicemailBoxSettings,
+    messageId: string,
+    message: { caller: string; durationMs: number; path: string; receivedAt: Date },
+  ): Promise<void> {
+    if (!box.email || !this.options.mailer) return;
+    try {
+      await this.options.mailer.send({
+        to: box.email,
+        mailbox: `${owner.username}@${owner.domain}`,
+        caller: message.caller,
+        receivedAt: message.receivedAt,
+        durationMs: message.durationMs,
+        wavPath: message.path,
+      });
+      if (box.deleteAfterEmail) {
+        await this.store.remove(messageId);
+        await rm(message.path, { force: true });
+      }
+    } catch (error) {
+      this.options.log.warn(
+        { err: error, mailbox: owner.id },
+        'voicemail e-mail not sent; the message is kept',
+      );
+    }
+  }
+
+  /** Listening to one's own box (PIN, menu). */
+  retrievalApp(owner: CachedSubscriber, box: VoicemailBoxSettings): LocalMediaApp<MediaSession> {
+    const { store } = this;
+    return {
+      open: this.openSession,
+      run: (session) =>
+        retrieve(session, {
+          prompt: this.prompt,
+          checkPin: async (pin) => (box.pinHash ? verifyPassword(pin, box.pinHash) : false),
+          messages: () => store.list(owner.id),
+          audioOf: (message) => join(this.paths.messages, message.file),
+          markHeard: (message) => store.markHeard(message.id),
+          remove: async (message) => {
+            await store.remove(message.id);
+            await rm(join(this.paths.messages, message.file), { force: true });
+          },
+        }),
+    };
+  }
+
+  close(): void {
+    this.options.mailer?.close();
+  }
+}

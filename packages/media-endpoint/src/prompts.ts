@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The default English prompt set: what each prompt says. */
+export const PROMPTS = {
+  'vm-unavailable': 'The person you are calling is not available. Please leave a message after the tone.',
+  'vm-enter-pin': 'Please enter your voicemail PIN, followed by the pound key.',
+  'vm-invalid-pin': 'That PIN is not correct.',
+  'vm-you-have': 'You have',
+  'vm-new-messages': 'new messages.',
+  'vm-no-messages': 'You have no more messages.',
+  'vm-message': 'Message.',
+  'vm-menu': 'Press 1 to listen, 7 to delete, 9 to save, or pound for the next message.',
+  'vm-deleted': 'Message deleted.',
+  'vm-saved': 'Message saved.',
+  'vm-goodbye': 'Goodbye.',
+  'digit-0': 'zero',
+  'digit-1': 'one',
+  'digit-2': 'two',
+  'digit-3': 'three',
+  'digit-4': 'four',
+  'digit-5': 'five',
+  'digit-6': 'six',
+  'digit-7': 'seven',
+  'digit-8': 'eight',
+  'digit-9': 'nine',
+} as const;
+
+export type PromptName = keyof typeof PROMPTS;
+
+/**
+ * Where a prompt is played from: an uploaded replacement (`<dir>/custom/<name>.wav`) before the
+ * generated default (`<dir>/default/<name>.wav`).
+ */
+export function promptPath(dir: string, name: PromptName): string {
+  const custom = join(dir, 'custom', `${name}.wav`);
+  return existsSync(custom) ? custom : join(dir, 'default', `${name}.wav`);
+}
+
+/**
+ * Generates the default prompts that are missing in `<dir>/default` with espeak-ng, converted by sox
+ * to 8 kHz mono 16-bit WAV (what the endpoint plays). Runs at first start; a later start finds them.
+ * Resolves with the names it could not make (espeak-ng or sox missing): those prompts stay silent.
+ */
+export async function ensurePrompts(dir: string, voice = 'en-us'): Promise<PromptName[]> {
+  const target = join(dir, 'default');
+  await mkdir(target, { recursive: true });
+  await mkdir(join(dir, 'custom'), { recursive: true });
+  const failed: PromptName[] = [];
+  for (const [name, text] of Object.entries(PROMPTS) as Array<[PromptName, string]>) {
+    const path = join(target, `${name}.wav`);
+    if (existsSync(path)) continue;
+    const spoken = `${path}.espeak.wav`;
+    const converted = `${path}.tmp.wav`;
+    try {
+      await run('espeak-ng', ['-v', voice, '-s', '150', '-w', spoken, text], { timeout: 30_000 });
+      await run('sox', [spoken, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', converted], {
+        timeout: 30_000,
+      });
+      // Renamed into place only when complete: a crash never leaves a half-written prompt.
+      await rename(converted, path);
+    } catch {
+      failed.push(name);
+    } finally {
+      await rm(spoken, { force: true });
+      await rm(converted, { force: true });
+    }
+  }
+  return failed;
+}
+
+/** Converts an uploaded audio file (any format sox reads) to the prompt format, at `destination`. */
+export async function convertToPromptFormat(source: string, destination: string): Promise<void> {
+  const temporary = `${destination}.tmp.wav`;
+  try {
+    await run('sox', [source, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', temporary], {
+      timeout: 30_000,
+    });
+    await rename(temporary, destination);
+  } finally {
+    await rm(temporary, { force: true });
+  }
+}
