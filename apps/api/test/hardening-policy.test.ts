@@ -118,6 +118,7 @@ const ROUTES: PatchRoute[] = [
       areaCode: { body: () => ({ areaCode: '1' }) },
       rewriteRuleSetId: { body: () => ({ rewriteRuleSetId: ids.rsA }) },
       transcodeCodecs: { body: () => ({ transcodeCodecs: ['PCMA'] }) },
+      upstreamGatewayId: { body: () => ({ upstreamGatewayId: gatewayForPolicies }), roles: OPERATOR },
     },
   },
   {

@@ -1,7 +1,7 @@
 import { NumberingError, validateDialPlanSettings } from '@switchboard/numbering';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { registerCrud } from '../crud.ts';
+import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { huntGroupTree, subscriberTree } from '../dependants.ts';
 import { badRequest } from '../errors.ts';
 import { HostName, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
@@ -27,6 +27,13 @@ const DomainProps = {
     description:
       "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only",
   }),
+  upstreamGatewayId: Nullable(
+    Type.String({
+      format: 'uuid',
+      description:
+        "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.",
+    }),
+  ),
 };
 export const Domain = Type.Object({ id: Uuid, resellerId: Nullable(Uuid), ...DomainProps, ...Timestamps });
 
@@ -49,6 +56,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
         areaCode: Type.Optional(DomainProps.areaCode),
         rewriteRuleSetId: Type.Optional(DomainProps.rewriteRuleSetId),
         transcodeCodecs: Type.Optional(DomainProps.transcodeCodecs),
+        upstreamGatewayId: Type.Optional(DomainProps.upstreamGatewayId),
       },
       { additionalProperties: false },
     ),
@@ -61,6 +69,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
       areaCode: DomainProps.areaCode,
       rewriteRuleSetId: DomainProps.rewriteRuleSetId,
       transcodeCodecs: DomainProps.transcodeCodecs,
+      upstreamGatewayId: DomainProps.upstreamGatewayId,
     }),
     list: {
       sortable: ['name', 'createdAt'],
@@ -75,18 +84,28 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.domain,
     writeScope: (p) => scopes.domainForNewSubscribers(p),
+    // Peer gateways are the operator's: only an operator points a domain at one.
+    fieldRoles: { upstreamGatewayId: ['operator'] },
     dependants: [...huntGroupTree((id) => ({ domainId: id })), ...subscriberTree((id) => ({ domainId: id }))],
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
       await checkRuleSet(ctx, body.rewriteRuleSetId);
+      await checkUpstreamGateway(ctx, body.upstreamGatewayId);
       checkDialPlan(body);
       return { data: { ...body, name: body.name.toLowerCase(), resellerId: resellerId ?? null } };
     },
     toUpdateData: async (ctx, body) => {
       await checkRuleSet(ctx, body.rewriteRuleSetId);
+      await checkUpstreamGateway(ctx, body.upstreamGatewayId);
       return { data: body };
     },
   });
+}
+
+/** The upstream PBX must be an existing peer gateway (404 naming the field otherwise). */
+async function checkUpstreamGateway(ctx: CrudContext, id: string | null | undefined): Promise<void> {
+  if (id === undefined || id === null) return;
+  await requireVisible(ctx.tx, (db) => db.peerGateway, {}, id, 'Peer gateway', '/body/upstreamGatewayId');
 }
 
 /** Dialling settings are checked when provisioned, never at call time (numbering's own rules). */

@@ -1,0 +1,203 @@
+import { parseContact } from '@switchboard/sip';
+import type { Logger } from 'pino';
+import type { Directory, UpstreamPbx } from '../directory/directory.ts';
+import type { Binding } from '../location/binding.ts';
+import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
+import type { EngineAddresses, FrontedFlows } from './fronted-flows.ts';
+import { uriHost } from './fronted-flows.ts';
+
+/** A response as drachtio-srf hands it to a sent request's `response` listener. */
+export interface RelayedResponse {
+  status: number;
+  reason?: string;
+  get(name: string): string | undefined;
+}
+
+/** srf.request as drachtio-srf implements it (its bundled typings declare another signature). */
+export interface RegisterRequester {
+  request(
+    uri: string,
+    options: { method: string; proxy?: string; headers?: Record<string, string> },
+  ): Promise<{ on(event: 'response', listener: (res: RelayedResponse) => void): void }>;
+}
+
+export interface RegisterRelayDeps {
+  directory: Pick<Directory, 'upstreamPbx'>;
+  flows: FrontedFlows;
+  srf: RegisterRequester;
+  engine: EngineAddresses;
+  nodeName: string;
+  log: Logger;
+  /** How long the PBX may take to answer (shorter than the phone's Timer F, 32 s). */
+  answerTimeoutMs?: number;
+}
+
+/** Response headers a phone needs from the PBX's answer (challenge, interval, time). */
+const RELAYED_HEADERS = ['WWW-Authenticate', 'Proxy-Authenticate', 'Min-Expires', 'Date', 'Retry-After'];
+
+/**
+ * REGISTER of a phone whose domain fronts an upstream PBX (docs/sbc.md, "Fronting a PBX"): after the
+ * platform's own rate limits, bans and scanner filter, the REGISTER is sent on to the PBX as a new
+ * request of ours (our Via, a Call-ID derived from the phone's, our Contact), with a Path entry
+ * (RFC 3327 §5.2) whose user part is the phone's flow token (RFC 5626 §5.1), so the PBX routes calls
+ * for the phone back to us and we know the flow to use. The digest runs end to end: the PBX's 401
+ * goes back to the phone with its challenge, the phone's retry carries its Authorization on to the
+ * PBX; we hold no secret of theirs. On the PBX's 2xx the phone's flow is remembered until the expiry
+ * the PBX granted. Other domains go on to the platform's own registrar.
+ */
+export function relayRegister(deps: RegisterRelayDeps): Middleware {
+  return async (req, res, next) => {
+    const parsed = parsedOf(req);
+    const to = parsed.to.uri;
+    if (to.kind !== 'sip') return next();
+    const pbx = deps.directory.upstreamPbx(to.host);
+    if (!pbx) return next();
+    const aor = `sip:${to.userText ?? ''}@${to.host.toLowerCase()}`;
+    const hostport = deps.engine.hostport(pbx.transport);
+    if (!hostport) return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '5' } });
+
+    let contacts: ReturnType<typeof parseContact> | undefined;
+    const contactHeader = req.get('Contact');
+    try {
+      contacts = contactHeader ? parseContact(contactHeader) : undefined;
+    } catch {
+      return res.send(400, 'Bad Contact');
+    }
+    // One contact per REGISTER: the Path names one flow and one token stands for one contact.
+    if (Array.isArray(contacts) && contacts.length !== 1) return res.send(400, 'One Contact Per Register');
+    const phoneContact = Array.isArray(contacts) ? contacts[0] : undefined;
+    const token = deps.flows.tokenFor(aor, phoneContact ? phoneContact.uri.toString() : aor);
+    const suffix = pbx.transport === 'udp' ? '' : `;transport=${pbx.transport}`;
+    const headers: Record<string, string> = {
+      From: req.get('From') ?? '',
+      To: req.get('To') ?? '',
+      'Call-ID': deps.flows.callIdFor(parsed.callId),
+      CSeq: `${parsed.cseq.seq} REGISTER`,
+      Path: `<sip:${token}@${hostport}${suffix};lr>`,
+      Supported: 'path',
+    };
+    if (contacts === '*') headers.Contact = '*';
+    else if (phoneContact) {
+      const expires = phoneContact.expires;
+      headers.Contact = `<sip:${token}@${hostport}${suffix}>${expires === undefined ? '' : `;expires=${expires}`}`;
+    }
+    for (const name of ['Expires', 'Authorization', 'User-Agent']) {
+      const value = req.get(name);
+      if (value !== undefined) headers[name] = value;
+    }
+
+    let answer: RelayedResponse;
+    try {
+      answer = await send(deps, to.host, pbx, headers);
+    } catch (error) {
+      deps.log.warn({ err: error, aor, pbx: pbx.host }, 'the upstream PBX did not answer a REGISTER');
+      return res.send(504, 'Server Time-out');
+    }
+    if (answer.status >= 200 && answer.status < 300)
+      return acceptFlows(deps, req, res, { aor, token, answer, phoneContact: phoneContact?.uri.toString() });
+    const relayed: Record<string, string> = {};
+    for (const name of RELAYED_HEADERS) {
+      const value = answer.get(name);
+      if (value !== undefined) relayed[name] = value;
+    }
+    res.send(answer.status, answer.reason ?? '', { headers: relayed });
+  };
+}
+
+function send(
+  deps: RegisterRelayDeps,
+  domain: string,
+  pbx: UpstreamPbx,
+  headers: Record<string, string>,
+): Promise<RelayedResponse> {
+  return new Promise<RelayedResponse>((resolve, reject) => {
+    const guard = setTimeout(
+      () => reject(new Error('no answer from the PBX')),
+      deps.answerTimeoutMs ?? 10_000,
+    );
+    guard.unref();
+    deps.srf
+      .request(`sip:${domain}`, {
+        method: 'REGISTER',
+        proxy: `sip:${uriHost(pbx.host)}:${pbx.port};transport=${pbx.transport}`,
+        headers,
+      })
+      .then((sent) =>
+        sent.on('response', (answer) => {
+          if (answer.status < 200) return;
+          clearTimeout(guard);
+          resolve(answer);
+        }),
+      )
+      .catch((error: unknown) => {
+        clearTimeout(guard);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      });
+  });
+}
+
+/**
+ * The PBX's 2xx: the phone's contact is ours at the PBX for what it granted (its `expires`, else the
+ * Expires header); the flow is remembered for as long, or forgotten when the PBX no longer lists it.
+ * The phone gets its own contact back with that expiry.
+ */
+function acceptFlows(
+  deps: RegisterRelayDeps,
+  req: IncomingRequest,
+  res: SipResponse,
+  exchange: { aor: string; token: string; answer: RelayedResponse; phoneContact: string | undefined },
+): void {
+  const { aor, token, answer, phoneContact } = exchange;
+  let granted: number | undefined;
+  try {
+    const listed = answer.get('Contact') ? parseContact(answer.get('Contact') ?? '') : [];
+    if (listed !== '*')
+      granted = listed.find((c) => c.uri.kind === 'sip' && c.uri.userText === token)?.expires;
+  } catch {
+    granted = undefined;
+  }
+  const expiresHeader = answer.get('Expires')?.trim();
+  if (granted === undefined && expiresHeader && /^\d{1,10}$/.test(expiresHeader))
+    granted = Number(expiresHeader);
+  const headers: Record<string, string> = {};
+  const date = answer.get('Date');
+  if (date) headers.Date = date;
+  if (phoneContact && granted !== undefined && granted > 0) {
+    deps.flows.remember(token, flowOf(deps, req, aor, phoneContact, granted));
+    headers.Contact = `<${phoneContact}>;expires=${granted}`;
+  } else deps.flows.forget(token);
+  res.send(answer.status, answer.reason ?? 'OK', { headers });
+}
+
+function flowOf(
+  deps: RegisterRelayDeps,
+  req: IncomingRequest,
+  aor: string,
+  contactUri: string,
+  expires: number,
+): Binding {
+  const { source } = req.locals;
+  const parsed = parsedOf(req);
+  return {
+    aor,
+    bindingKey: contactUri,
+    subscriberId: '',
+    contactUri,
+    receivedAddress: source.address,
+    receivedPort: source.port,
+    transport: source.transport,
+    localSocket: req.receivedOn ? `${source.transport}:${req.receivedOn}` : null,
+    path: [],
+    expiresAt: Date.now() + expires * 1000,
+    userAgent: parsed.userAgent ?? null,
+    instanceId: null,
+    regId: null,
+    q: null,
+    callId: parsed.callId,
+    cseq: parsed.cseq.seq,
+    pnProvider: null,
+    pnPrid: null,
+    pnParam: null,
+    node: deps.nodeName,
+  };
+}
