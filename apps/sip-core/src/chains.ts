@@ -142,6 +142,7 @@ export function registerChain(services: SipCoreServices): Middleware[] {
           relayRegister({
             ...services.pbxFront,
             directory: services.directory,
+            bans: services.bans,
             nodeName: services.config.nodeName,
             log: services.log.child({ component: 'pbx-front' }),
           }),

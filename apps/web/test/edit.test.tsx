@@ -84,7 +84,7 @@ describe('editing a customer', () => {
 });
 
 describe('editing a domain', () => {
-  it('sends the dialling settings, empty ones as null, the transcoding codecs, and never the name', async () => {
+  it('sends the dialling settings, empty ones as null, the transcoding codecs, the upstream PBX, and never the name', async () => {
     const user = userEvent.setup();
     const domain = {
       id: 'd1',
@@ -97,6 +97,7 @@ describe('editing a domain', () => {
       areaCode: null,
       rewriteRuleSetId: null,
       transcodeCodecs: ['PCMU', 'PCMA'],
+      upstreamGatewayId: null,
       createdAt: '',
       updatedAt: '',
     };
@@ -104,6 +105,9 @@ describe('editing a domain', () => {
       if (key === 'GET /api/v1/auth/me') return operator;
       if (key === 'GET /api/v1/domains') return list([domain]);
       if (key === 'GET /api/v1/rewrite-rule-sets') return list([{ id: 'r1', name: 'national' }]);
+      if (key === 'GET /api/v1/peering-groups') return list([{ id: 'g1', name: 'office' }]);
+      if (key === 'GET /api/v1/peering-groups/g1/gateways')
+        return list([{ id: 'gw1', name: 'pbx', host: '192.0.2.7', port: 5060 }]);
       if (key === 'PATCH /api/v1/domains/d1') return { ...domain, ...(body as object) };
       return undefined;
     });
@@ -119,6 +123,8 @@ describe('editing a domain', () => {
     await user.click(within(form).getByLabelText('Customers may sign up'));
     await user.click(within(form).getByLabelText('PCMU'));
     await user.click(within(form).getByLabelText('G722'));
+    await within(form).findByRole('option', { name: 'office / pbx (192.0.2.7:5060)' });
+    await user.selectOptions(within(form).getByLabelText(/Upstream PBX/), 'gw1');
     await user.click(within(form).getByRole('button', { name: 'Save changes' }));
     await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
     expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
@@ -129,6 +135,7 @@ describe('editing a domain', () => {
       areaCode: '30',
       rewriteRuleSetId: 'r1',
       transcodeCodecs: ['PCMA', 'G722'],
+      upstreamGatewayId: 'gw1',
     });
   });
 });

@@ -1,5 +1,6 @@
 import { parseContact } from '@switchboard/sip';
 import type { Logger } from 'pino';
+import type { BanService } from '../access/ban-service.ts';
 import type { Directory, UpstreamPbx } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
@@ -23,6 +24,8 @@ export interface RegisterRequester {
 
 export interface RegisterRelayDeps {
   directory: Pick<Directory, 'upstreamPbx'>;
+  /** The platform's failure counting and bans: a PBX refusing a phone's credentials counts like our own refusal. */
+  bans: Pick<BanService, 'recordFailure' | 'recordSuccess'>;
   flows: FrontedFlows;
   srf: RegisterRequester;
   engine: EngineAddresses;
@@ -92,6 +95,15 @@ export function relayRegister(deps: RegisterRelayDeps): Middleware {
     } catch (error) {
       deps.log.warn({ err: error, aor, pbx: pbx.host }, 'the upstream PBX did not answer a REGISTER');
       return res.send(504, 'Server Time-out');
+    }
+    const user = to.userText ?? '';
+    if (req.has('Authorization')) {
+      // Credentials the PBX did not take (a new challenge or 403) count towards the source's ban.
+      const stale = /stale\s*=\s*"?true/i.test(answer.get('WWW-Authenticate') ?? '');
+      if ((answer.status === 401 && !stale) || answer.status === 403)
+        await deps.bans.recordFailure(req.locals.source.address, `${user}@${to.host.toLowerCase()}`);
+      else if (answer.status < 300)
+        deps.bans.recordSuccess(req.locals.source.address, `${user}@${to.host.toLowerCase()}`);
     }
     if (answer.status >= 200 && answer.status < 300)
       return acceptFlows(deps, req, res, { aor, token, answer, phoneContact: phoneContact?.uri.toString() });

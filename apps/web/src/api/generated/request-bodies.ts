@@ -376,6 +376,14 @@ export const requestBodies = {
         "uniqueItems": true,
         "maxItems": 3,
         "description": "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only"
+      },
+      "upstreamGatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only."
       }
     },
     "additionalProperties": false
@@ -1926,6 +1934,14 @@ export const requestBodies = {
         "uniqueItems": true,
         "maxItems": 3,
         "description": "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only"
+      },
+      "upstreamGatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only."
       }
     },
     "additionalProperties": false,

@@ -6533,6 +6533,11 @@ export interface operations {
                             rewriteRuleSetId: string | null;
                             /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                             transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
+                            /**
+                             * Format: uuid
+                             * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                             */
+                            upstreamGatewayId: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -6696,6 +6701,11 @@ export interface operations {
                     rewriteRuleSetId?: string | null;
                     /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                     transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
+                    /**
+                     * Format: uuid
+                     * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                     */
+                    upstreamGatewayId?: string | null;
                 };
             };
         };
@@ -6722,6 +6732,11 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
+                        /**
+                         * Format: uuid
+                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                         */
+                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -6891,6 +6906,11 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
+                        /**
+                         * Format: uuid
+                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                         */
+                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -7203,6 +7223,11 @@ export interface operations {
                     rewriteRuleSetId?: string | null;
                     /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                     transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
+                    /**
+                     * Format: uuid
+                     * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                     */
+                    upstreamGatewayId?: string | null;
                 };
             };
         };
@@ -7229,6 +7254,11 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
+                        /**
+                         * Format: uuid
+                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                         */
+                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */

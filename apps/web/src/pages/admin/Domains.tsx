@@ -42,7 +42,34 @@ export const DomainEditForm = z.object({
   areaCode: textField('updateDomain', 'areaCode', { invalid: 'Up to 6 digits' }),
   rewriteRuleSetId: z.string(),
   transcodeCodecs: z.array(z.enum(TRANSCODE_CODECS)),
+  upstreamGatewayId: z.string(),
 });
+
+/** Every peer gateway with its group's name, for the upstream PBX choice (operators only). */
+function usePeerGateways(enabled: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['gateways', 'all'],
+    enabled,
+    queryFn: async () => {
+      const groups = unwrap(await api.GET('/api/v1/peering-groups', { params: { query: { perPage: 500 } } }));
+      const lists = await Promise.all(
+        groups.items.map(async (group) => {
+          const gateways = unwrap(
+            await api.GET('/api/v1/peering-groups/{groupId}/gateways', {
+              params: { path: { groupId: group.id }, query: { perPage: 500 } },
+            }),
+          );
+          return gateways.items.map((g) => ({
+            value: g.id,
+            label: `${group.name} / ${g.name} (${g.host}:${g.port})`,
+          }));
+        }),
+      );
+      return lists.flat();
+    },
+  });
+}
 
 function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }) {
   const api = useApi();
@@ -51,6 +78,8 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/rewrite-rule-sets', { params: { query: { perPage: 500 } } })),
   });
+  const operator = useResellers().operator;
+  const gateways = usePeerGateways(operator);
   const form = useForm({
     resolver: zodResolver(DomainEditForm),
     defaultValues: {
@@ -61,6 +90,7 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       areaCode: fieldText(domain.areaCode),
       rewriteRuleSetId: fieldText(domain.rewriteRuleSetId),
       transcodeCodecs: domain.transcodeCodecs,
+      upstreamGatewayId: fieldText(domain.upstreamGatewayId),
     },
   });
   const save = useSaveThenClose(['domains'], onDone, async (v: z.infer<typeof DomainEditForm>) =>
@@ -75,6 +105,8 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           areaCode: textOrNull(v.areaCode),
           rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
           transcodeCodecs: v.transcodeCodecs,
+          // Only an operator may point a domain at a gateway (the API refuses the field otherwise).
+          ...(operator ? { upstreamGatewayId: textOrNull(v.upstreamGatewayId) } : {}),
         },
       }),
     ),
@@ -110,6 +142,14 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
         ]}
       />
       <Checkbox label="Customers may sign up" {...form.register('selfSignup')} />
+      {operator && (
+        <NativeSelect
+          label="Upstream PBX"
+          description="Phones of this domain register to and call through this gateway's PBX; the platform relays them (SBC)"
+          {...form.register('upstreamGatewayId')}
+          data={[{ value: '', label: 'None: the platform is the registrar' }, ...(gateways.data ?? [])]}
+        />
+      )}
       <Checkbox.Group
         label="Browser calls to SIP phones: transcode to"
         description="Added to a browser's offer when it lacks them (Opus to G.711); none: no transcoding"
@@ -255,6 +295,7 @@ export function DomainsPage() {
             cell: (r) => (r.transcodeCodecs.length > 0 ? r.transcodeCodecs.join(', ') : 'off'),
           },
           { header: 'Sign-up', cell: (r) => (r.selfSignup ? 'open' : 'closed') },
+          { header: 'Registrar', cell: (r) => (r.upstreamGatewayId ? 'upstream PBX' : 'platform') },
         ]}
       />
     </Stack>
