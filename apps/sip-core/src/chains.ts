@@ -40,7 +40,7 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { frontCall } from './pbx/front-call.ts';
-import type { EngineAddresses, FrontedFlows } from './pbx/fronted-flows.ts';
+import type { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
 import { type RegisterRequester, relayRegister } from './pbx/register-relay.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
 import type { SbcIndex } from './sbc/sbc-index.ts';
@@ -79,7 +79,7 @@ export interface SipCoreServices {
 
 /** What relaying a fronted domain's REGISTERs and calls needs (pbx/). */
 export interface PbxFront {
-  flows: FrontedFlows;
+  tokens: FlowTokens;
   /** The engine's listeners (filled on connect): our address in the Path and Contact. */
   engine: EngineAddresses;
   srf: RegisterRequester;
@@ -143,7 +143,6 @@ export function registerChain(services: SipCoreServices): Middleware[] {
             ...services.pbxFront,
             directory: services.directory,
             bans: services.bans,
-            nodeName: services.config.nodeName,
             log: services.log.child({ component: 'pbx-front' }),
           }),
         ]
@@ -249,7 +248,8 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
             calls: deps.calls,
             config: deps.callsConfig,
             directory: services.directory,
-            flows: services.pbxFront.flows,
+            tokens: services.pbxFront.tokens,
+            nodeName: services.config.nodeName,
             log: services.log.child({ component: 'pbx-front' }),
           }),
         ]

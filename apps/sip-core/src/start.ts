@@ -48,7 +48,7 @@ import { MessageQueue } from './messages/queue.ts';
 import { MessageStore } from './messages/store.ts';
 import { sipCoreGauges } from './metrics.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
-import { EngineAddresses, FrontedFlows } from './pbx/fronted-flows.ts';
+import { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
 import type { RegisterRequester } from './pbx/register-relay.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
@@ -297,7 +297,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   services.messageQueue = messageQueue;
   const engineAddresses = new EngineAddresses();
   services.pbxFront = {
-    flows: new FrontedFlows(config.auth.nonceSecret),
+    tokens: new FlowTokens(config.auth.nonceSecret),
     engine: engineAddresses,
     srf: srf as unknown as RegisterRequester,
   };

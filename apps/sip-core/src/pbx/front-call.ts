@@ -6,25 +6,25 @@ import { callerLegProfile } from '../calls/leg-profile.ts';
 import type { InviteDeps } from '../calls/stages/deps.ts';
 import type { CdrStart } from '../cdr/cdr-writer.ts';
 import type { Directory } from '../directory/directory.ts';
-import type { Binding } from '../location/binding.ts';
-import { replyStateless } from '../sip/reply.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../sip/request.ts';
-import type { FrontedFlows } from './fronted-flows.ts';
-import { uriHost } from './fronted-flows.ts';
+import { FLOW_TOKEN, type FlowTokens, flowBinding, type PhoneFlow, uriHost } from './fronted-flows.ts';
 
 export type FrontCallDeps = Pick<
   InviteDeps,
   'srf' | 'media' | 'cdr' | 'calls' | 'config' | 'engine' | 'log'
 > & {
   directory: Pick<Directory, 'upstreamPbx'>;
-  flows: FrontedFlows;
+  tokens: FlowTokens;
+  nodeName: string;
 };
 
 /** The flow token of a request the PBX routed to us: the user of its first Route (our Path entry), else of the Request-URI (our Contact). */
 export function flowTokenOf(req: IncomingRequest): string | undefined {
   const route = req.get('Route');
-  const user = (value: string | undefined) =>
-    value ? /^\s*<?sips?:(fl[0-9a-f]{24})@/i.exec(value)?.[1] : undefined;
+  const user = (value: string | undefined) => {
+    const candidate = value ? /^\s*<?sips?:([^@;>]+)@/i.exec(value)?.[1] : undefined;
+    return candidate && FLOW_TOKEN.test(candidate) ? candidate : undefined;
+  };
   return user(route?.split(',')[0]) ?? user(req.uri);
 }
 
@@ -32,11 +32,11 @@ export function flowTokenOf(req: IncomingRequest): string | undefined {
  * New calls of fronted domains (docs/sbc.md, "Fronting a PBX"), before the platform's own digest and
  * stages, as B2BUA calls with media through the relay like every other call (the PBX sees only our
  * Via, Contact and media addresses):
- * - from the domain's PBX (its gateway's source address) to one of our flow tokens: to that phone,
- *   over the flow it registered from;
- * - from a phone of a fronted domain: to its PBX, when it comes over the flow the PBX accepted its
- *   registration from (the PBX authenticated that REGISTER; we hold no secrets of its users); from
- *   anywhere else 403.
+ * - from the domain's PBX (its gateway's source address) with one of our flow tokens in its Route or
+ *   Request-URI: to that phone's Contact, over the flow the token names;
+ * - from a phone of a fronted domain: to its PBX, which authenticates the caller end to end (its
+ *   401/407 goes back to the phone, the phone's credentials on to the PBX; we hold no secrets of its
+ *   users).
  * Any other INVITE goes on to the platform's own chain.
  */
 export function frontCall(deps: FrontCallDeps): Middleware {
@@ -46,7 +46,7 @@ export function frontCall(deps: FrontCallDeps): Middleware {
     const token = flowTokenOf(req);
     const peer = req.locals.source.peer;
     if (token && peer) {
-      const flow = deps.flows.get(token);
+      const flow = deps.tokens.open(token);
       const domain = flow?.aor.split('@')[1] ?? '';
       if (!flow || deps.directory.upstreamPbx(domain)?.gatewayId !== peer.gatewayId)
         return res.send(404, 'Not Found');
@@ -54,16 +54,19 @@ export function frontCall(deps: FrontCallDeps): Middleware {
     }
     const from = parsed.from.uri;
     const pbx = from.kind === 'sip' && !peer ? deps.directory.upstreamPbx(from.host) : undefined;
-    if (!pbx || from.kind !== 'sip') return next();
-    const aor = `sip:${from.userText ?? ''}@${from.host.toLowerCase()}`;
-    const { source } = req.locals;
-    const flow = deps.flows.findByFlow(aor, source.transport, source.address, source.port);
-    if (!flow) return replyStateless(res, 403, 'Not Registered Through This Flow');
+    if (!pbx) return next();
+    const credentials: Record<string, string> = {};
+    for (const name of ['Proxy-Authorization', 'Authorization']) {
+      const value = req.get(name);
+      if (value !== undefined) credentials[name] = value;
+    }
     const target: CallTarget = {
       uri: req.uri,
       proxy: `sip:${uriHost(pbx.host)}:${pbx.port};transport=${pbx.transport}`,
       profile: profiles.publicPeer,
       gatewayId: pbx.gatewayId,
+      headers: credentials,
+      relayChallenge: true,
     };
     return connect(deps, req, {
       targets: [target],
@@ -74,9 +77,14 @@ export function frontCall(deps: FrontCallDeps): Middleware {
   };
 }
 
-function toPhone(deps: FrontCallDeps, req: IncomingRequest, flow: Binding, gatewayId: string): Promise<void> {
+function toPhone(
+  deps: FrontCallDeps,
+  req: IncomingRequest,
+  flow: PhoneFlow,
+  gatewayId: string,
+): Promise<void> {
   return connect(deps, req, {
-    targets: deviceTargets([flow]),
+    targets: deviceTargets([flowBinding(flow, deps.nodeName)]),
     callerProfile: callerLegProfile(req.srf?.req.body, profiles.publicPeer),
     cdr: { ...cdrStart(req, 'inbound'), peerGatewayId: gatewayId },
     calleeRouted: flow.aor,

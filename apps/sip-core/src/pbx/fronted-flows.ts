@@ -1,79 +1,95 @@
-import { createHmac } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import type { Binding, BindingTransport } from '../location/binding.ts';
 
+/** What a flow token carries: where the phone registered from, and its own Contact. */
+export interface PhoneFlow {
+  aor: string;
+  contactUri: string;
+  transport: BindingTransport;
+  address: string;
+  port: number;
+}
+
+const TRANSPORTS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+const PREFIX = 'fl';
+/** A token in a Route or Request-URI user part: the prefix, then base64url. */
+export const FLOW_TOKEN = /^fl[A-Za-z0-9_-]{40,}$/;
+
 /**
- * The phones of fronted domains (docs/sbc.md, "Fronting a PBX"): the upstream PBX holds their
- * registrations, this node the flow each one registered over, so that a call the PBX routes back
- * through our Path entry reaches the phone over its NAT binding or connection. One record per
- * phone contact, named by a flow token (RFC 5626 §5.2: something only the edge proxy can map back
- * to the flow) that goes into the Path and the Contact the PBX stores. The token is an HMAC of the
- * AOR and the phone's Contact under the node's secret: the same phone keeps its token across
- * refreshes, nobody can forge one for another phone, and it reveals no address of the phone.
+ * Flow tokens of fronted phones (docs/sbc.md, "Fronting a PBX"; RFC 5626 §5.2): the phone's flow and
+ * Contact, encrypted and authenticated (AES-256-GCM) under a key derived from the node's secret, go
+ * into the Path and the Contact the upstream PBX stores, and come back in the Route of the PBX's calls
+ * for the phone. Nothing is kept per phone: any worker and any restart with the same secret
+ * (`SIP_NONCE_SECRET`) reads the token, nobody without the secret can make or read one, and the PBX
+ * learns nothing of the phone's address from it. The IV is derived from the plaintext, so one flow
+ * always gets one token (the PBX sees the same contact on every refresh; a new flow is a new contact).
  */
-export class FrontedFlows {
-  private readonly byToken = new Map<string, Binding>();
+export class FlowTokens {
+  private readonly key: Buffer;
+  private readonly ivKey: Buffer;
 
-  constructor(
-    private readonly secret: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(secret: string) {
+    this.key = createHmac('sha256', secret).update('flow-token key').digest();
+    this.ivKey = createHmac('sha256', secret).update('flow-token iv').digest();
+  }
 
-  /** The flow token of a phone's contact (letters and digits only: a valid SIP user part). */
-  tokenFor(aor: string, contactUri: string): string {
-    return `fl${createHmac('sha256', this.secret).update(`${aor}\n${contactUri}`).digest('hex').slice(0, 24)}`;
+  tokenFor(flow: PhoneFlow): string {
+    const plain = Buffer.from(
+      [flow.transport, flow.address, String(flow.port), flow.aor, flow.contactUri].join('\n'),
+    );
+    const iv = createHmac('sha256', this.ivKey).update(plain).digest().subarray(0, 12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const sealed = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+  }
+
+  /** The flow of a token we made; undefined for anything else (forged, altered, another secret). */
+  open(token: string): PhoneFlow | undefined {
+    if (!FLOW_TOKEN.test(token)) return undefined;
+    const raw = Buffer.from(token.slice(PREFIX.length), 'base64url');
+    if (raw.length < 29) return undefined;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      const plain = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString();
+      const [transport, address, port, aor, contactUri] = plain.split('\n');
+      if (!transport || !TRANSPORTS.has(transport) || !address || !aor || !contactUri) return undefined;
+      return { transport: transport as BindingTransport, address, port: Number(port), aor, contactUri };
+    } catch {
+      return undefined;
+    }
   }
 
   /** The Call-ID the PBX sees for a phone's Call-ID: stable across refreshes, not the phone's own. */
   callIdFor(callId: string): string {
-    return `${createHmac('sha256', this.secret).update(`call-id\n${callId}`).digest('hex').slice(0, 32)}@sbc`;
+    return `${createHmac('sha256', this.ivKey).update(`call-id\n${callId}`).digest('hex').slice(0, 32)}@sbc`;
   }
+}
 
-  /** The PBX accepted the phone's contact (its 200 OK) until `expiresAt`. */
-  remember(token: string, binding: Binding): void {
-    if (this.byToken.size > 0 && this.byToken.size % 1024 === 0) this.sweep();
-    this.byToken.set(token, binding);
-  }
-
-  forget(token: string): void {
-    this.byToken.delete(token);
-  }
-
-  /** The phone's flow for a token, while the PBX's registration of it lasts. */
-  get(token: string): Binding | undefined {
-    const binding = this.byToken.get(token);
-    if (binding && binding.expiresAt <= this.now()) {
-      this.byToken.delete(token);
-      return undefined;
-    }
-    return binding;
-  }
-
-  /**
-   * The live flow of `aor` a request came over (same transport, address and port as its REGISTER):
-   * a phone's call is only relayed to its PBX from where the PBX accepted its registration.
-   */
-  findByFlow(aor: string, transport: BindingTransport, address: string, port: number): Binding | undefined {
-    const now = this.now();
-    for (const binding of this.byToken.values())
-      if (
-        binding.aor === aor &&
-        binding.transport === transport &&
-        binding.receivedAddress === address &&
-        binding.receivedPort === port &&
-        binding.expiresAt > now
-      )
-        return binding;
-    return undefined;
-  }
-
-  get size(): number {
-    return this.byToken.size;
-  }
-
-  private sweep(): void {
-    const now = this.now();
-    for (const [token, binding] of this.byToken) if (binding.expiresAt <= now) this.byToken.delete(token);
-  }
+/** A flow as the call code rings a device: a binding that is only the flow (no subscriber of ours). */
+export function flowBinding(flow: PhoneFlow, nodeName: string): Binding {
+  return {
+    aor: flow.aor,
+    bindingKey: flow.contactUri,
+    subscriberId: '',
+    contactUri: flow.contactUri,
+    receivedAddress: flow.address,
+    receivedPort: flow.port,
+    transport: flow.transport,
+    localSocket: null,
+    path: [],
+    expiresAt: Number.MAX_SAFE_INTEGER,
+    userAgent: null,
+    instanceId: null,
+    regId: null,
+    q: null,
+    callId: '',
+    cseq: 0,
+    pnProvider: null,
+    pnPrid: null,
+    pnParam: null,
+    node: nodeName,
+  };
 }
 
 /** A bracketed host for a URI. */

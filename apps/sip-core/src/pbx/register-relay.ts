@@ -2,9 +2,8 @@ import { parseContact } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { BanService } from '../access/ban-service.ts';
 import type { Directory, UpstreamPbx } from '../directory/directory.ts';
-import type { Binding } from '../location/binding.ts';
-import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
-import type { EngineAddresses, FrontedFlows } from './fronted-flows.ts';
+import { type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
+import type { EngineAddresses, FlowTokens } from './fronted-flows.ts';
 import { uriHost } from './fronted-flows.ts';
 
 /** A response as drachtio-srf hands it to a sent request's `response` listener. */
@@ -26,10 +25,9 @@ export interface RegisterRelayDeps {
   directory: Pick<Directory, 'upstreamPbx'>;
   /** The platform's failure counting and bans: a PBX refusing a phone's credentials counts like our own refusal. */
   bans: Pick<BanService, 'recordFailure' | 'recordSuccess'>;
-  flows: FrontedFlows;
+  tokens: FlowTokens;
   srf: RegisterRequester;
   engine: EngineAddresses;
-  nodeName: string;
   log: Logger;
   /** How long the PBX may take to answer (shorter than the phone's Timer F, 32 s). */
   answerTimeoutMs?: number;
@@ -42,11 +40,11 @@ const RELAYED_HEADERS = ['WWW-Authenticate', 'Proxy-Authenticate', 'Min-Expires'
  * REGISTER of a phone whose domain fronts an upstream PBX (docs/sbc.md, "Fronting a PBX"): after the
  * platform's own rate limits, bans and scanner filter, the REGISTER is sent on to the PBX as a new
  * request of ours (our Via, a Call-ID derived from the phone's, our Contact), with a Path entry
- * (RFC 3327 §5.2) whose user part is the phone's flow token (RFC 5626 §5.1), so the PBX routes calls
- * for the phone back to us and we know the flow to use. The digest runs end to end: the PBX's 401
- * goes back to the phone with its challenge, the phone's retry carries its Authorization on to the
- * PBX; we hold no secret of theirs. On the PBX's 2xx the phone's flow is remembered until the expiry
- * the PBX granted. Other domains go on to the platform's own registrar.
+ * (RFC 3327 §5.2) whose user part is the phone's flow token (RFC 5626 §5.2: the flow, sealed), so
+ * the PBX routes calls for the phone back to us and the token names the flow to use. The digest runs
+ * end to end: the PBX's 401 goes back to the phone with its challenge, the phone's retry carries its
+ * Authorization on to the PBX; we hold no secret of theirs. The PBX's 2xx gives the phone its own
+ * contact back with the expiry granted. Other domains go on to the platform's own registrar.
  */
 export function relayRegister(deps: RegisterRelayDeps): Middleware {
   return async (req, res, next) => {
@@ -69,12 +67,20 @@ export function relayRegister(deps: RegisterRelayDeps): Middleware {
     // One contact per REGISTER: the Path names one flow and one token stands for one contact.
     if (Array.isArray(contacts) && contacts.length !== 1) return res.send(400, 'One Contact Per Register');
     const phoneContact = Array.isArray(contacts) ? contacts[0] : undefined;
-    const token = deps.flows.tokenFor(aor, phoneContact ? phoneContact.uri.toString() : aor);
+    const { source } = req.locals;
+    // The flow this REGISTER came over, sealed: the Path and Contact the PBX keeps route its calls back here.
+    const token = deps.tokens.tokenFor({
+      aor,
+      contactUri: phoneContact ? phoneContact.uri.toString() : aor,
+      transport: source.transport,
+      address: source.address,
+      port: source.port,
+    });
     const suffix = pbx.transport === 'udp' ? '' : `;transport=${pbx.transport}`;
     const headers: Record<string, string> = {
       From: req.get('From') ?? '',
       To: req.get('To') ?? '',
-      'Call-ID': deps.flows.callIdFor(parsed.callId),
+      'Call-ID': deps.tokens.callIdFor(parsed.callId),
       CSeq: `${parsed.cseq.seq} REGISTER`,
       Path: `<sip:${token}@${hostport}${suffix};lr>`,
       Supported: 'path',
@@ -106,7 +112,7 @@ export function relayRegister(deps: RegisterRelayDeps): Middleware {
         deps.bans.recordSuccess(req.locals.source.address, `${user}@${to.host.toLowerCase()}`);
     }
     if (answer.status >= 200 && answer.status < 300)
-      return acceptFlows(deps, req, res, { aor, token, answer, phoneContact: phoneContact?.uri.toString() });
+      return relayGrant(res, token, answer, phoneContact?.uri.toString());
     const relayed: Record<string, string> = {};
     for (const name of RELAYED_HEADERS) {
       const value = answer.get(name);
@@ -149,17 +155,15 @@ function send(
 }
 
 /**
- * The PBX's 2xx: the phone's contact is ours at the PBX for what it granted (its `expires`, else the
- * Expires header); the flow is remembered for as long, or forgotten when the PBX no longer lists it.
- * The phone gets its own contact back with that expiry.
+ * The PBX's 2xx: the phone gets its own contact back with the expiry the PBX granted ours (its
+ * `expires`, else the Expires header); without one (a removal, a query) only what the PBX said.
  */
-function acceptFlows(
-  deps: RegisterRelayDeps,
-  req: IncomingRequest,
+function relayGrant(
   res: SipResponse,
-  exchange: { aor: string; token: string; answer: RelayedResponse; phoneContact: string | undefined },
+  token: string,
+  answer: RelayedResponse,
+  phoneContact: string | undefined,
 ): void {
-  const { aor, token, answer, phoneContact } = exchange;
   let granted: number | undefined;
   try {
     const listed = answer.get('Contact') ? parseContact(answer.get('Contact') ?? '') : [];
@@ -174,42 +178,7 @@ function acceptFlows(
   const headers: Record<string, string> = {};
   const date = answer.get('Date');
   if (date) headers.Date = date;
-  if (phoneContact && granted !== undefined && granted > 0) {
-    deps.flows.remember(token, flowOf(deps, req, aor, phoneContact, granted));
+  if (phoneContact && granted !== undefined && granted > 0)
     headers.Contact = `<${phoneContact}>;expires=${granted}`;
-  } else deps.flows.forget(token);
   res.send(answer.status, answer.reason ?? 'OK', { headers });
-}
-
-function flowOf(
-  deps: RegisterRelayDeps,
-  req: IncomingRequest,
-  aor: string,
-  contactUri: string,
-  expires: number,
-): Binding {
-  const { source } = req.locals;
-  const parsed = parsedOf(req);
-  return {
-    aor,
-    bindingKey: contactUri,
-    subscriberId: '',
-    contactUri,
-    receivedAddress: source.address,
-    receivedPort: source.port,
-    transport: source.transport,
-    localSocket: req.receivedOn ? `${source.transport}:${req.receivedOn}` : null,
-    path: [],
-    expiresAt: Date.now() + expires * 1000,
-    userAgent: parsed.userAgent ?? null,
-    instanceId: null,
-    regId: null,
-    q: null,
-    callId: parsed.callId,
-    cseq: parsed.cseq.seq,
-    pnProvider: null,
-    pnPrid: null,
-    pnParam: null,
-    node: deps.nodeName,
-  };
 }

@@ -21,8 +21,9 @@ import { type KamailioPbx, startKamailioPbx } from './kamailio.ts';
  * domain pbx.test (registrar with Path, digest credentials in memory, INVITEs from the SBC only);
  * two baresip phones on their own loopback addresses register through the platform to it, with the
  * digest answered end to end, and call each other through the platform, Kamailio and the platform
- * again, with media through rtpengine. Kamailio must never see a phone's address; its location
- * holds our Path; a scanner and a phone that did not register through us are turned away.
+ * again, with media through rtpengine; Kamailio challenges the INVITE and the phone answers it end
+ * to end. Kamailio must never see a phone's address; its location holds our Path; a scanner is
+ * turned away before it, a caller without credentials gets the PBX's challenge.
  */
 
 const PBX_DOMAIN = 'pbx.test';
@@ -75,6 +76,16 @@ async function untilRegisteredAtPbx(user: string, phone: CallingSoftphone): Prom
   );
 }
 
+/** Bounded wait (10 s) until Kamailio logged `count` requests that `match` (its log arrives through a pipe). */
+async function untilSeen(match: (line: string) => boolean, count: number): Promise<string[]> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const lines = pbx.seen().filter(match);
+    if (lines.length >= count) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return pbx.seen().filter(match);
+}
+
 function expectTone(recording: string, expected: number, other: number): void {
   const analysis = analyseTones(readWav(recording), [expected, other]);
   const summary = `${recording}: ${JSON.stringify({ ...analysis, share: Object.fromEntries(analysis.share) })}`;
@@ -116,7 +127,7 @@ describeOnEngine(onEngine('fronting an upstream PBX (Kamailio)'), { timeout: 120
     const dump = await untilRegisteredAtPbx('bob', bob);
 
     // Kamailio's location: each contact is ours with a flow token, and so is its Path.
-    const sbcPath = new RegExp(`sip:fl[0-9a-f]{24}@${sbc.replaceAll('.', '\\.')};lr`);
+    const sbcPath = new RegExp(`sip:fl[A-Za-z0-9_-]+@${sbc.replaceAll('.', '\\.')};lr`);
     expect(dump, dump).toMatch(sbcPath);
     expect(dump).not.toContain(ALICE_ADDRESS);
     expect(dump).not.toContain(BOB_ADDRESS);
@@ -124,28 +135,34 @@ describeOnEngine(onEngine('fronting an upstream PBX (Kamailio)'), { timeout: 120
     expect(stack.sipCore.location.lookup(`sip:alice@${PBX_DOMAIN}`)).toHaveLength(0);
 
     // The digest ran end to end: Kamailio challenged (no Authorization), then took the answer.
-    const registers = pbx.seen().filter((line) => line.includes('PBX-SAW REGISTER'));
+    const registers = await untilSeen((line) => line.includes('PBX-SAW REGISTER'), 4);
     expect(registers.length).toBeGreaterThanOrEqual(4);
     const answered = registers.filter((line) => /auth=\[Digest username="(alice|bob)"/.test(line));
     expect(answered.length).toBeGreaterThanOrEqual(2);
     expect(registers.length).toBeGreaterThan(answered.length);
     for (const line of registers) {
       expect(line).toContain(`src=${sbc}`);
-      expect(line).toMatch(/contact=\[<sip:fl[0-9a-f]{24}@127\.0\.0\.1:\d+/);
+      expect(line).toMatch(/contact=\[<sip:fl[A-Za-z0-9_-]+@127\.0\.0\.1:\d+/);
       expect(line).toMatch(sbcPath);
     }
 
     // alice calls bob: through the platform to Kamailio, back through the platform (Route to our Path) to bob.
     alice.dial(`sip:bob@${PBX_DOMAIN}`);
-    await Promise.all([alice.waitFor('established', 20_000), bob.waitFor('established', 20_000)]);
+    await Promise.all([alice.waitFor('established', 20_000), bob.waitFor('established', 20_000)]).catch(
+      (error: unknown) => {
+        throw new Error(`${String(error).slice(0, 300)}\nKamailio saw:\n${pbx.seen().join('\n')}`);
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, TALK_SECONDS * 1000));
     alice.hangup();
     await Promise.all([alice.waitFor('closed'), bob.waitFor('closed')]);
     expectTone(alice.recording(), BOB_TONE, ALICE_TONE);
     expectTone(bob.recording(), ALICE_TONE, BOB_TONE);
 
-    // Two B2BUA calls: alice to the PBX, and the PBX's to bob; both answered, media through the relay.
-    const [outbound, inbound] = await completedCdrs(2);
+    // alice's first attempt ends with the PBX's 407 (relayed to her), then two B2BUA calls: alice to
+    // the PBX, and the PBX's to bob; both answered, media through the relay.
+    const [challenged, outbound, inbound] = await completedCdrs(3);
+    expect(challenged).toMatchObject({ direction: 'outbound', disposition: 'failed', sipCode: 407 });
     expect(outbound).toMatchObject({ direction: 'outbound', disposition: 'answered' });
     expect(inbound).toMatchObject({ direction: 'inbound', disposition: 'answered' });
     for (const cdr of [outbound, inbound]) {
@@ -155,17 +172,22 @@ describeOnEngine(onEngine('fronting an upstream PBX (Kamailio)'), { timeout: 120
     }
 
     // What Kamailio received: only the SBC's signalling and media addresses, never a phone's.
+    const invites = await untilSeen((line) => line.includes('PBX-SAW INVITE'), 2);
     const seen = pbx.seen();
-    const invite = seen.find((line) => line.includes('PBX-SAW INVITE'));
-    expect(invite, seen.join('\n')).toContain(`src=${sbc}`);
-    expect(invite).toMatch(/sdp=\[c=IN IP4 127\.0\.0\.1/);
+    // The first INVITE is challenged (407), the phone's retry carries its credentials through us.
+    expect(invites.length, seen.join('\n')).toBe(2);
+    expect(invites[1]).toMatch(/auth=\[(<null>)?Digest username="alice"/);
+    for (const invite of invites) {
+      expect(invite).toContain(`src=${sbc}`);
+      expect(invite).toMatch(/sdp=\[c=IN IP4 127\.0\.0\.1/);
+    }
     for (const line of seen) {
       expect(line).not.toContain(ALICE_ADDRESS);
       expect(line).not.toContain(BOB_ADDRESS);
     }
   });
 
-  it('turns a scanner away before the PBX, and a phone call from a flow the PBX did not register', async () => {
+  it('turns a scanner away before the PBX; a caller without credentials gets the PBX challenge', async () => {
     const [address, port] = stack.sipAddress.split(':');
     const scanner = await udpPeer('127.0.0.61', Number(port));
     const callId = `scan-${Date.now()}`;
@@ -189,7 +211,8 @@ describeOnEngine(onEngine('fronting an upstream PBX (Kamailio)'), { timeout: 120
     expect(scanner.received[0]).toMatch(/^SIP\/2\.0 403 /);
     scanner.close();
 
-    // alice's name, but not over the flow her REGISTER came from: refused by the platform.
+    // alice's name without her credentials: the PBX's challenge comes back through us, and nothing of
+    // the caller's address reaches the PBX.
     const stranger = await udpPeer('127.0.0.62', Number(port));
     const inviteId = `stranger-${Date.now()}`;
     const sdp = [
@@ -217,14 +240,16 @@ describeOnEngine(onEngine('fronting an upstream PBX (Kamailio)'), { timeout: 120
         sdp,
       ].join('\r\n'),
     );
-    await stranger.waitFor(1);
-    expect(stranger.received.at(-1)).toMatch(/^SIP\/2\.0 403 /);
+    await stranger.waitFor(2);
+    const challenge = stranger.received.find((m) => /^SIP\/2\.0 407 /.test(m));
+    expect(challenge, stranger.received.join('\n')).toMatch(/Proxy-Authenticate: Digest realm="pbx.test"/i);
     stranger.close();
     expect(address).toBe('127.0.0.1');
     // Neither reached Kamailio.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const seen = pbx.seen().join('\n');
     expect(seen).not.toContain(callId);
+    expect(seen).toMatch(/PBX-SAW INVITE src=127\.0\.0\.1:\d+ ruri=sip:bob@pbx\.test/);
     expect(seen).not.toContain('127.0.0.61');
     expect(seen).not.toContain('127.0.0.62');
   });

@@ -2,13 +2,13 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { UpstreamPbx } from '../../src/directory/directory.ts';
 import { sanity } from '../../src/middleware/sanity.ts';
-import { EngineAddresses, FrontedFlows } from '../../src/pbx/fronted-flows.ts';
+import { EngineAddresses, FlowTokens } from '../../src/pbx/fronted-flows.ts';
 import { type RegisterRequester, type RelayedResponse, relayRegister } from '../../src/pbx/register-relay.ts';
 import { FakeRequest, FakeResponse } from '../support/fakes.ts';
 
 /**
  * The REGISTER relay of a fronted domain (pbx/register-relay.ts) against a scripted PBX: what goes to
- * the PBX, what comes back to the phone, which flows are remembered, and what counts as a failure.
+ * the PBX, what comes back to the phone, the flow its token carries, and what counts as a failure.
  */
 
 const PBX: UpstreamPbx = { gatewayId: 'gw-1', host: '198.51.100.7', port: 5080, transport: 'udp' };
@@ -40,7 +40,7 @@ function setup(pbxAnswers: Array<RelayedResponse | 'silence'>) {
   };
   const engine = new EngineAddresses();
   engine.set('udp/203.0.113.5:5060,tcp/203.0.113.5:5060');
-  const flows = new FrontedFlows('test-secret');
+  const tokens = new FlowTokens('test-secret');
   const relay = relayRegister({
     directory: { upstreamPbx: (host) => (host === 'pbx.example' ? PBX : undefined) },
     bans: {
@@ -50,10 +50,9 @@ function setup(pbxAnswers: Array<RelayedResponse | 'silence'>) {
       },
       recordSuccess: (address, user) => successes.push(`${address} ${user}`),
     },
-    flows,
+    tokens,
     srf,
     engine,
-    nodeName: 'node-1',
     log: pino({ level: 'silent' }),
     answerTimeoutMs: 200,
   });
@@ -78,7 +77,7 @@ function setup(pbxAnswers: Array<RelayedResponse | 'silence'>) {
     });
     return { res, passedOn };
   }
-  return { sent, flows, register, failures, successes };
+  return { sent, tokens, register, failures, successes };
 }
 
 describe('REGISTER relay to an upstream PBX', () => {
@@ -91,7 +90,7 @@ describe('REGISTER relay to an upstream PBX', () => {
 
   it('relays the challenge and the authorised retry; the 200 keeps the flow and gives the phone its contact', async () => {
     const challenge = 'Digest realm="pbx.example", nonce="n1", qop="auth"';
-    const { register, sent, flows, successes } = setup([
+    const { register, sent, successes } = setup([
       answer(401, { 'WWW-Authenticate': challenge }, 'Unauthorized'),
       'silence',
     ]);
@@ -100,7 +99,7 @@ describe('REGISTER relay to an upstream PBX', () => {
     const out = sent[0]!;
     expect(out.uri).toBe('sip:pbx.example');
     expect(out.proxy).toBe('sip:198.51.100.7:5080;transport=udp');
-    const token = /^<sip:(fl[0-9a-f]{24})@203\.0\.113\.5:5060>;expires=600$/.exec(
+    const token = /^<sip:(fl[A-Za-z0-9_-]+)@203\.0\.113\.5:5060>;expires=600$/.exec(
       out.headers.Contact ?? '',
     )?.[1];
     expect(token, out.headers.Contact).toBeDefined();
@@ -124,18 +123,19 @@ describe('REGISTER relay to an upstream PBX', () => {
       status: 200,
       headers: { Contact: '<sip:alice@10.0.0.5:5060>;expires=300' },
     });
-    const flow = ok.flows.get(token ?? '');
-    expect(flow).toMatchObject({
+    // The token is the flow, sealed: the same on the refresh, readable with the secret only.
+    expect(ok.sent[0]?.headers.Path).toBe(out.headers.Path);
+    expect(ok.tokens.open(token ?? '')).toEqual({
       aor: 'sip:alice@pbx.example',
       contactUri: 'sip:alice@10.0.0.5:5060',
-      receivedAddress: '192.0.2.10',
-      receivedPort: 40000,
+      address: '192.0.2.10',
+      port: 40000,
       transport: 'udp',
     });
-    expect(ok.flows.findByFlow('sip:alice@pbx.example', 'udp', '192.0.2.10', 40000)).toBe(flow);
-    expect(ok.flows.findByFlow('sip:alice@pbx.example', 'udp', '192.0.2.10', 40001)).toBeUndefined();
+    expect(new FlowTokens('another-secret').open(token ?? '')).toBeUndefined();
+    const altered = `${token?.slice(0, -2)}${token?.endsWith('AA') ? 'AB' : 'AA'}`;
+    expect(ok.tokens.open(altered)).toBeUndefined();
     expect(ok.successes).toEqual(['192.0.2.10 alice@pbx.example']);
-    expect(flows.size).toBe(0);
     expect(successes).toHaveLength(0);
   });
 
@@ -151,12 +151,11 @@ describe('REGISTER relay to an upstream PBX', () => {
     expect(stale.failures).toHaveLength(0);
   });
 
-  it('forgets the flow when the PBX no longer lists the contact (expires=0)', async () => {
-    const { register, flows, sent } = setup([answer(200, { Contact: '' }, 'OK')]);
-    await register({ Contact: '<sip:alice@10.0.0.5:5060>;expires=0' });
-    const token = /sip:(fl[0-9a-f]{24})@/.exec(sent[0]?.headers.Contact ?? '')?.[1] ?? '';
-    expect(sent[0]?.headers.Contact).toContain('expires=0');
-    expect(flows.get(token)).toBeUndefined();
+  it('relays a removal (expires=0) and gives the phone no contact back', async () => {
+    const { register, sent } = setup([answer(200, {}, 'OK')]);
+    const { res } = await register({ Contact: '<sip:alice@10.0.0.5:5060>;expires=0' });
+    expect(sent[0]?.headers.Contact).toMatch(/;expires=0$/);
+    expect(res.sent[0]).toMatchObject({ status: 200, headers: {} });
   });
 
   it('answers 400 to several contacts and 504 when the PBX stays silent', async () => {
