@@ -13,12 +13,23 @@ export interface RelayedResponse {
   get(name: string): string | undefined;
 }
 
-/** srf.request as drachtio-srf implements it (its bundled typings declare another signature). */
+/** A sent request, whose responses drachtio-srf emits. */
+export interface SentRequest {
+  on(event: 'response', listener: (res: RelayedResponse) => void): void;
+}
+
+/**
+ * srf.request in its callback form, as drachtio-srf implements it (its bundled typings declare another
+ * signature). The callback runs as soon as the engine reports the request sent, before any response is
+ * read: the promise form resolves a tick later, and a response that came in the same read from the
+ * engine would be emitted before anyone listens.
+ */
 export interface RegisterRequester {
   request(
     uri: string,
     options: { method: string; proxy?: string; headers?: Record<string, string> },
-  ): Promise<{ on(event: 'response', listener: (res: RelayedResponse) => void): void }>;
+    callback: (error: unknown, sent: SentRequest) => void,
+  ): void;
 }
 
 export interface RegisterRelayDeps {
@@ -134,23 +145,26 @@ function send(
       deps.answerTimeoutMs ?? 10_000,
     );
     guard.unref();
-    deps.srf
-      .request(`sip:${domain}`, {
+    deps.srf.request(
+      `sip:${domain}`,
+      {
         method: 'REGISTER',
         proxy: `sip:${uriHost(pbx.host)}:${pbx.port};transport=${pbx.transport}`,
         headers,
-      })
-      .then((sent) =>
+      },
+      (error, sent) => {
+        if (error) {
+          clearTimeout(guard);
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
         sent.on('response', (answer) => {
           if (answer.status < 200) return;
           clearTimeout(guard);
           resolve(answer);
-        }),
-      )
-      .catch((error: unknown) => {
-        clearTimeout(guard);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      });
+        });
+      },
+    );
   });
 }
 

@@ -28,14 +28,14 @@ function setup(pbxAnswers: Array<RelayedResponse | 'silence'>) {
   const failures: string[] = [];
   const successes: string[] = [];
   const srf: RegisterRequester = {
-    async request(uri, options) {
+    request(uri, options, callback) {
       sent.push({ uri, proxy: options.proxy, headers: options.headers ?? {} });
       const next = pbxAnswers.shift();
-      return {
+      callback(undefined, {
         on(_event, listener) {
           if (next && next !== 'silence') queueMicrotask(() => listener(next));
         },
-      };
+      });
     },
   };
   const engine = new EngineAddresses();
