@@ -124,6 +124,7 @@ const ROUTES: PatchRoute[] = [
       codecTranscode: { body: () => ({ codecTranscode: ['PCMA'] }) },
       ptime: { body: () => ({ ptime: 30 }) },
       dtmfEvents: { body: () => ({ dtmfEvents: true }) },
+      upstreamGatewayId: { body: () => ({ upstreamGatewayId: gatewayForPolicies }), roles: OPERATOR },
     },
   },
   {

@@ -41,6 +41,9 @@ import { identifyTrunk, type TrunkSources } from './middleware/identify-trunk.ts
 import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
+import { frontCall } from './pbx/front-call.ts';
+import type { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
+import { type RegisterRequester, relayRegister } from './pbx/register-relay.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
 import type { SbcIndex } from './sbc/sbc-index.ts';
 import type { EngineTraits } from './sip/engine-traits.ts';
@@ -75,6 +78,16 @@ export interface SipCoreServices {
   push?: RegistrarPush | undefined;
   /** Messages waiting for their recipient, sent when it registers; unset: none are queued. */
   messageQueue?: MessageQueue | undefined;
+  /** Fronting upstream PBXs (docs/sbc.md): their phones' flows and how to reach the PBX; unset: off. */
+  pbxFront?: PbxFront | undefined;
+}
+
+/** What relaying a fronted domain's REGISTERs and calls needs (pbx/). */
+export interface PbxFront {
+  tokens: FlowTokens;
+  /** The engine's listeners (filled on connect): our address in the Path and Contact. */
+  engine: EngineAddresses;
+  srf: RegisterRequester;
 }
 
 export function createServices(
@@ -130,6 +143,16 @@ function admission(services: SipCoreServices): Middleware[] {
 export function registerChain(services: SipCoreServices): Middleware[] {
   return [
     ...admission(services),
+    ...(services.pbxFront
+      ? [
+          relayRegister({
+            ...services.pbxFront,
+            directory: services.directory,
+            bans: services.bans,
+            log: services.log.child({ component: 'pbx-front' }),
+          }),
+        ]
+      : []),
     domainCheck(services.directory),
     authenticate(services, REGISTRAR),
     registerHandler({
@@ -230,6 +253,19 @@ export interface InviteChainDeps {
 export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
   return [
     ...admission(services),
+    ...(services.pbxFront
+      ? [
+          frontCall({
+            ...deps,
+            calls: deps.calls,
+            config: deps.callsConfig,
+            directory: services.directory,
+            tokens: services.pbxFront.tokens,
+            nodeName: services.config.nodeName,
+            log: services.log.child({ component: 'pbx-front' }),
+          }),
+        ]
+      : []),
     authenticate(services, CALLER),
     ...inviteStages({
       srf: deps.srf,

@@ -50,6 +50,8 @@ import { MessageQueue } from './messages/queue.ts';
 import { MessageStore } from './messages/store.ts';
 import { sipCoreGauges } from './metrics.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
+import { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
+import type { RegisterRequester } from './pbx/register-relay.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
@@ -363,6 +365,12 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log: log.child({ component: 'message-queue' }),
   });
   services.messageQueue = messageQueue;
+  const engineAddresses = new EngineAddresses();
+  services.pbxFront = {
+    tokens: new FlowTokens(config.auth.nonceSecret),
+    engine: engineAddresses,
+    srf: srf as unknown as RegisterRequester,
+  };
   await messageQueue.load();
   stopFeeds.push(
     await deps.db.onChange(MESSAGES_CHANNEL, (recipientId) => messageQueue.noteQueued(recipientId), {
@@ -456,6 +464,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
         return;
       }
       Object.assign(engine, engineTraits(version));
+      engineAddresses.set(hostport);
       log.info({ hostport, version, ...engine }, 'connected to the SIP engine');
       resolve();
     };

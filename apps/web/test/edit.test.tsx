@@ -84,7 +84,7 @@ describe('editing a customer', () => {
 });
 
 describe('editing a domain', () => {
-  it('sends the dialling settings, empty ones as null, the transcoding codecs, the codec policy, and never the name', async () => {
+  it('sends the dialling settings, empty ones as null, the transcoding codecs, the codec policy, the upstream PBX, and never the name', async () => {
     const user = userEvent.setup();
     const domain = {
       id: 'd1',
@@ -103,6 +103,7 @@ describe('editing a domain', () => {
       codecTranscode: [],
       ptime: null,
       dtmfEvents: null,
+      upstreamGatewayId: null,
       createdAt: '',
       updatedAt: '',
     };
@@ -110,6 +111,9 @@ describe('editing a domain', () => {
       if (key === 'GET /api/v1/auth/me') return operator;
       if (key === 'GET /api/v1/domains') return list([domain]);
       if (key === 'GET /api/v1/rewrite-rule-sets') return list([{ id: 'r1', name: 'national' }]);
+      if (key === 'GET /api/v1/peering-groups') return list([{ id: 'g1', name: 'office' }]);
+      if (key === 'GET /api/v1/peering-groups/g1/gateways')
+        return list([{ id: 'gw1', name: 'pbx', host: '192.0.2.7', port: 5060 }]);
       if (key === 'PATCH /api/v1/domains/d1') return { ...domain, ...(body as object) };
       return undefined;
     });
@@ -129,6 +133,8 @@ describe('editing a domain', () => {
     await user.type(within(form).getByLabelText('Transcode to'), 'PCMA');
     await user.type(within(form).getByLabelText('ptime (ms)'), '30');
     await user.click(within(form).getByLabelText(/Always offer RFC 4733/));
+    await within(form).findByRole('option', { name: 'office / pbx (192.0.2.7:5060)' });
+    await user.selectOptions(within(form).getByLabelText(/Upstream PBX/), 'gw1');
     await user.click(within(form).getByRole('button', { name: 'Save changes' }));
     await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
     expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
@@ -145,6 +151,7 @@ describe('editing a domain', () => {
       codecTranscode: ['PCMA'],
       ptime: 30,
       dtmfEvents: true,
+      upstreamGatewayId: 'gw1',
     });
   });
 });

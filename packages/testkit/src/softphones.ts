@@ -54,6 +54,8 @@ export interface PhoneAccount {
   mediaenc?: 'srtp' | 'srtp-mand';
   /** PEM file of the CA baresip trusts for the registrar's TLS certificate (`sip_cafile`). */
   caFile?: string;
+  /** Loopback address the phone binds SIP and RTP to (baresip only; default 127.0.0.1). */
+  address?: string;
 }
 
 export interface PhoneAudio {
@@ -163,7 +165,8 @@ export async function startBaresip(
 ): Promise<Softphone | CallingSoftphone> {
   const dir = mkdtempSync(join(tmpdir(), 'sipcore-baresip-'));
   const port = await allocatePort();
-  const config = ['poll_method epoll', `sip_listen 127.0.0.1:${port}`, 'net_interface 127.0.0.1'];
+  const address = account.address ?? '127.0.0.1';
+  const config = ['poll_method epoll', `sip_listen ${address}:${port}`, `net_interface ${address}`];
   let accountParams = '';
   let control = 0;
   const transport = account.transport ?? 'udp';

@@ -2,7 +2,7 @@ import { NumberingError, validateDialPlanSettings } from '@switchboard/numbering
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { CodecPolicyProps, checkCodecPolicy } from '../codec-policy.ts';
-import { registerCrud } from '../crud.ts';
+import { type CrudContext, registerCrud, requireVisible } from '../crud.ts';
 import { huntGroupTree, subscriberTree } from '../dependants.ts';
 import { badRequest } from '../errors.ts';
 import { HostName, Nullable, Patch, Timestamps, Uuid } from '../schemas.ts';
@@ -30,6 +30,13 @@ const DomainProps = {
   }),
   /** Codec policy towards carriers on this domain's outbound calls, unless the peer policy sets its own. */
   ...CodecPolicyProps,
+  upstreamGatewayId: Nullable(
+    Type.String({
+      format: 'uuid',
+      description:
+        "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.",
+    }),
+  ),
 };
 export const Domain = Type.Object({ id: Uuid, resellerId: Nullable(Uuid), ...DomainProps, ...Timestamps });
 
@@ -57,6 +64,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
             typeof Type.Optional<(typeof CodecPolicyProps)[K]>
           >;
         }),
+        upstreamGatewayId: Type.Optional(DomainProps.upstreamGatewayId),
       },
       { additionalProperties: false },
     ),
@@ -70,6 +78,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
       rewriteRuleSetId: DomainProps.rewriteRuleSetId,
       transcodeCodecs: DomainProps.transcodeCodecs,
       ...CodecPolicyProps,
+      upstreamGatewayId: DomainProps.upstreamGatewayId,
     }),
     list: {
       sortable: ['name', 'createdAt'],
@@ -84,10 +93,13 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.domain,
     writeScope: (p) => scopes.domainForNewSubscribers(p),
+    // Peer gateways are the operator's: only an operator points a domain at one.
+    fieldRoles: { upstreamGatewayId: ['operator'] },
     dependants: [...huntGroupTree((id) => ({ domainId: id })), ...subscriberTree((id) => ({ domainId: id }))],
     toCreateData: async (ctx, body) => {
       const resellerId = await owningReseller(ctx, body.resellerId);
       await checkRuleSet(ctx, body.rewriteRuleSetId);
+      await checkUpstreamGateway(ctx, body.upstreamGatewayId);
       checkDialPlan(body);
       checkCodecPolicy(body);
       return { data: { ...body, name: body.name.toLowerCase(), resellerId: resellerId ?? null } };
@@ -95,9 +107,16 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
     toUpdateData: async (ctx, body, existing) => {
       await checkRuleSet(ctx, body.rewriteRuleSetId);
       checkCodecPolicy(body, existing as { codecAllow?: string[]; codecStrip?: string[] });
+      await checkUpstreamGateway(ctx, body.upstreamGatewayId);
       return { data: body };
     },
   });
+}
+
+/** The upstream PBX must be an existing peer gateway (404 naming the field otherwise). */
+async function checkUpstreamGateway(ctx: CrudContext, id: string | null | undefined): Promise<void> {
+  if (id === undefined || id === null) return;
+  await requireVisible(ctx.tx, (db) => db.peerGateway, {}, id, 'Peer gateway', '/body/upstreamGatewayId');
 }
 
 /** Dialling settings are checked when provisioned, never at call time (numbering's own rules). */

@@ -22,6 +22,8 @@ export interface AppDialogState {
   localBody: { body: string; contentType: string } | undefined;
   /** Our last ACK to the dialog's 2xx, re-sent when the 2xx is retransmitted. */
   lastAck: SipRequest | undefined;
+  /** The drachtio name the app knows the dialog by, fixed when first given (see `appDialogId`). */
+  appId?: string | undefined;
 }
 
 export type AppDialog = Dialog<AppDialogState>;
@@ -30,9 +32,37 @@ export function dialogIdOf(callId: string, uacTag: string): string {
   return `${callId};from-tag=${uacTag}`;
 }
 
-/** The drachtio name of a dialog. */
+/** The names given per app: a name belongs to one live dialog of the app (drachtio-srf keys its dialogs by it). */
+const namesByApp = new WeakMap<AppConnection, Map<string, AppDialog>>();
+
+/**
+ * The drachtio name of a dialog, fixed when first given. A spiral puts two dialogs with one Call-ID and
+ * one UAC From tag into the engine: a proxy (a PBX we front, docs/sbc.md) sends a call we placed back to
+ * us, keeping both (RFC 3261 §16.6). drachtio would name the dialog we sent and the one we answered the
+ * same; when the name is taken in the app, the later dialog gets its role appended.
+ */
 export function appDialogId(dialog: AppDialog): string {
-  return dialogIdOf(dialog.id.callId, uacTagOf(dialog));
+  const named = dialog.data.appId;
+  if (named) return named;
+  const base = dialogIdOf(dialog.id.callId, uacTagOf(dialog));
+  let names = namesByApp.get(dialog.data.owner);
+  if (!names) {
+    names = new Map();
+    namesByApp.set(dialog.data.owner, names);
+  }
+  const holder = names.get(base);
+  const taken = holder !== undefined && holder !== dialog && holder.state !== 'terminated';
+  const id = taken ? `${base};${dialog.role}` : base;
+  dialog.data.appId = id;
+  names.set(id, dialog);
+  return id;
+}
+
+/** The dialog ended: its name is free again. */
+export function forgetAppDialogId(dialog: AppDialog): void {
+  const id = dialog.data.appId;
+  const names = namesByApp.get(dialog.data.owner);
+  if (id && names?.get(id) === dialog) names.delete(id);
 }
 
 const FROM_TAG = ';from-tag=';
@@ -41,7 +71,9 @@ const FROM_TAG = ';from-tag=';
 export function findAppDialog(ua: BridgeUserAgent, id: string): AppDialog | undefined {
   const at = id.lastIndexOf(FROM_TAG);
   if (at < 0) return undefined;
-  return ua.dialogByUacTag(id.slice(0, at), id.slice(at + FROM_TAG.length));
+  return ua.dialogs
+    .withCallId(id.slice(0, at))
+    .find((d) => d.state !== 'terminated' && appDialogId(d) === id);
 }
 
 /** Any dialog with this Call-ID (an app's request carrying a known Call-ID goes inside it, as drachtio does). */

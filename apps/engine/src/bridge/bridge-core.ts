@@ -4,7 +4,7 @@ import type { AppConnection } from '../admin/app-connection.ts';
 import type { AppRegistry } from '../admin/app-registry.ts';
 import type { RequestHandler } from '../routing/request-handlers.ts';
 import { cdrEventMessage, type SipMessageMeta } from '../wire/protocol.ts';
-import type { AppDialog, AppDialogState } from './app-dialogs.ts';
+import { type AppDialog, type AppDialogState, forgetAppDialogId } from './app-dialogs.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 
 export interface BridgeOptions {
@@ -91,6 +91,7 @@ export class BridgeCore {
         ),
       dialogTerminated: (dialog) => {
         if (dialog.data.subscriptionTimer) clearTimeout(dialog.data.subscriptionTimer);
+        forgetAppDialogId(dialog);
       },
     });
   }

@@ -28,6 +28,11 @@ export interface CallTarget {
   claim?: (() => LegClaim) | undefined;
   /** The request as it leaves towards a peer: header rules and topology hiding (sbc/towards-peer.ts). */
   rewrite?: ((request: OutgoingRequest) => OutgoingRequest) | undefined;
+  /**
+   * The caller answers this target's digest challenge itself (a fronted PBX, docs/sbc.md): a 401/407
+   * goes back to the caller with its challenge header instead of being answered by us.
+   */
+  relayChallenge?: boolean | undefined;
   /** Seconds an answered call through this target may last (the peer's cap). */
   maxDurationS?: number | undefined;
   /**
@@ -53,6 +58,8 @@ export interface LegFailure {
   status: number;
   reason: string;
   retryAfter?: number | undefined;
+  /** A fronted PBX's digest challenge (its 401/407 header), which the caller answers itself (docs/sbc.md). */
+  challenge?: Record<string, string> | undefined;
 }
 
 /**
@@ -113,6 +120,8 @@ export interface StageFailure {
   statuses: number[];
   /** Retry-After for the caller (seconds): every gateway was refused by its admission limits. */
   retryAfter?: number | undefined;
+  /** The challenge the caller gets with the failure (`LegFailure.challenge`). */
+  challenge?: Record<string, string> | undefined;
 }
 
 /** A stage was answered (the call is bridged) or the call ended meanwhile: the route stops. */
@@ -203,7 +212,16 @@ export function stageFailure(failures: LegFailure[], serial: boolean, timedOut: 
   // Retry-After only when every fork was refused by our own limits: then the caller may come back.
   const retryAfter =
     failures.length > 0 && failures.every((f) => f.retryAfter) ? failure.retryAfter : undefined;
-  return { kind: 'failed', status, reason, timedOut, statuses: failures.map((f) => f.status), retryAfter };
+  const challenge = timedOut ? undefined : failure.challenge;
+  return {
+    kind: 'failed',
+    status,
+    reason,
+    timedOut,
+    statuses: failures.map((f) => f.status),
+    retryAfter,
+    ...(challenge ? { challenge } : {}),
+  };
 }
 
 /** CDR disposition of a final response. */

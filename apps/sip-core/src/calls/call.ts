@@ -165,7 +165,7 @@ export class Call {
   private async setup(): Promise<void> {
     const outcome = this.plan.route ? await this.plan.route(this) : await this.ring(this.plan);
     if (outcome.kind === 'failed' && !this.hasEnded())
-      await this.fail(outcome.status, outcome.reason, outcome.retryAfter);
+      await this.fail(outcome.status, outcome.reason, outcome.retryAfter, outcome.challenge);
   }
 
   /**
@@ -395,11 +395,19 @@ export class Call {
   }
 
   /** Rejects the caller (if not answered yet), cancels the forks and ends the call. */
-  private async fail(status: number, reason: string, retryAfter?: number): Promise<void> {
+  private async fail(
+    status: number,
+    reason: string,
+    retryAfter?: number,
+    challenge?: Record<string, string>,
+  ): Promise<void> {
     if (this.state === 'ended') return;
     this.forks.cancelAll();
     // RFC 3261 §21.5.4: a 503 may say when to come back.
-    const headers = retryAfter ? { 'Retry-After': String(retryAfter) } : {};
+    const headers = { ...(retryAfter ? { 'Retry-After': String(retryAfter) } : {}), ...challenge };
+    // A challenged caller comes back at once with a new INVITE of this Call-ID (the relay's call-id):
+    // this attempt's relay session must be gone before it may.
+    if (challenge) await this.finish(status, reason);
     if (!this.res.finalResponseSent) this.res.send(status, reason, { headers });
     await this.finish(status, reason);
   }

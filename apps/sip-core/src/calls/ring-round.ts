@@ -156,9 +156,11 @@ export class RingRound {
       release();
       host.forks.settled(key);
       const sipError = error as SipErrorLike;
+      const status = typeof sipError.status === 'number' ? sipError.status : 500;
       this.failures.push({
-        status: typeof sipError.status === 'number' ? sipError.status : 500,
+        status,
         reason: sipError.reason ?? 'Server Internal Error',
+        challenge: target.relayChallenge ? challengeOf(status, sipError) : undefined,
       });
       if (typeof sipError.status !== 'number') host.log.warn({ err: error }, 'B leg failed');
     }
@@ -218,4 +220,11 @@ export class RingRound {
       }
     );
   }
+}
+
+/** The 401's WWW-Authenticate or the 407's Proxy-Authenticate of a failed fork (RFC 3261 §22.3). */
+function challengeOf(status: number, error: SipErrorLike): Record<string, string> | undefined {
+  const name = status === 401 ? 'WWW-Authenticate' : status === 407 ? 'Proxy-Authenticate' : undefined;
+  const value = name ? error.res?.get(name) : undefined;
+  return name && value ? { [name]: value } : undefined;
 }

@@ -85,6 +85,8 @@ export function tagOf(header: string | undefined): string | undefined {
 export interface SipErrorLike {
   status?: number;
   reason?: string;
+  /** The failure response itself (drachtio-srf's SipError carries it). */
+  res?: { get(name: string): string | undefined };
 }
 
 /**

@@ -39,7 +39,29 @@ const SUBSCRIBER_SELECT = {
   },
 } as const;
 
-const DOMAIN_SELECT = { id: true, name: true, transcodeCodecs: true } as const;
+const DOMAIN_SELECT = {
+  id: true,
+  name: true,
+  transcodeCodecs: true,
+  upstreamGateway: { select: { id: true, host: true, port: true, transport: true } },
+} as const;
+
+/** The PBX a fronted domain's phones register to and call through (docs/sbc.md, "Fronting a PBX"). */
+export interface UpstreamPbx {
+  gatewayId: string;
+  host: string;
+  port: number;
+  transport: 'udp' | 'tcp' | 'tls';
+}
+
+function upstreamOf(row: {
+  upstreamGateway: { id: string; host: string; port: number; transport: string } | null;
+}): UpstreamPbx | undefined {
+  const gateway = row.upstreamGateway;
+  if (!gateway) return undefined;
+  const transport = gateway.transport === 'tcp' || gateway.transport === 'tls' ? gateway.transport : 'udp';
+  return { gatewayId: gateway.id, host: gateway.host, port: gateway.port, transport };
+}
 
 interface SubscriberRow {
   id: string;
@@ -77,6 +99,8 @@ export class Directory {
   private domainIds = new Map<string, string>();
   /** Each domain's `transcodeCodecs`: what a browser's offer towards a SIP leg gets added. */
   private transcodeByDomainId = new Map<string, string[]>();
+  /** Fronted domains by lower-case name: their upstream PBX. */
+  private upstreamByDomain = new Map<string, UpstreamPbx>();
   private subscribersById = new Map<string, CachedSubscriber>();
   private subscribersByKey = new Map<string, CachedSubscriber>();
   /** Keys the database did not have either, with when to ask again (epoch ms). */
@@ -122,6 +146,11 @@ export class Directory {
       this.domainsById = domainsById;
       this.domainIds = new Map(domains.map((d) => [d.name.toLowerCase(), d.id]));
       this.transcodeByDomainId = new Map(domains.map((d) => [d.id, d.transcodeCodecs]));
+      this.upstreamByDomain = new Map();
+      for (const d of domains) {
+        const upstream = upstreamOf(d);
+        if (upstream) this.upstreamByDomain.set(d.name.toLowerCase(), upstream);
+      }
       this.subscribersById = new Map();
       this.subscribersByKey = new Map();
       this.misses = new Map();
@@ -139,6 +168,11 @@ export class Directory {
   }
 
   /** True when `host` (case-insensitive) is one of our SIP domains. */
+  /** The upstream PBX of a fronted domain; undefined: the platform is the domain's registrar. */
+  upstreamPbx(host: string): UpstreamPbx | undefined {
+    return this.upstreamByDomain.get(host.toLowerCase());
+  }
+
   servesDomain(host: string): boolean {
     return this.domainIds.has(host.toLowerCase());
   }
@@ -223,6 +257,8 @@ export class Directory {
     this.domainsById.set(row.id, row.name.toLowerCase());
     this.domainIds.set(row.name.toLowerCase(), row.id);
     this.transcodeByDomainId.set(row.id, row.transcodeCodecs);
+    const upstream = upstreamOf(row);
+    if (upstream) this.upstreamByDomain.set(row.name.toLowerCase(), upstream);
   }
 
   async onSubscriberChanged(id: string | null): Promise<void> {

@@ -521,6 +521,14 @@ export const requestBodies = {
           "null"
         ],
         "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
+      },
+      "upstreamGatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only."
       }
     },
     "additionalProperties": false
@@ -2411,6 +2419,14 @@ export const requestBodies = {
           "null"
         ],
         "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
+      },
+      "upstreamGatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only."
       }
     },
     "additionalProperties": false,

@@ -6790,6 +6790,11 @@ export interface operations {
                             ptime: number | null;
                             /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                             dtmfEvents: boolean | null;
+                            /**
+                             * Format: uuid
+                             * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                             */
+                            upstreamGatewayId: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -6965,6 +6970,11 @@ export interface operations {
                     ptime?: number | null;
                     /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                     dtmfEvents?: boolean | null;
+                    /**
+                     * Format: uuid
+                     * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                     */
+                    upstreamGatewayId?: string | null;
                 };
             };
         };
@@ -7003,6 +7013,11 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /**
+                         * Format: uuid
+                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                         */
+                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -7184,6 +7199,11 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /**
+                         * Format: uuid
+                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                         */
+                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -7508,6 +7528,11 @@ export interface operations {
                     ptime?: number | null;
                     /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                     dtmfEvents?: boolean | null;
+                    /**
+                     * Format: uuid
+                     * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                     */
+                    upstreamGatewayId?: string | null;
                 };
             };
         };
@@ -7546,6 +7571,11 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /**
+                         * Format: uuid
+                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
+                         */
+                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */

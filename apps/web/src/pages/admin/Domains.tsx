@@ -48,6 +48,7 @@ export const DomainEditForm = z.object({
   codecTranscode: z.string(),
   ptime: z.string().regex(/^(|[1-9][0-9]{0,2})$/, 'Milliseconds, e.g. 20'),
   dtmfEvents: z.boolean(),
+  upstreamGatewayId: z.string(),
 });
 
 type CodecName = NonNullable<Domain['codecAllow']>[number];
@@ -60,6 +61,32 @@ function codecList(text: string): CodecName[] {
     .filter((c) => c.length > 0) as CodecName[];
 }
 
+/** Every peer gateway with its group's name, for the upstream PBX choice (operators only). */
+function usePeerGateways(enabled: boolean) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['gateways', 'all'],
+    enabled,
+    queryFn: async () => {
+      const groups = unwrap(await api.GET('/api/v1/peering-groups', { params: { query: { perPage: 500 } } }));
+      const lists = await Promise.all(
+        groups.items.map(async (group) => {
+          const gateways = unwrap(
+            await api.GET('/api/v1/peering-groups/{groupId}/gateways', {
+              params: { path: { groupId: group.id }, query: { perPage: 500 } },
+            }),
+          );
+          return gateways.items.map((g) => ({
+            value: g.id,
+            label: `${group.name} / ${g.name} (${g.host}:${g.port})`,
+          }));
+        }),
+      );
+      return lists.flat();
+    },
+  });
+}
+
 function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }) {
   const api = useApi();
   const ruleSets = useQuery({
@@ -67,6 +94,8 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/rewrite-rule-sets', { params: { query: { perPage: 500 } } })),
   });
+  const operator = useResellers().operator;
+  const gateways = usePeerGateways(operator);
   const form = useForm({
     resolver: zodResolver(DomainEditForm),
     defaultValues: {
@@ -77,12 +106,16 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       areaCode: fieldText(domain.areaCode),
       rewriteRuleSetId: fieldText(domain.rewriteRuleSetId),
       transcodeCodecs: domain.transcodeCodecs,
+<<<<<<< HEAD
       codecAllow: domain.codecAllow.join(', '),
       codecStrip: domain.codecStrip.join(', '),
       codecMask: domain.codecMask.join(', '),
       codecTranscode: domain.codecTranscode.join(', '),
       ptime: domain.ptime === null ? '' : String(domain.ptime),
       dtmfEvents: domain.dtmfEvents === true,
+=======
+      upstreamGatewayId: fieldText(domain.upstreamGatewayId),
+>>>>>>> feat/pbxfront
     },
   });
   const save = useSaveThenClose(['domains'], onDone, async (v: z.infer<typeof DomainEditForm>) =>
@@ -97,12 +130,17 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           areaCode: textOrNull(v.areaCode),
           rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
           transcodeCodecs: v.transcodeCodecs,
+<<<<<<< HEAD
           codecAllow: codecList(v.codecAllow),
           codecStrip: codecList(v.codecStrip),
           codecMask: codecList(v.codecMask),
           codecTranscode: codecList(v.codecTranscode) as Domain['codecTranscode'],
           ptime: v.ptime === '' ? null : Number(v.ptime),
           dtmfEvents: v.dtmfEvents ? true : null,
+=======
+          // Only an operator may point a domain at a gateway (the API refuses the field otherwise).
+          ...(operator ? { upstreamGatewayId: textOrNull(v.upstreamGatewayId) } : {}),
+>>>>>>> feat/pbxfront
         },
       }),
     ),
@@ -138,6 +176,14 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
         ]}
       />
       <Checkbox label="Customers may sign up" {...form.register('selfSignup')} />
+      {operator && (
+        <NativeSelect
+          label="Upstream PBX"
+          description="Phones of this domain register to and call through this gateway's PBX; the platform relays them (SBC)"
+          {...form.register('upstreamGatewayId')}
+          data={[{ value: '', label: 'None: the platform is the registrar' }, ...(gateways.data ?? [])]}
+        />
+      )}
       <Checkbox.Group
         label="Browser calls to SIP phones: transcode to"
         description="Added to a browser's offer when it lacks them (Opus to G.711); none: no transcoding"
@@ -305,6 +351,7 @@ export function DomainsPage() {
             cell: (r) => (r.transcodeCodecs.length > 0 ? r.transcodeCodecs.join(', ') : 'off'),
           },
           { header: 'Sign-up', cell: (r) => (r.selfSignup ? 'open' : 'closed') },
+          { header: 'Registrar', cell: (r) => (r.upstreamGatewayId ? 'upstream PBX' : 'platform') },
         ]}
       />
     </Stack>
