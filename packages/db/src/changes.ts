@@ -48,7 +48,9 @@ export type ChangedTable =
   | 'resellers'
   | 'billing_profiles'
   | 'billing_peak_times'
-  | 'rate_decks';
+  | 'rate_decks'
+  | 'credit_accounts'
+  | 'subscriber_spend_limits';
 
 /** Payload of one notification on `CHANGES_CHANNEL`. */
 export interface TableChange {
