@@ -16,6 +16,7 @@ import { ScannerDetector } from './access/scanner.ts';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
+import type { CallCredit } from './calls/credit.ts';
 import type { DeviceWaker } from './calls/devices.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import type { HuntGroups } from './calls/hunt-groups.ts';
@@ -209,6 +210,8 @@ export interface InviteChainDeps {
   engine?: EngineTraits;
   /** Header rules, topology hiding and peer limits (docs/sbc.md). */
   sbc?: SbcIndex;
+  /** Prepaid credit and spend limits (calls/credit.ts). */
+  credit?: CallCredit;
 }
 
 /**
@@ -235,6 +238,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       ...(deps.engine ? { engine: deps.engine } : {}),
       push: deps.push,
       sbc: deps.sbc,
+      credit: deps.credit,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

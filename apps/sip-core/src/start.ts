@@ -17,6 +17,7 @@ import { type CallCounters, InMemoryCallCounters } from './calls/call-counters.t
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+import type { CallCredit } from './calls/credit.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { HuntGroups } from './calls/hunt-groups.ts';
 import { RedisCallCounters } from './calls/redis-call-counters.ts';
@@ -95,6 +96,11 @@ export interface SipCoreDeps {
   fixedSettings?: Iterable<string>;
   /** Trunk registration and gateway health check timing (lease, answer timeout, back-off). */
   trunks?: Partial<TrunkOptions>;
+  /**
+   * Prepaid credit and spend limits of calls to the PSTN (docs/billing.md; the launcher gives the
+   * billing code's); default: calls are not credit-checked.
+   */
+  credit?: CallCredit;
 }
 
 export interface RunningSipCore {
@@ -335,6 +341,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       push: push.waker,
       engine,
       sbc,
+      ...(deps.credit ? { credit: deps.credit } : {}),
     }),
     log,
   );

@@ -12,6 +12,7 @@ import type { ActiveCalls } from '../active-calls.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
+import type { CallCredit } from '../credit.ts';
 import type { DeviceWaker } from '../devices.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
 import type { HuntGroups } from '../hunt-groups.ts';
@@ -44,6 +45,8 @@ export interface InviteDeps {
   sbc?: SbcIndex | undefined;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
+  /** Prepaid credit and spend limits of calls to the PSTN (calls/credit.ts); unset: not checked. */
+  credit?: CallCredit | undefined;
 }
 
 /** The plan `classify` started; only the stages after it may call it. */

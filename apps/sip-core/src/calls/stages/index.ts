@@ -2,6 +2,7 @@ import type { Middleware } from '../../sip/request.ts';
 import { admit } from './admit.ts';
 import { classify } from './classify.ts';
 import { connect } from './connect.ts';
+import { credit } from './credit.ts';
 import type { InviteDeps } from './deps.ts';
 import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
@@ -22,6 +23,7 @@ export function inviteStages(deps: InviteDeps): Middleware[] {
     srtpPolicy(deps),
     resolve(deps),
     admit(deps),
+    credit(deps),
     present(deps),
     wake(deps),
     connect(deps),
