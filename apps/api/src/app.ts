@@ -22,6 +22,7 @@ import { bulkRoutes } from './routes/bulk.ts';
 import { callForwardRoutes } from './routes/call-forwards.ts';
 import { callRoutes } from './routes/calls.ts';
 import { cdrRoutes } from './routes/cdrs.ts';
+import { creditRoutes } from './routes/credit.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { domainRoutes } from './routes/domains.ts';
@@ -55,6 +56,7 @@ import { subscriberPresenceRoutes } from './routes/subscriber-presence.ts';
 import { subscriberRoutes } from './routes/subscribers.ts';
 import { twoFactorRoutes } from './routes/two-factor.ts';
 import { userRoutes } from './routes/users.ts';
+import { voucherRoutes } from './routes/vouchers.ts';
 import { type ApiDeps, DEFAULT_LIMITS } from './types.ts';
 
 export interface RegisteredRoute {
@@ -239,6 +241,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(billingProfileRoutes, routeOptions);
       await v1.register(rateDeckRoutes, routeOptions);
       await v1.register(ratingRoutes, routeOptions);
+      await v1.register(creditRoutes, routeOptions);
+      await v1.register(voucherRoutes, routeOptions);
       await v1.register(peerGatewayRoutes, { ...routeOptions, push: deps.push });
       await v1.register(peeringRuleRoutes, routeOptions);
       await v1.register(headerRuleSetRoutes, routeOptions);
