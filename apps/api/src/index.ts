@@ -5,6 +5,7 @@ export {
   type CreditControlOptions,
   startCreditControl,
 } from './billing/credit/credit-control.ts';
+export { type CreditNotifier, startCreditNotifier } from './billing/credit/notify.ts';
 export { type Rater, type RaterOptions, startRater } from './billing/rater.ts';
 export { DEFAULT_OPERATOR_EMAIL, type EnsureOperatorResult, ensureOperator } from './bootstrap.ts';
 export { createLimitsOf } from './create-limits.ts';

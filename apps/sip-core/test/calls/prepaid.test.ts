@@ -1,4 +1,6 @@
-import { type Rater, startCreditControl, startRater } from '@switchboard/api';
+import { createServer } from 'node:http';
+import { type Rater, startCreditControl, startCreditNotifier, startRater } from '@switchboard/api';
+import { allocatePort as allocateTcpPort } from '@switchboard/testkit';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
@@ -206,4 +208,37 @@ describeOnEngine(onEngine('prepaid calls'), () => {
     const [cdr] = await completedSince(since, 1);
     expect(cdr).toMatchObject({ sipCode: 403 });
   }, 60_000);
+
+  it("delivers the events to the customer's webhook, each once", async () => {
+    const received: Array<{ kind: string; customerId: string }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        received.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    const port = await allocateTcpPort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    try {
+      await prisma().creditAccount.update({
+        where: { customerId: customerId() },
+        data: { webhookUrl: `http://127.0.0.1:${port}/credit` },
+      });
+      const notifier = startCreditNotifier(prisma(), log, { poll: false });
+      const stored = await prisma().creditEvent.count();
+      expect(await notifier.deliver()).toBe(stored);
+      expect(await notifier.deliver()).toBe(0);
+      await notifier.stop();
+      expect(received).toHaveLength(stored);
+      expect(new Set(received.map((e) => e.customerId))).toEqual(new Set([customerId()]));
+      expect(received.map((e) => e.kind)).toContain('spend-blocked');
+      expect(await prisma().creditEvent.count({ where: { deliveredAt: null } })).toBe(0);
+    } finally {
+      server.close();
+    }
+  }, 30_000);
 });

@@ -1,20 +1,33 @@
-import { startRater } from '@switchboard/api';
+import { smtpMailer, startCreditNotifier, startRater } from '@switchboard/api';
 import type { Database } from '@switchboard/db';
 import type { Logger } from 'pino';
 import type { Component } from '../component.ts';
 
 /**
  * The rater (docs/billing.md): prices every CDR with the customer's, the reseller's and the carrier's
- * billing profile within seconds of the call's end. Safe to run on several nodes at once.
+ * billing profile within seconds of the call's end, debiting prepaid balances and keeping spend limits
+ * in the same transaction; and the delivery of credit and fraud events by webhook and e-mail (SMTP_URL).
+ * Safe to run on several nodes at once.
  */
-export function billingComponent(logger: Logger, database: () => Database): Component {
+export function billingComponent(
+  logger: Logger,
+  database: () => Database,
+  mail: { smtpUrl?: string | undefined; mailFrom?: string | undefined } = {},
+): Component {
   return {
     name: 'billing',
     async start() {
-      const rater = await startRater(database(), logger.child({ component: 'billing' }));
+      const log = logger.child({ component: 'billing' });
+      const rater = await startRater(database(), log);
+      const mailer = mail.smtpUrl ? smtpMailer(mail.smtpUrl, mail.mailFrom, log) : undefined;
+      const notifier = startCreditNotifier(database().prisma, log, { mailer });
       return {
         health: () => ({ status: 'up', detail: `${rater.rated} CDRs rated since start` }),
-        stop: () => rater.stop(),
+        async stop() {
+          await notifier.stop();
+          await rater.stop();
+          mailer?.close();
+        },
       };
     },
   };
