@@ -7,6 +7,7 @@ import { BillingPage } from './pages/admin/Billing.tsx';
 import { BulkImportPage } from './pages/admin/BulkImport.tsx';
 import { CallLadderPage } from './pages/admin/CallLadder.tsx';
 import { CdrsPage } from './pages/admin/Cdrs.tsx';
+import { CreditAdminPage } from './pages/admin/Credit.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
@@ -23,6 +24,7 @@ import { SubscribersPage } from './pages/admin/Subscribers.tsx';
 import { UsersPage } from './pages/admin/Users.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
+import { CreditPage } from './pages/portal/Credit.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
 import { HuntGroupsPage } from './pages/portal/HuntGroups.tsx';
@@ -55,6 +57,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/peering', label: 'Peering' },
   { to: '/admin/header-rules', label: 'Header rules', roles: ['operator'] },
   { to: '/admin/billing', label: 'Billing', roles: ['operator'] },
+  { to: '/admin/credit', label: 'Credit', roles: ['operator', 'reseller'] },
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
@@ -74,6 +77,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/hunt-groups', label: 'Hunt groups' },
   { to: '/portal/history', label: 'Call history' },
+  { to: '/portal/credit', label: 'Credit' },
   { to: '/portal/messages', label: 'Messages' },
   { to: '/portal/password', label: 'Password' },
   { to: '/portal/two-factor', label: 'Two-factor sign-in' },
@@ -196,6 +200,9 @@ export function App() {
           <Route path="calls" element={<LiveCallsPage />} />
           <Route path="cdrs" element={<CdrsPage />} />
           <Route path="push-devices" element={<PushDevicesPage />} />
+          <Route element={<RequireRole roles={['operator', 'reseller']} />}>
+            <Route path="credit" element={<CreditAdminPage />} />
+          </Route>
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
           <Route path="api-keys" element={<ApiKeysPage />} />
@@ -219,6 +226,7 @@ export function App() {
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
           <Route path="history" element={<HistoryPage />} />
+          <Route path="credit" element={<CreditPage />} />
           <Route path="messages" element={<MessagesPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route path="two-factor" element={<TwoFactorPage />} />

@@ -1322,6 +1322,29 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createVouchers": {
+    "type": "object",
+    "required": [
+      "amount"
+    ],
+    "properties": {
+      "amount": {
+        "type": "string",
+        "pattern": "^\\d{1,12}(\\.\\d{1,6})?$"
+      },
+      "count": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 1
+      },
+      "expiresAt": {
+        "type": "string",
+        "format": "date-time"
+      }
+    },
+    "additionalProperties": false
+  },
   "disableTwoFactor": {
     "type": "object",
     "required": [
@@ -1426,6 +1449,24 @@ export const requestBodies = {
       "code": {
         "type": "string",
         "maxLength": 32
+      }
+    },
+    "additionalProperties": false
+  },
+  "redeemVoucher": {
+    "type": "object",
+    "required": [
+      "code"
+    ],
+    "properties": {
+      "code": {
+        "type": "string",
+        "minLength": 16,
+        "maxLength": 40
+      },
+      "customerId": {
+        "type": "string",
+        "format": "uuid"
       }
     },
     "additionalProperties": false
@@ -1682,6 +1723,24 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "topUpCredit": {
+    "type": "object",
+    "required": [
+      "amount"
+    ],
+    "properties": {
+      "amount": {
+        "type": "string",
+        "pattern": "^\\d{1,12}(\\.\\d{1,6})?$",
+        "description": "Decimal amount, e.g. \"5.00\""
+      },
+      "note": {
+        "type": "string",
+        "maxLength": 500
+      }
+    },
+    "additionalProperties": false
+  },
   "updateBillingProfile": {
     "type": "object",
     "properties": {
@@ -1791,6 +1850,65 @@ export const requestBodies = {
         },
         "minItems": 1,
         "maxItems": 10
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateCredit": {
+    "type": "object",
+    "properties": {
+      "prepaid": {
+        "type": "boolean"
+      },
+      "lowBalanceThreshold": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^\\d{1,12}(\\.\\d{1,6})?$",
+        "description": "Decimal amount, e.g. \"5.00\""
+      },
+      "notifyEmail": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "email",
+        "maxLength": 254
+      },
+      "webhookUrl": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uri",
+        "maxLength": 2048
+      },
+      "dailyLimit": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^\\d{1,12}(\\.\\d{1,6})?$",
+        "description": "Decimal amount, e.g. \"5.00\""
+      },
+      "monthlyLimit": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^\\d{1,12}(\\.\\d{1,6})?$",
+        "description": "Decimal amount, e.g. \"5.00\""
+      },
+      "limitWarnPercent": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100
+      },
+      "blockedUntil": {
+        "type": "null",
+        "description": "null lifts a spend-limit block"
       }
     },
     "additionalProperties": false,
@@ -2766,6 +2884,38 @@ export const requestBodies = {
           "boolean",
           "null"
         ]
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateSpendLimit": {
+    "type": "object",
+    "properties": {
+      "dailyLimit": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^\\d{1,12}(\\.\\d{1,6})?$",
+        "description": "Decimal amount, e.g. \"5.00\""
+      },
+      "monthlyLimit": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^\\d{1,12}(\\.\\d{1,6})?$",
+        "description": "Decimal amount, e.g. \"5.00\""
+      },
+      "limitWarnPercent": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100
+      },
+      "blockedUntil": {
+        "type": "null",
+        "description": "null lifts a block"
       }
     },
     "additionalProperties": false,
