@@ -69,6 +69,8 @@ const DEBIT_BALANCES = `UPDATE credit_accounts a SET balance = a.balance - v.del
 const MARK_WARNED =
   'UPDATE credit_accounts SET low_balance_warned = true WHERE customer_id = ANY($1::uuid[])';
 
+const RELEASE_RESERVATIONS = 'DELETE FROM credit_reservations WHERE call_id = ANY($1::text[])';
+
 const NEW_ZONES = `INSERT INTO customer_zones (customer_id, zone)
   SELECT * FROM unnest($1::uuid[], $2::text[]) ON CONFLICT DO NOTHING RETURNING customer_id, zone`;
 
@@ -87,13 +89,14 @@ export async function settleCredit(
   ids.forEach((id, i) => {
     if (ratings[i]?.customer) priceOf.set(id, ratings[i]!);
   });
-  // Every call of the batch has ended: whatever credit it held is replaced by its debit.
-  await tx.$executeRawUnsafe(
-    'DELETE FROM credit_reservations r USING cdrs c WHERE c.id = ANY($1::uuid[]) AND r.call_id = c.call_id',
-    [...ids],
-  );
-  if (priceOf.size === 0) return [];
-  const rows = await tx.$queryRawUnsafe<CreditRow[]>(CREDIT_ROWS, [...priceOf.keys()]);
+  // One query for the whole batch; a batch without credit customers costs only this.
+  const all = await tx.$queryRawUnsafe<CreditRow[]>(CREDIT_ROWS, [...ids]);
+  if (all.length === 0) return [];
+  // Every call of the batch has ended: whatever credit it held is replaced by its debit. Only
+  // customers with a credit account hold reservations.
+  const held = all.filter((r) => r.prepaid).map((r) => r.call_id);
+  if (held.length > 0) await tx.$executeRawUnsafe(RELEASE_RESERVATIONS, held);
+  const rows = all.filter((r) => priceOf.has(r.id));
   if (rows.length === 0) return [];
   const events: NewCreditEvent[] = [];
   const deltas = new Map<string, number>();
