@@ -3,15 +3,22 @@
 //     decks hold 50,000 prefixes each, on one core, no I/O: rateCdr on the in-memory plan.
 //  2. Deck import: a generated 50,000-row CSV parsed and stored (PostgreSQL).
 //  3. End to end: CDRs in PostgreSQL rated by the rater (select, rate, write in batches).
+//  4. Prepaid call authorisation: the sell rate and the affordable seconds in memory, then the credit
+//     reservation in PostgreSQL, one call after the other and 16 at once; and that concurrent calls of
+//     one customer never reserve more than its balance.
+// The third argument picks the parts: rating,authorise (default both).
 // Bounded: fixed counts, every loop ends. Loopback PostgreSQL only (TEST_DATABASE_URL or the default
 // test role); part 2 and 3 are skipped when it is not reachable.
-// Usage: rating.ts [CDRs for part 1, default 1,000,000] [CDRs for part 3, default 100,000]
+// Usage: rating.ts [CDRs for part 1 and 4, default 1,000,000] [CDRs for part 3, default 100,000] [parts]
 import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { affordableSeconds } from '../../apps/api/src/billing/credit/allowance.ts';
+import { startCreditControl } from '../../apps/api/src/billing/credit/credit-control.ts';
 import { parseDeck } from '../../apps/api/src/billing/deck-csv.ts';
 import { storeDeck } from '../../apps/api/src/billing/deck-store.ts';
+import { isPeak } from '../../apps/api/src/billing/peak.ts';
 import { type DeckRate, RatingPlan } from '../../apps/api/src/billing/plan.ts';
 import { type CdrToRate, rateCdr } from '../../apps/api/src/billing/rate-cdr.ts';
 import { startRater } from '../../apps/api/src/billing/rater.ts';
@@ -210,6 +217,123 @@ async function dbPart(list: readonly string[]): Promise<void> {
   }
 }
 
+/** Part 4, in memory: what the credit control does per call before its one transaction. */
+function authorisePure(list: readonly string[]): void {
+  const plan = new RatingPlan();
+  plan.addProfile({ id: 'sell', name: 'Retail', currency: 'EUR', timeZone: 'Europe/Vienna', peak: [] });
+  plan.addDeckVersion('sell', { id: 'sell', version: 1, effectiveFrom: 0 });
+  plan.setDeckRates('sell', parseDeck(deckCsv(list, 3)).rates as DeckRate[]);
+  plan.accounts.customers.set('c', { profileId: 'sell', resellerId: null });
+  const numbers = destinations(list, PURE_CDRS);
+  const now = Date.parse('2026-03-02T10:00:00Z');
+  let seconds = 0;
+  const t = performance.now();
+  for (const number of numbers) {
+    const profile = plan.profiles.get(plan.accounts.customers.get('c')!.profileId!)!;
+    const deck = plan.deckAt(profile, now)!;
+    const rate = plan.decks.get(deck.id)!.longest(number);
+    if (rate) seconds += affordableSeconds(rate, isPeak(profile.clock, profile.peak, now), 5_000_000, 600);
+  }
+  const elapsed = (performance.now() - t) / 1000;
+  console.log(
+    `authorisation in memory (rate lookup in ${PREFIXES} prefixes + affordable seconds): ${PURE_CDRS} calls in ` +
+      `${elapsed.toFixed(2)} s, ${Math.round(PURE_CDRS / elapsed)} per second (${Math.round((elapsed / PURE_CDRS) * 1e9)} ns each; ${seconds} s granted)`,
+  );
+}
+
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+
+/** Part 4, with PostgreSQL: whole authorisations including the reservation transaction. */
+async function authoriseDb(list: readonly string[]): Promise<void> {
+  let created: Awaited<ReturnType<typeof createTestDatabase>>;
+  try {
+    created = await createTestDatabase('bench_credit');
+  } catch (error) {
+    console.log(
+      `PostgreSQL not reachable (${(error as Error).message}): authorisation with reservations skipped`,
+    );
+    return;
+  }
+  const db = await openDatabase({ databaseUrl: created.url, dataDir: '' });
+  try {
+    await db.migrate();
+    const prisma = db.prisma;
+    const sell = await prisma.billingProfile.create({
+      data: { name: 'Retail', kind: 'sell', currency: 'EUR', timeZone: 'Europe/Vienna' },
+    });
+    await storeDeck(prisma, {
+      profileId: sell.id,
+      effectiveFrom: new Date('2026-01-01T00:00:00Z'),
+      name: null,
+      rates: parseDeck(deckCsv(list, 3)).rates,
+    });
+    const customers = [];
+    for (let i = 0; i < 16; i++) {
+      const c = await prisma.customer.create({ data: { name: `C${i}`, billingProfileId: sell.id } });
+      await prisma.creditAccount.create({ data: { customerId: c.id, prepaid: true, balance: '1000000' } });
+      customers.push(c.id);
+    }
+    const control = await startCreditControl(db, pino({ level: 'silent' }));
+    const numbers = destinations(list, 4000);
+    let call = 0;
+    const authorise = async (customerId: string) => {
+      const number = numbers[call % numbers.length]!;
+      const t = performance.now();
+      const decision = await control.authorise({
+        callId: `bench-${call++}`,
+        customerId,
+        subscriberId: customerId,
+        number,
+        at: new Date(),
+      });
+      return { ms: performance.now() - t, decision };
+    };
+    await authorise(customers[0]!); // loads the deck
+    for (const [label, inFlight, count] of [
+      ['one at a time', 1, 2000],
+      ['16 at once, 16 customers', 16, 4000],
+      ['16 at once, one customer', 16, 2000],
+    ] as const) {
+      const latencies: number[] = [];
+      const t = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: inFlight }, async (_, worker) => {
+          while (next < count) {
+            next++;
+            const customerId = label.endsWith('one customer') ? customers[1]! : customers[worker % 16]!;
+            latencies.push((await authorise(customerId)).ms);
+          }
+        }),
+      );
+      const seconds = (performance.now() - t) / 1000;
+      latencies.sort((a, b) => a - b);
+      console.log(
+        `authorisation with reservation (PostgreSQL), ${label}: ${count} calls in ${seconds.toFixed(2)} s, ` +
+          `${Math.round(count / seconds)} per second, p50 ${percentile(latencies, 0.5).toFixed(2)} ms, ` +
+          `p99 ${percentile(latencies, 0.99).toFixed(2)} ms`,
+      );
+    }
+    // Exactness: 200 calls at once on a balance of 1.00 reserve at most 1.00 together.
+    await prisma.creditReservation.deleteMany({ where: { customerId: customers[2]! } });
+    await prisma.creditAccount.update({ where: { customerId: customers[2]! }, data: { balance: '1' } });
+    const decisions = await Promise.all(Array.from({ length: 200 }, () => authorise(customers[2]!)));
+    const held = await prisma.creditReservation.aggregate({
+      where: { customerId: customers[2]! },
+      _sum: { amount: true },
+    });
+    const granted = decisions.filter((d) => d.decision.kind === 'granted').length;
+    console.log(
+      `200 calls at once on a balance of 1.00: ${granted} granted, reserved together ${held._sum.amount?.toFixed(6) ?? '0'}`,
+    );
+    await control.stop();
+  } finally {
+    await db.close();
+    await created.drop();
+  }
+}
+
 /** The floor on this machine right now: a Map.get with a freshly built key, per second. */
 function calibrate(): void {
   const map = new Map<string, number>();
@@ -229,8 +353,15 @@ console.log(
 );
 calibrate();
 const list = prefixes();
-purePart(list);
-await dbPart(list);
+const parts = new Set((process.argv[4] ?? 'rating,authorise').split(','));
+if (parts.has('rating')) {
+  purePart(list);
+  await dbPart(list);
+}
+if (parts.has('authorise')) {
+  authorisePure(list);
+  await authoriseDb(list);
+}
 console.log(
   `load average after: ${loadavg()
     .map((l) => l.toFixed(2))

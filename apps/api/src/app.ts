@@ -24,6 +24,7 @@ import { callRoutes } from './routes/calls.ts';
 import { cdrRoutes } from './routes/cdrs.ts';
 import { customerBillingSettingsRoutes } from './routes/customer-billing-settings.ts';
 import { customerTrunkRoutes } from './routes/customer-trunks.ts';
+import { creditRoutes } from './routes/credit.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { domainRoutes } from './routes/domains.ts';
@@ -61,6 +62,7 @@ import { subscriberRoutes } from './routes/subscribers.ts';
 import { twoFactorRoutes } from './routes/two-factor.ts';
 import { userRoutes } from './routes/users.ts';
 import { voicemailRoutes } from './routes/voicemail.ts';
+import { voucherRoutes } from './routes/vouchers.ts';
 import { type ApiDeps, DEFAULT_LIMITS } from './types.ts';
 
 export interface RegisteredRoute {
@@ -250,6 +252,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(customerBillingSettingsRoutes, routeOptions);
       await v1.register(customerTrunkRoutes, routeOptions);
       await v1.register(routeStatsRoutes, routeOptions);
+      await v1.register(creditRoutes, routeOptions);
+      await v1.register(voucherRoutes, routeOptions);
       await v1.register(peerGatewayRoutes, { ...routeOptions, push: deps.push });
       await v1.register(peeringRuleRoutes, routeOptions);
       await v1.register(headerRuleSetRoutes, routeOptions);

@@ -293,6 +293,34 @@ const ROUTES: PatchRoute[] = [
     },
   },
   {
+    // Balances change only by top-ups and calls; a customer sets its own threshold and e-mail.
+    path: '/api/v1/customers/{customerId}/credit',
+    writeRoles: ALL,
+    fresh: async () => `/customers/${ids.cA}/credit`,
+    fields: {
+      prepaid: { body: () => ({ prepaid: true }), roles: PROVIDER },
+      lowBalanceThreshold: { body: () => ({ lowBalanceThreshold: '1.500000' }) },
+      notifyEmail: { body: () => ({ notifyEmail: 'alerts@test.example' }) },
+      webhookUrl: { body: () => ({ webhookUrl: 'https://hooks.test.example/credit' }), roles: PROVIDER },
+      dailyLimit: { body: () => ({ dailyLimit: '10.000000' }), roles: PROVIDER },
+      monthlyLimit: { body: () => ({ monthlyLimit: '100.000000' }), roles: PROVIDER },
+      limitWarnPercent: { body: () => ({ limitWarnPercent: 90 }), roles: PROVIDER },
+      blockedUntil: { body: () => ({ blockedUntil: null }), roles: PROVIDER },
+    },
+  },
+  {
+    path: '/api/v1/subscribers/{subscriberId}/spend-limit',
+    writeRoles: PROVIDER,
+    fresh: async () =>
+      `${await created('/subscribers', { customerId: ids.cA, domainId: ids.dA, username: unique('spend') })}/spend-limit`,
+    fields: {
+      dailyLimit: { body: () => ({ dailyLimit: '5.000000' }) },
+      monthlyLimit: { body: () => ({ monthlyLimit: '50.000000' }) },
+      limitWarnPercent: { body: () => ({ limitWarnPercent: 75 }) },
+      blockedUntil: { body: () => ({ blockedUntil: null }) },
+    },
+  },
+  {
     path: '/api/v1/peering-groups/{groupId}/gateways/{id}',
     writeRoles: OPERATOR,
     fresh: () =>

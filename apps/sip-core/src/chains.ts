@@ -17,6 +17,7 @@ import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
 import type { ClusterRoutes } from './calls/cluster-route.ts';
+import type { CallCredit } from './calls/credit.ts';
 import type { DeviceWaker } from './calls/devices.ts';
 import type { GatewayCredentials } from './calls/gateway-credentials.ts';
 import type { HuntGroups } from './calls/hunt-groups.ts';
@@ -244,6 +245,8 @@ export interface InviteChainDeps {
   cluster?: ClusterRoutes | undefined;
   /** Voicemail boxes and their media endpoint (docs/pbx.md#voicemail). */
   voicemail?: Voicemail;
+  /** Prepaid credit and spend limits (calls/credit.ts). */
+  credit?: CallCredit;
 }
 
 /**
@@ -286,6 +289,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       wholesale: deps.wholesale,
       cluster: deps.cluster,
       voicemail: deps.voicemail,
+      credit: deps.credit,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

@@ -4,6 +4,7 @@ export { ActiveCalls, type Admission, type CountedParty } from './calls/active-c
 export { type CallCounters, InMemoryCallCounters } from './calls/call-counters.ts';
 export type { ActiveCallInfo, CallState } from './calls/call-types.ts';
 export { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
+export type { CallCredit, CreditDecision, CreditRequest } from './calls/credit.ts';
 export { RedisCallCounters } from './calls/redis-call-counters.ts';
 export { CdrWriter, DEFAULT_HEARTBEAT_MS, IN_PROGRESS, RECONCILED } from './cdr/cdr-writer.ts';
 export {

@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { startCreditControl } from '@switchboard/api';
 import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
@@ -56,6 +57,8 @@ const media =
   config.rtpengineNg === undefined
     ? undefined
     : await resolveMediaConfig(config.rtpengineNg, logger.child({ component: 'media' }));
+// Prepaid credit and spend limits of calls to the PSTN: the billing code's credit control (docs/billing.md).
+const credit = await startCreditControl(db, logger.child({ component: 'credit' }));
 const sipCore = await startSipCore(
   {
     drachtio: config.drachtio,
@@ -79,6 +82,7 @@ const sipCore = await startSipCore(
     fixedSettings: config.environmentSettings.keys(),
     // PUSH_WAIT_TIMEOUT.
     calls: callsFromEnvironment(config.environmentSettings),
+    credit,
   },
 );
 // METRICS_LISTEN: this process's Prometheus listener (off when unset).
@@ -118,6 +122,7 @@ const stop = async (signal: string) => {
   logger.info({ signal }, 'sip-core stopping');
   await pool?.stop();
   await sipCore.close();
+  await credit.stop();
   await metricsServer?.close();
   await media?.stop();
   await db.close();

@@ -19,6 +19,7 @@ import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { ClusterRoutes } from './calls/cluster-route.ts';
+import type { CallCredit } from './calls/credit.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { HuntGroups } from './calls/hunt-groups.ts';
 import { RedisCallCounters } from './calls/redis-call-counters.ts';
@@ -109,6 +110,11 @@ export interface SipCoreDeps {
    * directory). Missing fields come from the environment.
    */
   voicemail?: Partial<VoicemailSettings>;
+  /**
+   * Prepaid credit and spend limits of calls to the PSTN (docs/billing.md; the launcher gives the
+   * billing code's); default: calls are not credit-checked.
+   */
+  credit?: CallCredit;
 }
 
 export interface VoicemailSettings {
@@ -417,6 +423,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       wholesale,
       cluster,
       ...(voicemail ? { voicemail } : {}),
+      ...(deps.credit ? { credit: deps.credit } : {}),
     }),
     log,
   );

@@ -75,7 +75,7 @@ export async function startPlatform(
           sipCore = started;
         },
       ),
-      billingComponent(logger, database),
+      billingComponent(logger, database, config.mail),
       apiComponent(config, logger, database, {
         health: async () => (platform ? platform.health() : {}),
         activeCalls: () => activeCallsForApi(sipCore, database().prisma),

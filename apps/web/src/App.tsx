@@ -7,6 +7,7 @@ import { BillingPage } from './pages/admin/Billing.tsx';
 import { BulkImportPage } from './pages/admin/BulkImport.tsx';
 import { CallLadderPage } from './pages/admin/CallLadder.tsx';
 import { CdrsPage } from './pages/admin/Cdrs.tsx';
+import { CreditAdminPage } from './pages/admin/Credit.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
@@ -25,6 +26,7 @@ import { SubscribersPage } from './pages/admin/Subscribers.tsx';
 import { UsersPage } from './pages/admin/Users.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
+import { CreditPage } from './pages/portal/Credit.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
 import { HuntGroupsPage } from './pages/portal/HuntGroups.tsx';
@@ -62,6 +64,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/billing', label: 'Billing', roles: ['operator'] },
   { to: '/admin/invoices', label: 'Invoices' },
   { to: '/admin/route-stats', label: 'Route statistics', roles: ['operator'] },
+  { to: '/admin/credit', label: 'Credit', roles: ['operator', 'reseller'] },
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
@@ -82,6 +85,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/hunt-groups', label: 'Hunt groups' },
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/invoices', label: 'Invoices' },
+  { to: '/portal/credit', label: 'Credit' },
   { to: '/portal/messages', label: 'Messages' },
   { to: '/portal/voicemail', label: 'Voicemail' },
   { to: '/portal/password', label: 'Password' },
@@ -206,6 +210,9 @@ export function App() {
           <Route path="calls" element={<LiveCallsPage />} />
           <Route path="cdrs" element={<CdrsPage />} />
           <Route path="push-devices" element={<PushDevicesPage />} />
+          <Route element={<RequireRole roles={['operator', 'reseller']} />}>
+            <Route path="credit" element={<CreditAdminPage />} />
+          </Route>
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
           <Route path="api-keys" element={<ApiKeysPage />} />
@@ -232,6 +239,7 @@ export function App() {
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="invoices" element={<InvoicesPage />} />
+          <Route path="credit" element={<CreditPage />} />
           <Route path="messages" element={<MessagesPage />} />
           <Route path="voicemail" element={<VoicemailPage />} />
           <Route path="password" element={<PasswordPage />} />

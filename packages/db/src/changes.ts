@@ -60,6 +60,8 @@ export type ChangedTable =
   | 'customer_trunks'
   /** Its `id` is the box's subscriber, not the message (migration 20261205060000_voicemail). */
   | 'voicemail_messages';
+  | 'credit_accounts'
+  | 'subscriber_spend_limits';
 
 /** Payload of one notification on `CHANGES_CHANNEL`. */
 export interface TableChange {

@@ -1,5 +1,6 @@
 import { CHANGES_CHANNEL, type Database, parseTableChange } from '@switchboard/db';
 import type { Logger } from 'pino';
+import { settleCredit } from './credit/settle.ts';
 import { formatMicros } from './money.ts';
 import type { RatingPlan } from './plan.ts';
 import { ensureDecks, loadPlan } from './plan-loader.ts';
@@ -63,7 +64,8 @@ interface CdrRow {
 
 const SELECT_UNRATED = `SELECT id, direction, disposition, started_at, duration_ms, callee_dialled, callee_routed,
     caller_customer_id, peer_gateway_id, customer_price::text AS old_price
-  FROM cdrs WHERE rating_status = 'unrated' LIMIT $1 FOR UPDATE SKIP LOCKED`;
+  FROM cdrs WHERE rating_status = 'unrated' AND sip_reason IS DISTINCT FROM 'in progress'
+  LIMIT $1 FOR UPDATE SKIP LOCKED`;
 
 /** One statement for the whole batch: the prices come in as parallel arrays. */
 const WRITE_RATINGS = `UPDATE cdrs AS c SET
@@ -177,6 +179,8 @@ export async function startRater(db: Database, logger: Logger, options: RaterOpt
         await tx.$executeRawUnsafe(WRITE_RATINGS, ...columns(ids, ratings));
         // Credit limits (sip-core) follow the spending this batch adds, on commit.
         await announceSpend(tx, spendChanges(rows, ratings));
+        // Prepaid debits, spend limits and destination alerts (credit/settle.ts): in this transaction.
+        await settleCredit(tx, ids, ratings);
         return rows.length;
       },
       { timeout: BATCH_TIMEOUT_MS, maxWait: BATCH_TIMEOUT_MS },

@@ -42,6 +42,13 @@ export interface CallTarget {
   heldBy?: { node: string; flow: FlowTarget } | undefined;
 }
 
+/** The seconds a prepaid call's reserved credit pays for, and how to ask for more. */
+export interface CreditGrant {
+  seconds: number;
+  /** Reserves more; resolves with the seconds added (0: the balance is exhausted). */
+  extend: () => Promise<number>;
+}
+
 /** The Request-URI and headers of a B leg's INVITE. */
 export interface OutgoingRequest {
   uri: string;
@@ -139,6 +146,8 @@ export interface CallPlan extends CallStage {
   withheld?: boolean | undefined;
   /** Seconds an answered call may last; undefined: unlimited. */
   maxDurationS?: number | undefined;
+  /** A prepaid call's credit (calls/credit.ts): cut with `balance-exhausted` when it runs out. */
+  credit?: CreditGrant | undefined;
   /**
    * Runs the stages of the call (call forwarding, see forwarding.ts) and resolves with the last
    * stage's outcome; default: the plan itself is the only stage.

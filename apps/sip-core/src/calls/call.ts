@@ -9,6 +9,7 @@ import {
   type CallPlan,
   type CallStage,
   type CallState,
+  type CreditGrant,
   dispositionOf,
   type LocalMediaApp,
   type RingOutcome,
@@ -19,6 +20,16 @@ import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { type RingHost, RingRound } from './ring-round.ts';
 import { endDialog, isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
+
+/** `sip_reason` of a prepaid call cut because its credit ran out (docs/billing.md). */
+export const BALANCE_EXHAUSTED = 'balance-exhausted';
+/**
+ * A prepaid call is cut this long before its paid seconds end: the rater charges whole seconds
+ * rounded up, so a call ended a moment late would cost one more second than the balance paid for.
+ */
+const CUT_AHEAD_MS = 500;
+/** More credit is asked for this long before the paid seconds end (a database round trip). */
+const EXTEND_AHEAD_MS = 2000;
 
 /**
  * The Contact of the caller's early dialog (RFC 3261 §12.1.1: a 1xx with a To tag creates one, and an
@@ -69,6 +80,7 @@ export class Call {
   /** The round ringing now or last; its timer must not outlive the call. */
   private round: RingRound | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
+  private creditTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
   /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
   private pushWaitMs: number | undefined;
@@ -359,6 +371,7 @@ export class Call {
         () => this.hangUpBoth('maximum call duration'),
         Math.min(...caps) * 1000,
       );
+    if (this.plan.credit) this.watchCredit(this.plan.credit, this.answeredAt.getTime());
 
     uas.on('destroy', () => {
       endDialog(uac);
@@ -378,6 +391,32 @@ export class Call {
       endDialog(uas);
       void this.finish(200, 'Callee hung up');
     }
+  }
+
+  /**
+   * A prepaid call lasts as long as its reserved credit: shortly before the paid seconds end it asks
+   * for more; when none is left it ends with a BYE to both sides once they are over.
+   */
+  private watchCredit(credit: CreditGrant, answeredAt: number): void {
+    let paidS = credit.seconds;
+    const at = (aheadMs: number, run: () => void): void => {
+      clearTimeout(this.creditTimer);
+      this.creditTimer = setTimeout(run, Math.max(0, answeredAt + paidS * 1000 - aheadMs - Date.now()));
+    };
+    const extend = async (): Promise<void> => {
+      let added = 0;
+      try {
+        added = await credit.extend();
+      } catch (error) {
+        this.log.error({ err: error }, 'reserving more credit failed');
+      }
+      if (this.hasEnded()) return;
+      if (added > 0) {
+        paidS += added;
+        at(EXTEND_AHEAD_MS, () => void extend());
+      } else at(CUT_AHEAD_MS, () => this.hangUpBoth(BALANCE_EXHAUSTED));
+    };
+    at(EXTEND_AHEAD_MS, () => void extend());
   }
 
   private callerCancelled(): void {
@@ -420,6 +459,7 @@ export class Call {
     this.deps.onState?.(this);
     this.round?.stop();
     clearTimeout(this.durationTimer);
+    clearTimeout(this.creditTimer);
     for (const release of this.releases.splice(0)) release();
     const endedAt = new Date();
     this.finished = (async () => {

@@ -4,7 +4,7 @@ import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { PeerLegFactory } from '../sbc/towards-peer.ts';
-import type { CallStage, CallTarget, RingTarget } from './call-types.ts';
+import type { CallStage, CallTarget, CreditGrant, RingTarget } from './call-types.ts';
 import type { CachedHuntGroup } from './hunt-groups.ts';
 import type { Party } from './party.ts';
 import type { PstnRoute } from './pstn.ts';
@@ -77,6 +77,8 @@ export interface Admitted {
   callerParty?: Party | undefined;
   calleeParty?: Party | undefined;
   maxDurationS?: number | undefined;
+  /** credit: a prepaid call's reserved credit (stages/credit.ts). */
+  credit?: CreditGrant | undefined;
 }
 
 /** The caller a forward to the PSTN presents: its number (E.164) and whether it asked for CLIR. */

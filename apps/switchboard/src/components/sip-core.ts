@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startCreditControl } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
@@ -50,6 +51,8 @@ export function sipCoreComponent(
         secret: config.engineSecret,
       };
       const db = database();
+      // Prepaid credit and spend limits of calls to the PSTN, from the billing code (docs/billing.md).
+      const credit = await startCreditControl(db, logger.child({ component: 'credit' }));
       // The media relay and the numbering index started before are shared, not duplicated.
       const { media, numbering, ngAddresses: ng } = shared();
       const ngAddresses = (): string | undefined => ng?.join(',');
@@ -81,6 +84,7 @@ export function sipCoreComponent(
           calls: callsFromEnvironment(config.environmentSettings),
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
+          credit,
         },
       );
       onReady(sipCore);
@@ -118,6 +122,7 @@ export function sipCoreComponent(
         async stop() {
           await pool?.stop();
           await sipCore.close();
+          await credit.stop();
         },
       };
     },

@@ -32,6 +32,7 @@ export function connect(deps: InviteDeps): Middleware {
         callerRouted: presented.callerRouted,
         ringTimeoutS: deps.config.ringTimeout,
         maxDurationS: admitted.maxDurationS,
+        credit: admitted.credit,
       };
       let callPlan: CallPlan;
       if (presented.leg) {

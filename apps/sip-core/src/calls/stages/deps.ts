@@ -15,6 +15,7 @@ import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
 import type { ClusterRoutes } from '../cluster-route.ts';
+import type { CallCredit } from '../credit.ts';
 import type { DeviceWaker } from '../devices.ts';
 import type { GatewayCredentials } from '../gateway-credentials.ts';
 import type { HuntGroups } from '../hunt-groups.ts';
@@ -53,6 +54,8 @@ export interface InviteDeps {
   wholesale?: Pick<WholesaleIndex, 'routesFor' | 'overCreditLimit'> | undefined;
   /** Devices registered on other nodes are reached through them (cluster-route.ts); unset: one node. */
   cluster?: ClusterRoutes | undefined;
+  /** Prepaid credit and spend limits of calls to the PSTN (calls/credit.ts); unset: not checked. */
+  credit?: CallCredit | undefined;
 }
 
 /** The plan `classify` started; only the stages after it may call it. */

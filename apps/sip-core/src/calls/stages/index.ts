@@ -3,6 +3,7 @@ import { admit } from './admit.ts';
 import { classify } from './classify.ts';
 import { connect } from './connect.ts';
 import { creditLimit } from './credit-limit.ts';
+import { credit } from './credit.ts';
 import type { InviteDeps } from './deps.ts';
 import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
@@ -26,6 +27,7 @@ export function inviteStages(deps: InviteDeps): Middleware[] {
     voicemailAccess(deps),
     resolve(deps),
     admit(deps),
+    credit(deps),
     present(deps),
     wake(deps),
     connect(deps),

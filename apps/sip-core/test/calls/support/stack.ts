@@ -4,6 +4,7 @@ import type { MetricsRegistry } from '@switchboard/metrics';
 import { pino } from 'pino';
 import { expect, vi } from 'vitest';
 import type { CallsConfig } from '../../../src/calls/calls-config.ts';
+import type { CallCredit } from '../../../src/calls/credit.ts';
 import type { Party } from '../../../src/calls/party.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
 import type { SipCorePushOptions } from '../../../src/push/setup.ts';
@@ -77,6 +78,8 @@ export async function startCallStack(
   trunks?: Partial<TrunkOptions>,
   /** Voicemail on, with these settings (its data directory at least); default: off. */
   voicemail?: Partial<VoicemailSettings>,
+  /** Credit control of PSTN calls (prepaid tests), made on the test database; stopped with the stack. */
+  credit?: (db: TestDatabase) => Promise<CallCredit & { stop(): Promise<void> }>,
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -84,6 +87,7 @@ export async function startCallStack(
   for (const [user, password] of Object.entries(users))
     subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
   await prepare(testDb, tenant, subscribers);
+  const creditControl = credit ? await credit(testDb) : undefined;
   const media = await startRtpengine();
   const engine = await startTestEngine({ secret: SECRET, logger: log, ...listeners });
   const sipCore = await startSipCore(
@@ -105,6 +109,7 @@ export async function startCallStack(
       ...(metrics ? { metrics } : {}),
       ...(trunks ? { trunks } : {}),
       ...(voicemail ? { voicemail } : {}),
+      ...(creditControl ? { credit: creditControl } : {}),
     },
   );
   return {
@@ -117,6 +122,7 @@ export async function startCallStack(
     subscribers,
     async close() {
       await sipCore.close();
+      await creditControl?.stop();
       await engine.close();
       await media.stop();
       await testDb.drop();

@@ -1022,7 +1022,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/invoices/generate": {
+    "/api/v1/customers/{customerId}/credit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's balance, credit and spend limit settings */
+        get: operations["getCredit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a customer's credit settings (prepaid, thresholds, spend limits)
+         * @description The balance changes only by top-ups and calls. A customer may set its low-balance threshold and notification e-mail; the rest is its provider's.
+         */
+        patch: operations["updateCredit"];
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/credit/top-ups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's top-ups, newest first */
+        get: operations["listTopUps"];
+        put?: never;
+        /** Top up a customer's prepaid balance */
+        post: operations["topUpCredit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customerId}/credit/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's credit and fraud events (low balance, spend limits, unusual destinations) */
+        get: operations["listCreditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/subscribers/{subscriberId}/spend-limit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscriber's own spend limits */
+        get: operations["getSpendLimit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set a subscriber's daily and monthly spend limits */
+        patch: operations["updateSpendLimit"];
+        trace?: never;
+    };
+    "/api/v1/vouchers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Vouchers issued by the operator (all) or by this reseller */
+        get: operations["listVouchers"];
+        put?: never;
+        /** Issue vouchers; the codes are answered once and never again */
+        post: operations["createVouchers"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/vouchers/redeem": {
         parameters: {
             query?: never;
             header?: never;
@@ -1031,147 +1123,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a month's invoices (customers that have one already are skipped) */
-        post: operations["generateInvoices"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/invoices": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Invoices the caller may see */
-        get: operations["listInvoices"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/invoices/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One invoice */
-        get: operations["getInvoice"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/invoices/{id}/pdf": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The invoice document (PDF) */
-        get: operations["downloadInvoice"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/invoice-template": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The invoice letterhead */
-        get: operations["getInvoiceTemplate"];
-        /** Set the invoice letterhead (and logo) */
-        put: operations["putInvoiceTemplate"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/customers/{id}/billing-settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A customer's credit limit, carrier flag, margin protection and routing plan */
-        get: operations["getCustomerBillingSettings"];
-        /** Set a customer's credit limit, carrier flag, margin protection and routing plan */
-        put: operations["putCustomerBillingSettings"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/customer-trunks": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** IP-authenticated trunks of the customers the caller may see */
-        get: operations["listCustomerTrunks"];
-        put?: never;
-        /** Add an IP-authenticated trunk: calls from its sources act as the subscriber */
-        post: operations["createCustomerTrunk"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/customer-trunks/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Remove a trunk */
-        delete: operations["deleteCustomerTrunk"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/route-stats": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** ASR, ACD and NER per gateway or peering group over a period */
-        get: operations["routeStats"];
-        put?: never;
-        post?: never;
+        /**
+         * Redeem a voucher code onto a prepaid balance
+         * @description A customer redeems onto its own balance; a provider names the customer. An unknown, used or expired code is 404; too many failed attempts are 429.
+         */
+        post: operations["redeemVoucher"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1632,95 +1588,6 @@ export interface paths {
         };
         /** Get one message */
         get: operations["getMessage"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/subscribers/{id}/voicemail": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A subscriber's voicemail settings (off when never set) */
-        get: operations["getVoicemailSettings"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Changes a subscriber's voicemail settings (the PIN is stored hashed) */
-        patch: operations["updateVoicemailSettings"];
-        trace?: never;
-    };
-    "/api/v1/subscribers/{id}/voicemail/greeting": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** Uploads the greeting (WAV or MP3; converted to 8 kHz mono) */
-        put: operations["uploadVoicemailGreeting"];
-        post?: never;
-        /** Goes back to the default greeting */
-        delete: operations["deleteVoicemailGreeting"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/voicemails": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List voicemail messages */
-        get: operations["listVoicemails"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/voicemails/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One voicemail message */
-        get: operations["getVoicemail"];
-        put?: never;
-        post?: never;
-        /** Deletes a message and its recording */
-        delete: operations["deleteVoicemail"];
-        options?: never;
-        head?: never;
-        /** Marks a message heard or new (phones see it in their message-waiting light) */
-        patch: operations["updateVoicemail"];
-        trace?: never;
-    };
-    "/api/v1/voicemails/{id}/audio": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A message's recording (WAV); `?download=1` as an attachment */
-        get: operations["getVoicemailAudio"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6778,23 +6645,6 @@ export interface operations {
                             rewriteRuleSetId: string | null;
                             /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                             transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
-                            /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                            codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                            /** @description Codecs removed from offers; empty: inherit or none */
-                            codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                            /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                            codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                            /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                            codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                            /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                            ptime: number | null;
-                            /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                            dtmfEvents: boolean | null;
-                            /**
-                             * Format: uuid
-                             * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
-                             */
-                            upstreamGatewayId: string | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -6958,23 +6808,6 @@ export interface operations {
                     rewriteRuleSetId?: string | null;
                     /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                     transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
-                    /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                    codecAllow?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs removed from offers; empty: inherit or none */
-                    codecStrip?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                    codecMask?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                    codecTranscode?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                    /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                    ptime?: number | null;
-                    /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                    dtmfEvents?: boolean | null;
-                    /**
-                     * Format: uuid
-                     * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
-                     */
-                    upstreamGatewayId?: string | null;
                 };
             };
         };
@@ -7001,23 +6834,6 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
-                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs removed from offers; empty: inherit or none */
-                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                        ptime: number | null;
-                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                        dtmfEvents: boolean | null;
-                        /**
-                         * Format: uuid
-                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
-                         */
-                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -7187,23 +7003,6 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
-                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs removed from offers; empty: inherit or none */
-                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                        ptime: number | null;
-                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                        dtmfEvents: boolean | null;
-                        /**
-                         * Format: uuid
-                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
-                         */
-                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -7516,23 +7315,6 @@ export interface operations {
                     rewriteRuleSetId?: string | null;
                     /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                     transcodeCodecs?: ("PCMU" | "PCMA" | "G722")[];
-                    /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                    codecAllow?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs removed from offers; empty: inherit or none */
-                    codecStrip?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                    codecMask?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                    codecTranscode?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                    /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                    ptime?: number | null;
-                    /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                    dtmfEvents?: boolean | null;
-                    /**
-                     * Format: uuid
-                     * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
-                     */
-                    upstreamGatewayId?: string | null;
                 };
             };
         };
@@ -7559,23 +7341,6 @@ export interface operations {
                         rewriteRuleSetId: string | null;
                         /** @description Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only */
                         transcodeCodecs: ("PCMU" | "PCMA" | "G722")[];
-                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs removed from offers; empty: inherit or none */
-                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                        ptime: number | null;
-                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                        dtmfEvents: boolean | null;
-                        /**
-                         * Format: uuid
-                         * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
-                         */
-                        upstreamGatewayId: string | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -11407,7 +11172,7 @@ export interface operations {
                             destinations: {
                                 position: number;
                                 /** @enum {unknown} */
-                                kind: "uri" | "number" | "voicemail";
+                                kind: "uri" | "number";
                                 destination: string;
                                 ringTimeout: number | null;
                             }[];
@@ -11572,11 +11337,8 @@ export interface operations {
                     /** @description For cft: seconds before forwarding */
                     ringTimeout?: number | null;
                     destinations: {
-                        /**
-                         * @description voicemail: the subscriber's own voicemail box (destination empty)
-                         * @enum {unknown}
-                         */
-                        kind: "uri" | "number" | "voicemail";
+                        /** @enum {unknown} */
+                        kind: "uri" | "number";
                         destination: string;
                         ringTimeout?: number | null;
                     }[];
@@ -11605,7 +11367,7 @@ export interface operations {
                         destinations: {
                             position: number;
                             /** @enum {unknown} */
-                            kind: "uri" | "number" | "voicemail";
+                            kind: "uri" | "number";
                             destination: string;
                             ringTimeout: number | null;
                         }[];
@@ -11777,7 +11539,7 @@ export interface operations {
                         destinations: {
                             position: number;
                             /** @enum {unknown} */
-                            kind: "uri" | "number" | "voicemail";
+                            kind: "uri" | "number";
                             destination: string;
                             ringTimeout: number | null;
                         }[];
@@ -12079,11 +11841,8 @@ export interface operations {
                     enabled?: boolean;
                     ringTimeout?: number | null;
                     destinations?: {
-                        /**
-                         * @description voicemail: the subscriber's own voicemail box (destination empty)
-                         * @enum {unknown}
-                         */
-                        kind: "uri" | "number" | "voicemail";
+                        /** @enum {unknown} */
+                        kind: "uri" | "number";
                         destination: string;
                         ringTimeout?: number | null;
                     }[];
@@ -12112,7 +11871,7 @@ export interface operations {
                         destinations: {
                             position: number;
                             /** @enum {unknown} */
-                            kind: "uri" | "number" | "voicemail";
+                            kind: "uri" | "number";
                             destination: string;
                             ringTimeout: number | null;
                         }[];
@@ -12294,7 +12053,7 @@ export interface operations {
                              */
                             strategy: "parallel" | "sequential" | "round_robin";
                             ringTimeout: number;
-                            noAnswerKind: ("uri" | "number" | "voicemail") | null;
+                            noAnswerKind: ("uri" | "number") | null;
                             noAnswerDestination: string | null;
                             enabled: boolean;
                             /** @description sip:username@domain */
@@ -12467,7 +12226,7 @@ export interface operations {
                     strategy?: "parallel" | "sequential" | "round_robin";
                     /** @description Seconds each member rings (sequential, round robin) or the group rings (parallel) */
                     ringTimeout?: number;
-                    noAnswerKind?: ("uri" | "number" | "voicemail") | null;
+                    noAnswerKind?: ("uri" | "number") | null;
                     noAnswerDestination?: string | null;
                     enabled?: boolean;
                     /** @description Subscriber ids of the customer, in the order they are rung */
@@ -12497,7 +12256,7 @@ export interface operations {
                          */
                         strategy: "parallel" | "sequential" | "round_robin";
                         ringTimeout: number;
-                        noAnswerKind: ("uri" | "number" | "voicemail") | null;
+                        noAnswerKind: ("uri" | "number") | null;
                         noAnswerDestination: string | null;
                         enabled: boolean;
                         /** @description sip:username@domain */
@@ -12675,7 +12434,7 @@ export interface operations {
                          */
                         strategy: "parallel" | "sequential" | "round_robin";
                         ringTimeout: number;
-                        noAnswerKind: ("uri" | "number" | "voicemail") | null;
+                        noAnswerKind: ("uri" | "number") | null;
                         noAnswerDestination: string | null;
                         enabled: boolean;
                         /** @description sip:username@domain */
@@ -12988,7 +12747,7 @@ export interface operations {
                     strategy?: "parallel" | "sequential" | "round_robin";
                     /** @description Seconds each member rings (sequential, round robin) or the group rings (parallel) */
                     ringTimeout?: number;
-                    noAnswerKind?: ("uri" | "number" | "voicemail") | null;
+                    noAnswerKind?: ("uri" | "number") | null;
                     noAnswerDestination?: string | null;
                     enabled?: boolean;
                     /** @description Subscriber ids of the customer, in the order they are rung */
@@ -13018,7 +12777,7 @@ export interface operations {
                          */
                         strategy: "parallel" | "sequential" | "round_robin";
                         ringTimeout: number;
-                        noAnswerKind: ("uri" | "number" | "voicemail") | null;
+                        noAnswerKind: ("uri" | "number") | null;
                         noAnswerDestination: string | null;
                         enabled: boolean;
                         /** @description sip:username@domain */
@@ -18182,23 +17941,16 @@ export interface operations {
             };
         };
     };
-    generateInvoices: {
+    getCredit: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                customerId: string;
+            };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": {
-                    /** @description e.g. 2026-11 (UTC) */
-                    month: string;
-                    /** Format: uuid */
-                    customerId?: string;
-                };
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Default Response */
             200: {
@@ -18207,8 +17959,21 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        created: string[];
-                        skipped: number;
+                        /** Format: uuid */
+                        customerId: string;
+                        prepaid: boolean;
+                        /** @description Six decimals */
+                        balance: string;
+                        /** @description Credit held by calls in progress */
+                        reserved: string;
+                        lowBalanceThreshold: string | null;
+                        notifyEmail: string | null;
+                        webhookUrl: string | null;
+                        dailyLimit: string | null;
+                        monthlyLimit: string | null;
+                        limitWarnPercent: number;
+                        /** Format: date-time */
+                        blockedUntil: string | null;
                     };
                 };
             };
@@ -18340,22 +18105,200 @@ export interface operations {
             };
         };
     };
-    listInvoices: {
+    updateCredit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    prepaid?: boolean;
+                    /** @description Decimal amount, e.g. "5.00" */
+                    lowBalanceThreshold?: string | null;
+                    /** Format: email */
+                    notifyEmail?: string | null;
+                    /** Format: uri */
+                    webhookUrl?: string | null;
+                    /** @description Decimal amount, e.g. "5.00" */
+                    dailyLimit?: string | null;
+                    /** @description Decimal amount, e.g. "5.00" */
+                    monthlyLimit?: string | null;
+                    limitWarnPercent?: number;
+                    /** @description null lifts a spend-limit block */
+                    blockedUntil?: null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        customerId: string;
+                        prepaid: boolean;
+                        /** @description Six decimals */
+                        balance: string;
+                        /** @description Credit held by calls in progress */
+                        reserved: string;
+                        lowBalanceThreshold: string | null;
+                        notifyEmail: string | null;
+                        webhookUrl: string | null;
+                        dailyLimit: string | null;
+                        monthlyLimit: string | null;
+                        limitWarnPercent: number;
+                        /** Format: date-time */
+                        blockedUntil: string | null;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listTopUps: {
         parameters: {
             query?: {
-                /** @description Page number, from 1 */
-                page?: number;
-                /** @description Page size */
-                perPage?: number;
-                /** @description Comma-separated fields, '-' for descending. Sortable: number, periodStart, createdAt */
-                sort?: string;
-                /** @description Invoices of this customer */
-                customerId?: string;
-                /** @description Periods starting at or after */
-                from?: string;
+                limit?: number;
+                /** @description Older than this */
+                before?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                customerId: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
@@ -18370,1165 +18313,17 @@ export interface operations {
                         items: {
                             /** Format: uuid */
                             id: string;
-                            /** @description Year and sequence, e.g. 2026-000001 */
-                            number: string;
                             /** Format: uuid */
                             customerId: string;
-                            resellerId: string | null;
-                            /** Format: date-time */
-                            periodStart: string;
-                            /** Format: date-time */
-                            periodEnd: string;
-                            currency: string;
-                            /** @description Decimal, six fraction digits */
-                            total: string;
-                            lines: {
-                                /** @description `calls` (rated CDRs of one zone) or another line kind (top-ups, credits) */
-                                kind: string;
-                                description: string;
-                                quantity: number;
-                                /** @description Billed seconds of a calls line */
-                                seconds: number;
-                                /** @description Decimal, six fraction digits */
-                                amount: string;
-                            }[];
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                        page: number;
-                        perPage: number;
-                        /** @description Number of matching records across all pages */
-                        total: number;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    getInvoice: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** @description Year and sequence, e.g. 2026-000001 */
-                        number: string;
-                        /** Format: uuid */
-                        customerId: string;
-                        resellerId: string | null;
-                        /** Format: date-time */
-                        periodStart: string;
-                        /** Format: date-time */
-                        periodEnd: string;
-                        currency: string;
-                        /** @description Decimal, six fraction digits */
-                        total: string;
-                        lines: {
-                            /** @description `calls` (rated CDRs of one zone) or another line kind (top-ups, credits) */
-                            kind: string;
-                            description: string;
-                            quantity: number;
-                            /** @description Billed seconds of a calls line */
-                            seconds: number;
-                            /** @description Decimal, six fraction digits */
+                            /** @enum {unknown} */
+                            kind: "operator" | "reseller" | "voucher";
                             amount: string;
-                        }[];
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    downloadInvoice: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/pdf": string;
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    getInvoiceTemplate: {
-        parameters: {
-            query?: {
-                resellerId?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        resellerId: string | null;
-                        companyName: string;
-                        address: string | null;
-                        footer: string | null;
-                        logoType: string | null;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    putInvoiceTemplate: {
-        parameters: {
-            query?: {
-                resellerId?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    companyName: string;
-                    address?: string | null;
-                    footer?: string | null;
-                    logo?: string | null;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        resellerId: string | null;
-                        companyName: string;
-                        address: string | null;
-                        footer: string | null;
-                        logoType: string | null;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    getCustomerBillingSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        customerId: string;
-                        /** @description Per calendar month (UTC) in the sell profile's currency; null: no limit */
-                        creditLimit: string | null;
-                        /** @description A carrier (wholesale) customer sending traffic over trunks */
-                        carrier: boolean;
-                        /** @description LCR skips routes costing more than the sell price; null: on for carrier customers */
-                        marginProtection: boolean | null;
-                        /** @description The customer's routing plan; empty: every group */
-                        peeringGroupIds: string[];
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    putCustomerBillingSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    creditLimit: string | null;
-                    carrier: boolean;
-                    marginProtection: boolean | null;
-                    peeringGroupIds: string[];
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        customerId: string;
-                        /** @description Per calendar month (UTC) in the sell profile's currency; null: no limit */
-                        creditLimit: string | null;
-                        /** @description A carrier (wholesale) customer sending traffic over trunks */
-                        carrier: boolean;
-                        /** @description LCR skips routes costing more than the sell price; null: on for carrier customers */
-                        marginProtection: boolean | null;
-                        /** @description The customer's routing plan; empty: every group */
-                        peeringGroupIds: string[];
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    listCustomerTrunks: {
-        parameters: {
-            query?: {
-                customerId?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
+                            balanceAfter: string;
                             /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            customerId: string;
-                            /** Format: uuid */
-                            subscriberId: string;
-                            name: string;
-                            trustedSources: string[];
-                            enabled: boolean;
+                            voucherId: string | null;
+                            note: string | null;
                             /** Format: date-time */
                             createdAt: string;
-                            /** Format: date-time */
-                            updatedAt: string;
                         }[];
                     };
                 };
@@ -19661,21 +18456,21 @@ export interface operations {
             };
         };
     };
-    createCustomerTrunk: {
+    topUpCredit: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                customerId: string;
+            };
             cookie?: never;
         };
         requestBody: {
             content: {
                 "application/json": {
-                    /** Format: uuid */
-                    subscriberId: string;
-                    name: string;
-                    trustedSources: string[];
-                    enabled?: boolean;
+                    /** @description Decimal amount, e.g. "5.00" */
+                    amount: string;
+                    note?: string;
                 };
             };
         };
@@ -19691,15 +18486,15 @@ export interface operations {
                         id: string;
                         /** Format: uuid */
                         customerId: string;
+                        /** @enum {unknown} */
+                        kind: "operator" | "reseller" | "voucher";
+                        amount: string;
+                        balanceAfter: string;
                         /** Format: uuid */
-                        subscriberId: string;
-                        name: string;
-                        trustedSources: string[];
-                        enabled: boolean;
+                        voucherId: string | null;
+                        note: string | null;
                         /** Format: date-time */
                         createdAt: string;
-                        /** Format: date-time */
-                        updatedAt: string;
                     };
                 };
             };
@@ -19831,23 +18626,40 @@ export interface operations {
             };
         };
     };
-    deleteCustomerTrunk: {
+    listCreditEvents: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                /** @description Older than this */
+                before?: string;
+            };
             header?: never;
             path: {
-                id: string;
+                customerId: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Removed */
-            204: {
+            /** @description Default Response */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            detail: unknown;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            deliveredAt: string | null;
+                        }[];
+                    };
+                };
             };
             /** @description The request has invalid fields */
             400: {
@@ -19977,12 +18789,335 @@ export interface operations {
             };
         };
     };
-    routeStats: {
+    getSpendLimit: {
         parameters: {
-            query: {
-                from: string;
-                to: string;
-                by?: "gateway" | "group";
+            query?: never;
+            header?: never;
+            path: {
+                subscriberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        subscriberId: string;
+                        dailyLimit: string | null;
+                        monthlyLimit: string | null;
+                        limitWarnPercent: number;
+                        /** Format: date-time */
+                        blockedUntil: string | null;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    updateSpendLimit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                subscriberId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Decimal amount, e.g. "5.00" */
+                    dailyLimit?: string | null;
+                    /** @description Decimal amount, e.g. "5.00" */
+                    monthlyLimit?: string | null;
+                    limitWarnPercent?: number;
+                    /** @description null lifts a block */
+                    blockedUntil?: null;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        subscriberId: string;
+                        dailyLimit: string | null;
+                        monthlyLimit: string | null;
+                        limitWarnPercent: number;
+                        /** Format: date-time */
+                        blockedUntil: string | null;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listVouchers: {
+        parameters: {
+            query?: {
+                redeemed?: boolean;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -20000,20 +19135,352 @@ export interface operations {
                         items: {
                             /** Format: uuid */
                             id: string;
-                            name: string;
+                            /** @description Last four characters of the code */
+                            codeHint: string;
+                            amount: string;
                             /** Format: uuid */
-                            groupId?: string;
-                            attempts: number;
-                            answered: number;
-                            /** @description answered / attempts, 0..1 */
-                            asr: number;
-                            /** @description average duration of answered calls */
-                            acdSeconds: number;
-                            /** @description attempts not failed by the network / attempts, 0..1 */
-                            ner: number;
-                            /** @description answered minutes */
-                            minutes: number;
+                            resellerId: string | null;
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                            /** Format: date-time */
+                            redeemedAt: string | null;
+                            /** Format: uuid */
+                            redeemedBy: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
                         }[];
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    createVouchers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    amount: string;
+                    /** @default 1 */
+                    count?: number;
+                    /** Format: date-time */
+                    expiresAt?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @description Last four characters of the code */
+                            codeHint: string;
+                            amount: string;
+                            /** Format: uuid */
+                            resellerId: string | null;
+                            /** Format: date-time */
+                            expiresAt: string | null;
+                            /** Format: date-time */
+                            redeemedAt: string | null;
+                            /** Format: uuid */
+                            redeemedBy: string | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            code: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    redeemVoucher: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                    /** Format: uuid */
+                    customerId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        topUp: unknown;
+                        balance: string;
                     };
                 };
             };
@@ -25123,20 +24590,6 @@ export interface operations {
                             maxCallsPerSecond: number | null;
                             /** @description Seconds an answered call may last; null: unlimited */
                             maxCallDuration: number | null;
-                            /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                            codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                            /** @description Codecs removed from offers; empty: inherit or none */
-                            codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                            /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                            codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                            /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                            codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                            /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                            ptime: number | null;
-                            /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                            dtmfEvents: boolean | null;
-                            /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
-                            dtmfInfo: boolean | null;
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -25299,20 +24752,6 @@ export interface operations {
                     maxCallsPerSecond?: number | null;
                     /** @description Seconds an answered call may last; null: unlimited */
                     maxCallDuration?: number | null;
-                    /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                    codecAllow?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs removed from offers; empty: inherit or none */
-                    codecStrip?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                    codecMask?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                    codecTranscode?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                    /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                    ptime?: number | null;
-                    /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                    dtmfEvents?: boolean | null;
-                    /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
-                    dtmfInfo?: boolean | null;
                 };
             };
         };
@@ -25338,20 +24777,6 @@ export interface operations {
                         maxCallsPerSecond: number | null;
                         /** @description Seconds an answered call may last; null: unlimited */
                         maxCallDuration: number | null;
-                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs removed from offers; empty: inherit or none */
-                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                        ptime: number | null;
-                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                        dtmfEvents: boolean | null;
-                        /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
-                        dtmfInfo: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -25520,20 +24945,6 @@ export interface operations {
                         maxCallsPerSecond: number | null;
                         /** @description Seconds an answered call may last; null: unlimited */
                         maxCallDuration: number | null;
-                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs removed from offers; empty: inherit or none */
-                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                        ptime: number | null;
-                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                        dtmfEvents: boolean | null;
-                        /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
-                        dtmfInfo: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -25841,20 +25252,6 @@ export interface operations {
                     maxCallsPerSecond?: number | null;
                     /** @description Seconds an answered call may last; null: unlimited */
                     maxCallDuration?: number | null;
-                    /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                    codecAllow?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs removed from offers; empty: inherit or none */
-                    codecStrip?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                    codecMask?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                    /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                    codecTranscode?: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                    /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                    ptime?: number | null;
-                    /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                    dtmfEvents?: boolean | null;
-                    /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
-                    dtmfInfo?: boolean | null;
                 };
             };
         };
@@ -25880,20 +25277,6 @@ export interface operations {
                         maxCallsPerSecond: number | null;
                         /** @description Seconds an answered call may last; null: unlimited */
                         maxCallDuration: number | null;
-                        /** @description Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any */
-                        codecAllow: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs removed from offers; empty: inherit or none */
-                        codecStrip: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none */
-                        codecMask: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "iLBC" | "AMR" | "AMR-WB" | "telephone-event" | "CN")[];
-                        /** @description Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none */
-                        codecTranscode: ("PCMU" | "PCMA" | "G722" | "G723" | "G729" | "G729a" | "GSM" | "speex" | "opus" | "telephone-event" | "CN")[];
-                        /** @description Packetisation time (ms) asked of the receiver; null: inherit or as offered */
-                        ptime: number | null;
-                        /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
-                        dtmfEvents: boolean | null;
-                        /** @description The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off) */
-                        dtmfInfo: boolean | null;
                         /** Format: date-time */
                         createdAt: string;
                         /** Format: date-time */
@@ -27720,8 +27103,6 @@ export interface operations {
                 disposition?: "answered" | "busy" | "no_answer" | "cancelled" | "failed" | "rejected";
                 direction?: "internal" | "outbound" | "inbound";
                 callId?: string;
-                /** @description e.g. `rated` with from/to and format=csv: the rated CDRs of a billing period */
-                ratingStatus?: "unrated" | "rated" | "unrateable";
                 /** @description Calls made or received by this subscriber */
                 subscriberId?: string;
                 /** @description Calls made or received by this customer */
@@ -28560,1461 +27941,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    getVoicemailSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        subscriberId: string;
-                        /** @description Voicemail answers the calls its forwards send to it */
-                        enabled: boolean;
-                        /** @description A retrieval PIN is set (it is stored hashed, never shown) */
-                        pinSet: boolean;
-                        /** @enum {unknown} */
-                        greeting: "default" | "uploaded";
-                        maxMessageSeconds: number;
-                        maxMessages: number;
-                        /**
-                         * Format: email
-                         * @description New messages are e-mailed here
-                         */
-                        email: string | null;
-                        /** @description Delete a message once its e-mail went out */
-                        deleteAfterEmail: boolean;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    updateVoicemailSettings: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    enabled?: boolean;
-                    /** @description 4 to 12 digits */
-                    pin?: string;
-                    maxMessageSeconds?: number;
-                    maxMessages?: number;
-                    /** Format: email */
-                    email?: string | null;
-                    deleteAfterEmail?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        subscriberId: string;
-                        /** @description Voicemail answers the calls its forwards send to it */
-                        enabled: boolean;
-                        /** @description A retrieval PIN is set (it is stored hashed, never shown) */
-                        pinSet: boolean;
-                        /** @enum {unknown} */
-                        greeting: "default" | "uploaded";
-                        maxMessageSeconds: number;
-                        maxMessages: number;
-                        /**
-                         * Format: email
-                         * @description New messages are e-mailed here
-                         */
-                        email: string | null;
-                        /** @description Delete a message once its e-mail went out */
-                        deleteAfterEmail: boolean;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    uploadVoicemailGreeting: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        subscriberId: string;
-                        /** @description Voicemail answers the calls its forwards send to it */
-                        enabled: boolean;
-                        /** @description A retrieval PIN is set (it is stored hashed, never shown) */
-                        pinSet: boolean;
-                        /** @enum {unknown} */
-                        greeting: "default" | "uploaded";
-                        maxMessageSeconds: number;
-                        maxMessages: number;
-                        /**
-                         * Format: email
-                         * @description New messages are e-mailed here
-                         */
-                        email: string | null;
-                        /** @description Delete a message once its e-mail went out */
-                        deleteAfterEmail: boolean;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    deleteVoicemailGreeting: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The default greeting plays again */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    listVoicemails: {
-        parameters: {
-            query?: {
-                /** @description Page number, from 1 */
-                page?: number;
-                /** @description Page size */
-                perPage?: number;
-                /** @description Comma-separated fields, '-' for descending. Sortable: createdAt, durationMs */
-                sort?: string;
-                heard?: boolean;
-                /** @description One subscriber's box */
-                subscriberId?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        items: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            subscriberId: string;
-                            /** Format: uuid */
-                            customerId: string;
-                            /** @description The caller as the box owner may see it (`anonymous` when withheld) */
-                            caller: string;
-                            durationMs: number;
-                            heard: boolean;
-                            /** Format: date-time */
-                            createdAt: string;
-                        }[];
-                        page: number;
-                        perPage: number;
-                        /** @description Number of matching records across all pages */
-                        total: number;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    getVoicemail: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        subscriberId: string;
-                        /** Format: uuid */
-                        customerId: string;
-                        /** @description The caller as the box owner may see it (`anonymous` when withheld) */
-                        caller: string;
-                        durationMs: number;
-                        heard: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    deleteVoicemail: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    updateVoicemail: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    heard?: boolean;
-                };
-            };
-        };
-        responses: {
-            /** @description Default Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        subscriberId: string;
-                        /** Format: uuid */
-                        customerId: string;
-                        /** @description The caller as the box owner may see it (`anonymous` when withheld) */
-                        caller: string;
-                        durationMs: number;
-                        heard: boolean;
-                        /** Format: date-time */
-                        createdAt: string;
-                    };
-                };
-            };
-            /** @description The request has invalid fields */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Missing, invalid, expired or revoked credential */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description The role may not do this */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Not found (also for records of another tenant) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-            /** @description Too many requests; see Retry-After */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": {
-                        /** @description URI identifying the problem type */
-                        type: string;
-                        title: string;
-                        status: number;
-                        detail?: string;
-                        instance?: string;
-                        errors?: {
-                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
-                            field: string;
-                            message: string;
-                        }[];
-                    };
-                };
-            };
-        };
-    };
-    getVoicemailAudio: {
-        parameters: {
-            query?: {
-                download?: boolean;
-            };
-            header?: never;
-            path: {
-                /** @description Resource identifier (UUID) */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
             /** @description The request has invalid fields */
             400: {
                 headers: {
