@@ -40,6 +40,7 @@ import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
+import type { CallRecorder } from './recording/call-recorder.ts';
 import type { SbcIndex } from './sbc/sbc-index.ts';
 import type { EngineTraits } from './sip/engine-traits.ts';
 import { forEngine } from './sip/reply.ts';
@@ -209,6 +210,8 @@ export interface InviteChainDeps {
   engine?: EngineTraits;
   /** Header rules, topology hiding and peer limits (docs/sbc.md). */
   sbc?: SbcIndex;
+  /** Call recording (docs/pbx.md). */
+  recorder?: CallRecorder;
 }
 
 /**
@@ -235,6 +238,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       ...(deps.engine ? { engine: deps.engine } : {}),
       push: deps.push,
       sbc: deps.sbc,
+      recorder: deps.recorder,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

@@ -96,6 +96,7 @@ export function connect(deps: InviteDeps): Middleware {
         media: deps.media,
         cdr: deps.cdr,
         log: deps.log,
+        recorder: deps.recorder,
         ...(deps.engine ? { engine: deps.engine } : {}),
         onState: (c) => deps.calls.changed(c),
       });

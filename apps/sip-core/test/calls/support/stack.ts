@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { PrismaClient } from '@switchboard/db';
 import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
@@ -37,14 +38,20 @@ export interface CallStack {
 }
 
 /** A free NG port in 22400-22499 and an RTP range slice of 40000-40999 for this file's rtpengine. */
-export async function startRtpengine(): Promise<ResolvedMedia> {
+export async function startRtpengine(dataDir?: string): Promise<ResolvedMedia> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const ngPort = 22400 + Math.floor(Math.random() * 100);
     const slice = Math.floor(Math.random() * 10) * 100;
     try {
       return await resolveMediaConfig(undefined, log, {
-        local: { ngPort, portMin: 40000 + slice, portMax: 40099 + slice, interface: '127.0.0.1' },
+        local: {
+          ngPort,
+          portMin: 40000 + slice,
+          portMax: 40099 + slice,
+          interface: '127.0.0.1',
+          ...(dataDir ? { dataDir } : {}),
+        },
       });
     } catch (error) {
       lastError = error;
@@ -75,6 +82,8 @@ export async function startCallStack(
   listeners: Pick<TestEngineOptions, 'transports' | 'tls'> = {},
   /** Trunk registration and health check timing (tests of trunks/ shorten it). */
   trunks?: Partial<TrunkOptions>,
+  /** Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there. */
+  recording?: { dataDir: string; announcementFile?: string },
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -82,7 +91,7 @@ export async function startCallStack(
   for (const [user, password] of Object.entries(users))
     subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
   await prepare(testDb, tenant, subscribers);
-  const media = await startRtpengine();
+  const media = await startRtpengine(recording?.dataDir);
   const engine = await startTestEngine({ secret: SECRET, logger: log, ...listeners });
   const sipCore = await startSipCore(
     {
@@ -102,6 +111,15 @@ export async function startCallStack(
       ...(push ? { push } : {}),
       ...(metrics ? { metrics } : {}),
       ...(trunks ? { trunks } : {}),
+      ...(recording
+        ? {
+            recording: {
+              captureDir: join(recording.dataDir, 'recordings'),
+              storageDir: join(recording.dataDir, 'recordings', 'calls'),
+              announcementFile: recording.announcementFile,
+            },
+          }
+        : {}),
     },
   );
   return {
