@@ -45,6 +45,7 @@ import { pushBindingRoutes } from './routes/push-bindings.ts';
 import { pushCredentialRoutes } from './routes/push-credentials.ts';
 import { rateDeckRoutes } from './routes/rate-decks.ts';
 import { ratingRoutes } from './routes/rating.ts';
+import { recordingRoutes } from './routes/recordings.ts';
 import { registrationRoutes } from './routes/registrations.ts';
 import { resellerRoutes } from './routes/resellers.ts';
 import { rewriteRuleSetRoutes } from './routes/rewrite-rule-sets.ts';
@@ -249,6 +250,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(registrationRoutes, routeOptions);
       await v1.register(callRoutes, routeOptions);
       await v1.register(cdrRoutes, routeOptions);
+      await v1.register(recordingRoutes, {
+        ...routeOptions,
+        push: deps.push,
+        recordingsDir:
+          deps.recordingsDir ??
+          join(deps.push?.dataDir ?? process.env.DATA_DIR ?? './data', 'recordings', 'calls'),
+      });
       await v1.register(messageRoutes, routeOptions);
       await v1.register(auditLogRoutes, routeOptions);
       await v1.register(dashboardRoutes, { ...routeOptions, metrics });

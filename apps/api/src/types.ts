@@ -82,6 +82,8 @@ export interface ApiDeps {
   limits?: Partial<ApiLimits>;
   /** Push credentials sealing key and push service endpoints; defaults from the environment. */
   push?: ApiPushOptions;
+  /** Folder of the call recordings (sip-core writes them); default `$DATA_DIR/recordings/calls`. */
+  recordingsDir?: string;
   /**
    * Mark the session cookies `Secure`: `auto` when the request came over HTTPS to this server; `true` behind
    * a TLS-terminating proxy (the API trusts no forwarded header to tell).

@@ -103,7 +103,11 @@ export interface ToneAnalysis {
  * a real signal's energy is (2/N) · Σ|X_k|² over the positive bins; a pure tone puts nearly all of it
  * within a few hertz of its frequency, G.711 quantisation noise and jitter-buffer gaps very little.
  */
-export function analyseTones(audio: PcmAudio, frequencies: number[], band = 10): ToneAnalysis {
+export function analyseTones(
+  audio: Pick<PcmAudio, 'sampleRate' | 'samples'>,
+  frequencies: number[],
+  band = 10,
+): ToneAnalysis {
   const n = audio.sampleRate;
   // About -40 dBFS: far above G.711 silence (a few LSBs), far below the test tones (-6 dBFS).
   const silence = 0.01;
