@@ -17,6 +17,7 @@ import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
 import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
+import { recordingOptionsFrom } from './recording/recording-config.ts';
 import { callsFromEnvironment } from './settings.ts';
 import { startSipCore } from './start.ts';
 import { effectiveWorkers, startWorkerPool } from './workers.ts';
@@ -72,6 +73,8 @@ const sipCore = await startSipCore(
     logger,
     media: media?.media,
     push: { dataDir: config.dataDir, endpoints: config.push },
+    // Calls are recorded where a relay captures them (docs/pbx.md, "Call recording").
+    ...(media ? { recording: recordingOptionsFrom(config.dataDir) } : {}),
     metrics,
     fixedSettings: config.environmentSettings.keys(),
     // PUSH_WAIT_TIMEOUT.

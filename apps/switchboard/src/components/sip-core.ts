@@ -11,6 +11,7 @@ import {
   callsFromEnvironment,
   effectiveWorkers,
   type RunningSipCore,
+  recordingOptionsFrom,
   SIP_CORE_MAIN,
   startSipCore,
   startWorkerPool,
@@ -76,6 +77,8 @@ export function sipCoreComponent(
           calls: callsFromEnvironment(config.environmentSettings),
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
+          // The local rtpengine captures into $DATA_DIR/recordings (docs/pbx.md, "Call recording").
+          ...(media ? { recording: recordingOptionsFrom(config.dataDir) } : {}),
         },
       );
       onReady(sipCore);
