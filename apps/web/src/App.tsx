@@ -30,6 +30,7 @@ import { MessagesPage } from './pages/portal/Messages.tsx';
 import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
 import { PhonePage } from './pages/portal/Phone.tsx';
+import { RecordingsPage } from './pages/portal/Recordings.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/ResetPassword.tsx';
 import { SignupPage } from './pages/Signup.tsx';
 import { TwoFactorPage } from './pages/TwoFactor.tsx';
@@ -58,6 +59,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
+  { to: '/admin/recordings', label: 'Recordings' },
   { to: '/admin/push-devices', label: 'Push devices' },
   { to: '/admin/ip-bans', label: 'IP bans' },
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
@@ -74,6 +76,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/hunt-groups', label: 'Hunt groups' },
   { to: '/portal/history', label: 'Call history' },
+  { to: '/portal/recordings', label: 'Recordings' },
   { to: '/portal/messages', label: 'Messages' },
   { to: '/portal/password', label: 'Password' },
   { to: '/portal/two-factor', label: 'Two-factor sign-in' },
@@ -195,6 +198,7 @@ export function App() {
           <Route path="registrations" element={<RegistrationsPage />} />
           <Route path="calls" element={<LiveCallsPage />} />
           <Route path="cdrs" element={<CdrsPage />} />
+          <Route path="recordings" element={<RecordingsPage />} />
           <Route path="push-devices" element={<PushDevicesPage />} />
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />
@@ -219,6 +223,7 @@ export function App() {
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
           <Route path="history" element={<HistoryPage />} />
+          <Route path="recordings" element={<RecordingsPage />} />
           <Route path="messages" element={<MessagesPage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route path="two-factor" element={<TwoFactorPage />} />
