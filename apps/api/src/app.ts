@@ -50,6 +50,7 @@ import { pushBindingRoutes } from './routes/push-bindings.ts';
 import { pushCredentialRoutes } from './routes/push-credentials.ts';
 import { rateDeckRoutes } from './routes/rate-decks.ts';
 import { ratingRoutes } from './routes/rating.ts';
+import { recordingRoutes } from './routes/recordings.ts';
 import { registrationRoutes } from './routes/registrations.ts';
 import { resellerRoutes } from './routes/resellers.ts';
 import { rewriteRuleSetRoutes } from './routes/rewrite-rule-sets.ts';
@@ -264,6 +265,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(registrationRoutes, routeOptions);
       await v1.register(callRoutes, routeOptions);
       await v1.register(cdrRoutes, routeOptions);
+      await v1.register(recordingRoutes, {
+        ...routeOptions,
+        push: deps.push,
+        recordingsDir:
+          deps.recordingsDir ??
+          join(deps.push?.dataDir ?? process.env.DATA_DIR ?? './data', 'recordings', 'calls'),
+      });
       await v1.register(messageRoutes, routeOptions);
       await v1.register(voicemailRoutes, { ...routeOptions, dataDir: deps.dataDir ?? deps.push?.dataDir });
       await v1.register(auditLogRoutes, routeOptions);

@@ -84,6 +84,8 @@ export interface ApiDeps {
   push?: ApiPushOptions;
   /** Where sip-core keeps voicemail recordings and greetings; default `push.dataDir`, `DATA_DIR`, `./data`. */
   dataDir?: string;
+  /** Folder of the call recordings (sip-core writes them); default `$DATA_DIR/recordings/calls`. */
+  recordingsDir?: string;
   /**
    * Mark the session cookies `Secure`: `auto` when the request came over HTTPS to this server; `true` behind
    * a TLS-terminating proxy (the API trusts no forwarded header to tell).

@@ -11,6 +11,8 @@ import { type Actor, createWorld, type World } from './support/world.ts';
 let world: World;
 let ids: World['ids'];
 let subscriberC: string;
+/** A hunt group of tenant A that numbers are pointed at. */
+let huntGroupA: string;
 /** A gateway and a header rule set that bindings and peer policies are moved to. */
 let gatewayForPolicies: string;
 let spareRuleSet: string;
@@ -32,6 +34,15 @@ beforeAll(async () => {
   ).json().id;
   subscriberC = (
     await op('POST', '/subscribers', { customerId: ids.cA, domainId: ids.dA, username: 'carol' })
+  ).json().id;
+  huntGroupA = (
+    await op('POST', '/hunt-groups', {
+      customerId: ids.cA,
+      domainId: ids.dA,
+      username: 'policy-hunt',
+      name: 'Policy',
+      members: [ids.sA],
+    })
   ).json().id;
 });
 afterAll(async () => {
@@ -137,6 +148,7 @@ const ROUTES: PatchRoute[] = [
       displayName: { body: () => ({ displayName: 'Desk' }) },
       clir: { body: () => ({ clir: true }) },
       srtp: { body: () => ({ srtp: 'mandatory' }) },
+      recordingMode: { body: () => ({ recordingMode: 'always' }) },
       status: { body: () => ({ status: 'locked' }), roles: PROVIDER },
       maxConcurrentCalls: { body: () => ({ maxConcurrentCalls: 2 }), roles: PROVIDER },
       rewriteRuleSetId: { body: () => ({ rewriteRuleSetId: ids.rsA }), roles: PROVIDER },
@@ -194,7 +206,27 @@ const ROUTES: PatchRoute[] = [
       }),
     fields: {
       subscriberId: { body: () => ({ subscriberId: subscriberC }) },
+      huntGroupId: { body: () => ({ huntGroupId: huntGroupA }) },
       isPrimary: { body: () => ({ isPrimary: true }) },
+    },
+  },
+  {
+    path: '/api/v1/customers/{id}/recording-settings',
+    writeRoles: ALL,
+    fresh: async () => `/customers/${ids.cA}/recording-settings`,
+    fields: {
+      recordingMode: { body: () => ({ recordingMode: 'always' }) },
+      recordingAnnouncement: { body: () => ({ recordingAnnouncement: true }) },
+      recordingRetentionDays: { body: () => ({ recordingRetentionDays: 30 }) },
+      recordingWebhookUrl: {
+        body: () => ({ recordingWebhookUrl: 'https://hooks.example.org/rec' }),
+        roles: PROVIDER,
+      },
+      recordingWebhookSecret: {
+        body: () => ({ recordingWebhookSecret: 'sixteen-chars-or-more' }),
+        roles: PROVIDER,
+        writeOnly: true,
+      },
     },
   },
   {

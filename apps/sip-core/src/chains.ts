@@ -46,6 +46,7 @@ import { frontCall } from './pbx/front-call.ts';
 import type { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
 import { type RegisterRequester, relayRegister } from './pbx/register-relay.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
+import type { CallRecorder } from './recording/call-recorder.ts';
 import type { SbcIndex } from './sbc/sbc-index.ts';
 import type { EngineTraits } from './sip/engine-traits.ts';
 import { forEngine } from './sip/reply.ts';
@@ -247,6 +248,8 @@ export interface InviteChainDeps {
   voicemail?: Voicemail;
   /** Prepaid credit and spend limits (calls/credit.ts). */
   credit?: CallCredit;
+  /** Call recording (docs/pbx.md). */
+  recorder?: CallRecorder;
 }
 
 /**
@@ -290,6 +293,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       cluster: deps.cluster,
       voicemail: deps.voicemail,
       credit: deps.credit,
+      recorder: deps.recorder,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

@@ -22,6 +22,8 @@ export { type Binding, type BindingTransport, isNatted } from './location/bindin
 export { LocationService, REGISTRATIONS_CHANNEL } from './location/location-service.ts';
 export { PushRefresher } from './push/refresher.ts';
 export type { SipCorePush, SipCorePushOptions } from './push/setup.ts';
+export type { RecordingOptions } from './recording/call-recorder.ts';
+export { recordingOptionsFrom } from './recording/recording-config.ts';
 export { callsFromEnvironment } from './settings.ts';
 export { type RunningSipCore, type SipCoreDeps, startSipCore } from './start.ts';
 

@@ -18,6 +18,7 @@ import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
 import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
+import { recordingOptionsFrom } from './recording/recording-config.ts';
 import { callsFromEnvironment } from './settings.ts';
 import { startSipCore } from './start.ts';
 import { effectiveWorkers, startWorkerPool } from './workers.ts';
@@ -78,6 +79,8 @@ const sipCore = await startSipCore(
     media: media?.media,
     push: { dataDir: config.dataDir, endpoints: config.push },
     voicemail: { dataDir: config.dataDir },
+    // Calls are recorded where a relay captures them (docs/pbx.md, "Call recording").
+    ...(media ? { recording: recordingOptionsFrom(config.dataDir) } : {}),
     metrics,
     fixedSettings: config.environmentSettings.keys(),
     // PUSH_WAIT_TIMEOUT.

@@ -56,6 +56,8 @@ import type { RegisterRequester } from './pbx/register-relay.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
+import { CallRecorder, type RecordingOptions } from './recording/call-recorder.ts';
+import { startRetention } from './recording/retention.ts';
 import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
@@ -76,6 +78,7 @@ export {
   registerChain,
   type SipCoreServices,
 } from './chains.ts';
+export type { RecordingOptions } from './recording/call-recorder.ts';
 export { tableChangeHandler } from './table-changes.ts';
 
 export interface SipCoreDeps {
@@ -115,6 +118,11 @@ export interface SipCoreDeps {
    * billing code's); default: calls are not credit-checked.
    */
   credit?: CallCredit;
+  /**
+   * Call recording (docs/pbx.md): where the relay's captures are and where recordings go; unset: no call
+   * is recorded, whatever the customers' settings.
+   */
+  recording?: RecordingOptions & { retentionIntervalMs?: number };
 }
 
 export interface VoicemailSettings {
@@ -400,6 +408,15 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   );
   await cdr.reconcile();
   cdr.startHeartbeat();
+  const recorder = deps.recording
+    ? new CallRecorder(
+        deps.prisma,
+        directory,
+        deps.recording,
+        sealingKey,
+        log.child({ component: 'recording' }),
+      )
+    : undefined;
   const calls = new ActiveCalls(await callCounters(config, log));
   calls.countRefusalsIn(services.metrics.callsRefused);
   const detachGauges = sipCoreGauges(registry, { calls, location, media });
@@ -424,6 +441,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       cluster,
       ...(voicemail ? { voicemail } : {}),
       ...(deps.credit ? { credit: deps.credit } : {}),
+      ...(recorder ? { recorder } : {}),
     }),
     log,
   );
@@ -496,6 +514,15 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     keepalive.start();
     push.refresher.start();
   }
+  const stopRetention =
+    deps.recording && config.worker.index === 1
+      ? startRetention(
+          deps.prisma,
+          deps.recording.storageDir,
+          log.child({ component: 'recording' }),
+          deps.recording.retentionIntervalMs,
+        )
+      : () => {};
   // Trunk registrations and health checks share one lease per gateway across nodes and workers.
   await trunks.start();
   collectStartupGarbage(log);
@@ -515,6 +542,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       if (closed) return;
       closed = true;
       detachGauges();
+      stopRetention();
       keepalive.stop();
       await trunks.close();
       presence.close();

@@ -36,6 +36,7 @@ import { MySubscribersPage } from './pages/portal/MySubscribers.tsx';
 import { PasswordPage } from './pages/portal/Password.tsx';
 import { PhonePage } from './pages/portal/Phone.tsx';
 import { VoicemailPage } from './pages/portal/Voicemail.tsx';
+import { RecordingsPage } from './pages/portal/Recordings.tsx';
 import { ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage } from './pages/ResetPassword.tsx';
 import { SignupPage } from './pages/Signup.tsx';
 import { TwoFactorPage } from './pages/TwoFactor.tsx';
@@ -68,6 +69,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
+  { to: '/admin/recordings', label: 'Recordings' },
   { to: '/admin/push-devices', label: 'Push devices' },
   { to: '/admin/ip-bans', label: 'IP bans' },
   { to: '/admin/users', label: 'Users', roles: ['operator'] },
@@ -86,6 +88,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/invoices', label: 'Invoices' },
   { to: '/portal/credit', label: 'Credit' },
+  { to: '/portal/recordings', label: 'Recordings' },
   { to: '/portal/messages', label: 'Messages' },
   { to: '/portal/voicemail', label: 'Voicemail' },
   { to: '/portal/password', label: 'Password' },
@@ -209,6 +212,7 @@ export function App() {
           <Route path="registrations" element={<RegistrationsPage />} />
           <Route path="calls" element={<LiveCallsPage />} />
           <Route path="cdrs" element={<CdrsPage />} />
+          <Route path="recordings" element={<RecordingsPage />} />
           <Route path="push-devices" element={<PushDevicesPage />} />
           <Route element={<RequireRole roles={['operator', 'reseller']} />}>
             <Route path="credit" element={<CreditAdminPage />} />
@@ -240,6 +244,7 @@ export function App() {
           <Route path="history" element={<HistoryPage />} />
           <Route path="invoices" element={<InvoicesPage />} />
           <Route path="credit" element={<CreditPage />} />
+          <Route path="recordings" element={<RecordingsPage />} />
           <Route path="messages" element={<MessagesPage />} />
           <Route path="voicemail" element={<VoicemailPage />} />
           <Route path="password" element={<PasswordPage />} />

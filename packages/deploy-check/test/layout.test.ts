@@ -209,6 +209,9 @@ describe('the production layout as separate processes', () => {
         'PUSH_CREDENTIALS_KEY',
         'SIP_CORE_WORKERS',
         'REDIS_URL',
+        'RECORDING_CAPTURE_DIR',
+        'RECORDINGS_DIR',
+        'RECORDING_ANNOUNCEMENT',
       ].sort(),
     );
     expect(serviceEnv('engine').ENGINE_SECRET).toBe(env.ENGINE_SECRET);

@@ -34,6 +34,15 @@ export {
   type SrtpSuite,
   sdpFlags,
 } from './profiles.ts';
+export type { CallCapture, CapturedRtp, StereoChannels, StereoRecording } from './recording.ts';
+export {
+  decodeALaw,
+  decodeMuLaw,
+  findCallCaptures,
+  readPcapRtp,
+  removeCapture,
+  stereoWav,
+} from './recording.ts';
 export { RtpengineMedia, type RtpengineMediaOptions } from './rtpengine-media.ts';
 export { sdpCodecs } from './sdp-codecs.ts';
 export {

@@ -55,6 +55,7 @@ export {
 } from './normalise.ts';
 export type {
   CallerPresentation,
+  HuntGroupNumber,
   LcrRequest,
   LcrResult,
   LoadProblem,

@@ -44,10 +44,10 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
         await readAll((after, take) =>
           tx.phoneNumber.findMany({
             where: {
-              subscriber: { status: { not: 'terminated' } },
+              OR: [{ subscriber: { status: { not: 'terminated' } } }, { huntGroupId: { not: null } }],
               ...(after === undefined ? {} : { id: { gt: after } }),
             },
-            select: { id: true, e164: true, subscriberId: true, isPrimary: true },
+            select: { id: true, e164: true, subscriberId: true, huntGroupId: true, isPrimary: true },
             orderBy: { id: 'asc' },
             take,
           }),

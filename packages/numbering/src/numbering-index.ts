@@ -28,6 +28,14 @@ export interface NumberMapping {
   uri: string;
 }
 
+/** A number (DID) that rings a hunt group; the group itself is sip-core's to resolve. */
+export interface HuntGroupNumber {
+  /** `+` and digits. */
+  e164: string;
+  numberId: string;
+  huntGroupId: string;
+}
+
 /** How a subscriber is presented as caller: its primary number, or anonymous under CLIR. */
 export interface CallerPresentation {
   subscriberId: string;
@@ -72,6 +80,8 @@ interface SubscriberEntry {
 /** An immutable, fully indexed snapshot. Lookups read one of these; reloads build a new one and swap it. */
 class CompiledSnapshot {
   readonly numbers = new Map<string, NumberMapping>();
+  /** Digits -> the hunt group the number rings. */
+  readonly groupNumbers = new Map<string, HuntGroupNumber>();
   readonly subscribers = new Map<string, SubscriberEntry>();
   /** `user@domain` (domain lower-cased) -> subscriber id. */
   readonly subscribersByAor = new Map<string, string>();
@@ -124,6 +134,10 @@ class CompiledSnapshot {
   }
 
   private addNumber(number: NumberData): void {
+    if (number.huntGroupId) {
+      this.addGroupNumber(number, number.huntGroupId);
+      return;
+    }
     if (!number.subscriberId) return; // unassigned numbers of the pool map to nobody
     const subscriber = this.subscribers.get(number.subscriberId);
     if (!subscriber) {
@@ -150,12 +164,24 @@ class CompiledSnapshot {
       uri: `sip:${username}@${domain}`,
     });
     // The primary number is presented; without one flagged, the first number assigned stands in.
+    // (Hunt groups' numbers never are: they have their own map.)
     if (number.isPrimary && !subscriber.primaryFlagged) {
       subscriber.primary = e164;
       subscriber.primaryFlagged = true;
     } else if (subscriber.primary === null) {
       subscriber.primary = e164;
     }
+  }
+
+  private addGroupNumber(number: NumberData, huntGroupId: string): void {
+    let digits: string;
+    try {
+      digits = parseE164(number.e164);
+    } catch (error) {
+      this.problems.push({ kind: 'number', id: number.id, reason: (error as Error).message });
+      return;
+    }
+    this.groupNumbers.set(digits, { e164: `+${digits}`, numberId: number.id, huntGroupId });
   }
 }
 
@@ -197,6 +223,12 @@ export class NumberingIndex {
   lookupNumber(number: string): NumberMapping | null {
     const digits = number.startsWith('+') ? number.slice(1) : number;
     return this.snapshot.numbers.get(digits) ?? null;
+  }
+
+  /** Number -> the hunt group it rings (E.164 with or without `+`); null when it rings none. */
+  lookupHuntGroupNumber(number: string): HuntGroupNumber | null {
+    const digits = number.startsWith('+') ? number.slice(1) : number;
+    return this.snapshot.groupNumbers.get(digits) ?? null;
   }
 
   /**

@@ -42,6 +42,8 @@ export interface NumberData {
   /** E.164 with or without `+`; stored in the index as digits only. */
   e164: string;
   subscriberId: string | null;
+  /** A number that rings a hunt group instead of a subscriber (then subscriberId is null). */
+  huntGroupId?: string | null;
   isPrimary: boolean;
 }
 

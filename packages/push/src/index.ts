@@ -28,6 +28,7 @@ export {
   CREDENTIALS_KEY_VARIABLE,
   gatewaySecretContext,
   loadCredentialsKey,
+  recordingWebhookSecretContext,
   SealingError,
   seal,
   sealingContext,

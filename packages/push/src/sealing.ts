@@ -79,6 +79,11 @@ export function sealingContext(domainId: string, provider: string): string {
   return `push-credentials:${domainId}:${provider}`;
 }
 
+/** The authenticated context of a customer's recording webhook secret: it opens only for that customer. */
+export function recordingWebhookSecretContext(customerId: string): string {
+  return `recording-webhook:${customerId}`;
+}
+
 /**
  * The authenticated context of a peer gateway's sealed secret: `auth` (answering the gateway's
  * challenges) or `register` (the trunk registration), so a secret opens only for its purpose.

@@ -7,7 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 export interface PcmAudio {
   sampleRate: number;
-  /** First channel, normalised to [-1, 1). */
+  /** Channels in the file. */
+  channels: number;
+  /** The channel read (the first unless asked), normalised to [-1, 1). */
   samples: Float64Array;
 }
 
@@ -35,10 +37,11 @@ export function writeToneWav(path: string, frequency: number, seconds: number, s
 }
 
 /**
- * Reads a 16-bit PCM WAV file. A recorder killed before it closed its file leaves the data chunk's
+ * Reads one channel (default the first; a stereo call recording has the caller left, 0, and the callee
+ * right, 1) of a 16-bit PCM WAV file. A recorder killed before it closed its file leaves the data chunk's
  * size at 0 (or too large): then the rest of the file is taken as the data.
  */
-export function readWav(path: string): PcmAudio {
+export function readWav(path: string, channel = 0): PcmAudio {
   const file = readFileSync(path);
   if (file.length < 12 || file.toString('ascii', 0, 4) !== 'RIFF' || file.toString('ascii', 8, 12) !== 'WAVE')
     throw new Error(`${path} is not a WAV file (${file.length} bytes)`);
@@ -59,11 +62,13 @@ export function readWav(path: string): PcmAudio {
       sampleRate = file.readUInt32LE(body + 4);
     } else if (id === 'data') {
       if (sampleRate === 0) throw new Error(`${path}: data before fmt`);
+      if (channel >= channels) throw new Error(`${path}: no channel ${channel} (${channels} channels)`);
       const end = size === 0 || body + size > file.length ? file.length : body + size;
       const frames = Math.floor((end - body) / (2 * channels));
       const samples = new Float64Array(frames);
-      for (let i = 0; i < frames; i++) samples[i] = file.readInt16LE(body + i * 2 * channels) / 32_768;
-      return { sampleRate, samples };
+      for (let i = 0; i < frames; i++)
+        samples[i] = file.readInt16LE(body + i * 2 * channels + channel * 2) / 32_768;
+      return { sampleRate, channels, samples };
     }
     offset = body + size + (size % 2);
   }
@@ -98,7 +103,11 @@ export interface ToneAnalysis {
  * a real signal's energy is (2/N) · Σ|X_k|² over the positive bins; a pure tone puts nearly all of it
  * within a few hertz of its frequency, G.711 quantisation noise and jitter-buffer gaps very little.
  */
-export function analyseTones(audio: PcmAudio, frequencies: number[], band = 10): ToneAnalysis {
+export function analyseTones(
+  audio: Pick<PcmAudio, 'sampleRate' | 'samples'>,
+  frequencies: number[],
+  band = 10,
+): ToneAnalysis {
   const n = audio.sampleRate;
   // About -40 dBFS: far above G.711 silence (a few LSBs), far below the test tones (-6 dBFS).
   const silence = 0.01;

@@ -38,13 +38,17 @@ type Row = Record<string, unknown>;
 
 export async function exportNumbers(db: Db, principal: Principal): Promise<string> {
   const rows = await db.phoneNumber.findMany({
-    where: scopes.viaSubscriber(principal),
+    // Only subscribers' numbers: a hunt group's are managed on the numbers page.
+    where: { AND: [scopes.viaSubscriber(principal), { subscriberId: { not: null } }] },
     include: { subscriber: { select: { username: true, domain: { select: { name: true } } } } },
     orderBy: { e164: 'asc' },
   });
   return toCsv(
     NUMBER_COLUMNS,
-    rows.map((n) => ({ ...n, subscriber: `${n.subscriber.username}@${n.subscriber.domain.name}` })),
+    rows.map((n) => ({
+      ...n,
+      subscriber: n.subscriber ? `${n.subscriber.username}@${n.subscriber.domain.name}` : '',
+    })),
   );
 }
 

@@ -8,8 +8,9 @@ import { scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
- * E.164 numbers (DIDs) routed to subscribers. Numbers are assigned by operators and resellers; customers see
- * theirs. Exactly one number of a subscriber is primary (its caller ID).
+ * E.164 numbers (DIDs) routed to subscribers or to hunt groups (exactly one of the two). Numbers are assigned
+ * by operators and resellers; customers see theirs. Exactly one number of a subscriber is primary (its caller
+ * ID); a hunt group's numbers are never primary.
  */
 
 const NumberParts = {
@@ -20,7 +21,8 @@ const NumberParts = {
 
 export const PhoneNumber = Type.Object({
   id: Uuid,
-  subscriberId: Uuid,
+  subscriberId: Type.Union([Uuid, Type.Null()], { description: 'The subscriber the number rings' }),
+  huntGroupId: Type.Union([Uuid, Type.Null()], { description: 'The hunt group the number rings' }),
   e164: Type.String({ description: 'Full number with leading +' }),
   ...NumberParts,
   isPrimary: Type.Boolean(),
@@ -59,6 +61,30 @@ async function makeOnlyPrimary(ctx: CrudContext, subscriberId: string, exceptId?
   });
 }
 
+function oneTarget(field: string): Error {
+  return badRequest('A number rings either a subscriber or a hunt group', [
+    { field, message: 'give exactly one of subscriberId and huntGroupId' },
+  ]);
+}
+
+function groupNotPrimary(): Error {
+  return badRequest('A hunt group’s number cannot be primary', [
+    { field: '/body/isPrimary', message: 'only a subscriber’s number is its caller ID' },
+  ]);
+}
+
+/** The hunt group must be one the caller may manage (a customer's own, a reseller's customers'). */
+async function requireHuntGroup(ctx: CrudContext, huntGroupId: string): Promise<void> {
+  await requireVisible(
+    ctx.tx,
+    (db) => db.huntGroup,
+    scopes.subscriber(ctx.principal),
+    huntGroupId,
+    'Hunt group',
+    '/body/huntGroupId',
+  );
+}
+
 export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
   registerCrud(app, prisma, {
     path: '/numbers',
@@ -69,7 +95,8 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
     item: PhoneNumber,
     create: Type.Object(
       {
-        subscriberId: Uuid,
+        subscriberId: Type.Optional(Uuid),
+        huntGroupId: Type.Optional(Uuid),
         countryCode: NumberParts.countryCode,
         areaCode: Type.Optional(NumberParts.areaCode),
         subscriberNumber: NumberParts.subscriberNumber,
@@ -79,22 +106,35 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       },
       { additionalProperties: false },
     ),
-    update: Patch({ subscriberId: Uuid, isPrimary: Type.Boolean() }),
+    update: Patch({ subscriberId: Uuid, huntGroupId: Uuid, isPrimary: Type.Boolean() }),
     list: {
       sortable: ['e164', 'createdAt'],
       defaultSort: 'e164',
       filters: {
         e164: { type: 'string', op: 'contains' },
         subscriberId: { type: 'string' },
+        huntGroupId: { type: 'string' },
         customerId: { type: 'string', field: 'subscriber.customerId' },
         isPrimary: { type: 'boolean' },
       },
     },
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller'],
-    readScope: scopes.viaSubscriber,
+    readScope: scopes.number,
     toCreateData: async (ctx, body) => {
-      const { subscriberId } = body;
+      const { subscriberId, huntGroupId } = body;
+      const parts = {
+        countryCode: body.countryCode,
+        areaCode: body.areaCode ?? '',
+        subscriberNumber: body.subscriberNumber,
+      };
+      if (huntGroupId !== undefined) {
+        if (subscriberId !== undefined) throw oneTarget('/body/huntGroupId');
+        await requireHuntGroup(ctx, huntGroupId);
+        if (body.isPrimary === true) throw groupNotPrimary();
+        return { data: { ...parts, huntGroupId, e164: e164Of(parts), isPrimary: false } };
+      }
+      if (subscriberId === undefined) throw oneTarget('/body/subscriberId');
       await requireVisible(
         ctx.tx,
         (db) => db.subscriber,
@@ -103,18 +143,23 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
         'Subscriber',
         '/body/subscriberId',
       );
-      const parts = {
-        countryCode: body.countryCode,
-        areaCode: body.areaCode ?? '',
-        subscriberNumber: body.subscriberNumber,
-      };
       const existing = await ctx.tx.phoneNumber.count({ where: { subscriberId } });
       const isPrimary = body.isPrimary ?? existing === 0;
       if (isPrimary) await makeOnlyPrimary(ctx, subscriberId);
       return { data: { ...parts, subscriberId, e164: e164Of(parts), isPrimary } };
     },
     toUpdateData: async (ctx, body, existing) => {
+      if (body.huntGroupId !== undefined) {
+        if (body.subscriberId !== undefined) throw oneTarget('/body/huntGroupId');
+        await requireHuntGroup(ctx, body.huntGroupId);
+        if (body.isPrimary === true) throw groupNotPrimary();
+        return { data: { huntGroupId: body.huntGroupId, subscriberId: null, isPrimary: false } };
+      }
       const subscriberId = body.subscriberId ?? existing.subscriberId;
+      if (subscriberId === null) {
+        if (body.isPrimary === true) throw groupNotPrimary();
+        return { data: body };
+      }
       if (body.subscriberId !== undefined) {
         await requireVisible(
           ctx.tx,
@@ -126,7 +171,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
         );
       }
       if (body.isPrimary === true) await makeOnlyPrimary(ctx, subscriberId, existing.id);
-      return { data: body };
+      return { data: body.subscriberId !== undefined ? { ...body, huntGroupId: null } : body };
     },
   });
 }

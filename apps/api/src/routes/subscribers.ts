@@ -41,6 +41,11 @@ const SubscriberProps = {
     description:
       "SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)",
   }),
+  recordingMode: Nullable(
+    Type.Enum(['off', 'always', 'on_demand'], {
+      description: "Call recording of this subscriber's calls; null: its customer's setting (docs/pbx.md)",
+    }),
+  ),
   allowedCalleePrefixes: PrefixList,
   blockedCalleePrefixes: PrefixList,
 };
@@ -117,6 +122,7 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
         rewriteRuleSetId: Type.Optional(SubscriberProps.rewriteRuleSetId),
         clir: Type.Optional(SubscriberProps.clir),
         srtp: Type.Optional(SubscriberProps.srtp),
+        recordingMode: Type.Optional(SubscriberProps.recordingMode),
         allowedCalleePrefixes: Type.Optional(PrefixList),
         blockedCalleePrefixes: Type.Optional(PrefixList),
       },

@@ -3,6 +3,7 @@ import type { LegProfile, MediaRelay } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrWriter } from '../cdr/cdr-writer.ts';
+import type { ActiveRecording, CallRecorder } from '../recording/call-recorder.ts';
 import type { EngineTraits } from '../sip/engine-traits.ts';
 import {
   type ActiveCallInfo,
@@ -52,6 +53,8 @@ export interface CallDeps {
   onState?: (call: Call) => void;
   /** Devices registered on other nodes are reached through them; unset: one node. */
   cluster?: ClusterRoutes | undefined;
+  /** Call recording (docs/pbx.md); unset: no call is recorded. */
+  recorder?: Pick<CallRecorder, 'answered'> | undefined;
 }
 
 /**
@@ -85,6 +88,8 @@ export class Call {
   /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
   private pushWaitMs: number | undefined;
   private finished: Promise<void> | undefined;
+  /** Set at the answer when a party's customer records the call. */
+  private recording: Promise<ActiveRecording | undefined> | undefined;
   private readonly log: Logger;
   private onEnded: () => void = () => {};
   private resolveEnded: () => void = () => {};
@@ -364,6 +369,13 @@ export class Call {
     this.answeredAt = new Date();
     this.deps.onState?.(this);
     void this.cdrId.then((id) => this.deps.cdr.answered(id, this.answeredAt ?? new Date()));
+    this.recording = this.deps.recorder?.answered({
+      session: this.media.session,
+      callId: this.callId,
+      aTag: this.aTag,
+      bTag: this.bTag,
+      subscriberIds: [this.plan.cdr.callerSubscriberId, this.stage.calleeSubscriberId],
+    });
     // The shorter of the plan's cap and the answering peer's (call admission control, docs/sbc.md).
     const caps = [this.plan.maxDurationS, peerMaxDurationS].filter((d): d is number => !!d && d > 0);
     if (caps.length > 0)
@@ -482,6 +494,10 @@ export class Call {
         mediaStats: cdrMediaStats(stats, this.aTag, this.bTag),
         pushWaitMs: this.pushWaitMs,
       });
+      // The relay closed the capture with the delete above; the files are made in the background.
+      const recording = await this.recording;
+      if (recording)
+        void recording.finish({ cdrId: id, callId: this.callId, stats, aTag: this.aTag, bTag: this.bTag });
       this.onEnded();
       this.resolveEnded();
     })();

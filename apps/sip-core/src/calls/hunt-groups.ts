@@ -89,6 +89,11 @@ export class HuntGroups {
     return this.byKey.get(key(username, domain));
   }
 
+  /** The enabled hunt group with this id (a number, DID, pointing at it). */
+  findById(id: string): CachedHuntGroup | undefined {
+    return this.byId.get(id);
+  }
+
   /**
    * The members in the order this call rings them: position order, or for round robin rotated one
    * further on each call.

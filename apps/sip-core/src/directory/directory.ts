@@ -1,4 +1,4 @@
-import { type PrismaClient, readInPages, type SrtpPolicy } from '@switchboard/db';
+import { type PrismaClient, type RecordingMode, readInPages, type SrtpPolicy } from '@switchboard/db';
 import type { Logger } from 'pino';
 
 /** The part of a subscriber the registrar needs, kept in memory. */
@@ -19,9 +19,14 @@ export interface CachedSubscriber {
     maxConcurrentCalls: number | null;
     maxCallDuration: number | null;
     maxCallsPerSecond?: number | null;
+    /** Call recording default of its subscribers, and the announcement (docs/pbx.md). */
+    recordingMode?: RecordingMode;
+    recordingAnnouncement?: boolean;
   };
   /** SDES-SRTP on its call legs (calls/leg-profile.ts), read per call from here. */
   srtp: SrtpPolicy;
+  /** Its own call recording mode; unset: its customer's. */
+  recordingMode?: RecordingMode | undefined;
 }
 
 const SUBSCRIBER_SELECT = {
@@ -34,8 +39,16 @@ const SUBSCRIBER_SELECT = {
   ha1Sha256: true,
   maxConcurrentCalls: true,
   srtp: true,
+  recordingMode: true,
   customer: {
-    select: { status: true, maxConcurrentCalls: true, maxCallDuration: true, maxCallsPerSecond: true },
+    select: {
+      status: true,
+      maxConcurrentCalls: true,
+      maxCallDuration: true,
+      maxCallsPerSecond: true,
+      recordingMode: true,
+      recordingAnnouncement: true,
+    },
   },
 } as const;
 
@@ -73,11 +86,14 @@ interface SubscriberRow {
   ha1Sha256: string;
   maxConcurrentCalls: number | null;
   srtp: SrtpPolicy;
+  recordingMode: RecordingMode | null;
   customer: {
     status: string;
     maxConcurrentCalls: number | null;
     maxCallDuration: number | null;
     maxCallsPerSecond: number | null;
+    recordingMode: RecordingMode;
+    recordingAnnouncement: boolean;
   };
 }
 
@@ -309,6 +325,7 @@ export class Directory {
       maxConcurrentCalls: row.maxConcurrentCalls,
       customer: this.customerLimits(row.customerId, row.customer),
       srtp: row.srtp,
+      ...(row.recordingMode ? { recordingMode: row.recordingMode } : {}),
     };
   }
 
@@ -326,13 +343,17 @@ export class Directory {
       known &&
       known.maxConcurrentCalls === customer.maxConcurrentCalls &&
       known.maxCallDuration === customer.maxCallDuration &&
-      known.maxCallsPerSecond === customer.maxCallsPerSecond
+      known.maxCallsPerSecond === customer.maxCallsPerSecond &&
+      known.recordingMode === customer.recordingMode &&
+      known.recordingAnnouncement === customer.recordingAnnouncement
     )
       return known;
     const limits = {
       maxConcurrentCalls: customer.maxConcurrentCalls,
       maxCallDuration: customer.maxCallDuration,
       maxCallsPerSecond: customer.maxCallsPerSecond,
+      recordingMode: customer.recordingMode,
+      recordingAnnouncement: customer.recordingAnnouncement,
     };
     this.limits.set(id, limits);
     return limits;

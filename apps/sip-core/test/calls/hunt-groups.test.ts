@@ -26,7 +26,9 @@ import {
  * - `night`, parallel with 2 s: n1 rings, nobody answers, the no-answer destination `desk` answers;
  * - `rotate`, round robin: r1 and r2 both answer when rung; three calls go to r1, r2, r1;
  * - `queue`, sequential: b1 is in a call of its own, so it is skipped and b2 answers;
- * - `late`, created after start: reaches sip-core through the change feed.
+ * - `late`, created after start: reaches sip-core through the change feed;
+ * - `hotline`, reached by its number (DID) +4930555000 from the trusted gateway 127.0.0.6 (sipp as the
+ *   PSTN side): its member h1 answers.
  */
 
 let stack: CallStack;
@@ -35,7 +37,23 @@ const ports: Record<string, number> = {};
 const groups: Record<string, string> = {};
 let m1: CallingSoftphone | undefined;
 
-const users = ['alice', 'm1', 'm2', 'm3', 'ghost', 's1', 's2', 'n1', 'desk', 'r1', 'r2', 'l1', 'b1', 'b2'];
+const users = [
+  'alice',
+  'm1',
+  'm2',
+  'm3',
+  'ghost',
+  's1',
+  's2',
+  'n1',
+  'desk',
+  'r1',
+  'r2',
+  'l1',
+  'b1',
+  'b2',
+  'h1',
+];
 const sub = (name: string): string => stack.subscribers.get(name) ?? '';
 
 beforeAll(async () => {
@@ -74,9 +92,21 @@ beforeAll(async () => {
       await group('night', 'parallel', ['n1'], 2, { kind: 'uri', destination: `sip:desk@${DOMAIN}` });
       await group('rotate', 'round_robin', ['r1', 'r2'], 10);
       await group('queue', 'sequential', ['b1', 'b2'], 10);
+      await group('hotline', 'parallel', ['h1'], 10);
+      await prisma.phoneNumber.create({
+        data: {
+          huntGroupId: groups.hotline ?? '',
+          e164: '+4930555000',
+          countryCode: '49',
+          areaCode: '30',
+          subscriberNumber: '555000',
+        },
+      });
+      const carrier = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
+      await prisma.peerGateway.create({ data: { groupId: carrier.id, name: 'gw', host: '127.0.0.6' } });
     },
   );
-  for (const user of ['m2', 'm3', 's1', 's2', 'n1', 'desk', 'r1', 'r2', 'l1', 'b1', 'b2'])
+  for (const user of ['m2', 'm3', 's1', 's2', 'n1', 'desk', 'r1', 'r2', 'l1', 'b1', 'b2', 'h1'])
     ports[user] = await registerWithSipp(stack, user, `${user}-secret`);
 }, 90_000);
 
@@ -302,5 +332,30 @@ describeOnEngine(onEngine('hunt groups'), { timeout: 60_000 }, () => {
     );
     const refused = await call('late', 'uac-call-rejected.xml', {});
     expect(refused).toMatchObject({ sipCode: 404 });
+  });
+
+  it('a number (DID) pointing at a group: a call from the PSTN gateway rings the group', async () => {
+    const before = await stack.testDb.db.prisma.cdr.count();
+    const h1 = member('h1', 'uas-answer.xml');
+    await h1.listening();
+    const gateway = runSipp({
+      scenario: 'uac-peer-call.xml',
+      port: await allocatePort(),
+      localIp: '127.0.0.6',
+      remote: stack.sipAddress,
+      fields: ['+4930999888', 'unused', DOMAIN, '+4930555000'],
+      timeoutS: 20,
+    });
+    const [g, h] = await Promise.all([gateway.done, h1.done]);
+    expectSippOk(g, 'gateway');
+    expectSippOk(h, 'h1');
+    const cdr = await completedCdr(stack, before);
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      calleeRouted: `sip:hotline@${DOMAIN}`,
+      calleeSubscriberId: sub('h1'),
+      callerRouted: '+4930999888',
+    });
   });
 });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { type ApiDeps, createLimitsOf, ensureOperator, smtpMailer, startApi } from '@switchboard/api';
 import type { Config } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
+import { recordingOptionsFrom } from '@switchboard/sip-core';
 import { webDistDir } from '@switchboard/web';
 import type { Logger } from 'pino';
 import type { Component, ComponentHealth } from '../component.ts';
@@ -39,6 +40,7 @@ export function apiComponent(
           ...(smtpUrl ? { mailer: smtpMailer(smtpUrl, mailFrom, apiLogger) } : {}),
           ...(publicUrl ? { publicUrl } : {}),
           push: { dataDir: config.dataDir, endpoints: config.push },
+          recordingsDir: recordingOptionsFrom(config.dataDir).storageDir,
           limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
           cookieSecure: config.apiSignIn.cookieSecure,
           trustedProxies: config.apiSignIn.trustedProxies,

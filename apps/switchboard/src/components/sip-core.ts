@@ -12,6 +12,7 @@ import {
   callsFromEnvironment,
   effectiveWorkers,
   type RunningSipCore,
+  recordingOptionsFrom,
   SIP_CORE_MAIN,
   startSipCore,
   startWorkerPool,
@@ -85,6 +86,8 @@ export function sipCoreComponent(
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
           credit,
+          // The local rtpengine captures into $DATA_DIR/recordings (docs/pbx.md, "Call recording").
+          ...(media ? { recording: recordingOptionsFrom(config.dataDir) } : {}),
         },
       );
       onReady(sipCore);

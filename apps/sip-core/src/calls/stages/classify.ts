@@ -2,7 +2,7 @@ import { profiles } from '@switchboard/media';
 import type { SipUri } from '@switchboard/sip';
 import type { CachedSubscriber, Directory } from '../../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
-import type { HuntGroups } from '../hunt-groups.ts';
+import type { CachedHuntGroup, HuntGroups } from '../hunt-groups.ts';
 import { callerLegProfile } from '../leg-profile.ts';
 import { asE164, domainVariables, rewriteFromPeer, rewriteFromSubscriber } from '../number-rewrite.ts';
 import type { Destination, InvitePlan } from '../plan.ts';
@@ -14,8 +14,8 @@ export type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
   directory: Pick<Directory, 'servesDomain' | 'findSubscriber'> &
     // The caller's domain transcoding setting; message routing resolves callees only and leaves it out.
     Partial<Pick<Directory, 'transcodeCodecs'>>;
-  /** Hunt groups by user part; unset: none are callable. */
-  huntGroups?: Pick<HuntGroups, 'find'> | undefined;
+  /** Hunt groups by user part or by a number pointing at them; unset: none are callable. */
+  huntGroups?: Pick<HuntGroups, 'find' | 'findById'> | undefined;
 };
 
 /**
@@ -70,6 +70,7 @@ function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
   const callerNumber = rewriteFromPeer(deps.numbering, groupId, 'caller', callerDialled, variables).value;
   const e164 = asE164(calleeNumber.value);
   const mapping = e164 ? deps.numbering?.lookupNumber(e164) : null;
+  const group = e164 && !mapping ? groupOfNumber(deps, e164) : undefined;
   return {
     kind: 'inbound',
     cdr: {
@@ -86,11 +87,13 @@ function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
     },
     callerProfile: callerLegProfile(req.srf?.req.body, profiles.publicPeer),
     callerNumber,
-    destination: {
-      kind: 'subscriber',
-      subscriber: mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined,
-      number: mapping?.e164,
-    },
+    destination: group
+      ? { kind: 'huntGroup', group }
+      : {
+          kind: 'subscriber',
+          subscriber: mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined,
+          number: mapping?.e164,
+        },
     refused: { callerRouted: callerNumber, calleeRouted: calleeNumber.value },
   };
 }
@@ -164,10 +167,19 @@ export function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri
   }
   if (!e164) return { kind: 'subscriber', subscriber: undefined };
   const mapping = numbering.lookupNumber(e164);
-  if (!mapping) return { kind: 'pstn', e164 };
+  if (!mapping) {
+    const group = groupOfNumber(deps, e164);
+    return group ? { kind: 'huntGroup', group } : { kind: 'pstn', e164 };
+  }
   return {
     kind: 'subscriber',
     subscriber: directory.findSubscriber(mapping.username, mapping.domain),
     number: mapping.e164,
   };
+}
+
+/** The enabled hunt group a number (DID) of ours rings, if it rings one. */
+function groupOfNumber(deps: ClassifyDeps, e164: string): CachedHuntGroup | undefined {
+  const number = deps.numbering?.lookupHuntGroupNumber(e164);
+  return number ? deps.huntGroups?.findById(number.huntGroupId) : undefined;
 }

@@ -100,6 +100,7 @@ export function connect(deps: InviteDeps): Middleware {
         media: deps.media,
         cdr: deps.cdr,
         log: deps.log,
+        recorder: deps.recorder,
         ...(deps.engine ? { engine: deps.engine } : {}),
         cluster: deps.cluster,
         onState: (c) => deps.calls.changed(c),

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { CdrWriter } from '../../cdr/cdr-writer.ts';
 import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
+import type { CallRecorder } from '../../recording/call-recorder.ts';
 import type { SbcIndex } from '../../sbc/sbc-index.ts';
 import type { EngineTraits } from '../../sip/engine-traits.ts';
 import type { IncomingRequest, SendOptions, SipResponse } from '../../sip/request.ts';
@@ -48,6 +49,8 @@ export interface InviteDeps {
   sbc?: SbcIndex | undefined;
   /** Voicemail boxes and their media (docs/pbx.md#voicemail); unset: voicemail destinations fail. */
   voicemail?: Voicemail | undefined;
+  /** Call recording (docs/pbx.md); unset: no call is recorded. */
+  recorder?: CallRecorder | undefined;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
   /** Customers' routing plans, margin protection and credit limits (docs/billing.md); unset: none. */

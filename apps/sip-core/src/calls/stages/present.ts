@@ -21,7 +21,8 @@ export function present(deps: PresentDeps): Middleware {
     if (deps.sbc && deps.calls)
       plan.peerLeg = peerLegFactory(deps.sbc, deps.calls, passThroughHeaders(req.headerEntries?.() ?? []));
     if (plan.kind === 'outbound') plan.presented = toPstn(deps, plan);
-    else if (plan.kind === 'inbound') plan.presented = peerToSubscriber(deps, plan);
+    else if (plan.kind === 'inbound')
+      plan.presented = plan.huntGroup ? peerToHuntGroup(plan, plan.huntGroup) : peerToSubscriber(deps, plan);
     else if (plan.huntGroup) plan.presented = subscriberToHuntGroup(deps, plan, req, plan.huntGroup.aor);
     else plan.presented = subscriberToSubscriber(deps, plan, req);
     next();
@@ -70,6 +71,25 @@ function peerToSubscriber(deps: PresentDeps, plan: InvitePlan): Presented {
     from,
     to: shownCallee(deps, callee, callee.number ?? ''),
     callerRouted: shownCaller,
+    withheld: privacy,
+    originalCaller: peerCaller ? { number: peerCaller, clir: privacy } : undefined,
+  };
+}
+
+/**
+ * A peer's call to a hunt group's number (DID): the members are shown the caller's number (ours after the
+ * peer's rules) in the group's domain, or the anonymous From when the caller asked for privacy.
+ */
+function peerToHuntGroup(plan: InvitePlan, huntGroup: NonNullable<InvitePlan['huntGroup']>): Presented {
+  const callerNumber = plan.callerNumber ?? '';
+  const privacy = plan.cdr.callerWithheld === true;
+  const from = privacy || !callerNumber ? ANONYMOUS_FROM : `<sip:${callerNumber}@${huntGroup.group.domain}>`;
+  plan.cdr.callerWithheld = from === ANONYMOUS_FROM;
+  const peerCaller = asE164(callerNumber);
+  return {
+    from,
+    to: `<${huntGroup.aor}>`,
+    callerRouted: callerNumber,
     withheld: privacy,
     originalCaller: peerCaller ? { number: peerCaller, clir: privacy } : undefined,
   };

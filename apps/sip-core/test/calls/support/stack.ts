@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { PrismaClient } from '@switchboard/db';
 import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
@@ -38,14 +39,20 @@ export interface CallStack {
 }
 
 /** A free NG port in 22400-22499 and an RTP range slice of 40000-40999 for this file's rtpengine. */
-export async function startRtpengine(): Promise<ResolvedMedia> {
+export async function startRtpengine(dataDir?: string): Promise<ResolvedMedia> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const ngPort = 22400 + Math.floor(Math.random() * 100);
     const slice = Math.floor(Math.random() * 10) * 100;
     try {
       return await resolveMediaConfig(undefined, log, {
-        local: { ngPort, portMin: 40000 + slice, portMax: 40099 + slice, interface: '127.0.0.1' },
+        local: {
+          ngPort,
+          portMin: 40000 + slice,
+          portMax: 40099 + slice,
+          interface: '127.0.0.1',
+          ...(dataDir ? { dataDir } : {}),
+        },
       });
     } catch (error) {
       lastError = error;
@@ -80,6 +87,8 @@ export async function startCallStack(
   voicemail?: Partial<VoicemailSettings>,
   /** Credit control of PSTN calls (prepaid tests), made on the test database; stopped with the stack. */
   credit?: (db: TestDatabase) => Promise<CallCredit & { stop(): Promise<void> }>,
+  /** Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there. */
+  recording?: { dataDir: string; announcementFile?: string },
 ): Promise<CallStack> {
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -88,7 +97,7 @@ export async function startCallStack(
     subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
   await prepare(testDb, tenant, subscribers);
   const creditControl = credit ? await credit(testDb) : undefined;
-  const media = await startRtpengine();
+  const media = await startRtpengine(recording?.dataDir);
   const engine = await startTestEngine({ secret: SECRET, logger: log, ...listeners });
   const sipCore = await startSipCore(
     {
@@ -110,6 +119,15 @@ export async function startCallStack(
       ...(trunks ? { trunks } : {}),
       ...(voicemail ? { voicemail } : {}),
       ...(creditControl ? { credit: creditControl } : {}),
+      ...(recording
+        ? {
+            recording: {
+              captureDir: join(recording.dataDir, 'recordings'),
+              storageDir: join(recording.dataDir, 'recordings', 'calls'),
+              announcementFile: recording.announcementFile,
+            },
+          }
+        : {}),
     },
   );
   return {

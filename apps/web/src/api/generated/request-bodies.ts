@@ -851,12 +851,15 @@ export const requestBodies = {
   "createNumber": {
     "type": "object",
     "required": [
-      "subscriberId",
       "countryCode",
       "subscriberNumber"
     ],
     "properties": {
       "subscriberId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "huntGroupId": {
         "type": "string",
         "format": "uuid"
       },
@@ -1244,6 +1247,21 @@ export const requestBodies = {
           "mandatory"
         ],
         "description": "SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)"
+      },
+      "recordingMode": {
+        "anyOf": [
+          {
+            "enum": [
+              "off",
+              "always",
+              "on_demand"
+            ],
+            "description": "Call recording of this subscriber's calls; null: its customer's setting (docs/pbx.md)"
+          },
+          {
+            "type": "null"
+          }
+        ]
       },
       "allowedCalleePrefixes": {
         "type": "array",
@@ -2487,6 +2505,10 @@ export const requestBodies = {
         "type": "string",
         "format": "uuid"
       },
+      "huntGroupId": {
+        "type": "string",
+        "format": "uuid"
+      },
       "isPrimary": {
         "type": "boolean"
       }
@@ -2661,6 +2683,51 @@ export const requestBodies = {
       }
     },
     "additionalProperties": false
+  },
+  "updateRecordingSettings": {
+    "type": "object",
+    "properties": {
+      "recordingMode": {
+        "enum": [
+          "off",
+          "always",
+          "on_demand"
+        ],
+        "description": "`always`: every answered call from the answer on; `on_demand` is not wired yet (records nothing)"
+      },
+      "recordingAnnouncement": {
+        "type": "boolean"
+      },
+      "recordingRetentionDays": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 3650,
+        "description": "Days kept; null: until deleted"
+      },
+      "recordingWebhookUrl": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uri",
+        "maxLength": 2048,
+        "pattern": "^https?://"
+      },
+      "recordingWebhookSecret": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 16,
+        "maxLength": 256,
+        "description": "HMAC-SHA256 key of X-Switchboard-Signature; write-only, stored sealed; null removes it"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
   },
   "updateReseller": {
     "type": "object",
@@ -2972,6 +3039,21 @@ export const requestBodies = {
           "mandatory"
         ],
         "description": "SDES-SRTP (RFC 4568) on the call legs of this subscriber's phones: optional (plain RTP offered, SRTP kept when the phone offers it), preferred (SRTP offered to the phones, plain RTP accepted from them), mandatory (SRTP both ways; a plain RTP offer is refused with 488)"
+      },
+      "recordingMode": {
+        "anyOf": [
+          {
+            "enum": [
+              "off",
+              "always",
+              "on_demand"
+            ],
+            "description": "Call recording of this subscriber's calls; null: its customer's setting (docs/pbx.md)"
+          },
+          {
+            "type": "null"
+          }
+        ]
       },
       "allowedCalleePrefixes": {
         "type": "array",

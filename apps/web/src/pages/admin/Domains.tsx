@@ -106,16 +106,13 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       areaCode: fieldText(domain.areaCode),
       rewriteRuleSetId: fieldText(domain.rewriteRuleSetId),
       transcodeCodecs: domain.transcodeCodecs,
-<<<<<<< HEAD
       codecAllow: domain.codecAllow.join(', '),
       codecStrip: domain.codecStrip.join(', '),
       codecMask: domain.codecMask.join(', '),
       codecTranscode: domain.codecTranscode.join(', '),
       ptime: domain.ptime === null ? '' : String(domain.ptime),
       dtmfEvents: domain.dtmfEvents === true,
-=======
       upstreamGatewayId: fieldText(domain.upstreamGatewayId),
->>>>>>> feat/pbxfront
     },
   });
   const save = useSaveThenClose(['domains'], onDone, async (v: z.infer<typeof DomainEditForm>) =>
@@ -130,17 +127,14 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           areaCode: textOrNull(v.areaCode),
           rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
           transcodeCodecs: v.transcodeCodecs,
-<<<<<<< HEAD
           codecAllow: codecList(v.codecAllow),
           codecStrip: codecList(v.codecStrip),
           codecMask: codecList(v.codecMask),
           codecTranscode: codecList(v.codecTranscode) as Domain['codecTranscode'],
           ptime: v.ptime === '' ? null : Number(v.ptime),
           dtmfEvents: v.dtmfEvents ? true : null,
-=======
           // Only an operator may point a domain at a gateway (the API refuses the field otherwise).
           ...(operator ? { upstreamGatewayId: textOrNull(v.upstreamGatewayId) } : {}),
->>>>>>> feat/pbxfront
         },
       }),
     ),

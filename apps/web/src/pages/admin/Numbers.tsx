@@ -19,6 +19,7 @@ type PhoneNumber = ItemOf<'/api/v1/numbers'>;
 /** E.164 with its plus. */
 const shown = (e164: string) => `+${e164.replace(/^\+/, '')}`;
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
+type HuntGroup = ItemOf<'/api/v1/hunt-groups'>;
 
 export const NumberForm = z.object({
   subscriberId: textField('createNumber', 'subscriberId', { required: 'Choose a subscriber' }),
@@ -35,20 +36,42 @@ export const NumberForm = z.object({
   isPrimary: z.enum(['auto', 'yes', 'no']),
 });
 
-/** A number keeps its digits; what changes is the subscriber it rings and whether it is that one's primary. */
+/**
+ * A number keeps its digits; what changes is what it rings (a subscriber, `s:<id>`, or a hunt group,
+ * `h:<id>`) and whether it is that subscriber's primary (a group's number never is).
+ */
 export const NumberEditForm = z.object({
-  subscriberId: textField('updateNumber', 'subscriberId', { required: 'Choose a subscriber' }),
+  subscriberId: z.string().regex(/^[sh]:.+/, 'Choose a subscriber or a hunt group'),
   isPrimary: z.boolean(),
 });
 
-function NumberEditor(props: { number: PhoneNumber; subscribers: Subscriber[]; onDone: () => void }) {
+/** The PATCH body of an edited number: a group's number is never primary. */
+function numberPatch(v: z.infer<typeof NumberEditForm>) {
+  const id = v.subscriberId.slice(2);
+  return v.subscriberId.startsWith('h:') ? { huntGroupId: id } : { subscriberId: id, isPrimary: v.isPrimary };
+}
+
+function NumberEditor(props: {
+  number: PhoneNumber;
+  subscribers: Subscriber[];
+  huntGroups: HuntGroup[];
+  onDone: () => void;
+}) {
   const api = useApi();
+  const target = props.number.huntGroupId
+    ? `h:${props.number.huntGroupId}`
+    : `s:${props.number.subscriberId}`;
   const form = useForm({
     resolver: zodResolver(NumberEditForm),
-    defaultValues: { subscriberId: props.number.subscriberId, isPrimary: props.number.isPrimary },
+    defaultValues: { subscriberId: target, isPrimary: props.number.isPrimary },
   });
   const save = useSaveThenClose(['numbers'], props.onDone, async (v: z.infer<typeof NumberEditForm>) =>
-    unwrap(await api.PATCH('/api/v1/numbers/{id}', { params: { path: { id: props.number.id } }, body: v })),
+    unwrap(
+      await api.PATCH('/api/v1/numbers/{id}', {
+        params: { path: { id: props.number.id } },
+        body: numberPatch(v),
+      }),
+    ),
   );
   return (
     <EditPanel
@@ -59,10 +82,13 @@ function NumberEditor(props: { number: PhoneNumber; subscribers: Subscriber[]; o
       saving={save.isPending}
     >
       <NativeSelect
-        label="Rings subscriber"
+        label="Rings"
         {...form.register('subscriberId')}
         error={form.formState.errors.subscriberId?.message}
-        data={props.subscribers.map((s) => ({ value: s.id, label: s.sipUri }))}
+        data={[
+          ...props.subscribers.map((s) => ({ value: `s:${s.id}`, label: s.sipUri })),
+          ...props.huntGroups.map((g) => ({ value: `h:${g.id}`, label: `Hunt group ${g.sipUri}` })),
+        ]}
       />
       <Checkbox label="Primary number of the subscriber" {...form.register('isPrimary')} />
     </EditPanel>
@@ -84,6 +110,11 @@ export function NumbersPage() {
     queryKey: ['subscribers', 'for-numbers'],
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/subscribers', { params: { query: { perPage: 500 } } })),
+  });
+  const huntGroups = useQuery({
+    queryKey: ['hunt-groups', 'for-numbers'],
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/hunt-groups', { params: { query: { perPage: 500 } } })),
   });
   const [editing, setEditing] = useState<PhoneNumber | null>(null);
   const form = useForm({
@@ -115,6 +146,7 @@ export function NumbersPage() {
     },
   });
   const uriOf = new Map((subscribers.data?.items ?? []).map((s) => [s.id, s.sipUri]));
+  const groupUriOf = new Map((huntGroups.data?.items ?? []).map((g) => [g.id, g.sipUri]));
   const err = form.formState.errors;
   return (
     <Stack>
@@ -171,6 +203,7 @@ export function NumbersPage() {
           key={editing.id}
           number={editing}
           subscribers={subscribers.data?.items ?? []}
+          huntGroups={huntGroups.data?.items ?? []}
           onDone={() => setEditing(null)}
         />
       )}
@@ -186,7 +219,13 @@ export function NumbersPage() {
         actions={(r) => <EditButton what={shown(r.e164)} onClick={() => setEditing(r)} />}
         columns={[
           { header: 'Number', cell: (r) => shown(r.e164), sortKey: 'e164' },
-          { header: 'Subscriber', cell: (r) => uriOf.get(r.subscriberId) ?? r.subscriberId },
+          {
+            header: 'Rings',
+            cell: (r) =>
+              r.subscriberId
+                ? (uriOf.get(r.subscriberId) ?? r.subscriberId)
+                : `Hunt group ${groupUriOf.get(r.huntGroupId ?? '') ?? r.huntGroupId}`,
+          },
           { header: 'Primary', cell: (r) => (r.isPrimary ? 'yes' : 'no') },
         ]}
       />
