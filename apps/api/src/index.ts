@@ -1,12 +1,12 @@
 export { buildApp, type RunningApi, type StartApiConfig, startApi } from './app.ts';
 export { base32Decode, hotp, totpStep } from './auth/totp.ts';
-export { type InvoiceJob, startInvoiceJob } from './billing/invoices/job.ts';
 export {
   type CreditControl,
   type CreditControlOptions,
   startCreditControl,
 } from './billing/credit/credit-control.ts';
 export { type CreditNotifier, startCreditNotifier } from './billing/credit/notify.ts';
+export { type InvoiceJob, startInvoiceJob } from './billing/invoices/job.ts';
 export { type Rater, type RaterOptions, startRater } from './billing/rater.ts';
 export { DEFAULT_OPERATOR_EMAIL, type EnsureOperatorResult, ensureOperator } from './bootstrap.ts';
 export { createLimitsOf } from './create-limits.ts';

@@ -65,10 +65,10 @@ import { collectStartupGarbage } from './startup-garbage.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
 import type { OutboundRequester } from './trunks/register-client.ts';
 import { TrunkManager, type TrunkOptions } from './trunks/trunks.ts';
-import { WholesaleIndex } from './wholesale/wholesale-index.ts';
 import { voicemailMailer } from './voicemail/mail.ts';
 import { VoicemailStore } from './voicemail/store.ts';
 import { Voicemail } from './voicemail/voicemail.ts';
+import { WholesaleIndex } from './wholesale/wholesale-index.ts';
 
 export {
   createServices,

@@ -59,7 +59,7 @@ export type ChangedTable =
   | 'customer_billing_settings'
   | 'customer_trunks'
   /** Its `id` is the box's subscriber, not the message (migration 20261205060000_voicemail). */
-  | 'voicemail_messages';
+  | 'voicemail_messages'
   | 'credit_accounts'
   | 'subscriber_spend_limits';
 
