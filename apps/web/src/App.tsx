@@ -24,6 +24,7 @@ import { AuditLogPage, IpBansPage } from './pages/admin/Security.tsx';
 import { SettingsPage } from './pages/admin/Settings.tsx';
 import { SubscribersPage } from './pages/admin/Subscribers.tsx';
 import { UsersPage } from './pages/admin/Users.tsx';
+import { WholesalePage } from './pages/admin/Wholesale.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
 import { CreditPage } from './pages/portal/Credit.tsx';
@@ -64,6 +65,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/header-rules', label: 'Header rules', roles: ['operator'] },
   { to: '/admin/billing', label: 'Billing', roles: ['operator'] },
   { to: '/admin/invoices', label: 'Invoices' },
+  { to: '/admin/wholesale', label: 'Postpaid and carriers' },
   { to: '/admin/route-stats', label: 'Route statistics', roles: ['operator'] },
   { to: '/admin/credit', label: 'Credit', roles: ['operator', 'reseller'] },
   { to: '/admin/registrations', label: 'Registrations' },
@@ -222,6 +224,7 @@ export function App() {
           <Route path="api-keys" element={<ApiKeysPage />} />
           <Route path="import" element={<BulkImportPage />} />
           <Route path="invoices" element={<AdminInvoicesPage />} />
+          <Route path="wholesale" element={<WholesalePage />} />
           <Route path="password" element={<PasswordPage />} />
           <Route path="two-factor" element={<TwoFactorPage />} />
           <Route element={<RequireRole roles={['operator']} />}>

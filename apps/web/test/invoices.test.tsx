@@ -1,4 +1,4 @@
-import { screen } from '@testing-library/react';
+import { screen, waitFor } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { operator, renderApp } from './render.tsx';
@@ -75,5 +75,52 @@ describe('invoices', () => {
     expect(screen.getByText('50.0 %')).toBeTruthy();
     expect(screen.getByText('45.0 s')).toBeTruthy();
     expect(screen.getByText('75.0 %')).toBeTruthy();
+  });
+
+  it('a provider sets a customer’s credit limit and margin protection', async () => {
+    const view = renderApp('/admin/wholesale', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/customers')
+        return { ...emptyList, items: [{ id: 'c1', name: 'Carrier One' }], total: 1 };
+      if (key === 'GET /api/v1/customers/c1/billing-settings')
+        return {
+          customerId: 'c1',
+          creditLimit: null,
+          carrier: true,
+          marginProtection: null,
+          peeringGroupIds: ['p1'],
+        };
+      if (key === 'PUT /api/v1/customers/c1/billing-settings')
+        return { customerId: 'c1', ...(body as object) };
+      if (key === 'GET /api/v1/customer-trunks')
+        return {
+          items: [
+            {
+              id: 't1',
+              customerId: 'c1',
+              subscriberId: 's1',
+              name: 'pbx',
+              trustedSources: ['192.0.2.10', '198.51.100.0/24'],
+              enabled: true,
+              createdAt: '2026-12-01T00:00:00Z',
+              updatedAt: '2026-12-01T00:00:00Z',
+            },
+          ],
+        };
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    expect(await screen.findByText('192.0.2.10, 198.51.100.0/24')).toBeTruthy();
+    await userEvent.type(await screen.findByLabelText('Monthly credit limit'), '250');
+    await userEvent.selectOptions(screen.getByLabelText('Margin protection'), 'off');
+    await userEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(view.requests.find((r) => r.method === 'PUT')?.body).toEqual({
+        creditLimit: '250',
+        carrier: true,
+        marginProtection: false,
+        peeringGroupIds: ['p1'],
+      }),
+    );
   });
 });
