@@ -203,12 +203,13 @@ export const requestBodies = {
             "kind": {
               "enum": [
                 "uri",
-                "number"
-              ]
+                "number",
+                "voicemail"
+              ],
+              "description": "voicemail: the subscriber's own voicemail box (destination empty)"
             },
             "destination": {
               "type": "string",
-              "minLength": 1,
               "maxLength": 255
             },
             "ringTimeout": {
@@ -306,6 +307,40 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createCustomerTrunk": {
+    "type": "object",
+    "required": [
+      "subscriberId",
+      "name",
+      "trustedSources"
+    ],
+    "properties": {
+      "subscriberId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100
+      },
+      "trustedSources": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 2,
+          "maxLength": 64,
+          "description": "IP address or CIDR block"
+        },
+        "minItems": 1,
+        "maxItems": 100
+      },
+      "enabled": {
+        "type": "boolean"
+      }
+    },
+    "additionalProperties": false
+  },
   "createDomain": {
     "type": "object",
     "required": [
@@ -376,6 +411,124 @@ export const requestBodies = {
         "uniqueItems": true,
         "maxItems": 3,
         "description": "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only"
+      },
+      "codecAllow": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any"
+      },
+      "codecStrip": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs removed from offers; empty: inherit or none"
+      },
+      "codecMask": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none"
+      },
+      "codecTranscode": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 11,
+        "description": "Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none"
+      },
+      "ptime": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 10,
+        "maximum": 120,
+        "multipleOf": 10,
+        "description": "Packetisation time (ms) asked of the receiver; null: inherit or as offered"
+      },
+      "dtmfEvents": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
+      },
+      "upstreamGatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only."
       }
     },
     "additionalProperties": false
@@ -786,9 +939,10 @@ export const requestBodies = {
           {
             "enum": [
               "uri",
-              "number"
+              "number",
+              "voicemail"
             ],
-            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers"
+            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers; voicemail: that subscriber's voicemail box (named as for uri)"
           },
           {
             "type": "null"
@@ -1014,6 +1168,123 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 1000000,
         "description": "Seconds an answered call may last; null: unlimited"
+      },
+      "codecAllow": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any"
+      },
+      "codecStrip": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs removed from offers; empty: inherit or none"
+      },
+      "codecMask": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none"
+      },
+      "codecTranscode": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 11,
+        "description": "Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none"
+      },
+      "ptime": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 10,
+        "maximum": 120,
+        "multipleOf": 10,
+        "description": "Packetisation time (ms) asked of the receiver; null: inherit or as offered"
+      },
+      "dtmfEvents": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
+      },
+      "dtmfInfo": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off)"
       }
     },
     "additionalProperties": false
@@ -1377,6 +1648,24 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "generateInvoices": {
+    "type": "object",
+    "required": [
+      "month"
+    ],
+    "properties": {
+      "month": {
+        "type": "string",
+        "pattern": "^\\d{4}-(0[1-9]|1[0-2])$",
+        "description": "e.g. 2026-11 (UTC)"
+      },
+      "customerId": {
+        "type": "string",
+        "format": "uuid"
+      }
+    },
+    "additionalProperties": false
+  },
   "importNumbers": {
     "type": "object",
     "required": [
@@ -1467,6 +1756,99 @@ export const requestBodies = {
       "code": {
         "type": "string",
         "maxLength": 32
+      }
+    },
+    "additionalProperties": false
+  },
+  "putCustomerBillingSettings": {
+    "type": "object",
+    "required": [
+      "creditLimit",
+      "carrier",
+      "marginProtection",
+      "peeringGroupIds"
+    ],
+    "properties": {
+      "creditLimit": {
+        "anyOf": [
+          {
+            "type": "string",
+            "pattern": "^\\d{1,12}(\\.\\d{1,6})?$"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "carrier": {
+        "type": "boolean"
+      },
+      "marginProtection": {
+        "anyOf": [
+          {
+            "type": "boolean"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "peeringGroupIds": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "format": "uuid"
+        },
+        "maxItems": 100,
+        "uniqueItems": true
+      }
+    },
+    "additionalProperties": false
+  },
+  "putInvoiceTemplate": {
+    "type": "object",
+    "required": [
+      "companyName"
+    ],
+    "properties": {
+      "companyName": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "address": {
+        "anyOf": [
+          {
+            "type": "string",
+            "maxLength": 1000
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "footer": {
+        "anyOf": [
+          {
+            "type": "string",
+            "maxLength": 1000
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "logo": {
+        "anyOf": [
+          {
+            "type": "string",
+            "maxLength": 699055,
+            "description": "PNG or JPEG, base64"
+          },
+          {
+            "type": "null"
+          }
+        ]
       }
     },
     "additionalProperties": false
@@ -1847,12 +2229,13 @@ export const requestBodies = {
             "kind": {
               "enum": [
                 "uri",
-                "number"
-              ]
+                "number",
+                "voicemail"
+              ],
+              "description": "voicemail: the subscriber's own voicemail box (destination empty)"
             },
             "destination": {
               "type": "string",
-              "minLength": 1,
               "maxLength": 255
             },
             "ringTimeout": {
@@ -2062,6 +2445,124 @@ export const requestBodies = {
         "uniqueItems": true,
         "maxItems": 3,
         "description": "Codecs the media relay adds and transcodes to when a browser of this domain calls a SIP phone or gateway and its offer lacks them (Opus to G.711); empty: browsers' offers are relayed with their own codecs only"
+      },
+      "codecAllow": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any"
+      },
+      "codecStrip": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs removed from offers; empty: inherit or none"
+      },
+      "codecMask": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none"
+      },
+      "codecTranscode": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 11,
+        "description": "Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none"
+      },
+      "ptime": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 10,
+        "maximum": 120,
+        "multipleOf": 10,
+        "description": "Packetisation time (ms) asked of the receiver; null: inherit or as offered"
+      },
+      "dtmfEvents": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
+      },
+      "upstreamGatewayId": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only."
       }
     },
     "additionalProperties": false,
@@ -2443,9 +2944,10 @@ export const requestBodies = {
           {
             "enum": [
               "uri",
-              "number"
+              "number",
+              "voicemail"
             ],
-            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers"
+            "description": "uri: a subscriber (sip:user@domain or a user name of the group domain); number: one of our numbers; voicemail: that subscriber's voicemail box (named as for uri)"
           },
           {
             "type": "null"
@@ -2644,6 +3146,123 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 1000000,
         "description": "Seconds an answered call may last; null: unlimited"
+      },
+      "codecAllow": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Only these codecs are offered, in this order; empty: inherit (gateway from group from domain) or any"
+      },
+      "codecStrip": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs removed from offers; empty: inherit or none"
+      },
+      "codecMask": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "iLBC",
+            "AMR",
+            "AMR-WB",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 14,
+        "description": "Codecs hidden from the receiver but still taken from the other side (for transcoding); empty: inherit or none"
+      },
+      "codecTranscode": {
+        "type": "array",
+        "items": {
+          "enum": [
+            "PCMU",
+            "PCMA",
+            "G722",
+            "G723",
+            "G729",
+            "G729a",
+            "GSM",
+            "speex",
+            "opus",
+            "telephone-event",
+            "CN"
+          ]
+        },
+        "uniqueItems": true,
+        "maxItems": 11,
+        "description": "Codecs added to offers that lack them, transcoded by the media relay; empty: inherit or none"
+      },
+      "ptime": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 10,
+        "maximum": 120,
+        "multipleOf": 10,
+        "description": "Packetisation time (ms) asked of the receiver; null: inherit or as offered"
+      },
+      "dtmfEvents": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off)"
+      },
+      "dtmfInfo": {
+        "type": [
+          "boolean",
+          "null"
+        ],
+        "description": "The peer sends DTMF as SIP INFO (application/dtmf-relay): played into the call as RFC 4733 events; null: inherit (off)"
       }
     },
     "additionalProperties": false,
@@ -3101,6 +3720,52 @@ export const requestBodies = {
         "description": "Write-only; stored as scrypt"
       },
       "enabled": {
+        "type": "boolean"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateVoicemail": {
+    "type": "object",
+    "properties": {
+      "heard": {
+        "type": "boolean"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
+  },
+  "updateVoicemailSettings": {
+    "type": "object",
+    "properties": {
+      "enabled": {
+        "type": "boolean"
+      },
+      "pin": {
+        "type": "string",
+        "pattern": "^[0-9]{4,12}$",
+        "description": "4 to 12 digits"
+      },
+      "maxMessageSeconds": {
+        "type": "integer",
+        "minimum": 10,
+        "maximum": 600
+      },
+      "maxMessages": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 1000
+      },
+      "email": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "email",
+        "maxLength": 254
+      },
+      "deleteAfterEmail": {
         "type": "boolean"
       }
     },
