@@ -81,10 +81,9 @@ beforeAll(async () => {
       });
       groupId = gateway.groupId;
     },
-    [],
-    undefined,
-    undefined,
-    recordingClient,
+    {
+      prismaFor: recordingClient,
+    },
   );
   ({ api, token } = await operatorApi(stack.testDb.db.prisma, pino({ level: 'silent' }), OPERATOR));
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');

@@ -62,7 +62,9 @@ beforeAll(async () => {
       await forward('dave', 'uri', `sip:bob@${DOMAIN}`);
       await forward('erik', 'number', '+4930999888');
     },
-    [PEER_IP],
+    {
+      trustedSources: [PEER_IP],
+    },
   );
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 90_000);

@@ -107,8 +107,10 @@ beforeAll(async () => {
       for (const [i, name] of chain.entries())
         await forward(name, 'cfu', [{ kind: 'uri', destination: chain[i + 1] ?? 'carol' }]);
     },
-    // A peer on another loopback address, trusted without digest.
-    ['127.0.0.2'],
+    {
+      // A peer on another loopback address, trusted without digest.
+      trustedSources: ['127.0.0.2'],
+    },
   );
   for (const user of ['bob', 'carol', 'frank', 'gina', 'lisa', 'olga'])
     ports[user] = await registerWithSipp(stack, user, `${user}-secret`);

@@ -45,8 +45,10 @@ beforeAll(async () => {
       );
       await addPrimaryNumber(prisma, subscribers.get('bob') ?? '', '+4930222222');
     },
-    // The peer: another loopback address, trusted without digest.
-    ['127.0.0.2'],
+    {
+      // The peer: another loopback address, trusted without digest.
+      trustedSources: ['127.0.0.2'],
+    },
   );
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);

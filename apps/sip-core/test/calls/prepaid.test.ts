@@ -65,13 +65,9 @@ beforeAll(async () => {
       });
       await prisma.highRiskPrefix.create({ data: { prefix: '4930', note: 'test' } });
     },
-    [],
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    (db) => startCreditControl(db.db, log, { reserveSeconds: 3 }),
+    {
+      credit: (db) => startCreditControl(db.db, log, { reserveSeconds: 3 }),
+    },
   );
   rater = await startRater(stack.testDb.db, log, { poll: false });
 }, 60_000);

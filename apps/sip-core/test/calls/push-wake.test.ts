@@ -75,9 +75,10 @@ beforeAll(async () => {
         },
       });
     },
-    [],
-    pushOptions,
-    registry,
+    {
+      push: pushOptions,
+      metrics: registry,
+    },
   );
   metricsServer = await startMetricsServer({ host: '127.0.0.1', port: 0 }, registry);
   audioDir = mkdtempSync(join(tmpdir(), 'push-wake-audio-'));

@@ -76,13 +76,10 @@ beforeAll(async () => {
         },
       });
     },
-    [],
-    { credentialsKey },
-    undefined,
-    undefined,
-    {},
-    undefined,
-    { dataDir: work },
+    {
+      push: { credentialsKey },
+      recording: { dataDir: work },
+    },
   );
 }, 60_000);
 

@@ -100,7 +100,9 @@ beforeAll(async () => {
   ports.hidden = await allocatePort();
   ports.limited = await allocatePort();
   const users = { alice: 'alice-secret', bob: 'bob-secret' };
-  stack = await startCallStack(users, { ringTimeout: 10 }, provision, [], undefined, registry);
+  stack = await startCallStack(users, { ringTimeout: 10 }, provision, {
+    metrics: registry,
+  });
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);
 

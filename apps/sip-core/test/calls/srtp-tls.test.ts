@@ -52,11 +52,9 @@ beforeAll(async () => {
         data: { srtp: 'mandatory' },
       });
     },
-    [],
-    undefined,
-    undefined,
-    undefined,
-    { transports: ['udp', 'tls'], tls: certificate },
+    {
+      listeners: { transports: ['udp', 'tls'], tls: certificate },
+    },
   );
 }, 60_000);
 

@@ -38,7 +38,9 @@ beforeAll(async () => {
       await addPrimaryNumber(prisma, subscribers.get('bob') ?? '', '+4930222222');
       await addCarrier(prisma, [{ name: 'gw', host: GATEWAY, port: gatewayPort, priority: 1 }]);
     },
-    [PEER],
+    {
+      trustedSources: [PEER],
+    },
   );
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');
 }, 60_000);

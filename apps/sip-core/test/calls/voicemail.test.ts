@@ -79,13 +79,9 @@ beforeAll(async () => {
         },
       });
     },
-    [],
-    undefined,
-    undefined,
-    undefined,
-    {},
-    undefined,
-    { dataDir, smtpUrl: smtp.url, mailFrom: 'Voicemail <voicemail@example.test>' },
+    {
+      voicemail: { dataDir, smtpUrl: smtp.url, mailFrom: 'Voicemail <voicemail@example.test>' },
+    },
   );
   await stack.sipCore.voicemail?.promptsReady;
 }, 180_000);

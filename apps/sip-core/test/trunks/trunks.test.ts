@@ -108,16 +108,14 @@ beforeAll(async () => {
         })
       ).id;
     },
-    [],
-    { credentialsKey },
-    undefined,
-    undefined,
-    {},
     {
-      answerTimeoutMs: 500,
-      leaseRenewMs: 1_000,
-      leaseTtlMs: 3_000,
-      timing: { retryBaseMs: 500, retryMaxMs: 2_000 },
+      push: { credentialsKey },
+      trunks: {
+        answerTimeoutMs: 500,
+        leaseRenewMs: 1_000,
+        leaseTtlMs: 3_000,
+        timing: { retryBaseMs: 500, retryMaxMs: 2_000 },
+      },
     },
   );
   bobPort = await registerWithSipp(stack, 'bob', 'bob-secret');

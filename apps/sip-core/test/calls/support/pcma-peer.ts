@@ -94,7 +94,7 @@ export function startPcmaPeer(port: number, frequency: number, maxSeconds = 30):
     socket.bind(port, '127.0.0.1', () =>
       resolve({
         port,
-        received: () => ({ sampleRate: SAMPLE_RATE, samples: Float64Array.from(samples) }),
+        received: () => ({ sampleRate: SAMPLE_RATE, channels: 1, samples: Float64Array.from(samples) }),
         otherPayloads: () => others,
         close: () =>
           new Promise<void>((done) => {

@@ -61,6 +61,27 @@ export async function startRtpengine(dataDir?: string): Promise<ResolvedMedia> {
   throw lastError;
 }
 
+/** What a test adds to the default stack; every field optional. */
+export interface CallStackOptions {
+  /** Peers trusted by source address without digest. */
+  trustedSources?: string[];
+  push?: SipCorePushOptions;
+  /** Registry sip-core counts into (tests that scrape /metrics); default: a private one. */
+  metrics?: MetricsRegistry;
+  /** The client sip-core gets, made from the test database's (tests that watch its queries). */
+  prismaFor?: (prisma: PrismaClient) => PrismaClient;
+  /** More SIP listeners than UDP (the first one stays UDP, where sipp sends), e.g. TLS with its certificate. */
+  listeners?: Pick<TestEngineOptions, 'transports' | 'tls'>;
+  /** Trunk registration and health check timing (tests of trunks/ shorten it). */
+  trunks?: Partial<TrunkOptions>;
+  /** Voicemail on, with these settings (its data directory at least); default: off. */
+  voicemail?: Partial<VoicemailSettings>;
+  /** Credit control of PSTN calls (prepaid tests), made on the test database; stopped with the stack. */
+  credit?: (db: TestDatabase) => Promise<CallCredit & { stop(): Promise<void> }>;
+  /** Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there. */
+  recording?: { dataDir: string; announcementFile?: string };
+}
+
 /**
  * Engine (ours or drachtio-server, ../../support/engine.ts) + sip-core + a real rtpengine + a fresh PostgreSQL database on loopback, with subscribers
  * `name -> password` created in example.test.
@@ -73,23 +94,19 @@ export async function startCallStack(
     tenant: TestTenant,
     subscribers: Map<string, string>,
   ) => Promise<void> = async () => {},
-  trustedSources: string[] = [],
-  push?: SipCorePushOptions,
-  /** Registry sip-core counts into (tests that scrape /metrics); default: a private one. */
-  metrics?: MetricsRegistry,
-  /** The client sip-core gets, made from the test database's (tests that watch its queries). */
-  prismaFor: (prisma: PrismaClient) => PrismaClient = (prisma) => prisma,
-  /** More SIP listeners than UDP (the first one stays UDP, where sipp sends), e.g. TLS with its certificate. */
-  listeners: Pick<TestEngineOptions, 'transports' | 'tls'> = {},
-  /** Trunk registration and health check timing (tests of trunks/ shorten it). */
-  trunks?: Partial<TrunkOptions>,
-  /** Voicemail on, with these settings (its data directory at least); default: off. */
-  voicemail?: Partial<VoicemailSettings>,
-  /** Credit control of PSTN calls (prepaid tests), made on the test database; stopped with the stack. */
-  credit?: (db: TestDatabase) => Promise<CallCredit & { stop(): Promise<void> }>,
-  /** Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there. */
-  recording?: { dataDir: string; announcementFile?: string },
+  options: CallStackOptions = {},
 ): Promise<CallStack> {
+  const {
+    trustedSources = [],
+    push,
+    metrics,
+    prismaFor = (prisma) => prisma,
+    listeners = {},
+    trunks,
+    voicemail,
+    credit,
+    recording,
+  } = options;
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
   const subscribers = new Map<string, string>();
