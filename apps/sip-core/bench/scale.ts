@@ -25,7 +25,10 @@ import type { SipCoreOptions } from '../src/config.ts';
 import { DOMAIN, runTrial, writeCsv } from './registrar.ts';
 import { createBenchDatabase, HERE, loadAverage, RESULTS_DIR, startSplit } from './support.ts';
 
-const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,1000000')
+  .split(',')
+  .filter((size) => size.trim() !== '')
+  .map(Number);
 const LIVE = Number(process.env.BENCH_SCALE_LIVE ?? 100_000);
 const LIVE_RATE = Number(process.env.BENCH_SCALE_RATE ?? 500);
 /** BENCH_SCALE_INDEXES_ONLY=1: only the index loads per size, no engine + sip-core start (a million's quick row). */
