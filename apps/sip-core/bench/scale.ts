@@ -10,6 +10,7 @@
  *   reload (what a domain change or a change-feed reconnect costs);
  * - engine + sip-core start in two processes (the split layout) on that database: the time until
  *   sip-core is ready and both processes' resident memory.
+ * BENCH_SCALE_INDEXES_ONLY=1 stops there (the index loads alone, for sizes too large to start quickly).
  * Then BENCH_SCALE_LIVE (default 100000) devices register for real with sipp (REGISTER, 401,
  * REGISTER with credentials, 200) at BENCH_SCALE_RATE per second, and the resident memory of engine
  * + sip-core is read again: bytes per registered device, for the 400 MB per 100,000 target.
@@ -24,9 +25,14 @@ import type { SipCoreOptions } from '../src/config.ts';
 import { DOMAIN, runTrial, writeCsv } from './registrar.ts';
 import { createBenchDatabase, HERE, loadAverage, RESULTS_DIR, startSplit } from './support.ts';
 
-const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,1000000').split(',').map(Number);
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,1000000')
+  .split(',')
+  .filter((size) => size.trim() !== '')
+  .map(Number);
 const LIVE = Number(process.env.BENCH_SCALE_LIVE ?? 100_000);
 const LIVE_RATE = Number(process.env.BENCH_SCALE_RATE ?? 500);
+/** BENCH_SCALE_INDEXES_ONLY=1: only the index loads per size, no engine + sip-core start (a million's quick row). */
+const INDEXES_ONLY = process.env.BENCH_SCALE_INDEXES_ONLY === '1';
 /** Seconds after start-up or the last registration before memory is read (timers, write-behind settle). */
 const SETTLE_S = 10;
 
@@ -151,6 +157,7 @@ async function measureSize(dir: string, count: number): Promise<Record<string, u
     console.log(`scale ${count}: seeded in ${((Date.now() - seeding) / 1000).toFixed(1)} s`);
     const loads = await measureIndexes(bench.url);
     console.log(`scale ${count}: indexes ${JSON.stringify(loads)}`);
+    if (INDEXES_ONLY) return { subscribers: count, indexes: loads, load: loadAverage() };
     const started = Date.now();
     // A minute per 100,000 subscribers on a loaded machine; the heap limit fits a million of each.
     process.env.NODE_OPTIONS =

@@ -108,7 +108,7 @@ class CompiledSnapshot {
         continue;
       }
       this.subscribers.set(subscriber.id, { data: subscriber, domain, primary: null, primaryFlagged: false });
-      this.subscribersByAor.set(`${subscriber.username}@${domain.name.toLowerCase()}`, subscriber.id);
+      this.subscribersByAor.set(flat(`${subscriber.username}@${domain.name.toLowerCase()}`), subscriber.id);
     }
     for (const number of data.numbers) this.addNumber(number);
     for (const set of data.rewriteRuleSets) {
@@ -154,14 +154,14 @@ class CompiledSnapshot {
     const e164 = `+${digits}`;
     const username = subscriber.data.username;
     const domain = subscriber.domain.name;
-    this.numbers.set(digits, {
+    this.numbers.set(flat(digits), {
       e164,
       numberId: number.id,
       isPrimary: number.isPrimary,
       subscriberId: subscriber.data.id,
       username,
       domain,
-      uri: `sip:${username}@${domain}`,
+      uri: flat(`sip:${username}@${domain}`),
     });
     // The primary number is presented; without one flagged, the first number assigned stands in.
     // (Hunt groups' numbers never are: they have their own map.)
@@ -183,6 +183,15 @@ class CompiledSnapshot {
     }
     this.groupNumbers.set(digits, { e164: `+${digits}`, numberId: number.id, huntGroupId });
   }
+}
+
+/**
+ * The string as one flat copy. A template literal makes a chain of V8 cons strings (32 bytes per
+ * piece, and a flat copy besides once it is hashed as a key) and a substring of 13 characters or more
+ * points into its parent: at a million numbers the flat copies are some 100 MB less.
+ */
+function flat(value: string): string {
+  return Buffer.from(value, 'utf8').toString('utf8');
 }
 
 /**
