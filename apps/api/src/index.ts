@@ -3,6 +3,8 @@ export { base32Decode, hotp, totpStep } from './auth/totp.ts';
 export {
   type CreditControl,
   type CreditControlOptions,
+  type CreditDecision,
+  type CreditRequest,
   startCreditControl,
 } from './billing/credit/credit-control.ts';
 export { type CreditNotifier, startCreditNotifier } from './billing/credit/notify.ts';

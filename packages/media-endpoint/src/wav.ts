@@ -7,7 +7,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 
 export const SAMPLE_RATE = 8000;
 
-export function wavHeader(dataBytes: number, sampleRate = SAMPLE_RATE): Buffer {
+/** The 44-byte header of a 16-bit PCM WAV file with `dataBytes` of samples (interleaved when stereo). */
+export function wavHeader(dataBytes: number, sampleRate = SAMPLE_RATE, channels = 1): Buffer {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0, 'ascii');
   header.writeUInt32LE(36 + dataBytes, 4);
@@ -15,10 +16,10 @@ export function wavHeader(dataBytes: number, sampleRate = SAMPLE_RATE): Buffer {
   header.write('fmt ', 12, 'ascii');
   header.writeUInt32LE(16, 16);
   header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt16LE(channels, 22);
   header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
+  header.writeUInt32LE(sampleRate * 2 * channels, 28);
+  header.writeUInt16LE(2 * channels, 32);
   header.writeUInt16LE(16, 34);
   header.write('data', 36, 'ascii');
   header.writeUInt32LE(dataBytes, 40);

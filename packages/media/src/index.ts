@@ -36,8 +36,6 @@ export {
 } from './profiles.ts';
 export type { CallCapture, CapturedRtp, StereoChannels, StereoRecording } from './recording.ts';
 export {
-  decodeALaw,
-  decodeMuLaw,
   findCallCaptures,
   readPcapRtp,
   removeCapture,

@@ -1,5 +1,6 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { decodeG711, type G711Codec, SAMPLE_RATE, wavHeader } from '@switchboard/media-endpoint';
 
 /**
  * Call recordings from rtpengine's `pcap` recording method (`--recording-dir`, `--recording-method=pcap`):
@@ -11,7 +12,6 @@ import { join } from 'node:path';
  * (telephone-event, comfort noise, other codecs) are left out, so a call in another codec records silence.
  */
 
-const SAMPLE_RATE = 8000;
 const LINKTYPE_ETHERNET = 1;
 const LINKTYPE_RAW = 101;
 const LINKTYPE_IPV4 = 228;
@@ -95,24 +95,7 @@ function udpPayload(frame: Buffer, linkType: number): { port: number; payload: B
   return { port: udp.readUInt16BE(2), payload: udp.subarray(8) };
 }
 
-/** ITU-T G.711 µ-law byte to a 16-bit sample. */
-export function decodeMuLaw(byte: number): number {
-  const u = ~byte & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const magnitude = (((u & 0x0f) << 3) + 0x84) << exponent;
-  return u & 0x80 ? 0x84 - magnitude : magnitude - 0x84;
-}
-
-/** ITU-T G.711 A-law byte to a 16-bit sample. */
-export function decodeALaw(byte: number): number {
-  const a = byte ^ 0x55;
-  const exponent = (a >> 4) & 0x07;
-  let magnitude = (a & 0x0f) << 4;
-  magnitude = exponent === 0 ? magnitude + 8 : (magnitude + 0x108) << (exponent - 1);
-  return a & 0x80 ? magnitude : -magnitude;
-}
-
-const DECODERS: Record<number, (byte: number) => number> = { 0: decodeMuLaw, 8: decodeALaw };
+const CODECS: Record<number, G711Codec> = { 0: 'PCMU', 8: 'PCMA' };
 
 export interface StereoRecording {
   /** A 16-bit PCM WAV file, 8 kHz, two channels. */
@@ -137,7 +120,7 @@ export interface StereoChannels {
 export function stereoWav(packets: CapturedRtp[], channels: StereoChannels): StereoRecording {
   const maxSamples = (channels.maxSeconds ?? 4 * 3600) * SAMPLE_RATE;
   const audio = packets.filter(
-    (p) => (p.port === channels.left || p.port === channels.right) && DECODERS[p.payloadType],
+    (p) => (p.port === channels.left || p.port === channels.right) && CODECS[p.payloadType],
   );
   const firstMs = audio.reduce((min, p) => Math.min(min, p.timeMs), Number.POSITIVE_INFINITY);
   const placed: Array<{ channel: number; at: number; packet: CapturedRtp }> = [];
@@ -163,32 +146,14 @@ export function stereoWav(packets: CapturedRtp[], channels: StereoChannels): Ste
   }
   const data = Buffer.alloc(length * 4);
   for (const { channel, at, packet } of placed) {
-    const decode = DECODERS[packet.payloadType]!;
-    const count = Math.min(packet.payload.length, length - at);
-    for (let i = 0; i < count; i++) data.writeInt16LE(decode(packet.payload[i]!), (at + i) * 4 + channel * 2);
+    const samples = decodeG711(CODECS[packet.payloadType]!, packet.payload);
+    const count = Math.min(samples.length, length - at);
+    for (let i = 0; i < count; i++) data.writeInt16LE(samples[i]!, (at + i) * 4 + channel * 2);
   }
   return {
-    wav: Buffer.concat([wavHeader(data.length, 2), data]),
+    wav: Buffer.concat([wavHeader(data.length, SAMPLE_RATE, 2), data]),
     durationMs: Math.round((length * 1000) / SAMPLE_RATE),
   };
-}
-
-function wavHeader(dataBytes: number, channelCount: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + dataBytes, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(channelCount, 22);
-  header.writeUInt32LE(SAMPLE_RATE, 24);
-  header.writeUInt32LE(SAMPLE_RATE * 2 * channelCount, 28);
-  header.writeUInt16LE(2 * channelCount, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(dataBytes, 40);
-  return header;
 }
 
 /** rtpengine's capture of one call: the pcap and the metadata file naming it. */

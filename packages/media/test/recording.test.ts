@@ -1,5 +1,9 @@
+import { decodeG711 } from '@switchboard/media-endpoint';
 import { describe, expect, it } from 'vitest';
-import { decodeALaw, decodeMuLaw, readPcapRtp, stereoWav } from '../src/recording.ts';
+import { readPcapRtp, stereoWav } from '../src/recording.ts';
+
+const decodeMuLaw = (byte: number) => decodeG711('PCMU', Uint8Array.of(byte))[0];
+const decodeALaw = (byte: number) => decodeG711('PCMA', Uint8Array.of(byte))[0];
 
 /** A pcap (little-endian, raw IPv4) of UDP packets `{timeMs, port, rtp}` as rtpengine's pcap method writes. */
 function pcap(packets: Array<{ timeMs: number; port: number; rtp: Buffer }>): Buffer {

@@ -6,30 +6,9 @@
  * starts it; without one, calls are not credit-checked.
  */
 
-export interface CreditRequest {
-  callId: string;
-  customerId: string;
-  subscriberId: string;
-  /** E.164 digits without `+`. */
-  number: string;
-  at: Date;
-}
+import type { CreditControl } from '@switchboard/api';
 
-export type CreditDecision =
-  /** Not limited by credit (a postpaid customer). */
-  | { kind: 'unlimited' }
-  | { kind: 'refused'; status: number; reason: string; warning?: string | undefined }
-  | {
-      kind: 'granted';
-      /** Seconds of the answered call the reserved credit pays for. */
-      seconds: number;
-      /**
-       * Reserves more credit when the granted seconds run out; resolves with the seconds added
-       * (0: the balance is exhausted, the call is cut).
-       */
-      extend: () => Promise<number>;
-    };
+export type { CreditDecision, CreditRequest } from '@switchboard/api';
 
-export interface CallCredit {
-  authorise(request: CreditRequest): Promise<CreditDecision>;
-}
+/** What a call asks of the credit control: one authorisation at call start. */
+export type CallCredit = Pick<CreditControl, 'authorise'>;

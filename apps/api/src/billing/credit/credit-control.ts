@@ -23,14 +23,25 @@ export interface CreditRequest {
   callId: string;
   customerId: string;
   subscriberId: string;
+  /** E.164 digits without `+`. */
   number: string;
   at: Date;
 }
 
 export type CreditDecision =
+  /** Not limited by credit (a postpaid customer). */
   | { kind: 'unlimited' }
   | { kind: 'refused'; status: number; reason: string; warning?: string | undefined }
-  | { kind: 'granted'; seconds: number; extend: () => Promise<number> };
+  | {
+      kind: 'granted';
+      /** Seconds of the answered call the reserved credit pays for. */
+      seconds: number;
+      /**
+       * Reserves more credit when the granted seconds run out; resolves with the seconds added
+       * (0: the balance is exhausted, the call is cut).
+       */
+      extend: () => Promise<number>;
+    };
 
 export interface CreditControl {
   authorise(request: CreditRequest): Promise<CreditDecision>;
