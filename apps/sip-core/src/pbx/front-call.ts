@@ -3,7 +3,7 @@ import { Call } from '../calls/call.ts';
 import type { CallPlan, CallTarget } from '../calls/call-types.ts';
 import { deviceTargets } from '../calls/devices.ts';
 import { callerLegProfile } from '../calls/leg-profile.ts';
-import type { InviteDeps } from '../calls/stages/deps.ts';
+import { callDeps, type InviteDeps } from '../calls/stages/deps.ts';
 import type { CdrStart } from '../cdr/cdr-writer.ts';
 import type { Directory } from '../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../sip/request.ts';
@@ -126,14 +126,7 @@ async function connect(
     callerRouted: leg.cdr.callerDialled,
     ringTimeoutS: deps.config.ringTimeout,
   };
-  const call = new Call(req.srf.req, req.srf.res, plan, {
-    srf: deps.srf,
-    media: deps.media,
-    cdr: deps.cdr,
-    log: deps.log,
-    ...(deps.engine ? { engine: deps.engine } : {}),
-    onState: (c) => deps.calls.changed(c),
-  });
+  const call = new Call(req.srf.req, req.srf.res, plan, callDeps(deps));
   await call.run(deps.calls.add(call));
 }
 

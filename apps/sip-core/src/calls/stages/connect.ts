@@ -8,7 +8,7 @@ import { HuntRoute } from '../hunt-route.ts';
 import { countedParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
 import { pstnLeg } from '../pstn.ts';
-import { type InviteDeps, planOf } from './deps.ts';
+import { callDeps, type InviteDeps, planOf } from './deps.ts';
 import { voicemailDeposit } from './voicemail-stage.ts';
 
 /**
@@ -95,16 +95,7 @@ export function connect(deps: InviteDeps): Middleware {
           calleeRouted: callee.aor,
         };
       }
-      call = new Call(srfReq, srfRes, callPlan, {
-        srf: deps.srf,
-        media: deps.media,
-        cdr: deps.cdr,
-        log: deps.log,
-        recorder: deps.recorder,
-        ...(deps.engine ? { engine: deps.engine } : {}),
-        cluster: deps.cluster,
-        onState: (c) => deps.calls.changed(c),
-      });
+      call = new Call(srfReq, srfRes, callPlan, callDeps(deps));
     } catch (error) {
       // No call to end it: the room the call holds in its limits is given back here.
       admitted.release();

@@ -12,6 +12,7 @@ import type { IncomingRequest, SendOptions, SipResponse } from '../../sip/reques
 import type { Voicemail } from '../../voicemail/voicemail.ts';
 import type { WholesaleIndex } from '../../wholesale/wholesale-index.ts';
 import type { ActiveCalls } from '../active-calls.ts';
+import type { CallDeps } from '../call.ts';
 import type { CallForwards } from '../call-forwards.ts';
 import { dispositionOf } from '../call-types.ts';
 import type { CallsConfig } from '../calls-config.ts';
@@ -88,4 +89,21 @@ export async function refuse(
     sipCode: status,
     sipReason: reason,
   });
+}
+
+/** What a `Call` started from the INVITE chain needs: one place, so every kind of call gets the same. */
+export function callDeps(
+  deps: Pick<InviteDeps, 'srf' | 'media' | 'cdr' | 'calls' | 'log' | 'engine'> &
+    Partial<Pick<InviteDeps, 'recorder' | 'cluster'>>,
+): CallDeps {
+  return {
+    srf: deps.srf,
+    media: deps.media,
+    cdr: deps.cdr,
+    log: deps.log,
+    recorder: deps.recorder,
+    ...(deps.engine ? { engine: deps.engine } : {}),
+    cluster: deps.cluster,
+    onState: (call) => deps.calls.changed(call),
+  };
 }

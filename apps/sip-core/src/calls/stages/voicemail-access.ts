@@ -2,7 +2,7 @@ import type { Middleware } from '../../sip/request.ts';
 import { parsedOf } from '../../sip/request.ts';
 import { ENDPOINT_PROFILE } from '../../voicemail/voicemail.ts';
 import { Call } from '../call.ts';
-import { type InviteDeps, planOf, refuse } from './deps.ts';
+import { callDeps, type InviteDeps, planOf, refuse } from './deps.ts';
 
 /**
  * A subscriber dialling the voicemail access code (`*98` by default) reaches its own box: PIN, then
@@ -40,14 +40,7 @@ export function voicemailAccess(deps: InviteDeps): Middleware {
         callerRouted: aor,
         route: (c) => c.answerLocally(stage, voicemail.retrievalApp(caller, box), ENDPOINT_PROFILE),
       },
-      {
-        srf: deps.srf,
-        media: deps.media,
-        cdr: deps.cdr,
-        log: deps.log,
-        ...(deps.engine ? { engine: deps.engine } : {}),
-        onState: (c) => deps.calls.changed(c),
-      },
+      callDeps(deps),
     );
     await call.run(deps.calls.add(call));
   };
