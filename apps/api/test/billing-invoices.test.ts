@@ -92,6 +92,16 @@ beforeAll(async () => {
   await addCdr(cA, sA, '4930123457', '2026-11-30T23:59:00Z', 0);
   await addCdr(cA, sA, '431111111', '2026-12-01T00:00:00Z', 600); // December: not on November's invoice
   await addCdr(cB, sB, '431234569', '2026-11-10T10:00:00Z', 30);
+  // A's prepaid credit bought in November (two kinds) and one top-up in December, not on the invoice.
+  await world.prisma.creditAccount.create({ data: { customerId: cA, prepaid: true, balance: '18.5' } });
+  for (const [kind, amount, at] of [
+    ['operator', '10', '2026-11-03T08:00:00Z'],
+    ['voucher', '5.5', '2026-11-21T16:00:00Z'],
+    ['operator', '3', '2026-12-01T00:00:00Z'],
+  ] as const)
+    await world.prisma.creditTopUp.create({
+      data: { customerId: cA, kind, amount, balanceAfter: amount, createdAt: new Date(at) },
+    });
   const rater = await startRater(world.db, pino({ level: 'silent' }), { poll: false });
   await rater.drain();
   await rater.stop();
@@ -152,14 +162,20 @@ describe('invoices', () => {
     expect(await world.prisma.invoice.count()).toBe(2);
   });
 
-  it("a PDF's total is the sum of the customer's rated CDRs of the period", async () => {
+  it("a PDF's total is the sum of the customer's rated CDRs and top-ups of the period", async () => {
     const list = await api('customerA', 'GET', '/invoices');
     expect(list.json().total).toBe(1);
     const invoice = list.json().items[0];
     expect(invoice.number).toMatch(/^\d{4}-\d{6}$/);
-    const expected = await ratedSum(world.ids.cA);
+    const calls = parseMicros(await ratedSum(world.ids.cA))!;
+    const expected = formatMicros(calls + parseMicros('15.5')!);
     expect(invoice.total).toBe(expected);
-    expect(invoice.lines.map((l: { description: string }) => l.description)).toEqual(['Austria', 'Germany']);
+    expect(invoice.lines.map((l: { description: string }) => l.description)).toEqual([
+      'Austria',
+      'Germany',
+      'Credit top-ups (operator)',
+      'Credit top-ups (voucher)',
+    ]);
     const pdf = await api('customerA', 'GET', `/invoices/${invoice.id}/pdf`);
     expect(pdf.statusCode).toBe(200);
     expect(pdf.headers['content-type']).toBe('application/pdf');
@@ -174,7 +190,12 @@ describe('invoices', () => {
       (m) => parseMicros(m[2]!)!,
     );
     expect(lineAmounts).toHaveLength(2);
-    expect(formatMicros(lineAmounts.reduce((a, b) => a + b, 0))).toBe(expected);
+    expect(formatMicros(lineAmounts.reduce((a, b) => a + b, 0))).toBe(formatMicros(calls));
+    const topUps = [...text.matchAll(/^\s*Credit top-ups \((operator|voucher)\)\s+1\s+(\d+\.\d+)\s*$/gm)];
+    expect(topUps.map((m) => [m[1], formatMicros(parseMicros(m[2]!)!)])).toEqual([
+      ['operator', '10.000000'],
+      ['voucher', '5.500000'],
+    ]);
   });
 
   it('shows each tenant only its own invoices', async () => {

@@ -72,8 +72,34 @@ export const ratedCallLines: InvoiceLineSource = {
   },
 };
 
+/**
+ * The prepaid credit the customer bought in the period (operator and reseller top-ups, redeemed
+ * vouchers), one line per kind. Top-ups are kept in the sell profile's currency, the invoice's.
+ */
+export const topUpLines: InvoiceLineSource = {
+  kind: 'top_up',
+  async lines(tx, period) {
+    const rows = await tx.$queryRawUnsafe<{ kind: string; count: bigint | number; amount: string }[]>(
+      `SELECT kind::text AS kind, count(*) AS count, sum(amount)::text AS amount
+        FROM credit_top_ups
+        WHERE customer_id = $1::uuid AND created_at >= $2 AND created_at < $3
+        GROUP BY kind ORDER BY kind`,
+      period.customerId,
+      period.from,
+      period.to,
+    );
+    return rows.map((row) => ({
+      kind: 'top_up',
+      description: `Credit top-ups (${row.kind})`,
+      quantity: Number(row.count),
+      seconds: 0,
+      amountMicros: decimalToMicros(row.amount),
+    }));
+  },
+};
+
 /** The sources an invoice run asks, in the order their lines appear. */
-export const DEFAULT_LINE_SOURCES: readonly InvoiceLineSource[] = [ratedCallLines];
+export const DEFAULT_LINE_SOURCES: readonly InvoiceLineSource[] = [ratedCallLines, topUpLines];
 
 export function totalOf(lines: readonly InvoiceLine[]): number {
   return lines.reduce((sum, line) => sum + line.amountMicros, 0);
