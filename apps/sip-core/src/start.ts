@@ -61,6 +61,7 @@ import { startRetention } from './recording/retention.ts';
 import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
+import { requestFinal } from './sip/srf-request.ts';
 import { collectStartupGarbage } from './startup-garbage.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
 import type { OutboundRequester } from './trunks/register-client.ts';
@@ -213,25 +214,23 @@ async function callCounters(config: SipCoreConfig, log: Logger): Promise<CallCou
 /** Sends a keep-alive OPTIONS to where the device's packets come from; any answer but 408 counts. */
 function keepaliveSender(srf: OutboundRequester, log: Logger): (binding: Binding) => Promise<boolean> {
   return (binding) =>
-    new Promise<boolean>((resolve) => {
-      const guard = setTimeout(() => resolve(false), 40_000);
-      guard.unref();
-      const done = (answered: boolean): void => {
-        clearTimeout(guard);
-        resolve(answered);
-      };
-      srf
-        .request(binding.contactUri, {
-          method: 'OPTIONS',
-          proxy: `sip:${binding.receivedAddress}:${binding.receivedPort};transport=udp`,
-          headers: { 'Max-Forwards': '70' },
-        })
-        .then((req) => req.on('response', (res) => done(res.status !== 408)))
-        .catch((error: unknown) => {
-          log.debug({ err: error, contact: binding.contactUri }, 'keep-alive failed');
-          done(false);
-        });
-    });
+    requestFinal(
+      srf,
+      binding.contactUri,
+      {
+        method: 'OPTIONS',
+        proxy: `sip:${binding.receivedAddress}:${binding.receivedPort};transport=udp`,
+        headers: { 'Max-Forwards': '70' },
+      },
+      40_000,
+      'no answer to the keep-alive',
+    ).then(
+      (res) => res.status !== 408,
+      (error: unknown) => {
+        log.debug({ err: error, contact: binding.contactUri }, 'keep-alive failed');
+        return false;
+      },
+    );
 }
 
 /**

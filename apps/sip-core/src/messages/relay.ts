@@ -1,24 +1,10 @@
 import type { Logger } from 'pino';
 import { bestFailure, isWakeTarget, type RingTarget } from '../calls/call-types.ts';
 import type { ClusterRoutes } from '../calls/cluster-route.ts';
+import type { SrfRequester } from '../sip/srf-request.ts';
 
-/** A request drachtio-srf sent, which emits its responses. */
-interface SentRequest {
-  on(event: 'response', listener: (res: { status: number; reason?: string }) => void): void;
-}
-
-/**
- * srf.request as drachtio-srf implements it (its bundled typings declare a different signature), in its
- * callback form: the callback runs as soon as the engine reports the request sent, before any response
- * is read, while the promise form resolves a tick later and misses a response that came back at once.
- */
-export interface MessageRequester {
-  request(
-    uri: string,
-    options: { method: string; proxy?: string; headers?: Record<string, string>; body?: string },
-    callback: (error: unknown, sent: SentRequest) => void,
-  ): unknown;
-}
+/** srf.request in its callback form (sip/srf-request.ts). */
+export type MessageRequester = SrfRequester;
 
 /** A final answer to a MESSAGE. */
 export interface Outcome {

@@ -3,34 +3,15 @@ import type { Logger } from 'pino';
 import type { BanService } from '../access/ban-service.ts';
 import type { Directory, UpstreamPbx } from '../directory/directory.ts';
 import { type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
+import { requestFinal, type SrfRequester, type SrfResponse } from '../sip/srf-request.ts';
 import type { EngineAddresses, FlowTokens } from './fronted-flows.ts';
 import { uriHost } from './fronted-flows.ts';
 
-/** A response as drachtio-srf hands it to a sent request's `response` listener. */
-export interface RelayedResponse {
-  status: number;
-  reason?: string;
-  get(name: string): string | undefined;
-}
+/** A response of the PBX, as drachtio-srf hands it over. */
+export type RelayedResponse = SrfResponse;
 
-/** A sent request, whose responses drachtio-srf emits. */
-export interface SentRequest {
-  on(event: 'response', listener: (res: RelayedResponse) => void): void;
-}
-
-/**
- * srf.request in its callback form, as drachtio-srf implements it (its bundled typings declare another
- * signature). The callback runs as soon as the engine reports the request sent, before any response is
- * read: the promise form resolves a tick later, and a response that came in the same read from the
- * engine would be emitted before anyone listens.
- */
-export interface RegisterRequester {
-  request(
-    uri: string,
-    options: { method: string; proxy?: string; headers?: Record<string, string> },
-    callback: (error: unknown, sent: SentRequest) => void,
-  ): void;
-}
+/** srf.request in its callback form (sip/srf-request.ts). */
+export type RegisterRequester = SrfRequester;
 
 export interface RegisterRelayDeps {
   directory: Pick<Directory, 'upstreamPbx'>;
@@ -139,33 +120,13 @@ function send(
   pbx: UpstreamPbx,
   headers: Record<string, string>,
 ): Promise<RelayedResponse> {
-  return new Promise<RelayedResponse>((resolve, reject) => {
-    const guard = setTimeout(
-      () => reject(new Error('no answer from the PBX')),
-      deps.answerTimeoutMs ?? 10_000,
-    );
-    guard.unref();
-    deps.srf.request(
-      `sip:${domain}`,
-      {
-        method: 'REGISTER',
-        proxy: `sip:${uriHost(pbx.host)}:${pbx.port};transport=${pbx.transport}`,
-        headers,
-      },
-      (error, sent) => {
-        if (error) {
-          clearTimeout(guard);
-          reject(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-        sent.on('response', (answer) => {
-          if (answer.status < 200) return;
-          clearTimeout(guard);
-          resolve(answer);
-        });
-      },
-    );
-  });
+  return requestFinal(
+    deps.srf,
+    `sip:${domain}`,
+    { method: 'REGISTER', proxy: `sip:${uriHost(pbx.host)}:${pbx.port};transport=${pbx.transport}`, headers },
+    deps.answerTimeoutMs ?? 10_000,
+    'no answer from the PBX',
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { requestFinal } from '../sip/srf-request.ts';
 import type { OutboundRequester } from './register-client.ts';
 import type { HealthSettings } from './settings.ts';
 
@@ -16,23 +17,16 @@ export function pingGateway(
   target: HealthSettings,
   timeoutMs = ANSWER_TIMEOUT_MS,
 ): Promise<string | null> {
-  return new Promise<string | null>((resolve) => {
-    const guard = setTimeout(() => resolve('no answer to OPTIONS'), Math.min(timeoutMs, target.intervalMs));
-    guard.unref();
-    const done = (error: string | null): void => {
-      clearTimeout(guard);
-      resolve(error);
-    };
-    srf
-      .request(target.uri, { method: 'OPTIONS', proxy: target.proxy, headers: { 'Max-Forwards': '70' } })
-      .then((req) =>
-        req.on('response', (res) => {
-          if (res.status < 200) return;
-          done(res.status === 408 || res.status === 503 ? `${res.status} to OPTIONS` : null);
-        }),
-      )
-      .catch((error: unknown) => done(error instanceof Error ? error.message : String(error)));
-  });
+  return requestFinal(
+    srf,
+    target.uri,
+    { method: 'OPTIONS', proxy: target.proxy, headers: { 'Max-Forwards': '70' } },
+    Math.min(timeoutMs, target.intervalMs),
+    'no answer to OPTIONS',
+  ).then(
+    (res) => (res.status === 408 || res.status === 503 ? `${res.status} to OPTIONS` : null),
+    (error: unknown) => (error instanceof Error ? error.message : String(error)),
+  );
 }
 
 /**

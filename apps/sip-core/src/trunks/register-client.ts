@@ -1,22 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { DigestClient, parseContact, parseSipUri } from '@switchboard/sip';
+import { requestFinal, type SrfRequester, type SrfResponse } from '../sip/srf-request.ts';
 import type { RegisterOutcome } from './registration.ts';
 import type { TrunkSettings } from './settings.ts';
 
-/** A response as drachtio-srf hands it to a request's `response` listener. */
-export interface SrfResponse {
-  status: number;
-  reason?: string;
-  get(name: string): string | undefined;
-}
-
-/** srf.request as drachtio-srf implements it (its bundled typings declare a different signature). */
-export interface OutboundRequester {
-  request(
-    uri: string,
-    options: { method: string; proxy?: string; headers?: Record<string, string> },
-  ): Promise<{ on(event: 'response', listener: (res: SrfResponse) => void): void }>;
-}
+/** srf.request in its callback form (sip/srf-request.ts). */
+export type OutboundRequester = SrfRequester;
 
 /** How long one REGISTER may wait for its final response (Timer F is 32 s; a carrier that slow is down). */
 const ANSWER_TIMEOUT_MS = 10_000;
@@ -110,34 +99,24 @@ export class RegisterClient {
     const registrar = parseSipUri(trunk.registrarUri);
     const aor = `sip:${trunk.username}@${registrar.host}`;
     this.cseq++;
-    return new Promise<SrfResponse>((resolve, reject) => {
-      const guard = setTimeout(() => reject(new Error('no answer from the registrar')), this.answerTimeoutMs);
-      guard.unref();
-      this.srf
-        .request(trunk.registrarUri, {
-          method: 'REGISTER',
-          proxy: trunk.proxy,
-          headers: {
-            From: `<${aor}>;tag=${this.fromTag}`,
-            To: `<${aor}>`,
-            'Call-ID': this.callId,
-            CSeq: `${this.cseq} REGISTER`,
-            Contact: `<sip:${trunk.contactUser}@localhost${trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`}>`,
-            Expires: String(expires),
-            ...extra,
-          },
-        })
-        .then((req) =>
-          req.on('response', (res) => {
-            if (res.status < 200) return;
-            clearTimeout(guard);
-            resolve(res);
-          }),
-        )
-        .catch((error: unknown) => {
-          clearTimeout(guard);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        });
-    });
+    return requestFinal(
+      this.srf,
+      trunk.registrarUri,
+      {
+        method: 'REGISTER',
+        proxy: trunk.proxy,
+        headers: {
+          From: `<${aor}>;tag=${this.fromTag}`,
+          To: `<${aor}>`,
+          'Call-ID': this.callId,
+          CSeq: `${this.cseq} REGISTER`,
+          Contact: `<sip:${trunk.contactUser}@localhost${trunk.transport === 'udp' ? '' : `;transport=${trunk.transport}`}>`,
+          Expires: String(expires),
+          ...extra,
+        },
+      },
+      this.answerTimeoutMs,
+      'no answer from the registrar',
+    );
   }
 }
