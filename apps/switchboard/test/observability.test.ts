@@ -68,6 +68,11 @@ describe('the all-in-one platform during a call', () => {
 
   it('counts the call on /metrics while it lasts and after, exports it as HEP and draws its ladder', async () => {
     const url = new URL(database!.url);
+    // Provisioned before the start, so that sip-core knows bob's domain from its first request on
+    // (seeding after it would race the change feed on a busy machine).
+    const seedDb = await openDatabase({ databaseUrl: url.toString(), dataDir });
+    await seedDb.migrate();
+    await seedDemo(seedDb.prisma, { password: SIP_PASSWORD });
     run = launch(['start'], {
       ...LOOPBACK_ENV,
       SIP_LISTEN: 'udp:127.0.0.1:0',
@@ -82,8 +87,6 @@ describe('the all-in-one platform during a call', () => {
     const base = await apiBase(run);
     const engine = await run.waitForLog('SIP engine listening');
     const sipAddress = (engine.sip as string[])[0]!.replace(/^udp:/, '');
-    const seedDb = await openDatabase({ databaseUrl: url.toString(), dataDir });
-    await seedDemo(seedDb.prisma, { password: SIP_PASSWORD });
 
     // bob registers, then answers on the port he registered from; alice calls him and talks for 8 s.
     const bobPort = await allocatePort({ min: 46000, max: 46499 });
