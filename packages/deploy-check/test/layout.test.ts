@@ -205,6 +205,7 @@ describe('the production layout as separate processes', () => {
         'RTPENGINE_NG',
         'SIP_ADVERTISED_ADDRESS',
         'SIP_CORE_NODE_NAME',
+        'SIP_CLUSTER_NODES',
         'SIP_NONCE_SECRET',
         'PUSH_CREDENTIALS_KEY',
         'SIP_CORE_WORKERS',
