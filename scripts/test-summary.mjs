@@ -7,6 +7,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const missing = [];
+const failures = [];
 
 for (const group of ['apps', 'packages']) {
   const dir = join(root, group);
@@ -29,8 +30,23 @@ for (const group of ['apps', 'packages']) {
     ).length;
     totals.failed += (r.numFailedTests ?? 0) + brokenSuites;
     totals.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    for (const suite of r.testResults ?? []) {
+      const file = suite.name ? suite.name.slice(join(dir, name).length + 1) : '?';
+      if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
+        failures.push(`${group}/${name} ${file}: the file failed to load`);
+      }
+      for (const test of suite.assertionResults ?? []) {
+        if (test.status !== 'failed') continue;
+        const reason = String(test.failureMessages?.[0] ?? '')
+          .split('\n')[0]
+          .slice(0, 200);
+        failures.push(`${group}/${name} ${file} > ${test.fullName}: ${reason}`);
+      }
+    }
   }
 }
+// Name every failed test, so a red run says what to look at without the full log.
+for (const f of failures) console.log(`failed: ${f}`);
 // A package whose tests never reported (crashed, or not run) counts as a failure, never as silence.
 for (const m of missing) console.log(`no test report from ${m}`);
 totals.failed += missing.length;
