@@ -9,8 +9,9 @@ import { type InviteDeps, planOf } from './deps.ts';
  * controller's part of the dialog with the calling carrier, once the called domain is known.
  * - Codec policy: the gateway's, else its group's, else the called domain's fields shape the offers
  *   the carrier makes (its INVITE and its re-offers) towards the subscriber's devices (RFC 3264 §5:
- *   the relay rewrites the offer; `LegProfile.offerCodecs`). Its `dtmfInfo` stays with the INFO
- *   handling, `ptime` with the carrier's own SDP.
+ *   the relay rewrites the offer; `LegProfile.offerCodecs`), and the phones' re-offers towards the
+ *   carrier as on a call to it (`LegProfile.codecs`). Its `dtmfInfo` stays with the INFO handling;
+ *   `ptime` applies towards the carrier only (its own SDP states its packetisation).
  * - Header rules: the outbound rules bound to the gateway, its group and the domain run on every
  *   in-dialog request and response sent back to the carrier (BYE, re-INVITE, UPDATE), with topology
  *   hiding as towards any peer.
@@ -24,7 +25,10 @@ export function peerDialog(deps: Pick<InviteDeps, 'sbc'>): Middleware {
     const domain = calledDomain(plan);
     const codecs = sbc.policyOf(peer.gatewayId, peer.groupId, domain).codecs;
     const offerCodecs = codecs && ownOffers(codecs);
+    const towardsPeer = codecs && withoutInfo(codecs);
     if (offerCodecs) plan.callerProfile = { ...plan.callerProfile, offerCodecs };
+    // The phones' re-offers towards the carrier, as on a call to it.
+    if (towardsPeer) plan.callerProfile = { ...plan.callerProfile, codecs: towardsPeer };
     plan.callerDialog = callingPeerDialog(sbc, peer, {
       caller: plan.callerNumber,
       callee: plan.refused.calleeRouted,
@@ -36,6 +40,12 @@ export function peerDialog(deps: Pick<InviteDeps, 'sbc'>): Middleware {
 
 function calledDomain(plan: InvitePlan): string | undefined {
   return plan.callee?.subscriber.domain ?? plan.huntGroup?.group.domain;
+}
+
+/** The policy without `dtmfInfo`, which the INFO handling of the call reads (none left: undefined). */
+function withoutInfo(policy: CodecPolicy): CodecPolicy | undefined {
+  const { dtmfInfo: _info, ...rest } = policy;
+  return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
 /** The policy fields that shape a carrier's own offers (none of them: undefined). */
