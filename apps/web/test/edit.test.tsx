@@ -382,10 +382,11 @@ describe('editing peering and rewrite rules', () => {
       if (key === 'PATCH /api/v1/peering-groups/p1/gateways/g1') return { ...gw, ...(body as object) };
       if (key === 'GET /api/v1/peering-groups/p1/gateways/g1/status')
         return { gatewayId: 'g1', ...gw.status, history: [] };
+      if (key === 'GET /api/v1/peer-policies') return list([]);
       return undefined;
     });
     await user.click(await screen.findByRole('button', { name: 'Edit gateway gw-a1' }));
-    const form = screen.getByRole('form', { name: 'Edit gateway gw-a1' });
+    const form = await screen.findByRole('form', { name: 'Edit gateway gw-a1' });
     await user.clear(within(form).getByLabelText('Port'));
     await user.type(within(form).getByLabelText('Port'), '99999');
     await user.click(within(form).getByRole('button', { name: 'Save changes' }));
@@ -414,6 +415,145 @@ describe('editing peering and rewrite rules', () => {
       healthCheck: false,
       healthInterval: 30,
       healthThreshold: 3,
+    });
+  });
+
+  it("a gateway's and a peering group's codec policy: the domain form's section, the API's refusal shown, then saved", async () => {
+    const user = userEvent.setup();
+    const gw = {
+      id: 'g1',
+      groupId: 'p1',
+      name: 'gw-a1',
+      host: '192.0.2.10',
+      port: 5060,
+      transport: 'udp',
+      authUsername: null,
+      authRealm: null,
+      priority: 1,
+      weight: 1,
+      enabled: true,
+      trustedSources: [],
+      hasAuthPassword: false,
+      hasRegisterPassword: false,
+      registerEnabled: false,
+      registrarUri: null,
+      registerUsername: null,
+      registerRealm: null,
+      registerExpires: 3600,
+      registerOutboundProxy: null,
+      registerTransport: 'udp',
+      registerContactUser: null,
+      healthCheck: false,
+      healthInterval: 30,
+      healthThreshold: 3,
+      status: {
+        registration: 'disabled',
+        registrationError: null,
+        registeredAt: null,
+        expiresAt: null,
+        nextAttemptAt: null,
+        health: 'off',
+        healthError: null,
+        healthChangedAt: null,
+        node: null,
+      },
+    };
+    const stored = {
+      id: 'pp1',
+      gatewayId: 'g1',
+      peeringGroupId: null,
+      topologyHiding: null,
+      maxConcurrentCalls: 30,
+      maxCallsPerSecond: null,
+      maxCallDuration: null,
+      codecAllow: ['PCMA'],
+      codecStrip: [],
+      codecMask: [],
+      codecTranscode: ['PCMA'],
+      ptime: 30,
+      dtmfEvents: null,
+      dtmfInfo: true,
+      createdAt: '',
+      updatedAt: '',
+    };
+    // The gateway's editor reads its policy first, the group's (none yet) afterwards.
+    let policies: unknown[] = [stored];
+    let refuse = true;
+    const { requests } = renderApp('/admin/peering', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/peering-groups')
+        return list([{ id: 'p1', name: 'carrier-a', priority: 1, enabled: true, description: null }]);
+      if (key === 'GET /api/v1/peering-groups/p1/gateways') return list([gw]);
+      if (key === 'GET /api/v1/peering-groups/p1/rules') return list([]);
+      if (key === 'GET /api/v1/peering-groups/p1/gateways/g1/status')
+        return { gatewayId: 'g1', ...gw.status, history: [] };
+      if (key === 'GET /api/v1/peer-policies') return list(policies);
+      if (key === 'PATCH /api/v1/peer-policies/pp1') {
+        if (!refuse) return { ...stored, ...(body as object) };
+        refuse = false;
+        return [
+          400,
+          {
+            title: 'Bad Request',
+            status: 400,
+            errors: [{ field: '/body/codecStrip/0', message: 'not a codec' }],
+          },
+        ];
+      }
+      if (key === 'PATCH /api/v1/peering-groups/p1/gateways/g1') return { ...gw, ...(body as object) };
+      if (key === 'POST /api/v1/peer-policies') return [201, { ...stored, id: 'pp2', ...(body as object) }];
+      if (key === 'PATCH /api/v1/peering-groups/p1') return { id: 'p1', name: 'carrier-a' };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit gateway gw-a1' }));
+    const form = await screen.findByRole('form', { name: 'Edit gateway gw-a1' });
+    // The stored policy fills the section.
+    expect((within(form).getByLabelText(/Allowed codecs/) as HTMLInputElement).value).toBe('PCMA');
+    expect((within(form).getByLabelText('ptime (ms)') as HTMLInputElement).value).toBe('30');
+    expect((within(form).getByLabelText(/sends DTMF as SIP INFO/) as HTMLInputElement).checked).toBe(true);
+    await user.type(within(form).getByLabelText('Strip codecs'), 'G.729');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    // The API names the item it refused; nothing of the gateway was written.
+    expect((await within(form).findByRole('alert')).textContent).toContain('codecStrip/0: not a codec');
+    expect(
+      requests.some((r) => r.path === '/api/v1/peering-groups/p1/gateways/g1' && r.method === 'PATCH'),
+    ).toBe(false);
+    await user.clear(within(form).getByLabelText('Strip codecs'));
+    await user.type(within(form).getByLabelText('Strip codecs'), 'G729, G722');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(screen.queryByRole('form', { name: 'Edit gateway gw-a1' })).toBeNull());
+    const patches = requests.filter((r) => r.path === '/api/v1/peer-policies/pp1');
+    expect(patches.at(-1)?.body).toEqual({
+      codecAllow: ['PCMA'],
+      codecStrip: ['G729', 'G722'],
+      codecMask: [],
+      codecTranscode: ['PCMA'],
+      ptime: 30,
+      dtmfEvents: null,
+      dtmfInfo: true,
+    });
+    expect(
+      requests.some((r) => r.path === '/api/v1/peering-groups/p1/gateways/g1' && r.method === 'PATCH'),
+    ).toBe(true);
+
+    // The group has no policy yet: one is created with what the form sets.
+    policies = [];
+    await user.click(screen.getByRole('button', { name: 'Edit peering group carrier-a' }));
+    const group = await screen.findByRole('form', { name: 'Edit peering group carrier-a' });
+    expect((within(group).getByLabelText(/Allowed codecs/) as HTMLInputElement).value).toBe('');
+    await user.type(within(group).getByLabelText(/Allowed codecs/), 'PCMU, PCMA');
+    await user.click(within(group).getByLabelText(/Always offer RFC 4733/));
+    await user.click(within(group).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'POST')).toBe(true));
+    expect(requests.find((r) => r.method === 'POST')?.body).toEqual({
+      peeringGroupId: 'p1',
+      codecAllow: ['PCMU', 'PCMA'],
+      codecStrip: [],
+      codecMask: [],
+      codecTranscode: [],
+      ptime: null,
+      dtmfEvents: true,
+      dtmfInfo: null,
     });
   });
 

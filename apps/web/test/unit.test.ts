@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csrfToken } from '../src/api/client.ts';
+import { codecPolicyValues } from '../src/components/CodecPolicyFields.tsx';
 import { ForwardForm } from '../src/components/ForwardEditor.tsx';
 import { bodyProperty, choices, countField, listField, textField } from '../src/components/fields.ts';
 import { dialled } from '../src/components/format.ts';
@@ -118,8 +119,10 @@ describe('edit form schemas', () => {
       healthCheck: false,
       healthInterval: '30',
       healthThreshold: '3',
+      codecs: codecPolicyValues(undefined),
     };
     expect(GatewayEditForm.safeParse(ok).success).toBe(true);
+    expect(GatewayEditForm.safeParse({ ...ok, codecs: { ...ok.codecs, ptime: '20ms' } }).success).toBe(false);
     expect(GatewayEditForm.safeParse({ ...ok, port: '70000' }).success).toBe(false);
     expect(GatewayEditForm.safeParse({ ...ok, weight: '-1' }).success).toBe(false);
     expect(GatewayEditForm.safeParse({ ...ok, host: 'sip:gw.example.com' }).success).toBe(false);

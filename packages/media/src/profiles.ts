@@ -50,6 +50,12 @@ export interface LegProfile {
   behindNat?: boolean;
   /** Codec restrictions applied to SDP sent towards this leg. */
   codecs?: CodecPolicy;
+  /**
+   * Codec restrictions applied to the offers this leg sends (a carrier calling in: its peer policy),
+   * where the leg receiving the offer has no `codecs` of its own. `ptime` is not taken from here: the
+   * sender's SDP already says its own packetisation.
+   */
+  offerCodecs?: CodecPolicy;
   /** Address family of the media address offered to this leg. */
   addressFamily?: AddressFamily;
   /** Named rtpengine interface (`--interface=NAME/IP`) facing this leg, on multi-homed hosts. */
@@ -155,7 +161,9 @@ export function sdpFlags(source: LegProfile, destination: LegProfile, context: S
   if (destination.addressFamily !== undefined) result['address family'] = destination.addressFamily;
 
   if (context.stage === 'offer') {
-    const codec = withG711Fallback(codecOptions(destination.codecs), source, destination);
+    // The receiving leg's policy, else the offering leg's own (docs/sbc.md, "Codec policy").
+    const policy = destination.codecs ?? withoutPtime(source.offerCodecs);
+    const codec = withG711Fallback(codecOptions(policy), source, destination);
     if (codec !== undefined) result.codec = codec;
     if (destination.codecs?.ptime !== undefined) result.ptime = destination.codecs.ptime;
     if (source.codecs?.dtmfInfo || destination.codecs?.dtmfInfo) flags.push('inject-DTMF');
@@ -176,6 +184,13 @@ export function sdpFlags(source: LegProfile, destination: LegProfile, context: S
 }
 
 const TELEPHONE_EVENT = 'telephone-event';
+
+/** An offering leg's policy as applied to its own offers: without its `ptime` (see `offerCodecs`). */
+function withoutPtime(policy: CodecPolicy | undefined): CodecPolicy | undefined {
+  if (policy === undefined) return undefined;
+  const { ptime: _ptime, ...rest } = policy;
+  return rest;
+}
 
 /** `list` with `name` appended unless it holds it already (codec names compare case-insensitively). */
 function including(list: readonly string[], name: string): string[] {

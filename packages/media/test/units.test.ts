@@ -167,6 +167,17 @@ describe('sdpFlags', () => {
     ).toEqual({ mask: ['all'], offer: ['PCMA'], transcode: ['PCMA', 'PCMU'] });
   });
 
+  it("a calling carrier's policy shapes its own offers towards a leg without a policy, never its ptime", () => {
+    const carrier = { ...profiles.publicPeer, offerCodecs: { strip: ['G729'], ptime: 30 } };
+    const towardsPhone = sdpFlags(carrier, profiles.natSubscriber, { stage: 'offer' });
+    expect(towardsPhone.codec).toEqual({ strip: ['G729'] });
+    expect(towardsPhone).not.toHaveProperty('ptime');
+    // A leg with a policy of its own (another carrier) keeps it.
+    const other = { ...profiles.publicPeer, codecs: { allow: ['PCMA'] } };
+    expect(sdpFlags(carrier, other, { stage: 'offer' }).codec).toEqual({ mask: ['all'], offer: ['PCMA'] });
+    expect(sdpFlags(carrier, profiles.natSubscriber, { stage: 'answer' }).codec).toBeUndefined();
+  });
+
   it('codec policy and interfaces apply to offers only; one-sided interface selection is refused', () => {
     const offer = sdpFlags(profiles.publicPeer, profiles.g711Gateway, { stage: 'offer' });
     expect(offer.codec).toEqual({ strip: ['all'], except: ['PCMA', 'PCMU', 'telephone-event'] });

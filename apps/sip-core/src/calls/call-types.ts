@@ -35,6 +35,8 @@ export interface CallTarget {
   relayChallenge?: boolean | undefined;
   /** Seconds an answered call through this target may last (the peer's cap). */
   maxDurationS?: number | undefined;
+  /** Headers of in-dialog requests and responses sent to this peer (sbc/towards-peer.ts). */
+  inDialog?: InDialogHeaders | undefined;
   /**
    * A device's binding: the node whose engine holds the device's flow, and the flow as that engine
    * sees it; another node's devices are reached through it (cluster-route.ts).
@@ -48,6 +50,16 @@ export interface CreditGrant {
   /** Reserves more; resolves with the seconds added (0: the balance is exhausted). */
   extend: () => Promise<number>;
 }
+
+/**
+ * The headers of an in-dialog request (or of a response to one) the B2BUA sends to a peer, by its
+ * `method` (the request's, for a response): header rules and topology hiding (docs/sbc.md).
+ * `received`: the headers of the other leg's request that caused it (its BYE, re-INVITE), if any.
+ */
+export type InDialogHeaders = (
+  method: string,
+  received?: ReadonlyArray<[string, string]>,
+) => Record<string, string>;
 
 /** The Request-URI and headers of a B leg's INVITE. */
 export interface OutgoingRequest {
@@ -136,6 +148,8 @@ export type RingOutcome = { kind: 'answered' } | { kind: 'ended' } | StageFailur
 
 export interface CallPlan extends CallStage {
   callerProfile: LegProfile;
+  /** The caller is a peer: the headers of in-dialog requests and responses sent back to it. */
+  callerDialog?: InDialogHeaders | undefined;
   cdr: CdrStart;
   callerRouted: string;
   /**

@@ -12,6 +12,7 @@ import {
   type CallState,
   type CreditGrant,
   dispositionOf,
+  type InDialogHeaders,
   type LocalMediaApp,
   type RingOutcome,
 } from './call-types.ts';
@@ -20,7 +21,7 @@ import { PendingForks } from './forks.ts';
 import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { type RingHost, RingRound } from './ring-round.ts';
-import { endDialog, isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
+import { endDialog, headerEntriesOf, isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
 
 /** `sip_reason` of a prepaid call cut because its credit ran out (docs/billing.md). */
 export const BALANCE_EXHAUSTED = 'balance-exhausted';
@@ -80,6 +81,8 @@ export class Call {
   private readonly forks: PendingForks;
   private uas: Srf.Dialog | undefined;
   private uac: Srf.Dialog | undefined;
+  /** The answering target's in-dialog headers, when it is a peer (docs/sbc.md, "Header rules"). */
+  private calleeDialog: InDialogHeaders | undefined;
   /** The round ringing now or last; its timer must not outlive the call. */
   private round: RingRound | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
@@ -119,8 +122,22 @@ export class Call {
       log: this.log,
       state: () => this.state,
       calleeProfile: () => this.stage.targets[0]?.profile,
+      headersTo: (side, method, received) => this.headersTo(side, method, received),
     });
     this.cdrId = deps.cdr.start(plan.cdr);
+  }
+
+  /**
+   * Headers of an in-dialog request or response sent to one side: a peer's header rules and topology
+   * hiding (towards-peer.ts); none towards our own devices. `received`: the other side's request.
+   */
+  private headersTo(
+    side: 'caller' | 'callee',
+    method: string,
+    received?: Srf.SrfRequest,
+  ): Record<string, string> {
+    const dialog = side === 'caller' ? this.plan.callerDialog : this.calleeDialog;
+    return dialog ? dialog(method, headerEntriesOf(received)) : {};
   }
 
   /** Re-reads the state after an await (a CANCEL or timeout may have ended the call meanwhile). */
@@ -280,7 +297,7 @@ export class Call {
         .catch((error: unknown) => this.log.error({ err: error }, 'local media application failed'))
         .finally(() => {
           if (this.hasEnded()) return;
-          endDialog(uas);
+          endDialog(uas, this.headersTo('caller', 'BYE'));
           ended('Application hung up');
         });
     return { kind: 'answered' };
@@ -303,6 +320,7 @@ export class Call {
       provisional: (provisional, profile) => void this.provisional(provisional, profile),
       answered: (uac, target, profile) => {
         this.gatewayId = target.gatewayId;
+        this.calleeDialog = target.inDialog;
         // One of several subscribers rung together answered: the CDR names it.
         if (target.subscriberId) this.stage = { ...this.stage, calleeSubscriberId: target.subscriberId };
         return this.answered(uac, profile, target.maxDurationS);
@@ -385,22 +403,23 @@ export class Call {
       );
     if (this.plan.credit) this.watchCredit(this.plan.credit, this.answeredAt.getTime());
 
-    uas.on('destroy', () => {
-      endDialog(uac);
+    // A BYE of one side ends the other with a BYE of ours, with what the peer's rules make of it.
+    uas.on('destroy', (bye?: Srf.SrfRequest) => {
+      endDialog(uac, this.headersTo('callee', 'BYE', bye));
       void this.finish(200, 'Caller hung up');
     });
-    uac.on('destroy', () => {
-      endDialog(uas);
+    uac.on('destroy', (bye?: Srf.SrfRequest) => {
+      endDialog(uas, this.headersTo('caller', 'BYE', bye));
       void this.finish(200, 'Callee hung up');
     });
     // drachtio-srf emits 'destroy' once. A BYE that came while the answer was being set up (the callee
     // hanging up at once, or the caller's BYE read in the same engine frame batch as our 200's
     // confirmation) found no listener; its dialog still says it is gone.
     if (!isConnected(uas)) {
-      endDialog(uac);
+      endDialog(uac, this.headersTo('callee', 'BYE'));
       void this.finish(200, 'Caller hung up');
     } else if (!isConnected(uac)) {
-      endDialog(uas);
+      endDialog(uas, this.headersTo('caller', 'BYE'));
       void this.finish(200, 'Callee hung up');
     }
   }
@@ -440,8 +459,8 @@ export class Call {
 
   private hangUpBoth(why: string): void {
     this.log.info({ why }, 'ending the call');
-    endDialog(this.uas);
-    endDialog(this.uac);
+    endDialog(this.uas, this.headersTo('caller', 'BYE'));
+    endDialog(this.uac, this.headersTo('callee', 'BYE'));
     void this.finish(200, why);
   }
 

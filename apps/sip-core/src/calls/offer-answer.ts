@@ -5,7 +5,14 @@ import type { CallState } from './call-types.ts';
 import { answerDtmfInfo } from './dtmf-info.ts';
 import { withoutOriginUser } from './privacy.ts';
 import { sessionRefreshHeaders } from './session-refresh.ts';
-import { localSdpOf, type SipErrorLike, sendUpdate, settleRefusedModify, tagOf } from './srf-dialog.ts';
+import {
+  type HeaderModifier,
+  localSdpOf,
+  type SipErrorLike,
+  sendUpdate,
+  settleRefusedModify,
+  tagOf,
+} from './srf-dialog.ts';
 
 /** What the offer/answer relay knows of its call. */
 export interface OfferAnswerContext {
@@ -25,6 +32,11 @@ export interface OfferAnswerContext {
   state(): CallState;
   /** The leg profile of the destination ringing now. */
   calleeProfile(): LegProfile | undefined;
+  /**
+   * Headers of an in-dialog request or response sent to `to` (a peer's header rules, docs/sbc.md);
+   * `received`: the other side's request that caused it.
+   */
+  headersTo?(to: Side, method: string, received?: Srf.SrfRequest): Record<string, string>;
 }
 
 /**
@@ -42,7 +54,7 @@ interface Negotiated {
   answerSource?: string | undefined;
 }
 
-type Side = 'caller' | 'callee';
+export type Side = 'caller' | 'callee';
 
 /** Two profiles ask the relay for the same leg (gateways and devices may each carry their own copy). */
 function sameProfile(a: LegProfile | undefined, b: LegProfile | undefined): boolean {
@@ -337,8 +349,8 @@ export class OfferAnswer {
       }
       const answer =
         from === 'caller'
-          ? await this.sendUpdate('callee', this.towardsCallee(offer))
-          : await this.sendUpdate('caller', offer);
+          ? await this.sendUpdate('callee', this.towardsCallee(offer), req)
+          : await this.sendUpdate('caller', offer, req);
       if (answer.status < 200 || answer.status >= 300) {
         this.ctx.log.info({ from, status: answer.status }, 'UPDATE refused by the other side');
         await this.restoreMedia();
@@ -361,7 +373,11 @@ export class OfferAnswer {
       if (sdp && from === 'callee') sdp = this.towardsCallee(sdp);
       res.send(200, {
         body: sdp,
-        headers: { ...(sdp ? { 'Content-Type': 'application/sdp' } : {}), ...refresh },
+        headers: {
+          ...this.headersTo(from, 'UPDATE'),
+          ...(sdp ? { 'Content-Type': 'application/sdp' } : {}),
+          ...refresh,
+        },
       });
     } catch (error) {
       const status = (error as SipErrorLike).status;
@@ -398,7 +414,11 @@ export class OfferAnswer {
       const localSdp = localSdpOf(other);
       let answer: string | undefined;
       try {
-        answer = await other.modify(from === 'caller' && offer ? this.towardsCallee(offer) : offer);
+        const sdp = from === 'caller' && offer ? this.towardsCallee(offer) : offer;
+        const headers = this.headersTo(from === 'caller' ? 'callee' : 'caller', 'INVITE', req);
+        answer = await (Object.keys(headers).length > 0
+          ? (other as unknown as HeaderModifier).modify(sdp, { headers })
+          : other.modify(sdp));
       } catch (error) {
         if (typeof (error as SipErrorLike).status === 'number') settleRefusedModify(other, localSdp);
         throw error;
@@ -416,7 +436,10 @@ export class OfferAnswer {
       if (answer && this.session)
         answer = (await this.session.answer({ fromTag: ownTag, toTag: otherTag, sdp: answer })).sdp;
       if (answer && from === 'callee') answer = this.towardsCallee(answer);
-      res.send(200, { body: answer, headers: { 'Content-Type': 'application/sdp' } });
+      res.send(200, {
+        body: answer,
+        headers: { ...this.headersTo(from, 'INVITE'), 'Content-Type': 'application/sdp' },
+      });
     } catch (error) {
       const status = (error as SipErrorLike).status;
       this.ctx.log.info({ err: error, from }, 're-INVITE failed');
@@ -459,10 +482,15 @@ export class OfferAnswer {
   }
 
   /** Sends an UPDATE with an offer to one side, in its confirmed or early dialog; resolves with the final response. */
-  private sendUpdate(to: Side, sdp: string): Promise<Srf.SrfResponse> {
+  private sendUpdate(to: Side, sdp: string, received: Srf.SrfRequest): Promise<Srf.SrfResponse> {
     const dialog = to === 'caller' ? this.uas : this.uac;
     const earlyDialogId = to === 'caller' ? `${this.callId};from-tag=${this.ctx.aTag}` : this.early?.dialogId;
-    return sendUpdate(this.ctx.srf, dialog, earlyDialogId, sdp);
+    return sendUpdate(this.ctx.srf, dialog, earlyDialogId, sdp, this.headersTo(to, 'UPDATE', received));
+  }
+
+  /** Headers of an in-dialog request or response towards `to` (see `OfferAnswerContext.headersTo`). */
+  private headersTo(to: Side, method: string, received?: Srf.SrfRequest): Record<string, string> {
+    return this.ctx.headersTo?.(to, method, received) ?? {};
   }
 
   /** SDP of the caller's side as the callee may see it (see `CallPlan.withheld`). */

@@ -4,7 +4,7 @@ import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { PeerLegFactory } from '../sbc/towards-peer.ts';
-import type { CallStage, CallTarget, CreditGrant, RingTarget } from './call-types.ts';
+import type { CallStage, CallTarget, CreditGrant, InDialogHeaders, RingTarget } from './call-types.ts';
 import type { CachedHuntGroup } from './hunt-groups.ts';
 import type { Party } from './party.ts';
 import type { PstnRoute } from './pstn.ts';
@@ -20,8 +20,10 @@ export interface InvitePlan {
   kind: 'internal' | 'inbound' | 'outbound';
   /** The CDR row's start; stages complete it (customer, withheld caller) before the row is written. */
   cdr: CdrStart;
-  /** Media profile of the caller's leg. */
+  /** Media profile of the caller's leg (peer-dialog: a calling carrier's codec policy). */
   callerProfile: LegProfile;
+  /** peer-dialog: the headers of in-dialog requests and responses sent back to a calling peer. */
+  callerDialog?: InDialogHeaders | undefined;
   /** The authenticated calling subscriber (internal and outbound calls). */
   caller?: CachedSubscriber | undefined;
   /** An inbound call's caller number, made ours by the peer's `inbound_from_peer` rules. */

@@ -20,6 +20,11 @@ export interface InDialogRequester {
   ): unknown;
 }
 
+/** Dialog#modify with extra headers (drachtio-srf passes `opts.headers` on; its typings name only `noAck`). */
+export interface HeaderModifier {
+  modify(sdp: string | undefined, opts: { headers: Record<string, string> }): Promise<string>;
+}
+
 /** srf.request with a dialog id (drachtio-srf passes `stackDialogId` through; its typings omit it). */
 export interface EarlyRequester {
   request(
@@ -55,17 +60,19 @@ export function settleRefusedModify(dialog: Srf.Dialog, localSdp: string): void 
   if (next) setImmediate(next);
 }
 
-/** drachtio-srf's Dialog#connected (false once a BYE was sent or received); its typings omit it. */
 /**
  * Ends a dialog (BYE) without waiting. drachtio-srf rejects when the engine connection is already gone
  * (ESOCKETDESTROYED); that dialog is over either way, and an unhandled rejection would end the process.
  */
-export function endDialog(dialog: Srf.Dialog | undefined): void {
+export function endDialog(dialog: Srf.Dialog | undefined, headers?: Record<string, string>): void {
   // Without a callback destroy() returns a promise; its typings say void.
-  const ending = dialog?.destroy() as Promise<unknown> | undefined;
+  const ending = (
+    headers && Object.keys(headers).length > 0 ? dialog?.destroy({ headers }) : dialog?.destroy()
+  ) as Promise<unknown> | undefined;
   ending?.catch(() => undefined);
 }
 
+/** drachtio-srf's Dialog#connected (false once a BYE was sent or received); its typings omit it. */
 export function isConnected(dialog: Srf.Dialog): boolean {
   return (dialog as unknown as { connected: boolean }).connected;
 }
@@ -99,8 +106,9 @@ export function sendUpdate(
   dialog: Srf.Dialog | undefined,
   earlyDialogId: string | undefined,
   sdp: string,
+  headers: Record<string, string> = {},
 ): Promise<Srf.SrfResponse> {
-  const options = { method: 'UPDATE', body: sdp, headers: { 'Content-Type': 'application/sdp' } };
+  const options = { method: 'UPDATE', body: sdp, headers: { ...headers, 'Content-Type': 'application/sdp' } };
   return new Promise<Srf.SrfResponse>((resolve, reject) => {
     const onResponse = (response: Srf.SrfResponse): void => {
       if (response.status >= 200) resolve(response);
@@ -116,4 +124,10 @@ export function sendUpdate(
       .request('sip:placeholder', { ...options, stackDialogId: earlyDialogId })
       .then((sent) => sent.on('response', onResponse), reject);
   });
+}
+
+/** A received request's headers as name/value pairs, names as the sender wrote them. */
+export function headerEntriesOf(req: Srf.SrfRequest | undefined): Array<[string, string]> {
+  const headers = (req as unknown as { headers?: Record<string, string> } | undefined)?.headers;
+  return headers ? Object.entries(headers) : [];
 }

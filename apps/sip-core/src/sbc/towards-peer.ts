@@ -6,11 +6,11 @@ import {
   type RuleContext,
 } from '@switchboard/numbering';
 import type { ActiveCalls } from '../calls/active-calls.ts';
-import type { CallTarget, LegClaim, OutgoingRequest } from '../calls/call-types.ts';
+import type { CallTarget, InDialogHeaders, LegClaim, OutgoingRequest } from '../calls/call-types.ts';
 import type { PeerPolicyView, SbcIndex } from './sbc-index.ts';
 
 /** What the SBC adds to a gateway's B leg: admission, the request's last rewrite, the duration cap. */
-export type PeerLeg = Pick<CallTarget, 'claim' | 'rewrite' | 'maxDurationS'> & {
+export type PeerLeg = Pick<CallTarget, 'claim' | 'rewrite' | 'maxDurationS' | 'inDialog'> & {
   /** The gateway's media leg: a public peer with the codec policy of offers towards it. */
   profile: LegProfile;
   /** SDP towards the peer loses the caller's origin username. */
@@ -86,12 +86,58 @@ export function outgoingRequest(
     { method: 'INVITE', requestUri: request.uri, headers: before },
     context,
   );
+  return { uri: message.requestUri, headers: headerRecord(message.headers) };
+}
+
+/** Header entries as one record, repeated names joined (RFC 3261 §7.3.1). */
+function headerRecord(entries: ReadonlyArray<[string, string]>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of message.headers) {
+  for (const [name, value] of entries) {
     const key = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
     out[key] = out[key] === undefined ? value : `${out[key]}, ${value}`;
   }
-  return { uri: message.requestUri, headers: out };
+  return out;
+}
+
+/**
+ * The headers of an in-dialog request (BYE, re-INVITE, UPDATE) or of a response to one that the
+ * B2BUA sends to a peer: the B2BUA builds it afresh in the peer's dialog (its own Via, Contact,
+ * Call-ID; RFC 3261 §12.2.1.1), so only what the other leg's request may pass crosses: its
+ * pass-through headers when topology hiding is off. The outbound header rules then run on it with
+ * its method; with topology hiding on, whatever is left comes from the rules.
+ */
+export function inDialogHeaders(
+  rules: readonly CompiledHeaderRule[],
+  context: RuleContext,
+  hiding: boolean,
+  method: string,
+  received: ReadonlyArray<[string, string]> = [],
+): Record<string, string> {
+  const crossing = hiding ? [] : passThroughHeaders(received);
+  if (rules.length === 0) return headerRecord(crossing);
+  // In a dialog the Request-URI is the peer's target (RFC 3261 §12.2.1.1): rules on it do not apply.
+  const { message } = applyHeaderRules(
+    rules,
+    { method, requestUri: 'sip:peer.invalid', headers: crossing },
+    context,
+  );
+  return headerRecord(message.headers);
+}
+
+/**
+ * The SBC's part of the dialog with a peer that called us (its INVITE came from `peer`): the headers
+ * of every in-dialog request and response sent back to it, by the outbound rules bound to the peer,
+ * its group and the called `domain`.
+ */
+export function callingPeerDialog(
+  sbc: SbcIndex,
+  peer: { gatewayId?: string | undefined; groupId?: string | undefined },
+  call: { caller?: string | undefined; callee?: string | undefined; domain?: string | undefined },
+): InDialogHeaders {
+  const policy = sbc.policyOf(peer.gatewayId, peer.groupId, call.domain);
+  const rules = sbc.rulesFor('outbound', peer, call.domain);
+  const context: RuleContext = { direction: 'outbound', caller: call.caller, callee: call.callee };
+  return (method, received) => inDialogHeaders(rules, context, policy.topologyHiding, method, received);
 }
 
 /**
@@ -110,6 +156,8 @@ export function peerLegFactory(
     return {
       claim: () => claimPeer(calls, gateway, policy),
       rewrite: (request) => outgoingRequest(request, rules, context, policy.topologyHiding, passThrough),
+      inDialog: (method, received) =>
+        inDialogHeaders(rules, context, policy.topologyHiding, method, received),
       maxDurationS: smallest(policy.gateway.maxCallDuration, policy.group.maxCallDuration),
       hidesTopology: policy.topologyHiding,
       profile: policy.codecs ? { ...profiles.publicPeer, codecs: policy.codecs } : profiles.publicPeer,

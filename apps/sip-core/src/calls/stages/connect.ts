@@ -28,6 +28,7 @@ export function connect(deps: InviteDeps): Middleware {
       const presented = required(plan.presented, 'the presentation');
       const common = {
         callerProfile: plan.callerProfile,
+        callerDialog: plan.callerDialog,
         cdr: plan.cdr,
         callerRouted: presented.callerRouted,
         ringTimeoutS: deps.config.ringTimeout,

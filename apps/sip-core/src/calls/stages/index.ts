@@ -5,6 +5,7 @@ import { connect } from './connect.ts';
 import { credit } from './credit.ts';
 import { creditLimit } from './credit-limit.ts';
 import type { InviteDeps } from './deps.ts';
+import { peerDialog } from './peer-dialog.ts';
 import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
 import { resolve } from './resolve.ts';
@@ -26,6 +27,7 @@ export function inviteStages(deps: InviteDeps): Middleware[] {
     creditLimit(deps),
     voicemailAccess(deps),
     resolve(deps),
+    peerDialog(deps),
     admit(deps),
     credit(deps),
     present(deps),

@@ -6,6 +6,12 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
+import {
+  CodecPolicyFields,
+  CodecPolicyForm,
+  codecPolicyBody,
+  codecPolicyValues,
+} from '../../components/CodecPolicyFields.tsx';
 import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { fieldText, textField, textOrNull } from '../../components/fields.ts';
@@ -42,24 +48,9 @@ export const DomainEditForm = z.object({
   areaCode: textField('updateDomain', 'areaCode', { invalid: 'Up to 6 digits' }),
   rewriteRuleSetId: z.string(),
   transcodeCodecs: z.array(z.enum(TRANSCODE_CODECS)),
-  codecAllow: z.string(),
-  codecStrip: z.string(),
-  codecMask: z.string(),
-  codecTranscode: z.string(),
-  ptime: z.string().regex(/^(|[1-9][0-9]{0,2})$/, 'Milliseconds, e.g. 20'),
-  dtmfEvents: z.boolean(),
+  codecs: CodecPolicyForm,
   upstreamGatewayId: z.string(),
 });
-
-type CodecName = NonNullable<Domain['codecAllow']>[number];
-
-/** A comma-separated codec list as typed (the API names an unknown codec in its answer). */
-function codecList(text: string): CodecName[] {
-  return text
-    .split(',')
-    .map((c) => c.trim())
-    .filter((c) => c.length > 0) as CodecName[];
-}
 
 /** Every peer gateway with its group's name, for the upstream PBX choice (operators only). */
 function usePeerGateways(enabled: boolean) {
@@ -106,12 +97,7 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       areaCode: fieldText(domain.areaCode),
       rewriteRuleSetId: fieldText(domain.rewriteRuleSetId),
       transcodeCodecs: domain.transcodeCodecs,
-      codecAllow: domain.codecAllow.join(', '),
-      codecStrip: domain.codecStrip.join(', '),
-      codecMask: domain.codecMask.join(', '),
-      codecTranscode: domain.codecTranscode.join(', '),
-      ptime: domain.ptime === null ? '' : String(domain.ptime),
-      dtmfEvents: domain.dtmfEvents === true,
+      codecs: codecPolicyValues(domain),
       upstreamGatewayId: fieldText(domain.upstreamGatewayId),
     },
   });
@@ -127,12 +113,7 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           areaCode: textOrNull(v.areaCode),
           rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
           transcodeCodecs: v.transcodeCodecs,
-          codecAllow: codecList(v.codecAllow),
-          codecStrip: codecList(v.codecStrip),
-          codecMask: codecList(v.codecMask),
-          codecTranscode: codecList(v.codecTranscode) as Domain['codecTranscode'],
-          ptime: v.ptime === '' ? null : Number(v.ptime),
-          dtmfEvents: v.dtmfEvents ? true : null,
+          ...codecPolicyBody(v.codecs),
           // Only an operator may point a domain at a gateway (the API refuses the field otherwise).
           ...(operator ? { upstreamGatewayId: textOrNull(v.upstreamGatewayId) } : {}),
         },
@@ -196,27 +177,11 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           ))}
         </Group>
       </Checkbox.Group>
-      <Title order={5}>Codec policy towards carriers</Title>
-      <TextInput
-        label="Allowed codecs, in order"
-        description="Comma-separated, e.g. PCMA, PCMU; empty: any. A gateway's or peering group's policy wins."
-        {...form.register('codecAllow')}
-      />
-      <TextInput label="Strip codecs" {...form.register('codecStrip')} />
-      <TextInput
-        label="Mask codecs"
-        description="Hidden from the carrier, still taken from the phone for transcoding"
-        {...form.register('codecMask')}
-      />
-      <TextInput
-        label="Transcode to"
-        description="Added when the phone's offer lacks them, e.g. PCMA"
-        {...form.register('codecTranscode')}
-      />
-      <TextInput label="ptime (ms)" {...form.register('ptime')} error={err.ptime?.message} />
-      <Checkbox
-        label="Always offer RFC 4733 DTMF events (translated when the phone lacks them)"
-        {...form.register('dtmfEvents')}
+      <CodecPolicyFields
+        title="Codec policy towards carriers"
+        register={form.register}
+        errors={err.codecs}
+        inherits="any. A gateway's or peering group's policy wins."
       />
     </EditPanel>
   );

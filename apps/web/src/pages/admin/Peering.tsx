@@ -17,6 +17,14 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, type ResponseOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
+import {
+  CodecPolicyFields,
+  CodecPolicyForm,
+  codecPolicyValues,
+  type PeerPolicy,
+  savePeerCodecPolicy,
+  WithPeerPolicy,
+} from '../../components/CodecPolicyFields.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
@@ -50,6 +58,7 @@ export const PeeringGroupEditForm = z.object({
   description: textField('updatePeeringGroup', 'description'),
   priority: countField('updatePeeringGroup', 'priority'),
   enabled: z.boolean(),
+  codecs: CodecPolicyForm,
 });
 
 export const GatewayEditForm = z.object({
@@ -74,6 +83,7 @@ export const GatewayEditForm = z.object({
   healthCheck: z.boolean(),
   healthInterval: countField('updateGateway', 'healthInterval'),
   healthThreshold: countField('updateGateway', 'healthThreshold'),
+  codecs: CodecPolicyForm,
 });
 
 export const PeeringRuleEditForm = z.object({
@@ -84,7 +94,24 @@ export const PeeringRuleEditForm = z.object({
   description: textField('updatePeeringRule', 'description'),
 });
 
-function GroupEditor({ group, onDone }: { group: PeeringGroup; onDone: () => void }) {
+/** A group's settings and its peer policy's codec section (docs/sbc.md). */
+function GroupEditor(props: { group: PeeringGroup; onDone: () => void }) {
+  return (
+    <WithPeerPolicy target={{ peeringGroupId: props.group.id }}>
+      {(policy) => <GroupForm {...props} policy={policy} />}
+    </WithPeerPolicy>
+  );
+}
+
+function GroupForm({
+  group,
+  onDone,
+  policy,
+}: {
+  group: PeeringGroup;
+  onDone: () => void;
+  policy: PeerPolicy | null;
+}) {
   const api = useApi();
   const form = useForm({
     resolver: zodResolver(PeeringGroupEditForm),
@@ -93,20 +120,26 @@ function GroupEditor({ group, onDone }: { group: PeeringGroup; onDone: () => voi
       description: fieldText(group.description),
       priority: String(group.priority),
       enabled: group.enabled,
+      codecs: codecPolicyValues(policy ?? undefined),
     },
   });
-  const save = useSaveThenClose(['peering-groups'], onDone, async (v: z.infer<typeof PeeringGroupEditForm>) =>
-    unwrap(
-      await api.PATCH('/api/v1/peering-groups/{id}', {
-        params: { path: { id: group.id } },
-        body: {
-          name: v.name,
-          description: textOrNull(v.description),
-          priority: Number(v.priority),
-          enabled: v.enabled,
-        },
-      }),
-    ),
+  const save = useSaveThenClose(
+    ['peering-groups'],
+    onDone,
+    async (v: z.infer<typeof PeeringGroupEditForm>) => {
+      await savePeerCodecPolicy(api, { peeringGroupId: group.id }, policy, v.codecs);
+      return unwrap(
+        await api.PATCH('/api/v1/peering-groups/{id}', {
+          params: { path: { id: group.id } },
+          body: {
+            name: v.name,
+            description: textOrNull(v.description),
+            priority: Number(v.priority),
+            enabled: v.enabled,
+          },
+        }),
+      );
+    },
   );
   const err = form.formState.errors;
   return (
@@ -126,12 +159,33 @@ function GroupEditor({ group, onDone }: { group: PeeringGroup; onDone: () => voi
         error={err.priority?.message}
       />
       <Checkbox label="Enabled" {...form.register('enabled')} />
+      <CodecPolicyFields
+        title="Codec policy"
+        register={form.register}
+        errors={err.codecs}
+        inherits="the domain's, else any. A gateway's own policy wins."
+        peer
+      />
     </EditPanel>
   );
 }
 
+/** A gateway's settings and its peer policy's codec section (docs/sbc.md). */
 function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () => void }) {
-  const { gateway } = props;
+  return (
+    <WithPeerPolicy target={{ gatewayId: props.gateway.id }}>
+      {(policy) => <GatewayForm {...props} policy={policy} />}
+    </WithPeerPolicy>
+  );
+}
+
+function GatewayForm(props: {
+  groupId: string;
+  gateway: Gateway;
+  onDone: () => void;
+  policy: PeerPolicy | null;
+}) {
+  const { gateway, policy } = props;
   const api = useApi();
   const form = useForm({
     resolver: zodResolver(GatewayEditForm),
@@ -154,13 +208,15 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
       healthCheck: gateway.healthCheck,
       healthInterval: String(gateway.healthInterval),
       healthThreshold: String(gateway.healthThreshold),
+      codecs: codecPolicyValues(policy ?? undefined),
     },
   });
   const save = useSaveThenClose(
     ['gateways', props.groupId],
     props.onDone,
-    async (v: z.infer<typeof GatewayEditForm>) =>
-      unwrap(
+    async (v: z.infer<typeof GatewayEditForm>) => {
+      await savePeerCodecPolicy(api, { gatewayId: gateway.id }, policy, v.codecs);
+      return unwrap(
         await api.PATCH('/api/v1/peering-groups/{groupId}/gateways/{id}', {
           params: { path: { groupId: props.groupId, id: gateway.id } },
           body: {
@@ -185,7 +241,8 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
             healthThreshold: Number(v.healthThreshold),
           },
         }),
-      ),
+      );
+    },
   );
   const err = form.formState.errors;
   return (
@@ -284,6 +341,13 @@ function GatewayEditor(props: { groupId: string; gateway: Gateway; onDone: () =>
         inputMode="numeric"
         {...form.register('healthThreshold')}
         error={err.healthThreshold?.message}
+      />
+      <CodecPolicyFields
+        title="Codec policy"
+        register={form.register}
+        errors={err.codecs}
+        inherits="the peering group's, else the domain's, else any."
+        peer
       />
       <GatewayStatusPanel groupId={props.groupId} gatewayId={gateway.id} />
     </EditPanel>
