@@ -83,8 +83,11 @@ function toPhone(
   flow: PhoneFlow,
   gatewayId: string,
 ): Promise<void> {
+  // The PBX's users have no SRTP policy of ours: a phone that registered over TLS is offered SDES-SRTP
+  // (RFC 4568; its keys travel only over that TLS connection), any other plain RTP.
+  const srtp = flow.transport === 'tls' ? 'preferred' : 'optional';
   return connect(deps, req, {
-    targets: deviceTargets([flowBinding(flow, deps.nodeName)]),
+    targets: deviceTargets([flowBinding(flow, deps.nodeName)], undefined, srtp),
     callerProfile: callerLegProfile(req.srf?.req.body, profiles.publicPeer),
     cdr: { ...cdrStart(req, 'inbound'), peerGatewayId: gatewayId },
     calleeRouted: flow.aor,
