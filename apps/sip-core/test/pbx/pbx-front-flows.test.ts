@@ -210,5 +210,23 @@ describe.skipIf(skipOnEngine(UNSUPPORTED))(
         expect(line).not.toContain(BOB_ADDRESS);
       }
     });
+
+    it('after a restart of sip-core the tokens the PBX holds still reach the phones', async () => {
+      // A new sip-core (and a new digest secret) on the same engine, database and data directory: the
+      // token key is the sealing key kept there, so the PBX's stored Path still opens.
+      expect(stack.restartSipCore).toBeDefined();
+      await stack.restartSipCore?.();
+      const before = await stack.testDb.db.prisma.cdr.count();
+      await talk(bob, alice, 'alice');
+      expectTone(alice.recording(), BOB_TONE, ALICE_TONE);
+      expectTone(bob.recording(), ALICE_TONE, BOB_TONE);
+      const rows = await newCdrs(before, 2);
+      expect(rows.map((row) => [row.direction, row.disposition])).toEqual(
+        expect.arrayContaining([
+          ['outbound', 'answered'],
+          ['inbound', 'answered'],
+        ]),
+      );
+    });
   },
 );
