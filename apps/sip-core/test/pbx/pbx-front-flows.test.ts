@@ -5,8 +5,10 @@ import {
   analyseTones,
   type CallingSoftphone,
   readWav,
+  type Softphone,
   selfSignedCertificate,
   startBaresip,
+  startBaresipMessenger,
   writeToneWav,
 } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,7 +39,7 @@ let stack: CallStack;
 let pbx: KamailioPbx;
 let dir: string;
 let caFile: string;
-const phones: CallingSoftphone[] = [];
+const phones: Softphone[] = [];
 
 beforeAll(async () => {
   if (skipOnEngine(UNSUPPORTED)) return;
@@ -50,6 +52,7 @@ beforeAll(async () => {
   pbx = await startKamailioPbx(PBX_ADDRESS, '127.0.0.1', {
     [`alice@${PBX_DOMAIN}`]: 'alice-pbx-secret',
     [`bob@${PBX_DOMAIN}`]: 'bob-pbx-secret',
+    [`carol@${PBX_DOMAIN}`]: 'carol-pbx-secret',
   });
   stack = await startCallStack(
     {},
@@ -74,7 +77,7 @@ afterAll(async () => {
 }, 30_000);
 
 /** Bounded wait (20 s) until Kamailio's location lists `user` of pbx.test. */
-async function untilRegisteredAtPbx(user: string, phone: CallingSoftphone): Promise<string> {
+async function untilRegisteredAtPbx(user: string, phone: Softphone): Promise<string> {
   for (let attempt = 0; attempt < 80; attempt++) {
     const dump = pbx.locations();
     if (dump.includes(`${user}@${PBX_DOMAIN}`) || new RegExp(`AoR: ${user}\\b`).test(dump)) return dump;
@@ -91,6 +94,16 @@ function expectTone(recording: string, expected: number, other: number): void {
   expect(analysis.voicedSeconds, summary).toBeGreaterThanOrEqual(2);
   expect(analysis.share.get(expected), summary).toBeGreaterThan(0.8);
   expect(analysis.share.get(other), summary).toBeLessThan(0.05);
+}
+
+/** Bounded wait (10 s) until Kamailio logged `count` requests that `match` (its log arrives through a pipe). */
+async function untilSeen(match: (line: string) => boolean, count: number): Promise<string[]> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const lines = pbx.seen().filter(match);
+    if (lines.length >= count) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return pbx.seen().filter(match);
 }
 
 /** Bounded wait (10 s) until the CDRs after the first `before` rows number `count` and are complete. */
@@ -227,6 +240,57 @@ describe.skipIf(skipOnEngine(UNSUPPORTED))(
           ['inbound', 'answered'],
         ]),
       );
+    });
+
+    it('relays a MESSAGE from a phone to the PBX and from the PBX to the TLS phone it is for', async () => {
+      // carol (UDP) writes to alice: through us to Kamailio (its 407 answered end to end), and back
+      // through us on alice's TLS connection, as Kamailio's lookup routes it by our Path.
+      const carol = await startBaresipMessenger(
+        { user: 'carol', domain: PBX_DOMAIN, password: 'carol-pbx-secret', registrar: stack.sipAddress },
+        `sip:alice@${PBX_DOMAIN}`,
+      );
+      phones.push(carol);
+      await untilRegisteredAtPbx('carol', carol);
+      const text = `through the PBX ${Date.now()}`;
+      carol.message(text);
+      // Kamailio takes the second MESSAGE (with carol's credentials) and relays it to alice's Path.
+      const messages = await untilSeen((line) => line.includes('PBX-SAW MESSAGE'), 2);
+      expect(messages.length, messages.join('\n')).toBeGreaterThanOrEqual(2);
+      expect(messages[0]).toContain('auth=[<null><null>]');
+      expect(messages[1]).toMatch(/auth=\[(<null>)?Digest username="carol"/);
+      // baresip shows a received message on no console here: the engine's capture shows it went out
+      // on alice's TLS connection and she took it (a relayed MESSAGE keeps the PBX's Call-ID).
+      const callId = /callid=(\S+)/.exec(messages[1]!)?.[1] ?? '';
+      const delivered = () => {
+        const ladder = stack.engine.switchboard!.capture.ladder([callId]);
+        const sent = ladder.find(
+          (m) =>
+            m.direction === 'out' &&
+            m.transport === 'tls' &&
+            m.startLine.startsWith('MESSAGE ') &&
+            m.message.includes(text),
+        );
+        const taken = ladder.find(
+          (m) => m.direction === 'in' && m.transport === 'tls' && m.startLine.startsWith('SIP/2.0 200'),
+        );
+        const answered = ladder.some(
+          (m) => m.direction === 'out' && m.transport === 'udp' && m.startLine.startsWith('SIP/2.0 200'),
+        );
+        return { ladder, sent, taken, answered };
+      };
+      let seen = delivered();
+      for (let attempt = 0; attempt < 40 && !seen.answered; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        seen = delivered();
+      }
+      const ladder = seen.ladder.map((m) => `${m.direction} ${m.transport} ${m.startLine}`).join('\n');
+      expect(seen.sent?.startLine, ladder).toMatch(
+        /^MESSAGE sip:alice-[^@]+@127\.0\.0\.53:\d+;transport=tls /,
+      );
+      expect(seen.taken?.transport, ladder).toBe('tls');
+      // ...and Kamailio heard her 200, as carol did through us.
+      expect(seen.answered, ladder).toBe(true);
+      for (const line of messages) expect(line).toContain(`src=${stack.sipAddress}`);
     });
   },
 );
