@@ -23,13 +23,17 @@ import { type KamailioPbx, startKamailioPbx } from './kamailio.ts';
  * with SDES-SRTP (RFC 4568) mandatory, bob's over UDP with plain RTP. They call each other both ways
  * through the platform, Kamailio and the platform again: the PBX's INVITE for alice leaves on the TLS
  * connection she registered on (her flow, RFC 5626 §5.3), her leg is SRTP and bob's plain RTP, and
- * each phone hears the other's tone. The PBX sees neither phone's address.
+ * each phone hears the other's tone. The PBX sees neither phone's address. dave's baresip does the
+ * same with bob over TCP. A restarted sip-core still opens the tokens the PBX holds; a MESSAGE goes
+ * from a phone through the PBX to alice's TLS connection.
  */
 
 const PBX_DOMAIN = 'pbx.test';
 const PBX_ADDRESS = '127.0.0.43';
 const ALICE_ADDRESS = '127.0.0.53';
 const BOB_ADDRESS = '127.0.0.54';
+const DAVE_ADDRESS = '127.0.0.55';
+const DAVE_TONE = 700;
 const ALICE_TONE = 440;
 const BOB_TONE = 1000;
 const TALK_SECONDS = 4;
@@ -49,10 +53,12 @@ beforeAll(async () => {
   writeFileSync(caFile, certificate.cert);
   writeToneWav(join(dir, 'alice.wav'), ALICE_TONE, 60);
   writeToneWav(join(dir, 'bob.wav'), BOB_TONE, 60);
+  writeToneWav(join(dir, 'dave.wav'), DAVE_TONE, 60);
   pbx = await startKamailioPbx(PBX_ADDRESS, '127.0.0.1', {
     [`alice@${PBX_DOMAIN}`]: 'alice-pbx-secret',
     [`bob@${PBX_DOMAIN}`]: 'bob-pbx-secret',
     [`carol@${PBX_DOMAIN}`]: 'carol-pbx-secret',
+    [`dave@${PBX_DOMAIN}`]: 'dave-pbx-secret',
   });
   stack = await startCallStack(
     {},
@@ -65,7 +71,7 @@ beforeAll(async () => {
       });
       await prisma.domain.create({ data: { name: PBX_DOMAIN, upstreamGatewayId: gateway.id } });
     },
-    { listeners: { transports: ['udp', 'tls'], tls: certificate }, push: { dataDir: dir } },
+    { listeners: { transports: ['udp', 'tcp', 'tls'], tls: certificate }, push: { dataDir: dir } },
   );
 }, 90_000);
 
@@ -120,8 +126,8 @@ async function newCdrs(before: number, count: number) {
 const bodyOf = (message: string): string => message.slice(message.indexOf('\r\n\r\n') + 4);
 const mLine = (sdp: string): string => /^m=audio .*$/m.exec(sdp)?.[0] ?? '';
 
-/** The INVITE with SDP the engine sent or received on alice's TLS leg of `callId`, and the 200 to it. */
-function tlsLeg(callId: string) {
+/** The INVITE with SDP the engine sent or received on the leg `callId`, and the 200 to it. */
+function legOf(callId: string) {
   const ladder = stack.engine.switchboard!.capture.ladder([callId]);
   const invite = ladder
     .filter((m) => m.startLine.startsWith('INVITE ') && bodyOf(m.message).includes('m='))
@@ -195,7 +201,7 @@ describe.skipIf(skipOnEngine(UNSUPPORTED))(
       let rows = await newCdrs(before, 3);
       const fromAlice = rows.find((row) => row.direction === 'outbound' && row.disposition === 'answered');
       expect(fromAlice, JSON.stringify(rows)).toBeDefined();
-      const aliceOut = tlsLeg(fromAlice!.aLegId!);
+      const aliceOut = legOf(fromAlice!.aLegId!);
       expect(aliceOut.invite.transport).toBe('tls');
       expectSrtp(aliceOut.offer);
       expectSrtp(aliceOut.answer);
@@ -208,7 +214,7 @@ describe.skipIf(skipOnEngine(UNSUPPORTED))(
       rows = await newCdrs(before, 3);
       const toAlice = rows.find((row) => row.direction === 'inbound' && row.disposition === 'answered');
       expect(toAlice, JSON.stringify(rows)).toBeDefined();
-      const aliceIn = tlsLeg(toAlice!.bLegId!);
+      const aliceIn = legOf(toAlice!.bLegId!);
       expect(aliceIn.invite.transport).toBe('tls');
       expect(aliceIn.invite.direction).toBe('out');
       // Her flow: the TLS connection her own INVITE came in on (the engine opened none towards her).
@@ -222,6 +228,45 @@ describe.skipIf(skipOnEngine(UNSUPPORTED))(
         expect(line).not.toContain(ALICE_ADDRESS);
         expect(line).not.toContain(BOB_ADDRESS);
       }
+    });
+
+    it('a TCP phone calls the UDP phone and is called back on its own connection', async () => {
+      const dave = await startBaresip(
+        {
+          user: 'dave',
+          domain: PBX_DOMAIN,
+          password: 'dave-pbx-secret',
+          registrar: `127.0.0.1:${stack.engine.port('tcp')}`,
+          transport: 'tcp',
+          address: DAVE_ADDRESS,
+        },
+        { play: join(dir, 'dave.wav') },
+      );
+      phones.push(dave);
+      await untilRegisteredAtPbx('dave', dave);
+      let before = await stack.testDb.db.prisma.cdr.count();
+      await talk(dave, bob, 'bob');
+      expectTone(dave.recording(), BOB_TONE, DAVE_TONE);
+      expectTone(bob.recording(), DAVE_TONE, BOB_TONE);
+      let rows = await newCdrs(before, 3);
+      const fromDave = rows.find((row) => row.direction === 'outbound' && row.disposition === 'answered');
+      const daveOut = legOf(fromDave!.aLegId!);
+      expect(daveOut.invite.transport).toBe('tcp');
+      expect(daveOut.invite.direction).toBe('in');
+
+      before = await stack.testDb.db.prisma.cdr.count();
+      await talk(bob, dave, 'dave');
+      expectTone(dave.recording(), BOB_TONE, DAVE_TONE);
+      expectTone(bob.recording(), DAVE_TONE, BOB_TONE);
+      rows = await newCdrs(before, 3);
+      const toDave = rows.find((row) => row.direction === 'inbound' && row.disposition === 'answered');
+      const daveIn = legOf(toDave!.bLegId!);
+      expect(daveIn.invite.transport).toBe('tcp');
+      expect(daveIn.invite.direction).toBe('out');
+      // The TCP connection dave's own INVITE came in on; plain RTP on his leg (not TLS).
+      expect(daveIn.invite.destination).toBe(daveOut.invite.source);
+      expect(mLine(daveIn.offer)).toMatch(/^m=audio \d+ RTP\/AVP /);
+      for (const line of pbx.seen()) expect(line).not.toContain(DAVE_ADDRESS);
     });
 
     it('after a restart of sip-core the tokens the PBX holds still reach the phones', async () => {
