@@ -44,6 +44,7 @@ import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { frontCall } from './pbx/front-call.ts';
 import type { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
+import { relayMessage } from './pbx/message-relay.ts';
 import { type RegisterRequester, relayRegister } from './pbx/register-relay.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
 import type { CallRecorder } from './recording/call-recorder.ts';
@@ -179,6 +180,17 @@ export function messageChain(
 ): Middleware[] {
   return [
     ...admission(services),
+    ...(services.pbxFront
+      ? [
+          relayMessage({
+            ...services.pbxFront,
+            directory: services.directory,
+            bans: services.bans,
+            nodeName: services.config.nodeName,
+            log: services.log.child({ component: 'pbx-front' }),
+          }),
+        ]
+      : []),
     authenticate(services, CALLER),
     messageHandler({
       ...deps,

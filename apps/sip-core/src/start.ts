@@ -380,7 +380,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   services.messageQueue = messageQueue;
   const engineAddresses = new EngineAddresses();
   services.pbxFront = {
-    tokens: new FlowTokens(config.auth.nonceSecret),
+    // The sealing key, not the digest secret: it is kept across restarts and shared by every node.
+    tokens: new FlowTokens(sealingKey),
     engine: engineAddresses,
     srf: srf as unknown as RegisterRequester,
   };

@@ -7,7 +7,7 @@ import { callDeps, type InviteDeps } from '../calls/stages/deps.ts';
 import type { CdrStart } from '../cdr/cdr-writer.ts';
 import type { Directory } from '../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../sip/request.ts';
-import { FLOW_TOKEN, type FlowTokens, flowBinding, type PhoneFlow, uriHost } from './fronted-flows.ts';
+import { FLOW_TOKEN, type FlowTokens, flowBinding, type PhoneFlow, pbxProxy } from './fronted-flows.ts';
 
 export type FrontCallDeps = Pick<
   InviteDeps,
@@ -62,7 +62,7 @@ export function frontCall(deps: FrontCallDeps): Middleware {
     }
     const target: CallTarget = {
       uri: req.uri,
-      proxy: `sip:${uriHost(pbx.host)}:${pbx.port};transport=${pbx.transport}`,
+      proxy: pbxProxy(pbx),
       profile: profiles.publicPeer,
       gatewayId: pbx.gatewayId,
       headers: credentials,
@@ -83,8 +83,11 @@ function toPhone(
   flow: PhoneFlow,
   gatewayId: string,
 ): Promise<void> {
+  // The PBX's users have no SRTP policy of ours: a phone that registered over TLS is offered SDES-SRTP
+  // (RFC 4568; its keys travel only over that TLS connection), any other plain RTP.
+  const srtp = flow.transport === 'tls' ? 'preferred' : 'optional';
   return connect(deps, req, {
-    targets: deviceTargets([flowBinding(flow, deps.nodeName)]),
+    targets: deviceTargets([flowBinding(flow, deps.nodeName)], undefined, srtp),
     callerProfile: callerLegProfile(req.srf?.req.body, profiles.publicPeer),
     cdr: { ...cdrStart(req, 'inbound'), peerGatewayId: gatewayId },
     calleeRouted: flow.aor,

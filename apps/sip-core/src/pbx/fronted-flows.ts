@@ -17,20 +17,40 @@ export const FLOW_TOKEN = /^fl[A-Za-z0-9_-]{40,}$/;
 
 /**
  * Flow tokens of fronted phones (docs/sbc.md, "Fronting a PBX"; RFC 5626 §5.2): the phone's flow and
- * Contact, encrypted and authenticated (AES-256-GCM) under a key derived from the node's secret, go
- * into the Path and the Contact the upstream PBX stores, and come back in the Route of the PBX's calls
- * for the phone. Nothing is kept per phone: any worker and any restart with the same secret
- * (`SIP_NONCE_SECRET`) reads the token, nobody without the secret can make or read one, and the PBX
- * learns nothing of the phone's address from it. The IV is derived from the plaintext, so one flow
- * always gets one token (the PBX sees the same contact on every refresh; a new flow is a new contact).
+ * Contact, encrypted and authenticated (AES-256-GCM) under a key derived from the platform's sealing
+ * key, go into the Path and the Contact the upstream PBX stores, and come back in the Route of the
+ * PBX's calls for the phone. Nothing is kept per phone: every worker, every node and every restart
+ * with the same sealing key (`PUSH_CREDENTIALS_KEY`, else the key file generated in `$DATA_DIR`)
+ * reads the token, nobody without the key can make or read one, and the PBX learns nothing of the
+ * phone's address from it. The IV is derived from the plaintext, so one flow always gets one token
+ * (the PBX sees the same contact on every refresh; a new flow is a new contact).
  */
 export class FlowTokens {
-  private readonly key: Buffer;
-  private readonly ivKey: Buffer;
+  private keys: { key: Buffer; ivKey: Buffer } | undefined;
 
-  constructor(secret: string) {
-    this.key = createHmac('sha256', secret).update('flow-token key').digest();
-    this.ivKey = createHmac('sha256', secret).update('flow-token iv').digest();
+  /**
+   * `secret`: the sealing key, read (a file may be generated) on first use, so a node that fronts no
+   * PBX never touches it; a string in tests.
+   */
+  constructor(private readonly secret: string | (() => Buffer)) {}
+
+  private get key(): Buffer {
+    return this.derived().key;
+  }
+
+  private get ivKey(): Buffer {
+    return this.derived().ivKey;
+  }
+
+  private derived(): { key: Buffer; ivKey: Buffer } {
+    if (!this.keys) {
+      const secret = typeof this.secret === 'string' ? this.secret : this.secret();
+      this.keys = {
+        key: createHmac('sha256', secret).update('flow-token key').digest(),
+        ivKey: createHmac('sha256', secret).update('flow-token iv').digest(),
+      };
+    }
+    return this.keys;
   }
 
   tokenFor(flow: PhoneFlow): string {
@@ -90,6 +110,11 @@ export function flowBinding(flow: PhoneFlow, nodeName: string): Binding {
     pnParam: null,
     node: nodeName,
   };
+}
+
+/** Where requests to an upstream PBX are sent: its gateway's host, port and transport. */
+export function pbxProxy(pbx: { host: string; port: number; transport: string }): string {
+  return `sip:${uriHost(pbx.host)}:${pbx.port};transport=${pbx.transport}`;
 }
 
 /** A bracketed host for a URI. */

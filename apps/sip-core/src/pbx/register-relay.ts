@@ -5,7 +5,8 @@ import type { Directory, UpstreamPbx } from '../directory/directory.ts';
 import { type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
 import { requestFinal, type SrfRequester, type SrfResponse } from '../sip/srf-request.ts';
 import type { EngineAddresses, FlowTokens } from './fronted-flows.ts';
-import { uriHost } from './fronted-flows.ts';
+import { pbxProxy } from './fronted-flows.ts';
+import { countCredentials, relayedHeaders } from './relay-answer.ts';
 
 /** A response of the PBX, as drachtio-srf hands it over. */
 export type RelayedResponse = SrfResponse;
@@ -24,9 +25,6 @@ export interface RegisterRelayDeps {
   /** How long the PBX may take to answer (shorter than the phone's Timer F, 32 s). */
   answerTimeoutMs?: number;
 }
-
-/** Response headers a phone needs from the PBX's answer (challenge, interval, time). */
-const RELAYED_HEADERS = ['WWW-Authenticate', 'Proxy-Authenticate', 'Min-Expires', 'Date', 'Retry-After'];
 
 /**
  * REGISTER of a phone whose domain fronts an upstream PBX (docs/sbc.md, "Fronting a PBX"): after the
@@ -94,23 +92,11 @@ export function relayRegister(deps: RegisterRelayDeps): Middleware {
       deps.log.warn({ err: error, aor, pbx: pbx.host }, 'the upstream PBX did not answer a REGISTER');
       return res.send(504, 'Server Time-out');
     }
-    const user = to.userText ?? '';
-    if (req.has('Authorization')) {
-      // Credentials the PBX did not take (a new challenge or 403) count towards the source's ban.
-      const stale = /stale\s*=\s*"?true/i.test(answer.get('WWW-Authenticate') ?? '');
-      if ((answer.status === 401 && !stale) || answer.status === 403)
-        await deps.bans.recordFailure(req.locals.source.address, `${user}@${to.host.toLowerCase()}`);
-      else if (answer.status < 300)
-        deps.bans.recordSuccess(req.locals.source.address, `${user}@${to.host.toLowerCase()}`);
-    }
+    // Credentials the PBX did not take (a new challenge or 403) count towards the source's ban.
+    await countCredentials(deps.bans, req, `${to.userText ?? ''}@${to.host.toLowerCase()}`, answer);
     if (answer.status >= 200 && answer.status < 300)
       return relayGrant(res, token, answer, phoneContact?.uri.toString());
-    const relayed: Record<string, string> = {};
-    for (const name of RELAYED_HEADERS) {
-      const value = answer.get(name);
-      if (value !== undefined) relayed[name] = value;
-    }
-    res.send(answer.status, answer.reason ?? '', { headers: relayed });
+    res.send(answer.status, answer.reason ?? '', { headers: relayedHeaders(answer) });
   };
 }
 
@@ -123,7 +109,7 @@ function send(
   return requestFinal(
     deps.srf,
     `sip:${domain}`,
-    { method: 'REGISTER', proxy: `sip:${uriHost(pbx.host)}:${pbx.port};transport=${pbx.transport}`, headers },
+    { method: 'REGISTER', proxy: pbxProxy(pbx), headers },
     deps.answerTimeoutMs ?? 10_000,
     'no answer from the PBX',
   );

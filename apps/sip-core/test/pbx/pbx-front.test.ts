@@ -44,15 +44,21 @@ beforeAll(async () => {
     [`alice@${PBX_DOMAIN}`]: 'alice-pbx-secret',
     [`bob@${PBX_DOMAIN}`]: 'bob-pbx-secret',
   });
-  stack = await startCallStack({}, {}, async (db) => {
-    const prisma = db.db.prisma;
-    const group = await prisma.peeringGroup.create({ data: { name: 'pbx' } });
-    const gateway = await prisma.peerGateway.create({
-      data: { groupId: group.id, name: 'kamailio', host: PBX_ADDRESS, port: pbx.port, priority: 1 },
-    });
-    await prisma.domain.create({ data: { name: PBX_DOMAIN, upstreamGatewayId: gateway.id } });
-  });
+  // Its data directory holds the sealing key the flow tokens are made with.
   audioDir = mkdtempSync(join(tmpdir(), 'pbx-front-tones-'));
+  stack = await startCallStack(
+    {},
+    {},
+    async (db) => {
+      const prisma = db.db.prisma;
+      const group = await prisma.peeringGroup.create({ data: { name: 'pbx' } });
+      const gateway = await prisma.peerGateway.create({
+        data: { groupId: group.id, name: 'kamailio', host: PBX_ADDRESS, port: pbx.port, priority: 1 },
+      });
+      await prisma.domain.create({ data: { name: PBX_DOMAIN, upstreamGatewayId: gateway.id } });
+    },
+    { push: { dataDir: audioDir } },
+  );
   writeToneWav(join(audioDir, 'alice.wav'), ALICE_TONE, 60);
   writeToneWav(join(audioDir, 'bob.wav'), BOB_TONE, 60);
 }, 90_000);

@@ -35,6 +35,8 @@ export interface CallStack {
   /** The engine under test (its listeners' ports, and ours' call capture). */
   engine: TestEngine;
   subscribers: Map<string, string>;
+  /** Stops sip-core and starts a new one on the same engine, database and media (a restart; a new digest secret). */
+  restartSipCore?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -116,53 +118,59 @@ export async function startCallStack(
   const creditControl = credit ? await credit(testDb) : undefined;
   const media = await startRtpengine(recording?.dataDir);
   const engine = await startTestEngine({ secret: SECRET, logger: log, ...listeners });
-  const sipCore = await startSipCore(
-    {
-      drachtio: engine.drachtio,
-      nodeName: 'calls-test',
-      // sipp answers MD5 challenges only.
-      auth: { algorithms: ['MD5'] },
-      access: { rateLimitPerSecond: 0, trustedSources },
-      nat: { keepaliveInterval: 0 },
-    },
-    {
-      prisma: prismaFor(testDb.db.prisma),
-      db: testDb.db,
-      logger: log,
-      media: media.media,
-      calls,
-      ...(push ? { push } : {}),
-      ...(metrics ? { metrics } : {}),
-      ...(trunks ? { trunks } : {}),
-      ...(voicemail ? { voicemail } : {}),
-      ...(creditControl ? { credit: creditControl } : {}),
-      ...(recording
-        ? {
-            recording: {
-              captureDir: join(recording.dataDir, 'recordings'),
-              storageDir: join(recording.dataDir, 'recordings', 'calls'),
-              announcementFile: recording.announcementFile,
-            },
-          }
-        : {}),
-    },
-  );
-  return {
+  const boot = () =>
+    startSipCore(
+      {
+        drachtio: engine.drachtio,
+        nodeName: 'calls-test',
+        // sipp answers MD5 challenges only.
+        auth: { algorithms: ['MD5'] },
+        access: { rateLimitPerSecond: 0, trustedSources },
+        nat: { keepaliveInterval: 0 },
+      },
+      {
+        prisma: prismaFor(testDb.db.prisma),
+        db: testDb.db,
+        logger: log,
+        media: media.media,
+        calls,
+        ...(push ? { push } : {}),
+        ...(metrics ? { metrics } : {}),
+        ...(trunks ? { trunks } : {}),
+        ...(voicemail ? { voicemail } : {}),
+        ...(creditControl ? { credit: creditControl } : {}),
+        ...(recording
+          ? {
+              recording: {
+                captureDir: join(recording.dataDir, 'recordings'),
+                storageDir: join(recording.dataDir, 'recordings', 'calls'),
+                announcementFile: recording.announcementFile,
+              },
+            }
+          : {}),
+      },
+    );
+  const stack: CallStack = {
     testDb,
     tenant,
-    sipCore,
+    sipCore: await boot(),
     media,
     sipAddress: engine.remote,
     engine,
     subscribers,
+    async restartSipCore() {
+      await stack.sipCore.close();
+      stack.sipCore = await boot();
+    },
     async close() {
-      await sipCore.close();
+      await stack.sipCore.close();
       await creditControl?.stop();
       await engine.close();
       await media.stop();
       await testDb.drop();
     },
   };
+  return stack;
 }
 
 /** Registers `user` from a sipp on a fresh port through the platform; returns that port for its UAS. */

@@ -1,0 +1,101 @@
+import { profiles } from '@switchboard/media';
+import type { Logger } from 'pino';
+import type { BanService } from '../access/ban-service.ts';
+import { bindingTarget } from '../calls/plan.ts';
+import type { Directory } from '../directory/directory.ts';
+import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
+import { type OutOfDialogRequest, requestFinal, type SrfRequester } from '../sip/srf-request.ts';
+import { flowTokenOf } from './front-call.ts';
+import { type FlowTokens, flowBinding, pbxProxy } from './fronted-flows.ts';
+import { countCredentials, relayedHeaders } from './relay-answer.ts';
+
+export interface MessageRelayDeps {
+  directory: Pick<Directory, 'upstreamPbx'>;
+  bans: Pick<BanService, 'recordFailure' | 'recordSuccess'>;
+  tokens: FlowTokens;
+  srf: SrfRequester;
+  nodeName: string;
+  log: Logger;
+  /** How long the PBX or the phone may take to answer (below the sender's Timer F, 32 s). */
+  answerTimeoutMs?: number;
+}
+
+/**
+ * MESSAGE (RFC 3428) of fronted domains (docs/sbc.md, "Fronting a PBX"), after the platform's
+ * admission (bans, rate limit, scanner filter) and before its own digest, relayed as a new request
+ * of ours in each direction (our Via, no Contact, no User-Agent of the sender):
+ * - from the domain's PBX with one of our flow tokens in its Route (our Path) or Request-URI (our
+ *   Contact): to the phone's Contact over the flow the token names;
+ * - from a phone of a fronted domain: to its PBX, Request-URI as the phone addressed it, the
+ *   phone's credentials on and the PBX's challenge back (digest end to end, refusals counted
+ *   towards the sender's ban as for REGISTER).
+ * The far end's final status is the answer; none within the timeout is a 408. Others go on to the
+ * platform's own MESSAGE chain.
+ */
+export function relayMessage(deps: MessageRelayDeps): Middleware {
+  return async (req, res, next) => {
+    const parsed = parsedOf(req);
+    const token = flowTokenOf(req);
+    const peer = req.locals.source.peer;
+    if (token && peer) {
+      const flow = deps.tokens.open(token);
+      const domain = flow?.aor.split('@')[1] ?? '';
+      if (!flow || deps.directory.upstreamPbx(domain)?.gatewayId !== peer.gatewayId)
+        return res.send(404, 'Not Found');
+      const target = bindingTarget(flowBinding(flow, deps.nodeName), profiles.natSubscriber);
+      // The PBX's Call-ID goes on (it is ours, derived, when the sender is one of our phones).
+      const headers = { ...carried(req), 'Call-ID': parsed.callId };
+      await forward(deps, req, res, target.uri, { proxy: target.proxy, headers });
+      return;
+    }
+    const from = parsed.from.uri;
+    const pbx = from.kind === 'sip' && !peer ? deps.directory.upstreamPbx(from.host) : undefined;
+    if (!pbx || from.kind !== 'sip') return next();
+    const headers: Record<string, string> = {
+      ...carried(req),
+      'Call-ID': deps.tokens.callIdFor(parsed.callId),
+      CSeq: `${parsed.cseq.seq} MESSAGE`,
+    };
+    for (const name of ['Proxy-Authorization', 'Authorization']) {
+      const value = req.get(name);
+      if (value !== undefined) headers[name] = value;
+    }
+    const answer = await forward(deps, req, res, req.uri, { proxy: pbxProxy(pbx), headers });
+    if (answer) await countCredentials(deps.bans, req, `${from.userText ?? ''}@${from.host}`, answer);
+  };
+}
+
+/** What a relayed MESSAGE keeps of the received one: its parties, content and expiry. */
+function carried(req: IncomingRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ['From', 'To', 'Content-Type', 'Date', 'Expires']) {
+    const value = req.get(name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return headers;
+}
+
+/** Sends the MESSAGE on and answers the sender with the far end's status; resolves with that answer. */
+async function forward(
+  deps: MessageRelayDeps,
+  req: IncomingRequest,
+  res: SipResponse,
+  uri: string,
+  request: Omit<OutOfDialogRequest, 'method'>,
+) {
+  try {
+    const answer = await requestFinal(
+      deps.srf,
+      uri,
+      { ...request, method: 'MESSAGE', body: req.srf?.req.body ?? '' },
+      deps.answerTimeoutMs ?? 8_000,
+      'no answer to a relayed MESSAGE',
+    );
+    res.send(answer.status, answer.reason ?? '', { headers: relayedHeaders(answer) });
+    return answer;
+  } catch (error) {
+    deps.log.info({ err: error, uri }, 'relayed MESSAGE not answered');
+    res.send(408, 'Request Timeout');
+    return undefined;
+  }
+}
