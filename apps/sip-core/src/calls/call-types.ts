@@ -113,6 +113,12 @@ export interface CallStage {
   /** The call forward that led to this stage, for the CDR. */
   forwardedFrom?: string | undefined;
   forwardType?: CdrEnd['forwardType'];
+  /**
+   * A call forward to the phone network is paid by the forwarding subscriber (docs/billing.md,
+   * "Forwarded calls"): who that is for the CDR, and its prepaid credit for this leg (the call is
+   * cut when it runs out, as a prepaid caller's own call).
+   */
+  payer?: { subscriberId: string; customerId: string; credit?: CreditGrant | undefined } | undefined;
 }
 
 /** How one stage ended when nobody answered. */

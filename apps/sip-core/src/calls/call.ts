@@ -196,6 +196,7 @@ export class Call {
       targets: [],
       calleeSubscriberId: undefined,
       calleeCustomerId: undefined,
+      payer: undefined,
       ...callee,
     };
     this.gatewayId = undefined;
@@ -383,7 +384,9 @@ export class Call {
         () => this.hangUpBoth('maximum call duration'),
         Math.min(...caps) * 1000,
       );
-    if (this.plan.credit) this.watchCredit(this.plan.credit, this.answeredAt.getTime());
+    // A forwarded leg to the phone network is paid by the forwarding subscriber's credit.
+    const credit = this.stage.payer ? this.stage.payer.credit : this.plan.credit;
+    if (credit) this.watchCredit(credit, this.answeredAt.getTime());
 
     uas.on('destroy', () => {
       endDialog(uac);
@@ -485,6 +488,8 @@ export class Call {
         calleeCustomerId: this.stage.calleeCustomerId,
         forwardedFrom: this.stage.forwardedFrom,
         forwardType: this.stage.forwardType,
+        billedSubscriberId: this.stage.payer?.subscriberId,
+        billedCustomerId: this.stage.payer?.customerId,
         peerGatewayId: this.gatewayId ?? this.plan.cdr.peerGatewayId,
         answeredAt: this.answeredAt,
         endedAt,

@@ -7,7 +7,7 @@ import { ForwardingRoute } from '../forwarding.ts';
 import { HuntRoute } from '../hunt-route.ts';
 import { countedParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
-import { pstnLeg } from '../pstn.ts';
+import { paidForwardLeg } from '../paid-forward.ts';
 import { callDeps, type InviteDeps, planOf } from './deps.ts';
 import { voicemailDeposit } from './voicemail-stage.ts';
 
@@ -126,8 +126,9 @@ function forwardingRouteFactory(
         log: deps.log,
         voicemail: (call, owner, via) => voicemailDeposit(deps, plan, call, owner, via),
         pstnStage: (subscriber, e164) =>
-          pstnLeg(
-            deps,
+          paidForwardLeg(
+            { ...deps, creditLimit: deps.wholesale },
+            callId,
             subscriber,
             e164,
             deps.config.forwardedCallerId === 'original' ? presented.originalCaller : undefined,
