@@ -45,8 +45,10 @@ export interface CallTarget {
 /** The seconds a prepaid call's reserved credit pays for, and how to ask for more. */
 export interface CreditGrant {
   seconds: number;
-  /** Reserves more; resolves with the seconds added (0: the balance is exhausted). */
+  /** Reserves more; resolves with the seconds added (0: the balance or a spend limit is exhausted). */
   extend: () => Promise<number>;
+  /** The CDR's `sip_reason` when the call is cut: `balance-exhausted` or `spend-limit-reached`. */
+  cutReason: () => string;
 }
 
 /** The Request-URI and headers of a B leg's INVITE. */

@@ -22,8 +22,6 @@ import { OfferAnswer } from './offer-answer.ts';
 import { type RingHost, RingRound } from './ring-round.ts';
 import { endDialog, isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
 
-/** `sip_reason` of a prepaid call cut because its credit ran out (docs/billing.md). */
-export const BALANCE_EXHAUSTED = 'balance-exhausted';
 /**
  * A prepaid call is cut this long before its paid seconds end: the rater charges whole seconds
  * rounded up, so a call ended a moment late would cost one more second than the balance paid for.
@@ -429,7 +427,7 @@ export class Call {
       if (added > 0) {
         paidS += added;
         at(EXTEND_AHEAD_MS, () => void extend());
-      } else at(CUT_AHEAD_MS, () => this.hangUpBoth(BALANCE_EXHAUSTED));
+      } else at(CUT_AHEAD_MS, () => this.hangUpBoth(credit.cutReason()));
     };
     at(EXTEND_AHEAD_MS, () => void extend());
   }

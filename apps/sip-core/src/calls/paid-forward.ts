@@ -43,5 +43,5 @@ export async function paidForwardLeg(
   });
   if (decision.kind === 'refused') return { status: decision.status, reason: decision.reason };
   if (decision.kind === 'unlimited') return { ...leg, payer };
-  return { ...leg, payer: { ...payer, credit: { seconds: decision.seconds, extend: decision.extend } } };
+  return { ...leg, payer: { ...payer, credit: decision } };
 }

@@ -98,8 +98,8 @@ export async function settleCredit(
   const all = await tx.$queryRawUnsafe<CreditRow[]>(CREDIT_ROWS, [...ids]);
   if (all.length === 0) return [];
   // Every call of the batch has ended: whatever credit it held is replaced by its debit. Only
-  // customers with a credit account hold reservations.
-  const held = all.filter((r) => r.prepaid).map((r) => r.call_id);
+  // customers with a credit account (prepaid or spend-limited) hold reservations.
+  const held = all.filter((r) => r.has_account).map((r) => r.call_id);
   if (held.length > 0) await tx.$executeRawUnsafe(RELEASE_RESERVATIONS, held);
   const rows = all.filter((r) => priceOf.has(r.id));
   if (rows.length === 0) return [];
