@@ -3,7 +3,7 @@ import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { affordableSeconds } from '../src/billing/credit/allowance.ts';
-import { chargeSteps, type CreditControl, startCreditControl } from '../src/billing/credit/credit-control.ts';
+import { type CreditControl, chargeSteps, startCreditControl } from '../src/billing/credit/credit-control.ts';
 import { decimalToMicros } from '../src/billing/money.ts';
 import type { DeckRate } from '../src/billing/plan.ts';
 

@@ -29,7 +29,9 @@ beforeAll(async () => {
   });
   const billed = await db.prisma.customer.create({ data: { name: 'Billed', billingProfileId: profile.id } });
   billedId = billed.id;
-  await db.prisma.creditAccount.create({ data: { customerId: billed.id, notifyEmail: 'billing@billed.test' } });
+  await db.prisma.creditAccount.create({
+    data: { customerId: billed.id, notifyEmail: 'billing@billed.test' },
+  });
   await db.prisma.customer.create({ data: { name: 'Silent', billingProfileId: profile.id } });
   await db.prisma.creditTopUp.create({
     data: {

@@ -144,7 +144,12 @@ describeOnEngine(onEngine('prepaid call forwards to the PSTN'), () => {
     const alice = await aliceCallsBob('uac-call-credit-refused.xml');
     expectSippOk(await alice.done, 'alice');
     const cdr = await ratedSince(since);
-    expect(cdr).toMatchObject({ sipCode: 402, disposition: 'failed', forwardType: 'cfu', peerGatewayId: null });
+    expect(cdr).toMatchObject({
+      sipCode: 402,
+      disposition: 'failed',
+      forwardType: 'cfu',
+      peerGatewayId: null,
+    });
     expect(await prisma().creditReservation.count()).toBe(0);
   }, 60_000);
 

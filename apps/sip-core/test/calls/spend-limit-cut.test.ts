@@ -48,7 +48,10 @@ beforeAll(async () => {
           nextInterval: 1,
         },
       });
-      await prisma.customer.update({ where: { id: tenant.customerId }, data: { billingProfileId: profile.id } });
+      await prisma.customer.update({
+        where: { id: tenant.customerId },
+        data: { billingProfileId: profile.id },
+      });
       await prisma.creditAccount.create({
         data: { customerId: tenant.customerId, prepaid: false, balance: '0', dailyLimit: '0.05' },
       });
@@ -115,7 +118,11 @@ describeOnEngine(onEngine('the call that crosses a spend limit'), () => {
     expectSippOk(c, 'carol');
     expectSippOk(g, 'gateway');
     const cdr = await ratedSince(since);
-    expect(cdr).toMatchObject({ disposition: 'answered', sipReason: 'spend-limit-reached', ratingStatus: 'rated' });
+    expect(cdr).toMatchObject({
+      disposition: 'answered',
+      sipReason: 'spend-limit-reached',
+      ratingStatus: 'rated',
+    });
     expect(cdr.durationMs).toBeGreaterThan(2000);
     expect(cdr.durationMs).toBeLessThanOrEqual(3000);
     expect(cdr.customerPrice?.toFixed(6)).toBe('0.030000');

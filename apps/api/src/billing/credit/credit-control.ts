@@ -252,7 +252,8 @@ export async function startCreditControl(
         const { rate, peak } = found;
         const first = await reserve(request, rate, peak, 0, reserveSeconds);
         if (first.seconds < 0) return { kind: 'unlimited' };
-        if (first.seconds === 0) return first.bound === 'spend-limit' ? SPEND_LIMIT_REACHED : PAYMENT_REQUIRED;
+        if (first.seconds === 0)
+          return first.bound === 'spend-limit' ? SPEND_LIMIT_REACHED : PAYMENT_REQUIRED;
         let granted = first.seconds;
         let bound = first.bound;
         return {

@@ -5,9 +5,9 @@ import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
 import { ForwardingRoute } from '../forwarding.ts';
 import { HuntRoute } from '../hunt-route.ts';
+import { paidForwardLeg } from '../paid-forward.ts';
 import { countedParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
-import { paidForwardLeg } from '../paid-forward.ts';
 import { callDeps, type InviteDeps, planOf } from './deps.ts';
 import { voicemailDeposit } from './voicemail-stage.ts';
 
