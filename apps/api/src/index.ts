@@ -9,6 +9,7 @@ export {
 } from './billing/credit/credit-control.ts';
 export { type CreditNotifier, startCreditNotifier } from './billing/credit/notify.ts';
 export { type InvoiceJob, startInvoiceJob } from './billing/invoices/job.ts';
+export { isPeak, LocalClock, type PeakPeriod } from './billing/peak.ts';
 export { type Rater, type RaterOptions, startRater } from './billing/rater.ts';
 export { DEFAULT_OPERATOR_EMAIL, type EnsureOperatorResult, ensureOperator } from './bootstrap.ts';
 export { createLimitsOf } from './create-limits.ts';

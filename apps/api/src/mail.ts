@@ -6,6 +6,8 @@ export interface OutgoingMail {
   to: string;
   subject: string;
   text: string;
+  /** Files sent along (an invoice's PDF). */
+  attachments?: Array<{ filename: string; contentType: string; content: Uint8Array }> | undefined;
 }
 
 export interface Mailer {
@@ -24,7 +26,21 @@ export function smtpMailer(smtpUrl: string, from: string | undefined, logger: Lo
   return {
     async send(mail) {
       try {
-        await transport.sendMail({ from: sender, to: mail.to, subject: mail.subject, text: mail.text });
+        await transport.sendMail({
+          from: sender,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
+          ...(mail.attachments
+            ? {
+                attachments: mail.attachments.map((a) => ({
+                  filename: a.filename,
+                  contentType: a.contentType,
+                  content: Buffer.from(a.content),
+                })),
+              }
+            : {}),
+        });
         logger.info({ to: mail.to, subject: mail.subject }, 'mail sent');
       } catch (err) {
         logger.warn({ to: mail.to, subject: mail.subject, err: (err as Error).message }, 'mail not sent');

@@ -58,6 +58,34 @@ describe('routing plan and margin protection', () => {
     expect(sell.rateOf('331234')).toBeUndefined();
   });
 
+  it('compares the rates that apply at the call time, each by its own profile peak times', () => {
+    // Sell 0.020 peak / 0.008 off-peak, peak 08:00-18:00 UTC; the cheap carrier charges 0.010 all day.
+    const daySell = new PrefixRates();
+    daySell.set('4915', 20_000, 8_000);
+    daySell.setPeakTimes((at) => {
+      const hour = new Date(at).getUTCHours();
+      return hour >= 8 && hour < 18;
+    });
+    const flat = new PrefixRates();
+    flat.set('49', 10_000);
+    const lcr = selectRoutes(table, '4915112345678', null, () => 0);
+    const plan = { groupIds: new Set<string>(), marginProtection: true, sell: daySell };
+    const cost = (groupId: string) => (groupId === 'cheap' ? flat : undefined);
+    const noon = Date.parse('2026-12-07T12:00:00Z');
+    const night = Date.parse('2026-12-07T22:00:00Z');
+    expect(daySell.rateOf('4915112345678', noon)).toBe(20_000);
+    expect(daySell.rateOf('4915112345678', night)).toBe(8_000);
+    expect(ids(applyRoutingPlan(lcr, plan, '+4915112345678', cost, [], noon))).toEqual([
+      'gw-cheap',
+      'gw-premium',
+    ]);
+    const skipped: SkippedRoute[] = [];
+    expect(ids(applyRoutingPlan(lcr, plan, '+4915112345678', cost, skipped, night))).toEqual(['gw-premium']);
+    expect(skipped).toEqual([
+      { gatewayId: 'gw-cheap', reason: 'cost above sell price', costMicros: 10_000, sellMicros: 8_000 },
+    ]);
+  });
+
   it('skips a gateway whose cost for the dialled prefix is above the sell price', () => {
     const lcr = selectRoutes(table, '4915112345678', null, () => 0);
     expect(ids(lcr)).toEqual(['gw-cheap', 'gw-premium']);

@@ -62,8 +62,15 @@ interface CdrRow {
   old_price: string | null;
 }
 
-const SELECT_UNRATED = `SELECT id, direction, disposition, started_at, duration_ms, callee_dialled, callee_routed,
-    caller_customer_id, peer_gateway_id, customer_price::text AS old_price
+/**
+ * A call a call forward sent to the phone network (`billed_customer_id`, docs/billing.md, "Forwarded
+ * calls") is priced as the forwarding customer's outbound call: that customer is the one charged.
+ */
+const SELECT_UNRATED = `SELECT id,
+    CASE WHEN billed_customer_id IS NOT NULL THEN 'outbound'::call_direction ELSE direction END AS direction,
+    disposition, started_at, duration_ms, callee_dialled, callee_routed,
+    coalesce(billed_customer_id, caller_customer_id) AS caller_customer_id, peer_gateway_id,
+    customer_price::text AS old_price
   FROM cdrs WHERE rating_status = 'unrated' AND sip_reason IS DISTINCT FROM 'in progress'
   LIMIT $1 FOR UPDATE SKIP LOCKED`;
 

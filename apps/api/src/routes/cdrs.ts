@@ -193,7 +193,10 @@ function cdrConditions(q: CdrQuery, principal: Principal): Where[] {
 }
 
 /** Loaded with every CDR a principal reads, to tell whether a reseller is on the caller's side. */
-const cdrInclude = { callerCustomer: { select: { resellerId: true } } } as const;
+const cdrInclude = {
+  callerCustomer: { select: { resellerId: true } },
+  billedCustomer: { select: { resellerId: true } },
+} as const;
 const cdrModel = including((db) => db.cdr, cdrInclude);
 type CdrRow = Loaded<PrismaClient['cdr'], typeof cdrInclude>;
 
@@ -228,13 +231,18 @@ function visiblePrices(row: CdrRow, principal: Principal, callerSide: boolean) {
  * reseller); whoever sees the call only from the callee's side gets it as the callee's phone did.
  */
 function cdrItem(row: CdrRow, principal: Principal) {
-  const { callerCustomer, ratingCount: _count, ratedNumber: _number, ...cdr } = row;
-  const callerSide =
+  const { callerCustomer, billedCustomer, ratingCount: _count, ratedNumber: _number, ...cdr } = row;
+  const side = (customerId: string | null, resellerId: string | null | undefined): boolean =>
     principal.role === 'operator' ||
     (principal.role === 'reseller'
-      ? callerCustomer?.resellerId === principal.resellerId
-      : cdr.callerCustomerId === principal.customerId);
-  const priced = { ...cdr, ...visiblePrices(row, principal, callerSide) };
+      ? resellerId != null && resellerId === principal.resellerId
+      : customerId === principal.customerId);
+  const callerSide = side(cdr.callerCustomerId, callerCustomer?.resellerId);
+  // A call forwarded to the phone network is priced for the forwarding customer, who pays it.
+  const payerSide = cdr.billedCustomerId
+    ? side(cdr.billedCustomerId, billedCustomer?.resellerId)
+    : callerSide;
+  const priced = { ...cdr, ...visiblePrices(row, principal, payerSide) };
   if (!cdr.callerWithheld || callerSide) return priced;
   return {
     ...priced,

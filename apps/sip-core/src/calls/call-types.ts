@@ -47,8 +47,10 @@ export interface CallTarget {
 /** The seconds a prepaid call's reserved credit pays for, and how to ask for more. */
 export interface CreditGrant {
   seconds: number;
-  /** Reserves more; resolves with the seconds added (0: the balance is exhausted). */
+  /** Reserves more; resolves with the seconds added (0: the balance or a spend limit is exhausted). */
   extend: () => Promise<number>;
+  /** The CDR's `sip_reason` when the call is cut: `balance-exhausted` or `spend-limit-reached`. */
+  cutReason: () => string;
 }
 
 /**
@@ -125,6 +127,12 @@ export interface CallStage {
   /** The call forward that led to this stage, for the CDR. */
   forwardedFrom?: string | undefined;
   forwardType?: CdrEnd['forwardType'];
+  /**
+   * A call forward to the phone network is paid by the forwarding subscriber (docs/billing.md,
+   * "Forwarded calls"): who that is for the CDR, and its prepaid credit for this leg (the call is
+   * cut when it runs out, as a prepaid caller's own call).
+   */
+  payer?: { subscriberId: string; customerId: string; credit?: CreditGrant | undefined } | undefined;
 }
 
 /** How one stage ended when nobody answered. */

@@ -23,8 +23,6 @@ import { OfferAnswer } from './offer-answer.ts';
 import { type RingHost, RingRound } from './ring-round.ts';
 import { endDialog, headerEntriesOf, isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
 
-/** `sip_reason` of a prepaid call cut because its credit ran out (docs/billing.md). */
-export const BALANCE_EXHAUSTED = 'balance-exhausted';
 /**
  * A prepaid call is cut this long before its paid seconds end: the rater charges whole seconds
  * rounded up, so a call ended a moment late would cost one more second than the balance paid for.
@@ -213,6 +211,7 @@ export class Call {
       targets: [],
       calleeSubscriberId: undefined,
       calleeCustomerId: undefined,
+      payer: undefined,
       ...callee,
     };
     this.gatewayId = undefined;
@@ -401,7 +400,9 @@ export class Call {
         () => this.hangUpBoth('maximum call duration'),
         Math.min(...caps) * 1000,
       );
-    if (this.plan.credit) this.watchCredit(this.plan.credit, this.answeredAt.getTime());
+    // A forwarded leg to the phone network is paid by the forwarding subscriber's credit.
+    const credit = this.stage.payer ? this.stage.payer.credit : this.plan.credit;
+    if (credit) this.watchCredit(credit, this.answeredAt.getTime());
 
     // A BYE of one side ends the other with a BYE of ours, with what the peer's rules make of it.
     uas.on('destroy', (bye?: Srf.SrfRequest) => {
@@ -445,7 +446,7 @@ export class Call {
       if (added > 0) {
         paidS += added;
         at(EXTEND_AHEAD_MS, () => void extend());
-      } else at(CUT_AHEAD_MS, () => this.hangUpBoth(BALANCE_EXHAUSTED));
+      } else at(CUT_AHEAD_MS, () => this.hangUpBoth(credit.cutReason()));
     };
     at(EXTEND_AHEAD_MS, () => void extend());
   }
@@ -504,6 +505,8 @@ export class Call {
         calleeCustomerId: this.stage.calleeCustomerId,
         forwardedFrom: this.stage.forwardedFrom,
         forwardType: this.stage.forwardType,
+        billedSubscriberId: this.stage.payer?.subscriberId,
+        billedCustomerId: this.stage.payer?.customerId,
         peerGatewayId: this.gatewayId ?? this.plan.cdr.peerGatewayId,
         answeredAt: this.answeredAt,
         endedAt,

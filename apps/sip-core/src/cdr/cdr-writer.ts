@@ -47,6 +47,12 @@ export interface CdrEnd {
   /** AOR of the subscriber whose call forward reached the final destination, and its type. */
   forwardedFrom?: string | undefined;
   forwardType?: ForwardType | undefined;
+  /**
+   * Who pays instead of the caller: the subscriber whose call forward sent the call to the phone
+   * network, and its customer (docs/billing.md, "Forwarded calls").
+   */
+  billedSubscriberId?: string | undefined;
+  billedCustomerId?: string | undefined;
   answeredAt?: Date | undefined;
   endedAt: Date;
   disposition: CallDisposition;

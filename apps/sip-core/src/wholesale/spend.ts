@@ -27,9 +27,13 @@ export class MonthlySpend {
     const sums = new Map<string, number>();
     if (customerIds.length > 0) {
       const rows = await this.prisma.$queryRawUnsafe<{ customer: string; micros: string }[]>(
-        `SELECT caller_customer_id AS customer, (sum(customer_price) * 1000000)::bigint::text AS micros
-          FROM cdrs WHERE caller_customer_id = ANY($1::uuid[]) AND started_at >= $2
-            AND customer_price IS NOT NULL GROUP BY caller_customer_id`,
+        // The payer: a call forwarded to the phone network is its forwarding customer's (billed_customer_id).
+        `SELECT customer, (sum(customer_price) * 1000000)::bigint::text AS micros FROM (
+            SELECT coalesce(billed_customer_id, caller_customer_id) AS customer, customer_price FROM cdrs
+              WHERE ((caller_customer_id = ANY($1::uuid[]) AND billed_customer_id IS NULL)
+                  OR billed_customer_id = ANY($1::uuid[]))
+                AND started_at >= $2 AND customer_price IS NOT NULL) paid
+          GROUP BY customer`,
         customerIds,
         from,
       );

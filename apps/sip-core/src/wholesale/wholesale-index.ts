@@ -26,6 +26,7 @@ export const WHOLESALE_TABLES: readonly string[] = [
   'customer_trunks',
   'customers',
   'billing_profiles',
+  'billing_peak_times',
   'rate_decks',
   'peering_groups',
 ];
@@ -145,12 +146,22 @@ export class WholesaleIndex {
     return this.sources.lookup(address)?.groupId ?? null;
   }
 
-  /** LCR's routes for a call of `customerId` to `callee`, as its routing plan and margin protection allow. */
+  /**
+   * LCR's routes for a call of `customerId` to `callee` starting now, as its routing plan and margin
+   * protection allow (the sell and cost rates in effect at that time of day).
+   */
   routesFor(customerId: string, callee: string, routes: RouteTarget[]): RouteTarget[] {
     const plan = this.plans.get(customerId);
     if (!plan) return routes;
     const skipped: SkippedRoute[] = [];
-    const allowed = applyRoutingPlan(routes, plan, callee, (groupId) => this.costs.get(groupId), skipped);
+    const allowed = applyRoutingPlan(
+      routes,
+      plan,
+      callee,
+      (groupId) => this.costs.get(groupId),
+      skipped,
+      this.now().getTime(),
+    );
     if (skipped.length > 0)
       this.log.info({ customer: customerId, callee, skipped }, 'routes skipped by the routing plan');
     return allowed;

@@ -58,8 +58,9 @@ beforeAll(async () => {
           prepaid: true,
           balance: '0.05',
           lowBalanceThreshold: '0.02',
-          // Two calls of 0.05 pass it; the warning comes at half.
-          dailyLimit: '0.08',
+          // Two calls of 0.05 reach it (the reservation leaves them the room; docs: "Fraud limits");
+          // the warning comes at half.
+          dailyLimit: '0.1',
           limitWarnPercent: 50,
         },
       });
@@ -187,12 +188,12 @@ describeOnEngine(onEngine('prepaid calls'), () => {
     // Every attempt to 4930 is reported, the refused one too; each once although rated in several batches.
     expect(kinds.filter((k) => k === 'high-risk-destination')).toHaveLength(4);
     expect(kinds.filter((k) => k === 'low-balance')).toHaveLength(1);
-    // 0.05 of 0.08 passes the 50 % warning of the day and of the month (no monthly limit: no warning).
+    // 0.05 of 0.10 reaches the 50 % warning of the day (no monthly limit: no warning).
     expect(events.filter((e) => e.kind === 'spend-warning').map((e) => e.detail)).toMatchObject([
-      { scope: 'customer', period: 'day', spent: '0.050000', limit: '0.080000' },
+      { scope: 'customer', period: 'day', spent: '0.050000', limit: '0.100000' },
     ]);
     expect(events.filter((e) => e.kind === 'spend-blocked').map((e) => e.detail)).toMatchObject([
-      { scope: 'customer', period: 'day', limit: '0.080000' },
+      { scope: 'customer', period: 'day', limit: '0.100000' },
     ]);
     const account = await prisma().creditAccount.findUniqueOrThrow({ where: { customerId: customerId() } });
     expect(account.blockedUntil?.getTime()).toBeGreaterThan(Date.now());

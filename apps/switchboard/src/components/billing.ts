@@ -20,8 +20,8 @@ export function billingComponent(
       const log = logger.child({ component: 'billing' });
       const rater = await startRater(database(), log);
       // The previous month's invoices, once the rater has priced all of it (docs/billing.md).
-      const invoices = startInvoiceJob(database().prisma, log);
       const mailer = mail.smtpUrl ? smtpMailer(mail.smtpUrl, mail.mailFrom, log) : undefined;
+      const invoices = startInvoiceJob(database().prisma, log, { mailer });
       const notifier = startCreditNotifier(database().prisma, log, { mailer });
       return {
         health: () => ({ status: 'up', detail: `${rater.rated} CDRs rated since start` }),

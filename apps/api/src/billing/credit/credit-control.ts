@@ -1,11 +1,9 @@
 import { CHANGES_CHANNEL, type Database, parseTableChange } from '@switchboard/db';
 import type { Logger } from 'pino';
-import { decimalToMicros, formatMicros } from '../money.ts';
 import { isPeak } from '../peak.ts';
 import type { DeckRate, RatingPlan } from '../plan.ts';
 import { ensureDecks, loadPlan } from '../plan-loader.ts';
 import { charge } from '../rate-cdr.ts';
-import { affordableSeconds } from './allowance.ts';
 
 /**
  * Call-time credit control for sip-core (its `CallCredit`, apps/sip-core/src/calls/credit.ts): the sell
@@ -15,8 +13,17 @@ import { affordableSeconds } from './allowance.ts';
  * the other from what is left: their sum never exceeds the balance. A call gets at most
  * `reserveSeconds` at a time and asks for more (`extend`) when they run out.
  *
- * Which customers are prepaid and who is blocked by a spend limit is held in memory and follows the
- * change feed (`credit_accounts`, `subscriber_spend_limits`).
+ * Spend limits take part the same way: a customer with a credit account and a daily or monthly limit
+ * (or a subscriber of it with its own) reserves from the limit's room, what is left of the limit after
+ * the period's rated spend and the other calls' reservations; the call that would cross the limit is
+ * cut when its share runs out (`spend-limit-reached`).
+ *
+ * The reservation is one statement, one round trip: the `switchboard_credit_reserve` function
+ * (migration `credit_reserve_function`) gets the charge of each billable duration the call may reach,
+ * computed here with the rater's charging, and takes the longest one that fits.
+ *
+ * Which customers are prepaid or limited and who is blocked by a spend limit is held in memory and
+ * follows the change feed (`credit_accounts`, `subscriber_spend_limits`).
  */
 
 export interface CreditRequest {
@@ -41,7 +48,12 @@ export type CreditDecision =
        * (0: the balance is exhausted, the call is cut).
        */
       extend: () => Promise<number>;
+      /** Why the call is cut when `extend` found nothing more: the CDR's `sip_reason`. */
+      cutReason: () => CutReason;
     };
+
+/** `sip_reason` of a call cut by its credit: the prepaid balance or a spend limit ran out. */
+export type CutReason = 'balance-exhausted' | 'spend-limit-reached';
 
 export interface CreditControl {
   authorise(request: CreditRequest): Promise<CreditDecision>;
@@ -66,10 +78,46 @@ const CREDIT_TABLES = new Set(['credit_accounts', 'subscriber_spend_limits']);
 
 interface AccountState {
   prepaid: boolean;
+  /** A daily or monthly spend limit of the customer. */
+  limited: boolean;
   blockedUntil: number | null;
 }
 
+/** What `switchboard_credit_reserve` answers: seconds covered (-1: nothing limits) and the bound. */
+interface Reserved {
+  seconds: number;
+  bound: 'balance' | 'spend-limit' | null;
+}
+
+const RESERVE = `SELECT seconds, bound FROM switchboard_credit_reserve($1, $2::uuid, $3::uuid, $4::int[], $5::bigint[], $6::int, $7::int)`;
+
+/**
+ * The billable durations a call may reach after `haveSeconds` up to `wantSeconds`, with the charge of
+ * the whole call at each (rate-cdr.ts): the first interval, each further interval, and `wantSeconds`
+ * itself. Charges only grow with the duration, so the longest one within the room is what the room
+ * pays for (as `affordableSeconds` finds it).
+ */
+export function chargeSteps(
+  rate: DeckRate,
+  peak: boolean,
+  haveSeconds: number,
+  wantSeconds: number,
+): { seconds: number[]; micros: number[] } {
+  const seconds: number[] = [];
+  const { firstInterval: first, nextInterval: next } = rate;
+  let s = haveSeconds < first ? first : first + (Math.floor((haveSeconds - first) / next) + 1) * next;
+  for (; s < wantSeconds; s += next) seconds.push(s);
+  if (wantSeconds > haveSeconds) seconds.push(wantSeconds);
+  return { seconds, micros: seconds.map((s) => charge(rate, s, peak)) };
+}
+
 const PAYMENT_REQUIRED = { kind: 'refused', status: 402, reason: 'Payment Required' } as const;
+const SPEND_LIMIT_REACHED = {
+  kind: 'refused',
+  status: 403,
+  reason: 'Forbidden',
+  warning: '399 switchboard "Spend limit reached"',
+} as const;
 
 const validAt = (r: DeckRate, at: number): boolean =>
   (r.effectiveFrom === null || r.effectiveFrom <= at) && (r.effectiveTo === null || at < r.effectiveTo);
@@ -86,22 +134,33 @@ export async function startCreditControl(
   let planStale = false;
   let accounts = new Map<string, AccountState>();
   let subscriberBlocks = new Map<string, number>();
+  let limitedSubscribers = new Set<string>();
 
   async function loadCredit(): Promise<void> {
     const [rows, limits] = await Promise.all([
-      prisma.creditAccount.findMany({ select: { customerId: true, prepaid: true, blockedUntil: true } }),
+      prisma.creditAccount.findMany({
+        select: { customerId: true, prepaid: true, blockedUntil: true, dailyLimit: true, monthlyLimit: true },
+      }),
       prisma.subscriberSpendLimit.findMany({
-        where: { blockedUntil: { not: null } },
-        select: { subscriberId: true, blockedUntil: true },
+        select: { subscriberId: true, blockedUntil: true, dailyLimit: true, monthlyLimit: true },
       }),
     ]);
     accounts = new Map(
       rows.map((r) => [
         r.customerId,
-        { prepaid: r.prepaid, blockedUntil: r.blockedUntil?.getTime() ?? null },
+        {
+          prepaid: r.prepaid,
+          limited: r.dailyLimit !== null || r.monthlyLimit !== null,
+          blockedUntil: r.blockedUntil?.getTime() ?? null,
+        },
       ]),
     );
-    subscriberBlocks = new Map(limits.map((l) => [l.subscriberId, l.blockedUntil?.getTime() ?? 0]));
+    subscriberBlocks = new Map(
+      limits.filter((l) => l.blockedUntil !== null).map((l) => [l.subscriberId, l.blockedUntil!.getTime()]),
+    );
+    limitedSubscribers = new Set(
+      limits.filter((l) => l.dailyLimit !== null || l.monthlyLimit !== null).map((l) => l.subscriberId),
+    );
   }
   await loadCredit();
 
@@ -139,45 +198,29 @@ export async function startCreditControl(
   }
 
   /**
-   * Reserves credit for `wantSeconds` of the call (or what the balance pays for); returns the seconds
-   * the call's reservation now covers. One transaction: the balance row's lock orders concurrent
-   * reservations of the customer, and the sum read after it sees every committed one.
+   * Reserves credit for `wantSeconds` of the call (or what the balance and limits pay for): one
+   * statement, see `switchboard_credit_reserve`. The seconds the call's reservation now covers.
    */
   async function reserve(
-    callId: string,
-    customerId: string,
+    request: CreditRequest,
     rate: DeckRate,
     peak: boolean,
     /** Seconds the call's reservation covers already (it never shrinks). */
     haveSeconds: number,
     wantSeconds: number,
-  ) {
-    return prisma.$transaction(async (tx) => {
-      const account = await tx.$queryRawUnsafe<Array<{ balance: string }>>(
-        'SELECT balance::text AS balance FROM credit_accounts WHERE customer_id = $1::uuid AND prepaid FOR UPDATE',
-        customerId,
-      );
-      if (account.length === 0) return { seconds: haveSeconds };
-      const held = await tx.$queryRawUnsafe<Array<{ held: string }>>(
-        `SELECT coalesce(sum(amount), 0)::numeric(18,6)::text AS held FROM credit_reservations
-          WHERE customer_id = $1::uuid AND expires_at > now() AND call_id <> $2`,
-        customerId,
-        callId,
-      );
-      const available = decimalToMicros(account[0]!.balance) - decimalToMicros(held[0]!.held);
-      const seconds = affordableSeconds(rate, peak, available, wantSeconds);
-      if (seconds <= haveSeconds) return { seconds: haveSeconds };
-      await tx.$executeRawUnsafe(
-        `INSERT INTO credit_reservations (call_id, customer_id, amount, expires_at)
-          VALUES ($1, $2::uuid, $3::numeric, now() + make_interval(secs => $4))
-          ON CONFLICT (call_id) DO UPDATE SET amount = excluded.amount, expires_at = excluded.expires_at`,
-        callId,
-        customerId,
-        formatMicros(charge(rate, seconds, peak)),
-        seconds + holdSeconds,
-      );
-      return { seconds };
-    });
+  ): Promise<Reserved> {
+    const steps = chargeSteps(rate, peak, haveSeconds, wantSeconds);
+    const rows = await prisma.$queryRawUnsafe<Reserved[]>(
+      RESERVE,
+      request.callId,
+      request.customerId,
+      request.subscriberId,
+      steps.seconds,
+      steps.micros,
+      haveSeconds,
+      holdSeconds,
+    );
+    return rows[0] ?? { seconds: -1, bound: null };
   }
 
   function blocked(request: CreditRequest, now: number): boolean {
@@ -189,43 +232,43 @@ export async function startCreditControl(
   return {
     async authorise(request) {
       const now = request.at.getTime();
-      if (blocked(request, now))
-        return {
-          kind: 'refused',
-          status: 403,
-          reason: 'Forbidden',
-          warning: '399 switchboard "Spend limit reached"',
-        };
-      if (accounts.get(request.customerId)?.prepaid !== true) return { kind: 'unlimited' };
+      if (blocked(request, now)) return SPEND_LIMIT_REACHED;
+      const account = accounts.get(request.customerId);
+      // Nothing limits a customer without a credit account, or one neither prepaid nor limited.
+      if (!account || !(account.prepaid || account.limited || limitedSubscribers.has(request.subscriberId)))
+        return { kind: 'unlimited' };
       try {
         const found = await rateFor(request.customerId, request.number, now);
         if (!found)
-          return {
-            kind: 'refused',
-            status: 403,
-            reason: 'Forbidden',
-            warning: '399 switchboard "No rate for the destination"',
-          };
+          // A destination without a price costs nothing that a spend limit would count.
+          return account.prepaid
+            ? {
+                kind: 'refused',
+                status: 403,
+                reason: 'Forbidden',
+                warning: '399 switchboard "No rate for the destination"',
+              }
+            : { kind: 'unlimited' };
         const { rate, peak } = found;
-        let granted = (await reserve(request.callId, request.customerId, rate, peak, 0, reserveSeconds))
-          .seconds;
-        if (granted <= 0) return PAYMENT_REQUIRED;
+        const first = await reserve(request, rate, peak, 0, reserveSeconds);
+        if (first.seconds < 0) return { kind: 'unlimited' };
+        if (first.seconds === 0)
+          return first.bound === 'spend-limit' ? SPEND_LIMIT_REACHED : PAYMENT_REQUIRED;
+        let granted = first.seconds;
+        let bound = first.bound;
         return {
           kind: 'granted',
           seconds: granted,
           extend: async () => {
-            const { seconds } = await reserve(
-              request.callId,
-              request.customerId,
-              rate,
-              peak,
-              granted,
-              granted + reserveSeconds,
-            );
-            const added = seconds - granted;
+            const more = await reserve(request, rate, peak, granted, granted + reserveSeconds);
+            // Limits lifted meanwhile: the reservation stays, the call is not cut for them.
+            if (more.seconds < 0) return reserveSeconds;
+            bound = more.bound;
+            const added = more.seconds - granted;
             granted += added;
             return added;
           },
+          cutReason: () => (bound === 'spend-limit' ? 'spend-limit-reached' : 'balance-exhausted'),
         };
       } catch (error) {
         logger.error({ err: error, customerId: request.customerId }, 'credit reservation failed');

@@ -39,16 +39,21 @@ interface CreditRow {
   debited: string | null;
 }
 
-const CREDIT_ROWS = `SELECT c.id, c.call_id, c.caller_customer_id AS customer_id, c.caller_subscriber_id AS subscriber_id,
+/** The payer: the forwarding subscriber of a call forwarded to the phone network, else the caller. */
+const CREDIT_ROWS = `SELECT c.id, c.call_id, c.customer_id, c.subscriber_id,
     c.started_at, a.customer_id IS NOT NULL AS has_account, a.prepaid,
     a.daily_limit::text, a.monthly_limit::text, a.limit_warn_percent AS warn_percent,
     l.daily_limit::text AS sub_daily_limit, l.monthly_limit::text AS sub_monthly_limit,
     l.limit_warn_percent AS sub_warn_percent, d.amount::text AS debited
-  FROM cdrs c
-  LEFT JOIN credit_accounts a ON a.customer_id = c.caller_customer_id
-  LEFT JOIN subscriber_spend_limits l ON l.subscriber_id = c.caller_subscriber_id
+  FROM (SELECT id, call_id, started_at,
+          coalesce(billed_customer_id, caller_customer_id) AS customer_id,
+          CASE WHEN billed_customer_id IS NULL THEN caller_subscriber_id ELSE billed_subscriber_id END
+            AS subscriber_id
+        FROM cdrs WHERE id = ANY($1::uuid[])) c
+  LEFT JOIN credit_accounts a ON a.customer_id = c.customer_id
+  LEFT JOIN subscriber_spend_limits l ON l.subscriber_id = c.subscriber_id
   LEFT JOIN credit_debits d ON d.cdr_id = c.id
-  WHERE c.id = ANY($1::uuid[]) AND c.caller_customer_id IS NOT NULL
+  WHERE c.customer_id IS NOT NULL
     AND (a.customer_id IS NOT NULL OR l.subscriber_id IS NOT NULL)`;
 
 const UPSERT_DEBITS = `INSERT INTO credit_debits (cdr_id, customer_id, amount, updated_at)
@@ -93,8 +98,8 @@ export async function settleCredit(
   const all = await tx.$queryRawUnsafe<CreditRow[]>(CREDIT_ROWS, [...ids]);
   if (all.length === 0) return [];
   // Every call of the batch has ended: whatever credit it held is replaced by its debit. Only
-  // customers with a credit account hold reservations.
-  const held = all.filter((r) => r.prepaid).map((r) => r.call_id);
+  // customers with a credit account (prepaid or spend-limited) hold reservations.
+  const held = all.filter((r) => r.has_account).map((r) => r.call_id);
   if (held.length > 0) await tx.$executeRawUnsafe(RELEASE_RESERVATIONS, held);
   const rows = all.filter((r) => priceOf.has(r.id));
   if (rows.length === 0) return [];

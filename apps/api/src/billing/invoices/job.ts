@@ -1,12 +1,15 @@
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from 'pino';
+import type { Mailer } from '../../mail.ts';
+import { deliverInvoices } from './deliver.ts';
 import { previousMonth, runInvoices } from './run.ts';
 
 /**
  * The monthly invoice job (the launcher's `billing` component): at start and then every hour it runs
  * the previous month's invoices. The run skips customers that already have theirs, so the hourly
  * repeats, restarts and several nodes create each invoice once. CDRs still unrated wait: a month is
- * billed only once the rater has nothing left of it.
+ * billed only once the rater has nothing left of it. With a mailer (`SMTP_URL`) each pass also e-mails
+ * the invoices not sent yet (deliver.ts).
  */
 export interface InvoiceJob {
   stop(): Promise<void>;
@@ -19,11 +22,19 @@ const HOUR_MS = 3600_000;
 export function startInvoiceJob(
   prisma: PrismaClient,
   logger: Logger,
-  options: { intervalMs?: number; now?: () => Date } = {},
+  options: { intervalMs?: number; now?: () => Date; mailer?: Mailer | undefined } = {},
 ): InvoiceJob {
   const now = options.now ?? (() => new Date());
   let running: Promise<number> | undefined;
   async function pass(): Promise<number> {
+    const created = await create();
+    if (options.mailer) {
+      const sent = await deliverInvoices(prisma, options.mailer, logger, now());
+      if (sent > 0) logger.info({ sent }, 'invoices e-mailed');
+    }
+    return created;
+  }
+  async function create(): Promise<number> {
     const period = previousMonth(now());
     const pending = await prisma.cdr.count({
       where: { ratingStatus: 'unrated', startedAt: { gte: period.from, lt: period.to } },

@@ -53,7 +53,8 @@ export const ratedCallLines: InvoiceLineSource = {
       `SELECT customer_zone AS zone, count(*) AS calls, sum(ceil(duration_ms / 1000.0))::bigint AS seconds,
           sum(customer_price)::text AS amount
         FROM cdrs
-        WHERE caller_customer_id = $1::uuid AND started_at >= $2 AND started_at < $3
+        WHERE ((caller_customer_id = $1::uuid AND billed_customer_id IS NULL) OR billed_customer_id = $1::uuid)
+          AND started_at >= $2 AND started_at < $3
           AND rating_status <> 'unrated' AND customer_price IS NOT NULL AND customer_currency = $4
           AND duration_ms > 0
         GROUP BY customer_zone ORDER BY customer_zone NULLS LAST`,

@@ -5,9 +5,9 @@ import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
 import { ForwardingRoute } from '../forwarding.ts';
 import { HuntRoute } from '../hunt-route.ts';
+import { paidForwardLeg } from '../paid-forward.ts';
 import { countedParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
-import { pstnLeg } from '../pstn.ts';
 import { callDeps, type InviteDeps, planOf } from './deps.ts';
 import { voicemailDeposit } from './voicemail-stage.ts';
 
@@ -127,8 +127,9 @@ function forwardingRouteFactory(
         log: deps.log,
         voicemail: (call, owner, via) => voicemailDeposit(deps, plan, call, owner, via),
         pstnStage: (subscriber, e164) =>
-          pstnLeg(
-            deps,
+          paidForwardLeg(
+            { ...deps, creditLimit: deps.wholesale },
+            callId,
             subscriber,
             e164,
             deps.config.forwardedCallerId === 'original' ? presented.originalCaller : undefined,

@@ -39,7 +39,7 @@ export function credit(deps: Pick<InviteDeps, 'cdr' | 'credit' | 'log'>): Middle
         decision.warning ? { headers: { Warning: decision.warning } } : undefined,
       );
     }
-    if (decision.kind === 'granted') admitted.credit = { seconds: decision.seconds, extend: decision.extend };
+    if (decision.kind === 'granted') admitted.credit = decision;
     next();
   };
 }
