@@ -17,6 +17,7 @@ import { registerRequestLogging } from './request-log.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { auditLogRoutes } from './routes/audit-log.ts';
 import { authRoutes } from './routes/auth.ts';
+import { autoAttendantRoutes } from './routes/auto-attendants.ts';
 import { billingProfileRoutes } from './routes/billing-profiles.ts';
 import { bulkRoutes } from './routes/bulk.ts';
 import { callForwardRoutes } from './routes/call-forwards.ts';
@@ -274,6 +275,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       });
       await v1.register(messageRoutes, routeOptions);
       await v1.register(voicemailRoutes, { ...routeOptions, dataDir: deps.dataDir ?? deps.push?.dataDir });
+      await v1.register(autoAttendantRoutes, {
+        ...routeOptions,
+        dataDir: deps.dataDir ?? deps.push?.dataDir,
+      });
       await v1.register(auditLogRoutes, routeOptions);
       await v1.register(dashboardRoutes, { ...routeOptions, metrics });
       const pushOptions = { ...routeOptions, push: deps.push, logger: deps.logger, metrics };

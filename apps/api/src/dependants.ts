@@ -111,9 +111,15 @@ export function subscriberTree(of: (id: string) => Where): Dependant[] {
   ];
 }
 
-/** Hunt groups matching `of(id)`, with their members (a domain's, a customer's). */
+/**
+ * Hunt groups matching `of(id)`, with their members (a domain's, a customer's), and the auto-attendants
+ * matching it with their menus (the PBX addresses of a domain or customer that are not subscribers).
+ */
 export function huntGroupTree(of: (id: string) => Where): Dependant[] {
-  return [{ entity: 'hunt-groups', model: (db) => db.huntGroup, where: of, include: { members: true } }];
+  return [
+    { entity: 'auto-attendants', model: (db) => db.autoAttendant, where: of, include: { options: true } },
+    { entity: 'hunt-groups', model: (db) => db.huntGroup, where: of, include: { members: true } },
+  ];
 }
 
 /** Login users matching `of(id)` with their sessions and API keys. */

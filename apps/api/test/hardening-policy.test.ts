@@ -272,6 +272,28 @@ const ROUTES: PatchRoute[] = [
     },
   },
   {
+    path: '/api/v1/auto-attendants/{id}',
+    writeRoles: ALL,
+    fresh: () =>
+      created('/auto-attendants', {
+        customerId: ids.cA,
+        domainId: ids.dA,
+        username: unique('attendant'),
+        name: 'Attendant',
+        menu: [],
+      }),
+    fields: {
+      name: { body: () => ({ name: 'Renamed' }) },
+      greetingText: { body: () => ({ greetingText: 'Hello.' }) },
+      digitTimeout: { body: () => ({ digitTimeout: 7 }) },
+      maxReplays: { body: () => ({ maxReplays: 0 }) },
+      timeoutKind: { body: () => ({ timeoutKind: 'number', timeoutTarget: '0664' }) },
+      timeoutTarget: { body: () => ({ timeoutKind: 'subscriber', timeoutTarget: ids.sA }) },
+      enabled: { body: () => ({ enabled: false }) },
+      menu: { body: () => ({ menu: [] }) },
+    },
+  },
+  {
     path: '/api/v1/rewrite-rule-sets/{id}',
     writeRoles: PROVIDER,
     fresh: () => created('/rewrite-rule-sets', { name: unique('set '), resellerId: ids.rA }),

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { BanService } from './access/ban-service.ts';
 import { RateLimiter } from './access/rate-limiter.ts';
 import { ScannerDetector } from './access/scanner.ts';
+import type { AttendantMedia } from './attendant/attendant-media.ts';
 import type { ActiveCalls } from './calls/active-calls.ts';
 import type { CallForwards } from './calls/call-forwards.ts';
 import type { CallsConfig } from './calls/calls-config.ts';
@@ -262,6 +263,8 @@ export interface InviteChainDeps {
   credit?: CallCredit;
   /** Call recording (docs/pbx.md). */
   recorder?: CallRecorder;
+  /** Auto-attendants (docs/pbx.md#auto-attendant). */
+  attendants?: AttendantMedia;
 }
 
 /**
@@ -306,6 +309,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       voicemail: deps.voicemail,
       credit: deps.credit,
       recorder: deps.recorder,
+      attendants: deps.attendants,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

@@ -13,7 +13,9 @@ import { loadCredentialsKey } from '@switchboard/push';
 import Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { RateLimiter } from './access/rate-limiter.ts';
+import { AttendantMedia } from './attendant/attendant-media.ts';
 import { ActiveCalls } from './calls/active-calls.ts';
+import { Attendants } from './calls/attendants.ts';
 import { type CallCounters, InMemoryCallCounters } from './calls/call-counters.ts';
 import { CallForwards } from './calls/call-forwards.ts';
 import type { ActiveCallInfo } from './calls/call-types.ts';
@@ -184,6 +186,8 @@ export interface RunningSipCore {
     directory: Pick<Directory, 'subscriberById'>;
     gateways: Pick<GatewayCredentials, 'forGateways'>;
     huntGroups: Pick<HuntGroups, 'find'>;
+    /** Auto-attendants (on with voicemail). */
+    attendants?: Pick<Attendants, 'find'>;
   };
   /** Trunk registrations and gateway health checks of this node (docs/sbc.md). */
   trunks: TrunkManager;
@@ -305,6 +309,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       bans.load(),
       forwards.load(),
       huntGroups.load(),
+      attendants?.onChanged(),
       gateways.load(),
       settings.load(),
       trunks.load(),
@@ -325,6 +330,16 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const wholesale = new WholesaleIndex(deps.prisma, log.child({ component: 'wholesale' }));
   services.customerTrunks = wholesale;
   const voicemail = await startVoicemail(deps.prisma, deps.voicemail, log);
+  // The auto-attendants play on the same media endpoint: on with voicemail.
+  const attendants = deps.voicemail
+    ? new AttendantMedia(new Attendants(deps.prisma, log.child({ component: 'attendants' })), {
+        dataDir: deps.voicemail.dataDir ?? process.env.DATA_DIR ?? './data',
+        mediaAddress: deps.voicemail.mediaAddress ?? '127.0.0.1',
+        rtpPorts: deps.voicemail.rtpPorts,
+        log: log.child({ component: 'attendants' }),
+      })
+    : undefined;
+  await attendants?.start();
   // Set once presence exists (below): a box's change notifies its message-summary watchers.
   let mailboxChanged: (subscriberId: string) => void = () => {};
   const onTableChange = tableChangeHandler({
@@ -341,6 +356,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       : {}),
     forwards,
     huntGroups,
+    ...(attendants ? { attendants } : {}),
     gateways,
     trunks,
     pushCredentials: push.store,
@@ -440,6 +456,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       wholesale,
       cluster,
       ...(voicemail ? { voicemail } : {}),
+      ...(attendants ? { attendants } : {}),
       ...(deps.credit ? { credit: deps.credit } : {}),
       ...(recorder ? { recorder } : {}),
     }),
@@ -536,7 +553,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     presence,
     voicemail,
     presenceStatus: (subscriberId, aor) => presence.status(subscriberId, aor),
-    caches: { directory, gateways, huntGroups },
+    caches: { directory, gateways, huntGroups, ...(attendants ? { attendants: attendants.attendants } : {}) },
     trunks,
     async close() {
       if (closed) return;

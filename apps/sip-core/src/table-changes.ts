@@ -25,6 +25,8 @@ export function tableChangeHandler(
     settings?: { load(): Promise<void> };
     /** Header rules and peer policies (sbc/sbc-index.ts): any change of theirs reloads them. */
     sbc?: { onChanged(): Promise<void> };
+    /** An auto-attendant or its menu changed: all are reloaded. */
+    attendants?: { onChanged(): Promise<void> };
     /** A voicemail box's messages changed (the id is the box's subscriber): counts and MWI. */
     voicemail?: { onChanged(subscriberId: string | null): Promise<void> };
   },
@@ -40,6 +42,7 @@ export function tableChangeHandler(
     settings,
     sbc,
     voicemail,
+    attendants,
     log,
   } = services;
   return (payload) => {
@@ -54,7 +57,9 @@ export function tableChangeHandler(
     switch (change.table) {
       case 'domains':
         // A hunt group is keyed by its domain's name too.
-        work = Promise.all([directory.onDomainChanged(id), huntGroups?.load()]).then(() => {});
+        work = Promise.all([directory.onDomainChanged(id), huntGroups?.load(), attendants?.onChanged()]).then(
+          () => {},
+        );
         break;
       case 'subscribers':
         work = directory.onSubscriberChanged(id);
@@ -87,6 +92,10 @@ export function tableChangeHandler(
       // An operator changed a setting: applied from the next request on, no restart.
       case 'settings':
         work = settings?.load();
+        break;
+      case 'auto_attendants':
+      case 'auto_attendant_options':
+        work = attendants?.onChanged();
         break;
       case 'voicemail_messages':
         work = voicemail?.onChanged(id);

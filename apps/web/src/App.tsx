@@ -27,6 +27,7 @@ import { UsersPage } from './pages/admin/Users.tsx';
 import { WholesalePage } from './pages/admin/Wholesale.tsx';
 import { LoginPage } from './pages/Login.tsx';
 import { NotFoundPage } from './pages/NotFound.tsx';
+import { AutoAttendantsPage } from './pages/portal/AutoAttendants.tsx';
 import { CreditPage } from './pages/portal/Credit.tsx';
 import { ForwardsPage } from './pages/portal/Forwards.tsx';
 import { HistoryPage } from './pages/portal/History.tsx';
@@ -59,6 +60,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/import', label: 'Import / export' },
   { to: '/admin/call-forwards', label: 'Call forwards' },
   { to: '/admin/hunt-groups', label: 'Hunt groups' },
+  { to: '/admin/auto-attendants', label: 'Auto-attendants' },
   { to: '/admin/voicemail', label: 'Voicemail' },
   { to: '/admin/rewrite-rules', label: 'Rewrite rules' },
   { to: '/admin/peering', label: 'Peering' },
@@ -87,6 +89,7 @@ const PORTAL_NAV: NavItem[] = [
   { to: '/portal/phone', label: 'Browser phone' },
   { to: '/portal/call-forwards', label: 'Call forwards' },
   { to: '/portal/hunt-groups', label: 'Hunt groups' },
+  { to: '/portal/auto-attendants', label: 'Auto-attendants' },
   { to: '/portal/history', label: 'Call history' },
   { to: '/portal/invoices', label: 'Invoices' },
   { to: '/portal/credit', label: 'Credit' },
@@ -207,6 +210,7 @@ export function App() {
           <Route path="numbers" element={<NumbersPage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
+          <Route path="auto-attendants" element={<AutoAttendantsPage />} />
           <Route path="voicemail" element={<VoicemailPage />} />
           <Route path="rewrite-rules" element={<RewriteRulesPage />} />
           <Route path="peering" element={<PeeringPage />} />
@@ -244,6 +248,7 @@ export function App() {
           <Route path="phone" element={<PhonePage />} />
           <Route path="call-forwards" element={<ForwardsPage />} />
           <Route path="hunt-groups" element={<HuntGroupsPage />} />
+          <Route path="auto-attendants" element={<AutoAttendantsPage />} />
           <Route path="history" element={<HistoryPage />} />
           <Route path="invoices" element={<InvoicesPage />} />
           <Route path="credit" element={<CreditPage />} />

@@ -44,6 +44,8 @@ export type ChangedTable =
   | 'call_forward_destinations'
   | 'hunt_groups'
   | 'hunt_group_members'
+  | 'auto_attendants'
+  | 'auto_attendant_options'
   | 'rewrite_rule_sets'
   | 'rewrite_rules'
   | 'peering_groups'

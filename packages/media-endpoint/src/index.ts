@@ -1,5 +1,12 @@
 export { decodeG711, encodeG711, type G711Codec } from './g711.ts';
-export { convertToPromptFormat, ensurePrompts, PROMPTS, type PromptName, promptPath } from './prompts.ts';
+export {
+  convertToPromptFormat,
+  ensurePrompts,
+  PROMPTS,
+  type PromptName,
+  promptPath,
+  speak,
+} from './prompts.ts';
 export { buildRtp, digitOf, parseRtp, parseTelephoneEvent, type RtpPacket } from './rtp.ts';
 export { buildAnswer, parseOffer, type RemoteMedia, SdpError } from './sdp.ts';
 export {

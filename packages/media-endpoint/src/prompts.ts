@@ -55,23 +55,34 @@ export async function ensurePrompts(dir: string, voice = 'en-us'): Promise<Promp
   for (const [name, text] of Object.entries(PROMPTS) as Array<[PromptName, string]>) {
     const path = join(target, `${name}.wav`);
     if (existsSync(path)) continue;
-    const spoken = `${path}.espeak.wav`;
-    const converted = `${path}.tmp.wav`;
     try {
-      await run('espeak-ng', ['-v', voice, '-s', '150', '-w', spoken, text], { timeout: 30_000 });
-      await run('sox', [spoken, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', converted], {
-        timeout: 30_000,
-      });
-      // Renamed into place only when complete: a crash never leaves a half-written prompt.
-      await rename(converted, path);
+      await speak(text, path, voice);
     } catch {
       failed.push(name);
-    } finally {
-      await rm(spoken, { force: true });
-      await rm(converted, { force: true });
     }
   }
   return failed;
+}
+
+/**
+ * Speaks `text` with espeak-ng into `destination` in the prompt format (8 kHz mono 16-bit WAV, by
+ * sox): a default prompt, or a greeting typed in the admin (an auto-attendant's). Rejects when
+ * espeak-ng or sox fail or are missing.
+ */
+export async function speak(text: string, destination: string, voice = 'en-us'): Promise<void> {
+  const spoken = `${destination}.espeak.wav`;
+  const converted = `${destination}.tmp.wav`;
+  try {
+    await run('espeak-ng', ['-v', voice, '-s', '150', '-w', spoken, text], { timeout: 30_000 });
+    await run('sox', [spoken, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', converted], {
+      timeout: 30_000,
+    });
+    // Renamed into place only when complete: a crash never leaves a half-written prompt.
+    await rename(converted, destination);
+  } finally {
+    await rm(spoken, { force: true });
+    await rm(converted, { force: true });
+  }
 }
 
 /** Converts an uploaded audio file (any format sox reads) to the prompt format, at `destination`. */

@@ -26,6 +26,7 @@ export {
   startSipp,
   stopAllSipp,
 } from './sipp.ts';
+export { sippPcap } from './sipp-pcaps.ts';
 export * from './smtp.ts';
 export {
   type CallEvent,

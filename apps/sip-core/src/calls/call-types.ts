@@ -192,6 +192,12 @@ export interface LocalMediaApp<
   run(session: S): Promise<void>;
 }
 
+/** A media application of ours played as early media (`Call.earlyMedia`): it decides, then the route rings. */
+export interface EarlyMediaApp<S extends { answer: string; close(): void }, R> {
+  open(offer: string): Promise<S>;
+  run(session: S): Promise<R>;
+}
+
 /** What the live-state API shows of a call. */
 export interface ActiveCallInfo {
   callId: string;

@@ -12,6 +12,7 @@ import {
   type CallState,
   type CreditGrant,
   dispositionOf,
+  type EarlyMediaApp,
   type InDialogHeaders,
   type LocalMediaApp,
   type RingOutcome,
@@ -86,6 +87,8 @@ export class Call {
   private durationTimer: NodeJS.Timeout | undefined;
   private creditTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
+  /** The media application playing early media now (`earlyMedia`); closed when the call ends. */
+  private earlySession: { close(): void } | undefined;
   /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
   private pushWaitMs: number | undefined;
   private finished: Promise<void> | undefined;
@@ -302,6 +305,55 @@ export class Call {
     return { kind: 'answered' };
   }
 
+  /**
+   * Plays a media application of ours to the caller before anything answers (early media, RFC 3960
+   * §3.1, the gateway model): the caller's offer through the relay towards a plain RTP leg, the
+   * application's answer back in a 183 Session Progress (RFC 3261 §13.2.1: an unreliable provisional
+   * response may carry the answer), then the application runs until it returns what it decided. The
+   * call stays unanswered, so the route can ring the destination the application chose on the same
+   * caller leg: whoever answers then is bridged as any fork that answers after another fork's early
+   * media (`OfferAnswer.finalAnswer` gives the relay the caller's offer again). The CDR names `stage`'s
+   * callee until the route rings another.
+   */
+  async earlyMedia<S extends { answer: string; close(): void }, R>(
+    stage: Omit<CallStage, 'targets' | 'ringTimeoutS'>,
+    app: EarlyMediaApp<S, R>,
+    profile: LegProfile,
+  ): Promise<{ kind: 'played'; result: R } | RingOutcome> {
+    if (this.isOver()) return { kind: 'ended' };
+    this.stage = { ...stage, targets: [], ringTimeoutS: 0 };
+    this.gatewayId = undefined;
+    await this.media.offersTowards([profile]);
+    if (this.isOver()) return { kind: 'ended' };
+    let session: S;
+    try {
+      session = await app.open(this.media.calleeOffer(profile));
+    } catch (error) {
+      this.log.info({ err: error }, 'local media refused the offer');
+      return { kind: 'failed', status: 488, reason: 'Not Acceptable Here', timedOut: false, statuses: [488] };
+    }
+    this.earlySession = session;
+    try {
+      const sdp = await this.media.localEarlyAnswer(randomBytes(6).toString('hex'), session.answer);
+      if (this.isOver()) return { kind: 'ended' };
+      this.state = 'early';
+      this.deps.onState?.(this);
+      this.sentProvisional = 183;
+      this.res.send(183, {
+        body: sdp,
+        headers: { 'Content-Type': 'application/sdp', ...earlyContact(this.deps.engine) },
+      });
+      const result = await app.run(session);
+      if (this.isOver()) return { kind: 'ended' };
+      // The destination's own 183 with SDP (its ringback) may reach the caller again.
+      this.sentProvisional = 180;
+      return { kind: 'played', result };
+    } finally {
+      session.close();
+      this.earlySession = undefined;
+    }
+  }
+
   /** What a round of ringing sees of this call; the state it reports stays here. */
   private ringHost(): RingHost {
     return {
@@ -490,6 +542,7 @@ export class Call {
     this.state = 'ended';
     this.deps.onState?.(this);
     this.round?.stop();
+    this.earlySession?.close();
     clearTimeout(this.durationTimer);
     clearTimeout(this.creditTimer);
     for (const release of this.releases.splice(0)) release();

@@ -81,7 +81,7 @@ export class OfferAnswer {
    * The fork whose 183 with SDP was relayed to the caller: its early dialog (engine dialog id) and To
    * tag, for UPDATEs before the answer (RFC 3311 §5.1).
    */
-  private early: { dialogId: string; toTag: string } | undefined;
+  private early: { dialogId?: string | undefined; toTag: string } | undefined;
   /** An offer (re-INVITE or UPDATE) is being relayed: another one meanwhile gets 491 (RFC 3311 §5.2). */
   private offerPending = false;
   private negotiated: Negotiated | undefined;
@@ -230,6 +230,19 @@ export class OfferAnswer {
     }
     this.negotiatedCaller(toTag, sdp, undefined);
     this.bTag = toTag;
+    if (!this.session) return sdp;
+    return (await this.session.answer({ toTag, sdp })).sdp;
+  }
+
+  /**
+   * The answer of a media application of ours that plays to the caller before any answer (early media,
+   * an auto-attendant's greeting) under `toTag`, through the relay: for the caller's 183. A fork that
+   * answers later is given the caller's offer again first (`finalAnswer`: the relay took this answer).
+   * No early dialog of a B leg exists, so an UPDATE meanwhile gets 500 with Retry-After (RFC 3311 §5.2).
+   */
+  async localEarlyAnswer(toTag: string, sdp: string): Promise<string> {
+    this.negotiatedCaller(toTag, sdp, undefined);
+    this.early = { toTag };
     if (!this.session) return sdp;
     return (await this.session.answer({ toTag, sdp })).sdp;
   }

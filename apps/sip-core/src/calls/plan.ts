@@ -4,6 +4,7 @@ import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { PeerLegFactory } from '../sbc/towards-peer.ts';
+import type { CachedAttendant } from './attendants.ts';
 import type { CallStage, CallTarget, CreditGrant, InDialogHeaders, RingTarget } from './call-types.ts';
 import type { CachedHuntGroup } from './hunt-groups.ts';
 import type { Party } from './party.ts';
@@ -36,6 +37,8 @@ export interface InvitePlan {
   callee?: ResolvedCallee | undefined;
   /** resolve: the hunt group the call rings (its members are chosen when it rings, hunt-route.ts). */
   huntGroup?: { group: CachedHuntGroup; aor: string } | undefined;
+  /** resolve: the auto-attendant the call reaches (its menu chooses where it rings, attendant-stage.ts). */
+  attendant?: { attendant: CachedAttendant; aor: string } | undefined;
   pstn?: PstnRoute | undefined;
   /** admit: the parties the call counts for, and its duration cap. */
   admitted?: Admitted | undefined;
@@ -58,6 +61,7 @@ export interface InvitePlan {
 export type Destination =
   | { kind: 'subscriber'; subscriber: CachedSubscriber | undefined; number?: string | undefined }
   | { kind: 'huntGroup'; group: CachedHuntGroup }
+  | { kind: 'attendant'; attendant: CachedAttendant }
   | { kind: 'pstn'; e164: string };
 
 export interface ResolvedCallee {

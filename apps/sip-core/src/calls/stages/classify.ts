@@ -2,6 +2,7 @@ import { profiles } from '@switchboard/media';
 import type { SipUri } from '@switchboard/sip';
 import type { CachedSubscriber, Directory } from '../../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
+import type { Attendants } from '../attendants.ts';
 import type { CachedHuntGroup, HuntGroups } from '../hunt-groups.ts';
 import { callerLegProfile } from '../leg-profile.ts';
 import { asE164, domainVariables, rewriteFromPeer, rewriteFromSubscriber } from '../number-rewrite.ts';
@@ -16,6 +17,8 @@ export type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
     Partial<Pick<Directory, 'transcodeCodecs'>>;
   /** Hunt groups by user part or by a number pointing at them; unset: none are callable. */
   huntGroups?: Pick<HuntGroups, 'find' | 'findById'> | undefined;
+  /** Auto-attendants by user part; unset: none are callable. */
+  attendants?: { attendants: Pick<Attendants, 'find'> } | undefined;
 };
 
 /**
@@ -151,6 +154,9 @@ export function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri
   const byName = user ? directory.findSubscriber(user, domain) : undefined;
   const group = !byName && user ? deps.huntGroups?.find(user, domain) : undefined;
   if (group) return { kind: 'huntGroup', group };
+  // An auto-attendant's likewise (its user part is neither a subscriber's nor a group's).
+  const attendant = !byName && user ? deps.attendants?.attendants.find(user, domain) : undefined;
+  if (attendant) return { kind: 'attendant', attendant };
   if (byName || !user || !numbering) return { kind: 'subscriber', subscriber: byName };
   const rewritten = rewriteFromSubscriber(numbering, caller.id, 'callee', user);
   let e164: string | undefined;

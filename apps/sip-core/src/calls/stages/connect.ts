@@ -4,7 +4,8 @@ import { Call } from '../call.ts';
 import type { CallPlan } from '../call-types.ts';
 import { deviceTargets } from '../devices.ts';
 import { ForwardingRoute } from '../forwarding.ts';
-import { HuntRoute } from '../hunt-route.ts';
+import type { CachedHuntGroup } from '../hunt-groups.ts';
+import { aorOf, HuntRoute } from '../hunt-route.ts';
 import { paidForwardLeg } from '../paid-forward.ts';
 import { countedParty, partyOf } from '../party.ts';
 import { type InvitePlan, required } from '../plan.ts';
@@ -41,36 +42,7 @@ export function connect(deps: InviteDeps): Middleware {
         callPlan = { ...presented.leg, ...common, withheld: presented.withheld };
       } else if (plan.huntGroup) {
         const { group, aor } = plan.huntGroup;
-        const route = new HuntRoute(
-          {
-            groups: required(deps.huntGroups, 'the hunt groups'),
-            directory: deps.directory,
-            numbering: deps.numbering,
-            busy: (member) => deps.calls.inCall(member.id),
-            hold: async (member) => {
-              const admission = await deps.calls.admit(plan.cdr.callId, [
-                countedParty(partyOf(deps.directory, member)),
-              ]);
-              return admission.ok ? admission.release : () => {};
-            },
-            devices: (member) => {
-              const bindings = deps.location.lookup(`sip:${member.username}@${member.domain}`);
-              return plan.devices
-                ? plan.devices(bindings, member.srtp)
-                : deviceTargets(bindings, undefined, member.srtp);
-            },
-            from: presented.from,
-            to: presented.to,
-            destinationRoute: (subscriber) => {
-              const forwarding = forwardingRoute(req, plan, subscriber, false);
-              return (call) => forwarding.run(call);
-            },
-            voicemailRoute: (subscriber) => (call) =>
-              voicemailDeposit(deps, plan, call, subscriber, { forwardedFrom: aor, forwardType: undefined }),
-            log: deps.log,
-          },
-          group,
-        );
+        const route = huntRouteOf(deps, forwardingRoute, req, plan, group, presented.to);
         callPlan = {
           ...common,
           targets: [],
@@ -107,12 +79,58 @@ export function connect(deps: InviteDeps): Middleware {
 }
 
 /**
+ * The call to a hunt group (hunt-route.ts): its members shown `to`, then its no-answer destination.
+ * Also what an auto-attendant's choice of a group rings (attendant-stage.ts).
+ */
+export function huntRouteOf(
+  deps: InviteDeps,
+  forwardingRoute: ReturnType<typeof forwardingRouteFactory>,
+  req: IncomingRequest,
+  plan: InvitePlan,
+  group: CachedHuntGroup,
+  to: string,
+): HuntRoute {
+  const presented = required(plan.presented, 'the presentation');
+  const aor = aorOf(group);
+  return new HuntRoute(
+    {
+      groups: required(deps.huntGroups, 'the hunt groups'),
+      directory: deps.directory,
+      numbering: deps.numbering,
+      busy: (member) => deps.calls.inCall(member.id),
+      hold: async (member) => {
+        const admission = await deps.calls.admit(plan.cdr.callId, [
+          countedParty(partyOf(deps.directory, member)),
+        ]);
+        return admission.ok ? admission.release : () => {};
+      },
+      devices: (member) => {
+        const bindings = deps.location.lookup(`sip:${member.username}@${member.domain}`);
+        return plan.devices
+          ? plan.devices(bindings, member.srtp)
+          : deviceTargets(bindings, undefined, member.srtp);
+      },
+      from: presented.from,
+      to,
+      destinationRoute: (subscriber) => {
+        const forwarding = forwardingRoute(req, plan, subscriber, false);
+        return (call) => forwarding.run(call);
+      },
+      voicemailRoute: (subscriber) => (call) =>
+        voicemailDeposit(deps, plan, call, subscriber, { forwardedFrom: aor, forwardType: undefined }),
+      log: deps.log,
+    },
+    group,
+  );
+}
+
+/**
  * The call to a subscriber with its call forwards (forwarding.ts). The original callee is already
  * counted for the limits; a subscriber a forward reaches is admitted there, like a direct call. Its
  * devices are shown what `present` chose; a forwarded-to subscriber's devices its address. `direct`
  * false: the callee is a hunt group's no-answer destination (shown its own address, not counted).
  */
-function forwardingRouteFactory(
+export function forwardingRouteFactory(
   deps: InviteDeps,
 ): (req: IncomingRequest, plan: InvitePlan, callee: CachedSubscriber, direct: boolean) => ForwardingRoute {
   return (req, plan, callee, direct) => {

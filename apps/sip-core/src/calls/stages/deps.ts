@@ -2,6 +2,7 @@ import type { MediaRelay } from '@switchboard/media';
 import type { NumberingIndex } from '@switchboard/numbering';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
+import type { AttendantMedia } from '../../attendant/attendant-media.ts';
 import type { CdrWriter } from '../../cdr/cdr-writer.ts';
 import type { Directory } from '../../directory/directory.ts';
 import type { LocationService } from '../../location/location-service.ts';
@@ -52,6 +53,8 @@ export interface InviteDeps {
   voicemail?: Voicemail | undefined;
   /** Call recording (docs/pbx.md); unset: no call is recorded. */
   recorder?: CallRecorder | undefined;
+  /** Auto-attendants and their menus' media (docs/pbx.md#auto-attendant); unset: none are callable. */
+  attendants?: AttendantMedia | undefined;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
   /** Customers' routing plans, margin protection and credit limits (docs/billing.md); unset: none. */

@@ -1,5 +1,6 @@
 import type { Middleware } from '../../sip/request.ts';
 import { admit } from './admit.ts';
+import { attendantStage } from './attendant-stage.ts';
 import { classify } from './classify.ts';
 import { connect } from './connect.ts';
 import { credit } from './credit.ts';
@@ -32,6 +33,7 @@ export function inviteStages(deps: InviteDeps): Middleware[] {
     credit(deps),
     present(deps),
     wake(deps),
+    attendantStage(deps),
     connect(deps),
   ];
 }

@@ -21,12 +21,27 @@ export function present(deps: PresentDeps): Middleware {
     if (deps.sbc && deps.calls)
       plan.peerLeg = peerLegFactory(deps.sbc, deps.calls, passThroughHeaders(req.headerEntries?.() ?? []));
     if (plan.kind === 'outbound') plan.presented = toPstn(deps, plan);
-    else if (plan.kind === 'inbound')
-      plan.presented = plan.huntGroup ? peerToHuntGroup(plan, plan.huntGroup) : peerToSubscriber(deps, plan);
-    else if (plan.huntGroup) plan.presented = subscriberToHuntGroup(deps, plan, req, plan.huntGroup.aor);
+    else if (plan.kind === 'inbound') {
+      const group = groupLike(plan);
+      plan.presented = group ? peerToHuntGroup(plan, group) : peerToSubscriber(deps, plan);
+    } else if (groupLike(plan))
+      plan.presented = subscriberToHuntGroup(deps, plan, req, groupLike(plan)?.aor ?? '');
     else plan.presented = subscriberToSubscriber(deps, plan, req);
     next();
   };
+}
+
+/** A hunt group or an auto-attendant: an address of a customer's that is not a subscriber. */
+interface GroupLike {
+  domain: string;
+  aor: string;
+}
+
+/** What a call to a hunt group or an auto-attendant shows: the same for both (the caller, and the address called). */
+function groupLike(plan: InvitePlan): GroupLike | undefined {
+  if (plan.huntGroup) return { domain: plan.huntGroup.group.domain, aor: plan.huntGroup.aor };
+  if (plan.attendant) return { domain: plan.attendant.attendant.domain, aor: plan.attendant.aor };
+  return undefined;
 }
 
 function toPstn(deps: PresentDeps, plan: InvitePlan): Presented {
@@ -80,10 +95,10 @@ function peerToSubscriber(deps: PresentDeps, plan: InvitePlan): Presented {
  * A peer's call to a hunt group's number (DID): the members are shown the caller's number (ours after the
  * peer's rules) in the group's domain, or the anonymous From when the caller asked for privacy.
  */
-function peerToHuntGroup(plan: InvitePlan, huntGroup: NonNullable<InvitePlan['huntGroup']>): Presented {
+function peerToHuntGroup(plan: InvitePlan, huntGroup: GroupLike): Presented {
   const callerNumber = plan.callerNumber ?? '';
   const privacy = plan.cdr.callerWithheld === true;
-  const from = privacy || !callerNumber ? ANONYMOUS_FROM : `<sip:${callerNumber}@${huntGroup.group.domain}>`;
+  const from = privacy || !callerNumber ? ANONYMOUS_FROM : `<sip:${callerNumber}@${huntGroup.domain}>`;
   plan.cdr.callerWithheld = from === ANONYMOUS_FROM;
   const peerCaller = asE164(callerNumber);
   return {

@@ -9,7 +9,8 @@ import { type InviteDeps, planOf, refuse } from './deps.ts';
  * Second INVITE stage: where the call goes. A subscriber (enabled, else 404) rings its registered
  * devices, its call forwards taking over when they fail (forwarding.ts, run by `Call`); a PSTN number
  * goes to the gateways LCR picks for the caller, in order (403 blocked, 404 no route, 484 incomplete);
- * a hunt group rings its members (hunt-route.ts, run by `Call`).
+ * a hunt group rings its members (hunt-route.ts, run by `Call`); an auto-attendant plays its menu
+ * (attendant-stage.ts).
  */
 export function resolve(
   deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' | 'numbering' | 'wholesale'>,
@@ -29,6 +30,16 @@ export function resolve(
       plan.huntGroup = { group: destination.group, aor };
       plan.refused.calleeRouted = aor;
       plan.refused.calleeCustomerId = destination.group.customerId;
+      if (plan.caller) plan.refused.callerRouted = `sip:${plan.caller.username}@${plan.caller.domain}`;
+      return next();
+    }
+    if (destination.kind === 'attendant') {
+      // Where it rings is chosen by the caller's digit (attendant-stage.ts).
+      const attendant = destination.attendant;
+      const aor = `sip:${attendant.username}@${attendant.domain}`;
+      plan.attendant = { attendant, aor };
+      plan.refused.calleeRouted = aor;
+      plan.refused.calleeCustomerId = attendant.customerId;
       if (plan.caller) plan.refused.callerRouted = `sip:${plan.caller.username}@${plan.caller.domain}`;
       return next();
     }

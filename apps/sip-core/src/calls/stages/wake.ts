@@ -18,7 +18,7 @@ export function wake(deps: Pick<InviteDeps, 'push' | 'config'>): Middleware {
     const plan = planOf(req);
     const callee = plan.callee;
     const waker = deps.push;
-    if ((!callee && !plan.huntGroup) || !waker) return next();
+    if ((!callee && !plan.huntGroup && !plan.attendant) || !waker) return next();
     const presented = required(plan.presented, 'the presentation');
     const callWake = {
       waker,

@@ -80,6 +80,117 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createAutoAttendant": {
+    "type": "object",
+    "required": [
+      "domainId",
+      "username",
+      "name",
+      "menu"
+    ],
+    "properties": {
+      "customerId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "domainId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "username": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "pattern": "^[A-Za-z0-9\\-_.!~*'()&=+$,;?/]+$"
+      },
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "greetingText": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 1000,
+        "description": "Spoken by the platform (espeak-ng) unless a greeting file is uploaded"
+      },
+      "digitTimeout": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 60,
+        "description": "Seconds to wait for a digit"
+      },
+      "maxReplays": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 5,
+        "description": "Times the greeting plays again after a digit without a menu entry"
+      },
+      "timeoutKind": {
+        "anyOf": [
+          {
+            "enum": [
+              "subscriber",
+              "hunt_group",
+              "voicemail",
+              "number"
+            ],
+            "description": "subscriber: a subscriber's id (rung with its forwards); hunt_group: a hunt group's id; voicemail: the subscriber id whose box takes the call; number: one of our numbers as dialled"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "timeoutTarget": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 64
+      },
+      "enabled": {
+        "type": "boolean"
+      },
+      "menu": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "digit",
+            "kind",
+            "target"
+          ],
+          "properties": {
+            "digit": {
+              "type": "string",
+              "pattern": "^[0-9*#]$",
+              "description": "0-9, * or #"
+            },
+            "kind": {
+              "enum": [
+                "subscriber",
+                "hunt_group",
+                "voicemail",
+                "number"
+              ],
+              "description": "subscriber: a subscriber's id (rung with its forwards); hunt_group: a hunt group's id; voicemail: the subscriber id whose box takes the call; number: one of our numbers as dialled"
+            },
+            "target": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 64
+            }
+          },
+          "additionalProperties": false
+        },
+        "maxItems": 12,
+        "description": "Digit to destination; each digit once"
+      }
+    },
+    "additionalProperties": false
+  },
   "createBillingProfile": {
     "type": "object",
     "required": [
@@ -2140,6 +2251,98 @@ export const requestBodies = {
       }
     },
     "additionalProperties": false
+  },
+  "updateAutoAttendant": {
+    "type": "object",
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 128
+      },
+      "greetingText": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 1000,
+        "description": "Spoken by the platform (espeak-ng) unless a greeting file is uploaded"
+      },
+      "digitTimeout": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 60,
+        "description": "Seconds to wait for a digit"
+      },
+      "maxReplays": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 5,
+        "description": "Times the greeting plays again after a digit without a menu entry"
+      },
+      "timeoutKind": {
+        "anyOf": [
+          {
+            "enum": [
+              "subscriber",
+              "hunt_group",
+              "voicemail",
+              "number"
+            ],
+            "description": "subscriber: a subscriber's id (rung with its forwards); hunt_group: a hunt group's id; voicemail: the subscriber id whose box takes the call; number: one of our numbers as dialled"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "timeoutTarget": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "minLength": 1,
+        "maxLength": 64
+      },
+      "enabled": {
+        "type": "boolean"
+      },
+      "menu": {
+        "type": "array",
+        "items": {
+          "type": "object",
+          "required": [
+            "digit",
+            "kind",
+            "target"
+          ],
+          "properties": {
+            "digit": {
+              "type": "string",
+              "pattern": "^[0-9*#]$",
+              "description": "0-9, * or #"
+            },
+            "kind": {
+              "enum": [
+                "subscriber",
+                "hunt_group",
+                "voicemail",
+                "number"
+              ],
+              "description": "subscriber: a subscriber's id (rung with its forwards); hunt_group: a hunt group's id; voicemail: the subscriber id whose box takes the call; number: one of our numbers as dialled"
+            },
+            "target": {
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 64
+            }
+          },
+          "additionalProperties": false
+        },
+        "maxItems": 12,
+        "description": "Digit to destination; each digit once"
+      }
+    },
+    "additionalProperties": false,
+    "minProperties": 1
   },
   "updateBillingProfile": {
     "type": "object",
