@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
-import type { MediaRelay } from '@switchboard/media';
+import type { DtmfFeed, MediaRelay } from '@switchboard/media';
 import {
   createMetricsRegistry,
   type MetricsRegistry,
@@ -250,6 +250,8 @@ export interface InviteChainDeps {
   credit?: CallCredit;
   /** Call recording (docs/pbx.md). */
   recorder?: CallRecorder;
+  /** The relay's DTMF feed (docs/sbc.md, DTMF interworking); unset: no RFC 4733 key becomes an INFO. */
+  dtmfFeed?: DtmfFeed;
 }
 
 /**
@@ -294,6 +296,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       voicemail: deps.voicemail,
       credit: deps.credit,
       recorder: deps.recorder,
+      dtmfFeed: deps.dtmfFeed,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

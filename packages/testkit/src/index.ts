@@ -23,6 +23,7 @@ export {
   type SippOptions,
   type SippResult,
   type SippRun,
+  sippPcap,
   startSipp,
   stopAllSipp,
 } from './sipp.ts';
