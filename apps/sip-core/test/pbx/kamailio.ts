@@ -90,7 +90,11 @@ export async function startKamailioPbx(
 }
 
 /** Bounded wait (20 s) until Kamailio answers an OPTIONS. */
-async function untilAnswering(address: string, port: number, diagnostics: () => string): Promise<void> {
+export async function untilAnswering(
+  address: string,
+  port: number,
+  diagnostics: () => string,
+): Promise<void> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   try {

@@ -72,7 +72,7 @@ export interface CallStackOptions {
   /** The client sip-core gets, made from the test database's (tests that watch its queries). */
   prismaFor?: (prisma: PrismaClient) => PrismaClient;
   /** More SIP listeners than UDP (the first one stays UDP, where sipp sends), e.g. TLS with its certificate. */
-  listeners?: Pick<TestEngineOptions, 'transports' | 'tls'>;
+  listeners?: Pick<TestEngineOptions, 'transports' | 'tls' | 'outboundTlsCa'>;
   /** Trunk registration and health check timing (tests of trunks/ shorten it). */
   trunks?: Partial<TrunkOptions>;
   /** Voicemail on, with these settings (its data directory at least); default: off. */
