@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { seal } from '@switchboard/push';
 import { selfSignedCertificate } from '@switchboard/testkit';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATEWAY_REGISTER_CONTEXT } from '../../src/trunks/settings.ts';
 import { addOutboundRewrite, addPrimaryNumber } from '../calls/support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from '../calls/support/sipp.ts';
@@ -13,7 +13,7 @@ import {
   registerWithSipp,
   startCallStack,
 } from '../calls/support/stack.ts';
-import { describeOnEngine, onEngine, skipOnEngine } from '../support/engine.ts';
+import { onEngine, skipOnEngine } from '../support/engine.ts';
 import { CARRIER_REALM, type KamailioRegistrar, startKamailioRegistrar } from './kamailio-registrar.ts';
 
 /**
@@ -94,7 +94,7 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
   return value;
 }
 
-describeOnEngine.skipIf(skipOnEngine('no TLS listener in the drachtio-server harness'))(
+describe.skipIf(skipOnEngine('no TLS listener in the drachtio-server harness'))(
   onEngine('trunk registration over TLS', 'no TLS listener in the drachtio-server harness'),
   () => {
     it("registers over TLS to Kamailio with digest; the carrier's call to the contact is the trunk's", async () => {
