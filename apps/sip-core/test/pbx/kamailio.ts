@@ -113,11 +113,16 @@ export async function untilAnswering(
         '',
       ].join('\r\n');
       const answered = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), 500);
-        socket.once('message', () => {
+        const onMessage = (): void => {
           clearTimeout(timer);
           resolve(true);
-        });
+        };
+        // An unanswered ping leaves no listener behind for the next one.
+        const timer = setTimeout(() => {
+          socket.off('message', onMessage);
+          resolve(false);
+        }, 500);
+        socket.once('message', onMessage);
       });
       socket.send(ping, port, address);
       if (await answered) return;
