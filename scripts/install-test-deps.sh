@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; AS_POSTGRES="sudo -u postgres"; fi
 export DEBIAN_FRONTEND=noninteractive
 
 packages=(sip-tester rtpengine-daemon rtpengine-utils baresip-core linphone-cli dnsutils chromium openssl postgresql
-  docker-compose redis-server espeak-ng sox kamailio poppler-utils)
+  docker-compose redis-server espeak-ng sox kamailio kamailio-tls-modules poppler-utils)
 need=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")

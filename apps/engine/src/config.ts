@@ -61,8 +61,8 @@ export interface EngineConfig {
   /** Serve the admin listener over TLS with this certificate. */
   adminTls?: TlsFiles;
   /**
-   * CA certificates (PEM) trusted, besides Node's, for `tls://` request handlers: connections out to apps
-   * listening with `Srf.listen` over TLS (ENGINE_OUTBOUND_TLS_CA).
+   * CA certificates (PEM) trusted for `tls://` request handlers: connections out to apps listening with
+   * `Srf.listen` over TLS; and, besides Node's CAs, for SIP over TLS out to carriers (ENGINE_OUTBOUND_TLS_CA).
    */
   outboundTlsCa?: string;
   /** Log every SIP message sent and received (SIP_TRACE=1). */

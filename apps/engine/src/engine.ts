@@ -1,3 +1,4 @@
+import { rootCertificates } from 'node:tls';
 import { createMetricsRegistry, type MetricsRegistry, sipTrafficMetrics } from '@switchboard/metrics';
 import { createSipStack, SipResolver, type SipStack } from '@switchboard/sip';
 import pino, { type Logger } from 'pino';
@@ -66,6 +67,9 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
       maxConnectionsPerIp: limits.maxConnectionsPerAddress,
     },
     logger: logger.child({ component: 'sip-transport' }),
+    // SIP over TLS to carriers (a trunk's REGISTER, calls to a tls gateway) trusts Node's CAs and, when
+    // set, ENGINE_OUTBOUND_TLS_CA (a carrier's private CA, a test's own).
+    ...(config.outboundTlsCa ? { tlsClient: { ca: [...rootCertificates, config.outboundTlsCa] } } : {}),
   };
   const metrics = deps.metrics ?? createMetricsRegistry({ process: false });
   const transport = new ObservedTransportLayer(transportOptions, (err) =>

@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
-import type { MediaRelay } from '@switchboard/media';
+import type { DtmfFeed, MediaRelay } from '@switchboard/media';
 import {
   createMetricsRegistry,
   type MetricsRegistry,
@@ -265,6 +265,8 @@ export interface InviteChainDeps {
   recorder?: CallRecorder;
   /** Auto-attendants (docs/pbx.md#auto-attendant). */
   attendants?: AttendantMedia;
+  /** The relay's DTMF feed (docs/sbc.md, DTMF interworking); unset: no RFC 4733 key becomes an INFO. */
+  dtmfFeed?: DtmfFeed;
 }
 
 /**
@@ -310,6 +312,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
       credit: deps.credit,
       recorder: deps.recorder,
       attendants: deps.attendants,
+      dtmfFeed: deps.dtmfFeed,
       log: services.log.child({ component: 'calls' }),
     }),
   ];

@@ -5,6 +5,7 @@ export { type CallCounters, InMemoryCallCounters } from './calls/call-counters.t
 export type { ActiveCallInfo, CallState } from './calls/call-types.ts';
 export { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 export type { CallCredit, CreditDecision, CreditRequest } from './calls/credit.ts';
+export { startDtmfFeedFor } from './calls/dtmf-feed-config.ts';
 export { RedisCallCounters } from './calls/redis-call-counters.ts';
 export { CdrWriter, DEFAULT_HEARTBEAT_MS, IN_PROGRESS, RECONCILED } from './cdr/cdr-writer.ts';
 export {

@@ -18,6 +18,7 @@ import { ConfigError, createLogger, loadConfig } from '@switchboard/config';
 import { openDatabase } from '@switchboard/db';
 import { resolveMediaConfig } from '@switchboard/media';
 import { createMetricsRegistry, databasePoolGauge, startMetricsServer } from '@switchboard/metrics';
+import { startDtmfFeedFor } from './calls/dtmf-feed-config.ts';
 import { recordingOptionsFrom } from './recording/recording-config.ts';
 import { callsFromEnvironment } from './settings.ts';
 import { startSipCore } from './start.ts';
@@ -60,6 +61,12 @@ const media =
     : await resolveMediaConfig(config.rtpengineNg, logger.child({ component: 'media' }));
 // Prepaid credit and spend limits of calls to the PSTN: the billing code's credit control (docs/billing.md).
 const credit = await startCreditControl(db, logger.child({ component: 'credit' }));
+// RTPENGINE_DTMF_LISTEN: rtpengine's DTMF events (RFC 4733 keys become INFO towards dtmfInfo peers).
+const dtmfFeed = await startDtmfFeedFor(
+  config.rtpengineDtmfListen,
+  { index: workerIndex, count: workers },
+  logger,
+);
 const sipCore = await startSipCore(
   {
     drachtio: config.drachtio,
@@ -86,6 +93,7 @@ const sipCore = await startSipCore(
     // PUSH_WAIT_TIMEOUT.
     calls: callsFromEnvironment(config.environmentSettings),
     credit,
+    ...(dtmfFeed ? { dtmfFeed } : {}),
   },
 );
 // METRICS_LISTEN: this process's Prometheus listener (off when unset).
@@ -126,6 +134,7 @@ const stop = async (signal: string) => {
   await pool?.stop();
   await sipCore.close();
   await credit.stop();
+  await dtmfFeed?.close();
   await metricsServer?.close();
   await media?.stop();
   await db.close();

@@ -6,7 +6,7 @@ import {
   type PrismaClient,
   RATED_CHANNEL,
 } from '@switchboard/db';
-import { type MediaRelay, NullMedia } from '@switchboard/media';
+import { type DtmfFeed, type MediaRelay, NullMedia } from '@switchboard/media';
 import { createMetricsRegistry, type MetricsRegistry } from '@switchboard/metrics';
 import { followDatabase, type IndexFollower, NumberingIndex } from '@switchboard/numbering';
 import { loadCredentialsKey } from '@switchboard/push';
@@ -91,6 +91,11 @@ export interface SipCoreDeps {
   logger: Logger;
   /** Media relay anchoring every call (from `resolveMediaConfig`); default: no anchoring (NullMedia). */
   media?: MediaRelay;
+  /**
+   * rtpengine's DTMF feed for this process (`--dtmf-log-dest` points at it): the caller's RFC 4733
+   * keys become SIP INFO towards a peer whose policy says `dtmfInfo`; default: none.
+   */
+  dtmfFeed?: DtmfFeed;
   /** Call handling settings (ring timeout, duration cap). */
   calls?: Partial<CallsConfig>;
   /** Instant message limits (size, rate per sender); the `settings` table may change them. */
@@ -459,6 +464,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       ...(attendants ? { attendants } : {}),
       ...(deps.credit ? { credit: deps.credit } : {}),
       ...(recorder ? { recorder } : {}),
+      ...(deps.dtmfFeed ? { dtmfFeed: deps.dtmfFeed } : {}),
     }),
     log,
   );

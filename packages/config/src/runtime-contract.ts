@@ -69,6 +69,11 @@ export interface Config {
    * "start a local rtpengine if installed".
    */
   rtpengineNg: string | undefined;
+  /**
+   * RTPENGINE_DTMF_LISTEN: where sip-core receives rtpengine's DTMF events (its `dtmf-log-dest`; worker n
+   * on the port + n - 1); a local rtpengine is started pointing there. Unset: no RFC 4733 to INFO.
+   */
+  rtpengineDtmfListen: HostPort | undefined;
   /** RTP port range of a local rtpengine started by the launcher. */
   rtpPorts: { min: number; max: number };
   apiPort: number;
@@ -275,6 +280,7 @@ export function loadConfig(env: Env = process.env): Config {
     parseList(raw, parseWeightedHostPort);
     return raw;
   });
+  const rtpengineDtmfListen = check<HostPort | undefined>('RTPENGINE_DTMF_LISTEN', undefined, parseHostPort);
   const rtpPorts = check('RTP_PORTS', { min: 30000, max: 40000 }, parsePortRange);
   const apiPort = check('API_PORT', 3000, parsePort);
   const numberingPort = check('NUMBERING_PORT', 3001, parsePort);
@@ -358,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
     engineSecret: givenSecret ?? randomBytes(18).toString('base64url'),
     engineSecretGenerated: givenSecret === undefined,
     rtpengineNg,
+    rtpengineDtmfListen,
     rtpPorts,
     apiPort,
     numberingPort,

@@ -1,4 +1,12 @@
 export { parseRtpengineNg, type RtpengineAddress } from './config.ts';
+export {
+  type DtmfEvent,
+  DtmfFeed,
+  type DtmfFeedOptions,
+  type DtmfHandler,
+  dtmfFeedPorts,
+  parseDtmfEvent,
+} from './dtmf-feed.ts';
 export { codeForErrorReason, MediaError, type MediaErrorCode } from './errors.ts';
 export {
   detectRtpengine,

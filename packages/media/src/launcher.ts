@@ -42,6 +42,8 @@ export interface LocalRtpengineOptions {
   logger: Logger;
   /** Binary to run; default: `rtpengine` found on PATH. */
   binary?: string;
+  /** `host:port` rtpengine sends the DTMF events it sees to (`--dtmf-log-dest`, JSON over UDP). */
+  dtmfLogDest?: string;
   /** Bound on waiting for the first pong (default 10 s). */
   startTimeoutMs?: number;
   /** Bound on waiting for exit after SIGTERM before SIGKILL (default 5 s). */
@@ -82,6 +84,7 @@ export function localRtpengineArgs(options: LocalRtpengineOptions & { ngPort: nu
     '--no-log-timestamps',
     '--log-level=5',
   ];
+  if (options.dtmfLogDest !== undefined) args.push(`--dtmf-log-dest=${options.dtmfLogDest}`);
   if (options.dataDir !== undefined) {
     args.push(`--recording-dir=${join(options.dataDir, 'recordings')}`, '--recording-method=pcap');
   }

@@ -23,10 +23,10 @@ export {
   type SippOptions,
   type SippResult,
   type SippRun,
+  sippPcap,
   startSipp,
   stopAllSipp,
 } from './sipp.ts';
-export { sippPcap } from './sipp-pcaps.ts';
 export * from './smtp.ts';
 export {
   type CallEvent,

@@ -1,7 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { allocatePort } from './ports.ts';
 import { waitForListener } from './scenarios.ts';
 
@@ -42,6 +50,27 @@ export interface SippOptions {
   /** Append sipp's error file (unexpected messages) to the output. */
   traceErrors?: boolean;
   extraArgs?: string[];
+  /**
+   * Audio captures the scenario plays: each file is linked into `pcap/` of sipp's working directory,
+   * so a scenario names it `play_pcap_audio="pcap/<file name>"` (see `sippPcap`).
+   */
+  pcaps?: string[];
+}
+
+/** Where sipp's packages put their pcap audio (Debian's sip-tester, a source build); SIPP_PCAP_DIR first. */
+const PCAP_DIRS = ['/usr/share/sip-tester', '/usr/share/sipp/pcap', '/usr/local/share/sipp/pcap'];
+
+/**
+ * The path of one of sipp's pcap audio files (`g711a.pcap`, `dtmf_2833_1.pcap`, ...), looked up in
+ * SIPP_PCAP_DIR and the packages' directories; throws naming the places looked at.
+ */
+export function sippPcap(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const dirs = [...(env.SIPP_PCAP_DIR ? [env.SIPP_PCAP_DIR] : []), ...PCAP_DIRS];
+  for (const dir of dirs) {
+    const path = join(dir, name);
+    if (existsSync(path)) return path;
+  }
+  throw new Error(`sipp pcap ${name} not found in ${dirs.join(', ')} (set SIPP_PCAP_DIR)`);
 }
 
 export interface SippResult {
@@ -87,6 +116,10 @@ export function startSipp(options: SippOptions): SippRun {
     const file = join(dir, 'fields.csv');
     writeFileSync(file, `${['SEQUENTIAL', ...csv].join('\n')}\n`);
     args.push('-inf', file);
+  }
+  if (options.pcaps?.length) {
+    mkdirSync(join(dir, 'pcap'));
+    for (const file of options.pcaps) symlinkSync(file, join(dir, 'pcap', basename(file)));
   }
   const errorFile = join(dir, 'errors.log');
   if (options.traceErrors) args.push('-trace_err', '-error_file', errorFile);

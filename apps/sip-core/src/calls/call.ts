@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { LegProfile, MediaRelay } from '@switchboard/media';
+import type { DtmfFeed, LegProfile, MediaRelay } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrWriter } from '../cdr/cdr-writer.ts';
@@ -55,6 +55,8 @@ export interface CallDeps {
   cluster?: ClusterRoutes | undefined;
   /** Call recording (docs/pbx.md); unset: no call is recorded. */
   recorder?: Pick<CallRecorder, 'answered'> | undefined;
+  /** The relay's DTMF feed (RFC 4733 keys to INFO); unset: none. */
+  dtmfFeed?: DtmfFeed | undefined;
 }
 
 /**
@@ -124,6 +126,7 @@ export class Call {
       state: () => this.state,
       calleeProfile: () => this.stage.targets[0]?.profile,
       headersTo: (side, method, received) => this.headersTo(side, method, received),
+      dtmfFeed: deps.dtmfFeed,
     });
     this.cdrId = deps.cdr.start(plan.cdr);
   }

@@ -11,6 +11,14 @@ export interface DtmfKey {
 const DEFAULT_DURATION_MS = 160;
 const MIN_DURATION_MS = 40;
 const MAX_DURATION_MS = 2000;
+/**
+ * The longest key played into the call. Measured with rtpengine 10.5: towards an Opus leg that has no
+ * telephone-event at 48 kHz (a phone offering telephone-event/8000 next to Opus is answered without
+ * events) the relay renders the key as in-band tones and fails above one 8 kHz buffer of 48 kHz
+ * samples ("Cannot generate 12000 DTMF samples (clock rate 8000)" for 250 ms, while its NG reply still
+ * says ok); 160 ms (7,680 samples) is played. 160 ms is well above the 40 ms a receiver needs.
+ */
+const MAX_PLAYED_MS = 160;
 
 /**
  * The key of an INFO body in the `application/dtmf-relay` format carriers use (no RFC; the de facto
@@ -46,7 +54,7 @@ export async function answerDtmfInfo(
     return;
   }
   try {
-    await play(key);
+    await play({ ...key, durationMs: Math.min(key.durationMs, MAX_PLAYED_MS) });
     res.send(200);
     log.info({ key: key.code, durationMs: key.durationMs }, 'INFO DTMF played as RFC 4733 events');
   } catch (error) {

@@ -1,8 +1,15 @@
-import { type LegProfile, type MediaRelay, type MediaSession, sdpCodecs } from '@switchboard/media';
+import {
+  type DtmfFeed,
+  type LegProfile,
+  type MediaRelay,
+  type MediaSession,
+  sdpCodecs,
+} from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CallState } from './call-types.ts';
 import { answerDtmfInfo } from './dtmf-info.ts';
+import { relayKeysAsInfo } from './dtmf-to-info.ts';
 import { withoutOriginUser } from './privacy.ts';
 import { sessionRefreshHeaders } from './session-refresh.ts';
 import {
@@ -37,6 +44,8 @@ export interface OfferAnswerContext {
    * `received`: the other side's request that caused it.
    */
   headersTo?(to: Side, method: string, received?: Srf.SrfRequest): Record<string, string>;
+  /** The relay's DTMF feed: the caller's RFC 4733 keys for a callee that wants INFO; unset: none. */
+  dtmfFeed?: DtmfFeed | undefined;
 }
 
 /**
@@ -89,6 +98,8 @@ export class OfferAnswer {
   private uas: Srf.Dialog | undefined;
   private uac: Srf.Dialog | undefined;
   private bTag: string | undefined;
+  /** Stops turning the caller's keys into INFO (the call's end). */
+  private stopKeys: (() => void) | undefined;
 
   constructor(private readonly ctx: OfferAnswerContext) {}
 
@@ -263,6 +274,16 @@ export class OfferAnswer {
       uac.on('info', (req: Srf.SrfRequest, res: Srf.SrfResponse) => {
         void answerDtmfInfo(req, res, (key) => session.playDtmf({ ...key, tag: bTag }), this.ctx.log);
       });
+      // ... and the caller's RFC 4733 keys, seen by the relay, reach the peer as INFO.
+      if (this.ctx.dtmfFeed) {
+        this.stopKeys = relayKeysAsInfo({
+          feed: this.ctx.dtmfFeed,
+          callId: this.callId,
+          sourceTag: this.ctx.aTag,
+          dialog: uac,
+          log: this.ctx.log,
+        });
+      }
     }
   }
 
@@ -279,6 +300,7 @@ export class OfferAnswer {
 
   /** Ends the relay's session (or drops whatever the relay holds for the call); its final statistics. */
   end(): ReturnType<MediaSession['end']> {
+    this.stopKeys?.();
     return this.session ? this.session.end() : this.ctx.media.delete(this.callId).catch(() => null);
   }
 

@@ -7,6 +7,7 @@ import {
   type CallingSoftphone,
   type PcmAudio,
   readWav,
+  sippPcap,
   startBaresip,
   writeToneWav,
 } from '@switchboard/testkit';
@@ -32,7 +33,8 @@ import {
  *   is a socket of this test) hears the phone's tone in PCMA and the phone hears the carrier's tone;
  * - `ordered` (+4970…): its peering group allows PCMU, PCMA in this order with RFC 4733 events;
  * - `plain` (+4980…): no policy of its own: the calling domain's (strip G722, ptime 30) applies;
- * - `info` (+4990…): PCMA only, sends DTMF as SIP INFO: a G.711 phone gets the key as RFC 4733.
+ * - `info` (+4990…): PCMA only, DTMF as SIP INFO both ways: a G.711 phone gets the carrier's key as
+ *   RFC 4733, and a caller's RFC 4733 key reaches the carrier as an INFO (rtpengine's DTMF feed).
  */
 
 const PHONE_TONE = 440;
@@ -97,7 +99,9 @@ beforeAll(async () => {
   ports.ordered = await allocatePort();
   ports.plain = await allocatePort();
   ports.info = await allocatePort();
-  stack = await startCallStack({ alice: 'alice-secret' }, { ringTimeout: 15 }, provision);
+  stack = await startCallStack({ alice: 'alice-secret' }, { ringTimeout: 15 }, provision, {
+    dtmfFeed: true,
+  });
   audioDir = mkdtempSync(join(tmpdir(), 'sipcore-codecs-'));
   writeToneWav(join(audioDir, 'phone.wav'), PHONE_TONE, 60);
 }, 60_000);
@@ -219,5 +223,34 @@ describeOnEngine(onEngine('codec policy towards carriers'), { timeout: 90_000 },
     phone.hangup();
     await phone.waitFor('closed');
     expectSippOk(await carrier.done, 'carrier info');
+  });
+
+  it("a caller's RFC 4733 key reaches a carrier that wants INFO as an INFO with Signal=1", async () => {
+    const peer = await startPcmaPeer(await allocatePort(), CARRIER_TONE);
+    peers.push(peer);
+    const carrier = runSipp({
+      scenario: 'uas-carrier-pcma-info-in.xml',
+      port: ports.info,
+      localIp: hosts.info,
+      fields: [String(peer.port)],
+      timeoutS: 30,
+    });
+    await carrier.listening();
+    const callee = '+4990555124';
+    const caller = runSipp({
+      scenario: 'uac-call-dtmf.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('alice', 'alice-secret', callee),
+      authUri: `${callee}@${DOMAIN}`,
+      pcaps: [sippPcap('dtmf_2833_1.pcap')],
+      timeoutS: 30,
+    });
+    const [a, g] = await Promise.all([caller.done, carrier.done]);
+    expectSippOk(a, 'caller');
+    // The carrier's scenario fails without an INFO carrying Signal=1 before the BYE.
+    expectSippOk(g, 'carrier info-in');
+    // No telephone-event reached the carrier's media as RTP (it was offered none).
+    expect(peer.otherPayloads()).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDtmfRelay } from '../../src/calls/dtmf-info.ts';
+import { dtmfRelayBody } from '../../src/calls/dtmf-to-info.ts';
 
 describe('parseDtmfRelay', () => {
   it('reads Signal and Duration of an application/dtmf-relay body', () => {
@@ -27,5 +28,13 @@ describe('parseDtmfRelay', () => {
     expect(parseDtmfRelay('application/dtmf-relay', 'Signal=E')).toBeUndefined();
     expect(parseDtmfRelay(undefined, 'Signal=5')).toBeUndefined();
     expect(parseDtmfRelay('application/dtmf-relay', undefined)).toBeUndefined();
+  });
+});
+
+describe('dtmfRelayBody', () => {
+  it('writes the key the way parseDtmfRelay reads it', () => {
+    const body = dtmfRelayBody({ code: '#', durationMs: 200 });
+    expect(body).toBe('Signal=#\r\nDuration=200\r\n');
+    expect(parseDtmfRelay('application/dtmf-relay', body)).toEqual({ code: '#', durationMs: 200 });
   });
 });

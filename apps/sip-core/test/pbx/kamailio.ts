@@ -90,7 +90,11 @@ export async function startKamailioPbx(
 }
 
 /** Bounded wait (20 s) until Kamailio answers an OPTIONS. */
-async function untilAnswering(address: string, port: number, diagnostics: () => string): Promise<void> {
+export async function untilAnswering(
+  address: string,
+  port: number,
+  diagnostics: () => string,
+): Promise<void> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   try {
@@ -109,11 +113,16 @@ async function untilAnswering(address: string, port: number, diagnostics: () => 
         '',
       ].join('\r\n');
       const answered = new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(false), 500);
-        socket.once('message', () => {
+        const onMessage = (): void => {
           clearTimeout(timer);
           resolve(true);
-        });
+        };
+        // An unanswered ping leaves no listener behind for the next one.
+        const timer = setTimeout(() => {
+          socket.off('message', onMessage);
+          resolve(false);
+        }, 500);
+        socket.once('message', onMessage);
       });
       socket.send(ping, port, address);
       if (await answered) return;

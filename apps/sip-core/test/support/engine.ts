@@ -63,6 +63,8 @@ export interface TestEngineOptions {
   transports?: TestTransport[];
   /** PEM certificate and key of a `tls` listener. */
   tls?: { cert: string; key: string };
+  /** Our engine's ENGINE_OUTBOUND_TLS_CA: the CA a carrier's TLS certificate is checked against. */
+  outboundTlsCa?: string;
   /** Our engine's 100 Trying delay (drachtio-server's is its own). */
   tryingDelayMs?: number;
   /** Our engine's metrics registry. */
@@ -120,6 +122,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       engineAdmin: { host: '127.0.0.1', port: 0 },
       engineSecret: options.secret,
       ...(options.tls ? { sipTls: options.tls } : {}),
+      ...(options.outboundTlsCa ? { outboundTlsCa: options.outboundTlsCa } : {}),
       ...(options.tryingDelayMs === undefined ? {} : { tryingDelayMs: options.tryingDelayMs }),
     },
     { logger: options.logger, ...(options.metrics ? { metrics: options.metrics } : {}) },

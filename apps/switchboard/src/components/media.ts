@@ -22,6 +22,10 @@ export function mediaComponent(
           portMax: config.rtpPorts.max,
           interface: localMediaInterface(config.sipAdvertisedAddress),
           dataDir: config.dataDir,
+          // RTPENGINE_DTMF_LISTEN: the DTMF events go to sip-core (RFC 4733 keys to SIP INFO).
+          ...(config.rtpengineDtmfListen
+            ? { dtmfLogDest: `${config.rtpengineDtmfListen.host}:${config.rtpengineDtmfListen.port}` }
+            : {}),
         },
       });
       onReady(resolved);

@@ -14,6 +14,7 @@ import {
   type RunningSipCore,
   recordingOptionsFrom,
   SIP_CORE_MAIN,
+  startDtmfFeedFor,
   startSipCore,
   startWorkerPool,
   type WorkerPool,
@@ -58,6 +59,11 @@ export function sipCoreComponent(
       const { media, numbering, ngAddresses: ng } = shared();
       const ngAddresses = (): string | undefined => ng?.join(',');
       const workers = workerCount(config, logger);
+      const dtmfFeed = await startDtmfFeedFor(
+        config.rtpengineDtmfListen,
+        { index: 1, count: workers },
+        logger.child({ component: 'sip-core' }),
+      );
       // Workers accept each other's digest nonces.
       const nonceSecret = process.env.SIP_NONCE_SECRET?.trim() || randomBytes(24).toString('hex');
       const nodeName = process.env.SIP_CORE_NODE_NAME?.trim();
@@ -86,6 +92,7 @@ export function sipCoreComponent(
           ...(media ? { media } : {}),
           ...(numbering ? { numbering } : {}),
           credit,
+          ...(dtmfFeed ? { dtmfFeed } : {}),
           // The local rtpengine captures into $DATA_DIR/recordings (docs/pbx.md, "Call recording").
           ...(media ? { recording: recordingOptionsFrom(config.dataDir) } : {}),
         },
@@ -126,6 +133,7 @@ export function sipCoreComponent(
           await pool?.stop();
           await sipCore.close();
           await credit.stop();
+          await dtmfFeed?.close();
         },
       };
     },

@@ -1,4 +1,4 @@
-import type { MediaRelay } from '@switchboard/media';
+import type { DtmfFeed, MediaRelay } from '@switchboard/media';
 import type { NumberingIndex } from '@switchboard/numbering';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
@@ -55,6 +55,8 @@ export interface InviteDeps {
   recorder?: CallRecorder | undefined;
   /** Auto-attendants and their menus' media (docs/pbx.md#auto-attendant); unset: none are callable. */
   attendants?: AttendantMedia | undefined;
+  /** The relay's DTMF feed: a caller's RFC 4733 keys become INFO towards a `dtmfInfo` peer; unset: none. */
+  dtmfFeed?: DtmfFeed | undefined;
   /** Wakes push bindings without a live flow (RFC 8599 §7); unset: they are rung like any other. */
   push?: DeviceWaker | undefined;
   /** Customers' routing plans, margin protection and credit limits (docs/billing.md); unset: none. */
@@ -97,7 +99,7 @@ export async function refuse(
 /** What a `Call` started from the INVITE chain needs: one place, so every kind of call gets the same. */
 export function callDeps(
   deps: Pick<InviteDeps, 'srf' | 'media' | 'cdr' | 'calls' | 'log' | 'engine'> &
-    Partial<Pick<InviteDeps, 'recorder' | 'cluster'>>,
+    Partial<Pick<InviteDeps, 'recorder' | 'cluster' | 'dtmfFeed'>>,
 ): CallDeps {
   return {
     srf: deps.srf,
@@ -105,6 +107,7 @@ export function callDeps(
     cdr: deps.cdr,
     log: deps.log,
     recorder: deps.recorder,
+    dtmfFeed: deps.dtmfFeed,
     ...(deps.engine ? { engine: deps.engine } : {}),
     cluster: deps.cluster,
     onState: (call) => deps.calls.changed(call),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { PrismaClient } from '@switchboard/db';
-import { type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
+import { DtmfFeed, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import { pino } from 'pino';
 import { expect, vi } from 'vitest';
@@ -41,7 +41,7 @@ export interface CallStack {
 }
 
 /** A free NG port in 22400-22499 and an RTP range slice of 40000-40999 for this file's rtpengine. */
-export async function startRtpengine(dataDir?: string): Promise<ResolvedMedia> {
+export async function startRtpengine(dataDir?: string, dtmfLogDest?: string): Promise<ResolvedMedia> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const ngPort = 22400 + Math.floor(Math.random() * 100);
@@ -54,6 +54,7 @@ export async function startRtpengine(dataDir?: string): Promise<ResolvedMedia> {
           portMax: 40099 + slice,
           interface: '127.0.0.1',
           ...(dataDir ? { dataDir } : {}),
+          ...(dtmfLogDest ? { dtmfLogDest } : {}),
         },
       });
     } catch (error) {
@@ -73,7 +74,7 @@ export interface CallStackOptions {
   /** The client sip-core gets, made from the test database's (tests that watch its queries). */
   prismaFor?: (prisma: PrismaClient) => PrismaClient;
   /** More SIP listeners than UDP (the first one stays UDP, where sipp sends), e.g. TLS with its certificate. */
-  listeners?: Pick<TestEngineOptions, 'transports' | 'tls'>;
+  listeners?: Pick<TestEngineOptions, 'transports' | 'tls' | 'outboundTlsCa'>;
   /** Trunk registration and health check timing (tests of trunks/ shorten it). */
   trunks?: Partial<TrunkOptions>;
   /** Voicemail on, with these settings (its data directory at least); default: off. */
@@ -82,6 +83,8 @@ export interface CallStackOptions {
   credit?: (db: TestDatabase) => Promise<CallCredit & { stop(): Promise<void> }>;
   /** Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there. */
   recording?: { dataDir: string; announcementFile?: string };
+  /** rtpengine's DTMF feed to sip-core (RFC 4733 keys become INFO towards `dtmfInfo` peers). */
+  dtmfFeed?: boolean;
 }
 
 /**
@@ -108,6 +111,7 @@ export async function startCallStack(
     voicemail,
     credit,
     recording,
+    dtmfFeed: withDtmfFeed = false,
   } = options;
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -116,7 +120,10 @@ export async function startCallStack(
     subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
   await prepare(testDb, tenant, subscribers);
   const creditControl = credit ? await credit(testDb) : undefined;
-  const media = await startRtpengine(recording?.dataDir);
+  const dtmfFeed = withDtmfFeed
+    ? await DtmfFeed.start({ listen: { host: '127.0.0.1', port: await allocatePort() }, logger: log })
+    : undefined;
+  const media = await startRtpengine(recording?.dataDir, dtmfFeed ? `127.0.0.1:${dtmfFeed.port}` : undefined);
   const engine = await startTestEngine({ secret: SECRET, logger: log, ...listeners });
   const boot = () =>
     startSipCore(
@@ -139,6 +146,7 @@ export async function startCallStack(
         ...(trunks ? { trunks } : {}),
         ...(voicemail ? { voicemail } : {}),
         ...(creditControl ? { credit: creditControl } : {}),
+        ...(dtmfFeed ? { dtmfFeed } : {}),
         ...(recording
           ? {
               recording: {
@@ -167,6 +175,7 @@ export async function startCallStack(
       await creditControl?.stop();
       await engine.close();
       await media.stop();
+      await dtmfFeed?.close();
       await testDb.drop();
     },
   };
