@@ -84,6 +84,18 @@ describe('engine messages', () => {
     expect(wireTime(meta.time)).toBe('07:08:09.123000');
   });
 
+  it('formats each millisecond anew while reusing the text within one', () => {
+    const at = (ms: number) => new Date(Date.UTC(2026, 0, 1, 23, 59, 59, ms));
+    expect([wireTime(at(998)), wireTime(at(998)), wireTime(at(999)), wireTime(at(998))]).toEqual([
+      '23:59:59.998000',
+      '23:59:59.998000',
+      '23:59:59.999000',
+      '23:59:59.998000',
+    ]);
+    expect(wireTime(new Date(Date.UTC(2026, 0, 2, 0, 0, 0, 0)))).toBe('00:00:00.000000');
+    expect(wireTime()).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3}000$/);
+  });
+
   it('formats replies the way drachtio-srf tokenises them', () => {
     const ok = responseMessage('m1', 'OK', 'pong').split('|');
     expect(ok.slice(1)).toEqual(['response', 'm1', 'OK', 'pong']);

@@ -47,6 +47,18 @@ describe('addresses', () => {
     expect(isPrivateAddress('not-an-ip')).toBe(false);
   });
 
+  it('checks IPv4 literals against the edges of each private range', () => {
+    const inside = ['10.0.0.0', '10.255.255.255', '172.16.0.0', '172.31.255.255', '192.168.255.255'];
+    const edges = ['100.64.0.0', '100.127.255.255', '169.254.0.1', '127.0.0.1', '127.255.255.255'];
+    for (const address of [...inside, ...edges]) expect(isPrivateAddress(address), address).toBe(true);
+    const outside = ['9.255.255.255', '11.0.0.0', '172.15.255.255', '172.32.0.0', '192.167.255.255'];
+    const more = ['100.63.255.255', '100.128.0.0', '169.255.0.1', '128.0.0.1', '8.8.8.8', '0.0.0.0'];
+    for (const address of [...outside, ...more]) expect(isPrivateAddress(address), address).toBe(false);
+    // not dotted-quad literals: the same answer as the general check (none of these is an address)
+    for (const address of ['10.0.0', '10.0.0.0.1', '10.0.0.256', '010.0.0.1', '10..0.1'])
+      expect(isPrivateAddress(address), address).toBe(false);
+  });
+
   it('matches single addresses and CIDR blocks in both families', () => {
     const set = new AddressSet(['192.0.2.7', '198.51.100.0/24', '2001:db8::/32', 'bogus', '10.0.0.0/99']);
     expect(set.size).toBe(3);

@@ -26,6 +26,11 @@ const ENGINE_OWNED = new Set(['via', 'route', 'record-route', 'rseq', 'content-l
 /** In-dialog requests and responses: the dialog headers come from the dialog or the request. */
 const DIALOG_HEADERS = new Set(['from', 'to', 'call-id', 'cseq']);
 
+/** Headers of an app's request the engine sets itself from what the app gave (built once, not per message). */
+const ENGINE_SETS_IN_REQUESTS = new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']);
+/** Headers of an app's response the engine sets itself. */
+const ENGINE_SETS_IN_RESPONSES = new Set([...DIALOG_HEADERS, 'contact']);
+
 /** Methods whose requests and 2xx carry a Contact (dialog-creating or target-refreshing). */
 const NEEDS_CONTACT = new Set(['INVITE', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'UPDATE']);
 
@@ -49,8 +54,11 @@ export function isSipsUri(uri: SipRequest['uri']): boolean {
   return uri.kind === 'sip' && uri.scheme === 'sips';
 }
 
+const LOCALHOST = /localhost/i;
+
 /** Replaces a `localhost` host in a From or Contact value with the listener's advertised address. */
 function replaceLocalhost(value: string, listener: StackListener): string {
+  if (!LOCALHOST.test(value)) return value;
   const host = listener.advertisedAddress.includes(':')
     ? `[${listener.advertisedAddress}]`
     : listener.advertisedAddress;
@@ -137,7 +145,7 @@ export function buildNewRequest(sip: AppSipText, listener: StackListener): SipRe
   if (contact !== undefined) request.setHeader('Contact', appContact(contact, listener));
   else if (method === 'INVITE' || method === 'SUBSCRIBE')
     request.setHeader('Contact', contactFor(listener, isSipsUri(request.uri)));
-  copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
+  copyAppHeaders(request, sip, ENGINE_SETS_IN_REQUESTS);
   // RFC 3261 §8.1.1.1: a new request may carry a preloaded route set, e.g. through the cluster node
   // that holds the callee's flow; the stack sends it to the first Route (§8.1.2).
   for (const [name, value] of sip.headers)
@@ -164,7 +172,7 @@ export function buildInDialogRequest(
   const contact = findHeader(sip, 'contact');
   if (contact !== undefined) request.setHeader('Contact', appContact(contact, listener));
   else if (NEEDS_CONTACT.has(method)) request.setHeader('Contact', dialog.localContact ?? '');
-  copyAppHeaders(request, sip, new Set([...DIALOG_HEADERS, 'max-forwards', 'contact']));
+  copyAppHeaders(request, sip, ENGINE_SETS_IN_REQUESTS);
   setBody(request, sip, contentTypeFor(sip, true));
   return request;
 }
@@ -199,7 +207,7 @@ export function buildResponse(
   if (contact !== undefined) response.setHeader('Contact', appContact(contact, listener));
   else if (dialogCreating && listener)
     response.setHeader('Contact', contactFor(listener, isSipsUri(request.uri)));
-  copyAppHeaders(response, sip, new Set([...DIALOG_HEADERS, 'contact']));
+  copyAppHeaders(response, sip, ENGINE_SETS_IN_RESPONSES);
   setBody(response, sip, contentTypeFor(sip, false));
   return response;
 }

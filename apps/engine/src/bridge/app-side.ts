@@ -54,24 +54,34 @@ export function handleSip(core: BridgeCore, app: AppConnection, msg: AppMessage)
     return;
   }
   const from: FromApp = { core, app, msgId: msg.msgId };
-  const work = async (): Promise<void> => {
-    if (sip.startLine.startsWith('SIP/')) {
-      if (txnId === '') throw new AppSipError('transaction id missing');
-      return respondFromApp(from, txnId, sip);
-    }
-    if (dialogId !== '') return requestInDialog(from, dialogId, sip);
-    const { method } = parseRequestLine(sip);
-    if (txnId !== '' && method === 'CANCEL') return cancelFromApp(from, txnId, sip);
-    const callId = sip.headers.find(([n]) => /^(call-id|i)$/i.test(n))?.[1];
-    const known = callId !== undefined && method !== 'INVITE' ? findByCallId(core.ua, callId) : undefined;
-    if (known) return requestInDialog(from, appDialogId(known), sip);
-    return newRequestFromApp(from, sip, nextHop);
-  };
-  work().catch((err: unknown) => {
-    const reason = err instanceof Error ? err.message : String(err);
-    core.log.info({ app: app.id, reason }, 'app sip message refused');
-    app.send(responseMessage(msg.msgId, 'NOK', reason.replace(/[|\r\n]/g, ' ')));
-  });
+  dispatchSip(from, sip, txnId, dialogId, nextHop).catch((err: unknown) => refused(from, err));
+}
+
+/** Where an app's SIP message goes: a response, an in-dialog request, a CANCEL or a new request. */
+async function dispatchSip(
+  from: FromApp,
+  sip: AppSipText,
+  txnId: string,
+  dialogId: string,
+  nextHop: string | undefined,
+): Promise<void> {
+  if (sip.startLine.startsWith('SIP/')) {
+    if (txnId === '') throw new AppSipError('transaction id missing');
+    return respondFromApp(from, txnId, sip);
+  }
+  if (dialogId !== '') return requestInDialog(from, dialogId, sip);
+  const { method } = parseRequestLine(sip);
+  if (txnId !== '' && method === 'CANCEL') return cancelFromApp(from, txnId, sip);
+  const callId = sip.headers.find(([n]) => /^(call-id|i)$/i.test(n))?.[1];
+  const known = callId !== undefined && method !== 'INVITE' ? findByCallId(from.core.ua, callId) : undefined;
+  if (known) return requestInDialog(from, appDialogId(known), sip);
+  return newRequestFromApp(from, sip, nextHop);
+}
+
+function refused({ core, app, msgId }: FromApp, err: unknown): void {
+  const reason = err instanceof Error ? err.message : String(err);
+  core.log.info({ app: app.id, reason }, 'app sip message refused');
+  app.send(responseMessage(msgId, 'NOK', reason.replace(/[|\r\n]/g, ' ')));
 }
 
 /** The app went away: its pending requests are answered or cancelled, its dialogs end. */

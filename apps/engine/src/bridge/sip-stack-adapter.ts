@@ -151,42 +151,7 @@ export class SipStackAdapter implements SipStackPort {
     tx: ServerTransaction,
     source: MessageSource,
   ): IncomingTransaction {
-    const flow = flowOf(source);
-    const manager = this.manager;
-    const ending = endingListeners(tx);
-    const answered = (response: SipResponse): void => {
-      // A non-INVITE transaction in Completed only resends its final response (RFC 3261 §17.2.2): the
-      // engine lets go of this wrapper (request, raw text, listeners) instead of keeping it for Timer J.
-      if (response.status >= 200 && tx.kind === 'non-invite-server') {
-        ending.clear();
-        this.incoming.delete(tx);
-      }
-    };
-    const txn: IncomingTransaction = {
-      request,
-      flow,
-      raw: request.toString(),
-      async respond(response) {
-        const mode = takeReplyMode(response, request.method);
-        if (mode === 'drop') tx.terminate();
-        else if (mode === 'stateless') tx.respondStateless(response);
-        if (mode !== 'stateful') return { raw: response.ensureContentLength().toString(), flow };
-        const isInvite2xx = request.method === 'INVITE' && response.status >= 200 && response.status < 300;
-        if (isInvite2xx && tx.state !== 'accepted')
-          manager.acceptInvite(tx as InviteServerTransaction, response);
-        else tx.respond(response);
-        answered(response);
-        return { raw: response.ensureContentLength().toString(), flow };
-      },
-      async relay(response) {
-        tx.respond(response);
-        answered(response);
-        return { raw: response.ensureContentLength().toString(), flow };
-      },
-      onTerminated(listener) {
-        ending.add(listener);
-      },
-    };
+    const txn = new IncomingServerTransaction(request, tx, flowOf(source), this.manager, this.incoming);
     this.incoming.set(tx, txn);
     this.servers.set(txn, tx);
     return txn;
@@ -236,6 +201,60 @@ function endingListeners(tx: ServerTransaction): Set<() => void> {
     listeners.clear();
   });
   return listeners;
+}
+
+/**
+ * A server transaction as the bridge sees it. A class rather than an object literal with closures: one is made
+ * per request, and under tsx every closure also costs a `defineProperty` for its name (it showed in the
+ * registrar's profile).
+ */
+class IncomingServerTransaction implements IncomingTransaction {
+  readonly raw: string;
+  private readonly ending: Set<() => void>;
+
+  constructor(
+    readonly request: SipRequest,
+    private readonly tx: ServerTransaction,
+    readonly flow: Flow,
+    private readonly manager: TransactionManager,
+    private readonly incoming: WeakMap<ServerTransaction, IncomingTransaction>,
+  ) {
+    this.raw = request.toString();
+    this.ending = endingListeners(tx);
+  }
+
+  async respond(response: SipResponse): Promise<Sent> {
+    const { tx, request } = this;
+    const mode = takeReplyMode(response, request.method);
+    if (mode === 'drop') tx.terminate();
+    else if (mode === 'stateless') tx.respondStateless(response);
+    if (mode !== 'stateful') return { raw: response.ensureContentLength().toString(), flow: this.flow };
+    const isInvite2xx = request.method === 'INVITE' && response.status >= 200 && response.status < 300;
+    if (isInvite2xx && tx.state !== 'accepted')
+      this.manager.acceptInvite(tx as InviteServerTransaction, response);
+    else tx.respond(response);
+    this.answered(response);
+    return { raw: response.ensureContentLength().toString(), flow: this.flow };
+  }
+
+  async relay(response: SipResponse): Promise<Sent> {
+    this.tx.respond(response);
+    this.answered(response);
+    return { raw: response.ensureContentLength().toString(), flow: this.flow };
+  }
+
+  onTerminated(listener: () => void): void {
+    this.ending.add(listener);
+  }
+
+  private answered(response: SipResponse): void {
+    // A non-INVITE transaction in Completed only resends its final response (RFC 3261 §17.2.2): the
+    // engine lets go of this wrapper (request, raw text, listeners) instead of keeping it for Timer J.
+    if (response.status >= 200 && this.tx.kind === 'non-invite-server') {
+      this.ending.clear();
+      this.incoming.delete(this.tx);
+    }
+  }
 }
 
 function withReason(cancel: SipRequest, reason: string | undefined): SipRequest {

@@ -48,12 +48,20 @@ function two(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** The last time formatted and its text: messages of the same millisecond share it (no Date, no strings). */
+let lastMs = -1;
+let lastText = '';
+
 /** `HH:MM:SS.uuuuuu` in UTC, the timestamp format of the `sip` event and `Msg sent:` replies. */
-export function wireTime(date: Date = new Date()): string {
-  return (
-    `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())}.` +
-    `${String(date.getUTCMilliseconds() * 1000).padStart(6, '0')}`
-  );
+export function wireTime(date?: Date): string {
+  const ms = date === undefined ? Date.now() : date.getTime();
+  if (ms === lastMs) return lastText;
+  const d = date ?? new Date(ms);
+  lastText =
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}.` +
+    `${String(d.getUTCMilliseconds() * 1000).padStart(6, '0')}`;
+  lastMs = ms;
+  return lastText;
 }
 
 /** Replies to an app request: `uuid|response|msgId|OK[|data]` or `...|NO|reason` / `...|NOK|reason`. */
@@ -115,7 +123,7 @@ export type CdrEvent =
   | { kind: 'stop'; source: 'network' | 'application'; reason: string };
 
 /** `uuid|cdr:attempt|source|time`, `...|cdr:start|source|time|role`, `...|cdr:stop|source|time|reason`. */
-export function cdrEventMessage(event: CdrEvent, raw: string, time: Date = new Date()): string {
+export function cdrEventMessage(event: CdrEvent, raw: string, time?: Date): string {
   const extra = event.kind === 'start' ? `|${event.role}` : event.kind === 'stop' ? `|${event.reason}` : '';
   return `${randomUUID()}|cdr:${event.kind}|${event.source}|${wireTime(time)}${extra}${CRLF}${raw}`;
 }

@@ -71,6 +71,39 @@ describe('CDR writer', () => {
     expect(await byId(other)).toMatchObject({ sipReason: IN_PROGRESS });
   });
 
+  it('writes the answer times of calls answered together in one batch, never over a finished row', async () => {
+    const writer = new CdrWriter(testDb.db.prisma, 'node-e', pino({ level: 'silent' }));
+    const [a, b, c] = await Promise.all(['c7', 'c8', 'c9'].map((id) => writer.start(start(id))));
+    const answeredA = writer.answered(a, new Date('2026-01-01T10:00:01Z'));
+    const answeredB = writer.answered(b, new Date('2026-01-01T10:00:02Z'));
+    const answeredC = writer.answered(c, new Date('2026-01-01T10:00:03Z'));
+    // c ends before its answer was written: the final update carries the answer, the batch leaves it alone.
+    await writer.finish(c, start('c9'), {
+      answeredAt: new Date('2026-01-01T10:00:03Z'),
+      endedAt: new Date('2026-01-01T10:00:09Z'),
+      disposition: 'answered',
+      sipCode: 200,
+      sipReason: 'OK',
+    });
+    await Promise.all([answeredA, answeredB, answeredC]);
+    const byId = async (id: string | undefined) =>
+      testDb.db.prisma.cdr.findUnique({ where: { id: id ?? '' } });
+    expect(await byId(a)).toMatchObject({
+      answeredAt: new Date('2026-01-01T10:00:01Z'),
+      sipReason: IN_PROGRESS,
+    });
+    expect(await byId(b)).toMatchObject({
+      answeredAt: new Date('2026-01-01T10:00:02Z'),
+      sipReason: IN_PROGRESS,
+    });
+    expect(await byId(c)).toMatchObject({ answeredAt: new Date('2026-01-01T10:00:03Z'), durationMs: 6_000 });
+    // A later answer starts a new batch.
+    const d = await writer.start(start('c10'));
+    await writer.answered(d, new Date('2026-01-01T10:00:04Z'));
+    expect((await byId(d))?.answeredAt).toEqual(new Date('2026-01-01T10:00:04Z'));
+    await writer.stop();
+  });
+
   it('the heartbeat moves only open rows: a finished call keeps its real end', async () => {
     const writer = new CdrWriter(testDb.db.prisma, 'node-d', pino({ level: 'silent' }));
     const done = await writer.start(start('c5'));

@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
@@ -41,14 +42,31 @@ export function normalizeAlgorithm(value: string | undefined): DigestAlgorithm |
   }
 }
 
+/** Node's hash name per algorithm, sessions included (looked up for every hash of every REGISTER). */
+const BASE_HASH: Record<DigestAlgorithm, string> = {
+  MD5: 'md5',
+  'MD5-sess': 'md5',
+  'SHA-256': 'sha256',
+  'SHA-256-sess': 'sha256',
+  'SHA-512-256': 'sha512-256',
+  'SHA-512-256-sess': 'sha512-256',
+};
+
 function baseHash(algorithm: DigestAlgorithm): string {
-  const base = algorithm.toLowerCase().replace(/-sess$/, '');
-  return NODE_HASH[base] as string;
+  return BASE_HASH[algorithm] ?? (NODE_HASH[algorithm.toLowerCase().replace(/-sess$/, '')] as string);
 }
+
+/**
+ * Node's one-shot `crypto.hash` (20.12 and later): about three times cheaper than a Hash object for the
+ * short inputs of a digest, which the registrar computes three times per authenticated REGISTER.
+ */
+const oneShotHash = (nodeCrypto as Partial<typeof nodeCrypto>).hash;
 
 /** H(data) as lower-case hex, with the hash function of `algorithm`. */
 export function digestHash(algorithm: DigestAlgorithm, data: string | Buffer): string {
-  return createHash(baseHash(algorithm)).update(data).digest('hex');
+  const name = baseHash(algorithm);
+  if (oneShotHash !== undefined) return oneShotHash(name, data, 'hex');
+  return createHash(name).update(data).digest('hex');
 }
 
 /**

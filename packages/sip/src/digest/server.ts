@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { type AuthHeader, parseAuthHeader } from '../messages/headers.ts';
 import { randomInto } from '../messages/random.ts';
 import { SipParseError } from '../syntax/errors.ts';
@@ -12,6 +12,7 @@ import {
   normalizeAlgorithm,
   safeEqual,
 } from './digest.ts';
+import { NonceMac } from './nonce-mac.ts';
 
 export interface DigestServerOptions {
   /** Secret for the nonce HMAC (at least 16 bytes). Every node that verifies must share it. */
@@ -78,17 +79,18 @@ const MAC_BYTES = 16;
  * per nonce is kept (bounded LRU) to refuse replays.
  */
 export class DigestServer {
-  private readonly secret: Buffer;
   private readonly ttlMs: number;
   readonly algorithms: DigestAlgorithm[];
   readonly qop: DigestQop[];
   private readonly ncCache = new Map<string, number>();
   private readonly ncCacheSize: number;
   private readonly now: () => number;
+  private readonly nonceMac: NonceMac;
 
   constructor(options: DigestServerOptions) {
-    this.secret = Buffer.isBuffer(options.secret) ? options.secret : Buffer.from(options.secret, 'utf8');
-    if (this.secret.length < 16) throw new RangeError('digest nonce secret must be at least 16 bytes');
+    const secret = Buffer.isBuffer(options.secret) ? options.secret : Buffer.from(options.secret, 'utf8');
+    if (secret.length < 16) throw new RangeError('digest nonce secret must be at least 16 bytes');
+    this.nonceMac = new NonceMac(secret);
     this.ttlMs = (options.nonceTtlSeconds ?? 300) * 1000;
     this.algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
     this.qop = options.qop ?? ['auth'];
@@ -97,11 +99,7 @@ export class DigestServer {
   }
 
   private mac(body: Buffer, realm: string): Buffer {
-    return createHmac('sha256', this.secret)
-      .update(body)
-      .update(realm, 'utf8')
-      .digest()
-      .subarray(0, MAC_BYTES);
+    return this.nonceMac.digest(body, realm).subarray(0, MAC_BYTES);
   }
 
   /** A new nonce bound to `realm` and the current time. */
