@@ -70,7 +70,12 @@ export async function startPlatform(
         metrics,
         database,
         () => engine,
-        () => ({ media: media?.media, numbering: numbering?.index, ngAddresses: media?.ngAddresses }),
+        () => ({
+          media: media?.media,
+          numbering: numbering?.index,
+          ngAddresses: media?.ngAddresses,
+          dtmfLogDest: media?.dtmfLogDest,
+        }),
         (started) => {
           sipCore = started;
         },

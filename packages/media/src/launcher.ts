@@ -35,6 +35,11 @@ export interface LocalRtpengineOptions {
   dataDir?: string;
   /** NG port on 127.0.0.1; default: a free port. */
   ngPort?: number;
+  /**
+   * Where rtpengine reports each RFC 4733 key it relays (`--dtmf-log-dest`, UDP JSON), e.g. the
+   * on-demand recording code; default with `dataDir`: a free port on 127.0.0.1; `false`: no reports.
+   */
+  dtmfLogPort?: number | false;
   portMin: number;
   portMax: number;
   /** rtpengine `--interface` value(s): `IP`, `NAME/IP` or `NAME/IP!ADVERTISED_IP`. */
@@ -51,6 +56,8 @@ export interface LocalRtpengineOptions {
 export interface LocalRtpengine {
   /** `127.0.0.1:<port>`, the value RTPENGINE_NG would hold. */
   ngAddress: string;
+  /** Where it sends its DTMF reports (`--dtmf-log-dest`), when it does. */
+  dtmfLogDest?: { host: string; port: number };
   host: string;
   port: number;
   pid: number;
@@ -85,6 +92,7 @@ export function localRtpengineArgs(options: LocalRtpengineOptions & { ngPort: nu
   if (options.dataDir !== undefined) {
     args.push(`--recording-dir=${join(options.dataDir, 'recordings')}`, '--recording-method=pcap');
   }
+  if (typeof options.dtmfLogPort === 'number') args.push(`--dtmf-log-dest=127.0.0.1:${options.dtmfLogPort}`);
   return args;
 }
 
@@ -98,7 +106,8 @@ export async function startLocalRtpengine(options: LocalRtpengineOptions): Promi
   await assertUdpPortFree(ngPort);
   if (options.dataDir !== undefined) mkdirSync(join(options.dataDir, 'recordings'), { recursive: true });
 
-  const args = localRtpengineArgs({ ...options, ngPort });
+  const dtmfLogPort = options.dtmfLogPort ?? (options.dataDir !== undefined ? await freeUdpPort() : false);
+  const args = localRtpengineArgs({ ...options, ngPort, dtmfLogPort });
   const logger = options.logger.child({ component: 'rtpengine', ngPort });
   const pidFile = options.dataDir !== undefined ? rtpenginePidFile(options.dataDir) : undefined;
   // The RTP ports of the previous run's calls are still held by its rtpengine if that run was killed.
@@ -156,7 +165,14 @@ export async function startLocalRtpengine(options: LocalRtpengineOptions): Promi
     );
   }
   logger.info({ pid: child.pid, args }, 'local rtpengine started');
-  return { ngAddress: `127.0.0.1:${ngPort}`, host: '127.0.0.1', port: ngPort, pid: child.pid ?? 0, stop };
+  return {
+    ngAddress: `127.0.0.1:${ngPort}`,
+    host: '127.0.0.1',
+    port: ngPort,
+    pid: child.pid ?? 0,
+    ...(dtmfLogPort !== false ? { dtmfLogDest: { host: '127.0.0.1', port: dtmfLogPort } } : {}),
+    stop,
+  };
 }
 
 export interface ResolvedMedia {
@@ -165,6 +181,8 @@ export interface ResolvedMedia {
   media: MediaRelay;
   /** The NG addresses in use. */
   ngAddresses: string[];
+  /** A local rtpengine's DTMF report destination (where sip-core listens for them). */
+  dtmfLogDest?: { host: string; port: number };
   /** Closes the relay and stops the local rtpengine, if any. */
   stop(): Promise<void>;
 }
@@ -218,6 +236,7 @@ export async function resolveMediaConfig(
     mode: 'local',
     media,
     ngAddresses: [local.ngAddress],
+    ...(local.dtmfLogDest ? { dtmfLogDest: local.dtmfLogDest } : {}),
     stop: async () => {
       await media.close();
       await local.stop();

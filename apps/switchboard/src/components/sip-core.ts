@@ -39,6 +39,8 @@ export function sipCoreComponent(
     numbering: NumberingIndex | undefined;
     /** NG addresses of the relay (RTPENGINE_NG for the workers). */
     ngAddresses?: string[] | undefined;
+    /** Where the local rtpengine reports DTMF (on-demand recording). */
+    dtmfLogDest?: { host: string; port: number } | undefined;
   },
   onReady: (sipCore: RunningSipCore) => void,
 ): Component {
@@ -55,7 +57,7 @@ export function sipCoreComponent(
       // Prepaid credit and spend limits of calls to the PSTN, from the billing code (docs/billing.md).
       const credit = await startCreditControl(db, logger.child({ component: 'credit' }));
       // The media relay and the numbering index started before are shared, not duplicated.
-      const { media, numbering, ngAddresses: ng } = shared();
+      const { media, numbering, ngAddresses: ng, dtmfLogDest } = shared();
       const ngAddresses = (): string | undefined => ng?.join(',');
       const workers = workerCount(config, logger);
       // Workers accept each other's digest nonces.
@@ -87,7 +89,7 @@ export function sipCoreComponent(
           ...(numbering ? { numbering } : {}),
           credit,
           // The local rtpengine captures into $DATA_DIR/recordings (docs/pbx.md, "Call recording").
-          ...(media ? { recording: recordingOptionsFrom(config.dataDir) } : {}),
+          ...(media ? { recording: recordingOptionsFrom(config.dataDir, process.env, dtmfLogDest) } : {}),
         },
       );
       onReady(sipCore);

@@ -79,7 +79,7 @@ export interface CallStackOptions {
   /** Credit control of PSTN calls (prepaid tests), made on the test database; stopped with the stack. */
   credit?: (db: TestDatabase) => Promise<CallCredit & { stop(): Promise<void> }>;
   /** Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there. */
-  recording?: { dataDir: string; announcementFile?: string };
+  recording?: { dataDir: string; announcementFile?: string; announcementPrompts?: string };
 }
 
 /**
@@ -142,6 +142,8 @@ export async function startCallStack(
               captureDir: join(recording.dataDir, 'recordings'),
               storageDir: join(recording.dataDir, 'recordings', 'calls'),
               announcementFile: recording.announcementFile,
+              announcementPrompts: recording.announcementPrompts,
+              dtmfListen: media.dtmfLogDest,
             },
           }
         : {}),
