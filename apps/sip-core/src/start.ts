@@ -428,7 +428,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
         {
           listen: deps.recording.dtmfListen,
           bind: config.worker.index === 1,
-          passOn: config.worker.count > 1,
+          passOn: config.worker.count > 1 || config.clusterNodes.length > 0,
         },
         deps.db,
         deps.prisma,

@@ -7,22 +7,23 @@ import { parseHostPort } from './dtmf-events.ts';
  * Where recordings come from and go, from the data folder and the environment: `RECORDING_CAPTURE_DIR`
  * (rtpengine's `--recording-dir`; default `$DATA_DIR/recordings`, where the local rtpengine writes),
  * `RECORDINGS_DIR` (the WAV files; default `$DATA_DIR/recordings/calls`, which the API serves),
- * `RECORDING_ANNOUNCEMENT` (a WAV file on the relay's host played when recording starts; default the
- * generated prompt `$DATA_DIR/prompts/.../recording-announcement.wav`, right for a local rtpengine),
- * `RECORDING_DTMF_CODE` (the on-demand code, default `*1`) and `RECORDING_DTMF_LISTEN` (`host:port`
- * where rtpengine's `--dtmf-log-dest` reports arrive; `localDtmf`: the local rtpengine's).
+ * `RECORDING_ANNOUNCEMENT` (a WAV file on the relay's host played when recording starts; with the
+ * launcher's `local` rtpengine, which reads this host's files, default the generated prompt
+ * `$DATA_DIR/prompts/.../recording-announcement.wav`; otherwise none), `RECORDING_DTMF_CODE` (the
+ * on-demand code, default `*1`) and `RECORDING_DTMF_LISTEN` (`host:port` where rtpengine's
+ * `--dtmf-log-dest` reports arrive; default the local rtpengine's).
  */
 export function recordingOptionsFrom(
   dataDir: string,
   env: Record<string, string | undefined> = process.env,
-  localDtmf?: { host: string; port: number },
+  local?: { dtmfLogDest?: { host: string; port: number } | undefined },
 ): RecordingOptions {
   const announcement = env.RECORDING_ANNOUNCEMENT?.trim();
   const code = env.RECORDING_DTMF_CODE?.trim().toUpperCase();
   if (code && !validDtmfCode(code))
     throw new Error(`RECORDING_DTMF_CODE: expected 1-12 keys of 0-9, *, #, A-D, got "${code}"`);
   const listenText = env.RECORDING_DTMF_LISTEN?.trim();
-  const listen = listenText ? parseHostPort(listenText) : localDtmf;
+  const listen = listenText ? parseHostPort(listenText) : local?.dtmfLogDest;
   if (listenText && !listen)
     throw new Error(`RECORDING_DTMF_LISTEN: expected host:port, got "${listenText}"`);
   return {

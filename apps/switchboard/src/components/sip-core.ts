@@ -89,7 +89,15 @@ export function sipCoreComponent(
           ...(numbering ? { numbering } : {}),
           credit,
           // The local rtpengine captures into $DATA_DIR/recordings (docs/pbx.md, "Call recording").
-          ...(media ? { recording: recordingOptionsFrom(config.dataDir, process.env, dtmfLogDest) } : {}),
+          ...(media
+            ? {
+                recording: recordingOptionsFrom(
+                  config.dataDir,
+                  process.env,
+                  dtmfLogDest ? { dtmfLogDest } : undefined,
+                ),
+              }
+            : {}),
         },
       );
       onReady(sipCore);

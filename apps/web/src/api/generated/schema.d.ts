@@ -6971,6 +6971,8 @@ export interface operations {
                             ptime: number | null;
                             /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                             dtmfEvents: boolean | null;
+                            /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                            voicemailAccessCode: string | null;
                             /**
                              * Format: uuid
                              * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
@@ -7156,6 +7158,8 @@ export interface operations {
                      * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
                      */
                     upstreamGatewayId?: string | null;
+                    /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                    voicemailAccessCode?: string | null;
                 };
             };
         };
@@ -7194,6 +7198,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                        voicemailAccessCode: string | null;
                         /**
                          * Format: uuid
                          * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
@@ -7380,6 +7386,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                        voicemailAccessCode: string | null;
                         /**
                          * Format: uuid
                          * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
@@ -7714,6 +7722,8 @@ export interface operations {
                      * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
                      */
                     upstreamGatewayId?: string | null;
+                    /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                    voicemailAccessCode?: string | null;
                 };
             };
         };
@@ -7752,6 +7762,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                        voicemailAccessCode: string | null;
                         /**
                          * Format: uuid
                          * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
@@ -31419,6 +31431,8 @@ export interface operations {
                         email: string | null;
                         /** @description Delete a message once its e-mail went out */
                         deleteAfterEmail: boolean;
+                        /** @description Send message-summary NOTIFYs to the subscriber's registered phones that did not subscribe (many desk phones expect them) */
+                        unsolicitedMwi: boolean;
                     };
                 };
             };
@@ -31571,6 +31585,7 @@ export interface operations {
                     /** Format: email */
                     email?: string | null;
                     deleteAfterEmail?: boolean;
+                    unsolicitedMwi?: boolean;
                 };
             };
         };
@@ -31599,6 +31614,8 @@ export interface operations {
                         email: string | null;
                         /** @description Delete a message once its e-mail went out */
                         deleteAfterEmail: boolean;
+                        /** @description Send message-summary NOTIFYs to the subscriber's registered phones that did not subscribe (many desk phones expect them) */
+                        unsolicitedMwi: boolean;
                     };
                 };
             };
@@ -31766,6 +31783,8 @@ export interface operations {
                         email: string | null;
                         /** @description Delete a message once its e-mail went out */
                         deleteAfterEmail: boolean;
+                        /** @description Send message-summary NOTIFYs to the subscriber's registered phones that did not subscribe (many desk phones expect them) */
+                        unsolicitedMwi: boolean;
                     };
                 };
             };

@@ -49,6 +49,9 @@ export const DomainEditForm = z.object({
   ptime: z.string().regex(/^(|[1-9][0-9]{0,2})$/, 'Milliseconds, e.g. 20'),
   dtmfEvents: z.boolean(),
   upstreamGatewayId: z.string(),
+  voicemailAccessCode: textField('updateDomain', 'voicemailAccessCode', {
+    invalid: 'Digits, * and #, e.g. *98',
+  }),
 });
 
 type CodecName = NonNullable<Domain['codecAllow']>[number];
@@ -113,6 +116,7 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       ptime: domain.ptime === null ? '' : String(domain.ptime),
       dtmfEvents: domain.dtmfEvents === true,
       upstreamGatewayId: fieldText(domain.upstreamGatewayId),
+      voicemailAccessCode: fieldText(domain.voicemailAccessCode),
     },
   });
   const save = useSaveThenClose(['domains'], onDone, async (v: z.infer<typeof DomainEditForm>) =>
@@ -133,6 +137,7 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           codecTranscode: codecList(v.codecTranscode) as Domain['codecTranscode'],
           ptime: v.ptime === '' ? null : Number(v.ptime),
           dtmfEvents: v.dtmfEvents ? true : null,
+          voicemailAccessCode: textOrNull(v.voicemailAccessCode),
           // Only an operator may point a domain at a gateway (the API refuses the field otherwise).
           ...(operator ? { upstreamGatewayId: textOrNull(v.upstreamGatewayId) } : {}),
         },
@@ -170,6 +175,13 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
         ]}
       />
       <Checkbox label="Customers may sign up" {...form.register('selfSignup')} />
+      <TextInput
+        label="Voicemail access code"
+        description="What this domain's subscribers dial for their own voicemail; empty: the platform's *98"
+        placeholder="*98"
+        {...form.register('voicemailAccessCode')}
+        error={form.formState.errors.voicemailAccessCode?.message}
+      />
       {operator && (
         <NativeSelect
           label="Upstream PBX"
