@@ -129,6 +129,7 @@ const ROUTES: PatchRoute[] = [
       areaCode: { body: () => ({ areaCode: '1' }) },
       rewriteRuleSetId: { body: () => ({ rewriteRuleSetId: ids.rsA }) },
       transcodeCodecs: { body: () => ({ transcodeCodecs: ['PCMA'] }) },
+      voicemailAccessCode: { body: () => ({ voicemailAccessCode: '*555' }) },
       codecAllow: { body: () => ({ codecAllow: ['PCMA', 'PCMU'] }) },
       codecStrip: { body: () => ({ codecStrip: ['G729'] }) },
       codecMask: { body: () => ({ codecMask: ['G722'] }) },
@@ -174,6 +175,7 @@ const ROUTES: PatchRoute[] = [
       maxMessages: { body: () => ({ maxMessages: 10 }) },
       email: { body: () => ({ email: 'vm@example.com' }) },
       deleteAfterEmail: { body: () => ({ deleteAfterEmail: true }) },
+      unsolicitedMwi: { body: () => ({ unsolicitedMwi: true }) },
     },
   },
   {

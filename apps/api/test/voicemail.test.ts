@@ -71,6 +71,30 @@ describe('voicemail settings', () => {
     expect(await verifyPassword('4321', row.pinHash ?? '')).toBe(true);
   });
 
+  it("switch on unsolicited MWI; the domain's own access code is set by its reseller, checked, and not by others", async () => {
+    const mwi = await api('customerA', 'PATCH', `/subscribers/${world.ids.sA}/voicemail`, {
+      unsolicitedMwi: true,
+    });
+    expect(mwi.statusCode, mwi.body).toBe(200);
+    expect(mwi.json()).toMatchObject({ unsolicitedMwi: true });
+    const code = await api('resellerA', 'PATCH', `/domains/${world.ids.dA}`, { voicemailAccessCode: '*555' });
+    expect(code.statusCode, code.body).toBe(200);
+    expect(code.json()).toMatchObject({ voicemailAccessCode: '*555' });
+    const bad = await api('resellerA', 'PATCH', `/domains/${world.ids.dA}`, { voicemailAccessCode: '*5a' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect(bad.body).toContain('voicemailAccessCode');
+    const other = await api('resellerB', 'PATCH', `/domains/${world.ids.dA}`, { voicemailAccessCode: '*1' });
+    expect(other.statusCode).toBe(404);
+    const customer = await api('customerA', 'PATCH', `/domains/${world.ids.dA}`, {
+      voicemailAccessCode: '*1',
+    });
+    expect(customer.statusCode).toBe(403);
+    const row = await world.prisma.domain.findUniqueOrThrow({ where: { id: world.ids.dA } });
+    expect(row.voicemailAccessCode).toBe('*555');
+    await api('resellerA', 'PATCH', `/domains/${world.ids.dA}`, { voicemailAccessCode: null });
+  });
+
   it('refuse a bad PIN and length with problem+json naming the field', async () => {
     const pin = await api('customerA', 'PATCH', `/subscribers/${world.ids.sA}/voicemail`, { pin: '12a' });
     expect(pin.statusCode).toBe(400);

@@ -63,13 +63,14 @@ import { startRetention } from './recording/retention.ts';
 import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
-import { requestFinal } from './sip/srf-request.ts';
+import { requestFinal, type SrfRequester } from './sip/srf-request.ts';
 import { collectStartupGarbage } from './startup-garbage.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
 import type { OutboundRequester } from './trunks/register-client.ts';
 import { TrunkManager, type TrunkOptions } from './trunks/trunks.ts';
 import { voicemailMailer } from './voicemail/mail.ts';
 import { VoicemailStore } from './voicemail/store.ts';
+import { UnsolicitedMwi } from './voicemail/unsolicited-mwi.ts';
 import { Voicemail } from './voicemail/voicemail.ts';
 import { WholesaleIndex } from './wholesale/wholesale-index.ts';
 
@@ -436,8 +437,14 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
         deps.recording,
         sealingKey,
         log.child({ component: 'recording' }),
+        deps.dtmfFeed,
       )
     : undefined;
+  if (recorder && deps.recording) {
+    recorder
+      .prepare()
+      .catch((error: unknown) => log.warn({ err: error }, 'recording announcement not prepared'));
+  }
   const calls = new ActiveCalls(await callCounters(config, log));
   calls.countRefusalsIn(services.metrics.callsRefused);
   const detachGauges = sipCoreGauges(registry, { calls, location, media });
@@ -493,7 +500,33 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log: log.child({ component: 'presence' }),
   });
   location.onChanged((aor) => presence.registrationsChanged(aor));
-  mailboxChanged = (id) => presence.mailboxChanged(id);
+  // Boxes that ask for it: NOTIFYs to their owners' devices that did not subscribe (the node's first
+  // worker sends for the devices this node holds).
+  const unsolicitedMwi =
+    voicemail && config.worker.index === 1
+      ? new UnsolicitedMwi({
+          srf: srf as unknown as SrfRequester,
+          wanted: async (id) => (await voicemail.store.box(id))?.unsolicitedMwi === true,
+          aorOf: (id) => {
+            const subscriber = directory.subscriberById(id);
+            return subscriber ? `sip:${subscriber.username}@${subscriber.domain}` : undefined;
+          },
+          bindings: (aor) => location.lookup(aor),
+          subscribedFrom: (id) =>
+            new Set(
+              presence.store.watching(id, 'message-summary').flatMap((s) => (s.source ? [s.source] : [])),
+            ),
+          counts: (id) => voicemail.store.countsOf(id),
+          node: config.nodeName,
+          log: log.child({ component: 'mwi' }),
+        })
+      : undefined;
+  mailboxChanged = (id) => {
+    presence.mailboxChanged(id);
+    unsolicitedMwi
+      ?.changed(id)
+      .catch((error: unknown) => log.warn({ err: error, subscriberId: id }, 'unsolicited MWI failed'));
+  };
   calls.onChange((call) => presence.callChanged(call));
   const subscribe = chain(
     subscribeChain(services, { srf: srf as unknown as SubscriptionAcceptor, presence }),

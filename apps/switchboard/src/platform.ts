@@ -70,7 +70,11 @@ export async function startPlatform(
         metrics,
         database,
         () => engine,
-        () => ({ media: media?.media, numbering: numbering?.index, ngAddresses: media?.ngAddresses }),
+        () => ({
+          media: media?.media,
+          numbering: numbering?.index,
+          ngAddresses: media?.ngAddresses,
+        }),
         (started) => {
           sipCore = started;
         },

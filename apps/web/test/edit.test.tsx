@@ -84,7 +84,7 @@ describe('editing a customer', () => {
 });
 
 describe('editing a domain', () => {
-  it('sends the dialling settings, empty ones as null, the transcoding codecs, the codec policy, the upstream PBX, and never the name', async () => {
+  it('sends the dialling settings, empty ones as null, the transcoding codecs, the codec policy, the upstream PBX, the voicemail access code, and never the name', async () => {
     const user = userEvent.setup();
     const domain = {
       id: 'd1',
@@ -104,6 +104,7 @@ describe('editing a domain', () => {
       ptime: null,
       dtmfEvents: null,
       upstreamGatewayId: null,
+      voicemailAccessCode: null,
       createdAt: '',
       updatedAt: '',
     };
@@ -135,6 +136,11 @@ describe('editing a domain', () => {
     await user.click(within(form).getByLabelText(/Always offer RFC 4733/));
     await within(form).findByRole('option', { name: 'office / pbx (192.0.2.7:5060)' });
     await user.selectOptions(within(form).getByLabelText(/Upstream PBX/), 'gw1');
+    await user.type(within(form).getByLabelText(/Voicemail access code/), '*5x');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText('Digits, * and #, e.g. *98')).toBeTruthy();
+    await user.clear(within(form).getByLabelText(/Voicemail access code/));
+    await user.type(within(form).getByLabelText(/Voicemail access code/), '*555');
     await user.click(within(form).getByRole('button', { name: 'Save changes' }));
     await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
     expect(requests.find((r) => r.method === 'PATCH')?.body).toEqual({
@@ -152,6 +158,7 @@ describe('editing a domain', () => {
       ptime: 30,
       dtmfEvents: true,
       upstreamGatewayId: 'gw1',
+      voicemailAccessCode: '*555',
     });
   });
 });

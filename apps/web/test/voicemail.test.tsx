@@ -12,6 +12,7 @@ const settings = {
   maxMessages: 100,
   email: null,
   deleteAfterEmail: false,
+  unsolicitedMwi: false,
 };
 
 function portal() {
@@ -66,10 +67,11 @@ describe('portal voicemail', () => {
     expect(requests.some((r) => r.method === 'PATCH')).toBe(false);
     await user.clear(within(form).getByLabelText('PIN'));
     await user.type(within(form).getByLabelText('PIN'), '2468');
+    await user.click(within(form).getByLabelText(/unsolicited MWI/));
     await user.click(within(form).getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(requests.some((r) => r.method === 'PATCH')).toBe(true));
     const patch = requests.find((r) => r.method === 'PATCH');
     expect(patch?.path).toBe('/api/v1/subscribers/s1/voicemail');
-    expect(patch?.body).toMatchObject({ enabled: true, pin: '2468' });
+    expect(patch?.body).toMatchObject({ enabled: true, pin: '2468', unsolicitedMwi: true });
   });
 });

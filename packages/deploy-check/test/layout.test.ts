@@ -213,6 +213,8 @@ describe('the production layout as separate processes', () => {
         'RECORDING_CAPTURE_DIR',
         'RECORDINGS_DIR',
         'RECORDING_ANNOUNCEMENT',
+        'RTPENGINE_DTMF_LISTEN',
+        'RECORDING_DTMF_CODE',
       ].sort(),
     );
     expect(serviceEnv('engine').ENGINE_SECRET).toBe(env.ENGINE_SECRET);

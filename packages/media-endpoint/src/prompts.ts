@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +30,8 @@ export const PROMPTS = {
   'digit-7': 'seven',
   'digit-8': 'eight',
   'digit-9': 'nine',
+  // Played to both parties when a call's recording starts (customers with the announcement on).
+  'recording-announcement': 'This call may be recorded.',
 } as const;
 
 export type PromptName = keyof typeof PROMPTS;
@@ -46,13 +49,19 @@ export function promptPath(dir: string, name: PromptName): string {
  * Generates the default prompts that are missing in `<dir>/default` with espeak-ng, converted by sox
  * to 8 kHz mono 16-bit WAV (what the endpoint plays). Runs at first start; a later start finds them.
  * Resolves with the names it could not make (espeak-ng or sox missing): those prompts stay silent.
+ * `names`: only these (default all).
  */
-export async function ensurePrompts(dir: string, voice = 'en-us'): Promise<PromptName[]> {
+export async function ensurePrompts(
+  dir: string,
+  voice = 'en-us',
+  names: readonly PromptName[] = Object.keys(PROMPTS) as PromptName[],
+): Promise<PromptName[]> {
   const target = join(dir, 'default');
   await mkdir(target, { recursive: true });
   await mkdir(join(dir, 'custom'), { recursive: true });
   const failed: PromptName[] = [];
-  for (const [name, text] of Object.entries(PROMPTS) as Array<[PromptName, string]>) {
+  for (const name of names) {
+    const text = PROMPTS[name];
     const path = join(target, `${name}.wav`);
     if (existsSync(path)) continue;
     try {
@@ -70,8 +79,10 @@ export async function ensurePrompts(dir: string, voice = 'en-us'): Promise<Promp
  * espeak-ng or sox fail or are missing.
  */
 export async function speak(text: string, destination: string, voice = 'en-us'): Promise<void> {
-  const spoken = `${destination}.espeak.wav`;
-  const converted = `${destination}.tmp.wav`;
+  // Names of this run's own: two generators at once (voicemail, recording) never share a file.
+  const unique = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const spoken = `${destination}.${unique}.espeak.wav`;
+  const converted = `${destination}.${unique}.tmp.wav`;
   try {
     await run('espeak-ng', ['-v', voice, '-s', '150', '-w', spoken, text], { timeout: 30_000 });
     await run('sox', [spoken, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', converted], {

@@ -60,7 +60,8 @@ export type DtmfHandler = (event: DtmfEvent) => void;
  * marked so that it is never relayed twice.
  */
 export class DtmfFeed {
-  private readonly handlers = new Map<string, DtmfHandler>();
+  /** Per call-id: several features may listen to one call (INFO interworking, on-demand recording). */
+  private readonly handlers = new Map<string, Set<DtmfHandler>>();
   private readonly socket: Socket;
   private readonly relayTo: number[];
   private readonly logger: Logger;
@@ -93,21 +94,26 @@ export class DtmfFeed {
 
   /** The keys of the call `callId` go to `handler` until the returned function is called. */
   subscribe(callId: string, handler: DtmfHandler): () => void {
-    this.handlers.set(callId, handler);
+    const handlers = this.handlers.get(callId) ?? new Set<DtmfHandler>();
+    handlers.add(handler);
+    this.handlers.set(callId, handlers);
     return () => {
-      if (this.handlers.get(callId) === handler) this.handlers.delete(callId);
+      handlers.delete(handler);
+      if (handlers.size === 0 && this.handlers.get(callId) === handlers) this.handlers.delete(callId);
     };
   }
 
   private receive(message: Buffer): void {
     const event = parseDtmfEvent(message);
     if (!event) return;
-    const handler = this.handlers.get(event.callId);
-    if (handler) {
-      try {
-        handler(event);
-      } catch (err) {
-        this.logger.warn({ err, callId: event.callId }, 'DTMF handler failed');
+    const handlers = this.handlers.get(event.callId);
+    if (handlers) {
+      for (const handler of handlers) {
+        try {
+          handler(event);
+        } catch (err) {
+          this.logger.warn({ err, callId: event.callId }, 'DTMF handler failed');
+        }
       }
       return;
     }

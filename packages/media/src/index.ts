@@ -45,6 +45,7 @@ export {
 export type { CallCapture, CapturedRtp, StereoChannels, StereoRecording } from './recording.ts';
 export {
   findCallCaptures,
+  joinStereo,
   readPcapRtp,
   removeCapture,
   stereoWav,

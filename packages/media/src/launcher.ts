@@ -159,7 +159,13 @@ export async function startLocalRtpengine(options: LocalRtpengineOptions): Promi
     );
   }
   logger.info({ pid: child.pid, args }, 'local rtpengine started');
-  return { ngAddress: `127.0.0.1:${ngPort}`, host: '127.0.0.1', port: ngPort, pid: child.pid ?? 0, stop };
+  return {
+    ngAddress: `127.0.0.1:${ngPort}`,
+    host: '127.0.0.1',
+    port: ngPort,
+    pid: child.pid ?? 0,
+    stop,
+  };
 }
 
 export interface ResolvedMedia {

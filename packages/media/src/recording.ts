@@ -156,6 +156,20 @@ export function stereoWav(packets: CapturedRtp[], channels: StereoChannels): Ste
   };
 }
 
+/**
+ * Stereo recordings of one call back to back (the segments of a call recorded on demand, started and
+ * stopped several times): one file, the time between the segments left out. Each `wav` is what
+ * stereoWav made (a 44-byte header).
+ */
+export function joinStereo(segments: StereoRecording[]): StereoRecording {
+  if (segments.length === 1 && segments[0]) return segments[0];
+  const data = Buffer.concat(segments.map((s) => s.wav.subarray(44)));
+  return {
+    wav: Buffer.concat([wavHeader(data.length, SAMPLE_RATE, 2), data]),
+    durationMs: Math.round(((data.length / 4) * 1000) / SAMPLE_RATE),
+  };
+}
+
 /** rtpengine's capture of one call: the pcap and the metadata file naming it. */
 export interface CallCapture {
   pcap: string;

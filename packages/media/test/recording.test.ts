@@ -1,6 +1,6 @@
 import { decodeG711 } from '@switchboard/media-endpoint';
 import { describe, expect, it } from 'vitest';
-import { readPcapRtp, stereoWav } from '../src/recording.ts';
+import { joinStereo, readPcapRtp, stereoWav } from '../src/recording.ts';
 
 const decodeMuLaw = (byte: number) => decodeG711('PCMU', Uint8Array.of(byte))[0];
 const decodeALaw = (byte: number) => decodeG711('PCMA', Uint8Array.of(byte))[0];
@@ -74,6 +74,30 @@ describe('pcap capture to stereo WAV', () => {
     expect(frame(320)).toEqual([0, 0]);
     expect(frame(800)).toEqual([0, 8]);
     expect(frame(959)).toEqual([0, 8]);
+  });
+
+  it('joins the segments of a call recorded on demand back to back, without the time between them', () => {
+    const loud = Buffer.alloc(160, 0x80);
+    const first = stereoWav(readPcapRtp(pcap([{ timeMs: 0, port: 30000, rtp: rtp(0, 0, 1, loud) }])), {
+      left: 30000,
+      right: 30002,
+    });
+    // Ten seconds later, the callee only.
+    const second = stereoWav(
+      readPcapRtp(pcap([{ timeMs: 10_000, port: 30002, rtp: rtp(0, 80_000, 2, loud) }])),
+      {
+        left: 30000,
+        right: 30002,
+      },
+    );
+    const { wav, durationMs } = joinStereo([first, second]);
+    expect(durationMs).toBe(40);
+    expect(wav.readUInt32LE(40)).toBe(320 * 4);
+    expect(wav.length).toBe(44 + 320 * 4);
+    const frame = (i: number) => [wav.readInt16LE(44 + i * 4), wav.readInt16LE(44 + i * 4 + 2)];
+    expect(frame(0)).toEqual([32124, 0]);
+    expect(frame(160)).toEqual([0, 32124]);
+    expect(joinStereo([first])).toBe(first);
   });
 
   it('refuses what is not a pcap and stops at a cut-off record', () => {

@@ -30,6 +30,13 @@ const DomainProps = {
   }),
   /** Codec policy towards carriers on this domain's outbound calls, unless the peer policy sets its own. */
   ...CodecPolicyProps,
+  voicemailAccessCode: Nullable(
+    Type.String({
+      pattern: '^[*#]?[0-9*#]{1,11}$',
+      description:
+        "What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98)",
+    }),
+  ),
   upstreamGatewayId: Nullable(
     Type.String({
       format: 'uuid',
@@ -65,6 +72,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
           >;
         }),
         upstreamGatewayId: Type.Optional(DomainProps.upstreamGatewayId),
+        voicemailAccessCode: Type.Optional(DomainProps.voicemailAccessCode),
       },
       { additionalProperties: false },
     ),
@@ -79,6 +87,7 @@ export async function domainRoutes(app: FastifyInstance, { prisma }: RouteOption
       transcodeCodecs: DomainProps.transcodeCodecs,
       ...CodecPolicyProps,
       upstreamGatewayId: DomainProps.upstreamGatewayId,
+      voicemailAccessCode: DomainProps.voicemailAccessCode,
     }),
     list: {
       sortable: ['name', 'createdAt'],

@@ -38,6 +38,10 @@ export const VoicemailSettings = Type.Object({
     Type.String({ format: 'email', maxLength: 254, description: 'New messages are e-mailed here' }),
   ),
   deleteAfterEmail: Type.Boolean({ description: 'Delete a message once its e-mail went out' }),
+  unsolicitedMwi: Type.Boolean({
+    description:
+      "Send message-summary NOTIFYs to the subscriber's registered phones that did not subscribe (many desk phones expect them)",
+  }),
 });
 
 const VoicemailSettingsPatch = Patch({
@@ -47,6 +51,7 @@ const VoicemailSettingsPatch = Patch({
   maxMessages: Type.Integer({ minimum: 1, maximum: 1000 }),
   email: Nullable(Type.String({ format: 'email', maxLength: 254 })),
   deleteAfterEmail: Type.Boolean(),
+  unsolicitedMwi: Type.Boolean(),
 });
 
 export const Voicemail = Type.Object({
@@ -83,6 +88,7 @@ function settingsOf(subscriberId: string, box: BoxRow | null) {
     maxMessages: box?.maxMessages ?? 100,
     email: box?.email ?? null,
     deleteAfterEmail: box?.deleteAfterEmail ?? false,
+    unsolicitedMwi: box?.unsolicitedMwi ?? false,
   };
 }
 

@@ -4,6 +4,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrWriter } from '../cdr/cdr-writer.ts';
 import type { ActiveRecording, CallRecorder } from '../recording/call-recorder.ts';
+import { listenForInfoKeys } from '../recording/info-keys.ts';
 import type { EngineTraits } from '../sip/engine-traits.ts';
 import {
   type ActiveCallInfo,
@@ -447,6 +448,18 @@ export class Call {
       aTag: this.aTag,
       bTag: this.bTag,
       subscriberIds: [this.plan.cdr.callerSubscriberId, this.stage.calleeSubscriberId],
+    });
+    // An on-demand party may send its recording code as SIP INFO rather than RFC 4733 events.
+    void this.recording?.then((recording) => {
+      if (recording?.key)
+        listenForInfoKeys(
+          [
+            { dialog: uas, tag: this.aTag },
+            { dialog: uac, tag: this.bTag },
+          ],
+          recording.key,
+          this.log,
+        );
     });
     // The shorter of the plan's cap and the answering peer's (call admission control, docs/sbc.md).
     const caps = [this.plan.maxDurationS, peerMaxDurationS].filter((d): d is number => !!d && d > 0);

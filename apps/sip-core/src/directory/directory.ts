@@ -56,6 +56,7 @@ const DOMAIN_SELECT = {
   id: true,
   name: true,
   transcodeCodecs: true,
+  voicemailAccessCode: true,
   upstreamGateway: { select: { id: true, host: true, port: true, transport: true } },
 } as const;
 
@@ -115,6 +116,8 @@ export class Directory {
   private domainIds = new Map<string, string>();
   /** Each domain's `transcodeCodecs`: what a browser's offer towards a SIP leg gets added. */
   private transcodeByDomainId = new Map<string, string[]>();
+  /** Domains with a voicemail access code of their own, by id. */
+  private accessCodeByDomainId = new Map<string, string>();
   /** Fronted domains by lower-case name: their upstream PBX. */
   private upstreamByDomain = new Map<string, UpstreamPbx>();
   private subscribersById = new Map<string, CachedSubscriber>();
@@ -162,6 +165,9 @@ export class Directory {
       this.domainsById = domainsById;
       this.domainIds = new Map(domains.map((d) => [d.name.toLowerCase(), d.id]));
       this.transcodeByDomainId = new Map(domains.map((d) => [d.id, d.transcodeCodecs]));
+      this.accessCodeByDomainId = new Map(
+        domains.flatMap((d) => (d.voicemailAccessCode ? [[d.id, d.voicemailAccessCode] as const] : [])),
+      );
       this.upstreamByDomain = new Map();
       for (const d of domains) {
         const upstream = upstreamOf(d);
@@ -199,6 +205,11 @@ export class Directory {
    */
   transcodeCodecs(domainId: string): string[] | undefined {
     return this.transcodeByDomainId.get(domainId);
+  }
+
+  /** What the domain's subscribers dial for their voicemail; undefined: the platform's code. */
+  voicemailAccessCode(domainId: string): string | undefined {
+    return this.accessCodeByDomainId.get(domainId);
   }
 
   get domainCount(): number {
@@ -273,6 +284,7 @@ export class Directory {
     this.domainsById.set(row.id, row.name.toLowerCase());
     this.domainIds.set(row.name.toLowerCase(), row.id);
     this.transcodeByDomainId.set(row.id, row.transcodeCodecs);
+    if (row.voicemailAccessCode) this.accessCodeByDomainId.set(row.id, row.voicemailAccessCode);
     const upstream = upstreamOf(row);
     if (upstream) this.upstreamByDomain.set(row.name.toLowerCase(), upstream);
   }

@@ -78,6 +78,7 @@ export function subscribeHandler(deps: SubscribeDeps): Middleware {
         return;
       }
       const subscription = presence.subscribe(event, watcher, presentity, channel, seconds);
+      subscription.source = `${srfReq.source_address}:${srfReq.source_port}`;
       follow(deps, dialog, subscription);
       deps.log.info(
         { event, watcher: watcher.aor, presentity: presentity.aor, expires: seconds },

@@ -44,6 +44,8 @@ export interface Subscription {
   pending: number;
   /** Set once the final NOTIFY is on its way: nothing more is sent. */
   ended: boolean;
+  /** `address:port` the SUBSCRIBE came from: that device needs no unsolicited NOTIFY (voicemail MWI). */
+  source?: string | undefined;
 }
 
 export interface Publication {

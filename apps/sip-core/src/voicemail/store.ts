@@ -10,6 +10,8 @@ export interface VoicemailBoxSettings {
   maxMessages: number;
   email: string | null;
   deleteAfterEmail: boolean;
+  /** Unsolicited message-summary NOTIFYs to devices that did not subscribe (voicemail/unsolicited-mwi.ts). */
+  unsolicitedMwi: boolean;
 }
 
 export interface StoredVoicemail {

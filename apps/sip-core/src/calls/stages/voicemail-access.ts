@@ -5,7 +5,7 @@ import { Call } from '../call.ts';
 import { callDeps, type InviteDeps, planOf, refuse } from './deps.ts';
 
 /**
- * A subscriber dialling the voicemail access code (`*98` by default) reaches its own box: PIN, then
+ * A subscriber dialling the voicemail access code (its domain's, else the platform's `*98`) reaches its own box: PIN, then
  * the menu (voicemail/retrieval.ts), answered by the media endpoint. Every other call goes on to
  * `resolve`. Not counted for the concurrency limits: it is the subscriber talking to the platform.
  */
@@ -14,7 +14,10 @@ export function voicemailAccess(deps: InviteDeps): Middleware {
     const voicemail = deps.voicemail;
     const plan = planOf(req);
     const caller = plan.caller;
-    if (!voicemail || !caller || parsedOf(req).requestUri.userText !== voicemail.accessCode) return next();
+    if (!voicemail || !caller) return next();
+    // The caller's domain's own code (domains.voicemail_access_code), else the platform's.
+    const code = deps.directory.voicemailAccessCode(caller.domainId) ?? voicemail.accessCode;
+    if (parsedOf(req).requestUri.userText !== code) return next();
     if (!req.srf) return next(new Error('INVITE without its drachtio-srf request and response'));
     const aor = `sip:${caller.username}@${caller.domain}`;
     plan.refused.calleeRouted = aor;

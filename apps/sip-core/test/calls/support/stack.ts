@@ -82,7 +82,7 @@ export interface CallStackOptions {
   /** Credit control of PSTN calls (prepaid tests), made on the test database; stopped with the stack. */
   credit?: (db: TestDatabase) => Promise<CallCredit & { stop(): Promise<void> }>;
   /** Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there. */
-  recording?: { dataDir: string; announcementFile?: string };
+  recording?: { dataDir: string; announcementFile?: string; announcementPrompts?: string };
   /** rtpengine's DTMF feed to sip-core (RFC 4733 keys become INFO towards `dtmfInfo` peers). */
   dtmfFeed?: boolean;
 }
@@ -120,9 +120,11 @@ export async function startCallStack(
     subscribers.set(user, await createSubscriber(testDb.db, tenant, user, password));
   await prepare(testDb, tenant, subscribers);
   const creditControl = credit ? await credit(testDb) : undefined;
-  const dtmfFeed = withDtmfFeed
-    ? await DtmfFeed.start({ listen: { host: '127.0.0.1', port: await allocatePort() }, logger: log })
-    : undefined;
+  // The parties' RFC 4733 keys: INFO towards `dtmfInfo` peers, and the on-demand recording code.
+  const dtmfFeed =
+    withDtmfFeed || recording
+      ? await DtmfFeed.start({ listen: { host: '127.0.0.1', port: await allocatePort() }, logger: log })
+      : undefined;
   const media = await startRtpengine(recording?.dataDir, dtmfFeed ? `127.0.0.1:${dtmfFeed.port}` : undefined);
   const engine = await startTestEngine({ secret: SECRET, logger: log, ...listeners });
   const boot = () =>
@@ -153,6 +155,7 @@ export async function startCallStack(
                 captureDir: join(recording.dataDir, 'recordings'),
                 storageDir: join(recording.dataDir, 'recordings', 'calls'),
                 announcementFile: recording.announcementFile,
+                announcementPrompts: recording.announcementPrompts,
               },
             }
           : {}),

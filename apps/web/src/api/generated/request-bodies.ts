@@ -640,6 +640,14 @@ export const requestBodies = {
         ],
         "format": "uuid",
         "description": "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only."
+      },
+      "voicemailAccessCode": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[*#]?[0-9*#]{1,11}$",
+        "description": "What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98)"
       }
     },
     "additionalProperties": false
@@ -2766,6 +2774,14 @@ export const requestBodies = {
         ],
         "format": "uuid",
         "description": "The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only."
+      },
+      "voicemailAccessCode": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[*#]?[0-9*#]{1,11}$",
+        "description": "What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98)"
       }
     },
     "additionalProperties": false,
@@ -3969,6 +3985,9 @@ export const requestBodies = {
         "maxLength": 254
       },
       "deleteAfterEmail": {
+        "type": "boolean"
+      },
+      "unsolicitedMwi": {
         "type": "boolean"
       }
     },

@@ -7026,6 +7026,8 @@ export interface operations {
                             ptime: number | null;
                             /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                             dtmfEvents: boolean | null;
+                            /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                            voicemailAccessCode: string | null;
                             /**
                              * Format: uuid
                              * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
@@ -7211,6 +7213,8 @@ export interface operations {
                      * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
                      */
                     upstreamGatewayId?: string | null;
+                    /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                    voicemailAccessCode?: string | null;
                 };
             };
         };
@@ -7249,6 +7253,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                        voicemailAccessCode: string | null;
                         /**
                          * Format: uuid
                          * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
@@ -7435,6 +7441,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                        voicemailAccessCode: string | null;
                         /**
                          * Format: uuid
                          * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
@@ -7769,6 +7777,8 @@ export interface operations {
                      * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
                      */
                     upstreamGatewayId?: string | null;
+                    /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                    voicemailAccessCode?: string | null;
                 };
             };
         };
@@ -7807,6 +7817,8 @@ export interface operations {
                         ptime: number | null;
                         /** @description RFC 4733 telephone-event always offered, translated by the media relay when the other side lacks it; null: inherit (off) */
                         dtmfEvents: boolean | null;
+                        /** @description What this domain's subscribers dial to reach their own voicemail box (digits, * and #, e.g. *98); null: the platform's (*98) */
+                        voicemailAccessCode: string | null;
                         /**
                          * Format: uuid
                          * @description The peer gateway of an existing PBX this domain's phones register to and call through (docs/sbc.md, 'Fronting a PBX'); null: the platform is the domain's registrar. Operators only.
@@ -31474,6 +31486,8 @@ export interface operations {
                         email: string | null;
                         /** @description Delete a message once its e-mail went out */
                         deleteAfterEmail: boolean;
+                        /** @description Send message-summary NOTIFYs to the subscriber's registered phones that did not subscribe (many desk phones expect them) */
+                        unsolicitedMwi: boolean;
                     };
                 };
             };
@@ -31626,6 +31640,7 @@ export interface operations {
                     /** Format: email */
                     email?: string | null;
                     deleteAfterEmail?: boolean;
+                    unsolicitedMwi?: boolean;
                 };
             };
         };
@@ -31654,6 +31669,8 @@ export interface operations {
                         email: string | null;
                         /** @description Delete a message once its e-mail went out */
                         deleteAfterEmail: boolean;
+                        /** @description Send message-summary NOTIFYs to the subscriber's registered phones that did not subscribe (many desk phones expect them) */
+                        unsolicitedMwi: boolean;
                     };
                 };
             };
@@ -31821,6 +31838,8 @@ export interface operations {
                         email: string | null;
                         /** @description Delete a message once its e-mail went out */
                         deleteAfterEmail: boolean;
+                        /** @description Send message-summary NOTIFYs to the subscriber's registered phones that did not subscribe (many desk phones expect them) */
+                        unsolicitedMwi: boolean;
                     };
                 };
             };

@@ -50,6 +50,9 @@ export const DomainEditForm = z.object({
   transcodeCodecs: z.array(z.enum(TRANSCODE_CODECS)),
   codecs: CodecPolicyForm,
   upstreamGatewayId: z.string(),
+  voicemailAccessCode: textField('updateDomain', 'voicemailAccessCode', {
+    invalid: 'Digits, * and #, e.g. *98',
+  }),
 });
 
 /** Every peer gateway with its group's name, for the upstream PBX choice (operators only). */
@@ -99,6 +102,7 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
       transcodeCodecs: domain.transcodeCodecs,
       codecs: codecPolicyValues(domain),
       upstreamGatewayId: fieldText(domain.upstreamGatewayId),
+      voicemailAccessCode: fieldText(domain.voicemailAccessCode),
     },
   });
   const save = useSaveThenClose(['domains'], onDone, async (v: z.infer<typeof DomainEditForm>) =>
@@ -114,6 +118,7 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
           rewriteRuleSetId: textOrNull(v.rewriteRuleSetId),
           transcodeCodecs: v.transcodeCodecs,
           ...codecPolicyBody(v.codecs),
+          voicemailAccessCode: textOrNull(v.voicemailAccessCode),
           // Only an operator may point a domain at a gateway (the API refuses the field otherwise).
           ...(operator ? { upstreamGatewayId: textOrNull(v.upstreamGatewayId) } : {}),
         },
@@ -151,6 +156,13 @@ function DomainEditor({ domain, onDone }: { domain: Domain; onDone: () => void }
         ]}
       />
       <Checkbox label="Customers may sign up" {...form.register('selfSignup')} />
+      <TextInput
+        label="Voicemail access code"
+        description="What this domain's subscribers dial for their own voicemail; empty: the platform's *98"
+        placeholder="*98"
+        {...form.register('voicemailAccessCode')}
+        error={form.formState.errors.voicemailAccessCode?.message}
+      />
       {operator && (
         <NativeSelect
           label="Upstream PBX"

@@ -27,6 +27,7 @@ interface SettingsDraft {
   pin: string;
   email: string;
   deleteAfterEmail: boolean;
+  unsolicitedMwi: boolean;
   maxMessageSeconds: number;
 }
 
@@ -71,6 +72,7 @@ export function VoicemailPage() {
     pin: '',
     email: '',
     deleteAfterEmail: false,
+    unsolicitedMwi: false,
     maxMessageSeconds: 120,
   });
   const [pinError, setPinError] = useState<string | null>(null);
@@ -81,6 +83,7 @@ export function VoicemailPage() {
         pin: '',
         email: settings.data.email ?? '',
         deleteAfterEmail: settings.data.deleteAfterEmail,
+        unsolicitedMwi: settings.data.unsolicitedMwi,
         maxMessageSeconds: settings.data.maxMessageSeconds,
       });
   }, [settings.data]);
@@ -98,6 +101,7 @@ export function VoicemailPage() {
             enabled: d.enabled,
             email: d.email.trim() === '' ? null : d.email.trim(),
             deleteAfterEmail: d.deleteAfterEmail,
+            unsolicitedMwi: d.unsolicitedMwi,
             maxMessageSeconds: d.maxMessageSeconds,
             ...(d.pin ? { pin: d.pin } : {}),
           },
@@ -206,9 +210,14 @@ export function VoicemailPage() {
                 onChange={(e) => setDraft({ ...draft, deleteAfterEmail: e.currentTarget.checked })}
               />
             </Group>
+            <Checkbox
+              label="Tell phones that do not subscribe about new messages (unsolicited MWI)"
+              checked={draft.unsolicitedMwi}
+              onChange={(e) => setDraft({ ...draft, unsolicitedMwi: e.currentTarget.checked })}
+            />
             <Text size="sm" c="dimmed">
-              Dial *98 from this phone to listen to messages. Send calls here with a call forward to
-              "voicemail".
+              Dial *98 (or your domain's own access code) from this phone to listen to messages. Send calls
+              here with a call forward to "voicemail".
             </Text>
             <Group>
               <Button type="submit" loading={save.isPending} disabled={subscriberId === ''}>
