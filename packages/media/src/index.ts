@@ -42,7 +42,13 @@ export {
   type SrtpSuite,
   sdpFlags,
 } from './profiles.ts';
-export type { CallCapture, CapturedRtp, StereoChannels, StereoRecording } from './recording.ts';
+export type {
+  CallCapture,
+  CapturedRtp,
+  PayloadTypes,
+  StereoChannels,
+  StereoRecording,
+} from './recording.ts';
 export {
   findCallCaptures,
   joinStereo,
@@ -51,7 +57,7 @@ export {
   stereoWav,
 } from './recording.ts';
 export { RtpengineMedia, type RtpengineMediaOptions } from './rtpengine-media.ts';
-export { sdpCodecs } from './sdp-codecs.ts';
+export { sdpCodecs, sdpPayloadTypes } from './sdp-codecs.ts';
 export {
   type CallStatistics,
   callStatistics,

@@ -1,6 +1,7 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeG711, type G711Codec, SAMPLE_RATE, wavHeader } from '@switchboard/media-endpoint';
+import { OpusDecoder } from 'opus-decoder';
 
 /**
  * Call recordings from rtpengine's `pcap` recording method (`--recording-dir`, `--recording-method=pcap`):
@@ -8,8 +9,8 @@ import { decodeG711, type G711Codec, SAMPLE_RATE, wavHeader } from '@switchboard
  * (raw IP, destination = the relay port the packet arrived on) and names that file in
  * `<dir>/metadata/rtpengine-meta-<call-id>-<n>.txt`. This turns such a capture into one stereo WAV with one
  * party per channel. The `proc` method and rtpengine's recording daemon need rtpengine's kernel module;
- * this works with userspace forwarding. Decodes G.711 (PCMU, PCMA); packets of other payload types
- * (telephone-event, comfort noise, other codecs) are left out, so a call in another codec records silence.
+ * this works with userspace forwarding. Decodes G.711 (PCMU, PCMA) and Opus into an 8 kHz file; packets of
+ * other payload types (telephone-event, comfort noise, G.722 and other codecs) are left out.
  */
 
 const LINKTYPE_ETHERNET = 1;
@@ -95,7 +96,30 @@ function udpPayload(frame: Buffer, linkType: number): { port: number; payload: B
   return { port: udp.readUInt16BE(2), payload: udp.subarray(8) };
 }
 
-const CODECS: Record<number, G711Codec> = { 0: 'PCMU', 8: 'PCMA' };
+/** Static payload types (RFC 3551 §6) a capture may hold without any SDP at hand. */
+const STATIC_PAYLOAD_TYPES: ReadonlyMap<number, string> = new Map([
+  [0, 'PCMU/8000'],
+  [8, 'PCMA/8000'],
+]);
+
+/** Payload type → rtpmap encoding (`opus/48000/2`), as sdpPayloadTypes reads an SDP's audio stream. */
+export type PayloadTypes = ReadonlyMap<number, string>;
+
+/** A payload's decoder and its RTP clock rate. */
+type Codec = { name: G711Codec; clockRate: 8000 } | { name: 'opus'; clockRate: 48000 };
+
+/**
+ * The codec of a payload type from its rtpmap name, or undefined for one that is not decoded
+ * (telephone-event, comfort noise, G.722 and other codecs are left out).
+ */
+function codecOf(payloadType: number, types: PayloadTypes | undefined): Codec | undefined {
+  const name = types?.get(payloadType) ?? STATIC_PAYLOAD_TYPES.get(payloadType);
+  const encoding = name?.split('/')[0]?.toUpperCase();
+  if (encoding === 'PCMU' || encoding === 'PCMA') return { name: encoding, clockRate: 8000 };
+  // RFC 7587 §4.1: Opus's RTP clock is 48 kHz whatever rate the encoder ran at.
+  if (encoding === 'OPUS') return { name: 'opus', clockRate: 48000 };
+  return undefined;
+}
 
 export interface StereoRecording {
   /** A 16-bit PCM WAV file, 8 kHz, two channels. */
@@ -108,52 +132,124 @@ export interface StereoChannels {
   left: number;
   /** Relay port the right channel's party sends to (the callee's leg). */
   right: number;
+  /**
+   * The payload types each party sends (from the SDPs of its leg: sdpPayloadTypes of the offer and the
+   * answer); unset, only the static PCMU (0) and PCMA (8) are known.
+   */
+  payloadTypes?: { left?: PayloadTypes | undefined; right?: PayloadTypes | undefined } | undefined;
   /** Longest recording kept; later audio is cut (default 4 hours). */
   maxSeconds?: number;
 }
 
+/** A packet placed in the file: its channel, first sample and codec. */
+interface Placed {
+  channel: number;
+  stream: string;
+  at: number;
+  codec: Codec;
+  packet: CapturedRtp;
+}
+
 /**
- * Places each party's G.711 audio on its channel. A packet's position is its RTP timestamp relative to the
- * first packet of its stream (SSRC), that first packet placed at its capture time: jitter in arrival does
- * not move audio, a new SSRC (the phone restarted its stream) is placed where it arrived.
+ * Places each party's audio on its channel: G.711 as it is, Opus (RFC 7587) decoded by libopus at the
+ * file's 8 kHz (mono; a stereo stream is mixed down). A packet's position is its RTP timestamp relative
+ * to the first packet of its stream (SSRC), that first packet placed at its capture time: jitter in
+ * arrival does not move audio, a new SSRC (the phone restarted its stream) is placed where it arrived.
+ * Payload types that are not audio (telephone-event, comfort noise) or not decoded are left out.
  */
-export function stereoWav(packets: CapturedRtp[], channels: StereoChannels): StereoRecording {
+export async function stereoWav(packets: CapturedRtp[], channels: StereoChannels): Promise<StereoRecording> {
   const maxSamples = (channels.maxSeconds ?? 4 * 3600) * SAMPLE_RATE;
-  const audio = packets.filter(
-    (p) => (p.port === channels.left || p.port === channels.right) && CODECS[p.payloadType],
-  );
-  const firstMs = audio.reduce((min, p) => Math.min(min, p.timeMs), Number.POSITIVE_INFINITY);
-  const placed: Array<{ channel: number; at: number; packet: CapturedRtp }> = [];
+  const types = [channels.payloadTypes?.left, channels.payloadTypes?.right];
+  const audio: Array<{ channel: number; codec: Codec; packet: CapturedRtp }> = [];
+  for (const packet of packets) {
+    const channel = packet.port === channels.left ? 0 : packet.port === channels.right ? 1 : -1;
+    const codec = channel < 0 ? undefined : codecOf(packet.payloadType, types[channel]);
+    if (codec) audio.push({ channel, codec, packet });
+  }
+  const firstMs = audio.reduce((min, p) => Math.min(min, p.packet.timeMs), Number.POSITIVE_INFINITY);
+  const placed: Placed[] = [];
   const anchors = new Map<string, { timestamp: number; at: number }>();
-  let length = 0;
-  for (const packet of audio) {
-    const channel = packet.port === channels.left ? 0 : 1;
-    const key = `${channel}:${packet.ssrc}`;
-    let anchor = anchors.get(key);
+  for (const { channel, codec, packet } of audio) {
+    const stream = `${channel}:${packet.ssrc}:${codec.name}`;
+    let anchor = anchors.get(stream);
     if (!anchor) {
       anchor = {
         timestamp: packet.timestamp,
         at: Math.round(((packet.timeMs - firstMs) * SAMPLE_RATE) / 1000),
       };
-      anchors.set(key, anchor);
+      anchors.set(stream, anchor);
     }
     // Unsigned 32-bit difference, as a signed offset (a packet reordered before the first is negative).
-    const delta = ((packet.timestamp - anchor.timestamp) | 0) as number;
-    const at = anchor.at + delta;
+    const delta = (packet.timestamp - anchor.timestamp) | 0;
+    const at = anchor.at + Math.round((delta * SAMPLE_RATE) / codec.clockRate);
     if (at < 0 || at >= maxSamples) continue;
-    placed.push({ channel, at, packet });
-    length = Math.min(maxSamples, Math.max(length, at + packet.payload.length));
+    placed.push({ channel, stream, at, codec, packet });
   }
+  const decoded = await decodeAll(placed);
+  let length = 0;
+  for (const [i, { at }] of placed.entries())
+    length = Math.min(maxSamples, Math.max(length, at + (decoded[i]?.length ?? 0)));
   const data = Buffer.alloc(length * 4);
-  for (const { channel, at, packet } of placed) {
-    const samples = decodeG711(CODECS[packet.payloadType]!, packet.payload);
+  for (const [i, { channel, at }] of placed.entries()) {
+    const samples = decoded[i] ?? new Int16Array();
     const count = Math.min(samples.length, length - at);
-    for (let i = 0; i < count; i++) data.writeInt16LE(samples[i]!, (at + i) * 4 + channel * 2);
+    for (let j = 0; j < count; j++) data.writeInt16LE(samples[j]!, (at + j) * 4 + channel * 2);
   }
   return {
     wav: Buffer.concat([wavHeader(data.length, SAMPLE_RATE, 2), data]),
     durationMs: Math.round((length * 1000) / SAMPLE_RATE),
   };
+}
+
+/**
+ * The samples of each placed packet (same order). Each Opus stream gets a decoder of its own, fed its
+ * packets in timestamp order (the decoder carries state from one frame to the next); a repeated
+ * timestamp (a duplicate) decodes to nothing.
+ */
+async function decodeAll(placed: Placed[]): Promise<Array<Int16Array | undefined>> {
+  const decoded: Array<Int16Array | undefined> = placed.map(({ codec, packet }) =>
+    codec.name === 'opus' ? undefined : decodeG711(codec.name, packet.payload),
+  );
+  const streams = new Map<string, number[]>();
+  for (const [i, { codec, stream }] of placed.entries()) {
+    if (codec.name !== 'opus') continue;
+    const list = streams.get(stream) ?? [];
+    list.push(i);
+    streams.set(stream, list);
+  }
+  for (const indexes of streams.values()) {
+    indexes.sort((a, b) => placed[a]!.at - placed[b]!.at);
+    const decoder = new OpusDecoder({
+      sampleRate: SAMPLE_RATE,
+      channels: 1,
+      streamCount: 1,
+      coupledStreamCount: 0,
+      channelMappingTable: [0],
+    });
+    await decoder.ready;
+    try {
+      let lastAt = Number.NaN;
+      for (const i of indexes) {
+        const { at, packet } = placed[i]!;
+        if (at === lastAt || packet.payload.length === 0) continue;
+        lastAt = at;
+        const { channelData, samplesDecoded } = decoder.decodeFrame(packet.payload);
+        decoded[i] = toPcm16(channelData[0], samplesDecoded);
+      }
+    } finally {
+      decoder.free();
+    }
+  }
+  return decoded;
+}
+
+/** Float samples (-1..1) as 16-bit PCM, clipped. */
+function toPcm16(samples: Float32Array | undefined, count: number): Int16Array {
+  if (!samples) return new Int16Array();
+  const pcm = new Int16Array(Math.min(count, samples.length));
+  for (let i = 0; i < pcm.length; i++)
+    pcm[i] = Math.min(32767, Math.max(-32768, Math.round((samples[i] ?? 0) * 32767)));
+  return pcm;
 }
 
 /**

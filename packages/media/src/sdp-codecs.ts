@@ -17,9 +17,25 @@ const NOT_VOICE = /^(telephone-event|CN|red|ulpfec)\//i;
  * the first one is the codec in use.
  */
 export function sdpCodecs(sdp: string): string[] {
+  const codecs: string[] = [];
+  for (const name of sdpPayloadTypes(sdp).values()) {
+    if (NOT_VOICE.test(name)) continue;
+    // rtpmap may add a channel count (opus/48000/2): the codec is named by encoding and rate.
+    codecs.push(name.split('/').slice(0, 2).join('/'));
+  }
+  return codecs;
+}
+
+/**
+ * The payload types of an SDP's first audio stream, in the m-line's order, each with its `encoding/clock
+ * rate[/channels]` (rtpmap, RFC 4566 §6, or the static table of RFC 3551 §6); unknown dynamic types are
+ * left out. Includes telephone-event and comfort noise.
+ */
+export function sdpPayloadTypes(sdp: string): Map<number, string> {
   const lines = sdp.split(/\r?\n/);
   const start = lines.findIndex((l) => l.startsWith('m=audio '));
-  if (start < 0) return [];
+  const types = new Map<number, string>();
+  if (start < 0) return types;
   const payloads = lines[start]!.trim().split(/\s+/).slice(3);
   const end = lines.findIndex((l, i) => i > start && l.startsWith('m='));
   const names = new Map<string, string>();
@@ -27,12 +43,9 @@ export function sdpCodecs(sdp: string): string[] {
     const match = /^a=rtpmap:(\d+)\s+([^\s]+)/.exec(line.trim());
     if (match) names.set(match[1]!, match[2]!);
   }
-  const codecs: string[] = [];
   for (const pt of payloads) {
     const name = names.get(pt) ?? STATIC_PAYLOADS[pt];
-    if (name === undefined || NOT_VOICE.test(name)) continue;
-    // rtpmap may add a channel count (opus/48000/2): the codec is named by encoding and rate.
-    codecs.push(name.split('/').slice(0, 2).join('/'));
+    if (name !== undefined && /^\d+$/.test(pt)) types.set(Number(pt), name);
   }
-  return codecs;
+  return types;
 }

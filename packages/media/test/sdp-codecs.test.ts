@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sdpCodecs } from '../src/sdp-codecs.ts';
+import { sdpCodecs, sdpPayloadTypes } from '../src/sdp-codecs.ts';
 
 const sdp = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
 
@@ -24,5 +24,24 @@ describe('sdpCodecs', () => {
   it('gives nothing for an SDP without audio or an unknown dynamic payload', () => {
     expect(sdpCodecs(sdp(['v=0', 'm=video 4002 RTP/AVP 96']))).toEqual([]);
     expect(sdpCodecs(sdp(['v=0', 'm=audio 4000 RTP/AVP 96']))).toEqual([]);
+  });
+});
+
+describe('sdpPayloadTypes', () => {
+  it('maps the first audio stream payload types to their rtpmap names, events and static types included', () => {
+    const answer = sdp([
+      'v=0',
+      'm=audio 4000 RTP/AVP 96 0 101',
+      'a=rtpmap:96 opus/48000/2',
+      'a=rtpmap:101 telephone-event/48000',
+      'm=audio 4002 RTP/AVP 97',
+      'a=rtpmap:97 G722/8000',
+    ]);
+    expect([...sdpPayloadTypes(answer)]).toEqual([
+      [96, 'opus/48000/2'],
+      [0, 'PCMU/8000'],
+      [101, 'telephone-event/48000'],
+    ]);
+    expect(sdpPayloadTypes(sdp(['v=0', 'm=audio 4000 RTP/AVP 98']))).toEqual(new Map());
   });
 });
