@@ -3,7 +3,7 @@ import type { DtmfFeed, LegProfile, MediaRelay } from '@switchboard/media';
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import type { CdrWriter } from '../cdr/cdr-writer.ts';
-import type { ActiveRecording, CallRecorder } from '../recording/call-recorder.ts';
+import { type ActiveRecording, type CallRecorder, sentPayloadTypes } from '../recording/call-recorder.ts';
 import { listenForInfoKeys } from '../recording/info-keys.ts';
 import type { EngineTraits } from '../sip/engine-traits.ts';
 import {
@@ -23,7 +23,14 @@ import { PendingForks } from './forks.ts';
 import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
 import { type RingHost, RingRound } from './ring-round.ts';
-import { endDialog, headerEntriesOf, isConnected, tagOf, type UpdateEmitter } from './srf-dialog.ts';
+import {
+  endDialog,
+  headerEntriesOf,
+  isConnected,
+  localSdpOf,
+  tagOf,
+  type UpdateEmitter,
+} from './srf-dialog.ts';
 
 /**
  * A prepaid call is cut this long before its paid seconds end: the rater charges whole seconds
@@ -448,6 +455,10 @@ export class Call {
       aTag: this.aTag,
       bTag: this.bTag,
       subscriberIds: [this.plan.cdr.callerSubscriberId, this.stage.calleeSubscriberId],
+      payloadTypes: {
+        left: sentPayloadTypes(answerSdp, this.req.body),
+        right: sentPayloadTypes(localSdpOf(uac), uac.remote.sdp),
+      },
     });
     // An on-demand party may send its recording code as SIP INFO rather than RFC 4733 events.
     void this.recording?.then((recording) => {

@@ -10,8 +10,10 @@ import {
   findCallCaptures,
   joinStereo,
   type MediaSession,
+  type PayloadTypes,
   readPcapRtp,
   removeCapture,
+  sdpPayloadTypes,
   stereoWav,
 } from '@switchboard/media';
 import { ensurePrompts, promptPath } from '@switchboard/media-endpoint';
@@ -59,6 +61,20 @@ export interface RecordedCall {
   bTag: string | undefined;
 }
 
+/** The payload types the caller (left) and the callee (right) send, for decoding their audio. */
+export interface RecordedPayloadTypes {
+  left?: PayloadTypes | undefined;
+  right?: PayloadTypes | undefined;
+}
+
+/**
+ * The payload types a party sends on its leg: those of the SDP it received from the relay, which names
+ * what the relay receives (RFC 3264 §5.1), then those of the party's own SDP for any type missing there.
+ */
+export function sentPayloadTypes(fromRelay: string | undefined, fromParty: string | undefined): PayloadTypes {
+  return new Map([...sdpPayloadTypes(fromParty ?? ''), ...sdpPayloadTypes(fromRelay ?? '')]);
+}
+
 /** The default key sequence that starts and stops recording on demand (`RECORDING_DTMF_CODE`). */
 export const DEFAULT_ON_DEMAND_CODE = '*1';
 
@@ -87,6 +103,8 @@ export class CallRecorder {
     aTag: string;
     bTag: string | undefined;
     subscriberIds: Array<string | undefined>;
+    /** The parties' payload types (sentPayloadTypes); unset: G.711's static types only. */
+    payloadTypes?: RecordedPayloadTypes;
   }): Promise<ActiveRecording | undefined> {
     const owners = recordingOwners(this.directory, call.subscriberIds);
     if (owners.length === 0 || !call.session) return undefined;
@@ -95,7 +113,8 @@ export class CallRecorder {
     const always = owners.filter((o) => o.mode === 'always');
     if (always.length > 0 && !(await this.start(session, call.callId, always, tags))) return undefined;
     const onDemand = owners.filter((o) => o.mode === 'on_demand' && tags[o.party]);
-    if (onDemand.length === 0) return { finish: (ended) => this.finish(always, ended) };
+    const types = call.payloadTypes;
+    if (onDemand.length === 0) return { finish: (ended) => this.finish(always, ended, types) };
 
     // RFC 4733 keys (the relay's reports) or SIP INFO keys of an on-demand party toggle the recording.
     const activated = new Set<RecordingOwner>();
@@ -129,7 +148,7 @@ export class CallRecorder {
       key,
       finish: (ended) => {
         stopKeys?.();
-        return this.finish([...always, ...activated], ended);
+        return this.finish([...always, ...activated], ended, types);
       },
     };
   }
@@ -202,16 +221,24 @@ export class CallRecorder {
       );
   }
 
-  private async finish(owners: RecordingOwner[], call: RecordedCall): Promise<void> {
+  private async finish(
+    owners: RecordingOwner[],
+    call: RecordedCall,
+    payloadTypes: RecordedPayloadTypes | undefined,
+  ): Promise<void> {
     if (owners.length === 0) return;
     try {
-      await this.store(owners, call);
+      await this.store(owners, call, payloadTypes);
     } catch (error) {
       this.log.error({ err: error, callId: call.callId }, 'storing the recording failed');
     }
   }
 
-  private async store(owners: RecordingOwner[], call: RecordedCall): Promise<void> {
+  private async store(
+    owners: RecordingOwner[],
+    call: RecordedCall,
+    payloadTypes: RecordedPayloadTypes | undefined,
+  ): Promise<void> {
     const left = relayPort(call.stats, call.aTag);
     const right = call.bTag ? relayPort(call.stats, call.bTag) : undefined;
     const captures = await this.closedCaptures(call.callId);
@@ -229,7 +256,9 @@ export class CallRecorder {
       if (packets.length > 0) segments.push({ at: packets[0]?.timeMs ?? 0, packets });
     }
     segments.sort((a, b) => a.at - b.at);
-    const { wav, durationMs } = joinStereo(segments.map((s) => stereoWav(s.packets, { left, right })));
+    const { wav, durationMs } = joinStereo(
+      await Promise.all(segments.map((s) => stereoWav(s.packets, { left, right, payloadTypes }))),
+    );
     const ready: RecordingReady[] = [];
     for (const owner of owners) {
       const id = randomUUID();

@@ -186,4 +186,37 @@ describeOnEngine(onEngine('call recording'), { timeout: 90_000 }, () => {
     expect(existsSync(file)).toBe(false);
     expect(await stack.testDb.db.prisma.callRecording.count({ where: { cdrId: cdr.id } })).toBe(0);
   });
+
+  it('records a call between two Opus-only baresips: Opus decoded, caller left and callee right', async () => {
+    const registrar = stack.sipAddress;
+    const alice = await startBaresip(
+      { user: 'alice', domain: DOMAIN, password: 'alice-secret', registrar },
+      { play: join(work, 'alice.wav'), codecs: ['opus'] },
+    );
+    phones.push(alice);
+    const bob = await startBaresip(
+      { user: 'bob', domain: DOMAIN, password: 'bob-secret', registrar },
+      { play: join(work, 'bob.wav'), codecs: ['opus'] },
+    );
+    phones.push(bob);
+    await waitForBinding('alice', 'baresip', alice);
+    await waitForBinding('bob', 'baresip', bob);
+
+    // Neither phone loads a G.711 module: the call can only be set up in Opus.
+    const before = await stack.testDb.db.prisma.cdr.count();
+    alice.dial(`sip:bob@${DOMAIN}`);
+    await Promise.all([alice.waitFor('established'), bob.waitFor('established')]);
+    await new Promise((resolve) => setTimeout(resolve, TALK_SECONDS * 1000));
+    alice.hangup();
+    await Promise.all([alice.waitFor('closed'), bob.waitFor('closed')]);
+    const cdr = await completedCdr(stack, before);
+    expect(cdr).toMatchObject({ disposition: 'answered' });
+
+    const [recording] = await recordingsOf(cdr.id, 1);
+    const file = join(work, 'recordings', 'calls', recording?.filePath ?? '');
+    expect(existsSync(file)).toBe(true);
+    expect(recording?.durationMs).toBeGreaterThanOrEqual((TALK_SECONDS - 1) * 1000);
+    expectChannelTone(file, 0, ALICE_TONE, BOB_TONE);
+    expectChannelTone(file, 1, BOB_TONE, ALICE_TONE);
+  });
 });
