@@ -44,7 +44,9 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
         await readAll((after, take) =>
           tx.phoneNumber.findMany({
             where: {
-              OR: [{ subscriber: { status: { not: 'terminated' } } }, { huntGroupId: { not: null } },
+              OR: [
+                { subscriber: { status: { not: 'terminated' } } },
+                { huntGroupId: { not: null } },
                 { autoAttendantId: { not: null } },
               ],
               ...(after === undefined ? {} : { id: { gt: after } }),

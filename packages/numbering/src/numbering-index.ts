@@ -189,7 +189,8 @@ class CompiledSnapshot {
 
   private addGroupNumber(number: NumberData, huntGroupId: string): void {
     const digits = this.digitsOf(number);
-    if (digits !== null) this.groupNumbers.set(digits, { e164: `+${digits}`, numberId: number.id, huntGroupId });
+    if (digits !== null)
+      this.groupNumbers.set(digits, { e164: `+${digits}`, numberId: number.id, huntGroupId });
   }
 
   private addAttendantNumber(number: NumberData, autoAttendantId: string): void {

@@ -96,10 +96,10 @@ function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
       : attendant
         ? { kind: 'attendant', attendant }
         : {
-          kind: 'subscriber',
-          subscriber: mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined,
-          number: mapping?.e164,
-        },
+            kind: 'subscriber',
+            subscriber: mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined,
+            number: mapping?.e164,
+          },
     refused: { callerRouted: callerNumber, calleeRouted: calleeNumber.value },
   };
 }
