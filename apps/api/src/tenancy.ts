@@ -69,10 +69,16 @@ export const scopes = {
     return { subscriber: scopes.subscriber(p) };
   },
 
-  /** A number rings a subscriber or a hunt group; both carry the customer it belongs to. */
+  /** A number rings a subscriber, a hunt group or an auto-attendant; each carries the customer it belongs to. */
   number(p: Principal): Where {
     if (p.role === 'operator') return {};
-    return { OR: [{ subscriber: scopes.subscriber(p) }, { huntGroup: scopes.subscriber(p) }] };
+    return {
+      OR: [
+        { subscriber: scopes.subscriber(p) },
+        { huntGroup: scopes.subscriber(p) },
+        { autoAttendant: scopes.subscriber(p) },
+      ],
+    };
   },
 
   /** Rule sets with resellerId NULL are the operator's, usable (readable) by every reseller. */

@@ -166,6 +166,124 @@ describe('auto-attendants', () => {
     }
   });
 
+  it("a subscriber or a hunt group may not take an attendant's user name (409)", async () => {
+    const subscriber = await api('operator', 'POST', '/subscribers', {
+      customerId: world.ids.cA,
+      domainId: world.ids.dA,
+      username: 'MAIN',
+    });
+    expect(subscriber.statusCode, subscriber.body).toBe(409);
+    expect(subscriber.json().errors[0]).toMatchObject({
+      field: '/body/username',
+      message: 'taken by an auto-attendant',
+    });
+    const group = await api('operator', 'POST', '/hunt-groups', {
+      customerId: world.ids.cA,
+      domainId: world.ids.dA,
+      username: 'main',
+      name: 'Main group',
+      members: [],
+    });
+    expect(group.statusCode, group.body).toBe(409);
+    expect(group.json().errors[0]).toMatchObject({
+      field: '/body/username',
+      message: 'taken by an auto-attendant',
+    });
+    // The name is free in another domain.
+    const elsewhere = await api('operator', 'POST', '/subscribers', {
+      customerId: world.ids.cB,
+      domainId: world.ids.dB,
+      username: 'main',
+    });
+    expect(elsewhere.statusCode, elsewhere.body).toBe(201);
+  });
+
+  it("a number (DID) points at the customer's own attendant only, never as primary", async () => {
+    const number = (subscriberNumber: string, target: Record<string, unknown>) => ({
+      countryCode: '49',
+      areaCode: '30',
+      subscriberNumber,
+      ...target,
+    });
+    // The customer's reseller points a new number at it; the customer sees it, customer B does not.
+    const created = await api(
+      'resellerA',
+      'POST',
+      '/numbers',
+      number('555100', { autoAttendantId: attendantA }),
+    );
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({
+      autoAttendantId: attendantA,
+      subscriberId: null,
+      huntGroupId: null,
+      e164: '+4930555100',
+      isPrimary: false,
+    });
+    const numberId = created.json().id;
+    const own = await api('customerA', 'GET', `/numbers?autoAttendantId=${attendantA}`);
+    expect(own.statusCode).toBe(200);
+    expect(own.json().items.map((n: { id: string }) => n.id)).toEqual([numberId]);
+    expect((await api('customerB', 'GET', `/numbers/${numberId}`)).statusCode).toBe(404);
+    expect(JSON.stringify((await api('resellerB', 'GET', '/numbers')).json())).not.toContain(numberId);
+    // Reseller B can neither point a number at A's attendant nor move A's number.
+    const foreign = await api(
+      'resellerB',
+      'POST',
+      '/numbers',
+      number('555101', { autoAttendantId: attendantA }),
+    );
+    expect(foreign.statusCode, foreign.body).toBe(404);
+    expect(foreign.json().errors[0].field).toBe('/body/autoAttendantId');
+    expect((await api('resellerB', 'PATCH', `/numbers/${numberId}`, { isPrimary: false })).statusCode).toBe(
+      404,
+    );
+    const bNumber = await api(
+      'resellerB',
+      'POST',
+      '/numbers',
+      number('555102', { subscriberId: world.ids.sB }),
+    );
+    expect(bNumber.statusCode, bNumber.body).toBe(201);
+    const moved = await api('resellerB', 'PATCH', `/numbers/${bNumber.json().id}`, {
+      autoAttendantId: attendantA,
+    });
+    expect(moved.statusCode, moved.body).toBe(404);
+    expect(moved.json().errors[0].field).toBe('/body/autoAttendantId');
+    // The customer itself does not assign numbers.
+    expect(
+      (await api('customerA', 'POST', '/numbers', number('555103', { autoAttendantId: attendantA })))
+        .statusCode,
+    ).toBe(403);
+    // Field-named 400s: two targets, a primary attendant number.
+    const two = await api(
+      'operator',
+      'POST',
+      '/numbers',
+      number('555104', { subscriberId: world.ids.sA, autoAttendantId: attendantA }),
+    );
+    expect(two.statusCode, two.body).toBe(400);
+    expect(two.json().errors[0].field).toBe('/body/autoAttendantId');
+    const primary = await api(
+      'operator',
+      'POST',
+      '/numbers',
+      number('555105', { autoAttendantId: attendantA, isPrimary: true }),
+    );
+    expect(primary.statusCode, primary.body).toBe(400);
+    expect(primary.json().errors[0].field).toBe('/body/isPrimary');
+    // Moved to a subscriber, the number leaves the attendant.
+    const toSubscriber = await api('operator', 'PATCH', `/numbers/${bNumber.json().id}`, {
+      subscriberId: world.ids.sB,
+    });
+    expect(toSubscriber.json()).toMatchObject({ subscriberId: world.ids.sB, autoAttendantId: null });
+    const back = await api('operator', 'PATCH', `/numbers/${numberId}`, { subscriberId: world.ids.sA });
+    expect(back.statusCode, back.body).toBe(200);
+    expect(back.json()).toMatchObject({ subscriberId: world.ids.sA, autoAttendantId: null });
+    const again = await api('operator', 'PATCH', `/numbers/${numberId}`, { autoAttendantId: attendantA });
+    expect(again.json()).toMatchObject({ subscriberId: null, autoAttendantId: attendantA, isPrimary: false });
+  });
+
   it('an uploaded greeting is converted to 8 kHz and replaces the spoken text; DELETE goes back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attendant-greeting-'));
     try {
@@ -219,5 +337,7 @@ describe('auto-attendants', () => {
   it('the customer deletes its attendant, its menu goes with it', async () => {
     expect((await api('customerA', 'DELETE', `/auto-attendants/${attendantA}`)).statusCode).toBe(204);
     expect(await world.prisma.autoAttendantOption.count({ where: { autoAttendantId: attendantA } })).toBe(0);
+    // Its numbers go with it (they would answer nothing).
+    expect(await world.prisma.phoneNumber.count({ where: { autoAttendantId: attendantA } })).toBe(0);
   });
 });

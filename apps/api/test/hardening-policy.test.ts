@@ -13,6 +13,8 @@ let ids: World['ids'];
 let subscriberC: string;
 /** A hunt group of tenant A that numbers are pointed at. */
 let huntGroupA: string;
+/** An auto-attendant of tenant A that numbers are pointed at. */
+let attendantA: string;
 /** A gateway and a header rule set that bindings and peer policies are moved to. */
 let gatewayForPolicies: string;
 let spareRuleSet: string;
@@ -42,6 +44,15 @@ beforeAll(async () => {
       username: 'policy-hunt',
       name: 'Policy',
       members: [ids.sA],
+    })
+  ).json().id;
+  attendantA = (
+    await op('POST', '/auto-attendants', {
+      customerId: ids.cA,
+      domainId: ids.dA,
+      username: 'policy-attendant',
+      name: 'Policy',
+      menu: [],
     })
   ).json().id;
 });
@@ -209,6 +220,7 @@ const ROUTES: PatchRoute[] = [
     fields: {
       subscriberId: { body: () => ({ subscriberId: subscriberC }) },
       huntGroupId: { body: () => ({ huntGroupId: huntGroupA }) },
+      autoAttendantId: { body: () => ({ autoAttendantId: attendantA }) },
       isPrimary: { body: () => ({ isPrimary: true }) },
     },
   },

@@ -142,7 +142,7 @@ describe('operator', () => {
     await snap('subscribers');
 
     await open('Numbers', 'Numbers');
-    await page.getByLabel('Subscriber', { exact: true }).selectOption({ label: `sip:alice@${DOMAIN}` });
+    await page.getByLabel('Rings', { exact: true }).selectOption({ label: `sip:alice@${DOMAIN}` });
     await page.getByLabel('Country code').fill('49');
     await page.getByLabel('Area code').fill('30');
     await page.getByLabel('Subscriber number').fill('5550100');

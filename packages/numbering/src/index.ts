@@ -54,6 +54,7 @@ export {
   validatePhoneNumber,
 } from './normalise.ts';
 export type {
+  AttendantNumber,
   CallerPresentation,
   HuntGroupNumber,
   LcrRequest,

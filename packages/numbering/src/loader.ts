@@ -44,10 +44,21 @@ export async function loadNumberingData(prisma: PrismaClient): Promise<Numbering
         await readAll((after, take) =>
           tx.phoneNumber.findMany({
             where: {
-              OR: [{ subscriber: { status: { not: 'terminated' } } }, { huntGroupId: { not: null } }],
+              OR: [
+                { subscriber: { status: { not: 'terminated' } } },
+                { huntGroupId: { not: null } },
+                { autoAttendantId: { not: null } },
+              ],
               ...(after === undefined ? {} : { id: { gt: after } }),
             },
-            select: { id: true, e164: true, subscriberId: true, huntGroupId: true, isPrimary: true },
+            select: {
+              id: true,
+              e164: true,
+              subscriberId: true,
+              huntGroupId: true,
+              autoAttendantId: true,
+              isPrimary: true,
+            },
             orderBy: { id: 'asc' },
             take,
           }),

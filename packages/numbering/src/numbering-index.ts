@@ -36,6 +36,14 @@ export interface HuntGroupNumber {
   huntGroupId: string;
 }
 
+/** A number (DID) answered by an auto-attendant; the attendant itself is sip-core's to resolve. */
+export interface AttendantNumber {
+  /** `+` and digits. */
+  e164: string;
+  numberId: string;
+  autoAttendantId: string;
+}
+
 /** How a subscriber is presented as caller: its primary number, or anonymous under CLIR. */
 export interface CallerPresentation {
   subscriberId: string;
@@ -82,6 +90,8 @@ class CompiledSnapshot {
   readonly numbers = new Map<string, NumberMapping>();
   /** Digits -> the hunt group the number rings. */
   readonly groupNumbers = new Map<string, HuntGroupNumber>();
+  /** Digits -> the auto-attendant that answers the number. */
+  readonly attendantNumbers = new Map<string, AttendantNumber>();
   readonly subscribers = new Map<string, SubscriberEntry>();
   /** `user@domain` (domain lower-cased) -> subscriber id. */
   readonly subscribersByAor = new Map<string, string>();
@@ -138,6 +148,10 @@ class CompiledSnapshot {
       this.addGroupNumber(number, number.huntGroupId);
       return;
     }
+    if (number.autoAttendantId) {
+      this.addAttendantNumber(number, number.autoAttendantId);
+      return;
+    }
     if (!number.subscriberId) return; // unassigned numbers of the pool map to nobody
     const subscriber = this.subscribers.get(number.subscriberId);
     if (!subscriber) {
@@ -174,14 +188,26 @@ class CompiledSnapshot {
   }
 
   private addGroupNumber(number: NumberData, huntGroupId: string): void {
-    let digits: string;
+    const digits = this.digitsOf(number);
+    if (digits !== null)
+      this.groupNumbers.set(digits, { e164: `+${digits}`, numberId: number.id, huntGroupId });
+  }
+
+  private addAttendantNumber(number: NumberData, autoAttendantId: string): void {
+    const digits = this.digitsOf(number);
+    if (digits !== null) {
+      this.attendantNumbers.set(digits, { e164: `+${digits}`, numberId: number.id, autoAttendantId });
+    }
+  }
+
+  /** The number's digits, or null (a problem recorded) when it is no valid E.164 number. */
+  private digitsOf(number: NumberData): string | null {
     try {
-      digits = parseE164(number.e164);
+      return parseE164(number.e164);
     } catch (error) {
       this.problems.push({ kind: 'number', id: number.id, reason: (error as Error).message });
-      return;
+      return null;
     }
-    this.groupNumbers.set(digits, { e164: `+${digits}`, numberId: number.id, huntGroupId });
   }
 }
 
@@ -238,6 +264,12 @@ export class NumberingIndex {
   lookupHuntGroupNumber(number: string): HuntGroupNumber | null {
     const digits = number.startsWith('+') ? number.slice(1) : number;
     return this.snapshot.groupNumbers.get(digits) ?? null;
+  }
+
+  /** Number -> the auto-attendant that answers it (E.164 with or without `+`); null when none does. */
+  lookupAttendantNumber(number: string): AttendantNumber | null {
+    const digits = number.startsWith('+') ? number.slice(1) : number;
+    return this.snapshot.attendantNumbers.get(digits) ?? null;
   }
 
   /**

@@ -44,6 +44,8 @@ export interface NumberData {
   subscriberId: string | null;
   /** A number that rings a hunt group instead of a subscriber (then subscriberId is null). */
   huntGroupId?: string | null;
+  /** A number answered by an auto-attendant (then subscriberId is null). */
+  autoAttendantId?: string | null;
   isPrimary: boolean;
 }
 

@@ -15,6 +15,26 @@ describe('NumberingIndex', () => {
     expect(index.lookupNumber('+12125550100')?.uri).toBe('sip:carol@example.us');
   });
 
+  it("keeps hunt groups' and attendants' numbers apart from subscribers' (none is a caller ID)", () => {
+    const data = sampleData();
+    data.numbers.push(
+      { id: 'n-group', e164: '+4311200', subscriberId: null, huntGroupId: 'h-sales', isPrimary: false },
+      { id: 'n-main', e164: '+4311300', subscriberId: null, autoAttendantId: 'a-main', isPrimary: false },
+    );
+    const pbx = new NumberingIndex(data, { rng: () => 0 });
+    expect(pbx.lookupAttendantNumber('+4311300')).toEqual({
+      e164: '+4311300',
+      numberId: 'n-main',
+      autoAttendantId: 'a-main',
+    });
+    expect(pbx.lookupAttendantNumber('4311300')?.autoAttendantId).toBe('a-main');
+    expect(pbx.lookupHuntGroupNumber('+4311200')?.huntGroupId).toBe('h-sales');
+    expect(pbx.lookupAttendantNumber('+4311200')).toBeNull();
+    expect(pbx.lookupHuntGroupNumber('+4311300')).toBeNull();
+    expect(pbx.lookupNumber('+4311300')).toBeNull();
+    expect(pbx.lookupAttendantNumber('+4311001')).toBeNull();
+  });
+
   it('answers null for unknown and unassigned numbers', () => {
     expect(index.lookupNumber('+4311999')).toBeNull();
     expect(index.lookupNumber('+4311009')).toBeNull();

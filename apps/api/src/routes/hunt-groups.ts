@@ -183,6 +183,11 @@ export async function huntGroupRoutes(app: FastifyInstance, { prisma }: RouteOpt
         throw conflict('A subscriber of the domain has this user name', [
           { field: '/body/username', message: 'taken by a subscriber' },
         ]);
+      // Nor an auto-attendant's (the attendant would never be reached).
+      if (await ctx.tx.autoAttendant.count({ where: { domainId: body.domainId, username } }))
+        throw conflict('An auto-attendant of the domain has this user name', [
+          { field: '/body/username', message: 'taken by an auto-attendant' },
+        ]);
       checkNoAnswer(body.noAnswerKind, body.noAnswerDestination);
       await checkMembers(ctx.tx, customerId, body.members);
       const { members, ...rest } = body;

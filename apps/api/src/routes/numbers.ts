@@ -8,9 +8,9 @@ import { scopes } from '../tenancy.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
- * E.164 numbers (DIDs) routed to subscribers or to hunt groups (exactly one of the two). Numbers are assigned
- * by operators and resellers; customers see theirs. Exactly one number of a subscriber is primary (its caller
- * ID); a hunt group's numbers are never primary.
+ * E.164 numbers (DIDs) routed to subscribers, to hunt groups or to auto-attendants (exactly one of the three).
+ * Numbers are assigned by operators and resellers; customers see theirs. Exactly one number of a subscriber is
+ * primary (its caller ID); a hunt group's or an attendant's numbers are never primary.
  */
 
 const NumberParts = {
@@ -23,6 +23,9 @@ export const PhoneNumber = Type.Object({
   id: Uuid,
   subscriberId: Type.Union([Uuid, Type.Null()], { description: 'The subscriber the number rings' }),
   huntGroupId: Type.Union([Uuid, Type.Null()], { description: 'The hunt group the number rings' }),
+  autoAttendantId: Type.Union([Uuid, Type.Null()], {
+    description: 'The auto-attendant that answers the number',
+  }),
   e164: Type.String({ description: 'Full number with leading +' }),
   ...NumberParts,
   isPrimary: Type.Boolean(),
@@ -62,27 +65,62 @@ async function makeOnlyPrimary(ctx: CrudContext, subscriberId: string, exceptId?
 }
 
 function oneTarget(field: string): Error {
-  return badRequest('A number rings either a subscriber or a hunt group', [
-    { field, message: 'give exactly one of subscriberId and huntGroupId' },
+  return badRequest('A number rings either a subscriber, a hunt group or an auto-attendant', [
+    { field, message: 'give exactly one of subscriberId, huntGroupId and autoAttendantId' },
   ]);
 }
 
 function groupNotPrimary(): Error {
-  return badRequest('A hunt group’s number cannot be primary', [
+  return badRequest('Only a subscriber’s number can be primary', [
     { field: '/body/isPrimary', message: 'only a subscriber’s number is its caller ID' },
   ]);
 }
 
-/** The hunt group must be one the caller may manage (a customer's own, a reseller's customers'). */
-async function requireHuntGroup(ctx: CrudContext, huntGroupId: string): Promise<void> {
-  await requireVisible(
-    ctx.tx,
-    (db) => db.huntGroup,
-    scopes.subscriber(ctx.principal),
-    huntGroupId,
-    'Hunt group',
-    '/body/huntGroupId',
+interface Targets {
+  subscriberId?: string | undefined;
+  huntGroupId?: string | undefined;
+  autoAttendantId?: string | undefined;
+}
+
+/**
+ * The hunt group or auto-attendant the body points the number at, checked to be one the caller may manage
+ * (a customer's own, a reseller's customers'; another's: 400 naming the field); undefined when the body
+ * names neither. More than one target: 400.
+ */
+async function pbxTarget(
+  ctx: CrudContext,
+  body: Targets,
+): Promise<
+  { huntGroupId: string; autoAttendantId: null } | { huntGroupId: null; autoAttendantId: string } | undefined
+> {
+  const given = (['subscriberId', 'huntGroupId', 'autoAttendantId'] as const).filter(
+    (k) => body[k] !== undefined,
   );
+  if (given.length > 1) throw oneTarget(`/body/${given[1]}`);
+  const scope = scopes.subscriber(ctx.principal);
+  if (body.huntGroupId !== undefined) {
+    await requireVisible(
+      ctx.tx,
+      (db) => db.huntGroup,
+      scope,
+      body.huntGroupId,
+      'Hunt group',
+      '/body/huntGroupId',
+    );
+    return { huntGroupId: body.huntGroupId, autoAttendantId: null };
+  }
+  if (body.autoAttendantId !== undefined) {
+    await requireVisible(
+      ctx.tx,
+      (db) => db.autoAttendant,
+      scope,
+      body.autoAttendantId,
+      'Auto-attendant',
+      '/body/autoAttendantId',
+    );
+    return { huntGroupId: null, autoAttendantId: body.autoAttendantId };
+  }
+  return undefined;
 }
 
 export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOptions): Promise<void> {
@@ -97,6 +135,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       {
         subscriberId: Type.Optional(Uuid),
         huntGroupId: Type.Optional(Uuid),
+        autoAttendantId: Type.Optional(Uuid),
         countryCode: NumberParts.countryCode,
         areaCode: Type.Optional(NumberParts.areaCode),
         subscriberNumber: NumberParts.subscriberNumber,
@@ -106,7 +145,12 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       },
       { additionalProperties: false },
     ),
-    update: Patch({ subscriberId: Uuid, huntGroupId: Uuid, isPrimary: Type.Boolean() }),
+    update: Patch({
+      subscriberId: Uuid,
+      huntGroupId: Uuid,
+      autoAttendantId: Uuid,
+      isPrimary: Type.Boolean(),
+    }),
     list: {
       sortable: ['e164', 'createdAt'],
       defaultSort: 'e164',
@@ -114,6 +158,7 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
         e164: { type: 'string', op: 'contains' },
         subscriberId: { type: 'string' },
         huntGroupId: { type: 'string' },
+        autoAttendantId: { type: 'string' },
         customerId: { type: 'string', field: 'subscriber.customerId' },
         isPrimary: { type: 'boolean' },
       },
@@ -122,17 +167,16 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
     writeRoles: ['operator', 'reseller'],
     readScope: scopes.number,
     toCreateData: async (ctx, body) => {
-      const { subscriberId, huntGroupId } = body;
+      const { subscriberId } = body;
       const parts = {
         countryCode: body.countryCode,
         areaCode: body.areaCode ?? '',
         subscriberNumber: body.subscriberNumber,
       };
-      if (huntGroupId !== undefined) {
-        if (subscriberId !== undefined) throw oneTarget('/body/huntGroupId');
-        await requireHuntGroup(ctx, huntGroupId);
+      const pbx = await pbxTarget(ctx, body);
+      if (pbx) {
         if (body.isPrimary === true) throw groupNotPrimary();
-        return { data: { ...parts, huntGroupId, e164: e164Of(parts), isPrimary: false } };
+        return { data: { ...parts, ...pbx, e164: e164Of(parts), isPrimary: false } };
       }
       if (subscriberId === undefined) throw oneTarget('/body/subscriberId');
       await requireVisible(
@@ -149,11 +193,10 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
       return { data: { ...parts, subscriberId, e164: e164Of(parts), isPrimary } };
     },
     toUpdateData: async (ctx, body, existing) => {
-      if (body.huntGroupId !== undefined) {
-        if (body.subscriberId !== undefined) throw oneTarget('/body/huntGroupId');
-        await requireHuntGroup(ctx, body.huntGroupId);
+      const pbx = await pbxTarget(ctx, body);
+      if (pbx) {
         if (body.isPrimary === true) throw groupNotPrimary();
-        return { data: { huntGroupId: body.huntGroupId, subscriberId: null, isPrimary: false } };
+        return { data: { ...pbx, subscriberId: null, isPrimary: false } };
       }
       const subscriberId = body.subscriberId ?? existing.subscriberId;
       if (subscriberId === null) {
@@ -171,7 +214,9 @@ export async function numberRoutes(app: FastifyInstance, { prisma }: RouteOption
         );
       }
       if (body.isPrimary === true) await makeOnlyPrimary(ctx, subscriberId, existing.id);
-      return { data: body.subscriberId !== undefined ? { ...body, huntGroupId: null } : body };
+      return {
+        data: body.subscriberId !== undefined ? { ...body, huntGroupId: null, autoAttendantId: null } : body,
+      };
     },
   });
 }

@@ -193,6 +193,10 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
         throw conflict('A hunt group of the domain has this user name', [
           { field: '/body/username', message: 'taken by a hunt group' },
         ]);
+      if (await ctx.tx.autoAttendant.count({ where: { domainId: body.domainId, username } }))
+        throw conflict('An auto-attendant of the domain has this user name', [
+          { field: '/body/username', message: 'taken by an auto-attendant' },
+        ]);
       const password = body.password ?? generateSecret(20);
       if (body.password !== undefined) assertSipPasswordAllowed(password, username, domain.name);
       const { password: _omit, ...rest } = body;

@@ -50,6 +50,7 @@ const SELECT = {
  */
 export class Attendants {
   private byKey = new Map<string, CachedAttendant>();
+  private byId = new Map<string, CachedAttendant>();
   private loading: Promise<void> | undefined;
 
   constructor(
@@ -65,6 +66,11 @@ export class Attendants {
   /** The enabled attendant `username@domain`, if there is one. */
   find(username: string, domain: string): CachedAttendant | undefined {
     return this.byKey.get(key(username, domain));
+  }
+
+  /** The enabled attendant with this id (a number pointing at it), if there is one. */
+  findById(id: string): CachedAttendant | undefined {
+    return this.byId.get(id);
   }
 
   /** Reloads everything; overlapping changes share one reload after the running one. */
@@ -100,6 +106,7 @@ export class Attendants {
       });
     }
     this.byKey = byKey;
+    this.byId = new Map([...byKey.values()].map((a) => [a.id, a]));
     this.log.info({ attendants: rows.length }, 'auto-attendants loaded');
   }
 }

@@ -32,10 +32,15 @@ import {
  *   baresip member answers and its sipp member gets CANCEL ("Call completed elsewhere");
  * - she sends nothing: after the digit timeout the operator (`op`, sipp) answers;
  * - she sends 2: the subscriber `bob` (sipp) answers.
+ * And the attendant's number (DID) +4930555100, called by the trusted gateway 127.0.0.6 (sipp, no
+ * digest): the same greeting as a 183, digit 2 reaches bob.
  * Each CDR names the final destination.
  */
 
 const TEMPLATE = fileURLToPath(new URL('../sipp/attendant/uac-attendant.xml', import.meta.url));
+const PEER_TEMPLATE = fileURLToPath(new URL('../sipp/attendant/uac-peer-attendant.xml', import.meta.url));
+const GATEWAY_IP = '127.0.0.6';
+const MAIN_NUMBER = '+4930555100';
 
 let stack: CallStack;
 let work: string;
@@ -68,7 +73,7 @@ beforeAll(async () => {
           },
         },
       });
-      await prisma.autoAttendant.create({
+      const main = await prisma.autoAttendant.create({
         data: {
           customerId: tenant.customerId,
           domainId: tenant.domainId,
@@ -87,6 +92,18 @@ beforeAll(async () => {
           },
         },
       });
+      // The attendant's DID, and the carrier's gateway that calls it.
+      await prisma.phoneNumber.create({
+        data: {
+          autoAttendantId: main.id,
+          e164: MAIN_NUMBER,
+          countryCode: '49',
+          areaCode: '30',
+          subscriberNumber: '555100',
+        },
+      });
+      const carrier = await prisma.peeringGroup.create({ data: { name: 'carrier' } });
+      await prisma.peerGateway.create({ data: { groupId: carrier.id, name: 'gw', host: GATEWAY_IP } });
     },
     { voicemail: { dataDir: join(tmpdir(), `auto-attendant-data-${process.pid}`) } },
   );
@@ -101,25 +118,33 @@ afterAll(async () => {
 }, 30_000);
 
 /** The caller's scenario: the template with the digit's pcap played after the 183, or nothing played. */
-function callerScenario(digitPcap: string | undefined): string {
+function callerScenario(digitPcap: string | undefined, template = TEMPLATE): string {
   const play = digitPcap
     ? `<nop><action><exec play_pcap_audio="${sippPcap(digitPcap)}" /></action></nop>`
     : '';
-  const file = join(work, `uac-attendant-${digitPcap ?? 'none'}.xml`);
-  writeFileSync(file, readFileSync(TEMPLATE, 'utf8').replaceAll('@PLAY@', play));
+  const file = join(work, `${template === TEMPLATE ? 'uac' : 'peer'}-attendant-${digitPcap ?? 'none'}.xml`);
+  writeFileSync(file, readFileSync(template, 'utf8').replaceAll('@PLAY@', play));
   return file;
 }
 
-/** alice calls `main` playing `digitPcap` while `members` run; all must end as their scenarios expect. */
-async function callAttendant(digitPcap: string | undefined, members: Record<string, SippRun>) {
+/**
+ * alice calls `main` playing `digitPcap` while `members` run; all must end as their scenarios expect.
+ * `fromGateway`: the trusted gateway calls the attendant's number instead.
+ */
+async function callAttendant(
+  digitPcap: string | undefined,
+  members: Record<string, SippRun>,
+  fromGateway = false,
+) {
   const before = await stack.testDb.db.prisma.cdr.count();
   await Promise.all(Object.values(members).map((m) => m.listening()));
   const caller = startSipp({
-    scenario: callerScenario(digitPcap),
+    scenario: callerScenario(digitPcap, fromGateway ? PEER_TEMPLATE : TEMPLATE),
     port: await allocatePort({ min: 18000, max: 18999 }),
     remote: stack.sipAddress,
-    fields: callFields('alice', 'alice-secret', 'main'),
-    authUri: `main@${DOMAIN}`,
+    ...(fromGateway
+      ? { localAddress: GATEWAY_IP, fields: ['+4930999888', 'unused', DOMAIN, MAIN_NUMBER] }
+      : { fields: callFields('alice', 'alice-secret', 'main'), authUri: `main@${DOMAIN}` }),
     timeoutS: 40,
     // Its own media port: the digit is sent from there to the relay port the 183 named.
     extraArgs: ['-mp', String(await allocatePort({ min: 19000, max: 19999 }))],
@@ -129,7 +154,7 @@ async function callAttendant(digitPcap: string | undefined, members: Record<stri
     caller.done,
     ...names.map((n) => members[n]?.done),
   ]);
-  expectSippOk(callerResult, 'alice (uac-attendant)');
+  expectSippOk(callerResult, fromGateway ? 'gateway (uac-peer-attendant)' : 'alice (uac-attendant)');
   memberResults.forEach((result, i) => {
     if (result) expectSippOk(result, names[i] ?? '');
   });
@@ -189,6 +214,18 @@ describeOnEngine(onEngine('auto-attendant'), { timeout: 90_000 }, () => {
       disposition: 'answered',
       calleeRouted: `sip:bob@${DOMAIN}`,
       calleeSubscriberId: sub('bob'),
+    });
+  });
+
+  it("the attendant's number (DID), called by the trusted gateway: greeting as a 183, digit 2 reaches bob", async () => {
+    const cdr = await callAttendant('dtmf_2833_2.pcap', { bob: member('bob', 'uas-answer.xml') }, true);
+    expect(cdr).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      callerRouted: '+4930999888',
+      calleeRouted: `sip:bob@${DOMAIN}`,
+      calleeSubscriberId: sub('bob'),
+      calleeCustomerId: stack.tenant.customerId,
     });
   });
 });

@@ -53,6 +53,21 @@ export function csrfToken(cookies = globalThis.document?.cookie ?? ''): string |
 }
 
 /**
+ * PUTs an audio file as the raw request body (a greeting upload: the API takes `audio/wav` or `audio/mpeg`,
+ * which the typed client does not send), with the session cookie and the CSRF token as the client does.
+ */
+export async function putAudio(path: string, file: File): Promise<void> {
+  const token = csrfToken();
+  const response = await fetch(path, {
+    method: 'PUT',
+    credentials: 'same-origin',
+    headers: { 'content-type': file.type || 'audio/wav', ...(token ? { [CSRF_HEADER]: token } : {}) },
+    body: file,
+  });
+  if (!response.ok) throw new ApiProblem(response.status, await response.json().catch(() => ({})));
+}
+
+/**
  * The session is an HttpOnly cookie the browser sends by itself (scripts here never see the login token);
  * a state-changing request also carries the CSRF token, which proves it comes from this app.
  */

@@ -3,6 +3,7 @@ import {
   Button,
   Card,
   Checkbox,
+  FileInput,
   Group,
   NativeSelect,
   Stack,
@@ -15,7 +16,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useForm } from 'react-hook-form';
 import { z } from 'zod';
-import { type ItemOf, unwrap } from '../api/client.ts';
+import { type ItemOf, putAudio, unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
 import { useSession } from '../auth.tsx';
 import { DataTable } from './DataTable.tsx';
@@ -28,7 +29,10 @@ import { DeleteButton } from './RecordActions.tsx';
 
 type Attendant = ItemOf<'/api/v1/auto-attendants'>;
 type Kind = Attendant['menu'][number]['kind'];
-/** One menu row as the form holds it: the digit and `kind:target` (empty: no entry). */
+/**
+ * One menu row as the form holds it: the digit and `kind:target` (empty: no entry; `number:` and what is
+ * typed so far for a number).
+ */
 interface MenuRow {
   digit: string;
   destination: string;
@@ -73,7 +77,10 @@ const menuRows = (attendant?: Attendant): MenuRow[] =>
     return { digit, destination: entry ? `${entry.kind}:${entry.target}` : '' };
   });
 
-/** The customer's phones, hunt groups and voicemail boxes, as destination choices. */
+/** The choice that asks for a number (one of ours, as a user of the attendant's domain dials it). */
+const NUMBER = 'number:';
+
+/** The customer's phones, hunt groups and voicemail boxes, and "a number", as destination choices. */
 function useDestinations(customerId: string) {
   const api = useApi();
   const subscribers = useQuery({
@@ -99,7 +106,39 @@ function useDestinations(customerId: string) {
       value: `voicemail:${s.id}`,
       label: `Voicemail ${s.sipUri}`,
     })),
+    { value: NUMBER, label: 'A number…' },
   ];
+}
+
+/** One destination: the choice, and for "a number" the number to type. */
+function DestinationPicker(props: {
+  label: string;
+  options: Array<{ value: string; label: string }>;
+  value: string;
+  onChange: (value: string) => void;
+  w: number;
+}) {
+  const number = props.value.startsWith(NUMBER);
+  return (
+    <Group gap={4} align="flex-end" wrap="nowrap">
+      <NativeSelect
+        label={props.label}
+        value={number ? NUMBER : props.value}
+        data={props.options}
+        w={props.w}
+        onChange={(e) => props.onChange(e.currentTarget.value)}
+      />
+      {number && (
+        <TextInput
+          label={`${props.label}: number`}
+          placeholder="+4930123456"
+          value={props.value.slice(NUMBER.length)}
+          w={160}
+          onChange={(e) => props.onChange(`${NUMBER}${e.currentTarget.value.trim()}`)}
+        />
+      )}
+    </Group>
+  );
 }
 
 /** The menu: for each digit where it sends the caller, and where silence sends it. */
@@ -117,25 +156,24 @@ function MenuPicker(props: {
       </Text>
       <Group>
         {props.rows.map((row, i) => (
-          <NativeSelect
+          <DestinationPicker
             key={row.digit}
             label={`Digit ${row.digit}`}
             value={row.destination}
-            data={props.options}
+            options={props.options}
             w={220}
-            onChange={(e) => {
-              const value = e.currentTarget.value;
-              props.onRows(props.rows.map((r, j) => (j === i ? { ...r, destination: value } : r)));
-            }}
+            onChange={(value) =>
+              props.onRows(props.rows.map((r, j) => (j === i ? { ...r, destination: value } : r)))
+            }
           />
         ))}
       </Group>
-      <NativeSelect
+      <DestinationPicker
         label="No digit (timeout, e.g. the operator)"
         value={props.timeout}
-        data={props.options}
+        options={props.options}
         w={320}
-        onChange={(e) => props.onTimeout(e.currentTarget.value)}
+        onChange={props.onTimeout}
       />
     </Stack>
   );
@@ -145,6 +183,53 @@ const timeoutBody = (value: string) => {
   const d = destinationOf(value);
   return { timeoutKind: d?.kind ?? null, timeoutTarget: d?.target ?? null };
 };
+
+/**
+ * The attendant's recorded greeting: an uploaded WAV or MP3 (converted by the API to 8 kHz mono) plays
+ * instead of the spoken text until it is removed again.
+ */
+function GreetingUpload({ attendant }: { attendant: Attendant }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['auto-attendants'] });
+  const upload = useMutation({
+    mutationFn: (file: File) =>
+      putAudio(`/api/v1/auto-attendants/${encodeURIComponent(attendant.id)}/greeting`, file),
+    onSuccess: refresh,
+  });
+  const spoken = useMutation({
+    mutationFn: async () => {
+      const res = await api.DELETE('/api/v1/auto-attendants/{id}/greeting', {
+        params: { path: { id: attendant.id } },
+      });
+      // 204: no body to unwrap.
+      if (!res.response.ok) unwrap(res);
+    },
+    onSuccess: refresh,
+  });
+  const uploaded = attendant.greeting === 'uploaded';
+  return (
+    <Stack gap={4} w="100%">
+      <FormAlert error={upload.error ?? spoken.error} />
+      <Text size="sm">
+        {uploaded ? 'The uploaded recording plays.' : 'The greeting text is spoken by the platform.'}
+      </Text>
+      <Group align="flex-end">
+        <FileInput
+          label="Upload a recorded greeting (WAV or MP3)"
+          accept="audio/wav,audio/x-wav,audio/mpeg"
+          onChange={(file) => file && upload.mutate(file)}
+          w={320}
+        />
+        {uploaded && (
+          <Button variant="default" onClick={() => spoken.mutate()} loading={spoken.isPending}>
+            Use the spoken greeting
+          </Button>
+        )}
+      </Group>
+    </Stack>
+  );
+}
 
 /** Changes an existing attendant: everything but its address and customer. */
 function AttendantEditPanel({ attendant, onDone }: { attendant: Attendant; onDone: () => void }) {
@@ -188,6 +273,7 @@ function AttendantEditPanel({ attendant, onDone }: { attendant: Attendant; onDon
         error={err.greetingText?.message}
         w="100%"
       />
+      <GreetingUpload attendant={attendant} />
       <TextInput label="Digit wait (seconds)" type="number" {...form.register('digitTimeout')} w={150} />
       <TextInput label="Replays after a wrong digit" type="number" {...form.register('maxReplays')} w={200} />
       <Checkbox label="Enabled" checked={enabled} onChange={(e) => setEnabled(e.currentTarget.checked)} />
@@ -311,7 +397,7 @@ export function AutoAttendantEditor() {
               />
             </Group>
             <Textarea
-              label="Greeting (spoken by the platform; a recorded one can be uploaded through the API)"
+              label="Greeting (spoken by the platform; a recording can be uploaded once the attendant is saved)"
               {...form.register('greetingText')}
               error={err.greetingText?.message}
             />

@@ -2,7 +2,7 @@ import { profiles } from '@switchboard/media';
 import type { SipUri } from '@switchboard/sip';
 import type { CachedSubscriber, Directory } from '../../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../../sip/request.ts';
-import type { Attendants } from '../attendants.ts';
+import type { Attendants, CachedAttendant } from '../attendants.ts';
 import type { CachedHuntGroup, HuntGroups } from '../hunt-groups.ts';
 import { callerLegProfile } from '../leg-profile.ts';
 import { asE164, domainVariables, rewriteFromPeer, rewriteFromSubscriber } from '../number-rewrite.ts';
@@ -17,8 +17,8 @@ export type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
     Partial<Pick<Directory, 'transcodeCodecs'>>;
   /** Hunt groups by user part or by a number pointing at them; unset: none are callable. */
   huntGroups?: Pick<HuntGroups, 'find' | 'findById'> | undefined;
-  /** Auto-attendants by user part; unset: none are callable. */
-  attendants?: { attendants: Pick<Attendants, 'find'> } | undefined;
+  /** Auto-attendants by user part or by a number pointing at them; unset: none are callable. */
+  attendants?: { attendants: Pick<Attendants, 'find' | 'findById'> } | undefined;
 };
 
 /**
@@ -49,7 +49,7 @@ function sourceOf(req: IncomingRequest): string {
 /**
  * From a trusted peer (a gateway, no digest): the Request-URI's number (To's, for a call to a trunk's
  * registered contact), in the peer's format made ours by its peering group's `inbound_from_peer`
- * rules, is a DID of one of our subscribers.
+ * rules, is a DID of one of our subscribers, hunt groups or auto-attendants.
  */
 function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
   const parsed = parsedOf(req);
@@ -74,6 +74,7 @@ function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
   const e164 = asE164(calleeNumber.value);
   const mapping = e164 ? deps.numbering?.lookupNumber(e164) : null;
   const group = e164 && !mapping ? groupOfNumber(deps, e164) : undefined;
+  const attendant = e164 && !mapping && !group ? attendantOfNumber(deps, e164) : undefined;
   return {
     kind: 'inbound',
     cdr: {
@@ -92,11 +93,13 @@ function fromPeer(deps: ClassifyDeps, req: IncomingRequest): InvitePlan {
     callerNumber,
     destination: group
       ? { kind: 'huntGroup', group }
-      : {
-          kind: 'subscriber',
-          subscriber: mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined,
-          number: mapping?.e164,
-        },
+      : attendant
+        ? { kind: 'attendant', attendant }
+        : {
+            kind: 'subscriber',
+            subscriber: mapping ? deps.directory.findSubscriber(mapping.username, mapping.domain) : undefined,
+            number: mapping?.e164,
+          },
     refused: { callerRouted: callerNumber, calleeRouted: calleeNumber.value },
   };
 }
@@ -175,7 +178,9 @@ export function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri
   const mapping = numbering.lookupNumber(e164);
   if (!mapping) {
     const group = groupOfNumber(deps, e164);
-    return group ? { kind: 'huntGroup', group } : { kind: 'pstn', e164 };
+    if (group) return { kind: 'huntGroup', group };
+    const attendant = attendantOfNumber(deps, e164);
+    return attendant ? { kind: 'attendant', attendant } : { kind: 'pstn', e164 };
   }
   return {
     kind: 'subscriber',
@@ -188,4 +193,10 @@ export function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri
 function groupOfNumber(deps: ClassifyDeps, e164: string): CachedHuntGroup | undefined {
   const number = deps.numbering?.lookupHuntGroupNumber(e164);
   return number ? deps.huntGroups?.findById(number.huntGroupId) : undefined;
+}
+
+/** The enabled auto-attendant a number (DID) of ours is answered by, if one is. */
+function attendantOfNumber(deps: ClassifyDeps, e164: string): CachedAttendant | undefined {
+  const number = deps.numbering?.lookupAttendantNumber(e164);
+  return number ? deps.attendants?.attendants.findById(number.autoAttendantId) : undefined;
 }

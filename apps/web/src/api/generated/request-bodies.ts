@@ -1136,6 +1136,10 @@ export const requestBodies = {
         "type": "string",
         "format": "uuid"
       },
+      "autoAttendantId": {
+        "type": "string",
+        "format": "uuid"
+      },
       "countryCode": {
         "type": "string",
         "pattern": "^[0-9]{1,3}$",
@@ -3227,6 +3231,10 @@ export const requestBodies = {
         "format": "uuid"
       },
       "huntGroupId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "autoAttendantId": {
         "type": "string",
         "format": "uuid"
       },

@@ -10123,6 +10123,7 @@ export interface operations {
                 e164?: string;
                 subscriberId?: string;
                 huntGroupId?: string;
+                autoAttendantId?: string;
                 customerId?: string;
                 isPrimary?: boolean;
             };
@@ -10146,6 +10147,8 @@ export interface operations {
                             subscriberId: string | null;
                             /** @description The hunt group the number rings */
                             huntGroupId: string | null;
+                            /** @description The auto-attendant that answers the number */
+                            autoAttendantId: string | null;
                             /** @description Full number with leading + */
                             e164: string;
                             /** @description Country code digits, e.g. 43 */
@@ -10309,6 +10312,8 @@ export interface operations {
                     subscriberId?: string;
                     /** Format: uuid */
                     huntGroupId?: string;
+                    /** Format: uuid */
+                    autoAttendantId?: string;
                     /** @description Country code digits, e.g. 43 */
                     countryCode: string;
                     /** @description Area code digits, may be empty */
@@ -10334,6 +10339,8 @@ export interface operations {
                         subscriberId: string | null;
                         /** @description The hunt group the number rings */
                         huntGroupId: string | null;
+                        /** @description The auto-attendant that answers the number */
+                        autoAttendantId: string | null;
                         /** @description Full number with leading + */
                         e164: string;
                         /** @description Country code digits, e.g. 43 */
@@ -10503,6 +10510,8 @@ export interface operations {
                         subscriberId: string | null;
                         /** @description The hunt group the number rings */
                         huntGroupId: string | null;
+                        /** @description The auto-attendant that answers the number */
+                        autoAttendantId: string | null;
                         /** @description Full number with leading + */
                         e164: string;
                         /** @description Country code digits, e.g. 43 */
@@ -10811,6 +10820,8 @@ export interface operations {
                     subscriberId?: string;
                     /** Format: uuid */
                     huntGroupId?: string;
+                    /** Format: uuid */
+                    autoAttendantId?: string;
                     isPrimary?: boolean;
                 };
             };
@@ -10829,6 +10840,8 @@ export interface operations {
                         subscriberId: string | null;
                         /** @description The hunt group the number rings */
                         huntGroupId: string | null;
+                        /** @description The auto-attendant that answers the number */
+                        autoAttendantId: string | null;
                         /** @description Full number with leading + */
                         e164: string;
                         /** @description Country code digits, e.g. 43 */

@@ -20,9 +20,38 @@ type PhoneNumber = ItemOf<'/api/v1/numbers'>;
 const shown = (e164: string) => `+${e164.replace(/^\+/, '')}`;
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
 type HuntGroup = ItemOf<'/api/v1/hunt-groups'>;
+type Attendant = ItemOf<'/api/v1/auto-attendants'>;
+
+/** What a number rings, as a select value: `s:<subscriber id>`, `h:<hunt group id>` or `a:<attendant id>`. */
+const TARGET = /^[sha]:.+/;
+
+/** The body fields naming what a number rings, from its select value. */
+function targetOf(value: string) {
+  const id = value.slice(2);
+  if (value.startsWith('h:')) return { huntGroupId: id };
+  if (value.startsWith('a:')) return { autoAttendantId: id };
+  return { subscriberId: id };
+}
+
+/** The select value of what a number rings. */
+function targetValue(n: PhoneNumber): string {
+  if (n.huntGroupId) return `h:${n.huntGroupId}`;
+  if (n.autoAttendantId) return `a:${n.autoAttendantId}`;
+  return `s:${n.subscriberId}`;
+}
+
+/** The select options: the subscribers, hunt groups and auto-attendants a number can ring. */
+function targetOptions(subscribers: Subscriber[], huntGroups: HuntGroup[], attendants: Attendant[]) {
+  return [
+    ...subscribers.map((s) => ({ value: `s:${s.id}`, label: s.sipUri })),
+    ...huntGroups.map((g) => ({ value: `h:${g.id}`, label: `Hunt group ${g.sipUri}` })),
+    ...attendants.map((a) => ({ value: `a:${a.id}`, label: `Auto-attendant ${a.sipUri}` })),
+  ];
+}
 
 export const NumberForm = z.object({
-  subscriberId: textField('createNumber', 'subscriberId', { required: 'Choose a subscriber' }),
+  /** `s:`, `h:` or `a:` and the id (a hunt group's or an attendant's number is never primary). */
+  subscriberId: z.string().regex(TARGET, 'Choose a subscriber, a hunt group or an auto-attendant'),
   countryCode: textField('createNumber', 'countryCode', {
     required: 'Country code digits, e.g. 49',
     invalid: 'Country code digits, e.g. 49',
@@ -37,30 +66,30 @@ export const NumberForm = z.object({
 });
 
 /**
- * A number keeps its digits; what changes is what it rings (a subscriber, `s:<id>`, or a hunt group,
- * `h:<id>`) and whether it is that subscriber's primary (a group's number never is).
+ * A number keeps its digits; what changes is what it rings (a subscriber, `s:<id>`, a hunt group,
+ * `h:<id>`, or an auto-attendant, `a:<id>`) and whether it is that subscriber's primary (a group's or
+ * an attendant's number never is).
  */
 export const NumberEditForm = z.object({
-  subscriberId: z.string().regex(/^[sh]:.+/, 'Choose a subscriber or a hunt group'),
+  subscriberId: z.string().regex(TARGET, 'Choose a subscriber, a hunt group or an auto-attendant'),
   isPrimary: z.boolean(),
 });
 
-/** The PATCH body of an edited number: a group's number is never primary. */
+/** The PATCH body of an edited number: only a subscriber's number can be primary. */
 function numberPatch(v: z.infer<typeof NumberEditForm>) {
-  const id = v.subscriberId.slice(2);
-  return v.subscriberId.startsWith('h:') ? { huntGroupId: id } : { subscriberId: id, isPrimary: v.isPrimary };
+  const target = targetOf(v.subscriberId);
+  return 'subscriberId' in target ? { ...target, isPrimary: v.isPrimary } : target;
 }
 
 function NumberEditor(props: {
   number: PhoneNumber;
   subscribers: Subscriber[];
   huntGroups: HuntGroup[];
+  attendants: Attendant[];
   onDone: () => void;
 }) {
   const api = useApi();
-  const target = props.number.huntGroupId
-    ? `h:${props.number.huntGroupId}`
-    : `s:${props.number.subscriberId}`;
+  const target = targetValue(props.number);
   const form = useForm({
     resolver: zodResolver(NumberEditForm),
     defaultValues: { subscriberId: target, isPrimary: props.number.isPrimary },
@@ -85,17 +114,14 @@ function NumberEditor(props: {
         label="Rings"
         {...form.register('subscriberId')}
         error={form.formState.errors.subscriberId?.message}
-        data={[
-          ...props.subscribers.map((s) => ({ value: `s:${s.id}`, label: s.sipUri })),
-          ...props.huntGroups.map((g) => ({ value: `h:${g.id}`, label: `Hunt group ${g.sipUri}` })),
-        ]}
+        data={targetOptions(props.subscribers, props.huntGroups, props.attendants)}
       />
       <Checkbox label="Primary number of the subscriber" {...form.register('isPrimary')} />
     </EditPanel>
   );
 }
 
-/** PSTN numbers (DIDs) and the subscriber each one rings. */
+/** PSTN numbers (DIDs) and the subscriber, hunt group or auto-attendant each one rings. */
 export function NumbersPage() {
   const api = useApi();
   const queryClient = useQueryClient();
@@ -116,6 +142,11 @@ export function NumbersPage() {
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/hunt-groups', { params: { query: { perPage: 500 } } })),
   });
+  const attendants = useQuery({
+    queryKey: ['auto-attendants', 'for-numbers'],
+    queryFn: async () =>
+      unwrap(await api.GET('/api/v1/auto-attendants', { params: { query: { perPage: 500 } } })),
+  });
   const [editing, setEditing] = useState<PhoneNumber | null>(null);
   const form = useForm({
     resolver: zodResolver(NumberForm),
@@ -132,11 +163,13 @@ export function NumbersPage() {
       unwrap(
         await api.POST('/api/v1/numbers', {
           body: {
-            subscriberId: v.subscriberId,
+            ...targetOf(v.subscriberId),
             countryCode: v.countryCode,
             subscriberNumber: v.subscriberNumber,
             ...(v.areaCode ? { areaCode: v.areaCode } : {}),
-            ...(v.isPrimary === 'auto' ? {} : { isPrimary: v.isPrimary === 'yes' }),
+            ...(v.isPrimary === 'auto' || !v.subscriberId.startsWith('s:')
+              ? {}
+              : { isPrimary: v.isPrimary === 'yes' }),
           },
         }),
       ),
@@ -147,6 +180,12 @@ export function NumbersPage() {
   });
   const uriOf = new Map((subscribers.data?.items ?? []).map((s) => [s.id, s.sipUri]));
   const groupUriOf = new Map((huntGroups.data?.items ?? []).map((g) => [g.id, g.sipUri]));
+  const attendantUriOf = new Map((attendants.data?.items ?? []).map((a) => [a.id, a.sipUri]));
+  const targets = targetOptions(
+    subscribers.data?.items ?? [],
+    huntGroups.data?.items ?? [],
+    attendants.data?.items ?? [],
+  );
   const err = form.formState.errors;
   return (
     <Stack>
@@ -157,11 +196,11 @@ export function NumbersPage() {
             <FormAlert error={create.error} />
             <Group align="flex-end">
               <NativeSelect
-                label="Subscriber"
+                label="Rings"
                 {...form.register('subscriberId')}
                 error={err.subscriberId?.message}
                 data={recordOptions(
-                  subscribers.data?.items.map((s) => ({ id: s.id, name: s.sipUri })),
+                  subscribers.data && targets.map((t) => ({ id: t.value, name: t.label })),
                   'Create a subscriber first',
                 )}
               />
@@ -204,6 +243,7 @@ export function NumbersPage() {
           number={editing}
           subscribers={subscribers.data?.items ?? []}
           huntGroups={huntGroups.data?.items ?? []}
+          attendants={attendants.data?.items ?? []}
           onDone={() => setEditing(null)}
         />
       )}
@@ -224,7 +264,9 @@ export function NumbersPage() {
             cell: (r) =>
               r.subscriberId
                 ? (uriOf.get(r.subscriberId) ?? r.subscriberId)
-                : `Hunt group ${groupUriOf.get(r.huntGroupId ?? '') ?? r.huntGroupId}`,
+                : r.autoAttendantId
+                  ? `Auto-attendant ${attendantUriOf.get(r.autoAttendantId) ?? r.autoAttendantId}`
+                  : `Hunt group ${groupUriOf.get(r.huntGroupId ?? '') ?? r.huntGroupId}`,
           },
           { header: 'Primary', cell: (r) => (r.isPrimary ? 'yes' : 'no') },
         ]}

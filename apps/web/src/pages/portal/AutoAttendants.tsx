@@ -8,8 +8,9 @@ export function AutoAttendantsPage() {
       <Title order={1}>Auto-attendants</Title>
       <Text c="dimmed">
         An auto-attendant is an address callers dial that plays a greeting and sends the call on by the digit
-        the caller presses: to a hunt group, a phone or a voicemail box. Callers who press nothing go to the
-        timeout destination, typically the operator.
+        the caller presses: to a hunt group, a phone, a voicemail box or one of your numbers. Callers who
+        press nothing go to the timeout destination, typically the operator. A number of yours can point at an
+        attendant, so callers from outside reach it too.
       </Text>
       <AutoAttendantEditor />
     </Stack>

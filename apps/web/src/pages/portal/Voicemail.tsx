@@ -17,7 +17,7 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { ApiProblem, CSRF_HEADER, csrfToken, unwrap } from '../../api/client.ts';
+import { putAudio, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { dialled, formatTime } from '../../components/format.ts';
@@ -110,20 +110,8 @@ export function VoicemailPage() {
     onSuccess: refresh,
   });
   const upload = useMutation({
-    mutationFn: async (file: File) => {
-      // A binary body: sent with fetch, the session cookie and the CSRF header as the client does.
-      const token = csrfToken();
-      const response = await fetch(
-        `/api/v1/subscribers/${encodeURIComponent(subscriberId)}/voicemail/greeting`,
-        {
-          method: 'PUT',
-          credentials: 'same-origin',
-          headers: { 'content-type': file.type || 'audio/wav', ...(token ? { [CSRF_HEADER]: token } : {}) },
-          body: file,
-        },
-      );
-      if (!response.ok) throw new ApiProblem(response.status, await response.json().catch(() => ({})));
-    },
+    mutationFn: (file: File) =>
+      putAudio(`/api/v1/subscribers/${encodeURIComponent(subscriberId)}/voicemail/greeting`, file),
     onSuccess: refresh,
   });
   const resetGreeting = useMutation({
