@@ -10,8 +10,8 @@ import { runSipp, stopAllSipp } from './support/sipp.ts';
 /**
  * The SIP access variables of the runtime contract, read as the launcher and sip-core's main read them:
  * with `SIP_TRUSTED_SOURCES=127.0.0.0/8 SIP_RATE_LIMIT=0` a provisioning or load-test host on loopback
- * registers a thousand subscribers at 500 per second without one 503 (the default limit, 50/s with a
- * burst of 200 per source, would refuse most of them).
+ * registers a thousand subscribers at 200 per second without one 503 (the default limit, 50/s with a
+ * burst of 200 per source, would refuse most of them; the sustained rate is measured in bench/).
  */
 const log = pino({ level: process.env.SIPCORE_TEST_LOG ?? 'silent' });
 const DOMAIN = 'access-settings.test';
@@ -66,12 +66,12 @@ describeOnEngine(onEngine('SIP_TRUSTED_SOURCES=127.0.0.0/8 SIP_RATE_LIMIT=0'), {
     });
   });
 
-  it('let sipp register 1,000 subscribers at 500/s from 127.0.0.1 with no 503', async () => {
+  it('let sipp register 1,000 subscribers at 200/s from 127.0.0.1 with no 503', async () => {
     const result = await runSipp({
       scenario: 'register-domain.xml',
       remote,
       calls: SUBSCRIBERS,
-      rate: 500,
+      rate: 200,
       timeoutS: 180,
       csv: Array.from(
         { length: SUBSCRIBERS },

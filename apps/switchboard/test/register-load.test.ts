@@ -17,17 +17,19 @@ import { createScratchDatabase, type ScratchDatabase } from './support/scratch-d
 
 /**
  * The operator's documented way to load-test from one machine: with loopback trusted and the per-source rate
- * limit off, one sipp on 127.0.0.1 registers 1,000 subscribers at 500 per second and none is refused (503).
- * With the defaults (50 requests/s, burst 200 per source) most of these would be.
+ * limit off, one sipp on 127.0.0.1 registers 1,000 subscribers at 200 per second and none is refused (503).
+ * With the defaults (50 requests/s, burst 200 per source) most of these would be: 400 requests a second
+ * for five seconds against about 450 allowed in all. The rate the platform sustains is bench/'s to measure
+ * (docs/performance.md), not a test's: a busy test machine must not fail the setting's check.
  */
 
 const SCENARIOS = fileURLToPath(new URL('./sipp/', import.meta.url));
 const USERS = 1000;
-const RATE = 500;
+const RATE = 200;
 const DOMAIN = 'load.example.test';
 const PASSWORD = 'load-test-password-1';
 
-describe('registering 1,000 subscribers at 500/s from 127.0.0.1', () => {
+describe('registering 1,000 subscribers at 200/s from 127.0.0.1', () => {
   let database: ScratchDatabase | undefined;
   let dataDir: string;
   let run: Launched | undefined;
