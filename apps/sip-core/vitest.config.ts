@@ -1,7 +1,8 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import shared from '../../vitest.shared.ts';
 
-// Two files at a time: most of this suite waits on real calls (rtpengine, sipp, softphones) rather than
-// computing, so a second worker halves the wall-clock time on a 2-core machine without starving either.
-// Every file allocates its own ports, databases and Redis key prefix, so files never share state.
-export default mergeConfig(shared, defineConfig({ test: { include: ['test/**/*.test.ts'], maxWorkers: 2 } }));
+// One file at a time: the real-media files (softphones, Kamailio, rtpengine) wait on calls with bounded
+// timeouts, and two of them sharing a 2-core machine with another package's suite (`pnpm test` runs two
+// packages at once) missed those bounds. Every file allocates its own ports, databases and Redis key
+// prefix, so running them side by side is safe where there are cores to spare (`--maxWorkers`).
+export default mergeConfig(shared, defineConfig({ test: { include: ['test/**/*.test.ts'], maxWorkers: 1 } }));
