@@ -8,10 +8,11 @@ import { Type } from 'typebox';
 import type { Tx } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { IdParams, registerCrud, requireVisible } from '../crud.ts';
-import { badRequest, conflict } from '../errors.ts';
+import { badRequest } from '../errors.ts';
 import { Name, NoContent, Nullable, Patch, SipUsername, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
 import { ROLES } from '../types.ts';
+import { addressListOptions, ownerOfNewAddress, requireFreeAddress } from './call-addresses.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -176,56 +177,15 @@ export async function autoAttendantRoutes(
       enabled: Type.Boolean(),
       menu: Menu,
     }),
-    list: {
-      sortable: ['username', 'name', 'createdAt'],
-      defaultSort: 'username',
-      filters: {
-        customerId: { type: 'string' },
-        domainId: { type: 'string' },
-        q: {
-          type: 'string',
-          op: 'contains',
-          anyOf: ['username', 'name'],
-          description: 'Search name and user name',
-        },
-        enabled: { type: 'boolean' },
-      },
-    },
+    list: addressListOptions,
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller', 'customer'],
     // Like hunt groups: a customer its own, a reseller its customers', the operator all.
     readScope: scopes.subscriber,
     toCreateData: async (ctx, body) => {
-      const p = ctx.principal;
-      const customerId = p.role === 'customer' ? p.customerId : body.customerId;
-      if (customerId === undefined || customerId === null)
-        throw badRequest('customerId is required', [{ field: '/body/customerId', message: 'required' }]);
-      await requireVisible(
-        ctx.tx,
-        (db) => db.customer,
-        scopes.customer(p),
-        customerId,
-        'Customer',
-        '/body/customerId',
-      );
-      await requireVisible(
-        ctx.tx,
-        (db) => db.domain,
-        scopes.domainForNewSubscribers(p),
-        body.domainId,
-        'Domain',
-        '/body/domainId',
-      );
+      const customerId = await ownerOfNewAddress(ctx.tx, ctx.principal, body);
       const username = body.username.toLowerCase();
-      // Calls look up subscribers, then hunt groups, then attendants: the address must be free of both.
-      if (await ctx.tx.subscriber.count({ where: { domainId: body.domainId, username } }))
-        throw conflict('A subscriber of the domain has this user name', [
-          { field: '/body/username', message: 'taken by a subscriber' },
-        ]);
-      if (await ctx.tx.huntGroup.count({ where: { domainId: body.domainId, username } }))
-        throw conflict('A hunt group of the domain has this user name', [
-          { field: '/body/username', message: 'taken by a hunt group' },
-        ]);
+      await requireFreeAddress(ctx.tx, 'autoAttendant', body.domainId, username);
       await checkTimeout(ctx.tx, customerId, body.timeoutKind, body.timeoutTarget);
       await checkMenu(ctx.tx, customerId, body.menu);
       const { menu, ...rest } = body;

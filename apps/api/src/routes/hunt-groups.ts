@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Tx } from '../audit.ts';
-import { registerCrud, requireVisible } from '../crud.ts';
-import { badRequest, conflict } from '../errors.ts';
+import { registerCrud } from '../crud.ts';
+import { badRequest } from '../errors.ts';
 import { Name, Nullable, Patch, SipUsername, Timestamps, Uuid } from '../schemas.ts';
 import { scopes } from '../tenancy.ts';
+import { addressListOptions, ownerOfNewAddress, requireFreeAddress } from './call-addresses.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -137,57 +138,15 @@ export async function huntGroupRoutes(app: FastifyInstance, { prisma }: RouteOpt
       enabled: Type.Boolean(),
       members: Members,
     }),
-    list: {
-      sortable: ['username', 'name', 'createdAt'],
-      defaultSort: 'username',
-      filters: {
-        customerId: { type: 'string' },
-        domainId: { type: 'string' },
-        q: {
-          type: 'string',
-          op: 'contains',
-          anyOf: ['username', 'name'],
-          description: 'Search name and user name',
-        },
-        enabled: { type: 'boolean' },
-      },
-    },
+    list: addressListOptions,
     readRoles: ['operator', 'reseller', 'customer'],
     writeRoles: ['operator', 'reseller', 'customer'],
     // Like subscribers: a customer its own groups, a reseller its customers', the operator all.
     readScope: scopes.subscriber,
     toCreateData: async (ctx, body) => {
-      const p = ctx.principal;
-      const customerId = p.role === 'customer' ? p.customerId : body.customerId;
-      if (customerId === undefined || customerId === null)
-        throw badRequest('customerId is required', [{ field: '/body/customerId', message: 'required' }]);
-      await requireVisible(
-        ctx.tx,
-        (db) => db.customer,
-        scopes.customer(p),
-        customerId,
-        'Customer',
-        '/body/customerId',
-      );
-      await requireVisible(
-        ctx.tx,
-        (db) => db.domain,
-        scopes.domainForNewSubscribers(p),
-        body.domainId,
-        'Domain',
-        '/body/domainId',
-      );
+      const customerId = await ownerOfNewAddress(ctx.tx, ctx.principal, body);
       const username = body.username.toLowerCase();
-      // The group's address must not hide a subscriber's (calls look up subscribers first).
-      if (await ctx.tx.subscriber.count({ where: { domainId: body.domainId, username } }))
-        throw conflict('A subscriber of the domain has this user name', [
-          { field: '/body/username', message: 'taken by a subscriber' },
-        ]);
-      // Nor an auto-attendant's (the attendant would never be reached).
-      if (await ctx.tx.autoAttendant.count({ where: { domainId: body.domainId, username } }))
-        throw conflict('An auto-attendant of the domain has this user name', [
-          { field: '/body/username', message: 'taken by an auto-attendant' },
-        ]);
+      await requireFreeAddress(ctx.tx, 'huntGroup', body.domainId, username);
       checkNoAnswer(body.noAnswerKind, body.noAnswerDestination);
       await checkMembers(ctx.tx, customerId, body.members);
       const { members, ...rest } = body;

@@ -20,6 +20,7 @@ import {
   Uuid,
 } from '../schemas.ts';
 import { PROVIDER_ROLES, scopes, within } from '../tenancy.ts';
+import { requireFreeAddress } from './call-addresses.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
@@ -189,14 +190,7 @@ export async function subscriberRoutes(fastify: FastifyInstance, { prisma }: Rou
         if (count >= max) throw conflict(`The customer has reached its limit of ${max} subscribers`);
       }
       const username = body.username.toLowerCase();
-      if (await ctx.tx.huntGroup.count({ where: { domainId: body.domainId, username } }))
-        throw conflict('A hunt group of the domain has this user name', [
-          { field: '/body/username', message: 'taken by a hunt group' },
-        ]);
-      if (await ctx.tx.autoAttendant.count({ where: { domainId: body.domainId, username } }))
-        throw conflict('An auto-attendant of the domain has this user name', [
-          { field: '/body/username', message: 'taken by an auto-attendant' },
-        ]);
+      await requireFreeAddress(ctx.tx, 'subscriber', body.domainId, username);
       const password = body.password ?? generateSecret(20);
       if (body.password !== undefined) assertSipPasswordAllowed(password, username, domain.name);
       const { password: _omit, ...rest } = body;
