@@ -8,7 +8,7 @@ export {
   drachtioServerBinary,
   startDrachtioServer,
 } from './drachtio-server.ts';
-export { allocatePort, type PortRequest } from './ports.ts';
+export { allocatePort, type PortRequest, testPortRange } from './ports.ts';
 export {
   CALL_SCENARIOS,
   callFields,

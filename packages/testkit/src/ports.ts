@@ -8,7 +8,7 @@ export interface PortRequest {
   tcp?: boolean;
   /** How many consecutive ports must be free, starting at the returned one (default 1). */
   count?: number;
-  /** Range to draw from; test files that run at the same time should not share one. Default 16000-19999. */
+  /** Range to draw from; test files that run at the same time should not share one. Default: testPortRange(). */
   min?: number;
   max?: number;
 }
@@ -20,8 +20,9 @@ export interface PortRequest {
 export async function allocatePort(request: PortRequest = {}): Promise<number> {
   const address = request.address ?? '127.0.0.1';
   const count = request.count ?? 1;
-  const min = request.min ?? 16000;
-  const max = (request.max ?? 19999) - (count - 1);
+  const range = testPortRange();
+  const min = request.min ?? range.min;
+  const max = (request.max ?? range.max) - (count - 1);
   for (let attempt = 0; attempt < 50; attempt++) {
     const first = min + Math.floor(Math.random() * (max - min + 1));
     let free = true;
@@ -31,6 +32,15 @@ export async function allocatePort(request: PortRequest = {}): Promise<number> {
     if (free) return first;
   }
   throw new Error(`no ${count} free port(s) in ${min}-${max} on ${address}`);
+}
+
+/**
+ * This package's own port range (TEST_PORT_RANGE, `min-max`, set per package by the shared vitest
+ * config), so that two packages' suites running at once never draw the same port; default 16000-19999.
+ */
+export function testPortRange(): { min: number; max: number } {
+  const match = /^(\d+)-(\d+)$/.exec(process.env.TEST_PORT_RANGE ?? '');
+  return match ? { min: Number(match[1]), max: Number(match[2]) } : { min: 16000, max: 19999 };
 }
 
 function family(address: string): 'udp4' | 'udp6' {

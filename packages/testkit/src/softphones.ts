@@ -6,7 +6,7 @@ import { connectControl } from './baresip-control.ts';
 import { allocatePort as allocate } from './ports.ts';
 
 /** Softphones listen on 17000-17999 like the registrar's sipp phones, whose port checks they share. */
-export const allocatePort = (): Promise<number> => allocate({ min: 17000, max: 17999 });
+export const allocatePort = (): Promise<number> => allocate();
 
 export interface Softphone {
   /** Output so far (for failure messages). */

@@ -28,18 +28,18 @@ function bindUdp(port: number): Promise<boolean> {
 
 describe('allocatePort', () => {
   it('returns a port in the range that can be bound, and consecutive ones when asked', async () => {
-    const port = await allocatePort({ min: 21000, max: 21099, count: 3 });
-    expect(port).toBeGreaterThanOrEqual(21000);
-    expect(port + 2).toBeLessThanOrEqual(21099);
+    const port = await allocatePort({ min: 21600, max: 21699, count: 3 });
+    expect(port).toBeGreaterThanOrEqual(21600);
+    expect(port + 2).toBeLessThanOrEqual(21699);
     for (const p of [port, port + 1, port + 2]) expect(await bindUdp(p)).toBe(true);
   });
 
   it('never returns a port that is taken', async () => {
     const taken = createSocket('udp4');
-    await new Promise<void>((resolve) => taken.bind(21200, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => taken.bind(21750, '127.0.0.1', resolve));
     try {
-      await expect(allocatePort({ min: 21200, max: 21200 })).rejects.toThrow(/no 1 free port/);
-      expect(await allocatePort({ min: 21200, max: 21201 })).toBe(21201);
+      await expect(allocatePort({ min: 21750, max: 21750 })).rejects.toThrow(/no 1 free port/);
+      expect(await allocatePort({ min: 21750, max: 21751 })).toBe(21751);
     } finally {
       taken.close();
     }

@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { allocatePort } from '@switchboard/testkit';
+import { allocatePort, testPortRange } from '@switchboard/testkit';
 import { afterEach, beforeEach } from 'vitest';
 import type { EngineConfig } from '../../src/config.ts';
 import { startEngine } from '../../src/engine.ts';
@@ -51,7 +51,7 @@ if (MARKERS) {
 }
 
 async function freePort(): Promise<number> {
-  const range = diffPortRange() ?? { min: 16000, max: 16999 };
+  const range = diffPortRange() ?? testPortRange();
   return allocatePort({ tcp: true, ...range });
 }
 

@@ -147,7 +147,7 @@ async function callAttendant(
       : { fields: callFields('alice', 'alice-secret', 'main'), authUri: `main@${DOMAIN}` }),
     timeoutS: 40,
     // Its own media port: the digit is sent from there to the relay port the 183 named.
-    extraArgs: ['-mp', String(await allocatePort({ min: 19000, max: 19999 }))],
+    extraArgs: ['-mp', String(await allocatePort())],
   });
   const names = Object.keys(members);
   const [callerResult, ...memberResults] = await Promise.all([
