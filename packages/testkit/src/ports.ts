@@ -25,13 +25,36 @@ export async function allocatePort(request: PortRequest = {}): Promise<number> {
   const max = (request.max ?? range.max) - (count - 1);
   for (let attempt = 0; attempt < 50; attempt++) {
     const first = min + Math.floor(Math.random() * (max - min + 1));
-    let free = true;
+    let free = !recentlyGiven(first, count);
     for (let port = first; free && port < first + count; port++) {
       free = (await udpFree(address, port)) && (!request.tcp || (await tcpFree(address, port)));
     }
-    if (free) return first;
+    if (free) {
+      remember(first, count);
+      return first;
+    }
   }
   throw new Error(`no ${count} free port(s) in ${min}-${max} on ${address}`);
+}
+
+/**
+ * Ports this process handed out lately, with when: a program given a port binds it only once it has
+ * started, so until then the port still looks free, and a second call must not hand it out again
+ * (a sipp UAS started and a UAC allocated right after it once took the same port).
+ */
+const given = new Map<number, number>();
+const GIVEN_FOR_MS = 20_000;
+
+function recentlyGiven(first: number, count: number): boolean {
+  const now = Date.now();
+  for (const [port, at] of given) if (now - at > GIVEN_FOR_MS) given.delete(port);
+  for (let port = first; port < first + count; port++) if (given.has(port)) return true;
+  return false;
+}
+
+function remember(first: number, count: number): void {
+  const now = Date.now();
+  for (let port = first; port < first + count; port++) given.set(port, now);
 }
 
 /**

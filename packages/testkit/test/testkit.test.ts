@@ -44,6 +44,13 @@ describe('allocatePort', () => {
       taken.close();
     }
   });
+
+  it('does not hand out a port again before the program it was given to had time to bind it', async () => {
+    const first = await allocatePort({ min: 21760, max: 21761 });
+    const second = await allocatePort({ min: 21760, max: 21761 });
+    expect(second).not.toBe(first);
+    await expect(allocatePort({ min: 21760, max: 21761 })).rejects.toThrow(/no 1 free port/);
+  });
 });
 
 describe('sipp', () => {
@@ -55,6 +62,7 @@ describe('sipp', () => {
       port: uasPort,
       controlPort: uasPort + 1,
     });
+    await uas.listening();
     const uac = await runSipp({
       scenario: 'uac-options.xml',
       scenarioDir,
