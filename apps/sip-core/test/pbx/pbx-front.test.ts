@@ -100,6 +100,17 @@ function expectTone(recording: string, expected: number, other: number): void {
   expect(analysis.share.get(other), summary).toBeLessThan(0.05);
 }
 
+/** The engine's start lines of every call leg the CDRs and Kamailio name (for a failure's message). */
+async function ladder(): Promise<string> {
+  const rows = await stack.testDb.db.prisma.cdr.findMany();
+  const fromPbx = pbx.seen().flatMap((line) => /callid=(\S+)/.exec(line)?.[1] ?? []);
+  const legs = new Set([...rows.flatMap((row) => [row.aLegId ?? '', row.bLegId ?? '']), ...fromPbx]);
+  return stack.engine
+    .switchboard!.capture.ladder([...legs].filter(Boolean))
+    .map((m) => `${m.at} ${m.direction} ${m.source}->${m.destination} ${m.callId} ${m.startLine}`)
+    .join('\n');
+}
+
 /** Bounded wait (10 s) until `count` CDRs are complete. */
 async function completedCdrs(count: number) {
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -155,8 +166,10 @@ describeOnEngine(onEngine('fronting an upstream PBX (Kamailio)'), { timeout: 120
     // alice calls bob: through the platform to Kamailio, back through the platform (Route to our Path) to bob.
     alice.dial(`sip:bob@${PBX_DOMAIN}`);
     await Promise.all([alice.waitFor('established', 20_000), bob.waitFor('established', 20_000)]).catch(
-      (error: unknown) => {
-        throw new Error(`${String(error).slice(0, 300)}\nKamailio saw:\n${pbx.seen().join('\n')}`);
+      async (error: unknown) => {
+        throw new Error(
+          `${String(error).slice(0, 300)}\nKamailio saw:\n${pbx.seen().join('\n')}\nThe engine's ladder:\n${await ladder()}`,
+        );
       },
     );
     await new Promise((resolve) => setTimeout(resolve, TALK_SECONDS * 1000));
@@ -167,7 +180,11 @@ describeOnEngine(onEngine('fronting an upstream PBX (Kamailio)'), { timeout: 120
 
     // alice's first attempt ends with the PBX's 407 (relayed to her), then two B2BUA calls: alice to
     // the PBX, and the PBX's to bob; both answered, media through the relay.
-    const [challenged, outbound, inbound] = await completedCdrs(3);
+    // Picked by kind, not by order: the two answered calls' rows may be written in one batch.
+    const cdrs = await completedCdrs(3);
+    const challenged = cdrs.find((row) => row.sipCode === 407);
+    const outbound = cdrs.find((row) => row.direction === 'outbound' && row.disposition === 'answered');
+    const inbound = cdrs.find((row) => row.direction === 'inbound');
     expect(challenged).toMatchObject({ direction: 'outbound', disposition: 'failed', sipCode: 407 });
     expect(outbound).toMatchObject({ direction: 'outbound', disposition: 'answered' });
     expect(inbound).toMatchObject({ direction: 'inbound', disposition: 'answered' });
