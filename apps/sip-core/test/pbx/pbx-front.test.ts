@@ -168,7 +168,7 @@ describeOnEngine(onEngine('fronting an upstream PBX (Kamailio)'), { timeout: 120
     await Promise.all([alice.waitFor('established', 20_000), bob.waitFor('established', 20_000)]).catch(
       async (error: unknown) => {
         throw new Error(
-          `${String(error).slice(0, 300)}\nKamailio saw:\n${pbx.seen().join('\n')}\nThe engine's ladder:\n${await ladder()}`,
+          `${String(error).slice(0, 300)}\nalice's end:\n${alice.output().slice(-1500)}\nbob's end:\n${bob.output().slice(-1500)}\nKamailio saw:\n${pbx.seen().join('\n')}\nThe engine's ladder:\n${await ladder()}`,
         );
       },
     );
