@@ -18,12 +18,11 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, putAudio, unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
-import { useSession } from '../auth.tsx';
+import { AddressOwnerFields, useAddressOwners } from './AddressOwnerFields.tsx';
 import { DataTable } from './DataTable.tsx';
 import { EditButton, EditPanel, useSaveThenClose } from './EditPanel.tsx';
 import { FormAlert } from './FormAlert.tsx';
 import { textField } from './fields.ts';
-import { recordOptions } from './options.ts';
 import { usePagedList } from './paging.ts';
 import { DeleteButton } from './RecordActions.tsx';
 
@@ -295,22 +294,13 @@ function AttendantEditPanel({ attendant, onDone }: { attendant: Attendant; onDon
 export function AutoAttendantEditor() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const me = useSession().me;
-  const provider = me?.role !== 'customer';
+  const owners = useAddressOwners('attendants');
+  const provider = owners.provider;
   const attendants = usePagedList(
     ['auto-attendants'],
     async (query) => unwrap(await api.GET('/api/v1/auto-attendants', { params: { query } })),
     { defaultSort: 'username' },
   );
-  const domains = useQuery({
-    queryKey: ['domains', 'for-attendants'],
-    queryFn: async () => unwrap(await api.GET('/api/v1/domains', { params: { query: { perPage: 500 } } })),
-  });
-  const customers = useQuery({
-    queryKey: ['customers', 'for-attendants'],
-    enabled: provider,
-    queryFn: async () => unwrap(await api.GET('/api/v1/customers', { params: { query: { perPage: 500 } } })),
-  });
   const form = useForm({
     resolver: zodResolver(AttendantForm),
     defaultValues: {
@@ -323,7 +313,7 @@ export function AutoAttendantEditor() {
       maxReplays: 2,
     },
   });
-  const customerId = provider ? form.watch('customerId') : (me?.customerId ?? '');
+  const customerId = provider ? form.watch('customerId') : owners.ownCustomerId;
   const options = useDestinations(customerId);
   const [rows, setRows] = useState(menuRows());
   const [timeout, setTimeoutValue] = useState('');
@@ -368,21 +358,16 @@ export function AutoAttendantEditor() {
             </Title>
             <FormAlert error={create.error} />
             <Group align="flex-end">
-              {provider && (
-                <NativeSelect
-                  label="Customer"
-                  {...form.register('customerId')}
-                  data={recordOptions(customers.data?.items, 'Create a customer first')}
-                />
-              )}
-              <NativeSelect
-                label="Domain"
-                {...form.register('domainId')}
-                error={err.domainId?.message}
-                data={recordOptions(domains.data?.items, 'Create a domain first')}
+              <AddressOwnerFields
+                owners={owners}
+                fields={{
+                  customerId: form.register('customerId'),
+                  domainId: form.register('domainId'),
+                  username: form.register('username'),
+                  name: form.register('name'),
+                }}
+                errors={err}
               />
-              <TextInput label="User name" {...form.register('username')} error={err.username?.message} />
-              <TextInput label="Name" {...form.register('name')} error={err.name?.message} />
               <TextInput
                 label="Digit wait (seconds)"
                 type="number"

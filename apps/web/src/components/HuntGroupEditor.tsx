@@ -6,12 +6,11 @@ import { useForm } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
-import { useSession } from '../auth.tsx';
+import { AddressOwnerFields, useAddressOwners } from './AddressOwnerFields.tsx';
 import { DataTable } from './DataTable.tsx';
 import { EditButton, EditPanel, useSaveThenClose } from './EditPanel.tsx';
 import { FormAlert } from './FormAlert.tsx';
 import { choiceField, choices, textField } from './fields.ts';
-import { recordOptions } from './options.ts';
 import { usePagedList } from './paging.ts';
 import { DeleteButton } from './RecordActions.tsx';
 
@@ -182,22 +181,13 @@ function HuntGroupEditPanel({ group, onDone }: { group: HuntGroup; onDone: () =>
 export function HuntGroupEditor() {
   const api = useApi();
   const queryClient = useQueryClient();
-  const me = useSession().me;
-  const provider = me?.role !== 'customer';
+  const owners = useAddressOwners('hunt-groups');
+  const provider = owners.provider;
   const groups = usePagedList(
     ['hunt-groups'],
     async (query) => unwrap(await api.GET('/api/v1/hunt-groups', { params: { query } })),
     { defaultSort: 'username' },
   );
-  const domains = useQuery({
-    queryKey: ['domains', 'for-hunt-groups'],
-    queryFn: async () => unwrap(await api.GET('/api/v1/domains', { params: { query: { perPage: 500 } } })),
-  });
-  const customers = useQuery({
-    queryKey: ['customers', 'for-hunt-groups'],
-    enabled: provider,
-    queryFn: async () => unwrap(await api.GET('/api/v1/customers', { params: { query: { perPage: 500 } } })),
-  });
   const form = useForm({
     resolver: zodResolver(HuntGroupForm),
     defaultValues: {
@@ -210,7 +200,7 @@ export function HuntGroupEditor() {
       noAnswer: '',
     },
   });
-  const customerId = provider ? form.watch('customerId') : (me?.customerId ?? '');
+  const customerId = provider ? form.watch('customerId') : owners.ownCustomerId;
   const subscribers = useCustomerSubscribers(customerId);
   const [members, setMembers] = useState<string[]>([]);
   const create = useMutation({
@@ -248,21 +238,16 @@ export function HuntGroupEditor() {
             </Title>
             <FormAlert error={create.error} />
             <Group align="flex-end">
-              {provider && (
-                <NativeSelect
-                  label="Customer"
-                  {...form.register('customerId')}
-                  data={recordOptions(customers.data?.items, 'Create a customer first')}
-                />
-              )}
-              <NativeSelect
-                label="Domain"
-                {...form.register('domainId')}
-                error={err.domainId?.message}
-                data={recordOptions(domains.data?.items, 'Create a domain first')}
+              <AddressOwnerFields
+                owners={owners}
+                fields={{
+                  customerId: form.register('customerId'),
+                  domainId: form.register('domainId'),
+                  username: form.register('username'),
+                  name: form.register('name'),
+                }}
+                errors={err}
               />
-              <TextInput label="User name" {...form.register('username')} error={err.username?.message} />
-              <TextInput label="Name" {...form.register('name')} error={err.name?.message} />
               <NativeSelect label="Ring" {...form.register('strategy')} data={STRATEGIES} />
               <TextInput
                 label="Ring time (seconds)"
