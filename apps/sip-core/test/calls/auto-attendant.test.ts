@@ -12,7 +12,7 @@ import {
   startSipp,
   writeToneWav,
 } from '@switchboard/testkit';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { runSipp } from './support/sipp.ts';
 import {
@@ -23,6 +23,7 @@ import {
   DOMAIN,
   registerWithSipp,
   startCallStack,
+  untilBound,
 } from './support/stack.ts';
 
 /**
@@ -172,13 +173,7 @@ describeOnEngine(onEngine('auto-attendant'), { timeout: 90_000 }, () => {
       { user: 'm1', domain: DOMAIN, password: 'm1-secret', registrar: stack.sipAddress },
       { play: tone },
     );
-    await vi.waitFor(
-      () => {
-        if (stack.sipCore.location.lookup(`sip:m1@${DOMAIN}`).length === 0)
-          throw new Error(`baresip did not register:\n${m1?.output().slice(-2000)}`);
-      },
-      { timeout: 15_000, interval: 100 },
-    );
+    await untilBound(stack, 'm1', m1);
     const established = m1.waitFor('established', 30_000);
     const cdr = await callAttendant('dtmf_2833_1.pcap', { m2: member('m2', 'uas-ring-elsewhere.xml') });
     await established;

@@ -14,6 +14,7 @@ import {
   DOMAIN,
   registerWithSipp,
   startCallStack,
+  untilBound,
 } from './support/stack.ts';
 
 /**
@@ -181,13 +182,7 @@ describeOnEngine(onEngine('hunt groups'), { timeout: 60_000 }, () => {
       { user: 'm1', domain: DOMAIN, password: 'm1-secret', registrar: stack.sipAddress },
       { play: tone },
     );
-    await vi.waitFor(
-      () => {
-        if (stack.sipCore.location.lookup(`sip:m1@${DOMAIN}`).length === 0)
-          throw new Error(`baresip did not register:\n${m1?.output().slice(-2000)}`);
-      },
-      { timeout: 15_000, interval: 100 },
-    );
+    await untilBound(stack, 'm1', m1);
     const established = m1.waitFor('established', 20_000);
     const cdr = await call('sales', 'uac-call-bye.xml', {
       m2: member('m2', 'uas-ring-elsewhere.xml'),

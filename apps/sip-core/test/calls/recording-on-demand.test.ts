@@ -12,7 +12,14 @@ import {
 } from '@switchboard/testkit';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
-import { type CallStack, closeCallStack, completedCdr, DOMAIN, startCallStack } from './support/stack.ts';
+import {
+  type CallStack,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  startCallStack,
+  untilBound,
+} from './support/stack.ts';
 
 /**
  * Recording on demand through engine + sip-core + a real rtpengine (pcap recording, DTMF reports over
@@ -59,14 +66,6 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitForBinding(user: string, phone: CallingSoftphone): Promise<void> {
-  for (let attempt = 0; attempt < 80; attempt++) {
-    if (stack.sipCore.location.lookup(`sip:${user}@${DOMAIN}`).length > 0) return;
-    await sleep(250);
-  }
-  throw new Error(`${user} did not register:\n${phone.output().slice(-3000)}`);
-}
-
 /** Quarter seconds of `file` louder than silence (about -40 dBFS): what was heard of the prompt. */
 function voicedQuarters(file: string): number {
   const { samples, sampleRate } = readWav(file);
@@ -105,8 +104,8 @@ describeOnEngine(onEngine('call recording on demand'), { timeout: 120_000 }, () 
       { play: join(work, 'bob.wav') },
     );
     phones.push(bob);
-    await waitForBinding('alice', alice);
-    await waitForBinding('bob', bob);
+    await untilBound(stack, 'alice', alice);
+    await untilBound(stack, 'bob', bob);
 
     // Without the code: no recording, nothing announced.
     let before = await stack.testDb.db.prisma.cdr.count();

@@ -18,7 +18,14 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { deleteExpiredRecordings } from '../../src/recording/retention.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { allocatePort } from './support/sipp.ts';
-import { type CallStack, closeCallStack, completedCdr, DOMAIN, startCallStack } from './support/stack.ts';
+import {
+  type CallStack,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  startCallStack,
+  untilBound,
+} from './support/stack.ts';
 
 /**
  * Call recording through engine + sip-core + a real rtpengine (pcap recording into the test's data
@@ -94,15 +101,6 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 }, 30_000);
 
-async function waitForBinding(user: string, agent: string, phone: CallingSoftphone): Promise<void> {
-  for (let attempt = 0; attempt < 80; attempt++) {
-    const bindings = stack.sipCore.location.lookup(`sip:${user}@${DOMAIN}`);
-    if (bindings.some((b) => b.userAgent?.toLowerCase().includes(agent))) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${agent} did not register as ${user}:\n${phone.output().slice(-3000)}`);
-}
-
 /** The recording rows of a CDR, once there are `count` (bounded wait: the file is made after the call). */
 async function recordingsOf(cdrId: string, count: number) {
   for (let attempt = 0; attempt < 100; attempt++) {
@@ -137,8 +135,8 @@ describeOnEngine(onEngine('call recording'), { timeout: 90_000 }, () => {
       { play: join(work, 'bob.wav') },
     );
     phones.push(bob);
-    await waitForBinding('alice', 'baresip', alice);
-    await waitForBinding('bob', 'linphone', bob);
+    await untilBound(stack, 'alice', alice, 'baresip');
+    await untilBound(stack, 'bob', bob, 'linphone');
 
     const before = await stack.testDb.db.prisma.cdr.count();
     alice.dial(`sip:bob@${DOMAIN}`);
@@ -199,8 +197,8 @@ describeOnEngine(onEngine('call recording'), { timeout: 90_000 }, () => {
       { play: join(work, 'bob.wav'), codecs: ['opus'] },
     );
     phones.push(bob);
-    await waitForBinding('alice', 'baresip', alice);
-    await waitForBinding('bob', 'baresip', bob);
+    await untilBound(stack, 'alice', alice, 'baresip');
+    await untilBound(stack, 'bob', bob, 'baresip');
 
     // Neither phone loads a G.711 module: the call can only be set up in Opus.
     const before = await stack.testDb.db.prisma.cdr.count();

@@ -13,7 +13,7 @@ import {
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
-import { type CallStack, DOMAIN, startCallStack } from './support/stack.ts';
+import { type CallStack, DOMAIN, startCallStack, untilBound } from './support/stack.ts';
 
 /**
  * Real softphones through engine + sip-core + rtpengine + PostgreSQL: baresip (alice) and linphonec
@@ -49,16 +49,6 @@ afterAll(async () => {
   if (audioDir) rmSync(audioDir, { recursive: true, force: true });
 }, 30_000);
 
-/** Bounded wait until `user` has a binding whose User-Agent contains `agent`. */
-async function waitForBinding(user: string, agent: string, phone: CallingSoftphone): Promise<void> {
-  for (let attempt = 0; attempt < 80; attempt++) {
-    const bindings = stack.sipCore.location.lookup(`sip:${user}@${DOMAIN}`);
-    if (bindings.some((b) => b.userAgent?.toLowerCase().includes(agent))) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${agent} did not register as ${user}:\n${phone.output().slice(-3000)}`);
-}
-
 /** Both phones registered: alice on baresip, bob on linphonec. */
 async function startPhones(): Promise<{ alice: CallingSoftphone; bob: CallingSoftphone }> {
   // Bindings left by the previous test's phones (killed, never unregistered) would be rung too.
@@ -75,8 +65,8 @@ async function startPhones(): Promise<{ alice: CallingSoftphone; bob: CallingSof
     { play: join(audioDir, 'bob.wav') },
   );
   phones.push(bob);
-  await waitForBinding('alice', 'baresip', alice);
-  await waitForBinding('bob', 'linphone', bob);
+  await untilBound(stack, 'alice', alice, 'baresip');
+  await untilBound(stack, 'bob', bob, 'linphone');
   return { alice, bob };
 }
 

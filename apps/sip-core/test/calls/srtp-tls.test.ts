@@ -13,7 +13,14 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { onEngine, skipOnEngine } from '../support/engine.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
-import { type CallStack, callFields, completedCdr, DOMAIN, startCallStack } from './support/stack.ts';
+import {
+  type CallStack,
+  callFields,
+  completedCdr,
+  DOMAIN,
+  startCallStack,
+  untilBound,
+} from './support/stack.ts';
 
 /**
  * Desk and soft phones over TLS with SDES-SRTP (RFC 4568), through engine + sip-core + rtpengine +
@@ -68,17 +75,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 30_000);
 
-/** Bounded wait until `user` has a binding whose User-Agent contains `agent`; returns its transport. */
-async function waitForBinding(user: string, agent: string, phone: CallingSoftphone): Promise<string> {
-  for (let attempt = 0; attempt < 80; attempt++) {
-    const bindings = stack.sipCore.location.lookup(`sip:${user}@${DOMAIN}`);
-    const binding = bindings.find((b) => b.userAgent?.toLowerCase().includes(agent));
-    if (binding) return binding.transport;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${agent} did not register as ${user}:\n${phone.output().slice(-3000)}`);
-}
-
 async function startPhones(): Promise<{ alice: CallingSoftphone; bob: CallingSoftphone }> {
   await stack.testDb.db.prisma.registration.deleteMany({});
   await stack.sipCore.location.load();
@@ -101,8 +97,8 @@ async function startPhones(): Promise<{ alice: CallingSoftphone; bob: CallingSof
   );
   phones.push(bob);
   // The registrar records the transport the device registered over.
-  expect(await waitForBinding('alice', 'baresip', alice)).toBe('tls');
-  expect(await waitForBinding('bob', 'linphone', bob)).toBe('udp');
+  expect((await untilBound(stack, 'alice', alice, 'baresip')).transport).toBe('tls');
+  expect((await untilBound(stack, 'bob', bob, 'linphone')).transport).toBe('udp');
   return { alice, bob };
 }
 

@@ -262,6 +262,26 @@ export async function untilLimits(
   );
 }
 
+/**
+ * Bounded wait (20 s) until `user` of DOMAIN has a binding in sip-core's location, from a phone whose
+ * User-Agent contains `agent` when given (several phones of one user); returns that binding. A phone
+ * that does not register fails the wait with the end of its output.
+ */
+export async function untilBound(
+  stack: CallStack,
+  user: string,
+  phone: { output(): string },
+  agent?: string,
+) {
+  for (let attempt = 0; attempt < 80; attempt++) {
+    const bindings = stack.sipCore.location.lookup(`sip:${user}@${DOMAIN}`);
+    const binding = bindings.find((b) => agent === undefined || b.userAgent?.toLowerCase().includes(agent));
+    if (binding) return binding;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${agent ?? 'the phone'} did not register as ${user}:\n${phone.output().slice(-3000)}`);
+}
+
 /** Stops every sipp still running, then the stack (when it got started). */
 export async function closeCallStack(stack: CallStack | undefined): Promise<void> {
   stopAllSipp();
