@@ -23,8 +23,9 @@ import { type CallStack, DOMAIN, registerWithSipp, startCallStack } from './supp
  * 600 Hz, not 1400 Hz; then bob's phone (sipp) answers 486: she hears 1400 Hz, not 600 Hz. Then bob
  * dials *98 from a baresip that sends a 900 Hz tone, types his PIN, 0 (mailbox options) and 1 (the
  * unavailable greeting) as RFC 4733 events, ends the recording with #, hears it played back and keeps
- * it with 1: the box's unavailable greeting is now that recording (8 kHz WAV, the old file gone), and
- * alice, sent to bob's box by a hunt group nobody answers, hears 900 Hz.
+ * it with 1: the box's unavailable greeting is now that recording (8 kHz WAV, the old file gone); 2 in
+ * the same menu does the same for the busy greeting, leaving the unavailable one. alice, sent to bob's
+ * box by a hunt group nobody answers, hears 900 Hz.
  */
 
 const UNAVAILABLE_HZ = 600;
@@ -170,7 +171,7 @@ describeOnEngine(onEngine('voicemail: unavailable and busy greetings'), { timeou
     expect(toneSeconds(heard, UNAVAILABLE_HZ)).toBe(0);
   });
 
-  it('bob records his unavailable greeting by phone (*98, PIN, 0, 1, #, 1); the next call hears it', async () => {
+  it('bob records both greetings by phone (*98, PIN, 0, 1 or 2, #, 1); the next call hears the unavailable one', async () => {
     const prisma = stack.testDb.db.prisma;
     const bobId = stack.subscribers.get('bob') ?? '';
     for (const p of phones.splice(0)) p.stop();
@@ -191,16 +192,33 @@ describeOnEngine(onEngine('voicemail: unavailable and busy greetings'), { timeou
       const row = await prisma.voicemailBox.findUniqueOrThrow({ where: { subscriberId: bobId } });
       return row.greeting !== 'bob-unavailable.wav' ? row : undefined;
     });
-    await sleep((await promptSeconds('vm-greeting-saved')) * 1000);
-    bob.hangup();
-    await bob.waitFor('closed');
-    expect(toneSeconds(readWav(bob.recording()), RECORDED_HZ)).toBeGreaterThanOrEqual(2);
-
     expect(box.busyGreeting).toBe('bob-busy.wav');
     expect(existsSync(join(greetings(), 'bob-unavailable.wav'))).toBe(false);
     const recorded = readWav(join(greetings(), box.greeting ?? ''));
     expect(recorded.sampleRate).toBe(8000);
     expect(toneSeconds(recorded, RECORDED_HZ)).toBeGreaterThanOrEqual(3);
+
+    // Back in the mailbox options ("Your greeting has been saved" first): 2 records the busy greeting.
+    await bob.sendDigits?.('2');
+    await sleep(
+      ((await promptSeconds('vm-greeting-saved')) + (await promptSeconds('vm-record-greeting')) + 0.3 + 5) *
+        1000,
+    );
+    await bob.sendDigits?.('#');
+    await sleep(3500);
+    await bob.sendDigits?.('1');
+    const both = await waitFor('the recorded busy greeting kept', async () => {
+      const row = await prisma.voicemailBox.findUniqueOrThrow({ where: { subscriberId: bobId } });
+      return row.busyGreeting !== 'bob-busy.wav' ? row : undefined;
+    });
+    bob.hangup();
+    await bob.waitFor('closed');
+    expect(toneSeconds(readWav(bob.recording()), RECORDED_HZ)).toBeGreaterThanOrEqual(4);
+    expect(both.greeting).toBe(box.greeting);
+    expect(existsSync(join(greetings(), 'bob-busy.wav'))).toBe(false);
+    expect(
+      toneSeconds(readWav(join(greetings(), both.busyGreeting ?? '')), RECORDED_HZ),
+    ).toBeGreaterThanOrEqual(3);
 
     // The hunt group nobody answers sends alice to bob's box: the new unavailable greeting plays.
     const heard = await aliceHearsGreeting('support');
