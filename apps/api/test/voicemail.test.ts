@@ -10,7 +10,8 @@ import { createWorld, type World } from './support/world.ts';
 /**
  * /api/v1/subscribers/{id}/voicemail and /api/v1/voicemails against a real database and a data
  * directory laid out as sip-core writes it: customer A manages its subscriber's box and messages
- * (settings, PIN hashed, greeting upload converted by sox, list, play, mark heard, delete); customer B
+ * (settings, PIN hashed, unavailable and busy greeting uploads converted by sox, list, play, mark
+ * heard, delete); customer B
  * and reseller B get 404 for every one of them; bad bodies get problem+json naming the field.
  */
 
@@ -135,6 +136,71 @@ describe('voicemail settings', () => {
     expect((await api('customerA', 'GET', `/subscribers/${world.ids.sA}/voicemail`)).json().greeting).toBe(
       'default',
     );
+  });
+
+  it('keep an unavailable and a busy greeting apart (?kind=), and refuse another kind naming the field', async () => {
+    const source = join(dataDir, 'greeting-8k.wav');
+    writeToneWav(source, 700, 1);
+    const put = (kind: string | undefined, token = world.tokens.customerA) =>
+      world.app.inject({
+        method: 'PUT',
+        url: `/api/v1/subscribers/${world.ids.sA}/voicemail/greeting${kind ? `?kind=${kind}` : ''}`,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'audio/wav' },
+        payload: readFileSync(source),
+      });
+    const busy = await put('busy');
+    expect(busy.statusCode, busy.body).toBe(200);
+    expect(busy.json()).toMatchObject({
+      greeting: 'default',
+      greetings: { unavailable: 'default', busy: 'uploaded' },
+    });
+    const unavailable = await put('unavailable');
+    expect(unavailable.json().greetings).toEqual({ unavailable: 'uploaded', busy: 'uploaded' });
+    const row = await world.prisma.voicemailBox.findUniqueOrThrow({ where: { subscriberId: world.ids.sA } });
+    expect(row.greeting).not.toBe(row.busyGreeting);
+    const greetings = join(dataDir, 'voicemail', 'greetings');
+    expect((await readWavFile(join(greetings, row.busyGreeting ?? ''))).length).toBeGreaterThan(7900);
+
+    // Without ?kind the old route replaces the unavailable greeting, and its old file goes.
+    expect((await put(undefined)).statusCode).toBe(200);
+    const after = await world.prisma.voicemailBox.findUniqueOrThrow({
+      where: { subscriberId: world.ids.sA },
+    });
+    expect(after.busyGreeting).toBe(row.busyGreeting);
+    expect(after.greeting).not.toBe(row.greeting);
+    expect(() => readFileSync(join(greetings, row.greeting ?? ''))).toThrow();
+
+    const bad = await put('weekend');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect(bad.body).toContain('/query/kind');
+    const badDelete = await api(
+      'customerA',
+      'DELETE',
+      `/subscribers/${world.ids.sA}/voicemail/greeting?kind=x`,
+    );
+    expect(badDelete.statusCode).toBe(400);
+    expect(badDelete.body).toContain('/query/kind');
+
+    // Another customer can neither set nor remove either greeting.
+    expect((await put('busy', world.tokens.customerB)).statusCode).toBe(404);
+    expect(
+      (await api('customerB', 'DELETE', `/subscribers/${world.ids.sA}/voicemail/greeting?kind=busy`))
+        .statusCode,
+    ).toBe(404);
+    const kept = await world.prisma.voicemailBox.findUniqueOrThrow({ where: { subscriberId: world.ids.sA } });
+    expect(kept.busyGreeting).toBe(row.busyGreeting);
+
+    expect(
+      (await api('customerA', 'DELETE', `/subscribers/${world.ids.sA}/voicemail/greeting?kind=busy`))
+        .statusCode,
+    ).toBe(204);
+    const settings = (await api('customerA', 'GET', `/subscribers/${world.ids.sA}/voicemail`)).json();
+    expect(settings.greetings).toEqual({ unavailable: 'uploaded', busy: 'default' });
+    expect(() => readFileSync(join(greetings, row.busyGreeting ?? ''))).toThrow();
+    expect(
+      (await api('customerA', 'DELETE', `/subscribers/${world.ids.sA}/voicemail/greeting`)).statusCode,
+    ).toBe(204);
   });
 });
 

@@ -18,6 +18,8 @@ export const operator = {
 export interface Recorded {
   method: string;
   path: string;
+  /** The query string (`?a=b`, empty when none). */
+  search: string;
   body: unknown;
 }
 
@@ -34,7 +36,7 @@ export function renderApp(path: string, answer: (key: string, body: unknown) => 
     const url = new URL(request.url);
     const text = request.method === 'GET' ? '' : await request.text();
     const body = text ? JSON.parse(text) : undefined;
-    requests.push({ method: request.method, path: url.pathname, body });
+    requests.push({ method: request.method, path: url.pathname, search: url.search, body });
     headers.push(request.headers);
     // A forced delete is a different request from a plain one: its key says so.
     const force = url.searchParams.get('force') === 'true' ? '?force=true' : '';

@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { operator, renderApp } from './render.tsx';
 
 const settings = {
@@ -8,6 +8,7 @@ const settings = {
   enabled: false,
   pinSet: false,
   greeting: 'default',
+  greetings: { unavailable: 'default', busy: 'default' },
   maxMessageSeconds: 120,
   maxMessages: 100,
   email: null,
@@ -15,8 +16,10 @@ const settings = {
   unsolicitedMwi: false,
 };
 
-function portal() {
+function portal(answer: (key: string) => unknown = () => undefined) {
   return renderApp('/portal/voicemail', (key) => {
+    const own = answer(key);
+    if (own !== undefined) return own;
     if (key === 'GET /api/v1/auth/me') return { ...operator, role: 'customer', customerId: 'c1' };
     if (key === 'GET /api/v1/subscribers')
       return { items: [{ id: 's1', username: 'alice', displayName: null }], page: 1, perPage: 100, total: 1 };
@@ -74,4 +77,50 @@ describe('portal voicemail', () => {
     expect(patch?.path).toBe('/api/v1/subscribers/s1/voicemail');
     expect(patch?.body).toMatchObject({ enabled: true, pin: '2468', unsolicitedMwi: true });
   });
+
+  it('uploads the busy greeting apart from the unavailable one and resets only that one', async () => {
+    const user = userEvent.setup();
+    let busy = 'default';
+    // The upload is a raw audio body, sent with fetch itself (not the typed client).
+    const uploads: Array<{ url: string; init: RequestInit | undefined }> = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      if (init?.method !== 'PUT') return new Response(null, { status: 404 });
+      uploads.push({ url: String(input), init });
+      busy = 'uploaded';
+      return new Response(null, { status: 204 });
+    });
+    const { requests } = portal((key) => {
+      if (key === 'GET /api/v1/subscribers/s1/voicemail')
+        return { ...settings, greetings: { unavailable: 'default', busy } };
+      if (key === 'DELETE /api/v1/subscribers/s1/voicemail/greeting') {
+        busy = 'default';
+        return [204, {}];
+      }
+      return undefined;
+    });
+    const group = await screen.findByRole('group', { name: 'The busy greeting' });
+    const wav = new File([new Uint8Array([82, 73, 70, 70])], 'busy.wav', { type: 'audio/wav' });
+    const input = group.querySelector<HTMLInputElement>('input[type="file"]');
+    if (input === null) throw new Error('no file input');
+    await user.upload(input, wav);
+    await waitFor(() => expect(uploads).toHaveLength(1));
+    expect(uploads[0]?.url).toBe('/api/v1/subscribers/s1/voicemail/greeting?kind=busy');
+    expect(uploads[0]?.init?.body).toBe(wav);
+    // Reloaded: the busy greeting is the uploaded one, the unavailable one still the standard.
+    expect(await within(group).findByText('Your own greeting plays.')).toBeTruthy();
+    const unavailable = screen.getByRole('group', { name: 'The unavailable greeting' });
+    expect(within(unavailable).getByText('The standard greeting plays.')).toBeTruthy();
+    expect(within(unavailable).queryByRole('button', { name: /Use the standard/ })).toBeNull();
+    await user.click(within(group).getByRole('button', { name: 'Use the standard busy greeting' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'DELETE')).toBe(true));
+    expect(requests.find((r) => r.method === 'DELETE')).toMatchObject({
+      path: '/api/v1/subscribers/s1/voicemail/greeting',
+      search: '?kind=busy',
+    });
+    expect(await within(group).findByText('The standard greeting plays.')).toBeTruthy();
+  });
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
 });

@@ -20,6 +20,16 @@ export const PROMPTS = {
   'vm-deleted': 'Message deleted.',
   'vm-saved': 'Message saved.',
   'vm-goodbye': 'Goodbye.',
+  // A call that found the owner busy (CFB) and the box has no busy greeting of its own.
+  'vm-busy': 'The person you are calling is on the phone. Please leave a message after the tone.',
+  // Mailbox options of the phone menu: recording the box's greetings.
+  'vm-options-hint': 'Press 0 for mailbox options, or hang up.',
+  'vm-options':
+    'Mailbox options. Press 1 to record your unavailable greeting, 2 to record your busy greeting, or star to go back.',
+  'vm-record-greeting': 'Record your greeting after the tone. Press pound when you are done.',
+  'vm-greeting-review': 'Press 1 to keep this greeting, 2 to record it again, or star to cancel.',
+  'vm-greeting-saved': 'Your greeting has been saved.',
+  'vm-greeting-cancelled': 'Your greeting was not changed.',
   'digit-0': 'zero',
   'digit-1': 'one',
   'digit-2': 'two',

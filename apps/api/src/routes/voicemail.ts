@@ -18,7 +18,8 @@ import { ROLES } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
- * Voicemail (docs/pbx.md#voicemail): a subscriber's box settings, its greeting, and its messages as
+ * Voicemail (docs/pbx.md#voicemail): a subscriber's box settings, its two greetings (unavailable and
+ * busy), and its messages as
  * sip-core recorded them: listed, played and downloaded through an authenticated route, marked heard
  * and deleted. A customer sees its own subscribers' boxes only, a reseller its customers'.
  */
@@ -27,11 +28,32 @@ const everyone = ROLES;
 /** Largest greeting upload (a few minutes of WAV). */
 const MAX_GREETING_BYTES = 10 * 1024 * 1024;
 
+const GreetingState = Type.Enum(['default', 'uploaded'], {
+  description:
+    '`uploaded`: the box has its own (uploaded, or recorded by phone); `default`: the spoken prompt',
+});
+
+/** The box column of each greeting kind. */
+const GREETING_COLUMN = { unavailable: 'greeting', busy: 'busyGreeting' } as const;
+
+const GreetingQuery = Type.Object({
+  kind: Type.Optional(
+    Type.Enum(['unavailable', 'busy'], {
+      default: 'unavailable',
+      description:
+        '`busy`: played to calls a busy forward (CFB) sends to the box; `unavailable` (default): to every other call',
+    }),
+  ),
+});
+
 export const VoicemailSettings = Type.Object({
   subscriberId: Uuid,
   enabled: Type.Boolean({ description: 'Voicemail answers the calls its forwards send to it' }),
   pinSet: Type.Boolean({ description: 'A retrieval PIN is set (it is stored hashed, never shown)' }),
-  greeting: Type.Enum(['default', 'uploaded']),
+  greeting: Type.Enum(['default', 'uploaded'], {
+    description: 'The unavailable greeting (as `greetings.unavailable`)',
+  }),
+  greetings: Type.Object({ unavailable: GreetingState, busy: GreetingState }),
   maxMessageSeconds: Type.Integer({ minimum: 10, maximum: 600 }),
   maxMessages: Type.Integer({ minimum: 1, maximum: 1000 }),
   email: Nullable(
@@ -78,12 +100,15 @@ interface VoicemailQuery extends ListQuery {
 
 type BoxRow = NonNullable<Awaited<ReturnType<PrismaClient['voicemailBox']['findUnique']>>>;
 
+const stateOf = (file: string | null | undefined) => (file ? ('uploaded' as const) : ('default' as const));
+
 function settingsOf(subscriberId: string, box: BoxRow | null) {
   return {
     subscriberId,
     enabled: box?.enabled ?? false,
     pinSet: !!box?.pinHash,
-    greeting: box?.greeting ? ('uploaded' as const) : ('default' as const),
+    greeting: stateOf(box?.greeting),
+    greetings: { unavailable: stateOf(box?.greeting), busy: stateOf(box?.busyGreeting) },
     maxMessageSeconds: box?.maxMessageSeconds ?? 120,
     maxMessages: box?.maxMessages ?? 100,
     email: box?.email ?? null,
@@ -183,8 +208,9 @@ export async function voicemailRoutes(
       schema: {
         tags: ['voicemail'],
         operationId: 'uploadVoicemailGreeting',
-        summary: 'Uploads the greeting (WAV or MP3; converted to 8 kHz mono)',
+        summary: 'Uploads the unavailable or the busy greeting (WAV or MP3; converted to 8 kHz mono)',
         params: IdParams,
+        querystring: GreetingQuery,
         response: { 200: VoicemailSettings },
       },
     },
@@ -206,13 +232,15 @@ export async function voicemailRoutes(
       } finally {
         await rm(upload, { force: true });
       }
+      const column = GREETING_COLUMN[request.query.kind ?? 'unavailable'];
       const before = await prisma.voicemailBox.findUnique({ where: { subscriberId: id } });
       const box = await prisma.voicemailBox.upsert({
         where: { subscriberId: id },
-        create: { subscriberId: id, greeting: file },
-        update: { greeting: file },
+        create: { subscriberId: id, [column]: file },
+        update: { [column]: file },
       });
-      if (before?.greeting) await rm(join(dirs.greetings, before.greeting), { force: true });
+      const replaced = before?.[column];
+      if (replaced) await rm(join(dirs.greetings, replaced), { force: true });
       return settingsOf(id, box);
     },
   );
@@ -224,18 +252,21 @@ export async function voicemailRoutes(
       schema: {
         tags: ['voicemail'],
         operationId: 'deleteVoicemailGreeting',
-        summary: 'Goes back to the default greeting',
+        summary: 'Goes back to the default greeting of that kind',
         params: IdParams,
+        querystring: GreetingQuery,
         response: { 204: NoContent('The default greeting plays again') },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
       await visibleSubscriber(request, id);
+      const column = GREETING_COLUMN[request.query.kind ?? 'unavailable'];
       const box = await prisma.voicemailBox.findUnique({ where: { subscriberId: id } });
-      if (box?.greeting) {
-        await prisma.voicemailBox.update({ where: { subscriberId: id }, data: { greeting: null } });
-        await rm(join(dirs.greetings, box.greeting), { force: true });
+      const file = box?.[column];
+      if (file) {
+        await prisma.voicemailBox.update({ where: { subscriberId: id }, data: { [column]: null } });
+        await rm(join(dirs.greetings, file), { force: true });
       }
       return reply.code(204).send();
     },

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
-import type { MediaSession, PromptName } from '@switchboard/media-endpoint';
+import type { MediaSession, PlayResult, PromptName } from '@switchboard/media-endpoint';
 
 /** What a deposit needs from the voicemail service. */
 export interface DepositContext {
-  /** The greeting: the box's uploaded one, else the default prompt. */
+  /** The greeting: the box's own one of the call's kind (busy or unavailable), else its default prompt. */
   greeting: string;
   /** Where the recording goes. */
   path: string;
@@ -20,6 +20,11 @@ export const MIN_MESSAGE_MS = 1000;
 const BEEP_HZ = 1000;
 const BEEP_MS = 300;
 
+/** The beep before a recording (a message, or a greeting recorded by phone). */
+export function beep(session: MediaSession): Promise<PlayResult> {
+  return session.tone(BEEP_HZ, BEEP_MS);
+}
+
 /**
  * Leaving a message: the greeting, a beep, then the recording until the caller hangs up, presses `#`
  * or the box's length limit is reached.
@@ -30,7 +35,7 @@ export async function deposit(session: MediaSession, context: DepositContext): P
     await session.play(context.prompt('vm-goodbye'));
     return;
   }
-  if ((await session.tone(BEEP_HZ, BEEP_MS)) === 'closed') return;
+  if ((await beep(session)) === 'closed') return;
   const result = await session.record(context.path, {
     maxSeconds: context.maxMessageSeconds,
     stopDigits: '#',

@@ -5,7 +5,10 @@ export interface VoicemailBoxSettings {
   subscriberId: string;
   enabled: boolean;
   pinHash: string | null;
+  /** The unavailable greeting's file (greetings folder); null: the default prompt. */
   greeting: string | null;
+  /** The busy greeting's file; null: the default busy prompt. */
+  busyGreeting: string | null;
   maxMessageSeconds: number;
   maxMessages: number;
   email: string | null;
@@ -13,6 +16,15 @@ export interface VoicemailBoxSettings {
   /** Unsolicited message-summary NOTIFYs to devices that did not subscribe (voicemail/unsolicited-mwi.ts). */
   unsolicitedMwi: boolean;
 }
+
+/**
+ * Which greeting a call hears: `busy` when a busy forward (CFB) sent it to the box, `unavailable` for
+ * every other way (no answer, not reachable, unconditional, a hunt group nobody answered).
+ */
+export type GreetingKind = 'unavailable' | 'busy';
+
+/** The box column holding each kind's file name. */
+export const GREETING_COLUMN = { unavailable: 'greeting', busy: 'busyGreeting' } as const;
 
 export interface StoredVoicemail {
   id: string;
@@ -67,6 +79,19 @@ export class VoicemailStore {
 
   box(subscriberId: string): Promise<VoicemailBoxSettings | null> {
     return this.prisma.voicemailBox.findUnique({ where: { subscriberId } });
+  }
+
+  /**
+   * Makes `file` (in the greetings folder) the box's greeting of `kind`; resolves with the file it
+   * replaces (the caller removes it), null when the default played.
+   */
+  async setGreeting(subscriberId: string, kind: GreetingKind, file: string): Promise<string | null> {
+    const column = GREETING_COLUMN[kind];
+    return this.prisma.$transaction(async (tx) => {
+      const before = await tx.voicemailBox.findUnique({ where: { subscriberId } });
+      await tx.voicemailBox.update({ where: { subscriberId }, data: { [column]: file } });
+      return before?.[column] ?? null;
+    });
   }
 
   add(

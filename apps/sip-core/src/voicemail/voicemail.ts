@@ -10,7 +10,12 @@ import type { CachedSubscriber } from '../directory/directory.ts';
 import { deposit } from './deposit.ts';
 import type { VoicemailMailer } from './mail.ts';
 import { retrieve } from './retrieval.ts';
-import type { VoicemailBoxSettings, VoicemailStore } from './store.ts';
+import {
+  GREETING_COLUMN,
+  type GreetingKind,
+  type VoicemailBoxSettings,
+  type VoicemailStore,
+} from './store.ts';
 
 export interface VoicemailOptions {
   /** `$DATA_DIR`: prompts in `prompts/`, recordings in `voicemail/messages/`, greetings in `voicemail/greetings/`. */
@@ -24,6 +29,20 @@ export interface VoicemailOptions {
   /** What a subscriber dials to reach its own box (default `*98`). */
   accessCode: string;
   log: Logger;
+}
+
+/** The default prompt of each greeting kind, for a box without its own. */
+const DEFAULT_GREETING: Record<GreetingKind, PromptName> = { unavailable: 'vm-unavailable', busy: 'vm-busy' };
+
+/** Longest greeting recorded by phone. */
+export const MAX_GREETING_SECONDS = 60;
+
+/**
+ * The greeting a deposit plays: the busy one when a busy forward (CFB) led here, the unavailable one
+ * for every other way (CFU, CFT, CFNA, a hunt group or an attendant, which carry no forward type).
+ */
+export function greetingKindOf(forwardType: string | undefined): GreetingKind {
+  return forwardType === 'cfb' ? 'busy' : 'unavailable';
 }
 
 /** The media leg towards our endpoint: plain RTP at the address it announces. */
@@ -91,11 +110,18 @@ export class Voicemail {
     return box?.enabled ? box : undefined;
   }
 
-  /** Leaving a message in `owner`'s box; `caller` as the owner may see it. */
+  /** The box's own greeting of `kind`, else that kind's default prompt. */
+  private greetingOf(box: VoicemailBoxSettings, kind: GreetingKind): string {
+    const file = box[GREETING_COLUMN[kind]];
+    return file ? join(this.paths.greetings, file) : this.prompt(DEFAULT_GREETING[kind]);
+  }
+
+  /** Leaving a message in `owner`'s box; `caller` as the owner may see it; `kind`: which greeting plays. */
   depositApp(
     owner: CachedSubscriber,
     box: VoicemailBoxSettings,
     caller: string,
+    kind: GreetingKind,
   ): LocalMediaApp<MediaSession> {
     const { store, options } = this;
     return {
@@ -106,7 +132,7 @@ export class Voicemail {
         const path = join(this.paths.messages, file);
         const receivedAt = new Date();
         await deposit(session, {
-          greeting: box.greeting ? join(this.paths.greetings, box.greeting) : this.prompt('vm-unavailable'),
+          greeting: this.greetingOf(box, kind),
           path,
           maxMessageSeconds: box.maxMessageSeconds,
           full: (await store.count(owner.id)) >= box.maxMessages,
@@ -157,7 +183,7 @@ export class Voicemail {
     }
   }
 
-  /** Listening to one's own box (PIN, menu). */
+  /** Listening to one's own box (PIN, menu) and recording its greetings. */
   retrievalApp(owner: CachedSubscriber, box: VoicemailBoxSettings): LocalMediaApp<MediaSession> {
     const { store } = this;
     return {
@@ -173,6 +199,19 @@ export class Voicemail {
             await store.remove(message.id);
             await rm(join(this.paths.messages, message.file), { force: true });
           },
+          maxGreetingSeconds: MAX_GREETING_SECONDS,
+          // Recorded straight into the greetings folder in the endpoint's format (8 kHz mono WAV, as
+          // an upload is converted to), under a name of its own until it is kept or dropped.
+          greetingDraft: () => {
+            const file = `${owner.id}-${randomUUID()}.wav`;
+            return { file, path: join(this.paths.greetings, file) };
+          },
+          keepGreeting: async (kind, draft) => {
+            const replaced = await store.setGreeting(owner.id, kind, draft.file);
+            if (replaced) await rm(join(this.paths.greetings, replaced), { force: true });
+            this.options.log.info({ mailbox: owner.id, kind }, 'voicemail greeting recorded by phone');
+          },
+          dropGreeting: (draft) => rm(draft.path, { force: true }),
         }),
     };
   }

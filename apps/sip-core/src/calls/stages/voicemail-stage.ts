@@ -1,6 +1,6 @@
 import type { CdrEnd } from '../../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../../directory/directory.ts';
-import { ENDPOINT_PROFILE } from '../../voicemail/voicemail.ts';
+import { ENDPOINT_PROFILE, greetingKindOf } from '../../voicemail/voicemail.ts';
 import type { Call } from '../call.ts';
 import type { RingOutcome } from '../call-types.ts';
 import { type InvitePlan, required } from '../plan.ts';
@@ -16,7 +16,8 @@ const notServed: RingOutcome = {
 
 /**
  * A call forward or a hunt group sends the call to `owner`'s voicemail: the media endpoint answers it
- * with the greeting and records a message (voicemail/deposit.ts). A box that is off or missing fails
+ * with the greeting (the busy one when CFB sent it, else the unavailable one) and records a message
+ * (voicemail/deposit.ts). A box that is off or missing fails
  * like an unknown destination, so the route goes on (the next destination, or the caller's 404).
  */
 export async function voicemailDeposit(
@@ -46,7 +47,7 @@ export async function voicemailDeposit(
       forwardedFrom: via.forwardedFrom,
       forwardType: via.forwardType,
     },
-    voicemail.depositApp(owner, box, caller),
+    voicemail.depositApp(owner, box, caller, greetingKindOf(via.forwardType)),
     ENDPOINT_PROFILE,
   );
 }

@@ -1847,10 +1847,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Uploads the greeting (WAV or MP3; converted to 8 kHz mono) */
+        /** Uploads the unavailable or the busy greeting (WAV or MP3; converted to 8 kHz mono) */
         put: operations["uploadVoicemailGreeting"];
         post?: never;
-        /** Goes back to the default greeting */
+        /** Goes back to the default greeting of that kind */
         delete: operations["deleteVoicemailGreeting"];
         options?: never;
         head?: never;
@@ -31488,8 +31488,23 @@ export interface operations {
                         enabled: boolean;
                         /** @description A retrieval PIN is set (it is stored hashed, never shown) */
                         pinSet: boolean;
-                        /** @enum {unknown} */
+                        /**
+                         * @description The unavailable greeting (as `greetings.unavailable`)
+                         * @enum {unknown}
+                         */
                         greeting: "default" | "uploaded";
+                        greetings: {
+                            /**
+                             * @description `uploaded`: the box has its own (uploaded, or recorded by phone); `default`: the spoken prompt
+                             * @enum {unknown}
+                             */
+                            unavailable: "default" | "uploaded";
+                            /**
+                             * @description `uploaded`: the box has its own (uploaded, or recorded by phone); `default`: the spoken prompt
+                             * @enum {unknown}
+                             */
+                            busy: "default" | "uploaded";
+                        };
                         maxMessageSeconds: number;
                         maxMessages: number;
                         /**
@@ -31671,8 +31686,23 @@ export interface operations {
                         enabled: boolean;
                         /** @description A retrieval PIN is set (it is stored hashed, never shown) */
                         pinSet: boolean;
-                        /** @enum {unknown} */
+                        /**
+                         * @description The unavailable greeting (as `greetings.unavailable`)
+                         * @enum {unknown}
+                         */
                         greeting: "default" | "uploaded";
+                        greetings: {
+                            /**
+                             * @description `uploaded`: the box has its own (uploaded, or recorded by phone); `default`: the spoken prompt
+                             * @enum {unknown}
+                             */
+                            unavailable: "default" | "uploaded";
+                            /**
+                             * @description `uploaded`: the box has its own (uploaded, or recorded by phone); `default`: the spoken prompt
+                             * @enum {unknown}
+                             */
+                            busy: "default" | "uploaded";
+                        };
                         maxMessageSeconds: number;
                         maxMessages: number;
                         /**
@@ -31817,7 +31847,10 @@ export interface operations {
     };
     uploadVoicemailGreeting: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `busy`: played to calls a busy forward (CFB) sends to the box; `unavailable` (default): to every other call */
+                kind?: "unavailable" | "busy";
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */
@@ -31840,8 +31873,23 @@ export interface operations {
                         enabled: boolean;
                         /** @description A retrieval PIN is set (it is stored hashed, never shown) */
                         pinSet: boolean;
-                        /** @enum {unknown} */
+                        /**
+                         * @description The unavailable greeting (as `greetings.unavailable`)
+                         * @enum {unknown}
+                         */
                         greeting: "default" | "uploaded";
+                        greetings: {
+                            /**
+                             * @description `uploaded`: the box has its own (uploaded, or recorded by phone); `default`: the spoken prompt
+                             * @enum {unknown}
+                             */
+                            unavailable: "default" | "uploaded";
+                            /**
+                             * @description `uploaded`: the box has its own (uploaded, or recorded by phone); `default`: the spoken prompt
+                             * @enum {unknown}
+                             */
+                            busy: "default" | "uploaded";
+                        };
                         maxMessageSeconds: number;
                         maxMessages: number;
                         /**
@@ -31986,7 +32034,10 @@ export interface operations {
     };
     deleteVoicemailGreeting: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `busy`: played to calls a busy forward (CFB) sends to the box; `unavailable` (default): to every other call */
+                kind?: "unavailable" | "busy";
+            };
             header?: never;
             path: {
                 /** @description Resource identifier (UUID) */

@@ -4,7 +4,6 @@ import {
   Button,
   Card,
   Checkbox,
-  FileInput,
   Group,
   NativeSelect,
   NumberInput,
@@ -17,10 +16,11 @@ import {
 } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { putAudio, unwrap } from '../../api/client.ts';
+import { unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { dialled, formatTime } from '../../components/format.ts';
+import { VoicemailGreetings } from '../../components/VoicemailGreetings.tsx';
 
 interface SettingsDraft {
   enabled: boolean;
@@ -36,7 +36,7 @@ const audioUrl = (id: string, download = false) =>
 
 /**
  * A customer's voicemail, per phone: the box's settings (on/off, PIN, e-mail with the recording,
- * longest message), its greeting, and its messages to play, download, mark heard and delete. Calls
+ * longest message), its two greetings (unavailable and busy), and its messages to play, download, mark heard and delete. Calls
  * reach the box through a call forward to "voicemail" or a hunt group's no-answer destination.
  */
 export function VoicemailPage() {
@@ -105,20 +105,6 @@ export function VoicemailPage() {
             maxMessageSeconds: d.maxMessageSeconds,
             ...(d.pin ? { pin: d.pin } : {}),
           },
-        }),
-      ),
-    onSuccess: refresh,
-  });
-  const upload = useMutation({
-    mutationFn: (file: File) =>
-      putAudio(`/api/v1/subscribers/${encodeURIComponent(subscriberId)}/voicemail/greeting`, file),
-    onSuccess: refresh,
-  });
-  const resetGreeting = useMutation({
-    mutationFn: async () =>
-      unwrap(
-        await api.DELETE('/api/v1/subscribers/{id}/voicemail/greeting', {
-          params: { path: { id: subscriberId } },
         }),
       ),
     onSuccess: refresh,
@@ -215,36 +201,11 @@ export function VoicemailPage() {
           </Stack>
         </form>
       </Card>
-      <Card withBorder>
-        <Stack>
-          <Title order={2} size="h4">
-            Greeting
-          </Title>
-          <FormAlert error={upload.error ?? resetGreeting.error} />
-          <Text size="sm">
-            {settings.data?.greeting === 'uploaded'
-              ? 'Your own greeting plays.'
-              : 'The standard greeting plays.'}
-          </Text>
-          <Group align="flex-end">
-            <FileInput
-              label="Upload a greeting (WAV or MP3)"
-              accept="audio/wav,audio/x-wav,audio/mpeg"
-              onChange={(file) => file && upload.mutate(file)}
-              w={320}
-            />
-            {settings.data?.greeting === 'uploaded' && (
-              <Button
-                variant="default"
-                onClick={() => resetGreeting.mutate()}
-                loading={resetGreeting.isPending}
-              >
-                Use the standard greeting
-              </Button>
-            )}
-          </Group>
-        </Stack>
-      </Card>
+      <VoicemailGreetings
+        subscriberId={subscriberId}
+        greetings={settings.data?.greetings}
+        onChanged={refresh}
+      />
       <Title order={2} size="h4">
         Messages
       </Title>
