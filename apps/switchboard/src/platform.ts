@@ -16,6 +16,7 @@ import { engineComponent } from './components/engine.ts';
 import { mediaComponent } from './components/media.ts';
 import { numberingComponent } from './components/numbering.ts';
 import { sipCoreComponent } from './components/sip-core.ts';
+import { withLocalDtmfFeed } from './dtmf-feed-port.ts';
 import { prepareDataDir, type Switchboard, startComponents } from './launcher.ts';
 
 export interface PlatformOptions {
@@ -34,6 +35,7 @@ export async function startPlatform(
   options: PlatformOptions = {},
 ): Promise<Switchboard> {
   await prepareDataDir(config);
+  if (!options.migrateOnly) config = await withLocalDtmfFeed(config);
   // One registry for every component: the API's GET /metrics shows the whole process.
   const metrics = createMetricsRegistry();
   let db: Database | undefined;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,6 +37,20 @@ async function sipClient(serverPort: number) {
       );
     });
   return { local, send, close: () => socket.close() };
+}
+
+/** The command lines of the rtpengine processes running now. */
+function rtpengineCommandLines(): string[] {
+  const lines: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const line = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (line.includes('rtpengine')) lines.push(line);
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return lines;
 }
 
 /** Sends one OPTIONS over UDP and resolves with the status line of the answer. */
@@ -170,6 +184,14 @@ describe('switchboard start on the embedded database', () => {
       expect(await drachtioAuthenticate(adminPort, 'wrong-secret')).toBe('NO');
       // rtpengine is installed on test machines, so the launcher runs its own child.
       expect(body.components.media).toEqual({ status: 'up', detail: 'local: 1/1 rtpengine healthy' });
+      // With RTPENGINE_DTMF_LISTEN unset, sip-core's DTMF feed takes a free loopback port and the local
+      // rtpengine reports its RFC 4733 keys there (on-demand recording codes work out of the box).
+      const feed = await run.waitForLog('DTMF feed listening');
+      expect(feed.host).toBe('127.0.0.1');
+      expect(feed.port).toBeGreaterThan(0);
+      expect(rtpengineCommandLines()).toContainEqual(
+        expect.stringContaining(`--dtmf-log-dest=127.0.0.1:${feed.port}`),
+      );
 
       const printed = /e-mail:\s+(\S+)\s+password:\s+(\S+)/.exec(run.output());
       expect(printed).not.toBeNull();

@@ -111,6 +111,12 @@ export function sipCoreComponent(
             SIP_NONCE_SECRET: nonceSecret,
             SIP_CORE_NODE_NAME: sipCore.config.nodeName,
             METRICS_LISTEN: '',
+            // The feed's first port, chosen by the launcher when unset (dtmf-feed-port.ts).
+            ...(config.rtpengineDtmfListen
+              ? {
+                  RTPENGINE_DTMF_LISTEN: `${config.rtpengineDtmfListen.host}:${config.rtpengineDtmfListen.port}`,
+                }
+              : {}),
           },
           // The sources are the program: the workers load TypeScript as this process does.
           execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
