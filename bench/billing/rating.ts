@@ -6,8 +6,8 @@
 //  4. Prepaid call authorisation: the sell rate and the affordable seconds in memory, then the credit
 //     reservation in PostgreSQL, one call after the other and 16 at once; and that concurrent calls of
 //     one customer never reserve more than its balance.
-// The third argument picks the parts: rating,authorise (default both); authorise-pure is the in-memory
-// part of 4 alone.
+// The third argument picks the parts: rating,authorise (default both); rating-pure is part 1 alone,
+// authorise-pure the in-memory part of 4 alone.
 // Bounded: fixed counts, every loop ends. Loopback PostgreSQL only (TEST_DATABASE_URL or the default
 // test role); part 2 and 3 are skipped when it is not reachable.
 // Usage: rating.ts [CDRs for part 1 and 4, default 1,000,000] [CDRs for part 3, default 100,000] [parts]
@@ -359,10 +359,9 @@ console.log(
 calibrate();
 const list = prefixes();
 const parts = new Set((process.argv[4] ?? 'rating,authorise').split(','));
-if (parts.has('rating')) {
-  purePart(list);
-  await dbPart(list);
-}
+// `rating-pure`: part 1 alone (no PostgreSQL).
+if (parts.has('rating') || parts.has('rating-pure')) purePart(list);
+if (parts.has('rating')) await dbPart(list);
 // `authorise-pure`: the in-memory part of the authorisation alone (no PostgreSQL).
 if (parts.has('authorise') || parts.has('authorise-pure')) authorisePure(list);
 if (parts.has('authorise')) await authoriseDb(list);
