@@ -131,7 +131,7 @@ describe('invoices', () => {
     expect(screen.getByText('75.0 %')).toBeTruthy();
   });
 
-  it('a provider sets a customer’s credit limit and margin protection', async () => {
+  it('a provider sets a customer’s credit limit, margin protection and tax', async () => {
     const view = renderApp('/admin/wholesale', (key, body) => {
       if (key === 'GET /api/v1/auth/me') return operator;
       if (key === 'GET /api/v1/customers')
@@ -143,6 +143,8 @@ describe('invoices', () => {
           carrier: true,
           marginProtection: null,
           peeringGroupIds: ['p1'],
+          taxRate: null,
+          taxId: 'ATU1',
         };
       if (key === 'PUT /api/v1/customers/c1/billing-settings')
         return { customerId: 'c1', ...(body as object) };
@@ -167,6 +169,8 @@ describe('invoices', () => {
     expect(await screen.findByText('192.0.2.10, 198.51.100.0/24')).toBeTruthy();
     await userEvent.type(await screen.findByLabelText('Monthly credit limit'), '250');
     await userEvent.selectOptions(screen.getByLabelText('Margin protection'), 'off');
+    await userEvent.type(screen.getByLabelText('Tax rate (%)'), '20');
+    expect((screen.getByLabelText('Tax id (VAT)') as HTMLInputElement).value).toBe('ATU1');
     await userEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() =>
       expect(view.requests.find((r) => r.method === 'PUT')?.body).toEqual({
@@ -174,6 +178,8 @@ describe('invoices', () => {
         carrier: true,
         marginProtection: false,
         peeringGroupIds: ['p1'],
+        taxRate: '20',
+        taxId: 'ATU1',
       }),
     );
   });
