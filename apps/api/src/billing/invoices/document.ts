@@ -90,8 +90,9 @@ function render(
     pdf.font('Helvetica').fontSize(9).text(`VAT ID: ${head.taxId}`, { width: 245, align: 'right' });
   pdf.font('Helvetica-Bold').fontSize(18).text(title, 50, 140);
   pdf.font('Helvetica').fontSize(10);
-  for (const fact of facts) pdf.text(fact);
-  let y = 260;
+  for (const fact of facts) pdf.text(fact, { width: 495 });
+  // Below the facts, however many lines a long reason took.
+  let y = Math.max(260, pdf.y + 24);
   const row: Row = (cells, bold = false) => {
     pdf.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(10);
     pdf.text(cells[0] ?? '', 50, y, { width: 220 });
