@@ -30,7 +30,9 @@ LANGUAGE sql IMMUTABLE AS $$
                       ELSE p_first + ((p_want - p_first + p_next - 1) / p_next) * p_next END::numeric AS billed) w
 $$;
 
-DROP FUNCTION "switchboard_credit_reserve"(text, uuid, uuid, integer[], bigint[], integer, integer);
+-- A new overload (ten arguments) beside the one of `credit_reserve_function` (seven), which stays: a
+-- sip-core node not yet upgraded keeps reserving with it until it restarts. A later migration may
+-- drop the old one.
 
 -- CreateFunction
 CREATE FUNCTION "switchboard_credit_reserve"(
