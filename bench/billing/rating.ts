@@ -6,7 +6,8 @@
 //  4. Prepaid call authorisation: the sell rate and the affordable seconds in memory, then the credit
 //     reservation in PostgreSQL, one call after the other and 16 at once; and that concurrent calls of
 //     one customer never reserve more than its balance.
-// The third argument picks the parts: rating,authorise (default both).
+// The third argument picks the parts: rating,authorise (default both); rating-pure is part 1 alone,
+// authorise-pure the in-memory part of 4 alone.
 // Bounded: fixed counts, every loop ends. Loopback PostgreSQL only (TEST_DATABASE_URL or the default
 // test role); part 2 and 3 are skipped when it is not reachable.
 // Usage: rating.ts [CDRs for part 1 and 4, default 1,000,000] [CDRs for part 3, default 100,000] [parts]
@@ -14,7 +15,8 @@ import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { chargeSteps, startCreditControl } from '../../apps/api/src/billing/credit/credit-control.ts';
+import { affordableSeconds } from '../../apps/api/src/billing/credit/allowance.ts';
+import { startCreditControl } from '../../apps/api/src/billing/credit/credit-control.ts';
 import { parseDeck } from '../../apps/api/src/billing/deck-csv.ts';
 import { storeDeck } from '../../apps/api/src/billing/deck-store.ts';
 import { isPeak } from '../../apps/api/src/billing/peak.ts';
@@ -217,8 +219,9 @@ async function dbPart(list: readonly string[]): Promise<void> {
 }
 
 /**
- * Part 4, in memory: what the credit control does per call before its one statement: the rate, and the
- * charge of every billable duration up to the 600 s it reserves (the statement picks the longest that fits).
+ * Part 4, in memory: what the credit control does per call before its one statement (the rate, whose
+ * setup fee, price and intervals go with it), and the closed-form longest duration a balance of 1.00 pays
+ * for up to the 600 s it reserves (what the statement computes with the same arithmetic).
  */
 function authorisePure(list: readonly string[]): void {
   const plan = new RatingPlan();
@@ -234,12 +237,12 @@ function authorisePure(list: readonly string[]): void {
     const profile = plan.profiles.get(plan.accounts.customers.get('c')!.profileId!)!;
     const deck = plan.deckAt(profile, now)!;
     const rate = plan.decks.get(deck.id)!.longest(number);
-    if (rate) seconds += chargeSteps(rate, isPeak(profile.clock, profile.peak, now), 0, 600).seconds.length;
+    if (rate) seconds += affordableSeconds(rate, isPeak(profile.clock, profile.peak, now), 1_000_000, 600);
   }
   const elapsed = (performance.now() - t) / 1000;
   console.log(
-    `authorisation in memory (rate lookup in ${PREFIXES} prefixes + charge steps up to 600 s): ${PURE_CDRS} calls in ` +
-      `${elapsed.toFixed(2)} s, ${Math.round(PURE_CDRS / elapsed)} per second (${Math.round((elapsed / PURE_CDRS) * 1e9)} ns each; ${seconds} steps)`,
+    `authorisation in memory (rate lookup in ${PREFIXES} prefixes + affordable seconds up to 600 s): ${PURE_CDRS} calls in ` +
+      `${elapsed.toFixed(2)} s, ${Math.round(PURE_CDRS / elapsed)} per second (${Math.round((elapsed / PURE_CDRS) * 1e9)} ns each; ${seconds} seconds granted)`,
   );
 }
 
@@ -356,14 +359,12 @@ console.log(
 calibrate();
 const list = prefixes();
 const parts = new Set((process.argv[4] ?? 'rating,authorise').split(','));
-if (parts.has('rating')) {
-  purePart(list);
-  await dbPart(list);
-}
-if (parts.has('authorise')) {
-  authorisePure(list);
-  await authoriseDb(list);
-}
+// `rating-pure`: part 1 alone (no PostgreSQL).
+if (parts.has('rating') || parts.has('rating-pure')) purePart(list);
+if (parts.has('rating')) await dbPart(list);
+// `authorise-pure`: the in-memory part of the authorisation alone (no PostgreSQL).
+if (parts.has('authorise') || parts.has('authorise-pure')) authorisePure(list);
+if (parts.has('authorise')) await authoriseDb(list);
 console.log(
   `load average after: ${loadavg()
     .map((l) => l.toFixed(2))

@@ -24,6 +24,7 @@ import { callForwardRoutes } from './routes/call-forwards.ts';
 import { callRoutes } from './routes/calls.ts';
 import { cdrRoutes } from './routes/cdrs.ts';
 import { creditRoutes } from './routes/credit.ts';
+import { creditNoteRoutes } from './routes/credit-notes.ts';
 import { customerBillingSettingsRoutes } from './routes/customer-billing-settings.ts';
 import { customerTrunkRoutes } from './routes/customer-trunks.ts';
 import { customerRoutes } from './routes/customers.ts';
@@ -250,6 +251,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(rateDeckRoutes, routeOptions);
       await v1.register(ratingRoutes, routeOptions);
       await v1.register(invoiceRoutes, routeOptions);
+      await v1.register(creditNoteRoutes, routeOptions);
       await v1.register(invoiceTemplateRoutes, routeOptions);
       await v1.register(customerBillingSettingsRoutes, routeOptions);
       await v1.register(customerTrunkRoutes, routeOptions);

@@ -12,8 +12,9 @@ import { type Actor, createWorld, type World } from './support/world.ts';
 
 /**
  * Postpaid invoices over the API on PostgreSQL: customer A's November calls rated by the rater, the
- * month's invoices run (twice: idempotent), the PDF read back with pdftotext (poppler-utils) and its
- * total compared with the sum of A's rated CDRs, who may list and download which invoice, the
+ * month's invoices run (twice: idempotent), the PDF read back with pdftotext (poppler-utils): its net
+ * compared with the sum of A's rated CDRs, the tax at the reseller's default rate and at B's own rate,
+ * gross and total with the top-ups, the tax ids; who may list and download which invoice, the
  * letterhead with a logo, and the CSV export of a period's rated CDRs.
  */
 
@@ -136,11 +137,52 @@ describe('invoices', () => {
       address: 'Ring 1, Vienna',
       footer: 'Payable within 14 days',
       logo: LOGO,
+      taxId: 'ATU99999999',
+      defaultTaxRate: '20',
     });
     expect(ok.statusCode).toBe(200);
-    expect(ok.json()).toMatchObject({ resellerId: world.ids.rA, logoType: 'image/png' });
+    expect(ok.json()).toMatchObject({
+      resellerId: world.ids.rA,
+      logoType: 'image/png',
+      taxId: 'ATU99999999',
+      defaultTaxRate: '20.00',
+    });
     expect((await api('customerA', 'PUT', '/invoice-template', { companyName: 'x' })).statusCode).toBe(403);
     expect((await api('resellerB', 'GET', '/invoice-template')).statusCode).toBe(404);
+  });
+
+  it("sets a customer's tax rate and tax id; rejects a rate that is not a percent, naming the field", async () => {
+    const settings = { creditLimit: null, carrier: false, marginProtection: null, peeringGroupIds: [] };
+    for (const [field, url, body] of [
+      ['/body/taxRate', `/customers/${world.ids.cB}/billing-settings`, { ...settings, taxRate: '100.01' }],
+      ['/body/taxRate', `/customers/${world.ids.cB}/billing-settings`, { ...settings, taxRate: '7.125' }],
+      ['/body/defaultTaxRate', '/invoice-template', { companyName: 'B', defaultTaxRate: '-1' }],
+    ] as const) {
+      const bad = await api('resellerB', 'PUT', url, body);
+      expect(bad.statusCode, JSON.stringify(body)).toBe(400);
+      expect(bad.headers['content-type']).toContain('application/problem+json');
+      expect(bad.json().errors[0].field).toBe(field);
+    }
+    // A's rate is its reseller's default (20.00); B has its own.
+    const a = await api('resellerA', 'PUT', `/customers/${world.ids.cA}/billing-settings`, {
+      ...settings,
+      taxId: 'ATU12345678',
+    });
+    expect(a.json()).toMatchObject({ taxRate: null, taxId: 'ATU12345678' });
+    const b = await api('resellerB', 'PUT', `/customers/${world.ids.cB}/billing-settings`, {
+      ...settings,
+      taxRate: '10.5',
+    });
+    expect(b.json()).toMatchObject({ taxRate: '10.50', taxId: null });
+    // Another reseller's customer stays out of reach.
+    expect(
+      (
+        await api('resellerB', 'PUT', `/customers/${world.ids.cA}/billing-settings`, {
+          ...settings,
+          taxRate: '0',
+        })
+      ).statusCode,
+    ).toBe(404);
   });
 
   it('runs a month once: only the operator, not a month that has not ended', async () => {
@@ -162,19 +204,32 @@ describe('invoices', () => {
     expect(await world.prisma.invoice.count()).toBe(2);
   });
 
-  it("a PDF's total is the sum of the customer's rated CDRs and top-ups of the period", async () => {
+  it("a PDF's net is the sum of the customer's rated CDRs, with the tax at its rate, gross, and the top-ups", async () => {
     const list = await api('customerA', 'GET', '/invoices');
     expect(list.json().total).toBe(1);
     const invoice = list.json().items[0];
     expect(invoice.number).toMatch(/^\d{4}-\d{6}$/);
     const calls = parseMicros(await ratedSum(world.ids.cA))!;
-    const expected = formatMicros(calls + parseMicros('15.5')!);
-    expect(invoice.total).toBe(expected);
-    expect(invoice.lines.map((l: { description: string }) => l.description)).toEqual([
-      'Austria',
-      'Germany',
-      'Credit top-ups (operator)',
-      'Credit top-ups (voucher)',
+    // 20 % of the net, rounded half up to a millionth once per invoice (computed here on its own).
+    const tax = Number((BigInt(calls) * 20n + 50n) / 100n);
+    const gross = calls + tax;
+    const expected = formatMicros(gross + parseMicros('15.5')!);
+    expect(invoice).toMatchObject({
+      net: formatMicros(calls),
+      tax: formatMicros(tax),
+      taxes: [{ rate: '20.00', base: formatMicros(calls), amount: formatMicros(tax) }],
+      customerTaxId: 'ATU12345678',
+      issuerTaxId: 'ATU99999999',
+      total: expected,
+      credited: '0.000000',
+    });
+    expect(
+      invoice.lines.map((l: { description: string; taxed: boolean }) => [l.description, l.taxed]),
+    ).toEqual([
+      ['Austria', true],
+      ['Germany', true],
+      ['Credit top-ups (operator)', false],
+      ['Credit top-ups (voucher)', false],
     ]);
     const pdf = await api('customerA', 'GET', `/invoices/${invoice.id}/pdf`);
     expect(pdf.statusCode).toBe(200);
@@ -182,9 +237,17 @@ describe('invoices', () => {
     const text = await pdfText(pdf.rawPayload);
     expect(text).toContain('Reseller A Telecom');
     expect(text).toContain(`Invoice ${invoice.number}`);
-    const total = /Total\s+(-?\d+\.\d+)\s+EUR/.exec(text);
-    expect(total, text).not.toBeNull();
-    expect(formatMicros(parseMicros(total![1]!)!)).toBe(expected);
+    expect(text).toContain('VAT ID: ATU99999999');
+    expect(text).toContain('Customer VAT ID: ATU12345678');
+    const amountOf = (label: RegExp) => {
+      const m = new RegExp(`^\\s*${label.source}\\s+(-?\\d+\\.\\d+)(?:\\s+EUR)?\\s*$`, 'm').exec(text);
+      expect(m, `${label.source} in\n${text}`).not.toBeNull();
+      return formatMicros(parseMicros(m![1]!)!);
+    };
+    expect(amountOf(/Net/)).toBe(formatMicros(calls));
+    expect(amountOf(/Tax 20\.00% on \d+\.\d+/)).toBe(formatMicros(tax));
+    expect(amountOf(/Gross/)).toBe(formatMicros(gross));
+    expect(amountOf(/Total/)).toBe(expected);
     // The lines on paper add up to the total as well.
     const lineAmounts = [...text.matchAll(/^\s*(Austria|Germany)\s+\d+\s+[\d.]+\s+(\d+\.\d+)\s*$/gm)].map(
       (m) => parseMicros(m[2]!)!,
@@ -203,7 +266,15 @@ describe('invoices', () => {
     const ofB = (await api('customerB', 'GET', '/invoices')).json().items;
     expect(ofB).toHaveLength(1);
     expect(ofB[0].customerId).toBe(world.ids.cB);
-    expect(ofB[0].total).toBe(await ratedSum(world.ids.cB));
+    // B's own rate of 10.50 %: its invoice has no top-ups, so the total is its gross.
+    const netB = parseMicros(await ratedSum(world.ids.cB))!;
+    const taxB = Number((BigInt(netB) * 1050n + 5000n) / 10000n);
+    expect(ofB[0]).toMatchObject({
+      net: formatMicros(netB),
+      tax: formatMicros(taxB),
+      total: formatMicros(netB + taxB),
+    });
+    expect(ofB[0].taxes).toEqual([{ rate: '10.50', base: formatMicros(netB), amount: formatMicros(taxB) }]);
     expect((await api('customerB', 'GET', `/invoices/${ofA.id}`)).statusCode).toBe(404);
     expect((await api('customerB', 'GET', `/invoices/${ofA.id}/pdf`)).statusCode).toBe(404);
     expect((await api('resellerB', 'GET', `/invoices/${ofA.id}/pdf`)).statusCode).toBe(404);

@@ -3,13 +3,14 @@ import { createTestDatabase, type TestDatabase } from '@switchboard/db/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { affordableSeconds } from '../src/billing/credit/allowance.ts';
-import { type CreditControl, chargeSteps, startCreditControl } from '../src/billing/credit/credit-control.ts';
+import { type CreditControl, startCreditControl } from '../src/billing/credit/credit-control.ts';
 import { decimalToMicros } from '../src/billing/money.ts';
 import type { DeckRate } from '../src/billing/plan.ts';
 
 /**
  * The prepaid reservation is one statement (`switchboard_credit_reserve`, docs/billing.md, "Prepaid"):
- * the charge steps sent with it pick what `affordableSeconds` picks, and many calls of one customer
+ * its closed-form longest duration (`switchboard_affordable_seconds`) is what `affordableSeconds`
+ * computes for many rates, budgets and durations, and many calls of one customer
  * authorised at once from two nodes (two credit controls, each with its own connection pool) on real
  * PostgreSQL never hold more than the balance together, nor less than it when it is exactly divisible.
  */
@@ -26,41 +27,6 @@ const rate = (setup: number, perMinute: number, first: number, next: number): De
   nextInterval: next,
   effectiveFrom: null,
   effectiveTo: null,
-});
-
-/** The longest step whose charge fits the budget, as the SQL function picks it. */
-function picked(r: DeckRate, budget: number, have: number, want: number): number {
-  const steps = chargeSteps(r, true, have, want);
-  let best = have;
-  steps.seconds.forEach((s, i) => {
-    if (budget > 0 && steps.micros[i]! <= budget && s > best) best = s;
-  });
-  return best;
-}
-
-describe('chargeSteps', () => {
-  it('offers the steps whose best fit is what affordableSeconds computes, for many rates and budgets', () => {
-    const rates = [
-      rate(0, 600_000, 1, 1),
-      rate(100_000, 600_000, 60, 60),
-      rate(0, 70_000, 30, 6),
-      rate(12_345, 1_234_567, 60, 1),
-      rate(0, 1, 1, 1),
-    ];
-    for (const r of rates)
-      for (const budget of [0, 1, 9_999, 50_000, 99_999, 100_000, 812_345, 5_000_000, 123_456_789])
-        for (const want of [1, 3, 59, 60, 61, 600]) {
-          const expected = affordableSeconds(r, true, budget, want);
-          expect(picked(r, budget, 0, want), `${JSON.stringify(r)} ${budget} ${want}`).toBe(expected);
-        }
-  });
-
-  it('continues after the seconds a call holds already, ending at the wanted total', () => {
-    const steps = chargeSteps(rate(0, 600_000, 30, 6), true, 42, 60);
-    expect(steps.seconds).toEqual([48, 54, 60]);
-    expect(steps.micros).toEqual([480_000, 540_000, 600_000]);
-    expect(chargeSteps(rate(0, 600_000, 1, 1), true, 5, 5).seconds).toEqual([]);
-  });
 });
 
 describe('switchboard_credit_reserve on PostgreSQL', () => {
@@ -112,6 +78,42 @@ describe('switchboard_credit_reserve on PostgreSQL', () => {
     await created?.drop();
   }, 30_000);
 
+  it('computes in SQL the seconds affordableSeconds computes, for many rates, budgets and durations', async () => {
+    const rates = [
+      rate(0, 600_000, 1, 1),
+      rate(100_000, 600_000, 60, 60),
+      rate(0, 70_000, 30, 6),
+      rate(12_345, 1_234_567, 60, 1),
+      rate(0, 1, 1, 1),
+      rate(0, 0, 60, 60),
+      rate(50_000, 0, 1, 1),
+    ];
+    const budgets = [-1, 0, 1, 9_999, 50_000, 99_999, 100_000, 812_345, 5_000_000, 123_456_789];
+    const cases = rates.flatMap((r) =>
+      budgets.flatMap((budget) => [1, 3, 59, 60, 61, 600, 601, 1200].map((want) => ({ r, budget, want }))),
+    );
+    const rows = await nodes[0]!.prisma.$queryRawUnsafe<Array<{ seconds: number }>>(
+      `SELECT switchboard_affordable_seconds(c.budget, c.setup, c.per_minute, c.first, c.next, c.want) AS seconds
+         FROM unnest($1::numeric[], $2::bigint[], $3::bigint[], $4::int[], $5::int[], $6::int[])
+           WITH ORDINALITY AS c(budget, setup, per_minute, first, next, want, n) ORDER BY c.n`,
+      cases.map((c) => String(c.budget)),
+      cases.map((c) => c.r.setupMicros),
+      cases.map((c) => c.r.peakMicros),
+      cases.map((c) => c.r.firstInterval),
+      cases.map((c) => c.r.nextInterval),
+      cases.map((c) => c.want),
+    );
+    expect(rows).toHaveLength(cases.length);
+    cases.forEach((c, i) => {
+      expect(rows[i]!.seconds, JSON.stringify(c)).toBe(affordableSeconds(c.r, true, c.budget, c.want));
+    });
+    // Not a tautology: the cases include every outcome (nothing, part, all of the wanted duration).
+    const outcomes = new Set(
+      cases.map((c, i) => Math.sign(rows[i]!.seconds) + (rows[i]!.seconds === c.want ? 1 : 0)),
+    );
+    expect(outcomes).toEqual(new Set([0, 1, 2]));
+  });
+
   it('40 calls at once from two nodes reserve exactly the balance of 0.50 at 0.01/s, never more', async () => {
     const decisions = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
@@ -140,16 +142,17 @@ describe('switchboard_credit_reserve on PostgreSQL', () => {
     const prisma = nodes[0]!.prisma;
     await prisma.creditReservation.deleteMany();
     await prisma.creditAccount.update({ where: { customerId }, data: { balance: '0.3' } });
-    // Ten calls of 2 s each first (0.20 held), then all extend by up to 600 s at once.
+    // Ten calls of 2 s each first (0.20 held) at 0.01/s by the second, then all extend to 600 s at once.
+    const reserve = `SELECT seconds FROM switchboard_credit_reserve($1, $2::uuid, $3::uuid, 0, 600000, 1, 1, $4::int, $5::int, 3600)`;
     const small = await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
         const reserved = await prisma.$queryRawUnsafe<Array<{ seconds: number }>>(
-          `SELECT seconds FROM switchboard_credit_reserve($1, $2::uuid, $3::uuid, $4::int[], $5::bigint[], 0, 3600)`,
+          reserve,
           `ext-${i}`,
           customerId,
           subscriberId,
-          [1, 2],
-          [10_000, 20_000],
+          0,
+          2,
         );
         return reserved[0]!.seconds;
       }),
@@ -158,12 +161,12 @@ describe('switchboard_credit_reserve on PostgreSQL', () => {
     const extended = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         (i % 2 === 0 ? nodes[0]! : nodes[1]!).prisma.$queryRawUnsafe<Array<{ seconds: number }>>(
-          `SELECT seconds FROM switchboard_credit_reserve($1, $2::uuid, $3::uuid, $4::int[], $5::bigint[], 2, 3600)`,
+          reserve,
           `ext-${i}`,
           customerId,
           subscriberId,
-          Array.from({ length: 598 }, (_, k) => k + 3),
-          Array.from({ length: 598 }, (_, k) => (k + 3) * 10_000),
+          2,
+          602,
         ),
       ),
     );

@@ -38,6 +38,8 @@ describe('customer billing settings', () => {
       carrier: false,
       marginProtection: null,
       peeringGroupIds: [],
+      taxRate: null,
+      taxId: null,
     });
     expect((await api('customerA', 'PUT', url, settings())).statusCode).toBe(403);
     expect((await api('resellerB', 'PUT', url, settings())).statusCode).toBe(404);

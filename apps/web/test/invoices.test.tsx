@@ -1,4 +1,4 @@
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import { userEvent } from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { operator, renderApp } from './render.tsx';
@@ -15,9 +15,33 @@ const invoice = {
   periodStart: '2026-11-01T00:00:00.000Z',
   periodEnd: '2026-12-01T00:00:00.000Z',
   currency: 'EUR',
-  total: '12.345600',
-  lines: [{ kind: 'calls', description: 'Austria', quantity: 3, seconds: 291, amount: '12.345600' }],
+  total: '14.814720',
+  net: '12.345600',
+  tax: '2.469120',
+  taxes: [{ rate: '20.00', base: '12.345600', amount: '2.469120' }],
+  customerTaxId: null,
+  issuerTaxId: null,
+  credited: '1.200000',
+  lines: [
+    { kind: 'calls', description: 'Austria', quantity: 3, seconds: 291, amount: '12.345600', taxed: true },
+  ],
   createdAt: '2026-12-01T01:00:00.000Z',
+};
+const creditNote = {
+  id: '0190a000-0000-7000-8000-0000000000c1',
+  number: 'CN-2026-000003',
+  invoiceId: invoice.id,
+  invoiceNumber: invoice.number,
+  customerId: 'c1',
+  resellerId: null,
+  currency: 'EUR',
+  total: '1.200000',
+  net: '1.000000',
+  tax: '0.200000',
+  taxRate: '20.00',
+  reason: 'Dropped calls',
+  balanceCredited: true,
+  createdAt: '2026-12-02T01:00:00.000Z',
 };
 
 describe('invoices', () => {
@@ -25,15 +49,45 @@ describe('invoices', () => {
     renderApp('/portal/invoices', (key) => {
       if (key === 'GET /api/v1/auth/me') return customer;
       if (key === 'GET /api/v1/invoices') return { ...emptyList, items: [invoice], total: 1 };
+      if (key === 'GET /api/v1/credit-notes') return { ...emptyList, items: [creditNote], total: 1 };
       if (key.startsWith('GET /api/v1/')) return emptyList;
       return undefined;
     });
     expect(await screen.findByText('2026-000007')).toBeTruthy();
-    expect(screen.getByText('12.345600 EUR')).toBeTruthy();
-    expect(screen.getByRole('link', { name: 'PDF' }).getAttribute('href')).toBe(
+    expect(screen.getByText('14.814720 EUR')).toBeTruthy();
+    expect(screen.getByText('2.469120 (20.00 %)')).toBeTruthy();
+    expect(await screen.findByText('CN-2026-000003')).toBeTruthy();
+    expect(screen.getByText('Dropped calls')).toBeTruthy();
+    expect(screen.getAllByRole('link', { name: 'PDF' }).map((a) => a.getAttribute('href'))).toEqual([
       `/api/v1/invoices/${invoice.id}/pdf`,
-    );
+      `/api/v1/credit-notes/${creditNote.id}/pdf`,
+    ]);
     expect(screen.queryByRole('form', { name: 'Generate invoices' })).toBeNull();
+    expect(screen.queryByRole('form', { name: 'Issue a credit note' })).toBeNull();
+  });
+
+  it('a provider credits an invoice in full or by an amount', async () => {
+    const view = renderApp('/admin/invoices', (key) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/invoices') return { ...emptyList, items: [invoice], total: 1 };
+      if (key === `POST /api/v1/invoices/${invoice.id}/credit-notes`) return creditNote;
+      if (key.startsWith('GET /api/v1/')) return emptyList;
+      return undefined;
+    });
+    const form = await screen.findByRole('form', { name: 'Issue a credit note' });
+    await userEvent.click(within(form).getByLabelText('Invoice'));
+    await userEvent.click(await screen.findByText('2026-000007 (14.814720 EUR, credited 1.200000)'));
+    await userEvent.type(within(form).getByLabelText(/Reason/), 'Dropped calls');
+    await userEvent.click(within(form).getByLabelText('Credit the prepaid balance'));
+    await userEvent.click(within(form).getByRole('button', { name: 'Issue' }));
+    expect(await screen.findByText('CN-2026-000003: 1.200000 EUR credited')).toBeTruthy();
+    await userEvent.type(within(form).getByLabelText('Amount (tax included)'), '0.50');
+    await userEvent.click(within(form).getByRole('button', { name: 'Issue' }));
+    await waitFor(() => expect(view.requests.filter((r) => r.method === 'POST')).toHaveLength(2));
+    expect(view.requests.filter((r) => r.method === 'POST').map((r) => r.body)).toEqual([
+      { full: true, reason: 'Dropped calls', creditBalance: true },
+      { amount: '0.50', reason: 'Dropped calls', creditBalance: true },
+    ]);
   });
 
   it('the operator generates a month', async () => {
@@ -77,7 +131,7 @@ describe('invoices', () => {
     expect(screen.getByText('75.0 %')).toBeTruthy();
   });
 
-  it('a provider sets a customer’s credit limit and margin protection', async () => {
+  it('a provider sets a customer’s credit limit, margin protection and tax', async () => {
     const view = renderApp('/admin/wholesale', (key, body) => {
       if (key === 'GET /api/v1/auth/me') return operator;
       if (key === 'GET /api/v1/customers')
@@ -89,6 +143,8 @@ describe('invoices', () => {
           carrier: true,
           marginProtection: null,
           peeringGroupIds: ['p1'],
+          taxRate: null,
+          taxId: 'ATU1',
         };
       if (key === 'PUT /api/v1/customers/c1/billing-settings')
         return { customerId: 'c1', ...(body as object) };
@@ -113,6 +169,8 @@ describe('invoices', () => {
     expect(await screen.findByText('192.0.2.10, 198.51.100.0/24')).toBeTruthy();
     await userEvent.type(await screen.findByLabelText('Monthly credit limit'), '250');
     await userEvent.selectOptions(screen.getByLabelText('Margin protection'), 'off');
+    await userEvent.type(screen.getByLabelText('Tax rate (%)'), '20');
+    expect((screen.getByLabelText('Tax id (VAT)') as HTMLInputElement).value).toBe('ATU1');
     await userEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() =>
       expect(view.requests.find((r) => r.method === 'PUT')?.body).toEqual({
@@ -120,6 +178,8 @@ describe('invoices', () => {
         carrier: true,
         marginProtection: false,
         peeringGroupIds: ['p1'],
+        taxRate: '20',
+        taxId: 'ATU1',
       }),
     );
   });

@@ -125,18 +125,20 @@ export function rateCdr(plan: RatingPlan, cdr: CdrToRate): Rating {
     reseller: null,
     carrier: null,
   };
-  const sides = [
-    priceSide(plan, customer?.profileId, cdr, number),
-    priceSide(plan, resellerId ? resellers.get(resellerId) : null, cdr, number),
+  // Three sides, no array of them: this runs once per CDR (the bench: a million times in seconds).
+  const customerSide = priceSide(plan, customer?.profileId, cdr, number);
+  const resellerSide = priceSide(plan, resellerId ? resellers.get(resellerId) : null, cdr, number);
+  const carrierSide =
     cdr.direction === 'outbound' && cdr.peerGatewayId !== null
       ? priceSide(plan, gateways.get(cdr.peerGatewayId), cdr, number)
-      : null,
-  ] as const;
+      : null;
   let error: string | null = null;
-  for (const side of sides) if (typeof side === 'string') error = error === null ? side : `${error}; ${side}`;
-  rating.customer = typeof sides[0] === 'string' ? null : sides[0];
-  rating.reseller = typeof sides[1] === 'string' ? null : sides[1];
-  rating.carrier = typeof sides[2] === 'string' ? null : sides[2];
+  if (typeof customerSide === 'string') error = customerSide;
+  else rating.customer = customerSide;
+  if (typeof resellerSide === 'string') error = error === null ? resellerSide : `${error}; ${resellerSide}`;
+  else rating.reseller = resellerSide;
+  if (typeof carrierSide === 'string') error = error === null ? carrierSide : `${error}; ${carrierSide}`;
+  else rating.carrier = carrierSide;
   if (error !== null) {
     rating.status = 'unrateable';
     rating.error = error;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { type Tx, writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
+import { creditBalance, type TopUpKind } from '../billing/credit/balance.ts';
 import { decimalToMicros, formatMicros, parseMicros } from '../billing/money.ts';
 import { badRequest, forbidden, notFound } from '../errors.ts';
 import { Nullable, Timestamp, Uuid } from '../schemas.ts';
@@ -58,7 +59,9 @@ const CUSTOMER_FIELDS = new Set(['lowBalanceThreshold', 'notifyEmail']);
 const TopUpItem = Type.Object({
   id: Uuid,
   customerId: Uuid,
-  kind: Type.Enum(['operator', 'reseller', 'voucher']),
+  kind: Type.Enum(['operator', 'reseller', 'voucher', 'credit_note'], {
+    description: '`credit_note`: a credit note credited back to the balance',
+  }),
   amount: Type.String(),
   balanceAfter: Type.String(),
   voucherId: Nullable(Uuid),
@@ -120,43 +123,10 @@ export async function reservedMicros(db: Tx, customerId: string): Promise<number
   return decimalToMicros(rows[0]?.held ?? '0');
 }
 
-/**
- * Adds `micros` to a customer's balance with its history row, in the caller's transaction; the account
- * is created on the first top-up. A balance lifted to its low-balance threshold may warn again.
- */
-export async function creditBalance(
-  tx: Tx,
-  top: { customerId: string; micros: number; kind: 'operator' | 'reseller' | 'voucher'; userId: string },
-  extra: { voucherId?: string; note?: string | null } = {},
-) {
-  await tx.$executeRawUnsafe(
-    'INSERT INTO credit_accounts (customer_id, updated_at) VALUES ($1::uuid, now()) ON CONFLICT DO NOTHING',
-    top.customerId,
-  );
-  const [row] = await tx.$queryRawUnsafe<Array<{ balance: string }>>(
-    `UPDATE credit_accounts SET balance = balance + $2::numeric, updated_at = now(),
-        low_balance_warned = low_balance_warned AND balance + $2::numeric < coalesce(low_balance_threshold, 0)
-      WHERE customer_id = $1::uuid RETURNING balance::text AS balance`,
-    top.customerId,
-    formatMicros(top.micros),
-  );
-  return tx.creditTopUp.create({
-    data: {
-      customerId: top.customerId,
-      kind: top.kind,
-      amount: formatMicros(top.micros),
-      balanceAfter: row!.balance,
-      userId: top.userId,
-      voucherId: extra.voucherId ?? null,
-      note: extra.note ?? null,
-    },
-  });
-}
-
 export const topUpItem = (t: {
   id: string;
   customerId: string;
-  kind: 'operator' | 'reseller' | 'voucher';
+  kind: TopUpKind;
   amount: { toFixed(n: number): string };
   balanceAfter: { toFixed(n: number): string };
   voucherId: string | null;

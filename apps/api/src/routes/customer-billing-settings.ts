@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { parseMicros } from '../billing/money.ts';
+import { parseTaxRate } from '../billing/tax.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { Uuid } from '../schemas.ts';
 import { PROVIDER_ROLES, scopes, within } from '../tenancy.ts';
@@ -12,8 +13,8 @@ import type { RouteOptions } from './options.ts';
 
 /**
  * A customer's postpaid and wholesale settings (docs/billing.md): the monthly credit limit, whether
- * it is a carrier customer, margin protection and its routing plan (the peering groups its calls may
- * use). Set by its provider (operator, or its reseller); the customer reads them.
+ * it is a carrier customer, margin protection, its routing plan (the peering groups its calls may
+ * use) and the tax rate and tax id of its invoices. Set by its provider (operator, or its reseller); the customer reads them.
  */
 
 const Settings = Type.Object({
@@ -26,6 +27,12 @@ const Settings = Type.Object({
     description: 'LCR skips routes costing more than the sell price; null: on for carrier customers',
   }),
   peeringGroupIds: Type.Array(Uuid, { description: "The customer's routing plan; empty: every group" }),
+  taxRate: Type.Union([Type.String(), Type.Null()], {
+    description: "Tax (VAT) percent of its invoices, e.g. 20.00; null: the issuer's default",
+  }),
+  taxId: Type.Union([Type.String(), Type.Null()], {
+    description: 'Its tax id (VAT number), printed on invoices',
+  }),
 });
 
 const Body = Type.Object(
@@ -34,6 +41,11 @@ const Body = Type.Object(
     carrier: Type.Boolean(),
     marginProtection: Type.Union([Type.Boolean(), Type.Null()]),
     peeringGroupIds: Type.Array(Uuid, { maxItems: 100, uniqueItems: true }),
+    /** Optional (left as it is when absent), so older clients keep working. */
+    taxRate: Type.Optional(
+      Type.Union([Type.String({ description: 'Percent, 0-100, at most two decimals' }), Type.Null()]),
+    ),
+    taxId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 50 }), Type.Null()])),
   },
   { additionalProperties: false },
 );
@@ -43,7 +55,25 @@ const DEFAULTS = {
   carrier: false,
   marginProtection: null,
   peeringGroupIds: [] as string[],
+  taxRate: null,
+  taxId: null,
 };
+
+function settingsItem(row: {
+  customerId: string;
+  creditLimit: { toFixed(n: number): string } | null;
+  carrier: boolean;
+  marginProtection: boolean | null;
+  peeringGroupIds: string[];
+  taxRate: { toFixed(n: number): string } | null;
+  taxId: string | null;
+}) {
+  return {
+    ...row,
+    creditLimit: row.creditLimit?.toFixed(6) ?? null,
+    taxRate: row.taxRate?.toFixed(2) ?? null,
+  };
+}
 
 export async function customerBillingSettingsRoutes(
   fastify: FastifyInstance,
@@ -78,7 +108,7 @@ export async function customerBillingSettingsRoutes(
         where: { customerId: request.params.id },
       });
       if (!row) return { customerId: request.params.id, ...DEFAULTS };
-      return { ...row, creditLimit: row.creditLimit?.toFixed(6) ?? null };
+      return settingsItem(row);
     },
   );
 
@@ -101,6 +131,10 @@ export async function customerBillingSettingsRoutes(
       const body = request.body;
       if (body.creditLimit !== null && parseMicros(body.creditLimit) === undefined)
         throw badRequest('Not an amount', [{ field: '/body/creditLimit', message: 'not a decimal amount' }]);
+      if (typeof body.taxRate === 'string' && parseTaxRate(body.taxRate) === undefined)
+        throw badRequest('Not a tax rate', [
+          { field: '/body/taxRate', message: 'not a percent from 0 to 100 with at most two decimals' },
+        ]);
       const groups = await prisma.peeringGroup.count({ where: { id: { in: body.peeringGroupIds } } });
       if (groups !== body.peeringGroupIds.length)
         throw badRequest('Unknown peering group', [
@@ -118,7 +152,7 @@ export async function customerBillingSettingsRoutes(
           entityId: customerId,
           after: body,
         });
-        return { ...row, creditLimit: row.creditLimit?.toFixed(6) ?? null };
+        return settingsItem(row);
       });
     },
   );

@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
+import { parseTaxRate } from '../billing/tax.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { Uuid } from '../schemas.ts';
 import type { Principal } from '../types.ts';
 import type { RouteOptions } from './options.ts';
 
 /**
- * The letterhead of invoices: the operator's (for customers it contracts directly, and the fallback)
+ * The letterhead of invoices and credit notes, with the issuer's tax id and default tax rate: the operator's (for customers it contracts directly, and the fallback)
  * and one per reseller, with a logo uploaded as base64 PNG or JPEG. A reseller edits its own; the
  * operator any (`?resellerId=`, none: its own).
  */
@@ -30,6 +31,18 @@ const TemplateBody = Type.Object(
         Type.Null(),
       ]),
     ),
+    taxId: Type.Optional(
+      Type.Union([
+        Type.String({ minLength: 1, maxLength: 50, description: 'The issuer tax id (VAT number)' }),
+        Type.Null(),
+      ]),
+    ),
+    defaultTaxRate: Type.Optional(
+      Type.Union([
+        Type.String({ description: "Tax percent of the issuer's customers without their own, e.g. 20.00" }),
+        Type.Null(),
+      ]),
+    ),
   },
   { additionalProperties: false },
 );
@@ -40,7 +53,14 @@ const Template = Type.Object({
   address: Type.Union([Type.String(), Type.Null()]),
   footer: Type.Union([Type.String(), Type.Null()]),
   logoType: Type.Union([Type.String(), Type.Null()]),
+  taxId: Type.Union([Type.String(), Type.Null()]),
+  defaultTaxRate: Type.Union([Type.String(), Type.Null()]),
 });
+
+const templateItem = <Row extends { defaultTaxRate: { toFixed(n: number): string } | null }>(
+  row: Row,
+  resellerId: string | null,
+) => ({ ...row, resellerId, defaultTaxRate: row.defaultTaxRate?.toFixed(2) ?? null });
 
 /** The image type from its first bytes; undefined when neither PNG nor JPEG. */
 export function imageType(bytes: Uint8Array): 'image/png' | 'image/jpeg' | undefined {
@@ -79,7 +99,7 @@ export async function invoiceTemplateRoutes(
       const resellerId = ownerOf(principalOf(request), request.query.resellerId);
       const row = await prisma.invoiceTemplate.findFirst({ where: { resellerId } });
       if (!row) throw notFound('Invoice template');
-      return { ...row, resellerId };
+      return templateItem(row, resellerId);
     },
   );
 
@@ -113,6 +133,10 @@ export async function invoiceTemplateRoutes(
           ]);
         logo = new Uint8Array(bytes);
       }
+      if (typeof body.defaultTaxRate === 'string' && parseTaxRate(body.defaultTaxRate) === undefined)
+        throw badRequest('Not a tax rate', [
+          { field: '/body/defaultTaxRate', message: 'not a percent from 0 to 100 with at most two decimals' },
+        ]);
       if (resellerId && !(await prisma.reseller.findUnique({ where: { id: resellerId } })))
         throw badRequest('No such reseller', [{ field: '/querystring/resellerId', message: 'not found' }]);
       const data = {
@@ -120,6 +144,8 @@ export async function invoiceTemplateRoutes(
         address: body.address ?? null,
         footer: body.footer ?? null,
         ...(logo !== undefined ? { logo, logoType } : {}),
+        ...(body.taxId !== undefined ? { taxId: body.taxId } : {}),
+        ...(body.defaultTaxRate !== undefined ? { defaultTaxRate: body.defaultTaxRate } : {}),
       };
       return prisma.$transaction(async (tx) => {
         const existing = await tx.invoiceTemplate.findFirst({ where: { resellerId }, select: { id: true } });
@@ -132,7 +158,7 @@ export async function invoiceTemplateRoutes(
           entityId: row.id,
           after: { resellerId, companyName: row.companyName, logoType: row.logoType },
         });
-        return { ...row, resellerId };
+        return templateItem(row, resellerId);
       });
     },
   );

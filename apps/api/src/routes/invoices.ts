@@ -4,6 +4,7 @@ import { type Static, Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { monthPeriod, runInvoices } from '../billing/invoices/run.ts';
+import { decimalToMicros, formatMicros } from '../billing/money.ts';
 import { badRequest, notFound } from '../errors.ts';
 import { type ListSpec, listArgs, listQuerySchema, PageOf } from '../list.ts';
 import { Timestamp, Uuid } from '../schemas.ts';
@@ -18,7 +19,10 @@ import type { RouteOptions } from './options.ts';
  * customer (its own) list them and download the PDF.
  */
 
-const Money = Type.String({ pattern: '^-?\\d+\\.\\d{6}$', description: 'Decimal, six fraction digits' });
+export const Money = Type.String({
+  pattern: '^-?\\d+\\.\\d{6}$',
+  description: 'Decimal, six fraction digits',
+});
 
 const InvoiceLine = Type.Object({
   kind: Type.String({
@@ -27,6 +31,17 @@ const InvoiceLine = Type.Object({
   description: Type.String(),
   quantity: Type.Integer(),
   seconds: Type.Integer({ description: 'Billed seconds of a calls line' }),
+  amount: Money,
+  taxed: Type.Boolean({
+    description: 'A net amount the tax is added to (calls); false: includes its tax already (top-ups)',
+  }),
+});
+
+const TaxRate = Type.String({ pattern: '^\\d{1,3}\\.\\d{2}$', description: 'Percent, e.g. 20.00' });
+
+const InvoiceTax = Type.Object({
+  rate: TaxRate,
+  base: Money,
   amount: Money,
 });
 
@@ -39,6 +54,12 @@ export const Invoice = Type.Object({
   periodEnd: Timestamp,
   currency: Type.String(),
   total: Money,
+  net: Type.Union([Money, Type.Null()], { description: 'Sum of the taxed lines; null before taxes existed' }),
+  tax: Type.Union([Money, Type.Null()]),
+  taxes: Type.Array(InvoiceTax, { description: 'Tax per rate, each rounded half up once per invoice' }),
+  customerTaxId: Type.Union([Type.String(), Type.Null()]),
+  issuerTaxId: Type.Union([Type.String(), Type.Null()]),
+  credited: Money,
   lines: Type.Array(InvoiceLine),
   createdAt: Timestamp,
 });
@@ -68,15 +89,43 @@ const SELECT = {
   periodEnd: true,
   currency: true,
   total: true,
+  net: true,
+  tax: true,
+  taxes: true,
+  customerTaxId: true,
+  issuerTaxId: true,
   lines: true,
   createdAt: true,
+  creditNotes: { select: { total: true } },
 } as const;
 
-function item<Row extends { total: { toFixed(digits: number): string }; lines: unknown }>(row: Row) {
+type Amount = { toFixed(digits: number): string };
+
+function item<
+  Row extends {
+    total: Amount;
+    net: Amount | null;
+    tax: Amount | null;
+    taxes: unknown;
+    lines: unknown;
+    creditNotes: { total: Amount }[];
+  },
+>(row: Row) {
+  const { creditNotes, ...rest } = row;
+  // Invoices issued before taxes existed stored lines without `taxed`: calls were what tax applies to.
   const lines = (row.lines as (Static<typeof InvoiceLine> & { amountMicros?: number })[]).map(
-    ({ amountMicros: _micros, ...line }) => line,
+    ({ amountMicros: _micros, ...line }) => ({ ...line, taxed: line.taxed ?? line.kind === 'calls' }),
   );
-  return { ...row, total: row.total.toFixed(6), lines };
+  const credited = creditNotes.reduce((sum, n) => sum + decimalToMicros(n.total), 0);
+  return {
+    ...rest,
+    total: row.total.toFixed(6),
+    net: row.net?.toFixed(6) ?? null,
+    tax: row.tax?.toFixed(6) ?? null,
+    taxes: (row.taxes ?? []) as Static<typeof InvoiceTax>[],
+    credited: formatMicros(credited),
+    lines,
+  };
 }
 
 export async function invoiceRoutes(fastify: FastifyInstance, { prisma }: RouteOptions): Promise<void> {

@@ -4,12 +4,13 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
 import { principalOf } from '../auth/authenticate.ts';
+import { creditBalance } from '../billing/credit/balance.ts';
 import { formatMicros, parseMicros } from '../billing/money.ts';
 import { badRequest, notFound, tooManyRequests } from '../errors.ts';
 import { WindowLimiter } from '../limiter.ts';
 import { Nullable, Timestamp, Uuid } from '../schemas.ts';
 import { PROVIDER_ROLES } from '../tenancy.ts';
-import { creditBalance, topUpItem, visibleCustomer } from './credit.ts';
+import { topUpItem, visibleCustomer } from './credit.ts';
 import type { RouteOptions } from './options.ts';
 
 /**

@@ -26,7 +26,13 @@ export function InvoiceList() {
       columns={[
         { header: 'Number', cell: (i) => i.number },
         { header: 'Period', cell: (i) => `${day(String(i.periodStart))} – ${day(String(i.periodEnd))}` },
+        { header: 'Net', cell: (i) => (i.net === null ? '' : i.net) },
+        {
+          header: 'Tax',
+          cell: (i) => i.taxes.map((t) => `${t.amount} (${t.rate} %)`).join(', '),
+        },
         { header: 'Total', cell: (i) => `${i.total} ${i.currency}` },
+        { header: 'Credited', cell: (i) => (i.credited === '0.000000' ? '' : i.credited) },
         { header: 'Issued', cell: (i) => formatTime(i.createdAt) },
         {
           header: 'Document',

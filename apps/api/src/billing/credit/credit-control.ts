@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { isPeak } from '../peak.ts';
 import type { DeckRate, RatingPlan } from '../plan.ts';
 import { ensureDecks, loadPlan } from '../plan-loader.ts';
-import { charge } from '../rate-cdr.ts';
 
 /**
  * Call-time credit control for sip-core (its `CallCredit`, apps/sip-core/src/calls/credit.ts): the sell
@@ -19,8 +18,9 @@ import { charge } from '../rate-cdr.ts';
  * cut when its share runs out (`spend-limit-reached`).
  *
  * The reservation is one statement, one round trip: the `switchboard_credit_reserve` function
- * (migration `credit_reserve_function`) gets the charge of each billable duration the call may reach,
- * computed here with the rater's charging, and takes the longest one that fits.
+ * (migrations `credit_reserve_function`, `credit_reserve_by_rate`) gets the rate (setup fee, price per
+ * minute, intervals) and computes the longest duration that fits in closed form, with the arithmetic
+ * of `affordableSeconds` (allowance.ts), so the work per call does not grow with the intervals.
  *
  * Which customers are prepaid or limited and who is blocked by a spend limit is held in memory and
  * follows the change feed (`credit_accounts`, `subscriber_spend_limits`).
@@ -89,27 +89,8 @@ interface Reserved {
   bound: 'balance' | 'spend-limit' | null;
 }
 
-const RESERVE = `SELECT seconds, bound FROM switchboard_credit_reserve($1, $2::uuid, $3::uuid, $4::int[], $5::bigint[], $6::int, $7::int)`;
-
-/**
- * The billable durations a call may reach after `haveSeconds` up to `wantSeconds`, with the charge of
- * the whole call at each (rate-cdr.ts): the first interval, each further interval, and `wantSeconds`
- * itself. Charges only grow with the duration, so the longest one within the room is what the room
- * pays for (as `affordableSeconds` finds it).
- */
-export function chargeSteps(
-  rate: DeckRate,
-  peak: boolean,
-  haveSeconds: number,
-  wantSeconds: number,
-): { seconds: number[]; micros: number[] } {
-  const seconds: number[] = [];
-  const { firstInterval: first, nextInterval: next } = rate;
-  let s = haveSeconds < first ? first : first + (Math.floor((haveSeconds - first) / next) + 1) * next;
-  for (; s < wantSeconds; s += next) seconds.push(s);
-  if (wantSeconds > haveSeconds) seconds.push(wantSeconds);
-  return { seconds, micros: seconds.map((s) => charge(rate, s, peak)) };
-}
+const RESERVE =
+  'SELECT seconds, bound FROM switchboard_credit_reserve($1, $2::uuid, $3::uuid, $4::bigint, $5::bigint, $6::int, $7::int, $8::int, $9::int, $10::int)';
 
 const PAYMENT_REQUIRED = { kind: 'refused', status: 402, reason: 'Payment Required' } as const;
 const SPEND_LIMIT_REACHED = {
@@ -209,15 +190,17 @@ export async function startCreditControl(
     haveSeconds: number,
     wantSeconds: number,
   ): Promise<Reserved> {
-    const steps = chargeSteps(rate, peak, haveSeconds, wantSeconds);
     const rows = await prisma.$queryRawUnsafe<Reserved[]>(
       RESERVE,
       request.callId,
       request.customerId,
       request.subscriberId,
-      steps.seconds,
-      steps.micros,
+      rate.setupMicros,
+      peak ? rate.peakMicros : rate.offPeakMicros,
+      rate.firstInterval,
+      rate.nextInterval,
       haveSeconds,
+      wantSeconds,
       holdSeconds,
     );
     return rows[0] ?? { seconds: -1, bound: null };

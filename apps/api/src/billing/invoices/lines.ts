@@ -1,5 +1,6 @@
 import type { Tx } from '../../audit.ts';
 import { decimalToMicros } from '../money.ts';
+import { type TaxAmount, taxOnNet } from '../tax.ts';
 
 /**
  * What an invoice bills, line by line. The calls of the period (rated CDRs summed per zone) are one
@@ -17,6 +18,11 @@ export interface InvoiceLine {
   seconds: number;
   /** Signed amount in micros of the invoice's currency (a credit is negative). */
   amountMicros: number;
+  /**
+   * A net amount that the invoice's tax is added to (calls); false: an amount that includes its tax
+   * already and is not taxed again (prepaid top-ups, which are gross amounts: docs/billing.md, "Taxes").
+   */
+  taxed: boolean;
 }
 
 export interface InvoicePeriod {
@@ -69,13 +75,16 @@ export const ratedCallLines: InvoiceLineSource = {
       quantity: Number(row.calls),
       seconds: Number(row.seconds ?? 0),
       amountMicros: decimalToMicros(row.amount),
+      taxed: true,
     }));
   },
 };
 
 /**
  * The prepaid credit the customer bought in the period (operator and reseller top-ups, redeemed
- * vouchers), one line per kind. Top-ups are kept in the sell profile's currency, the invoice's.
+ * vouchers), one line per kind. Top-ups are kept in the sell profile's currency, the invoice's. They are
+ * gross amounts (what the customer paid, tax included), so they are not taxed again. A credit note
+ * credited back to the balance was not bought and is not a line.
  */
 export const topUpLines: InvoiceLineSource = {
   kind: 'top_up',
@@ -83,7 +92,7 @@ export const topUpLines: InvoiceLineSource = {
     const rows = await tx.$queryRawUnsafe<{ kind: string; count: bigint | number; amount: string }[]>(
       `SELECT kind::text AS kind, count(*) AS count, sum(amount)::text AS amount
         FROM credit_top_ups
-        WHERE customer_id = $1::uuid AND created_at >= $2 AND created_at < $3
+        WHERE customer_id = $1::uuid AND created_at >= $2 AND created_at < $3 AND kind <> 'credit_note'
         GROUP BY kind ORDER BY kind`,
       period.customerId,
       period.from,
@@ -95,6 +104,7 @@ export const topUpLines: InvoiceLineSource = {
       quantity: Number(row.count),
       seconds: 0,
       amountMicros: decimalToMicros(row.amount),
+      taxed: false,
     }));
   },
 };
@@ -104,4 +114,35 @@ export const DEFAULT_LINE_SOURCES: readonly InvoiceLineSource[] = [ratedCallLine
 
 export function totalOf(lines: readonly InvoiceLine[]): number {
   return lines.reduce((sum, line) => sum + line.amountMicros, 0);
+}
+
+export interface InvoiceTotals {
+  /** Sum of the taxed lines. */
+  netMicros: number;
+  /** One entry per rate (one rate per customer today), each rounded half up once per invoice. */
+  taxes: TaxAmount[];
+  taxMicros: number;
+  /** Net plus tax. */
+  grossMicros: number;
+  /** Sum of the lines that include their tax already (top-ups). */
+  taxIncludedMicros: number;
+  /** What the invoice totals: gross plus the tax-included lines. */
+  totalMicros: number;
+}
+
+/** Net, tax per rate and gross of an invoice's lines at the customer's rate (hundredths of a percent). */
+export function invoiceTotals(lines: readonly InvoiceLine[], rate: number): InvoiceTotals {
+  const netMicros = totalOf(lines.filter((l) => l.taxed));
+  const taxIncludedMicros = totalOf(lines.filter((l) => !l.taxed));
+  const taxes = [{ rate, baseMicros: netMicros, taxMicros: taxOnNet(netMicros, rate) }];
+  const taxMicros = taxes.reduce((sum, t) => sum + t.taxMicros, 0);
+  const grossMicros = netMicros + taxMicros;
+  return {
+    netMicros,
+    taxes,
+    taxMicros,
+    grossMicros,
+    taxIncludedMicros,
+    totalMicros: grossMicros + taxIncludedMicros,
+  };
 }

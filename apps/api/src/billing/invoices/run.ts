@@ -1,8 +1,9 @@
 import type { PrismaClient } from '@switchboard/db';
 import type { Tx } from '../../audit.ts';
 import { formatMicros } from '../money.ts';
+import { decimalToTaxRate, formatTaxRate } from '../tax.ts';
 import { type Letterhead, renderInvoicePdf } from './document.ts';
-import { DEFAULT_LINE_SOURCES, type InvoiceLine, type InvoiceLineSource, totalOf } from './lines.ts';
+import { DEFAULT_LINE_SOURCES, type InvoiceLine, type InvoiceLineSource, invoiceTotals } from './lines.ts';
 
 /**
  * The invoice run: one invoice per customer with a sell billing profile and calendar month (UTC).
@@ -53,30 +54,56 @@ const DEFAULT_LETTERHEAD: Letterhead = {
   address: null,
   footer: null,
   logo: null,
+  taxId: null,
 };
 
-async function letterheadFor(tx: Tx, resellerId: string | null): Promise<Letterhead> {
-  const template =
-    (resellerId ? await tx.invoiceTemplate.findUnique({ where: { resellerId } }) : null) ??
-    (await tx.invoiceTemplate.findFirst({ where: { resellerId: null } }));
-  if (!template) return DEFAULT_LETTERHEAD;
+/** Who issues a customer's documents: the letterhead, and the issuer's default tax rate. */
+export interface Issuer {
+  letterhead: Letterhead;
+  /** Hundredths of a percent; the reseller's template's, else the operator's, else 0. */
+  defaultTaxRate: number;
+}
+
+/** The issuer of a customer's invoices and credit notes: its reseller (with a template), else the operator. */
+export async function issuerFor(tx: Tx, resellerId: string | null): Promise<Issuer> {
+  const own = resellerId ? await tx.invoiceTemplate.findUnique({ where: { resellerId } }) : null;
+  const operator = await tx.invoiceTemplate.findFirst({ where: { resellerId: null } });
+  const template = own ?? operator;
+  const rate = own?.defaultTaxRate ?? operator?.defaultTaxRate ?? null;
   return {
-    companyName: template.companyName,
-    address: template.address,
-    footer: template.footer,
-    logo: template.logo,
+    letterhead: template
+      ? {
+          companyName: template.companyName,
+          address: template.address,
+          footer: template.footer,
+          logo: template.logo,
+          taxId: template.taxId,
+        }
+      : DEFAULT_LETTERHEAD,
+    defaultTaxRate: rate === null ? 0 : decimalToTaxRate(rate),
   };
 }
 
-/** The next invoice number of `year`, taken inside the invoice's transaction (gapless). */
-async function nextNumber(tx: Tx, year: number): Promise<string> {
+/**
+ * The next number of `year` in a document sequence (invoices, credit notes: separate counters), taken
+ * inside the document's transaction: gapless, as a rolled back document returns its number.
+ */
+export async function nextNumber(
+  tx: Tx,
+  year: number,
+  counter: 'invoice_counters' | 'credit_note_counters' = 'invoice_counters',
+): Promise<number> {
   const rows = await tx.$queryRawUnsafe<{ last: number }[]>(
-    `INSERT INTO invoice_counters (year, last) VALUES ($1, 1)
-       ON CONFLICT (year) DO UPDATE SET last = invoice_counters.last + 1 RETURNING last`,
+    `INSERT INTO ${counter} (year, last) VALUES ($1, 1)
+       ON CONFLICT (year) DO UPDATE SET last = ${counter}.last + 1 RETURNING last`,
     year,
   );
-  return `${year}-${String(rows[0]!.last).padStart(6, '0')}`;
+  return rows[0]!.last;
 }
+
+/** `2026-000001` */
+export const documentNumber = (year: number, sequence: number) =>
+  `${year}-${String(sequence).padStart(6, '0')}`;
 
 function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: string }).code === 'P2002';
@@ -95,7 +122,13 @@ export async function runInvoices(
       ...(options.customerId ? { id: options.customerId } : {}),
       invoices: { none: { periodStart: period.from } },
     },
-    select: { id: true, name: true, resellerId: true, billingProfile: { select: { currency: true } } },
+    select: {
+      id: true,
+      name: true,
+      resellerId: true,
+      billingProfile: { select: { currency: true } },
+      billingSettings: { select: { taxRate: true, taxId: true } },
+    },
     orderBy: { id: 'asc' },
   });
   const result: InvoiceRunResult = { created: [], skipped: 0 };
@@ -107,19 +140,25 @@ export async function runInvoices(
           const lines: InvoiceLine[] = [];
           const scope = { customerId: customer.id, currency, from: period.from, to: period.to };
           for (const source of sources) lines.push(...(await source.lines(tx, scope)));
-          const total = totalOf(lines);
+          const issuer = await issuerFor(tx, customer.resellerId);
+          const ownRate = customer.billingSettings?.taxRate;
+          const rate = ownRate ? decimalToTaxRate(ownRate) : issuer.defaultTaxRate;
+          const totals = invoiceTotals(lines, rate);
+          const customerTaxId = customer.billingSettings?.taxId ?? null;
           const issuedAt = now();
-          const number = await nextNumber(tx, issuedAt.getUTCFullYear());
+          const year = issuedAt.getUTCFullYear();
+          const number = documentNumber(year, await nextNumber(tx, year));
           const pdf = await renderInvoicePdf({
             number,
             issuedAt,
             customerName: customer.name,
+            customerTaxId,
             periodStart: period.from,
             periodEnd: period.to,
             currency,
             lines,
-            totalMicros: total,
-            letterhead: await letterheadFor(tx, customer.resellerId),
+            totals,
+            letterhead: issuer.letterhead,
           });
           const invoice = await tx.invoice.create({
             data: {
@@ -129,7 +168,16 @@ export async function runInvoices(
               periodStart: period.from,
               periodEnd: period.to,
               currency,
-              total: formatMicros(total),
+              total: formatMicros(totals.totalMicros),
+              net: formatMicros(totals.netMicros),
+              tax: formatMicros(totals.taxMicros),
+              taxes: totals.taxes.map((t) => ({
+                rate: formatTaxRate(t.rate),
+                base: formatMicros(t.baseMicros),
+                amount: formatMicros(t.taxMicros),
+              })),
+              customerTaxId,
+              issuerTaxId: issuer.letterhead.taxId,
               lines: lines.map((l) => ({ ...l, amount: formatMicros(l.amountMicros) })),
               pdf: new Uint8Array(pdf),
               createdAt: issuedAt,

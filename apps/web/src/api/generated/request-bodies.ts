@@ -1858,6 +1858,33 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "issueCreditNote": {
+    "type": "object",
+    "required": [
+      "reason"
+    ],
+    "properties": {
+      "amount": {
+        "type": "string",
+        "pattern": "^\\d{1,12}(\\.\\d{1,6})?$",
+        "description": "Credited amount, tax included; absent with `full: true`"
+      },
+      "full": {
+        "type": "boolean",
+        "description": "Credit what is left of the invoice"
+      },
+      "reason": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 500
+      },
+      "creditBalance": {
+        "type": "boolean",
+        "description": "Credit the customer's prepaid balance with the note's total"
+      }
+    },
+    "additionalProperties": false
+  },
   "login": {
     "type": "object",
     "required": [
@@ -1924,6 +1951,29 @@ export const requestBodies = {
         },
         "maxItems": 100,
         "uniqueItems": true
+      },
+      "taxRate": {
+        "anyOf": [
+          {
+            "type": "string",
+            "description": "Percent, 0-100, at most two decimals"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "taxId": {
+        "anyOf": [
+          {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 50
+          },
+          {
+            "type": "null"
+          }
+        ]
       }
     },
     "additionalProperties": false
@@ -1967,6 +2017,30 @@ export const requestBodies = {
             "type": "string",
             "maxLength": 699055,
             "description": "PNG or JPEG, base64"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "taxId": {
+        "anyOf": [
+          {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 50,
+            "description": "The issuer tax id (VAT number)"
+          },
+          {
+            "type": "null"
+          }
+        ]
+      },
+      "defaultTaxRate": {
+        "anyOf": [
+          {
+            "type": "string",
+            "description": "Tax percent of the issuer's customers without their own, e.g. 20.00"
           },
           {
             "type": "null"

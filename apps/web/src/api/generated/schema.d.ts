@@ -1090,6 +1090,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/invoices/{id}/credit-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Credit an invoice in part (an amount) or in full, with a reason */
+        post: operations["issueCreditNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credit-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Credit notes the caller may see */
+        get: operations["listCreditNotes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credit-notes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One credit note */
+        get: operations["getCreditNote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credit-notes/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The credit note document (PDF) */
+        get: operations["downloadCreditNote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/invoice-template": {
         parameters: {
             query?: never;
@@ -18662,6 +18730,22 @@ export interface operations {
                             currency: string;
                             /** @description Decimal, six fraction digits */
                             total: string;
+                            /** @description Sum of the taxed lines; null before taxes existed */
+                            net: string | null;
+                            tax: string | null;
+                            /** @description Tax per rate, each rounded half up once per invoice */
+                            taxes: {
+                                /** @description Percent, e.g. 20.00 */
+                                rate: string;
+                                /** @description Decimal, six fraction digits */
+                                base: string;
+                                /** @description Decimal, six fraction digits */
+                                amount: string;
+                            }[];
+                            customerTaxId: string | null;
+                            issuerTaxId: string | null;
+                            /** @description Decimal, six fraction digits */
+                            credited: string;
                             lines: {
                                 /** @description `calls` (rated CDRs of one zone) or another line kind (top-ups, credits) */
                                 kind: string;
@@ -18671,6 +18755,8 @@ export interface operations {
                                 seconds: number;
                                 /** @description Decimal, six fraction digits */
                                 amount: string;
+                                /** @description A net amount the tax is added to (calls); false: includes its tax already (top-ups) */
+                                taxed: boolean;
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -18842,6 +18928,22 @@ export interface operations {
                         currency: string;
                         /** @description Decimal, six fraction digits */
                         total: string;
+                        /** @description Sum of the taxed lines; null before taxes existed */
+                        net: string | null;
+                        tax: string | null;
+                        /** @description Tax per rate, each rounded half up once per invoice */
+                        taxes: {
+                            /** @description Percent, e.g. 20.00 */
+                            rate: string;
+                            /** @description Decimal, six fraction digits */
+                            base: string;
+                            /** @description Decimal, six fraction digits */
+                            amount: string;
+                        }[];
+                        customerTaxId: string | null;
+                        issuerTaxId: string | null;
+                        /** @description Decimal, six fraction digits */
+                        credited: string;
                         lines: {
                             /** @description `calls` (rated CDRs of one zone) or another line kind (top-ups, credits) */
                             kind: string;
@@ -18851,6 +18953,8 @@ export interface operations {
                             seconds: number;
                             /** @description Decimal, six fraction digits */
                             amount: string;
+                            /** @description A net amount the tax is added to (calls); false: includes its tax already (top-ups) */
+                            taxed: boolean;
                         }[];
                         /** Format: date-time */
                         createdAt: string;
@@ -19133,6 +19237,697 @@ export interface operations {
             };
         };
     };
+    issueCreditNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Credited amount, tax included; absent with `full: true` */
+                    amount?: string;
+                    /** @description Credit what is left of the invoice */
+                    full?: boolean;
+                    reason: string;
+                    /** @description Credit the customer's prepaid balance with the note's total */
+                    creditBalance?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description CN, year and sequence, e.g. CN-2026-000001 */
+                        number: string;
+                        /** Format: uuid */
+                        invoiceId: string;
+                        invoiceNumber: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        resellerId: string | null;
+                        currency: string;
+                        /** @description Decimal, six fraction digits */
+                        total: string;
+                        /** @description Decimal, six fraction digits */
+                        net: string;
+                        /** @description Decimal, six fraction digits */
+                        tax: string;
+                        /** @description The invoice's tax percent */
+                        taxRate: string;
+                        reason: string;
+                        balanceCredited: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    listCreditNotes: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 */
+                page?: number;
+                /** @description Page size */
+                perPage?: number;
+                /** @description Comma-separated fields, '-' for descending. Sortable: number, createdAt */
+                sort?: string;
+                /** @description Credit notes of this customer */
+                customerId?: string;
+                /** @description Credit notes of this invoice */
+                invoiceId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @description CN, year and sequence, e.g. CN-2026-000001 */
+                            number: string;
+                            /** Format: uuid */
+                            invoiceId: string;
+                            invoiceNumber: string;
+                            /** Format: uuid */
+                            customerId: string;
+                            resellerId: string | null;
+                            currency: string;
+                            /** @description Decimal, six fraction digits */
+                            total: string;
+                            /** @description Decimal, six fraction digits */
+                            net: string;
+                            /** @description Decimal, six fraction digits */
+                            tax: string;
+                            /** @description The invoice's tax percent */
+                            taxRate: string;
+                            reason: string;
+                            balanceCredited: boolean;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
+                        page: number;
+                        perPage: number;
+                        /** @description Number of matching records across all pages */
+                        total: number;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    getCreditNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        /** @description CN, year and sequence, e.g. CN-2026-000001 */
+                        number: string;
+                        /** Format: uuid */
+                        invoiceId: string;
+                        invoiceNumber: string;
+                        /** Format: uuid */
+                        customerId: string;
+                        resellerId: string | null;
+                        currency: string;
+                        /** @description Decimal, six fraction digits */
+                        total: string;
+                        /** @description Decimal, six fraction digits */
+                        net: string;
+                        /** @description Decimal, six fraction digits */
+                        tax: string;
+                        /** @description The invoice's tax percent */
+                        taxRate: string;
+                        reason: string;
+                        balanceCredited: boolean;
+                        /** Format: date-time */
+                        createdAt: string;
+                    };
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
+    downloadCreditNote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description The request has invalid fields */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Missing, invalid, expired or revoked credential */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description The role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Not found (also for records of another tenant) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Conflicts with existing data (unique value already in use, record still referenced) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": {
+                        /** @description URI identifying the problem type */
+                        type: string;
+                        title: string;
+                        status: number;
+                        detail?: string;
+                        instance?: string;
+                        errors?: {
+                            /** @description JSON pointer to the bad field, e.g. /body/email or /query/page */
+                            field: string;
+                            message: string;
+                        }[];
+                    };
+                };
+            };
+        };
+    };
     getInvoiceTemplate: {
         parameters: {
             query?: {
@@ -19156,6 +19951,8 @@ export interface operations {
                         address: string | null;
                         footer: string | null;
                         logoType: string | null;
+                        taxId: string | null;
+                        defaultTaxRate: string | null;
                     };
                 };
             };
@@ -19303,6 +20100,8 @@ export interface operations {
                     address?: string | null;
                     footer?: string | null;
                     logo?: string | null;
+                    taxId?: string | null;
+                    defaultTaxRate?: string | null;
                 };
             };
         };
@@ -19319,6 +20118,8 @@ export interface operations {
                         address: string | null;
                         footer: string | null;
                         logoType: string | null;
+                        taxId: string | null;
+                        defaultTaxRate: string | null;
                     };
                 };
             };
@@ -19478,6 +20279,10 @@ export interface operations {
                         marginProtection: boolean | null;
                         /** @description The customer's routing plan; empty: every group */
                         peeringGroupIds: string[];
+                        /** @description Tax (VAT) percent of its invoices, e.g. 20.00; null: the issuer's default */
+                        taxRate: string | null;
+                        /** @description Its tax id (VAT number), printed on invoices */
+                        taxId: string | null;
                     };
                 };
             };
@@ -19625,6 +20430,8 @@ export interface operations {
                     carrier: boolean;
                     marginProtection: boolean | null;
                     peeringGroupIds: string[];
+                    taxRate?: string | null;
+                    taxId?: string | null;
                 };
             };
         };
@@ -19646,6 +20453,10 @@ export interface operations {
                         marginProtection: boolean | null;
                         /** @description The customer's routing plan; empty: every group */
                         peeringGroupIds: string[];
+                        /** @description Tax (VAT) percent of its invoices, e.g. 20.00; null: the issuer's default */
+                        taxRate: string | null;
+                        /** @description Its tax id (VAT number), printed on invoices */
+                        taxId: string | null;
                     };
                 };
             };
@@ -20799,8 +21610,11 @@ export interface operations {
                             id: string;
                             /** Format: uuid */
                             customerId: string;
-                            /** @enum {unknown} */
-                            kind: "operator" | "reseller" | "voucher";
+                            /**
+                             * @description `credit_note`: a credit note credited back to the balance
+                             * @enum {unknown}
+                             */
+                            kind: "operator" | "reseller" | "voucher" | "credit_note";
                             amount: string;
                             balanceAfter: string;
                             /** Format: uuid */
@@ -20970,8 +21784,11 @@ export interface operations {
                         id: string;
                         /** Format: uuid */
                         customerId: string;
-                        /** @enum {unknown} */
-                        kind: "operator" | "reseller" | "voucher";
+                        /**
+                         * @description `credit_note`: a credit note credited back to the balance
+                         * @enum {unknown}
+                         */
+                        kind: "operator" | "reseller" | "voucher" | "credit_note";
                         amount: string;
                         balanceAfter: string;
                         /** Format: uuid */

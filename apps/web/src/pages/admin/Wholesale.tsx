@@ -25,12 +25,16 @@ function Settings({ customerId }: { customerId: string }) {
   const [limit, setLimit] = useState('');
   const [carrier, setCarrier] = useState(false);
   const [margin, setMargin] = useState<Margin>('default');
+  const [taxRate, setTaxRate] = useState('');
+  const [taxId, setTaxId] = useState('');
   useEffect(() => {
     const s = current.data;
     if (!s) return;
     setLimit(s.creditLimit ?? '');
     setCarrier(s.carrier);
     setMargin(s.marginProtection === null ? 'default' : s.marginProtection ? 'on' : 'off');
+    setTaxRate(s.taxRate ?? '');
+    setTaxId(s.taxId ?? '');
   }, [current.data]);
   const save = useMutation({
     mutationFn: async () =>
@@ -42,6 +46,9 @@ function Settings({ customerId }: { customerId: string }) {
             carrier,
             marginProtection: margin === 'default' ? null : margin === 'on',
             peeringGroupIds: current.data?.peeringGroupIds ?? [],
+            // Empty: the issuer's default rate; no tax id.
+            taxRate: taxRate.trim() === '' ? null : taxRate.trim(),
+            taxId: taxId.trim() === '' ? null : taxId.trim(),
           },
         }),
       ),
@@ -58,7 +65,7 @@ function Settings({ customerId }: { customerId: string }) {
       >
         <Stack>
           <Title order={2} size="h4">
-            Postpaid and carrier settings
+            Postpaid, carrier and tax settings
           </Title>
           <FormAlert error={save.error ?? current.error} />
           <Group align="flex-end">
@@ -83,6 +90,13 @@ function Settings({ customerId }: { customerId: string }) {
                 { value: 'off', label: 'Off' },
               ]}
             />
+            <TextInput
+              label="Tax rate (%)"
+              placeholder="the issuer's default"
+              value={taxRate}
+              onChange={(e) => setTaxRate(e.currentTarget.value)}
+            />
+            <TextInput label="Tax id (VAT)" value={taxId} onChange={(e) => setTaxId(e.currentTarget.value)} />
             <Button type="submit" loading={save.isPending}>
               Save
             </Button>

@@ -1,4 +1,5 @@
 import { Stack, Title } from '@mantine/core';
+import { CreditNoteList } from '../../components/CreditNotes.tsx';
 import { InvoiceList } from '../../components/InvoiceList.tsx';
 
 export function InvoicesPage() {
@@ -6,6 +7,7 @@ export function InvoicesPage() {
     <Stack>
       <Title order={1}>Invoices</Title>
       <InvoiceList />
+      <CreditNoteList />
     </Stack>
   );
 }
