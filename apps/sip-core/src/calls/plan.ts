@@ -5,7 +5,14 @@ import type { CachedSubscriber, UpstreamPbx } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { PeerLegFactory } from '../sbc/towards-peer.ts';
 import type { CachedAttendant } from './attendants.ts';
-import type { CallStage, CallTarget, CreditGrant, InDialogHeaders, RingTarget } from './call-types.ts';
+import type {
+  CallStage,
+  CallTarget,
+  CreditGrant,
+  InDialogHeaders,
+  ReceivedHeaders,
+  RingTarget,
+} from './call-types.ts';
 import type { CachedHuntGroup } from './hunt-groups.ts';
 import type { Party } from './party.ts';
 import type { PstnRoute } from './pstn.ts';
@@ -25,6 +32,8 @@ export interface InvitePlan {
   callerProfile: LegProfile;
   /** peer-dialog: the headers of in-dialog requests and responses sent back to a calling peer. */
   callerDialog?: InDialogHeaders | undefined;
+  /** peer-dialog: the calling peer's inbound header rules on its own in-dialog requests. */
+  callerFromPeer?: ReceivedHeaders | undefined;
   /** The authenticated calling subscriber (internal and outbound calls). */
   caller?: CachedSubscriber | undefined;
   /** An inbound call's caller number, made ours by the peer's `inbound_from_peer` rules. */
