@@ -45,7 +45,7 @@ import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { frontCall } from './pbx/front-call.ts';
 import type { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
-import { relayMessage } from './pbx/message-relay.ts';
+import { messageToPbx, relayMessage } from './pbx/message-relay.ts';
 import { relayNotify } from './pbx/notify-relay.ts';
 import { type RegisterRequester, relayRegister } from './pbx/register-relay.ts';
 import { relaySubscribe, type SubscriptionRelaySrf } from './pbx/subscribe-relay.ts';
@@ -183,22 +183,20 @@ export function messageChain(
   services: SipCoreServices,
   deps: Omit<MessageDeps, 'directory' | 'location' | 'log'>,
 ): Middleware[] {
+  const relayDeps = services.pbxFront && {
+    ...services.pbxFront,
+    directory: services.directory,
+    bans: services.bans,
+    nodeName: services.config.nodeName,
+    log: services.log.child({ component: 'pbx-front' }),
+  };
   return [
     ...admission(services),
-    ...(services.pbxFront
-      ? [
-          relayMessage({
-            ...services.pbxFront,
-            directory: services.directory,
-            bans: services.bans,
-            nodeName: services.config.nodeName,
-            log: services.log.child({ component: 'pbx-front' }),
-          }),
-        ]
-      : []),
+    ...(relayDeps ? [relayMessage(relayDeps)] : []),
     authenticate(services, CALLER),
     messageHandler({
       ...deps,
+      ...(relayDeps ? { toPbx: messageToPbx(relayDeps) } : {}),
       directory: services.directory,
       location: services.location,
       log: services.log.child({ component: 'message' }),

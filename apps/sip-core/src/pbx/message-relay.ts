@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { BanService } from '../access/ban-service.ts';
-import type { Directory } from '../directory/directory.ts';
+import type { Destination } from '../calls/plan.ts';
+import type { CachedSubscriber, Directory } from '../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
 import type { SrfRequester } from '../sip/srf-request.ts';
 import { phoneTargetOf } from './from-pbx.ts';
@@ -56,6 +57,29 @@ export function relayMessage(deps: MessageRelayDeps): Middleware {
     }
     const answer = await forward(deps, req, res, req.uri, { proxy: pbxProxy(pbx), headers });
     if (answer) await countCredentials(deps.bans, req, `${from.userText ?? ''}@${from.host}`, answer);
+  };
+}
+
+/**
+ * A subscriber's MESSAGE to a user of a fronted domain (docs/sbc.md, "Fronting a PBX"), after the
+ * platform's own checks of the sender (digest, size, sending rate): to the domain's PBX as a request
+ * of ours, From the sender's address of record, Request-URI and To as addressed, a Call-ID derived
+ * from the sender's. The PBX's status is the answer (none: 408); it routes the message on, to one of
+ * its phones through our Path. Nothing is stored (the PBX keeps what it keeps).
+ */
+export function messageToPbx(deps: MessageRelayDeps) {
+  return async (
+    req: IncomingRequest,
+    res: SipResponse,
+    destination: Extract<Destination, { kind: 'pbx' }>,
+    sender: CachedSubscriber,
+  ): Promise<void> => {
+    const headers: Record<string, string> = {
+      ...carried(req),
+      From: `<sip:${sender.username}@${sender.domain}>`,
+      'Call-ID': deps.tokens.callIdFor(parsedOf(req).callId),
+    };
+    await forward(deps, req, res, req.uri, { proxy: pbxProxy(destination.pbx), headers });
   };
 }
 

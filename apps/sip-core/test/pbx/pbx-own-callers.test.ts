@@ -15,7 +15,7 @@ import { type KamailioPbx, startKamailioPbx } from './kamailio.ts';
  * goes to Kamailio, the PBX of pbx.test, as an outbound call to its gateway (the caller's number
  * asserted, topology hidden), Kamailio routes it by bob's Path back to the platform, and bob's phone
  * (sipp, registered through the platform) answers. Two CDRs: carol's outbound one with the PBX's
- * gateway, and the PBX's inbound one to bob.
+ * gateway, and the PBX's inbound one to bob. carol's MESSAGE to bob@pbx.test takes the same way.
  */
 
 const PBX_DOMAIN = 'pbx.test';
@@ -126,4 +126,40 @@ describeOnEngine(onEngine('our own subscribers calling a fronted PBX'), () => {
     expect(invites[0]).not.toContain(CAROL_ADDRESS);
     expect(invites[0]).not.toContain('own-caller-');
   }, 40_000);
+
+  it("sends carol's message to bob@pbx.test to the PBX, which routes it back through bob's Path", async () => {
+    const bob = runSipp({
+      scenario: 'uas-message-fronted.xml',
+      port: bobPort,
+      localIp: BOB_ADDRESS,
+      timeoutS: 15,
+      traceErrors: true,
+    });
+    await bob.listening();
+    const carol = runSipp({
+      scenario: 'uac-message-address.xml',
+      port: await allocatePort(),
+      localIp: CAROL_ADDRESS,
+      remote: stack.sipAddress,
+      fields: [
+        'carol',
+        '[authentication username=carol password=carol-secret]',
+        'example.test',
+        `bob@${PBX_DOMAIN}`,
+      ],
+      authUri: `bob@${PBX_DOMAIN}`,
+      timeoutS: 15,
+      traceErrors: true,
+      extraArgs: ['-cid_str', 'own-caller-%u-%p@%s'],
+    });
+    const [c, b] = await Promise.all([carol.done, bob.done]);
+    expectSippOk(c, 'carol');
+    expectSippOk(b, 'bob');
+    const messages = pbx.seen().filter((line) => line.includes('PBX-SAW MESSAGE'));
+    expect(messages, pbx.seen().join('\n')).toHaveLength(1);
+    expect(messages[0]).toContain('src=127.0.0.1:');
+    expect(messages[0]).toContain(`ruri=sip:bob@${PBX_DOMAIN}`);
+    expect(messages[0]).not.toContain(CAROL_ADDRESS);
+    expect(messages[0]).not.toContain('own-caller-');
+  }, 30_000);
 });
