@@ -12,7 +12,9 @@ import { type CallStack, closeCallStack, completedCdr, startCallStack } from './
  * group has inbound rules: `X-Carrier: a` added to INVITEs, `X-Internal` removed from BYEs. A puts the
  * call on hold and hangs up, both requests carrying `X-Internal: node-7` and `X-Custom: keep`: B's
  * re-INVITE must carry X-Carrier, X-Internal and X-Custom, its BYE X-Custom only (so the missing
- * X-Internal is the BYE rule's doing), and nothing of A's dialog.
+ * X-Internal is the BYE rule's doing), and nothing of A's dialog. The other way, with inbound
+ * rules of the same kind on B's group (`X-Carrier: b`) and topology hiding off towards A: B puts the
+ * call on hold and hangs up, and A gets what B's rules leave.
  */
 
 let stack: CallStack;
@@ -63,6 +65,22 @@ async function provision(
   await prisma.headerRuleBinding.create({
     data: { ruleSetId: rules.id, direction: 'inbound', peeringGroupId: groupA.id },
   });
+  // The other way: B's own re-INVITE and BYE, by B's group's inbound rules, to A (hiding off).
+  await prisma.peerPolicy.create({ data: { gatewayId: gatewayA.id, topologyHiding: false } });
+  const rulesB = await prisma.headerRuleSet.create({
+    data: {
+      name: 'carrier-b-in',
+      rules: {
+        create: [
+          { priority: 10, action: 'remove_header', targetHeader: 'X-Internal', method: 'BYE' },
+          { priority: 20, action: 'add_header', targetHeader: 'X-Carrier', value: 'b', method: 'INVITE' },
+        ],
+      },
+    },
+  });
+  await prisma.headerRuleBinding.create({
+    data: { ruleSetId: rulesB.id, direction: 'inbound', peeringGroupId: groupB.id },
+  });
 }
 
 beforeAll(async () => {
@@ -102,5 +120,30 @@ describeOnEngine(onEngine('inbound header rules in the dialog'), () => {
       peerGatewayId: ids.gatewayB,
       forwardType: 'cfu',
     });
+  }, 40_000);
+
+  it("carrier B's re-INVITE and BYE reach carrier A as B's inbound rules for their method leave them", async () => {
+    const before = await stack.testDb.db.prisma.cdr.count();
+    const b = runSipp({
+      scenario: 'uas-gateway-reinvite.xml',
+      port: carrierBPort,
+      localIp: carrierB,
+      timeoutS: 15,
+      traceErrors: true,
+    });
+    await b.listening();
+    const a = runSipp({
+      scenario: 'uac-peer-call-answered-rules.xml',
+      port: await allocatePort(),
+      localIp: carrierA,
+      remote: stack.sipAddress,
+      fields: ['+4915100000', 'unused', 'example.test', '+4930222222'],
+      timeoutS: 15,
+      traceErrors: true,
+    });
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expectSippOk(ra, 'carrier A');
+    expectSippOk(rb, 'carrier B');
+    expect(await completedCdr(stack, before)).toMatchObject({ disposition: 'answered', forwardType: 'cfu' });
   }, 40_000);
 });
