@@ -45,8 +45,10 @@ import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
 import { frontCall } from './pbx/front-call.ts';
 import type { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
-import { relayMessage } from './pbx/message-relay.ts';
+import { messageToPbx, relayMessage } from './pbx/message-relay.ts';
+import { relayNotify } from './pbx/notify-relay.ts';
 import { type RegisterRequester, relayRegister } from './pbx/register-relay.ts';
+import { relaySubscribe, type SubscriptionRelaySrf } from './pbx/subscribe-relay.ts';
 import type { RegistrarPush } from './push/contact-push.ts';
 import type { CallRecorder } from './recording/call-recorder.ts';
 import type { SbcIndex } from './sbc/sbc-index.ts';
@@ -92,6 +94,8 @@ export interface PbxFront {
   /** The engine's listeners (filled on connect): our address in the Path and Contact. */
   engine: EngineAddresses;
   srf: RegisterRequester;
+  /** Subscription dialogs towards the PBX and its phones; unset: their SUBSCRIBEs are not relayed. */
+  subscriptions?: SubscriptionRelaySrf;
 }
 
 export function createServices(
@@ -179,22 +183,20 @@ export function messageChain(
   services: SipCoreServices,
   deps: Omit<MessageDeps, 'directory' | 'location' | 'log'>,
 ): Middleware[] {
+  const relayDeps = services.pbxFront && {
+    ...services.pbxFront,
+    directory: services.directory,
+    bans: services.bans,
+    nodeName: services.config.nodeName,
+    log: services.log.child({ component: 'pbx-front' }),
+  };
   return [
     ...admission(services),
-    ...(services.pbxFront
-      ? [
-          relayMessage({
-            ...services.pbxFront,
-            directory: services.directory,
-            bans: services.bans,
-            nodeName: services.config.nodeName,
-            log: services.log.child({ component: 'pbx-front' }),
-          }),
-        ]
-      : []),
+    ...(relayDeps ? [relayMessage(relayDeps)] : []),
     authenticate(services, CALLER),
     messageHandler({
       ...deps,
+      ...(relayDeps ? { toPbx: messageToPbx(relayDeps) } : {}),
       directory: services.directory,
       location: services.location,
       log: services.log.child({ component: 'message' }),
@@ -210,14 +212,49 @@ export function subscribeChain(
   services: SipCoreServices,
   deps: Pick<SubscribeDeps, 'srf' | 'presence'>,
 ): Middleware[] {
+  const front = services.pbxFront;
   return [
     ...admission(services),
+    ...(front?.subscriptions
+      ? [
+          relaySubscribe({
+            ...front,
+            srf: front.subscriptions,
+            directory: services.directory,
+            bans: services.bans,
+            log: services.log.child({ component: 'pbx-front' }),
+          }),
+        ]
+      : []),
     authenticate(services, CALLER),
     subscribeHandler({
       ...deps,
       directory: services.directory,
       log: services.log.child({ component: 'presence' }),
     }),
+  ];
+}
+
+/**
+ * NOTIFY outside any dialog: admission, then a fronted PBX's unsolicited NOTIFY (message-summary) to
+ * one of its phones (pbx/notify-relay.ts); anything else belongs to no subscription of ours (481,
+ * RFC 6665 §4.1.3). NOTIFYs of a subscription go to its dialog, not here.
+ */
+export function notifyChain(services: SipCoreServices): Middleware[] {
+  const front = services.pbxFront;
+  return [
+    ...admission(services),
+    ...(front
+      ? [
+          relayNotify({
+            ...front,
+            directory: services.directory,
+            nodeName: services.config.nodeName,
+            log: services.log.child({ component: 'pbx-front' }),
+          }),
+        ]
+      : []),
+    (_req, res) => res.send(481, 'Subscription Does Not Exist'),
   ];
 }
 

@@ -32,6 +32,7 @@ import {
   createServices,
   inviteChain,
   messageChain,
+  notifyChain,
   optionsChain,
   publishChain,
   registerChain,
@@ -55,6 +56,7 @@ import { sipCoreGauges } from './metrics.ts';
 import { NatKeepalive } from './nat/keepalive.ts';
 import { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
 import type { RegisterRequester } from './pbx/register-relay.ts';
+import type { SubscriptionRelaySrf } from './pbx/subscribe-relay.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
@@ -406,6 +408,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     tokens: new FlowTokens(sealingKey),
     engine: engineAddresses,
     srf: srf as unknown as RegisterRequester,
+    subscriptions: srf as unknown as SubscriptionRelaySrf,
   };
   await messageQueue.load();
   stopFeeds.push(
@@ -533,6 +536,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log,
   );
   srf.use('subscribe', (req, res) => subscribe(requestView(req, res), asSipResponse(res, engine)));
+  const notify = chain(notifyChain(services), log);
+  srf.use('notify', (req, res) => notify(requestView(req, res), asSipResponse(res, engine)));
   const publish = chain(publishChain(services, { presence }), log);
   srf.use('publish', (req, res) => publish(requestView(req, res), asSipResponse(res, engine)));
   srf.on('error', (error: Error) => log.warn({ err: error }, 'engine connection error'));

@@ -538,6 +538,11 @@ describe('editing peering and rewrite rules', () => {
       ptime: 30,
       dtmfEvents: null,
       dtmfInfo: true,
+      // The policy's other section goes along as stored.
+      topologyHiding: null,
+      maxConcurrentCalls: 30,
+      maxCallsPerSecond: null,
+      maxCallDuration: null,
     });
     expect(
       requests.some((r) => r.path === '/api/v1/peering-groups/p1/gateways/g1' && r.method === 'PATCH'),
@@ -561,6 +566,145 @@ describe('editing peering and rewrite rules', () => {
       ptime: null,
       dtmfEvents: true,
       dtmfInfo: null,
+      topologyHiding: null,
+      maxConcurrentCalls: null,
+      maxCallsPerSecond: null,
+      maxCallDuration: null,
+    });
+  });
+
+  it("a gateway's and a peering group's topology hiding and limits: filled from the policy, checked, the API's refusal shown, then saved", async () => {
+    const user = userEvent.setup();
+    const gw = {
+      id: 'g1',
+      groupId: 'p1',
+      name: 'gw-a1',
+      host: '192.0.2.10',
+      port: 5060,
+      transport: 'udp',
+      authUsername: null,
+      authRealm: null,
+      priority: 1,
+      weight: 1,
+      enabled: true,
+      trustedSources: [],
+      hasAuthPassword: false,
+      hasRegisterPassword: false,
+      registerEnabled: false,
+      registrarUri: null,
+      registerUsername: null,
+      registerRealm: null,
+      registerExpires: 3600,
+      registerOutboundProxy: null,
+      registerTransport: 'udp',
+      registerContactUser: null,
+      healthCheck: false,
+      healthInterval: 30,
+      healthThreshold: 3,
+      status: {
+        registration: 'disabled',
+        registrationError: null,
+        registeredAt: null,
+        expiresAt: null,
+        nextAttemptAt: null,
+        health: 'off',
+        healthError: null,
+        healthChangedAt: null,
+        node: null,
+      },
+    };
+    const stored = {
+      id: 'pp1',
+      gatewayId: 'g1',
+      peeringGroupId: null,
+      topologyHiding: null,
+      maxConcurrentCalls: 30,
+      maxCallsPerSecond: null,
+      maxCallDuration: 14400,
+      codecAllow: [],
+      codecStrip: [],
+      codecMask: [],
+      codecTranscode: [],
+      ptime: null,
+      dtmfEvents: null,
+      dtmfInfo: null,
+      createdAt: '',
+      updatedAt: '',
+    };
+    let policies: unknown[] = [stored];
+    let refuse = true;
+    const { requests } = renderApp('/admin/peering', (key, body) => {
+      if (key === 'GET /api/v1/auth/me') return operator;
+      if (key === 'GET /api/v1/peering-groups')
+        return list([{ id: 'p1', name: 'carrier-a', priority: 1, enabled: true, description: null }]);
+      if (key === 'GET /api/v1/peering-groups/p1/gateways') return list([gw]);
+      if (key === 'GET /api/v1/peering-groups/p1/rules') return list([]);
+      if (key === 'GET /api/v1/peering-groups/p1/gateways/g1/status')
+        return { gatewayId: 'g1', ...gw.status, history: [] };
+      if (key === 'GET /api/v1/peer-policies') return list(policies);
+      if (key === 'PATCH /api/v1/peer-policies/pp1') {
+        if (!refuse) return { ...stored, ...(body as object) };
+        refuse = false;
+        return [
+          400,
+          {
+            title: 'Bad Request',
+            status: 400,
+            errors: [{ field: '/body/maxCallsPerSecond', message: 'must be <= 1000000' }],
+          },
+        ];
+      }
+      if (key === 'PATCH /api/v1/peering-groups/p1/gateways/g1') return { ...gw, ...(body as object) };
+      if (key === 'POST /api/v1/peer-policies') return [201, { ...stored, id: 'pp2', ...(body as object) }];
+      if (key === 'PATCH /api/v1/peering-groups/p1') return { id: 'p1', name: 'carrier-a' };
+      return undefined;
+    });
+    await user.click(await screen.findByRole('button', { name: 'Edit gateway gw-a1' }));
+    const form = await screen.findByRole('form', { name: 'Edit gateway gw-a1' });
+    // The stored policy fills the section.
+    expect((within(form).getByLabelText('Topology hiding') as HTMLSelectElement).value).toBe('inherit');
+    expect((within(form).getByLabelText('Concurrent calls') as HTMLInputElement).value).toBe('30');
+    expect((within(form).getByLabelText('Longest call (seconds)') as HTMLInputElement).value).toBe('14400');
+    // Not a number: the form says so and sends nothing.
+    await user.type(within(form).getByLabelText('New calls per second'), 'five');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect(await within(form).findByText(/A whole number from 1/)).toBeTruthy();
+    expect(requests.some((r) => r.method === 'PATCH')).toBe(false);
+    // The API's refusal names the field; nothing of the gateway is written.
+    await user.clear(within(form).getByLabelText('New calls per second'));
+    await user.type(within(form).getByLabelText('New calls per second'), '5');
+    await user.selectOptions(within(form).getByLabelText('Topology hiding'), 'off');
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    expect((await within(form).findByRole('alert')).textContent).toContain('maxCallsPerSecond');
+    expect(
+      requests.some((r) => r.path === '/api/v1/peering-groups/p1/gateways/g1' && r.method === 'PATCH'),
+    ).toBe(false);
+    await user.clear(within(form).getByLabelText('Longest call (seconds)'));
+    await user.click(within(form).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(screen.queryByRole('form', { name: 'Edit gateway gw-a1' })).toBeNull());
+    const patches = requests.filter((r) => r.path === '/api/v1/peer-policies/pp1');
+    expect(patches.at(-1)?.body).toMatchObject({
+      topologyHiding: false,
+      maxConcurrentCalls: 30,
+      maxCallsPerSecond: 5,
+      maxCallDuration: null,
+      codecAllow: [],
+    });
+
+    // The group has no policy yet: setting a limit alone creates one.
+    policies = [];
+    await user.click(screen.getByRole('button', { name: 'Edit peering group carrier-a' }));
+    const group = await screen.findByRole('form', { name: 'Edit peering group carrier-a' });
+    expect((within(group).getByLabelText('Concurrent calls') as HTMLInputElement).value).toBe('');
+    await user.type(within(group).getByLabelText('Concurrent calls'), '60');
+    await user.click(within(group).getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(requests.some((r) => r.method === 'POST')).toBe(true));
+    expect(requests.find((r) => r.method === 'POST')?.body).toMatchObject({
+      peeringGroupId: 'p1',
+      topologyHiding: null,
+      maxConcurrentCalls: 60,
+      maxCallsPerSecond: null,
+      maxCallDuration: null,
     });
   });
 

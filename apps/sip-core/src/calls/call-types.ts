@@ -37,6 +37,8 @@ export interface CallTarget {
   maxDurationS?: number | undefined;
   /** Headers of in-dialog requests and responses sent to this peer (sbc/towards-peer.ts). */
   inDialog?: InDialogHeaders | undefined;
+  /** This peer's inbound header rules on its own in-dialog requests (sbc/towards-peer.ts). */
+  fromPeer?: ReceivedHeaders | undefined;
   /**
    * A device's binding: the node whose engine holds the device's flow, and the flow as that engine
    * sees it; another node's devices are reached through it (cluster-route.ts).
@@ -62,6 +64,16 @@ export type InDialogHeaders = (
   method: string,
   received?: ReadonlyArray<[string, string]>,
 ) => Record<string, string>;
+
+/**
+ * A peer's inbound header rules on its own in-dialog request (BYE, re-INVITE, UPDATE), by its
+ * `method`: what they leave of `received` is what the other side's request may take over
+ * (docs/sbc.md, "In the dialog").
+ */
+export type ReceivedHeaders = (
+  method: string,
+  received: ReadonlyArray<[string, string]>,
+) => Array<[string, string]>;
 
 /** The Request-URI and headers of a B leg's INVITE. */
 export interface OutgoingRequest {
@@ -158,6 +170,8 @@ export interface CallPlan extends CallStage {
   callerProfile: LegProfile;
   /** The caller is a peer: the headers of in-dialog requests and responses sent back to it. */
   callerDialog?: InDialogHeaders | undefined;
+  /** The caller is a peer: its inbound header rules on its own in-dialog requests. */
+  callerFromPeer?: ReceivedHeaders | undefined;
   cdr: CdrStart;
   callerRouted: string;
   /**

@@ -16,6 +16,7 @@ import {
   type EarlyMediaApp,
   type InDialogHeaders,
   type LocalMediaApp,
+  type ReceivedHeaders,
   type RingOutcome,
 } from './call-types.ts';
 import type { ClusterRoutes } from './cluster-route.ts';
@@ -92,6 +93,8 @@ export class Call {
   private uac: Srf.Dialog | undefined;
   /** The answering target's in-dialog headers, when it is a peer (docs/sbc.md, "Header rules"). */
   private calleeDialog: InDialogHeaders | undefined;
+  /** The answering peer's inbound header rules on its own in-dialog requests. */
+  private calleeFromPeer: ReceivedHeaders | undefined;
   /** The round ringing now or last; its timer must not outlive the call. */
   private round: RingRound | undefined;
   private durationTimer: NodeJS.Timeout | undefined;
@@ -141,7 +144,8 @@ export class Call {
 
   /**
    * Headers of an in-dialog request or response sent to one side: a peer's header rules and topology
-   * hiding (towards-peer.ts); none towards our own devices. `received`: the other side's request.
+   * hiding (towards-peer.ts); none towards our own devices. `received`: the other side's request, as
+   * that side's inbound header rules leave it when it is a peer.
    */
   private headersTo(
     side: 'caller' | 'callee',
@@ -149,7 +153,10 @@ export class Call {
     received?: Srf.SrfRequest,
   ): Record<string, string> {
     const dialog = side === 'caller' ? this.plan.callerDialog : this.calleeDialog;
-    return dialog ? dialog(method, headerEntriesOf(received)) : {};
+    if (!dialog) return {};
+    const sender = side === 'caller' ? this.calleeFromPeer : this.plan.callerFromPeer;
+    const entries = headerEntriesOf(received);
+    return dialog(method, sender && received ? sender(method, entries) : entries);
   }
 
   /** Re-reads the state after an await (a CANCEL or timeout may have ended the call meanwhile). */
@@ -383,6 +390,7 @@ export class Call {
       answered: (uac, target, profile) => {
         this.gatewayId = target.gatewayId;
         this.calleeDialog = target.inDialog;
+        this.calleeFromPeer = target.fromPeer;
         // One of several subscribers rung together answered: the CDR names it.
         if (target.subscriberId) this.stage = { ...this.stage, calleeSubscriberId: target.subscriberId };
         return this.answered(uac, profile, target.maxDurationS);

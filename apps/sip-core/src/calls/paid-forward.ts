@@ -1,4 +1,5 @@
 import type { CachedSubscriber } from '../directory/directory.ts';
+import type { PeerLegFactory } from '../sbc/towards-peer.ts';
 import type { CallCredit } from './credit.ts';
 import type { Refusal } from './forwarding.ts';
 import type { OriginalCaller } from './plan.ts';
@@ -18,6 +19,8 @@ export interface PaidForwardDeps extends PstnDeps {
  * customer's authorisation, whose reserved credit cuts the answered leg when it runs out (402 when
  * the balance pays for nothing). The checks come after LCR, so a number without a route reserves
  * nothing. The stage names the payer for the CDR, which the rater prices as its outbound call.
+ * `peerLeg`: the session border controller's part of each gateway leg, as on any call to a peer
+ * (admission limits, header rules, topology hiding; docs/sbc.md).
  */
 export async function paidForwardLeg(
   deps: PaidForwardDeps,
@@ -25,8 +28,9 @@ export async function paidForwardLeg(
   subscriber: CachedSubscriber,
   e164: string,
   original?: OriginalCaller,
+  peerLeg?: PeerLegFactory,
 ): Promise<PstnStage | Refusal> {
-  const routed = await pstnLeg(deps, subscriber, e164, original);
+  const routed = await pstnLeg(deps, subscriber, e164, original, peerLeg);
   if ('status' in routed) return routed;
   // The call was to the forwarding subscriber: its customer sees the CDR (and, paying, its price).
   const leg = { ...routed, calleeCustomerId: subscriber.customerId };

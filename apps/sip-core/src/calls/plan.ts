@@ -1,11 +1,18 @@
 import type { SrtpPolicy } from '@switchboard/db';
 import type { LegProfile } from '@switchboard/media';
 import type { CdrEnd, CdrStart } from '../cdr/cdr-writer.ts';
-import type { CachedSubscriber } from '../directory/directory.ts';
+import type { CachedSubscriber, UpstreamPbx } from '../directory/directory.ts';
 import type { Binding } from '../location/binding.ts';
 import type { PeerLegFactory } from '../sbc/towards-peer.ts';
 import type { CachedAttendant } from './attendants.ts';
-import type { CallStage, CallTarget, CreditGrant, InDialogHeaders, RingTarget } from './call-types.ts';
+import type {
+  CallStage,
+  CallTarget,
+  CreditGrant,
+  InDialogHeaders,
+  ReceivedHeaders,
+  RingTarget,
+} from './call-types.ts';
 import type { CachedHuntGroup } from './hunt-groups.ts';
 import type { Party } from './party.ts';
 import type { PstnRoute } from './pstn.ts';
@@ -25,6 +32,8 @@ export interface InvitePlan {
   callerProfile: LegProfile;
   /** peer-dialog: the headers of in-dialog requests and responses sent back to a calling peer. */
   callerDialog?: InDialogHeaders | undefined;
+  /** peer-dialog: the calling peer's inbound header rules on its own in-dialog requests. */
+  callerFromPeer?: ReceivedHeaders | undefined;
   /** The authenticated calling subscriber (internal and outbound calls). */
   caller?: CachedSubscriber | undefined;
   /** An inbound call's caller number, made ours by the peer's `inbound_from_peer` rules. */
@@ -55,14 +64,15 @@ export interface InvitePlan {
 
 /**
  * The Request-URI after the caller's rules: a subscriber of ours (by username or one of its DIDs,
- * `undefined` when nobody matched), a hunt group of ours (by its user part), or a PSTN number that is
- * not ours.
+ * `undefined` when nobody matched), a hunt group of ours (by its user part), a PSTN number that is
+ * not ours, or a user of a domain an upstream PBX serves (docs/sbc.md, "Fronting a PBX").
  */
 export type Destination =
   | { kind: 'subscriber'; subscriber: CachedSubscriber | undefined; number?: string | undefined }
   | { kind: 'huntGroup'; group: CachedHuntGroup }
   | { kind: 'attendant'; attendant: CachedAttendant }
-  | { kind: 'pstn'; e164: string };
+  | { kind: 'pstn'; e164: string }
+  | { kind: 'pbx'; pbx: UpstreamPbx; user: string; domain: string };
 
 export interface ResolvedCallee {
   subscriber: CachedSubscriber;

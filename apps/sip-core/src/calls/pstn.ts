@@ -27,6 +27,11 @@ export interface PstnRoute {
   /** The caller's primary number as its `from_subscriber` rules make it, before routing. */
   callerNumber?: string | undefined;
   callee: string;
+  /**
+   * The callee's domain when the one gateway is a fronted domain's PBX (pbx/to-pbx.ts): the B leg's
+   * Request-URI and To name the user there; unset: the number at the gateway's host.
+   */
+  calleeDomain?: string | undefined;
   gateways: RouteTarget[];
   auth: Map<string, GatewayAuth>;
 }
@@ -116,7 +121,7 @@ export function presentToPstn(
     ...sbcPart(peerLeg?.(g, { caller: identity, callee, domain: subscriber.domain }), (hides) => {
       hidesTopology ||= hides;
     }),
-    uri: `sip:${callee}@${g.host}:${g.port}`,
+    uri: route.calleeDomain ? `sip:${callee}@${route.calleeDomain}` : `sip:${callee}@${g.host}:${g.port}`,
     proxy: `sip:${g.host}:${g.port};transport=${g.transport}`,
     gatewayId: g.gatewayId,
     auth: route.auth.get(g.gatewayId),
@@ -134,7 +139,7 @@ export function presentToPstn(
     targets,
     serial: true,
     from,
-    to: `<sip:${callee}@${subscriber.domain}>`,
+    to: `<sip:${callee}@${route.calleeDomain ?? subscriber.domain}>`,
     callerRouted: identity,
     calleeRouted: callee,
     hidesTopology,

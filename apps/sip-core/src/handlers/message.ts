@@ -3,13 +3,14 @@ import type { Logger } from 'pino';
 import type { RateLimiter } from '../access/rate-limiter.ts';
 import type { ClusterRoutes } from '../calls/cluster-route.ts';
 import { type DeviceWaker, deviceTargets } from '../calls/devices.ts';
+import type { Destination } from '../calls/plan.ts';
 import { dialled } from '../calls/stages/classify.ts';
-import type { Directory } from '../directory/directory.ts';
+import type { CachedSubscriber, Directory } from '../directory/directory.ts';
 import type { LocationService } from '../location/location-service.ts';
 import type { MessagesConfig } from '../messages/messages-config.ts';
 import { type MessageRequester, relayToDevices } from '../messages/relay.ts';
 import { aorOf, type MessageStore } from '../messages/store.ts';
-import { type Middleware, parsedOf } from '../sip/request.ts';
+import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
 
 export type { MessageRequester } from '../messages/relay.ts';
 
@@ -17,7 +18,12 @@ export interface MessageDeps {
   srf: MessageRequester;
   /** Devices registered on other nodes are reached through them; unset: one node. */
   cluster?: ClusterRoutes | undefined;
-  directory: Pick<Directory, 'servesDomain' | 'findSubscriber'>;
+  directory: Pick<Directory, 'servesDomain' | 'findSubscriber'> & Partial<Pick<Directory, 'upstreamPbx'>>;
+  /**
+   * A message to a user of a fronted domain goes to its PBX (pbx/message-relay.ts, docs/sbc.md);
+   * unset: 404 like any unknown recipient.
+   */
+  toPbx?: MessageToPbx | undefined;
   location: Pick<LocationService, 'lookup'>;
   /** Numbers (DIDs, aliases) and dialling rules: a recipient is addressed as a call's callee is. */
   numbering?: NumberingIndex | undefined;
@@ -32,6 +38,14 @@ export interface MessageDeps {
   pushWaitTimeout(): number;
   log: Logger;
 }
+
+/** Sends a subscriber's MESSAGE to a fronted domain's PBX and answers the sender with its status. */
+export type MessageToPbx = (
+  req: IncomingRequest,
+  res: SipResponse,
+  destination: Extract<Destination, { kind: 'pbx' }>,
+  sender: CachedSubscriber,
+) => Promise<void>;
 
 /**
  * MESSAGE (RFC 3428) from a subscriber to a subscriber, addressed like a call (username in our
@@ -57,6 +71,7 @@ export function messageHandler(deps: MessageDeps): Middleware {
       return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '60' } });
     }
     const destination = dialled(deps, caller, parsed.requestUri);
+    if (destination.kind === 'pbx' && deps.toPbx) return deps.toPbx(req, res, destination, caller);
     const callee = destination.kind === 'subscriber' ? destination.subscriber : undefined;
     if (!callee?.enabled) return res.send(404, 'Not Found');
     if (callee.customerId !== caller.customerId && destination.kind === 'subscriber' && !destination.number) {

@@ -1,13 +1,12 @@
-import { profiles } from '@switchboard/media';
 import type { Logger } from 'pino';
 import type { BanService } from '../access/ban-service.ts';
-import { bindingTarget } from '../calls/plan.ts';
-import type { Directory } from '../directory/directory.ts';
+import type { Destination } from '../calls/plan.ts';
+import type { CachedSubscriber, Directory } from '../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
-import { type OutOfDialogRequest, requestFinal, type SrfRequester } from '../sip/srf-request.ts';
-import { flowTokenOf } from './front-call.ts';
-import { type FlowTokens, flowBinding, pbxProxy } from './fronted-flows.ts';
-import { countCredentials, relayedHeaders } from './relay-answer.ts';
+import type { SrfRequester } from '../sip/srf-request.ts';
+import { phoneTargetOf } from './from-pbx.ts';
+import { type FlowTokens, pbxProxy } from './fronted-flows.ts';
+import { countCredentials, relayFinal } from './relay-answer.ts';
 
 export interface MessageRelayDeps {
   directory: Pick<Directory, 'upstreamPbx'>;
@@ -35,20 +34,16 @@ export interface MessageRelayDeps {
 export function relayMessage(deps: MessageRelayDeps): Middleware {
   return async (req, res, next) => {
     const parsed = parsedOf(req);
-    const token = flowTokenOf(req);
-    const peer = req.locals.source.peer;
-    if (token && peer) {
-      const flow = deps.tokens.open(token);
-      const domain = flow?.aor.split('@')[1] ?? '';
-      if (!flow || deps.directory.upstreamPbx(domain)?.gatewayId !== peer.gatewayId)
-        return res.send(404, 'Not Found');
-      const target = bindingTarget(flowBinding(flow, deps.nodeName), profiles.natSubscriber);
+    const target = phoneTargetOf(deps, req);
+    if (target === 'refused') return res.send(404, 'Not Found');
+    if (target) {
       // The PBX's Call-ID goes on (it is ours, derived, when the sender is one of our phones).
       const headers = { ...carried(req), 'Call-ID': parsed.callId };
       await forward(deps, req, res, target.uri, { proxy: target.proxy, headers });
       return;
     }
     const from = parsed.from.uri;
+    const peer = req.locals.source.peer;
     const pbx = from.kind === 'sip' && !peer ? deps.directory.upstreamPbx(from.host) : undefined;
     if (!pbx || from.kind !== 'sip') return next();
     const headers: Record<string, string> = {
@@ -65,6 +60,29 @@ export function relayMessage(deps: MessageRelayDeps): Middleware {
   };
 }
 
+/**
+ * A subscriber's MESSAGE to a user of a fronted domain (docs/sbc.md, "Fronting a PBX"), after the
+ * platform's own checks of the sender (digest, size, sending rate): to the domain's PBX as a request
+ * of ours, From the sender's address of record, Request-URI and To as addressed, a Call-ID derived
+ * from the sender's. The PBX's status is the answer (none: 408); it routes the message on, to one of
+ * its phones through our Path. Nothing is stored (the PBX keeps what it keeps).
+ */
+export function messageToPbx(deps: MessageRelayDeps) {
+  return async (
+    req: IncomingRequest,
+    res: SipResponse,
+    destination: Extract<Destination, { kind: 'pbx' }>,
+    sender: CachedSubscriber,
+  ): Promise<void> => {
+    const headers: Record<string, string> = {
+      ...carried(req),
+      From: `<sip:${sender.username}@${sender.domain}>`,
+      'Call-ID': deps.tokens.callIdFor(parsedOf(req).callId),
+    };
+    await forward(deps, req, res, req.uri, { proxy: pbxProxy(destination.pbx), headers });
+  };
+}
+
 /** What a relayed MESSAGE keeps of the received one: its parties, content and expiry. */
 function carried(req: IncomingRequest): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -76,26 +94,13 @@ function carried(req: IncomingRequest): Record<string, string> {
 }
 
 /** Sends the MESSAGE on and answers the sender with the far end's status; resolves with that answer. */
-async function forward(
+function forward(
   deps: MessageRelayDeps,
   req: IncomingRequest,
   res: SipResponse,
   uri: string,
-  request: Omit<OutOfDialogRequest, 'method'>,
+  request: { proxy: string | undefined; headers: Record<string, string> },
 ) {
-  try {
-    const answer = await requestFinal(
-      deps.srf,
-      uri,
-      { ...request, method: 'MESSAGE', body: req.srf?.req.body ?? '' },
-      deps.answerTimeoutMs ?? 8_000,
-      'no answer to a relayed MESSAGE',
-    );
-    res.send(answer.status, answer.reason ?? '', { headers: relayedHeaders(answer) });
-    return answer;
-  } catch (error) {
-    deps.log.info({ err: error, uri }, 'relayed MESSAGE not answered');
-    res.send(408, 'Request Timeout');
-    return undefined;
-  }
+  const body = req.srf?.req.body ?? '';
+  return relayFinal(deps, res, uri, { ...request, method: 'MESSAGE', body }, deps.answerTimeoutMs ?? 8_000);
 }

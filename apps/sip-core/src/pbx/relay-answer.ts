@@ -1,6 +1,12 @@
+import type { Logger } from 'pino';
 import type { BanService } from '../access/ban-service.ts';
-import type { IncomingRequest } from '../sip/request.ts';
-import type { SrfResponse } from '../sip/srf-request.ts';
+import type { IncomingRequest, SipResponse } from '../sip/request.ts';
+import {
+  type OutOfDialogRequest,
+  requestFinal,
+  type SrfRequester,
+  type SrfResponse,
+} from '../sip/srf-request.ts';
 
 /** Response headers a phone needs from the PBX's answer (challenge, interval, time). */
 export const RELAYED_HEADERS = [
@@ -39,4 +45,32 @@ export async function countCredentials(
   if (((answer.status === 401 || answer.status === 407) && !stale) || answer.status === 403)
     await bans.recordFailure(address, user);
   else if (answer.status < 300) bans.recordSuccess(address, user);
+}
+
+/**
+ * Sends a relayed request outside a dialog and answers the sender with the far end's final status and
+ * RELAYED_HEADERS; none within `timeoutMs` is a 408. Resolves with the far end's answer, if any.
+ */
+export async function relayFinal(
+  deps: { srf: SrfRequester; log: Logger },
+  res: SipResponse,
+  uri: string,
+  request: OutOfDialogRequest,
+  timeoutMs: number,
+): Promise<SrfResponse | undefined> {
+  try {
+    const answer = await requestFinal(
+      deps.srf,
+      uri,
+      request,
+      timeoutMs,
+      `no answer to a relayed ${request.method}`,
+    );
+    res.send(answer.status, answer.reason ?? '', { headers: relayedHeaders(answer) });
+    return answer;
+  } catch (error) {
+    deps.log.info({ err: error, uri, method: request.method }, 'relayed request not answered');
+    res.send(408, 'Request Timeout');
+    return undefined;
+  }
 }

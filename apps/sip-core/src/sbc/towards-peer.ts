@@ -6,11 +6,17 @@ import {
   type RuleContext,
 } from '@switchboard/numbering';
 import type { ActiveCalls } from '../calls/active-calls.ts';
-import type { CallTarget, InDialogHeaders, LegClaim, OutgoingRequest } from '../calls/call-types.ts';
+import type {
+  CallTarget,
+  InDialogHeaders,
+  LegClaim,
+  OutgoingRequest,
+  ReceivedHeaders,
+} from '../calls/call-types.ts';
 import type { PeerPolicyView, SbcIndex } from './sbc-index.ts';
 
 /** What the SBC adds to a gateway's B leg: admission, the request's last rewrite, the duration cap. */
-export type PeerLeg = Pick<CallTarget, 'claim' | 'rewrite' | 'maxDurationS' | 'inDialog'> & {
+export type PeerLeg = Pick<CallTarget, 'claim' | 'rewrite' | 'maxDurationS' | 'inDialog' | 'fromPeer'> & {
   /** The gateway's media leg: a public peer with the codec policy of offers towards it. */
   profile: LegProfile;
   /** SDP towards the peer loses the caller's origin username. */
@@ -125,6 +131,22 @@ export function inDialogHeaders(
 }
 
 /**
+ * A peer's inbound header rules on the in-dialog requests it sends us (BYE, re-INVITE, UPDATE; the
+ * ones its `method` condition picks), before anything of them crosses to the other side: what they
+ * leave is what the other side's request starts from (its pass-through headers, `inDialogHeaders`),
+ * as the rules on its first INVITE decide what the call reads. Undefined without rules.
+ */
+export function receivedFromPeer(
+  rules: readonly CompiledHeaderRule[],
+  context: RuleContext,
+): ReceivedHeaders | undefined {
+  if (rules.length === 0) return undefined;
+  return (method, received) =>
+    applyHeaderRules(rules, { method, requestUri: 'sip:peer.invalid', headers: [...received] }, context)
+      .message.headers;
+}
+
+/**
  * The SBC's part of the dialog with a peer that called us (its INVITE came from `peer`): the headers
  * of every in-dialog request and response sent back to it, by the outbound rules bound to the peer,
  * its group and the called `domain`.
@@ -158,6 +180,12 @@ export function peerLegFactory(
       rewrite: (request) => outgoingRequest(request, rules, context, policy.topologyHiding, passThrough),
       inDialog: (method, received) =>
         inDialogHeaders(rules, context, policy.topologyHiding, method, received),
+      fromPeer: receivedFromPeer(sbc.rulesFor('inbound', gateway, call.domain), {
+        direction: 'inbound',
+        sourceAddress: gateway.host,
+        caller: call.caller,
+        callee: call.callee,
+      }),
       maxDurationS: smallest(policy.gateway.maxCallDuration, policy.group.maxCallDuration),
       hidesTopology: policy.topologyHiding,
       profile: policy.codecs ? { ...profiles.publicPeer, codecs: policy.codecs } : profiles.publicPeer,

@@ -23,11 +23,13 @@ export interface KamailioPbx {
 /**
  * Starts Kamailio with kamailio-pbx.cfg on `address`, with `users` (`user@domain` -> password) as
  * MD5 HA1s in memory and INVITEs accepted from `sbcAddress` only; resolves once it answers OPTIONS.
+ * `notifier` (`address:port`): where SUBSCRIBEs are proxied and NOTIFYs are taken from (WITH_NOTIFIER).
  */
 export async function startKamailioPbx(
   address: string,
   sbcAddress: string,
   users: Record<string, string>,
+  options: { notifier?: { address: string; port: number } } = {},
 ): Promise<KamailioPbx> {
   const port = await allocatePort({ address });
   const dir = mkdtempSync(join(tmpdir(), 'pbx-kamailio-'));
@@ -43,13 +45,31 @@ export async function startKamailioPbx(
     .replaceAll('@LISTEN@', `${address}:${port}`)
     .replaceAll('@SBC@', sbcAddress)
     .replaceAll('@CTL@', ctl)
+    .replaceAll('@NOTIFIER@', options.notifier ? `${options.notifier.address}:${options.notifier.port}` : '')
+    .replaceAll('@NOTIFIER_IP@', options.notifier?.address ?? '')
     .replace('@CRED_LINES@', credentials);
   const file = join(dir, 'kamailio.cfg');
   writeFileSync(file, config);
   // A process group of its own, so its forked workers go with it.
   const child: ChildProcess = spawn(
     'kamailio',
-    ['-f', file, '-DD', '-E', '-w', dir, '-Y', dir, '-P', join(dir, 'pid'), '-m', '64', '-M', '8'],
+    [
+      '-f',
+      file,
+      ...(options.notifier ? ['-A', 'WITH_NOTIFIER'] : []),
+      '-DD',
+      '-E',
+      '-w',
+      dir,
+      '-Y',
+      dir,
+      '-P',
+      join(dir, 'pid'),
+      '-m',
+      '64',
+      '-M',
+      '8',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   let log = '';

@@ -5,6 +5,7 @@ import type { FieldErrors, UseFormRegisterReturn } from 'react-hook-form';
 import { z } from 'zod';
 import { type ItemOf, unwrap } from '../api/client.ts';
 import { useApi } from '../api/context.tsx';
+import { type PeerLimitsValues, peerLimitsBody, setsAnyLimit } from './PeerLimitsFields.tsx';
 
 /**
  * The codec policy fields of a domain, a peering group and a gateway (docs/sbc.md, "Codec policy"),
@@ -145,21 +146,23 @@ export function usePeerPolicy(target: PolicyTarget) {
 }
 
 /**
- * Saves the codec section of a peer's policy: a PATCH of the stored policy, else a new one when the
- * form sets anything. A 400 names the field (`/body/codecAllow/1`) and the form shows it.
+ * Saves a peer's policy, its codec section and its topology hiding and limits (PeerLimitsFields): a
+ * PATCH of the stored policy, else a new one when the form sets anything. A 400 names the field
+ * (`/body/codecAllow/1`, `/body/maxCallsPerSecond`) and the form shows it.
  */
-export async function savePeerCodecPolicy(
+export async function savePeerPolicy(
   api: ReturnType<typeof useApi>,
   target: PolicyTarget,
   stored: PeerPolicy | null,
   v: CodecPolicyValues,
+  limits: PeerLimitsValues,
 ): Promise<void> {
-  const body = { ...codecPolicyBody(v), dtmfInfo: v.dtmfInfo ? true : null };
+  const body = { ...codecPolicyBody(v), dtmfInfo: v.dtmfInfo ? true : null, ...peerLimitsBody(limits) };
   if (stored) {
     unwrap(await api.PATCH('/api/v1/peer-policies/{id}', { params: { path: { id: stored.id } }, body }));
     return;
   }
-  if (!setsAnything(v)) return;
+  if (!setsAnything(v) && !setsAnyLimit(limits)) return;
   unwrap(await api.POST('/api/v1/peer-policies', { body: { ...target, ...body } }));
 }
 

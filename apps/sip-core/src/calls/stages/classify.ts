@@ -14,7 +14,8 @@ import type { InviteDeps } from './deps.ts';
 export type ClassifyDeps = Pick<InviteDeps, 'numbering'> & {
   directory: Pick<Directory, 'servesDomain' | 'findSubscriber'> &
     // The caller's domain transcoding setting; message routing resolves callees only and leaves it out.
-    Partial<Pick<Directory, 'transcodeCodecs'>>;
+    // Fronted domains (their users are a PBX's); unset: none.
+    Partial<Pick<Directory, 'transcodeCodecs' | 'upstreamPbx'>>;
   /** Hunt groups by user part or by a number pointing at them; unset: none are callable. */
   huntGroups?: Pick<HuntGroups, 'find' | 'findById'> | undefined;
   /** Auto-attendants by user part or by a number pointing at them; unset: none are callable. */
@@ -108,7 +109,8 @@ function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: Cached
   const parsed = parsedOf(req);
   const callerUri = `sip:${caller.username}@${caller.domain}`;
   const destination = dialled(deps, caller, parsed.requestUri);
-  const kind = destination.kind === 'pstn' ? 'outbound' : 'internal';
+  // A fronted domain's user is reached through its PBX, a peer: an outbound call like one to the PSTN.
+  const kind = destination.kind === 'pstn' || destination.kind === 'pbx' ? 'outbound' : 'internal';
   return {
     kind,
     cdr: {
@@ -148,6 +150,10 @@ function fromSubscriber(deps: ClassifyDeps, req: IncomingRequest, caller: Cached
  */
 export function dialled(deps: ClassifyDeps, caller: CachedSubscriber, requestUri: SipUri): Destination {
   const { directory, numbering } = deps;
+  // A user of a domain an upstream PBX serves is the PBX's (no subscriber of ours there).
+  const pbx = requestUri.hostType === 'domain' ? directory.upstreamPbx?.(requestUri.host) : undefined;
+  if (pbx && requestUri.userText)
+    return { kind: 'pbx', pbx, user: requestUri.userText, domain: requestUri.host.toLowerCase() };
   const domain =
     requestUri.hostType === 'domain' && directory.servesDomain(requestUri.host)
       ? requestUri.host.toLowerCase()

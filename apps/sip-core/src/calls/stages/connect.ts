@@ -30,6 +30,7 @@ export function connect(deps: InviteDeps): Middleware {
       const common = {
         callerProfile: plan.callerProfile,
         callerDialog: plan.callerDialog,
+        callerFromPeer: plan.callerFromPeer,
         cdr: plan.cdr,
         callerRouted: presented.callerRouted,
         ringTimeoutS: deps.config.ringTimeout,
@@ -151,6 +152,7 @@ export function forwardingRouteFactory(
             subscriber,
             e164,
             deps.config.forwardedCallerId === 'original' ? presented.originalCaller : undefined,
+            plan.peerLeg,
           ),
         subscriberStage: async (target, admit) => {
           const original = direct && target.id === callee.id;

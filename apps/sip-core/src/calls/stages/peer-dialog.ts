@@ -1,6 +1,6 @@
 import type { CodecPolicy } from '@switchboard/media';
-import { callingPeerDialog } from '../../sbc/towards-peer.ts';
-import type { Middleware } from '../../sip/request.ts';
+import { callingPeerDialog, receivedFromPeer } from '../../sbc/towards-peer.ts';
+import { type Middleware, parsedOf } from '../../sip/request.ts';
 import type { InvitePlan } from '../plan.ts';
 import { type InviteDeps, planOf } from './deps.ts';
 
@@ -14,7 +14,8 @@ import { type InviteDeps, planOf } from './deps.ts';
  *   `ptime` applies towards the carrier only (its own SDP states its packetisation).
  * - Header rules: the outbound rules bound to the gateway, its group and the domain run on every
  *   in-dialog request and response sent back to the carrier (BYE, re-INVITE, UPDATE), with topology
- *   hiding as towards any peer.
+ *   hiding as towards any peer; the inbound rules bound to the same run on the carrier's own
+ *   in-dialog requests before anything of them crosses to the other side (towards-peer.ts).
  */
 export function peerDialog(deps: Pick<InviteDeps, 'sbc'>): Middleware {
   return (req, _res, next) => {
@@ -33,6 +34,13 @@ export function peerDialog(deps: Pick<InviteDeps, 'sbc'>): Middleware {
       caller: plan.callerNumber,
       callee: plan.refused.calleeRouted,
       domain,
+    });
+    const parsed = parsedOf(req);
+    plan.callerFromPeer = receivedFromPeer(sbc.rulesFor('inbound', peer, domain), {
+      direction: 'inbound',
+      sourceAddress: req.locals.source.address,
+      caller: parsed.from.uri.kind === 'sip' ? parsed.from.uri.userText : undefined,
+      callee: parsed.requestUri.userText,
     });
     next();
   };

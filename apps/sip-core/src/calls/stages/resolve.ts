@@ -1,3 +1,4 @@
+import { routeToPbx } from '../../pbx/to-pbx.ts';
 import type { Middleware } from '../../sip/request.ts';
 import { deviceTargets } from '../devices.ts';
 import { aorOf } from '../hunt-route.ts';
@@ -9,17 +10,24 @@ import { type InviteDeps, planOf, refuse } from './deps.ts';
  * Second INVITE stage: where the call goes. A subscriber (enabled, else 404) rings its registered
  * devices, its call forwards taking over when they fail (forwarding.ts, run by `Call`); a PSTN number
  * goes to the gateways LCR picks for the caller, in order (403 blocked, 404 no route, 484 incomplete);
+ * a user of a fronted domain to that domain's PBX (pbx/to-pbx.ts);
  * a hunt group rings its members (hunt-route.ts, run by `Call`); an auto-attendant plays its menu
  * (attendant-stage.ts).
  */
 export function resolve(
-  deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' | 'numbering' | 'wholesale'>,
+  deps: Pick<InviteDeps, 'cdr' | 'location' | 'gateways' | 'numbering' | 'wholesale' | 'health'>,
 ): Middleware {
   return async (req, res, next) => {
     const plan = planOf(req);
     const destination = plan.destination;
     if (destination.kind === 'pstn') {
       const route = await routeToPstn(deps, required(plan.caller, 'the caller'), destination.e164);
+      if ('status' in route) return refuse(deps, res, plan, route.status, route.reason);
+      plan.pstn = route;
+      return next();
+    }
+    if (destination.kind === 'pbx') {
+      const route = await routeToPbx(deps, required(plan.caller, 'the caller'), destination);
       if ('status' in route) return refuse(deps, res, plan, route.status, route.reason);
       plan.pstn = route;
       return next();

@@ -22,7 +22,7 @@ import {
   CodecPolicyForm,
   codecPolicyValues,
   type PeerPolicy,
-  savePeerCodecPolicy,
+  savePeerPolicy,
   WithPeerPolicy,
 } from '../../components/CodecPolicyFields.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
@@ -30,6 +30,7 @@ import { EditButton, EditPanel, useSaveThenClose } from '../../components/EditPa
 import { FormAlert } from '../../components/FormAlert.tsx';
 import { choiceField, countField, fieldText, textField, textOrNull } from '../../components/fields.ts';
 import { PeeringPatternHelp } from '../../components/PatternHelp.tsx';
+import { PeerLimitsFields, PeerLimitsForm, peerLimitsValues } from '../../components/PeerLimitsFields.tsx';
 import { usePagedList } from '../../components/paging.ts';
 import { DeleteButton } from '../../components/RecordActions.tsx';
 import { RecordTable } from '../../components/RecordTable.tsx';
@@ -59,6 +60,7 @@ export const PeeringGroupEditForm = z.object({
   priority: countField('updatePeeringGroup', 'priority'),
   enabled: z.boolean(),
   codecs: CodecPolicyForm,
+  limits: PeerLimitsForm,
 });
 
 export const GatewayEditForm = z.object({
@@ -84,6 +86,7 @@ export const GatewayEditForm = z.object({
   healthInterval: countField('updateGateway', 'healthInterval'),
   healthThreshold: countField('updateGateway', 'healthThreshold'),
   codecs: CodecPolicyForm,
+  limits: PeerLimitsForm,
 });
 
 export const PeeringRuleEditForm = z.object({
@@ -121,13 +124,14 @@ function GroupForm({
       priority: String(group.priority),
       enabled: group.enabled,
       codecs: codecPolicyValues(policy ?? undefined),
+      limits: peerLimitsValues(policy ?? undefined),
     },
   });
   const save = useSaveThenClose(
     ['peering-groups'],
     onDone,
     async (v: z.infer<typeof PeeringGroupEditForm>) => {
-      await savePeerCodecPolicy(api, { peeringGroupId: group.id }, policy, v.codecs);
+      await savePeerPolicy(api, { peeringGroupId: group.id }, policy, v.codecs, v.limits);
       return unwrap(
         await api.PATCH('/api/v1/peering-groups/{id}', {
           params: { path: { id: group.id } },
@@ -166,6 +170,7 @@ function GroupForm({
         inherits="the domain's, else any. A gateway's own policy wins."
         peer
       />
+      <PeerLimitsFields register={form.register} errors={err.limits} inherits="on" />
     </EditPanel>
   );
 }
@@ -209,13 +214,14 @@ function GatewayForm(props: {
       healthInterval: String(gateway.healthInterval),
       healthThreshold: String(gateway.healthThreshold),
       codecs: codecPolicyValues(policy ?? undefined),
+      limits: peerLimitsValues(policy ?? undefined),
     },
   });
   const save = useSaveThenClose(
     ['gateways', props.groupId],
     props.onDone,
     async (v: z.infer<typeof GatewayEditForm>) => {
-      await savePeerCodecPolicy(api, { gatewayId: gateway.id }, policy, v.codecs);
+      await savePeerPolicy(api, { gatewayId: gateway.id }, policy, v.codecs, v.limits);
       return unwrap(
         await api.PATCH('/api/v1/peering-groups/{groupId}/gateways/{id}', {
           params: { path: { groupId: props.groupId, id: gateway.id } },
@@ -348,6 +354,11 @@ function GatewayForm(props: {
         errors={err.codecs}
         inherits="the peering group's, else the domain's, else any."
         peer
+      />
+      <PeerLimitsFields
+        register={form.register}
+        errors={err.limits}
+        inherits="the peering group's, else on"
       />
       <GatewayStatusPanel groupId={props.groupId} gatewayId={gateway.id} />
     </EditPanel>
