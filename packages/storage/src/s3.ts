@@ -75,7 +75,8 @@ export class S3Storage implements ObjectStorage {
       return await fetch(url, {
         method,
         headers,
-        ...(body ? { body } : {}),
+        // A copy typed as the plain ArrayBuffer view that fetch's body type (DOM and Node alike) accepts.
+        ...(body ? { body: Uint8Array.from(body) } : {}),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {

@@ -6,8 +6,8 @@ export interface RetrievalContext {
   /** Checks a PIN against the box's hash. */
   checkPin(pin: string): Promise<boolean>;
   messages(): Promise<StoredVoicemail[]>;
-  /** The recording's path. */
-  audioOf(message: StoredVoicemail): string;
+  /** Runs `use` with the recording as a file (a copy while it plays, when kept in object storage). */
+  withAudio(message: StoredVoicemail, use: (path: string) => Promise<unknown>): Promise<void>;
   markHeard(message: StoredVoicemail): Promise<void>;
   remove(message: StoredVoicemail): Promise<void>;
 }
@@ -60,7 +60,7 @@ async function menu(
     if (choice === undefined) return false;
     if (choice === '1') {
       session.clearDigits();
-      await session.play(context.audioOf(message), { interruptible: true });
+      await context.withAudio(message, (path) => session.play(path, { interruptible: true }));
       await context.markHeard(message);
     } else if (choice === '7') {
       await context.remove(message);

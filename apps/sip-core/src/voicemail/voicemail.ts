@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { S3Settings } from '@switchboard/config';
 import { verifyPassword } from '@switchboard/db';
 import type { LegProfile } from '@switchboard/media';
 import { ensurePrompts, MediaSession, type PromptName, promptPath } from '@switchboard/media-endpoint';
+import {
+  createStorage,
+  type ObjectStorage,
+  STORAGE_AREAS,
+  spoolFor,
+  withLocalCopy,
+} from '@switchboard/storage';
 import type { Logger } from 'pino';
 import type { LocalMediaApp } from '../calls/call-types.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
@@ -15,6 +23,8 @@ import type { VoicemailBoxSettings, VoicemailStore } from './store.ts';
 export interface VoicemailOptions {
   /** `$DATA_DIR`: prompts in `prompts/`, recordings in `voicemail/messages/`, greetings in `voicemail/greetings/`. */
   dataDir: string;
+  /** Messages and greetings in this bucket instead of the data directory (docs/pbx.md); unset: the folders. */
+  objectStorage?: S3Settings | undefined;
   /** Address the media sockets bind to and announce (where the relay sends RTP). */
   mediaAddress: string;
   /** RTP ports of the media sockets; default: any free port. */
@@ -29,12 +39,21 @@ export interface VoicemailOptions {
 /** The media leg towards our endpoint: plain RTP at the address it announces. */
 export const ENDPOINT_PROFILE: LegProfile = { transport: 'rtp' };
 
-/** Recordings, greetings and prompts live under these paths of the data directory. */
-export function voicemailPaths(dataDir: string): { messages: string; greetings: string; prompts: string } {
+/**
+ * Recordings, greetings and prompts live under these paths of the data directory; with object storage,
+ * recordings and greetings pass through `spool` (a message while it is recorded, a greeting while it plays).
+ */
+export function voicemailPaths(dataDir: string): {
+  messages: string;
+  greetings: string;
+  prompts: string;
+  spool: string;
+} {
   return {
     messages: join(dataDir, 'voicemail', 'messages'),
     greetings: join(dataDir, 'voicemail', 'greetings'),
     prompts: join(dataDir, 'prompts'),
+    spool: join(dataDir, 'voicemail', 'spool'),
   };
 }
 
@@ -45,12 +64,26 @@ export function voicemailPaths(dataDir: string): { messages: string; greetings: 
  */
 export class Voicemail {
   private readonly paths: ReturnType<typeof voicemailPaths>;
+  /** The messages' audio, by the file name their row stores. */
+  readonly messages: ObjectStorage;
+  /** The uploaded greetings, by the file name the box stores. */
+  readonly greetings: ObjectStorage;
 
   constructor(
     readonly store: VoicemailStore,
     private readonly options: VoicemailOptions,
   ) {
     this.paths = voicemailPaths(options.dataDir);
+    this.messages = createStorage(
+      options.objectStorage,
+      this.paths.messages,
+      STORAGE_AREAS.voicemailMessages,
+    );
+    this.greetings = createStorage(
+      options.objectStorage,
+      this.paths.greetings,
+      STORAGE_AREAS.voicemailGreetings,
+    );
   }
 
   get accessCode(): string {
@@ -68,6 +101,11 @@ export class Voicemail {
     await mkdir(this.paths.messages, { recursive: true, mode: 0o750 });
     await mkdir(this.paths.greetings, { recursive: true, mode: 0o750 });
     await this.store.load();
+    if (this.options.objectStorage)
+      this.options.log.info(
+        { messages: this.messages.location, greetings: this.greetings.location },
+        'voicemail audio kept in object storage',
+      );
     this.promptsReady = ensurePrompts(this.paths.prompts).then(
       (missing) => {
         if (missing.length > 0)
@@ -103,29 +141,47 @@ export class Voicemail {
       run: async (session) => {
         const id = randomUUID();
         const file = `${owner.id}-${id}.wav`;
-        const path = join(this.paths.messages, file);
+        // Recorded in place in the folder, or into the spool and uploaded once complete.
+        const spooled = await spoolFor(this.messages, file, this.paths.spool);
+        const path = spooled.path;
         const receivedAt = new Date();
-        await deposit(session, {
-          greeting: box.greeting ? join(this.paths.greetings, box.greeting) : this.prompt('vm-unavailable'),
-          path,
-          maxMessageSeconds: box.maxMessageSeconds,
-          full: (await store.count(owner.id)) >= box.maxMessages,
-          prompt: this.prompt,
-          stored: async (durationMs) => {
-            const message = await store.add({
-              subscriberId: owner.id,
-              customerId: owner.customerId,
-              caller,
-              durationMs,
-              file,
-            });
-            options.log.info({ mailbox: owner.id, message: message.id, durationMs }, 'voicemail stored');
-            if (box.email && options.mailer)
-              void this.mail(owner, box, message.id, { caller, durationMs, path, receivedAt });
-          },
-        });
+        let mailing: Promise<void> | undefined;
+        try {
+          await this.withGreeting(box.greeting, async (greeting) =>
+            deposit(session, {
+              greeting,
+              path,
+              maxMessageSeconds: box.maxMessageSeconds,
+              full: (await store.count(owner.id)) >= box.maxMessages,
+              prompt: this.prompt,
+              stored: async (durationMs) => {
+                await spooled.commit();
+                const message = await store.add({
+                  subscriberId: owner.id,
+                  customerId: owner.customerId,
+                  caller,
+                  durationMs,
+                  file,
+                });
+                options.log.info({ mailbox: owner.id, message: message.id, durationMs }, 'voicemail stored');
+                if (box.email && options.mailer)
+                  mailing = this.mail(owner, box, message.id, { caller, durationMs, path, file, receivedAt });
+              },
+            }),
+          );
+        } finally {
+          // The spooled copy goes once the e-mail (which attaches it) is out.
+          void (mailing ?? Promise.resolve()).finally(() => spooled.release());
+        }
       },
     };
+  }
+
+  /** Runs `use` with the box's uploaded greeting as a file, or the default prompt when there is none. */
+  private withGreeting<T>(greeting: string | null, use: (path: string) => Promise<T>): Promise<T> {
+    const unavailable = this.prompt('vm-unavailable');
+    if (!greeting) return use(unavailable);
+    return withLocalCopy(this.greetings, greeting, this.paths.spool, (path) => use(path ?? unavailable));
   }
 
   /** E-mails a new message; deletes it afterwards when the box says so. A failure keeps the message. */
@@ -133,7 +189,7 @@ export class Voicemail {
     owner: CachedSubscriber,
     box: VoicemailBoxSettings,
     messageId: string,
-    message: { caller: string; durationMs: number; path: string; receivedAt: Date },
+    message: { caller: string; durationMs: number; path: string; file: string; receivedAt: Date },
   ): Promise<void> {
     if (!box.email || !this.options.mailer) return;
     try {
@@ -147,7 +203,7 @@ export class Voicemail {
       });
       if (box.deleteAfterEmail) {
         await this.store.remove(messageId);
-        await rm(message.path, { force: true });
+        await this.messages.delete(message.file);
       }
     } catch (error) {
       this.options.log.warn(
@@ -167,11 +223,14 @@ export class Voicemail {
           prompt: this.prompt,
           checkPin: async (pin) => (box.pinHash ? verifyPassword(pin, box.pinHash) : false),
           messages: () => store.list(owner.id),
-          audioOf: (message) => join(this.paths.messages, message.file),
+          withAudio: (message, use) =>
+            withLocalCopy(this.messages, message.file, this.paths.spool, async (path) => {
+              if (path) await use(path);
+            }),
           markHeard: (message) => store.markHeard(message.id),
           remove: async (message) => {
             await store.remove(message.id);
-            await rm(join(this.paths.messages, message.file), { force: true });
+            await this.messages.delete(message.file);
           },
         }),
     };
