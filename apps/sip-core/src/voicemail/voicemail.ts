@@ -146,6 +146,7 @@ export class Voicemail {
         const path = spooled.path;
         const receivedAt = new Date();
         let mailing: Promise<void> | undefined;
+        let keep = false;
         try {
           await this.withGreeting(box.greeting, async (greeting) =>
             deposit(session, {
@@ -155,7 +156,17 @@ export class Voicemail {
               full: (await store.count(owner.id)) >= box.maxMessages,
               prompt: this.prompt,
               stored: async (durationMs) => {
-                await spooled.commit();
+                try {
+                  await spooled.commit();
+                } catch (error) {
+                  // Kept for the operator to upload by hand: the caller's message is not dropped silently.
+                  keep = true;
+                  options.log.error(
+                    { err: error, mailbox: owner.id, spooled: path },
+                    'voicemail not uploaded to object storage; the recording stays in the spool',
+                  );
+                  throw error;
+                }
                 const message = await store.add({
                   subscriberId: owner.id,
                   customerId: owner.customerId,
@@ -171,7 +182,7 @@ export class Voicemail {
           );
         } finally {
           // The spooled copy goes once the e-mail (which attaches it) is out.
-          void (mailing ?? Promise.resolve()).finally(() => spooled.release());
+          if (!keep) void (mailing ?? Promise.resolve()).finally(() => spooled.release());
         }
       },
     };
