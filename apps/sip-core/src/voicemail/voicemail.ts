@@ -189,10 +189,24 @@ export class Voicemail {
   }
 
   /** Runs `use` with the box's uploaded greeting as a file, or the default prompt when there is none. */
-  private withGreeting<T>(greeting: string | null, use: (path: string) => Promise<T>): Promise<T> {
+  private async withGreeting<T>(greeting: string | null, use: (path: string) => Promise<T>): Promise<T> {
     const unavailable = this.prompt('vm-unavailable');
     if (!greeting) return use(unavailable);
-    return withLocalCopy(this.greetings, greeting, this.paths.spool, (path) => use(path ?? unavailable));
+    let fetched = false;
+    try {
+      return await withLocalCopy(this.greetings, greeting, this.paths.spool, (path) => {
+        fetched = true;
+        return use(path ?? unavailable);
+      });
+    } catch (error) {
+      if (fetched) throw error;
+      // The bucket did not answer: the caller still gets the default greeting and can leave a message.
+      this.options.log.warn(
+        { err: error, greeting },
+        'voicemail greeting not fetched; the default one plays',
+      );
+      return use(unavailable);
+    }
   }
 
   /** E-mails a new message; deletes it afterwards when the box says so. A failure keeps the message. */
