@@ -29,7 +29,8 @@ import { type CallStack, DOMAIN, startCallStack } from './support/stack.ts';
  * peers and a real S3-compatible server (s3rver, verifying SigV4): bob's uploaded greeting (1000 Hz) is in
  * the bucket and alice hears it; the 440 Hz message she leaves lands in the bucket (not under DATA_DIR),
  * is e-mailed with the WAV attached, and the API's audio route serves it from the bucket. Bob listens from
- * his phone (the tone reaches it) and deletes it: the object is gone; no spooled copy is left behind.
+ * his phone (the tone reaches it) and deletes it: the object is gone; no spooled copy is left behind. A
+ * greeting the bucket does not have gives the default one, and the message is still taken.
  */
 
 const TONE = 440;
@@ -247,6 +248,34 @@ describeOnEngine(
       expect(await server.keys()).not.toContain(`pbx/voicemail/messages/${message.file}`);
       expect(await server.keys()).toContain(`pbx/voicemail/greetings/${GREETING}`);
       expect(spooled()).toEqual([]);
+    });
+
+    it('a greeting missing from the bucket gives the default greeting, and the message is still taken', async () => {
+      const prisma = stack.testDb.db.prisma;
+      const bobId = stack.subscribers.get('bob') ?? '';
+      for (const p of phones.splice(0)) p.stop();
+      // Bob's phone is gone: its binding too, so that the call goes to his box without ringing it.
+      const aor = `sip:bob@${DOMAIN}`;
+      for (const binding of stack.sipCore.location.lookup(aor))
+        await stack.sipCore.location.remove(aor, binding.bindingKey);
+      await prisma.voicemailBox.update({
+        where: { subscriberId: bobId },
+        data: { greeting: 'not-there.wav' },
+      });
+      const alice = await phone('alice', 'alice-secret', join(dataDir, 'tone.wav'));
+      alice.dial(`sip:bob@${DOMAIN}`);
+      await alice.waitFor('established', 20_000);
+      await sleep((await promptSeconds('vm-unavailable')) * 1000 + 300 + 3000);
+      alice.hangup();
+      await alice.waitFor('closed');
+      expect(toneSeconds(readWav(alice.recording()), GREETING_TONE)).toBe(0);
+      const message = await waitFor(
+        'the message left after the default greeting',
+        async () =>
+          (await prisma.voicemailMessage.findFirst({ where: { subscriberId: bobId } })) ?? undefined,
+      );
+      expect(message.durationMs).toBeGreaterThanOrEqual(2000);
+      expect(await server.keys()).toContain(`pbx/voicemail/messages/${message.file}`);
     });
   },
 );
