@@ -11,6 +11,7 @@ const PORT_RANGES: Record<string, string> = {
   switchboard: '20500-20999',
   web: '21000-21499',
   testkit: '21500-21799',
+  storage: '22000-22199',
 };
 
 // Every package's vitest config extends this one, so that `.ci/run` can add up one JSON report per package.

@@ -271,12 +271,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(recordingRoutes, {
         ...routeOptions,
         push: deps.push,
+        objectStorage: deps.objectStorage,
         recordingsDir:
           deps.recordingsDir ??
           join(deps.push?.dataDir ?? process.env.DATA_DIR ?? './data', 'recordings', 'calls'),
       });
       await v1.register(messageRoutes, routeOptions);
-      await v1.register(voicemailRoutes, { ...routeOptions, dataDir: deps.dataDir ?? deps.push?.dataDir });
+      await v1.register(voicemailRoutes, {
+        ...routeOptions,
+        dataDir: deps.dataDir ?? deps.push?.dataDir,
+        objectStorage: deps.objectStorage,
+      });
       await v1.register(autoAttendantRoutes, {
         ...routeOptions,
         dataDir: deps.dataDir ?? deps.push?.dataDir,

@@ -43,6 +43,7 @@ const api = await startApi(
     logger,
     webRoot,
     push: { dataDir: config.dataDir, endpoints: config.push },
+    objectStorage: config.objectStorage,
     limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
     cookieSecure: config.apiSignIn.cookieSecure,
     trustedProxies: config.apiSignIn.trustedProxies,

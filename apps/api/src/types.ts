@@ -1,4 +1,4 @@
-import type { SettingValue } from '@switchboard/config';
+import type { S3Settings, SettingValue } from '@switchboard/config';
 import type { PrismaClient } from '@switchboard/db';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import type { Logger } from 'pino';
@@ -86,6 +86,11 @@ export interface ApiDeps {
   dataDir?: string;
   /** Folder of the call recordings (sip-core writes them); default `$DATA_DIR/recordings/calls`. */
   recordingsDir?: string;
+  /**
+   * Voicemail audio and call recordings in this bucket (S3_* settings, as sip-core has them) instead of
+   * the folders above; unset: the folders.
+   */
+  objectStorage?: S3Settings | undefined;
   /**
    * Mark the session cookies `Secure`: `auto` when the request came over HTTPS to this server; `true` behind
    * a TLS-terminating proxy (the API trusts no forwarded header to tell).

@@ -85,9 +85,11 @@ const sipCore = await startSipCore(
     logger,
     media: media?.media,
     push: { dataDir: config.dataDir, endpoints: config.push },
-    voicemail: { dataDir: config.dataDir },
+    voicemail: { dataDir: config.dataDir, objectStorage: config.objectStorage },
     // Calls are recorded where a relay captures them (docs/pbx.md, "Call recording").
-    ...(media ? { recording: recordingOptionsFrom(config.dataDir) } : {}),
+    ...(media
+      ? { recording: { ...recordingOptionsFrom(config.dataDir), objectStorage: config.objectStorage } }
+      : {}),
     metrics,
     fixedSettings: config.environmentSettings.keys(),
     // PUSH_WAIT_TIMEOUT.

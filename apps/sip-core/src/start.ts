@@ -1,3 +1,4 @@
+import type { S3Settings } from '@switchboard/config';
 import {
   CALL_CONTROL_CHANNEL,
   CHANGES_CHANNEL,
@@ -60,7 +61,7 @@ import type { SubscriptionRelaySrf } from './pbx/subscribe-relay.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
-import { CallRecorder, type RecordingOptions } from './recording/call-recorder.ts';
+import { CallRecorder, type RecordingOptions, recordingStorage } from './recording/call-recorder.ts';
 import { startRetention } from './recording/retention.ts';
 import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
@@ -139,6 +140,8 @@ export interface SipCoreDeps {
 export interface VoicemailSettings {
   /** Recordings, greetings and prompts live under it (default `DATA_DIR`, else `./data`). */
   dataDir: string;
+  /** Recordings and greetings in this bucket (S3_* settings) instead of under `dataDir`. */
+  objectStorage?: S3Settings | undefined;
   /** Address the media endpoint's RTP sockets bind to; the relay must reach it (default 127.0.0.1). */
   mediaAddress: string;
   rtpPorts?: { min: number; max: number };
@@ -160,6 +163,7 @@ async function startVoicemail(
   const voicemailLog = log.child({ component: 'voicemail' });
   const voicemail = new Voicemail(new VoicemailStore(prisma), {
     dataDir: settings.dataDir ?? process.env.DATA_DIR ?? './data',
+    objectStorage: settings.objectStorage,
     mediaAddress: settings.mediaAddress ?? '127.0.0.1',
     rtpPorts: settings.rtpPorts,
     accessCode: settings.accessCode ?? '*98',
@@ -579,7 +583,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     deps.recording && config.worker.index === 1
       ? startRetention(
           deps.prisma,
-          deps.recording.storageDir,
+          recordingStorage(deps.recording),
           log.child({ component: 'recording' }),
           deps.recording.retentionIntervalMs,
         )

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { type ApiCreateLimits, readApiCreateLimits } from './api-limits.ts';
 import { type ApiSignInConfig, readApiSignIn } from './api-sign-in.ts';
 import { type MailConfig, readMail } from './mail.ts';
+import { readObjectStorage, type S3Settings } from './object-storage.ts';
 import { type SettingValue, settingsFromEnvironment } from './settings.ts';
 import { readSipAccess, type SipAccessConfig } from './sip-access.ts';
 
@@ -126,6 +127,11 @@ export interface Config {
   push: { apnsUrl: string; apnsSandboxUrl: string; fcmUrl: string; fcmTokenUrl: string };
   /** SMTP_URL, MAIL_FROM, PUBLIC_URL (mail.ts). */
   mail: MailConfig;
+  /**
+   * S3_BUCKET, S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_PREFIX, S3_FORCE_PATH_STYLE
+   * (object-storage.ts): voicemail and recordings in a bucket; undefined: in folders under DATA_DIR.
+   */
+  objectStorage: S3Settings | undefined;
 
   // Scale-out (docs/scaling.md).
   /** SIP_CORE_WORKERS: sip-core worker processes attached to one engine (default: cores - 1, at least 1). */
@@ -332,6 +338,8 @@ export function loadConfig(env: Env = process.env): Config {
   problems.push(...apiLimits.problems);
   const sipAccess = readSipAccess(env);
   problems.push(...sipAccess.problems);
+  const objectStorage = readObjectStorage(env);
+  problems.push(...objectStorage.problems);
   const metricsListen = check<HostPort | undefined>('METRICS_LISTEN', undefined, parseHostPort);
   const hepDestination = check<HostPort | undefined>('HEP_DESTINATION', undefined, parseHostPort);
   const hepCaptureId = check('HEP_CAPTURE_ID', 2001, (raw) => parseInteger(raw, 0, 999_999_999));
@@ -388,6 +396,7 @@ export function loadConfig(env: Env = process.env): Config {
     environmentSettings,
     push,
     mail,
+    objectStorage: objectStorage.s3,
     engineOutboundTlsCa,
     apiSignIn,
     apiCreateLimits: apiLimits.limits,

@@ -215,6 +215,13 @@ describe('the production layout as separate processes', () => {
         'RECORDING_ANNOUNCEMENT',
         'RTPENGINE_DTMF_LISTEN',
         'RECORDING_DTMF_CODE',
+        'S3_BUCKET',
+        'S3_ENDPOINT',
+        'S3_REGION',
+        'S3_ACCESS_KEY_ID',
+        'S3_SECRET_ACCESS_KEY',
+        'S3_PREFIX',
+        'S3_FORCE_PATH_STYLE',
       ].sort(),
     );
     expect(serviceEnv('engine').ENGINE_SECRET).toBe(env.ENGINE_SECRET);

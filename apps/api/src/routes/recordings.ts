@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { S3Settings } from '@switchboard/config';
 import { recordingWebhookSecretContext, seal } from '@switchboard/push';
+import { createStorage, STORAGE_AREAS } from '@switchboard/storage';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
@@ -89,6 +88,8 @@ interface SettingsRow {
 export interface RecordingRouteOptions extends RouteOptions {
   /** Folder the recordings were written to (sip-core's `recording.storageDir`). */
   recordingsDir: string;
+  /** The bucket sip-core writes recordings to instead (S3_* settings); unset: `recordingsDir`. */
+  objectStorage?: S3Settings | undefined;
   push?: ApiPushOptions;
 }
 
@@ -122,7 +123,7 @@ export async function recordingRoutes(
   });
 
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const root = resolve(recordingsDir);
+  const storage = createStorage(options.objectStorage, recordingsDir, STORAGE_AREAS.callRecordings);
   app.get(
     '/recordings/:id/audio',
     {
@@ -144,20 +145,15 @@ export async function recordingRoutes(
         request.params.id,
         'Recording',
       );
-      const file = resolve(join(root, recording.filePath));
-      // The path comes from our own rows; still, nothing outside the folder is ever served.
-      if (!file.startsWith(root + sep)) throw notFound('Recording');
-      const size = await stat(file).then(
-        (s) => s.size,
-        () => undefined,
-      );
-      if (size === undefined) throw notFound('Recording audio');
+      // The key comes from our own rows; still, the storage serves nothing outside its folder or area.
+      const audio = await storage.get(recording.filePath);
+      if (!audio) throw notFound('Recording audio');
       return reply
         .header('content-type', 'audio/wav')
-        .header('content-length', String(size))
+        .header('content-length', String(audio.size))
         .header('cache-control', 'private, no-store')
         .header('content-disposition', `inline; filename="recording-${recording.id}.wav"`)
-        .send(createReadStream(file));
+        .send(audio.body);
     },
   );
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { S3Settings } from '@switchboard/config';
 import { hashPassword, type PrismaClient } from '@switchboard/db';
 import { convertToPromptFormat } from '@switchboard/media-endpoint';
+import { createStorage, type ObjectStorage, STORAGE_AREAS, spoolFor } from '@switchboard/storage';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { writeAudit } from '../audit.ts';
@@ -117,18 +118,32 @@ function settingsOf(subscriberId: string, box: BoxRow | null) {
   };
 }
 
-/** Where sip-core keeps recordings and greetings (the same `DATA_DIR`). */
-function paths(dataDir: string | undefined): { messages: string; greetings: string } {
+/**
+ * Where sip-core keeps recordings and greetings: the same `DATA_DIR`, or the same bucket; greetings being
+ * converted pass through `spool` on their way to a bucket.
+ */
+function storages(
+  dataDir: string | undefined,
+  s3: S3Settings | undefined,
+): { messages: ObjectStorage; greetings: ObjectStorage; spool: string } {
   const root = dataDir ?? process.env.DATA_DIR ?? './data';
-  return { messages: join(root, 'voicemail', 'messages'), greetings: join(root, 'voicemail', 'greetings') };
+  return {
+    messages: createStorage(s3, join(root, 'voicemail', 'messages'), STORAGE_AREAS.voicemailMessages),
+    greetings: createStorage(s3, join(root, 'voicemail', 'greetings'), STORAGE_AREAS.voicemailGreetings),
+    spool: join(root, 'voicemail', 'spool'),
+  };
 }
 
 export async function voicemailRoutes(
   fastify: FastifyInstance,
-  { prisma, dataDir }: RouteOptions & { dataDir?: string | undefined },
+  {
+    prisma,
+    dataDir,
+    objectStorage,
+  }: RouteOptions & { dataDir?: string | undefined; objectStorage?: S3Settings | undefined },
 ): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const dirs = paths(dataDir);
+  const { messages, greetings, spool } = storages(dataDir, objectStorage);
   app.addContentTypeParser(
     ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/mpeg', 'application/octet-stream'],
     { parseAs: 'buffer', bodyLimit: MAX_GREETING_BYTES },
@@ -219,18 +234,25 @@ export async function voicemailRoutes(
       await visibleSubscriber(request, id);
       const body = request.body;
       if (!Buffer.isBuffer(body) || body.length < 44) throw badRequest('expected an audio file as the body');
-      await mkdir(dirs.greetings, { recursive: true, mode: 0o750 });
-      const upload = join(dirs.greetings, `${id}-${randomBytes(6).toString('hex')}.upload`);
       const file = `${id}-${randomBytes(6).toString('hex')}.wav`;
-      await writeFile(upload, body, { mode: 0o640 });
+      // sox writes a file: the greeting's own in the folder, or one in the spool that goes to the bucket.
+      const target = await spoolFor(greetings, file, spool);
+      await mkdir(dirname(target.path), { recursive: true, mode: 0o750 });
+      const upload = join(dirname(target.path), `${id}-${randomBytes(6).toString('hex')}.upload`);
       try {
-        await convertToPromptFormat(upload, join(dirs.greetings, file));
-      } catch {
-        throw badRequest('the audio file could not be read (WAV or MP3 expected)', [
-          { field: '/body', message: 'not an audio file sox can read' },
-        ]);
+        await writeFile(upload, body, { mode: 0o640 });
+        try {
+          await convertToPromptFormat(upload, target.path);
+        } catch {
+          throw badRequest('the audio file could not be read (WAV or MP3 expected)', [
+            { field: '/body', message: 'not an audio file sox can read' },
+          ]);
+        } finally {
+          await rm(upload, { force: true });
+        }
+        await target.commit();
       } finally {
-        await rm(upload, { force: true });
+        await target.release();
       }
       const column = GREETING_COLUMN[request.query.kind ?? 'unavailable'];
       const before = await prisma.voicemailBox.findUnique({ where: { subscriberId: id } });
@@ -240,7 +262,7 @@ export async function voicemailRoutes(
         update: { [column]: file },
       });
       const replaced = before?.[column];
-      if (replaced) await rm(join(dirs.greetings, replaced), { force: true });
+      if (replaced) await greetings.delete(replaced);
       return settingsOf(id, box);
     },
   );
@@ -266,7 +288,7 @@ export async function voicemailRoutes(
       const file = box?.[column];
       if (file) {
         await prisma.voicemailBox.update({ where: { subscriberId: id }, data: { [column]: null } });
-        await rm(join(dirs.greetings, file), { force: true });
+        await greetings.delete(file);
       }
       return reply.code(204).send();
     },
@@ -323,22 +345,18 @@ export async function voicemailRoutes(
     },
     async (request, reply) => {
       const row = await visibleMessage(request, request.params.id);
-      const path = join(dirs.messages, row.file);
-      const size = await stat(path).then(
-        (s) => s.size,
-        () => undefined,
-      );
-      if (size === undefined) throw notFound('Recording');
+      const audio = await messages.get(row.file);
+      if (!audio) throw notFound('Recording');
       const name = `voicemail-${row.createdAt.toISOString().replace(/[:.]/g, '-')}.wav`;
       return reply
         .header('Content-Type', 'audio/wav')
-        .header('Content-Length', String(size))
+        .header('Content-Length', String(audio.size))
         .header('Cache-Control', 'private, no-store')
         .header(
           'Content-Disposition',
           `${request.query.download ? 'attachment' : 'inline'}; filename="${name}"`,
         )
-        .send(createReadStream(path));
+        .send(audio.body);
     },
   );
 
@@ -379,7 +397,7 @@ export async function voicemailRoutes(
     async (request, reply) => {
       const row = await visibleMessage(request, request.params.id);
       await prisma.voicemailMessage.delete({ where: { id: row.id } });
-      await rm(join(dirs.messages, row.file), { force: true });
+      await messages.delete(row.file);
       await writeAudit(prisma, request, {
         action: 'delete',
         entity: 'voicemails',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import type { S3Settings } from '@switchboard/config';
 import type { PrismaClient } from '@switchboard/db';
 import {
   type CallCapture,
@@ -17,6 +17,7 @@ import {
   stereoWav,
 } from '@switchboard/media';
 import { ensurePrompts, promptPath } from '@switchboard/media-endpoint';
+import { createStorage, type ObjectStorage, STORAGE_AREAS } from '@switchboard/storage';
 import type { Logger } from 'pino';
 import type { Directory } from '../directory/directory.ts';
 import { DtmfCode } from './dtmf-code.ts';
@@ -28,6 +29,8 @@ export interface RecordingOptions {
   captureDir: string;
   /** Where the finished WAV files go (the API serves them from the same folder). */
   storageDir: string;
+  /** The finished WAV files go to this bucket instead of `storageDir` (docs/pbx.md); unset: the folder. */
+  objectStorage?: S3Settings | undefined;
   /**
    * A WAV file on the relay's host played to both parties when recording starts, for customers with
    * `recording_announcement`; unset: no announcement.
@@ -86,6 +89,8 @@ export const DEFAULT_ON_DEMAND_CODE = '*1';
  * tells the customer's webhook. Never throws into call handling.
  */
 export class CallRecorder {
+  private readonly storage: ObjectStorage;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly directory: Pick<Directory, 'subscriberById'>,
@@ -94,7 +99,9 @@ export class CallRecorder {
     private readonly log: Logger,
     /** rtpengine's DTMF feed (RTPENGINE_DTMF_LISTEN): the parties' RFC 4733 keys; unset: INFO keys only. */
     private readonly relayKeys?: Pick<DtmfFeed, 'subscribe'>,
-  ) {}
+  ) {
+    this.storage = recordingStorage(options);
+  }
 
   /** At the answer: starts recording when a party's customer records always; undefined when none records. */
   async answered(call: {
@@ -264,9 +271,7 @@ export class CallRecorder {
       const id = randomUUID();
       const month = new Date().toISOString().slice(0, 7);
       const filePath = `${owner.customerId}/${month}/${id}.wav`;
-      const absolute = join(this.options.storageDir, filePath);
-      await mkdir(dirname(absolute), { recursive: true });
-      await writeFile(absolute, wav, { mode: 0o640 });
+      await this.storage.put(filePath, wav);
       const row = await this.prisma.callRecording.create({
         data: {
           id,
@@ -321,6 +326,13 @@ export class CallRecorder {
     }
     return findCallCaptures(this.options.captureDir, callId);
   }
+}
+
+/** Where finished recordings are kept: the bucket when object storage is set, else `storageDir`. */
+export function recordingStorage(
+  options: Pick<RecordingOptions, 'storageDir' | 'objectStorage'>,
+): ObjectStorage {
+  return createStorage(options.objectStorage, options.storageDir, STORAGE_AREAS.callRecordings);
 }
 
 /** The relay port the leg `tag` sends its audio to (its RTP stream's local port), from the final stats. */

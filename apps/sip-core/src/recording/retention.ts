@@ -1,6 +1,5 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { PrismaClient } from '@switchboard/db';
+import type { ObjectStorage } from '@switchboard/storage';
 import type { Logger } from 'pino';
 
 const DAY_MS = 86_400_000;
@@ -8,13 +7,14 @@ const DAY_MS = 86_400_000;
 const BATCH = 500;
 
 /**
- * Deletes recordings older than their customer's `recording_retention_days` (rows and files), at most
- * BATCH per customer per round. Several nodes may run it at once: deleting a row or file twice is harmless.
+ * Deletes recordings older than their customer's `recording_retention_days` (rows and files or objects),
+ * at most BATCH per customer per round. Several nodes may run it at once: deleting a row or file twice is
+ * harmless.
  * Returns how many recordings were deleted.
  */
 export async function deleteExpiredRecordings(
   prisma: PrismaClient,
-  storageDir: string,
+  storage: ObjectStorage,
   log: Logger,
   now = new Date(),
 ): Promise<number> {
@@ -33,7 +33,7 @@ export async function deleteExpiredRecordings(
     });
     if (expired.length === 0) continue;
     // Files first: a row whose file is gone is deleted next round; a file without a row would stay forever.
-    for (const recording of expired) await rm(join(storageDir, recording.filePath), { force: true });
+    for (const recording of expired) await storage.delete(recording.filePath);
     const result = await prisma.callRecording.deleteMany({ where: { id: { in: expired.map((r) => r.id) } } });
     deleted += result.count;
   }
@@ -44,7 +44,7 @@ export async function deleteExpiredRecordings(
 /** Runs deleteExpiredRecordings every `intervalMs` (first run after one interval); returns the stop function. */
 export function startRetention(
   prisma: PrismaClient,
-  storageDir: string,
+  storage: ObjectStorage,
   log: Logger,
   intervalMs = 3_600_000,
 ): () => void {
@@ -52,7 +52,7 @@ export function startRetention(
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    deleteExpiredRecordings(prisma, storageDir, log)
+    deleteExpiredRecordings(prisma, storage, log)
       .catch((error: unknown) => log.error({ err: error }, 'deleting expired recordings failed'))
       .finally(() => {
         running = false;

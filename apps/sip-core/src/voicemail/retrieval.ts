@@ -13,14 +13,14 @@ export interface RetrievalContext {
   /** Checks a PIN against the box's hash. */
   checkPin(pin: string): Promise<boolean>;
   messages(): Promise<StoredVoicemail[]>;
-  /** The recording's path. */
-  audioOf(message: StoredVoicemail): string;
+  /** Runs `use` with the recording as a file (a copy while it plays, when kept in object storage). */
+  withAudio(message: StoredVoicemail, use: (path: string) => Promise<unknown>): Promise<void>;
   markHeard(message: StoredVoicemail): Promise<void>;
   remove(message: StoredVoicemail): Promise<void>;
   /** Longest greeting recorded by phone. */
   maxGreetingSeconds: number;
   /** Where the next greeting recording goes. */
-  greetingDraft(): GreetingDraft;
+  greetingDraft(): Promise<GreetingDraft>;
   /** Makes a recorded draft the box's greeting of `kind` (the one it replaces is removed). */
   keepGreeting(kind: GreetingKind, draft: GreetingDraft): Promise<void>;
   /** Removes a draft that was not kept. */
@@ -84,7 +84,7 @@ async function menu(
     if (choice === undefined) return false;
     if (choice === '1') {
       session.clearDigits();
-      await session.play(context.audioOf(message), { interruptible: true });
+      await context.withAudio(message, (path) => session.play(path, { interruptible: true }));
       await context.markHeard(message);
     } else if (choice === '7') {
       await context.remove(message);
@@ -123,7 +123,7 @@ async function recordGreeting(session: MediaSession, context: RetrievalContext, 
     session.clearDigits();
     await session.play(prompt('vm-record-greeting'));
     if ((await beep(session)) === 'closed') return;
-    const draft = context.greetingDraft();
+    const draft = await context.greetingDraft();
     const result = await session.record(draft.path, {
       maxSeconds: context.maxGreetingSeconds,
       stopDigits: '#',

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { S3Settings } from '@switchboard/config';
 import { verifyPassword } from '@switchboard/db';
 import type { LegProfile } from '@switchboard/media';
 import { ensurePrompts, MediaSession, type PromptName, promptPath } from '@switchboard/media-endpoint';
+import {
+  createStorage,
+  type ObjectStorage,
+  STORAGE_AREAS,
+  spoolFor,
+  withLocalCopy,
+} from '@switchboard/storage';
 import type { Logger } from 'pino';
 import type { LocalMediaApp } from '../calls/call-types.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
@@ -20,6 +28,8 @@ import {
 export interface VoicemailOptions {
   /** `$DATA_DIR`: prompts in `prompts/`, recordings in `voicemail/messages/`, greetings in `voicemail/greetings/`. */
   dataDir: string;
+  /** Messages and greetings in this bucket instead of the data directory (docs/pbx.md); unset: the folders. */
+  objectStorage?: S3Settings | undefined;
   /** Address the media sockets bind to and announce (where the relay sends RTP). */
   mediaAddress: string;
   /** RTP ports of the media sockets; default: any free port. */
@@ -48,12 +58,21 @@ export function greetingKindOf(forwardType: string | undefined): GreetingKind {
 /** The media leg towards our endpoint: plain RTP at the address it announces. */
 export const ENDPOINT_PROFILE: LegProfile = { transport: 'rtp' };
 
-/** Recordings, greetings and prompts live under these paths of the data directory. */
-export function voicemailPaths(dataDir: string): { messages: string; greetings: string; prompts: string } {
+/**
+ * Recordings, greetings and prompts live under these paths of the data directory; with object storage,
+ * recordings and greetings pass through `spool` (a message while it is recorded, a greeting while it plays).
+ */
+export function voicemailPaths(dataDir: string): {
+  messages: string;
+  greetings: string;
+  prompts: string;
+  spool: string;
+} {
   return {
     messages: join(dataDir, 'voicemail', 'messages'),
     greetings: join(dataDir, 'voicemail', 'greetings'),
     prompts: join(dataDir, 'prompts'),
+    spool: join(dataDir, 'voicemail', 'spool'),
   };
 }
 
@@ -64,12 +83,26 @@ export function voicemailPaths(dataDir: string): { messages: string; greetings: 
  */
 export class Voicemail {
   private readonly paths: ReturnType<typeof voicemailPaths>;
+  /** The messages' audio, by the file name their row stores. */
+  readonly messages: ObjectStorage;
+  /** The uploaded greetings, by the file name the box stores. */
+  readonly greetings: ObjectStorage;
 
   constructor(
     readonly store: VoicemailStore,
     private readonly options: VoicemailOptions,
   ) {
     this.paths = voicemailPaths(options.dataDir);
+    this.messages = createStorage(
+      options.objectStorage,
+      this.paths.messages,
+      STORAGE_AREAS.voicemailMessages,
+    );
+    this.greetings = createStorage(
+      options.objectStorage,
+      this.paths.greetings,
+      STORAGE_AREAS.voicemailGreetings,
+    );
   }
 
   get accessCode(): string {
@@ -87,6 +120,11 @@ export class Voicemail {
     await mkdir(this.paths.messages, { recursive: true, mode: 0o750 });
     await mkdir(this.paths.greetings, { recursive: true, mode: 0o750 });
     await this.store.load();
+    if (this.options.objectStorage)
+      this.options.log.info(
+        { messages: this.messages.location, greetings: this.greetings.location },
+        'voicemail audio kept in object storage',
+      );
     this.promptsReady = ensurePrompts(this.paths.prompts).then(
       (missing) => {
         if (missing.length > 0)
@@ -110,12 +148,6 @@ export class Voicemail {
     return box?.enabled ? box : undefined;
   }
 
-  /** The box's own greeting of `kind`, else that kind's default prompt. */
-  private greetingOf(box: VoicemailBoxSettings, kind: GreetingKind): string {
-    const file = box[GREETING_COLUMN[kind]];
-    return file ? join(this.paths.greetings, file) : this.prompt(DEFAULT_GREETING[kind]);
-  }
-
   /** Leaving a message in `owner`'s box; `caller` as the owner may see it; `kind`: which greeting plays. */
   depositApp(
     owner: CachedSubscriber,
@@ -129,29 +161,80 @@ export class Voicemail {
       run: async (session) => {
         const id = randomUUID();
         const file = `${owner.id}-${id}.wav`;
-        const path = join(this.paths.messages, file);
+        // Recorded in place in the folder, or into the spool and uploaded once complete.
+        const spooled = await spoolFor(this.messages, file, this.paths.spool);
+        const path = spooled.path;
         const receivedAt = new Date();
-        await deposit(session, {
-          greeting: this.greetingOf(box, kind),
-          path,
-          maxMessageSeconds: box.maxMessageSeconds,
-          full: (await store.count(owner.id)) >= box.maxMessages,
-          prompt: this.prompt,
-          stored: async (durationMs) => {
-            const message = await store.add({
-              subscriberId: owner.id,
-              customerId: owner.customerId,
-              caller,
-              durationMs,
-              file,
-            });
-            options.log.info({ mailbox: owner.id, message: message.id, durationMs }, 'voicemail stored');
-            if (box.email && options.mailer)
-              void this.mail(owner, box, message.id, { caller, durationMs, path, receivedAt });
-          },
-        });
+        let mailing: Promise<void> | undefined;
+        let keep = false;
+        try {
+          await this.withGreeting(box, kind, async (greeting) =>
+            deposit(session, {
+              greeting,
+              path,
+              maxMessageSeconds: box.maxMessageSeconds,
+              full: (await store.count(owner.id)) >= box.maxMessages,
+              prompt: this.prompt,
+              stored: async (durationMs) => {
+                try {
+                  await spooled.commit();
+                } catch (error) {
+                  // Kept for the operator to upload by hand: the caller's message is not dropped silently.
+                  keep = true;
+                  options.log.error(
+                    { err: error, mailbox: owner.id, spooled: path },
+                    'voicemail not uploaded to object storage; the recording stays in the spool',
+                  );
+                  throw error;
+                }
+                const message = await store.add({
+                  subscriberId: owner.id,
+                  customerId: owner.customerId,
+                  caller,
+                  durationMs,
+                  file,
+                });
+                options.log.info({ mailbox: owner.id, message: message.id, durationMs }, 'voicemail stored');
+                if (box.email && options.mailer)
+                  mailing = this.mail(owner, box, message.id, { caller, durationMs, path, file, receivedAt });
+              },
+            }),
+          );
+        } finally {
+          // The spooled copy goes once the e-mail (which attaches it) is out.
+          if (!keep) void (mailing ?? Promise.resolve()).finally(() => spooled.release());
+        }
       },
     };
+  }
+
+  /**
+   * Runs `use` with the box's own greeting of `kind` as a file (fetched from the bucket when there is
+   * one), or that kind's default prompt when the box has none or it cannot be fetched.
+   */
+  private async withGreeting<T>(
+    box: VoicemailBoxSettings,
+    kind: GreetingKind,
+    use: (path: string) => Promise<T>,
+  ): Promise<T> {
+    const greeting = box[GREETING_COLUMN[kind]];
+    const unavailable = this.prompt(DEFAULT_GREETING[kind]);
+    if (!greeting) return use(unavailable);
+    let fetched = false;
+    try {
+      return await withLocalCopy(this.greetings, greeting, this.paths.spool, (path) => {
+        fetched = true;
+        return use(path ?? unavailable);
+      });
+    } catch (error) {
+      if (fetched) throw error;
+      // The bucket did not answer: the caller still gets the default greeting and can leave a message.
+      this.options.log.warn(
+        { err: error, greeting },
+        'voicemail greeting not fetched; the default one plays',
+      );
+      return use(unavailable);
+    }
   }
 
   /** E-mails a new message; deletes it afterwards when the box says so. A failure keeps the message. */
@@ -159,7 +242,7 @@ export class Voicemail {
     owner: CachedSubscriber,
     box: VoicemailBoxSettings,
     messageId: string,
-    message: { caller: string; durationMs: number; path: string; receivedAt: Date },
+    message: { caller: string; durationMs: number; path: string; file: string; receivedAt: Date },
   ): Promise<void> {
     if (!box.email || !this.options.mailer) return;
     try {
@@ -173,7 +256,7 @@ export class Voicemail {
       });
       if (box.deleteAfterEmail) {
         await this.store.remove(messageId);
-        await rm(message.path, { force: true });
+        await this.messages.delete(message.file);
       }
     } catch (error) {
       this.options.log.warn(
@@ -186,6 +269,8 @@ export class Voicemail {
   /** Listening to one's own box (PIN, menu) and recording its greetings. */
   retrievalApp(owner: CachedSubscriber, box: VoicemailBoxSettings): LocalMediaApp<MediaSession> {
     const { store } = this;
+    // Greetings recorded in this call and not yet kept or dropped, by file name.
+    const drafts = new Map<string, Awaited<ReturnType<typeof spoolFor>>>();
     return {
       open: this.openSession,
       run: (session) =>
@@ -193,25 +278,42 @@ export class Voicemail {
           prompt: this.prompt,
           checkPin: async (pin) => (box.pinHash ? verifyPassword(pin, box.pinHash) : false),
           messages: () => store.list(owner.id),
-          audioOf: (message) => join(this.paths.messages, message.file),
+          withAudio: (message, use) =>
+            withLocalCopy(this.messages, message.file, this.paths.spool, async (path) => {
+              if (path) await use(path);
+            }),
           markHeard: (message) => store.markHeard(message.id),
           remove: async (message) => {
             await store.remove(message.id);
-            await rm(join(this.paths.messages, message.file), { force: true });
+            await this.messages.delete(message.file);
           },
           maxGreetingSeconds: MAX_GREETING_SECONDS,
-          // Recorded straight into the greetings folder in the endpoint's format (8 kHz mono WAV, as
-          // an upload is converted to), under a name of its own until it is kept or dropped.
-          greetingDraft: () => {
+          // Recorded in the endpoint's format (8 kHz mono WAV, as an upload is converted to) under a
+          // name of its own: into the greetings folder, or into the spool and uploaded once kept.
+          greetingDraft: async () => {
             const file = `${owner.id}-${randomUUID()}.wav`;
-            return { file, path: join(this.paths.greetings, file) };
+            const spooled = await spoolFor(this.greetings, file, this.paths.spool);
+            drafts.set(file, spooled);
+            return { file, path: spooled.path };
           },
           keepGreeting: async (kind, draft) => {
+            const spooled = drafts.get(draft.file);
+            drafts.delete(draft.file);
+            try {
+              await spooled?.commit();
+            } finally {
+              await spooled?.release();
+            }
             const replaced = await store.setGreeting(owner.id, kind, draft.file);
-            if (replaced) await rm(join(this.paths.greetings, replaced), { force: true });
+            if (replaced) await this.greetings.delete(replaced);
             this.options.log.info({ mailbox: owner.id, kind }, 'voicemail greeting recorded by phone');
           },
-          dropGreeting: (draft) => rm(draft.path, { force: true }),
+          dropGreeting: async (draft) => {
+            await drafts.get(draft.file)?.release();
+            drafts.delete(draft.file);
+            // A draft recorded into the folder itself is the storage's own file.
+            if (this.greetings.fileOf(draft.file) !== undefined) await this.greetings.delete(draft.file);
+          },
         }),
     };
   }

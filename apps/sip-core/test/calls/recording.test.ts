@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findCallCaptures } from '@switchboard/media';
 import { recordingWebhookSecretContext, seal } from '@switchboard/push';
+import { LocalStorage } from '@switchboard/storage';
 import {
   analyseTones,
   type CallingSoftphone,
@@ -177,7 +178,7 @@ describeOnEngine(onEngine('call recording'), { timeout: 90_000 }, () => {
 
     // Retention: nothing is due at 30 days; 31 days later the row and the file are gone.
     const log = pino({ level: 'silent' });
-    const storage = join(work, 'recordings', 'calls');
+    const storage = new LocalStorage(join(work, 'recordings', 'calls'));
     expect(await deleteExpiredRecordings(stack.testDb.db.prisma, storage, log)).toBe(0);
     const later = new Date(Date.now() + 31 * 86_400_000);
     expect(await deleteExpiredRecordings(stack.testDb.db.prisma, storage, log, later)).toBe(1);

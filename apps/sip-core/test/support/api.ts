@@ -1,4 +1,4 @@
-import { buildApp, ensureOperator } from '@switchboard/api';
+import { type ApiDeps, buildApp, ensureOperator } from '@switchboard/api';
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from 'pino';
 import { expect } from 'vitest';
@@ -13,8 +13,15 @@ export async function operatorApi(
   prisma: PrismaClient,
   logger: Logger,
   operator: { email: string; password: string },
+  /** More of the API's settings (where voicemail audio is kept, ...). */
+  extra: Partial<ApiDeps> = {},
 ): Promise<{ api: TestApi; token: string }> {
-  const api = await buildApp({ prisma, logger, health: async () => ({ database: { status: 'up' } }) });
+  const api = await buildApp({
+    prisma,
+    logger,
+    health: async () => ({ database: { status: 'up' } }),
+    ...extra,
+  });
   await ensureOperator(prisma, operator);
   const login = await api.inject({ method: 'POST', url: '/api/v1/auth/login', payload: operator });
   expect(login.statusCode, login.body).toBe(200);

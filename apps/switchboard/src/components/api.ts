@@ -41,6 +41,7 @@ export function apiComponent(
           ...(publicUrl ? { publicUrl } : {}),
           push: { dataDir: config.dataDir, endpoints: config.push },
           recordingsDir: recordingOptionsFrom(config.dataDir).storageDir,
+          objectStorage: config.objectStorage,
           limits: { ...config.apiSignIn.limits, ...createLimitsOf(config.apiCreateLimits) },
           cookieSecure: config.apiSignIn.cookieSecure,
           trustedProxies: config.apiSignIn.trustedProxies,

@@ -84,7 +84,7 @@ export function sipCoreComponent(
           db,
           logger: logger.child({ component: 'sip-core' }),
           push: { dataDir: config.dataDir, endpoints: config.push },
-          voicemail: { dataDir: config.dataDir },
+          voicemail: { dataDir: config.dataDir, objectStorage: config.objectStorage },
           metrics,
           fixedSettings: config.environmentSettings.keys(),
           // PUSH_WAIT_TIMEOUT.
@@ -94,7 +94,9 @@ export function sipCoreComponent(
           credit,
           ...(dtmfFeed ? { dtmfFeed } : {}),
           // The local rtpengine captures into $DATA_DIR/recordings (docs/pbx.md, "Call recording").
-          ...(media ? { recording: recordingOptionsFrom(config.dataDir) } : {}),
+          ...(media
+            ? { recording: { ...recordingOptionsFrom(config.dataDir), objectStorage: config.objectStorage } }
+            : {}),
         },
       );
       onReady(sipCore);

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { S3Settings } from '@switchboard/config';
 import type { PrismaClient } from '@switchboard/db';
 import { DtmfFeed, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
@@ -81,8 +82,16 @@ export interface CallStackOptions {
   voicemail?: Partial<VoicemailSettings>;
   /** Credit control of PSTN calls (prepaid tests), made on the test database; stopped with the stack. */
   credit?: (db: TestDatabase) => Promise<CallCredit & { stop(): Promise<void> }>;
-  /** Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there. */
-  recording?: { dataDir: string; announcementFile?: string; announcementPrompts?: string };
+  /**
+   * Call recording: rtpengine captures into `<dataDir>/recordings`, sip-core stores the files there, or
+   * in the bucket `objectStorage` names.
+   */
+  recording?: {
+    dataDir: string;
+    announcementFile?: string;
+    announcementPrompts?: string;
+    objectStorage?: S3Settings;
+  };
   /** rtpengine's DTMF feed to sip-core (RFC 4733 keys become INFO towards `dtmfInfo` peers). */
   dtmfFeed?: boolean;
 }
@@ -156,6 +165,7 @@ export async function startCallStack(
                 storageDir: join(recording.dataDir, 'recordings', 'calls'),
                 announcementFile: recording.announcementFile,
                 announcementPrompts: recording.announcementPrompts,
+                objectStorage: recording.objectStorage,
               },
             }
           : {}),
