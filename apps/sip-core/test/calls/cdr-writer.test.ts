@@ -104,6 +104,65 @@ describe('CDR writer', () => {
     await writer.stop();
   });
 
+  it('completes calls ended together in one batch, keeping what the end does not name', async () => {
+    const writer = new CdrWriter(testDb.db.prisma, 'node-e', pino({ level: 'silent' }));
+    const group = await testDb.db.prisma.peeringGroup.create({ data: { name: 'cdr-batch' } });
+    const gateway = await testDb.db.prisma.peerGateway.create({
+      data: { groupId: group.id, name: 'gw-cdr-batch', host: '192.0.2.50' },
+    });
+    // An inbound call's gateway is written at the start; its end names none.
+    const inbound = await writer.start({ ...start('c11'), direction: 'inbound', peerGatewayId: gateway.id });
+    const forwarded = await writer.start(start('c12'));
+    await Promise.all([
+      writer.finish(inbound, start('c11'), {
+        answeredAt: new Date('2026-01-01T10:00:02Z'),
+        endedAt: new Date('2026-01-01T10:00:12Z'),
+        disposition: 'answered',
+        sipCode: 200,
+        sipReason: 'Callee hung up',
+        mediaStats: { a: { packetsReceived: 500 } },
+      }),
+      writer.finish(forwarded, start('c12'), {
+        calleeRouted: 'sip:carol@example.test',
+        forwardedFrom: 'sip:bob@example.test',
+        forwardType: 'cfb',
+        endedAt: new Date('2026-01-01T10:00:06Z'),
+        disposition: 'no_answer',
+        sipCode: 480,
+        sipReason: 'Temporarily Unavailable',
+        pushWaitMs: 1200,
+      }),
+    ]);
+    const byId = async (id: string | undefined) =>
+      testDb.db.prisma.cdr.findUnique({ where: { id: id ?? '' } });
+    expect(await byId(inbound)).toMatchObject({
+      peerGatewayId: gateway.id,
+      answeredAt: new Date('2026-01-01T10:00:02Z'),
+      endedAt: new Date('2026-01-01T10:00:12Z'),
+      durationMs: 10_000,
+      disposition: 'answered',
+      sipCode: 200,
+      sipReason: 'Callee hung up',
+      mediaStats: { a: { packetsReceived: 500 } },
+      forwardType: null,
+      calleeRouted: null,
+    });
+    expect(await byId(forwarded)).toMatchObject({
+      peerGatewayId: null,
+      answeredAt: null,
+      endedAt: new Date('2026-01-01T10:00:06Z'),
+      durationMs: 0,
+      disposition: 'no_answer',
+      sipCode: 480,
+      calleeRouted: 'sip:carol@example.test',
+      forwardedFrom: 'sip:bob@example.test',
+      forwardType: 'cfb',
+      pushWaitMs: 1200,
+      mediaStats: null,
+    });
+    await writer.stop();
+  });
+
   it('the heartbeat moves only open rows: a finished call keeps its real end', async () => {
     const writer = new CdrWriter(testDb.db.prisma, 'node-d', pino({ level: 'silent' }));
     const done = await writer.start(start('c5'));

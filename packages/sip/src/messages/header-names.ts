@@ -187,11 +187,22 @@ export function headerKey(name: string): string {
   return key;
 }
 
+/** Canonical spellings built so far, by key (bounded like KEY_CACHE): every field set in code needs one. */
+const CANONICAL_CACHE = new Map<string, string>();
+
 /** Conventional spelling of a header key ("call-id" -> "Call-ID", "max-forwards" -> "Max-Forwards"). */
 export function canonicalHeaderName(name: string): string {
   const key = headerKey(name);
   const special = CANONICAL[key];
   if (special) return special;
+  const cached = CANONICAL_CACHE.get(key);
+  if (cached !== undefined) return cached;
+  const out = spellCanonical(key);
+  if (CANONICAL_CACHE.size < KEY_CACHE_MAX) CANONICAL_CACHE.set(key, out);
+  return out;
+}
+
+function spellCanonical(key: string): string {
   let out = '';
   let upper = true;
   for (let i = 0; i < key.length; i++) {

@@ -176,10 +176,17 @@ export abstract class SipMessage {
    * (or at the end). An empty array removes the header.
    */
   setHeader(name: string, value: Stringable | Stringable[]): this {
-    const values = Array.isArray(value) ? value : [value];
     const key = headerKey(name);
-    const fresh = values.map((v) => this.makeField(name, v));
     const first = this.headers.findIndex((h) => h.key === key);
+    if (first < 0 && !Array.isArray(value)) {
+      // Nothing to replace (the common case when building a message): the field goes at the end, as
+      // below, without copying the list.
+      this.headers.push(this.makeField(name, value));
+      this.forget(key);
+      return this;
+    }
+    const values = Array.isArray(value) ? value : [value];
+    const fresh = values.map((v) => this.makeField(name, v));
     const kept = this.headers.filter((h) => h.key !== key);
     const at = first < 0 ? kept.length : this.headers.slice(0, first).filter((h) => h.key !== key).length;
     kept.splice(at, 0, ...fresh);
@@ -213,6 +220,7 @@ export abstract class SipMessage {
   removeHeader(name: string): number {
     const key = headerKey(name);
     const before = this.headers.length;
+    if (!this.headers.some((h) => h.key === key)) return 0;
     this.headers = this.headers.filter((h) => h.key !== key);
     this.forget(key);
     return before - this.headers.length;
