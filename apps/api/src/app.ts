@@ -34,6 +34,7 @@ import { emailVerificationRoutes } from './routes/email-verification.ts';
 import { headerRuleBindingRoutes } from './routes/header-rule-bindings.ts';
 import { headerRuleSetRoutes } from './routes/header-rule-sets.ts';
 import { headerRuleRoutes } from './routes/header-rules.ts';
+import { highRiskPrefixRoutes } from './routes/high-risk-prefixes.ts';
 import { huntGroupRoutes } from './routes/hunt-groups.ts';
 import { invoiceTemplateRoutes } from './routes/invoice-templates.ts';
 import { invoiceRoutes } from './routes/invoices.ts';
@@ -258,6 +259,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       await v1.register(routeStatsRoutes, routeOptions);
       await v1.register(creditRoutes, routeOptions);
       await v1.register(voucherRoutes, routeOptions);
+      await v1.register(highRiskPrefixRoutes, routeOptions);
       await v1.register(peerGatewayRoutes, { ...routeOptions, push: deps.push });
       await v1.register(peeringRuleRoutes, routeOptions);
       await v1.register(headerRuleSetRoutes, routeOptions);

@@ -7,6 +7,7 @@ export {
   type CreditRequest,
   startCreditControl,
 } from './billing/credit/credit-control.ts';
+export type { ScreenDecision, ScreenRequest } from './billing/credit/fraud-screen.ts';
 export { type CreditNotifier, startCreditNotifier } from './billing/credit/notify.ts';
 export { type InvoiceJob, startInvoiceJob } from './billing/invoices/job.ts';
 export { isPeak, LocalClock, type PeakPeriod } from './billing/peak.ts';

@@ -374,7 +374,21 @@ const ROUTES: PatchRoute[] = [
       monthlyLimit: { body: () => ({ monthlyLimit: '100.000000' }), roles: PROVIDER },
       limitWarnPercent: { body: () => ({ limitWarnPercent: 90 }), roles: PROVIDER },
       blockedUntil: { body: () => ({ blockedUntil: null }), roles: PROVIDER },
+      highRiskAction: { body: () => ({ highRiskAction: 'block' }), roles: PROVIDER },
+      burstCalls: { body: () => ({ burstCalls: 30, burstSeconds: 60 }), roles: PROVIDER },
+      burstSeconds: { body: () => ({ burstSeconds: 120, burstCalls: 40 }), roles: PROVIDER },
     },
+  },
+  {
+    // The operator's fraud screening list; resellers read it.
+    path: '/api/v1/high-risk-prefixes/{prefix}',
+    writeRoles: OPERATOR,
+    fresh: async () => {
+      const prefix = String(880_000 + ++seq);
+      expect((await op('POST', '/high-risk-prefixes', { prefix })).statusCode).toBe(201);
+      return `/high-risk-prefixes/${prefix}`;
+    },
+    fields: { note: { body: () => ({ note: unique('note ') }) } },
   },
   {
     path: '/api/v1/subscribers/{subscriberId}/spend-limit',

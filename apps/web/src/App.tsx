@@ -11,6 +11,7 @@ import { CreditAdminPage } from './pages/admin/Credit.tsx';
 import { CustomersPage } from './pages/admin/Customers.tsx';
 import { DashboardPage } from './pages/admin/Dashboard.tsx';
 import { DomainsPage } from './pages/admin/Domains.tsx';
+import { FraudAdminPage } from './pages/admin/Fraud.tsx';
 import { HeaderRulesPage } from './pages/admin/HeaderRules.tsx';
 import { AdminInvoicesPage } from './pages/admin/Invoices.tsx';
 import { LiveCallsPage, RegistrationsPage } from './pages/admin/Live.tsx';
@@ -70,6 +71,7 @@ const ADMIN_NAV: NavItem[] = [
   { to: '/admin/wholesale', label: 'Postpaid and carriers' },
   { to: '/admin/route-stats', label: 'Route statistics', roles: ['operator'] },
   { to: '/admin/credit', label: 'Credit', roles: ['operator', 'reseller'] },
+  { to: '/admin/fraud', label: 'Fraud limits', roles: ['operator', 'reseller'] },
   { to: '/admin/registrations', label: 'Registrations' },
   { to: '/admin/calls', label: 'Live calls' },
   { to: '/admin/cdrs', label: 'Call records' },
@@ -222,6 +224,7 @@ export function App() {
           <Route path="push-devices" element={<PushDevicesPage />} />
           <Route element={<RequireRole roles={['operator', 'reseller']} />}>
             <Route path="credit" element={<CreditAdminPage />} />
+            <Route path="fraud" element={<FraudAdminPage />} />
           </Route>
           <Route path="ip-bans" element={<IpBansPage />} />
           <Route path="audit-log" element={<AuditLogPage />} />

@@ -37,6 +37,9 @@ export const CreditAccountItem = Type.Object({
   monthlyLimit: Nullable(Type.String()),
   limitWarnPercent: Type.Integer(),
   blockedUntil: Nullable(Timestamp),
+  highRiskAction: Type.Enum(['alert', 'block']),
+  burstCalls: Nullable(Type.Integer()),
+  burstSeconds: Nullable(Type.Integer()),
 });
 
 const CreditPatch = Type.Object(
@@ -49,6 +52,19 @@ const CreditPatch = Type.Object(
     monthlyLimit: Type.Optional(Nullable(Money)),
     limitWarnPercent: Type.Optional(Percent),
     blockedUntil: Type.Optional(Type.Null({ description: 'null lifts a spend-limit block' })),
+    highRiskAction: Type.Optional(
+      Type.Enum(['alert', 'block'], {
+        description: 'A call to a high-risk prefix at call start: alerted and let through, or refused',
+      }),
+    ),
+    burstCalls: Type.Optional(
+      Nullable(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Alert above this many calls' })),
+    ),
+    burstSeconds: Type.Optional(
+      Nullable(
+        Type.Integer({ minimum: 1, maximum: 86_400, description: '... started within this many seconds' }),
+      ),
+    ),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -101,7 +117,24 @@ export function creditItem(account: CreditAccount | null, customerId: string, re
     monthlyLimit: text(account?.monthlyLimit ?? null),
     limitWarnPercent: account?.limitWarnPercent ?? 80,
     blockedUntil: account?.blockedUntil ?? null,
+    highRiskAction: account?.highRiskAction ?? 'alert',
+    burstCalls: account?.burstCalls ?? null,
+    burstSeconds: account?.burstSeconds ?? null,
   };
+}
+
+/** A burst alert needs both its count and its window: one set alone is refused, naming the other. */
+function checkBurst(
+  before: { burstCalls: number | null; burstSeconds: number | null } | null,
+  body: { burstCalls?: number | null | undefined; burstSeconds?: number | null | undefined },
+): void {
+  const calls = body.burstCalls !== undefined ? body.burstCalls : (before?.burstCalls ?? null);
+  const seconds = body.burstSeconds !== undefined ? body.burstSeconds : (before?.burstSeconds ?? null);
+  if ((calls === null) === (seconds === null)) return;
+  const missing = calls === null ? 'burstCalls' : 'burstSeconds';
+  throw badRequest('burstCalls and burstSeconds are set together', [
+    { field: `/body/${missing}`, message: 'required with the other burst setting' },
+  ]);
 }
 
 /** The customer if the principal may see it, else 404 (as if it did not exist). */
@@ -204,6 +237,7 @@ export async function creditRoutes(fastify: FastifyInstance, { prisma }: RouteOp
       return prisma.$transaction(async (tx) => {
         await visibleCustomer(tx, principal, customerId);
         const before = await tx.creditAccount.findUnique({ where: { customerId } });
+        checkBurst(before, body);
         const data = {
           ...body,
           ...Object.fromEntries(

@@ -8,7 +8,10 @@
 
 import type { CreditControl } from '@switchboard/api';
 
-export type { CreditDecision, CreditRequest } from '@switchboard/api';
+export type { CreditDecision, CreditRequest, ScreenDecision, ScreenRequest } from '@switchboard/api';
 
-/** What a call asks of the credit control: one authorisation at call start. */
-export type CallCredit = Pick<CreditControl, 'authorise'>;
+/**
+ * What a call asks of the credit control: one authorisation at call start, and the fraud screening
+ * before it (high-risk destinations, bursts; unset: not screened).
+ */
+export type CallCredit = Pick<CreditControl, 'authorise'> & Partial<Pick<CreditControl, 'screen'>>;

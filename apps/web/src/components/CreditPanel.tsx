@@ -20,11 +20,6 @@ export function CreditPanel({ customerId }: { customerId: string }) {
     queryFn: async () =>
       unwrap(await api.GET('/api/v1/customers/{customerId}/credit/top-ups', { params: { path } })),
   });
-  const events = useQuery({
-    queryKey: ['credit', customerId, 'events'],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/customers/{customerId}/credit/events', { params: { path } })),
-  });
   const c = credit.data;
   return (
     <Stack>
@@ -66,6 +61,23 @@ export function CreditPanel({ customerId }: { customerId: string }) {
           ))}
         </Table.Tbody>
       </Table>
+      <CreditEvents customerId={customerId} />
+    </Stack>
+  );
+}
+
+/** A customer's credit and fraud alerts (low balance, spend limits, unusual destinations, bursts), newest first. */
+export function CreditEvents({ customerId }: { customerId: string }) {
+  const api = useApi();
+  const events = useQuery({
+    queryKey: ['credit', customerId, 'events'],
+    queryFn: async () =>
+      unwrap(
+        await api.GET('/api/v1/customers/{customerId}/credit/events', { params: { path: { customerId } } }),
+      ),
+  });
+  return (
+    <>
       <Title order={2} size="h4">
         Alerts
       </Title>
@@ -84,6 +96,6 @@ export function CreditPanel({ customerId }: { customerId: string }) {
           ))}
         </Table.Tbody>
       </Table>
-    </Stack>
+    </>
   );
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { isPeak } from '../peak.ts';
 import type { DeckRate, RatingPlan } from '../plan.ts';
 import { ensureDecks, loadPlan } from '../plan-loader.ts';
+import { type ScreenDecision, type ScreenRequest, startFraudScreen } from './fraud-screen.ts';
 
 /**
  * Call-time credit control for sip-core (its `CallCredit`, apps/sip-core/src/calls/credit.ts): the sell
@@ -57,6 +58,8 @@ export type CutReason = 'balance-exhausted' | 'spend-limit-reached';
 
 export interface CreditControl {
   authorise(request: CreditRequest): Promise<CreditDecision>;
+  /** Fraud screening at call start, in memory (fraud-screen.ts): high-risk prefixes and bursts. */
+  screen(request: ScreenRequest): ScreenDecision;
   stop(): Promise<void>;
 }
 
@@ -116,6 +119,7 @@ export async function startCreditControl(
   let accounts = new Map<string, AccountState>();
   let subscriberBlocks = new Map<string, number>();
   let limitedSubscribers = new Set<string>();
+  const fraud = await startFraudScreen(db, logger);
 
   async function loadCredit(): Promise<void> {
     const [rows, limits] = await Promise.all([
@@ -258,9 +262,11 @@ export async function startCreditControl(
         return { kind: 'refused', status: 503, reason: 'Service Unavailable' };
       }
     },
+    screen: (request) => fraud.screen(request),
     async stop() {
       await stopFeed();
       await creditReload;
+      await fraud.stop();
     },
   };
 }

@@ -45,6 +45,8 @@ const SUBJECTS: Record<string, string> = {
   'spend-blocked': 'Calls to the phone network are blocked: spend limit reached',
   'new-zone': 'First call to a new destination',
   'high-risk-destination': 'Call to a high-risk destination',
+  'high-risk-call': 'A call to a high-risk destination was started',
+  'call-burst': 'Unusually many calls to the phone network',
 };
 
 export function startCreditNotifier(

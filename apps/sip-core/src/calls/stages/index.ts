@@ -6,6 +6,7 @@ import { connect } from './connect.ts';
 import { credit } from './credit.ts';
 import { creditLimit } from './credit-limit.ts';
 import type { InviteDeps } from './deps.ts';
+import { fraudScreen } from './fraud-screen.ts';
 import { peerDialog } from './peer-dialog.ts';
 import { peerRules } from './peer-rules.ts';
 import { present } from './present.ts';
@@ -30,6 +31,7 @@ export function inviteStages(deps: InviteDeps): Middleware[] {
     resolve(deps),
     peerDialog(deps),
     admit(deps),
+    fraudScreen(deps),
     credit(deps),
     present(deps),
     wake(deps),

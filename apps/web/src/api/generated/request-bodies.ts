@@ -1011,6 +1011,27 @@ export const requestBodies = {
     },
     "additionalProperties": false
   },
+  "createHighRiskPrefix": {
+    "type": "object",
+    "required": [
+      "prefix"
+    ],
+    "properties": {
+      "prefix": {
+        "type": "string",
+        "pattern": "^\\+?[0-9]{1,15}$",
+        "description": "E.164 digits, 1-15, a leading + is dropped"
+      },
+      "note": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      }
+    },
+    "additionalProperties": false
+  },
   "createHuntGroup": {
     "type": "object",
     "required": [
@@ -2599,6 +2620,31 @@ export const requestBodies = {
       "blockedUntil": {
         "type": "null",
         "description": "null lifts a spend-limit block"
+      },
+      "highRiskAction": {
+        "enum": [
+          "alert",
+          "block"
+        ],
+        "description": "A call to a high-risk prefix at call start: alerted and let through, or refused"
+      },
+      "burstCalls": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 100000,
+        "description": "Alert above this many calls"
+      },
+      "burstSeconds": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 86400,
+        "description": "... started within this many seconds"
       }
     },
     "additionalProperties": false,
@@ -3213,6 +3259,22 @@ export const requestBodies = {
     },
     "additionalProperties": false,
     "minProperties": 1
+  },
+  "updateHighRiskPrefix": {
+    "type": "object",
+    "required": [
+      "note"
+    ],
+    "properties": {
+      "note": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000
+      }
+    },
+    "additionalProperties": false
   },
   "updateHuntGroup": {
     "type": "object",
