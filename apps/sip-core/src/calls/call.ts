@@ -16,9 +16,11 @@ import {
   type EarlyMediaApp,
   type InDialogHeaders,
   type LocalMediaApp,
+  type LocalMediaSession,
   type RingOutcome,
 } from './call-types.ts';
 import type { ClusterRoutes } from './cluster-route.ts';
+import { takeInfoKey } from './dtmf-info.ts';
 import { PendingForks } from './forks.ts';
 import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
@@ -98,7 +100,7 @@ export class Call {
   private creditTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
   /** The media application playing early media now (`earlyMedia`); closed when the call ends. */
-  private earlySession: { close(): void } | undefined;
+  private earlySession: LocalMediaSession | undefined;
   /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
   private pushWaitMs: number | undefined;
   private finished: Promise<void> | undefined;
@@ -259,7 +261,7 @@ export class Call {
    * caller's codecs on its side), the application's answer back through it, then the application
    * runs until it ends the call or the caller hangs up. The CDR names `stage`'s callee.
    */
-  async answerLocally<S extends { answer: string; close(): void }>(
+  async answerLocally<S extends LocalMediaSession>(
     stage: Omit<CallStage, 'targets' | 'ringTimeoutS'>,
     app: LocalMediaApp<S>,
     profile: LegProfile,
@@ -303,6 +305,10 @@ export class Call {
       void this.finish(200, why);
     };
     uas.on('destroy', () => ended('Caller hung up'));
+    // Phones that signal DTMF as SIP INFO (RFC 6086) reach the menu like RFC 4733 events.
+    uas.on('info', (req: Srf.SrfRequest, res: Srf.SrfResponse) =>
+      takeInfoKey(req, res, (key) => session.pressDigit(key)),
+    );
     if (!isConnected(uas)) ended('Caller hung up');
     else
       void app
@@ -326,7 +332,7 @@ export class Call {
    * media (`OfferAnswer.finalAnswer` gives the relay the caller's offer again). The CDR names `stage`'s
    * callee until the route rings another.
    */
-  async earlyMedia<S extends { answer: string; close(): void }, R>(
+  async earlyMedia<S extends LocalMediaSession, R>(
     stage: Omit<CallStage, 'targets' | 'ringTimeoutS'>,
     app: EarlyMediaApp<S, R>,
     profile: LegProfile,
@@ -363,6 +369,18 @@ export class Call {
       session.close();
       this.earlySession = undefined;
     }
+  }
+
+  /**
+   * An INFO from the caller in the early dialog of our early media (the 183's To tag; drachtio-srf has
+   * no Dialog for it, so it arrives as a new request): a key goes to the menu playing, as its RFC 4733
+   * events do. False when this call plays nothing now or the INFO is not the caller's.
+   */
+  earlyInfo(req: Srf.SrfRequest, res: Srf.SrfResponse): boolean {
+    const session = this.earlySession;
+    if (!session || tagOf(req.get('From')) !== this.aTag) return false;
+    takeInfoKey(req, res, (key) => session.pressDigit(key));
+    return true;
   }
 
   /** What a round of ringing sees of this call; the state it reports stays here. */
