@@ -13,6 +13,7 @@ import {
   type SippRun,
   sippPcap,
   startBaresip,
+  startLinphonec,
   startSipp,
   writeToneWav,
 } from '@switchboard/testkit';
@@ -35,6 +36,8 @@ import {
  * busy, through engine + sip-core + a real rtpengine + PostgreSQL:
  * - bob (sipp) dials *98 and sends his PIN and `#` as INFO (application/dtmf-relay and application/dtmf),
  *   one INFO of another type (415), then `7`: the message row and its file are gone;
+ * - bob on linphonec with `use_info` (liblinphone sends its keys as INFO application/dtmf-relay, no
+ *   RFC 4733) dials *98 and types PIN, `#` and `7`: the message is gone;
  * - alice (sipp, PCMA from sipp's g711a.pcap) leaves bob a message and ends it with an INFO `#`: the
  *   message is stored and the platform hangs up (the deposit ended with the key, not with the call);
  * - alice (sipp) calls the attendant `main` and sends INFO `1` in the early dialog of its greeting: the
@@ -378,6 +381,40 @@ describeOnEngine(
       const heard = readWav(alice.recording());
       expect(toneSeconds(heard, BUSY_HZ)).toBeGreaterThanOrEqual(2);
       expect(toneSeconds(heard, UNAVAILABLE_HZ)).toBe(0);
+    });
+
+    // Last: bob's linphonec stays in the location, so calls to bob would ring it rather than reach CFNA.
+    it('a real phone sending INFO (linphonec, use_info): *98, PIN, # and 7 delete the message', async () => {
+      const prisma = stack.testDb.db.prisma;
+      // The seeded message is the only one, so it is the one `7` deletes.
+      await prisma.voicemailMessage.deleteMany({ where: { subscriberId: sub('bob') } });
+      writeToneWav(join(messagesDir(), 'bob-seeded-2.wav'), ALICE_HZ, 2);
+      const message = await prisma.voicemailMessage.create({
+        data: {
+          subscriberId: sub('bob'),
+          customerId: stack.tenant.customerId,
+          caller: `sip:alice@${DOMAIN}`,
+          durationMs: 2000,
+          file: 'bob-seeded-2.wav',
+        },
+      });
+      const bob = await startLinphonec(
+        { user: 'bob', domain: DOMAIN, password: 'bob-secret', registrar: stack.sipAddress },
+        { play: join(dataDir, 'silence.wav'), dtmf: 'info' },
+      );
+      phones.push(bob);
+      await untilBound(stack, 'bob', bob);
+      bob.dial(`sip:*98@${DOMAIN}`);
+      await bob.waitFor('established', 30_000);
+      await sleep(1000);
+      await bob.sendDigits?.(`${PIN}#7`);
+      await waitFor('the message deleted', async () =>
+        (await prisma.voicemailMessage.findUnique({ where: { id: message.id } })) ? undefined : true,
+      );
+      bob.hangup();
+      await bob.waitFor('closed');
+      bob.stop();
+      expect(existsSync(join(messagesDir(), 'bob-seeded-2.wav'))).toBe(false);
     });
   },
 );
