@@ -372,14 +372,20 @@ export class Call {
   }
 
   /**
-   * An INFO from the caller in the early dialog of our early media (the 183's To tag; drachtio-srf has
-   * no Dialog for it, so it arrives as a new request): a key goes to the menu playing, as its RFC 4733
-   * events do. False when this call plays nothing now or the INFO is not the caller's.
+   * An INFO from the caller in one of its early dialogs (our 180/183's To tag; drachtio-srf has no
+   * Dialog for it, so it arrives as a new request): a key goes to the menu playing early media, as its
+   * RFC 4733 events do. With nothing playing (the chosen destination rings) a key is answered 200 and
+   * dropped rather than 481, which would tell the phone its dialog is gone (RFC 3261 §12.2.1.2). False
+   * when the call is not unanswered any more or the INFO is not the caller's in a dialog (no To tag).
    */
   earlyInfo(req: Srf.SrfRequest, res: Srf.SrfResponse): boolean {
+    if (this.state !== 'trying' && this.state !== 'early') return false;
+    if (tagOf(req.get('From')) !== this.aTag || !tagOf(req.get('To'))) return false;
     const session = this.earlySession;
-    if (!session || tagOf(req.get('From')) !== this.aTag) return false;
-    takeInfoKey(req, res, (key) => session.pressDigit(key));
+    takeInfoKey(req, res, (key) => {
+      if (session) session.pressDigit(key);
+      else this.log.debug({ key }, 'INFO key with no menu playing: dropped');
+    });
     return true;
   }
 

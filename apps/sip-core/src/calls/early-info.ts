@@ -3,9 +3,9 @@ import type { ActiveCalls } from './active-calls.ts';
 
 /**
  * INFO requests drachtio-srf hands over as new requests: those in no dialog it knows, which is the
- * case for the caller's early dialog while an auto-attendant's greeting plays (our 183's To tag,
- * phones send DTMF INFO during early media as well). A DTMF key there goes to the call's menu;
- * anything else names a dialog we do not have (481, RFC 3261 §12.2.2).
+ * case for the caller's early dialog of an unanswered call (our 180/183's To tag), where an
+ * auto-attendant's greeting plays and phones send their keys as INFO. A key there goes to the call
+ * (`Call.earlyInfo`); an INFO naming no call of ours gets 481 (RFC 3261 §12.2.2).
  */
 export function earlyInfoHandler(
   calls: Pick<ActiveCalls, 'get'>,

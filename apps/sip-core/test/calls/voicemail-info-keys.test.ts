@@ -40,8 +40,8 @@ import {
  *   RFC 4733) dials *98 and types PIN, `#` and `7`: the message is gone;
  * - alice (sipp, PCMA from sipp's g711a.pcap) leaves bob a message and ends it with an INFO `#`: the
  *   message is stored and the platform hangs up (the deposit ended with the key, not with the call);
- * - alice (sipp) calls the attendant `main` and sends INFO `1` in the early dialog of its greeting: the
- *   `sales` group's member answers, the CDR names `sales`;
+ * - alice (sipp) calls the attendant `main` and sends, in the early dialog of its greeting, an INFO of
+ *   another type (415) and INFO `1`: the `sales` group's member answers, the CDR names `sales`;
  * - alice on a baresip that has only Opus leaves bob a message: the relay transcodes towards the
  *   endpoint, the stored WAV holds her 440 Hz tone;
  * - alice (baresip) calls the group `support`, whose one member answers 486 and whose no-answer
@@ -326,14 +326,19 @@ describeOnEngine(
       expect(messages[0]?.durationMs).toBeGreaterThanOrEqual(1000);
     });
 
-    it('the attendant: INFO 1 in the early dialog of its greeting reaches the sales group', async () => {
+    it('the attendant: INFO 1 in the early dialog of its greeting reaches the sales group (another body: 415)', async () => {
       const s1 = runSipp({ scenario: 'uas-answer.xml', port: ports.s1 ?? 0, timeoutS: 40 });
       const cdr = await callWithInfo(
         'attendant',
         'alice',
         'main',
         ({ early, answered }) => {
-          early.push('<recv response="183" />', pause(1000), relayKey('1', true));
+          early.push(
+            '<recv response="183" />',
+            pause(1000),
+            info('text/plain', ['2'], { early: true, expect: 415 }),
+            relayKey('1', true),
+          );
           answered.push(pause(500), bye());
         },
         [s1],
