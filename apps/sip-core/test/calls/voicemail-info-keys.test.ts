@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashPassword } from '@switchboard/db';
+import { CALL_CONTROL_CHANNEL, hashPassword } from '@switchboard/db';
 import {
   allocatePort,
   analyseTones,
@@ -17,7 +17,7 @@ import {
   startSipp,
   writeToneWav,
 } from '@switchboard/testkit';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { runSipp } from './support/sipp.ts';
 import {
@@ -45,7 +45,8 @@ import {
  * - alice on a baresip that has only Opus leaves bob a message: the relay transcodes towards the
  *   endpoint, the stored WAV holds her 440 Hz tone;
  * - alice (baresip) calls the group `support`, whose one member answers 486 and whose no-answer
- *   destination is bob's box: she hears the busy greeting (1400 Hz), not the unavailable one (600 Hz).
+ *   destination is bob's box: she hears the busy greeting (1400 Hz), not the unavailable one (600 Hz);
+ *   the same for the group `team`, whose first member is in a call of its own and the second answers 486.
  */
 
 const TEMPLATE = fileURLToPath(new URL('../sipp/voicemail/uac-info-keys.xml', import.meta.url));
@@ -113,6 +114,25 @@ beforeAll(async () => {
           noAnswerKind: 'voicemail',
           noAnswerDestination: 'bob',
           members: { create: [{ subscriberId: id('carol'), position: 0 }] },
+        },
+      });
+      // s1 is in a call of its own (skipped as busy), carol answers 486.
+      await prisma.huntGroup.create({
+        data: {
+          customerId: tenant.customerId,
+          domainId: tenant.domainId,
+          username: 'team',
+          name: 'Team',
+          strategy: 'sequential',
+          ringTimeout: 5,
+          noAnswerKind: 'voicemail',
+          noAnswerDestination: 'bob',
+          members: {
+            create: [
+              { subscriberId: id('s1'), position: 0 },
+              { subscriberId: id('carol'), position: 1 },
+            ],
+          },
         },
       });
       await prisma.autoAttendant.create({
@@ -274,6 +294,22 @@ async function baresip(user: string, play: string, codecs?: Array<'g711' | 'opus
   return phone;
 }
 
+/** alice (baresip, silence) calls `group` while carol answers 486; what she heard. */
+async function greetingOfBusyGroup(group: string): Promise<PcmAudio> {
+  const carol = runSipp({ scenario: 'uas-busy.xml', port: ports.carol ?? 0, timeoutS: 40 });
+  await carol.listening();
+  const alice = await baresip('alice', join(dataDir, 'silence.wav'));
+  alice.dial(`sip:${group}@${DOMAIN}`);
+  await alice.waitFor('established', 30_000);
+  await sleep(4000);
+  alice.hangup();
+  await alice.waitFor('closed');
+  const heard = readWav(alice.recording());
+  alice.stop();
+  expectSippOk(await carol.done, 'carol (uas-busy)');
+  return heard;
+}
+
 describeOnEngine(
   onEngine('voicemail and attendant: SIP INFO keys, transcoding, busy group'),
   { timeout: 120_000 },
@@ -374,16 +410,36 @@ describeOnEngine(
     });
 
     it('a group whose every member is busy (486) sends the caller to the busy greeting', async () => {
-      const carol = runSipp({ scenario: 'uas-busy.xml', port: ports.carol ?? 0, timeoutS: 40 });
-      await carol.listening();
-      const alice = await baresip('alice', join(dataDir, 'silence.wav'));
-      alice.dial(`sip:support@${DOMAIN}`);
-      await alice.waitFor('established', 30_000);
-      await sleep(4000);
-      alice.hangup();
-      await alice.waitFor('closed');
-      expectSippOk(await carol.done, 'carol (uas-busy)');
-      const heard = readWav(alice.recording());
+      const heard = await greetingOfBusyGroup('support');
+      expect(toneSeconds(heard, BUSY_HZ)).toBeGreaterThanOrEqual(2);
+      expect(toneSeconds(heard, UNAVAILABLE_HZ)).toBe(0);
+    });
+
+    it('a member in a call of its own counts as busy: with the other answering 486, the busy greeting', async () => {
+      // alice calls s1 directly; s1 answers and the call stays up until the API hangs it up.
+      const s1 = runSipp({ scenario: 'uas-answer.xml', port: ports.s1 ?? 0, timeoutS: 40 });
+      await s1.listening();
+      const direct = runSipp({
+        scenario: 'uac-call-wait-bye.xml',
+        port: await allocatePort({ min: 18000, max: 18999 }),
+        remote: stack.sipAddress,
+        fields: callFields('alice', 'alice-secret', 's1'),
+        authUri: `s1@${DOMAIN}`,
+        timeoutS: 40,
+      });
+      await vi.waitFor(
+        () => {
+          const up = stack.sipCore.activeCalls().find((c) => c.calleeSubscriberId === sub('s1'));
+          if (up?.state !== 'answered') throw new Error('the call to s1 is not up');
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      const heard = await greetingOfBusyGroup('team');
+      const callId = stack.sipCore.activeCalls().find((c) => c.calleeSubscriberId === sub('s1'))?.callId;
+      await stack.testDb.db.prisma
+        .$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId })})`;
+      expectSippOk(await direct.done, 'alice (uac-call-wait-bye)');
+      expectSippOk(await s1.done, 's1 (uas-answer)');
       expect(toneSeconds(heard, BUSY_HZ)).toBeGreaterThanOrEqual(2);
       expect(toneSeconds(heard, UNAVAILABLE_HZ)).toBe(0);
     });
