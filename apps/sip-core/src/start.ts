@@ -23,6 +23,7 @@ import type { ActiveCallInfo } from './calls/call-types.ts';
 import { type CallsConfig, DEFAULT_CALLS } from './calls/calls-config.ts';
 import { ClusterRoutes } from './calls/cluster-route.ts';
 import type { CallCredit } from './calls/credit.ts';
+import { earlyInfoHandler } from './calls/early-info.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { HuntGroups } from './calls/hunt-groups.ts';
 import { RedisCallCounters } from './calls/redis-call-counters.ts';
@@ -483,6 +484,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log,
   );
   srf.use('invite', (req, res) => invite(requestView(req, res), asSipResponse(res, engine)));
+  srf.use('info', earlyInfoHandler(calls));
   const message = chain(
     messageChain(services, {
       srf: srf as unknown as MessageRequester,

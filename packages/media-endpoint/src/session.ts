@@ -270,7 +270,17 @@ export class MediaSession {
     if (!event || timestamp === this.lastEventTimestamp) return;
     this.lastEventTimestamp = timestamp;
     const digit = digitOf(event.event);
-    if (!digit) return;
+    if (digit) this.pressDigit(digit);
+  }
+
+  /**
+   * A key the caller pressed: what an RFC 4733 event becomes, and the one way in for keys signalled
+   * otherwise (SIP INFO, read by the signalling side). A recording's stop digit ends it (others are
+   * ignored while recording); otherwise the key is kept for the next `nextDigit` and interrupts an
+   * interruptible prompt.
+   */
+  pressDigit(digit: string): void {
+    if (this.closedFlag) return;
     if (this.recording) {
       if (this.recording.stopDigits.includes(digit)) this.finishRecording({ stoppedBy: 'digit', digit });
       return;

@@ -34,7 +34,10 @@ export interface CallingSoftphone extends Softphone {
   recording(): string;
   /** The DTMF keys received so far, in order (baresip: from its CALL_DTMF_START events). */
   dtmfKeys?(): string[];
-  /** Sends DTMF keys in the call as RFC 4733 telephone-events, one every `gapMs` (baresip only). */
+  /**
+   * Sends DTMF keys in the call, one every `gapMs`: as RFC 4733 telephone-events (baresip), or as
+   * `PhoneAudio.dtmf` says (linphonec).
+   */
   sendDigits?(digits: string, gapMs?: number): Promise<void>;
 }
 
@@ -65,6 +68,11 @@ export interface PhoneAudio {
   answer?: 'auto' | 'manual';
   /** baresip's codec modules, in the order offered (default `['g711']`); e.g. `['opus']` offers Opus only. */
   codecs?: Array<'g711' | 'opus' | 'g722'>;
+  /**
+   * How linphonec sends keys (linphonec only): `info` as SIP INFO `application/dtmf-relay`
+   * (liblinphone's `use_info=1`, `use_rfc2833=0`); default RFC 4733 telephone-events.
+   */
+  dtmf?: 'rfc4733' | 'info';
 }
 
 export interface Process extends Softphone {
@@ -318,6 +326,7 @@ export async function startLinphonec(
       'sip_tcp_port=-1',
       'sip_tls_port=-1',
       'default_proxy=0',
+      ...(audio?.dtmf === 'info' ? ['use_info=1', 'use_rfc2833=0'] : []),
       '',
       '[proxy_0]',
       `reg_proxy=<sip:${account.registrar};transport=udp>`,
@@ -375,5 +384,12 @@ export async function startLinphonec(
     hangup: () => send('terminate'),
     waitFor: (event, timeoutMs = 15_000) => events.waitFor(event, timeoutMs),
     recording: () => recording,
+    // linphonec sends a line of DTMF characters typed during a call as keys.
+    async sendDigits(digits, gapMs = 400) {
+      for (const digit of digits) {
+        send(digit);
+        await new Promise((resolve) => setTimeout(resolve, gapMs));
+      }
+    },
   };
 }

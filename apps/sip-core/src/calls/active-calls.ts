@@ -199,6 +199,11 @@ export class ActiveCalls {
     return [...this.calls.values()].map((call) => call.info());
   }
 
+  /** The call `callId` when this process handles it. */
+  get(callId: string): Call | undefined {
+    return this.calls.get(callId);
+  }
+
   /** Hangs up the call `callId` if this node handles it; false when it does not. */
   hangUp(callId: string, why: string): boolean {
     const call = this.calls.get(callId);

@@ -194,20 +194,28 @@ export interface CallPlan extends CallStage {
 export type CallState = 'trying' | 'early' | 'answered' | 'ended';
 
 /**
+ * A media session of ours facing the caller: its SDP answer, its end, and the keys the caller signals
+ * in SIP (INFO) fed into the same handling as the RFC 4733 events it reads itself.
+ */
+export interface LocalMediaSession {
+  answer: string;
+  close(): void;
+  pressDigit(digit: string): void;
+}
+
+/**
  * An application of ours that answers the call itself with media of its own (voicemail, later an
  * auto attendant): `open` takes the relay's offer and returns the session with its answer (throws
  * when it cannot take the offer: 488); `run` plays, records and collects digits until it is done or
  * the session is closed (the caller hung up).
  */
-export interface LocalMediaApp<
-  S extends { answer: string; close(): void } = { answer: string; close(): void },
-> {
+export interface LocalMediaApp<S extends LocalMediaSession = LocalMediaSession> {
   open(offer: string): Promise<S>;
   run(session: S): Promise<void>;
 }
 
 /** A media application of ours played as early media (`Call.earlyMedia`): it decides, then the route rings. */
-export interface EarlyMediaApp<S extends { answer: string; close(): void }, R> {
+export interface EarlyMediaApp<S extends LocalMediaSession, R> {
   open(offer: string): Promise<S>;
   run(session: S): Promise<R>;
 }

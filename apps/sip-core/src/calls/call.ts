@@ -16,10 +16,12 @@ import {
   type EarlyMediaApp,
   type InDialogHeaders,
   type LocalMediaApp,
+  type LocalMediaSession,
   type ReceivedHeaders,
   type RingOutcome,
 } from './call-types.ts';
 import type { ClusterRoutes } from './cluster-route.ts';
+import { takeInfoKey } from './dtmf-info.ts';
 import { PendingForks } from './forks.ts';
 import { cdrMediaStats } from './media-stats.ts';
 import { OfferAnswer } from './offer-answer.ts';
@@ -101,7 +103,7 @@ export class Call {
   private creditTimer: NodeJS.Timeout | undefined;
   private sentProvisional = 0;
   /** The media application playing early media now (`earlyMedia`); closed when the call ends. */
-  private earlySession: { close(): void } | undefined;
+  private earlySession: LocalMediaSession | undefined;
   /** Longest wait for a device woken by push (RFC 8599), for the CDR. */
   private pushWaitMs: number | undefined;
   private finished: Promise<void> | undefined;
@@ -266,7 +268,7 @@ export class Call {
    * caller's codecs on its side), the application's answer back through it, then the application
    * runs until it ends the call or the caller hangs up. The CDR names `stage`'s callee.
    */
-  async answerLocally<S extends { answer: string; close(): void }>(
+  async answerLocally<S extends LocalMediaSession>(
     stage: Omit<CallStage, 'targets' | 'ringTimeoutS'>,
     app: LocalMediaApp<S>,
     profile: LegProfile,
@@ -310,6 +312,10 @@ export class Call {
       void this.finish(200, why);
     };
     uas.on('destroy', () => ended('Caller hung up'));
+    // Phones that signal DTMF as SIP INFO (RFC 6086) reach the menu like RFC 4733 events.
+    uas.on('info', (req: Srf.SrfRequest, res: Srf.SrfResponse) =>
+      takeInfoKey(req, res, (key) => session.pressDigit(key)),
+    );
     if (!isConnected(uas)) ended('Caller hung up');
     else
       void app
@@ -333,7 +339,7 @@ export class Call {
    * media (`OfferAnswer.finalAnswer` gives the relay the caller's offer again). The CDR names `stage`'s
    * callee until the route rings another.
    */
-  async earlyMedia<S extends { answer: string; close(): void }, R>(
+  async earlyMedia<S extends LocalMediaSession, R>(
     stage: Omit<CallStage, 'targets' | 'ringTimeoutS'>,
     app: EarlyMediaApp<S, R>,
     profile: LegProfile,
@@ -370,6 +376,24 @@ export class Call {
       session.close();
       this.earlySession = undefined;
     }
+  }
+
+  /**
+   * An INFO from the caller in one of its early dialogs (our 180/183's To tag; drachtio-srf has no
+   * Dialog for it, so it arrives as a new request): a key goes to the menu playing early media, as its
+   * RFC 4733 events do. With nothing playing (the chosen destination rings) a key is answered 200 and
+   * dropped rather than 481, which would tell the phone its dialog is gone (RFC 3261 §12.2.1.2). False
+   * when the call is not unanswered any more or the INFO is not the caller's in a dialog (no To tag).
+   */
+  earlyInfo(req: Srf.SrfRequest, res: Srf.SrfResponse): boolean {
+    if (this.state !== 'trying' && this.state !== 'early') return false;
+    if (tagOf(req.get('From')) !== this.aTag || !tagOf(req.get('To'))) return false;
+    const session = this.earlySession;
+    takeInfoKey(req, res, (key) => {
+      if (session) session.pressDigit(key);
+      else this.log.debug({ key }, 'INFO key with no menu playing: dropped');
+    });
+    return true;
   }
 
   /** What a round of ringing sees of this call; the state it reports stays here. */

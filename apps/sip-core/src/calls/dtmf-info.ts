@@ -1,7 +1,7 @@
 import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 
-/** One key of an `application/dtmf-relay` INFO. */
+/** One key of a DTMF INFO (`application/dtmf-relay` or `application/dtmf`). */
 export interface DtmfKey {
   code: string;
   durationMs: number;
@@ -20,21 +20,53 @@ const MAX_DURATION_MS = 2000;
  */
 const MAX_PLAYED_MS = 160;
 
+/** The INFO body types read as keys, named in a 415's Accept (RFC 6086 §4.2.2). */
+export const DTMF_INFO_TYPES = 'application/dtmf-relay, application/dtmf';
+
+/** RFC 4733 §3.2 events 0-15: 0-9, *, #, A-D. */
+const KEY = /^[0-9*#A-Da-d]$/;
+
 /**
- * The key of an INFO body in the `application/dtmf-relay` format carriers use (no RFC; the de facto
- * form is `Signal=5` and `Duration=160` lines, the duration in ms). RFC 4733 §3.2 events 0-15 are
- * 0-9, *, #, A-D; anything else (or another content type) is not a key.
+ * The key of an INFO body, in either form phones and carriers send (neither has an RFC; RFC 6086 left
+ * them as legacy usages): `application/dtmf-relay`, `Signal=5` and `Duration=160` lines (the duration
+ * in ms), or `application/dtmf`, the key alone as the body. Anything else (another content type, an
+ * event outside 0-9, *, #, A-D) is not a key.
  */
-export function parseDtmfRelay(
+export function parseDtmfInfo(
   contentType: string | undefined,
   body: string | undefined,
 ): DtmfKey | undefined {
-  if (!body || !/^application\/dtmf-relay\b/i.test(contentType?.trim() ?? '')) return undefined;
+  const type = contentType?.trim() ?? '';
+  if (!body) return undefined;
+  if (/^application\/dtmf\s*(;|$)/i.test(type)) {
+    const code = body.trim();
+    return KEY.test(code) ? { code: code.toUpperCase(), durationMs: DEFAULT_DURATION_MS } : undefined;
+  }
+  if (!/^application\/dtmf-relay\b/i.test(type)) return undefined;
   const signal = /^\s*signal\s*=\s*(\S+)\s*$/im.exec(body)?.[1];
-  if (!signal || !/^[0-9*#A-Da-d]$/.test(signal)) return undefined;
+  if (!signal || !KEY.test(signal)) return undefined;
   const duration = Number(/^\s*duration\s*=\s*(\d+)\s*$/im.exec(body)?.[1] ?? DEFAULT_DURATION_MS);
   const durationMs = Math.min(MAX_DURATION_MS, Math.max(MIN_DURATION_MS, duration));
   return { code: signal.toUpperCase(), durationMs };
+}
+
+/** The answer to an INFO whose body is no key: 415 naming the types taken (RFC 6086 §4.2.2). */
+export function refuseInfoBody(res: Srf.SrfResponse): void {
+  res.send(415, 'Unsupported Media Type', { headers: { Accept: DTMF_INFO_TYPES } });
+}
+
+/**
+ * An INFO carrying a key for a feature of ours that listens (a menu, the recording code): answered 200
+ * and handed to `key`; another body 415 (`refuseInfoBody`).
+ */
+export function takeInfoKey(req: Srf.SrfRequest, res: Srf.SrfResponse, key: (code: string) => void): void {
+  const pressed = parseDtmfInfo(req.get('Content-Type'), req.body);
+  if (!pressed) {
+    refuseInfoBody(res);
+    return;
+  }
+  res.send(200);
+  key(pressed.code);
 }
 
 /**
@@ -48,9 +80,9 @@ export async function answerDtmfInfo(
   play: (key: DtmfKey) => Promise<void>,
   log: Logger,
 ): Promise<void> {
-  const key = parseDtmfRelay(req.get('Content-Type'), req.body);
+  const key = parseDtmfInfo(req.get('Content-Type'), req.body);
   if (!key) {
-    res.send(415, 'Unsupported Media Type', { headers: { Accept: 'application/dtmf-relay' } });
+    refuseInfoBody(res);
     return;
   }
   try {

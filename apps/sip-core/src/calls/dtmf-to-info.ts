@@ -10,7 +10,7 @@ const DEFAULT_DURATION_MS = 160;
 /**
  * The body of an INFO carrying one key in the `application/dtmf-relay` format (no RFC; the de facto
  * form carriers parse: `Signal=` and `Duration=` in ms, CRLF-terminated lines), the inverse of
- * `parseDtmfRelay`.
+ * `parseDtmfInfo`.
  */
 export function dtmfRelayBody(key: DtmfKey): string {
   return `Signal=${key.code}\r\nDuration=${key.durationMs}\r\n`;

@@ -20,14 +20,36 @@ export interface HuntDeps {
   to: string;
   /** The call to the no-answer destination, a subscriber of ours, with its own call forwards. */
   destinationRoute(subscriber: CachedSubscriber): (call: Call) => Promise<RingOutcome>;
-  /** A `voicemail` no-answer destination: the subscriber's box takes the call; unset: not served. */
-  voicemailRoute?(subscriber: CachedSubscriber): (call: Call) => Promise<RingOutcome>;
+  /**
+   * A `voicemail` no-answer destination: the subscriber's box takes the call, with its busy greeting
+   * when every member was busy (`allBusy`); unset: not served.
+   */
+  voicemailRoute?(subscriber: CachedSubscriber, allBusy: boolean): (call: Call) => Promise<RingOutcome>;
   log: Logger;
 }
 
 interface Member {
   subscriber: CachedSubscriber;
   targets: RingTarget[];
+}
+
+/** The members that can ring now, and how many others were skipped as busy or had nothing registered. */
+interface Availability {
+  members: Member[];
+  busySkipped: number;
+  unreachable: number;
+}
+
+/** Final statuses that say the callee is busy: 486 Busy Here, 600 Busy Everywhere (RFC 3261 §21.4.24, §21.6.1). */
+const BUSY_STATUSES = new Set([486, 600]);
+
+/** A ring that failed only because every fork was busy. */
+function busyOnly(outcome: RingOutcome): boolean {
+  return (
+    outcome.kind === 'failed' &&
+    outcome.statuses.length > 0 &&
+    outcome.statuses.every((status) => BUSY_STATUSES.has(status))
+  );
 }
 
 const unavailable = (): StageFailure => ({
@@ -53,12 +75,16 @@ export class HuntRoute {
   ) {}
 
   async run(call: Call): Promise<RingOutcome> {
-    const members = await this.available();
+    const { members, busySkipped, unreachable } = await this.available();
     this.deps.log.info(
       { huntGroup: this.group.id, strategy: this.group.strategy, available: members.length },
       'hunting',
     );
-    const outcome = members.length === 0 ? unavailable() : await this.ringMembers(call, members);
+    const rung =
+      members.length === 0
+        ? { outcome: unavailable(), allBusy: true }
+        : await this.ringMembers(call, members);
+    const { outcome } = rung;
     if (outcome.kind === 'answered') {
       const answeredBy = members.find((m) => m.subscriber.id === call.info().calleeSubscriberId);
       if (answeredBy) {
@@ -67,20 +93,28 @@ export class HuntRoute {
       }
     }
     if (outcome.kind !== 'failed') return outcome;
-    return this.noAnswer(call, outcome);
+    // Busy: every member was in a call (or at its limit) or declined busy, and none was unreachable.
+    const allBusy = rung.allBusy && unreachable === 0 && busySkipped + members.length > 0;
+    return this.noAnswer(call, outcome, allBusy);
   }
 
-  private async available(): Promise<Member[]> {
+  private async available(): Promise<Availability> {
     const members: Member[] = [];
+    let busySkipped = 0;
+    let unreachable = 0;
     for (const id of this.deps.groups.memberOrder(this.group)) {
       const subscriber = this.deps.directory.subscriberById(id);
       // A member of another customer (moved since) never rings for this one.
       if (!subscriber?.enabled || subscriber.customerId !== this.group.customerId) continue;
-      if (await this.deps.busy(subscriber)) continue;
+      if (await this.deps.busy(subscriber)) {
+        busySkipped++;
+        continue;
+      }
       const targets = this.deps.devices(subscriber).map((t) => ({ ...t, subscriberId: id }));
       if (targets.length > 0) members.push({ subscriber, targets });
+      else unreachable++;
     }
-    return members;
+    return { members, busySkipped, unreachable };
   }
 
   private stage(targets: RingTarget[], member?: CachedSubscriber): CallStage {
@@ -96,17 +130,26 @@ export class HuntRoute {
     };
   }
 
-  private async ringMembers(call: Call, members: Member[]): Promise<RingOutcome> {
-    if (this.group.strategy === 'parallel') return call.ring(this.stage(members.flatMap((m) => m.targets)));
+  /** Rings the members; `allBusy`: every ring failed with busy statuses only. */
+  private async ringMembers(
+    call: Call,
+    members: Member[],
+  ): Promise<{ outcome: RingOutcome; allBusy: boolean }> {
+    if (this.group.strategy === 'parallel') {
+      const outcome = await call.ring(this.stage(members.flatMap((m) => m.targets)));
+      return { outcome, allBusy: busyOnly(outcome) };
+    }
     let last: RingOutcome = unavailable();
+    let allBusy = true;
     for (const member of members) {
       last = await call.ring(this.stage(member.targets, member.subscriber));
-      if (last.kind !== 'failed') return last;
+      if (last.kind !== 'failed') return { outcome: last, allBusy: false };
+      allBusy &&= busyOnly(last);
     }
-    return last;
+    return { outcome: last, allBusy };
   }
 
-  private async noAnswer(call: Call, outcome: StageFailure): Promise<RingOutcome> {
+  private async noAnswer(call: Call, outcome: StageFailure, allBusy: boolean): Promise<RingOutcome> {
     const destination = this.group.noAnswer;
     if (!destination) return outcome;
     const subscriber = this.destination(destination);
@@ -119,7 +162,8 @@ export class HuntRoute {
     }
     call.retarget({ calleeRouted: `sip:${subscriber.username}@${subscriber.domain}` });
     // `voicemail`: the named subscriber's box takes the call, without ringing its phones first.
-    if (destination.kind === 'voicemail') return this.deps.voicemailRoute?.(subscriber)(call) ?? outcome;
+    if (destination.kind === 'voicemail')
+      return this.deps.voicemailRoute?.(subscriber, allBusy)(call) ?? outcome;
     return this.deps.destinationRoute(subscriber)(call);
   }
 

@@ -49,14 +49,20 @@ export const MAX_GREETING_SECONDS = 60;
 
 /**
  * The greeting a deposit plays: the busy one when a busy forward (CFB) led here, the unavailable one
- * for every other way (CFU, CFT, CFNA, a hunt group or an attendant, which carry no forward type).
+ * for every other way (CFU, CFT, CFNA, an attendant). A hunt group carries no forward type and chooses
+ * itself (busy when all its members were busy).
  */
 export function greetingKindOf(forwardType: string | undefined): GreetingKind {
   return forwardType === 'cfb' ? 'busy' : 'unavailable';
 }
 
-/** The media leg towards our endpoint: plain RTP at the address it announces. */
-export const ENDPOINT_PROFILE: LegProfile = { transport: 'rtp' };
+/**
+ * The media leg towards our endpoint: plain RTP at the address it announces, in G.711, the one codec
+ * the endpoint speaks. A caller that offers neither PCMU nor PCMA (an Opus- or G.722-only phone) gets
+ * them added towards the endpoint and the relay transcodes; rtpengine adds a `transcode` codec only
+ * when the offer lacks it, so a caller offering G.711 is relayed unchanged.
+ */
+export const ENDPOINT_PROFILE: LegProfile = { transport: 'rtp', codecs: { transcode: ['PCMU', 'PCMA'] } };
 
 /**
  * Recordings, greetings and prompts live under these paths of the data directory; with object storage,

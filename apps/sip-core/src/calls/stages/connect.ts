@@ -117,8 +117,12 @@ export function huntRouteOf(
         const forwarding = forwardingRoute(req, plan, subscriber, false);
         return (call) => forwarding.run(call);
       },
-      voicemailRoute: (subscriber) => (call) =>
-        voicemailDeposit(deps, plan, call, subscriber, { forwardedFrom: aor, forwardType: undefined }),
+      voicemailRoute: (subscriber, allBusy) => (call) =>
+        voicemailDeposit(deps, plan, call, subscriber, {
+          forwardedFrom: aor,
+          forwardType: undefined,
+          greeting: allBusy ? 'busy' : 'unavailable',
+        }),
       log: deps.log,
     },
     group,

@@ -1,5 +1,6 @@
 import type { CdrEnd } from '../../cdr/cdr-writer.ts';
 import type { CachedSubscriber } from '../../directory/directory.ts';
+import type { GreetingKind } from '../../voicemail/store.ts';
 import { ENDPOINT_PROFILE, greetingKindOf } from '../../voicemail/voicemail.ts';
 import type { Call } from '../call.ts';
 import type { RingOutcome } from '../call-types.ts';
@@ -16,7 +17,8 @@ const notServed: RingOutcome = {
 
 /**
  * A call forward or a hunt group sends the call to `owner`'s voicemail: the media endpoint answers it
- * with the greeting (the busy one when CFB sent it, else the unavailable one) and records a message
+ * with the greeting (the busy one when CFB sent it or a hunt group's members were all busy, else
+ * the unavailable one) and records a message
  * (voicemail/deposit.ts). A box that is off or missing fails
  * like an unknown destination, so the route goes on (the next destination, or the caller's 404).
  */
@@ -25,7 +27,12 @@ export async function voicemailDeposit(
   plan: InvitePlan,
   call: Call,
   owner: CachedSubscriber,
-  via: { forwardedFrom: string; forwardType: CdrEnd['forwardType'] },
+  via: {
+    forwardedFrom: string;
+    forwardType: CdrEnd['forwardType'];
+    /** Which greeting plays when the forward type does not say (a hunt group whose members were all busy). */
+    greeting?: GreetingKind | undefined;
+  },
 ): Promise<RingOutcome> {
   const voicemail = deps.voicemail;
   const box = voicemail ? await voicemail.boxOf(owner.id) : undefined;
@@ -47,7 +54,7 @@ export async function voicemailDeposit(
       forwardedFrom: via.forwardedFrom,
       forwardType: via.forwardType,
     },
-    voicemail.depositApp(owner, box, caller, greetingKindOf(via.forwardType)),
+    voicemail.depositApp(owner, box, caller, via.greeting ?? greetingKindOf(via.forwardType)),
     ENDPOINT_PROFILE,
   );
 }
