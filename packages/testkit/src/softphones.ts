@@ -5,8 +5,14 @@ import { join } from 'node:path';
 import { connectControl } from './baresip-control.ts';
 import { allocatePort as allocate } from './ports.ts';
 
-/** Softphones listen on 17000-17999 like the registrar's sipp phones, whose port checks they share. */
-export const allocatePort = (): Promise<number> => allocate();
+/**
+ * A port for a softphone, free on every address (the wildcard check fails when any address holds it):
+ * baresip and linphonec bind their RTP sockets to the wildcard, so a port free on 127.0.0.1 alone can
+ * still be taken for them.
+ */
+export const allocatePort = (): Promise<number> => allocate({ address: '0.0.0.0' });
+/** An RTP port and the RTCP port above it, both free (a softphone binds the pair). */
+const allocateRtpPair = (): Promise<number> => allocate({ address: '0.0.0.0', count: 2 });
 
 export interface Softphone {
   /** Output so far (for failure messages). */
@@ -182,7 +188,7 @@ export async function startBaresip(
   const mediaModules = account.mediaenc ? ['module srtp.so'] : [];
   if (audio) {
     control = await allocatePort();
-    const rtp = await allocatePort();
+    const rtp = await allocateRtpPair();
     config.push(
       `audio_source aufile,${audio.play}`,
       'audio_player aubridge,nil',
@@ -315,7 +321,7 @@ export async function startLinphonec(
   const dir = mkdtempSync(join(tmpdir(), 'sipcore-linphonec-'));
   const port = await allocatePort();
   const rc = join(dir, 'linphonerc');
-  const rtp = audio ? ['[rtp]', `audio_rtp_port=${await allocatePort()}`, ''] : [];
+  const rtp = audio ? ['[rtp]', `audio_rtp_port=${await allocateRtpPair()}`, ''] : [];
   writeFileSync(
     rc,
     [
