@@ -2,9 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword } from '@switchboard/db';
-import { readWavFile } from '@switchboard/media-endpoint';
 import {
-  analyseTones,
   type CallingSoftphone,
   type PcmAudio,
   readWav,
@@ -13,6 +11,7 @@ import {
 } from '@switchboard/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
+import { promptSeconds, toneSeconds, waitFor } from './support/audio.ts';
 import { expectSippOk, runSipp } from './support/sipp.ts';
 import { type CallStack, DOMAIN, registerWithSipp, startCallStack } from './support/stack.ts';
 
@@ -113,35 +112,6 @@ async function phone(user: string, play: string): Promise<CallingSoftphone> {
   return softphone;
 }
 
-/** Seconds of a prompt as generated. */
-async function promptSeconds(name: string): Promise<number> {
-  return (await readWavFile(join(dataDir, 'prompts', 'default', `${name}.wav`))).length / 8000;
-}
-
-/** One-second blocks of `audio` in which `frequency` carries more than 80 % of the energy. */
-function toneSeconds(audio: PcmAudio, frequency: number): number {
-  let count = 0;
-  for (let start = 0; start + audio.sampleRate <= audio.samples.length; start += audio.sampleRate) {
-    const block = {
-      sampleRate: audio.sampleRate,
-      samples: audio.samples.subarray(start, start + audio.sampleRate),
-    };
-    const analysis = analyseTones(block, [frequency]);
-    if (analysis.voicedSeconds === 1 && (analysis.share.get(frequency) ?? 0) > 0.8) count++;
-  }
-  return count;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 /** alice calls `callee` and listens through the greeting; what she received. */
 async function aliceHearsGreeting(callee: string): Promise<PcmAudio> {
   for (const p of phones.splice(0)) p.stop();
@@ -183,7 +153,7 @@ describeOnEngine(onEngine('voicemail: unavailable and busy greetings'), { timeou
     // prompts between them.
     await bob.sendDigits?.(`${PIN}#01`);
     // "Record your greeting after the tone", the beep, then five seconds of bob's tone; # ends it.
-    await sleep(((await promptSeconds('vm-record-greeting')) + 0.3 + 5) * 1000);
+    await sleep(((await promptSeconds(dataDir, 'vm-record-greeting')) + 0.3 + 5) * 1000);
     await bob.sendDigits?.('#');
     // The recording is played back to him before he keeps it.
     await sleep(3500);
@@ -201,7 +171,10 @@ describeOnEngine(onEngine('voicemail: unavailable and busy greetings'), { timeou
     // Back in the mailbox options ("Your greeting has been saved" first): 2 records the busy greeting.
     await bob.sendDigits?.('2');
     await sleep(
-      ((await promptSeconds('vm-greeting-saved')) + (await promptSeconds('vm-record-greeting')) + 0.3 + 5) *
+      ((await promptSeconds(dataDir, 'vm-greeting-saved')) +
+        (await promptSeconds(dataDir, 'vm-record-greeting')) +
+        0.3 +
+        5) *
         1000,
     );
     await bob.sendDigits?.('#');

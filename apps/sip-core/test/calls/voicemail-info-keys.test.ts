@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { CALL_CONTROL_CHANNEL, hashPassword } from '@switchboard/db';
 import {
   allocatePort,
-  analyseTones,
   type CallingSoftphone,
   expectSippOk,
   type PcmAudio,
@@ -19,6 +18,7 @@ import {
 } from '@switchboard/testkit';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
+import { toneSeconds, waitFor } from './support/audio.ts';
 import { runSipp } from './support/sipp.ts';
 import {
   type CallStack,
@@ -258,30 +258,6 @@ async function callWithInfo(
     expectSippOk(r, `${name}: callee ${i}`);
   });
   return completedCdr(stack, before);
-}
-
-/** One-second blocks of `audio` in which `frequency` carries more than 80 % of the energy. */
-function toneSeconds(audio: PcmAudio, frequency: number): number {
-  let count = 0;
-  for (let start = 0; start + audio.sampleRate <= audio.samples.length; start += audio.sampleRate) {
-    const block = {
-      sampleRate: audio.sampleRate,
-      samples: audio.samples.subarray(start, start + audio.sampleRate),
-    };
-    const analysis = analyseTones(block, [frequency]);
-    if (analysis.voicedSeconds === 1 && (analysis.share.get(frequency) ?? 0) > 0.8) count++;
-  }
-  return count;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 async function baresip(user: string, play: string, codecs?: Array<'g711' | 'opus'>) {

@@ -3,12 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { S3Settings } from '@switchboard/config';
 import { hashPassword } from '@switchboard/db';
-import { readWavFile } from '@switchboard/media-endpoint';
 import { S3Storage, STORAGE_AREAS } from '@switchboard/storage';
 import {
-  analyseTones,
   type CallingSoftphone,
-  type PcmAudio,
   readWav,
   S3_TEST_CREDENTIALS,
   type S3TestServer,
@@ -22,7 +19,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { operatorApi, type TestApi } from '../support/api.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
-import { type CallStack, DOMAIN, startCallStack } from './support/stack.ts';
+import { promptSeconds, toneSeconds, waitFor } from './support/audio.ts';
+import { type CallStack, DOMAIN, startCallStack, untilBound } from './support/stack.ts';
 
 /**
  * Voicemail with object storage set (S3_*), through engine + sip-core + rtpengine + PostgreSQL with real
@@ -118,50 +116,14 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function registered(user: string, phone: CallingSoftphone): Promise<void> {
-  for (let attempt = 0; attempt < 80; attempt++) {
-    if (stack.sipCore.location.lookup(`sip:${user}@${DOMAIN}`).length > 0) return;
-    await sleep(250);
-  }
-  throw new Error(`${user} did not register:\n${phone.output().slice(-3000)}`);
-}
-
 async function phone(user: string, password: string, play: string): Promise<CallingSoftphone> {
   const softphone = await startBaresip(
     { user, domain: DOMAIN, password, registrar: stack.sipAddress },
     { play },
   );
   phones.push(softphone);
-  await registered(user, softphone);
+  await untilBound(stack, user, softphone);
   return softphone;
-}
-
-async function promptSeconds(name: string): Promise<number> {
-  return (await readWavFile(join(dataDir, 'prompts', 'default', `${name}.wav`))).length / 8000;
-}
-
-/** One-second blocks of `audio` in which `frequency` carries more than 80 % of the energy. */
-function toneSeconds(audio: PcmAudio, frequency: number): number {
-  let count = 0;
-  for (let start = 0; start + audio.sampleRate <= audio.samples.length; start += audio.sampleRate) {
-    const block = {
-      sampleRate: audio.sampleRate,
-      samples: audio.samples.subarray(start, start + audio.sampleRate),
-    };
-    const analysis = analyseTones(block, [frequency]);
-    if (analysis.voicedSeconds === 1 && (analysis.share.get(frequency) ?? 0) > 0.8) count++;
-  }
-  return count;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 const spooled = () =>
@@ -223,9 +185,9 @@ describeOnEngine(
       await sleep(1500);
       await bob.sendDigits?.(`${PIN}#`);
       await sleep(
-        ((await promptSeconds('vm-you-have')) +
-          (await promptSeconds('digit-1')) +
-          (await promptSeconds('vm-new-messages'))) *
+        ((await promptSeconds(dataDir, 'vm-you-have')) +
+          (await promptSeconds(dataDir, 'digit-1')) +
+          (await promptSeconds(dataDir, 'vm-new-messages'))) *
           1000,
       );
       await bob.sendDigits?.('1');
@@ -265,7 +227,7 @@ describeOnEngine(
       const alice = await phone('alice', 'alice-secret', join(dataDir, 'tone.wav'));
       alice.dial(`sip:bob@${DOMAIN}`);
       await alice.waitFor('established', 20_000);
-      await sleep((await promptSeconds('vm-unavailable')) * 1000 + 300 + 3000);
+      await sleep((await promptSeconds(dataDir, 'vm-unavailable')) * 1000 + 300 + 3000);
       alice.hangup();
       await alice.waitFor('closed');
       expect(toneSeconds(readWav(alice.recording()), GREETING_TONE)).toBe(0);

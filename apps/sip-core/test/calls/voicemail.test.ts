@@ -3,11 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '@switchboard/db';
-import { readWavFile } from '@switchboard/media-endpoint';
 import {
-  analyseTones,
   type CallingSoftphone,
-  type PcmAudio,
   readWav,
   startBaresip,
   startSmtpServer,
@@ -17,8 +14,9 @@ import {
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
+import { promptSeconds, toneSeconds, waitFor } from './support/audio.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
-import { type CallStack, callFields, DOMAIN, startCallStack } from './support/stack.ts';
+import { type CallStack, callFields, DOMAIN, startCallStack, untilBound } from './support/stack.ts';
 
 /**
  * Voicemail through engine + sip-core + rtpengine + PostgreSQL with real peers: alice (baresip) calls
@@ -95,52 +93,14 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Bounded wait until `user` has a baresip binding. */
-async function registered(user: string, phone: CallingSoftphone): Promise<void> {
-  for (let attempt = 0; attempt < 80; attempt++) {
-    if (stack.sipCore.location.lookup(`sip:${user}@${DOMAIN}`).length > 0) return;
-    await sleep(250);
-  }
-  throw new Error(`${user} did not register:\n${phone.output().slice(-3000)}`);
-}
-
 async function phone(user: string, password: string, play: string): Promise<CallingSoftphone> {
   const softphone = await startBaresip(
     { user, domain: DOMAIN, password, registrar: stack.sipAddress },
     { play },
   );
   phones.push(softphone);
-  await registered(user, softphone);
+  await untilBound(stack, user, softphone);
   return softphone;
-}
-
-/** Seconds of a prompt as generated. */
-async function promptSeconds(name: string): Promise<number> {
-  return (await readWavFile(join(dataDir, 'prompts', 'default', `${name}.wav`))).length / 8000;
-}
-
-/** One-second blocks of `audio` in which `frequency` carries more than 80 % of the energy. */
-function toneSeconds(audio: PcmAudio, frequency: number): number {
-  let count = 0;
-  for (let start = 0; start + audio.sampleRate <= audio.samples.length; start += audio.sampleRate) {
-    const block = {
-      sampleRate: audio.sampleRate,
-      samples: audio.samples.subarray(start, start + audio.sampleRate),
-    };
-    const analysis = analyseTones(block, [frequency]);
-    if (analysis.voicedSeconds === 1 && (analysis.share.get(frequency) ?? 0) > 0.8) count++;
-  }
-  return count;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
 }
 
 describeOnEngine(onEngine('voicemail: deposit, e-mail, MWI and retrieval'), { timeout: 240_000 }, () => {
@@ -163,7 +123,7 @@ describeOnEngine(onEngine('voicemail: deposit, e-mail, MWI and retrieval'), { ti
     const alice = await phone('alice', 'alice-secret', join(dataDir, 'tone.wav'));
     alice.dial(`sip:bob@${DOMAIN}`);
     await alice.waitFor('established', 20_000);
-    await sleep((await promptSeconds('vm-unavailable')) * 1000 + 300 + MESSAGE_SECONDS * 1000);
+    await sleep((await promptSeconds(dataDir, 'vm-unavailable')) * 1000 + 300 + MESSAGE_SECONDS * 1000);
     alice.hangup();
     await alice.waitFor('closed');
 
@@ -204,9 +164,9 @@ describeOnEngine(onEngine('voicemail: deposit, e-mail, MWI and retrieval'), { ti
     await bob.sendDigits?.(`${PIN}#`);
     // "You have one new messages. Message." then the menu: 1 plays the message.
     await sleep(
-      ((await promptSeconds('vm-you-have')) +
-        (await promptSeconds('digit-1')) +
-        (await promptSeconds('vm-new-messages'))) *
+      ((await promptSeconds(dataDir, 'vm-you-have')) +
+        (await promptSeconds(dataDir, 'digit-1')) +
+        (await promptSeconds(dataDir, 'vm-new-messages'))) *
         1000,
     );
     await bob.sendDigits?.('1');
@@ -238,7 +198,7 @@ describeOnEngine(onEngine('voicemail: deposit, e-mail, MWI and retrieval'), { ti
     const alice = await phone('alice', 'alice-secret', join(dataDir, 'tone.wav'));
     alice.dial(`sip:support@${DOMAIN}`);
     await alice.waitFor('established', 30_000);
-    await sleep((await promptSeconds('vm-unavailable')) * 1000 + 300 + 3000);
+    await sleep((await promptSeconds(dataDir, 'vm-unavailable')) * 1000 + 300 + 3000);
     alice.hangup();
     await alice.waitFor('closed');
     const message = await waitFor(

@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { readWavFile } from '@switchboard/media-endpoint';
+import { analyseTones, type PcmAudio } from '@switchboard/testkit';
+
+/** One-second blocks of `audio` in which `frequency` carries more than 80 % of the energy. */
+export function toneSeconds(audio: PcmAudio, frequency: number): number {
+  let count = 0;
+  for (let start = 0; start + audio.sampleRate <= audio.samples.length; start += audio.sampleRate) {
+    const block = {
+      sampleRate: audio.sampleRate,
+      samples: audio.samples.subarray(start, start + audio.sampleRate),
+    };
+    const analysis = analyseTones(block, [frequency]);
+    if (analysis.voicedSeconds === 1 && (analysis.share.get(frequency) ?? 0) > 0.8) count++;
+  }
+  return count;
+}
+
+/** Seconds of a default prompt as sip-core generated it into `dataDir` (8 kHz mono). */
+export async function promptSeconds(dataDir: string, name: string): Promise<number> {
+  return (await readWavFile(join(dataDir, 'prompts', 'default', `${name}.wav`))).length / 8000;
+}
+
+/** Polls `probe` every 200 ms until it gives a value; fails naming `what` after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
