@@ -8,6 +8,11 @@ export interface PortRequest {
   tcp?: boolean;
   /** How many consecutive ports must be free, starting at the returned one (default 1). */
   count?: number;
+  /**
+   * The first port even (an RTP port, RFC 3550 §11, with RTCP on the odd port above it): softphones
+   * round an odd RTP port down, onto a port nobody allocated for them.
+   */
+  even?: boolean;
   /** Range to draw from; test files that run at the same time should not share one. Default: testPortRange(). */
   min?: number;
   max?: number;
@@ -24,7 +29,9 @@ export async function allocatePort(request: PortRequest = {}): Promise<number> {
   const min = request.min ?? range.min;
   const max = (request.max ?? range.max) - (count - 1);
   for (let attempt = 0; attempt < 50; attempt++) {
-    const first = min + Math.floor(Math.random() * (max - min + 1));
+    const drawn = min + Math.floor(Math.random() * (max - min + 1));
+    const first = request.even && drawn % 2 === 1 ? (drawn > min ? drawn - 1 : drawn + 1) : drawn;
+    if (first > max) continue;
     let free = !recentlyGiven(first, count);
     for (let port = first; free && port < first + count; port++) {
       free = (await udpFree(address, port)) && (!request.tcp || (await tcpFree(address, port)));

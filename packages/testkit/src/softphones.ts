@@ -11,8 +11,8 @@ import { allocatePort as allocate } from './ports.ts';
  * still be taken for them.
  */
 export const allocatePort = (): Promise<number> => allocate({ address: '0.0.0.0' });
-/** An RTP port and the RTCP port above it, both free (a softphone binds the pair). */
-const allocateRtpPair = (): Promise<number> => allocate({ address: '0.0.0.0', count: 2 });
+/** An even RTP port and the RTCP port above it, both free (a softphone binds the pair). */
+const allocateRtpPair = (): Promise<number> => allocate({ address: '0.0.0.0', count: 2, even: true });
 
 export interface Softphone {
   /** Output so far (for failure messages). */

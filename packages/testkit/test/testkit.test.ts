@@ -45,6 +45,14 @@ describe('allocatePort', () => {
     }
   });
 
+  it('gives an even first port when asked (an RTP port with RTCP above it)', async () => {
+    for (let i = 0; i < 10; i++) {
+      const port = await allocatePort({ min: 21601, max: 21699, count: 2, even: true });
+      expect(port % 2).toBe(0);
+      expect(port + 1).toBeLessThanOrEqual(21699);
+    }
+  });
+
   it('does not hand out a port again before the program it was given to had time to bind it', async () => {
     const first = await allocatePort({ min: 21760, max: 21761 });
     const second = await allocatePort({ min: 21760, max: 21761 });
