@@ -48,6 +48,7 @@ describe('editing a customer', () => {
     expect(requests.find((r) => r.method === 'PATCH')).toEqual({
       method: 'PATCH',
       path: '/api/v1/customers/c1',
+      search: '',
       body: {
         name: 'Acme GmbH',
         externalId: null,
