@@ -214,6 +214,7 @@ describe('editing a subscriber', () => {
       srtp: 'mandatory',
       allowedCalleePrefixes: [],
       blockedCalleePrefixes: ['900', '0190', '0900'],
+      recordingMode: null,
     });
   });
 });
