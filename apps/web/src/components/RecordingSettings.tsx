@@ -21,10 +21,10 @@ import { choices, countField, numberOrNull } from './fields.ts';
 type Mode = (typeof RECORDING_MODES)[number];
 
 /** The recording modes the API takes, in its order. */
-export const RECORDING_MODES = choices('updateRecordingSettings', 'recordingMode');
+const RECORDING_MODES = choices('updateRecordingSettings', 'recordingMode');
 
 /** How each mode is offered (the subscriber form adds "the customer's" for none of its own). */
-export const RECORDING_MODE_LABELS: Record<Mode, string> = {
+const RECORDING_MODE_LABELS: Record<Mode, string> = {
   off: 'Off',
   always: 'Always',
   on_demand: 'On demand (the phone switches it on with the recording code)',
@@ -33,7 +33,7 @@ export const RECORDING_MODE_LABELS: Record<Mode, string> = {
 /** The retention typed as text, checked by the API's range (empty: kept until deleted). */
 const RetentionDays = countField('updateRecordingSettings', 'recordingRetentionDays');
 
-export const RECORDING_MODE_OPTIONS = RECORDING_MODES.map((value) => ({
+const RECORDING_MODE_OPTIONS = RECORDING_MODES.map((value) => ({
   value,
   label: RECORDING_MODE_LABELS[value],
 }));
