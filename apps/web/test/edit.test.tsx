@@ -48,6 +48,7 @@ describe('editing a customer', () => {
     expect(requests.find((r) => r.method === 'PATCH')).toEqual({
       method: 'PATCH',
       path: '/api/v1/customers/c1',
+      search: '',
       body: {
         name: 'Acme GmbH',
         externalId: null,
@@ -213,6 +214,7 @@ describe('editing a subscriber', () => {
       srtp: 'mandatory',
       allowedCalleePrefixes: [],
       blockedCalleePrefixes: ['900', '0190', '0900'],
+      recordingMode: null,
     });
   });
 });

@@ -31,6 +31,7 @@ describe('login', () => {
     expect(requests[login]).toEqual({
       method: 'POST',
       path: '/api/v1/auth/login',
+      search: '',
       body: { email: 'ops@example.com', password: 'correct horse' },
     });
     // The session lives in the HttpOnly cookie the login sets: no bearer header, no token kept by scripts.
@@ -60,6 +61,7 @@ describe('login', () => {
       expect(requests[post]).toEqual({
         method: 'POST',
         path: '/api/v1/auth/password',
+        search: '',
         body: { currentPassword: 'old password 1', newPassword: 'a new password 2' },
       });
       expect(headers[post]?.get('x-csrf-token')).toBe('csrf-of-this-session');

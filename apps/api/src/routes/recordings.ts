@@ -34,7 +34,7 @@ export const Recording = Type.Object({
 
 export const RecordingMode = Type.Enum(['off', 'always', 'on_demand'], {
   description:
-    '`always`: every answered call from the answer on; `on_demand` is not wired yet (records nothing)',
+    '`always`: every answered call from the answer on; `on_demand`: while the subscriber has switched it on with the recording code (docs/pbx.md)',
 });
 
 export const RecordingSettings = Type.Object({

@@ -3675,7 +3675,7 @@ export const requestBodies = {
           "always",
           "on_demand"
         ],
-        "description": "`always`: every answered call from the answer on; `on_demand` is not wired yet (records nothing)"
+        "description": "`always`: every answered call from the answer on; `on_demand`: while the subscriber has switched it on with the recording code (docs/pbx.md)"
       },
       "recordingAnnouncement": {
         "type": "boolean"

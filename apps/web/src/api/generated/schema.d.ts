@@ -32408,7 +32408,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description `always`: every answered call from the answer on; `on_demand` is not wired yet (records nothing)
+                         * @description `always`: every answered call from the answer on; `on_demand`: while the subscriber has switched it on with the recording code (docs/pbx.md)
                          * @enum {unknown}
                          */
                         recordingMode: "off" | "always" | "on_demand";
@@ -32565,7 +32565,7 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description `always`: every answered call from the answer on; `on_demand` is not wired yet (records nothing)
+                     * @description `always`: every answered call from the answer on; `on_demand`: while the subscriber has switched it on with the recording code (docs/pbx.md)
                      * @enum {unknown}
                      */
                     recordingMode?: "off" | "always" | "on_demand";
@@ -32588,7 +32588,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description `always`: every answered call from the answer on; `on_demand` is not wired yet (records nothing)
+                         * @description `always`: every answered call from the answer on; `on_demand`: while the subscriber has switched it on with the recording code (docs/pbx.md)
                          * @enum {unknown}
                          */
                         recordingMode: "off" | "always" | "on_demand";

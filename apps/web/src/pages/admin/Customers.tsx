@@ -21,6 +21,7 @@ import { formatTime } from '../../components/format.ts';
 import { ListSearch } from '../../components/ListSearch.tsx';
 import { recordOptions, useResellers } from '../../components/options.ts';
 import { usePagedList } from '../../components/paging.ts';
+import { RecordingSettings } from '../../components/RecordingSettings.tsx';
 import { RecordTable } from '../../components/RecordTable.tsx';
 
 type Customer = ItemOf<'/api/v1/customers'>;
@@ -206,7 +207,13 @@ export function CustomersPage() {
           </Stack>
         </form>
       </Card>
-      {editing && <CustomerEditor key={editing.id} customer={editing} onDone={() => setEditing(null)} />}
+      {editing && (
+        <>
+          <CustomerEditor key={editing.id} customer={editing} onDone={() => setEditing(null)} />
+          {/* Its own route (and audit entry), so its own form next to the contract's. */}
+          <RecordingSettings key={`recording-${editing.id}`} customerId={editing.id} />
+        </>
+      )}
       <ListSearch placeholder="name contains" value={name} onChange={setName} />
       <RecordTable
         caption="Customers"

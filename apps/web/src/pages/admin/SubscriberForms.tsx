@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { type ItemOf, unwrap } from '../../api/client.ts';
 import { useApi } from '../../api/context.tsx';
 import { EditPanel, useSaveThenClose } from '../../components/EditPanel.tsx';
-import { FormAlert } from '../../components/FormAlert.tsx';
+import { FormAlert, problemField } from '../../components/FormAlert.tsx';
 import {
   choiceField,
   choices,
@@ -33,6 +33,7 @@ import {
   textOrNull,
 } from '../../components/fields.ts';
 import { recordOptions, useRuleSets } from '../../components/options.ts';
+import { subscriberRecordingOptions } from '../../components/RecordingSettings.tsx';
 import { Copyable } from '../../components/Secret.tsx';
 
 type Subscriber = ItemOf<'/api/v1/subscribers'>;
@@ -87,6 +88,8 @@ export const SubscriberEditForm = z.object({
   allowedCalleePrefixes: prefixes('updateSubscriber', 'allowedCalleePrefixes'),
   blockedCalleePrefixes: prefixes('updateSubscriber', 'blockedCalleePrefixes'),
   password: sipPassword('updateSubscriber'),
+  /** Empty: the customer's recording settings. */
+  recordingMode: z.union([z.literal(''), choiceField('updateSubscriber', 'recordingMode')]),
 });
 
 /** The SIP credentials a new phone needs, each with a copy button; a generated password is shown once. */
@@ -297,6 +300,7 @@ export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscribe
       allowedCalleePrefixes: subscriber.allowedCalleePrefixes.join(', '),
       blockedCalleePrefixes: subscriber.blockedCalleePrefixes.join(', '),
       password: '',
+      recordingMode: subscriber.recordingMode ?? ('' as const),
     },
   });
   const save = useSaveThenClose(['subscribers'], onDone, async (v: z.infer<typeof SubscriberEditForm>) =>
@@ -312,6 +316,7 @@ export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscribe
           srtp: v.srtp,
           allowedCalleePrefixes: prefixList(v.allowedCalleePrefixes),
           blockedCalleePrefixes: prefixList(v.blockedCalleePrefixes),
+          recordingMode: v.recordingMode || null,
           ...(v.password ? { password: v.password } : {}),
         },
       }),
@@ -332,6 +337,12 @@ export function SubscriberEditor({ subscriber, onDone }: { subscriber: Subscribe
         register={form.register}
         errors={err}
         ruleSetOptions={recordOptions(ruleSets.data?.items, "The domain's", "The domain's")}
+      />
+      <NativeSelect
+        label="Call recording"
+        {...form.register('recordingMode')}
+        data={subscriberRecordingOptions("The customer's setting")}
+        error={err.recordingMode?.message ?? problemField(save.error, 'recordingMode')}
       />
       <PasswordInput
         label="New SIP password"

@@ -8,6 +8,7 @@ import { type Presence, PresenceDot } from '../../components/PresenceDot.tsx';
 import { provisioningText, type SipConnectionInfo } from '../../components/provisioning.ts';
 import { QrCode } from '../../components/QrCode.tsx';
 import { Devices } from '../admin/Subscribers.tsx';
+import { PhoneRecording } from './PhoneRecording.tsx';
 
 export type Subscriber = ItemOf<'/api/v1/subscribers'>;
 type PhoneNumber = ItemOf<'/api/v1/numbers'>;
@@ -153,6 +154,7 @@ export function PhoneCard(props: {
         <Code block style={{ whiteSpace: 'pre-wrap' }} aria-label="Provisioning text">
           {text}
         </Code>
+        <PhoneRecording subscriber={subscriber} />
         <SoftphoneSetup subscriber={subscriber} />
         <NewPassword
           subscriber={subscriber}

@@ -5,7 +5,7 @@ import { RecordingTable } from '../../components/RecordingTable.tsx';
 
 /** Call recordings, in the portal and (same page) in the admin. */
 export function RecordingsPage() {
-  // A customer's own settings; operators and resellers set their customers' through the API.
+  // A customer's own settings; operators and resellers set their customers' on the Customers page (editor).
   const customerId = useSession().me?.customerId;
   return (
     <Stack>
