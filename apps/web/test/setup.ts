@@ -23,8 +23,9 @@ class NoResizeObserver {
 globalThis.ResizeObserver ??= NoResizeObserver as unknown as typeof ResizeObserver;
 
 // findBy*/waitFor wait for an element to appear; on a loaded 2-core machine the first render of the whole app
-// can take longer than the library's 1 s default, so the bound is wider (a missing element still fails).
-configure({ asyncUtilTimeout: 5_000 });
+// can take longer than the library's 1 s default (measured: over 6 s for the admin with two other suites
+// running), so the bound is wider (a missing element still fails).
+configure({ asyncUtilTimeout: 10_000 });
 
 afterEach(() => {
   if (typeof window === 'undefined') return;

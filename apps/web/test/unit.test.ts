@@ -4,6 +4,7 @@ import { codecPolicyValues } from '../src/components/CodecPolicyFields.tsx';
 import { ForwardForm } from '../src/components/ForwardEditor.tsx';
 import { bodyProperty, choices, countField, listField, textField } from '../src/components/fields.ts';
 import { dialled } from '../src/components/format.ts';
+import { peerLimitsValues } from '../src/components/PeerLimitsFields.tsx';
 import {
   certificatePage,
   ha1FromProvisioning,
@@ -120,8 +121,12 @@ describe('edit form schemas', () => {
       healthInterval: '30',
       healthThreshold: '3',
       codecs: codecPolicyValues(undefined),
+      limits: peerLimitsValues(undefined),
     };
     expect(GatewayEditForm.safeParse(ok).success).toBe(true);
+    expect(
+      GatewayEditForm.safeParse({ ...ok, limits: { ...ok.limits, maxConcurrentCalls: 'two' } }).success,
+    ).toBe(false);
     expect(GatewayEditForm.safeParse({ ...ok, codecs: { ...ok.codecs, ptime: '20ms' } }).success).toBe(false);
     expect(GatewayEditForm.safeParse({ ...ok, port: '70000' }).success).toBe(false);
     expect(GatewayEditForm.safeParse({ ...ok, weight: '-1' }).success).toBe(false);
