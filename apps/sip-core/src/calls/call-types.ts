@@ -172,6 +172,8 @@ export interface CallPlan extends CallStage {
   callerDialog?: InDialogHeaders | undefined;
   /** The caller is a peer: its inbound header rules on its own in-dialog requests. */
   callerFromPeer?: ReceivedHeaders | undefined;
+  /** The caller is a peer that signals DTMF with SIP INFO: the callee's RFC 4733 keys reach it as INFO. */
+  callerDtmfInfo?: boolean | undefined;
   cdr: CdrStart;
   callerRouted: string;
   /**

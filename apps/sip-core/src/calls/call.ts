@@ -140,6 +140,7 @@ export class Call {
       calleeProfile: () => this.stage.targets[0]?.profile,
       headersTo: (side, method, received) => this.headersTo(side, method, received),
       dtmfFeed: deps.dtmfFeed,
+      callerDtmfInfo: plan.callerDtmfInfo === true,
     });
     this.cdrId = deps.cdr.start(plan.cdr);
   }
