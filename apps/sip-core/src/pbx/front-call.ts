@@ -1,4 +1,5 @@
 import { type LegProfile, profiles } from '@switchboard/media';
+import type { BanService } from '../access/ban-service.ts';
 import { Call } from '../calls/call.ts';
 import type { CallPlan, CallTarget } from '../calls/call-types.ts';
 import { deviceTargets } from '../calls/devices.ts';
@@ -8,6 +9,7 @@ import type { CdrStart } from '../cdr/cdr-writer.ts';
 import type { Directory } from '../directory/directory.ts';
 import { type IncomingRequest, type Middleware, parsedOf } from '../sip/request.ts';
 import { FLOW_TOKEN, type FlowTokens, flowBinding, type PhoneFlow, pbxProxy } from './fronted-flows.ts';
+import { countCredentials } from './relay-answer.ts';
 
 export type FrontCallDeps = Pick<
   InviteDeps,
@@ -16,6 +18,8 @@ export type FrontCallDeps = Pick<
   directory: Pick<Directory, 'upstreamPbx'>;
   tokens: FlowTokens;
   nodeName: string;
+  /** A PBX refusing a phone's INVITE credentials counts like our own refusal (as for REGISTER). */
+  bans: Pick<BanService, 'recordFailure' | 'recordSuccess'>;
 };
 
 /** The flow token of a request the PBX routed to us: the user of its first Route (our Path entry), else of the Request-URI (our Contact). */
@@ -36,7 +40,7 @@ export function flowTokenOf(req: IncomingRequest): string | undefined {
  *   Request-URI: to that phone's Contact, over the flow the token names;
  * - from a phone of a fronted domain: to its PBX, which authenticates the caller end to end (its
  *   401/407 goes back to the phone, the phone's credentials on to the PBX; we hold no secrets of its
- *   users).
+ *   users). Credentials it refuses (a new challenge, 403) count towards the phone's address's ban.
  * Any other INVITE goes on to the platform's own chain.
  */
 export function frontCall(deps: FrontCallDeps): Middleware {
@@ -68,11 +72,14 @@ export function frontCall(deps: FrontCallDeps): Middleware {
       headers: credentials,
       relayChallenge: true,
     };
+    const user = from.kind === 'sip' ? `${from.userText ?? ''}@${from.host.toLowerCase()}` : '';
     return connect(deps, req, {
       targets: [target],
       callerProfile: callerLegProfile(req.srf?.req.body, profiles.natSubscriber),
       cdr: cdrStart(req, 'outbound'),
       calleeRouted: req.uri,
+      onRefused: (status, headers) =>
+        countCredentials(deps.bans, req, user, { status, get: (name) => headers[name] }),
     });
   };
 }
@@ -118,6 +125,7 @@ async function connect(
     callerProfile: LegProfile;
     cdr: CdrStart;
     calleeRouted: string;
+    onRefused?: CallPlan['onRefused'];
   },
 ): Promise<void> {
   if (!req.srf) throw new Error('INVITE without its drachtio-srf request and response');
