@@ -10,20 +10,30 @@ import { type KamailioPbx, startKamailioPbx } from './kamailio.ts';
 /**
  * The platform's own policy on the calls of a fronted domain's phones (docs/sbc.md, "Fronting a
  * PBX"), with Kamailio as the PBX of pbx.test: credentials the PBX refuses on an INVITE count
- * towards the phone address's ban, as on REGISTER.
+ * towards the phone address's ban, as on REGISTER; the PBX's gateway limits (2 concurrent calls) count
+ * the phones' calls through it (alice's call to bob is two: hers to the PBX, the PBX's to bob).
  */
 
 const PBX_DOMAIN = 'pbx.test';
 const PBX_ADDRESS = '127.0.0.49';
 const EVE_ADDRESS = '127.0.0.60';
+const ALICE_ADDRESS = '127.0.0.61';
+const BOB_ADDRESS = '127.0.0.62';
+const CAROL_ADDRESS = '127.0.0.63';
 const MAX_FAILURES = 3;
 
 let stack: CallStack;
 let pbx: KamailioPbx;
 let dataDir: string;
+let bobPort: number;
 
 beforeAll(async () => {
-  pbx = await startKamailioPbx(PBX_ADDRESS, '127.0.0.1', { [`eve@${PBX_DOMAIN}`]: 'eve-pbx-secret' });
+  pbx = await startKamailioPbx(PBX_ADDRESS, '127.0.0.1', {
+    [`eve@${PBX_DOMAIN}`]: 'eve-pbx-secret',
+    [`alice@${PBX_DOMAIN}`]: 'alice-pbx-secret',
+    [`bob@${PBX_DOMAIN}`]: 'bob-pbx-secret',
+    [`carol@${PBX_DOMAIN}`]: 'carol-pbx-secret',
+  });
   // Its data directory holds the sealing key the flow tokens are made with.
   dataDir = mkdtempSync(join(tmpdir(), 'pbx-front-policy-'));
   stack = await startCallStack(
@@ -36,9 +46,21 @@ beforeAll(async () => {
         data: { groupId: group.id, name: 'kamailio', host: PBX_ADDRESS, port: pbx.port, priority: 1 },
       });
       await prisma.domain.create({ data: { name: PBX_DOMAIN, upstreamGatewayId: gateway.id } });
+      await prisma.peerPolicy.create({ data: { gatewayId: gateway.id, maxConcurrentCalls: 2 } });
     },
     { push: { dataDir }, maxFailuresPerAddress: MAX_FAILURES },
   );
+  bobPort = await allocatePort();
+  const register = runSipp({
+    scenario: 'register.xml',
+    port: bobPort,
+    localIp: BOB_ADDRESS,
+    remote: stack.sipAddress,
+    fields: ['bob', '[authentication username=bob password=bob-pbx-secret]', PBX_DOMAIN],
+    authUri: PBX_DOMAIN,
+    timeoutS: 10,
+  });
+  expectSippOk(await register.done, 'bob registers through the platform');
 }, 90_000);
 
 afterAll(async () => {
@@ -82,5 +104,48 @@ describeOnEngine(onEngine("a fronted PBX's phones under the platform's policy"),
     });
     expect((await again.done).code).not.toBe(0);
     expect(invitesSeen()).toHaveLength(2 * MAX_FAILURES);
+  }, 60_000);
+
+  it("refuses a phone's call with 503 and Retry-After while the PBX's gateway is at its limit", async () => {
+    const bob = runSipp({
+      scenario: 'uas-answer-hangup-later.xml',
+      port: bobPort,
+      localIp: BOB_ADDRESS,
+      timeoutS: 20,
+      traceErrors: true,
+    });
+    await bob.listening();
+    const alice = runSipp({
+      scenario: 'uac-call-wait-bye.xml',
+      port: await allocatePort(),
+      localIp: ALICE_ADDRESS,
+      remote: stack.sipAddress,
+      fields: ['alice', '[authentication username=alice password=alice-pbx-secret]', PBX_DOMAIN, 'bob'],
+      authUri: `bob@${PBX_DOMAIN}`,
+      timeoutS: 20,
+      traceErrors: true,
+    });
+    // Bounded wait (10 s) until both of the call's legs through the gateway are answered.
+    for (let i = 0; i < 100; i++) {
+      if (stack.sipCore.activeCalls().filter((call) => call.state === 'answered').length >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(stack.sipCore.activeCalls().filter((call) => call.state === 'answered')).toHaveLength(2);
+    const seenBefore = invitesSeen().length;
+    const carol = runSipp({
+      scenario: 'uac-invite-retry-later.xml',
+      port: await allocatePort(),
+      localIp: CAROL_ADDRESS,
+      remote: stack.sipAddress,
+      fields: ['carol', 'unused', PBX_DOMAIN, 'bob'],
+      timeoutS: 10,
+      traceErrors: true,
+    });
+    expectSippOk(await carol.done, 'carol refused by the limit');
+    // Refused by us: her INVITE never reached the PBX.
+    expect(invitesSeen()).toHaveLength(seenBefore);
+    const [a, b] = await Promise.all([alice.done, bob.done]);
+    expectSippOk(a, 'alice');
+    expectSippOk(b, 'bob');
   }, 60_000);
 });
