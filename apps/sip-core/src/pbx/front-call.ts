@@ -7,7 +7,7 @@ import { callerLegProfile } from '../calls/leg-profile.ts';
 import { callDeps, type InviteDeps } from '../calls/stages/deps.ts';
 import type { CdrStart } from '../cdr/cdr-writer.ts';
 import type { Directory, UpstreamPbx } from '../directory/directory.ts';
-import { callingPeerDialog, claimPeer, peerLegFactory } from '../sbc/towards-peer.ts';
+import { callingPeerDialog, claimPeer, peerLegFactory, receivedFromPeer } from '../sbc/towards-peer.ts';
 import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
 import { FLOW_TOKEN, type FlowTokens, flowBinding, type PhoneFlow, pbxProxy } from './fronted-flows.ts';
 import { countCredentials } from './relay-answer.ts';
@@ -132,8 +132,17 @@ async function toPhone(
       callerProfile: callerLegProfile(req.srf?.req.body, profiles.publicPeer),
       cdr: { ...cdrStart(req, 'inbound'), peerGatewayId: pbx.gatewayId },
       calleeRouted: flow.aor,
-      // In-dialog requests and responses back to the PBX by its outbound header rules.
+      // In-dialog requests and responses back to the PBX by its outbound header rules, and its own
+      // in-dialog requests by its inbound ones before anything of them crosses (as for a carrier).
       callerDialog: deps.sbc && callingPeerDialog(deps.sbc, gateway, { caller, callee: flow.aor, domain }),
+      callerFromPeer:
+        deps.sbc &&
+        receivedFromPeer(deps.sbc.rulesFor('inbound', gateway, domain), {
+          direction: 'inbound',
+          sourceAddress: req.locals.source.address,
+          caller,
+          callee: flow.aor,
+        }),
     });
   } finally {
     if (claim?.ok) claim.release();
@@ -167,6 +176,7 @@ async function connect(
     onRefused?: CallPlan['onRefused'];
     withheld?: boolean;
     callerDialog?: CallPlan['callerDialog'];
+    callerFromPeer?: CallPlan['callerFromPeer'];
   },
 ): Promise<void> {
   if (!req.srf) throw new Error('INVITE without its drachtio-srf request and response');
