@@ -322,6 +322,7 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
             directory: services.directory,
             tokens: services.pbxFront.tokens,
             nodeName: services.config.nodeName,
+            bans: services.bans,
             log: services.log.child({ component: 'pbx-front' }),
           }),
         ]

@@ -172,6 +172,13 @@ export interface CallPlan extends CallStage {
   callerDialog?: InDialogHeaders | undefined;
   /** The caller is a peer: its inbound header rules on its own in-dialog requests. */
   callerFromPeer?: ReceivedHeaders | undefined;
+  /** The caller is a peer that signals DTMF with SIP INFO: the callee's RFC 4733 keys reach it as INFO. */
+  callerDtmfInfo?: boolean | undefined;
+  /**
+   * The caller is refused with `status` and these headers (a relayed challenge, Retry-After), before
+   * the answer is sent: a fronted phone's credentials refused by its PBX count towards its ban.
+   */
+  onRefused?: ((status: number, headers: Record<string, string>) => Promise<void>) | undefined;
   cdr: CdrStart;
   callerRouted: string;
   /**

@@ -140,6 +140,7 @@ export class Call {
       calleeProfile: () => this.stage.targets[0]?.profile,
       headersTo: (side, method, received) => this.headersTo(side, method, received),
       dtmfFeed: deps.dtmfFeed,
+      callerDtmfInfo: plan.callerDtmfInfo === true,
     });
     this.cdrId = deps.cdr.start(plan.cdr);
   }
@@ -587,6 +588,9 @@ export class Call {
     this.forks.cancelAll();
     // RFC 3261 §21.5.4: a 503 may say when to come back.
     const headers = { ...(retryAfter ? { 'Retry-After': String(retryAfter) } : {}), ...challenge };
+    await this.plan.onRefused?.(status, headers).catch((error: unknown) => {
+      this.log.warn({ err: error }, 'could not count the refusal');
+    });
     // A challenged caller comes back at once with a new INVITE of this Call-ID (the relay's call-id):
     // this attempt's relay session must be gone before it may.
     if (challenge) await this.finish(status, reason);

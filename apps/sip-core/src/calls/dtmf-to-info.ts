@@ -17,16 +17,17 @@ export function dtmfRelayBody(key: DtmfKey): string {
 }
 
 /**
- * Turns the caller's RFC 4733 keys into INFO requests (RFC 6086 §4.2.1: an INFO inside the invite
- * dialog) towards a leg that signals DTMF by INFO (its policy's `dtmfInfo`). The keys come from the
- * relay's DTMF feed (rtpengine `dtmf-log-dest`), for the relay's call-id, sent by the caller's tag.
+ * Turns one side's RFC 4733 keys into INFO requests (RFC 6086 §4.2.1: an INFO inside the invite
+ * dialog) towards the other leg when it signals DTMF by INFO (its policy's `dtmfInfo`): the caller's
+ * keys towards a called carrier, the callee's towards a calling one. The keys come from the relay's
+ * DTMF feed (rtpengine `dtmf-log-dest`), for the relay's call-id, sent by that side's tag.
  * INFOs go one at a time (the next after the previous one's final answer), so that keys keep their
  * order at the carrier. Returns the function that stops it (the call's end).
  */
 export function relayKeysAsInfo(options: {
   feed: DtmfFeed;
   callId: string;
-  /** The caller's tag at the relay: keys from the other side are not the caller's. */
+  /** The tag of the side whose keys are sent: keys from the other side are not. */
   sourceTag: string;
   dialog: Srf.Dialog;
   log: Logger;

@@ -46,6 +46,8 @@ export interface OfferAnswerContext {
   headersTo?(to: Side, method: string, received?: Srf.SrfRequest): Record<string, string>;
   /** The relay's DTMF feed: the caller's RFC 4733 keys for a callee that wants INFO; unset: none. */
   dtmfFeed?: DtmfFeed | undefined;
+  /** The caller is a peer that wants DTMF as INFO: the callee's RFC 4733 keys reach it that way. */
+  callerDtmfInfo?: boolean | undefined;
 }
 
 /**
@@ -98,8 +100,8 @@ export class OfferAnswer {
   private uas: Srf.Dialog | undefined;
   private uac: Srf.Dialog | undefined;
   private bTag: string | undefined;
-  /** Stops turning the caller's keys into INFO (the call's end). */
-  private stopKeys: (() => void) | undefined;
+  /** Stops turning a side's RFC 4733 keys into INFO (the call's end). */
+  private readonly stopKeys: Array<() => void> = [];
 
   constructor(private readonly ctx: OfferAnswerContext) {}
 
@@ -275,16 +277,19 @@ export class OfferAnswer {
         void answerDtmfInfo(req, res, (key) => session.playDtmf({ ...key, tag: bTag }), this.ctx.log);
       });
       // ... and the caller's RFC 4733 keys, seen by the relay, reach the peer as INFO.
-      if (this.ctx.dtmfFeed) {
-        this.stopKeys = relayKeysAsInfo({
-          feed: this.ctx.dtmfFeed,
-          callId: this.callId,
-          sourceTag: this.ctx.aTag,
-          dialog: uac,
-          log: this.ctx.log,
-        });
-      }
+      this.keysAsInfo(this.ctx.aTag, uac);
     }
+    // A calling peer that wants INFO: the callee's keys (sent by the callee's tag) reach it in the
+    // caller's dialog.
+    if (this.ctx.callerDtmfInfo && bTag) this.keysAsInfo(bTag, uas);
+  }
+
+  /** The RFC 4733 keys the relay reports from `sourceTag` become INFO requests in `dialog`. */
+  private keysAsInfo(sourceTag: string, dialog: Srf.Dialog): void {
+    if (!this.ctx.dtmfFeed || !this.session) return;
+    this.stopKeys.push(
+      relayKeysAsInfo({ feed: this.ctx.dtmfFeed, callId: this.callId, sourceTag, dialog, log: this.ctx.log }),
+    );
   }
 
   /**
@@ -300,7 +305,7 @@ export class OfferAnswer {
 
   /** Ends the relay's session (or drops whatever the relay holds for the call); its final statistics. */
   end(): ReturnType<MediaSession['end']> {
-    this.stopKeys?.();
+    for (const stop of this.stopKeys.splice(0)) stop();
     return this.session ? this.session.end() : this.ctx.media.delete(this.callId).catch(() => null);
   }
 

@@ -34,6 +34,8 @@ export interface InvitePlan {
   callerDialog?: InDialogHeaders | undefined;
   /** peer-dialog: the calling peer's inbound header rules on its own in-dialog requests. */
   callerFromPeer?: ReceivedHeaders | undefined;
+  /** peer-dialog: the calling peer signals DTMF with SIP INFO (its policy's `dtmfInfo`). */
+  callerDtmfInfo?: boolean | undefined;
   /** The authenticated calling subscriber (internal and outbound calls). */
   caller?: CachedSubscriber | undefined;
   /** An inbound call's caller number, made ours by the peer's `inbound_from_peer` rules. */

@@ -1,21 +1,27 @@
 import { type LegProfile, profiles } from '@switchboard/media';
+import type { BanService } from '../access/ban-service.ts';
 import { Call } from '../calls/call.ts';
 import type { CallPlan, CallTarget } from '../calls/call-types.ts';
 import { deviceTargets } from '../calls/devices.ts';
 import { callerLegProfile } from '../calls/leg-profile.ts';
 import { callDeps, type InviteDeps } from '../calls/stages/deps.ts';
 import type { CdrStart } from '../cdr/cdr-writer.ts';
-import type { Directory } from '../directory/directory.ts';
-import { type IncomingRequest, type Middleware, parsedOf } from '../sip/request.ts';
+import type { Directory, UpstreamPbx } from '../directory/directory.ts';
+import { callingPeerDialog, claimPeer, peerLegFactory, receivedFromPeer } from '../sbc/towards-peer.ts';
+import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
 import { FLOW_TOKEN, type FlowTokens, flowBinding, type PhoneFlow, pbxProxy } from './fronted-flows.ts';
+import { countCredentials } from './relay-answer.ts';
+import { pbxGateway } from './to-pbx.ts';
 
 export type FrontCallDeps = Pick<
   InviteDeps,
-  'srf' | 'media' | 'cdr' | 'calls' | 'config' | 'engine' | 'log'
+  'srf' | 'media' | 'cdr' | 'calls' | 'config' | 'engine' | 'log' | 'sbc' | 'health' | 'numbering'
 > & {
   directory: Pick<Directory, 'upstreamPbx'>;
   tokens: FlowTokens;
   nodeName: string;
+  /** A PBX refusing a phone's INVITE credentials counts like our own refusal (as for REGISTER). */
+  bans: Pick<BanService, 'recordFailure' | 'recordSuccess'>;
 };
 
 /** The flow token of a request the PBX routed to us: the user of its first Route (our Path entry), else of the Request-URI (our Contact). */
@@ -36,7 +42,10 @@ export function flowTokenOf(req: IncomingRequest): string | undefined {
  *   Request-URI: to that phone's Contact, over the flow the token names;
  * - from a phone of a fronted domain: to its PBX, which authenticates the caller end to end (its
  *   401/407 goes back to the phone, the phone's credentials on to the PBX; we hold no secrets of its
- *   users).
+ *   users). Credentials it refuses (a new challenge, 403) count towards the phone's address's ban.
+ * Both are calls with the PBX's gateway as a peer (docs/sbc.md): its admission limits count them
+ * (503 with Retry-After over a limit), and the phone's call to it gets its health check, header rules,
+ * topology hiding, codec policy and duration cap as our subscribers' calls to it do (to-pbx.ts).
  * Any other INVITE goes on to the platform's own chain.
  */
 export function frontCall(deps: FrontCallDeps): Middleware {
@@ -48,50 +57,96 @@ export function frontCall(deps: FrontCallDeps): Middleware {
     if (token && peer) {
       const flow = deps.tokens.open(token);
       const domain = flow?.aor.split('@')[1] ?? '';
-      if (!flow || deps.directory.upstreamPbx(domain)?.gatewayId !== peer.gatewayId)
-        return res.send(404, 'Not Found');
-      return toPhone(deps, req, flow, peer.gatewayId);
+      const pbx = flow && deps.directory.upstreamPbx(domain);
+      if (!flow || !pbx || pbx.gatewayId !== peer.gatewayId) return res.send(404, 'Not Found');
+      return toPhone(deps, req, res, flow, pbx);
     }
     const from = parsed.from.uri;
     const pbx = from.kind === 'sip' && !peer ? deps.directory.upstreamPbx(from.host) : undefined;
-    if (!pbx) return next();
+    if (!pbx || from.kind !== 'sip') return next();
+    // A PBX its health check has down gets no calls, as LCR skips a gateway that is down.
+    if (deps.health?.isDown(pbx.gatewayId)) return res.send(503, 'Service Unavailable');
     const credentials: Record<string, string> = {};
     for (const name of ['Proxy-Authorization', 'Authorization']) {
       const value = req.get(name);
       if (value !== undefined) credentials[name] = value;
     }
+    // The gateway's part of the leg, as on any call to a peer (none of the phone's headers pass).
+    const { hidesTopology, ...peerPart } = deps.sbc
+      ? peerLegFactory(
+          deps.sbc,
+          deps.calls,
+          [],
+        )(pbxGateway(deps.numbering, pbx), {
+          caller: from.userText,
+          callee: parsed.requestUri.userText ?? '',
+          domain: from.host.toLowerCase(),
+        })
+      : { hidesTopology: false };
     const target: CallTarget = {
       uri: req.uri,
       proxy: pbxProxy(pbx),
       profile: profiles.publicPeer,
+      ...peerPart,
       gatewayId: pbx.gatewayId,
       headers: credentials,
       relayChallenge: true,
     };
+    const user = `${from.userText ?? ''}@${from.host.toLowerCase()}`;
     return connect(deps, req, {
       targets: [target],
       callerProfile: callerLegProfile(req.srf?.req.body, profiles.natSubscriber),
       cdr: cdrStart(req, 'outbound'),
       calleeRouted: req.uri,
+      withheld: hidesTopology,
+      onRefused: (status, headers) =>
+        countCredentials(deps.bans, req, user, { status, get: (name) => headers[name] }),
     });
   };
 }
 
-function toPhone(
+async function toPhone(
   deps: FrontCallDeps,
   req: IncomingRequest,
+  res: SipResponse,
   flow: PhoneFlow,
-  gatewayId: string,
+  pbx: UpstreamPbx,
 ): Promise<void> {
+  const gateway = pbxGateway(deps.numbering, pbx);
+  const domain = flow.aor.split('@')[1] ?? '';
+  const policy = deps.sbc?.policyOf(gateway.gatewayId, gateway.groupId, domain);
+  // A call from a peer counts for its gateway and group; over a limit it gets 503 with Retry-After.
+  const claim = policy && claimPeer(deps.calls, gateway, policy);
+  if (claim && !claim.ok)
+    return res.send(claim.status, claim.reason, {
+      headers: claim.retryAfter ? { 'Retry-After': String(claim.retryAfter) } : {},
+    });
   // The PBX's users have no SRTP policy of ours: a phone that registered over TLS is offered SDES-SRTP
   // (RFC 4568; its keys travel only over that TLS connection), any other plain RTP.
   const srtp = flow.transport === 'tls' ? 'preferred' : 'optional';
-  return connect(deps, req, {
-    targets: deviceTargets([flowBinding(flow, deps.nodeName)], undefined, srtp),
-    callerProfile: callerLegProfile(req.srf?.req.body, profiles.publicPeer),
-    cdr: { ...cdrStart(req, 'inbound'), peerGatewayId: gatewayId },
-    calleeRouted: flow.aor,
-  });
+  const parsed = parsedOf(req);
+  const caller = parsed.from.uri.kind === 'sip' ? parsed.from.uri.userText : undefined;
+  try {
+    await connect(deps, req, {
+      targets: deviceTargets([flowBinding(flow, deps.nodeName)], undefined, srtp),
+      callerProfile: callerLegProfile(req.srf?.req.body, profiles.publicPeer),
+      cdr: { ...cdrStart(req, 'inbound'), peerGatewayId: pbx.gatewayId },
+      calleeRouted: flow.aor,
+      // In-dialog requests and responses back to the PBX by its outbound header rules, and its own
+      // in-dialog requests by its inbound ones before anything of them crosses (as for a carrier).
+      callerDialog: deps.sbc && callingPeerDialog(deps.sbc, gateway, { caller, callee: flow.aor, domain }),
+      callerFromPeer:
+        deps.sbc &&
+        receivedFromPeer(deps.sbc.rulesFor('inbound', gateway, domain), {
+          direction: 'inbound',
+          sourceAddress: req.locals.source.address,
+          caller,
+          callee: flow.aor,
+        }),
+    });
+  } finally {
+    if (claim?.ok) claim.release();
+  }
 }
 
 function cdrStart(req: IncomingRequest, direction: 'inbound' | 'outbound'): CdrStart {
@@ -118,6 +173,10 @@ async function connect(
     callerProfile: LegProfile;
     cdr: CdrStart;
     calleeRouted: string;
+    onRefused?: CallPlan['onRefused'];
+    withheld?: boolean;
+    callerDialog?: CallPlan['callerDialog'];
+    callerFromPeer?: CallPlan['callerFromPeer'];
   },
 ): Promise<void> {
   if (!req.srf) throw new Error('INVITE without its drachtio-srf request and response');

@@ -1,9 +1,29 @@
-import type { RouteTarget } from '@switchboard/numbering';
+import type { NumberingIndex, RouteTarget } from '@switchboard/numbering';
 import type { Refusal } from '../calls/forwarding.ts';
 import { rewriteFromSubscriber } from '../calls/number-rewrite.ts';
 import type { Destination } from '../calls/plan.ts';
 import type { PstnDeps, PstnRoute } from '../calls/pstn.ts';
-import type { CachedSubscriber } from '../directory/directory.ts';
+import type { CachedSubscriber, UpstreamPbx } from '../directory/directory.ts';
+
+/**
+ * A fronted domain's PBX as a gateway of a route: its peering group (for the group's rules and
+ * limits) is the one the peer index identifies by the gateway's address.
+ */
+export function pbxGateway(numbering: NumberingIndex | undefined, pbx: UpstreamPbx): RouteTarget {
+  const peer = numbering?.identifyPeer(pbx.host);
+  const same = peer?.gatewayId === pbx.gatewayId;
+  return {
+    gatewayId: pbx.gatewayId,
+    gatewayName: same ? peer.gatewayName : '',
+    groupId: same ? peer.groupId : '',
+    groupName: same ? peer.groupName : '',
+    host: pbx.host,
+    port: pbx.port,
+    transport: pbx.transport,
+    ruleId: '',
+    calleePrefix: '',
+  };
+}
 
 /**
  * The way of a subscriber's call to a user of a fronted domain (docs/sbc.md, "Fronting a PBX"): the
@@ -26,19 +46,7 @@ export async function routeToPbx(
     numbering && presentation?.number
       ? rewriteFromSubscriber(numbering, subscriber.id, 'caller', presentation.number).value
       : undefined;
-  // The gateway's group (for the group's rules and limits) as the peer index knows its address.
-  const peer = numbering?.identifyPeer(pbx.host);
-  const gateway: RouteTarget = {
-    gatewayId: pbx.gatewayId,
-    gatewayName: peer?.gatewayName ?? '',
-    groupId: peer?.gatewayId === pbx.gatewayId ? peer.groupId : '',
-    groupName: peer?.gatewayId === pbx.gatewayId ? peer.groupName : '',
-    host: pbx.host,
-    port: pbx.port,
-    transport: pbx.transport,
-    ruleId: '',
-    calleePrefix: '',
-  };
+  const gateway = pbxGateway(numbering, pbx);
   const auth = await deps.gateways.forGateways([pbx.gatewayId]);
   return {
     subscriber,

@@ -34,7 +34,8 @@ import {
  * - `ordered` (+4970…): its peering group allows PCMU, PCMA in this order with RFC 4733 events;
  * - `plain` (+4980…): no policy of its own: the calling domain's (strip G722, ptime 30) applies;
  * - `info` (+4990…): PCMA only, DTMF as SIP INFO both ways: a G.711 phone gets the carrier's key as
- *   RFC 4733, and a caller's RFC 4733 key reaches the carrier as an INFO (rtpengine's DTMF feed).
+ *   RFC 4733, and a caller's RFC 4733 key reaches the carrier as an INFO (rtpengine's DTMF feed);
+ *   calling in, the answering phone's RFC 4733 key reaches it as an INFO too.
  */
 
 const PHONE_TONE = 440;
@@ -252,5 +253,36 @@ describeOnEngine(onEngine('codec policy towards carriers'), { timeout: 90_000 },
     expectSippOk(g, 'carrier info-in');
     // No telephone-event reached the carrier's media as RTP (it was offered none).
     expect(peer.otherPayloads()).toBe(0);
+  });
+
+  it("calling in, the answering phone's RFC 4733 key reaches a carrier that wants INFO as an INFO with Signal=1", async () => {
+    await stack.testDb.db.prisma.registration.deleteMany({});
+    await stack.sipCore.location.load();
+    // A G.711 baresip (answers automatically; sends keys as RFC 4733 when its answer has events).
+    const phone = await startBaresip(
+      { user: 'alice', domain: DOMAIN, password: 'alice-secret', registrar: stack.sipAddress },
+      { play: join(audioDir, 'phone.wav'), codecs: ['g711'] },
+    );
+    phones.push(phone);
+    const before = await stack.testDb.db.prisma.cdr.count();
+    // The carrier offers PCMA only; it fails unless the answer holds no telephone-event and an INFO
+    // with Signal=1 arrives in its dialog.
+    const carrier = runSipp({
+      scenario: 'uac-peer-call-info.xml',
+      port: await allocatePort(),
+      localIp: hosts.info,
+      remote: stack.sipAddress,
+      fields: ['+4915100000', 'unused', DOMAIN, '+4930111111'],
+      timeoutS: 30,
+    });
+    await phone.waitFor('established', 20_000);
+    await phone.sendDigits?.('1');
+    expectSippOk(await carrier.done, 'carrier info calling in');
+    await phone.waitFor('closed');
+    expect(await completedCdr(stack, before)).toMatchObject({
+      direction: 'inbound',
+      disposition: 'answered',
+      peerGatewayId: ids.info,
+    });
   });
 });

@@ -31,6 +31,7 @@ export function connect(deps: InviteDeps): Middleware {
         callerProfile: plan.callerProfile,
         callerDialog: plan.callerDialog,
         callerFromPeer: plan.callerFromPeer,
+        callerDtmfInfo: plan.callerDtmfInfo,
         cdr: plan.cdr,
         callerRouted: presented.callerRouted,
         ringTimeoutS: deps.config.ringTimeout,

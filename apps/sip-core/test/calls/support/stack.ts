@@ -94,6 +94,8 @@ export interface CallStackOptions {
   };
   /** rtpengine's DTMF feed to sip-core (RFC 4733 keys become INFO towards `dtmfInfo` peers). */
   dtmfFeed?: boolean;
+  /** Failed authentications that ban an address (tests of bans lower it); default: sip-core's. */
+  maxFailuresPerAddress?: number;
 }
 
 /**
@@ -121,6 +123,7 @@ export async function startCallStack(
     credit,
     recording,
     dtmfFeed: withDtmfFeed = false,
+    maxFailuresPerAddress,
   } = options;
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -143,7 +146,11 @@ export async function startCallStack(
         nodeName: 'calls-test',
         // sipp answers MD5 challenges only.
         auth: { algorithms: ['MD5'] },
-        access: { rateLimitPerSecond: 0, trustedSources },
+        access: {
+          rateLimitPerSecond: 0,
+          trustedSources,
+          ...(maxFailuresPerAddress ? { maxFailuresPerAddress } : {}),
+        },
         nat: { keepaliveInterval: 0 },
       },
       {
