@@ -160,7 +160,13 @@ describe('the all-in-one platform during a call', () => {
     expect(await run.waitForLog('call ended')).toMatchObject({ disposition: 'answered', sipCode: 200 });
 
     // The call's ladder, both legs joined through the CDR: alice's side and bob's side.
-    const cdr = await seedDb.prisma.cdr.findFirstOrThrow({ where: { disposition: 'answered' } });
+    // The CDR's end is written in the next batch (CDR_BATCH_MS) after the log line: a bounded wait.
+    let cdr = await seedDb.prisma.cdr.findFirst({ where: { disposition: 'answered' } });
+    for (let attempt = 0; !cdr && attempt < 50; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      cdr = await seedDb.prisma.cdr.findFirst({ where: { disposition: 'answered' } });
+    }
+    if (!cdr) throw new Error('the answered CDR was not written');
     await seedDb.close();
     const login = await fetch(`${base}/api/v1/auth/login`, {
       method: 'POST',
