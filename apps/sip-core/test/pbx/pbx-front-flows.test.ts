@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { type CallStack, startCallStack } from '../calls/support/stack.ts';
 import { onEngine, skipOnEngine } from '../support/engine.ts';
+import { frontDomain } from './fronting.ts';
 import { type KamailioPbx, startKamailioPbx } from './kamailio.ts';
 
 /**
@@ -65,11 +66,7 @@ beforeAll(async () => {
     {},
     async (db) => {
       const prisma = db.db.prisma;
-      const group = await prisma.peeringGroup.create({ data: { name: 'pbx' } });
-      const gateway = await prisma.peerGateway.create({
-        data: { groupId: group.id, name: 'kamailio', host: PBX_ADDRESS, port: pbx.port, priority: 1 },
-      });
-      await prisma.domain.create({ data: { name: PBX_DOMAIN, upstreamGatewayId: gateway.id } });
+      await frontDomain(prisma, pbx, PBX_DOMAIN);
     },
     { listeners: { transports: ['udp', 'tcp', 'tls'], tls: certificate }, push: { dataDir: dir } },
   );

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allocatePort, expectSippOk, runSipp } from '../calls/support/sipp.ts';
 import { type CallStack, startCallStack } from '../calls/support/stack.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
+import { frontDomain, registerThroughPlatform } from './fronting.ts';
 import { type KamailioPbx, startKamailioPbx } from './kamailio.ts';
 
 /**
@@ -41,26 +42,17 @@ beforeAll(async () => {
     {},
     async (db) => {
       const prisma = db.db.prisma;
-      const group = await prisma.peeringGroup.create({ data: { name: 'pbx' } });
-      const gateway = await prisma.peerGateway.create({
-        data: { groupId: group.id, name: 'kamailio', host: PBX_ADDRESS, port: pbx.port, priority: 1 },
-      });
-      await prisma.domain.create({ data: { name: PBX_DOMAIN, upstreamGatewayId: gateway.id } });
-      await prisma.peerPolicy.create({ data: { gatewayId: gateway.id, maxConcurrentCalls: 2 } });
+      const gatewayId = await frontDomain(prisma, pbx, PBX_DOMAIN);
+      await prisma.peerPolicy.create({ data: { gatewayId, maxConcurrentCalls: 2 } });
     },
     { push: { dataDir }, maxFailuresPerAddress: MAX_FAILURES },
   );
-  bobPort = await allocatePort();
-  const register = runSipp({
-    scenario: 'register.xml',
-    port: bobPort,
-    localIp: BOB_ADDRESS,
-    remote: stack.sipAddress,
-    fields: ['bob', '[authentication username=bob password=bob-pbx-secret]', PBX_DOMAIN],
-    authUri: PBX_DOMAIN,
-    timeoutS: 10,
+  bobPort = await registerThroughPlatform(stack, {
+    user: 'bob',
+    password: 'bob-pbx-secret',
+    address: BOB_ADDRESS,
+    domain: PBX_DOMAIN,
   });
-  expectSippOk(await register.done, 'bob registers through the platform');
 }, 90_000);
 
 afterAll(async () => {

@@ -7,6 +7,7 @@ import { addPrimaryNumber } from '../calls/support/provision.ts';
 import { allocatePort, expectSippOk, runSipp } from '../calls/support/sipp.ts';
 import { type CallStack, startCallStack } from '../calls/support/stack.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
+import { frontDomain, registerThroughPlatform } from './fronting.ts';
 import { type KamailioPbx, startKamailioPbx } from './kamailio.ts';
 
 /**
@@ -39,26 +40,16 @@ beforeAll(async () => {
     async (db, _tenant, subscribers) => {
       const prisma = db.db.prisma;
       await addPrimaryNumber(prisma, subscribers.get('carol') ?? '', '+4930333333');
-      const group = await prisma.peeringGroup.create({ data: { name: 'pbx' } });
-      const gateway = await prisma.peerGateway.create({
-        data: { groupId: group.id, name: 'kamailio', host: PBX_ADDRESS, port: pbx.port, priority: 1 },
-      });
-      gatewayId = gateway.id;
-      await prisma.domain.create({ data: { name: PBX_DOMAIN, upstreamGatewayId: gateway.id } });
+      gatewayId = await frontDomain(prisma, pbx, PBX_DOMAIN);
     },
     { push: { dataDir } },
   );
-  bobPort = await allocatePort();
-  const register = runSipp({
-    scenario: 'register.xml',
-    port: bobPort,
-    localIp: BOB_ADDRESS,
-    remote: stack.sipAddress,
-    fields: ['bob', '[authentication username=bob password=bob-pbx-secret]', PBX_DOMAIN],
-    authUri: PBX_DOMAIN,
-    timeoutS: 10,
+  bobPort = await registerThroughPlatform(stack, {
+    user: 'bob',
+    password: 'bob-pbx-secret',
+    address: BOB_ADDRESS,
+    domain: PBX_DOMAIN,
   });
-  expectSippOk(await register.done, 'bob registers through the platform');
 }, 90_000);
 
 afterAll(async () => {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { allocatePort, expectSippOk, runSipp } from '../calls/support/sipp.ts';
 import { type CallStack, startCallStack } from '../calls/support/stack.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
+import { frontDomain, registerThroughPlatform } from './fronting.ts';
 import { type KamailioPbx, startKamailioPbx } from './kamailio.ts';
 
 /**
@@ -45,25 +46,16 @@ beforeAll(async () => {
     {},
     async (db) => {
       const prisma = db.db.prisma;
-      const group = await prisma.peeringGroup.create({ data: { name: 'pbx' } });
-      const gateway = await prisma.peerGateway.create({
-        data: { groupId: group.id, name: 'kamailio', host: PBX_ADDRESS, port: pbx.port, priority: 1 },
-      });
-      await prisma.domain.create({ data: { name: PBX_DOMAIN, upstreamGatewayId: gateway.id } });
+      await frontDomain(prisma, pbx, PBX_DOMAIN);
     },
     { push: { dataDir } },
   );
-  alicePort = await allocatePort();
-  const register = runSipp({
-    scenario: 'register.xml',
-    port: alicePort,
-    localIp: ALICE_ADDRESS,
-    remote: stack.sipAddress,
-    fields: ['alice', `[authentication username=alice password=${ALICE_SECRET}]`, PBX_DOMAIN],
-    authUri: PBX_DOMAIN,
-    timeoutS: 10,
+  alicePort = await registerThroughPlatform(stack, {
+    user: 'alice',
+    password: ALICE_SECRET,
+    address: ALICE_ADDRESS,
+    domain: PBX_DOMAIN,
   });
-  expectSippOk(await register.done, 'alice registers through the platform');
 }, 90_000);
 
 afterAll(async () => {
