@@ -98,6 +98,14 @@ interface SubscriberRow {
   };
 }
 
+/**
+ * Another index of the process that holds subscribers' id and username strings (the numbering
+ * index), so that the directory shares them rather than keeping copies of its own.
+ */
+export type SubscriberStrings = (
+  id: string,
+) => { readonly id: string; readonly username: string } | undefined;
+
 /** How long a username found in no table is answered from memory before the database is asked again. */
 const MISS_TTL_MS = 10_000;
 /** Misses remembered at most (oldest forgotten first), so random usernames cannot grow memory. */
@@ -142,6 +150,7 @@ export class Directory {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly log: Logger,
+    private readonly sharedStrings?: SubscriberStrings,
   ) {}
 
   async load(): Promise<void> {
@@ -330,9 +339,11 @@ export class Directory {
   private toCached(row: SubscriberRow, domainsById: Map<string, string>): CachedSubscriber | undefined {
     const domain = domainsById.get(row.domainId);
     if (!domain) return undefined;
+    const known = this.sharedStrings?.(row.id);
     return {
-      id: row.id,
-      username: row.username,
+      id: known?.id ?? row.id,
+      // The other index may hold an older username (a rename it has not heard of yet): only an equal one is shared.
+      username: known?.username === row.username ? known.username : row.username,
       domain,
       domainId: this.shared(row.domainId),
       customerId: this.shared(row.customerId),
