@@ -91,7 +91,7 @@ interface SubscriberEntry {
 /**
  * A number that rings a subscriber, as a snapshot keeps it: the rest of {@link NumberMapping} (the
  * `+` form, user, domain, URI) is derived on lookup from the subscriber, once per call, instead of
- * being held for every number (some 300 bytes per number at 100,000).
+ * being held for every number (some 160 bytes per number at 100,000).
  */
 interface NumberEntry {
   numberId: string;
@@ -313,7 +313,7 @@ export class NumberingIndex {
 
   /**
    * The subscriber's id and username strings as this index holds them, for another index in the same
-   * process to share instead of keeping copies (sip-core's directory: some 90 bytes per subscriber).
+   * process to share instead of keeping copies (sip-core's directory: some 190 bytes per subscriber).
    */
   subscriberStrings(subscriberId: string): { readonly id: string; readonly username: string } | undefined {
     return this.snapshot.subscribers.get(subscriberId)?.data;
