@@ -51,6 +51,13 @@ const locationLoad = await timed(() => location.load());
 const reloadStarted = performance.now();
 await directory.load();
 const directoryReloadMs = performance.now() - reloadStarted;
+// Two more directories now that the numbering index is loaded (the first query's one-time work is
+// done): one with strings of its own, and one sharing the subscribers' id and username strings with
+// the numbering index, as sip-core's directory does.
+const ownStrings = new Directory(db.prisma, log);
+const directoryAgain = await timed(() => ownStrings.load());
+const sharing = new Directory(db.prisma, log, (id) => numbering.subscriberStrings(id));
+const directoryShared = await timed(() => sharing.load());
 
 process.stdout.write(
   `${JSON.stringify({
@@ -58,6 +65,8 @@ process.stdout.write(
     numbering: numberingLoad,
     location: locationLoad,
     directoryReloadMs,
+    directoryAgain,
+    directoryShared,
     heapUsed: heapUsed(),
     rss: process.memoryUsage().rss,
   })}\n`,

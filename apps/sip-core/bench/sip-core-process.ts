@@ -4,8 +4,9 @@
  * BENCH_SIP_CORE_OPTIONS (the sip-core options as JSON, engine port and secret included); prints
  * `ready` once connected to the engine; SIGTERM closes it cleanly.
  */
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
@@ -21,14 +22,40 @@ const db = await openDatabase({
 });
 const sipCore = await startSipCore(options, { prisma: db.prisma, db, logger: log });
 process.stdout.write('ready\n');
-// The scale bench asks what the heap holds (resident memory it reads from /proc itself).
+// The scale bench asks what the heap holds (resident memory it reads from /proc itself), and where
+// the resident memory beyond the heap is: resident kB per mapping (file, [heap], or anonymous).
 process.on('SIGUSR2', () => {
   const before = process.memoryUsage();
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
   const after = process.memoryUsage();
-  process.stderr.write(`${JSON.stringify({ before, after })}\n`);
+  // What V8 has in RAM (committed pages it touched), against the heap's size and the mappings.
+  const v8PhysicalMb = Math.round(
+    getHeapSpaceStatistics().reduce((sum, space) => sum + space.physical_space_size, 0) / 2 ** 20,
+  );
+  process.stderr.write(
+    `${JSON.stringify({ before, after, v8PhysicalMb, residentKb: residentByMapping() })}\n`,
+  );
 });
+
+/** Resident kB of this process by what is mapped (Linux `/proc/self/smaps`), largest first. */
+function residentByMapping(): Record<string, number> {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return {};
+  }
+  const totals = new Map<string, number>();
+  let current = '[anonymous]';
+  for (const line of text.split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) current = header[1] || '[anonymous]';
+    else if (line.startsWith('Rss:'))
+      totals.set(current, (totals.get(current) ?? 0) + Number.parseInt(line.slice(4), 10));
+  }
+  return Object.fromEntries([...totals].filter(([, kb]) => kb >= 1024).sort((a, b) => b[1] - a[1]));
+}
 process.once('SIGTERM', () => {
   void (async () => {
     await sipCore.close();

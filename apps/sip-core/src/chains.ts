@@ -112,7 +112,14 @@ export function createServices(
     peers,
     metrics,
     config,
-    directory: new Directory(prisma, log.child({ component: 'directory' })),
+    // The numbering index (when it is the peer directory) holds each subscriber's id and username too.
+    directory: new Directory(
+      prisma,
+      log.child({ component: 'directory' }),
+      peers && 'subscriberStrings' in peers
+        ? (id) => (peers as Pick<NumberingIndex, 'subscriberStrings'>).subscriberStrings(id)
+        : undefined,
+    ),
     bans,
     location: new LocationService(prisma, {
       nodeName: config.nodeName,

@@ -72,6 +72,39 @@ describe('LocationService', () => {
     await service.close();
   });
 
+  it('keeps an AOR whole as it goes from one binding to several and back to none', async () => {
+    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    await service.load();
+    const keys = () => [...service.all()].map((b) => b.bindingKey);
+    await service.update(AOR, () => ({
+      upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a' })],
+      removals: [],
+    }));
+    // A refresh of the only binding replaces it rather than adding a second.
+    await service.update(AOR, () => ({
+      upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', cseq: 2 })],
+      removals: [],
+    }));
+    expect(service.lookup(AOR).map((b) => [b.bindingKey, b.cseq])).toEqual([['a', 2]]);
+    await service.update(AOR, () => ({
+      upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'b' })],
+      removals: [],
+    }));
+    expect(keys()).toEqual(['a', 'b']);
+    await service.remove(AOR, 'a');
+    expect(keys()).toEqual(['b']);
+    await service.update(AOR, () => ({
+      upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'c' })],
+      removals: [],
+    }));
+    expect(keys()).toEqual(['b', 'c']);
+    await service.update(AOR, () => ({ upserts: [], removals: ['b', 'c'] }));
+    expect(service.lookup(AOR)).toEqual([]);
+    expect(keys()).toEqual([]);
+    expect(service.aorCount).toBe(0);
+    await service.close();
+  });
+
   it('refuses a conflicting change without touching anything', async () => {
     const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
     await service.load();

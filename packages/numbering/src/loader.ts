@@ -145,15 +145,20 @@ const NO_PREFIXES = Object.freeze([]) as unknown as string[];
 
 /**
  * A subscriber as the index keeps it, sharing what repeats across many of them: its domain's id
- * string and the empty prefix lists (at a million subscribers the copies cost some 100 MB).
+ * string and the empty prefix lists (at a million subscribers the copies cost some 100 MB). One
+ * literal with every field, not a spread of the database row: with the spread the index held 320
+ * bytes more per subscriber (measured at 100,000 with the scale bench).
  */
 function withoutCopies(
   row: Omit<SubscriberData, 'areaCode'>,
   domainIds: ReadonlyMap<string, string>,
 ): SubscriberData {
   return {
-    ...row,
+    id: row.id,
     domainId: domainIds.get(row.domainId) ?? row.domainId,
+    username: row.username,
+    clir: row.clir,
+    rewriteRuleSetId: row.rewriteRuleSetId,
     areaCode: null,
     allowedCalleePrefixes: row.allowedCalleePrefixes.length === 0 ? NO_PREFIXES : row.allowedCalleePrefixes,
     blockedCalleePrefixes: row.blockedCalleePrefixes.length === 0 ? NO_PREFIXES : row.blockedCalleePrefixes,

@@ -78,23 +78,41 @@ export interface LoadProblem {
   reason: string;
 }
 
+/**
+ * A subscriber as a snapshot keeps it. Its domain is found by `data.domainId` and its presented
+ * number is kept as the digits string that is also the number's key, so nothing here is a copy.
+ */
 interface SubscriberEntry {
   data: SubscriberData;
-  domain: DomainData;
+  /** Digits of the presented number (no `+`), or null. */
   primary: string | null;
-  primaryFlagged: boolean;
+}
+
+/**
+ * A number that rings a subscriber, as a snapshot keeps it: the rest of {@link NumberMapping} (the
+ * `+` form, user, domain, URI) is derived on lookup from the subscriber, once per call, instead of
+ * being held for every number (some 160 bytes per number at 100,000).
+ */
+interface NumberEntry {
+  numberId: string;
+  isPrimary: boolean;
+  subscriber: SubscriberEntry;
 }
 
 /** An immutable, fully indexed snapshot. Lookups read one of these; reloads build a new one and swap it. */
 class CompiledSnapshot {
-  readonly numbers = new Map<string, NumberMapping>();
+  /** Digits -> the subscriber the number rings. */
+  readonly numbers = new Map<string, NumberEntry>();
   /** Digits -> the hunt group the number rings. */
   readonly groupNumbers = new Map<string, HuntGroupNumber>();
   /** Digits -> the auto-attendant that answers the number. */
   readonly attendantNumbers = new Map<string, AttendantNumber>();
   readonly subscribers = new Map<string, SubscriberEntry>();
-  /** `user@domain` (domain lower-cased) -> subscriber id. */
-  readonly subscribersByAor = new Map<string, string>();
+  /**
+   * Domain (lower-cased) -> user -> subscriber. Nested rather than keyed by `user@domain`: the user
+   * names are the subscribers' own strings, where a joined key was one more string per subscriber.
+   */
+  readonly subscribersByAor = new Map<string, Map<string, SubscriberEntry>>();
   readonly domainsByName = new Map<string, DomainData>();
   readonly domainsById = new Map<string, DomainData>();
   /** Each domain's dial plan with unset prefixes filled in from the country's metadata. */
@@ -105,10 +123,15 @@ class CompiledSnapshot {
   readonly peerSources: PeerSourceTable;
   readonly problems: LoadProblem[] = [];
 
+  /** While building: subscribers whose presented number is one flagged primary (not a stand-in). */
+  private primaryFlagged: Set<SubscriberEntry> | undefined = new Set();
+
   constructor(data: NumberingData) {
     for (const domain of data.domains) {
       this.domainsById.set(domain.id, domain);
       this.domainsByName.set(domain.name.toLowerCase(), domain);
+      if (!this.subscribersByAor.has(domain.name.toLowerCase()))
+        this.subscribersByAor.set(domain.name.toLowerCase(), new Map());
       this.dialPlans.set(domain.id, resolveDialPlan(domain));
     }
     for (const subscriber of data.subscribers) {
@@ -117,10 +140,12 @@ class CompiledSnapshot {
         this.problems.push({ kind: 'subscriber', id: subscriber.id, reason: 'its domain does not exist' });
         continue;
       }
-      this.subscribers.set(subscriber.id, { data: subscriber, domain, primary: null, primaryFlagged: false });
-      this.subscribersByAor.set(flat(`${subscriber.username}@${domain.name.toLowerCase()}`), subscriber.id);
+      const entry: SubscriberEntry = { data: subscriber, primary: null };
+      this.subscribers.set(subscriber.id, entry);
+      this.subscribersByAor.get(domain.name.toLowerCase())!.set(subscriber.username, entry);
     }
     for (const number of data.numbers) this.addNumber(number);
+    this.primaryFlagged = undefined;
     for (const set of data.rewriteRuleSets) {
       try {
         this.ruleSets.set(set.id, compileRuleSet(set));
@@ -165,25 +190,16 @@ class CompiledSnapshot {
       this.problems.push({ kind: 'number', id: number.id, reason: (error as Error).message });
       return;
     }
-    const e164 = `+${digits}`;
-    const username = subscriber.data.username;
-    const domain = subscriber.domain.name;
-    this.numbers.set(flat(digits), {
-      e164,
-      numberId: number.id,
-      isPrimary: number.isPrimary,
-      subscriberId: subscriber.data.id,
-      username,
-      domain,
-      uri: flat(`sip:${username}@${domain}`),
-    });
+    const key = flat(digits);
+    this.numbers.set(key, { numberId: number.id, isPrimary: number.isPrimary, subscriber });
     // The primary number is presented; without one flagged, the first number assigned stands in.
     // (Hunt groups' numbers never are: they have their own map.)
-    if (number.isPrimary && !subscriber.primaryFlagged) {
-      subscriber.primary = e164;
-      subscriber.primaryFlagged = true;
+    const flagged = this.primaryFlagged!;
+    if (number.isPrimary && !flagged.has(subscriber)) {
+      subscriber.primary = key;
+      flagged.add(subscriber);
     } else if (subscriber.primary === null) {
-      subscriber.primary = e164;
+      subscriber.primary = key;
     }
   }
 
@@ -257,7 +273,19 @@ export class NumberingIndex {
   /** Number -> SIP URI. Accepts E.164 with or without `+`; null for numbers nobody has. */
   lookupNumber(number: string): NumberMapping | null {
     const digits = number.startsWith('+') ? number.slice(1) : number;
-    return this.snapshot.numbers.get(digits) ?? null;
+    const entry = this.snapshot.numbers.get(digits);
+    if (!entry) return null;
+    const subscriber = entry.subscriber.data;
+    const domain = this.snapshot.domainsById.get(subscriber.domainId)!.name;
+    return {
+      e164: `+${digits}`,
+      numberId: entry.numberId,
+      isPrimary: entry.isPrimary,
+      subscriberId: subscriber.id,
+      username: subscriber.username,
+      domain,
+      uri: `sip:${subscriber.username}@${domain}`,
+    };
   }
 
   /** Number -> the hunt group it rings (E.164 with or without `+`); null when it rings none. */
@@ -279,20 +307,21 @@ export class NumberingIndex {
   presentCaller(uri: string): CallerPresentation | null {
     const match = /^(?:sips?:)?([^@;?]+)@([^;?>:]+)/i.exec(uri.trim());
     if (!match) return null;
-    const id = this.snapshot.subscribersByAor.get(`${decodeUser(match[1]!)}@${match[2]!.toLowerCase()}`);
-    return id ? this.presentSubscriber(id) : null;
+    const entry = this.snapshot.subscribersByAor.get(match[2]!.toLowerCase())?.get(decodeUser(match[1]!));
+    return entry ? presentation(entry) : null;
+  }
+
+  /**
+   * The subscriber's id and username strings as this index holds them, for another index in the same
+   * process to share instead of keeping copies (sip-core's directory: some 190 bytes per subscriber).
+   */
+  subscriberStrings(subscriberId: string): { readonly id: string; readonly username: string } | undefined {
+    return this.snapshot.subscribers.get(subscriberId)?.data;
   }
 
   presentSubscriber(subscriberId: string): CallerPresentation | null {
     const entry = this.snapshot.subscribers.get(subscriberId);
-    if (!entry) return null;
-    const clir = entry.data.clir;
-    return {
-      subscriberId,
-      number: entry.primary,
-      clir,
-      presented: clir || !entry.primary ? 'anonymous' : entry.primary,
-    };
+    return entry ? presentation(entry) : null;
   }
 
   /** The dial plan for a domain (by name), with a subscriber's area code override when given. */
@@ -313,7 +342,8 @@ export class NumberingIndex {
   subscriberRuleSet(subscriberId: string): CompiledRuleSet | null {
     const entry = this.snapshot.subscribers.get(subscriberId);
     if (!entry) return null;
-    const id = entry.data.rewriteRuleSetId ?? entry.domain.rewriteRuleSetId;
+    const id =
+      entry.data.rewriteRuleSetId ?? this.snapshot.domainsById.get(entry.data.domainId)!.rewriteRuleSetId;
     return id ? (this.snapshot.ruleSets.get(id) ?? null) : null;
   }
 
@@ -333,7 +363,7 @@ export class NumberingIndex {
   subscriberVariables(subscriberId: string): RewriteVariables {
     const entry = this.snapshot.subscribers.get(subscriberId);
     if (!entry) return {};
-    const plan = this.snapshot.dialPlans.get(entry.domain.id)!;
+    const plan = this.snapshot.dialPlans.get(entry.data.domainId)!;
     const areaCode = entry.data.areaCode ?? plan.areaCode ?? '';
     return {
       cc: plan.countryCode,
@@ -342,7 +372,7 @@ export class NumberingIndex {
       ip: plan.internationalPrefix,
       caller_cc: plan.countryCode,
       caller_ac: areaCode,
-      caller_number: entry.primary?.slice(1) ?? '',
+      caller_number: entry.primary ?? '',
       caller_user: entry.data.username,
     };
   }
@@ -412,6 +442,12 @@ export class NumberingIndex {
     if (gateways.length === 0) throw new NumberingError('no-route', `no peering rule routes +${callee}`);
     return { callee: `+${callee}`, caller: caller ? `+${caller}` : null, gateways };
   }
+}
+
+function presentation(entry: SubscriberEntry): CallerPresentation {
+  const clir = entry.data.clir;
+  const number = entry.primary === null ? null : `+${entry.primary}`;
+  return { subscriberId: entry.data.id, number, clir, presented: clir || !number ? 'anonymous' : number };
 }
 
 function decodeUser(user: string): string {

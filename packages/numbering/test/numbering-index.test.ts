@@ -41,6 +41,11 @@ describe('NumberingIndex', () => {
     expect(index.lookupNumber('')).toBeNull();
   });
 
+  it("hands out a subscriber's id and username for another index to share, nothing for an unknown one", () => {
+    expect(index.subscriberStrings('s-bob')).toMatchObject({ id: 's-bob', username: 'bob' });
+    expect(index.subscriberStrings('s-nobody')).toBeUndefined();
+  });
+
   it('presents a caller by its primary number, anonymous under CLIR', () => {
     expect(index.presentCaller('sip:bob@example.com')).toEqual({
       subscriberId: 's-bob',

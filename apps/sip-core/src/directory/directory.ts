@@ -98,6 +98,14 @@ interface SubscriberRow {
   };
 }
 
+/**
+ * Another index of the process that holds subscribers' id and username strings (the numbering
+ * index), so that the directory shares them rather than keeping copies of its own.
+ */
+export type SubscriberStrings = (
+  id: string,
+) => { readonly id: string; readonly username: string } | undefined;
+
 /** How long a username found in no table is answered from memory before the database is asked again. */
 const MISS_TTL_MS = 10_000;
 /** Misses remembered at most (oldest forgotten first), so random usernames cannot grow memory. */
@@ -121,7 +129,12 @@ export class Directory {
   /** Fronted domains by lower-case name: their upstream PBX. */
   private upstreamByDomain = new Map<string, UpstreamPbx>();
   private subscribersById = new Map<string, CachedSubscriber>();
-  private subscribersByKey = new Map<string, CachedSubscriber>();
+  /**
+   * Domain (lower-case) -> username -> subscriber. Nested rather than keyed by `user@domain`: the
+   * username is the subscriber's own string, where a joined key was one more string per subscriber
+   * (two, since V8 keeps a joined string and its flat copy).
+   */
+  private subscribersByDomain = new Map<string, Map<string, CachedSubscriber>>();
   /** Keys the database did not have either, with when to ask again (epoch ms). */
   private misses = new Map<string, number>();
   /** Customers' limits, one object per customer, shared by its subscribers (see `toCached`). */
@@ -137,6 +150,7 @@ export class Directory {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly log: Logger,
+    private readonly sharedStrings?: SubscriberStrings,
   ) {}
 
   async load(): Promise<void> {
@@ -174,7 +188,7 @@ export class Directory {
         if (upstream) this.upstreamByDomain.set(d.name.toLowerCase(), upstream);
       }
       this.subscribersById = new Map();
-      this.subscribersByKey = new Map();
+      this.subscribersByDomain = new Map();
       this.misses = new Map();
       for (const subscriber of loaded) this.index(subscriber);
       this.log.info({ domains: domains.length, subscribers: loaded.length }, 'directory loaded');
@@ -217,7 +231,7 @@ export class Directory {
   }
 
   findSubscriber(username: string, domain: string): CachedSubscriber | undefined {
-    return this.subscribersByKey.get(key(username, domain));
+    return this.subscribersByDomain.get(domain.toLowerCase())?.get(username);
   }
 
   /**
@@ -243,7 +257,7 @@ export class Directory {
     const domainId = this.domainIds.get(domain.toLowerCase());
     const retryAt = this.misses.get(k);
     if (domainId === undefined || (retryAt !== undefined && retryAt > Date.now()))
-      return Promise.resolve(this.subscribersByKey.get(k));
+      return Promise.resolve(this.findSubscriber(username, domain));
     const pending = this.reads.get(k);
     if (pending) return pending;
     const read = this.prisma.subscriber
@@ -251,12 +265,12 @@ export class Directory {
       .then((row) => {
         if (row) this.putSubscriber(row);
         else {
-          const old = this.subscribersByKey.get(k);
+          const old = this.findSubscriber(username, domain);
           if (old) this.removeSubscriber(old.id);
         }
         // A forced read counts as a miss too: a guesser's wrong passwords cost one read per window.
         if (!row || force) this.rememberMiss(k);
-        return this.subscribersByKey.get(k);
+        return this.findSubscriber(username, domain);
       })
       .finally(() => this.reads.delete(k));
     this.reads.set(k, read);
@@ -325,9 +339,11 @@ export class Directory {
   private toCached(row: SubscriberRow, domainsById: Map<string, string>): CachedSubscriber | undefined {
     const domain = domainsById.get(row.domainId);
     if (!domain) return undefined;
+    const known = this.sharedStrings?.(row.id);
     return {
-      id: row.id,
-      username: row.username,
+      id: known?.id ?? row.id,
+      // The other index may hold an older username (a rename it has not heard of yet): only an equal one is shared.
+      username: known?.username === row.username ? known.username : row.username,
       domain,
       domainId: this.shared(row.domainId),
       customerId: this.shared(row.customerId),
@@ -372,17 +388,21 @@ export class Directory {
   }
 
   private index(subscriber: CachedSubscriber): void {
-    const k = key(subscriber.username, subscriber.domain);
     this.subscribersById.set(subscriber.id, subscriber);
-    this.subscribersByKey.set(k, subscriber);
-    this.misses.delete(k);
+    let users = this.subscribersByDomain.get(subscriber.domain);
+    if (!users) {
+      users = new Map();
+      this.subscribersByDomain.set(subscriber.domain, users);
+    }
+    users.set(subscriber.username, subscriber);
+    if (this.misses.size > 0) this.misses.delete(key(subscriber.username, subscriber.domain));
   }
 
   private removeSubscriber(id: string): void {
     const old = this.subscribersById.get(id);
     if (!old) return;
     this.subscribersById.delete(id);
-    this.subscribersByKey.delete(key(old.username, old.domain));
+    this.subscribersByDomain.get(old.domain)?.delete(old.username);
   }
 }
 

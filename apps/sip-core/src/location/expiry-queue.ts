@@ -4,7 +4,9 @@ const MAX_TIMER_MS = 2_147_483_647;
 /**
  * One timer for many deadlines: a binary min-heap of items by their deadline and a single timer armed
  * for the earliest one. Replaces a timer per item (a Timeout, its closure and a key string: some
- * 400 bytes per binding) with one array slot.
+ * 400 bytes per binding) with two array slots: the heap is two parallel arrays, the deadlines (an
+ * array of doubles, stored unboxed) and the items, rather than an `{ at, item }` object per entry
+ * with its deadline boxed (some 50 bytes more per entry).
  *
  * Entries are never searched for: an item that is replaced or removed stays in the heap until its old
  * deadline comes, and `isCurrent` then tells current entries from stale ones (the
@@ -12,7 +14,9 @@ const MAX_TIMER_MS = 2_147_483_647;
  * outnumber the live ones, so the heap stays within twice the number of items.
  */
 export class ExpiryQueue<T> {
-  private heap: Array<{ at: number; item: T }> = [];
+  /** Deadlines of the heap's entries (epoch ms); `items[i]` is the item of `ats[i]`. */
+  private ats: number[] = [];
+  private items: T[] = [];
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
 
@@ -28,13 +32,13 @@ export class ExpiryQueue<T> {
 
   /** Entries held, stale ones included (diagnostics and tests). */
   get size(): number {
-    return this.heap.length;
+    return this.items.length;
   }
 
   /** Adds an item at its current deadline (a refreshed item is added again; its old entry goes stale). */
   add(item: T): void {
     const at = this.deadline(item);
-    this.push({ at, item });
+    this.push(at, item);
     if (at < this.armedFor) this.arm();
   }
 
@@ -43,22 +47,26 @@ export class ExpiryQueue<T> {
    * current) and more than `minimum` entries.
    */
   compact(live: number, minimum = 1024): void {
-    if (this.heap.length <= minimum || this.heap.length <= 2 * live) return;
+    if (this.items.length <= minimum || this.items.length <= 2 * live) return;
     const seen = new Set<T>();
-    const entries = this.heap;
-    this.heap = [];
-    for (const entry of entries) {
-      if (seen.has(entry.item) || !this.isCurrent(entry.item) || this.deadline(entry.item) !== entry.at)
-        continue;
-      seen.add(entry.item);
-      this.push(entry);
+    const ats = this.ats;
+    const items = this.items;
+    this.ats = [];
+    this.items = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const at = ats[i]!;
+      if (seen.has(item) || !this.isCurrent(item) || this.deadline(item) !== at) continue;
+      seen.add(item);
+      this.push(at, item);
     }
     this.arm();
   }
 
   /** Forgets every entry and stops the timer. */
   clear(): void {
-    this.heap = [];
+    this.ats = [];
+    this.items = [];
     this.disarm();
   }
 
@@ -70,10 +78,10 @@ export class ExpiryQueue<T> {
 
   private arm(): void {
     this.disarm();
-    const first = this.heap[0];
-    if (!first) return;
-    this.armedFor = first.at;
-    const delay = Math.min(Math.max(0, first.at - this.now()), MAX_TIMER_MS);
+    if (this.items.length === 0) return;
+    const first = this.ats[0]!;
+    this.armedFor = first;
+    const delay = Math.min(Math.max(0, first - this.now()), MAX_TIMER_MS);
     this.timer = setTimeout(() => this.fire(), delay);
     this.timer.unref();
   }
@@ -82,13 +90,14 @@ export class ExpiryQueue<T> {
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
     const now = this.now();
-    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
-      const { at, item } = this.pop();
+    while (this.items.length > 0 && this.ats[0]! <= now) {
+      const at = this.ats[0]!;
+      const item = this.pop();
       // A replaced or removed item is stale; an item whose deadline moved later in place waits again.
       if (!this.isCurrent(item)) continue;
       const due = this.deadline(item);
       if (due > now) {
-        if (due !== at) this.push({ at: due, item });
+        if (due !== at) this.push(due, item);
         continue;
       }
       this.onExpired(item);
@@ -96,46 +105,50 @@ export class ExpiryQueue<T> {
     this.arm();
   }
 
-  private push(entry: { at: number; item: T }): void {
-    this.heap.push(entry);
-    this.siftUp(this.heap.length - 1);
+  private push(at: number, item: T): void {
+    this.ats.push(at);
+    this.items.push(item);
+    this.siftUp(this.items.length - 1, at, item);
   }
 
-  private pop(): { at: number; item: T } {
-    const heap = this.heap;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      this.siftDown(0);
-    }
+  /** Removes the earliest entry and returns its item. */
+  private pop(): T {
+    const { ats, items } = this;
+    const top = items[0]!;
+    const lastAt = ats.pop()!;
+    const last = items.pop()!;
+    if (items.length > 0) this.siftDown(0, lastAt, last);
     return top;
   }
 
-  private siftUp(index: number): void {
-    const heap = this.heap;
-    const entry = heap[index]!;
+  /** Places the entry (`at`, `item`) at `index` or above it. */
+  private siftUp(index: number, at: number, item: T): void {
+    const { ats, items } = this;
     while (index > 0) {
       const parent = (index - 1) >> 1;
-      if (heap[parent]!.at <= entry.at) break;
-      heap[index] = heap[parent]!;
+      if (ats[parent]! <= at) break;
+      ats[index] = ats[parent]!;
+      items[index] = items[parent]!;
       index = parent;
     }
-    heap[index] = entry;
+    ats[index] = at;
+    items[index] = item;
   }
 
-  private siftDown(index: number): void {
-    const heap = this.heap;
-    const entry = heap[index]!;
-    const length = heap.length;
+  /** Places the entry (`at`, `item`) at `index` or below it. */
+  private siftDown(index: number, at: number, item: T): void {
+    const { ats, items } = this;
+    const length = items.length;
     for (;;) {
       let child = 2 * index + 1;
       if (child >= length) break;
-      if (child + 1 < length && heap[child + 1]!.at < heap[child]!.at) child++;
-      if (heap[child]!.at >= entry.at) break;
-      heap[index] = heap[child]!;
+      if (child + 1 < length && ats[child + 1]! < ats[child]!) child++;
+      if (ats[child]! >= at) break;
+      ats[index] = ats[child]!;
+      items[index] = items[child]!;
       index = child;
     }
-    heap[index] = entry;
+    ats[index] = at;
+    items[index] = item;
   }
 }

@@ -61,7 +61,11 @@ const HEARD_MS = 10_000;
  * the database commit the AOR is announced on `REGISTRATIONS_CHANNEL` and the other nodes reload it.
  */
 export class LocationService {
-  private readonly byAor = new Map<string, Map<string, Binding>>();
+  /**
+   * Each AOR's bindings: the binding itself when it has one (nearly every AOR), a map by binding
+   * key when it has several. A map per AOR cost some 180 bytes per binding for the common case.
+   */
+  private readonly byAor = new Map<string, Binding | Map<string, Binding>>();
   /** Every binding's expiry in one queue with one timer (a timer per binding cost some 400 bytes each). */
   private readonly expiries: ExpiryQueue<Binding>;
   private bindingCount = 0;
@@ -89,7 +93,7 @@ export class LocationService {
     this.log = options.log;
     this.expiries = new ExpiryQueue<Binding>(
       (binding) => binding.expiresAt,
-      (binding) => this.byAor.get(binding.aor)?.get(binding.bindingKey) === binding,
+      (binding) => this.bindingAt(binding.aor, binding.bindingKey) === binding,
       (binding) => this.expire(binding),
       () => this.now(),
     );
@@ -127,17 +131,28 @@ export class LocationService {
 
   /** Current bindings of an AOR, highest q first, then the most recently refreshed. */
   lookup(aor: string): Binding[] {
-    const bindings = this.byAor.get(aor);
-    if (!bindings) return [];
+    const held = this.byAor.get(aor);
+    if (!held) return [];
     const now = this.now();
-    return [...bindings.values()]
+    if (!(held instanceof Map)) return held.expiresAt > now ? [held] : [];
+    return [...held.values()]
       .filter((binding) => binding.expiresAt > now)
       .sort((a, b) => (b.q ?? 1) - (a.q ?? 1) || b.expiresAt - a.expiresAt);
   }
 
   /** Every current binding (keep-alives, API listings). */
   *all(): IterableIterator<Binding> {
-    for (const bindings of this.byAor.values()) yield* bindings.values();
+    for (const held of this.byAor.values()) {
+      if (held instanceof Map) yield* held.values();
+      else yield held;
+    }
+  }
+
+  /** The binding of `aor` with this key, if memory holds one. */
+  private bindingAt(aor: string, bindingKey: string): Binding | undefined {
+    const held = this.byAor.get(aor);
+    if (held === undefined || held instanceof Map) return held?.get(bindingKey);
+    return held.bindingKey === bindingKey ? held : undefined;
   }
 
   get aorCount(): number {
@@ -228,10 +243,9 @@ export class LocationService {
   /** After a reload: the heard changes the table does not show yet are applied again. */
   private heardNotInTable(aor: string): UnwrittenChange[] {
     const pending: UnwrittenChange[] = [];
-    const bindings = this.byAor.get(aor);
     for (const [id, change] of this.heard) {
       if (change.aor !== aor) continue;
-      const row = bindings?.get(change.bindingKey);
+      const row = this.bindingAt(aor, change.bindingKey);
       const inTable = change.binding
         ? row !== undefined && row.callId === change.binding.callId && row.cseq >= change.binding.cseq
         : row === undefined;
@@ -245,7 +259,9 @@ export class LocationService {
     const rows = await this.prisma.registration.findMany({
       where: { aor, expiresAt: { gt: new Date(this.now()) } },
     });
-    const before = new Map(this.byAor.get(aor) ?? []);
+    const held = this.byAor.get(aor);
+    const before =
+      held instanceof Map ? new Map(held) : new Map(held ? [[held.bindingKey, held] as const] : []);
     for (const binding of before.values()) this.dropFromMemory(binding);
     const registered: Binding[] = [];
     for (const row of rows) {
@@ -284,7 +300,7 @@ export class LocationService {
     for (const change of changes) {
       if (change.binding) this.putInMemory(change.binding);
       else {
-        const binding = this.byAor.get(change.aor)?.get(change.bindingKey);
+        const binding = this.bindingAt(change.aor, change.bindingKey);
         if (binding) this.dropFromMemory(binding);
       }
     }
@@ -313,9 +329,8 @@ export class LocationService {
     if (this.writeBehind) this.writer.write(change.upserts, keys);
     else await this.writer.writeAndWait(change.upserts, keys);
 
-    const bindings = this.byAor.get(aor);
     for (const key of removals) {
-      const binding = bindings?.get(key);
+      const binding = this.bindingAt(aor, key);
       if (binding) this.dropFromMemory(binding);
     }
     for (const binding of change.upserts) this.putInMemory(this.kept(binding));
@@ -352,34 +367,51 @@ export class LocationService {
   }
 
   private putInMemory(binding: Binding): void {
-    let bindings = this.byAor.get(binding.aor);
-    if (!bindings) {
-      bindings = new Map();
-      this.byAor.set(binding.aor, bindings);
-    }
-    if (!bindings.has(binding.bindingKey)) this.bindingCount++;
+    const held = this.byAor.get(binding.aor);
     // The replaced binding's queue entry goes stale: the queue asks whether an entry is still current.
-    bindings.set(binding.bindingKey, binding);
+    if (held === undefined) {
+      this.byAor.set(binding.aor, binding);
+      this.bindingCount++;
+    } else if (held instanceof Map) {
+      if (!held.has(binding.bindingKey)) this.bindingCount++;
+      held.set(binding.bindingKey, binding);
+    } else if (held.bindingKey === binding.bindingKey) {
+      this.byAor.set(binding.aor, binding);
+    } else {
+      this.byAor.set(
+        binding.aor,
+        new Map([
+          [held.bindingKey, held],
+          [binding.bindingKey, binding],
+        ]),
+      );
+      this.bindingCount++;
+    }
     if (this.stopped) return;
     this.expiries.add(binding);
     this.expiries.compact(this.bindingCount);
   }
 
   private dropFromMemory(binding: Binding): void {
-    const bindings = this.byAor.get(binding.aor);
-    if (!bindings) return;
-    if (bindings.get(binding.bindingKey) === binding) {
-      bindings.delete(binding.bindingKey);
-      this.bindingCount--;
-      this.expiries.compact(this.bindingCount);
+    const held = this.byAor.get(binding.aor);
+    if (held === undefined) return;
+    if (!(held instanceof Map)) {
+      if (held !== binding) return;
+      this.byAor.delete(binding.aor);
+    } else {
+      if (held.get(binding.bindingKey) !== binding) return;
+      held.delete(binding.bindingKey);
+      // Back to the binding itself once one is left.
+      if (held.size === 1) this.byAor.set(binding.aor, held.values().next().value!);
+      else if (held.size === 0) this.byAor.delete(binding.aor);
     }
-    if (bindings.size === 0) this.byAor.delete(binding.aor);
+    this.bindingCount--;
+    this.expiries.compact(this.bindingCount);
   }
 
   /** RFC 3261 §10.3: a binding whose expiry passed is gone, from memory and from the table. */
   private expire(binding: Binding): void {
-    const current = this.byAor.get(binding.aor)?.get(binding.bindingKey);
-    if (current !== binding) return;
+    if (this.bindingAt(binding.aor, binding.bindingKey) !== binding) return;
     this.dropFromMemory(binding);
     this.log.info({ aor: binding.aor, contact: binding.contactUri }, 'binding expired');
     for (const listener of this.expiredListeners) listener(binding);
