@@ -17,6 +17,7 @@ import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { promptSeconds, toneSeconds, waitFor } from './support/audio.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import { type CallStack, callFields, DOMAIN, startCallStack, untilBound } from './support/stack.ts';
+import { listenThenDelete } from './support/voicemail.ts';
 
 /**
  * Voicemail through engine + sip-core + rtpengine + PostgreSQL with real peers: alice (baresip) calls
@@ -158,33 +159,7 @@ describeOnEngine(onEngine('voicemail: deposit, e-mail, MWI and retrieval'), { ti
     // Retrieval from bob's own phone: PIN, 1 listen, 7 delete.
     alice.stop();
     const bob = await phone('bob', 'bob-secret', join(dataDir, 'silence.wav'));
-    bob.dial('sip:*98@example.test');
-    await bob.waitFor('established', 20_000);
-    await sleep(1500);
-    await bob.sendDigits?.(`${PIN}#`);
-    // "You have one new messages. Message." then the menu: 1 plays the message.
-    await sleep(
-      ((await promptSeconds(dataDir, 'vm-you-have')) +
-        (await promptSeconds(dataDir, 'digit-1')) +
-        (await promptSeconds(dataDir, 'vm-new-messages'))) *
-        1000,
-    );
-    await bob.sendDigits?.('1');
-    await waitFor(
-      'the message marked heard',
-      async () =>
-        (await prisma.voicemailMessage.findUnique({ where: { id: message.id } }))?.heard ? true : undefined,
-      30_000,
-    );
-    await sleep(1000);
-    await bob.sendDigits?.('7');
-    await waitFor(
-      'the message deleted',
-      async () =>
-        (await prisma.voicemailMessage.count({ where: { subscriberId: bobId } })) === 0 ? true : undefined,
-      30_000,
-    );
-    await bob.waitFor('closed', 30_000);
+    await listenThenDelete(bob, { prisma, dataDir, pin: PIN, messageId: message.id, ownerId: bobId });
     expect(toneSeconds(readWav(bob.recording()), TONE)).toBeGreaterThanOrEqual(MESSAGE_SECONDS - 2);
     expect(() => readFileSync(join(dataDir, 'voicemail', 'messages', message.file))).toThrow();
 
