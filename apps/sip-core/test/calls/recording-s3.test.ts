@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import type { S3Settings } from '@switchboard/config';
 import { findCallCaptures } from '@switchboard/media';
 import {
-  analyseTones,
   type CallingSoftphone,
-  readWav,
   S3_TEST_CREDENTIALS,
   type S3TestServer,
   startBaresip,
@@ -17,7 +15,15 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { operatorApi, type TestApi } from '../support/api.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
-import { type CallStack, closeCallStack, completedCdr, DOMAIN, startCallStack } from './support/stack.ts';
+import { expectTone } from './support/audio.ts';
+import {
+  type CallStack,
+  closeCallStack,
+  completedCdr,
+  DOMAIN,
+  startCallStack,
+  untilBound,
+} from './support/stack.ts';
 
 /**
  * Call recording with object storage set (S3_*), through engine + sip-core + a real rtpengine + PostgreSQL
@@ -78,25 +84,6 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 }, 30_000);
 
-async function waitForBinding(user: string, phone: CallingSoftphone): Promise<void> {
-  for (let attempt = 0; attempt < 80; attempt++) {
-    if (stack.sipCore.location.lookup(`sip:${user}@${DOMAIN}`).length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${user} did not register:\n${phone.output().slice(-3000)}`);
-}
-
-/** `channel` of the file carries `expected` clearly and not `other`, for more than two seconds. */
-function expectChannelTone(file: string, channel: number, expected: number, other: number): void {
-  const audio = readWav(file, channel);
-  expect(audio.channels).toBe(2);
-  const analysis = analyseTones(audio, [expected, other]);
-  const summary = `channel ${channel}: ${JSON.stringify({ ...analysis, share: Object.fromEntries(analysis.share) })}`;
-  expect(analysis.voicedSeconds, summary).toBeGreaterThanOrEqual(2);
-  expect(analysis.share.get(expected), summary).toBeGreaterThan(0.8);
-  expect(analysis.share.get(other), summary).toBeLessThan(0.05);
-}
-
 describeOnEngine(onEngine('call recording into object storage'), { timeout: 90_000 }, () => {
   it('the stereo WAV of a recorded call lands in the bucket and the API serves it from there', async () => {
     const registrar = stack.sipAddress;
@@ -110,8 +97,8 @@ describeOnEngine(onEngine('call recording into object storage'), { timeout: 90_0
       { play: join(work, 'bob.wav') },
     );
     phones.push(bob);
-    await waitForBinding('alice', alice);
-    await waitForBinding('bob', bob);
+    await untilBound(stack, 'alice', alice);
+    await untilBound(stack, 'bob', bob);
 
     const before = await stack.testDb.db.prisma.cdr.count();
     alice.dial(`sip:bob@${DOMAIN}`);
@@ -143,7 +130,7 @@ describeOnEngine(onEngine('call recording into object storage'), { timeout: 90_0
     expect(audio.rawPayload.length).toBe(recording.sizeBytes);
     const served = join(work, 'served.wav');
     writeFileSync(served, audio.rawPayload);
-    expectChannelTone(served, 0, ALICE_TONE, BOB_TONE);
-    expectChannelTone(served, 1, BOB_TONE, ALICE_TONE);
+    expectTone(served, ALICE_TONE, BOB_TONE, { channel: 0 });
+    expectTone(served, BOB_TONE, ALICE_TONE, { channel: 1 });
   });
 });

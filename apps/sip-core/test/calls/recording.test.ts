@@ -6,18 +6,12 @@ import { join } from 'node:path';
 import { findCallCaptures } from '@switchboard/media';
 import { recordingWebhookSecretContext, seal } from '@switchboard/push';
 import { LocalStorage } from '@switchboard/storage';
-import {
-  analyseTones,
-  type CallingSoftphone,
-  readWav,
-  startBaresip,
-  startLinphonec,
-  writeToneWav,
-} from '@switchboard/testkit';
+import { type CallingSoftphone, startBaresip, startLinphonec, writeToneWav } from '@switchboard/testkit';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { deleteExpiredRecordings } from '../../src/recording/retention.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
+import { expectTone } from './support/audio.ts';
 import { allocatePort } from './support/sipp.ts';
 import {
   type CallStack,
@@ -112,17 +106,6 @@ async function recordingsOf(cdrId: string, count: number) {
   throw new Error(`no recording for CDR ${cdrId}`);
 }
 
-/** `channel` of the file carries `expected` clearly and not `other`, for more than two seconds. */
-function expectChannelTone(file: string, channel: number, expected: number, other: number): void {
-  const audio = readWav(file, channel);
-  expect(audio.channels).toBe(2);
-  const analysis = analyseTones(audio, [expected, other]);
-  const summary = `channel ${channel}: ${JSON.stringify({ ...analysis, share: Object.fromEntries(analysis.share) })}`;
-  expect(analysis.voicedSeconds, summary).toBeGreaterThanOrEqual(2);
-  expect(analysis.share.get(expected), summary).toBeGreaterThan(0.8);
-  expect(analysis.share.get(other), summary).toBeLessThan(0.05);
-}
-
 describeOnEngine(onEngine('call recording'), { timeout: 90_000 }, () => {
   it('records baresip calling linphonec: one stereo WAV, caller left and callee right, linked to the CDR, webhook signed', async () => {
     const registrar = stack.sipAddress;
@@ -154,8 +137,8 @@ describeOnEngine(onEngine('call recording'), { timeout: 90_000 }, () => {
     expect(existsSync(file)).toBe(true);
     expect(statSync(file).size).toBe(recording?.sizeBytes);
     expect(recording?.durationMs).toBeGreaterThanOrEqual((TALK_SECONDS - 1) * 1000);
-    expectChannelTone(file, 0, ALICE_TONE, BOB_TONE);
-    expectChannelTone(file, 1, BOB_TONE, ALICE_TONE);
+    expectTone(file, ALICE_TONE, BOB_TONE, { channel: 0 });
+    expectTone(file, BOB_TONE, ALICE_TONE, { channel: 1 });
 
     for (let attempt = 0; attempt < 50 && received.length === 0; attempt++)
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -215,7 +198,7 @@ describeOnEngine(onEngine('call recording'), { timeout: 90_000 }, () => {
     const file = join(work, 'recordings', 'calls', recording?.filePath ?? '');
     expect(existsSync(file)).toBe(true);
     expect(recording?.durationMs).toBeGreaterThanOrEqual((TALK_SECONDS - 1) * 1000);
-    expectChannelTone(file, 0, ALICE_TONE, BOB_TONE);
-    expectChannelTone(file, 1, BOB_TONE, ALICE_TONE);
+    expectTone(file, ALICE_TONE, BOB_TONE, { channel: 0 });
+    expectTone(file, BOB_TONE, ALICE_TONE, { channel: 1 });
   });
 });

@@ -2,17 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CdrMediaStats } from '@switchboard/db';
-import {
-  analyseTones,
-  type CallingSoftphone,
-  readWav,
-  startBaresip,
-  startLinphonec,
-  writeToneWav,
-} from '@switchboard/testkit';
+import { type CallingSoftphone, startBaresip, startLinphonec, writeToneWav } from '@switchboard/testkit';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
+import { expectTone } from './support/audio.ts';
 import { type CallStack, DOMAIN, startCallStack, untilBound } from './support/stack.ts';
 
 /**
@@ -82,15 +76,6 @@ async function completedCdr(before: number) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the CDR was not completed');
-}
-
-/** The recording carries `expected` (clearly dominating) and not `other`, for more than a second. */
-function expectTone(recording: string, expected: number, other: number): void {
-  const analysis = analyseTones(readWav(recording), [expected, other]);
-  const summary = `${recording}: ${JSON.stringify({ ...analysis, share: Object.fromEntries(analysis.share) })}`;
-  expect(analysis.voicedSeconds, summary).toBeGreaterThanOrEqual(2);
-  expect(analysis.share.get(expected), summary).toBeGreaterThan(0.8);
-  expect(analysis.share.get(other), summary).toBeLessThan(0.05);
 }
 
 /** Both legs of the call went through the relay, in both directions. */

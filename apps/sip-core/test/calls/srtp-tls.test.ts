@@ -2,9 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  analyseTones,
   type CallingSoftphone,
-  readWav,
   selfSignedCertificate,
   startBaresip,
   startLinphonec,
@@ -12,6 +10,7 @@ import {
 } from '@switchboard/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { onEngine, skipOnEngine } from '../support/engine.ts';
+import { expectTone } from './support/audio.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
   type CallStack,
@@ -110,14 +109,6 @@ async function talk(caller: CallingSoftphone, callee: CallingSoftphone, calleeUs
   caller.hangup();
   await Promise.all([caller.waitFor('closed'), callee.waitFor('closed')]);
   return completedCdr(stack, before);
-}
-
-function expectTone(recording: string, expected: number, other: number): void {
-  const analysis = analyseTones(readWav(recording), [expected, other]);
-  const summary = `${recording}: ${JSON.stringify({ ...analysis, share: Object.fromEntries(analysis.share) })}`;
-  expect(analysis.voicedSeconds, summary).toBeGreaterThanOrEqual(2);
-  expect(analysis.share.get(expected), summary).toBeGreaterThan(0.8);
-  expect(analysis.share.get(other), summary).toBeLessThan(0.05);
 }
 
 interface Exchanged {

@@ -2,9 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  analyseTones,
   type CallingSoftphone,
-  readWav,
   type Softphone,
   selfSignedCertificate,
   startBaresip,
@@ -13,6 +11,7 @@ import {
 } from '@switchboard/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { expectTone } from '../calls/support/audio.ts';
 import { type CallStack, startCallStack } from '../calls/support/stack.ts';
 import { onEngine, skipOnEngine } from '../support/engine.ts';
 import { frontDomain } from './fronting.ts';
@@ -89,14 +88,6 @@ async function untilRegisteredAtPbx(user: string, phone: Softphone): Promise<str
   throw new Error(
     `${user} did not register at the PBX:\n${phone.output().slice(-3000)}\n${pbx.seen().join('\n')}`,
   );
-}
-
-function expectTone(recording: string, expected: number, other: number): void {
-  const analysis = analyseTones(readWav(recording), [expected, other]);
-  const summary = `${recording}: ${JSON.stringify({ ...analysis, share: Object.fromEntries(analysis.share) })}`;
-  expect(analysis.voicedSeconds, summary).toBeGreaterThanOrEqual(2);
-  expect(analysis.share.get(expected), summary).toBeGreaterThan(0.8);
-  expect(analysis.share.get(other), summary).toBeLessThan(0.05);
 }
 
 /** Bounded wait (10 s) until Kamailio logged `count` requests that `match` (its log arrives through a pipe). */

@@ -2,15 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CdrMediaStats } from '@switchboard/db';
-import {
-  analyseTones,
-  type CallingSoftphone,
-  readWav,
-  startBaresip,
-  writeToneWav,
-} from '@switchboard/testkit';
+import { type CallingSoftphone, startBaresip, writeToneWav } from '@switchboard/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
+import { expectTone } from '../calls/support/audio.ts';
 import { type CallStack, startCallStack } from '../calls/support/stack.ts';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
 import { udpPeer } from '../support/raw-sip.ts';
@@ -87,14 +82,6 @@ async function untilSeen(match: (line: string) => boolean, count: number): Promi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return pbx.seen().filter(match);
-}
-
-function expectTone(recording: string, expected: number, other: number): void {
-  const analysis = analyseTones(readWav(recording), [expected, other]);
-  const summary = `${recording}: ${JSON.stringify({ ...analysis, share: Object.fromEntries(analysis.share) })}`;
-  expect(analysis.voicedSeconds, summary).toBeGreaterThanOrEqual(2);
-  expect(analysis.share.get(expected), summary).toBeGreaterThan(0.8);
-  expect(analysis.share.get(other), summary).toBeLessThan(0.05);
 }
 
 /** The engine's start lines of every call leg the CDRs and Kamailio name (for a failure's message). */

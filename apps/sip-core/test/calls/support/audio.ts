@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { readWavFile } from '@switchboard/media-endpoint';
-import { analyseTones, type PcmAudio } from '@switchboard/testkit';
+import { analyseTones, type PcmAudio, readWav } from '@switchboard/testkit';
+import { expect } from 'vitest';
 
 /** One-second blocks of `audio` in which `frequency` carries more than 80 % of the energy. */
 export function toneSeconds(audio: PcmAudio, frequency: number): number {
@@ -34,4 +35,24 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * What a phone recorded (or one `channel` of a stereo call recording) carries `expected` clearly
+ * (over 80 % of the energy, at least `minSeconds` voiced) and next to nothing of `other`.
+ */
+export function expectTone(
+  recording: string,
+  expected: number,
+  other: number,
+  options: { channel?: number; minSeconds?: number } = {},
+): void {
+  const audio = readWav(recording, options.channel ?? 0);
+  if (options.channel !== undefined) expect(audio.channels).toBe(2);
+  const analysis = analyseTones(audio, [expected, other]);
+  const where = options.channel === undefined ? recording : `${recording} channel ${options.channel}`;
+  const summary = `${where}: ${JSON.stringify({ ...analysis, share: Object.fromEntries(analysis.share) })}`;
+  expect(analysis.voicedSeconds, summary).toBeGreaterThanOrEqual(options.minSeconds ?? 2);
+  expect(analysis.share.get(expected), summary).toBeGreaterThan(0.8);
+  expect(analysis.share.get(other), summary).toBeLessThan(0.05);
 }
