@@ -17,6 +17,48 @@ const acme = {
   updatedAt: '2026-11-26T08:00:00Z',
 };
 
+/** A gateway as the API lists it: plain UDP, no trunk registration, no health check. */
+function gatewayRow() {
+  return {
+    id: 'g1',
+    groupId: 'p1',
+    name: 'gw-a1',
+    host: '192.0.2.10',
+    port: 5060,
+    transport: 'udp',
+    authUsername: null,
+    authRealm: null,
+    priority: 1,
+    weight: 1,
+    enabled: true,
+    trustedSources: [],
+    hasAuthPassword: false,
+    hasRegisterPassword: false,
+    registerEnabled: false,
+    registrarUri: null,
+    registerUsername: null,
+    registerRealm: null,
+    registerExpires: 3600,
+    registerOutboundProxy: null,
+    registerTransport: 'udp',
+    registerContactUser: null,
+    healthCheck: false,
+    healthInterval: 30,
+    healthThreshold: 3,
+    status: {
+      registration: 'disabled',
+      registrationError: null,
+      registeredAt: null,
+      expiresAt: null,
+      nextAttemptAt: null,
+      health: 'off',
+      healthError: null,
+      healthChangedAt: null,
+      node: null,
+    },
+  };
+}
+
 describe('editing a customer', () => {
   it('opens with the stored values and the focus in it, validates like the API, then saves a PATCH', async () => {
     const user = userEvent.setup();
@@ -344,44 +386,7 @@ describe('resellers and users', () => {
 describe('editing peering and rewrite rules', () => {
   it('saves a gateway of the chosen group with numbers as numbers', async () => {
     const user = userEvent.setup();
-    const gw = {
-      id: 'g1',
-      groupId: 'p1',
-      name: 'gw-a1',
-      host: '192.0.2.10',
-      port: 5060,
-      transport: 'udp',
-      authUsername: null,
-      authRealm: null,
-      priority: 1,
-      weight: 1,
-      enabled: true,
-      trustedSources: [],
-      hasAuthPassword: false,
-      hasRegisterPassword: false,
-      registerEnabled: false,
-      registrarUri: null,
-      registerUsername: null,
-      registerRealm: null,
-      registerExpires: 3600,
-      registerOutboundProxy: null,
-      registerTransport: 'udp',
-      registerContactUser: null,
-      healthCheck: false,
-      healthInterval: 30,
-      healthThreshold: 3,
-      status: {
-        registration: 'disabled',
-        registrationError: null,
-        registeredAt: null,
-        expiresAt: null,
-        nextAttemptAt: null,
-        health: 'off',
-        healthError: null,
-        healthChangedAt: null,
-        node: null,
-      },
-    };
+    const gw = gatewayRow();
     const { requests } = renderApp('/admin/peering', (key, body) => {
       if (key === 'GET /api/v1/auth/me') return operator;
       if (key === 'GET /api/v1/peering-groups')
@@ -429,44 +434,7 @@ describe('editing peering and rewrite rules', () => {
 
   it("a gateway's and a peering group's codec policy: the domain form's section, the API's refusal shown, then saved", async () => {
     const user = userEvent.setup();
-    const gw = {
-      id: 'g1',
-      groupId: 'p1',
-      name: 'gw-a1',
-      host: '192.0.2.10',
-      port: 5060,
-      transport: 'udp',
-      authUsername: null,
-      authRealm: null,
-      priority: 1,
-      weight: 1,
-      enabled: true,
-      trustedSources: [],
-      hasAuthPassword: false,
-      hasRegisterPassword: false,
-      registerEnabled: false,
-      registrarUri: null,
-      registerUsername: null,
-      registerRealm: null,
-      registerExpires: 3600,
-      registerOutboundProxy: null,
-      registerTransport: 'udp',
-      registerContactUser: null,
-      healthCheck: false,
-      healthInterval: 30,
-      healthThreshold: 3,
-      status: {
-        registration: 'disabled',
-        registrationError: null,
-        registeredAt: null,
-        expiresAt: null,
-        nextAttemptAt: null,
-        health: 'off',
-        healthError: null,
-        healthChangedAt: null,
-        node: null,
-      },
-    };
+    const gw = gatewayRow();
     const stored = {
       id: 'pp1',
       gatewayId: 'g1',
@@ -577,44 +545,7 @@ describe('editing peering and rewrite rules', () => {
 
   it("a gateway's and a peering group's topology hiding and limits: filled from the policy, checked, the API's refusal shown, then saved", async () => {
     const user = userEvent.setup();
-    const gw = {
-      id: 'g1',
-      groupId: 'p1',
-      name: 'gw-a1',
-      host: '192.0.2.10',
-      port: 5060,
-      transport: 'udp',
-      authUsername: null,
-      authRealm: null,
-      priority: 1,
-      weight: 1,
-      enabled: true,
-      trustedSources: [],
-      hasAuthPassword: false,
-      hasRegisterPassword: false,
-      registerEnabled: false,
-      registrarUri: null,
-      registerUsername: null,
-      registerRealm: null,
-      registerExpires: 3600,
-      registerOutboundProxy: null,
-      registerTransport: 'udp',
-      registerContactUser: null,
-      healthCheck: false,
-      healthInterval: 30,
-      healthThreshold: 3,
-      status: {
-        registration: 'disabled',
-        registrationError: null,
-        registeredAt: null,
-        expiresAt: null,
-        nextAttemptAt: null,
-        health: 'off',
-        healthError: null,
-        healthChangedAt: null,
-        node: null,
-      },
-    };
+    const gw = gatewayRow();
     const stored = {
       id: 'pp1',
       gatewayId: 'g1',
