@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import { AdminServer } from './admin/admin-server.ts';
 import type { AppConnection } from './admin/app-connection.ts';
 import { AppRegistry } from './admin/app-registry.ts';
+import type { AppEnd as InProcessAppEnd } from './admin/in-process-link.ts';
 import { DrachtioBridge } from './bridge/drachtio-bridge.ts';
 import { drachtioProxyOptions } from './bridge/proxy-operations.ts';
 import { SipStackAdapter } from './bridge/sip-stack-adapter.ts';
@@ -48,6 +49,11 @@ export interface RunningEngine {
    * Returns how many listeners took it.
    */
   replaceSipCertificate(files: TlsFiles): number;
+  /**
+   * Links a drachtio-srf app in this process without a socket (admin-server.ts `linkInProcess`): pass the
+   * result as `socket` to `srf.connect`, with the engine's secret.
+   */
+  linkInProcess(): InProcessAppEnd;
   close(): Promise<void>;
 }
 
@@ -180,6 +186,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     adminAddress,
     capture,
     replaceSipCertificate: (files) => transport.sockets.replaceCertificates(files.cert, files.key),
+    linkInProcess: () => admin.linkInProcess(),
     async close() {
       detachGauges();
       await admin.close();

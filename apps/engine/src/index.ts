@@ -1,6 +1,7 @@
 export { AdminServer, type AppRequestHandler, type EngineIdentity } from './admin/admin-server.ts';
 export { AppConnection } from './admin/app-connection.ts';
 export { AppRegistry } from './admin/app-registry.ts';
+export { type AppEnd as InProcessAppEnd, InProcessLink } from './admin/in-process-link.ts';
 export {
   CallCapture,
   type CallCaptureLimits,

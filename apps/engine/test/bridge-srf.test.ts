@@ -1,6 +1,11 @@
-import type { SipRequest } from '@switchboard/sip';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanups, setup } from './bridge-harness.ts';
+import {
+  cleanups,
+  inDialogFromFarEnd,
+  inviteFromFarEnd,
+  optionsFromFarEnd,
+  setup,
+} from './bridge-harness.ts';
 import { waitFor } from './helpers.ts';
 import { farResponse, PEER } from './loopback-stack.ts';
 import { type Dialog, type SrfRequest, type SrfResponse, sendRequest } from './srf.ts';
@@ -14,66 +19,6 @@ import { type Dialog, type SrfRequest, type SrfResponse, sendRequest } from './s
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn();
 });
-
-let seq = 0;
-function inviteFromFarEnd(opts: { callId?: string; extra?: string[]; branch?: string } = {}): string {
-  seq++;
-  const body =
-    'v=0\r\no=far 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
-  return [
-    'INVITE sip:service@127.0.0.1:5060 SIP/2.0',
-    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=${opts.branch ?? `z9hG4bKfar${seq}`}`,
-    `From: <sip:caller@127.0.0.1:5070>;tag=caller${seq}`,
-    'To: <sip:service@127.0.0.1:5060>',
-    `Call-ID: ${opts.callId ?? `call-${seq}@far`}`,
-    'CSeq: 1 INVITE',
-    'Contact: <sip:caller@127.0.0.1:5070>',
-    'Max-Forwards: 70',
-    ...(opts.extra ?? []),
-    'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    '',
-    body,
-  ].join('\r\n');
-}
-
-function inDialogFromFarEnd(
-  method: string,
-  invite: SipRequest,
-  toTag: string,
-  cseq: number,
-  extra: string[] = [],
-): string {
-  return [
-    `${method} sip:service@127.0.0.1:5060 SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK${method.toLowerCase()}${cseq}${seq}`,
-    `From: ${invite.getHeader('from')}`,
-    `To: ${invite.getHeader('to')};tag=${toTag}`,
-    `Call-ID: ${invite.callId}`,
-    `CSeq: ${cseq} ${method}`,
-    'Max-Forwards: 70',
-    ...extra,
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
-
-function optionsFromFarEnd(): string {
-  seq++;
-  return [
-    'OPTIONS sip:service@127.0.0.1:5060 SIP/2.0',
-    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKopt${seq}`,
-    `From: <sip:monitor@127.0.0.1>;tag=opt${seq}`,
-    'To: <sip:service@127.0.0.1>',
-    `Call-ID: opt-${seq}`,
-    'CSeq: 7 OPTIONS',
-    'Max-Forwards: 70',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
 
 describe('requests from the network to apps', () => {
   it('hands an OPTIONS to the app that routes it and sends its answer with the transaction headers', async () => {

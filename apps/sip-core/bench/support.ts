@@ -26,6 +26,8 @@ const DATABASE_URL =
 export const log = pino({ level: process.env.BENCH_LOG ?? 'warn' });
 /** `one`: engine and sip-core in one process (the all-in-one launcher); `split`: two processes. */
 export const LAYOUT = process.env.BENCH_LAYOUT === 'split' ? 'split' : 'one';
+/** In one process: `link` (default, as the launcher) or `socket` (the admin socket, as before the link). */
+export const LINK = process.env.BENCH_LINK === 'socket' ? 'socket' : 'link';
 /** When set, V8 CPU profiles of sip-core go here: one per trial (one process) or per process (split). */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 /** Uncounted calls before the first trial (BENCH_WARMUP_CALLS). */
@@ -419,6 +421,8 @@ export async function startSipCoreUnderTest(
       prisma: bench.db.prisma,
       db: bench.db,
       logger: log,
+      // As the all-in-one launcher does: the engine in this process, no socket between them.
+      ...(LINK === 'socket' ? {} : { engineLink: () => engine.linkInProcess() }),
       ...extraDeps,
     });
     return {

@@ -136,7 +136,16 @@ export interface SipCoreDeps {
    * is recorded, whatever the customers' settings.
    */
   recording?: RecordingOptions & { retentionIntervalMs?: number };
+  /**
+   * The engine runs in this process (the all-in-one launcher): sip-core reaches it through an in-process
+   * link (the engine's `linkInProcess`) instead of its admin socket, same messages, no socket, no framing;
+   * `drachtio` still names the secret. Default: the socket at `drachtio`'s host and port.
+   */
+  engineLink?: () => EngineLinkEnd;
 }
+
+/** The app's end of an in-process link to the engine, as our patched drachtio-srf takes it (`socket`). */
+export type EngineLinkEnd = NodeJS.EventEmitter & { writeMessage(payload: string): void };
 
 export interface VoicemailSettings {
   /** Recordings, greetings and prompts live under it (default `DATA_DIR`, else `./data`). */
@@ -566,7 +575,10 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     };
     srf.once('connect', onConnect);
     srf.once('error', onError);
-    srf.connect({ host: config.drachtio.host, port: config.drachtio.port, secret: config.drachtio.secret });
+    const { host, port, secret } = config.drachtio;
+    // `socket` is our drachtio-srf patch's: its types do not know it.
+    const linked = deps.engineLink ? { socket: deps.engineLink() } : {};
+    srf.connect({ host, port, secret, ...linked } as Parameters<typeof srf.connect>[0]);
   });
 
   const keepalive = new NatKeepalive(

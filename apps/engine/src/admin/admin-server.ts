@@ -7,7 +7,9 @@ import { authenticateCommand, authenticateReply, routeVerb } from '../wire/comma
 import { type AppMessage, AppMessageError, parseAppMessage, responseMessage } from '../wire/protocol.ts';
 import { AppConnection } from './app-connection.ts';
 import { AppRegistry } from './app-registry.ts';
+import { type AppTransport, SocketTransport } from './app-transport.ts';
 import { AuthGuard, type AuthGuardOptions, DEFAULT_AUTH_GUARD } from './auth-guard.ts';
+import { type AppEnd, InProcessLink } from './in-process-link.ts';
 
 /** What the SIP side of the engine does with the SIP-carrying app messages. */
 export interface AppRequestHandler {
@@ -108,7 +110,7 @@ export class AdminServer {
         socket.destroy();
         return;
       }
-      this.accept(socket);
+      this.accept(new SocketTransport(socket, this.log));
     };
     const server = this.options.tls
       ? createTlsServer(this.options.tls, onSocket)
@@ -169,7 +171,7 @@ export class AdminServer {
         reject(err);
       });
       socket.once(options.tls ? 'secureConnect' : 'connect', () => {
-        const app = this.accept(socket);
+        const app = this.accept(new SocketTransport(socket, this.log));
         this.outboundWaiters.set(app, (err) => {
           clearTimeout(timer);
           this.outboundWaiters.delete(app);
@@ -181,8 +183,20 @@ export class AdminServer {
     });
   }
 
-  private accept(socket: Socket): AppConnection {
-    const app = new AppConnection(socket, this.log, (conn, payload) => this.receive(conn, payload));
+  /**
+   * An app in this process (the all-in-one launcher's sip-core): it connects through the returned end
+   * instead of a socket, and authenticates with the secret as any app does.
+   */
+  linkInProcess(): AppEnd {
+    const link = new InProcessLink((err) =>
+      this.log.error({ err }, 'failed to process a message from an in-process app'),
+    );
+    this.accept(link.engineEnd);
+    return link.appEnd;
+  }
+
+  private accept(transport: AppTransport): AppConnection {
+    const app = new AppConnection(transport, (conn, payload) => this.receive(conn, payload));
     this.apps.add(app);
     this.log.info({ app: app.id, remote: `${app.remoteAddress}:${app.remotePort}` }, 'app connected');
     const authTimer = setTimeout(() => {
