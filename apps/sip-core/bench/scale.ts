@@ -33,6 +33,11 @@ const LIVE = Number(process.env.BENCH_SCALE_LIVE ?? 100_000);
 const LIVE_RATE = Number(process.env.BENCH_SCALE_RATE ?? 500);
 /** BENCH_SCALE_INDEXES_ONLY=1: only the index loads per size, no engine + sip-core start (a million's quick row). */
 const INDEXES_ONLY = process.env.BENCH_SCALE_INDEXES_ONLY === '1';
+/**
+ * BENCH_SCALE_PROCESSES=one: engine and sip-core in one process, linked as the all-in-one launcher runs
+ * them; default `two` (the split layout, each in its own process).
+ */
+const PROCESSES = process.env.BENCH_SCALE_PROCESSES === 'one' ? 'one' : 'two';
 /** Seconds after start-up or the last registration before memory is read (timers, write-behind settle). */
 const SETTLE_S = 10;
 
@@ -162,7 +167,12 @@ async function measureSize(dir: string, count: number): Promise<Record<string, u
     // A minute per 100,000 subscribers on a loaded machine; the heap limit fits a million of each.
     process.env.NODE_OPTIONS =
       `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_LIMIT_MB}`.trim();
-    const running = await startSplit(bench.url, sipCoreOptions, 120 + Math.ceil(count / 100_000) * 60);
+    const running = await startSplit(
+      bench.url,
+      sipCoreOptions,
+      120 + Math.ceil(count / 100_000) * 60,
+      PROCESSES,
+    );
     const startS = (Date.now() - started) / 1000;
     try {
       await settle();
@@ -181,8 +191,10 @@ async function measureSize(dir: string, count: number): Promise<Record<string, u
         locationBytesPerBinding: Math.round(loads.location.bytes / count),
         locationLoadS: Number((loads.location.ms / 1000).toFixed(2)),
         sipCoreStartS: Number(startS.toFixed(1)),
+        processes: PROCESSES,
         sipCoreRssMB: mb(rss(pids.sipCore)),
-        engineRssMB: mb(rss(pids.engine)),
+        // One process: the figure above holds both.
+        engineRssMB: PROCESSES === 'one' ? 0 : mb(rss(pids.engine)),
         load: loadAverage(),
       };
       console.log(`scale ${count}: ${JSON.stringify(row)}`);
@@ -201,16 +213,18 @@ async function measureLive(dir: string): Promise<Record<string, unknown>> {
   try {
     await seed(bench.db, LIVE, false);
     const csv = writeCsv(dir, LIVE);
-    const running = await startSplit(bench.url, sipCoreOptions);
+    const running = await startSplit(bench.url, sipCoreOptions, 120, PROCESSES);
     try {
       await settle();
       const pids = running.pids!;
-      const before = { engine: rss(pids.engine), sipCore: rss(pids.sipCore) };
+      const engineRss = (): number => (PROCESSES === 'one' ? 0 : rss(pids.engine));
+      const before = { engine: engineRss(), sipCore: rss(pids.sipCore) };
       const trial = await runTrial(running.remote, csv, LIVE_RATE, dir, LIVE);
       await settle();
-      const after = { engine: rss(pids.engine), sipCore: rss(pids.sipCore) };
+      const after = { engine: engineRss(), sipCore: rss(pids.sipCore) };
       const total = after.engine + after.sipCore;
       const row = {
+        processes: PROCESSES,
         devices: LIVE,
         registered: trial.successful,
         failed: trial.failed,

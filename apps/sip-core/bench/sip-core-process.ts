@@ -1,6 +1,7 @@
 /**
  * sip-core in its own process for the benchmarks' `split` layout (engine and sip-core on separate
- * cores, as in production). Configured by the parent through BENCH_DATABASE_URL and
+ * cores, as in production), or with the engine in the same process (BENCH_ENGINE_SIP_PORT, as the
+ * all-in-one launcher runs them). Configured by the parent through BENCH_DATABASE_URL and
  * BENCH_SIP_CORE_OPTIONS (the sip-core options as JSON, engine port and secret included); prints
  * `ready` once connected to the engine; SIGTERM closes it cleanly.
  */
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { openDatabase } from '@switchboard/db';
+import { startEngine } from '@switchboard/engine';
 import { pino } from 'pino';
 import type { SipCoreOptions } from '../src/config.ts';
 import { startSipCore } from '../src/start.ts';
@@ -20,7 +22,25 @@ const db = await openDatabase({
   dataDir: tmpdir(),
   log,
 });
-const sipCore = await startSipCore(options, { prisma: db.prisma, db, logger: log });
+// BENCH_ENGINE_SIP_PORT: the engine runs in this process too, linked without a socket (the all-in-one
+// launcher's layout); its admin listener takes an ephemeral port.
+const enginePort = Number(process.env.BENCH_ENGINE_SIP_PORT ?? 0);
+const engine = enginePort
+  ? await startEngine(
+      {
+        sipListen: [{ transport: 'udp', host: '127.0.0.1', port: enginePort }],
+        engineAdmin: { host: '127.0.0.1', port: 0 },
+        engineSecret: options.drachtio.secret,
+      },
+      { logger: log },
+    )
+  : undefined;
+const sipCore = await startSipCore(options, {
+  prisma: db.prisma,
+  db,
+  logger: log,
+  ...(engine ? { engineLink: () => engine.linkInProcess() } : {}),
+});
 process.stdout.write('ready\n');
 // The scale bench asks what the heap holds (resident memory it reads from /proc itself), and where
 // the resident memory beyond the heap is: resident kB per mapping (file, [heap], or anonymous).
@@ -59,6 +79,7 @@ function residentByMapping(): Record<string, number> {
 process.once('SIGTERM', () => {
   void (async () => {
     await sipCore.close();
+    await engine?.close();
     await db.close();
     process.exit(0);
   })();

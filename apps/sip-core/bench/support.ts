@@ -448,7 +448,10 @@ export async function startSplit(
   databaseUrl: string,
   options: (enginePort: number, secret: string) => SipCoreOptions,
   readyWithinS = 120,
+  /** `one`: engine and sip-core in one child process, linked as in the all-in-one launcher. */
+  processes: 'two' | 'one' = 'two',
 ): Promise<RunningSipCore> {
+  if (processes === 'one') return startOneChild(databaseUrl, options, readyWithinS);
   const secret = randomBytes(16).toString('hex');
   const sipPort = await freeUdpPort();
   const adminPort = await freeTcpPort();
@@ -498,6 +501,54 @@ export async function startSplit(
     remote: `127.0.0.1:${sipPort}`,
     pids: { engine: engine.pid!, sipCore: sipCore.pid! },
     cpuSeconds: () => treeCpuSeconds([engine.pid!, sipCore.pid!]),
+    stop,
+  };
+}
+
+/** Engine + sip-core in one child process (its memory read from /proc, as the split processes'). */
+async function startOneChild(
+  databaseUrl: string,
+  options: (enginePort: number, secret: string) => SipCoreOptions,
+  readyWithinS: number,
+): Promise<RunningSipCore> {
+  const secret = randomBytes(16).toString('hex');
+  const sipPort = await freeUdpPort();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'sip-core-process.ts')], {
+    cwd: join(HERE, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      BENCH_DATABASE_URL: databaseUrl,
+      BENCH_ENGINE_SIP_PORT: String(sipPort),
+      // The admin port is the engine's own choice; sip-core reaches it through the link.
+      BENCH_SIP_CORE_OPTIONS: JSON.stringify(options(9, secret)),
+    },
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((resolve) => {
+      const guard = setTimeout(() => {
+        child.kill('SIGKILL');
+        resolve(undefined);
+      }, 10_000);
+      child.once('exit', () => {
+        clearTimeout(guard);
+        resolve(undefined);
+      });
+    });
+  };
+  try {
+    await waitForLine(child, 'ready', readyWithinS);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    name: 'sip-core (engine in process)',
+    remote: `127.0.0.1:${sipPort}`,
+    pids: { engine: child.pid!, sipCore: child.pid! },
+    cpuSeconds: () => treeCpuSeconds([child.pid!]),
     stop,
   };
 }
