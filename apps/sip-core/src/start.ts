@@ -566,7 +566,8 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       }
       Object.assign(engine, engineTraits(version));
       engineAddresses.set(hostport);
-      log.info({ hostport, version, ...engine }, 'connected to the SIP engine');
+      const via = deps.engineLink ? 'in-process link' : 'socket';
+      log.info({ hostport, version, via, ...engine }, 'connected to the SIP engine');
       resolve();
     };
     const onError = (error: Error): void => {
