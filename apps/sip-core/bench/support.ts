@@ -474,20 +474,7 @@ export async function startSplit(
     BENCH_SIP_CORE_OPTIONS: JSON.stringify(options(adminPort, secret)),
   });
   const stop = async (): Promise<void> => {
-    for (const child of [sipCore, engine]) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => {
-        const guard = setTimeout(() => {
-          child.kill('SIGKILL');
-          resolve(undefined);
-        }, 10_000);
-        child.once('exit', () => {
-          clearTimeout(guard);
-          resolve(undefined);
-        });
-      });
-    }
+    for (const child of [sipCore, engine]) await stopChild(child);
   };
   try {
     await waitForTcp(adminPort);
@@ -524,20 +511,7 @@ async function startOneChild(
       BENCH_SIP_CORE_OPTIONS: JSON.stringify(options(9, secret)),
     },
   });
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    await new Promise((resolve) => {
-      const guard = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(undefined);
-      }, 10_000);
-      child.once('exit', () => {
-        clearTimeout(guard);
-        resolve(undefined);
-      });
-    });
-  };
+  const stop = (): Promise<void> => stopChild(child);
   try {
     await waitForLine(child, 'ready', readyWithinS);
   } catch (error) {
@@ -551,6 +525,22 @@ async function startOneChild(
     cpuSeconds: () => treeCpuSeconds([child.pid!]),
     stop,
   };
+}
+
+/** SIGTERM, then SIGKILL after 10 s; resolves once the child is gone. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => {
+    const guard = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(undefined);
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(guard);
+      resolve(undefined);
+    });
+  });
 }
 
 function freeTcpPort(): Promise<number> {
