@@ -55,6 +55,73 @@ describe('LocationService', () => {
     await restarted.close();
   });
 
+  it('writes every field of a binding and reads it back after a restart, unusual values included', async () => {
+    const first = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    await first.load();
+    const full = makeBinding({
+      aor: AOR,
+      subscriberId,
+      bindingKey: '<urn:uuid:00000000-0000-4000-8000-000000000001>;1',
+      contactUri: 'sip:alice@192.0.2.12:5062;transport=tcp;ob',
+      receivedAddress: '2001:db8::12',
+      receivedPort: 50612,
+      transport: 'tcp',
+      localSocket: 'tcp:192.0.2.1:5060',
+      path: ['<sip:edge1.example.test;lr>', '<sip:edge2.example.test;lr;x="a,b {c}">'],
+      userAgent: 'Phone "X" 1.0, {beta}',
+      instanceId: '<urn:uuid:00000000-0000-4000-8000-000000000001>',
+      regId: 1,
+      q: 0.7,
+      callId: 'call-\u00e9t\u00e9@host',
+      cseq: 42,
+      pnProvider: 'apns',
+      pnPrid: 'token,with,commas',
+      pnParam: 'ABCD1234.com.example.voip',
+      pnRefresh: 60,
+    });
+    const bare = makeBinding({
+      aor: AOR,
+      subscriberId,
+      bindingKey: 'bare',
+      contactUri: 'sip:alice@192.0.2.13',
+    });
+    await first.update(AOR, () => ({ upserts: [full, bare], removals: [] }));
+    await first.close();
+
+    const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    await restarted.load();
+    const byKey = new Map(restarted.lookup(AOR).map((b) => [b.bindingKey, b]));
+    const back = byKey.get(full.bindingKey)!;
+    for (const field of [
+      'contactUri',
+      'receivedAddress',
+      'receivedPort',
+      'transport',
+      'localSocket',
+      'path',
+      'expiresAt',
+      'userAgent',
+      'instanceId',
+      'regId',
+      'q',
+      'callId',
+      'cseq',
+      'pnProvider',
+      'pnPrid',
+      'pnParam',
+      'pnRefresh',
+    ] as const)
+      expect([field, back[field]]).toEqual([field, full[field]]);
+    const plain = byKey.get('bare')!;
+    expect([plain.path, plain.localSocket, plain.regId, plain.pnRefresh]).toEqual([
+      [],
+      bare.localSocket,
+      bare.regId,
+      null,
+    ]);
+    await restarted.close();
+  });
+
   it('removes bindings and leaves the others', async () => {
     const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
     await service.load();

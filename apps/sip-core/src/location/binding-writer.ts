@@ -212,18 +212,36 @@ function changeSql(changes: UnwrittenChange[]): Prisma.Sql {
   return remove ? Prisma.sql`WITH removed AS (${remove}) ${insert}` : insert;
 }
 
+/**
+ * The upserts as one fixed statement over one array per column (`unnest`), whatever the batch's size:
+ * composing 23 parameters per binding cost about 18 KB of garbage per registration. `path`, an array
+ * per binding, travels as JSON text and is unpacked per row.
+ */
 function upsertSql(bindings: Binding[]): Prisma.Sql {
-  const values = bindings.map(
-    (b) => Prisma.sql`(${uuidv7()}::uuid, ${b.subscriberId}::uuid, ${b.aor}, ${b.bindingKey}, ${b.contactUri},
-      ${b.receivedAddress}, ${b.receivedPort}, CAST(${b.transport} AS "transport"), ${b.localSocket},
-      ${b.path}::text[], ${new Date(b.expiresAt)}, ${b.userAgent}, ${b.instanceId}, ${b.regId}, ${b.q},
-      ${b.callId}, ${b.cseq}, ${b.pnProvider}, ${b.pnPrid}, ${b.pnParam}, ${b.pnRefresh ?? null}::int, ${b.node}, now())`,
-  );
+  const column = <T>(value: (b: Binding) => T): T[] => bindings.map(value);
   return Prisma.sql`
     INSERT INTO registrations (id, subscriber_id, aor, binding_key, contact_uri, received_address,
       received_port, transport, local_socket, path, expires_at, user_agent, instance_id, reg_id, q,
       call_id, cseq, pn_provider, pn_prid, pn_param, pn_refresh, node, updated_at)
-    VALUES ${Prisma.join(values)}
+    SELECT b.id, b.subscriber_id, b.aor, b.binding_key, b.contact_uri, b.received_address,
+      b.received_port, CAST(b.transport AS "transport"), b.local_socket,
+      ARRAY(SELECT jsonb_array_elements_text(b.path::jsonb)), b.expires_at, b.user_agent,
+      b.instance_id, b.reg_id, b.q, b.call_id, b.cseq, b.pn_provider, b.pn_prid, b.pn_param,
+      b.pn_refresh, b.node, now()
+    FROM unnest(${column(() => uuidv7())}::uuid[], ${column((b) => b.subscriberId)}::uuid[],
+      ${column((b) => b.aor)}::text[], ${column((b) => b.bindingKey)}::text[],
+      ${column((b) => b.contactUri)}::text[], ${column((b) => b.receivedAddress)}::text[],
+      ${column((b) => b.receivedPort)}::int[], ${column((b) => b.transport)}::text[],
+      ${column((b) => b.localSocket)}::text[], ${column((b) => JSON.stringify(b.path))}::text[],
+      ${column((b) => new Date(b.expiresAt).toISOString())}::timestamptz[],
+      ${column((b) => b.userAgent)}::text[], ${column((b) => b.instanceId)}::text[],
+      ${column((b) => b.regId)}::int[], ${column((b) => b.q)}::float8[], ${column((b) => b.callId)}::text[],
+      ${column((b) => b.cseq)}::int[], ${column((b) => b.pnProvider)}::text[],
+      ${column((b) => b.pnPrid)}::text[], ${column((b) => b.pnParam)}::text[],
+      ${column((b) => b.pnRefresh ?? null)}::int[], ${column((b) => b.node)}::text[])
+      AS b(id, subscriber_id, aor, binding_key, contact_uri, received_address, received_port,
+        transport, local_socket, path, expires_at, user_agent, instance_id, reg_id, q, call_id, cseq,
+        pn_provider, pn_prid, pn_param, pn_refresh, node)
     ON CONFLICT (aor, binding_key) DO UPDATE SET
       subscriber_id = EXCLUDED.subscriber_id, contact_uri = EXCLUDED.contact_uri,
       received_address = EXCLUDED.received_address, received_port = EXCLUDED.received_port,
