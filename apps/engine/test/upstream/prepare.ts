@@ -25,6 +25,10 @@ import { hostMap, SIP_PORT } from './topology.ts';
  * 3. Three scenarios (uas-reinvite.xml, uas-reinvite-with-auth.xml, uas-update-with-sdp.xml) have a literal
  *    `<` in a regexp attribute, which is not well-formed XML: the sipp of the docker image reads it, Debian's
  *    sipp 3.6 refuses the file. It is written `&lt;`, which means the same character.
+ * 4. uas.js disconnects its SUBSCRIBE app as soon as sipp exits, while the 200 to the app's last NOTIFY may
+ *    still be on its way to the app (sipp sends it, then exits); on a loaded machine the app is gone
+ *    before it arrives and the file's eighth assertion is never printed. The copy waits a second before
+ *    that disconnect (`settleBeforeSubscribeDisconnect`); no assertion changes.
  *
  * The drachtio servers' addresses and secret come from the `config` package's file (NODE_CONFIG_DIR), as
  * upstream's own config/test.json provides them; no test file is edited for that.
@@ -60,6 +64,23 @@ export function replaceHosts(text: string, hosts = hostMap()): string {
     .replace(/\b172\.29\.0\.(\d{1,3})\b/g, (_m, octet: string) => `127.29.0.${octet}:${SIP_PORT}`);
 }
 
+/** uas.js, edit 4: wait before disconnecting the SUBSCRIBE app, so its last NOTIFY's answer can arrive. */
+export function settleBeforeSubscribeDisconnect(uasJs: string): string {
+  const disconnect = `    .then(() => {
+      uas.disconnect();
+      return new Promise((resolve, reject) => {
+        setTimeout(() => {
+          resolve();
+        }, 100);`;
+  if (uasJs.split(disconnect).length !== 2)
+    throw new Error('uas.js: the SUBSCRIBE disconnect was not found once');
+  return uasJs.replace(
+    disconnect,
+    `    .then(() => new Promise((resolve) => setTimeout(resolve, 1000)))
+${disconnect}`,
+  );
+}
+
 /** A `<` inside a regexp attribute is not XML; `&lt;` is the same character for any XML reader. */
 export function escapeRegexpAttributes(xml: string): string {
   return xml.replace(/regexp="([^"]*)"/g, (_m, value: string) => `regexp="${value.replace(/</g, '&lt;')}"`);
@@ -81,6 +102,8 @@ export function prepareSuite(servers: { sut: ServerConfig; uas: ServerConfig }):
       writeFileSync(path, replaceHosts(readFileSync(path, 'utf8')));
     }
   }
+  const uasJs = join(testDir, 'uas.js');
+  writeFileSync(uasJs, settleBeforeSubscribeDisconnect(readFileSync(uasJs, 'utf8')));
   cpSync(fileURLToPath(new URL('./sipp.cjs', import.meta.url)), join(testDir, 'sipp.js'));
   const scenarios = join(testDir, 'scenarios');
   for (const file of readdirSync(scenarios).filter((f) => f.endsWith('.xml'))) {
