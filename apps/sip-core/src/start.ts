@@ -137,7 +137,7 @@ export interface SipCoreDeps {
    */
   recording?: RecordingOptions & { retentionIntervalMs?: number };
   /**
-   * The engine runs in this process (the all-in-one launcher): sip-core reaches it through an in-process
+   * The engine runs in this process (the benches' one-process layout): sip-core reaches it through an in-process
    * link (the engine's `linkInProcess`) instead of its admin socket, same messages, no socket, no framing;
    * `drachtio` still names the secret. Default: the socket at `drachtio`'s host and port.
    */
