@@ -30,4 +30,6 @@ export { type EngineLinkEnd, type RunningSipCore, type SipCoreDeps, startSipCore
 
 /** The standalone sip-core program (main.ts): what the launcher forks as workers 2..SIP_CORE_WORKERS. */
 export const SIP_CORE_MAIN = new URL('./main.ts', import.meta.url);
+/** The same program compiled by scripts/bundle.mjs: what a bundled launcher forks instead. */
+export const SIP_CORE_BUNDLE = new URL('../dist/main.mjs', import.meta.url);
 export { effectiveWorkers, startWorkerPool, type WorkerPool } from './workers.ts';

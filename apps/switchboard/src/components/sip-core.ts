@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startCreditControl } from '@switchboard/api';
-import type { Config } from '@switchboard/config';
+import { type Config, RUNNING_BUNDLED } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
 import type { MediaRelay } from '@switchboard/media';
@@ -13,6 +13,7 @@ import {
   effectiveWorkers,
   type RunningSipCore,
   recordingOptionsFrom,
+  SIP_CORE_BUNDLE,
   SIP_CORE_MAIN,
   startDtmfFeedFor,
   startSipCore,
@@ -106,7 +107,7 @@ export function sipCoreComponent(
       if (workers > 1)
         pool = startWorkerPool({
           count: workers,
-          entry: fileURLToPath(SIP_CORE_MAIN),
+          ...workerProgram(),
           env: {
             ...process.env,
             DATABASE_URL: config.databaseUrl,
@@ -122,8 +123,6 @@ export function sipCoreComponent(
                 }
               : {}),
           },
-          // The sources are the program: the workers load TypeScript as this process does.
-          execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
           log: logger.child({ component: 'sip-core-workers' }),
         });
       logger.info(
@@ -169,4 +168,16 @@ function connectableHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '::1';
   return host;
+}
+
+/**
+ * What workers 2..N run: the compiled sip-core program when this launcher runs compiled (`pnpm start`
+ * builds both), else sip-core's sources under the same TypeScript loader as this process.
+ */
+function workerProgram(): { entry: string; execArgv: string[] } {
+  if (RUNNING_BUNDLED) return { entry: fileURLToPath(SIP_CORE_BUNDLE), execArgv: [] };
+  return {
+    entry: fileURLToPath(SIP_CORE_MAIN),
+    execArgv: ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href],
+  };
 }

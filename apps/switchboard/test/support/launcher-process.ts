@@ -1,9 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** Runs the real launcher (bin/switchboard.mjs) as a child process, as an operator would. */
+/**
+ * Runs the real launcher as a child process, as an operator would: from its sources
+ * (bin/switchboard.mjs, under tsx) or compiled, as `pnpm start` runs it (dist/main.mjs).
+ */
 
 const BIN = fileURLToPath(new URL('../../bin/switchboard.mjs', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/main.mjs', import.meta.url));
+const PACKAGE_DIR = fileURLToPath(new URL('../..', import.meta.url));
+export type LauncherProgram = 'sources' | 'bundle';
+
+/** Compiles the launcher and sip-core's program as `pnpm start` does (its `bundle` script). */
+export function bundleLauncher(): void {
+  const built = spawnSync('pnpm', ['run', 'bundle'], { cwd: PACKAGE_DIR, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`pnpm run bundle failed:\n${built.stdout}${built.stderr}`);
+}
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:5432/switchboard_test';
 
@@ -27,8 +39,12 @@ export interface Launched {
   exited: Promise<number | null>;
 }
 
-export function launch(args: string[], env: Record<string, string>): Launched {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export function launch(
+  args: string[],
+  env: Record<string, string>,
+  program: LauncherProgram = 'sources',
+): Launched {
+  const child = spawn(process.execPath, [program === 'bundle' ? BUNDLE : BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
