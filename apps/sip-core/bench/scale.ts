@@ -9,11 +9,12 @@
  *   process of its own and reports the heap each one holds and its load time, plus a full directory
  *   reload (what a domain change or a change-feed reconnect costs);
  * - engine + sip-core start in two processes (the split layout) on that database: the time until
- *   sip-core is ready and both processes' resident memory.
+ *   sip-core is ready and both processes' resident memory, 10 s after and again 60 s after (an idle V8
+ *   returns the pages the loads grew only after a while).
  * BENCH_SCALE_INDEXES_ONLY=1 stops there (the index loads alone, for sizes too large to start quickly).
  * Then BENCH_SCALE_LIVE (default 100000) devices register for real with sipp (REGISTER, 401,
  * REGISTER with credentials, 200) at BENCH_SCALE_RATE per second, and the resident memory of engine
- * + sip-core is read again: bytes per registered device, for the 400 MB per 100,000 target.
+ * + sip-core is read again (10 and 60 s after the last registration): bytes per registered device, for the 400 MB per 100,000 target.
  * Results go to bench/results/scale.json; loopback and a throw-away database only.
  */
 import { spawn } from 'node:child_process';
@@ -40,6 +41,13 @@ const INDEXES_ONLY = process.env.BENCH_SCALE_INDEXES_ONLY === '1';
 const PROCESSES = process.env.BENCH_SCALE_PROCESSES === 'one' ? 'one' : 'two';
 /** Seconds after start-up or the last registration before memory is read (timers, write-behind settle). */
 const SETTLE_S = 10;
+/**
+ * Seconds after start-up or the last registration when memory is read again: an idle V8 gives the
+ * heap pages that the loads or the registrations grew back to the OS only some time later (its memory
+ * reducer), so the first reading shows the peak's pages and this one what the process keeps
+ * (BENCH_SCALE_SETTLED_S, default 60).
+ */
+const SETTLED_S = Number(process.env.BENCH_SCALE_SETTLED_S ?? 60);
 
 /** sip-core's heap limit in the bench: a million subscribers, numbers and bindings need some 3 GB. */
 const HEAP_LIMIT_MB = 8192;
@@ -152,7 +160,8 @@ function sipCoreOptions(enginePort: number, secret: string): SipCoreOptions {
   };
 }
 
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, SETTLE_S * 1000));
+const sleep = (seconds: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 async function measureSize(dir: string, count: number): Promise<Record<string, unknown>> {
   const bench = await createBenchDatabase(dir);
@@ -175,8 +184,10 @@ async function measureSize(dir: string, count: number): Promise<Record<string, u
     );
     const startS = (Date.now() - started) / 1000;
     try {
-      await settle();
+      await sleep(SETTLE_S);
       const pids = running.pids!;
+      const early = { sipCore: rss(pids.sipCore), engine: PROCESSES === 'one' ? 0 : rss(pids.engine) };
+      await sleep(SETTLED_S - SETTLE_S);
       process.kill(pids.sipCore, 'SIGUSR2');
       const row = {
         subscribers: count,
@@ -192,9 +203,11 @@ async function measureSize(dir: string, count: number): Promise<Record<string, u
         locationLoadS: Number((loads.location.ms / 1000).toFixed(2)),
         sipCoreStartS: Number(startS.toFixed(1)),
         processes: PROCESSES,
-        sipCoreRssMB: mb(rss(pids.sipCore)),
-        // One process: the figure above holds both.
-        engineRssMB: PROCESSES === 'one' ? 0 : mb(rss(pids.engine)),
+        sipCoreRssMB: mb(early.sipCore),
+        // One process: the figures for sip-core hold both.
+        engineRssMB: mb(early.engine),
+        [`sipCoreRssMBAfter${SETTLED_S}s`]: mb(rss(pids.sipCore)),
+        [`engineRssMBAfter${SETTLED_S}s`]: PROCESSES === 'one' ? 0 : mb(rss(pids.engine)),
         load: loadAverage(),
       };
       console.log(`scale ${count}: ${JSON.stringify(row)}`);
@@ -215,13 +228,19 @@ async function measureLive(dir: string): Promise<Record<string, unknown>> {
     const csv = writeCsv(dir, LIVE);
     const running = await startSplit(bench.url, sipCoreOptions, 120, PROCESSES);
     try {
-      await settle();
+      await sleep(SETTLED_S);
       const pids = running.pids!;
       const engineRss = (): number => (PROCESSES === 'one' ? 0 : rss(pids.engine));
       const before = { engine: engineRss(), sipCore: rss(pids.sipCore) };
       const trial = await runTrial(running.remote, csv, LIVE_RATE, dir, LIVE);
-      await settle();
+      await sleep(SETTLE_S);
+      const early = { engine: engineRss(), sipCore: rss(pids.sipCore) };
+      await sleep(SETTLED_S - SETTLE_S);
       const after = { engine: engineRss(), sipCore: rss(pids.sipCore) };
+      // What sip-core's heap holds then, live and in RAM, and its RSS once compacted (the process
+      // prints it on stderr).
+      process.kill(pids.sipCore, 'SIGUSR2');
+      await sleep(5);
       const total = after.engine + after.sipCore;
       const row = {
         processes: PROCESSES,
@@ -231,6 +250,7 @@ async function measureLive(dir: string): Promise<Record<string, unknown>> {
         rate: LIVE_RATE,
         engineRssMB: { before: mb(before.engine), after: mb(after.engine) },
         sipCoreRssMB: { before: mb(before.sipCore), after: mb(after.sipCore) },
+        [`totalRssMBAfter${SETTLE_S}s`]: mb(early.engine + early.sipCore),
         totalRssMB: mb(total),
         bytesPerDevice: Math.round((total - before.engine - before.sipCore) / Math.max(1, trial.successful)),
         load: loadAverage(),

@@ -3,14 +3,14 @@
  * a throw-away PostgreSQL database, engine + sip-core in one or two processes, Kamailio as the
  * reference, the CPU time of the system under test per trial, CPU profiles, and the load average.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@switchboard/db';
 import { startEngine } from '@switchboard/engine';
@@ -21,6 +21,7 @@ import { type SipCoreDeps, startSipCore } from '../src/start.ts';
 
 export const HERE = fileURLToPath(new URL('.', import.meta.url));
 export const RESULTS_DIR = join(HERE, '..', '..', '..', 'bench', 'results');
+const BUNDLER = join(HERE, '..', '..', '..', 'scripts', 'bundle.mjs');
 const DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:5432/switchboard_test';
 export const log = pino({ level: process.env.BENCH_LOG ?? 'warn' });
@@ -28,6 +29,12 @@ export const log = pino({ level: process.env.BENCH_LOG ?? 'warn' });
 export const LAYOUT = process.env.BENCH_LAYOUT === 'split' ? 'split' : 'one';
 /** In one process: `link` (default, as the launcher) or `socket` (the admin socket, as before the link). */
 export const LINK = process.env.BENCH_LINK === 'socket' ? 'socket' : 'link';
+/**
+ * How the benches' child processes run (the split layout, the scale bench): `bundle` (default)
+ * compiled by scripts/bundle.mjs as `pnpm start` runs the platform, on plain Node; `sources`: the
+ * TypeScript under tsx, as the tests and the service units run it.
+ */
+export const PROGRAM = process.env.BENCH_PROGRAM === 'sources' ? 'sources' : 'bundle';
 /** When set, V8 CPU profiles of sip-core go here: one per trial (one process) or per process (split). */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 /** Uncounted calls before the first trial (BENCH_WARMUP_CALLS). */
@@ -458,7 +465,7 @@ export async function startSplit(
   // The split processes can only be profiled for their whole life.
   const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const spawnNode = (script: string, env: Record<string, string>): ChildProcess =>
-    spawn(process.execPath, [...profileArgs, '--import', 'tsx', script], {
+    spawn(process.execPath, [...profileArgs, ...programArgs(script)], {
       cwd: join(HERE, '..'),
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
@@ -500,7 +507,7 @@ async function startOneChild(
 ): Promise<RunningSipCore> {
   const secret = randomBytes(16).toString('hex');
   const sipPort = await freeUdpPort();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(HERE, 'sip-core-process.ts')], {
+  const child = spawn(process.execPath, programArgs(join(HERE, 'sip-core-process.ts')), {
     cwd: join(HERE, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
@@ -525,6 +532,25 @@ async function startOneChild(
     cpuSeconds: () => treeCpuSeconds([child.pid!]),
     stop,
   };
+}
+
+const bundled = new Map<string, string>();
+
+/** Node's arguments that run the program `script` (a .ts entry) as PROGRAM says; compiled once per run. */
+function programArgs(script: string): string[] {
+  if (PROGRAM === 'sources') return ['--import', 'tsx', script];
+  let out = bundled.get(script);
+  if (!out) {
+    out = join(
+      RESULTS_DIR,
+      'programs',
+      `${basename(dirname(dirname(script)))}-${basename(script, '.ts')}.mjs`,
+    );
+    const built = spawnSync(process.execPath, [BUNDLER, script, out], { encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`bundling ${script} failed: ${built.stderr}`);
+    bundled.set(script, out);
+  }
+  return [out];
 }
 
 /** SIGTERM, then SIGKILL after 10 s; resolves once the child is gone. */

@@ -3,27 +3,42 @@ import { runInNewContext } from 'node:vm';
 import type { Logger } from 'pino';
 
 /**
- * One full garbage collection once the start-up loads are done. Loading the directory, the numbering
- * index and the bindings reads every row in pages and builds the indexes aside before swapping them
- * in: with 100,000 subscribers about half of the heap is garbage once sip-core is ready (596 MB used,
- * 296 MB live). An idle process allocates too little for V8 to collect it on its own, and it is
- * resident memory until a collection runs; so sip-core collects once, while nothing is waiting.
+ * One full, compacting garbage collection once the start-up loads are done. Loading the directory,
+ * the numbering index and the bindings reads every row in pages and builds the indexes aside before
+ * swapping them in: with 100,000 subscribers about half of the heap is garbage once sip-core is ready
+ * (596 MB used, 296 MB live). An idle process allocates too little for V8 to collect it on its own,
+ * and it is resident memory until a collection runs; so sip-core collects once, while nothing is
+ * waiting. The collection also compacts (V8's `--compact-on-every-full-gc`, set for this one call):
+ * the surviving index objects are spread over every page the loads touched, and a plain full GC
+ * frees only pages left empty, so the heap kept all its pages (heap total 378 MB for 207 MB live).
  *
  * `gc` is exposed for this one call (Node's documented `--expose-gc`, set at run time and read in a
  * fresh context, so that start scripts need no flag); where that is unavailable nothing happens.
  */
 export function collectStartupGarbage(log: Logger): void {
   const before = process.memoryUsage();
+  const started = performance.now();
   try {
     const gc = globalThis.gc ?? exposedGc();
-    gc();
+    setFlagsFromString('--compact-on-every-full-gc');
+    try {
+      gc();
+    } finally {
+      setFlagsFromString('--no-compact-on-every-full-gc');
+    }
   } catch (error) {
     log.debug({ err: error }, 'no full garbage collection after start-up');
     return;
   }
   const after = process.memoryUsage();
   log.info(
-    { heapUsedMB: mb(after.heapUsed), freedMB: mb(before.heapUsed - after.heapUsed), rssMB: mb(after.rss) },
+    {
+      heapUsedMB: mb(after.heapUsed),
+      heapTotalMB: mb(after.heapTotal),
+      freedMB: mb(before.heapUsed - after.heapUsed),
+      rssMB: mb(after.rss),
+      ms: Math.round(performance.now() - started),
+    },
     'start-up garbage collected',
   );
 }
