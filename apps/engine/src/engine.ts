@@ -7,6 +7,7 @@ import type { AppConnection } from './admin/app-connection.ts';
 import { AppRegistry } from './admin/app-registry.ts';
 import type { AppEnd as InProcessAppEnd } from './admin/in-process-link.ts';
 import { DrachtioBridge } from './bridge/drachtio-bridge.ts';
+import type { LocalHandler } from './bridge/local-handlers.ts';
 import { drachtioProxyOptions } from './bridge/proxy-operations.ts';
 import { SipStackAdapter } from './bridge/sip-stack-adapter.ts';
 import { CallCapture } from './capture/call-capture.ts';
@@ -54,6 +55,12 @@ export interface RunningEngine {
    * result as `socket` to `srf.connect`, with the engine's secret.
    */
   linkInProcess(): InProcessAppEnd;
+  /**
+   * A handler in this process answers new REGISTER requests on the engine's parsed message, before any
+   * connected app and without the drachtio protocol (bridge/local-handlers.ts); the returned function
+   * hands them back to the apps. The all-in-one launcher's sip-core uses it when it is the only worker.
+   */
+  answerLocally(method: 'REGISTER', handler: LocalHandler): () => void;
   close(): Promise<void>;
 }
 
@@ -187,6 +194,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     capture,
     replaceSipCertificate: (files) => transport.sockets.replaceCertificates(files.cert, files.key),
     linkInProcess: () => admin.linkInProcess(),
+    answerLocally: (method, handler) => bridge.answerLocally(method, handler),
     async close() {
       detachGauges();
       await admin.close();

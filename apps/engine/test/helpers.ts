@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { AdminServer, type AdminServerOptions, type AppRequestHandler } from '../src/admin/admin-server.ts';
@@ -68,4 +69,51 @@ export async function rawClient(port: number) {
       socket.write(`${Buffer.byteLength(payload)}#${payload}`);
     },
   };
+}
+
+/**
+ * Sends one request over UDP from an ephemeral socket and resolves with the first final response's start
+ * line and headers (as text). `silenceMs`: resolves with '' when nothing final comes within that long.
+ */
+export async function udpRequest(
+  enginePort: number,
+  method: string,
+  user = 'bob',
+  options: { headers?: string[]; silenceMs?: number } = {},
+): Promise<string> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  const local = socket.address().port;
+  const branch = `z9hG4bK${Math.random().toString(36).slice(2)}`;
+  const request = [
+    `${method} sip:${user}@127.0.0.1:${enginePort};lane=b SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=${branch};rport`,
+    `From: <sip:alice@127.0.0.1:${local}>;tag=${Math.random().toString(36).slice(2)}`,
+    `To: <sip:${user}@127.0.0.1:${enginePort}>`,
+    `Call-ID: ${Math.random().toString(36).slice(2)}@test`,
+    `CSeq: 1 ${method}`,
+    `Contact: <sip:alice@127.0.0.1:${local}>`,
+    ...(options.headers ?? []),
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (options.silenceMs !== undefined) resolve('');
+        else reject(new Error(`no final response to ${method}`));
+      }, options.silenceMs ?? 15_000);
+      socket.on('message', (msg: Buffer) => {
+        const text = msg.toString();
+        if (/^SIP\/2\.0 1\d\d/.test(text)) return;
+        clearTimeout(timer);
+        resolve(text);
+      });
+      socket.send(request, enginePort, '127.0.0.1');
+    });
+  } finally {
+    socket.close();
+  }
 }

@@ -1,4 +1,3 @@
-import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { selfSignedCertificate } from '@switchboard/testkit';
@@ -7,7 +6,7 @@ import type { EngineConfig } from '../src/config.ts';
 import { type RunningEngine, startEngine } from '../src/engine.ts';
 import type { RequestHandler } from '../src/routing/request-handlers.ts';
 import { parseInstruction } from '../src/routing/request-handlers.ts';
-import { SECRET, silentLogger, waitFor } from './helpers.ts';
+import { SECRET, silentLogger, udpRequest, waitFor } from './helpers.ts';
 import { allocatePort, runSipp, stopAllSipp } from './sipp.ts';
 import { Srf, type SrfApp } from './srf.ts';
 
@@ -100,44 +99,6 @@ async function closedPort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
-}
-
-/**
- * Sends one request over UDP from an ephemeral socket and resolves with the first final response's start
- * line and headers (as text).
- */
-async function udpRequest(enginePort: number, method: string, user = 'bob'): Promise<string> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-  const local = socket.address().port;
-  const branch = `z9hG4bK${Math.random().toString(36).slice(2)}`;
-  const request = [
-    `${method} sip:${user}@127.0.0.1:${enginePort};lane=b SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=${branch};rport`,
-    `From: <sip:alice@127.0.0.1:${local}>;tag=${Math.random().toString(36).slice(2)}`,
-    `To: <sip:${user}@127.0.0.1:${enginePort}>`,
-    `Call-ID: ${Math.random().toString(36).slice(2)}@test`,
-    `CSeq: 1 ${method}`,
-    `Contact: <sip:alice@127.0.0.1:${local}>`,
-    'Max-Forwards: 70',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no final response to ${method}`)), 15_000);
-      socket.on('message', (msg: Buffer) => {
-        const text = msg.toString();
-        if (/^SIP\/2\.0 1\d\d/.test(text)) return;
-        clearTimeout(timer);
-        resolve(text);
-      });
-      socket.send(request, enginePort, '127.0.0.1');
-    });
-  } finally {
-    socket.close();
-  }
 }
 
 describe('reverse mode: the engine connects to Srf.listen apps', () => {

@@ -40,6 +40,7 @@ const sipCore = await startSipCore(options, {
   db,
   logger: log,
   ...(engine ? { engineLink: () => engine.linkInProcess() } : {}),
+  ...(engine && process.env.BENCH_LOCAL_REGISTER !== 'off' ? { localEngine: engine } : {}),
 });
 process.stdout.write('ready\n');
 // The scale bench asks what the heap holds (resident memory it reads from /proc itself), and where

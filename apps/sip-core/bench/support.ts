@@ -30,6 +30,11 @@ export const LAYOUT = process.env.BENCH_LAYOUT === 'split' ? 'split' : 'one';
 /** In one process: `link` (default, as the launcher) or `socket` (the admin socket, as before the link). */
 export const LINK = process.env.BENCH_LINK === 'socket' ? 'socket' : 'link';
 /**
+ * One process: the engine hands REGISTER straight to sip-core, as the all-in-one launcher does
+ * (sip/local-engine.ts); BENCH_LOCAL_REGISTER=off sends it over the link or socket like every method.
+ */
+export const LOCAL_REGISTER = process.env.BENCH_LOCAL_REGISTER !== 'off';
+/**
  * How the benches' child processes run (the split layout, the scale bench): `bundle` (default)
  * compiled by scripts/bundle.mjs as `pnpm start` runs the platform, on plain Node; `sources`: the
  * TypeScript under tsx, as the tests and the service units run it.
@@ -430,6 +435,7 @@ export async function startSipCoreUnderTest(
       logger: log,
       // As the all-in-one launcher does: the engine in this process, no socket between them.
       ...(LINK === 'socket' ? {} : { engineLink: () => engine.linkInProcess() }),
+      ...(LOCAL_REGISTER ? { localEngine: engine } : {}),
       ...extraDeps,
     });
     return {

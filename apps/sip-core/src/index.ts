@@ -26,6 +26,7 @@ export type { SipCorePush, SipCorePushOptions } from './push/setup.ts';
 export type { RecordingOptions } from './recording/call-recorder.ts';
 export { recordingOptionsFrom } from './recording/recording-config.ts';
 export { callsFromEnvironment } from './settings.ts';
+export type { LocalEngine, LocalEngineRequest } from './sip/local-engine.ts';
 export { type EngineLinkEnd, type RunningSipCore, type SipCoreDeps, startSipCore } from './start.ts';
 
 /** The standalone sip-core program (main.ts): what the launcher forks as workers 2..SIP_CORE_WORKERS. */

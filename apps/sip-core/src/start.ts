@@ -67,6 +67,7 @@ import { startRetention } from './recording/retention.ts';
 import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
+import { type LocalEngine, LocalResponse, localRequestView } from './sip/local-engine.ts';
 import { requestFinal, type SrfRequester } from './sip/srf-request.ts';
 import { collectStartupGarbage } from './startup-garbage.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
@@ -142,6 +143,12 @@ export interface SipCoreDeps {
    * `drachtio` still names the secret. Default: the socket at `drachtio`'s host and port.
    */
   engineLink?: () => EngineLinkEnd;
+  /**
+   * The engine runs in this process and this is the only worker: REGISTER comes straight from it as it
+   * parsed it, through the same chain, with no drachtio message either way (sip/local-engine.ts). The
+   * other methods still come over `engineLink` or the socket.
+   */
+  localEngine?: LocalEngine;
 }
 
 /** The app's end of an in-process link to the engine, as our patched drachtio-srf takes it (`socket`). */
@@ -582,6 +589,15 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     srf.connect({ host, port, secret, ...linked } as Parameters<typeof srf.connect>[0]);
   });
 
+  // With several workers the engine balances REGISTER among them over the protocol instead.
+  const handBackRegister =
+    deps.localEngine && config.worker.count === 1
+      ? deps.localEngine.answerLocally('REGISTER', (local) =>
+          register(localRequestView(local), new LocalResponse(local)),
+        )
+      : undefined;
+  if (handBackRegister) log.info('REGISTER answered in the engine process, without the drachtio protocol');
+
   const keepalive = new NatKeepalive(
     location,
     keepaliveSender(srf as unknown as OutboundRequester, log),
@@ -621,6 +637,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     async close() {
       if (closed) return;
       closed = true;
+      handBackRegister?.();
       detachGauges();
       stopRetention();
       keepalive.stop();

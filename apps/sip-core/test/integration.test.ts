@@ -1,10 +1,17 @@
 import { createSocket } from 'node:dgram';
 import { type Softphone, startBaresip, startLinphonec } from '@switchboard/testkit';
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSipCore, startSipCore } from '../src/start.ts';
 import { createSubscriber, createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
-import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from './support/engine.ts';
+import {
+  describeOnEngine,
+  ENGINE_SKIP_REASON,
+  ENGINE_UNDER_TEST,
+  onEngine,
+  startTestEngine,
+  type TestEngine,
+} from './support/engine.ts';
 import { rawRequest, udpPeer } from './support/raw-sip.ts';
 import { runSipp, stopAllSipp } from './support/sipp.ts';
 
@@ -19,8 +26,27 @@ let testDb: TestDatabase;
 let engine: TestEngine;
 let sipCore: RunningSipCore;
 let remote: string;
+/**
+ * How REGISTER reaches sip-core: over the drachtio protocol, or handed over by our engine in this process
+ * (`localEngine`, as the all-in-one launcher does); counted, so the suite knows which path it took.
+ */
+let registerPath: 'protocol' | 'local' = 'protocol';
+let handedOver = 0;
 
 async function startCore(): Promise<RunningSipCore> {
+  const ours = engine.switchboard;
+  const localEngine =
+    registerPath === 'local' && ours
+      ? {
+          localEngine: {
+            answerLocally: (method: 'REGISTER', handler: Parameters<typeof ours.answerLocally>[1]) =>
+              ours.answerLocally(method, (request) => {
+                handedOver++;
+                handler(request);
+              }),
+          },
+        }
+      : {};
   return startSipCore(
     {
       drachtio: engine.drachtio,
@@ -32,7 +58,7 @@ async function startCore(): Promise<RunningSipCore> {
       auth: { algorithms: ['MD5'] },
       nat: { keepaliveInterval: 1 },
     },
-    { prisma: testDb.db.prisma, db: testDb.db, logger: log },
+    { prisma: testDb.db.prisma, db: testDb.db, logger: log, ...localEngine },
   );
 }
 
@@ -71,7 +97,8 @@ async function clearRegistrations(): Promise<void> {
   await sipCore.location.load();
 }
 
-describeOnEngine(onEngine('registrar through the engine (sipp)'), { timeout: 60_000 }, () => {
+/** The registrar's scenarios, run once per way REGISTER reaches sip-core. */
+function registrarScenarios(): void {
   it('registers with digest authentication', async () => {
     await clearRegistrations();
     const result = await runSipp({
@@ -274,7 +301,30 @@ describeOnEngine(onEngine('registrar through the engine (sipp)'), { timeout: 60_
     const again = await runSipp({ scenario: 'register.xml', remote, csv: [auth('bob', 'bob-secret')] });
     expect(again.code, again.output).toBe(0);
   });
+}
+
+describeOnEngine(onEngine('registrar through the engine (sipp)'), { timeout: 60_000 }, () => {
+  registrarScenarios();
+  it('took REGISTER over the drachtio protocol', () => {
+    expect(handedOver).toBe(0);
+  });
 });
+
+describe.skipIf(ENGINE_SKIP_REASON !== undefined || ENGINE_UNDER_TEST !== 'switchboard')(
+  'registrar with REGISTER handed over by the engine in its process (sipp)',
+  { timeout: 60_000 },
+  () => {
+    beforeAll(async () => {
+      await sipCore.close();
+      registerPath = 'local';
+      sipCore = await startCore();
+    });
+    registrarScenarios();
+    it('took REGISTER from the engine directly, not over the protocol', () => {
+      expect(handedOver).toBeGreaterThan(10);
+    });
+  },
+);
 
 describeOnEngine(onEngine('real softphones register through the engine'), { timeout: 60_000 }, () => {
   const phones: Softphone[] = [];

@@ -181,6 +181,8 @@ describe('switchboard start on the embedded database', () => {
       expect(run.output()).not.toContain(secret);
       // sip-core reaches the engine over the admin socket (the in-process link is not used by the launcher yet).
       expect((await run.waitForLog('connected to the SIP engine')).via).toBe('socket');
+      // ... except REGISTER, which the engine in the same process hands over directly (one worker).
+      await run.waitForLog('REGISTER answered in the engine process, without the drachtio protocol');
       const adminPort = (engine.admin as { port: number }).port;
       expect(await drachtioAuthenticate(adminPort, secret!)).toBe('OK');
       expect(await drachtioAuthenticate(adminPort, 'wrong-secret')).toBe('NO');

@@ -5,6 +5,7 @@ import type { AppRegistry } from '../admin/app-registry.ts';
 import type { RequestHandler } from '../routing/request-handlers.ts';
 import { cdrEventMessage, type SipMessageMeta } from '../wire/protocol.ts';
 import { type AppDialog, type AppDialogState, forgetAppDialogId } from './app-dialogs.ts';
+import { LocalHandlers } from './local-handlers.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 
 export interface BridgeOptions {
@@ -63,6 +64,8 @@ export class BridgeCore {
   readonly proxies = new Map<IncomingTransaction, ProxyContext>();
   /** New requests waiting for their request handler's answer, by server transaction (a CANCEL ends them). */
   readonly routing = new Map<IncomingTransaction, { cancelled: boolean }>();
+  /** Handlers in this process that take new requests of their method before any app (local-handlers.ts). */
+  readonly local = new LocalHandlers();
   readonly log: Logger;
   readonly stack: SipStackPort;
   readonly t1: number;

@@ -6,6 +6,7 @@ import type { AppDialog, AppDialogState } from './app-dialogs.ts';
 import { findAppDialog } from './app-dialogs.ts';
 import { appGone, handleSip } from './app-side.ts';
 import { BridgeCore, type BridgeOptions } from './bridge-core.ts';
+import type { LocalHandler } from './local-handlers.ts';
 import {
   onAckTimeout,
   onNetworkAck,
@@ -74,6 +75,14 @@ export class DrachtioBridge implements AppRequestHandler {
   /** The dialog with this drachtio name. */
   dialog(id: string): AppDialog | undefined {
     return findAppDialog(this.core.ua, id);
+  }
+
+  /**
+   * `handler` takes new `method` requests before any connected app (local-handlers.ts); the returned
+   * function hands them back to the apps.
+   */
+  answerLocally(method: string, handler: LocalHandler): () => void {
+    return this.core.local.add(method, handler);
   }
 
   /** Stops every timer (engine shutdown). */

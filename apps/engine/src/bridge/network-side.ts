@@ -44,6 +44,10 @@ export function onNetworkRequest(core: BridgeCore, txn: IncomingTransaction): vo
     void routeByHandler(core, txn, handler);
     return;
   }
+  if (core.local.takes(request.method)) {
+    core.local.handOver(core, txn);
+    return;
+  }
   const app = core.options.registry.select(request.method);
   if (app && request.method === 'INVITE') core.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
   if (!app) {

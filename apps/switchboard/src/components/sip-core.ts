@@ -96,6 +96,8 @@ export function sipCoreComponent(
           ...(dtmfFeed ? { dtmfFeed } : {}),
           // Not yet `engineLink` (the in-process link, docs/engine.md): the browser-phone end-to-end
           // suite failed under CI load with it, cause not found; worker 1 keeps the admin socket.
+          // REGISTER comes straight from the embedded engine when worker 1 is the only one.
+          ...(embedded && !config.drachtio ? { localEngine: embedded } : {}),
           // The local rtpengine captures into $DATA_DIR/recordings (docs/pbx.md, "Call recording").
           ...(media
             ? { recording: { ...recordingOptionsFrom(config.dataDir), objectStorage: config.objectStorage } }
