@@ -43,6 +43,7 @@ import {
 } from './chains.ts';
 import { cdrNodeName, resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
 import type { Directory } from './directory/directory.ts';
+import { EarlyChanges } from './early-changes.ts';
 import type { MessageRequester } from './handlers/message.ts';
 import type { SubscriptionAcceptor } from './handlers/subscribe.ts';
 import type { Binding } from './location/binding.ts';
@@ -321,6 +322,11 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     new Set(deps.fixedSettings ?? []),
     log.child({ component: 'settings' }),
   );
+  // Followed before the loads, applied once its handler exists (early-changes.ts).
+  const earlyChanges = new EarlyChanges();
+  const stopChanges = await deps.db.onChange(CHANGES_CHANNEL, earlyChanges.take, {
+    onReconnect: earlyChanges.reconnected,
+  });
   await Promise.all([
     directory.load(),
     bans.load(),
@@ -392,8 +398,9 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     settings,
     sbc,
   });
+  earlyChanges.attach(onTableChange, reloadAll);
   const stopFeeds = [
-    await deps.db.onChange(CHANGES_CHANNEL, onTableChange, { onReconnect: reloadAll }),
+    stopChanges,
     await deps.db.onChange(
       REGISTRATIONS_CHANNEL,
       (payload) => {
