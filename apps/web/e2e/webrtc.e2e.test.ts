@@ -384,7 +384,10 @@ describe('browser phone', () => {
       .getByLabel('Sent message')
       .filter({ hasText: 'Call me back' })
       .getByText('waiting for the phone to come online')
-      .waitFor();
+      .waitFor()
+      .catch(async (error: unknown) => {
+        throw new Error(`${(error as Error).message}\n${await chatDiagnosis(first, 'Call me back')}`);
+      });
     const stored = await platform.prisma.message.findMany({ orderBy: { createdAt: 'asc' } });
     expect(
       stored.map((m) => [m.fromUri, m.toUri, m.body, m.status]),
@@ -466,3 +469,42 @@ describe('browser phone', () => {
     await first.getByLabel('Video', { exact: true }).uncheck();
   });
 });
+
+/**
+ * What the platform and the page saw of a chat message that did not show as expected: the page's
+ * conversation and alert, the stored rows, and every SIP message (SIP_TRACE) and log event about it.
+ */
+async function chatDiagnosis(page: Page, body: string): Promise<string> {
+  const conversation = await page
+    .getByRole('log', { name: 'Conversation' })
+    .textContent()
+    .catch(() => '(no conversation)');
+  const alert = await page
+    .getByRole('alert')
+    .allTextContents()
+    .catch(() => []);
+  const stored = await platform.prisma.message.findMany({ orderBy: { createdAt: 'asc' } });
+  const messageCallIds = new Set<string>();
+  for (const event of platform.logEvents()) {
+    const text = typeof event.msg === 'string' ? event.msg : '';
+    if (text.includes(body)) {
+      const callId = /^(?:Call-ID|i):\s*(\S+)/im.exec(text)?.[1];
+      if (callId) messageCallIds.add(callId);
+    }
+  }
+  const related = platform.logEvents().filter((event) => {
+    const text = JSON.stringify(event);
+    return (
+      text.includes(body) ||
+      [...messageCallIds].some((id) => text.includes(id)) ||
+      (event.component !== 'sip-trace' && /message/i.test(String(event.msg)))
+    );
+  });
+  return [
+    `page conversation: ${conversation}`,
+    `page alerts: ${JSON.stringify(alert)}`,
+    `stored messages: ${JSON.stringify(stored.map((m) => [m.toUri, m.body, m.status, m.createdAt]))}`,
+    `platform events about it (${related.length}):`,
+    ...related.slice(-40).map((event) => JSON.stringify(event).slice(0, 3000)),
+  ].join('\n');
+}
