@@ -438,7 +438,6 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     srf: srf as unknown as RegisterRequester,
     subscriptions: srf as unknown as SubscriptionRelaySrf,
   };
-  await messageQueue.load();
   stopFeeds.push(
     await deps.db.onChange(MESSAGES_CHANNEL, (recipientId) => messageQueue.noteQueued(recipientId), {
       onReconnect: () => {
@@ -448,6 +447,9 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       },
     }),
   );
+  // After subscribing: a message queued between the read and the subscription is not missed.
+  await messageQueue.load();
+
   const register = chain(registerChain(services), log);
   const options_ = chain(optionsChain(services), log);
   srf.use('register', (req, res) => register(requestView(req, res), asSipResponse(res, engine)));
