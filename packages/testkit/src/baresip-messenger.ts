@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectControl } from './baresip-control.ts';
-import { allocatePort, type PhoneAccount, run, type Softphone } from './softphones.ts';
+import { allocateUdpTcpPort, type PhoneAccount, run, type Softphone } from './softphones.ts';
 
 /** A baresip that sends instant messages (SIP MESSAGE, RFC 3428) to one contact. */
 export interface MessagingSoftphone extends Softphone {
@@ -20,7 +20,7 @@ export async function startBaresipMessenger(
   contact: string,
 ): Promise<MessagingSoftphone> {
   const dir = mkdtempSync(join(tmpdir(), 'sipcore-baresip-'));
-  const [port, control] = [await allocatePort(), await allocatePort()];
+  const [port, control] = [await allocateUdpTcpPort(), await allocateUdpTcpPort()];
   const config = [
     'poll_method epoll',
     `sip_listen 127.0.0.1:${port}`,

@@ -11,6 +11,11 @@ import { allocatePort as allocate } from './ports.ts';
  * still be taken for them.
  */
 export const allocatePort = (): Promise<number> => allocate({ address: '0.0.0.0' });
+/**
+ * A port free for UDP and TCP: baresip's `sip_listen` binds both, and its `ctrl_tcp_listen` is TCP (a
+ * UDP-only check once handed out a port whose TCP side was taken, and baresip did not start).
+ */
+export const allocateUdpTcpPort = (): Promise<number> => allocate({ address: '0.0.0.0', tcp: true });
 /** An even RTP port and the RTCP port above it, both free (a softphone binds the pair). */
 const allocateRtpPair = (): Promise<number> => allocate({ address: '0.0.0.0', count: 2, even: true });
 
@@ -178,7 +183,7 @@ export async function startBaresip(
   audio?: PhoneAudio,
 ): Promise<Softphone | CallingSoftphone> {
   const dir = mkdtempSync(join(tmpdir(), 'sipcore-baresip-'));
-  const port = await allocatePort();
+  const port = await allocateUdpTcpPort();
   const address = account.address ?? '127.0.0.1';
   const config = ['poll_method epoll', `sip_listen ${address}:${port}`, `net_interface ${address}`];
   let accountParams = '';
@@ -187,7 +192,7 @@ export async function startBaresip(
   if (account.caFile) config.push(`sip_cafile ${account.caFile}`);
   const mediaModules = account.mediaenc ? ['module srtp.so'] : [];
   if (audio) {
-    control = await allocatePort();
+    control = await allocateUdpTcpPort();
     const rtp = await allocateRtpPair();
     config.push(
       `audio_source aufile,${audio.play}`,
