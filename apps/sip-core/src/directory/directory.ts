@@ -307,8 +307,19 @@ export class Directory {
     if (id === null) return this.load();
     this.loading?.add(id);
     const row = await this.prisma.subscriber.findUnique({ where: { id }, select: SUBSCRIBER_SELECT });
+    if (row) await this.learnDomainsOf([row]);
     this.removeSubscriber(id);
     if (row) this.putSubscriber(row);
+  }
+
+  /**
+   * Reads the domains of `rows` this directory has not heard of yet. The feed's changes are applied
+   * side by side, so a new subscriber's row can be read before its new domain's: without its domain it
+   * would be left out of the directory (and unknown to routing until it registered).
+   */
+  private async learnDomainsOf(rows: SubscriberRow[]): Promise<void> {
+    const unknown = new Set(rows.map((row) => row.domainId).filter((id) => !this.domainsById.has(id)));
+    for (const domainId of unknown) await this.onDomainChanged(domainId);
   }
 
   /**
@@ -321,6 +332,7 @@ export class Directory {
       where: { customerId: id },
       select: SUBSCRIBER_SELECT,
     });
+    await this.learnDomainsOf(rows);
     for (const subscriber of [...this.subscribersById.values()])
       if (subscriber.customerId === id) this.removeSubscriber(subscriber.id);
     for (const row of rows) this.putSubscriber(row);
