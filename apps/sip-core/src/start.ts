@@ -652,7 +652,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       keepalive.stop();
       await trunks.close();
       presence.close();
-      voicemail?.close();
+      await voicemail?.close();
       await push.close();
       srf.disconnect();
       await cdr.stop();

@@ -59,18 +59,21 @@ export function promptPath(dir: string, name: PromptName): string {
  * Generates the default prompts that are missing in `<dir>/default` with espeak-ng, converted by sox
  * to 8 kHz mono 16-bit WAV (what the endpoint plays). Runs at first start; a later start finds them.
  * Resolves with the names it could not make (espeak-ng or sox missing): those prompts stay silent.
- * `names`: only these (default all).
+ * `names`: only these (default all). `stop`: once aborted, no further prompt is started (a shutdown
+ * during the first start waits only for the one being spoken, never for the whole set).
  */
 export async function ensurePrompts(
   dir: string,
   voice = 'en-us',
   names: readonly PromptName[] = Object.keys(PROMPTS) as PromptName[],
+  stop?: AbortSignal,
 ): Promise<PromptName[]> {
   const target = join(dir, 'default');
   await mkdir(target, { recursive: true });
   await mkdir(join(dir, 'custom'), { recursive: true });
   const failed: PromptName[] = [];
   for (const name of names) {
+    if (stop?.aborted) break;
     const text = PROMPTS[name];
     const path = join(target, `${name}.wav`);
     if (existsSync(path)) continue;

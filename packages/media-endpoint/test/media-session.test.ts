@@ -1,5 +1,5 @@
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseTones, readWav, writeToneWav } from '@switchboard/testkit';
@@ -164,4 +164,14 @@ describe('prompts', () => {
     writeToneWav(custom, 500, 1);
     expect(promptPath(dir, 'vm-unavailable')).toBe(custom);
   }, 120_000);
+
+  it('stops between prompts once told to: a shutdown leaves no generation writing behind it', async () => {
+    const dir = tempDir();
+    const stop = new AbortController();
+    const generating = ensurePrompts(dir, undefined, ['vm-unavailable', 'vm-deleted'], stop.signal);
+    // Told before the first prompt was started: none is, and the promise settles at once.
+    stop.abort();
+    expect(await generating).toEqual([]);
+    expect(readdirSync(join(dir, 'default'))).toEqual([]);
+  }, 60_000);
 });

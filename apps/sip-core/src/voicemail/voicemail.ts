@@ -117,6 +117,7 @@ export class Voicemail {
 
   /** Resolves once the default prompts exist (generated at first start, which takes a while). */
   promptsReady: Promise<void> = Promise.resolve();
+  private readonly stopPrompts = new AbortController();
 
   /**
    * Creates the folders and loads the counts; the default prompts that are missing (espeak-ng, sox)
@@ -131,7 +132,7 @@ export class Voicemail {
         { messages: this.messages.location, greetings: this.greetings.location },
         'voicemail audio kept in object storage',
       );
-    this.promptsReady = ensurePrompts(this.paths.prompts).then(
+    this.promptsReady = ensurePrompts(this.paths.prompts, undefined, undefined, this.stopPrompts.signal).then(
       (missing) => {
         if (missing.length > 0)
           this.options.log.warn(
@@ -324,7 +325,10 @@ export class Voicemail {
     };
   }
 
-  close(): void {
+  /** Stops generating prompts (waiting for the one being spoken, so no file is written after) and the mailer. */
+  async close(): Promise<void> {
+    this.stopPrompts.abort();
+    await this.promptsReady;
     this.options.mailer?.close();
   }
 }
