@@ -11,6 +11,7 @@ import { Session } from 'node:inspector/promises';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@switchboard/db';
 import { startEngine } from '@switchboard/engine';
@@ -42,6 +43,11 @@ export const LOCAL_REGISTER = process.env.BENCH_LOCAL_REGISTER !== 'off';
 export const PROGRAM = process.env.BENCH_PROGRAM === 'sources' ? 'sources' : 'bundle';
 /** When set, V8 CPU profiles of sip-core go here: one per trial (one process) or per process (split). */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
+/**
+ * `allocations`: the in-process profile is V8's sampling heap profile of everything allocated during the
+ * trial, garbage included (where the collector's work comes from), instead of the CPU profile.
+ */
+const PROFILE_KIND = process.env.BENCH_PROFILE_KIND === 'allocations' ? 'allocations' : 'cpu';
 /** Uncounted calls before the first trial (BENCH_WARMUP_CALLS). */
 export const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 2000);
 /** Seconds of no traffic over which a target's idle CPU use is measured. */
@@ -63,6 +69,11 @@ export interface Trial {
   cpuSeconds?: number;
   /** The same per 1000 successful calls. */
   cpuSecondsPer1000?: number;
+  /**
+   * How late the target's event loop ran timers during the traffic (ms, 99th percentile and
+   * longest), for targets in this process: an answer waiting longer than T1 (500 ms) is retransmitted.
+   */
+  loopDelayMs?: { p99: number; max: number };
 }
 
 export interface RateSearch {
@@ -200,8 +211,11 @@ export async function findMaxRate(
       trial.cpuSecondsPer1000 === undefined
         ? ''
         : `, CPU ${trial.cpuSeconds} s = ${trial.cpuSecondsPer1000} s per 1000`;
+    const loop = trial.loopDelayMs
+      ? `, loop delay p99 ${trial.loopDelayMs.p99} ms, max ${trial.loopDelayMs.max} ms`
+      : '';
     console.log(
-      `${name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s${cpu}, load ${trial.load})${trial.detail ? ` [${trial.detail}]` : ''}`,
+      `${name}: ${rate} cps -> ${trial.ok ? 'clean' : 'NOT clean'} (ok ${trial.successful}, failed ${trial.failed}, retrans ${trial.retransmissions}, ${trial.seconds.toFixed(1)} s${cpu}${loop}, load ${trial.load})${trial.detail ? ` [${trial.detail}]` : ''}`,
     );
     return trial;
   };
@@ -322,6 +336,8 @@ export interface CpuMeter {
   cpuSeconds(): number;
   /** Starts a CPU profile of one trial when BENCH_PROFILE is set (in-process targets only). */
   startProfile?(label: string): Promise<() => Promise<void>>;
+  /** The target runs in this process: its event loop's delays are measured during each trial. */
+  inProcess?: boolean;
 }
 
 /** CPU use per second with no traffic, measured over IDLE_SECONDS before the first trial. */
@@ -349,7 +365,10 @@ export async function withCpu(
   const stopProfile = await meter.startProfile?.(label);
   const before = meter.cpuSeconds();
   const started = Date.now();
+  const loop = meter.inProcess ? monitorEventLoopDelay({ resolution: 10 }) : undefined;
+  loop?.enable();
   const trial = await run();
+  loop?.disable();
   await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
   const cpuSeconds = meter.cpuSeconds() - before - (idlePerSecond * (Date.now() - started)) / 1000;
   await stopProfile?.();
@@ -357,6 +376,9 @@ export async function withCpu(
     ...trial,
     cpuSeconds: Number(cpuSeconds.toFixed(2)),
     cpuSecondsPer1000: trial.successful > 0 ? Number(((cpuSeconds * 1000) / trial.successful).toFixed(3)) : 0,
+    ...(loop
+      ? { loopDelayMs: { p99: Math.round(loop.percentile(99) / 1e6), max: Math.round(loop.max / 1e6) } }
+      : {}),
   };
 }
 
@@ -377,11 +399,30 @@ export async function warmUp(
   );
 }
 
-/** A V8 CPU profile of this process per trial, written to BENCH_PROFILE/<label>.cpuprofile. */
+/**
+ * A V8 profile of this process per trial: BENCH_PROFILE/<label>.cpuprofile, or with
+ * BENCH_PROFILE_KIND=allocations <label>.heapprofile (every allocation sampled every 32 KB on average).
+ */
 function inProcessProfiler(): CpuMeter['startProfile'] {
   const dir = PROFILE_DIR;
   if (!dir) return undefined;
   const session = new Session();
+  if (PROFILE_KIND === 'allocations')
+    return async (label) => {
+      session.connect();
+      await session.post('HeapProfiler.enable');
+      await session.post('HeapProfiler.startSampling', {
+        samplingInterval: 32_768,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      return async () => {
+        const { profile } = await session.post('HeapProfiler.stopSampling');
+        session.disconnect();
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, `${label}.heapprofile`), JSON.stringify(profile));
+      };
+    };
   return async (label) => {
     session.connect();
     await session.post('Profiler.enable');
@@ -446,6 +487,7 @@ export async function startSipCoreUnderTest(
         return (user + system) / 1e6;
       },
       startProfile: inProcessProfiler(),
+      inProcess: true,
       stop: async () => {
         await sipCore.close();
         await engine.close();
