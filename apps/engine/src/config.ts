@@ -34,6 +34,11 @@ export interface TlsFiles {
 export interface EngineLimits {
   /** Largest SIP message accepted from the network, in bytes (larger ones are dropped, or 413 on streams). */
   maxMessageBytes: number;
+  /**
+   * Receive buffer asked for each UDP listener, in bytes. Datagrams arriving while it is full are lost
+   * (a retransmission later); the kernel caps the size at `net.core.rmem_max`.
+   */
+  udpReceiveBufferBytes: number;
   /** Most drachtio apps connected at once. */
   maxAppConnections: number;
   /** How long an app has to answer an incoming request before the engine answers 500 itself (ms). */
@@ -111,6 +116,7 @@ export interface HepConfig {
 
 export const DEFAULT_LIMITS: EngineLimits = {
   maxMessageBytes: 65_535,
+  udpReceiveBufferBytes: 4_194_304,
   maxAppConnections: 1000,
   appResponseTimeoutMs: 64_000,
   authTimeoutMs: 10_000,
@@ -168,6 +174,7 @@ export async function engineConfigFrom(config: Config): Promise<EngineConfig> {
     answerOptions: config.engineAnswerOptions,
     limits: {
       maxMessageBytes: config.sipMaxMessageBytes,
+      udpReceiveBufferBytes: config.sipUdpReceiveBufferBytes,
       maxAppConnections: config.engineMaxApps,
       messageTimeoutMs: config.sipMessageTimeoutMs,
       maxConnections: config.sipMaxConnections,

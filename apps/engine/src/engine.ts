@@ -37,6 +37,8 @@ export interface EngineDeps {
 export interface BoundListener extends SipListener {
   /** The address written into Via/Contact. */
   advertisedAddress: string;
+  /** UDP: the receive buffer the kernel granted, in bytes (SIP_UDP_RECEIVE_BUFFER_BYTES, capped by net.core.rmem_max). */
+  receiveBufferBytes?: number;
 }
 
 export interface RunningEngine {
@@ -74,6 +76,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
   const transportOptions = {
     limits: {
       maxDatagramSize: limits.maxMessageBytes,
+      udpReceiveBufferBytes: limits.udpReceiveBufferBytes,
       maxStreamMessageSize: limits.maxMessageBytes,
       messageTimeoutMs: limits.messageTimeoutMs,
       maxConnections: limits.maxConnections,
@@ -136,6 +139,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
     host: info.host,
     port: info.port,
     advertisedAddress: info.advertisedHost,
+    ...(info.receiveBufferBytes !== undefined ? { receiveBufferBytes: info.receiveBufferBytes } : {}),
   }));
   const stack = new SipStackAdapter(
     transport,
@@ -188,6 +192,7 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
   }
   const detachGauges = engineStateGauges(metrics, manager, () => admin.apps.size);
   logger.info({ listeners, admin: adminAddress }, 'engine listening');
+  warnOfSmallReceiveBuffers(listeners, limits.udpReceiveBufferBytes, logger);
   return {
     listeners,
     adminAddress,
@@ -203,4 +208,18 @@ export async function startEngine(config: EngineConfig, deps: EngineDeps = {}): 
       await hep?.close();
     },
   };
+}
+
+/**
+ * Says once, at start, when the kernel granted a UDP listener less receive buffer than asked
+ * (`net.core.rmem_max` lower than SIP_UDP_RECEIVE_BUFFER_BYTES): bursts beyond it are dropped by the
+ * kernel and come back only as retransmissions, so the operator should know the limit is the system's.
+ */
+function warnOfSmallReceiveBuffers(listeners: BoundListener[], asked: number, logger: Logger): void {
+  const small = listeners.filter((l) => l.receiveBufferBytes !== undefined && l.receiveBufferBytes < asked);
+  if (asked <= 0 || small.length === 0) return;
+  logger.warn(
+    { asked, granted: small[0]?.receiveBufferBytes, listeners: small.map((l) => `${l.host}:${l.port}`) },
+    'UDP receive buffer smaller than SIP_UDP_RECEIVE_BUFFER_BYTES: raise net.core.rmem_max to keep bursts',
+  );
 }

@@ -38,6 +38,7 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
     expect(c.answerOptions).toBe(true);
     expect(c.limits).toEqual({
       maxMessageBytes: 65535,
+      udpReceiveBufferBytes: 4_194_304,
       maxAppConnections: 1000,
       messageTimeoutMs: 10_000,
       maxConnections: 10_000,
@@ -58,6 +59,7 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
         SIP_TRACE: '1',
         ENGINE_ANSWER_OPTIONS: 'no',
         SIP_MAX_MESSAGE_BYTES: '8192',
+        SIP_UDP_RECEIVE_BUFFER_BYTES: '1048576',
         ENGINE_MAX_APPS: '5',
         SIP_MESSAGE_TIMEOUT_MS: '3000',
         SIP_MAX_CONNECTIONS: '50',
@@ -74,6 +76,7 @@ describe('engineConfigFrom (the runtime contract to EngineConfig)', () => {
     expect(c.answerOptions).toBe(false);
     expect(c.limits).toEqual({
       maxMessageBytes: 8192,
+      udpReceiveBufferBytes: 1_048_576,
       maxAppConnections: 5,
       messageTimeoutMs: 3000,
       maxConnections: 50,

@@ -731,7 +731,9 @@ export async function startKamailio(
   mkdirSync(runDir);
   // A process group of its own: Kamailio's children outlive a main process killed alone.
   // tlsf and 256/16 MB of shared/private memory: the allocator and sizes Kamailio performs best with here.
-  const memory = ['-x', 'tlsf', '-m', '256', '-M', '16'];
+  // `-b`: its UDP receive buffer probed up to the 4 MB our engine asks for (SIP_UDP_RECEIVE_BUFFER_BYTES),
+  // instead of its default 256 KB cap: the same room for bursts on both sides.
+  const memory = ['-x', 'tlsf', '-m', '256', '-M', '16', '-b', '4194304'];
   const kamailio = spawn(
     'kamailio',
     ['-f', file, '-DD', '-E', '-w', dir, '-Y', runDir, '-P', join(runDir, 'pid'), ...memory],

@@ -100,6 +100,8 @@ export interface Config {
   engineAnswerOptions: boolean;
   /** SIP_MAX_MESSAGE_BYTES: largest SIP message accepted from the network. */
   sipMaxMessageBytes: number;
+  /** SIP_UDP_RECEIVE_BUFFER_BYTES: receive buffer asked for each UDP listener (the kernel caps it). */
+  sipUdpReceiveBufferBytes: number;
   /** ENGINE_MAX_APPS: most drachtio apps connected at once. */
   engineMaxApps: number;
   /** ENGINE_REQUEST_HANDLERS: where new requests go instead of the connected apps (empty: the apps). */
@@ -204,6 +206,7 @@ export const DEFAULTS = {
   SIP_TRACE: 'false',
   ENGINE_ANSWER_OPTIONS: 'true',
   SIP_MAX_MESSAGE_BYTES: '65535',
+  SIP_UDP_RECEIVE_BUFFER_BYTES: '4194304',
   ENGINE_MAX_APPS: '1000',
   SIP_MESSAGE_TIMEOUT_MS: '10000',
   SIP_MAX_CONNECTIONS: '10000',
@@ -309,6 +312,9 @@ export function loadConfig(env: Env = process.env): Config {
   const sipTrace = check('SIP_TRACE', false, parseBoolean);
   const engineAnswerOptions = check('ENGINE_ANSWER_OPTIONS', true, parseBoolean);
   const sipMaxMessageBytes = check('SIP_MAX_MESSAGE_BYTES', 65535, (raw) => parseInteger(raw, 1024, 65535));
+  const sipUdpReceiveBufferBytes = check('SIP_UDP_RECEIVE_BUFFER_BYTES', 4_194_304, (raw) =>
+    parseInteger(raw, 65_536, 268_435_456),
+  );
   const engineMaxApps = check('ENGINE_MAX_APPS', 1000, (raw) => parseInteger(raw, 1, 100_000));
   const sipAuthStrictUri = check('SIP_AUTH_STRICT_URI', false, parseBoolean);
   const engineRequestHandlers = check<EngineRequestHandler[]>('ENGINE_REQUEST_HANDLERS', [], (raw) =>
@@ -386,6 +392,7 @@ export function loadConfig(env: Env = process.env): Config {
     sipTrace,
     engineAnswerOptions,
     sipMaxMessageBytes,
+    sipUdpReceiveBufferBytes,
     engineMaxApps,
     engineRequestHandlers,
     sipMessageTimeoutMs,

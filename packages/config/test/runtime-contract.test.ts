@@ -40,6 +40,7 @@ describe('loadConfig defaults', () => {
     expect(config.sipAuthStrictUri).toBe(false);
     expect(config.engineAnswerOptions).toBe(true);
     expect(config.sipMaxMessageBytes).toBe(65535);
+    expect(config.sipUdpReceiveBufferBytes).toBe(4_194_304);
     expect(config.engineMaxApps).toBe(1000);
     expect(config.engineRequestHandlers).toEqual([]);
     expect(config.push).toEqual({
@@ -102,6 +103,7 @@ describe('loadConfig defaults', () => {
       SIP_TRACE: 'on',
       ENGINE_ANSWER_OPTIONS: 'FALSE',
       SIP_MAX_MESSAGE_BYTES: '1024',
+      SIP_UDP_RECEIVE_BUFFER_BYTES: '16777216',
       ENGINE_MAX_APPS: '100000',
       ENGINE_REQUEST_HANDLERS:
         'invite=tcp://127.0.0.1:3001, subscribe=tls://apps.example.net:3002, */POST=https://router.example.net/route',
@@ -139,6 +141,7 @@ describe('loadConfig defaults', () => {
     expect(config.sipTrace).toBe(true);
     expect(config.engineAnswerOptions).toBe(false);
     expect(config.sipMaxMessageBytes).toBe(1024);
+    expect(config.sipUdpReceiveBufferBytes).toBe(16_777_216);
     expect(config.engineMaxApps).toBe(100000);
     expect(config.sipAuthStrictUri).toBe(true);
     expect(config.engineRequestHandlers).toEqual([
@@ -227,6 +230,8 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['SIP_MAX_MESSAGE_BYTES', { SIP_MAX_MESSAGE_BYTES: '1023' }, /integer 1024-65535/],
     ['SIP_MAX_MESSAGE_BYTES', { SIP_MAX_MESSAGE_BYTES: '65536' }, /integer 1024-65535/],
     ['SIP_MAX_MESSAGE_BYTES', { SIP_MAX_MESSAGE_BYTES: '8k' }, /integer 1024-65535/],
+    ['SIP_UDP_RECEIVE_BUFFER_BYTES', { SIP_UDP_RECEIVE_BUFFER_BYTES: '4096' }, /integer 65536-268435456/],
+    ['SIP_UDP_RECEIVE_BUFFER_BYTES', { SIP_UDP_RECEIVE_BUFFER_BYTES: '4M' }, /integer 65536-268435456/],
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '0' }, /integer 1-100000/],
     ['ENGINE_MAX_APPS', { ENGINE_MAX_APPS: '1.5' }, /integer 1-100000/],
     ['ENGINE_REQUEST_HANDLERS', { ENGINE_REQUEST_HANDLERS: 'tcp://127.0.0.1:3001' }, /METHOD=url/],

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -222,6 +223,36 @@ describe('UDP', () => {
     await until(() => l.stats.handlerErrors === 1);
     peer.sock.send(options('UDP', '127.0.0.1', peer.port), info.port, '127.0.0.1');
     await until(() => calls === 2);
+  });
+
+  it('asks the kernel for the configured receive buffer: a burst the default drops arrives whole', async () => {
+    const burst = 600;
+    const small = layer();
+    const large = layer({ limits: { udpReceiveBufferBytes: 4 * 2 ** 20 } });
+    const smallInfo = await small.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const largeInfo = await large.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    expect(largeInfo.receiveBufferBytes).toBeGreaterThan(smallInfo.receiveBufferBytes ?? 0);
+    const counts = { small: 0, large: 0 };
+    small.on('request', () => counts.small++);
+    large.on('request', () => counts.large++);
+    // A child process sends the burst while this event loop is blocked (spawnSync), as a busy engine's
+    // would be: every datagram waits in the kernel's receive buffer until the loop reads again.
+    const message = options('UDP', '127.0.0.1', 5060, `\r\nX-Pad: ${'x'.repeat(800)}`);
+    const sender = `
+      const s = require('node:dgram').createSocket('udp4');
+      const m = Buffer.from(process.argv[1]);
+      let left = ${burst * 2};
+      const done = () => { if (--left === 0) s.close(); };
+      for (let i = 0; i < ${burst}; i++) {
+        s.send(m, ${smallInfo.port}, '127.0.0.1', done);
+        s.send(m, ${largeInfo.port}, '127.0.0.1', done);
+      }`;
+    const run = spawnSync(process.execPath, ['-e', sender, message], { timeout: 20_000 });
+    expect(run.status).toBe(0);
+    await until(() => counts.large === burst);
+    // The system default (about 200 KB, Linux doubling it for bookkeeping) cannot hold 600 datagrams
+    // of about 1 KB; the asked-for buffer can.
+    expect(counts.small).toBeLessThan(burst);
   });
 
   it('sends requests and receives responses; IPv6 on ::1', async () => {

@@ -115,11 +115,18 @@ export interface ListenerInfo {
   advertisedHost: string;
   advertisedPort: number;
   family: 4 | 6;
+  /** UDP: the receive buffer the kernel granted (Linux reports twice the size asked, its bookkeeping included). */
+  receiveBufferBytes?: number;
 }
 
 export interface TransportLimits {
   /** UDP datagrams larger than this are dropped. */
   maxDatagramSize: number;
+  /**
+   * Receive buffer asked for each UDP socket (SO_RCVBUF), in bytes; 0 keeps the system's default. The
+   * kernel queues datagrams there while the process is busy: a burst larger than the buffer is lost.
+   */
+  udpReceiveBufferBytes: number;
   /** A stream message (headers + body) larger than this closes the connection. */
   maxStreamMessageSize: number;
   /** Concurrent stream connections allowed from (or to) one remote IP address. */
@@ -146,6 +153,7 @@ export interface TransportLimits {
 
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   maxDatagramSize: 65_507,
+  udpReceiveBufferBytes: 0,
   maxStreamMessageSize: 65_535,
   maxConnectionsPerIp: 100,
   maxConnections: 10_000,
