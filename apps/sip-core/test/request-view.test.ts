@@ -1,5 +1,7 @@
+import { parseMessage, type SipRequest } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
 import { describe, expect, it } from 'vitest';
+import { localRequestView } from '../src/sip/local-engine.ts';
 import { RequestView } from '../src/sip/request-view.ts';
 
 const REGISTER = [
@@ -52,5 +54,33 @@ describe('RequestView', () => {
     expect(view.has('from')).toBe(true);
     expect(view.has('Path')).toBe(false);
     expect(view.receivedOn).toBe('127.0.0.1:5060');
+  });
+
+  it("built from the engine's parsed fields, answers as drachtio-srf's parse of the same text", () => {
+    const { SipMessage } = Srf as unknown as {
+      SipMessage: new (raw: string) => { get(name: string): string | undefined };
+    };
+    const message = new SipMessage(REGISTER);
+    const view = localRequestView({
+      request: parseMessage(Buffer.from(REGISTER)) as SipRequest,
+      source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
+      receivedOn: { host: '127.0.0.1', port: 5060 },
+      respond: () => {},
+    });
+    for (const name of ['From', 'Call-ID', 'CSeq', 'x-custom-thing', 'Contact', 'Path', 'Via'])
+      expect(view.get(name), name).toBe(message.get(name));
+    expect(view.uri).toBe('sip:example.test');
+    expect(view.headerEntries()).toContainEqual(['call-id', 'view-1']);
+    // Header rules replace the headers of the view, never the engine's index it was built on.
+    view.replaceHeaders([['Call-ID', 'other']]);
+    expect(view.get('call-id')).toBe('other');
+    expect(
+      localRequestView({
+        request: parseMessage(Buffer.from(REGISTER)) as SipRequest,
+        source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
+        receivedOn: { host: '127.0.0.1', port: 5060 },
+        respond: () => {},
+      }).get('Call-ID'),
+    ).toBe('view-1');
   });
 });

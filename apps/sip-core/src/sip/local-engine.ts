@@ -21,15 +21,16 @@ export interface LocalEngine {
 /**
  * The engine's request as every chain sees a request: the same view as drachtio-srf's (sip/request-view.ts),
  * built from the engine's parsed header fields instead of a second parse of the message's text. Several
- * fields of one name are comma-joined under the lower-case long name, as drachtio-srf stores them.
+ * fields of one name are comma-joined under the lower-case long name, as drachtio-srf stores them; the
+ * view reads this index as it is, without building one of its own.
  */
 export function localRequestView(local: LocalEngineRequest): IncomingRequest {
   const request = local.request;
-  const headers: Record<string, string> = {};
+  const headers = new Map<string, string>();
   for (const field of request.headers) {
-    const previous = headers[field.key];
+    const previous = headers.get(field.key);
     const value = wireToText(field.value);
-    headers[field.key] = previous === undefined ? value : `${previous},${value}`;
+    headers.set(field.key, previous === undefined ? value : `${previous},${value}`);
   }
   const startLine = request.startLine();
   const like: SrfRequestLike = {

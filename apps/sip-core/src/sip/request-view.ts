@@ -8,8 +8,11 @@ export interface SrfRequestLike {
   source_port: number;
   protocol: string;
   receivedOn?: string;
-  /** Header values by name as drachtio-srf's parser stored them (compact forms already expanded). */
-  headers: Record<string, string>;
+  /**
+   * Header values by name as drachtio-srf's parser stored them (compact forms already expanded), or
+   * already indexed by lower-case name (the engine in this process hands its parsed fields over so).
+   */
+  headers: Record<string, string> | Map<string, string>;
 }
 
 /**
@@ -49,7 +52,9 @@ export class RequestView implements IncomingRequest {
   }
 
   headerEntries(): Array<[string, string]> {
-    return this.replaced ? [...this.replaced] : Object.entries(this.request.headers);
+    if (this.replaced) return [...this.replaced];
+    const headers = this.request.headers;
+    return headers instanceof Map ? [...headers] : Object.entries(headers);
   }
 
   replaceHeaders(entries: Array<[string, string]>): void {
@@ -68,8 +73,14 @@ export class RequestView implements IncomingRequest {
 
   private headerIndex(): Map<string, string> {
     if (!this.index) {
+      const headers = this.request.headers;
+      // Indexed by the engine already: read as it is (replaceHeaders builds a new one, never edits it).
+      if (headers instanceof Map) {
+        this.index = headers;
+        return headers;
+      }
       this.index = new Map();
-      for (const [name, value] of Object.entries(this.request.headers)) {
+      for (const [name, value] of Object.entries(headers)) {
         const key = name.toLowerCase();
         const previous = this.index.get(key);
         this.index.set(key, previous === undefined ? value : `${previous},${value}`);
