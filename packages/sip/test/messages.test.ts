@@ -422,6 +422,30 @@ describe('mutable message model', () => {
     );
   });
 
+  it('replaceTopVia on a parsed list: one Via per field or several in one, text and typed view agree', () => {
+    // Two Via fields, one value each: the top field is rewritten and the parsed list kept.
+    const separate = parseMessage(INVITE);
+    expect(separate.via).toHaveLength(2);
+    const stamped = separate.topVia as Via;
+    stamped.received = '198.51.100.7';
+    separate.replaceTopVia(stamped);
+    const reparsed = parseMessage(separate.toBuffer());
+    expect(reparsed.via.map(String)).toEqual(separate.via.map(String));
+    expect(reparsed.topVia?.received).toBe('198.51.100.7');
+    // One field listing two values: only the first value changes, the second stays in the same field.
+    const joined = parseMessage(
+      REGISTER.replace(';rport\r\n', ';rport, SIP/2.0/TCP b.example.com;branch=z9hG4bK2\r\n'),
+    );
+    expect(joined.via).toHaveLength(2);
+    const top = joined.topVia as Via;
+    top.rport = 40000;
+    joined.replaceTopVia(top);
+    expect(joined.via).toHaveLength(2);
+    expect(joined.via[0]?.rport).toBe(40000);
+    expect(joined.via[1]?.host).toBe('b.example.com');
+    expect(parseMessage(joined.toBuffer()).via.map(String)).toEqual(joined.via.map(String));
+  });
+
   it('removeTopVia splits comma-joined Via values', () => {
     const m = parseMessage(
       REGISTER.replace(';rport\r\n', ';rport, SIP/2.0/TCP b.example.com;branch=z9hG4bK2\r\n'),

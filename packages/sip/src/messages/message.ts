@@ -249,6 +249,13 @@ export abstract class SipMessage {
     return value;
   }
 
+  /** How many fields of this key the message has (not values: one field may list several). */
+  private fieldCount(key: string): number {
+    let count = 0;
+    for (const field of this.headers) if (field.key === key) count++;
+    return count;
+  }
+
   /** Drop the cached typed view of a header. */
   private forget(key: string): void {
     this.cache?.delete(key);
@@ -296,6 +303,16 @@ export abstract class SipMessage {
     const idx = this.headers.findIndex((h) => h.key === 'via');
     if (idx < 0) return this.prependVia(via);
     const field = this.headers[idx] as HeaderField;
+    const parsed = this.essentials[VIA];
+    if (parsed !== UNSET && (parsed as Via[]).length === this.fieldCount('via')) {
+      // One value per Via field, as nearly every sender writes them: the top field is the top value, so
+      // it is rewritten without parsing it again, and the parsed list stays valid with the new top.
+      this.headers[idx] = { name: field.name, key: 'via', value: via.toString(), raw: null };
+      const vias = (parsed as Via[]).slice();
+      vias[0] = via;
+      this.essentials[VIA] = vias;
+      return this;
+    }
     const values = parseVia(field.value);
     values[0] = via;
     this.headers[idx] = { name: field.name, key: 'via', value: values.join(', '), raw: null };

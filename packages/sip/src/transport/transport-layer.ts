@@ -167,8 +167,8 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
     try {
       if (message.isRequest) {
         const via = message.topVia!;
-        stampVia(via, source);
-        message.replaceTopVia(via);
+        // Rewritten only when received/rport were added: a Via that names its source stays as sent.
+        if (stampVia(via, source)) message.replaceTopVia(via);
         this.aliasConnection(via, source);
         this.emit('request', message, source);
       } else {
@@ -219,15 +219,19 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
 }
 
 /** §18.2.1 and RFC 3581 §4: record the real source in the top Via of a received request. */
-export function stampVia(via: Via, source: MessageSource): void {
+export function stampVia(via: Via, source: MessageSource): boolean {
   const viaHost = normalizeAddress(via.host);
   if (via.rport !== undefined) {
     // RFC 3581 §4: with rport present, received is added even when it equals sent-by.
     via.received = source.remoteAddress;
     via.rport = source.remotePort;
-  } else if (viaHost !== source.remoteAddress) {
-    via.received = source.remoteAddress;
+    return true;
   }
+  if (viaHost !== source.remoteAddress) {
+    via.received = source.remoteAddress;
+    return true;
+  }
+  return false;
 }
 
 /** Where a response goes, RFC 3261 §18.2.2 with RFC 3581 §4. */
