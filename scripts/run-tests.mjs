@@ -8,34 +8,23 @@
 // Every package runs even when one fails; the exit code is non-zero if any did. Output lines carry the
 // package's name, as turbo's did. `TEST_LANES` sets the number of lanes (default 2).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-
-const root = new URL('..', import.meta.url).pathname;
+import { testedPackages } from './tested-packages.mjs';
 
 // Rough seconds on a 2-core machine, for ordering only; a package missing here sorts by DEFAULT_SECONDS.
 const USUAL_SECONDS = {
-  '@switchboard/sip-core': 1000,
-  '@switchboard/web': 450,
-  '@switchboard/api': 375,
-  '@switchboard/engine': 180,
-  '@switchboard/switchboard': 180,
-  '@switchboard/deploy-check': 50,
+  '@switchboard/sip-core': 930,
+  '@switchboard/web': 300,
+  '@switchboard/api': 230,
+  '@switchboard/engine': 145,
+  '@switchboard/switchboard': 110,
+  '@switchboard/db': 55,
+  '@switchboard/sip': 45,
+  '@switchboard/deploy-check': 25,
 };
 const DEFAULT_SECONDS = 30;
 
-function testedPackages() {
-  const found = [];
-  for (const group of ['apps', 'packages']) {
-    const dir = join(root, group);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      const manifest = join(dir, name, 'package.json');
-      if (!existsSync(manifest)) continue;
-      const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
-      if (pkg.scripts?.test) found.push({ name: pkg.name, dir: join(dir, name) });
-    }
-  }
+function queueByUsualDuration() {
+  const found = testedPackages();
   const weight = (p) => USUAL_SECONDS[p.name] ?? DEFAULT_SECONDS;
   return found.sort((a, b) => weight(b) - weight(a) || a.name.localeCompare(b.name));
 }
@@ -83,7 +72,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-const queue = testedPackages();
+const queue = queueByUsualDuration();
 const lanes = Math.max(1, Number(process.env.TEST_LANES) || 2);
 const results = [];
 async function lane() {
