@@ -23,6 +23,14 @@ fi
 $SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
 $SUDO service rtpengine-daemon stop >/dev/null 2>&1 || true
 
+# The engine asks for a 4 MB UDP receive buffer (SIP_UDP_RECEIVE_BUFFER_BYTES); the kernel grants at most
+# net.core.rmem_max, as docs/deploy.md tells operators. Raised here only when lower, never lowered.
+rmem_max=$(cat /proc/sys/net/core/rmem_max 2>/dev/null || echo 0)
+if [ "$rmem_max" -lt 4194304 ]; then
+  echo 4194304 | $SUDO tee /proc/sys/net/core/rmem_max >/dev/null 2>&1 \
+    || echo "net.core.rmem_max stays $rmem_max (not permitted here)"
+fi
+
 # PostgreSQL: start the cluster if it is not running, then make sure the test role exists.
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   cluster=$(ls /etc/postgresql | sort -V | tail -n 1)

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -252,9 +253,14 @@ describe('UDP', () => {
       }`;
     const run = spawnSync(process.execPath, ['-e', sender, message], { timeout: 20_000 });
     expect(run.status).toBe(0);
-    await until(() => counts.large === burst);
-    // The system default (about 200 KB, Linux doubling it for bookkeeping) cannot hold 600 datagrams
-    // of about 1 KB; the asked-for buffer can.
+    // The system default (about 200 KB) cannot hold 600 datagrams of about 1 KB. The asked-for 4 MB can
+    // when the kernel grants it (net.core.rmem_max, raised by `pnpm test:deps`); granted less, the
+    // listener still got all the kernel allows and more than the default.
+    const granted = largeInfo.receiveBufferBytes ?? 0;
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    expect(granted).toBeGreaterThanOrEqual(Math.min(4 * 2 ** 20, rmemMax));
+    if (granted >= 2 * 2 ** 20) await until(() => counts.large === burst);
+    else await until(() => counts.large > counts.small);
     expect(counts.small).toBeLessThan(burst);
   });
 
