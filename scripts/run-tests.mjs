@@ -50,12 +50,18 @@ function runOne(pkg) {
   const started = Date.now();
   process.stdout.write(`${prefix}started\n`);
   return new Promise((resolve) => {
-    const child = spawn('pnpm', ['run', 'test'], { cwd: pkg.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own: stopping the run stops vitest and the peers it started, not only pnpm.
+    const child = spawn('pnpm', ['run', 'test'], {
+      cwd: pkg.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     running.add(child);
     relay(child.stdout, prefix, process.stdout);
     relay(child.stderr, prefix, process.stderr);
     const finish = (code) => {
-      running.delete(child);
+      // 'error' (pnpm could not start) may be followed by 'close': one result per package.
+      if (!running.delete(child)) return;
       const seconds = Math.round((Date.now() - started) / 1000);
       process.stdout.write(`${prefix}finished in ${seconds} s, exit ${code}\n`);
       resolve({ name: pkg.name, code, seconds });
@@ -67,7 +73,13 @@ function runOne(pkg) {
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    for (const child of running) child.kill('SIGTERM');
+    for (const child of running) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // The group has already gone.
+      }
+    }
     process.exit(1);
   });
 }

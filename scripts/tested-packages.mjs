@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const root = new URL('..', import.meta.url).pathname;
+const root = new URL('..', import.meta.url).pathname;
 
 /** `{ name, dir, path }` of every package under apps/ and packages/ with a `test` script. */
 export function testedPackages() {

@@ -14,7 +14,7 @@ import { basename, dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@switchboard/db';
-import { startEngine } from '@switchboard/engine';
+import { DEFAULT_LIMITS, startEngine } from '@switchboard/engine';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { SipCoreOptions } from '../src/config.ts';
@@ -731,9 +731,10 @@ export async function startKamailio(
   mkdirSync(runDir);
   // A process group of its own: Kamailio's children outlive a main process killed alone.
   // tlsf and 256/16 MB of shared/private memory: the allocator and sizes Kamailio performs best with here.
-  // `-b`: its UDP receive buffer probed up to the 4 MB our engine asks for (SIP_UDP_RECEIVE_BUFFER_BYTES),
+  // `-b`: its UDP receive buffer probed up to what our engine asks for (SIP_UDP_RECEIVE_BUFFER_BYTES),
   // instead of its default 256 KB cap: the same room for bursts on both sides.
-  const memory = ['-x', 'tlsf', '-m', '256', '-M', '16', '-b', '4194304'];
+  const receiveBuffer = String(DEFAULT_LIMITS.udpReceiveBufferBytes);
+  const memory = ['-x', 'tlsf', '-m', '256', '-M', '16', '-b', receiveBuffer];
   const kamailio = spawn(
     'kamailio',
     ['-f', file, '-DD', '-E', '-w', dir, '-Y', runDir, '-P', join(runDir, 'pid'), ...memory],
