@@ -493,6 +493,31 @@ describe('mutable message model', () => {
     expect(again.body.toString()).toBe('hello');
   });
 
+  it('a message printed twice unchanged gives the same bytes, and every kind of change prints anew', () => {
+    const m = parseMessage(INVITE) as SipRequest;
+    const first = m.toBuffer();
+    expect(m.toBuffer()).toBe(first);
+    m.setHeader('Max-Forwards', 69);
+    const afterSet = m.toBuffer();
+    expect(afterSet).not.toBe(first);
+    expect(afterSet.toString()).toContain('Max-Forwards: 69\r\n');
+    (m.uri as SipUri).host = 'moved.example.com';
+    expect(m.toBuffer().toString()).toMatch(/^INVITE sip:bob@moved\.example\.com SIP\/2\.0\r\n/);
+    m.headers.push({ name: 'X-Pushed', key: 'x-pushed', value: '1', raw: null });
+    expect(m.toBuffer().toString()).toContain('X-Pushed: 1\r\n');
+    const stamped = (m.topVia as Via).clone();
+    stamped.received = '192.0.2.9';
+    m.replaceTopVia(stamped);
+    expect(m.toBuffer().toString()).toContain(';received=192.0.2.9');
+    m.setBody('changed', 'text/plain');
+    expect(m.toBuffer().toString().endsWith('\r\n\r\nchanged')).toBe(true);
+    const res = createResponse(m, 180, { toTag: 't1' });
+    const ringing = res.toBuffer();
+    res.setStatus(486);
+    expect(res.toBuffer()).not.toBe(ringing);
+    expect(res.toBuffer().toString().startsWith('SIP/2.0 486 Busy Here\r\n')).toBe(true);
+  });
+
   it('ensureContentLength adds a missing Content-Length', () => {
     const m = parseMessage(REGISTER.replace('Content-Length: 0\r\n', ''));
     m.ensureContentLength();
@@ -532,6 +557,18 @@ describe('builders', () => {
     expect(res.hasHeader('record-route')).toBe(false);
     const reparsed = parseMessage(res.toBuffer(), { transport: 'stream' }) as SipResponse;
     expect(reparsed.status).toBe(200);
+  });
+
+  it('createResponse appends the To tag to the value as received (header parameters kept)', () => {
+    const req = parseMessage(INVITE.replace(/\r\nTo: ([^\r]*)\r\n/, '\r\nTo: $1;x-mark=1\r\n')) as SipRequest;
+    const received = req.getHeader('to');
+    expect(received).toMatch(/;x-mark=1$/);
+    const res = createResponse(req, 486, { toTag: 'bt1' });
+    expect(res.getHeader('to')).toBe(`${received};tag=bt1`);
+    const reparsed = parseMessage(res.toBuffer()) as SipResponse;
+    expect(reparsed.toTag).toBe('bt1');
+    expect(reparsed.to.params.get('x-mark')).toBe('1');
+    expect(reparsed.to.uri.toString()).toBe(req.to.uri.toString());
   });
 
   it('100 Trying gets no To tag and copies Timestamp', () => {

@@ -21,6 +21,9 @@ import type { StackListener } from './sip-stack.ts';
  * rest.
  */
 
+/** The headers and body of an app's message: all the completing functions read. */
+type AppSipParts = Pick<AppSipText, 'headers' | 'body'>;
+
 /** Headers an app never sets itself: the engine or the transport layer writes them. */
 const ENGINE_OWNED = new Set(['via', 'route', 'record-route', 'rseq', 'content-length']);
 /** In-dialog requests and responses: the dialog headers come from the dialog or the request. */
@@ -82,7 +85,7 @@ export function appContact(value: string, listener: StackListener | undefined): 
   }
 }
 
-function contentTypeFor(sip: AppSipText, required: boolean): string | undefined {
+function contentTypeFor(sip: AppSipParts, required: boolean): string | undefined {
   if (sip.body === '') return undefined;
   const given = findHeader(sip, 'content-type');
   if (given !== undefined) return given;
@@ -91,12 +94,12 @@ function contentTypeFor(sip: AppSipText, required: boolean): string | undefined 
   return undefined;
 }
 
-export function findHeader(sip: AppSipText, name: string): string | undefined {
+export function findHeader(sip: AppSipParts, name: string): string | undefined {
   const key = headerKey(name);
   return sip.headers.find(([n]) => headerKey(n) === key)?.[1];
 }
 
-function copyAppHeaders(target: SipRequest | SipResponse, sip: AppSipText, skip: Set<string>): void {
+function copyAppHeaders(target: SipRequest | SipResponse, sip: AppSipParts, skip: Set<string>): void {
   for (const [name, value] of sip.headers) {
     const key = headerKey(name);
     if (ENGINE_OWNED.has(key) || skip.has(key) || key === 'content-type') continue;
@@ -104,7 +107,7 @@ function copyAppHeaders(target: SipRequest | SipResponse, sip: AppSipText, skip:
   }
 }
 
-function setBody(target: SipRequest | SipResponse, sip: AppSipText, contentType: string | undefined): void {
+function setBody(target: SipRequest | SipResponse, sip: AppSipParts, contentType: string | undefined): void {
   if (sip.body === '') target.setHeader('Content-Length', 0);
   else target.setBody(sip.body, contentType);
 }
@@ -195,7 +198,23 @@ export function buildResponse(
   listener: StackListener | undefined,
 ): SipResponse {
   const { status, reason } = parseStatusLine(sip);
-  const response = createResponse(request, status, { ...(reason ? { reason } : {}), toTag: localTag });
+  return completeResponse(status, reason, sip, request, localTag, listener);
+}
+
+/** `buildResponse` for a status already known (an answer made in the engine's process: no text to read). */
+export function completeResponse(
+  status: number,
+  reason: string,
+  sip: AppSipParts,
+  request: SipRequest,
+  localTag: string,
+  listener: StackListener | undefined,
+): SipResponse {
+  const response = createResponse(
+    request,
+    status,
+    reason ? { reason, toTag: localTag } : { toTag: localTag },
+  );
   response.removeHeader('content-length');
   const dialogCreating =
     (request.method === 'INVITE' || request.method === 'SUBSCRIBE') && status > 100 && status < 300;

@@ -1,6 +1,6 @@
 import { generateTag, type SipRequest } from '@switchboard/sip';
 import type { SipTransport } from '../config.ts';
-import { buildResponse } from './app-messages.ts';
+import { completeResponse } from './app-messages.ts';
 import type { BridgeCore } from './bridge-core.ts';
 import type { IncomingTransaction } from './sip-stack.ts';
 
@@ -107,9 +107,10 @@ class LocalAnswer implements LocalRequest {
     if (this.answered) return;
     if (status >= 200) this.answered = true;
     const { core, txn } = this;
-    const startLine = reason ? `SIP/2.0 ${status} ${reason}` : `SIP/2.0 ${status}`;
-    const response = buildResponse(
-      { startLine, headers, body: '' },
+    const response = completeResponse(
+      status,
+      reason ?? '',
+      { headers, body: '' },
       this.request,
       this.localTag,
       core.listenerOf(txn.flow),

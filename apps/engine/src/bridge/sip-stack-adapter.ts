@@ -209,7 +209,7 @@ function endingListeners(tx: ServerTransaction): Set<() => void> {
  * registrar's profile).
  */
 class IncomingServerTransaction implements IncomingTransaction {
-  readonly raw: string;
+  private text: string | undefined;
   private readonly ending: Set<() => void>;
 
   constructor(
@@ -219,8 +219,17 @@ class IncomingServerTransaction implements IncomingTransaction {
     private readonly manager: TransactionManager,
     private readonly incoming: WeakMap<ServerTransaction, IncomingTransaction>,
   ) {
-    this.raw = request.toString();
     this.ending = endingListeners(tx);
+  }
+
+  /**
+   * The request as text, made when first read: an app's request reads it at once (same turn, nothing
+   * changed it yet); a REGISTER answered in the engine's process never does, and printing it cost a
+   * serialisation per registration.
+   */
+  get raw(): string {
+    this.text ??= this.request.toString();
+    return this.text;
   }
 
   async respond(response: SipResponse): Promise<Sent> {
@@ -228,19 +237,19 @@ class IncomingServerTransaction implements IncomingTransaction {
     const mode = takeReplyMode(response, request.method);
     if (mode === 'drop') tx.terminate();
     else if (mode === 'stateless') tx.respondStateless(response);
-    if (mode !== 'stateful') return { raw: response.ensureContentLength().toString(), flow: this.flow };
+    if (mode !== 'stateful') return new SentMessage(response, this.flow);
     const isInvite2xx = request.method === 'INVITE' && response.status >= 200 && response.status < 300;
     if (isInvite2xx && tx.state !== 'accepted')
       this.manager.acceptInvite(tx as InviteServerTransaction, response);
     else tx.respond(response);
     this.answered(response);
-    return { raw: response.ensureContentLength().toString(), flow: this.flow };
+    return new SentMessage(response, this.flow);
   }
 
   async relay(response: SipResponse): Promise<Sent> {
     this.tx.respond(response);
     this.answered(response);
-    return { raw: response.ensureContentLength().toString(), flow: this.flow };
+    return new SentMessage(response, this.flow);
   }
 
   onTerminated(listener: () => void): void {
@@ -254,6 +263,24 @@ class IncomingServerTransaction implements IncomingTransaction {
       this.ending.clear();
       this.incoming.delete(this.tx);
     }
+  }
+}
+
+/**
+ * What went on the wire, printed when first read: the in-process answers (every REGISTER) never read it,
+ * and the socket layer already serialised the message once.
+ */
+class SentMessage implements Sent {
+  private text: string | undefined;
+
+  constructor(
+    private readonly message: SipResponse,
+    readonly flow: Flow,
+  ) {}
+
+  get raw(): string {
+    this.text ??= this.message.ensureContentLength().toString();
+    return this.text;
   }
 }
 

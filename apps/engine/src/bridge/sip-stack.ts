@@ -65,8 +65,8 @@ export interface OutgoingTransaction {
 }
 
 export interface Sent {
-  raw: string;
-  flow: Flow;
+  readonly raw: string;
+  readonly flow: Flow;
 }
 
 export interface SendOptions {

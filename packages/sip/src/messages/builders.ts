@@ -56,9 +56,13 @@ export function createResponse(
   }
   const response = new SipResponse({ status, reason: options.reason ?? reasonPhrase(status), headers });
   if (status > 100 && request.toTag === undefined) {
-    const to = request.to.clone();
-    to.tag = options.toTag ?? generateTag();
-    response.setHeader('To', to.toString());
+    // The To value as received with the tag appended, as Kamailio's sl and tm modules write it: whatever
+    // follows the URI (in brackets, or after an addr-spec, which cannot hold a ';') is a header
+    // parameter, so appending is exact, and the value need not be parsed and printed again.
+    const to = headers.find((h) => h.key === 'to');
+    const tag = options.toTag ?? generateTag();
+    if (to) to.value = `${to.value};tag=${tag}`;
+    else response.setHeader('To', `${request.to.toString()};tag=${tag}`);
   }
   for (const [name, value] of options.headers ?? []) response.appendHeader(name, value);
   if (options.body !== undefined) response.setBody(options.body, options.contentType);

@@ -92,6 +92,15 @@ function checkName(name: string): string {
 
 type Stringable = string | number | { toString(): string };
 
+/** A message's bytes and what they were printed from. */
+interface WireMemo {
+  bytes: Buffer;
+  startLine: string;
+  headers: HeaderField[];
+  fieldCount: number;
+  body: Buffer;
+}
+
 /**
  * Common model of requests and responses: an ordered list of header fields kept as received, typed views
  * parsed on first access and cached until the header is changed, and the body as raw bytes.
@@ -112,6 +121,8 @@ export abstract class SipMessage {
   private essentials: unknown[] = [UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET, UNSET]; // one per ESSENTIAL_HEADERS
   /** What the header section looked like when received (null for a message built in code). */
   private readonly received: ReceivedHead | null;
+  /** The last serialisation, while nothing it was made from has changed (see toBuffer). */
+  private wire: WireMemo | null = null;
 
   constructor(
     headers: HeaderField[] = [],
@@ -258,6 +269,7 @@ export abstract class SipMessage {
 
   /** Drop the cached typed view of a header. */
   private forget(key: string): void {
+    this.wire = null;
     this.cache?.delete(key);
     const slot = ESSENTIAL_HEADERS.indexOf(key);
     if (slot >= 0) this.essentials[slot] = UNSET;
@@ -265,6 +277,7 @@ export abstract class SipMessage {
 
   /** Forget cached typed views (needed only after editing `headers` directly). */
   invalidate(): void {
+    this.wire = null;
     this.cache?.clear();
     this.essentials.fill(UNSET);
   }
@@ -308,6 +321,7 @@ export abstract class SipMessage {
       // One value per Via field, as nearly every sender writes them: the top field is the top value, so
       // it is rewritten without parsing it again, and the parsed list stays valid with the new top.
       this.headers[idx] = { name: field.name, key: 'via', value: via.toString(), raw: null };
+      this.wire = null;
       const vias = (parsed as Via[]).slice();
       vias[0] = via;
       this.essentials[VIA] = vias;
@@ -534,9 +548,29 @@ export abstract class SipMessage {
 
   // ------------------------------------------------------------------------------ serialisation
 
-  /** Serialise: unmodified fields are written exactly as received. */
+  /**
+   * Serialise: unmodified fields are written exactly as received. A message sent once is printed again
+   * for the transaction's retransmission copy and for traces; the bytes are kept and handed out again
+   * while the start line prints the same and no header method, header list or body changed since.
+   * Shared: callers must not write into the returned buffer.
+   */
   toBuffer(): Buffer {
     const startLine = this.startLine();
+    const memo = this.wire;
+    if (
+      memo !== null &&
+      memo.startLine === startLine &&
+      memo.headers === this.headers &&
+      memo.fieldCount === this.headers.length &&
+      memo.body === this.body
+    )
+      return memo.bytes;
+    const bytes = this.serialise(startLine);
+    this.wire = { bytes, startLine, headers: this.headers, fieldCount: this.headers.length, body: this.body };
+    return bytes;
+  }
+
+  private serialise(startLine: string): Buffer {
     const head = this.unchangedHead(startLine) ?? this.buildHead(startLine);
     const headLength = Buffer.byteLength(head, 'latin1');
     const out = Buffer.allocUnsafe(headLength + 4 + this.body.length);
