@@ -1,8 +1,21 @@
 import { parseMessage, type SipRequest } from '@switchboard/sip';
 import Srf from 'drachtio-srf';
 import { describe, expect, it } from 'vitest';
+import { parseRequest } from '../src/middleware/sanity.ts';
 import { localRequestView } from '../src/sip/local-engine.ts';
+import type { IncomingRequest } from '../src/sip/request.ts';
 import { RequestView } from '../src/sip/request-view.ts';
+
+/** The packet facts of a view, to build a second view of the same request over other headers. */
+function viewSource(view: IncomingRequest) {
+  return {
+    method: view.method,
+    uri: view.uri,
+    source_address: view.source_address,
+    source_port: view.source_port,
+    protocol: view.protocol,
+  };
+}
 
 const REGISTER = [
   'REGISTER sip:example.test SIP/2.0',
@@ -72,6 +85,54 @@ describe('RequestView', () => {
       expect(view.get(name), name).toBe(message.get(name));
     expect(view.uri).toBe('sip:example.test');
     expect((view as RequestView).headerEntries()).toContainEqual(['call-id', 'view-1']);
+  });
+
+  it("sanity reads the engine's parse of an in-process request, and the text once header rules changed it", () => {
+    const engineParse = parseMessage(
+      Buffer.from(REGISTER.replace('To: <sip:alice', 'To: "Zoë" <sip:alice')),
+    ) as SipRequest;
+    const view = localRequestView({
+      request: engineParse,
+      source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
+      receivedOn: { host: '127.0.0.1', port: 5060 },
+      respond: () => {},
+    });
+    const fromEngine = parseRequest(view);
+    // The engine's typed views themselves: nothing parsed a second time.
+    expect(fromEngine.to).toBe(engineParse.to);
+    expect(fromEngine.from).toBe(engineParse.from);
+    expect(fromEngine.vias).toBe(engineParse.via);
+    expect(fromEngine.to.displayName).toBe('Zoë');
+    // The same values as the text path gives.
+    const fromText = parseRequest(
+      new RequestView({ ...viewSource(view), headers: new Map(view.headerEntries?.()) }),
+    );
+    expect(fromEngine.to.toString()).toBe(fromText.to.toString());
+    expect(fromEngine.from.toString()).toBe(fromText.from.toString());
+    expect(fromEngine.requestUri.toString()).toBe(fromText.requestUri.toString());
+    expect(fromEngine.callId).toBe(fromText.callId);
+    expect(fromEngine.cseq).toEqual(fromText.cseq);
+    expect(fromEngine.vias.map(String)).toEqual(fromText.vias.map(String));
+    // Header rules rewrote the headers: the engine's parse no longer describes them.
+    view.replaceHeaders?.([
+      ...(view.headerEntries?.() ?? []).filter(([name]) => name !== 'to'),
+      ['To', '<sip:bob@example.test>'],
+    ]);
+    expect(view.message).toBeUndefined();
+    expect(parseRequest(view).to.uri.toString()).toBe('sip:bob@example.test');
+  });
+
+  it("refuses from the engine's parse a request that used up its hops", () => {
+    const hopsUsed = parseMessage(
+      Buffer.from(REGISTER.replace('CSeq: 1 REGISTER', 'CSeq: 1 REGISTER\r\nMax-Forwards: 0')),
+    ) as SipRequest;
+    const view = localRequestView({
+      request: hopsUsed,
+      source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
+      receivedOn: { host: '127.0.0.1', port: 5060 },
+      respond: () => {},
+    });
+    expect(() => parseRequest(view)).toThrow('Too Many Hops');
   });
 
   it('header rules replace the headers of a view, never the index it was built on', () => {

@@ -41,6 +41,7 @@ export function localRequestView(local: LocalEngineRequest): IncomingRequest {
     protocol: local.source.transport,
     receivedOn: `${local.receivedOn.host}:${local.receivedOn.port}`,
     headers,
+    message: request,
   };
   return new RequestView(like);
 }

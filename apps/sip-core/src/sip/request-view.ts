@@ -1,3 +1,4 @@
+import type { SipRequest } from '@switchboard/sip';
 import type { IncomingRequest, RequestLocals, SrfExchange } from './request.ts';
 
 /** The members of a drachtio-srf Request a view reads. */
@@ -13,6 +14,8 @@ export interface SrfRequestLike {
    * already indexed by lower-case name (the engine in this process hands its parsed fields over so).
    */
   headers: Record<string, string> | Map<string, string>;
+  /** The engine's parsed message (engine in this process only). */
+  message?: SipRequest;
 }
 
 /**
@@ -45,6 +48,10 @@ export class RequestView implements IncomingRequest {
     this.source_port = request.source_port;
     this.protocol = request.protocol;
     if (request.receivedOn !== undefined) this.receivedOn = request.receivedOn;
+  }
+
+  get message(): SipRequest | undefined {
+    return this.replaced ? undefined : this.request.message;
   }
 
   get(name: string): string | undefined {

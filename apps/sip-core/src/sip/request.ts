@@ -1,5 +1,5 @@
 import type { PeerSource } from '@switchboard/numbering';
-import type { CSeq, NameAddr, SipUri, Via } from '@switchboard/sip';
+import type { CSeq, NameAddr, SipRequest, SipUri, Via } from '@switchboard/sip';
 import type Srf from 'drachtio-srf';
 import type { InvitePlan } from '../calls/plan.ts';
 import type { CachedSubscriber } from '../directory/directory.ts';
@@ -33,6 +33,12 @@ export interface IncomingRequest {
   headerEntries?(): Array<[string, string]>;
   /** What `get` and `has` answer from now on (inbound header rules, docs/sbc.md). */
   replaceHeaders?(entries: Array<[string, string]>): void;
+  /**
+   * The engine's parsed message, when the engine runs in this process and hands the request over as it
+   * parsed it (sip/local-engine.ts); unset once inbound header rules replaced the headers. Read only: its
+   * typed views are the engine's own, which answers the request from them.
+   */
+  readonly message?: SipRequest | undefined;
   /** Filled in by the middlewares as the request goes down the chain. */
   locals: RequestLocals;
   /** The drachtio-srf request and response behind this one (absent in unit tests' fakes). */
