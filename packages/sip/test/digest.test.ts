@@ -242,6 +242,35 @@ describe('DigestServer', () => {
     expect(server.checkNonce('x'.repeat(1000), realm)).toBe('invalid');
   });
 
+  it('nonces issued here are known without their MAC; others sharing the secret are checked by it', () => {
+    let now = clock;
+    const here = new DigestServer({
+      secret: 'a-very-secret-shared-key',
+      now: () => now,
+      issuedNonceCacheSize: 2,
+    });
+    const other = new DigestServer({ secret: 'a-very-secret-shared-key', now: () => now });
+    const otherSecret = new DigestServer({ secret: 'another-secret-for-this-test', now: () => now });
+    const nonceOf = (s: DigestServer, r = realm) =>
+      parseAuthHeader(s.challenge(r)[0] as string, 'x').params.nonce as string;
+    const first = nonceOf(here);
+    expect(here.checkNonce(first, realm)).toBe('valid');
+    expect(here.checkNonce(first, 'other.example.com')).toBe('invalid');
+    expect(here.checkNonce(nonceOf(other), realm)).toBe('valid');
+    expect(here.checkNonce(nonceOf(otherSecret), realm)).toBe('invalid');
+    // A remembered nonce with one character changed is not the nonce that was issued.
+    const tampered = `${first.slice(0, -1)}${first.endsWith('A') ? 'B' : 'A'}`;
+    expect(here.checkNonce(tampered, realm)).toBe('invalid');
+    // Pushed out of the bounded memory by newer ones: still valid by its MAC, and stale once too old.
+    nonceOf(here);
+    nonceOf(here);
+    expect(here.checkNonce(first, realm)).toBe('valid');
+    const remembered = nonceOf(here);
+    now += 301_000;
+    expect(here.checkNonce(remembered, realm)).toBe('stale');
+    expect(here.checkNonce(first, realm)).toBe('stale');
+  });
+
   it('nonce-count replay protection: nc must increase', async () => {
     const challenge = server.challenge(realm)[0] as string;
     const verify = (nc: number) =>

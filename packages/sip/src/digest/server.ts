@@ -25,6 +25,12 @@ export interface DigestServerOptions {
   qop?: DigestQop[];
   /** How many nonces' last nonce-count are remembered for replay protection (default 10000). */
   nonceCountCacheSize?: number;
+  /**
+   * How many of the nonces this server issued are remembered with their issue time, so that checking
+   * one needs no MAC (default 10000; 0 turns it off). Others (older, or issued by another node sharing
+   * the secret) are checked by their MAC.
+   */
+  issuedNonceCacheSize?: number;
   /** Clock, milliseconds (tests inject a fake one). */
   now?: () => number;
 }
@@ -69,6 +75,16 @@ export interface VerifyInput {
   ) => string | undefined | Promise<string | undefined>;
 }
 
+/** The algorithm whose stored HA1 an algorithm uses (a -sess variant its base's). */
+const SESSION_BASE: Record<DigestAlgorithm, 'MD5' | 'SHA-256' | 'SHA-512-256'> = {
+  MD5: 'MD5',
+  'MD5-sess': 'MD5',
+  'SHA-256': 'SHA-256',
+  'SHA-256-sess': 'SHA-256',
+  'SHA-512-256': 'SHA-512-256',
+  'SHA-512-256-sess': 'SHA-512-256',
+};
+
 const TS_BYTES = 8;
 const RANDOM_BYTES = 12;
 const MAC_BYTES = 16;
@@ -84,6 +100,9 @@ export class DigestServer {
   readonly qop: DigestQop[];
   private readonly ncCache = new Map<string, number>();
   private readonly ncCacheSize: number;
+  /** Nonces issued here, oldest first, with their issue time (milliseconds). */
+  private readonly issued = new Map<string, number>();
+  private readonly issuedCacheSize: number;
   private readonly now: () => number;
   private readonly nonceMac: NonceMac;
 
@@ -95,6 +114,7 @@ export class DigestServer {
     this.algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
     this.qop = options.qop ?? ['auth'];
     this.ncCacheSize = options.nonceCountCacheSize ?? 10000;
+    this.issuedCacheSize = options.issuedNonceCacheSize ?? 10000;
     this.now = options.now ?? Date.now;
   }
 
@@ -106,22 +126,36 @@ export class DigestServer {
   createNonce(realm: string): string {
     const raw = Buffer.allocUnsafe(TS_BYTES + RANDOM_BYTES + MAC_BYTES);
     const body = raw.subarray(0, TS_BYTES + RANDOM_BYTES);
-    body.writeBigUInt64BE(BigInt(Math.floor(this.now())), 0);
+    const issuedAt = Math.floor(this.now());
+    body.writeBigUInt64BE(BigInt(issuedAt), 0);
     randomInto(body, TS_BYTES, RANDOM_BYTES);
     this.mac(body, realm).copy(raw, TS_BYTES + RANDOM_BYTES);
-    return raw.toString('base64url');
+    const nonce = raw.toString('base64url');
+    if (this.issuedCacheSize > 0) {
+      // The realm is part of the key: a nonce is valid only for the realm it was made for.
+      this.issued.set(`${realm}\u0000${nonce}`, issuedAt);
+      if (this.issued.size > this.issuedCacheSize)
+        this.issued.delete(this.issued.keys().next().value as string);
+    }
+    return nonce;
   }
 
   /** 'valid', 'stale' (authentic but too old) or 'invalid' (forged, corrupted, other realm, future). */
   checkNonce(nonce: string, realm: string): 'valid' | 'stale' | 'invalid' {
     if (nonce.length > 64) return 'invalid';
+    // Issued here and still remembered: authentic without computing its MAC (two SHA-256 hashes).
+    const issuedAt = this.issuedCacheSize > 0 ? this.issued.get(`${realm}\u0000${nonce}`) : undefined;
+    if (issuedAt !== undefined) return this.age(issuedAt);
     const raw = Buffer.from(nonce, 'base64url');
     if (raw.length !== TS_BYTES + RANDOM_BYTES + MAC_BYTES || raw.toString('base64url') !== nonce)
       return 'invalid';
     const body = raw.subarray(0, TS_BYTES + RANDOM_BYTES);
     if (!timingSafeEqual(raw.subarray(TS_BYTES + RANDOM_BYTES), this.mac(body, realm))) return 'invalid';
-    const issued = Number(body.readBigUInt64BE(0));
-    const age = this.now() - issued;
+    return this.age(Number(body.readBigUInt64BE(0)));
+  }
+
+  private age(issuedAt: number): 'valid' | 'stale' | 'invalid' {
+    const age = this.now() - issuedAt;
     if (age < -5000) return 'invalid'; // issued in the future: clock skew beyond tolerance or forgery
     return age > this.ttlMs ? 'stale' : 'valid';
   }
@@ -188,7 +222,7 @@ export class DigestServer {
     if (input.requestUri !== undefined && !sameResource(uri, input.requestUri)) {
       return { ok: false, reason: 'uri-mismatch', stale: false, username };
     }
-    const base = algorithm.replace(/-sess$/, '') as 'MD5' | 'SHA-256' | 'SHA-512-256';
+    const base = SESSION_BASE[algorithm];
     const stored = await input.lookupHa1(username, realm, base);
     // an unknown user costs the same hashing as a known one, so timing does not reveal which names exist
     const ha1 = stored || digestHash(algorithm, `${username}:${realm}:${nonce}`);
