@@ -1,5 +1,4 @@
 import dgram from 'node:dgram';
-import dns from 'node:dns';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
@@ -88,11 +87,7 @@ export class UdpListener extends Listener {
 
   async start(): Promise<ListenerInfo> {
     const type = addressFamily(this.spec.host) === 6 ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({
-      type,
-      ipv6Only: type === 'udp6' && this.spec.host !== '::',
-      lookup: literalFirstLookup,
-    });
+    const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' && this.spec.host !== '::' });
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -149,21 +144,6 @@ export class UdpListener extends Listener {
     this.socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
-}
-
-/**
- * dgram's address lookup (for each send and the bind): an IP literal, which every send carries (the
- * transport layer resolved names before, RFC 3263), is answered at once; `dns.lookup` answers even a
- * literal on the next tick, a deferral and a closure per datagram. A name still goes to `dns.lookup`.
- */
-function literalFirstLookup(
-  hostname: string,
-  options: dns.LookupOneOptions | number,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = net.isIP(hostname);
-  if (family !== 0) callback(null, hostname, family);
-  else dns.lookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 /**
