@@ -5,7 +5,13 @@ import type { BanService } from '../access/ban-service.ts';
 import type { AuthConfig } from '../config.ts';
 import type { CachedSubscriber, Directory } from '../directory/directory.ts';
 import { replyStateless } from '../sip/reply.ts';
-import { type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
+import {
+  type IncomingRequest,
+  type Middleware,
+  type Next,
+  parsedOf,
+  type SipResponse,
+} from '../sip/request.ts';
 
 /** Who is authenticated and how: one digest authenticator for every method (RFC 3261 §22). */
 export interface DigestRole {
@@ -112,7 +118,8 @@ export function authenticate(deps: AuthenticateDeps, role: DigestRole): Middlewa
     });
   const forbid = (res: SipResponse): void => replyStateless(res, 403, 'Forbidden');
 
-  return async (req, res, next) => {
+  // Not async itself: the first request of every exchange is challenged without waiting for anything.
+  return (req, res, next) => {
     const { source } = req.locals;
     if (role.admitTrusted && source.trusted) return next();
     const parsed = parsedOf(req);
@@ -122,7 +129,19 @@ export function authenticate(deps: AuthenticateDeps, role: DigestRole): Middlewa
     if (!directory.servesDomain(realm)) return forbid(res);
     const credentials = req.get(names.credentials);
     if (!credentials) return challenge(res, realm);
+    return verify(req, res, next, identity.uri.userText, realm, credentials);
+  };
 
+  /** Checks the credentials given for `user` in `realm`: next() only for that enabled subscriber's own. */
+  async function verify(
+    req: IncomingRequest,
+    res: SipResponse,
+    next: Next,
+    user: string | undefined,
+    realm: string,
+    credentials: string,
+  ): Promise<void> {
+    const { source } = req.locals;
     // Without a request URI the digest-uri only has to be the one the response was computed over.
     const requestUri = deps.config.auth.strictUri ? req.uri : undefined;
     let check = new CredentialCheck(directory, false, credentials, req.method, realm, requestUri);
@@ -158,9 +177,9 @@ export function authenticate(deps: AuthenticateDeps, role: DigestRole): Middlewa
     }
     // The credentials must be those of the identity: the AOR registered (RFC 3261 §10.3 step 3) or the
     // caller named in From.
-    if (identity.uri.userText !== subscriber.username) return forbid(res);
+    if (user !== subscriber.username) return forbid(res);
     bans.recordSuccess(source.address, subscriber.username);
     req.locals.subscriber = subscriber;
     next();
-  };
+  }
 }

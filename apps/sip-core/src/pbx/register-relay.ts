@@ -1,8 +1,8 @@
-import { parseContact } from '@switchboard/sip';
+import { parseContact, type SipUri } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { BanService } from '../access/ban-service.ts';
 import type { Directory, UpstreamPbx } from '../directory/directory.ts';
-import { type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
+import { type IncomingRequest, type Middleware, parsedOf, type SipResponse } from '../sip/request.ts';
 import { requestFinal, type SrfRequester, type SrfResponse } from '../sip/srf-request.ts';
 import type { EngineAddresses, FlowTokens } from './fronted-flows.ts';
 import { pbxProxy } from './fronted-flows.ts';
@@ -37,67 +37,78 @@ export interface RegisterRelayDeps {
  * contact back with the expiry granted. Other domains go on to the platform's own registrar.
  */
 export function relayRegister(deps: RegisterRelayDeps): Middleware {
-  return async (req, res, next) => {
-    const parsed = parsedOf(req);
-    const to = parsed.to.uri;
+  // Not async itself: every REGISTER passes here, and only a fronted domain's waits for the PBX.
+  return (req, res, next) => {
+    const to = parsedOf(req).to.uri;
     if (to.kind !== 'sip') return next();
     const pbx = deps.directory.upstreamPbx(to.host);
     if (!pbx) return next();
-    const aor = `sip:${to.userText ?? ''}@${to.host.toLowerCase()}`;
-    const hostport = deps.engine.hostport(pbx.transport);
-    if (!hostport) return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '5' } });
-
-    let contacts: ReturnType<typeof parseContact> | undefined;
-    const contactHeader = req.get('Contact');
-    try {
-      contacts = contactHeader ? parseContact(contactHeader) : undefined;
-    } catch {
-      return res.send(400, 'Bad Contact');
-    }
-    // One contact per REGISTER: the Path names one flow and one token stands for one contact.
-    if (Array.isArray(contacts) && contacts.length !== 1) return res.send(400, 'One Contact Per Register');
-    const phoneContact = Array.isArray(contacts) ? contacts[0] : undefined;
-    const { source } = req.locals;
-    // The flow this REGISTER came over, sealed: the Path and Contact the PBX keeps route its calls back here.
-    const token = deps.tokens.tokenFor({
-      aor,
-      contactUri: phoneContact ? phoneContact.uri.toString() : aor,
-      transport: source.transport,
-      address: source.address,
-      port: source.port,
-    });
-    const suffix = pbx.transport === 'udp' ? '' : `;transport=${pbx.transport}`;
-    const headers: Record<string, string> = {
-      From: req.get('From') ?? '',
-      To: req.get('To') ?? '',
-      'Call-ID': deps.tokens.callIdFor(parsed.callId),
-      CSeq: `${parsed.cseq.seq} REGISTER`,
-      Path: `<sip:${token}@${hostport}${suffix};lr>`,
-      Supported: 'path',
-    };
-    if (contacts === '*') headers.Contact = '*';
-    else if (phoneContact) {
-      const expires = phoneContact.expires;
-      headers.Contact = `<sip:${token}@${hostport}${suffix}>${expires === undefined ? '' : `;expires=${expires}`}`;
-    }
-    for (const name of ['Expires', 'Authorization', 'User-Agent']) {
-      const value = req.get(name);
-      if (value !== undefined) headers[name] = value;
-    }
-
-    let answer: RelayedResponse;
-    try {
-      answer = await send(deps, to.host, pbx, headers);
-    } catch (error) {
-      deps.log.warn({ err: error, aor, pbx: pbx.host }, 'the upstream PBX did not answer a REGISTER');
-      return res.send(504, 'Server Time-out');
-    }
-    // Credentials the PBX did not take (a new challenge or 403) count towards the source's ban.
-    await countCredentials(deps.bans, req, `${to.userText ?? ''}@${to.host.toLowerCase()}`, answer);
-    if (answer.status >= 200 && answer.status < 300)
-      return relayGrant(res, token, answer, phoneContact?.uri.toString());
-    res.send(answer.status, answer.reason ?? '', { headers: relayedHeaders(answer) });
+    return relayToPbx(deps, req, res, to, pbx);
   };
+}
+
+async function relayToPbx(
+  deps: RegisterRelayDeps,
+  req: IncomingRequest,
+  res: SipResponse,
+  to: SipUri,
+  pbx: UpstreamPbx,
+): Promise<void> {
+  const parsed = parsedOf(req);
+  const aor = `sip:${to.userText ?? ''}@${to.host.toLowerCase()}`;
+  const hostport = deps.engine.hostport(pbx.transport);
+  if (!hostport) return res.send(503, 'Service Unavailable', { headers: { 'Retry-After': '5' } });
+
+  let contacts: ReturnType<typeof parseContact> | undefined;
+  const contactHeader = req.get('Contact');
+  try {
+    contacts = contactHeader ? parseContact(contactHeader) : undefined;
+  } catch {
+    return res.send(400, 'Bad Contact');
+  }
+  // One contact per REGISTER: the Path names one flow and one token stands for one contact.
+  if (Array.isArray(contacts) && contacts.length !== 1) return res.send(400, 'One Contact Per Register');
+  const phoneContact = Array.isArray(contacts) ? contacts[0] : undefined;
+  const { source } = req.locals;
+  // The flow this REGISTER came over, sealed: the Path and Contact the PBX keeps route its calls back here.
+  const token = deps.tokens.tokenFor({
+    aor,
+    contactUri: phoneContact ? phoneContact.uri.toString() : aor,
+    transport: source.transport,
+    address: source.address,
+    port: source.port,
+  });
+  const suffix = pbx.transport === 'udp' ? '' : `;transport=${pbx.transport}`;
+  const headers: Record<string, string> = {
+    From: req.get('From') ?? '',
+    To: req.get('To') ?? '',
+    'Call-ID': deps.tokens.callIdFor(parsed.callId),
+    CSeq: `${parsed.cseq.seq} REGISTER`,
+    Path: `<sip:${token}@${hostport}${suffix};lr>`,
+    Supported: 'path',
+  };
+  if (contacts === '*') headers.Contact = '*';
+  else if (phoneContact) {
+    const expires = phoneContact.expires;
+    headers.Contact = `<sip:${token}@${hostport}${suffix}>${expires === undefined ? '' : `;expires=${expires}`}`;
+  }
+  for (const name of ['Expires', 'Authorization', 'User-Agent']) {
+    const value = req.get(name);
+    if (value !== undefined) headers[name] = value;
+  }
+
+  let answer: RelayedResponse;
+  try {
+    answer = await send(deps, to.host, pbx, headers);
+  } catch (error) {
+    deps.log.warn({ err: error, aor, pbx: pbx.host }, 'the upstream PBX did not answer a REGISTER');
+    return res.send(504, 'Server Time-out');
+  }
+  // Credentials the PBX did not take (a new challenge or 403) count towards the source's ban.
+  await countCredentials(deps.bans, req, `${to.userText ?? ''}@${to.host.toLowerCase()}`, answer);
+  if (answer.status >= 200 && answer.status < 300)
+    return relayGrant(res, token, answer, phoneContact?.uri.toString());
+  res.send(answer.status, answer.reason ?? '', { headers: relayedHeaders(answer) });
 }
 
 function send(
