@@ -571,6 +571,16 @@ describe('builders', () => {
     expect(reparsed.to.uri.toString()).toBe(req.to.uri.toString());
   });
 
+  it("a response reads the request's Via values without parsing them again, and edits its own", () => {
+    const req = parseMessage(INVITE) as SipRequest;
+    const res = createResponse(req, 180, { toTag: 'x' });
+    expect(res.topVia).toBe(req.topVia);
+    expect(res.via.map(String)).toEqual(parseMessage(res.toBuffer()).via.map(String));
+    res.removeTopVia();
+    expect(res.via).toHaveLength(req.via.length - 1);
+    expect(req.via.map(String)).toEqual((parseMessage(INVITE) as SipRequest).via.map(String));
+  });
+
   it('100 Trying gets no To tag and copies Timestamp', () => {
     const req = parseMessage(
       INVITE.replace('Max-Forwards: 70\r\n', 'Max-Forwards: 70\r\nTimestamp: 54\r\n'),

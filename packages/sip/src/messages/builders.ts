@@ -54,7 +54,14 @@ export function createResponse(
       headers.push({ name: canonicalHeaderName(h.key), key: h.key, value: h.value, raw: null });
     }
   }
-  const response = new SipResponse({ status, reason: options.reason ?? reasonPhrase(status), headers });
+  // The Via fields are the request's, unchanged: so are their values, read once already (the
+  // transport layer reads them on every received request and the response's target is its top Via).
+  const response = new SipResponse({
+    status,
+    reason: options.reason ?? reasonPhrase(status),
+    headers,
+    via: request.via.slice(),
+  });
   if (status > 100 && request.toTag === undefined) {
     // The To value as received with the tag appended, as Kamailio's sl and tm modules write it: whatever
     // follows the URI (in brackets, or after an addr-spec, which cannot hold a ';') is a header
