@@ -75,6 +75,14 @@ describe('local request handlers', () => {
     expect(header(response, 'Content-Length')).toBe('0');
   });
 
+  it("give a registrar's Contact list as it is: the devices' addresses, localhost included", async () => {
+    const { engine, port } = await engineWithApp();
+    const bindings = '<sip:alice@localhost:5070>;expires=300, <sip:alice@192.0.2.7:5060;ob>;expires=120';
+    engine.answerLocally('REGISTER', (local) => local.respond(200, 'OK', [['Contact', bindings]]));
+    const response = await udpRequest(port, 'REGISTER', 'alice');
+    expect(header(response, 'Contact')).toBe(bindings);
+  });
+
   it('honour the reply mode header and take it off; a handler that throws gets the request a 500', async () => {
     const { engine, port } = await engineWithApp();
     let next: (local: LocalRequest) => void = () => {};

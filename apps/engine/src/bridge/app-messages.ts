@@ -223,7 +223,10 @@ export function completeResponse(
     if (recordRoute.length > 0) response.setHeader('Record-Route', recordRoute);
   }
   const contact = findHeader(sip, 'contact');
-  if (contact !== undefined) response.setHeader('Contact', appContact(contact, listener));
+  // A registrar's answer lists the bindings (RFC 3261 §10.3 step 8): the devices' addresses, given as
+  // they are, not an address of ours to complete.
+  if (contact !== undefined)
+    response.setHeader('Contact', request.method === 'REGISTER' ? contact : appContact(contact, listener));
   else if (dialogCreating && listener)
     response.setHeader('Contact', contactFor(listener, isSipsUri(request.uri)));
   copyAppHeaders(response, sip, ENGINE_SETS_IN_RESPONSES);
