@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { uuidv7 } from '../src/location/binding-writer.ts';
 import { BindingConflict, LocationService, REGISTRATIONS_CHANNEL } from '../src/location/location-service.ts';
 import { makeBinding } from './support/bindings.ts';
 import { createSubscriber, createTenant, createTestDatabase, type TestDatabase } from './support/database.ts';
@@ -449,5 +450,20 @@ describe('LocationService', () => {
       await vi.waitFor(async () => expect((await rowOf('a'))?.cseq).toBe(2), { timeout: 15_000 });
       await service.close();
     });
+  });
+});
+
+describe('binding row ids', () => {
+  it('are version 7 UUIDs (RFC 9562 §5.7) carrying the time they were made, in time order', () => {
+    const before = Date.now();
+    const ids = Array.from({ length: 50 }, () => uuidv7());
+    const after = Date.now();
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      const ms = Number.parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+      expect(ms).toBeGreaterThanOrEqual(before);
+      expect(ms).toBeLessThanOrEqual(after);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

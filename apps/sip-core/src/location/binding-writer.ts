@@ -273,8 +273,7 @@ function upsertSql(bindings: Binding[]): Prisma.Sql {
 export function uuidv7(): string {
   const bytes = Buffer.allocUnsafe(16);
   randomInto(bytes, 0, 16);
-  const ms = BigInt(Date.now());
-  for (let i = 0; i < 6; i++) bytes[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
+  bytes.writeUIntBE(Date.now(), 0, 6); // 48-bit big-endian milliseconds, without BigInt's allocations
   bytes[6] = (bytes[6]! & 0x0f) | 0x70;
   bytes[8] = (bytes[8]! & 0x3f) | 0x80;
   const hex = bytes.toString('hex');

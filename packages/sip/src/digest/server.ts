@@ -127,7 +127,9 @@ export class DigestServer {
     const raw = Buffer.allocUnsafe(TS_BYTES + RANDOM_BYTES + MAC_BYTES);
     const body = raw.subarray(0, TS_BYTES + RANDOM_BYTES);
     const issuedAt = Math.floor(this.now());
-    body.writeBigUInt64BE(BigInt(issuedAt), 0);
+    // 64-bit big-endian milliseconds: two zero bytes, then 48 bits (enough until the year 10889).
+    body.writeUInt16BE(0, 0);
+    body.writeUIntBE(issuedAt, 2, 6);
     randomInto(body, TS_BYTES, RANDOM_BYTES);
     this.mac(body, realm).copy(raw, TS_BYTES + RANDOM_BYTES);
     const nonce = raw.toString('base64url');
