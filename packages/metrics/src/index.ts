@@ -12,6 +12,7 @@ export { databasePoolGauge, type PoolStatsSource } from './database.ts';
 export {
   counter,
   createMetricsRegistry,
+  flushBeforeRead,
   type GaugeReader,
   type GaugeSample,
   histogram,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   counter,
   createMetricsRegistry,
+  flushBeforeRead,
   liveGauge,
   METRIC_NAMES,
   sipTrafficMetrics,
@@ -47,6 +48,31 @@ describe('metrics registry', () => {
 });
 
 describe('metrics listener', () => {
+  it('adds counts kept elsewhere when the counter is read, from every source, once each', async () => {
+    const registry = createMetricsRegistry({ process: false });
+    const hits = counter(registry, 'test_hits_total', 'test', ['kind']);
+    const pending = [
+      new Map([['a', 2]]),
+      new Map([
+        ['a', 1],
+        ['b', 5],
+      ]),
+    ];
+    for (const counts of pending)
+      flushBeforeRead(hits, () => {
+        for (const [kind, n] of counts) hits.inc({ kind }, n);
+        counts.clear();
+      });
+    hits.inc({ kind: 'a' });
+    const first = await registry.metrics();
+    expect(first).toContain('test_hits_total{kind="a"} 4');
+    expect(first).toContain('test_hits_total{kind="b"} 5');
+    pending[0]!.set('b', 1);
+    const second = await registry.metrics();
+    expect(second).toContain('test_hits_total{kind="a"} 4');
+    expect(second).toContain('test_hits_total{kind="b"} 6');
+  });
+
   it('serves GET /metrics in the Prometheus text format and 404 elsewhere', async () => {
     const registry = createMetricsRegistry();
     sipTrafficMetrics(registry).requests.inc({ direction: 'in', method: 'INVITE' });
