@@ -1,4 +1,9 @@
-import { callIdOf, cseqMethodOf, type SipMessageObserver } from './observed-transport.ts';
+import {
+  callIdOf,
+  cseqMethodOf,
+  type SipMessageEvent,
+  type SipMessageObserver,
+} from './observed-transport.ts';
 
 /** One captured message of a call's ladder. */
 export interface CapturedMessage {
@@ -42,8 +47,42 @@ export const DEFAULT_CAPTURE_LIMITS: CallCaptureLimits = {
  */
 const NOT_CALLS = new Set(['REGISTER', 'OPTIONS', 'PUBLISH']);
 
+/**
+ * A message as the observer saw it, made readable only when a ladder is asked for: most captured calls
+ * are never looked at, and printing each message as text (with its addresses and time) on the SIP path
+ * cost more than keeping its bytes. The bytes are the message as it crossed the wire, taken then.
+ */
+class WireCapture {
+  constructor(
+    readonly seq: number,
+    private readonly event: Omit<SipMessageEvent, 'message'>,
+    readonly callId: string,
+    readonly wire: Buffer,
+  ) {}
+
+  toCaptured(): CapturedMessage {
+    const { event } = this;
+    const text = this.wire.toString('utf8');
+    const local = `${event.localAddress}:${event.localPort}`;
+    const remote = `${event.remoteAddress}:${event.remotePort}`;
+    return {
+      seq: this.seq,
+      at: new Date(event.at).toISOString(),
+      direction: event.direction,
+      transport: event.transport,
+      source: event.direction === 'in' ? remote : local,
+      destination: event.direction === 'in' ? local : remote,
+      callId: this.callId,
+      startLine: text.slice(0, Math.max(0, text.indexOf('\r\n'))),
+      message: text,
+    };
+  }
+}
+
+type Captured = CapturedMessage | WireCapture;
+
 interface CallEntry {
-  messages: CapturedMessage[];
+  messages: Captured[];
   bytes: number;
   lastAt: number;
 }
@@ -70,29 +109,17 @@ export class CallCapture {
     const method = cseqMethodOf(event.message);
     const callId = callIdOf(event.message);
     if (method === undefined || callId === undefined || NOT_CALLS.has(method)) return;
-    const text = event.message.toString();
-    const local = `${event.localAddress}:${event.localPort}`;
-    const remote = `${event.remoteAddress}:${event.remotePort}`;
-    this.add({
-      seq: ++this.seq,
-      at: new Date(event.at).toISOString(),
-      direction: event.direction,
-      transport: event.transport,
-      source: event.direction === 'in' ? remote : local,
-      destination: event.direction === 'in' ? local : remote,
-      callId,
-      startLine: text.slice(0, Math.max(0, text.indexOf('\r\n'))),
-      message: text,
-    });
+    const { message, ...where } = event;
+    this.add(new WireCapture(++this.seq, where, callId, message.toBuffer()));
   };
 
-  add(captured: CapturedMessage): void {
+  add(captured: Captured): void {
     this.expire();
     const entry = this.calls.get(captured.callId) ?? { messages: [], bytes: 0, lastAt: 0 };
     this.calls.delete(captured.callId);
     this.calls.set(captured.callId, entry);
     if (entry.messages.length >= this.limits.maxMessagesPerCall) return;
-    const size = captured.message.length;
+    const size = captured instanceof WireCapture ? captured.wire.length : captured.message.length;
     entry.messages.push(captured);
     entry.bytes += size;
     entry.lastAt = this.now();
@@ -106,7 +133,7 @@ export class CallCapture {
   ladder(callIds: readonly string[]): CapturedMessage[] {
     this.expire();
     const messages = callIds.flatMap((id) => this.calls.get(id)?.messages ?? []);
-    return messages.sort((a, b) => a.seq - b.seq);
+    return messages.sort((a, b) => a.seq - b.seq).map((m) => (m instanceof WireCapture ? m.toCaptured() : m));
   }
 
   get size(): { calls: number; bytes: number } {
