@@ -38,8 +38,8 @@ import type {
  * (RFC 3261 §17 with RFC 6026) and SipResolver (RFC 3263).
  */
 export class SipStackAdapter implements SipStackPort {
+  /** The wrappers of INVITE server transactions, for their CANCEL and ACK timeout. */
   private readonly incoming = new WeakMap<ServerTransaction, IncomingTransaction>();
-  private readonly servers = new WeakMap<IncomingTransaction, ServerTransaction>();
   readonly proxy: StackProxy;
 
   constructor(
@@ -52,7 +52,8 @@ export class SipStackAdapter implements SipStackPort {
     const core = new StatefulProxy({ ...proxyOptions, manager, resolver });
     this.proxy = {
       core,
-      serverTransactionOf: (txn) => this.servers.get(txn),
+      serverTransactionOf: (txn) =>
+        txn instanceof IncomingServerTransaction ? txn.serverTransaction : undefined,
       flowTo: (target) => flowTo(transport, target),
     };
   }
@@ -151,9 +152,8 @@ export class SipStackAdapter implements SipStackPort {
     tx: ServerTransaction,
     source: MessageSource,
   ): IncomingTransaction {
-    const txn = new IncomingServerTransaction(request, tx, flowOf(source), this.manager, this.incoming);
-    this.incoming.set(tx, txn);
-    this.servers.set(txn, tx);
+    const txn = new IncomingServerTransaction(request, tx, flowOf(source), this.manager);
+    if (tx.kind === 'invite-server') this.incoming.set(tx, txn);
     return txn;
   }
 
@@ -210,16 +210,18 @@ function endingListeners(tx: ServerTransaction): Set<() => void> {
  */
 class IncomingServerTransaction implements IncomingTransaction {
   private text: string | undefined;
-  private readonly ending: Set<() => void>;
+  /** Made on the first onTerminated: most requests (every REGISTER answered in the process) get none. */
+  private ending: Set<() => void> | undefined;
 
   constructor(
     readonly request: SipRequest,
     private readonly tx: ServerTransaction,
     readonly flow: Flow,
     private readonly manager: TransactionManager,
-    private readonly incoming: WeakMap<ServerTransaction, IncomingTransaction>,
-  ) {
-    this.ending = endingListeners(tx);
+  ) {}
+
+  get serverTransaction(): ServerTransaction {
+    return this.tx;
   }
 
   /**
@@ -253,6 +255,7 @@ class IncomingServerTransaction implements IncomingTransaction {
   }
 
   onTerminated(listener: () => void): void {
+    this.ending ??= endingListeners(this.tx);
     this.ending.add(listener);
   }
 
@@ -260,8 +263,7 @@ class IncomingServerTransaction implements IncomingTransaction {
     // A non-INVITE transaction in Completed only resends its final response (RFC 3261 §17.2.2): the
     // engine lets go of this wrapper (request, raw text, listeners) instead of keeping it for Timer J.
     if (response.status >= 200 && this.tx.kind === 'non-invite-server') {
-      this.ending.clear();
-      this.incoming.delete(this.tx);
+      this.ending?.clear();
     }
   }
 }

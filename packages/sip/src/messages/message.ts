@@ -551,8 +551,9 @@ export abstract class SipMessage {
   /**
    * Serialise: unmodified fields are written exactly as received. A message sent once is printed again
    * for the transaction's retransmission copy and for traces; the bytes are kept and handed out again
-   * while the start line prints the same and no header method, header list or body changed since.
-   * Shared: callers must not write into the returned buffer.
+   * while the start line prints the same and no header method, header list or body changed since (a
+   * body edited byte by byte in place is not seen: give it a new body). Shared: callers must not write
+   * into the returned buffer.
    */
   toBuffer(): Buffer {
     const startLine = this.startLine();
