@@ -315,6 +315,20 @@ describe('errors', () => {
     expect(bad(both).code).toBe('INVALID_HEADER_VALUE');
   });
 
+  it('rejects every CTL byte but HTAB in a header value, and no other byte', () => {
+    const withByte = (c: number) =>
+      Buffer.from(
+        REGISTER.replace('Expires: 3600', `Expires: 3600\r\nX-Byte: a${String.fromCharCode(c)}b`),
+        'latin1',
+      );
+    for (let c = 0; c < 256; c++) {
+      if (c === 0x0a || c === 0x0d) continue; // line breaks: framing, checked apart
+      const ctl = (c < 0x20 && c !== 0x09) || c === 0x7f;
+      const result = tryParseMessage(withByte(c));
+      expect(result.ok, `byte 0x${c.toString(16)}`).toBe(!ctl);
+    }
+  });
+
   // RFC 3261 §25.1: TEXT-UTF8char and qdtext exclude every CTL but HTAB; only a quoted-pair may carry one.
   it('rejects a NUL or other control character anywhere but escaped in a quoted string', () => {
     const withHeader = (line: string) => REGISTER.replace('Expires: 3600', `Expires: 3600\r\n${line}`);
