@@ -6,6 +6,16 @@ import { localRequestView } from '../src/sip/local-engine.ts';
 import type { IncomingRequest } from '../src/sip/request.ts';
 import { RequestView } from '../src/sip/request-view.ts';
 
+/** The view of a request the engine in this process parsed, as sip-core's chains get it. */
+function engineView(request: SipRequest): IncomingRequest {
+  return localRequestView({
+    request,
+    source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
+    receivedOn: { host: '127.0.0.1', port: 5060 },
+    respond: () => {},
+  });
+}
+
 /** The packet facts of a view, to build a second view of the same request over other headers. */
 function viewSource(view: IncomingRequest) {
   return {
@@ -74,12 +84,7 @@ describe('RequestView', () => {
       SipMessage: new (raw: string) => { get(name: string): string | undefined };
     };
     const message = new SipMessage(REGISTER);
-    const view = localRequestView({
-      request: parseMessage(Buffer.from(REGISTER)) as SipRequest,
-      source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
-      receivedOn: { host: '127.0.0.1', port: 5060 },
-      respond: () => {},
-    });
+    const view = engineView(parseMessage(Buffer.from(REGISTER)) as SipRequest);
     expect(view).toBeInstanceOf(RequestView);
     for (const name of ['From', 'Call-ID', 'CSeq', 'x-custom-thing', 'Contact', 'Path', 'Via'])
       expect(view.get(name), name).toBe(message.get(name));
@@ -91,12 +96,7 @@ describe('RequestView', () => {
     const engineParse = parseMessage(
       Buffer.from(REGISTER.replace('To: <sip:alice', 'To: "Zoë" <sip:alice')),
     ) as SipRequest;
-    const view = localRequestView({
-      request: engineParse,
-      source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
-      receivedOn: { host: '127.0.0.1', port: 5060 },
-      respond: () => {},
-    });
+    const view = engineView(engineParse);
     const fromEngine = parseRequest(view);
     // The engine's typed views themselves: nothing parsed a second time.
     expect(fromEngine.to).toBe(engineParse.to);
@@ -126,12 +126,7 @@ describe('RequestView', () => {
     const hopsUsed = parseMessage(
       Buffer.from(REGISTER.replace('CSeq: 1 REGISTER', 'CSeq: 1 REGISTER\r\nMax-Forwards: 0')),
     ) as SipRequest;
-    const view = localRequestView({
-      request: hopsUsed,
-      source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
-      receivedOn: { host: '127.0.0.1', port: 5060 },
-      respond: () => {},
-    });
+    const view = engineView(hopsUsed);
     expect(() => parseRequest(view)).toThrow('Too Many Hops');
   });
 
