@@ -65,11 +65,10 @@ export function createResponse(
   if (status > 100 && request.toTag === undefined) {
     // The To value as received with the tag appended, as Kamailio's sl and tm modules write it: whatever
     // follows the URI (in brackets, or after an addr-spec, which cannot hold a ';') is a header
-    // parameter, so appending is exact, and the value need not be parsed and printed again.
-    const to = headers.find((h) => h.key === 'to');
-    const tag = options.toTag ?? generateTag();
-    if (to) to.value = `${to.value};tag=${tag}`;
-    else response.setHeader('To', `${request.to.toString()};tag=${tag}`);
+    // parameter, so appending is exact, and the value need not be parsed and printed again. (Reading
+    // toTag above threw if the request had no To.)
+    const to = headers.find((h) => h.key === 'to') as HeaderField;
+    to.value = `${to.value};tag=${options.toTag ?? generateTag()}`;
   }
   for (const [name, value] of options.headers ?? []) response.appendHeader(name, value);
   if (options.body !== undefined) response.setBody(options.body, options.contentType);
