@@ -8,6 +8,10 @@ import { testedPackages } from './tested-packages.mjs';
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const missing = [];
 const failures = [];
+/** The first lines of each failure's message: a flaky test in CI leaves its evidence in the tail of the log. */
+const details = [];
+const DETAIL_LINES = 40;
+const DETAILED_FAILURES = 5;
 
 for (const { dir, path } of testedPackages()) {
   const report = join(dir, '.test-results', 'vitest.json');
@@ -30,14 +34,19 @@ for (const { dir, path } of testedPackages()) {
     }
     for (const test of suite.assertionResults ?? []) {
       if (test.status !== 'failed') continue;
-      const reason = String(test.failureMessages?.[0] ?? '')
-        .split('\n')[0]
-        .slice(0, 200);
-      failures.push(`${path} ${file} > ${test.fullName}: ${reason}`);
+      const lines = String(test.failureMessages?.[0] ?? '').split('\n');
+      failures.push(`${path} ${file} > ${test.fullName}: ${(lines[0] ?? '').slice(0, 200)}`);
+      if (details.length < DETAILED_FAILURES && lines.length > 1) {
+        details.push([
+          `${path} ${file} > ${test.fullName}:`,
+          ...lines.slice(0, DETAIL_LINES).map((l) => `  | ${l.slice(0, 300)}`),
+        ]);
+      }
     }
   }
 }
 // Name every failed test, so a red run says what to look at without the full log.
+for (const lines of details) console.log(lines.join('\n'));
 for (const f of failures) console.log(`failed: ${f}`);
 // A package whose tests never reported (crashed, or not run) counts as a failure, never as silence.
 for (const m of missing) console.log(`no test report from ${m}`);

@@ -123,7 +123,8 @@ describeOnEngine(onEngine('voicemail: deposit, e-mail, MWI and retrieval'), { ti
     // Deposit: alice's tone for MESSAGE_SECONDS after the greeting and the beep.
     const alice = await phone('alice', 'alice-secret', join(dataDir, 'tone.wav'));
     alice.dial(`sip:bob@${DOMAIN}`);
-    await alice.waitFor('established', 20_000);
+    // The stack's first call (box read, first media session): as long a bound as the hunt-group call's.
+    await alice.waitFor('established', 30_000);
     await sleep((await promptSeconds(dataDir, 'vm-unavailable')) * 1000 + 300 + MESSAGE_SECONDS * 1000);
     alice.hangup();
     await alice.waitFor('closed');
