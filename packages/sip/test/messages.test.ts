@@ -315,6 +315,20 @@ describe('errors', () => {
     expect(bad(both).code).toBe('INVALID_HEADER_VALUE');
   });
 
+  it('finds a bare CR or LF in an otherwise valid message: start line, a value, the last line', () => {
+    const lastLine = REGISTER.slice(0, REGISTER.indexOf('\r\n\r\n'));
+    const places = [
+      REGISTER.replace('sip:example.com SIP/2.0', 'sip:example.com\nSIP/2.0'),
+      REGISTER.replace('Expires: 3600', 'Expires: 36\n00'),
+      REGISTER.replace('Expires: 3600', 'Expires: 3600\n'),
+      `${lastLine}\nX-Last: 1\r\n\r\n`,
+    ];
+    for (const text of places) {
+      expect(bad(text).message, JSON.stringify(text)).toBe('bare LF in header section');
+      expect(bad(text.replace('\n', '\r')).message, JSON.stringify(text)).toBe('bare CR in header section');
+    }
+  });
+
   it('rejects every CTL byte but HTAB in a header value, and no other byte', () => {
     const withByte = (c: number) =>
       Buffer.from(

@@ -93,9 +93,12 @@ const ANY_CTL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
  * 0xFF. It runs over every received head.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's job
-const WIRE_CTL = /[^\x09\x0a\x0d\x20-\x7e\x80-\xff]/;
-/** True when a wire string holds some CTL other than HTAB/CR/LF. */
-export const hasControlCharacter = (wire: string): boolean => WIRE_CTL.test(wire);
+const WIRE_CTL = /[^\x09\x0a\x0d\x20-\x7e\x80-\xff]|(?<!\r)\n/;
+/**
+ * True when a wire string holds some CTL other than HTAB/CR/LF, or an LF without the CR before it (the
+ * parser finds lines by their CR and leaves a bare LF to this screen).
+ */
+export const needsHeadCheck = (wire: string): boolean => WIRE_CTL.test(wire);
 
 /**
  * Index of the first control character in a header value that the grammar does not allow there, or -1:
