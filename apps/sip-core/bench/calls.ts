@@ -10,6 +10,7 @@
  * sipp computes every digest over one fixed `uri` (-auth_uri), and sip-core requires it to be the
  * Request-URI.
  * Each trial lasts about BENCH_TRIAL_S (20) seconds at its rate; calls are held BENCH_HOLD_MS (1 000).
+ * BENCH_WARMUP_CALLS (2 000) uncounted calls at 100 per second come before the first trial.
  * Every trial also reports the CPU seconds of the proxy's processes per 1000 calls (rtpengine not
  * counted: each target has its own, doing the same work). Engine and sip-core run in one process:
  * the media relay and call settings cannot be handed to the split layout's second process.
@@ -34,6 +35,7 @@ import {
   startKamailio,
   startSipCoreUnderTest,
   type Trial,
+  warmUp,
   withCpu,
   writeReport,
 } from './support.ts';
@@ -49,6 +51,8 @@ const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 1000);
 const COOLDOWN_S = Number(process.env.BENCH_COOLDOWN_S ?? 15);
 /** Ring timeout for sip-core, the same as Kamailio's fr_inv_timer in kamailio-calls.cfg. */
 const RING_TIMEOUT_S = 10;
+/** Calls per second of the warm-up (BENCH_WARMUP_CALLS of them): well inside every target's clean rate. */
+const WARMUP_RATE = 100;
 const DOMAIN = 'bench.test';
 /** The relay's RTP ports; the scenarios check that both offer and answer point into 44000-47999. */
 const RTP_PORTS = { portMin: 44000, portMax: 47999 };
@@ -113,15 +117,15 @@ async function registerCallee(remote: string, csv: string, port: number, dir: st
     throw new Error(`the callee did not register (exit ${stats.code})`);
 }
 
-/** One trial: the UAS answers, the UAC places rate × TRIAL_S calls at `rate` per second. */
+/** One trial: the UAS answers, the UAC places `calls` (default rate × TRIAL_S) calls at `rate` per second. */
 async function runTrial(
   remote: string,
   csv: string,
   uasPort: number,
   rate: number,
   dir: string,
+  calls = Math.max(20, Math.round(rate * TRIAL_S)),
 ): Promise<Trial> {
-  const calls = Math.max(20, Math.round(rate * TRIAL_S));
   const limitS = Math.ceil(calls / rate + HOLD_MS / 1000) + 60;
   const uas = runSipp(['-sf', join(HERE, 'call-uas.xml'), '-m', String(calls)], uasPort, dir, limitS);
   // The UAS must be listening before the first INVITE reaches it.
@@ -169,6 +173,12 @@ async function measure(
   const idle = await idleCpuPerSecond(target);
   const uasPort = await freeUdpPort();
   await registerCallee(remote, csv.registrations, uasPort, dir);
+  // Uncounted calls first, as the registrar bench does: without them the first trial paid for
+  // compiling the call path, and its CPU per call (and the summary's, when it was the only clean one)
+  // read high.
+  await warmUp(target.name, WARMUP_RATE, (calls) =>
+    runTrial(remote, csv.calls, uasPort, WARMUP_RATE, dir, calls),
+  );
   const trials = await findMaxRate(target.name, SEARCH, (rate) =>
     withCpu(target, idle, COOLDOWN_S, `${target.name}-calls-${rate}`, () =>
       runTrial(remote, csv.calls, uasPort, rate, dir),
