@@ -1,9 +1,9 @@
 import {
   forbiddenControlAt,
-  needsHeadCheck,
   isCtl,
   isDigit,
   isWsp,
+  needsHeadCheck,
   TOKEN,
   trimWs,
 } from '../syntax/charset.ts';
