@@ -38,9 +38,64 @@ export interface SrfRequester {
 }
 
 /**
- * Sends a request and resolves with its final response (provisional ones are skipped); rejects when the
- * engine cannot send it or nothing final arrives within `timeoutMs` (`timeoutText` names whom).
+ * How long a non-INVITE transaction can live: Timer F (RFC 3261 §17.1.2.2, 64·T1), plus a margin for
+ * the engine's own 408 to arrive.
  */
+const TRANSACTION_END_MS = 34_000;
+
+/** A request on its way: its final response as the caller waits for it, and the transaction's end. */
+export interface SentFinal {
+  /** The final response; rejects when the engine cannot send it or nothing final arrives in time. */
+  answer: Promise<SrfResponse>;
+  /**
+   * Resolves once the transaction is over: a final response came (the engine's 408 at Timer F
+   * included), sending failed, or Timer F has passed. Never rejects.
+   */
+  ended: Promise<void>;
+}
+
+/**
+ * Sends a request. The caller may stop waiting for the answer after `timeoutMs` (`timeoutText` names
+ * whom) while the engine's transaction keeps retransmitting until Timer F: `ended` says when it is over.
+ */
+export function sendFinal(
+  srf: SrfRequester,
+  uri: string,
+  request: OutOfDialogRequest,
+  timeoutMs: number,
+  timeoutText: string,
+): SentFinal {
+  let end = (): void => undefined;
+  const ended = new Promise<void>((resolve) => {
+    const limit = setTimeout(resolve, TRANSACTION_END_MS);
+    limit.unref();
+    end = () => {
+      clearTimeout(limit);
+      resolve();
+    };
+  });
+  const answer = new Promise<SrfResponse>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error(timeoutText)), timeoutMs);
+    guard.unref();
+    srf.request(uri, request, (error, sent) => {
+      if (error) {
+        clearTimeout(guard);
+        end();
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      sent.on('response', (res) => {
+        if (res.status < 200) return;
+        clearTimeout(guard);
+        end();
+        resolve(res);
+      });
+    });
+  });
+  return { answer, ended };
+}
+
+/** Sends a request and resolves with its final response (provisional ones are skipped). */
 export function requestFinal(
   srf: SrfRequester,
   uri: string,
@@ -48,20 +103,5 @@ export function requestFinal(
   timeoutMs: number,
   timeoutText: string,
 ): Promise<SrfResponse> {
-  return new Promise<SrfResponse>((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error(timeoutText)), timeoutMs);
-    guard.unref();
-    srf.request(uri, request, (error, sent) => {
-      if (error) {
-        clearTimeout(guard);
-        reject(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      sent.on('response', (res) => {
-        if (res.status < 200) return;
-        clearTimeout(guard);
-        resolve(res);
-      });
-    });
-  });
+  return sendFinal(srf, uri, request, timeoutMs, timeoutText).answer;
 }

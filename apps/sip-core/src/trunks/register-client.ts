@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DigestClient, parseContact, parseSipUri } from '@switchboard/sip';
-import { requestFinal, type SrfRequester, type SrfResponse } from '../sip/srf-request.ts';
+import { type SrfRequester, type SrfResponse, sendFinal } from '../sip/srf-request.ts';
 import type { RegisterOutcome } from './registration.ts';
 import type { TrunkSettings } from './settings.ts';
 
@@ -15,11 +15,18 @@ const ANSWER_TIMEOUT_MS = 10_000;
  * increasing CSeq (§10.2.4), a contact `<sip:{contactUser}@localhost>` the engine fills with its own
  * address, and one retry with digest credentials when challenged (401/407, §22.2). The digest is
  * computed here from the opened (sealed at rest) password; a configured realm must be the challenge's.
+ *
+ * A REGISTER that goes unanswered for `answerTimeoutMs` counts as failed, but its transaction keeps
+ * retransmitting until Timer F; the next REGISTER waits for that end (RFC 3261 §10.2: no new
+ * registration before the previous one's final response or timeout), so a registrar never sees two of
+ * ours, and their retransmissions, interleaved on one Call-ID.
  */
 export class RegisterClient {
   private readonly callId = `${randomBytes(12).toString('hex')}@trunk`;
   private readonly fromTag = randomBytes(6).toString('hex');
   private cseq = 0;
+  /** Settles when the last REGISTER's transaction is over. */
+  private previous: Promise<void> = Promise.resolve();
   private readonly digest: DigestClient;
 
   constructor(
@@ -94,12 +101,13 @@ export class RegisterClient {
     return expires && /^\d{1,10}$/.test(expires.trim()) ? Number(expires.trim()) : undefined;
   }
 
-  private send(expires: number, extra: Record<string, string> = {}): Promise<SrfResponse> {
+  private async send(expires: number, extra: Record<string, string> = {}): Promise<SrfResponse> {
+    await this.previous;
     const { trunk } = this;
     const registrar = parseSipUri(trunk.registrarUri);
     const aor = `sip:${trunk.username}@${registrar.host}`;
     this.cseq++;
-    return requestFinal(
+    const sent = sendFinal(
       this.srf,
       trunk.registrarUri,
       {
@@ -118,5 +126,7 @@ export class RegisterClient {
       this.answerTimeoutMs,
       'no answer from the registrar',
     );
+    this.previous = sent.ended;
+    return sent.answer;
   }
 }

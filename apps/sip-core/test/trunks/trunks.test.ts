@@ -111,7 +111,7 @@ beforeAll(async () => {
     {
       push: { credentialsKey },
       trunks: {
-        answerTimeoutMs: 500,
+        answerTimeoutMs: 1_500,
         leaseRenewMs: 1_000,
         leaseTtlMs: 3_000,
         timing: { retryBaseMs: 500, retryMaxMs: 2_000 },
