@@ -240,7 +240,7 @@ async function measureLive(dir: string): Promise<Record<string, unknown>> {
       // What sip-core's heap holds then, live and in RAM, and its RSS once compacted (the process
       // prints it on stderr).
       process.kill(pids.sipCore, 'SIGUSR2');
-      await sleep(5);
+      await sleep(process.env.BENCH_HEAP_SNAPSHOT ? 90 : 5);
       const total = after.engine + after.sipCore;
       const row = {
         processes: PROCESSES,
