@@ -173,6 +173,47 @@ describe('LocationService', () => {
     await service.close();
   });
 
+  it("a refresh takes the REGISTER's new values, whether the AOR holds one binding or several", async () => {
+    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    await service.load();
+    const first = { contactUri: 'sip:alice@192.0.2.10:5060', receivedAddress: '198.51.100.1', callId: 'c1' };
+    const moved = { contactUri: 'sip:alice@192.0.2.20:5070', receivedAddress: '198.51.100.2', callId: 'c2' };
+    const seen = () =>
+      service.lookup(AOR).map((b) => [b.bindingKey, b.contactUri, b.receivedAddress, b.callId, b.cseq]);
+    for (const [keys, label] of [
+      [['a'], 'one'],
+      [['a', 'b'], 'several'],
+    ] as const) {
+      await service.update(AOR, () => ({
+        upserts: keys.map((bindingKey) => makeBinding({ aor: AOR, subscriberId, bindingKey, ...first })),
+        removals: [],
+      }));
+      // The same values again (the usual refresh), then new ones (the device moved, a new Call-ID).
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', ...first, cseq: 2 })],
+        removals: [],
+      }));
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', ...moved, cseq: 3 })],
+        removals: [],
+      }));
+      expect(seen(), label).toEqual([
+        ['a', moved.contactUri, moved.receivedAddress, moved.callId, 3],
+        ...keys.slice(1).map((key) => [key, first.contactUri, first.receivedAddress, first.callId, 1]),
+      ]);
+      // A device without an instance id is keyed by its Contact URI: both read back as that URI.
+      await service.update(AOR, () => ({
+        upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: moved.contactUri, ...moved })],
+        removals: [],
+      }));
+      const byContact = service.lookup(AOR).find((b) => b.bindingKey === moved.contactUri);
+      expect(byContact?.contactUri).toBe(moved.contactUri);
+      await service.update(AOR, () => ({ upserts: [], removals: [...keys, moved.contactUri] }));
+      expect(service.lookup(AOR)).toEqual([]);
+    }
+    await service.close();
+  });
+
   it('refuses a conflicting change without touching anything', async () => {
     const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
     await service.load();

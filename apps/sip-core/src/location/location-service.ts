@@ -342,23 +342,37 @@ export class LocationService {
   /**
    * The binding as memory keeps it: its strings copied out of the REGISTER they were read from (a
    * slice of a header keeps the whole message text alive, some 800 bytes per binding), and the values
-   * many bindings share (User-Agent, local socket, node, transport) as one instance each.
+   * many bindings share (User-Agent, local socket, node, transport) as one instance each. A refresh
+   * reuses the strings the index already holds for the AOR and the binding it replaces (the maps keep
+   * their first key, so a fresh copy would be a second one), and a Contact URI that is the binding's
+   * key (no instance id) is the key's string.
    */
   private kept(binding: Binding): Binding {
     const shared = this.sharedStrings;
-    const bindingKey = detached(binding.bindingKey);
+    const held = this.byAor.get(binding.aor);
+    const anyHeld = held instanceof Map ? held.values().next().value : held;
+    const replaced =
+      held instanceof Map
+        ? held.get(binding.bindingKey)
+        : anyHeld?.bindingKey === binding.bindingKey
+          ? anyHeld
+          : undefined;
+    const same = (value: string, before: string | undefined): string =>
+      value === before ? before : detached(value);
+    const bindingKey = same(binding.bindingKey, replaced?.bindingKey);
     return {
       ...binding,
-      aor: detached(binding.aor),
+      aor: same(binding.aor, anyHeld?.aor),
       bindingKey,
-      contactUri: detached(binding.contactUri),
-      receivedAddress: detached(binding.receivedAddress),
+      contactUri:
+        binding.contactUri === bindingKey ? bindingKey : same(binding.contactUri, replaced?.contactUri),
+      receivedAddress: same(binding.receivedAddress, replaced?.receivedAddress),
       transport: shared.get(binding.transport),
       localSocket: shared.get(binding.localSocket),
       path: binding.path.length === 0 ? NO_PATH : binding.path.map(detached),
       userAgent: shared.get(binding.userAgent),
-      instanceId: binding.instanceId === binding.bindingKey ? bindingKey : detachedOrNull(binding.instanceId),
-      callId: detached(binding.callId),
+      instanceId: binding.instanceId === bindingKey ? bindingKey : detachedOrNull(binding.instanceId),
+      callId: same(binding.callId, replaced?.callId),
       pnProvider: shared.get(binding.pnProvider),
       pnPrid: detachedOrNull(binding.pnPrid),
       pnParam: detachedOrNull(binding.pnParam),
@@ -451,7 +465,8 @@ function fromRow(row: RegistrationRow, shared?: SharedStrings): Binding {
     aor: row.aor,
     bindingKey: row.bindingKey,
     subscriberId: row.subscriberId,
-    contactUri: row.contactUri,
+    // The Contact URI itself when the device has no instance id: the same string then.
+    contactUri: row.contactUri === row.bindingKey ? row.bindingKey : row.contactUri,
     receivedAddress: row.receivedAddress,
     receivedPort: row.receivedPort,
     transport: one(row.transport),
