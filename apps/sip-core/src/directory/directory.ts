@@ -1,5 +1,6 @@
 import { type PrismaClient, type RecordingMode, readInPages, type SrtpPolicy } from '@switchboard/db';
 import type { Logger } from 'pino';
+import { packHa1 } from './ha1.ts';
 
 /** The part of a subscriber the registrar needs, kept in memory. */
 export interface CachedSubscriber {
@@ -10,8 +11,8 @@ export interface CachedSubscriber {
   customerId: string;
   /** `active` subscribers of an `active` customer may register; anything else is refused like a bad password. */
   enabled: boolean;
-  ha1Md5: string;
-  ha1Sha256: string;
+  /** Its MD5 and SHA-256 HA1 values packed into one string (`directory/ha1.ts`); read with `ha1Hex`. */
+  ha1: string;
   /** The subscriber's concurrent-call limit (null: none), checked per call from here (calls/party.ts). */
   maxConcurrentCalls: number | null;
   /** Its customer's limits, refreshed with the customer (`onCustomerChanged`). */
@@ -360,8 +361,7 @@ export class Directory {
       domainId: this.shared(row.domainId),
       customerId: this.shared(row.customerId),
       enabled: row.status === 'active' && row.customer.status === 'active',
-      ha1Md5: row.ha1Md5,
-      ha1Sha256: row.ha1Sha256,
+      ha1: packHa1(row.ha1Md5, row.ha1Sha256),
       maxConcurrentCalls: row.maxConcurrentCalls,
       customer: this.customerLimits(row.customerId, row.customer),
       srtp: row.srtp,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { BanService } from '../access/ban-service.ts';
 import type { AuthConfig } from '../config.ts';
 import type { CachedSubscriber, Directory } from '../directory/directory.ts';
+import { ha1Hex } from '../directory/ha1.ts';
 import { replyStateless } from '../sip/reply.ts';
 import {
   type IncomingRequest,
@@ -64,7 +65,7 @@ const HEADERS = {
 
 function ha1Of(subscriber: CachedSubscriber | undefined, algorithm: string): string | undefined {
   if (!subscriber) return undefined;
-  return algorithm === 'MD5' ? subscriber.ha1Md5 : algorithm === 'SHA-256' ? subscriber.ha1Sha256 : undefined;
+  return ha1Hex(subscriber.ha1, algorithm);
 }
 
 /**
