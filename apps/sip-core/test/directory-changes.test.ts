@@ -36,4 +36,45 @@ describe('Directory following the change feed', () => {
     await directory.onCustomerChanged(tenant.customerId);
     expect(directory.findSubscriber('dave', 'customer-change.test')?.id).toBe(dave);
   });
+
+  it("keeps a subscriber added after a customer change's read, and drops one deleted", async () => {
+    // The customer change's read of its subscribers waits at the gate, so that a subscriber
+    // created and applied meanwhile is not in what it read.
+    let openGate = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    const prisma = testDb.db.prisma;
+    const gated = new Proxy(prisma, {
+      get(target, key, receiver) {
+        if (key !== 'subscriber') return Reflect.get(target, key, receiver);
+        return new Proxy(target.subscriber, {
+          get(model, name, modelReceiver) {
+            if (name !== 'findMany') return Reflect.get(model, name, modelReceiver);
+            return async (args: Parameters<typeof model.findMany>[0]) => {
+              const rows = await model.findMany(args);
+              if (args?.where?.customerId !== undefined) await gate;
+              return rows;
+            };
+          },
+        });
+      },
+    });
+    const tenant = await createTenant(testDb.db, 'customer-race.test');
+    const erin = await createSubscriber(testDb.db, tenant, 'erin', 'secret');
+    const gone = await createSubscriber(testDb.db, tenant, 'gone', 'secret');
+    const directory = new Directory(gated, log);
+    await directory.load();
+    // Deleted before the customer change reads (its own change not applied yet): the read leaves it out.
+    await prisma.subscriber.delete({ where: { id: gone } });
+    const customerChange = directory.onCustomerChanged(tenant.customerId);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const frank = await createSubscriber(testDb.db, tenant, 'frank', 'secret');
+    await directory.onSubscriberChanged(frank);
+    openGate();
+    await customerChange;
+    expect(directory.findSubscriber('frank', 'customer-race.test')?.id).toBe(frank);
+    expect(directory.findSubscriber('erin', 'customer-race.test')?.id).toBe(erin);
+    expect(directory.findSubscriber('gone', 'customer-race.test')).toBeUndefined();
+  });
 });

@@ -334,9 +334,18 @@ export class Directory {
       select: SUBSCRIBER_SELECT,
     });
     await this.learnDomainsOf(rows);
-    for (const subscriber of [...this.subscribersById.values()])
-      if (subscriber.customerId === id) this.removeSubscriber(subscriber.id);
-    for (const row of rows) this.putSubscriber(row);
+    const read = new Set(rows.map((row) => row.id));
+    // A subscriber of the customer that this read did not return was deleted or moved, or was added
+    // after the read and applied meanwhile (the feed applies changes side by side): its own row says
+    // which. Dropping it on this read's word lost a new subscriber until it registered.
+    const unseen = [...this.subscribersById.values()]
+      .filter((subscriber) => subscriber.customerId === id && !read.has(subscriber.id))
+      .map((subscriber) => subscriber.id);
+    for (const row of rows) {
+      this.removeSubscriber(row.id);
+      this.putSubscriber(row);
+    }
+    for (const subscriberId of unseen) await this.onSubscriberChanged(subscriberId);
   }
 
   private putSubscriber(row: SubscriberRow): void {
