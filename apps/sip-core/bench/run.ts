@@ -5,7 +5,9 @@
  *
  * BENCH_TARGETS=sip-core,drachtio-server,kamailio picks the sides (the registrar bench also runs sip-core
  * on drachtio-server from DRACHTIO_SERVER_BIN, skipped with a note without it); BENCH_LAYOUT=split runs the engine and sip-core
- * as two processes (registrar only); BENCH_PROFILE=<dir> writes CPU profiles of sip-core. Each
+ * as two processes (registrar only); BENCH_PROFILE=<dir> writes CPU profiles of sip-core;
+ * BENCH_NODE_ARGS adds Node/V8 flags to the engine and sip-core processes (`--trace-gc`), whose output
+ * BENCH_CHILD_OUTPUT=1 passes on. Each
  * bench's own variables are in its file and in docs/performance.md. Needs PostgreSQL, sipp,
  * rtpengine and kamailio (installed from Debian when missing); loopback only. Results go to
  * bench/results/<name>.json.

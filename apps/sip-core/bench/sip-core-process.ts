@@ -5,7 +5,8 @@
  * BENCH_SIP_CORE_OPTIONS (the sip-core options as JSON, engine port and secret included); prints
  * `ready` once connected to the engine; SIGTERM closes it cleanly.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
@@ -94,3 +95,28 @@ process.once('SIGTERM', () => {
     process.exit(0);
   })();
 });
+
+// BENCH_IDLE_PROFILE=<dir>: a sampling allocation profile of the process while the scale bench lets it
+// sit after its registrations (BENCH_IDLE_PROFILE_AT s after ready, 30 s long), collected objects
+// included: what an idle registrar still allocates, and so what keeps V8's memory reducer waiting.
+const idleProfileDir = process.env.BENCH_IDLE_PROFILE;
+if (idleProfileDir) {
+  const startAfterS = Number(process.env.BENCH_IDLE_PROFILE_AT ?? 275);
+  setTimeout(() => void profileAllocations(idleProfileDir, 30), startAfterS * 1000).unref();
+}
+
+async function profileAllocations(dir: string, seconds: number): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  const file = join(dir, `sip-core-idle-${process.pid}.heapprofile`);
+  writeFileSync(file, JSON.stringify(profile));
+  session.disconnect();
+  process.stderr.write(`allocation profile ${file}\n`);
+}

@@ -513,11 +513,13 @@ export async function startSplit(
   // The split processes can only be profiled for their whole life.
   const profileArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const spawnNode = (script: string, env: Record<string, string>): ChildProcess =>
-    spawn(process.execPath, [...profileArgs, ...programArgs(script)], {
-      cwd: join(HERE, '..'),
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
-    });
+    passOutput(
+      spawn(process.execPath, [...profileArgs, ...NODE_ARGS, ...programArgs(script)], {
+        cwd: join(HERE, '..'),
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, ...env },
+      }),
+    );
   const engine = spawnNode(join(HERE, '..', '..', 'engine', 'src', 'main.ts'), {
     SIP_LISTEN: `udp:127.0.0.1:${sipPort}`,
     ENGINE_ADMIN: `127.0.0.1:${adminPort}`,
@@ -555,17 +557,19 @@ async function startOneChild(
 ): Promise<RunningSipCore> {
   const secret = randomBytes(16).toString('hex');
   const sipPort = await freeUdpPort();
-  const child = spawn(process.execPath, programArgs(join(HERE, 'sip-core-process.ts')), {
-    cwd: join(HERE, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      BENCH_DATABASE_URL: databaseUrl,
-      BENCH_ENGINE_SIP_PORT: String(sipPort),
-      // The admin port is the engine's own choice; sip-core reaches it through the link.
-      BENCH_SIP_CORE_OPTIONS: JSON.stringify(options(9, secret)),
-    },
-  });
+  const child = passOutput(
+    spawn(process.execPath, [...NODE_ARGS, ...programArgs(join(HERE, 'sip-core-process.ts'))], {
+      cwd: join(HERE, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        BENCH_DATABASE_URL: databaseUrl,
+        BENCH_ENGINE_SIP_PORT: String(sipPort),
+        // The admin port is the engine's own choice; sip-core reaches it through the link.
+        BENCH_SIP_CORE_OPTIONS: JSON.stringify(options(9, secret)),
+      },
+    }),
+  );
   const stop = (): Promise<void> => stopChild(child);
   try {
     await waitForLine(child, 'ready', readyWithinS);
@@ -580,6 +584,21 @@ async function startOneChild(
     cpuSeconds: () => treeCpuSeconds([child.pid!]),
     stop,
   };
+}
+
+/**
+ * BENCH_NODE_ARGS: Node and V8 flags for the sip-core and engine processes (`--trace-gc`, a heap
+ * setting to compare); BENCH_CHILD_OUTPUT=1 passes their standard output on (where the trace goes).
+ */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const CHILD_OUTPUT = process.env.BENCH_CHILD_OUTPUT === '1';
+
+/** The child's standard output passed on (BENCH_CHILD_OUTPUT), read either way so it never blocks. */
+function passOutput(child: ChildProcess): ChildProcess {
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (CHILD_OUTPUT) process.stdout.write(chunk);
+  });
+  return child;
 }
 
 const bundled = new Map<string, string>();

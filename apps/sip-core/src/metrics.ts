@@ -44,11 +44,13 @@ export function sipCoreGauges(
       [],
       () => location.aorCount,
     ),
-    liveGauge(registry, METRIC_NAMES.registeredDevices, 'Registered contacts (devices)', [], () => {
-      let n = 0;
-      for (const _ of location.all()) n++;
-      return n;
-    }),
+    liveGauge(
+      registry,
+      METRIC_NAMES.registeredDevices,
+      'Registered contacts (devices)',
+      [],
+      () => location.bindingCount,
+    ),
     liveGauge(
       registry,
       METRIC_NAMES.rtpengineUp,

@@ -143,7 +143,13 @@ describe('LocationService', () => {
   it('keeps an AOR whole as it goes from one binding to several and back to none', async () => {
     const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
     await service.load();
-    const keys = () => [...service.all()].map((b) => b.bindingKey);
+    // Every binding once, and the gauge's count agreeing with what is visited.
+    const keys = () => {
+      const found: string[] = [];
+      service.forEachBinding((b) => found.push(b.bindingKey));
+      expect(service.bindingCount).toBe(found.length);
+      return found;
+    };
     await service.update(AOR, () => ({
       upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a' })],
       removals: [],

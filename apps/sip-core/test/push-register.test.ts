@@ -163,7 +163,11 @@ describe('refresh pushes', () => {
     let bindings = [binding(clock + 120_000)];
     const pushed: Binding[] = [];
     const refresher = new PushRefresher(
-      { all: () => bindings[Symbol.iterator]() },
+      {
+        forEachBinding: (visit) => {
+          for (const b of bindings) visit(b);
+        },
+      },
       {
         refresh: async (b) => {
           pushed.push(b);

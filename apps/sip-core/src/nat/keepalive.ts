@@ -47,9 +47,10 @@ export class NatKeepalive {
    * the pings it started are answered or given up.
    */
   async tick(): Promise<void> {
-    const targets = [...this.location.all()].filter(
-      (b) => b.node === this.nodeName && b.transport === 'udp' && isNatted(b),
-    );
+    const targets: Binding[] = [];
+    this.location.forEachBinding((b) => {
+      if (b.node === this.nodeName && b.transport === 'udp' && isNatted(b)) targets.push(b);
+    });
     const seen = new Set(targets.map(keyOf));
     for (const key of this.failures.keys()) if (!seen.has(key)) this.failures.delete(key);
     const pings: Promise<void>[] = [];

@@ -24,7 +24,7 @@ export class PushRefresher {
   private scanning: Promise<void> | undefined;
 
   constructor(
-    private readonly location: Pick<LocationService, 'all'>,
+    private readonly location: Pick<LocationService, 'forEachBinding'>,
     private readonly push: { refresh(binding: Binding): Promise<PushResult> },
     private readonly options: PushRefresherOptions,
   ) {
@@ -54,15 +54,15 @@ export class PushRefresher {
     const now = this.now();
     const due: Binding[] = [];
     const seen = new Set<string>();
-    for (const binding of this.location.all()) {
-      if (binding.node !== this.options.nodeName || !binding.pnRefresh || !binding.pnPrid) continue;
+    this.location.forEachBinding((binding) => {
+      if (binding.node !== this.options.nodeName || !binding.pnRefresh || !binding.pnPrid) return;
       const id = `${binding.aor}\u0000${binding.bindingKey}`;
       seen.add(id);
-      if (this.pushed.get(id) === binding.expiresAt) continue;
-      if (binding.expiresAt - binding.pnRefresh * 1000 > now || binding.expiresAt <= now) continue;
+      if (this.pushed.get(id) === binding.expiresAt) return;
+      if (binding.expiresAt - binding.pnRefresh * 1000 > now || binding.expiresAt <= now) return;
       this.pushed.set(id, binding.expiresAt);
       due.push(binding);
-    }
+    });
     // Bindings that are gone need no memory of their last push.
     for (const id of this.pushed.keys()) if (!seen.has(id)) this.pushed.delete(id);
     await Promise.all(

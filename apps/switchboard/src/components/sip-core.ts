@@ -133,7 +133,7 @@ export function sipCoreComponent(
       );
       return {
         health: () => {
-          const bindings = `${[...sipCore.location.all()].length} bindings`;
+          const bindings = `${sipCore.location.bindingCount} bindings`;
           const running = 1 + (pool?.pids().length ?? 0);
           return {
             status: 'up',
