@@ -57,8 +57,10 @@ export async function runTrial(
   rate: number,
   dir: string,
   calls = USERS,
+  /** sipp's local port; the same port again makes the same Contact, so a second run refreshes. */
+  localPort?: number,
 ): Promise<Trial> {
-  const port = await freeUdpPort();
+  const port = localPort ?? (await freeUdpPort());
   const limitS = Math.ceil(calls / rate) + 60;
   const args = ['-sf', join(HERE, 'register.xml'), '-inf', csv, '-m', String(calls), '-r', String(rate)];
   const stats = await runSipp([...args, '-rp', '1000'], port, dir, limitS, remote).done;

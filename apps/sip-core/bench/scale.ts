@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import type { Database } from '@switchboard/db';
 import type { SipCoreOptions } from '../src/config.ts';
 import { DOMAIN, runTrial, writeCsv } from './registrar.ts';
-import { createBenchDatabase, HERE, loadAverage, RESULTS_DIR, startSplit } from './support.ts';
+import { createBenchDatabase, freeUdpPort, HERE, loadAverage, RESULTS_DIR, startSplit } from './support.ts';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,1000000')
   .split(',')
@@ -48,6 +48,14 @@ const SETTLE_S = 10;
  * (BENCH_SCALE_SETTLED_S, default 60).
  */
 const SETTLED_S = Number(process.env.BENCH_SCALE_SETTLED_S ?? 60);
+/**
+ * BENCH_SCALE_REFRESH_RATE=<n>/s: after the settled reading, the first devices refresh their
+ * registrations (same Contact, new Call-ID) at that rate for BENCH_SCALE_REFRESH_S seconds (default
+ * 120), and memory is sampled every second meanwhile: what the process holds under the steady
+ * refresh traffic of a registered population rather than idle after a burst. 0 (default): no phase.
+ */
+const REFRESH_RATE = Number(process.env.BENCH_SCALE_REFRESH_RATE ?? 0);
+const REFRESH_S = Number(process.env.BENCH_SCALE_REFRESH_S ?? 120);
 
 /** sip-core's heap limit in the bench: a million subscribers, numbers and bindings need some 3 GB. */
 const HEAP_LIMIT_MB = 8192;
@@ -232,11 +240,19 @@ async function measureLive(dir: string): Promise<Record<string, unknown>> {
       const pids = running.pids!;
       const engineRss = (): number => (PROCESSES === 'one' ? 0 : rss(pids.engine));
       const before = { engine: engineRss(), sipCore: rss(pids.sipCore) };
-      const trial = await runTrial(running.remote, csv, LIVE_RATE, dir, LIVE);
+      const sippPort = await freeUdpPort();
+      const trial = await runTrial(running.remote, csv, LIVE_RATE, dir, LIVE, sippPort);
       await sleep(SETTLE_S);
       const early = { engine: engineRss(), sipCore: rss(pids.sipCore) };
       await sleep(SETTLED_S - SETTLE_S);
       const after = { engine: engineRss(), sipCore: rss(pids.sipCore) };
+      const refresh =
+        REFRESH_RATE > 0
+          ? await measureRefresh(
+              () => engineRss() + rss(pids.sipCore),
+              (count) => runTrial(running.remote, csv, REFRESH_RATE, dir, count, sippPort),
+            )
+          : undefined;
       // What sip-core's heap holds then, live and in RAM, and its RSS once compacted (the process
       // prints it on stderr).
       process.kill(pids.sipCore, 'SIGUSR2');
@@ -253,6 +269,7 @@ async function measureLive(dir: string): Promise<Record<string, unknown>> {
         [`totalRssMBAfter${SETTLE_S}s`]: mb(early.engine + early.sipCore),
         totalRssMB: mb(total),
         bytesPerDevice: Math.round((total - before.engine - before.sipCore) / Math.max(1, trial.successful)),
+        ...(refresh ? { refresh } : {}),
         load: loadAverage(),
       };
       console.log(`scale live: ${JSON.stringify(row)}`);
@@ -262,6 +279,32 @@ async function measureLive(dir: string): Promise<Record<string, unknown>> {
     }
   } finally {
     await bench.drop();
+  }
+}
+
+/** The refresh phase: engine + sip-core RSS sampled each second while devices refresh. */
+async function measureRefresh(
+  totalRss: () => number,
+  refreshing: (count: number) => Promise<{ successful: number; failed: number }>,
+): Promise<Record<string, unknown>> {
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(totalRss()), 1000);
+  try {
+    const trial = await refreshing(Math.min(LIVE, REFRESH_RATE * REFRESH_S));
+    const sorted = [...samples].sort((a, b) => a - b);
+    return {
+      rate: REFRESH_RATE,
+      refreshed: trial.successful,
+      failed: trial.failed,
+      totalRssMB: {
+        min: mb(sorted[0] ?? 0),
+        median: mb(sorted[Math.floor(sorted.length / 2)] ?? 0),
+        max: mb(sorted.at(-1) ?? 0),
+        last: mb(samples.at(-1) ?? 0),
+      },
+    };
+  } finally {
+    clearInterval(sampler);
   }
 }
 
