@@ -55,7 +55,7 @@ export async function setup(
     bridge.close();
     await admin.close();
   });
-  /** `link`: the app connects through an in-process link (as the benches' one-process sip-core does). */
+  /** `link`: the app connects through an in-process link (as the all-in-one launcher's sip-core does). */
   const connect = async (configure: (srf: SrfApp) => void = () => {}, via: 'socket' | 'link' = 'socket') => {
     const srf = new Srf();
     srf.on('error', () => {});

@@ -13,7 +13,7 @@ import { type Dialog, Srf, type SrfResponse, sendRequest } from './srf.ts';
 
 /**
  * An app in the engine's process connected through the in-process link instead of the admin socket (the
- * benches' one-process sip-core): the same wire protocol end to end, with real drachtio-srf.
+ * all-in-one launcher's sip-core): the same wire protocol end to end, with real drachtio-srf.
  */
 
 afterEach(async () => {

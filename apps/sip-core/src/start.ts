@@ -139,9 +139,10 @@ export interface SipCoreDeps {
    */
   recording?: RecordingOptions & { retentionIntervalMs?: number };
   /**
-   * The engine runs in this process (the benches' one-process layout): sip-core reaches it through an in-process
-   * link (the engine's `linkInProcess`) instead of its admin socket, same messages, no socket, no framing;
-   * `drachtio` still names the secret. Default: the socket at `drachtio`'s host and port.
+   * The engine runs in this process (the all-in-one launcher, the benches' one-process layout): sip-core
+   * reaches it through an in-process link (the engine's `linkInProcess`) instead of its admin socket, same
+   * messages, no socket, no framing; `drachtio` still names the secret. Default: the socket at
+   * `drachtio`'s host and port.
    */
   engineLink?: () => EngineLinkEnd;
   /**

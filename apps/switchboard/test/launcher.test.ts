@@ -179,8 +179,8 @@ describe('switchboard start on the embedded database', () => {
       const secret = (await readFile(join(dataDir, 'engine-secret'), 'utf8')).trim();
       expect(secret.length).toBeGreaterThanOrEqual(16);
       expect(run.output()).not.toContain(secret);
-      // sip-core reaches the engine over the admin socket (the in-process link is not used by the launcher yet).
-      expect((await run.waitForLog('connected to the SIP engine')).via).toBe('socket');
+      // sip-core, in the engine's process, talks to it without a socket; the admin port stays open.
+      expect((await run.waitForLog('connected to the SIP engine')).via).toBe('in-process link');
       // ... except REGISTER, which the engine in the same process hands over directly (one worker).
       await run.waitForLog('REGISTER answered in the engine process, without the drachtio protocol');
       const adminPort = (engine.admin as { port: number }).port;

@@ -184,7 +184,7 @@ export class AdminServer {
   }
 
   /**
-   * An app in this process (the benches' one-process sip-core): it connects through the returned end
+   * An app in this process (the all-in-one launcher's sip-core): it connects through the returned end
    * instead of a socket, and authenticates with the secret as any app does.
    */
   linkInProcess(): AppEnd {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { AppTransport } from './app-transport.ts';
 
 /**
- * An app in the engine's own process (the benches' one-process sip-core): the wire protocol's payloads
+ * An app in the engine's own process (the all-in-one launcher's sip-core): the wire protocol's payloads
  * pass between the two as strings, with no socket, no framing and no second copy through the kernel.
  * What is said is unchanged (authenticate, route, sip, proxy, ...), so the app and the admin server treat
  * it as any connection. Each direction delivers at the end of the sender's turn, in order, so neither side

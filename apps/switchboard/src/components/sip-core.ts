@@ -24,8 +24,9 @@ import type { Logger } from 'pino';
 import type { Component } from '../component.ts';
 
 /**
- * The drachtio-srf application (registrar, access control, calls). It attaches to the embedded engine's
- * admin listener, or to the external engine named by DRACHTIO_URL, exactly as a separate deployment would.
+ * The drachtio-srf application (registrar, access control, calls). It attaches to the embedded engine
+ * through an in-process link (the same wire protocol, no socket), or to the external engine named by
+ * DRACHTIO_URL over its admin socket, exactly as a separate deployment would.
  * This process is worker 1; with SIP_CORE_WORKERS > 1 (and REDIS_URL and DATABASE_URL: the workers share
  * the call counts and the database) workers 2..N run sip-core's own program as child processes attached
  * to the same engine.
@@ -94,10 +95,11 @@ export function sipCoreComponent(
           ...(numbering ? { numbering } : {}),
           credit,
           ...(dtmfFeed ? { dtmfFeed } : {}),
-          // Not yet `engineLink` (the in-process link, docs/engine.md): the browser-phone end-to-end
-          // suite failed under CI load with it, cause not found; worker 1 keeps the admin socket.
-          // REGISTER comes straight from the embedded engine when worker 1 is the only one.
-          ...(embedded && !config.drachtio ? { localEngine: embedded } : {}),
+          // The embedded engine is in this process: worker 1 talks to it without a socket, and REGISTER
+          // comes straight from it when worker 1 is the only one.
+          ...(embedded && !config.drachtio
+            ? { engineLink: () => embedded.linkInProcess(), localEngine: embedded }
+            : {}),
           // The local rtpengine captures into $DATA_DIR/recordings (docs/pbx.md, "Call recording").
           ...(media
             ? { recording: { ...recordingOptionsFrom(config.dataDir), objectStorage: config.objectStorage } }
