@@ -153,7 +153,7 @@ export class LocationService {
     });
   }
 
-  /** How many bindings memory holds (the registered-devices gauge). */
+  /** How many bindings memory holds (the registered-devices gauge, the launcher's health check). */
   get bindingCount(): number {
     return this.bindingsHeld;
   }
