@@ -86,6 +86,38 @@ describe('per-call capture ring', () => {
     expect(capture.ladder(['d']).length).toBe(1);
   });
 
+  it('over a long run keeps exactly the calls touched most recently, and forgets the idle ones on time', () => {
+    // A reference model: calls in order of their last message, the oldest dropped past the bound.
+    let now = 0;
+    const capture = new CallCapture({ maxCalls: 50, maxMessagesPerCall: 4, retentionMs: 5000 }, () => now);
+    const lastSeen = new Map<string, number>();
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let n = 1; n <= 19_999; n++) {
+      // mostly recent calls, sometimes one far back, three long calls throughout, and now and then a
+      // quiet spell longer than the retention
+      now += n % 5000 === 0 ? 6000 : 1;
+      const call =
+        n % 7 === 0
+          ? `long${n % 3}`
+          : `c${Math.max(0, Math.floor(n / 10) - Math.floor(random() ** 4 * 200))}`;
+      capture.add(message(call, n, 1));
+      lastSeen.delete(call);
+      lastSeen.set(call, now);
+      for (const [id, at] of lastSeen) if (at < now - 5000) lastSeen.delete(id);
+      while (lastSeen.size > 50) lastSeen.delete(lastSeen.keys().next().value as string);
+    }
+    expect(capture.size.calls).toBe(lastSeen.size);
+    expect(capture.ladder(['long0']).length).toBe(4);
+    for (const id of lastSeen.keys()) expect(capture.ladder([id]).length).toBeGreaterThan(0);
+    now += 5001;
+    expect(capture.ladder([...lastSeen.keys()])).toEqual([]);
+    expect(capture.size).toEqual({ calls: 0, bytes: 0 });
+  });
+
   it('merges the legs of a call in capture order', () => {
     const capture = new CallCapture();
     capture.add(message('a-leg', 1));

@@ -47,6 +47,9 @@ export const DEFAULT_CAPTURE_LIMITS: CallCaptureLimits = {
  */
 const NOT_CALLS = new Set(['REGISTER', 'OPTIONS', 'PUBLISH']);
 
+/** Where and when a message was captured: the observer's event without the message. */
+type CaptureWhere = Omit<SipMessageEvent, 'message' | 'wire'>;
+
 /**
  * A message as the observer saw it, made readable only when a ladder is asked for: most captured calls
  * are never looked at, and printing each message as text (with its addresses and time) on the SIP path
@@ -55,7 +58,7 @@ const NOT_CALLS = new Set(['REGISTER', 'OPTIONS', 'PUBLISH']);
 class WireCapture {
   constructor(
     readonly seq: number,
-    private readonly event: Omit<SipMessageEvent, 'message'>,
+    private readonly event: CaptureWhere,
     readonly callId: string,
     readonly wire: Buffer,
   ) {}
@@ -82,21 +85,36 @@ class WireCapture {
 type Captured = CapturedMessage | WireCapture;
 
 interface CallEntry {
+  callId: string;
   messages: Captured[];
   bytes: number;
   lastAt: number;
+  /** Number of this call's latest touch (see CallCapture.touches). */
+  lastTouch: number;
+  /** Dropped or expired: its touches still queued are stale. */
+  gone: boolean;
 }
 
 /**
  * The engine's own capture of the last hour's calls, per Call-ID, for the ladder (message sequence) view.
  * Memory is bounded by call count, per-call message count and total bytes; calls idle longer than the
- * retention are forgotten. A Map keeps insertion order and each new message moves its call to the end, so
- * the first entry is always the call idle longest.
+ * retention are forgotten, and when a bound is reached the call idle longest goes first.
+ *
+ * Which call is idle longest comes from a queue of touches, one per captured message, oldest first: a
+ * call's latest touch is the only one that counts, the others are skipped when they reach the front. So a
+ * message costs an append, where keeping a Map in recency order (delete and insert again per message) cost
+ * more than the rest of the capture: V8 leaves the deleted slots at the front until it rehashes, and each
+ * look at the oldest call walked over them.
  */
 export class CallCapture {
   private readonly calls = new Map<string, CallEntry>();
   private bytes = 0;
   private seq = 0;
+  /** Touched calls, oldest first from `head`, with the touch's number beside each. */
+  private touches: CallEntry[] = [];
+  private touchNumbers: number[] = [];
+  private head = 0;
+  private touchCount = 0;
   private readonly limits: CallCaptureLimits;
   private readonly now: () => number;
 
@@ -109,23 +127,37 @@ export class CallCapture {
     const method = cseqMethodOf(event.message);
     const callId = callIdOf(event.message);
     if (method === undefined || callId === undefined || NOT_CALLS.has(method)) return;
-    const { message, ...where } = event;
-    this.add(new WireCapture(++this.seq, where, callId, message.toBuffer()));
+    // Fields copied by name: the message itself is not kept, and an object rest (`...where`) takes V8's
+    // slow path on every message.
+    const where: CaptureWhere = {
+      direction: event.direction,
+      transport: event.transport,
+      localAddress: event.localAddress,
+      localPort: event.localPort,
+      remoteAddress: event.remoteAddress,
+      remotePort: event.remotePort,
+      at: event.at,
+    };
+    this.add(new WireCapture(++this.seq, where, callId, event.wire ?? event.message.toBuffer()));
   };
 
   add(captured: Captured): void {
     this.expire();
-    const entry = this.calls.get(captured.callId) ?? { messages: [], bytes: 0, lastAt: 0 };
-    this.calls.delete(captured.callId);
-    this.calls.set(captured.callId, entry);
+    let entry = this.calls.get(captured.callId);
+    if (entry === undefined) {
+      entry = { callId: captured.callId, messages: [], bytes: 0, lastAt: 0, lastTouch: 0, gone: false };
+      this.calls.set(captured.callId, entry);
+    }
+    this.touch(entry);
     if (entry.messages.length >= this.limits.maxMessagesPerCall) return;
     const size = captured instanceof WireCapture ? captured.wire.length : captured.message.length;
     entry.messages.push(captured);
     entry.bytes += size;
-    entry.lastAt = this.now();
     this.bytes += size;
     while (this.calls.size > this.limits.maxCalls || this.bytes > this.limits.maxBytes) {
-      if (!this.dropOldest()) break;
+      const idlest = this.idleLongest();
+      if (idlest === undefined) break;
+      this.forget(idlest);
     }
   }
 
@@ -140,21 +172,63 @@ export class CallCapture {
     return { calls: this.calls.size, bytes: this.bytes };
   }
 
-  private dropOldest(): boolean {
-    const first = this.calls.entries().next();
-    if (first.done) return false;
-    this.calls.delete(first.value[0]);
-    this.bytes -= first.value[1].bytes;
-    return true;
+  private touch(entry: CallEntry): void {
+    entry.lastAt = this.now();
+    entry.lastTouch = ++this.touchCount;
+    this.touches.push(entry);
+    this.touchNumbers.push(entry.lastTouch);
+    this.compactTouches();
+  }
+
+  /** The call whose latest touch is the oldest; stale touches in front of it are dropped on the way. */
+  private idleLongest(): CallEntry | undefined {
+    while (this.head < this.touches.length) {
+      const entry = this.touches[this.head] as CallEntry;
+      if (!entry.gone && entry.lastTouch === this.touchNumbers[this.head]) return entry;
+      this.head++;
+    }
+    return undefined;
+  }
+
+  private forget(entry: CallEntry): void {
+    entry.gone = true;
+    this.calls.delete(entry.callId);
+    this.bytes -= entry.bytes;
   }
 
   /** Forgets calls idle past the retention; stops at the first call that is still fresh. */
   private expire(): void {
     const cutoff = this.now() - this.limits.retentionMs;
-    for (const [callId, entry] of this.calls) {
-      if (entry.lastAt >= cutoff) break;
-      this.calls.delete(callId);
-      this.bytes -= entry.bytes;
+    for (let idlest = this.idleLongest(); idlest !== undefined && idlest.lastAt < cutoff; ) {
+      this.forget(idlest);
+      idlest = this.idleLongest();
+    }
+  }
+
+  /**
+   * Keeps the queue near the number of calls: the consumed front is cut off once it is most of the
+   * array, and stale touches (a long call's earlier messages) are filtered out once they outnumber the
+   * calls several times over.
+   */
+  private compactTouches(): void {
+    const queued = this.touches.length - this.head;
+    if (queued > 4 * this.calls.size + 1024) {
+      const touches: CallEntry[] = [];
+      const numbers: number[] = [];
+      for (let i = this.head; i < this.touches.length; i++) {
+        const entry = this.touches[i] as CallEntry;
+        if (!entry.gone && entry.lastTouch === this.touchNumbers[i]) {
+          touches.push(entry);
+          numbers.push(entry.lastTouch);
+        }
+      }
+      this.touches = touches;
+      this.touchNumbers = numbers;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.touches.length) {
+      this.touches = this.touches.slice(this.head);
+      this.touchNumbers = this.touchNumbers.slice(this.head);
+      this.head = 0;
     }
   }
 }
