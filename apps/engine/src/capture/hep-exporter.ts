@@ -59,7 +59,7 @@ export async function startHepExporter(options: HepExporterOptions): Promise<Hep
         destinationPort: inbound ? event.localPort : event.remotePort,
         timeMicros: event.at * 1000,
         captureId,
-        payload: event.message.toBuffer(),
+        payload: event.wire ?? event.message.toBuffer(),
         ...(authKey !== undefined ? { authKey } : {}),
         ...(correlationId !== undefined ? { correlationId } : {}),
       });

@@ -21,6 +21,12 @@ export interface SipMessageEvent {
   remotePort: number;
   /** Capture time, milliseconds since the epoch. */
   at: number;
+  /**
+   * A received message's bytes as they came in (before received/rport were added), kept apart from any
+   * larger buffer they were read in; undefined for a sent message, which `message.toBuffer()` prints as
+   * it was sent.
+   */
+  wire?: Buffer;
 }
 
 export type SipMessageObserver = (event: SipMessageEvent) => void;
@@ -40,8 +46,8 @@ export class ObservedTransportLayer extends TransportLayer {
   ) {
     super(options);
     this.onObserverError = onObserverError;
-    this.on('request', (m, source) => this.received(m, source));
-    this.on('response', (m, source) => this.received(m, source));
+    this.on('request', (m, source, wire) => this.received(m, source, wire));
+    this.on('response', (m, source, wire) => this.received(m, source, wire));
   }
 
   observe(observer: SipMessageObserver): void {
@@ -65,9 +71,11 @@ export class ObservedTransportLayer extends TransportLayer {
     return result;
   }
 
-  private received(message: SipRequest | SipResponse, source: MessageSource): void {
+  private received(message: SipRequest | SipResponse, source: MessageSource, wire: Buffer): void {
     if (this.observers.length === 0) return;
     this.notify({
+      // A framed stream message is a view into the chunk it arrived in: copied, so as not to keep the chunk.
+      wire: wire.byteLength === wire.buffer.byteLength ? wire : Buffer.from(wire),
       direction: 'in',
       message,
       transport: source.transport,

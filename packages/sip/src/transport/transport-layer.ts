@@ -30,11 +30,15 @@ export interface TransportLayerOptions extends Omit<SocketLayerOptions, 'framerF
   parseLimits?: Omit<ParseLimits, 'maxMessageSize'>;
 }
 
+/**
+ * `wire`: the bytes the message was parsed from (a datagram or a framed stream message), as it crossed the
+ * wire; read-only and shared, for captures that want the exact bytes without printing the message again.
+ */
 export interface TransportLayerEvents {
   /** A request, with received/rport already added to its top Via (RFC 3261 §18.2.1, RFC 3581 §4). */
-  request: [request: SipRequest, source: MessageSource];
+  request: [request: SipRequest, source: MessageSource, wire: Buffer];
   /** A response (RFC 3261 §18.1.2). */
-  response: [response: SipResponse, source: MessageSource];
+  response: [response: SipResponse, source: MessageSource, wire: Buffer];
   connectionClosed: [connection: StreamConnection];
 }
 
@@ -170,9 +174,9 @@ export class TransportLayer extends EventEmitter<TransportLayerEvents> {
         // Rewritten only when received/rport were added: a Via that names its source stays as sent.
         if (stampVia(via, source)) message.replaceTopVia(via);
         this.aliasConnection(via, source);
-        this.emit('request', message, source);
+        this.emit('request', message, source, data);
       } else {
-        this.emit('response', message, source);
+        this.emit('response', message, source, data);
       }
     } catch (err) {
       // A header that fails only on typed access, or a bug in a handler, must not take the listener down.
