@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import tls from 'node:tls';
 import type { FramerFactory, StreamConnection } from './connection.ts';
 import { ConnectionTable } from './connection-table.ts';
@@ -13,7 +14,6 @@ import {
   WebSocketListener,
 } from './listeners.ts';
 import {
-  addressFamily,
   DEFAULT_TRANSPORT_LIMITS,
   type ListenerInfo,
   type ListenerSpec,
@@ -74,6 +74,11 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
   };
   protected readonly log: SipLogger;
   private readonly listenersById = new Map<string, Listener>();
+  /**
+   * selectListener's answers, per transport and kind of target (see targetKind): the choice depends only on
+   * those while the listeners stay the same, and it is asked for every message sent.
+   */
+  private readonly listenerChoices = new Map<TransportProtocol, Array<ListenerInfo | null | undefined>>();
   private readonly connecting = new Map<string, Promise<StreamConnection>>();
   private readonly listenerContext: ListenerContext;
   private readonly tlsClient: { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized: boolean };
@@ -110,6 +115,7 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
           : new WebSocketListener(spec, this.listenerContext);
     const info = await listener.start();
     this.listenersById.set(listener.id, listener);
+    this.listenerChoices.clear();
     listener.on('datagram', (data, remoteAddress, remotePort) => {
       this.emit('data', data, {
         transport: 'udp',
@@ -157,13 +163,28 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
    * the target (a wildcard '::' listener serves both families).
    */
   selectListener(transport: TransportProtocol, targetAddress?: string): ListenerInfo | undefined {
-    const family = targetAddress ? addressFamily(targetAddress) : 0;
+    const target = targetAddress ? normalizeAddress(targetAddress) : '';
+    const kind = targetKind(target);
+    let choices = this.listenerChoices.get(transport);
+    if (choices === undefined) {
+      choices = [];
+      this.listenerChoices.set(transport, choices);
+    }
+    let choice = choices[kind];
+    if (choice === undefined) {
+      choice = this.chooseListener(transport, kind) ?? null;
+      choices[kind] = choice;
+    }
+    return choice ?? undefined;
+  }
+
+  private chooseListener(transport: TransportProtocol, kind: TargetKind): ListenerInfo | undefined {
     const candidates = [...this.listenersById.values()]
       .map((l) => l.info)
       .filter((l) => l.transport === transport);
-    if (family === 0) return candidates.find((l) => l.family === 4) ?? candidates[0];
-    const target = normalizeAddress(targetAddress!);
-    const loopbackTarget = target === '::1' || target.startsWith('127.');
+    if (kind === TargetKind.Name) return candidates.find((l) => l.family === 4) ?? candidates[0];
+    const family = kind === TargetKind.V4Loopback || kind === TargetKind.V4 ? 4 : 6;
+    const loopbackTarget = kind === TargetKind.V4Loopback || kind === TargetKind.V6Loopback;
     const usable = candidates.filter((l) => l.family === family || l.host === '::');
     // Prefer a listener bound to loopback for loopback targets and a non-loopback one otherwise.
     const isLoopback = (l: ListenerInfo) => l.host === '::1' || l.host.startsWith('127.');
@@ -333,6 +354,7 @@ export class SocketLayer extends EventEmitter<SocketLayerEvents> {
     for (const conn of this.connections.all()) conn.close();
     await Promise.all([...this.listenersById.values()].map((l) => l.stop()));
     this.listenersById.clear();
+    this.listenerChoices.clear();
   }
 }
 
@@ -378,5 +400,21 @@ class RefusalLog {
       refusedSinceLastLog: entry?.suppressed ?? 0,
     });
     this.last.set(key, { at: now, suppressed: 0 });
+  }
+}
+
+/** What decides which listener a message leaves from: the target's address family, and loopback or not. */
+const TargetKind = { Name: 0, V4: 1, V4Loopback: 2, V6: 3, V6Loopback: 4 } as const;
+type TargetKind = (typeof TargetKind)[keyof typeof TargetKind];
+
+/** `target` is normalised (normalizeAddress); a host name or nothing is TargetKind.Name. */
+function targetKind(target: string): TargetKind {
+  switch (isIP(target)) {
+    case 4:
+      return target.startsWith('127.') ? TargetKind.V4Loopback : TargetKind.V4;
+    case 6:
+      return target === '::1' ? TargetKind.V6Loopback : TargetKind.V6;
+    default:
+      return TargetKind.Name;
   }
 }
