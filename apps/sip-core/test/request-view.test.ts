@@ -90,6 +90,18 @@ describe('RequestView', () => {
       expect(view.get(name), name).toBe(message.get(name));
     expect(view.uri).toBe('sip:example.test');
     expect((view as RequestView).headerEntries()).toContainEqual(['call-id', 'view-1']);
+    expect((view as RequestView).headerEntries()).toContainEqual(['contact', message.get('Contact')]);
+    expect((view as RequestView).headerEntries().map(([name]) => name)).toEqual([
+      'via',
+      'from',
+      'to',
+      'call-id',
+      'cseq',
+      'x-custom-thing',
+      'contact',
+      'content-length',
+    ]);
+    expect([view.has('contact'), view.has('F'), view.has('Path')]).toEqual([true, false, false]);
   });
 
   it("sanity reads the engine's parse of an in-process request, and the text once header rules changed it", () => {

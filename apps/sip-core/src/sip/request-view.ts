@@ -13,9 +13,19 @@ export interface SrfRequestLike {
    * Header values by name as drachtio-srf's parser stored them (compact forms already expanded), or
    * already indexed by lower-case name (the engine in this process hands its parsed fields over so).
    */
-  headers: Record<string, string> | Map<string, string>;
+  headers: Record<string, string> | HeaderIndex;
   /** The engine's parsed message (engine in this process only). */
   message?: SipRequest;
+}
+
+/**
+ * Header values by lower-case long name, several fields of one name comma-joined (a Map is one). Entries
+ * in the message's order of first appearance.
+ */
+export interface HeaderIndex {
+  get(key: string): string | undefined;
+  has(key: string): boolean;
+  entries(): Iterable<[string, string]>;
 }
 
 /**
@@ -34,7 +44,7 @@ export class RequestView implements IncomingRequest {
   readonly protocol: string;
   readonly receivedOn?: string;
   locals = {} as RequestLocals;
-  private index: Map<string, string> | undefined;
+  private index: HeaderIndex | undefined;
   /** The headers as inbound header rules left them (sbc/from-peer.ts); unset: the message's. */
   private replaced: Array<[string, string]> | undefined;
 
@@ -61,38 +71,43 @@ export class RequestView implements IncomingRequest {
   headerEntries(): Array<[string, string]> {
     if (this.replaced) return [...this.replaced];
     const headers = this.request.headers;
-    return headers instanceof Map ? [...headers] : Object.entries(headers);
+    return isHeaderIndex(headers) ? [...headers.entries()] : Object.entries(headers);
   }
 
   replaceHeaders(entries: Array<[string, string]>): void {
     this.replaced = [...entries];
-    this.index = new Map();
-    for (const [name, value] of entries) {
-      const key = name.toLowerCase();
-      const previous = this.index.get(key);
-      this.index.set(key, previous === undefined ? value : `${previous},${value}`);
-    }
+    this.index = indexByLowerCase(entries);
   }
 
   has(name: string): boolean {
     return this.headerIndex().has(name.toLowerCase());
   }
 
-  private headerIndex(): Map<string, string> {
+  private headerIndex(): HeaderIndex {
     if (!this.index) {
       const headers = this.request.headers;
       // Indexed by the engine already: read as it is (replaceHeaders builds a new one, never edits it).
-      if (headers instanceof Map) {
+      if (isHeaderIndex(headers)) {
         this.index = headers;
         return headers;
       }
-      this.index = new Map();
-      for (const [name, value] of Object.entries(headers)) {
-        const key = name.toLowerCase();
-        const previous = this.index.get(key);
-        this.index.set(key, previous === undefined ? value : `${previous},${value}`);
-      }
+      this.index = indexByLowerCase(Object.entries(headers));
     }
     return this.index;
   }
+}
+
+/** drachtio-srf's headers are a plain object whose values are strings, whatever the names. */
+function isHeaderIndex(headers: Record<string, string> | HeaderIndex): headers is HeaderIndex {
+  return typeof headers.get === 'function';
+}
+
+function indexByLowerCase(entries: Array<[string, string]>): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const [name, value] of entries) {
+    const key = name.toLowerCase();
+    const previous = index.get(key);
+    index.set(key, previous === undefined ? value : `${previous},${value}`);
+  }
+  return index;
 }
