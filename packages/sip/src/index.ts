@@ -1,3 +1,4 @@
+export * from './collections/index.ts';
 export * from './dialogs/index.ts';
 export * from './digest/index.ts';
 export * from './messages/index.ts';

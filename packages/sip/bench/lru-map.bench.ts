@@ -1,0 +1,66 @@
+import { loadavg } from 'node:os';
+import { LruMap } from '../src/index.ts';
+
+/**
+ * A bounded table that drops its oldest key, two ways: a plain Map kept in recency order (delete, set
+ * again, evict `keys().next()`), and LruMap. Two workloads at 10,000 keys: every operation a new key
+ * (the digest server's issued nonces, a spoofed-source flood on the rate limiter), and a mix of new keys
+ * and keys set again (nonce counts, call capture). Reported in CPU nanoseconds per operation, median of
+ * the samples.
+ */
+const LIMIT = 10_000;
+const OPERATIONS = 200_000;
+const SAMPLES = 7;
+
+interface Table {
+  set(key: string, value: number): void;
+}
+
+function plainMap(): Table {
+  const map = new Map<string, number>();
+  return {
+    set(key, value) {
+      map.delete(key);
+      map.set(key, value);
+      if (map.size > LIMIT) map.delete(map.keys().next().value as string);
+    },
+  };
+}
+
+function lruMap(): Table {
+  const map = new LruMap<string, number>(LIMIT);
+  return { set: (key, value) => map.set(key, value) };
+}
+
+function workload(reuse: boolean): string[] {
+  const keys: string[] = [];
+  for (let i = 0; i < OPERATIONS; i++) keys.push(`realm\u0000nonce-${reuse && i % 3 === 0 ? i % 50 : i}`);
+  return keys;
+}
+
+function nsPerOperation(make: () => Table, keys: string[]): number {
+  const runs: number[] = [];
+  for (let s = 0; s < SAMPLES; s++) {
+    const table = make();
+    const before = process.cpuUsage();
+    for (let i = 0; i < keys.length; i++) table.set(keys[i] as string, i);
+    const used = process.cpuUsage(before);
+    runs.push(((used.user + used.system) * 1000) / keys.length);
+  }
+  return runs.sort((a, b) => a - b)[Math.floor(SAMPLES / 2)] as number;
+}
+
+console.log(
+  `bounded table of ${LIMIT} keys, ${OPERATIONS} operations per sample; load ${loadavg()[0]?.toFixed(2)}`,
+);
+for (const [name, reuse] of [
+  ['every key new', false],
+  ['one key in three set again', true],
+] as const) {
+  const keys = workload(reuse);
+  const plain = nsPerOperation(plainMap, keys);
+  const lru = nsPerOperation(lruMap, keys);
+  console.log(
+    `${name}: Map in recency order ${plain.toFixed(0)} ns, LruMap ${lru.toFixed(0)} ns per operation`,
+  );
+}
