@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LruMap } from '../collections/lru-map.ts';
 import { type AuthHeader, parseAuthHeader } from '../messages/headers.ts';
 import { quote } from '../syntax/scanner.ts';
 import {
@@ -117,13 +118,15 @@ export function computeDigestAuthorization(input: DigestCredentialsInput): strin
  * re-using a nonce (pre-emptive authorisation of the next REGISTER) sends an increasing nc.
  */
 export class DigestClient {
-  private readonly counts = new Map<string, number>();
+  private readonly counts: LruMap<string, number>;
 
   constructor(
     private readonly credentials: { username: string; password?: string; ha1?: string },
     /** How many nonces to remember (bounded). */
-    private readonly maxNonces = 64,
-  ) {}
+    maxNonces = 64,
+  ) {
+    this.counts = new LruMap(maxNonces);
+  }
 
   /** Answer the best of the given challenges; undefined when none can be answered. */
   authorize(
@@ -134,9 +137,7 @@ export class DigestClient {
     if (!challenge) return undefined;
     const nonce = challenge.params.nonce as string;
     const nc = (this.counts.get(nonce) ?? 0) + 1;
-    this.counts.delete(nonce);
     this.counts.set(nonce, nc);
-    if (this.counts.size > this.maxNonces) this.counts.delete(this.counts.keys().next().value as string);
     const input: DigestCredentialsInput = {
       challenge,
       method: request.method,

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import { LruMap } from '../collections/lru-map.ts';
 import { type AuthHeader, parseAuthHeader } from '../messages/headers.ts';
 import { randomInto } from '../messages/random.ts';
 import { SipParseError } from '../syntax/errors.ts';
@@ -98,10 +99,9 @@ export class DigestServer {
   private readonly ttlMs: number;
   readonly algorithms: DigestAlgorithm[];
   readonly qop: DigestQop[];
-  private readonly ncCache = new Map<string, number>();
-  private readonly ncCacheSize: number;
+  private readonly ncCache: LruMap<string, number>;
   /** Nonces issued here, oldest first, with their issue time (milliseconds). */
-  private readonly issued = new Map<string, number>();
+  private readonly issued: LruMap<string, number>;
   private readonly issuedCacheSize: number;
   private readonly now: () => number;
   private readonly nonceMac: NonceMac;
@@ -113,8 +113,9 @@ export class DigestServer {
     this.ttlMs = (options.nonceTtlSeconds ?? 300) * 1000;
     this.algorithms = options.algorithms ?? ['SHA-256', 'MD5'];
     this.qop = options.qop ?? ['auth'];
-    this.ncCacheSize = options.nonceCountCacheSize ?? 10000;
+    this.ncCache = new LruMap(options.nonceCountCacheSize ?? 10000);
     this.issuedCacheSize = options.issuedNonceCacheSize ?? 10000;
+    this.issued = new LruMap(this.issuedCacheSize);
     this.now = options.now ?? Date.now;
   }
 
@@ -136,8 +137,6 @@ export class DigestServer {
     if (this.issuedCacheSize > 0) {
       // The realm is part of the key: a nonce is valid only for the realm it was made for.
       this.issued.set(`${realm}\u0000${nonce}`, issuedAt);
-      if (this.issued.size > this.issuedCacheSize)
-        this.issued.delete(this.issued.keys().next().value as string);
     }
     return nonce;
   }
@@ -252,14 +251,9 @@ export class DigestServer {
   private acceptNonceCount(nonce: string, nc: number): boolean {
     const last = this.ncCache.get(nonce);
     if (last !== undefined && nc <= last) return false;
-    this.ncCache.delete(nonce);
     // A copy: the nonce as read is a slice of the request text and would keep all of it (some 800
     // bytes of a REGISTER) alive for as long as the cache remembers the nonce.
     this.ncCache.set(Buffer.from(nonce, 'utf8').toString('utf8'), nc);
-    if (this.ncCache.size > this.ncCacheSize) {
-      const oldest = this.ncCache.keys().next().value as string;
-      this.ncCache.delete(oldest);
-    }
     return true;
   }
 }
