@@ -4,6 +4,7 @@
  * its new connections are closed at once, before a byte is read. State is in memory: a restart lifts
  * every ban (docs/security.md, "Lifting a ban or a lock").
  */
+import { LruMap } from '@switchboard/sip';
 
 export interface AuthGuardOptions {
   /** How long the answer to a wrong secret waits (ms); the connection closes after it. */
@@ -26,8 +27,8 @@ export const DEFAULT_AUTH_GUARD: AuthGuardOptions = {
 const MAX_TRACKED = 10_000;
 
 export class AuthGuard {
-  /** Failure times per address, oldest first, within the window. */
-  private readonly failures = new Map<string, number[]>();
+  /** Failure times per address, oldest first, within the window; the address failing longest ago goes first. */
+  private readonly failures = new LruMap<string, number[]>(MAX_TRACKED);
   private readonly bans = new Map<string, number>();
 
   constructor(
@@ -48,17 +49,12 @@ export class AuthGuard {
     const now = this.now();
     const recent = (this.failures.get(address) ?? []).filter((t) => now - t < this.options.failureWindowMs);
     recent.push(now);
-    this.failures.delete(address); // re-inserted last: the map's order is the order of last failure
     if (recent.length >= this.options.maxFailures) {
+      this.failures.delete(address);
       this.bans.set(address, now + this.options.banMs);
       return true;
     }
     this.failures.set(address, recent);
-    while (this.failures.size > MAX_TRACKED) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest === undefined) break;
-      this.failures.delete(oldest);
-    }
     return false;
   }
 }

@@ -1,3 +1,4 @@
+import { LruMap } from '@switchboard/sip';
 import {
   callIdOf,
   cseqMethodOf,
@@ -85,36 +86,21 @@ class WireCapture {
 type Captured = CapturedMessage | WireCapture;
 
 interface CallEntry {
-  callId: string;
   messages: Captured[];
   bytes: number;
   lastAt: number;
-  /** Number of this call's latest touch (see CallCapture.touches). */
-  lastTouch: number;
-  /** Dropped or expired: its touches still queued are stale. */
-  gone: boolean;
 }
 
 /**
  * The engine's own capture of the last hour's calls, per Call-ID, for the ladder (message sequence) view.
  * Memory is bounded by call count, per-call message count and total bytes; calls idle longer than the
- * retention are forgotten, and when a bound is reached the call idle longest goes first.
- *
- * Which call is idle longest comes from a queue of touches, one per captured message, oldest first: a
- * call's latest touch is the only one that counts, the others are skipped when they reach the front. So a
- * message costs an append, where keeping a Map in recency order (delete and insert again per message) cost
- * more than the rest of the capture: V8 leaves the deleted slots at the front until it rehashes, and each
- * look at the oldest call walked over them.
+ * retention are forgotten, and when a bound is reached the call idle longest goes first (each message
+ * makes its call the most recent in an LruMap).
  */
 export class CallCapture {
-  private readonly calls = new Map<string, CallEntry>();
+  private readonly calls = new LruMap<string, CallEntry>();
   private bytes = 0;
   private seq = 0;
-  /** Touched calls, oldest first from `head`, with the touch's number beside each. */
-  private touches: CallEntry[] = [];
-  private touchNumbers: number[] = [];
-  private head = 0;
-  private touchCount = 0;
   private readonly limits: CallCaptureLimits;
   private readonly now: () => number;
 
@@ -143,21 +129,18 @@ export class CallCapture {
 
   add(captured: Captured): void {
     this.expire();
-    let entry = this.calls.get(captured.callId);
-    if (entry === undefined) {
-      entry = { callId: captured.callId, messages: [], bytes: 0, lastAt: 0, lastTouch: 0, gone: false };
-      this.calls.set(captured.callId, entry);
-    }
-    this.touch(entry);
+    const entry = this.calls.get(captured.callId) ?? { messages: [], bytes: 0, lastAt: 0 };
+    entry.lastAt = this.now();
+    this.calls.set(captured.callId, entry);
     if (entry.messages.length >= this.limits.maxMessagesPerCall) return;
     const size = captured instanceof WireCapture ? captured.wire.length : captured.message.length;
     entry.messages.push(captured);
     entry.bytes += size;
     this.bytes += size;
     while (this.calls.size > this.limits.maxCalls || this.bytes > this.limits.maxBytes) {
-      const idlest = this.idleLongest();
+      const idlest = this.calls.deleteOldest();
       if (idlest === undefined) break;
-      this.forget(idlest);
+      this.bytes -= idlest[1].bytes;
     }
   }
 
@@ -172,63 +155,13 @@ export class CallCapture {
     return { calls: this.calls.size, bytes: this.bytes };
   }
 
-  private touch(entry: CallEntry): void {
-    entry.lastAt = this.now();
-    entry.lastTouch = ++this.touchCount;
-    this.touches.push(entry);
-    this.touchNumbers.push(entry.lastTouch);
-    this.compactTouches();
-  }
-
-  /** The call whose latest touch is the oldest; stale touches in front of it are dropped on the way. */
-  private idleLongest(): CallEntry | undefined {
-    while (this.head < this.touches.length) {
-      const entry = this.touches[this.head] as CallEntry;
-      if (!entry.gone && entry.lastTouch === this.touchNumbers[this.head]) return entry;
-      this.head++;
-    }
-    return undefined;
-  }
-
-  private forget(entry: CallEntry): void {
-    entry.gone = true;
-    this.calls.delete(entry.callId);
-    this.bytes -= entry.bytes;
-  }
-
   /** Forgets calls idle past the retention; stops at the first call that is still fresh. */
   private expire(): void {
     const cutoff = this.now() - this.limits.retentionMs;
-    for (let idlest = this.idleLongest(); idlest !== undefined && idlest.lastAt < cutoff; ) {
-      this.forget(idlest);
-      idlest = this.idleLongest();
-    }
-  }
-
-  /**
-   * Keeps the queue near the number of calls: the consumed front is cut off once it is most of the
-   * array, and stale touches (a long call's earlier messages) are filtered out once they outnumber the
-   * calls several times over.
-   */
-  private compactTouches(): void {
-    const queued = this.touches.length - this.head;
-    if (queued > 4 * this.calls.size + 1024) {
-      const touches: CallEntry[] = [];
-      const numbers: number[] = [];
-      for (let i = this.head; i < this.touches.length; i++) {
-        const entry = this.touches[i] as CallEntry;
-        if (!entry.gone && entry.lastTouch === this.touchNumbers[i]) {
-          touches.push(entry);
-          numbers.push(entry.lastTouch);
-        }
-      }
-      this.touches = touches;
-      this.touchNumbers = numbers;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.touches.length) {
-      this.touches = this.touches.slice(this.head);
-      this.touchNumbers = this.touchNumbers.slice(this.head);
-      this.head = 0;
+    for (let idlest = this.calls.oldest(); idlest !== undefined && idlest[1].lastAt < cutoff; ) {
+      this.calls.deleteOldest();
+      this.bytes -= idlest[1].bytes;
+      idlest = this.calls.oldest();
     }
   }
 }
