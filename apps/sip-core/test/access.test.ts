@@ -21,6 +21,17 @@ describe('RateLimiter', () => {
     expect(limiter.size).toBe(10);
   });
 
+  it('drops the source heard from longest ago, so a busy source cannot refill by being crowded out', () => {
+    const limiter = new RateLimiter(1, 1, 3, () => 0);
+    expect(limiter.take('a')).toBe(true);
+    limiter.take('b');
+    limiter.take('c');
+    expect(limiter.take('a')).toBe(false); // heard again: now the most recent
+    limiter.take('d'); // drops b, not a
+    expect(limiter.take('a')).toBe(false);
+    expect(limiter.take('b')).toBe(true); // forgotten: a fresh bucket
+  });
+
   it('lets everything through when disabled', () => {
     const limiter = new RateLimiter(0, 1);
     expect([1, 2, 3].every(() => limiter.take('x'))).toBe(true);

@@ -1,4 +1,5 @@
 import type { PrismaClient } from '@switchboard/db';
+import { LruMap } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { AccessConfig } from '../config.ts';
 import { AddressSet, canonicalAddress } from '../net/address.ts';
@@ -48,8 +49,9 @@ export class BanService {
   private bans = new Map<string, Ban>();
   private banned = new AddressSet();
   private trusted: AddressSet;
-  private readonly addressFailures = new Map<string, FailureCount>();
-  private readonly userFailures = new Map<string, FailureCount>();
+  /** Bounded: a flood of failures from ever new addresses or names drops the oldest counters. */
+  private readonly addressFailures = new LruMap<string, FailureCount>(MAX_COUNTERS);
+  private readonly userFailures = new LruMap<string, FailureCount>(MAX_COUNTERS);
   /** Requests refused per ban since the counters were last written. */
   private hits = new Map<string, HitCount>();
   private hitTimer: NodeJS.Timeout | undefined;
@@ -218,15 +220,11 @@ export class BanService {
     this.log.warn({ address, reason, expiresAt }, 'source address banned');
   }
 
-  private count(table: Map<string, FailureCount>, key: string): number {
+  private count(table: LruMap<string, FailureCount>, key: string): number {
     const now = this.now();
     const windowMs = this.config.failureWindow * 1000;
     let entry = table.get(key);
     if (!entry || now - entry.windowStart > windowMs) {
-      if (!entry && table.size >= MAX_COUNTERS) {
-        const oldest = table.keys().next().value;
-        if (oldest !== undefined) table.delete(oldest);
-      }
       entry = { count: 0, windowStart: now };
       table.set(key, entry);
     }

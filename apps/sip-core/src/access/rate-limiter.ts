@@ -1,3 +1,5 @@
+import { LruMap } from '@switchboard/sip';
+
 interface Bucket {
   tokens: number;
   updatedAt: number;
@@ -5,19 +7,21 @@ interface Bucket {
 
 /**
  * One token bucket per key (a source address): `ratePerSecond` tokens flow in, up to `burst`; each
- * request takes one. The table is bounded: when full, the least recently used bucket is dropped
- * (a Map iterates in insertion order and every use re-inserts), so a spoofed-source flood cannot
- * grow memory without limit.
+ * request takes one. The table is bounded: when full, the least recently used bucket is dropped, so a
+ * spoofed-source flood cannot grow memory without limit (nor make each new source cost a walk over the
+ * table: see LruMap).
  */
 export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets: LruMap<string, Bucket>;
 
   constructor(
     private ratePerSecond: number,
     private burst: number,
-    private readonly maxKeys = 100_000,
+    maxKeys = 100_000,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.buckets = new LruMap(maxKeys);
+  }
 
   /**
    * New rate and burst (an operator's setting changed). Buckets keep their tokens, capped at the new
@@ -38,16 +42,11 @@ export class RateLimiter {
     const now = this.now();
     let bucket = this.buckets.get(key);
     if (bucket) {
-      this.buckets.delete(key);
       const refill = ((now - bucket.updatedAt) / 1000) * this.ratePerSecond;
       bucket.tokens = Math.min(this.burst, bucket.tokens + refill);
       bucket.updatedAt = now;
     } else {
       bucket = { tokens: this.burst, updatedAt: now };
-      if (this.buckets.size >= this.maxKeys) {
-        const oldest = this.buckets.keys().next().value;
-        if (oldest !== undefined) this.buckets.delete(oldest);
-      }
     }
     this.buckets.set(key, bucket);
     if (bucket.tokens < 1) return false;

@@ -1,4 +1,5 @@
 import { type PrismaClient, type RecordingMode, readInPages, type SrtpPolicy } from '@switchboard/db';
+import { LruMap } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import { packHa1 } from './ha1.ts';
 
@@ -136,8 +137,8 @@ export class Directory {
    * (two, since V8 keeps a joined string and its flat copy).
    */
   private subscribersByDomain = new Map<string, Map<string, CachedSubscriber>>();
-  /** Keys the database did not have either, with when to ask again (epoch ms). */
-  private misses = new Map<string, number>();
+  /** Keys the database did not have either, with when to ask again (epoch ms); the oldest go first. */
+  private misses = new LruMap<string, number>(MAX_MISSES);
   /** Customers' limits, one object per customer, shared by its subscribers (see `toCached`). */
   private limits = new Map<string, CachedSubscriber['customer']>();
   /** Domain and customer ids, one string each (see `shared`). */
@@ -190,7 +191,7 @@ export class Directory {
       }
       this.subscribersById = new Map();
       this.subscribersByDomain = new Map();
-      this.misses = new Map();
+      this.misses = new LruMap(MAX_MISSES);
       for (const subscriber of loaded) this.index(subscriber);
       this.log.info({ domains: domains.length, subscribers: loaded.length }, 'directory loaded');
     } finally {
@@ -279,11 +280,6 @@ export class Directory {
   }
 
   private rememberMiss(k: string): void {
-    this.misses.delete(k);
-    if (this.misses.size >= MAX_MISSES) {
-      const oldest = this.misses.keys().next().value;
-      if (oldest !== undefined) this.misses.delete(oldest);
-    }
     this.misses.set(k, Date.now() + MISS_TTL_MS);
   }
 
