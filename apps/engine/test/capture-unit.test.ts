@@ -1,6 +1,9 @@
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CallCapture, type CapturedMessage } from '../src/capture/call-capture.ts';
 import { decodeHep3, encodeHep3, HEP_CHUNK, type HepPacket } from '../src/capture/hep.ts';
+import { ObservedTransportLayer, type SipMessageEvent } from '../src/capture/observed-transport.ts';
 
 const PACKET: HepPacket = {
   ipProtocol: 'tcp',
@@ -124,5 +127,49 @@ describe('per-call capture ring', () => {
     capture.add(message('b-leg', 2));
     capture.add(message('a-leg', 3));
     expect(capture.ladder(['b-leg', 'a-leg']).map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('observed transport', () => {
+  const OPTIONS = (via: string) =>
+    [
+      'OPTIONS sip:engine@127.0.0.1 SIP/2.0',
+      `Via: ${via}`,
+      'From: <sip:probe@example.test>;tag=1',
+      'To: <sip:engine@127.0.0.1>',
+      'Call-ID: observed-1',
+      'CSeq: 1 OPTIONS',
+      'Max-Forwards: 70',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+
+  it('hands observers the bytes a message arrived in, before received/rport were added', async () => {
+    const transport = new ObservedTransportLayer({});
+    const seen: SipMessageEvent[] = [];
+    transport.observe((event) => seen.push(event));
+    const udp = await transport.listen({ transport: 'udp', host: '127.0.0.1', port: 0 });
+    const tcp = await transport.listen({ transport: 'tcp', host: '127.0.0.1', port: 0 });
+    try {
+      const datagram = Buffer.from(OPTIONS('SIP/2.0/UDP 192.0.2.1:5060;rport;branch=z9hG4bK-udp'));
+      const client = createSocket('udp4');
+      await new Promise<void>((resolve) => client.send(datagram, udp.port, '127.0.0.1', () => resolve()));
+      client.close();
+      // Two messages in one TCP segment: each is captured on its own, not as a view of the segment.
+      const streamed = OPTIONS('SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-tcp');
+      const socket = connect(tcp.port, '127.0.0.1');
+      socket.write(streamed + streamed);
+      for (let i = 0; i < 200 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      socket.destroy();
+      expect(seen.length).toBe(3);
+      const [fromUdp, firstTcp] = seen as [SipMessageEvent, SipMessageEvent];
+      expect(fromUdp.message.toString()).toMatch(/;rport=\d+;branch=z9hG4bK-udp;received=127\.0\.0\.1/);
+      expect(fromUdp.wire?.equals(datagram)).toBe(true);
+      expect(firstTcp.wire?.toString()).toBe(streamed);
+      expect(firstTcp.wire?.buffer.byteLength).toBe(Buffer.byteLength(streamed));
+    } finally {
+      await transport.close();
+    }
   });
 });

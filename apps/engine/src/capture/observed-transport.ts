@@ -74,8 +74,7 @@ export class ObservedTransportLayer extends TransportLayer {
   private received(message: SipRequest | SipResponse, source: MessageSource, wire: Buffer): void {
     if (this.observers.length === 0) return;
     this.notify({
-      // A framed stream message is a view into the chunk it arrived in: copied, so as not to keep the chunk.
-      wire: wire.byteLength === wire.buffer.byteLength ? wire : Buffer.from(wire),
+      wire: wire.byteLength === wire.buffer.byteLength ? wire : ownCopy(wire),
       direction: 'in',
       message,
       transport: source.transport,
@@ -96,6 +95,16 @@ export class ObservedTransportLayer extends TransportLayer {
       }
     }
   }
+}
+
+/**
+ * A framed stream message is a view into the chunk it arrived in: a capture that keeps it for an hour
+ * must not keep the chunk (nor a slab of Node's buffer pool, as Buffer.from would) with it.
+ */
+function ownCopy(view: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(view.byteLength);
+  view.copy(copy);
+  return copy;
 }
 
 /** The CSeq method of a message, or undefined when its CSeq does not parse. */
