@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
+import { optionsRequest } from '@switchboard/testkit';
 import { describe, expect, it } from 'vitest';
 import { CallCapture, type CapturedMessage } from '../src/capture/call-capture.ts';
 import { decodeHep3, encodeHep3, HEP_CHUNK, type HepPacket } from '../src/capture/hep.ts';
@@ -132,18 +133,13 @@ describe('per-call capture ring', () => {
 
 describe('observed transport', () => {
   const OPTIONS = (via: string) =>
-    [
-      'OPTIONS sip:engine@127.0.0.1 SIP/2.0',
-      `Via: ${via}`,
-      'From: <sip:probe@example.test>;tag=1',
-      'To: <sip:engine@127.0.0.1>',
-      'Call-ID: observed-1',
-      'CSeq: 1 OPTIONS',
-      'Max-Forwards: 70',
-      'Content-Length: 0',
-      '',
-      '',
-    ].join('\r\n');
+    optionsRequest({
+      uri: 'sip:engine@127.0.0.1',
+      via,
+      from: '<sip:probe@example.test>;tag=1',
+      to: '<sip:engine@127.0.0.1>',
+      callId: 'observed-1',
+    });
 
   it('hands observers the bytes a message arrived in, before received/rport were added', async () => {
     const transport = new ObservedTransportLayer({});

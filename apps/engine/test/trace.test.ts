@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { Writable } from 'node:stream';
+import { optionsRequest } from '@switchboard/testkit';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { startEngine } from '../src/engine.ts';
@@ -28,18 +29,13 @@ describe('SIP trace', () => {
     const udp = createSocket('udp4');
     await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', () => resolve()));
     try {
-      const request = [
-        'OPTIONS sip:service@127.0.0.1 SIP/2.0',
-        `Via: SIP/2.0/UDP 127.0.0.1:${udp.address().port};branch=z9hG4bKtrace1`,
-        'From: <sip:probe@127.0.0.1>;tag=t1',
-        'To: <sip:service@127.0.0.1>',
-        'Call-ID: trace-1',
-        'CSeq: 1 OPTIONS',
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
+      const request = optionsRequest({
+        uri: 'sip:service@127.0.0.1',
+        via: `SIP/2.0/UDP 127.0.0.1:${udp.address().port};branch=z9hG4bKtrace1`,
+        from: '<sip:probe@127.0.0.1>;tag=t1',
+        to: '<sip:service@127.0.0.1>',
+        callId: 'trace-1',
+      });
       udp.send(request, engine.listeners[0]!.port, '127.0.0.1');
       const trace = () => lines.filter((l) => l.component === 'sip-trace');
       await waitFor(() => trace().some((l) => l.dir === 'send'), 'the traced answer');

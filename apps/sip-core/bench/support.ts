@@ -15,6 +15,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@switchboard/db';
 import { DEFAULT_LIMITS, startEngine } from '@switchboard/engine';
+import { optionsRequest } from '@switchboard/testkit';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { SipCoreOptions } from '../src/config.ts';
@@ -796,18 +797,13 @@ async function waitForOptions(port: number, diagnostics: () => string): Promise<
   try {
     for (let attempt = 0; attempt < 40; attempt++) {
       const local = socket.address().port;
-      const message = [
-        `OPTIONS sip:127.0.0.1:${port} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${attempt}x${Date.now()}`,
-        'From: <sip:bench@127.0.0.1>;tag=1',
-        `To: <sip:127.0.0.1:${port}>`,
-        `Call-ID: ping-${attempt}-${Date.now()}`,
-        'CSeq: 1 OPTIONS',
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
+      const message = optionsRequest({
+        uri: `sip:127.0.0.1:${port}`,
+        via: `SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bK${attempt}x${Date.now()}`,
+        from: '<sip:bench@127.0.0.1>;tag=1',
+        to: `<sip:127.0.0.1:${port}>`,
+        callId: `ping-${attempt}-${Date.now()}`,
+      });
       const answered = new Promise<boolean>((resolve) => {
         const onMessage = (): void => {
           clearTimeout(timer);

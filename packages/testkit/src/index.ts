@@ -9,6 +9,7 @@ export {
   startDrachtioServer,
 } from './drachtio-server.ts';
 export { allocatePort, type PortRequest, testPortRange } from './ports.ts';
+export { optionsRequest } from './requests.ts';
 export { S3_TEST_CREDENTIALS, type S3TestServer, startS3Server } from './s3.ts';
 export {
   CALL_SCENARIOS,

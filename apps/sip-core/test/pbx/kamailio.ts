@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allocatePort } from '@switchboard/testkit';
+import { allocatePort, optionsRequest } from '@switchboard/testkit';
 
 const CONFIG = fileURLToPath(new URL('./kamailio-pbx.cfg', import.meta.url));
 
@@ -120,18 +120,13 @@ export async function untilAnswering(
   try {
     for (let attempt = 0; attempt < 40; attempt++) {
       const local = socket.address().port;
-      const ping = [
-        `OPTIONS sip:${address}:${port} SIP/2.0`,
-        `Via: SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bKping${attempt}`,
-        'From: <sip:probe@127.0.0.1>;tag=1',
-        `To: <sip:${address}:${port}>`,
-        `Call-ID: ping-${attempt}-${Date.now()}`,
-        'CSeq: 1 OPTIONS',
-        'Max-Forwards: 70',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
+      const ping = optionsRequest({
+        uri: `sip:${address}:${port}`,
+        via: `SIP/2.0/UDP 127.0.0.1:${local};branch=z9hG4bKping${attempt}`,
+        from: '<sip:probe@127.0.0.1>;tag=1',
+        to: `<sip:${address}:${port}>`,
+        callId: `ping-${attempt}-${Date.now()}`,
+      });
       const answered = new Promise<boolean>((resolve) => {
         const onMessage = (): void => {
           clearTimeout(timer);
