@@ -19,6 +19,10 @@ describe('folder layers', () => {
     expect([...importedFolders('syntax')]).toEqual([]);
   });
 
+  it('collections (LruMap) serve every layer and import none', () => {
+    expect([...importedFolders('collections')]).toEqual([]);
+  });
+
   it('URIs build on syntax only, so messages may use URIs without a loop', () => {
     expect([...importedFolders('uri')]).toEqual(['syntax']);
     expect([...importedFolders('messages')].sort()).toEqual(['syntax', 'uri']);
