@@ -91,15 +91,48 @@ export function localRtpengineArgs(options: LocalRtpengineOptions & { ngPort: nu
   return args;
 }
 
-/** Runs a local rtpengine child and resolves once its NG port answers ping. */
+/** Ports tried for the NG control socket when we choose it (see startLocalRtpengine). */
+const NG_PORT_ATTEMPTS = 3;
+
+/**
+ * Runs a local rtpengine child and resolves once its NG port answers ping. A port we chose ourselves
+ * (no `ngPort`) can be taken by another program between our check and rtpengine's bind: then a new
+ * one is tried, a bounded number of times. A port the operator chose is never replaced.
+ */
 export async function startLocalRtpengine(options: LocalRtpengineOptions): Promise<LocalRtpengine> {
   const binary = options.binary ?? detectRtpengine();
   if (binary === null)
     throw new MediaError('invalid-config', 'rtpengine is not installed (not found on PATH)');
-  const ngPort = options.ngPort ?? (await freeUdpPort());
+  if (options.dataDir !== undefined) mkdirSync(join(options.dataDir, 'recordings'), { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    const ngPort = options.ngPort ?? (await freeUdpPort());
+    try {
+      return await launchLocalRtpengine(binary, options, ngPort);
+    } catch (err) {
+      if (options.ngPort !== undefined || attempt >= NG_PORT_ATTEMPTS || !ngPortTaken(err)) throw err;
+      options.logger.warn(
+        { ngPort, attempt },
+        'the NG port chosen for rtpengine was taken meanwhile: trying another',
+      );
+    }
+  }
+}
+
+/** The start failed because the NG control port was in use (before or at rtpengine's own bind). */
+function ngPortTaken(err: unknown): boolean {
+  return (
+    err instanceof MediaError &&
+    /NG port \S+ is already in use|NG control connection port .*Address already in use/.test(err.message)
+  );
+}
+
+async function launchLocalRtpengine(
+  binary: string,
+  options: LocalRtpengineOptions,
+  ngPort: number,
+): Promise<LocalRtpengine> {
   // A busy port would make us talk to someone else's rtpengine while ours fails to start.
   await assertUdpPortFree(ngPort);
-  if (options.dataDir !== undefined) mkdirSync(join(options.dataDir, 'recordings'), { recursive: true });
 
   const args = localRtpengineArgs({ ...options, ngPort });
   const logger = options.logger.child({ component: 'rtpengine', ngPort });

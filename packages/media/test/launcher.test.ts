@@ -132,6 +132,56 @@ describe('startLocalRtpengine', () => {
   });
 });
 
+describe("an NG port taken between our choice and rtpengine's bind", () => {
+  /** An rtpengine whose first start loses its NG port to another program, as a busy machine makes it. */
+  function racingRtpengine(name: string): { binary: string; firstTry: string } {
+    const dir = join(scratch, name);
+    mkdirSync(dir, { recursive: true });
+    const binary = join(dir, 'rtpengine');
+    const firstTry = join(dir, 'first-try');
+    const real = detectRtpengine();
+    writeFileSync(
+      binary,
+      `#!/bin/sh\nif [ ! -e ${firstTry} ]; then\n  touch ${firstTry}\n` +
+        `  echo "CRIT: [core] Fatal error: Failed to open UDP NG control connection port (127.0.0.1:1): Address already in use" >&2\n` +
+        `  exit 255\nfi\nexec ${real} "$@"\n`,
+    );
+    chmodSync(binary, 0o755);
+    return { binary, firstTry };
+  }
+
+  it('is replaced by another port when we chose it', async () => {
+    const { binary, firstTry } = racingRtpengine('race-chosen');
+    const local = await startLocalRtpengine({
+      binary,
+      portMin: 32500,
+      portMax: 32599,
+      interface: '127.0.0.1',
+      logger: silentLogger,
+    });
+    try {
+      expect(readFileSync(firstTry, 'utf8')).toBe('');
+      expect(alive(local.pid)).toBe(true);
+    } finally {
+      await local.stop();
+    }
+  });
+
+  it('fails the start when the operator chose it', async () => {
+    const { binary } = racingRtpengine('race-configured');
+    await expect(
+      startLocalRtpengine({
+        binary,
+        ngPort: 22309,
+        portMin: 32600,
+        portMax: 32699,
+        interface: '127.0.0.1',
+        logger: silentLogger,
+      }),
+    ).rejects.toThrow(/Address already in use/);
+  });
+});
+
 /** A process that started a local rtpengine in `dataDir`; resolves with both pids once it runs. */
 function startOwner(dataDir: string, ngPort: number, portMin: number, portMax: number) {
   const owner = spawn(
