@@ -1,7 +1,8 @@
 /// <reference path="./rtpengine-client.d.ts" />
 
 import type { Logger } from 'pino';
-import rtpengineClient, { type BencodeDictionary, type Client } from 'rtpengine-client';
+import rtpengineClient, { type BencodeDictionary, type Client, type NgMessageCodec } from 'rtpengine-client';
+import { type BencodeValue, decodeBencode, encodeBencode } from './bencode.ts';
 import { codeForErrorReason, MediaError } from './errors.ts';
 import type {
   NgAnswerParams,
@@ -69,6 +70,7 @@ export class NgClient {
     const localAddress = options.localAddress ?? (options.host.startsWith('127.') ? '127.0.0.1' : undefined);
     this.client = new rtpengineClient.Client({
       timeout: options.timeoutMs ?? 1000,
+      codec: ngMessageCodec,
       ...(localAddress === undefined ? {} : { localAddress }),
     });
     // Replies that arrive after their timeout, or cannot be decoded, surface as 'error' events.
@@ -215,3 +217,23 @@ function sdpOf(reply: BencodeDictionary, address: string): string {
   }
   return reply.sdp;
 }
+
+const SPACE = 0x20;
+/** rtpengine-client's cookies are UUIDs; rtpengine echoes any cookie, so any length up to this is read. */
+const MAX_COOKIE_LENGTH = 64;
+
+/** `<cookie> <bencoded dictionary>` in both directions, with our bencode codec. */
+export const ngMessageCodec: NgMessageCodec = {
+  encodeMessage(cookie, data) {
+    return Buffer.from(`${cookie} ${encodeBencode(data as BencodeValue)}`);
+  },
+  decodeMessage(message) {
+    const space = message.indexOf(SPACE);
+    if (space < 1 || space > MAX_COOKIE_LENGTH) throw new SyntaxError('NG message without a cookie');
+    const data = decodeBencode(message, space + 1);
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new SyntaxError('NG message body is not a dictionary');
+    }
+    return { id: message.toString('latin1', 0, space), data };
+  },
+};

@@ -3,6 +3,7 @@
 // `{localPort, localAddress, timeout, rejectOnError}`, every command takes `({port, host}, params)` and
 // resolves with the decoded bencode dictionary, and the client is an EventEmitter that emits 'error' for
 // replies it cannot correlate (late replies after a timeout), so a listener must always be attached.
+// The `codec` option is added by our patch of the package (patches/rtpengine-client@0.4.12.patch).
 declare module 'rtpengine-client' {
   import { EventEmitter } from 'node:events';
 
@@ -13,6 +14,15 @@ declare module 'rtpengine-client' {
     timeout?: number;
     /** When true an `result: error` reply rejects with the bare error-reason string. */
     rejectOnError?: boolean;
+    /** Frames and parses NG messages instead of the bundled bencode package (our patch of the package). */
+    codec?: NgMessageCodec;
+  }
+
+  /** An NG message is `<cookie> <bencoded dictionary>`. */
+  export interface NgMessageCodec {
+    encodeMessage(cookie: string, data: BencodeDictionary): Buffer;
+    /** Throws on a message that is not a cookie, a space and one bencoded dictionary. */
+    decodeMessage(message: Buffer): { id: string; data: BencodeDictionary };
   }
 
   export interface RtpengineDestination {
