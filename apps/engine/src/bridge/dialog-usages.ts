@@ -24,7 +24,8 @@ export function uasDialog(
 ): DialogCreation<AppDialogState> {
   return {
     usage,
-    options: () => {
+    // A method, not a named arrow (docs/performance.md, "Function names").
+    options() {
       const listener = core.listenerOf(pending.txn.flow);
       return {
         // drachtio-server numbers the requests it sends in a dialog it answered from 1.
@@ -50,12 +51,14 @@ export function uacDialog(
   const request = pending.request;
   return {
     usage,
-    options: () => ({
-      localContact:
-        request.getHeader('contact') ?? (listener ? contactFor(listener, isSipsUri(request.uri)) : ''),
-      fallbackTarget: request.uri,
-      data: appState(pending.owner, flow, nextHop, bodyOf(request)),
-    }),
+    options() {
+      return {
+        localContact:
+          request.getHeader('contact') ?? (listener ? contactFor(listener, isSipsUri(request.uri)) : ''),
+        fallbackTarget: request.uri,
+        data: appState(pending.owner, flow, nextHop, bodyOf(request)),
+      };
+    },
   };
 }
 

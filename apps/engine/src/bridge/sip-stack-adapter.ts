@@ -104,11 +104,17 @@ export class SipStackAdapter implements SipStackPort {
       const raw = response.toString();
       for (const l of listeners) l(response, raw, flow);
     });
+    const adapter = this;
+    // Methods, not named arrows (docs/performance.md, "Function names").
     return {
       request,
       sent: { raw: request.toString(), flow },
-      onResponse: (l) => listeners.push(l),
-      cancel: async (reason) => this.cancel(tx, reason, flow),
+      onResponse(l) {
+        listeners.push(l);
+      },
+      async cancel(reason) {
+        return adapter.cancel(tx, reason, flow);
+      },
     };
   }
 

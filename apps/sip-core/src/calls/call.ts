@@ -110,8 +110,8 @@ export class Call {
   /** Set at the answer when a party's customer records the call. */
   private recording: Promise<ActiveRecording | undefined> | undefined;
   private readonly log: Logger;
-  private onEnded: () => void = () => {};
-  private resolveEnded: () => void = () => {};
+  private onEnded: (() => void) | undefined;
+  private resolveEnded: (() => void) | undefined;
   /** Resolves once the call has ended and its CDR is complete. */
   readonly ended = new Promise<void>((resolve) => {
     this.resolveEnded = resolve;
@@ -127,6 +127,7 @@ export class Call {
     this.stage = plan;
     this.log = deps.log.child({ callId: plan.cdr.callId });
     this.forks = new PendingForks(this.log);
+    const call = this;
     this.media = new OfferAnswer({
       callId: plan.cdr.callId,
       aTag: this.aTag,
@@ -136,9 +137,16 @@ export class Call {
       media: deps.media,
       srf: deps.srf,
       log: this.log,
-      state: () => this.state,
-      calleeProfile: () => this.stage.targets[0]?.profile,
-      headersTo: (side, method, received) => this.headersTo(side, method, received),
+      // Methods on an alias rather than named arrows (see ringHost).
+      state() {
+        return call.state;
+      },
+      calleeProfile() {
+        return call.stage.targets[0]?.profile;
+      },
+      headersTo(side, method, received) {
+        return call.headersTo(side, method, received);
+      },
       dtmfFeed: deps.dtmfFeed,
       callerDtmfInfo: plan.callerDtmfInfo === true,
     });
@@ -399,30 +407,43 @@ export class Call {
 
   /** What a round of ringing sees of this call; the state it reports stays here. */
   private ringHost(): RingHost {
+    // Methods on an alias rather than named arrows: under esbuild's keepNames (tsx, our bundle) each
+    // named arrow created costs a run-time name definition (docs/performance.md, "Function names").
+    const call = this;
     return {
       srf: this.deps.srf,
       log: this.log,
       forks: this.forks,
       cluster: this.deps.cluster,
-      hasEnded: () => this.hasEnded(),
-      isOver: () => this.isOver(),
-      legSent: (bLegId, gatewayId) => {
-        this.bLegId = bLegId;
-        this.gatewayId = gatewayId;
+      hasEnded() {
+        return call.hasEnded();
       },
-      calleeUpdate: (req, res) => void this.media.update('callee', req, res),
-      provisional: (provisional, profile) => void this.provisional(provisional, profile),
-      answered: (uac, target, profile) => {
-        this.gatewayId = target.gatewayId;
-        this.calleeDialog = target.inDialog;
-        this.calleeFromPeer = target.fromPeer;
+      isOver() {
+        return call.isOver();
+      },
+      legSent(bLegId, gatewayId) {
+        call.bLegId = bLegId;
+        call.gatewayId = gatewayId;
+      },
+      calleeUpdate(req, res) {
+        void call.media.update('callee', req, res);
+      },
+      provisional(provisional, profile) {
+        void call.provisional(provisional, profile);
+      },
+      answered(uac, target, profile) {
+        call.gatewayId = target.gatewayId;
+        call.calleeDialog = target.inDialog;
+        call.calleeFromPeer = target.fromPeer;
         // One of several subscribers rung together answered: the CDR names it.
-        if (target.subscriberId) this.stage = { ...this.stage, calleeSubscriberId: target.subscriberId };
-        return this.answered(uac, profile, target.maxDurationS);
+        if (target.subscriberId) call.stage = { ...call.stage, calleeSubscriberId: target.subscriberId };
+        return call.answered(uac, profile, target.maxDurationS);
       },
-      keep: (release) => this.releases.push(release),
-      pushWaited: (ms) => {
-        this.pushWaitMs = Math.max(this.pushWaitMs ?? 0, ms);
+      keep(release) {
+        call.releases.push(release);
+      },
+      pushWaited(ms) {
+        call.pushWaitMs = Math.max(call.pushWaitMs ?? 0, ms);
       },
     };
   }
@@ -636,8 +657,8 @@ export class Call {
       const recording = await this.recording;
       if (recording)
         void recording.finish({ cdrId: id, callId: this.callId, stats, aTag: this.aTag, bTag: this.bTag });
-      this.onEnded();
-      this.resolveEnded();
+      this.onEnded?.();
+      this.resolveEnded?.();
     })();
     return this.finished;
   }

@@ -72,7 +72,7 @@ export class RingRound {
   async run(): Promise<RingOutcome> {
     const { stage, host } = this;
     // On timeout the stage ends at once: a fork slow to answer our CANCEL does not hold up the route.
-    let timeUp: () => void = () => {};
+    let timeUp: (() => void) | undefined;
     const stopped = new Promise<void>((resolve) => {
       timeUp = resolve;
     });
@@ -82,7 +82,7 @@ export class RingRound {
       this.timedOut = true;
       this.over = true;
       host.forks.cancel(this.keys);
-      timeUp();
+      timeUp?.();
     }, stage.ringTimeoutS * 1000);
     await Promise.race([
       stage.serial ? this.serial() : Promise.all(stage.targets.map((target) => this.attempt(target))),

@@ -26,12 +26,13 @@ export type FrontCallDeps = Pick<
 
 /** The flow token of a request the PBX routed to us: the user of its first Route (our Path entry), else of the Request-URI (our Contact). */
 export function flowTokenOf(req: IncomingRequest): string | undefined {
-  const route = req.get('Route');
-  const user = (value: string | undefined) => {
-    const candidate = value ? /^\s*<?sips?:([^@;>]+)@/i.exec(value)?.[1] : undefined;
-    return candidate && FLOW_TOKEN.test(candidate) ? candidate : undefined;
-  };
-  return user(route?.split(',')[0]) ?? user(req.uri);
+  return flowTokenIn(req.get('Route')?.split(',')[0]) ?? flowTokenIn(req.uri);
+}
+
+/** The user part of a SIP URI (or a name-addr's) when it is one of our flow tokens. */
+function flowTokenIn(value: string | undefined): string | undefined {
+  const candidate = value ? /^\s*<?sips?:([^@;>]+)@/i.exec(value)?.[1] : undefined;
+  return candidate && FLOW_TOKEN.test(candidate) ? candidate : undefined;
 }
 
 /**

@@ -139,21 +139,30 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
     if (this.clients.has(key)) throw new Error(`a client transaction with branch ${key} already exists`);
     // Retransmissions and the ACK/CANCEL follow the first send onto the same connection.
     const flow: TransportTarget = { ...target };
-    const send = async (message: SipRequest) => {
-      const result: SendResult = await this.transport.send(message, flow);
-      if (result.connectionId) flow.connectionId = result.connectionId;
-    };
+    const transport = this.transport;
+    // Methods, not arrows bound to names: under esbuild's keepNames (tsx, our bundle) every named arrow
+    // created costs a run-time name definition (docs/performance.md, "Function names").
     const common = {
       id: key,
       request,
       reliable: isReliable(target.transport),
       timers: this.timers,
-      send,
-      buildLocalResponse: (status: 408 | 503) => createResponse(request, status, { toTag: request.toTag }),
+      async send(message: SipRequest) {
+        const result: SendResult = await transport.send(message, flow);
+        if (result.connectionId) flow.connectionId = result.connectionId;
+      },
+      buildLocalResponse(status: 408 | 503) {
+        return createResponse(request, status, { toTag: request.toTag });
+      },
     };
     const tx =
       request.method === 'INVITE'
-        ? new InviteClientTransaction({ ...common, buildAck: (res) => createNon2xxAck(request, res) })
+        ? new InviteClientTransaction({
+            ...common,
+            buildAck(res: SipResponse) {
+              return createNon2xxAck(request, res);
+            },
+          })
         : new NonInviteClientTransaction(common);
     this.clients.set(key, tx);
     tx.on('terminated', () => {

@@ -134,15 +134,18 @@ export class InviteServerTransaction extends ServerTransaction {
     if (buildTrying) {
       // §17.2.1: send 100 Trying unless the TU responds within 200 ms.
       this.pendingTrying = buildTrying;
-      const trying = () => {
-        this.pendingTrying = undefined;
-        if (this.state === 'proceeding' && !this.lastResponse) this.respond(buildTrying());
-      };
       // A delay of 0 means "at once", as drachtio-server sends it: right after the request is handed up, before
       // any I/O, so even a TU that answers within a millisecond cannot race it (a 1 ms timer could lose).
-      if (this.settings.tryingDelay === 0) queueMicrotask(trying);
-      else this.startTimer('Trying', this.settings.tryingDelay, trying);
+      if (this.settings.tryingDelay === 0) queueMicrotask(() => this.sendDueTrying());
+      else this.startTimer('Trying', this.settings.tryingDelay, () => this.sendDueTrying());
     }
+  }
+
+  /** The 100 Trying, unless the TU has responded meanwhile. */
+  private sendDueTrying(): void {
+    const buildTrying = this.pendingTrying;
+    this.pendingTrying = undefined;
+    if (buildTrying && this.state === 'proceeding' && !this.lastResponse) this.respond(buildTrying());
   }
 
   receiveRequest(request: SipRequest): void {
