@@ -48,6 +48,9 @@ export const DEFAULT_CAPTURE_LIMITS: CallCaptureLimits = {
  */
 const NOT_CALLS = new Set(['REGISTER', 'OPTIONS', 'PUBLISH']);
 
+/** Longest gap between two looks for idle calls while messages arrive (and 1 % of the retention at most). */
+const EXPIRY_CHECK_MS = 1000;
+
 /** Where and when a message was captured: the observer's event without the message. */
 type CaptureWhere = Omit<SipMessageEvent, 'message' | 'wire'>;
 
@@ -101,6 +104,8 @@ export class CallCapture {
   private readonly calls = new LruMap<string, CallEntry>();
   private bytes = 0;
   private seq = 0;
+  /** When `add` next looks for idle calls. */
+  private nextExpiry = 0;
   private readonly limits: CallCaptureLimits;
   private readonly now: () => number;
 
@@ -128,9 +133,11 @@ export class CallCapture {
   };
 
   add(captured: Captured): void {
-    this.expire();
+    const now = this.now();
+    // Idle calls are looked for now and then, not on every message; every read below looks first.
+    if (now >= this.nextExpiry) this.expire(now);
     const entry = this.calls.get(captured.callId) ?? { messages: [], bytes: 0, lastAt: 0 };
-    entry.lastAt = this.now();
+    entry.lastAt = now;
     this.calls.set(captured.callId, entry);
     if (entry.messages.length >= this.limits.maxMessagesPerCall) return;
     const size = captured instanceof WireCapture ? captured.wire.length : captured.message.length;
@@ -152,12 +159,14 @@ export class CallCapture {
   }
 
   get size(): { calls: number; bytes: number } {
+    this.expire();
     return { calls: this.calls.size, bytes: this.bytes };
   }
 
   /** Forgets calls idle past the retention; stops at the first call that is still fresh. */
-  private expire(): void {
-    const cutoff = this.now() - this.limits.retentionMs;
+  private expire(now = this.now()): void {
+    this.nextExpiry = now + Math.min(EXPIRY_CHECK_MS, this.limits.retentionMs / 100);
+    const cutoff = now - this.limits.retentionMs;
     for (let idlest = this.calls.oldest(); idlest !== undefined && idlest[1].lastAt < cutoff; ) {
       this.calls.deleteOldest();
       this.bytes -= idlest[1].bytes;
