@@ -5,7 +5,7 @@ import type { Binding } from './binding.ts';
 import { BindingAnnouncer, isSharedBinding, parseBindingNews } from './binding-announcer.ts';
 import { BindingWriter, type UnwrittenChange } from './binding-writer.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
-import { detached, SharedStrings } from './shared-strings.ts';
+import { detached, heldOrDetached, SharedStrings } from './shared-strings.ts';
 
 /** Channel on which changed AORs are announced (defined with the database's other channels). */
 export { REGISTRATIONS_CHANNEL };
@@ -367,22 +367,22 @@ export class LocationService {
         : anyHeld?.bindingKey === binding.bindingKey
           ? anyHeld
           : undefined;
-    const same = (value: string, before: string | undefined): string =>
-      value === before ? before : detached(value);
-    const bindingKey = same(binding.bindingKey, replaced?.bindingKey);
+    const bindingKey = heldOrDetached(binding.bindingKey, replaced?.bindingKey);
     return {
       ...binding,
-      aor: same(binding.aor, anyHeld?.aor),
+      aor: heldOrDetached(binding.aor, anyHeld?.aor),
       bindingKey,
       contactUri:
-        binding.contactUri === bindingKey ? bindingKey : same(binding.contactUri, replaced?.contactUri),
-      receivedAddress: same(binding.receivedAddress, replaced?.receivedAddress),
+        binding.contactUri === bindingKey
+          ? bindingKey
+          : heldOrDetached(binding.contactUri, replaced?.contactUri),
+      receivedAddress: heldOrDetached(binding.receivedAddress, replaced?.receivedAddress),
       transport: shared.get(binding.transport),
       localSocket: shared.get(binding.localSocket),
       path: binding.path.length === 0 ? NO_PATH : binding.path.map(detached),
       userAgent: shared.get(binding.userAgent),
       instanceId: binding.instanceId === bindingKey ? bindingKey : detachedOrNull(binding.instanceId),
-      callId: same(binding.callId, replaced?.callId),
+      callId: heldOrDetached(binding.callId, replaced?.callId),
       pnProvider: shared.get(binding.pnProvider),
       pnPrid: detachedOrNull(binding.pnPrid),
       pnParam: detachedOrNull(binding.pnParam),

@@ -7,6 +7,11 @@ export function detached(value: string): string {
   return value.length < 13 ? value : Buffer.from(value, 'utf8').toString('utf8');
 }
 
+/** `before` when it is the same text (a string already held), else a detached copy of `value`. */
+export function heldOrDetached(value: string, before: string | undefined): string {
+  return value === before ? before : detached(value);
+}
+
 /** Distinct values kept by one SharedStrings; past this, values are only detached, not shared. */
 const MAX_SHARED = 10_000;
 

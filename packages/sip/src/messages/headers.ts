@@ -387,19 +387,21 @@ export class Contact extends NameAddr {
   /** Push notification parameters (RFC 8599: pn-provider, pn-prid, pn-param, ...), from the URI or header. */
   get pushParams(): Record<string, string> {
     const out: Record<string, string> = {};
-    const collect = (params: Params): void => {
-      for (const p of params.list) {
-        const name = p.name.toLowerCase();
-        if (name.startsWith('pn-') && p.value !== null) out[name] = unquote(p.value);
-      }
-    };
-    if (this.uri.kind !== 'absolute') collect(this.uri.params);
-    collect(this.params);
+    if (this.uri.kind !== 'absolute') collectPushParams(this.uri.params, out);
+    collectPushParams(this.params, out);
     return out;
   }
 
   override clone(): Contact {
     return new Contact(this.uri.clone(), this.displayName, this.params.clone());
+  }
+}
+
+/** The `pn-` parameters of `params` into `out`, by lower-case name, values unquoted. */
+function collectPushParams(params: Params, out: Record<string, string>): void {
+  for (const p of params.list) {
+    const name = p.name.toLowerCase();
+    if (name.startsWith('pn-') && p.value !== null) out[name] = unquote(p.value);
   }
 }
 
