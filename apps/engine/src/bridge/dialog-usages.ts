@@ -24,7 +24,7 @@ export function uasDialog(
 ): DialogCreation<AppDialogState> {
   return {
     usage,
-    // A method, not a named arrow (docs/performance.md, "Function names").
+    // A method, not a named arrow (docs/performance.md, "What a name made at run time costs").
     options() {
       const listener = core.listenerOf(pending.txn.flow);
       return {

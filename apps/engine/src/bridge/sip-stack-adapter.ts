@@ -105,7 +105,7 @@ export class SipStackAdapter implements SipStackPort {
       for (const l of listeners) l(response, raw, flow);
     });
     const adapter = this;
-    // Methods, not named arrows (docs/performance.md, "Function names").
+    // Methods, not named arrows (docs/performance.md, "What a name made at run time costs").
     return {
       request,
       sent: { raw: request.toString(), flow },

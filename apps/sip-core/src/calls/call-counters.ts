@@ -71,7 +71,7 @@ export class InMemoryCallCounters implements CallCounters {
     const counted = this.counted;
     return {
       ok: true,
-      // A method, not a named arrow (docs/performance.md, "Function names").
+      // A method, not a named arrow (docs/performance.md, "What a name made at run time costs").
       release() {
         if (released) return;
         released = true;

@@ -408,7 +408,8 @@ export class Call {
   /** What a round of ringing sees of this call; the state it reports stays here. */
   private ringHost(): RingHost {
     // Methods on an alias rather than named arrows: under esbuild's keepNames (tsx, our bundle) each
-    // named arrow created costs a run-time name definition (docs/performance.md, "Function names").
+    // named arrow created costs a run-time name definition (docs/performance.md, "What a name made at
+    // run time costs").
     const call = this;
     return {
       srf: this.deps.srf,

@@ -141,7 +141,8 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
     const flow: TransportTarget = { ...target };
     const transport = this.transport;
     // Methods, not arrows bound to names: under esbuild's keepNames (tsx, our bundle) every named arrow
-    // created costs a run-time name definition (docs/performance.md, "Function names").
+    // created costs a run-time name definition (docs/performance.md, "What a name made at run time
+    // costs").
     const common = {
       id: key,
       request,

@@ -74,7 +74,7 @@ export function admit(
       peerPolicy?.group.maxCallDuration,
     ].filter((d): d is number => typeof d === 'number' && d > 0);
     plan.admitted = {
-      // A method, not a named arrow (docs/performance.md, "Function names").
+      // A method, not a named arrow (docs/performance.md, "What a name made at run time costs").
       release() {
         counted.release();
         peerRelease?.();
