@@ -5,9 +5,10 @@
  * A plain Map kept in recency order (delete, then set again; evict `keys().next()`) looks the same but
  * costs in V8 what the table holds: deleted slots stay in place until the table is rehashed, and each
  * look for the first key walks over every hole in front of it. At 10,000 keys that was about 5 µs per
- * eviction (bench/lru-map.bench.ts), on every REGISTER challenged. Here each `set` appends the key to a queue with its touch
- * number; only a key's latest touch counts, older ones are skipped when they reach the front, and the
- * queue is cut back once it is mostly consumed or stale. Every operation is amortised O(1).
+ * eviction (bench/lru-map.bench.ts), on every REGISTER challenged. Here each `set` appends the key to
+ * a queue with its touch number; only a key's latest touch counts, older ones are skipped when they
+ * reach the front, and the queue is cut back once it is mostly consumed or stale. Every operation is
+ * amortised O(1).
  */
 export class LruMap<K, V> {
   private readonly slots = new Map<K, { value: V; touch: number }>();
