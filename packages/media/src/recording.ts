@@ -290,7 +290,15 @@ export async function findCallCaptures(recordingDir: string, callId: string): Pr
     // rtpengine appends a random hex suffix; the call-id itself may contain '-'.
     if (!name.startsWith(prefix) || !/^[0-9a-f]+\.txt$/.test(name.slice(prefix.length))) continue;
     const metadata = join(metadataDir, name);
-    const firstLine = (await readFile(metadata, 'utf8')).split('\n', 1)[0]?.trim();
+    let text: string;
+    try {
+      text = await readFile(metadata, 'utf8');
+    } catch (err) {
+      // Removed since the listing (its capture was stored and removed meanwhile): not a capture any more.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    const firstLine = text.split('\n', 1)[0]?.trim();
     if (firstLine) captures.push({ pcap: firstLine, metadata });
   }
   return captures;
