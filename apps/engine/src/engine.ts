@@ -7,7 +7,7 @@ import type { AppConnection } from './admin/app-connection.ts';
 import { AppRegistry } from './admin/app-registry.ts';
 import type { AppEnd as InProcessAppEnd } from './admin/in-process-link.ts';
 import { DrachtioBridge } from './bridge/drachtio-bridge.ts';
-import type { LocalHandler } from './bridge/local-handlers.ts';
+import type { LocalHandler, LocalMethod } from './bridge/local-handlers.ts';
 import { drachtioProxyOptions } from './bridge/proxy-operations.ts';
 import { SipStackAdapter } from './bridge/sip-stack-adapter.ts';
 import { CallCapture } from './capture/call-capture.ts';
@@ -58,11 +58,13 @@ export interface RunningEngine {
    */
   linkInProcess(): InProcessAppEnd;
   /**
-   * A handler in this process answers new REGISTER requests on the engine's parsed message, before any
-   * connected app and without the drachtio protocol (bridge/local-handlers.ts); the returned function
-   * hands them back to the apps. The all-in-one launcher's sip-core uses it when it is the only worker.
+   * A handler in this process answers new REGISTER requests, or refuses or challenges new INVITEs, on the
+   * engine's parsed message, before any connected app and without the drachtio protocol
+   * (bridge/local-handlers.ts); what it does not answer it passes on to the apps, and the returned
+   * function hands the method back to them. The all-in-one launcher's sip-core uses it when it is the
+   * only worker.
    */
-  answerLocally(method: 'REGISTER', handler: LocalHandler): () => void;
+  answerLocally(method: LocalMethod, handler: LocalHandler): () => void;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@ export { AdminServer, type AppRequestHandler, type EngineIdentity } from './admi
 export { AppConnection } from './admin/app-connection.ts';
 export { AppRegistry } from './admin/app-registry.ts';
 export { type AppEnd as InProcessAppEnd, InProcessLink } from './admin/in-process-link.ts';
-export type { LocalHandler, LocalRequest } from './bridge/local-handlers.ts';
+export type { LocalHandler, LocalMethod, LocalRequest } from './bridge/local-handlers.ts';
 export {
   CallCapture,
   type CallCaptureLimits,

@@ -1,7 +1,7 @@
 /**
  * sip-core benchmarks, each against our engine + sip-core and against Kamailio 5.6 as the reference:
  *
- *   pnpm --filter @switchboard/sip-core bench [registrar] [calls] [scale]   (default: all, one after the other)
+ *   pnpm --filter @switchboard/sip-core bench [registrar] [calls] [challenges] [scale]   (default: all, one after the other)
  *
  * BENCH_TARGETS=sip-core,drachtio-server,kamailio picks the sides (the registrar bench also runs sip-core
  * on drachtio-server from DRACHTIO_SERVER_BIN, skipped with a note without it); BENCH_LAYOUT=split runs the engine and sip-core
@@ -16,12 +16,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchCalls } from './calls.ts';
+import { benchChallenges } from './challenges.ts';
 import { benchRegistrar } from './registrar.ts';
 import { benchScale } from './scale.ts';
 
 const BENCHES: Record<string, (dir: string, targets: string[]) => Promise<void>> = {
   registrar: benchRegistrar,
   calls: benchCalls,
+  challenges: benchChallenges,
   scale: benchScale,
 };
 /**

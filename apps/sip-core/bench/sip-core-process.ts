@@ -16,6 +16,7 @@ import { pino } from 'pino';
 import type { SipCoreOptions } from '../src/config.ts';
 import { startSipCore } from '../src/start.ts';
 import { compactingCollection } from '../src/startup-garbage.ts';
+import { localHandlersWanted } from './support.ts';
 
 const log = pino({ level: process.env.BENCH_LOG ?? 'warn' });
 const options = JSON.parse(process.env.BENCH_SIP_CORE_OPTIONS ?? '{}') as SipCoreOptions;
@@ -42,7 +43,7 @@ const sipCore = await startSipCore(options, {
   db,
   logger: log,
   ...(engine ? { engineLink: () => engine.linkInProcess() } : {}),
-  ...(engine && process.env.BENCH_LOCAL_REGISTER !== 'off' ? { localEngine: engine } : {}),
+  ...(engine && localHandlersWanted() ? { localEngine: engine } : {}),
 });
 process.stdout.write('ready\n');
 // The scale bench asks what the heap holds (resident memory it reads from /proc itself), and where

@@ -32,10 +32,15 @@ export const LAYOUT = process.env.BENCH_LAYOUT === 'split' ? 'split' : 'one';
 /** In one process: `link` (default, as the launcher) or `socket` (the admin socket, as before the link). */
 export const LINK = process.env.BENCH_LINK === 'socket' ? 'socket' : 'link';
 /**
- * One process: the engine hands REGISTER straight to sip-core, as the all-in-one launcher does
- * (sip/local-engine.ts); BENCH_LOCAL_REGISTER=off sends it over the link or socket like every method.
+ * One process: the engine hands REGISTER, and new INVITEs without credentials, straight to sip-core, as
+ * the all-in-one launcher does (sip/local-engine.ts); BENCH_LOCAL=off (or its earlier name
+ * BENCH_LOCAL_REGISTER=off) sends them over the link or socket like every method.
  */
-export const LOCAL_REGISTER = process.env.BENCH_LOCAL_REGISTER !== 'off';
+export const LOCAL_HANDLERS = localHandlersWanted();
+
+export function localHandlersWanted(): boolean {
+  return process.env.BENCH_LOCAL !== 'off' && process.env.BENCH_LOCAL_REGISTER !== 'off';
+}
 /**
  * How the benches' child processes run (the split layout, the scale bench): `bundle` (default)
  * compiled by scripts/bundle.mjs as `pnpm start` runs the platform, on plain Node; `sources`: the
@@ -477,7 +482,7 @@ export async function startSipCoreUnderTest(
       logger: log,
       // As the all-in-one launcher does: the engine in this process, no socket between them.
       ...(LINK === 'socket' ? {} : { engineLink: () => engine.linkInProcess() }),
-      ...(LOCAL_REGISTER ? { localEngine: engine } : {}),
+      ...(LOCAL_HANDLERS ? { localEngine: engine } : {}),
       ...extraDeps,
     });
     return {

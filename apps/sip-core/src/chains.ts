@@ -364,6 +364,19 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
 }
 
 /**
+ * The INVITE chain's stages up to the caller's identity, run in the engine's process on a new INVITE
+ * that carries no credentials (sip/local-engine.ts `gateInvites`): what they answer (the 407 challenge
+ * that starts nearly every call, a ban, a scanner, a malformed request, a foreign domain) is answered
+ * there, without the drachtio protocol; a request they let through (a trusted source, which needs no
+ * digest) is passed on and meets the whole INVITE chain in the app. A pass-on counts nothing twice:
+ * only trusted sources pass uncredentialed, and they are exempt from the rate limit and bans. A
+ * fronted PBX's domain never reaches it: its calls are relayed before our digest (pbx/front-call.ts).
+ */
+export function inviteGateChain(services: SipCoreServices): Middleware[] {
+  return [...admission(services), authenticate(services, CALLER)];
+}
+
+/**
  * The one adapter of every method: a view of drachtio-srf's request and response for the chain
  * (drachtio-srf's Request has every member SrfRequestLike names; its typings omit some).
  */

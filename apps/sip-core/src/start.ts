@@ -33,6 +33,7 @@ import {
   asSipResponse,
   createServices,
   inviteChain,
+  inviteGateChain,
   messageChain,
   notifyChain,
   optionsChain,
@@ -68,7 +69,13 @@ import { startRetention } from './recording/retention.ts';
 import { SbcIndex } from './sbc/sbc-index.ts';
 import { LiveSettings } from './settings.ts';
 import { type EngineTraits, engineTraits, OUR_ENGINE } from './sip/engine-traits.ts';
-import { type LocalEngine, LocalResponse, localRequestView } from './sip/local-engine.ts';
+import {
+  gateInvites,
+  type LocalEngine,
+  LocalResponse,
+  localRequestView,
+  passOnAfter,
+} from './sip/local-engine.ts';
 import { requestFinal, type SrfRequester } from './sip/srf-request.ts';
 import { collectStartupGarbage } from './startup-garbage.ts';
 import { callControlHandler, tableChangeHandler } from './table-changes.ts';
@@ -607,6 +614,17 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
         )
       : undefined;
   if (handBackRegister) log.info('REGISTER answered in the engine process, without the drachtio protocol');
+  const handBackInvite =
+    deps.localEngine && config.worker.count === 1
+      ? deps.localEngine.answerLocally(
+          'INVITE',
+          gateInvites(chain(inviteGateChain(services), log, passOnAfter), (domain) =>
+            Boolean(directory.upstreamPbx(domain)),
+          ),
+        )
+      : undefined;
+  if (handBackInvite)
+    log.info('INVITE challenges answered in the engine process, without the drachtio protocol');
 
   const keepalive = new NatKeepalive(
     location,
@@ -648,6 +666,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       if (closed) return;
       closed = true;
       handBackRegister?.();
+      handBackInvite?.();
       detachGauges();
       stopRetention();
       keepalive.stop();

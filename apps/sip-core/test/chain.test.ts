@@ -32,6 +32,18 @@ describe('chain', () => {
     expect(res.sent.map((s) => s.status)).toEqual([200]);
   });
 
+  it('gives a request the last stage lets through to `passed`, and an answered one never', () => {
+    const through: Middleware = (_req, _res, next) => next();
+    const answering: Middleware = (_req, res) => res.send(407);
+    const passed: FakeResponse[] = [];
+    const res = new FakeResponse();
+    chain([through, through], log, (r: FakeResponse) => passed.push(r))(request(), res);
+    expect(passed).toEqual([res]);
+    expect(res.sent).toEqual([]);
+    chain([through, answering], log, (r: FakeResponse) => passed.push(r))(request(), new FakeResponse());
+    expect(passed).toHaveLength(1);
+  });
+
   it('answers 500 once for a throwing stage, an error passed to next and a rejected stage', async () => {
     const throwing: Middleware = () => {
       throw new Error('boom');

@@ -13,6 +13,7 @@ function engineView(request: SipRequest): IncomingRequest {
     source: { address: '192.0.2.10', port: 5060, transport: 'udp' },
     receivedOn: { host: '127.0.0.1', port: 5060 },
     respond: () => {},
+    passOn: () => {},
   });
 }
 

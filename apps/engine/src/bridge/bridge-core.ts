@@ -105,8 +105,10 @@ export class BridgeCore {
   }
 
   /** A cdr event goes to one of the apps that routed its verb, in turn, as drachtio-server sends it. */
-  cdr(event: Parameters<typeof cdrEventMessage>[0], raw: string): void {
-    this.options.registry.select(`cdr:${event.kind}`)?.send(cdrEventMessage(event, raw));
+  cdr(event: Parameters<typeof cdrEventMessage>[0], raw: string | { readonly raw: string }): void {
+    const app = this.options.registry.select(`cdr:${event.kind}`);
+    // A transaction's or a sent message's text is printed only when an app takes the event.
+    app?.send(cdrEventMessage(event, typeof raw === 'string' ? raw : raw.raw));
   }
 
   listenerOf(flow: Flow) {

@@ -6,7 +6,7 @@ import type { AppDialog, AppDialogState } from './app-dialogs.ts';
 import { findAppDialog } from './app-dialogs.ts';
 import { appGone, handleSip } from './app-side.ts';
 import { BridgeCore, type BridgeOptions } from './bridge-core.ts';
-import type { LocalHandler } from './local-handlers.ts';
+import type { LocalHandler, LocalMethod } from './local-handlers.ts';
 import {
   onAckTimeout,
   onNetworkAck,
@@ -81,7 +81,7 @@ export class DrachtioBridge implements AppRequestHandler {
    * `handler` takes new `method` requests before any connected app (local-handlers.ts); the returned
    * function hands them back to the apps.
    */
-  answerLocally(method: string, handler: LocalHandler): () => void {
+  answerLocally(method: LocalMethod, handler: LocalHandler): () => void {
     return this.core.local.add(method, handler);
   }
 

@@ -2,7 +2,7 @@ import { generateTag, type SipRequest } from '@switchboard/sip';
 import type { SipTransport } from '../config.ts';
 import { completeResponse } from './app-messages.ts';
 import type { BridgeCore } from './bridge-core.ts';
-import type { IncomingTransaction } from './sip-stack.ts';
+import type { IncomingTransaction, Sent } from './sip-stack.ts';
 
 /**
  * A new request handed to a handler in the engine's own process (the all-in-one launcher's sip-core) as
@@ -21,15 +21,36 @@ export interface LocalRequest {
    * honoured). Only the first final answer goes out.
    */
   respond(status: number, reason: string | undefined, headers: Array<[string, string]>): void;
+  /**
+   * Gives the request to the connected apps, as if no handler had taken it: what the handler does not
+   * answer itself (an INVITE that passed its checks becomes a call in an app). Nothing happens once it
+   * was answered (a CANCEL may have answered a waiting INVITE with 487).
+   */
+  passOn(): void;
 }
 
-/** Takes a request of the methods it was registered for; it must answer every one (a throw answers 500). */
+/**
+ * Takes a request of the methods it was registered for; it must answer or pass on every one (a throw
+ * answers 500).
+ */
 export type LocalHandler = (request: LocalRequest) => void;
 
+/** What a handler may take: REGISTER, and INVITE for the answers that make no dialog (a challenge). */
+export type LocalMethod = 'REGISTER' | 'INVITE';
+const LOCAL_METHODS: ReadonlySet<string> = new Set<LocalMethod>(['REGISTER', 'INVITE']);
+
+/** How a passed-on request reaches the apps (network-side.ts), and how a rejected INVITE is reported. */
+export interface LocalDelivery {
+  toApps(core: BridgeCore, txn: IncomingTransaction): void;
+  /** An INVITE answered here with a failure: the cdr events an app's rejection would give. */
+  rejectedInvite(core: BridgeCore, txn: IncomingTransaction, sent: Sent): void;
+}
+
 /**
- * Handlers by method, which take new out-of-dialog requests before any connected app. Only for methods
- * that create no dialog and need none of the engine's app state (REGISTER): the answer is built and sent
- * here, through the request's server transaction, like the answer of an app.
+ * Handlers by method, which take new out-of-dialog requests before any connected app. Only answers that
+ * create no dialog and need none of the engine's app state are given here (a REGISTER's, an INVITE's
+ * challenge or refusal): the answer is built and sent through the request's server transaction, like the
+ * answer of an app. What a handler does not answer it passes on to the apps.
  *
  * The requests that arrive in one turn of the event loop are handed over together at its end, as the
  * in-process link and a socket read deliver them: every datagram of the turn is read before the first
@@ -39,6 +60,8 @@ export type LocalHandler = (request: LocalRequest) => void;
 export class LocalHandlers {
   private readonly byMethod = new Map<string, LocalHandler>();
   private waiting: LocalAnswer[] = [];
+  /** INVITEs handed over and not yet answered or passed on, so that a CANCEL finds them (§9.2). */
+  private readonly openInvites = new Map<IncomingTransaction, LocalAnswer>();
   private readonly handOverWaiting = (): void => {
     const batch = this.waiting;
     this.waiting = [];
@@ -48,7 +71,8 @@ export class LocalHandlers {
   /** Registers `handler` for `method`; the returned function removes it. */
   add(method: string, handler: LocalHandler): () => void {
     const key = method.toUpperCase();
-    if (key !== 'REGISTER') throw new Error(`${key} cannot be answered locally: only REGISTER`);
+    if (!LOCAL_METHODS.has(key))
+      throw new Error(`${key} cannot be answered locally: only REGISTER and INVITE`);
     if (this.byMethod.has(key)) throw new Error(`${key} already has a local handler`);
     this.byMethod.set(key, handler);
     return () => {
@@ -62,8 +86,21 @@ export class LocalHandlers {
   }
 
   /** Hands the request to its method's handler at the end of this turn. */
-  handOver(core: BridgeCore, txn: IncomingTransaction): void {
-    if (this.waiting.push(new LocalAnswer(core, txn)) === 1) setImmediate(this.handOverWaiting);
+  handOver(core: BridgeCore, txn: IncomingTransaction, delivery: LocalDelivery): void {
+    const answer = new LocalAnswer(core, txn, delivery, this.openInvites);
+    if (txn.request.method === 'INVITE') this.openInvites.set(txn, answer);
+    if (this.waiting.push(answer) === 1) setImmediate(this.handOverWaiting);
+  }
+
+  /**
+   * RFC 3261 §9.2: a CANCEL for an INVITE still with its handler (the stack answered the CANCEL 200). The
+   * INVITE gets 487 and is not passed on; false when no handler holds it.
+   */
+  cancel(invite: IncomingTransaction): boolean {
+    const answer = this.openInvites.get(invite);
+    if (!answer) return false;
+    answer.respond(487, undefined, []);
+    return true;
   }
 }
 
@@ -79,6 +116,8 @@ class LocalAnswer implements LocalRequest {
   constructor(
     private readonly core: BridgeCore,
     private readonly txn: IncomingTransaction,
+    private readonly delivery: LocalDelivery,
+    private readonly openInvites: Map<IncomingTransaction, LocalAnswer>,
   ) {
     const flow = txn.flow;
     this.request = txn.request;
@@ -88,11 +127,11 @@ class LocalAnswer implements LocalRequest {
 
   /**
    * Runs the handler; one that throws gets the request a 500. Removed meanwhile (sip-core closing), the
-   * request gets the 503 of a method no app takes.
+   * request goes where it would have gone without it (an app, or the 503 of a method no app takes).
    */
   handTo(handler: LocalHandler | undefined): void {
     if (!handler) {
-      this.respond(503, undefined, []);
+      this.passOn();
       return;
     }
     try {
@@ -105,7 +144,15 @@ class LocalAnswer implements LocalRequest {
 
   respond(status: number, reason: string | undefined, headers: Array<[string, string]>): void {
     if (this.answered) return;
-    if (status >= 200) this.answered = true;
+    const invite = this.request.method === 'INVITE';
+    // A 1xx or 2xx to an INVITE makes a dialog (§12.1.1), which only an app's call may own.
+    if (invite && status < 300) {
+      this.core.log.error({ status }, 'a local handler may answer INVITE only with a failure: 500 sent');
+      status = 500;
+      reason = undefined;
+      headers = [];
+    }
+    if (status >= 200) this.settle();
     const { core, txn } = this;
     const response = completeResponse(
       status,
@@ -115,8 +162,25 @@ class LocalAnswer implements LocalRequest {
       this.localTag,
       core.listenerOf(txn.flow),
     );
-    txn.respond(response).catch((err: unknown) => {
+    const sending = txn.respond(response);
+    if (invite) sending.then((sent) => this.delivery.rejectedInvite(core, txn, sent), noCdr);
+    sending.catch((err: unknown) => {
       core.log.warn({ err, status, method: this.request.method }, 'local answer not sent');
     });
   }
+
+  passOn(): void {
+    if (this.answered) return;
+    this.settle();
+    this.delivery.toApps(this.core, this.txn);
+  }
+
+  /** Answered or passed on: only once, and a CANCEL no longer finds it here. */
+  private settle(): void {
+    this.answered = true;
+    if (this.request.method === 'INVITE') this.openInvites.delete(this.txn);
+  }
 }
+
+/** The cdr events of a rejection that could not be sent are not given (the send's failure is logged). */
+function noCdr(): void {}

@@ -7,6 +7,7 @@ import { type AppDialog, appDialogId } from './app-dialogs.ts';
 import type { BridgeCore } from './bridge-core.ts';
 import { forwardToFlow } from './cluster-forward.ts';
 import { armSubscriptionOf, dialogNextHop, endDialogUnsolicited } from './dialog-usages.ts';
+import type { LocalDelivery } from './local-handlers.ts';
 import { forwardProxiedAck } from './proxy-operations.ts';
 import { routeByHandler } from './request-routing.ts';
 import type { Flow, IncomingTransaction } from './sip-stack.ts';
@@ -45,9 +46,15 @@ export function onNetworkRequest(core: BridgeCore, txn: IncomingTransaction): vo
     return;
   }
   if (core.local.takes(request.method)) {
-    core.local.handOver(core, txn);
+    core.local.handOver(core, txn, LOCAL_DELIVERY);
     return;
   }
+  deliverToApps(core, txn);
+}
+
+/** A new request no handler took (or one a local handler passed on): to an app, or answered here. */
+function deliverToApps(core: BridgeCore, txn: IncomingTransaction): void {
+  const request = txn.request;
   const app = core.options.registry.select(request.method);
   if (app && request.method === 'INVITE') core.cdr({ kind: 'attempt', source: 'network' }, txn.raw);
   if (!app) {
@@ -67,6 +74,18 @@ export function onNetworkRequest(core: BridgeCore, txn: IncomingTransaction): vo
   }
   deliverNew(core, txn, app);
 }
+
+/**
+ * What a local handler passes on goes where it would have gone without one; an INVITE it refused gives
+ * the cdr events an app's refusal gives (attempt, then stop), as drachtio-server reports every INVITE.
+ */
+const LOCAL_DELIVERY: LocalDelivery = {
+  toApps: deliverToApps,
+  rejectedInvite(core, txn, sent) {
+    core.cdr({ kind: 'attempt', source: 'network' }, txn);
+    core.cdr({ kind: 'stop', source: 'application', reason: 'call-rejected' }, sent);
+  },
+};
 
 /** Hands a new request to the app chosen for it. */
 export function deliverNew(core: BridgeCore, txn: IncomingTransaction, app: AppConnection): void {
@@ -120,6 +139,8 @@ export function onNetworkCancel(
   }
   // A proxied INVITE: the stack's proxy fans the CANCEL out to its branches itself (RFC 3261 §16.10).
   if (core.proxies.has(invite)) return;
+  // Still with a handler in this process: 487, and it is not passed on.
+  if (core.local.cancel(invite)) return;
   // §9.2 in the UA core: a pending INVITE gets 487 and its early dialog ends.
   const pending = core.ua.receiveCancel(invite);
   if (!pending) return;

@@ -8,14 +8,52 @@ export interface LocalEngineRequest {
   readonly source: { address: string; port: number; transport: string };
   readonly receivedOn: { host: string; port: number };
   respond(status: number, reason: string | undefined, headers: Array<[string, string]>): void;
+  /** Gives the request to the apps (over the drachtio protocol), as if no handler had taken it. */
+  passOn(): void;
 }
 
 /**
- * The engine in sip-core's own process (the all-in-one launcher's): it answers REGISTER through a
- * handler here instead of sending it over the drachtio protocol (the engine's `answerLocally`).
+ * The engine in sip-core's own process (the all-in-one launcher's): it answers REGISTER, and the
+ * challenges and refusals of new INVITEs, through handlers here instead of sending them over the
+ * drachtio protocol (the engine's `answerLocally`).
  */
 export interface LocalEngine {
-  answerLocally(method: 'REGISTER', handler: (request: LocalEngineRequest) => void): () => void;
+  answerLocally(method: 'REGISTER' | 'INVITE', handler: (request: LocalEngineRequest) => void): () => void;
+}
+
+/**
+ * The engine's handler of new INVITEs: one without credentials runs `gate` (the INVITE chain's stages up
+ * to the caller's identity, chains.ts `inviteGateChain`, made with `passOnAfter` as its end), which
+ * answers it or passes it on. One with credentials, and one from a domain `fronted` names (a fronted
+ * PBX's phones, whose calls are relayed before our digest), go straight on to the app's INVITE chain.
+ */
+export function gateInvites(
+  gate: (req: IncomingRequest, res: LocalResponse) => void,
+  fronted: (domain: string) => boolean,
+): (local: LocalEngineRequest) => void {
+  return (local) => {
+    const request = local.request;
+    if (request.hasHeader(INVITE_CREDENTIALS) || fromFrontedDomain(request, fronted)) local.passOn();
+    else gate(localRequestView(local), new LocalResponse(local));
+  };
+}
+
+/** The header a caller's digest response comes in (RFC 3261 §22.3), whose absence draws the 407. */
+const INVITE_CREDENTIALS = 'Proxy-Authorization';
+
+/** Whether the From domain is fronted; a From that does not parse is left to the gate's sanity stage. */
+function fromFrontedDomain(request: SipRequest, fronted: (domain: string) => boolean): boolean {
+  try {
+    const from = request.from.uri;
+    return from.kind === 'sip' && fronted(from.host);
+  } catch {
+    return false;
+  }
+}
+
+/** The end of the INVITE gate: what its stages let through goes on to the app. */
+export function passOnAfter(res: LocalResponse): void {
+  res.passOn();
 }
 
 /**
@@ -76,5 +114,9 @@ export class LocalResponse implements SipResponse {
 
   send(status: number, reason?: string, options?: SendOptions): void {
     this.local.respond(status, reason || undefined, Object.entries(options?.headers ?? {}));
+  }
+
+  passOn(): void {
+    this.local.passOn();
   }
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { S3Settings } from '@switchboard/config';
 import type { PrismaClient } from '@switchboard/db';
+import type { RunningEngine } from '@switchboard/engine';
 import { DtmfFeed, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
 import { pino } from 'pino';
@@ -10,6 +11,7 @@ import type { CallCredit } from '../../../src/calls/credit.ts';
 import type { Party } from '../../../src/calls/party.ts';
 import { IN_PROGRESS } from '../../../src/cdr/cdr-writer.ts';
 import type { SipCorePushOptions } from '../../../src/push/setup.ts';
+import type { LocalEngine } from '../../../src/sip/local-engine.ts';
 import { type RunningSipCore, startSipCore, type VoicemailSettings } from '../../../src/start.ts';
 import type { TrunkOptions } from '../../../src/trunks/trunks.ts';
 import {
@@ -96,6 +98,40 @@ export interface CallStackOptions {
   dtmfFeed?: boolean;
   /** Failed authentications that ban an address (tests of bans lower it); default: sip-core's. */
   maxFailuresPerAddress?: number;
+  /**
+   * Hand REGISTER and INVITE over from our engine in this process, as the all-in-one launcher does
+   * (sip/local-engine.ts); every hand-over and what became of it is noted here. Ours only.
+   */
+  localEngine?: LocalHandOvers;
+}
+
+/** What the engine handed over in this process: each request's method and its local answer, or `passed`. */
+export interface LocalHandOvers {
+  outcomes: Array<{ method: string; outcome: number | 'passed' }>;
+}
+
+/** The engine's `answerLocally`, noting in `seen` what each handed-over request became. */
+function notedLocalEngine(engine: RunningEngine, seen: LocalHandOvers): LocalEngine {
+  return {
+    answerLocally: (method, handler) =>
+      engine.answerLocally(method, (local) => {
+        const noted = { method: local.request.method, outcome: 0 as number | 'passed' };
+        seen.outcomes.push(noted);
+        handler({
+          request: local.request,
+          source: local.source,
+          receivedOn: local.receivedOn,
+          respond(status, reason, headers) {
+            if (status >= 200 && noted.outcome === 0) noted.outcome = status;
+            local.respond(status, reason, headers);
+          },
+          passOn() {
+            if (noted.outcome === 0) noted.outcome = 'passed';
+            local.passOn();
+          },
+        });
+      }),
+  };
 }
 
 /**
@@ -124,6 +160,7 @@ export async function startCallStack(
     recording,
     dtmfFeed: withDtmfFeed = false,
     maxFailuresPerAddress,
+    localEngine,
   } = options;
   const testDb = await createTestDatabase();
   const tenant = await createTenant(testDb.db, DOMAIN);
@@ -139,6 +176,11 @@ export async function startCallStack(
       : undefined;
   const media = await startRtpengine(recording?.dataDir, dtmfFeed ? `127.0.0.1:${dtmfFeed.port}` : undefined);
   const engine = await startTestEngine({ secret: SECRET, logger: log, ...listeners });
+  if (localEngine && !engine.switchboard) throw new Error('only our engine hands requests over in-process');
+  const handOver =
+    localEngine && engine.switchboard
+      ? { localEngine: notedLocalEngine(engine.switchboard, localEngine) }
+      : {};
   const boot = () =>
     startSipCore(
       {
@@ -165,6 +207,7 @@ export async function startCallStack(
         ...(voicemail ? { voicemail } : {}),
         ...(creditControl ? { credit: creditControl } : {}),
         ...(dtmfFeed ? { dtmfFeed } : {}),
+        ...handOver,
         ...(recording
           ? {
               recording: {
