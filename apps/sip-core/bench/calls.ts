@@ -17,26 +17,24 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sipHa1 } from '@switchboard/db';
 import { NgClient, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import { writeKamailioSubscribers } from './registrar.ts';
 import {
   type CpuMeter,
   createBenchDatabase,
-  findMaxRate,
   freeUdpPort,
   HERE,
-  idleCpuPerSecond,
   LAYOUT,
   loadAverage,
   log,
+  measureRates,
+  provisionSubscribers,
+  type RateResult,
   rateSearch,
   runSipp,
   startKamailio,
   startSipCoreUnderTest,
   type Trial,
-  warmUp,
-  withCpu,
   writeReport,
 } from './support.ts';
 
@@ -157,9 +155,7 @@ async function runTrial(
   };
 }
 
-interface TargetResult {
-  trials: Trial[];
-  idleCpuPerSecond: number;
+interface TargetResult extends RateResult {
   leftoverSessions: number;
 }
 
@@ -169,39 +165,24 @@ async function measure(
   remote: string,
   csv: ReturnType<typeof writeCsvs>,
   dir: string,
-): Promise<Omit<TargetResult, 'leftoverSessions'>> {
-  const idle = await idleCpuPerSecond(target);
+): Promise<RateResult> {
   const uasPort = await freeUdpPort();
   await registerCallee(remote, csv.registrations, uasPort, dir);
   // Uncounted calls first, as the registrar bench does: without them the first trial paid for
   // compiling the call path, and its CPU per call (and the summary's, when it was the only clean one)
   // read high.
-  await warmUp(target.name, WARMUP_RATE, (calls) =>
-    runTrial(remote, csv.calls, uasPort, WARMUP_RATE, dir, calls),
+  return measureRates(
+    target,
+    { warmupRate: WARMUP_RATE, search: SEARCH, drainSeconds: COOLDOWN_S, labelPart: 'calls-' },
+    (rate, calls) => runTrial(remote, csv.calls, uasPort, rate, dir, calls),
   );
-  const trials = await findMaxRate(target.name, SEARCH, (rate) =>
-    withCpu(target, idle, COOLDOWN_S, `${target.name}-calls-${rate}`, () =>
-      runTrial(remote, csv.calls, uasPort, rate, dir),
-    ),
-  );
-  return { trials, idleCpuPerSecond: idle };
 }
 
 async function benchSipCore(dir: string, csv: ReturnType<typeof writeCsvs>): Promise<TargetResult> {
   const bench = await createBenchDatabase(dir);
   const media = await startRtpengine();
   try {
-    const { db } = bench;
-    const customer = await db.prisma.customer.create({ data: { name: 'bench' } });
-    const domain = await db.prisma.domain.create({ data: { name: DOMAIN } });
-    await db.prisma.subscriber.createMany({
-      data: [...callers, callee].map((s) => ({
-        customerId: customer.id,
-        domainId: domain.id,
-        username: s.username,
-        ...sipHa1(s.username, DOMAIN, s.password),
-      })),
-    });
+    await provisionSubscribers(bench.db, DOMAIN, [...callers, callee]);
     const sipCore = await startSipCoreUnderTest(
       bench,
       (enginePort, secret) => ({

@@ -14,24 +14,21 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sipHa1 } from '@switchboard/db';
 import { writeKamailioSubscribers } from './registrar.ts';
 import {
   type CpuMeter,
   createBenchDatabase,
-  findMaxRate,
-  freeUdpPort,
   HERE,
-  idleCpuPerSecond,
   LAYOUT,
   loadAverage,
+  measureRates,
+  provisionSubscribers,
+  type RateResult,
   rateSearch,
-  runSipp,
+  sippTrial,
   startKamailio,
   startSipCoreUnderTest,
   type Trial,
-  warmUp,
-  withCpu,
   writeReport,
 } from './support.ts';
 
@@ -44,12 +41,8 @@ const DOMAIN = 'bench.test';
 const SEARCH = rateSearch({ start: 1000, max: 16000, refineSteps: 0 });
 const SCENARIO = join(HERE, '..', 'test', 'sipp', 'calls', 'uac-invite-challenged.xml');
 
-interface Result {
-  trials: Trial[];
-  idleCpuPerSecond: number;
-}
-
 const callers = Array.from({ length: CALLERS }, (_, i) => `caller${String(i + 1).padStart(5, '0')}`);
+const users = () => callers.map((username) => ({ username, password: `${username}-secret` }));
 
 /** The scenario's fields: caller, (unused) secret, domain, callee. */
 function writeCsv(dir: string): string {
@@ -67,45 +60,22 @@ async function runTrial(
   calls?: number,
 ): Promise<Trial> {
   const count = calls ?? Math.round(rate * TRIAL_S);
-  const args = ['-sf', SCENARIO, '-inf', csv, '-m', String(count), '-r', String(rate), '-rp', '1000'];
-  const stats = await runSipp(args, await freeUdpPort(), dir, Math.ceil(count / rate) + 60, remote).done;
-  return {
-    rate,
-    ok: stats.code === 0 && stats.successful === count && stats.failed === 0 && stats.retransmissions === 0,
-    successful: stats.successful,
-    failed: stats.failed,
-    retransmissions: stats.retransmissions,
-    seconds: stats.seconds,
-    load: loadAverage(),
-  };
+  return sippTrial({ scenario: SCENARIO, csv, rate, count, dir, remote });
 }
 
-async function measure(target: CpuMeter, remote: string, csv: string, dir: string): Promise<Result> {
-  const idle = await idleCpuPerSecond(target);
-  await warmUp(target.name, WARMUP_RATE, (calls) => runTrial(remote, csv, WARMUP_RATE, dir, calls));
-  const trials = await findMaxRate(target.name, SEARCH, (rate) =>
-    withCpu(target, idle, DRAIN_S, `${target.name}-challenges-${rate}`, () =>
-      runTrial(remote, csv, rate, dir),
-    ),
+function measure(target: CpuMeter, remote: string, csv: string, dir: string): Promise<RateResult> {
+  return measureRates(
+    target,
+    { warmupRate: WARMUP_RATE, search: SEARCH, drainSeconds: DRAIN_S, labelPart: 'challenges-' },
+    (rate, calls) => runTrial(remote, csv, rate, dir, calls),
   );
-  return { trials, idleCpuPerSecond: idle };
 }
 
 /** sip-core with the callers provisioned; `overLink` leaves every INVITE to the app over the link. */
-async function benchSipCore(dir: string, csv: string, overLink: boolean): Promise<Result> {
+async function benchSipCore(dir: string, csv: string, overLink: boolean): Promise<RateResult> {
   const bench = await createBenchDatabase(dir);
   try {
-    const { db } = bench;
-    const customer = await db.prisma.customer.create({ data: { name: 'bench' } });
-    const domain = await db.prisma.domain.create({ data: { name: DOMAIN } });
-    await db.prisma.subscriber.createMany({
-      data: callers.map((username) => ({
-        customerId: customer.id,
-        domainId: domain.id,
-        username,
-        ...sipHa1(username, DOMAIN, `${username}-secret`),
-      })),
-    });
+    await provisionSubscribers(bench.db, DOMAIN, users());
     const sipCore = await startSipCoreUnderTest(
       bench,
       (enginePort, secret) => ({
@@ -128,12 +98,11 @@ async function benchSipCore(dir: string, csv: string, overLink: boolean): Promis
   }
 }
 
-async function benchKamailio(dir: string, csv: string): Promise<Result> {
-  const users = callers.map((username) => ({ username, password: `${username}-secret` }));
+async function benchKamailio(dir: string, csv: string): Promise<RateResult> {
   // Its rtpengine module is loaded but never asked: no INVITE here gets past the challenge.
   const kamailio = await startKamailio(
     'kamailio-calls.cfg',
-    { DBURL: writeKamailioSubscribers(dir, users, DOMAIN), RTPENGINE: '127.0.0.1:9' },
+    { DBURL: writeKamailioSubscribers(dir, users(), DOMAIN), RTPENGINE: '127.0.0.1:9' },
     dir,
   );
   try {
@@ -150,7 +119,7 @@ export async function benchChallenges(dir: string, targets: string[]): Promise<v
   console.log(
     `challenges bench: ${CALLERS} callers, INVITE + 407 + ACK per challenge, ~${TRIAL_S} s per trial; load ${loadAverage()}`,
   );
-  const none: Result = { trials: [], idleCpuPerSecond: 0 };
+  const none: RateResult = { trials: [], idleCpuPerSecond: 0 };
   const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv, false) : none;
   const overLink = targets.includes('sip-core') ? await benchSipCore(dir, csv, true) : none;
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : none;

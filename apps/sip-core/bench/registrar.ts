@@ -15,19 +15,16 @@ import { drachtioServerMissing, startSipCoreOnDrachtioServer } from './drachtio-
 import {
   type CpuMeter,
   createBenchDatabase,
-  findMaxRate,
-  freeUdpPort,
   HERE,
-  idleCpuPerSecond,
   LAYOUT,
-  loadAverage,
+  measureRates,
+  provisionSubscribers,
+  type RateResult,
   rateSearch,
-  runSipp,
+  sippTrial,
   startKamailio,
   startSipCoreUnderTest,
   type Trial,
-  warmUp,
-  withCpu,
   writeReport,
 } from './support.ts';
 
@@ -40,6 +37,9 @@ const WARMUP_RATE = 200;
 
 export const user = (i: number): string => `user${String(i).padStart(5, '0')}`;
 export const password = (i: number): string => `pw-${i}-secret`;
+/** The bench's BENCH_USERS subscribers, user00001 to its last. */
+const subscribers = () =>
+  Array.from({ length: USERS }, (_, i) => ({ username: user(i + 1), password: password(i + 1) }));
 
 export function writeCsv(dir: string, users = USERS): string {
   const lines = ['SEQUENTIAL'];
@@ -60,39 +60,19 @@ export async function runTrial(
   /** sipp's local port; the same port again makes the same Contact, so a second run refreshes. */
   localPort?: number,
 ): Promise<Trial> {
-  const port = localPort ?? (await freeUdpPort());
-  const limitS = Math.ceil(calls / rate) + 60;
-  const args = ['-sf', join(HERE, 'register.xml'), '-inf', csv, '-m', String(calls), '-r', String(rate)];
-  const stats = await runSipp([...args, '-rp', '1000'], port, dir, limitS, remote).done;
-  const ok =
-    stats.code === 0 && stats.failed === 0 && stats.retransmissions === 0 && stats.successful === calls;
-  return {
-    rate,
-    ok,
-    successful: stats.successful,
-    failed: stats.failed,
-    retransmissions: stats.retransmissions,
-    seconds: stats.seconds,
-    load: loadAverage(),
-  };
+  const scenario = join(HERE, 'register.xml');
+  return sippTrial({ scenario, csv, rate, count: calls, dir, remote, port: localPort });
 }
 
 const SEARCH = rateSearch({ start: 100, max: 6400, refineSteps: 3 });
 
-/** The trials of one registrar and its CPU use with no traffic. */
-interface Result {
-  trials: Trial[];
-  idleCpuPerSecond: number;
-}
-
 /** Idle CPU, warm-up, then the rate search with the CPU of every trial counted. */
-async function measure(target: CpuMeter, remote: string, csv: string, dir: string): Promise<Result> {
-  const idle = await idleCpuPerSecond(target);
-  await warmUp(target.name, WARMUP_RATE, (calls) => runTrial(remote, csv, WARMUP_RATE, dir, calls));
-  const trials = await findMaxRate(target.name, SEARCH, (rate) =>
-    withCpu(target, idle, DRAIN_SECONDS, `${target.name}-${rate}`, () => runTrial(remote, csv, rate, dir)),
+function measure(target: CpuMeter, remote: string, csv: string, dir: string): Promise<RateResult> {
+  return measureRates(
+    target,
+    { warmupRate: WARMUP_RATE, search: SEARCH, drainSeconds: DRAIN_SECONDS },
+    (rate, calls) => runTrial(remote, csv, rate, dir, calls),
   );
-  return { trials, idleCpuPerSecond: idle };
 }
 
 /**
@@ -113,27 +93,18 @@ function sipCoreOptions(enginePort: number, secret: string): SipCoreOptions {
 }
 
 /** sip-core on our engine (BENCH_LAYOUT) or on drachtio-server, with the subscribers in a fresh database. */
-async function benchSipCore(dir: string, csv: string, engine: 'ours' | 'drachtio-server'): Promise<Result> {
+async function benchSipCore(
+  dir: string,
+  csv: string,
+  engine: 'ours' | 'drachtio-server',
+): Promise<RateResult> {
   const bench = await createBenchDatabase(dir);
   try {
-    const { db } = bench;
-    const customer = await db.prisma.customer.create({ data: { name: 'bench' } });
-    const domain = await db.prisma.domain.create({ data: { name: DOMAIN } });
-    for (let from = 1; from <= USERS; from += 1000) {
-      const data = [];
-      for (let i = from; i < Math.min(from + 1000, USERS + 1); i++)
-        data.push({
-          customerId: customer.id,
-          domainId: domain.id,
-          username: user(i),
-          ...sipHa1(user(i), DOMAIN, password(i)),
-        });
-      await db.prisma.subscriber.createMany({ data });
-    }
+    await provisionSubscribers(bench.db, DOMAIN, subscribers());
     const sipCore =
       engine === 'ours'
         ? await startSipCoreUnderTest(bench, sipCoreOptions)
-        : await startSipCoreOnDrachtioServer(db, sipCoreOptions);
+        : await startSipCoreOnDrachtioServer(bench.db, sipCoreOptions);
     try {
       return await measure(sipCore, sipCore.remote, csv, dir);
     } finally {
@@ -166,11 +137,8 @@ export function writeKamailioSubscribers(
   return `text://${dbDir}`;
 }
 
-async function benchKamailio(dir: string, csv: string): Promise<Result> {
-  const users = Array.from({ length: USERS }, (_, i) => ({
-    username: user(i + 1),
-    password: password(i + 1),
-  }));
+async function benchKamailio(dir: string, csv: string): Promise<RateResult> {
+  const users = subscribers();
   const kamailio = await startKamailio(
     'kamailio.cfg',
     { DBURL: writeKamailioSubscribers(dir, users, DOMAIN) },
@@ -188,7 +156,7 @@ export async function benchRegistrar(dir: string, targets: string[]): Promise<vo
   console.log(
     `registrar bench: ${USERS} subscribers, REGISTER + 401 + REGISTER(auth) + 200 per call, layout ${LAYOUT}`,
   );
-  const none: Result = { trials: [], idleCpuPerSecond: 0 };
+  const none: RateResult = { trials: [], idleCpuPerSecond: 0 };
   const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv, 'ours') : none;
   // The same sip-core on the original engine; without its binary the row says why it is empty.
   const missing = drachtioServerMissing();

@@ -13,7 +13,7 @@ import { loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type Database, openDatabase } from '@switchboard/db';
+import { type Database, openDatabase, sipHa1 } from '@switchboard/db';
 import { DEFAULT_LIMITS, startEngine } from '@switchboard/engine';
 import { optionsRequest } from '@switchboard/testkit';
 import pg from 'pg';
@@ -406,6 +406,60 @@ export async function warmUp(
 }
 
 /**
+ * One trial of a one-sipp bench: `count` runs of `scenario` (a path) with the fields of `csv` at `rate`
+ * per second towards `remote`, from `port` (default: a free one). Clean when every run succeeded and
+ * nothing was retransmitted.
+ */
+export async function sippTrial(o: {
+  scenario: string;
+  csv: string;
+  rate: number;
+  count: number;
+  dir: string;
+  remote: string;
+  port?: number | undefined;
+}): Promise<Trial> {
+  const port = o.port ?? (await freeUdpPort());
+  const args = ['-sf', o.scenario, '-inf', o.csv, '-m', String(o.count), '-r', String(o.rate), '-rp', '1000'];
+  const stats = await runSipp(args, port, o.dir, Math.ceil(o.count / o.rate) + 60, o.remote).done;
+  return {
+    rate: o.rate,
+    ok: stats.code === 0 && stats.failed === 0 && stats.retransmissions === 0 && stats.successful === o.count,
+    successful: stats.successful,
+    failed: stats.failed,
+    retransmissions: stats.retransmissions,
+    seconds: stats.seconds,
+    load: loadAverage(),
+  };
+}
+
+/** What a bench measured of one target: its trials, and its CPU use with no traffic. */
+export interface RateResult {
+  trials: Trial[];
+  idleCpuPerSecond: number;
+}
+
+/**
+ * What every bench does with a target: its idle CPU, the uncounted warm-up at `warmupRate`, then the
+ * rate search, each trial charged the target's CPU until `drainSeconds` after it (profiles labelled
+ * `<target>-<labelPart><rate>`). `trial(rate, calls?)` runs one trial (calls: the warm-up's count).
+ */
+export async function measureRates(
+  target: CpuMeter,
+  plan: { warmupRate: number; search: RateSearch; drainSeconds: number; labelPart?: string },
+  trial: (rate: number, calls?: number) => Promise<Trial>,
+): Promise<RateResult> {
+  const idle = await idleCpuPerSecond(target);
+  await warmUp(target.name, plan.warmupRate, (calls) => trial(plan.warmupRate, calls));
+  const trials = await findMaxRate(target.name, plan.search, (rate) =>
+    withCpu(target, idle, plan.drainSeconds, `${target.name}-${plan.labelPart ?? ''}${rate}`, () =>
+      trial(rate),
+    ),
+  );
+  return { trials, idleCpuPerSecond: idle };
+}
+
+/**
  * A V8 profile of this process per trial: BENCH_PROFILE/<label>.cpuprofile, or with
  * BENCH_PROFILE_KIND=allocations <label>.heapprofile (every allocation sampled every 32 KB on average).
  */
@@ -687,6 +741,29 @@ function waitForLine(child: ChildProcess, line: string, withinS: number): Promis
 }
 
 /** A fresh PostgreSQL database, migrated, for one benchmark; `drop` removes it. */
+/**
+ * A customer and `domain` in the bench database, and `users` as its subscribers with their HA1 values
+ * (inserted 1000 at a time).
+ */
+export async function provisionSubscribers(
+  db: Database,
+  domain: string,
+  users: ReadonlyArray<{ username: string; password: string }>,
+): Promise<void> {
+  const customer = await db.prisma.customer.create({ data: { name: 'bench' } });
+  const { id: domainId } = await db.prisma.domain.create({ data: { name: domain } });
+  for (let from = 0; from < users.length; from += 1000) {
+    await db.prisma.subscriber.createMany({
+      data: users.slice(from, from + 1000).map(({ username, password }) => ({
+        customerId: customer.id,
+        domainId,
+        username,
+        ...sipHa1(username, domain, password),
+      })),
+    });
+  }
+}
+
 export async function createBenchDatabase(
   dir: string,
 ): Promise<{ db: Database; url: string; drop(): Promise<void> }> {
