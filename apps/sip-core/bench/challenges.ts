@@ -85,6 +85,7 @@ async function benchSipCore(dir: string, csv: string, overLink: boolean): Promis
         access: { rateLimitPerSecond: 0 },
         nat: { keepaliveInterval: 0 },
       }),
+      // The extra dependencies are applied last: an unset `localEngine` takes the hand-over away.
       overLink ? { localEngine: undefined } : {},
     );
     const meter = { ...sipCore, name: overLink ? 'sip-core over the link' : 'sip-core' };

@@ -2,9 +2,9 @@ import { isAscii } from 'node:buffer';
 
 /**
  * Bencode, as rtpengine's NG protocol uses it: every byte string is read as UTF-8 text, integers
- * become numbers, lists arrays and dictionaries objects without a prototype. One message is encoded into one
- * string and converted to bytes once (the structure is ASCII, so each string's length prefix is its
- * UTF-8 byte length), and decoded by one scan over the bytes: the `bencode` package that
+ * become numbers, lists arrays and dictionaries objects without a prototype. One message is encoded
+ * into one string and converted to bytes once (the structure is ASCII, so each string's length prefix
+ * is its UTF-8 byte length), and decoded by one scan over the bytes: the `bencode` package that
  * rtpengine-client brings allocates a Buffer per item and spent 4-5 % of a call's CPU here (calls
  * bench profile, docs/performance.md).
  */

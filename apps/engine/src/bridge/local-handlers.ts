@@ -162,11 +162,14 @@ class LocalAnswer implements LocalRequest {
       this.localTag,
       core.listenerOf(txn.flow),
     );
-    const sending = txn.respond(response);
-    if (invite) sending.then((sent) => this.delivery.rejectedInvite(core, txn, sent), noCdr);
-    sending.catch((err: unknown) => {
-      core.log.warn({ err, status, method: this.request.method }, 'local answer not sent');
-    });
+    txn.respond(response).then(
+      (sent) => {
+        if (invite) this.delivery.rejectedInvite(core, txn, sent);
+      },
+      (err: unknown) => {
+        core.log.warn({ err, status, method: this.request.method }, 'local answer not sent');
+      },
+    );
   }
 
   passOn(): void {
@@ -181,6 +184,3 @@ class LocalAnswer implements LocalRequest {
     if (this.request.method === 'INVITE') this.openInvites.delete(this.txn);
   }
 }
-
-/** The cdr events of a rejection that could not be sent are not given (the send's failure is logged). */
-function noCdr(): void {}

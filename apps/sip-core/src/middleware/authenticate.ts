@@ -63,6 +63,11 @@ const HEADERS = {
   },
 } as const;
 
+/** The header a role's credentials come in: what `authenticate` reads, and without which it challenges. */
+export function credentialsHeaderOf(role: DigestRole): string {
+  return HEADERS[role.challenge].credentials;
+}
+
 function ha1Of(subscriber: CachedSubscriber | undefined, algorithm: string): string | undefined {
   if (!subscriber) return undefined;
   return ha1Hex(subscriber.ha1, algorithm);

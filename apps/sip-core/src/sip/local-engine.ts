@@ -1,4 +1,5 @@
 import { type SipRequest, wireToText } from '@switchboard/sip';
+import { CALLER, credentialsHeaderOf } from '../middleware/authenticate.ts';
 import type { IncomingRequest, SendOptions, SipResponse } from './request.ts';
 import { type HeaderIndex, RequestView, type SrfRequestLike } from './request-view.ts';
 
@@ -33,13 +34,13 @@ export function gateInvites(
 ): (local: LocalEngineRequest) => void {
   return (local) => {
     const request = local.request;
-    if (request.hasHeader(INVITE_CREDENTIALS) || fromFrontedDomain(request, fronted)) local.passOn();
+    if (request.hasHeader(CALLER_CREDENTIALS) || fromFrontedDomain(request, fronted)) local.passOn();
     else gate(localRequestView(local), new LocalResponse(local));
   };
 }
 
 /** The header a caller's digest response comes in (RFC 3261 §22.3), whose absence draws the 407. */
-const INVITE_CREDENTIALS = 'Proxy-Authorization';
+const CALLER_CREDENTIALS = credentialsHeaderOf(CALLER);
 
 /** Whether the From domain is fronted; a From that does not parse is left to the gate's sanity stage. */
 function fromFrontedDomain(request: SipRequest, fronted: (domain: string) => boolean): boolean {
