@@ -247,6 +247,18 @@ describe('UserAgentCore: reliable provisionals on the dialog (RFC 3262)', () => 
     expect(terminated).toEqual([dialog]);
   });
 
+  it('stops only the reliable provisionals of the dialog that ends', () => {
+    const { core } = makeCore();
+    const ending = reliable183(core);
+    const other = reliable183(core);
+    core.terminate(ending.dialog);
+    expect(ending.pending.reliableProvisional?.state ?? 'stopped').toBe('stopped');
+    expect(other.pending.reliableProvisional?.state).not.toBe('stopped');
+    vi.advanceTimersByTime(500);
+    expect(ending.resend).not.toHaveBeenCalled();
+    expect(other.resend).toHaveBeenCalledTimes(1);
+  });
+
   it('stops the reliable provisional when its dialog ends', () => {
     const { core } = makeCore();
     const { pending, dialog, resend } = reliable183(core);

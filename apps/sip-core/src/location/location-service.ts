@@ -82,8 +82,11 @@ export class LocationService {
   private readonly writer: BindingWriter;
   private readonly writeBehind: boolean;
   private readonly announcer: BindingAnnouncer;
-  /** Changes other processes shared ahead of the table, by aor and binding key, until the table has them. */
-  private readonly heard = new Map<string, UnwrittenChange>();
+  /**
+   * Changes other processes shared ahead of the table, by AOR then binding key, until the table has them:
+   * a reload of one AOR reads its own, not every change heard in the last HEARD_MS.
+   */
+  private readonly heard = new Map<string, Map<string, UnwrittenChange>>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -238,11 +241,10 @@ export class LocationService {
         changes.push({ aor, bindingKey, binding: null });
     }
     for (const change of changes) {
-      const id = `${change.aor}\u0000${change.bindingKey}`;
-      this.heard.set(id, change);
-      setTimeout(() => {
-        if (this.heard.get(id) === change) this.heard.delete(id);
-      }, HEARD_MS).unref();
+      const ofAor = this.heard.get(change.aor);
+      if (ofAor) ofAor.set(change.bindingKey, change);
+      else this.heard.set(change.aor, new Map([[change.bindingKey, change]]));
+      setTimeout(() => this.forgetHeard(change), HEARD_MS).unref();
     }
     this.applyUnwritten(changes);
     for (const change of changes)
@@ -253,16 +255,23 @@ export class LocationService {
   /** After a reload: the heard changes the table does not show yet are applied again. */
   private heardNotInTable(aor: string): UnwrittenChange[] {
     const pending: UnwrittenChange[] = [];
-    for (const [id, change] of this.heard) {
-      if (change.aor !== aor) continue;
+    for (const change of this.heard.get(aor)?.values() ?? []) {
       const row = this.bindingAt(aor, change.bindingKey);
       const inTable = change.binding
         ? row !== undefined && row.callId === change.binding.callId && row.cseq >= change.binding.cseq
         : row === undefined;
-      if (inTable) this.heard.delete(id);
+      if (inTable) this.forgetHeard(change);
       else pending.push(change);
     }
     return pending;
+  }
+
+  /** The heard change is in the table, or HEARD_MS passed (unless a newer one replaced it). */
+  private forgetHeard(change: UnwrittenChange): void {
+    const ofAor = this.heard.get(change.aor);
+    if (ofAor?.get(change.bindingKey) !== change) return;
+    ofAor.delete(change.bindingKey);
+    if (ofAor.size === 0) this.heard.delete(change.aor);
   }
 
   async reloadAor(aor: string): Promise<void> {

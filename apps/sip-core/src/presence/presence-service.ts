@@ -132,8 +132,7 @@ export class PresenceService {
 
   /** A presentity's registrations changed. */
   registrationsChanged(aor: string): void {
-    for (const subscription of this.store.all())
-      if (subscription.presentity.aor === aor && subscription.event === 'presence') this.notify(subscription);
+    for (const subscription of this.store.watchingAor(aor, 'presence')) this.notify(subscription);
   }
 
   /** A call started, rang, was answered or ended: its parties' watchers (and those who saw it) hear of it. */
@@ -209,7 +208,10 @@ export class PresenceService {
     if (subscription.event === 'message-summary') return this.mailboxBody(subscription.presentity);
     const dialogs = this.dialogs(subscription);
     // Remembered for the next document; a dialog reported terminated is not reported again once its call is gone.
-    subscription.reported = new Map(dialogs.filter((d) => d.state !== 'terminated').map((d) => [d.id, d]));
+    this.store.report(
+      subscription,
+      new Map(dialogs.filter((d) => d.state !== 'terminated').map((d) => [d.id, d])),
+    );
     const body = dialogInfo(subscription.presentity.aor, subscription.version, dialogs);
     subscription.version += 1;
     return body;

@@ -58,15 +58,19 @@ export interface Publication {
 export class PresenceStore {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly byPresentity = new Map<string, Set<string>>();
+  /** Subscription ids by the presentity's AOR: a registration change names the AOR. */
+  private readonly byPresentityAor = new Map<string, Set<string>>();
+  /** Subscription ids by the Call-IDs their last NOTIFY reported: a call event names the Call-ID. */
+  private readonly byReportedCall = new Map<string, Set<string>>();
   private readonly perWatcher = new Map<string, number>();
   /** Publications by presentity id, then by entity tag. */
   private readonly publications = new Map<string, Map<string, Publication>>();
 
   add(subscription: Subscription): void {
     this.subscriptions.set(subscription.id, subscription);
-    const ids = this.byPresentity.get(subscription.presentity.id) ?? new Set<string>();
-    ids.add(subscription.id);
-    this.byPresentity.set(subscription.presentity.id, ids);
+    addTo(this.byPresentity, subscription.presentity.id, subscription.id);
+    addTo(this.byPresentityAor, subscription.presentity.aor, subscription.id);
+    for (const callId of subscription.reported.keys()) addTo(this.byReportedCall, callId, subscription.id);
     const watcher = subscription.watcher.id;
     this.perWatcher.set(watcher, (this.perWatcher.get(watcher) ?? 0) + 1);
   }
@@ -76,9 +80,9 @@ export class PresenceStore {
     if (!subscription) return undefined;
     clearTimeout(subscription.timer);
     this.subscriptions.delete(id);
-    const ids = this.byPresentity.get(subscription.presentity.id);
-    ids?.delete(id);
-    if (ids?.size === 0) this.byPresentity.delete(subscription.presentity.id);
+    deleteFrom(this.byPresentity, subscription.presentity.id, id);
+    deleteFrom(this.byPresentityAor, subscription.presentity.aor, id);
+    for (const callId of subscription.reported.keys()) deleteFrom(this.byReportedCall, callId, id);
     const left = (this.perWatcher.get(subscription.watcher.id) ?? 1) - 1;
     if (left <= 0) this.perWatcher.delete(subscription.watcher.id);
     else this.perWatcher.set(subscription.watcher.id, left);
@@ -87,7 +91,15 @@ export class PresenceStore {
 
   /** The subscriptions watching `presentityId`, of one package or all. */
   watching(presentityId: string, event?: EventPackage): Subscription[] {
-    const ids = this.byPresentity.get(presentityId);
+    return this.subscriptionsOf(this.byPresentity.get(presentityId), event);
+  }
+
+  /** The subscriptions watching the presentity whose AOR is `aor`, of one package or all. */
+  watchingAor(aor: string, event?: EventPackage): Subscription[] {
+    return this.subscriptionsOf(this.byPresentityAor.get(aor), event);
+  }
+
+  private subscriptionsOf(ids: Set<string> | undefined, event: EventPackage | undefined): Subscription[] {
     if (!ids) return [];
     const found: Subscription[] = [];
     for (const id of ids) {
@@ -99,7 +111,17 @@ export class PresenceStore {
 
   /** Subscriptions whose last NOTIFY reported the call `callId` (it may have left the presentity). */
   reporting(callId: string): Subscription[] {
-    return [...this.subscriptions.values()].filter((s) => s.reported.has(callId));
+    return this.subscriptionsOf(this.byReportedCall.get(callId), undefined);
+  }
+
+  /** The dialogs the subscription's NOTIFY now reports (see `reporting`). */
+  report(subscription: Subscription, reported: Map<string, DialogView>): void {
+    const indexed = this.subscriptions.get(subscription.id) === subscription;
+    if (indexed)
+      for (const callId of subscription.reported.keys())
+        deleteFrom(this.byReportedCall, callId, subscription.id);
+    subscription.reported = reported;
+    if (indexed) for (const callId of reported.keys()) addTo(this.byReportedCall, callId, subscription.id);
   }
 
   countOf(watcherId: string): number {
@@ -155,7 +177,22 @@ export class PresenceStore {
     for (const own of this.publications.values()) for (const p of own.values()) clearTimeout(p.timer);
     this.subscriptions.clear();
     this.byPresentity.clear();
+    this.byPresentityAor.clear();
+    this.byReportedCall.clear();
     this.perWatcher.clear();
     this.publications.clear();
   }
+}
+
+function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (ids) ids.add(id);
+  else index.set(key, new Set([id]));
+}
+
+function deleteFrom(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (!ids) return;
+  ids.delete(id);
+  if (ids.size === 0) index.delete(key);
 }

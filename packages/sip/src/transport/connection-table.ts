@@ -12,6 +12,8 @@ function flowKey(transport: TransportProtocol, address: string, port: number): s
 export class ConnectionTable {
   private readonly byId = new Map<string, StreamConnection>();
   private readonly byFlow = new Map<string, StreamConnection>();
+  /** The flow keys that name each connection (its own and its aliases), so closing one scans nothing. */
+  private readonly flowsOf = new Map<string, Set<string>>();
   private readonly perIp = new Map<string, number>();
 
   get size(): number {
@@ -20,14 +22,15 @@ export class ConnectionTable {
 
   add(conn: StreamConnection): void {
     this.byId.set(conn.id, conn);
-    this.byFlow.set(flowKey(conn.transport, conn.remoteAddress, conn.remotePort), conn);
+    this.bindFlow(flowKey(conn.transport, conn.remoteAddress, conn.remotePort), conn);
     this.perIp.set(conn.remoteAddress, (this.perIp.get(conn.remoteAddress) ?? 0) + 1);
   }
 
   remove(conn: StreamConnection): void {
     if (this.byId.get(conn.id) !== conn) return;
     this.byId.delete(conn.id);
-    for (const [key, c] of this.byFlow) if (c === conn) this.byFlow.delete(key);
+    for (const key of this.flowsOf.get(conn.id) ?? []) this.byFlow.delete(key);
+    this.flowsOf.delete(conn.id);
     const n = (this.perIp.get(conn.remoteAddress) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(conn.remoteAddress);
     else this.perIp.set(conn.remoteAddress, n);
@@ -39,7 +42,17 @@ export class ConnectionTable {
    */
   alias(conn: StreamConnection, address: string, port: number): void {
     if (!this.byId.has(conn.id)) return;
-    this.byFlow.set(flowKey(conn.transport, address, port), conn);
+    this.bindFlow(flowKey(conn.transport, address, port), conn);
+  }
+
+  /** The flow key names this connection now; the connection it named before no longer owns it. */
+  private bindFlow(key: string, conn: StreamConnection): void {
+    const before = this.byFlow.get(key);
+    if (before !== undefined && before !== conn) this.flowsOf.get(before.id)?.delete(key);
+    this.byFlow.set(key, conn);
+    const keys = this.flowsOf.get(conn.id);
+    if (keys) keys.add(key);
+    else this.flowsOf.set(conn.id, new Set([key]));
   }
 
   get(id: string): StreamConnection | undefined {

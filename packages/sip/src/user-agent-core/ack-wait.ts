@@ -21,12 +21,22 @@ export class AckWait<T> {
   }
 }
 
-/** The 2xx responses waiting for their ACK, by the INVITE's server transaction. */
+/**
+ * The 2xx responses waiting for their ACK, by the INVITE's server transaction and by dialog: an ACK names
+ * its dialog, not the INVITE it acknowledges, and a busy UAS has as many waits as 2xx sent in 64*T1, so
+ * finding them must not mean walking all of them.
+ */
 export class AckWaits<S, T> {
   private readonly waits = new Map<S, AckWait<T>>();
+  /** The INVITEs of each dialog still waiting, oldest first (a re-INVITE's 2xx waits in the same dialog). */
+  private readonly invitesOf = new Map<Dialog<T>, S[]>();
 
   wait(invite: S, dialog: Dialog<T>): void {
+    this.forget(invite);
     this.waits.set(invite, new AckWait(dialog));
+    const invites = this.invitesOf.get(dialog);
+    if (invites) invites.push(invite);
+    else this.invitesOf.set(dialog, [invite]);
   }
 
   /** An ACK in this dialog arrived: true for the first one, false for a retransmission. */
@@ -36,8 +46,7 @@ export class AckWaits<S, T> {
 
   /** 64*T1 passed without ACK: the dialog to end, if it was still waiting. */
   timeout(invite: S): Dialog<T> | undefined {
-    const wait = this.waits.get(invite);
-    this.waits.delete(invite);
+    const wait = this.forget(invite);
     return wait?.settle('timed-out') ? wait.dialog : undefined;
   }
 
@@ -48,14 +57,30 @@ export class AckWaits<S, T> {
 
   clear(): void {
     this.waits.clear();
+    this.invitesOf.clear();
   }
 
+  /** How many 2xx wait for their ACK. */
+  get size(): number {
+    return this.waits.size;
+  }
+
+  /** Settles the dialog's oldest wait. */
   private settle(dialog: Dialog<T>, state: 'acknowledged' | 'dropped'): boolean {
-    for (const [invite, wait] of this.waits) {
-      if (wait.dialog !== dialog) continue;
-      this.waits.delete(invite);
-      if (wait.settle(state)) return true;
-    }
-    return false;
+    const invite = this.invitesOf.get(dialog)?.[0];
+    if (invite === undefined) return false;
+    return this.forget(invite)?.settle(state) ?? false;
+  }
+
+  /** Removes the INVITE's wait from both indexes; the wait it removed. */
+  private forget(invite: S): AckWait<T> | undefined {
+    const wait = this.waits.get(invite);
+    if (wait === undefined) return undefined;
+    this.waits.delete(invite);
+    const invites = this.invitesOf.get(wait.dialog) ?? [];
+    const at = invites.indexOf(invite);
+    if (at >= 0) invites.splice(at, 1);
+    if (invites.length === 0) this.invitesOf.delete(wait.dialog);
+    return wait;
   }
 }

@@ -24,6 +24,8 @@ export class UserAgentCore<
 > extends DialogOwner<T> {
   private readonly servers = new Map<string, ServerRequest<S, O, T>>();
   private readonly serversByTxn = new Map<S, ServerRequest<S, O, T>>();
+  /** The pending requests of each dialog: a dialog that ends or a PRACK reaches them without a scan. */
+  private readonly serversOf = new Map<Dialog<T>, Set<ServerRequest<S, O, T>>>();
   private readonly clients = new Map<string, ClientRequest<C, O, T>>();
   private readonly ackWaits = new AckWaits<S, T>();
   private readonly t1: number;
@@ -63,6 +65,7 @@ export class UserAgentCore<
     const request = new ServerRequest<S, O, T>(id, txn, owner, dialog?.id.localTag ?? generateTag(), dialog);
     this.servers.set(id, request);
     this.serversByTxn.set(txn, request);
+    if (dialog) this.joinDialog(request, dialog);
     const timeout = this.options.answerTimeoutMs;
     if (timeout !== undefined)
       request.armDeadline(timeout, () => {
@@ -114,7 +117,7 @@ export class UserAgentCore<
     if (create && status > 100 && status < 300 && response.toTag !== undefined) {
       if (!request.dialog || request.dialog.state === 'terminated') {
         const options = { ...create.options(), usage: create.usage };
-        request.dialog = this.dialogs.add(Dialog.fromUas(request.request, response, options));
+        this.joinDialog(request, this.dialogs.add(Dialog.fromUas(request.request, response, options)));
       } else if (status >= 200) request.dialog.confirm();
     }
     if (isReliable(request.request, response) && request.dialog) {
@@ -235,7 +238,7 @@ export class UserAgentCore<
   }
 
   protected ending(dialog: Dialog<T>): void {
-    for (const request of this.servers.values()) if (request.dialog === dialog) request.stopReliable();
+    for (const request of this.serversOf.get(dialog) ?? []) request.stopReliable();
     this.ackWaits.drop(dialog);
   }
 
@@ -253,12 +256,31 @@ export class UserAgentCore<
   }
 
   private prack(dialog: Dialog<T>, rack: { rseq: number }): void {
-    for (const request of this.servers.values()) if (request.dialog === dialog) request.prack(rack);
+    for (const request of this.serversOf.get(dialog) ?? []) request.prack(rack);
+  }
+
+  /** The request belongs to this dialog from now on (received in it, or its answer made it). */
+  private joinDialog(request: ServerRequest<S, O, T>, dialog: Dialog<T>): void {
+    this.leaveDialog(request);
+    request.dialog = dialog;
+    // Only pending requests are indexed: one answered already (a 2xx after its CANCEL) is not reached again.
+    if (this.servers.get(request.id) !== request) return;
+    const requests = this.serversOf.get(dialog);
+    if (requests) requests.add(request);
+    else this.serversOf.set(dialog, new Set([request]));
+  }
+
+  private leaveDialog(request: ServerRequest<S, O, T>): void {
+    const requests = request.dialog && this.serversOf.get(request.dialog);
+    if (!requests) return;
+    requests.delete(request);
+    if (requests.size === 0) this.serversOf.delete(request.dialog as Dialog<T>);
   }
 
   private finish(request: ServerRequest<S, O, T>, state: 'answered' | 'cancelled' | 'abandoned'): boolean {
     this.servers.delete(request.id);
     this.serversByTxn.delete(request.txn);
+    this.leaveDialog(request);
     return request.end(state);
   }
 
