@@ -239,7 +239,7 @@ export async function benchCalls(dir: string, targets: string[]): Promise<void> 
   const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : empty;
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : empty;
   const fields = { callers: CALLERS, trialSeconds: TRIAL_S, holdMs: HOLD_MS, cooldownSeconds: COOLDOWN_S };
-  writeReport('calls', fields, sipCore, kamailio);
+  writeReport('calls', fields, sipCore, kamailio, { targets: { cleanRate: 0.5, cpu: 3 } });
   console.log(
     `relay sessions left over: sip-core ${sipCore.leftoverSessions}, kamailio ${kamailio.leftoverSessions}`,
   );

@@ -125,6 +125,6 @@ export async function benchChallenges(dir: string, targets: string[]): Promise<v
   const overLink = targets.includes('sip-core') ? await benchSipCore(dir, csv, true) : none;
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : none;
   writeReport('challenges', { callers: CALLERS, trialSeconds: TRIAL_S }, sipCore, kamailio, {
-    sipCoreOverLink: overLink,
+    others: { sipCoreOverLink: overLink },
   });
 }

@@ -167,6 +167,7 @@ export async function benchRegistrar(dir: string, targets: string[]): Promise<vo
       : { ...none, skipped: missing ?? 'not among BENCH_TARGETS' };
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : none;
   writeReport('registrar', { users: USERS, layout: LAYOUT, drainSeconds: DRAIN_SECONDS }, sipCore, kamailio, {
-    sipCoreOnDrachtioServer: onDrachtio,
+    others: { sipCoreOnDrachtioServer: onDrachtio },
+    targets: { cleanRate: 0.5, cpu: 4 },
   });
 }

@@ -258,22 +258,53 @@ function cpuPer1000(trials: Trial[]): number | null {
   return values[Math.floor((values.length - 1) / 2)]!;
 }
 
+/** sip-core's CPU per 1000 over Kamailio's at one rate both ran clean. */
+export interface CpuAtRate {
+  rate: number;
+  sipCore: number;
+  kamailio: number;
+  ratio: number;
+}
+
+/** CPU per operation depends on the rate (batching), so the two sides are compared rate by rate. */
+function cpuAtEqualRates(ours: Trial[], reference: Trial[]): CpuAtRate[] {
+  const theirs = new Map(reference.filter((t) => t.ok).map((t) => [t.rate, t.cpuSecondsPer1000]));
+  const rows: CpuAtRate[] = [];
+  for (const trial of ours) {
+    const kamailio = theirs.get(trial.rate);
+    const sipCore = trial.cpuSecondsPer1000;
+    if (!trial.ok || !kamailio || !sipCore) continue;
+    rows.push({ rate: trial.rate, sipCore, kamailio, ratio: Number((sipCore / kamailio).toFixed(2)) });
+  }
+  return rows.sort((a, b) => a.rate - b.rate);
+}
+
+/** The issue's targets for a bench: sip-core's clean rate at least `cleanRate` × Kamailio's, CPU at most `cpu` ×. */
+export interface BenchTargets {
+  cleanRate: number;
+  cpu: number;
+}
+
 /**
  * Writes bench/results/<name>.json: `fields`, then per side (sip-core, Kamailio, any `others`) its best
- * clean rate, its CPU per 1000 calls and everything in its result, then the ratios sip-core / Kamailio (for CPU: Kamailio's CPU
- * per call over ours, the rate ratio an idle machine would show); prints the summary.
+ * clean rate, its CPU per 1000 calls and everything in its result, then the ratios: clean rates
+ * sip-core / Kamailio; `cpuRatio` Kamailio's median CPU per call over ours (the rate ratio an idle machine
+ * would show); `cpuAtEqualRates` sip-core's CPU over Kamailio's at each rate both ran clean. Prints the
+ * summary and, given `targets`, whether this run meets them (CPU judged at the highest rate both ran clean).
  */
 export function writeReport<T extends { trials: Trial[] }>(
   name: string,
   fields: Record<string, unknown>,
   sipCore: T,
   kamailio: T,
-  others: Record<string, T> = {},
+  extra: { others?: Record<string, T>; targets?: BenchTargets } = {},
 ): void {
+  const others = extra.others ?? {};
   const ours = best(sipCore.trials);
   const reference = best(kamailio.trials);
   const ourCpu = cpuPer1000(sipCore.trials);
   const referenceCpu = cpuPer1000(kamailio.trials);
+  const atEqualRates = cpuAtEqualRates(sipCore.trials, kamailio.trials);
   const report = {
     ...fields,
     loadAverageAtEnd: loadavg(),
@@ -287,15 +318,37 @@ export function writeReport<T extends { trials: Trial[] }>(
     ),
     ratio: reference > 0 ? Number((ours / reference).toFixed(3)) : null,
     cpuRatio: ourCpu && referenceCpu ? Number((referenceCpu / ourCpu).toFixed(3)) : null,
+    cpuAtEqualRates: atEqualRates,
+    targets: extra.targets ?? null,
   };
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`sip-core: ${ours} cps clean; kamailio: ${reference} cps clean; ratio ${report.ratio}`);
-  console.log(`CPU s per 1000 calls: sip-core ${ourCpu}, kamailio ${referenceCpu}; ratio ${report.cpuRatio}`);
+  console.log(
+    `CPU s per 1000 calls (median of clean trials): sip-core ${ourCpu}, kamailio ${referenceCpu}; kamailio / sip-core ${report.cpuRatio}`,
+  );
+  if (atEqualRates.length > 0)
+    console.log(
+      `CPU per 1000, sip-core / kamailio at the same rate: ${atEqualRates.map((r) => `${r.rate}/s ${r.ratio}x`).join(', ')}`,
+    );
   for (const [key, result] of Object.entries(others))
     console.log(
       `${key}: ${best(result.trials)} cps clean, CPU s per 1000 calls ${cpuPer1000(result.trials)}`,
     );
+  if (extra.targets) printTargets(extra.targets, report.ratio, atEqualRates.at(-1));
+}
+
+function printTargets(targets: BenchTargets, rateRatio: number | null, cpu: CpuAtRate | undefined): void {
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+  const rate =
+    rateRatio === null ? 'no Kamailio figure' : `${rateRatio}x (${verdict(rateRatio >= targets.cleanRate)})`;
+  const cpuText =
+    cpu === undefined
+      ? 'no rate clean on both sides'
+      : `${cpu.ratio}x at ${cpu.rate}/s (${verdict(cpu.ratio <= targets.cpu)})`;
+  console.log(
+    `targets: clean rate >= ${targets.cleanRate}x kamailio's: ${rate}; CPU per operation <= ${targets.cpu}x: ${cpuText}`,
+  );
 }
 
 /** User + system CPU seconds of one process from /proc/<pid>/stat (0 once it is gone). */
