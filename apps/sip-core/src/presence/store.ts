@@ -1,8 +1,9 @@
 import type { DialogView } from './documents.ts';
 
 /**
- * All presence state of this node in one place: the subscriptions (RFC 6665) by id, by presentity and
- * counted by watcher, and the presence documents devices published (RFC 3903). Nothing else keeps any,
+ * All presence state of this node in one place: the subscriptions (RFC 6665) by id, by presentity (id
+ * and AOR), by the calls their last NOTIFY reported and counted by watcher, so that no event walks every
+ * subscription; and the presence documents devices published (RFC 3903). Nothing else keeps any,
  * so moving presence across nodes means replacing this module with one over shared storage (the
  * NOTIFY channel of a subscription stays with the node that holds its dialog).
  */
