@@ -22,6 +22,7 @@ import { writeKamailioSubscribers } from './registrar.ts';
 import {
   type CpuMeter,
   createBenchDatabase,
+  DOMAIN,
   freeUdpPort,
   HERE,
   LAYOUT,
@@ -51,7 +52,6 @@ const COOLDOWN_S = Number(process.env.BENCH_COOLDOWN_S ?? 15);
 const RING_TIMEOUT_S = 10;
 /** Calls per second of the warm-up (BENCH_WARMUP_CALLS of them): well inside every target's clean rate. */
 const WARMUP_RATE = 100;
-const DOMAIN = 'bench.test';
 /** The relay's RTP ports; the scenarios check that both offer and answer point into 44000-47999. */
 const RTP_PORTS = { portMin: 44000, portMax: 47999 };
 const SEARCH = rateSearch({ start: 10, max: 1280, refineSteps: 3 });

@@ -18,6 +18,7 @@ import { writeKamailioSubscribers } from './registrar.ts';
 import {
   type CpuMeter,
   createBenchDatabase,
+  DOMAIN,
   HERE,
   LAYOUT,
   loadAverage,
@@ -37,7 +38,6 @@ const TRIAL_S = Number(process.env.BENCH_TRIAL_S ?? 10);
 /** Seconds after each trial whose CPU still counts (the transactions of the last 407s end). */
 const DRAIN_S = 5;
 const WARMUP_RATE = 1000;
-const DOMAIN = 'bench.test';
 const SEARCH = rateSearch({ start: 1000, max: 16000, refineSteps: 0 });
 const SCENARIO = join(HERE, '..', 'test', 'sipp', 'calls', 'uac-invite-challenged.xml');
 

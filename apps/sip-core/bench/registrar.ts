@@ -15,6 +15,7 @@ import { drachtioServerMissing, startSipCoreOnDrachtioServer } from './drachtio-
 import {
   type CpuMeter,
   createBenchDatabase,
+  DOMAIN,
   HERE,
   LAYOUT,
   measureRates,
@@ -29,7 +30,6 @@ import {
 } from './support.ts';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
-export const DOMAIN = 'bench.test';
 /** Seconds after each trial whose CPU time still counts (deferred work), default 35. */
 const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 35);
 /** The rate of the uncounted warm-up registrations. */

@@ -23,8 +23,16 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from '@switchboard/db';
 import type { SipCoreOptions } from '../src/config.ts';
-import { DOMAIN, runTrial, writeCsv } from './registrar.ts';
-import { createBenchDatabase, freeUdpPort, HERE, loadAverage, RESULTS_DIR, startSplit } from './support.ts';
+import { runTrial, writeCsv } from './registrar.ts';
+import {
+  createBenchDatabase,
+  DOMAIN,
+  freeUdpPort,
+  HERE,
+  loadAverage,
+  RESULTS_DIR,
+  startSplit,
+} from './support.ts';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,1000000')
   .split(',')

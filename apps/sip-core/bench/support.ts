@@ -28,6 +28,8 @@ const DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgresql://switchboard:switchboard@127.0.0.1:5432/switchboard_test';
 export const log = pino({ level: process.env.BENCH_LOG ?? 'warn' });
 /** `one`: engine and sip-core in one process (the all-in-one launcher); `split`: two processes. */
+/** The SIP domain every bench's subscribers belong to (and Kamailio's configurations serve). */
+export const DOMAIN = 'bench.test';
 export const LAYOUT = process.env.BENCH_LAYOUT === 'split' ? 'split' : 'one';
 /** In one process: `link` (default, as the launcher) or `socket` (the admin socket, as before the link). */
 export const LINK = process.env.BENCH_LINK === 'socket' ? 'socket' : 'link';
