@@ -96,15 +96,42 @@ async function startRtpengine(): Promise<ResolvedMedia> {
   throw lastError;
 }
 
-/** Sessions the relay still holds: calls that ended without their media being released. */
-async function leftoverSessions(media: ResolvedMedia): Promise<number> {
+/**
+ * How long a call whose caller went away can keep its relay session: its 2xx waits for the ACK for
+ * Timer H (64*T1, 32 s), then the B2BUA ends both legs. An overloaded trial leaves such calls behind.
+ */
+const SETTLE_S = 40;
+
+/** The relay's sessions after the last trial's cooldown, and once the calls' own timers had time to end them. */
+interface LeftoverSessions {
+  afterCooldown: number;
+  afterSettling: number;
+  /** Seconds waited for `afterSettling` (0 when nothing was left). */
+  settledAfterS: number;
+}
+
+/** Sessions the relay still holds, read again each second until none is left or SETTLE_S passed. */
+async function leftoverSessions(media: ResolvedMedia): Promise<LeftoverSessions> {
   const [host, port] = media.ngAddresses[0]!.split(':');
   const client = new NgClient({ host: host!, port: Number(port), logger: log });
   try {
-    return (await client.list()).length;
+    const afterCooldown = (await client.list()).length;
+    const started = Date.now();
+    let left = afterCooldown;
+    while (left > 0 && Date.now() - started < SETTLE_S * 1000) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      left = (await client.list()).length;
+    }
+    return { afterCooldown, afterSettling: left, settledAfterS: Math.round((Date.now() - started) / 1000) };
   } finally {
     client.close();
   }
+}
+
+/** `32 after the cooldown, 0 after 33 s more` */
+function describeLeftovers(left: LeftoverSessions): string {
+  if (left.afterCooldown === 0) return '0';
+  return `${left.afterCooldown} after the cooldown, ${left.afterSettling} after ${left.settledAfterS} s more`;
 }
 
 /** Registers the callee through `remote` from `port`, where the UAS will then listen. */
@@ -156,7 +183,7 @@ async function runTrial(
 }
 
 interface TargetResult extends RateResult {
-  leftoverSessions: number;
+  leftoverSessions: LeftoverSessions;
 }
 
 /** Registers the callee, then the rate search with the CPU of every trial (and its cooldown) counted. */
@@ -235,12 +262,13 @@ export async function benchCalls(dir: string, targets: string[]): Promise<void> 
   console.log(
     `calls bench: ${CALLERS} callers, 1 callee, ~${TRIAL_S} s per trial, calls held ${HOLD_MS} ms, media on rtpengine; load ${loadAverage()}`,
   );
-  const empty: TargetResult = { trials: [], idleCpuPerSecond: 0, leftoverSessions: 0 };
+  const none: LeftoverSessions = { afterCooldown: 0, afterSettling: 0, settledAfterS: 0 };
+  const empty: TargetResult = { trials: [], idleCpuPerSecond: 0, leftoverSessions: none };
   const sipCore = targets.includes('sip-core') ? await benchSipCore(dir, csv) : empty;
   const kamailio = targets.includes('kamailio') ? await benchKamailio(dir, csv) : empty;
   const fields = { callers: CALLERS, trialSeconds: TRIAL_S, holdMs: HOLD_MS, cooldownSeconds: COOLDOWN_S };
   writeReport('calls', fields, sipCore, kamailio, { targets: { cleanRate: 0.5, cpu: 3 } });
   console.log(
-    `relay sessions left over: sip-core ${sipCore.leftoverSessions}, kamailio ${kamailio.leftoverSessions}`,
+    `relay sessions left over: sip-core ${describeLeftovers(sipCore.leftoverSessions)}; kamailio ${describeLeftovers(kamailio.leftoverSessions)}`,
   );
 }
