@@ -294,6 +294,44 @@ describe('requests from apps to the network', () => {
     expect(bridge.dialogs.size).toBe(0);
   });
 
+  it('keeps 100 Trying from the app: createUAC hears the 180 and the 200, srf.request only the final answer', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    const provisional: number[] = [];
+    const uac = srf.createUAC(
+      'sip:bob@127.0.0.1:5070',
+      { localSdp: 'v=0\r\n' },
+      {
+        cbProvisional: (res: SrfResponse) => provisional.push(res.status as number),
+      },
+    );
+    await waitFor(() => stack.sent.length === 1, 'the INVITE');
+    const invite = stack.sent[0]!.request;
+    stack.sent[0]!.respond(farResponse(invite, 100, 'Trying'));
+    stack.sent[0]!.respond(farResponse(invite, 180, 'Ringing', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    stack.sent[0]!.respond(farResponse(invite, 200, 'OK', ['Contact: <sip:bob@127.0.0.1:5070>']));
+    const dialog = await uac;
+    expect(provisional).toEqual([180]);
+
+    const heard: number[] = [];
+    const answered = new Promise<void>((resolve, reject) => {
+      sendRequest(srf, 'sip:bob@127.0.0.1:5070', { method: 'OPTIONS' }, (err, req) => {
+        if (err || !req) return reject(err);
+        req.on('response', (res?: SrfResponse) => {
+          heard.push(res?.status as number);
+          if ((res?.status as number) >= 200) resolve();
+        });
+      });
+    });
+    await waitFor(() => stack.sent.length === 2, 'the OPTIONS');
+    const options = stack.sent[1]!.request;
+    stack.sent[1]!.respond(farResponse(options, 100, 'Trying'));
+    stack.sent[1]!.respond(farResponse(options, 200, 'OK'));
+    await answered;
+    expect(heard).toEqual([200]);
+    dialog.destroy();
+  });
+
   it('createUAC: answers a digest challenge with the credentials given', async () => {
     const { stack, connect } = await setup();
     const srf = await connect();

@@ -224,7 +224,9 @@ function watchOutgoing(
         const agreed = acceptedSessionTimer(response);
         if (agreed && core.ua.has(dialog)) startSessionTimer(core, dialog, agreed.interval, agreed.weRefresh);
       }
-      if (!pending.owner.isOpen) return;
+      // A 100 Trying is hop by hop (RFC 3261 §17.1.1.2: it only stops the request's retransmissions), and
+      // drachtio-server's stack keeps it from apps too: the app hears from 101 on.
+      if (status === 100 || !pending.owner.isOpen) return;
       pending.owner.send(sipEventMessage(core.networkMeta(flow, raw), pending.id, dialogId ?? '', raw));
       if (method === 'INVITE' && initial && status >= 200) {
         core.cdr(
