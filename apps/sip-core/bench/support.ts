@@ -337,13 +337,23 @@ export function writeReport<T extends { trials: Trial[] }>(
     console.log(
       `${key}: ${best(result.trials)} cps clean, CPU s per 1000 calls ${cpuPer1000(result.trials)}`,
     );
-  if (extra.targets) printTargets(extra.targets, report.ratio, atEqualRates.at(-1));
+  if (extra.targets)
+    printTargets(extra.targets, report.ratio, atEqualRates.at(-1), kamailio.trials.length > 0);
 }
 
-function printTargets(targets: BenchTargets, rateRatio: number | null, cpu: CpuAtRate | undefined): void {
+function printTargets(
+  targets: BenchTargets,
+  rateRatio: number | null,
+  cpu: CpuAtRate | undefined,
+  kamailioRan: boolean,
+): void {
   const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
   const rate =
-    rateRatio === null ? 'no Kamailio figure' : `${rateRatio}x (${verdict(rateRatio >= targets.cleanRate)})`;
+    rateRatio !== null
+      ? `${rateRatio}x (${verdict(rateRatio >= targets.cleanRate)})`
+      : kamailioRan
+        ? 'no rate Kamailio ran clean'
+        : 'Kamailio not run';
   const cpuText =
     cpu === undefined
       ? 'no rate clean on both sides'
