@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { allocatePort, expectSippOk, type SippRun, startSipp, stopAllSipp } from
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiBase, type Launched, LOOPBACK_ENV, launch } from './support/launcher-process.ts';
+import { leftRtpengine, until } from './support/processes.ts';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 /**
@@ -29,27 +30,6 @@ interface NodeSpec {
   rtpPorts: string;
 }
 
-/** A process that runs and is not a zombie. */
-async function running(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Polls (bounded) until `probe` returns a value. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe('two nodes as two processes, one of them killed', () => {
   let database: ScratchDatabase;
   let db: pg.Client | undefined;
@@ -65,11 +45,8 @@ describe('two nodes as two processes, one of them killed', () => {
     await Promise.all([...runs.values()].map((run) => run.exited));
     // Each launcher started an rtpengine; the one of a killed launcher outlives it.
     for (const dir of dataDirs) {
-      const left = await readFile(join(dir, 'rtpengine.pid'), 'utf8').catch(() => undefined);
-      if (left) {
-        const { pid } = JSON.parse(left) as { pid: number };
-        if (await running(pid)) process.kill(pid, 'SIGKILL');
-      }
+      const left = await leftRtpengine(dir);
+      if (left) process.kill(left, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
     await db?.end();

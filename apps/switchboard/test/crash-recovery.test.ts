@@ -14,6 +14,7 @@ import {
   launch,
   TEST_DATABASE_URL,
 } from './support/launcher-process.ts';
+import { leftRtpengine, running, until } from './support/processes.ts';
 
 /**
  * `kill -9` of the all-in-one launcher in the middle of a call, then a restart on the same data folder
@@ -23,27 +24,6 @@ import {
 
 const SCENARIOS = fileURLToPath(new URL('./sipp/', import.meta.url));
 const PASSWORD = 'demo-password-1';
-
-/** A process that runs and is not a zombie (an orphan killed later is reaped by init, not by us). */
-async function running(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** Polls a condition (bounded): the platform is a real process on a shared machine. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface CdrRow {
   id: string;
@@ -76,8 +56,8 @@ describe('switchboard start after the launcher was killed during a call', () => 
     for (const run of runs) run.child.kill('SIGKILL');
     await Promise.all(runs.map((r) => r.exited));
     // A launcher killed before the test read its pid file still named its rtpengine there.
-    const left = await readFile(join(dataDir, 'rtpengine.pid'), 'utf8').catch(() => undefined);
-    if (left) rtpengines.add((JSON.parse(left) as { pid: number }).pid);
+    const left = await leftRtpengine(dataDir);
+    if (left) rtpengines.add(left);
     for (const pid of rtpengines) if (await running(pid)) process.kill(pid, 'SIGKILL');
     await db?.end();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);

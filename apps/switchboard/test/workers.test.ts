@@ -16,6 +16,7 @@ import {
   launch,
   stop,
 } from './support/launcher-process.ts';
+import { leftRtpengine, running, until } from './support/processes.ts';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 /**
@@ -31,16 +32,6 @@ const SCENARIOS = fileURLToPath(new URL('./sipp/', import.meta.url));
 const PASSWORD = 'demo-password-1';
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** A process that runs and is not a zombie. */
-async function running(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 /** Process ids of worker 2 each time it logged that it runs, oldest first. */
 function secondWorkerPids(output: string): number[] {
   const pids: number[] = [];
@@ -53,17 +44,6 @@ function secondWorkerPids(output: string): number[] {
     } catch {}
   }
   return pids;
-}
-
-/** Polls (bounded, 60 s) until `probe` returns a value. */
-async function until<T>(what: string, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe.each<LauncherProgram>(['sources', 'bundle'])(
@@ -84,11 +64,8 @@ describe.each<LauncherProgram>(['sources', 'bundle'])(
       run?.child.kill('SIGKILL');
       await run?.exited;
       for (const pid of workerPids) if (await running(pid)) process.kill(pid, 'SIGKILL');
-      const left = await readFile(join(dataDir, 'rtpengine.pid'), 'utf8').catch(() => undefined);
-      if (left) {
-        const { pid } = JSON.parse(left) as { pid: number };
-        if (await running(pid)) process.kill(pid, 'SIGKILL');
-      }
+      const left = await leftRtpengine(dataDir);
+      if (left) process.kill(left, 'SIGKILL');
       await database.drop();
       await rm(dataDir, { recursive: true, force: true });
     });
@@ -169,10 +146,14 @@ describe.each<LauncherProgram>(['sources', 'bundle'])(
       // The second worker dies: the launcher starts it again, and registrations still pass.
       process.kill(secondPid, 'SIGKILL');
       await run.waitForLog('sip-core worker exited; starting it again', 30_000);
-      const restarted = await until('worker 2 running again', () => {
-        const pid = secondWorkerPids(run!.output()).at(-1);
-        return pid !== undefined && pid !== secondPid ? pid : undefined;
-      });
+      const restarted = await until(
+        'worker 2 running again',
+        () => {
+          const pid = secondWorkerPids(run!.output()).at(-1);
+          return pid !== undefined && pid !== secondPid ? pid : undefined;
+        },
+        60_000,
+      );
       workerPids.add(restarted);
       for (const user of ['bob', 'alice']) await register(user);
 
