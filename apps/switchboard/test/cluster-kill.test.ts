@@ -4,11 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, seedDemo } from '@switchboard/db';
-import { allocatePort, expectSippOk, type SippRun, startSipp, stopAllSipp } from '@switchboard/testkit';
+import {
+  allocatePort,
+  expectSippOk,
+  type SippRun,
+  startSipp,
+  stopAllSipp,
+  until,
+} from '@switchboard/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiBase, type Launched, LOOPBACK_ENV, launch } from './support/launcher-process.ts';
-import { leftRtpengine, until } from './support/processes.ts';
+import { leftRtpengine } from './support/processes.ts';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, seedDemo } from '@switchboard/db';
 import { DEFAULT_HEARTBEAT_MS, IN_PROGRESS, RECONCILED } from '@switchboard/sip-core';
-import { allocatePort, expectSippOk, startSipp, stopAllSipp } from '@switchboard/testkit';
+import { allocatePort, expectSippOk, startSipp, stopAllSipp, until } from '@switchboard/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,7 +14,7 @@ import {
   launch,
   TEST_DATABASE_URL,
 } from './support/launcher-process.ts';
-import { leftRtpengine, running, until } from './support/processes.ts';
+import { leftRtpengine, running } from './support/processes.ts';
 
 /**
  * `kill -9` of the all-in-one launcher in the middle of a call, then a restart on the same data folder

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, seedDemo } from '@switchboard/db';
-import { allocatePort, expectSippOk, startSipp, stopAllSipp } from '@switchboard/testkit';
+import { allocatePort, expectSippOk, startSipp, stopAllSipp, until } from '@switchboard/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +16,7 @@ import {
   launch,
   stop,
 } from './support/launcher-process.ts';
-import { leftRtpengine, running, until } from './support/processes.ts';
+import { leftRtpengine, running } from './support/processes.ts';
 import { createScratchDatabase, type ScratchDatabase } from './support/scratch-database.ts';
 
 /**

@@ -8,6 +8,7 @@ export {
   drachtioServerBinary,
   startDrachtioServer,
 } from './drachtio-server.ts';
+export { until } from './polling.ts';
 export { allocatePort, type PortRequest, testPortRange } from './ports.ts';
 export { optionsRequest } from './requests.ts';
 export { S3_TEST_CREDENTIALS, type S3TestServer, startS3Server } from './s3.ts';

@@ -11,21 +11,6 @@ export async function running(pid: number): Promise<boolean> {
   }
 }
 
-/** Polls `probe` (bounded) until it gives a value: the platform is a real process on a shared machine. */
-export async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** The rtpengine a launcher with this data folder started, when it still runs (a killed launcher's outlives it). */
 export async function leftRtpengine(dataDir: string): Promise<number | undefined> {
   const file = await readFile(join(dataDir, 'rtpengine.pid'), 'utf8').catch(() => undefined);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readWavFile } from '@switchboard/media-endpoint';
-import { analyseTones, type PcmAudio, readWav } from '@switchboard/testkit';
+import { analyseTones, type PcmAudio, readWav, until } from '@switchboard/testkit';
 import { expect } from 'vitest';
 
 /** One-second blocks of `audio` in which `frequency` carries more than 80 % of the energy. */
@@ -23,18 +23,12 @@ export async function promptSeconds(dataDir: string, name: string): Promise<numb
 }
 
 /** Polls `probe` every 200 ms until it gives a value; fails naming `what` after `timeoutMs`. */
-export async function waitFor<T>(
+export function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
   timeoutMs = 30_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return until(what, probe, timeoutMs, 200);
 }
 
 /**
