@@ -1,3 +1,4 @@
+import { SetIndex } from '@switchboard/sip';
 import type { DialogView } from './documents.ts';
 
 /**
@@ -58,20 +59,20 @@ export interface Publication {
 
 export class PresenceStore {
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly byPresentity = new Map<string, Set<string>>();
+  private readonly byPresentity = new SetIndex<string, string>();
   /** Subscription ids by the presentity's AOR: a registration change names the AOR. */
-  private readonly byPresentityAor = new Map<string, Set<string>>();
+  private readonly byPresentityAor = new SetIndex<string, string>();
   /** Subscription ids by the Call-IDs their last NOTIFY reported: a call event names the Call-ID. */
-  private readonly byReportedCall = new Map<string, Set<string>>();
+  private readonly byReportedCall = new SetIndex<string, string>();
   private readonly perWatcher = new Map<string, number>();
   /** Publications by presentity id, then by entity tag. */
   private readonly publications = new Map<string, Map<string, Publication>>();
 
   add(subscription: Subscription): void {
     this.subscriptions.set(subscription.id, subscription);
-    addTo(this.byPresentity, subscription.presentity.id, subscription.id);
-    addTo(this.byPresentityAor, subscription.presentity.aor, subscription.id);
-    for (const callId of subscription.reported.keys()) addTo(this.byReportedCall, callId, subscription.id);
+    this.byPresentity.add(subscription.presentity.id, subscription.id);
+    this.byPresentityAor.add(subscription.presentity.aor, subscription.id);
+    for (const callId of subscription.reported.keys()) this.byReportedCall.add(callId, subscription.id);
     const watcher = subscription.watcher.id;
     this.perWatcher.set(watcher, (this.perWatcher.get(watcher) ?? 0) + 1);
   }
@@ -81,9 +82,9 @@ export class PresenceStore {
     if (!subscription) return undefined;
     clearTimeout(subscription.timer);
     this.subscriptions.delete(id);
-    deleteFrom(this.byPresentity, subscription.presentity.id, id);
-    deleteFrom(this.byPresentityAor, subscription.presentity.aor, id);
-    for (const callId of subscription.reported.keys()) deleteFrom(this.byReportedCall, callId, id);
+    this.byPresentity.delete(subscription.presentity.id, id);
+    this.byPresentityAor.delete(subscription.presentity.aor, id);
+    for (const callId of subscription.reported.keys()) this.byReportedCall.delete(callId, id);
     const left = (this.perWatcher.get(subscription.watcher.id) ?? 1) - 1;
     if (left <= 0) this.perWatcher.delete(subscription.watcher.id);
     else this.perWatcher.set(subscription.watcher.id, left);
@@ -100,7 +101,10 @@ export class PresenceStore {
     return this.subscriptionsOf(this.byPresentityAor.get(aor), event);
   }
 
-  private subscriptionsOf(ids: Set<string> | undefined, event: EventPackage | undefined): Subscription[] {
+  private subscriptionsOf(
+    ids: ReadonlySet<string> | undefined,
+    event: EventPackage | undefined,
+  ): Subscription[] {
     if (!ids) return [];
     const found: Subscription[] = [];
     for (const id of ids) {
@@ -119,10 +123,9 @@ export class PresenceStore {
   report(subscription: Subscription, reported: Map<string, DialogView>): void {
     const indexed = this.subscriptions.get(subscription.id) === subscription;
     if (indexed)
-      for (const callId of subscription.reported.keys())
-        deleteFrom(this.byReportedCall, callId, subscription.id);
+      for (const callId of subscription.reported.keys()) this.byReportedCall.delete(callId, subscription.id);
     subscription.reported = reported;
-    if (indexed) for (const callId of reported.keys()) addTo(this.byReportedCall, callId, subscription.id);
+    if (indexed) for (const callId of reported.keys()) this.byReportedCall.add(callId, subscription.id);
   }
 
   countOf(watcherId: string): number {
@@ -183,17 +186,4 @@ export class PresenceStore {
     this.perWatcher.clear();
     this.publications.clear();
   }
-}
-
-function addTo(index: Map<string, Set<string>>, key: string, id: string): void {
-  const ids = index.get(key);
-  if (ids) ids.add(id);
-  else index.set(key, new Set([id]));
-}
-
-function deleteFrom(index: Map<string, Set<string>>, key: string, id: string): void {
-  const ids = index.get(key);
-  if (!ids) return;
-  ids.delete(id);
-  if (ids.size === 0) index.delete(key);
 }

@@ -1,1 +1,2 @@
 export { LruMap } from './lru-map.ts';
+export { SetIndex } from './set-index.ts';

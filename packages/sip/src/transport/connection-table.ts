@@ -1,3 +1,4 @@
+import { SetIndex } from '../collections/set-index.ts';
 import type { StreamConnection } from './connection.ts';
 import { normalizeAddress, type TransportProtocol } from './types.ts';
 
@@ -13,7 +14,7 @@ export class ConnectionTable {
   private readonly byId = new Map<string, StreamConnection>();
   private readonly byFlow = new Map<string, StreamConnection>();
   /** The flow keys that name each connection (its own and its aliases), so closing one scans nothing. */
-  private readonly flowsOf = new Map<string, Set<string>>();
+  private readonly flowsOf = new SetIndex<string, string>();
   private readonly perIp = new Map<string, number>();
 
   get size(): number {
@@ -29,8 +30,7 @@ export class ConnectionTable {
   remove(conn: StreamConnection): void {
     if (this.byId.get(conn.id) !== conn) return;
     this.byId.delete(conn.id);
-    for (const key of this.flowsOf.get(conn.id) ?? []) this.byFlow.delete(key);
-    this.flowsOf.delete(conn.id);
+    for (const key of this.flowsOf.deleteKey(conn.id) ?? []) this.byFlow.delete(key);
     const n = (this.perIp.get(conn.remoteAddress) ?? 1) - 1;
     if (n <= 0) this.perIp.delete(conn.remoteAddress);
     else this.perIp.set(conn.remoteAddress, n);
@@ -48,11 +48,9 @@ export class ConnectionTable {
   /** The flow key names this connection now; the connection it named before no longer owns it. */
   private bindFlow(key: string, conn: StreamConnection): void {
     const before = this.byFlow.get(key);
-    if (before !== undefined && before !== conn) this.flowsOf.get(before.id)?.delete(key);
+    if (before !== undefined && before !== conn) this.flowsOf.delete(before.id, key);
     this.byFlow.set(key, conn);
-    const keys = this.flowsOf.get(conn.id);
-    if (keys) keys.add(key);
-    else this.flowsOf.set(conn.id, new Set([key]));
+    this.flowsOf.add(conn.id, key);
   }
 
   get(id: string): StreamConnection | undefined {

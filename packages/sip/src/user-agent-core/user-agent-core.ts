@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SetIndex } from '../collections/set-index.ts';
 import { Dialog } from '../dialogs/dialog.ts';
 import { createResponse, generateTag } from '../messages/builders.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
@@ -25,7 +26,7 @@ export class UserAgentCore<
   private readonly servers = new Map<string, ServerRequest<S, O, T>>();
   private readonly serversByTxn = new Map<S, ServerRequest<S, O, T>>();
   /** The pending requests of each dialog: a dialog that ends or a PRACK reaches them without a scan. */
-  private readonly serversOf = new Map<Dialog<T>, Set<ServerRequest<S, O, T>>>();
+  private readonly serversOf = new SetIndex<Dialog<T>, ServerRequest<S, O, T>>();
   private readonly clients = new Map<string, ClientRequest<C, O, T>>();
   private readonly ackWaits = new AckWaits<S, T>();
   private readonly t1: number;
@@ -264,17 +265,11 @@ export class UserAgentCore<
     this.leaveDialog(request);
     request.dialog = dialog;
     // Only pending requests are indexed: one answered already (a 2xx after its CANCEL) is not reached again.
-    if (this.servers.get(request.id) !== request) return;
-    const requests = this.serversOf.get(dialog);
-    if (requests) requests.add(request);
-    else this.serversOf.set(dialog, new Set([request]));
+    if (this.servers.get(request.id) === request) this.serversOf.add(dialog, request);
   }
 
   private leaveDialog(request: ServerRequest<S, O, T>): void {
-    const requests = request.dialog && this.serversOf.get(request.dialog);
-    if (!requests) return;
-    requests.delete(request);
-    if (requests.size === 0) this.serversOf.delete(request.dialog as Dialog<T>);
+    if (request.dialog) this.serversOf.delete(request.dialog, request);
   }
 
   private finish(request: ServerRequest<S, O, T>, state: 'answered' | 'cancelled' | 'abandoned'): boolean {
