@@ -22,6 +22,7 @@ import {
 } from '@switchboard/sip-core';
 import type { Logger } from 'pino';
 import type { Component } from '../component.ts';
+import { releaseDtmfFeedPorts } from '../dtmf-feed-port.ts';
 
 /**
  * The drachtio-srf application (registrar, access control, calls). It attaches to the embedded engine
@@ -61,6 +62,7 @@ export function sipCoreComponent(
       const { media, numbering, ngAddresses: ng } = shared();
       const ngAddresses = (): string | undefined => ng?.join(',');
       const workers = workerCount(config, logger);
+      await releaseDtmfFeedPorts();
       const dtmfFeed = await startDtmfFeedFor(
         config.rtpengineDtmfListen,
         { index: 1, count: workers },
