@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
@@ -182,6 +183,14 @@ async function launchLocalRtpengine(
 
   try {
     await waitForPong(ngPort, exited, options.startTimeoutMs ?? 10_000, logger);
+    // Two launchers may choose the same free port at once: the pong may come from the other's rtpengine
+    // while ours is still failing to bind it.
+    if (child.pid !== undefined && (await udpPortOwner(ngPort, child.pid)) === 'another') {
+      throw new MediaError(
+        'invalid-config',
+        `NG port 127.0.0.1:${ngPort} is already in use by another process`,
+      );
+    }
   } catch (err) {
     await stop();
     const detail = stderrTail.slice(-5).join(' | ');
@@ -343,4 +352,39 @@ function assertUdpPortFree(port: number): Promise<void> {
     });
     socket.bind(port, '127.0.0.1', () => socket.close(() => resolve()));
   });
+}
+
+/**
+ * Whether the UDP socket bound to 127.0.0.1:`port` is one of process `pid`'s, read from Linux's /proc
+ * (the socket's inode in /proc/net/udp, then the process's descriptors); 'unknown' without /proc.
+ */
+export async function udpPortOwner(port: number, pid: number): Promise<'process' | 'another' | 'unknown'> {
+  let table: string;
+  try {
+    table = await readFile('/proc/net/udp', 'utf8');
+  } catch {
+    return 'unknown';
+  }
+  // local_address is the address as the kernel stores it, printed in hex (0100007F for 127.0.0.1 on a
+  // little-endian machine, 7F000001 on a big-endian one), then the port.
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const local = new Set([`0100007F:${hexPort}`, `7F000001:${hexPort}`]);
+  const inodes = new Set<string>();
+  for (const line of table.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (local.has(fields[1] ?? '') && fields[9] !== undefined) inodes.add(fields[9]);
+  }
+  if (inodes.size === 0) return 'unknown';
+  let descriptors: string[];
+  try {
+    descriptors = await readdir(`/proc/${pid}/fd`);
+  } catch {
+    return 'unknown';
+  }
+  for (const fd of descriptors) {
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined && inodes.has(inode)) return 'process';
+  }
+  return 'another';
 }

@@ -11,6 +11,7 @@ import {
   localRtpengineArgs,
   resolveMediaConfig,
   startLocalRtpengine,
+  udpPortOwner,
 } from '../src/launcher.ts';
 import { NullMedia } from '../src/null-media.ts';
 import { processCommandLine, rtpenginePidFile } from '../src/orphan.ts';
@@ -179,6 +180,59 @@ describe("an NG port taken between our choice and rtpengine's bind", () => {
         logger: silentLogger,
       }),
     ).rejects.toThrow(/Address already in use/);
+  });
+});
+
+describe('an NG port another rtpengine answers on while ours fails to bind it', () => {
+  it('is not taken for ours: the launcher stops its child and starts on another port', async () => {
+    const dir = join(scratch, 'race-answered');
+    mkdirSync(dir, { recursive: true });
+    const binary = join(dir, 'rtpengine');
+    const firstTry = join(dir, 'first-try');
+    const otherPid = join(dir, 'other.pid');
+    // First start: another rtpengine comes up on the same NG port (as a second launcher's would) and
+    // answers ping, while this one takes 5 s to fail its bind.
+    writeFileSync(
+      binary,
+      `#!/bin/sh\nif [ ! -e ${firstTry} ]; then\n  echo "$@" > ${firstTry}\n` +
+        `  ${detectRtpengine()} "$@" &\n  echo $! > ${otherPid}\n  sleep 5\n` +
+        `  echo "CRIT: [core] Fatal error: Failed to open UDP NG control connection port: Address already in use" >&2\n` +
+        `  exit 255\nfi\nexec ${detectRtpengine()} "$@"\n`,
+    );
+    chmodSync(binary, 0o755);
+    let local: Awaited<ReturnType<typeof startLocalRtpengine>> | undefined;
+    try {
+      local = await startLocalRtpengine({
+        binary,
+        portMin: 32700,
+        portMax: 32799,
+        interface: '127.0.0.1',
+        logger: silentLogger,
+      });
+      const otherPort = Number(/--listen-ng=127\.0\.0\.1:(\d+)/.exec(readFileSync(firstTry, 'utf8'))?.[1]);
+      expect(otherPort).toBeGreaterThan(0);
+      expect(local.port).not.toBe(otherPort);
+      expect(await udpPortOwner(local.port, local.pid)).toBe('process');
+      expect(await udpPortOwner(otherPort, local.pid)).toBe('another');
+    } finally {
+      await local?.stop();
+      process.kill(Number(readFileSync(otherPid, 'utf8')), 'SIGKILL');
+    }
+  });
+});
+
+describe('udpPortOwner', () => {
+  it("tells this process's socket from another's, and a port nobody holds", async () => {
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const { port } = socket.address();
+    try {
+      expect(await udpPortOwner(port, process.pid)).toBe('process');
+      expect(await udpPortOwner(port, process.ppid)).toBe('another');
+    } finally {
+      await new Promise<void>((r) => socket.close(() => r()));
+    }
+    expect(await udpPortOwner(port, process.pid)).toBe('unknown');
   });
 });
 
