@@ -82,23 +82,25 @@ describe.each(ROLES)('$method: one digest authenticator', ({ method, role, chall
     source?: string;
     uri?: string;
     digestUri?: string;
+    domain?: string;
   }
   const request = (o: Options, authorization?: string): FakeRequest => {
     const user = o.user ?? 'alice';
     const source = o.source ?? '192.0.2.10';
-    const identity = `<sip:${user}@${DOMAIN}>`;
+    const domain = o.domain ?? DOMAIN;
+    const identity = `<sip:${user}@${domain}>`;
     const headers: Record<string, string> = {
       Via: `SIP/2.0/UDP ${source}:5060;branch=z9hG4bK${cseq}`,
       'Max-Forwards': '70',
       // The identity is the To of a REGISTER and the From of anything else.
-      From: `${role.identity === 'from' ? identity : `<sip:${user}@${DOMAIN}>`};tag=t${cseq}`,
-      To: role.identity === 'to' ? identity : `<sip:carol@${DOMAIN}>`,
+      From: `${role.identity === 'from' ? identity : `<sip:${user}@${domain}>`};tag=t${cseq}`,
+      To: role.identity === 'to' ? identity : `<sip:carol@${domain}>`,
       'Call-ID': `auth-${cseq}`,
       CSeq: `${cseq++} ${method}`,
       Contact: `<sip:${user}@${source}:5060>`,
     };
     if (authorization) headers[credentials] = authorization;
-    return new FakeRequest(method, o.uri ?? `sip:${DOMAIN}`, headers, source);
+    return new FakeRequest(method, o.uri ?? `sip:${domain}`, headers, source);
   };
   /** The request, then the same with credentials computed for `password` against the challenge. */
   const attempt = async (h: Harness, o: Options, password: string) => {
@@ -107,7 +109,7 @@ describe.each(ROLES)('$method: one digest authenticator', ({ method, role, chall
     const authorization = computeDigestAuthorization({
       challenge: selectChallenge(first.headers[challenge]!.split(`\r\n${challenge}: `))!,
       method,
-      uri: o.digestUri ?? o.uri ?? `sip:${DOMAIN}`,
+      uri: o.digestUri ?? o.uri ?? `sip:${o.domain ?? DOMAIN}`,
       username: o.user ?? 'alice',
       password,
     });
@@ -122,6 +124,18 @@ describe.each(ROLES)('$method: one digest authenticator', ({ method, role, chall
     expect(replyModeOf(first.headers)).toBe('stateless');
     const ok = await attempt(h, {}, 'alice-secret');
     expect(ok).toMatchObject({ status: 200, passed: true });
+  });
+
+  it('challenges in a domain created after the load, before its change arrives', async () => {
+    const h = await harness(role);
+    const domain = `new-${method.toLowerCase()}.test`;
+    const tenant = await createTenant(testDb.db, domain);
+    await createSubscriber(testDb.db, tenant, 'alice', 'alice-secret');
+    expect(h.services.directory.servesDomain(domain)).toBe(false);
+    const ok = await attempt(h, { domain, source: '192.0.2.91' }, 'alice-secret');
+    expect(ok).toMatchObject({ status: 200, passed: true });
+    const stranger = await h.send(request({ domain: 'nobody.test', source: '192.0.2.91' }));
+    expect(stranger).toMatchObject({ status: 403, passed: false });
   });
 
   it('answers an unknown user exactly like a wrong password, statelessly, and counts both', async () => {

@@ -28,6 +28,39 @@ describe('Directory following the change feed', () => {
     expect(directory.servesDomain('after-start.test')).toBe(true);
   });
 
+  it('finds a domain created after the load with one read, and remembers one nobody has', async () => {
+    let reads = 0;
+    const prisma = testDb.db.prisma;
+    const counted = new Proxy(prisma, {
+      get(target, key, receiver) {
+        if (key !== 'domain') return Reflect.get(target, key, receiver);
+        return new Proxy(target.domain, {
+          get(model, name, modelReceiver) {
+            if (name !== 'findFirst') return Reflect.get(model, name, modelReceiver);
+            return (args: Parameters<typeof model.findFirst>[0]) => {
+              reads++;
+              return model.findFirst(args);
+            };
+          },
+        });
+      },
+    });
+    const directory = new Directory(counted, log);
+    await directory.load();
+    await createTenant(testDb.db, 'Lookup-Later.test');
+    expect(directory.servesDomain('lookup-later.test')).toBe(false);
+    const [first, second] = await Promise.all([
+      directory.lookupDomain('LOOKUP-later.test'),
+      directory.lookupDomain('lookup-later.test'),
+    ]);
+    expect([first, second]).toEqual([true, true]);
+    expect(reads).toBe(1);
+    expect(directory.servesDomain('lookup-later.test')).toBe(true);
+    expect(await directory.lookupDomain('nobody.test')).toBe(false);
+    expect(await directory.lookupDomain('nobody.test')).toBe(false);
+    expect(reads).toBe(2);
+  });
+
   it("takes a customer's subscribers in a domain it has not heard of", async () => {
     const directory = new Directory(testDb.db.prisma, log);
     await directory.load();

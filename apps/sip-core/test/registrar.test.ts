@@ -289,6 +289,30 @@ describe('access control', () => {
     expect(res.headers['WWW-Authenticate']).toBeUndefined();
   });
 
+  it('serves a domain created a moment ago, before its change reaches the directory', async () => {
+    // A sip-core without the change feed: only the database knows the new domain.
+    const unfed = createServices(services.config, testDb.db.prisma, log);
+    await Promise.all([unfed.directory.load(), unfed.bans.load(), unfed.location.load()]);
+    const fresh = await createTenant(testDb.db, 'fresh.test');
+    await createSubscriber(testDb.db, fresh, 'carol', 'carol-secret');
+    const fed = register;
+    register = chain(registerChain(unfed), log);
+    try {
+      expect(unfed.directory.servesDomain('fresh.test')).toBe(false);
+      const registered = await registerWithAuth({
+        user: 'carol',
+        domain: 'fresh.test',
+        source: '192.0.2.90',
+      });
+      expect(registered.status).toBe(200);
+      // Still refused: a domain the database does not have either.
+      expect((await send(registerRequest({ domain: 'never.test', source: '192.0.2.90' }))).status).toBe(403);
+    } finally {
+      register = fed;
+      await unfed.location.close();
+    }
+  });
+
   it('rejects scanners by User-Agent', async () => {
     expect((await send(registerRequest({ userAgent: 'friendly-scanner' }))).status).toBe(403);
     const probe = new FakeRequest('OPTIONS', 'sip:100@192.0.2.1', {

@@ -108,7 +108,10 @@ export type SubscriberStrings = (
   id: string,
 ) => { readonly id: string; readonly username: string } | undefined;
 
-/** How long a username found in no table is answered from memory before the database is asked again. */
+/**
+ * How long a username (or a domain) found in no table is answered from memory before the database is
+ * asked again.
+ */
 const MISS_TTL_MS = 10_000;
 /** Misses remembered at most (oldest forgotten first), so random usernames cannot grow memory. */
 const MAX_MISSES = 10_000;
@@ -148,6 +151,8 @@ export class Directory {
   private loadsInFlight = 0;
   /** Database reads in flight by key: concurrent lookups of one user share one read. */
   private readonly reads = new Map<string, Promise<CachedSubscriber | undefined>>();
+  /** Database reads of domains not in memory, in flight by lower-case name. */
+  private readonly domainReads = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -213,6 +218,32 @@ export class Directory {
 
   servesDomain(host: string): boolean {
     return this.domainIds.has(host.toLowerCase());
+  }
+
+  /**
+   * `servesDomain`, and on a miss the database once: a domain created a moment ago, whose change is
+   * still on the way, is served from the first REGISTER (a phone refused 403 backs off for half a
+   * minute or more). A name the database does not have either is remembered like a missed username.
+   */
+  async lookupDomain(host: string): Promise<boolean> {
+    const name = host.toLowerCase();
+    if (this.domainIds.has(name)) return true;
+    const k = key('', name);
+    const retryAt = this.misses.get(k);
+    if (retryAt !== undefined && retryAt > Date.now()) return false;
+    let read = this.domainReads.get(name);
+    if (read === undefined) {
+      read = this.prisma.domain
+        .findFirst({ where: { name: { equals: name, mode: 'insensitive' } }, select: { id: true } })
+        .then(async (row) => {
+          if (row) await this.onDomainChanged(row.id);
+          else this.rememberMiss(k);
+          return this.domainIds.has(name);
+        })
+        .finally(() => this.domainReads.delete(name));
+      this.domainReads.set(name, read);
+    }
+    return read;
   }
 
   /**

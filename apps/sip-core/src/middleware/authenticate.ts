@@ -132,11 +132,28 @@ export function authenticate(deps: AuthenticateDeps, role: DigestRole): Middlewa
     const identity = role.identity === 'to' ? parsed.to : parsed.from;
     if (identity.uri.kind !== 'sip') return forbid(res);
     const realm = identity.uri.host.toLowerCase();
-    if (!directory.servesDomain(realm)) return forbid(res);
     const credentials = req.get(names.credentials);
-    if (!credentials) return challenge(res, realm);
-    return verify(req, res, next, identity.uri.userText, realm, credentials);
+    const user = identity.uri.userText;
+    if (directory.servesDomain(realm)) return admit(req, res, next, user, realm, credentials);
+    // Not in memory: perhaps created a moment ago, its change still on the way.
+    directory.lookupDomain(realm).then(
+      (served) => (served ? admit(req, res, next, user, realm, credentials) : forbid(res)),
+      (error: unknown) => next(error),
+    );
   };
+
+  /** A request in one of our domains: a challenge without credentials, else their check. */
+  function admit(
+    req: IncomingRequest,
+    res: SipResponse,
+    next: Next,
+    user: string | undefined,
+    realm: string,
+    credentials: string | undefined,
+  ): Promise<void> | void {
+    if (!credentials) return challenge(res, realm);
+    return verify(req, res, next, user, realm, credentials);
+  }
 
   /** Checks the credentials given for `user` in `realm`: next() only for that enabled subscriber's own. */
   async function verify(
