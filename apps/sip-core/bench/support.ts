@@ -56,6 +56,11 @@ const PROFILE_DIR = process.env.BENCH_PROFILE;
  * trial, garbage included (where the collector's work comes from), instead of the CPU profile.
  */
 const PROFILE_KIND = process.env.BENCH_PROFILE_KIND === 'allocations' ? 'allocations' : 'cpu';
+/**
+ * Microseconds between two samples of the CPU profile (BENCH_PROFILE_INTERVAL_US; V8's default 1000):
+ * a 5-s trial of a few microseconds per message needs a finer one to tell small functions apart.
+ */
+const PROFILE_INTERVAL_US = Number(process.env.BENCH_PROFILE_INTERVAL_US ?? 1000);
 /** Uncounted calls before the first trial (BENCH_WARMUP_CALLS). */
 export const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 2000);
 /** Seconds of no traffic over which a target's idle CPU use is measured. */
@@ -551,6 +556,7 @@ function inProcessProfiler(): CpuMeter['startProfile'] {
   return async (label) => {
     session.connect();
     await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
     await session.post('Profiler.start');
     return async () => {
       const { profile } = await session.post('Profiler.stop');
