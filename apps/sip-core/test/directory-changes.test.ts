@@ -1,3 +1,4 @@
+import type { PrismaClient } from '@switchboard/db';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Directory } from '../src/directory/directory.ts';
@@ -15,6 +16,30 @@ afterAll(async () => {
   await testDb?.drop();
 });
 
+type Query = (args: unknown) => Promise<unknown>;
+
+/** `prisma` with one model's `method` replaced by `wrap` around the real one. */
+function intercept(
+  prisma: PrismaClient,
+  model: 'domain' | 'subscriber',
+  method: string,
+  wrap: (real: Query, args: unknown) => Promise<unknown>,
+): PrismaClient {
+  return new Proxy(prisma, {
+    get(target, key, receiver) {
+      const delegate: unknown = Reflect.get(target, key, receiver);
+      if (key !== model) return delegate;
+      return new Proxy(delegate as object, {
+        get(real, name, realReceiver) {
+          const original: unknown = Reflect.get(real, name, realReceiver);
+          if (name !== method) return original;
+          return (args: unknown) => wrap((a) => (original as Query).call(real, a), args);
+        },
+      });
+    },
+  });
+}
+
 describe('Directory following the change feed', () => {
   it("takes a new subscriber whose new domain's change has not been applied yet", async () => {
     const directory = new Directory(testDb.db.prisma, log);
@@ -30,20 +55,9 @@ describe('Directory following the change feed', () => {
 
   it('finds a domain created after the load with one read, and remembers one nobody has', async () => {
     let reads = 0;
-    const prisma = testDb.db.prisma;
-    const counted = new Proxy(prisma, {
-      get(target, key, receiver) {
-        if (key !== 'domain') return Reflect.get(target, key, receiver);
-        return new Proxy(target.domain, {
-          get(model, name, modelReceiver) {
-            if (name !== 'findFirst') return Reflect.get(model, name, modelReceiver);
-            return (args: Parameters<typeof model.findFirst>[0]) => {
-              reads++;
-              return model.findFirst(args);
-            };
-          },
-        });
-      },
+    const counted = intercept(testDb.db.prisma, 'domain', 'findFirst', (findFirst, args) => {
+      reads++;
+      return findFirst(args);
     });
     const directory = new Directory(counted, log);
     await directory.load();
@@ -78,20 +92,11 @@ describe('Directory following the change feed', () => {
       openGate = resolve;
     });
     const prisma = testDb.db.prisma;
-    const gated = new Proxy(prisma, {
-      get(target, key, receiver) {
-        if (key !== 'subscriber') return Reflect.get(target, key, receiver);
-        return new Proxy(target.subscriber, {
-          get(model, name, modelReceiver) {
-            if (name !== 'findMany') return Reflect.get(model, name, modelReceiver);
-            return async (args: Parameters<typeof model.findMany>[0]) => {
-              const rows = await model.findMany(args);
-              if (args?.where?.customerId !== undefined) await gate;
-              return rows;
-            };
-          },
-        });
-      },
+    const gated = intercept(prisma, 'subscriber', 'findMany', async (findMany, args) => {
+      const rows = await findMany(args);
+      if ((args as { where?: { customerId?: string } } | undefined)?.where?.customerId !== undefined)
+        await gate;
+      return rows;
     });
     const tenant = await createTenant(testDb.db, 'customer-race.test');
     const erin = await createSubscriber(testDb.db, tenant, 'erin', 'secret');
