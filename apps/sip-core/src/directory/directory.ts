@@ -222,8 +222,8 @@ export class Directory {
 
   /**
    * `servesDomain`, and on a miss the database once: a domain created a moment ago, whose change is
-   * still on the way, is served from the first REGISTER (a phone refused 403 backs off for half a
-   * minute or more). A name the database does not have either is remembered like a missed username.
+   * still on the way, is served from the first REGISTER (refused 403, baresip tries again only a
+   * minute later). A name the database does not have either is remembered like a missed username.
    */
   async lookupDomain(host: string): Promise<boolean> {
     const name = host.toLowerCase();
