@@ -75,6 +75,19 @@ describe('Directory following the change feed', () => {
     expect(reads).toBe(2);
   });
 
+  it('answers a domain lookup the database fails as not served, and does not ask again at once', async () => {
+    let reads = 0;
+    const failing = intercept(testDb.db.prisma, 'domain', 'findFirst', () => {
+      reads++;
+      return Promise.reject(new Error('connection refused'));
+    });
+    const directory = new Directory(failing, log);
+    await directory.load();
+    expect(await directory.lookupDomain('outage.test')).toBe(false);
+    expect(await directory.lookupDomain('outage.test')).toBe(false);
+    expect(reads).toBe(1);
+  });
+
   it("takes a customer's subscribers in a domain it has not heard of", async () => {
     const directory = new Directory(testDb.db.prisma, log);
     await directory.load();

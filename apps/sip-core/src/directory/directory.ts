@@ -240,6 +240,12 @@ export class Directory {
           else this.rememberMiss(k);
           return this.domainIds.has(name);
         })
+        .catch((error: unknown) => {
+          // The database unreachable: not served, as before the read, and not asked again per request.
+          this.log.warn({ err: error, domain: name }, 'domain lookup failed');
+          this.rememberMiss(k);
+          return false;
+        })
         .finally(() => this.domainReads.delete(name));
       this.domainReads.set(name, read);
     }
