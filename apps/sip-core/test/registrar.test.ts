@@ -282,6 +282,38 @@ describe('REGISTER', () => {
   });
 });
 
+describe('logs', () => {
+  it('writes a device that appears, moves or leaves at info, and a refresh at debug', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const capture = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logged = createServices(services.config, testDb.db.prisma, capture);
+    await Promise.all([logged.directory.load(), logged.bans.load(), logged.location.load()]);
+    const fed = register;
+    register = chain(registerChain(logged), capture);
+    const device = (source: string, expires?: string) =>
+      registerWithAuth({
+        user: 'bob',
+        source,
+        callId: 'logs-device',
+        contact: `<sip:bob@${source}:5060>;+sip.instance="<urn:uuid:00000000-0000-4000-8000-00000000b0b1>"`,
+        ...(expires === undefined ? {} : { expires }),
+      });
+    try {
+      expect((await device('192.0.2.60')).status).toBe(200);
+      expect((await device('192.0.2.60')).status).toBe(200);
+      expect((await device('192.0.2.61')).status).toBe(200);
+      expect((await device('192.0.2.61', '0')).status).toBe(200);
+      const registrar = lines
+        .filter((line) => ['registered', 'refreshed', 'unregistered'].includes(line.msg))
+        .map((line) => `${line.level} ${line.msg}`);
+      expect(registrar).toEqual(['30 registered', '20 refreshed', '30 registered', '30 unregistered']);
+    } finally {
+      register = fed;
+      await logged.location.close();
+    }
+  });
+});
+
 describe('access control', () => {
   it('refuses domains we do not serve without a challenge', async () => {
     const res = await send(registerRequest({ domain: 'elsewhere.test' }));

@@ -99,6 +99,21 @@ function natDetected(contact: Contact, source: IncomingRequest['locals']['source
   });
 }
 
+/** Every change keeps a binding that was there, at the same contact and source: nothing but a refresh. */
+function isRefreshOnly(change: BindingChange, before: ReadonlyMap<string, Binding>): boolean {
+  if (change.removals.length > 0) return false;
+  return change.upserts.every((binding) => {
+    const old = before.get(binding.bindingKey);
+    return (
+      old !== undefined &&
+      old.contactUri === binding.contactUri &&
+      old.receivedAddress === binding.receivedAddress &&
+      old.receivedPort === binding.receivedPort &&
+      old.transport === binding.transport
+    );
+  });
+}
+
 /**
  * The registrar (RFC 3261 §10.3): adds, refreshes and removes the bindings of the authenticated
  * subscriber's AOR and answers 200 with every current binding and its remaining time.
@@ -122,12 +137,12 @@ export function registerHandler(deps: RegisterDeps): Middleware {
           ? await deps.push.providers(subscriber.domain)
           : [];
       let planned: BindingChange | undefined;
-      let known = new Set<string>();
+      let known = new Map<string, Binding>();
       const bindings =
         contacts === undefined
           ? location.lookup(aor) // a query: no Contact, list the bindings (step 6)
           : await location.update(aor, (current) => {
-              known = new Set(current.map((b) => b.bindingKey));
+              known = new Map(current.map((b) => [b.bindingKey, b]));
               planned =
                 contacts === '*'
                   ? removeAll(current, parsed, headerExpires)
@@ -155,8 +170,13 @@ export function registerHandler(deps: RegisterDeps): Middleware {
       if (planned?.upserts.some((b) => !known.has(b.bindingKey))) deps.messageQueue?.registered(subscriber);
       const result = contacts === undefined ? 'query' : bindings.length > 0 ? 'registered' : 'unregistered';
       registrations?.inc({ result });
-      if (result !== 'query')
-        log.info({ aor, source: req.locals.source.address, bindings: bindings.length }, result);
+      if (result !== 'query') {
+        const fields = { aor, source: req.locals.source.address, bindings: bindings.length };
+        // A device that appeared, moved or went away is an event; a refresh of what was there is
+        // routine, nearly every REGISTER a busy node sees (docs/registrar.md, "Logs").
+        if (planned === undefined || !isRefreshOnly(planned, known)) log.info(fields, result);
+        else log.debug(fields, 'refreshed');
+      }
     } catch (error) {
       if (error instanceof Refusal || error instanceof BindingConflict) {
         const headers = error instanceof Refusal ? error.headers : {};
