@@ -1,27 +1,18 @@
-import { createSocket } from 'node:dgram';
 import { loadConfig } from '@switchboard/config';
+import { udpFree } from '@switchboard/testkit';
 import { describe, expect, it } from 'vitest';
 import { releaseDtmfFeedPorts, withLocalDtmfFeed } from '../src/dtmf-feed-port.ts';
-
-/** Whether 127.0.0.1:`port` can be bound now (the socket is closed again). */
-function bindable(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.once('error', () => resolve(false));
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-  });
-}
 
 describe("the launcher's DTMF feed ports", () => {
   it('holds one port per worker from their choice until sip-core is about to bind them', async () => {
     const config = await withLocalDtmfFeed(loadConfig({ SIP_CORE_WORKERS: '2' }));
     const port = config.rtpengineDtmfListen!.port;
     // Meanwhile nobody else gets them (another launcher starting, anything binding port 0).
-    expect(await bindable(port)).toBe(false);
-    expect(await bindable(port + 1)).toBe(false);
+    expect(await udpFree(port)).toBe(false);
+    expect(await udpFree(port + 1)).toBe(false);
     await releaseDtmfFeedPorts();
-    expect(await bindable(port)).toBe(true);
-    expect(await bindable(port + 1)).toBe(true);
+    expect(await udpFree(port)).toBe(true);
+    expect(await udpFree(port + 1)).toBe(true);
   });
 
   it("leaves an operator's RTPENGINE_DTMF_LISTEN alone", async () => {

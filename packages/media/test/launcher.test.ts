@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { udpFree } from '@switchboard/testkit';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -29,17 +30,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      resolve(false);
-    });
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
 }
 
 const offerRequest = {
@@ -273,7 +263,7 @@ describe('an rtpengine left running by a killed launcher', () => {
     await exited;
     // Its parent is gone, it is not: it still holds its NG port (and would hold its calls' RTP ports).
     expect((await processCommandLine(orphan))?.[0]).toMatch(/rtpengine$/);
-    expect(await portFree(22311)).toBe(false);
+    expect(await udpFree(22311)).toBe(false);
 
     const next = await startLocalRtpengine({
       dataDir,
@@ -285,7 +275,7 @@ describe('an rtpengine left running by a killed launcher', () => {
     });
     try {
       expect(await processCommandLine(orphan)).toBeUndefined();
-      expect(await portFree(22311)).toBe(true);
+      expect(await udpFree(22311)).toBe(true);
       expect(JSON.parse(readFileSync(rtpenginePidFile(dataDir), 'utf8')).pid).toBe(next.pid);
     } finally {
       await next.stop();
@@ -349,7 +339,7 @@ describe('resolveMediaConfig', () => {
       await session.end();
       await resolved.stop();
       stopped = true;
-      expect(await portFree(22306)).toBe(true);
+      expect(await udpFree(22306)).toBe(true);
     } finally {
       if (!stopped) await resolved.stop();
     }

@@ -1,7 +1,8 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { udpFree } from '@switchboard/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MediaError } from '../src/errors.ts';
 import { type LocalRtpengine, startLocalRtpengine } from '../src/launcher.ts';
@@ -77,24 +78,12 @@ async function call(callId: string, callee?: Socket, injectDtmf = false) {
   return { offer, answer, session };
 }
 
-/** True when nothing holds 127.0.0.1:port (UDP). */
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createSocket('udp4');
-    probe.once('error', () => {
-      probe.close();
-      resolve(false);
-    });
-    probe.bind(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
 describe('session lifecycle', () => {
   it('end() deletes the call: query fails, list no longer has it, its ports can be bound again', async () => {
     const { offer, answer, session } = await call('life-delete@test');
     const ports = [mLines(offer)[0]!.port, mLines(answer)[0]!.port];
     expect(await ng.list()).toContain('life-delete@test');
-    expect(await canBind(ports[0]!)).toBe(false);
+    expect(await udpFree(ports[0]!)).toBe(false);
 
     const first = session.end();
     const second = session.end();
@@ -105,7 +94,7 @@ describe('session lifecycle', () => {
 
     await expect(ng.query({ 'call-id': 'life-delete@test' })).rejects.toMatchObject({ code: 'unknown-call' });
     expect(await ng.list()).not.toContain('life-delete@test');
-    for (const port of ports) expect(await canBind(port)).toBe(true);
+    for (const port of ports) expect(await udpFree(port)).toBe(true);
     expect(media.health()[0]?.calls).toBe(0);
   });
 

@@ -9,7 +9,7 @@ export {
   startDrachtioServer,
 } from './drachtio-server.ts';
 export { until } from './polling.ts';
-export { allocatePort, type PortRequest, testPortRange } from './ports.ts';
+export { allocatePort, type PortRequest, tcpFree, testPortRange, udpFree } from './ports.ts';
 export { optionsRequest } from './requests.ts';
 export { S3_TEST_CREDENTIALS, type S3TestServer, startS3Server } from './s3.ts';
 export {

@@ -34,7 +34,7 @@ export async function allocatePort(request: PortRequest = {}): Promise<number> {
     if (first > max) continue;
     let free = !recentlyGiven(first, count);
     for (let port = first; free && port < first + count; port++) {
-      free = (await udpFree(address, port)) && (!request.tcp || (await tcpFree(address, port)));
+      free = (await udpFree(port, address)) && (!request.tcp || (await tcpFree(port, address)));
     }
     if (free) {
       remember(first, count);
@@ -77,15 +77,20 @@ function family(address: string): 'udp4' | 'udp6' {
   return address.includes(':') ? 'udp6' : 'udp4';
 }
 
-function udpFree(address: string, port: number): Promise<boolean> {
+/** Whether UDP `address`:`port` can be bound right now (the probe is closed again). */
+export function udpFree(port: number, address = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createSocket(family(address));
-    socket.once('error', () => resolve(false));
+    socket.once('error', () => {
+      socket.close();
+      resolve(false);
+    });
     socket.bind(port, address, () => socket.close(() => resolve(true)));
   });
 }
 
-function tcpFree(address: string, port: number): Promise<boolean> {
+/** Whether TCP `address`:`port` can be listened on right now (the probe is closed again). */
+export function tcpFree(port: number, address = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));

@@ -10,6 +10,7 @@ import {
   runSipp,
   startSipp,
   stopAllSipp,
+  udpFree,
   waitForListener,
   waitForUdpListener,
 } from '../src/index.ts';
@@ -18,20 +19,12 @@ const scenarioDir = fileURLToPath(new URL('./sipp/', import.meta.url));
 
 afterAll(() => stopAllSipp());
 
-function bindUdp(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    socket.once('error', () => resolve(false));
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-  });
-}
-
 describe('allocatePort', () => {
   it('returns a port in the range that can be bound, and consecutive ones when asked', async () => {
     const port = await allocatePort({ min: 21600, max: 21699, count: 3 });
     expect(port).toBeGreaterThanOrEqual(21600);
     expect(port + 2).toBeLessThanOrEqual(21699);
-    for (const p of [port, port + 1, port + 2]) expect(await bindUdp(p)).toBe(true);
+    for (const p of [port, port + 1, port + 2]) expect(await udpFree(p)).toBe(true);
   });
 
   it('never returns a port that is taken', async () => {
