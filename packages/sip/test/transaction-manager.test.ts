@@ -155,6 +155,46 @@ describe('TransactionManager over loopback', () => {
     expect(got.length).toBeLessThanOrEqual(count + 1);
   });
 
+  it('an acknowledged INVITE transaction lets go of its INVITE and 2xx and still absorbs retransmissions', async () => {
+    const a = await endpoint();
+    const b = await endpoint();
+    const requests: SipRequest[] = [];
+    const acknowledged: Array<InviteServerTransaction | undefined> = [];
+    b.manager.on('ack', (_ack, _source, tx) => acknowledged.push(tx));
+    b.manager.on('request', (req, tx) => {
+      requests.push(req);
+      b.manager.acceptInvite(tx as InviteServerTransaction, createResponse(req, 200, { toTag: 'uas2' }));
+    });
+    const inv = invite(b.info.port);
+    const target = { transport: 'udp' as const, address: '127.0.0.1', port: b.info.port };
+    const got = responses(a.manager.sendRequest(inv, target));
+    await until(() => got.some((r) => r.status === 200));
+    const ack = createRequest({
+      method: 'ACK',
+      uri: inv.uri,
+      from: inv.from,
+      to: got.find((r) => r.status === 200)!.to,
+      callId: inv.callId,
+      cseq: 1,
+    });
+    await a.manager.sendAck(ack, target);
+    await until(() => acknowledged.length === 1);
+    const server = acknowledged[0]!;
+    expect(server.state).toBe('accepted');
+    expect(() => server.request).toThrow(/released its request/);
+    expect(server.lastResponse?.toTag).toBe('uas2');
+    // A retransmission of the INVITE is absorbed until Timer L: no new request, no response (RFC 6026 §7.1).
+    const before = got.length;
+    await a.layer.send(inv, target);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(requests).toHaveLength(1);
+    expect(got).toHaveLength(before);
+    // A second ACK (a retransmission) is the TU's again, with no transaction to acknowledge.
+    await a.manager.sendAck(ack, target);
+    await until(() => acknowledged.length === 2);
+    expect(acknowledged[1]).toBeUndefined();
+  });
+
   it('reports ackTimeout when a 2xx is never ACKed', async () => {
     const a = await endpoint();
     const b = await endpoint('udp', 5);

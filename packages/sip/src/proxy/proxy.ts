@@ -273,7 +273,7 @@ export class StatefulProxy implements BranchSender {
         // fall through to the stateless path
       }
     }
-    if (response.status >= 200 && response.status < 300 && serverTx.request.method === 'INVITE') {
+    if (response.status >= 200 && response.status < 300 && serverTx.kind === 'invite-server') {
       this.manager.transport.sendResponse(response, serverTx.source).catch(() => {});
     }
   }

@@ -29,8 +29,12 @@ export interface TransactionManagerOptions {
 export interface TransactionManagerEvents {
   /** A new request with the server transaction created for it (never ACK or CANCEL: see `ack`, `cancel`). */
   request: [request: SipRequest, transaction: ServerTransaction, source: MessageSource];
-  /** An ACK matching no INVITE server transaction: the ACK for a 2xx, end-to-end (§17.2.3, §13.3.1.4). */
-  ack: [ack: SipRequest, source: MessageSource];
+  /**
+   * An ACK matching no INVITE server transaction: the ACK for a 2xx, end-to-end (§17.2.3, §13.3.1.4).
+   * `acknowledged`: the transaction whose 2xx (sent with `acceptInvite`) it acknowledges, the first time;
+   * it holds neither the INVITE nor the parsed 2xx any more.
+   */
+  ack: [ack: SipRequest, source: MessageSource, acknowledged?: InviteServerTransaction];
   /**
    * A CANCEL matching an INVITE server transaction that has not sent a final response (§9.2). The manager has
    * already answered the CANCEL with 200; the TU answers the INVITE (a UAS with 487, a proxy by cancelling
@@ -330,12 +334,14 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
       return;
     }
     // The ACK for a 2xx (new branch, or RFC 6026 Accepted) goes to the TU; it also stops 2xx retransmission.
-    const accepted = this.accepted2xx.get(ackKey(ack));
+    const acceptedKey = ackKey(ack);
+    const accepted = this.accepted2xx.get(acceptedKey);
     if (accepted) {
       accepted.timers.forEach(clearTimeout);
-      this.accepted2xx.delete(ackKey(ack));
+      this.accepted2xx.delete(acceptedKey);
+      accepted.transaction.acknowledged();
     }
-    this.emit('ack', ack, source);
+    this.emit('ack', ack, source, accepted?.transaction);
   }
 
   private receiveCancel(cancel: SipRequest, key: string, source: MessageSource): void {

@@ -48,9 +48,9 @@ abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
 
   /**
    * The request that created the transaction. A non-INVITE transaction over UDP releases it when it
-   * reaches Completed (§17.2.2: from then on it only resends its final response), so reading it after
-   * the final response is a bug of the caller; it throws instead of keeping some 5 KB per transaction
-   * alive for the 32 s of Timer J.
+   * reaches Completed (§17.2.2: from then on it only resends its final response), an INVITE transaction
+   * when the ACK for its 2xx came (`acknowledged`), so reading it then is a bug of the caller; it throws
+   * instead of keeping some 5 KB per transaction alive for the 32 s of Timer J or L.
    */
   get request(): SipRequest {
     if (this.heldRequest === null)
@@ -73,7 +73,8 @@ abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
   }
 
   /**
-   * Keeps only what a non-INVITE transaction in Completed needs (§17.2.2): its final response as sent
+   * Keeps only what a transaction that waits for retransmissions needs (a non-INVITE in Completed,
+   * §17.2.2; an acknowledged INVITE in Accepted, RFC 6026 §7.1): its final response as sent
    * (some 500 bytes instead of about 3 KB parsed, whose header values also pin the text it was parsed
    * from), and the request's To tag instead of the request (about 5 KB parsed).
    */
@@ -213,6 +214,16 @@ export class InviteServerTransaction extends ServerTransaction {
       this.startTimer('H', this.durations.H, () => this.onTimerH());
       this.transmit(response);
     }
+  }
+
+  /**
+   * The ACK for our 2xx came (it is the TU's: RFC 3261 §13.3.1.4, RFC 6026 §7.1). Until Timer L the
+   * transaction only absorbs retransmissions of the INVITE, which needs its key and To tag, not the
+   * request nor the parsed 2xx: an answered call's transaction keeps some 500 bytes for those 32 s
+   * instead of its INVITE and 2xx parsed (docs/performance.md, "What a call keeps for 32 seconds").
+   */
+  acknowledged(): void {
+    if (this.state === 'accepted' && this.durations.L > 0) this.keepOnlyForRetransmissions();
   }
 
   private onTimerG(): void {

@@ -21,6 +21,11 @@ export class ServerRequest<S extends CoreServerTransaction, O, T> {
   localTag: string;
   /** The dialog the request was received in, or the one our 1xx/2xx created (§12.1.1). */
   dialog: Dialog<T> | undefined;
+  /**
+   * The request, kept here: its transaction lets go of it once it only waits for retransmissions (a
+   * completed non-INVITE, an acknowledged INVITE), while the transaction user may still read it.
+   */
+  readonly request: SipRequest;
   private reliable: ReliableProvisional | undefined;
   private deadline: NodeJS.Timeout | undefined;
 
@@ -35,15 +40,12 @@ export class ServerRequest<S extends CoreServerTransaction, O, T> {
   ) {
     this.localTag = localTag;
     this.dialog = dialog;
-  }
-
-  get request(): SipRequest {
-    return this.txn.request;
+    this.request = txn.request;
   }
 
   /** Out of dialog when it arrived (no To tag): a dialog its answer creates is its own. */
   get initial(): boolean {
-    return this.txn.request.toTag === undefined;
+    return this.request.toTag === undefined;
   }
 
   get pending(): boolean {
