@@ -39,7 +39,7 @@ import type {
  */
 export class SipStackAdapter implements SipStackPort {
   /** The wrappers of INVITE server transactions, for their CANCEL and ACK timeout. */
-  private readonly incoming = new WeakMap<ServerTransaction, IncomingTransaction>();
+  private readonly incoming = new WeakMap<ServerTransaction, IncomingServerTransaction>();
   readonly proxy: StackProxy;
 
   constructor(
@@ -76,7 +76,15 @@ export class SipStackAdapter implements SipStackPort {
   }
 
   onAck(handler: (ack: SipRequest, raw: string, flow: Flow) => void): void {
-    this.manager.on('ack', (ack, source) => handler(ack, ack.toString(), flowOf(source)));
+    this.manager.on('ack', (ack, source, acknowledged) => {
+      // Its 2xx acknowledged, the INVITE can no longer be cancelled nor time out waiting for the ACK: its
+      // wrapper (the request and its text) need not stay for the transaction's Timer L.
+      if (acknowledged) {
+        this.incoming.get(acknowledged)?.letGo();
+        this.incoming.delete(acknowledged);
+      }
+      handler(ack, ack.toString(), flowOf(source));
+    });
   }
 
   onAckTimeout(handler: (invite: IncomingTransaction) => void): void {
@@ -265,12 +273,18 @@ class IncomingServerTransaction implements IncomingTransaction {
     this.ending.add(listener);
   }
 
+  /**
+   * The transaction only waits for retransmissions now (a non-INVITE in Completed, RFC 3261 §17.2.2; an
+   * INVITE whose 2xx was acknowledged, RFC 6026 §7.1): its end concerns nobody any more, and the listeners
+   * waiting for it (they name this wrapper, its request and text) need not stay for Timer J or L.
+   */
+  letGo(): void {
+    this.ending?.clear();
+    this.text = undefined;
+  }
+
   private answered(response: SipResponse): void {
-    // A non-INVITE transaction in Completed only resends its final response (RFC 3261 §17.2.2): the
-    // engine lets go of this wrapper (request, raw text, listeners) instead of keeping it for Timer J.
-    if (response.status >= 200 && this.tx.kind === 'non-invite-server') {
-      this.ending?.clear();
-    }
+    if (response.status >= 200 && this.tx.kind === 'non-invite-server') this.letGo();
   }
 }
 
