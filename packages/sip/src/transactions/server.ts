@@ -223,7 +223,7 @@ export class InviteServerTransaction extends ServerTransaction {
    * instead of its INVITE and 2xx parsed (docs/performance.md, "What a call keeps for 32 seconds").
    */
   acknowledged(): void {
-    if (this.state === 'accepted' && this.durations.L > 0) this.keepOnlyForRetransmissions();
+    if (this.state === 'accepted') this.keepOnlyForRetransmissions();
   }
 
   private onTimerG(): void {
