@@ -195,6 +195,29 @@ describe('TransactionManager over loopback', () => {
     expect(acknowledged[1]).toBeUndefined();
   });
 
+  it("an INVITE client transaction lets go of its INVITE once accepted and still passes up a fork's 2xx", async () => {
+    const a = await endpoint();
+    const b = await endpoint();
+    let received: SipRequest | undefined;
+    b.manager.on('request', (req, tx) => {
+      received = req;
+      b.manager.acceptInvite(tx as InviteServerTransaction, createResponse(req, 200, { toTag: 'fork1' }));
+    });
+    const target = { transport: 'udp' as const, address: '127.0.0.1', port: b.info.port };
+    const tx = a.manager.sendRequest(invite(b.info.port), target) as InviteClientTransaction;
+    const got = responses(tx);
+    await until(() => got.some((r) => r.status === 200));
+    expect(tx.state).toBe('accepted');
+    // RFC 6026 §7.2: Accepted sends nothing more, so it holds no INVITE for the 32 s of Timer M.
+    expect(() => tx.request).toThrow(/released its request/);
+    // A 2xx from another fork still reaches the TU (§13.2.2.4).
+    const back = { transport: 'udp' as const, address: '127.0.0.1', port: a.info.port };
+    await b.layer.send(createResponse(received!, 200, { toTag: 'fork2' }), back);
+    const answers = () => got.filter((r) => r.status === 200).map((r) => r.toTag);
+    await until(() => answers().length >= 2);
+    expect(answers()).toEqual(['fork1', 'fork2']);
+  });
+
   it('reports ackTimeout when a 2xx is never ACKed', async () => {
     const a = await endpoint();
     const b = await endpoint('udp', 5);

@@ -42,7 +42,7 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
       reliable,
       timers: DEFAULT_TIMERS,
       send: rec.send,
-      buildAck: (res) => ack(res),
+      buildAck: (_request, res) => ack(res),
     });
     return { tx, rec };
   };
@@ -69,8 +69,8 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
       reliable: false,
       timers: DEFAULT_TIMERS,
       send: () => Promise.resolve(),
-      buildAck: (res) => ack(res),
-      buildLocalResponse: (status) => response(status),
+      buildAck: (_request, res) => ack(res),
+      buildLocalResponse: (_request, status) => response(status),
     });
     const statuses: number[] = [];
     tx.on('response', (r) => statuses.push(r.status));
@@ -150,7 +150,7 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
       reliable: false,
       timers: DEFAULT_TIMERS,
       send: () => Promise.reject(new Error('ECONNREFUSED')),
-      buildAck: (res) => ack(res),
+      buildAck: (_request, res) => ack(res),
     });
     tx.on('failed', failed);
     tx.start();

@@ -1,12 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dialog } from '../src/dialogs/index.ts';
-import {
-  createCancel,
-  createRequest,
-  createResponse,
-  type SipRequest,
-  type SipResponse,
-} from '../src/messages/index.ts';
+import { createCancel, createRequest, createResponse, type SipResponse } from '../src/messages/index.ts';
 import {
   type ClientTransaction,
   type InviteClientTransaction,
@@ -73,7 +67,7 @@ async function uasAndCaller() {
   const tx = caller.manager.sendRequest(invite, target) as InviteClientTransaction;
   const got = responses(tx);
   await until(() => pending.length === 1 && got.length > 0);
-  return { core, callee, caller, target, tx, got, pending, cancelled, acked };
+  return { core, callee, caller, target, invite, tx, got, pending, cancelled, acked };
 }
 
 describe('UserAgentCore on a TransactionManager: CANCEL (RFC 3261 §9.2)', () => {
@@ -89,7 +83,7 @@ describe('UserAgentCore on a TransactionManager: CANCEL (RFC 3261 §9.2)', () =>
   });
 
   it('a CANCEL after the 200 gets 200 and changes nothing: the call stands', async () => {
-    const { core, caller, target, tx, got, pending, cancelled } = await uasAndCaller();
+    const { core, caller, target, invite, got, pending, cancelled } = await uasAndCaller();
     const request = pending[0]!;
     const ok = createResponse(request.request, 200, {
       toTag: request.localTag,
@@ -97,7 +91,7 @@ describe('UserAgentCore on a TransactionManager: CANCEL (RFC 3261 §9.2)', () =>
     });
     const dialog = core.respond(request, ok, { usage: 'invite', options: () => ({}) });
     await until(() => got.some((r) => r.status === 200));
-    const cancelTx = caller.manager.sendRequest(createCancel(tx.request as SipRequest), target);
+    const cancelTx = caller.manager.sendRequest(createCancel(invite), target);
     const cancelAnswers = responses(cancelTx);
     await until(() => cancelAnswers.length > 0);
     expect(cancelAnswers[0]!.status).toBe(200);

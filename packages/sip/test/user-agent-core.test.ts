@@ -304,6 +304,43 @@ describe('UserAgentCore: UAC dialogs (RFC 3261 §12.1.2, §13.2.2)', () => {
     expect(terminated).toEqual([]);
   });
 
+  it('after the 2xx keeps only the dialog-forming part, from which a later fork still makes its dialog', () => {
+    const { core } = makeCore();
+    const invite = request('INVITE', {
+      fromTag: 'me1',
+      cseq: 7,
+      extra: 'Subject: a header no dialog needs\r\nContent-Type: application/sdp\r\n',
+    });
+    invite.request.setBody('v=0\r\n', 'application/sdp');
+    const outgoing = core.sent(invite, 'app');
+    const first = core.receiveResponse(outgoing, respond(invite.request, 200, 'forkA'), uac)!;
+    // RFC 6026 §7.2: the transaction and the INVITE as sent are let go; what a dialog takes stays.
+    expect(() => outgoing.txn).toThrow(/let go/);
+    const kept = outgoing.request;
+    expect(kept).not.toBe(invite.request);
+    expect([kept.method, kept.uri.toString(), kept.callId, kept.fromTag]).toEqual([
+      'INVITE',
+      'sip:bob@192.0.2.4',
+      'core-1',
+      'me1',
+    ]);
+    expect([kept.cseq.seq, kept.getHeader('Contact'), kept.body.toString()]).toEqual([
+      7,
+      '<sip:alice@192.0.2.1>',
+      'v=0\r\n',
+    ]);
+    expect(kept.getHeader('Subject')).toBeUndefined();
+    // A 2xx from another fork (§13.2.2.4) makes a dialog of its own, as from the full request.
+    const second = core.receiveResponse(outgoing, respond(invite.request, 200, 'forkB'), uac)!;
+    expect(second).not.toBe(first);
+    expect([second.state, second.id.localTag, second.id.remoteTag]).toEqual(['confirmed', 'me1', 'forkB']);
+    expect(second.localUri.toString()).toBe(first.localUri.toString());
+    expect(second.localSeq).toBe(first.localSeq);
+    expect(second.localContact).toBe(first.localContact);
+    // A retransmitted 2xx finds its dialog again.
+    expect(core.receiveResponse(outgoing, respond(invite.request, 200, 'forkA'), uac)).toBe(first);
+  });
+
   it('keeps one dialog per request when asked, retagged by a later fork', () => {
     const { core } = makeCore({ forks: 'per-request' });
     const { invite, outgoing } = sentInvite(core);

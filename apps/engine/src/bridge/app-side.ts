@@ -199,8 +199,9 @@ function watchOutgoing(
   listener: StackListener | undefined,
   nextHop: string | undefined,
 ): void {
-  const request = pending.request;
-  const method = request.method;
+  // The listener outlives the request (RFC 6026 §7.2: 2xx come for 64*T1 after the first): it reads
+  // `pending.request` only when it needs it, and never holds the request itself.
+  const method = pending.method;
   const initial = pending.dialog === undefined;
   pending.txn.onResponse((response, raw, flow) =>
     core.guard('response', () => {
@@ -214,11 +215,11 @@ function watchOutgoing(
       // A failure ends the early dialog, if any; the app still sees the dialog's name with it.
       const failedDialog =
         initial && method === 'INVITE' && status >= 300 && response.toTag !== undefined
-          ? dialogIdOf(request.callId, request.fromTag ?? '')
+          ? dialogIdOf(response.callId, response.fromTag ?? '')
           : undefined;
       const dialogId = dialog ? appDialogId(dialog) : failedDialog;
       if (renewsSubscription(dialog, method, status))
-        armSubscriptionOf(core, dialog, subscriptionSeconds(request, response));
+        armSubscriptionOf(core, dialog, subscriptionSeconds(pending.request, response));
       if ((method === 'INVITE' || method === 'UPDATE') && status >= 200 && status < 300 && dialog) {
         // RFC 4028 §7.2: the 2xx to our request sets the session timer.
         const agreed = acceptedSessionTimer(response);

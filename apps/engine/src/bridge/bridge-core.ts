@@ -94,6 +94,9 @@ export class BridgeCore {
         ),
       dialogTerminated: (dialog) => {
         if (dialog.data.subscriptionTimer) clearTimeout(dialog.data.subscriptionTimer);
+        // Only a live dialog answers a retransmitted 2xx with its ACK (network-side onStrayResponse); the
+        // ended one stays known to its INVITE for 64*T1 (RFC 6026 §7.2) and need not hold the ACK parsed.
+        dialog.data.lastAck = undefined;
         forgetAppDialogId(dialog);
       },
     });

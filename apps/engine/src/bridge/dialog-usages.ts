@@ -48,10 +48,11 @@ export function uacDialog(
   nextHop: string | undefined,
   usage: DialogUsage,
 ): DialogCreation<AppDialogState> {
-  const request = pending.request;
   return {
     usage,
     options() {
+      // Read when a dialog is made, not for each response: after a 2xx, `request` is parsed on each read.
+      const request = pending.request;
       return {
         localContact:
           request.getHeader('contact') ?? (listener ? contactFor(listener, isSipsUri(request.uri)) : ''),

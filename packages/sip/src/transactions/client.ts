@@ -17,35 +17,49 @@ export interface ClientTransactionOptions {
   send: TransactionSender<SipRequest>;
   /**
    * Builds the response the TU sees when the transaction fails: 408 on timeout (§17.1.1.2, §17.1.2.2) and
-   * 503 on a transport error (§8.1.3.1). Without it, only `failed` is emitted.
+   * 503 on a transport error (§8.1.3.1). Without it, only `failed` is emitted. It is handed the request
+   * rather than closing over it, so that nothing but the transaction holds the request (see `request`).
    */
-  buildLocalResponse?: (status: 408 | 503) => SipResponse;
+  buildLocalResponse?: (request: SipRequest, status: 408 | 503) => SipResponse;
 }
 
 export interface InviteClientTransactionOptions extends ClientTransactionOptions {
   /** Builds the ACK for a non-2xx final response (RFC 3261 §17.1.1.3). */
-  buildAck: (response: SipResponse) => SipRequest;
+  buildAck: (request: SipRequest, response: SipResponse) => SipRequest;
 }
 
 abstract class ClientTransaction extends Transaction<ClientTransactionEvents> {
-  readonly request: SipRequest;
+  /** The request; null once an INVITE transaction in Accepted has released it (see `request`). */
+  protected heldRequest: SipRequest | null;
   protected readonly send: TransactionSender<SipRequest>;
-  private readonly buildLocalResponse?: (status: 408 | 503) => SipResponse;
+  private readonly buildLocalResponse?: (request: SipRequest, status: 408 | 503) => SipResponse;
 
   constructor(options: ClientTransactionOptions, initial: 'calling' | 'trying') {
     super(options.id, options.reliable, options.timers, initial);
-    this.request = options.request;
+    this.heldRequest = options.request;
     this.send = options.send;
     this.buildLocalResponse = options.buildLocalResponse;
   }
 
+  /**
+   * The request the transaction sends. An INVITE transaction releases it in Accepted (RFC 6026 §7.2: from
+   * then on it sends nothing and only passes 2xx up), so reading it then is a bug of the caller; it throws
+   * instead of keeping the INVITE alive for the 32 s of Timer M.
+   */
+  get request(): SipRequest {
+    if (this.heldRequest === null)
+      throw new Error(`${this.kind} transaction ${this.id} released its request`);
+    return this.heldRequest;
+  }
+
   /** Ends the transaction without a final response from the far end, telling the TU why. */
   protected fail(reason: TransactionFailure, error?: Error): void {
+    const request = this.request;
     this.setState('terminated');
     if (error) this.emit('failed', reason, error);
     else this.emit('failed', reason);
     if (this.buildLocalResponse)
-      this.emit('response', this.buildLocalResponse(reason === 'timeout' ? 408 : 503));
+      this.emit('response', this.buildLocalResponse(request, reason === 'timeout' ? 408 : 503));
   }
 
   /** A response matched to this transaction by the manager (§17.1.3). */
@@ -57,16 +71,17 @@ abstract class ClientTransaction extends Transaction<ClientTransactionEvents> {
   }
 
   protected transportError(err: Error): void {
-    if (this.state === 'terminated') return;
-    // §17.1.4 / §8.1.3.1: the TU treats a transport failure like a 503 response.
-    this.fail('transport-error', err);
+    // §17.1.4 / §8.1.3.1: the TU treats a transport failure like a 503 response, while it waits for a final
+    // one; once a final response came (an ACK to a non-2xx failed to go) the TU has its answer already.
+    const waiting = this.state === 'calling' || this.state === 'trying' || this.state === 'proceeding';
+    if (waiting) this.fail('transport-error', err);
   }
 }
 
 /** INVITE client transaction, RFC 3261 §17.1.1 (Figure 5) as updated by RFC 6026 §7.2 (Accepted state). */
 export class InviteClientTransaction extends ClientTransaction {
   readonly kind = 'invite-client' as const;
-  private readonly buildAck: (response: SipResponse) => SipRequest;
+  private readonly buildAck: (request: SipRequest, response: SipResponse) => SipRequest;
   private ack?: SipRequest;
   private intervalA: number;
 
@@ -116,13 +131,16 @@ export class InviteClientTransaction extends ClientTransaction {
           this.stopTimer('B');
           this.setState('accepted');
           this.startTimer('M', this.durations.M, () => this.setState('terminated'));
+          // RFC 6026 §7.2: Accepted retransmits nothing and builds no ACK (the TU ACKs each 2xx), so the
+          // INVITE is let go now rather than after Timer M (docs/performance.md, "the callee's side").
+          this.heldRequest = null;
           this.emit('response', response);
         } else {
           // §17.1.1.2: a 300-699 goes to Completed: ACK it, pass it up, wait Timer D for retransmissions.
           this.stopTimer('A');
           this.stopTimer('B');
           this.setState('completed');
-          this.ack = this.buildAck(response);
+          this.ack = this.buildAck(this.request, response);
           this.transmit(this.ack);
           this.startTimer('D', this.durations.D, () => this.setState('terminated'));
           this.emit('response', response);

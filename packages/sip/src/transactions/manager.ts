@@ -156,18 +156,11 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
         const result: SendResult = await transport.send(message, flow);
         if (result.connectionId) flow.connectionId = result.connectionId;
       },
-      buildLocalResponse(status: 408 | 503) {
-        return createResponse(request, status, { toTag: request.toTag });
-      },
+      buildLocalResponse: localResponse,
     };
     const tx =
       request.method === 'INVITE'
-        ? new InviteClientTransaction({
-            ...common,
-            buildAck(res: SipResponse) {
-              return createNon2xxAck(request, res);
-            },
-          })
+        ? new InviteClientTransaction({ ...common, buildAck: createNon2xxAck })
         : new NonInviteClientTransaction(common);
     this.clients.set(key, tx);
     tx.on('terminated', () => {
@@ -395,4 +388,9 @@ function tryingFor(request: SipRequest): () => SipResponse {
 /** Correlates a 2xx to INVITE with its ACK: Call-ID, CSeq number, To tag (the dialog's local tag). */
 function ackKey(message: SipRequest | SipResponse): string {
   return `${message.callId}|${message.cseq.seq}|${message.toTag ?? ''}|${message.fromTag ?? ''}`;
+}
+
+/** The 408 or 503 a client transaction gives its TU when no final response comes (§8.1.3.1, §17.1.1.2). */
+function localResponse(request: SipRequest, status: 408 | 503): SipResponse {
+  return createResponse(request, status, { toTag: request.toTag });
 }

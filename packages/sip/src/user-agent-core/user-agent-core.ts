@@ -218,7 +218,8 @@ export class UserAgentCore<
    * A response to a request we sent. Out of dialog, a 101-299 with a To tag to a dialog-creating request makes
    * the UAC dialog (§12.1.2): early for 1xx, confirmed for 2xx, one per To tag or one per request (`forks`).
    * A 2xx confirms the dialog and resets its route set and target (§13.2.2.4, §12.2.1.2); a non-2xx final to
-   * an INVITE ends its early dialogs (§13.2.2.3). Returns the dialog the response belongs to.
+   * an INVITE ends its early dialogs (§13.2.2.3); after a 2xx to an INVITE the request keeps only what a
+   * fork's dialog is made from (RFC 6026 §7.2). Returns the dialog the response belongs to.
    */
   receiveResponse(
     request: ClientRequest<C, O, T>,
@@ -230,11 +231,14 @@ export class UserAgentCore<
     if (status >= 200) this.clients.delete(request.id);
     let dialog =
       request.dialog ?? request.dialogFor(response, this.dialogs, this.options.forks ?? 'per-tag', create);
-    if (!request.dialog && status >= 300 && request.request.method === 'INVITE') {
+    if (!request.dialog && status >= 300 && request.method === 'INVITE') {
       for (const early of request.dialogs.values()) if (early.state === 'early') this.terminate(early);
       dialog = undefined;
     }
-    if (dialog && status >= 200 && status < 300) dialog.receiveResponse(response);
+    if (status >= 200 && status < 300) {
+      dialog?.receiveResponse(response);
+      if (request.method === 'INVITE') request.keepOnlyDialogForming();
+    }
     return dialog;
   }
 
