@@ -1,4 +1,4 @@
-import { LruMap } from '@switchboard/sip';
+import { detached, LruMap } from '@switchboard/sip';
 import {
   callIdOf,
   cseqMethodOf,
@@ -129,7 +129,9 @@ export class CallCapture {
       remotePort: event.remotePort,
       at: event.at,
     };
-    this.add(new WireCapture(++this.seq, where, callId, event.wire ?? event.message.toBuffer()));
+    // The Call-ID is cut from the message's text: kept as read, it would keep that text alive too.
+    const wire = event.wire ?? event.message.toBuffer();
+    this.add(new WireCapture(++this.seq, where, detached(callId), wire));
   };
 
   add(captured: Captured): void {

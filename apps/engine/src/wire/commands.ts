@@ -1,3 +1,4 @@
+import { detached } from '@switchboard/sip';
 import { splitAppSip } from './app-sip.ts';
 import { type AppMessage, responseMessage } from './protocol.ts';
 
@@ -46,7 +47,9 @@ export interface SipCommand {
 
 export function sipCommand(msg: AppMessage): SipCommand {
   const [txnId = '', dialogId = '', nextHop] = msg.args;
-  return { txnId, dialogId, nextHop: nextHop || undefined };
+  // The next hop is kept with the dialog for the life of the call; cut from the app's message, it would
+  // keep that whole message's text alive with it.
+  return { txnId, dialogId, nextHop: nextHop ? detached(nextHop) : undefined };
 }
 
 /** How a request is to be proxied, as an app's `proxy` command or a request handler's instruction says. */

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type PrismaClient, REGISTRATIONS_CHANNEL, readInPages } from '@switchboard/db';
+import { detached } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
 import { BindingAnnouncer, isSharedBinding, parseBindingNews } from './binding-announcer.ts';
 import { BindingWriter, type UnwrittenChange } from './binding-writer.ts';
 import { ExpiryQueue } from './expiry-queue.ts';
-import { detached, heldOrDetached, SharedStrings } from './shared-strings.ts';
+import { heldOrDetached, SharedStrings } from './shared-strings.ts';
 
 /** Channel on which changed AORs are announced (defined with the database's other channels). */
 export { REGISTRATIONS_CHANNEL };

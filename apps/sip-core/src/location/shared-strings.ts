@@ -1,11 +1,4 @@
-/**
- * A copy of a string that shares no memory with the text it was cut from. V8 keeps a substring of
- * 13 characters or more as a slice that points into its parent: a Call-ID read from a REGISTER would
- * keep the whole request text alive for as long as the binding lives.
- */
-export function detached(value: string): string {
-  return value.length < 13 ? value : Buffer.from(value, 'utf8').toString('utf8');
-}
+import { detached } from '@switchboard/sip';
 
 /** `before` when it is the same text (a string already held), else a detached copy of `value`. */
 export function heldOrDetached(value: string, before: string | undefined): string {

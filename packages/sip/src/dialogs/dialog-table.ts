@@ -1,3 +1,4 @@
+import { detached } from '../messages/detached.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
 import { type Dialog, type DialogId, dialogIdOfRequest, dialogIdOfResponse, dialogKey } from './dialog.ts';
 
@@ -48,7 +49,7 @@ export class DialogTable<T = undefined> {
   retag(dialog: Dialog<T>, remoteTag: string): void {
     if (dialog.id.remoteTag === remoteTag) return;
     if (this.dialogs.get(dialog.key) === dialog) this.dialogs.delete(dialog.key);
-    dialog.id = { ...dialog.id, remoteTag };
+    dialog.id = { ...dialog.id, remoteTag: detached(remoteTag) };
     this.dialogs.set(dialog.key, dialog);
   }
 

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { detached } from '../messages/detached.ts';
 import { SipRequest, type SipResponse } from '../messages/message.ts';
 import type { NameAddr } from '../uri/name-addr.ts';
 import type { SipUri } from '../uri/sip-uri.ts';
@@ -116,7 +117,9 @@ export class Dialog<T = undefined> {
     data: T;
   }) {
     this.state = init.state;
-    this.id = init.id;
+    // A dialog lives as long as its call: its ids must not keep the message they were read from alive.
+    const { callId, localTag, remoteTag } = init.id;
+    this.id = { callId: detached(callId), localTag: detached(localTag), remoteTag: detached(remoteTag) };
     this.role = init.role;
     this.usage = init.usage ?? 'invite';
     this.inviteSeq = init.inviteSeq;

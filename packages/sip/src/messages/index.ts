@@ -1,4 +1,5 @@
 export * from './builders.ts';
+export { detached } from './detached.ts';
 export * from './framer.ts';
 export * from './header-names.ts';
 export * from './headers.ts';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createCancel, createNon2xxAck, createResponse } from '../messages/builders.ts';
+import { detached } from '../messages/detached.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
 import type { TransportLayer } from '../transport/transport-layer.ts';
 import {
@@ -275,9 +276,12 @@ export class TransactionManager extends EventEmitter<TransactionManagerEvents> {
 
   private createServerTransaction(
     request: SipRequest,
-    key: string,
+    receivedKey: string,
     source: MessageSource,
   ): ServerTransaction {
+    // The key is made of pieces of the request's text and would keep all of it alive for as long as the
+    // transaction is kept (32 s of Timer J or L over UDP, long after the request itself is let go).
+    const key = detached(receivedKey);
     const common = {
       id: key,
       request,

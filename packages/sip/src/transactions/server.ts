@@ -1,3 +1,4 @@
+import { detached } from '../messages/detached.ts';
 import type { SipRequest, SipResponse } from '../messages/message.ts';
 import { parseMessage } from '../messages/parser.ts';
 import type { MessageSource } from '../transport/types.ts';
@@ -41,7 +42,8 @@ abstract class ServerTransaction extends Transaction<ServerTransactionEvents> {
   constructor(options: ServerTransactionOptions, initial: 'trying' | 'proceeding') {
     super(options.id, options.reliable, options.timers, initial);
     this.heldRequest = options.request;
-    this.requestToTag = options.request.toTag;
+    const toTag = options.request.toTag;
+    this.requestToTag = toTag === undefined ? undefined : detached(toTag); // outlives the request's text
     this.source = options.source;
     this.send = options.send;
   }
