@@ -108,9 +108,14 @@ describe('INVITE client transaction (RFC 3261 §17.1.1, RFC 6026)', () => {
     const responses = vi.fn();
     tx.on('response', responses);
     tx.start();
+    const seenByTu: string[] = [];
+    tx.on('response', () => seenByTu.push(tx.request.method));
     tx.receiveResponse(response(486));
     expect(tx.state).toBe('completed');
     expect(rec.sent.map((s) => s.message.method)).toEqual(['INVITE', 'ACK']);
+    // The TU may read the request while it hears the final response; Timer D needs only the ACK.
+    expect(seenByTu).toEqual(['INVITE']);
+    expect(() => tx.request).toThrow(/released its request/);
     tx.receiveResponse(response(486));
     expect(rec.sent.map((s) => s.message.method)).toEqual(['INVITE', 'ACK', 'ACK']);
     expect(responses).toHaveBeenCalledTimes(1);
@@ -203,10 +208,13 @@ describe('non-INVITE client transaction (RFC 3261 §17.1.2)', () => {
     const responses = vi.fn();
     tx.on('response', responses);
     tx.start();
+    expect(tx.request.method).toBe('OPTIONS');
     tx.receiveResponse(response(200));
     tx.receiveResponse(response(200));
     expect(responses).toHaveBeenCalledTimes(1);
     expect(tx.state).toBe('completed');
+    // §17.1.2.2: Completed sends nothing, so the request is released for Timer K.
+    expect(() => tx.request).toThrow(/released its request/);
     await vi.advanceTimersByTimeAsync(T4 - 1);
     expect(tx.state).toBe('completed');
     await vi.advanceTimersByTimeAsync(1);

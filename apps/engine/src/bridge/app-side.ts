@@ -186,7 +186,7 @@ async function requestInDialog(from: FromApp, dialogId: string, sip: AppSipText)
 async function cancelFromApp(from: FromApp, txnId: string, sip: AppSipText): Promise<void> {
   const { core, app, msgId } = from;
   const pending = core.ua.clientRequest(txnId);
-  if (pending?.request.method !== 'INVITE') throw new AppSipError('unknown transaction id');
+  if (pending?.method !== 'INVITE') throw new AppSipError('unknown transaction id');
   if (!pending.pending) throw new AppSipError('transaction already completed');
   const sent = await pending.txn.cancel(findHeader(sip, 'reason'));
   app.send(msgSentReply(msgId, core.sentMeta(sent), txnId, undefined, sent.raw));

@@ -111,6 +111,10 @@ export class SipStackAdapter implements SipStackPort {
     tx.on('response', (response) => {
       const raw = response.toString();
       for (const l of listeners) l(response, raw, flow);
+      // A final response other than an INVITE's 2xx is the last one passed up (§17.1.1.2, §17.1.2.2): the
+      // listeners, and the request they hold, are let go while the transaction waits out Timer D or K.
+      const status = response.status;
+      if (status >= 300 || (status >= 200 && tx.kind !== 'invite-client')) listeners.length = 0;
     });
     const adapter = this;
     // Methods, not named arrows (docs/performance.md, "What a name made at run time costs").
@@ -173,6 +177,7 @@ export class SipStackAdapter implements SipStackPort {
 
   private async cancel(tx: ClientTransaction, reason: string | undefined, flow: Flow): Promise<Sent> {
     if (!(tx instanceof InviteClientTransaction)) throw new Error('only an INVITE can be cancelled');
+    if (tx.state !== 'calling' && tx.state !== 'proceeding') throw new Error('transaction already completed');
     const cancelTx = this.manager.cancel(tx, reason);
     const cancel = cancelTx?.request ?? withReason(createCancel(tx.request), reason);
     return { raw: cancel.toString(), flow };

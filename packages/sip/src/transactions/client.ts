@@ -29,7 +29,7 @@ export interface InviteClientTransactionOptions extends ClientTransactionOptions
 }
 
 abstract class ClientTransaction extends Transaction<ClientTransactionEvents> {
-  /** The request; null once an INVITE transaction in Accepted has released it (see `request`). */
+  /** The request; null once the final response was passed up (see `request`). */
   protected heldRequest: SipRequest | null;
   protected readonly send: TransactionSender<SipRequest>;
   private readonly buildLocalResponse?: (request: SipRequest, status: 408 | 503) => SipResponse;
@@ -42,9 +42,10 @@ abstract class ClientTransaction extends Transaction<ClientTransactionEvents> {
   }
 
   /**
-   * The request the transaction sends. An INVITE transaction releases it in Accepted (RFC 6026 §7.2: from
-   * then on it sends nothing and only passes 2xx up), so reading it then is a bug of the caller; it throws
-   * instead of keeping the INVITE alive for the 32 s of Timer M.
+   * The request the transaction sends. It is released once the final response has been passed up: in
+   * Accepted (RFC 6026 §7.2) the transaction sends nothing and only passes 2xx up, in Completed it only
+   * absorbs retransmissions (and resends its ACK to a non-2xx, §17.1.1.2). Reading it then is a bug of
+   * the caller: it throws instead of keeping the request alive for the 32 s of Timer M or D.
    */
   get request(): SipRequest {
     if (this.heldRequest === null)
@@ -131,10 +132,10 @@ export class InviteClientTransaction extends ClientTransaction {
           this.stopTimer('B');
           this.setState('accepted');
           this.startTimer('M', this.durations.M, () => this.setState('terminated'));
+          this.emit('response', response);
           // RFC 6026 §7.2: Accepted retransmits nothing and builds no ACK (the TU ACKs each 2xx), so the
           // INVITE is let go now rather than after Timer M (docs/performance.md, "the callee's side").
           this.heldRequest = null;
-          this.emit('response', response);
         } else {
           // §17.1.1.2: a 300-699 goes to Completed: ACK it, pass it up, wait Timer D for retransmissions.
           this.stopTimer('A');
@@ -144,6 +145,8 @@ export class InviteClientTransaction extends ClientTransaction {
           this.transmit(this.ack);
           this.startTimer('D', this.durations.D, () => this.setState('terminated'));
           this.emit('response', response);
+          // §17.1.1.2: Completed only sends the same ACK again; the INVITE is not needed for Timer D.
+          this.heldRequest = null;
         }
         return;
       case 'accepted':
@@ -217,5 +220,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
     this.setState('completed');
     this.startTimer('K', this.durations.K, () => this.setState('terminated'));
     this.emit('response', response);
+    // §17.1.2.2: Completed sends nothing; the request is not needed for Timer K.
+    this.heldRequest = null;
   }
 }
