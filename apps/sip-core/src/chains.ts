@@ -12,6 +12,7 @@ import type Srf from 'drachtio-srf';
 import type { Logger } from 'pino';
 import { BanService } from './access/ban-service.ts';
 import { RateLimiter } from './access/rate-limiter.ts';
+import { RedisNonceCounts } from './access/redis-nonce-counts.ts';
 import { ScannerDetector } from './access/scanner.ts';
 import type { AttendantMedia } from './attendant/attendant-media.ts';
 import type { ActiveCalls } from './calls/active-calls.ts';
@@ -67,6 +68,8 @@ export interface SipCoreServices {
   bans: BanService;
   location: LocationService;
   digest: DigestServer;
+  /** The digest nonce-counts shared through Redis (when REDIS_URL is set); closed with the process. */
+  sharedNonceCounts?: RedisNonceCounts | undefined;
   limiter: RateLimiter;
   scanners: ScannerDetector;
   log: Logger;
@@ -108,6 +111,14 @@ export function createServices(
   const metrics = sipCoreMetrics(registry);
   const bans = new BanService(prisma, config.access, log.child({ component: 'bans' }));
   bans.countFailuresIn(metrics.authFailures);
+  const sharedNonceCounts = config.redis
+    ? new RedisNonceCounts({
+        url: config.redis.url,
+        ...(config.redis.keyPrefix ? { keyPrefix: config.redis.keyPrefix } : {}),
+        nonceTtlMs: config.auth.nonceTtl * 1000,
+        log: log.child({ component: 'nonce-counts' }),
+      })
+    : undefined;
   return {
     peers,
     metrics,
@@ -132,7 +143,9 @@ export function createServices(
       secret: config.auth.nonceSecret,
       nonceTtlSeconds: config.auth.nonceTtl,
       algorithms: config.auth.algorithms,
+      ...(sharedNonceCounts ? { nonceCounts: sharedNonceCounts } : {}),
     }),
+    sharedNonceCounts,
     limiter: new RateLimiter(config.access.rateLimitPerSecond, config.access.rateLimitBurst),
     scanners: new ScannerDetector(config.access.scannerUserAgents),
     log,

@@ -680,7 +680,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       await Promise.all(stopFeeds.map((stop) => stop()));
       await numberingFollower?.close();
       // Writes the binding changes still waiting behind their answers (write-behind window).
-      await Promise.all([location.close(), bans.close()]);
+      await Promise.all([location.close(), bans.close(), services.sharedNonceCounts?.close()]);
     },
   };
 }

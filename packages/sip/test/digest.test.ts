@@ -5,6 +5,8 @@ import {
   DigestServer,
   digestHa1,
   digestResponse,
+  MemoryNonceCounts,
+  type NonceCounts,
   parseAuthHeader,
   selectChallenge,
 } from '../src/index.ts';
@@ -284,6 +286,38 @@ describe('DigestServer', () => {
     expect(await verify(1)).toMatchObject({ ok: false, reason: 'replay' });
     expect(await verify(3)).toMatchObject({ ok: true });
     expect(await verify(2)).toMatchObject({ ok: false, reason: 'replay' });
+  });
+
+  it('servers sharing the secret refuse each other’s replays only when they share the nonce-counts', async () => {
+    // An asynchronous record, as a shared one (Redis) is: the server waits for its answer.
+    const memory = new MemoryNonceCounts();
+    const shared: NonceCounts = { accept: async (nonce, nc) => memory.accept(nonce, nc) };
+    const workerA = new DigestServer({
+      secret: 'a-very-secret-shared-key',
+      now: () => clock,
+      nonceCounts: shared,
+    });
+    const workerB = new DigestServer({
+      secret: 'a-very-secret-shared-key',
+      now: () => clock,
+      nonceCounts: shared,
+    });
+    const alone = new DigestServer({ secret: 'a-very-secret-shared-key', now: () => clock });
+    const challenge = workerA.challenge(realm)[0] as string;
+    const verify = (s: DigestServer, nc: number) =>
+      s.verify({
+        credentials: answer(challenge, { nc, cnonce: `c${nc}` }),
+        method: 'REGISTER',
+        realm,
+        lookupHa1,
+      });
+    expect(await verify(workerA, 1)).toMatchObject({ ok: true });
+    // The same Authorization sent to the other worker: a replay there too.
+    expect(await verify(workerB, 1)).toMatchObject({ ok: false, reason: 'replay' });
+    expect(await verify(workerB, 2)).toMatchObject({ ok: true });
+    expect(await verify(workerA, 2)).toMatchObject({ ok: false, reason: 'replay' });
+    // A server with a record of its own accepts what the others already did.
+    expect(await verify(alone, 2)).toMatchObject({ ok: true });
   });
 
   it('the nonce-count cache is bounded', async () => {

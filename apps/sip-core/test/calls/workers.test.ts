@@ -1,12 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CALL_CONTROL_CHANNEL } from '@switchboard/db';
 import type { ResolvedMedia } from '@switchboard/media';
+import { computeDigestAuthorization } from '@switchboard/sip';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { IN_PROGRESS } from '../../src/cdr/cdr-writer.ts';
 import { type RunningSipCore, startSipCore } from '../../src/start.ts';
 import { createSubscriber, createTenant, createTestDatabase } from '../support/database.ts';
 import { describeOnEngine, onEngine, startTestEngine, type TestEngine } from '../support/engine.ts';
+import { rawRequest, udpPeer } from '../support/raw-sip.ts';
 import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
   aliceCallsBob,
@@ -196,6 +198,72 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
     await nextWorker();
     const after = await aliceCallsBob(stack, bobPort, 'uac-call-bye.xml', 'uas-answer.xml');
     expect(after).toMatchObject({ disposition: 'answered' });
+  });
+
+  it('an Authorization one worker accepted is refused as a replay by the other (nonce-counts in Redis)', async () => {
+    const [host, port] = stack.sipAddress.split(':') as [string, string];
+    expect(host).toBe('127.0.0.1');
+    const phone = await udpPeer('127.0.0.1', Number(port));
+    try {
+      const callId = `replay-${randomUUID()}`;
+      let sent = 0;
+      // The engine hands REGISTERs to the two workers in turn, so consecutive ones reach different workers.
+      const register = async (o: {
+        branch: string;
+        callId: string;
+        cseq: number;
+        authorization?: string;
+      }) => {
+        let text = rawRequest({
+          method: 'REGISTER',
+          transport: 'UDP',
+          peer: phone,
+          domain: DOMAIN,
+          user: 'carol',
+          ...o,
+        });
+        if (o.authorization)
+          text = text.replace('Content-Length:', `Authorization: ${o.authorization}\r\nContent-Length:`);
+        await phone.send(text);
+        sent++;
+        await phone.waitFor(sent, 10_000);
+        return phone.received[sent - 1] as string;
+      };
+      const statusOf = (response: string) => Number(response.split(' ', 2)[1]);
+      const challenge = await register({ branch: 'z9hG4bK-replay-1', callId, cseq: 1 });
+      expect(statusOf(challenge)).toBe(401);
+      const wwwAuthenticate = /^WWW-Authenticate: *(.*)$/im.exec(challenge)?.[1] as string;
+      const authorize = (nc: number) =>
+        computeDigestAuthorization({
+          challenge: wwwAuthenticate,
+          method: 'REGISTER',
+          uri: `sip:${DOMAIN}`,
+          username: 'carol',
+          password: 'carol-secret',
+          nc,
+          cnonce: 'replay-test',
+        });
+      const first = authorize(1);
+      expect(
+        statusOf(await register({ branch: 'z9hG4bK-replay-2', callId, cseq: 2, authorization: first })),
+      ).toBe(200);
+      // The same Authorization in a new transaction and dialog (neither Via nor Call-ID is in the digest).
+      const replayed = await register({
+        branch: 'z9hG4bK-replay-3',
+        callId: `${callId}-copy`,
+        cseq: 1,
+        authorization: first,
+      });
+      expect(statusOf(replayed)).toBe(401);
+      // The client's own next use of the nonce counts up and is accepted on either worker.
+      expect(
+        statusOf(
+          await register({ branch: 'z9hG4bK-replay-4', callId, cseq: 3, authorization: authorize(2) }),
+        ),
+      ).toBe(200);
+    } finally {
+      phone.close();
+    }
   });
 });
 
