@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { S3Settings } from '@switchboard/config';
 import {
   CALL_CONTROL_CHANNEL,
+  CALL_STATES_CHANNEL,
   CHANGES_CHANNEL,
   type Database,
   MESSAGES_CHANNEL,
@@ -27,6 +29,7 @@ import { earlyInfoHandler } from './calls/early-info.ts';
 import { GatewayCredentials } from './calls/gateway-credentials.ts';
 import { HuntGroups } from './calls/hunt-groups.ts';
 import { RedisCallCounters } from './calls/redis-call-counters.ts';
+import { type NodeCall, SharedCalls } from './calls/shared-calls.ts';
 import { CdrWriter } from './cdr/cdr-writer.ts';
 import { chain } from './chain.ts';
 import {
@@ -42,7 +45,13 @@ import {
   requestView,
   subscribeChain,
 } from './chains.ts';
-import { cdrNodeName, resolveConfig, type SipCoreConfig, type SipCoreOptions } from './config.ts';
+import {
+  cdrNodeName,
+  isClustered,
+  resolveConfig,
+  type SipCoreConfig,
+  type SipCoreOptions,
+} from './config.ts';
 import type { Directory } from './directory/directory.ts';
 import { EarlyChanges } from './early-changes.ts';
 import type { MessageRequester } from './handlers/message.ts';
@@ -207,8 +216,13 @@ export interface RunningSipCore {
   location: LocationService;
   /** Push service, waiters for woken devices and the refresh pushes (RFC 8599). */
   push: SipCorePush;
-  /** The calls in progress on this node, for the live-state API. */
+  /** The calls in progress in this process. */
   activeCalls(): ActiveCallInfo[];
+  /**
+   * The calls in progress in this process and, when clustered, those the other workers and nodes
+   * announce (calls/shared-calls.ts), each with the worker or node handling it: the live-calls API.
+   */
+  liveCalls(): NodeCall[];
   /** The presence notifier: subscriptions and publications of this node (docs/presence.md). */
   presence: PresenceService;
   /** Voicemail boxes and their media; undefined when turned off. */
@@ -488,6 +502,22 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   }
   const calls = new ActiveCalls(await callCounters(config, log));
   calls.countRefusalsIn(services.metrics.callsRefused);
+  // Several workers or nodes: each announces its calls, so presence and the live list see them all.
+  const sharedCalls = isClustered(config)
+    ? new SharedCalls({
+        prisma: deps.prisma,
+        origin: `${cdrNodeName(config)}#${randomUUID()}`,
+        node: cdrNodeName(config),
+        localCalls: () => calls.list(),
+        log: log.child({ component: 'shared-calls' }),
+      })
+    : undefined;
+  if (sharedCalls) {
+    calls.onChange((call) => sharedCalls.localChanged(call));
+    stopFeeds.push(await deps.db.onChange(CALL_STATES_CHANNEL, (payload) => sharedCalls.heard(payload)));
+  }
+  const everyCall = (): ActiveCallInfo[] =>
+    sharedCalls ? [...calls.list(), ...sharedCalls.list()] : calls.list();
   const detachGauges = sipCoreGauges(registry, { calls, location, media });
   stopFeeds.push(await deps.db.onChange(CALL_CONTROL_CHANNEL, callControlHandler(calls, log)));
   stopFeeds.push(await wholesale.follow(deps.db, RATED_CHANNEL));
@@ -535,7 +565,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   const presence = new PresenceService({
     sources: {
       bindings: (aor) => location.lookup(aor),
-      calls: () => calls.list(),
+      calls: everyCall,
       ...(voicemail ? { mailbox: (id: string) => voicemail.store.countsOf(id) } : {}),
     },
     config: config.presence,
@@ -570,6 +600,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       .catch((error: unknown) => log.warn({ err: error, subscriberId: id }, 'unsolicited MWI failed'));
   };
   calls.onChange((call) => presence.callChanged(call));
+  sharedCalls?.onRemoteChange((call) => presence.callChanged(call));
   const subscribe = chain(
     subscribeChain(services, { srf: srf as unknown as SubscriptionAcceptor, presence }),
     log,
@@ -657,6 +688,10 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     location,
     push,
     activeCalls: () => calls.list(),
+    liveCalls: () => {
+      const node = cdrNodeName(config);
+      return [...calls.list().map((call) => ({ ...call, node })), ...(sharedCalls?.list() ?? [])];
+    },
     presence,
     voicemail,
     presenceStatus: (subscriberId, aor) => presence.status(subscriberId, aor),
@@ -676,6 +711,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       await push.close();
       srf.disconnect();
       await cdr.stop();
+      sharedCalls?.close();
       await calls.counters.close();
       await Promise.all(stopFeeds.map((stop) => stop()));
       await numberingFollower?.close();

@@ -3,14 +3,15 @@ import type { PrismaClient } from '@switchboard/db';
 import type { RunningSipCore } from '@switchboard/sip-core';
 
 /**
- * sip-core's live calls as the API shows them. The API filters calls by tenant, so each call carries the
- * customers of its subscribers; that lookup happens per API request, never on the SIP path.
+ * sip-core's live calls as the API shows them: this process's and, when clustered, those the other
+ * workers and nodes announce. The API filters calls by tenant, so each call carries the customers of
+ * its subscribers; that lookup happens per API request, never on the SIP path.
  */
 export async function activeCallsForApi(
   sipCore: RunningSipCore | undefined,
   prisma: PrismaClient,
 ): Promise<ActiveCall[]> {
-  const calls = (sipCore?.activeCalls() ?? []).filter((c) => c.state !== 'ended');
+  const calls = (sipCore?.liveCalls() ?? []).filter((c) => c.state !== 'ended');
   const subscriberIds = [
     ...new Set(
       calls.flatMap((c) => [c.callerSubscriberId, c.calleeSubscriberId]).filter((id) => id !== undefined),
@@ -42,6 +43,6 @@ export async function activeCallsForApi(
     callerWithheld: c.callerWithheld,
     codecs: c.codecs,
     mediaRelay: c.relay,
-    node: sipCore?.config.nodeName ?? null,
+    node: c.node,
   }));
 }

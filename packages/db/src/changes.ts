@@ -21,6 +21,13 @@ export const REGISTRATIONS_CHANNEL = 'switchboard_registrations';
 export const CALL_CONTROL_CHANNEL = 'switchboard_call_control';
 
 /**
+ * Channel on which each sip-core worker and node announces its calls' states (payload: JSON
+ * `{"origin":"...","calls":[...]}`, sip-core's `calls/shared-calls.ts`), so that every process's
+ * presence watchers and live-calls list see the calls the others handle.
+ */
+export const CALL_STATES_CHANNEL = 'switchboard_call_states';
+
+/**
  * Channel on which a sip-core node announces that it queued an instant message for a recipient without a
  * device (payload: the recipient's subscriber id). Every node then sends the queue when that recipient
  * registers a device, wherever the REGISTER arrives.

@@ -2,6 +2,7 @@
 
 export {
   CALL_CONTROL_CHANNEL,
+  CALL_STATES_CHANNEL,
   CHANGES_CHANNEL,
   type ChangedTable,
   type ChangeHandler,

@@ -200,6 +200,58 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
     expect(after).toMatchObject({ disposition: 'answered' });
   });
 
+  it("a call one worker handles is in every worker's presence and live list, and leaves both at its end", async () => {
+    const bobId = stack.subscribers.get('bob')!;
+    const aor = `sip:bob@${DOMAIN}`;
+    for (const worker of workers) expect(worker.presenceStatus(bobId, aor)).toBe('online');
+    const callee = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 30 });
+    await callee.listening();
+    const caller = runSipp({
+      scenario: 'uac-call-wait-bye.xml',
+      port: await allocatePort(),
+      remote: stack.sipAddress,
+      fields: callFields('alice', 'alice-secret', 'bob'),
+      authUri: `bob@${DOMAIN}`,
+      timeoutS: 30,
+    });
+    const owner = await answeredOn();
+    const other = workers[1 - owner]!;
+    const callId = workers[owner]!.activeCalls()[0]!.callId;
+    expect(other.activeCalls()).toEqual([]);
+    // The owner announces the call; the other worker hears it through PostgreSQL a moment later.
+    await vi.waitFor(
+      () => {
+        expect(other.presenceStatus(bobId, aor)).toBe('in-call');
+        expect(other.liveCalls()).toEqual([
+          expect.objectContaining({
+            callId,
+            state: 'answered',
+            node: workerNodes[owner],
+            calleeSubscriberId: bobId,
+          }),
+        ]);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+    expect(workers[owner]!.liveCalls()).toEqual([
+      expect.objectContaining({ callId, node: workerNodes[owner] }),
+    ]);
+
+    await prisma().$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId })})`;
+    const [uacResult, uasResult] = await Promise.all([caller.done, callee.done]);
+    expectSippOk(uacResult, 'uac-call-wait-bye.xml');
+    expectSippOk(uasResult, 'uas-answer.xml');
+    await vi.waitFor(
+      () => {
+        for (const worker of workers) {
+          expect(worker.presenceStatus(bobId, aor)).toBe('online');
+          expect(worker.liveCalls()).toEqual([]);
+        }
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+  });
+
   it('an Authorization one worker accepted is refused as a replay by the other (nonce-counts in Redis)', async () => {
     const [host, port] = stack.sipAddress.split(':') as [string, string];
     expect(host).toBe('127.0.0.1');
