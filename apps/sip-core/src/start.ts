@@ -7,6 +7,7 @@ import {
   type Database,
   MESSAGES_CHANNEL,
   type PrismaClient,
+  PUBLICATIONS_CHANNEL,
   RATED_CHANNEL,
 } from '@switchboard/db';
 import { type DtmfFeed, type MediaRelay, NullMedia } from '@switchboard/media';
@@ -71,6 +72,7 @@ import { EngineAddresses, FlowTokens } from './pbx/fronted-flows.ts';
 import type { RegisterRequester } from './pbx/register-relay.ts';
 import type { SubscriptionRelaySrf } from './pbx/subscribe-relay.ts';
 import { PresenceService, type PresenceStatus } from './presence/presence-service.ts';
+import { SharedPublications } from './presence/shared-publications.ts';
 import { createPush, type SipCorePush, type SipCorePushOptions } from './push/setup.ts';
 import { registerPushStatusCode } from './push/status-code.ts';
 import { CallRecorder, type RecordingOptions, recordingStorage } from './recording/call-recorder.ts';
@@ -502,11 +504,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   }
   const calls = new ActiveCalls(await callCounters(config, log));
   calls.countRefusalsIn(services.metrics.callsRefused);
-  // Several workers or nodes: each announces its calls, so presence and the live list see them all.
+  // Several workers or nodes: each announces its calls and presence publications, so presence and
+  // the live list see them all.
+  const origin = `${cdrNodeName(config)}#${randomUUID()}`;
   const sharedCalls = isClustered(config)
     ? new SharedCalls({
         prisma: deps.prisma,
-        origin: `${cdrNodeName(config)}#${randomUUID()}`,
+        origin,
         node: cdrNodeName(config),
         localCalls: () => calls.list(),
         log: log.child({ component: 'shared-calls' }),
@@ -562,7 +566,11 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log,
   );
   srf.use('message', (req, res) => message(requestView(req, res), asSipResponse(res, engine)));
+  const sharedPublications = isClustered(config)
+    ? new SharedPublications(deps.prisma, origin, log.child({ component: 'shared-publications' }))
+    : undefined;
   const presence = new PresenceService({
+    ...(sharedPublications ? { publications: sharedPublications } : {}),
     sources: {
       bindings: (aor) => location.lookup(aor),
       calls: everyCall,
@@ -572,6 +580,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     log: log.child({ component: 'presence' }),
   });
   location.onChanged((aor) => presence.registrationsChanged(aor));
+  if (sharedPublications)
+    stopFeeds.push(
+      await deps.db.onChange(PUBLICATIONS_CHANNEL, (payload) => {
+        const news = sharedPublications.heard(payload);
+        if (news) presence.publicationShared(news);
+      }),
+    );
   // Boxes that ask for it: NOTIFYs to their owners' devices that did not subscribe (the node's first
   // worker sends for the devices this node holds).
   const unsolicitedMwi =

@@ -28,6 +28,13 @@ export const CALL_CONTROL_CHANNEL = 'switchboard_call_control';
 export const CALL_STATES_CHANNEL = 'switchboard_call_states';
 
 /**
+ * Channel on which each sip-core worker and node announces the presence publications (RFC 3903) it
+ * accepted, refreshed or removed (sip-core's `presence/shared-publications.ts`), so that a refresh
+ * reaching another worker finds its entity tag and every worker's watchers see the document.
+ */
+export const PUBLICATIONS_CHANNEL = 'switchboard_publications';
+
+/**
  * Channel on which a sip-core node announces that it queued an instant message for a recipient without a
  * device (payload: the recipient's subscriber id). Every node then sends the queue when that recipient
  * registers a device, wherever the REGISTER arrives.

@@ -7,6 +7,7 @@ export {
   type ChangedTable,
   type ChangeHandler,
   MESSAGES_CHANNEL,
+  PUBLICATIONS_CHANNEL,
   parseTableChange,
   RATED_CHANNEL,
   REGISTRATIONS_CHANNEL,

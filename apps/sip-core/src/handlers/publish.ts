@@ -51,21 +51,17 @@ export function publishHandler(deps: PublishDeps): Middleware {
       if (!ifMatch && !hasBody) throw new Refusal(400, 'Missing Body');
       if (seconds === 0) {
         if (!ifMatch) throw new Refusal(400, 'Nothing To Remove');
-        presence.store.unpublish(publisher.id, ifMatch);
+        presence.unpublish(publisher.id, ifMatch);
         presence.publicationChanged(publisher.id);
         return res.send(200, 'OK', { headers: { 'SIP-ETag': ifMatch, Expires: '0' } });
       }
       // A new entity tag for every change (§6 step 7); the old one stops matching.
       const etag = newEtag();
-      if (ifMatch) presence.store.unpublish(publisher.id, ifMatch);
       const document = hasBody ? body : (existing?.body ?? '');
-      presence.store.publish(
+      presence.publish(
         publisher.id,
         { etag, body: document, expiresAt: Date.now() + seconds * 1000 },
-        () => {
-          presence.store.unpublish(publisher.id, etag);
-          presence.publicationChanged(publisher.id);
-        },
+        ifMatch,
       );
       if (hasBody) presence.publicationChanged(publisher.id);
       deps.log.info({ presentity: publisher.aor, expires: seconds, refresh: !hasBody }, 'presence published');

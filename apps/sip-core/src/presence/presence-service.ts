@@ -12,6 +12,7 @@ import {
   type PresenceState,
   pidf,
 } from './documents.ts';
+import type { PublicationNews, PublicationState, SharedPublications } from './shared-publications.ts';
 import {
   type EventPackage,
   type NotifyChannel,
@@ -36,6 +37,8 @@ export interface PresenceServiceDeps {
   sources: PresenceSources;
   config: PresenceConfig;
   log: Logger;
+  /** Where publication changes are announced to the other workers and nodes; unset: one process. */
+  publications?: Pick<SharedPublications, 'announce'>;
 }
 
 const DIALOG_STATES: Record<ActiveCallInfo['state'], DialogState> = {
@@ -147,6 +150,37 @@ export class PresenceService {
   mailboxChanged(subscriberId: string): void {
     for (const subscription of this.store.watching(subscriberId, 'message-summary'))
       this.notify(subscription);
+  }
+
+  /**
+   * Stores a presentity's publication, in place of `replaces` (the entity tag a modify or refresh
+   * replaces), and announces it to the other workers and nodes. It ends by itself at its expiry.
+   * The watchers hear of it through `publicationChanged` (a refresh changes no document).
+   */
+  publish(presentityId: string, publication: PublicationState, replaces?: string): void {
+    this.storePublication({ presentityId, put: publication, drop: replaces });
+    this.deps.publications?.announce({ presentityId, put: publication, drop: replaces });
+  }
+
+  /** Removes a publication (RFC 3903 §4.5) here and in the other workers and nodes. */
+  unpublish(presentityId: string, etag: string): void {
+    this.store.unpublish(presentityId, etag);
+    this.deps.publications?.announce({ presentityId, drop: etag });
+  }
+
+  /** Another worker's or node's publication change: stored here too, and told to the watchers here. */
+  publicationShared(news: PublicationNews): void {
+    this.storePublication(news);
+    this.publicationChanged(news.presentityId);
+  }
+
+  private storePublication({ presentityId, put, drop }: PublicationNews): void {
+    if (drop !== undefined) this.store.unpublish(presentityId, drop);
+    if (!put) return;
+    this.store.publish(presentityId, put, () => {
+      this.store.unpublish(presentityId, put.etag);
+      this.publicationChanged(presentityId);
+    });
   }
 
   /** A device's PUBLISH changed the presentity's published state. */

@@ -252,6 +252,85 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
     );
   });
 
+  it('a presence publication accepted by one worker is refreshed and removed through the other, and seen by both', async () => {
+    const [, port] = stack.sipAddress.split(':') as [string, string];
+    const phone = await udpPeer('127.0.0.1', Number(port));
+    const carolId = stack.subscribers.get('carol')!;
+    const uri = `sip:carol@${DOMAIN}`;
+    const document = `<?xml version="1.0"?><presence xmlns="urn:ietf:params:xml:ns:pidf" entity="${uri}"><tuple id="t1"><status><basic>open</basic></status><note>away for lunch</note></tuple></presence>`;
+    let sent = 0;
+    let challenge = '';
+    let nc = 0;
+    // The engine hands PUBLISHes to the two workers in turn, so consecutive ones reach different workers.
+    const publish = async (o: { ifMatch?: string; expires: number; body?: string }) => {
+      const body = o.body ?? '';
+      const authorization = challenge
+        ? computeDigestAuthorization({
+            challenge,
+            method: 'PUBLISH',
+            uri,
+            username: 'carol',
+            password: 'carol-secret',
+            nc: ++nc,
+            cnonce: 'publish-test',
+          })
+        : undefined;
+      const lines = [
+        `PUBLISH ${uri} SIP/2.0`,
+        `Via: SIP/2.0/UDP 127.0.0.1:${phone.port};branch=z9hG4bK-publish-${sent};rport`,
+        'Max-Forwards: 70',
+        `From: <${uri}>;tag=publish-${sent}`,
+        `To: <${uri}>`,
+        `Call-ID: publish-${randomUUID()}`,
+        `CSeq: ${sent + 1} PUBLISH`,
+        'Event: presence',
+        `Expires: ${o.expires}`,
+        ...(o.ifMatch ? [`SIP-If-Match: ${o.ifMatch}`] : []),
+        ...(authorization ? [`Proxy-Authorization: ${authorization}`] : []),
+        ...(body ? ['Content-Type: application/pidf+xml'] : []),
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        body,
+      ];
+      await phone.send(lines.join('\r\n'));
+      sent++;
+      await phone.waitFor(sent, 10_000);
+      const response = phone.received[sent - 1] as string;
+      return {
+        status: Number(response.split(' ', 2)[1]),
+        etag: /^SIP-ETag: *(\S+)/im.exec(response)?.[1],
+        challenge: /^Proxy-Authenticate: *(.*)$/im.exec(response)?.[1],
+      };
+    };
+    try {
+      const first = await publish({ expires: 60, body: document });
+      expect(first.status).toBe(407);
+      challenge = first.challenge as string;
+      const accepted = await publish({ expires: 60, body: document });
+      expect(accepted.status).toBe(200);
+      await vi.waitFor(
+        () => {
+          for (const worker of workers) expect(worker.presence.store.published(carolId)).toBe(document);
+        },
+        { timeout: 5_000, interval: 20 },
+      );
+      // The refresh names the entity tag the first worker issued; it reaches the other one.
+      const refreshed = await publish({ expires: 60, ifMatch: accepted.etag });
+      expect(refreshed.status).toBe(200);
+      expect(refreshed.etag).not.toBe(accepted.etag);
+      const removed = await publish({ expires: 0, ifMatch: refreshed.etag });
+      expect(removed.status).toBe(200);
+      await vi.waitFor(
+        () => {
+          for (const worker of workers) expect(worker.presence.store.published(carolId)).toBeUndefined();
+        },
+        { timeout: 5_000, interval: 20 },
+      );
+    } finally {
+      phone.close();
+    }
+  });
+
   it('an Authorization one worker accepted is refused as a replay by the other (nonce-counts in Redis)', async () => {
     const [host, port] = stack.sipAddress.split(':') as [string, string];
     expect(host).toBe('127.0.0.1');
