@@ -44,6 +44,12 @@ export interface SharedCallsOptions {
    * for three times as long (that process died) counts as ended.
    */
   refreshMs?: number;
+  /**
+   * Milliseconds the changes of this process's calls are gathered before they go out in one
+   * notification (default 100): a statement costs some 0.4 ms of CPU, a call changes state three or
+   * four times, and a watcher's lamp may well be a tenth of a second late.
+   */
+  windowMs?: number;
   now?: () => number;
 }
 
@@ -53,8 +59,8 @@ export interface SharedCallsOptions {
  * announced to them. A BLF lamp or presence watcher served by one worker sees the call another worker
  * handles, and the live-calls list of any process shows every call.
  *
- * A call's changes of one event-loop turn go out together, and the notifications of one process one
- * after the other, so that an ending is never overtaken by the answer before it.
+ * The changes of a short window go out together (a call's latest state only), and the notifications
+ * of one process one after the other, so that an ending is never overtaken by the answer before it.
  */
 export class SharedCalls {
   private readonly remote = new Map<string, RemoteCall>();
@@ -62,12 +68,14 @@ export class SharedCalls {
   private waiting = new Map<string, ActiveCallInfo>();
   private sending: Promise<void> = Promise.resolve();
   private readonly refreshMs: number;
+  private readonly windowMs: number;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly options: SharedCallsOptions) {
     this.refreshMs = options.refreshMs ?? 20_000;
+    this.windowMs = options.windowMs ?? 100;
     this.now = options.now ?? Date.now;
     this.timer = setInterval(() => this.refresh(), this.refreshMs);
     this.timer.unref();
@@ -83,10 +91,10 @@ export class SharedCalls {
     this.listeners.push(listener);
   }
 
-  /** A call of this process changed: announced with the other changes of this turn. */
+  /** A call of this process changed: announced with the other changes of the window. */
   localChanged(call: ActiveCallInfo): void {
     if (this.closed) return;
-    if (this.waiting.size === 0) setImmediate(() => this.flush());
+    if (this.waiting.size === 0) setTimeout(() => this.flush(), this.windowMs).unref();
     this.waiting.set(call.callId, call);
   }
 
@@ -103,9 +111,12 @@ export class SharedCalls {
     }
   }
 
+  /** Stops announcing; what changed in the last window still goes out. */
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
+    this.flush();
   }
 
   /** Announces every call of this process again, and ends the calls of processes that fell silent. */

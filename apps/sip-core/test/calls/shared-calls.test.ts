@@ -67,7 +67,7 @@ describe('SharedCalls', () => {
     const [listed] = b.calls.list();
     expect(listed).toMatchObject({ callId: 'c1', state: 'answered', node: 'node-a', codecs: ['PCMA/8000'] });
     expect(listed?.answeredAt).toEqual(new Date(1_700_000_005_000));
-    // Changes of one turn go out as one: the listener heard the answered state only.
+    // Changes of one window go out as one: the listener heard the answered state only.
     expect(b.heard.map((c) => c.state)).toEqual(['answered']);
     // Its own announcements are not listed as another's.
     expect(a.calls.list()).toEqual([]);
