@@ -1,14 +1,13 @@
 import { CALL_CONTROL_CHANNEL } from '@switchboard/db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeOnEngine, onEngine } from '../support/engine.ts';
-import { allocatePort, expectSippOk, runSipp } from './support/sipp.ts';
 import {
   aliceCallsBob,
   type CallStack,
-  callFields,
   closeCallStack,
   completedCdr,
-  DOMAIN,
+  hangUpHeld,
+  holdCall,
   registerWithSipp,
   startCallStack,
   untilLimits,
@@ -143,16 +142,7 @@ describeOnEngine(onEngine('limits'), () => {
 
   it('a hang-up request on the call-control channel ends the call with a BYE to both sides', async () => {
     const before = await prisma().cdr.count();
-    const callee = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 20 });
-    await callee.listening();
-    const caller = runSipp({
-      scenario: 'uac-call-wait-bye.xml',
-      port: await allocatePort(),
-      remote: stack.sipAddress,
-      fields: callFields('alice', 'alice-secret', 'bob'),
-      authUri: `bob@${DOMAIN}`,
-      timeoutS: 20,
-    });
+    const held = await holdCall(stack, bobPort, 20);
     // The live view of the answered call: its codec and the relay anchoring it.
     let live = stack.sipCore.activeCalls();
     for (let i = 0; i < 100 && live[0]?.state !== 'answered'; i++) {
@@ -163,13 +153,9 @@ describeOnEngine(onEngine('limits'), () => {
     expect(live[0]).toMatchObject({ state: 'answered', codecs: [expect.stringMatching(/^PCM[AU]\/8000$/)] });
     expect(live[0]!.relay).toMatch(/^127\.0\.0\.1:\d+$/);
     // Another node's call (an unknown Call-ID) is ignored; this node's call ends.
-    const notify = (callId: string) =>
-      prisma().$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId })})`;
-    await notify('not-on-this-node');
-    await notify(live[0]!.callId);
-    const [uacResult, uasResult] = await Promise.all([caller.done, callee.done]);
-    expectSippOk(uacResult, 'uac-call-wait-bye.xml');
-    expectSippOk(uasResult, 'uas-answer.xml');
+    await prisma()
+      .$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId: 'not-on-this-node' })})`;
+    await hangUpHeld(stack, live[0]!.callId, held);
     expect(await completedCdr(stack, before)).toMatchObject({
       disposition: 'answered',
       sipReason: 'Hung up through the API',

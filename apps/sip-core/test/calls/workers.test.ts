@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { CALL_CONTROL_CHANNEL } from '@switchboard/db';
 import type { ResolvedMedia } from '@switchboard/media';
 import { computeDigestAuthorization } from '@switchboard/sip';
 import { pino } from 'pino';
@@ -16,6 +15,8 @@ import {
   callFields,
   closeCallStack,
   DOMAIN,
+  hangUpHeld,
+  holdCall,
   registerWithSipp,
   startRtpengine,
 } from './support/stack.ts';
@@ -146,7 +147,7 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
     await prisma().customer.update({ where: { id: customerId }, data: { maxConcurrentCalls: 1 } });
     await untilCustomerLimit(customerId, 1);
     const before = await prisma().cdr.count();
-    const held = await holdCall();
+    const held = await holdCall(stack, bobPort);
     const owner = await answeredOn();
     // carol's authenticated INVITE goes to the other worker, which refuses it: acme's call is on `owner`.
     await nextWorker();
@@ -173,7 +174,7 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
 
     // The held call ends (hang-up on the call-control channel: only its owner has it).
     const callId = workers[owner]!.activeCalls()[0]!.callId;
-    await hangUp(callId, held);
+    await hangUpHeld(stack, callId, held);
     await vi.waitFor(
       async () => {
         const row = await prisma().cdr.findFirst({ where: { callId, sipReason: { not: IN_PROGRESS } } });
@@ -192,7 +193,7 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
     const bobId = stack.subscribers.get('bob')!;
     const aor = `sip:bob@${DOMAIN}`;
     for (const worker of workers) expect(worker.presenceStatus(bobId, aor)).toBe('online');
-    const held = await holdCall();
+    const held = await holdCall(stack, bobPort);
     const owner = await answeredOn();
     const other = workers[1 - owner]!;
     const callId = workers[owner]!.activeCalls()[0]!.callId;
@@ -216,7 +217,7 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
       expect.objectContaining({ callId, node: workerNodes[owner] }),
     ]);
 
-    await hangUp(callId, held);
+    await hangUpHeld(stack, callId, held);
     await vi.waitFor(
       () => {
         for (const worker of workers) {
@@ -373,32 +374,6 @@ describeOnEngine(onEngine('two sip-core workers behind one engine'), () => {
     }
   });
 });
-
-/** alice calls bob (answered by sipp on bob's port), and the call stays up until it is hung up. */
-async function holdCall(): Promise<{
-  caller: ReturnType<typeof runSipp>;
-  callee: ReturnType<typeof runSipp>;
-}> {
-  const callee = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS: 30 });
-  await callee.listening();
-  const caller = runSipp({
-    scenario: 'uac-call-wait-bye.xml',
-    port: await allocatePort(),
-    remote: stack.sipAddress,
-    fields: callFields('alice', 'alice-secret', 'bob'),
-    authUri: `bob@${DOMAIN}`,
-    timeoutS: 30,
-  });
-  return { caller, callee };
-}
-
-/** Hangs up a held call on the call-control channel (only its owner has it) and waits for both ends. */
-async function hangUp(callId: string, held: Awaited<ReturnType<typeof holdCall>>): Promise<void> {
-  await prisma().$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId })})`;
-  const [uacResult, uasResult] = await Promise.all([held.caller.done, held.callee.done]);
-  expectSippOk(uacResult, 'uac-call-wait-bye.xml');
-  expectSippOk(uasResult, 'uas-answer.xml');
-}
 
 /** Bounded wait (10 s) until both workers' directories hold the customer's new limit. */
 async function untilCustomerLimit(customerId: string, max: number): Promise<void> {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { S3Settings } from '@switchboard/config';
-import type { PrismaClient } from '@switchboard/db';
+import { CALL_CONTROL_CHANNEL, type PrismaClient } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
 import { DtmfFeed, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
@@ -262,6 +262,36 @@ export async function registerWithSipp(stack: CallStack, user: string, password:
 /** CSV fields of a call from `caller` to `callee` for the uac-call-* scenarios. */
 export function callFields(caller: string, password: string, callee: string): string[] {
   return [caller, `[authentication username=${caller} password=${password}]`, DOMAIN, callee];
+}
+
+/** A call kept up by its two sipp ends until it is hung up (`hangUpHeld`). */
+export interface HeldCall {
+  caller: ReturnType<typeof runSipp>;
+  callee: ReturnType<typeof runSipp>;
+}
+
+/** alice calls bob, answered by sipp on bob's registered port; the call stays up until it is hung up. */
+export async function holdCall(stack: CallStack, bobPort: number, timeoutS = 30): Promise<HeldCall> {
+  const callee = runSipp({ scenario: 'uas-answer.xml', port: bobPort, timeoutS });
+  await callee.listening();
+  const caller = runSipp({
+    scenario: 'uac-call-wait-bye.xml',
+    port: await allocatePort(),
+    remote: stack.sipAddress,
+    fields: callFields('alice', 'alice-secret', 'bob'),
+    authUri: `bob@${DOMAIN}`,
+    timeoutS,
+  });
+  return { caller, callee };
+}
+
+/** Hangs up a held call on the call-control channel (only its owner has it) and waits for both ends. */
+export async function hangUpHeld(stack: CallStack, callId: string, held: HeldCall): Promise<void> {
+  await stack.testDb.db.prisma
+    .$executeRaw`SELECT pg_notify(${CALL_CONTROL_CHANNEL}, ${JSON.stringify({ callId })})`;
+  const [uacResult, uasResult] = await Promise.all([held.caller.done, held.callee.done]);
+  expectSippOk(uacResult, 'uac-call-wait-bye.xml');
+  expectSippOk(uasResult, 'uas-answer.xml');
 }
 
 /**
