@@ -1,5 +1,6 @@
 import { CALL_STATES_CHANNEL, type PrismaClient } from '@switchboard/db';
 import type { Logger } from 'pino';
+import { chunkBySize, SerialAnnouncer } from '../announcements.ts';
 import type { ActiveCallInfo, CallState } from './call-types.ts';
 
 /** A call as it crosses the channel: dates as epoch milliseconds. */
@@ -26,8 +27,6 @@ interface RemoteCall {
   seenAt: number;
 }
 
-/** NOTIFY payloads are limited to 8000 bytes; chunks stay well below. */
-const MAX_PAYLOAD = 6000;
 const STATES: ReadonlySet<string> = new Set<CallState>(['trying', 'early', 'answered', 'ended']);
 
 export interface SharedCallsOptions {
@@ -60,13 +59,14 @@ export interface SharedCallsOptions {
  * handles, and the live-calls list of any process shows every call.
  *
  * The changes of a short window go out together (a call's latest state only), and the notifications
- * of one process one after the other, so that an ending is never overtaken by the answer before it.
+ * of one process one after the other (`SerialAnnouncer`); a call whose announcement failed is
+ * announced again at the next refresh.
  */
 export class SharedCalls {
   private readonly remote = new Map<string, RemoteCall>();
   private readonly listeners: Array<(call: ActiveCallInfo) => void> = [];
   private waiting = new Map<string, ActiveCallInfo>();
-  private sending: Promise<void> = Promise.resolve();
+  private readonly announcer: SerialAnnouncer;
   private readonly refreshMs: number;
   private readonly windowMs: number;
   private readonly now: () => number;
@@ -77,6 +77,7 @@ export class SharedCalls {
     this.refreshMs = options.refreshMs ?? 20_000;
     this.windowMs = options.windowMs ?? 100;
     this.now = options.now ?? Date.now;
+    this.announcer = new SerialAnnouncer(options.prisma, CALL_STATES_CHANNEL, options.log);
     this.timer = setInterval(() => this.refresh(), this.refreshMs);
     this.timer.unref();
   }
@@ -144,35 +145,13 @@ export class SharedCalls {
     }
   }
 
+  /** The changes of the window, in as many notifications as their size needs. */
   private flush(): void {
     const calls = [...this.waiting.values()].map(toWire);
     this.waiting = new Map();
-    let chunk: WireCall[] = [];
-    let size = 0;
-    for (const call of calls) {
-      const bytes = JSON.stringify(call).length + 1;
-      if (size + bytes > MAX_PAYLOAD && chunk.length > 0) {
-        this.send(chunk);
-        chunk = [];
-        size = 0;
-      }
-      chunk.push(call);
-      size += bytes;
-    }
-    if (chunk.length > 0) this.send(chunk);
-  }
-
-  private send(calls: WireCall[]): void {
     const { origin, node } = this.options;
-    const payload = JSON.stringify({ origin, node, calls } satisfies CallStates);
-    this.sending = this.sending.then(async () => {
-      try {
-        await this.options.prisma.$executeRaw`SELECT pg_notify(${CALL_STATES_CHANNEL}, ${payload})`;
-      } catch (error) {
-        // The next refresh announces the calls still going again.
-        this.options.log.warn({ err: error }, 'could not announce call states');
-      }
-    });
+    for (const chunk of chunkBySize(calls, (call) => JSON.stringify(call).length + 1))
+      this.announcer.send(JSON.stringify({ origin, node, calls: chunk } satisfies CallStates));
   }
 }
 

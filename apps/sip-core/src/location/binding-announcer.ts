@@ -1,5 +1,6 @@
 import { type PrismaClient, REGISTRATIONS_CHANNEL } from '@switchboard/db';
 import type { Logger } from 'pino';
+import { chunkBySize, MAX_NOTIFY_PAYLOAD } from '../announcements.ts';
 import type { Binding } from './binding.ts';
 
 /**
@@ -13,9 +14,6 @@ export interface BindingNews {
   bindings?: Binding[];
   removed?: Array<{ aor: string; bindingKey: string }>;
 }
-
-/** NOTIFY payloads are limited to 8000 bytes; chunks stay well below. */
-const MAX_PAYLOAD = 6000;
 
 /**
  * Announces binding changes to the other sip-core workers and nodes (PostgreSQL NOTIFY, so every
@@ -38,21 +36,10 @@ export class BindingAnnouncer {
 
   /** These AORs' changes are committed: the others reload them from the table. */
   committed(aors: string[]): void {
-    let chunk: string[] = [];
-    let size = 0;
-    const send = (): void => {
+    for (const chunk of chunkBySize(aors, (aor) => aor.length + 3))
       this.notify({ aors: chunk, origin: this.origin }).catch((error: unknown) =>
         this.log.warn({ err: error }, 'could not announce registration change'),
       );
-      chunk = [];
-      size = 0;
-    };
-    for (const aor of aors) {
-      if (size + aor.length > MAX_PAYLOAD && chunk.length > 0) send();
-      chunk.push(aor);
-      size += aor.length + 3;
-    }
-    if (chunk.length > 0) send();
   }
 
   /**
@@ -78,8 +65,8 @@ export class BindingAnnouncer {
     let size = 0;
     const add = (bytes: number, put: (news: BindingNews) => void): void => {
       // One binding too large for any payload (a very long Path) is left to the commit announcement.
-      if (bytes > MAX_PAYLOAD) return;
-      if (size + bytes > MAX_PAYLOAD) {
+      if (bytes > MAX_NOTIFY_PAYLOAD) return;
+      if (size + bytes > MAX_NOTIFY_PAYLOAD) {
         payloads.push(current);
         current = { origin: this.origin, bindings: [], removed: [] };
         size = 0;

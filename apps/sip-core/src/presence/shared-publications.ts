@@ -1,5 +1,6 @@
 import { type PrismaClient, PUBLICATIONS_CHANNEL } from '@switchboard/db';
 import type { Logger } from 'pino';
+import { SerialAnnouncer } from '../announcements.ts';
 
 /** A publication as every process keeps it: its entity tag, document and end (epoch ms). */
 export interface PublicationState {
@@ -18,7 +19,7 @@ export interface PublicationNews {
   drop?: string | undefined;
 }
 
-/** NOTIFY payloads are limited to 8000 bytes. */
+/** NOTIFY payloads are limited to 8000 bytes; a publication is not split. */
 const MAX_PAYLOAD = 7500;
 
 /**
@@ -26,16 +27,19 @@ const MAX_PAYLOAD = 7500;
  * (PostgreSQL NOTIFY): a device's PUBLISH reaches one worker, its refresh (SIP-If-Match) may reach
  * another, and the watchers served by every worker see the document. Each process keeps the
  * publications and ends them at their expiry itself; only changes cross. Announcements of one process
- * go out one after the other, so that a removal never overtakes the publication it removes.
+ * go out one after the other (`SerialAnnouncer`), so that a removal never overtakes the publication it
+ * removes.
  */
 export class SharedPublications {
-  private sending: Promise<void> = Promise.resolve();
+  private readonly announcer: SerialAnnouncer;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
     private readonly origin: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.announcer = new SerialAnnouncer(prisma, PUBLICATIONS_CHANNEL, log);
+  }
 
   /** Announces a change made here; a document too large for a notification stays with this process. */
   announce(news: PublicationNews): void {
@@ -49,13 +53,7 @@ export class SharedPublications {
       this.announce({ presentityId: news.presentityId, drop: news.drop });
       return;
     }
-    this.sending = this.sending.then(async () => {
-      try {
-        await this.prisma.$executeRaw`SELECT pg_notify(${PUBLICATIONS_CHANNEL}, ${payload})`;
-      } catch (error) {
-        this.log.warn({ err: error, presentityId: news.presentityId }, 'could not share a publication');
-      }
-    });
+    this.announcer.send(payload);
   }
 
   /** Another process's change from a channel payload; undefined for this process's own or a malformed one. */
