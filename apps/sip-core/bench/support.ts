@@ -53,9 +53,12 @@ export const PROGRAM = process.env.BENCH_PROGRAM === 'sources' ? 'sources' : 'bu
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 /**
  * `allocations`: the in-process profile is V8's sampling heap profile of everything allocated during the
- * trial, garbage included (where the collector's work comes from), instead of the CPU profile.
+ * trial, garbage included (where the collector's work comes from), instead of the CPU profile;
+ * `retained`: only what is still alive when the trial ends (what the scavenger copies and promotes).
  */
-const PROFILE_KIND = process.env.BENCH_PROFILE_KIND === 'allocations' ? 'allocations' : 'cpu';
+const PROFILE_KIND = ['allocations', 'retained'].includes(process.env.BENCH_PROFILE_KIND ?? '')
+  ? (process.env.BENCH_PROFILE_KIND as 'allocations' | 'retained')
+  : 'cpu';
 /**
  * Microseconds between two samples of the CPU profile (BENCH_PROFILE_INTERVAL_US; V8's default 1000):
  * a 5-s trial of a few microseconds per message needs a finer one to tell small functions apart.
@@ -531,20 +534,22 @@ export async function measureRates(
 
 /**
  * A V8 profile of this process per trial: BENCH_PROFILE/<label>.cpuprofile, or with
- * BENCH_PROFILE_KIND=allocations <label>.heapprofile (every allocation sampled every 32 KB on average).
+ * BENCH_PROFILE_KIND=allocations or retained <label>.heapprofile (an allocation sampled every 32 KB on
+ * average; `retained` keeps only those still alive at the end).
  */
 function inProcessProfiler(): CpuMeter['startProfile'] {
   const dir = PROFILE_DIR;
   if (!dir) return undefined;
   const session = new Session();
-  if (PROFILE_KIND === 'allocations')
+  if (PROFILE_KIND !== 'cpu') {
+    const collectedToo = PROFILE_KIND === 'allocations';
     return async (label) => {
       session.connect();
       await session.post('HeapProfiler.enable');
       await session.post('HeapProfiler.startSampling', {
         samplingInterval: 32_768,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
+        includeObjectsCollectedByMajorGC: collectedToo,
+        includeObjectsCollectedByMinorGC: collectedToo,
       });
       return async () => {
         const { profile } = await session.post('HeapProfiler.stopSampling');
@@ -553,6 +558,7 @@ function inProcessProfiler(): CpuMeter['startProfile'] {
         writeFileSync(join(dir, `${label}.heapprofile`), JSON.stringify(profile));
       };
     };
+  }
   return async (label) => {
     session.connect();
     await session.post('Profiler.enable');

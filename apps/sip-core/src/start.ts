@@ -111,8 +111,11 @@ export { tableChangeHandler } from './table-changes.ts';
 
 export interface SipCoreDeps {
   prisma: PrismaClient;
-  /** For the change feed (`onChange`); the same database `prisma` talks to. */
-  db: Pick<Database, 'onChange'>;
+  /**
+   * The same database `prisma` talks to: its change feed (`onChange`), and its driver (`sql`) for the
+   * CDR writer's batched statements.
+   */
+  db: Pick<Database, 'onChange' | 'sql'>;
   logger: Logger;
   /** Media relay anchoring every call (from `resolveMediaConfig`); default: no anchoring (NullMedia). */
   media?: MediaRelay;
@@ -480,7 +483,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
   srf.use('options', (req, res) => options_(requestView(req, res), asSipResponse(res, engine)));
   const media = deps.media ?? new NullMedia(log.child({ component: 'media' }));
   const cdr = new CdrWriter(
-    deps.prisma,
+    { prisma: deps.prisma, sql: deps.db.sql },
     cdrNodeName(config),
     log.child({ component: 'cdr' }),
     services.metrics,

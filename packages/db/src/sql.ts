@@ -45,7 +45,24 @@ export function pgConnection(client: pg.Client): SqlConnection {
   };
 }
 
-function pgliteSession(db: PGlite | PGliteTransaction): SqlSession {
+/**
+ * Statements on a node-postgres pool, each on whichever connection is free (no session state: no
+ * transaction or advisory lock can span two statements here).
+ */
+export function pgPoolSession(pool: pg.Pool): SqlSession {
+  return {
+    async query<Row extends object>(sql: string, params: unknown[] = []) {
+      const result = await pool.query(sql, params);
+      return result.rows as Row[];
+    },
+    async exec(script: string) {
+      await pool.query(script);
+    },
+  };
+}
+
+/** Statements on the embedded backend (or inside one of its transactions); PGlite queues them itself. */
+export function pgliteSession(db: PGlite | PGliteTransaction): SqlSession {
   return {
     async query<Row extends object>(sql: string, params: unknown[] = []) {
       const result = await db.query<Row>(sql, params);

@@ -105,6 +105,27 @@ describe.each<Kind>(['postgres', 'pglite'])('database on %s', (kind) => {
     expect((await db.migrate()).applied).toEqual([]);
   }, 120_000);
 
+  it('runs parameterised statements through the driver, seen by Prisma at once', async () => {
+    const reseller = await db.prisma.reseller.create({ data: { name: `driver-${kind}` } });
+    const names = ['Driver One', 'Driver Two'];
+    const rows = await db.sql.query<{ name: string; max_concurrent_calls: number | null }>(
+      `INSERT INTO customers (id, reseller_id, name, max_concurrent_calls, updated_at)
+       SELECT gen_random_uuid(), $1::uuid, name, $3::int, $4::timestamptz FROM unnest($2::text[]) AS name
+       RETURNING name, max_concurrent_calls`,
+      [reseller.id, names, null, new Date('2026-01-02T03:04:05.678Z').toISOString()],
+    );
+    expect(rows.map((row) => row.name).sort()).toEqual(names);
+    expect(rows.every((row) => row.max_concurrent_calls === null)).toBe(true);
+    const seen = await db.prisma.customer.findMany({
+      where: { resellerId: reseller.id },
+      orderBy: { name: 'asc' },
+    });
+    expect(seen.map((customer) => [customer.name, customer.updatedAt.toISOString()])).toEqual(
+      names.map((name) => [name, '2026-01-02T03:04:05.678Z']),
+    );
+    await expect(db.sql.query('SELECT * FROM no_such_table')).rejects.toThrow(/no_such_table/);
+  });
+
   it('applies a migration added later, and only that one', async () => {
     const name = '29991231000000_add_probe';
     await mkdir(path.join(migrationsDir, name));

@@ -1,4 +1,4 @@
-import { type CdrMediaStats, Prisma, type PrismaClient } from '@switchboard/db';
+import { type CdrMediaStats, type Database, Prisma } from '@switchboard/db';
 import type { SipCoreMetrics } from '@switchboard/metrics';
 import type { Logger } from 'pino';
 import { uuidv7 } from '../location/binding-writer.ts';
@@ -182,7 +182,8 @@ function insertSql(rows: NewAttempt[]): Prisma.Sql {
   void INSERTED_FIELDS; // kept for its compile-time check of the columns
   const values = rows.map(
     (r) => Prisma.sql`(${r.id}::uuid, ${r.callId}, ${r.aLegId}, CAST(${r.direction} AS "call_direction"),
-      ${r.callerDialled}, ${r.calleeDialled}, ${r.callerWithheld ?? false}, ${r.startedAt}, ${r.endedAt},
+      ${r.callerDialled}, ${r.calleeDialled}, ${r.callerWithheld ?? false}, ${r.startedAt.toISOString()}::timestamptz,
+      ${r.endedAt.toISOString()}::timestamptz,
       CAST(${r.disposition} AS "call_disposition"), ${r.sipReason}, ${r.sourceAddress}, ${r.node},
       ${r.callerSubscriberId ?? null}::uuid, ${r.callerCustomerId ?? null}::uuid, ${r.peerGatewayId ?? null}::uuid)`,
   );
@@ -219,12 +220,17 @@ export class CdrWriter {
   private endBatch: { timer: NodeJS.Timeout; written: Promise<void>; release: () => void } | undefined;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: Pick<Database, 'prisma' | 'sql'>,
     private readonly node: string,
     private readonly log: Logger,
     private readonly metrics?: SipCoreMetrics,
     private readonly heartbeatMs = DEFAULT_HEARTBEAT_MS,
   ) {}
+
+  /** One of the batched statements, built with Prisma's SQL template and run by the driver itself. */
+  private async write(statement: Prisma.Sql): Promise<void> {
+    await this.db.sql.query(statement.text, statement.values);
+  }
 
   /** Writes the heartbeat every heartbeatMs until stop(). */
   startHeartbeat(): void {
@@ -252,7 +258,7 @@ export class CdrWriter {
     if (this.beating) return this.beating;
     if (this.open.size === 0) return Promise.resolve();
     const ids = [...this.open.keys()];
-    this.beating = this.prisma.cdr
+    this.beating = this.db.prisma.cdr
       .updateMany({ where: { id: { in: ids }, sipReason: IN_PROGRESS }, data: { endedAt: now } })
       .then(
         () => undefined,
@@ -303,7 +309,7 @@ export class CdrWriter {
     this.inserts = [];
     if (batch.length === 0) return;
     try {
-      await this.prisma.$executeRaw(insertSql(batch.map((insert) => insert.row)));
+      await this.write(insertSql(batch.map((insert) => insert.row)));
     } catch (error) {
       const callIds = batch.map((insert) => insert.row.callId);
       this.log.error({ err: error, callIds }, 'writing the CDRs of new calls failed');
@@ -342,7 +348,7 @@ export class CdrWriter {
       mediaStats: end.mediaStats ? (end.mediaStats as object) : undefined,
     };
     try {
-      await this.prisma.cdr.create({ data: { ...start, ...data, node: this.node } });
+      await this.db.prisma.cdr.create({ data: { ...start, ...data, node: this.node } });
     } catch (error) {
       this.log.error({ err: error, callId: start.callId }, 'completing the CDR failed');
     }
@@ -374,7 +380,7 @@ export class CdrWriter {
     const endings = this.endings;
     this.endings = [];
     try {
-      if (endings.length > 0) await this.prisma.$executeRaw(finalUpdateSql(endings));
+      if (endings.length > 0) await this.write(finalUpdateSql(endings));
     } catch (error) {
       const callIds = endings.map((ending) => ending.callId);
       this.log.error({ err: error, callIds }, 'completing the CDRs failed');
@@ -389,13 +395,13 @@ export class CdrWriter {
    * ones count as answered up to then, the rest as failed. Returns how many rows were closed.
    */
   async reconcile(): Promise<number> {
-    const open = await this.prisma.cdr.findMany({
+    const open = await this.db.prisma.cdr.findMany({
       where: { node: this.node, sipReason: IN_PROGRESS },
       select: { id: true, answeredAt: true, endedAt: true },
     });
     for (const row of open) {
       const lastAlive = new Date(Math.max(row.endedAt.getTime(), row.answeredAt?.getTime() ?? 0));
-      await this.prisma.cdr.update({
+      await this.db.prisma.cdr.update({
         where: { id: row.id },
         data: {
           endedAt: lastAlive,
@@ -444,7 +450,7 @@ export class CdrWriter {
       if (answers.size > 0) {
         const ids = [...answers.keys()];
         const times = [...answers.values()].map((at) => at.toISOString());
-        await this.prisma.$executeRaw(Prisma.sql`
+        await this.write(Prisma.sql`
           UPDATE cdrs SET answered_at = answer.at
           FROM unnest(${ids}::uuid[], ${times}::timestamptz[]) AS answer(id, at)
           WHERE cdrs.id = answer.id AND cdrs.sip_reason = ${IN_PROGRESS}`);

@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CdrWriter, IN_PROGRESS, RECONCILED } from '../../src/cdr/cdr-writer.ts';
@@ -23,7 +27,7 @@ const start = (callId: string) => ({
 
 describe('CDR writer', () => {
   it('writes the attempt at start and completes the same row at the end', async () => {
-    const writer = new CdrWriter(testDb.db.prisma, 'node-a', pino({ level: 'silent' }));
+    const writer = new CdrWriter(testDb.db, 'node-a', pino({ level: 'silent' }));
     const id = await writer.start(start('c1'));
     expect(await testDb.db.prisma.cdr.findUnique({ where: { id } })).toMatchObject({
       sipReason: IN_PROGRESS,
@@ -41,17 +45,15 @@ describe('CDR writer', () => {
   });
 
   it('closes the rows a crashed run left open on start-up at their last heartbeat, not at the restart', async () => {
-    const crashed = new CdrWriter(testDb.db.prisma, 'node-b', pino({ level: 'silent' }));
+    const crashed = new CdrWriter(testDb.db, 'node-b', pino({ level: 'silent' }));
     const ringing = await crashed.start(start('c2'));
     const talking = await crashed.start(start('c3'));
     await crashed.answered(talking, new Date('2026-01-01T10:00:10Z'));
-    const other = await new CdrWriter(testDb.db.prisma, 'node-c', pino({ level: 'silent' })).start(
-      start('c4'),
-    );
+    const other = await new CdrWriter(testDb.db, 'node-c', pino({ level: 'silent' })).start(start('c4'));
     // The node was last known running at 10:00:40; it then died without a word.
     await crashed.beat(new Date('2026-01-01T10:00:40Z'));
 
-    const restarted = new CdrWriter(testDb.db.prisma, 'node-b', pino({ level: 'silent' }));
+    const restarted = new CdrWriter(testDb.db, 'node-b', pino({ level: 'silent' }));
     expect(await restarted.reconcile()).toBe(2);
     const byId = async (id: string | undefined) =>
       testDb.db.prisma.cdr.findUnique({ where: { id: id ?? '' } });
@@ -72,7 +74,7 @@ describe('CDR writer', () => {
   });
 
   it('writes the answer times of calls answered together in one batch, never over a finished row', async () => {
-    const writer = new CdrWriter(testDb.db.prisma, 'node-e', pino({ level: 'silent' }));
+    const writer = new CdrWriter(testDb.db, 'node-e', pino({ level: 'silent' }));
     const [a, b, c] = await Promise.all(['c7', 'c8', 'c9'].map((id) => writer.start(start(id))));
     const answeredA = writer.answered(a, new Date('2026-01-01T10:00:01Z'));
     const answeredB = writer.answered(b, new Date('2026-01-01T10:00:02Z'));
@@ -105,7 +107,7 @@ describe('CDR writer', () => {
   });
 
   it('completes calls ended together in one batch, keeping what the end does not name', async () => {
-    const writer = new CdrWriter(testDb.db.prisma, 'node-e', pino({ level: 'silent' }));
+    const writer = new CdrWriter(testDb.db, 'node-e', pino({ level: 'silent' }));
     const group = await testDb.db.prisma.peeringGroup.create({ data: { name: 'cdr-batch' } });
     const gateway = await testDb.db.prisma.peerGateway.create({
       data: { groupId: group.id, name: 'gw-cdr-batch', host: '192.0.2.50' },
@@ -164,7 +166,7 @@ describe('CDR writer', () => {
   });
 
   it('the heartbeat moves only open rows: a finished call keeps its real end', async () => {
-    const writer = new CdrWriter(testDb.db.prisma, 'node-d', pino({ level: 'silent' }));
+    const writer = new CdrWriter(testDb.db, 'node-d', pino({ level: 'silent' }));
     const done = await writer.start(start('c5'));
     const open = await writer.start(start('c6'));
     await writer.finish(done, start('c5'), {
@@ -186,4 +188,46 @@ describe('CDR writer', () => {
     await writer.stop();
     expect((await byId(open))!.endedAt.getTime()).toBeGreaterThanOrEqual(before);
   });
+});
+
+describe('CDR writer on the embedded database', () => {
+  it('inserts, answers and completes a call through the PGlite backend as through the pool', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'cdr-pglite-'));
+    const db = await openDatabase({ dataDir: scratch, inMemory: true });
+    try {
+      await db.migrate();
+      const writer = new CdrWriter(db, 'node-embedded', pino({ level: 'silent' }));
+      const id = await writer.start({ ...start('e1'), callerWithheld: true });
+      await writer.answered(id, new Date('2026-01-01T10:00:05Z'));
+      await writer.flushAnswers();
+      expect(await db.prisma.cdr.findUnique({ where: { id } })).toMatchObject({
+        sipReason: IN_PROGRESS,
+        answeredAt: new Date('2026-01-01T10:00:05Z'),
+      });
+      await writer.finish(id, start('e1'), {
+        answeredAt: new Date('2026-01-01T10:00:05Z'),
+        endedAt: new Date('2026-01-01T10:01:05Z'),
+        disposition: 'answered',
+        sipCode: 200,
+        sipReason: 'Caller hung up',
+        mediaStats: { a: { packetsReceived: 3000 } },
+      });
+      await writer.stop();
+      expect(await db.prisma.cdr.findMany({ where: { callId: 'e1' } })).toMatchObject([
+        {
+          node: 'node-embedded',
+          callerWithheld: true,
+          startedAt: new Date('2026-01-01T10:00:00Z'),
+          answeredAt: new Date('2026-01-01T10:00:05Z'),
+          endedAt: new Date('2026-01-01T10:01:05Z'),
+          disposition: 'answered',
+          durationMs: 60_000,
+          mediaStats: { a: { packetsReceived: 3000 } },
+        },
+      ]);
+    } finally {
+      await db.close();
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

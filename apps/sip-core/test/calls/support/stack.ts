@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { S3Settings } from '@switchboard/config';
-import { CALL_CONTROL_CHANNEL, type PrismaClient } from '@switchboard/db';
+import { CALL_CONTROL_CHANNEL, type PrismaClient, type SqlSession } from '@switchboard/db';
 import type { RunningEngine } from '@switchboard/engine';
 import { DtmfFeed, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import type { MetricsRegistry } from '@switchboard/metrics';
@@ -76,6 +76,8 @@ export interface CallStackOptions {
   metrics?: MetricsRegistry;
   /** The client sip-core gets, made from the test database's (tests that watch its queries). */
   prismaFor?: (prisma: PrismaClient) => PrismaClient;
+  /** The driver's statements sip-core gets (`Database.sql`), made from the test database's. */
+  sqlFor?: (sql: SqlSession) => SqlSession;
   /** More SIP listeners than UDP (the first one stays UDP, where sipp sends), e.g. TLS with its certificate. */
   listeners?: Pick<TestEngineOptions, 'transports' | 'tls' | 'outboundTlsCa'>;
   /** Trunk registration and health check timing (tests of trunks/ shorten it). */
@@ -153,6 +155,7 @@ export async function startCallStack(
     push,
     metrics,
     prismaFor = (prisma) => prisma,
+    sqlFor,
     listeners = {},
     trunks,
     voicemail,
@@ -197,7 +200,7 @@ export async function startCallStack(
       },
       {
         prisma: prismaFor(testDb.db.prisma),
-        db: testDb.db,
+        db: sqlFor ? { onChange: testDb.db.onChange.bind(testDb.db), sql: sqlFor(testDb.db.sql) } : testDb.db,
         logger: log,
         media: media.media,
         calls,
