@@ -21,7 +21,9 @@ import {
  * A call costs no database read: the caller's and callee's limits come from the directory and the
  * gateway's credentials from memory, both following the change feed. sip-core gets a client that
  * records every query it makes (a Prisma query extension) and a driver that records every statement
- * (the CDR writer's batches); the test reads and provisions through the plain client and the REST API. The gateway (sipp) challenges with 401 and checks the credentials.
+ * (the CDR writer's batches, a statement on `cdrs` counted as the Cdr model's); the test reads and
+ * provisions through the plain client and the REST API. The gateway (sipp) challenges with 401 and
+ * checks the credentials.
  */
 
 const OPERATOR = { email: 'ops@reads.test', password: 'operator password 1' };
@@ -37,19 +39,12 @@ interface Query {
 const queries: Query[] = [];
 let recording = false;
 
-/** A raw statement on the `cdrs` table counts as the Cdr model's: the CDR writer batches its writes in raw SQL. */
-function modelOf(model: string | undefined, args: unknown): string {
-  if (model !== undefined) return model;
-  const text = (args as { strings?: unknown } | undefined)?.strings;
-  return Array.isArray(text) && /\bcdrs\b/.test(text.join(' ')) ? 'Cdr' : 'raw';
-}
-
 /** The client sip-core gets: the test database's, recording each query while `recording` is on. */
 function recordingClient(prisma: PrismaClient): PrismaClient {
   const extended = prisma.$extends({
     query: {
       async $allOperations({ model, operation, args, query }) {
-        if (recording) queries.push({ model: modelOf(model, args), operation });
+        if (recording) queries.push({ model: model ?? 'raw', operation });
         return query(args);
       },
     },
