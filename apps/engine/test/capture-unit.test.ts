@@ -1,10 +1,16 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { parseMessage } from '@switchboard/sip';
 import { optionsRequest } from '@switchboard/testkit';
 import { describe, expect, it } from 'vitest';
 import { CallCapture, type CapturedMessage } from '../src/capture/call-capture.ts';
 import { decodeHep3, encodeHep3, HEP_CHUNK, type HepPacket } from '../src/capture/hep.ts';
-import { ObservedTransportLayer, type SipMessageEvent } from '../src/capture/observed-transport.ts';
+import { ObservedTransportLayer, ownBytes, type SipMessageEvent } from '../src/capture/observed-transport.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const PACKET: HepPacket = {
   ipProtocol: 'tcp',
@@ -128,6 +134,62 @@ describe('per-call capture ring', () => {
     capture.add(message('b-leg', 2));
     capture.add(message('a-leg', 3));
     expect(capture.ladder(['b-leg', 'a-leg']).map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('what the capture holds', () => {
+  const invite = (callId: string, n: number) =>
+    parseMessage(
+      [
+        'INVITE sip:bob@127.0.0.1 SIP/2.0',
+        'Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1',
+        'From: <sip:alice@example.test>;tag=1',
+        'To: <sip:bob@example.test>',
+        `Call-ID: ${callId}`,
+        'CSeq: 1 INVITE',
+        `X-N: ${n}`,
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+
+  it('copies a view out of a larger buffer, and keeps a buffer that is all its own', () => {
+    const pooled = Buffer.from('INVITE sip:bob@127.0.0.1 SIP/2.0\r\n\r\n');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.byteLength); // a slice of Node's pool
+    const own = ownBytes(pooled);
+    expect(own.equals(pooled)).toBe(true);
+    expect(own.buffer.byteLength).toBe(own.byteLength);
+    expect(ownBytes(own)).toBe(own);
+  });
+
+  it('holds about the bytes it counts for sent messages, not the pool slabs they were printed in', () => {
+    const capture = new CallCapture();
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let i = 0; i < 20_000; i++) {
+      const message = invite(`held-${i % 2000}`, i);
+      message.setHeader('Max-Forwards', '69'); // printed anew on send, as a relayed request is
+      message.toBuffer();
+      Buffer.from(`the next send's bytes ${i}`.repeat(12)); // other traffic from the same pool, not kept
+      capture.observer({
+        direction: 'out',
+        message,
+        transport: 'udp',
+        localAddress: '127.0.0.1',
+        localPort: 5060,
+        remoteAddress: '127.0.0.1',
+        remotePort: 5070,
+        at: Date.now(),
+      });
+    }
+    gc();
+    const held = process.memoryUsage().arrayBuffers - before;
+    const counted = capture.size.bytes;
+    expect(capture.size.calls).toBe(2000);
+    // Kept as pool slices the same messages held 4-5 times what they count.
+    expect(held).toBeLessThan(counted * 1.5);
+    expect(capture.ladder(['held-7'])[0]?.message).toMatch(/^INVITE sip:bob@127\.0\.0\.1 SIP\/2\.0\r\n/);
   });
 });
 

@@ -2,6 +2,7 @@ import { detached, LruMap } from '@switchboard/sip';
 import {
   callIdOf,
   cseqMethodOf,
+  ownBytes,
   type SipMessageEvent,
   type SipMessageObserver,
 } from './observed-transport.ts';
@@ -129,8 +130,9 @@ export class CallCapture {
       remotePort: event.remotePort,
       at: event.at,
     };
-    // The Call-ID is cut from the message's text: kept as read, it would keep that text alive too.
-    const wire = event.wire ?? event.message.toBuffer();
+    // The Call-ID is cut from the message's text: kept as read, it would keep that text alive too. A
+    // sent message's printed bytes are a slice of the shared buffer pool: kept, they are copied out.
+    const wire = event.wire ?? ownBytes(event.message.toBuffer());
     this.add(new WireCapture(++this.seq, where, detached(callId), wire));
   };
 

@@ -74,7 +74,7 @@ export class ObservedTransportLayer extends TransportLayer {
   private received(message: SipRequest | SipResponse, source: MessageSource, wire: Buffer): void {
     if (this.observers.length === 0) return;
     this.notify({
-      wire: wire.byteLength === wire.buffer.byteLength ? wire : ownCopy(wire),
+      wire: ownBytes(wire),
       direction: 'in',
       message,
       transport: source.transport,
@@ -98,10 +98,13 @@ export class ObservedTransportLayer extends TransportLayer {
 }
 
 /**
- * A framed stream message is a view into the chunk it arrived in: a capture that keeps it for an hour
- * must not keep the chunk (nor a slab of Node's buffer pool, as Buffer.from would) with it.
+ * Bytes that hold no other memory alive: a framed stream message is a view into the chunk it arrived
+ * in, and a printed message a slice of Node's shared buffer pool, whose whole 8 KB slab stays alive
+ * with it. A capture that keeps bytes for an hour takes them through here, so that its byte bound is
+ * what it holds.
  */
-function ownCopy(view: Buffer): Buffer {
+export function ownBytes(view: Buffer): Buffer {
+  if (view.byteLength === view.buffer.byteLength) return view;
   const copy = Buffer.allocUnsafeSlow(view.byteLength);
   view.copy(copy);
   return copy;
