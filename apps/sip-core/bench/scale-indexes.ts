@@ -36,7 +36,7 @@ const log = pino({ level: 'warn' });
 const db = await openDatabase({ databaseUrl: process.env.BENCH_DATABASE_URL, dataDir: tmpdir(), log });
 const directory = new Directory(db.prisma, log);
 const numbering = new NumberingIndex();
-const location = new LocationService(db.prisma, { nodeName: 'scale', log });
+const location = new LocationService(db, { nodeName: 'scale', log });
 
 const directoryLoad = await timed(() => directory.load());
 const numberingLoad = await timed(async () => {

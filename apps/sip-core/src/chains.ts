@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@switchboard/db';
+import type { Database } from '@switchboard/db';
 import type { DtmfFeed, MediaRelay } from '@switchboard/media';
 import {
   createMetricsRegistry,
@@ -103,11 +103,12 @@ export interface PbxFront {
 
 export function createServices(
   config: SipCoreConfig,
-  prisma: PrismaClient,
+  db: Pick<Database, 'prisma' | 'sql'>,
   log: Logger,
   peers?: PeerDirectory,
   registry: MetricsRegistry = createMetricsRegistry({ process: false }),
 ): SipCoreServices {
+  const { prisma } = db;
   const metrics = sipCoreMetrics(registry);
   const bans = new BanService(prisma, config.access, log.child({ component: 'bans' }));
   bans.countFailuresIn(metrics.authFailures);
@@ -132,7 +133,7 @@ export function createServices(
         : undefined,
     ),
     bans,
-    location: new LocationService(prisma, {
+    location: new LocationService(db, {
       nodeName: config.nodeName,
       log: log.child({ component: 'location' }),
       maxBindingsPerAor: config.registrar.maxContactsPerAor,

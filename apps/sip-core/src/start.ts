@@ -316,7 +316,13 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     await numberingFollower.ready;
   }
   const registry = deps.metrics ?? createMetricsRegistry({ process: false });
-  const services = createServices(config, deps.prisma, log, numbering, registry);
+  const services = createServices(
+    config,
+    { prisma: deps.prisma, sql: deps.db.sql },
+    log,
+    numbering,
+    registry,
+  );
   const { directory, bans, location } = services;
   const push = createPush(deps.push ?? {}, {
     prisma: deps.prisma,

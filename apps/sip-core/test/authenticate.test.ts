@@ -54,7 +54,7 @@ async function harness(role: DigestRole, access: Partial<AccessConfig> = {}, str
     access: { maxFailuresPerAddress: 3, maxFailuresPerUser: 100, rateLimitPerSecond: 0, ...access },
     auth: { algorithms: ['MD5'], strictUri },
   });
-  const services = createServices(config, testDb.db.prisma, log);
+  const services = createServices(config, testDb.db, log);
   await Promise.all([services.directory.load(), services.bans.load()]);
   const passed = new WeakSet<FakeRequest>();
   const accept: Middleware = (req, res) => {
@@ -325,7 +325,7 @@ function registerHeaders(user: string, callId: string): Record<string, string> {
 describe('a source over its rate limit', () => {
   it('is dropped over UDP and answered once (503, stateless) over TCP', async () => {
     const config = resolveConfig({ drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' } });
-    const services = createServices(config, testDb.db.prisma, log);
+    const services = createServices(config, testDb.db, log);
     const run = chain([identifySource(services.bans), rateLimit(new RateLimiter(1, 1)), sanity()], log);
     const answer = async (protocol: string) => {
       const res = new FakeResponse();

@@ -22,7 +22,7 @@ afterAll(async () => {
 
 describe('NatKeepalive', () => {
   it('pings only NATed UDP bindings of this node and drops one after N unanswered pings', async () => {
-    const location = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const location = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await location.load();
     const natted = (key: string, address: string, extra: Partial<Binding> = {}): Binding =>
       makeBinding({
@@ -71,7 +71,7 @@ describe('NatKeepalive', () => {
   });
 
   it('does not let a device that never answers hold up the next rounds', async () => {
-    const location = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, writeBehindMs: 0 });
+    const location = new LocationService(testDb.db, { nodeName: 'node-a', log, writeBehindMs: 0 });
     await location.load();
     const aor = 'sip:bob@example.test';
     const natted = (key: string): Binding =>

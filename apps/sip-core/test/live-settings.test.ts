@@ -123,7 +123,7 @@ describeOnEngine(onEngine('the settings table as sip-core reads it'), { timeout:
       drachtio: { host: '127.0.0.1', port: 9022, secret: 'x' },
       access: { rateLimitPerSecond: 5 },
     });
-    const services = createServices(config, testDb.db.prisma, log);
+    const services = createServices(config, testDb.db, log);
     const calls = { ...DEFAULT_CALLS };
     const live = new LiveSettings(
       testDb.db.prisma,

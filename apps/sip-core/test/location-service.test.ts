@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { openDatabase } from '@switchboard/db';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { uuidv7 } from '../src/location/binding-writer.ts';
@@ -28,8 +29,39 @@ afterEach(async () => {
 });
 
 describe('LocationService', () => {
+  it('writes and removes bindings on the embedded database too (the driver, not the ORM, runs the batches)', async () => {
+    const embedded = await openDatabase({ dataDir: '.', inMemory: true, log });
+    try {
+      await embedded.migrate();
+      const tenant = await createTenant(embedded);
+      const owner = await createSubscriber(embedded, tenant, 'alice', 'secret');
+      const service = new LocationService(embedded, { nodeName: 'node-a', log, writeBehindMs: 0 });
+      await service.load();
+      const binding = (key: string, path: string[]) =>
+        makeBinding({
+          aor: AOR,
+          subscriberId: owner,
+          contactUri: `sip:alice@192.0.2.${key}:5060`,
+          bindingKey: key,
+          path,
+        });
+      await service.update(AOR, () => ({
+        upserts: [binding('1', ['<sip:edge;lr>']), binding('2', [])],
+        removals: [],
+      }));
+      await service.update(AOR, () => ({ upserts: [], removals: ['1'] }));
+      await service.close();
+      const rows = await embedded.prisma.registration.findMany({ where: { aor: AOR } });
+      expect(rows.map((row) => [row.bindingKey, row.contactUri, row.path])).toEqual([
+        ['2', 'sip:alice@192.0.2.2:5060', []],
+      ]);
+    } finally {
+      await embedded.close();
+    }
+  });
+
   it('persists bindings so that a restarted service finds them again', async () => {
-    const first = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const first = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await first.load();
     const bindings = await first.update(AOR, () => ({
       upserts: [
@@ -47,7 +79,7 @@ describe('LocationService', () => {
     expect(bindings.map((b) => b.bindingKey)).toEqual(['a', 'b']);
     await first.close();
 
-    const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const restarted = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await restarted.load();
     expect(restarted.lookup(AOR).map((b) => b.contactUri)).toEqual([
       'sip:alice@192.0.2.10:5060',
@@ -57,7 +89,7 @@ describe('LocationService', () => {
   });
 
   it('writes every field of a binding and reads it back after a restart, unusual values included', async () => {
-    const first = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const first = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await first.load();
     const full = makeBinding({
       aor: AOR,
@@ -89,7 +121,7 @@ describe('LocationService', () => {
     await first.update(AOR, () => ({ upserts: [full, bare], removals: [] }));
     await first.close();
 
-    const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const restarted = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await restarted.load();
     const byKey = new Map(restarted.lookup(AOR).map((b) => [b.bindingKey, b]));
     const back = byKey.get(full.bindingKey)!;
@@ -124,7 +156,7 @@ describe('LocationService', () => {
   });
 
   it('removes bindings and leaves the others', async () => {
-    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const service = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await service.load();
     await service.update(AOR, () => ({
       upserts: [
@@ -141,7 +173,7 @@ describe('LocationService', () => {
   });
 
   it('keeps an AOR whole as it goes from one binding to several and back to none', async () => {
-    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const service = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await service.load();
     // Every binding once, and the gauge's count agreeing with what is visited.
     const keys = () => {
@@ -180,7 +212,7 @@ describe('LocationService', () => {
   });
 
   it("a refresh takes the REGISTER's new values, whether the AOR holds one binding or several", async () => {
-    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const service = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await service.load();
     const first = { contactUri: 'sip:alice@192.0.2.10:5060', receivedAddress: '198.51.100.1', callId: 'c1' };
     const moved = { contactUri: 'sip:alice@192.0.2.20:5070', receivedAddress: '198.51.100.2', callId: 'c2' };
@@ -221,7 +253,7 @@ describe('LocationService', () => {
   });
 
   it('refuses a conflicting change without touching anything', async () => {
-    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const service = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await service.load();
     await service.update(AOR, () => ({
       upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a' })],
@@ -237,7 +269,7 @@ describe('LocationService', () => {
   });
 
   it('keeps at most maxBindingsPerAor, dropping those that expire first', async () => {
-    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, maxBindingsPerAor: 2 });
+    const service = new LocationService(testDb.db, { nodeName: 'node-a', log, maxBindingsPerAor: 2 });
     await service.load();
     const now = Date.now();
     await service.update(AOR, () => ({
@@ -263,7 +295,7 @@ describe('LocationService', () => {
   });
 
   it('commits many concurrent registrations together, and a duplicated contact once', async () => {
-    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const service = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await service.load();
     const aors = Array.from({ length: 40 }, (_, i) => `sip:user${i}@example.test`);
     await Promise.all(
@@ -281,7 +313,7 @@ describe('LocationService', () => {
     expect(await testDb.db.prisma.registration.count()).toBe(40);
     const row = await testDb.db.prisma.registration.findFirstOrThrow({ where: { aor: aors[7] } });
     expect(row.cseq).toBe(2);
-    const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const restarted = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await restarted.load();
     expect(restarted.lookup(aors[39]!)).toHaveLength(1);
     await restarted.close();
@@ -291,7 +323,7 @@ describe('LocationService', () => {
   it('expires a binding on time, in memory and in the table', async () => {
     let clock = Date.now();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, now: () => clock });
+    const service = new LocationService(testDb.db, { nodeName: 'node-a', log, now: () => clock });
     await service.load();
     const expired: string[] = [];
     service.onExpired((binding) => expired.push(binding.bindingKey));
@@ -319,8 +351,8 @@ describe('LocationService', () => {
   });
 
   it('follows changes made by another node through the change feed', async () => {
-    const nodeA = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
-    const nodeB = new LocationService(testDb.db.prisma, { nodeName: 'node-b', log });
+    const nodeA = new LocationService(testDb.db, { nodeName: 'node-a', log });
+    const nodeB = new LocationService(testDb.db, { nodeName: 'node-b', log });
     await nodeA.load();
     await nodeB.load();
     const stop = await testDb.db.onChange(
@@ -345,7 +377,7 @@ describe('LocationService', () => {
   });
 
   it('drops a binding the API removed, on the node that holds it, once its AOR is announced', async () => {
-    const node = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+    const node = new LocationService(testDb.db, { nodeName: 'node-a', log });
     await node.load();
     const stop = await testDb.db.onChange(
       REGISTRATIONS_CHANNEL,
@@ -373,7 +405,7 @@ describe('LocationService', () => {
       testDb.db.prisma.registration.findUnique({ where: { aor_bindingKey: { aor: AOR, bindingKey } } });
 
     it('answers from memory and writes the change by itself within the window', async () => {
-      const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, writeBehindMs: 100 });
+      const service = new LocationService(testDb.db, { nodeName: 'node-a', log, writeBehindMs: 100 });
       await service.load();
       await service.update(AOR, () => ({
         upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a' })],
@@ -387,7 +419,7 @@ describe('LocationService', () => {
     });
 
     it('has a refresh written behind on disk after a clean shutdown', async () => {
-      const service = new LocationService(testDb.db.prisma, {
+      const service = new LocationService(testDb.db, {
         nodeName: 'node-a',
         log,
         writeBehindMs: 600_000,
@@ -443,7 +475,7 @@ describe('LocationService', () => {
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
 
-      const restarted = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log });
+      const restarted = new LocationService(testDb.db, { nodeName: 'node-a', log });
       await restarted.load();
       // The committed window survived; the answered refresh and new binding of the open one did not.
       expect(restarted.lookup(AOR).map((b) => [b.bindingKey, b.cseq])).toEqual([['a', 1]]);
@@ -451,7 +483,7 @@ describe('LocationService', () => {
     }, 60_000);
 
     it('keeps its unwritten changes when another node announces the same AOR', async () => {
-      const service = new LocationService(testDb.db.prisma, {
+      const service = new LocationService(testDb.db, {
         nodeName: 'node-a',
         log,
         writeBehindMs: 600_000,
@@ -479,7 +511,7 @@ describe('LocationService', () => {
     });
 
     it('retries a failed write until it succeeds, keeping the newest change', async () => {
-      const service = new LocationService(testDb.db.prisma, { nodeName: 'node-a', log, writeBehindMs: 10 });
+      const service = new LocationService(testDb.db, { nodeName: 'node-a', log, writeBehindMs: 10 });
       await service.load();
       // A subscriber id that does not exist violates the foreign key: the statement fails.
       const ghost = '01900000-0000-7000-8000-000000000000';

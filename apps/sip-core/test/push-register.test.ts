@@ -37,7 +37,7 @@ beforeAll(async () => {
     access: { rateLimitPerSecond: 0 },
     auth: { algorithms: ['MD5'] },
   });
-  services = createServices(config, testDb.db.prisma, log);
+  services = createServices(config, testDb.db, log);
   services.push = push;
   await Promise.all([services.directory.load(), services.bans.load(), services.location.load()]);
   register = chain(registerChain(services), log);

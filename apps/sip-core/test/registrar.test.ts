@@ -42,7 +42,7 @@ beforeAll(async () => {
     access: { maxFailuresPerAddress: 3, maxFailuresPerUser: 100, rateLimitPerSecond: 0 },
     auth: { algorithms: ['SHA-256', 'MD5'] },
   });
-  services = createServices(config, testDb.db.prisma, log);
+  services = createServices(config, testDb.db, log);
   await Promise.all([services.directory.load(), services.bans.load(), services.location.load()]);
   register = chain(registerChain(services), log);
   options = chain(optionsChain(services), log);
@@ -286,7 +286,7 @@ describe('logs', () => {
   it('writes a device that appears, moves or leaves at info, and a refresh at debug', async () => {
     const lines: Array<{ level: number; msg: string }> = [];
     const capture = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
-    const logged = createServices(services.config, testDb.db.prisma, capture);
+    const logged = createServices(services.config, testDb.db, capture);
     await Promise.all([logged.directory.load(), logged.bans.load(), logged.location.load()]);
     const fed = register;
     register = chain(registerChain(logged), capture);
@@ -323,7 +323,7 @@ describe('access control', () => {
 
   it('serves a domain created a moment ago, before its change reaches the directory', async () => {
     // A sip-core without the change feed: only the database knows the new domain.
-    const unfed = createServices(services.config, testDb.db.prisma, log);
+    const unfed = createServices(services.config, testDb.db, log);
     await Promise.all([unfed.directory.load(), unfed.bans.load(), unfed.location.load()]);
     const fresh = await createTenant(testDb.db, 'fresh.test');
     await createSubscriber(testDb.db, fresh, 'carol', 'carol-secret');

@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient } from '@switchboard/db';
+import { Prisma, type SqlSession } from '@switchboard/db';
 import { randomInto } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
@@ -52,8 +52,13 @@ export class BindingWriter {
   private closed = false;
   private readonly maxBatch: number;
 
+  /**
+   * `sql`: the database driver. The statement is built with Prisma's SQL template but not run through
+   * Prisma's raw query, which copies its parameters through JSON.stringify and JSON.parse: for the
+   * batch's one JSON parameter (hundreds of KB at 1000 rows) that was 2.9 % of the registrar's CPU.
+   */
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly sql: SqlSession,
     private readonly options: BindingWriterOptions,
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
@@ -172,7 +177,8 @@ export class BindingWriter {
     const waiters = this.pending.size === 0 ? this.waiters.splice(0) : [];
     this.inFlight = batch;
     try {
-      await this.prisma.$executeRaw(changeSql([...batch.values()]));
+      const statement = changeSql([...batch.values()]);
+      await this.sql.query(statement.text, statement.values);
       this.retryMs = 0;
       this.inFlight = new Map();
       for (const waiter of waiters) waiter.resolve();

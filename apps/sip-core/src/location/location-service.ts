@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type PrismaClient, REGISTRATIONS_CHANNEL, readInPages } from '@switchboard/db';
+import { type Database, type PrismaClient, REGISTRATIONS_CHANNEL, readInPages } from '@switchboard/db';
 import { detached } from '@switchboard/sip';
 import type { Logger } from 'pino';
 import type { Binding } from './binding.ts';
@@ -89,10 +89,14 @@ export class LocationService {
    */
   private readonly heard = new Map<string, Map<string, UnwrittenChange>>();
 
+  private readonly prisma: PrismaClient;
+
+  /** `db`: the ORM for reads and announcements, the driver for the batched binding writes. */
   constructor(
-    private readonly prisma: PrismaClient,
+    db: Pick<Database, 'prisma' | 'sql'>,
     private readonly options: LocationServiceOptions,
   ) {
+    this.prisma = db.prisma;
     this.now = options.now ?? Date.now;
     this.log = options.log;
     this.expiries = new ExpiryQueue<Binding>(
@@ -102,8 +106,8 @@ export class LocationService {
       () => this.now(),
     );
     this.writeBehind = (options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS) > 0;
-    this.announcer = new BindingAnnouncer(prisma, this.origin, this.log);
-    this.writer = new BindingWriter(prisma, {
+    this.announcer = new BindingAnnouncer(db.prisma, this.origin, this.log);
+    this.writer = new BindingWriter(db.sql, {
       windowMs: options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS,
       log: this.log,
       onCommitted: (aors) => this.announcer.committed(aors),

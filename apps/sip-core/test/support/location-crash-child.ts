@@ -13,7 +13,7 @@ const log = pino({ level: 'silent' });
 const AOR = 'sip:alice@example.test';
 const subscriberId = process.env.CRASH_SUBSCRIBER_ID ?? '';
 const db = await openDatabase({ databaseUrl: process.env.CRASH_DATABASE_URL, dataDir: '.', log });
-const location = new LocationService(db.prisma, { nodeName: 'crash', log, writeBehindMs: 600_000 });
+const location = new LocationService(db, { nodeName: 'crash', log, writeBehindMs: 600_000 });
 await location.load();
 await location.update(AOR, () => ({
   upserts: [makeBinding({ aor: AOR, subscriberId, bindingKey: 'a', cseq: 1 })],
