@@ -579,6 +579,8 @@ const ROUTES: PatchRoute[] = [
       'calls.ringTimeout': { body: () => ({ 'calls.ringTimeout': 30 }) },
       'calls.maxCallDuration': { body: () => ({ 'calls.maxCallDuration': 3600 }) },
       'calls.pushWaitTimeout': { body: () => ({ 'calls.pushWaitTimeout': 20 }) },
+      'calls.maxConcurrent': { body: () => ({ 'calls.maxConcurrent': 500 }) },
+      'calls.maxPerSecond': { body: () => ({ 'calls.maxPerSecond': 50 }) },
       'presence.acrossCustomers': { body: () => ({ 'presence.acrossCustomers': true }) },
       'presence.maxSubscriptionsPerSubscriber': {
         body: () => ({ 'presence.maxSubscriptionsPerSubscriber': 20 }),

@@ -511,7 +511,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
       .prepare()
       .catch((error: unknown) => log.warn({ err: error }, 'recording announcement not prepared'));
   }
-  const calls = new ActiveCalls(await callCounters(config, log));
+  const calls = new ActiveCalls(await callCounters(config, log), config.worker.count);
   calls.countRefusalsIn(services.metrics.callsRefused);
   // Several workers or nodes: each announces its calls and presence publications, so presence and
   // the live list see them all.

@@ -358,6 +358,8 @@ export function loadConfig(env: Env = process.env): Config {
   const sipClusterNodes = check<ClusterNode[]>('SIP_CLUSTER_NODES', [], parseClusterNodes);
   // Operator settings without a section of their own here: only checked, read below with the others.
   check('PUSH_WAIT_TIMEOUT', undefined, (raw) => parseInteger(raw, 1, 120));
+  check('SIP_MAX_CALLS', undefined, (raw) => parseInteger(raw, 0, 1_000_000));
+  check('SIP_MAX_CALLS_PER_SECOND', undefined, (raw) => parseInteger(raw, 0, 100_000));
 
   if (!problems.some((p) => p.variable === 'API_PORT' || p.variable === 'NUMBERING_PORT')) {
     if (apiPort === numberingPort && apiPort !== 0) {

@@ -116,6 +116,26 @@ export const SETTINGS: readonly SettingDefinition[] = [
       'Seconds a call waits for a device woken by push to register before it counts as not answering',
   },
   {
+    key: 'calls.maxConcurrent',
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    variable: 'SIP_MAX_CALLS',
+    description:
+      'Most calls one node handles at once (shared among its sip-core workers); more get 503 with Retry-After; 0: no limit',
+  },
+  {
+    key: 'calls.maxPerSecond',
+    kind: 'integer',
+    default: 0,
+    min: 0,
+    max: 100_000,
+    variable: 'SIP_MAX_CALLS_PER_SECOND',
+    description:
+      'Most new calls one node admits in any one second (shared among its sip-core workers); more get 503 with Retry-After; 0: no limit',
+  },
+  {
     key: 'presence.acrossCustomers',
     kind: 'boolean',
     default: false,

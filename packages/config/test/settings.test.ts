@@ -25,6 +25,16 @@ describe('operator settings', () => {
     expect(() => loadConfig({ PUSH_WAIT_TIMEOUT: '0' })).toThrow(/PUSH_WAIT_TIMEOUT/);
   });
 
+  it("SIP_MAX_CALLS and SIP_MAX_CALLS_PER_SECOND fix the node's call limits; a bad value is named at start", () => {
+    const env = { SIP_MAX_CALLS: '400', SIP_MAX_CALLS_PER_SECOND: '0' };
+    expect(Object.fromEntries(loadConfig(env).environmentSettings)).toEqual({
+      'calls.maxConcurrent': 400,
+      'calls.maxPerSecond': 0,
+    });
+    expect(() => loadConfig({ SIP_MAX_CALLS: '-1' })).toThrow(/SIP_MAX_CALLS/);
+    expect(() => loadConfig({ SIP_MAX_CALLS_PER_SECOND: 'many' })).toThrow(/SIP_MAX_CALLS_PER_SECOND/);
+  });
+
   it('throw on a bad variable when read on their own', () => {
     expect(() => settingsFromEnvironment({ SIP_RATE_LIMIT: 'fast' })).toThrow(/integer/);
   });

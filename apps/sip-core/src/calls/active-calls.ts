@@ -36,9 +36,9 @@ export type ScopeAdmission =
 
 /** Call admission control of one gateway, peering group or customer (docs/sbc.md). */
 export interface ScopeLimit {
-  scope: 'gateway' | 'group' | 'customer';
+  scope: 'gateway' | 'group' | 'customer' | 'node';
   id: string;
-  /** Concurrent calls (gateways and groups; a customer's is `CountedParty.customerMax`). */
+  /** Concurrent calls (gateways, groups and the node; a customer's is `CountedParty.customerMax`). */
   maxConcurrent?: number | undefined;
   /** New calls in any one second. */
   maxPerSecond?: number | undefined;
@@ -66,9 +66,15 @@ export class ActiveCalls {
   private readonly perGroup = new Map<string, number>();
   /** Start times in the last second per `scope:id` with a rate limit (at most its limit of them). */
   private readonly starts = new Map<string, number[]>();
+  /** Calls admitted under this process's share of the node's limit and not ended yet. */
+  private nodeHeld = 0;
   private refusals: RefusalCounter | undefined;
 
-  constructor(readonly counters: CallCounters = new InMemoryCallCounters()) {}
+  /** `workers`: the node's sip-core workers, among which the node's own limits are shared. */
+  constructor(
+    readonly counters: CallCounters = new InMemoryCallCounters(),
+    private readonly workers = 1,
+  ) {}
 
   /** Counts every refusal into `counter` (switchboard_calls_refused_total). */
   countRefusalsIn(counter: RefusalCounter): void {
@@ -119,9 +125,8 @@ export class ActiveCalls {
    */
   admitScopes(limits: readonly ScopeLimit[], now = Date.now()): ScopeAdmission {
     for (const limit of limits) {
-      const map =
-        limit.scope === 'gateway' ? this.perGateway : limit.scope === 'group' ? this.perGroup : undefined;
-      if (map && limit.maxConcurrent != null && (map.get(limit.id) ?? 0) >= limit.maxConcurrent)
+      const held = this.heldIn(limit);
+      if (held !== undefined && limit.maxConcurrent != null && held >= limit.maxConcurrent)
         return this.refused(limit.scope, 'concurrent', {
           ok: false,
           status: 503,
@@ -141,12 +146,55 @@ export class ActiveCalls {
     return { ok: true };
   }
 
-  /** The starts of the last second under `limit`'s rate, older ones dropped (the array is live). */
+  /** Concurrent calls counted here for a limit's scope (undefined for a customer: CallCounters counts those). */
+  private heldIn(limit: ScopeLimit): number | undefined {
+    if (limit.scope === 'node') return this.nodeHeld;
+    if (limit.scope === 'customer') return undefined;
+    return (limit.scope === 'gateway' ? this.perGateway : this.perGroup).get(limit.id) ?? 0;
+  }
+
+  /**
+   * The starts of the last second under `limit`'s rate, older ones dropped in place (the array is
+   * live): a node's limit keeps hundreds, and a new array per call would copy them all.
+   */
   private recentStarts(limit: ScopeLimit, now: number): number[] {
     const key = `${limit.scope}:${limit.id}`;
-    const kept = (this.starts.get(key) ?? []).filter((t) => t > now - RATE_WINDOW_MS);
-    this.starts.set(key, kept);
+    let kept = this.starts.get(key);
+    if (kept === undefined) {
+      kept = [];
+      this.starts.set(key, kept);
+    }
+    let expired = 0;
+    while (expired < kept.length && kept[expired]! <= now - RATE_WINDOW_MS) expired++;
+    if (expired > 0) kept.splice(0, expired);
     return kept;
+  }
+
+  /**
+   * This process's share of the node's limits (`calls.maxConcurrent`, `calls.maxPerSecond`), as a
+   * scope for `admitScopes`; undefined when neither is set. Each of `workers` processes takes an
+   * equal share, rounded up, as the engine spreads new calls evenly among them.
+   */
+  nodeScope(limits: { maxConcurrent: number; maxPerSecond: number }): ScopeLimit | undefined {
+    if (limits.maxConcurrent <= 0 && limits.maxPerSecond <= 0) return undefined;
+    const share = (limit: number) => (limit > 0 ? Math.ceil(limit / this.workers) : undefined);
+    return {
+      scope: 'node',
+      id: 'node',
+      maxConcurrent: share(limits.maxConcurrent),
+      maxPerSecond: share(limits.maxPerSecond),
+    };
+  }
+
+  /** Counts a call under the node's concurrency limit until the returned function is called. */
+  holdNode(): () => void {
+    this.nodeHeld++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.nodeHeld--;
+    };
   }
 
   /** Counts a call for its gateway and peering group until the returned function is called. */

@@ -13,6 +13,13 @@ export interface CallsConfig {
    * not answering (`PUSH_WAIT_TIMEOUT`).
    */
   pushWaitTimeout: number;
+  /**
+   * Most calls this node handles at once, shared evenly among its sip-core workers (`SIP_MAX_CALLS`);
+   * beyond it a new call gets 503 with Retry-After. 0: no limit.
+   */
+  maxConcurrent: number;
+  /** Most new calls this node admits in any one second, shared the same way (`SIP_MAX_CALLS_PER_SECOND`). */
+  maxPerSecond: number;
 }
 
 export const DEFAULT_CALLS: CallsConfig = {
@@ -20,4 +27,6 @@ export const DEFAULT_CALLS: CallsConfig = {
   maxCallDuration: 0,
   forwardedCallerId: 'original',
   pushWaitTimeout: 10,
+  maxConcurrent: 0,
+  maxPerSecond: 0,
 };

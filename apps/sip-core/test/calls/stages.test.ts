@@ -1,8 +1,12 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { ActiveCalls } from '../../src/calls/active-calls.ts';
+import { type CallsConfig, DEFAULT_CALLS } from '../../src/calls/calls-config.ts';
+import { admit } from '../../src/calls/stages/admit.ts';
 import { classify } from '../../src/calls/stages/classify.ts';
+import type { CdrWriter } from '../../src/cdr/cdr-writer.ts';
 import { chain } from '../../src/chain.ts';
-import type { CachedSubscriber } from '../../src/directory/directory.ts';
+import type { CachedSubscriber, Directory } from '../../src/directory/directory.ts';
 import { sanity } from '../../src/middleware/sanity.ts';
 import type { IncomingRequest, Middleware, RequestLocals } from '../../src/sip/request.ts';
 import { FakeRequest, FakeResponse } from '../support/fakes.ts';
@@ -99,5 +103,77 @@ describe('INVITE stage classify', () => {
       destination: { kind: 'subscriber', subscriber: undefined },
       cdr: { direction: 'inbound', callerDialled: 'alice', callerWithheld: false },
     });
+  });
+});
+
+describe("INVITE stage admit: the node's own limits", () => {
+  const recorded: number[] = [];
+  const cdr = {
+    finish: async (_id: unknown, _start: unknown, end: { sipCode: number }) => {
+      recorded.push(end.sipCode);
+    },
+  } as unknown as CdrWriter;
+  // admit reads a subscriber's limits through the directory; none here beyond what classify found.
+  const admitDirectory = { ...directory, subscriberById: () => undefined } as unknown as Directory;
+
+  /** One INVITE from alice through sanity, classify and admit; a call admitted is answered 200. */
+  async function attempt(calls: ActiveCalls, config: CallsConfig) {
+    const passed: IncomingRequest[] = [];
+    const res = new FakeResponse();
+    const after: Middleware = (r, response) => {
+      passed.push(r);
+      response.send(200, 'OK');
+    };
+    const admission = admit({ cdr, directory: admitDirectory, calls, config, log });
+    chain([sanity(), classify({ directory }), admission, after], log)(
+      invite('<sip:bob@example.test>', { subscriber: alice }),
+      res,
+    );
+    return { sent: await res.answered, release: () => passed[0]?.locals.invite?.admitted?.release() };
+  }
+
+  it('refuses a call beyond calls.maxConcurrent with 503 and Retry-After until one ends', async () => {
+    const calls = new ActiveCalls();
+    const config = { ...DEFAULT_CALLS, maxConcurrent: 2 };
+    const first = await attempt(calls, config);
+    const second = await attempt(calls, config);
+    expect([first.sent.status, second.sent.status]).toEqual([200, 200]);
+    const third = await attempt(calls, config);
+    expect(third.sent).toMatchObject({
+      status: 503,
+      reason: 'Service Unavailable',
+      headers: { 'Retry-After': '5' },
+    });
+    expect(recorded.at(-1)).toBe(503); // the refused attempt has its CDR
+    first.release();
+    first.release(); // a second release gives back nothing more
+    expect((await attempt(calls, config)).sent.status).toBe(200);
+    expect((await attempt(calls, config)).sent.status).toBe(503);
+  });
+
+  it('refuses a call beyond calls.maxPerSecond with 503 and Retry-After: 1; unset, nothing is limited', async () => {
+    const calls = new ActiveCalls();
+    const config = { ...DEFAULT_CALLS, maxPerSecond: 1 };
+    expect((await attempt(calls, config)).sent.status).toBe(200);
+    expect((await attempt(calls, config)).sent).toMatchObject({
+      status: 503,
+      headers: { 'Retry-After': '1' },
+    });
+    const unlimited = new ActiveCalls();
+    for (let i = 0; i < 20; i++) expect((await attempt(unlimited, DEFAULT_CALLS)).sent.status).toBe(200);
+  });
+
+  it("gives each of the node's sip-core workers an equal share, rounded up", () => {
+    const worker = new ActiveCalls(undefined, 3);
+    expect(worker.nodeScope({ maxConcurrent: 100, maxPerSecond: 30 })).toMatchObject({
+      scope: 'node',
+      maxConcurrent: 34,
+      maxPerSecond: 10,
+    });
+    expect(worker.nodeScope({ maxConcurrent: 0, maxPerSecond: 5 })).toMatchObject({
+      maxConcurrent: undefined,
+      maxPerSecond: 2,
+    });
+    expect(worker.nodeScope({ maxConcurrent: 0, maxPerSecond: 0 })).toBeUndefined();
   });
 });

@@ -11,7 +11,8 @@ import { type InviteDeps, planOf, refuse } from './deps.ts';
  * (486 for a subscriber's own limit, 503 for its customer's), checked and counted once per call;
  * `connect` gives the room back when the call ends. Also call admission control (docs/sbc.md): a peer's call within
  * its gateway's and peering group's concurrency and call-rate limits (503 with Retry-After), a
- * customer's new calls within its call rate (403); and the call's duration cap. Later checks of the
+ * customer's new calls within its call rate (403), every call within the node's own limits (503 with
+ * Retry-After: calls.maxConcurrent, calls.maxPerSecond); and the call's duration cap. Later checks of the
  * same kind (fraud limits, balance) are steps of this stage.
  */
 export function admit(
@@ -42,6 +43,9 @@ export function admit(
     // The customer whose subscriber starts the call (the callee's, for a call from a peer).
     const payer = plan.kind === 'inbound' ? calleeParty : callerParty;
     const scopes: ScopeLimit[] = [];
+    // The node's own capacity first (calls.maxConcurrent, calls.maxPerSecond): 503 with Retry-After.
+    const node = deps.calls.nodeScope(deps.config);
+    if (node) scopes.push(node);
     if (peer && peerPolicy) scopes.push(...peerScopes(peer, peerPolicy.gateway, peerPolicy.group));
     if (payer?.customer.maxCallsPerSecond != null)
       scopes.push({
@@ -68,6 +72,7 @@ export function admit(
     }
     // A peer's call counts for its gateway and peering group on this node while it lasts.
     const peerRelease = peer ? deps.calls.holdPeer(peer) : undefined;
+    const nodeRelease = node?.maxConcurrent != null ? deps.calls.holdNode() : undefined;
     const caps = [
       durationCap(plan.kind, callerParty, calleeParty, deps.config),
       peerPolicy?.gateway.maxCallDuration,
@@ -78,6 +83,7 @@ export function admit(
       release() {
         counted.release();
         peerRelease?.();
+        nodeRelease?.();
       },
       callerParty: callerParty ?? undefined,
       calleeParty: calleeParty ?? undefined,

@@ -3898,6 +3898,22 @@ export const requestBodies = {
         "minimum": 1,
         "maximum": 120
       },
+      "calls.maxConcurrent": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 1000000
+      },
+      "calls.maxPerSecond": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 100000
+      },
       "presence.acrossCustomers": {
         "type": [
           "boolean",

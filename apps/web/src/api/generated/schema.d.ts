@@ -38100,6 +38100,8 @@ export interface operations {
                     "calls.ringTimeout"?: number | null;
                     "calls.maxCallDuration"?: number | null;
                     "calls.pushWaitTimeout"?: number | null;
+                    "calls.maxConcurrent"?: number | null;
+                    "calls.maxPerSecond"?: number | null;
                     "presence.acrossCustomers"?: boolean | null;
                     "presence.maxSubscriptionsPerSubscriber"?: number | null;
                     "messages.maxBytes"?: number | null;
