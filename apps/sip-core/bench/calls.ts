@@ -14,9 +14,12 @@
  * Every trial also reports the CPU seconds of the proxy's processes per 1000 calls (rtpengine not
  * counted: each target has its own, doing the same work). Engine and sip-core run in one process:
  * the media relay and call settings cannot be handed to the split layout's second process.
+ * BENCH_MAX_CALLS_PER_SECOND sets sip-core's calls.maxPerSecond (default 0: none), to see what the
+ * node's own limit does to a trial past its clean rate.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Database } from '@switchboard/db';
 import { NgClient, type ResolvedMedia, resolveMediaConfig } from '@switchboard/media';
 import { writeKamailioSubscribers } from './registrar.ts';
 import {
@@ -48,6 +51,7 @@ const HOLD_MS = Number(process.env.BENCH_HOLD_MS ?? 1000);
  * previous one's debris. Its CPU time counts for the trial (BYE transactions linger, CDRs complete).
  */
 const COOLDOWN_S = Number(process.env.BENCH_COOLDOWN_S ?? 15);
+const MAX_CALLS_PER_SECOND = Number(process.env.BENCH_MAX_CALLS_PER_SECOND ?? 0);
 /** Ring timeout for sip-core, the same as Kamailio's fr_inv_timer in kamailio-calls.cfg. */
 const RING_TIMEOUT_S = 10;
 /** Calls per second of the warm-up (BENCH_WARMUP_CALLS of them): well inside every target's clean rate. */
@@ -205,6 +209,19 @@ async function measure(
   );
 }
 
+/**
+ * What became of sip-core's calls by their CDRs, over the warm-up and every trial (`in progress`: calls
+ * still up): sipp counts a call refused by the node's own limit (BENCH_MAX_CALLS_PER_SECOND) as neither
+ * completed nor timed out, and tells no failure from another.
+ */
+async function printFinalStatuses(db: Pick<Database, 'sql'>): Promise<void> {
+  const rows = await db.sql.query<{ sip_code: number; sip_reason: string; calls: string }>(
+    'SELECT sip_code, sip_reason, count(*)::text AS calls FROM cdrs GROUP BY sip_code, sip_reason ORDER BY 1',
+  );
+  const statuses = rows.map((row) => `${row.sip_code} ${row.sip_reason}: ${row.calls}`).join(', ');
+  console.log(`sip-core: CDRs by final status (warm-up and trials): ${statuses}`);
+}
+
 async function benchSipCore(dir: string, csv: ReturnType<typeof writeCsvs>): Promise<TargetResult> {
   const bench = await createBenchDatabase(dir);
   const media = await startRtpengine();
@@ -220,10 +237,11 @@ async function benchSipCore(dir: string, csv: ReturnType<typeof writeCsvs>): Pro
         access: { rateLimitPerSecond: 0 },
         nat: { keepaliveInterval: 0 },
       }),
-      { media: media.media, calls: { ringTimeout: RING_TIMEOUT_S } },
+      { media: media.media, calls: { ringTimeout: RING_TIMEOUT_S, maxPerSecond: MAX_CALLS_PER_SECOND } },
     );
     try {
       const result = await measure(sipCore, sipCore.remote, csv, dir);
+      await printFinalStatuses(bench.db);
       return { ...result, leftoverSessions: await leftoverSessions(media) };
     } finally {
       await sipCore.stop();

@@ -41,6 +41,7 @@ import { domainCheck } from './middleware/domain-check.ts';
 import { identifyPeer, type PeerDirectory, type TrunkContacts } from './middleware/identify-peer.ts';
 import { identifySource } from './middleware/identify-source.ts';
 import { identifyTrunk, type TrunkSources } from './middleware/identify-trunk.ts';
+import { nodeCapacity } from './middleware/node-capacity.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { sanity } from './middleware/sanity.ts';
 import { scannerFilter } from './middleware/scanner-filter.ts';
@@ -334,6 +335,7 @@ export interface InviteChainDeps {
 export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): Middleware[] {
   return [
     ...admission(services),
+    nodeCapacity(deps.calls, deps.callsConfig),
     ...(services.pbxFront
       ? [
           frontCall({
@@ -386,8 +388,15 @@ export function inviteChain(services: SipCoreServices, deps: InviteChainDeps): M
  * only trusted sources pass uncredentialed, and they are exempt from the rate limit and bans. A
  * fronted PBX's domain never reaches it: its calls are relayed before our digest (pbx/front-call.ts).
  */
-export function inviteGateChain(services: SipCoreServices): Middleware[] {
-  return [...admission(services), authenticate(services, CALLER)];
+export function inviteGateChain(
+  services: SipCoreServices,
+  capacity: Pick<InviteChainDeps, 'calls' | 'callsConfig'>,
+): Middleware[] {
+  return [
+    ...admission(services),
+    nodeCapacity(capacity.calls, capacity.callsConfig),
+    authenticate(services, CALLER),
+  ];
 }
 
 /**

@@ -673,7 +673,7 @@ export async function startSipCore(options: SipCoreOptions, deps: SipCoreDeps): 
     deps.localEngine && config.worker.count === 1
       ? deps.localEngine.answerLocally(
           'INVITE',
-          gateInvites(chain(inviteGateChain(services), log, passOnAfter), (domain) =>
+          gateInvites(chain(inviteGateChain(services, { calls, callsConfig }), log, passOnAfter), (domain) =>
             Boolean(directory.upstreamPbx(domain)),
           ),
         )

@@ -186,6 +186,28 @@ export class ActiveCalls {
     };
   }
 
+  /**
+   * The refusal a new call gets now from the node's limits, or undefined when there is room; records
+   * nothing (`admitScopes` counts the call when it is admitted). Lets a call be turned away before
+   * the work of authenticating it.
+   */
+  nodeAtCapacity(
+    limits: { maxConcurrent: number; maxPerSecond: number },
+    now = Date.now(),
+  ): { status: number; reason: string; retryAfter: number } | undefined {
+    const node = this.nodeScope(limits);
+    if (node === undefined) return undefined;
+    if (node.maxConcurrent != null && this.nodeHeld >= node.maxConcurrent)
+      return this.refused('node', 'concurrent', {
+        status: 503,
+        reason: 'Service Unavailable',
+        retryAfter: RETRY_AFTER_BUSY_S,
+      });
+    if (node.maxPerSecond != null && this.recentStarts(node, now).length >= node.maxPerSecond)
+      return this.refused('node', 'rate', { status: 503, reason: 'Service Unavailable', retryAfter: 1 });
+    return undefined;
+  }
+
   /** Counts a call under the node's concurrency limit until the returned function is called. */
   holdNode(): () => void {
     this.nodeHeld++;

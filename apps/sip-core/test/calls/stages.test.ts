@@ -7,6 +7,7 @@ import { classify } from '../../src/calls/stages/classify.ts';
 import type { CdrWriter } from '../../src/cdr/cdr-writer.ts';
 import { chain } from '../../src/chain.ts';
 import type { CachedSubscriber, Directory } from '../../src/directory/directory.ts';
+import { nodeCapacity } from '../../src/middleware/node-capacity.ts';
 import { sanity } from '../../src/middleware/sanity.ts';
 import type { IncomingRequest, Middleware, RequestLocals } from '../../src/sip/request.ts';
 import { FakeRequest, FakeResponse } from '../support/fakes.ts';
@@ -161,6 +162,38 @@ describe("INVITE stage admit: the node's own limits", () => {
     });
     const unlimited = new ActiveCalls();
     for (let i = 0; i < 20; i++) expect((await attempt(unlimited, DEFAULT_CALLS)).sent.status).toBe(200);
+  });
+
+  it('turns a new call away before authentication while the node is full; a request of a dialog passes', async () => {
+    const calls = new ActiveCalls();
+    const seen: Array<{ scope: string; limit: string }> = [];
+    calls.countRefusalsIn({ inc: (labels) => seen.push(labels) });
+    const early = async (config: CallsConfig, to: string) => {
+      const res = new FakeResponse();
+      const after: Middleware = (_r, response) => response.send(200, 'OK');
+      chain([sanity(), nodeCapacity(calls, config), after], log)(invite(to, { subscriber: alice }), res);
+      return res.answered;
+    };
+    const full = { ...DEFAULT_CALLS, maxConcurrent: 1, maxPerSecond: 1 };
+    expect((await early(full, '<sip:bob@example.test>')).status).toBe(200); // room: on to the digest
+    const admitted = await attempt(calls, full);
+    expect(admitted.sent.status).toBe(200);
+    expect(await early(full, '<sip:bob@example.test>')).toMatchObject({
+      status: 503,
+      headers: { 'Retry-After': '5' },
+    });
+    expect((await early(full, '<sip:bob@example.test>;tag=b1')).status).toBe(200); // a re-INVITE
+    admitted.release();
+    // The call ended, but its start still fills this second's one call.
+    expect(await early(full, '<sip:bob@example.test>')).toMatchObject({
+      status: 503,
+      headers: { 'Retry-After': '1' },
+    });
+    expect((await early({ ...full, maxPerSecond: 0 }, '<sip:bob@example.test>')).status).toBe(200);
+    expect(seen).toEqual([
+      { scope: 'node', limit: 'concurrent' },
+      { scope: 'node', limit: 'rate' },
+    ]);
   });
 
   it("gives each of the node's sip-core workers an equal share, rounded up", () => {
