@@ -30,9 +30,14 @@ export type Admission = { ok: true; release: () => void } | { ok: false; status:
  * Call admission control's answer; `retryAfter` (seconds) goes out as Retry-After (RFC 3261 §21.5.4:
  * a 503 for an overload that passes).
  */
-export type ScopeAdmission =
-  | { ok: true }
-  | { ok: false; status: number; reason: string; retryAfter?: number | undefined };
+export type ScopeAdmission = { ok: true } | ScopeRefusal;
+
+export interface ScopeRefusal {
+  ok: false;
+  status: number;
+  reason: string;
+  retryAfter?: number | undefined;
+}
 
 /** Call admission control of one gateway, peering group or customer (docs/sbc.md). */
 export interface ScopeLimit {
@@ -125,25 +130,32 @@ export class ActiveCalls {
    */
   admitScopes(limits: readonly ScopeLimit[], now = Date.now()): ScopeAdmission {
     for (const limit of limits) {
-      const held = this.heldIn(limit);
-      if (held !== undefined && limit.maxConcurrent != null && held >= limit.maxConcurrent)
-        return this.refused(limit.scope, 'concurrent', {
-          ok: false,
-          status: 503,
-          reason: 'Service Unavailable',
-          retryAfter: RETRY_AFTER_BUSY_S,
-        });
-      if (limit.maxPerSecond != null && this.recentStarts(limit, now).length >= limit.maxPerSecond)
-        return this.refused(
-          limit.scope,
-          'rate',
-          limit.scope === 'customer'
-            ? { ok: false, status: 403, reason: 'Call Rate Exceeded' }
-            : { ok: false, status: 503, reason: 'Service Unavailable', retryAfter: 1 },
-        );
+      const refusal = this.refusalBy(limit, now);
+      if (refusal) return refusal;
     }
     for (const limit of limits) if (limit.maxPerSecond != null) this.recentStarts(limit, now).push(now);
     return { ok: true };
+  }
+
+  /** The refusal `limit` gives a new call now (counted as one), or undefined when it has room. */
+  private refusalBy(limit: ScopeLimit, now: number): ScopeRefusal | undefined {
+    const held = this.heldIn(limit);
+    if (held !== undefined && limit.maxConcurrent != null && held >= limit.maxConcurrent)
+      return this.refused(limit.scope, 'concurrent', {
+        ok: false,
+        status: 503,
+        reason: 'Service Unavailable',
+        retryAfter: RETRY_AFTER_BUSY_S,
+      });
+    if (limit.maxPerSecond != null && this.recentStarts(limit, now).length >= limit.maxPerSecond)
+      return this.refused(
+        limit.scope,
+        'rate',
+        limit.scope === 'customer'
+          ? { ok: false, status: 403, reason: 'Call Rate Exceeded' }
+          : { ok: false, status: 503, reason: 'Service Unavailable', retryAfter: 1 },
+      );
+    return undefined;
   }
 
   /** Concurrent calls counted here for a limit's scope (undefined for a customer: CallCounters counts those). */
@@ -194,18 +206,9 @@ export class ActiveCalls {
   nodeAtCapacity(
     limits: { maxConcurrent: number; maxPerSecond: number },
     now = Date.now(),
-  ): { status: number; reason: string; retryAfter: number } | undefined {
+  ): ScopeRefusal | undefined {
     const node = this.nodeScope(limits);
-    if (node === undefined) return undefined;
-    if (node.maxConcurrent != null && this.nodeHeld >= node.maxConcurrent)
-      return this.refused('node', 'concurrent', {
-        status: 503,
-        reason: 'Service Unavailable',
-        retryAfter: RETRY_AFTER_BUSY_S,
-      });
-    if (node.maxPerSecond != null && this.recentStarts(node, now).length >= node.maxPerSecond)
-      return this.refused('node', 'rate', { status: 503, reason: 'Service Unavailable', retryAfter: 1 });
-    return undefined;
+    return node === undefined ? undefined : this.refusalBy(node, now);
   }
 
   /** Counts a call under the node's concurrency limit until the returned function is called. */

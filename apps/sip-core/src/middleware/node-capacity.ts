@@ -14,6 +14,11 @@ export function nodeCapacity(calls: Pick<ActiveCalls, 'nodeAtCapacity'>, config:
     if (parsedOf(req).to.tag !== undefined) return next();
     const refusal = calls.nodeAtCapacity(config);
     if (refusal === undefined) return next();
-    res.send(refusal.status, refusal.reason, { headers: { 'Retry-After': String(refusal.retryAfter) } });
+    const retry = refusal.retryAfter;
+    res.send(
+      refusal.status,
+      refusal.reason,
+      retry ? { headers: { 'Retry-After': String(retry) } } : undefined,
+    );
   };
 }
