@@ -155,6 +155,28 @@ function sentSdp(transport: string, pattern: RegExp): string {
  * `sentSdp` for a message that has just gone out: the engine's trace line reaches the test through
  * the platform's log, which can trail the message itself (and what the peer shows of it) under load.
  */
+/**
+ * `waiting` (a phone's call event), or its failure with the engine's last SIP messages (SIP_TRACE)
+ * appended: their start and CSeq lines show whether the phone was sent what it waited for (this suite
+ * has failed under load with a desk phone that had audio but never reported its call established).
+ */
+async function withSipTrace(waiting: Promise<void>): Promise<void> {
+  try {
+    await waiting;
+  } catch (error) {
+    const lines = platform
+      .logEvents()
+      .filter((e) => e.component === 'sip-trace')
+      .slice(-40)
+      .map((e) => {
+        const text = String(e.msg);
+        const cseq = /^CSeq:.*$/im.exec(text)?.[0] ?? '';
+        return `${String(e.dir)} ${String(e.transport)} ${text.split(/\r?\n/, 1)[0]} | ${cseq}`;
+      });
+    throw new Error(`${(error as Error).message}\nthe engine's last SIP messages:\n${lines.join('\n')}`);
+  }
+}
+
 async function sentSdpSoon(transport: string, pattern: RegExp, timeoutMs = 5_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -280,7 +302,7 @@ describe('browser phone', () => {
     const page = await openPhone('web1');
     expect(await page.getByRole('navigation', { name: 'Main' }).getByText('Browser phone').count()).toBe(1);
     await dial(page, 'desk');
-    await desk.waitFor('established', 20_000);
+    await withSipTrace(desk.waitFor('established', 20_000));
     await callStatus(page, 'active');
     const media = await receiving(page);
     expectBrowserLeg(media.local);
@@ -328,7 +350,7 @@ describe('browser phone', () => {
     desk.dial(`sip:web1@${DOMAIN}`);
     await page.getByText('Incoming call from').waitFor();
     await page.getByRole('button', { name: 'Answer' }).click();
-    await desk.waitFor('established', 20_000);
+    await withSipTrace(desk.waitFor('established', 20_000));
     const media = await receiving(page);
     expectBrowserLeg(media.remote);
     expectBrowserLeg(media.local);
@@ -433,7 +455,7 @@ describe('browser phone', () => {
     );
 
     desk.dial(`sip:duo@${DOMAIN}`);
-    await duoDesk.waitFor('incoming', 20_000);
+    await withSipTrace(duoDesk.waitFor('incoming', 20_000));
     await duoPage.getByText('Incoming call from').waitFor();
     // Each fork carried the offer for its own kind of leg: WebRTC over wss, plain RTP over udp.
     const toDuo = /^\s*INVITE [^\r\n]*\r?\n[\s\S]*^To:[^\r\n]*sip:duo@/m;
@@ -441,7 +463,7 @@ describe('browser phone', () => {
     expectPhoneLeg(await sentSdpSoon('udp', toDuo));
 
     await duoPage.getByRole('button', { name: 'Answer' }).click();
-    await desk.waitFor('established', 20_000);
+    await withSipTrace(desk.waitFor('established', 20_000));
     // The desk phone's fork is cancelled once the browser has answered.
     await duoDesk.waitFor('closed', 15_000);
     const media = await receiving(duoPage);
