@@ -152,6 +152,16 @@ describe("INVITE stage admit: the node's own limits", () => {
     expect((await attempt(calls, config)).sent.status).toBe(503);
   });
 
+  it('counts the calls admitted before calls.maxConcurrent was set against it', async () => {
+    const calls = new ActiveCalls();
+    const before = [await attempt(calls, DEFAULT_CALLS), await attempt(calls, DEFAULT_CALLS)];
+    expect(before.map((a) => a.sent.status)).toEqual([200, 200]);
+    const limited = { ...DEFAULT_CALLS, maxConcurrent: 2 }; // set live, by an operator
+    expect((await attempt(calls, limited)).sent.status).toBe(503);
+    before[0]?.release();
+    expect((await attempt(calls, limited)).sent.status).toBe(200);
+  });
+
   it('refuses a call beyond calls.maxPerSecond with 503 and Retry-After: 1; unset, nothing is limited', async () => {
     const calls = new ActiveCalls();
     const config = { ...DEFAULT_CALLS, maxPerSecond: 1 };

@@ -72,7 +72,9 @@ export function admit(
     }
     // A peer's call counts for its gateway and peering group on this node while it lasts.
     const peerRelease = peer ? deps.calls.holdPeer(peer) : undefined;
-    const nodeRelease = node?.maxConcurrent != null ? deps.calls.holdNode() : undefined;
+    // Every call counts for the node, limit or not: a limit an operator sets while calls are up finds
+    // them counted.
+    const nodeRelease = deps.calls.holdNode();
     const caps = [
       durationCap(plan.kind, callerParty, calleeParty, deps.config),
       peerPolicy?.gateway.maxCallDuration,
@@ -83,7 +85,7 @@ export function admit(
       release() {
         counted.release();
         peerRelease?.();
-        nodeRelease?.();
+        nodeRelease();
       },
       callerParty: callerParty ?? undefined,
       calleeParty: calleeParty ?? undefined,
