@@ -416,16 +416,12 @@ class RtpengineSession implements MediaSession {
   }
 
   private async finish(): Promise<CallStatistics | null> {
-    let stats: CallStatistics | null = null;
-    try {
-      // rtpengine 10.5 answers delete without statistics when deletion is immediate, so query first.
-      stats = await this.query();
-    } catch (err) {
-      this.logger.warn({ err }, 'final media query failed');
-    }
-    const deleted = await deleteCall(this.rtpengine, this.callId, this.logger);
+    // Named by its offerer's tag, a delete answers with the call's statistics before it removes the
+    // whole call (rtpengine's call_delete_branch; by Call-ID alone it answers without them), so the
+    // final figures cost no query round trip of their own.
+    const stats = await deleteCall(this.rtpengine, this.callId, this.logger, this.fromTag);
     this.relay.forget(this);
-    return deleted ?? stats;
+    return stats;
   }
 
   private legRef(tag: string | undefined): { 'call-id': string; 'from-tag'?: string; all?: boolean } {
@@ -449,19 +445,25 @@ class RtpengineSession implements MediaSession {
 
 /**
  * Deletes a call on one instance, retrying once on timeout. Returns the statistics in the reply when
- * rtpengine sends them. Never throws: what cannot be deleted now is left to the orphan sweep.
+ * rtpengine sends them (it does when `fromTag` names one of the call's tags). A tag rtpengine does not
+ * know leaves the call in place, so the delete is repeated by Call-ID alone. Never throws: what cannot
+ * be deleted now is left to the orphan sweep.
  */
 async function deleteCall(
   instance: RtpengineInstance,
   callId: string,
   logger: Logger,
+  fromTag?: string,
 ): Promise<CallStatistics | null> {
   for (let attempt = 1; attempt <= 2; attempt++) {
     try {
-      const info: NgCallInfo = await instance.client.delete({ 'call-id': callId });
+      const ref = fromTag === undefined ? { 'call-id': callId } : { 'call-id': callId, 'from-tag': fromTag };
+      const info: NgCallInfo = await instance.client.delete(ref);
       return hasStatistics(info) ? callStatistics(callId, instance.address, info) : null;
     } catch (err) {
-      if (err instanceof MediaError && err.code === 'unknown-call') return null;
+      if (err instanceof MediaError && err.code === 'unknown-call') {
+        return fromTag === undefined ? null : deleteCall(instance, callId, logger);
+      }
       if (!(err instanceof MediaError && err.code === 'timeout') || attempt === 2) {
         logger.warn(
           { err, callId, rtpengine: instance.address },
