@@ -193,4 +193,60 @@ describe('subscription dialogs, the app as subscriber (createUAC SUBSCRIBE)', ()
     expect(notified).toEqual(['active;expires=600', 'terminated']);
     expect(bridge.dialogs.size).toBe(0);
   });
+
+  it('a NOTIFY that overtakes the 202 waits for it, then arrives inside the dialog (RFC 6665 §4.1.2.4)', async () => {
+    const { stack, bridge, connect } = await setup();
+    const srf = await connect();
+    const options = { method: 'SUBSCRIBE', headers: { Event: 'message-summary', Expires: '600' } };
+    const uac = srf.createUAC('sip:resource@127.0.0.1:5070', options as Parameters<typeof srf.createUAC>[1]);
+    await waitFor(() => stack.sent.length === 1, 'the SUBSCRIBE');
+    const subscribe = stack.sent[0]!.request;
+    const early = stack.inject(
+      inDialog('NOTIFY', subscribe, 'far-tag', 1, [
+        'Event: message-summary',
+        'Subscription-State: active;expires=600',
+      ]),
+    );
+    // Not refused for want of a dialog: it waits for the SUBSCRIBE's final response.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(early.responses).toEqual([]);
+    const notified: string[] = [];
+    void uac.then((dialog) =>
+      asSubscription(dialog).on('notify', (req: SrfRequest, res: SrfResponse) => {
+        notified.push(req.get('Subscription-State') as string);
+        res.send(200);
+      }),
+    );
+    stack.sent[0]!.respond(
+      farResponse(
+        subscribe,
+        202,
+        'Accepted',
+        ['Contact: <sip:notifier@127.0.0.1:5070>', 'Expires: 600'],
+        'far-tag',
+      ),
+    );
+    await waitFor(() => early.responses.length === 1, 'the answer to the early NOTIFY');
+    expect(early.responses[0]!.status).toBe(200);
+    expect(notified).toEqual(['active;expires=600']);
+    expect(bridge.dialog(`${subscribe.callId};from-tag=${subscribe.fromTag}`)?.usage).toBe('subscription');
+  });
+
+  it('a NOTIFY ahead of a SUBSCRIBE that is then refused gets 481', async () => {
+    const { stack, connect } = await setup();
+    const srf = await connect();
+    const options = { method: 'SUBSCRIBE', headers: { Event: 'message-summary', Expires: '600' } };
+    const uac = srf.createUAC('sip:resource@127.0.0.1:5070', options as Parameters<typeof srf.createUAC>[1]);
+    uac.catch(() => {});
+    await waitFor(() => stack.sent.length === 1, 'the SUBSCRIBE');
+    const subscribe = stack.sent[0]!.request;
+    const early = stack.inject(
+      inDialog('NOTIFY', subscribe, 'far-tag', 1, ['Event: message-summary', 'Subscription-State: active']),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(early.responses).toEqual([]);
+    stack.sent[0]!.respond(farResponse(subscribe, 489, 'Bad Event', [], 'far-tag'));
+    await waitFor(() => early.responses.length === 1, 'the answer to the early NOTIFY');
+    expect(early.responses[0]!.status).toBe(481);
+  });
 });

@@ -23,6 +23,7 @@ import {
   uacDialog,
   uasDialog,
 } from './dialog-usages.ts';
+import { onNetworkRequest } from './network-side.ts';
 import type { StackListener } from './sip-stack.ts';
 import {
   createsSubscriptionDialog,
@@ -148,6 +149,9 @@ async function newRequestFromApp(from: FromApp, sip: AppSipText, nextHop: string
   const request = buildNewRequest(sip, listener);
   const txn = await core.stack.sendRequest(request, nextHop);
   const pending = core.ua.sent(txn, app);
+  // Its NOTIFYs may come before its 2xx (RFC 6665 §4.1.2.4): they wait for it (early-notifies.ts).
+  if (subscribes(request.method) && request.fromTag !== undefined)
+    core.earlyNotifies.subscribing(request.callId, request.fromTag);
   watchOutgoing(core, pending, listener, nextHop);
   app.send(msgSentReply(msgId, core.sentMeta(txn.sent), pending.id, undefined, txn.sent.raw));
   if (request.method === 'INVITE') core.cdr({ kind: 'attempt', source: 'application' }, txn.sent.raw);
@@ -227,16 +231,25 @@ function watchOutgoing(
       }
       // A 100 Trying is hop by hop (RFC 3261 §17.1.1.2: it only stops the request's retransmissions), and
       // drachtio-server's stack keeps it from apps too: the app hears from 101 on.
-      if (status === 100 || !pending.owner.isOpen) return;
-      pending.owner.send(sipEventMessage(core.networkMeta(flow, raw), pending.id, dialogId ?? '', raw));
-      if (method === 'INVITE' && initial && status >= 200) {
-        core.cdr(
-          status < 300
-            ? { kind: 'start', source: 'network', role: 'uac' }
-            : { kind: 'stop', source: 'network', reason: 'call-rejected' },
-          raw,
-        );
+      if (status === 100) return;
+      if (pending.owner.isOpen) {
+        pending.owner.send(sipEventMessage(core.networkMeta(flow, raw), pending.id, dialogId ?? '', raw));
+        if (method === 'INVITE' && initial && status >= 200) {
+          core.cdr(
+            status < 300
+              ? { kind: 'start', source: 'network', role: 'uac' }
+              : { kind: 'stop', source: 'network', reason: 'call-rejected' },
+            raw,
+          );
+        }
       }
+      // The app has the final response: the NOTIFYs that overtook it follow, now inside the dialog a
+      // 2xx made (or refused with 481 by the UA core when there is none), a turn later, so that an app
+      // awaiting the dialog (drachtio-srf's promise) has its NOTIFY listener on first.
+      if (initial && status >= 200 && subscribes(method) && response.fromTag !== undefined)
+        core.earlyNotifies.settle(response.callId, response.fromTag, (txn) =>
+          setImmediate(() => core.guard('early notify', () => onNetworkRequest(core, txn))),
+        );
     }),
   );
 }
@@ -252,4 +265,9 @@ function dialogUsage(
 ): 'invite' | 'subscription' | undefined {
   if (method === 'INVITE' && initial) return 'invite';
   return createsSubscriptionDialog(method, status, !initial) ? 'subscription' : undefined;
+}
+
+/** An out-of-dialog request whose 2xx creates a subscription (RFC 6665 §4.1.2.2, RFC 3515 §2.4.4). */
+function subscribes(method: string): boolean {
+  return createsSubscriptionDialog(method, 200, false);
 }

@@ -5,6 +5,7 @@ import type { AppRegistry } from '../admin/app-registry.ts';
 import type { RequestHandler } from '../routing/request-handlers.ts';
 import { cdrEventMessage, type SipMessageMeta } from '../wire/protocol.ts';
 import { type AppDialog, type AppDialogState, forgetAppDialogId } from './app-dialogs.ts';
+import { EarlyNotifies } from './early-notifies.ts';
 import { LocalHandlers } from './local-handlers.ts';
 import type { Flow, IncomingTransaction, OutgoingTransaction, Sent, SipStackPort } from './sip-stack.ts';
 
@@ -64,6 +65,8 @@ export class BridgeCore {
   readonly proxies = new Map<IncomingTransaction, ProxyContext>();
   /** New requests waiting for their request handler's answer, by server transaction (a CANCEL ends them). */
   readonly routing = new Map<IncomingTransaction, { cancelled: boolean }>();
+  /** NOTIFYs that overtook the 2xx to the SUBSCRIBE asking for them (RFC 6665 §4.1.2.4). */
+  readonly earlyNotifies = new EarlyNotifies();
   /** Handlers in this process that take new requests of their method before any app (local-handlers.ts). */
   readonly local = new LocalHandlers();
   readonly log: Logger;
@@ -105,6 +108,7 @@ export class BridgeCore {
   /** Stops every timer (engine shutdown). */
   close(): void {
     this.ua.close();
+    this.earlyNotifies.close();
   }
 
   /** A cdr event goes to one of the apps that routed its verb, in turn, as drachtio-server sends it. */

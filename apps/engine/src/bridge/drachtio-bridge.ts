@@ -32,8 +32,10 @@ export class DrachtioBridge implements AppRequestHandler {
   private readonly core: BridgeCore;
 
   constructor(options: BridgeOptions) {
-    // An in-dialog request for no dialog of ours, routed through us, is proxied (RFC 3261 §16.12).
+    // An in-dialog request for no dialog of ours: a NOTIFY ahead of its SUBSCRIBE's 2xx waits for it
+    // (RFC 6665 §4.1.2.4); one routed through us is proxied (RFC 3261 §16.12).
     const core = new BridgeCore(options, (c, txn) => {
+      if (c.earlyNotifies.hold(txn)) return true;
       if (!routedThroughUs(c, txn.request)) return false;
       proxyInDialog(c, txn);
       return true;
