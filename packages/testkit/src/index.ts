@@ -22,6 +22,7 @@ export {
 } from './scenarios.ts';
 export {
   expectSippOk,
+  expectSippsOk,
   runSipp,
   type SippOptions,
   type SippResult,

@@ -178,7 +178,22 @@ export async function runSipp(options: Omit<SippOptions, 'port'> & { port?: numb
 
 /** Throws with sipp's output when a run did not pass. */
 export function expectSippOk(result: SippResult, what: string): void {
-  if (result.code !== 0) throw new Error(`sipp ${what} exited ${result.code}\n${result.output.slice(-4000)}`);
+  expectSippsOk({ [what]: result });
+}
+
+/**
+ * Throws with the output of every run that did not pass, not only the first: when two sipps talk
+ * through the platform, the other side's view tells where a message went missing. `context`, when
+ * given, is added to the message (what else the test saw).
+ */
+export function expectSippsOk(runs: Record<string, SippResult>, context?: () => string): void {
+  const failed = Object.entries(runs).filter(([, result]) => result.code !== 0);
+  if (failed.length === 0) return;
+  const reports = Object.entries(runs).map(
+    ([what, result]) => `sipp ${what} exited ${result.code}\n${result.output.slice(-4000)}`,
+  );
+  const names = failed.map(([what]) => what).join(' and ');
+  throw new Error([`sipp ${names} failed`, ...reports, ...(context ? [context()] : [])].join('\n\n'));
 }
 
 /** Kills every sipp this process started that still runs. */

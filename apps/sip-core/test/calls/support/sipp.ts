@@ -1,7 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { allocatePort as allocate, type SippOptions, type SippRun, startSipp } from '@switchboard/testkit';
 
-export { expectSippOk, type SippResult, type SippRun, stopAllSipp } from '@switchboard/testkit';
+export {
+  expectSippOk,
+  expectSippsOk,
+  type SippResult,
+  type SippRun,
+  stopAllSipp,
+} from '@switchboard/testkit';
 
 /** The call scenarios kept in the repository. */
 export const CALL_SCENARIOS = fileURLToPath(new URL('../../sipp/calls/', import.meta.url));
