@@ -19,8 +19,7 @@ export const EARLY_NOTIFY_WAIT_MS = 32_000;
  */
 export class EarlyNotifies {
   /** Requests awaiting their final response, with the NOTIFYs that came before it. */
-  private readonly waiting = new Map<string, IncomingTransaction[]>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly waiting = new Map<string, { held: IncomingTransaction[]; timer: NodeJS.Timeout }>();
 
   constructor(private readonly waitMs = EARLY_NOTIFY_WAIT_MS) {}
 
@@ -28,10 +27,9 @@ export class EarlyNotifies {
   subscribing(callId: string, fromTag: string): void {
     const key = keyOf(callId, fromTag);
     if (this.waiting.has(key)) return;
-    this.waiting.set(key, []);
-    const timer = setTimeout(() => this.settle(callId, fromTag, refuse), this.waitMs);
+    const timer = setTimeout(() => this.release(key, refuse), this.waitMs);
     timer.unref();
-    this.timers.set(key, timer);
+    this.waiting.set(key, { held: [], timer });
   }
 
   /**
@@ -41,24 +39,17 @@ export class EarlyNotifies {
   hold(txn: IncomingTransaction): boolean {
     const request = txn.request;
     if (request.method !== 'NOTIFY' || request.toTag === undefined) return false;
-    const held = this.waiting.get(keyOf(request.callId, request.toTag));
-    if (held === undefined) return false;
-    held.push(txn);
-    return true;
+    const entry = this.waiting.get(keyOf(request.callId, request.toTag));
+    entry?.held.push(txn);
+    return entry !== undefined;
   }
 
   /**
-   * The request got its final response (or never will): the NOTIFYs held for it go to `take`, in the
-   * order they came, once the caller has passed the response on.
+   * The request got its final response: the NOTIFYs held for it go to `take`, in the order they came,
+   * once the caller has passed the response on.
    */
   settle(callId: string, fromTag: string, take: (txn: IncomingTransaction) => void): void {
-    const key = keyOf(callId, fromTag);
-    const held = this.waiting.get(key);
-    if (held === undefined) return;
-    this.waiting.delete(key);
-    clearTimeout(this.timers.get(key));
-    this.timers.delete(key);
-    for (const txn of held) take(txn);
+    this.release(keyOf(callId, fromTag), take);
   }
 
   /** How many requests await their final response (tests, shutdown). */
@@ -68,10 +59,15 @@ export class EarlyNotifies {
 
   /** Engine shutdown: held NOTIFYs get 481, no timer is left. */
   close(): void {
-    for (const key of [...this.waiting.keys()]) {
-      const [callId, fromTag] = splitKey(key);
-      this.settle(callId, fromTag, refuse);
-    }
+    for (const key of [...this.waiting.keys()]) this.release(key, refuse);
+  }
+
+  private release(key: string, take: (txn: IncomingTransaction) => void): void {
+    const entry = this.waiting.get(key);
+    if (entry === undefined) return;
+    this.waiting.delete(key);
+    clearTimeout(entry.timer);
+    for (const txn of entry.held) take(txn);
   }
 }
 
@@ -80,12 +76,7 @@ function refuse(txn: IncomingTransaction): void {
   void txn.respond(createResponse(txn.request, 481)).catch(() => {});
 }
 
-// A Call-ID has no spaces (RFC 3261 §25.1 `word`), so a space separates the two parts.
+// A Call-ID has no spaces (RFC 3261 §25.1 `word`): a space keeps the two parts apart.
 function keyOf(callId: string, fromTag: string): string {
   return `${callId} ${fromTag}`;
-}
-
-function splitKey(key: string): [string, string] {
-  const space = key.lastIndexOf(' ');
-  return [key.slice(0, space), key.slice(space + 1)];
 }
